@@ -1,0 +1,106 @@
+// The compiler's interface to the rest of tfjit. No MLIR or LLVM headers here: the frontend
+// and tools include this; MLIR stays inside compiler/ and ir/ sources.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "tfjit/dtype.h"
+#include "tfjit/shape.h"
+
+namespace tf::compiler {
+
+using AttrValue = std::variant<int64_t, std::vector<int64_t>, bool, std::string>;
+struct NamedAttr {
+  std::string name;
+  AttrValue value;
+};
+
+struct TensorType {
+  DType dtype;
+  TensorShape shape;
+};
+
+// The stages a graph passes through on its way to machine code, in order.
+enum class Stage { kTraced, kOptimized, kLinalg, kBufferized, kLoops, kLLVMDialect, kLLVMIR, kAssembly };
+inline constexpr Stage kAllStages[] = {Stage::kTraced,  Stage::kOptimized,   Stage::kLinalg,
+                                       Stage::kBufferized, Stage::kLoops, Stage::kLLVMDialect,
+                                       Stage::kLLVMIR,  Stage::kAssembly};
+std::string_view stage_name(Stage stage);  // "traced", "optimized", "linalg", ...
+std::optional<Stage> parse_stage(std::string_view name);
+
+struct CompileOptions {
+  // GEMM as a call into oneDNN (true) or as code generated from linalg.matmul (false).
+  bool matmul_library_call = true;
+  int llvm_opt_level = 3;
+};
+
+struct CompileStats {
+  double lower_ms = 0;  // MLIR pipeline down to the LLVM dialect
+  double llvm_ms = 0;   // LLVM IR translation, optimisation, JIT code generation
+};
+
+// Machine code for one traced graph. run() is thread-safe.
+class Executable {
+ public:
+  struct Impl;
+  explicit Executable(std::unique_ptr<Impl> impl);
+  ~Executable();
+  // One data pointer per argument (in argument order) and per result; results are written.
+  void run(const void* const* args, void* const* results) const;
+  const CompileStats& stats() const;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// A traced function: an MLIR module in the tfjit dialect with one function, @main.
+class Graph {
+ public:
+  struct Impl;
+  explicit Graph(std::unique_ptr<Impl> impl);
+  ~Graph();
+  const std::vector<TensorType>& arguments() const;
+  const std::vector<TensorType>& results() const;
+  // The graph's text at `stage` (lowering a copy; the graph itself is unchanged). Throws
+  // InternalError, with MLIR's diagnostics, if lowering fails.
+  std::string text(Stage stage = Stage::kTraced, const CompileOptions& options = {}) const;
+  std::unique_ptr<Executable> compile(const CompileOptions& options = {}) const;
+  // Parses a graph from .mlir text (as text(kTraced) prints it). Throws InvalidArgumentError
+  // with the parser's diagnostics on malformed input.
+  static std::unique_ptr<Graph> parse(std::string_view mlir_text);
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Records a graph op by op, as a tf::function body runs on symbolic tensors. Values are
+// numbered in creation order.
+class GraphBuilder {
+ public:
+  GraphBuilder();
+  ~GraphBuilder();
+  int add_argument(const TensorType& type);
+  // A constant embedded in the graph; `data` holds the elements, row-major.
+  int add_constant(const TensorType& type, const void* data);
+  // A tfjit dialect op by name ("binary", "matmul", ...), with its result type.
+  int add_op(std::string_view name, std::span<const int> operands, std::span<const NamedAttr> attrs,
+             const TensorType& result);
+  std::unique_ptr<Graph> finish(std::span<const int> results);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Serialises tracing and compilation (MLIR contexts and the JIT are shared process-wide).
+std::unique_lock<std::recursive_mutex> lock_compiler();
+
+}  // namespace tf::compiler

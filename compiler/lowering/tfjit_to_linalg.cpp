@@ -1,0 +1,281 @@
+// Pass: tfjit dialect -> linalg on tensors. Elementwise ops become linalg.generic with the
+// scalar op from the op table; broadcasts become generic ops with projected indexing maps, so
+// linalg's elementwise fusion can merge whole chains (and their broadcasts) into one loop nest.
+#include "compiler/lowering/scalar_ops.h"
+#include "compiler/mlir_support.h"
+#include "ir/dialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+using namespace mlir;
+
+namespace tf::compiler {
+
+using namespace scalar;
+
+namespace {
+constexpr ScalarLowering kUnaryLowerings[] = {
+#define TFJIT_UNARY(name, dtypes, expr, f, s, u) {#name, builder<f>(), builder<s>(), builder<u>()},
+#include "tfjit/elementwise_ops.def"
+};
+constexpr ScalarLowering kBinaryLowerings[] = {
+#define TFJIT_BINARY(name, dtypes, expr, f, s, u) {#name, builder<f>(), builder<s>(), builder<u>()},
+#include "tfjit/elementwise_ops.def"
+};
+}  // namespace
+
+const ScalarLowering* find_scalar_lowering(std::string_view fn, bool binary) {
+  for (const auto& l : binary ? std::span<const ScalarLowering>(kBinaryLowerings)
+                             : std::span<const ScalarLowering>(kUnaryLowerings))
+    if (l.name == fn) return &l;
+  return nullptr;
+}
+
+namespace {
+
+using BodyFn = function_ref<Value(OpBuilder&, Location, ValueRange)>;
+
+// A linalg.generic over `out`'s iteration space; `maps` are the inputs' indexing maps.
+Value generic(OpBuilder& b, Location loc, ValueRange inputs, ArrayRef<AffineMap> maps,
+              RankedTensorType out, BodyFn body) {
+  Value init = b.create<tensor::EmptyOp>(loc, out.getShape(), out.getElementType());
+  SmallVector<AffineMap> all(maps.begin(), maps.end());
+  all.push_back(b.getMultiDimIdentityMap(out.getRank()));
+  SmallVector<utils::IteratorType> iters(out.getRank(), utils::IteratorType::parallel);
+  auto op = b.create<linalg::GenericOp>(loc, TypeRange{out}, inputs, ValueRange{init}, all, iters,
+                                        [&](OpBuilder& nb, Location nl, ValueRange args) {
+                                          Value r = body(nb, nl, args.drop_back());
+                                          nb.create<linalg::YieldOp>(nl, r);
+                                        });
+  return op.getResult(0);
+}
+
+// Groups dims so that each group has exactly one kept dim (dropped dims join the next kept one,
+// trailing ones the last); no groups when every dim is dropped. Used to collapse/expand unit dims.
+SmallVector<ReassociationIndices> unit_dim_groups(ArrayRef<bool> dropped) {
+  SmallVector<ReassociationIndices> groups;
+  ReassociationIndices pending;
+  for (int64_t i = 0; i < static_cast<int64_t>(dropped.size()); ++i) {
+    pending.push_back(i);
+    if (!dropped[i]) {
+      groups.push_back(pending);
+      pending.clear();
+    }
+  }
+  if (!groups.empty()) groups.back().append(pending.begin(), pending.end());
+  return groups;
+}
+
+template <class Op> struct LowerElementwise : OpRewritePattern<Op> {
+  using OpRewritePattern<Op>::OpRewritePattern;
+  LogicalResult matchAndRewrite(Op op, PatternRewriter& rw) const override {
+    constexpr bool kBinary = std::is_same_v<Op, tfjit::BinaryOp>;
+    auto type = cast<RankedTensorType>(op.getType());
+    Type elem = type.getElementType();
+    const ScalarLowering* l = find_scalar_lowering(op.getFn().str(), kBinary);
+    if (!l) return rw.notifyMatchFailure(op, "unknown elementwise function");
+    ScalarBuilder fn = isa<FloatType>(elem) ? l->float_op
+                       : elem.isUnsignedInteger() ? l->unsigned_op
+                                                  : l->signed_op;
+    if (!fn) return op.emitOpError() << "has no lowering for element type " << elem;
+    SmallVector<AffineMap> maps(op->getNumOperands(), rw.getMultiDimIdentityMap(type.getRank()));
+    rw.replaceOp(op, generic(rw, op.getLoc(), op->getOperands(), maps, type,
+                             [&](OpBuilder& b, Location loc, ValueRange args) { return fn(b, loc, args); }));
+    return success();
+  }
+};
+
+struct LowerBroadcastTo : OpRewritePattern<tfjit::BroadcastToOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tfjit::BroadcastToOp op, PatternRewriter& rw) const override {
+    auto in = cast<RankedTensorType>(op.getX().getType());
+    auto out = cast<RankedTensorType>(op.getType());
+    int64_t lead = out.getRank() - in.getRank();
+    // Drop the input's unit dims, then index it with the output dims it still has.
+    SmallVector<bool> dropped;
+    SmallVector<AffineExpr> exprs;
+    SmallVector<int64_t> kept_shape;
+    for (int64_t j = 0; j < in.getRank(); ++j) {
+      dropped.push_back(in.getDimSize(j) == 1);
+      if (dropped.back()) continue;
+      exprs.push_back(rw.getAffineDimExpr(j + lead));
+      kept_shape.push_back(in.getDimSize(j));
+    }
+    Value x = op.getX();
+    if (kept_shape.size() != static_cast<size_t>(in.getRank()))
+      x = rw.create<tensor::CollapseShapeOp>(op.getLoc(), RankedTensorType::get(kept_shape, in.getElementType()),
+                                             x, unit_dim_groups(dropped));
+    auto map = AffineMap::get(out.getRank(), 0, exprs, rw.getContext());
+    rw.replaceOp(op, generic(rw, op.getLoc(), x, map, out,
+                             [](OpBuilder&, Location, ValueRange args) { return args[0]; }));
+    return success();
+  }
+};
+
+Value cast_scalar(OpBuilder& b, Location loc, Value v, Type to) {
+  Type from = v.getType();
+  if (from == to) return v;
+  auto fty = dyn_cast<FloatType>(from), tty = dyn_cast<FloatType>(to);
+  if (fty && tty) {
+    return fty.getWidth() < tty.getWidth() ? b.create<arith::ExtFOp>(loc, to, v).getResult()
+                                           : b.create<arith::TruncFOp>(loc, to, v).getResult();
+  }
+  if (to.isInteger(1)) {  // to bool: x != 0
+    Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(from));
+    if (fty) return b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNE, v, zero);
+    return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, v, zero);
+  }
+  bool from_bool = from.isInteger(1);
+  if (tty) {
+    return from_bool ? b.create<arith::UIToFPOp>(loc, to, v).getResult()
+                     : b.create<arith::SIToFPOp>(loc, to, v).getResult();
+  }
+  unsigned to_width = to.getIntOrFloatBitWidth();
+  if (!fty) {  // integer -> integer
+    unsigned from_width = from.getIntOrFloatBitWidth();
+    if (from_width > to_width) return b.create<arith::TruncIOp>(loc, to, v);
+    return from_bool ? b.create<arith::ExtUIOp>(loc, to, v).getResult()
+                     : b.create<arith::ExtSIOp>(loc, to, v).getResult();
+  }
+  // float -> integer: saturate, NaN -> 0 (the eager kernels' rule). fptosi's poison for
+  // out-of-range inputs is never selected.
+  Value d = fty.getWidth() < 64 ? b.create<arith::ExtFOp>(loc, b.getF64Type(), v).getResult() : v;
+  APInt min = APInt::getSignedMinValue(to_width), max = APInt::getSignedMaxValue(to_width);
+  auto fconst = [&](double x) { return b.create<arith::ConstantOp>(loc, b.getF64FloatAttr(x)); };
+  auto iconst = [&](const APInt& x) { return b.create<arith::ConstantOp>(loc, b.getIntegerAttr(to, x)); };
+  Value lo = fconst(static_cast<double>(min.getSExtValue()));
+  Value hi = fconst(static_cast<double>(max.getSExtValue()));
+  Value r = b.create<arith::FPToSIOp>(loc, to, d);
+  r = b.create<arith::SelectOp>(loc, b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLE, d, lo), iconst(min), r);
+  r = b.create<arith::SelectOp>(loc, b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGE, d, hi), iconst(max), r);
+  Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(to));
+  return b.create<arith::SelectOp>(loc, b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNO, d, d), zero, r);
+}
+
+struct LowerCast : OpRewritePattern<tfjit::CastOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tfjit::CastOp op, PatternRewriter& rw) const override {
+    auto out = cast<RankedTensorType>(op.getType());
+    rw.replaceOp(op, generic(rw, op.getLoc(), op.getX(), rw.getMultiDimIdentityMap(out.getRank()), out,
+                             [&](OpBuilder& b, Location loc, ValueRange args) {
+                               return cast_scalar(b, loc, args[0], out.getElementType());
+                             }));
+    return success();
+  }
+};
+
+Value zero_filled(OpBuilder& b, Location loc, RankedTensorType type) {
+  Value init = b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType());
+  Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(type.getElementType()));
+  return b.create<linalg::FillOp>(loc, zero, init).getResult(0);
+}
+
+Value add_scalars(OpBuilder& b, Location loc, Value x, Value y) {
+  if (isa<FloatType>(x.getType())) return b.create<arith::AddFOp>(loc, x, y);
+  return b.create<arith::AddIOp>(loc, x, y);
+}
+
+struct LowerMatmul : OpRewritePattern<tfjit::MatmulOp> {
+  LowerMatmul(MLIRContext* ctx, bool named) : OpRewritePattern(ctx), named_(named) {}
+  LogicalResult matchAndRewrite(tfjit::MatmulOp op, PatternRewriter& rw) const override {
+    auto out = cast<RankedTensorType>(op.getType());
+    Location loc = op.getLoc();
+    Value acc = zero_filled(rw, loc, out);
+    if (named_) {  // linalg.matmul: becomes a library call after bufferization
+      rw.replaceOp(op, rw.create<linalg::MatmulOp>(loc, ValueRange{op.getA(), op.getB()}, acc).getResult(0));
+      return success();
+    }
+    // Generated code: loops in (i, k, j) order so the innermost loop streams rows of B and C.
+    auto d = [&](unsigned i) { return rw.getAffineDimExpr(i); };
+    SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {d(0), d(1)}, rw.getContext()),
+                                   AffineMap::get(3, 0, {d(1), d(2)}, rw.getContext()),
+                                   AffineMap::get(3, 0, {d(0), d(2)}, rw.getContext())};
+    SmallVector<utils::IteratorType> iters = {utils::IteratorType::parallel, utils::IteratorType::reduction,
+                                              utils::IteratorType::parallel};
+    auto generic = rw.create<linalg::GenericOp>(
+        loc, TypeRange{out}, ValueRange{op.getA(), op.getB()}, ValueRange{acc}, maps, iters,
+        [&](OpBuilder& b, Location l, ValueRange args) {
+          Value prod = isa<FloatType>(args[0].getType()) ? b.create<arith::MulFOp>(l, args[0], args[1]).getResult()
+                                                         : b.create<arith::MulIOp>(l, args[0], args[1]).getResult();
+          b.create<linalg::YieldOp>(l, add_scalars(b, l, args[2], prod));
+        });
+    rw.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+  bool named_;
+};
+
+struct LowerReduceSum : OpRewritePattern<tfjit::ReduceSumOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tfjit::ReduceSumOp op, PatternRewriter& rw) const override {
+    auto in = cast<RankedTensorType>(op.getX().getType());
+    auto out = cast<RankedTensorType>(op.getType());
+    Location loc = op.getLoc();
+    ArrayRef<int64_t> axes = op.getAxes();
+    SmallVector<bool> reduced(in.getRank(), false);
+    for (int64_t a : axes) reduced[a] = true;
+    SmallVector<AffineExpr> out_exprs;
+    SmallVector<int64_t> out_shape;
+    SmallVector<utils::IteratorType> iters;
+    for (int64_t i = 0; i < in.getRank(); ++i) {
+      iters.push_back(reduced[i] ? utils::IteratorType::reduction : utils::IteratorType::parallel);
+      if (reduced[i]) continue;
+      out_exprs.push_back(rw.getAffineDimExpr(i));
+      out_shape.push_back(in.getDimSize(i));
+    }
+    auto flat = RankedTensorType::get(out_shape, in.getElementType());
+    SmallVector<AffineMap> maps = {rw.getMultiDimIdentityMap(in.getRank()),
+                                   AffineMap::get(in.getRank(), 0, out_exprs, rw.getContext())};
+    Value sum = rw.create<linalg::GenericOp>(loc, TypeRange{flat}, op.getX(), zero_filled(rw, loc, flat), maps, iters,
+                                             [&](OpBuilder& b, Location l, ValueRange args) {
+                                               b.create<linalg::YieldOp>(l, add_scalars(b, l, args[1], args[0]));
+                                             })
+                    .getResult(0);
+    if (flat != out) {  // keepdims: re-insert the reduced axes as unit dims
+      SmallVector<bool> unit(out.getRank(), false);
+      for (int64_t a : axes) unit[a] = true;
+      sum = rw.create<tensor::ExpandShapeOp>(loc, out, sum, unit_dim_groups(unit));
+    }
+    rw.replaceOp(op, sum);
+    return success();
+  }
+};
+
+struct LowerConstant : OpRewritePattern<tfjit::ConstantOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tfjit::ConstantOp op, PatternRewriter& rw) const override {
+    rw.replaceOpWithNewOp<arith::ConstantOp>(op, op.getValue());
+    return success();
+  }
+};
+
+struct TfjitToLinalgPass : PassWrapper<TfjitToLinalgPass, OperationPass<ModuleOp>> {
+  explicit TfjitToLinalgPass(bool named_matmul) : named_matmul_(named_matmul) {}
+  StringRef getArgument() const override { return "tfjit-to-linalg"; }
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<LowerElementwise<tfjit::UnaryOp>, LowerElementwise<tfjit::BinaryOp>, LowerBroadcastTo,
+                 LowerCast, LowerReduceSum, LowerConstant>(&getContext());
+    patterns.add<LowerMatmul>(&getContext(), named_matmul_);
+    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns)))) return signalPassFailure();
+    bool left = false;
+    getOperation().walk([&](Operation* op) {
+      if (isa<tfjit::TfjitDialect>(op->getDialect())) {
+        op->emitOpError("could not be lowered to linalg");
+        left = true;
+      }
+    });
+    if (left) signalPassFailure();
+  }
+  bool named_matmul_;
+};
+
+}  // namespace
+
+std::unique_ptr<Pass> create_tfjit_to_linalg_pass(bool named_matmul) {
+  return std::make_unique<TfjitToLinalgPass>(named_matmul);
+}
+
+}  // namespace tf::compiler

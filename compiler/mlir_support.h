@@ -1,0 +1,45 @@
+// Shared MLIR plumbing for compiler/ sources: the process-wide context, diagnostics capture and
+// the Graph's internals.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "compiler/compiler.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "mlir/Pass/Pass.h"
+
+namespace tf::compiler {
+
+// The process-wide MLIR context, with every dialect and interface the pipeline needs loaded.
+mlir::MLIRContext& context();
+
+// Collects the diagnostics MLIR emits while alive, so failures become typed errors.
+class DiagnosticCollector {
+ public:
+  DiagnosticCollector();
+  ~DiagnosticCollector();
+  const std::string& text() const { return text_; }
+
+ private:
+  std::string text_;
+  uint64_t handler_id_;
+};
+
+std::string print(mlir::Operation* op);
+
+struct Graph::Impl {
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  std::vector<TensorType> arguments, results;
+};
+
+// Lowers `module` in place to `stage` (at most kLLVMDialect). Throws InternalError on failure.
+void lower_to(mlir::ModuleOp module, Stage stage, const CompileOptions& options);
+
+// Passes, one per file under compiler/lowering/.
+std::unique_ptr<mlir::Pass> create_tfjit_to_linalg_pass(bool named_matmul);
+std::unique_ptr<mlir::Pass> create_matmul_to_library_call_pass();
+
+}  // namespace tf::compiler

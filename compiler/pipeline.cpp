@@ -1,0 +1,106 @@
+// The lowering pipeline, as named stages: each stage adds its passes to a PassManager, so a
+// graph can be printed after any of them (tfjit-dump --stage) or compiled all the way.
+#include <array>
+
+#include "compiler/mlir_support.h"
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+#include "tfjit/errors.h"
+
+namespace tf::compiler {
+
+namespace {
+constexpr std::array<std::string_view, 8> kStageNames = {"traced", "optimized", "linalg", "bufferized",
+                                                          "loops",  "llvm",      "llvmir", "asm"};
+
+// @main's calling convention: a C interface, and arguments that belong to the caller and must
+// never be written.
+void prepare_entry(mlir::ModuleOp module) {
+  auto main = module.lookupSymbol<mlir::func::FuncOp>("main");
+  if (!main) return;
+  mlir::Builder b(module.getContext());
+  main->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+  for (unsigned i = 0; i < main.getNumArguments(); ++i)
+    main.setArgAttr(i, "bufferization.writable", b.getBoolAttr(false));
+}
+
+void add_stage(mlir::PassManager& pm, Stage stage, const CompileOptions& options) {
+  switch (stage) {
+    case Stage::kTraced:
+      break;
+    case Stage::kOptimized:
+      pm.addPass(mlir::createCanonicalizerPass());
+      pm.addPass(mlir::createCSEPass());
+      break;
+    case Stage::kLinalg:
+      pm.addPass(create_tfjit_to_linalg_pass(options.matmul_library_call));
+      pm.addPass(mlir::createLinalgElementwiseOpFusionPass());
+      pm.addPass(mlir::createCanonicalizerPass());
+      pm.addPass(mlir::createCSEPass());
+      break;
+    case Stage::kBufferized: {
+      mlir::bufferization::OneShotBufferizationOptions bufferization;
+      bufferization.bufferizeFunctionBoundaries = true;
+      bufferization.setFunctionBoundaryTypeConversion(mlir::bufferization::LayoutMapOption::IdentityLayoutMap);
+      pm.addPass(mlir::bufferization::createOneShotBufferizePass(bufferization));
+      mlir::bufferization::BufferResultsToOutParamsOpts out_params;
+      out_params.hoistStaticAllocs = true;  // write results straight into the caller's buffers
+      pm.addPass(mlir::bufferization::createBufferResultsToOutParamsPass(out_params));
+      if (options.matmul_library_call) pm.addPass(create_matmul_to_library_call_pass());
+      mlir::bufferization::buildBufferDeallocationPipeline(pm, {});
+      pm.addPass(mlir::createCanonicalizerPass());
+      break;
+    }
+    case Stage::kLoops:
+      pm.addPass(mlir::createConvertLinalgToLoopsPass());
+      pm.addPass(mlir::createLowerAffinePass());
+      pm.addPass(mlir::createConvertSCFToCFPass());
+      pm.addPass(mlir::createCanonicalizerPass());
+      break;
+    case Stage::kLLVMDialect:
+      pm.addPass(mlir::memref::createExpandStridedMetadataPass());
+      pm.addPass(mlir::createLowerAffinePass());
+      pm.addPass(mlir::createConvertMathToLLVMPass());
+      pm.addPass(mlir::createConvertMathToLibmPass());
+      pm.addPass(mlir::createFinalizeMemRefToLLVMConversionPass());
+      pm.addPass(mlir::createArithToLLVMConversionPass());
+      pm.addPass(mlir::createConvertFuncToLLVMPass());
+      pm.addPass(mlir::createConvertControlFlowToLLVMPass());
+      pm.addPass(mlir::createConvertIndexToLLVMPass());
+      pm.addPass(mlir::createReconcileUnrealizedCastsPass());
+      break;
+    case Stage::kLLVMIR:
+    case Stage::kAssembly:
+      break;  // produced from the LLVM dialect by executable.cpp
+  }
+}
+}  // namespace
+
+std::string_view stage_name(Stage stage) { return kStageNames[static_cast<size_t>(stage)]; }
+
+std::optional<Stage> parse_stage(std::string_view name) {
+  for (size_t i = 0; i < kStageNames.size(); ++i)
+    if (kStageNames[i] == name) return static_cast<Stage>(i);
+  return std::nullopt;
+}
+
+void lower_to(mlir::ModuleOp module, Stage stage, const CompileOptions& options) {
+  prepare_entry(module);
+  mlir::PassManager pm(&context());
+  for (Stage s : kAllStages) {
+    if (s > stage) break;
+    add_stage(pm, s, options);
+  }
+  DiagnosticCollector diags;
+  if (mlir::failed(pm.run(module)))
+    throw InternalError("lowering to stage '" + std::string(stage_name(stage)) + "' failed:\n" + diags.text());
+}
+
+}  // namespace tf::compiler

@@ -1,0 +1,52 @@
+// The op library. Every function runs eagerly, or adds an op to the graph when called while a
+// tf::function is tracing. Elementwise ops are generated from ir/elementwise_ops.def.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "tfjit/tensor.h"
+
+namespace tf {
+
+// --- Elementwise (NumPy broadcasting; both tensors must have the same dtype) --------------------
+#define TFJIT_UNARY(name, ...) Tensor name(const Tensor& x);
+#define TFJIT_BINARY(name, ...) Tensor name(const Tensor& x, const Tensor& y);
+#include "tfjit/elementwise_ops.def"
+
+// --- Linear algebra and reductions ---------------------------------------------------------------
+// Matrix product of two rank-2 tensors of the same dtype: (m, k) x (k, n) -> (m, n).
+Tensor matmul(const Tensor& a, const Tensor& b);
+// Sum over all axes (a scalar), or over `axes` (negative counts from the end).
+Tensor reduce_sum(const Tensor& x, bool keepdims = false);
+Tensor reduce_sum(const Tensor& x, const std::vector<int64_t>& axes, bool keepdims = false);
+inline Tensor reduce_sum(const Tensor& x, int64_t axis, bool keepdims = false) {
+  return reduce_sum(x, std::vector<int64_t>{axis}, keepdims);
+}
+// Broadcasts x to `shape` by NumPy's rules.
+Tensor broadcast_to(const Tensor& x, const TensorShape& shape);
+Tensor cast(const Tensor& x, DType dtype);
+
+// A scalar of x's dtype holding `value`; raises InvalidArgumentError if `value` is not exactly
+// representable in that dtype (1.5 for an int32 tensor), as TensorFlow does.
+Tensor scalar_like(const Tensor& x, double value);
+
+// --- Operators: C++ scalars adapt to the tensor's dtype -------------------------------------------
+template <class S>
+concept Scalar = std::is_arithmetic_v<S>;
+
+#define TFJIT_OPERATOR(op, fn)                                                                   \
+  inline Tensor operator op(const Tensor& x, const Tensor& y) { return fn(x, y); }                \
+  template <Scalar S> Tensor operator op(const Tensor& x, S y) {                                   \
+    return fn(x, scalar_like(x, static_cast<double>(y)));                                          \
+  }                                                                                              \
+  template <Scalar S> Tensor operator op(S x, const Tensor& y) {                                   \
+    return fn(scalar_like(y, static_cast<double>(x)), y);                                          \
+  }
+TFJIT_OPERATOR(+, add)
+TFJIT_OPERATOR(-, subtract)
+TFJIT_OPERATOR(*, multiply)
+#undef TFJIT_OPERATOR
+inline Tensor operator-(const Tensor& x) { return negative(x); }
+
+}  // namespace tf

@@ -1,0 +1,41 @@
+// TensorShape: the dimensions of a tensor. `kUnknownDim` marks a dimension known only at run
+// time (in a tf::TensorSpec); concrete tensors never contain it.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace tf {
+
+inline constexpr int64_t kUnknownDim = -1;
+
+class TensorShape {
+ public:
+  TensorShape() = default;
+  TensorShape(std::initializer_list<int64_t> dims) : dims_(dims) {}
+  explicit TensorShape(std::vector<int64_t> dims) : dims_(std::move(dims)) {}
+  template <class It> TensorShape(It first, It last) : dims_(first, last) {}
+
+  int64_t rank() const { return static_cast<int64_t>(dims_.size()); }
+  int64_t operator[](int64_t i) const { return dims_[static_cast<size_t>(i)]; }
+  int64_t& operator[](int64_t i) { return dims_[static_cast<size_t>(i)]; }
+  // Product of the dimensions; 1 for a scalar.
+  int64_t num_elements() const {
+    int64_t n = 1;
+    for (int64_t d : dims_) n *= d;
+    return n;
+  }
+  const std::vector<int64_t>& dims() const { return dims_; }
+  auto begin() const { return dims_.begin(); }
+  auto end() const { return dims_.end(); }
+  // "(2, 3)", "(3,)", "()" as TensorFlow prints shapes.
+  std::string to_string() const;
+  friend bool operator==(const TensorShape&, const TensorShape&) = default;
+
+ private:
+  std::vector<int64_t> dims_;
+};
+
+}  // namespace tf

@@ -1,0 +1,9 @@
+// tfjit: TensorFlow 2's programming model in native C++. The one header users include.
+#pragma once
+
+#include "tfjit/dtype.h"
+#include "tfjit/errors.h"
+#include "tfjit/function.h"
+#include "tfjit/ops.h"
+#include "tfjit/shape.h"
+#include "tfjit/tensor.h"

@@ -1,0 +1,190 @@
+// The op functions. Each validates its inputs (raising typed errors that name the op), computes
+// the result's dtype and shape, then either adds a graph op (while tracing) or runs the kernel
+// for (device, dtype) from the registry.
+#include <algorithm>
+#include <cmath>
+
+#include "frontend/src/tensor_internal.h"
+#include "frontend/src/trace.h"
+#include "runtime/kernels.h"
+#include "tfjit/ops.h"
+
+namespace tf {
+
+using detail::TraceContext;
+
+namespace {
+
+const rt::KernelTable& cpu_kernels() { return rt::kernels(rt::DeviceType::kCPU); }
+
+const detail::TensorImpl& checked(const Tensor& t, std::string_view op, std::string_view arg) {
+  if (!t.defined()) throw InvalidArgumentError(std::string(op) + ": argument '" + std::string(arg) + "' is a null tensor");
+  const auto& impl = *t.impl();
+  if (!impl.buffer && impl.trace != TraceContext::current())
+    throw InvalidArgumentError(std::string(op) +
+                               ": a symbolic tensor from a tf::function trace was used outside that trace");
+  return impl;
+}
+
+void check_dtype(std::string_view op, DType dtype, rt::DTypeSet allowed) {
+  if (!allowed.contains(dtype))
+    throw InvalidArgumentError(std::string(op) + ": dtype " + std::string(dtype_name(dtype)) +
+                               " is not supported (supported: " + allowed.to_string() + ")");
+}
+
+void check_same_dtype(std::string_view op, const Tensor& x, const Tensor& y) {
+  if (x.dtype() != y.dtype())
+    throw InvalidArgumentError(std::string(op) + ": operands have different dtypes, " +
+                               std::string(dtype_name(x.dtype())) + " " + x.shape().to_string() + " and " +
+                               std::string(dtype_name(y.dtype())) + " " + y.shape().to_string() +
+                               "; tfjit never converts implicitly (use tf::cast)");
+}
+
+template <class K> K kernel_or_throw(K kernel, std::string_view op, DType dtype) {
+  if (!kernel)
+    throw UnimplementedError(std::string(op) + ": no CPU kernel for dtype " + std::string(dtype_name(dtype)));
+  return kernel;
+}
+
+Tensor unary(rt::UnaryOp op, const Tensor& x) {
+  const auto& info = rt::op_info(op);
+  checked(x, info.name, "x");
+  check_dtype(info.name, x.dtype(), info.dtypes);
+  if (auto* trace = TraceContext::current())
+    return trace->emit("unary", {x}, {{"fn", std::string(info.name)}}, x.dtype(), x.shape());
+  auto kernel = kernel_or_throw(cpu_kernels().unary[int(op)][int(x.dtype())], info.name, x.dtype());
+  Tensor out = detail::empty(x.dtype(), x.shape());
+  kernel(x.data(), out.impl()->buffer->data(), x.num_elements());
+  return out;
+}
+
+Tensor binary(rt::BinaryOp op, const Tensor& x, const Tensor& y) {
+  const auto& info = rt::op_info(op);
+  checked(x, info.name, "x");
+  checked(y, info.name, "y");
+  check_same_dtype(info.name, x, y);
+  check_dtype(info.name, x.dtype(), info.dtypes);
+  auto shape = rt::broadcast_shapes(x.shape(), y.shape());
+  if (!shape.ok()) throw InvalidArgumentError(std::string(info.name) + ": " + shape.error);
+  if (auto* trace = TraceContext::current()) {
+    // Primitives see equal shapes: broadcasting is explicit in the graph.
+    Tensor bx = x.shape() == shape.shape ? x : broadcast_to(x, shape.shape);
+    Tensor by = y.shape() == shape.shape ? y : broadcast_to(y, shape.shape);
+    return trace->emit("binary", {bx, by}, {{"fn", std::string(info.name)}}, x.dtype(), shape.shape);
+  }
+  auto kernel = kernel_or_throw(cpu_kernels().binary[int(op)][int(x.dtype())], info.name, x.dtype());
+  Tensor out = detail::empty(x.dtype(), shape.shape);
+  if (out.num_elements() == 0) return out;
+  rt::ElementwisePlan plan;
+  if (x.shape() == y.shape()) {
+    plan.dims = {out.num_elements()};
+    plan.strides[0] = plan.strides[1] = {1};
+  } else {
+    plan = rt::plan_elementwise(shape.shape, x.shape(), y.shape());
+  }
+  kernel(x.data(), y.data(), out.impl()->buffer->data(), plan);
+  return out;
+}
+
+}  // namespace
+
+#define TFJIT_UNARY(name, ...) \
+  Tensor name(const Tensor& x) { return unary(rt::UnaryOp::name, x); }
+#define TFJIT_BINARY(name, ...) \
+  Tensor name(const Tensor& x, const Tensor& y) { return binary(rt::BinaryOp::name, x, y); }
+#include "tfjit/elementwise_ops.def"
+
+Tensor scalar_like(const Tensor& x, double value) {
+  DType dtype = checked(x, "scalar", "x").dtype;
+  if (dtype == string) throw InvalidArgumentError("scalar: cannot combine a number with a string tensor");
+  if (is_integer(dtype) || dtype == bool_) {
+    // Exactly representable or an error (detail::make_tensor checks the round trip).
+    if (!std::isfinite(value))
+      throw InvalidArgumentError("scalar: " + std::to_string(value) + " cannot be converted to " +
+                                 std::string(dtype_name(dtype)));
+  }
+  return detail::make_tensor(&value, float64, 1, {}, dtype);
+}
+
+Tensor broadcast_to(const Tensor& x, const TensorShape& shape) {
+  checked(x, "broadcast_to", "x");
+  if (std::string error = rt::validate_shape(shape); !error.empty())
+    throw InvalidArgumentError("broadcast_to: " + error);
+  if (!rt::broadcastable_to(x.shape(), shape))
+    throw InvalidArgumentError("broadcast_to: cannot broadcast shape " + x.shape().to_string() + " to " +
+                               shape.to_string());
+  if (x.shape() == shape) return x;
+  if (auto* trace = TraceContext::current()) return trace->emit("broadcast_to", {x}, {}, x.dtype(), shape);
+  if (x.dtype() == string) throw UnimplementedError("broadcast_to: string tensors are not supported yet");
+  Tensor out = detail::empty(x.dtype(), shape);
+  if (out.num_elements() == 0) return out;
+  // Broadcasting is a binary op's input plan with the output as a dense second operand.
+  auto plan = rt::plan_elementwise(shape, x.shape(), shape);
+  cpu_kernels().broadcast(x.data(), out.impl()->buffer->data(), dtype_size(x.dtype()), plan);
+  return out;
+}
+
+Tensor cast(const Tensor& x, DType dtype) {
+  checked(x, "cast", "x");
+  if ((x.dtype() == string) != (dtype == string))
+    throw InvalidArgumentError("cast: cannot cast " + std::string(dtype_name(x.dtype())) + " to " +
+                               std::string(dtype_name(dtype)));
+  if (x.dtype() == dtype) return x;
+  if (auto* trace = TraceContext::current()) return trace->emit("cast", {x}, {}, dtype, x.shape());
+  Tensor out = detail::empty(dtype, x.shape());
+  cpu_kernels().cast[int(x.dtype())][int(dtype)](x.data(), out.impl()->buffer->data(), x.num_elements());
+  return out;
+}
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  checked(a, "matmul", "a");
+  checked(b, "matmul", "b");
+  check_same_dtype("matmul", a, b);
+  check_dtype("matmul", a.dtype(), rt::kNumeric);
+  auto shape = rt::matmul_shape(a.shape(), b.shape());
+  if (!shape.ok()) throw InvalidArgumentError("matmul: " + shape.error);
+  if (auto* trace = TraceContext::current()) return trace->emit("matmul", {a, b}, {}, a.dtype(), shape.shape);
+  auto kernel = kernel_or_throw(cpu_kernels().matmul[int(a.dtype())], "matmul", a.dtype());
+  Tensor out = detail::empty(a.dtype(), shape.shape);
+  kernel(a.data(), b.data(), out.impl()->buffer->data(), a.shape()[0], a.shape()[1], b.shape()[1]);
+  return out;
+}
+
+Tensor reduce_sum(const Tensor& x, bool keepdims) {
+  std::vector<int64_t> all(static_cast<size_t>(checked(x, "reduce_sum", "x").shape.rank()));
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int64_t>(i);
+  return reduce_sum(x, all, keepdims);
+}
+
+Tensor reduce_sum(const Tensor& x, const std::vector<int64_t>& axes, bool keepdims) {
+  checked(x, "reduce_sum", "x");
+  check_dtype("reduce_sum", x.dtype(), rt::kNumeric);
+  auto norm = rt::normalize_axes(axes, x.ndim());
+  if (!norm.error.empty()) throw InvalidArgumentError("reduce_sum: " + norm.error);
+  TensorShape out_shape = rt::reduce_shape(x.shape(), norm.axes, keepdims);
+  if (auto* trace = TraceContext::current())
+    return trace->emit("reduce_sum", {x}, {{"axes", norm.axes}, {"keepdims", keepdims}}, x.dtype(), out_shape);
+  auto kernel = kernel_or_throw(cpu_kernels().reduce_sum[int(x.dtype())], "reduce_sum", x.dtype());
+  // Reduce one run of adjacent axes at a time, last run first, so earlier axes keep their place.
+  Tensor current = x;
+  std::vector<int64_t> dims = x.shape().dims();
+  for (size_t end = norm.axes.size(); end > 0;) {
+    size_t begin = end - 1;
+    while (begin > 0 && norm.axes[begin - 1] + 1 == norm.axes[begin]) --begin;
+    int64_t first = norm.axes[begin], last = norm.axes[end - 1];
+    rt::ReducePlan plan{1, 1, 1};
+    for (int64_t i = 0; i < first; ++i) plan.outer *= dims[i];
+    for (int64_t i = first; i <= last; ++i) plan.reduced *= dims[i];
+    for (int64_t i = last + 1; i < static_cast<int64_t>(dims.size()); ++i) plan.inner *= dims[i];
+    dims.erase(dims.begin() + first, dims.begin() + last + 1);
+    Tensor next = detail::empty(x.dtype(), TensorShape(dims));
+    kernel(current.data(), next.impl()->buffer->data(), plan);
+    current = next;
+    end = begin;
+  }
+  if (norm.axes.empty()) return x;
+  current.impl()->shape = out_shape;  // same elements, keepdims or not
+  return current;
+}
+
+}  // namespace tf

@@ -1,0 +1,130 @@
+// Tensor accessors and creation.
+#include <cmath>
+#include <cstring>
+
+#include "frontend/src/trace.h"
+#include "runtime/kernels.h"
+#include "runtime/tensor_impl.h"
+#include "tfjit/ops.h"
+#include "tfjit/tensor.h"
+
+namespace tf {
+
+std::string TensorShape::to_string() const {
+  std::string s = "(";
+  for (size_t i = 0; i < dims_.size(); ++i) {
+    if (i) s += ", ";
+    s += dims_[i] == kUnknownDim ? "None" : std::to_string(dims_[i]);
+  }
+  return s + (dims_.size() == 1 ? ",)" : ")");
+}
+
+const detail::TensorImpl& Tensor::checked() const {
+  if (!impl_) throw InvalidArgumentError("use of a null tf::Tensor (default-constructed or moved-from)");
+  return *impl_;
+}
+const TensorShape& Tensor::shape() const { return checked().shape; }
+DType Tensor::dtype() const { return checked().dtype; }
+bool Tensor::is_symbolic() const { return checked().buffer == nullptr; }
+
+std::string Tensor::device() const {
+  const auto& impl = checked();
+  return impl.buffer ? impl.buffer->device().name() : rt::Device{}.name();
+}
+
+const void* Tensor::data() const {
+  const auto& impl = checked();
+  if (!impl.buffer)
+    throw InvalidArgumentError(
+        "a symbolic tensor (inside a tf::function trace) has no data; its value exists only when "
+        "the compiled function runs");
+  return impl.buffer->data();
+}
+
+void Tensor::copy_to_host(void* dst, DType dst_dtype, size_t count, const char* what) const {
+  const auto& impl = checked();
+  if (dst_dtype != impl.dtype)
+    throw InvalidArgumentError(std::string(what) + ": the tensor has dtype " + std::string(dtype_name(impl.dtype)) +
+                               " but " + std::string(dtype_name(dst_dtype)) + " was requested");
+  if (std::string_view(what) == "item" && impl.shape.num_elements() != 1)
+    throw InvalidArgumentError("item: the tensor has shape " + impl.shape.to_string() +
+                               " with " + std::to_string(impl.shape.num_elements()) +
+                               " elements; item() needs exactly one");
+  const void* src = data();
+  if (impl.dtype == string) {
+    auto* s = static_cast<const std::string*>(src);
+    std::copy(s, s + count, static_cast<std::string*>(dst));
+  } else {
+    std::memcpy(dst, src, count * dtype_size(impl.dtype));
+  }
+}
+
+namespace detail {
+
+Tensor empty(DType dtype, TensorShape shape) {
+  if (std::string error = rt::validate_shape(shape); !error.empty()) throw InvalidArgumentError(error);
+  auto impl = std::make_shared<TensorImpl>();
+  impl->buffer = rt::Buffer::allocate(dtype, shape.num_elements());
+  impl->shape = std::move(shape);
+  impl->dtype = dtype;
+  return Tensor(std::move(impl));
+}
+
+// A value converted from a floating or wider type into an integer (or bool) dtype must survive
+// the round trip, as TensorFlow refuses tf.constant(1.5, dtype=tf.int32).
+static void check_exact(const void* src, DType src_dtype, const void* converted, DType dtype, size_t count) {
+  if (is_floating(dtype) || is_complex(dtype) || src_dtype == dtype) return;
+  const auto& cast = rt::kernels(rt::DeviceType::kCPU).cast;
+  std::vector<double> original(count), back(count);
+  cast[int(src_dtype)][int(float64)](src, original.data(), static_cast<int64_t>(count));
+  cast[int(dtype)][int(float64)](converted, back.data(), static_cast<int64_t>(count));
+  for (size_t i = 0; i < count; ++i)
+    if (!(original[i] == back[i]))
+      throw InvalidArgumentError("constant: value " + std::to_string(original[i]) +
+                                 " cannot be represented exactly as " + std::string(dtype_name(dtype)));
+}
+
+Tensor make_tensor(const void* src, DType src_dtype, size_t count, TensorShape shape, DType dtype) {
+  if ((src_dtype == string) != (dtype == string))
+    throw InvalidArgumentError("constant: cannot convert between string and " +
+                               std::string(dtype_name(src_dtype == string ? dtype : src_dtype)));
+  Tensor out = empty(dtype, shape);
+  int64_t n = out.num_elements();
+  if (count != static_cast<size_t>(n) && count != 1)
+    throw InvalidArgumentError("constant: " + std::to_string(count) + " values cannot fill shape " +
+                               shape.to_string() + " (" + std::to_string(n) + " elements)");
+  void* dst = out.impl()->buffer->data();
+  if (n == 0) return out;
+  if (dtype == string) {
+    auto* s = static_cast<const std::string*>(src);
+    auto* d = static_cast<std::string*>(dst);
+    for (int64_t i = 0; i < n; ++i) d[i] = s[count == 1 ? 0 : i];
+    return out;
+  }
+  const auto& cast = rt::kernels(rt::DeviceType::kCPU).cast[int(src_dtype)][int(dtype)];
+  cast(src, dst, static_cast<int64_t>(count));
+  check_exact(src, src_dtype, dst, dtype, count);
+  if (count == 1) {  // broadcast the single value
+    size_t size = dtype_size(dtype);
+    for (int64_t i = 1; i < n; ++i) std::memcpy(static_cast<char*>(dst) + i * size, dst, size);
+  }
+  return out;
+}
+
+}  // namespace detail
+
+Tensor fill(const TensorShape& shape, double value, DType dtype) {
+  if (dtype == string) throw InvalidArgumentError("fill: dtype string is not supported");
+  return detail::make_tensor(&value, float64, 1, shape, dtype);
+}
+Tensor zeros(const TensorShape& shape, DType dtype) { return fill(shape, 0.0, dtype); }
+Tensor ones(const TensorShape& shape, DType dtype) { return fill(shape, 1.0, dtype); }
+
+Tensor size(const Tensor& t) {
+  int64_t n = t.num_elements();
+  if (n > std::numeric_limits<int32_t>::max())
+    throw InvalidArgumentError("size: " + std::to_string(n) + " elements do not fit in int32");
+  return constant(static_cast<int32_t>(n));
+}
+
+}  // namespace tf

@@ -1,0 +1,67 @@
+#include "frontend/src/trace.h"
+
+#include "runtime/tensor_impl.h"
+
+namespace tf::detail {
+
+namespace {
+thread_local TraceContext* current_trace = nullptr;
+// Concrete tensors up to this many elements are embedded as graph constants (so the compiler
+// can fold them); larger ones are passed to the compiled code as arguments.
+constexpr int64_t kMaxEmbeddedElements = 16;
+}  // namespace
+
+TraceContext::TraceContext() : parent_(current_trace) { current_trace = this; }
+TraceContext::~TraceContext() { current_trace = parent_; }
+TraceContext* TraceContext::current() { return current_trace; }
+
+Tensor TraceContext::symbolic(int value, DType dtype, const TensorShape& shape) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->shape = shape;
+  impl->dtype = dtype;
+  impl->trace = this;
+  impl->symbol = value;
+  return Tensor(std::move(impl));
+}
+
+Tensor TraceContext::add_argument(DType dtype, const TensorShape& shape) {
+  return symbolic(builder_.add_argument({dtype, shape}), dtype, shape);
+}
+
+int TraceContext::value_of(const Tensor& t) {
+  const TensorImpl& impl = *t.impl();
+  if (impl.trace == this) return impl.symbol;
+  if (impl.trace)
+    throw InvalidArgumentError(
+        "a symbolic tensor from another tf::function trace was used here; tensors created while "
+        "tracing cannot escape their function");
+  if (auto it = captured_.find(&impl); it != captured_.end()) return it->second;
+  int value;
+  if (impl.shape.num_elements() <= kMaxEmbeddedElements) {
+    value = builder_.add_constant({impl.dtype, impl.shape}, impl.buffer->data());
+    embedded_.push_back(t);
+  } else {
+    value = builder_.add_argument({impl.dtype, impl.shape});
+    captures_.push_back(t);
+  }
+  captured_.emplace(&impl, value);
+  return value;
+}
+
+Tensor TraceContext::emit(std::string_view op, std::initializer_list<Tensor> inputs,
+                          std::vector<compiler::NamedAttr> attrs, DType dtype, const TensorShape& shape) {
+  std::vector<int> operands;
+  for (const Tensor& t : inputs) operands.push_back(value_of(t));
+  return symbolic(builder_.add_op(op, operands, attrs, {dtype, shape}), dtype, shape);
+}
+
+std::unique_ptr<compiler::Graph> TraceContext::finish(const std::vector<Tensor>& outputs) {
+  std::vector<int> values;
+  for (const Tensor& t : outputs) {
+    if (!t.defined()) throw InvalidArgumentError("tf::function: the function returned a null tensor");
+    values.push_back(value_of(t));
+  }
+  return builder_.finish(values);
+}
+
+}  // namespace tf::detail

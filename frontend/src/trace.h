@@ -1,0 +1,46 @@
+// Tracing: while a tf::function body runs on symbolic tensors, every op call lands here and
+// becomes a graph op instead of running a kernel. One TraceContext per trace, stacked per thread.
+#pragma once
+
+#include <initializer_list>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "compiler/compiler.h"
+#include "tfjit/tensor.h"
+
+namespace tf::detail {
+
+class TraceContext {
+ public:
+  TraceContext();  // becomes the current trace of this thread
+  ~TraceContext();
+  TraceContext(const TraceContext&) = delete;
+  TraceContext& operator=(const TraceContext&) = delete;
+
+  static TraceContext* current();
+
+  Tensor add_argument(DType dtype, const TensorShape& shape);
+  // Adds `op` with `inputs` (symbolic tensors of this trace, or concrete tensors, which are
+  // captured) and returns its symbolic result.
+  Tensor emit(std::string_view op, std::initializer_list<Tensor> inputs,
+              std::vector<compiler::NamedAttr> attrs, DType dtype, const TensorShape& shape);
+  std::unique_ptr<compiler::Graph> finish(const std::vector<Tensor>& outputs);
+  // Concrete tensors the graph reads as extra arguments, after the declared ones.
+  const std::vector<Tensor>& captures() const { return captures_; }
+
+ private:
+  int value_of(const Tensor& t);
+  Tensor symbolic(int value, DType dtype, const TensorShape& shape);
+
+  compiler::GraphBuilder builder_;
+  std::vector<Tensor> captures_;
+  std::vector<int> capture_values_;
+  // Concrete tensor -> graph value. The tensors are kept alive so no address is reused.
+  std::unordered_map<const TensorImpl*, int> captured_;
+  std::vector<Tensor> embedded_;
+  TraceContext* parent_;
+};
+
+}  // namespace tf::detail

@@ -1,0 +1,79 @@
+// The tfjit dialect: the graph that tf::function traces. One op per primitive; elementwise math
+// is two ops (unary, binary) whose `fn` names an entry of tfjit/elementwise_ops.def, so adding
+// an elementwise op never touches this file. Public ops broadcast first (tfjit.broadcast_to),
+// so elementwise primitives see operands of equal shape.
+#ifndef TFJIT_OPS
+#define TFJIT_OPS
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/BuiltinAttributes.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def Tfjit_Dialect : Dialect {
+  let name = "tfjit";
+  let summary = "Graphs traced from tf::function calls";
+  let cppNamespace = "::tfjit";
+}
+
+class Tfjit_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Tfjit_Dialect, mnemonic, !listconcat(traits, [Pure])>;
+
+def Tfjit_ConstantOp : Tfjit_Op<"constant", [ConstantLike,
+    AllTypesMatch<["value", "output"]>]> {
+  let summary = "A tensor constant";
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "attr-dict $value";
+  let hasFolder = 1;
+}
+
+def Tfjit_UnaryOp : Tfjit_Op<"unary", [SameOperandsAndResultType]> {
+  let summary = "Elementwise unary op from the op table";
+  let arguments = (ins StrAttr:$fn, AnyRankedTensor:$x);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$fn $x attr-dict `:` type($output)";
+  let hasVerifier = 1;
+}
+
+def Tfjit_BinaryOp : Tfjit_Op<"binary", [SameOperandsAndResultType]> {
+  let summary = "Elementwise binary op from the op table, on operands of equal shape";
+  let arguments = (ins StrAttr:$fn, AnyRankedTensor:$x, AnyRankedTensor:$y);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$fn $x `,` $y attr-dict `:` type($output)";
+  let hasVerifier = 1;
+}
+
+def Tfjit_BroadcastToOp : Tfjit_Op<"broadcast_to"> {
+  let summary = "NumPy broadcast of x to the result's shape";
+  let arguments = (ins AnyRankedTensor:$x);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($output)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Tfjit_CastOp : Tfjit_Op<"cast"> {
+  let summary = "Elementwise dtype conversion with TensorFlow's rules";
+  let arguments = (ins AnyRankedTensor:$x);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($output)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Tfjit_MatmulOp : Tfjit_Op<"matmul", [DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "Matrix product (m, k) x (k, n) -> (m, n)";
+  let arguments = (ins AnyRankedTensor:$a, AnyRankedTensor:$b);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$a `,` $b attr-dict `:` type($a) `,` type($b) `->` type($output)";
+}
+
+def Tfjit_ReduceSumOp : Tfjit_Op<"reduce_sum", [DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "Sum over the given axes (sorted, unique, in range)";
+  let arguments = (ins AnyRankedTensor:$x, DenseI64ArrayAttr:$axes, BoolAttr:$keepdims);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($output)";
+}
+
+#endif  // TFJIT_OPS

@@ -1,0 +1,118 @@
+// Verifiers, folders and result-type inference of the tfjit dialect. Shape logic comes from
+// runtime/shape_rules.h, the same rules eager execution applies.
+#include "ir/dialect.h"
+
+#include <string_view>
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "mlir/IR/OpImplementation.h"
+#include "runtime/dtype_sets.h"
+#include "runtime/shape_rules.h"
+
+using namespace mlir;
+
+#include "ir/TfjitDialect.cpp.inc"
+#define GET_OP_CLASSES
+#include "ir/TfjitOps.cpp.inc"
+
+namespace tfjit {
+
+void TfjitDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "ir/TfjitOps.cpp.inc"
+      >();
+}
+
+namespace {
+
+struct TableEntry {
+  std::string_view name;
+  tf::rt::DTypeSet dtypes;
+};
+using namespace tf::rt;  // the table's DTypeSet names
+constexpr TableEntry kUnary[] = {
+#define TFJIT_UNARY(name, dtypes, ...) {#name, dtypes},
+#include "tfjit/elementwise_ops.def"
+};
+constexpr TableEntry kBinary[] = {
+#define TFJIT_BINARY(name, dtypes, ...) {#name, dtypes},
+#include "tfjit/elementwise_ops.def"
+};
+
+template <size_t N>
+LogicalResult verify_fn(Operation* op, StringRef fn, Type type, const TableEntry (&table)[N]) {
+  for (const auto& e : table) {
+    if (e.name != std::string_view(fn.data(), fn.size())) continue;
+    auto dtype = dtype_of(cast<ShapedType>(type).getElementType());
+    if (!dtype || !e.dtypes.contains(*dtype))
+      return op->emitOpError() << "'" << fn << "' does not support element type "
+                               << cast<ShapedType>(type).getElementType() << " (supported: "
+                               << e.dtypes.to_string() << ")";
+    return success();
+  }
+  return op->emitOpError() << "unknown elementwise function '" << fn << "'";
+}
+
+LogicalResult emit_shape_error(std::optional<Location> loc, StringRef op, const std::string& error) {
+  if (loc) emitError(*loc) << "'" << op << "' " << error;
+  return failure();
+}
+
+}  // namespace
+
+LogicalResult UnaryOp::verify() { return verify_fn(*this, getFn(), getType(), kUnary); }
+LogicalResult BinaryOp::verify() { return verify_fn(*this, getFn(), getType(), kBinary); }
+
+OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+LogicalResult BroadcastToOp::verify() {
+  auto in = cast<ShapedType>(getX().getType()), out = cast<ShapedType>(getType());
+  if (in.getElementType() != out.getElementType())
+    return emitOpError("changes the element type");
+  if (!tf::rt::broadcastable_to(shape_of(in), shape_of(out)))
+    return emitOpError() << "cannot broadcast " << in << " to " << out;
+  return success();
+}
+OpFoldResult BroadcastToOp::fold(FoldAdaptor) {
+  return getX().getType() == getType() ? getX() : OpFoldResult();
+}
+
+LogicalResult CastOp::verify() {
+  if (cast<ShapedType>(getX().getType()).getShape() != cast<ShapedType>(getType()).getShape())
+    return emitOpError("changes the shape");
+  return success();
+}
+OpFoldResult CastOp::fold(FoldAdaptor) {
+  return getX().getType() == getType() ? getX() : OpFoldResult();
+}
+
+LogicalResult MatmulOp::inferReturnTypes(MLIRContext*, std::optional<Location> loc, ValueRange operands,
+                                         DictionaryAttr, OpaqueProperties, RegionRange,
+                                         SmallVectorImpl<Type>& results) {
+  auto a = cast<ShapedType>(operands[0].getType()), b = cast<ShapedType>(operands[1].getType());
+  if (a.getElementType() != b.getElementType())
+    return emit_shape_error(loc, "tfjit.matmul", "operands have different element types");
+  auto r = tf::rt::matmul_shape(shape_of(a), shape_of(b));
+  if (!r.ok()) return emit_shape_error(loc, "tfjit.matmul", r.error);
+  results.push_back(RankedTensorType::get(r.shape.dims(), a.getElementType()));
+  return success();
+}
+
+LogicalResult ReduceSumOp::inferReturnTypes(MLIRContext*, std::optional<Location> loc,
+                                            ValueRange operands, DictionaryAttr attrs,
+                                            OpaqueProperties properties, RegionRange,
+                                            SmallVectorImpl<Type>& results) {
+  auto x = cast<ShapedType>(operands[0].getType());
+  ReduceSumOp::Adaptor adaptor(operands, attrs, properties);
+  std::vector<int64_t> axes(adaptor.getAxes().begin(), adaptor.getAxes().end());
+  auto norm = tf::rt::normalize_axes(axes, x.getRank());
+  if (!norm.error.empty()) return emit_shape_error(loc, "tfjit.reduce_sum", norm.error);
+  if (norm.axes != axes) return emit_shape_error(loc, "tfjit.reduce_sum", "axes must be sorted, unique and non-negative");
+  auto shape = tf::rt::reduce_shape(shape_of(x), norm.axes, adaptor.getKeepdims());
+  results.push_back(RankedTensorType::get(shape.dims(), x.getElementType()));
+  return success();
+}
+
+}  // namespace tfjit

@@ -1,0 +1,29 @@
+// The tfjit dialect (generated from TfjitOps.td) and the mapping between tfjit dtypes/shapes
+// and MLIR types. Included only by ir/ and compiler/ sources: it pulls in MLIR headers.
+#pragma once
+
+#include <optional>
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "tfjit/dtype.h"
+#include "tfjit/shape.h"
+
+#include "ir/TfjitDialect.h.inc"
+#define GET_OP_CLASSES
+#include "ir/TfjitOps.h.inc"
+
+namespace tfjit {
+
+// The MLIR element type of a dtype; null for dtypes with no MLIR element type (string).
+mlir::Type element_type(mlir::MLIRContext* ctx, tf::DType dtype);
+std::optional<tf::DType> dtype_of(mlir::Type element_type);
+mlir::RankedTensorType tensor_type(mlir::MLIRContext* ctx, tf::DType dtype, const tf::TensorShape& shape);
+tf::TensorShape shape_of(mlir::ShapedType type);
+
+}  // namespace tfjit

@@ -1,0 +1,39 @@
+#include "runtime/buffer.h"
+
+#include <cstdlib>
+#include <new>
+#include <string>
+
+#include "tfjit/errors.h"
+
+namespace tf::rt {
+
+std::string Device::name() const {
+  return std::string("/job:localhost/replica:0/task:0/device:") +
+         (type == DeviceType::kCPU ? "CPU:" : "GPU:") + std::to_string(index);
+}
+
+std::shared_ptr<Buffer> Buffer::allocate(DType dtype, int64_t count, Device device) {
+  size_t bytes = static_cast<size_t>(count) * dtype_size(dtype);
+  // aligned_alloc wants a size that is a multiple of the alignment (and non-zero).
+  size_t rounded = (bytes + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
+  void* data = std::aligned_alloc(kBufferAlignment, rounded ? rounded : kBufferAlignment);
+  if (!data)
+    throw ResourceExhaustedError("out of memory allocating " + std::to_string(bytes) +
+                                 " bytes on " + device.name());
+  if (dtype == string) {
+    auto* s = static_cast<std::string*>(data);
+    for (int64_t i = 0; i < count; ++i) new (s + i) std::string();
+  }
+  return std::make_shared<Buffer>(Key{}, data, bytes, dtype, count, device);
+}
+
+Buffer::~Buffer() {
+  if (dtype_ == string) {
+    auto* s = static_cast<std::string*>(data_);
+    for (int64_t i = 0; i < count_; ++i) s[i].~basic_string();
+  }
+  std::free(data_);
+}
+
+}  // namespace tf::rt

@@ -1,0 +1,37 @@
+#include "runtime/kernels.h"
+
+#include "tfjit/errors.h"
+
+namespace tf {
+namespace cpu {
+void register_kernels(rt::KernelTable& table);
+}
+
+namespace rt {
+
+namespace {
+constexpr ElementwiseOpInfo kUnaryInfo[] = {
+#define TFJIT_UNARY(name, dtypes, ...) {#name, dtypes},
+#include "tfjit/elementwise_ops.def"
+};
+constexpr ElementwiseOpInfo kBinaryInfo[] = {
+#define TFJIT_BINARY(name, dtypes, ...) {#name, dtypes},
+#include "tfjit/elementwise_ops.def"
+};
+}  // namespace
+
+const ElementwiseOpInfo& op_info(UnaryOp op) { return kUnaryInfo[static_cast<int>(op)]; }
+const ElementwiseOpInfo& op_info(BinaryOp op) { return kBinaryInfo[static_cast<int>(op)]; }
+
+const KernelTable& kernels(DeviceType device) {
+  static const KernelTable cpu_table = [] {
+    KernelTable t;
+    cpu::register_kernels(t);
+    return t;
+  }();
+  if (device != DeviceType::kCPU) throw UnimplementedError("no kernels registered for GPU devices");
+  return cpu_table;
+}
+
+}  // namespace rt
+}  // namespace tf

@@ -1,0 +1,58 @@
+// The eager kernel registry: (op, device, dtype) -> kernel. Backends fill one KernelTable per
+// device type; a null entry means "this device has no kernel for this dtype".
+#pragma once
+
+#include <cstdint>
+
+#include "runtime/buffer.h"
+#include "runtime/dtype_sets.h"
+#include "runtime/shape_rules.h"
+
+namespace tf::rt {
+
+enum class UnaryOp : uint8_t {
+#define TFJIT_UNARY(name, ...) name,
+#include "tfjit/elementwise_ops.def"
+  kCount
+};
+enum class BinaryOp : uint8_t {
+#define TFJIT_BINARY(name, ...) name,
+#include "tfjit/elementwise_ops.def"
+  kCount
+};
+struct ElementwiseOpInfo {
+  const char* name;
+  DTypeSet dtypes;
+};
+const ElementwiseOpInfo& op_info(UnaryOp op);
+const ElementwiseOpInfo& op_info(BinaryOp op);
+
+// Reduction of a (outer, reduced, inner) view of a contiguous tensor to (outer, inner).
+struct ReducePlan {
+  int64_t outer, reduced, inner;
+};
+
+using UnaryKernel = void (*)(const void* x, void* out, int64_t n);
+using BinaryKernel = void (*)(const void* x, const void* y, void* out, const ElementwisePlan& plan);
+using MatmulKernel = void (*)(const void* a, const void* b, void* c, int64_t m, int64_t k, int64_t n);
+using ReduceKernel = void (*)(const void* x, void* out, const ReducePlan& plan);
+// Copies src, read through plan.strides[0] (0 where broadcast), densely into dst.
+using BroadcastKernel = void (*)(const void* src, void* dst, size_t elem_size, const ElementwisePlan& plan);
+// Converts n elements; float -> integer saturates and maps NaN to 0 (defined, unlike C++).
+using CastKernel = void (*)(const void* src, void* dst, int64_t n);
+
+inline constexpr int kNumUnary = static_cast<int>(UnaryOp::kCount);
+inline constexpr int kNumBinary = static_cast<int>(BinaryOp::kCount);
+
+struct KernelTable {
+  UnaryKernel unary[kNumUnary][kNumDTypes] = {};
+  BinaryKernel binary[kNumBinary][kNumDTypes] = {};
+  MatmulKernel matmul[kNumDTypes] = {};
+  ReduceKernel reduce_sum[kNumDTypes] = {};
+  CastKernel cast[kNumDTypes][kNumDTypes] = {};  // [from][to]
+  BroadcastKernel broadcast = nullptr;
+};
+
+const KernelTable& kernels(DeviceType device);
+
+}  // namespace tf::rt

@@ -1,0 +1,113 @@
+#include "runtime/shape_rules.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace tf::rt {
+
+ShapeResult broadcast_shapes(const TensorShape& a, const TensorShape& b) {
+  int64_t rank = std::max(a.rank(), b.rank());
+  std::vector<int64_t> dims(static_cast<size_t>(rank));
+  for (int64_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.rank() ? 1 : a[i - (rank - a.rank())];
+    int64_t db = i < rank - b.rank() ? 1 : b[i - (rank - b.rank())];
+    if (da != db && da != 1 && db != 1)
+      return {{}, "shapes " + a.to_string() + " and " + b.to_string() +
+                      " are incompatible for broadcasting (dimension " + std::to_string(i) + ": " +
+                      std::to_string(da) + " vs " + std::to_string(db) + ")"};
+    dims[static_cast<size_t>(i)] = da == 1 ? db : da;
+  }
+  return {TensorShape(std::move(dims)), {}};
+}
+
+bool broadcastable_to(const TensorShape& from, const TensorShape& to) {
+  if (from.rank() > to.rank()) return false;
+  for (int64_t i = 0; i < from.rank(); ++i) {
+    int64_t d = from[from.rank() - 1 - i];
+    if (d != 1 && d != to[to.rank() - 1 - i]) return false;
+  }
+  return true;
+}
+
+ShapeResult matmul_shape(const TensorShape& a, const TensorShape& b) {
+  if (a.rank() != 2 || b.rank() != 2)
+    return {{}, "expects rank-2 operands, got shapes " + a.to_string() + " and " + b.to_string()};
+  if (a[1] != b[0])
+    return {{}, "inner dimensions differ: " + a.to_string() + " x " + b.to_string()};
+  return {TensorShape{a[0], b[1]}, {}};
+}
+
+AxesResult normalize_axes(const std::vector<int64_t>& axes, int64_t rank) {
+  AxesResult r;
+  for (int64_t axis : axes) {
+    if (axis < -rank || axis >= rank)
+      return {{}, "axis " + std::to_string(axis) + " is out of range for a tensor of rank " +
+                      std::to_string(rank) + " (valid: [" + std::to_string(-rank) + ", " +
+                      std::to_string(rank) + "))"};
+    r.axes.push_back(axis < 0 ? axis + rank : axis);
+  }
+  std::sort(r.axes.begin(), r.axes.end());
+  r.axes.erase(std::unique(r.axes.begin(), r.axes.end()), r.axes.end());
+  return r;
+}
+
+TensorShape reduce_shape(const TensorShape& in, const std::vector<int64_t>& sorted_axes, bool keepdims) {
+  std::vector<int64_t> dims;
+  for (int64_t i = 0; i < in.rank(); ++i) {
+    bool reduced = std::binary_search(sorted_axes.begin(), sorted_axes.end(), i);
+    if (!reduced) dims.push_back(in[i]);
+    else if (keepdims) dims.push_back(1);
+  }
+  return TensorShape(std::move(dims));
+}
+
+std::string validate_shape(const TensorShape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0) return "dimension " + std::to_string(d) + " in shape " + shape.to_string() + " is negative";
+    if (d != 0 && n > std::numeric_limits<int64_t>::max() / d)
+      return "shape " + shape.to_string() + " has more elements than fit in int64";
+    n *= d;
+  }
+  return {};
+}
+
+ElementwisePlan plan_elementwise(const TensorShape& out, const TensorShape& a, const TensorShape& b) {
+  // Strides of each input aligned to the output's rank, 0 where broadcast.
+  const TensorShape* ins[2] = {&a, &b};
+  int64_t rank = out.rank();
+  std::vector<int64_t> full[2];
+  for (int k = 0; k < 2; ++k) {
+    full[k].assign(static_cast<size_t>(rank), 0);
+    int64_t stride = 1;
+    for (int64_t i = ins[k]->rank() - 1; i >= 0; --i) {
+      int64_t o = i + rank - ins[k]->rank();
+      full[k][static_cast<size_t>(o)] = (*ins[k])[i] == 1 ? 0 : stride;
+      stride *= (*ins[k])[i];
+    }
+  }
+  // Merge dimension i into the dimension after it when, for every input, stepping the outer
+  // dimension is the same as stepping the inner one dims[inner] times.
+  ElementwisePlan plan;
+  for (int64_t i = 0; i < rank; ++i) {
+    int64_t d = out[i];
+    if (d == 1) continue;  // size-1 dims contribute nothing
+    bool merge = !plan.dims.empty();
+    for (int k = 0; k < 2 && merge; ++k)
+      merge = plan.strides[k].back() == full[k][static_cast<size_t>(i)] * d;
+    if (merge) {
+      plan.dims.back() *= d;
+      for (int k = 0; k < 2; ++k) plan.strides[k].back() = full[k][static_cast<size_t>(i)];
+    } else {
+      plan.dims.push_back(d);
+      for (int k = 0; k < 2; ++k) plan.strides[k].push_back(full[k][static_cast<size_t>(i)]);
+    }
+  }
+  if (plan.dims.empty()) {  // scalar output
+    plan.dims.push_back(1);
+    for (int k = 0; k < 2; ++k) plan.strides[k].push_back(0);
+  }
+  return plan;
+}
+
+}  // namespace tf::rt

@@ -1,0 +1,45 @@
+// Shape rules shared by eager execution, tracing and the dialect's verifiers, so that an op's
+// shape logic exists once. They never throw: a failure comes back as a message that names the
+// offending shapes, for the caller to raise (frontend) or emit as a diagnostic (ir).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tfjit/shape.h"
+
+namespace tf::rt {
+
+struct ShapeResult {
+  TensorShape shape;
+  std::string error;  // empty on success
+  bool ok() const { return error.empty(); }
+};
+
+// NumPy broadcasting of two shapes.
+ShapeResult broadcast_shapes(const TensorShape& a, const TensorShape& b);
+// Can `from` be broadcast to `to`?
+bool broadcastable_to(const TensorShape& from, const TensorShape& to);
+// (m, k) x (k, n) -> (m, n)
+ShapeResult matmul_shape(const TensorShape& a, const TensorShape& b);
+// Sorted, de-duplicated axes in [0, rank); negative axes count from the end.
+struct AxesResult {
+  std::vector<int64_t> axes;
+  std::string error;
+};
+AxesResult normalize_axes(const std::vector<int64_t>& axes, int64_t rank);
+TensorShape reduce_shape(const TensorShape& in, const std::vector<int64_t>& sorted_axes, bool keepdims);
+// Checks that every dimension is non-negative and the element count fits in int64.
+std::string validate_shape(const TensorShape& shape);
+
+// An elementwise iteration space: output dims with each input's element strides (0 where the
+// input is broadcast), with adjacent dimensions merged where every operand allows it, so the
+// innermost loop is as long as possible.
+struct ElementwisePlan {
+  std::vector<int64_t> dims;
+  std::vector<int64_t> strides[2];
+};
+ElementwisePlan plan_elementwise(const TensorShape& out, const TensorShape& a, const TensorShape& b);
+
+}  // namespace tf::rt

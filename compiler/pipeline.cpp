@@ -92,7 +92,7 @@ std::optional<Stage> parse_stage(std::string_view name) {
 }
 
 void lower_to(mlir::ModuleOp module, Stage stage, const CompileOptions& options) {
-  prepare_entry(module);
+  if (stage >= Stage::kBufferized) prepare_entry(module);
   mlir::PassManager pm(&context());
   for (Stage s : kAllStages) {
     if (s > stage) break;

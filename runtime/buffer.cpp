@@ -4,6 +4,7 @@
 #include <new>
 #include <string>
 
+#include "runtime/allocator.h"
 #include "tfjit/errors.h"
 
 namespace tf::rt {
@@ -15,9 +16,7 @@ std::string Device::name() const {
 
 std::shared_ptr<Buffer> Buffer::allocate(DType dtype, int64_t count, Device device) {
   size_t bytes = static_cast<size_t>(count) * dtype_size(dtype);
-  // aligned_alloc wants a size that is a multiple of the alignment (and non-zero).
-  size_t rounded = (bytes + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
-  void* data = std::aligned_alloc(kBufferAlignment, rounded ? rounded : kBufferAlignment);
+  void* data = host_allocate(bytes);
   if (!data)
     throw ResourceExhaustedError("out of memory allocating " + std::to_string(bytes) +
                                  " bytes on " + device.name());
@@ -33,7 +32,7 @@ Buffer::~Buffer() {
     auto* s = static_cast<std::string*>(data_);
     for (int64_t i = 0; i < count_; ++i) s[i].~basic_string();
   }
-  std::free(data_);
+  host_deallocate(data_, bytes_);
 }
 
 }  // namespace tf::rt

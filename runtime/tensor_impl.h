@@ -13,8 +13,8 @@ struct TensorImpl {
   TensorShape shape;
   DType dtype;
   std::shared_ptr<rt::Buffer> buffer;  // null for symbolic tensors
-  // Symbolic tensors: the trace that owns the value, and the value's index in it.
-  const void* trace = nullptr;
+  // Symbolic tensors: the id of the trace that owns the value (0: none), and the value's index.
+  uint64_t trace = 0;
   int32_t symbol = -1;
 };
 

@@ -20,7 +20,8 @@ const rt::KernelTable& cpu_kernels() { return rt::kernels(rt::DeviceType::kCPU);
 const detail::TensorImpl& checked(const Tensor& t, std::string_view op, std::string_view arg) {
   if (!t.defined()) throw InvalidArgumentError(std::string(op) + ": argument '" + std::string(arg) + "' is a null tensor");
   const auto& impl = *t.impl();
-  if (!impl.buffer && impl.trace != TraceContext::current())
+  const TraceContext* trace = TraceContext::current();
+  if (!impl.buffer && (!trace || impl.trace != trace->id()))
     throw InvalidArgumentError(std::string(op) +
                                ": a symbolic tensor from a tf::function trace was used outside that trace");
   return impl;
@@ -150,14 +151,12 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-Tensor reduce_sum(const Tensor& x, bool keepdims) {
-  std::vector<int64_t> all(static_cast<size_t>(checked(x, "reduce_sum", "x").shape.rank()));
-  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int64_t>(i);
-  return reduce_sum(x, all, keepdims);
-}
-
-Tensor reduce_sum(const Tensor& x, const std::vector<int64_t>& axes, bool keepdims) {
+Tensor reduce_sum(const Tensor& x, Axes axis, bool keepdims) {
   checked(x, "reduce_sum", "x");
+  std::vector<int64_t> axes;
+  if (axis.list) axes = *axis.list;
+  else
+    for (int64_t i = 0; i < x.ndim(); ++i) axes.push_back(i);
   check_dtype("reduce_sum", x.dtype(), rt::kNumeric);
   auto norm = rt::normalize_axes(axes, x.ndim());
   if (!norm.error.empty()) throw InvalidArgumentError("reduce_sum: " + norm.error);

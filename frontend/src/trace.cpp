@@ -1,5 +1,7 @@
 #include "frontend/src/trace.h"
 
+#include <atomic>
+
 #include "runtime/tensor_impl.h"
 
 namespace tf::detail {
@@ -11,7 +13,11 @@ thread_local TraceContext* current_trace = nullptr;
 constexpr int64_t kMaxEmbeddedElements = 16;
 }  // namespace
 
-TraceContext::TraceContext() : parent_(current_trace) { current_trace = this; }
+TraceContext::TraceContext() : parent_(current_trace) {
+  static std::atomic<uint64_t> next_id{1};
+  id_ = next_id++;
+  current_trace = this;
+}
 TraceContext::~TraceContext() { current_trace = parent_; }
 TraceContext* TraceContext::current() { return current_trace; }
 
@@ -19,7 +25,7 @@ Tensor TraceContext::symbolic(int value, DType dtype, const TensorShape& shape) 
   auto impl = std::make_shared<TensorImpl>();
   impl->shape = shape;
   impl->dtype = dtype;
-  impl->trace = this;
+  impl->trace = id_;
   impl->symbol = value;
   return Tensor(std::move(impl));
 }
@@ -30,7 +36,7 @@ Tensor TraceContext::add_argument(DType dtype, const TensorShape& shape) {
 
 int TraceContext::value_of(const Tensor& t) {
   const TensorImpl& impl = *t.impl();
-  if (impl.trace == this) return impl.symbol;
+  if (impl.trace == id_) return impl.symbol;
   if (impl.trace)
     throw InvalidArgumentError(
         "a symbolic tensor from another tf::function trace was used here; tensors created while "

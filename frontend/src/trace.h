@@ -20,6 +20,8 @@ class TraceContext {
   TraceContext& operator=(const TraceContext&) = delete;
 
   static TraceContext* current();
+  // Unique per trace, never reused, so a tensor that escaped an old trace is always recognised.
+  uint64_t id() const { return id_; }
 
   Tensor add_argument(DType dtype, const TensorShape& shape);
   // Adds `op` with `inputs` (symbolic tensors of this trace, or concrete tensors, which are
@@ -41,6 +43,7 @@ class TraceContext {
   std::unordered_map<const TensorImpl*, int> captured_;
   std::vector<Tensor> embedded_;
   TraceContext* parent_;
+  uint64_t id_;
 };
 
 }  // namespace tf::detail

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "tfjit/tensor.h"
@@ -17,12 +18,17 @@ namespace tf {
 // --- Linear algebra and reductions ---------------------------------------------------------------
 // Matrix product of two rank-2 tensors of the same dtype: (m, k) x (k, n) -> (m, n).
 Tensor matmul(const Tensor& a, const Tensor& b);
-// Sum over all axes (a scalar), or over `axes` (negative counts from the end).
-Tensor reduce_sum(const Tensor& x, bool keepdims = false);
-Tensor reduce_sum(const Tensor& x, const std::vector<int64_t>& axes, bool keepdims = false);
-inline Tensor reduce_sum(const Tensor& x, int64_t axis, bool keepdims = false) {
-  return reduce_sum(x, std::vector<int64_t>{axis}, keepdims);
-}
+// Reduction axes, as TensorFlow's `axis` argument: None (every axis) by default or with `{}`,
+// one axis (`0`, `-1`), or a list (`{0, 2}`); negative axes count from the end.
+struct Axes {
+  Axes() = default;
+  Axes(std::nullopt_t) {}
+  Axes(int64_t axis) : list(std::vector<int64_t>{axis}) {}
+  Axes(std::initializer_list<int64_t> axes) : list(std::vector<int64_t>(axes)) {}
+  Axes(std::vector<int64_t> axes) : list(std::move(axes)) {}
+  std::optional<std::vector<int64_t>> list;  // nullopt: all axes
+};
+Tensor reduce_sum(const Tensor& x, Axes axis = {}, bool keepdims = false);
 // Broadcasts x to `shape` by NumPy's rules.
 Tensor broadcast_to(const Tensor& x, const TensorShape& shape);
 Tensor cast(const Tensor& x, DType dtype);

@@ -42,9 +42,15 @@ class Tensor {
   }
   // All elements in row-major order, copied to the host.
   template <class T> std::vector<T> to_vector() const {
-    std::vector<T> out(static_cast<size_t>(num_elements()));
-    copy_to_host(out.data(), dtype_of_v<T>, out.size(), "to_vector");
-    return out;
+    if constexpr (std::is_same_v<T, bool>) {  // std::vector<bool> is packed: unpack from bytes
+      std::vector<uint8_t> bytes(static_cast<size_t>(num_elements()));
+      copy_to_host(bytes.data(), bool_, bytes.size(), "to_vector");
+      return std::vector<bool>(bytes.begin(), bytes.end());
+    } else {
+      std::vector<T> out(static_cast<size_t>(num_elements()));
+      copy_to_host(out.data(), dtype_of_v<T>, out.size(), "to_vector");
+      return out;
+    }
   }
   // Raw host data of a CPU tensor, row-major, 64-byte aligned.
   const void* data() const;
@@ -66,23 +72,28 @@ namespace detail {
 // Makes a CPU tensor of `dtype` from `count` elements of `src_dtype` at `src`, converting
 // element by element. Used by the typed creation templates below.
 Tensor make_tensor(const void* src, DType src_dtype, size_t count, TensorShape shape, DType dtype);
-template <class T> using Flat = std::pair<std::vector<T>, std::vector<int64_t>>;
+// Element storage while flattening (std::vector<bool> has no contiguous data).
+template <class T> using Stored = std::conditional_t<std::is_same_v<T, bool>, uint8_t, T>;
+template <class T> using Flat = std::pair<std::vector<Stored<T>>, std::vector<int64_t>>;
+inline void record_dim(std::vector<int64_t>& dims, size_t depth, size_t size) {
+  if (dims.size() <= depth) dims.push_back(static_cast<int64_t>(size));
+  else if (dims[depth] != static_cast<int64_t>(size))
+    throw InvalidArgumentError("constant: ragged nested list (rows of different lengths)");
+}
 // Flattens nested initializer lists, rejecting ragged ones.
 template <class T> void flatten(std::initializer_list<T> l, Flat<T>& out, size_t depth) {
-  if (out.second.size() <= depth) out.second.push_back(static_cast<int64_t>(l.size()));
-  else if (out.second[depth] != static_cast<int64_t>(l.size()))
-    throw InvalidArgumentError("constant: ragged nested list (rows of different lengths)");
+  record_dim(out.second, depth, l.size());
   out.first.insert(out.first.end(), l.begin(), l.end());
 }
-template <class T> void flatten(std::initializer_list<std::initializer_list<T>> l, Flat<T>& out, size_t depth) {
-  if (out.second.size() <= depth) out.second.push_back(static_cast<int64_t>(l.size()));
-  else if (out.second[depth] != static_cast<int64_t>(l.size()))
-    throw InvalidArgumentError("constant: ragged nested list (rows of different lengths)");
-  for (auto& inner : l) flatten(inner, out, depth + 1);
+template <class T, class L>
+  requires(!std::is_same_v<L, T>)
+void flatten(std::initializer_list<L> l, Flat<T>& out, size_t depth) {
+  record_dim(out.second, depth, l.size());
+  for (auto& inner : l) flatten<T>(inner, out, depth + 1);
 }
 template <class L, class T> Tensor constant_from_list(L list, std::optional<DType> dtype) {
   Flat<T> flat;
-  flatten(list, flat, 0);
+  flatten<T>(list, flat, 0);
   auto count = flat.first.size();
   return make_tensor(flat.first.data(), dtype_of_v<T>, count, TensorShape(flat.second),
                      dtype.value_or(literal_dtype<T>()));

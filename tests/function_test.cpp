@@ -1,0 +1,138 @@
+// tf::function: tracing once per signature, compiled == eager, captures, results, stages.
+#include "tests/helpers.h"
+
+using tft::values_of;
+
+TEST_CASE("a function traces once per input signature and retraces on a new shape or dtype", "[function]") {
+  int python_side_effects = 0;
+  auto f = tf::function([&](const tf::Tensor& x) {
+    ++python_side_effects;  // runs only while tracing, like Python code in tf.function
+    return x * x;
+  });
+  CHECK(f(tf::constant(4.0f)).item<float>() == 16.0f);
+  CHECK(f(tf::constant(5.0f)).item<float>() == 25.0f);
+  CHECK(f.trace_count() == 1);
+  f(tf::constant({1.0f, 2.0f}));
+  CHECK(f.trace_count() == 2);
+  f(tf::constant(std::vector<double>{1.0, 2.0}));
+  CHECK(f.trace_count() == 3);
+  f(tf::constant({3.0f, 4.0f}));
+  CHECK(f.trace_count() == 3);
+  CHECK(python_side_effects == 3);
+  CHECK(f.cache_stats().hits == 2);
+  CHECK(f.cache_stats().misses == 3);
+}
+
+TEST_CASE("compiled matmul, reduce_sum, broadcast_to and cast equal eager", "[function]") {
+  auto a = tft::make({1, 2, 3, 4, 5, 6}, {2, 3}, tf::float32);
+  auto b = tft::make({1, 0, -1, 2, 0.5, 3}, {3, 2}, tf::float32);
+  auto body = [](const tf::Tensor& x, const tf::Tensor& y) {
+    auto p = tf::matmul(x, y);
+    return std::vector<tf::Tensor>{p,
+                                   tf::reduce_sum(x),
+                                   tf::reduce_sum(x, 0),
+                                   tf::reduce_sum(x, 1, true),
+                                   tf::broadcast_to(tf::reduce_sum(x, 0), {4, 3}),
+                                   tf::cast(x, tf::int32),
+                                   tf::cast(tf::cast(x, tf::float64) * 0.5, tf::float32)};
+  };
+  auto eager = body(a, b);
+  for (bool library : {true, false}) {
+    INFO("matmul as library call: " << library);
+    auto f = tf::function(body, tf::FunctionOptions{.matmul_library_call = library});
+    auto graph = f(a, b);
+    REQUIRE(graph.size() == eager.size());
+    for (size_t i = 0; i < eager.size(); ++i) {
+      INFO("result " << i);
+      CHECK(graph[i].shape() == eager[i].shape());
+      CHECK(graph[i].dtype() == eager[i].dtype());
+      tft::check_close(values_of(graph[i]), values_of(eager[i]), graph[i].dtype(), "result");
+    }
+  }
+}
+
+TEST_CASE("compiled matmul matches eager on a larger problem, library and generated", "[function][matmul]") {
+  auto a = tf::cast(tf::constant(std::vector<double>(96 * 80, 0.25), tf::TensorShape{96, 80}), tf::float32);
+  auto b = tf::fill({80, 72}, 0.5);
+  auto want = values_of(tf::matmul(a, b));
+  for (bool library : {true, false}) {
+    auto f = tf::function([](const tf::Tensor& x, const tf::Tensor& y) { return tf::matmul(x, y); },
+                          tf::FunctionOptions{.matmul_library_call = library});
+    tft::check_close(values_of(f(a, b)), want, tf::float32, library ? "library" : "generated");
+  }
+}
+
+TEST_CASE("concrete tensors used in the body are captured: small embedded, large as arguments", "[function]") {
+  auto small = tf::constant({1.0f, 2.0f, 3.0f});
+  auto large = tf::fill({1000}, 2.0);
+  auto f = tf::function([&](const tf::Tensor& x) { return std::pair{x + small, tf::reduce_sum(x * large)}; });
+  auto [s, r] = f(tf::fill({3}, 1.0));
+  CHECK(s.to_vector<float>() == std::vector<float>{2, 3, 4});
+  auto g = f(tf::fill({1000}, 1.0));
+  CHECK(std::get<1>(g).item<float>() == 2000.0f);
+  CHECK(f.graph("traced", tf::fill({3}, 1.0)).find("dense<[1.000000e+00, 2.000000e+00, 3.000000e+00]>") !=
+        std::string::npos);
+}
+
+TEST_CASE("results may be the arguments themselves or constants", "[function]") {
+  auto f = tf::function([](const tf::Tensor& x) { return std::tuple{x, tf::constant({7, 8})}; });
+  auto [same, c] = f(tf::constant({1.0f, 2.0f}));
+  CHECK(same.to_vector<float>() == std::vector<float>{1, 2});
+  CHECK(c.to_vector<int32_t>() == std::vector<int32_t>{7, 8});
+}
+
+TEST_CASE("inputs are never written by compiled code", "[function]") {
+  auto x = tf::constant({1.0f, 2.0f, 3.0f});
+  auto f = tf::function([](const tf::Tensor& t) { return t + t; });
+  f(x);
+  CHECK(x.to_vector<float>() == std::vector<float>{1, 2, 3});
+}
+
+TEST_CASE("a function called while tracing another is inlined", "[function]") {
+  auto inner = tf::function([](const tf::Tensor& x) { return x * 3.0f; });
+  auto outer = tf::function([&](const tf::Tensor& x) { return inner(x) + 1.0f; });
+  CHECK(outer(tf::constant(2.0f)).item<float>() == 7.0f);
+  CHECK(inner.trace_count() == 0);
+  CHECK(outer.graph("traced", tf::constant(2.0f)).find("func.call") == std::string::npos);
+}
+
+TEST_CASE("symbolic tensors cannot escape their trace", "[function][errors]") {
+  tf::Tensor leaked;
+  auto f = tf::function([&](const tf::Tensor& x) {
+    leaked = x * 2.0f;
+    return leaked;
+  });
+  f(tf::constant(1.0f));
+  CHECK(leaked.is_symbolic());
+  CHECK_THROWS_AS(leaked + leaked, tf::InvalidArgumentError);
+  CHECK_THROWS_AS(leaked.to_vector<float>(), tf::InvalidArgumentError);
+}
+
+TEST_CASE("dtypes the compiler does not handle yet raise UnimplementedError", "[function][errors]") {
+  auto f = tf::function([](const tf::Tensor& x) { return x + x; });
+  CHECK_THROWS_AS(f(tf::constant(std::vector<uint8_t>{1})), tf::UnimplementedError);
+  CHECK(f(tf::constant({1})).item<int32_t>() == 2);  // the function keeps working
+}
+
+TEST_CASE("every compiler stage can be printed", "[function][stages]") {
+  auto f = tf::function([](const tf::Tensor& x, const tf::Tensor& w) { return tf::reduce_sum(tf::matmul(x, w) * 2.0f, 1); });
+  auto x = tf::ones({4, 8}), w = tf::ones({8, 2});
+  CHECK(f.graph("traced", x, w).find("tfjit.matmul") != std::string::npos);
+  CHECK(f.graph("linalg", x, w).find("linalg.matmul") != std::string::npos);
+  CHECK(f.graph("bufferized", x, w).find("tfjit_sgemm_acc") != std::string::npos);
+  CHECK(f.graph("llvm", x, w).find("llvm.func") != std::string::npos);
+  CHECK(f.graph("llvmir", x, w).find("define") != std::string::npos);
+  CHECK(f.graph("asm", x, w).find("ret") != std::string::npos);
+  CHECK_THROWS_AS(f.graph("nonsense", x, w), tf::InvalidArgumentError);
+  CHECK(f(x, w).to_vector<float>() == std::vector<float>{32, 32, 32, 32});
+}
+
+TEST_CASE("an elementwise chain fuses into one loop nest", "[function][fusion]") {
+  auto f = tf::function([](const tf::Tensor& x) { return x * x + 2.0f * x + 1.0f; });
+  auto linalg = f.graph("linalg", tf::ones({16}));
+  size_t generics = 0;
+  for (size_t p = linalg.find("linalg.generic"); p != std::string::npos; p = linalg.find("linalg.generic", p + 1))
+    ++generics;
+  CHECK(generics == 1);
+  CHECK(f(tf::constant({1.0f, 2.0f})).to_vector<float>() == std::vector<float>{4, 9});
+}

@@ -1,0 +1,101 @@
+// matmul, reduce_sum and broadcast_to against hand-computed values and float64 loops.
+#include "tests/helpers.h"
+
+namespace {
+
+std::vector<double> matmul_ref(const std::vector<double>& a, const std::vector<double>& b, int64_t m, int64_t k,
+                               int64_t n) {
+  std::vector<double> c(static_cast<size_t>(m * n), 0.0);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t p = 0; p < k; ++p) c[i * n + j] += a[i * k + p] * b[p * n + j];
+  return c;
+}
+
+std::vector<double> ramp(int64_t n, double scale) {
+  std::vector<double> v(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) v[i] = std::fmod(static_cast<double>(i) * 0.37, 3.0) * scale - 1.0;
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("matmul matches hand-computed values", "[matmul]") {
+  auto a = tf::constant({{1.0f, 2.0f}, {3.0f, 4.0f}});
+  auto b = tf::constant({{5.0f, 6.0f}, {7.0f, 8.0f}});
+  CHECK(tf::matmul(a, b).to_vector<float>() == std::vector<float>{19, 22, 43, 50});
+  auto ai = tf::constant({{1, 2, 3}});
+  auto bi = tf::constant({{1}, {2}, {3}});
+  CHECK(tf::matmul(ai, bi).to_vector<int32_t>() == std::vector<int32_t>{14});
+}
+
+TEST_CASE("matmul matches float64 loops across dtypes and sizes", "[matmul]") {
+  for (auto dtype : {tf::float32, tf::float64, tf::int32, tf::float16}) {
+    for (auto [m, k, n] : {std::tuple{1, 1, 1}, {3, 5, 2}, {64, 33, 17}, {0, 4, 3}, {4, 0, 3}}) {
+      INFO(tf::dtype_name(dtype) << " " << m << "x" << k << "x" << n);
+      auto a = tft::values_of(tft::make(ramp(m * k, dtype == tf::int32 ? 2 : 0.9), {m, k}, dtype));
+      auto b = tft::values_of(tft::make(ramp(k * n, dtype == tf::int32 ? 3 : 1.1), {k, n}, dtype));
+      if (dtype == tf::int32) {
+        for (auto& v : a) v = std::round(v);
+        for (auto& v : b) v = std::round(v);
+      }
+      auto out = tf::matmul(tft::make(a, {m, k}, dtype), tft::make(b, {k, n}, dtype));
+      CHECK(out.shape() == tf::TensorShape{m, n});
+      auto want = matmul_ref(a, b, m, k, n);
+      auto tol = tft::tolerance(dtype);
+      auto got = tft::values_of(out);
+      for (size_t i = 0; i < want.size(); ++i)  // sums of k terms: scale the tolerance by k
+        CHECK(std::abs(got[i] - want[i]) <= (tol.atol + tol.rtol * std::abs(want[i])) * std::max(k, 1));
+    }
+  }
+}
+
+TEST_CASE("matmul rejects bad ranks, inner dimensions and dtypes", "[matmul][errors]") {
+  CHECK_THROWS_WITH(tf::matmul(tf::zeros({2, 3}), tf::zeros({4, 2})),
+                    Catch::Contains("matmul") && Catch::Contains("(2, 3)") && Catch::Contains("(4, 2)"));
+  CHECK_THROWS_AS(tf::matmul(tf::zeros({3}), tf::zeros({3, 1})), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::matmul(tf::zeros({2, 2}), tf::zeros({2, 2}, tf::float64)), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::matmul(tf::zeros({2, 2}, tf::bool_), tf::zeros({2, 2}, tf::bool_)), tf::InvalidArgumentError);
+}
+
+TEST_CASE("reduce_sum over all axes, one axis, several, negative, keepdims", "[reduce]") {
+  auto x = tf::constant({{1.0f, 2.0f, 3.0f}, {4.0f, 5.0f, 6.0f}});
+  CHECK(tf::reduce_sum(x).item<float>() == 21.0f);
+  CHECK(tf::reduce_sum(x).shape() == tf::TensorShape{});
+  CHECK(tf::reduce_sum(x, 0).to_vector<float>() == std::vector<float>{5, 7, 9});
+  CHECK(tf::reduce_sum(x, 1).to_vector<float>() == std::vector<float>{6, 15});
+  CHECK(tf::reduce_sum(x, -1).to_vector<float>() == std::vector<float>{6, 15});
+  CHECK(tf::reduce_sum(x, {0, 1}).item<float>() == 21.0f);
+  CHECK(tf::reduce_sum(x, 1, true).shape() == tf::TensorShape{2, 1});
+  CHECK(tf::reduce_sum(x, {}, true).shape() == tf::TensorShape{1, 1});
+  auto cube = tf::constant(std::vector<int32_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, tf::TensorShape{2, 3, 2});
+  CHECK(tf::reduce_sum(cube, {0, 2}).to_vector<int32_t>() == std::vector<int32_t>{14, 22, 30});
+  CHECK(tf::reduce_sum(cube, {0, 2}, true).shape() == tf::TensorShape{1, 3, 1});
+  CHECK(tf::reduce_sum(tf::zeros({0, 3}), 0).to_vector<float>() == std::vector<float>{0, 0, 0});
+}
+
+TEST_CASE("reduce_sum of a long float32 vector stays accurate", "[reduce]") {
+  int64_t n = 1 << 22;
+  auto x = tf::fill({n}, 0.1);
+  double want = static_cast<double>(0.1f) * static_cast<double>(n);
+  CHECK(std::abs(tf::reduce_sum(x).item<float>() - want) <= 1e-6 * want);
+}
+
+TEST_CASE("reduce_sum rejects out-of-range axes, including extreme values", "[reduce][errors]") {
+  auto x = tf::zeros({2, 3});
+  CHECK_THROWS_WITH(tf::reduce_sum(x, 2), Catch::Contains("reduce_sum") && Catch::Contains("axis 2"));
+  CHECK_THROWS_AS(tf::reduce_sum(x, -3), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::reduce_sum(x, int64_t{0x7fffffff}), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::reduce_sum(x, std::numeric_limits<int64_t>::min()), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::reduce_sum(tf::constant({true}), 0), tf::InvalidArgumentError);
+}
+
+TEST_CASE("broadcast_to follows NumPy's rules", "[broadcast]") {
+  auto row = tf::constant({1, 2, 3});
+  CHECK(tf::broadcast_to(row, {2, 3}).to_vector<int32_t>() == std::vector<int32_t>{1, 2, 3, 1, 2, 3});
+  auto col = tf::constant({{1}, {2}});
+  CHECK(tf::broadcast_to(col, {2, 3}).to_vector<int32_t>() == std::vector<int32_t>{1, 1, 1, 2, 2, 2});
+  CHECK(tf::broadcast_to(tf::constant(7.0f), {2}).to_vector<float>() == std::vector<float>{7, 7});
+  CHECK_THROWS_AS(tf::broadcast_to(row, {2, 4}), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::broadcast_to(row, {-1, 3}), tf::InvalidArgumentError);
+}

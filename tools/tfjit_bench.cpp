@@ -1,0 +1,159 @@
+// tfjit-bench: eager vs tf::function on the tutorial's workloads, each against a reference
+// measured in the same run (oneDNN called directly, a plain memory copy).
+#include <dnnl.h>
+#include <tfjit/tfjit.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+const char* kHelp = R"(usage: tfjit-bench [--quick] [--json]
+
+Runs each workload eagerly and through tf::function, next to a reference measured in the same
+run, and prints a table (or JSON with --json). Progress goes to stderr.
+
+  --quick   fewer iterations (a smoke run; figures are noisier)
+  --json    machine-readable output on stdout
+)";
+
+using Clock = std::chrono::steady_clock;
+
+// Median over `repeats` batches of the mean time per call, in microseconds.
+double time_us(const std::function<void()>& f, int iterations, int repeats = 5) {
+  f();
+  std::vector<double> batches;
+  for (int r = 0; r < repeats; ++r) {
+    auto start = Clock::now();
+    for (int i = 0; i < iterations; ++i) f();
+    batches.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count() / iterations);
+  }
+  std::sort(batches.begin(), batches.end());
+  return batches[batches.size() / 2];
+}
+
+struct Row {
+  std::string workload, variant;
+  double us;
+  std::string note;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool quick = false, json = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--quick") quick = true;
+    else if (a == "--json") json = true;
+    else if (a == "--help" || a == "-h") {
+      std::cout << kHelp;
+      return 0;
+    } else {
+      std::cerr << "tfjit-bench: unknown option " << a << "\n" << kHelp;
+      return 1;
+    }
+  }
+  int scale = quick ? 10 : 1;
+  std::vector<Row> rows;
+  auto progress = [](const std::string& what) { std::cerr << "[tfjit-bench] " << what << "...\n"; };
+  std::ostringstream fmt;
+
+  // 1. The tutorial's comparison: 500x500 matmul called 1000 times.
+  {
+    progress("matmul 500x500 (eager, tf::function with oneDNN call and with generated loops, oneDNN direct)");
+    auto a = tf::fill({500, 500}, 0.01);
+    auto mm = [](const tf::Tensor& x) { return tf::matmul(x, x); };
+    auto lib = tf::function(mm);
+    auto gen = tf::function(mm, tf::FunctionOptions{.matmul_library_call = false});
+    std::vector<float> c(500 * 500);
+    auto* ap = static_cast<const float*>(a.data());
+    int n = 1000 / scale / 5;
+    double direct = time_us([&] { dnnl_sgemm('N', 'N', 500, 500, 500, 1.0f, ap, 500, ap, 500, 0.0f, c.data(), 500); }, n);
+    double eager = time_us([&] { mm(a); }, n);
+    double graph = time_us([&] { lib(a); }, n);
+    double generated = time_us([&] { gen(a); }, std::max(1, n / 20), 3);
+    double gflop = 2.0 * 500 * 500 * 500 / 1e3;  // per microsecond -> GFLOP/s
+    auto note = [&](double us) {
+      std::ostringstream s;
+      s.precision(3);
+      s << gflop / us << " GFLOP/s, " << direct / us * 100 << "% of oneDNN direct";
+      return s.str();
+    };
+    rows.push_back({"matmul 500x500", "oneDNN sgemm direct", direct, note(direct)});
+    rows.push_back({"matmul 500x500", "eager", eager, note(eager)});
+    rows.push_back({"matmul 500x500", "tf::function (oneDNN call)", graph, note(graph)});
+    rows.push_back({"matmul 500x500", "tf::function (generated loops)", generated, note(generated)});
+  }
+
+  // 2. Elementwise chain x*x + 2x + 1 over 4M floats: fusion makes it one pass over memory.
+  {
+    progress("elementwise chain x*x + 2x + 1, 4M float32 (eager, fused tf::function, memcpy)");
+    const int64_t n = int64_t{4} << 20;
+    auto x = tf::fill({n}, 0.5);
+    auto chain = [](const tf::Tensor& t) { return t * t + 2.0f * t + 1.0f; };
+    auto fused = tf::function(chain);
+    std::vector<float> dst(static_cast<size_t>(n));
+    auto* src = static_cast<const float*>(x.data());
+    int iters = std::max(2, 100 / scale);
+    double copy = time_us([&] { std::memcpy(dst.data(), src, n * sizeof(float)); }, iters);
+    double eager = time_us([&] { chain(x); }, iters);
+    double graph = time_us([&] { fused(x); }, iters);
+    double bytes = 2.0 * n * sizeof(float);  // read once, write once
+    auto note = [&](double us) {
+      std::ostringstream s;
+      s.precision(3);
+      s << bytes / us / 1e3 << " GB/s, " << copy / us * 100 << "% of memcpy bandwidth";
+      return s.str();
+    };
+    rows.push_back({"chain 4M f32", "memcpy (reference)", copy, note(copy)});
+    rows.push_back({"chain 4M f32", "eager (5 ops)", eager, note(eager)});
+    rows.push_back({"chain 4M f32", "tf::function (fused)", graph, note(graph)});
+  }
+
+  // 3. Overheads: a 1-element eager op, and a cache-hit call of a tiny compiled function.
+  {
+    progress("dispatch overhead on 1-element tensors");
+    auto s = tf::constant({1.0f});
+    auto f = tf::function([](const tf::Tensor& t) { return t + t; });
+    int iters = 200000 / scale;
+    rows.push_back({"overhead", "eager add, 1 element", time_us([&] { tf::add(s, s); }, iters), "per op"});
+    rows.push_back({"overhead", "tf::function call, cache hit", time_us([&] { f(s); }, iters), "per call"});
+  }
+
+  // 4. Cold trace + compile of a ~20-op function (fresh tf::function objects each time).
+  {
+    progress("cold trace + compile of a 20-op function");
+    std::vector<double> ms;
+    for (int i = 0; i < (quick ? 2 : 5); ++i) {
+      auto f = tf::function([](const tf::Tensor& x, const tf::Tensor& w) {
+        auto h = tf::matmul(x, w);
+        for (int k = 0; k < 6; ++k) h = tf::tanh(h * 0.5f + 0.1f);
+        return tf::reduce_sum(h, 1);
+      });
+      f(tf::ones({8, 16}), tf::ones({16, 8}));
+      ms.push_back(f.cache_stats().last_compile_ms);
+    }
+    std::sort(ms.begin(), ms.end());
+    rows.push_back({"compile", "trace + compile, 20 ops, cold", ms[ms.size() / 2] * 1e3, "median of fresh functions"});
+  }
+
+  if (json) {
+    std::cout << "[\n";
+    for (size_t i = 0; i < rows.size(); ++i)
+      std::cout << "  {\"workload\": \"" << rows[i].workload << "\", \"variant\": \"" << rows[i].variant
+                << "\", \"us\": " << rows[i].us << ", \"note\": \"" << rows[i].note << "\"}"
+                << (i + 1 < rows.size() ? ",\n" : "\n");
+    std::cout << "]\n";
+  } else {
+    std::printf("%-16s %-34s %12s  %s\n", "workload", "variant", "time (us)", "");
+    for (const auto& r : rows) std::printf("%-16s %-34s %12.2f  %s\n", r.workload.c_str(), r.variant.c_str(), r.us, r.note.c_str());
+  }
+  return 0;
+}

@@ -1,5 +1,4 @@
-// Eager reduce_sum over an (outer, reduced, inner) view. Float sums accumulate in float lanes
-// within blocks and in double across blocks, so long sums stay accurate without losing SIMD.
+// Eager reduce_sum over an (outer, reduced, inner) view.
 #include <vector>
 
 #include "backends/cpu/kernels.h"
@@ -8,23 +7,19 @@ namespace tf::cpu {
 
 using kernels::compute_t;
 
-// Sum of n contiguous elements.
+// Sum of n contiguous elements. Floating sums accumulate in 16 double lanes: constant inputs
+// make float32 rounding errors add up linearly, and the conversion is free next to the loads.
 template <class T> compute_t<T> sum_contiguous(const T* x, int64_t n) {
   using C = compute_t<T>;
   if constexpr (std::is_floating_point_v<C>) {
-    constexpr int64_t kLanes = 16, kBlock = 4096;
+    constexpr int64_t kLanes = 16;
+    double lanes[kLanes] = {};
+    int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes)
+      for (int64_t l = 0; l < kLanes; ++l) lanes[l] += static_cast<double>(static_cast<C>(x[i + l]));
     double total = 0;
-    for (int64_t start = 0; start < n; start += kBlock) {
-      int64_t end = std::min(n, start + kBlock);
-      C lanes[kLanes] = {};
-      int64_t i = start;
-      for (; i + kLanes <= end; i += kLanes)
-        for (int64_t l = 0; l < kLanes; ++l) lanes[l] += static_cast<C>(x[i + l]);
-      C block = 0;
-      for (int64_t l = 0; l < kLanes; ++l) block += lanes[l];
-      for (; i < end; ++i) block += static_cast<C>(x[i]);
-      total += block;
-    }
+    for (; i < n; ++i) total += static_cast<double>(static_cast<C>(x[i]));
+    for (int64_t l = 0; l < kLanes; ++l) total += lanes[l];
     return static_cast<C>(total);
   } else {
     C total = 0;

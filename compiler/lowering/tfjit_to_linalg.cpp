@@ -4,6 +4,8 @@
 #include "compiler/lowering/scalar_ops.h"
 #include "compiler/mlir_support.h"
 #include "ir/dialect.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
@@ -251,6 +253,21 @@ struct LowerConstant : OpRewritePattern<tfjit::ConstantOp> {
   }
 };
 
+// Each result must be a fresh tensor: results become the caller's output buffers, so a
+// returned argument or a value returned twice gets its own copy.
+void copy_aliased_results(ModuleOp module) {
+  module.walk([](func::ReturnOp ret) {
+    OpBuilder b(ret);
+    llvm::SmallPtrSet<Value, 4> seen;
+    for (OpOperand& operand : ret->getOpOperands()) {
+      Value v = operand.get();
+      auto type = dyn_cast<RankedTensorType>(v.getType());
+      if (!type || (!isa<BlockArgument>(v) && seen.insert(v).second)) continue;
+      operand.set(b.create<bufferization::AllocTensorOp>(ret.getLoc(), type, ValueRange{}, v));
+    }
+  });
+}
+
 struct TfjitToLinalgPass : PassWrapper<TfjitToLinalgPass, OperationPass<ModuleOp>> {
   explicit TfjitToLinalgPass(bool named_matmul) : named_matmul_(named_matmul) {}
   StringRef getArgument() const override { return "tfjit-to-linalg"; }
@@ -267,7 +284,8 @@ struct TfjitToLinalgPass : PassWrapper<TfjitToLinalgPass, OperationPass<ModuleOp
         left = true;
       }
     });
-    if (left) signalPassFailure();
+    if (left) return signalPassFailure();
+    copy_aliased_results(getOperation());
   }
   bool named_matmul_;
 };

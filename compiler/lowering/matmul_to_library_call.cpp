@@ -1,7 +1,8 @@
-// Pass: float32 linalg.matmul on buffers -> a call into oneDNN (tfjit_sgemm_acc, in
+// Pass: float32 linalg.matmul on buffers -> a call into oneDNN (tfjit_sgemm[_acc], in
 // compiler/library_calls.cpp), as XLA does for GEMM. Runs after bufferization; other element
 // types keep the generated loops.
 #include "compiler/mlir_support.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -11,7 +12,18 @@ using namespace mlir;
 namespace tf::compiler {
 namespace {
 
-constexpr const char* kSgemm = "tfjit_sgemm_acc";
+constexpr const char* kSgemm = "tfjit_sgemm";         // C = A * B
+constexpr const char* kSgemmAcc = "tfjit_sgemm_acc";  // C += A * B
+
+// The linalg.fill of zero that initialises `out` right before `matmul`, if any: then the call
+// can overwrite C instead of accumulating into it, and the fill goes away.
+linalg::FillOp zero_fill_before(linalg::MatmulOp matmul) {
+  auto fill = dyn_cast_or_null<linalg::FillOp>(matmul->getPrevNode());
+  if (!fill || fill.getOutputs()[0] != matmul.getOutputs()[0]) return {};
+  auto value = fill.getInputs()[0].getDefiningOp<arith::ConstantOp>();
+  auto zero = value ? dyn_cast<FloatAttr>(value.getValue()) : FloatAttr();
+  return zero && zero.getValue().isPosZero() ? fill : linalg::FillOp();
+}
 
 struct MatmulToLibraryCallPass : PassWrapper<MatmulToLibraryCallPass, OperationPass<ModuleOp>> {
   StringRef getArgument() const override { return "tfjit-matmul-to-library-call"; }
@@ -29,17 +41,25 @@ struct MatmulToLibraryCallPass : PassWrapper<MatmulToLibraryCallPass, OperationP
       if (ok) matmuls.push_back(op);
     });
     if (matmuls.empty()) return;
-    if (!module.lookupSymbol<func::FuncOp>(kSgemm)) {
+    auto declare = [&](const char* name) {
+      if (module.lookupSymbol<func::FuncOp>(name)) return;
+      OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(module.getBody());
-      auto decl = b.create<func::FuncOp>(module.getLoc(), kSgemm, b.getFunctionType({dyn, dyn, dyn}, {}));
+      auto decl = b.create<func::FuncOp>(module.getLoc(), name, b.getFunctionType({dyn, dyn, dyn}, {}));
       decl.setPrivate();
       decl->setAttr("llvm.emit_c_interface", b.getUnitAttr());
-    }
+    };
     for (auto op : matmuls) {
+      const char* callee = kSgemmAcc;
+      if (auto fill = zero_fill_before(op)) {
+        fill.erase();
+        callee = kSgemm;
+      }
+      declare(callee);
       b.setInsertionPoint(op);
       SmallVector<Value> args;
       for (Value v : op->getOperands()) args.push_back(b.create<memref::CastOp>(op.getLoc(), dyn, v));
-      b.create<func::CallOp>(op.getLoc(), kSgemm, TypeRange{}, args);
+      b.create<func::CallOp>(op.getLoc(), callee, TypeRange{}, args);
       op.erase();
     }
   }

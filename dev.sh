@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The project's entry point on a fresh Debian 12 machine: installs what is missing, builds, runs.
+#   ./dev.sh demo    the main job: eager vs tf::function demo
+#   ./dev.sh test    the whole test suite (CTest)
+#   ./dev.sh bench   the benchmark harness (tfjit-bench)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(cmake ninja-build g++ ccache llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools libdnnl-dev catch2)
+BUILD_DIR=${TFJIT_BUILD_DIR:-build}
+
+install_packages() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  echo "[dev.sh] installing: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
+}
+
+build() {
+  echo "[dev.sh] configuring and building in $BUILD_DIR"
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release
+  cmake --build "$BUILD_DIR"
+}
+
+case "${1:-}" in
+  demo)  install_packages; build; "$BUILD_DIR/examples/tfjit-demo" ;;
+  test)  install_packages; build; ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)" ;;
+  bench) install_packages; build; "$BUILD_DIR/tools/tfjit-bench" "${@:2}" ;;
+  *) echo "usage: ./dev.sh demo | test | bench [--quick] [--json]" >&2; exit 1 ;;
+esac

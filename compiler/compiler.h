@@ -29,10 +29,19 @@ struct TensorType {
 };
 
 // The stages a graph passes through on its way to machine code, in order.
-enum class Stage { kTraced, kOptimized, kLinalg, kBufferized, kLoops, kLLVMDialect, kLLVMIR, kAssembly };
-inline constexpr Stage kAllStages[] = {Stage::kTraced,  Stage::kOptimized,   Stage::kLinalg,
-                                       Stage::kBufferized, Stage::kLoops, Stage::kLLVMDialect,
-                                       Stage::kLLVMIR,  Stage::kAssembly};
+enum class Stage {
+  kTraced,
+  kOptimized,
+  kLinalg,
+  kBufferized,
+  kLoops,
+  kLLVMDialect,
+  kLLVMIR,
+  kAssembly
+};
+inline constexpr Stage kAllStages[] = {Stage::kTraced,     Stage::kOptimized, Stage::kLinalg,
+                                       Stage::kBufferized, Stage::kLoops,     Stage::kLLVMDialect,
+                                       Stage::kLLVMIR,     Stage::kAssembly};
 std::string_view stage_name(Stage stage);  // "traced", "optimized", "linalg", ...
 std::optional<Stage> parse_stage(std::string_view name);
 

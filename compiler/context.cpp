@@ -1,3 +1,6 @@
+#include "compiler/mlir_support.h"
+#include "ir/dialect.h"
+#include "llvm/Support/raw_ostream.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
@@ -16,9 +19,6 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
-#include "compiler/mlir_support.h"
-#include "ir/dialect.h"
-#include "llvm/Support/raw_ostream.h"
 
 namespace tf::compiler {
 

@@ -20,7 +20,8 @@ namespace tf::compiler {
 namespace {
 
 double ms_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
 }
 
 std::unique_ptr<llvm::TargetMachine> host_target_machine() {
@@ -31,7 +32,8 @@ std::unique_ptr<llvm::TargetMachine> host_target_machine() {
   }();
   (void)initialized;
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!builder) throw InternalError("cannot detect the host CPU: " + llvm::toString(builder.takeError()));
+  if (!builder)
+    throw InternalError("cannot detect the host CPU: " + llvm::toString(builder.takeError()));
   builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
   auto tm = builder->createTargetMachine();
   if (!tm) throw InternalError("cannot create a target machine: " + llvm::toString(tm.takeError()));
@@ -52,7 +54,8 @@ std::function<llvm::Error(llvm::Module*)> optimizer(llvm::TargetMachine* tm, int
   };
 }
 
-mlir::OwningOpRef<mlir::ModuleOp> lowered_copy(const Graph::Impl& graph, Stage stage, const CompileOptions& options) {
+mlir::OwningOpRef<mlir::ModuleOp> lowered_copy(const Graph::Impl& graph, Stage stage,
+                                               const CompileOptions& options) {
   mlir::OwningOpRef<mlir::ModuleOp> copy = mlir::cast<mlir::ModuleOp>(graph.module.get()->clone());
   lower_to(*copy, stage, options);
   return copy;
@@ -134,7 +137,8 @@ std::unique_ptr<Executable> Graph::compile(const CompileOptions& options) const 
     return symbols;
   });
   auto entry = impl->engine->lookupPacked("_mlir_ciface_main");
-  if (!entry) throw InternalError("compiled module has no entry point: " + llvm::toString(entry.takeError()));
+  if (!entry)
+    throw InternalError("compiled module has no entry point: " + llvm::toString(entry.takeError()));
   impl->entry = *entry;
   impl->stats.llvm_ms = ms_since(start);
 

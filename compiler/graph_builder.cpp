@@ -105,7 +105,8 @@ std::unique_ptr<Graph> GraphBuilder::finish(std::span<const int> results) {
   impl_->func.setType(b.getFunctionType(impl_->func.getArgumentTypes(), out_types));
   DiagnosticCollector diags;
   if (mlir::failed(mlir::verify(*impl_->module)))
-    throw InternalError("traced graph failed verification:\n" + diags.text() + print(*impl_->module));
+    throw InternalError("traced graph failed verification:\n" + diags.text() +
+                        print(*impl_->module));
   graph->module = std::move(impl_->module);
   graph->arguments = std::move(impl_->arguments);
   return std::make_unique<Graph>(std::move(graph));
@@ -128,12 +129,14 @@ std::unique_ptr<Graph> Graph::parse(std::string_view text) {
   auto impl = std::make_unique<Impl>();
   for (auto t : func.getArgumentTypes()) {
     if (!mlir::isa<mlir::RankedTensorType>(t) || !mlir::cast<mlir::ShapedType>(t).hasStaticShape())
-      throw InvalidArgumentError("malformed graph: @main arguments must be statically shaped tensors");
+      throw InvalidArgumentError(
+          "malformed graph: @main arguments must be statically shaped tensors");
     impl->arguments.push_back(tensor_type_of(t));
   }
   for (auto t : func.getResultTypes()) {
     if (!mlir::isa<mlir::RankedTensorType>(t) || !mlir::cast<mlir::ShapedType>(t).hasStaticShape())
-      throw InvalidArgumentError("malformed graph: @main results must be statically shaped tensors");
+      throw InvalidArgumentError(
+          "malformed graph: @main results must be statically shaped tensors");
     impl->results.push_back(tensor_type_of(t));
   }
   impl->module = std::move(module);

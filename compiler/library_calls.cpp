@@ -23,7 +23,8 @@ struct MemRef2D {
 
 // C = A * B + beta * C. Compiled code cannot unwind C++ exceptions, so a failure is recorded
 // and raised by Executable::run when the compiled function returns.
-template <int kBeta> void sgemm(MemRef2D* a, MemRef2D* b, MemRef2D* c) {
+template <int kBeta>
+void sgemm(MemRef2D* a, MemRef2D* b, MemRef2D* c) {
   int64_t m = a->sizes[0], k = a->sizes[1], n = b->sizes[1];
   float* out = c->aligned + c->offset;
   if (m == 0 || n == 0) return;
@@ -32,9 +33,11 @@ template <int kBeta> void sgemm(MemRef2D* a, MemRef2D* b, MemRef2D* c) {
       for (int64_t i = 0; i < m; ++i) std::fill_n(out + i * c->strides[0], n, 0.0f);
     return;
   }
-  dnnl_status_t s = dnnl_sgemm('N', 'N', m, n, k, 1.0f, a->aligned + a->offset, a->strides[0], b->aligned + b->offset,
-                               b->strides[0], static_cast<float>(kBeta), out, c->strides[0]);
-  if (s != dnnl_success) library_error = "matmul: oneDNN sgemm failed with status " + std::to_string(s);
+  dnnl_status_t s = dnnl_sgemm('N', 'N', m, n, k, 1.0f, a->aligned + a->offset, a->strides[0],
+                               b->aligned + b->offset, b->strides[0], static_cast<float>(kBeta),
+                               out, c->strides[0]);
+  if (s != dnnl_success)
+    library_error = "matmul: oneDNN sgemm failed with status " + std::to_string(s);
 }
 }  // namespace
 

@@ -17,8 +17,8 @@
 namespace tf::compiler {
 
 namespace {
-constexpr std::array<std::string_view, 8> kStageNames = {"traced", "optimized", "linalg", "bufferized",
-                                                          "loops",  "llvm",      "llvmir", "asm"};
+constexpr std::array<std::string_view, 8> kStageNames = {
+    "traced", "optimized", "linalg", "bufferized", "loops", "llvm", "llvmir", "asm"};
 
 // @main's calling convention: a C interface, and arguments that belong to the caller and must
 // never be written.
@@ -48,7 +48,8 @@ void add_stage(mlir::PassManager& pm, Stage stage, const CompileOptions& options
     case Stage::kBufferized: {
       mlir::bufferization::OneShotBufferizationOptions bufferization;
       bufferization.bufferizeFunctionBoundaries = true;
-      bufferization.setFunctionBoundaryTypeConversion(mlir::bufferization::LayoutMapOption::IdentityLayoutMap);
+      bufferization.setFunctionBoundaryTypeConversion(
+          mlir::bufferization::LayoutMapOption::IdentityLayoutMap);
       pm.addPass(mlir::bufferization::createOneShotBufferizePass(bufferization));
       mlir::bufferization::BufferResultsToOutParamsOpts out_params;
       out_params.hoistStaticAllocs = true;  // write results straight into the caller's buffers
@@ -100,7 +101,8 @@ void lower_to(mlir::ModuleOp module, Stage stage, const CompileOptions& options)
   }
   DiagnosticCollector diags;
   if (mlir::failed(pm.run(module)))
-    throw InternalError("lowering to stage '" + std::string(stage_name(stage)) + "' failed:\n" + diags.text());
+    throw InternalError("lowering to stage '" + std::string(stage_name(stage)) + "' failed:\n" +
+                        diags.text());
 }
 
 }  // namespace tf::compiler

@@ -7,11 +7,14 @@
 
 namespace {
 
-template <class F> double mean_us(F&& f, int iterations) {
+template <class F>
+double mean_us(F&& f, int iterations) {
   f();  // warm-up (and, for a tf::function, the trace and compile)
   auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < iterations; ++i) f();
-  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / iterations;
+  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+             .count() /
+         iterations;
 }
 
 }  // namespace
@@ -24,7 +27,8 @@ int main() {
             << ", device = " << x.device() << "\n";
   std::cout << "x + x =\n" << x + x << "\n";
   std::cout << "5 * x =\n" << 5.0f * x << "\n";
-  std::cout << "x @ transpose(x) =\n" << tf::matmul(x, tf::constant({{1.0f, 4.0f}, {2.0f, 5.0f}, {3.0f, 6.0f}})) << "\n";
+  std::cout << "x @ transpose(x) =\n"
+            << tf::matmul(x, tf::constant({{1.0f, 4.0f}, {2.0f, 5.0f}, {3.0f, 6.0f}})) << "\n";
   std::cout << "reduce_sum(x) = " << tf::reduce_sum(x) << "\n";
   std::cout << "reduce_sum(x, axis=0) = " << tf::reduce_sum(x, 0) << "\n";
   std::cout << "int32 tensor: " << tf::constant({1, 2, 3}) << "\n";
@@ -49,7 +53,8 @@ int main() {
   auto mm = [](const tf::Tensor& m) { return tf::matmul(m, m); };
   auto mm_graph = tf::function(mm);
   double eager = mean_us([&] { mm(a); }, 200), graph = mean_us([&] { mm_graph(a); }, 200);
-  std::cout << "eager " << eager << " us/call, tf::function " << graph << " us/call, ratio " << eager / graph << "\n";
+  std::cout << "eager " << eager << " us/call, tf::function " << graph << " us/call, ratio "
+            << eager / graph << "\n";
 
   std::cout << "\n== Eager vs graph: x*x + 2x + 1 over 4M floats ==\n";
   auto big = tf::fill({4 << 20}, 0.5);
@@ -57,7 +62,7 @@ int main() {
   auto chain_graph = tf::function(chain);
   eager = mean_us([&] { chain(big); }, 20);
   graph = mean_us([&] { chain_graph(big); }, 20);
-  std::cout << "eager " << eager << " us/call, tf::function (fused) " << graph << " us/call, speedup "
-            << eager / graph << "x\n";
+  std::cout << "eager " << eager << " us/call, tf::function (fused) " << graph
+            << " us/call, speedup " << eager / graph << "x\n";
   return 0;
 }

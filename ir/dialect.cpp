@@ -48,14 +48,15 @@ LogicalResult verify_fn(Operation* op, StringRef fn, Type type, const TableEntry
     auto dtype = dtype_of(cast<ShapedType>(type).getElementType());
     if (!dtype || !e.dtypes.contains(*dtype))
       return op->emitOpError() << "'" << fn << "' does not support element type "
-                               << cast<ShapedType>(type).getElementType() << " (supported: "
-                               << e.dtypes.to_string() << ")";
+                               << cast<ShapedType>(type).getElementType()
+                               << " (supported: " << e.dtypes.to_string() << ")";
     return success();
   }
   return op->emitOpError() << "unknown elementwise function '" << fn << "'";
 }
 
-LogicalResult emit_shape_error(std::optional<Location> loc, StringRef op, const std::string& error) {
+LogicalResult emit_shape_error(std::optional<Location> loc, StringRef op,
+                               const std::string& error) {
   if (loc) emitError(*loc) << "'" << op << "' " << error;
   return failure();
 }
@@ -69,8 +70,7 @@ OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 
 LogicalResult BroadcastToOp::verify() {
   auto in = cast<ShapedType>(getX().getType()), out = cast<ShapedType>(getType());
-  if (in.getElementType() != out.getElementType())
-    return emitOpError("changes the element type");
+  if (in.getElementType() != out.getElementType()) return emitOpError("changes the element type");
   if (!tf::rt::broadcastable_to(shape_of(in), shape_of(out)))
     return emitOpError() << "cannot broadcast " << in << " to " << out;
   return success();
@@ -88,9 +88,9 @@ OpFoldResult CastOp::fold(FoldAdaptor) {
   return getX().getType() == getType() ? getX() : OpFoldResult();
 }
 
-LogicalResult MatmulOp::inferReturnTypes(MLIRContext*, std::optional<Location> loc, ValueRange operands,
-                                         DictionaryAttr, OpaqueProperties, RegionRange,
-                                         SmallVectorImpl<Type>& results) {
+LogicalResult MatmulOp::inferReturnTypes(MLIRContext*, std::optional<Location> loc,
+                                         ValueRange operands, DictionaryAttr, OpaqueProperties,
+                                         RegionRange, SmallVectorImpl<Type>& results) {
   auto a = cast<ShapedType>(operands[0].getType()), b = cast<ShapedType>(operands[1].getType());
   if (a.getElementType() != b.getElementType())
     return emit_shape_error(loc, "tfjit.matmul", "operands have different element types");
@@ -109,7 +109,9 @@ LogicalResult ReduceSumOp::inferReturnTypes(MLIRContext*, std::optional<Location
   std::vector<int64_t> axes(adaptor.getAxes().begin(), adaptor.getAxes().end());
   auto norm = tf::rt::normalize_axes(axes, x.getRank());
   if (!norm.error.empty()) return emit_shape_error(loc, "tfjit.reduce_sum", norm.error);
-  if (norm.axes != axes) return emit_shape_error(loc, "tfjit.reduce_sum", "axes must be sorted, unique and non-negative");
+  if (norm.axes != axes)
+    return emit_shape_error(loc, "tfjit.reduce_sum",
+                            "axes must be sorted, unique and non-negative");
   auto shape = tf::rt::reduce_shape(shape_of(x), norm.axes, adaptor.getKeepdims());
   results.push_back(RankedTensorType::get(shape.dims(), x.getElementType()));
   return success();

@@ -23,7 +23,8 @@ namespace tfjit {
 // The MLIR element type of a dtype; null for dtypes with no MLIR element type (string).
 mlir::Type element_type(mlir::MLIRContext* ctx, tf::DType dtype);
 std::optional<tf::DType> dtype_of(mlir::Type element_type);
-mlir::RankedTensorType tensor_type(mlir::MLIRContext* ctx, tf::DType dtype, const tf::TensorShape& shape);
+mlir::RankedTensorType tensor_type(mlir::MLIRContext* ctx, tf::DType dtype,
+                                   const tf::TensorShape& shape);
 tf::TensorShape shape_of(mlir::ShapedType type);
 
 }  // namespace tfjit

@@ -5,18 +5,30 @@ namespace tfjit {
 mlir::Type element_type(mlir::MLIRContext* ctx, tf::DType dtype) {
   mlir::Builder b(ctx);
   switch (dtype) {
-    case tf::float16: return b.getF16Type();
-    case tf::bfloat16: return b.getBF16Type();
-    case tf::float32: return b.getF32Type();
-    case tf::float64: return b.getF64Type();
-    case tf::int8: return b.getIntegerType(8);
-    case tf::int16: return b.getIntegerType(16);
-    case tf::int32: return b.getIntegerType(32);
-    case tf::int64: return b.getIntegerType(64);
-    case tf::uint8: return b.getIntegerType(8, /*isSigned=*/false);
-    case tf::bool_: return b.getI1Type();
-    case tf::complex64: return mlir::ComplexType::get(b.getF32Type());
-    case tf::string: return {};
+    case tf::float16:
+      return b.getF16Type();
+    case tf::bfloat16:
+      return b.getBF16Type();
+    case tf::float32:
+      return b.getF32Type();
+    case tf::float64:
+      return b.getF64Type();
+    case tf::int8:
+      return b.getIntegerType(8);
+    case tf::int16:
+      return b.getIntegerType(16);
+    case tf::int32:
+      return b.getIntegerType(32);
+    case tf::int64:
+      return b.getIntegerType(64);
+    case tf::uint8:
+      return b.getIntegerType(8, /*isSigned=*/false);
+    case tf::bool_:
+      return b.getI1Type();
+    case tf::complex64:
+      return mlir::ComplexType::get(b.getF32Type());
+    case tf::string:
+      return {};
   }
   return {};
 }
@@ -32,11 +44,13 @@ std::optional<tf::DType> dtype_of(mlir::Type t) {
   if (t.isSignlessInteger(16)) return tf::int16;
   if (t.isSignlessInteger(32)) return tf::int32;
   if (t.isSignlessInteger(64)) return tf::int64;
-  if (auto c = mlir::dyn_cast<mlir::ComplexType>(t); c && c.getElementType().isF32()) return tf::complex64;
+  if (auto c = mlir::dyn_cast<mlir::ComplexType>(t); c && c.getElementType().isF32())
+    return tf::complex64;
   return std::nullopt;
 }
 
-mlir::RankedTensorType tensor_type(mlir::MLIRContext* ctx, tf::DType dtype, const tf::TensorShape& shape) {
+mlir::RankedTensorType tensor_type(mlir::MLIRContext* ctx, tf::DType dtype,
+                                   const tf::TensorShape& shape) {
   std::vector<int64_t> dims;
   for (int64_t d : shape) dims.push_back(d == tf::kUnknownDim ? mlir::ShapedType::kDynamic : d);
   return mlir::RankedTensorType::get(dims, element_type(ctx, dtype));
@@ -44,7 +58,8 @@ mlir::RankedTensorType tensor_type(mlir::MLIRContext* ctx, tf::DType dtype, cons
 
 tf::TensorShape shape_of(mlir::ShapedType type) {
   std::vector<int64_t> dims;
-  for (int64_t d : type.getShape()) dims.push_back(mlir::ShapedType::isDynamic(d) ? tf::kUnknownDim : d);
+  for (int64_t d : type.getShape())
+    dims.push_back(mlir::ShapedType::isDynamic(d) ? tf::kUnknownDim : d);
   return tf::TensorShape(std::move(dims));
 }
 

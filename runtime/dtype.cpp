@@ -53,7 +53,7 @@ float16_t::operator float() const {
   uint32_t sign = (bits & 0x8000u) << 16;
   uint32_t exp = (bits >> 10) & 0x1fu;
   uint32_t man = bits & 0x3ffu;
-  if (exp == 0) {  // zero or subnormal
+  if (exp == 0) {                                                // zero or subnormal
     float v = static_cast<float>(man) * 5.9604644775390625e-8f;  // 2^-24
     return sign ? -v : v;
   }
@@ -71,7 +71,9 @@ bfloat16_t::bfloat16_t(float f) {
   bits = static_cast<uint16_t>(x >> 16);
 }
 
-bfloat16_t::operator float() const { return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16); }
+bfloat16_t::operator float() const {
+  return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16);
+}
 
 namespace rt {
 std::string DTypeSet::to_string() const {

@@ -34,10 +34,12 @@ struct ReducePlan {
 
 using UnaryKernel = void (*)(const void* x, void* out, int64_t n);
 using BinaryKernel = void (*)(const void* x, const void* y, void* out, const ElementwisePlan& plan);
-using MatmulKernel = void (*)(const void* a, const void* b, void* c, int64_t m, int64_t k, int64_t n);
+using MatmulKernel = void (*)(const void* a, const void* b, void* c, int64_t m, int64_t k,
+                              int64_t n);
 using ReduceKernel = void (*)(const void* x, void* out, const ReducePlan& plan);
 // Copies src, read through plan.strides[0] (0 where broadcast), densely into dst.
-using BroadcastKernel = void (*)(const void* src, void* dst, size_t elem_size, const ElementwisePlan& plan);
+using BroadcastKernel = void (*)(const void* src, void* dst, size_t elem_size,
+                                 const ElementwisePlan& plan);
 // Converts n elements; float -> integer saturates and maps NaN to 0 (defined, unlike C++).
 using CastKernel = void (*)(const void* src, void* dst, int64_t n);
 

@@ -12,9 +12,10 @@ ShapeResult broadcast_shapes(const TensorShape& a, const TensorShape& b) {
     int64_t da = i < rank - a.rank() ? 1 : a[i - (rank - a.rank())];
     int64_t db = i < rank - b.rank() ? 1 : b[i - (rank - b.rank())];
     if (da != db && da != 1 && db != 1)
-      return {{}, "shapes " + a.to_string() + " and " + b.to_string() +
-                      " are incompatible for broadcasting (dimension " + std::to_string(i) + ": " +
-                      std::to_string(da) + " vs " + std::to_string(db) + ")"};
+      return {{},
+              "shapes " + a.to_string() + " and " + b.to_string() +
+                  " are incompatible for broadcasting (dimension " + std::to_string(i) + ": " +
+                  std::to_string(da) + " vs " + std::to_string(db) + ")"};
     dims[static_cast<size_t>(i)] = da == 1 ? db : da;
   }
   return {TensorShape(std::move(dims)), {}};
@@ -41,9 +42,10 @@ AxesResult normalize_axes(const std::vector<int64_t>& axes, int64_t rank) {
   AxesResult r;
   for (int64_t axis : axes) {
     if (axis < -rank || axis >= rank)
-      return {{}, "axis " + std::to_string(axis) + " is out of range for a tensor of rank " +
-                      std::to_string(rank) + " (valid: [" + std::to_string(-rank) + ", " +
-                      std::to_string(rank) + "))"};
+      return {{},
+              "axis " + std::to_string(axis) + " is out of range for a tensor of rank " +
+                  std::to_string(rank) + " (valid: [" + std::to_string(-rank) + ", " +
+                  std::to_string(rank) + "))"};
     r.axes.push_back(axis < 0 ? axis + rank : axis);
   }
   std::sort(r.axes.begin(), r.axes.end());
@@ -51,12 +53,15 @@ AxesResult normalize_axes(const std::vector<int64_t>& axes, int64_t rank) {
   return r;
 }
 
-TensorShape reduce_shape(const TensorShape& in, const std::vector<int64_t>& sorted_axes, bool keepdims) {
+TensorShape reduce_shape(const TensorShape& in, const std::vector<int64_t>& sorted_axes,
+                         bool keepdims) {
   std::vector<int64_t> dims;
   for (int64_t i = 0; i < in.rank(); ++i) {
     bool reduced = std::binary_search(sorted_axes.begin(), sorted_axes.end(), i);
-    if (!reduced) dims.push_back(in[i]);
-    else if (keepdims) dims.push_back(1);
+    if (!reduced)
+      dims.push_back(in[i]);
+    else if (keepdims)
+      dims.push_back(1);
   }
   return TensorShape(std::move(dims));
 }
@@ -64,7 +69,8 @@ TensorShape reduce_shape(const TensorShape& in, const std::vector<int64_t>& sort
 std::string validate_shape(const TensorShape& shape) {
   int64_t n = 1;
   for (int64_t d : shape) {
-    if (d < 0) return "dimension " + std::to_string(d) + " in shape " + shape.to_string() + " is negative";
+    if (d < 0)
+      return "dimension " + std::to_string(d) + " in shape " + shape.to_string() + " is negative";
     if (d != 0 && n > std::numeric_limits<int64_t>::max() / d)
       return "shape " + shape.to_string() + " has more elements than fit in int64";
     n *= d;
@@ -72,7 +78,8 @@ std::string validate_shape(const TensorShape& shape) {
   return {};
 }
 
-ElementwisePlan plan_elementwise(const TensorShape& out, const TensorShape& a, const TensorShape& b) {
+ElementwisePlan plan_elementwise(const TensorShape& out, const TensorShape& a,
+                                 const TensorShape& b) {
   // Strides of each input aligned to the output's rank, 0 where broadcast.
   const TensorShape* ins[2] = {&a, &b};
   int64_t rank = out.rank();

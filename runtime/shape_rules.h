@@ -29,7 +29,8 @@ struct AxesResult {
   std::string error;
 };
 AxesResult normalize_axes(const std::vector<int64_t>& axes, int64_t rank);
-TensorShape reduce_shape(const TensorShape& in, const std::vector<int64_t>& sorted_axes, bool keepdims);
+TensorShape reduce_shape(const TensorShape& in, const std::vector<int64_t>& sorted_axes,
+                         bool keepdims);
 // Checks that every dimension is non-negative and the element count fits in int64.
 std::string validate_shape(const TensorShape& shape);
 
@@ -40,6 +41,7 @@ struct ElementwisePlan {
   std::vector<int64_t> dims;
   std::vector<int64_t> strides[2];
 };
-ElementwisePlan plan_elementwise(const TensorShape& out, const TensorShape& a, const TensorShape& b);
+ElementwisePlan plan_elementwise(const TensorShape& out, const TensorShape& a,
+                                 const TensorShape& b);
 
 }  // namespace tf::rt

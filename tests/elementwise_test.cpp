@@ -67,8 +67,8 @@ int64_t broadcast_index(const tf::TensorShape& shape, const tf::TensorShape& out
 }
 
 const std::vector<std::pair<tf::TensorShape, tf::TensorShape>> kBinaryShapes = {
-    {{}, {}},         {{5}, {5}},     {{2, 3}, {3}},       {{2, 1}, {1, 3}},
-    {{0, 3}, {3}},    {{4, 1, 3}, {2, 1}}, {{257, 33}, {1, 33}}, {{}, {7}},
+    {{}, {}},      {{5}, {5}},          {{2, 3}, {3}},        {{2, 1}, {1, 3}},
+    {{0, 3}, {3}}, {{4, 1, 3}, {2, 1}}, {{257, 33}, {1, 33}}, {{}, {7}},
 };
 const std::vector<tf::TensorShape> kUnaryShapes = {{}, {0}, {7}, {3, 4}, {1000}};
 
@@ -80,12 +80,14 @@ TEST_CASE("every op of the elementwise table has a reference in this suite", "[e
   for (int i = 0; i < tf::rt::kNumUnary; ++i) {
     std::string name = tf::rt::op_info(static_cast<tf::rt::UnaryOp>(i)).name;
     INFO(name);
-    CHECK(std::any_of(std::begin(kUnary), std::end(kUnary), [&](auto& c) { return c.name == name; }));
+    CHECK(
+        std::any_of(std::begin(kUnary), std::end(kUnary), [&](auto& c) { return c.name == name; }));
   }
   for (int i = 0; i < tf::rt::kNumBinary; ++i) {
     std::string name = tf::rt::op_info(static_cast<tf::rt::BinaryOp>(i)).name;
     INFO(name);
-    CHECK(std::any_of(std::begin(kBinary), std::end(kBinary), [&](auto& c) { return c.name == name; }));
+    CHECK(std::any_of(std::begin(kBinary), std::end(kBinary),
+                      [&](auto& c) { return c.name == name; }));
   }
 }
 
@@ -101,7 +103,8 @@ TEST_CASE("unary ops match float64 references for every claimed dtype and shape"
         std::vector<double> want;
         for (double v : x) want.push_back(tft::stored(c.ref(v), dtype));
         auto out = c.op(make(x, shape, dtype));
-        std::string what = std::string(c.name) + " " + std::string(tf::dtype_name(dtype)) + " " + shape.to_string();
+        std::string what = std::string(c.name) + " " + std::string(tf::dtype_name(dtype)) + " " +
+                           shape.to_string();
         CHECK(out.dtype() == dtype);
         CHECK(out.shape() == shape);
         tft::check_close(values_of(out), want, dtype, what);
@@ -128,7 +131,8 @@ TEST_CASE("binary ops match float64 references with broadcasting", "[elementwise
         REQUIRE(out.dtype() == dtype);
         std::vector<double> want;
         for (int64_t i = 0; i < out.num_elements(); ++i) {
-          double r = c.ref(x[broadcast_index(sx, out.shape(), i)], y[broadcast_index(sy, out.shape(), i)]);
+          double r =
+              c.ref(x[broadcast_index(sx, out.shape(), i)], y[broadcast_index(sy, out.shape(), i)]);
           if (dtype == tf::uint8) r = std::fmod(r + 256.0, 256.0);  // unsigned wrap-around
           want.push_back(tft::stored(r, dtype));
         }
@@ -138,16 +142,20 @@ TEST_CASE("binary ops match float64 references with broadcasting", "[elementwise
   }
 }
 
-TEST_CASE("compiled elementwise ops equal eager ones for every claimed dtype", "[elementwise][function]") {
+TEST_CASE("compiled elementwise ops equal eager ones for every claimed dtype",
+          "[elementwise][function]") {
   const tf::TensorShape sx{3, 4}, sy{4};
   for (const auto& c : kBinary) {
     const auto& info = tf::rt::op_info(static_cast<tf::rt::BinaryOp>(&c - kBinary));
     for (int d = 0; d < tf::kNumDTypes; ++d) {
       auto dtype = static_cast<tf::DType>(d);
-      if (!claims(info, dtype) || dtype == tf::uint8) continue;  // uint8: not compiled yet (typed error)
+      if (!claims(info, dtype) || dtype == tf::uint8)
+        continue;  // uint8: not compiled yet (typed error)
       INFO(c.name << " " << tf::dtype_name(dtype));
-      auto x = make(inputs(12, -10, 10, dtype, 1), sx, dtype), y = make(inputs(4, -10, 10, dtype, 2), sy, dtype);
-      auto f = tf::function([op = c.op](const tf::Tensor& a, const tf::Tensor& b) { return op(a, b); });
+      auto x = make(inputs(12, -10, 10, dtype, 1), sx, dtype),
+           y = make(inputs(4, -10, 10, dtype, 2), sy, dtype);
+      auto f =
+          tf::function([op = c.op](const tf::Tensor& a, const tf::Tensor& b) { return op(a, b); });
       tft::check_close(values_of(f(x, y)), values_of(c.op(x, y)), dtype, c.name);
     }
   }
@@ -185,13 +193,16 @@ TEST_CASE("elementwise ops refuse exactly the dtypes they do not claim", "[eleme
   }
 }
 
-TEST_CASE("binary ops reject mismatched dtypes and non-broadcastable shapes, naming both", "[elementwise][errors]") {
+TEST_CASE("binary ops reject mismatched dtypes and non-broadcastable shapes, naming both",
+          "[elementwise][errors]") {
   auto i = tf::constant({1, 2, 3});
   auto f = tf::constant({1.0f, 2.0f, 3.0f});
-  CHECK_THROWS_WITH(tf::add(i, f), Catch::Contains("add") && Catch::Contains("int32") && Catch::Contains("float32"));
+  CHECK_THROWS_WITH(tf::add(i, f), Catch::Contains("add") && Catch::Contains("int32") &&
+                                       Catch::Contains("float32"));
   CHECK_THROWS_AS(i * f, tf::InvalidArgumentError);
   auto a = tf::zeros({2, 3}), b = tf::zeros({4});
-  CHECK_THROWS_WITH(tf::multiply(a, b), Catch::Contains("multiply") && Catch::Contains("(2, 3)") && Catch::Contains("(4,)"));
+  CHECK_THROWS_WITH(tf::multiply(a, b), Catch::Contains("multiply") && Catch::Contains("(2, 3)") &&
+                                            Catch::Contains("(4,)"));
   auto g = tf::function([](const tf::Tensor& x, const tf::Tensor& y) { return x + y; });
   CHECK_THROWS_AS(g(a, b), tf::InvalidArgumentError);
   CHECK_THROWS_AS(g(i, f), tf::InvalidArgumentError);

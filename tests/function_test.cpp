@@ -3,7 +3,8 @@
 
 using tft::values_of;
 
-TEST_CASE("a function traces once per input signature and retraces on a new shape or dtype", "[function]") {
+TEST_CASE("a function traces once per input signature and retraces on a new shape or dtype",
+          "[function]") {
   int python_side_effects = 0;
   auto f = tf::function([&](const tf::Tensor& x) {
     ++python_side_effects;  // runs only while tracing, like Python code in tf.function
@@ -51,8 +52,10 @@ TEST_CASE("compiled matmul, reduce_sum, broadcast_to and cast equal eager", "[fu
   }
 }
 
-TEST_CASE("compiled matmul matches eager on a larger problem, library and generated", "[function][matmul]") {
-  auto a = tf::cast(tf::constant(std::vector<double>(96 * 80, 0.25), tf::TensorShape{96, 80}), tf::float32);
+TEST_CASE("compiled matmul matches eager on a larger problem, library and generated",
+          "[function][matmul]") {
+  auto a = tf::cast(tf::constant(std::vector<double>(96 * 80, 0.25), tf::TensorShape{96, 80}),
+                    tf::float32);
   auto b = tf::fill({80, 72}, 0.5);
   auto want = values_of(tf::matmul(a, b));
   for (bool library : {true, false}) {
@@ -63,13 +66,14 @@ TEST_CASE("compiled matmul matches eager on a larger problem, library and genera
   }
 }
 
-TEST_CASE("concrete tensors used in the body are captured: small embedded, large as arguments", "[function]") {
+TEST_CASE("concrete tensors used in the body are captured: small embedded, large as arguments",
+          "[function]") {
   auto small = tf::constant({1.0f, 2.0f, 3.0f});
   auto large = tf::fill({1000}, 2.0);
   auto f = tf::function([&](const tf::Tensor& x) { return x + small; });
   CHECK(f(tf::fill({3}, 1.0)).to_vector<float>() == std::vector<float>{2, 3, 4});
-  CHECK(f.graph("traced", tf::fill({3}, 1.0)).find("dense<[1.000000e+00, 2.000000e+00, 3.000000e+00]>") !=
-        std::string::npos);
+  CHECK(f.graph("traced", tf::fill({3}, 1.0))
+            .find("dense<[1.000000e+00, 2.000000e+00, 3.000000e+00]>") != std::string::npos);
   auto g = tf::function([&](const tf::Tensor& x) { return tf::reduce_sum(x * large); });
   CHECK(g(tf::fill({1000}, 1.0)).item<float>() == 2000.0f);
   auto traced = g.graph("traced", tf::fill({1000}, 1.0));
@@ -110,14 +114,17 @@ TEST_CASE("symbolic tensors cannot escape their trace", "[function][errors]") {
   CHECK_THROWS_AS(leaked.to_vector<float>(), tf::InvalidArgumentError);
 }
 
-TEST_CASE("dtypes the compiler does not handle yet raise UnimplementedError", "[function][errors]") {
+TEST_CASE("dtypes the compiler does not handle yet raise UnimplementedError",
+          "[function][errors]") {
   auto f = tf::function([](const tf::Tensor& x) { return x + x; });
   CHECK_THROWS_AS(f(tf::constant(std::vector<uint8_t>{1})), tf::UnimplementedError);
   CHECK(f(tf::constant({1})).item<int32_t>() == 2);  // the function keeps working
 }
 
 TEST_CASE("every compiler stage can be printed", "[function][stages]") {
-  auto f = tf::function([](const tf::Tensor& x, const tf::Tensor& w) { return tf::reduce_sum(tf::matmul(x, w) * 2.0f, 1); });
+  auto f = tf::function([](const tf::Tensor& x, const tf::Tensor& w) {
+    return tf::reduce_sum(tf::matmul(x, w) * 2.0f, 1);
+  });
   auto x = tf::ones({4, 8}), w = tf::ones({8, 2});
   CHECK(f.graph("traced", x, w).find("tfjit.matmul") != std::string::npos);
   CHECK(f.graph("linalg", x, w).find("linalg.matmul") != std::string::npos);
@@ -133,7 +140,8 @@ TEST_CASE("an elementwise chain fuses into one loop nest", "[function][fusion]")
   auto f = tf::function([](const tf::Tensor& x) { return x * x + 2.0f * x + 1.0f; });
   auto linalg = f.graph("linalg", tf::ones({16}));
   size_t generics = 0;
-  for (size_t p = linalg.find("linalg.generic"); p != std::string::npos; p = linalg.find("linalg.generic", p + 1))
+  for (size_t p = linalg.find("linalg.generic"); p != std::string::npos;
+       p = linalg.find("linalg.generic", p + 1))
     ++generics;
   CHECK(generics == 1);
   CHECK(f(tf::constant({1.0f, 2.0f})).to_vector<float>() == std::vector<float>{4, 9});

@@ -11,30 +11,38 @@
 
 namespace tft {
 
-inline tf::Tensor make(const std::vector<double>& values, const tf::TensorShape& shape, tf::DType dtype) {
+inline tf::Tensor make(const std::vector<double>& values, const tf::TensorShape& shape,
+                       tf::DType dtype) {
   return tf::cast(tf::constant(values, shape), dtype);
 }
 
-inline std::vector<double> values_of(const tf::Tensor& t) { return tf::cast(t, tf::float64).to_vector<double>(); }
+inline std::vector<double> values_of(const tf::Tensor& t) {
+  return tf::cast(t, tf::float64).to_vector<double>();
+}
 
 struct Tolerance {
   double rtol, atol;
 };
 inline Tolerance tolerance(tf::DType dtype) {
   switch (dtype) {
-    case tf::float16: return {1e-3, 1e-3};
-    case tf::bfloat16: return {1.6e-2, 1.6e-2};
-    case tf::float32: return {1.3e-6, 1e-5};
-    case tf::float64: return {1e-7, 1e-7};
-    default: return {0, 0};
+    case tf::float16:
+      return {1e-3, 1e-3};
+    case tf::bfloat16:
+      return {1.6e-2, 1.6e-2};
+    case tf::float32:
+      return {1.3e-6, 1e-5};
+    case tf::float64:
+      return {1e-7, 1e-7};
+    default:
+      return {0, 0};
   }
 }
 
 // The value a dtype stores for `v` (the reference must start from what the op actually saw).
 inline double stored(double v, tf::DType dtype) { return values_of(make({v}, {1}, dtype))[0]; }
 
-inline void check_close(const std::vector<double>& got, const std::vector<double>& want, tf::DType dtype,
-                        const std::string& what) {
+inline void check_close(const std::vector<double>& got, const std::vector<double>& want,
+                        tf::DType dtype, const std::string& what) {
   INFO(what);
   REQUIRE(got.size() == want.size());
   auto tol = tolerance(dtype);

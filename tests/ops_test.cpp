@@ -3,8 +3,8 @@
 
 namespace {
 
-std::vector<double> matmul_ref(const std::vector<double>& a, const std::vector<double>& b, int64_t m, int64_t k,
-                               int64_t n) {
+std::vector<double> matmul_ref(const std::vector<double>& a, const std::vector<double>& b,
+                               int64_t m, int64_t k, int64_t n) {
   std::vector<double> c(static_cast<size_t>(m * n), 0.0);
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j)
@@ -14,7 +14,8 @@ std::vector<double> matmul_ref(const std::vector<double>& a, const std::vector<d
 
 std::vector<double> ramp(int64_t n, double scale) {
   std::vector<double> v(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) v[i] = std::fmod(static_cast<double>(i) * 0.37, 3.0) * scale - 1.0;
+  for (int64_t i = 0; i < n; ++i)
+    v[i] = std::fmod(static_cast<double>(i) * 0.37, 3.0) * scale - 1.0;
   return v;
 }
 
@@ -45,17 +46,21 @@ TEST_CASE("matmul matches float64 loops across dtypes and sizes", "[matmul]") {
       auto tol = tft::tolerance(dtype);
       auto got = tft::values_of(out);
       for (size_t i = 0; i < want.size(); ++i)  // sums of k terms: scale the tolerance by k
-        CHECK(std::abs(got[i] - want[i]) <= (tol.atol + tol.rtol * std::abs(want[i])) * std::max(k, 1));
+        CHECK(std::abs(got[i] - want[i]) <=
+              (tol.atol + tol.rtol * std::abs(want[i])) * std::max(k, 1));
     }
   }
 }
 
 TEST_CASE("matmul rejects bad ranks, inner dimensions and dtypes", "[matmul][errors]") {
-  CHECK_THROWS_WITH(tf::matmul(tf::zeros({2, 3}), tf::zeros({4, 2})),
-                    Catch::Contains("matmul") && Catch::Contains("(2, 3)") && Catch::Contains("(4, 2)"));
+  CHECK_THROWS_WITH(
+      tf::matmul(tf::zeros({2, 3}), tf::zeros({4, 2})),
+      Catch::Contains("matmul") && Catch::Contains("(2, 3)") && Catch::Contains("(4, 2)"));
   CHECK_THROWS_AS(tf::matmul(tf::zeros({3}), tf::zeros({3, 1})), tf::InvalidArgumentError);
-  CHECK_THROWS_AS(tf::matmul(tf::zeros({2, 2}), tf::zeros({2, 2}, tf::float64)), tf::InvalidArgumentError);
-  CHECK_THROWS_AS(tf::matmul(tf::zeros({2, 2}, tf::bool_), tf::zeros({2, 2}, tf::bool_)), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::matmul(tf::zeros({2, 2}), tf::zeros({2, 2}, tf::float64)),
+                  tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::matmul(tf::zeros({2, 2}, tf::bool_), tf::zeros({2, 2}, tf::bool_)),
+                  tf::InvalidArgumentError);
 }
 
 TEST_CASE("reduce_sum over all axes, one axis, several, negative, keepdims", "[reduce]") {
@@ -68,7 +73,8 @@ TEST_CASE("reduce_sum over all axes, one axis, several, negative, keepdims", "[r
   CHECK(tf::reduce_sum(x, {0, 1}).item<float>() == 21.0f);
   CHECK(tf::reduce_sum(x, 1, true).shape() == tf::TensorShape{2, 1});
   CHECK(tf::reduce_sum(x, {}, true).shape() == tf::TensorShape{1, 1});
-  auto cube = tf::constant(std::vector<int32_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, tf::TensorShape{2, 3, 2});
+  auto cube = tf::constant(std::vector<int32_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11},
+                           tf::TensorShape{2, 3, 2});
   CHECK(tf::reduce_sum(cube, {0, 2}).to_vector<int32_t>() == std::vector<int32_t>{14, 22, 30});
   CHECK(tf::reduce_sum(cube, {0, 2}, true).shape() == tf::TensorShape{1, 3, 1});
   CHECK(tf::reduce_sum(tf::zeros({0, 3}), 0).to_vector<float>() == std::vector<float>{0, 0, 0});
@@ -83,7 +89,8 @@ TEST_CASE("reduce_sum of a long float32 vector stays accurate", "[reduce]") {
 
 TEST_CASE("reduce_sum rejects out-of-range axes, including extreme values", "[reduce][errors]") {
   auto x = tf::zeros({2, 3});
-  CHECK_THROWS_WITH(tf::reduce_sum(x, 2), Catch::Contains("reduce_sum") && Catch::Contains("axis 2"));
+  CHECK_THROWS_WITH(tf::reduce_sum(x, 2),
+                    Catch::Contains("reduce_sum") && Catch::Contains("axis 2"));
   CHECK_THROWS_AS(tf::reduce_sum(x, -3), tf::InvalidArgumentError);
   CHECK_THROWS_AS(tf::reduce_sum(x, int64_t{0x7fffffff}), tf::InvalidArgumentError);
   CHECK_THROWS_AS(tf::reduce_sum(x, std::numeric_limits<int64_t>::min()), tf::InvalidArgumentError);
@@ -92,9 +99,11 @@ TEST_CASE("reduce_sum rejects out-of-range axes, including extreme values", "[re
 
 TEST_CASE("broadcast_to follows NumPy's rules", "[broadcast]") {
   auto row = tf::constant({1, 2, 3});
-  CHECK(tf::broadcast_to(row, {2, 3}).to_vector<int32_t>() == std::vector<int32_t>{1, 2, 3, 1, 2, 3});
+  CHECK(tf::broadcast_to(row, {2, 3}).to_vector<int32_t>() ==
+        std::vector<int32_t>{1, 2, 3, 1, 2, 3});
   auto col = tf::constant({{1}, {2}});
-  CHECK(tf::broadcast_to(col, {2, 3}).to_vector<int32_t>() == std::vector<int32_t>{1, 1, 1, 2, 2, 2});
+  CHECK(tf::broadcast_to(col, {2, 3}).to_vector<int32_t>() ==
+        std::vector<int32_t>{1, 1, 1, 2, 2, 2});
   CHECK(tf::broadcast_to(tf::constant(7.0f), {2}).to_vector<float>() == std::vector<float>{7, 7});
   CHECK_THROWS_AS(tf::broadcast_to(row, {2, 4}), tf::InvalidArgumentError);
   CHECK_THROWS_AS(tf::broadcast_to(row, {-1, 3}), tf::InvalidArgumentError);

@@ -32,7 +32,8 @@ double time_us(const std::function<void()>& f, int iterations, int repeats = 5) 
   for (int r = 0; r < repeats; ++r) {
     auto start = Clock::now();
     for (int i = 0; i < iterations; ++i) f();
-    batches.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count() / iterations);
+    batches.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count() /
+                      iterations);
   }
   std::sort(batches.begin(), batches.end());
   return batches[batches.size() / 2];
@@ -50,8 +51,10 @@ int main(int argc, char** argv) {
   bool quick = false, json = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--quick") quick = true;
-    else if (a == "--json") json = true;
+    if (a == "--quick")
+      quick = true;
+    else if (a == "--json")
+      json = true;
     else if (a == "--help" || a == "-h") {
       std::cout << kHelp;
       return 0;
@@ -67,7 +70,9 @@ int main(int argc, char** argv) {
 
   // 1. The tutorial's comparison: 500x500 matmul called 1000 times.
   {
-    progress("matmul 500x500 (eager, tf::function with oneDNN call and with generated loops, oneDNN direct)");
+    progress(
+        "matmul 500x500 (eager, tf::function with oneDNN call and with generated loops, oneDNN "
+        "direct)");
     auto a = tf::fill({500, 500}, 0.01);
     auto mm = [](const tf::Tensor& x) { return tf::matmul(x, x); };
     auto lib = tf::function(mm);
@@ -75,7 +80,9 @@ int main(int argc, char** argv) {
     std::vector<float> c(500 * 500);
     auto* ap = static_cast<const float*>(a.data());
     int n = 1000 / scale / 5;
-    double direct = time_us([&] { dnnl_sgemm('N', 'N', 500, 500, 500, 1.0f, ap, 500, ap, 500, 0.0f, c.data(), 500); }, n);
+    double direct = time_us(
+        [&] { dnnl_sgemm('N', 'N', 500, 500, 500, 1.0f, ap, 500, ap, 500, 0.0f, c.data(), 500); },
+        n);
     double eager = time_us([&] { mm(a); }, n);
     double graph = time_us([&] { lib(a); }, n);
     double generated = time_us([&] { gen(a); }, std::max(1, n / 20), 3);
@@ -89,7 +96,8 @@ int main(int argc, char** argv) {
     rows.push_back({"matmul 500x500", "oneDNN sgemm direct", direct, note(direct)});
     rows.push_back({"matmul 500x500", "eager", eager, note(eager)});
     rows.push_back({"matmul 500x500", "tf::function (oneDNN call)", graph, note(graph)});
-    rows.push_back({"matmul 500x500", "tf::function (generated loops)", generated, note(generated)});
+    rows.push_back(
+        {"matmul 500x500", "tf::function (generated loops)", generated, note(generated)});
   }
 
   // 2. Elementwise chain x*x + 2x + 1 over 4M floats: fusion makes it one pass over memory.
@@ -97,7 +105,8 @@ int main(int argc, char** argv) {
   // does not, so it measures DRAM bandwidth.
   for (int64_t millions : {4, 32}) {
     std::string name = "chain " + std::to_string(millions) + "M f32";
-    progress("elementwise chain x*x + 2x + 1, " + std::to_string(millions) + "M float32 (eager, fused tf::function, memcpy)");
+    progress("elementwise chain x*x + 2x + 1, " + std::to_string(millions) +
+             "M float32 (eager, fused tf::function, memcpy)");
     const int64_t n = millions << 20;
     auto x = tf::fill({n}, 0.5);
     auto chain = [](const tf::Tensor& t) { return t * t + 2.0f * t + 1.0f; };
@@ -126,8 +135,10 @@ int main(int argc, char** argv) {
     auto s = tf::constant({1.0f});
     auto f = tf::function([](const tf::Tensor& t) { return t + t; });
     int iters = 200000 / scale;
-    rows.push_back({"overhead", "eager add, 1 element", time_us([&] { tf::add(s, s); }, iters), "per op"});
-    rows.push_back({"overhead", "tf::function call, cache hit", time_us([&] { f(s); }, iters), "per call"});
+    rows.push_back(
+        {"overhead", "eager add, 1 element", time_us([&] { tf::add(s, s); }, iters), "per op"});
+    rows.push_back(
+        {"overhead", "tf::function call, cache hit", time_us([&] { f(s); }, iters), "per call"});
   }
 
   // 4. Cold trace + compile of a ~20-op function (fresh tf::function objects each time).
@@ -144,20 +155,23 @@ int main(int argc, char** argv) {
       ms.push_back(f.cache_stats().last_compile_ms);
     }
     std::sort(ms.begin(), ms.end());
-    rows.push_back({"compile", "trace + compile, 20 ops, cold", ms[ms.size() / 2] * 1e3,
-                    "median over fresh functions (first-ever compile, with MLIR set-up, excluded)"});
+    rows.push_back(
+        {"compile", "trace + compile, 20 ops, cold", ms[ms.size() / 2] * 1e3,
+         "median over fresh functions (first-ever compile, with MLIR set-up, excluded)"});
   }
 
   if (json) {
     std::cout << "[\n";
     for (size_t i = 0; i < rows.size(); ++i)
-      std::cout << "  {\"workload\": \"" << rows[i].workload << "\", \"variant\": \"" << rows[i].variant
-                << "\", \"us\": " << rows[i].us << ", \"note\": \"" << rows[i].note << "\"}"
-                << (i + 1 < rows.size() ? ",\n" : "\n");
+      std::cout << "  {\"workload\": \"" << rows[i].workload << "\", \"variant\": \""
+                << rows[i].variant << "\", \"us\": " << rows[i].us << ", \"note\": \""
+                << rows[i].note << "\"}" << (i + 1 < rows.size() ? ",\n" : "\n");
     std::cout << "]\n";
   } else {
     std::printf("%-16s %-34s %12s  %s\n", "workload", "variant", "time (us)", "");
-    for (const auto& r : rows) std::printf("%-16s %-34s %12.2f  %s\n", r.workload.c_str(), r.variant.c_str(), r.us, r.note.c_str());
+    for (const auto& r : rows)
+      std::printf("%-16s %-34s %12.2f  %s\n", r.workload.c_str(), r.variant.c_str(), r.us,
+                  r.note.c_str());
   }
   return 0;
 }

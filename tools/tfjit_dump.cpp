@@ -34,7 +34,8 @@ std::string trace_example(const std::string& name) {
     return f.graph(stage, tf::zeros({1024}));
   }
   if (name == "matmul") {
-    auto f = tf::function([](const tf::Tensor& a, const tf::Tensor& b) { return tf::matmul(a, b); });
+    auto f =
+        tf::function([](const tf::Tensor& a, const tf::Tensor& b) { return tf::matmul(a, b); });
     return f.graph(stage, tf::zeros({500, 500}), tf::zeros({500, 500}));
   }
   if (name == "mlp") {
@@ -92,7 +93,8 @@ int main(int argc, char** argv) {
     auto graph = tf::compiler::Graph::parse(text);
     if (all_stages) {
       for (auto s : tf::compiler::kAllStages)
-        std::cout << "// ===== stage: " << tf::compiler::stage_name(s) << " =====\n" << graph->text(s, options) << "\n";
+        std::cout << "// ===== stage: " << tf::compiler::stage_name(s) << " =====\n"
+                  << graph->text(s, options) << "\n";
     } else {
       std::cout << graph->text(*stage, options);
     }

@@ -9,16 +9,22 @@ namespace tf::cpu {
 
 using kernels::compute_t;
 
-template <class T> struct is_complex_t : std::false_type {};
-template <class T> struct is_complex_t<std::complex<T>> : std::true_type {};
+template <class T>
+struct is_complex_t : std::false_type {};
+template <class T>
+struct is_complex_t<std::complex<T>> : std::true_type {};
 
-template <class From, class To> To convert(From v) {
+template <class From, class To>
+To convert(From v) {
   if constexpr (std::is_same_v<From, To>) {
     return v;
   } else if constexpr (is_complex_t<From>::value) {
-    if constexpr (is_complex_t<To>::value) return To(v);
-    else if constexpr (std::is_same_v<To, bool>) return v != From{};
-    else return convert<float, To>(v.real());
+    if constexpr (is_complex_t<To>::value)
+      return To(v);
+    else if constexpr (std::is_same_v<To, bool>)
+      return v != From{};
+    else
+      return convert<float, To>(v.real());
   } else if constexpr (is_complex_t<To>::value) {
     return To(static_cast<float>(static_cast<compute_t<From>>(v)), 0.0f);
   } else if constexpr (std::is_same_v<To, bool>) {
@@ -26,15 +32,18 @@ template <class From, class To> To convert(From v) {
   } else if constexpr (std::is_integral_v<To> && !std::is_integral_v<From>) {
     double d = static_cast<double>(static_cast<compute_t<From>>(v));
     if (d != d) return 0;
-    if (d <= static_cast<double>(std::numeric_limits<To>::min())) return std::numeric_limits<To>::min();
-    if (d >= static_cast<double>(std::numeric_limits<To>::max())) return std::numeric_limits<To>::max();
+    if (d <= static_cast<double>(std::numeric_limits<To>::min()))
+      return std::numeric_limits<To>::min();
+    if (d >= static_cast<double>(std::numeric_limits<To>::max()))
+      return std::numeric_limits<To>::max();
     return static_cast<To>(d);
   } else {
     return static_cast<To>(static_cast<compute_t<To>>(static_cast<compute_t<From>>(v)));
   }
 }
 
-template <class From, class To> void cast_kernel(const void* src, void* dst, int64_t n) {
+template <class From, class To>
+void cast_kernel(const void* src, void* dst, int64_t n) {
   auto* s = static_cast<const From*>(src);
   auto* d = static_cast<To*>(dst);
   for (int64_t i = 0; i < n; ++i) d[i] = convert<From, To>(s[i]);

@@ -61,7 +61,8 @@ void binary_kernel(const void* xv, const void* yv, void* ov, const rt::Elementwi
 }
 
 // Dense copy of a broadcast view; elements are moved as opaque words of their size.
-template <class Word> void broadcast_words(const Word* src, Word* dst, const rt::ElementwisePlan& plan) {
+template <class Word>
+void broadcast_words(const Word* src, Word* dst, const rt::ElementwisePlan& plan) {
   const size_t rank = plan.dims.size();
   const int64_t inner = plan.dims.back(), s = plan.strides[0].back();
   std::vector<int64_t> index(rank, 0);
@@ -84,32 +85,38 @@ struct Word128 {
 
 void broadcast_kernel(const void* src, void* dst, size_t size, const rt::ElementwisePlan& plan) {
   switch (size) {
-    case 1: return broadcast_words(static_cast<const uint8_t*>(src), static_cast<uint8_t*>(dst), plan);
-    case 2: return broadcast_words(static_cast<const uint16_t*>(src), static_cast<uint16_t*>(dst), plan);
-    case 4: return broadcast_words(static_cast<const uint32_t*>(src), static_cast<uint32_t*>(dst), plan);
-    case 8: return broadcast_words(static_cast<const uint64_t*>(src), static_cast<uint64_t*>(dst), plan);
-    case 16: return broadcast_words(static_cast<const Word128*>(src), static_cast<Word128*>(dst), plan);
-    default: throw InternalError("broadcast: unsupported element size " + std::to_string(size));
+    case 1:
+      return broadcast_words(static_cast<const uint8_t*>(src), static_cast<uint8_t*>(dst), plan);
+    case 2:
+      return broadcast_words(static_cast<const uint16_t*>(src), static_cast<uint16_t*>(dst), plan);
+    case 4:
+      return broadcast_words(static_cast<const uint32_t*>(src), static_cast<uint32_t*>(dst), plan);
+    case 8:
+      return broadcast_words(static_cast<const uint64_t*>(src), static_cast<uint64_t*>(dst), plan);
+    case 16:
+      return broadcast_words(static_cast<const Word128*>(src), static_cast<Word128*>(dst), plan);
+    default:
+      throw InternalError("broadcast: unsupported element size " + std::to_string(size));
   }
 }
 
 void register_elementwise(rt::KernelTable& table) {
   table.broadcast = &broadcast_kernel;
-#define TFJIT_UNARY(name, dtypes, ...)                                                  \
-  kernels::visit_all_dtypes([&](auto tag) {                                             \
-    using T = decltype(tag);                                                            \
-    if constexpr (kernels::is_arithmetic_dtype<T>)                                      \
-      if (rt::dtypes.contains(dtype_of_v<T>))                                           \
-        table.unary[int(rt::UnaryOp::name)][int(dtype_of_v<T>)] =                       \
-            &unary_kernel<kernels::name##_fn, T>;                                       \
+#define TFJIT_UNARY(name, dtypes, ...)                            \
+  kernels::visit_all_dtypes([&](auto tag) {                       \
+    using T = decltype(tag);                                      \
+    if constexpr (kernels::is_arithmetic_dtype<T>)                \
+      if (rt::dtypes.contains(dtype_of_v<T>))                     \
+        table.unary[int(rt::UnaryOp::name)][int(dtype_of_v<T>)] = \
+            &unary_kernel<kernels::name##_fn, T>;                 \
   });
-#define TFJIT_BINARY(name, dtypes, ...)                                                 \
-  kernels::visit_all_dtypes([&](auto tag) {                                             \
-    using T = decltype(tag);                                                            \
-    if constexpr (kernels::is_arithmetic_dtype<T>)                                      \
-      if (rt::dtypes.contains(dtype_of_v<T>))                                           \
-        table.binary[int(rt::BinaryOp::name)][int(dtype_of_v<T>)] =                     \
-            &binary_kernel<kernels::name##_fn, T>;                                      \
+#define TFJIT_BINARY(name, dtypes, ...)                             \
+  kernels::visit_all_dtypes([&](auto tag) {                         \
+    using T = decltype(tag);                                        \
+    if constexpr (kernels::is_arithmetic_dtype<T>)                  \
+      if (rt::dtypes.contains(dtype_of_v<T>))                       \
+        table.binary[int(rt::BinaryOp::name)][int(dtype_of_v<T>)] = \
+            &binary_kernel<kernels::name##_fn, T>;                  \
   });
 #include "tfjit/elementwise_ops.def"
 }

@@ -18,7 +18,8 @@ void sgemm(const void* a, const void* b, void* c, int64_t m, int64_t k, int64_t 
   }
   dnnl_status_t s = dnnl_sgemm('N', 'N', m, n, k, 1.0f, static_cast<const float*>(a), k,
                                static_cast<const float*>(b), n, 0.0f, static_cast<float*>(c), n);
-  if (s != dnnl_success) throw InternalError("matmul: oneDNN sgemm failed with status " + std::to_string(s));
+  if (s != dnnl_success)
+    throw InternalError("matmul: oneDNN sgemm failed with status " + std::to_string(s));
 }
 
 template <class T>

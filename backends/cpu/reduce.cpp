@@ -9,14 +9,16 @@ using kernels::compute_t;
 
 // Sum of n contiguous elements. Floating sums accumulate in 16 double lanes: constant inputs
 // make float32 rounding errors add up linearly, and the conversion is free next to the loads.
-template <class T> compute_t<T> sum_contiguous(const T* x, int64_t n) {
+template <class T>
+compute_t<T> sum_contiguous(const T* x, int64_t n) {
   using C = compute_t<T>;
   if constexpr (std::is_floating_point_v<C>) {
     constexpr int64_t kLanes = 16;
     double lanes[kLanes] = {};
     int64_t i = 0;
     for (; i + kLanes <= n; i += kLanes)
-      for (int64_t l = 0; l < kLanes; ++l) lanes[l] += static_cast<double>(static_cast<C>(x[i + l]));
+      for (int64_t l = 0; l < kLanes; ++l)
+        lanes[l] += static_cast<double>(static_cast<C>(x[i + l]));
     double total = 0;
     for (; i < n; ++i) total += static_cast<double>(static_cast<C>(x[i]));
     for (int64_t l = 0; l < kLanes; ++l) total += lanes[l];
@@ -28,12 +30,14 @@ template <class T> compute_t<T> sum_contiguous(const T* x, int64_t n) {
   }
 }
 
-template <class T> void reduce_sum_kernel(const void* xv, void* ov, const rt::ReducePlan& p) {
+template <class T>
+void reduce_sum_kernel(const void* xv, void* ov, const rt::ReducePlan& p) {
   using C = compute_t<T>;
   auto* x = static_cast<const T*>(xv);
   auto* out = static_cast<T*>(ov);
   if (p.inner == 1) {
-    for (int64_t o = 0; o < p.outer; ++o) out[o] = static_cast<T>(sum_contiguous(x + o * p.reduced, p.reduced));
+    for (int64_t o = 0; o < p.outer; ++o)
+      out[o] = static_cast<T>(sum_contiguous(x + o * p.reduced, p.reduced));
     return;
   }
   std::vector<C> acc(static_cast<size_t>(p.inner));

@@ -45,7 +45,8 @@ struct MatmulToLibraryCallPass : PassWrapper<MatmulToLibraryCallPass, OperationP
       if (module.lookupSymbol<func::FuncOp>(name)) return;
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(module.getBody());
-      auto decl = b.create<func::FuncOp>(module.getLoc(), name, b.getFunctionType({dyn, dyn, dyn}, {}));
+      auto decl =
+          b.create<func::FuncOp>(module.getLoc(), name, b.getFunctionType({dyn, dyn, dyn}, {}));
       decl.setPrivate();
       decl->setAttr("llvm.emit_c_interface", b.getUnitAttr());
     };
@@ -58,7 +59,8 @@ struct MatmulToLibraryCallPass : PassWrapper<MatmulToLibraryCallPass, OperationP
       declare(callee);
       b.setInsertionPoint(op);
       SmallVector<Value> args;
-      for (Value v : op->getOperands()) args.push_back(b.create<memref::CastOp>(op.getLoc(), dyn, v));
+      for (Value v : op->getOperands())
+        args.push_back(b.create<memref::CastOp>(op.getLoc(), dyn, v));
       b.create<func::CallOp>(op.getLoc(), callee, TypeRange{}, args);
       op.erase();
     }

@@ -19,7 +19,8 @@ struct NegI {};
 struct SquareF {};
 struct SquareI {};
 
-template <class Op> mlir::Value build(mlir::OpBuilder& b, mlir::Location loc, mlir::ValueRange args) {
+template <class Op>
+mlir::Value build(mlir::OpBuilder& b, mlir::Location loc, mlir::ValueRange args) {
   if constexpr (std::is_same_v<Op, NegI>) {
     auto zero = b.create<mlir::arith::ConstantOp>(loc, b.getZeroAttr(args[0].getType()));
     return b.create<mlir::arith::SubIOp>(loc, zero, args[0]);
@@ -31,9 +32,12 @@ template <class Op> mlir::Value build(mlir::OpBuilder& b, mlir::Location loc, ml
     return b.create<Op>(loc, args).getResult();
   }
 }
-template <class Op> constexpr ScalarBuilder builder() {
-  if constexpr (std::is_same_v<Op, None>) return nullptr;
-  else return &build<Op>;
+template <class Op>
+constexpr ScalarBuilder builder() {
+  if constexpr (std::is_same_v<Op, None>)
+    return nullptr;
+  else
+    return &build<Op>;
 }
 }  // namespace scalar
 

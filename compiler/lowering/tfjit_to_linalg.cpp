@@ -30,7 +30,7 @@ constexpr ScalarLowering kBinaryLowerings[] = {
 
 const ScalarLowering* find_scalar_lowering(std::string_view fn, bool binary) {
   for (const auto& l : binary ? std::span<const ScalarLowering>(kBinaryLowerings)
-                             : std::span<const ScalarLowering>(kUnaryLowerings))
+                              : std::span<const ScalarLowering>(kUnaryLowerings))
     if (l.name == fn) return &l;
   return nullptr;
 }
@@ -70,7 +70,8 @@ SmallVector<ReassociationIndices> unit_dim_groups(ArrayRef<bool> dropped) {
   return groups;
 }
 
-template <class Op> struct LowerElementwise : OpRewritePattern<Op> {
+template <class Op>
+struct LowerElementwise : OpRewritePattern<Op> {
   using OpRewritePattern<Op>::OpRewritePattern;
   LogicalResult matchAndRewrite(Op op, PatternRewriter& rw) const override {
     constexpr bool kBinary = std::is_same_v<Op, tfjit::BinaryOp>;
@@ -78,13 +79,14 @@ template <class Op> struct LowerElementwise : OpRewritePattern<Op> {
     Type elem = type.getElementType();
     const ScalarLowering* l = find_scalar_lowering(op.getFn().str(), kBinary);
     if (!l) return rw.notifyMatchFailure(op, "unknown elementwise function");
-    ScalarBuilder fn = isa<FloatType>(elem) ? l->float_op
+    ScalarBuilder fn = isa<FloatType>(elem)       ? l->float_op
                        : elem.isUnsignedInteger() ? l->unsigned_op
                                                   : l->signed_op;
     if (!fn) return op.emitOpError() << "has no lowering for element type " << elem;
     SmallVector<AffineMap> maps(op->getNumOperands(), rw.getMultiDimIdentityMap(type.getRank()));
-    rw.replaceOp(op, generic(rw, op.getLoc(), op->getOperands(), maps, type,
-                             [&](OpBuilder& b, Location loc, ValueRange args) { return fn(b, loc, args); }));
+    rw.replaceOp(
+        op, generic(rw, op.getLoc(), op->getOperands(), maps, type,
+                    [&](OpBuilder& b, Location loc, ValueRange args) { return fn(b, loc, args); }));
     return success();
   }
 };
@@ -107,7 +109,8 @@ struct LowerBroadcastTo : OpRewritePattern<tfjit::BroadcastToOp> {
     }
     Value x = op.getX();
     if (kept_shape.size() != static_cast<size_t>(in.getRank()))
-      x = rw.create<tensor::CollapseShapeOp>(op.getLoc(), RankedTensorType::get(kept_shape, in.getElementType()),
+      x = rw.create<tensor::CollapseShapeOp>(op.getLoc(),
+                                             RankedTensorType::get(kept_shape, in.getElementType()),
                                              x, unit_dim_groups(dropped));
     auto map = AffineMap::get(out.getRank(), 0, exprs, rw.getContext());
     rw.replaceOp(op, generic(rw, op.getLoc(), x, map, out,
@@ -146,22 +149,27 @@ Value cast_scalar(OpBuilder& b, Location loc, Value v, Type to) {
   Value d = fty.getWidth() < 64 ? b.create<arith::ExtFOp>(loc, b.getF64Type(), v).getResult() : v;
   APInt min = APInt::getSignedMinValue(to_width), max = APInt::getSignedMaxValue(to_width);
   auto fconst = [&](double x) { return b.create<arith::ConstantOp>(loc, b.getF64FloatAttr(x)); };
-  auto iconst = [&](const APInt& x) { return b.create<arith::ConstantOp>(loc, b.getIntegerAttr(to, x)); };
+  auto iconst = [&](const APInt& x) {
+    return b.create<arith::ConstantOp>(loc, b.getIntegerAttr(to, x));
+  };
   Value lo = fconst(static_cast<double>(min.getSExtValue()));
   Value hi = fconst(static_cast<double>(max.getSExtValue()));
   Value r = b.create<arith::FPToSIOp>(loc, to, d);
-  r = b.create<arith::SelectOp>(loc, b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLE, d, lo), iconst(min), r);
-  r = b.create<arith::SelectOp>(loc, b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGE, d, hi), iconst(max), r);
+  r = b.create<arith::SelectOp>(loc, b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLE, d, lo),
+                                iconst(min), r);
+  r = b.create<arith::SelectOp>(loc, b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGE, d, hi),
+                                iconst(max), r);
   Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(to));
-  return b.create<arith::SelectOp>(loc, b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNO, d, d), zero, r);
+  return b.create<arith::SelectOp>(
+      loc, b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNO, d, d), zero, r);
 }
 
 struct LowerCast : OpRewritePattern<tfjit::CastOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(tfjit::CastOp op, PatternRewriter& rw) const override {
     auto out = cast<RankedTensorType>(op.getType());
-    rw.replaceOp(op, generic(rw, op.getLoc(), op.getX(), rw.getMultiDimIdentityMap(out.getRank()), out,
-                             [&](OpBuilder& b, Location loc, ValueRange args) {
+    rw.replaceOp(op, generic(rw, op.getLoc(), op.getX(), rw.getMultiDimIdentityMap(out.getRank()),
+                             out, [&](OpBuilder& b, Location loc, ValueRange args) {
                                return cast_scalar(b, loc, args[0], out.getElementType());
                              }));
     return success();
@@ -186,7 +194,8 @@ struct LowerMatmul : OpRewritePattern<tfjit::MatmulOp> {
     Location loc = op.getLoc();
     Value acc = zero_filled(rw, loc, out);
     if (named_) {  // linalg.matmul: becomes a library call after bufferization
-      rw.replaceOp(op, rw.create<linalg::MatmulOp>(loc, ValueRange{op.getA(), op.getB()}, acc).getResult(0));
+      rw.replaceOp(
+          op, rw.create<linalg::MatmulOp>(loc, ValueRange{op.getA(), op.getB()}, acc).getResult(0));
       return success();
     }
     // Generated code: loops in (i, k, j) order so the innermost loop streams rows of B and C.
@@ -194,13 +203,15 @@ struct LowerMatmul : OpRewritePattern<tfjit::MatmulOp> {
     SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {d(0), d(1)}, rw.getContext()),
                                    AffineMap::get(3, 0, {d(1), d(2)}, rw.getContext()),
                                    AffineMap::get(3, 0, {d(0), d(2)}, rw.getContext())};
-    SmallVector<utils::IteratorType> iters = {utils::IteratorType::parallel, utils::IteratorType::reduction,
+    SmallVector<utils::IteratorType> iters = {utils::IteratorType::parallel,
+                                              utils::IteratorType::reduction,
                                               utils::IteratorType::parallel};
     auto generic = rw.create<linalg::GenericOp>(
         loc, TypeRange{out}, ValueRange{op.getA(), op.getB()}, ValueRange{acc}, maps, iters,
         [&](OpBuilder& b, Location l, ValueRange args) {
-          Value prod = isa<FloatType>(args[0].getType()) ? b.create<arith::MulFOp>(l, args[0], args[1]).getResult()
-                                                         : b.create<arith::MulIOp>(l, args[0], args[1]).getResult();
+          Value prod = isa<FloatType>(args[0].getType())
+                           ? b.create<arith::MulFOp>(l, args[0], args[1]).getResult()
+                           : b.create<arith::MulIOp>(l, args[0], args[1]).getResult();
           b.create<linalg::YieldOp>(l, add_scalars(b, l, args[2], prod));
         });
     rw.replaceOp(op, generic.getResult(0));
@@ -230,10 +241,11 @@ struct LowerReduceSum : OpRewritePattern<tfjit::ReduceSumOp> {
     auto flat = RankedTensorType::get(out_shape, in.getElementType());
     SmallVector<AffineMap> maps = {rw.getMultiDimIdentityMap(in.getRank()),
                                    AffineMap::get(in.getRank(), 0, out_exprs, rw.getContext())};
-    Value sum = rw.create<linalg::GenericOp>(loc, TypeRange{flat}, op.getX(), zero_filled(rw, loc, flat), maps, iters,
-                                             [&](OpBuilder& b, Location l, ValueRange args) {
-                                               b.create<linalg::YieldOp>(l, add_scalars(b, l, args[1], args[0]));
-                                             })
+    Value sum = rw.create<linalg::GenericOp>(
+                      loc, TypeRange{flat}, op.getX(), zero_filled(rw, loc, flat), maps, iters,
+                      [&](OpBuilder& b, Location l, ValueRange args) {
+                        b.create<linalg::YieldOp>(l, add_scalars(b, l, args[1], args[0]));
+                      })
                     .getResult(0);
     if (flat != out) {  // keepdims: re-insert the reduced axes as unit dims
       SmallVector<bool> unit(out.getRank(), false);
@@ -273,10 +285,11 @@ struct TfjitToLinalgPass : PassWrapper<TfjitToLinalgPass, OperationPass<ModuleOp
   StringRef getArgument() const override { return "tfjit-to-linalg"; }
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerElementwise<tfjit::UnaryOp>, LowerElementwise<tfjit::BinaryOp>, LowerBroadcastTo,
-                 LowerCast, LowerReduceSum, LowerConstant>(&getContext());
+    patterns.add<LowerElementwise<tfjit::UnaryOp>, LowerElementwise<tfjit::BinaryOp>,
+                 LowerBroadcastTo, LowerCast, LowerReduceSum, LowerConstant>(&getContext());
     patterns.add<LowerMatmul>(&getContext(), named_matmul_);
-    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns)))) return signalPassFailure();
+    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
     bool left = false;
     getOperation().walk([&](Operation* op) {
       if (isa<tfjit::TfjitDialect>(op->getDialect())) {

@@ -90,7 +90,8 @@ FunctionCore::FunctionCore(FunctionOptions options) : impl_(std::make_unique<Imp
 FunctionCore::~FunctionCore() = default;
 
 std::vector<Tensor> FunctionCore::call(std::span<const Tensor> args, TraceBody body) {
-  if (TraceContext::current()) return body.call(body.self, args);  // inlined into the caller's trace
+  if (TraceContext::current())
+    return body.call(body.self, args);  // inlined into the caller's trace
   const Concrete& c = impl_->lookup_or_trace(args, body);
   const auto& results = c.graph->results();
   std::vector<Tensor> outputs;
@@ -119,7 +120,8 @@ std::vector<Tensor> FunctionCore::call(std::span<const Tensor> args, TraceBody b
   return outputs;
 }
 
-std::string FunctionCore::graph(std::span<const Tensor> args, TraceBody body, std::string_view stage) {
+std::string FunctionCore::graph(std::span<const Tensor> args, TraceBody body,
+                                std::string_view stage) {
   auto parsed = compiler::parse_stage(stage);
   if (!parsed) throw InvalidArgumentError("graph: unknown stage '" + std::string(stage) + "'");
   const Concrete& c = impl_->lookup_or_trace(args, body);

@@ -18,12 +18,15 @@ namespace {
 const rt::KernelTable& cpu_kernels() { return rt::kernels(rt::DeviceType::kCPU); }
 
 const detail::TensorImpl& checked(const Tensor& t, std::string_view op, std::string_view arg) {
-  if (!t.defined()) throw InvalidArgumentError(std::string(op) + ": argument '" + std::string(arg) + "' is a null tensor");
+  if (!t.defined())
+    throw InvalidArgumentError(std::string(op) + ": argument '" + std::string(arg) +
+                               "' is a null tensor");
   const auto& impl = *t.impl();
   const TraceContext* trace = TraceContext::current();
   if (!impl.buffer && (!trace || impl.trace != trace->id()))
-    throw InvalidArgumentError(std::string(op) +
-                               ": a symbolic tensor from a tf::function trace was used outside that trace");
+    throw InvalidArgumentError(
+        std::string(op) +
+        ": a symbolic tensor from a tf::function trace was used outside that trace");
   return impl;
 }
 
@@ -36,14 +39,17 @@ void check_dtype(std::string_view op, DType dtype, rt::DTypeSet allowed) {
 void check_same_dtype(std::string_view op, const Tensor& x, const Tensor& y) {
   if (x.dtype() != y.dtype())
     throw InvalidArgumentError(std::string(op) + ": operands have different dtypes, " +
-                               std::string(dtype_name(x.dtype())) + " " + x.shape().to_string() + " and " +
-                               std::string(dtype_name(y.dtype())) + " " + y.shape().to_string() +
+                               std::string(dtype_name(x.dtype())) + " " + x.shape().to_string() +
+                               " and " + std::string(dtype_name(y.dtype())) + " " +
+                               y.shape().to_string() +
                                "; tfjit never converts implicitly (use tf::cast)");
 }
 
-template <class K> K kernel_or_throw(K kernel, std::string_view op, DType dtype) {
+template <class K>
+K kernel_or_throw(K kernel, std::string_view op, DType dtype) {
   if (!kernel)
-    throw UnimplementedError(std::string(op) + ": no CPU kernel for dtype " + std::string(dtype_name(dtype)));
+    throw UnimplementedError(std::string(op) + ": no CPU kernel for dtype " +
+                             std::string(dtype_name(dtype)));
   return kernel;
 }
 
@@ -71,9 +77,11 @@ Tensor binary(rt::BinaryOp op, const Tensor& x, const Tensor& y) {
     // Primitives see equal shapes: broadcasting is explicit in the graph.
     Tensor bx = x.shape() == shape.shape ? x : broadcast_to(x, shape.shape);
     Tensor by = y.shape() == shape.shape ? y : broadcast_to(y, shape.shape);
-    return trace->emit("binary", {bx, by}, {{"fn", std::string(info.name)}}, x.dtype(), shape.shape);
+    return trace->emit("binary", {bx, by}, {{"fn", std::string(info.name)}}, x.dtype(),
+                       shape.shape);
   }
-  auto kernel = kernel_or_throw(cpu_kernels().binary[int(op)][int(x.dtype())], info.name, x.dtype());
+  auto kernel =
+      kernel_or_throw(cpu_kernels().binary[int(op)][int(x.dtype())], info.name, x.dtype());
   Tensor out = detail::empty(x.dtype(), shape.shape);
   if (out.num_elements() == 0) return out;
   rt::ElementwisePlan plan;
@@ -97,7 +105,8 @@ Tensor binary(rt::BinaryOp op, const Tensor& x, const Tensor& y) {
 
 Tensor scalar_like(const Tensor& x, double value) {
   DType dtype = checked(x, "scalar", "x").dtype;
-  if (dtype == string) throw InvalidArgumentError("scalar: cannot combine a number with a string tensor");
+  if (dtype == string)
+    throw InvalidArgumentError("scalar: cannot combine a number with a string tensor");
   if (is_integer(dtype) || dtype == bool_) {
     // Exactly representable or an error (detail::make_tensor checks the round trip).
     if (!std::isfinite(value))
@@ -112,11 +121,13 @@ Tensor broadcast_to(const Tensor& x, const TensorShape& shape) {
   if (std::string error = rt::validate_shape(shape); !error.empty())
     throw InvalidArgumentError("broadcast_to: " + error);
   if (!rt::broadcastable_to(x.shape(), shape))
-    throw InvalidArgumentError("broadcast_to: cannot broadcast shape " + x.shape().to_string() + " to " +
-                               shape.to_string());
+    throw InvalidArgumentError("broadcast_to: cannot broadcast shape " + x.shape().to_string() +
+                               " to " + shape.to_string());
   if (x.shape() == shape) return x;
-  if (auto* trace = TraceContext::current()) return trace->emit("broadcast_to", {x}, {}, x.dtype(), shape);
-  if (x.dtype() == string) throw UnimplementedError("broadcast_to: string tensors are not supported yet");
+  if (auto* trace = TraceContext::current())
+    return trace->emit("broadcast_to", {x}, {}, x.dtype(), shape);
+  if (x.dtype() == string)
+    throw UnimplementedError("broadcast_to: string tensors are not supported yet");
   Tensor out = detail::empty(x.dtype(), shape);
   if (out.num_elements() == 0) return out;
   // Broadcasting is a binary op's input plan with the output as a dense second operand.
@@ -133,7 +144,8 @@ Tensor cast(const Tensor& x, DType dtype) {
   if (x.dtype() == dtype) return x;
   if (auto* trace = TraceContext::current()) return trace->emit("cast", {x}, {}, dtype, x.shape());
   Tensor out = detail::empty(dtype, x.shape());
-  cpu_kernels().cast[int(x.dtype())][int(dtype)](x.data(), out.impl()->buffer->data(), x.num_elements());
+  cpu_kernels().cast[int(x.dtype())][int(dtype)](x.data(), out.impl()->buffer->data(),
+                                                 x.num_elements());
   return out;
 }
 
@@ -144,7 +156,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   check_dtype("matmul", a.dtype(), rt::kNumeric);
   auto shape = rt::matmul_shape(a.shape(), b.shape());
   if (!shape.ok()) throw InvalidArgumentError("matmul: " + shape.error);
-  if (auto* trace = TraceContext::current()) return trace->emit("matmul", {a, b}, {}, a.dtype(), shape.shape);
+  if (auto* trace = TraceContext::current())
+    return trace->emit("matmul", {a, b}, {}, a.dtype(), shape.shape);
   auto kernel = kernel_or_throw(cpu_kernels().matmul[int(a.dtype())], "matmul", a.dtype());
   Tensor out = detail::empty(a.dtype(), shape.shape);
   kernel(a.data(), b.data(), out.impl()->buffer->data(), a.shape()[0], a.shape()[1], b.shape()[1]);
@@ -154,7 +167,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 Tensor reduce_sum(const Tensor& x, Axes axis, bool keepdims) {
   checked(x, "reduce_sum", "x");
   std::vector<int64_t> axes;
-  if (axis.list) axes = *axis.list;
+  if (axis.list)
+    axes = *axis.list;
   else
     for (int64_t i = 0; i < x.ndim(); ++i) axes.push_back(i);
   check_dtype("reduce_sum", x.dtype(), rt::kNumeric);
@@ -162,7 +176,8 @@ Tensor reduce_sum(const Tensor& x, Axes axis, bool keepdims) {
   if (!norm.error.empty()) throw InvalidArgumentError("reduce_sum: " + norm.error);
   TensorShape out_shape = rt::reduce_shape(x.shape(), norm.axes, keepdims);
   if (auto* trace = TraceContext::current())
-    return trace->emit("reduce_sum", {x}, {{"axes", norm.axes}, {"keepdims", keepdims}}, x.dtype(), out_shape);
+    return trace->emit("reduce_sum", {x}, {{"axes", norm.axes}, {"keepdims", keepdims}}, x.dtype(),
+                       out_shape);
   auto kernel = kernel_or_throw(cpu_kernels().reduce_sum[int(x.dtype())], "reduce_sum", x.dtype());
   // Reduce one run of adjacent axes at a time, last run first, so earlier axes keep their place.
   Tensor current = x;

@@ -160,7 +160,8 @@ class Printer {
     DType dt = t_.dtype;
     auto as_double = [&](int64_t i) {
       double v;
-      rt::kernels(rt::DeviceType::kCPU).cast[int(dt)][int(float64)](static_cast<const char*>(data) + i * dtype_size(dt), &v, 1);
+      rt::kernels(rt::DeviceType::kCPU)
+          .cast[int(dt)][int(float64)](static_cast<const char*>(data) + i * dtype_size(dt), &v, 1);
       return v;
     };
     bool scalar = t_.shape.rank() == 0;
@@ -191,7 +192,8 @@ class Printer {
     } else if (dt == complex64) {
       auto* c = static_cast<const std::complex<float>*>(data);
       for (int64_t i : shown) {
-        std::string re = scalar_float(c[i].real(), true), im = scalar_float(std::abs(c[i].imag()), true);
+        std::string re = scalar_float(c[i].real(), true),
+                    im = scalar_float(std::abs(c[i].imag()), true);
         texts_[i] = re + (c[i].imag() < 0 ? "-" : "+") + im + "j";
         if (scalar) texts_[i] = "(" + texts_[i] + ")";
       }
@@ -247,8 +249,10 @@ class Printer {
         }
         out += ' ';
       }
-      if (last_dim) out += texts_[base + i * stride];
-      else print_dim(out, dim + 1, base + i * stride, indent + 1);
+      if (last_dim)
+        out += texts_[base + i * stride];
+      else
+        print_dim(out, dim + 1, base + i * stride, indent + 1);
     }
     out += ']';
   }
@@ -263,7 +267,8 @@ class Printer {
 std::string to_string(const Tensor& t) {
   if (!t.defined()) return "tf.Tensor(<null>)";
   const auto& impl = *t.impl();
-  std::string meta = "shape=" + impl.shape.to_string() + ", dtype=" + std::string(dtype_name(impl.dtype));
+  std::string meta =
+      "shape=" + impl.shape.to_string() + ", dtype=" + std::string(dtype_name(impl.dtype));
   if (!impl.buffer) return "<tf.Tensor (symbolic) " + meta + ">";
   std::string values = Printer(impl).values();
   bool multiline = values.find('\n') != std::string::npos;

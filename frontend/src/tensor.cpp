@@ -20,7 +20,8 @@ std::string TensorShape::to_string() const {
 }
 
 const detail::TensorImpl& Tensor::checked() const {
-  if (!impl_) throw InvalidArgumentError("use of a null tf::Tensor (default-constructed or moved-from)");
+  if (!impl_)
+    throw InvalidArgumentError("use of a null tf::Tensor (default-constructed or moved-from)");
   return *impl_;
 }
 const TensorShape& Tensor::shape() const { return checked().shape; }
@@ -44,11 +45,12 @@ const void* Tensor::data() const {
 void Tensor::copy_to_host(void* dst, DType dst_dtype, size_t count, const char* what) const {
   const auto& impl = checked();
   if (dst_dtype != impl.dtype)
-    throw InvalidArgumentError(std::string(what) + ": the tensor has dtype " + std::string(dtype_name(impl.dtype)) +
-                               " but " + std::string(dtype_name(dst_dtype)) + " was requested");
+    throw InvalidArgumentError(std::string(what) + ": the tensor has dtype " +
+                               std::string(dtype_name(impl.dtype)) + " but " +
+                               std::string(dtype_name(dst_dtype)) + " was requested");
   if (std::string_view(what) == "item" && impl.shape.num_elements() != 1)
-    throw InvalidArgumentError("item: the tensor has shape " + impl.shape.to_string() +
-                               " with " + std::to_string(impl.shape.num_elements()) +
+    throw InvalidArgumentError("item: the tensor has shape " + impl.shape.to_string() + " with " +
+                               std::to_string(impl.shape.num_elements()) +
                                " elements; item() needs exactly one");
   const void* src = data();
   if (impl.dtype == string) {
@@ -62,7 +64,8 @@ void Tensor::copy_to_host(void* dst, DType dst_dtype, size_t count, const char* 
 namespace detail {
 
 Tensor empty(DType dtype, TensorShape shape) {
-  if (std::string error = rt::validate_shape(shape); !error.empty()) throw InvalidArgumentError(error);
+  if (std::string error = rt::validate_shape(shape); !error.empty())
+    throw InvalidArgumentError(error);
   auto impl = std::make_shared<TensorImpl>();
   impl->buffer = rt::Buffer::allocate(dtype, shape.num_elements());
   impl->shape = std::move(shape);
@@ -72,7 +75,8 @@ Tensor empty(DType dtype, TensorShape shape) {
 
 // A value converted from a floating or wider type into an integer (or bool) dtype must survive
 // the round trip, as TensorFlow refuses tf.constant(1.5, dtype=tf.int32).
-static void check_exact(const void* src, DType src_dtype, const void* converted, DType dtype, size_t count) {
+static void check_exact(const void* src, DType src_dtype, const void* converted, DType dtype,
+                        size_t count) {
   if (is_floating(dtype) || is_complex(dtype) || src_dtype == dtype) return;
   const auto& cast = rt::kernels(rt::DeviceType::kCPU).cast;
   std::vector<double> original(count), back(count);
@@ -81,7 +85,8 @@ static void check_exact(const void* src, DType src_dtype, const void* converted,
   for (size_t i = 0; i < count; ++i)
     if (!(original[i] == back[i]))
       throw InvalidArgumentError("constant: value " + std::to_string(original[i]) +
-                                 " cannot be represented exactly as " + std::string(dtype_name(dtype)));
+                                 " cannot be represented exactly as " +
+                                 std::string(dtype_name(dtype)));
 }
 
 Tensor make_tensor(const void* src, DType src_dtype, size_t count, TensorShape shape, DType dtype) {

@@ -55,7 +55,8 @@ int TraceContext::value_of(const Tensor& t) {
 }
 
 Tensor TraceContext::emit(std::string_view op, std::initializer_list<Tensor> inputs,
-                          std::vector<compiler::NamedAttr> attrs, DType dtype, const TensorShape& shape) {
+                          std::vector<compiler::NamedAttr> attrs, DType dtype,
+                          const TensorShape& shape) {
   std::vector<int> operands;
   for (const Tensor& t : inputs) operands.push_back(value_of(t));
   return symbolic(builder_.add_op(op, operands, attrs, {dtype, shape}), dtype, shape);
@@ -64,7 +65,8 @@ Tensor TraceContext::emit(std::string_view op, std::initializer_list<Tensor> inp
 std::unique_ptr<compiler::Graph> TraceContext::finish(const std::vector<Tensor>& outputs) {
   std::vector<int> values;
   for (const Tensor& t : outputs) {
-    if (!t.defined()) throw InvalidArgumentError("tf::function: the function returned a null tensor");
+    if (!t.defined())
+      throw InvalidArgumentError("tf::function: the function returned a null tensor");
     values.push_back(value_of(t));
   }
   return builder_.finish(values);

@@ -7,8 +7,14 @@
 
 namespace tf {
 
-enum class ErrorCode { kInvalidArgument, kUnimplemented, kResourceExhausted, kFailedPrecondition,
-                       kOutOfRange, kInternal };
+enum class ErrorCode {
+  kInvalidArgument,
+  kUnimplemented,
+  kResourceExhausted,
+  kFailedPrecondition,
+  kOutOfRange,
+  kInternal
+};
 
 class Error : public std::runtime_error {
  public:
@@ -19,9 +25,9 @@ class Error : public std::runtime_error {
   ErrorCode code_;
 };
 
-#define TFJIT_DEFINE_ERROR(Name, Code) \
-  class Name : public Error {          \
-   public:                             \
+#define TFJIT_DEFINE_ERROR(Name, Code)                                             \
+  class Name : public Error {                                                      \
+   public:                                                                         \
     explicit Name(const std::string& message) : Error(ErrorCode::Code, message) {} \
   };
 TFJIT_DEFINE_ERROR(InvalidArgumentError, kInvalidArgument)

@@ -36,26 +36,31 @@ struct CacheStats {
 namespace detail {
 
 // How a callable's result maps to the flat list of tensors the graph returns.
-template <class R> struct Results;
-template <> struct Results<Tensor> {
+template <class R>
+struct Results;
+template <>
+struct Results<Tensor> {
   static std::vector<Tensor> flatten(Tensor r) { return {std::move(r)}; }
   static Tensor unflatten(std::vector<Tensor>& v) { return std::move(v.at(0)); }
 };
-template <> struct Results<std::vector<Tensor>> {
+template <>
+struct Results<std::vector<Tensor>> {
   static std::vector<Tensor> flatten(std::vector<Tensor> r) { return r; }
   static std::vector<Tensor> unflatten(std::vector<Tensor>& v) { return std::move(v); }
 };
-template <class... Ts> struct Results<std::tuple<Ts...>> {
+template <class... Ts>
+struct Results<std::tuple<Ts...>> {
   static_assert((std::is_same_v<Ts, Tensor> && ...), "tf::function results must be tensors");
   static std::vector<Tensor> flatten(std::tuple<Ts...> r) {
     return std::apply([](auto&... t) { return std::vector<Tensor>{t...}; }, r);
   }
   static std::tuple<Ts...> unflatten(std::vector<Tensor>& v) {
-    return [&]<size_t... I>(std::index_sequence<I...>) { return std::tuple<Ts...>{v.at(I)...}; }(
-               std::index_sequence_for<Ts...>{});
+    return [&]<size_t... I>(std::index_sequence<I...>) { return std::tuple<Ts...>{v.at(I)...}; }
+    (std::index_sequence_for<Ts...>{});
   }
 };
-template <> struct Results<std::pair<Tensor, Tensor>> {
+template <>
+struct Results<std::pair<Tensor, Tensor>> {
   static std::vector<Tensor> flatten(std::pair<Tensor, Tensor> r) { return {r.first, r.second}; }
   static std::pair<Tensor, Tensor> unflatten(std::vector<Tensor>& v) { return {v.at(0), v.at(1)}; }
 };
@@ -85,14 +90,16 @@ class FunctionCore {
 
 }  // namespace detail
 
-template <class F> class Function {
+template <class F>
+class Function {
  public:
   explicit Function(F fn, FunctionOptions options = {})
-      : fn_(std::make_shared<F>(std::move(fn))), core_(std::make_shared<detail::FunctionCore>(options)) {}
+      : fn_(std::make_shared<F>(std::move(fn))),
+        core_(std::make_shared<detail::FunctionCore>(options)) {}
 
   template <class... Args>
-    requires(std::is_same_v<std::remove_cvref_t<Args>, Tensor> && ...)
-  auto operator()(const Args&... args) const {
+  requires(std::is_same_v<std::remove_cvref_t<Args>, Tensor>&&...) auto operator()(
+      const Args&... args) const {
     using R = std::invoke_result_t<const F&, const Args&...>;
     std::array<Tensor, sizeof...(Args)> inputs{args...};
     std::vector<Tensor> out = core_->call(inputs, body<R, sizeof...(Args)>());
@@ -101,7 +108,8 @@ template <class F> class Function {
 
   // The traced graph for these arguments' signature, at a compiler stage: "traced",
   // "optimized", "linalg", "bufferized", "loops", "llvm", "llvmir" or "asm".
-  template <class... Args> std::string graph(std::string_view stage, const Args&... args) const {
+  template <class... Args>
+  std::string graph(std::string_view stage, const Args&... args) const {
     using R = std::invoke_result_t<const F&, const Args&...>;
     std::array<Tensor, sizeof...(Args)> inputs{args...};
     return core_->graph(inputs, body<R, sizeof...(Args)>(), stage);
@@ -112,12 +120,14 @@ template <class F> class Function {
   CacheStats cache_stats() const { return core_->cache_stats(); }
 
  private:
-  template <class R, size_t N> detail::TraceBody body() const {
+  template <class R, size_t N>
+  detail::TraceBody body() const {
     return {fn_.get(), [](const void* self, std::span<const Tensor> args) {
               const F& fn = *static_cast<const F*>(self);
               return [&]<size_t... I>(std::index_sequence<I...>) {
                 return detail::Results<R>::flatten(fn(args[I]...));
-              }(std::make_index_sequence<N>{});
+              }
+              (std::make_index_sequence<N>{});
             }};
   }
   std::shared_ptr<F> fn_;
@@ -126,7 +136,8 @@ template <class F> class Function {
 
 // The "decorator": wraps a callable taking tf::Tensor arguments and returning a Tensor, a
 // std::vector<Tensor>, a std::pair or a std::tuple of Tensors.
-template <class F> Function<F> function(F fn, FunctionOptions options = {}) {
+template <class F>
+Function<F> function(F fn, FunctionOptions options = {}) {
   return Function<F>(std::move(fn), options);
 }
 

@@ -37,17 +37,20 @@ Tensor cast(const Tensor& x, DType dtype);
 // representable in that dtype (1.5 for an int32 tensor), as TensorFlow does.
 Tensor scalar_like(const Tensor& x, double value);
 
-// --- Operators: C++ scalars adapt to the tensor's dtype -------------------------------------------
+// --- Operators: C++ scalars adapt to the tensor's dtype
+// -------------------------------------------
 template <class S>
 concept Scalar = std::is_arithmetic_v<S>;
 
-#define TFJIT_OPERATOR(op, fn)                                                                   \
-  inline Tensor operator op(const Tensor& x, const Tensor& y) { return fn(x, y); }                \
-  template <Scalar S> Tensor operator op(const Tensor& x, S y) {                                   \
-    return fn(x, scalar_like(x, static_cast<double>(y)));                                          \
-  }                                                                                              \
-  template <Scalar S> Tensor operator op(S x, const Tensor& y) {                                   \
-    return fn(scalar_like(y, static_cast<double>(x)), y);                                          \
+#define TFJIT_OPERATOR(op, fn)                                                     \
+  inline Tensor operator op(const Tensor& x, const Tensor& y) { return fn(x, y); } \
+  template <Scalar S>                                                              \
+  Tensor operator op(const Tensor& x, S y) {                                       \
+    return fn(x, scalar_like(x, static_cast<double>(y)));                          \
+  }                                                                                \
+  template <Scalar S>                                                              \
+  Tensor operator op(S x, const Tensor& y) {                                       \
+    return fn(scalar_like(y, static_cast<double>(x)), y);                          \
   }
 TFJIT_OPERATOR(+, add)
 TFJIT_OPERATOR(-, subtract)

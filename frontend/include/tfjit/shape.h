@@ -16,7 +16,8 @@ class TensorShape {
   TensorShape() = default;
   TensorShape(std::initializer_list<int64_t> dims) : dims_(dims) {}
   explicit TensorShape(std::vector<int64_t> dims) : dims_(std::move(dims)) {}
-  template <class It> TensorShape(It first, It last) : dims_(first, last) {}
+  template <class It>
+  TensorShape(It first, It last) : dims_(first, last) {}
 
   int64_t rank() const { return static_cast<int64_t>(dims_.size()); }
   int64_t operator[](int64_t i) const { return dims_[static_cast<size_t>(i)]; }

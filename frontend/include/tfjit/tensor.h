@@ -35,13 +35,15 @@ class Tensor {
   bool is_symbolic() const;
 
   // The single element, as T (T must be the tensor's dtype's C++ type).
-  template <class T> T item() const {
+  template <class T>
+  T item() const {
     T out{};
     copy_to_host(&out, dtype_of_v<T>, 1, "item");
     return out;
   }
   // All elements in row-major order, copied to the host.
-  template <class T> std::vector<T> to_vector() const {
+  template <class T>
+  std::vector<T> to_vector() const {
     if constexpr (std::is_same_v<T, bool>) {  // std::vector<bool> is packed: unpack from bytes
       std::vector<uint8_t> bytes(static_cast<size_t>(num_elements()));
       copy_to_host(bytes.data(), bool_, bytes.size(), "to_vector");
@@ -73,25 +75,30 @@ namespace detail {
 // element by element. Used by the typed creation templates below.
 Tensor make_tensor(const void* src, DType src_dtype, size_t count, TensorShape shape, DType dtype);
 // Element storage while flattening (std::vector<bool> has no contiguous data).
-template <class T> using Stored = std::conditional_t<std::is_same_v<T, bool>, uint8_t, T>;
-template <class T> using Flat = std::pair<std::vector<Stored<T>>, std::vector<int64_t>>;
+template <class T>
+using Stored = std::conditional_t<std::is_same_v<T, bool>, uint8_t, T>;
+template <class T>
+using Flat = std::pair<std::vector<Stored<T>>, std::vector<int64_t>>;
 inline void record_dim(std::vector<int64_t>& dims, size_t depth, size_t size) {
-  if (dims.size() <= depth) dims.push_back(static_cast<int64_t>(size));
+  if (dims.size() <= depth)
+    dims.push_back(static_cast<int64_t>(size));
   else if (dims[depth] != static_cast<int64_t>(size))
     throw InvalidArgumentError("constant: ragged nested list (rows of different lengths)");
 }
 // Flattens nested initializer lists, rejecting ragged ones.
-template <class T> void flatten(std::initializer_list<T> l, Flat<T>& out, size_t depth) {
+template <class T>
+void flatten(std::initializer_list<T> l, Flat<T>& out, size_t depth) {
   record_dim(out.second, depth, l.size());
   out.first.insert(out.first.end(), l.begin(), l.end());
 }
 template <class T, class L>
-  requires(!std::is_same_v<L, T>)
-void flatten(std::initializer_list<L> l, Flat<T>& out, size_t depth) {
+requires(!std::is_same_v<L, T>) void flatten(std::initializer_list<L> l, Flat<T>& out,
+                                             size_t depth) {
   record_dim(out.second, depth, l.size());
   for (auto& inner : l) flatten<T>(inner, out, depth + 1);
 }
-template <class L, class T> Tensor constant_from_list(L list, std::optional<DType> dtype) {
+template <class L, class T>
+Tensor constant_from_list(L list, std::optional<DType> dtype) {
   Flat<T> flat;
   flatten<T>(list, flat, 0);
   auto count = flat.first.size();
@@ -104,8 +111,8 @@ template <class L, class T> Tensor constant_from_list(L list, std::optional<DTyp
 // Scalars and nested lists follow TensorFlow's literal rules: `int` -> int32, `double` ->
 // float32 (like Python literals); other C++ types keep their own dtype.
 template <class T>
-  requires(std::is_arithmetic_v<T>)
-Tensor constant(T value, std::optional<DType> dtype = std::nullopt) {
+requires(std::is_arithmetic_v<T>) Tensor
+    constant(T value, std::optional<DType> dtype = std::nullopt) {
   return detail::make_tensor(&value, dtype_of_v<T>, 1, {}, dtype.value_or(literal_dtype<T>()));
 }
 inline Tensor constant(std::string value) {
@@ -133,7 +140,8 @@ Tensor constant(const std::vector<T>& data, std::optional<TensorShape> shape = s
   TensorShape s = shape.value_or(TensorShape{static_cast<int64_t>(data.size())});
   if constexpr (std::is_same_v<T, bool>) {  // std::vector<bool> is packed: unpack it first
     std::vector<uint8_t> bytes(data.begin(), data.end());
-    return detail::make_tensor(bytes.data(), bool_, bytes.size(), std::move(s), dtype.value_or(bool_));
+    return detail::make_tensor(bytes.data(), bool_, bytes.size(), std::move(s),
+                               dtype.value_or(bool_));
   } else {
     return detail::make_tensor(data.data(), dtype_of_v<T>, data.size(), std::move(s),
                                dtype.value_or(dtype_of_v<T>));

@@ -100,24 +100,24 @@ void broadcast_kernel(const void* src, void* dst, size_t size, const rt::Element
   }
 }
 
+// Fills slots[dtype] with make(T{}) for every dtype the op claims.
+template <class K, class MakeKernel>
+void register_claimed(rt::DTypeSet dtypes, K (&slots)[kNumDTypes], MakeKernel make) {
+  kernels::visit_all_dtypes([&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (kernels::is_arithmetic_dtype<T>)
+      if (dtypes.contains(dtype_of_v<T>)) slots[int(dtype_of_v<T>)] = make(tag);
+  });
+}
+
 void register_elementwise(rt::KernelTable& table) {
   table.broadcast = &broadcast_kernel;
-#define TFJIT_UNARY(name, dtypes, ...)                            \
-  kernels::visit_all_dtypes([&](auto tag) {                       \
-    using T = decltype(tag);                                      \
-    if constexpr (kernels::is_arithmetic_dtype<T>)                \
-      if (rt::dtypes.contains(dtype_of_v<T>))                     \
-        table.unary[int(rt::UnaryOp::name)][int(dtype_of_v<T>)] = \
-            &unary_kernel<kernels::name##_fn, T>;                 \
-  });
-#define TFJIT_BINARY(name, dtypes, ...)                             \
-  kernels::visit_all_dtypes([&](auto tag) {                         \
-    using T = decltype(tag);                                        \
-    if constexpr (kernels::is_arithmetic_dtype<T>)                  \
-      if (rt::dtypes.contains(dtype_of_v<T>))                       \
-        table.binary[int(rt::BinaryOp::name)][int(dtype_of_v<T>)] = \
-            &binary_kernel<kernels::name##_fn, T>;                  \
-  });
+#define TFJIT_UNARY(name, dtypes, ...)                              \
+  register_claimed(rt::dtypes, table.unary[int(rt::UnaryOp::name)], \
+                   [](auto tag) { return &unary_kernel<kernels::name##_fn, decltype(tag)>; });
+#define TFJIT_BINARY(name, dtypes, ...)                               \
+  register_claimed(rt::dtypes, table.binary[int(rt::BinaryOp::name)], \
+                   [](auto tag) { return &binary_kernel<kernels::name##_fn, decltype(tag)>; });
 #include "tfjit/elementwise_ops.def"
 }
 

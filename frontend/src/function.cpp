@@ -78,8 +78,8 @@ struct FunctionCore::Impl {
       return *hit;
     }
     ++stats.misses;
+    entries.push_back(trace(args, body, key));  // a trace that throws leaves no entry
     ++traces;
-    entries.push_back(trace(args, body, key));
     return *entries.back();
   }
 };

@@ -105,15 +105,13 @@ Tensor binary(rt::BinaryOp op, const Tensor& x, const Tensor& y) {
 
 Tensor scalar_like(const Tensor& x, double value) {
   DType dtype = checked(x, "scalar", "x").dtype;
-  if (dtype == string)
-    throw InvalidArgumentError("scalar: cannot combine a number with a string tensor");
-  if (is_integer(dtype) || dtype == bool_) {
-    // Exactly representable or an error (detail::make_tensor checks the round trip).
-    if (!std::isfinite(value))
-      throw InvalidArgumentError("scalar: " + std::to_string(value) + " cannot be converted to " +
-                                 std::string(dtype_name(dtype)));
+  if (dtype == string) throw InvalidArgumentError("scalar: cannot combine a number with a string tensor");
+  try {
+    return detail::make_tensor(&value, float64, 1, {}, dtype);
+  } catch (const InvalidArgumentError&) {
+    throw InvalidArgumentError("scalar operand " + std::to_string(value) + " cannot be converted to the tensor's dtype " +
+                               std::string(dtype_name(dtype)) + " without loss (as in TensorFlow, use tf::cast)");
   }
-  return detail::make_tensor(&value, float64, 1, {}, dtype);
 }
 
 Tensor broadcast_to(const Tensor& x, const TensorShape& shape) {

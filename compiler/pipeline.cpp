@@ -4,6 +4,7 @@
 
 #include "compiler/mlir_support.h"
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -66,6 +67,7 @@ void add_stage(mlir::PassManager& pm, Stage stage, const CompileOptions& options
       pm.addPass(mlir::createCanonicalizerPass());
       break;
     case Stage::kLLVMDialect:
+      pm.addPass(mlir::arith::createArithExpandOpsPass());  // floordivsi etc. into LLVM-level ops
       pm.addPass(mlir::memref::createExpandStridedMetadataPass());
       pm.addPass(mlir::createLowerAffinePass());
       pm.addPass(mlir::createConvertMathToLLVMPass());

@@ -28,19 +28,20 @@ def Tfjit_ConstantOp : Tfjit_Op<"constant", [ConstantLike,
   let hasFolder = 1;
 }
 
-def Tfjit_UnaryOp : Tfjit_Op<"unary", [SameOperandsAndResultType]> {
+// The result has the operand's shape, and its element type or i1 (the table's result column).
+def Tfjit_UnaryOp : Tfjit_Op<"unary"> {
   let summary = "Elementwise unary op from the op table";
   let arguments = (ins StrAttr:$fn, AnyRankedTensor:$x);
   let results = (outs AnyRankedTensor:$output);
-  let assemblyFormat = "$fn $x attr-dict `:` type($output)";
+  let assemblyFormat = "$fn $x attr-dict `:` type($x) `->` type($output)";
   let hasVerifier = 1;
 }
 
-def Tfjit_BinaryOp : Tfjit_Op<"binary", [SameOperandsAndResultType]> {
-  let summary = "Elementwise binary op from the op table, on operands of equal shape";
+def Tfjit_BinaryOp : Tfjit_Op<"binary", [AllTypesMatch<["x", "y"]>]> {
+  let summary = "Elementwise binary op from the op table, on operands of equal type";
   let arguments = (ins StrAttr:$fn, AnyRankedTensor:$x, AnyRankedTensor:$y);
   let results = (outs AnyRankedTensor:$output);
-  let assemblyFormat = "$fn $x `,` $y attr-dict `:` type($output)";
+  let assemblyFormat = "$fn $x `,` $y attr-dict `:` type($x) `->` type($output)";
   let hasVerifier = 1;
 }
 

@@ -30,26 +30,32 @@ namespace {
 struct TableEntry {
   std::string_view name;
   tf::rt::DTypeSet dtypes;
+  bool bool_result;
 };
+constexpr bool kSameResult = false, kBoolResult = true;  // the table's result column
 using namespace tf::rt;  // the table's DTypeSet names
 constexpr TableEntry kUnary[] = {
-#define TFJIT_UNARY(name, dtypes, ...) {#name, dtypes},
+#define TFJIT_UNARY(name, dtypes, result, ...) {#name, dtypes, k##result##Result},
 #include "tfjit/elementwise_ops.def"
 };
 constexpr TableEntry kBinary[] = {
-#define TFJIT_BINARY(name, dtypes, ...) {#name, dtypes},
+#define TFJIT_BINARY(name, dtypes, result, ...) {#name, dtypes, k##result##Result},
 #include "tfjit/elementwise_ops.def"
 };
 
 template <size_t N>
-LogicalResult verify_fn(Operation* op, StringRef fn, Type type, const TableEntry (&table)[N]) {
+LogicalResult verify_fn(Operation* op, StringRef fn, Type input, Type result, const TableEntry (&table)[N]) {
+  auto in = cast<ShapedType>(input), out = cast<ShapedType>(result);
   for (const auto& e : table) {
     if (e.name != std::string_view(fn.data(), fn.size())) continue;
-    auto dtype = dtype_of(cast<ShapedType>(type).getElementType());
+    auto dtype = dtype_of(in.getElementType());
     if (!dtype || !e.dtypes.contains(*dtype))
-      return op->emitOpError() << "'" << fn << "' does not support element type "
-                               << cast<ShapedType>(type).getElementType()
+      return op->emitOpError() << "'" << fn << "' does not support element type " << in.getElementType()
                                << " (supported: " << e.dtypes.to_string() << ")";
+    Type want = e.bool_result ? Type(IntegerType::get(op->getContext(), 1)) : in.getElementType();
+    if (out.getShape() != in.getShape() || out.getElementType() != want)
+      return op->emitOpError() << "'" << fn << "' of " << input << " must produce "
+                               << RankedTensorType::get(in.getShape(), want) << ", not " << result;
     return success();
   }
   return op->emitOpError() << "unknown elementwise function '" << fn << "'";
@@ -63,8 +69,8 @@ LogicalResult emit_shape_error(std::optional<Location> loc, StringRef op,
 
 }  // namespace
 
-LogicalResult UnaryOp::verify() { return verify_fn(*this, getFn(), getType(), kUnary); }
-LogicalResult BinaryOp::verify() { return verify_fn(*this, getFn(), getType(), kBinary); }
+LogicalResult UnaryOp::verify() { return verify_fn(*this, getFn(), getX().getType(), getType(), kUnary); }
+LogicalResult BinaryOp::verify() { return verify_fn(*this, getFn(), getX().getType(), getType(), kBinary); }
 
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 

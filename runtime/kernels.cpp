@@ -10,12 +10,13 @@ void register_kernels(rt::KernelTable& table);
 namespace rt {
 
 namespace {
+constexpr bool kSameResult = false, kBoolResult = true;  // the table's result column
 constexpr ElementwiseOpInfo kUnaryInfo[] = {
-#define TFJIT_UNARY(name, dtypes, ...) {#name, dtypes},
+#define TFJIT_UNARY(name, dtypes, result, ...) {#name, dtypes, k##result##Result},
 #include "tfjit/elementwise_ops.def"
 };
 constexpr ElementwiseOpInfo kBinaryInfo[] = {
-#define TFJIT_BINARY(name, dtypes, ...) {#name, dtypes},
+#define TFJIT_BINARY(name, dtypes, result, ...) {#name, dtypes, k##result##Result},
 #include "tfjit/elementwise_ops.def"
 };
 }  // namespace

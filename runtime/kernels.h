@@ -23,6 +23,7 @@ enum class BinaryOp : uint8_t {
 struct ElementwiseOpInfo {
   const char* name;
   DTypeSet dtypes;
+  bool bool_result;  // the table's result column: Bool (true) or Same
 };
 const ElementwiseOpInfo& op_info(UnaryOp op);
 const ElementwiseOpInfo& op_info(BinaryOp op);

@@ -43,7 +43,7 @@ void matmul_loops(const void* av, const void* bv, void* cv, int64_t m, int64_t k
 void register_matmul(rt::KernelTable& table) {
   kernels::visit_all_dtypes([&](auto tag) {
     using T = decltype(tag);
-    if constexpr (kernels::is_arithmetic_dtype<T>)
+    if constexpr (rt::kNumeric.contains(dtype_of_v<T>))
       table.matmul[int(dtype_of_v<T>)] = &matmul_loops<T>;
   });
   table.matmul[int(float32)] = &sgemm;

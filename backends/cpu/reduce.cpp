@@ -53,7 +53,7 @@ void reduce_sum_kernel(const void* xv, void* ov, const rt::ReducePlan& p) {
 void register_reduce(rt::KernelTable& table) {
   kernels::visit_all_dtypes([&](auto tag) {
     using T = decltype(tag);
-    if constexpr (kernels::is_arithmetic_dtype<T>)
+    if constexpr (rt::kNumeric.contains(dtype_of_v<T>))
       table.reduce_sum[int(dtype_of_v<T>)] = &reduce_sum_kernel<T>;
   });
 }

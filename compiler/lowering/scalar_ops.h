@@ -14,31 +14,51 @@ namespace tf::compiler {
 using ScalarBuilder = mlir::Value (*)(mlir::OpBuilder&, mlir::Location, mlir::ValueRange);
 
 namespace scalar {
+
+// Composite columns of the table. Each computes exactly what the eager scalar expression does.
 struct None {};
 struct NegI {};
+struct NotI {};
 struct SquareF {};
 struct SquareI {};
+struct ReciprocalF {};
+struct SignF {};
+struct SignI {};
+struct ReluF {};
+struct ReluI {};
+struct SigmoidF {};
+struct SoftplusF {};
+struct Log1pF {};
+struct Expm1F {};
+struct FloorDivF {};
+struct FloorDivSI {};
+struct FloorDivUI {};
+struct FloorModF {};
+struct FloorModSI {};
+struct FloorModUI {};
+template <mlir::arith::CmpFPredicate P> struct CmpF {};
+template <mlir::arith::CmpIPredicate P> struct CmpI {};
 
-template <class Op>
-mlir::Value build(mlir::OpBuilder& b, mlir::Location loc, mlir::ValueRange args) {
-  if constexpr (std::is_same_v<Op, NegI>) {
-    auto zero = b.create<mlir::arith::ConstantOp>(loc, b.getZeroAttr(args[0].getType()));
-    return b.create<mlir::arith::SubIOp>(loc, zero, args[0]);
-  } else if constexpr (std::is_same_v<Op, SquareF>) {
-    return b.create<mlir::arith::MulFOp>(loc, args[0], args[0]);
-  } else if constexpr (std::is_same_v<Op, SquareI>) {
-    return b.create<mlir::arith::MulIOp>(loc, args[0], args[0]);
-  } else {
-    return b.create<Op>(loc, args).getResult();
+// Builds one element of op `Op` from `args`: a plain MLIR op, or a composite (defined in
+// tfjit_to_linalg.cpp).
+template <class Op> struct Builder {
+  static mlir::Value build(mlir::OpBuilder& b, mlir::Location loc, mlir::ValueRange args);
+};
+template <mlir::arith::CmpFPredicate P> struct Builder<CmpF<P>> {
+  static mlir::Value build(mlir::OpBuilder& b, mlir::Location loc, mlir::ValueRange a) {
+    return b.create<mlir::arith::CmpFOp>(loc, P, a[0], a[1]);
   }
+};
+template <mlir::arith::CmpIPredicate P> struct Builder<CmpI<P>> {
+  static mlir::Value build(mlir::OpBuilder& b, mlir::Location loc, mlir::ValueRange a) {
+    return b.create<mlir::arith::CmpIOp>(loc, P, a[0], a[1]);
+  }
+};
+template <class Op> constexpr ScalarBuilder builder() {
+  if constexpr (std::is_same_v<Op, None>) return nullptr;
+  else return &Builder<Op>::build;
 }
-template <class Op>
-constexpr ScalarBuilder builder() {
-  if constexpr (std::is_same_v<Op, None>)
-    return nullptr;
-  else
-    return &build<Op>;
-}
+
 }  // namespace scalar
 
 struct ScalarLowering {

@@ -53,14 +53,25 @@ K kernel_or_throw(K kernel, std::string_view op, DType dtype) {
   return kernel;
 }
 
+// TensorFlow raises "Integer division by zero" on CPU; so does tfjit, before any work is done.
+void check_no_zero_divisor(std::string_view op, const Tensor& y) {
+  std::vector<int64_t> values(static_cast<size_t>(y.num_elements()));
+  cpu_kernels().cast[int(y.dtype())][int(int64)](y.data(), values.data(), y.num_elements());
+  if (std::find(values.begin(), values.end(), 0) != values.end())
+    throw InvalidArgumentError(std::string(op) + ": integer division by zero (divisor of dtype " +
+                               std::string(dtype_name(y.dtype())) + " and shape " + y.shape().to_string() +
+                               " contains 0)");
+}
+
 Tensor unary(rt::UnaryOp op, const Tensor& x) {
   const auto& info = rt::op_info(op);
   checked(x, info.name, "x");
   check_dtype(info.name, x.dtype(), info.dtypes);
+  DType result = info.bool_result ? bool_ : x.dtype();
   if (auto* trace = TraceContext::current())
-    return trace->emit("unary", {x}, {{"fn", std::string(info.name)}}, x.dtype(), x.shape());
+    return trace->emit("unary", {x}, {{"fn", std::string(info.name)}}, result, x.shape());
   auto kernel = kernel_or_throw(cpu_kernels().unary[int(op)][int(x.dtype())], info.name, x.dtype());
-  Tensor out = detail::empty(x.dtype(), x.shape());
+  Tensor out = detail::empty(result, x.shape());
   kernel(x.data(), out.impl()->buffer->data(), x.num_elements());
   return out;
 }
@@ -73,16 +84,18 @@ Tensor binary(rt::BinaryOp op, const Tensor& x, const Tensor& y) {
   check_dtype(info.name, x.dtype(), info.dtypes);
   auto shape = rt::broadcast_shapes(x.shape(), y.shape());
   if (!shape.ok()) throw InvalidArgumentError(std::string(info.name) + ": " + shape.error);
+  DType result = info.bool_result ? bool_ : x.dtype();
   if (auto* trace = TraceContext::current()) {
     // Primitives see equal shapes: broadcasting is explicit in the graph.
     Tensor bx = x.shape() == shape.shape ? x : broadcast_to(x, shape.shape);
     Tensor by = y.shape() == shape.shape ? y : broadcast_to(y, shape.shape);
-    return trace->emit("binary", {bx, by}, {{"fn", std::string(info.name)}}, x.dtype(),
-                       shape.shape);
+    return trace->emit("binary", {bx, by}, {{"fn", std::string(info.name)}}, result, shape.shape);
   }
   auto kernel =
       kernel_or_throw(cpu_kernels().binary[int(op)][int(x.dtype())], info.name, x.dtype());
-  Tensor out = detail::empty(x.dtype(), shape.shape);
+  if ((op == rt::BinaryOp::floordiv || op == rt::BinaryOp::floormod) && is_integer(y.dtype()))
+    check_no_zero_divisor(info.name, y);
+  Tensor out = detail::empty(result, shape.shape);
   if (out.num_elements() == 0) return out;
   rt::ElementwisePlan plan;
   if (x.shape() == y.shape()) {
@@ -102,6 +115,15 @@ Tensor binary(rt::BinaryOp op, const Tensor& x, const Tensor& y) {
 #define TFJIT_BINARY(name, ...) \
   Tensor name(const Tensor& x, const Tensor& y) { return binary(rt::BinaryOp::name, x, y); }
 #include "tfjit/elementwise_ops.def"
+
+Tensor divide(const Tensor& x, const Tensor& y) {
+  checked(x, "divide", "x");
+  checked(y, "divide", "y");
+  check_same_dtype("divide", x, y);
+  if (!is_integer(x.dtype())) return realdiv(x, y);
+  DType wide = x.dtype() == int32 || x.dtype() == int64 ? float64 : float32;
+  return realdiv(cast(x, wide), cast(y, wide));
+}
 
 Tensor scalar_like(const Tensor& x, double value) {
   DType dtype = checked(x, "scalar", "x").dtype;

@@ -6,10 +6,10 @@ module {
     %one = tfjit.constant dense<1.0> : tensor<f32>
     %b2 = tfjit.broadcast_to %two : tensor<f32> -> tensor<8xf32>
     %b1 = tfjit.broadcast_to %one : tensor<f32> -> tensor<8xf32>
-    %sq = tfjit.binary "multiply" %x, %x : tensor<8xf32>
-    %tx = tfjit.binary "multiply" %b2, %x : tensor<8xf32>
-    %s = tfjit.binary "add" %sq, %tx : tensor<8xf32>
-    %r = tfjit.binary "add" %s, %b1 : tensor<8xf32>
+    %sq = tfjit.binary "multiply" %x, %x : tensor<8xf32> -> tensor<8xf32>
+    %tx = tfjit.binary "multiply" %b2, %x : tensor<8xf32> -> tensor<8xf32>
+    %s = tfjit.binary "add" %sq, %tx : tensor<8xf32> -> tensor<8xf32>
+    %r = tfjit.binary "add" %s, %b1 : tensor<8xf32> -> tensor<8xf32>
     return %r : tensor<8xf32>
   }
 }

@@ -11,9 +11,16 @@
 namespace tf {
 
 // --- Elementwise (NumPy broadcasting; both tensors must have the same dtype) --------------------
+// One function per entry of the op table (see that file for the dtypes each accepts).
+// Comparisons return bool tensors. Integer floordiv/floormod by zero raise InvalidArgumentError.
 #define TFJIT_UNARY(name, ...) Tensor name(const Tensor& x);
 #define TFJIT_BINARY(name, ...) Tensor name(const Tensor& x, const Tensor& y);
 #include "tfjit/elementwise_ops.def"
+
+// TensorFlow's true division: floats divide (realdiv); int8/int16/uint8 are computed in float32
+// and int32/int64 in float64, as tf.math.truediv does.
+Tensor divide(const Tensor& x, const Tensor& y);
+inline Tensor truediv(const Tensor& x, const Tensor& y) { return divide(x, y); }
 
 // --- Linear algebra and reductions ---------------------------------------------------------------
 // Matrix product of two rank-2 tensors of the same dtype: (m, k) x (k, n) -> (m, n).
@@ -55,7 +62,19 @@ concept Scalar = std::is_arithmetic_v<S>;
 TFJIT_OPERATOR(+, add)
 TFJIT_OPERATOR(-, subtract)
 TFJIT_OPERATOR(*, multiply)
+TFJIT_OPERATOR(/, divide)
+TFJIT_OPERATOR(%, floormod)
+TFJIT_OPERATOR(==, equal)
+TFJIT_OPERATOR(!=, not_equal)
+TFJIT_OPERATOR(<, less)
+TFJIT_OPERATOR(<=, less_equal)
+TFJIT_OPERATOR(>, greater)
+TFJIT_OPERATOR(>=, greater_equal)
+TFJIT_OPERATOR(&, logical_and)
+TFJIT_OPERATOR(|, logical_or)
+TFJIT_OPERATOR(^, logical_xor)
 #undef TFJIT_OPERATOR
 inline Tensor operator-(const Tensor& x) { return negative(x); }
+inline Tensor operator~(const Tensor& x) { return logical_not(x); }
 
 }  // namespace tf

@@ -70,11 +70,20 @@ def Tfjit_MatmulOp : Tfjit_Op<"matmul", [DeclareOpInterfaceMethods<InferTypeOpIn
   let assemblyFormat = "$a `,` $b attr-dict `:` type($a) `,` type($b) `->` type($output)";
 }
 
-def Tfjit_ReduceSumOp : Tfjit_Op<"reduce_sum", [DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
-  let summary = "Sum over the given axes (sorted, unique, in range)";
-  let arguments = (ins AnyRankedTensor:$x, DenseI64ArrayAttr:$axes, BoolAttr:$keepdims);
+def Tfjit_ReduceOp : Tfjit_Op<"reduce", [DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "Reduction from tfjit/reduction_ops.def over axes (sorted, unique, in range)";
+  let arguments = (ins StrAttr:$fn, AnyRankedTensor:$x, DenseI64ArrayAttr:$axes, BoolAttr:$keepdims);
   let results = (outs AnyRankedTensor:$output);
-  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($output)";
+  let assemblyFormat = "$fn $x attr-dict `:` type($x) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def Tfjit_SelectOp : Tfjit_Op<"select", [AllTypesMatch<["x", "y", "output"]>]> {
+  let summary = "Elementwise cond ? x : y, on operands of equal shape";
+  let arguments = (ins TensorOf<[I1]>:$cond, AnyRankedTensor:$x, AnyRankedTensor:$y);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$cond `,` $x `,` $y attr-dict `:` type($cond) `,` type($output)";
+  let hasVerifier = 1;
 }
 
 #endif  // TFJIT_OPS

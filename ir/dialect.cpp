@@ -33,7 +33,7 @@ struct TableEntry {
   bool bool_result;
 };
 constexpr bool kSameResult = false, kBoolResult = true;  // the table's result column
-using namespace tf::rt;  // the table's DTypeSet names
+using namespace tf::rt;                                  // the table's DTypeSet names
 constexpr TableEntry kUnary[] = {
 #define TFJIT_UNARY(name, dtypes, result, ...) {#name, dtypes, k##result##Result},
 #include "tfjit/elementwise_ops.def"
@@ -43,15 +43,26 @@ constexpr TableEntry kBinary[] = {
 #include "tfjit/elementwise_ops.def"
 };
 
+struct ReductionEntry {
+  std::string_view name;
+  tf::rt::DTypeSet dtypes;
+};
+constexpr ReductionEntry kReductions[] = {
+#define TFJIT_REDUCTION(name, dtypes, ...) {#name, dtypes},
+#include "tfjit/reduction_ops.def"
+};
+
 template <size_t N>
-LogicalResult verify_fn(Operation* op, StringRef fn, Type input, Type result, const TableEntry (&table)[N]) {
+LogicalResult verify_fn(Operation* op, StringRef fn, Type input, Type result,
+                        const TableEntry (&table)[N]) {
   auto in = cast<ShapedType>(input), out = cast<ShapedType>(result);
   for (const auto& e : table) {
     if (e.name != std::string_view(fn.data(), fn.size())) continue;
     auto dtype = dtype_of(in.getElementType());
     if (!dtype || !e.dtypes.contains(*dtype))
-      return op->emitOpError() << "'" << fn << "' does not support element type " << in.getElementType()
-                               << " (supported: " << e.dtypes.to_string() << ")";
+      return op->emitOpError() << "'" << fn << "' does not support element type "
+                               << in.getElementType() << " (supported: " << e.dtypes.to_string()
+                               << ")";
     Type want = e.bool_result ? Type(IntegerType::get(op->getContext(), 1)) : in.getElementType();
     if (out.getShape() != in.getShape() || out.getElementType() != want)
       return op->emitOpError() << "'" << fn << "' of " << input << " must produce "
@@ -69,8 +80,12 @@ LogicalResult emit_shape_error(std::optional<Location> loc, StringRef op,
 
 }  // namespace
 
-LogicalResult UnaryOp::verify() { return verify_fn(*this, getFn(), getX().getType(), getType(), kUnary); }
-LogicalResult BinaryOp::verify() { return verify_fn(*this, getFn(), getX().getType(), getType(), kBinary); }
+LogicalResult UnaryOp::verify() {
+  return verify_fn(*this, getFn(), getX().getType(), getType(), kUnary);
+}
+LogicalResult BinaryOp::verify() {
+  return verify_fn(*this, getFn(), getX().getType(), getType(), kBinary);
+}
 
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 
@@ -106,18 +121,36 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext*, std::optional<Location> l
   return success();
 }
 
-LogicalResult ReduceSumOp::inferReturnTypes(MLIRContext*, std::optional<Location> loc,
-                                            ValueRange operands, DictionaryAttr attrs,
-                                            OpaqueProperties properties, RegionRange,
-                                            SmallVectorImpl<Type>& results) {
+LogicalResult ReduceOp::verify() {
+  auto elem = cast<ShapedType>(getX().getType()).getElementType();
+  for (const auto& e : kReductions) {
+    if (e.name != std::string_view(getFn().data(), getFn().size())) continue;
+    auto dtype = dtype_of(elem);
+    if (!dtype || !e.dtypes.contains(*dtype))
+      return emitOpError() << "'" << getFn() << "' does not support element type " << elem
+                           << " (supported: " << e.dtypes.to_string() << ")";
+    return success();
+  }
+  return emitOpError() << "unknown reduction '" << getFn() << "'";
+}
+
+LogicalResult SelectOp::verify() {
+  if (cast<ShapedType>(getCond().getType()).getShape() != cast<ShapedType>(getType()).getShape())
+    return emitOpError("condition and values differ in shape");
+  return success();
+}
+
+LogicalResult ReduceOp::inferReturnTypes(MLIRContext*, std::optional<Location> loc,
+                                         ValueRange operands, DictionaryAttr attrs,
+                                         OpaqueProperties properties, RegionRange,
+                                         SmallVectorImpl<Type>& results) {
   auto x = cast<ShapedType>(operands[0].getType());
-  ReduceSumOp::Adaptor adaptor(operands, attrs, properties);
+  ReduceOp::Adaptor adaptor(operands, attrs, properties);
   std::vector<int64_t> axes(adaptor.getAxes().begin(), adaptor.getAxes().end());
   auto norm = tf::rt::normalize_axes(axes, x.getRank());
-  if (!norm.error.empty()) return emit_shape_error(loc, "tfjit.reduce_sum", norm.error);
+  if (!norm.error.empty()) return emit_shape_error(loc, "tfjit.reduce", norm.error);
   if (norm.axes != axes)
-    return emit_shape_error(loc, "tfjit.reduce_sum",
-                            "axes must be sorted, unique and non-negative");
+    return emit_shape_error(loc, "tfjit.reduce", "axes must be sorted, unique and non-negative");
   auto shape = tf::rt::reduce_shape(shape_of(x), norm.axes, adaptor.getKeepdims());
   results.push_back(RankedTensorType::get(shape.dims(), x.getElementType()));
   return success();

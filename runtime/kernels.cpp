@@ -19,8 +19,13 @@ constexpr ElementwiseOpInfo kBinaryInfo[] = {
 #define TFJIT_BINARY(name, dtypes, result, ...) {#name, dtypes, k##result##Result},
 #include "tfjit/elementwise_ops.def"
 };
+constexpr ReduceOpInfo kReduceInfo[] = {
+#define TFJIT_REDUCTION(name, dtypes, ...) {#name, dtypes},
+#include "tfjit/reduction_ops.def"
+};
 }  // namespace
 
+const ReduceOpInfo& op_info(ReduceOp op) { return kReduceInfo[static_cast<int>(op)]; }
 const ElementwiseOpInfo& op_info(UnaryOp op) { return kUnaryInfo[static_cast<int>(op)]; }
 const ElementwiseOpInfo& op_info(BinaryOp op) { return kBinaryInfo[static_cast<int>(op)]; }
 

@@ -20,6 +20,11 @@ enum class BinaryOp : uint8_t {
 #include "tfjit/elementwise_ops.def"
   kCount
 };
+enum class ReduceOp : uint8_t {
+#define TFJIT_REDUCTION(name, ...) name,
+#include "tfjit/reduction_ops.def"
+  kCount
+};
 struct ElementwiseOpInfo {
   const char* name;
   DTypeSet dtypes;
@@ -27,6 +32,11 @@ struct ElementwiseOpInfo {
 };
 const ElementwiseOpInfo& op_info(UnaryOp op);
 const ElementwiseOpInfo& op_info(BinaryOp op);
+struct ReduceOpInfo {
+  const char* name;
+  DTypeSet dtypes;
+};
+const ReduceOpInfo& op_info(ReduceOp op);
 
 // Reduction of a (outer, reduced, inner) view of a contiguous tensor to (outer, inner).
 struct ReducePlan {
@@ -41,19 +51,25 @@ using ReduceKernel = void (*)(const void* x, void* out, const ReducePlan& plan);
 // Copies src, read through plan.strides[0] (0 where broadcast), densely into dst.
 using BroadcastKernel = void (*)(const void* src, void* dst, size_t elem_size,
                                  const ElementwisePlan& plan);
+// out[i] = cond[i] ? x[i] : y[i] over n elements of `elem_size` bytes (operands dense, equal
+// shape).
+using SelectKernel = void (*)(const bool* cond, const void* x, const void* y, void* out,
+                              size_t elem_size, int64_t n);
 // Converts n elements; float -> integer saturates and maps NaN to 0 (defined, unlike C++).
 using CastKernel = void (*)(const void* src, void* dst, int64_t n);
 
 inline constexpr int kNumUnary = static_cast<int>(UnaryOp::kCount);
 inline constexpr int kNumBinary = static_cast<int>(BinaryOp::kCount);
+inline constexpr int kNumReduce = static_cast<int>(ReduceOp::kCount);
 
 struct KernelTable {
   UnaryKernel unary[kNumUnary][kNumDTypes] = {};
   BinaryKernel binary[kNumBinary][kNumDTypes] = {};
   MatmulKernel matmul[kNumDTypes] = {};
-  ReduceKernel reduce_sum[kNumDTypes] = {};
+  ReduceKernel reduce[kNumReduce][kNumDTypes] = {};
   CastKernel cast[kNumDTypes][kNumDTypes] = {};  // [from][to]
   BroadcastKernel broadcast = nullptr;
+  SelectKernel select = nullptr;
 };
 
 const KernelTable& kernels(DeviceType device);

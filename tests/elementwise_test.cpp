@@ -25,6 +25,9 @@ struct UnaryCase {
 };
 const UnaryCase kUnary[] = {
     {"logical_not", tf::logical_not, [](double x) { return x == 0 ? 1.0 : 0.0; }, {0, 1, true}},
+    {"is_nan", tf::is_nan, [](double x) { return double(std::isnan(x)); }, {-10, 10}},
+    {"is_inf", tf::is_inf, [](double x) { return double(std::isinf(x)); }, {-10, 10}},
+    {"is_finite", tf::is_finite, [](double x) { return double(std::isfinite(x)); }, {-10, 10}},
     {"negative", tf::negative, [](double x) { return -x; }, {-10, 10}},
     {"abs", tf::abs, [](double x) { return std::fabs(x); }, {-10, 10}},
     {"sign", tf::sign, [](double x) { return double((x > 0) - (x < 0)); }, {-10, 10}},
@@ -60,30 +63,39 @@ const BinaryCase kBinary[] = {
     {"subtract", tf::subtract, [](double x, double y) { return x - y; }, kAny, kAny},
     {"multiply", tf::multiply, [](double x, double y) { return x * y; }, kAny, kAny},
     {"realdiv", tf::realdiv, [](double x, double y) { return x / y; }, kAny, kNonZero},
-    {"floordiv", tf::floordiv, [](double x, double y) { return std::floor(x / y); }, kAny, kNonZero},
-    {"floormod", tf::floormod, [](double x, double y) { return x - std::floor(x / y) * y; }, kAny, kNonZero},
+    {"floordiv", tf::floordiv, [](double x, double y) { return std::floor(x / y); }, kAny,
+     kNonZero},
+    {"floormod", tf::floormod, [](double x, double y) { return x - std::floor(x / y) * y; }, kAny,
+     kNonZero},
     {"pow", tf::pow, [](double x, double y) { return std::pow(x, y); }, {0.5, 3}, {-2, 2}},
     {"maximum", tf::maximum, [](double x, double y) { return std::max(x, y); }, kAny, kAny},
     {"minimum", tf::minimum, [](double x, double y) { return std::min(x, y); }, kAny, kAny},
     {"equal", tf::equal, [](double x, double y) { return double(x == y); }, kWhole, kWhole},
     {"not_equal", tf::not_equal, [](double x, double y) { return double(x != y); }, kWhole, kWhole},
     {"less", tf::less, [](double x, double y) { return double(x < y); }, kWhole, kWhole},
-    {"less_equal", tf::less_equal, [](double x, double y) { return double(x <= y); }, kWhole, kWhole},
+    {"less_equal", tf::less_equal, [](double x, double y) { return double(x <= y); }, kWhole,
+     kWhole},
     {"greater", tf::greater, [](double x, double y) { return double(x > y); }, kWhole, kWhole},
-    {"greater_equal", tf::greater_equal, [](double x, double y) { return double(x >= y); }, kWhole, kWhole},
-    {"logical_and", tf::logical_and, [](double x, double y) { return double(x && y); }, kBits, kBits},
+    {"greater_equal", tf::greater_equal, [](double x, double y) { return double(x >= y); }, kWhole,
+     kWhole},
+    {"logical_and", tf::logical_and, [](double x, double y) { return double(x && y); }, kBits,
+     kBits},
     {"logical_or", tf::logical_or, [](double x, double y) { return double(x || y); }, kBits, kBits},
-    {"logical_xor", tf::logical_xor, [](double x, double y) { return double((x != 0) != (y != 0)); }, kBits, kBits},
+    {"logical_xor", tf::logical_xor,
+     [](double x, double y) { return double((x != 0) != (y != 0)); }, kBits, kBits},
 };
 
-template <class Case, size_t N> const Case* find_case(const Case (&cases)[N], const std::string& name) {
+template <class Case, size_t N>
+const Case* find_case(const Case (&cases)[N], const std::string& name) {
   for (const auto& c : cases)
     if (name == c.name) return &c;
   return nullptr;
 }
 
 // The result dtype the table promises for an input dtype.
-tf::DType result_dtype(const tf::rt::ElementwiseOpInfo& info, tf::DType in) { return info.bool_result ? tf::bool_ : in; }
+tf::DType result_dtype(const tf::rt::ElementwiseOpInfo& info, tf::DType in) {
+  return info.bool_result ? tf::bool_ : in;
+}
 
 // Deterministic inputs in the range, whole numbers for integer dtypes, stored in `dtype`.
 std::vector<double> inputs(int64_t n, Range r, tf::DType dtype, int seed) {
@@ -135,7 +147,8 @@ TEST_CASE("every op of the elementwise table has a reference in this suite", "[e
 }
 
 // Calls f(case, info, dtype) for every table op with a reference and every dtype it claims.
-template <class F> void for_each_unary(F f) {
+template <class F>
+void for_each_unary(F f) {
   for (int i = 0; i < tf::rt::kNumUnary; ++i) {
     const auto& info = tf::rt::op_info(static_cast<tf::rt::UnaryOp>(i));
     const UnaryCase* c = find_case(kUnary, info.name);
@@ -144,7 +157,8 @@ template <class F> void for_each_unary(F f) {
       if (info.dtypes.contains(static_cast<tf::DType>(d))) f(*c, info, static_cast<tf::DType>(d));
   }
 }
-template <class F> void for_each_binary(F f) {
+template <class F>
+void for_each_binary(F f) {
   for (int i = 0; i < tf::rt::kNumBinary; ++i) {
     const auto& info = tf::rt::op_info(static_cast<tf::rt::BinaryOp>(i));
     const BinaryCase* c = find_case(kBinary, info.name);
@@ -162,7 +176,8 @@ TEST_CASE("unary ops match float64 references for every claimed dtype and shape"
       std::vector<double> want;
       for (double v : x) want.push_back(tft::stored(c.ref(v), out_dtype));
       auto out = c.op(make(x, shape, dtype));
-      std::string what = std::string(c.name) + " " + std::string(tf::dtype_name(dtype)) + " " + shape.to_string();
+      std::string what =
+          std::string(c.name) + " " + std::string(tf::dtype_name(dtype)) + " " + shape.to_string();
       CHECK(out.dtype() == out_dtype);
       CHECK(out.shape() == shape);
       tft::check_close(values_of(out), want, out_dtype, what);
@@ -177,13 +192,14 @@ TEST_CASE("binary ops match float64 references with broadcasting", "[elementwise
       auto x = inputs(sx.num_elements(), c.x, dtype, 1);
       auto y = inputs(sy.num_elements(), c.y, dtype, 2);
       auto out = c.op(make(x, sx, dtype), make(y, sy, dtype));
-      std::string what = std::string(c.name) + " " + std::string(tf::dtype_name(dtype)) + " " + sx.to_string() +
-                         " " + sy.to_string();
+      std::string what = std::string(c.name) + " " + std::string(tf::dtype_name(dtype)) + " " +
+                         sx.to_string() + " " + sy.to_string();
       INFO(what);
       REQUIRE(out.dtype() == out_dtype);
       std::vector<double> want;
       for (int64_t i = 0; i < out.num_elements(); ++i) {
-        double r = c.ref(x[broadcast_index(sx, out.shape(), i)], y[broadcast_index(sy, out.shape(), i)]);
+        double r =
+            c.ref(x[broadcast_index(sx, out.shape(), i)], y[broadcast_index(sy, out.shape(), i)]);
         if (out_dtype == tf::uint8) r = std::fmod(r + 256.0, 256.0);  // unsigned wrap-around
         want.push_back(tft::stored(r, out_dtype));
       }
@@ -192,13 +208,17 @@ TEST_CASE("binary ops match float64 references with broadcasting", "[elementwise
   });
 }
 
-TEST_CASE("compiled elementwise ops equal eager ones for every claimed dtype", "[elementwise][function]") {
+TEST_CASE("compiled elementwise ops equal eager ones for every claimed dtype",
+          "[elementwise][function]") {
   const tf::TensorShape sx{3, 4}, sy{4};
   for_each_binary([&](const BinaryCase& c, const auto& info, tf::DType dtype) {
-    if (dtype == tf::uint8) return;  // uint8 is not compiled yet (a typed error, tested in function_test)
+    if (dtype == tf::uint8)
+      return;  // uint8 is not compiled yet (a typed error, tested in function_test)
     INFO(c.name << " " << tf::dtype_name(dtype));
-    auto x = make(inputs(12, c.x, dtype, 1), sx, dtype), y = make(inputs(4, c.y, dtype, 2), sy, dtype);
-    auto f = tf::function([op = c.op](const tf::Tensor& a, const tf::Tensor& b) { return op(a, b); });
+    auto x = make(inputs(12, c.x, dtype, 1), sx, dtype),
+         y = make(inputs(4, c.y, dtype, 2), sy, dtype);
+    auto f =
+        tf::function([op = c.op](const tf::Tensor& a, const tf::Tensor& b) { return op(a, b); });
     auto eager = c.op(x, y);
     tft::check_close(values_of(f(x, y)), values_of(eager), eager.dtype(), c.name);
   });
@@ -232,19 +252,22 @@ TEST_CASE("elementwise ops refuse exactly the dtypes they do not claim", "[eleme
       auto dtype = static_cast<tf::DType>(d);
       if (info.dtypes.contains(dtype) || dtype == tf::string) continue;
       INFO(c->name << " " << tf::dtype_name(dtype));
-      CHECK_THROWS_AS(c->op(tf::zeros({2}, dtype), tf::zeros({2}, dtype)), tf::InvalidArgumentError);
+      CHECK_THROWS_AS(c->op(tf::zeros({2}, dtype), tf::zeros({2}, dtype)),
+                      tf::InvalidArgumentError);
     }
   }
 }
 
-TEST_CASE("binary ops reject mismatched dtypes and non-broadcastable shapes, naming both", "[elementwise][errors]") {
+TEST_CASE("binary ops reject mismatched dtypes and non-broadcastable shapes, naming both",
+          "[elementwise][errors]") {
   auto i = tf::constant({1, 2, 3});
   auto f = tf::constant({1.0f, 2.0f, 3.0f});
-  CHECK_THROWS_WITH(tf::add(i, f), Catch::Contains("add") && Catch::Contains("int32") && Catch::Contains("float32"));
+  CHECK_THROWS_WITH(tf::add(i, f), Catch::Contains("add") && Catch::Contains("int32") &&
+                                       Catch::Contains("float32"));
   CHECK_THROWS_AS(i * f, tf::InvalidArgumentError);
   auto a = tf::zeros({2, 3}), b = tf::zeros({4});
-  CHECK_THROWS_WITH(tf::multiply(a, b),
-                    Catch::Contains("multiply") && Catch::Contains("(2, 3)") && Catch::Contains("(4,)"));
+  CHECK_THROWS_WITH(tf::multiply(a, b), Catch::Contains("multiply") && Catch::Contains("(2, 3)") &&
+                                            Catch::Contains("(4,)"));
   auto g = tf::function([](const tf::Tensor& x, const tf::Tensor& y) { return x + y; });
   CHECK_THROWS_AS(g(a, b), tf::InvalidArgumentError);
   CHECK_THROWS_AS(g(i, f), tf::InvalidArgumentError);
@@ -282,15 +305,17 @@ TEST_CASE("division follows TensorFlow: true division, Python floor semantics", 
   auto q = a / b;  // int32 / int32 -> float64, as tf.math.truediv
   CHECK(q.dtype() == tf::float64);
   CHECK(q.to_vector<double>() == std::vector<double>{3.5, -3.5, -3.5, 3.5});
-  CHECK((tf::constant(std::vector<int16_t>{1}) / tf::constant(std::vector<int16_t>{4})).dtype() == tf::float32);
+  CHECK((tf::constant(std::vector<int16_t>{1}) / tf::constant(std::vector<int16_t>{4})).dtype() ==
+        tf::float32);
   CHECK(tf::floordiv(a, b).to_vector<int32_t>() == std::vector<int32_t>{3, -4, -4, 3});
   CHECK((a % b).to_vector<int32_t>() == std::vector<int32_t>{1, 1, -1, -1});
   CHECK((tf::constant({-7.0f}) % 3.0f).item<float>() == 2.0f);
-  CHECK(tf::floordiv(tf::constant(std::vector<int32_t>{-2147483647 - 1}), tf::constant({-1})).to_vector<int32_t>()[0] ==
-        -2147483647 - 1);  // wraps, no undefined behaviour
+  CHECK(tf::floordiv(tf::constant(std::vector<int32_t>{-2147483647 - 1}), tf::constant({-1}))
+            .to_vector<int32_t>()[0] == -2147483647 - 1);  // wraps, no undefined behaviour
 }
 
-TEST_CASE("integer division by zero raises InvalidArgumentError; float division gives inf/nan", "[elementwise][errors]") {
+TEST_CASE("integer division by zero raises InvalidArgumentError; float division gives inf/nan",
+          "[elementwise][errors]") {
   CHECK_THROWS_WITH(tf::floordiv(tf::constant({1, 2}), tf::constant({1, 0})),
                     Catch::Contains("floordiv") && Catch::Contains("division by zero"));
   CHECK_THROWS_AS(tf::constant({1}) % 0, tf::InvalidArgumentError);
@@ -308,4 +333,17 @@ TEST_CASE("round is half to even; comparisons and logic give bool tensors", "[el
   CHECK((~(x > 1)).to_vector<bool>() == std::vector<bool>{true, false, false});
   auto f = tf::function([](const tf::Tensor& t) { return (t >= 2) ^ (t == 3); });
   CHECK(f(x).to_vector<bool>() == std::vector<bool>{false, true, false});
+}
+
+TEST_CASE("is_nan, is_inf and is_finite classify special values, eagerly and compiled",
+          "[elementwise]") {
+  auto x = tf::constant({NAN, INFINITY, -INFINITY, 1.0f, 0.0f});
+  auto f = tf::function([](const tf::Tensor& t) {
+    return std::tuple{tf::is_nan(t), tf::is_inf(t), tf::is_finite(t)};
+  });
+  auto [nan, inf, fin] = f(x);
+  CHECK(nan.to_vector<bool>() == std::vector<bool>{true, false, false, false, false});
+  CHECK(inf.to_vector<bool>() == std::vector<bool>{false, true, true, false, false});
+  CHECK(fin.to_vector<bool>() == std::vector<bool>{false, false, false, true, true});
+  CHECK(tf::is_finite(x).to_vector<bool>() == fin.to_vector<bool>());
 }

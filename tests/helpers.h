@@ -50,6 +50,8 @@ inline void check_close(const std::vector<double>& got, const std::vector<double
     INFO("element " << i << ": got " << got[i] << ", want " << want[i]);
     if (std::isnan(want[i])) {
       CHECK(std::isnan(got[i]));
+    } else if (std::isinf(want[i])) {
+      CHECK(got[i] == want[i]);
     } else {
       CHECK(std::abs(got[i] - want[i]) <= tol.atol + tol.rtol * std::abs(want[i]));
     }

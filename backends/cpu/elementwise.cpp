@@ -30,7 +30,8 @@ void binary_inner(const T* x, int64_t sx, const T* y, int64_t sy, Out* out, int6
     C ys = C(y[0]);
     for (int64_t i = 0; i < n; ++i) out[i] = static_cast<Out>(Fn::apply(C(x[i]), ys));
   } else {
-    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<Out>(Fn::apply(C(x[i * sx]), C(y[i * sy])));
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = static_cast<Out>(Fn::apply(C(x[i * sx]), C(y[i * sy])));
   }
 }
 
@@ -100,29 +101,58 @@ void broadcast_kernel(const void* src, void* dst, size_t size, const rt::Element
   }
 }
 
+template <class Word>
+void select_words(const bool* c, const Word* x, const Word* y, Word* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = c[i] ? x[i] : y[i];
+}
+
+void select_kernel(const bool* c, const void* x, const void* y, void* out, size_t size, int64_t n) {
+  switch (size) {
+    case 1:
+      return select_words(c, static_cast<const uint8_t*>(x), static_cast<const uint8_t*>(y),
+                          static_cast<uint8_t*>(out), n);
+    case 2:
+      return select_words(c, static_cast<const uint16_t*>(x), static_cast<const uint16_t*>(y),
+                          static_cast<uint16_t*>(out), n);
+    case 4:
+      return select_words(c, static_cast<const uint32_t*>(x), static_cast<const uint32_t*>(y),
+                          static_cast<uint32_t*>(out), n);
+    case 8:
+      return select_words(c, static_cast<const uint64_t*>(x), static_cast<const uint64_t*>(y),
+                          static_cast<uint64_t*>(out), n);
+    case 16:
+      return select_words(c, static_cast<const Word128*>(x), static_cast<const Word128*>(y),
+                          static_cast<Word128*>(out), n);
+    default:
+      throw InternalError("where: unsupported element size " + std::to_string(size));
+  }
+}
+
 // Fills slots[dtype] with make(T{}) for every dtype; make returns null for unclaimed ones.
-template <class K, class MakeKernel> void register_each(K (&slots)[kNumDTypes], MakeKernel make) {
+template <class K, class MakeKernel>
+void register_each(K (&slots)[kNumDTypes], MakeKernel make) {
   kernels::visit_all_dtypes([&](auto tag) { slots[int(dtype_of_v<decltype(tag)>)] = make(tag); });
 }
 
 void register_elementwise(rt::KernelTable& table) {
   table.broadcast = &broadcast_kernel;
+  table.select = &select_kernel;
   using namespace rt;  // the table's DTypeSet names
-#define TFJIT_UNARY(name, dtypes, result, ...)                                                  \
-  register_each(table.unary[int(UnaryOp::name)], [](auto tag) -> UnaryKernel {                   \
-    using T = decltype(tag);                                                                      \
-    if constexpr (dtypes.contains(dtype_of_v<T>))                                                 \
-      return &unary_kernel<kernels::name##_fn, T, kernels::result::type<T>>;                      \
-    else                                                                                          \
-      return nullptr;                                                                             \
+#define TFJIT_UNARY(name, dtypes, result, ...)                                 \
+  register_each(table.unary[int(UnaryOp::name)], [](auto tag) -> UnaryKernel { \
+    using T = decltype(tag);                                                   \
+    if constexpr (dtypes.contains(dtype_of_v<T>))                              \
+      return &unary_kernel<kernels::name##_fn, T, kernels::result::type<T>>;   \
+    else                                                                       \
+      return nullptr;                                                          \
   });
-#define TFJIT_BINARY(name, dtypes, result, ...)                                                 \
-  register_each(table.binary[int(BinaryOp::name)], [](auto tag) -> BinaryKernel {                \
-    using T = decltype(tag);                                                                      \
-    if constexpr (dtypes.contains(dtype_of_v<T>))                                                 \
-      return &binary_kernel<kernels::name##_fn, T, kernels::result::type<T>>;                     \
-    else                                                                                          \
-      return nullptr;                                                                             \
+#define TFJIT_BINARY(name, dtypes, result, ...)                                   \
+  register_each(table.binary[int(BinaryOp::name)], [](auto tag) -> BinaryKernel { \
+    using T = decltype(tag);                                                      \
+    if constexpr (dtypes.contains(dtype_of_v<T>))                                 \
+      return &binary_kernel<kernels::name##_fn, T, kernels::result::type<T>>;     \
+    else                                                                          \
+      return nullptr;                                                             \
   });
 #include "tfjit/elementwise_ops.def"
 }

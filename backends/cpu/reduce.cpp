@@ -1,4 +1,5 @@
-// Eager reduce_sum over an (outer, reduced, inner) view.
+// Eager reductions over an (outer, reduced, inner) view, one kernel template per table entry.
+#include <limits>
 #include <vector>
 
 #include "backends/cpu/kernels.h"
@@ -7,55 +8,107 @@ namespace tf::cpu {
 
 using kernels::compute_t;
 
-// Sum of n contiguous elements. Floating sums accumulate in 16 double lanes: constant inputs
-// make float32 rounding errors add up linearly, and the conversion is free next to the loads.
-template <class T>
-compute_t<T> sum_contiguous(const T* x, int64_t n) {
-  using C = compute_t<T>;
-  if constexpr (std::is_floating_point_v<C>) {
-    constexpr int64_t kLanes = 16;
-    double lanes[kLanes] = {};
-    int64_t i = 0;
-    for (; i + kLanes <= n; i += kLanes)
-      for (int64_t l = 0; l < kLanes; ++l)
-        lanes[l] += static_cast<double>(static_cast<C>(x[i + l]));
-    double total = 0;
-    for (; i < n; ++i) total += static_cast<double>(static_cast<C>(x[i]));
-    for (int64_t l = 0; l < kLanes; ++l) total += lanes[l];
-    return static_cast<C>(total);
-  } else {
-    C total = 0;
-    for (int64_t i = 0; i < n; ++i) total += x[i];
-    return total;
+namespace {
+
+enum Identity { Zero, One, Lowest, Highest, False, True };
+
+template <class C>
+C identity_value(Identity id) {
+  switch (id) {
+    case Zero:
+    case False:
+      return C(0);
+    case One:
+    case True:
+      return C(1);
+    case Lowest:
+      if constexpr (std::numeric_limits<C>::has_infinity)
+        return -std::numeric_limits<C>::infinity();
+      else
+        return std::numeric_limits<C>::lowest();
+    case Highest:
+      if constexpr (std::numeric_limits<C>::has_infinity)
+        return std::numeric_limits<C>::infinity();
+      else
+        return std::numeric_limits<C>::max();
   }
+  return C(0);
 }
 
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wtautological-compare"
+#define TFJIT_REDUCTION(name, dtypes, identity, expr, ...) \
+  struct name##_fn {                                       \
+    static constexpr Identity kIdentity = identity;        \
+    template <class C>                                     \
+    static C combine(C acc, C x) {                         \
+      return static_cast<C>(expr);                         \
+    }                                                      \
+  };
+#include "tfjit/reduction_ops.def"
+#pragma GCC diagnostic pop
+
+// Floating sums accumulate in 16 double lanes: with constant inputs float32 rounding errors add
+// up linearly, and the conversion is free next to the loads.
 template <class T>
-void reduce_sum_kernel(const void* xv, void* ov, const rt::ReducePlan& p) {
+compute_t<T> accurate_sum(const T* x, int64_t n) {
+  using C = compute_t<T>;
+  constexpr int64_t kLanes = 16;
+  double lanes[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int64_t l = 0; l < kLanes; ++l) lanes[l] += static_cast<double>(static_cast<C>(x[i + l]));
+  double total = 0;
+  for (; i < n; ++i) total += static_cast<double>(static_cast<C>(x[i]));
+  for (int64_t l = 0; l < kLanes; ++l) total += lanes[l];
+  return static_cast<C>(total);
+}
+
+template <class Fn, class T>
+void reduce_kernel(const void* xv, void* ov, const rt::ReducePlan& p) {
   using C = compute_t<T>;
   auto* x = static_cast<const T*>(xv);
   auto* out = static_cast<T*>(ov);
+  const C init = identity_value<C>(Fn::kIdentity);
   if (p.inner == 1) {
-    for (int64_t o = 0; o < p.outer; ++o)
-      out[o] = static_cast<T>(sum_contiguous(x + o * p.reduced, p.reduced));
+    for (int64_t o = 0; o < p.outer; ++o) {
+      const T* row = x + o * p.reduced;
+      if constexpr (std::is_same_v<Fn, reduce_sum_fn> && std::is_floating_point_v<C>) {
+        out[o] = static_cast<T>(accurate_sum(row, p.reduced));
+      } else {
+        C acc = init;
+        for (int64_t r = 0; r < p.reduced; ++r) acc = Fn::combine(acc, static_cast<C>(row[r]));
+        out[o] = static_cast<T>(acc);
+      }
+    }
     return;
   }
-  std::vector<C> acc(static_cast<size_t>(p.inner));
+  // Accumulators per inner index (bool is stored as bytes: std::vector<bool> has no C& access).
+  using Acc = std::conditional_t<std::is_same_v<C, bool>, uint8_t, C>;
+  std::vector<Acc> acc(static_cast<size_t>(p.inner));
   for (int64_t o = 0; o < p.outer; ++o) {
-    std::fill(acc.begin(), acc.end(), C{});
+    std::fill(acc.begin(), acc.end(), static_cast<Acc>(init));
     const T* base = x + o * p.reduced * p.inner;
     for (int64_t r = 0; r < p.reduced; ++r)
-      for (int64_t i = 0; i < p.inner; ++i) acc[i] += static_cast<C>(base[r * p.inner + i]);
-    for (int64_t i = 0; i < p.inner; ++i) out[o * p.inner + i] = static_cast<T>(acc[i]);
+      for (int64_t i = 0; i < p.inner; ++i)
+        acc[i] = static_cast<Acc>(
+            Fn::combine(static_cast<C>(acc[i]), static_cast<C>(base[r * p.inner + i])));
+    for (int64_t i = 0; i < p.inner; ++i)
+      out[o * p.inner + i] = static_cast<T>(static_cast<C>(acc[i]));
   }
 }
 
+}  // namespace
+
 void register_reduce(rt::KernelTable& table) {
-  kernels::visit_all_dtypes([&](auto tag) {
-    using T = decltype(tag);
-    if constexpr (rt::kNumeric.contains(dtype_of_v<T>))
-      table.reduce_sum[int(dtype_of_v<T>)] = &reduce_sum_kernel<T>;
+  using namespace rt;  // the table's DTypeSet names
+#define TFJIT_REDUCTION(name, dtypes, ...)                                                  \
+  kernels::visit_all_dtypes([&](auto tag) {                                                 \
+    using T = decltype(tag);                                                                \
+    if constexpr (dtypes.contains(dtype_of_v<T>))                                           \
+      table.reduce[int(ReduceOp::name)][int(dtype_of_v<T>)] = &reduce_kernel<name##_fn, T>; \
   });
+#include "tfjit/reduction_ops.def"
 }
 
 }  // namespace tf::cpu

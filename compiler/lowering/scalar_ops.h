@@ -30,33 +30,44 @@ struct SigmoidF {};
 struct SoftplusF {};
 struct Log1pF {};
 struct Expm1F {};
+struct IsNanF {};
+struct IsInfF {};
+struct IsFiniteF {};
 struct FloorDivF {};
 struct FloorDivSI {};
 struct FloorDivUI {};
 struct FloorModF {};
 struct FloorModSI {};
 struct FloorModUI {};
-template <mlir::arith::CmpFPredicate P> struct CmpF {};
-template <mlir::arith::CmpIPredicate P> struct CmpI {};
+template <mlir::arith::CmpFPredicate P>
+struct CmpF {};
+template <mlir::arith::CmpIPredicate P>
+struct CmpI {};
 
 // Builds one element of op `Op` from `args`: a plain MLIR op, or a composite (defined in
 // tfjit_to_linalg.cpp).
-template <class Op> struct Builder {
+template <class Op>
+struct Builder {
   static mlir::Value build(mlir::OpBuilder& b, mlir::Location loc, mlir::ValueRange args);
 };
-template <mlir::arith::CmpFPredicate P> struct Builder<CmpF<P>> {
+template <mlir::arith::CmpFPredicate P>
+struct Builder<CmpF<P>> {
   static mlir::Value build(mlir::OpBuilder& b, mlir::Location loc, mlir::ValueRange a) {
     return b.create<mlir::arith::CmpFOp>(loc, P, a[0], a[1]);
   }
 };
-template <mlir::arith::CmpIPredicate P> struct Builder<CmpI<P>> {
+template <mlir::arith::CmpIPredicate P>
+struct Builder<CmpI<P>> {
   static mlir::Value build(mlir::OpBuilder& b, mlir::Location loc, mlir::ValueRange a) {
     return b.create<mlir::arith::CmpIOp>(loc, P, a[0], a[1]);
   }
 };
-template <class Op> constexpr ScalarBuilder builder() {
-  if constexpr (std::is_same_v<Op, None>) return nullptr;
-  else return &Builder<Op>::build;
+template <class Op>
+constexpr ScalarBuilder builder() {
+  if constexpr (std::is_same_v<Op, None>)
+    return nullptr;
+  else
+    return &Builder<Op>::build;
 }
 
 }  // namespace scalar

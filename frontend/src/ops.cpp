@@ -59,8 +59,8 @@ void check_no_zero_divisor(std::string_view op, const Tensor& y) {
   cpu_kernels().cast[int(y.dtype())][int(int64)](y.data(), values.data(), y.num_elements());
   if (std::find(values.begin(), values.end(), 0) != values.end())
     throw InvalidArgumentError(std::string(op) + ": integer division by zero (divisor of dtype " +
-                               std::string(dtype_name(y.dtype())) + " and shape " + y.shape().to_string() +
-                               " contains 0)");
+                               std::string(dtype_name(y.dtype())) + " and shape " +
+                               y.shape().to_string() + " contains 0)");
 }
 
 Tensor unary(rt::UnaryOp op, const Tensor& x) {
@@ -127,12 +127,14 @@ Tensor divide(const Tensor& x, const Tensor& y) {
 
 Tensor scalar_like(const Tensor& x, double value) {
   DType dtype = checked(x, "scalar", "x").dtype;
-  if (dtype == string) throw InvalidArgumentError("scalar: cannot combine a number with a string tensor");
+  if (dtype == string)
+    throw InvalidArgumentError("scalar: cannot combine a number with a string tensor");
   try {
     return detail::make_tensor(&value, float64, 1, {}, dtype);
   } catch (const InvalidArgumentError&) {
-    throw InvalidArgumentError("scalar operand " + std::to_string(value) + " cannot be converted to the tensor's dtype " +
-                               std::string(dtype_name(dtype)) + " without loss (as in TensorFlow, use tf::cast)");
+    throw InvalidArgumentError(
+        "scalar operand " + std::to_string(value) + " cannot be converted to the tensor's dtype " +
+        std::string(dtype_name(dtype)) + " without loss (as in TensorFlow, use tf::cast)");
   }
 }
 
@@ -184,21 +186,28 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-Tensor reduce_sum(const Tensor& x, Axes axis, bool keepdims) {
-  checked(x, "reduce_sum", "x");
+namespace {
+
+Tensor reduce(rt::ReduceOp op, const Tensor& x, const Axes& axis, bool keepdims) {
+  const auto& info = rt::op_info(op);
+  checked(x, info.name, "x");
+  check_dtype(info.name, x.dtype(), info.dtypes);
   std::vector<int64_t> axes;
   if (axis.list)
     axes = *axis.list;
   else
     for (int64_t i = 0; i < x.ndim(); ++i) axes.push_back(i);
-  check_dtype("reduce_sum", x.dtype(), rt::kNumeric);
   auto norm = rt::normalize_axes(axes, x.ndim());
-  if (!norm.error.empty()) throw InvalidArgumentError("reduce_sum: " + norm.error);
+  if (!norm.error.empty()) throw InvalidArgumentError(std::string(info.name) + ": " + norm.error);
   TensorShape out_shape = rt::reduce_shape(x.shape(), norm.axes, keepdims);
   if (auto* trace = TraceContext::current())
-    return trace->emit("reduce_sum", {x}, {{"axes", norm.axes}, {"keepdims", keepdims}}, x.dtype(),
-                       out_shape);
-  auto kernel = kernel_or_throw(cpu_kernels().reduce_sum[int(x.dtype())], "reduce_sum", x.dtype());
+    return trace->emit(
+        "reduce", {x},
+        {{"fn", std::string(info.name)}, {"axes", norm.axes}, {"keepdims", keepdims}}, x.dtype(),
+        out_shape);
+  if (norm.axes.empty()) return x;
+  auto kernel =
+      kernel_or_throw(cpu_kernels().reduce[int(op)][int(x.dtype())], info.name, x.dtype());
   // Reduce one run of adjacent axes at a time, last run first, so earlier axes keep their place.
   Tensor current = x;
   std::vector<int64_t> dims = x.shape().dims();
@@ -216,9 +225,85 @@ Tensor reduce_sum(const Tensor& x, Axes axis, bool keepdims) {
     current = next;
     end = begin;
   }
-  if (norm.axes.empty()) return x;
   current.impl()->shape = out_shape;  // same elements, keepdims or not
   return current;
+}
+
+// The number of elements a reduction over `axis` combines, as a scalar of `dtype`.
+Tensor reduced_count(const Tensor& x, const Axes& axis, DType dtype) {
+  double n = 1;
+  auto norm = rt::normalize_axes(axis.list ? *axis.list : std::vector<int64_t>{}, x.ndim());
+  if (!axis.list)
+    n = static_cast<double>(x.num_elements());
+  else
+    for (int64_t a : norm.axes) n *= static_cast<double>(x.shape()[a]);
+  return detail::make_tensor(&n, float64, 1, {}, dtype);
+}
+
+}  // namespace
+
+#define TFJIT_REDUCTION(name, ...)                         \
+  Tensor name(const Tensor& x, Axes axis, bool keepdims) { \
+    return reduce(rt::ReduceOp::name, x, axis, keepdims);  \
+  }
+#include "tfjit/reduction_ops.def"
+
+Tensor reduce_mean(const Tensor& x, Axes axis, bool keepdims) {
+  checked(x, "reduce_mean", "x");
+  check_dtype("reduce_mean", x.dtype(), rt::kNumeric);
+  if (is_integer(x.dtype())) {  // exact in float64, then truncated toward zero by the cast
+    Tensor sum = reduce_sum(cast(x, float64), axis, keepdims);
+    return cast(realdiv(sum, reduced_count(x, axis, float64)), x.dtype());
+  }
+  Tensor sum = reduce_sum(x, axis, keepdims);
+  return realdiv(sum, reduced_count(x, axis, x.dtype()));
+}
+
+Tensor reduce_logsumexp(const Tensor& x, Axes axis, bool keepdims) {
+  checked(x, "reduce_logsumexp", "x");
+  check_dtype("reduce_logsumexp", x.dtype(), rt::kFloat);
+  // Shift by the maximum (0 where it is not finite) so exp cannot overflow.
+  Tensor m = reduce_max(x, axis, true);
+  m = where(is_finite(m), m, zeros({}, x.dtype()));
+  Tensor r = log(reduce_sum(exp(x - m), axis, true)) + m;
+  return keepdims ? r : reduce_sum(r, axis, false);  // drops the kept unit axes
+}
+
+Tensor softmax(const Tensor& logits, int64_t axis) {
+  checked(logits, "softmax", "logits");
+  check_dtype("softmax", logits.dtype(), rt::kFloat);
+  Tensor e = exp(logits - reduce_max(logits, axis, true));
+  return e / reduce_sum(e, axis, true);
+}
+
+Tensor log_softmax(const Tensor& logits, int64_t axis) {
+  checked(logits, "log_softmax", "logits");
+  check_dtype("log_softmax", logits.dtype(), rt::kFloat);
+  Tensor shifted = logits - reduce_max(logits, axis, true);
+  return shifted - log(reduce_sum(exp(shifted), axis, true));
+}
+
+Tensor where(const Tensor& cond, const Tensor& x, const Tensor& y) {
+  checked(cond, "where", "cond");
+  checked(x, "where", "x");
+  checked(y, "where", "y");
+  check_same_dtype("where", x, y);
+  if (cond.dtype() != bool_)
+    throw InvalidArgumentError("where: cond must be a bool tensor, got " +
+                               std::string(dtype_name(cond.dtype())));
+  auto xy = rt::broadcast_shapes(x.shape(), y.shape());
+  if (!xy.ok()) throw InvalidArgumentError("where: " + xy.error);
+  auto shape = rt::broadcast_shapes(cond.shape(), xy.shape);
+  if (!shape.ok()) throw InvalidArgumentError("where: " + shape.error);
+  Tensor c = broadcast_to(cond, shape.shape), bx = broadcast_to(x, shape.shape),
+         by = broadcast_to(y, shape.shape);
+  if (auto* trace = TraceContext::current())
+    return trace->emit("select", {c, bx, by}, {}, x.dtype(), shape.shape);
+  if (x.dtype() == string) throw UnimplementedError("where: string tensors are not supported yet");
+  Tensor out = detail::empty(x.dtype(), shape.shape);
+  cpu_kernels().select(static_cast<const bool*>(c.data()), bx.data(), by.data(),
+                       out.impl()->buffer->data(), dtype_size(x.dtype()), out.num_elements());
+  return out;
 }
 
 }  // namespace tf

@@ -10,21 +10,6 @@
 
 namespace tf {
 
-// --- Elementwise (NumPy broadcasting; both tensors must have the same dtype) --------------------
-// One function per entry of the op table (see that file for the dtypes each accepts).
-// Comparisons return bool tensors. Integer floordiv/floormod by zero raise InvalidArgumentError.
-#define TFJIT_UNARY(name, ...) Tensor name(const Tensor& x);
-#define TFJIT_BINARY(name, ...) Tensor name(const Tensor& x, const Tensor& y);
-#include "tfjit/elementwise_ops.def"
-
-// TensorFlow's true division: floats divide (realdiv); int8/int16/uint8 are computed in float32
-// and int32/int64 in float64, as tf.math.truediv does.
-Tensor divide(const Tensor& x, const Tensor& y);
-inline Tensor truediv(const Tensor& x, const Tensor& y) { return divide(x, y); }
-
-// --- Linear algebra and reductions ---------------------------------------------------------------
-// Matrix product of two rank-2 tensors of the same dtype: (m, k) x (k, n) -> (m, n).
-Tensor matmul(const Tensor& a, const Tensor& b);
 // Reduction axes, as TensorFlow's `axis` argument: None (every axis) by default or with `{}`,
 // one axis (`0`, `-1`), or a list (`{0, 2}`); negative axes count from the end.
 struct Axes {
@@ -35,7 +20,37 @@ struct Axes {
   Axes(std::vector<int64_t> axes) : list(std::move(axes)) {}
   std::optional<std::vector<int64_t>> list;  // nullopt: all axes
 };
-Tensor reduce_sum(const Tensor& x, Axes axis = {}, bool keepdims = false);
+// --- Elementwise (NumPy broadcasting; both tensors must have the same dtype) --------------------
+// One function per entry of the op table (see that file for the dtypes each accepts).
+// Comparisons return bool tensors. Integer floordiv/floormod by zero raise InvalidArgumentError.
+#define TFJIT_UNARY(name, ...) Tensor name(const Tensor& x);
+#define TFJIT_BINARY(name, ...) Tensor name(const Tensor& x, const Tensor& y);
+#include "tfjit/elementwise_ops.def"
+
+// Elementwise choice: x where cond is true, else y (TensorFlow 2's tf.where with three
+// arguments; the three broadcast together; x and y share a dtype, cond is bool).
+Tensor where(const Tensor& cond, const Tensor& x, const Tensor& y);
+
+// TensorFlow's true division: floats divide (realdiv); int8/int16/uint8 are computed in float32
+// and int32/int64 in float64, as tf.math.truediv does.
+Tensor divide(const Tensor& x, const Tensor& y);
+inline Tensor truediv(const Tensor& x, const Tensor& y) { return divide(x, y); }
+
+// --- Linear algebra and reductions ---------------------------------------------------------------
+// Matrix product of two rank-2 tensors of the same dtype: (m, k) x (k, n) -> (m, n).
+Tensor matmul(const Tensor& a, const Tensor& b);
+// Reductions from tfjit/reduction_ops.def: reduce_sum, reduce_prod, reduce_max, reduce_min
+// (numeric), reduce_any, reduce_all (bool). Over no elements they give the identity (0, 1,
+// -inf/lowest, +inf/highest, false, true).
+#define TFJIT_REDUCTION(name, ...) \
+  Tensor name(const Tensor& x, Axes axis = {}, bool keepdims = false);
+#include "tfjit/reduction_ops.def"
+// The mean; integer tensors give the mean truncated toward zero, as TensorFlow does.
+Tensor reduce_mean(const Tensor& x, Axes axis = {}, bool keepdims = false);
+// log(sum(exp(x))), computed stably.
+Tensor reduce_logsumexp(const Tensor& x, Axes axis = {}, bool keepdims = false);
+Tensor softmax(const Tensor& logits, int64_t axis = -1);
+Tensor log_softmax(const Tensor& logits, int64_t axis = -1);
 // Broadcasts x to `shape` by NumPy's rules.
 Tensor broadcast_to(const Tensor& x, const TensorShape& shape);
 Tensor cast(const Tensor& x, DType dtype);

@@ -1,0 +1,157 @@
+// One parametrised suite over the reduction table (every reduction x claimed dtype x axes, eager
+// and compiled, against float64 references), plus the composite reductions built on it.
+#include <functional>
+
+#include "runtime/kernels.h"
+#include "tests/helpers.h"
+
+namespace {
+
+using tft::make;
+using tft::values_of;
+
+struct ReductionCase {
+  const char* name;
+  tf::Tensor (*op)(const tf::Tensor&, tf::Axes, bool);
+  double identity;
+  double (*combine)(double, double);
+};
+const ReductionCase kReductions[] = {
+    {"reduce_sum", tf::reduce_sum, 0, [](double a, double x) { return a + x; }},
+    {"reduce_prod", tf::reduce_prod, 1, [](double a, double x) { return a * x; }},
+    {"reduce_max", tf::reduce_max, -INFINITY, [](double a, double x) { return std::max(a, x); }},
+    {"reduce_min", tf::reduce_min, INFINITY, [](double a, double x) { return std::min(a, x); }},
+    {"reduce_any", tf::reduce_any, 0, [](double a, double x) { return double(a != 0 || x != 0); }},
+    {"reduce_all", tf::reduce_all, 1, [](double a, double x) { return double(a != 0 && x != 0); }},
+};
+
+// Reference: reduce `v` of `shape` over sorted `axes` with keepdims=false, in float64.
+std::vector<double> reference(const std::vector<double>& v, const tf::TensorShape& shape,
+                              const std::vector<int64_t>& axes, const ReductionCase& c,
+                              double identity) {
+  std::vector<int64_t> out_dims;
+  for (int64_t d = 0; d < shape.rank(); ++d)
+    if (std::find(axes.begin(), axes.end(), d) == axes.end()) out_dims.push_back(shape[d]);
+  int64_t out_n = 1;
+  for (int64_t d : out_dims) out_n *= d;
+  std::vector<double> out(static_cast<size_t>(out_n), identity);
+  for (int64_t i = 0; i < shape.num_elements(); ++i) {
+    int64_t rest = i, o = 0, stride = 1;
+    for (int64_t d = shape.rank() - 1; d >= 0; --d) {
+      int64_t coord = rest % shape[d];
+      rest /= shape[d];
+      if (std::find(axes.begin(), axes.end(), d) != axes.end()) continue;
+      o += coord * stride;
+      stride *= shape[d];
+    }
+    out[static_cast<size_t>(o)] = c.combine(out[static_cast<size_t>(o)], v[static_cast<size_t>(i)]);
+  }
+  return out;
+}
+
+const std::vector<std::pair<tf::TensorShape, std::vector<int64_t>>> kCases = {
+    {{7}, {0}},       {{3, 4}, {0}}, {{3, 4}, {1}}, {{3, 4}, {0, 1}}, {{2, 3, 4}, {0, 2}},
+    {{2, 3, 4}, {1}}, {{0, 3}, {0}}, {{4, 0}, {0}}, {{}, {}},
+};
+
+}  // namespace
+
+TEST_CASE("every reduction of the table has a reference in this suite", "[reduce]") {
+  for (int i = 0; i < tf::rt::kNumReduce; ++i) {
+    std::string name = tf::rt::op_info(static_cast<tf::rt::ReduceOp>(i)).name;
+    INFO(name);
+    CHECK(std::any_of(std::begin(kReductions), std::end(kReductions),
+                      [&](auto& c) { return c.name == name; }));
+  }
+}
+
+TEST_CASE("reductions match float64 references for every claimed dtype, eagerly and compiled",
+          "[reduce]") {
+  for (const auto& c : kReductions) {
+    tf::rt::ReduceOp op{};
+    for (int i = 0; i < tf::rt::kNumReduce; ++i)
+      if (std::string(tf::rt::op_info(static_cast<tf::rt::ReduceOp>(i)).name) == c.name)
+        op = static_cast<tf::rt::ReduceOp>(i);
+    const auto& info = tf::rt::op_info(op);
+    for (int d = 0; d < tf::kNumDTypes; ++d) {
+      auto dtype = static_cast<tf::DType>(d);
+      if (!info.dtypes.contains(dtype)) continue;
+      for (const auto& [shape, axes] : kCases) {
+        INFO(c.name << " " << tf::dtype_name(dtype) << " " << shape.to_string() << " axes "
+                    << axes.size());
+        std::vector<double> v(static_cast<size_t>(shape.num_elements()));
+        for (size_t i = 0; i < v.size(); ++i) {
+          double x = std::fmod(static_cast<double>(i) * 0.77, 2.5) - 0.9;  // products stay small
+          v[i] = dtype == tf::bool_       ? double(i % 3 != 0)
+                 : tf::is_floating(dtype) ? x
+                                          : std::round(x * 2);
+          if (dtype == tf::uint8) v[i] = std::fabs(v[i]);
+        }
+        v = values_of(make(v, shape, dtype));
+        double identity = c.identity;
+        if (!tf::is_floating(dtype) && std::isinf(identity)) {  // integers: lowest / highest value
+          identity = values_of(c.identity < 0 ? tf::reduce_max(tf::zeros({0}, dtype))
+                                              : tf::reduce_min(tf::zeros({0}, dtype)))[0];
+        }
+        auto want = reference(v, shape, axes, c, identity);
+        for (auto& w : want) w = tft::stored(w, dtype);
+        tf::Axes ax = axes;
+        auto x = make(v, shape, dtype);
+        tft::check_close(values_of(c.op(x, ax, false)), want, dtype, "eager");
+        CHECK(c.op(x, ax, true).ndim() == shape.rank());
+        if (dtype == tf::uint8) continue;  // not compiled yet
+        auto f = tf::function([&](const tf::Tensor& t) { return c.op(t, ax, false); });
+        tft::check_close(values_of(f(x)), want, dtype, "compiled");
+      }
+    }
+  }
+}
+
+TEST_CASE("empty reductions give the identity; integer max/min use the type's range", "[reduce]") {
+  CHECK(tf::reduce_max(tf::zeros({0})).item<float>() == -INFINITY);
+  CHECK(tf::reduce_min(tf::zeros({0}, tf::int32)).item<int32_t>() == 2147483647);
+  CHECK(tf::reduce_prod(tf::zeros({0}, tf::int64)).item<int64_t>() == 1);
+  CHECK(tf::reduce_all(tf::zeros({0}, tf::bool_)).item<bool>());
+  CHECK_FALSE(tf::reduce_any(tf::zeros({0}, tf::bool_)).item<bool>());
+}
+
+TEST_CASE("reduce_max and reduce_min propagate NaN", "[reduce]") {
+  auto x = tf::constant({1.0f, NAN, 3.0f});
+  CHECK(std::isnan(tf::reduce_max(x).item<float>()));
+  CHECK(std::isnan(tf::reduce_min(x).item<float>()));
+}
+
+TEST_CASE("reduce_mean, logsumexp, softmax and log_softmax match float64 references", "[reduce]") {
+  auto x = tf::constant(std::vector<double>{1, 2, 3, 4, 5, 1000}, tf::TensorShape{2, 3});
+  CHECK(values_of(tf::reduce_mean(x, 1)) == std::vector<double>{2, (4 + 5 + 1000) / 3.0});
+  CHECK(tf::reduce_mean(tf::constant({1, 2, 4})).item<int32_t>() == 2);      // 7 / 3 truncated
+  CHECK(tf::reduce_mean(tf::constant({-1, -2, -4})).item<int32_t>() == -2);  // toward zero
+  auto lse = values_of(tf::reduce_logsumexp(x, 1));
+  CHECK(std::abs(lse[0] - std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0))) < 1e-12);
+  CHECK(std::abs(lse[1] - 1000.0) < 1e-12);  // no overflow
+  CHECK(values_of(tf::reduce_logsumexp(tf::constant({-INFINITY, -INFINITY})))[0] == -INFINITY);
+  auto sm = values_of(tf::softmax(x));
+  double z = std::exp(1.0) + std::exp(2.0) + std::exp(3.0);
+  CHECK(std::abs(sm[0] - std::exp(1.0) / z) < 1e-12);
+  CHECK(std::abs(sm[5] - 1.0) < 1e-12);
+  auto lsm = values_of(tf::log_softmax(x));
+  CHECK(std::abs(lsm[2] - (3.0 - std::log(z))) < 1e-12);
+  for (auto fn : {+[](const tf::Tensor& t) { return tf::softmax(t); },
+                  +[](const tf::Tensor& t) { return tf::log_softmax(t); },
+                  +[](const tf::Tensor& t) { return tf::reduce_logsumexp(t, 1, true); },
+                  +[](const tf::Tensor& t) { return tf::reduce_mean(t, 0); }}) {
+    auto f = tf::function(fn);
+    tft::check_close(values_of(f(x)), values_of(fn(x)), tf::float64, "compiled == eager");
+  }
+}
+
+TEST_CASE("where selects elementwise with broadcasting, eagerly and compiled", "[where]") {
+  auto c = tf::constant({true, false, true});
+  auto x = tf::constant({1, 2, 3});
+  CHECK(tf::where(c, x, tf::constant(0)).to_vector<int32_t>() == std::vector<int32_t>{1, 0, 3});
+  auto f = tf::function([](const tf::Tensor& t) { return tf::where(t > 0.0f, t, t * 0.1f); });
+  CHECK(values_of(f(tf::constant({-1.0f, 2.0f}))) == values_of(tf::constant({-0.1f, 2.0f})));
+  CHECK_THROWS_AS(tf::where(x, x, x), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::where(c, x, tf::constant({1.0f})), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::where(c, x, tf::constant({1, 2})), tf::InvalidArgumentError);
+}

@@ -41,5 +41,6 @@ void lower_to(mlir::ModuleOp module, Stage stage, const CompileOptions& options)
 // Passes, one per file under compiler/lowering/.
 std::unique_ptr<mlir::Pass> create_tfjit_to_linalg_pass(bool named_matmul);
 std::unique_ptr<mlir::Pass> create_matmul_to_library_call_pass();
+std::unique_ptr<mlir::Pass> create_strided_copies_to_linalg_pass();
 
 }  // namespace tf::compiler

@@ -61,6 +61,7 @@ void add_stage(mlir::PassManager& pm, Stage stage, const CompileOptions& options
       break;
     }
     case Stage::kLoops:
+      pm.addPass(create_strided_copies_to_linalg_pass());
       pm.addPass(mlir::createConvertLinalgToLoopsPass());
       pm.addPass(mlir::createLowerAffinePass());
       pm.addPass(mlir::createConvertSCFToCFPass());

@@ -86,4 +86,36 @@ def Tfjit_SelectOp : Tfjit_Op<"select", [AllTypesMatch<["x", "y", "output"]>]> {
   let hasVerifier = 1;
 }
 
+def Tfjit_ReshapeOp : Tfjit_Op<"reshape"> {
+  let summary = "Same elements in row-major order, a new shape";
+  let arguments = (ins AnyRankedTensor:$x);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($output)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Tfjit_TransposeOp : Tfjit_Op<"transpose", [DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "Permutes dimensions: output dim i is input dim perm[i]";
+  let arguments = (ins AnyRankedTensor:$x, DenseI64ArrayAttr:$perm);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($output)";
+}
+
+def Tfjit_ConcatOp : Tfjit_Op<"concat", [DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "Joins tensors of one element type along an axis";
+  let arguments = (ins Variadic<AnyRankedTensor>:$values, I64Attr:$axis);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$values attr-dict `:` type($values) `->` type($output)";
+}
+
+def Tfjit_SliceOp : Tfjit_Op<"slice"> {
+  let summary = "Elements start[d] + stride[d] * i, i < size[d], of each dimension d";
+  let arguments = (ins AnyRankedTensor:$x, DenseI64ArrayAttr:$start, DenseI64ArrayAttr:$size,
+                       DenseI64ArrayAttr:$stride);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($output)";
+  let hasVerifier = 1;
+}
+
 #endif  // TFJIT_OPS

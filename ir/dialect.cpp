@@ -156,4 +156,73 @@ LogicalResult ReduceOp::inferReturnTypes(MLIRContext*, std::optional<Location> l
   return success();
 }
 
+LogicalResult ReshapeOp::verify() {
+  auto in = cast<ShapedType>(getX().getType()), out = cast<ShapedType>(getType());
+  if (in.getElementType() != out.getElementType()) return emitOpError("changes the element type");
+  if (in.getNumElements() != out.getNumElements())
+    return emitOpError() << "cannot reshape " << in << " into " << out << ": element counts differ";
+  return success();
+}
+OpFoldResult ReshapeOp::fold(FoldAdaptor) {
+  return getX().getType() == getType() ? getX() : OpFoldResult();
+}
+
+LogicalResult TransposeOp::inferReturnTypes(MLIRContext*, std::optional<Location> loc,
+                                            ValueRange operands, DictionaryAttr attrs,
+                                            OpaqueProperties properties, RegionRange,
+                                            SmallVectorImpl<Type>& results) {
+  auto x = cast<ShapedType>(operands[0].getType());
+  TransposeOp::Adaptor adaptor(operands, attrs, properties);
+  std::vector<int64_t> perm(adaptor.getPerm().begin(), adaptor.getPerm().end());
+  if (perm.empty() && x.getRank() > 0)
+    return emit_shape_error(loc, "tfjit.transpose", "perm is empty");
+  auto r = tf::rt::transpose_shape(shape_of(x), perm);
+  if (!r.error.empty()) return emit_shape_error(loc, "tfjit.transpose", r.error);
+  results.push_back(RankedTensorType::get(r.shape.dims(), x.getElementType()));
+  return success();
+}
+
+LogicalResult ConcatOp::inferReturnTypes(MLIRContext*, std::optional<Location> loc,
+                                         ValueRange operands, DictionaryAttr attrs,
+                                         OpaqueProperties properties, RegionRange,
+                                         SmallVectorImpl<Type>& results) {
+  if (operands.empty()) return emit_shape_error(loc, "tfjit.concat", "needs at least one tensor");
+  ConcatOp::Adaptor adaptor(operands, attrs, properties);
+  auto first = cast<ShapedType>(operands[0].getType());
+  int64_t axis = adaptor.getAxis();
+  if (axis < 0 || axis >= first.getRank())
+    return emit_shape_error(loc, "tfjit.concat", "axis out of range");
+  std::vector<tf::TensorShape> shapes;
+  for (Value v : operands) {
+    auto t = cast<ShapedType>(v.getType());
+    if (t.getElementType() != first.getElementType())
+      return emit_shape_error(loc, "tfjit.concat", "operands have different element types");
+    shapes.push_back(shape_of(t));
+  }
+  auto r = tf::rt::concat_shape(shapes, axis);
+  if (!r.ok()) return emit_shape_error(loc, "tfjit.concat", r.error);
+  results.push_back(RankedTensorType::get(r.shape.dims(), first.getElementType()));
+  return success();
+}
+
+LogicalResult SliceOp::verify() {
+  auto in = cast<ShapedType>(getX().getType()), out = cast<ShapedType>(getType());
+  ArrayRef<int64_t> start = getStart(), size = getSize(), stride = getStride();
+  if (in.getElementType() != out.getElementType()) return emitOpError("changes the element type");
+  int64_t rank = in.getRank();
+  if (static_cast<int64_t>(start.size()) != rank || static_cast<int64_t>(size.size()) != rank ||
+      static_cast<int64_t>(stride.size()) != rank)
+    return emitOpError("needs start, size and stride for every dimension");
+  for (int64_t d = 0; d < rank; ++d) {
+    if (out.getDimSize(d) != size[d])
+      return emitOpError() << "result dimension " << d << " must be " << size[d];
+    if (stride[d] == 0) return emitOpError() << "stride of dimension " << d << " is 0";
+    int64_t last = start[d] + stride[d] * (size[d] - 1);
+    if (size[d] > 0 &&
+        (start[d] < 0 || start[d] >= in.getDimSize(d) || last < 0 || last >= in.getDimSize(d)))
+      return emitOpError() << "reads outside dimension " << d << " of " << in;
+  }
+  return success();
+}
+
 }  // namespace tfjit

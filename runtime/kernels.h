@@ -48,13 +48,17 @@ using BinaryKernel = void (*)(const void* x, const void* y, void* out, const Ele
 using MatmulKernel = void (*)(const void* a, const void* b, void* c, int64_t m, int64_t k,
                               int64_t n);
 using ReduceKernel = void (*)(const void* x, void* out, const ReducePlan& plan);
-// Copies src, read through plan.strides[0] (0 where broadcast), densely into dst.
-using BroadcastKernel = void (*)(const void* src, void* dst, size_t elem_size,
-                                 const ElementwisePlan& plan);
+// Copies src, read through plan.strides[0] (0 where broadcast, permuted for a transpose),
+// densely into dst of shape plan.dims.
+using StridedCopyKernel = void (*)(const void* src, void* dst, size_t elem_size,
+                                   const ElementwisePlan& plan);
 // out[i] = cond[i] ? x[i] : y[i] over n elements of `elem_size` bytes (operands dense, equal
 // shape).
 using SelectKernel = void (*)(const bool* cond, const void* x, const void* y, void* out,
                               size_t elem_size, int64_t n);
+// Concatenation of n inputs, each seen as (outer, slab_bytes[i]) bytes, into (outer, sum).
+using ConcatKernel = void (*)(const void* const* inputs, const int64_t* slab_bytes, size_t n,
+                              int64_t outer, void* out);
 // Converts n elements; float -> integer saturates and maps NaN to 0 (defined, unlike C++).
 using CastKernel = void (*)(const void* src, void* dst, int64_t n);
 
@@ -68,8 +72,9 @@ struct KernelTable {
   MatmulKernel matmul[kNumDTypes] = {};
   ReduceKernel reduce[kNumReduce][kNumDTypes] = {};
   CastKernel cast[kNumDTypes][kNumDTypes] = {};  // [from][to]
-  BroadcastKernel broadcast = nullptr;
+  StridedCopyKernel strided_copy = nullptr;
   SelectKernel select = nullptr;
+  ConcatKernel concat = nullptr;
 };
 
 const KernelTable& kernels(DeviceType device);

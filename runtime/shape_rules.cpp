@@ -66,6 +66,80 @@ TensorShape reduce_shape(const TensorShape& in, const std::vector<int64_t>& sort
   return TensorShape(std::move(dims));
 }
 
+ShapeResult reshape_shape(const TensorShape& in, const std::vector<int64_t>& requested) {
+  TensorShape req(requested);
+  int64_t known = 1, unknown_at = -1;
+  for (size_t i = 0; i < requested.size(); ++i) {
+    int64_t d = requested[i];
+    if (d == -1) {
+      if (unknown_at >= 0) return {{}, "only one dimension of " + req.to_string() + " may be -1"};
+      unknown_at = static_cast<int64_t>(i);
+    } else if (d < 0) {
+      return {{}, "dimension " + std::to_string(d) + " in " + req.to_string() + " is negative"};
+    } else {
+      if (d != 0 && known > std::numeric_limits<int64_t>::max() / d)
+        return {{}, "shape " + req.to_string() + " has more elements than fit in int64"};
+      known *= d;
+    }
+  }
+  int64_t n = in.num_elements();
+  std::vector<int64_t> dims = requested;
+  if (unknown_at >= 0) {
+    if (known == 0 || n % known != 0)
+      return {{},
+              "cannot reshape " + in.to_string() + " (" + std::to_string(n) + " elements) into " +
+                  req.to_string()};
+    dims[static_cast<size_t>(unknown_at)] = n / known;
+  } else if (known != n) {
+    return {{},
+            "cannot reshape " + in.to_string() + " (" + std::to_string(n) + " elements) into " +
+                req.to_string() + " (" + std::to_string(known) + " elements)"};
+  }
+  return {TensorShape(std::move(dims)), {}};
+}
+
+PermResult transpose_shape(const TensorShape& in, const std::vector<int64_t>& perm) {
+  PermResult r;
+  int64_t rank = in.rank();
+  r.perm = perm;
+  if (perm.empty())
+    for (int64_t i = rank - 1; i >= 0; --i) r.perm.push_back(i);
+  std::vector<bool> seen(static_cast<size_t>(rank), false);
+  if (static_cast<int64_t>(r.perm.size()) != rank) {
+    r.error = "perm has " + std::to_string(r.perm.size()) + " entries for a tensor of rank " +
+              std::to_string(rank);
+    return r;
+  }
+  std::vector<int64_t> dims;
+  for (int64_t p : r.perm) {
+    if (p < 0 || p >= rank || seen[static_cast<size_t>(p)]) {
+      r.error = "perm " + TensorShape(r.perm).to_string() + " is not a permutation of [0, " +
+                std::to_string(rank) + ")";
+      return r;
+    }
+    seen[static_cast<size_t>(p)] = true;
+    dims.push_back(in[p]);
+  }
+  r.shape = TensorShape(std::move(dims));
+  return r;
+}
+
+ShapeResult concat_shape(const std::vector<TensorShape>& shapes, int64_t axis) {
+  if (shapes.empty()) return {{}, "needs at least one tensor"};
+  TensorShape out = shapes[0];
+  for (size_t i = 1; i < shapes.size(); ++i) {
+    const TensorShape& s = shapes[i];
+    bool ok = s.rank() == out.rank();
+    for (int64_t d = 0; ok && d < s.rank(); ++d) ok = d == axis || s[d] == out[d];
+    if (!ok)
+      return {{},
+              "shapes " + shapes[0].to_string() + " and " + s.to_string() + " (input " +
+                  std::to_string(i) + ") differ outside axis " + std::to_string(axis)};
+    out[axis] += s[axis];
+  }
+  return {out, {}};
+}
+
 std::string validate_shape(const TensorShape& shape) {
   int64_t n = 1;
   for (int64_t d : shape) {

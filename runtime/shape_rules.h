@@ -31,6 +31,17 @@ struct AxesResult {
 AxesResult normalize_axes(const std::vector<int64_t>& axes, int64_t rank);
 TensorShape reduce_shape(const TensorShape& in, const std::vector<int64_t>& sorted_axes,
                          bool keepdims);
+// reshape: `requested` may hold one -1, inferred so the element count is unchanged.
+ShapeResult reshape_shape(const TensorShape& in, const std::vector<int64_t>& requested);
+// transpose: `perm` must be a permutation of [0, rank); empty means reversed axes.
+struct PermResult {
+  std::vector<int64_t> perm;
+  TensorShape shape;
+  std::string error;
+};
+PermResult transpose_shape(const TensorShape& in, const std::vector<int64_t>& perm);
+// concat along `axis` (already normalised): equal ranks, and equal dims except along axis.
+ShapeResult concat_shape(const std::vector<TensorShape>& shapes, int64_t axis);
 // Checks that every dimension is non-negative and the element count fits in int64.
 std::string validate_shape(const TensorShape& shape);
 

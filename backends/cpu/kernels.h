@@ -6,6 +6,7 @@
 
 namespace tf::cpu {
 void register_elementwise(rt::KernelTable& table);
+void register_copy(rt::KernelTable& table);
 void register_cast(rt::KernelTable& table);
 void register_matmul(rt::KernelTable& table);
 void register_reduce(rt::KernelTable& table);

@@ -467,6 +467,105 @@ struct LowerSelect : OpRewritePattern<tfjit::SelectOp> {
   }
 };
 
+// reshape: collapse to 1-D, then expand to the target (row-major order is unchanged). Rank-0
+// sides collapse or expand directly (all their dims are 1).
+struct LowerReshape : OpRewritePattern<tfjit::ReshapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tfjit::ReshapeOp op, PatternRewriter& rw) const override {
+    auto in = cast<RankedTensorType>(op.getX().getType());
+    auto out = cast<RankedTensorType>(op.getType());
+    Location loc = op.getLoc();
+    auto one_group = [](int64_t rank) {
+      ReassociationIndices group;
+      for (int64_t i = 0; i < rank; ++i) group.push_back(i);
+      return SmallVector<ReassociationIndices>{group};
+    };
+    Value x = op.getX();
+    if (in.getRank() == 0) {
+      x = rw.create<tensor::ExpandShapeOp>(loc, out, x, SmallVector<ReassociationIndices>{});
+    } else if (out.getRank() == 0) {
+      x = rw.create<tensor::CollapseShapeOp>(loc, out, x, SmallVector<ReassociationIndices>{});
+    } else {
+      if (in.getRank() != 1) {
+        auto flat = RankedTensorType::get({in.getNumElements()}, in.getElementType());
+        x = rw.create<tensor::CollapseShapeOp>(loc, flat, x, one_group(in.getRank()));
+      }
+      if (out.getRank() != 1)
+        x = rw.create<tensor::ExpandShapeOp>(loc, out, x, one_group(out.getRank()));
+    }
+    rw.replaceOp(op, x);
+    return success();
+  }
+};
+
+struct LowerTranspose : OpRewritePattern<tfjit::TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tfjit::TransposeOp op, PatternRewriter& rw) const override {
+    auto out = cast<RankedTensorType>(op.getType());
+    ArrayRef<int64_t> perm = op.getPerm();
+    // Output dim i reads input dim perm[i], so input dim perm[i] is indexed by loop i.
+    SmallVector<AffineExpr> exprs(perm.size());
+    for (size_t i = 0; i < perm.size(); ++i) exprs[perm[i]] = rw.getAffineDimExpr(i);
+    auto map = AffineMap::get(out.getRank(), 0, exprs, rw.getContext());
+    rw.replaceOp(op, generic(rw, op.getLoc(), op.getX(), map, out,
+                             [](OpBuilder&, Location, ValueRange a) { return a[0]; }));
+    return success();
+  }
+};
+
+// slice: tensor.extract_slice over the elements read (ascending), then a reversing generic op for
+// the dimensions with negative strides.
+struct LowerSlice : OpRewritePattern<tfjit::SliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tfjit::SliceOp op, PatternRewriter& rw) const override {
+    auto out = cast<RankedTensorType>(op.getType());
+    SmallVector<OpFoldResult> offsets, sizes, strides;
+    SmallVector<AffineExpr> exprs;
+    bool reversed = false;
+    for (int64_t d = 0; d < out.getRank(); ++d) {
+      int64_t start = op.getStart()[d], size = op.getSize()[d], stride = op.getStride()[d];
+      int64_t first = stride > 0 || size == 0 ? start : start + stride * (size - 1);
+      offsets.push_back(rw.getIndexAttr(first));
+      sizes.push_back(rw.getIndexAttr(size));
+      strides.push_back(rw.getIndexAttr(std::abs(stride)));
+      exprs.push_back(stride > 0 ? rw.getAffineDimExpr(d)
+                                 : rw.getAffineConstantExpr(size - 1) - rw.getAffineDimExpr(d));
+      reversed = reversed || stride < 0;
+    }
+    Value x =
+        rw.create<tensor::ExtractSliceOp>(op.getLoc(), out, op.getX(), offsets, sizes, strides);
+    if (reversed) {
+      auto map = AffineMap::get(out.getRank(), 0, exprs, rw.getContext());
+      x = generic(rw, op.getLoc(), x, map, out,
+                  [](OpBuilder&, Location, ValueRange a) { return a[0]; });
+    }
+    rw.replaceOp(op, x);
+    return success();
+  }
+};
+
+struct LowerConcat : OpRewritePattern<tfjit::ConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tfjit::ConcatOp op, PatternRewriter& rw) const override {
+    auto out = cast<RankedTensorType>(op.getType());
+    Location loc = op.getLoc();
+    int64_t axis = op.getAxis();
+    Value result = rw.create<tensor::EmptyOp>(loc, out.getShape(), out.getElementType());
+    int64_t offset = 0;
+    for (Value v : op.getValues()) {
+      auto t = cast<RankedTensorType>(v.getType());
+      SmallVector<OpFoldResult> offsets(out.getRank(), rw.getIndexAttr(0)), sizes,
+          strides(out.getRank(), rw.getIndexAttr(1));
+      for (int64_t d = 0; d < t.getRank(); ++d) sizes.push_back(rw.getIndexAttr(t.getDimSize(d)));
+      offsets[axis] = rw.getIndexAttr(offset);
+      result = rw.create<tensor::InsertSliceOp>(loc, v, result, offsets, sizes, strides);
+      offset += t.getDimSize(axis);
+    }
+    rw.replaceOp(op, result);
+    return success();
+  }
+};
+
 struct LowerConstant : OpRewritePattern<tfjit::ConstantOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(tfjit::ConstantOp op, PatternRewriter& rw) const override {
@@ -496,8 +595,8 @@ struct TfjitToLinalgPass : PassWrapper<TfjitToLinalgPass, OperationPass<ModuleOp
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<LowerElementwise<tfjit::UnaryOp>, LowerElementwise<tfjit::BinaryOp>,
-                 LowerBroadcastTo, LowerCast, LowerReduce, LowerSelect, LowerConstant>(
-        &getContext());
+                 LowerBroadcastTo, LowerCast, LowerReduce, LowerSelect, LowerReshape,
+                 LowerTranspose, LowerConcat, LowerSlice, LowerConstant>(&getContext());
     patterns.add<LowerMatmul>(&getContext(), named_matmul_);
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "frontend/src/op_helpers.h"
 #include "frontend/src/tensor_internal.h"
 #include "frontend/src/trace.h"
 #include "runtime/kernels.h"
@@ -12,46 +13,9 @@
 namespace tf {
 
 using detail::TraceContext;
+using namespace detail;  // op_helpers.h
 
 namespace {
-
-const rt::KernelTable& cpu_kernels() { return rt::kernels(rt::DeviceType::kCPU); }
-
-const detail::TensorImpl& checked(const Tensor& t, std::string_view op, std::string_view arg) {
-  if (!t.defined())
-    throw InvalidArgumentError(std::string(op) + ": argument '" + std::string(arg) +
-                               "' is a null tensor");
-  const auto& impl = *t.impl();
-  const TraceContext* trace = TraceContext::current();
-  if (!impl.buffer && (!trace || impl.trace != trace->id()))
-    throw InvalidArgumentError(
-        std::string(op) +
-        ": a symbolic tensor from a tf::function trace was used outside that trace");
-  return impl;
-}
-
-void check_dtype(std::string_view op, DType dtype, rt::DTypeSet allowed) {
-  if (!allowed.contains(dtype))
-    throw InvalidArgumentError(std::string(op) + ": dtype " + std::string(dtype_name(dtype)) +
-                               " is not supported (supported: " + allowed.to_string() + ")");
-}
-
-void check_same_dtype(std::string_view op, const Tensor& x, const Tensor& y) {
-  if (x.dtype() != y.dtype())
-    throw InvalidArgumentError(std::string(op) + ": operands have different dtypes, " +
-                               std::string(dtype_name(x.dtype())) + " " + x.shape().to_string() +
-                               " and " + std::string(dtype_name(y.dtype())) + " " +
-                               y.shape().to_string() +
-                               "; tfjit never converts implicitly (use tf::cast)");
-}
-
-template <class K>
-K kernel_or_throw(K kernel, std::string_view op, DType dtype) {
-  if (!kernel)
-    throw UnimplementedError(std::string(op) + ": no CPU kernel for dtype " +
-                             std::string(dtype_name(dtype)));
-  return kernel;
-}
 
 // TensorFlow raises "Integer division by zero" on CPU; so does tfjit, before any work is done.
 void check_no_zero_divisor(std::string_view op, const Tensor& y) {
@@ -154,7 +118,7 @@ Tensor broadcast_to(const Tensor& x, const TensorShape& shape) {
   if (out.num_elements() == 0) return out;
   // Broadcasting is a binary op's input plan with the output as a dense second operand.
   auto plan = rt::plan_elementwise(shape, x.shape(), shape);
-  cpu_kernels().broadcast(x.data(), out.impl()->buffer->data(), dtype_size(x.dtype()), plan);
+  cpu_kernels().strided_copy(x.data(), out.impl()->buffer->data(), dtype_size(x.dtype()), plan);
   return out;
 }
 

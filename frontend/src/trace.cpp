@@ -54,7 +54,7 @@ int TraceContext::value_of(const Tensor& t) {
   return value;
 }
 
-Tensor TraceContext::emit(std::string_view op, std::initializer_list<Tensor> inputs,
+Tensor TraceContext::emit(std::string_view op, const std::vector<Tensor>& inputs,
                           std::vector<compiler::NamedAttr> attrs, DType dtype,
                           const TensorShape& shape) {
   std::vector<int> operands;

@@ -26,7 +26,7 @@ class TraceContext {
   Tensor add_argument(DType dtype, const TensorShape& shape);
   // Adds `op` with `inputs` (symbolic tensors of this trace, or concrete tensors, which are
   // captured) and returns its symbolic result.
-  Tensor emit(std::string_view op, std::initializer_list<Tensor> inputs,
+  Tensor emit(std::string_view op, const std::vector<Tensor>& inputs,
               std::vector<compiler::NamedAttr> attrs, DType dtype, const TensorShape& shape);
   std::unique_ptr<compiler::Graph> finish(const std::vector<Tensor>& outputs);
   // Concrete tensors the graph reads as extra arguments, after the declared ones.

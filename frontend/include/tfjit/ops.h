@@ -51,6 +51,27 @@ Tensor reduce_mean(const Tensor& x, Axes axis = {}, bool keepdims = false);
 Tensor reduce_logsumexp(const Tensor& x, Axes axis = {}, bool keepdims = false);
 Tensor softmax(const Tensor& logits, int64_t axis = -1);
 Tensor log_softmax(const Tensor& logits, int64_t axis = -1);
+// --- Shapes ------------------------------------------------------------------------------------
+// Same elements, new shape; one dimension may be -1 (inferred). Shares x's buffer (no copy).
+Tensor reshape(const Tensor& x, const std::vector<int64_t>& shape);
+// Inserts a dimension of size 1 at `axis` (in [-rank-1, rank]).
+Tensor expand_dims(const Tensor& x, int64_t axis);
+// Removes dimensions of size 1: all of them, or the given axes (each must have size 1).
+Tensor squeeze(const Tensor& x, const std::vector<int64_t>& axes = {});
+// Output dim i is input dim perm[i]; by default the axes are reversed.
+Tensor transpose(const Tensor& x, const std::vector<int64_t>& perm = {});
+// Joins tensors of one dtype along an existing axis / stacks them along a new one.
+Tensor concat(const std::vector<Tensor>& values, int64_t axis);
+Tensor stack(const std::vector<Tensor>& values, int64_t axis = 0);
+// Splits along `axis` into its slices (each with that axis removed).
+std::vector<Tensor> unstack(const Tensor& x, int64_t axis = 0);
+// tf.slice: `size[d]` elements from `begin[d]` in each dimension (-1: to the end).
+Tensor slice(const Tensor& x, const std::vector<int64_t>& begin, const std::vector<int64_t>& size);
+// Reverses the order of elements along the given axes.
+Tensor reverse(const Tensor& x, const std::vector<int64_t>& axes);
+// The shape as an int32 vector, and the rank as an int32 scalar (tf.shape, tf.rank).
+Tensor shape(const Tensor& x);
+Tensor rank(const Tensor& x);
 // Broadcasts x to `shape` by NumPy's rules.
 Tensor broadcast_to(const Tensor& x, const TensorShape& shape);
 Tensor cast(const Tensor& x, DType dtype);

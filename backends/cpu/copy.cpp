@@ -1,0 +1,100 @@
+// Data movement kernels that ignore element types: strided copies and selection.
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "backends/cpu/kernels.h"
+#include "tfjit/errors.h"
+
+namespace tf::cpu {
+
+namespace {
+
+// Dense copy of a strided view (broadcasts have stride 0, transposes permuted strides);
+// elements are moved as opaque words of their size.
+template <class Word>
+void strided_words(const Word* src, Word* dst, const rt::ElementwisePlan& plan) {
+  const size_t rank = plan.dims.size();
+  const int64_t inner = plan.dims.back(), s = plan.strides[0].back();
+  std::vector<int64_t> index(rank, 0);
+  int64_t offset = 0, rows = 1;
+  for (size_t d = 0; d + 1 < rank; ++d) rows *= plan.dims[d];
+  for (int64_t row = 0; row < rows; ++row, dst += inner) {
+    for (int64_t i = 0; i < inner; ++i) dst[i] = src[offset + i * s];
+    for (size_t d = rank - 1; d-- > 0;) {
+      offset += plan.strides[0][d];
+      if (++index[d] < plan.dims[d]) break;
+      offset -= plan.strides[0][d] * plan.dims[d];
+      index[d] = 0;
+    }
+  }
+}
+
+struct Word128 {
+  uint64_t lo, hi;
+};
+
+void strided_copy_kernel(const void* src, void* dst, size_t size, const rt::ElementwisePlan& plan) {
+  switch (size) {
+    case 1:
+      return strided_words(static_cast<const uint8_t*>(src), static_cast<uint8_t*>(dst), plan);
+    case 2:
+      return strided_words(static_cast<const uint16_t*>(src), static_cast<uint16_t*>(dst), plan);
+    case 4:
+      return strided_words(static_cast<const uint32_t*>(src), static_cast<uint32_t*>(dst), plan);
+    case 8:
+      return strided_words(static_cast<const uint64_t*>(src), static_cast<uint64_t*>(dst), plan);
+    case 16:
+      return strided_words(static_cast<const Word128*>(src), static_cast<Word128*>(dst), plan);
+    default:
+      throw InternalError("copy: unsupported element size " + std::to_string(size));
+  }
+}
+
+template <class Word>
+void select_words(const bool* c, const Word* x, const Word* y, Word* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = c[i] ? x[i] : y[i];
+}
+
+void select_kernel(const bool* c, const void* x, const void* y, void* out, size_t size, int64_t n) {
+  switch (size) {
+    case 1:
+      return select_words(c, static_cast<const uint8_t*>(x), static_cast<const uint8_t*>(y),
+                          static_cast<uint8_t*>(out), n);
+    case 2:
+      return select_words(c, static_cast<const uint16_t*>(x), static_cast<const uint16_t*>(y),
+                          static_cast<uint16_t*>(out), n);
+    case 4:
+      return select_words(c, static_cast<const uint32_t*>(x), static_cast<const uint32_t*>(y),
+                          static_cast<uint32_t*>(out), n);
+    case 8:
+      return select_words(c, static_cast<const uint64_t*>(x), static_cast<const uint64_t*>(y),
+                          static_cast<uint64_t*>(out), n);
+    case 16:
+      return select_words(c, static_cast<const Word128*>(x), static_cast<const Word128*>(y),
+                          static_cast<Word128*>(out), n);
+    default:
+      throw InternalError("where: unsupported element size " + std::to_string(size));
+  }
+}
+
+void concat_kernel(const void* const* inputs, const int64_t* slab_bytes, size_t n, int64_t outer,
+                   void* out) {
+  auto* dst = static_cast<char*>(out);
+  for (int64_t o = 0; o < outer; ++o)
+    for (size_t i = 0; i < n; ++i) {
+      auto bytes = static_cast<size_t>(slab_bytes[i]);
+      std::memcpy(dst, static_cast<const char*>(inputs[i]) + o * slab_bytes[i], bytes);
+      dst += bytes;
+    }
+}
+
+}  // namespace
+
+void register_copy(rt::KernelTable& table) {
+  table.strided_copy = &strided_copy_kernel;
+  table.select = &select_kernel;
+  table.concat = &concat_kernel;
+}
+
+}  // namespace tf::cpu

@@ -1,0 +1,53 @@
+// Validation helpers shared by the op functions: each raises a typed error naming the op.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "frontend/src/trace.h"
+#include "runtime/kernels.h"
+#include "runtime/tensor_impl.h"
+#include "tfjit/tensor.h"
+
+namespace tf::detail {
+
+inline const rt::KernelTable& cpu_kernels() { return rt::kernels(rt::DeviceType::kCPU); }
+
+inline const detail::TensorImpl& checked(const Tensor& t, std::string_view op,
+                                         std::string_view arg) {
+  if (!t.defined())
+    throw InvalidArgumentError(std::string(op) + ": argument '" + std::string(arg) +
+                               "' is a null tensor");
+  const auto& impl = *t.impl();
+  const TraceContext* trace = TraceContext::current();
+  if (!impl.buffer && (!trace || impl.trace != trace->id()))
+    throw InvalidArgumentError(
+        std::string(op) +
+        ": a symbolic tensor from a tf::function trace was used outside that trace");
+  return impl;
+}
+
+inline void check_dtype(std::string_view op, DType dtype, rt::DTypeSet allowed) {
+  if (!allowed.contains(dtype))
+    throw InvalidArgumentError(std::string(op) + ": dtype " + std::string(dtype_name(dtype)) +
+                               " is not supported (supported: " + allowed.to_string() + ")");
+}
+
+inline void check_same_dtype(std::string_view op, const Tensor& x, const Tensor& y) {
+  if (x.dtype() != y.dtype())
+    throw InvalidArgumentError(std::string(op) + ": operands have different dtypes, " +
+                               std::string(dtype_name(x.dtype())) + " " + x.shape().to_string() +
+                               " and " + std::string(dtype_name(y.dtype())) + " " +
+                               y.shape().to_string() +
+                               "; tfjit never converts implicitly (use tf::cast)");
+}
+
+template <class K>
+K kernel_or_throw(K kernel, std::string_view op, DType dtype) {
+  if (!kernel)
+    throw UnimplementedError(std::string(op) + ": no CPU kernel for dtype " +
+                             std::string(dtype_name(dtype)));
+  return kernel;
+}
+
+}  // namespace tf::detail

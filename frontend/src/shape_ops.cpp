@@ -1,0 +1,237 @@
+// Shape ops: reshape (and expand_dims, squeeze on top of it), transpose, concat (and stack,
+// unstack), shape, rank. Eager reshapes share the input's buffer: buffers are immutable.
+#include <algorithm>
+#include <limits>
+
+#include "frontend/src/op_helpers.h"
+#include "frontend/src/tensor_internal.h"
+#include "tfjit/ops.h"
+
+namespace tf {
+
+using namespace detail;
+
+namespace {
+
+int64_t normalize_axis(std::string_view op, int64_t axis, int64_t rank) {
+  auto norm = rt::normalize_axes({axis}, rank);
+  if (!norm.error.empty()) throw InvalidArgumentError(std::string(op) + ": " + norm.error);
+  return norm.axes[0];
+}
+
+// An eager reshape: a new handle over the same buffer.
+Tensor view(const Tensor& x, TensorShape shape) {
+  auto impl = std::make_shared<TensorImpl>(*x.impl());
+  impl->shape = std::move(shape);
+  return Tensor(std::move(impl));
+}
+
+}  // namespace
+
+Tensor reshape(const Tensor& x, const std::vector<int64_t>& shape) {
+  checked(x, "reshape", "x");
+  auto r = rt::reshape_shape(x.shape(), shape);
+  if (!r.ok()) throw InvalidArgumentError("reshape: " + r.error);
+  if (r.shape == x.shape()) return x;
+  if (auto* trace = TraceContext::current())
+    return trace->emit("reshape", {x}, {}, x.dtype(), r.shape);
+  return view(x, r.shape);
+}
+
+Tensor expand_dims(const Tensor& x, int64_t axis) {
+  checked(x, "expand_dims", "x");
+  int64_t a = normalize_axis("expand_dims", axis, x.ndim() + 1);
+  std::vector<int64_t> dims = x.shape().dims();
+  dims.insert(dims.begin() + a, 1);
+  return reshape(x, dims);
+}
+
+Tensor squeeze(const Tensor& x, const std::vector<int64_t>& axes) {
+  checked(x, "squeeze", "x");
+  auto norm = rt::normalize_axes(axes, x.ndim());
+  if (!norm.error.empty()) throw InvalidArgumentError("squeeze: " + norm.error);
+  std::vector<int64_t> dims;
+  for (int64_t i = 0; i < x.ndim(); ++i) {
+    bool listed = std::find(norm.axes.begin(), norm.axes.end(), i) != norm.axes.end();
+    if (listed && x.shape()[i] != 1)
+      throw InvalidArgumentError("squeeze: axis " + std::to_string(i) + " of shape " +
+                                 x.shape().to_string() + " has size " +
+                                 std::to_string(x.shape()[i]) + ", not 1");
+    if (x.shape()[i] == 1 && (axes.empty() || listed)) continue;
+    dims.push_back(x.shape()[i]);
+  }
+  return reshape(x, dims);
+}
+
+Tensor transpose(const Tensor& x, const std::vector<int64_t>& perm) {
+  checked(x, "transpose", "x");
+  auto r = rt::transpose_shape(x.shape(), perm);
+  if (!r.error.empty()) throw InvalidArgumentError("transpose: " + r.error);
+  bool identity = true;
+  for (size_t i = 0; i < r.perm.size(); ++i)
+    identity = identity && r.perm[i] == static_cast<int64_t>(i);
+  if (identity) return x;
+  if (auto* trace = TraceContext::current())
+    return trace->emit("transpose", {x}, {{"perm", r.perm}}, x.dtype(), r.shape);
+  if (x.dtype() == string)
+    throw UnimplementedError("transpose: string tensors are not supported yet");
+  Tensor out = detail::empty(x.dtype(), r.shape);
+  if (out.num_elements() == 0) return out;
+  // Read the input through permuted strides, write densely.
+  std::vector<int64_t> in_strides(static_cast<size_t>(x.ndim()));
+  for (int64_t i = x.ndim() - 1, s = 1; i >= 0; --i) {
+    in_strides[static_cast<size_t>(i)] = s;
+    s *= x.shape()[i];
+  }
+  rt::ElementwisePlan plan;
+  plan.dims = r.shape.dims();
+  for (int64_t p : r.perm) plan.strides[0].push_back(in_strides[static_cast<size_t>(p)]);
+  cpu_kernels().strided_copy(x.data(), out.impl()->buffer->data(), dtype_size(x.dtype()), plan);
+  return out;
+}
+
+Tensor concat(const std::vector<Tensor>& values, int64_t axis) {
+  if (values.empty()) throw InvalidArgumentError("concat: needs at least one tensor");
+  std::vector<TensorShape> shapes;
+  for (size_t i = 0; i < values.size(); ++i) {
+    checked(values[i], "concat", "values");
+    check_same_dtype("concat", values[0], values[i]);
+    shapes.push_back(values[i].shape());
+  }
+  if (values[0].ndim() == 0)
+    throw InvalidArgumentError("concat: cannot concatenate scalars (use stack)");
+  int64_t a = normalize_axis("concat", axis, values[0].ndim());
+  auto r = rt::concat_shape(shapes, a);
+  if (!r.ok()) throw InvalidArgumentError("concat: " + r.error);
+  DType dtype = values[0].dtype();
+  if (values.size() == 1) return values[0];
+  if (auto* trace = TraceContext::current())
+    return trace->emit("concat", values, {{"axis", a}}, dtype, r.shape);
+  if (dtype == string) throw UnimplementedError("concat: string tensors are not supported yet");
+  Tensor out = detail::empty(dtype, r.shape);
+  int64_t outer = 1;
+  for (int64_t d = 0; d < a; ++d) outer *= r.shape[d];
+  std::vector<const void*> inputs;
+  std::vector<int64_t> slab_bytes;
+  for (const Tensor& v : values) {
+    inputs.push_back(v.data());
+    slab_bytes.push_back(
+        outer == 0 ? 0 : v.num_elements() / outer * static_cast<int64_t>(dtype_size(dtype)));
+  }
+  if (out.num_elements() > 0)
+    cpu_kernels().concat(inputs.data(), slab_bytes.data(), inputs.size(), outer,
+                         out.impl()->buffer->data());
+  return out;
+}
+
+Tensor stack(const std::vector<Tensor>& values, int64_t axis) {
+  if (values.empty()) throw InvalidArgumentError("stack: needs at least one tensor");
+  std::vector<Tensor> expanded;
+  for (const Tensor& v : values) {
+    checked(v, "stack", "values");
+    if (v.shape() != values[0].shape())
+      throw InvalidArgumentError("stack: shapes " + values[0].shape().to_string() + " and " +
+                                 v.shape().to_string() + " differ");
+    expanded.push_back(expand_dims(v, normalize_axis("stack", axis, v.ndim() + 1)));
+  }
+  return concat(expanded, axis < 0 ? axis + values[0].ndim() + 1 : axis);
+}
+
+std::vector<Tensor> unstack(const Tensor& x, int64_t axis) {
+  checked(x, "unstack", "x");
+  if (x.ndim() == 0) throw InvalidArgumentError("unstack: cannot unstack a scalar");
+  int64_t a = normalize_axis("unstack", axis, x.ndim());
+  std::vector<int64_t> start(static_cast<size_t>(x.ndim()), 0), size = x.shape().dims(),
+                                                                step(start.size(), 1);
+  size[static_cast<size_t>(a)] = 1;
+  std::vector<Tensor> out;
+  for (int64_t i = 0; i < x.shape()[a]; ++i) {
+    start[static_cast<size_t>(a)] = i;
+    out.push_back(squeeze(detail::strided_slice(x, start, size, step), {a}));
+  }
+  return out;
+}
+
+Tensor slice(const Tensor& x, const std::vector<int64_t>& begin, const std::vector<int64_t>& size) {
+  checked(x, "slice", "x");
+  if (static_cast<int64_t>(begin.size()) != x.ndim() ||
+      static_cast<int64_t>(size.size()) != x.ndim())
+    throw InvalidArgumentError("slice: begin and size need " + std::to_string(x.ndim()) +
+                               " entries for shape " + x.shape().to_string() + ", got " +
+                               std::to_string(begin.size()) + " and " +
+                               std::to_string(size.size()));
+  std::vector<int64_t> sizes = size, step(begin.size(), 1);
+  for (int64_t d = 0; d < x.ndim(); ++d) {
+    int64_t dim = x.shape()[d], b = begin[static_cast<size_t>(d)], n = size[static_cast<size_t>(d)];
+    if (n == -1 && b >= 0 && b <= dim) n = sizes[static_cast<size_t>(d)] = dim - b;
+    if (b < 0 || n < 0 || b > dim || n > dim - b)
+      throw InvalidArgumentError("slice: begin " + std::to_string(b) + " and size " +
+                                 std::to_string(n) + " are out of range for dimension " +
+                                 std::to_string(d) + " of shape " + x.shape().to_string());
+  }
+  return detail::strided_slice(x, begin, sizes, step);
+}
+
+Tensor reverse(const Tensor& x, const std::vector<int64_t>& axes) {
+  checked(x, "reverse", "x");
+  auto norm = rt::normalize_axes(axes, x.ndim());
+  if (!norm.error.empty()) throw InvalidArgumentError("reverse: " + norm.error);
+  std::vector<int64_t> start(static_cast<size_t>(x.ndim()), 0), step(start.size(), 1);
+  for (int64_t a : norm.axes) {
+    start[static_cast<size_t>(a)] = std::max<int64_t>(x.shape()[a] - 1, 0);
+    step[static_cast<size_t>(a)] = -1;
+  }
+  return detail::strided_slice(x, start, x.shape().dims(), step);
+}
+
+namespace detail {
+
+Tensor strided_slice(const Tensor& x, const std::vector<int64_t>& start,
+                     const std::vector<int64_t>& size, const std::vector<int64_t>& step) {
+  TensorShape shape(size);
+  bool whole = shape == x.shape();
+  for (size_t d = 0; d < step.size() && whole; ++d) whole = start[d] == 0 && step[d] == 1;
+  if (whole) return x;
+  if (auto* trace = TraceContext::current())
+    return trace->emit("slice", {x}, {{"start", start}, {"size", size}, {"stride", step}},
+                       x.dtype(), shape);
+  if (x.dtype() == string) throw UnimplementedError("slice: string tensors are not supported yet");
+  Tensor out = detail::empty(x.dtype(), shape);
+  if (out.num_elements() == 0) return out;
+  rt::ElementwisePlan plan;
+  plan.dims = shape.dims();
+  int64_t offset = 0;
+  for (int64_t i = x.ndim() - 1, s = 1; i >= 0; --i) {
+    offset += start[static_cast<size_t>(i)] * s;
+    plan.strides[0].insert(plan.strides[0].begin(), s * step[static_cast<size_t>(i)]);
+    s *= x.shape()[i];
+  }
+  if (plan.dims.empty()) {  // a rank-0 copy
+    plan.dims = {1};
+    plan.strides[0] = {0};
+  }
+  auto* base =
+      static_cast<const char*>(x.data()) + offset * static_cast<int64_t>(dtype_size(x.dtype()));
+  cpu_kernels().strided_copy(base, out.impl()->buffer->data(), dtype_size(x.dtype()), plan);
+  return out;
+}
+
+}  // namespace detail
+
+Tensor shape(const Tensor& x) {
+  checked(x, "shape", "x");
+  std::vector<int32_t> dims;
+  for (int64_t d : x.shape()) {
+    if (d > std::numeric_limits<int32_t>::max())
+      throw InvalidArgumentError("shape: dimension " + std::to_string(d) +
+                                 " does not fit in int32");
+    dims.push_back(static_cast<int32_t>(d));
+  }
+  return constant(dims);
+}
+
+Tensor rank(const Tensor& x) {
+  return constant(static_cast<int32_t>(checked(x, "rank", "x").shape.rank()));
+}
+
+}  // namespace tf

@@ -1,0 +1,148 @@
+// Shape ops: reshape, expand_dims, squeeze, transpose, concat, stack, unstack, slice, reverse,
+// shape, rank — hand-computed values, eager == compiled, and bad input.
+#include "tests/helpers.h"
+
+using tft::values_of;
+
+namespace {
+
+tf::Tensor iota(const tf::TensorShape& shape, tf::DType dtype = tf::int32) {
+  std::vector<double> v(static_cast<size_t>(shape.num_elements()));
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<double>(i);
+  return tft::make(v, shape, dtype);
+}
+
+// Runs `f` eagerly and compiled and checks both give `want` with `shape`.
+template <class F>
+void check_both(F f, const tf::Tensor& x, const tf::TensorShape& shape,
+                const std::vector<double>& want) {
+  auto eager = f(x);
+  CHECK(eager.shape() == shape);
+  CHECK(values_of(eager) == want);
+  auto graph = tf::function(f)(x);
+  CHECK(graph.shape() == shape);
+  CHECK(values_of(graph) == want);
+}
+
+}  // namespace
+
+TEST_CASE("reshape, expand_dims and squeeze keep row-major order", "[shape]") {
+  auto x = iota({2, 3});
+  check_both(
+      [](const tf::Tensor& t) {
+        return tf::reshape(t, {3, -1});
+      },
+      x, {3, 2}, {0, 1, 2, 3, 4, 5});
+  check_both([](const tf::Tensor& t) { return tf::reshape(t, {-1}); }, x, {6}, {0, 1, 2, 3, 4, 5});
+  check_both([](const tf::Tensor& t) { return tf::expand_dims(t, -1); }, x, {2, 3, 1},
+             {0, 1, 2, 3, 4, 5});
+  check_both(
+      [](const tf::Tensor& t) {
+        return tf::squeeze(tf::reshape(t, {1, 2, 1, 3}));
+      },
+      x, {2, 3}, {0, 1, 2, 3, 4, 5});
+  check_both(
+      [](const tf::Tensor& t) {
+        return tf::reshape(tf::reduce_sum(t), {1, 1});
+      },
+      x, {1, 1}, {15});
+  check_both(
+      [](const tf::Tensor& t) {
+        return tf::reshape(tf::reshape(t, {6, 1}), {1, 2, 3});
+      },
+      x, {1, 2, 3}, {0, 1, 2, 3, 4, 5});
+  CHECK(tf::reshape(x, {3, 2}).data() == x.data());  // eager reshape shares the buffer
+  CHECK(tf::squeeze(tf::zeros({1, 3, 1}), {0}).shape() == tf::TensorShape{3, 1});
+  CHECK(tf::reshape(tf::zeros({0, 4}), {4, -1, 2}).shape() == tf::TensorShape{4, 0, 2});
+}
+
+TEST_CASE("reshape and squeeze reject impossible shapes, naming them", "[shape][errors]") {
+  auto x = iota({2, 3});
+  CHECK_THROWS_WITH(tf::reshape(x, {4, -1}),
+                    Catch::Contains("reshape") && Catch::Contains("(2, 3)"));
+  CHECK_THROWS_AS(tf::reshape(x, {-1, -1}), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::reshape(x, {7}), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::reshape(x, {-2, 3}), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::reshape(tf::zeros({0}), {-1, 0}), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::squeeze(x, {0}), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::expand_dims(x, 3), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::expand_dims(x, int64_t{0x7fffffff}), tf::InvalidArgumentError);
+}
+
+TEST_CASE("transpose permutes dimensions", "[shape]") {
+  auto x = iota({2, 3});
+  check_both([](const tf::Tensor& t) { return tf::transpose(t); }, x, {3, 2}, {0, 3, 1, 4, 2, 5});
+  auto cube = iota({2, 3, 4});
+  auto want = [&] {
+    std::vector<double> w;
+    for (int k = 0; k < 4; ++k)
+      for (int i = 0; i < 2; ++i)
+        for (int j = 0; j < 3; ++j) w.push_back(i * 12 + j * 4 + k);
+    return w;
+  }();
+  check_both(
+      [](const tf::Tensor& t) {
+        return tf::transpose(t, {2, 0, 1});
+      },
+      cube, {4, 2, 3}, want);
+  CHECK_THROWS_WITH(tf::transpose(cube, {0, 0, 1}),
+                    Catch::Contains("transpose") && Catch::Contains("permutation"));
+  CHECK_THROWS_AS(tf::transpose(cube, {0, 1}), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::transpose(cube, {0, 1, 3}), tf::InvalidArgumentError);
+}
+
+TEST_CASE("concat, stack and unstack", "[shape]") {
+  auto a = iota({2, 2}), b = iota({2, 1}) + 10;
+  CHECK(values_of(tf::concat({a, b}, 1)) == std::vector<double>{0, 1, 10, 2, 3, 11});
+  CHECK(values_of(tf::concat({a, a}, 0)) == std::vector<double>{0, 1, 2, 3, 0, 1, 2, 3});
+  auto f = tf::function([](const tf::Tensor& x, const tf::Tensor& y) {
+    return tf::concat({x, y, x}, -1);
+  });
+  CHECK(values_of(f(a, b)) == std::vector<double>{0, 1, 10, 0, 1, 2, 3, 11, 2, 3});
+  auto s = tf::stack({tf::constant({1, 2}), tf::constant({3, 4})}, 1);
+  CHECK(s.shape() == tf::TensorShape{2, 2});
+  CHECK(s.to_vector<int32_t>() == std::vector<int32_t>{1, 3, 2, 4});
+  auto parts = tf::unstack(iota({2, 3}), 1);
+  REQUIRE(parts.size() == 3);
+  CHECK(parts[1].to_vector<int32_t>() == std::vector<int32_t>{1, 4});
+  auto g = tf::function([](const tf::Tensor& x) { return tf::unstack(x, 0); });
+  auto rows = g(iota({2, 3}));
+  CHECK(rows[1].to_vector<int32_t>() == std::vector<int32_t>{3, 4, 5});
+  CHECK_THROWS_WITH(tf::concat({a, iota({3, 3})}, 1), Catch::Contains("concat"));
+  CHECK_THROWS_AS(tf::concat({a, tf::zeros({2, 2})}, 0),
+                  tf::InvalidArgumentError);  // int32 vs float32
+  CHECK_THROWS_AS(tf::concat({}, 0), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::concat({a, a}, 2), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::stack({a, b}), tf::InvalidArgumentError);
+}
+
+TEST_CASE("slice and reverse", "[shape]") {
+  auto x = iota({3, 4});
+  check_both(
+      [](const tf::Tensor& t) {
+        return tf::slice(t, {1, 1}, {2, -1});
+      },
+      x, {2, 3}, {5, 6, 7, 9, 10, 11});
+  check_both([](const tf::Tensor& t) { return tf::reverse(t, {1}); }, x, {3, 4},
+             {3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8});
+  check_both(
+      [](const tf::Tensor& t) {
+        return tf::reverse(t, {0, -1});
+      },
+      x, {3, 4}, {11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0});
+  CHECK(tf::slice(x, {3, 0}, {0, 4}).shape() == tf::TensorShape{0, 4});
+  CHECK_THROWS_WITH(tf::slice(x, {2, 0}, {2, 4}),
+                    Catch::Contains("slice") && Catch::Contains("(3, 4)"));
+  CHECK_THROWS_AS(tf::slice(x, {-1, 0}, {1, 1}), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::slice(x, {0}, {1}), tf::InvalidArgumentError);
+}
+
+TEST_CASE("shape, rank and size describe a tensor as int32 tensors", "[shape]") {
+  auto x = tf::zeros({2, 3, 4});
+  CHECK(tf::shape(x).to_vector<int32_t>() == std::vector<int32_t>{2, 3, 4});
+  CHECK(tf::rank(x).item<int32_t>() == 3);
+  CHECK(tf::size(x).item<int32_t>() == 24);
+  auto f =
+      tf::function([](const tf::Tensor& t) { return tf::cast(tf::shape(t), tf::float32) * 2.0f; });
+  CHECK(f(x).to_vector<float>() == std::vector<float>{4, 6, 8});
+}

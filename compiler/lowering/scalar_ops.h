@@ -80,4 +80,14 @@ struct ScalarLowering {
 // The lowering of elementwise function `fn` (tfjit.unary/binary's `fn`); null if unknown.
 const ScalarLowering* find_scalar_lowering(std::string_view fn, bool binary);
 
+// Reductions: the accumulator's initial value and the combine step (acc, x) -> acc.
+enum ReductionIdentity { Zero, One, Lowest, Highest, False, True };
+struct ReductionLowering {
+  std::string_view name;
+  ReductionIdentity identity;
+  ScalarBuilder float_op, signed_op, unsigned_op;
+};
+const ReductionLowering* find_reduction_lowering(std::string_view fn);
+mlir::TypedAttr reduction_identity(mlir::Builder& b, mlir::Type type, ReductionIdentity id);
+
 }  // namespace tf::compiler

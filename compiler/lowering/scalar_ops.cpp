@@ -1,0 +1,207 @@
+// The op tables' scalar builders: for each elementwise op and reduction, the MLIR that computes
+// one element (or combines one element into an accumulator), per dtype class.
+#include <cmath>
+#include <span>
+
+#include "compiler/lowering/scalar_ops.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+
+using namespace mlir;
+
+namespace tf::compiler {
+
+namespace scalar {
+namespace {
+using arith::CmpFPredicate;
+using arith::CmpIPredicate;
+
+struct Ops {  // terse helpers for the composites below
+  OpBuilder& b;
+  Location loc;
+  Type type;
+  Value constant(double v) {
+    if (isa<FloatType>(type)) return b.create<arith::ConstantOp>(loc, b.getFloatAttr(type, v));
+    return b.create<arith::ConstantOp>(loc, b.getIntegerAttr(type, static_cast<int64_t>(v)));
+  }
+  Value cmpf(CmpFPredicate p, Value x, Value y) { return b.create<arith::CmpFOp>(loc, p, x, y); }
+  Value cmpi(CmpIPredicate p, Value x, Value y) { return b.create<arith::CmpIOp>(loc, p, x, y); }
+  Value select(Value c, Value x, Value y) { return b.create<arith::SelectOp>(loc, c, x, y); }
+  template <class Op>
+  Value op(Value x) {
+    return b.create<Op>(loc, x);
+  }
+  template <class Op>
+  Value op(Value x, Value y) {
+    return b.create<Op>(loc, x, y);
+  }
+};
+
+// log1p(x) = x if 1 + x == 1, else log(1 + x) * x / ((1 + x) - 1): Goldberg's accurate form,
+// vectorisable (no libm call).
+Value log1p(Ops o, Value x) {
+  Value u = o.op<arith::AddFOp>(o.constant(1), x);
+  Value accurate = o.op<arith::DivFOp>(o.op<arith::MulFOp>(o.op<math::LogOp>(u), x),
+                                       o.op<arith::SubFOp>(u, o.constant(1)));
+  Value tiny_or_inf = o.op<arith::OrIOp>(o.cmpf(CmpFPredicate::OEQ, u, o.constant(1)),
+                                         o.cmpf(CmpFPredicate::OEQ, u, o.constant(INFINITY)));
+  return o.select(o.cmpf(CmpFPredicate::OEQ, u, o.constant(1)), x,
+                  o.select(tiny_or_inf, u, accurate));
+}
+}  // namespace
+
+template <class Op>
+Value Builder<Op>::build(OpBuilder& b, Location loc, ValueRange a) {
+  Ops o{b, loc, a[0].getType()};
+  if constexpr (std::is_same_v<Op, NegI>)
+    return o.op<arith::SubIOp>(o.constant(0), a[0]);
+  else if constexpr (std::is_same_v<Op, NotI>)
+    return o.op<arith::XOrIOp>(a[0], o.constant(1));
+  else if constexpr (std::is_same_v<Op, SquareF>)
+    return o.op<arith::MulFOp>(a[0], a[0]);
+  else if constexpr (std::is_same_v<Op, SquareI>)
+    return o.op<arith::MulIOp>(a[0], a[0]);
+  else if constexpr (std::is_same_v<Op, ReciprocalF>)
+    return o.op<arith::DivFOp>(o.constant(1), a[0]);
+  else if constexpr (std::is_same_v<Op, SignF>)
+    return o.select(
+        o.cmpf(CmpFPredicate::OGT, a[0], o.constant(0)), o.constant(1),
+        o.select(o.cmpf(CmpFPredicate::OLT, a[0], o.constant(0)), o.constant(-1),
+                 o.select(o.cmpf(CmpFPredicate::UNO, a[0], a[0]), a[0], o.constant(0))));
+  else if constexpr (std::is_same_v<Op, SignI>)
+    return o.select(
+        o.cmpi(CmpIPredicate::sgt, a[0], o.constant(0)), o.constant(1),
+        o.select(o.cmpi(CmpIPredicate::slt, a[0], o.constant(0)), o.constant(-1), o.constant(0)));
+  else if constexpr (std::is_same_v<Op, ReluF>)
+    return o.select(o.cmpf(CmpFPredicate::OGT, a[0], o.constant(0)), a[0], o.constant(0));
+  else if constexpr (std::is_same_v<Op, ReluI>)
+    return o.select(o.cmpi(CmpIPredicate::sgt, a[0], o.constant(0)), a[0], o.constant(0));
+  else if constexpr (std::is_same_v<Op, SigmoidF>)
+    return o.op<arith::DivFOp>(
+        o.constant(1),
+        o.op<arith::AddFOp>(o.constant(1), o.op<math::ExpOp>(o.op<arith::NegFOp>(a[0]))));
+  else if constexpr (std::is_same_v<Op, Log1pF>)
+    return log1p(o, a[0]);
+  else if constexpr (std::is_same_v<Op, IsNanF>)
+    return o.cmpf(CmpFPredicate::UNO, a[0], a[0]);
+  else if constexpr (std::is_same_v<Op, IsInfF>)
+    return o.cmpf(CmpFPredicate::OEQ, o.op<math::AbsFOp>(a[0]), o.constant(INFINITY));
+  else if constexpr (std::is_same_v<Op, IsFiniteF>)
+    return o.cmpf(CmpFPredicate::ONE, o.op<math::AbsFOp>(a[0]), o.constant(INFINITY));
+  else if constexpr (std::is_same_v<Op, SoftplusF>)
+    return o.select(o.cmpf(CmpFPredicate::OGT, a[0], o.constant(20)), a[0],
+                    log1p(o, o.op<math::ExpOp>(a[0])));
+  else if constexpr (std::is_same_v<Op, Expm1F>) {
+    // Kahan: u = exp(x); x if u == 1; -1 if u - 1 == -1; inf if u == inf; else (u - 1) * x /
+    // log(u).
+    Value u = o.op<math::ExpOp>(a[0]);
+    Value um1 = o.op<arith::SubFOp>(u, o.constant(1));
+    Value r = o.op<arith::DivFOp>(o.op<arith::MulFOp>(um1, a[0]), o.op<math::LogOp>(u));
+    r = o.select(o.cmpf(CmpFPredicate::OEQ, u, o.constant(INFINITY)), u, r);
+    r = o.select(o.cmpf(CmpFPredicate::OEQ, um1, o.constant(-1)), um1, r);
+    return o.select(o.cmpf(CmpFPredicate::OEQ, u, o.constant(1)), a[0], r);
+  } else if constexpr (std::is_same_v<Op, FloorDivF>)
+    return o.op<math::FloorOp>(o.op<arith::DivFOp>(a[0], a[1]));
+  else if constexpr (std::is_same_v<Op, FloorModF>) {
+    Value r = o.op<arith::RemFOp>(a[0], a[1]);
+    Value fix =
+        o.op<arith::AndIOp>(o.cmpf(CmpFPredicate::UNE, r, o.constant(0)),
+                            o.op<arith::XOrIOp>(o.cmpf(CmpFPredicate::OLT, r, o.constant(0)),
+                                                o.cmpf(CmpFPredicate::OLT, a[1], o.constant(0))));
+    return o.select(fix, o.op<arith::AddFOp>(r, a[1]), r);
+  } else if constexpr (std::is_same_v<Op, FloorDivSI> || std::is_same_v<Op, FloorModSI>) {
+    // y == 0 gives 0 (eager raises first); y == -1 avoids the overflow of MIN / -1.
+    Value zero = o.constant(0), y = a[1];
+    Value y0 = o.cmpi(CmpIPredicate::eq, y, zero),
+          ym1 = o.cmpi(CmpIPredicate::eq, y, o.constant(-1));
+    Value safe = o.select(o.op<arith::OrIOp>(y0, ym1), o.constant(1), y);
+    Value r;
+    if constexpr (std::is_same_v<Op, FloorDivSI>) {
+      r = o.select(ym1, o.op<arith::SubIOp>(zero, a[0]), o.op<arith::FloorDivSIOp>(a[0], safe));
+    } else {
+      Value m = o.op<arith::RemSIOp>(a[0], safe);
+      Value fix = o.op<arith::AndIOp>(o.cmpi(CmpIPredicate::ne, m, zero),
+                                      o.op<arith::XOrIOp>(o.cmpi(CmpIPredicate::slt, m, zero),
+                                                          o.cmpi(CmpIPredicate::slt, safe, zero)));
+      r = o.select(ym1, zero, o.select(fix, o.op<arith::AddIOp>(m, safe), m));
+    }
+    return o.select(y0, zero, r);
+  } else if constexpr (std::is_same_v<Op, FloorDivUI> || std::is_same_v<Op, FloorModUI>) {
+    Value zero = o.constant(0), y0 = o.cmpi(CmpIPredicate::eq, a[1], zero);
+    Value safe = o.select(y0, o.constant(1), a[1]);
+    Value r = std::is_same_v<Op, FloorDivUI> ? o.op<arith::DivUIOp>(a[0], safe)
+                                             : o.op<arith::RemUIOp>(a[0], safe);
+    return o.select(y0, zero, r);
+  } else {
+    return b.create<Op>(loc, a).getResult();
+  }
+}
+
+}  // namespace scalar
+
+using namespace scalar;
+
+namespace {
+constexpr ScalarLowering kUnaryLowerings[] = {
+#define TFJIT_UNARY(name, dtypes, result, expr, f, s, u) \
+  {#name, builder<f>(), builder<s>(), builder<u>()},
+#include "tfjit/elementwise_ops.def"
+};
+constexpr ScalarLowering kBinaryLowerings[] = {
+#define TFJIT_BINARY(name, dtypes, result, expr, f, s, u) \
+  {#name, builder<f>(), builder<s>(), builder<u>()},
+#include "tfjit/elementwise_ops.def"
+};
+constexpr ReductionLowering kReductionLowerings[] = {
+#define TFJIT_REDUCTION(name, dtypes, identity, expr, f, s, u) \
+  {#name, identity, builder<f>(), builder<s>(), builder<u>()},
+#include "tfjit/reduction_ops.def"
+};
+
+}  // namespace
+
+const ScalarLowering* find_scalar_lowering(std::string_view fn, bool binary) {
+  for (const auto& l : binary ? std::span<const ScalarLowering>(kBinaryLowerings)
+                              : std::span<const ScalarLowering>(kUnaryLowerings))
+    if (l.name == fn) return &l;
+  return nullptr;
+}
+
+const ReductionLowering* find_reduction_lowering(std::string_view fn) {
+  for (const auto& r : kReductionLowerings)
+    if (r.name == fn) return &r;
+  return nullptr;
+}
+
+TypedAttr reduction_identity(mlir::Builder& b, Type type, ReductionIdentity id) {
+  if (auto f = dyn_cast<FloatType>(type)) {
+    const auto& sem = f.getFloatSemantics();
+    switch (id) {
+      case Lowest:
+        return b.getFloatAttr(type, APFloat::getInf(sem, /*Negative=*/true));
+      case Highest:
+        return b.getFloatAttr(type, APFloat::getInf(sem));
+      case One:
+      case True:
+        return b.getFloatAttr(type, 1.0);
+      default:
+        return b.getFloatAttr(type, 0.0);
+    }
+  }
+  unsigned width = type.getIntOrFloatBitWidth();
+  bool is_unsigned = type.isUnsignedInteger();
+  switch (id) {
+    case Lowest:
+      return b.getIntegerAttr(
+          type, is_unsigned ? APInt::getMinValue(width) : APInt::getSignedMinValue(width));
+    case Highest:
+      return b.getIntegerAttr(
+          type, is_unsigned ? APInt::getMaxValue(width) : APInt::getSignedMaxValue(width));
+    case One:
+    case True:
+      return b.getIntegerAttr(type, APInt(width, 1));
+    default:
+      return b.getIntegerAttr(type, APInt(width, 0));
+  }
+}
+
+}  // namespace tf::compiler

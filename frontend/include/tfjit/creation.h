@@ -1,0 +1,42 @@
+// Creation ops beyond tf::constant/zeros/ones/fill: ranges, identity matrices, one-hot, like-ops,
+// and tf::random with TensorFlow's seed rules.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "tfjit/tensor.h"
+
+namespace tf {
+
+Tensor zeros_like(const Tensor& x);
+Tensor ones_like(const Tensor& x);
+
+// [start, limit) in steps of delta. Without a dtype: int32 if all three are whole numbers given
+// as integers, else float32 (as TensorFlow infers from Python literals).
+Tensor range(double start, double limit, double delta = 1,
+             std::optional<DType> dtype = std::nullopt);
+Tensor range(int64_t limit, DType dtype = int32);
+// `num` evenly spaced values from start to stop inclusive.
+Tensor linspace(double start, double stop, int64_t num, DType dtype = float32);
+// An n x m (default n x n) identity matrix.
+Tensor eye(int64_t n, int64_t m = -1, DType dtype = float32);
+// One-hot encoding along a new last axis of size depth; indices outside [0, depth) give off_value.
+Tensor one_hot(const Tensor& indices, int64_t depth, double on_value = 1, double off_value = 0,
+               DType dtype = float32);
+
+namespace random {
+// Sets the global seed: afterwards the sequence of random ops is reproducible (TensorFlow's
+// tf.random.set_seed). An op-level `seed` selects a separate reproducible stream.
+void set_seed(uint64_t seed);
+Tensor normal(const TensorShape& shape, double mean = 0, double stddev = 1, DType dtype = float32,
+              std::optional<uint64_t> seed = std::nullopt);
+// Uniform in [minval, maxval); integer dtypes need maxval > minval.
+Tensor uniform(const TensorShape& shape, double minval = 0, double maxval = 1,
+               DType dtype = float32, std::optional<uint64_t> seed = std::nullopt);
+// Normal values more than 2 stddev from the mean are re-drawn.
+Tensor truncated_normal(const TensorShape& shape, double mean = 0, double stddev = 1,
+                        DType dtype = float32, std::optional<uint64_t> seed = std::nullopt);
+}  // namespace random
+
+}  // namespace tf

@@ -1,0 +1,82 @@
+// Creation ops. Results are concrete tensors even while tracing (their values do not depend on
+// symbolic inputs); a traced function captures them like any other concrete tensor. one_hot is
+// the exception: it is composed of traceable ops.
+#include <cmath>
+
+#include "frontend/src/op_helpers.h"
+#include "frontend/src/tensor_internal.h"
+#include "tfjit/creation.h"
+#include "tfjit/ops.h"
+
+namespace tf {
+
+using namespace detail;
+
+namespace {
+Tensor from_doubles(const std::vector<double>& v, TensorShape shape, DType dtype) {
+  return tf::cast(constant(v, std::move(shape)), dtype);
+}
+}  // namespace
+
+Tensor zeros_like(const Tensor& x) { return zeros(checked(x, "zeros_like", "x").shape, x.dtype()); }
+Tensor ones_like(const Tensor& x) { return ones(checked(x, "ones_like", "x").shape, x.dtype()); }
+
+Tensor range(double start, double limit, double delta, std::optional<DType> dtype) {
+  if (delta == 0 || !std::isfinite(start) || !std::isfinite(limit) || !std::isfinite(delta))
+    throw InvalidArgumentError(
+        "range: start, limit and delta must be finite and delta non-zero (got " +
+        std::to_string(start) + ", " + std::to_string(limit) + ", " + std::to_string(delta) + ")");
+  double count = std::ceil((limit - start) / delta);
+  if (count > 1e10)
+    throw InvalidArgumentError("range: " + std::to_string(count) + " elements is too many");
+  int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;
+  bool whole =
+      std::floor(start) == start && std::floor(limit) == limit && std::floor(delta) == delta;
+  std::vector<double> v(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    v[static_cast<size_t>(i)] = start + delta * static_cast<double>(i);
+  return from_doubles(v, {n}, dtype.value_or(whole ? int32 : float32));
+}
+
+Tensor range(int64_t limit, DType dtype) {
+  return range(0.0, static_cast<double>(limit), 1.0, dtype);
+}
+
+Tensor linspace(double start, double stop, int64_t num, DType dtype) {
+  if (num < 0)
+    throw InvalidArgumentError("linspace: num must be non-negative, got " + std::to_string(num));
+  if (num > (int64_t{1} << 40))
+    throw InvalidArgumentError("linspace: num " + std::to_string(num) + " is too large");
+  std::vector<double> v(static_cast<size_t>(num));
+  for (int64_t i = 0; i < num; ++i)
+    v[static_cast<size_t>(i)] =
+        num == 1 ? start
+                 : start + (stop - start) * static_cast<double>(i) / static_cast<double>(num - 1);
+  if (num > 1) v.back() = stop;
+  return from_doubles(v, {num}, dtype);
+}
+
+Tensor eye(int64_t n, int64_t m, DType dtype) {
+  if (m == -1) m = n;
+  if (n < 0 || m < 0)
+    throw InvalidArgumentError("eye: sizes must be non-negative, got " + std::to_string(n) + " x " +
+                               std::to_string(m));
+  if (std::string e = rt::validate_shape({n, m}); !e.empty())
+    throw InvalidArgumentError("eye: " + e);
+  std::vector<double> v(static_cast<size_t>(n * m), 0.0);
+  for (int64_t i = 0; i < std::min(n, m); ++i) v[static_cast<size_t>(i * m + i)] = 1.0;
+  return from_doubles(v, {n, m}, dtype);
+}
+
+Tensor one_hot(const Tensor& indices, int64_t depth, double on_value, double off_value,
+               DType dtype) {
+  checked(indices, "one_hot", "indices");
+  check_dtype("one_hot", indices.dtype(), rt::DTypeSet{uint8, int8, int16, int32, int64});
+  if (depth < 0)
+    throw InvalidArgumentError("one_hot: depth must be non-negative, got " + std::to_string(depth));
+  Tensor positions = range(0.0, static_cast<double>(depth), 1.0, indices.dtype());
+  Tensor hot = equal(expand_dims(indices, -1), positions);  // broadcasts to (..., depth)
+  return where(hot, fill({}, on_value, dtype), fill({}, off_value, dtype));
+}
+
+}  // namespace tf

@@ -31,11 +31,15 @@ bool broadcastable_to(const TensorShape& from, const TensorShape& to) {
 }
 
 ShapeResult matmul_shape(const TensorShape& a, const TensorShape& b) {
-  if (a.rank() != 2 || b.rank() != 2)
-    return {{}, "expects rank-2 operands, got shapes " + a.to_string() + " and " + b.to_string()};
-  if (a[1] != b[0])
+  bool batched = a.rank() == 3 && b.rank() == 3 && a[0] == b[0];
+  if (!batched && (a.rank() != 2 || b.rank() != 2))
+    return {{},
+            "expects rank-2 operands or rank-3 with equal batch, got shapes " + a.to_string() +
+                " and " + b.to_string()};
+  int64_t r = a.rank();
+  if (a[r - 1] != b[r - 2])
     return {{}, "inner dimensions differ: " + a.to_string() + " x " + b.to_string()};
-  return {TensorShape{a[0], b[1]}, {}};
+  return {batched ? TensorShape{a[0], a[1], b[2]} : TensorShape{a[0], b[1]}, {}};
 }
 
 AxesResult normalize_axes(const std::vector<int64_t>& axes, int64_t rank) {

@@ -21,7 +21,7 @@ struct ShapeResult {
 ShapeResult broadcast_shapes(const TensorShape& a, const TensorShape& b);
 // Can `from` be broadcast to `to`?
 bool broadcastable_to(const TensorShape& from, const TensorShape& to);
-// (m, k) x (k, n) -> (m, n)
+// The matmul primitive: (m, k) x (k, n) -> (m, n), or batched (b, m, k) x (b, k, n) -> (b, m, n).
 ShapeResult matmul_shape(const TensorShape& a, const TensorShape& b);
 // Sorted, de-duplicated axes in [0, rank); negative axes count from the end.
 struct AxesResult {

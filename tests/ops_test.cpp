@@ -108,3 +108,63 @@ TEST_CASE("broadcast_to follows NumPy's rules", "[broadcast]") {
   CHECK_THROWS_AS(tf::broadcast_to(row, {2, 4}), tf::InvalidArgumentError);
   CHECK_THROWS_AS(tf::broadcast_to(row, {-1, 3}), tf::InvalidArgumentError);
 }
+
+TEST_CASE("matmul transposes and broadcasts batch dimensions, eagerly and compiled", "[matmul]") {
+  auto a = tft::make(ramp(2 * 3 * 4, 1.0), {2, 3, 4}, tf::float32);  // batch of two 3x4
+  auto b = tft::make(ramp(4 * 5, 0.5), {4, 5}, tf::float32);         // broadcast over the batch
+  auto av = tft::values_of(a), bv = tft::values_of(b);
+  std::vector<double> want;
+  for (int i = 0; i < 2; ++i) {
+    auto part = matmul_ref(std::vector<double>(av.begin() + i * 12, av.begin() + (i + 1) * 12), bv,
+                           3, 4, 5);
+    want.insert(want.end(), part.begin(), part.end());
+  }
+  auto check = [&](const tf::Tensor& got) {
+    CHECK(got.shape() == tf::TensorShape{2, 3, 5});
+    tft::check_close(tft::values_of(got), want, tf::float32, "batched");
+  };
+  check(tf::matmul(a, b));
+  check(tf::matmul(tf::transpose(a, {0, 2, 1}), b, true, false));
+  check(tf::matmul(a, tf::transpose(b), false, true));
+  for (bool library : {true, false}) {
+    auto f = tf::function([](const tf::Tensor& x, const tf::Tensor& y) { return tf::matmul(x, y); },
+                          tf::FunctionOptions{.matmul_library_call = library});
+    check(f(a, b));
+  }
+  CHECK_THROWS_WITH(tf::matmul(a, tf::zeros({3, 5})), Catch::Contains("inner dimensions"));
+  CHECK_THROWS_AS(tf::matmul(tf::zeros({2, 3, 4}), tf::zeros({3, 4, 5})), tf::InvalidArgumentError);
+}
+
+TEST_CASE("tensordot and einsum match loops", "[matmul][einsum]") {
+  auto a = tft::make(ramp(2 * 3 * 4, 1.0), {2, 3, 4}, tf::float64);
+  auto b = tft::make(ramp(4 * 3 * 5, 1.0), {4, 3, 5}, tf::float64);
+  auto av = tft::values_of(a), bv = tft::values_of(b);
+  // tensordot over a's (1, 2) and b's (1, 0): out[i, l] = sum_jk a[i, j, k] * b[k, j, l]
+  std::vector<double> want(2 * 5, 0.0);
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 3; ++j)
+      for (int k = 0; k < 4; ++k)
+        for (int l = 0; l < 5; ++l)
+          want[i * 5 + l] += av[i * 12 + j * 4 + k] * bv[k * 15 + j * 5 + l];
+  tft::check_close(tft::values_of(tf::tensordot(a, b, {1, 2}, {1, 0})), want, tf::float64,
+                   "tensordot");
+  tft::check_close(tft::values_of(tf::einsum("ijk,kjl->il", {a, b})), want, tf::float64, "einsum");
+  auto f = tf::function([](const tf::Tensor& x, const tf::Tensor& y) {
+    return tf::einsum("ijk,kjl->il", {x, y});
+  });
+  tft::check_close(tft::values_of(f(a, b)), want, tf::float64, "compiled einsum");
+
+  auto m = tft::make({1, 2, 3, 4, 5, 6}, {2, 3}, tf::float64);
+  CHECK(tft::values_of(tf::einsum("ij->ji", {m})) == std::vector<double>{1, 4, 2, 5, 3, 6});
+  CHECK(tft::values_of(tf::einsum("ij->j", {m})) == std::vector<double>{5, 7, 9});
+  CHECK(tft::values_of(tf::einsum("ij,ij->", {m, m})) == std::vector<double>{91});
+  CHECK(tft::values_of(tf::einsum("i,j->ij", {tft::make({1, 2}, {2}, tf::float64),
+                                              tft::make({3, 4, 5}, {3}, tf::float64)})) ==
+        std::vector<double>{3, 4, 5, 6, 8, 10});
+  CHECK(tft::values_of(tf::tensordot(m, tft::make({1, 1, 1}, {3}, tf::float64), 1)) ==
+        std::vector<double>{6, 15});
+  CHECK_THROWS_AS(tf::einsum("ii->i", {tf::eye(2)}), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::einsum("ij,jk", {m, m}), tf::InvalidArgumentError);
+  CHECK_THROWS_WITH(tf::einsum("ij,jk->ik", {m, m}), Catch::Contains("index 'j'"));
+  CHECK_THROWS_AS(tf::tensordot(m, m, 3), tf::InvalidArgumentError);
+}

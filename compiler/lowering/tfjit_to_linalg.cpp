@@ -182,19 +182,29 @@ struct LowerMatmul : OpRewritePattern<tfjit::MatmulOp> {
     auto out = cast<RankedTensorType>(op.getType());
     Location loc = op.getLoc();
     Value acc = zero_filled(rw, loc, out);
-    if (named_) {  // linalg.matmul: becomes a library call after bufferization
-      rw.replaceOp(
-          op, rw.create<linalg::MatmulOp>(loc, ValueRange{op.getA(), op.getB()}, acc).getResult(0));
+    bool batched = out.getRank() == 3;
+    if (named_) {  // linalg.(batch_)matmul: becomes a library call after bufferization
+      SmallVector<Value, 2> ins = {op.getA(), op.getB()};  // ValueRange would dangle
+      Value r = batched ? rw.create<linalg::BatchMatmulOp>(loc, ins, acc).getResult(0)
+                        : rw.create<linalg::MatmulOp>(loc, ins, acc).getResult(0);
+      rw.replaceOp(op, r);
       return success();
     }
-    // Generated code: loops in (i, k, j) order so the innermost loop streams rows of B and C.
-    auto d = [&](unsigned i) { return rw.getAffineDimExpr(i); };
-    SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {d(0), d(1)}, rw.getContext()),
-                                   AffineMap::get(3, 0, {d(1), d(2)}, rw.getContext()),
-                                   AffineMap::get(3, 0, {d(0), d(2)}, rw.getContext())};
+    // Generated code: loops in ([b,] i, k, j) order so the innermost loop streams rows of B and C.
+    unsigned n = batched ? 4 : 3, o = batched ? 1 : 0;
+    auto d = [&](unsigned i) { return rw.getAffineDimExpr(i + o); };
+    auto map = [&](AffineExpr x, AffineExpr y) {
+      SmallVector<AffineExpr> e;
+      if (batched) e.push_back(rw.getAffineDimExpr(0));
+      e.push_back(x);
+      e.push_back(y);
+      return AffineMap::get(n, 0, e, rw.getContext());
+    };
+    SmallVector<AffineMap> maps = {map(d(0), d(1)), map(d(1), d(2)), map(d(0), d(2))};
     SmallVector<utils::IteratorType> iters = {utils::IteratorType::parallel,
                                               utils::IteratorType::reduction,
                                               utils::IteratorType::parallel};
+    if (batched) iters.insert(iters.begin(), utils::IteratorType::parallel);
     auto generic = rw.create<linalg::GenericOp>(
         loc, TypeRange{out}, ValueRange{op.getA(), op.getB()}, ValueRange{acc}, maps, iters,
         [&](OpBuilder& b, Location l, ValueRange args) {

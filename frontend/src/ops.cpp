@@ -135,21 +135,6 @@ Tensor cast(const Tensor& x, DType dtype) {
   return out;
 }
 
-Tensor matmul(const Tensor& a, const Tensor& b) {
-  checked(a, "matmul", "a");
-  checked(b, "matmul", "b");
-  check_same_dtype("matmul", a, b);
-  check_dtype("matmul", a.dtype(), rt::kNumeric);
-  auto shape = rt::matmul_shape(a.shape(), b.shape());
-  if (!shape.ok()) throw InvalidArgumentError("matmul: " + shape.error);
-  if (auto* trace = TraceContext::current())
-    return trace->emit("matmul", {a, b}, {}, a.dtype(), shape.shape);
-  auto kernel = kernel_or_throw(cpu_kernels().matmul[int(a.dtype())], "matmul", a.dtype());
-  Tensor out = detail::empty(a.dtype(), shape.shape);
-  kernel(a.data(), b.data(), out.impl()->buffer->data(), a.shape()[0], a.shape()[1], b.shape()[1]);
-  return out;
-}
-
 namespace {
 
 Tensor reduce(rt::ReduceOp op, const Tensor& x, const Axes& axis, bool keepdims) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "tfjit/tensor.h"
@@ -37,8 +38,17 @@ Tensor divide(const Tensor& x, const Tensor& y);
 inline Tensor truediv(const Tensor& x, const Tensor& y) { return divide(x, y); }
 
 // --- Linear algebra and reductions ---------------------------------------------------------------
-// Matrix product of two rank-2 tensors of the same dtype: (m, k) x (k, n) -> (m, n).
-Tensor matmul(const Tensor& a, const Tensor& b);
+// Matrix product over the last two axes, (..., m, k) x (..., k, n) -> (..., m, n), with the
+// leading (batch) axes broadcast; transpose_a/b transpose the last two axes first.
+Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false);
+// Contracts the last `axes` axes of a with the first `axes` axes of b (tf.tensordot), or the
+// listed axes pairwise.
+Tensor tensordot(const Tensor& a, const Tensor& b, int64_t axes);
+Tensor tensordot(const Tensor& a, const Tensor& b, const std::vector<int64_t>& axes_a,
+                 const std::vector<int64_t>& axes_b);
+// Einstein summation of one or two operands ("ij,jk->ik", "bij,bkj->bik", "ij->j", "i,i->", ...).
+// Each index letter may appear once per operand (no diagonals).
+Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands);
 // Reductions from tfjit/reduction_ops.def: reduce_sum, reduce_prod, reduce_max, reduce_min
 // (numeric), reduce_any, reduce_all (bool). Over no elements they give the identity (0, 1,
 // -inf/lowest, +inf/highest, false, true).

@@ -1,0 +1,216 @@
+// Linear algebra: matmul (the primitive, with transposes and batch broadcasting around it),
+// tensordot and einsum (composites: transpose, reshape, matmul, reduce_sum).
+#include <algorithm>
+#include <map>
+
+#include "frontend/src/op_helpers.h"
+#include "frontend/src/tensor_internal.h"
+#include "tfjit/ops.h"
+
+namespace tf {
+
+using namespace detail;
+
+Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {
+  checked(a, "matmul", "a");
+  checked(b, "matmul", "b");
+  check_same_dtype("matmul", a, b);
+  check_dtype("matmul", a.dtype(), rt::kNumeric);
+  if (a.ndim() < 2 || b.ndim() < 2)
+    throw InvalidArgumentError("matmul: operands need rank >= 2, got shapes " +
+                               a.shape().to_string() + " and " + b.shape().to_string());
+  auto swap_last = [](const Tensor& t) {
+    std::vector<int64_t> perm;
+    for (int64_t i = 0; i < t.ndim(); ++i) perm.push_back(i);
+    std::swap(perm[perm.size() - 1], perm[perm.size() - 2]);
+    return transpose(t, perm);
+  };
+  Tensor x = transpose_a ? swap_last(a) : a, y = transpose_b ? swap_last(b) : b;
+  int64_t m = x.shape()[x.ndim() - 2], k = x.shape()[x.ndim() - 1], k2 = y.shape()[y.ndim() - 2],
+          n = y.shape()[y.ndim() - 1];
+  if (k != k2)
+    throw InvalidArgumentError("matmul: inner dimensions differ: " + x.shape().to_string() + " x " +
+                               y.shape().to_string() +
+                               (transpose_a || transpose_b ? " (after transposes)" : ""));
+  // Batch dimensions broadcast; the primitive sees rank 2, or rank 3 with one equal batch.
+  TensorShape batch_x(x.shape().begin(), x.shape().end() - 2),
+      batch_y(y.shape().begin(), y.shape().end() - 2);
+  auto batch = rt::broadcast_shapes(batch_x, batch_y);
+  if (!batch.ok()) throw InvalidArgumentError("matmul: batch " + batch.error);
+  int64_t count = batch.shape.num_elements();
+  std::vector<int64_t> out_dims = batch.shape.dims();
+  out_dims.push_back(m);
+  out_dims.push_back(n);
+  if (batch.shape.rank() > 0) {
+    auto full = [&](const Tensor& t, int64_t rows, int64_t cols) {
+      std::vector<int64_t> dims = batch.shape.dims();
+      dims.push_back(rows);
+      dims.push_back(cols);
+      return reshape(broadcast_to(t, TensorShape(dims)), {count, rows, cols});
+    };
+    x = full(x, m, k);
+    y = full(y, k, n);
+  }
+  auto shape = rt::matmul_shape(x.shape(), y.shape());
+  if (!shape.ok()) throw InvalidArgumentError("matmul: " + shape.error);
+  Tensor out;
+  if (auto* trace = TraceContext::current()) {
+    out = trace->emit("matmul", {x, y}, {}, x.dtype(), shape.shape);
+  } else {
+    auto kernel = kernel_or_throw(cpu_kernels().matmul[int(x.dtype())], "matmul", x.dtype());
+    out = detail::empty(x.dtype(), shape.shape);
+    int64_t batches = x.ndim() == 3 ? x.shape()[0] : 1;
+    size_t size = dtype_size(x.dtype());
+    auto* pa = static_cast<const char*>(x.data());
+    auto* pb = static_cast<const char*>(y.data());
+    auto* pc = static_cast<char*>(out.impl()->buffer->data());
+    for (int64_t i = 0; i < batches; ++i)
+      kernel(pa + i * m * k * size, pb + i * k * n * size, pc + i * m * n * size, m, k, n);
+  }
+  return out.shape() == TensorShape(out_dims) ? out : reshape(out, out_dims);
+}
+
+Tensor tensordot(const Tensor& a, const Tensor& b, int64_t axes) {
+  checked(a, "tensordot", "a");
+  checked(b, "tensordot", "b");
+  if (axes < 0 || axes > a.ndim() || axes > b.ndim())
+    throw InvalidArgumentError("tensordot: axes " + std::to_string(axes) +
+                               " is out of range for shapes " + a.shape().to_string() + " and " +
+                               b.shape().to_string());
+  std::vector<int64_t> xa, xb;
+  for (int64_t i = 0; i < axes; ++i) {
+    xa.push_back(a.ndim() - axes + i);
+    xb.push_back(i);
+  }
+  return tensordot(a, b, xa, xb);
+}
+
+Tensor tensordot(const Tensor& a, const Tensor& b, const std::vector<int64_t>& axes_a,
+                 const std::vector<int64_t>& axes_b) {
+  checked(a, "tensordot", "a");
+  checked(b, "tensordot", "b");
+  if (axes_a.size() != axes_b.size())
+    throw InvalidArgumentError("tensordot: " + std::to_string(axes_a.size()) + " axes of a but " +
+                               std::to_string(axes_b.size()) + " of b");
+  auto na = rt::normalize_axes(axes_a, a.ndim()), nb = rt::normalize_axes(axes_b, b.ndim());
+  if (!na.error.empty() || !nb.error.empty())
+    throw InvalidArgumentError("tensordot: " + na.error + nb.error);
+  if (na.axes.size() != axes_a.size() || nb.axes.size() != axes_b.size())
+    throw InvalidArgumentError("tensordot: repeated axes");
+  // Contracted axes in the caller's order; free axes in order.
+  auto wrap = [](int64_t axis, int64_t rank) { return axis < 0 ? axis + rank : axis; };
+  std::vector<int64_t> ca, cb, fa, fb;
+  int64_t k = 1;
+  for (size_t i = 0; i < axes_a.size(); ++i) {
+    ca.push_back(wrap(axes_a[i], a.ndim()));
+    cb.push_back(wrap(axes_b[i], b.ndim()));
+    if (a.shape()[ca.back()] != b.shape()[cb.back()])
+      throw InvalidArgumentError(
+          "tensordot: contracted dimensions differ: " + a.shape().to_string() + " axis " +
+          std::to_string(ca.back()) + " vs " + b.shape().to_string() + " axis " +
+          std::to_string(cb.back()));
+    k *= a.shape()[ca.back()];
+  }
+  std::vector<int64_t> out_dims;
+  int64_t m = 1, n = 1;
+  for (int64_t i = 0; i < a.ndim(); ++i)
+    if (std::find(ca.begin(), ca.end(), i) == ca.end())
+      fa.push_back(i), out_dims.push_back(a.shape()[i]), m *= a.shape()[i];
+  for (int64_t i = 0; i < b.ndim(); ++i)
+    if (std::find(cb.begin(), cb.end(), i) == cb.end())
+      fb.push_back(i), out_dims.push_back(b.shape()[i]), n *= b.shape()[i];
+  std::vector<int64_t> pa = fa, pb = cb;
+  pa.insert(pa.end(), ca.begin(), ca.end());
+  pb.insert(pb.end(), fb.begin(), fb.end());
+  Tensor x = reshape(transpose(a, pa), {m, k}), y = reshape(transpose(b, pb), {k, n});
+  return reshape(matmul(x, y), out_dims);
+}
+
+Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) {
+  auto fail = [&](const std::string& why) -> Tensor {
+    throw InvalidArgumentError("einsum: '" + equation + "': " + why);
+  };
+  std::string eq;
+  for (char c : equation)
+    if (c != ' ') eq += c;
+  size_t arrow = eq.find("->");
+  if (arrow == std::string::npos) fail("needs an explicit output ('->')");
+  std::string lhs = eq.substr(0, arrow), out = eq.substr(arrow + 2);
+  std::vector<std::string> ins;
+  for (size_t start = 0;;) {
+    size_t comma = lhs.find(',', start);
+    ins.push_back(lhs.substr(start, comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (ins.size() != operands.size() || ins.empty() || ins.size() > 2)
+    fail("needs one or two operands matching the equation, got " + std::to_string(operands.size()));
+  std::map<char, int64_t> sizes;
+  for (size_t i = 0; i < ins.size(); ++i) {
+    checked(operands[i], "einsum", "operands");
+    if (static_cast<int64_t>(ins[i].size()) != operands[i].ndim())
+      fail("operand " + std::to_string(i) + " has shape " + operands[i].shape().to_string() +
+           " but subscripts '" + ins[i] + "'");
+    for (size_t d = 0; d < ins[i].size(); ++d) {
+      char c = ins[i][d];
+      if (!std::isalpha(static_cast<unsigned char>(c))) fail("subscripts must be letters");
+      if (std::count(ins[i].begin(), ins[i].end(), c) > 1)
+        fail("repeated index '" + std::string(1, c) + "' (diagonals are not supported)");
+      int64_t dim = operands[i].shape()[static_cast<int64_t>(d)];
+      auto [it, fresh] = sizes.emplace(c, dim);
+      if (!fresh && it->second != dim)
+        fail("index '" + std::string(1, c) + "' has sizes " + std::to_string(it->second) + " and " +
+             std::to_string(dim));
+    }
+  }
+  for (char c : out)
+    if (!sizes.count(c) || std::count(out.begin(), out.end(), c) > 1)
+      fail("bad output index '" + std::string(1, c) + "'");
+  // Sum out indices that appear in one operand only and not in the output.
+  auto contains = [](const std::string& s, char c) { return s.find(c) != std::string::npos; };
+  std::vector<Tensor> t = operands;
+  for (size_t i = 0; i < ins.size(); ++i) {
+    std::vector<int64_t> axes;
+    std::string kept;
+    for (size_t d = 0; d < ins[i].size(); ++d) {
+      char c = ins[i][d];
+      bool elsewhere = contains(out, c) || (ins.size() == 2 && contains(ins[1 - i], c));
+      if (!elsewhere)
+        axes.push_back(static_cast<int64_t>(d));
+      else
+        kept += c;
+    }
+    if (!axes.empty()) t[i] = reduce_sum(t[i], axes);
+    ins[i] = kept;
+  }
+  auto permute_to = [&](const Tensor& x, const std::string& from, const std::string& to) {
+    std::vector<int64_t> perm;
+    for (char c : to) perm.push_back(static_cast<int64_t>(from.find(c)));
+    return transpose(x, perm);
+  };
+  if (ins.size() == 1) return permute_to(t[0], ins[0], out);
+  // Two operands: batch (in both and out), contracted (in both, not out), free (in one and out).
+  std::string batch, contracted, free_a, free_b;
+  for (char c : ins[0]) {
+    if (contains(ins[1], c))
+      (contains(out, c) ? batch : contracted) += c;
+    else
+      free_a += c;
+  }
+  for (char c : ins[1])
+    if (!contains(ins[0], c)) free_b += c;
+  auto product = [&](const std::string& idx) {
+    int64_t p = 1;
+    for (char c : idx) p *= sizes[c];
+    return p;
+  };
+  int64_t nb = product(batch), m = product(free_a), k = product(contracted), n = product(free_b);
+  Tensor x = reshape(permute_to(t[0], ins[0], batch + free_a + contracted), {nb, m, k});
+  Tensor y = reshape(permute_to(t[1], ins[1], batch + contracted + free_b), {nb, k, n});
+  std::string result = batch + free_a + free_b;
+  std::vector<int64_t> dims;
+  for (char c : result) dims.push_back(sizes[c]);
+  return permute_to(reshape(matmul(x, y), dims), result, out);
+}
+
+}  // namespace tf

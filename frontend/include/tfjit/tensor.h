@@ -20,6 +20,41 @@ namespace detail {
 struct TensorImpl;
 }
 
+// --- Indexing: t(1), t(-1, tf::all), t(tf::slice(0, 2), tf::newaxis), t(tf::ellipsis, 0) ---------
+struct AllTag {};
+struct NewAxisTag {};
+struct EllipsisTag {};
+inline constexpr AllTag all{};
+inline constexpr NewAxisTag newaxis{};
+inline constexpr EllipsisTag ellipsis{};
+
+// One entry of an index expression, with NumPy / TensorFlow strided-slice semantics.
+struct Index {
+  enum class Kind { kInteger, kSlice, kNewAxis, kEllipsis };
+  Kind kind = Kind::kSlice;
+  int64_t start = 0, stop = 0, step = 1;  // for kInteger, `start` is the index
+  bool has_start = false, has_stop = false;
+
+  Index(int64_t i) : kind(Kind::kInteger), start(i), has_start(true) {}
+  Index(int i) : Index(static_cast<int64_t>(i)) {}
+  Index(AllTag) {}
+  Index(NewAxisTag) : kind(Kind::kNewAxis) {}
+  Index(EllipsisTag) : kind(Kind::kEllipsis) {}
+  Index(Kind k, int64_t b, int64_t e, int64_t s, bool hb, bool he)
+      : kind(k), start(b), stop(e), step(s), has_start(hb), has_stop(he) {}
+};
+// start:stop:step as in Python; std::nullopt for an omitted bound. Negative values count from
+// the end; bounds are clamped, as in NumPy; a zero step is an InvalidArgumentError.
+inline Index slice(std::optional<int64_t> start, std::optional<int64_t> stop, int64_t step = 1) {
+  return Index(Index::Kind::kSlice, start.value_or(0), stop.value_or(0), step, start.has_value(),
+               stop.has_value());
+}
+
+class Tensor;
+namespace detail {
+Tensor index(const Tensor& t, const std::vector<Index>& indices);
+}
+
 class Tensor {
  public:
   Tensor() = default;  // a null handle; using it raises InvalidArgumentError
@@ -56,6 +91,13 @@ class Tensor {
   }
   // Raw host data of a CPU tensor, row-major, 64-byte aligned.
   const void* data() const;
+
+  // Indexing and slicing (a new tensor, as tf.Tensor.__getitem__): integers remove a
+  // dimension, slices keep it, tf::newaxis inserts one, tf::ellipsis stands for the rest.
+  template <class... I>
+  Tensor operator()(const I&... indices) const {
+    return detail::index(*this, std::vector<Index>{Index(indices)...});
+  }
 
   const std::shared_ptr<detail::TensorImpl>& impl() const { return impl_; }
   bool defined() const { return impl_ != nullptr; }

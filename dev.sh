@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(cmake ninja-build g++ ccache llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools libdnnl-dev catch2)
+PACKAGES=(cmake ninja-build g++ ccache llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools libdnnl-dev libdlpack-dev catch2)
 BUILD_DIR=${TFJIT_BUILD_DIR:-build}
 
 install_packages() {

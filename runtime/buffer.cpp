@@ -27,7 +27,17 @@ std::shared_ptr<Buffer> Buffer::allocate(DType dtype, int64_t count, Device devi
   return std::make_shared<Buffer>(Key{}, data, bytes, dtype, count, device);
 }
 
+std::shared_ptr<Buffer> Buffer::wrap(void* data, size_t bytes, std::function<void()> release,
+                                     Device device) {
+  return std::make_shared<Buffer>(Key{}, data, bytes, uint8, static_cast<int64_t>(bytes), device,
+                                  std::move(release));
+}
+
 Buffer::~Buffer() {
+  if (release_) {
+    release_();
+    return;
+  }
   if (dtype_ == string) {
     auto* s = static_cast<std::string*>(data_);
     for (int64_t i = 0; i < count_; ++i) s[i].~basic_string();

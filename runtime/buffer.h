@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "tfjit/dtype.h"
 
@@ -26,13 +28,22 @@ class Buffer {
   // Allocates room for `count` elements of `dtype`, 64-byte aligned. Strings are constructed
   // empty; other dtypes are left uninitialised. Throws ResourceExhaustedError on failure.
   static std::shared_ptr<Buffer> allocate(DType dtype, int64_t count, Device device = {});
+  // Wraps memory owned elsewhere (no copy); `release` runs when the last reference goes.
+  static std::shared_ptr<Buffer> wrap(void* data, size_t bytes, std::function<void()> release,
+                                      Device device = {});
   struct Key {  // only allocate() may construct (passkey idiom)
    private:
     friend class Buffer;
     Key() = default;
   };
-  Buffer(Key, void* data, size_t bytes, DType dtype, int64_t count, Device device)
-      : data_(data), bytes_(bytes), dtype_(dtype), count_(count), device_(device) {}
+  Buffer(Key, void* data, size_t bytes, DType dtype, int64_t count, Device device,
+         std::function<void()> release = {})
+      : data_(data),
+        bytes_(bytes),
+        dtype_(dtype),
+        count_(count),
+        device_(device),
+        release_(std::move(release)) {}
   ~Buffer();
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
@@ -48,6 +59,7 @@ class Buffer {
   DType dtype_;
   int64_t count_;
   Device device_;
+  std::function<void()> release_;  // set for wrapped memory
 };
 
 }  // namespace tf::rt

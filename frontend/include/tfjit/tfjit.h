@@ -5,6 +5,7 @@
 #include "tfjit/dtype.h"
 #include "tfjit/errors.h"
 #include "tfjit/function.h"
+#include "tfjit/interop.h"
 #include "tfjit/ops.h"
 #include "tfjit/shape.h"
 #include "tfjit/tensor.h"

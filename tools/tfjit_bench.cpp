@@ -124,9 +124,22 @@ int main(int argc, char** argv) {
       s << bytes / us / 1e3 << " GB/s, " << copy / us * 100 << "% of memcpy bandwidth";
       return s.str();
     };
+    // Single eager ops, as bandwidth: add moves 3 arrays (2 read, 1 written), reduce_sum reads 1.
+    auto y = tf::fill({n}, 1.5);
+    double add = time_us([&] { tf::add(x, y); }, iters);
+    double sum = time_us([&] { tf::reduce_sum(x); }, iters);
+    auto bw_note = [&](double us, double arrays) {
+      std::ostringstream s;
+      s.precision(3);
+      double gbs = arrays * n * sizeof(float) / us / 1e3;
+      s << gbs << " GB/s, " << gbs / (bytes / copy / 1e3) * 100 << "% of memcpy bandwidth";
+      return s.str();
+    };
     rows.push_back({name, "memcpy (reference)", copy, note(copy)});
     rows.push_back({name, "eager (5 ops)", eager, note(eager)});
     rows.push_back({name, "tf::function (fused)", graph, note(graph)});
+    rows.push_back({name, "eager add (one op)", add, bw_note(add, 3)});
+    rows.push_back({name, "eager reduce_sum (one op)", sum, bw_note(sum, 1)});
   }
 
   // 3. Overheads: a 1-element eager op, and a cache-hit call of a tiny compiled function.

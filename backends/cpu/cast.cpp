@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "backends/cpu/kernels.h"
+#include "runtime/parallel.h"
 
 namespace tf::cpu {
 
@@ -46,7 +47,9 @@ template <class From, class To>
 void cast_kernel(const void* src, void* dst, int64_t n) {
   auto* s = static_cast<const From*>(src);
   auto* d = static_cast<To*>(dst);
-  for (int64_t i = 0; i < n; ++i) d[i] = convert<From, To>(s[i]);
+  rt::parallel_for(n, rt::kParallelGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) d[i] = convert<From, To>(s[i]);
+  });
 }
 
 void register_cast(rt::KernelTable& table) {

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "backends/cpu/kernels.h"
+#include "runtime/parallel.h"
 
 namespace tf::cpu {
 
@@ -14,7 +15,10 @@ void unary_kernel(const void* xv, void* ov, int64_t n) {
   using C = compute_t<T>;
   auto* x = static_cast<const T*>(xv);
   auto* out = static_cast<Out*>(ov);
-  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<Out>(Fn::apply(static_cast<C>(x[i])));
+  rt::parallel_for(n, rt::kParallelGrain, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      out[i] = static_cast<Out>(Fn::apply(static_cast<C>(x[i])));
+  });
 }
 
 template <class Fn, class T, class Out>
@@ -42,22 +46,37 @@ void binary_kernel(const void* xv, const void* yv, void* ov, const rt::Elementwi
   const size_t rank = plan.dims.size();
   const int64_t inner = plan.dims.back();
   const int64_t sx = plan.strides[0].back(), sy = plan.strides[1].back();
-  if (rank == 1) return binary_inner<Fn, T, Out>(x, sx, y, sy, out, inner);
-  // Odometer over the outer dimensions.
-  std::vector<int64_t> index(rank - 1, 0);
-  int64_t ox = 0, oy = 0, outer = 1;
-  for (size_t d = 0; d + 1 < rank; ++d) outer *= plan.dims[d];
-  for (int64_t row = 0; row < outer; ++row) {
-    binary_inner<Fn, T, Out>(x + ox, sx, y + oy, sy, out + row * inner, inner);
-    for (size_t d = rank - 1; d-- > 0;) {
-      ox += plan.strides[0][d];
-      oy += plan.strides[1][d];
-      if (++index[d] < plan.dims[d]) break;
-      ox -= plan.strides[0][d] * plan.dims[d];
-      oy -= plan.strides[1][d] * plan.dims[d];
-      index[d] = 0;
-    }
+  if (rank == 1) {
+    rt::parallel_for(inner, rt::kParallelGrain, [&](int64_t b, int64_t e) {
+      binary_inner<Fn, T, Out>(x + b * sx, sx, y + b * sy, sy, out + b, e - b);
+    });
+    return;
   }
+  int64_t rows = 1;
+  for (size_t d = 0; d + 1 < rank; ++d) rows *= plan.dims[d];
+  rt::parallel_for(rows, std::max<int64_t>(1, rt::kParallelGrain / std::max<int64_t>(inner, 1)),
+                   [&](int64_t rb, int64_t re) {
+                     // Odometer over the outer dimensions, starting at row rb.
+                     std::vector<int64_t> index(rank - 1, 0);
+                     int64_t ox = 0, oy = 0;
+                     for (int64_t r = rb, d = static_cast<int64_t>(rank) - 2; d >= 0; --d) {
+                       index[d] = r % plan.dims[d];
+                       r /= plan.dims[d];
+                       ox += index[d] * plan.strides[0][d];
+                       oy += index[d] * plan.strides[1][d];
+                     }
+                     for (int64_t row = rb; row < re; ++row) {
+                       binary_inner<Fn, T, Out>(x + ox, sx, y + oy, sy, out + row * inner, inner);
+                       for (size_t d = rank - 1; d-- > 0;) {
+                         ox += plan.strides[0][d];
+                         oy += plan.strides[1][d];
+                         if (++index[d] < plan.dims[d]) break;
+                         ox -= plan.strides[0][d] * plan.dims[d];
+                         oy -= plan.strides[1][d] * plan.dims[d];
+                         index[d] = 0;
+                       }
+                     }
+                   });
 }
 
 // Fills slots[dtype] with make(T{}) for every dtype; make returns null for unclaimed ones.

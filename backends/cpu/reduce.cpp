@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "backends/cpu/kernels.h"
+#include "runtime/parallel.h"
 
 namespace tf::cpu {
 
@@ -70,6 +71,25 @@ void reduce_kernel(const void* xv, void* ov, const rt::ReducePlan& p) {
   auto* x = static_cast<const T*>(xv);
   auto* out = static_cast<T*>(ov);
   const C init = identity_value<C>(Fn::kIdentity);
+  if (p.inner == 1 && p.outer == 1 && p.reduced >= 2 * rt::kParallelGrain) {
+    // One long reduction: partial results per thread, combined in order.
+    int threads = rt::parallel_threads();
+    std::vector<C> partial(static_cast<size_t>(threads), init);
+    int64_t per = (p.reduced + threads - 1) / threads;
+    rt::parallel_for(threads, 1, [&](int64_t tb, int64_t te) {
+      for (int64_t t = tb; t < te; ++t) {
+        int64_t b = t * per, n = std::max<int64_t>(0, std::min(p.reduced, b + per) - b);
+        rt::ReducePlan part{1, n, 1};
+        T r;
+        reduce_kernel<Fn, T>(x + b, &r, part);
+        partial[static_cast<size_t>(t)] = static_cast<C>(r);
+      }
+    });
+    C acc = init;
+    for (C v : partial) acc = Fn::combine(acc, v);
+    out[0] = static_cast<T>(acc);
+    return;
+  }
   if (p.inner == 1) {
     for (int64_t o = 0; o < p.outer; ++o) {
       const T* row = x + o * p.reduced;

@@ -118,4 +118,12 @@ def Tfjit_SliceOp : Tfjit_Op<"slice"> {
   let hasVerifier = 1;
 }
 
+def Tfjit_GatherOp : Tfjit_Op<"gather"> {
+  let summary = "Slices of params along axis at integer indices (clamped into range when compiled)";
+  let arguments = (ins AnyRankedTensor:$params, TensorOf<[I32, I64]>:$indices, I64Attr:$axis);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$params `,` $indices attr-dict `:` type($params) `,` type($indices) `->` type($output)";
+  let hasVerifier = 1;
+}
+
 #endif  // TFJIT_OPS

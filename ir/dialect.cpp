@@ -225,4 +225,20 @@ LogicalResult SliceOp::verify() {
   return success();
 }
 
+LogicalResult GatherOp::verify() {
+  auto params = cast<ShapedType>(getParams().getType()),
+       indices = cast<ShapedType>(getIndices().getType());
+  auto out = cast<ShapedType>(getType());
+  int64_t axis = getAxis();
+  if (axis < 0 || axis >= params.getRank())
+    return emitOpError() << "axis " << axis << " out of range for " << params;
+  SmallVector<int64_t> dims(params.getShape().take_front(axis));
+  dims.append(indices.getShape().begin(), indices.getShape().end());
+  dims.append(params.getShape().begin() + axis + 1, params.getShape().end());
+  if (out.getShape() != ArrayRef<int64_t>(dims) || out.getElementType() != params.getElementType())
+    return emitOpError() << "result must be "
+                         << RankedTensorType::get(dims, params.getElementType());
+  return success();
+}
+
 }  // namespace tfjit

@@ -146,3 +146,53 @@ TEST_CASE("shape, rank and size describe a tensor as int32 tensors", "[shape]") 
       tf::function([](const tf::Tensor& t) { return tf::cast(tf::shape(t), tf::float32) * 2.0f; });
   CHECK(f(x).to_vector<float>() == std::vector<float>{4, 6, 8});
 }
+
+TEST_CASE("split, tile and pad", "[shape]") {
+  auto x = iota({2, 6});
+  auto parts = tf::split(x, 3, 1);
+  REQUIRE(parts.size() == 3);
+  CHECK(values_of(parts[1]) == std::vector<double>{2, 3, 8, 9});
+  auto uneven = tf::split(x, std::vector<int64_t>{1, -1}, 1);
+  CHECK(uneven[1].shape() == tf::TensorShape{2, 5});
+  CHECK_THROWS_AS(tf::split(x, 4, 1), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::split(x, std::vector<int64_t>{2, 2}, 1), tf::InvalidArgumentError);
+  check_both(
+      [](const tf::Tensor& t) {
+        return tf::tile(t, {2, 1});
+      },
+      iota({1, 3}), {2, 3}, {0, 1, 2, 0, 1, 2});
+  check_both(
+      [](const tf::Tensor& t) {
+        return tf::tile(t, {1, 2});
+      },
+      iota({2, 2}), {2, 4}, {0, 1, 0, 1, 2, 3, 2, 3});
+  check_both(
+      [](const tf::Tensor& t) {
+        return tf::pad(t, {{1, 0}, {0, 2}}, 9);
+      },
+      iota({1, 2}), {2, 4}, {9, 9, 9, 9, 0, 1, 9, 9});
+  CHECK_THROWS_AS(tf::tile(x, {2}), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::pad(x, {{-1, 0}, {0, 0}}), tf::InvalidArgumentError);
+}
+
+TEST_CASE("gather takes slices at indices; out-of-range indices are rejected eagerly",
+          "[shape][gather]") {
+  auto x = iota({3, 4});
+  auto rows = tf::constant({2, 0, 2});
+  check_both([&](const tf::Tensor& t) { return tf::gather(t, rows); }, x, {3, 4},
+             {8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11});
+  check_both(
+      [](const tf::Tensor& t) {
+        return tf::gather(t, tf::constant({{3, 0}}), 1);
+      },
+      x, {3, 1, 2}, {3, 0, 7, 4, 11, 8});
+  CHECK_THROWS_WITH(tf::gather(x, tf::constant({3})),
+                    Catch::Contains("gather") && Catch::Contains("index 3"));
+  CHECK_THROWS_AS(tf::gather(x, tf::constant({-1})), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::gather(x, tf::constant({0.5f})), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::gather(tf::zeros({0, 2}), tf::constant({0})), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::gather(x, rows, 2), tf::InvalidArgumentError);
+  // Compiled code cannot raise yet: it clamps into range (documented).
+  auto f = tf::function([](const tf::Tensor& t, const tf::Tensor& i) { return tf::gather(t, i); });
+  CHECK(f(iota({3}), tf::constant({5, -2})).to_vector<int32_t>() == std::vector<int32_t>{2, 0});
+}

@@ -357,6 +357,41 @@ struct LowerSlice : OpRewritePattern<tfjit::SliceOp> {
   }
 };
 
+// gather: a generic op over the result reading each index from `indices` and the element from
+// params with tensor.extract; indices are clamped into range (compiled code cannot raise yet).
+struct LowerGather : OpRewritePattern<tfjit::GatherOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tfjit::GatherOp op, PatternRewriter& rw) const override {
+    auto out = cast<RankedTensorType>(op.getType());
+    auto params = cast<RankedTensorType>(op.getParams().getType());
+    auto indices = cast<RankedTensorType>(op.getIndices().getType());
+    int64_t axis = op.getAxis(), ni = indices.getRank();
+    // The indices operand is indexed by the result dims that come from it.
+    SmallVector<AffineExpr> index_exprs;
+    for (int64_t d = 0; d < ni; ++d) index_exprs.push_back(rw.getAffineDimExpr(axis + d));
+    auto map = AffineMap::get(out.getRank(), 0, index_exprs, rw.getContext());
+    Value table = op.getParams();
+    rw.replaceOp(
+        op,
+        generic(rw, op.getLoc(), op.getIndices(), map, out,
+                [&](OpBuilder& b, Location loc, ValueRange a) {
+                  Value i = b.create<arith::IndexCastOp>(loc, b.getIndexType(), a[0]);
+                  Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+                  Value last = b.create<arith::ConstantIndexOp>(loc, params.getDimSize(axis) - 1);
+                  i = b.create<arith::MaxSIOp>(loc, b.create<arith::MinSIOp>(loc, i, last), zero);
+                  SmallVector<Value> coords;
+                  for (int64_t d = 0; d < params.getRank(); ++d) {
+                    if (d == axis)
+                      coords.push_back(i);
+                    else
+                      coords.push_back(b.create<linalg::IndexOp>(loc, d < axis ? d : d + ni - 1));
+                  }
+                  return b.create<tensor::ExtractOp>(loc, table, coords).getResult();
+                }));
+    return success();
+  }
+};
+
 struct LowerConcat : OpRewritePattern<tfjit::ConcatOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(tfjit::ConcatOp op, PatternRewriter& rw) const override {
@@ -409,7 +444,8 @@ struct TfjitToLinalgPass : PassWrapper<TfjitToLinalgPass, OperationPass<ModuleOp
     RewritePatternSet patterns(&getContext());
     patterns.add<LowerElementwise<tfjit::UnaryOp>, LowerElementwise<tfjit::BinaryOp>,
                  LowerBroadcastTo, LowerCast, LowerReduce, LowerSelect, LowerReshape,
-                 LowerTranspose, LowerConcat, LowerSlice, LowerConstant>(&getContext());
+                 LowerTranspose, LowerConcat, LowerSlice, LowerGather, LowerConstant>(
+        &getContext());
     patterns.add<LowerMatmul>(&getContext(), named_matmul_);
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();

@@ -218,6 +218,135 @@ Tensor strided_slice(const Tensor& x, const std::vector<int64_t>& start,
 
 }  // namespace detail
 
+std::vector<Tensor> split(const Tensor& x, int64_t num, int64_t axis) {
+  checked(x, "split", "x");
+  int64_t a = normalize_axis("split", axis, x.ndim());
+  if (num <= 0 || x.shape()[a] % num != 0)
+    throw InvalidArgumentError("split: dimension " + std::to_string(a) + " of shape " +
+                               x.shape().to_string() + " cannot be split into " +
+                               std::to_string(num) + " equal parts");
+  return split(x, std::vector<int64_t>(static_cast<size_t>(num), x.shape()[a] / num), a);
+}
+
+std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, int64_t axis) {
+  checked(x, "split", "x");
+  int64_t a = normalize_axis("split", axis, x.ndim()), dim = x.shape()[a], known = 0, unknown = -1;
+  std::vector<int64_t> parts = sizes;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i] == -1 && unknown < 0)
+      unknown = static_cast<int64_t>(i);
+    else if (parts[i] < 0)
+      throw InvalidArgumentError("split: bad size " + std::to_string(parts[i]));
+    else
+      known += parts[i];
+  }
+  if (unknown >= 0 && known <= dim)
+    parts[static_cast<size_t>(unknown)] = dim - known;
+  else if (known != dim || unknown >= 0)
+    throw InvalidArgumentError("split: sizes " + TensorShape(sizes).to_string() +
+                               " do not add up to dimension " + std::to_string(a) + " of shape " +
+                               x.shape().to_string());
+  std::vector<int64_t> begin(static_cast<size_t>(x.ndim()), 0), size = x.shape().dims();
+  std::vector<Tensor> out;
+  for (int64_t p : parts) {
+    size[static_cast<size_t>(a)] = p;
+    out.push_back(slice(x, begin, size));
+    begin[static_cast<size_t>(a)] += p;
+  }
+  return out;
+}
+
+Tensor tile(const Tensor& x, const std::vector<int64_t>& multiples) {
+  checked(x, "tile", "x");
+  if (static_cast<int64_t>(multiples.size()) != x.ndim())
+    throw InvalidArgumentError("tile: " + std::to_string(multiples.size()) +
+                               " multiples for shape " + x.shape().to_string());
+  // (d0, d1) -> (1, d0, 1, d1) -> broadcast (m0, d0, m1, d1) -> (m0 * d0, m1 * d1)
+  std::vector<int64_t> interleaved, broadcast, result;
+  for (int64_t d = 0; d < x.ndim(); ++d) {
+    int64_t m = multiples[static_cast<size_t>(d)];
+    if (m < 0) throw InvalidArgumentError("tile: multiple " + std::to_string(m) + " is negative");
+    interleaved.insert(interleaved.end(), {1, x.shape()[d]});
+    broadcast.insert(broadcast.end(), {m, x.shape()[d]});
+    result.push_back(m * x.shape()[d]);
+  }
+  if (std::string e = rt::validate_shape(TensorShape(broadcast)); !e.empty())
+    throw InvalidArgumentError("tile: " + e);
+  return reshape(broadcast_to(reshape(x, interleaved), TensorShape(broadcast)), result);
+}
+
+Tensor pad(const Tensor& x, const std::vector<std::pair<int64_t, int64_t>>& paddings,
+           double value) {
+  checked(x, "pad", "x");
+  if (static_cast<int64_t>(paddings.size()) != x.ndim())
+    throw InvalidArgumentError("pad: " + std::to_string(paddings.size()) + " paddings for shape " +
+                               x.shape().to_string());
+  Tensor out = x;
+  for (int64_t d = 0; d < x.ndim(); ++d) {
+    auto [before, after] = paddings[static_cast<size_t>(d)];
+    if (before < 0 || after < 0)
+      throw InvalidArgumentError("pad: paddings must be non-negative, got (" +
+                                 std::to_string(before) + ", " + std::to_string(after) +
+                                 ") for dimension " + std::to_string(d));
+    std::vector<Tensor> parts;
+    auto block = [&](int64_t n) {
+      std::vector<int64_t> dims = out.shape().dims();
+      dims[static_cast<size_t>(d)] = n;
+      return fill(TensorShape(dims), value, x.dtype());
+    };
+    if (before) parts.push_back(block(before));
+    parts.push_back(out);
+    if (after) parts.push_back(block(after));
+    out = concat(parts, d);
+  }
+  return out;
+}
+
+Tensor gather(const Tensor& params, const Tensor& indices, int64_t axis) {
+  checked(params, "gather", "params");
+  checked(indices, "gather", "indices");
+  check_dtype("gather", indices.dtype(), rt::DTypeSet{int32, int64});
+  if (params.ndim() == 0) throw InvalidArgumentError("gather: params must have rank >= 1");
+  int64_t a = normalize_axis("gather", axis, params.ndim());
+  std::vector<int64_t> dims(params.shape().begin(), params.shape().begin() + a);
+  dims.insert(dims.end(), indices.shape().begin(), indices.shape().end());
+  dims.insert(dims.end(), params.shape().begin() + a + 1, params.shape().end());
+  TensorShape shape(dims);
+  if (params.shape()[a] == 0 && indices.num_elements() > 0)
+    throw InvalidArgumentError("gather: axis " + std::to_string(a) + " of shape " +
+                               params.shape().to_string() + " is empty, so no index is valid");
+  if (auto* trace = TraceContext::current())
+    return trace->emit("gather", {params, indices}, {{"axis", a}}, params.dtype(), shape);
+  if (params.dtype() == string)
+    throw UnimplementedError("gather: string tensors are not supported yet");
+  std::vector<int64_t> idx(static_cast<size_t>(indices.num_elements()));
+  cpu_kernels().cast[int(indices.dtype())][int(int64)](indices.data(), idx.data(),
+                                                       indices.num_elements());
+  int64_t dim = params.shape()[a];
+  for (int64_t i : idx)
+    if (i < 0 || i >= dim)
+      throw InvalidArgumentError("gather: index " + std::to_string(i) + " is out of range [0, " +
+                                 std::to_string(dim) + ") for axis " + std::to_string(a) +
+                                 " of shape " + params.shape().to_string());
+  // (outer, dim, inner) -> (outer, n, inner): copy rows of `inner` elements.
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < a; ++d) outer *= params.shape()[d];
+  for (int64_t d = a + 1; d < params.ndim(); ++d) inner *= params.shape()[d];
+  Tensor out = detail::empty(params.dtype(), shape);
+  size_t row = static_cast<size_t>(inner) * dtype_size(params.dtype());
+  auto* src = static_cast<const char*>(params.data());
+  auto* dst = static_cast<char*>(out.impl()->buffer->data());
+  std::vector<const void*> rows;
+  std::vector<int64_t> bytes;
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i : idx) {
+      rows.push_back(src + (o * dim + i) * static_cast<int64_t>(row));
+      bytes.push_back(static_cast<int64_t>(row));
+    }
+  if (out.num_elements() > 0) cpu_kernels().concat(rows.data(), bytes.data(), rows.size(), 1, dst);
+  return out;
+}
+
 Tensor shape(const Tensor& x) {
   checked(x, "shape", "x");
   std::vector<int32_t> dims;

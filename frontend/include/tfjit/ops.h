@@ -75,6 +75,18 @@ Tensor concat(const std::vector<Tensor>& values, int64_t axis);
 Tensor stack(const std::vector<Tensor>& values, int64_t axis = 0);
 // Splits along `axis` into its slices (each with that axis removed).
 std::vector<Tensor> unstack(const Tensor& x, int64_t axis = 0);
+// Splits along `axis` into `num` equal parts, or into parts of the given sizes (one may be -1).
+std::vector<Tensor> split(const Tensor& x, int64_t num, int64_t axis = 0);
+std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, int64_t axis = 0);
+// Repeats x multiples[d] times along each dimension d.
+Tensor tile(const Tensor& x, const std::vector<int64_t>& multiples);
+// Pads with `value`: paddings[d] = {before, after} for each dimension d.
+Tensor pad(const Tensor& x, const std::vector<std::pair<int64_t, int64_t>>& paddings,
+           double value = 0);
+// Slices of params along `axis` at the integer `indices` (result shape: params.shape[:axis] +
+// indices.shape + params.shape[axis+1:]). An index outside [0, dim) is an InvalidArgumentError
+// eagerly; compiled code clamps it into range (it cannot raise yet).
+Tensor gather(const Tensor& params, const Tensor& indices, int64_t axis = 0);
 // tf.slice: `size[d]` elements from `begin[d]` in each dimension (-1: to the end).
 Tensor slice(const Tensor& x, const std::vector<int64_t>& begin, const std::vector<int64_t>& size);
 // Reverses the order of elements along the given axes.

@@ -126,4 +126,12 @@ def Tfjit_GatherOp : Tfjit_Op<"gather"> {
   let hasVerifier = 1;
 }
 
+def Tfjit_ArgReduceOp : Tfjit_Op<"arg_reduce"> {
+  let summary = "argmax / argmin along one axis, as int64 indices";
+  let arguments = (ins StrAttr:$fn, AnyRankedTensor:$x, I64Attr:$axis);
+  let results = (outs TensorOf<[I64]>:$output);
+  let assemblyFormat = "$fn $x attr-dict `:` type($x) `->` type($output)";
+  let hasVerifier = 1;
+}
+
 #endif  // TFJIT_OPS

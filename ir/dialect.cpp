@@ -241,4 +241,18 @@ LogicalResult GatherOp::verify() {
   return success();
 }
 
+LogicalResult ArgReduceOp::verify() {
+  if (getFn() != "argmax" && getFn() != "argmin")
+    return emitOpError() << "unknown function '" << getFn() << "'";
+  auto x = cast<ShapedType>(getX().getType());
+  int64_t axis = getAxis();
+  if (axis < 0 || axis >= x.getRank() || x.getDimSize(axis) == 0)
+    return emitOpError() << "axis " << axis << " is out of range or empty for " << x;
+  SmallVector<int64_t> dims(x.getShape());
+  dims.erase(dims.begin() + axis);
+  if (cast<ShapedType>(getType()).getShape() != ArrayRef<int64_t>(dims))
+    return emitOpError() << "result shape must drop axis " << axis;
+  return success();
+}
+
 }  // namespace tfjit

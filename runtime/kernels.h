@@ -59,6 +59,9 @@ using SelectKernel = void (*)(const bool* cond, const void* x, const void* y, vo
 // Concatenation of n inputs, each seen as (outer, slab_bytes[i]) bytes, into (outer, sum).
 using ConcatKernel = void (*)(const void* const* inputs, const int64_t* slab_bytes, size_t n,
                               int64_t outer, void* out);
+// argmax (is_max) or argmin over the reduced axis of an (outer, reduced, inner) view, writing
+// int64 indices; the first extreme wins, and NaN counts as the extreme.
+using ArgReduceKernel = void (*)(const void* x, int64_t* out, const ReducePlan& plan, bool is_max);
 // Converts n elements; float -> integer saturates and maps NaN to 0 (defined, unlike C++).
 using CastKernel = void (*)(const void* src, void* dst, int64_t n);
 
@@ -71,6 +74,7 @@ struct KernelTable {
   BinaryKernel binary[kNumBinary][kNumDTypes] = {};
   MatmulKernel matmul[kNumDTypes] = {};
   ReduceKernel reduce[kNumReduce][kNumDTypes] = {};
+  ArgReduceKernel arg_reduce[kNumDTypes] = {};
   CastKernel cast[kNumDTypes][kNumDTypes] = {};  // [from][to]
   StridedCopyKernel strided_copy = nullptr;
   SelectKernel select = nullptr;

@@ -155,3 +155,24 @@ TEST_CASE("where selects elementwise with broadcasting, eagerly and compiled", "
   CHECK_THROWS_AS(tf::where(c, x, tf::constant({1.0f})), tf::InvalidArgumentError);
   CHECK_THROWS_AS(tf::where(c, x, tf::constant({1, 2})), tf::InvalidArgumentError);
 }
+
+TEST_CASE("argmax and argmin: first extreme wins, NaN is the extreme, eagerly and compiled",
+          "[reduce][argmax]") {
+  auto x = tf::constant({{3.0f, 7.0f, 7.0f}, {-1.0f, -5.0f, -5.0f}});
+  auto check = [&](auto fn, const tf::Tensor& t, const std::vector<int64_t>& want) {
+    CHECK(fn(t).dtype() == tf::int64);
+    CHECK(fn(t).template to_vector<int64_t>() == want);
+    CHECK(tf::function(fn)(t).template to_vector<int64_t>() == want);
+  };
+  check([](const tf::Tensor& t) { return tf::argmax(t, 1); }, x, {1, 0});
+  check([](const tf::Tensor& t) { return tf::argmin(t, 1); }, x, {0, 1});
+  check([](const tf::Tensor& t) { return tf::argmax(t, 0); }, x, {0, 0, 0});
+  check([](const tf::Tensor& t) { return tf::argmin(t, -2); }, x, {1, 1, 1});
+  check([](const tf::Tensor& t) { return tf::argmax(t, 0); }, tf::constant({1.0f, NAN, 5.0f, NAN}),
+        {1});
+  check([](const tf::Tensor& t) { return tf::argmin(t, 0); },
+        tf::constant(std::vector<int64_t>{4, -9, 2, -9}), {1});
+  CHECK_THROWS_AS(tf::argmax(tf::zeros({0, 2}), 0), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::argmax(x, 2), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::argmax(tf::constant({true}), 0), tf::InvalidArgumentError);
+}

@@ -49,6 +49,8 @@ const Other kOthers[] = {
     {"shape(x), rank(x), size(x)", "constant", tf::rt::kAll, "int32 results"},
     {"divide(x, y), x / y", "composite (realdiv)", tf::rt::kNumeric,
      "int8/16, uint8 -> float32; int32/64 -> float64"},
+    {"argmax(x, axis), argmin(x, axis)", "primitive", tf::rt::kNumeric,
+     "int64 result; first extreme wins; NaN is extreme"},
     {"reduce_mean(x, axis, keepdims)", "composite (reduce_sum)", tf::rt::kNumeric,
      "integers truncate toward zero"},
     {"reduce_logsumexp(x, axis, keepdims)", "composite", tf::rt::kFloat,

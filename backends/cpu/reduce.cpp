@@ -118,10 +118,34 @@ void reduce_kernel(const void* xv, void* ov, const rt::ReducePlan& p) {
   }
 }
 
+template <class T>
+void arg_reduce_kernel(const void* xv, int64_t* out, const rt::ReducePlan& p, bool is_max) {
+  using C = compute_t<T>;
+  auto* x = static_cast<const T*>(xv);
+  for (int64_t o = 0; o < p.outer; ++o)
+    for (int64_t i = 0; i < p.inner; ++i) {
+      const T* base = x + o * p.reduced * p.inner + i;
+      int64_t best = 0;
+      C best_value = p.reduced > 0 ? static_cast<C>(base[0]) : C{};
+      for (int64_t r = 1; r < p.reduced; ++r) {
+        C v = static_cast<C>(base[r * p.inner]);
+        bool nan = v != v, best_nan = best_value != best_value;  // NaN is the extreme
+        if (!best_nan && (nan || (is_max ? v > best_value : v < best_value)))
+          best = r, best_value = v;
+      }
+      out[o * p.inner + i] = best;
+    }
+}
+
 }  // namespace
 
 void register_reduce(rt::KernelTable& table) {
-  using namespace rt;  // the table's DTypeSet names
+  using namespace rt;
+  kernels::visit_all_dtypes([&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (kNumeric.contains(dtype_of_v<T>))
+      table.arg_reduce[int(dtype_of_v<T>)] = &arg_reduce_kernel<T>;
+  });
 #define TFJIT_REDUCTION(name, dtypes, ...)                                                  \
   kernels::visit_all_dtypes([&](auto tag) {                                                 \
     using T = decltype(tag);                                                                \

@@ -392,6 +392,72 @@ struct LowerGather : OpRewritePattern<tfjit::GatherOp> {
   }
 };
 
+// argmax/argmin: a reduction with two accumulators (best value, its index). A candidate wins
+// when it is strictly better or NaN (while the best is not), so the first extreme is kept.
+struct LowerArgReduce : OpRewritePattern<tfjit::ArgReduceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tfjit::ArgReduceOp op, PatternRewriter& rw) const override {
+    auto in = cast<RankedTensorType>(op.getX().getType());
+    auto out = cast<RankedTensorType>(op.getType());
+    Type elem = in.getElementType();
+    Location loc = op.getLoc();
+    int64_t axis = op.getAxis();
+    bool is_max = op.getFn() == "argmax";
+    auto values = RankedTensorType::get(out.getShape(), elem);
+    // Start from element 0 of the axis (the axis is never empty).
+    SmallVector<OpFoldResult> offsets(in.getRank(), rw.getIndexAttr(0)), sizes,
+        strides(in.getRank(), rw.getIndexAttr(1));
+    for (int64_t d = 0; d < in.getRank(); ++d)
+      sizes.push_back(rw.getIndexAttr(d == axis ? 1 : in.getDimSize(d)));
+    Value first =
+        rw.create<tensor::ExtractSliceOp>(loc, values, op.getX(), offsets, sizes, strides);
+    Value init_index = rw.create<tensor::EmptyOp>(loc, out.getShape(), out.getElementType());
+    init_index = rw.create<linalg::FillOp>(
+                       loc, ValueRange{rw.create<arith::ConstantOp>(loc, rw.getI64IntegerAttr(0))},
+                       init_index)
+                     .getResult(0);
+    Value init_value = rw.create<tensor::EmptyOp>(loc, out.getShape(), elem);
+    init_value = rw.create<linalg::CopyOp>(loc, first, init_value).getResult(0);
+    SmallVector<AffineExpr> out_exprs;
+    SmallVector<utils::IteratorType> iters;
+    for (int64_t d = 0; d < in.getRank(); ++d) {
+      iters.push_back(d == axis ? utils::IteratorType::reduction : utils::IteratorType::parallel);
+      if (d != axis) out_exprs.push_back(rw.getAffineDimExpr(d));
+    }
+    auto out_map = AffineMap::get(in.getRank(), 0, out_exprs, rw.getContext());
+    SmallVector<AffineMap> maps = {rw.getMultiDimIdentityMap(in.getRank()), out_map, out_map};
+    bool is_float = isa<FloatType>(elem), is_unsigned = elem.isUnsignedInteger();
+    auto generic = rw.create<linalg::GenericOp>(
+        loc, TypeRange{values, out}, ValueRange{op.getX()}, ValueRange{init_value, init_index},
+        maps, iters, [&](OpBuilder& b, Location l, ValueRange a) {
+          Value x = a[0], best = a[1], best_index = a[2];
+          Value better;
+          if (is_float) {
+            better = b.create<arith::CmpFOp>(
+                l, is_max ? arith::CmpFPredicate::OGT : arith::CmpFPredicate::OLT, x, best);
+            Value x_nan = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNO, x, x);
+            Value best_nan = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNO, best, best);
+            Value not_best_nan = b.create<arith::XOrIOp>(
+                l, best_nan, b.create<arith::ConstantOp>(l, b.getBoolAttr(true)));
+            better =
+                b.create<arith::AndIOp>(l, not_best_nan, b.create<arith::OrIOp>(l, better, x_nan));
+          } else {
+            auto pred = is_max
+                            ? (is_unsigned ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::sgt)
+                            : (is_unsigned ? arith::CmpIPredicate::ult : arith::CmpIPredicate::slt);
+            better = b.create<arith::CmpIOp>(l, pred, x, best);
+          }
+          Value index =
+              b.create<arith::IndexCastOp>(l, b.getI64Type(), b.create<linalg::IndexOp>(l, axis));
+          b.create<linalg::YieldOp>(
+              l, ValueRange{b.create<arith::SelectOp>(l, better, x, best).getResult(),
+                            b.create<arith::SelectOp>(l, better, index, best_index).getResult()});
+        });
+    rw.replaceOp(op, generic.getResult(1));
+    return success();
+  }
+};
+
 struct LowerConcat : OpRewritePattern<tfjit::ConcatOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(tfjit::ConcatOp op, PatternRewriter& rw) const override {
@@ -442,10 +508,10 @@ struct TfjitToLinalgPass : PassWrapper<TfjitToLinalgPass, OperationPass<ModuleOp
   StringRef getArgument() const override { return "tfjit-to-linalg"; }
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerElementwise<tfjit::UnaryOp>, LowerElementwise<tfjit::BinaryOp>,
-                 LowerBroadcastTo, LowerCast, LowerReduce, LowerSelect, LowerReshape,
-                 LowerTranspose, LowerConcat, LowerSlice, LowerGather, LowerConstant>(
-        &getContext());
+    patterns
+        .add<LowerElementwise<tfjit::UnaryOp>, LowerElementwise<tfjit::BinaryOp>, LowerBroadcastTo,
+             LowerCast, LowerReduce, LowerSelect, LowerReshape, LowerTranspose, LowerConcat,
+             LowerSlice, LowerGather, LowerArgReduce, LowerConstant>(&getContext());
     patterns.add<LowerMatmul>(&getContext(), named_matmul_);
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();

@@ -197,6 +197,32 @@ Tensor reduced_count(const Tensor& x, const Axes& axis, DType dtype) {
   }
 #include "tfjit/reduction_ops.def"
 
+namespace {
+Tensor arg_reduce(const char* op, const Tensor& x, int64_t axis, bool is_max) {
+  checked(x, op, "x");
+  check_dtype(op, x.dtype(), rt::kNumeric);
+  auto norm = rt::normalize_axes({axis}, x.ndim());
+  if (!norm.error.empty()) throw InvalidArgumentError(std::string(op) + ": " + norm.error);
+  int64_t a = norm.axes[0];
+  if (x.shape()[a] == 0)
+    throw InvalidArgumentError(std::string(op) + ": axis " + std::to_string(a) + " of shape " +
+                               x.shape().to_string() + " is empty");
+  TensorShape shape = rt::reduce_shape(x.shape(), {a}, false);
+  if (auto* trace = TraceContext::current())
+    return trace->emit("arg_reduce", {x}, {{"fn", std::string(op)}, {"axis", a}}, int64, shape);
+  rt::ReducePlan plan{1, x.shape()[a], 1};
+  for (int64_t d = 0; d < a; ++d) plan.outer *= x.shape()[d];
+  for (int64_t d = a + 1; d < x.ndim(); ++d) plan.inner *= x.shape()[d];
+  Tensor out = detail::empty(int64, shape);
+  cpu_kernels().arg_reduce[int(x.dtype())](
+      x.data(), static_cast<int64_t*>(out.impl()->buffer->data()), plan, is_max);
+  return out;
+}
+}  // namespace
+
+Tensor argmax(const Tensor& x, int64_t axis) { return arg_reduce("argmax", x, axis, true); }
+Tensor argmin(const Tensor& x, int64_t axis) { return arg_reduce("argmin", x, axis, false); }
+
 Tensor reduce_mean(const Tensor& x, Axes axis, bool keepdims) {
   checked(x, "reduce_mean", "x");
   check_dtype("reduce_mean", x.dtype(), rt::kNumeric);

@@ -55,6 +55,10 @@ Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands);
 #define TFJIT_REDUCTION(name, ...) \
   Tensor name(const Tensor& x, Axes axis = {}, bool keepdims = false);
 #include "tfjit/reduction_ops.def"
+// Index (int64) of the largest / smallest element along `axis`; the first wins ties, NaN counts
+// as the extreme. An empty axis is an InvalidArgumentError.
+Tensor argmax(const Tensor& x, int64_t axis = 0);
+Tensor argmin(const Tensor& x, int64_t axis = 0);
 // The mean; integer tensors give the mean truncated toward zero, as TensorFlow does.
 Tensor reduce_mean(const Tensor& x, Axes axis = {}, bool keepdims = false);
 // log(sum(exp(x))), computed stably.

@@ -26,8 +26,9 @@ class DTypeSet {
 
 inline constexpr DTypeSet kFloat{float16, bfloat16, float32, float64};
 inline constexpr DTypeSet kSigned = kFloat | DTypeSet{int8, int16, int32, int64};
-inline constexpr DTypeSet kNumeric = kSigned | DTypeSet{uint8};
+inline constexpr DTypeSet kNumeric = kSigned | DTypeSet{uint8};  // real numbers
 inline constexpr DTypeSet kBool{bool_};
 inline constexpr DTypeSet kAll = kNumeric | kBool;
+inline constexpr DTypeSet kComplex{complex64};
 
 }  // namespace tf::rt

@@ -90,7 +90,7 @@ void register_elementwise(rt::KernelTable& table) {
 #define TFJIT_UNARY(name, dtypes, result, ...)                                 \
   register_each(table.unary[int(UnaryOp::name)], [](auto tag) -> UnaryKernel { \
     using T = decltype(tag);                                                   \
-    if constexpr (dtypes.contains(dtype_of_v<T>))                              \
+    if constexpr ((dtypes).contains(dtype_of_v<T>))                            \
       return &unary_kernel<kernels::name##_fn, T, kernels::result::type<T>>;   \
     else                                                                       \
       return nullptr;                                                          \
@@ -98,7 +98,7 @@ void register_elementwise(rt::KernelTable& table) {
 #define TFJIT_BINARY(name, dtypes, result, ...)                                   \
   register_each(table.binary[int(BinaryOp::name)], [](auto tag) -> BinaryKernel { \
     using T = decltype(tag);                                                      \
-    if constexpr (dtypes.contains(dtype_of_v<T>))                                 \
+    if constexpr ((dtypes).contains(dtype_of_v<T>))                               \
       return &binary_kernel<kernels::name##_fn, T, kernels::result::type<T>>;     \
     else                                                                          \
       return nullptr;                                                             \

@@ -149,7 +149,7 @@ void register_reduce(rt::KernelTable& table) {
 #define TFJIT_REDUCTION(name, dtypes, ...)                                                  \
   kernels::visit_all_dtypes([&](auto tag) {                                                 \
     using T = decltype(tag);                                                                \
-    if constexpr (dtypes.contains(dtype_of_v<T>))                                           \
+    if constexpr ((dtypes).contains(dtype_of_v<T>))                                         \
       table.reduce[int(ReduceOp::name)][int(dtype_of_v<T>)] = &reduce_kernel<name##_fn, T>; \
   });
 #include "tfjit/reduction_ops.def"

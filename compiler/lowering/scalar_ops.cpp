@@ -142,12 +142,12 @@ using namespace scalar;
 
 namespace {
 constexpr ScalarLowering kUnaryLowerings[] = {
-#define TFJIT_UNARY(name, dtypes, result, expr, f, s, u) \
+#define TFJIT_UNARY(name, dtypes, result, expr, f, s, u, ...) \
   {#name, builder<f>(), builder<s>(), builder<u>()},
 #include "tfjit/elementwise_ops.def"
 };
 constexpr ScalarLowering kBinaryLowerings[] = {
-#define TFJIT_BINARY(name, dtypes, result, expr, f, s, u) \
+#define TFJIT_BINARY(name, dtypes, result, expr, f, s, u, ...) \
   {#name, builder<f>(), builder<s>(), builder<u>()},
 #include "tfjit/elementwise_ops.def"
 };

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "compiler/compiler.h"
+#include "frontend/src/tape.h"
 #include "frontend/src/tensor_internal.h"
 #include "frontend/src/trace.h"
 #include "tfjit/function.h"
@@ -30,7 +31,7 @@ struct Concrete {
   Key key;
   std::unique_ptr<compiler::Graph> graph;
   std::unique_ptr<compiler::Executable> executable;
-  std::vector<Tensor> captures;
+  std::vector<TraceContext::Capture> captures;
 };
 
 }  // namespace
@@ -111,7 +112,10 @@ std::vector<Tensor> FunctionCore::call(std::span<const Tensor> args, TraceBody b
     out = out_heap.data();
   }
   for (size_t i = 0; i < args.size(); ++i) in[i] = args[i].data();
-  for (size_t i = 0; i < c.captures.size(); ++i) in[args.size() + i] = c.captures[i].data();
+  for (size_t i = 0; i < c.captures.size(); ++i) {
+    const auto& capture = c.captures[i];
+    in[args.size() + i] = capture.variable ? capture.variable->value.data() : capture.tensor.data();
+  }
   for (size_t i = 0; i < results.size(); ++i) {
     outputs.push_back(empty(results[i].dtype, results[i].shape));
     out[i] = outputs.back().impl()->buffer->data();

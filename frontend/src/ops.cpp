@@ -5,9 +5,11 @@
 #include <cmath>
 
 #include "frontend/src/op_helpers.h"
+#include "frontend/src/tape.h"
 #include "frontend/src/tensor_internal.h"
 #include "frontend/src/trace.h"
 #include "runtime/kernels.h"
+#include "tfjit/creation.h"
 #include "tfjit/ops.h"
 
 namespace tf {
@@ -27,7 +29,7 @@ void check_no_zero_divisor(std::string_view op, const Tensor& y) {
                                y.shape().to_string() + " contains 0)");
 }
 
-Tensor unary(rt::UnaryOp op, const Tensor& x) {
+Tensor unary_forward(rt::UnaryOp op, const Tensor& x) {
   const auto& info = rt::op_info(op);
   checked(x, info.name, "x");
   check_dtype(info.name, x.dtype(), info.dtypes);
@@ -40,7 +42,7 @@ Tensor unary(rt::UnaryOp op, const Tensor& x) {
   return out;
 }
 
-Tensor binary(rt::BinaryOp op, const Tensor& x, const Tensor& y) {
+Tensor binary_forward(rt::BinaryOp op, const Tensor& x, const Tensor& y) {
   const auto& info = rt::op_info(op);
   checked(x, info.name, "x");
   checked(y, info.name, "y");
@@ -70,6 +72,47 @@ Tensor binary(rt::BinaryOp op, const Tensor& x, const Tensor& y) {
   }
   kernel(x.data(), y.data(), out.impl()->buffer->data(), plan);
   return out;
+}
+
+// Gradient rules from the op table: x, y inputs, z result, g the result's gradient.
+std::vector<Tensor> unary_grad(rt::UnaryOp op, const Tensor& x, const Tensor& z, const Tensor& g) {
+  const Tensor NoGrad;
+  switch (op) {
+#define TFJIT_UNARY(name, dtypes, result, expr, f, s, u, grad) \
+  case rt::UnaryOp::name:                                      \
+    return {grad};
+#include "tfjit/elementwise_ops.def"
+    default:
+      return {NoGrad};
+  }
+}
+
+std::vector<Tensor> binary_grad(rt::BinaryOp op, const Tensor& x, const Tensor& y, const Tensor& z,
+                                const Tensor& g) {
+  const Tensor NoGrad;
+  switch (op) {
+#define TFJIT_BINARY(name, dtypes, result, expr, f, s, u, grad_x, grad_y) \
+  case rt::BinaryOp::name:                                                \
+    return {grad_x, grad_y};
+#include "tfjit/elementwise_ops.def"
+    default:
+      return {NoGrad, NoGrad};
+  }
+}
+
+Tensor unary(rt::UnaryOp op, const Tensor& x) {
+  Tensor z = unary_forward(op, x);
+  record({x}, z, [op, x, z](const Tensor& g) { return unary_grad(op, x, z, g); });
+  return z;
+}
+
+Tensor binary(rt::BinaryOp op, const Tensor& x, const Tensor& y) {
+  Tensor z = binary_forward(op, x, y);
+  record({x, y}, z, [op, x, y, z](const Tensor& g) {
+    auto grads = binary_grad(op, x, y, z, g);
+    return std::vector<Tensor>{unbroadcast(grads[0], x.shape()), unbroadcast(grads[1], y.shape())};
+  });
+  return z;
 }
 
 }  // namespace
@@ -102,7 +145,8 @@ Tensor scalar_like(const Tensor& x, double value) {
   }
 }
 
-Tensor broadcast_to(const Tensor& x, const TensorShape& shape) {
+namespace {
+Tensor broadcast_to_forward(const Tensor& x, const TensorShape& shape) {
   checked(x, "broadcast_to", "x");
   if (std::string error = rt::validate_shape(shape); !error.empty())
     throw InvalidArgumentError("broadcast_to: " + error);
@@ -122,7 +166,7 @@ Tensor broadcast_to(const Tensor& x, const TensorShape& shape) {
   return out;
 }
 
-Tensor cast(const Tensor& x, DType dtype) {
+Tensor cast_forward(const Tensor& x, DType dtype) {
   checked(x, "cast", "x");
   if ((x.dtype() == string) != (dtype == string))
     throw InvalidArgumentError("cast: cannot cast " + std::string(dtype_name(x.dtype())) + " to " +
@@ -134,10 +178,27 @@ Tensor cast(const Tensor& x, DType dtype) {
                                                  x.num_elements());
   return out;
 }
+}  // namespace
+
+Tensor broadcast_to(const Tensor& x, const TensorShape& shape) {
+  Tensor z = broadcast_to_forward(x, shape);
+  if (z.impl() != x.impl())
+    record({x}, z, [x](const Tensor& g) { return std::vector<Tensor>{unbroadcast(g, x.shape())}; });
+  return z;
+}
+
+Tensor cast(const Tensor& x, DType dtype) {
+  Tensor z = cast_forward(x, dtype);
+  if (z.impl() != x.impl())
+    record({x}, z, [x](const Tensor& g) {
+      return std::vector<Tensor>{is_floating(x.dtype()) ? cast(g, x.dtype()) : Tensor()};
+    });
+  return z;
+}
 
 namespace {
 
-Tensor reduce(rt::ReduceOp op, const Tensor& x, const Axes& axis, bool keepdims) {
+Tensor reduce_forward(rt::ReduceOp op, const Tensor& x, const Axes& axis, bool keepdims) {
   const auto& info = rt::op_info(op);
   checked(x, info.name, "x");
   check_dtype(info.name, x.dtype(), info.dtypes);
@@ -187,6 +248,41 @@ Tensor reduced_count(const Tensor& x, const Axes& axis, DType dtype) {
   else
     for (int64_t a : norm.axes) n *= static_cast<double>(x.shape()[a]);
   return detail::make_tensor(&n, float64, 1, {}, dtype);
+}
+
+// Gradients of the reductions: g broadcast back over the reduced axes; max/min split it among
+// the elements equal to the result; prod uses z / x (exact for non-zero inputs).
+Tensor reduce(rt::ReduceOp op, const Tensor& x, const Axes& axis, bool keepdims) {
+  Tensor z = reduce_forward(op, x, axis, keepdims);
+  if (z.impl() == x.impl() || !tape_active()) return z;
+  std::vector<int64_t> axes;
+  if (axis.list)
+    axes = rt::normalize_axes(*axis.list, x.ndim()).axes;
+  else
+    for (int64_t i = 0; i < x.ndim(); ++i) axes.push_back(i);
+  std::vector<int64_t> kept = rt::reduce_shape(x.shape(), axes, true).dims();
+  record({x}, z, [op, x, z, kept](const Tensor& g) {
+    Tensor gb = broadcast_to(reshape(g, kept), x.shape()), zb = reshape(z, kept);
+    switch (op) {
+      case rt::ReduceOp::reduce_sum:
+        return std::vector<Tensor>{gb};
+      case rt::ReduceOp::reduce_prod:
+        return std::vector<Tensor>{gb * (zb / x)};
+      case rt::ReduceOp::reduce_max:
+      case rt::ReduceOp::reduce_min: {
+        Tensor hit = cast(equal(x, zb), x.dtype());
+        std::vector<int64_t> reduced;
+        for (size_t d = 0; d < kept.size(); ++d)
+          if (kept[d] == 1 && x.shape()[static_cast<int64_t>(d)] != 1)
+            reduced.push_back(static_cast<int64_t>(d));
+        Tensor count = reduced.empty() ? ones_like(hit) : reduce_sum(hit, reduced, true);
+        return std::vector<Tensor>{gb * hit / count};
+      }
+      default:
+        return std::vector<Tensor>{Tensor()};
+    }
+  });
+  return z;
 }
 
 }  // namespace
@@ -258,7 +354,8 @@ Tensor log_softmax(const Tensor& logits, int64_t axis) {
   return shifted - log(reduce_sum(exp(shifted), axis, true));
 }
 
-Tensor where(const Tensor& cond, const Tensor& x, const Tensor& y) {
+namespace {
+Tensor where_forward(const Tensor& cond, const Tensor& x, const Tensor& y) {
   checked(cond, "where", "cond");
   checked(x, "where", "x");
   checked(y, "where", "y");
@@ -279,6 +376,18 @@ Tensor where(const Tensor& cond, const Tensor& x, const Tensor& y) {
   cpu_kernels().select(static_cast<const bool*>(c.data()), bx.data(), by.data(),
                        out.impl()->buffer->data(), dtype_size(x.dtype()), out.num_elements());
   return out;
+}
+
+}  // namespace
+
+Tensor where(const Tensor& cond, const Tensor& x, const Tensor& y) {
+  Tensor z = where_forward(cond, x, y);
+  record({cond, x, y}, z, [cond, x, y](const Tensor& g) {
+    Tensor zero = zeros_like(g);
+    return std::vector<Tensor>{Tensor(), unbroadcast(where(cond, g, zero), x.shape()),
+                               unbroadcast(where(cond, zero, g), y.shape())};
+  });
+  return z;
 }
 
 }  // namespace tf

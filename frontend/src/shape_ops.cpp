@@ -4,7 +4,9 @@
 #include <limits>
 
 #include "frontend/src/op_helpers.h"
+#include "frontend/src/tape.h"
 #include "frontend/src/tensor_internal.h"
+#include "tfjit/creation.h"
 #include "tfjit/ops.h"
 
 namespace tf {
@@ -28,7 +30,8 @@ Tensor view(const Tensor& x, TensorShape shape) {
 
 }  // namespace
 
-Tensor reshape(const Tensor& x, const std::vector<int64_t>& shape) {
+namespace {
+Tensor reshape_forward(const Tensor& x, const std::vector<int64_t>& shape) {
   checked(x, "reshape", "x");
   auto r = rt::reshape_shape(x.shape(), shape);
   if (!r.ok()) throw InvalidArgumentError("reshape: " + r.error);
@@ -36,6 +39,15 @@ Tensor reshape(const Tensor& x, const std::vector<int64_t>& shape) {
   if (auto* trace = TraceContext::current())
     return trace->emit("reshape", {x}, {}, x.dtype(), r.shape);
   return view(x, r.shape);
+}
+}  // namespace
+
+Tensor reshape(const Tensor& x, const std::vector<int64_t>& shape) {
+  Tensor z = reshape_forward(x, shape);
+  if (z.impl() != x.impl())
+    record({x}, z,
+           [x](const Tensor& g) { return std::vector<Tensor>{reshape(g, x.shape().dims())}; });
+  return z;
 }
 
 Tensor expand_dims(const Tensor& x, int64_t axis) {
@@ -63,7 +75,8 @@ Tensor squeeze(const Tensor& x, const std::vector<int64_t>& axes) {
   return reshape(x, dims);
 }
 
-Tensor transpose(const Tensor& x, const std::vector<int64_t>& perm) {
+namespace {
+Tensor transpose_forward(const Tensor& x, const std::vector<int64_t>& perm) {
   checked(x, "transpose", "x");
   auto r = rt::transpose_shape(x.shape(), perm);
   if (!r.error.empty()) throw InvalidArgumentError("transpose: " + r.error);
@@ -89,8 +102,23 @@ Tensor transpose(const Tensor& x, const std::vector<int64_t>& perm) {
   cpu_kernels().strided_copy(x.data(), out.impl()->buffer->data(), dtype_size(x.dtype()), plan);
   return out;
 }
+}  // namespace
 
-Tensor concat(const std::vector<Tensor>& values, int64_t axis) {
+Tensor transpose(const Tensor& x, const std::vector<int64_t>& perm) {
+  Tensor z = transpose_forward(x, perm);
+  if (z.impl() != x.impl() && tape_active()) {
+    auto r = rt::transpose_shape(x.shape(), perm);
+    std::vector<int64_t> inverse(r.perm.size());
+    for (size_t i = 0; i < r.perm.size(); ++i)
+      inverse[static_cast<size_t>(r.perm[i])] = static_cast<int64_t>(i);
+    record({x}, z,
+           [inverse](const Tensor& g) { return std::vector<Tensor>{transpose(g, inverse)}; });
+  }
+  return z;
+}
+
+namespace {
+Tensor concat_forward(const std::vector<Tensor>& values, int64_t axis) {
   if (values.empty()) throw InvalidArgumentError("concat: needs at least one tensor");
   std::vector<TensorShape> shapes;
   for (size_t i = 0; i < values.size(); ++i) {
@@ -122,6 +150,18 @@ Tensor concat(const std::vector<Tensor>& values, int64_t axis) {
     cpu_kernels().concat(inputs.data(), slab_bytes.data(), inputs.size(), outer,
                          out.impl()->buffer->data());
   return out;
+}
+}  // namespace
+
+Tensor concat(const std::vector<Tensor>& values, int64_t axis) {
+  Tensor z = concat_forward(values, axis);
+  if (values.size() > 1 && tape_active()) {
+    int64_t a = axis < 0 ? axis + values[0].ndim() : axis;
+    std::vector<int64_t> sizes;
+    for (const Tensor& v : values) sizes.push_back(v.shape()[a]);
+    record(values, z, [sizes, a](const Tensor& g) { return split(g, sizes, a); });
+  }
+  return z;
 }
 
 Tensor stack(const std::vector<Tensor>& values, int64_t axis) {
@@ -186,8 +226,9 @@ Tensor reverse(const Tensor& x, const std::vector<int64_t>& axes) {
 
 namespace detail {
 
-Tensor strided_slice(const Tensor& x, const std::vector<int64_t>& start,
-                     const std::vector<int64_t>& size, const std::vector<int64_t>& step) {
+namespace {
+Tensor strided_slice_forward(const Tensor& x, const std::vector<int64_t>& start,
+                             const std::vector<int64_t>& size, const std::vector<int64_t>& step) {
   TensorShape shape(size);
   bool whole = shape == x.shape();
   for (size_t d = 0; d < step.size() && whole; ++d) whole = start[d] == 0 && step[d] == 1;
@@ -214,6 +255,49 @@ Tensor strided_slice(const Tensor& x, const std::vector<int64_t>& start,
       static_cast<const char*>(x.data()) + offset * static_cast<int64_t>(dtype_size(x.dtype()));
   cpu_kernels().strided_copy(base, out.impl()->buffer->data(), dtype_size(x.dtype()), plan);
   return out;
+}
+}  // namespace
+
+// The gradient of a strided slice: g scattered back into zeros of x's shape, built from public
+// ops so it is itself differentiable: per dimension, reverse (negative step), interleave zeros
+// (|step| > 1), then pad to the dimension.
+Tensor strided_slice_grad(Tensor g, const TensorShape& shape, const std::vector<int64_t>& start,
+                          const std::vector<int64_t>& size, const std::vector<int64_t>& step) {
+  if (g.num_elements() == 0) return zeros(shape, g.dtype());
+  for (int64_t d = 0; d < g.ndim(); ++d) {
+    int64_t n = size[static_cast<size_t>(d)], s = step[static_cast<size_t>(d)],
+            first = start[static_cast<size_t>(d)];
+    if (s < 0) {
+      g = reverse(g, {d});
+      first += s * (n - 1);
+      s = -s;
+    }
+    if (s > 1) {
+      std::vector<int64_t> dims = g.shape().dims(), expanded = dims;
+      expanded.insert(expanded.begin() + d + 1, 1);
+      std::vector<std::pair<int64_t, int64_t>> pads(expanded.size(), {0, 0});
+      pads[static_cast<size_t>(d + 1)] = {0, s - 1};
+      Tensor spread = pad(reshape(g, expanded), pads);
+      dims[static_cast<size_t>(d)] = n * s;
+      std::vector<int64_t> begin(dims.size(), 0), keep = dims;
+      keep[static_cast<size_t>(d)] = (n - 1) * s + 1;
+      g = slice(reshape(spread, dims), begin, keep);
+    }
+    std::vector<std::pair<int64_t, int64_t>> pads(static_cast<size_t>(g.ndim()), {0, 0});
+    pads[static_cast<size_t>(d)] = {first, shape[d] - first - g.shape()[d]};
+    g = pad(g, pads);
+  }
+  return g;
+}
+
+Tensor strided_slice(const Tensor& x, const std::vector<int64_t>& start,
+                     const std::vector<int64_t>& size, const std::vector<int64_t>& step) {
+  Tensor z = strided_slice_forward(x, start, size, step);
+  if (z.impl() != x.impl())
+    record({x}, z, [shape = x.shape(), start, size, step](const Tensor& g) {
+      return std::vector<Tensor>{strided_slice_grad(g, shape, start, size, step)};
+    });
+  return z;
 }
 
 }  // namespace detail
@@ -302,7 +386,8 @@ Tensor pad(const Tensor& x, const std::vector<std::pair<int64_t, int64_t>>& padd
   return out;
 }
 
-Tensor gather(const Tensor& params, const Tensor& indices, int64_t axis) {
+namespace {
+Tensor gather_forward(const Tensor& params, const Tensor& indices, int64_t axis) {
   checked(params, "gather", "params");
   checked(indices, "gather", "indices");
   check_dtype("gather", indices.dtype(), rt::DTypeSet{int32, int64});
@@ -345,6 +430,15 @@ Tensor gather(const Tensor& params, const Tensor& indices, int64_t axis) {
     }
   if (out.num_elements() > 0) cpu_kernels().concat(rows.data(), bytes.data(), rows.size(), 1, dst);
   return out;
+}
+}  // namespace
+
+Tensor gather(const Tensor& params, const Tensor& indices, int64_t axis) {
+  Tensor z = gather_forward(params, indices, axis);
+  record({params, indices}, z, [](const Tensor&) -> std::vector<Tensor> {
+    throw UnimplementedError("gather: the gradient is not implemented yet");
+  });
+  return z;
 }
 
 Tensor shape(const Tensor& x) {

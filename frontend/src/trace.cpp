@@ -2,6 +2,7 @@
 
 #include <atomic>
 
+#include "frontend/src/tape.h"
 #include "runtime/tensor_impl.h"
 
 namespace tf::detail {
@@ -48,7 +49,7 @@ int TraceContext::value_of(const Tensor& t) {
     embedded_.push_back(t);
   } else {
     value = builder_.add_argument({impl.dtype, impl.shape});
-    captures_.push_back(t);
+    captures_.push_back({t, nullptr});
   }
   captured_.emplace(&impl, value);
   return value;
@@ -60,6 +61,17 @@ Tensor TraceContext::emit(std::string_view op, const std::vector<Tensor>& inputs
   std::vector<int> operands;
   for (const Tensor& t : inputs) operands.push_back(value_of(t));
   return symbolic(builder_.add_op(op, operands, attrs, {dtype, shape}), dtype, shape);
+}
+
+Tensor TraceContext::capture_variable(const std::shared_ptr<VariableImpl>& variable) {
+  if (auto it = captured_variables_.find(variable.get()); it != captured_variables_.end())
+    return it->second;
+  const Tensor& value = variable->value;
+  Tensor symbol =
+      symbolic(builder_.add_argument({value.dtype(), value.shape()}), value.dtype(), value.shape());
+  captures_.push_back({Tensor(), variable});
+  captured_variables_.emplace(variable.get(), symbol);
+  return symbol;
 }
 
 std::unique_ptr<compiler::Graph> TraceContext::finish(const std::vector<Tensor>& outputs) {

@@ -12,6 +12,8 @@
 
 namespace tf::detail {
 
+struct VariableImpl;
+
 class TraceContext {
  public:
   TraceContext();  // becomes the current trace of this thread
@@ -28,16 +30,24 @@ class TraceContext {
   // captured) and returns its symbolic result.
   Tensor emit(std::string_view op, const std::vector<Tensor>& inputs,
               std::vector<compiler::NamedAttr> attrs, DType dtype, const TensorShape& shape);
+  // A read of `variable`: a graph argument bound to the variable's value at each call.
+  Tensor capture_variable(const std::shared_ptr<VariableImpl>& variable);
   std::unique_ptr<compiler::Graph> finish(const std::vector<Tensor>& outputs);
-  // Concrete tensors the graph reads as extra arguments, after the declared ones.
-  const std::vector<Tensor>& captures() const { return captures_; }
+  // What the graph reads as extra arguments, after the declared ones, in argument order: a
+  // concrete tensor, or a variable (its current value is passed at each call).
+  struct Capture {
+    Tensor tensor;
+    std::shared_ptr<VariableImpl> variable;
+  };
+  const std::vector<Capture>& captures() const { return captures_; }
 
  private:
   int value_of(const Tensor& t);
   Tensor symbolic(int value, DType dtype, const TensorShape& shape);
 
   compiler::GraphBuilder builder_;
-  std::vector<Tensor> captures_;
+  std::vector<Capture> captures_;
+  std::unordered_map<const VariableImpl*, Tensor> captured_variables_;
   std::vector<int> capture_values_;
   // Concrete tensor -> graph value. The tensors are kept alive so no address is reused.
   std::unordered_map<const TensorImpl*, int> captured_;

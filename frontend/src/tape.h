@@ -1,0 +1,54 @@
+// The tape's hook for op functions: after computing a result, a primitive calls record() with its
+// inputs and a backward function. With no tape active this is one thread-local load.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "tfjit/tensor.h"
+
+namespace tf::detail {
+
+struct VariableImpl {
+  Tensor value;
+  std::string name;
+  bool trainable;
+};
+
+// Gradient of each input (a null Tensor where none flows) from the gradient of the result.
+using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad)>;
+
+struct TapeEntry {
+  std::vector<Tensor> inputs;
+  Tensor output;
+  BackwardFn backward;
+};
+
+struct TapeImpl {
+  bool persistent = false, watch_accessed_variables = true, recording = true, used = false;
+  std::unordered_set<const TensorImpl*> connected;  // watched tensors and recorded results
+  std::vector<Tensor> kept;                         // keeps watched tensors' identities alive
+  std::unordered_set<const VariableImpl*> watched_variables;
+  std::unordered_map<const VariableImpl*, std::vector<Tensor>> variable_reads;
+  std::vector<TapeEntry> entries;
+};
+
+extern thread_local std::vector<TapeImpl*> active_tapes;
+
+void record_slow(const std::vector<Tensor>& inputs, const Tensor& output, BackwardFn backward);
+inline void record(const std::vector<Tensor>& inputs, const Tensor& output, BackwardFn backward) {
+  if (!active_tapes.empty()) record_slow(inputs, output, std::move(backward));
+}
+inline bool tape_active() { return !active_tapes.empty(); }
+
+// Sums `grad` down to `shape`, undoing NumPy broadcasting.
+Tensor unbroadcast(const Tensor& grad, const TensorShape& shape);
+
+// The value to hand out for a read of `variable` whose value is `value` (the variable's tensor,
+// or its symbolic capture while tracing): a fresh handle that active tapes can watch.
+Tensor read_variable(VariableImpl& variable, const Tensor& value);
+
+}  // namespace tf::detail

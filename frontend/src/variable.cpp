@@ -1,0 +1,82 @@
+// tf::Variable.
+#include "tfjit/variable.h"
+
+#include <ostream>
+
+#include "frontend/src/op_helpers.h"
+#include "frontend/src/tape.h"
+#include "frontend/src/trace.h"
+
+namespace tf {
+
+using detail::VariableImpl;
+
+namespace {
+VariableImpl& get(const std::shared_ptr<VariableImpl>& impl) {
+  if (!impl) throw InvalidArgumentError("use of a moved-from tf::Variable");
+  return *impl;
+}
+
+void check_not_tracing(const VariableImpl& v, const char* op) {
+  if (detail::TraceContext::current())
+    throw UnimplementedError(
+        std::string("Variable::") + op + " of '" + v.name +
+        "' inside a tf::function is not supported yet; call it outside the function");
+}
+}  // namespace
+
+Variable::Variable(const Tensor& initial_value, std::string name, bool trainable) {
+  detail::checked(initial_value, "Variable", "initial_value");
+  if (initial_value.is_symbolic())
+    throw InvalidArgumentError(
+        "Variable '" + name +
+        "': the initial value must be a concrete tensor (variables cannot be "
+        "created from symbolic tensors inside tf::function)");
+  impl_ = std::make_shared<VariableImpl>(VariableImpl{initial_value, std::move(name), trainable});
+}
+
+Tensor Variable::read_value() const {
+  VariableImpl& v = get(impl_);
+  Tensor value = v.value;
+  if (auto* trace = detail::TraceContext::current()) value = trace->capture_variable(impl_);
+  return detail::read_variable(v, value);
+}
+
+Variable& Variable::assign(const Tensor& value) {
+  VariableImpl& v = get(impl_);
+  check_not_tracing(v, "assign");
+  detail::checked(value, "Variable::assign", "value");
+  if (value.dtype() != v.value.dtype() || value.shape() != v.value.shape())
+    throw InvalidArgumentError(
+        "Variable::assign: '" + v.name + "' has dtype " + std::string(dtype_name(v.value.dtype())) +
+        " and shape " + v.value.shape().to_string() + ", the value has dtype " +
+        std::string(dtype_name(value.dtype())) + " and shape " + value.shape().to_string());
+  v.value = value;
+  return *this;
+}
+
+Variable& Variable::assign_add(const Tensor& delta) {
+  check_not_tracing(get(impl_), "assign_add");
+  return assign(add(get(impl_).value, delta));
+}
+
+Variable& Variable::assign_sub(const Tensor& delta) {
+  check_not_tracing(get(impl_), "assign_sub");
+  return assign(subtract(get(impl_).value, delta));
+}
+
+const std::string& Variable::name() const { return get(impl_).name; }
+bool Variable::trainable() const { return get(impl_).trainable; }
+DType Variable::dtype() const { return get(impl_).value.dtype(); }
+const TensorShape& Variable::shape() const { return get(impl_).value.shape(); }
+
+std::ostream& operator<<(std::ostream& os, const Variable& v) {
+  std::string values = to_string(v.impl()->value);
+  // Reuse the tensor's value text: between "tf.Tensor(" and ", shape=".
+  auto begin = values.find('(') + 1, end = values.rfind(", shape=");
+  return os << "<tf.Variable '" << v.name() << ":0' shape=" << v.shape().to_string()
+            << " dtype=" << dtype_name(v.dtype()) << ", numpy=" << values.substr(begin, end - begin)
+            << ">";
+}
+
+}  // namespace tf

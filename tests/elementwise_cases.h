@@ -1,0 +1,86 @@
+// The elementwise suite's references: one line per op of tfjit/elementwise_ops.def, with the
+// input range, whether inputs are whole numbers (so comparisons see ties) or need a non-zero
+// divisor, and whether TensorFlow defines a gradient. Shared by elementwise_test.cpp (values)
+// and gradient_test.cpp (gradients).
+#pragma once
+
+#include <tfjit/tfjit.h>
+
+#include <cmath>
+
+namespace tft {
+
+struct Range {
+  double lo, hi;
+  bool integral = false;
+};
+struct UnaryCase {
+  const char* name;
+  tf::Tensor (*op)(const tf::Tensor&);
+  double (*ref)(double);
+  Range range;
+  bool differentiable = true;
+};
+// clang-format off
+inline const UnaryCase kUnary[] = {
+    {"logical_not", tf::logical_not, [](double x) { return x == 0 ? 1.0 : 0.0; }, {0, 1, true}, false},
+    {"is_nan", tf::is_nan, [](double x) { return double(std::isnan(x)); }, {-10, 10}, false},
+    {"is_inf", tf::is_inf, [](double x) { return double(std::isinf(x)); }, {-10, 10}, false},
+    {"is_finite", tf::is_finite, [](double x) { return double(std::isfinite(x)); }, {-10, 10}, false},
+    {"negative", tf::negative, [](double x) { return -x; }, {-10, 10}},
+    {"abs", tf::abs, [](double x) { return std::fabs(x); }, {-10, 10}},
+    {"sign", tf::sign, [](double x) { return double((x > 0) - (x < 0)); }, {-10, 10}},
+    {"square", tf::square, [](double x) { return x * x; }, {-10, 10}},
+    {"reciprocal", tf::reciprocal, [](double x) { return 1 / x; }, {0.5, 10}},
+    {"sqrt", tf::sqrt, [](double x) { return std::sqrt(x); }, {0.1, 10}},
+    {"rsqrt", tf::rsqrt, [](double x) { return 1 / std::sqrt(x); }, {0.1, 10}},
+    {"exp", tf::exp, [](double x) { return std::exp(x); }, {-5, 5}},
+    {"expm1", tf::expm1, [](double x) { return std::expm1(x); }, {-2, 2}},
+    {"log", tf::log, [](double x) { return std::log(x); }, {0.1, 10}},
+    {"log1p", tf::log1p, [](double x) { return std::log1p(x); }, {-0.5, 10}},
+    {"sin", tf::sin, [](double x) { return std::sin(x); }, {-6, 6}},
+    {"cos", tf::cos, [](double x) { return std::cos(x); }, {-6, 6}},
+    {"tan", tf::tan, [](double x) { return std::tan(x); }, {-1.4, 1.4}},
+    {"tanh", tf::tanh, [](double x) { return std::tanh(x); }, {-3, 3}},
+    {"sigmoid", tf::sigmoid, [](double x) { return 1 / (1 + std::exp(-x)); }, {-10, 10}},
+    {"relu", tf::relu, [](double x) { return x > 0 ? x : 0; }, {-10, 10}},
+    {"softplus", tf::softplus, [](double x) { return std::log1p(std::exp(x)); }, {-30, 30}},
+    {"erf", tf::erf, [](double x) { return std::erf(x); }, {-3, 3}},
+    {"floor", tf::floor, [](double x) { return std::floor(x); }, {-10, 10}, false},
+    {"ceil", tf::ceil, [](double x) { return std::ceil(x); }, {-10, 10}, false},
+    {"round", tf::round, [](double x) { return std::nearbyint(x); }, {-10, 10}, false},
+};
+// clang-format on
+
+struct BinaryCase {
+  const char* name;
+  tf::Tensor (*op)(const tf::Tensor&, const tf::Tensor&);
+  double (*ref)(double, double);
+  Range x, y;
+  bool differentiable = true;
+};
+inline const Range kAny{-10, 10}, kWhole{-4, 4, true}, kNonZero{0.5, 10}, kBits{0, 1, true};
+// clang-format off
+inline const BinaryCase kBinary[] = {
+    {"add", tf::add, [](double x, double y) { return x + y; }, kAny, kAny},
+    {"subtract", tf::subtract, [](double x, double y) { return x - y; }, kAny, kAny},
+    {"multiply", tf::multiply, [](double x, double y) { return x * y; }, kAny, kAny},
+    {"realdiv", tf::realdiv, [](double x, double y) { return x / y; }, kAny, kNonZero},
+    {"floordiv", tf::floordiv, [](double x, double y) { return std::floor(x / y); }, kAny, kNonZero, false},
+    {"floormod", tf::floormod, [](double x, double y) { return x - std::floor(x / y) * y; }, kAny, kNonZero},
+    {"pow", tf::pow, [](double x, double y) { return std::pow(x, y); }, {0.5, 3}, {-2, 2}},
+    {"maximum", tf::maximum, [](double x, double y) { return std::max(x, y); }, kAny, kAny},
+    {"minimum", tf::minimum, [](double x, double y) { return std::min(x, y); }, kAny, kAny},
+    {"equal", tf::equal, [](double x, double y) { return double(x == y); }, kWhole, kWhole, false},
+    {"not_equal", tf::not_equal, [](double x, double y) { return double(x != y); }, kWhole, kWhole, false},
+    {"less", tf::less, [](double x, double y) { return double(x < y); }, kWhole, kWhole, false},
+    {"less_equal", tf::less_equal, [](double x, double y) { return double(x <= y); }, kWhole, kWhole, false},
+    {"greater", tf::greater, [](double x, double y) { return double(x > y); }, kWhole, kWhole, false},
+    {"greater_equal", tf::greater_equal, [](double x, double y) { return double(x >= y); }, kWhole, kWhole, false},
+    {"logical_and", tf::logical_and, [](double x, double y) { return double(x && y); }, kBits, kBits, false},
+    {"logical_or", tf::logical_or, [](double x, double y) { return double(x || y); }, kBits, kBits, false},
+    {"logical_xor", tf::logical_xor, [](double x, double y) { return double((x != 0) != (y != 0)); }, kBits, kBits, false},
+};
+// clang-format on
+
+}  // namespace tft

@@ -1,0 +1,271 @@
+// GradientTape: the TensorFlow tutorial's cases, numerical checks (float64 central differences)
+// for every differentiable op of the tables and the structural ops, second order, tape rules.
+#include "runtime/kernels.h"
+#include "tests/elementwise_cases.h"
+#include "tests/gradient_helpers.h"
+
+using namespace tft;
+
+namespace {
+// Inputs in a range, avoiding the kinks of abs/relu/max at exact ties (non-integral offsets).
+tf::Tensor sample(const tf::TensorShape& shape, Range r, int seed) {
+  std::vector<double> v(static_cast<size_t>(shape.num_elements()));
+  for (size_t i = 0; i < v.size(); ++i)
+    v[i] = r.lo + (r.hi - r.lo) *
+                      (0.05 + 0.9 * std::fmod(0.6180339887 * double(i * 7 + seed * 13 + 1), 1.0));
+  return make(v, shape, tf::float64);
+}
+}  // namespace
+
+TEST_CASE("the tutorial's gradients: 6, 48, 4 and 12, 27 and 18", "[gradient]") {
+  tf::Variable x(3.0f);
+  {
+    tf::GradientTape tape;
+    auto y = x * x;
+    CHECK(tape.gradient(y, x).item<float>() == 6.0f);
+  }
+  auto c = tf::constant(4.0f);
+  {
+    tf::GradientTape tape;
+    tape.watch(c);
+    auto y = c * c * c;
+    CHECK(tape.gradient(y, c).item<float>() == 48.0f);
+  }
+  auto two = tf::constant(2.0f);
+  {
+    tf::GradientTape tape(tf::persistent);
+    tape.watch(two);
+    auto y = two * two, z = y * two;
+    CHECK(tape.gradient(y, two).item<float>() == 4.0f);
+    CHECK(tape.gradient(z, two).item<float>() == 12.0f);
+  }
+  {
+    tf::GradientTape outer;
+    tf::GradientTape inner;
+    auto y = x * x * x;
+    auto dy = inner.gradient(y, x);
+    auto d2y = outer.gradient(dy, x);
+    CHECK(dy.item<float>() == 27.0f);
+    CHECK(d2y.item<float>() == 18.0f);
+  }
+}
+
+TEST_CASE("every differentiable unary op matches central differences", "[gradient]") {
+  for (const auto& c : kUnary) {
+    if (!c.differentiable) continue;
+    const auto* info = [&]() -> const tf::rt::ElementwiseOpInfo* {
+      for (int i = 0; i < tf::rt::kNumUnary; ++i)
+        if (std::string(tf::rt::op_info(static_cast<tf::rt::UnaryOp>(i)).name) == c.name)
+          return &tf::rt::op_info(static_cast<tf::rt::UnaryOp>(i));
+      return nullptr;
+    }();
+    REQUIRE(info);
+    if (!info->dtypes.contains(tf::float64)) continue;
+    check_gradients([op = c.op](const std::vector<tf::Tensor>& in) { return op(in[0]); },
+                    {sample({2, 3}, c.range, 1)}, c.name);
+  }
+}
+
+TEST_CASE("every differentiable binary op matches central differences, with broadcasting",
+          "[gradient]") {
+  for (const auto& c : kBinary) {
+    if (!c.differentiable) continue;
+    check_gradients([op = c.op](const std::vector<tf::Tensor>& in) { return op(in[0], in[1]); },
+                    {sample({2, 3}, c.x, 1), sample({3}, c.y, 2)}, c.name);
+  }
+}
+
+TEST_CASE("ops without a gradient give none, as in TensorFlow", "[gradient]") {
+  for (const auto& c : kUnary) {
+    if (c.differentiable || std::string(c.name) == "logical_not")
+      continue;  // logical_not takes bool
+    auto x = sample({3}, c.range, 1);
+    tf::GradientTape tape;
+    tape.watch(x);
+    auto y = c.op(x);
+    INFO(c.name);
+    CHECK_FALSE(
+        tape.gradient(y.dtype() == tf::float64 ? y : tf::cast(y, tf::float64), x).defined());
+  }
+}
+
+TEST_CASE("reductions and composites match central differences", "[gradient]") {
+  auto x = sample({2, 3, 4}, {-2, 2}, 3);
+  std::vector<std::pair<std::string, Fn>> cases = {
+      {"reduce_sum all", [](auto& in) { return tf::reduce_sum(in[0]); }},
+      {"reduce_sum (0, 2)",
+       [](auto& in) {
+         return tf::reduce_sum(in[0], {0, 2});
+       }},
+      {"reduce_sum keepdims", [](auto& in) { return tf::reduce_sum(in[0], 1, true); }},
+      {"reduce_prod", [](auto& in) { return tf::reduce_prod(in[0], -1); }},
+      {"reduce_max", [](auto& in) { return tf::reduce_max(in[0], 1); }},
+      {"reduce_min",
+       [](auto& in) {
+         return tf::reduce_min(in[0], {0, 1});
+       }},
+      {"reduce_mean", [](auto& in) { return tf::reduce_mean(in[0], 2); }},
+      {"reduce_logsumexp", [](auto& in) { return tf::reduce_logsumexp(in[0], 1); }},
+      {"softmax", [](auto& in) { return tf::softmax(in[0]); }},
+      {"log_softmax", [](auto& in) { return tf::log_softmax(in[0], 0); }},
+  };
+  for (auto& [name, f] : cases) check_gradients(f, {x}, name);
+}
+
+TEST_CASE("structural ops match central differences", "[gradient]") {
+  auto a = sample({2, 3}, {-2, 2}, 1), b = sample({3, 4}, {-2, 2}, 2),
+       batch = sample({2, 2, 3}, {-1, 1}, 3);
+  std::vector<std::tuple<std::string, Fn, std::vector<tf::Tensor>>> cases = {
+      {"matmul", [](auto& in) { return tf::matmul(in[0], in[1]); }, {a, b}},
+      {"matmul transposed", [](auto& in) { return tf::matmul(in[0], in[1], true, true); }, {b, a}},
+      {"batched matmul, broadcast", [](auto& in) { return tf::matmul(in[0], in[1]); }, {batch, b}},
+      {"einsum",
+       [](auto& in) {
+         return tf::einsum("bij,jk->bk", {in[0], in[1]});
+       },
+       {batch, b}},
+      {"reshape, transpose",
+       [](auto& in) {
+         return tf::transpose(tf::reshape(in[0], {3, 2}));
+       },
+       {a}},
+      {"broadcast_to",
+       [](auto& in) {
+         return tf::broadcast_to(in[0], {4, 2, 3});
+       },
+       {a}},
+      {"concat, stack",
+       [](auto& in) {
+         return tf::stack({tf::concat({in[0], in[0] * 2.0}, 1), tf::concat({in[0], in[0]}, 1)});
+       },
+       {a}},
+      {"slice with steps",
+       [](auto& in) {
+         return in[0](tf::slice(std::nullopt, std::nullopt, -1), tf::slice(0, 4, 2));
+       },
+       {b}},
+      {"indexing", [](auto& in) { return in[0](1, tf::newaxis, tf::slice(1, std::nullopt)); }, {b}},
+      {"unstack, split", [](auto& in) { return tf::split(tf::unstack(in[0], 0)[2], 2)[1]; }, {b}},
+      {"tile, pad",
+       [](auto& in) {
+         return tf::pad(tf::tile(in[0], {2, 1}), {{1, 0}, {0, 2}});
+       },
+       {a}},
+      {"where", [](auto& in) { return tf::where(in[0] > 0.0, in[0] * in[0], -in[0]); }, {a}},
+  };
+  for (auto& [name, f, inputs] : cases) check_gradients(f, inputs, name);
+  // cast: the gradient comes back in the input's dtype (differences through float32 are too
+  // coarse).
+  tf::GradientTape tape;
+  tape.watch(a);
+  auto g = tape.gradient(tf::cast(a, tf::float32) * 3.0f, a);
+  CHECK(g.dtype() == tf::float64);
+  CHECK(values_of(g) == std::vector<double>(6, 3.0));
+}
+
+TEST_CASE("second derivatives through nested tapes match differences of first derivatives",
+          "[gradient]") {
+  std::vector<std::pair<std::string, Fn>> cases = {
+      {"tanh", [](auto& in) { return tf::tanh(in[0]); }},
+      {"sigmoid * x", [](auto& in) { return tf::sigmoid(in[0]) * in[0]; }},
+      {"exp(x) * sin(x)", [](auto& in) { return tf::exp(in[0]) * tf::sin(in[0]); }},
+      {"softplus", [](auto& in) { return tf::softplus(in[0]); }},
+      {"matmul x x^T", [](auto& in) { return tf::matmul(in[0], in[0], false, true); }},
+  };
+  for (auto& [name, f] : cases) {
+    // d/dx of (the first derivative, computed by an inner tape)
+    Fn first = [&f](const std::vector<tf::Tensor>& in) {
+      tf::GradientTape inner;
+      inner.watch(in[0]);
+      return inner.gradient(weighted_sum(f(in)), in[0]);
+    };
+    check_gradients(first, {sample({2, 2}, {-1.5, 1.5}, 4)}, name + " (second order)", 1e-5);
+  }
+}
+
+TEST_CASE("tape rules: unconnected, integers, stop_gradient, persistence, stop_recording",
+          "[gradient]") {
+  auto x = tf::constant(std::vector<double>{1, 2});
+  auto unused = tf::constant(std::vector<double>{3});
+  tf::GradientTape tape(tf::persistent);
+  tape.watch(x);
+  tape.watch(unused);
+  auto y = tf::reduce_sum(x * x);
+  CHECK_FALSE(tape.gradient(y, unused).defined());
+  CHECK(tape.gradient(y, unused, tf::UnconnectedGradients::ZERO).to_vector<double>() ==
+        std::vector<double>{0});
+  auto z = tf::reduce_sum(tf::stop_gradient(x) * x);  // only the second factor is differentiated
+  CHECK(tape.gradient(z, x).to_vector<double>() == std::vector<double>{1, 2});
+  {
+    auto pause = tape.stop_recording();
+    auto w = x * 3.0;
+    CHECK_FALSE(tape.gradient(w, x).defined());
+  }
+  auto i = tf::constant({1, 2});
+  tape.watch(i);  // integers are not differentiable: ignored
+  CHECK_FALSE(tape.gradient(tf::cast(i * i, tf::float64), i).defined());
+  // A non-scalar target is summed; a vector of sources gives a vector of gradients.
+  auto grads = tape.gradient(x * x, std::vector<tf::Source>{x, unused});
+  CHECK(grads[0].to_vector<double>() == std::vector<double>{2, 4});
+  CHECK_FALSE(grads[1].defined());
+
+  tf::GradientTape once;
+  once.watch(x);
+  auto q = x * x;
+  once.gradient(q, x);
+  CHECK_THROWS_AS(once.gradient(q, x), tf::FailedPreconditionError);
+}
+
+TEST_CASE("variables: watched when read, assign checks, reads never change",
+          "[gradient][variable]") {
+  tf::Variable w(tf::constant({1.0f, 2.0f}), "w");
+  tf::Variable frozen(tf::constant({5.0f}), "frozen", /*trainable=*/false);
+  auto before = w.read_value();
+  tf::GradientTape tape;
+  auto loss = tf::reduce_sum(w * w) + tf::reduce_sum(frozen * 1.0f);
+  auto grads = tape.gradient(loss, std::vector<tf::Source>{w, frozen});
+  CHECK(grads[0].to_vector<float>() == std::vector<float>{2, 4});
+  CHECK_FALSE(grads[1].defined());  // not trainable: not watched automatically
+  w.assign_sub(grads[0] * 0.5f);
+  CHECK(w.read_value().to_vector<float>() == std::vector<float>{0, 0});
+  CHECK(before.to_vector<float>() == std::vector<float>{1, 2});  // an earlier read is unchanged
+  CHECK_THROWS_AS(w.assign(tf::constant({1.0f})), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(w.assign(tf::constant({1, 2})), tf::InvalidArgumentError);
+  CHECK(w.read_value().to_vector<float>() == std::vector<float>{0, 0});  // unchanged after errors
+  CHECK(w.name() == "w");
+  CHECK(w.shape() == tf::TensorShape{2});
+  std::ostringstream os;
+  os << w;
+  CHECK(os.str() == "<tf.Variable 'w:0' shape=(2,) dtype=float32, numpy=[0. 0.]>");
+}
+
+TEST_CASE("a tf::function reads variables by reference", "[gradient][variable][function]") {
+  tf::Variable v(tf::constant({1.0f, 2.0f}));
+  auto f = tf::function([&](const tf::Tensor& x) { return x * v; });
+  CHECK(f(tf::constant({3.0f, 3.0f})).to_vector<float>() == std::vector<float>{3, 6});
+  v.assign(tf::constant({10.0f, 20.0f}));
+  CHECK(f(tf::constant({3.0f, 3.0f})).to_vector<float>() == std::vector<float>{30, 60});
+  CHECK(f.trace_count() == 1);
+  auto g = tf::function([&](const tf::Tensor& x) {
+    v.assign(x);
+    return x;
+  });
+  CHECK_THROWS_AS(g(tf::constant({1.0f, 1.0f})), tf::UnimplementedError);
+}
+
+TEST_CASE("jacobian and batch_jacobian", "[gradient]") {
+  auto x = tf::constant(std::vector<double>{1, 2, 3});
+  tf::GradientTape tape(tf::persistent);
+  tape.watch(x);
+  auto y = x * x;
+  auto j = tape.jacobian(y, x);
+  CHECK(j.shape() == tf::TensorShape{3, 3});
+  CHECK(j.to_vector<double>() == std::vector<double>{2, 0, 0, 0, 4, 0, 0, 0, 6});
+  auto xb = tf::constant(std::vector<double>{1, 2, 3, 4}, tf::TensorShape{2, 2});
+  tape.watch(xb);
+  auto yb =
+      tf::stack({xb(tf::all, 0) * xb(tf::all, 1), xb(tf::all, 0) + xb(tf::all, 1)}, 1);  // (2, 2)
+  auto bj = tape.batch_jacobian(yb, xb);
+  CHECK(bj.shape() == tf::TensorShape{2, 2, 2});
+  CHECK(bj.to_vector<double>() == std::vector<double>{2, 1, 1, 1, 4, 3, 1, 1});
+}

@@ -1,5 +1,7 @@
 #include "runtime/kernels.h"
 
+#include <string_view>
+
 #include "tfjit/errors.h"
 
 namespace tf {
@@ -12,11 +14,13 @@ namespace rt {
 namespace {
 constexpr bool kSameResult = false, kBoolResult = true;  // the table's result column
 constexpr ElementwiseOpInfo kUnaryInfo[] = {
-#define TFJIT_UNARY(name, dtypes, result, ...) {#name, dtypes, k##result##Result},
+#define TFJIT_UNARY(name, dtypes, result, expr, f, s, u, grad) \
+  {#name, dtypes, k##result##Result, std::string_view(#grad) != "NoGrad"},
 #include "tfjit/elementwise_ops.def"
 };
 constexpr ElementwiseOpInfo kBinaryInfo[] = {
-#define TFJIT_BINARY(name, dtypes, result, ...) {#name, dtypes, k##result##Result},
+#define TFJIT_BINARY(name, dtypes, result, expr, f, s, u, grad_x, grad_y) \
+  {#name, dtypes, k##result##Result, std::string_view(#grad_x) != "NoGrad"},
 #include "tfjit/elementwise_ops.def"
 };
 constexpr ReduceOpInfo kReduceInfo[] = {

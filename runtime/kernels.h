@@ -28,7 +28,8 @@ enum class ReduceOp : uint8_t {
 struct ElementwiseOpInfo {
   const char* name;
   DTypeSet dtypes;
-  bool bool_result;  // the table's result column: Bool (true) or Same
+  bool bool_result;     // the table's result column: Bool (true) or Same
+  bool differentiable;  // the table defines a gradient (not NoGrad)
 };
 const ElementwiseOpInfo& op_info(UnaryOp op);
 const ElementwiseOpInfo& op_info(BinaryOp op);

@@ -269,3 +269,63 @@ TEST_CASE("jacobian and batch_jacobian", "[gradient]") {
   CHECK(bj.shape() == tf::TensorShape{2, 2, 2});
   CHECK(bj.to_vector<double>() == std::vector<double>{2, 1, 1, 1, 4, 3, 1, 1});
 }
+
+TEST_CASE("custom_gradient replaces the recorded ops' gradient", "[gradient]") {
+  // The tutorial's stable log(1 + exp(x)): the naive gradient is NaN at x = 100.
+  auto log1pexp =
+      tf::custom_gradient([](const tf::Tensor& x) { return tf::log(1.0 + tf::exp(x)); },
+                          [](const tf::Tensor& x, const tf::Tensor& y, const tf::Tensor& g) {
+                            return std::vector<tf::Tensor>{g * (1.0 - 1.0 / (1.0 + tf::exp(x)))};
+                          });
+  auto x = tf::constant(std::vector<double>{0.0, 100.0});
+  tf::GradientTape tape;
+  tape.watch(x);
+  auto y = log1pexp(x);
+  auto g = tape.gradient(y, x).to_vector<double>();
+  CHECK(g[0] == 0.5);
+  CHECK(g[1] == 1.0);
+}
+
+TEST_CASE("linear regression converges to w = 3, b = 1 (the tutorial's training loop)",
+          "[gradient][training]") {
+  tf::random::set_seed(0);
+  auto x = tf::random::normal({100});
+  auto y = x * 3.0f + 1.0f + tf::random::normal({100}, 0, 0.1);
+  tf::Variable w(tf::random::normal({}), "w"), b(tf::zeros({}), "b");
+  for (int epoch = 0; epoch < 100; ++epoch) {
+    tf::GradientTape tape;
+    auto loss = tf::reduce_mean(tf::square(y - (w * x + b)));
+    auto grads = tape.gradient(loss, std::vector<tf::Source>{w, b});
+    w.assign_sub(grads[0] * 0.1f);
+    b.assign_sub(grads[1] * 0.1f);
+  }
+  CHECK(std::abs(w.read_value().item<float>() - 3.0f) < 0.05f);
+  CHECK(std::abs(b.read_value().item<float>() - 1.0f) < 0.05f);
+}
+
+TEST_CASE("a small MLP learns a synthetic classification task", "[gradient][training]") {
+  // Two interleaved classes: inside or outside the unit circle, 2-D inputs.
+  tf::random::set_seed(1);
+  int64_t n = 512;
+  auto x = tf::random::uniform({n, 2}, -1.5, 1.5);
+  auto r2 = tf::reduce_sum(x * x, 1);
+  auto labels = tf::cast(r2 < 1.0f, tf::int32);
+  auto onehot = tf::one_hot(labels, 2);
+  tf::Variable w1(tf::random::normal({2, 32}, 0, 0.5), "w1"), b1(tf::zeros({32}), "b1");
+  tf::Variable w2(tf::random::normal({32, 2}, 0, 0.5), "w2"), b2(tf::zeros({2}), "b2");
+  auto logits_of = [&](const tf::Tensor& in) {
+    return tf::matmul(tf::relu(tf::matmul(in, w1) + b1), w2) + b2;
+  };
+  for (int step = 0; step < 300; ++step) {
+    tf::GradientTape tape;
+    auto loss = -tf::reduce_mean(tf::reduce_sum(onehot * tf::log_softmax(logits_of(x)), 1));
+    auto g = tape.gradient(loss, std::vector<tf::Source>{w1, b1, w2, b2});
+    w1.assign_sub(g[0] * 0.5f);
+    b1.assign_sub(g[1] * 0.5f);
+    w2.assign_sub(g[2] * 0.5f);
+    b2.assign_sub(g[3] * 0.5f);
+  }
+  auto predicted = tf::cast(tf::argmax(logits_of(x), 1), tf::int32);
+  float accuracy = tf::reduce_mean(tf::cast(predicted == labels, tf::float32)).item<float>();
+  CHECK(accuracy > 0.9f);
+}

@@ -20,48 +20,56 @@ struct Other {
   const char* signature;
   const char* kind;
   DTypeSet dtypes;
+  const char* gradient;
   const char* notes;
 };
 const Other kOthers[] = {
-    {"matmul(a, b)", "primitive", tf::rt::kNumeric,
-     "rank 2; float32 GEMM calls oneDNN (eager and compiled)"},
-    {"broadcast_to(x, shape)", "primitive", tf::rt::kAll, "NumPy broadcasting"},
-    {"cast(x, dtype)", "primitive", tf::rt::kAll,
+    {"matmul(a, b, transpose_a, transpose_b)", "primitive", tf::rt::kNumeric, "yes",
+     "batch axes broadcast; float32 GEMM calls oneDNN (eager and compiled)"},
+    {"tensordot(a, b, axes)", "composite (matmul)", tf::rt::kNumeric, "yes (composite)", ""},
+    {"einsum(equation, {a[, b]})", "composite (matmul, reduce_sum)", tf::rt::kNumeric,
+     "yes (composite)", "no repeated index within an operand"},
+    {"broadcast_to(x, shape)", "primitive", tf::rt::kAll, "yes", "NumPy broadcasting"},
+    {"cast(x, dtype)", "primitive", tf::rt::kAll, "yes (float to float)",
      "float -> int saturates, NaN -> 0; to bool is x != 0"},
-    {"where(cond, x, y)", "primitive", tf::rt::kAll, "cond is bool; the three broadcast together"},
-    {"reshape(x, shape)", "primitive", tf::rt::kAll,
+    {"where(cond, x, y)", "primitive", tf::rt::kAll, "yes (x, y)",
+     "cond is bool; the three broadcast together"},
+    {"reshape(x, shape)", "primitive", tf::rt::kAll, "yes",
      "one -1 inferred; eager result shares the buffer"},
-    {"transpose(x, perm)", "primitive", tf::rt::kAll, "default perm reverses the axes"},
-    {"concat(values, axis)", "primitive", tf::rt::kAll, ""},
-    {"slice(x, begin, size)", "primitive", tf::rt::kAll, "size -1: to the end"},
-    {"reverse(x, axes)", "composite (slice)", tf::rt::kAll, ""},
-    {"expand_dims(x, axis)", "composite (reshape)", tf::rt::kAll, ""},
-    {"squeeze(x, axes)", "composite (reshape)", tf::rt::kAll, ""},
-    {"stack(values, axis)", "composite (concat)", tf::rt::kAll, ""},
-    {"unstack(x, axis)", "composite (slice)", tf::rt::kAll, ""},
+    {"transpose(x, perm)", "primitive", tf::rt::kAll, "yes", "default perm reverses the axes"},
+    {"concat(values, axis)", "primitive", tf::rt::kAll, "yes", ""},
+    {"slice(x, begin, size)", "primitive", tf::rt::kAll, "yes", "size -1: to the end"},
+    {"reverse(x, axes)", "composite (slice)", tf::rt::kAll, "yes (composite)", ""},
+    {"expand_dims(x, axis)", "composite (reshape)", tf::rt::kAll, "yes (composite)", ""},
+    {"squeeze(x, axes)", "composite (reshape)", tf::rt::kAll, "yes (composite)", ""},
+    {"stack(values, axis)", "composite (concat)", tf::rt::kAll, "yes (composite)", ""},
+    {"unstack(x, axis)", "composite (slice)", tf::rt::kAll, "yes (composite)", ""},
     {"gather(params, indices, axis)", "primitive", tf::rt::kAll,
+     "not yet (raises UnimplementedError)",
      "int32/int64 indices; out of range: error eagerly, clamped when compiled"},
-    {"split(x, num or sizes, axis)", "composite (slice)", tf::rt::kAll, ""},
-    {"tile(x, multiples)", "composite (reshape, broadcast_to)", tf::rt::kAll, ""},
-    {"pad(x, paddings, value)", "composite (concat)", tf::rt::kAll, "constant mode"},
-    {"x(i, j, ...) indexing", "composite (slice, reshape)", tf::rt::kAll,
+    {"split(x, num or sizes, axis)", "composite (slice)", tf::rt::kAll, "yes (composite)", ""},
+    {"tile(x, multiples)", "composite (reshape, broadcast_to)", tf::rt::kAll, "yes (composite)",
+     ""},
+    {"pad(x, paddings, value)", "composite (concat)", tf::rt::kAll, "yes (composite)",
+     "constant mode"},
+    {"x(i, j, ...) indexing", "composite (slice, reshape)", tf::rt::kAll, "yes (composite)",
      "ints, negative ints, tf::all, tf::slice(start, stop, step), tf::newaxis, tf::ellipsis"},
-    {"shape(x), rank(x), size(x)", "constant", tf::rt::kAll, "int32 results"},
-    {"divide(x, y), x / y", "composite (realdiv)", tf::rt::kNumeric,
+    {"shape(x), rank(x), size(x)", "constant", tf::rt::kAll, "none (constants)", "int32 results"},
+    {"divide(x, y), x / y", "composite (realdiv)", tf::rt::kNumeric, "yes (composite)",
      "int8/16, uint8 -> float32; int32/64 -> float64"},
-    {"argmax(x, axis), argmin(x, axis)", "primitive", tf::rt::kNumeric,
+    {"argmax(x, axis), argmin(x, axis)", "primitive", tf::rt::kNumeric, "none (integer result)",
      "int64 result; first extreme wins; NaN is extreme"},
     {"reduce_mean(x, axis, keepdims)", "composite (reduce_sum)", tf::rt::kNumeric,
-     "integers truncate toward zero"},
-    {"reduce_logsumexp(x, axis, keepdims)", "composite", tf::rt::kFloat,
+     "yes (composite)", "integers truncate toward zero"},
+    {"reduce_logsumexp(x, axis, keepdims)", "composite", tf::rt::kFloat, "yes (composite)",
      "shifted by the max: no overflow"},
-    {"softmax(x, axis), log_softmax(x, axis)", "composite", tf::rt::kFloat, ""},
-    {"zeros, ones, fill, zeros_like, ones_like", "creation", tf::rt::kAll, ""},
-    {"range(start, limit, delta), linspace, eye", "creation", tf::rt::kNumeric,
+    {"softmax(x, axis), log_softmax(x, axis)", "composite", tf::rt::kFloat, "yes (composite)", ""},
+    {"zeros, ones, fill, zeros_like, ones_like", "creation", tf::rt::kAll, "none (constants)", ""},
+    {"range(start, limit, delta), linspace, eye", "creation", tf::rt::kNumeric, "none (constants)",
      "range infers int32 or float32"},
     {"one_hot(indices, depth, on, off, dtype)", "composite (equal, where)", tf::rt::kAll,
-     "integer indices; out of range -> off"},
-    {"random::normal, uniform, truncated_normal", "creation", tf::rt::kNumeric,
+     "none (integer input)", "integer indices; out of range -> off"},
+    {"random::normal, uniform, truncated_normal", "creation", tf::rt::kNumeric, "none (constants)",
      "Philox4x32-10; set_seed and op seeds; normal/truncated: float dtypes"},
 };
 
@@ -73,28 +81,27 @@ int main(int argc, char** argv) {
                  "op tables)\n";
     return std::string(argv[1]) == "--help" ? 0 : 1;
   }
-  std::cout
-      << "# Ops reference\n\n"
-         "Generated by `tfjit-ops-doc` from the op tables "
-         "(`frontend/include/tfjit/elementwise_ops.def`,\n"
-         "`reduction_ops.def`); `ctest -R ops_doc` fails if this file is out of date. Every op "
-         "runs\n"
-         "eagerly on CPU and compiles inside `tf::function` (uint8, complex64 and string tensors "
-         "are\n"
-         "not compiled yet: a typed error). GPU kernels: not yet (issue 6). Gradients: not yet\n"
-         "(issue 4).\n\n"
-         "## Elementwise (NumPy broadcasting, operands of one dtype)\n\n"
-         "| op | dtypes | result |\n|---|---|---|\n";
-  for (int i = 0; i < tf::rt::kNumUnary; ++i) {
-    const auto& info = tf::rt::op_info(static_cast<tf::rt::UnaryOp>(i));
-    std::cout << "| `" << info.name << "(x)` | " << dtypes(info.dtypes) << " | "
-              << (info.bool_result ? "bool" : "same") << " |\n";
-  }
-  for (int i = 0; i < tf::rt::kNumBinary; ++i) {
-    const auto& info = tf::rt::op_info(static_cast<tf::rt::BinaryOp>(i));
-    std::cout << "| `" << info.name << "(x, y)` | " << dtypes(info.dtypes) << " | "
-              << (info.bool_result ? "bool" : "same") << " |\n";
-  }
+  std::cout << "# Ops reference\n\n"
+               "Generated by `tfjit-ops-doc` from the op tables "
+               "(`frontend/include/tfjit/elementwise_ops.def`,\n"
+               "`reduction_ops.def`); `ctest -R ops_doc` fails if this file is out of date. Every "
+               "op runs\n"
+               "eagerly on CPU and compiles inside `tf::function` (uint8, complex64 and string "
+               "tensors are\n"
+               "not compiled yet: a typed error). GPU kernels: not yet (issue 6). Gradients are "
+               "for real\n"
+               "(floating) tensors; complex gradients are not supported yet.\n\n"
+               "## Elementwise (NumPy broadcasting, operands of one dtype)\n\n"
+               "| op | dtypes | result | gradient |\n|---|---|---|---|\n";
+  auto row = [](const tf::rt::ElementwiseOpInfo& info, const char* args) {
+    std::cout << "| `" << info.name << args << "` | " << dtypes(info.dtypes) << " | "
+              << (info.bool_result ? "bool" : "same") << " | "
+              << (info.differentiable ? "yes" : "none") << " |\n";
+  };
+  for (int i = 0; i < tf::rt::kNumUnary; ++i)
+    row(tf::rt::op_info(static_cast<tf::rt::UnaryOp>(i)), "(x)");
+  for (int i = 0; i < tf::rt::kNumBinary; ++i)
+    row(tf::rt::op_info(static_cast<tf::rt::BinaryOp>(i)), "(x, y)");
   std::cout << "\nOperators: `+ - * / %` (add, subtract, multiply, divide, floormod), `== != < <= "
                "> >=`,\n"
                "`& | ^ ~` on bool tensors, unary `-`. A C++ number on either side becomes a scalar "
@@ -103,14 +110,20 @@ int main(int argc, char** argv) {
                "InvalidArgumentError.\n"
                "Integer `floordiv`/`floormod` by zero raise InvalidArgumentError eagerly.\n\n"
                "## Reductions (`axis`: all by default, an int, or a list; `keepdims`)\n\n"
-               "| op | dtypes |\n|---|---|\n";
+               "| op | dtypes | gradient |\n|---|---|---|\n";
   for (int i = 0; i < tf::rt::kNumReduce; ++i) {
     const auto& info = tf::rt::op_info(static_cast<tf::rt::ReduceOp>(i));
-    std::cout << "| `" << info.name << "(x, axis, keepdims)` | " << dtypes(info.dtypes) << " |\n";
+    bool real = info.dtypes.contains(tf::float32);
+    std::cout << "| `" << info.name << "(x, axis, keepdims)` | " << dtypes(info.dtypes) << " | "
+              << (!real                                     ? "none (bool)"
+                  : std::string(info.name) == "reduce_prod" ? "yes (non-zero inputs)"
+                                                            : "yes")
+              << " |\n";
   }
-  std::cout << "\n## Other ops\n\n| op | kind | dtypes | notes |\n|---|---|---|---|\n";
+  std::cout
+      << "\n## Other ops\n\n| op | kind | dtypes | gradient | notes |\n|---|---|---|---|---|\n";
   for (const auto& o : kOthers)
     std::cout << "| `" << o.signature << "` | " << o.kind << " | " << dtypes(o.dtypes) << " | "
-              << o.notes << " |\n";
+              << o.gradient << " | " << o.notes << " |\n";
   return 0;
 }

@@ -193,6 +193,29 @@ GradientTape::StopRecording::StopRecording(GradientTape& tape)
 }
 GradientTape::StopRecording::~StopRecording() { tape_.impl_->recording = was_recording_; }
 
+namespace detail {
+Tensor custom_gradient_call(const std::vector<Tensor>& inputs,
+                            const std::function<Tensor()>& forward,
+                            std::function<std::vector<Tensor>(const Tensor&)> backward) {
+  std::vector<std::pair<TapeImpl*, bool>> paused;
+  for (TapeImpl* tape : active_tapes)
+    paused.emplace_back(tape, std::exchange(tape->recording, false));
+  Tensor y;
+  try {
+    y = forward();
+  } catch (...) {
+    for (auto [tape, was] : paused) tape->recording = was;
+    throw;
+  }
+  for (auto [tape, was] : paused) tape->recording = was;
+  // A fresh identity for the result, so the tapes see exactly one op.
+  checked(y, "custom_gradient", "result");
+  Tensor out(std::make_shared<TensorImpl>(*y.impl()));
+  record(inputs, out, std::move(backward));
+  return out;
+}
+}  // namespace detail
+
 Tensor stop_gradient(const Tensor& x) {
   detail::checked(x, "stop_gradient", "x");
   if (!detail::tape_active()) return x;

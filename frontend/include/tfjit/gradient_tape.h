@@ -10,7 +10,9 @@
 // so nested tapes give higher-order derivatives, and the rules also run inside tf::function.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "tfjit/tensor.h"
@@ -85,5 +87,37 @@ class GradientTape {
 
 // The same values, seen by tapes as a constant: no gradient flows through.
 Tensor stop_gradient(const Tensor& x);
+
+namespace detail {
+// Runs forward with every tape paused, then records one op whose backward is `backward`.
+Tensor custom_gradient_call(const std::vector<Tensor>& inputs,
+                            const std::function<Tensor()>& forward,
+                            std::function<std::vector<Tensor>(const Tensor&)> backward);
+}  // namespace detail
+
+// tf.custom_gradient: `forward(x...)` computes the result; `backward(x..., y, upstream)` returns
+// one gradient per input (a null Tensor for none). Tapes see a single op.
+//
+//   auto safe_log1pexp = tf::custom_gradient(
+//       [](const tf::Tensor& x) { return tf::softplus(x); },
+//       [](const tf::Tensor& x, const tf::Tensor& y, const tf::Tensor& g) {
+//         return std::vector<tf::Tensor>{g * tf::sigmoid(x)};
+//       });
+template <class Forward, class Backward>
+auto custom_gradient(Forward forward, Backward backward) {
+  return [forward, backward](const auto&... xs) -> Tensor {
+    std::vector<Tensor> inputs{Tensor(xs)...};
+    auto result = std::make_shared<Tensor>();
+    Tensor y = detail::custom_gradient_call(
+        inputs, [&] { return *result = forward(xs...); },
+        [backward, inputs, result](const Tensor& g) {
+          return [&]<size_t... I>(std::index_sequence<I...>) {
+            return backward(inputs[I]..., *result, g);
+          }
+          (std::index_sequence_for<decltype(xs)...>{});
+        });
+    return y;
+  };
+}
 
 }  // namespace tf

@@ -288,3 +288,11 @@ TEST_CASE("complex64 arithmetic works eagerly", "[elementwise][complex]") {
   CHECK_THROWS_AS(tf::function([](const tf::Tensor& t) { return t + t; })(x),
                   tf::UnimplementedError);
 }
+
+TEST_CASE("clip_by_value clamps to the bounds", "[elementwise]") {
+  CHECK(tf::clip_by_value(tf::constant({-3, 0, 7}), -1, 5).to_vector<int32_t>() ==
+        std::vector<int32_t>{-1, 0, 5});
+  auto f = tf::function([](const tf::Tensor& t) { return tf::clip_by_value(t, 0.0f, 1.0f); });
+  CHECK(f(tf::constant({-0.5f, 0.25f, 2.0f})).to_vector<float>() ==
+        std::vector<float>{0, 0.25f, 1});
+}

@@ -152,6 +152,17 @@ TEST_CASE("structural ops match central differences", "[gradient]") {
        },
        {a}},
       {"where", [](auto& in) { return tf::where(in[0] > 0.0, in[0] * in[0], -in[0]); }, {a}},
+      {"gather rows (repeated)",
+       [](auto& in) {
+         return tf::gather(in[0], tf::constant({{2, 0}, {2, 2}}));
+       },
+       {b}},
+      {"gather columns",
+       [](auto& in) {
+         return tf::gather(in[0], tf::constant({2, 0, 2}), 2);
+       },
+       {batch}},
+      {"clip_by_value", [](auto& in) { return tf::clip_by_value(in[0], -0.5, 0.5); }, {a}},
   };
   for (auto& [name, f, inputs] : cases) check_gradients(f, inputs, name);
   // cast: the gradient comes back in the input's dtype (differences through float32 are too

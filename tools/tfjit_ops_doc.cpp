@@ -55,6 +55,8 @@ const Other kOthers[] = {
     {"x(i, j, ...) indexing", "composite (slice, reshape)", tf::rt::kAll, "yes (composite)",
      "ints, negative ints, tf::all, tf::slice(start, stop, step), tf::newaxis, tf::ellipsis"},
     {"shape(x), rank(x), size(x)", "constant", tf::rt::kAll, "none (constants)", "int32 results"},
+    {"clip_by_value(x, lo, hi)", "composite (maximum, minimum)", tf::rt::kNumeric,
+     "yes (composite)", ""},
     {"divide(x, y), x / y", "composite (realdiv)", tf::rt::kNumeric, "yes (composite)",
      "int8/16, uint8 -> float32; int32/64 -> float64"},
     {"argmax(x, axis), argmin(x, axis)", "primitive", tf::rt::kNumeric, "none (integer result)",

@@ -123,6 +123,10 @@ Tensor binary(rt::BinaryOp op, const Tensor& x, const Tensor& y) {
   Tensor name(const Tensor& x, const Tensor& y) { return binary(rt::BinaryOp::name, x, y); }
 #include "tfjit/elementwise_ops.def"
 
+Tensor clip_by_value(const Tensor& x, const Tensor& clip_value_min, const Tensor& clip_value_max) {
+  return minimum(maximum(x, clip_value_min), clip_value_max);
+}
+
 Tensor divide(const Tensor& x, const Tensor& y) {
   checked(x, "divide", "x");
   checked(y, "divide", "y");

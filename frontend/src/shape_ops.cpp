@@ -435,8 +435,19 @@ Tensor gather_forward(const Tensor& params, const Tensor& indices, int64_t axis)
 
 Tensor gather(const Tensor& params, const Tensor& indices, int64_t axis) {
   Tensor z = gather_forward(params, indices, axis);
-  record({params, indices}, z, [](const Tensor&) -> std::vector<Tensor> {
-    throw UnimplementedError("gather: the gradient is not implemented yet");
+  // The gradient scatters g back to params' rows: a one-hot matrix of the indices contracted with
+  // g over the index dimensions (dense, so O(rows * indices * row size)).
+  record({params, indices}, z, [params, indices, axis](const Tensor& g) {
+    int64_t a = axis < 0 ? axis + params.ndim() : axis, ni = indices.ndim();
+    Tensor hot = one_hot(indices, params.shape()[a], 1, 0, g.dtype());  // indices.shape + (N,)
+    std::vector<int64_t> over_hot, over_g;
+    for (int64_t d = 0; d < ni; ++d) over_hot.push_back(d), over_g.push_back(a + d);
+    Tensor front = tensordot(hot, g, over_hot, over_g);  // (N, outer..., inner...)
+    std::vector<int64_t> perm;
+    for (int64_t d = 1; d <= a; ++d) perm.push_back(d);
+    perm.push_back(0);
+    for (int64_t d = a + 1; d < params.ndim(); ++d) perm.push_back(d);
+    return std::vector<Tensor>{transpose(front, perm), Tensor()};
   });
   return z;
 }

@@ -32,6 +32,10 @@ struct Axes {
 // arguments; the three broadcast together; x and y share a dtype, cond is bool).
 Tensor where(const Tensor& cond, const Tensor& x, const Tensor& y);
 
+// Clamps x to [clip_value_min, clip_value_max] (scalars or tensors broadcasting with x).
+// (C++ scalar bounds: see the overload after the operators below.)
+Tensor clip_by_value(const Tensor& x, const Tensor& clip_value_min, const Tensor& clip_value_max);
+
 // TensorFlow's true division: floats divide (realdiv); int8/int16/uint8 are computed in float32
 // and int32/int64 in float64, as tf.math.truediv does.
 Tensor divide(const Tensor& x, const Tensor& y);
@@ -136,6 +140,12 @@ TFJIT_OPERATOR(&, logical_and)
 TFJIT_OPERATOR(|, logical_or)
 TFJIT_OPERATOR(^, logical_xor)
 #undef TFJIT_OPERATOR
+
+template <Scalar S>
+Tensor clip_by_value(const Tensor& x, S lo, S hi) {
+  return clip_by_value(x, scalar_like(x, static_cast<double>(lo)),
+                       scalar_like(x, static_cast<double>(hi)));
+}
 inline Tensor operator-(const Tensor& x) { return negative(x); }
 inline Tensor operator~(const Tensor& x) { return logical_not(x); }
 

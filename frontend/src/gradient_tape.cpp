@@ -18,7 +18,23 @@ namespace {
 bool differentiable(DType d) { return is_floating(d) || is_complex(d); }
 }  // namespace
 
-void record_slow(const std::vector<Tensor>& inputs, const Tensor& output, BackwardFn backward) {
+bool watched_by_any_tape(std::initializer_list<const Tensor*> inputs) {
+  for (TapeImpl* tape : active_tapes)
+    if (tape->recording)
+      for (const Tensor* t : inputs)
+        if (t->defined() && tape->connected.count(t->impl().get())) return true;
+  return false;
+}
+
+bool watched_by_any_tape(const std::vector<Tensor>& inputs) {
+  for (TapeImpl* tape : active_tapes)
+    if (tape->recording)
+      for (const Tensor& t : inputs)
+        if (t.defined() && tape->connected.count(t.impl().get())) return true;
+  return false;
+}
+
+void record(const std::vector<Tensor>& inputs, const Tensor& output, BackwardFn backward) {
   if (!output.defined() || !differentiable(output.dtype())) return;
   auto shared = std::make_shared<BackwardFn>(std::move(backward));
   for (TapeImpl* tape : active_tapes) {

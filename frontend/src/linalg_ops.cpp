@@ -68,9 +68,10 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
     for (int64_t i = 0; i < batches; ++i)
       kernel(pa + i * m * k * size, pb + i * k * n * size, pc + i * m * n * size, m, k, n);
   }
-  record({x, y}, out, [x, y](const Tensor& g) {
-    return std::vector<Tensor>{matmul(g, y, false, true), matmul(x, g, true, false)};
-  });
+  if (should_record({&x, &y}))
+    record({x, y}, out, [x, y](const Tensor& g) {
+      return std::vector<Tensor>{matmul(g, y, false, true), matmul(x, g, true, false)};
+    });
   return out.shape() == TensorShape(out_dims) ? out : reshape(out, out_dims);
 }
 

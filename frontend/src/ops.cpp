@@ -102,16 +102,19 @@ std::vector<Tensor> binary_grad(rt::BinaryOp op, const Tensor& x, const Tensor& 
 
 Tensor unary(rt::UnaryOp op, const Tensor& x) {
   Tensor z = unary_forward(op, x);
-  record({x}, z, [op, x, z](const Tensor& g) { return unary_grad(op, x, z, g); });
+  if (should_record({&x}))
+    record({x}, z, [op, x, z](const Tensor& g) { return unary_grad(op, x, z, g); });
   return z;
 }
 
 Tensor binary(rt::BinaryOp op, const Tensor& x, const Tensor& y) {
   Tensor z = binary_forward(op, x, y);
-  record({x, y}, z, [op, x, y, z](const Tensor& g) {
-    auto grads = binary_grad(op, x, y, z, g);
-    return std::vector<Tensor>{unbroadcast(grads[0], x.shape()), unbroadcast(grads[1], y.shape())};
-  });
+  if (should_record({&x, &y}))
+    record({x, y}, z, [op, x, y, z](const Tensor& g) {
+      auto grads = binary_grad(op, x, y, z, g);
+      return std::vector<Tensor>{unbroadcast(grads[0], x.shape()),
+                                 unbroadcast(grads[1], y.shape())};
+    });
   return z;
 }
 
@@ -186,14 +189,14 @@ Tensor cast_forward(const Tensor& x, DType dtype) {
 
 Tensor broadcast_to(const Tensor& x, const TensorShape& shape) {
   Tensor z = broadcast_to_forward(x, shape);
-  if (z.impl() != x.impl())
+  if (z.impl() != x.impl() && should_record({&x}))
     record({x}, z, [x](const Tensor& g) { return std::vector<Tensor>{unbroadcast(g, x.shape())}; });
   return z;
 }
 
 Tensor cast(const Tensor& x, DType dtype) {
   Tensor z = cast_forward(x, dtype);
-  if (z.impl() != x.impl())
+  if (z.impl() != x.impl() && should_record({&x}))
     record({x}, z, [x](const Tensor& g) {
       return std::vector<Tensor>{is_floating(x.dtype()) ? cast(g, x.dtype()) : Tensor()};
     });
@@ -258,34 +261,35 @@ Tensor reduced_count(const Tensor& x, const Axes& axis, DType dtype) {
 // the elements equal to the result; prod uses z / x (exact for non-zero inputs).
 Tensor reduce(rt::ReduceOp op, const Tensor& x, const Axes& axis, bool keepdims) {
   Tensor z = reduce_forward(op, x, axis, keepdims);
-  if (z.impl() == x.impl() || !tape_active()) return z;
+  if (z.impl() == x.impl() || !should_record({&x})) return z;
   std::vector<int64_t> axes;
   if (axis.list)
     axes = rt::normalize_axes(*axis.list, x.ndim()).axes;
   else
     for (int64_t i = 0; i < x.ndim(); ++i) axes.push_back(i);
   std::vector<int64_t> kept = rt::reduce_shape(x.shape(), axes, true).dims();
-  record({x}, z, [op, x, z, kept](const Tensor& g) {
-    Tensor gb = broadcast_to(reshape(g, kept), x.shape()), zb = reshape(z, kept);
-    switch (op) {
-      case rt::ReduceOp::reduce_sum:
-        return std::vector<Tensor>{gb};
-      case rt::ReduceOp::reduce_prod:
-        return std::vector<Tensor>{gb * (zb / x)};
-      case rt::ReduceOp::reduce_max:
-      case rt::ReduceOp::reduce_min: {
-        Tensor hit = cast(equal(x, zb), x.dtype());
-        std::vector<int64_t> reduced;
-        for (size_t d = 0; d < kept.size(); ++d)
-          if (kept[d] == 1 && x.shape()[static_cast<int64_t>(d)] != 1)
-            reduced.push_back(static_cast<int64_t>(d));
-        Tensor count = reduced.empty() ? ones_like(hit) : reduce_sum(hit, reduced, true);
-        return std::vector<Tensor>{gb * hit / count};
+  if (should_record({&x}))
+    record({x}, z, [op, x, z, kept](const Tensor& g) {
+      Tensor gb = broadcast_to(reshape(g, kept), x.shape()), zb = reshape(z, kept);
+      switch (op) {
+        case rt::ReduceOp::reduce_sum:
+          return std::vector<Tensor>{gb};
+        case rt::ReduceOp::reduce_prod:
+          return std::vector<Tensor>{gb * (zb / x)};
+        case rt::ReduceOp::reduce_max:
+        case rt::ReduceOp::reduce_min: {
+          Tensor hit = cast(equal(x, zb), x.dtype());
+          std::vector<int64_t> reduced;
+          for (size_t d = 0; d < kept.size(); ++d)
+            if (kept[d] == 1 && x.shape()[static_cast<int64_t>(d)] != 1)
+              reduced.push_back(static_cast<int64_t>(d));
+          Tensor count = reduced.empty() ? ones_like(hit) : reduce_sum(hit, reduced, true);
+          return std::vector<Tensor>{gb * hit / count};
+        }
+        default:
+          return std::vector<Tensor>{Tensor()};
       }
-      default:
-        return std::vector<Tensor>{Tensor()};
-    }
-  });
+    });
   return z;
 }
 
@@ -386,11 +390,12 @@ Tensor where_forward(const Tensor& cond, const Tensor& x, const Tensor& y) {
 
 Tensor where(const Tensor& cond, const Tensor& x, const Tensor& y) {
   Tensor z = where_forward(cond, x, y);
-  record({cond, x, y}, z, [cond, x, y](const Tensor& g) {
-    Tensor zero = zeros_like(g);
-    return std::vector<Tensor>{Tensor(), unbroadcast(where(cond, g, zero), x.shape()),
-                               unbroadcast(where(cond, zero, g), y.shape())};
-  });
+  if (should_record({&cond, &x, &y}))
+    record({cond, x, y}, z, [cond, x, y](const Tensor& g) {
+      Tensor zero = zeros_like(g);
+      return std::vector<Tensor>{Tensor(), unbroadcast(where(cond, g, zero), x.shape()),
+                                 unbroadcast(where(cond, zero, g), y.shape())};
+    });
   return z;
 }
 

@@ -44,7 +44,7 @@ Tensor reshape_forward(const Tensor& x, const std::vector<int64_t>& shape) {
 
 Tensor reshape(const Tensor& x, const std::vector<int64_t>& shape) {
   Tensor z = reshape_forward(x, shape);
-  if (z.impl() != x.impl())
+  if (z.impl() != x.impl() && should_record({&x}))
     record({x}, z,
            [x](const Tensor& g) { return std::vector<Tensor>{reshape(g, x.shape().dims())}; });
   return z;
@@ -106,7 +106,7 @@ Tensor transpose_forward(const Tensor& x, const std::vector<int64_t>& perm) {
 
 Tensor transpose(const Tensor& x, const std::vector<int64_t>& perm) {
   Tensor z = transpose_forward(x, perm);
-  if (z.impl() != x.impl() && tape_active()) {
+  if (z.impl() != x.impl() && should_record({&x})) {
     auto r = rt::transpose_shape(x.shape(), perm);
     std::vector<int64_t> inverse(r.perm.size());
     for (size_t i = 0; i < r.perm.size(); ++i)
@@ -155,7 +155,7 @@ Tensor concat_forward(const std::vector<Tensor>& values, int64_t axis) {
 
 Tensor concat(const std::vector<Tensor>& values, int64_t axis) {
   Tensor z = concat_forward(values, axis);
-  if (values.size() > 1 && tape_active()) {
+  if (values.size() > 1 && should_record(values)) {
     int64_t a = axis < 0 ? axis + values[0].ndim() : axis;
     std::vector<int64_t> sizes;
     for (const Tensor& v : values) sizes.push_back(v.shape()[a]);
@@ -293,7 +293,7 @@ Tensor strided_slice_grad(Tensor g, const TensorShape& shape, const std::vector<
 Tensor strided_slice(const Tensor& x, const std::vector<int64_t>& start,
                      const std::vector<int64_t>& size, const std::vector<int64_t>& step) {
   Tensor z = strided_slice_forward(x, start, size, step);
-  if (z.impl() != x.impl())
+  if (z.impl() != x.impl() && should_record({&x}))
     record({x}, z, [shape = x.shape(), start, size, step](const Tensor& g) {
       return std::vector<Tensor>{strided_slice_grad(g, shape, start, size, step)};
     });
@@ -437,18 +437,19 @@ Tensor gather(const Tensor& params, const Tensor& indices, int64_t axis) {
   Tensor z = gather_forward(params, indices, axis);
   // The gradient scatters g back to params' rows: a one-hot matrix of the indices contracted with
   // g over the index dimensions (dense, so O(rows * indices * row size)).
-  record({params, indices}, z, [params, indices, axis](const Tensor& g) {
-    int64_t a = axis < 0 ? axis + params.ndim() : axis, ni = indices.ndim();
-    Tensor hot = one_hot(indices, params.shape()[a], 1, 0, g.dtype());  // indices.shape + (N,)
-    std::vector<int64_t> over_hot, over_g;
-    for (int64_t d = 0; d < ni; ++d) over_hot.push_back(d), over_g.push_back(a + d);
-    Tensor front = tensordot(hot, g, over_hot, over_g);  // (N, outer..., inner...)
-    std::vector<int64_t> perm;
-    for (int64_t d = 1; d <= a; ++d) perm.push_back(d);
-    perm.push_back(0);
-    for (int64_t d = a + 1; d < params.ndim(); ++d) perm.push_back(d);
-    return std::vector<Tensor>{transpose(front, perm), Tensor()};
-  });
+  if (should_record({&params, &indices}))
+    record({params, indices}, z, [params, indices, axis](const Tensor& g) {
+      int64_t a = axis < 0 ? axis + params.ndim() : axis, ni = indices.ndim();
+      Tensor hot = one_hot(indices, params.shape()[a], 1, 0, g.dtype());  // indices.shape + (N,)
+      std::vector<int64_t> over_hot, over_g;
+      for (int64_t d = 0; d < ni; ++d) over_hot.push_back(d), over_g.push_back(a + d);
+      Tensor front = tensordot(hot, g, over_hot, over_g);  // (N, outer..., inner...)
+      std::vector<int64_t> perm;
+      for (int64_t d = 1; d <= a; ++d) perm.push_back(d);
+      perm.push_back(0);
+      for (int64_t d = a + 1; d < params.ndim(); ++d) perm.push_back(d);
+      return std::vector<Tensor>{transpose(front, perm), Tensor()};
+    });
   return z;
 }
 

@@ -1,5 +1,6 @@
 // The tape's hook for op functions: after computing a result, a primitive calls record() with its
-// inputs and a backward function. With no tape active this is one thread-local load.
+// inputs and a backward function, guarded by should_record() (one thread-local load when no
+// tape is active).
 #pragma once
 
 #include <functional>
@@ -38,11 +39,19 @@ struct TapeImpl {
 
 extern thread_local std::vector<TapeImpl*> active_tapes;
 
-void record_slow(const std::vector<Tensor>& inputs, const Tensor& output, BackwardFn backward);
-inline void record(const std::vector<Tensor>& inputs, const Tensor& output, BackwardFn backward) {
-  if (!active_tapes.empty()) record_slow(inputs, output, std::move(backward));
-}
 inline bool tape_active() { return !active_tapes.empty(); }
+bool watched_by_any_tape(std::initializer_list<const Tensor*> inputs);
+bool watched_by_any_tape(const std::vector<Tensor>& inputs);
+// Whether an op on these inputs must be recorded: a recording tape watches one of them. Call
+// sites check it first, so unwatched ops build neither the input list nor the closure.
+inline bool should_record(std::initializer_list<const Tensor*> inputs) {
+  return !active_tapes.empty() && watched_by_any_tape(inputs);
+}
+inline bool should_record(const std::vector<Tensor>& inputs) {
+  return !active_tapes.empty() && watched_by_any_tape(inputs);
+}
+// Records an op on every recording tape that watches one of its inputs.
+void record(const std::vector<Tensor>& inputs, const Tensor& output, BackwardFn backward);
 
 // Sums `grad` down to `shape`, undoing NumPy broadcasting.
 Tensor unbroadcast(const Tensor& grad, const TensorShape& shape);

@@ -12,20 +12,25 @@
 namespace tf::kernels {
 
 // The type an element is computed in: float16 and bfloat16 compute in float.
-template <class T> struct compute {
+template <class T>
+struct compute {
   using type = T;
 };
-template <> struct compute<float16_t> {
+template <>
+struct compute<float16_t> {
   using type = float;
 };
-template <> struct compute<bfloat16_t> {
+template <>
+struct compute<bfloat16_t> {
   using type = float;
 };
-template <class T> using compute_t = typename compute<T>::type;
+template <class T>
+using compute_t = typename compute<T>::type;
 
 // Python's floor division and modulo, which TensorFlow follows. Integer division by zero is
 // rejected before a kernel runs; these return 0 for it so no path has undefined behaviour.
-template <class C> C floordiv_(C x, C y) {
+template <class C>
+C floordiv_(C x, C y) {
   if constexpr (std::is_floating_point_v<C>) {
     return std::floor(x / y);
   } else if constexpr (std::is_unsigned_v<C>) {
@@ -37,7 +42,8 @@ template <class C> C floordiv_(C x, C y) {
     return (x % y != 0 && ((x < 0) != (y < 0))) ? C(q - 1) : q;
   }
 }
-template <class C> C floormod_(C x, C y) {
+template <class C>
+C floormod_(C x, C y) {
   if constexpr (std::is_floating_point_v<C>) {
     C r = std::fmod(x, y);
     return (r != 0 && ((r < 0) != (y < 0))) ? r + y : r;
@@ -55,13 +61,15 @@ template <class C> C floormod_(C x, C y) {
 #pragma GCC diagnostic ignored "-Wbool-operation"
 #define TFJIT_UNARY(name, dtypes, result, expr, ...) \
   struct name##_fn {                                 \
-    template <class C> static auto apply(C x) {      \
+    template <class C>                               \
+    static auto apply(C x) {                         \
       return expr;                                   \
     }                                                \
   };
 #define TFJIT_BINARY(name, dtypes, result, expr, ...) \
   struct name##_fn {                                  \
-    template <class C> static auto apply(C x, C y) {  \
+    template <class C>                                \
+    static auto apply(C x, C y) {                     \
       return expr;                                    \
     }                                                 \
   };
@@ -70,14 +78,17 @@ template <class C> C floormod_(C x, C y) {
 
 // The C++ type of an op's result for input type T, from the table's result column.
 struct Same {
-  template <class T> using type = T;
+  template <class T>
+  using type = T;
 };
 struct Bool {
-  template <class T> using type = bool;
+  template <class T>
+  using type = bool;
 };
 
 // Calls f(T{}) once for the C++ type of every dtype except string.
-template <class F> void visit_all_dtypes(F&& f) {
+template <class F>
+void visit_all_dtypes(F&& f) {
 #define TFJIT_X(e, name, T) \
   if constexpr (!std::is_same_v<T, std::string>) f(T{});
   TFJIT_DTYPE_LIST(TFJIT_X)

@@ -257,11 +257,45 @@ TEST_CASE("a tf::function reads variables by reference", "[gradient][variable][f
   v.assign(tf::constant({10.0f, 20.0f}));
   CHECK(f(tf::constant({3.0f, 3.0f})).to_vector<float>() == std::vector<float>{30, 60});
   CHECK(f.trace_count() == 1);
+  // Assignments inside the function happen in program order and land when the call returns.
   auto g = tf::function([&](const tf::Tensor& x) {
-    v.assign(x);
-    return x;
+    v.assign_add(x);
+    auto seen = v * 1.0f;  // sees the assignment above
+    v.assign(seen * 2.0f);
+    return seen;
   });
-  CHECK_THROWS_AS(g(tf::constant({1.0f, 1.0f})), tf::UnimplementedError);
+  CHECK(g(tf::constant({1.0f, 1.0f})).to_vector<float>() == std::vector<float>{11, 21});
+  CHECK(v.read_value().to_vector<float>() == std::vector<float>{22, 42});
+  CHECK(g(tf::constant({0.0f, 0.0f})).to_vector<float>() == std::vector<float>{22, 42});
+  CHECK(v.read_value().to_vector<float>() == std::vector<float>{44, 84});
+  CHECK(g.trace_count() == 1);
+  CHECK_THROWS_AS(tf::function([&](const tf::Tensor& x) {
+                    v.assign(x);
+                    return x;
+                  })(tf::constant({1.0f})),
+                  tf::InvalidArgumentError);  // wrong shape: rejected while tracing
+  CHECK(v.read_value().to_vector<float>() == std::vector<float>{44, 84});
+}
+
+TEST_CASE("a compiled training step: GradientTape and assign_sub inside tf::function", "[gradient][function]") {
+  tf::random::set_seed(0);
+  auto x = tf::random::normal({100});
+  auto y = x * 3.0f + 1.0f + tf::random::normal({100}, 0, 0.1);
+  tf::Variable w(tf::zeros({}), "w"), b(tf::zeros({}), "b");
+  auto step = tf::function([&](const tf::Tensor& xs, const tf::Tensor& ys) {
+    tf::GradientTape tape;
+    auto loss = tf::reduce_mean(tf::square(ys - (w * xs + b)));
+    auto g = tape.gradient(loss, std::vector<tf::Source>{w, b});
+    w.assign_sub(g[0] * 0.1f);
+    b.assign_sub(g[1] * 0.1f);
+    return loss;
+  });
+  float first = step(x, y).item<float>(), last = first;
+  for (int epoch = 1; epoch < 100; ++epoch) last = step(x, y).item<float>();
+  CHECK(step.trace_count() == 1);
+  CHECK(last < first);
+  CHECK(std::abs(w.read_value().item<float>() - 3.0f) < 0.05f);
+  CHECK(std::abs(b.read_value().item<float>() - 1.0f) < 0.05f);
 }
 
 TEST_CASE("jacobian and batch_jacobian", "[gradient]") {

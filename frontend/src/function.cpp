@@ -32,6 +32,7 @@ struct Concrete {
   std::unique_ptr<compiler::Graph> graph;
   std::unique_ptr<compiler::Executable> executable;
   std::vector<TraceContext::Capture> captures;
+  std::vector<std::shared_ptr<VariableImpl>> assigned;  // their new values follow the results
 };
 
 }  // namespace
@@ -61,6 +62,7 @@ struct FunctionCore::Impl {
       std::vector<Tensor> outputs = body.call(body.self, symbolic);
       entry->graph = trace.finish(outputs);
       entry->captures = trace.captures();
+      entry->assigned = trace.assigned();
     }
     compiler::CompileOptions options;
     options.matmul_library_call = this->options.matmul_library_call;
@@ -121,6 +123,10 @@ std::vector<Tensor> FunctionCore::call(std::span<const Tensor> args, TraceBody b
     out[i] = outputs.back().impl()->buffer->data();
   }
   c.executable->run(in, out);
+  // Variables assigned in the body take their new values, in the order the graph returns them.
+  size_t user = results.size() - c.assigned.size();
+  for (size_t i = 0; i < c.assigned.size(); ++i) c.assigned[i]->value = outputs[user + i];
+  outputs.resize(user);
   return outputs;
 }
 

@@ -1,5 +1,6 @@
 #include "frontend/src/trace.h"
 
+#include <algorithm>
 #include <atomic>
 
 #include "frontend/src/tape.h"
@@ -74,13 +75,21 @@ Tensor TraceContext::capture_variable(const std::shared_ptr<VariableImpl>& varia
   return symbol;
 }
 
+void TraceContext::assign_variable(const std::shared_ptr<VariableImpl>& variable, const Tensor& value) {
+  if (std::find(assigned_.begin(), assigned_.end(), variable) == assigned_.end()) assigned_.push_back(variable);
+  captured_variables_[variable.get()] = value;
+}
+
 std::unique_ptr<compiler::Graph> TraceContext::finish(const std::vector<Tensor>& outputs) {
   std::vector<int> values;
+  for (const auto& v : assigned_) values.push_back(value_of(captured_variables_.at(v.get())));
   for (const Tensor& t : outputs) {
     if (!t.defined())
       throw InvalidArgumentError("tf::function: the function returned a null tensor");
     values.push_back(value_of(t));
   }
+  // Results: the function's own first, then the assigned variables' final values.
+  std::rotate(values.begin(), values.begin() + static_cast<long>(assigned_.size()), values.end());
   return builder_.finish(values);
 }
 

@@ -30,8 +30,13 @@ class TraceContext {
   // captured) and returns its symbolic result.
   Tensor emit(std::string_view op, const std::vector<Tensor>& inputs,
               std::vector<compiler::NamedAttr> attrs, DType dtype, const TensorShape& shape);
-  // A read of `variable`: a graph argument bound to the variable's value at each call.
+  // A read of `variable`: a graph argument bound to the variable's value at each call, or the
+  // value last assigned to it earlier in this trace.
   Tensor capture_variable(const std::shared_ptr<VariableImpl>& variable);
+  // An assignment: later reads in the trace see `value`; the graph returns the final value of
+  // each assigned variable after the function's own results, and the call stores it.
+  void assign_variable(const std::shared_ptr<VariableImpl>& variable, const Tensor& value);
+  const std::vector<std::shared_ptr<VariableImpl>>& assigned() const { return assigned_; }
   std::unique_ptr<compiler::Graph> finish(const std::vector<Tensor>& outputs);
   // What the graph reads as extra arguments, after the declared ones, in argument order: a
   // concrete tensor, or a variable (its current value is passed at each call).
@@ -47,7 +52,8 @@ class TraceContext {
 
   compiler::GraphBuilder builder_;
   std::vector<Capture> captures_;
-  std::unordered_map<const VariableImpl*, Tensor> captured_variables_;
+  std::unordered_map<const VariableImpl*, Tensor> captured_variables_;  // current value in the trace
+  std::vector<std::shared_ptr<VariableImpl>> assigned_;
   std::vector<int> capture_values_;
   // Concrete tensor -> graph value. The tensors are kept alive so no address is reused.
   std::unordered_map<const TensorImpl*, int> captured_;

@@ -16,13 +16,6 @@ VariableImpl& get(const std::shared_ptr<VariableImpl>& impl) {
   if (!impl) throw InvalidArgumentError("use of a moved-from tf::Variable");
   return *impl;
 }
-
-void check_not_tracing(const VariableImpl& v, const char* op) {
-  if (detail::TraceContext::current())
-    throw UnimplementedError(
-        std::string("Variable::") + op + " of '" + v.name +
-        "' inside a tf::function is not supported yet; call it outside the function");
-}
 }  // namespace
 
 Variable::Variable(const Tensor& initial_value, std::string name, bool trainable) {
@@ -44,25 +37,23 @@ Tensor Variable::read_value() const {
 
 Variable& Variable::assign(const Tensor& value) {
   VariableImpl& v = get(impl_);
-  check_not_tracing(v, "assign");
   detail::checked(value, "Variable::assign", "value");
   if (value.dtype() != v.value.dtype() || value.shape() != v.value.shape())
     throw InvalidArgumentError(
         "Variable::assign: '" + v.name + "' has dtype " + std::string(dtype_name(v.value.dtype())) +
         " and shape " + v.value.shape().to_string() + ", the value has dtype " +
         std::string(dtype_name(value.dtype())) + " and shape " + value.shape().to_string());
-  v.value = value;
+  if (auto* trace = detail::TraceContext::current()) trace->assign_variable(impl_, value);
+  else v.value = value;
   return *this;
 }
 
 Variable& Variable::assign_add(const Tensor& delta) {
-  check_not_tracing(get(impl_), "assign_add");
-  return assign(add(get(impl_).value, delta));
+  return assign(add(read_value(), delta));
 }
 
 Variable& Variable::assign_sub(const Tensor& delta) {
-  check_not_tracing(get(impl_), "assign_sub");
-  return assign(subtract(get(impl_).value, delta));
+  return assign(subtract(read_value(), delta));
 }
 
 const std::string& Variable::name() const { return get(impl_).name; }

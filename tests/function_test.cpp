@@ -146,3 +146,64 @@ TEST_CASE("an elementwise chain fuses into one loop nest", "[function][fusion]")
   CHECK(generics == 1);
   CHECK(f(tf::constant({1.0f, 2.0f})).to_vector<float>() == std::vector<float>{4, 9});
 }
+
+namespace {
+enum class Activation { kRelu, kTanh };
+}
+
+TEST_CASE("C++ values are part of the signature: a new value retraces, explained",
+          "[function][signature]") {
+  int traces = 0;
+  auto f = tf::function(
+      [&](const tf::Tensor& x, double scale, bool negate, const std::string& mode, Activation act) {
+        ++traces;
+        auto y = x * scale;
+        if (negate) y = -y;
+        if (mode == "square") y = y * y;
+        return act == Activation::kRelu ? tf::relu(y) : tf::tanh(y);
+      });
+  auto x = tf::constant({1.0f, -2.0f});
+  CHECK(f(x, 2.0, false, std::string("plain"), Activation::kRelu).to_vector<float>() ==
+        std::vector<float>{2, 0});
+  CHECK(f(x, 2.0, false, std::string("plain"), Activation::kRelu).to_vector<float>() ==
+        std::vector<float>{2, 0});
+  CHECK(traces == 1);
+  CHECK(f(x, 3.0, false, std::string("plain"), Activation::kRelu).to_vector<float>() ==
+        std::vector<float>{3, 0});
+  CHECK(f.last_retrace_reason() == "value argument 0: 2 -> 3");
+  CHECK(f(x, 3.0, true, std::string("square"), Activation::kRelu).to_vector<float>() ==
+        std::vector<float>{9, 36});
+  CHECK(f.last_retrace_reason() ==
+        "value argument 1: false -> true; value argument 2: \"plain\" -> \"square\"");
+  f(tf::constant({1.0f, 2.0f, 3.0f}), 3.0, true, std::string("square"), Activation::kTanh);
+  CHECK(f.last_retrace_reason() ==
+        "tensor argument 0: shape (2,) -> (3,); value argument 3: enum 0 -> enum 1");
+  CHECK(f.trace_count() == 4);
+}
+
+TEST_CASE("variables can be passed as arguments; their value at the call is used",
+          "[function][signature]") {
+  tf::Variable v(tf::constant({1.0f, 2.0f}));
+  auto f = tf::function([](const tf::Tensor& t) { return t * 2.0f; });
+  CHECK(f(v).to_vector<float>() == std::vector<float>{2, 4});
+  v.assign(tf::constant({5.0f, 6.0f}));
+  CHECK(f(v).to_vector<float>() == std::vector<float>{10, 12});
+  CHECK(f.trace_count() == 1);
+}
+
+TEST_CASE("run_functions_eagerly runs bodies eagerly for debugging", "[function][config]") {
+  int runs = 0;
+  auto f = tf::function([&](const tf::Tensor& x) {
+    ++runs;
+    return x + 1.0f;
+  });
+  tf::config::run_functions_eagerly(true);
+  CHECK(tf::config::functions_run_eagerly());
+  CHECK(f(tf::constant(1.0f)).item<float>() == 2.0f);
+  CHECK(f(tf::constant(1.0f)).item<float>() == 2.0f);
+  tf::config::run_functions_eagerly(false);
+  CHECK(runs == 2);
+  CHECK(f.trace_count() == 0);
+  f(tf::constant(1.0f));
+  CHECK(f.trace_count() == 1);
+}

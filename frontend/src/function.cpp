@@ -1,6 +1,10 @@
 // The engine behind tf::function: one cache entry per input signature (dtype and shape of each
-// argument), each holding the compiled executable and the tensors the graph captured.
+// tensor argument, value of each other argument), each holding the compiled executable and what
+// the graph captured. Retraces are explained, and frequent ones warned about, as TensorFlow does.
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <mutex>
 
 #include "compiler/compiler.h"
@@ -27,8 +31,35 @@ void make_key(std::span<const Tensor> args, Key& key) {
   }
 }
 
+// "tensor argument 0: shape (2, 3) -> (4, 3)": how signature `now` differs from `before`.
+std::string explain(const Key& before, const std::vector<std::string>& before_values,
+                    const Key& now, const std::vector<std::string>& values) {
+  std::string out;
+  auto note = [&](const std::string& what) { out += (out.empty() ? "" : "; ") + what; };
+  size_t i = 0, j = 0;
+  for (int arg = 0; i < before.size() && j < now.size(); ++arg) {
+    auto dtype_a = static_cast<DType>(before[i]), dtype_b = static_cast<DType>(now[j]);
+    TensorShape a(before.begin() + static_cast<long>(i) + 2,
+                  before.begin() + static_cast<long>(i) + 2 + before[i + 1]);
+    TensorShape b(now.begin() + static_cast<long>(j) + 2,
+                  now.begin() + static_cast<long>(j) + 2 + now[j + 1]);
+    std::string name = "tensor argument " + std::to_string(arg);
+    if (dtype_a != dtype_b)
+      note(name + ": dtype " + std::string(dtype_name(dtype_a)) + " -> " +
+           std::string(dtype_name(dtype_b)));
+    if (a != b) note(name + ": shape " + a.to_string() + " -> " + b.to_string());
+    i += 2 + static_cast<size_t>(before[i + 1]);
+    j += 2 + static_cast<size_t>(now[j + 1]);
+  }
+  for (size_t k = 0; k < std::min(values.size(), before_values.size()); ++k)
+    if (values[k] != before_values[k])
+      note("value argument " + std::to_string(k) + ": " + before_values[k] + " -> " + values[k]);
+  return out.empty() ? "a new signature" : out;
+}
+
 struct Concrete {
   Key key;
+  std::vector<std::string> values;
   std::unique_ptr<compiler::Graph> graph;
   std::unique_ptr<compiler::Executable> executable;
   std::vector<TraceContext::Capture> captures;
@@ -43,18 +74,43 @@ struct FunctionCore::Impl {
   std::vector<std::unique_ptr<Concrete>> entries;  // few per function: a linear scan is fastest
   int64_t traces = 0;
   CacheStats stats;
+  const Concrete* last_used = nullptr;
+  std::string retrace_reason;
+  bool recent[10] = {};  // whether each of the last 10 calls traced (a ring)
+  int next = 0, calls = 0;
+  bool warned = false;
 
-  const Concrete* find(const Key& key) const {
+  const Concrete* find(const Key& key, const std::vector<std::string>& values) const {
     for (const auto& e : entries)
-      if (e->key == key) return e.get();
+      if (e->key == key && e->values == values) return e.get();
     return nullptr;
   }
 
-  std::unique_ptr<Concrete> trace(std::span<const Tensor> args, TraceBody body, Key key) {
+  // TensorFlow warns when a function retraces more than 5 times in its last 10 calls.
+  void note_call(bool traced) {
+    if (warned) return;  // once per function
+    recent[next] = traced;
+    next = (next + 1) % 10;
+    calls = std::min(calls + 1, 10);
+    int count = static_cast<int>(std::count(recent, recent + 10, true));
+    if (count > 5) {
+      warned = true;
+      std::fprintf(
+          stderr,
+          "tfjit: WARNING: a tf::function retraced %d times in its last %d calls (latest: %s). "
+          "Tracing and compiling is expensive: keep tensor shapes, dtypes and C++ argument values "
+          "stable across calls.\n",
+          count, calls, retrace_reason.c_str());
+    }
+  }
+
+  std::unique_ptr<Concrete> trace(std::span<const Tensor> args, TraceBody body, Key key,
+                                  const std::vector<std::string>& values) {
     auto lock = compiler::lock_compiler();
     auto start = std::chrono::steady_clock::now();
     auto entry = std::make_unique<Concrete>();
     entry->key = std::move(key);
+    entry->values = values;
     {
       TraceContext trace;
       std::vector<Tensor> symbolic;
@@ -72,17 +128,24 @@ struct FunctionCore::Impl {
     return entry;
   }
 
-  const Concrete& lookup_or_trace(std::span<const Tensor> args, TraceBody body) {
+  const Concrete& lookup_or_trace(std::span<const Tensor> args,
+                                  const std::vector<std::string>& values, TraceBody body) {
     thread_local Key key;
     make_key(args, key);
     std::lock_guard guard(mutex);
-    if (const Concrete* hit = find(key)) {
+    if (const Concrete* hit = find(key, values)) {
       ++stats.hits;
+      last_used = hit;
+      note_call(false);
       return *hit;
     }
     ++stats.misses;
-    entries.push_back(trace(args, body, key));  // a trace that throws leaves no entry
+    std::string reason = last_used ? explain(last_used->key, last_used->values, key, values) : "";
+    entries.push_back(trace(args, body, key, values));  // a trace that throws leaves no entry
     ++traces;
+    last_used = entries.back().get();
+    if (!reason.empty()) retrace_reason = reason;
+    note_call(true);
     return *entries.back();
   }
 };
@@ -92,10 +155,16 @@ FunctionCore::FunctionCore(FunctionOptions options) : impl_(std::make_unique<Imp
 }
 FunctionCore::~FunctionCore() = default;
 
-std::vector<Tensor> FunctionCore::call(std::span<const Tensor> args, TraceBody body) {
-  if (TraceContext::current())
-    return body.call(body.self, args);  // inlined into the caller's trace
-  const Concrete& c = impl_->lookup_or_trace(args, body);
+namespace {
+std::atomic<bool> run_eagerly{false};
+}
+
+std::vector<Tensor> FunctionCore::call(std::span<const Tensor> args,
+                                       const std::vector<std::string>& values, TraceBody body) {
+  // Inlined into the caller's trace, or run eagerly for debugging.
+  if (TraceContext::current() || run_eagerly.load(std::memory_order_relaxed))
+    return body.call(body.self, args);
+  const Concrete& c = impl_->lookup_or_trace(args, values, body);
   const auto& results = c.graph->results();
   std::vector<Tensor> outputs;
   outputs.reserve(results.size());
@@ -130,11 +199,12 @@ std::vector<Tensor> FunctionCore::call(std::span<const Tensor> args, TraceBody b
   return outputs;
 }
 
-std::string FunctionCore::graph(std::span<const Tensor> args, TraceBody body,
+std::string FunctionCore::graph(std::span<const Tensor> args,
+                                const std::vector<std::string>& values, TraceBody body,
                                 std::string_view stage) {
   auto parsed = compiler::parse_stage(stage);
   if (!parsed) throw InvalidArgumentError("graph: unknown stage '" + std::string(stage) + "'");
-  const Concrete& c = impl_->lookup_or_trace(args, body);
+  const Concrete& c = impl_->lookup_or_trace(args, values, body);
   compiler::CompileOptions options;
   options.matmul_library_call = impl_->options.matmul_library_call;
   return c.graph->text(*parsed, options);
@@ -150,4 +220,14 @@ CacheStats FunctionCore::cache_stats() const {
   return impl_->stats;
 }
 
+std::string FunctionCore::last_retrace_reason() const {
+  std::lock_guard guard(impl_->mutex);
+  return impl_->retrace_reason;
+}
+
 }  // namespace tf::detail
+
+namespace tf::config {
+void run_functions_eagerly(bool eagerly) { detail::run_eagerly.store(eagerly); }
+bool functions_run_eagerly() { return detail::run_eagerly.load(); }
+}  // namespace tf::config

@@ -11,15 +11,18 @@
 
 #include <array>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "tfjit/tensor.h"
+#include "tfjit/variable.h"
 
 namespace tf {
 
@@ -70,6 +73,42 @@ struct TraceBody {
   const void* self;
   std::vector<Tensor> (*call)(const void* self, std::span<const Tensor> args);
 };
+template <class L>
+TraceBody make_body(const L& l) {
+  return {&l, [](const void* self, std::span<const Tensor> args) {
+            return (*static_cast<const L*>(self))(args);
+          }};
+}
+
+// How each argument of a call takes part. Tensors and variables (read at the call) are graph
+// inputs keyed by dtype and shape; numbers, bools, strings and enums are keyed by value and
+// passed to the body as they are while tracing (a new value retraces, as Python values do).
+template <class T>
+inline constexpr bool is_tensor_arg_v = std::is_same_v<T, Tensor> || std::is_same_v<T, Variable>;
+template <class T>
+std::string value_key(const T& v) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return v ? "true" : "false";
+  } else if constexpr (std::is_enum_v<T>) {
+    return "enum " + std::to_string(static_cast<long long>(v));
+  } else if constexpr (std::is_integral_v<T>) {
+    return std::to_string(v);
+  } else if constexpr (std::is_floating_point_v<T>) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", static_cast<double>(v));
+    return buf;
+  } else {
+    static_assert(
+        std::is_convertible_v<T, std::string_view>,
+        "tf::function arguments must be tensors, variables, numbers, bools, strings or enums");
+    std::string quoted(1, '"');  // built piecewise: GCC 12 warns falsely on "x" + string + "x"
+    quoted.append(std::string_view(v));
+    quoted.push_back('"');
+    return quoted;
+  }
+}
+template <class T>
+using param_t = std::conditional_t<is_tensor_arg_v<T>, const Tensor&, const T&>;
 
 // The non-template engine behind every tf::function: signature keys, the trace/compile cache
 // and execution (frontend/src/function.cpp).
@@ -77,11 +116,15 @@ class FunctionCore {
  public:
   explicit FunctionCore(FunctionOptions options);
   ~FunctionCore();
-  std::vector<Tensor> call(std::span<const Tensor> args, TraceBody body);
+  // `values` are the keys of the non-tensor arguments (empty for all-tensor calls).
+  std::vector<Tensor> call(std::span<const Tensor> args, const std::vector<std::string>& values,
+                           TraceBody body);
   // The graph for these arguments' signature at `stage` ("traced", "linalg", ..., "asm").
-  std::string graph(std::span<const Tensor> args, TraceBody body, std::string_view stage);
+  std::string graph(std::span<const Tensor> args, const std::vector<std::string>& values,
+                    TraceBody body, std::string_view stage);
   int64_t trace_count() const;
   CacheStats cache_stats() const;
+  std::string last_retrace_reason() const;
 
  private:
   struct Impl;
@@ -98,11 +141,13 @@ class Function {
         core_(std::make_shared<detail::FunctionCore>(options)) {}
 
   template <class... Args>
-  requires(std::is_same_v<std::remove_cvref_t<Args>, Tensor>&&...) auto operator()(
-      const Args&... args) const {
-    using R = std::invoke_result_t<const F&, const Args&...>;
-    std::array<Tensor, sizeof...(Args)> inputs{args...};
-    std::vector<Tensor> out = core_->call(inputs, body<R, sizeof...(Args)>());
+  auto operator()(const Args&... args) const {
+    using R = std::invoke_result_t<const F&, detail::param_t<Args>...>;
+    std::vector<Tensor> tensors;
+    std::vector<std::string> values;
+    (collect(args, tensors, values), ...);
+    auto traced = [&](std::span<const Tensor> symbolic) { return invoke<R>(symbolic, args...); };
+    std::vector<Tensor> out = core_->call(tensors, values, detail::make_body(traced));
     return detail::Results<R>::unflatten(out);
   }
 
@@ -110,32 +155,55 @@ class Function {
   // "optimized", "linalg", "bufferized", "loops", "llvm", "llvmir" or "asm".
   template <class... Args>
   std::string graph(std::string_view stage, const Args&... args) const {
-    using R = std::invoke_result_t<const F&, const Args&...>;
-    std::array<Tensor, sizeof...(Args)> inputs{args...};
-    return core_->graph(inputs, body<R, sizeof...(Args)>(), stage);
+    using R = std::invoke_result_t<const F&, detail::param_t<Args>...>;
+    std::vector<Tensor> tensors;
+    std::vector<std::string> values;
+    (collect(args, tensors, values), ...);
+    auto traced = [&](std::span<const Tensor> symbolic) { return invoke<R>(symbolic, args...); };
+    return core_->graph(tensors, values, detail::make_body(traced), stage);
   }
 
   // How many times the callable was traced (once per new input signature).
   int64_t trace_count() const { return core_->trace_count(); }
   CacheStats cache_stats() const { return core_->cache_stats(); }
+  // Why the latest trace happened: which argument changed, and how (empty before a retrace).
+  std::string last_retrace_reason() const { return core_->last_retrace_reason(); }
 
  private:
-  template <class R, size_t N>
-  detail::TraceBody body() const {
-    return {fn_.get(), [](const void* self, std::span<const Tensor> args) {
-              const F& fn = *static_cast<const F*>(self);
-              return [&]<size_t... I>(std::index_sequence<I...>) {
-                return detail::Results<R>::flatten(fn(args[I]...));
-              }
-              (std::make_index_sequence<N>{});
-            }};
+  template <class A>
+  static void collect(const A& a, std::vector<Tensor>& tensors, std::vector<std::string>& values) {
+    if constexpr (detail::is_tensor_arg_v<A>)
+      tensors.push_back(Tensor(a));
+    else
+      values.push_back(detail::value_key(a));
+  }
+  // Calls the body with tensor arguments replaced by `symbolic` (in order) and values as given.
+  template <class R, class... Args>
+  std::vector<Tensor> invoke(std::span<const Tensor> symbolic, const Args&... args) const {
+    constexpr bool is_tensor[] = {detail::is_tensor_arg_v<Args>..., false};
+    auto refs = std::tie(args...);
+    return [&]<size_t... I>(std::index_sequence<I...>) {
+      auto pick = [&]<size_t J>(std::integral_constant<size_t, J>) -> decltype(auto) {
+        using A = std::remove_cvref_t<std::tuple_element_t<J, decltype(refs)>>;
+        if constexpr (detail::is_tensor_arg_v<A>) {
+          size_t index = 0;
+          for (size_t k = 0; k < J; ++k) index += is_tensor[k];
+          return static_cast<const Tensor&>(symbolic[index]);
+        } else {
+          return static_cast<const A&>(std::get<J>(refs));
+        }
+      };
+      return detail::Results<R>::flatten((*fn_)(pick(std::integral_constant<size_t, I>{})...));
+    }
+    (std::index_sequence_for<Args...>{});
   }
   std::shared_ptr<F> fn_;
   std::shared_ptr<detail::FunctionCore> core_;
 };
 
-// The "decorator": wraps a callable taking tf::Tensor arguments and returning a Tensor, a
-// std::vector<Tensor>, a std::pair or a std::tuple of Tensors.
+// The "decorator": wraps a callable taking tf::Tensor arguments (pass tensors or variables) and
+// C++ values (numbers, bools, strings, enums), returning a Tensor, a std::vector<Tensor>, a
+// std::pair or a std::tuple of Tensors.
 template <class F>
 Function<F> function(F fn, FunctionOptions options = {}) {
   return Function<F>(std::move(fn), options);

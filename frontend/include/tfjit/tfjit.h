@@ -1,6 +1,7 @@
 // tfjit: TensorFlow 2's programming model in native C++. The one header users include.
 #pragma once
 
+#include "tfjit/config.h"
 #include "tfjit/creation.h"
 #include "tfjit/dtype.h"
 #include "tfjit/errors.h"

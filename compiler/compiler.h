@@ -109,6 +109,15 @@ class GraphBuilder {
   std::unique_ptr<Impl> impl_;
 };
 
+// The process-wide cache of compiled code (compiler/compile_cache.cpp): graphs with identical
+// text and options compile once. Bounded (least recently used entries are dropped).
+struct CompileCacheStats {
+  int64_t hits = 0, misses = 0, entries = 0;
+};
+std::shared_ptr<Executable> compile_cached(const Graph& graph, const CompileOptions& options);
+CompileCacheStats compile_cache_stats();
+void clear_compile_cache();
+
 // Serialises tracing and compilation (MLIR contexts and the JIT are shared process-wide).
 std::unique_lock<std::recursive_mutex> lock_compiler();
 

@@ -1,4 +1,6 @@
 // tf::function: tracing once per signature, compiled == eager, captures, results, stages.
+#include <filesystem>
+
 #include "tests/helpers.h"
 
 using tft::values_of;
@@ -206,4 +208,36 @@ TEST_CASE("run_functions_eagerly runs bodies eagerly for debugging", "[function]
   CHECK(f.trace_count() == 0);
   f(tf::constant(1.0f));
   CHECK(f.trace_count() == 1);
+}
+
+TEST_CASE("identical graphs share compiled code across functions; TFJIT_DUMP_DIR dumps stages",
+          "[function][cache]") {
+  auto make = [] {
+    return tf::function([](const tf::Tensor& x) { return tf::exp(x) * 7.0f - 1.0f; });
+  };
+  auto before = tf::config::compile_cache_info();
+  auto f = make(), g = make();
+  auto x = tf::constant({0.0f, 1.0f});
+  CHECK(f(x).to_vector<float>() == g(x).to_vector<float>());
+  auto after = tf::config::compile_cache_info();
+  CHECK(after.misses - before.misses == 1);  // g's trace reused f's code
+  CHECK(after.hits - before.hits == 1);
+  CHECK(g.trace_count() == 1);  // each function still traces (C++ side effects run)
+
+  std::string dir =
+      std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + "/tfjit_dump_test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  setenv("TFJIT_DUMP_DIR", dir.c_str(), 1);
+  tf::function([](const tf::Tensor& t) { return t * t * 3.0f; })(x);
+  unsetenv("TFJIT_DUMP_DIR");
+  int files = 0;
+  bool has_asm = false;
+  for (auto& entry : std::filesystem::directory_iterator(dir)) {
+    ++files;
+    has_asm |= entry.path().string().ends_with("_asm.txt");
+  }
+  CHECK(files == 8);  // one file per stage
+  CHECK(has_asm);
+  std::filesystem::remove_all(dir);
 }

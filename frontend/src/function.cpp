@@ -11,6 +11,7 @@
 #include "frontend/src/tape.h"
 #include "frontend/src/tensor_internal.h"
 #include "frontend/src/trace.h"
+#include "tfjit/config.h"
 #include "tfjit/function.h"
 
 namespace tf::detail {
@@ -61,7 +62,7 @@ struct Concrete {
   Key key;
   std::vector<std::string> values;
   std::unique_ptr<compiler::Graph> graph;
-  std::unique_ptr<compiler::Executable> executable;
+  std::shared_ptr<compiler::Executable> executable;  // shared: see compiler::compile_cached
   std::vector<TraceContext::Capture> captures;
   std::vector<std::shared_ptr<VariableImpl>> assigned;  // their new values follow the results
 };
@@ -122,7 +123,7 @@ struct FunctionCore::Impl {
     }
     compiler::CompileOptions options;
     options.matmul_library_call = this->options.matmul_library_call;
-    entry->executable = entry->graph->compile(options);
+    entry->executable = compiler::compile_cached(*entry->graph, options);
     stats.last_compile_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     return entry;
@@ -230,4 +231,9 @@ std::string FunctionCore::last_retrace_reason() const {
 namespace tf::config {
 void run_functions_eagerly(bool eagerly) { detail::run_eagerly.store(eagerly); }
 bool functions_run_eagerly() { return detail::run_eagerly.load(); }
+CompileCacheInfo compile_cache_info() {
+  auto s = compiler::compile_cache_stats();
+  return {s.hits, s.misses, s.entries};
+}
+void clear_compile_cache() { compiler::clear_compile_cache(); }
 }  // namespace tf::config

@@ -241,3 +241,20 @@ TEST_CASE("identical graphs share compiled code across functions; TFJIT_DUMP_DIR
   CHECK(has_asm);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a function keeps at most max_signatures compiled signatures, least recently used first",
+          "[function][cache]") {
+  auto f = tf::function([](const tf::Tensor& x) { return x + 1.0f; },
+                        tf::FunctionOptions{.max_signatures = 2});
+  f(tf::zeros({1}));
+  f(tf::zeros({2}));
+  f(tf::zeros({1}));  // (1,) is now more recent than (2,)
+  f(tf::zeros({3}));  // evicts (2,)
+  CHECK(f.cache_stats().evictions == 1);
+  CHECK(f.cache_stats().signatures == 2);
+  f(tf::zeros({1}));
+  CHECK(f.trace_count() == 3);
+  f(tf::zeros({2}));  // traced again
+  CHECK(f.trace_count() == 4);
+  CHECK(f(tf::zeros({2})).to_vector<float>() == std::vector<float>{1, 1});
+}

@@ -61,6 +61,7 @@ std::string explain(const Key& before, const std::vector<std::string>& before_va
 struct Concrete {
   Key key;
   std::vector<std::string> values;
+  uint64_t last_use = 0;
   std::unique_ptr<compiler::Graph> graph;
   std::shared_ptr<compiler::Executable> executable;  // shared: see compiler::compile_cached
   std::vector<TraceContext::Capture> captures;
@@ -72,7 +73,7 @@ struct Concrete {
 struct FunctionCore::Impl {
   FunctionOptions options;
   mutable std::mutex mutex;
-  std::vector<std::unique_ptr<Concrete>> entries;  // few per function: a linear scan is fastest
+  std::vector<std::shared_ptr<Concrete>> entries;  // few per function: a linear scan is fastest
   int64_t traces = 0;
   CacheStats stats;
   const Concrete* last_used = nullptr;
@@ -81,9 +82,11 @@ struct FunctionCore::Impl {
   int next = 0, calls = 0;
   bool warned = false;
 
-  const Concrete* find(const Key& key, const std::vector<std::string>& values) const {
+  uint64_t clock = 0;  // for least-recently-used eviction
+
+  std::shared_ptr<Concrete> find(const Key& key, const std::vector<std::string>& values) const {
     for (const auto& e : entries)
-      if (e->key == key && e->values == values) return e.get();
+      if (e->key == key && e->values == values) return e;
     return nullptr;
   }
 
@@ -105,11 +108,11 @@ struct FunctionCore::Impl {
     }
   }
 
-  std::unique_ptr<Concrete> trace(std::span<const Tensor> args, TraceBody body, Key key,
+  std::shared_ptr<Concrete> trace(std::span<const Tensor> args, TraceBody body, Key key,
                                   const std::vector<std::string>& values) {
     auto lock = compiler::lock_compiler();
     auto start = std::chrono::steady_clock::now();
-    auto entry = std::make_unique<Concrete>();
+    auto entry = std::make_shared<Concrete>();
     entry->key = std::move(key);
     entry->values = values;
     {
@@ -129,25 +132,39 @@ struct FunctionCore::Impl {
     return entry;
   }
 
-  const Concrete& lookup_or_trace(std::span<const Tensor> args,
-                                  const std::vector<std::string>& values, TraceBody body) {
+  // Callers hold the shared_ptr while running: eviction never frees code in use.
+  std::shared_ptr<const Concrete> lookup_or_trace(std::span<const Tensor> args,
+                                                  const std::vector<std::string>& values,
+                                                  TraceBody body) {
     thread_local Key key;
     make_key(args, key);
     std::lock_guard guard(mutex);
-    if (const Concrete* hit = find(key, values)) {
+    if (auto hit = find(key, values)) {
       ++stats.hits;
-      last_used = hit;
+      hit->last_use = ++clock;
+      last_used = hit.get();
       note_call(false);
-      return *hit;
+      return hit;
     }
     ++stats.misses;
     std::string reason = last_used ? explain(last_used->key, last_used->values, key, values) : "";
-    entries.push_back(trace(args, body, key, values));  // a trace that throws leaves no entry
+    auto entry = trace(args, body, key, values);  // a trace that throws leaves no entry
+    entry->last_use = ++clock;
     ++traces;
-    last_used = entries.back().get();
+    last_used = entry.get();
     if (!reason.empty()) retrace_reason = reason;
     note_call(true);
-    return *entries.back();
+    entries.push_back(entry);
+    if (entries.size() >
+        std::max<size_t>(options.max_signatures, 1)) {  // evict the least recently used
+      auto oldest =
+          std::min_element(entries.begin(), entries.end(),
+                           [](const auto& a, const auto& b) { return a->last_use < b->last_use; });
+      entries.erase(oldest);
+      ++stats.evictions;
+    }
+    stats.signatures = static_cast<int64_t>(entries.size());
+    return entry;
   }
 };
 
@@ -165,7 +182,8 @@ std::vector<Tensor> FunctionCore::call(std::span<const Tensor> args,
   // Inlined into the caller's trace, or run eagerly for debugging.
   if (TraceContext::current() || run_eagerly.load(std::memory_order_relaxed))
     return body.call(body.self, args);
-  const Concrete& c = impl_->lookup_or_trace(args, values, body);
+  auto held = impl_->lookup_or_trace(args, values, body);
+  const Concrete& c = *held;
   const auto& results = c.graph->results();
   std::vector<Tensor> outputs;
   outputs.reserve(results.size());
@@ -205,10 +223,10 @@ std::string FunctionCore::graph(std::span<const Tensor> args,
                                 std::string_view stage) {
   auto parsed = compiler::parse_stage(stage);
   if (!parsed) throw InvalidArgumentError("graph: unknown stage '" + std::string(stage) + "'");
-  const Concrete& c = impl_->lookup_or_trace(args, values, body);
+  auto c = impl_->lookup_or_trace(args, values, body);
   compiler::CompileOptions options;
   options.matmul_library_call = impl_->options.matmul_library_call;
-  return c.graph->text(*parsed, options);
+  return c->graph->text(*parsed, options);
 }
 
 int64_t FunctionCore::trace_count() const {

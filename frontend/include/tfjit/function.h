@@ -29,11 +29,14 @@ namespace tf {
 struct FunctionOptions {
   // GEMM in compiled code: a oneDNN call (true) or generated loops (false).
   bool matmul_library_call = true;
+  // Signatures kept compiled; beyond this the least recently used is dropped (and retraced if
+  // it comes back), so a function called with ever-new shapes cannot grow without bound.
+  size_t max_signatures = 64;
 };
 
 struct CacheStats {
-  int64_t hits = 0, misses = 0;
-  double last_compile_ms = 0;  // trace + lower + JIT of the most recent miss
+  int64_t hits = 0, misses = 0, evictions = 0, signatures = 0;
+  double last_compile_ms = 0;  // trace + lower + JIT (or process-cache hit) of the latest miss
 };
 
 namespace detail {

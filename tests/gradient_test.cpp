@@ -277,7 +277,8 @@ TEST_CASE("a tf::function reads variables by reference", "[gradient][variable][f
   CHECK(v.read_value().to_vector<float>() == std::vector<float>{44, 84});
 }
 
-TEST_CASE("a compiled training step: GradientTape and assign_sub inside tf::function", "[gradient][function]") {
+TEST_CASE("a compiled training step: GradientTape and assign_sub inside tf::function",
+          "[gradient][function]") {
   tf::random::set_seed(0);
   auto x = tf::random::normal({100});
   auto y = x * 3.0f + 1.0f + tf::random::normal({100}, 0, 0.1);

@@ -75,8 +75,10 @@ Tensor TraceContext::capture_variable(const std::shared_ptr<VariableImpl>& varia
   return symbol;
 }
 
-void TraceContext::assign_variable(const std::shared_ptr<VariableImpl>& variable, const Tensor& value) {
-  if (std::find(assigned_.begin(), assigned_.end(), variable) == assigned_.end()) assigned_.push_back(variable);
+void TraceContext::assign_variable(const std::shared_ptr<VariableImpl>& variable,
+                                   const Tensor& value) {
+  if (std::find(assigned_.begin(), assigned_.end(), variable) == assigned_.end())
+    assigned_.push_back(variable);
   captured_variables_[variable.get()] = value;
 }
 

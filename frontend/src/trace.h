@@ -52,7 +52,8 @@ class TraceContext {
 
   compiler::GraphBuilder builder_;
   std::vector<Capture> captures_;
-  std::unordered_map<const VariableImpl*, Tensor> captured_variables_;  // current value in the trace
+  std::unordered_map<const VariableImpl*, Tensor>
+      captured_variables_;  // current value in the trace
   std::vector<std::shared_ptr<VariableImpl>> assigned_;
   std::vector<int> capture_values_;
   // Concrete tensor -> graph value. The tensors are kept alive so no address is reused.

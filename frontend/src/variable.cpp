@@ -43,14 +43,14 @@ Variable& Variable::assign(const Tensor& value) {
         "Variable::assign: '" + v.name + "' has dtype " + std::string(dtype_name(v.value.dtype())) +
         " and shape " + v.value.shape().to_string() + ", the value has dtype " +
         std::string(dtype_name(value.dtype())) + " and shape " + value.shape().to_string());
-  if (auto* trace = detail::TraceContext::current()) trace->assign_variable(impl_, value);
-  else v.value = value;
+  if (auto* trace = detail::TraceContext::current())
+    trace->assign_variable(impl_, value);
+  else
+    v.value = value;
   return *this;
 }
 
-Variable& Variable::assign_add(const Tensor& delta) {
-  return assign(add(read_value(), delta));
-}
+Variable& Variable::assign_add(const Tensor& delta) { return assign(add(read_value(), delta)); }
 
 Variable& Variable::assign_sub(const Tensor& delta) {
   return assign(subtract(read_value(), delta));

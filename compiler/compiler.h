@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -70,6 +71,14 @@ class Executable {
   std::unique_ptr<Impl> impl_;
 };
 
+struct GraphStats {
+  std::map<std::string, int64_t> ops;   // traced ops by name ("tfjit.binary add": 2)
+  int64_t kernels = 0;                  // loop nests and library calls after fusion
+  int64_t flops = 0;                    // arithmetic of the traced ops (matmul: 2mkn)
+  int64_t bytes_in = 0, bytes_out = 0;  // at the function boundary
+  std::vector<int64_t> buffers;         // intermediate allocations after bufferization, in bytes
+};
+
 // A traced function: an MLIR module in the tfjit dialect with one function, @main.
 class Graph {
  public:
@@ -82,6 +91,9 @@ class Graph {
   // InternalError, with MLIR's diagnostics, if lowering fails.
   std::string text(Stage stage = Stage::kTraced, const CompileOptions& options = {}) const;
   std::unique_ptr<Executable> compile(const CompileOptions& options = {}) const;
+  // The traced graph in Graphviz DOT, and statistics (compiler/inspect.cpp).
+  std::string dot() const;
+  GraphStats stats(const CompileOptions& options = {}) const;
   // Parses a graph from .mlir text (as text(kTraced) prints it). Throws InvalidArgumentError
   // with the parser's diagnostics on malformed input.
   static std::unique_ptr<Graph> parse(std::string_view mlir_text);

@@ -20,6 +20,8 @@ options:
   --example NAME     built-in example to trace: chain (default), matmul, mlp
   --stage STAGE      traced (default), optimized, linalg, bufferized, loops, llvm, llvmir, asm
   --all-stages       print every stage in order, each under a header
+  --dot              print the traced graph in Graphviz DOT (pipe into `dot -Tsvg`)
+  --stats            print statistics: ops, kernels after fusion, FLOPs, bytes, buffer plan
   --generated-matmul lower float32 GEMM to generated loops instead of a oneDNN call
   --help             this text
 
@@ -51,7 +53,7 @@ std::string trace_example(const std::string& name) {
 
 int main(int argc, char** argv) {
   std::string example = "chain", stage_name = "traced", file;
-  bool all_stages = false;
+  bool all_stages = false, dot = false, stats = false;
   tf::compiler::CompileOptions options;
   try {
     for (int i = 1; i < argc; ++i) {
@@ -69,6 +71,10 @@ int main(int argc, char** argv) {
         stage_name = value();
       } else if (arg == "--all-stages") {
         all_stages = true;
+      } else if (arg == "--dot") {
+        dot = true;
+      } else if (arg == "--stats") {
+        stats = true;
       } else if (arg == "--generated-matmul") {
         options.matmul_library_call = false;
       } else if (!arg.empty() && arg[0] == '-') {
@@ -91,7 +97,19 @@ int main(int argc, char** argv) {
       text = ss.str();
     }
     auto graph = tf::compiler::Graph::parse(text);
-    if (all_stages) {
+    if (dot) {
+      std::cout << graph->dot();
+    } else if (stats) {
+      auto st = graph->stats(options);
+      std::cout << "ops:\n";
+      for (const auto& [name, count] : st.ops) std::cout << "  " << name << ": " << count << "\n";
+      std::cout << "kernels after fusion: " << st.kernels << "\nflops: " << st.flops
+                << "\nbytes in: " << st.bytes_in << "\nbytes out: " << st.bytes_out
+                << "\nintermediate buffers: " << st.buffers.size();
+      int64_t total = 0;
+      for (int64_t b : st.buffers) total += b;
+      std::cout << " (" << total << " bytes)\n";
+    } else if (all_stages) {
       for (auto s : tf::compiler::kAllStages)
         std::cout << "// ===== stage: " << tf::compiler::stage_name(s) << " =====\n"
                   << graph->text(s, options) << "\n";

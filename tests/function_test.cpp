@@ -1,5 +1,7 @@
 // tf::function: tracing once per signature, compiled == eager, captures, results, stages.
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "tests/helpers.h"
 
@@ -257,4 +259,21 @@ TEST_CASE("a function keeps at most max_signatures compiled signatures, least re
   f(tf::zeros({2}));  // traced again
   CHECK(f.trace_count() == 4);
   CHECK(f(tf::zeros({2})).to_vector<float>() == std::vector<float>{1, 1});
+}
+
+TEST_CASE("many threads may call and trace the same function at once", "[function][threads]") {
+  auto f = tf::function([](const tf::Tensor& x) { return tf::reduce_sum(x * x); });
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        int64_t n = 1 + (i + t) % 3;  // three signatures, traced by whichever thread comes first
+        float got = f(tf::ones({n})).item<float>();
+        if (got != static_cast<float>(n)) ++wrong;
+      }
+    });
+  for (auto& th : threads) th.join();
+  CHECK(wrong == 0);
+  CHECK(f.trace_count() == 3);
 }

@@ -27,7 +27,7 @@ struct MemRef {
 // by Executable::run when the compiled function returns.
 void gemm(const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n) {
   try {
-    rt::kernels(rt::DeviceType::kCPU).matmul[int(float32)](a, b, c, m, k, n);
+    rt::kernels(rt::DeviceType::kCPU).matmul[int(float32)](a, b, c, m, k, n, false, false);
   } catch (const std::exception& e) {
     library_error = e.what();
   }

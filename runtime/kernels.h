@@ -46,8 +46,10 @@ struct ReducePlan {
 
 using UnaryKernel = void (*)(const void* x, void* out, int64_t n);
 using BinaryKernel = void (*)(const void* x, const void* y, void* out, const ElementwisePlan& plan);
+// C (m x n) = op(A) op(B), op transposing when ta / tb: A is stored (m, k), or (k, m) if ta;
+// B is stored (k, n), or (n, k) if tb. All row-major and dense.
 using MatmulKernel = void (*)(const void* a, const void* b, void* c, int64_t m, int64_t k,
-                              int64_t n);
+                              int64_t n, bool ta, bool tb);
 using ReduceKernel = void (*)(const void* x, void* out, const ReducePlan& plan);
 // Copies src, read through plan.strides[0] (0 where broadcast, permuted for a transpose),
 // densely into dst of shape plan.dims.

@@ -1,4 +1,5 @@
-// Eager matmul: oneDNN's sgemm for float32; a cache-friendly i-k-j loop for the other dtypes.
+// Eager matmul: oneDNN's sgemm for float32; an i-k-j loop for the other dtypes. Both take the
+// operands' transposes as flags, so transposed products never copy.
 #include <dnnl.h>
 
 #include <vector>
@@ -10,20 +11,23 @@ namespace tf::cpu {
 
 using kernels::compute_t;
 
-void sgemm(const void* a, const void* b, void* c, int64_t m, int64_t k, int64_t n) {
+void sgemm(const void* a, const void* b, void* c, int64_t m, int64_t k, int64_t n, bool ta,
+           bool tb) {
   if (m == 0 || n == 0) return;
   if (k == 0) {  // oneDNN rejects k == 0; the product of empty sums is zero
     std::fill_n(static_cast<float*>(c), m * n, 0.0f);
     return;
   }
-  dnnl_status_t s = dnnl_sgemm('N', 'N', m, n, k, 1.0f, static_cast<const float*>(a), k,
-                               static_cast<const float*>(b), n, 0.0f, static_cast<float*>(c), n);
+  dnnl_status_t s = dnnl_sgemm(
+      ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.0f, static_cast<const float*>(a), ta ? m : k,
+      static_cast<const float*>(b), tb ? k : n, 0.0f, static_cast<float*>(c), n);
   if (s != dnnl_success)
     throw InternalError("matmul: oneDNN sgemm failed with status " + std::to_string(s));
 }
 
 template <class T>
-void matmul_loops(const void* av, const void* bv, void* cv, int64_t m, int64_t k, int64_t n) {
+void matmul_loops(const void* av, const void* bv, void* cv, int64_t m, int64_t k, int64_t n,
+                  bool ta, bool tb) {
   using C = compute_t<T>;
   auto* a = static_cast<const T*>(av);
   auto* b = static_cast<const T*>(bv);
@@ -32,9 +36,13 @@ void matmul_loops(const void* av, const void* bv, void* cv, int64_t m, int64_t k
   for (int64_t i = 0; i < m; ++i) {
     std::fill(row.begin(), row.end(), C{});
     for (int64_t p = 0; p < k; ++p) {
-      C aip = static_cast<C>(a[i * k + p]);
-      const T* brow = b + p * n;
-      for (int64_t j = 0; j < n; ++j) row[j] += aip * static_cast<C>(brow[j]);
+      C aip = static_cast<C>(ta ? a[p * m + i] : a[i * k + p]);
+      if (tb) {
+        for (int64_t j = 0; j < n; ++j) row[j] += aip * static_cast<C>(b[j * k + p]);
+      } else {
+        const T* brow = b + p * n;
+        for (int64_t j = 0; j < n; ++j) row[j] += aip * static_cast<C>(brow[j]);
+      }
     }
     for (int64_t j = 0; j < n; ++j) c[i * n + j] = static_cast<T>(row[j]);
   }

@@ -26,12 +26,17 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
     std::swap(perm[perm.size() - 1], perm[perm.size() - 2]);
     return transpose(t, perm);
   };
-  Tensor x = transpose_a ? swap_last(a) : a, y = transpose_b ? swap_last(b) : b;
-  int64_t m = x.shape()[x.ndim() - 2], k = x.shape()[x.ndim() - 1], k2 = y.shape()[y.ndim() - 2],
-          n = y.shape()[y.ndim() - 1];
+  // Eagerly the GEMM kernel takes the transposes as flags (no copy); the graph primitive has no
+  // transpose flags yet, so traced transposes are explicit ops.
+  bool eager = TraceContext::current() == nullptr;
+  bool ta = eager && transpose_a, tb = eager && transpose_b;
+  Tensor x = transpose_a && !eager ? swap_last(a) : a, y = transpose_b && !eager ? swap_last(b) : b;
+  int64_t rx = x.shape()[x.ndim() - 2], cx = x.shape()[x.ndim() - 1];
+  int64_t ry = y.shape()[y.ndim() - 2], cy = y.shape()[y.ndim() - 1];
+  int64_t m = ta ? cx : rx, k = ta ? rx : cx, k2 = tb ? cy : ry, n = tb ? ry : cy;
   if (k != k2)
-    throw InvalidArgumentError("matmul: inner dimensions differ: " + x.shape().to_string() + " x " +
-                               y.shape().to_string() +
+    throw InvalidArgumentError("matmul: inner dimensions differ: " + a.shape().to_string() + " x " +
+                               b.shape().to_string() +
                                (transpose_a || transpose_b ? " (after transposes)" : ""));
   // Batch dimensions broadcast; the primitive sees rank 2, or rank 3 with one equal batch.
   TensorShape batch_x(x.shape().begin(), x.shape().end() - 2),
@@ -49,28 +54,34 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
       dims.push_back(cols);
       return reshape(broadcast_to(t, TensorShape(dims)), {count, rows, cols});
     };
-    x = full(x, m, k);
-    y = full(y, k, n);
+    x = full(x, rx, cx);
+    y = full(y, ry, cy);
   }
-  auto shape = rt::matmul_shape(x.shape(), y.shape());
-  if (!shape.ok()) throw InvalidArgumentError("matmul: " + shape.error);
   Tensor out;
   if (auto* trace = TraceContext::current()) {
+    auto shape = rt::matmul_shape(x.shape(), y.shape());
+    if (!shape.ok()) throw InvalidArgumentError("matmul: " + shape.error);
     out = trace->emit("matmul", {x, y}, {}, x.dtype(), shape.shape);
   } else {
     auto kernel = kernel_or_throw(cpu_kernels().matmul[int(x.dtype())], "matmul", x.dtype());
-    out = detail::empty(x.dtype(), shape.shape);
+    std::vector<int64_t> dims;
+    if (x.ndim() == 3) dims.push_back(x.shape()[0]);
+    dims.insert(dims.end(), {m, n});
+    out = detail::empty(x.dtype(), TensorShape(dims));
     int64_t batches = x.ndim() == 3 ? x.shape()[0] : 1;
     size_t size = dtype_size(x.dtype());
     auto* pa = static_cast<const char*>(x.data());
     auto* pb = static_cast<const char*>(y.data());
     auto* pc = static_cast<char*>(out.impl()->buffer->data());
     for (int64_t i = 0; i < batches; ++i)
-      kernel(pa + i * m * k * size, pb + i * k * n * size, pc + i * m * n * size, m, k, n);
+      kernel(pa + i * m * k * size, pb + i * k * n * size, pc + i * m * n * size, m, k, n, ta, tb);
   }
+  // With X = op(A), Y = op(B): dX = G Y^T and dY = X^T G, transposed back where A or B was.
   if (should_record({&x, &y}))
-    record({x, y}, out, [x, y](const Tensor& g) {
-      return std::vector<Tensor>{matmul(g, y, false, true), matmul(x, g, true, false)};
+    record({x, y}, out, [x, y, ta, tb](const Tensor& g) {
+      Tensor da = ta ? matmul(y, g, tb, true) : matmul(g, y, false, !tb);
+      Tensor db = tb ? matmul(g, x, true, ta) : matmul(x, g, !ta, false);
+      return std::vector<Tensor>{da, db};
     });
   return out.shape() == TensorShape(out_dims) ? out : reshape(out, out_dims);
 }

@@ -53,6 +53,7 @@ void Tensor::copy_to_host(void* dst, DType dst_dtype, size_t count, const char* 
                                std::to_string(impl.shape.num_elements()) +
                                " elements; item() needs exactly one");
   const void* src = data();
+  if (count == 0) return;
   if (impl.dtype == string) {
     auto* s = static_cast<const std::string*>(src);
     std::copy(s, s + count, static_cast<std::string*>(dst));

@@ -52,11 +52,6 @@ struct CompileOptions {
   int llvm_opt_level = 3;
 };
 
-struct CompileStats {
-  double lower_ms = 0;  // MLIR pipeline down to the LLVM dialect
-  double llvm_ms = 0;   // LLVM IR translation, optimisation, JIT code generation
-};
-
 // Machine code for one traced graph. run() is thread-safe.
 class Executable {
  public:
@@ -65,7 +60,6 @@ class Executable {
   ~Executable();
   // One data pointer per argument (in argument order) and per result; results are written.
   void run(const void* const* args, void* const* results) const;
-  const CompileStats& stats() const;
 
  private:
   std::unique_ptr<Impl> impl_;

@@ -1,7 +1,5 @@
 // From the LLVM dialect to machine code: translation to LLVM IR, -O3 for the host CPU, and the
 // ORC JIT (MLIR's ExecutionEngine). Also prints the LLVM IR and assembly stages.
-#include <chrono>
-
 #include "compiler/library_calls.h"
 #include "compiler/mlir_support.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
@@ -18,11 +16,6 @@
 namespace tf::compiler {
 
 namespace {
-
-double ms_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-      .count();
-}
 
 std::unique_ptr<llvm::TargetMachine> host_target_machine() {
   static const bool initialized = [] {
@@ -73,12 +66,10 @@ struct Executable::Impl {
   size_t num_memrefs = 0, num_inputs = 0;
   std::vector<int64_t> descriptors;  // one template descriptor per memref, pointers left 0
   std::vector<size_t> offsets;       // where each memref's descriptor starts
-  CompileStats stats;
 };
 
 Executable::Executable(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Executable::~Executable() = default;
-const CompileStats& Executable::stats() const { return impl_->stats; }
 
 void Executable::run(const void* const* args, void* const* results) const {
   const Impl& I = *impl_;
@@ -114,11 +105,8 @@ void Executable::run(const void* const* args, void* const* results) const {
 std::unique_ptr<Executable> Graph::compile(const CompileOptions& options) const {
   auto lock = lock_compiler();
   auto impl = std::make_unique<Executable::Impl>();
-  auto start = std::chrono::steady_clock::now();
   auto module = lowered_copy(*impl_, Stage::kLLVMDialect, options);
-  impl->stats.lower_ms = ms_since(start);
 
-  start = std::chrono::steady_clock::now();
   impl->tm = host_target_machine();
   auto transformer = optimizer(impl->tm.get(), options.llvm_opt_level);
   mlir::ExecutionEngineOptions engine_options;
@@ -140,7 +128,6 @@ std::unique_ptr<Executable> Graph::compile(const CompileOptions& options) const 
   if (!entry)
     throw InternalError("compiled module has no entry point: " + llvm::toString(entry.takeError()));
   impl->entry = *entry;
-  impl->stats.llvm_ms = ms_since(start);
 
   // Descriptor templates: arguments, then results (out-parameters come last).
   auto add = [&](const TensorType& t) {

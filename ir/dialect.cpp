@@ -43,33 +43,40 @@ constexpr TableEntry kBinary[] = {
 #include "tfjit/elementwise_ops.def"
 };
 
-struct ReductionEntry {
-  std::string_view name;
-  tf::rt::DTypeSet dtypes;
-};
-constexpr ReductionEntry kReductions[] = {
-#define TFJIT_REDUCTION(name, dtypes, ...) {#name, dtypes},
+constexpr TableEntry kReductions[] = {
+#define TFJIT_REDUCTION(name, dtypes, ...) {#name, dtypes, kSameResult},
 #include "tfjit/reduction_ops.def"
 };
 
+// The table entry named `fn` that accepts `input`'s element type, or a diagnostic.
+template <size_t N>
+FailureOr<const TableEntry*> find_entry(Operation* op, StringRef fn, Type input,
+                                        const TableEntry (&table)[N]) {
+  auto elem = cast<ShapedType>(input).getElementType();
+  for (const auto& e : table) {
+    if (e.name != std::string_view(fn.data(), fn.size())) continue;
+    auto dtype = dtype_of(elem);
+    if (!dtype || !e.dtypes.contains(*dtype))
+      return op->emitOpError() << "'" << fn << "' does not support element type " << elem
+                               << " (supported: " << e.dtypes.to_string() << ")";
+    return &e;
+  }
+  return op->emitOpError() << "unknown function '" << fn << "'";
+}
+
+// Elementwise ops: the result has the input's shape and its element type, or i1.
 template <size_t N>
 LogicalResult verify_fn(Operation* op, StringRef fn, Type input, Type result,
                         const TableEntry (&table)[N]) {
+  auto entry = find_entry(op, fn, input, table);
+  if (failed(entry)) return failure();
   auto in = cast<ShapedType>(input), out = cast<ShapedType>(result);
-  for (const auto& e : table) {
-    if (e.name != std::string_view(fn.data(), fn.size())) continue;
-    auto dtype = dtype_of(in.getElementType());
-    if (!dtype || !e.dtypes.contains(*dtype))
-      return op->emitOpError() << "'" << fn << "' does not support element type "
-                               << in.getElementType() << " (supported: " << e.dtypes.to_string()
-                               << ")";
-    Type want = e.bool_result ? Type(IntegerType::get(op->getContext(), 1)) : in.getElementType();
-    if (out.getShape() != in.getShape() || out.getElementType() != want)
-      return op->emitOpError() << "'" << fn << "' of " << input << " must produce "
-                               << RankedTensorType::get(in.getShape(), want) << ", not " << result;
-    return success();
-  }
-  return op->emitOpError() << "unknown elementwise function '" << fn << "'";
+  Type want =
+      (*entry)->bool_result ? Type(IntegerType::get(op->getContext(), 1)) : in.getElementType();
+  if (out.getShape() != in.getShape() || out.getElementType() != want)
+    return op->emitOpError() << "'" << fn << "' of " << input << " must produce "
+                             << RankedTensorType::get(in.getShape(), want) << ", not " << result;
+  return success();
 }
 
 LogicalResult emit_shape_error(std::optional<Location> loc, StringRef op,
@@ -122,16 +129,7 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext*, std::optional<Location> l
 }
 
 LogicalResult ReduceOp::verify() {
-  auto elem = cast<ShapedType>(getX().getType()).getElementType();
-  for (const auto& e : kReductions) {
-    if (e.name != std::string_view(getFn().data(), getFn().size())) continue;
-    auto dtype = dtype_of(elem);
-    if (!dtype || !e.dtypes.contains(*dtype))
-      return emitOpError() << "'" << getFn() << "' does not support element type " << elem
-                           << " (supported: " << e.dtypes.to_string() << ")";
-    return success();
-  }
-  return emitOpError() << "unknown reduction '" << getFn() << "'";
+  return success(succeeded(find_entry(*this, getFn(), getX().getType(), kReductions)));
 }
 
 LogicalResult SelectOp::verify() {

@@ -37,7 +37,8 @@ C floordiv_(C x, C y) {
     return y == 0 ? C(0) : C(x / y);
   } else {
     if (y == 0) return 0;
-    if (y == -1) return C(std::make_unsigned_t<C>(0) - std::make_unsigned_t<C>(x));  // wraps at the minimum
+    if (y == -1)
+      return C(std::make_unsigned_t<C>(0) - std::make_unsigned_t<C>(x));  // wraps at the minimum
     C q = C(x / y);
     return (x % y != 0 && ((x < 0) != (y < 0))) ? C(q - 1) : q;
   }

@@ -84,14 +84,13 @@ void TraceContext::assign_variable(const std::shared_ptr<VariableImpl>& variable
 
 std::unique_ptr<compiler::Graph> TraceContext::finish(const std::vector<Tensor>& outputs) {
   std::vector<int> values;
-  for (const auto& v : assigned_) values.push_back(value_of(captured_variables_.at(v.get())));
   for (const Tensor& t : outputs) {
     if (!t.defined())
       throw InvalidArgumentError("tf::function: the function returned a null tensor");
     values.push_back(value_of(t));
   }
-  // Results: the function's own first, then the assigned variables' final values.
-  std::rotate(values.begin(), values.begin() + static_cast<long>(assigned_.size()), values.end());
+  // After the function's own results: the assigned variables' final values.
+  for (const auto& v : assigned_) values.push_back(value_of(captured_variables_.at(v.get())));
   return builder_.finish(values);
 }
 

@@ -1,5 +1,6 @@
 // The process-wide cache of compiled code: graphs with identical text and options compile once,
-// whichever tf::function traced them. Also writes every stage of each newly compiled graph to
+// whichever tf::function traced them. A miss asks the disk cache before compiling, and stores
+// what it compiled there. Also writes every stage of each newly compiled graph to
 // $TFJIT_DUMP_DIR when that is set.
 #include <cstdlib>
 #include <fstream>
@@ -8,6 +9,7 @@
 #include <unordered_map>
 
 #include "compiler/compiler.h"
+#include "compiler/disk_cache.h"
 #include "tfjit/errors.h"
 
 namespace tf::compiler {
@@ -25,6 +27,7 @@ struct Cache {
   };
   std::unordered_map<std::string, Entry> entries;
   CompileCacheStats stats;
+  int64_t code_bytes = 0;
 };
 
 Cache& cache() {
@@ -62,14 +65,24 @@ std::shared_ptr<Executable> compile_cached(const Graph& graph, const CompileOpti
       return it->second.executable;
     }
   }
-  std::shared_ptr<Executable> executable = graph.compile(options);
+  std::shared_ptr<Executable> executable;
+  const std::string digest = disk_cache::digest(key);
+  if (auto object = disk_cache::read(digest)) {
+    executable = Executable::load(*object, graph.arguments(), graph.results());
+  } else {
+    std::string code = graph.object_code(options);
+    executable = Executable::load(code, graph.arguments(), graph.results());
+    disk_cache::write(digest, code);
+  }
   dump_stages(graph, options, key);
   std::lock_guard lock(c.mutex);
   ++c.stats.misses;
   if (c.entries.count(key)) return c.entries[key].executable;  // compiled concurrently
   c.order.push_front(key);
   c.entries[key] = {executable, c.order.begin()};
+  c.code_bytes += static_cast<int64_t>(executable->code_bytes());
   if (c.entries.size() > kMaxEntries) {
+    c.code_bytes -= static_cast<int64_t>(c.entries[c.order.back()].executable->code_bytes());
     c.entries.erase(c.order.back());
     c.order.pop_back();
   }
@@ -80,6 +93,12 @@ CompileCacheStats compile_cache_stats() {
   std::lock_guard lock(cache().mutex);
   CompileCacheStats s = cache().stats;
   s.entries = static_cast<int64_t>(cache().entries.size());
+  s.code_bytes = cache().code_bytes;
+  auto disk = disk_cache::stats();
+  s.disk_hits = disk.hits;
+  s.disk_misses = disk.misses;
+  s.disk_writes = disk.writes;
+  s.disk_corrupt = disk.corrupt;
   return s;
 }
 
@@ -87,6 +106,7 @@ void clear_compile_cache() {
   std::lock_guard lock(cache().mutex);
   cache().entries.clear();
   cache().order.clear();
+  cache().code_bytes = 0;
 }
 
 }  // namespace tf::compiler

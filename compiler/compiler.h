@@ -58,6 +58,12 @@ class Executable {
   struct Impl;
   explicit Executable(std::unique_ptr<Impl> impl);
   ~Executable();
+  // Links `object` (host machine code from Graph::object_code, or read back from the disk
+  // cache) into the JIT. Throws InternalError if it cannot be linked.
+  static std::unique_ptr<Executable> load(std::string_view object,
+                                          std::span<const TensorType> arguments,
+                                          std::span<const TensorType> results);
+  size_t code_bytes() const;  // size of the machine code object
   // One data pointer per argument (in argument order) and per result; results are written.
   void run(const void* const* args, void* const* results) const;
 
@@ -84,6 +90,8 @@ class Graph {
   // The graph's text at `stage` (lowering a copy; the graph itself is unchanged). Throws
   // InternalError, with MLIR's diagnostics, if lowering fails.
   std::string text(Stage stage = Stage::kTraced, const CompileOptions& options = {}) const;
+  // A relocatable object for the host CPU, exporting `tfjit_entry` (compiler/codegen.h).
+  std::string object_code(const CompileOptions& options = {}) const;
   std::unique_ptr<Executable> compile(const CompileOptions& options = {}) const;
   // The traced graph in Graphviz DOT, and statistics (compiler/inspect.cpp).
   std::string dot() const;
@@ -116,9 +124,12 @@ class GraphBuilder {
 };
 
 // The process-wide cache of compiled code (compiler/compile_cache.cpp): graphs with identical
-// text and options compile once. Bounded (least recently used entries are dropped).
+// text and options compile once. Bounded (least recently used entries are dropped). Behind it,
+// the on-disk cache (compiler/disk_cache.cpp) keeps machine code across processes.
 struct CompileCacheStats {
   int64_t hits = 0, misses = 0, entries = 0;
+  int64_t code_bytes = 0;  // machine code held by the entries
+  int64_t disk_hits = 0, disk_misses = 0, disk_writes = 0, disk_corrupt = 0;
 };
 std::shared_ptr<Executable> compile_cached(const Graph& graph, const CompileOptions& options);
 CompileCacheStats compile_cache_stats();

@@ -1,57 +1,43 @@
-// From the LLVM dialect to machine code: translation to LLVM IR, -O3 for the host CPU, and the
-// ORC JIT (MLIR's ExecutionEngine). Also prints the LLVM IR and assembly stages.
+// Running compiled code: relocatable objects (from codegen.cpp or the disk cache) are linked
+// into one process-wide ORC JIT, each in its own JITDylib, and called through `tfjit_entry`.
+// Also prints the LLVM IR and assembly stages.
+#include "compiler/codegen.h"
 #include "compiler/library_calls.h"
 #include "compiler/mlir_support.h"
-#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
-#include "llvm/IR/LegacyPassManager.h"
-#include "llvm/IR/Module.h"
-#include "llvm/Support/TargetSelect.h"
-#include "llvm/Target/TargetMachine.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
-#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "tfjit/errors.h"
 
 namespace tf::compiler {
 
 namespace {
 
-std::unique_ptr<llvm::TargetMachine> host_target_machine() {
-  static const bool initialized = [] {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
-    return true;
+// The JIT that links every executable. Its main JITDylib resolves the library calls and the
+// process's own symbols (libm, malloc); each executable's JITDylib links against it. Leaked on
+// purpose: executables may be destroyed during static destruction.
+llvm::orc::LLJIT& jit() {
+  static llvm::orc::LLJIT* instance = [] {
+    host_target_machine();  // initialises the native target
+    auto jit =
+        llvm::orc::LLJITBuilder().setPlatformSetUp(llvm::orc::setUpInactivePlatform).create();
+    if (!jit) throw InternalError("cannot create the JIT: " + llvm::toString(jit.takeError()));
+    llvm::orc::JITDylib& main = (*jit)->getMainJITDylib();
+    auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+        (*jit)->getDataLayout().getGlobalPrefix());
+    if (!process)
+      throw InternalError("cannot resolve process symbols: " + llvm::toString(process.takeError()));
+    main.addGenerator(std::move(*process));
+    llvm::orc::MangleAndInterner mangle((*jit)->getExecutionSession(), (*jit)->getDataLayout());
+    llvm::orc::SymbolMap symbols;
+    for (const auto& call : library_calls())
+      symbols[mangle(call.symbol)] = {llvm::orc::ExecutorAddr::fromPtr(call.address),
+                                      llvm::JITSymbolFlags::Exported};
+    if (auto err = main.define(llvm::orc::absoluteSymbols(std::move(symbols))))
+      throw InternalError("cannot register library calls: " + llvm::toString(std::move(err)));
+    return jit->release();
   }();
-  (void)initialized;
-  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!builder)
-    throw InternalError("cannot detect the host CPU: " + llvm::toString(builder.takeError()));
-  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
-  auto tm = builder->createTargetMachine();
-  if (!tm) throw InternalError("cannot create a target machine: " + llvm::toString(tm.takeError()));
-  return std::move(*tm);
-}
-
-// Tags every function with the host CPU (so the vectorisers use its full vector width), then
-// runs LLVM's -O<level> pipeline.
-std::function<llvm::Error(llvm::Module*)> optimizer(llvm::TargetMachine* tm, int level) {
-  auto optimize = mlir::makeOptimizingTransformer(static_cast<unsigned>(level), 0, tm);
-  return [tm, optimize](llvm::Module* m) {
-    for (auto& f : *m) {
-      if (f.isDeclaration()) continue;
-      f.addFnAttr("target-cpu", tm->getTargetCPU());
-      f.addFnAttr("target-features", tm->getTargetFeatureString());
-    }
-    return optimize(m);
-  };
-}
-
-mlir::OwningOpRef<mlir::ModuleOp> lowered_copy(const Graph::Impl& graph, Stage stage,
-                                               const CompileOptions& options) {
-  mlir::OwningOpRef<mlir::ModuleOp> copy = mlir::cast<mlir::ModuleOp>(graph.module.get()->clone());
-  lower_to(*copy, stage, options);
-  return copy;
+  return *instance;
 }
 
 // MLIR's memref descriptor flattened to 8-byte fields: allocated, aligned, offset, sizes, strides.
@@ -60,74 +46,42 @@ size_t descriptor_fields(int64_t rank) { return static_cast<size_t>(3 + 2 * rank
 }  // namespace
 
 struct Executable::Impl {
-  std::unique_ptr<llvm::TargetMachine> tm;
-  std::unique_ptr<mlir::ExecutionEngine> engine;
+  llvm::orc::JITDylib* dylib = nullptr;
+  size_t code_bytes = 0;
   void (*entry)(void**) = nullptr;
   size_t num_memrefs = 0, num_inputs = 0;
   std::vector<int64_t> descriptors;  // one template descriptor per memref, pointers left 0
   std::vector<size_t> offsets;       // where each memref's descriptor starts
+
+  ~Impl() {
+    if (dylib) llvm::consumeError(jit().getExecutionSession().removeJITDylib(*dylib));
+  }
 };
 
 Executable::Executable(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Executable::~Executable() = default;
 
-void Executable::run(const void* const* args, void* const* results) const {
-  const Impl& I = *impl_;
-  const size_t n = I.num_memrefs;
-  // Descriptors live on the stack for the common case: no allocation on the call path.
-  constexpr size_t kStackFields = 256, kStackMemrefs = 32;
-  int64_t stack_fields[kStackFields];
-  void* stack_ptrs[2 * kStackMemrefs];
-  std::vector<int64_t> heap_fields;
-  std::vector<void*> heap_ptrs;
-  int64_t* fields = stack_fields;
-  void** ptrs = stack_ptrs;
-  if (I.descriptors.size() > kStackFields || n > kStackMemrefs) {
-    heap_fields.resize(I.descriptors.size());
-    heap_ptrs.resize(2 * n);
-    fields = heap_fields.data();
-    ptrs = heap_ptrs.data();
-  }
-  std::copy(I.descriptors.begin(), I.descriptors.end(), fields);
-  void** desc_ptrs = ptrs;
-  void** packed = ptrs + n;
-  for (size_t i = 0; i < n; ++i) {
-    int64_t* d = fields + I.offsets[i];
-    const void* data = i < I.num_inputs ? args[i] : results[i - I.num_inputs];
-    d[0] = d[1] = reinterpret_cast<int64_t>(data);
-    desc_ptrs[i] = d;
-    packed[i] = &desc_ptrs[i];
-  }
-  I.entry(packed);
-  if (std::string error = take_library_error(); !error.empty()) throw InternalError(error);
-}
+size_t Executable::code_bytes() const { return impl_->code_bytes; }
 
-std::unique_ptr<Executable> Graph::compile(const CompileOptions& options) const {
-  auto lock = lock_compiler();
-  auto impl = std::make_unique<Executable::Impl>();
-  auto module = lowered_copy(*impl_, Stage::kLLVMDialect, options);
-
-  impl->tm = host_target_machine();
-  auto transformer = optimizer(impl->tm.get(), options.llvm_opt_level);
-  mlir::ExecutionEngineOptions engine_options;
-  engine_options.transformer = transformer;
-  engine_options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
-  engine_options.enableGDBNotificationListener = false;
-  engine_options.enablePerfNotificationListener = false;
-  auto engine = mlir::ExecutionEngine::create(*module, engine_options);
-  if (!engine) throw InternalError("JIT compilation failed: " + llvm::toString(engine.takeError()));
-  impl->engine = std::move(*engine);
-  impl->engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
-    llvm::orc::SymbolMap symbols;
-    for (const auto& call : library_calls())
-      symbols[interner(call.symbol)] = {llvm::orc::ExecutorAddr::fromPtr(call.address),
-                                        llvm::JITSymbolFlags::Exported};
-    return symbols;
-  });
-  auto entry = impl->engine->lookupPacked("_mlir_ciface_main");
+std::unique_ptr<Executable> Executable::load(std::string_view object,
+                                             std::span<const TensorType> arguments,
+                                             std::span<const TensorType> results) {
+  static std::atomic<uint64_t> next_id{0};
+  auto impl = std::make_unique<Impl>();
+  llvm::orc::LLJIT& j = jit();
+  auto dylib = j.createJITDylib("tfjit_" + std::to_string(next_id++));
+  if (!dylib) throw InternalError("JIT: " + llvm::toString(dylib.takeError()));
+  impl->dylib = &*dylib;
+  impl->dylib->addToLinkOrder(j.getMainJITDylib());
+  impl->code_bytes = object.size();
+  auto buffer = llvm::MemoryBuffer::getMemBufferCopy(llvm::StringRef(object.data(), object.size()),
+                                                     "tfjit-object");
+  if (auto err = j.addObjectFile(*impl->dylib, std::move(buffer)))
+    throw InternalError("JIT: cannot load compiled code: " + llvm::toString(std::move(err)));
+  auto entry = j.lookup(*impl->dylib, kEntrySymbol);
   if (!entry)
-    throw InternalError("compiled module has no entry point: " + llvm::toString(entry.takeError()));
-  impl->entry = *entry;
+    throw InternalError("JIT: cannot link compiled code: " + llvm::toString(entry.takeError()));
+  impl->entry = entry->toPtr<void (*)(void**)>();
 
   // Descriptor templates: arguments, then results (out-parameters come last).
   auto add = [&](const TensorType& t) {
@@ -142,38 +96,59 @@ std::unique_ptr<Executable> Graph::compile(const CompileOptions& options) const 
       stride *= t.shape[i];
     }
   };
-  for (const auto& t : impl_->arguments) add(t);
-  for (const auto& t : impl_->results) add(t);
+  for (const auto& t : arguments) add(t);
+  for (const auto& t : results) add(t);
   impl->num_memrefs = impl->offsets.size();
-  impl->num_inputs = impl_->arguments.size();
+  impl->num_inputs = arguments.size();
   return std::make_unique<Executable>(std::move(impl));
+}
+
+void Executable::run(const void* const* args, void* const* results) const {
+  const Impl& I = *impl_;
+  const size_t n = I.num_memrefs;
+  // Descriptors live on the stack for the common case: no allocation on the call path.
+  constexpr size_t kStackFields = 256, kStackMemrefs = 64;
+  int64_t stack_fields[kStackFields];
+  void* stack_ptrs[kStackMemrefs];
+  std::vector<int64_t> heap_fields;
+  std::vector<void*> heap_ptrs;
+  int64_t* fields = stack_fields;
+  void** descriptors = stack_ptrs;
+  if (I.descriptors.size() > kStackFields || n > kStackMemrefs) {
+    heap_fields.resize(I.descriptors.size());
+    heap_ptrs.resize(n);
+    fields = heap_fields.data();
+    descriptors = heap_ptrs.data();
+  }
+  std::copy(I.descriptors.begin(), I.descriptors.end(), fields);
+  for (size_t i = 0; i < n; ++i) {
+    int64_t* d = fields + I.offsets[i];
+    const void* data = i < I.num_inputs ? args[i] : results[i - I.num_inputs];
+    d[0] = d[1] = reinterpret_cast<int64_t>(data);
+    descriptors[i] = d;
+  }
+  I.entry(descriptors);
+  if (std::string error = take_library_error(); !error.empty()) throw InternalError(error);
+}
+
+std::string Graph::object_code(const CompileOptions& options) const {
+  auto lock = lock_compiler();
+  mlir::OwningOpRef<mlir::ModuleOp> module = mlir::cast<mlir::ModuleOp>(impl_->module->clone());
+  lower_to(*module, Stage::kLLVMDialect, options);
+  return emit_code(*module, Emit::kObject, options.llvm_opt_level);
+}
+
+std::unique_ptr<Executable> Graph::compile(const CompileOptions& options) const {
+  return Executable::load(object_code(options), impl_->arguments, impl_->results);
 }
 
 std::string Graph::text(Stage stage, const CompileOptions& options) const {
   auto lock = lock_compiler();
-  if (stage <= Stage::kLLVMDialect) return print(*lowered_copy(*impl_, stage, options));
-  auto module = lowered_copy(*impl_, Stage::kLLVMDialect, options);
-  llvm::LLVMContext llvm_context;
-  auto llvm_module = mlir::translateModuleToLLVMIR(*module, llvm_context);
-  if (!llvm_module) throw InternalError("translation to LLVM IR failed");
-  auto tm = host_target_machine();
-  llvm_module->setDataLayout(tm->createDataLayout());
-  llvm_module->setTargetTriple(tm->getTargetTriple().str());
-  if (auto err = optimizer(tm.get(), options.llvm_opt_level)(llvm_module.get()))
-    throw InternalError("LLVM optimisation failed: " + llvm::toString(std::move(err)));
-  std::string out;
-  llvm::raw_string_ostream os(out);
-  if (stage == Stage::kLLVMIR) {
-    llvm_module->print(os, nullptr);
-    return out;
-  }
-  llvm::SmallString<0> buffer;
-  llvm::raw_svector_ostream asm_stream(buffer);
-  llvm::legacy::PassManager pm;
-  if (tm->addPassesToEmitFile(pm, asm_stream, nullptr, llvm::CodeGenFileType::AssemblyFile))
-    throw InternalError("the host target cannot emit assembly");
-  pm.run(*llvm_module);
-  return std::string(buffer.str());
+  mlir::OwningOpRef<mlir::ModuleOp> module = mlir::cast<mlir::ModuleOp>(impl_->module->clone());
+  lower_to(*module, std::min(stage, Stage::kLLVMDialect), options);
+  if (stage <= Stage::kLLVMDialect) return print(*module);
+  return emit_code(*module, stage == Stage::kLLVMIR ? Emit::kLLVMIR : Emit::kAssembly,
+                   options.llvm_opt_level);
 }
 
 }  // namespace tf::compiler

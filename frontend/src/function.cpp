@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "compiler/compiler.h"
+#include "compiler/disk_cache.h"
 #include "frontend/src/tape.h"
 #include "frontend/src/tensor_internal.h"
 #include "frontend/src/trace.h"
@@ -251,7 +252,13 @@ void run_functions_eagerly(bool eagerly) { detail::run_eagerly.store(eagerly); }
 bool functions_run_eagerly() { return detail::run_eagerly.load(); }
 CompileCacheInfo compile_cache_info() {
   auto s = compiler::compile_cache_stats();
-  return {s.hits, s.misses, s.entries};
+  return {s.hits,      s.misses,      s.entries,     s.code_bytes,
+          s.disk_hits, s.disk_misses, s.disk_writes, s.disk_corrupt};
 }
 void clear_compile_cache() { compiler::clear_compile_cache(); }
+void set_disk_cache_dir(const std::string& dir) { compiler::disk_cache::set_directory(dir); }
+std::string disk_cache_dir() { return compiler::disk_cache::directory(); }
+void enable_disk_cache(bool enabled) { compiler::disk_cache::set_enabled(enabled); }
+bool disk_cache_enabled() { return compiler::disk_cache::enabled(); }
+void set_disk_cache_max_bytes(int64_t bytes) { compiler::disk_cache::set_max_bytes(bytes); }
 }  // namespace tf::config

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace tf::config {
 
@@ -15,8 +16,21 @@ bool functions_run_eagerly();
 // the environment variable TFJIT_DUMP_DIR writes every stage of each newly compiled graph there.
 struct CompileCacheInfo {
   int64_t hits = 0, misses = 0, entries = 0;
+  int64_t code_bytes = 0;  // machine code held in memory
+  // The disk cache: loads, misses, entries written, and corrupt entries found (and recompiled).
+  int64_t disk_hits = 0, disk_misses = 0, disk_writes = 0, disk_corrupt = 0;
 };
 CompileCacheInfo compile_cache_info();
-void clear_compile_cache();
+void clear_compile_cache();  // the in-memory cache; the disk cache is kept
+
+// The persistent cache of machine code, shared by processes: a graph compiled once loads from
+// disk in later runs. Entries are keyed by the graph, the options, the compiler build and the
+// host CPU. Directory: $TFJIT_CACHE_DIR, else $XDG_CACHE_HOME/tfjit, else ~/.cache/tfjit;
+// TFJIT_DISK_CACHE=0 switches it off. Bounded (512 MiB by default; least recently used first).
+void set_disk_cache_dir(const std::string& dir);
+std::string disk_cache_dir();
+void enable_disk_cache(bool enabled);
+bool disk_cache_enabled();
+void set_disk_cache_max_bytes(int64_t bytes);
 
 }  // namespace tf::config

@@ -1,0 +1,27 @@
+// Machine code for the host CPU from a module in the LLVM dialect (compiler/codegen.cpp).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "mlir/IR/BuiltinOps.h"
+
+namespace llvm {
+class TargetMachine;
+}
+
+namespace tf::compiler {
+
+// Every compiled module exports `void tfjit_entry(void** descriptors)`: one pointer to an MLIR
+// memref descriptor per argument, then per result.
+inline constexpr const char* kEntrySymbol = "tfjit_entry";
+
+enum class Emit { kLLVMIR, kAssembly, kObject };
+// Translates, adds the entry wrapper, optimises at -O`opt_level` and emits `what`.
+std::string emit_code(mlir::ModuleOp llvm_dialect, Emit what, int opt_level);
+
+std::unique_ptr<llvm::TargetMachine> host_target_machine();
+// Triple, CPU name and feature string: code built for one id may not run on another.
+const std::string& host_target_id();
+
+}  // namespace tf::compiler

@@ -1,6 +1,7 @@
 // tf::function: tracing once per signature, compiled == eager, captures, results, stages.
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "tests/helpers.h"
@@ -276,4 +277,35 @@ TEST_CASE("many threads may call and trace the same function at once", "[functio
   for (auto& th : threads) th.join();
   CHECK(wrong == 0);
   CHECK(f.trace_count() == 3);
+}
+
+TEST_CASE("get_concrete_function traces once and exposes every compiler stage", "[function]") {
+  auto f = tf::function([](const tf::Tensor& x, const tf::Tensor& y) { return x * y + 1.0f; });
+  auto x = tf::constant({1.0f, 2.0f, 3.0f}), y = tf::constant({4.0f, 5.0f, 6.0f});
+  tf::ConcreteFunction c = f.get_concrete_function(x, y);
+  CHECK(f.trace_count() == 1);
+  CHECK(c.input_dtypes() == std::vector<tf::DType>{tf::float32, tf::float32});
+  CHECK(c.input_shapes() == std::vector<tf::TensorShape>{{3}, {3}});
+  CHECK(c.code_bytes() > 0);
+  CHECK(c.graph().find("tfjit.binary") != std::string::npos);
+  CHECK(c.graph("linalg").find("linalg.generic") != std::string::npos);
+  CHECK(c.graph("llvmir").find("define void @tfjit_entry") != std::string::npos);
+  CHECK_FALSE(c.graph("asm").empty());
+  CHECK_THROWS_AS(c.graph("ptx"), tf::InvalidArgumentError);
+
+  auto out = c({x, y});
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].to_vector<float>() == std::vector<float>{5, 11, 19});
+  f(x, y);
+  CHECK(f.trace_count() == 1);  // the call reuses the concrete function's trace
+  CHECK_THROWS_AS(c({x}), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(c({x, tf::constant({1.0f, 2.0f})}), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(c({x, tf::constant({1, 2, 3})}), tf::InvalidArgumentError);
+
+  auto path = std::filesystem::temp_directory_path() / "tfjit_concrete_function.mlir";
+  c.save(path.string());
+  std::ifstream in(path);
+  std::string saved((std::istreambuf_iterator<char>(in)), {});
+  CHECK(saved == c.graph());
+  CHECK_THROWS_AS(c.save("/proc/no/such/dir/f.mlir"), tf::InvalidArgumentError);
 }

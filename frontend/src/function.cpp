@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <mutex>
 
 #include "compiler/compiler.h"
@@ -59,7 +60,10 @@ std::string explain(const Key& before, const std::vector<std::string>& before_va
   return out.empty() ? "a new signature" : out;
 }
 
+}  // namespace
+
 struct Concrete {
+  compiler::CompileOptions options;
   Key key;
   std::vector<std::string> values;
   uint64_t last_use = 0;
@@ -68,8 +72,6 @@ struct Concrete {
   std::vector<TraceContext::Capture> captures;
   std::vector<std::shared_ptr<VariableImpl>> assigned;  // their new values follow the results
 };
-
-}  // namespace
 
 struct FunctionCore::Impl {
   FunctionOptions options;
@@ -125,9 +127,8 @@ struct FunctionCore::Impl {
       entry->captures = trace.captures();
       entry->assigned = trace.assigned();
     }
-    compiler::CompileOptions options;
-    options.matmul_library_call = this->options.matmul_library_call;
-    entry->executable = compiler::compile_cached(*entry->graph, options);
+    entry->options.matmul_library_call = options.matmul_library_call;
+    entry->executable = compiler::compile_cached(*entry->graph, entry->options);
     stats.last_compile_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     return entry;
@@ -178,13 +179,10 @@ namespace {
 std::atomic<bool> run_eagerly{false};
 }
 
-std::vector<Tensor> FunctionCore::call(std::span<const Tensor> args,
-                                       const std::vector<std::string>& values, TraceBody body) {
-  // Inlined into the caller's trace, or run eagerly for debugging.
-  if (TraceContext::current() || run_eagerly.load(std::memory_order_relaxed))
-    return body.call(body.self, args);
-  auto held = impl_->lookup_or_trace(args, values, body);
-  const Concrete& c = *held;
+namespace {
+
+// Runs `c`'s compiled code on `args` (already matching its signature).
+std::vector<Tensor> run(const Concrete& c, std::span<const Tensor> args) {
   const auto& results = c.graph->results();
   std::vector<Tensor> outputs;
   outputs.reserve(results.size());
@@ -219,15 +217,23 @@ std::vector<Tensor> FunctionCore::call(std::span<const Tensor> args,
   return outputs;
 }
 
-std::string FunctionCore::graph(std::span<const Tensor> args,
-                                const std::vector<std::string>& values, TraceBody body,
-                                std::string_view stage) {
-  auto parsed = compiler::parse_stage(stage);
-  if (!parsed) throw InvalidArgumentError("graph: unknown stage '" + std::string(stage) + "'");
-  auto c = impl_->lookup_or_trace(args, values, body);
-  compiler::CompileOptions options;
-  options.matmul_library_call = impl_->options.matmul_library_call;
-  return c->graph->text(*parsed, options);
+}  // namespace
+
+std::vector<Tensor> FunctionCore::call(std::span<const Tensor> args,
+                                       const std::vector<std::string>& values, TraceBody body) {
+  // Inlined into the caller's trace, or run eagerly for debugging.
+  if (TraceContext::current() || run_eagerly.load(std::memory_order_relaxed))
+    return body.call(body.self, args);
+  auto held = impl_->lookup_or_trace(args, values, body);
+  return run(*held, args);
+}
+
+std::shared_ptr<const Concrete> FunctionCore::concrete(std::span<const Tensor> args,
+                                                       const std::vector<std::string>& values,
+                                                       TraceBody body) {
+  if (TraceContext::current())
+    throw InvalidArgumentError("get_concrete_function cannot be called while tracing");
+  return impl_->lookup_or_trace(args, values, body);
 }
 
 int64_t FunctionCore::trace_count() const {
@@ -246,6 +252,76 @@ std::string FunctionCore::last_retrace_reason() const {
 }
 
 }  // namespace tf::detail
+
+namespace tf {
+
+ConcreteFunction::ConcreteFunction(std::shared_ptr<const detail::Concrete> concrete)
+    : concrete_(std::move(concrete)) {}
+
+std::string ConcreteFunction::graph(std::string_view stage) const {
+  auto parsed = compiler::parse_stage(stage);
+  if (!parsed) {
+    std::string names;
+    for (auto s : compiler::kAllStages) {
+      names += ' ';  // piecewise: GCC 12 warns falsely on " " + string
+      names += compiler::stage_name(s);
+    }
+    throw InvalidArgumentError("ConcreteFunction::graph: unknown stage '" + std::string(stage) +
+                               "'; stages:" + names);
+  }
+  return concrete_->graph->text(*parsed, concrete_->options);
+}
+
+void ConcreteFunction::save(const std::string& path, std::string_view stage) const {
+  std::string text = graph(stage);
+  std::ofstream out(path);
+  out << text;
+  if (!out) throw InvalidArgumentError("ConcreteFunction::save: cannot write '" + path + "'");
+}
+
+std::string ConcreteFunction::dot() const { return concrete_->graph->dot(); }
+
+std::vector<DType> ConcreteFunction::input_dtypes() const {
+  std::vector<DType> dtypes;
+  const auto& args = concrete_->graph->arguments();
+  for (size_t i = 0; i + concrete_->captures.size() < args.size(); ++i)
+    dtypes.push_back(args[i].dtype);
+  return dtypes;
+}
+
+std::vector<TensorShape> ConcreteFunction::input_shapes() const {
+  std::vector<TensorShape> shapes;
+  const auto& args = concrete_->graph->arguments();
+  for (size_t i = 0; i + concrete_->captures.size() < args.size(); ++i)
+    shapes.push_back(args[i].shape);
+  return shapes;
+}
+
+size_t ConcreteFunction::code_bytes() const { return concrete_->executable->code_bytes(); }
+
+std::vector<Tensor> ConcreteFunction::operator()(std::span<const Tensor> args) const {
+  auto dtypes = input_dtypes();
+  auto shapes = input_shapes();
+  if (args.size() != dtypes.size())
+    throw InvalidArgumentError("ConcreteFunction: expected " + std::to_string(dtypes.size()) +
+                               " tensor arguments, got " + std::to_string(args.size()));
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (!args[i].defined())
+      throw InvalidArgumentError("ConcreteFunction: argument " + std::to_string(i) + " is null");
+    if (args[i].dtype() != dtypes[i] || args[i].shape() != shapes[i])
+      throw InvalidArgumentError("ConcreteFunction: argument " + std::to_string(i) + " is " +
+                                 std::string(dtype_name(args[i].dtype())) + " " +
+                                 args[i].shape().to_string() +
+                                 ", but this concrete function was traced for " +
+                                 std::string(dtype_name(dtypes[i])) + " " + shapes[i].to_string());
+    if (args[i].impl()->trace)
+      throw InvalidArgumentError("ConcreteFunction: argument " + std::to_string(i) +
+                                 " is a symbolic tensor; call the tf::function while tracing");
+  }
+  return detail::run(*concrete_, args);
+}
+
+}  // namespace tf
 
 namespace tf::config {
 void run_functions_eagerly(bool eagerly) { detail::run_eagerly.store(eagerly); }

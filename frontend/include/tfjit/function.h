@@ -71,6 +71,8 @@ struct Results<std::pair<Tensor, Tensor>> {
   static std::pair<Tensor, Tensor> unflatten(std::vector<Tensor>& v) { return {v.at(0), v.at(1)}; }
 };
 
+struct Concrete;  // one traced signature: graph, compiled code, captures (function.cpp)
+
 // A non-owning callback: the traced body, called with symbolic arguments.
 struct TraceBody {
   const void* self;
@@ -122,9 +124,9 @@ class FunctionCore {
   // `values` are the keys of the non-tensor arguments (empty for all-tensor calls).
   std::vector<Tensor> call(std::span<const Tensor> args, const std::vector<std::string>& values,
                            TraceBody body);
-  // The graph for these arguments' signature at `stage` ("traced", "linalg", ..., "asm").
-  std::string graph(std::span<const Tensor> args, const std::vector<std::string>& values,
-                    TraceBody body, std::string_view stage);
+  // The traced and compiled entry for these arguments' signature (tracing it if new).
+  std::shared_ptr<const Concrete> concrete(std::span<const Tensor> args,
+                                           const std::vector<std::string>& values, TraceBody body);
   int64_t trace_count() const;
   CacheStats cache_stats() const;
   std::string last_retrace_reason() const;
@@ -135,6 +137,32 @@ class FunctionCore {
 };
 
 }  // namespace detail
+
+// One traced signature of a tf::function, compiled, as TensorFlow's ConcreteFunction: its graph
+// can be read at every compiler stage (like experimental_get_compiler_ir) or saved, and it can
+// be called directly with tensors of exactly its signature.
+class ConcreteFunction {
+ public:
+  explicit ConcreteFunction(std::shared_ptr<const detail::Concrete> concrete);
+  // The graph at a compiler stage: "traced", "optimized", "linalg", "bufferized", "loops",
+  // "llvm" (the LLVM dialect), "llvmir" or "asm". Throws InvalidArgumentError for another name.
+  std::string graph(std::string_view stage = "traced") const;
+  // Writes graph(stage) to `path`; a saved "traced" graph is what `tfjit-dump` reads.
+  void save(const std::string& path, std::string_view stage = "traced") const;
+  std::string dot() const;  // the traced graph in Graphviz DOT
+  // The tensor arguments this function takes (variables it reads are captured, not listed).
+  std::vector<DType> input_dtypes() const;
+  std::vector<TensorShape> input_shapes() const;
+  size_t code_bytes() const;  // machine code size
+  // Runs the compiled code. Throws InvalidArgumentError if `args` do not match the signature.
+  std::vector<Tensor> operator()(std::span<const Tensor> args) const;
+  std::vector<Tensor> operator()(std::initializer_list<Tensor> args) const {
+    return (*this)(std::span<const Tensor>(args.begin(), args.size()));
+  }
+
+ private:
+  std::shared_ptr<const detail::Concrete> concrete_;
+};
 
 template <class F>
 class Function {
@@ -154,16 +182,23 @@ class Function {
     return detail::Results<R>::unflatten(out);
   }
 
-  // The traced graph for these arguments' signature, at a compiler stage: "traced",
-  // "optimized", "linalg", "bufferized", "loops", "llvm", "llvmir" or "asm".
+  // The concrete function for these arguments' signature (traced and compiled if new), as
+  // TensorFlow's get_concrete_function. Tensor arguments only fix dtype and shape.
   template <class... Args>
-  std::string graph(std::string_view stage, const Args&... args) const {
+  ConcreteFunction get_concrete_function(const Args&... args) const {
     using R = std::invoke_result_t<const F&, detail::param_t<Args>...>;
     std::vector<Tensor> tensors;
     std::vector<std::string> values;
     (collect(args, tensors, values), ...);
     auto traced = [&](std::span<const Tensor> symbolic) { return invoke<R>(symbolic, args...); };
-    return core_->graph(tensors, values, detail::make_body(traced), stage);
+    return ConcreteFunction(core_->concrete(tensors, values, detail::make_body(traced)));
+  }
+
+  // The traced graph for these arguments' signature, at a compiler stage (see
+  // ConcreteFunction::graph).
+  template <class... Args>
+  std::string graph(std::string_view stage, const Args&... args) const {
+    return get_concrete_function(args...).graph(stage);
   }
 
   // How many times the callable was traced (once per new input signature).

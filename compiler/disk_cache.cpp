@@ -70,9 +70,7 @@ std::string sha256_hex(std::string_view data) {
 // so a rebuilt compiler never reuses an older compiler's output.
 const std::string& compiler_identity() {
   static const std::string id = [] {
-#define TFJIT_STRINGIFY(x) #x
-#define TFJIT_STRING(x) TFJIT_STRINGIFY(x)
-    std::string s = "tfjit " TFJIT_STRING(TFJIT_VERSION) " llvm " LLVM_VERSION_STRING;
+    std::string s = "tfjit " TFJIT_VERSION " llvm " LLVM_VERSION_STRING;
     Dl_info info;
     if (dladdr(reinterpret_cast<void*>(&compiler_identity), &info) && info.dli_fname) {
       std::error_code ec;

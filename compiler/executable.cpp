@@ -6,6 +6,7 @@
 #include "compiler/mlir_support.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "tfjit/errors.h"
 
@@ -14,7 +15,8 @@ namespace tf::compiler {
 namespace {
 
 // The JIT that links every executable. Its main JITDylib resolves the library calls and the
-// process's own symbols (libm, malloc); each executable's JITDylib links against it. Leaked on
+// process's own symbols (libm, malloc, the async runtime's worker pool); each executable's
+// JITDylib links against it. Leaked on
 // purpose: executables may be destroyed during static destruction.
 llvm::orc::LLJIT& jit() {
   static llvm::orc::LLJIT* instance = [] {
@@ -22,6 +24,9 @@ llvm::orc::LLJIT& jit() {
     auto jit =
         llvm::orc::LLJITBuilder().setPlatformSetUp(llvm::orc::setUpInactivePlatform).create();
     if (!jit) throw InternalError("cannot create the JIT: " + llvm::toString(jit.takeError()));
+    std::string error;
+    if (llvm::sys::DynamicLibrary::LoadLibraryPermanently(TFJIT_ASYNC_RUNTIME, &error))
+      throw InternalError("cannot load MLIR's async runtime (" TFJIT_ASYNC_RUNTIME "): " + error);
     llvm::orc::JITDylib& main = (*jit)->getMainJITDylib();
     auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
         (*jit)->getDataLayout().getGlobalPrefix());

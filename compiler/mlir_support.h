@@ -10,6 +10,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "mlir/Pass/Pass.h"
+#include "runtime/parallel.h"
 
 namespace tf::compiler {
 
@@ -42,5 +43,10 @@ void lower_to(mlir::ModuleOp module, Stage stage, const CompileOptions& options)
 std::unique_ptr<mlir::Pass> create_tfjit_to_linalg_pass(bool named_matmul);
 std::unique_ptr<mlir::Pass> create_matmul_to_library_call_pass();
 std::unique_ptr<mlir::Pass> create_strided_copies_to_linalg_pass();
+std::unique_ptr<mlir::Pass> create_linalg_to_loops_pass();
+
+// Compiled loops split over threads as eager kernels do: tasks of at least a grain of
+// iterations, so only loops of two grains or more are worth threads.
+inline constexpr int64_t kParallelElements = 2 * rt::kParallelGrain;
 
 }  // namespace tf::compiler

@@ -5,6 +5,7 @@
 #include "compiler/mlir_support.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Async/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -62,7 +63,14 @@ void add_stage(mlir::PassManager& pm, Stage stage, const CompileOptions& options
     }
     case Stage::kLoops:
       pm.addPass(create_strided_copies_to_linalg_pass());
-      pm.addPass(mlir::createConvertLinalgToLoopsPass());
+      pm.addPass(create_linalg_to_loops_pass());
+      // Large parallel loops: split over the async runtime's workers (the calling thread
+      // takes part), each task at least a grain of iterations.
+      pm.addPass(mlir::createAsyncParallelForPass(/*asyncDispatch=*/true, /*numWorkerThreads=*/-1,
+                                                  /*minTaskSize=*/rt::kParallelGrain));
+      pm.addPass(mlir::createAsyncToAsyncRuntimePass());
+      pm.addPass(mlir::createAsyncRuntimeRefCountingPass());
+      pm.addPass(mlir::createAsyncRuntimeRefCountingOptPass());
       pm.addPass(mlir::createLowerAffinePass());
       pm.addPass(mlir::createConvertSCFToCFPass());
       pm.addPass(mlir::createCanonicalizerPass());
@@ -71,6 +79,7 @@ void add_stage(mlir::PassManager& pm, Stage stage, const CompileOptions& options
       pm.addPass(mlir::arith::createArithExpandOpsPass());  // floordivsi etc. into LLVM-level ops
       pm.addPass(mlir::memref::createExpandStridedMetadataPass());
       pm.addPass(mlir::createLowerAffinePass());
+      pm.addPass(mlir::createConvertAsyncToLLVMPass());
       pm.addPass(mlir::createConvertMathToLLVMPass());
       pm.addPass(mlir::createConvertMathToLibmPass());
       pm.addPass(mlir::createFinalizeMemRefToLLVMConversionPass());

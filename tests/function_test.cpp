@@ -309,3 +309,23 @@ TEST_CASE("get_concrete_function traces once and exposes every compiler stage", 
   CHECK(saved == c.graph());
   CHECK_THROWS_AS(c.save("/proc/no/such/dir/f.mlir"), tf::InvalidArgumentError);
 }
+
+TEST_CASE("compiled loops above the threading threshold split over threads and stay exact",
+          "[function]") {
+  const int64_t rows = 1024, cols = 512;  // 2^19 elements: several tasks
+  std::vector<float> data(rows * cols);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<float>(i % 1000) * 1e-3f;
+  auto x = tf::constant(data, tf::TensorShape{rows, cols});
+  auto f = tf::function([](const tf::Tensor& t) { return tf::reduce_sum(t * t + 1.0f, 1); });
+  CHECK(f.graph("loops", x).find("async.") != std::string::npos);  // the threaded path
+  auto got = f(x).to_vector<float>();
+  REQUIRE(got.size() == static_cast<size_t>(rows));
+  for (int64_t r = 0; r < rows; ++r) {
+    double want = 0;
+    for (int64_t c = 0; c < cols; ++c) {
+      double v = data[r * cols + c];
+      want += v * v + 1.0;
+    }
+    CHECK(got[r] == Approx(want).epsilon(1e-5));
+  }
+}

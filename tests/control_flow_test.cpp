@@ -263,3 +263,73 @@ TEST_CASE("tf::print inside a compiled loop prints each iteration", "[control][p
   CHECK(f(tf::constant(1)).item<int32_t>() == 27);
   CHECK(capture.out.str() == "i 1\ni 3\ni 9\n");
 }
+
+TEST_CASE("gradients flow through cond, eager and compiled", "[control][cond][gradient]") {
+  auto grad = [](const tf::Tensor& x, const tf::Tensor& scale) {
+    tf::GradientTape tape;
+    tape.watch(x);
+    auto y = tf::cond(
+        tf::reduce_sum(x) > 0.0f, [&] { return x * x * scale; }, [&] { return tf::sin(x) * 3.0f; });
+    return tape.gradient(tf::reduce_sum(y), x);
+  };
+  auto f = tf::function(grad);
+  auto scale = tf::constant(0.5f);
+  for (bool compiled : {false, true}) {
+    INFO("compiled: " << compiled);
+    auto run = [&](const tf::Tensor& x) { return compiled ? f(x, scale) : grad(x, scale); };
+    // d(sum(0.5 x^2))/dx = x
+    tft::check_close(values_of(run(tf::constant({1.0f, 2.0f}))), {1, 2}, tf::float32, "then");
+    // d(sum(3 sin x))/dx = 3 cos x
+    tft::check_close(values_of(run(tf::constant({-1.0f, -2.0f}))),
+                     {3 * std::cos(-1.0), 3 * std::cos(-2.0)}, tf::float32, "else");
+  }
+  CHECK(f.trace_count() == 1);
+}
+
+TEST_CASE("compiled cond gradients: several results, variables, unconnected inputs",
+          "[control][cond][gradient]") {
+  tf::Variable w(tf::constant({2.0f, -1.0f}));
+  auto f = tf::function([&](const tf::Tensor& x, const tf::Tensor& flag) {
+    tf::GradientTape tape;
+    tape.watch(x);
+    auto wv = w.read_value();  // read before the cond, used inside
+    auto r = tf::cond(
+        flag,
+        [&] {
+          return std::vector<tf::Tensor>{x * wv, tf::reduce_sum(wv)};
+        },
+        [&] {
+          return std::vector<tf::Tensor>{x + 1.0f, tf::constant(0.0f)};
+        });
+    auto loss = tf::reduce_sum(r[0]) + 10.0f * r[1];
+    auto g = tape.gradient(loss, std::vector<tf::Source>{x, w});
+    return g;
+  });
+  auto x = tf::constant({3.0f, 5.0f});
+  auto on = f(x, tf::constant(true));
+  CHECK(values_of(on[0]) == std::vector<double>{2, -1});   // d/dx sum(x*w) = w
+  CHECK(values_of(on[1]) == std::vector<double>{13, 15});  // x + 10
+  auto off = f(x, tf::constant(false));
+  CHECK(values_of(off[0]) == std::vector<double>{1, 1});
+  CHECK(values_of(off[1]) == std::vector<double>{0, 0});
+  CHECK(f.trace_count() == 1);
+
+  // A watched variable first read inside a branch is refused rather than silently dropped.
+  auto inside = tf::function([&](const tf::Tensor& flag) {
+    tf::GradientTape tape;
+    auto y = tf::cond(
+        flag, [&] { return w.read_value() * 2.0f; }, [&] { return w.read_value(); });
+    return tape.gradient(tf::reduce_sum(y), w);
+  });
+  CHECK_THROWS_AS(inside(tf::constant(true)), tf::UnimplementedError);
+  // A traced while_loop on a watched tensor is refused too.
+  auto loop = tf::function([](const tf::Tensor& x) {
+    tf::GradientTape tape;
+    tape.watch(x);
+    auto y = tf::while_loop(
+        [](const std::vector<tf::Tensor>& v) { return v[0] < 10.0f; },
+        [](const std::vector<tf::Tensor>& v) { return std::vector{v[0] * 2.0f}; }, {x})[0];
+    return tape.gradient(y, x);
+  });
+  CHECK_THROWS_AS(loop(tf::constant(1.0f)), tf::UnimplementedError);
+}

@@ -10,6 +10,8 @@
 #include "frontend/src/op_helpers.h"
 #include "frontend/src/tape.h"
 #include "frontend/src/tensor_internal.h"
+#include "tfjit/creation.h"
+#include "tfjit/gradient_tape.h"
 #include "tfjit/ops.h"
 
 namespace tf::detail {
@@ -53,23 +55,59 @@ void check_match(const std::string& op, const std::string& a_name, const std::ve
 // construct as a whole is recorded instead (or refused) once its regions are closed.
 class PauseTapes {
  public:
-  PauseTapes() { saved_.swap(active_tapes); }
-  ~PauseTapes() { saved_.swap(active_tapes); }
+  PauseTapes() : previous_(paused_tapes) {
+    saved_.swap(active_tapes);
+    if (!saved_.empty()) paused_tapes = &saved_;
+  }
+  ~PauseTapes() {
+    saved_.swap(active_tapes);
+    paused_tapes = previous_;
+  }
   PauseTapes(const PauseTapes&) = delete;
   PauseTapes& operator=(const PauseTapes&) = delete;
 
  private:
   std::vector<TapeImpl*> saved_;
+  const std::vector<TapeImpl*>* previous_;
 };
 
-// A tape watching an input of a traced cond needs its gradient.
+bool differentiable(const Tensor& t) { return is_floating(t.dtype()); }
+
+// The gradient of branch result `i` with respect to `sources`, given its upstream gradient `g`:
+// the branch is traced again under a fresh tape (inside the backward cond's region), and
+// d(sum(y * g))/d(source) is the vector-Jacobian product. Unconnected sources get zeros, so
+// both branches of the backward cond return the same tensors.
+std::vector<Tensor> branch_gradient(const Branch& fn, size_t i, const Tensor& g,
+                                    const std::vector<Tensor>& sources) {
+  GradientTape tape(/*persistent=*/false, /*watch_accessed_variables=*/false);
+  for (const Tensor& s : sources) tape.watch(s);
+  std::vector<Tensor> ys = fn();
+  std::vector<Source> srcs(sources.begin(), sources.end());
+  return tape.gradient(reduce_sum(ys.at(i) * g), srcs, UnconnectedGradients::ZERO);
+}
+
+// A traced cond on a watched input is recorded as one op per float result, whose backward is
+// another cond on the same predicate computing the gradient of the branch that ran, as
+// TensorFlow differentiates its If op. The branches must stay callable until the gradient is
+// taken (the usual case: the tape's gradient() call comes later in the same trace).
 void record_cond(const Tensor& pred, const Branch& true_fn, const Branch& false_fn,
                  const std::vector<Tensor>& outer, const std::vector<Tensor>& results) {
-  (void)pred, (void)true_fn, (void)false_fn, (void)results;
-  if (should_record(outer))
-    throw UnimplementedError(
-        "cond: gradients through a tf::cond inside a tf::function are not supported yet (a "
-        "GradientTape watches one of its inputs); eagerly they are");
+  if (!should_record(outer)) return;
+  std::vector<Tensor> sources;
+  for (const Tensor& t : outer)
+    if (differentiable(t)) sources.push_back(t);
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (!differentiable(results[i])) continue;
+    record(outer, results[i], [=](const Tensor& g) {
+      std::vector<Tensor> grads = detail::cond(
+          pred, [&] { return branch_gradient(true_fn, i, g, sources); },
+          [&] { return branch_gradient(false_fn, i, g, sources); });
+      std::vector<Tensor> out;  // one per input of the recorded op; none for non-floats
+      size_t k = 0;
+      for (const Tensor& t : outer) out.push_back(differentiable(t) ? grads.at(k++) : Tensor());
+      return out;
+    });
+  }
 }
 
 }  // namespace

@@ -33,9 +33,10 @@ template <class R>
 inline constexpr bool kBranchResult =
     std::is_same_v<R, Tensor> || std::is_same_v<R, std::vector<Tensor>>;
 
+// A copy of the callable: a gradient through a traced cond calls the branch again later.
 template <class F>
-Branch as_branch(F& f) {
-  return [&f]() -> std::vector<Tensor> {
+Branch as_branch(const F& f) {
+  return [f]() mutable -> std::vector<Tensor> {
     if constexpr (std::is_same_v<std::decay_t<std::invoke_result_t<F&>>, Tensor>)
       return {f()};
     else

@@ -333,3 +333,22 @@ TEST_CASE("compiled cond gradients: several results, variables, unconnected inpu
   });
   CHECK_THROWS_AS(loop(tf::constant(1.0f)), tf::UnimplementedError);
 }
+
+TEST_CASE("compiled tf::print matches eager for every compiled dtype", "[control][print]") {
+  auto x = tft::make({1.5, -2, 0, 3.25, 7, -0.5}, {2, 3}, tf::float32);
+  for (tf::DType dtype : {tf::float16, tf::bfloat16, tf::float32, tf::float64, tf::int8, tf::int16,
+                          tf::int32, tf::int64, tf::bool_}) {
+    INFO(tf::dtype_name(dtype));
+    auto v = tf::cast(x, dtype);
+    CapturePrint eager;
+    tf::print("v", v);
+    auto f = tf::function([](const tf::Tensor& t) {
+      tf::print("v", t);
+      return t;
+    });
+    std::string want = eager.out.str();
+    eager.out.str("");
+    f(v);
+    CHECK(eager.out.str() == want);
+  }
+}

@@ -116,7 +116,28 @@ class GraphBuilder {
   // A tfjit dialect op by name ("binary", "matmul", ...), with its result type.
   int add_op(std::string_view name, std::span<const int> operands, std::span<const NamedAttr> attrs,
              const TensorType& result);
+  // A side-effecting tfjit op with no result (tfjit.print): kept in order, never erased.
+  void add_effect(std::string_view name, std::span<const int> operands,
+                  std::span<const NamedAttr> attrs);
   std::unique_ptr<Graph> finish(std::span<const int> results);
+
+  // Structured control flow. Ops added between begin_* and end_* land in the construct's
+  // regions (they nest); a value defined in a region is visible only inside it.
+  // scf.if on `pred`, a scalar bool value: the then-region opens first.
+  void begin_if(int pred);
+  void begin_else(std::span<const int> then_results);          // yields them; the else-region opens
+  std::vector<int> end_if(std::span<const int> else_results);  // the scf.if's results
+  // scf.while carrying `inits`: returns the condition region's arguments (the loop variables).
+  std::vector<int> begin_while(std::span<const int> inits);
+  // Ends the condition region with `cond` (a scalar bool value); returns the body's arguments.
+  std::vector<int> begin_while_body(int cond);
+  std::vector<int> end_while(std::span<const int> next);  // the scf.while's results
+  // Whether `value` may be used at the current insertion point.
+  bool visible(int value) const;
+  // Region nesting depth: of the insertion point, and where `value` was defined (0 = body).
+  int depth() const;
+  int depth(int value) const;
+  TensorType type(int value) const;
 
  private:
   struct Impl;

@@ -1,8 +1,12 @@
 // Building a traced graph op by op, and the Graph's accessors (text at a stage, parsing).
+#include <algorithm>
+
 #include "compiler/compiler.h"
 #include "compiler/mlir_support.h"
 #include "ir/dialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
@@ -39,7 +43,41 @@ struct GraphBuilder::Impl {
   mlir::func::FuncOp func;
   mlir::OpBuilder builder{&context()};
   std::vector<mlir::Value> values;
+  std::vector<int> region_of;  // per value: the region defining it (0: the function body)
   std::vector<TensorType> arguments;
+  // Open control-flow ops, innermost last, and the regions open inside them (one each).
+  std::vector<mlir::Operation*> open_ops;
+  std::vector<int> open_regions;
+  int next_region = 1;
+
+  int add(mlir::Value v) {
+    values.push_back(v);
+    region_of.push_back(open_regions.empty() ? 0 : open_regions.back());
+    return static_cast<int>(values.size() - 1);
+  }
+  bool visible(int v) const {
+    int r = region_of.at(static_cast<size_t>(v));
+    return r == 0 || std::find(open_regions.begin(), open_regions.end(), r) != open_regions.end();
+  }
+  mlir::Value get(int v, std::string_view op) const {
+    if (!visible(v))
+      throw InvalidArgumentError(
+          std::string(op) +
+          ": a tensor computed inside a tf::cond branch or tf::while_loop body was used outside "
+          "it; return it from the branch or body instead");
+    return values.at(static_cast<size_t>(v));
+  }
+  llvm::SmallVector<mlir::Value> get_all(std::span<const int> vs, std::string_view op) const {
+    llvm::SmallVector<mlir::Value> out;
+    for (int v : vs) out.push_back(get(v, op));
+    return out;
+  }
+  // The i1 in a scalar bool tensor, which scf ops take as their condition.
+  mlir::Value scalar_i1(int v, std::string_view op) {
+    return builder.create<mlir::tensor::ExtractOp>(builder.getUnknownLoc(), get(v, op),
+                                                   mlir::ValueRange{});
+  }
+  void open_region() { open_regions.push_back(next_region++); }
 };
 
 GraphBuilder::GraphBuilder() : impl_(std::make_unique<Impl>()) {
@@ -59,8 +97,9 @@ int GraphBuilder::add_argument(const TensorType& type) {
   unsigned index = func.getNumArguments();
   (void)func.insertArgument(index, t, {}, impl_->builder.getUnknownLoc());
   impl_->arguments.push_back(type);
-  impl_->values.push_back(func.getArgument(index));
-  return static_cast<int>(impl_->values.size() - 1);
+  int value = impl_->add(func.getArgument(index));
+  impl_->region_of.back() = 0;  // arguments are visible everywhere
+  return value;
 }
 
 int GraphBuilder::add_constant(const TensorType& type, const void* data) {
@@ -75,20 +114,131 @@ int GraphBuilder::add_constant(const TensorType& type, const void* data) {
     attr = mlir::DenseElementsAttr::getFromRawBuffer(
         t, llvm::ArrayRef<char>(p, static_cast<size_t>(n) * dtype_size(type.dtype)));
   }
-  auto op = impl_->builder.create<tfjit::ConstantOp>(impl_->builder.getUnknownLoc(), attr);
-  impl_->values.push_back(op.getResult());
-  return static_cast<int>(impl_->values.size() - 1);
+  // Inside control flow, constants go before the outermost open op, so that a concrete tensor
+  // captured in one branch can be reused anywhere later in the trace.
+  auto& b = impl_->builder;
+  mlir::OpBuilder::InsertionGuard guard(b);
+  if (!impl_->open_ops.empty()) b.setInsertionPoint(impl_->open_ops.front());
+  auto op = b.create<tfjit::ConstantOp>(b.getUnknownLoc(), attr);
+  int value = impl_->add(op.getResult());
+  impl_->region_of.back() = 0;
+  return value;
 }
 
 int GraphBuilder::add_op(std::string_view name, std::span<const int> operands,
                          std::span<const NamedAttr> attrs, const TensorType& result) {
   auto& b = impl_->builder;
   mlir::OperationState state(b.getUnknownLoc(), "tfjit." + std::string(name));
-  for (int v : operands) state.addOperands(impl_->values.at(static_cast<size_t>(v)));
+  for (int v : operands) state.addOperands(impl_->get(v, name));
   for (const auto& a : attrs) state.addAttribute(a.name, to_mlir(b, a.value));
   state.addTypes(checked_type(result, name));
-  impl_->values.push_back(b.create(state)->getResult(0));
-  return static_cast<int>(impl_->values.size() - 1);
+  return impl_->add(b.create(state)->getResult(0));
+}
+
+void GraphBuilder::add_effect(std::string_view name, std::span<const int> operands,
+                              std::span<const NamedAttr> attrs) {
+  auto& b = impl_->builder;
+  mlir::OperationState state(b.getUnknownLoc(), "tfjit." + std::string(name));
+  for (int v : operands) state.addOperands(impl_->get(v, name));
+  for (const auto& a : attrs) state.addAttribute(a.name, to_mlir(b, a.value));
+  b.create(state);
+}
+
+void GraphBuilder::begin_if(int pred) {
+  auto& b = impl_->builder;
+  mlir::Value cond = impl_->scalar_i1(pred, "cond");
+  // A placeholder without results: they are known once both branches are traced (end_if).
+  auto op = b.create<mlir::scf::IfOp>(b.getUnknownLoc(), mlir::TypeRange{}, cond,
+                                      /*addThenBlock=*/true, /*addElseBlock=*/true);
+  for (mlir::Block* block : {op.thenBlock(), op.elseBlock()})
+    while (!block->empty()) block->back().erase();
+  impl_->open_ops.push_back(op);
+  impl_->open_region();
+  b.setInsertionPointToEnd(op.thenBlock());
+}
+
+void GraphBuilder::begin_else(std::span<const int> then_results) {
+  auto& b = impl_->builder;
+  auto op = mlir::cast<mlir::scf::IfOp>(impl_->open_ops.back());
+  b.create<mlir::scf::YieldOp>(b.getUnknownLoc(), impl_->get_all(then_results, "cond"));
+  impl_->open_regions.pop_back();
+  impl_->open_region();
+  b.setInsertionPointToEnd(op.elseBlock());
+}
+
+std::vector<int> GraphBuilder::end_if(std::span<const int> else_results) {
+  auto& b = impl_->builder;
+  auto old = mlir::cast<mlir::scf::IfOp>(impl_->open_ops.back());
+  b.create<mlir::scf::YieldOp>(b.getUnknownLoc(), impl_->get_all(else_results, "cond"));
+  impl_->open_regions.pop_back();
+  impl_->open_ops.pop_back();
+  llvm::SmallVector<mlir::Type> types(old.thenYield().getOperandTypes());
+  b.setInsertionPoint(old);
+  auto op = b.create<mlir::scf::IfOp>(b.getUnknownLoc(), types, old.getCondition(),
+                                      /*addThenBlock=*/false, /*addElseBlock=*/false);
+  op.getThenRegion().takeBody(old.getThenRegion());
+  op.getElseRegion().takeBody(old.getElseRegion());
+  old.erase();
+  b.setInsertionPointAfter(op);
+  std::vector<int> results;
+  for (mlir::Value r : op.getResults()) results.push_back(impl_->add(r));
+  return results;
+}
+
+std::vector<int> GraphBuilder::begin_while(std::span<const int> inits) {
+  auto& b = impl_->builder;
+  auto loc = b.getUnknownLoc();
+  auto values = impl_->get_all(inits, "while_loop");
+  llvm::SmallVector<mlir::Type> types;
+  for (mlir::Value v : values) types.push_back(v.getType());
+  auto op = b.create<mlir::scf::WhileOp>(loc, types, values);
+  llvm::SmallVector<mlir::Location> locs(types.size(), loc);
+  mlir::Block* before = b.createBlock(&op.getBefore(), {}, types, locs);
+  impl_->open_ops.push_back(op);
+  impl_->open_region();
+  std::vector<int> args;
+  for (mlir::Value a : before->getArguments()) args.push_back(impl_->add(a));
+  return args;
+}
+
+std::vector<int> GraphBuilder::begin_while_body(int cond) {
+  auto& b = impl_->builder;
+  auto loc = b.getUnknownLoc();
+  auto op = mlir::cast<mlir::scf::WhileOp>(impl_->open_ops.back());
+  mlir::Value c = impl_->scalar_i1(cond, "while_loop");
+  mlir::Block* before = &op.getBefore().front();
+  b.create<mlir::scf::ConditionOp>(loc, c, before->getArguments());
+  impl_->open_regions.pop_back();
+  impl_->open_region();
+  llvm::SmallVector<mlir::Type> types(before->getArgumentTypes());
+  llvm::SmallVector<mlir::Location> locs(types.size(), loc);
+  mlir::Block* after = b.createBlock(&op.getAfter(), {}, types, locs);
+  std::vector<int> args;
+  for (mlir::Value a : after->getArguments()) args.push_back(impl_->add(a));
+  return args;
+}
+
+std::vector<int> GraphBuilder::end_while(std::span<const int> next) {
+  auto& b = impl_->builder;
+  auto op = mlir::cast<mlir::scf::WhileOp>(impl_->open_ops.back());
+  b.create<mlir::scf::YieldOp>(b.getUnknownLoc(), impl_->get_all(next, "while_loop"));
+  impl_->open_regions.pop_back();
+  impl_->open_ops.pop_back();
+  b.setInsertionPointAfter(op);
+  std::vector<int> results;
+  for (mlir::Value r : op.getResults()) results.push_back(impl_->add(r));
+  return results;
+}
+
+bool GraphBuilder::visible(int value) const { return impl_->visible(value); }
+int GraphBuilder::depth() const { return static_cast<int>(impl_->open_regions.size()); }
+int GraphBuilder::depth(int value) const {
+  int r = impl_->region_of.at(static_cast<size_t>(value));
+  auto it = std::find(impl_->open_regions.begin(), impl_->open_regions.end(), r);
+  return r == 0 ? 0 : static_cast<int>(it - impl_->open_regions.begin()) + 1;
+}
+TensorType GraphBuilder::type(int value) const {
+  return tensor_type_of(impl_->values.at(static_cast<size_t>(value)).getType());
 }
 
 std::unique_ptr<Graph> GraphBuilder::finish(std::span<const int> results) {
@@ -96,8 +246,10 @@ std::unique_ptr<Graph> GraphBuilder::finish(std::span<const int> results) {
   llvm::SmallVector<mlir::Value> outs;
   llvm::SmallVector<mlir::Type> out_types;
   auto graph = std::make_unique<Graph::Impl>();
+  if (!impl_->open_ops.empty())
+    throw InternalError("tf::function: a tf::cond or tf::while_loop was left open");
   for (int v : results) {
-    outs.push_back(impl_->values.at(static_cast<size_t>(v)));
+    outs.push_back(impl_->get(v, "tf::function result"));
     out_types.push_back(outs.back().getType());
     graph->results.push_back(tensor_type_of(outs.back().getType()));
   }

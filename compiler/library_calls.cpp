@@ -1,11 +1,15 @@
 // Functions that compiled code calls by name (registered with the JIT in executable.cpp).
 #include "compiler/library_calls.h"
 
-#include "runtime/kernels.h"
-
 #include <algorithm>
+#include <deque>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <utility>
+
+#include "frontend/src/tensor_internal.h"
+#include "runtime/kernels.h"
 
 namespace tf::compiler {
 
@@ -45,13 +49,93 @@ void sgemm_batched(MemRef<3>* a, MemRef<3>* b, MemRef<3>* c) {
          c->aligned + c->offset + i * c->strides[0], a->sizes[1], a->sizes[2], b->sizes[2]);
 }
 
+// tf::print: texts by id (kept for the life of the process; there are few).
+std::mutex texts_mutex;
+std::deque<std::string> texts;
+std::unordered_map<std::string, int64_t> text_ids;
+
+const std::string& text(int64_t id) {
+  std::lock_guard guard(texts_mutex);
+  return texts.at(static_cast<size_t>(id));
+}
+
+// MLIR's unranked memref as the C interface passes it: the rank and a ranked descriptor
+// {allocated, aligned, offset, sizes[rank], strides[rank]}.
+struct UnrankedMemRef {
+  int64_t rank;
+  void* descriptor;
+};
+
+// The line a compiled tf::print is building on this thread: one call per tensor, then end.
+thread_local std::string print_line;
+
+// Copies the (possibly strided) memref into a tensor and appends `text` and its values.
+template <int D>
+void print_tensor(UnrankedMemRef* m, int64_t text_id) {
+  try {
+    constexpr DType dtype = static_cast<DType>(D);
+    auto* d = static_cast<int64_t*>(m->descriptor);
+    const char* base = reinterpret_cast<const char*>(d[1]);
+    int64_t offset = d[2];
+    std::vector<int64_t> sizes(d + 3, d + 3 + m->rank),
+        strides(d + 3 + m->rank, d + 3 + 2 * m->rank);
+    Tensor t = detail::empty(dtype, TensorShape(sizes));
+    char* out = static_cast<char*>(t.impl()->buffer->data());
+    size_t size = dtype_size(dtype);
+    std::vector<int64_t> index(sizes.size(), 0);
+    for (int64_t i = 0; i < t.num_elements(); ++i) {
+      int64_t at = offset;
+      for (size_t k = 0; k < index.size(); ++k) at += index[k] * strides[k];
+      std::copy_n(base + at * static_cast<int64_t>(size), size,
+                  out + i * static_cast<int64_t>(size));
+      for (size_t k = index.size(); k-- > 0;) {  // next row-major index
+        if (++index[k] < sizes[k]) break;
+        index[k] = 0;
+      }
+    }
+    print_line += text(text_id);
+    print_line += detail::print_values(t);
+  } catch (const std::exception& e) {
+    library_error = e.what();
+  }
+}
+
+void print_end(int64_t text_id) {
+  try {
+    std::string line = std::exchange(print_line, {}) + text(text_id);
+    detail::write_print_line(line);
+  } catch (const std::exception& e) {
+    library_error = e.what();
+  }
+}
+
+template <int... D>
+void add_print_calls(std::vector<LibraryCall>& calls, std::integer_sequence<int, D...>) {
+  // Symbol names as declared by the print lowering: tfjit_print_<dtype name>.
+  static const std::string names[] = {"_mlir_ciface_tfjit_print_" +
+                                      std::string(dtype_name(static_cast<DType>(D)))...};
+  (calls.push_back({names[D].c_str(), reinterpret_cast<void*>(&print_tensor<D>)}), ...);
+}
+
 }  // namespace
+
+int64_t intern_print_text(const std::string& s) {
+  std::lock_guard guard(texts_mutex);
+  auto [it, inserted] = text_ids.emplace(s, static_cast<int64_t>(texts.size()));
+  if (inserted) texts.push_back(s);
+  return it->second;
+}
 
 std::string take_library_error() { return std::exchange(library_error, {}); }
 
 std::vector<LibraryCall> library_calls() {
-  return {{"_mlir_ciface_tfjit_sgemm", reinterpret_cast<void*>(&sgemm)},
-          {"_mlir_ciface_tfjit_sgemm_batched", reinterpret_cast<void*>(&sgemm_batched)}};
+  std::vector<LibraryCall> calls = {
+      {"_mlir_ciface_tfjit_sgemm", reinterpret_cast<void*>(&sgemm)},
+      {"_mlir_ciface_tfjit_sgemm_batched", reinterpret_cast<void*>(&sgemm_batched)},
+      {"_mlir_ciface_tfjit_print_end", reinterpret_cast<void*>(&print_end)}};
+  // string and complex64 never reach compiled code; registering them is harmless.
+  add_print_calls(calls, std::make_integer_sequence<int, kNumDTypes>{});
+  return calls;
 }
 
 }  // namespace tf::compiler

@@ -50,6 +50,9 @@ void add_stage(mlir::PassManager& pm, Stage stage, const CompileOptions& options
     case Stage::kBufferized: {
       mlir::bufferization::OneShotBufferizationOptions bufferization;
       bufferization.bufferizeFunctionBoundaries = true;
+      // tf::while_loop bodies compute new loop values in new buffers (yielding them is fine;
+      // the deallocation pipeline frees the previous iteration's).
+      bufferization.allowReturnAllocsFromLoops = true;
       bufferization.setFunctionBoundaryTypeConversion(
           mlir::bufferization::LayoutMapOption::IdentityLayoutMap);
       pm.addPass(mlir::bufferization::createOneShotBufferizePass(bufferization));

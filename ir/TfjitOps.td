@@ -134,4 +134,13 @@ def Tfjit_ArgReduceOp : Tfjit_Op<"arg_reduce"> {
   let hasVerifier = 1;
 }
 
+// The one op with a side effect (so canonicalize/CSE keep it, in order): tf::print at run time.
+// `format` is the printed line, with "{}" for each input in turn and literal braces doubled.
+def Tfjit_PrintOp : Op<Tfjit_Dialect, "print", [MemoryEffects<[MemWrite]>]> {
+  let summary = "Prints a line with the inputs' values each time the graph runs";
+  let arguments = (ins StrAttr:$format, Variadic<AnyRankedTensor>:$inputs);
+  let assemblyFormat = "$format ($inputs^ `:` type($inputs))? attr-dict";
+  let hasVerifier = 1;
+}
+
 #endif  // TFJIT_OPS

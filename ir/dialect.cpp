@@ -253,4 +253,33 @@ LogicalResult ArgReduceOp::verify() {
   return success();
 }
 
+std::optional<std::vector<std::string>> split_print_format(llvm::StringRef format) {
+  std::vector<std::string> pieces(1);
+  for (size_t i = 0; i < format.size(); ++i) {
+    char c = format[i];
+    char next = i + 1 < format.size() ? format[i + 1] : '\0';
+    if (c == '{' && next == '}') {
+      pieces.emplace_back();
+    } else if ((c == '{' || c == '}') && next == c) {
+      pieces.back() += c;
+    } else if (c == '{' || c == '}') {
+      return std::nullopt;
+    } else {
+      pieces.back() += c;
+      continue;
+    }
+    ++i;
+  }
+  return pieces;
+}
+
+LogicalResult PrintOp::verify() {
+  auto pieces = split_print_format(getFormat());
+  if (!pieces) return emitOpError() << "format has an unpaired brace";
+  if (pieces->size() != getInputs().size() + 1)
+    return emitOpError() << "format has " << pieces->size() - 1 << " placeholders for "
+                         << getInputs().size() << " inputs";
+  return success();
+}
+
 }  // namespace tfjit

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -26,5 +28,8 @@ std::optional<tf::DType> dtype_of(mlir::Type element_type);
 mlir::RankedTensorType tensor_type(mlir::MLIRContext* ctx, tf::DType dtype,
                                    const tf::TensorShape& shape);
 tf::TensorShape shape_of(mlir::ShapedType type);
+// tfjit.print's format split at each "{}" (literal braces doubled): one more piece than
+// placeholders; nullopt when a brace is unpaired.
+std::optional<std::vector<std::string>> split_print_format(llvm::StringRef format);
 
 }  // namespace tfjit

@@ -1,6 +1,7 @@
 // Pass: tfjit dialect -> linalg on tensors. Elementwise ops become linalg.generic with the
 // scalar op from the op table; broadcasts become generic ops with projected indexing maps, so
 // linalg's elementwise fusion can merge whole chains (and their broadcasts) into one loop nest.
+#include "compiler/library_calls.h"
 #include "compiler/lowering/scalar_ops.h"
 #include "compiler/mlir_support.h"
 #include "ir/dialect.h"
@@ -488,6 +489,51 @@ struct LowerConstant : OpRewritePattern<tfjit::ConstantOp> {
   }
 };
 
+// tfjit.print -> one call per input (tfjit_print_<dtype>(value, text before it)) and
+// tfjit_print_end(text after the last), into compiler/library_calls.cpp. Inputs go as unranked
+// tensors, so one declaration per dtype serves every shape; texts go by interned id.
+struct LowerPrint : OpRewritePattern<tfjit::PrintOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tfjit::PrintOp op, PatternRewriter& rw) const override {
+    auto pieces = tfjit::split_print_format(op.getFormat());
+    if (!pieces) return rw.notifyMatchFailure(op, "malformed format");
+    auto module = op->getParentOfType<ModuleOp>();
+    Location loc = op.getLoc();
+    Type i64 = rw.getI64Type();
+    auto declare = [&](const std::string& name, SmallVector<Type> inputs) {
+      if (module.lookupSymbol<func::FuncOp>(name)) return;
+      OpBuilder::InsertionGuard guard(rw);
+      rw.setInsertionPointToStart(module.getBody());
+      auto decl = rw.create<func::FuncOp>(loc, name, rw.getFunctionType(inputs, {}));
+      decl.setPrivate();
+      decl->setAttr("llvm.emit_c_interface", rw.getUnitAttr());
+    };
+    auto text = [&](size_t i) -> Value {
+      return rw.create<arith::ConstantIntOp>(loc, intern_print_text((*pieces)[i]), 64);
+    };
+    for (auto [i, v] : llvm::enumerate(op.getInputs())) {
+      auto type = cast<RankedTensorType>(v.getType());
+      auto dtype = tfjit::dtype_of(type.getElementType());
+      if (!dtype) return op.emitOpError() << "cannot print element type " << type;
+      std::string callee = "tfjit_print_" + std::string(tf::dtype_name(*dtype));
+      auto unranked = UnrankedTensorType::get(type.getElementType());
+      declare(callee, {unranked, i64});
+      // The library only reads the tensor: without this, bufferization assumes an external
+      // function writes its operands and would need a copy (impossible for an unranked cast).
+      module.lookupSymbol<func::FuncOp>(callee).setArgAttr(0, "bufferization.access",
+                                                           rw.getStringAttr("read"));
+      Value u = rw.create<tensor::CastOp>(loc, unranked, v);
+      Value id = text(i);
+      rw.create<func::CallOp>(loc, callee, TypeRange{}, ValueRange{u, id});
+    }
+    declare("tfjit_print_end", {i64});
+    Value id = text(pieces->size() - 1);
+    rw.create<func::CallOp>(loc, "tfjit_print_end", TypeRange{}, ValueRange{id});
+    rw.eraseOp(op);
+    return success();
+  }
+};
+
 // Each result must be a fresh tensor: results become the caller's output buffers, so a
 // returned argument or a value returned twice gets its own copy.
 void copy_aliased_results(ModuleOp module) {
@@ -511,7 +557,7 @@ struct TfjitToLinalgPass : PassWrapper<TfjitToLinalgPass, OperationPass<ModuleOp
     patterns
         .add<LowerElementwise<tfjit::UnaryOp>, LowerElementwise<tfjit::BinaryOp>, LowerBroadcastTo,
              LowerCast, LowerReduce, LowerSelect, LowerReshape, LowerTranspose, LowerConcat,
-             LowerSlice, LowerGather, LowerArgReduce, LowerConstant>(&getContext());
+             LowerSlice, LowerGather, LowerArgReduce, LowerConstant, LowerPrint>(&getContext());
     patterns.add<LowerMatmul>(&getContext(), named_matmul_);
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();

@@ -13,6 +13,7 @@ namespace tf {
 namespace detail {
 
 thread_local std::vector<TapeImpl*> active_tapes;
+thread_local const std::vector<TapeImpl*>* paused_tapes = nullptr;
 
 namespace {
 bool differentiable(DType d) { return is_floating(d) || is_complex(d); }
@@ -59,6 +60,15 @@ Tensor unbroadcast(const Tensor& grad, const TensorShape& shape) {
 }
 
 Tensor read_variable(VariableImpl& variable, const Tensor& value) {
+  if (paused_tapes && active_tapes.empty())
+    for (TapeImpl* tape : *paused_tapes)
+      if (tape->recording && differentiable(value.dtype()) &&
+          (tape->watched_variables.count(&variable) ||
+           (tape->watch_accessed_variables && variable.trainable)))
+        throw UnimplementedError(
+            "read_value: a watched tf::Variable read inside a traced tf::cond branch or "
+            "tf::while_loop body gets no gradient yet; read it before the cond or loop and use "
+            "that tensor inside");
   if (active_tapes.empty()) return value;
   // A fresh handle per read, so each read is a distinct source the tape can watch.
   Tensor read(std::make_shared<TensorImpl>(*value.impl()));

@@ -7,6 +7,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "frontend/src/tensor_internal.h"
 #include "runtime/kernels.h"
 #include "runtime/tensor_impl.h"
 #include "tfjit/tensor.h"
@@ -276,5 +277,7 @@ std::string to_string(const Tensor& t) {
 }
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << to_string(t); }
+
+std::string detail::print_values(const Tensor& t) { return Printer(*t.impl()).values(); }
 
 }  // namespace tf

@@ -38,6 +38,9 @@ struct TapeImpl {
 };
 
 extern thread_local std::vector<TapeImpl*> active_tapes;
+// The tapes set aside while a traced tf::cond branch or tf::while_loop body is built (null when
+// none): a variable they would watch must not be first read there (see read_variable).
+extern thread_local const std::vector<TapeImpl*>* paused_tapes;
 
 inline bool tape_active() { return !active_tapes.empty(); }
 bool watched_by_any_tape(std::initializer_list<const Tensor*> inputs);

@@ -24,6 +24,18 @@ const detail::TensorImpl& Tensor::checked() const {
     throw InvalidArgumentError("use of a null tf::Tensor (default-constructed or moved-from)");
   return *impl_;
 }
+namespace {
+// Reading a symbolic tensor's value is almost always Python-style control flow on a tensor
+// (`if (x.item<float>() > 0)`): a trace can only take one path, so say what to use instead.
+InvalidArgumentError symbolic_data_error(std::string_view what) {
+  return InvalidArgumentError(
+      std::string(what) +
+      ": the tensor is symbolic (inside a tf::function trace) and has no value yet; its value "
+      "exists only when the compiled function runs. Data-dependent control flow must use "
+      "tf::cond / tf::while_loop, and printing at run time tf::print");
+}
+}  // namespace
+
 const TensorShape& Tensor::shape() const { return checked().shape; }
 DType Tensor::dtype() const { return checked().dtype; }
 bool Tensor::is_symbolic() const { return checked().buffer == nullptr; }
@@ -35,15 +47,13 @@ std::string Tensor::device() const {
 
 const void* Tensor::data() const {
   const auto& impl = checked();
-  if (!impl.buffer)
-    throw InvalidArgumentError(
-        "a symbolic tensor (inside a tf::function trace) has no data; its value exists only when "
-        "the compiled function runs");
+  if (!impl.buffer) throw symbolic_data_error("data");
   return impl.buffer->data();
 }
 
 void Tensor::copy_to_host(void* dst, DType dst_dtype, size_t count, const char* what) const {
   const auto& impl = checked();
+  if (!impl.buffer) throw symbolic_data_error(what);
   if (dst_dtype != impl.dtype)
     throw InvalidArgumentError(std::string(what) + ": the tensor has dtype " +
                                std::string(dtype_name(impl.dtype)) + " but " +
@@ -52,7 +62,7 @@ void Tensor::copy_to_host(void* dst, DType dst_dtype, size_t count, const char* 
     throw InvalidArgumentError("item: the tensor has shape " + impl.shape.to_string() + " with " +
                                std::to_string(impl.shape.num_elements()) +
                                " elements; item() needs exactly one");
-  const void* src = data();
+  const void* src = impl.buffer->data();
   if (count == 0) return;
   if (impl.dtype == string) {
     auto* s = static_cast<const std::string*>(src);

@@ -37,6 +37,20 @@ Tensor TraceContext::add_argument(DType dtype, const TensorShape& shape) {
 }
 
 int TraceContext::value_of(const Tensor& t) {
+  int value = resolve(t);
+  // Remember outer tensors used inside open control flow (for gradients through it).
+  if (!uses_.empty() && builder_.visible(value)) {
+    for (size_t k = static_cast<size_t>(builder_.depth(value)); k < uses_.size(); ++k) {
+      auto& uses = uses_[k];
+      if (std::none_of(uses.begin(), uses.end(),
+                       [&](const Tensor& u) { return u.impl() == t.impl(); }))
+        uses.push_back(t);
+    }
+  }
+  return value;
+}
+
+int TraceContext::resolve(const Tensor& t) {
   const TensorImpl& impl = *t.impl();
   if (impl.trace == id_) return impl.symbol;
   if (impl.trace)
@@ -77,6 +91,10 @@ Tensor TraceContext::capture_variable(const std::shared_ptr<VariableImpl>& varia
 
 void TraceContext::assign_variable(const std::shared_ptr<VariableImpl>& variable,
                                    const Tensor& value) {
+  if (builder_.depth() > 0)
+    throw UnimplementedError(
+        "assign: assigning a tf::Variable inside a tf::cond branch or tf::while_loop body of a "
+        "tf::function is not supported yet; return the new value and assign it after");
   if (std::find(assigned_.begin(), assigned_.end(), variable) == assigned_.end())
     assigned_.push_back(variable);
   captured_variables_[variable.get()] = value;
@@ -92,6 +110,68 @@ std::unique_ptr<compiler::Graph> TraceContext::finish(const std::vector<Tensor>&
   // After the function's own results: the assigned variables' final values.
   for (const auto& v : assigned_) values.push_back(value_of(captured_variables_.at(v.get())));
   return builder_.finish(values);
+}
+
+}  // namespace tf::detail
+
+namespace tf::detail {
+
+Tensor TraceContext::symbolic(int value) {
+  compiler::TensorType type = builder_.type(value);
+  return symbolic(value, type.dtype, type.shape);
+}
+
+std::vector<Tensor> TraceContext::symbolic(const std::vector<int>& values) {
+  std::vector<Tensor> out;
+  for (int v : values) out.push_back(symbolic(v));
+  return out;
+}
+
+std::vector<int> TraceContext::values_of(const std::vector<Tensor>& tensors) {
+  std::vector<int> out;
+  for (const Tensor& t : tensors) out.push_back(value_of(t));
+  return out;
+}
+
+void TraceContext::emit_effect(std::string_view op, const std::vector<Tensor>& inputs,
+                               std::vector<compiler::NamedAttr> attrs) {
+  builder_.add_effect(op, values_of(inputs), attrs);
+}
+
+void TraceContext::begin_if(const Tensor& pred) {
+  int p = value_of(pred);
+  builder_.begin_if(p);
+  uses_.emplace_back();
+}
+
+void TraceContext::begin_else(const std::vector<Tensor>& then_results) {
+  builder_.begin_else(values_of(then_results));
+}
+
+std::vector<Tensor> TraceContext::end_if(const std::vector<Tensor>& else_results,
+                                         std::vector<Tensor>* outer_uses) {
+  auto results = builder_.end_if(values_of(else_results));
+  if (outer_uses) *outer_uses = std::move(uses_.back());
+  uses_.pop_back();
+  return symbolic(results);
+}
+
+std::vector<Tensor> TraceContext::begin_while(const std::vector<Tensor>& inits) {
+  auto args = builder_.begin_while(values_of(inits));
+  uses_.emplace_back();
+  return symbolic(args);
+}
+
+std::vector<Tensor> TraceContext::begin_while_body(const Tensor& cond) {
+  return symbolic(builder_.begin_while_body(value_of(cond)));
+}
+
+std::vector<Tensor> TraceContext::end_while(const std::vector<Tensor>& next,
+                                            std::vector<Tensor>* outer_uses) {
+  auto results = builder_.end_while(values_of(next));
+  if (outer_uses) *outer_uses = std::move(uses_.back());
+  uses_.pop_back();
+  return symbolic(results);
 }
 
 }  // namespace tf::detail

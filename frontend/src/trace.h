@@ -38,6 +38,21 @@ class TraceContext {
   void assign_variable(const std::shared_ptr<VariableImpl>& variable, const Tensor& value);
   const std::vector<std::shared_ptr<VariableImpl>>& assigned() const { return assigned_; }
   std::unique_ptr<compiler::Graph> finish(const std::vector<Tensor>& outputs);
+  // A side-effecting op without a result (tfjit.print).
+  void emit_effect(std::string_view op, const std::vector<Tensor>& inputs,
+                   std::vector<compiler::NamedAttr> attrs);
+
+  // Structured control flow, driven by frontend/src/control_flow.cpp (see GraphBuilder).
+  void begin_if(const Tensor& pred);
+  void begin_else(const std::vector<Tensor>& then_results);
+  // `outer_uses` receives the tensors from outside that the branches used (what a gradient
+  // through the cond flows to).
+  std::vector<Tensor> end_if(const std::vector<Tensor>& else_results,
+                             std::vector<Tensor>* outer_uses = nullptr);
+  std::vector<Tensor> begin_while(const std::vector<Tensor>& inits);
+  std::vector<Tensor> begin_while_body(const Tensor& cond);
+  std::vector<Tensor> end_while(const std::vector<Tensor>& next,
+                                std::vector<Tensor>* outer_uses = nullptr);
   // What the graph reads as extra arguments, after the declared ones, in argument order: a
   // concrete tensor, or a variable (its current value is passed at each call).
   struct Capture {
@@ -48,7 +63,11 @@ class TraceContext {
 
  private:
   int value_of(const Tensor& t);
+  int resolve(const Tensor& t);
   Tensor symbolic(int value, DType dtype, const TensorShape& shape);
+  Tensor symbolic(int value);
+  std::vector<Tensor> symbolic(const std::vector<int>& values);
+  std::vector<int> values_of(const std::vector<Tensor>& tensors);
 
   compiler::GraphBuilder builder_;
   std::vector<Capture> captures_;
@@ -59,6 +78,7 @@ class TraceContext {
   // Concrete tensor -> graph value. The tensors are kept alive so no address is reused.
   std::unordered_map<const TensorImpl*, int> captured_;
   std::vector<Tensor> embedded_;
+  std::vector<std::vector<Tensor>> uses_;  // per open control-flow op, outermost first
   TraceContext* parent_;
   uint64_t id_;
 };

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "tfjit/config.h"
+#include "tfjit/control_flow.h"
 #include "tfjit/creation.h"
 #include "tfjit/dtype.h"
 #include "tfjit/errors.h"

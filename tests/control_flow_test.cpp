@@ -1,0 +1,354 @@
+// Control flow inside tf::function: reading a symbolic tensor's value, tf::cond, tf::while_loop,
+// gradients through cond, and tf::print at run time.
+#include <sstream>
+
+#include "tests/helpers.h"
+
+using tft::values_of;
+
+TEST_CASE("reading a symbolic tensor's value while tracing points to tf::cond", "[control]") {
+  auto check_message = [](auto read) {
+    auto f = tf::function([&](const tf::Tensor& x) {
+      read(x);
+      return x;
+    });
+    try {
+      f(tf::constant(1.0f));
+      FAIL("no error");
+    } catch (const tf::InvalidArgumentError& e) {
+      std::string what = e.what();
+      CHECK(what.find("symbolic") != std::string::npos);
+      CHECK(what.find("tf::cond") != std::string::npos);
+      CHECK(what.find("tf::while_loop") != std::string::npos);
+    }
+  };
+  check_message([](const tf::Tensor& x) { return x.item<float>() > 0; });
+  check_message([](const tf::Tensor& x) { return x.to_vector<float>().size(); });
+  check_message([](const tf::Tensor& x) { return x.data() != nullptr; });
+  // A dtype mismatch on a symbolic tensor still reports the symbolic read, the real mistake.
+  check_message([](const tf::Tensor& x) { return x.item<int32_t>(); });
+}
+
+TEST_CASE("compiled cond takes either branch under one trace", "[control][cond]") {
+  tf::Tensor offset = tf::constant({10.0f, 20.0f, 30.0f});  // captured by the false branch
+  auto f = tf::function([&](const tf::Tensor& x, const tf::Tensor& y) {
+    auto doubled = x * 2.0f;  // computed outside, used inside the true branch
+    return tf::cond(
+        tf::reduce_sum(x) > 0.0f, [&] { return doubled + y; },
+        [&] { return tf::reduce_sum(x * x) - offset; });
+  });
+  auto y = tf::constant({1.0f, 1.0f, 1.0f});
+  CHECK(values_of(f(tf::constant({1.0f, 2.0f, 3.0f}), y)) == std::vector<double>{3, 5, 7});
+  // sum(x) = -6, sum(x*x) = 14: 14 - offset
+  CHECK(values_of(f(tf::constant({-1.0f, -2.0f, -3.0f}), y)) == std::vector<double>{4, -6, -16});
+  CHECK(values_of(f(tf::constant({0.5f, 0.0f, 0.0f}), y)) == std::vector<double>{2, 1, 1});
+  CHECK(f.trace_count() == 1);
+  CHECK(f.graph("traced", tf::constant({1.0f, 2.0f, 3.0f}), y).find("scf.if") != std::string::npos);
+}
+
+TEST_CASE("compiled cond with several results, nested, on ints", "[control][cond]") {
+  auto f = tf::function([](const tf::Tensor& n) {
+    auto r = tf::cond(
+        n > 0,
+        [&] {
+          auto inner = tf::cond(
+              n > 100, [&] { return n - 100; }, [&] { return n * 2; });
+          return std::vector<tf::Tensor>{inner, tf::constant(1.5f)};
+        },
+        [&] {
+          return std::vector<tf::Tensor>{-n, tf::constant(-1.0f)};
+        });
+    return std::make_tuple(r[0], r[1]);
+  });
+  auto check = [&](int32_t n, int32_t a, float b) {
+    auto [x, y] = f(tf::constant(n));
+    CHECK(x.item<int32_t>() == a);
+    CHECK(y.item<float>() == b);
+  };
+  check(5, 10, 1.5f);
+  check(150, 50, 1.5f);
+  check(-7, 7, -1.0f);
+  check(0, 0, -1.0f);
+  CHECK(f.trace_count() == 1);
+}
+
+TEST_CASE("eager cond runs one branch", "[control][cond]") {
+  int true_calls = 0, false_calls = 0;
+  auto x = tf::constant({1.0f, -2.0f});
+  auto r = tf::cond(
+      tf::constant(false),
+      [&] {
+        ++true_calls;
+        return x;
+      },
+      [&] {
+        ++false_calls;
+        return x * 3.0f;
+      });
+  CHECK(values_of(r) == std::vector<double>{3, -6});
+  CHECK(true_calls == 0);
+  CHECK(false_calls == 1);
+  // Inside tf::function with a predicate known at trace time, only one branch is traced too.
+  auto f = tf::function([&](const tf::Tensor& v) {
+    return tf::cond(
+        tf::constant(true), [&] { return v + 1.0f; }, [&] { return v; });
+  });
+  CHECK(values_of(f(x)) == std::vector<double>{2, -1});
+}
+
+TEST_CASE("cond rejects bad predicates and mismatched branches", "[control][cond][errors]") {
+  auto x = tf::constant({1.0f, 2.0f});
+  CHECK_THROWS_AS(tf::cond(
+                      x > 0.0f, [&] { return x; }, [&] { return x; }),
+                  tf::InvalidArgumentError);  // not a scalar
+  CHECK_THROWS_AS(tf::cond(
+                      tf::constant(1), [&] { return x; }, [&] { return x; }),
+                  tf::InvalidArgumentError);  // not bool
+  auto shapes = tf::function([](const tf::Tensor& v) {
+    return tf::cond(
+        tf::reduce_sum(v) > 0.0f, [&] { return v; }, [&] { return tf::reduce_sum(v); });
+  });
+  try {
+    shapes(x);
+    FAIL("no error");
+  } catch (const tf::InvalidArgumentError& e) {
+    std::string what = e.what();
+    CHECK(what.find("true_fn") != std::string::npos);
+    CHECK(what.find("false_fn") != std::string::npos);
+    CHECK(what.find("(2,)") != std::string::npos);
+  }
+  auto counts = tf::function([](const tf::Tensor& v) {
+    return tf::cond(
+        tf::reduce_sum(v) > 0.0f,
+        [&] {
+          return std::vector<tf::Tensor>{v, v};
+        },
+        [&] { return std::vector<tf::Tensor>{v}; });
+  });
+  CHECK_THROWS_AS(counts(x), tf::InvalidArgumentError);
+  auto dtypes = tf::function([](const tf::Tensor& v) {
+    return tf::cond(
+        tf::reduce_sum(v) > 0.0f, [&] { return v; }, [&] { return tf::cast(v, tf::int32); });
+  });
+  CHECK_THROWS_AS(dtypes(x), tf::InvalidArgumentError);
+  // A tensor made inside a branch cannot be used after the cond.
+  auto escape = tf::function([](const tf::Tensor& v) {
+    tf::Tensor inner;
+    auto r = tf::cond(
+        tf::reduce_sum(v) > 0.0f,
+        [&] {
+          inner = v * 2.0f;
+          return inner;
+        },
+        [&] { return v; });
+    return r + inner;
+  });
+  CHECK_THROWS_AS(escape(x), tf::InvalidArgumentError);
+}
+
+TEST_CASE("compiled while_loop iterates a data-dependent number of times", "[control][while]") {
+  // Collatz: steps until n reaches 1; the body uses a nested cond.
+  auto collatz = tf::function([](const tf::Tensor& n) {
+    auto out =
+        tf::while_loop([](const std::vector<tf::Tensor>& v) { return v[0] != 1; },
+                       [](const std::vector<tf::Tensor>& v) {
+                         auto next = tf::cond(
+                             v[0] % 2 == 0, [&] { return tf::floordiv(v[0], tf::constant(2)); },
+                             [&] { return v[0] * 3 + 1; });
+                         return std::vector<tf::Tensor>{next, v[1] + 1};
+                       },
+                       {n, tf::constant(0)});
+    return out[1];
+  });
+  for (auto [n, steps] :
+       std::vector<std::pair<int32_t, int32_t>>{{6, 8}, {1, 0}, {7, 16}, {27, 111}})
+    CHECK(collatz(tf::constant(n)).item<int32_t>() == steps);
+  CHECK(collatz.trace_count() == 1);
+
+  // Doubling a vector until its sum passes a limit (a captured tensor).
+  auto limit = tf::constant(100.0f);
+  auto grow = tf::function([&](const tf::Tensor& x) {
+    return tf::while_loop(
+        [&](const std::vector<tf::Tensor>& v) { return tf::reduce_sum(v[0]) <= limit; },
+        [](const std::vector<tf::Tensor>& v) { return std::vector{v[0] * 2.0f}; }, {x})[0];
+  });
+  CHECK(values_of(grow(tf::constant({1.0f, 0.5f}))) == std::vector<double>{128, 64});
+  CHECK(values_of(grow(tf::constant({60.0f, 50.0f}))) == std::vector<double>{60, 50});
+  CHECK(values_of(grow(tf::constant({-1.0f, 30.0f}))) == std::vector<double>{-4, 120});
+  CHECK(grow.trace_count() == 1);
+}
+
+TEST_CASE("while_loop with maximum_iterations, eager and compiled", "[control][while]") {
+  auto body = [](const tf::Tensor& x, std::optional<int64_t> max) {
+    return tf::while_loop([](const std::vector<tf::Tensor>& v) { return v[0] < 100.0f; },
+                          [](const std::vector<tf::Tensor>& v) { return std::vector{v[0] * 2.0f}; },
+                          {x}, max)[0];
+  };
+  auto x = tf::constant(1.5f);
+  CHECK(body(x, std::nullopt).item<float>() == 192.0f);
+  CHECK(body(x, 3).item<float>() == 12.0f);
+  CHECK(body(x, 0).item<float>() == 1.5f);
+  auto f = tf::function([&](const tf::Tensor& v) { return body(v, 3); });
+  CHECK(f(x).item<float>() == 12.0f);
+  CHECK(f(tf::constant(50.0f)).item<float>() == 100.0f);
+  CHECK(f(tf::constant(500.0f)).item<float>() == 500.0f);
+  auto g = tf::function([&](const tf::Tensor& v) { return body(v, std::nullopt); });
+  CHECK(g(x).item<float>() == 192.0f);
+  CHECK(g(tf::constant(100.0f)).item<float>() == 100.0f);
+}
+
+TEST_CASE("while_loop rejects a body that changes the loop variables", "[control][while][errors]") {
+  auto cond = [](const std::vector<tf::Tensor>& v) { return v[0] < 10.0f; };
+  auto grows = [](const std::vector<tf::Tensor>& v) {
+    return std::vector{tf::concat({v[0], v[0]}, 0)};
+  };
+  auto x = tf::constant({1.0f});
+  CHECK_THROWS_AS(tf::while_loop(cond, grows, {x}), tf::InvalidArgumentError);
+  auto f = tf::function([&](const tf::Tensor& v) { return tf::while_loop(cond, grows, {v})[0]; });
+  CHECK_THROWS_AS(f(x), tf::InvalidArgumentError);
+  auto not_bool = tf::function([](const tf::Tensor& v) {
+    return tf::while_loop([](const std::vector<tf::Tensor>& a) { return a[0]; },
+                          [](const std::vector<tf::Tensor>& a) { return a; }, {v})[0];
+  });
+  CHECK_THROWS_AS(not_bool(tf::constant(1.0f)), tf::InvalidArgumentError);
+}
+
+namespace {
+// Captures what tf::print writes while alive.
+struct CapturePrint {
+  std::ostringstream out;
+  std::ostream* previous = tf::set_print_output(&out);
+  ~CapturePrint() { tf::set_print_output(previous); }
+};
+}  // namespace
+
+TEST_CASE("tf::print prints eagerly at once", "[control][print]") {
+  CapturePrint capture;
+  tf::print("x:", tf::constant({1, 2, 3}), "and", tf::constant(2.5f), "{braces}");
+  tf::print();
+  CHECK(capture.out.str() == "x: [1 2 3] and 2.5 {braces}\n\n");
+}
+
+TEST_CASE("tf::print in a compiled function prints at each run", "[control][print]") {
+  CapturePrint capture;
+  auto f = tf::function([](const tf::Tensor& x) {
+    tf::print("x =", x, "{sum}", tf::reduce_sum(x));
+    auto y = x * 2.0f;
+    tf::print("y =", y);
+    return y;
+  });
+  auto a = tf::constant({1.0f, 2.5f});
+  f(a);
+  CHECK(capture.out.str() == "x = [1.  2.5] {sum} 3.5\ny = [2. 5.]\n");
+  capture.out.str("");
+  f(tf::constant({-1.0f, 0.0f}));
+  CHECK(capture.out.str() == "x = [-1.  0.] {sum} -1.0\ny = [-2.  0.]\n");
+  CHECK(f.trace_count() == 1);
+  // Compiled and eager print the same text.
+  capture.out.str("");
+  tf::print("x =", a, "{sum}", tf::reduce_sum(a));
+  CHECK(capture.out.str() == "x = [1.  2.5] {sum} 3.5\n");
+}
+
+TEST_CASE("tf::print inside a compiled loop prints each iteration", "[control][print]") {
+  CapturePrint capture;
+  auto f = tf::function([](const tf::Tensor& x) {
+    return tf::while_loop([](const std::vector<tf::Tensor>& v) { return v[0] < 10; },
+                          [](const std::vector<tf::Tensor>& v) {
+                            tf::print("i", v[0]);
+                            return std::vector{v[0] * 3};
+                          },
+                          {x})[0];
+  });
+  CHECK(f(tf::constant(1)).item<int32_t>() == 27);
+  CHECK(capture.out.str() == "i 1\ni 3\ni 9\n");
+}
+
+TEST_CASE("gradients flow through cond, eager and compiled", "[control][cond][gradient]") {
+  auto grad = [](const tf::Tensor& x, const tf::Tensor& scale) {
+    tf::GradientTape tape;
+    tape.watch(x);
+    auto y = tf::cond(
+        tf::reduce_sum(x) > 0.0f, [&] { return x * x * scale; }, [&] { return tf::sin(x) * 3.0f; });
+    return tape.gradient(tf::reduce_sum(y), x);
+  };
+  auto f = tf::function(grad);
+  auto scale = tf::constant(0.5f);
+  for (bool compiled : {false, true}) {
+    INFO("compiled: " << compiled);
+    auto run = [&](const tf::Tensor& x) { return compiled ? f(x, scale) : grad(x, scale); };
+    // d(sum(0.5 x^2))/dx = x
+    tft::check_close(values_of(run(tf::constant({1.0f, 2.0f}))), {1, 2}, tf::float32, "then");
+    // d(sum(3 sin x))/dx = 3 cos x
+    tft::check_close(values_of(run(tf::constant({-1.0f, -2.0f}))),
+                     {3 * std::cos(-1.0), 3 * std::cos(-2.0)}, tf::float32, "else");
+  }
+  CHECK(f.trace_count() == 1);
+}
+
+TEST_CASE("compiled cond gradients: several results, variables, unconnected inputs",
+          "[control][cond][gradient]") {
+  tf::Variable w(tf::constant({2.0f, -1.0f}));
+  auto f = tf::function([&](const tf::Tensor& x, const tf::Tensor& flag) {
+    tf::GradientTape tape;
+    tape.watch(x);
+    auto wv = w.read_value();  // read before the cond, used inside
+    auto r = tf::cond(
+        flag,
+        [&] {
+          return std::vector<tf::Tensor>{x * wv, tf::reduce_sum(wv)};
+        },
+        [&] {
+          return std::vector<tf::Tensor>{x + 1.0f, tf::constant(0.0f)};
+        });
+    auto loss = tf::reduce_sum(r[0]) + 10.0f * r[1];
+    auto g = tape.gradient(loss, std::vector<tf::Source>{x, w});
+    return g;
+  });
+  auto x = tf::constant({3.0f, 5.0f});
+  auto on = f(x, tf::constant(true));
+  CHECK(values_of(on[0]) == std::vector<double>{2, -1});   // d/dx sum(x*w) = w
+  CHECK(values_of(on[1]) == std::vector<double>{13, 15});  // x + 10
+  auto off = f(x, tf::constant(false));
+  CHECK(values_of(off[0]) == std::vector<double>{1, 1});
+  CHECK(values_of(off[1]) == std::vector<double>{0, 0});
+  CHECK(f.trace_count() == 1);
+
+  // A watched variable first read inside a branch is refused rather than silently dropped.
+  auto inside = tf::function([&](const tf::Tensor& flag) {
+    tf::GradientTape tape;
+    auto y = tf::cond(
+        flag, [&] { return w.read_value() * 2.0f; }, [&] { return w.read_value(); });
+    return tape.gradient(tf::reduce_sum(y), w);
+  });
+  CHECK_THROWS_AS(inside(tf::constant(true)), tf::UnimplementedError);
+  // A traced while_loop on a watched tensor is refused too.
+  auto loop = tf::function([](const tf::Tensor& x) {
+    tf::GradientTape tape;
+    tape.watch(x);
+    auto y = tf::while_loop(
+        [](const std::vector<tf::Tensor>& v) { return v[0] < 10.0f; },
+        [](const std::vector<tf::Tensor>& v) { return std::vector{v[0] * 2.0f}; }, {x})[0];
+    return tape.gradient(y, x);
+  });
+  CHECK_THROWS_AS(loop(tf::constant(1.0f)), tf::UnimplementedError);
+}
+
+TEST_CASE("compiled tf::print matches eager for every compiled dtype", "[control][print]") {
+  auto x = tft::make({1.5, -2, 0, 3.25, 7, -0.5}, {2, 3}, tf::float32);
+  for (tf::DType dtype : {tf::float16, tf::bfloat16, tf::float32, tf::float64, tf::int8, tf::int16,
+                          tf::int32, tf::int64, tf::bool_}) {
+    INFO(tf::dtype_name(dtype));
+    auto v = tf::cast(x, dtype);
+    CapturePrint eager;
+    tf::print("v", v);
+    auto f = tf::function([](const tf::Tensor& t) {
+      tf::print("v", t);
+      return t;
+    });
+    std::string want = eager.out.str();
+    eager.out.str("");
+    f(v);
+    CHECK(eager.out.str() == want);
+  }
+}

@@ -71,7 +71,8 @@ struct Executable::Impl {
 Executable::Executable(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Executable::~Executable() = default;
 
-void Executable::run(const void* const* args, void* const* results) const {
+void Executable::run(const void* const* args, void* const* results,
+                     const TensorShape* shapes) const {
   const Impl& I = *impl_;
   const size_t n = I.num_memrefs;
   // Descriptors live on the stack for the common case: no allocation on the call path.
@@ -95,6 +96,15 @@ void Executable::run(const void* const* args, void* const* results) const {
     int64_t* d = fields + I.offsets[i];
     const void* data = i < I.num_inputs ? args[i] : results[i - I.num_inputs];
     d[0] = d[1] = reinterpret_cast<int64_t>(data);
+    if (shapes) {  // a graph with unknown dims: this call's sizes and row-major strides
+      const TensorShape& shape = shapes[i];
+      int64_t rank = shape.rank(), stride = 1;
+      for (int64_t k = rank - 1; k >= 0; --k) {
+        d[3 + k] = shape[k];
+        d[3 + rank + k] = stride;
+        stride *= shape[k];
+      }
+    }
     desc_ptrs[i] = d;
     packed[i] = &desc_ptrs[i];
   }

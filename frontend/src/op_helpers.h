@@ -42,6 +42,11 @@ inline void check_same_dtype(std::string_view op, const Tensor& x, const Tensor&
                                "; tfjit never converts implicitly (use tf::cast)");
 }
 
+// broadcast_to inside a trace, where `shape` may have unknown dims that x lacks (x has 1 there,
+// or fewer dims): `like` are tensors of the same expression that have them (the other operands
+// of the op broadcasting), so the graph can take their run-time sizes from there.
+Tensor broadcast_to(const Tensor& x, const TensorShape& shape, const std::vector<Tensor>& like);
+
 template <class K>
 K kernel_or_throw(K kernel, std::string_view op, DType dtype) {
   if (!kernel)

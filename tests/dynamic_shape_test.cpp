@@ -1,5 +1,8 @@
 // TensorFlow's signature rules: input_signature with unknown dims (compiled once for every size),
 // calls that do not match, run-time checks of tracing's shape assumptions, reduce_retracing.
+#include <functional>
+#include <utility>
+
 #include "tests/helpers.h"
 
 using tft::values_of;
@@ -169,13 +172,46 @@ TEST_CASE("matmul with an unknown inner dim, transpose and reshape", "[dynamic]"
 }
 
 TEST_CASE("ops that need static sizes raise UnimplementedError naming the op", "[dynamic]") {
-  auto f = tf::function([](const tf::Tensor& x) { return tf::concat({x, x}, 0); }, {kBatchOf3});
-  try {
-    f(batch(2));
-    FAIL("expected UnimplementedError");
-  } catch (const tf::UnimplementedError& e) {
-    CHECK(std::string(e.what()).find("concat") != std::string::npos);
+  auto concat = tf::function(
+      [](const tf::Tensor& x) {
+        return tf::concat({x, x}, 0);
+      },
+      {kBatchOf3});
+  auto index = tf::function([](const tf::Tensor& x) { return x(0); }, {kBatchOf3});
+  auto argmax = tf::function([](const tf::Tensor& x) { return tf::argmax(x, 1); }, {kBatchOf3});
+  for (auto [name, call] :
+       {std::pair<std::string, std::function<void()>>{"concat", [&] { concat(batch(2)); }},
+        {"index", [&] { index(batch(2)); }},
+        {"argmax", [&] { argmax(batch(2)); }}}) {
+    INFO(name);
+    try {
+      call();
+      FAIL("expected UnimplementedError");
+    } catch (const tf::UnimplementedError& e) {
+      CHECK(std::string(e.what()).find(name) != std::string::npos);
+    }
   }
+  // Static sizes in the signature: fine.
+  auto fixed = tf::function(
+      [](const tf::Tensor& x) {
+        return tf::concat({x, x}, 0);
+      },
+      {tf::TensorSpec({2, 3}, tf::float32)});
+  CHECK(fixed(batch(2)).shape() == tf::TensorShape{4, 3});
+}
+
+TEST_CASE("broadcasting unknown against 1, where, and an empty batch", "[dynamic]") {
+  using tf::TensorSpec;
+  auto outer = tf::function([](const tf::Tensor& a, const tf::Tensor& b) { return a * b; },
+                            {TensorSpec({tf::unknown, 1}), TensorSpec({1, tf::unknown})});
+  auto a = tft::make({1, 2}, {2, 1}, tf::float32), b = tft::make({1, 10, 100}, {1, 3}, tf::float32);
+  CHECK(values_of(outer(a, b)) == std::vector<double>{1, 10, 100, 2, 20, 200});
+  auto abs = tf::function(
+      [](const tf::Tensor& x) { return tf::where(x > tf::zeros({}), x, tf::zeros_like(x) - x); },
+      {kBatchOf3});
+  CHECK(values_of(abs(batch(2))) == std::vector<double>{4, 3, 2, 1, 0, 1});
+  CHECK(abs(tf::zeros({0, 3})).shape() == tf::TensorShape{0, 3});
+  CHECK(abs.trace_count() == 1);
 }
 
 TEST_CASE("reduce_retracing generalises the dims that changed", "[dynamic]") {

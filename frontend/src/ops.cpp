@@ -336,6 +336,7 @@ Tensor reduce(rt::ReduceOp op, const Tensor& x, const Axes& axis, bool keepdims)
 namespace {
 Tensor arg_reduce(const char* op, const Tensor& x, int64_t axis, bool is_max) {
   checked(x, op, "x");
+  require_known_dims(op, x);
   check_dtype(op, x.dtype(), rt::kNumeric);
   auto norm = rt::normalize_axes({axis}, x.ndim());
   if (!norm.error.empty()) throw InvalidArgumentError(std::string(op) + ": " + norm.error);

@@ -59,19 +59,6 @@ int TraceContext::value_of(const Tensor& t) {
 Tensor TraceContext::emit(std::string_view op, const std::vector<Tensor>& inputs,
                           std::vector<compiler::NamedAttr> attrs, DType dtype,
                           const TensorShape& shape) {
-  // Primitives whose lowering needs every size at compile time: with unknown dims, say so
-  // here, naming the op, rather than fail inside the compiler.
-  static constexpr std::string_view kStaticOnly[] = {"slice", "concat", "gather", "arg_reduce"};
-  if (std::find(std::begin(kStaticOnly), std::end(kStaticOnly), op) != std::end(kStaticOnly)) {
-    bool unknown = !shape.is_fully_defined();
-    for (const Tensor& t : inputs) unknown = unknown || !t.shape().is_fully_defined();
-    if (unknown)
-      throw UnimplementedError(
-          std::string(op) +
-          " is not supported yet inside a tf::function on tensors with unknown "
-          "dimensions (result shape " +
-          shape.to_string() + "); give those dimensions static sizes in the input_signature");
-  }
   std::vector<int> operands;
   for (const Tensor& t : inputs) operands.push_back(value_of(t));
   return symbolic(builder_.add_op(op, operands, attrs, {dtype, shape}), dtype, shape);

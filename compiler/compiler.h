@@ -65,7 +65,10 @@ class Executable {
                                           std::span<const TensorType> results);
   size_t code_bytes() const;  // size of the machine code object
   // One data pointer per argument (in argument order) and per result; results are written.
-  void run(const void* const* args, void* const* results) const;
+  // A graph with unknown dims also needs `shapes`: the concrete shape of every argument, then
+  // of every result (see ShapeProgram); static graphs use the shapes they were compiled for.
+  void run(const void* const* args, void* const* results,
+           const TensorShape* shapes = nullptr) const;
 
  private:
   std::unique_ptr<Impl> impl_;
@@ -101,7 +104,29 @@ class Graph {
   static std::unique_ptr<Graph> parse(std::string_view mlir_text);
 
  private:
+  friend class ShapeProgram;
   std::unique_ptr<Impl> impl_;
+};
+
+// The shapes of a graph with unknown dims, re-derived at each call from the arguments' concrete
+// shapes with the same rules tracing used (runtime/shape_rules.h), op by op. This is where the
+// assumptions made while tracing are checked (an unknown dim broadcast against n was n; two
+// unknown dims combined elementwise were equal), so a call that breaks one raises
+// InvalidArgumentError naming the op, before compiled code runs (compiler/dynamic_shapes.cpp).
+class ShapeProgram {
+ public:
+  explicit ShapeProgram(const Graph& graph);
+  ~ShapeProgram();
+  // `args`: one concrete shape per graph argument. Returns one per result.
+  std::vector<TensorShape> run(std::span<const TensorShape> args) const;
+
+  struct Step;
+
+ private:
+  std::vector<Step> steps_;
+  std::vector<TensorShape> arguments_;  // as traced
+  std::vector<int> results_;            // value numbers
+  size_t num_values_ = 0;
 };
 
 // Records a graph op by op, as a tf::function body runs on symbolic tensors. Values are

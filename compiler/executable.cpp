@@ -108,7 +108,8 @@ std::unique_ptr<Executable> Executable::load(std::string_view object,
   return std::make_unique<Executable>(std::move(impl));
 }
 
-void Executable::run(const void* const* args, void* const* results) const {
+void Executable::run(const void* const* args, void* const* results,
+                     const TensorShape* shapes) const {
   const Impl& I = *impl_;
   const size_t n = I.num_memrefs;
   // Descriptors live on the stack for the common case: no allocation on the call path.
@@ -130,6 +131,15 @@ void Executable::run(const void* const* args, void* const* results) const {
     int64_t* d = fields + I.offsets[i];
     const void* data = i < I.num_inputs ? args[i] : results[i - I.num_inputs];
     d[0] = d[1] = reinterpret_cast<int64_t>(data);
+    if (shapes) {  // a graph with unknown dims: this call's sizes and row-major strides
+      const TensorShape& shape = shapes[i];
+      int64_t rank = shape.rank(), stride = 1;
+      for (int64_t k = rank - 1; k >= 0; --k) {
+        d[3 + k] = shape[k];
+        d[3 + rank + k] = stride;
+        stride *= shape[k];
+      }
+    }
     descriptors[i] = d;
   }
   I.entry(descriptors);

@@ -280,15 +280,13 @@ std::unique_ptr<Graph> Graph::parse(std::string_view text) {
     throw InvalidArgumentError("malformed graph: no function @main with a body");
   auto impl = std::make_unique<Impl>();
   for (auto t : func.getArgumentTypes()) {
-    if (!mlir::isa<mlir::RankedTensorType>(t) || !mlir::cast<mlir::ShapedType>(t).hasStaticShape())
-      throw InvalidArgumentError(
-          "malformed graph: @main arguments must be statically shaped tensors");
+    if (!mlir::isa<mlir::RankedTensorType>(t))  // dynamic dims (?) are allowed
+      throw InvalidArgumentError("malformed graph: @main arguments must be ranked tensors");
     impl->arguments.push_back(tensor_type_of(t));
   }
   for (auto t : func.getResultTypes()) {
-    if (!mlir::isa<mlir::RankedTensorType>(t) || !mlir::cast<mlir::ShapedType>(t).hasStaticShape())
-      throw InvalidArgumentError(
-          "malformed graph: @main results must be statically shaped tensors");
+    if (!mlir::isa<mlir::RankedTensorType>(t))
+      throw InvalidArgumentError("malformed graph: @main results must be ranked tensors");
     impl->results.push_back(tensor_type_of(t));
   }
   impl->module = std::move(module);

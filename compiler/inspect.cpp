@@ -86,7 +86,9 @@ GraphStats Graph::stats(const CompileOptions& options) const {
     } else if (mlir::isa<tfjit::UnaryOp, tfjit::BinaryOp, tfjit::SelectOp>(op)) {
       s.flops += elements;
     } else if (auto r = mlir::dyn_cast<tfjit::ReduceOp>(op)) {
-      s.flops += mlir::cast<mlir::ShapedType>(r.getX().getType()).getNumElements();
+      // Unknown dims (input_signature) count as nothing: the figures are for static parts.
+      auto x = mlir::cast<mlir::ShapedType>(r.getX().getType());
+      s.flops += x.hasStaticShape() ? x.getNumElements() : 0;
     }
   });
   // Kernels and the buffer plan after fusion and bufferization.

@@ -45,11 +45,16 @@ def Tfjit_BinaryOp : Tfjit_Op<"binary", [AllTypesMatch<["x", "y"]>]> {
   let hasVerifier = 1;
 }
 
+// An unknown (?) result dim takes its run-time size from x's aligned dim when that is ?, else
+// from the first `like` operand whose aligned dim is ? (e.g. the other operand of the binary
+// op being broadcast): the graph has no other way to know it. A ? dim of x is never broadcast.
 def Tfjit_BroadcastToOp : Tfjit_Op<"broadcast_to"> {
   let summary = "NumPy broadcast of x to the result's shape";
-  let arguments = (ins AnyRankedTensor:$x);
+  let arguments = (ins AnyRankedTensor:$x, Variadic<AnyRankedTensor>:$like);
   let results = (outs AnyRankedTensor:$output);
-  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($output)";
+  let assemblyFormat = [{
+    $x (`like` `(` $like^ `:` type($like) `)`)? attr-dict `:` type($x) `->` type($output)
+  }];
   let hasVerifier = 1;
   let hasFolder = 1;
 }

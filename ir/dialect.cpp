@@ -79,6 +79,13 @@ LogicalResult verify_fn(Operation* op, StringRef fn, Type input, Type result,
   return success();
 }
 
+// A tensor type from a shape-rule result (its unknown dims become dynamic).
+RankedTensorType ranked(const tf::TensorShape& shape, Type element) {
+  SmallVector<int64_t> dims;
+  for (int64_t d : shape) dims.push_back(d == tf::kUnknownDim ? ShapedType::kDynamic : d);
+  return RankedTensorType::get(dims, element);
+}
+
 LogicalResult emit_shape_error(std::optional<Location> loc, StringRef op,
                                const std::string& error) {
   if (loc) emitError(*loc) << "'" << op << "' " << error;
@@ -101,6 +108,19 @@ LogicalResult BroadcastToOp::verify() {
   if (in.getElementType() != out.getElementType()) return emitOpError("changes the element type");
   if (!tf::rt::broadcastable_to(shape_of(in), shape_of(out)))
     return emitOpError() << "cannot broadcast " << in << " to " << out;
+  // Every dynamic result dim needs a dynamic operand dim to take its run-time size from.
+  for (int64_t i = 0; i < out.getRank(); ++i) {
+    if (!out.isDynamicDim(i)) continue;
+    bool sourced = false;
+    for (Value v : getOperands()) {
+      auto t = cast<ShapedType>(v.getType());
+      int64_t j = i - (out.getRank() - t.getRank());
+      sourced = sourced || (j >= 0 && t.isDynamicDim(j));
+    }
+    if (!sourced)
+      return emitOpError() << "dynamic result dimension " << i
+                           << " has no dynamic operand dimension to take its size from";
+  }
   return success();
 }
 OpFoldResult BroadcastToOp::fold(FoldAdaptor) {
@@ -124,7 +144,7 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext*, std::optional<Location> l
     return emit_shape_error(loc, "tfjit.matmul", "operands have different element types");
   auto r = tf::rt::matmul_shape(shape_of(a), shape_of(b));
   if (!r.ok()) return emit_shape_error(loc, "tfjit.matmul", r.error);
-  results.push_back(RankedTensorType::get(r.shape.dims(), a.getElementType()));
+  results.push_back(ranked(r.shape, a.getElementType()));
   return success();
 }
 
@@ -150,14 +170,14 @@ LogicalResult ReduceOp::inferReturnTypes(MLIRContext*, std::optional<Location> l
   if (norm.axes != axes)
     return emit_shape_error(loc, "tfjit.reduce", "axes must be sorted, unique and non-negative");
   auto shape = tf::rt::reduce_shape(shape_of(x), norm.axes, adaptor.getKeepdims());
-  results.push_back(RankedTensorType::get(shape.dims(), x.getElementType()));
+  results.push_back(ranked(shape, x.getElementType()));
   return success();
 }
 
 LogicalResult ReshapeOp::verify() {
   auto in = cast<ShapedType>(getX().getType()), out = cast<ShapedType>(getType());
   if (in.getElementType() != out.getElementType()) return emitOpError("changes the element type");
-  if (in.getNumElements() != out.getNumElements())
+  if (in.hasStaticShape() && out.hasStaticShape() && in.getNumElements() != out.getNumElements())
     return emitOpError() << "cannot reshape " << in << " into " << out << ": element counts differ";
   return success();
 }
@@ -176,7 +196,7 @@ LogicalResult TransposeOp::inferReturnTypes(MLIRContext*, std::optional<Location
     return emit_shape_error(loc, "tfjit.transpose", "perm is empty");
   auto r = tf::rt::transpose_shape(shape_of(x), perm);
   if (!r.error.empty()) return emit_shape_error(loc, "tfjit.transpose", r.error);
-  results.push_back(RankedTensorType::get(r.shape.dims(), x.getElementType()));
+  results.push_back(ranked(r.shape, x.getElementType()));
   return success();
 }
 
@@ -199,7 +219,7 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext*, std::optional<Location> l
   }
   auto r = tf::rt::concat_shape(shapes, axis);
   if (!r.ok()) return emit_shape_error(loc, "tfjit.concat", r.error);
-  results.push_back(RankedTensorType::get(r.shape.dims(), first.getElementType()));
+  results.push_back(ranked(r.shape, first.getElementType()));
   return success();
 }
 
@@ -216,7 +236,7 @@ LogicalResult SliceOp::verify() {
       return emitOpError() << "result dimension " << d << " must be " << size[d];
     if (stride[d] == 0) return emitOpError() << "stride of dimension " << d << " is 0";
     int64_t last = start[d] + stride[d] * (size[d] - 1);
-    if (size[d] > 0 &&
+    if (size[d] > 0 && !in.isDynamicDim(d) &&
         (start[d] < 0 || start[d] >= in.getDimSize(d) || last < 0 || last >= in.getDimSize(d)))
       return emitOpError() << "reads outside dimension " << d << " of " << in;
   }

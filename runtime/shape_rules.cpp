@@ -5,18 +5,26 @@
 
 namespace tf::rt {
 
+namespace {
+// Two dims that must agree: equal, or one unknown (assumed equal; checked when the shapes are
+// concrete, at the call). The merged dim keeps whatever is known.
+bool compatible(int64_t a, int64_t b) { return a == b || a == kUnknownDim || b == kUnknownDim; }
+int64_t merged(int64_t a, int64_t b) { return a == kUnknownDim ? b : a; }
+}  // namespace
+
 ShapeResult broadcast_shapes(const TensorShape& a, const TensorShape& b) {
   int64_t rank = std::max(a.rank(), b.rank());
   std::vector<int64_t> dims(static_cast<size_t>(rank));
   for (int64_t i = 0; i < rank; ++i) {
     int64_t da = i < rank - a.rank() ? 1 : a[i - (rank - a.rank())];
     int64_t db = i < rank - b.rank() ? 1 : b[i - (rank - b.rank())];
-    if (da != db && da != 1 && db != 1)
+    // 1 broadcasts against anything (even an unknown dim); an unknown dim against n assumes n.
+    if (da != db && da != 1 && db != 1 && !compatible(da, db))
       return {{},
               "shapes " + a.to_string() + " and " + b.to_string() +
                   " are incompatible for broadcasting (dimension " + std::to_string(i) + ": " +
                   std::to_string(da) + " vs " + std::to_string(db) + ")"};
-    dims[static_cast<size_t>(i)] = da == 1 ? db : da;
+    dims[static_cast<size_t>(i)] = da == 1 ? db : db == 1 ? da : merged(da, db);
   }
   return {TensorShape(std::move(dims)), {}};
 }
@@ -25,21 +33,29 @@ bool broadcastable_to(const TensorShape& from, const TensorShape& to) {
   if (from.rank() > to.rank()) return false;
   for (int64_t i = 0; i < from.rank(); ++i) {
     int64_t d = from[from.rank() - 1 - i];
-    if (d != 1 && d != to[to.rank() - 1 - i]) return false;
+    if (d != 1 && !compatible(d, to[to.rank() - 1 - i])) return false;
   }
   return true;
 }
 
+std::string match_shape(const TensorShape& traced, const TensorShape& actual) {
+  bool ok = traced.rank() == actual.rank();
+  for (int64_t i = 0; ok && i < traced.rank(); ++i)
+    ok = traced[i] == kUnknownDim || traced[i] == actual[i];
+  if (ok) return {};
+  return "shape " + actual.to_string() + " does not match " + traced.to_string();
+}
+
 ShapeResult matmul_shape(const TensorShape& a, const TensorShape& b) {
-  bool batched = a.rank() == 3 && b.rank() == 3 && a[0] == b[0];
+  bool batched = a.rank() == 3 && b.rank() == 3 && compatible(a[0], b[0]);
   if (!batched && (a.rank() != 2 || b.rank() != 2))
     return {{},
             "expects rank-2 operands or rank-3 with equal batch, got shapes " + a.to_string() +
                 " and " + b.to_string()};
   int64_t r = a.rank();
-  if (a[r - 1] != b[r - 2])
+  if (!compatible(a[r - 1], b[r - 2]))
     return {{}, "inner dimensions differ: " + a.to_string() + " x " + b.to_string()};
-  return {batched ? TensorShape{a[0], a[1], b[2]} : TensorShape{a[0], b[1]}, {}};
+  return {batched ? TensorShape{merged(a[0], b[0]), a[1], b[2]} : TensorShape{a[0], b[1]}, {}};
 }
 
 AxesResult normalize_axes(const std::vector<int64_t>& axes, int64_t rank) {
@@ -86,8 +102,17 @@ ShapeResult reshape_shape(const TensorShape& in, const std::vector<int64_t>& req
       known *= d;
     }
   }
-  int64_t n = in.num_elements();
   std::vector<int64_t> dims = requested;
+  if (!in.is_fully_defined()) {
+    // The element count is known only at the call: a -1 stays unknown (it is inferred there, by
+    // this same rule on the concrete shape), and a fully given shape is checked there.
+    if (unknown_at >= 0 && known == 0)
+      return {{},
+              "cannot infer the -1 in " + req.to_string() + " for " + in.to_string() +
+                  ": the other dimensions hold no elements"};
+    return {TensorShape(std::move(dims)), {}};
+  }
+  int64_t n = in.num_elements();
   if (unknown_at >= 0) {
     if (known == 0 || n % known != 0)
       return {{},
@@ -134,19 +159,23 @@ ShapeResult concat_shape(const std::vector<TensorShape>& shapes, int64_t axis) {
   for (size_t i = 1; i < shapes.size(); ++i) {
     const TensorShape& s = shapes[i];
     bool ok = s.rank() == out.rank();
-    for (int64_t d = 0; ok && d < s.rank(); ++d) ok = d == axis || s[d] == out[d];
+    for (int64_t d = 0; ok && d < s.rank(); ++d) ok = d == axis || compatible(s[d], out[d]);
     if (!ok)
       return {{},
               "shapes " + shapes[0].to_string() + " and " + s.to_string() + " (input " +
                   std::to_string(i) + ") differ outside axis " + std::to_string(axis)};
-    out[axis] += s[axis];
+    for (int64_t d = 0; d < s.rank(); ++d)
+      if (d != axis) out[d] = merged(out[d], s[d]);
+    out[axis] =
+        out[axis] == kUnknownDim || s[axis] == kUnknownDim ? kUnknownDim : out[axis] + s[axis];
   }
   return {out, {}};
 }
 
-std::string validate_shape(const TensorShape& shape) {
+std::string validate_shape(const TensorShape& shape, bool allow_unknown) {
   int64_t n = 1;
   for (int64_t d : shape) {
+    if (allow_unknown && d == kUnknownDim) continue;
     if (d < 0)
       return "dimension " + std::to_string(d) + " in shape " + shape.to_string() + " is negative";
     if (d != 0 && n > std::numeric_limits<int64_t>::max() / d)

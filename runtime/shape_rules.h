@@ -17,10 +17,18 @@ struct ShapeResult {
   bool ok() const { return error.empty(); }
 };
 
+// Shapes may hold kUnknownDim (-1, printed None) while tracing a tf::function with an
+// input_signature or reduce_retracing: dims known only at the call. The rules treat an unknown
+// dim as "some size": against 1 it stays unknown, against n it is assumed to be n, against
+// another unknown it is assumed equal. Every assumption is checked at the call, when the
+// compiled graph's shapes are re-derived from the concrete inputs (compiler/dynamic_shapes.cpp).
+
 // NumPy broadcasting of two shapes.
 ShapeResult broadcast_shapes(const TensorShape& a, const TensorShape& b);
 // Can `from` be broadcast to `to`?
 bool broadcastable_to(const TensorShape& from, const TensorShape& to);
+// Does concrete `actual` fit `traced` (same rank; each known dim equal)? Empty if so, else why.
+std::string match_shape(const TensorShape& traced, const TensorShape& actual);
 // The matmul primitive: (m, k) x (k, n) -> (m, n), or batched (b, m, k) x (b, k, n) -> (b, m, n).
 ShapeResult matmul_shape(const TensorShape& a, const TensorShape& b);
 // Sorted, de-duplicated axes in [0, rank); negative axes count from the end.
@@ -31,7 +39,8 @@ struct AxesResult {
 AxesResult normalize_axes(const std::vector<int64_t>& axes, int64_t rank);
 TensorShape reduce_shape(const TensorShape& in, const std::vector<int64_t>& sorted_axes,
                          bool keepdims);
-// reshape: `requested` may hold one -1, inferred so the element count is unchanged.
+// reshape: `requested` may hold one -1, inferred so the element count is unchanged. When `in` has
+// unknown dims, the -1 stays unknown and the count is checked at the call.
 ShapeResult reshape_shape(const TensorShape& in, const std::vector<int64_t>& requested);
 // transpose: `perm` must be a permutation of [0, rank); empty means reversed axes.
 struct PermResult {
@@ -42,8 +51,9 @@ struct PermResult {
 PermResult transpose_shape(const TensorShape& in, const std::vector<int64_t>& perm);
 // concat along `axis` (already normalised): equal ranks, and equal dims except along axis.
 ShapeResult concat_shape(const std::vector<TensorShape>& shapes, int64_t axis);
-// Checks that every dimension is non-negative and the element count fits in int64.
-std::string validate_shape(const TensorShape& shape);
+// Checks that every dimension is non-negative (or unknown, if allowed) and the element count
+// fits in int64.
+std::string validate_shape(const TensorShape& shape, bool allow_unknown = false);
 
 // An elementwise iteration space: output dims with each input's element strides (0 where the
 // input is broadcast), with adjacent dimensions merged where every operand allows it, so the

@@ -20,10 +20,42 @@ namespace {
 
 using BodyFn = function_ref<Value(OpBuilder&, Location, ValueRange)>;
 
-// A linalg.generic over `out`'s iteration space; `maps` are the inputs' indexing maps.
+// The run-time sizes of `out`'s dynamic dims, for tensor.empty: dim d is read with tensor.dim
+// from the first source whose indexing map (loop dims -> source dims) sends loop dim d to a
+// dynamic dim of the source. Empty if some dim has no source (the caller reports it).
+std::optional<SmallVector<Value>> dynamic_sizes(OpBuilder& b, Location loc, RankedTensorType out,
+                                                ArrayRef<Value> sources, ArrayRef<AffineMap> maps) {
+  SmallVector<Value> sizes;
+  for (int64_t d = 0; d < out.getRank(); ++d) {
+    if (!out.isDynamicDim(d)) continue;
+    Value size;
+    for (size_t k = 0; k < sources.size() && !size; ++k) {
+      auto type = cast<RankedTensorType>(sources[k].getType());
+      for (unsigned r = 0; r < maps[k].getNumResults() && !size; ++r) {
+        auto e = dyn_cast<AffineDimExpr>(maps[k].getResult(r));
+        if (e && e.getPosition() == d && type.isDynamicDim(r))
+          size = b.create<tensor::DimOp>(loc, sources[k], r);
+      }
+    }
+    if (!size) return std::nullopt;
+    sizes.push_back(size);
+  }
+  return sizes;
+}
+
+// A linalg.generic over `out`'s iteration space; `maps` are the inputs' indexing maps. Dynamic
+// sizes come from the inputs, then from `size_sources` (operands that only lend sizes). Null if
+// a dynamic size has no source.
 Value generic(OpBuilder& b, Location loc, ValueRange inputs, ArrayRef<AffineMap> maps,
-              RankedTensorType out, BodyFn body) {
-  Value init = b.create<tensor::EmptyOp>(loc, out.getShape(), out.getElementType());
+              RankedTensorType out, BodyFn body, ArrayRef<Value> size_sources = {},
+              ArrayRef<AffineMap> size_maps = {}) {
+  SmallVector<Value> sources(inputs.begin(), inputs.end());
+  sources.append(size_sources.begin(), size_sources.end());
+  SmallVector<AffineMap> source_maps(maps.begin(), maps.end());
+  source_maps.append(size_maps.begin(), size_maps.end());
+  auto sizes = dynamic_sizes(b, loc, out, sources, source_maps);
+  if (!sizes) return {};
+  Value init = b.create<tensor::EmptyOp>(loc, out.getShape(), out.getElementType(), *sizes);
   SmallVector<AffineMap> all(maps.begin(), maps.end());
   all.push_back(b.getMultiDimIdentityMap(out.getRank()));
   SmallVector<utils::IteratorType> iters(out.getRank(), utils::IteratorType::parallel);
@@ -33,6 +65,13 @@ Value generic(OpBuilder& b, Location loc, ValueRange inputs, ArrayRef<AffineMap>
                                           nb.create<linalg::YieldOp>(nl, r);
                                         });
   return op.getResult(0);
+}
+
+// Replaces `op` with `v`, or fails when `generic` found no source for a dynamic size.
+LogicalResult replace_with(PatternRewriter& rw, Operation* op, Value v) {
+  if (!v) return op->emitOpError("has a dynamic result dimension that no operand gives");
+  rw.replaceOp(op, v);
+  return success();
 }
 
 // Groups dims so that each group has exactly one kept dim (dropped dims join the next kept one,
@@ -67,17 +106,17 @@ struct LowerElementwise : OpRewritePattern<Op> {
     SmallVector<AffineMap> maps(op->getNumOperands(), rw.getMultiDimIdentityMap(type.getRank()));
     // float16 and bfloat16 compute in float32 and round once, exactly as the eager kernels do.
     bool widen = elem.isF16() || elem.isBF16();
-    rw.replaceOp(op, generic(rw, op.getLoc(), op->getOperands(), maps, type,
-                             [&](OpBuilder& b, Location loc, ValueRange args) {
-                               if (!widen) return fn(b, loc, args);
-                               SmallVector<Value> wide;
-                               for (Value a : args)
-                                 wide.push_back(b.create<arith::ExtFOp>(loc, b.getF32Type(), a));
-                               Value r = fn(b, loc, wide);
-                               if (!isa<FloatType>(r.getType())) return r;
-                               return b.create<arith::TruncFOp>(loc, elem, r).getResult();
-                             }));
-    return success();
+    return replace_with(rw, op,
+                        generic(rw, op.getLoc(), op->getOperands(), maps, type,
+                                [&](OpBuilder& b, Location loc, ValueRange args) {
+                                  if (!widen) return fn(b, loc, args);
+                                  SmallVector<Value> wide;
+                                  for (Value a : args)
+                                    wide.push_back(b.create<arith::ExtFOp>(loc, b.getF32Type(), a));
+                                  Value r = fn(b, loc, wide);
+                                  if (!isa<FloatType>(r.getType())) return r;
+                                  return b.create<arith::TruncFOp>(loc, elem, r).getResult();
+                                }));
   }
 };
 
@@ -103,9 +142,21 @@ struct LowerBroadcastTo : OpRewritePattern<tfjit::BroadcastToOp> {
                                              RankedTensorType::get(kept_shape, in.getElementType()),
                                              x, unit_dim_groups(dropped));
     auto map = AffineMap::get(out.getRank(), 0, exprs, rw.getContext());
-    rw.replaceOp(op, generic(rw, op.getLoc(), x, map, out,
-                             [](OpBuilder&, Location, ValueRange args) { return args[0]; }));
-    return success();
+    // Dynamic result dims that x lacks take their sizes from the `like` operands, aligned at
+    // the trailing dims.
+    SmallVector<Value> like(op.getLike().begin(), op.getLike().end());
+    SmallVector<AffineMap> like_maps;
+    for (Value v : like) {
+      int64_t rank = cast<RankedTensorType>(v.getType()).getRank();
+      SmallVector<AffineExpr> e;
+      for (int64_t j = 0; j < rank; ++j) e.push_back(rw.getAffineDimExpr(j + out.getRank() - rank));
+      like_maps.push_back(AffineMap::get(out.getRank(), 0, e, rw.getContext()));
+    }
+    return replace_with(
+        rw, op,
+        generic(
+            rw, op.getLoc(), x, map, out,
+            [](OpBuilder&, Location, ValueRange args) { return args[0]; }, like, like_maps));
   }
 };
 
@@ -158,16 +209,18 @@ struct LowerCast : OpRewritePattern<tfjit::CastOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(tfjit::CastOp op, PatternRewriter& rw) const override {
     auto out = cast<RankedTensorType>(op.getType());
-    rw.replaceOp(op, generic(rw, op.getLoc(), op.getX(), rw.getMultiDimIdentityMap(out.getRank()),
-                             out, [&](OpBuilder& b, Location loc, ValueRange args) {
-                               return cast_scalar(b, loc, args[0], out.getElementType());
-                             }));
-    return success();
+    return replace_with(
+        rw, op,
+        generic(rw, op.getLoc(), op.getX(), rw.getMultiDimIdentityMap(out.getRank()), out,
+                [&](OpBuilder& b, Location loc, ValueRange args) {
+                  return cast_scalar(b, loc, args[0], out.getElementType());
+                }));
   }
 };
 
-Value zero_filled(OpBuilder& b, Location loc, RankedTensorType type) {
-  Value init = b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType());
+// `dynamic`: the sizes of type's dynamic dims, in order.
+Value zero_filled(OpBuilder& b, Location loc, RankedTensorType type, ValueRange dynamic) {
+  Value init = b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType(), dynamic);
   Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(type.getElementType()));
   return b.create<linalg::FillOp>(loc, zero, init).getResult(0);
 }
@@ -182,8 +235,17 @@ struct LowerMatmul : OpRewritePattern<tfjit::MatmulOp> {
   LogicalResult matchAndRewrite(tfjit::MatmulOp op, PatternRewriter& rw) const override {
     auto out = cast<RankedTensorType>(op.getType());
     Location loc = op.getLoc();
-    Value acc = zero_filled(rw, loc, out);
     bool batched = out.getRank() == 3;
+    // Result dims: [batch from a (or b),] rows from a, columns from b.
+    SmallVector<Value> sizes;
+    for (int64_t d = 0; d < out.getRank(); ++d) {
+      if (!out.isDynamicDim(d)) continue;
+      bool from_b =
+          d == out.getRank() - 1 ||
+          (batched && d == 0 && !cast<RankedTensorType>(op.getA().getType()).isDynamicDim(0));
+      sizes.push_back(rw.create<tensor::DimOp>(loc, from_b ? op.getB() : op.getA(), d));
+    }
+    Value acc = zero_filled(rw, loc, out, sizes);
     if (named_) {  // linalg.(batch_)matmul: becomes a library call after bufferization
       SmallVector<Value, 2> ins = {op.getA(), op.getB()};  // ValueRange would dangle
       Value r = batched ? rw.create<linalg::BatchMatmulOp>(loc, ins, acc).getResult(0)
@@ -246,7 +308,18 @@ struct LowerReduce : OpRewritePattern<tfjit::ReduceOp> {
       out_shape.push_back(in.getDimSize(i));
     }
     auto flat = RankedTensorType::get(out_shape, elem);
-    Value init = rw.create<tensor::EmptyOp>(loc, flat.getShape(), elem);
+    SmallVector<Value> sizes;  // of the kept dims that are dynamic
+    SmallVector<OpFoldResult> kept_sizes;
+    for (int64_t i = 0; i < in.getRank(); ++i) {
+      if (reduced[i]) continue;
+      if (!in.isDynamicDim(i)) {
+        kept_sizes.push_back(rw.getIndexAttr(in.getDimSize(i)));
+        continue;
+      }
+      sizes.push_back(rw.create<tensor::DimOp>(loc, op.getX(), i));
+      kept_sizes.push_back(sizes.back());
+    }
+    Value init = rw.create<tensor::EmptyOp>(loc, flat.getShape(), elem, sizes);
     Value identity = rw.create<arith::ConstantOp>(loc, reduction_identity(rw, elem, l->identity));
     init = rw.create<linalg::FillOp>(loc, identity, init).getResult(0);
     SmallVector<AffineMap> maps = {rw.getMultiDimIdentityMap(in.getRank()),
@@ -260,8 +333,11 @@ struct LowerReduce : OpRewritePattern<tfjit::ReduceOp> {
             .getResult(0);
     if (flat != out) {  // keepdims: re-insert the reduced axes as unit dims
       SmallVector<bool> unit(out.getRank(), false);
+      SmallVector<OpFoldResult> out_sizes;
       for (int64_t a : axes) unit[a] = true;
-      result = rw.create<tensor::ExpandShapeOp>(loc, out, result, unit_dim_groups(unit));
+      for (int64_t i = 0, k = 0; i < out.getRank(); ++i)
+        out_sizes.push_back(unit[i] ? OpFoldResult(rw.getIndexAttr(1)) : kept_sizes[k++]);
+      result = rw.create<tensor::ExpandShapeOp>(loc, out, result, unit_dim_groups(unit), out_sizes);
     }
     rw.replaceOp(op, result);
     return success();
@@ -273,13 +349,46 @@ struct LowerSelect : OpRewritePattern<tfjit::SelectOp> {
   LogicalResult matchAndRewrite(tfjit::SelectOp op, PatternRewriter& rw) const override {
     auto out = cast<RankedTensorType>(op.getType());
     SmallVector<AffineMap> maps(3, rw.getMultiDimIdentityMap(out.getRank()));
-    rw.replaceOp(op, generic(rw, op.getLoc(), op->getOperands(), maps, out,
-                             [](OpBuilder& b, Location loc, ValueRange a) {
-                               return b.create<arith::SelectOp>(loc, a[0], a[1], a[2]).getResult();
-                             }));
-    return success();
+    return replace_with(
+        rw, op,
+        generic(rw, op.getLoc(), op->getOperands(), maps, out,
+                [](OpBuilder& b, Location loc, ValueRange a) {
+                  return b.create<arith::SelectOp>(loc, a[0], a[1], a[2]).getResult();
+                }));
   }
 };
+
+// reshape with dynamic dims (at most one in the result: the frontend infers a single -1):
+// collapse to 1-D, cast that to the result's element count when it is static, expand with the
+// dynamic dim's size computed as the element count over the static dims.
+template <class OneGroup>
+Value reshape_dynamic(OpBuilder& b, Location loc, Value x, RankedTensorType out,
+                      OneGroup one_group) {
+  auto in = cast<RankedTensorType>(x.getType());
+  Type elem = in.getElementType();
+  auto dyn_flat = RankedTensorType::get({ShapedType::kDynamic}, elem);
+  if (in.getRank() != 1)
+    x = b.create<tensor::CollapseShapeOp>(loc, dyn_flat, x, one_group(in.getRank()));
+  if (out.hasStaticShape()) {
+    x = b.create<tensor::CastOp>(loc, RankedTensorType::get({out.getNumElements()}, elem), x);
+    if (out.getRank() == 0)
+      return b.create<tensor::CollapseShapeOp>(loc, out, x, SmallVector<ReassociationIndices>{});
+    if (out.getRank() == 1) return x;
+    return b.create<tensor::ExpandShapeOp>(loc, out, x, one_group(out.getRank()));
+  }
+  if (x.getType() != dyn_flat) x = b.create<tensor::CastOp>(loc, dyn_flat, x);
+  if (out.getRank() == 1) return x;
+  int64_t known = 1;
+  for (int64_t d : out.getShape())
+    if (!ShapedType::isDynamic(d)) known *= d;
+  Value count = b.create<tensor::DimOp>(loc, x, 0);
+  Value size = b.create<arith::DivUIOp>(loc, count, b.create<arith::ConstantIndexOp>(loc, known));
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t d : out.getShape())
+    sizes.push_back(ShapedType::isDynamic(d) ? OpFoldResult(size)
+                                             : OpFoldResult(b.getIndexAttr(d)));
+  return b.create<tensor::ExpandShapeOp>(loc, out, x, one_group(out.getRank()), sizes);
+}
 
 // reshape: collapse to 1-D, then expand to the target (row-major order is unchanged). Rank-0
 // sides collapse or expand directly (all their dims are 1).
@@ -295,6 +404,10 @@ struct LowerReshape : OpRewritePattern<tfjit::ReshapeOp> {
       return SmallVector<ReassociationIndices>{group};
     };
     Value x = op.getX();
+    if (!in.hasStaticShape() || !out.hasStaticShape()) {
+      rw.replaceOp(op, reshape_dynamic(rw, loc, x, out, one_group));
+      return success();
+    }
     if (in.getRank() == 0) {
       x = rw.create<tensor::ExpandShapeOp>(loc, out, x, SmallVector<ReassociationIndices>{});
     } else if (out.getRank() == 0) {
@@ -321,9 +434,9 @@ struct LowerTranspose : OpRewritePattern<tfjit::TransposeOp> {
     SmallVector<AffineExpr> exprs(perm.size());
     for (size_t i = 0; i < perm.size(); ++i) exprs[perm[i]] = rw.getAffineDimExpr(i);
     auto map = AffineMap::get(out.getRank(), 0, exprs, rw.getContext());
-    rw.replaceOp(op, generic(rw, op.getLoc(), op.getX(), map, out,
-                             [](OpBuilder&, Location, ValueRange a) { return a[0]; }));
-    return success();
+    return replace_with(rw, op,
+                        generic(rw, op.getLoc(), op.getX(), map, out,
+                                [](OpBuilder&, Location, ValueRange a) { return a[0]; }));
   }
 };
 

@@ -18,8 +18,19 @@ Tensor from_doubles(const std::vector<double>& v, TensorShape shape, DType dtype
 }
 }  // namespace
 
-Tensor zeros_like(const Tensor& x) { return zeros(checked(x, "zeros_like", "x").shape, x.dtype()); }
-Tensor ones_like(const Tensor& x) { return ones(checked(x, "ones_like", "x").shape, x.dtype()); }
+namespace {
+// While tracing with unknown dims, a filled tensor shaped like x is a broadcast of a scalar
+// that takes its sizes from x at the call.
+Tensor filled_like(const Tensor& x, const char* op, double value) {
+  const auto& impl = checked(x, op, "x");
+  if (!impl.shape.is_fully_defined())
+    return detail::broadcast_to(fill({}, value, x.dtype()), impl.shape, {x});
+  return fill(impl.shape, value, x.dtype());
+}
+}  // namespace
+
+Tensor zeros_like(const Tensor& x) { return filled_like(x, "zeros_like", 0); }
+Tensor ones_like(const Tensor& x) { return filled_like(x, "ones_like", 1); }
 
 Tensor range(double start, double limit, double delta, std::optional<DType> dtype) {
   if (delta == 0 || !std::isfinite(start) || !std::isfinite(limit) || !std::isfinite(delta))

@@ -13,15 +13,86 @@
 #include "frontend/src/tape.h"
 #include "frontend/src/tensor_internal.h"
 #include "frontend/src/trace.h"
+#include "runtime/shape_rules.h"
 #include "tfjit/config.h"
 #include "tfjit/function.h"
+
+namespace tf {
+
+std::string TensorSpec::to_string() const {
+  return "TensorSpec(shape=" + (rank_known ? shape.to_string() : std::string("<unknown>")) +
+         ", dtype=" + std::string(dtype_name(dtype)) + ")";
+}
+
+}  // namespace tf
 
 namespace tf::detail {
 
 namespace {
 
-// The signature key, flattened: per argument its dtype, rank and dims.
+// The signature key, flattened: per argument its dtype, rank and dims. A call's key has
+// concrete dims; an entry's key may hold kUnknownDim (input_signature, reduce_retracing), which
+// matches any size. Dtype and rank fields are never negative, so -1 can only be a dim.
 using Key = std::vector<int64_t>;
+
+bool matches(const Key& entry, const Key& call) {
+  if (entry.size() != call.size()) return false;
+  for (size_t i = 0; i < call.size(); ++i)
+    if (entry[i] != call[i] && entry[i] != kUnknownDim) return false;
+  return true;
+}
+
+// The tensor shapes a key describes, in argument order.
+std::vector<TensorShape> shapes_of(const Key& key) {
+  std::vector<TensorShape> shapes;
+  for (size_t i = 0; i < key.size(); i += 2 + static_cast<size_t>(key[i + 1]))
+    shapes.emplace_back(key.begin() + static_cast<long>(i) + 2,
+                        key.begin() + static_cast<long>(i) + 2 + key[i + 1]);
+  return shapes;
+}
+
+// Checks a call against the input signature (before anything is traced or run, so a bad call
+// leaves the function usable) and returns the key to trace: the specs' shapes, an unknown
+// rank specialised to the call's rank with every dim unknown.
+Key signature_key(const std::vector<TensorSpec>& signature, std::span<const Tensor> args) {
+  if (signature.size() != args.size())
+    throw InvalidArgumentError("tf::function: the input_signature has " +
+                               std::to_string(signature.size()) + " spec(s) but the call passes " +
+                               std::to_string(args.size()) + " tensor argument(s)");
+  Key key;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const TensorSpec& spec = signature[i];
+    const Tensor& t = args[i];
+    if (!t.defined()) throw InvalidArgumentError("tf::function: argument is a null tensor");
+    bool ok = t.dtype() == spec.dtype &&
+              (!spec.rank_known || rt::match_shape(spec.shape, t.shape()).empty());
+    if (!ok)
+      throw InvalidArgumentError(
+          "tf::function: tensor argument " + std::to_string(i) +
+          " does not match the input_signature: expected " + spec.to_string() + ", got a " +
+          std::string(dtype_name(t.dtype())) + " tensor of shape " + t.shape().to_string());
+    key.push_back(static_cast<int64_t>(t.dtype()));
+    key.push_back(t.ndim());
+    if (spec.rank_known)
+      key.insert(key.end(), spec.shape.begin(), spec.shape.end());
+    else
+      key.insert(key.end(), static_cast<size_t>(t.ndim()), kUnknownDim);
+  }
+  return key;
+}
+
+// reduce_retracing: `call` with every dim that differs from `before` made unknown, if the two
+// keys differ only in dims (same dtypes and ranks); otherwise `call` unchanged.
+Key generalize(const Key& before, const Key& call) {
+  if (before.size() != call.size()) return call;
+  Key out = call;
+  for (size_t i = 0; i < call.size(); i += 2 + static_cast<size_t>(call[i + 1])) {
+    if (before[i] != call[i] || before[i + 1] != call[i + 1]) return call;
+    for (size_t d = i + 2; d < i + 2 + static_cast<size_t>(call[i + 1]); ++d)
+      if (before[d] != call[d]) out[d] = kUnknownDim;
+  }
+  return out;
+}
 
 void make_key(std::span<const Tensor> args, Key& key) {
   key.clear();
@@ -71,6 +142,9 @@ struct Concrete {
   std::shared_ptr<compiler::Executable> executable;  // shared: see compiler::compile_cached
   std::vector<TraceContext::Capture> captures;
   std::vector<std::shared_ptr<VariableImpl>> assigned;  // their new values follow the results
+  // Set when the key has unknown dims: re-derives every shape from the call's (and checks the
+  // assumptions tracing made) before the compiled code runs.
+  std::unique_ptr<compiler::ShapeProgram> shapes;
 };
 
 struct FunctionCore::Impl {
@@ -89,7 +163,7 @@ struct FunctionCore::Impl {
 
   std::shared_ptr<Concrete> find(const Key& key, const std::vector<std::string>& values) const {
     for (const auto& e : entries)
-      if (e->key == key && e->values == values) return e;
+      if (e->values == values && (e->shapes ? matches(e->key, key) : e->key == key)) return e;
     return nullptr;
   }
 
@@ -121,7 +195,9 @@ struct FunctionCore::Impl {
     {
       TraceContext trace;
       std::vector<Tensor> symbolic;
-      for (const Tensor& t : args) symbolic.push_back(trace.add_argument(t.dtype(), t.shape()));
+      std::vector<TensorShape> shapes = shapes_of(entry->key);
+      for (size_t i = 0; i < args.size(); ++i)
+        symbolic.push_back(trace.add_argument(args[i].dtype(), shapes[i]));
       std::vector<Tensor> outputs = body.call(body.self, symbolic);
       entry->graph = trace.finish(outputs);
       entry->captures = trace.captures();
@@ -129,6 +205,8 @@ struct FunctionCore::Impl {
     }
     entry->options.matmul_library_call = options.matmul_library_call;
     entry->executable = compiler::compile_cached(*entry->graph, entry->options);
+    if (std::find(entry->key.begin(), entry->key.end(), kUnknownDim) != entry->key.end())
+      entry->shapes = std::make_unique<compiler::ShapeProgram>(*entry->graph);
     stats.last_compile_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     return entry;
@@ -140,6 +218,8 @@ struct FunctionCore::Impl {
                                                   TraceBody body) {
     thread_local Key key;
     make_key(args, key);
+    Key trace_key;
+    if (options.input_signature) trace_key = signature_key(*options.input_signature, args);
     std::lock_guard guard(mutex);
     if (auto hit = find(key, values)) {
       ++stats.hits;
@@ -150,7 +230,17 @@ struct FunctionCore::Impl {
     }
     ++stats.misses;
     std::string reason = last_used ? explain(last_used->key, last_used->values, key, values) : "";
-    auto entry = trace(args, body, key, values);  // a trace that throws leaves no entry
+    if (!options.input_signature) {
+      trace_key = key;
+      // reduce_retracing: generalise against the most recently used entry with these values.
+      if (options.reduce_retracing) {
+        const Concrete* before = nullptr;
+        for (const auto& e : entries)
+          if (e->values == values && (!before || e->last_use > before->last_use)) before = e.get();
+        if (before) trace_key = generalize(before->key, key);
+      }
+    }
+    auto entry = trace(args, body, trace_key, values);  // a trace that throws leaves no entry
     entry->last_use = ++clock;
     ++traces;
     last_used = entry.get();
@@ -180,6 +270,28 @@ std::atomic<bool> run_eagerly{false};
 }
 
 namespace {
+// A call of a graph with unknown dims: its shapes are derived from the concrete arguments
+// (raising InvalidArgumentError, naming the op, when a tracing assumption fails), the results
+// allocated at those shapes, and the compiled code told every size.
+void run_dynamic(const Concrete& c, std::span<const Tensor> args, const void** in, void** out,
+                 std::vector<Tensor>& outputs) {
+  const auto& arguments = c.graph->arguments();
+  const auto& results = c.graph->results();
+  std::vector<TensorShape> shapes;  // arguments, then results
+  shapes.reserve(arguments.size() + results.size());
+  for (const Tensor& t : args) shapes.push_back(t.shape());
+  for (size_t i = args.size(); i < arguments.size(); ++i) {
+    const auto& capture = c.captures[i - args.size()];
+    shapes.push_back(capture.variable ? capture.variable->value.shape() : arguments[i].shape);
+  }
+  std::vector<TensorShape> result_shapes = c.shapes->run(shapes);
+  for (size_t i = 0; i < results.size(); ++i) {
+    outputs.push_back(empty(results[i].dtype, result_shapes[i]));
+    out[i] = outputs.back().impl()->buffer->data();
+    shapes.push_back(result_shapes[i]);
+  }
+  c.executable->run(in, out, shapes.data());
+}
 
 // Runs `c`'s compiled code on `args` (already matching its signature).
 std::vector<Tensor> run(const Concrete& c, std::span<const Tensor> args) {
@@ -205,11 +317,15 @@ std::vector<Tensor> run(const Concrete& c, std::span<const Tensor> args) {
     const auto& capture = c.captures[i];
     in[args.size() + i] = capture.variable ? capture.variable->value.data() : capture.tensor.data();
   }
-  for (size_t i = 0; i < results.size(); ++i) {
-    outputs.push_back(empty(results[i].dtype, results[i].shape));
-    out[i] = outputs.back().impl()->buffer->data();
+  if (c.shapes) {
+    run_dynamic(c, args, in, out, outputs);
+  } else {
+    for (size_t i = 0; i < results.size(); ++i) {
+      outputs.push_back(empty(results[i].dtype, results[i].shape));
+      out[i] = outputs.back().impl()->buffer->data();
+    }
+    c.executable->run(in, out);
   }
-  c.executable->run(in, out);
   // Variables assigned in the body take their new values, in the order the graph returns them.
   size_t user = results.size() - c.assigned.size();
   for (size_t i = 0; i < c.assigned.size(); ++i) c.assigned[i]->value = outputs[user + i];
@@ -308,7 +424,7 @@ std::vector<Tensor> ConcreteFunction::operator()(std::span<const Tensor> args) c
   for (size_t i = 0; i < args.size(); ++i) {
     if (!args[i].defined())
       throw InvalidArgumentError("ConcreteFunction: argument " + std::to_string(i) + " is null");
-    if (args[i].dtype() != dtypes[i] || args[i].shape() != shapes[i])
+    if (args[i].dtype() != dtypes[i] || !rt::match_shape(shapes[i], args[i].shape()).empty())
       throw InvalidArgumentError("ConcreteFunction: argument " + std::to_string(i) + " is " +
                                  std::string(dtype_name(args[i].dtype())) + " " +
                                  args[i].shape().to_string() +

@@ -11,6 +11,7 @@ namespace tf::detail {
 
 Tensor index(const Tensor& t, const std::vector<Index>& indices) {
   checked(t, "index", "tensor");
+  require_known_dims("index", t);
   int64_t rank = t.ndim(), consuming = 0, ellipses = 0;
   for (const Index& i : indices) {
     if (i.kind == Index::Kind::kEllipsis)

@@ -34,7 +34,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
   int64_t rx = x.shape()[x.ndim() - 2], cx = x.shape()[x.ndim() - 1];
   int64_t ry = y.shape()[y.ndim() - 2], cy = y.shape()[y.ndim() - 1];
   int64_t m = ta ? cx : rx, k = ta ? rx : cx, k2 = tb ? cy : ry, n = tb ? ry : cy;
-  if (k != k2)
+  if (k != k2 && k != kUnknownDim && k2 != kUnknownDim)  // unknown: checked at the call
     throw InvalidArgumentError("matmul: inner dimensions differ: " + a.shape().to_string() + " x " +
                                b.shape().to_string() +
                                (transpose_a || transpose_b ? " (after transposes)" : ""));
@@ -43,7 +43,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
       batch_y(y.shape().begin(), y.shape().end() - 2);
   auto batch = rt::broadcast_shapes(batch_x, batch_y);
   if (!batch.ok()) throw InvalidArgumentError("matmul: batch " + batch.error);
-  int64_t count = batch.shape.num_elements();
+  int64_t count = batch.shape.is_fully_defined() ? batch.shape.num_elements() : -1;
   std::vector<int64_t> out_dims = batch.shape.dims();
   out_dims.push_back(m);
   out_dims.push_back(n);

@@ -42,6 +42,21 @@ inline void check_same_dtype(std::string_view op, const Tensor& x, const Tensor&
                                "; tfjit never converts implicitly (use tf::cast)");
 }
 
+// Ops whose compiled form needs every size at trace time (slices, indexing, concat, gather,
+// arg reductions, ...): inside a tf::function traced with unknown dims (input_signature,
+// reduce_retracing) they raise UnimplementedError naming the op, rather than misread -1 as a size.
+inline void require_known_dims(std::string_view op, const Tensor& t) {
+  if (TraceContext::current() && !t.shape().is_fully_defined())
+    throw UnimplementedError(std::string(op) + ": not supported yet inside a tf::function on a " +
+                             "tensor with unknown dimensions (shape " + t.shape().to_string() +
+                             "); give them static sizes in the input_signature");
+}
+
+// broadcast_to inside a trace, where `shape` may have unknown dims that x lacks (x has 1 there,
+// or fewer dims): `like` are tensors of the same expression that have them (the other operands
+// of the op broadcasting), so the graph can take their run-time sizes from there.
+Tensor broadcast_to(const Tensor& x, const TensorShape& shape, const std::vector<Tensor>& like);
+
 template <class K>
 K kernel_or_throw(K kernel, std::string_view op, DType dtype) {
   if (!kernel)

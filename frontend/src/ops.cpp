@@ -53,8 +53,8 @@ Tensor binary_forward(rt::BinaryOp op, const Tensor& x, const Tensor& y) {
   DType result = info.bool_result ? bool_ : x.dtype();
   if (auto* trace = TraceContext::current()) {
     // Primitives see equal shapes: broadcasting is explicit in the graph.
-    Tensor bx = x.shape() == shape.shape ? x : broadcast_to(x, shape.shape);
-    Tensor by = y.shape() == shape.shape ? y : broadcast_to(y, shape.shape);
+    Tensor bx = x.shape() == shape.shape ? x : detail::broadcast_to(x, shape.shape, {y});
+    Tensor by = y.shape() == shape.shape ? y : detail::broadcast_to(y, shape.shape, {x});
     return trace->emit("binary", {bx, by}, {{"fn", std::string(info.name)}}, result, shape.shape);
   }
   auto kernel =
@@ -153,16 +153,38 @@ Tensor scalar_like(const Tensor& x, double value) {
 }
 
 namespace {
-Tensor broadcast_to_forward(const Tensor& x, const TensorShape& shape) {
+Tensor broadcast_to_forward(const Tensor& x, const TensorShape& shape,
+                            const std::vector<Tensor>& like) {
   checked(x, "broadcast_to", "x");
-  if (std::string error = rt::validate_shape(shape); !error.empty())
+  auto* trace = TraceContext::current();
+  if (std::string error = rt::validate_shape(shape, trace != nullptr); !error.empty())
     throw InvalidArgumentError("broadcast_to: " + error);
   if (!rt::broadcastable_to(x.shape(), shape))
     throw InvalidArgumentError("broadcast_to: cannot broadcast shape " + x.shape().to_string() +
                                " to " + shape.to_string());
   if (x.shape() == shape) return x;
-  if (auto* trace = TraceContext::current())
-    return trace->emit("broadcast_to", {x}, {}, x.dtype(), shape);
+  if (trace) {
+    // Each unknown result dim needs an operand with that dim unknown: x, or one of `like`.
+    std::vector<Tensor> operands = {x};
+    for (int64_t i = 0; i < shape.rank(); ++i) {
+      if (shape[i] != kUnknownDim) continue;
+      auto has = [&](const Tensor& t) {
+        int64_t j = i - (shape.rank() - t.ndim());
+        return j >= 0 && t.shape()[j] == kUnknownDim;
+      };
+      if (has(x)) continue;
+      auto source = std::find_if(like.begin(), like.end(), has);
+      if (source == like.end())
+        throw UnimplementedError("broadcast_to: cannot broadcast shape " + x.shape().to_string() +
+                                 " to " + shape.to_string() +
+                                 " inside a tf::function: the size of unknown dimension " +
+                                 std::to_string(i) + " is not known from any operand");
+      if (std::none_of(operands.begin() + 1, operands.end(),
+                       [&](const Tensor& t) { return t.impl() == source->impl(); }))
+        operands.push_back(*source);
+    }
+    return trace->emit("broadcast_to", operands, {}, x.dtype(), shape);
+  }
   if (x.dtype() == string)
     throw UnimplementedError("broadcast_to: string tensors are not supported yet");
   Tensor out = detail::empty(x.dtype(), shape);
@@ -188,7 +210,12 @@ Tensor cast_forward(const Tensor& x, DType dtype) {
 }  // namespace
 
 Tensor broadcast_to(const Tensor& x, const TensorShape& shape) {
-  Tensor z = broadcast_to_forward(x, shape);
+  return detail::broadcast_to(x, shape, {});
+}
+
+Tensor detail::broadcast_to(const Tensor& x, const TensorShape& shape,
+                            const std::vector<Tensor>& like) {
+  Tensor z = broadcast_to_forward(x, shape, like);
   if (z.impl() != x.impl() && should_record({&x}))
     record({x}, z, [x](const Tensor& g) { return std::vector<Tensor>{unbroadcast(g, x.shape())}; });
   return z;
@@ -246,8 +273,13 @@ Tensor reduce_forward(rt::ReduceOp op, const Tensor& x, const Axes& axis, bool k
   return current;
 }
 
-// The number of elements a reduction over `axis` combines, as a scalar of `dtype`.
-Tensor reduced_count(const Tensor& x, const Axes& axis, DType dtype) {
+// The number of elements a reduction over `axis` combines, as a scalar of `dtype` (or, when a
+// reduced dim is unknown until the call, a tensor shaped like the reduction's result, counted
+// by the graph itself).
+Tensor reduced_count(const Tensor& x, const Axes& axis, DType dtype, bool keepdims) {
+  if (!x.shape().is_fully_defined() && TraceContext::current()) {
+    return reduce_sum(detail::broadcast_to(fill({}, 1.0, dtype), x.shape(), {x}), axis, keepdims);
+  }
   double n = 1;
   auto norm = rt::normalize_axes(axis.list ? *axis.list : std::vector<int64_t>{}, x.ndim());
   if (!axis.list)
@@ -270,7 +302,7 @@ Tensor reduce(rt::ReduceOp op, const Tensor& x, const Axes& axis, bool keepdims)
   std::vector<int64_t> kept = rt::reduce_shape(x.shape(), axes, true).dims();
   if (should_record({&x}))
     record({x}, z, [op, x, z, kept](const Tensor& g) {
-      Tensor gb = broadcast_to(reshape(g, kept), x.shape()), zb = reshape(z, kept);
+      Tensor gb = detail::broadcast_to(reshape(g, kept), x.shape(), {x}), zb = reshape(z, kept);
       switch (op) {
         case rt::ReduceOp::reduce_sum:
           return std::vector<Tensor>{gb};
@@ -304,6 +336,7 @@ Tensor reduce(rt::ReduceOp op, const Tensor& x, const Axes& axis, bool keepdims)
 namespace {
 Tensor arg_reduce(const char* op, const Tensor& x, int64_t axis, bool is_max) {
   checked(x, op, "x");
+  require_known_dims(op, x);
   check_dtype(op, x.dtype(), rt::kNumeric);
   auto norm = rt::normalize_axes({axis}, x.ndim());
   if (!norm.error.empty()) throw InvalidArgumentError(std::string(op) + ": " + norm.error);
@@ -332,10 +365,10 @@ Tensor reduce_mean(const Tensor& x, Axes axis, bool keepdims) {
   check_dtype("reduce_mean", x.dtype(), rt::kNumeric);
   if (is_integer(x.dtype())) {  // exact in float64, then truncated toward zero by the cast
     Tensor sum = reduce_sum(cast(x, float64), axis, keepdims);
-    return cast(realdiv(sum, reduced_count(x, axis, float64)), x.dtype());
+    return cast(realdiv(sum, reduced_count(x, axis, float64, keepdims)), x.dtype());
   }
   Tensor sum = reduce_sum(x, axis, keepdims);
-  return realdiv(sum, reduced_count(x, axis, x.dtype()));
+  return realdiv(sum, reduced_count(x, axis, x.dtype(), keepdims));
 }
 
 Tensor reduce_logsumexp(const Tensor& x, Axes axis, bool keepdims) {
@@ -375,8 +408,9 @@ Tensor where_forward(const Tensor& cond, const Tensor& x, const Tensor& y) {
   if (!xy.ok()) throw InvalidArgumentError("where: " + xy.error);
   auto shape = rt::broadcast_shapes(cond.shape(), xy.shape);
   if (!shape.ok()) throw InvalidArgumentError("where: " + shape.error);
-  Tensor c = broadcast_to(cond, shape.shape), bx = broadcast_to(x, shape.shape),
-         by = broadcast_to(y, shape.shape);
+  Tensor c = detail::broadcast_to(cond, shape.shape, {x, y}),
+         bx = detail::broadcast_to(x, shape.shape, {cond, y}),
+         by = detail::broadcast_to(y, shape.shape, {cond, x});
   if (auto* trace = TraceContext::current())
     return trace->emit("select", {c, bx, by}, {}, x.dtype(), shape.shape);
   if (x.dtype() == string) throw UnimplementedError("where: string tensors are not supported yet");

@@ -123,6 +123,7 @@ Tensor concat_forward(const std::vector<Tensor>& values, int64_t axis) {
   std::vector<TensorShape> shapes;
   for (size_t i = 0; i < values.size(); ++i) {
     checked(values[i], "concat", "values");
+    require_known_dims("concat", values[i]);
     check_same_dtype("concat", values[0], values[i]);
     shapes.push_back(values[i].shape());
   }
@@ -194,6 +195,7 @@ std::vector<Tensor> unstack(const Tensor& x, int64_t axis) {
 
 Tensor slice(const Tensor& x, const std::vector<int64_t>& begin, const std::vector<int64_t>& size) {
   checked(x, "slice", "x");
+  require_known_dims("slice", x);
   if (static_cast<int64_t>(begin.size()) != x.ndim() ||
       static_cast<int64_t>(size.size()) != x.ndim())
     throw InvalidArgumentError("slice: begin and size need " + std::to_string(x.ndim()) +
@@ -214,6 +216,7 @@ Tensor slice(const Tensor& x, const std::vector<int64_t>& begin, const std::vect
 
 Tensor reverse(const Tensor& x, const std::vector<int64_t>& axes) {
   checked(x, "reverse", "x");
+  require_known_dims("reverse", x);
   auto norm = rt::normalize_axes(axes, x.ndim());
   if (!norm.error.empty()) throw InvalidArgumentError("reverse: " + norm.error);
   std::vector<int64_t> start(static_cast<size_t>(x.ndim()), 0), step(start.size(), 1);
@@ -229,6 +232,7 @@ namespace detail {
 namespace {
 Tensor strided_slice_forward(const Tensor& x, const std::vector<int64_t>& start,
                              const std::vector<int64_t>& size, const std::vector<int64_t>& step) {
+  require_known_dims("strided_slice", x);
   TensorShape shape(size);
   bool whole = shape == x.shape();
   for (size_t d = 0; d < step.size() && whole; ++d) whole = start[d] == 0 && step[d] == 1;
@@ -304,6 +308,7 @@ Tensor strided_slice(const Tensor& x, const std::vector<int64_t>& start,
 
 std::vector<Tensor> split(const Tensor& x, int64_t num, int64_t axis) {
   checked(x, "split", "x");
+  require_known_dims("split", x);
   int64_t a = normalize_axis("split", axis, x.ndim());
   if (num <= 0 || x.shape()[a] % num != 0)
     throw InvalidArgumentError("split: dimension " + std::to_string(a) + " of shape " +
@@ -314,6 +319,7 @@ std::vector<Tensor> split(const Tensor& x, int64_t num, int64_t axis) {
 
 std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, int64_t axis) {
   checked(x, "split", "x");
+  require_known_dims("split", x);
   int64_t a = normalize_axis("split", axis, x.ndim()), dim = x.shape()[a], known = 0, unknown = -1;
   std::vector<int64_t> parts = sizes;
   for (size_t i = 0; i < parts.size(); ++i) {
@@ -342,6 +348,7 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, in
 
 Tensor tile(const Tensor& x, const std::vector<int64_t>& multiples) {
   checked(x, "tile", "x");
+  require_known_dims("tile", x);
   if (static_cast<int64_t>(multiples.size()) != x.ndim())
     throw InvalidArgumentError("tile: " + std::to_string(multiples.size()) +
                                " multiples for shape " + x.shape().to_string());
@@ -362,6 +369,7 @@ Tensor tile(const Tensor& x, const std::vector<int64_t>& multiples) {
 Tensor pad(const Tensor& x, const std::vector<std::pair<int64_t, int64_t>>& paddings,
            double value) {
   checked(x, "pad", "x");
+  require_known_dims("pad", x);
   if (static_cast<int64_t>(paddings.size()) != x.ndim())
     throw InvalidArgumentError("pad: " + std::to_string(paddings.size()) + " paddings for shape " +
                                x.shape().to_string());
@@ -390,6 +398,8 @@ namespace {
 Tensor gather_forward(const Tensor& params, const Tensor& indices, int64_t axis) {
   checked(params, "gather", "params");
   checked(indices, "gather", "indices");
+  require_known_dims("gather", params);
+  require_known_dims("gather", indices);
   check_dtype("gather", indices.dtype(), rt::DTypeSet{int32, int64});
   if (params.ndim() == 0) throw InvalidArgumentError("gather: params must have rank >= 1");
   int64_t a = normalize_axis("gather", axis, params.ndim());

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -26,12 +27,40 @@
 
 namespace tf {
 
+// TensorFlow's tf.TensorSpec: the dtype and shape a tf::function argument may have. A dim of
+// tf::kUnknownDim (also spelled tf::unknown; printed None) matches any size, so the function
+// compiles once for all of them; unknown_rank() matches any rank (compiled once per rank, with
+// every dim unknown).
+inline constexpr int64_t unknown = kUnknownDim;
+struct TensorSpec {
+  TensorShape shape;
+  DType dtype = float32;
+  bool rank_known = true;
+
+  TensorSpec() = default;
+  TensorSpec(TensorShape shape, DType dtype = float32) : shape(std::move(shape)), dtype(dtype) {}
+  static TensorSpec unknown_rank(DType dtype = float32) {
+    TensorSpec s({}, dtype);
+    s.rank_known = false;
+    return s;
+  }
+  // "TensorSpec(shape=(None, 3), dtype=float32)", as TensorFlow prints it.
+  std::string to_string() const;
+};
+
 struct FunctionOptions {
   // GEMM in compiled code: a oneDNN call (true) or generated loops (false).
   bool matmul_library_call = true;
   // Signatures kept compiled; beyond this the least recently used is dropped (and retraced if
   // it comes back), so a function called with ever-new shapes cannot grow without bound.
   size_t max_signatures = 64;
+  // TensorFlow's input_signature: one spec per tensor argument (in order). Calls that do not
+  // match raise InvalidArgumentError; every matching call runs the one graph traced for the
+  // specs (unknown dims stay symbolic), so the function never retraces for a new size.
+  std::optional<std::vector<TensorSpec>> input_signature = std::nullopt;
+  // TensorFlow's reduce_retracing: when a call retraces only because some dims changed, trace
+  // a graph with those dims unknown, so later sizes reuse it instead of tracing again.
+  bool reduce_retracing = false;
 };
 
 struct CacheStats {
@@ -238,6 +267,13 @@ class Function {
   std::shared_ptr<F> fn_;
   std::shared_ptr<detail::FunctionCore> core_;
 };
+
+// With an input signature: tf.function(fn, input_signature=[...]).
+template <class F>
+Function<F> function(F fn, std::vector<TensorSpec> input_signature, FunctionOptions options = {}) {
+  options.input_signature = std::move(input_signature);
+  return Function<F>(std::move(fn), std::move(options));
+}
 
 // The "decorator": wraps a callable taking tf::Tensor arguments (pass tensors or variables) and
 // C++ values (numbers, bools, strings, enums), returning a Tensor, a std::vector<Tensor>, a

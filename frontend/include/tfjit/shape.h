@@ -29,6 +29,12 @@ class TensorShape {
     return n;
   }
   const std::vector<int64_t>& dims() const { return dims_; }
+  // No unknown dims (every concrete tensor's shape is fully defined).
+  bool is_fully_defined() const {
+    for (int64_t d : dims_)
+      if (d == kUnknownDim) return false;
+    return true;
+  }
   auto begin() const { return dims_.begin(); }
   auto end() const { return dims_.end(); }
   // "(2, 3)", "(3,)", "()" as TensorFlow prints shapes.

@@ -1,0 +1,195 @@
+// ShapeProgram: the shapes of a graph traced with unknown dims, re-derived at each call from the
+// concrete argument shapes. The graph's ops are flattened once into steps (no MLIR on the call
+// path); each step applies the op's shape rule from runtime/shape_rules.h to concrete shapes and
+// checks the result against the type traced, which is where tracing's assumptions about unknown
+// dims are verified. Compiled code never sees shapes that disagree with its types.
+#include "compiler/compiler.h"
+#include "compiler/mlir_support.h"
+#include "llvm/ADT/DenseMap.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "runtime/shape_rules.h"
+#include "tfjit/errors.h"
+
+namespace tf::compiler {
+
+struct ShapeProgram::Step {
+  enum Kind { kStatic, kSame, kElementwise, kBroadcast, kMatmul, kReduce, kTranspose, kReshape };
+  Kind kind = kStatic;
+  std::string op;  // "tfjit.binary 'add'", for messages
+  std::vector<int> operands;
+  std::vector<TensorShape> operand_types;  // as traced
+  int result = 0;
+  TensorShape traced;         // the result's type
+  std::vector<int64_t> attr;  // reduce: axes; transpose: perm
+  bool keepdims = false;
+};
+
+namespace {
+
+TensorShape shape_of(mlir::Type type) {
+  std::vector<int64_t> dims;
+  for (int64_t d : mlir::cast<mlir::ShapedType>(type).getShape())
+    dims.push_back(mlir::ShapedType::isDynamic(d) ? kUnknownDim : d);
+  return TensorShape(std::move(dims));
+}
+
+[[noreturn]] void fail(const ShapeProgram::Step& step, const std::string& what) {
+  throw InvalidArgumentError("tf::function: at this call, " + step.op + ": " + what);
+}
+
+// broadcast_to's output dims: known ones as traced; an unknown one from the input dim it keeps
+// or from a `like` operand. Then every non-1 input dim must equal its output dim: tracing treated
+// it as not broadcast.
+TensorShape broadcast(const ShapeProgram::Step& step, const std::vector<TensorShape>& values) {
+  const TensorShape& out_t = step.traced;
+  std::vector<int64_t> out(out_t.dims());
+  for (int64_t i = 0; i < out_t.rank(); ++i) {
+    if (out_t[i] != kUnknownDim) continue;
+    for (size_t k = 0; k < step.operands.size() && out[i] == kUnknownDim; ++k) {
+      const TensorShape& t = step.operand_types[k];
+      int64_t j = i - (out_t.rank() - t.rank());
+      if (j >= 0 && t[j] == kUnknownDim) out[i] = values[step.operands[k]][j];
+    }
+    if (out[i] == kUnknownDim)
+      fail(step,
+           "no operand gives the size of dimension " + std::to_string(i) + " (malformed graph)");
+  }
+  // Only x is checked: a `like` operand merely lends sizes, and is itself combined with the
+  // result by the op that needed the broadcast, which checks the shapes agree.
+  {
+    const TensorShape& t = step.operand_types[0];
+    const TensorShape& c = values[step.operands[0]];
+    for (int64_t j = 0; j < t.rank(); ++j) {
+      int64_t i = j + out_t.rank() - t.rank();
+      if (t[j] == 1 || c[j] == out[i]) continue;
+      std::string why = "shape " + c.to_string() + " (traced as " + t.to_string() +
+                        ") does not fit the result shape " + TensorShape(out).to_string() +
+                        " at dimension " + std::to_string(i);
+      if (c[j] == 1 && t[j] == kUnknownDim)
+        why +=
+            ": an unknown dim that is 1 at the call, where tracing assumed it was not "
+            "broadcast (give it a static size of 1 in the input_signature to broadcast it)";
+      fail(step, why);
+    }
+  }
+  return TensorShape(std::move(out));
+}
+
+TensorShape evaluate(const ShapeProgram::Step& step, const std::vector<TensorShape>& values) {
+  auto operand = [&](size_t k) -> const TensorShape& { return values[step.operands.at(k)]; };
+  switch (step.kind) {
+    case ShapeProgram::Step::kStatic:
+      return step.traced;
+    case ShapeProgram::Step::kSame:
+      return operand(0);
+    case ShapeProgram::Step::kElementwise:
+      for (size_t k = 1; k < step.operands.size(); ++k)
+        if (operand(k) != operand(0))
+          fail(step, "operand shapes " + operand(0).to_string() + " and " + operand(k).to_string() +
+                         " differ (traced as " + step.operand_types[0].to_string() + " and " +
+                         step.operand_types[k].to_string() + ", assumed equal)");
+      return operand(0);
+    case ShapeProgram::Step::kBroadcast:
+      return broadcast(step, values);
+    case ShapeProgram::Step::kMatmul: {
+      auto r = rt::matmul_shape(operand(0), operand(1));
+      if (!r.ok()) fail(step, r.error);
+      return r.shape;
+    }
+    case ShapeProgram::Step::kReduce:
+      return rt::reduce_shape(operand(0), step.attr, step.keepdims);
+    case ShapeProgram::Step::kTranspose:
+      return rt::transpose_shape(operand(0), step.attr).shape;
+    case ShapeProgram::Step::kReshape: {
+      auto r = rt::reshape_shape(operand(0), step.traced.dims());
+      if (!r.ok()) fail(step, r.error);
+      return r.shape;
+    }
+  }
+  return step.traced;
+}
+
+}  // namespace
+
+ShapeProgram::ShapeProgram(const Graph& graph) {
+  auto lock = lock_compiler();
+  auto main = graph.impl_->module->lookupSymbol<mlir::func::FuncOp>("main");
+  llvm::DenseMap<mlir::Value, int> number;
+  for (mlir::BlockArgument arg : main.getArguments()) {
+    number[arg] = static_cast<int>(num_values_++);
+    arguments_.push_back(shape_of(arg.getType()));
+  }
+  for (mlir::Operation& op : main.getBody().front()) {
+    if (auto ret = mlir::dyn_cast<mlir::func::ReturnOp>(op)) {
+      for (mlir::Value v : ret.getOperands()) results_.push_back(number.at(v));
+      continue;
+    }
+    Step step;
+    std::string name = op.getName().getStringRef().str();
+    step.op = name;
+    if (auto fn = op.getAttrOfType<mlir::StringAttr>("fn")) step.op += " '" + fn.str() + "'";
+    for (mlir::Value v : op.getOperands()) {
+      step.operands.push_back(number.at(v));
+      step.operand_types.push_back(shape_of(v.getType()));
+    }
+    step.traced = shape_of(op.getResult(0).getType());
+    if (name == "tfjit.unary" || name == "tfjit.cast") {
+      step.kind = Step::kSame;
+    } else if (name == "tfjit.binary" || name == "tfjit.select") {
+      step.kind = Step::kElementwise;
+    } else if (name == "tfjit.broadcast_to") {
+      step.kind = Step::kBroadcast;
+    } else if (name == "tfjit.matmul") {
+      step.kind = Step::kMatmul;
+    } else if (name == "tfjit.reduce" || name == "tfjit.arg_reduce") {
+      step.kind = Step::kReduce;
+      if (auto axes = op.getAttrOfType<mlir::DenseI64ArrayAttr>("axes"))
+        step.attr.assign(axes.asArrayRef().begin(), axes.asArrayRef().end());
+      if (auto axis = op.getAttrOfType<mlir::IntegerAttr>("axis")) step.attr = {axis.getInt()};
+      if (auto keepdims = op.getAttrOfType<mlir::BoolAttr>("keepdims"))
+        step.keepdims = keepdims.getValue();
+    } else if (name == "tfjit.transpose") {
+      step.kind = Step::kTranspose;
+      auto perm = op.getAttrOfType<mlir::DenseI64ArrayAttr>("perm").asArrayRef();
+      step.attr.assign(perm.begin(), perm.end());
+    } else if (name == "tfjit.reshape") {
+      step.kind = Step::kReshape;
+    } else if (!step.traced.is_fully_defined()) {
+      // The frontend refuses unknown dims for these ops while tracing; a parsed graph may not.
+      throw UnimplementedError(step.op + " with unknown dimensions (result shape " +
+                               step.traced.to_string() + ") is not supported yet");
+    }
+    step.result = static_cast<int>(num_values_++);
+    number[op.getResult(0)] = step.result;
+    steps_.push_back(std::move(step));
+  }
+}
+
+ShapeProgram::~ShapeProgram() = default;
+
+std::vector<TensorShape> ShapeProgram::run(std::span<const TensorShape> args) const {
+  if (args.size() != arguments_.size())
+    throw InternalError("ShapeProgram: expected " + std::to_string(arguments_.size()) +
+                        " argument shapes, got " + std::to_string(args.size()));
+  std::vector<TensorShape> values(num_values_);
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (std::string error = rt::match_shape(arguments_[i], args[i]); !error.empty())
+      throw InvalidArgumentError("tf::function: graph argument " + std::to_string(i) + ": " +
+                                 error);
+    values[i] = args[i];
+  }
+  for (const Step& step : steps_) {
+    TensorShape shape = evaluate(step, values);
+    if (std::string error = rt::match_shape(step.traced, shape); !error.empty())
+      fail(step, "result " + error + " (as traced)");
+    values[static_cast<size_t>(step.result)] = std::move(shape);
+  }
+  std::vector<TensorShape> out;
+  out.reserve(results_.size());
+  for (int r : results_) out.push_back(values[static_cast<size_t>(r)]);
+  return out;
+}
+
+}  // namespace tf::compiler

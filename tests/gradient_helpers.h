@@ -21,20 +21,43 @@ inline tf::Tensor weighted_sum(const tf::Tensor& y) {
   return tf::reduce_sum(y * weights(y.shape()));
 }
 
-// Checks d weighted_sum(f(inputs)) / d inputs[k] for every k against central differences.
-inline void check_gradients(const Fn& f, const std::vector<tf::Tensor>& inputs,
-                            const std::string& what, double tol = 1e-6) {
-  INFO(what);
-  std::vector<tf::Source> sources(inputs.begin(), inputs.end());
+inline std::vector<tf::Tensor> tape_gradients(const Fn& f, const std::vector<tf::Tensor>& inputs) {
   tf::GradientTape tape;
   for (const auto& t : inputs) tape.watch(t);
   auto loss = weighted_sum(f(inputs));
-  auto grads = tape.gradient(loss, sources);
+  return tape.gradient(loss, std::vector<tf::Source>(inputs.begin(), inputs.end()));
+}
+
+// The same gradients computed by a tf::function: the forward ops and every gradient rule they
+// record, traced and compiled into one graph.
+inline std::vector<tf::Tensor> compiled_gradients(const Fn& f,
+                                                  const std::vector<tf::Tensor>& inputs) {
+  if (inputs.size() == 1)
+    return tf::function([&](const tf::Tensor& a) { return tape_gradients(f, {a}); })(inputs[0]);
+  REQUIRE(inputs.size() == 2);
+  return tf::function([&](const tf::Tensor& a, const tf::Tensor& b) {
+    return tape_gradients(f, {a, b});
+  })(inputs[0], inputs[1]);
+}
+
+// Checks d weighted_sum(f(inputs)) / d inputs[k] for every k against central differences, and
+// that the compiled gradient equals the eager one.
+inline void check_gradients(const Fn& f, const std::vector<tf::Tensor>& inputs,
+                            const std::string& what, double tol = 1e-6) {
+  INFO(what);
+  auto grads = tape_gradients(f, inputs);
+  auto compiled = compiled_gradients(f, inputs);
+  REQUIRE(compiled.size() == inputs.size());
   for (size_t k = 0; k < inputs.size(); ++k) {
     INFO("input " << k);
     REQUIRE(grads[k].defined());
     REQUIRE(grads[k].shape() == inputs[k].shape());
     auto analytic = values_of(grads[k]);
+    auto from_graph = values_of(compiled[k]);
+    for (size_t i = 0; i < analytic.size(); ++i) {
+      INFO("element " << i << ": eager " << analytic[i] << ", compiled " << from_graph[i]);
+      CHECK(std::abs(analytic[i] - from_graph[i]) <= 1e-9 * (1 + std::abs(analytic[i])));
+    }
     auto base = values_of(inputs[k]);
     for (size_t i = 0; i < base.size(); ++i) {
       double h = 1e-6 * std::max(1.0, std::abs(base[i]));

@@ -1,5 +1,6 @@
 // GradientTape: the TensorFlow tutorial's cases, numerical checks (float64 central differences)
-// for every differentiable op of the tables and the structural ops, second order, tape rules.
+// for every differentiable op of the tables and the structural ops — each also computed inside a
+// tf::function, equal to the eager gradient — second order, tape rules.
 #include "runtime/kernels.h"
 #include "tests/elementwise_cases.h"
 #include "tests/gradient_helpers.h"

@@ -329,3 +329,18 @@ TEST_CASE("compiled loops above the threading threshold split over threads and s
     CHECK(got[r] == Approx(want).epsilon(1e-5));
   }
 }
+
+TEST_CASE("get_concrete_function takes TensorSpecs: unknown dims give one dynamic graph",
+          "[function][signature]") {
+  auto f = tf::function([](const tf::Tensor& x) { return tf::reduce_sum(x * 2.0f, 1); });
+  auto c = f.get_concrete_function(tf::TensorSpec({tf::unknown, 3}, tf::float32));
+  CHECK(c.graph().find("tensor<?x3xf32>") != std::string::npos);
+  CHECK(c.input_shapes() == std::vector<tf::TensorShape>{{tf::unknown, 3}});
+  auto x = tf::constant({{1.0f, 2.0f, 3.0f}, {4.0f, 5.0f, 6.0f}});
+  CHECK(c({x})[0].to_vector<float>() == std::vector<float>{12, 30});
+  CHECK(f(tf::ones({5, 3})).to_vector<float>() == std::vector<float>(5, 6.0f));
+  CHECK(f.trace_count() == 1);  // the call matched the concrete function's signature
+  CHECK_THROWS_AS(c({tf::ones({2, 4})}), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(f.get_concrete_function(tf::TensorSpec::unknown_rank()),
+                  tf::InvalidArgumentError);
+}

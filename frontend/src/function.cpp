@@ -344,6 +344,16 @@ std::vector<Tensor> FunctionCore::call(std::span<const Tensor> args,
   return run(*held, args);
 }
 
+Tensor spec_placeholder(const TensorSpec& spec) {
+  if (!spec.rank_known)
+    throw InvalidArgumentError("get_concrete_function: " + spec.to_string() +
+                               " has an unknown rank; give a rank (dims may be unknown)");
+  auto impl = std::make_shared<TensorImpl>();
+  impl->dtype = spec.dtype;
+  impl->shape = spec.shape;
+  return Tensor(std::move(impl));
+}
+
 std::shared_ptr<const Concrete> FunctionCore::concrete(std::span<const Tensor> args,
                                                        const std::vector<std::string>& values,
                                                        TraceBody body) {

@@ -118,7 +118,11 @@ TraceBody make_body(const L& l) {
 // inputs keyed by dtype and shape; numbers, bools, strings and enums are keyed by value and
 // passed to the body as they are while tracing (a new value retraces, as Python values do).
 template <class T>
-inline constexpr bool is_tensor_arg_v = std::is_same_v<T, Tensor> || std::is_same_v<T, Variable>;
+inline constexpr bool is_tensor_arg_v =
+    std::is_same_v<T, Tensor> || std::is_same_v<T, Variable> || std::is_same_v<T, TensorSpec>;
+// A shape-only stand-in for a TensorSpec (no data: it is only traced, never run). Throws
+// InvalidArgumentError for an unknown rank.
+Tensor spec_placeholder(const TensorSpec& spec);
 template <class T>
 std::string value_key(const T& v) {
   if constexpr (std::is_same_v<T, bool>) {
@@ -202,6 +206,8 @@ class Function {
 
   template <class... Args>
   auto operator()(const Args&... args) const {
+    static_assert(!(std::is_same_v<Args, TensorSpec> || ...),
+                  "call a tf::function with tensors; TensorSpecs are for get_concrete_function");
     using R = std::invoke_result_t<const F&, detail::param_t<Args>...>;
     std::vector<Tensor> tensors;
     std::vector<std::string> values;
@@ -212,7 +218,8 @@ class Function {
   }
 
   // The concrete function for these arguments' signature (traced and compiled if new), as
-  // TensorFlow's get_concrete_function. Tensor arguments only fix dtype and shape.
+  // TensorFlow's get_concrete_function. Tensor arguments only fix dtype and shape; a
+  // tf::TensorSpec may stand for a tensor argument (unknown dims give a graph with dynamic dims).
   template <class... Args>
   ConcreteFunction get_concrete_function(const Args&... args) const {
     using R = std::invoke_result_t<const F&, detail::param_t<Args>...>;
@@ -239,7 +246,9 @@ class Function {
  private:
   template <class A>
   static void collect(const A& a, std::vector<Tensor>& tensors, std::vector<std::string>& values) {
-    if constexpr (detail::is_tensor_arg_v<A>)
+    if constexpr (std::is_same_v<A, TensorSpec>)
+      tensors.push_back(detail::spec_placeholder(a));
+    else if constexpr (detail::is_tensor_arg_v<A>)
       tensors.push_back(Tensor(a));
     else
       values.push_back(detail::value_key(a));

@@ -79,7 +79,8 @@ struct GraphStats {
   int64_t kernels = 0;                  // loop nests and library calls after fusion
   int64_t flops = 0;                    // arithmetic of the traced ops (matmul: 2mkn)
   int64_t bytes_in = 0, bytes_out = 0;  // at the function boundary
-  std::vector<int64_t> buffers;         // intermediate allocations after bufferization, in bytes
+  std::vector<int64_t> buffers;         // intermediate buffers after bufferization, in bytes
+  std::vector<int64_t> allocations;     // what each call allocates after liveness planning
 };
 
 // A traced function: an MLIR module in the tfjit dialect with one function, @main.

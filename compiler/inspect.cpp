@@ -97,8 +97,16 @@ GraphStats Graph::stats(const CompileOptions& options) const {
   lower_to(*lowered, Stage::kBufferized, options);
   lowered->walk([&](mlir::Operation* op) {
     if (mlir::isa<mlir::linalg::LinalgOp>(op) || mlir::isa<mlir::func::CallOp>(op)) ++s.kernels;
-    if (auto alloc = mlir::dyn_cast<mlir::memref::AllocOp>(op))
-      s.buffers.push_back(bytes_of(alloc.getType()));
+    // Planned buffers are views into one arena allocation (lowering/plan_buffers.cpp).
+    if (auto view = mlir::dyn_cast<mlir::memref::ViewOp>(op))
+      s.buffers.push_back(bytes_of(view.getType()));
+    if (auto alloc = mlir::dyn_cast<mlir::memref::AllocOp>(op)) {
+      s.allocations.push_back(bytes_of(alloc.getType()));
+      if (!alloc.getType().getElementType().isInteger(8) || alloc.getType().getRank() != 1 ||
+          llvm::none_of(alloc->getUsers(),
+                        [](mlir::Operation* u) { return mlir::isa<mlir::memref::ViewOp>(u); }))
+        s.buffers.push_back(bytes_of(alloc.getType()));
+    }
   });
   return s;
 }

@@ -44,6 +44,7 @@ std::unique_ptr<mlir::Pass> create_tfjit_to_linalg_pass(bool named_matmul);
 std::unique_ptr<mlir::Pass> create_matmul_to_library_call_pass();
 std::unique_ptr<mlir::Pass> create_strided_copies_to_linalg_pass();
 std::unique_ptr<mlir::Pass> create_linalg_to_loops_pass();
+std::unique_ptr<mlir::Pass> create_plan_buffers_pass();
 
 // Compiled loops split over threads as eager kernels do: tasks of at least a grain of
 // iterations, so only loops of two grains or more are worth threads.

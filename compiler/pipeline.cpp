@@ -62,6 +62,7 @@ void add_stage(mlir::PassManager& pm, Stage stage, const CompileOptions& options
       if (options.matmul_library_call) pm.addPass(create_matmul_to_library_call_pass());
       mlir::bufferization::buildBufferDeallocationPipeline(pm, {});
       pm.addPass(mlir::createCanonicalizerPass());
+      pm.addPass(create_plan_buffers_pass());
       break;
     }
     case Stage::kLoops:

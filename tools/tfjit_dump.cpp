@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <numeric>
 #include <sstream>
 
 #include "compiler/compiler.h"
@@ -106,9 +107,12 @@ int main(int argc, char** argv) {
       std::cout << "kernels after fusion: " << st.kernels << "\nflops: " << st.flops
                 << "\nbytes in: " << st.bytes_in << "\nbytes out: " << st.bytes_out
                 << "\nintermediate buffers: " << st.buffers.size();
-      int64_t total = 0;
-      for (int64_t b : st.buffers) total += b;
-      std::cout << " (" << total << " bytes)\n";
+      auto sum = [](const std::vector<int64_t>& v) {
+        return std::accumulate(v.begin(), v.end(), 0L);
+      };
+      std::cout << " (" << sum(st.buffers)
+                << " bytes)\nallocations per call after liveness planning: "
+                << st.allocations.size() << " (" << sum(st.allocations) << " bytes)\n";
     } else if (all_stages) {
       for (auto s : tf::compiler::kAllStages)
         std::cout << "// ===== stage: " << tf::compiler::stage_name(s) << " =====\n"

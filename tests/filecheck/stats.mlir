@@ -23,3 +23,4 @@ module {
 // CHECK-NEXT: bytes in: 200
 // CHECK-NEXT: bytes out: 16
 // CHECK-NEXT: intermediate buffers: 1 (32 bytes)
+// CHECK-NEXT: allocations per call after liveness planning: 1 (32 bytes)

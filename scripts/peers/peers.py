@@ -351,16 +351,19 @@ def bench_torch(res, q):
 
             def step(x, y):
                 loss = torch.mean(torch.square(y - (w * x + b)))
-                gw, gb = torch.autograd.grad(loss, [w, b])
+                # backward(), not autograd.grad: torch.compile falls back to eager, retracing on
+                # every call, on autograd.grad; backward() is its supported training idiom.
+                loss.backward()
                 with torch.no_grad():
-                    w.sub_(gw * LR)
-                    b.sub_(gb * LR)
+                    for p in (w, b):
+                        p.sub_(p.grad * LR)
+                        p.grad = None
                 return loss.detach()
 
             f = wrap(step)
             for _ in range(100):
                 f(xs, ys)
-            note = check_fit(float(w), float(b))
+            note = check_fit(float(w.detach()), float(b.detach()))
             return time_us(lambda: f(xs, ys), 2000 // q), note
         res.add("linreg step", fw, name, linreg)
 
@@ -376,10 +379,11 @@ def bench_torch(res, q):
                 w1, b1, w2, b2 = params
                 logits = torch.relu(inp @ w1 + b1) @ w2 + b2
                 loss = -torch.mean(torch.sum(target * torch.log_softmax(logits, 1), 1))
-                grads = torch.autograd.grad(loss, params)
+                loss.backward()
                 with torch.no_grad():
-                    for p, g in zip(params, grads):
-                        p.sub_(g * LR)
+                    for p in params:
+                        p.sub_(p.grad * LR)
+                        p.grad = None
                 return loss.detach()
 
             f = wrap(step)

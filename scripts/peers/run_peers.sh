@@ -5,7 +5,9 @@
 #
 #   scripts/peers/run_peers.sh [--quick] [--json]
 # Environment: REPEATS (tfjit-bench runs, median per row; default 3), PEERS_THREADS (threads for
-# TF and torch; default all cores, as tfjit's eager kernels use), TFJIT_BUILD_DIR (default build).
+# OpenMP, TF and torch; default all cores, as tfjit's eager kernels use), PEERS_OUT (where the
+# JSON goes; default build/peers), TFJIT_BUILD_DIR (default build). For one core for everyone:
+#   PEERS_THREADS=1 taskset -c 1 scripts/peers/run_peers.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 venv=$root/.venv-peers
@@ -35,6 +37,11 @@ for a in "$@"; do
   esac
 done
 
+# The same thread count for everyone: tfjit's oneDNN GEMM (OpenMP), TF's and torch's pools.
+threads=${PEERS_THREADS:-$(nproc)}
+export PEERS_THREADS=$threads OMP_NUM_THREADS=$threads
+export TF_CPP_MIN_LOG_LEVEL=2
+
 tfjit=()
 if [[ -x $build/tools/tfjit-bench ]]; then
   for i in $(seq "${REPEATS:-3}"); do
@@ -45,9 +52,6 @@ else
   echo "no $build/tools/tfjit-bench: build first for the side-by-side table" >&2
 fi
 
-threads=${PEERS_THREADS:-$(nproc)}
-export PEERS_THREADS=$threads OMP_NUM_THREADS=$threads
-export TF_CPP_MIN_LOG_LEVEL=2
 "$venv/bin/python" "$root/scripts/peers/peers.py" "${quick[@]}" --json >"$out/peers.json"
 if ((json)); then
   "$venv/bin/python" "$root/scripts/peers/peers.py" --load "$out/peers.json" --tfjit "${tfjit[@]}" --json

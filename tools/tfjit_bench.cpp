@@ -18,7 +18,9 @@ namespace {
 const char* kHelp = R"(usage: tfjit-bench [--quick] [--json]
 
 Runs each workload eagerly and through tf::function, next to a reference measured in the same
-run, and prints a table (or JSON with --json). Progress goes to stderr.
+run, and prints a table (or JSON with --json). Progress goes to stderr. Training steps are
+checked as well as timed: a compiled step that does not train like the eager one is reported as
+an error in its row (time -1), and the exit status is then 2.
 
   --quick   fewer iterations (a smoke run; figures are noisier)
   --json    machine-readable output on stdout

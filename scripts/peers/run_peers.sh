@@ -52,9 +52,14 @@ else
   echo "no $build/tools/tfjit-bench: build first for the side-by-side table" >&2
 fi
 
-"$venv/bin/python" "$root/scripts/peers/peers.py" "${quick[@]}" --json >"$out/peers.json"
-if ((json)); then
-  "$venv/bin/python" "$root/scripts/peers/peers.py" --load "$out/peers.json" --tfjit "${tfjit[@]}" --json
-else
-  "$venv/bin/python" "$root/scripts/peers/peers.py" --load "$out/peers.json" --tfjit "${tfjit[@]}"
-fi
+# One process per framework: TensorFlow and JAX each bundle LLVM, and in one process their
+# command-line option registries collide (an LLVM abort).
+peers=()
+for fw in tf jax torch; do
+  "$venv/bin/python" "$root/scripts/peers/peers.py" "${quick[@]}" --only $fw --json \
+    >"$out/peers-$fw.json" || echo "peers.py --only $fw failed" >&2
+  [[ -s $out/peers-$fw.json ]] && peers+=("$out/peers-$fw.json")
+done
+table=(--load "${peers[@]}" --tfjit "${tfjit[@]}")
+((json)) && table+=(--json)
+"$venv/bin/python" "$root/scripts/peers/peers.py" "${table[@]}"

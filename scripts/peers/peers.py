@@ -413,6 +413,22 @@ COLUMNS = [("tensorflow", "eager"), ("tensorflow", "tf.function"),
            ("torch", "eager"), ("torch", "torch.compile")]
 
 
+def merge_runs(paths):
+    """Rows of several peers.py --json outputs; a row measured more than once gets its median."""
+    merged = {}
+    for p in paths:
+        with open(p) as f:
+            for r in json.load(f)["peers"]:
+                key = (r["workload"], r["framework"], r["variant"])
+                merged.setdefault(key, dict(r, runs=[]))["runs"].append(r["us"])
+    rows = []
+    for r in merged.values():
+        times = [t for t in r.pop("runs") if t is not None]
+        r["us"] = statistics.median(times) if times else None  # an error only if all failed
+        rows.append(r)
+    return rows
+
+
 def load_tfjit(paths):
     """Median per (workload, variant) over several tfjit-bench --json runs."""
     runs = {}
@@ -430,6 +446,10 @@ def fmt_us(us):
     if us >= 10000:
         return f"{us / 1000:.1f} ms"
     return f"{us:.0f} µs" if us >= 100 else f"{us:.2f} µs"
+
+
+def fmt_ratio(r):
+    return f"{r:.0f}×" if r >= 10 else f"{r:.1f}×" if r >= 1 else f"{r:.2f}×"
 
 
 def side_by_side(rows, tfjit):
@@ -454,7 +474,7 @@ def side_by_side(rows, tfjit):
             elif r["us"] is None:
                 cells.append("error")
             elif ref:
-                cells.append(f"{fmt_us(r['us'])} ({r['us'] / ref:.2g}×)")
+                cells.append(f"{fmt_us(r['us'])} ({fmt_ratio(r['us'] / ref)})")
             else:
                 cells.append(fmt_us(r["us"]))
         out.append("| " + " | ".join(cells) + " |")
@@ -468,13 +488,12 @@ def main():
     ap.add_argument("--only", default="tf,jax,torch", help="comma-separated: tf,jax,torch")
     ap.add_argument("--tfjit", nargs="*", default=[], help="tfjit-bench --json outputs")
     ap.add_argument("--load", nargs="*", default=[],
-                    help="earlier peers.py --json outputs to table instead of measuring")
+                    help="earlier peers.py --json outputs to table instead of measuring (the "
+                         "median per row over them)")
     args = ap.parse_args()
     q = 10 if args.quick else 1
     res = Results()
-    for p in args.load:
-        with open(p) as f:
-            res.rows += json.load(f)["peers"]
+    res.rows = merge_runs(args.load)
     benches = {"tf": bench_tf, "jax": bench_jax, "torch": bench_torch}
     for name in ([] if args.load else args.only.split(",")):
         try:

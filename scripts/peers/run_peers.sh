@@ -4,7 +4,8 @@
 # and peers.py once, and prints both tables. Nothing in the build or the tests needs this.
 #
 #   scripts/peers/run_peers.sh [--quick] [--json]
-# Environment: REPEATS (tfjit-bench runs, median per row; default 3), PEERS_THREADS (threads for
+# Environment: REPEATS (tfjit-bench runs, median per row; default 3), PEERS_REPEATS (the same for
+# peers.py; default 1), PEERS_THREADS (threads for
 # OpenMP, TF and torch; default all cores, as tfjit's eager kernels use), PEERS_OUT (where the
 # JSON goes; default build/peers), TFJIT_BUILD_DIR (default build). For one core for everyone:
 #   PEERS_THREADS=1 taskset -c 1 scripts/peers/run_peers.sh
@@ -55,10 +56,12 @@ fi
 # One process per framework: TensorFlow and JAX each bundle LLVM, and in one process their
 # command-line option registries collide (an LLVM abort).
 peers=()
-for fw in tf jax torch; do
-  "$venv/bin/python" "$root/scripts/peers/peers.py" "${quick[@]}" --only $fw --json \
-    >"$out/peers-$fw.json" || echo "peers.py --only $fw failed" >&2
-  [[ -s $out/peers-$fw.json ]] && peers+=("$out/peers-$fw.json")
+for rep in $(seq "${PEERS_REPEATS:-1}"); do
+  for fw in tf jax torch; do
+    "$venv/bin/python" "$root/scripts/peers/peers.py" "${quick[@]}" --only $fw --json \
+      >"$out/peers-$fw-$rep.json" || echo "peers.py --only $fw failed" >&2
+    [[ -s $out/peers-$fw-$rep.json ]] && peers+=("$out/peers-$fw-$rep.json")
+  done
 done
 table=(--load "${peers[@]}" --tfjit "${tfjit[@]}")
 ((json)) && table+=(--json)

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Optional: tfjit-bench's workloads in TensorFlow, JAX and PyTorch next to tfjit itself.
 # Makes .venv-peers (git-ignored) on first use, runs build/tools/tfjit-bench --json $REPEATS times
-# and peers.py once, and prints both tables. Nothing in the build or the tests needs this.
+# and peers.py $PEERS_REPEATS times, and prints both tables. Nothing in the build or the tests
+# needs this.
 #
 #   scripts/peers/run_peers.sh [--quick] [--json]
+#
 # Environment: REPEATS (tfjit-bench runs, median per row; default 3), PEERS_REPEATS (the same for
-# peers.py; default 1), PEERS_THREADS (threads for
-# OpenMP, TF and torch; default all cores, as tfjit's eager kernels use), PEERS_OUT (where the
-# JSON goes; default build/peers), TFJIT_BUILD_DIR (default build). For one core for everyone:
+# peers.py; default 1), PEERS_THREADS (threads for OpenMP, TF and torch; default all cores, as
+# tfjit's eager kernels use), PEERS_OUT (where the JSON goes; default build/peers),
+# TFJIT_BUILD_DIR (default build). One core for everyone (steadier on a shared machine):
 #   PEERS_THREADS=1 taskset -c 1 scripts/peers/run_peers.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)

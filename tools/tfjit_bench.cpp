@@ -48,6 +48,16 @@ struct Row {
   std::string note;
 };
 
+// Error notes carry exception text, which may hold quotes, backslashes or newlines.
+std::string json_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c == '\n' ? ' ' : c;
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -257,13 +267,18 @@ int main(int argc, char** argv) {
       fb = b.read_value().item<float>();
       return std::abs(fw - 3.0f) < 0.05f && std::abs(fb - 1.0f) < 0.05f;
     };
-    float ew, eb, cw, cb;
-    bool eager_ok = fit(step, ew, eb), compiled_ok = fit(compiled, cw, cb);
-    compiled_ok = compiled_ok && std::abs(cw - ew) < 1e-3f && std::abs(cb - eb) < 1e-3f &&
-                  compiled.trace_count() == 1;
+    float ew, eb, cw = 0, cb = 0;
+    bool eager_ok = fit(step, ew, eb), compiled_ok = false;
     int iters = 2000 / scale;
-    double eager = time_us([&] { step(xs, ys); }, iters);
-    double graph = time_us([&] { compiled(xs, ys); }, iters);
+    double eager = time_us([&] { step(xs, ys); }, iters), graph = -1;
+    std::string error;  // a step that fails to trace or compile is its row's error, not the run's
+    try {
+      compiled_ok = fit(compiled, cw, cb) && std::abs(cw - ew) < 1e-3f &&
+                    std::abs(cb - eb) < 1e-3f && compiled.trace_count() == 1;
+      graph = time_us([&] { compiled(xs, ys); }, iters);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
     auto fit_note = [](const char* what, float fw, float fb) {
       std::ostringstream s;
       s.precision(4);
@@ -276,7 +291,9 @@ int main(int argc, char** argv) {
     sp.precision(3);
     sp << eager / graph << "x eager speed; ";
     rows.push_back({"linreg step", "tf::function step", graph, fit_note(sp.str().c_str(), cw, cb)});
-    if (!compiled_ok)
+    if (!error.empty())
+      fail(rows.back(), "compiled step failed: " + error);
+    else if (!compiled_ok)
       fail(rows.back(), "compiled step did not converge like the eager step (or retraced): w = " +
                             std::to_string(cw) + ", b = " + std::to_string(cb));
   }
@@ -311,15 +328,20 @@ int main(int argc, char** argv) {
       first = f(x, onehot).template item<float>();
       for (int i = 1; i < 50; ++i) last = f(x, onehot).template item<float>();
     };
-    float ef, el, cf, cl;
+    float ef, el, cf = 0, cl = 0;
     train(step, ef, el);
-    train(compiled, cf, cl);
-    bool eager_ok = el < ef, compiled_ok = cl < cf &&
-                                           std::abs(cl - el) <= 1e-3f * std::max(1.0f, el) &&
-                                           compiled.trace_count() == 1;
+    bool eager_ok = el < ef, compiled_ok = false;
     int iters = 200 / scale;
-    double eager = time_us([&] { step(x, onehot); }, iters);
-    double graph = time_us([&] { compiled(x, onehot); }, iters);
+    double eager = time_us([&] { step(x, onehot); }, iters), graph = -1;
+    std::string error;
+    try {
+      train(compiled, cf, cl);
+      compiled_ok =
+          cl < cf && std::abs(cl - el) <= 1e-3f * std::max(1.0f, el) && compiled.trace_count() == 1;
+      graph = time_us([&] { compiled(x, onehot); }, iters);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
     auto loss_note = [](const std::string& what, float first, float last) {
       std::ostringstream s;
       s.precision(4);
@@ -332,7 +354,9 @@ int main(int argc, char** argv) {
     sp.precision(3);
     sp << eager / graph << "x eager speed; ";
     rows.push_back({"mlp step", "tf::function step", graph, loss_note(sp.str(), cf, cl)});
-    if (!compiled_ok)
+    if (!error.empty())
+      fail(rows.back(), "compiled MLP step failed: " + error);
+    else if (!compiled_ok)
       fail(rows.back(), "compiled MLP step does not train like the eager step: loss " +
                             std::to_string(cf) + " -> " + std::to_string(cl) + " (eager " +
                             std::to_string(ef) + " -> " + std::to_string(el) + ")");
@@ -372,7 +396,7 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < rows.size(); ++i)
       std::cout << "  {\"workload\": \"" << rows[i].workload << "\", \"variant\": \""
                 << rows[i].variant << "\", \"us\": " << rows[i].us << ", \"note\": \""
-                << rows[i].note << "\"}" << (i + 1 < rows.size() ? ",\n" : "\n");
+                << json_escape(rows[i].note) << "\"}" << (i + 1 < rows.size() ? ",\n" : "\n");
     std::cout << "]\n";
   } else {
     std::printf("%-16s %-34s %12s  %s\n", "workload", "variant", "time (us)", "");

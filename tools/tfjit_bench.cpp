@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -18,7 +19,9 @@ namespace {
 const char* kHelp = R"(usage: tfjit-bench [--quick] [--json]
 
 Runs each workload eagerly and through tf::function, next to a reference measured in the same
-run, and prints a table (or JSON with --json). Progress goes to stderr.
+run, and prints a table (or JSON with --json). Progress goes to stderr. Training steps are
+checked as well as timed: a compiled step that does not train like the eager one is reported as
+an error in its row (time -1), and the exit status is then 2.
 
   --quick   fewer iterations (a smoke run; figures are noisier)
   --json    machine-readable output on stdout
@@ -46,6 +49,16 @@ struct Row {
   std::string note;
 };
 
+// Error notes carry exception text, which may hold quotes, backslashes or newlines.
+std::string json_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c == '\n' ? ' ' : c;
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -67,7 +80,16 @@ int main(int argc, char** argv) {
   int scale = quick ? 10 : 1;
   std::vector<Row> rows;
   auto progress = [](const std::string& what) { std::cerr << "[tfjit-bench] " << what << "...\n"; };
-  std::ostringstream fmt;
+  int failures = 0;
+  // A row whose result is wrong keeps its place in the table but reports the error, and the run
+  // exits non-zero.
+  auto fail = [&](Row& row, const std::string& why) {
+    std::cerr << "[tfjit-bench] ERROR: " << row.workload << ", " << row.variant << ": " << why
+              << "\n";
+    row.note = "ERROR: " + why;
+    row.us = -1;
+    ++failures;
+  };
 
   // 1. The tutorial's comparison: 500x500 matmul called 1000 times.
   {
@@ -219,7 +241,129 @@ int main(int argc, char** argv) {
     rows.push_back({"linear regression", "training loop", t, fit.str()});
   }
 
-  // 5. Cold trace + compile of a ~20-op function (fresh tf::function objects each time).
+  // 5. Training steps, eager vs the same step wrapped in tf::function (traced once). Each
+  //    compiled step must reach what the eager step reaches, or its row is an error: a fast step
+  //    that trains wrongly is no result.
+  {
+    progress("training step: linear regression (eager, tf::function)");
+    tf::random::set_seed(0);
+    auto xs = tf::random::normal({100});
+    auto ys = xs * 3.0f + 1.0f + tf::random::normal({100}, 0, 0.1);
+    tf::Variable w(tf::zeros({}), "w"), b(tf::zeros({}), "b");
+    auto step = [&](const tf::Tensor& x, const tf::Tensor& y) {
+      tf::GradientTape tape;
+      auto loss = tf::reduce_mean(tf::square(y - (w * x + b)));
+      auto g = tape.gradient(loss, std::vector<tf::Source>{w, b});
+      w.assign_sub(g[0] * 0.1f);
+      b.assign_sub(g[1] * 0.1f);
+      return loss;
+    };
+    auto compiled = tf::function(step);
+    // 100 steps from w = b = 0 must fit y = 3x + 1 (the tutorial's check).
+    auto fit = [&](auto& f, float& fw, float& fb) {
+      w.assign(tf::zeros({}));
+      b.assign(tf::zeros({}));
+      for (int i = 0; i < 100; ++i) f(xs, ys);
+      fw = w.read_value().item<float>();
+      fb = b.read_value().item<float>();
+      return std::abs(fw - 3.0f) < 0.05f && std::abs(fb - 1.0f) < 0.05f;
+    };
+    float ew, eb, cw = 0, cb = 0;
+    bool eager_ok = fit(step, ew, eb), compiled_ok = false;
+    int iters = 2000 / scale;
+    double eager = time_us([&] { step(xs, ys); }, iters), graph = -1;
+    std::string error;  // a step that fails to trace or compile is its row's error, not the run's
+    try {
+      compiled_ok = fit(compiled, cw, cb) && std::abs(cw - ew) < 1e-3f &&
+                    std::abs(cb - eb) < 1e-3f && compiled.trace_count() == 1;
+      graph = time_us([&] { compiled(xs, ys); }, iters);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    auto fit_note = [](const char* what, float fw, float fb) {
+      std::ostringstream s;
+      s.precision(4);
+      s << what << "after 100 steps w = " << fw << ", b = " << fb;
+      return s.str();
+    };
+    rows.push_back({"linreg step", "eager (reference)", eager, fit_note("", ew, eb)});
+    if (!eager_ok) fail(rows.back(), "eager step did not converge to w = 3, b = 1");
+    std::ostringstream sp;
+    sp.precision(3);
+    sp << eager / graph << "x eager speed; ";
+    rows.push_back({"linreg step", "tf::function step", graph, fit_note(sp.str().c_str(), cw, cb)});
+    if (!error.empty())
+      fail(rows.back(), "compiled step failed: " + error);
+    else if (!compiled_ok)
+      fail(rows.back(), "compiled step did not converge like the eager step (or retraced): w = " +
+                            std::to_string(cw) + ", b = " + std::to_string(cb));
+  }
+  {
+    progress(
+        "training step: MLP 256x64->128->10, relu, softmax cross-entropy (eager, tf::function)");
+    tf::random::set_seed(2);
+    auto x = tf::random::normal({256, 64});
+    auto labels = tf::random::uniform({256}, 0, 10, tf::int32);
+    auto onehot = tf::one_hot(labels, 10);
+    auto w1_0 = tf::random::normal({64, 128}, 0, 0.1), w2_0 = tf::random::normal({128, 10}, 0, 0.1);
+    tf::Variable w1(w1_0, "w1"), b1(tf::zeros({128}), "b1"), w2(w2_0, "w2"),
+        b2(tf::zeros({10}), "b2");
+    auto step = [&](const tf::Tensor& in, const tf::Tensor& target) {
+      tf::GradientTape tape;
+      auto logits = tf::matmul(tf::relu(tf::matmul(in, w1) + b1), w2) + b2;
+      auto loss = -tf::reduce_mean(tf::reduce_sum(target * tf::log_softmax(logits), 1));
+      auto g = tape.gradient(loss, std::vector<tf::Source>{w1, b1, w2, b2});
+      w1.assign_sub(g[0] * 0.1f);
+      b1.assign_sub(g[1] * 0.1f);
+      w2.assign_sub(g[2] * 0.1f);
+      b2.assign_sub(g[3] * 0.1f);
+      return loss;
+    };
+    auto compiled = tf::function(step);
+    // The same 50 steps from the same weights, eagerly and compiled, must give the same loss.
+    auto train = [&](auto& f, float& first, float& last) {
+      w1.assign(w1_0);
+      b1.assign(tf::zeros({128}));
+      w2.assign(w2_0);
+      b2.assign(tf::zeros({10}));
+      first = f(x, onehot).template item<float>();
+      for (int i = 1; i < 50; ++i) last = f(x, onehot).template item<float>();
+    };
+    float ef, el, cf = 0, cl = 0;
+    train(step, ef, el);
+    bool eager_ok = el < ef, compiled_ok = false;
+    int iters = 200 / scale;
+    double eager = time_us([&] { step(x, onehot); }, iters), graph = -1;
+    std::string error;
+    try {
+      train(compiled, cf, cl);
+      compiled_ok =
+          cl < cf && std::abs(cl - el) <= 1e-3f * std::max(1.0f, el) && compiled.trace_count() == 1;
+      graph = time_us([&] { compiled(x, onehot); }, iters);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    auto loss_note = [](const std::string& what, float first, float last) {
+      std::ostringstream s;
+      s.precision(4);
+      s << what << "loss " << first << " -> " << last << " in 50 steps";
+      return s.str();
+    };
+    rows.push_back({"mlp step", "eager (reference)", eager, loss_note("", ef, el)});
+    if (!eager_ok) fail(rows.back(), "eager MLP step did not reduce the loss");
+    std::ostringstream sp;
+    sp.precision(3);
+    sp << eager / graph << "x eager speed; ";
+    rows.push_back({"mlp step", "tf::function step", graph, loss_note(sp.str(), cf, cl)});
+    if (!error.empty())
+      fail(rows.back(), "compiled MLP step failed: " + error);
+    else if (!compiled_ok)
+      fail(rows.back(), "compiled MLP step does not train like the eager step: loss " +
+                            std::to_string(cf) + " -> " + std::to_string(cl) + " (eager " +
+                            std::to_string(ef) + " -> " + std::to_string(el) + ")");
+  }
+
+  // 6. Cold trace + compile of a ~20-op function (fresh tf::function objects each time).
   {
     progress("cold trace + compile of a 20-op function");
     auto make = [] {
@@ -272,7 +416,7 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < rows.size(); ++i)
       std::cout << "  {\"workload\": \"" << rows[i].workload << "\", \"variant\": \""
                 << rows[i].variant << "\", \"us\": " << rows[i].us << ", \"note\": \""
-                << rows[i].note << "\"}" << (i + 1 < rows.size() ? ",\n" : "\n");
+                << json_escape(rows[i].note) << "\"}" << (i + 1 < rows.size() ? ",\n" : "\n");
     std::cout << "]\n";
   } else {
     std::printf("%-16s %-34s %12s  %s\n", "workload", "variant", "time (us)", "");
@@ -280,5 +424,5 @@ int main(int argc, char** argv) {
       std::printf("%-16s %-34s %12.2f  %s\n", r.workload.c_str(), r.variant.c_str(), r.us,
                   r.note.c_str());
   }
-  return 0;
+  return failures == 0 ? 0 : 2;
 }

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Optional: tfjit-bench's workloads in TensorFlow, JAX and PyTorch next to tfjit itself.
+# Makes .venv-peers (git-ignored) on first use, runs build/tools/tfjit-bench --json $REPEATS times
+# and peers.py $PEERS_REPEATS times, and prints both tables. Nothing in the build or the tests
+# needs this.
+#
+#   scripts/peers/run_peers.sh [--quick] [--json]
+#
+# Environment: REPEATS (tfjit-bench runs, median per row; default 3), PEERS_REPEATS (the same for
+# peers.py; default 1), PEERS_THREADS (threads for OpenMP, TF and torch; default all cores, as
+# tfjit's eager kernels use), PEERS_OUT (where the JSON goes; default build/peers),
+# TFJIT_BUILD_DIR (default build). One core for everyone (steadier on a shared machine):
+#   PEERS_THREADS=1 taskset -c 1 scripts/peers/run_peers.sh
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+venv=$root/.venv-peers
+build=${TFJIT_BUILD_DIR:-$root/build}
+out=${PEERS_OUT:-$root/build/peers}
+mkdir -p "$out"
+
+if [[ ! -x $venv/bin/python ]]; then
+  python3 -m venv "$venv" || {
+    echo "python3 -m venv failed: apt-get install -y python3-venv" >&2
+    exit 1
+  }
+fi
+if ! "$venv/bin/python" -c 'import tensorflow, jax, torch' 2>/dev/null; then
+  "$venv/bin/pip" install -q --upgrade pip
+  # Plain PyPI for all three (PyPI's torch wheel carries CUDA libraries: a few GB, unused here).
+  "$venv/bin/pip" install -q tensorflow-cpu 'jax[cpu]' || true
+  "$venv/bin/pip" install -q torch || true
+fi
+
+quick=() json=0
+for a in "$@"; do
+  case $a in
+    --quick) quick=(--quick) ;;
+    --json) json=1 ;;
+    *) echo "usage: $0 [--quick] [--json]" >&2; exit 1 ;;
+  esac
+done
+
+# The same thread count for everyone: tfjit's oneDNN GEMM (OpenMP), TF's and torch's pools.
+threads=${PEERS_THREADS:-$(nproc)}
+export PEERS_THREADS=$threads OMP_NUM_THREADS=$threads
+export TF_CPP_MIN_LOG_LEVEL=2
+
+tfjit=()
+if [[ -x $build/tools/tfjit-bench ]]; then
+  for i in $(seq "${REPEATS:-3}"); do
+    "$build/tools/tfjit-bench" "${quick[@]}" --json >"$out/tfjit-$i.json" || true
+    tfjit+=("$out/tfjit-$i.json")
+  done
+else
+  echo "no $build/tools/tfjit-bench: build first for the side-by-side table" >&2
+fi
+
+# One process per framework: TensorFlow and JAX each bundle LLVM, and in one process their
+# command-line option registries collide (an LLVM abort).
+peers=()
+for rep in $(seq "${PEERS_REPEATS:-1}"); do
+  for fw in tf jax torch; do
+    "$venv/bin/python" "$root/scripts/peers/peers.py" "${quick[@]}" --only $fw --json \
+      >"$out/peers-$fw-$rep.json" || echo "peers.py --only $fw failed" >&2
+    [[ -s $out/peers-$fw-$rep.json ]] && peers+=("$out/peers-$fw-$rep.json")
+  done
+done
+table=(--load "${peers[@]}" --tfjit "${tfjit[@]}")
+((json)) && table+=(--json)
+"$venv/bin/python" "$root/scripts/peers/peers.py" "${table[@]}"

@@ -55,6 +55,7 @@ void dump_stages(const Graph& graph, const CompileOptions& options, const std::s
 std::shared_ptr<Executable> compile_cached(const Graph& graph, const CompileOptions& options) {
   std::string key = graph.text(Stage::kTraced) +
                     "\n// matmul_library_call=" + std::to_string(options.matmul_library_call) +
+                    " fuse_matmul_epilogue=" + std::to_string(options.fuse_matmul_epilogue) +
                     " opt=" + std::to_string(options.llvm_opt_level);
   Cache& c = cache();
   {

@@ -49,6 +49,9 @@ std::optional<Stage> parse_stage(std::string_view name);
 struct CompileOptions {
   // GEMM as a call into oneDNN (true) or as code generated from linalg.matmul (false).
   bool matmul_library_call = true;
+  // With the library call: matmul + row bias + activation as one oneDNN call (post-ops) rather
+  // than the GEMM then a loop over its output (compiler/lowering/fuse_matmul_epilogue.cpp).
+  bool fuse_matmul_epilogue = true;
   int llvm_opt_level = 3;
 };
 

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "backends/cpu/matmul_fused.h"
 #include "frontend/src/tensor_internal.h"
 #include "runtime/kernels.h"
 
@@ -16,7 +17,7 @@ namespace tf::compiler {
 namespace {
 thread_local std::string library_error;
 
-// MLIR's descriptor of a memref<?x?xf32> (R = 2) or memref<?x?x?xf32> (R = 3).
+// MLIR's descriptor of a memref<?xf32> (R = 1), memref<?x?xf32> (R = 2) or memref<?x?x?xf32>.
 template <int R>
 struct MemRef {
   float* allocated;
@@ -47,6 +48,17 @@ void sgemm_batched(MemRef<3>* a, MemRef<3>* b, MemRef<3>* c) {
   for (int64_t i = 0; i < a->sizes[0]; ++i)
     gemm(a->aligned + a->offset + i * a->strides[0], b->aligned + b->offset + i * b->strides[0],
          c->aligned + c->offset + i * c->strides[0], a->sizes[1], a->sizes[2], b->sizes[2]);
+}
+
+// C = act(A * B + bias) (compiler/lowering/fuse_matmul_epilogue.cpp); contiguous operands.
+void sgemm_bias_act(MemRef<2>* a, MemRef<2>* b, MemRef<1>* bias, MemRef<2>* c, int64_t act) {
+  try {
+    cpu::sgemm_bias_act(a->aligned + a->offset, b->aligned + b->offset,
+                        bias->aligned + bias->offset, c->aligned + c->offset, a->sizes[0],
+                        a->sizes[1], b->sizes[1], act);
+  } catch (const std::exception& e) {
+    library_error = e.what();
+  }
 }
 
 // tf::print: texts by id (kept for the life of the process; there are few).
@@ -132,6 +144,7 @@ std::vector<LibraryCall> library_calls() {
   std::vector<LibraryCall> calls = {
       {"_mlir_ciface_tfjit_sgemm", reinterpret_cast<void*>(&sgemm)},
       {"_mlir_ciface_tfjit_sgemm_batched", reinterpret_cast<void*>(&sgemm_batched)},
+      {"_mlir_ciface_tfjit_sgemm_bias_act", reinterpret_cast<void*>(&sgemm_bias_act)},
       {"_mlir_ciface_tfjit_print_end", reinterpret_cast<void*>(&print_end)}};
   // string and complex64 never reach compiled code; registering them is harmless.
   add_print_calls(calls, std::make_integer_sequence<int, kNumDTypes>{});

@@ -204,6 +204,7 @@ struct FunctionCore::Impl {
       entry->assigned = trace.assigned();
     }
     entry->options.matmul_library_call = options.matmul_library_call;
+    entry->options.fuse_matmul_epilogue = options.fuse_matmul_epilogue;
     entry->executable = compiler::compile_cached(*entry->graph, entry->options);
     if (std::find(entry->key.begin(), entry->key.end(), kUnknownDim) != entry->key.end())
       entry->shapes = std::make_unique<compiler::ShapeProgram>(*entry->graph);

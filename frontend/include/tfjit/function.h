@@ -51,6 +51,8 @@ struct TensorSpec {
 struct FunctionOptions {
   // GEMM in compiled code: a oneDNN call (true) or generated loops (false).
   bool matmul_library_call = true;
+  // With the oneDNN call: a dense layer's bias and activation applied by the same call.
+  bool fuse_matmul_epilogue = true;
   // Signatures kept compiled; beyond this the least recently used is dropped (and retraced if
   // it comes back), so a function called with ever-new shapes cannot grow without bound.
   size_t max_signatures = 64;

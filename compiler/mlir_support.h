@@ -46,6 +46,7 @@ std::unique_ptr<mlir::Pass> create_fuse_matmul_epilogue_pass();
 std::unique_ptr<mlir::Pass> create_strided_copies_to_linalg_pass();
 std::unique_ptr<mlir::Pass> create_linalg_to_loops_pass();
 std::unique_ptr<mlir::Pass> create_plan_buffers_pass();
+std::unique_ptr<mlir::Pass> create_unshare_matmul_inits_pass();
 
 // Compiled loops split over threads as eager kernels do: tasks of at least a grain of
 // iterations, so only loops of two grains or more are worth threads.

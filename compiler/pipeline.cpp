@@ -48,6 +48,7 @@ void add_stage(mlir::PassManager& pm, Stage stage, const CompileOptions& options
       pm.addPass(mlir::createCSEPass());
       break;
     case Stage::kBufferized: {
+      pm.addPass(create_unshare_matmul_inits_pass());
       mlir::bufferization::OneShotBufferizationOptions bufferization;
       bufferization.bufferizeFunctionBoundaries = true;
       // tf::while_loop bodies compute new loop values in new buffers (yielding them is fine;

@@ -61,14 +61,14 @@ void sgemm_bias_act(MemRef<2>* a, MemRef<2>* b, MemRef<1>* bias, MemRef<2>* c, i
   }
 }
 
-// tf::print: texts by id (kept for the life of the process; there are few).
-std::mutex texts_mutex;
-std::deque<std::string> texts;
-std::unordered_map<std::string, int64_t> text_ids;
-
-const std::string& text(int64_t id) {
-  std::lock_guard guard(texts_mutex);
-  return texts.at(static_cast<size_t>(id));
+// tf::print's texts: NUL-terminated constant globals of the compiled module, as memref<?xi8>.
+struct Text {
+  const char* allocated;
+  const char* aligned;
+  int64_t offset, size, stride;
+};
+std::string_view text(const Text* t) {
+  return std::string_view(t->aligned + t->offset, static_cast<size_t>(t->size - 1));
 }
 
 // MLIR's unranked memref as the C interface passes it: the rank and a ranked descriptor
@@ -83,7 +83,7 @@ thread_local std::string print_line;
 
 // Copies the (possibly strided) memref into a tensor and appends `text` and its values.
 template <int D>
-void print_tensor(UnrankedMemRef* m, int64_t text_id) {
+void print_tensor(UnrankedMemRef* m, const Text* text_before) {
   try {
     constexpr DType dtype = static_cast<DType>(D);
     auto* d = static_cast<int64_t*>(m->descriptor);
@@ -105,16 +105,17 @@ void print_tensor(UnrankedMemRef* m, int64_t text_id) {
         index[k] = 0;
       }
     }
-    print_line += text(text_id);
+    print_line += text(text_before);
     print_line += detail::print_values(t);
   } catch (const std::exception& e) {
     library_error = e.what();
   }
 }
 
-void print_end(int64_t text_id) {
+void print_end(const Text* text_after) {
   try {
-    std::string line = std::exchange(print_line, {}) + text(text_id);
+    std::string line = std::exchange(print_line, {});
+    line += text(text_after);
     detail::write_print_line(line);
   } catch (const std::exception& e) {
     library_error = e.what();
@@ -130,13 +131,6 @@ void add_print_calls(std::vector<LibraryCall>& calls, std::integer_sequence<int,
 }
 
 }  // namespace
-
-int64_t intern_print_text(const std::string& s) {
-  std::lock_guard guard(texts_mutex);
-  auto [it, inserted] = text_ids.emplace(s, static_cast<int64_t>(texts.size()));
-  if (inserted) texts.push_back(s);
-  return it->second;
-}
 
 std::string take_library_error() { return std::exchange(library_error, {}); }
 

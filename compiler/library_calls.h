@@ -13,7 +13,4 @@ struct LibraryCall {
 std::vector<LibraryCall> library_calls();
 // The error a library call on this thread recorded since the last call (empty if none).
 std::string take_library_error();
-// A stable id for `text`, which compiled tf::print calls pass to the print library calls
-// (compiled code refers to strings by number; equal texts share one id).
-int64_t intern_print_text(const std::string& text);
 }  // namespace tf::compiler

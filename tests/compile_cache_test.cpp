@@ -2,8 +2,10 @@
 // later process (simulated by clearing the in-memory cache), missed when a key field changes,
 // and never trusted when an entry is truncated or corrupt.
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 
 #include "tests/helpers.h"
 
@@ -142,4 +144,32 @@ TEST_CASE("an unwritable disk cache directory switches the cache off and compili
   check_result(tf::function(body)(tf::constant(xs)), xs);
   CHECK_FALSE(tf::config::disk_cache_enabled());
   fresh_cache_dir("unwritable_after");
+}
+
+// Run by the next test in child processes (hidden from the normal run).
+TEST_CASE("a tf::function with tf::print, compiled or loaded from disk", "[.disk-child]") {
+  auto f = tf::function([](const tf::Tensor& x) {
+    tf::print("first", x, "then");
+    tf::print("second");
+    return x + 1.0f;
+  });
+  CHECK(f(tf::constant({1.5f})).item<float>() == 2.5f);
+  std::cout << "disk hits: " << tf::config::compile_cache_info().disk_hits << "\n";
+}
+
+TEST_CASE("code loaded from the disk cache by another process is self-contained", "[cache][disk]") {
+  std::string dir = fresh_cache_dir("child_processes");
+  std::string log = dir + ".log";
+  std::string command = "TFJIT_CACHE_DIR='" + dir + "' '" +
+                        fs::read_symlink("/proc/self/exe").string() + "' '[disk-child]' > '" + log +
+                        "' 2>&1";
+  for (int run = 0; run < 2; ++run) {
+    INFO("run " << run);
+    REQUIRE(std::system(command.c_str()) == 0);
+    std::ifstream in(log);
+    std::string output((std::istreambuf_iterator<char>(in)), {});
+    INFO(output);
+    CHECK(output.find("first [1.5] then\nsecond\n") != std::string::npos);
+    CHECK(output.find("disk hits: " + std::to_string(run)) != std::string::npos);
+  }
 }

@@ -8,6 +8,7 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -604,7 +605,8 @@ struct LowerConstant : OpRewritePattern<tfjit::ConstantOp> {
 
 // tfjit.print -> one call per input (tfjit_print_<dtype>(value, text before it)) and
 // tfjit_print_end(text after the last), into compiler/library_calls.cpp. Inputs go as unranked
-// tensors, so one declaration per dtype serves every shape; texts go by interned id.
+// tensors, so one declaration per dtype serves every shape; texts are constant globals of the
+// module (NUL-terminated bytes), so the machine code is self-contained and can be cached on disk.
 struct LowerPrint : OpRewritePattern<tfjit::PrintOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(tfjit::PrintOp op, PatternRewriter& rw) const override {
@@ -612,7 +614,7 @@ struct LowerPrint : OpRewritePattern<tfjit::PrintOp> {
     if (!pieces) return rw.notifyMatchFailure(op, "malformed format");
     auto module = op->getParentOfType<ModuleOp>();
     Location loc = op.getLoc();
-    Type i64 = rw.getI64Type();
+    auto text_type = MemRefType::get({ShapedType::kDynamic}, rw.getI8Type());
     auto declare = [&](const std::string& name, SmallVector<Type> inputs) {
       if (module.lookupSymbol<func::FuncOp>(name)) return;
       OpBuilder::InsertionGuard guard(rw);
@@ -622,7 +624,23 @@ struct LowerPrint : OpRewritePattern<tfjit::PrintOp> {
       decl->setAttr("llvm.emit_c_interface", rw.getUnitAttr());
     };
     auto text = [&](size_t i) -> Value {
-      return rw.create<arith::ConstantIntOp>(loc, intern_print_text((*pieces)[i]), 64);
+      const std::string& piece = (*pieces)[i];
+      SmallVector<int8_t> bytes(piece.begin(), piece.end());
+      bytes.push_back(0);
+      auto type = MemRefType::get({static_cast<int64_t>(bytes.size())}, rw.getI8Type());
+      auto init = DenseElementsAttr::get(RankedTensorType::get(type.getShape(), rw.getI8Type()),
+                                         ArrayRef<int8_t>(bytes));
+      std::string name;
+      for (int n = 0; name.empty() || module.lookupSymbol(name); ++n)
+        name = "tfjit_print_text_" + std::to_string(n);
+      {
+        OpBuilder::InsertionGuard guard(rw);
+        rw.setInsertionPointToStart(module.getBody());
+        rw.create<memref::GlobalOp>(loc, name, rw.getStringAttr("private"), type, init,
+                                    /*constant=*/true, /*alignment=*/IntegerAttr());
+      }
+      Value global = rw.create<memref::GetGlobalOp>(loc, type, name);
+      return rw.create<memref::CastOp>(loc, text_type, global);
     };
     for (auto [i, v] : llvm::enumerate(op.getInputs())) {
       auto type = cast<RankedTensorType>(v.getType());
@@ -630,7 +648,7 @@ struct LowerPrint : OpRewritePattern<tfjit::PrintOp> {
       if (!dtype) return op.emitOpError() << "cannot print element type " << type;
       std::string callee = "tfjit_print_" + std::string(tf::dtype_name(*dtype));
       auto unranked = UnrankedTensorType::get(type.getElementType());
-      declare(callee, {unranked, i64});
+      declare(callee, {unranked, text_type});
       // The library only reads the tensor: without this, bufferization assumes an external
       // function writes its operands and would need a copy (impossible for an unranked cast).
       module.lookupSymbol<func::FuncOp>(callee).setArgAttr(0, "bufferization.access",
@@ -639,7 +657,7 @@ struct LowerPrint : OpRewritePattern<tfjit::PrintOp> {
       Value id = text(i);
       rw.create<func::CallOp>(loc, callee, TypeRange{}, ValueRange{u, id});
     }
-    declare("tfjit_print_end", {i64});
+    declare("tfjit_print_end", {text_type});
     Value id = text(pieces->size() - 1);
     rw.create<func::CallOp>(loc, "tfjit_print_end", TypeRange{}, ValueRange{id});
     rw.eraseOp(op);

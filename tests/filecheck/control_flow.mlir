@@ -15,8 +15,9 @@ module {
     return %r : tensor<4xf32>
   }
 }
-// CHECK-DAG: func.func private @tfjit_print_float32(tensor<*xf32> {bufferization.access = "read"}, i64)
-// CHECK-DAG: func.func private @tfjit_print_end(i64)
+// CHECK-DAG: memref.global "private" constant @[[TEXT:tfjit_print_text_[0-9]+]] : memref<5xi8> = dense<[114, 32, 61, 32, 0]>
+// CHECK-DAG: func.func private @tfjit_print_float32(tensor<*xf32> {bufferization.access = "read"}, memref<?xi8>)
+// CHECK-DAG: func.func private @tfjit_print_end(memref<?xi8>)
 // CHECK-LABEL: func.func @main
 // CHECK: %[[C:.*]] = tensor.extract
 // CHECK: scf.if %[[C]] -> (tensor<4xf32>)
@@ -26,5 +27,6 @@ module {
 // CHECK: linalg.generic
 // CHECK: arith.negf
 // CHECK: %[[U:.*]] = tensor.cast %{{.*}} : tensor<4xf32> to tensor<*xf32>
+// CHECK: memref.get_global @[[TEXT]]
 // CHECK: call @tfjit_print_float32(%[[U]], %{{.*}})
 // CHECK: call @tfjit_print_end(

@@ -2,10 +2,7 @@
 #include "compiler/library_calls.h"
 
 #include <algorithm>
-#include <deque>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 #include <utility>
 
 #include "backends/cpu/matmul_fused.h"

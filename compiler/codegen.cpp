@@ -10,6 +10,7 @@
 #include "llvm/IR/Module.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "tfjit/errors.h"
@@ -19,12 +20,7 @@ namespace tf::compiler {
 namespace {
 
 llvm::orc::JITTargetMachineBuilder host_builder() {
-  static const bool initialized = [] {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
-    return true;
-  }();
-  (void)initialized;
+  initialize_native_target();
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!builder)
     throw InternalError("cannot detect the host CPU: " + llvm::toString(builder.takeError()));
@@ -62,12 +58,27 @@ std::unique_ptr<llvm::TargetMachine> host_target_machine() {
 }
 
 const std::string& host_target_id() {
+  // From the host queries directly: creating a TargetMachine costs milliseconds, and this is on
+  // the path of every disk cache hit.
   static const std::string id = [] {
-    auto tm = host_target_machine();
-    return tm->getTargetTriple().str() + " " + tm->getTargetCPU().str() + " " +
-           tm->getTargetFeatureString().str();
+    std::string s = llvm::sys::getProcessTriple() + " " + llvm::sys::getHostCPUName().str();
+    std::vector<std::string> enabled;
+    for (const auto& f : llvm::sys::getHostCPUFeatures())
+      if (f.second) enabled.push_back(f.first().str());
+    std::sort(enabled.begin(), enabled.end());
+    for (const auto& f : enabled) s += " +" + f;
+    return s;
   }();
   return id;
+}
+
+void initialize_native_target() {
+  static const bool initialized = [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    return true;
+  }();
+  (void)initialized;
 }
 
 std::string emit_code(mlir::ModuleOp llvm_dialect, Emit what, int opt_level) {

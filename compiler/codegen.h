@@ -21,7 +21,8 @@ enum class Emit { kLLVMIR, kAssembly, kObject };
 std::string emit_code(mlir::ModuleOp llvm_dialect, Emit what, int opt_level);
 
 std::unique_ptr<llvm::TargetMachine> host_target_machine();
-// Triple, CPU name and feature string: code built for one id may not run on another.
+void initialize_native_target();
+// Triple, CPU name and features: code built for one id may not run on another.
 const std::string& host_target_id();
 
 }  // namespace tf::compiler

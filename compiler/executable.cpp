@@ -20,7 +20,7 @@ namespace {
 // purpose: executables may be destroyed during static destruction.
 llvm::orc::LLJIT& jit() {
   static llvm::orc::LLJIT* instance = [] {
-    host_target_machine();  // initialises the native target
+    initialize_native_target();
     auto jit =
         llvm::orc::LLJITBuilder().setPlatformSetUp(llvm::orc::setUpInactivePlatform).create();
     if (!jit) throw InternalError("cannot create the JIT: " + llvm::toString(jit.takeError()));

@@ -250,11 +250,17 @@ TEST_CASE("a function keeps at most max_signatures compiled signatures, least re
   auto f = tf::function([](const tf::Tensor& x) { return x + 1.0f; },
                         tf::FunctionOptions{.max_signatures = 2});
   f(tf::zeros({1}));
+  const int64_t one_signature = f.cache_stats().code_bytes;
+  CHECK(one_signature > 0);
   f(tf::zeros({2}));
   f(tf::zeros({1}));  // (1,) is now more recent than (2,)
   f(tf::zeros({3}));  // evicts (2,)
   CHECK(f.cache_stats().evictions == 1);
   CHECK(f.cache_stats().signatures == 2);
+  // The bytes of the two kept signatures: each about one signature's (the shapes differ only in
+  // constants of the code).
+  CHECK(f.cache_stats().code_bytes > one_signature);
+  CHECK(f.cache_stats().code_bytes < 3 * one_signature);
   f(tf::zeros({1}));
   CHECK(f.trace_count() == 3);
   f(tf::zeros({2}));  // traced again

@@ -248,11 +248,13 @@ struct FunctionCore::Impl {
     if (!reason.empty()) retrace_reason = reason;
     note_call(true);
     entries.push_back(entry);
+    stats.code_bytes += static_cast<int64_t>(entry->executable->code_bytes());
     if (entries.size() >
         std::max<size_t>(options.max_signatures, 1)) {  // evict the least recently used
       auto oldest =
           std::min_element(entries.begin(), entries.end(),
                            [](const auto& a, const auto& b) { return a->last_use < b->last_use; });
+      stats.code_bytes -= static_cast<int64_t>((*oldest)->executable->code_bytes());
       entries.erase(oldest);
       ++stats.evictions;
     }

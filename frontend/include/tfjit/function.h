@@ -67,6 +67,7 @@ struct FunctionOptions {
 
 struct CacheStats {
   int64_t hits = 0, misses = 0, evictions = 0, signatures = 0;
+  int64_t code_bytes = 0;  // machine code of the signatures kept (shared code counted each time)
   double last_compile_ms = 0;  // trace + lower + JIT (or process-cache hit) of the latest miss
 };
 

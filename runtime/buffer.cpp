@@ -5,6 +5,7 @@
 #include <string>
 
 #include "runtime/allocator.h"
+#include "runtime/gpu.h"
 #include "tfjit/errors.h"
 
 namespace tf::rt {
@@ -16,6 +17,12 @@ std::string Device::name() const {
 
 std::shared_ptr<Buffer> Buffer::allocate(DType dtype, int64_t count, Device device) {
   size_t bytes = static_cast<size_t>(count) * dtype_size(dtype);
+  if (device.type == DeviceType::kGPU) {
+    if (dtype == string)
+      throw InvalidArgumentError("string tensors live on the CPU only, not on " + device.name());
+    void* data = gpu::allocate(device.index, bytes);  // throws ResourceExhaustedError
+    return std::make_shared<Buffer>(Key{}, data, bytes, dtype, count, device);
+  }
   void* data = host_allocate(bytes);
   if (!data)
     throw ResourceExhaustedError("out of memory allocating " + std::to_string(bytes) +
@@ -36,6 +43,10 @@ std::shared_ptr<Buffer> Buffer::wrap(void* data, size_t bytes, std::function<voi
 Buffer::~Buffer() {
   if (release_) {
     release_();
+    return;
+  }
+  if (device_.type == DeviceType::kGPU) {
+    gpu::deallocate(device_.index, data_);
     return;
   }
   if (dtype_ == string) {

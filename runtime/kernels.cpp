@@ -8,6 +8,9 @@ namespace tf {
 namespace cpu {
 void register_kernels(rt::KernelTable& table);
 }
+namespace cuda {
+void register_kernels(rt::KernelTable& table);
+}
 
 namespace rt {
 
@@ -39,8 +42,14 @@ const KernelTable& kernels(DeviceType device) {
     cpu::register_kernels(t);
     return t;
   }();
-  if (device != DeviceType::kCPU) throw UnimplementedError("no kernels registered for GPU devices");
-  return cpu_table;
+  static const KernelTable gpu_table = [] {
+    KernelTable t;  // empty without the CUDA toolkit: every op then runs on the CPU
+#ifdef TFJIT_WITH_CUDA
+    cuda::register_kernels(t);
+#endif
+    return t;
+  }();
+  return device == DeviceType::kCPU ? cpu_table : gpu_table;
 }
 
 }  // namespace rt

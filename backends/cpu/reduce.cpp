@@ -8,46 +8,10 @@
 namespace tf::cpu {
 
 using kernels::compute_t;
+using kernels::identity_value;
+using namespace kernels;  // the reduction functors
 
 namespace {
-
-enum Identity { Zero, One, Lowest, Highest, False, True };
-
-template <class C>
-C identity_value(Identity id) {
-  switch (id) {
-    case Zero:
-    case False:
-      return C(0);
-    case One:
-    case True:
-      return C(1);
-    case Lowest:
-      if constexpr (std::numeric_limits<C>::has_infinity)
-        return -std::numeric_limits<C>::infinity();
-      else
-        return std::numeric_limits<C>::lowest();
-    case Highest:
-      if constexpr (std::numeric_limits<C>::has_infinity)
-        return std::numeric_limits<C>::infinity();
-      else
-        return std::numeric_limits<C>::max();
-  }
-  return C(0);
-}
-
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wtautological-compare"
-#define TFJIT_REDUCTION(name, dtypes, identity, expr, ...) \
-  struct name##_fn {                                       \
-    static constexpr Identity kIdentity = identity;        \
-    template <class C>                                     \
-    static C combine(C acc, C x) {                         \
-      return static_cast<C>(expr);                         \
-    }                                                      \
-  };
-#include "tfjit/reduction_ops.def"
-#pragma GCC diagnostic pop
 
 // Floating sums accumulate in 16 double lanes: with constant inputs float32 rounding errors add
 // up linearly, and the conversion is free next to the loads.

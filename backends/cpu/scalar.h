@@ -7,7 +7,16 @@
 #include <string>
 #include <type_traits>
 
+#include <limits>
+
 #include "tfjit/dtype.h"
+
+// Scalar functions are compiled for the CPU and, by nvcc, for the GPU.
+#ifdef __CUDACC__
+#define TFJIT_HOST_DEVICE __host__ __device__
+#else
+#define TFJIT_HOST_DEVICE
+#endif
 
 namespace tf::kernels {
 
@@ -30,7 +39,7 @@ using compute_t = typename compute<T>::type;
 // Python's floor division and modulo, which TensorFlow follows. Integer division by zero is
 // rejected before a kernel runs; these return 0 for it so no path has undefined behaviour.
 template <class C>
-C floordiv_(C x, C y) {
+TFJIT_HOST_DEVICE C floordiv_(C x, C y) {
   if constexpr (std::is_floating_point_v<C>) {
     return std::floor(x / y);
   } else if constexpr (std::is_unsigned_v<C>) {
@@ -44,7 +53,7 @@ C floordiv_(C x, C y) {
   }
 }
 template <class C>
-C floormod_(C x, C y) {
+TFJIT_HOST_DEVICE C floormod_(C x, C y) {
   if constexpr (std::is_floating_point_v<C>) {
     C r = std::fmod(x, y);
     return (r != 0 && ((r < 0) != (y < 0))) ? r + y : r;
@@ -63,14 +72,14 @@ C floormod_(C x, C y) {
 #define TFJIT_UNARY(name, dtypes, result, expr, ...) \
   struct name##_fn {                                 \
     template <class C>                               \
-    static auto apply(C x) {                         \
+    TFJIT_HOST_DEVICE static auto apply(C x) {       \
       return expr;                                   \
     }                                                \
   };
 #define TFJIT_BINARY(name, dtypes, result, expr, ...) \
   struct name##_fn {                                  \
     template <class C>                                \
-    static auto apply(C x, C y) {                     \
+    TFJIT_HOST_DEVICE static auto apply(C x, C y) {   \
       return expr;                                    \
     }                                                 \
   };
@@ -86,6 +95,81 @@ struct Bool {
   template <class T>
   using type = bool;
 };
+
+// Reductions from the reduction table: an identity and a combining function.
+enum Identity { Zero, One, Lowest, Highest, False, True };
+
+template <class C>
+TFJIT_HOST_DEVICE C identity_value(Identity id) {
+  switch (id) {
+    case Zero:
+    case False:
+      return C(0);
+    case One:
+    case True:
+      return C(1);
+    case Lowest:
+      if constexpr (std::numeric_limits<C>::has_infinity)
+        return -std::numeric_limits<C>::infinity();
+      else
+        return std::numeric_limits<C>::lowest();
+    case Highest:
+      if constexpr (std::numeric_limits<C>::has_infinity)
+        return std::numeric_limits<C>::infinity();
+      else
+        return std::numeric_limits<C>::max();
+  }
+  return C(0);
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wtautological-compare"
+#define TFJIT_REDUCTION(name, dtypes, identity, expr, ...) \
+  struct name##_fn {                                       \
+    static constexpr Identity kIdentity = identity;        \
+    template <class C>                                     \
+    TFJIT_HOST_DEVICE static C combine(C acc, C x) {       \
+      return static_cast<C>(expr);                         \
+    }                                                      \
+  };
+#include "tfjit/reduction_ops.def"
+#pragma GCC diagnostic pop
+
+// Element conversion with TensorFlow's rules: to bool is `x != 0`; complex to real keeps the
+// real part; float to integer truncates toward zero, saturates at the integer's range and maps
+// NaN to 0 (C++ leaves these undefined).
+template <class T>
+struct is_complex_t : std::false_type {};
+template <class T>
+struct is_complex_t<std::complex<T>> : std::true_type {};
+
+template <class From, class To>
+TFJIT_HOST_DEVICE To convert(From v) {
+  if constexpr (std::is_same_v<From, To>) {
+    return v;
+  } else if constexpr (is_complex_t<From>::value) {
+    if constexpr (is_complex_t<To>::value)
+      return To(v);
+    else if constexpr (std::is_same_v<To, bool>)
+      return v != From{};
+    else
+      return convert<float, To>(v.real());
+  } else if constexpr (is_complex_t<To>::value) {
+    return To(static_cast<float>(static_cast<compute_t<From>>(v)), 0.0f);
+  } else if constexpr (std::is_same_v<To, bool>) {
+    return static_cast<compute_t<From>>(v) != 0;
+  } else if constexpr (std::is_integral_v<To> && !std::is_integral_v<From>) {
+    double d = static_cast<double>(static_cast<compute_t<From>>(v));
+    if (d != d) return 0;
+    if (d <= static_cast<double>(std::numeric_limits<To>::min()))
+      return std::numeric_limits<To>::min();
+    if (d >= static_cast<double>(std::numeric_limits<To>::max()))
+      return std::numeric_limits<To>::max();
+    return static_cast<To>(d);
+  } else {
+    return static_cast<To>(static_cast<compute_t<To>>(static_cast<compute_t<From>>(v)));
+  }
+}
 
 // Calls f(T{}) once for the C++ type of every dtype except string.
 template <class F>

@@ -10,6 +10,7 @@
 
 #include "compiler/compiler.h"
 #include "compiler/disk_cache.h"
+#include "frontend/src/placement.h"
 #include "frontend/src/tape.h"
 #include "frontend/src/tensor_internal.h"
 #include "frontend/src/trace.h"
@@ -315,10 +316,16 @@ std::vector<Tensor> run(const Concrete& c, std::span<const Tensor> args) {
     in = in_heap.data();
     out = out_heap.data();
   }
-  for (size_t i = 0; i < args.size(); ++i) in[i] = args[i].data();
+  // Compiled code runs on the CPU: tensors on a GPU are copied in (kept alive in `host`).
+  std::vector<Tensor> host;
+  auto host_data = [&](const Tensor& t) {
+    if (t.impl()->buffer->device().type == rt::DeviceType::kCPU) return detail::raw(t);
+    return detail::raw(host.emplace_back(detail::to_cpu(t)));
+  };
+  for (size_t i = 0; i < args.size(); ++i) in[i] = host_data(args[i]);
   for (size_t i = 0; i < c.captures.size(); ++i) {
     const auto& capture = c.captures[i];
-    in[args.size() + i] = capture.variable ? capture.variable->value.data() : capture.tensor.data();
+    in[args.size() + i] = host_data(capture.variable ? capture.variable->value : capture.tensor);
   }
   if (c.shapes) {
     run_dynamic(c, args, in, out, outputs);

@@ -4,6 +4,7 @@
 #include <regex>
 
 #include "frontend/src/op_helpers.h"
+#include "frontend/src/placement.h"
 #include "frontend/src/tensor_internal.h"
 #include "tfjit/dlpack.h"
 #include "tfjit/interop.h"
@@ -101,7 +102,7 @@ void save_npy(const std::string& path, const Tensor& t) {
   out.write(magic, 8)
       .write(len_bytes, 2)
       .write(header.data(), static_cast<std::streamsize>(header.size()));
-  out.write(static_cast<const char*>(t.data()),
+  out.write(static_cast<const char*>(detail::to_cpu(t).data()),
             static_cast<std::streamsize>(t.num_elements() * dtype_size(t.dtype())));
   if (!out) throw InvalidArgumentError("save_npy: writing " + path + " failed");
 }
@@ -230,8 +231,11 @@ DLManagedTensor* to_dlpack(const Tensor& t) {
     s *= ctx->shape[static_cast<size_t>(i)];
   }
   DLTensor& dl = ctx->managed.dl_tensor;
-  dl.data = const_cast<void*>(t.data());  // consumers must not write: tfjit buffers are immutable
-  dl.device = {kDLCPU, 0};
+  // Consumers must not write: tfjit buffers are immutable. GPU tensors export as kDLCUDA.
+  dl.data = const_cast<void*>(detail::raw(t));
+  const rt::Device& device = t.impl()->buffer->device();
+  dl.device =
+      device.type == rt::DeviceType::kGPU ? DLDevice{kDLCUDA, device.index} : DLDevice{kDLCPU, 0};
   dl.ndim = static_cast<int32_t>(t.ndim());
   dl.dtype = *dtype;
   dl.shape = ctx->shape.data();

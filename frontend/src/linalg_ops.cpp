@@ -4,6 +4,7 @@
 #include <map>
 
 #include "frontend/src/op_helpers.h"
+#include "frontend/src/placement.h"
 #include "frontend/src/tape.h"
 #include "frontend/src/tensor_internal.h"
 #include "tfjit/ops.h"
@@ -63,16 +64,18 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
     if (!shape.ok()) throw InvalidArgumentError("matmul: " + shape.error);
     out = trace->emit("matmul", {x, y}, {}, x.dtype(), shape.shape);
   } else {
-    auto kernel = kernel_or_throw(cpu_kernels().matmul[int(x.dtype())], "matmul", x.dtype());
+    auto [device, kernel] = place(
+        "matmul", x.dtype(), [&](const rt::KernelTable& t) { return t.matmul[int(x.dtype())]; });
     std::vector<int64_t> dims;
     if (x.ndim() == 3) dims.push_back(x.shape()[0]);
     dims.insert(dims.end(), {m, n});
-    out = detail::empty(x.dtype(), TensorShape(dims));
+    out = detail::empty(x.dtype(), TensorShape(dims), device);
     int64_t batches = x.ndim() == 3 ? x.shape()[0] : 1;
     size_t size = dtype_size(x.dtype());
-    auto* pa = static_cast<const char*>(x.data());
-    auto* pb = static_cast<const char*>(y.data());
-    auto* pc = static_cast<char*>(out.impl()->buffer->data());
+    Tensor a = to_device(x, device), b = to_device(y, device);
+    auto* pa = static_cast<const char*>(raw(a));
+    auto* pb = static_cast<const char*>(raw(b));
+    auto* pc = static_cast<char*>(raw_mut(out));
     for (int64_t i = 0; i < batches; ++i)
       kernel(pa + i * m * k * size, pb + i * k * n * size, pc + i * m * n * size, m, k, n, ta, tb);
   }

@@ -57,12 +57,4 @@ inline void require_known_dims(std::string_view op, const Tensor& t) {
 // of the op broadcasting), so the graph can take their run-time sizes from there.
 Tensor broadcast_to(const Tensor& x, const TensorShape& shape, const std::vector<Tensor>& like);
 
-template <class K>
-K kernel_or_throw(K kernel, std::string_view op, DType dtype) {
-  if (!kernel)
-    throw UnimplementedError(std::string(op) + ": no CPU kernel for dtype " +
-                             std::string(dtype_name(dtype)));
-  return kernel;
-}
-
 }  // namespace tf::detail

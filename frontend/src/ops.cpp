@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "frontend/src/op_helpers.h"
+#include "frontend/src/placement.h"
 #include "frontend/src/tape.h"
 #include "frontend/src/tensor_internal.h"
 #include "frontend/src/trace.h"
@@ -22,7 +23,7 @@ namespace {
 // TensorFlow raises "Integer division by zero" on CPU; so does tfjit, before any work is done.
 void check_no_zero_divisor(std::string_view op, const Tensor& y) {
   std::vector<int64_t> values(static_cast<size_t>(y.num_elements()));
-  cpu_kernels().cast[int(y.dtype())][int(int64)](y.data(), values.data(), y.num_elements());
+  cpu_kernels().cast[int(y.dtype())][int(int64)](to_cpu(y).data(), values.data(), y.num_elements());
   if (std::find(values.begin(), values.end(), 0) != values.end())
     throw InvalidArgumentError(std::string(op) + ": integer division by zero (divisor of dtype " +
                                std::string(dtype_name(y.dtype())) + " and shape " +
@@ -36,9 +37,11 @@ Tensor unary_forward(rt::UnaryOp op, const Tensor& x) {
   DType result = info.bool_result ? bool_ : x.dtype();
   if (auto* trace = TraceContext::current())
     return trace->emit("unary", {x}, {{"fn", std::string(info.name)}}, result, x.shape());
-  auto kernel = kernel_or_throw(cpu_kernels().unary[int(op)][int(x.dtype())], info.name, x.dtype());
-  Tensor out = detail::empty(result, x.shape());
-  kernel(x.data(), out.impl()->buffer->data(), x.num_elements());
+  auto [device, kernel] = place(info.name, x.dtype(), [&](const rt::KernelTable& t) {
+    return t.unary[int(op)][int(x.dtype())];
+  });
+  Tensor out = detail::empty(result, x.shape(), device);
+  kernel(raw(to_device(x, device)), raw_mut(out), x.num_elements());
   return out;
 }
 
@@ -57,11 +60,12 @@ Tensor binary_forward(rt::BinaryOp op, const Tensor& x, const Tensor& y) {
     Tensor by = y.shape() == shape.shape ? y : detail::broadcast_to(y, shape.shape, {x});
     return trace->emit("binary", {bx, by}, {{"fn", std::string(info.name)}}, result, shape.shape);
   }
-  auto kernel =
-      kernel_or_throw(cpu_kernels().binary[int(op)][int(x.dtype())], info.name, x.dtype());
+  auto [device, kernel] = place(info.name, x.dtype(), [&](const rt::KernelTable& t) {
+    return t.binary[int(op)][int(x.dtype())];
+  });
   if ((op == rt::BinaryOp::floordiv || op == rt::BinaryOp::floormod) && is_integer(y.dtype()))
     check_no_zero_divisor(info.name, y);
-  Tensor out = detail::empty(result, shape.shape);
+  Tensor out = detail::empty(result, shape.shape, device);
   if (out.num_elements() == 0) return out;
   rt::ElementwisePlan plan;
   if (x.shape() == y.shape()) {
@@ -70,7 +74,7 @@ Tensor binary_forward(rt::BinaryOp op, const Tensor& x, const Tensor& y) {
   } else {
     plan = rt::plan_elementwise(shape.shape, x.shape(), y.shape());
   }
-  kernel(x.data(), y.data(), out.impl()->buffer->data(), plan);
+  kernel(raw(to_device(x, device)), raw(to_device(y, device)), raw_mut(out), plan);
   return out;
 }
 
@@ -187,11 +191,13 @@ Tensor broadcast_to_forward(const Tensor& x, const TensorShape& shape,
   }
   if (x.dtype() == string)
     throw UnimplementedError("broadcast_to: string tensors are not supported yet");
-  Tensor out = detail::empty(x.dtype(), shape);
+  auto [device, copy] =
+      place("broadcast_to", x.dtype(), [](const rt::KernelTable& t) { return t.strided_copy; });
+  Tensor out = detail::empty(x.dtype(), shape, device);
   if (out.num_elements() == 0) return out;
   // Broadcasting is a binary op's input plan with the output as a dense second operand.
   auto plan = rt::plan_elementwise(shape, x.shape(), shape);
-  cpu_kernels().strided_copy(x.data(), out.impl()->buffer->data(), dtype_size(x.dtype()), plan);
+  copy(raw(to_device(x, device)), raw_mut(out), dtype_size(x.dtype()), plan);
   return out;
 }
 
@@ -202,12 +208,27 @@ Tensor cast_forward(const Tensor& x, DType dtype) {
                                std::string(dtype_name(dtype)));
   if (x.dtype() == dtype) return x;
   if (auto* trace = TraceContext::current()) return trace->emit("cast", {x}, {}, dtype, x.shape());
-  Tensor out = detail::empty(dtype, x.shape());
-  cpu_kernels().cast[int(x.dtype())][int(dtype)](x.data(), out.impl()->buffer->data(),
-                                                 x.num_elements());
+  auto [device, kernel] = place("cast", x.dtype(), [&](const rt::KernelTable& t) {
+    return t.cast[int(x.dtype())][int(dtype)];
+  });
+  Tensor out = detail::empty(dtype, x.shape(), device);
+  kernel(raw(to_device(x, device)), raw_mut(out), x.num_elements());
   return out;
 }
 }  // namespace
+
+Tensor identity(const Tensor& x) {
+  checked(x, "identity", "x");
+  if (TraceContext::current()) return x;
+  // Placed like any op: inside tf::device_scope("/CPU:0") this copies a GPU tensor to the host.
+  rt::Device device = detail::scoped_device().value_or(detail::default_device());
+  if (device.type == rt::DeviceType::kGPU && device.index >= rt::gpu::device_count())
+    device = rt::Device{};
+  Tensor z = detail::to_device(x, device);
+  if (z.impl() == x.impl()) z = Tensor(std::make_shared<detail::TensorImpl>(*x.impl()));
+  if (should_record({&x})) record({x}, z, [](const Tensor& g) { return std::vector<Tensor>{g}; });
+  return z;
+}
 
 Tensor broadcast_to(const Tensor& x, const TensorShape& shape) {
   return detail::broadcast_to(x, shape, {});
@@ -250,10 +271,11 @@ Tensor reduce_forward(rt::ReduceOp op, const Tensor& x, const Axes& axis, bool k
         {{"fn", std::string(info.name)}, {"axes", norm.axes}, {"keepdims", keepdims}}, x.dtype(),
         out_shape);
   if (norm.axes.empty()) return x;
-  auto kernel =
-      kernel_or_throw(cpu_kernels().reduce[int(op)][int(x.dtype())], info.name, x.dtype());
+  auto [device, kernel] = place(info.name, x.dtype(), [&](const rt::KernelTable& t) {
+    return t.reduce[int(op)][int(x.dtype())];
+  });
   // Reduce one run of adjacent axes at a time, last run first, so earlier axes keep their place.
-  Tensor current = x;
+  Tensor current = to_device(x, device);
   std::vector<int64_t> dims = x.shape().dims();
   for (size_t end = norm.axes.size(); end > 0;) {
     size_t begin = end - 1;
@@ -264,8 +286,8 @@ Tensor reduce_forward(rt::ReduceOp op, const Tensor& x, const Axes& axis, bool k
     for (int64_t i = first; i <= last; ++i) plan.reduced *= dims[i];
     for (int64_t i = last + 1; i < static_cast<int64_t>(dims.size()); ++i) plan.inner *= dims[i];
     dims.erase(dims.begin() + first, dims.begin() + last + 1);
-    Tensor next = detail::empty(x.dtype(), TensorShape(dims));
-    kernel(current.data(), next.impl()->buffer->data(), plan);
+    Tensor next = detail::empty(x.dtype(), TensorShape(dims), device);
+    kernel(raw(current), raw_mut(next), plan);
     current = next;
     end = begin;
   }
@@ -350,9 +372,10 @@ Tensor arg_reduce(const char* op, const Tensor& x, int64_t axis, bool is_max) {
   rt::ReducePlan plan{1, x.shape()[a], 1};
   for (int64_t d = 0; d < a; ++d) plan.outer *= x.shape()[d];
   for (int64_t d = a + 1; d < x.ndim(); ++d) plan.inner *= x.shape()[d];
-  Tensor out = detail::empty(int64, shape);
-  cpu_kernels().arg_reduce[int(x.dtype())](
-      x.data(), static_cast<int64_t*>(out.impl()->buffer->data()), plan, is_max);
+  auto [device, kernel] =
+      place(op, x.dtype(), [&](const rt::KernelTable& t) { return t.arg_reduce[int(x.dtype())]; });
+  Tensor out = detail::empty(int64, shape, device);
+  kernel(raw(to_device(x, device)), static_cast<int64_t*>(raw_mut(out)), plan, is_max);
   return out;
 }
 }  // namespace
@@ -414,9 +437,11 @@ Tensor where_forward(const Tensor& cond, const Tensor& x, const Tensor& y) {
   if (auto* trace = TraceContext::current())
     return trace->emit("select", {c, bx, by}, {}, x.dtype(), shape.shape);
   if (x.dtype() == string) throw UnimplementedError("where: string tensors are not supported yet");
-  Tensor out = detail::empty(x.dtype(), shape.shape);
-  cpu_kernels().select(static_cast<const bool*>(c.data()), bx.data(), by.data(),
-                       out.impl()->buffer->data(), dtype_size(x.dtype()), out.num_elements());
+  auto [device, select] =
+      place("where", x.dtype(), [](const rt::KernelTable& t) { return t.select; });
+  Tensor out = detail::empty(x.dtype(), shape.shape, device);
+  select(static_cast<const bool*>(raw(to_device(c, device))), raw(to_device(bx, device)),
+         raw(to_device(by, device)), raw_mut(out), dtype_size(x.dtype()), out.num_elements());
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "frontend/src/placement.h"
 #include "frontend/src/tensor_internal.h"
 #include "runtime/kernels.h"
 #include "runtime/tensor_impl.h"
@@ -271,13 +272,15 @@ std::string to_string(const Tensor& t) {
   std::string meta =
       "shape=" + impl.shape.to_string() + ", dtype=" + std::string(dtype_name(impl.dtype));
   if (!impl.buffer) return "<tf.Tensor (symbolic) " + meta + ">";
-  std::string values = Printer(impl).values();
+  std::string values = Printer(*detail::to_cpu(t).impl()).values();
   bool multiline = values.find('\n') != std::string::npos;
   return "tf.Tensor(" + std::string(multiline ? "\n" : "") + values + ", " + meta + ")";
 }
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << to_string(t); }
 
-std::string detail::print_values(const Tensor& t) { return Printer(*t.impl()).values(); }
+std::string detail::print_values(const Tensor& t) {
+  return Printer(*detail::to_cpu(t).impl()).values();
+}
 
 }  // namespace tf

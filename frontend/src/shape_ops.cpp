@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "frontend/src/op_helpers.h"
+#include "frontend/src/placement.h"
 #include "frontend/src/tape.h"
 #include "frontend/src/tensor_internal.h"
 #include "tfjit/creation.h"
@@ -88,7 +89,9 @@ Tensor transpose_forward(const Tensor& x, const std::vector<int64_t>& perm) {
     return trace->emit("transpose", {x}, {{"perm", r.perm}}, x.dtype(), r.shape);
   if (x.dtype() == string)
     throw UnimplementedError("transpose: string tensors are not supported yet");
-  Tensor out = detail::empty(x.dtype(), r.shape);
+  auto [device, copy] =
+      place("transpose", x.dtype(), [](const rt::KernelTable& t) { return t.strided_copy; });
+  Tensor out = detail::empty(x.dtype(), r.shape, device);
   if (out.num_elements() == 0) return out;
   // Read the input through permuted strides, write densely.
   std::vector<int64_t> in_strides(static_cast<size_t>(x.ndim()));
@@ -99,7 +102,7 @@ Tensor transpose_forward(const Tensor& x, const std::vector<int64_t>& perm) {
   rt::ElementwisePlan plan;
   plan.dims = r.shape.dims();
   for (int64_t p : r.perm) plan.strides[0].push_back(in_strides[static_cast<size_t>(p)]);
-  cpu_kernels().strided_copy(x.data(), out.impl()->buffer->data(), dtype_size(x.dtype()), plan);
+  copy(raw(to_device(x, device)), raw_mut(out), dtype_size(x.dtype()), plan);
   return out;
 }
 }  // namespace
@@ -137,19 +140,20 @@ Tensor concat_forward(const std::vector<Tensor>& values, int64_t axis) {
   if (auto* trace = TraceContext::current())
     return trace->emit("concat", values, {{"axis", a}}, dtype, r.shape);
   if (dtype == string) throw UnimplementedError("concat: string tensors are not supported yet");
-  Tensor out = detail::empty(dtype, r.shape);
+  auto [device, concat] = place("concat", dtype, [](const rt::KernelTable& t) { return t.concat; });
+  Tensor out = detail::empty(dtype, r.shape, device);
   int64_t outer = 1;
   for (int64_t d = 0; d < a; ++d) outer *= r.shape[d];
+  std::vector<Tensor> placed;
   std::vector<const void*> inputs;
   std::vector<int64_t> slab_bytes;
   for (const Tensor& v : values) {
-    inputs.push_back(v.data());
+    inputs.push_back(raw(placed.emplace_back(to_device(v, device))));
     slab_bytes.push_back(
         outer == 0 ? 0 : v.num_elements() / outer * static_cast<int64_t>(dtype_size(dtype)));
   }
   if (out.num_elements() > 0)
-    cpu_kernels().concat(inputs.data(), slab_bytes.data(), inputs.size(), outer,
-                         out.impl()->buffer->data());
+    concat(inputs.data(), slab_bytes.data(), inputs.size(), outer, raw_mut(out));
   return out;
 }
 }  // namespace
@@ -241,7 +245,9 @@ Tensor strided_slice_forward(const Tensor& x, const std::vector<int64_t>& start,
     return trace->emit("slice", {x}, {{"start", start}, {"size", size}, {"stride", step}},
                        x.dtype(), shape);
   if (x.dtype() == string) throw UnimplementedError("slice: string tensors are not supported yet");
-  Tensor out = detail::empty(x.dtype(), shape);
+  auto [device, copy] =
+      place("slice", x.dtype(), [](const rt::KernelTable& t) { return t.strided_copy; });
+  Tensor out = detail::empty(x.dtype(), shape, device);
   if (out.num_elements() == 0) return out;
   rt::ElementwisePlan plan;
   plan.dims = shape.dims();
@@ -255,9 +261,10 @@ Tensor strided_slice_forward(const Tensor& x, const std::vector<int64_t>& start,
     plan.dims = {1};
     plan.strides[0] = {0};
   }
+  Tensor input = to_device(x, device);
   auto* base =
-      static_cast<const char*>(x.data()) + offset * static_cast<int64_t>(dtype_size(x.dtype()));
-  cpu_kernels().strided_copy(base, out.impl()->buffer->data(), dtype_size(x.dtype()), plan);
+      static_cast<const char*>(raw(input)) + offset * static_cast<int64_t>(dtype_size(x.dtype()));
+  copy(base, raw_mut(out), dtype_size(x.dtype()), plan);
   return out;
 }
 }  // namespace
@@ -415,7 +422,7 @@ Tensor gather_forward(const Tensor& params, const Tensor& indices, int64_t axis)
   if (params.dtype() == string)
     throw UnimplementedError("gather: string tensors are not supported yet");
   std::vector<int64_t> idx(static_cast<size_t>(indices.num_elements()));
-  cpu_kernels().cast[int(indices.dtype())][int(int64)](indices.data(), idx.data(),
+  cpu_kernels().cast[int(indices.dtype())][int(int64)](to_cpu(indices).data(), idx.data(),
                                                        indices.num_elements());
   int64_t dim = params.shape()[a];
   for (int64_t i : idx)
@@ -427,9 +434,12 @@ Tensor gather_forward(const Tensor& params, const Tensor& indices, int64_t axis)
   int64_t outer = 1, inner = 1;
   for (int64_t d = 0; d < a; ++d) outer *= params.shape()[d];
   for (int64_t d = a + 1; d < params.ndim(); ++d) inner *= params.shape()[d];
+  // Rows are gathered on the CPU (no GPU gather kernel yet); the result then goes where the
+  // next op needs it.
   Tensor out = detail::empty(params.dtype(), shape);
   size_t row = static_cast<size_t>(inner) * dtype_size(params.dtype());
-  auto* src = static_cast<const char*>(params.data());
+  Tensor host_params = to_cpu(params);
+  auto* src = static_cast<const char*>(host_params.data());
   auto* dst = static_cast<char*>(out.impl()->buffer->data());
   std::vector<const void*> rows;
   std::vector<int64_t> bytes;

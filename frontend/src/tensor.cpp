@@ -2,7 +2,10 @@
 #include <cmath>
 #include <cstring>
 
+#include "frontend/src/placement.h"
+#include "frontend/src/tensor_internal.h"
 #include "frontend/src/trace.h"
+#include "runtime/gpu.h"
 #include "runtime/kernels.h"
 #include "runtime/tensor_impl.h"
 #include "tfjit/ops.h"
@@ -48,6 +51,10 @@ std::string Tensor::device() const {
 const void* Tensor::data() const {
   const auto& impl = checked();
   if (!impl.buffer) throw symbolic_data_error("data");
+  if (impl.buffer->device().type != rt::DeviceType::kCPU)
+    throw InvalidArgumentError("data: the tensor is on " + impl.buffer->device().name() +
+                               "; item() and to_vector() copy it back, or copy it to the CPU with "
+                               "tf::identity inside tf::device_scope(\"/CPU:0\")");
   return impl.buffer->data();
 }
 
@@ -64,6 +71,10 @@ void Tensor::copy_to_host(void* dst, DType dst_dtype, size_t count, const char* 
                                " elements; item() needs exactly one");
   const void* src = impl.buffer->data();
   if (count == 0) return;
+  if (impl.buffer->device().type == rt::DeviceType::kGPU) {  // waits for the GPU's work
+    rt::gpu::copy_to_host(impl.buffer->device().index, dst, src, count * dtype_size(impl.dtype));
+    return;
+  }
   if (impl.dtype == string) {
     auto* s = static_cast<const std::string*>(src);
     std::copy(s, s + count, static_cast<std::string*>(dst));
@@ -74,11 +85,11 @@ void Tensor::copy_to_host(void* dst, DType dst_dtype, size_t count, const char* 
 
 namespace detail {
 
-Tensor empty(DType dtype, TensorShape shape) {
+Tensor empty(DType dtype, TensorShape shape, const rt::Device& device) {
   if (std::string error = rt::validate_shape(shape); !error.empty())
     throw InvalidArgumentError(error);
   auto impl = std::make_shared<TensorImpl>();
-  impl->buffer = rt::Buffer::allocate(dtype, shape.num_elements());
+  impl->buffer = rt::Buffer::allocate(dtype, shape.num_elements(), device);
   impl->shape = std::move(shape);
   impl->dtype = dtype;
   return Tensor(std::move(impl));
@@ -124,7 +135,7 @@ Tensor make_tensor(const void* src, DType src_dtype, size_t count, TensorShape s
     size_t size = dtype_size(dtype);
     for (int64_t i = 1; i < n; ++i) std::memcpy(static_cast<char*>(dst) + i * size, dst, size);
   }
-  return out;
+  return to_device(out, creation_device(dtype));
 }
 
 }  // namespace detail

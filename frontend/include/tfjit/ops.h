@@ -102,6 +102,9 @@ Tensor reverse(const Tensor& x, const std::vector<int64_t>& axes);
 // The shape as an int32 vector, and the rank as an int32 scalar (tf.shape, tf.rank).
 Tensor shape(const Tensor& x);
 Tensor rank(const Tensor& x);
+// The same values as a new tensor on the device of the current tf::device_scope (or the default
+// device): how a tensor is copied between devices explicitly, as tf.identity.
+Tensor identity(const Tensor& x);
 // Broadcasts x to `shape` by NumPy's rules.
 Tensor broadcast_to(const Tensor& x, const TensorShape& shape);
 Tensor cast(const Tensor& x, DType dtype);

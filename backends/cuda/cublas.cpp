@@ -1,0 +1,106 @@
+#include "backends/cuda/cublas.h"
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "backends/cuda/device.h"
+#include "tfjit/errors.h"
+
+namespace tf::cuda {
+
+namespace {
+
+using cublasHandle_t = struct cublasContext*;
+using cublasStatus_t = int;
+constexpr int CUBLAS_OP_N = 0, CUBLAS_OP_T = 1;
+
+struct Cublas {
+  cublasStatus_t (*Create)(cublasHandle_t*) = nullptr;
+  cublasStatus_t (*SetStream)(cublasHandle_t, CUstream) = nullptr;
+  cublasStatus_t (*Sgemm)(cublasHandle_t, int, int, int, int, int, const float*, const float*, int,
+                          const float*, int, const float*, float*, int) = nullptr;
+  cublasStatus_t (*Dgemm)(cublasHandle_t, int, int, int, int, int, const double*, const double*,
+                          int, const double*, int, const double*, double*, int) = nullptr;
+  std::string error;
+};
+
+const Cublas& cublas() {
+  static const Cublas lib = [] {
+    Cublas c;
+    void* handle = nullptr;
+    std::string tried;
+    const char* env = std::getenv("TFJIT_CUBLAS");
+    for (const char* name : {env, "libcublas.so.13", "libcublas.so.12", "libcublas.so"}) {
+      if (!name || !*name) continue;
+      if ((handle = dlopen(name, RTLD_NOW | RTLD_LOCAL))) break;
+      tried += std::string(tried.empty() ? "" : ", ") + name;
+    }
+    if (!handle) {
+      c.error = "cuBLAS could not be loaded (tried " + tried + ")";
+      return c;
+    }
+    c.Create = reinterpret_cast<decltype(c.Create)>(dlsym(handle, "cublasCreate_v2"));
+    c.SetStream = reinterpret_cast<decltype(c.SetStream)>(dlsym(handle, "cublasSetStream_v2"));
+    c.Sgemm = reinterpret_cast<decltype(c.Sgemm)>(dlsym(handle, "cublasSgemm_v2"));
+    c.Dgemm = reinterpret_cast<decltype(c.Dgemm)>(dlsym(handle, "cublasDgemm_v2"));
+    if (!c.Create || !c.SetStream || !c.Sgemm || !c.Dgemm) c.error = "cuBLAS lacks the GEMM API";
+    return c;
+  }();
+  if (!lib.error.empty()) throw InternalError("matmul on GPU: " + lib.error);
+  return lib;
+}
+
+void check_status(cublasStatus_t status, const char* what) {
+  if (status != 0)
+    throw InternalError(std::string("matmul on GPU: ") + what + " failed with cuBLAS status " +
+                        std::to_string(status));
+}
+
+cublasHandle_t handle_for(Device& device) {
+  static std::mutex mutex;
+  static std::unordered_map<Device*, cublasHandle_t> handles;  // one per device, kept for good
+  std::lock_guard lock(mutex);
+  auto& h = handles[&device];
+  if (!h) {
+    check_status(cublas().Create(&h), "cublasCreate");
+    check_status(cublas().SetStream(h, device.stream()), "cublasSetStream");
+  }
+  return h;
+}
+
+}  // namespace
+
+void gemm(Device& device, DType dtype, const void* a, const void* b, void* c, int64_t m, int64_t k,
+          int64_t n, bool ta, bool tb) {
+  if (m > INT_MAX || n > INT_MAX || k > INT_MAX)
+    throw UnimplementedError("matmul on GPU: dimensions over 2^31 (m=" + std::to_string(m) +
+                             ", k=" + std::to_string(k) + ", n=" + std::to_string(n) + ")");
+  if (m == 0 || n == 0) return;
+  cublasHandle_t h = handle_for(device);
+  // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T.
+  int opb = tb ? CUBLAS_OP_T : CUBLAS_OP_N, opa = ta ? CUBLAS_OP_T : CUBLAS_OP_N;
+  int ldb = static_cast<int>(std::max<int64_t>(1, tb ? k : n));
+  int lda = static_cast<int>(std::max<int64_t>(1, ta ? m : k));
+  int im = static_cast<int>(m), in = static_cast<int>(n), ik = static_cast<int>(k);
+  if (dtype == float32) {
+    const float one = 1, zero = 0;
+    check_status(
+        cublas().Sgemm(h, opb, opa, in, im, ik, &one, static_cast<const float*>(b), ldb,
+                       static_cast<const float*>(a), lda, &zero, static_cast<float*>(c), in),
+        "cublasSgemm");
+  } else {
+    const double one = 1, zero = 0;
+    check_status(
+        cublas().Dgemm(h, opb, opa, in, im, ik, &one, static_cast<const double*>(b), ldb,
+                       static_cast<const double*>(a), lda, &zero, static_cast<double*>(c), in),
+        "cublasDgemm");
+  }
+}
+
+}  // namespace tf::cuda

@@ -1,0 +1,18 @@
+// cuBLAS, loaded at run time like the driver (libcublas.so.13, .12 or $TFJIT_CUBLAS), for GEMM
+// on the GPU. Row-major products are computed as the column-major product of the transposes.
+#pragma once
+
+#include <cstdint>
+
+#include "tfjit/dtype.h"
+
+namespace tf::cuda {
+
+class Device;
+
+// C (m x n) = op(A) op(B) on `device`'s stream, row-major, as rt::MatmulKernel; float32 and
+// float64. Throws InternalError when cuBLAS cannot be loaded or fails.
+void gemm(Device& device, DType dtype, const void* a, const void* b, void* c, int64_t m, int64_t k,
+          int64_t n, bool ta, bool tb);
+
+}  // namespace tf::cuda

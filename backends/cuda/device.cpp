@@ -1,0 +1,290 @@
+#include "backends/cuda/device.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "runtime/gpu.h"
+#include "tfjit/errors.h"
+
+#ifdef TFJIT_WITH_CUDA
+// The eager kernels, compiled by nvcc into a fatbin (SASS for the configured architectures plus
+// PTX for newer ones) and embedded by kernel_image.S.
+extern "C" const unsigned char tfjit_cuda_kernel_image[];
+#endif
+
+namespace tf::cuda {
+
+namespace {
+
+struct DeviceConfig {
+  bool memory_growth = false;
+  std::optional<size_t> memory_limit;
+  std::unique_ptr<Device> device;  // set once initialised
+};
+
+struct Registry {
+  std::mutex mutex;
+  std::vector<DeviceConfig> devices;
+  std::string reason;
+};
+
+Registry& registry() {
+  // Never destroyed: tensors freed during static destruction still return device memory.
+  static Registry& r = *std::make_unique<Registry>().release();
+  static std::once_flag once;
+  std::call_once(once, [] {
+#ifndef TFJIT_WITH_CUDA
+    r.reason = "tfjit was built without the CUDA toolkit";
+    return;
+#else
+    const Driver* d = driver();
+    if (!d) {
+      r.reason = driver_unavailable_reason();
+      return;
+    }
+    int count = 0;
+    if (d->DeviceGetCount(&count) != CUDA_SUCCESS || count == 0) {
+      r.reason = "the CUDA driver reports no device";
+      return;
+    }
+    r.devices.resize(count);
+#endif
+  });
+  return r;
+}
+
+DeviceConfig& config(Registry& r, int ordinal) {
+  if (ordinal < 0 || ordinal >= static_cast<int>(r.devices.size()))
+    throw InvalidArgumentError("GPU:" + std::to_string(ordinal) + " does not exist (" +
+                               std::to_string(r.devices.size()) + " GPU(s) visible" +
+                               (r.reason.empty() ? "" : "; " + r.reason) + ")");
+  return r.devices[ordinal];
+}
+
+// Device memory straight from the driver, for the caching allocator to carve up.
+class DriverMemory : public rt::SubAllocator {
+ public:
+  explicit DriverMemory(const Driver& d) : driver_(d) {}
+  void* alloc(size_t bytes) override {
+    CUdeviceptr p = 0;
+    if (driver_.MemAlloc(&p, bytes) != CUDA_SUCCESS) return nullptr;
+    return reinterpret_cast<void*>(p);
+  }
+  void free(void* ptr, size_t) override { driver_.MemFree(reinterpret_cast<CUdeviceptr>(ptr)); }
+
+ private:
+  const Driver& driver_;
+};
+
+bool env_true(const char* name) {
+  const char* v = std::getenv(name);
+  return v && (std::strcmp(v, "true") == 0 || std::strcmp(v, "1") == 0);
+}
+
+constexpr size_t kReservedBytes = size_t{256} << 20;  // left to the driver, cuBLAS, other users
+
+}  // namespace
+
+Device::Device(int ordinal, const Driver& driver) : ordinal_(ordinal), driver_(driver) {
+  CUdevice dev = 0;
+  check(driver_.DeviceGet(&dev, ordinal), "cuDeviceGet");
+  check(driver_.PrimaryCtxRetain(&context_, dev), "cuDevicePrimaryCtxRetain");
+  make_current();
+  check(driver_.StreamCreate(&stream_, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+}
+
+void Device::make_current() const { check(driver_.CtxSetCurrent(context_), "cuCtxSetCurrent"); }
+
+Device& Device::get(int ordinal) {
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  DeviceConfig& c = config(r, ordinal);
+  if (!c.device) {
+    auto device = std::make_unique<Device>(ordinal, *driver());
+    size_t free_bytes = 0, total = 0;
+    check(driver()->MemGetInfo(&free_bytes, &total), "cuMemGetInfo");
+    rt::BFCOptions options;
+    options.device_name = "GPU:" + std::to_string(ordinal);
+    // TensorFlow's defaults: without growth, reserve (nearly) all free memory at once.
+    options.memory_limit = c.memory_limit.value_or(
+        free_bytes > 2 * kReservedBytes ? free_bytes - kReservedBytes : free_bytes / 2);
+    options.allow_growth = c.memory_growth || env_true("TF_FORCE_GPU_ALLOW_GROWTH");
+    device->allocator_ =
+        std::make_unique<rt::BFCAllocator>(std::make_unique<DriverMemory>(*driver()), options);
+    c.device = std::move(device);
+  }
+  c.device->make_current();
+  return *c.device;
+}
+
+CUfunction Device::function(const char* name) {
+  std::lock_guard lock(mutex_);
+  if (auto it = functions_.find(name); it != functions_.end()) return it->second;
+#ifdef TFJIT_WITH_CUDA
+  if (!module_)
+    check(driver_.ModuleLoadData(&module_, tfjit_cuda_kernel_image),
+          "loading tfjit's eager CUDA kernels (cuModuleLoadData)");
+#endif
+  CUfunction f = nullptr;
+  check(driver_.ModuleGetFunction(&f, module_, name), std::string("cuModuleGetFunction ") + name);
+  functions_.emplace(name, f);
+  return f;
+}
+
+void Device::launch(const char* name, int64_t threads, void** args) {
+  if (threads <= 0) return;
+  constexpr unsigned kBlock = 256;
+  // Grid-stride kernels: enough blocks to fill the device, never more than needed.
+  int64_t blocks = std::min<int64_t>((threads + kBlock - 1) / kBlock, 65535);
+  launch(name, static_cast<unsigned>(blocks), kBlock, args);
+}
+
+void Device::launch(const char* name, unsigned grid, unsigned block, void** args) {
+  CUfunction f = function(name);
+  check(driver_.LaunchKernel(f, grid, 1, 1, block, 1, 1, 0, stream_, args, nullptr),
+        std::string("launching CUDA kernel ") + name);
+}
+
+}  // namespace tf::cuda
+
+namespace tf::rt::gpu {
+
+using cuda::check;
+using cuda::CUdeviceptr;
+
+int device_count() { return static_cast<int>(cuda::registry().devices.size()); }
+const std::string& unavailable_reason() { return cuda::registry().reason; }
+bool built_with_cuda() {
+#ifdef TFJIT_WITH_CUDA
+  return true;
+#else
+  return false;
+#endif
+}
+
+DeviceInfo info(int ordinal) {
+  auto& r = cuda::registry();
+  cuda::config(r, ordinal);
+  const cuda::Driver& d = *cuda::driver();
+  cuda::CUdevice dev = 0;
+  check(d.DeviceGet(&dev, ordinal), "cuDeviceGet");
+  DeviceInfo i;
+  char name[256] = {};
+  check(d.DeviceGetName(name, sizeof name, dev), "cuDeviceGetName");
+  i.name = name;
+  d.DeviceGetAttribute(&i.compute_capability_major,
+                       cuda::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev);
+  d.DeviceGetAttribute(&i.compute_capability_minor,
+                       cuda::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev);
+  d.DeviceGetAttribute(&i.multiprocessors, cuda::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev);
+  d.DeviceTotalMem(&i.total_memory, dev);
+  i.driver_version = d.version;
+  return i;
+}
+
+namespace {
+cuda::DeviceConfig& unininitialised_config(int ordinal, const char* what) {
+  auto& r = cuda::registry();
+  cuda::DeviceConfig& c = cuda::config(r, ordinal);
+  if (c.device)
+    throw FailedPreconditionError(std::string(what) + ": GPU:" + std::to_string(ordinal) +
+                                  " is already initialized (physical devices cannot be modified "
+                                  "after being initialized; configure them before the first op)");
+  return c;
+}
+}  // namespace
+
+bool initialized(int ordinal) {
+  auto& r = cuda::registry();
+  std::lock_guard lock(r.mutex);
+  return cuda::config(r, ordinal).device != nullptr;
+}
+
+void set_memory_growth(int ordinal, bool enabled) {
+  std::lock_guard lock(cuda::registry().mutex);
+  cuda::DeviceConfig& c = unininitialised_config(ordinal, "set_memory_growth");
+  if (enabled && c.memory_limit)
+    throw InvalidArgumentError("set_memory_growth: GPU:" + std::to_string(ordinal) +
+                               " has a logical device configuration (memory_limit); memory "
+                               "growth and a memory limit cannot both be set");
+  c.memory_growth = enabled;
+}
+
+bool memory_growth(int ordinal) {
+  auto& r = cuda::registry();
+  std::lock_guard lock(r.mutex);
+  return cuda::config(r, ordinal).memory_growth;
+}
+
+void set_memory_limit(int ordinal, std::optional<size_t> bytes) {
+  std::lock_guard lock(cuda::registry().mutex);
+  cuda::DeviceConfig& c = unininitialised_config(ordinal, "set_logical_device_configuration");
+  if (bytes && c.memory_growth)
+    throw InvalidArgumentError("set_logical_device_configuration: GPU:" + std::to_string(ordinal) +
+                               " has memory growth enabled; memory growth and a memory limit "
+                               "cannot both be set");
+  c.memory_limit = bytes;
+}
+
+std::optional<size_t> memory_limit(int ordinal) {
+  auto& r = cuda::registry();
+  std::lock_guard lock(r.mutex);
+  return cuda::config(r, ordinal).memory_limit;
+}
+
+MemoryInfo memory_info(int ordinal) {
+  rt::MemoryStats s = cuda::Device::get(ordinal).allocator().stats();
+  return {s.bytes_in_use, s.peak_bytes_in_use};
+}
+
+void reset_peak_memory(int ordinal) { cuda::Device::get(ordinal).allocator().reset_peak(); }
+
+void* allocate(int ordinal, size_t bytes) {
+  return cuda::Device::get(ordinal).allocator().allocate(bytes);
+}
+
+void deallocate(int ordinal, void* ptr) { cuda::Device::get(ordinal).allocator().deallocate(ptr); }
+
+void copy_to_device(int ordinal, void* dst, const void* host_src, size_t bytes) {
+  if (bytes == 0) return;
+  auto& dev = cuda::Device::get(ordinal);
+  // Pageable host memory: the driver stages it before returning, so the source may go at once.
+  check(cuda::driver()->MemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(dst), host_src, bytes,
+                                        dev.stream()),
+        "copying " + std::to_string(bytes) + " bytes to GPU:" + std::to_string(ordinal));
+}
+
+void copy_to_host(int ordinal, void* host_dst, const void* src, size_t bytes) {
+  auto& dev = cuda::Device::get(ordinal);
+  if (bytes)
+    check(cuda::driver()->MemcpyDtoHAsync(host_dst, reinterpret_cast<CUdeviceptr>(src), bytes,
+                                          dev.stream()),
+          "copying " + std::to_string(bytes) + " bytes from GPU:" + std::to_string(ordinal));
+  // Also reports errors of earlier asynchronous kernels, here where the data is read.
+  check(cuda::driver()->StreamSynchronize(dev.stream()),
+        "GPU:" + std::to_string(ordinal) + " stream");
+}
+
+void copy_on_device(int ordinal, void* dst, const void* src, size_t bytes) {
+  if (bytes == 0) return;
+  auto& dev = cuda::Device::get(ordinal);
+  check(cuda::driver()->MemcpyDtoDAsync(reinterpret_cast<CUdeviceptr>(dst),
+                                        reinterpret_cast<CUdeviceptr>(src), bytes, dev.stream()),
+        "device-to-device copy on GPU:" + std::to_string(ordinal));
+}
+
+void synchronize(int ordinal) {
+  auto& dev = cuda::Device::get(ordinal);
+  check(cuda::driver()->StreamSynchronize(dev.stream()),
+        "GPU:" + std::to_string(ordinal) + " stream");
+}
+
+namespace {
+thread_local int current_ordinal = 0;
+}
+void set_current_device(int ordinal) { current_ordinal = ordinal; }
+int current_device() { return current_ordinal; }
+
+}  // namespace tf::rt::gpu

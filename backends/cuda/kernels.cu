@@ -1,0 +1,195 @@
+// The eager GPU kernels, compiled by nvcc into a fatbin that register.cpp launches through the
+// driver API. Every element function comes from backends/cpu/scalar.h, i.e. from the op tables:
+// the CPU and GPU compute the same scalar expressions. One kernel per op takes the dtype as an
+// argument (a warp-uniform switch), so kernel names need no mangling.
+#include "backends/cpu/scalar.h"
+#include "backends/cuda/launch_params.h"
+#include "runtime/dtype_sets.h"
+
+namespace tf::cuda {
+
+using kernels::compute_t;
+
+// Calls f(T{}) for the C++ type of `dtype` if the GPU supports it (float16, bfloat16, complex64
+// and string stay on the CPU).
+template <class F>
+__device__ void with_dtype(int dtype, F f) {
+  switch (static_cast<DType>(dtype)) {
+    case float32:
+      return f(float{});
+    case float64:
+      return f(double{});
+    case int8:
+      return f(int8_t{});
+    case int16:
+      return f(int16_t{});
+    case int32:
+      return f(int32_t{});
+    case int64:
+      return f(int64_t{});
+    case uint8:
+      return f(uint8_t{});
+    case bool_:
+      return f(bool{});
+    default:
+      return;
+  }
+}
+
+__device__ inline int64_t thread_index() {
+  return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+}
+__device__ inline int64_t thread_count() { return static_cast<int64_t>(gridDim.x) * blockDim.x; }
+
+// Offset of output element i in operand k of a strided plan.
+__device__ inline int64_t strided_offset(const StridedPlan& p, int k, int64_t i) {
+  int64_t offset = 0;
+  for (int d = p.rank - 1; d >= 0; --d) {
+    offset += (i % p.dims[d]) * p.strides[k][d];
+    i /= p.dims[d];
+  }
+  return offset;
+}
+
+template <class Fn, class T, class Out>
+__device__ void unary_loop(const void* xv, void* ov, int64_t n) {
+  auto* x = static_cast<const T*>(xv);
+  auto* out = static_cast<Out*>(ov);
+  for (int64_t i = thread_index(); i < n; i += thread_count())
+    out[i] = static_cast<Out>(Fn::apply(static_cast<compute_t<T>>(x[i])));
+}
+
+template <class Fn, class T, class Out>
+__device__ void binary_loop(const void* xv, const void* yv, void* ov, int64_t n,
+                            const StridedPlan& p) {
+  auto* x = static_cast<const T*>(xv);
+  auto* y = static_cast<const T*>(yv);
+  auto* out = static_cast<Out*>(ov);
+  using C = compute_t<T>;
+  if (p.rank == 0) {  // equal shapes: dense
+    for (int64_t i = thread_index(); i < n; i += thread_count())
+      out[i] = static_cast<Out>(Fn::apply(C(x[i]), C(y[i])));
+    return;
+  }
+  for (int64_t i = thread_index(); i < n; i += thread_count())
+    out[i] =
+        static_cast<Out>(Fn::apply(C(x[strided_offset(p, 0, i)]), C(y[strided_offset(p, 1, i)])));
+}
+
+// One block per output element of an (outer, reduced, inner) view: a strided partial per thread,
+// then a tree in shared memory. Floating sums accumulate in double, as on the CPU.
+template <class Fn, class T>
+__device__ void reduce_block(const void* xv, void* ov, int64_t reduced, int64_t inner) {
+  using C = compute_t<T>;
+  using Acc =
+      std::conditional_t<std::is_same_v<Fn, kernels::reduce_sum_fn> && std::is_floating_point_v<C>,
+                         double, C>;
+  __shared__ Acc partial[256];
+  auto* x = static_cast<const T*>(xv);
+  const int64_t o = blockIdx.x / inner, i = blockIdx.x % inner;
+  const T* base = x + o * reduced * inner + i;
+  Acc acc = static_cast<Acc>(kernels::identity_value<C>(Fn::kIdentity));
+  for (int64_t r = threadIdx.x; r < reduced; r += blockDim.x)
+    acc = Fn::combine(acc, static_cast<Acc>(static_cast<C>(base[r * inner])));
+  partial[threadIdx.x] = acc;
+  __syncthreads();
+  for (unsigned s = blockDim.x / 2; s > 0; s /= 2) {
+    if (threadIdx.x < s)
+      partial[threadIdx.x] = Fn::combine(partial[threadIdx.x], partial[threadIdx.x + s]);
+    __syncthreads();
+  }
+  if (threadIdx.x == 0)
+    static_cast<T*>(ov)[blockIdx.x] = static_cast<T>(static_cast<C>(partial[0]));
+}
+
+template <class Word>
+__device__ void copy_words(const void* src, void* dst, int64_t n, const StridedPlan& p) {
+  auto* s = static_cast<const Word*>(src);
+  auto* d = static_cast<Word*>(dst);
+  for (int64_t i = thread_index(); i < n; i += thread_count()) d[i] = s[strided_offset(p, 0, i)];
+}
+
+template <class Word>
+__device__ void select_words(const bool* c, const void* x, const void* y, void* out, int64_t n) {
+  auto* xs = static_cast<const Word*>(x);
+  auto* ys = static_cast<const Word*>(y);
+  auto* o = static_cast<Word*>(out);
+  for (int64_t i = thread_index(); i < n; i += thread_count()) o[i] = c[i] ? xs[i] : ys[i];
+}
+
+template <class F>
+__device__ void with_word(int size, F f) {
+  switch (size) {
+    case 1:
+      return f(uint8_t{});
+    case 2:
+      return f(uint16_t{});
+    case 4:
+      return f(uint32_t{});
+    case 8:
+      return f(uint64_t{});
+    default:
+      return;
+  }
+}
+
+}  // namespace tf::cuda
+
+using namespace tf;
+using namespace tf::cuda;
+using namespace tf::rt;  // the op tables' DTypeSet names
+
+#pragma nv_diag_suppress 186  // pointless comparison of unsigned integer with zero (table exprs)
+
+#define TFJIT_UNARY(name, dtypes, result, ...)                                                    \
+  extern "C" __global__ void tfjit_unary_##name(int dtype, const void* x, void* out, int64_t n) { \
+    with_dtype(dtype, [&](auto tag) {                                                             \
+      using T = decltype(tag);                                                                    \
+      if constexpr ((dtypes).contains(dtype_of_v<T>))                                             \
+        unary_loop<kernels::name##_fn, T, kernels::result::type<T>>(x, out, n);                   \
+    });                                                                                           \
+  }
+#define TFJIT_BINARY(name, dtypes, result, ...)                                            \
+  extern "C" __global__ void tfjit_binary_##name(int dtype, const void* x, const void* y,  \
+                                                 void* out, int64_t n, StridedPlan plan) { \
+    with_dtype(dtype, [&](auto tag) {                                                      \
+      using T = decltype(tag);                                                             \
+      if constexpr ((dtypes).contains(dtype_of_v<T>))                                      \
+        binary_loop<kernels::name##_fn, T, kernels::result::type<T>>(x, y, out, n, plan);  \
+    });                                                                                    \
+  }
+#include "tfjit/elementwise_ops.def"
+
+#define TFJIT_REDUCTION(name, dtypes, ...)                                            \
+  extern "C" __global__ void tfjit_reduce_##name(int dtype, const void* x, void* out, \
+                                                 int64_t reduced, int64_t inner) {    \
+    with_dtype(dtype, [&](auto tag) {                                                 \
+      using T = decltype(tag);                                                        \
+      if constexpr ((dtypes).contains(dtype_of_v<T>))                                 \
+        reduce_block<kernels::name##_fn, T>(x, out, reduced, inner);                  \
+    });                                                                               \
+  }
+#include "tfjit/reduction_ops.def"
+
+extern "C" __global__ void tfjit_cast(int from, int to, const void* src, void* dst, int64_t n) {
+  with_dtype(from, [&](auto f) {
+    with_dtype(to, [&](auto t) {
+      using From = decltype(f);
+      using To = decltype(t);
+      auto* s = static_cast<const From*>(src);
+      auto* d = static_cast<To*>(dst);
+      for (int64_t i = thread_index(); i < n; i += thread_count())
+        d[i] = kernels::convert<From, To>(s[i]);
+    });
+  });
+}
+
+extern "C" __global__ void tfjit_strided_copy(int elem_size, const void* src, void* dst, int64_t n,
+                                              StridedPlan plan) {
+  with_word(elem_size, [&](auto w) { copy_words<decltype(w)>(src, dst, n, plan); });
+}
+
+extern "C" __global__ void tfjit_select(int elem_size, const bool* cond, const void* x,
+                                        const void* y, void* out, int64_t n) {
+  with_word(elem_size, [&](auto w) { select_words<decltype(w)>(cond, x, y, out, n); });
+}

@@ -1,0 +1,145 @@
+// The GPU's kernel table: host launchers for the kernels of kernels.cu (one per op, the dtype an
+// argument) and cuBLAS GEMM. Entries exist for the dtypes the GPU computes; the rest stay null
+// and those ops run on the CPU (soft placement).
+#include <string>
+
+#include "backends/cpu/scalar.h"
+#include "backends/cuda/cublas.h"
+#include "backends/cuda/device.h"
+#include "backends/cuda/launch_params.h"
+#include "runtime/gpu.h"
+#include "runtime/kernels.h"
+#include "tfjit/errors.h"
+
+namespace tf::cuda {
+
+namespace {
+
+using namespace rt;  // the op tables' DTypeSet names
+
+constexpr DTypeSet kGpuDTypes{float32, float64, int8, int16, int32, int64, uint8, bool_};
+
+Device& current() { return Device::get(rt::gpu::current_device()); }
+
+StridedPlan strided_plan(const ElementwisePlan& p, int operands, const char* op) {
+  StridedPlan s{};
+  if (p.dims.size() > static_cast<size_t>(kMaxRank))
+    throw UnimplementedError(std::string(op) + " on GPU: " + std::to_string(p.dims.size()) +
+                             " broadcast dimensions (at most " + std::to_string(kMaxRank) + ")");
+  s.rank = static_cast<int32_t>(p.dims.size());
+  for (size_t d = 0; d < p.dims.size(); ++d) {
+    s.dims[d] = p.dims[d];
+    for (int k = 0; k < operands; ++k) s.strides[k][d] = p.strides[k][d];
+  }
+  return s;
+}
+
+int64_t count(const ElementwisePlan& p) {
+  int64_t n = 1;
+  for (int64_t d : p.dims) n *= d;
+  return n;
+}
+
+template <UnaryOp Op, DType D>
+void unary(const void* x, void* out, int64_t n) {
+  static const std::string name = std::string("tfjit_unary_") + op_info(Op).name;
+  int dtype = static_cast<int>(D);
+  void* args[] = {&dtype, &x, &out, &n};
+  current().launch(name.c_str(), n, args);
+}
+
+template <BinaryOp Op, DType D>
+void binary(const void* x, const void* y, void* out, const ElementwisePlan& plan) {
+  static const std::string name = std::string("tfjit_binary_") + op_info(Op).name;
+  int dtype = static_cast<int>(D);
+  int64_t n = count(plan);
+  // A dense plan (equal shapes) is passed as rank 0: no index arithmetic in the kernel.
+  bool dense = plan.dims.size() == 1 && plan.strides[0][0] == 1 && plan.strides[1][0] == 1;
+  StridedPlan p = dense ? StridedPlan{} : strided_plan(plan, 2, op_info(Op).name);
+  void* args[] = {&dtype, &x, &y, &out, &n, &p};
+  current().launch(name.c_str(), n, args);
+}
+
+template <ReduceOp Op, DType D>
+void reduce(const void* x, void* out, const ReducePlan& plan) {
+  static const std::string name = std::string("tfjit_reduce_") + op_info(Op).name;
+  int64_t outputs = plan.outer * plan.inner;
+  if (outputs == 0) return;
+  if (outputs > 0x7fffffff)
+    throw UnimplementedError(std::string(op_info(Op).name) + " on GPU: more than 2^31 outputs");
+  int dtype = static_cast<int>(D);
+  int64_t reduced = plan.reduced, inner = plan.inner;
+  void* args[] = {&dtype, &x, &out, &reduced, &inner};
+  current().launch(name.c_str(), static_cast<unsigned>(outputs), 256, args);
+}
+
+template <DType From, DType To>
+void cast(const void* src, void* dst, int64_t n) {
+  int from = static_cast<int>(From), to = static_cast<int>(To);
+  void* args[] = {&from, &to, &src, &dst, &n};
+  current().launch("tfjit_cast", n, args);
+}
+
+void strided_copy(const void* src, void* dst, size_t elem_size, const ElementwisePlan& plan) {
+  if (elem_size > 8)
+    throw UnimplementedError("strided copy on GPU: elements of " + std::to_string(elem_size) +
+                             " bytes");
+  int size = static_cast<int>(elem_size);
+  int64_t n = count(plan);
+  StridedPlan p = strided_plan(plan, 1, "strided copy");
+  void* args[] = {&size, &src, &dst, &n, &p};
+  current().launch("tfjit_strided_copy", n, args);
+}
+
+void select(const bool* cond, const void* x, const void* y, void* out, size_t elem_size,
+            int64_t n) {
+  int size = static_cast<int>(elem_size);
+  void* args[] = {&size, &cond, &x, &y, &out, &n};
+  current().launch("tfjit_select", n, args);
+}
+
+template <DType D>
+void matmul(const void* a, const void* b, void* c, int64_t m, int64_t k, int64_t n, bool ta,
+            bool tb) {
+  gemm(current(), D, a, b, c, m, k, n, ta, tb);
+}
+
+// Calls f(dtype constant) for each dtype the GPU computes.
+template <class F>
+void for_gpu_dtypes(F f) {
+  kernels::visit_all_dtypes([&](auto tag) {
+    constexpr DType d = dtype_of_v<decltype(tag)>;
+    if constexpr (kGpuDTypes.contains(d)) f(std::integral_constant<DType, d>{});
+  });
+}
+
+}  // namespace
+
+void register_kernels(rt::KernelTable& table) {
+#define TFJIT_UNARY(name, dtypes, ...)                                        \
+  for_gpu_dtypes([&](auto d) {                                                \
+    if constexpr ((dtypes).contains(d()))                                     \
+      table.unary[int(UnaryOp::name)][int(d())] = &unary<UnaryOp::name, d()>; \
+  });
+#define TFJIT_BINARY(name, dtypes, ...)                                           \
+  for_gpu_dtypes([&](auto d) {                                                    \
+    if constexpr ((dtypes).contains(d()))                                         \
+      table.binary[int(BinaryOp::name)][int(d())] = &binary<BinaryOp::name, d()>; \
+  });
+#include "tfjit/elementwise_ops.def"
+#define TFJIT_REDUCTION(name, dtypes, ...)                                        \
+  for_gpu_dtypes([&](auto d) {                                                    \
+    if constexpr ((dtypes).contains(d()))                                         \
+      table.reduce[int(ReduceOp::name)][int(d())] = &reduce<ReduceOp::name, d()>; \
+  });
+#include "tfjit/reduction_ops.def"
+  for_gpu_dtypes([&](auto from) {
+    for_gpu_dtypes([&](auto to) { table.cast[int(from())][int(to())] = &cast<from(), to()>; });
+  });
+  table.matmul[int(float32)] = &matmul<float32>;
+  table.matmul[int(float64)] = &matmul<float64>;
+  table.strided_copy = &strided_copy;
+  table.select = &select;
+}
+
+}  // namespace tf::cuda

@@ -1,0 +1,56 @@
+// The GPU runtime as the rest of tfjit sees it: device discovery, memory configuration and
+// statistics, device memory and copies. Implemented by backends/cuda (device.cpp); with no
+// usable GPU every query answers "none" and nothing here throws except the memory functions.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace tf::rt::gpu {
+
+// Number of usable GPUs: 0 when tfjit was built without the CUDA toolkit, when no driver loads,
+// or when the driver sees no device (then `unavailable_reason` says which).
+int device_count();
+const std::string& unavailable_reason();
+bool built_with_cuda();
+
+struct DeviceInfo {
+  std::string name;  // "NVIDIA H100 80GB HBM3"
+  int compute_capability_major = 0, compute_capability_minor = 0;
+  int multiprocessors = 0;
+  size_t total_memory = 0;
+  int driver_version = 0;
+};
+DeviceInfo info(int ordinal);
+
+// Memory configuration, as tf.config: only before the device is initialised (its first
+// allocation); afterwards FailedPreconditionError. Growth and a logical memory limit exclude
+// each other, as in TensorFlow.
+bool initialized(int ordinal);
+void set_memory_growth(int ordinal, bool enabled);
+bool memory_growth(int ordinal);
+void set_memory_limit(int ordinal, std::optional<size_t> bytes);
+std::optional<size_t> memory_limit(int ordinal);
+
+struct MemoryInfo {
+  size_t current = 0, peak = 0;
+};
+MemoryInfo memory_info(int ordinal);
+void reset_peak_memory(int ordinal);
+
+// Device memory from the caching allocator (ResourceExhaustedError when out of memory, with the
+// requested and available bytes), and copies ordered on the device's stream.
+void* allocate(int ordinal, size_t bytes);
+void deallocate(int ordinal, void* ptr);
+void copy_to_device(int ordinal, void* dst, const void* host_src, size_t bytes);
+void copy_to_host(int ordinal, void* host_dst, const void* src, size_t bytes);  // waits
+void copy_on_device(int ordinal, void* dst, const void* src, size_t bytes);
+void synchronize(int ordinal);
+
+// The GPU that this thread's GPU kernels launch on (set by placement before a kernel runs).
+void set_current_device(int ordinal);
+int current_device();
+
+}  // namespace tf::rt::gpu

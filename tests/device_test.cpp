@@ -1,0 +1,289 @@
+// Devices, placement and GPU memory. The parts that need a GPU compare it with the CPU (the same
+// op on both, tolerance 1e-3) and are skipped, with the reason, where no GPU is available; the
+// rest (names, scopes, soft placement, errors) checks the CPU-only path on every machine.
+#include <cmath>
+#include <random>
+
+#include "tests/elementwise_cases.h"
+#include "tests/helpers.h"
+
+namespace {
+
+using tft::make;
+using tft::values_of;
+
+bool have_gpu() { return tf::test::is_gpu_available(); }
+
+// Catch2 v2 has no SKIP: say why, once per test case, and let the caller return.
+bool skip_without_gpu() {
+  if (have_gpu()) return false;
+  WARN("skipped: no GPU available (" << tf::test::gpu_unavailable_reason() << ")");
+  return true;
+}
+
+// A device index that never exists here, so soft placement is exercised on any machine.
+std::string missing_gpu() {
+  return "/GPU:" + std::to_string(tf::config::list_physical_devices("GPU").size());
+}
+
+std::vector<double> random_values(int64_t n, tft::Range r, tf::DType dtype, std::mt19937& rng) {
+  std::uniform_real_distribution<double> u(r.lo, r.hi);
+  std::vector<double> v(static_cast<size_t>(n));
+  for (double& x : v) {
+    x = u(rng);
+    if (r.integral || !tf::is_floating(dtype)) x = std::round(x);
+    if (dtype == tf::uint8) x = std::abs(x);
+    if (x == 0 && r.lo > 0) x = r.hi;
+  }
+  return v;
+}
+
+// GPU and CPU results agree to 1e-3 (relative, absolute near zero); NaN where the other is NaN.
+void check_same(const tf::Tensor& gpu, const tf::Tensor& cpu, const std::string& what) {
+  INFO(what);
+  CHECK(gpu.device().ends_with("GPU:0"));
+  CHECK(cpu.device().ends_with("CPU:0"));
+  REQUIRE(gpu.dtype() == cpu.dtype());
+  REQUIRE(gpu.shape() == cpu.shape());
+  auto g = values_of(gpu), c = values_of(cpu);
+  for (size_t i = 0; i < g.size(); ++i) {
+    INFO("element " << i << ": GPU " << g[i] << ", CPU " << c[i]);
+    if (std::isnan(c[i]))
+      CHECK(std::isnan(g[i]));
+    else
+      CHECK(std::abs(g[i] - c[i]) <= 1e-3 * std::max(1.0, std::abs(c[i])));
+  }
+}
+
+// Runs f on the GPU and on the CPU (inputs made on the CPU, moved by the op itself).
+template <class F>
+void compare_devices(const std::string& what, F f) {
+  tf::Tensor on_cpu, on_gpu;
+  {
+    auto scope = tf::device_scope("/CPU:0");
+    on_cpu = f();
+  }
+  {
+    auto scope = tf::device_scope("/GPU:0");
+    on_gpu = f();
+  }
+  check_same(on_gpu, on_cpu, what);
+}
+
+}  // namespace
+
+TEST_CASE("the CPU is always listed, with TensorFlow's device names", "[device]") {
+  auto cpus = tf::config::list_physical_devices("CPU");
+  REQUIRE(cpus.size() == 1);
+  CHECK(cpus[0].name == "/physical_device:CPU:0");
+  CHECK(cpus[0].device_type == "CPU");
+  auto all = tf::config::list_physical_devices();
+  CHECK(all.size() == 1 + tf::config::list_physical_devices("GPU").size());
+  CHECK(tf::config::list_logical_devices("CPU")[0].name == "/device:CPU:0");
+  CHECK(tf::config::list_physical_devices("gpu").size() ==
+        tf::config::list_physical_devices("GPU").size());
+}
+
+TEST_CASE("GPU availability is consistent with the build and says why it is missing", "[device]") {
+#ifdef TFJIT_TEST_BUILT_WITH_CUDA
+  CHECK(tf::test::is_built_with_cuda());
+#else
+  CHECK_FALSE(tf::test::is_built_with_cuda());
+  CHECK_FALSE(tf::test::is_gpu_available());
+#endif
+  bool listed = !tf::config::list_physical_devices("GPU").empty();
+  CHECK(listed == tf::test::is_gpu_available());
+  CHECK(tf::test::gpu_unavailable_reason().empty() == tf::test::is_gpu_available());
+}
+
+TEST_CASE("device_scope accepts TensorFlow's spellings and rejects malformed names", "[device]") {
+  for (const char* name :
+       {"/CPU:0", "cpu:0", "/device:CPU:0", "/job:localhost/replica:0/task:0/device:CPU:0",
+        "/GPU:0", "GPU:0", "/gpu:1", "/device:GPU:0"}) {
+    INFO(name);
+    CHECK_NOTHROW(tf::device_scope(name));
+  }
+  for (const char* name : {"/TPU:0", "/GPU:x", "/GPU:", "/CPU:1", "/job:worker/device:GPU:0", ""}) {
+    INFO(name);
+    CHECK_THROWS_AS(tf::device_scope(name), tf::InvalidArgumentError);
+  }
+  CHECK_THROWS_WITH(tf::device_scope("/TPU:0"),
+                    Catch::Contains("device_scope") && Catch::Contains("'/TPU:0'"));
+}
+
+TEST_CASE("ops under a CPU scope run on the CPU and say so", "[device]") {
+  auto scope = tf::device_scope("/CPU:0");
+  tf::Tensor x = tf::constant({1.f, 2.f, 3.f});
+  tf::Tensor y = tf::exp(x) + x;
+  CHECK(x.device() == "/job:localhost/replica:0/task:0/device:CPU:0");
+  CHECK(y.device() == "/job:localhost/replica:0/task:0/device:CPU:0");
+  CHECK(y.data() != nullptr);
+}
+
+TEST_CASE("a missing GPU falls back to the CPU under soft placement, and is an error without it",
+          "[device]") {
+  const std::string gpu = missing_gpu();
+  tf::Tensor x = tf::constant({1.f, -2.f});
+  {
+    auto scope = tf::device_scope(gpu);
+    tf::Tensor y = tf::abs(x);
+    CHECK(y.device().ends_with("CPU:0"));
+    CHECK(y.to_vector<float>() == std::vector<float>{1.f, 2.f});
+  }
+  tf::config::set_soft_device_placement(false);
+  {
+    auto scope = tf::device_scope(gpu);
+    CHECK_THROWS_WITH(tf::abs(x), Catch::Contains("abs") && Catch::Contains("GPU:") &&
+                                      Catch::Contains("soft device placement is off"));
+  }
+  tf::config::set_soft_device_placement(true);
+  CHECK(tf::config::get_soft_device_placement());
+  CHECK(tf::abs(x).to_vector<float>() == std::vector<float>{1.f, 2.f});  // still usable
+}
+
+TEST_CASE("memory controls refuse the CPU and devices that do not exist", "[device][memory]") {
+  auto cpu = tf::config::list_physical_devices("CPU")[0];
+  CHECK_THROWS_AS(tf::config::set_memory_growth(cpu, true), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::config::set_logical_device_configuration(cpu, {{1024}}),
+                  tf::InvalidArgumentError);
+  CHECK_THROWS_WITH(tf::config::get_memory_info("CPU:0"), Catch::Contains("only GPU devices"));
+  CHECK_THROWS_WITH(tf::config::get_memory_info(missing_gpu().substr(1)),
+                    Catch::Contains("get_memory_info") && Catch::Contains("no device"));
+  tf::config::PhysicalDevice fake{"/physical_device:GPU:99", "GPU"};
+  CHECK_THROWS_AS(tf::config::set_memory_growth(fake, true), tf::InvalidArgumentError);
+}
+
+// --- With a GPU ----------------------------------------------------------------------------
+
+TEST_CASE("with a GPU, ops and new tensors go to GPU:0 by default and values come back",
+          "[device][gpu]") {
+  if (skip_without_gpu()) return;
+  tf::Tensor x = tf::constant({1.f, 2.f, 3.f});
+  CHECK(x.device() == "/job:localhost/replica:0/task:0/device:GPU:0");
+  tf::Tensor y = x * 2.f;
+  CHECK(y.device().ends_with("GPU:0"));
+  CHECK(y.to_vector<float>() == std::vector<float>{2.f, 4.f, 6.f});
+  CHECK(tf::reduce_sum(y).item<float>() == 12.f);
+  CHECK_THROWS_WITH(y.data(), Catch::Contains("GPU:0") && Catch::Contains("to_vector"));
+  // Explicit copies both ways, and an op mixing devices moves its operand.
+  tf::Tensor host;
+  {
+    auto scope = tf::device_scope("/CPU:0");
+    host = tf::identity(y);
+  }
+  CHECK(host.device().ends_with("CPU:0"));
+  CHECK((host + y).to_vector<float>() == std::vector<float>{4.f, 8.f, 12.f});
+  // Dtypes without GPU kernels run on the CPU (soft placement).
+  tf::Tensor h = tf::cast(x, tf::float16);
+  CHECK(h.device().ends_with("CPU:0"));
+}
+
+TEST_CASE("every elementwise op and dtype gives the same result on GPU and CPU",
+          "[device][gpu][elementwise]") {
+  if (skip_without_gpu()) return;
+  std::mt19937 rng(7);
+  for (const auto& c : tft::kUnary)
+    for (int d = 0; d < tf::kNumDTypes; ++d) {
+      auto dtype = static_cast<tf::DType>(d);
+      if (dtype == tf::string || dtype == tf::complex64) continue;
+      auto x = random_values(1000, c.range, dtype, rng);
+      tf::Tensor in;
+      try {
+        in = make(x, {10, 100}, dtype);
+        c.op(in);
+      } catch (const tf::InvalidArgumentError&) {
+        continue;  // a dtype the op does not claim
+      }
+      compare_devices(std::string(c.name) + " " + std::string(tf::dtype_name(dtype)),
+                      [&] { return c.op(in); });
+    }
+  for (const auto& c : tft::kBinary)
+    for (int d = 0; d < tf::kNumDTypes; ++d) {
+      auto dtype = static_cast<tf::DType>(d);
+      if (dtype == tf::string || dtype == tf::complex64) continue;
+      auto x = random_values(600, c.x, dtype, rng), y = random_values(20, c.y, dtype, rng);
+      tf::Tensor a, b;
+      try {
+        a = make(x, {30, 20}, dtype);
+        b = make(y, {20}, dtype);  // broadcast along rows
+        c.op(a, b);
+      } catch (const tf::InvalidArgumentError&) {
+        continue;
+      }
+      compare_devices(std::string(c.name) + " " + std::string(tf::dtype_name(dtype)),
+                      [&] { return c.op(a, b); });
+    }
+}
+
+TEST_CASE("reductions, matmul, transposes, casts and where agree on GPU and CPU", "[device][gpu]") {
+  if (skip_without_gpu()) return;
+  std::mt19937 rng(11);
+  tf::Tensor x =
+      make(random_values(24 * 50 * 7, {-1, 1}, tf::float32, rng), {24, 50, 7}, tf::float32);
+  for (auto axes : std::vector<std::vector<int64_t>>{{0}, {1}, {2}, {0, 2}, {0, 1, 2}}) {
+    compare_devices("reduce_sum", [&] { return tf::reduce_sum(x, axes); });
+    compare_devices("reduce_max", [&] { return tf::reduce_max(x, axes); });
+    compare_devices("reduce_prod", [&] { return tf::reduce_prod(x * 0.5f + 1.f, axes); });
+  }
+  compare_devices("reduce_all",
+                  [&] { return tf::reduce_all(x > -0.99f, std::vector<int64_t>{1}); });
+  compare_devices("reduce_sum of 2^22", [&] { return tf::reduce_sum(tf::ones({1 << 22})); });
+  tf::Tensor a = make(random_values(300 * 200, {-1, 1}, tf::float32, rng), {300, 200}, tf::float32);
+  tf::Tensor b = make(random_values(200 * 150, {-1, 1}, tf::float32, rng), {200, 150}, tf::float32);
+  compare_devices("matmul", [&] { return tf::matmul(a, b); });
+  compare_devices("matmul transposed",
+                  [&] { return tf::matmul(tf::transpose(b), tf::transpose(a), false, false); });
+  compare_devices("matmul float64",
+                  [&] { return tf::matmul(tf::cast(a, tf::float64), tf::cast(b, tf::float64)); });
+  compare_devices("transpose 3-d", [&] { return tf::transpose(x, {2, 0, 1}); });
+  compare_devices("cast to int32", [&] { return tf::cast(x * 100.f, tf::int32); });
+  compare_devices("where", [&] { return tf::where(x > 0.f, x, -x); });
+}
+
+TEST_CASE("gradients and compiled functions give the same values on GPU and CPU",
+          "[device][gpu][gradient][function]") {
+  if (skip_without_gpu()) return;
+  std::mt19937 rng(3);
+  tf::Tensor w = make(random_values(64 * 32, {-1, 1}, tf::float32, rng), {64, 32}, tf::float32);
+  tf::Tensor x = make(random_values(16 * 64, {-1, 1}, tf::float32, rng), {16, 64}, tf::float32);
+  auto loss_grad = [&] {
+    tf::GradientTape tape;
+    tape.watch(w);
+    tf::Tensor loss = tf::reduce_mean(tf::square(tf::tanh(tf::matmul(x, w))));
+    return tape.gradient(loss, w);
+  };
+  compare_devices("gradient", loss_grad);
+  auto f = tf::function([](const tf::Tensor& a, const tf::Tensor& b) {
+    return tf::reduce_sum(tf::sigmoid(tf::matmul(a, b)), std::vector<int64_t>{1});
+  });
+  compare_devices("tf::function", [&] { return tf::identity(f(x, w)); });
+}
+
+TEST_CASE("GPU memory: usage and peak, out of memory as ResourceExhaustedError, then recovery",
+          "[device][gpu][memory]") {
+  if (skip_without_gpu()) return;
+  tf::Tensor warm = tf::ones({1});  // initialises the GPU
+  auto before = tf::config::get_memory_info("GPU:0");
+  {
+    tf::Tensor big = tf::ones({1 << 24});  // 64 MiB
+    big.item<float>();
+    auto during = tf::config::get_memory_info("GPU:0");
+    CHECK(during.current >= before.current + (int64_t{1} << 26));
+    CHECK(during.peak >= during.current);
+  }
+  CHECK(tf::config::get_memory_info("GPU:0").current == before.current);
+  tf::config::reset_memory_stats("GPU:0");
+  CHECK(tf::config::get_memory_info("GPU:0").peak == before.current);
+  // More than any GPU has: a typed error naming the sizes, and the device keeps working.
+  CHECK_THROWS_AS(tf::ones({int64_t{1} << 40}), tf::ResourceExhaustedError);
+  CHECK_THROWS_WITH(tf::ones({int64_t{1} << 40}), Catch::Contains("4398046511104"));
+  CHECK((warm + 1.f).item<float>() == 2.f);
+  // Configuration after initialisation is refused, as TensorFlow's RuntimeError.
+  auto gpu = tf::config::list_physical_devices("GPU")[0];
+  CHECK_THROWS_AS(tf::config::set_memory_growth(gpu, true), tf::FailedPreconditionError);
+  CHECK_THROWS_AS(tf::config::set_logical_device_configuration(gpu, {{1024}}),
+                  tf::FailedPreconditionError);
+  auto details = tf::config::get_device_details(gpu);
+  CHECK(!details.device_name.empty());
+  CHECK(details.compute_capability_major >= 7);
+}

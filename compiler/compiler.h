@@ -38,7 +38,8 @@ enum class Stage {
   kLoops,
   kLLVMDialect,
   kLLVMIR,
-  kAssembly
+  kAssembly,
+  kPTX,  // the GPU path: the loops as CUDA kernels in PTX (not part of kAllStages)
 };
 inline constexpr Stage kAllStages[] = {Stage::kTraced,     Stage::kOptimized, Stage::kLinalg,
                                        Stage::kBufferized, Stage::kLoops,     Stage::kLLVMDialect,
@@ -53,6 +54,7 @@ struct CompileOptions {
   // than the GEMM then a loop over its output (compiler/lowering/fuse_matmul_epilogue.cpp).
   bool fuse_matmul_epilogue = true;
   int llvm_opt_level = 3;
+  std::string gpu_arch = "sm_90";  // the GPU whose PTX Stage::kPTX prints
 };
 
 // Machine code for one traced graph. run() is thread-safe.

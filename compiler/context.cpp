@@ -9,7 +9,9 @@
 #include "mlir/Dialect/Bufferization/Transforms/FuncBufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -22,18 +24,19 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 
 namespace tf::compiler {
 
 mlir::MLIRContext& context() {
   static mlir::MLIRContext* ctx = [] {
     mlir::DialectRegistry registry;
-    registry
-        .insert<tfjit::TfjitDialect, mlir::affine::AffineDialect, mlir::arith::ArithDialect,
-                mlir::async::AsyncDialect, mlir::bufferization::BufferizationDialect,
-                mlir::cf::ControlFlowDialect, mlir::func::FuncDialect, mlir::LLVM::LLVMDialect,
-                mlir::linalg::LinalgDialect, mlir::math::MathDialect, mlir::memref::MemRefDialect,
-                mlir::scf::SCFDialect, mlir::tensor::TensorDialect>();
+    registry.insert<tfjit::TfjitDialect, mlir::affine::AffineDialect, mlir::arith::ArithDialect,
+                    mlir::async::AsyncDialect, mlir::bufferization::BufferizationDialect,
+                    mlir::cf::ControlFlowDialect, mlir::func::FuncDialect, mlir::LLVM::LLVMDialect,
+                    mlir::linalg::LinalgDialect, mlir::math::MathDialect,
+                    mlir::memref::MemRefDialect, mlir::scf::SCFDialect, mlir::tensor::TensorDialect,
+                    mlir::gpu::GPUDialect, mlir::NVVM::NVVMDialect>();
     mlir::arith::registerBufferizableOpInterfaceExternalModels(registry);
     mlir::linalg::registerBufferizableOpInterfaceExternalModels(registry);
     mlir::scf::registerBufferizableOpInterfaceExternalModels(registry);
@@ -42,6 +45,7 @@ mlir::MLIRContext& context() {
     mlir::bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(registry);
     mlir::registerBuiltinDialectTranslation(registry);
     mlir::registerLLVMDialectTranslation(registry);
+    mlir::registerNVVMDialectTranslation(registry);
     // Leaked on purpose: compiled kernels and graphs may outlive static destruction order.
     auto* c = std::make_unique<mlir::MLIRContext>(registry).release();
     // What tracing builds (and the passes' inputs) load now; the LLVM and async dialects, which

@@ -2,6 +2,7 @@
 // into one process-wide ORC JIT, each in its own JITDylib, and called through `tfjit_entry`.
 // Also prints the LLVM IR and assembly stages.
 #include "compiler/codegen.h"
+#include "compiler/gpu_codegen.h"
 #include "compiler/library_calls.h"
 #include "compiler/mlir_support.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
@@ -160,6 +161,13 @@ std::unique_ptr<Executable> Graph::compile(const CompileOptions& options) const 
 std::string Graph::text(Stage stage, const CompileOptions& options) const {
   auto lock = lock_compiler();
   mlir::OwningOpRef<mlir::ModuleOp> module = mlir::cast<mlir::ModuleOp>(impl_->module->clone());
+  if (stage == Stage::kPTX) {
+    CompileOptions gpu = options;  // GEMMs as loops: cuBLAS calls are not part of the kernels
+    gpu.matmul_library_call = gpu.fuse_matmul_epilogue = false;
+    lower_to(*module, Stage::kBufferized, gpu);
+    lower_to_gpu_kernels(*module);
+    return emit_ptx(*module, options.gpu_arch, options.llvm_opt_level);
+  }
   lower_to(*module, std::min(stage, Stage::kLLVMDialect), options);
   if (stage <= Stage::kLLVMDialect) return print(*module);
   return emit_code(*module, stage == Stage::kLLVMIR ? Emit::kLLVMIR : Emit::kAssembly,

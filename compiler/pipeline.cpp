@@ -19,8 +19,8 @@
 namespace tf::compiler {
 
 namespace {
-constexpr std::array<std::string_view, 8> kStageNames = {
-    "traced", "optimized", "linalg", "bufferized", "loops", "llvm", "llvmir", "asm"};
+constexpr std::array<std::string_view, 9> kStageNames = {
+    "traced", "optimized", "linalg", "bufferized", "loops", "llvm", "llvmir", "asm", "ptx"};
 
 // @main's calling convention: a C interface, and arguments that belong to the caller and must
 // never be written.
@@ -98,6 +98,7 @@ void add_stage(mlir::PassManager& pm, Stage stage, const CompileOptions& options
       break;
     case Stage::kLLVMIR:
     case Stage::kAssembly:
+    case Stage::kPTX:
       break;  // produced from the LLVM dialect by executable.cpp
   }
 }

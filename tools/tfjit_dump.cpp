@@ -19,7 +19,8 @@ Prints a tf::function graph at a compiler stage. Without FILE, traces a built-in
 
 options:
   --example NAME     built-in example to trace: chain (default), matmul, mlp
-  --stage STAGE      traced (default), optimized, linalg, bufferized, loops, llvm, llvmir, asm
+  --stage STAGE      traced (default), optimized, linalg, bufferized, loops, llvm, llvmir, asm;
+                     or ptx: the GPU path, the loops as CUDA kernels (PTX for sm_90)
   --all-stages       print every stage in order, each under a header
   --dot              print the traced graph in Graphviz DOT (pipe into `dot -Tsvg`)
   --stats            print statistics: ops, kernels after fusion, FLOPs, bytes, buffer plan

@@ -1,0 +1,159 @@
+#include "compiler/gpu_codegen.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+
+#include "compiler/mlir_support.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/IRReader/IRReader.h"
+#include "llvm/Linker/Linker.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/SCFToGPU/SCFToGPUPass.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "mlir/Transforms/Passes.h"
+#include "tfjit/errors.h"
+
+namespace tf::compiler {
+
+namespace {
+
+std::unique_ptr<llvm::TargetMachine> nvptx_target_machine(std::string_view arch) {
+  static const bool initialized = [] {
+    LLVMInitializeNVPTXTargetInfo();
+    LLVMInitializeNVPTXTarget();
+    LLVMInitializeNVPTXTargetMC();
+    LLVMInitializeNVPTXAsmPrinter();
+    return true;
+  }();
+  (void)initialized;
+  const std::string triple = "nvptx64-nvidia-cuda";
+  std::string error;
+  const llvm::Target* target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target) throw InternalError("the NVPTX backend is not available in LLVM: " + error);
+  // PTX ISA 8.0 (CUDA 12): the oldest that knows sm_90; every driver tfjit supports JITs it.
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      triple, std::string(arch), "+ptx80", llvm::TargetOptions(), std::nullopt));
+  if (!tm) throw InternalError("cannot create an NVPTX target machine for " + std::string(arch));
+  return tm;
+}
+
+}  // namespace
+
+std::string find_libdevice() {
+  std::vector<std::string> candidates;
+  if (const char* p = std::getenv("TFJIT_LIBDEVICE")) candidates.push_back(p);
+  if (const char* home = std::getenv("CUDA_HOME"))
+    candidates.push_back(std::string(home) + "/nvvm/libdevice/libdevice.10.bc");
+  candidates.push_back("/usr/local/cuda/nvvm/libdevice/libdevice.10.bc");
+  for (const auto& c : candidates)
+    if (std::filesystem::exists(c)) return c;
+  return "";
+}
+
+void lower_to_gpu_kernels(mlir::ModuleOp module) {
+  mlir::PassManager pm(&context());
+  pm.addPass(create_strided_copies_to_linalg_pass());
+  pm.addPass(create_linalg_to_gpu_loops_pass());
+  // Each scf.parallel nest becomes one kernel: tiles over blocks, a tile's elements over threads.
+  pm.addNestedPass<mlir::func::FuncOp>(mlir::createGpuMapParallelLoopsPass());
+  pm.addPass(mlir::createParallelLoopToGpuPass());
+  pm.addPass(mlir::createGpuKernelOutliningPass());
+  pm.addPass(mlir::createLowerAffinePass());
+  pm.addPass(mlir::createConvertSCFToCFPass());
+  auto& kernels = pm.nest<mlir::gpu::GPUModuleOp>();
+  kernels.addPass(mlir::arith::createArithExpandOpsPass());
+  kernels.addPass(mlir::memref::createExpandStridedMetadataPass());
+  kernels.addPass(mlir::createLowerAffinePass());
+  kernels.addPass(mlir::createConvertGpuOpsToNVVMOps());  // math -> libdevice (__nv_*) calls
+  kernels.addPass(mlir::createReconcileUnrealizedCastsPass());
+  DiagnosticCollector diags;
+  if (mlir::failed(pm.run(module)))
+    throw InternalError("lowering to GPU kernels failed:\n" + diags.text());
+}
+
+std::string emit_ptx(mlir::ModuleOp module, std::string_view arch, int opt_level) {
+  auto tm = nvptx_target_machine(arch);
+  llvm::LLVMContext llvm_context;
+  std::unique_ptr<llvm::Module> linked;
+  // Every gpu.module's kernels, translated on their own (the host code is not part of PTX).
+  std::vector<std::string> kernel_names;
+  for (auto gpu_module : module.getOps<mlir::gpu::GPUModuleOp>()) {
+    mlir::OpBuilder b(&context());
+    mlir::OwningOpRef<mlir::ModuleOp> kernels = mlir::ModuleOp::create(gpu_module.getLoc());
+    b.setInsertionPointToEnd(kernels->getBody());
+    for (auto& op : gpu_module.getBody()->without_terminator()) b.clone(op);
+    // Outlining names every kernel after its function (main_kernel) in a gpu.module with a
+    // unique name (main_kernel, main_kernel_0, ...): the PTX entry points take the module's.
+    kernels->walk([&](mlir::LLVM::LLVMFuncOp f) {
+      if (!f->hasAttr("nvvm.kernel")) return;
+      std::string name = gpu_module.getName().str();
+      if (f.getName() != "main_kernel") name += "_" + f.getName().str();
+      f.setSymName(name);
+      kernel_names.push_back(name);
+    });
+    auto translated = mlir::translateModuleToLLVMIR(*kernels, llvm_context, "tfjit_kernels");
+    if (!translated) throw InternalError("translation of GPU kernels to LLVM IR failed");
+    if (!linked) {
+      linked = std::move(translated);
+    } else if (llvm::Linker::linkModules(*linked, std::move(translated))) {
+      throw InternalError("linking GPU kernel modules failed");
+    }
+  }
+  if (!linked) return "";  // no loops: nothing runs on the GPU
+  linked->setTargetTriple(tm->getTargetTriple().str());
+  linked->setDataLayout(tm->createDataLayout());
+  bool needs_libdevice = false;
+  for (auto& f : *linked) needs_libdevice |= f.isDeclaration() && f.getName().starts_with("__nv_");
+  if (needs_libdevice) {
+    std::string path = find_libdevice();
+    if (path.empty())
+      throw InternalError(
+          "GPU kernels need libdevice.10.bc for math functions; set "
+          "TFJIT_LIBDEVICE or CUDA_HOME");
+    llvm::SMDiagnostic error;
+    auto libdevice = llvm::parseIRFile(path, error, llvm_context);
+    if (!libdevice) throw InternalError("cannot read " + path + ": " + error.getMessage().str());
+    libdevice->setTargetTriple(linked->getTargetTriple());
+    libdevice->setDataLayout(linked->getDataLayout());
+    if (llvm::Linker::linkModules(*linked, std::move(libdevice),
+                                  llvm::Linker::Flags::LinkOnlyNeeded))
+      throw InternalError("linking libdevice failed");
+  }
+  // Only the kernels are entry points; everything else may be inlined away.
+  for (auto& f : *linked)
+    if (!f.isDeclaration() && std::find(kernel_names.begin(), kernel_names.end(),
+                                        f.getName().str()) == kernel_names.end())
+      f.setLinkage(llvm::GlobalValue::InternalLinkage);
+  auto optimize = mlir::makeOptimizingTransformer(static_cast<unsigned>(opt_level), 0, tm.get());
+  if (auto err = optimize(linked.get()))
+    throw InternalError("LLVM optimisation of GPU kernels failed: " +
+                        llvm::toString(std::move(err)));
+  llvm::SmallString<0> buffer;
+  llvm::raw_svector_ostream os(buffer);
+  llvm::legacy::PassManager pm;
+  if (tm->addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::AssemblyFile))
+    throw InternalError("the NVPTX backend cannot emit PTX");
+  pm.run(*linked);
+  return std::string(buffer.str());
+}
+
+}  // namespace tf::compiler

@@ -20,7 +20,13 @@ double mean_us(F&& f, int iterations) {
 }  // namespace
 
 int main() {
-  std::cout << "== Tensors, eagerly ==\n";
+  std::cout << "== Devices ==\n";
+  for (const auto& d : tf::config::list_physical_devices()) std::cout << d.name << "\n";
+  if (!tf::test::is_gpu_available()) {
+    const std::string reason = tf::test::gpu_unavailable_reason();
+    std::cout << "(no GPU: " << reason << ")\n";
+  }
+  std::cout << "\n== Tensors, eagerly ==\n";
   auto x = tf::constant({{1.0f, 2.0f, 3.0f}, {4.0f, 5.0f, 6.0f}});
   std::cout << x << "\n";
   std::cout << "x.shape() = " << x.shape().to_string() << ", dtype = " << tf::dtype_name(x.dtype())

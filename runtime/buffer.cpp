@@ -46,7 +46,11 @@ Buffer::~Buffer() {
     return;
   }
   if (device_.type == DeviceType::kGPU) {
-    gpu::deallocate(device_.index, data_);
+    try {
+      gpu::deallocate(device_.index, data_);
+    } catch (const std::exception&) {
+      // A destructor must not throw; cannot happen for pointers the allocator handed out.
+    }
     return;
   }
   if (dtype_ == string) {

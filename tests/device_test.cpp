@@ -275,8 +275,11 @@ TEST_CASE("GPU memory: usage and peak, out of memory as ResourceExhaustedError, 
   tf::config::reset_memory_stats("GPU:0");
   CHECK(tf::config::get_memory_info("GPU:0").peak == before.current);
   // More than any GPU has: a typed error naming the sizes, and the device keeps working.
-  CHECK_THROWS_AS(tf::ones({int64_t{1} << 40}), tf::ResourceExhaustedError);
-  CHECK_THROWS_WITH(tf::ones({int64_t{1} << 40}), Catch::Contains("4398046511104"));
+  // broadcast_to allocates its result on the GPU directly (no host copy first).
+  tf::TensorShape huge{int64_t{1} << 40};
+  CHECK_THROWS_AS(tf::broadcast_to(warm, huge), tf::ResourceExhaustedError);
+  CHECK_THROWS_WITH(tf::broadcast_to(warm, huge),
+                    Catch::Contains("4398046511104") && Catch::Contains("GPU:0"));
   CHECK((warm + 1.f).item<float>() == 2.f);
   // Configuration after initialisation is refused, as TensorFlow's RuntimeError.
   auto gpu = tf::config::list_physical_devices("GPU")[0];

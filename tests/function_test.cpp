@@ -297,7 +297,8 @@ TEST_CASE("get_concrete_function traces once and exposes every compiler stage", 
   CHECK(c.graph("linalg").find("linalg.generic") != std::string::npos);
   CHECK(c.graph("llvmir").find("define void @tfjit_entry") != std::string::npos);
   CHECK_FALSE(c.graph("asm").empty());
-  CHECK_THROWS_AS(c.graph("ptx"), tf::InvalidArgumentError);
+  CHECK(c.graph("ptx").find(".visible .entry main_kernel(") != std::string::npos);
+  CHECK_THROWS_AS(c.graph("sass"), tf::InvalidArgumentError);
 
   auto out = c({x, y});
   REQUIRE(out.size() == 1);

@@ -102,6 +102,7 @@ TEST_CASE("malformed .npy files raise InvalidArgumentError, never crash",
 
 TEST_CASE("DLPack round-trips without copying, and strided producers are gathered",
           "[interop][dlpack]") {
+  auto cpu = tf::device_scope("/CPU:0");
   auto t = tf::constant({{1, 2, 3}, {4, 5, 6}});
   DLManagedTensor* m = tf::to_dlpack(t);
   CHECK(m->dl_tensor.ndim == 2);

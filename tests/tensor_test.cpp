@@ -121,6 +121,7 @@ TEST_CASE("large tensors print summarised", "[tensor][print]") {
 }
 
 TEST_CASE("buffers are 64-byte aligned and tensors report the CPU device", "[tensor]") {
+  auto cpu = tf::device_scope("/CPU:0");
   auto t = tf::zeros({3});
   CHECK(reinterpret_cast<uintptr_t>(t.data()) % 64 == 0);
   CHECK(t.device() == "/job:localhost/replica:0/task:0/device:CPU:0");

@@ -30,7 +30,7 @@ struct Cublas {
   std::string error;
 };
 
-const Cublas& cublas() {
+const Cublas& load_cublas() {
   static const Cublas lib = [] {
     Cublas c;
     void* handle = nullptr;
@@ -52,6 +52,11 @@ const Cublas& cublas() {
     if (!c.Create || !c.SetStream || !c.Sgemm || !c.Dgemm) c.error = "cuBLAS lacks the GEMM API";
     return c;
   }();
+  return lib;
+}
+
+const Cublas& cublas() {
+  const Cublas& lib = load_cublas();
   if (!lib.error.empty()) throw InternalError("matmul on GPU: " + lib.error);
   return lib;
 }
@@ -76,12 +81,20 @@ cublasHandle_t handle_for(Device& device) {
 
 }  // namespace
 
+bool cublas_available() { return load_cublas().error.empty(); }
+
 void gemm(Device& device, DType dtype, const void* a, const void* b, void* c, int64_t m, int64_t k,
           int64_t n, bool ta, bool tb) {
   if (m > INT_MAX || n > INT_MAX || k > INT_MAX)
     throw UnimplementedError("matmul on GPU: dimensions over 2^31 (m=" + std::to_string(m) +
                              ", k=" + std::to_string(k) + ", n=" + std::to_string(n) + ")");
   if (m == 0 || n == 0) return;
+  if (k == 0) {  // an empty sum: zeros (not left to cuBLAS's reading of beta)
+    check(driver()->MemsetD8Async(reinterpret_cast<CUdeviceptr>(c), 0,
+                                  static_cast<size_t>(m * n) * dtype_size(dtype), device.stream()),
+          "matmul on GPU: zeroing the result");
+    return;
+  }
   cublasHandle_t h = handle_for(device);
   // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T.
   int opb = tb ? CUBLAS_OP_T : CUBLAS_OP_N, opa = ta ? CUBLAS_OP_T : CUBLAS_OP_N;

@@ -44,6 +44,15 @@ Registry& registry() {
       r.reason = driver_unavailable_reason();
       return;
     }
+    // The kernels' fatbin (SASS and PTX) needs a driver at least as new as the toolkit's major.
+    if (d->version / 1000 < TFJIT_CUDA_TOOLKIT_MAJOR) {
+      r.reason = "the CUDA driver supports CUDA " + std::to_string(d->version / 1000) + "." +
+                 std::to_string(d->version % 1000 / 10) + ", older than CUDA " +
+                 std::to_string(TFJIT_CUDA_TOOLKIT_MAJOR) +
+                 " that tfjit's GPU kernels were built with (update the driver, or build with "
+                 "an older toolkit)";
+      return;
+    }
     int count = 0;
     if (d->DeviceGetCount(&count) != CUDA_SUCCESS || count == 0) {
       r.reason = "the CUDA driver reports no device";
@@ -83,7 +92,8 @@ bool env_true(const char* name) {
   return v && (std::strcmp(v, "true") == 0 || std::strcmp(v, "1") == 0);
 }
 
-constexpr size_t kReservedBytes = size_t{256} << 20;  // left to the driver, cuBLAS, other users
+// Left to the driver (local memory, module data), cuBLAS workspaces and other users.
+constexpr size_t kReservedBytes = size_t{768} << 20;
 
 }  // namespace
 
@@ -93,6 +103,11 @@ Device::Device(int ordinal, const Driver& driver) : ordinal_(ordinal), driver_(d
   check(driver_.PrimaryCtxRetain(&context_, dev), "cuDevicePrimaryCtxRetain");
   make_current();
   check(driver_.StreamCreate(&stream_, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+#ifdef TFJIT_WITH_CUDA
+  // Before the allocator reserves memory, so the module's own memory is not counted as free.
+  check(driver_.ModuleLoadData(&module_, tfjit_cuda_kernel_image),
+        "loading tfjit's eager CUDA kernels (cuModuleLoadData)");
+#endif
 }
 
 void Device::make_current() const { check(driver_.CtxSetCurrent(context_), "cuCtxSetCurrent"); }
@@ -122,11 +137,6 @@ Device& Device::get(int ordinal) {
 CUfunction Device::function(const char* name) {
   std::lock_guard lock(mutex_);
   if (auto it = functions_.find(name); it != functions_.end()) return it->second;
-#ifdef TFJIT_WITH_CUDA
-  if (!module_)
-    check(driver_.ModuleLoadData(&module_, tfjit_cuda_kernel_image),
-          "loading tfjit's eager CUDA kernels (cuModuleLoadData)");
-#endif
   CUfunction f = nullptr;
   check(driver_.ModuleGetFunction(&f, module_, name), std::string("cuModuleGetFunction ") + name);
   functions_.emplace(name, f);
@@ -245,7 +255,16 @@ void* allocate(int ordinal, size_t bytes) {
   return cuda::Device::get(ordinal).allocator().allocate(bytes);
 }
 
-void deallocate(int ordinal, void* ptr) { cuda::Device::get(ordinal).allocator().deallocate(ptr); }
+void deallocate(int ordinal, void* ptr) {
+  // Host-side bookkeeping only: no context switch, and the device exists (ptr came from it).
+  auto& r = cuda::registry();
+  cuda::Device* device = nullptr;
+  {
+    std::lock_guard lock(r.mutex);
+    device = cuda::config(r, ordinal).device.get();
+  }
+  device->allocator().deallocate(ptr);
+}
 
 void copy_to_device(int ordinal, void* dst, const void* host_src, size_t bytes) {
   if (bytes == 0) return;

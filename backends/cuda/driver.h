@@ -49,6 +49,7 @@ inline constexpr int CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1;
   X(MemcpyDtoHAsync, "cuMemcpyDtoHAsync_v2", CUresult (*)(void*, CUdeviceptr, size_t, CUstream))   \
   X(MemcpyDtoDAsync, "cuMemcpyDtoDAsync_v2",                                                       \
     CUresult (*)(CUdeviceptr, CUdeviceptr, size_t, CUstream))                                      \
+  X(MemsetD8Async, "cuMemsetD8Async", CUresult (*)(CUdeviceptr, unsigned char, size_t, CUstream))  \
   X(StreamCreate, "cuStreamCreate", CUresult (*)(CUstream*, unsigned))                             \
   X(StreamSynchronize, "cuStreamSynchronize", CUresult (*)(CUstream))                              \
   X(ModuleLoadData, "cuModuleLoadData", CUresult (*)(CUmodule*, const void*))                      \

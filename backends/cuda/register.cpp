@@ -136,8 +136,10 @@ void register_kernels(rt::KernelTable& table) {
   for_gpu_dtypes([&](auto from) {
     for_gpu_dtypes([&](auto to) { table.cast[int(from())][int(to())] = &cast<from(), to()>; });
   });
-  table.matmul[int(float32)] = &matmul<float32>;
-  table.matmul[int(float64)] = &matmul<float64>;
+  if (cublas_available()) {
+    table.matmul[int(float32)] = &matmul<float32>;
+    table.matmul[int(float64)] = &matmul<float64>;
+  }
   table.strided_copy = &strided_copy;
   table.select = &select;
 }

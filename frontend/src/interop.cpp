@@ -6,6 +6,7 @@
 #include "frontend/src/op_helpers.h"
 #include "frontend/src/placement.h"
 #include "frontend/src/tensor_internal.h"
+#include "runtime/gpu.h"
 #include "tfjit/dlpack.h"
 #include "tfjit/interop.h"
 #include "tfjit/ops.h"
@@ -236,6 +237,8 @@ DLManagedTensor* to_dlpack(const Tensor& t) {
   const rt::Device& device = t.impl()->buffer->device();
   dl.device =
       device.type == rt::DeviceType::kGPU ? DLDevice{kDLCUDA, device.index} : DLDevice{kDLCPU, 0};
+  // DLPack carries no stream: the consumer may read at once, so the values must be there.
+  if (device.type == rt::DeviceType::kGPU) rt::gpu::synchronize(device.index);
   dl.ndim = static_cast<int32_t>(t.ndim());
   dl.dtype = *dtype;
   dl.shape = ctx->shape.data();
@@ -252,8 +255,9 @@ Tensor from_dlpack(DLManagedTensor* managed) {
   if (!managed) throw InvalidArgumentError("from_dlpack: null DLManagedTensor");
   const DLTensor& dl = managed->dl_tensor;
   if (dl.device.device_type != kDLCPU && dl.device.device_type != kDLCUDAHost)
-    throw InvalidArgumentError("from_dlpack: device type " + std::to_string(dl.device.device_type) +
-                               " is not supported (CPU only until the GPU backend lands)");
+    throw InvalidArgumentError(
+        "from_dlpack: device type " + std::to_string(dl.device.device_type) +
+        " is not supported (CPU memory only; copy GPU data to the host first)");
   std::optional<DType> dtype;
   for (int d = 0; d < kNumDTypes; ++d) {
     auto t = dl_dtype(static_cast<DType>(d));

@@ -35,12 +35,14 @@ inline void* raw_mut(const Tensor& t) { return t.impl()->buffer->data(); }
 rt::Device creation_device(DType dtype);
 
 // Chooses the device of an eager op and its kernel there: the scope's device, else the default;
-// a GPU without the kernel (or without a usable GPU) falls back to the CPU under soft placement
-// and raises InvalidArgumentError without it. `pick` selects the kernel from a KernelTable.
+// a GPU without the kernel (or without a usable GPU) falls back to the CPU, except that a device
+// requested by a scope raises InvalidArgumentError when soft placement is off. `pick` selects the
+// kernel from a KernelTable.
 template <class Pick>
 auto place(std::string_view op, DType dtype, Pick pick) {
   using Kernel = decltype(pick(rt::kernels(rt::DeviceType::kCPU)));
-  rt::Device device = scoped_device().value_or(default_device());
+  const std::optional<rt::Device> scoped = scoped_device();
+  rt::Device device = scoped.value_or(default_device());
   if (device.type == rt::DeviceType::kGPU) {
     std::string missing;
     if (device.index >= rt::gpu::device_count()) {
@@ -53,7 +55,7 @@ auto place(std::string_view op, DType dtype, Pick pick) {
     } else {
       missing = "no GPU kernel for dtype " + std::string(dtype_name(dtype));
     }
-    if (!soft_placement())
+    if (scoped && !soft_placement())  // without a scope the op simply goes where it can run
       throw InvalidArgumentError(std::string(op) + ": cannot place the op on " + device.name() +
                                  ": " + missing + " (soft device placement is off)");
     device = rt::Device{};

@@ -121,7 +121,9 @@ Tensor make_tensor(const void* src, DType src_dtype, size_t count, TensorShape s
     throw InvalidArgumentError("constant: " + std::to_string(count) + " values cannot fill shape " +
                                shape.to_string() + " (" + std::to_string(n) + " elements)");
   void* dst = out.impl()->buffer->data();
-  if (n == 0) return out;
+  // Literals inside a trace become graph constants read on the host: keep them there.
+  const rt::Device device = TraceContext::current() ? rt::Device{} : creation_device(dtype);
+  if (n == 0) return to_device(out, device);
   if (dtype == string) {
     auto* s = static_cast<const std::string*>(src);
     auto* d = static_cast<std::string*>(dst);
@@ -135,7 +137,7 @@ Tensor make_tensor(const void* src, DType src_dtype, size_t count, TensorShape s
     size_t size = dtype_size(dtype);
     for (int64_t i = 1; i < n; ++i) std::memcpy(static_cast<char*>(dst) + i * size, dst, size);
   }
-  return to_device(out, creation_device(dtype));
+  return to_device(out, device);
 }
 
 }  // namespace detail

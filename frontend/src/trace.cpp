@@ -1,4 +1,5 @@
 #include "frontend/src/trace.h"
+#include "frontend/src/placement.h"
 
 #include <algorithm>
 #include <atomic>
@@ -60,7 +61,8 @@ int TraceContext::resolve(const Tensor& t) {
   if (auto it = captured_.find(&impl); it != captured_.end()) return it->second;
   int value;
   if (impl.shape.num_elements() <= kMaxEmbeddedElements) {
-    value = builder_.add_constant({impl.dtype, impl.shape}, impl.buffer->data());
+    Tensor host = to_cpu(t);  // a GPU tensor's values are read back once, at trace time
+    value = builder_.add_constant({impl.dtype, impl.shape}, raw(host));
     embedded_.push_back(t);
   } else {
     value = builder_.add_argument({impl.dtype, impl.shape});

@@ -181,7 +181,8 @@ class ConcreteFunction {
  public:
   explicit ConcreteFunction(std::shared_ptr<const detail::Concrete> concrete);
   // The graph at a compiler stage: "traced", "optimized", "linalg", "bufferized", "loops",
-  // "llvm" (the LLVM dialect), "llvmir" or "asm". Throws InvalidArgumentError for another name.
+  // "llvm" (the LLVM dialect), "llvmir", "asm", or "ptx" (the GPU path: its loops as CUDA
+  // kernels). Throws InvalidArgumentError for another name.
   std::string graph(std::string_view stage = "traced") const;
   // Writes graph(stage) to `path`; a saved "traced" graph is what `tfjit-dump` reads.
   void save(const std::string& path, std::string_view stage = "traced") const;

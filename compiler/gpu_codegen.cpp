@@ -106,7 +106,7 @@ std::string emit_ptx(mlir::ModuleOp module, std::string_view arch, int opt_level
     kernels->walk([&](mlir::LLVM::LLVMFuncOp f) {
       if (!f->hasAttr("nvvm.kernel")) return;
       std::string name = gpu_module.getName().str();
-      if (f.getName() != "main_kernel") name += "_" + f.getName().str();
+      if (f.getName() != "main_kernel") name.append("_").append(f.getName().str());
       f.setSymName(name);
       kernel_names.push_back(name);
     });

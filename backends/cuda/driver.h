@@ -17,8 +17,6 @@ using CUcontext = struct CUctx_st*;
 using CUstream = struct CUstream_st*;
 using CUmodule = struct CUmod_st*;
 using CUfunction = struct CUfunc_st*;
-using CUgraph = struct CUgraph_st*;
-using CUgraphExec = struct CUgraphExec_st*;
 
 inline constexpr CUresult CUDA_SUCCESS = 0;
 inline constexpr CUresult CUDA_ERROR_OUT_OF_MEMORY = 2;
@@ -26,7 +24,6 @@ inline constexpr int CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16;
 inline constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
 inline constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
 inline constexpr unsigned CU_STREAM_NON_BLOCKING = 1;
-inline constexpr int CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1;
 
 // One row per driver entry point: (member, exported symbol, signature).
 #define TFJIT_CUDA_DRIVER_FUNCTIONS(X)                                                             \
@@ -53,18 +50,10 @@ inline constexpr int CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1;
   X(StreamCreate, "cuStreamCreate", CUresult (*)(CUstream*, unsigned))                             \
   X(StreamSynchronize, "cuStreamSynchronize", CUresult (*)(CUstream))                              \
   X(ModuleLoadData, "cuModuleLoadData", CUresult (*)(CUmodule*, const void*))                      \
-  X(ModuleUnload, "cuModuleUnload", CUresult (*)(CUmodule))                                        \
   X(ModuleGetFunction, "cuModuleGetFunction", CUresult (*)(CUfunction*, CUmodule, const char*))    \
   X(LaunchKernel, "cuLaunchKernel",                                                                \
     CUresult (*)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, \
-                 CUstream, void**, void**))                                                        \
-  X(StreamBeginCapture, "cuStreamBeginCapture_v2", CUresult (*)(CUstream, int))                    \
-  X(StreamEndCapture, "cuStreamEndCapture", CUresult (*)(CUstream, CUgraph*))                      \
-  X(GraphInstantiate, "cuGraphInstantiateWithFlags",                                               \
-    CUresult (*)(CUgraphExec*, CUgraph, unsigned long long))                                       \
-  X(GraphLaunch, "cuGraphLaunch", CUresult (*)(CUgraphExec, CUstream))                             \
-  X(GraphExecDestroy, "cuGraphExecDestroy", CUresult (*)(CUgraphExec))                             \
-  X(GraphDestroy, "cuGraphDestroy", CUresult (*)(CUgraph))
+                 CUstream, void**, void**))
 
 struct Driver {
 #define TFJIT_X(member, symbol, type) std::type_identity_t<type> member = nullptr;

@@ -16,6 +16,10 @@
 #include "tfjit/dtype.h"
 #include "tfjit/shape.h"
 
+namespace tf::rt::gpu {
+struct Program;
+}
+
 namespace tf::compiler {
 
 using AttrValue = std::variant<int64_t, std::vector<int64_t>, bool, std::string>;
@@ -102,6 +106,11 @@ class Graph {
   // A relocatable object for the host CPU, exporting `tfjit_entry` (compiler/codegen.h).
   std::string object_code(const CompileOptions& options = {}) const;
   std::unique_ptr<Executable> compile(const CompileOptions& options = {}) const;
+  // The graph for a GPU of architecture `arch` ("sm_90"): PTX kernels and the launch plan that
+  // runs them (GEMMs through cuBLAS when options.matmul_library_call). UnimplementedError, naming
+  // the op, when part of the graph cannot run there (control flow on the host, prints, unknown
+  // dims): such graphs run on the CPU (compiler/gpu_program.cpp).
+  rt::gpu::Program gpu_program(std::string_view arch, const CompileOptions& options = {}) const;
   // The traced graph in Graphviz DOT, and statistics (compiler/inspect.cpp).
   std::string dot() const;
   GraphStats stats(const CompileOptions& options = {}) const;
@@ -184,6 +193,11 @@ struct CompileCacheStats {
   int64_t disk_hits = 0, disk_misses = 0, disk_writes = 0, disk_corrupt = 0;
 };
 std::shared_ptr<Executable> compile_cached(const Graph& graph, const CompileOptions& options);
+// The same for GPU `ordinal`: the program with its kernels assembled by the driver for that GPU,
+// keyed also by its architecture and the driver's version (in memory and on disk).
+std::shared_ptr<const rt::gpu::Program> compile_gpu_cached(const Graph& graph,
+                                                           const CompileOptions& options,
+                                                           int ordinal);
 CompileCacheStats compile_cache_stats();
 void clear_compile_cache();
 

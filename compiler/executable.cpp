@@ -161,13 +161,7 @@ std::unique_ptr<Executable> Graph::compile(const CompileOptions& options) const 
 std::string Graph::text(Stage stage, const CompileOptions& options) const {
   auto lock = lock_compiler();
   mlir::OwningOpRef<mlir::ModuleOp> module = mlir::cast<mlir::ModuleOp>(impl_->module->clone());
-  if (stage == Stage::kPTX) {
-    CompileOptions gpu = options;  // GEMMs as loops: cuBLAS calls are not part of the kernels
-    gpu.matmul_library_call = gpu.fuse_matmul_epilogue = false;
-    lower_to(*module, Stage::kBufferized, gpu);
-    lower_to_gpu_kernels(*module);
-    return emit_ptx(*module, options.gpu_arch, options.llvm_opt_level);
-  }
+  if (stage == Stage::kPTX) return gpu_stage_text(*module, impl_->arguments.size(), options);
   lower_to(*module, std::min(stage, Stage::kLLVMDialect), options);
   if (stage <= Stage::kLLVMDialect) return print(*module);
   return emit_code(*module, stage == Stage::kLLVMIR ? Emit::kLLVMIR : Emit::kAssembly,

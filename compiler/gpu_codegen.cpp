@@ -79,6 +79,9 @@ void lower_to_gpu_kernels(mlir::ModuleOp module) {
   pm.addPass(mlir::createGpuKernelOutliningPass());
   pm.addPass(mlir::createLowerAffinePass());
   pm.addPass(mlir::createConvertSCFToCFPass());
+  // The host side folds to constants (static shapes): launch sizes and scalar kernel arguments.
+  pm.addNestedPass<mlir::func::FuncOp>(mlir::createCanonicalizerPass());
+  pm.addNestedPass<mlir::func::FuncOp>(mlir::createCSEPass());
   auto& kernels = pm.nest<mlir::gpu::GPUModuleOp>();
   kernels.addPass(mlir::arith::createArithExpandOpsPass());
   kernels.addPass(mlir::memref::createExpandStridedMetadataPass());
@@ -101,12 +104,10 @@ std::string emit_ptx(mlir::ModuleOp module, std::string_view arch, int opt_level
     mlir::OwningOpRef<mlir::ModuleOp> kernels = mlir::ModuleOp::create(gpu_module.getLoc());
     b.setInsertionPointToEnd(kernels->getBody());
     for (auto& op : gpu_module.getBody()->without_terminator()) b.clone(op);
-    // Outlining names every kernel after its function (main_kernel) in a gpu.module with a
-    // unique name (main_kernel, main_kernel_0, ...): the PTX entry points take the module's.
+    // PTX entry points are global: each takes its module's (unique) name.
     kernels->walk([&](mlir::LLVM::LLVMFuncOp f) {
       if (!f->hasAttr("nvvm.kernel")) return;
-      std::string name = gpu_module.getName().str();
-      if (f.getName() != "main_kernel") name.append("_").append(f.getName().str());
+      std::string name = ptx_entry_name(gpu_module.getName(), f.getName());
       f.setSymName(name);
       kernel_names.push_back(name);
     });

@@ -6,7 +6,12 @@
 #include <string>
 #include <string_view>
 
+#include "compiler/compiler.h"
 #include "mlir/IR/BuiltinOps.h"
+
+namespace tf::rt::gpu {
+struct Program;
+}
 
 namespace tf::compiler {
 
@@ -16,6 +21,20 @@ void lower_to_gpu_kernels(mlir::ModuleOp bufferized);
 
 // PTX for every kernel of a module from lower_to_gpu_kernels, for `arch` ("sm_90").
 std::string emit_ptx(mlir::ModuleOp gpu_lowered, std::string_view arch, int opt_level);
+
+// The PTX entry point of kernel @module::@kernel after emit_ptx.
+std::string ptx_entry_name(llvm::StringRef module, llvm::StringRef kernel);
+
+// Fills `program`'s buffers and steps from @main of a module from lower_to_gpu_kernels, whose
+// first `num_arguments` arguments are the graph's and the rest its results (out-parameters).
+// UnimplementedError naming the op when the host code does more than allocate, view, launch,
+// call a GEMM and copy (control flow on the host, prints, unknown dims).
+void build_launch_plan(mlir::ModuleOp gpu_lowered, size_t num_arguments,
+                       rt::gpu::Program& program);
+
+// Stage::kPTX of a traced module (lowered in place): the launch plan as comments, then the PTX.
+std::string gpu_stage_text(mlir::ModuleOp traced, size_t num_arguments,
+                           const CompileOptions& options);
 
 // libdevice.10.bc: $TFJIT_LIBDEVICE, else under $CUDA_HOME or /usr/local/cuda ("" if none).
 std::string find_libdevice();

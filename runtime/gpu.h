@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -48,6 +49,29 @@ void copy_to_device(int ordinal, void* dst, const void* host_src, size_t bytes);
 void copy_to_host(int ordinal, void* host_dst, const void* src, size_t bytes);  // waits
 void copy_on_device(int ordinal, void* dst, const void* src, size_t bytes);
 void synchronize(int ordinal);
+
+// Compiled functions (runtime/gpu_program.h). The NVPTX target for GPU `ordinal` ("sm_90"; newer
+// GPUs get sm_90 PTX, which their driver compiles), and PTX assembled by its driver into the
+// binary the disk cache keeps (InternalError with the assembler's log on failure).
+std::string arch(int ordinal);
+std::string assemble(int ordinal, const std::string& ptx);
+// Whether GEMMs can go to cuBLAS (else compiled functions generate their GEMM kernels).
+bool gemm_library_available();
+
+struct Program;
+// A program loaded on one GPU: its kernels, constants and, once it has run, a CUDA Graph of
+// all its steps. run() takes device addresses (one per argument, then per result) and is
+// asynchronous on the device's stream; thread-safe.
+class LoadedProgram {
+ public:
+  virtual ~LoadedProgram() = default;
+  virtual void run(const void* const* args, void* const* results) = 0;
+  // How the last call ran: "graph" (one CUDA Graph launch), "launches" (step by step), and
+  // why graph replay is off for this program, if it is ("" otherwise).
+  virtual std::string mode() const = 0;
+  virtual std::string graph_unavailable_reason() const = 0;
+};
+std::unique_ptr<LoadedProgram> load(int ordinal, std::shared_ptr<const Program> program);
 
 // The GPU that this thread's GPU kernels launch on (set by placement before a kernel runs).
 void set_current_device(int ordinal);

@@ -9,7 +9,8 @@
 #include <string>
 #include <unordered_map>
 
-#include "backends/cuda/device.h"
+#include "backends/cuda/driver.h"
+#include "runtime/gpu.h"
 #include "tfjit/errors.h"
 
 namespace tf::cuda {
@@ -67,14 +68,16 @@ void check_status(cublasStatus_t status, const char* what) {
                         std::to_string(status));
 }
 
-cublasHandle_t handle_for(Device& device) {
+// One handle per stream (a device's stream, or a program's capture stream), kept for good: a
+// handle's stream is never switched under another thread's feet.
+cublasHandle_t handle_for(CUstream stream) {
   static std::mutex mutex;
-  static std::unordered_map<Device*, cublasHandle_t> handles;  // one per device, kept for good
+  static std::unordered_map<CUstream, cublasHandle_t> handles;
   std::lock_guard lock(mutex);
-  auto& h = handles[&device];
+  auto& h = handles[stream];
   if (!h) {
     check_status(cublas().Create(&h), "cublasCreate");
-    check_status(cublas().SetStream(h, device.stream()), "cublasSetStream");
+    check_status(cublas().SetStream(h, stream), "cublasSetStream");
   }
   return h;
 }
@@ -83,7 +86,9 @@ cublasHandle_t handle_for(Device& device) {
 
 bool cublas_available() { return load_cublas().error.empty(); }
 
-void gemm(Device& device, DType dtype, const void* a, const void* b, void* c, int64_t m, int64_t k,
+void prepare_gemm_stream(CUstream stream) { handle_for(stream); }
+
+void gemm(CUstream stream, DType dtype, const void* a, const void* b, void* c, int64_t m, int64_t k,
           int64_t n, bool ta, bool tb) {
   if (m > INT_MAX || n > INT_MAX || k > INT_MAX)
     throw UnimplementedError("matmul on GPU: dimensions over 2^31 (m=" + std::to_string(m) +
@@ -91,11 +96,11 @@ void gemm(Device& device, DType dtype, const void* a, const void* b, void* c, in
   if (m == 0 || n == 0) return;
   if (k == 0) {  // an empty sum: zeros (not left to cuBLAS's reading of beta)
     check(driver()->MemsetD8Async(reinterpret_cast<CUdeviceptr>(c), 0,
-                                  static_cast<size_t>(m * n) * dtype_size(dtype), device.stream()),
+                                  static_cast<size_t>(m * n) * dtype_size(dtype), stream),
           "matmul on GPU: zeroing the result");
     return;
   }
-  cublasHandle_t h = handle_for(device);
+  cublasHandle_t h = handle_for(stream);
   // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T.
   int opb = tb ? CUBLAS_OP_T : CUBLAS_OP_N, opa = ta ? CUBLAS_OP_T : CUBLAS_OP_N;
   int ldb = static_cast<int>(std::max<int64_t>(1, tb ? k : n));
@@ -117,3 +122,7 @@ void gemm(Device& device, DType dtype, const void* a, const void* b, void* c, in
 }
 
 }  // namespace tf::cuda
+
+namespace tf::rt::gpu {
+bool gemm_library_available() { return cuda::cublas_available(); }
+}  // namespace tf::rt::gpu

@@ -4,18 +4,20 @@
 
 #include <cstdint>
 
+#include "backends/cuda/driver.h"
 #include "tfjit/dtype.h"
 
 namespace tf::cuda {
 
-class Device;
-
-// C (m x n) = op(A) op(B) on `device`'s stream, row-major, as rt::MatmulKernel; float32 and
-// float64. Throws InternalError when cuBLAS cannot be loaded or fails.
 // Whether cuBLAS loads (matmul falls back to the CPU when it does not).
 bool cublas_available();
 
-void gemm(Device& device, DType dtype, const void* a, const void* b, void* c, int64_t m, int64_t k,
+// Creates the cuBLAS handle for `stream` now (it allocates: not allowed during graph capture).
+void prepare_gemm_stream(CUstream stream);
+
+// C (m x n) = op(A) op(B) on `stream`, row-major, as rt::MatmulKernel; float32 and float64.
+// Throws InternalError when cuBLAS cannot be loaded or fails.
+void gemm(CUstream stream, DType dtype, const void* a, const void* b, void* c, int64_t m, int64_t k,
           int64_t n, bool ta, bool tb);
 
 }  // namespace tf::cuda

@@ -17,6 +17,10 @@ using CUcontext = struct CUctx_st*;
 using CUstream = struct CUstream_st*;
 using CUmodule = struct CUmod_st*;
 using CUfunction = struct CUfunc_st*;
+using CUlinkState = struct CUlinkState_st*;
+using CUgraph = struct CUgraph_st*;
+using CUgraphExec = struct CUgraphExec_st*;
+using CUjit_option = int;
 
 inline constexpr CUresult CUDA_SUCCESS = 0;
 inline constexpr CUresult CUDA_ERROR_OUT_OF_MEMORY = 2;
@@ -24,6 +28,10 @@ inline constexpr int CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16;
 inline constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
 inline constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
 inline constexpr unsigned CU_STREAM_NON_BLOCKING = 1;
+inline constexpr CUjit_option CU_JIT_ERROR_LOG_BUFFER = 5;
+inline constexpr CUjit_option CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
+inline constexpr int CU_JIT_INPUT_PTX = 1;
+inline constexpr int CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1;
 
 // One row per driver entry point: (member, exported symbol, signature).
 #define TFJIT_CUDA_DRIVER_FUNCTIONS(X)                                                             \
@@ -49,7 +57,21 @@ inline constexpr unsigned CU_STREAM_NON_BLOCKING = 1;
   X(MemsetD8Async, "cuMemsetD8Async", CUresult (*)(CUdeviceptr, unsigned char, size_t, CUstream))  \
   X(StreamCreate, "cuStreamCreate", CUresult (*)(CUstream*, unsigned))                             \
   X(StreamSynchronize, "cuStreamSynchronize", CUresult (*)(CUstream))                              \
+  X(StreamDestroy, "cuStreamDestroy_v2", CUresult (*)(CUstream))                                   \
   X(ModuleLoadData, "cuModuleLoadData", CUresult (*)(CUmodule*, const void*))                      \
+  X(ModuleUnload, "cuModuleUnload", CUresult (*)(CUmodule))                                        \
+  X(LinkCreate, "cuLinkCreate_v2", CUresult (*)(unsigned, CUjit_option*, void**, CUlinkState*))    \
+  X(LinkAddData, "cuLinkAddData_v2",                                                               \
+    CUresult (*)(CUlinkState, int, void*, size_t, const char*, unsigned, CUjit_option*, void**))   \
+  X(LinkComplete, "cuLinkComplete", CUresult (*)(CUlinkState, void**, size_t*))                    \
+  X(LinkDestroy, "cuLinkDestroy", CUresult (*)(CUlinkState))                                       \
+  X(StreamBeginCapture, "cuStreamBeginCapture_v2", CUresult (*)(CUstream, int))                    \
+  X(StreamEndCapture, "cuStreamEndCapture", CUresult (*)(CUstream, CUgraph*))                      \
+  X(GraphInstantiate, "cuGraphInstantiateWithFlags",                                               \
+    CUresult (*)(CUgraphExec*, CUgraph, unsigned long long))                                       \
+  X(GraphLaunch, "cuGraphLaunch", CUresult (*)(CUgraphExec, CUstream))                             \
+  X(GraphExecDestroy, "cuGraphExecDestroy", CUresult (*)(CUgraphExec))                             \
+  X(GraphDestroy, "cuGraphDestroy", CUresult (*)(CUgraph))                                         \
   X(ModuleGetFunction, "cuModuleGetFunction", CUresult (*)(CUfunction*, CUmodule, const char*))    \
   X(LaunchKernel, "cuLaunchKernel",                                                                \
     CUresult (*)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, \

@@ -101,7 +101,7 @@ void select(const bool* cond, const void* x, const void* y, void* out, size_t el
 template <DType D>
 void matmul(const void* a, const void* b, void* c, int64_t m, int64_t k, int64_t n, bool ta,
             bool tb) {
-  gemm(current(), D, a, b, c, m, k, n, ta, tb);
+  gemm(current().stream(), D, a, b, c, m, k, n, ta, tb);
 }
 
 // Calls f(dtype constant) for each dtype the GPU computes.

@@ -1,0 +1,310 @@
+// Compiled functions on a GPU: a program's kernel image loaded with the driver API, its steps
+// replayed on the device's stream, and from the second call on, all of them as one CUDA Graph.
+// Graph replay needs fixed addresses, so a graphed program owns a staging arena for its arguments,
+// results and temporaries: a call copies its arguments in, launches the graph and copies the
+// results out (as PyTorch's CUDA graphs do with static inputs). That trades a copy of the
+// boundary tensors for one launch instead of one per kernel, a win for the many small kernels
+// of a training step; programs with large boundaries keep launching step by step.
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+#include "backends/cuda/cublas.h"
+#include "backends/cuda/device.h"
+#include "runtime/gpu.h"
+#include "runtime/gpu_program.h"
+#include "tfjit/errors.h"
+
+namespace tf::cuda {
+
+namespace {
+
+using rt::gpu::Program;
+using rt::gpu::ProgramBuffer;
+
+constexpr int64_t kAlignment = 256;
+// Above this many bytes of arguments plus results, copying them through the staging arena
+// costs more than the launches a graph saves.
+constexpr int64_t kGraphBoundaryLimit = int64_t{16} << 20;
+
+int64_t aligned(int64_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kAlignment; }
+
+bool graphs_disabled() {
+  const char* v = std::getenv("TFJIT_CUDA_GRAPHS");
+  return v && (!std::strcmp(v, "0") || !std::strcmp(v, "false") || !std::strcmp(v, "off"));
+}
+
+class DeviceProgram final : public rt::gpu::LoadedProgram {
+ public:
+  DeviceProgram(int ordinal, std::shared_ptr<const Program> program)
+      : ordinal_(ordinal),
+        device_(Device::get(ordinal)),
+        driver_(*driver()),
+        program_(std::move(program)) {
+    const Program& p = *program_;
+    if (!p.image.empty())
+      check(driver_.ModuleLoadData(&module_, p.image.data()),
+            "loading a compiled function's kernels on GPU:" + std::to_string(ordinal));
+    functions_.resize(p.steps.size(), nullptr);
+    for (size_t i = 0; i < p.steps.size(); ++i)
+      if (const auto* launch = std::get_if<rt::gpu::Launch>(&p.steps[i]))
+        check(driver_.ModuleGetFunction(&functions_[i], module_, launch->kernel.c_str()),
+              "cuModuleGetFunction " + launch->kernel);
+    // Constants go up once; temporaries get fixed offsets in one block per call.
+    offsets_.resize(p.buffers.size(), 0);
+    constants_.resize(p.buffers.size(), nullptr);
+    for (size_t i = 0; i < p.buffers.size(); ++i) {
+      const ProgramBuffer& b = p.buffers[i];
+      if (b.kind == ProgramBuffer::Kind::kTemporary) {
+        offsets_[i] = temporary_bytes_;
+        temporary_bytes_ += aligned(b.bytes);
+      } else if (b.kind == ProgramBuffer::Kind::kConstant && b.bytes > 0) {
+        constants_[i] = device_.allocator().allocate(static_cast<size_t>(b.bytes));
+        rt::gpu::copy_to_device(ordinal_, constants_[i], b.data.data(), b.data.size());
+      } else if (b.kind != ProgramBuffer::Kind::kConstant) {
+        boundary_bytes_ += aligned(b.bytes);
+      }
+    }
+    if (graphs_disabled()) graph_reason_ = "disabled by TFJIT_CUDA_GRAPHS";
+    else if (boundary_bytes_ > kGraphBoundaryLimit)
+      graph_reason_ = "arguments and results of " + std::to_string(boundary_bytes_) +
+                      " bytes (replay stages them through fixed buffers; the limit is " +
+                      std::to_string(kGraphBoundaryLimit) + ")";
+  }
+
+  ~DeviceProgram() override {
+    try {
+      device_.make_current();
+      driver_.StreamSynchronize(device_.stream());  // nothing of ours may still be running
+      if (exec_) driver_.GraphExecDestroy(exec_);
+      if (graph_) driver_.GraphDestroy(graph_);
+      if (capture_stream_) driver_.StreamDestroy(capture_stream_);
+      if (module_) driver_.ModuleUnload(module_);
+      for (void* c : constants_)
+        if (c) device_.allocator().deallocate(c);
+      if (arena_) device_.allocator().deallocate(arena_);
+    } catch (...) {  // a destructor must not throw; the process keeps going
+    }
+  }
+
+  void run(const void* const* args, void* const* results) override {
+    std::lock_guard lock(mutex_);
+    device_.make_current();
+    ++calls_;
+    if (!exec_ && calls_ >= 2 && graph_reason_.empty()) capture();
+    if (exec_) return replay(args, results);
+    last_was_graph_ = false;
+    void* temporaries = temporary_bytes_ ? device_.allocator().allocate(temporary_bytes_) : nullptr;
+    try {
+      enqueue(device_.stream(), addresses(args, results, temporaries));
+    } catch (...) {
+      if (temporaries) device_.allocator().deallocate(temporaries);
+      throw;
+    }
+    // Safe at once: whatever reuses the block is ordered after these steps on the same stream.
+    if (temporaries) device_.allocator().deallocate(temporaries);
+  }
+
+  std::string mode() const override {
+    std::lock_guard lock(mutex_);
+    return last_was_graph_ ? "graph" : "launches";
+  }
+  std::string graph_unavailable_reason() const override {
+    std::lock_guard lock(mutex_);
+    return graph_reason_;
+  }
+
+ private:
+  std::vector<CUdeviceptr> addresses(const void* const* args, void* const* results,
+                                     void* temporaries) const {
+    const Program& p = *program_;
+    std::vector<CUdeviceptr> a(p.buffers.size(), 0);
+    for (size_t i = 0; i < p.buffers.size(); ++i) {
+      switch (p.buffers[i].kind) {
+        case ProgramBuffer::Kind::kArgument:
+          a[i] = reinterpret_cast<CUdeviceptr>(args[i]);
+          break;
+        case ProgramBuffer::Kind::kResult:
+          a[i] = reinterpret_cast<CUdeviceptr>(results[i - p.num_arguments]);
+          break;
+        case ProgramBuffer::Kind::kTemporary:
+          a[i] = reinterpret_cast<CUdeviceptr>(temporaries) + static_cast<CUdeviceptr>(offsets_[i]);
+          break;
+        case ProgramBuffer::Kind::kConstant:
+          a[i] = reinterpret_cast<CUdeviceptr>(constants_[i]);
+          break;
+      }
+    }
+    return a;
+  }
+
+  void enqueue(CUstream stream, const std::vector<CUdeviceptr>& address) {
+    const Program& p = *program_;
+    auto at = [&](const rt::gpu::BufferRef& r) {
+      return address[r.buffer] + static_cast<CUdeviceptr>(r.byte_offset);
+    };
+    for (size_t i = 0; i < p.steps.size(); ++i) {
+      const rt::gpu::Step& step = p.steps[i];
+      if (const auto* l = std::get_if<rt::gpu::Launch>(&step)) {
+        slots_.resize(l->params.size());
+        pointers_.resize(l->params.size());
+        for (size_t j = 0; j < l->params.size(); ++j) {
+          const auto& param = l->params[j];
+          slots_[j] =
+              param.kind == rt::gpu::KernelParam::Kind::kAddress ? at(param.address) : param.value;
+          pointers_[j] = &slots_[j];
+        }
+        check(driver_.LaunchKernel(functions_[i], l->grid[0], l->grid[1], l->grid[2], l->block[0],
+                                   l->block[1], l->block[2], 0, stream, pointers_.data(), nullptr),
+              "launching compiled kernel " + l->kernel + " on GPU:" + std::to_string(ordinal_));
+      } else if (const auto* g = std::get_if<rt::gpu::Gemm>(&step)) {
+        const int64_t size = static_cast<int64_t>(dtype_size(g->dtype));
+        for (int64_t b = 0; b < g->batch; ++b)
+          gemm(stream, g->dtype, reinterpret_cast<const void*>(at(g->a) + b * g->m * g->k * size),
+               reinterpret_cast<const void*>(at(g->b) + b * g->k * g->n * size),
+               reinterpret_cast<void*>(at(g->c) + b * g->m * g->n * size), g->m, g->k, g->n,
+               false, false);
+      } else {
+        const auto& c = std::get<rt::gpu::Copy>(step);
+        if (c.bytes > 0)
+          check(driver_.MemcpyDtoDAsync(at(c.destination), at(c.source),
+                                        static_cast<size_t>(c.bytes), stream),
+                "copy in a compiled function on GPU:" + std::to_string(ordinal_));
+      }
+    }
+  }
+
+  // Records every step on a private stream into a CUDA Graph over the staging arena. Any
+  // failure leaves the program launching step by step, with the reason kept.
+  void capture() {
+    const Program& p = *program_;
+    try {
+      arena_ = device_.allocator().allocate(static_cast<size_t>(boundary_bytes_ + temporary_bytes_));
+      std::vector<const void*> args(static_cast<size_t>(p.num_arguments));
+      std::vector<void*> results(static_cast<size_t>(p.num_results));
+      auto* base = static_cast<char*>(arena_);
+      int64_t offset = 0;
+      for (size_t i = 0; i < p.buffers.size(); ++i) {
+        const ProgramBuffer& b = p.buffers[i];
+        if (b.kind == ProgramBuffer::Kind::kArgument) args[i] = base + offset;
+        else if (b.kind == ProgramBuffer::Kind::kResult) results[i - p.num_arguments] = base + offset;
+        else continue;
+        offset += aligned(b.bytes);
+      }
+      staged_ = addresses(args.data(), results.data(), base + boundary_bytes_);
+      check(driver_.StreamCreate(&capture_stream_, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+      if (std::any_of(p.steps.begin(), p.steps.end(), [](const rt::gpu::Step& s) {
+            return std::holds_alternative<rt::gpu::Gemm>(s);
+          }))
+        prepare_gemm_stream(capture_stream_);  // cuBLAS must not allocate while capturing
+      check(driver_.StreamBeginCapture(capture_stream_, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL),
+            "cuStreamBeginCapture");
+      try {
+        enqueue(capture_stream_, staged_);
+      } catch (...) {
+        CUgraph partial = nullptr;
+        driver_.StreamEndCapture(capture_stream_, &partial);
+        if (partial) driver_.GraphDestroy(partial);
+        throw;
+      }
+      check(driver_.StreamEndCapture(capture_stream_, &graph_), "cuStreamEndCapture");
+      check(driver_.GraphInstantiate(&exec_, graph_, 0), "cuGraphInstantiate");
+    } catch (const std::exception& e) {
+      graph_reason_ = std::string("capture failed: ") + e.what();
+      if (exec_) driver_.GraphExecDestroy(exec_);
+      exec_ = nullptr;
+      if (arena_) device_.allocator().deallocate(arena_);
+      arena_ = nullptr;
+    }
+  }
+
+  void replay(const void* const* args, void* const* results) {
+    const Program& p = *program_;
+    CUstream stream = device_.stream();
+    for (int i = 0; i < p.num_arguments; ++i)
+      if (p.buffers[i].bytes > 0)
+        check(driver_.MemcpyDtoDAsync(staged_[i], reinterpret_cast<CUdeviceptr>(args[i]),
+                                      static_cast<size_t>(p.buffers[i].bytes), stream),
+              "staging an argument of a compiled function");
+    check(driver_.GraphLaunch(exec_, stream), "cuGraphLaunch on GPU:" + std::to_string(ordinal_));
+    for (int r = 0; r < p.num_results; ++r) {
+      const size_t i = static_cast<size_t>(p.num_arguments + r);
+      if (p.buffers[i].bytes > 0)
+        check(driver_.MemcpyDtoDAsync(reinterpret_cast<CUdeviceptr>(results[r]), staged_[i],
+                                      static_cast<size_t>(p.buffers[i].bytes), stream),
+              "reading a result of a compiled function");
+    }
+    last_was_graph_ = true;
+  }
+
+  int ordinal_;
+  Device& device_;
+  const Driver& driver_;
+  std::shared_ptr<const Program> program_;
+  CUmodule module_ = nullptr;
+  std::vector<CUfunction> functions_;  // per step; null unless a launch
+  std::vector<int64_t> offsets_;       // of each temporary in the per-call block
+  std::vector<void*> constants_;       // device copies of the constant buffers
+  int64_t temporary_bytes_ = 0, boundary_bytes_ = 0;
+
+  mutable std::mutex mutex_;  // one call at a time: the arena and the scratch below are shared
+  std::vector<uint64_t> slots_;
+  std::vector<void*> pointers_;
+  int64_t calls_ = 0;
+  bool last_was_graph_ = false;
+  std::string graph_reason_;
+  void* arena_ = nullptr;
+  std::vector<CUdeviceptr> staged_;  // every buffer's address in the arena (graph replay)
+  CUstream capture_stream_ = nullptr;
+  CUgraph graph_ = nullptr;
+  CUgraphExec exec_ = nullptr;
+};
+
+}  // namespace
+
+}  // namespace tf::cuda
+
+namespace tf::rt::gpu {
+
+std::string arch(int ordinal) {
+  DeviceInfo i = info(ordinal);
+  // LLVM 19's NVPTX backend targets up to sm_90; PTX for it runs on every newer GPU.
+  return "sm_" + std::to_string(std::min(i.compute_capability_major * 10 +
+                                             i.compute_capability_minor, 90));
+}
+
+std::string assemble(int ordinal, const std::string& ptx) {
+  cuda::Device::get(ordinal);  // a current context
+  const cuda::Driver& d = *cuda::driver();
+  char log[8192] = {};
+  cuda::CUjit_option options[] = {cuda::CU_JIT_ERROR_LOG_BUFFER,
+                                  cuda::CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
+  void* values[] = {log, reinterpret_cast<void*>(sizeof log)};
+  cuda::CUlinkState state = nullptr;
+  cuda::check(d.LinkCreate(2, options, values, &state), "cuLinkCreate");
+  try {
+    auto failed = [&](const char* what) {
+      return std::string(what) + " of a compiled function's PTX" + (log[0] ? ": " : "") + log;
+    };
+    // The text with its terminating NUL, as the driver's PTX parser expects.
+    cuda::check(d.LinkAddData(state, cuda::CU_JIT_INPUT_PTX, const_cast<char*>(ptx.c_str()),
+                              ptx.size() + 1, "tfjit_function.ptx", 0, nullptr, nullptr),
+                failed("cuLinkAddData"));
+    void* cubin = nullptr;
+    size_t size = 0;
+    cuda::check(d.LinkComplete(state, &cubin, &size), failed("cuLinkComplete"));
+    std::string binary(static_cast<const char*>(cubin), size);  // owned by the link state
+    d.LinkDestroy(state);
+    return binary;
+  } catch (...) {
+    d.LinkDestroy(state);
+    throw;
+  }
+}
+
+std::unique_ptr<LoadedProgram> load(int ordinal, std::shared_ptr<const Program> program) {
+  return std::make_unique<cuda::DeviceProgram>(ordinal, std::move(program));
+}
+
+}  // namespace tf::rt::gpu

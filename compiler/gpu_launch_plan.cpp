@@ -1,0 +1,287 @@
+// The host side of a graph lowered to GPU kernels, turned into a launch plan (rt::gpu::Program):
+// after outlining and folding, @main only allocates, views, launches kernels with constant
+// shapes, calls GEMMs and copies. Each memref is tracked as (buffer, byte offset, static type),
+// so every kernel parameter (MLIR's memref descriptor: allocated and aligned pointer, offset,
+// sizes, strides) is known before the first call and the runtime only patches in addresses.
+#include <map>
+
+#include "compiler/gpu_codegen.h"
+#include "compiler/mlir_support.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+#include "runtime/gpu_program.h"
+#include "tfjit/errors.h"
+
+using namespace mlir;
+using tf::rt::gpu::BufferRef;
+using tf::rt::gpu::KernelParam;
+using tf::rt::gpu::ProgramBuffer;
+
+namespace tf::compiler {
+
+std::string ptx_entry_name(llvm::StringRef module, llvm::StringRef kernel) {
+  // Outlining names every kernel after its function (main_kernel) in a uniquely named module.
+  std::string name = module.str();
+  if (kernel != "main_kernel") name.append("_").append(kernel.str());
+  return name;
+}
+
+namespace {
+
+int64_t element_bytes(Type t) { return (t.getIntOrFloatBitWidth() + 7) / 8; }
+
+[[noreturn]] void unsupported(Operation* op, const std::string& why) {
+  throw UnimplementedError("running this graph on the GPU: " + why + " (`" +
+                           op->getName().getStringRef().str() + "` on the host)");
+}
+
+// A memref on the host: where its aligned pointer points, and its static type.
+struct Memref {
+  int32_t buffer = 0;
+  int64_t byte_offset = 0;
+  MemRefType type;
+};
+
+class PlanBuilder {
+ public:
+  PlanBuilder(ModuleOp module, rt::gpu::Program& program) : module_(module), program_(program) {}
+
+  void build(func::FuncOp main, size_t num_arguments) {
+    if (main.getNumArguments() < num_arguments)
+      unsupported(main, "the entry has fewer arguments than the graph");
+    program_.num_arguments = static_cast<int>(num_arguments);
+    program_.num_results = static_cast<int>(main.getNumArguments() - num_arguments);
+    if (main.getNumResults() != 0) unsupported(main, "results not written to out-parameters");
+    for (BlockArgument arg : main.getArguments()) {
+      auto kind = arg.getArgNumber() < num_arguments ? ProgramBuffer::Kind::kArgument
+                                                     : ProgramBuffer::Kind::kResult;
+      memrefs_[arg] = {add_buffer(kind, static_type(main, arg.getType())), 0,
+                       cast<MemRefType>(arg.getType())};
+    }
+    if (!main.getBody().hasOneBlock()) unsupported(main, "control flow on the host");
+    for (Operation& op : main.getBody().front()) visit(&op);
+  }
+
+ private:
+  MemRefType static_type(Operation* op, Type t) {
+    auto type = dyn_cast<MemRefType>(t);
+    if (!type || !type.hasStaticShape() || !type.getElementType().isIntOrFloat())
+      unsupported(op, "a buffer without a static shape");
+    return type;
+  }
+
+  int32_t add_buffer(ProgramBuffer::Kind kind, MemRefType type, std::string data = {}) {
+    ProgramBuffer b;
+    b.kind = kind;
+    b.bytes = type.getNumElements() * element_bytes(type.getElementType());
+    b.data = std::move(data);
+    program_.buffers.push_back(std::move(b));
+    return static_cast<int32_t>(program_.buffers.size() - 1);
+  }
+
+  const Memref& memref(Operation* user, Value v) {
+    auto it = memrefs_.find(v);
+    if (it == memrefs_.end()) unsupported(user, "a buffer of unknown origin");
+    return it->second;
+  }
+
+  // The address of a memref that is contiguous and row-major (GEMM operands, copies).
+  BufferRef contiguous(Operation* user, Value v) {
+    const Memref& m = memref(user, v);
+    auto [strides, offset] = getStridesAndOffset(m.type);
+    int64_t expected = 1;
+    for (int64_t i = m.type.getRank() - 1; i >= 0; --i) {
+      if (m.type.getDimSize(i) != 1 && strides[i] != expected)
+        unsupported(user, "a strided operand where a contiguous one is needed");
+      expected *= m.type.getDimSize(i);
+    }
+    return {m.buffer, m.byte_offset + offset * element_bytes(m.type.getElementType())};
+  }
+
+  static std::optional<KernelParam> scalar(Value v) {
+    Attribute attr;
+    if (!matchPattern(v, m_Constant(&attr))) return std::nullopt;
+    KernelParam p;
+    if (auto i = dyn_cast<IntegerAttr>(attr)) {
+      p.kind = KernelParam::Kind::kInteger;
+      p.value = static_cast<uint64_t>(i.getType().isInteger(1) ? i.getValue().getZExtValue()
+                                                               : i.getValue().getSExtValue());
+      return p;
+    }
+    if (auto f = dyn_cast<FloatAttr>(attr)) {
+      if (f.getType().isF32()) {
+        p.kind = KernelParam::Kind::kFloat32;
+        p.value = std::bit_cast<uint32_t>(static_cast<float>(f.getValueAsDouble()));
+        return p;
+      }
+      if (f.getType().isF64()) {
+        p.kind = KernelParam::Kind::kFloat64;
+        p.value = std::bit_cast<uint64_t>(f.getValueAsDouble());
+        return p;
+      }
+    }
+    return std::nullopt;
+  }
+
+  static uint32_t launch_dim(Operation* op, Value v) {
+    auto p = scalar(v);
+    if (!p || p->kind != KernelParam::Kind::kInteger || p->value == 0 || p->value > UINT32_MAX)
+      unsupported(op, "a launch size that is not a constant");
+    return static_cast<uint32_t>(p->value);
+  }
+
+  void visit(Operation* op) {
+    if (isa<arith::ConstantOp, memref::DeallocOp, func::ReturnOp>(op)) return;
+    if (auto alloc = dyn_cast<memref::AllocOp>(op)) return define_new(op, alloc.getType());
+    if (auto alloca = dyn_cast<memref::AllocaOp>(op)) return define_new(op, alloca.getType());
+    if (auto get = dyn_cast<memref::GetGlobalOp>(op)) return define_global(get);
+    if (auto view = dyn_cast<memref::ViewOp>(op)) {
+      auto shift = scalar(view.getByteShift());
+      if (!shift || !view.getSizes().empty()) unsupported(op, "a view with dynamic sizes");
+      Memref m = memref(op, view.getSource());
+      m.byte_offset += static_cast<int64_t>(shift->value);
+      m.type = static_type(op, view.getType());
+      memrefs_[view.getResult()] = m;
+      return;
+    }
+    if (auto like = dyn_cast<ViewLikeOpInterface>(op)) {
+      Memref m = memref(op, like.getViewSource());
+      auto type = cast<MemRefType>(op->getResult(0).getType());
+      // A cast to dynamic sizes (to call a library function) keeps the source's static type.
+      if (type.hasStaticShape() && isStrided(type)) {
+        auto [strides, offset] = getStridesAndOffset(type);
+        bool dynamic = offset == ShapedType::kDynamic;
+        for (int64_t s : strides) dynamic |= s == ShapedType::kDynamic;
+        if (!dynamic) m.type = type;
+        else if (!isa<memref::CastOp>(op)) unsupported(op, "a view with a dynamic layout");
+      } else if (!isa<memref::CastOp>(op)) {
+        unsupported(op, "a view with dynamic sizes");
+      }
+      memrefs_[op->getResult(0)] = m;
+      return;
+    }
+    if (auto launch = dyn_cast<gpu::LaunchFuncOp>(op)) return add_launch(launch);
+    if (auto call = dyn_cast<func::CallOp>(op)) return add_gemm(call);
+    if (auto copy = dyn_cast<memref::CopyOp>(op)) {
+      rt::gpu::Copy c;
+      c.source = contiguous(op, copy.getSource());
+      c.destination = contiguous(op, copy.getTarget());
+      auto type = cast<MemRefType>(copy.getSource().getType());
+      c.bytes = type.getNumElements() * element_bytes(type.getElementType());
+      program_.steps.emplace_back(c);
+      return;
+    }
+    unsupported(op, "an operation the GPU launch plan does not support");
+  }
+
+  void define_new(Operation* op, MemRefType type) {
+    if (!type.getLayout().isIdentity()) unsupported(op, "an allocation with a layout");
+    memrefs_[op->getResult(0)] = {add_buffer(ProgramBuffer::Kind::kTemporary,
+                                             static_type(op, type)),
+                                  0, type};
+  }
+
+  void define_global(memref::GetGlobalOp get) {
+    auto global = module_.lookupSymbol<memref::GlobalOp>(get.getNameAttr());
+    auto value = global ? dyn_cast_or_null<DenseElementsAttr>(*global.getInitialValue())
+                        : DenseElementsAttr();
+    if (!value) unsupported(get, "a global without a constant value");
+    MemRefType type = static_type(get, get.getType());
+    auto it = globals_.find(global.getSymName().str());
+    if (it == globals_.end()) {
+      std::string bytes;
+      const int64_t n = type.getNumElements(), width = element_bytes(type.getElementType());
+      bytes.reserve(static_cast<size_t>(n * width));
+      if (type.getElementType().isInteger(1)) {  // bit-packed in the attribute, a byte each here
+        for (bool b : value.getValues<bool>()) bytes.push_back(b ? 1 : 0);
+      } else {
+        ArrayRef<char> raw = value.getRawData();
+        for (int64_t i = 0; i < (value.isSplat() ? n : 1); ++i) bytes.append(raw.data(), raw.size());
+      }
+      if (static_cast<int64_t>(bytes.size()) != n * width)
+        unsupported(get, "a constant whose bytes do not match its type");
+      it = globals_.emplace(global.getSymName().str(),
+                            add_buffer(ProgramBuffer::Kind::kConstant, type, std::move(bytes)))
+               .first;
+    }
+    memrefs_[get.getResult()] = {it->second, 0, type};
+  }
+
+  void add_launch(gpu::LaunchFuncOp launch) {
+    if (launch.getAsyncToken() || !launch.getAsyncDependencies().empty() ||
+        launch.getDynamicSharedMemorySize() || launch.hasClusterSize())
+      unsupported(launch, "an asynchronous or clustered launch");
+    rt::gpu::Launch l;
+    l.kernel = ptx_entry_name(launch.getKernelModuleName(), launch.getKernelName());
+    auto grid = launch.getGridSizeOperandValues(), block = launch.getBlockSizeOperandValues();
+    l.grid = {launch_dim(launch, grid.x), launch_dim(launch, grid.y), launch_dim(launch, grid.z)};
+    l.block = {launch_dim(launch, block.x), launch_dim(launch, block.y),
+               launch_dim(launch, block.z)};
+    for (Value v : launch.getKernelOperands()) {
+      if (isa<MemRefType>(v.getType())) {
+        const Memref& m = memref(launch, v);
+        auto [strides, offset] = getStridesAndOffset(m.type);
+        KernelParam address;
+        address.kind = KernelParam::Kind::kAddress;
+        address.address = {m.buffer, m.byte_offset};
+        l.params.push_back(address);  // allocated pointer
+        l.params.push_back(address);  // aligned pointer
+        auto integer = [&](int64_t value) {
+          KernelParam p;
+          p.value = static_cast<uint64_t>(value);
+          l.params.push_back(p);
+        };
+        integer(offset);
+        for (int64_t size : m.type.getShape()) integer(size);
+        for (int64_t stride : strides) integer(stride);
+      } else if (auto p = scalar(v)) {
+        l.params.push_back(*p);
+      } else {
+        unsupported(launch, "a kernel argument computed on the host");
+      }
+    }
+    program_.steps.emplace_back(std::move(l));
+  }
+
+  void add_gemm(func::CallOp call) {
+    // compiler/lowering/matmul_to_library_call.cpp: C = A * B, float32, optionally batched.
+    const bool batched = call.getCallee() == "tfjit_sgemm_batched";
+    if (!batched && call.getCallee() != "tfjit_sgemm")
+      unsupported(call, "a call to " + call.getCallee().str());
+    if (call.getNumOperands() != 3) unsupported(call, "a GEMM call with unexpected operands");
+    rt::gpu::Gemm g;
+    g.dtype = DType::float32;
+    g.a = contiguous(call, call.getOperand(0));
+    g.b = contiguous(call, call.getOperand(1));
+    g.c = contiguous(call, call.getOperand(2));
+    auto a = memref(call, call.getOperand(0)).type, b = memref(call, call.getOperand(1)).type;
+    const int64_t lead = batched ? 1 : 0;
+    if (a.getRank() != 2 + lead || b.getRank() != 2 + lead)
+      unsupported(call, "a GEMM operand of unexpected rank");
+    g.batch = batched ? a.getDimSize(0) : 1;
+    g.m = a.getDimSize(lead);
+    g.k = a.getDimSize(lead + 1);
+    g.n = b.getDimSize(lead + 1);
+    program_.steps.emplace_back(g);
+  }
+
+  ModuleOp module_;
+  rt::gpu::Program& program_;
+  llvm::DenseMap<Value, Memref> memrefs_;
+  std::map<std::string, int32_t> globals_;
+};
+
+}  // namespace
+
+void build_launch_plan(ModuleOp module, size_t num_arguments, rt::gpu::Program& program) {
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  if (!main) throw InternalError("GPU launch plan: the module has no @main");
+  PlanBuilder(module, program).build(main, num_arguments);
+}
+
+}  // namespace tf::compiler

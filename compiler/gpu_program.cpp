@@ -1,0 +1,58 @@
+// A graph for the GPU: the bufferized graph lowered to kernels (compiler/gpu_codegen.cpp), their
+// PTX, and the launch plan of the host side (compiler/gpu_launch_plan.cpp), as one
+// rt::gpu::Program the runtime loads and replays.
+#include "compiler/gpu_codegen.h"
+#include "compiler/mlir_support.h"
+#include "runtime/gpu_program.h"
+#include "tfjit/errors.h"
+
+namespace tf::compiler {
+
+namespace {
+
+// GEMMs go to cuBLAS (a library call in the plan) unless generated code was asked for; the
+// oneDNN-specific epilogue fusion does not apply on the GPU.
+CompileOptions gpu_options(const CompileOptions& options) {
+  CompileOptions gpu = options;
+  gpu.fuse_matmul_epilogue = false;
+  return gpu;
+}
+
+}  // namespace
+
+rt::gpu::Program Graph::gpu_program(std::string_view arch, const CompileOptions& options) const {
+  auto lock = lock_compiler();
+  mlir::OwningOpRef<mlir::ModuleOp> module = mlir::cast<mlir::ModuleOp>(impl_->module->clone());
+  lower_to(*module, Stage::kBufferized, gpu_options(options));
+  lower_to_gpu_kernels(*module);
+  rt::gpu::Program program;
+  program.arch = std::string(arch);
+  build_launch_plan(*module, impl_->arguments.size(), program);
+  program.image = emit_ptx(*module, arch, options.llvm_opt_level);
+  return program;
+}
+
+// Stage::kPTX: the launch plan as PTX comments, then the kernels (ptxas accepts the whole text).
+std::string gpu_stage_text(mlir::ModuleOp module, size_t num_arguments,
+                           const CompileOptions& options) {
+  lower_to(module, Stage::kBufferized, gpu_options(options));
+  lower_to_gpu_kernels(module);
+  std::string plan;
+  try {
+    rt::gpu::Program program;
+    build_launch_plan(module, num_arguments, program);
+    plan = program.describe();
+  } catch (const UnimplementedError& e) {
+    plan = std::string("runs on the CPU: ") + e.what() + "\n";
+  }
+  std::string text;
+  size_t begin = 0;
+  while (begin < plan.size()) {
+    size_t end = plan.find('\n', begin);
+    text += "// " + plan.substr(begin, end - begin) + "\n";
+    begin = end + 1;
+  }
+  return text + emit_ptx(module, options.gpu_arch, options.llvm_opt_level);
+}
+
+}  // namespace tf::compiler

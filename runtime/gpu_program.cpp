@@ -1,0 +1,252 @@
+#include "runtime/gpu_program.h"
+
+#include <bit>
+#include <cstring>
+#include <sstream>
+#include <type_traits>
+
+#include "tfjit/errors.h"
+
+namespace tf::rt::gpu {
+
+namespace {
+
+constexpr char kMagic[8] = {'t', 'f', 'j', 'g', 'p', 'u', '0', '1'};
+
+// Little helpers over a byte string: fixed-width integers and length-prefixed strings.
+struct Writer {
+  std::string out;
+  template <class T>
+  void put(T value) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    out.append(reinterpret_cast<const char*>(&value), sizeof value);
+  }
+  void put(std::string_view s) {
+    put<uint64_t>(s.size());
+    out.append(s);
+  }
+  void put(const BufferRef& r) {
+    put(r.buffer);
+    put(r.byte_offset);
+  }
+};
+
+struct Reader {
+  std::string_view in;
+  template <class T>
+  T get() {
+    static_assert(std::is_trivially_copyable_v<T>);
+    need(sizeof(T));
+    T value;
+    std::memcpy(&value, in.data(), sizeof value);
+    in.remove_prefix(sizeof value);
+    return value;
+  }
+  std::string string() {
+    auto n = get<uint64_t>();
+    need(n);
+    std::string s(in.substr(0, n));
+    in.remove_prefix(n);
+    return s;
+  }
+  BufferRef ref() {
+    BufferRef r;
+    r.buffer = get<int32_t>();
+    r.byte_offset = get<int64_t>();
+    return r;
+  }
+  void need(uint64_t n) const {
+    if (n > in.size()) throw InvalidArgumentError("GPU program: truncated serialised data");
+  }
+};
+
+}  // namespace
+
+std::string Program::serialize() const {
+  Writer w;
+  w.out.append(kMagic, sizeof kMagic);
+  w.put(std::string_view(arch));
+  w.put(std::string_view(image));
+  w.put<uint8_t>(image_is_binary);
+  w.put<int32_t>(num_arguments);
+  w.put<int32_t>(num_results);
+  w.put<uint64_t>(buffers.size());
+  for (const auto& b : buffers) {
+    w.put(b.kind);
+    w.put(b.bytes);
+    w.put(std::string_view(b.data));
+  }
+  w.put<uint64_t>(steps.size());
+  for (const auto& step : steps) {
+    w.put<uint8_t>(static_cast<uint8_t>(step.index()));
+    if (const auto* l = std::get_if<Launch>(&step)) {
+      w.put(std::string_view(l->kernel));
+      w.put(l->grid);
+      w.put(l->block);
+      w.put<uint64_t>(l->params.size());
+      for (const auto& p : l->params) {
+        w.put(p.kind);
+        w.put(p.address);
+        w.put(p.value);
+      }
+    } else if (const auto* g = std::get_if<Gemm>(&step)) {
+      w.put(g->dtype);
+      w.put(g->a);
+      w.put(g->b);
+      w.put(g->c);
+      for (int64_t v : {g->batch, g->m, g->n, g->k}) w.put(v);
+    } else {
+      const auto& c = std::get<Copy>(step);
+      w.put(c.source);
+      w.put(c.destination);
+      w.put(c.bytes);
+    }
+  }
+  return std::move(w.out);
+}
+
+Program Program::deserialize(std::string_view bytes) {
+  if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
+    throw InvalidArgumentError("GPU program: not a serialised tfjit GPU program");
+  Reader r{bytes.substr(sizeof kMagic)};
+  Program p;
+  p.arch = r.string();
+  p.image = r.string();
+  p.image_is_binary = r.get<uint8_t>() != 0;
+  p.num_arguments = r.get<int32_t>();
+  p.num_results = r.get<int32_t>();
+  auto num_buffers = r.get<uint64_t>();
+  r.need(num_buffers);  // at least a byte each: guards the resize below against garbage
+  p.buffers.resize(num_buffers);
+  for (auto& b : p.buffers) {
+    b.kind = r.get<ProgramBuffer::Kind>();
+    b.bytes = r.get<int64_t>();
+    b.data = r.string();
+  }
+  auto num_steps = r.get<uint64_t>();
+  r.need(num_steps);
+  for (uint64_t i = 0; i < num_steps; ++i) {
+    switch (r.get<uint8_t>()) {
+      case 0: {
+        Launch l;
+        l.kernel = r.string();
+        l.grid = r.get<std::array<uint32_t, 3>>();
+        l.block = r.get<std::array<uint32_t, 3>>();
+        auto n = r.get<uint64_t>();
+        r.need(n);
+        l.params.resize(n);
+        for (auto& param : l.params) {
+          param.kind = r.get<KernelParam::Kind>();
+          param.address = r.ref();
+          param.value = r.get<uint64_t>();
+        }
+        p.steps.emplace_back(std::move(l));
+        break;
+      }
+      case 1: {
+        Gemm g;
+        g.dtype = r.get<DType>();
+        g.a = r.ref();
+        g.b = r.ref();
+        g.c = r.ref();
+        g.batch = r.get<int64_t>();
+        g.m = r.get<int64_t>();
+        g.n = r.get<int64_t>();
+        g.k = r.get<int64_t>();
+        p.steps.emplace_back(g);
+        break;
+      }
+      case 2: {
+        Copy c;
+        c.source = r.ref();
+        c.destination = r.ref();
+        c.bytes = r.get<int64_t>();
+        p.steps.emplace_back(c);
+        break;
+      }
+      default:
+        throw InvalidArgumentError("GPU program: unknown step kind");
+    }
+  }
+  if (!r.in.empty()) throw InvalidArgumentError("GPU program: trailing bytes");
+  // Every reference must name a buffer: a program read from disk is not trusted blindly.
+  auto check = [&](const BufferRef& ref) {
+    if (ref.buffer < 0 || static_cast<size_t>(ref.buffer) >= p.buffers.size())
+      throw InvalidArgumentError("GPU program: a step refers to a missing buffer");
+  };
+  for (const auto& step : p.steps) {
+    if (const auto* l = std::get_if<Launch>(&step)) {
+      for (const auto& param : l->params)
+        if (param.kind == KernelParam::Kind::kAddress) check(param.address);
+    } else if (const auto* g = std::get_if<Gemm>(&step)) {
+      check(g->a), check(g->b), check(g->c);
+    } else {
+      check(std::get<Copy>(step).source), check(std::get<Copy>(step).destination);
+    }
+  }
+  return p;
+}
+
+int64_t Program::temporary_bytes() const {
+  int64_t total = 0;
+  for (const auto& b : buffers)
+    if (b.kind == ProgramBuffer::Kind::kTemporary) total += (b.bytes + 255) / 256 * 256;
+  return total;
+}
+
+std::string Program::describe() const {
+  static const char* kinds[] = {"argument", "result", "temporary", "constant"};
+  std::ostringstream os;
+  auto ref = [&](const BufferRef& r) {
+    os << "%" << r.buffer;
+    if (r.byte_offset) os << "+" << r.byte_offset;
+  };
+  for (size_t i = 0; i < buffers.size(); ++i)
+    os << "buffer %" << i << ": " << kinds[static_cast<int>(buffers[i].kind)] << ", "
+       << buffers[i].bytes << " bytes\n";
+  for (const auto& step : steps) {
+    if (const auto* l = std::get_if<Launch>(&step)) {
+      os << "launch " << l->kernel << " grid(" << l->grid[0] << "," << l->grid[1] << ","
+         << l->grid[2] << ") block(" << l->block[0] << "," << l->block[1] << "," << l->block[2]
+         << ") params(";
+      for (size_t i = 0; i < l->params.size(); ++i) {
+        if (i) os << ", ";
+        const auto& p = l->params[i];
+        switch (p.kind) {
+          case KernelParam::Kind::kAddress:
+            ref(p.address);
+            break;
+          case KernelParam::Kind::kInteger:
+            os << static_cast<int64_t>(p.value);
+            break;
+          case KernelParam::Kind::kFloat32:
+            os << std::bit_cast<float>(static_cast<uint32_t>(p.value)) << "f";
+            break;
+          case KernelParam::Kind::kFloat64:
+            os << std::bit_cast<double>(p.value);
+            break;
+        }
+      }
+      os << ")\n";
+    } else if (const auto* g = std::get_if<Gemm>(&step)) {
+      os << "gemm " << dtype_name(g->dtype) << " batch=" << g->batch << " m=" << g->m
+         << " n=" << g->n << " k=" << g->k << " a=";
+      ref(g->a);
+      os << " b=";
+      ref(g->b);
+      os << " c=";
+      ref(g->c);
+      os << "\n";
+    } else {
+      const auto& c = std::get<Copy>(step);
+      os << "copy " << c.bytes << " bytes ";
+      ref(c.source);
+      os << " -> ";
+      ref(c.destination);
+      os << "\n";
+    }
+  }
+  return os.str();
+}
+
+}  // namespace tf::rt::gpu

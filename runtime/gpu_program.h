@@ -1,0 +1,79 @@
+// A compiled function for the GPU as the compiler hands it to the runtime (IREE's split: the
+// compiler decides everything, the runtime only replays): a kernel image and the steps one call
+// runs, every size and launch shape fixed at compile time. Plain data, so it serialises into
+// the disk cache; built by compiler/gpu_launch_plan.cpp, run by backends/cuda/program.cpp.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "tfjit/dtype.h"
+
+namespace tf::rt::gpu {
+
+// Memory a program touches. Buffers 0..num_arguments-1 are the call's arguments, the next
+// num_results its results; then temporaries (allocated per call, or once for graph replay) and
+// constants (uploaded once, `data` holds their bytes).
+struct ProgramBuffer {
+  enum class Kind : uint8_t { kArgument, kResult, kTemporary, kConstant };
+  Kind kind = Kind::kTemporary;
+  int64_t bytes = 0;
+  std::string data;
+};
+
+// An address inside a buffer.
+struct BufferRef {
+  int32_t buffer = 0;
+  int64_t byte_offset = 0;
+};
+
+// One kernel parameter, passed to cuLaunchKernel as an 8-byte slot: a device address, or the
+// bits of a scalar (little-endian, so a 4-byte PTX parameter reads the low half).
+struct KernelParam {
+  enum class Kind : uint8_t { kAddress, kInteger, kFloat32, kFloat64 };
+  Kind kind = Kind::kInteger;
+  BufferRef address;   // kAddress
+  uint64_t value = 0;  // the scalar's bits
+};
+
+struct Launch {
+  std::string kernel;  // entry point in the image
+  std::array<uint32_t, 3> grid{1, 1, 1}, block{1, 1, 1};
+  std::vector<KernelParam> params;
+};
+
+// Row-major, contiguous C[batch][m][n] = A[batch][m][k] * B[batch][k][n], through cuBLAS.
+struct Gemm {
+  DType dtype = DType::float32;
+  BufferRef a, b, c;
+  int64_t batch = 1, m = 0, n = 0, k = 0;
+};
+
+struct Copy {
+  BufferRef source, destination;
+  int64_t bytes = 0;
+};
+
+using Step = std::variant<Launch, Gemm, Copy>;
+
+struct Program {
+  std::string arch;   // "sm_90": the target the PTX was generated for
+  std::string image;  // PTX text, or the driver's binary (cubin) once assembled
+  bool image_is_binary = false;
+  int num_arguments = 0, num_results = 0;
+  std::vector<ProgramBuffer> buffers;
+  std::vector<Step> steps;
+
+  std::string serialize() const;
+  // InvalidArgumentError when `bytes` is not a serialised program (a corrupt cache entry).
+  static Program deserialize(std::string_view bytes);
+  // One line per buffer and step, for tfjit-dump and tests.
+  std::string describe() const;
+  int64_t temporary_bytes() const;  // every temporary, each 256-byte aligned
+};
+
+}  // namespace tf::rt::gpu

@@ -10,6 +10,8 @@
 
 #include "compiler/compiler.h"
 #include "compiler/disk_cache.h"
+#include "runtime/gpu.h"
+#include "runtime/gpu_program.h"
 #include "tfjit/errors.h"
 
 namespace tf::compiler {
@@ -22,8 +24,12 @@ struct Cache {
   std::mutex mutex;
   std::list<std::string> order;  // most recently used first
   struct Entry {
-    std::shared_ptr<Executable> executable;
+    std::shared_ptr<Executable> executable;          // host code, or
+    std::shared_ptr<const rt::gpu::Program> program;  // a GPU program
     std::list<std::string>::iterator position;
+    int64_t code_bytes() const {
+      return static_cast<int64_t>(executable ? executable->code_bytes() : program->image.size());
+    }
   };
   std::unordered_map<std::string, Entry> entries;
   CompileCacheStats stats;
@@ -50,44 +56,90 @@ void dump_stages(const Graph& graph, const CompileOptions& options, const std::s
   }
 }
 
-}  // namespace
+std::string cache_key(const Graph& graph, const CompileOptions& options) {
+  return graph.text(Stage::kTraced) +
+         "\n// matmul_library_call=" + std::to_string(options.matmul_library_call) +
+         " fuse_matmul_epilogue=" + std::to_string(options.fuse_matmul_epilogue) +
+         " opt=" + std::to_string(options.llvm_opt_level);
+}
 
-std::shared_ptr<Executable> compile_cached(const Graph& graph, const CompileOptions& options) {
-  std::string key = graph.text(Stage::kTraced) +
-                    "\n// matmul_library_call=" + std::to_string(options.matmul_library_call) +
-                    " fuse_matmul_epilogue=" + std::to_string(options.fuse_matmul_epilogue) +
-                    " opt=" + std::to_string(options.llvm_opt_level);
+// The cached entry for `key`, or the one `make` builds (from the disk cache or by compiling).
+template <class Make>
+Cache::Entry lookup(const std::string& key, Make make) {
   Cache& c = cache();
   {
     std::lock_guard lock(c.mutex);
     if (auto it = c.entries.find(key); it != c.entries.end()) {
       c.order.splice(c.order.begin(), c.order, it->second.position);
       ++c.stats.hits;
-      return it->second.executable;
+      return it->second;
     }
   }
-  std::shared_ptr<Executable> executable;
-  const std::string digest = disk_cache::digest(key);
-  if (auto object = disk_cache::read(digest)) {
-    executable = Executable::load(*object, graph.arguments(), graph.results());
-  } else {
-    std::string code = graph.object_code(options);
-    executable = Executable::load(code, graph.arguments(), graph.results());
-    disk_cache::write(digest, code);
-  }
-  dump_stages(graph, options, key);
+  Cache::Entry entry = make();
   std::lock_guard lock(c.mutex);
   ++c.stats.misses;
-  if (c.entries.count(key)) return c.entries[key].executable;  // compiled concurrently
+  if (c.entries.count(key)) return c.entries[key];  // compiled concurrently
   c.order.push_front(key);
-  c.entries[key] = {executable, c.order.begin()};
-  c.code_bytes += static_cast<int64_t>(executable->code_bytes());
+  entry.position = c.order.begin();
+  c.entries[key] = entry;
+  c.code_bytes += entry.code_bytes();
   if (c.entries.size() > kMaxEntries) {
-    c.code_bytes -= static_cast<int64_t>(c.entries[c.order.back()].executable->code_bytes());
+    c.code_bytes -= c.entries[c.order.back()].code_bytes();
     c.entries.erase(c.order.back());
     c.order.pop_back();
   }
-  return executable;
+  return entry;
+}
+
+}  // namespace
+
+std::shared_ptr<Executable> compile_cached(const Graph& graph, const CompileOptions& options) {
+  const std::string key = cache_key(graph, options);
+  return lookup(key, [&] {
+           Cache::Entry entry;
+           const std::string digest = disk_cache::digest(key);
+           if (auto object = disk_cache::read(digest)) {
+             entry.executable = Executable::load(*object, graph.arguments(), graph.results());
+           } else {
+             std::string code = graph.object_code(options);
+             entry.executable = Executable::load(code, graph.arguments(), graph.results());
+             disk_cache::write(digest, code);
+           }
+           dump_stages(graph, options, key);
+           return entry;
+         })
+      .executable;
+}
+
+std::shared_ptr<const rt::gpu::Program> compile_gpu_cached(const Graph& graph,
+                                                           const CompileOptions& options,
+                                                           int ordinal) {
+  // The driver's binary is only good for this architecture and driver.
+  const std::string arch = rt::gpu::arch(ordinal);
+  const std::string key = cache_key(graph, options) + " gpu=" + arch +
+                          " driver=" + std::to_string(rt::gpu::info(ordinal).driver_version);
+  return lookup(key, [&] {
+           const std::string digest = disk_cache::digest(key);
+           std::optional<rt::gpu::Program> program;
+           if (auto bytes = disk_cache::read(digest)) {
+             try {
+               program = rt::gpu::Program::deserialize(*bytes);
+             } catch (const InvalidArgumentError&) {  // checksummed, so only a format change
+             }
+           }
+           if (!program) {
+             program = graph.gpu_program(arch, options);
+             if (!program->image.empty()) {
+               program->image = rt::gpu::assemble(ordinal, program->image);
+               program->image_is_binary = true;
+             }
+             disk_cache::write(digest, program->serialize());
+           }
+           Cache::Entry entry;
+           entry.program = std::make_shared<const rt::gpu::Program>(std::move(*program));
+           return entry;
+         })
+      .program;
 }
 
 CompileCacheStats compile_cache_stats() {

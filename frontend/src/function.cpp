@@ -14,6 +14,7 @@
 #include "frontend/src/tape.h"
 #include "frontend/src/tensor_internal.h"
 #include "frontend/src/trace.h"
+#include "runtime/gpu.h"
 #include "runtime/shape_rules.h"
 #include "tfjit/config.h"
 #include "tfjit/function.h"
@@ -140,13 +141,33 @@ struct Concrete {
   std::vector<std::string> values;
   uint64_t last_use = 0;
   std::unique_ptr<compiler::Graph> graph;
+  // Where the compiled code runs, and the code: host machine code, or a program loaded on a GPU.
+  // The device placement in force when it was traced (a tf::device_scope, else GPU:0 when there
+  // is one) is part of the signature; a graph the GPU cannot run falls back to the CPU.
+  rt::Device requested, device;
   std::shared_ptr<compiler::Executable> executable;  // shared: see compiler::compile_cached
+  std::unique_ptr<rt::gpu::LoadedProgram> gpu;
+  std::string gpu_fallback;  // why a function placed on a GPU runs on the CPU
+  int64_t code_bytes() const;
   std::vector<TraceContext::Capture> captures;
   std::vector<std::shared_ptr<VariableImpl>> assigned;  // their new values follow the results
   // Set when the key has unknown dims: re-derives every shape from the call's (and checks the
   // assumptions tracing made) before the compiled code runs.
   std::unique_ptr<compiler::ShapeProgram> shapes;
 };
+
+int64_t Concrete::code_bytes() const {
+  if (executable) return static_cast<int64_t>(executable->code_bytes());
+  return 0;  // a GPU program's image is counted by the compile cache
+}
+
+// Where a function call's compiled code is placed: the scope's device, else the default one;
+// a GPU that does not exist means the CPU (soft placement).
+rt::Device function_device() {
+  rt::Device d = scoped_device().value_or(default_device());
+  if (d.type == rt::DeviceType::kGPU && d.index >= rt::gpu::device_count()) return rt::Device{};
+  return d;
+}
 
 struct FunctionCore::Impl {
   FunctionOptions options;
@@ -162,9 +183,12 @@ struct FunctionCore::Impl {
 
   uint64_t clock = 0;  // for least-recently-used eviction
 
-  std::shared_ptr<Concrete> find(const Key& key, const std::vector<std::string>& values) const {
+  std::shared_ptr<Concrete> find(const Key& key, const std::vector<std::string>& values,
+                                 const rt::Device& device) const {
     for (const auto& e : entries)
-      if (e->values == values && (e->shapes ? matches(e->key, key) : e->key == key)) return e;
+      if (e->values == values && e->requested == device &&
+          (e->shapes ? matches(e->key, key) : e->key == key))
+        return e;
     return nullptr;
   }
 
@@ -187,7 +211,7 @@ struct FunctionCore::Impl {
   }
 
   std::shared_ptr<Concrete> trace(std::span<const Tensor> args, TraceBody body, Key key,
-                                  const std::vector<std::string>& values) {
+                                  const std::vector<std::string>& values, rt::Device device) {
     auto lock = compiler::lock_compiler();
     auto start = std::chrono::steady_clock::now();
     auto entry = std::make_shared<Concrete>();
@@ -206,12 +230,31 @@ struct FunctionCore::Impl {
     }
     entry->options.matmul_library_call = options.matmul_library_call;
     entry->options.fuse_matmul_epilogue = options.fuse_matmul_epilogue;
-    entry->executable = compiler::compile_cached(*entry->graph, entry->options);
-    if (std::find(entry->key.begin(), entry->key.end(), kUnknownDim) != entry->key.end())
-      entry->shapes = std::make_unique<compiler::ShapeProgram>(*entry->graph);
+    const bool dynamic =
+        std::find(entry->key.begin(), entry->key.end(), kUnknownDim) != entry->key.end();
+    entry->requested = device;
+    if (device.type == rt::DeviceType::kGPU) compile_for_gpu(*entry, dynamic);
+    if (!entry->gpu) entry->executable = compiler::compile_cached(*entry->graph, entry->options);
+    if (dynamic) entry->shapes = std::make_unique<compiler::ShapeProgram>(*entry->graph);
     stats.last_compile_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     return entry;
+  }
+
+  static void compile_for_gpu(Concrete& entry, bool dynamic) {
+    if (dynamic) {
+      entry.gpu_fallback = "the signature has unknown dims (GPU programs have static shapes)";
+      return;
+    }
+    compiler::CompileOptions options = entry.options;
+    options.matmul_library_call = options.matmul_library_call && rt::gpu::gemm_library_available();
+    try {
+      auto program = compiler::compile_gpu_cached(*entry.graph, options, entry.requested.index);
+      entry.gpu = rt::gpu::load(entry.requested.index, std::move(program));
+      entry.device = entry.requested;
+    } catch (const UnimplementedError& e) {
+      entry.gpu_fallback = e.what();
+    }
   }
 
   // Callers hold the shared_ptr while running: eviction never frees code in use.
@@ -222,8 +265,9 @@ struct FunctionCore::Impl {
     make_key(args, key);
     Key trace_key;
     if (options.input_signature) trace_key = signature_key(*options.input_signature, args);
+    const rt::Device device = function_device();
     std::lock_guard guard(mutex);
-    if (auto hit = find(key, values)) {
+    if (auto hit = find(key, values, device)) {
       ++stats.hits;
       hit->last_use = ++clock;
       last_used = hit.get();
@@ -242,20 +286,20 @@ struct FunctionCore::Impl {
         if (before) trace_key = generalize(before->key, key);
       }
     }
-    auto entry = trace(args, body, trace_key, values);  // a trace that throws leaves no entry
+    auto entry = trace(args, body, trace_key, values, device);  // a throw leaves no entry
     entry->last_use = ++clock;
     ++traces;
     last_used = entry.get();
     if (!reason.empty()) retrace_reason = reason;
     note_call(true);
     entries.push_back(entry);
-    stats.code_bytes += static_cast<int64_t>(entry->executable->code_bytes());
+    stats.code_bytes += entry->code_bytes();
     if (entries.size() >
         std::max<size_t>(options.max_signatures, 1)) {  // evict the least recently used
       auto oldest =
           std::min_element(entries.begin(), entries.end(),
                            [](const auto& a, const auto& b) { return a->last_use < b->last_use; });
-      stats.code_bytes -= static_cast<int64_t>((*oldest)->executable->code_bytes());
+      stats.code_bytes -= (*oldest)->code_bytes();
       entries.erase(oldest);
       ++stats.evictions;
     }
@@ -297,8 +341,32 @@ void run_dynamic(const Concrete& c, std::span<const Tensor> args, const void** i
   c.executable->run(in, out, shapes.data());
 }
 
+// Runs a GPU program: operands move to its GPU, results are made there.
+std::vector<Tensor> run_gpu(const Concrete& c, std::span<const Tensor> args) {
+  const auto& results = c.graph->results();
+  std::vector<Tensor> operands, outputs;
+  operands.reserve(args.size() + c.captures.size());
+  for (const Tensor& t : args) operands.push_back(to_device(t, c.device));
+  for (const auto& capture : c.captures)
+    operands.push_back(
+        to_device(capture.variable ? capture.variable->value : capture.tensor, c.device));
+  std::vector<const void*> in;
+  std::vector<void*> out;
+  for (const Tensor& t : operands) in.push_back(raw(t));
+  for (const auto& r : results) {
+    outputs.push_back(empty(r.dtype, r.shape, c.device));
+    out.push_back(raw_mut(outputs.back()));
+  }
+  c.gpu->run(in.data(), out.data());
+  size_t user = results.size() - c.assigned.size();
+  for (size_t i = 0; i < c.assigned.size(); ++i) c.assigned[i]->value = outputs[user + i];
+  outputs.resize(user);
+  return outputs;
+}
+
 // Runs `c`'s compiled code on `args` (already matching its signature).
 std::vector<Tensor> run(const Concrete& c, std::span<const Tensor> args) {
+  if (c.gpu) return run_gpu(c, args);
   const auto& results = c.graph->results();
   std::vector<Tensor> outputs;
   outputs.reserve(results.size());
@@ -433,7 +501,15 @@ std::vector<TensorShape> ConcreteFunction::input_shapes() const {
   return shapes;
 }
 
-size_t ConcreteFunction::code_bytes() const { return concrete_->executable->code_bytes(); }
+size_t ConcreteFunction::code_bytes() const {
+  return static_cast<size_t>(concrete_->code_bytes());
+}
+
+std::string ConcreteFunction::device() const { return concrete_->device.name(); }
+std::string ConcreteFunction::gpu_fallback_reason() const { return concrete_->gpu_fallback; }
+bool ConcreteFunction::replays_cuda_graph() const {
+  return concrete_->gpu && concrete_->gpu->mode() == "graph";
+}
 
 std::vector<Tensor> ConcreteFunction::operator()(std::span<const Tensor> args) const {
   auto dtypes = input_dtypes();

@@ -1,4 +1,4 @@
-// RUN-ARGS: --stage ptx
+// RUN-ARGS: --stage ptx --generated-matmul
 // The GPU path: a GEMM and a fused elementwise chain with math functions become CUDA kernels in
 // PTX for sm_90: 256 threads per block over the flattened elements, the GEMM's reduction inside
 // each thread, libdevice's tanhf and expf linked and inlined (no external calls remain).

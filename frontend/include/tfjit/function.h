@@ -190,7 +190,16 @@ class ConcreteFunction {
   // The tensor arguments this function takes (variables it reads are captured, not listed).
   std::vector<DType> input_dtypes() const;
   std::vector<TensorShape> input_shapes() const;
-  size_t code_bytes() const;  // machine code size
+  size_t code_bytes() const;  // host machine code size (0 for a function that runs on a GPU)
+  // Where the compiled code runs, as TensorFlow names devices. A function is compiled for the
+  // device placement in force when it is called (a tf::device_scope, else GPU:0 when there is
+  // one); a graph that cannot run on the GPU (control flow, prints, unknown dims) runs on the
+  // CPU, and gpu_fallback_reason() says why ("" otherwise).
+  std::string device() const;
+  std::string gpu_fallback_reason() const;
+  // Whether the last call on a GPU replayed one CUDA Graph (from the second call on) rather
+  // than launching kernel by kernel.
+  bool replays_cuda_graph() const;
   // Runs the compiled code. Throws InvalidArgumentError if `args` do not match the signature.
   std::vector<Tensor> operator()(std::span<const Tensor> args) const;
   std::vector<Tensor> operator()(std::initializer_list<Tensor> args) const {

@@ -1,0 +1,202 @@
+// The GPU path's launch plans, checked without a GPU: the host side of a compiled graph must
+// pass every kernel exactly the parameters its PTX entry point declares (the ABI between the
+// plan and the NVPTX backend), with GEMM sizes, buffer sizes and constants' bytes as the graph
+// says; plans survive serialisation (the disk cache) and corrupt bytes are refused; graphs the
+// GPU cannot run are refused with a reason.
+#include <catch2/catch.hpp>
+#include <map>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "compiler/compiler.h"
+#include "runtime/gpu_program.h"
+#include "tfjit/errors.h"
+
+namespace {
+
+using namespace tf;
+using rt::gpu::KernelParam;
+
+// Each PTX entry point's parameter types ("u64", "f32", ...), in order.
+std::map<std::string, std::vector<std::string>> ptx_entries(const std::string& ptx) {
+  std::map<std::string, std::vector<std::string>> entries;
+  const std::regex entry(R"(\.entry (\w+)\(([^)]*)\))"), param(R"(\.param \.(\w+))");
+  for (auto it = std::sregex_iterator(ptx.begin(), ptx.end(), entry); it != std::sregex_iterator();
+       ++it) {
+    const std::string params = (*it)[2];
+    auto& types = entries[(*it)[1]];
+    for (auto p = std::sregex_iterator(params.begin(), params.end(), param);
+         p != std::sregex_iterator(); ++p)
+      types.push_back((*p)[1]);
+  }
+  return entries;
+}
+
+rt::gpu::Program program_for(const std::string& mlir, bool library_gemm = true) {
+  auto graph = compiler::Graph::parse(mlir);
+  compiler::CompileOptions options;
+  options.matmul_library_call = library_gemm;
+  return graph->gpu_program("sm_90", options);
+}
+
+// Every launch names a PTX entry and matches its parameter list, kind for kind.
+void check_launches_match_ptx(const rt::gpu::Program& p) {
+  auto entries = ptx_entries(p.image);
+  for (const auto& step : p.steps) {
+    const auto* launch = std::get_if<rt::gpu::Launch>(&step);
+    if (!launch) continue;
+    INFO("kernel " << launch->kernel);
+    REQUIRE(entries.count(launch->kernel) == 1);
+    const auto& types = entries[launch->kernel];
+    REQUIRE(types.size() == launch->params.size());
+    for (size_t i = 0; i < types.size(); ++i) {
+      INFO("parameter " << i << " is ." << types[i]);
+      switch (launch->params[i].kind) {
+        case KernelParam::Kind::kAddress:
+          CHECK(types[i] == "u64");
+          break;
+        case KernelParam::Kind::kFloat32:
+          CHECK(types[i] == "f32");
+          break;
+        case KernelParam::Kind::kFloat64:
+          CHECK(types[i] == "f64");
+          break;
+        case KernelParam::Kind::kInteger:
+          CHECK(types[i][0] != 'f');
+          break;
+      }
+    }
+    CHECK(launch->block[0] * launch->block[1] * launch->block[2] <= 1024);
+  }
+}
+
+const char* kMlp = R"(
+module {
+  func.func @main(%x: tensor<64x128xf32>, %w: tensor<128x32xf32>, %b: tensor<32xf32>) -> tensor<64xf32> {
+    %0 = tfjit.matmul %x, %w : tensor<64x128xf32>, tensor<128x32xf32> -> tensor<64x32xf32>
+    %1 = tfjit.broadcast_to %b : tensor<32xf32> -> tensor<64x32xf32>
+    %2 = tfjit.binary "add" %0, %1 : tensor<64x32xf32> -> tensor<64x32xf32>
+    %3 = tfjit.constant dense<0.000000e+00> : tensor<f32>
+    %4 = tfjit.broadcast_to %3 : tensor<f32> -> tensor<64x32xf32>
+    %5 = tfjit.binary "maximum" %2, %4 : tensor<64x32xf32> -> tensor<64x32xf32>
+    %6 = tfjit.reduce "reduce_sum" %5 {axes = array<i64: 1>, keepdims = false} : tensor<64x32xf32> -> tensor<64xf32>
+    return %6 : tensor<64xf32>
+  }
+})";
+
+const char* kIntegersAndBools = R"(
+module {
+  func.func @main(%a: tensor<16xi32>, %b: tensor<16xi32>, %m: tensor<16xi1>) -> (tensor<16xf64>, tensor<4xi32>) {
+    %s = tfjit.binary "add" %a, %b : tensor<16xi32> -> tensor<16xi32>
+    %w = tfjit.select %m, %s, %a : tensor<16xi1>, tensor<16xi32>
+    %f = tfjit.cast %w : tensor<16xi32> -> tensor<16xf64>
+    %k = tfjit.constant dense<[true, false, true, true]> : tensor<4xi1>
+    %head = tfjit.slice %a {start = array<i64: 0>, size = array<i64: 4>, stride = array<i64: 1>} : tensor<16xi32> -> tensor<4xi32>
+    %tail = tfjit.slice %b {start = array<i64: 12>, size = array<i64: 4>, stride = array<i64: 1>} : tensor<16xi32> -> tensor<4xi32>
+    %pick = tfjit.select %k, %head, %tail : tensor<4xi1>, tensor<4xi32>
+    return %f, %pick : tensor<16xf64>, tensor<4xi32>
+  }
+})";
+
+const char* kBatchMatmul = R"(
+module {
+  func.func @main(%a: tensor<2x4x8xf32>, %b: tensor<2x8x3xf32>) -> tensor<2x4x3xf32> {
+    %c = tfjit.matmul %a, %b : tensor<2x4x8xf32>, tensor<2x8x3xf32> -> tensor<2x4x3xf32>
+    return %c : tensor<2x4x3xf32>
+  }
+})";
+
+}  // namespace
+
+TEST_CASE("GPU launch plans pass each kernel exactly the parameters its PTX declares",
+          "[gpu_program]") {
+  for (const char* graph : {kMlp, kIntegersAndBools, kBatchMatmul}) {
+    for (bool library_gemm : {true, false}) {
+      INFO("library GEMM " << library_gemm << "\n" << graph);
+      auto p = program_for(graph, library_gemm);
+      CHECK(p.arch == "sm_90");
+      CHECK(!p.steps.empty());
+      check_launches_match_ptx(p);
+    }
+  }
+}
+
+TEST_CASE("GPU launch plans size buffers from the graph and send GEMMs to cuBLAS",
+          "[gpu_program]") {
+  auto p = program_for(kMlp);
+  REQUIRE(p.num_arguments == 3);
+  REQUIRE(p.num_results == 1);
+  CHECK(p.buffers[0].bytes == 64 * 128 * 4);
+  CHECK(p.buffers[1].bytes == 128 * 32 * 4);
+  CHECK(p.buffers[2].bytes == 32 * 4);
+  CHECK(p.buffers[3].bytes == 64 * 4);
+  CHECK(p.buffers[3].kind == rt::gpu::ProgramBuffer::Kind::kResult);
+  REQUIRE(std::holds_alternative<rt::gpu::Gemm>(p.steps[0]));
+  const auto& g = std::get<rt::gpu::Gemm>(p.steps[0]);
+  CHECK(g.m == 64);
+  CHECK(g.n == 32);
+  CHECK(g.k == 128);
+  CHECK(g.batch == 1);
+  CHECK(g.a.buffer == 0);
+  CHECK(g.b.buffer == 1);
+  CHECK(p.buffers[g.c.buffer].kind == rt::gpu::ProgramBuffer::Kind::kTemporary);
+  CHECK(p.temporary_bytes() >= 64 * 32 * 4);
+
+  auto batched = program_for(kBatchMatmul);
+  REQUIRE(batched.steps.size() == 1);
+  const auto& bg = std::get<rt::gpu::Gemm>(batched.steps[0]);
+  CHECK(bg.batch == 2);
+  CHECK(bg.m == 4);
+  CHECK(bg.n == 3);
+  CHECK(bg.k == 8);
+  CHECK(bg.c.buffer == 2);
+
+  // Generated GEMMs are kernels: no library step remains.
+  auto generated = program_for(kMlp, false);
+  for (const auto& step : generated.steps) CHECK(std::holds_alternative<rt::gpu::Launch>(step));
+}
+
+TEST_CASE("GPU launch plans carry constants as bytes, booleans one byte each", "[gpu_program]") {
+  auto p = program_for(kIntegersAndBools);
+  std::vector<std::string> constants;
+  for (const auto& b : p.buffers)
+    if (b.kind == rt::gpu::ProgramBuffer::Kind::kConstant) constants.push_back(b.data);
+  REQUIRE(constants.size() == 1);
+  CHECK(constants[0] == std::string("\x01\x00\x01\x01", 4));
+}
+
+TEST_CASE("GPU programs round-trip through their serialised form", "[gpu_program]") {
+  auto p = program_for(kMlp);
+  const std::string bytes = p.serialize();
+  auto q = rt::gpu::Program::deserialize(bytes);
+  CHECK(q.describe() == p.describe());
+  CHECK(q.image == p.image);
+  CHECK(q.arch == p.arch);
+  CHECK(q.num_arguments == p.num_arguments);
+  CHECK(q.num_results == p.num_results);
+
+  CHECK_THROWS_AS(rt::gpu::Program::deserialize(bytes.substr(0, bytes.size() - 1)),
+                  InvalidArgumentError);
+  CHECK_THROWS_AS(rt::gpu::Program::deserialize("not a program"), InvalidArgumentError);
+  std::string extra = bytes + "x";
+  CHECK_THROWS_AS(rt::gpu::Program::deserialize(extra), InvalidArgumentError);
+}
+
+TEST_CASE("graphs the GPU cannot run are refused with the reason", "[gpu_program]") {
+  const char* cond = R"(
+module {
+  func.func @main(%p: tensor<i1>, %x: tensor<4xf32>) -> tensor<4xf32> {
+    %c = tensor.extract %p[] : tensor<i1>
+    %r = scf.if %c -> (tensor<4xf32>) {
+      %d = tfjit.binary "add" %x, %x : tensor<4xf32> -> tensor<4xf32>
+      scf.yield %d : tensor<4xf32>
+    } else {
+      %n = tfjit.unary "negative" %x : tensor<4xf32> -> tensor<4xf32>
+      scf.yield %n : tensor<4xf32>
+    }
+    return %r : tensor<4xf32>
+  }
+})";
+  CHECK_THROWS_WITH(program_for(cond), Catch::Contains("control flow"));
+}

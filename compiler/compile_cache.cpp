@@ -24,7 +24,7 @@ struct Cache {
   std::mutex mutex;
   std::list<std::string> order;  // most recently used first
   struct Entry {
-    std::shared_ptr<Executable> executable;          // host code, or
+    std::shared_ptr<Executable> executable;           // host code, or
     std::shared_ptr<const rt::gpu::Program> program;  // a GPU program
     std::list<std::string>::iterator position;
     int64_t code_bytes() const {
@@ -95,19 +95,21 @@ Cache::Entry lookup(const std::string& key, Make make) {
 
 std::shared_ptr<Executable> compile_cached(const Graph& graph, const CompileOptions& options) {
   const std::string key = cache_key(graph, options);
-  return lookup(key, [&] {
-           Cache::Entry entry;
-           const std::string digest = disk_cache::digest(key);
-           if (auto object = disk_cache::read(digest)) {
-             entry.executable = Executable::load(*object, graph.arguments(), graph.results());
-           } else {
-             std::string code = graph.object_code(options);
-             entry.executable = Executable::load(code, graph.arguments(), graph.results());
-             disk_cache::write(digest, code);
-           }
-           dump_stages(graph, options, key);
-           return entry;
-         })
+  return lookup(key,
+                [&] {
+                  Cache::Entry entry;
+                  const std::string digest = disk_cache::digest(key);
+                  if (auto object = disk_cache::read(digest)) {
+                    entry.executable =
+                        Executable::load(*object, graph.arguments(), graph.results());
+                  } else {
+                    std::string code = graph.object_code(options);
+                    entry.executable = Executable::load(code, graph.arguments(), graph.results());
+                    disk_cache::write(digest, code);
+                  }
+                  dump_stages(graph, options, key);
+                  return entry;
+                })
       .executable;
 }
 
@@ -118,27 +120,28 @@ std::shared_ptr<const rt::gpu::Program> compile_gpu_cached(const Graph& graph,
   const std::string arch = rt::gpu::arch(ordinal);
   const std::string key = cache_key(graph, options) + " gpu=" + arch +
                           " driver=" + std::to_string(rt::gpu::info(ordinal).driver_version);
-  return lookup(key, [&] {
-           const std::string digest = disk_cache::digest(key);
-           std::optional<rt::gpu::Program> program;
-           if (auto bytes = disk_cache::read(digest)) {
-             try {
-               program = rt::gpu::Program::deserialize(*bytes);
-             } catch (const InvalidArgumentError&) {  // checksummed, so only a format change
-             }
-           }
-           if (!program) {
-             program = graph.gpu_program(arch, options);
-             if (!program->image.empty()) {
-               program->image = rt::gpu::assemble(ordinal, program->image);
-               program->image_is_binary = true;
-             }
-             disk_cache::write(digest, program->serialize());
-           }
-           Cache::Entry entry;
-           entry.program = std::make_shared<const rt::gpu::Program>(std::move(*program));
-           return entry;
-         })
+  return lookup(key,
+                [&] {
+                  const std::string digest = disk_cache::digest(key);
+                  std::optional<rt::gpu::Program> program;
+                  if (auto bytes = disk_cache::read(digest)) {
+                    try {
+                      program = rt::gpu::Program::deserialize(*bytes);
+                    } catch (const InvalidArgumentError&) {  // checksummed, so only a format change
+                    }
+                  }
+                  if (!program) {
+                    program = graph.gpu_program(arch, options);
+                    if (!program->image.empty()) {
+                      program->image = rt::gpu::assemble(ordinal, program->image);
+                      program->image_is_binary = true;
+                    }
+                    disk_cache::write(digest, program->serialize());
+                  }
+                  Cache::Entry entry;
+                  entry.program = std::make_shared<const rt::gpu::Program>(std::move(*program));
+                  return entry;
+                })
       .program;
 }
 

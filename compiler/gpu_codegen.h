@@ -29,8 +29,7 @@ std::string ptx_entry_name(llvm::StringRef module, llvm::StringRef kernel);
 // first `num_arguments` arguments are the graph's and the rest its results (out-parameters).
 // UnimplementedError naming the op when the host code does more than allocate, view, launch,
 // call a GEMM and copy (control flow on the host, prints, unknown dims).
-void build_launch_plan(mlir::ModuleOp gpu_lowered, size_t num_arguments,
-                       rt::gpu::Program& program);
+void build_launch_plan(mlir::ModuleOp gpu_lowered, size_t num_arguments, rt::gpu::Program& program);
 
 // Stage::kPTX of a traced module (lowered in place): the launch plan as comments, then the PTX.
 std::string gpu_stage_text(mlir::ModuleOp traced, size_t num_arguments,

@@ -157,8 +157,10 @@ class PlanBuilder {
         auto [strides, offset] = getStridesAndOffset(type);
         bool dynamic = offset == ShapedType::kDynamic;
         for (int64_t s : strides) dynamic |= s == ShapedType::kDynamic;
-        if (!dynamic) m.type = type;
-        else if (!isa<memref::CastOp>(op)) unsupported(op, "a view with a dynamic layout");
+        if (!dynamic)
+          m.type = type;
+        else if (!isa<memref::CastOp>(op))
+          unsupported(op, "a view with a dynamic layout");
       } else if (!isa<memref::CastOp>(op)) {
         unsupported(op, "a view with dynamic sizes");
       }
@@ -181,9 +183,8 @@ class PlanBuilder {
 
   void define_new(Operation* op, MemRefType type) {
     if (!type.getLayout().isIdentity()) unsupported(op, "an allocation with a layout");
-    memrefs_[op->getResult(0)] = {add_buffer(ProgramBuffer::Kind::kTemporary,
-                                             static_type(op, type)),
-                                  0, type};
+    memrefs_[op->getResult(0)] = {
+        add_buffer(ProgramBuffer::Kind::kTemporary, static_type(op, type)), 0, type};
   }
 
   void define_global(memref::GetGlobalOp get) {
@@ -201,12 +202,14 @@ class PlanBuilder {
         for (bool b : value.getValues<bool>()) bytes.push_back(b ? 1 : 0);
       } else {
         ArrayRef<char> raw = value.getRawData();
-        for (int64_t i = 0; i < (value.isSplat() ? n : 1); ++i) bytes.append(raw.data(), raw.size());
+        for (int64_t i = 0; i < (value.isSplat() ? n : 1); ++i)
+          bytes.append(raw.data(), raw.size());
       }
       if (static_cast<int64_t>(bytes.size()) != n * width)
         unsupported(get, "a constant whose bytes do not match its type");
-      it = globals_.emplace(global.getSymName().str(),
-                            add_buffer(ProgramBuffer::Kind::kConstant, type, std::move(bytes)))
+      it = globals_
+               .emplace(global.getSymName().str(),
+                        add_buffer(ProgramBuffer::Kind::kConstant, type, std::move(bytes)))
                .first;
     }
     memrefs_[get.getResult()] = {it->second, 0, type};

@@ -1,9 +1,9 @@
 // A graph for the GPU: the bufferized graph lowered to kernels (compiler/gpu_codegen.cpp), their
 // PTX, and the launch plan of the host side (compiler/gpu_launch_plan.cpp), as one
 // rt::gpu::Program the runtime loads and replays.
+#include "runtime/gpu_program.h"
 #include "compiler/gpu_codegen.h"
 #include "compiler/mlir_support.h"
-#include "runtime/gpu_program.h"
 #include "tfjit/errors.h"
 
 namespace tf::compiler {

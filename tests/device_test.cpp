@@ -259,6 +259,67 @@ TEST_CASE("gradients and compiled functions give the same values on GPU and CPU"
   compare_devices("tf::function", [&] { return tf::identity(f(x, w)); });
 }
 
+TEST_CASE("compiled training steps run on the GPU, replay as one CUDA Graph and match the CPU",
+          "[device][gpu][function]") {
+  if (skip_without_gpu()) return;
+  std::mt19937 rng(5);
+  const auto x0 = random_values(32 * 16, {-1, 1}, tf::float32, rng);
+  const auto y0 = random_values(32 * 8, {-1, 1}, tf::float32, rng);
+  const auto w0 = random_values(16 * 8, {-0.5, 0.5}, tf::float32, rng);
+  struct Run {
+    std::vector<tf::Tensor> losses;
+    tf::Tensor w;
+    std::string device, fallback;
+    bool graph = false;
+    int64_t traces = 0;
+  };
+  auto train = [&](const char* device) {
+    auto scope = tf::device_scope(device);
+    tf::Tensor x = make(x0, {32, 16}, tf::float32), y = make(y0, {32, 8}, tf::float32);
+    tf::Variable w(make(w0, {16, 8}, tf::float32)), b(tf::zeros({8}));
+    auto step = tf::function([&](const tf::Tensor& xs, const tf::Tensor& ys) {
+      tf::GradientTape tape;
+      auto loss = tf::reduce_mean(tf::square(tf::tanh(tf::matmul(xs, w) + b) - ys));
+      auto g = tape.gradient(loss, std::vector<tf::Source>{w, b});
+      w.assign_sub(g[0] * 0.5f);
+      b.assign_sub(g[1] * 0.5f);
+      return loss;
+    });
+    Run run;
+    for (int i = 0; i < 4; ++i) run.losses.push_back(step(x, y));  // launches, then the graph
+    auto concrete = step.get_concrete_function(x, y);
+    run.w = w.read_value();
+    run.device = concrete.device();
+    run.fallback = concrete.gpu_fallback_reason();
+    run.graph = concrete.replays_cuda_graph();
+    run.traces = step.trace_count();
+    return run;
+  };
+  Run cpu = train("/CPU:0"), gpu = train("/GPU:0");
+  CHECK(gpu.device.ends_with("GPU:0"));
+  CHECK(gpu.fallback.empty());
+  CHECK(gpu.graph);
+  CHECK(gpu.traces == 1);
+  CHECK(cpu.device.ends_with("CPU:0"));
+  for (int i = 0; i < 4; ++i) check_same(gpu.losses[i], cpu.losses[i], "loss " + std::to_string(i));
+  check_same(gpu.w, cpu.w, "trained weights");
+}
+
+TEST_CASE("a function the GPU cannot run falls back to the CPU and says why",
+          "[device][gpu][function]") {
+  if (skip_without_gpu()) return;
+  auto scope = tf::device_scope("/GPU:0");
+  auto f = tf::function([](const tf::Tensor& x) {
+    return tf::cond(
+        tf::reduce_sum(x) > 0.f, [&] { return x * 2.f; }, [&] { return -x; });
+  });
+  tf::Tensor x = tf::constant({1.f, -3.f});
+  CHECK(f(x).to_vector<float>() == std::vector<float>{-1.f, 3.f});
+  auto concrete = f.get_concrete_function(x);
+  CHECK(concrete.device().ends_with("CPU:0"));
+  CHECK_THAT(concrete.gpu_fallback_reason(), Catch::Contains("control flow"));
+}
+
 TEST_CASE("GPU memory: usage and peak, out of memory as ResourceExhaustedError, then recovery",
           "[device][gpu][memory]") {
   if (skip_without_gpu()) return;

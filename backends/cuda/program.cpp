@@ -66,7 +66,8 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
         boundary_bytes_ += aligned(b.bytes);
       }
     }
-    if (graphs_disabled()) graph_reason_ = "disabled by TFJIT_CUDA_GRAPHS";
+    if (graphs_disabled())
+      graph_reason_ = "disabled by TFJIT_CUDA_GRAPHS";
     else if (boundary_bytes_ > kGraphBoundaryLimit)
       graph_reason_ = "arguments and results of " + std::to_string(boundary_bytes_) +
                       " bytes (replay stages them through fixed buffers; the limit is " +
@@ -163,8 +164,8 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
         for (int64_t b = 0; b < g->batch; ++b)
           gemm(stream, g->dtype, reinterpret_cast<const void*>(at(g->a) + b * g->m * g->k * size),
                reinterpret_cast<const void*>(at(g->b) + b * g->k * g->n * size),
-               reinterpret_cast<void*>(at(g->c) + b * g->m * g->n * size), g->m, g->k, g->n,
-               false, false);
+               reinterpret_cast<void*>(at(g->c) + b * g->m * g->n * size), g->m, g->k, g->n, false,
+               false);
       } else {
         const auto& c = std::get<rt::gpu::Copy>(step);
         if (c.bytes > 0)
@@ -180,16 +181,20 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
   void capture() {
     const Program& p = *program_;
     try {
-      arena_ = device_.allocator().allocate(static_cast<size_t>(boundary_bytes_ + temporary_bytes_));
+      arena_ =
+          device_.allocator().allocate(static_cast<size_t>(boundary_bytes_ + temporary_bytes_));
       std::vector<const void*> args(static_cast<size_t>(p.num_arguments));
       std::vector<void*> results(static_cast<size_t>(p.num_results));
       auto* base = static_cast<char*>(arena_);
       int64_t offset = 0;
       for (size_t i = 0; i < p.buffers.size(); ++i) {
         const ProgramBuffer& b = p.buffers[i];
-        if (b.kind == ProgramBuffer::Kind::kArgument) args[i] = base + offset;
-        else if (b.kind == ProgramBuffer::Kind::kResult) results[i - p.num_arguments] = base + offset;
-        else continue;
+        if (b.kind == ProgramBuffer::Kind::kArgument)
+          args[i] = base + offset;
+        else if (b.kind == ProgramBuffer::Kind::kResult)
+          results[i - p.num_arguments] = base + offset;
+        else
+          continue;
         offset += aligned(b.bytes);
       }
       staged_ = addresses(args.data(), results.data(), base + boundary_bytes_);
@@ -270,8 +275,8 @@ namespace tf::rt::gpu {
 std::string arch(int ordinal) {
   DeviceInfo i = info(ordinal);
   // LLVM 19's NVPTX backend targets up to sm_90; PTX for it runs on every newer GPU.
-  return "sm_" + std::to_string(std::min(i.compute_capability_major * 10 +
-                                             i.compute_capability_minor, 90));
+  return "sm_" +
+         std::to_string(std::min(i.compute_capability_major * 10 + i.compute_capability_minor, 90));
 }
 
 std::string assemble(int ordinal, const std::string& ptx) {

@@ -501,9 +501,7 @@ std::vector<TensorShape> ConcreteFunction::input_shapes() const {
   return shapes;
 }
 
-size_t ConcreteFunction::code_bytes() const {
-  return static_cast<size_t>(concrete_->code_bytes());
-}
+size_t ConcreteFunction::code_bytes() const { return static_cast<size_t>(concrete_->code_bytes()); }
 
 std::string ConcreteFunction::device() const { return concrete_->device.name(); }
 std::string ConcreteFunction::gpu_fallback_reason() const { return concrete_->gpu_fallback; }

@@ -1,0 +1,286 @@
+// A stand-in for libcuda.so.1 and libcublas.so that runs on the CPU, so the host side of the
+// GPU path (device setup, the caching allocator, copies, program loading, launch plans, CUDA
+// Graph capture and replay, the row-major cuBLAS mapping) runs on machines without a GPU.
+// "Device memory" is host memory, so copies move real bytes and the GEMM really computes, by
+// the column-major BLAS definition (an independent reference for tfjit's mapping). Kernels are
+// not executed: launches are only checked (a known entry point, non-empty grid) and counted.
+// Work on a capturing stream is recorded and performed again by each graph launch.
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Graph {
+  std::vector<std::function<void()>> work;
+  int64_t kernels = 0;
+};
+
+struct Module {
+  bool any_entry = false;  // a fatbin: names cannot be checked
+  std::set<std::string> entries;
+};
+
+struct State {
+  std::mutex mutex;
+  std::map<uintptr_t, size_t> allocations;
+  std::set<void*> capturing;  // streams
+  std::map<void*, std::unique_ptr<Graph>> recording;
+  std::vector<std::unique_ptr<Module>> modules;
+  std::map<void*, std::string> functions;  // handle -> entry name
+  std::vector<std::unique_ptr<char[]>> function_handles;
+  std::vector<std::unique_ptr<Graph>> graphs;
+  std::vector<std::unique_ptr<int>> streams;
+  std::string linked;                                // cuLinkComplete's output
+  std::vector<std::unique_ptr<void*>> blas_handles;  // each holds its stream
+};
+
+State& state() {
+  // Never destroyed: tfjit frees memory during static destruction.
+  static State& s = *std::make_unique<State>().release();
+  return s;
+}
+
+}  // namespace
+
+// What tests read back (dlsym'd from the loaded fake).
+extern "C" {
+struct TfjitFakeCudaStats {
+  int64_t launches = 0, graph_launches = 0, graph_kernels = 0, captures = 0, gemms = 0;
+  int64_t modules_loaded = 0, modules_unloaded = 0, links = 0, bad_launches = 0;
+  int64_t bytes_allocated = 0;
+};
+TfjitFakeCudaStats tfjit_fake_cuda_stats_value;
+TfjitFakeCudaStats* tfjit_fake_cuda_stats() { return &tfjit_fake_cuda_stats_value; }
+}
+
+namespace {
+TfjitFakeCudaStats& stats() { return tfjit_fake_cuda_stats_value; }
+void on_stream(void* stream, std::function<void()> work, bool kernel = false);
+
+// Runs `work` now, or records it when `stream` is capturing; a kernel (not executed) is counted.
+void on_stream(void* stream, std::function<void()> work, bool kernel) {
+  State& s = state();
+  std::unique_lock lock(s.mutex);
+  if (s.capturing.count(stream)) {
+    auto& g = s.recording[stream];
+    if (work) g->work.push_back(std::move(work));
+    g->kernels += kernel;
+    return;
+  }
+  lock.unlock();
+  if (kernel) ++stats().launches;
+  if (work) work();
+}
+
+template <class T>
+int gemm(void* handle, int ta, int tb, int m, int n, int k, const T* alpha, const T* a, int lda,
+         const T* b, int ldb, const T* beta, T* c, int ldc) {
+  const T al = *alpha, be = *beta;
+  on_stream(*static_cast<void**>(handle), [=] {
+    ++stats().gemms;
+    auto A = [&](int i, int l) { return ta ? a[l + i * lda] : a[i + l * lda]; };
+    auto B = [&](int l, int j) { return tb ? b[j + l * ldb] : b[l + j * ldb]; };
+    for (int j = 0; j < n; ++j)
+      for (int i = 0; i < m; ++i) {
+        double sum = 0;
+        for (int l = 0; l < k; ++l) sum += static_cast<double>(A(i, l)) * B(l, j);
+        c[i + j * ldc] = static_cast<T>(al * sum + (be == 0 ? 0 : be * c[i + j * ldc]));
+      }
+  });
+  return 0;
+}
+}  // namespace
+
+extern "C" {
+
+int cuInit(unsigned) { return 0; }
+int cuDriverGetVersion(int* v) { return *v = 13000, 0; }
+int cuGetErrorName(int, const char** s) { return *s = "CUDA_ERROR_FAKE", 0; }
+int cuGetErrorString(int, const char** s) { return *s = "fake driver error", 0; }
+int cuDeviceGetCount(int* n) { return *n = 1, 0; }
+int cuDeviceGet(int* d, int ordinal) { return *d = ordinal, ordinal == 0 ? 0 : 101; }
+int cuDeviceGetName(char* name, int len, int) {
+  std::strncpy(name, "tfjit fake GPU", static_cast<size_t>(len));
+  return 0;
+}
+int cuDeviceGetAttribute(int* v, int attribute, int) {
+  *v = attribute == 75 ? 9 : attribute == 76 ? 0 : attribute == 16 ? 132 : 0;
+  return 0;
+}
+int cuDeviceTotalMem_v2(size_t* bytes, int) { return *bytes = size_t{1} << 30, 0; }
+int cuDevicePrimaryCtxRetain(void** ctx, int) {
+  static int context;
+  return *ctx = &context, 0;
+}
+int cuCtxSetCurrent(void*) { return 0; }
+int cuMemGetInfo_v2(size_t* free_bytes, size_t* total) {
+  *free_bytes = *total = size_t{1} << 30;
+  return 0;
+}
+int cuMemAlloc_v2(uintptr_t* p, size_t bytes) {
+  void* memory = std::aligned_alloc(256, (bytes + 255) / 256 * 256);
+  if (!memory) return 2;
+  std::lock_guard lock(state().mutex);
+  *p = reinterpret_cast<uintptr_t>(memory);
+  state().allocations[*p] = bytes;
+  stats().bytes_allocated += static_cast<int64_t>(bytes);
+  return 0;
+}
+int cuMemFree_v2(uintptr_t p) {
+  std::lock_guard lock(state().mutex);
+  auto it = state().allocations.find(p);
+  if (it == state().allocations.end()) return 1;
+  stats().bytes_allocated -= static_cast<int64_t>(it->second);
+  state().allocations.erase(it);
+  std::free(reinterpret_cast<void*>(p));
+  return 0;
+}
+int cuMemcpyHtoDAsync_v2(uintptr_t dst, const void* src, size_t n, void* stream) {
+  std::string staged(static_cast<const char*>(src), n);  // pageable: staged before returning
+  on_stream(stream, [=] { std::memcpy(reinterpret_cast<void*>(dst), staged.data(), n); });
+  return 0;
+}
+int cuMemcpyDtoHAsync_v2(void* dst, uintptr_t src, size_t n, void* stream) {
+  on_stream(stream, [=] { std::memcpy(dst, reinterpret_cast<const void*>(src), n); });
+  return 0;
+}
+int cuMemcpyDtoDAsync_v2(uintptr_t dst, uintptr_t src, size_t n, void* stream) {
+  on_stream(stream, [=] {
+    std::memmove(reinterpret_cast<void*>(dst), reinterpret_cast<const void*>(src), n);
+  });
+  return 0;
+}
+int cuMemsetD8Async(uintptr_t dst, unsigned char v, size_t n, void* stream) {
+  on_stream(stream, [=] { std::memset(reinterpret_cast<void*>(dst), v, n); });
+  return 0;
+}
+int cuStreamCreate(void** stream, unsigned) {
+  std::lock_guard lock(state().mutex);
+  *stream = state().streams.emplace_back(std::make_unique<int>()).get();
+  return 0;
+}
+int cuStreamSynchronize(void*) { return 0; }  // work ran when it was enqueued
+int cuStreamDestroy_v2(void*) { return 0; }
+
+int cuModuleLoadData(void** module, const void* image) {
+  auto m = std::make_unique<Module>();
+  const char* text = static_cast<const char*>(image);
+  // PTX (or the fake "cubin" cuLinkComplete returns, which is the PTX): entry names are known.
+  if (std::strncmp(text, "//", 2) == 0) {
+    std::string ptx(text);
+    std::regex entry(R"(\.entry (\w+)\()");
+    for (auto it = std::sregex_iterator(ptx.begin(), ptx.end(), entry);
+         it != std::sregex_iterator(); ++it)
+      m->entries.insert((*it)[1]);
+  } else {
+    m->any_entry = true;
+  }
+  std::lock_guard lock(state().mutex);
+  ++stats().modules_loaded;
+  *module = state().modules.emplace_back(std::move(m)).get();
+  return 0;
+}
+int cuModuleUnload(void*) {
+  std::lock_guard lock(state().mutex);
+  ++stats().modules_unloaded;
+  return 0;
+}
+int cuModuleGetFunction(void** f, void* module, const char* name) {
+  auto* m = static_cast<Module*>(module);
+  if (!m->any_entry && !m->entries.count(name)) return 500;  // CUDA_ERROR_NOT_FOUND
+  std::lock_guard lock(state().mutex);
+  auto& handle = state().function_handles.emplace_back(std::make_unique<char[]>(1));
+  state().functions[handle.get()] = name;
+  *f = handle.get();
+  return 0;
+}
+int cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
+                   unsigned bz, unsigned, void* stream, void** params, void**) {
+  {
+    std::lock_guard lock(state().mutex);
+    if (!state().functions.count(f) || !gx || !gy || !gz || !bx || !by || !bz ||
+        bx * by * bz > 1024 || !params) {
+      ++stats().bad_launches;
+      return 1;
+    }
+  }
+  on_stream(stream, nullptr, /*kernel=*/true);
+  return 0;
+}
+
+int cuLinkCreate_v2(unsigned, int*, void**, void** link) {
+  static int link_state;
+  return *link = &link_state, 0;
+}
+int cuLinkAddData_v2(void*, int type, void* data, size_t size, const char*, unsigned, int*,
+                     void**) {
+  if (type != 1 || size == 0 || static_cast<char*>(data)[size - 1] != 0) return 1;
+  state().linked = static_cast<char*>(data);
+  return 0;
+}
+int cuLinkComplete(void*, void** cubin, size_t* size) {
+  ++stats().links;
+  *cubin = state().linked.data();
+  *size = state().linked.size() + 1;
+  return 0;
+}
+int cuLinkDestroy(void*) { return 0; }
+
+int cuStreamBeginCapture_v2(void* stream, int) {
+  std::lock_guard lock(state().mutex);
+  state().capturing.insert(stream);
+  state().recording[stream] = std::make_unique<Graph>();
+  return 0;
+}
+int cuStreamEndCapture(void* stream, void** graph) {
+  std::lock_guard lock(state().mutex);
+  state().capturing.erase(stream);
+  ++stats().captures;
+  *graph = state().graphs.emplace_back(std::move(state().recording[stream])).get();
+  return 0;
+}
+int cuGraphInstantiateWithFlags(void** exec, void* graph, unsigned long long) {
+  return *exec = graph, 0;
+}
+int cuGraphLaunch(void* exec, void* stream) {
+  auto* g = static_cast<Graph*>(exec);
+  on_stream(stream, [g] {
+    ++stats().graph_launches;
+    stats().graph_kernels += g->kernels;
+    for (auto& work : g->work) work();
+  });
+  return 0;
+}
+int cuGraphExecDestroy(void*) { return 0; }
+int cuGraphDestroy(void*) { return 0; }
+
+// cuBLAS: handles remember their stream; GEMM by the column-major definition.
+int cublasCreate_v2(void** handle) {
+  std::lock_guard lock(state().mutex);
+  *handle = state().blas_handles.emplace_back(std::make_unique<void*>(nullptr)).get();
+  return 0;
+}
+int cublasSetStream_v2(void* handle, void* stream) {
+  *static_cast<void**>(handle) = stream;
+  return 0;
+}
+int cublasSgemm_v2(void* h, int ta, int tb, int m, int n, int k, const float* alpha, const float* a,
+                   int lda, const float* b, int ldb, const float* beta, float* c, int ldc) {
+  return gemm(h, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+int cublasDgemm_v2(void* h, int ta, int tb, int m, int n, int k, const double* alpha,
+                   const double* a, int lda, const double* b, int ldb, const double* beta,
+                   double* c, int ldc) {
+  return gemm(h, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+}  // extern "C"

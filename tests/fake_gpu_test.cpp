@@ -1,0 +1,178 @@
+// The GPU path's host side on a stand-in driver (tests/fake_cuda/fake_cuda.cpp), on any machine:
+// device setup and default placement, copies, the cuBLAS mapping (which the fake computes by the
+// BLAS definition), compiled functions (PTX assembled once, module loaded, the plan's launches,
+// CUDA Graph capture and replay, staging of arguments and results, unloading) and the disk
+// cache of GPU programs. Kernels do not run on the fake, so values are only checked where no
+// kernel is involved: copies and GEMMs.
+#include <dlfcn.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+#include "tfjit/tfjit.h"
+
+namespace {
+
+struct FakeStats {
+  int64_t launches, graph_launches, graph_kernels, captures, gemms;
+  int64_t modules_loaded, modules_unloaded, links, bad_launches, bytes_allocated;
+};
+
+FakeStats stats() {
+  REQUIRE(tf::test::is_gpu_available());  // the driver is loaded on first use
+  void* lib = dlopen(std::getenv("TFJIT_CUDA_DRIVER"), RTLD_NOW | RTLD_NOLOAD);
+  REQUIRE(lib);
+  auto get = reinterpret_cast<FakeStats* (*)()>(dlsym(lib, "tfjit_fake_cuda_stats"));
+  REQUIRE(get);
+  return *get();
+}
+
+std::vector<float> random_floats(size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-1, 1);
+  std::vector<float> v(n);
+  for (float& x : v) x = u(rng);
+  return v;
+}
+
+// Row-major C = op(A) op(B) in float64.
+std::vector<double> reference_matmul(const std::vector<float>& a, const std::vector<float>& b,
+                                     int64_t m, int64_t k, int64_t n, bool ta, bool tb) {
+  std::vector<double> c(static_cast<size_t>(m * n));
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t l = 0; l < k; ++l)
+        c[i * n + j] += static_cast<double>(ta ? a[l * m + i] : a[i * k + l]) *
+                        (tb ? b[j * k + l] : b[l * n + j]);
+  return c;
+}
+
+void check_close(const std::vector<float>& got, const std::vector<double>& want) {
+  REQUIRE(got.size() == want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    INFO("element " << i);
+    CHECK(std::abs(got[i] - want[i]) <= 1e-5 * std::max(1.0, std::abs(want[i])));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("the fake GPU is listed, used by default, and copies round-trip", "[fake_gpu]") {
+  REQUIRE(tf::test::is_gpu_available());
+  auto gpus = tf::config::list_physical_devices("GPU");
+  REQUIRE(gpus.size() == 1);
+  auto details = tf::config::get_device_details(gpus[0]);
+  CHECK(details.device_name == "tfjit fake GPU");
+  CHECK(details.compute_capability_major == 9);
+  tf::Tensor t = tf::constant({1.f, 2.f, 3.f});
+  CHECK(t.device().ends_with("GPU:0"));
+  CHECK(t.to_vector<float>() == std::vector<float>{1, 2, 3});
+  tf::Tensor moved;
+  {
+    auto scope = tf::device_scope("/CPU:0");
+    moved = tf::identity(t);
+  }
+  CHECK(moved.device().ends_with("CPU:0"));
+  CHECK(moved.to_vector<float>() == std::vector<float>{1, 2, 3});
+}
+
+TEST_CASE("GPU matmul maps row-major products onto column-major cuBLAS", "[fake_gpu]") {
+  const int64_t m = 3, k = 5, n = 4;
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      INFO("transpose_a " << ta << ", transpose_b " << tb);
+      auto a = random_floats(m * k, 1), b = random_floats(k * n, 2);
+      tf::Tensor ta_ = tf::constant(a, ta ? tf::TensorShape{k, m} : tf::TensorShape{m, k});
+      tf::Tensor tb_ = tf::constant(b, tb ? tf::TensorShape{n, k} : tf::TensorShape{k, n});
+      tf::Tensor c = tf::matmul(ta_, tb_, ta, tb);
+      CHECK(c.device().ends_with("GPU:0"));
+      CHECK(c.shape() == tf::TensorShape{m, n});
+      check_close(c.to_vector<float>(), reference_matmul(a, b, m, k, n, ta, tb));
+    }
+  // An empty sum is zeros, whatever the result buffer held.
+  tf::Tensor z = tf::matmul(tf::ones({3, 0}), tf::ones({0, 2}));
+  CHECK(z.to_vector<float>() == std::vector<float>(6, 0.f));
+}
+
+TEST_CASE("a compiled GEMM runs its plan, then replays as a CUDA Graph with staged operands",
+          "[fake_gpu][function]") {
+  tf::config::enable_disk_cache(false);
+  auto f = tf::function([](const tf::Tensor& a, const tf::Tensor& b) { return tf::matmul(a, b); });
+  const FakeStats before = stats();
+  for (unsigned call = 0; call < 3; ++call) {
+    INFO("call " << call);
+    auto a = random_floats(2 * 4 * 8, 10 + call), b = random_floats(2 * 8 * 3, 20 + call);
+    tf::Tensor c =
+        f(tf::constant(a, tf::TensorShape{2, 4, 8}), tf::constant(b, tf::TensorShape{2, 8, 3}));
+    CHECK(c.device().ends_with("GPU:0"));
+    auto got = c.to_vector<float>();
+    for (int64_t batch = 0; batch < 2; ++batch) {
+      std::vector<float> ab(a.begin() + batch * 32, a.begin() + (batch + 1) * 32);
+      std::vector<float> bb(b.begin() + batch * 24, b.begin() + (batch + 1) * 24);
+      check_close(std::vector<float>(got.begin() + batch * 12, got.begin() + (batch + 1) * 12),
+                  reference_matmul(ab, bb, 4, 8, 3, false, false));
+    }
+  }
+  const FakeStats after = stats();
+  CHECK(after.captures - before.captures == 1);              // captured at the second call
+  CHECK(after.graph_launches - before.graph_launches == 2);  // calls 2 and 3
+  CHECK(after.gemms - before.gemms == 3 * 2);                // one per batch and call
+  auto concrete = f.get_concrete_function(tf::zeros({2, 4, 8}), tf::zeros({2, 8, 3}));
+  CHECK(concrete.device().ends_with("GPU:0"));
+  CHECK(concrete.replays_cuda_graph());
+  CHECK(f.trace_count() == 1);
+}
+
+TEST_CASE("compiled kernels are assembled once, loaded, launched per the plan, then graphed",
+          "[fake_gpu][function]") {
+  tf::config::enable_disk_cache(false);
+  tf::Tensor x = tf::ones({1000});  // the device is set up (its eager kernels loaded) first
+  const FakeStats before = stats();
+  {
+    auto f = tf::function([](const tf::Tensor& x) { return tf::tanh(x * 2.f + 1.f); });
+    f(x);
+    FakeStats first = stats();
+    CHECK(first.links - before.links == 1);
+    CHECK(first.modules_loaded - before.modules_loaded == 1);
+    CHECK(first.launches - before.launches == 1);  // one fused kernel
+    CHECK(first.bad_launches == 0);
+    f(x);
+    f(x);
+    FakeStats later = stats();
+    CHECK(later.launches == first.launches);  // no more launches one by one
+    CHECK(later.graph_launches - first.graph_launches == 2);
+    CHECK(later.graph_kernels - first.graph_kernels == 2);
+    CHECK(later.modules_unloaded == before.modules_unloaded);
+  }
+  CHECK(stats().modules_unloaded - before.modules_unloaded == 1);  // with the function
+}
+
+TEST_CASE("GPU programs come back from the disk cache without assembling again",
+          "[fake_gpu][function][cache]") {
+  const auto dir = std::filesystem::temp_directory_path() / "tfjit-fake-gpu-cache";
+  std::filesystem::remove_all(dir);
+  tf::config::set_disk_cache_dir(dir.string());
+  tf::config::enable_disk_cache(true);
+  auto body = [](const tf::Tensor& x) { return tf::sqrt(tf::abs(x) + 3.f); };
+  tf::Tensor x = tf::ones({64, 3});
+  tf::function(body)(x);
+  const FakeStats compiled = stats();
+  tf::config::clear_compile_cache();  // as a new process would start
+  auto info = tf::config::compile_cache_info();
+  tf::function(body)(x);
+  CHECK(stats().links == compiled.links);
+  CHECK(tf::config::compile_cache_info().disk_hits == info.disk_hits + 1);
+  tf::config::enable_disk_cache(false);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("identity functions copy through the plan, also when replayed", "[fake_gpu][function]") {
+  tf::config::enable_disk_cache(false);
+  auto f = tf::function([](const tf::Tensor& x) { return x; });
+  for (float v : {1.f, 2.f, 3.f}) {
+    tf::Tensor y = f(tf::fill({5}, v));
+    CHECK(y.to_vector<float>() == std::vector<float>(5, v));
+  }
+}

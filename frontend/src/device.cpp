@@ -212,6 +212,10 @@ namespace test {
 bool is_built_with_cuda() { return rt::gpu::built_with_cuda(); }
 bool is_gpu_available() { return rt::gpu::device_count() > 0; }
 std::string gpu_unavailable_reason() { return rt::gpu::unavailable_reason(); }
+void sync_devices() {
+  for (int i = 0; i < rt::gpu::device_count(); ++i)
+    if (rt::gpu::initialized(i)) rt::gpu::synchronize(i);
+}
 }  // namespace test
 
 }  // namespace tf

@@ -85,6 +85,9 @@ bool is_built_with_cuda();
 bool is_gpu_available();
 // Why no GPU is available ("" when one is): no toolkit at build time, no driver, no device.
 std::string gpu_unavailable_reason();
+// Waits until every GPU has finished the work queued so far (TensorFlow's
+// tf.test.experimental.sync_devices): GPU ops are asynchronous, so timings need it.
+void sync_devices();
 }  // namespace test
 
 }  // namespace tf

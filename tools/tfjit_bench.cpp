@@ -3,6 +3,8 @@
 #include <dnnl.h>
 #include <tfjit/tfjit.h>
 
+#include "tools/bench.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -12,6 +14,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -23,33 +26,13 @@ const char* kHelp = R"(usage: tfjit-bench [--quick] [--json]
 Runs each workload eagerly and through tf::function, next to a reference measured in the same
 run, and prints a table (or JSON with --json). Progress goes to stderr. Training steps are
 checked as well as timed: a compiled step that does not train like the eager one is reported as
-an error in its row (time -1), and the exit status is then 2.
+an error in its row (time -1), and the exit status is then 2. With a GPU, the GPU rows follow
+(tools/bench_gpu.cpp): fused elementwise against a device-to-device copy, GEMM against cuBLAS
+called directly, the training step eager and compiled, and overheads.
 
   --quick   fewer iterations (a smoke run; figures are noisier)
   --json    machine-readable output on stdout
 )";
-
-using Clock = std::chrono::steady_clock;
-
-// Median over `repeats` batches of the mean time per call, in microseconds.
-double time_us(const std::function<void()>& f, int iterations, int repeats = 5) {
-  f();
-  std::vector<double> batches;
-  for (int r = 0; r < repeats; ++r) {
-    auto start = Clock::now();
-    for (int i = 0; i < iterations; ++i) f();
-    batches.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count() /
-                      iterations);
-  }
-  std::sort(batches.begin(), batches.end());
-  return batches[batches.size() / 2];
-}
-
-struct Row {
-  std::string workload, variant;
-  double us;
-  std::string note;
-};
 
 // Error notes carry exception text, which may hold quotes, backslashes or newlines.
 std::string json_escape(const std::string& s) {
@@ -90,7 +73,10 @@ int first_call(const std::string& dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 3 && std::string(argv[1]) == "--first-call") return first_call(argv[2]);
+  if (argc == 3 && std::string(argv[1]) == "--first-call") {
+    auto cpu = tf::device_scope("/CPU:0");
+    return first_call(argv[2]);
+  }
   bool quick = false, json = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -119,6 +105,9 @@ int main(int argc, char** argv) {
     row.us = -1;
     ++failures;
   };
+  // The CPU sections: everything on the CPU even where a GPU is the default device.
+  std::optional<tf::DeviceScope> on_cpu;
+  on_cpu.emplace("/CPU:0");
 
   // 1. The tutorial's comparison: 500x500 matmul called 1000 times.
   {
@@ -448,6 +437,13 @@ int main(int argc, char** argv) {
     rows.push_back(first);
     rows.push_back({"compile", "trace + process-cache hit, 20 ops", median(shared) * 1e3,
                     "a new function tracing an identical graph"});
+  }
+
+  on_cpu.reset();
+  if (tf::test::is_gpu_available()) {
+    gpu_benchmarks(scale, rows, fail);
+  } else {
+    progress("no GPU rows: " + tf::test::gpu_unavailable_reason());
   }
 
   if (json) {

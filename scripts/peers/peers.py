@@ -8,6 +8,7 @@ and compile). A framework that is not installed, or a variant that fails, gets a
 instead of a time, so one broken peer does not hide the others.
 
   peers.py [--quick] [--json] [--only tf,jax,torch] [--tfjit FILE.json ...] [--load PEERS.json]
+  peers.py --only torch-gpu,jax-gpu ...    the GPU rows (tools/bench_gpu.cpp) on GPU:0
 
 --tfjit takes one or more `tfjit-bench --json` outputs (the median per row is used) and adds the
 side-by-side table, each peer as a ratio to tfjit measured on the same machine.
@@ -407,10 +408,16 @@ TFJIT_ROWS = {
     "compile": (None, "trace + compile, 20 ops, cold"),
     "linreg step": ("eager (reference)", "tf::function step"),
     "mlp step": ("eager (reference)", "tf::function step"),
+    "gpu chain 64M": ("eager (5 kernels)", "tf::function (fused)"),
+    "gpu matmul 1024": ("eager", "tf::function (cuBLAS in the plan)"),
+    "gpu matmul 4096": ("eager", "tf::function (cuBLAS in the plan)"),
+    "gpu linreg step": ("eager", "tf::function"),
+    "gpu overhead": ("eager add, 1 element", "tf::function call, cache hit"),
 }
 COLUMNS = [("tensorflow", "eager"), ("tensorflow", "tf.function"),
            ("tensorflow", "tf.function(jit_compile)"), ("jax", "eager"), ("jax", "jax.jit"),
-           ("torch", "eager"), ("torch", "torch.compile")]
+           ("torch", "eager"), ("torch", "torch.compile"),
+           ("torch", "torch.compile(reduce-overhead)")]
 
 
 def merge_runs(paths):
@@ -485,7 +492,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer iterations")
     ap.add_argument("--json", action="store_true", help="machine-readable output on stdout")
-    ap.add_argument("--only", default="tf,jax,torch", help="comma-separated: tf,jax,torch")
+    ap.add_argument("--only", default="tf,jax,torch",
+                    help="comma-separated: tf,jax,torch (CPU), torch-gpu,jax-gpu (GPU:0)")
     ap.add_argument("--tfjit", nargs="*", default=[], help="tfjit-bench --json outputs")
     ap.add_argument("--load", nargs="*", default=[],
                     help="earlier peers.py --json outputs to table instead of measuring (the "
@@ -494,7 +502,8 @@ def main():
     q = 10 if args.quick else 1
     res = Results()
     res.rows = merge_runs(args.load)
-    benches = {"tf": bench_tf, "jax": bench_jax, "torch": bench_torch}
+    benches = {"tf": bench_tf, "jax": bench_jax, "torch": bench_torch,
+               "torch-gpu": bench_torch_gpu, "jax-gpu": bench_jax_gpu}
     for name in ([] if args.load else args.only.split(",")):
         try:
             benches[name](res, q)

@@ -1,8 +1,11 @@
 // What tfjit-bench's sections share: the timing rule and the result rows.
 #pragma once
 
+#include <tfjit/tfjit.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <functional>
 #include <string>
 #include <vector>
@@ -31,6 +34,35 @@ struct Row {
   std::string workload, variant;
   double us;
   std::string note;
+};
+
+// The tutorial's linear regression: y = 3x + 1 + noise over 100 points, and its training step.
+struct LinearRegression {
+  tf::Tensor xs, ys;
+  tf::Variable w{tf::zeros({}), "w"}, b{tf::zeros({}), "b"};
+  LinearRegression() {
+    tf::random::set_seed(0);
+    xs = tf::random::normal({100});
+    ys = xs * 3.0f + 1.0f + tf::random::normal({100}, 0, 0.1);
+  }
+  tf::Tensor step(const tf::Tensor& x, const tf::Tensor& y) {
+    tf::GradientTape tape;
+    auto loss = tf::reduce_mean(tf::square(y - (w * x + b)));
+    auto g = tape.gradient(loss, std::vector<tf::Source>{w, b});
+    w.assign_sub(g[0] * 0.1f);
+    b.assign_sub(g[1] * 0.1f);
+    return loss;
+  }
+  // 100 steps of `f` from w = b = 0 must fit w = 3, b = 1 (the tutorial's check).
+  template <class F>
+  bool fits(F& f, float& fw, float& fb) {
+    w.assign(tf::zeros({}));
+    b.assign(tf::zeros({}));
+    for (int i = 0; i < 100; ++i) f(xs, ys);
+    fw = w.read_value().item<float>();
+    fb = b.read_value().item<float>();
+    return std::abs(fw - 3.0f) < 0.05f && std::abs(fb - 1.0f) < 0.05f;
+  }
 };
 
 // tools/bench_gpu.cpp: the GPU rows, appended to `rows`; `fail` marks a row as an error.

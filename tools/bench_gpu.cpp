@@ -121,27 +121,13 @@ void gpu_benchmarks(int scale, std::vector<Row>& rows,
   //    so launch overhead is everything; compiled, each call is one CUDA Graph launch.
   {
     progress("training step: linear regression (eager, tf::function)");
-    tf::random::set_seed(0);
-    auto xs = tf::random::normal({100});
-    auto ys = xs * 3.0f + 1.0f + tf::random::normal({100}, 0, 0.1);
-    tf::Variable w(tf::zeros({}), "w"), b(tf::zeros({}), "b");
-    auto step = [&](const tf::Tensor& x, const tf::Tensor& y) {
-      tf::GradientTape tape;
-      auto loss = tf::reduce_mean(tf::square(y - (w * x + b)));
-      auto g = tape.gradient(loss, std::vector<tf::Source>{w, b});
-      w.assign_sub(g[0] * 0.1f);
-      b.assign_sub(g[1] * 0.1f);
-      return loss;
-    };
+    LinearRegression lr;
+    auto& xs = lr.xs;
+    auto& ys = lr.ys;
+    auto step = [&](const tf::Tensor& x, const tf::Tensor& y) { return lr.step(x, y); };
     auto compiled = tf::function(step);
-    auto fit = [&](auto& f) {
-      w.assign(tf::zeros({}));
-      b.assign(tf::zeros({}));
-      for (int i = 0; i < 100; ++i) f(xs, ys);
-      return std::abs(w.read_value().item<float>() - 3.0f) < 0.05f &&
-             std::abs(b.read_value().item<float>() - 1.0f) < 0.05f;
-    };
-    bool eager_fits = fit(step), compiled_fits = fit(compiled);
+    float ew, eb, cw, cb;
+    bool eager_fits = lr.fits(step, ew, eb), compiled_fits = lr.fits(compiled, cw, cb);
     int iters = std::max(10, 2000 / scale);
     double eager = time_us([&] { step(xs, ys); }, iters, 5, sync);
     double graph = time_us([&] { compiled(xs, ys); }, iters, 5, sync);

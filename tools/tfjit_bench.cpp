@@ -264,28 +264,12 @@ int main(int argc, char** argv) {
   //    that trains wrongly is no result.
   {
     progress("training step: linear regression (eager, tf::function)");
-    tf::random::set_seed(0);
-    auto xs = tf::random::normal({100});
-    auto ys = xs * 3.0f + 1.0f + tf::random::normal({100}, 0, 0.1);
-    tf::Variable w(tf::zeros({}), "w"), b(tf::zeros({}), "b");
-    auto step = [&](const tf::Tensor& x, const tf::Tensor& y) {
-      tf::GradientTape tape;
-      auto loss = tf::reduce_mean(tf::square(y - (w * x + b)));
-      auto g = tape.gradient(loss, std::vector<tf::Source>{w, b});
-      w.assign_sub(g[0] * 0.1f);
-      b.assign_sub(g[1] * 0.1f);
-      return loss;
-    };
+    LinearRegression lr;
+    auto& xs = lr.xs;
+    auto& ys = lr.ys;
+    auto step = [&](const tf::Tensor& x, const tf::Tensor& y) { return lr.step(x, y); };
     auto compiled = tf::function(step);
-    // 100 steps from w = b = 0 must fit y = 3x + 1 (the tutorial's check).
-    auto fit = [&](auto& f, float& fw, float& fb) {
-      w.assign(tf::zeros({}));
-      b.assign(tf::zeros({}));
-      for (int i = 0; i < 100; ++i) f(xs, ys);
-      fw = w.read_value().item<float>();
-      fb = b.read_value().item<float>();
-      return std::abs(fw - 3.0f) < 0.05f && std::abs(fb - 1.0f) < 0.05f;
-    };
+    auto fit = [&](auto& f, float& fw, float& fb) { return lr.fits(f, fw, fb); };
     float ew, eb, cw = 0, cb = 0;
     bool eager_ok = fit(step, ew, eb), compiled_ok = false;
     int iters = 2000 / scale;

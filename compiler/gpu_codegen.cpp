@@ -69,7 +69,10 @@ std::string find_libdevice() {
   return "";
 }
 
-void lower_to_gpu_kernels(mlir::ModuleOp module) {
+void lower_to_gpu_kernels(mlir::ModuleOp module, const CompileOptions& options) {
+  CompileOptions gpu = options;  // the oneDNN epilogue fusion does not apply on the GPU
+  gpu.fuse_matmul_epilogue = false;
+  lower_to(module, Stage::kBufferized, gpu);
   mlir::PassManager pm(&context());
   pm.addPass(create_strided_copies_to_linalg_pass());
   pm.addPass(create_linalg_to_gpu_loops_pass());

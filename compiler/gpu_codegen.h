@@ -15,9 +15,10 @@ struct Program;
 
 namespace tf::compiler {
 
-// Lowers a module at the bufferized stage (GEMMs as loops) to GPU kernels in place: the host
-// function keeps gpu.launch_func ops, each gpu.module holds NVVM-dialect kernels.
-void lower_to_gpu_kernels(mlir::ModuleOp bufferized);
+// Lowers a traced module in place to GPU kernels: bufferized (GEMMs stay cuBLAS calls when
+// options.matmul_library_call, as loops otherwise), then the host function keeps
+// gpu.launch_func ops and each gpu.module holds NVVM-dialect kernels.
+void lower_to_gpu_kernels(mlir::ModuleOp traced, const CompileOptions& options);
 
 // PTX for every kernel of a module from lower_to_gpu_kernels, for `arch` ("sm_90").
 std::string emit_ptx(mlir::ModuleOp gpu_lowered, std::string_view arch, int opt_level);

@@ -8,23 +8,10 @@
 
 namespace tf::compiler {
 
-namespace {
-
-// GEMMs go to cuBLAS (a library call in the plan) unless generated code was asked for; the
-// oneDNN-specific epilogue fusion does not apply on the GPU.
-CompileOptions gpu_options(const CompileOptions& options) {
-  CompileOptions gpu = options;
-  gpu.fuse_matmul_epilogue = false;
-  return gpu;
-}
-
-}  // namespace
-
 rt::gpu::Program Graph::gpu_program(std::string_view arch, const CompileOptions& options) const {
   auto lock = lock_compiler();
   mlir::OwningOpRef<mlir::ModuleOp> module = mlir::cast<mlir::ModuleOp>(impl_->module->clone());
-  lower_to(*module, Stage::kBufferized, gpu_options(options));
-  lower_to_gpu_kernels(*module);
+  lower_to_gpu_kernels(*module, options);
   rt::gpu::Program program;
   program.arch = std::string(arch);
   build_launch_plan(*module, impl_->arguments.size(), program);
@@ -35,8 +22,7 @@ rt::gpu::Program Graph::gpu_program(std::string_view arch, const CompileOptions&
 // Stage::kPTX: the launch plan as PTX comments, then the kernels (ptxas accepts the whole text).
 std::string gpu_stage_text(mlir::ModuleOp module, size_t num_arguments,
                            const CompileOptions& options) {
-  lower_to(module, Stage::kBufferized, gpu_options(options));
-  lower_to_gpu_kernels(module);
+  lower_to_gpu_kernels(module, options);
   std::string plan;
   try {
     rt::gpu::Program program;

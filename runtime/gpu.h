@@ -66,9 +66,9 @@ class LoadedProgram {
  public:
   virtual ~LoadedProgram() = default;
   virtual void run(const void* const* args, void* const* results) = 0;
-  // How the last call ran: "graph" (one CUDA Graph launch), "launches" (step by step), and
-  // why graph replay is off for this program, if it is ("" otherwise).
-  virtual std::string mode() const = 0;
+  // Whether the last call was one CUDA Graph launch (rather than step by step), and why graph
+  // replay is off for this program, if it is ("" otherwise).
+  virtual bool last_call_replayed_graph() const = 0;
   virtual std::string graph_unavailable_reason() const = 0;
 };
 std::unique_ptr<LoadedProgram> load(int ordinal, std::shared_ptr<const Program> program);

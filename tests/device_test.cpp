@@ -271,6 +271,7 @@ TEST_CASE("compiled training steps run on the GPU, replay as one CUDA Graph and 
     tf::Tensor w;
     std::string device, fallback;
     bool graph = false;
+    std::string graph_reason;
     int64_t traces = 0;
   };
   auto train = [&](const char* device) {
@@ -292,12 +293,14 @@ TEST_CASE("compiled training steps run on the GPU, replay as one CUDA Graph and 
     run.device = concrete.device();
     run.fallback = concrete.gpu_fallback_reason();
     run.graph = concrete.replays_cuda_graph();
+    run.graph_reason = concrete.cuda_graph_unavailable_reason();
     run.traces = step.trace_count();
     return run;
   };
   Run cpu = train("/CPU:0"), gpu = train("/GPU:0");
   CHECK(gpu.device.ends_with("GPU:0"));
   CHECK(gpu.fallback.empty());
+  INFO("graph replay: " << gpu.graph_reason);
   CHECK(gpu.graph);
   CHECK(gpu.traces == 1);
   CHECK(cpu.device.ends_with("CPU:0"));

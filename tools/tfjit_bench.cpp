@@ -269,14 +269,13 @@ int main(int argc, char** argv) {
     auto& ys = lr.ys;
     auto step = [&](const tf::Tensor& x, const tf::Tensor& y) { return lr.step(x, y); };
     auto compiled = tf::function(step);
-    auto fit = [&](auto& f, float& fw, float& fb) { return lr.fits(f, fw, fb); };
     float ew, eb, cw = 0, cb = 0;
-    bool eager_ok = fit(step, ew, eb), compiled_ok = false;
+    bool eager_ok = lr.fits(step, ew, eb), compiled_ok = false;
     int iters = 2000 / scale;
     double eager = time_us([&] { step(xs, ys); }, iters), graph = -1;
     std::string error;  // a step that fails to trace or compile is its row's error, not the run's
     try {
-      compiled_ok = fit(compiled, cw, cb) && std::abs(cw - ew) < 1e-3f &&
+      compiled_ok = lr.fits(compiled, cw, cb) && std::abs(cw - ew) < 1e-3f &&
                     std::abs(cb - eb) < 1e-3f && compiled.trace_count() == 1;
       graph = time_us([&] { compiled(xs, ys); }, iters);
     } catch (const std::exception& e) {
@@ -425,7 +424,13 @@ int main(int argc, char** argv) {
 
   on_cpu.reset();
   if (tf::test::is_gpu_available()) {
-    gpu_benchmarks(scale, rows, fail);
+    try {
+      gpu_benchmarks(scale, rows, fail);
+    } catch (const std::exception& e) {  // the rows measured so far stay; the run reports it
+      Row row{"gpu", "(section)", -1, ""};
+      fail(row, e.what());
+      rows.push_back(row);
+    }
   } else {
     progress("no GPU rows: " + tf::test::gpu_unavailable_reason());
   }

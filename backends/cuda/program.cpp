@@ -107,9 +107,9 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
     if (temporaries) device_.allocator().deallocate(temporaries);
   }
 
-  std::string mode() const override {
+  bool last_call_replayed_graph() const override {
     std::lock_guard lock(mutex_);
-    return last_was_graph_ ? "graph" : "launches";
+    return last_was_graph_;
   }
   std::string graph_unavailable_reason() const override {
     std::lock_guard lock(mutex_);

@@ -506,7 +506,10 @@ size_t ConcreteFunction::code_bytes() const { return static_cast<size_t>(concret
 std::string ConcreteFunction::device() const { return concrete_->device.name(); }
 std::string ConcreteFunction::gpu_fallback_reason() const { return concrete_->gpu_fallback; }
 bool ConcreteFunction::replays_cuda_graph() const {
-  return concrete_->gpu && concrete_->gpu->mode() == "graph";
+  return concrete_->gpu && concrete_->gpu->last_call_replayed_graph();
+}
+std::string ConcreteFunction::cuda_graph_unavailable_reason() const {
+  return concrete_->gpu ? concrete_->gpu->graph_unavailable_reason() : "";
 }
 
 std::vector<Tensor> ConcreteFunction::operator()(std::span<const Tensor> args) const {

@@ -200,6 +200,9 @@ class ConcreteFunction {
   // Whether the last call on a GPU replayed one CUDA Graph (from the second call on) rather
   // than launching kernel by kernel.
   bool replays_cuda_graph() const;
+  // Why a function on a GPU launches kernel by kernel instead ("" when it replays, or is not on
+  // a GPU): large arguments and results, TFJIT_CUDA_GRAPHS=0, or a failed capture.
+  std::string cuda_graph_unavailable_reason() const;
   // Runs the compiled code. Throws InvalidArgumentError if `args` do not match the signature.
   std::vector<Tensor> operator()(std::span<const Tensor> args) const;
   std::vector<Tensor> operator()(std::initializer_list<Tensor> args) const {

@@ -62,6 +62,11 @@ using SelectKernel = void (*)(const bool* cond, const void* x, const void* y, vo
 // Concatenation of n inputs, each seen as (outer, slab_bytes[i]) bytes, into (outer, sum).
 using ConcatKernel = void (*)(const void* const* inputs, const int64_t* slab_bytes, size_t n,
                               int64_t outer, void* out);
+// Gathers rows: params seen as (outer, dim, row_bytes) bytes, out as (outer, num_indices,
+// row_bytes), out[o, j] = params[o, indices[j]]. Indices are int64 on the kernel's device and
+// already checked to lie in [0, dim).
+using GatherKernel = void (*)(const void* params, const int64_t* indices, int64_t num_indices,
+                              void* out, int64_t outer, int64_t dim, size_t row_bytes);
 // argmax (is_max) or argmin over the reduced axis of an (outer, reduced, inner) view, writing
 // int64 indices; the first extreme wins, and NaN counts as the extreme.
 using ArgReduceKernel = void (*)(const void* x, int64_t* out, const ReducePlan& plan, bool is_max);
@@ -82,6 +87,7 @@ struct KernelTable {
   StridedCopyKernel strided_copy = nullptr;
   SelectKernel select = nullptr;
   ConcatKernel concat = nullptr;
+  GatherKernel gather = nullptr;
 };
 
 const KernelTable& kernels(DeviceType device);

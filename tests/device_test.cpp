@@ -238,6 +238,21 @@ TEST_CASE("reductions, matmul, transposes, casts and where agree on GPU and CPU"
   compare_devices("transpose 3-d", [&] { return tf::transpose(x, {2, 0, 1}); });
   compare_devices("cast to int32", [&] { return tf::cast(x * 100.f, tf::int32); });
   compare_devices("where", [&] { return tf::where(x > 0.f, x, -x); });
+  for (int64_t axis : {0, 1, 2}) {
+    compare_devices("argmax", [&] { return tf::argmax(x, axis); });
+    compare_devices("argmin", [&] { return tf::argmin(tf::cast(x * 3.f, tf::int32), axis); });
+  }
+  compare_devices("argmax with NaN", [&] { return tf::argmax(tf::log(x), 1); });
+  compare_devices("argmax over 10^5 with ties",
+                  [&] { return tf::argmax(tf::cast(tf::range(0.f, 1e5f) * 1e-3f, tf::int32), 0); });
+  compare_devices("concat", [&] { return tf::concat({x, x * 2.f, tf::zeros({24, 3, 7})}, 1); });
+  compare_devices("stack", [&] { return tf::stack({x, -x}, 2); });
+  compare_devices("pad", [&] { return tf::pad(x, {{1, 0}, {0, 2}, {3, 3}}, -1.f); });
+  tf::Tensor rows = tf::constant(std::vector<int32_t>{5, 0, 23, 5});
+  compare_devices("gather axis 0", [&] { return tf::gather(x, rows, 0); });
+  compare_devices("gather axis 2",
+                  [&] { return tf::gather(tf::cast(x, tf::float64), rows % 7, 2); });
+  compare_devices("gather bytes", [&] { return tf::gather(x > 0.f, rows, 0); });
 }
 
 TEST_CASE("gradients and compiled functions give the same values on GPU and CPU",

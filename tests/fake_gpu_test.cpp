@@ -176,3 +176,42 @@ TEST_CASE("identity functions copy through the plan, also when replayed", "[fake
     CHECK(y.to_vector<float>() == std::vector<float>(5, v));
   }
 }
+
+TEST_CASE("concat, stack and pad on the GPU are pitched copies that keep every value",
+          "[fake_gpu]") {
+  tf::Tensor a = tf::constant(std::vector<int32_t>{1, 2, 3, 4, 5, 6}, tf::TensorShape{3, 2});
+  tf::Tensor none = tf::zeros({3, 0}, tf::int32);
+  tf::Tensor b = tf::constant(std::vector<int32_t>{7, 8, 9}, tf::TensorShape{3, 1});
+  const FakeStats before = stats();
+  tf::Tensor c = tf::concat({a, none, b}, 1);
+  CHECK(stats().launches == before.launches);  // copies, no kernel
+  CHECK(c.device().ends_with("GPU:0"));
+  CHECK(c.to_vector<int32_t>() == std::vector<int32_t>{1, 2, 7, 3, 4, 8, 5, 6, 9});
+  CHECK(tf::concat({a, a}, 0).to_vector<int32_t>() ==
+        std::vector<int32_t>{1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6});
+  tf::Tensor s =
+      tf::stack({tf::constant({1.0, 2.0}, tf::float64), tf::constant({3.0, 4.0}, tf::float64)}, 1);
+  CHECK(s.shape() == tf::TensorShape{2, 2});
+  CHECK(s.to_vector<double>() == std::vector<double>{1, 3, 2, 4});
+  tf::Tensor p =
+      tf::pad(tf::constant(std::vector<float>{5, 6}, tf::TensorShape{1, 2}), {{1, 0}, {0, 2}}, 9.f);
+  CHECK(p.device().ends_with("GPU:0"));
+  CHECK(p.to_vector<float>() == std::vector<float>{9, 9, 9, 9, 5, 6, 9, 9});
+}
+
+TEST_CASE("gather and argmax have GPU kernels, and gather checks indices on every device",
+          "[fake_gpu]") {
+  tf::Tensor params = tf::reshape(tf::range(0.f, 12.f), {4, 3});
+  const FakeStats before = stats();
+  tf::Tensor g = tf::gather(params, tf::constant(std::vector<int32_t>{3, 0}), 0);
+  CHECK(g.device().ends_with("GPU:0"));
+  CHECK(g.shape() == tf::TensorShape{2, 3});
+  tf::Tensor m = tf::argmax(params, 1);
+  CHECK(m.device().ends_with("GPU:0"));
+  CHECK(m.dtype() == tf::int64);
+  const FakeStats after = stats();
+  CHECK(after.launches - before.launches == 2);
+  CHECK(after.bad_launches == 0);
+  CHECK_THROWS_WITH(tf::gather(params, tf::constant(std::vector<int64_t>{1, 4}), 0),
+                    Catch::Contains("gather") && Catch::Contains("index 4 is out of range [0, 4)"));
+}

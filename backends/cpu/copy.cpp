@@ -1,4 +1,5 @@
-// Data movement kernels that ignore element types: strided copies and selection.
+// Data movement kernels that ignore element types: strided copies, selection, concatenation
+// and gathering rows.
 #include <cstring>
 #include <string>
 #include <vector>
@@ -89,12 +90,22 @@ void concat_kernel(const void* const* inputs, const int64_t* slab_bytes, size_t 
     }
 }
 
+void gather_kernel(const void* params, const int64_t* indices, int64_t num_indices, void* out,
+                   int64_t outer, int64_t dim, size_t row_bytes) {
+  auto* src = static_cast<const char*>(params);
+  auto* dst = static_cast<char*>(out);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t j = 0; j < num_indices; ++j, dst += row_bytes)
+      std::memcpy(dst, src + (o * dim + indices[j]) * static_cast<int64_t>(row_bytes), row_bytes);
+}
+
 }  // namespace
 
 void register_copy(rt::KernelTable& table) {
   table.strided_copy = &strided_copy_kernel;
   table.select = &select_kernel;
   table.concat = &concat_kernel;
+  table.gather = &gather_kernel;
 }
 
 }  // namespace tf::cpu

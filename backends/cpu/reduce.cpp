@@ -93,9 +93,7 @@ void arg_reduce_kernel(const void* xv, int64_t* out, const rt::ReducePlan& p, bo
       C best_value = p.reduced > 0 ? static_cast<C>(base[0]) : C{};
       for (int64_t r = 1; r < p.reduced; ++r) {
         C v = static_cast<C>(base[r * p.inner]);
-        bool nan = v != v, best_nan = best_value != best_value;  // NaN is the extreme
-        if (!best_nan && (nan || (is_max ? v > best_value : v < best_value)))
-          best = r, best_value = v;
+        if (kernels::arg_beats(v, r, best_value, best, is_max)) best = r, best_value = v;
       }
       out[o * p.inner + i] = best;
     }

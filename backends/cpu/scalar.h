@@ -135,6 +135,17 @@ TFJIT_HOST_DEVICE C identity_value(Identity id) {
 #include "tfjit/reduction_ops.def"
 #pragma GCC diagnostic pop
 
+// argmax (is_max) / argmin: whether the candidate (v at index iv) beats (best at ib). NaN is the
+// extreme; ties and NaN against NaN go to the lower index, so the first extreme wins whatever
+// order partial results are combined in (the GPU combines them as a tree).
+template <class C>
+TFJIT_HOST_DEVICE bool arg_beats(C v, int64_t iv, C best, int64_t ib, bool is_max) {
+  const bool nan = v != v, best_nan = best != best;
+  if (nan || best_nan) return nan && (!best_nan || iv < ib);
+  if (v == best) return iv < ib;
+  return is_max ? best < v : v < best;
+}
+
 // Element conversion with TensorFlow's rules: to bool is `x != 0`; complex to real keeps the
 // real part; float to integer truncates toward zero, saturates at the integer's range and maps
 // NaN to 0 (C++ leaves these undefined).

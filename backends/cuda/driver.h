@@ -33,6 +33,25 @@ inline constexpr CUjit_option CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
 inline constexpr int CU_JIT_INPUT_PTX = 1;
 inline constexpr int CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1;
 
+inline constexpr int CU_MEMORYTYPE_DEVICE = 2;
+
+// cuda.h's CUDA_MEMCPY2D (driver.cpp checks the layout against cuda.h when the toolkit is there).
+struct Memcpy2D {
+  size_t srcXInBytes, srcY;
+  int srcMemoryType;
+  const void* srcHost;
+  CUdeviceptr srcDevice;
+  void* srcArray;
+  size_t srcPitch;
+  size_t dstXInBytes, dstY;
+  int dstMemoryType;
+  void* dstHost;
+  CUdeviceptr dstDevice;
+  void* dstArray;
+  size_t dstPitch;
+  size_t WidthInBytes, Height;
+};
+
 // One row per driver entry point: (member, exported symbol, signature).
 #define TFJIT_CUDA_DRIVER_FUNCTIONS(X)                                                             \
   X(Init, "cuInit", CUresult (*)(unsigned))                                                        \
@@ -54,6 +73,7 @@ inline constexpr int CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1;
   X(MemcpyDtoHAsync, "cuMemcpyDtoHAsync_v2", CUresult (*)(void*, CUdeviceptr, size_t, CUstream))   \
   X(MemcpyDtoDAsync, "cuMemcpyDtoDAsync_v2",                                                       \
     CUresult (*)(CUdeviceptr, CUdeviceptr, size_t, CUstream))                                      \
+  X(Memcpy2DAsync, "cuMemcpy2DAsync_v2", CUresult (*)(const Memcpy2D*, CUstream))                  \
   X(MemsetD8Async, "cuMemsetD8Async", CUresult (*)(CUdeviceptr, unsigned char, size_t, CUstream))  \
   X(StreamCreate, "cuStreamCreate", CUresult (*)(CUstream*, unsigned))                             \
   X(StreamSynchronize, "cuStreamSynchronize", CUresult (*)(CUstream))                              \

@@ -102,6 +102,53 @@ __device__ void reduce_block(const void* xv, void* ov, int64_t reduced, int64_t 
     static_cast<T*>(ov)[blockIdx.x] = static_cast<T>(static_cast<C>(partial[0]));
 }
 
+// argmax / argmin, one block per output like reduce_block: each thread keeps the best of a
+// strided share, then (value, index) pairs meet in a tree; kernels::arg_beats makes the result
+// independent of the combining order.
+template <class T>
+__device__ void arg_reduce_block(const void* xv, int64_t* out, int64_t reduced, int64_t inner,
+                                 bool is_max) {
+  using C = compute_t<T>;
+  __shared__ C value[256];
+  __shared__ int64_t index[256];
+  const int64_t o = blockIdx.x / inner, i = blockIdx.x % inner;
+  const T* base = static_cast<const T*>(xv) + o * reduced * inner + i;
+  C best{};
+  int64_t at = -1;  // none yet
+  for (int64_t r = threadIdx.x; r < reduced; r += blockDim.x) {
+    C v = static_cast<C>(base[r * inner]);
+    if (at < 0 || kernels::arg_beats(v, r, best, at, is_max)) best = v, at = r;
+  }
+  value[threadIdx.x] = best;
+  index[threadIdx.x] = at;
+  __syncthreads();
+  for (unsigned s = blockDim.x / 2; s > 0; s /= 2) {
+    if (threadIdx.x < s) {
+      const int64_t other = index[threadIdx.x + s];
+      if (other >= 0 && (index[threadIdx.x] < 0 ||
+                         kernels::arg_beats(value[threadIdx.x + s], other, value[threadIdx.x],
+                                            index[threadIdx.x], is_max))) {
+        value[threadIdx.x] = value[threadIdx.x + s];
+        index[threadIdx.x] = other;
+      }
+    }
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) out[blockIdx.x] = index[0] < 0 ? 0 : index[0];
+}
+
+template <class Word>
+__device__ void gather_words(const void* params, const int64_t* indices, int64_t num_indices,
+                             void* out, int64_t n, int64_t dim, int64_t row_words) {
+  auto* src = static_cast<const Word*>(params);
+  auto* dst = static_cast<Word*>(out);
+  for (int64_t e = thread_index(); e < n; e += thread_count()) {
+    const int64_t w = e % row_words, row = e / row_words;
+    const int64_t j = row % num_indices, o = row / num_indices;
+    dst[e] = src[(o * dim + indices[j]) * row_words + w];
+  }
+}
+
 template <class Word>
 __device__ void copy_words(const void* src, void* dst, int64_t n, const StridedPlan& p) {
   auto* s = static_cast<const Word*>(src);
@@ -192,4 +239,22 @@ extern "C" __global__ void tfjit_strided_copy(int elem_size, const void* src, vo
 extern "C" __global__ void tfjit_select(int elem_size, const bool* cond, const void* x,
                                         const void* y, void* out, int64_t n) {
   with_word(elem_size, [&](auto w) { select_words<decltype(w)>(cond, x, y, out, n); });
+}
+
+extern "C" __global__ void tfjit_arg_reduce(int dtype, const void* x, int64_t* out, int64_t reduced,
+                                            int64_t inner, int is_max) {
+  with_dtype(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (kNumeric.contains(dtype_of_v<T>))
+      arg_reduce_block<T>(x, out, reduced, inner, is_max != 0);
+  });
+}
+
+// `n` words of `word_size` bytes in the output; rows are `row_words` words.
+extern "C" __global__ void tfjit_gather(int word_size, const void* params, const int64_t* indices,
+                                        int64_t num_indices, void* out, int64_t n, int64_t dim,
+                                        int64_t row_words) {
+  with_word(word_size, [&](auto w) {
+    gather_words<decltype(w)>(params, indices, num_indices, out, n, dim, row_words);
+  });
 }

@@ -73,6 +73,17 @@ void reduce(const void* x, void* out, const ReducePlan& plan) {
   current().launch(name.c_str(), static_cast<unsigned>(outputs), 256, args);
 }
 
+template <DType D>
+void arg_reduce(const void* x, int64_t* out, const ReducePlan& plan, bool is_max) {
+  int64_t outputs = plan.outer * plan.inner;
+  if (outputs == 0) return;
+  if (outputs > 0x7fffffff) throw UnimplementedError("argmax on GPU: more than 2^31 outputs");
+  int dtype = static_cast<int>(D), max = is_max;
+  int64_t reduced = plan.reduced, inner = plan.inner;
+  void* args[] = {&dtype, &x, &out, &reduced, &inner, &max};
+  current().launch("tfjit_arg_reduce", static_cast<unsigned>(outputs), 256, args);
+}
+
 template <DType From, DType To>
 void cast(const void* src, void* dst, int64_t n) {
   int from = static_cast<int>(From), to = static_cast<int>(To);
@@ -96,6 +107,42 @@ void select(const bool* cond, const void* x, const void* y, void* out, size_t el
   int size = static_cast<int>(elem_size);
   void* args[] = {&size, &cond, &x, &y, &out, &n};
   current().launch("tfjit_select", n, args);
+}
+
+// One pitched device-to-device copy per input: its (outer, slab) rows land side by side.
+void concat(const void* const* inputs, const int64_t* slab_bytes, size_t n, int64_t outer,
+            void* out) {
+  int64_t row = 0;
+  for (size_t i = 0; i < n; ++i) row += slab_bytes[i];
+  const Driver& d = *driver();
+  auto device_ptr = [](const void* p) { return reinterpret_cast<CUdeviceptr>(p); };
+  int64_t offset = 0;
+  for (size_t i = 0; i < n; offset += slab_bytes[i], ++i) {
+    if (slab_bytes[i] == 0) continue;
+    Memcpy2D copy{};
+    copy.srcMemoryType = copy.dstMemoryType = CU_MEMORYTYPE_DEVICE;
+    copy.srcDevice = device_ptr(inputs[i]);
+    copy.srcPitch = static_cast<size_t>(slab_bytes[i]);
+    copy.dstDevice = device_ptr(static_cast<const char*>(out) + offset);
+    copy.dstPitch = static_cast<size_t>(row);
+    copy.WidthInBytes = static_cast<size_t>(slab_bytes[i]);
+    copy.Height = static_cast<size_t>(outer);
+    check(d.Memcpy2DAsync(&copy, current().stream()),
+          "concat on GPU (input " + std::to_string(i) + ": " + std::to_string(outer) + " rows of " +
+              std::to_string(slab_bytes[i]) + " bytes)");
+  }
+}
+
+void gather(const void* params, const int64_t* indices, int64_t num_indices, void* out,
+            int64_t outer, int64_t dim, size_t row_bytes) {
+  int word = 8;  // the widest word that divides rows and both base addresses
+  while (word > 1 && (row_bytes % word || reinterpret_cast<uintptr_t>(params) % word ||
+                      reinterpret_cast<uintptr_t>(out) % word))
+    word /= 2;
+  int64_t row_words = static_cast<int64_t>(row_bytes) / word;
+  int64_t n = outer * num_indices * row_words;
+  void* args[] = {&word, &params, &indices, &num_indices, &out, &n, &dim, &row_words};
+  current().launch("tfjit_gather", n, args);
 }
 
 template <DType D>
@@ -140,7 +187,12 @@ void register_kernels(rt::KernelTable& table) {
     table.matmul[int(float32)] = &matmul<float32>;
     table.matmul[int(float64)] = &matmul<float64>;
   }
+  for_gpu_dtypes([&](auto d) {
+    if constexpr (kNumeric.contains(d())) table.arg_reduce[int(d())] = &arg_reduce<d()>;
+  });
   table.strided_copy = &strided_copy;
+  table.concat = &concat;
+  table.gather = &gather;
   table.select = &select;
 }
 

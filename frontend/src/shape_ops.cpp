@@ -421,34 +421,28 @@ Tensor gather_forward(const Tensor& params, const Tensor& indices, int64_t axis)
     return trace->emit("gather", {params, indices}, {{"axis", a}}, params.dtype(), shape);
   if (params.dtype() == string)
     throw UnimplementedError("gather: string tensors are not supported yet");
-  std::vector<int64_t> idx(static_cast<size_t>(indices.num_elements()));
-  cpu_kernels().cast[int(indices.dtype())][int(int64)](to_cpu(indices).data(), idx.data(),
+  // Indices are checked on the host (TensorFlow's GPU kernel skips the check and returns zeros;
+  // tfjit raises the same error on every device, at the cost of reading them back).
+  Tensor idx = detail::empty(int64, indices.shape(), rt::Device{});
+  cpu_kernels().cast[int(indices.dtype())][int(int64)](to_cpu(indices).data(), raw_mut(idx),
                                                        indices.num_elements());
   int64_t dim = params.shape()[a];
-  for (int64_t i : idx)
+  for (int64_t i : idx.to_vector<int64_t>())
     if (i < 0 || i >= dim)
       throw InvalidArgumentError("gather: index " + std::to_string(i) + " is out of range [0, " +
                                  std::to_string(dim) + ") for axis " + std::to_string(a) +
                                  " of shape " + params.shape().to_string());
-  // (outer, dim, inner) -> (outer, n, inner): copy rows of `inner` elements.
+  // (outer, dim, inner) -> (outer, n, inner): rows of `inner` elements.
   int64_t outer = 1, inner = 1;
   for (int64_t d = 0; d < a; ++d) outer *= params.shape()[d];
   for (int64_t d = a + 1; d < params.ndim(); ++d) inner *= params.shape()[d];
-  // Rows are gathered on the CPU (no GPU gather kernel yet); the result then goes where the
-  // next op needs it.
-  Tensor out = detail::empty(params.dtype(), shape);
-  size_t row = static_cast<size_t>(inner) * dtype_size(params.dtype());
-  Tensor host_params = to_cpu(params);
-  auto* src = static_cast<const char*>(host_params.data());
-  auto* dst = static_cast<char*>(out.impl()->buffer->data());
-  std::vector<const void*> rows;
-  std::vector<int64_t> bytes;
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t i : idx) {
-      rows.push_back(src + (o * dim + i) * static_cast<int64_t>(row));
-      bytes.push_back(static_cast<int64_t>(row));
-    }
-  if (out.num_elements() > 0) cpu_kernels().concat(rows.data(), bytes.data(), rows.size(), 1, dst);
+  auto [device, kernel] =
+      place("gather", params.dtype(), [](const rt::KernelTable& t) { return t.gather; });
+  Tensor out = detail::empty(params.dtype(), shape, device);
+  if (out.num_elements() > 0)
+    kernel(raw(to_device(params, device)), static_cast<const int64_t*>(raw(to_device(idx, device))),
+           indices.num_elements(), raw_mut(out), outer, dim,
+           static_cast<size_t>(inner) * dtype_size(params.dtype()));
   return out;
 }
 }  // namespace

@@ -159,6 +159,35 @@ int cuMemcpyDtoDAsync_v2(uintptr_t dst, uintptr_t src, size_t n, void* stream) {
   });
   return 0;
 }
+struct FakeMemcpy2D {  // cuda.h's CUDA_MEMCPY2D
+  size_t srcXInBytes, srcY;
+  int srcMemoryType;
+  const void* srcHost;
+  uintptr_t srcDevice;
+  void* srcArray;
+  size_t srcPitch;
+  size_t dstXInBytes, dstY;
+  int dstMemoryType;
+  void* dstHost;
+  uintptr_t dstDevice;
+  void* dstArray;
+  size_t dstPitch;
+  size_t WidthInBytes, Height;
+};
+int cuMemcpy2DAsync_v2(const FakeMemcpy2D* c, void* stream) {
+  constexpr int kDevice = 2;  // the only kind tfjit copies between with this call
+  if (c->srcMemoryType != kDevice || c->dstMemoryType != kDevice || c->WidthInBytes > c->srcPitch ||
+      c->WidthInBytes > c->dstPitch)
+    return 1;  // CUDA_ERROR_INVALID_VALUE
+  auto* src = reinterpret_cast<const char*>(c->srcDevice) + c->srcY * c->srcPitch + c->srcXInBytes;
+  auto* dst = reinterpret_cast<char*>(c->dstDevice) + c->dstY * c->dstPitch + c->dstXInBytes;
+  const FakeMemcpy2D copy = *c;
+  on_stream(stream, [=] {
+    for (size_t r = 0; r < copy.Height; ++r)
+      std::memmove(dst + r * copy.dstPitch, src + r * copy.srcPitch, copy.WidthInBytes);
+  });
+  return 0;
+}
 int cuMemsetD8Async(uintptr_t dst, unsigned char v, size_t n, void* stream) {
   on_stream(stream, [=] { std::memset(reinterpret_cast<void*>(dst), v, n); });
   return 0;

@@ -70,6 +70,17 @@ void compare_devices(const std::string& what, F f) {
   check_same(on_gpu, on_cpu, what);
 }
 
+// Whether the op accepts these operands' dtype (the table says which dtypes each op claims).
+template <class Op, class... Operands>
+bool claims(Op op, const Operands&... operands) {
+  try {
+    op(operands...);
+    return true;
+  } catch (const tf::InvalidArgumentError&) {
+    return false;
+  }
+}
+
 }  // namespace
 
 TEST_CASE("the CPU is always listed, with TensorFlow's device names", "[device]") {
@@ -215,6 +226,39 @@ TEST_CASE("every elementwise op and dtype gives the same result on GPU and CPU",
     }
 }
 
+TEST_CASE("every elementwise op, compiled and differentiated, gives the same result on GPU and CPU",
+          "[device][gpu][elementwise][function][gradient]") {
+  if (skip_without_gpu()) return;
+  std::mt19937 rng(13);
+  for (const auto& c : tft::kUnary) {
+    tf::Tensor x = make(random_values(257, c.range, tf::float32, rng), {257}, tf::float32);
+    if (!claims(c.op, x)) continue;
+    auto compiled = tf::function([&](const tf::Tensor& a) { return c.op(a); });
+    compare_devices(std::string("compiled ") + c.name, [&] { return tf::identity(compiled(x)); });
+    if (!c.differentiable) continue;
+    compare_devices(std::string("gradient of ") + c.name, [&] {
+      tf::GradientTape tape;
+      tape.watch(x);
+      return tape.gradient(tf::reduce_sum(c.op(x)), x);
+    });
+  }
+  for (const auto& c : tft::kBinary) {
+    tf::Tensor x = make(random_values(60, c.x, tf::float32, rng), {6, 10}, tf::float32);
+    tf::Tensor y = make(random_values(10, c.y, tf::float32, rng), {10}, tf::float32);
+    if (!claims(c.op, x, y)) continue;
+    auto compiled =
+        tf::function([&](const tf::Tensor& a, const tf::Tensor& b) { return c.op(a, b); });
+    compare_devices(std::string("compiled ") + c.name,
+                    [&] { return tf::identity(compiled(x, y)); });
+    if (!c.differentiable) continue;
+    compare_devices(std::string("gradient of ") + c.name + " (broadcast operand)", [&] {
+      tf::GradientTape tape;
+      tape.watch(y);
+      return tape.gradient(tf::reduce_sum(c.op(x, y)), y);
+    });
+  }
+}
+
 TEST_CASE("reductions, matmul, transposes, casts and where agree on GPU and CPU", "[device][gpu]") {
   if (skip_without_gpu()) return;
   std::mt19937 rng(11);
@@ -243,8 +287,9 @@ TEST_CASE("reductions, matmul, transposes, casts and where agree on GPU and CPU"
     compare_devices("argmin", [&] { return tf::argmin(tf::cast(x * 3.f, tf::int32), axis); });
   }
   compare_devices("argmax with NaN", [&] { return tf::argmax(tf::log(x), 1); });
-  compare_devices("argmax over 10^5 with ties",
-                  [&] { return tf::argmax(tf::cast(tf::range(0.f, 1e5f) * 1e-3f, tf::int32), 0); });
+  compare_devices("argmax over 10^5 with ties", [&] {
+    return tf::argmax(tf::cast(tf::range(0, 1e5, 1, tf::float32) * 1e-3f, tf::int32), 0);
+  });
   compare_devices("concat", [&] { return tf::concat({x, x * 2.f, tf::zeros({24, 3, 7})}, 1); });
   compare_devices("stack", [&] { return tf::stack({x, -x}, 2); });
   compare_devices("pad", [&] { return tf::pad(x, {{1, 0}, {0, 2}, {3, 3}}, -1.f); });

@@ -57,6 +57,9 @@ struct CompileOptions {
   // With the library call: matmul + row bias + activation as one oneDNN call (post-ops) rather
   // than the GEMM then a loop over its output (compiler/lowering/fuse_matmul_epilogue.cpp).
   bool fuse_matmul_epilogue = true;
+  // Reductions longer than a thread should walk alone become a tree of shorter ones
+  // (compiler/lowering/split_reductions.cpp). GPU kernels always do this.
+  bool split_reductions = false;
   int llvm_opt_level = 3;
   std::string gpu_arch = "sm_90";  // the GPU whose PTX Stage::kPTX prints
 };

@@ -215,3 +215,24 @@ TEST_CASE("gather and argmax have GPU kernels, and gather checks indices on ever
   CHECK_THROWS_WITH(tf::gather(params, tf::constant(std::vector<int64_t>{1, 4}), 0),
                     Catch::Contains("gather") && Catch::Contains("index 4 is out of range [0, 4)"));
 }
+
+TEST_CASE("a training step with a scalar loss compiles for the GPU and replays as one graph",
+          "[fake_gpu][function]") {
+  tf::config::enable_disk_cache(false);
+  tf::Variable w(tf::ones({16, 4})), b(tf::zeros({4}));
+  auto step = tf::function([&](const tf::Tensor& x, const tf::Tensor& y) {
+    tf::GradientTape tape;
+    auto loss = tf::reduce_mean(tf::square(tf::matmul(x, w) + b - y));  // a full reduction
+    auto g = tape.gradient(loss, std::vector<tf::Source>{w, b});
+    w.assign_sub(g[0] * 0.1f);
+    b.assign_sub(g[1] * 0.1f);
+    return loss;
+  });
+  tf::Tensor x = tf::ones({4096, 16}), y = tf::zeros({4096, 4});
+  for (int i = 0; i < 3; ++i) step(x, y);
+  auto concrete = step.get_concrete_function(x, y);
+  CHECK(concrete.gpu_fallback_reason() == "");
+  CHECK(concrete.device().ends_with("GPU:0"));
+  CHECK(concrete.replays_cuda_graph());
+  CHECK(stats().bad_launches == 0);
+}

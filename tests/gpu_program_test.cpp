@@ -107,11 +107,24 @@ module {
   }
 })";
 
+// A mean squared error: a split full reduction, then arithmetic on the scalar (kernels too).
+const char* kScalarLoss = R"(
+module {
+  func.func @main(%p: tensor<4096x4xf32>, %y: tensor<4096x4xf32>) -> tensor<f32> {
+    %d = tfjit.binary "subtract" %p, %y : tensor<4096x4xf32> -> tensor<4096x4xf32>
+    %s = tfjit.unary "square" %d : tensor<4096x4xf32> -> tensor<4096x4xf32>
+    %r = tfjit.reduce "reduce_sum" %s {axes = array<i64: 0, 1>, keepdims = false} : tensor<4096x4xf32> -> tensor<f32>
+    %n = tfjit.constant dense<16384.0> : tensor<f32>
+    %m = tfjit.binary "realdiv" %r, %n : tensor<f32> -> tensor<f32>
+    return %m : tensor<f32>
+  }
+})";
+
 }  // namespace
 
 TEST_CASE("GPU launch plans pass each kernel exactly the parameters its PTX declares",
           "[gpu_program]") {
-  for (const char* graph : {kMlp, kIntegersAndBools, kBatchMatmul}) {
+  for (const char* graph : {kMlp, kIntegersAndBools, kBatchMatmul, kScalarLoss}) {
     for (bool library_gemm : {true, false}) {
       INFO("library GEMM " << library_gemm << "\n" << graph);
       auto p = program_for(graph, library_gemm);

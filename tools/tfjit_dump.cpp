@@ -25,6 +25,7 @@ options:
   --dot              print the traced graph in Graphviz DOT (pipe into `dot -Tsvg`)
   --stats            print statistics: ops, kernels after fusion, FLOPs, bytes, buffer plan
   --generated-matmul lower float32 GEMM to generated loops instead of a oneDNN call
+  --split-reductions split long reductions into a tree, as GPU kernels always do
   --help             this text
 
 exit codes: 0 success, 1 usage error, 2 malformed input graph, 3 internal compiler error
@@ -79,6 +80,8 @@ int main(int argc, char** argv) {
         stats = true;
       } else if (arg == "--generated-matmul") {
         options.matmul_library_call = false;
+      } else if (arg == "--split-reductions") {
+        options.split_reductions = true;
       } else if (!arg.empty() && arg[0] == '-') {
         throw std::invalid_argument("unknown option " + arg);
       } else {

@@ -199,7 +199,7 @@ TEST_CASE("concat, stack and pad on the GPU are pitched copies that keep every v
   CHECK(p.to_vector<float>() == std::vector<float>{9, 9, 9, 9, 5, 6, 9, 9});
 }
 
-TEST_CASE("gather and argmax have GPU kernels, and gather checks indices on every device",
+TEST_CASE("gather, argmax and reductions launch GPU kernels; gather checks indices on every device",
           "[fake_gpu]") {
   tf::Tensor params = tf::reshape(tf::range(0.f, 12.f), {4, 3});
   const FakeStats before = stats();
@@ -209,9 +209,17 @@ TEST_CASE("gather and argmax have GPU kernels, and gather checks indices on ever
   tf::Tensor m = tf::argmax(params, 1);
   CHECK(m.device().ends_with("GPU:0"));
   CHECK(m.dtype() == tf::int64);
-  const FakeStats after = stats();
+  FakeStats after = stats();
   CHECK(after.launches - before.launches == 2);
   CHECK(after.bad_launches == 0);
+  // A long reduction to one value spreads over many blocks, then combines their partials.
+  tf::Tensor ones = tf::ones({1 << 20});
+  const FakeStats before_sums = stats();
+  CHECK(tf::reduce_sum(ones).device().ends_with("GPU:0"));
+  after = stats();
+  CHECK(after.launches - before_sums.launches == 2);
+  tf::reduce_sum(params, std::vector<int64_t>{1});  // short rows: one block each, one launch
+  CHECK(stats().launches - after.launches == 1);
   CHECK_THROWS_WITH(tf::gather(params, tf::constant(std::vector<int64_t>{1, 4}), 0),
                     Catch::Contains("gather") && Catch::Contains("index 4 is out of range [0, 4)"));
 }

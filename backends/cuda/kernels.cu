@@ -76,21 +76,16 @@ __device__ void binary_loop(const void* xv, const void* yv, void* ov, int64_t n,
         static_cast<Out>(Fn::apply(C(x[strided_offset(p, 0, i)]), C(y[strided_offset(p, 1, i)])));
 }
 
-// One block per output element of an (outer, reduced, inner) view: a strided partial per thread,
-// then a tree in shared memory. Floating sums accumulate in double, as on the CPU.
+// What a reduction accumulates in: floating sums in double, as on the CPU.
 template <class Fn, class T>
-__device__ void reduce_block(const void* xv, void* ov, int64_t reduced, int64_t inner) {
-  using C = compute_t<T>;
-  using Acc =
-      std::conditional_t<std::is_same_v<Fn, kernels::reduce_sum_fn> && std::is_floating_point_v<C>,
-                         double, C>;
+using accumulator_t = std::conditional_t<std::is_same_v<Fn, kernels::reduce_sum_fn> &&
+                                             std::is_floating_point_v<compute_t<T>>,
+                                         double, compute_t<T>>;
+
+// Combines each thread's `acc` into thread 0's, as a tree in shared memory.
+template <class Fn, class Acc>
+__device__ Acc block_combine(Acc acc) {
   __shared__ Acc partial[256];
-  auto* x = static_cast<const T*>(xv);
-  const int64_t o = blockIdx.x / inner, i = blockIdx.x % inner;
-  const T* base = x + o * reduced * inner + i;
-  Acc acc = static_cast<Acc>(kernels::identity_value<C>(Fn::kIdentity));
-  for (int64_t r = threadIdx.x; r < reduced; r += blockDim.x)
-    acc = Fn::combine(acc, static_cast<Acc>(static_cast<C>(base[r * inner])));
   partial[threadIdx.x] = acc;
   __syncthreads();
   for (unsigned s = blockDim.x / 2; s > 0; s /= 2) {
@@ -98,8 +93,43 @@ __device__ void reduce_block(const void* xv, void* ov, int64_t reduced, int64_t 
       partial[threadIdx.x] = Fn::combine(partial[threadIdx.x], partial[threadIdx.x + s]);
     __syncthreads();
   }
-  if (threadIdx.x == 0)
-    static_cast<T*>(ov)[blockIdx.x] = static_cast<T>(static_cast<C>(partial[0]));
+  return partial[0];
+}
+
+// A reduction of an (outer, reduced, inner) view, `chunks` blocks per output element: block b
+// takes chunk b % chunks of output b / chunks, a strided share per thread, then a tree. With
+// one chunk it writes the result; with more, each block writes its partial (the accumulator
+// type) and reduce_partials combines them, so a long reduction to few outputs fills the GPU.
+template <class Fn, class T>
+__device__ void reduce_block(const void* xv, void* ov, int64_t reduced, int64_t inner,
+                             int64_t chunks) {
+  using C = compute_t<T>;
+  using Acc = accumulator_t<Fn, T>;
+  const int64_t output = blockIdx.x / chunks, chunk = blockIdx.x % chunks;
+  const int64_t per_chunk = (reduced + chunks - 1) / chunks;
+  const int64_t begin = chunk * per_chunk, end = min(reduced, begin + per_chunk);
+  const T* base = static_cast<const T*>(xv) + output / inner * reduced * inner + output % inner;
+  Acc acc = static_cast<Acc>(kernels::identity_value<C>(Fn::kIdentity));
+  for (int64_t r = begin + threadIdx.x; r < end; r += blockDim.x)
+    acc = Fn::combine(acc, static_cast<Acc>(static_cast<C>(base[r * inner])));
+  acc = block_combine<Fn>(acc);
+  if (threadIdx.x != 0) return;
+  if (chunks == 1)
+    static_cast<T*>(ov)[blockIdx.x] = static_cast<T>(static_cast<C>(acc));
+  else
+    static_cast<Acc*>(ov)[blockIdx.x] = acc;
+}
+
+// One block per output: combines its `chunks` partials from reduce_block.
+template <class Fn, class T>
+__device__ void reduce_partials(const void* pv, void* ov, int64_t chunks) {
+  using C = compute_t<T>;
+  using Acc = accumulator_t<Fn, T>;
+  const Acc* partials = static_cast<const Acc*>(pv) + blockIdx.x * chunks;
+  Acc acc = static_cast<Acc>(kernels::identity_value<C>(Fn::kIdentity));
+  for (int64_t c = threadIdx.x; c < chunks; c += blockDim.x) acc = Fn::combine(acc, partials[c]);
+  acc = block_combine<Fn>(acc);
+  if (threadIdx.x == 0) static_cast<T*>(ov)[blockIdx.x] = static_cast<T>(static_cast<C>(acc));
 }
 
 // argmax / argmin, one block per output like reduce_block: each thread keeps the best of a
@@ -207,14 +237,22 @@ using namespace tf::rt;  // the op tables' DTypeSet names
   }
 #include "tfjit/elementwise_ops.def"
 
-#define TFJIT_REDUCTION(name, dtypes, ...)                                            \
-  extern "C" __global__ void tfjit_reduce_##name(int dtype, const void* x, void* out, \
-                                                 int64_t reduced, int64_t inner) {    \
-    with_dtype(dtype, [&](auto tag) {                                                 \
-      using T = decltype(tag);                                                        \
-      if constexpr ((dtypes).contains(dtype_of_v<T>))                                 \
-        reduce_block<kernels::name##_fn, T>(x, out, reduced, inner);                  \
-    });                                                                               \
+#define TFJIT_REDUCTION(name, dtypes, ...)                                                         \
+  extern "C" __global__ void tfjit_reduce_##name(int dtype, const void* x, void* out,              \
+                                                 int64_t reduced, int64_t inner, int64_t chunks) { \
+    with_dtype(dtype, [&](auto tag) {                                                              \
+      using T = decltype(tag);                                                                     \
+      if constexpr ((dtypes).contains(dtype_of_v<T>))                                              \
+        reduce_block<kernels::name##_fn, T>(x, out, reduced, inner, chunks);                       \
+    });                                                                                            \
+  }                                                                                                \
+  extern "C" __global__ void tfjit_reduce_partials_##name(int dtype, const void* partials,         \
+                                                          void* out, int64_t chunks) {             \
+    with_dtype(dtype, [&](auto tag) {                                                              \
+      using T = decltype(tag);                                                                     \
+      if constexpr ((dtypes).contains(dtype_of_v<T>))                                              \
+        reduce_partials<kernels::name##_fn, T>(partials, out, chunks);                             \
+    });                                                                                            \
   }
 #include "tfjit/reduction_ops.def"
 

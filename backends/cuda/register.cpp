@@ -1,6 +1,7 @@
 // The GPU's kernel table: host launchers for the kernels of kernels.cu (one per op, the dtype an
 // argument) and cuBLAS GEMM. Entries exist for the dtypes the GPU computes; the rest stay null
 // and those ops run on the CPU (soft placement).
+#include <algorithm>
 #include <string>
 
 #include "backends/cpu/scalar.h"
@@ -60,17 +61,48 @@ void binary(const void* x, const void* y, void* out, const ElementwisePlan& plan
   current().launch(name.c_str(), n, args);
 }
 
+// Device memory for one op's scratch, returned to the allocator when the op has enqueued its
+// work (safe: the device's work is ordered on one stream).
+struct Scratch {
+  Device& device;
+  void* ptr;
+  Scratch(Device& d, size_t bytes) : device(d), ptr(d.allocator().allocate(bytes)) {}
+  ~Scratch() { device.allocator().deallocate(ptr); }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+};
+
+// How many blocks share each output of a reduction: one, unless a long axis reduces to few
+// outputs (a full sum), which would leave most of the GPU idle; then enough for about 1024
+// blocks in all, each taking at least 2048 elements.
+int64_t reduction_chunks(int64_t outputs, int64_t reduced) {
+  constexpr int64_t kBlocks = 1024, kMinPerBlock = 2048;
+  if (outputs >= kBlocks / 2 || reduced < 2 * kMinPerBlock) return 1;
+  return std::max<int64_t>(1, std::min(kBlocks / outputs, reduced / kMinPerBlock));
+}
+
 template <ReduceOp Op, DType D>
 void reduce(const void* x, void* out, const ReducePlan& plan) {
   static const std::string name = std::string("tfjit_reduce_") + op_info(Op).name;
+  static const std::string partials_name = std::string("tfjit_reduce_partials_") + op_info(Op).name;
   int64_t outputs = plan.outer * plan.inner;
   if (outputs == 0) return;
   if (outputs > 0x7fffffff)
     throw UnimplementedError(std::string(op_info(Op).name) + " on GPU: more than 2^31 outputs");
   int dtype = static_cast<int>(D);
   int64_t reduced = plan.reduced, inner = plan.inner;
-  void* args[] = {&dtype, &x, &out, &reduced, &inner};
-  current().launch(name.c_str(), static_cast<unsigned>(outputs), 256, args);
+  int64_t chunks = reduction_chunks(outputs, reduced);
+  if (chunks == 1) {
+    void* args[] = {&dtype, &x, &out, &reduced, &inner, &chunks};
+    current().launch(name.c_str(), static_cast<unsigned>(outputs), 256, args);
+    return;
+  }
+  Device& device = current();
+  Scratch partials(device, static_cast<size_t>(outputs * chunks) * sizeof(double));  // >= Acc
+  void* first[] = {&dtype, &x, &partials.ptr, &reduced, &inner, &chunks};
+  device.launch(name.c_str(), static_cast<unsigned>(outputs * chunks), 256, first);
+  void* second[] = {&dtype, &partials.ptr, &out, &chunks};
+  device.launch(partials_name.c_str(), static_cast<unsigned>(outputs), 256, second);
 }
 
 template <DType D>

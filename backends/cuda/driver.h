@@ -35,7 +35,7 @@ inline constexpr int CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1;
 
 inline constexpr int CU_MEMORYTYPE_DEVICE = 2;
 
-// cuda.h's CUDA_MEMCPY2D (driver.cpp checks the layout against cuda.h when the toolkit is there).
+// cuda.h's CUDA_MEMCPY2D (driver_abi_check.cpp checks it against cuda.h when the toolkit is there).
 struct Memcpy2D {
   size_t srcXInBytes, srcY;
   int srcMemoryType;

@@ -1,10 +1,10 @@
 // Pass: linalg ops on buffers -> loop nests shaped for the GPU. Each op's parallel dimensions
 // are moved outermost (so a GEMM is parallel over its outputs with the reduction inside each
 // thread; reductions to a scalar and scalar arithmetic get a one-iteration parallel loop, so
-// they are kernels too, not host code), lowered to one
-// scf.parallel, collapsed into a single dimension over all its elements and tiled by
-// kGpuBlockSize: gpu-map-parallel-loops then gives the tiles to blocks and a tile's elements to
-// threads, so neighbouring threads touch neighbouring elements.
+// they are kernels too, not host code), lowered to one scf.parallel, collapsed into a single
+// dimension over all its elements and tiled by kGpuBlockSize: gpu-map-parallel-loops then gives
+// the tiles to blocks and a tile's elements to threads, so neighbouring threads touch
+// neighbouring elements.
 #include "compiler/mlir_support.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"

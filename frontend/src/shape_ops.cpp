@@ -2,6 +2,7 @@
 // unstack), shape, rank. Eager reshapes share the input's buffer: buffers are immutable.
 #include <algorithm>
 #include <limits>
+#include <span>
 
 #include "frontend/src/op_helpers.h"
 #include "frontend/src/placement.h"
@@ -427,7 +428,8 @@ Tensor gather_forward(const Tensor& params, const Tensor& indices, int64_t axis)
   cpu_kernels().cast[int(indices.dtype())][int(int64)](to_cpu(indices).data(), raw_mut(idx),
                                                        indices.num_elements());
   int64_t dim = params.shape()[a];
-  for (int64_t i : idx.to_vector<int64_t>())
+  const auto* values = static_cast<const int64_t*>(raw(idx));
+  for (int64_t i : std::span(values, static_cast<size_t>(indices.num_elements())))
     if (i < 0 || i >= dim)
       throw InvalidArgumentError("gather: index " + std::to_string(i) + " is out of range [0, " +
                                  std::to_string(dim) + ") for axis " + std::to_string(a) +

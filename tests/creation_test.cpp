@@ -10,6 +10,9 @@ TEST_CASE("range, linspace, eye, zeros_like and ones_like", "[creation]") {
   auto r = tf::range(1, 2, 0.25);
   CHECK(r.dtype() == tf::float32);
   CHECK(r.to_vector<float>() == std::vector<float>{1, 1.25f, 1.5f, 1.75f});
+  CHECK(tf::range(0.f, 3.f).dtype() == tf::float32);  // whole values, but float literals
+  CHECK(tf::range(0.0, 3).to_vector<float>() == std::vector<float>{0, 1, 2});
+  CHECK(tf::range(int64_t{2}, 4).dtype() == tf::int32);
   CHECK(tf::range(3, 3).num_elements() == 0);
   CHECK(tf::range(0, 4, 1, tf::float64).dtype() == tf::float64);
   CHECK_THROWS_AS(tf::range(0, 4, 0), tf::InvalidArgumentError);

@@ -2,8 +2,9 @@
 // device setup and default placement, copies, the cuBLAS mapping (which the fake computes by the
 // BLAS definition), compiled functions (PTX assembled once, module loaded, the plan's launches,
 // CUDA Graph capture and replay, staging of arguments and results, unloading) and the disk
-// cache of GPU programs. Kernels do not run on the fake, so values are only checked where no
-// kernel is involved: copies and GEMMs.
+// cache of GPU programs. The fake runs the eager kernels (compiled for the host) but not the
+// compiled programs' kernels, so values of compiled functions are not checked here; eager
+// GPU-vs-CPU comparisons are in device_test.cpp, which runs against the fake too.
 #include <dlfcn.h>
 
 #include <catch2/catch.hpp>
@@ -210,13 +211,17 @@ TEST_CASE("gather, argmax and reductions launch GPU kernels; gather checks indic
   CHECK(m.device().ends_with("GPU:0"));
   CHECK(m.dtype() == tf::int64);
   FakeStats after = stats();
+  CHECK(g.to_vector<float>() == std::vector<float>{9, 10, 11, 0, 1, 2});
+  CHECK(m.to_vector<int64_t>() == std::vector<int64_t>{2, 2, 2, 2});
   CHECK(after.launches - before.launches == 2);
   CHECK(after.bad_launches == 0);
   // A long reduction to one value spreads over many blocks, then combines their partials.
   tf::Tensor ones = tf::ones({1 << 20});
   const FakeStats before_sums = stats();
-  CHECK(tf::reduce_sum(ones).device().ends_with("GPU:0"));
+  tf::Tensor total = tf::reduce_sum(ones);
+  CHECK(total.device().ends_with("GPU:0"));
   after = stats();
+  CHECK(total.item<float>() == 1 << 20);
   CHECK(after.launches - before_sums.launches == 2);
   tf::reduce_sum(params, std::vector<int64_t>{1});  // short rows: one block each, one launch
   CHECK(stats().launches - after.launches == 1);

@@ -9,14 +9,8 @@
 
 #include <limits>
 
+#include "runtime/half.h"  // TFJIT_HOST_DEVICE: scalar functions are compiled for both
 #include "tfjit/dtype.h"
-
-// Scalar functions are compiled for the CPU and, by nvcc, for the GPU.
-#ifdef __CUDACC__
-#define TFJIT_HOST_DEVICE __host__ __device__
-#else
-#define TFJIT_HOST_DEVICE
-#endif
 
 namespace tf::kernels {
 

@@ -8,13 +8,53 @@
 
 namespace tf::cuda {
 
+// float16 and bfloat16 elements in device code: the bits of tf::float16_t and tf::bfloat16_t,
+// converted by the same functions (runtime/half.h), and computed in float as on the CPU.
+struct gpu_float16 {
+  uint16_t bits;
+  gpu_float16() = default;
+  TFJIT_HOST_DEVICE explicit gpu_float16(float f) : bits(half::float16_from_float(f)) {}
+  TFJIT_HOST_DEVICE explicit operator float() const { return half::float_from_float16(bits); }
+};
+struct gpu_bfloat16 {
+  uint16_t bits;
+  gpu_bfloat16() = default;
+  TFJIT_HOST_DEVICE explicit gpu_bfloat16(float f) : bits(half::bfloat16_from_float(f)) {}
+  TFJIT_HOST_DEVICE explicit operator float() const { return half::float_from_bfloat16(bits); }
+};
+
+}  // namespace tf::cuda
+
+template <>
+struct tf::dtype_of<tf::cuda::gpu_float16> {
+  static constexpr DType value = DType::float16;
+};
+template <>
+struct tf::dtype_of<tf::cuda::gpu_bfloat16> {
+  static constexpr DType value = DType::bfloat16;
+};
+template <>
+struct tf::kernels::compute<tf::cuda::gpu_float16> {
+  using type = float;
+};
+template <>
+struct tf::kernels::compute<tf::cuda::gpu_bfloat16> {
+  using type = float;
+};
+
+namespace tf::cuda {
+
 using kernels::compute_t;
 
-// Calls f(T{}) for the C++ type of `dtype` if the GPU supports it (float16, bfloat16, complex64
-// and string stay on the CPU).
+// Calls f(T{}) for the C++ type of `dtype` if the GPU supports it (complex64 and string stay on
+// the CPU).
 template <class F>
 __device__ void with_dtype(int dtype, F f) {
   switch (static_cast<DType>(dtype)) {
+    case float16:
+      return f(gpu_float16{});
+    case bfloat16:
+      return f(gpu_bfloat16{});
     case float32:
       return f(float{});
     case float64:

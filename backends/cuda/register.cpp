@@ -18,7 +18,7 @@ namespace {
 
 using namespace rt;  // the op tables' DTypeSet names
 
-constexpr DTypeSet kGpuDTypes{float32, float64, int8, int16, int32, int64, uint8, bool_};
+constexpr DTypeSet kGpuDTypes = kAll;  // complex64 and string stay on the CPU
 
 Device& current() { return Device::get(rt::gpu::current_device()); }
 

@@ -32,7 +32,7 @@ Tensor filled_like(const Tensor& x, const char* op, double value) {
 Tensor zeros_like(const Tensor& x) { return filled_like(x, "zeros_like", 0); }
 Tensor ones_like(const Tensor& x) { return filled_like(x, "ones_like", 1); }
 
-Tensor range(double start, double limit, double delta, std::optional<DType> dtype) {
+Tensor detail::range(double start, double limit, double delta, DType dtype) {
   if (delta == 0 || !std::isfinite(start) || !std::isfinite(limit) || !std::isfinite(delta))
     throw InvalidArgumentError(
         "range: start, limit and delta must be finite and delta non-zero (got " +
@@ -41,16 +41,14 @@ Tensor range(double start, double limit, double delta, std::optional<DType> dtyp
   if (count > 1e10)
     throw InvalidArgumentError("range: " + std::to_string(count) + " elements is too many");
   int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;
-  bool whole =
-      std::floor(start) == start && std::floor(limit) == limit && std::floor(delta) == delta;
   std::vector<double> v(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i)
     v[static_cast<size_t>(i)] = start + delta * static_cast<double>(i);
-  return from_doubles(v, {n}, dtype.value_or(whole ? int32 : float32));
+  return from_doubles(v, {n}, dtype);
 }
 
 Tensor range(int64_t limit, DType dtype) {
-  return range(0.0, static_cast<double>(limit), 1.0, dtype);
+  return detail::range(0.0, static_cast<double>(limit), 1.0, dtype);
 }
 
 Tensor linspace(double start, double stop, int64_t num, DType dtype) {
@@ -85,7 +83,7 @@ Tensor one_hot(const Tensor& indices, int64_t depth, double on_value, double off
   check_dtype("one_hot", indices.dtype(), rt::DTypeSet{uint8, int8, int16, int32, int64});
   if (depth < 0)
     throw InvalidArgumentError("one_hot: depth must be non-negative, got " + std::to_string(depth));
-  Tensor positions = range(0.0, static_cast<double>(depth), 1.0, indices.dtype());
+  Tensor positions = detail::range(0.0, static_cast<double>(depth), 1.0, indices.dtype());
   Tensor hot = equal(expand_dims(indices, -1), positions);  // broadcasts to (..., depth)
   return where(hot, fill({}, on_value, dtype), fill({}, off_value, dtype));
 }

@@ -2,10 +2,12 @@
 // GPU path (device setup, the caching allocator, copies, program loading, launch plans, CUDA
 // Graph capture and replay, the row-major cuBLAS mapping) runs on machines without a GPU.
 // "Device memory" is host memory, so copies move real bytes and the GEMM really computes, by
-// the column-major BLAS definition (an independent reference for tfjit's mapping). Kernels are
-// not executed: launches are only checked (a known entry point, non-empty grid) and counted.
-// Work on a capturing stream is recorded and performed again by each graph launch.
+// the column-major BLAS definition (an independent reference for tfjit's mapping). The eager
+// kernels (backends/cuda/kernels.cu) run too, compiled for the host (kernel_emulation.cpp);
+// compiled programs' kernels (PTX) are only checked (a known entry point, non-empty grid) and
+// counted. Work on a capturing stream is recorded and performed again by each graph launch.
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -17,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/fake_cuda/kernel_emulation.h"
+
 namespace {
 
 struct Graph {
@@ -25,7 +29,7 @@ struct Graph {
 };
 
 struct Module {
-  bool any_entry = false;  // a fatbin: names cannot be checked
+  bool eager_kernels = false;  // the fatbin of kernels.cu (the only one tfjit loads)
   std::set<std::string> entries;
 };
 
@@ -211,7 +215,7 @@ int cuModuleLoadData(void** module, const void* image) {
          it != std::sregex_iterator(); ++it)
       m->entries.insert((*it)[1]);
   } else {
-    m->any_entry = true;
+    m->eager_kernels = true;
   }
   std::lock_guard lock(state().mutex);
   ++stats().modules_loaded;
@@ -225,7 +229,8 @@ int cuModuleUnload(void*) {
 }
 int cuModuleGetFunction(void** f, void* module, const char* name) {
   auto* m = static_cast<Module*>(module);
-  if (!m->any_entry && !m->entries.count(name)) return 500;  // CUDA_ERROR_NOT_FOUND
+  if (m->eager_kernels ? !tfjit_fake::is_emulated_kernel(name) : !m->entries.count(name))
+    return 500;  // CUDA_ERROR_NOT_FOUND
   std::lock_guard lock(state().mutex);
   auto& handle = state().function_handles.emplace_back(std::make_unique<char[]>(1));
   state().functions[handle.get()] = name;
@@ -234,6 +239,7 @@ int cuModuleGetFunction(void** f, void* module, const char* name) {
 }
 int cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
                    unsigned bz, unsigned, void* stream, void** params, void**) {
+  std::string name;
   {
     std::lock_guard lock(state().mutex);
     if (!state().functions.count(f) || !gx || !gy || !gz || !bx || !by || !bz ||
@@ -241,9 +247,27 @@ int cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, 
       ++stats().bad_launches;
       return 1;
     }
+    name = state().functions[f];
   }
-  on_stream(stream, nullptr, /*kernel=*/true);
-  return 0;
+  if (!tfjit_fake::is_emulated_kernel(name)) {
+    on_stream(stream, nullptr, /*kernel=*/true);
+    return 0;
+  }
+  // An eager kernel runs; a failure (a barrier not every thread reached) is a failed launch.
+  const int64_t failed = stats().bad_launches;
+  auto run = tfjit_fake::emulated_launch(name, {{gx, gy, gz}, {bx, by, bz}}, params);
+  on_stream(
+      stream,
+      [run, name] {
+        try {
+          run();
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "fake CUDA: kernel %s failed: %s\n", name.c_str(), e.what());
+          ++stats().bad_launches;
+        }
+      },
+      /*kernel=*/true);
+  return stats().bad_launches == failed ? 0 : 719;  // CUDA_ERROR_LAUNCH_FAILED
 }
 
 int cuLinkCreate_v2(unsigned, int*, void**, void** link) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <type_traits>
 
 #include "tfjit/tensor.h"
 
@@ -12,10 +13,22 @@ namespace tf {
 Tensor zeros_like(const Tensor& x);
 Tensor ones_like(const Tensor& x);
 
-// [start, limit) in steps of delta. Without a dtype: int32 if all three are whole numbers given
-// as integers, else float32 (as TensorFlow infers from Python literals).
-Tensor range(double start, double limit, double delta = 1,
-             std::optional<DType> dtype = std::nullopt);
+namespace detail {
+Tensor range(double start, double limit, double delta, DType dtype);
+}
+
+// [start, limit) in steps of delta. Without a dtype, TensorFlow's inference from Python's
+// literals: int32 when start, limit and delta are all of integral C++ types, else float32
+// (tf::range(0, 12) is int32, tf::range(0.f, 12.f) float32).
+template <class Start, class Limit, class Delta = int>
+requires std::is_arithmetic_v<Start> && std::is_arithmetic_v<Limit> && std::is_arithmetic_v<Delta>
+    Tensor range(Start start, Limit limit, Delta delta = 1,
+                 std::optional<DType> dtype = std::nullopt) {
+  constexpr bool integers =
+      std::is_integral_v<Start> && std::is_integral_v<Limit> && std::is_integral_v<Delta>;
+  return detail::range(static_cast<double>(start), static_cast<double>(limit),
+                       static_cast<double>(delta), dtype.value_or(integers ? int32 : float32));
+}
 Tensor range(int64_t limit, DType dtype = int32);
 // `num` evenly spaced values from start to stop inclusive.
 Tensor linspace(double start, double stop, int64_t num, DType dtype = float32);

@@ -95,6 +95,28 @@ struct GraphStats {
   std::vector<int64_t> allocations;     // what each call allocates after liveness planning
 };
 
+// The kernels of a graph's GPU program compiled for the host CPU, so that what they compute can
+// be checked where there is no GPU: the stand-in CUDA driver of the tests runs them for the
+// launches of the program Graph::gpu_program builds with the same options.
+class HostKernels {
+ public:
+  struct Kernel {
+    // Called with cuLaunchKernel's `num_params` parameter pointers, then pointers to four
+    // int64_t: block index, thread index, block size and grid size (tfjit's launches are
+    // one-dimensional). Runs one GPU thread.
+    void (*run_thread)(void** args);
+    size_t num_params;
+  };
+  struct Impl;
+  explicit HostKernels(std::unique_ptr<Impl> impl);
+  ~HostKernels();
+  // By PTX entry name.
+  const std::map<std::string, Kernel>& kernels() const;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
 // A traced function: an MLIR module in the tfjit dialect with one function, @main.
 class Graph {
  public:
@@ -114,6 +136,8 @@ class Graph {
   // the op, when part of the graph cannot run there (control flow on the host, prints, unknown
   // dims): such graphs run on the CPU (compiler/gpu_program.cpp).
   rt::gpu::Program gpu_program(std::string_view arch, const CompileOptions& options = {}) const;
+  // The same program's kernels compiled for the host CPU (compiler/gpu_host_kernels.cpp).
+  std::unique_ptr<HostKernels> gpu_kernels_for_host(const CompileOptions& options = {}) const;
   // The traced graph in Graphviz DOT, and statistics (compiler/inspect.cpp).
   std::string dot() const;
   GraphStats stats(const CompileOptions& options = {}) const;

@@ -17,6 +17,7 @@
 #include "llvm/Target/TargetOptions.h"
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Conversion/SCFToGPU/SCFToGPUPass.h"
@@ -69,7 +70,7 @@ std::string find_libdevice() {
   return "";
 }
 
-void lower_to_gpu_kernels(mlir::ModuleOp module, const CompileOptions& options) {
+void lower_to_gpu_launches(mlir::ModuleOp module, const CompileOptions& options) {
   CompileOptions gpu = options;  // the oneDNN epilogue fusion does not apply on the GPU
   gpu.fuse_matmul_epilogue = false;
   gpu.split_reductions = true;  // one thread per output element: long reductions need a tree
@@ -86,11 +87,22 @@ void lower_to_gpu_kernels(mlir::ModuleOp module, const CompileOptions& options) 
   // The host side folds to constants (static shapes): launch sizes and scalar kernel arguments.
   pm.addNestedPass<mlir::func::FuncOp>(mlir::createCanonicalizerPass());
   pm.addNestedPass<mlir::func::FuncOp>(mlir::createCSEPass());
+  DiagnosticCollector diags;
+  if (mlir::failed(pm.run(module)))
+    throw InternalError("lowering to GPU launches failed:\n" + diags.text());
+}
+
+void lower_to_gpu_kernels(mlir::ModuleOp module, const CompileOptions& options) {
+  lower_to_gpu_launches(module, options);
+  mlir::PassManager pm(&context());
   auto& kernels = pm.nest<mlir::gpu::GPUModuleOp>();
   kernels.addPass(mlir::arith::createArithExpandOpsPass());
   kernels.addPass(mlir::memref::createExpandStridedMetadataPass());
   kernels.addPass(mlir::createLowerAffinePass());
   kernels.addPass(mlir::createConvertGpuOpsToNVVMOps());  // math -> libdevice (__nv_*) calls
+  // What libdevice does not cover (math.roundeven) becomes an LLVM intrinsic the NVPTX backend
+  // lowers itself (cvt.rni).
+  kernels.addPass(mlir::createConvertMathToLLVMPass());
   kernels.addPass(mlir::createReconcileUnrealizedCastsPass());
   DiagnosticCollector diags;
   if (mlir::failed(pm.run(module)))

@@ -19,6 +19,9 @@ namespace tf::compiler {
 // options.matmul_library_call, as loops otherwise), then the host function keeps
 // gpu.launch_func ops and each gpu.module holds NVVM-dialect kernels.
 void lower_to_gpu_kernels(mlir::ModuleOp traced, const CompileOptions& options);
+// The first half of it: the host function launches gpu.func kernels still in the arith, math,
+// memref and cf dialects (what compiler/gpu_host_kernels.cpp compiles for the host).
+void lower_to_gpu_launches(mlir::ModuleOp traced, const CompileOptions& options);
 
 // PTX for every kernel of a module from lower_to_gpu_kernels, for `arch` ("sm_90").
 std::string emit_ptx(mlir::ModuleOp gpu_lowered, std::string_view arch, int opt_level);

@@ -12,6 +12,10 @@
 #include "mlir/Pass/Pass.h"
 #include "runtime/parallel.h"
 
+namespace mlir {
+class PassManager;
+}
+
 namespace tf::compiler {
 
 // The process-wide MLIR context, with every dialect and interface the pipeline needs loaded.
@@ -38,6 +42,8 @@ struct Graph::Impl {
 
 // Lowers `module` in place to `stage` (at most kLLVMDialect). Throws InternalError on failure.
 void lower_to(mlir::ModuleOp module, Stage stage, const CompileOptions& options);
+// Stage::kLLVMDialect's passes: loops in the arith, math, memref and cf dialects to LLVM.
+void add_llvm_dialect_passes(mlir::PassManager& pm);
 
 // Passes, one per file under compiler/lowering/.
 std::unique_ptr<mlir::Pass> create_tfjit_to_linalg_pass(bool named_matmul);

@@ -33,6 +33,25 @@ void prepare_entry(mlir::ModuleOp module) {
     main.setArgAttr(i, "bufferization.writable", b.getBoolAttr(false));
 }
 
+}  // namespace
+
+void add_llvm_dialect_passes(mlir::PassManager& pm) {
+  pm.addPass(mlir::arith::createArithExpandOpsPass());  // floordivsi etc. into LLVM-level ops
+  pm.addPass(mlir::memref::createExpandStridedMetadataPass());
+  pm.addPass(mlir::createLowerAffinePass());
+  pm.addPass(mlir::createConvertAsyncToLLVMPass());
+  pm.addPass(mlir::createConvertMathToLLVMPass());
+  pm.addPass(mlir::createConvertMathToLibmPass());
+  pm.addPass(mlir::createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(mlir::createArithToLLVMConversionPass());
+  pm.addPass(mlir::createConvertFuncToLLVMPass());
+  pm.addPass(mlir::createConvertControlFlowToLLVMPass());
+  pm.addPass(mlir::createConvertIndexToLLVMPass());
+  pm.addPass(mlir::createReconcileUnrealizedCastsPass());
+}
+
+namespace {
+
 void add_stage(mlir::PassManager& pm, Stage stage, const CompileOptions& options) {
   switch (stage) {
     case Stage::kTraced:
@@ -84,18 +103,7 @@ void add_stage(mlir::PassManager& pm, Stage stage, const CompileOptions& options
       pm.addPass(mlir::createCanonicalizerPass());
       break;
     case Stage::kLLVMDialect:
-      pm.addPass(mlir::arith::createArithExpandOpsPass());  // floordivsi etc. into LLVM-level ops
-      pm.addPass(mlir::memref::createExpandStridedMetadataPass());
-      pm.addPass(mlir::createLowerAffinePass());
-      pm.addPass(mlir::createConvertAsyncToLLVMPass());
-      pm.addPass(mlir::createConvertMathToLLVMPass());
-      pm.addPass(mlir::createConvertMathToLibmPass());
-      pm.addPass(mlir::createFinalizeMemRefToLLVMConversionPass());
-      pm.addPass(mlir::createArithToLLVMConversionPass());
-      pm.addPass(mlir::createConvertFuncToLLVMPass());
-      pm.addPass(mlir::createConvertControlFlowToLLVMPass());
-      pm.addPass(mlir::createConvertIndexToLLVMPass());
-      pm.addPass(mlir::createReconcileUnrealizedCastsPass());
+      add_llvm_dialect_passes(pm);
       break;
     case Stage::kLLVMIR:
     case Stage::kAssembly:

@@ -3,9 +3,11 @@
 // Graph capture and replay, the row-major cuBLAS mapping) runs on machines without a GPU.
 // "Device memory" is host memory, so copies move real bytes and the GEMM really computes, by
 // the column-major BLAS definition (an independent reference for tfjit's mapping). The eager
-// kernels (backends/cuda/kernels.cu) run too, compiled for the host (kernel_emulation.cpp);
-// compiled programs' kernels (PTX) are only checked (a known entry point, non-empty grid) and
-// counted. Work on a capturing stream is recorded and performed again by each graph launch.
+// kernels (backends/cuda/kernels.cu) run too, compiled for the host (kernel_emulation.cpp).
+// A compiled program's kernel (PTX) is checked (a known entry point, non-empty grid) and counted;
+// it runs if a test registered a host build of it (tfjit_fake_cuda_add_host_kernel, from
+// Graph::gpu_kernels_for_host). Work on a capturing stream is recorded and performed again by
+// each graph launch.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -45,6 +47,11 @@ struct State {
   std::vector<std::unique_ptr<int>> streams;
   std::string linked;                                // cuLinkComplete's output
   std::vector<std::unique_ptr<void*>> blas_handles;  // each holds its stream
+  struct HostKernel {
+    void (*run_thread)(void**);
+    size_t num_params;
+  };
+  std::map<std::string, HostKernel> host_kernels;  // by PTX entry name
 };
 
 State& state() {
@@ -64,6 +71,11 @@ struct TfjitFakeCudaStats {
 };
 TfjitFakeCudaStats tfjit_fake_cuda_stats_value;
 TfjitFakeCudaStats* tfjit_fake_cuda_stats() { return &tfjit_fake_cuda_stats_value; }
+// Launches of PTX entry `entry` run `run_thread` for each thread (a later registration of the
+// same name replaces it): the kernel's parameters, then block index, thread index, block size
+// and grid size, each an int64_t.
+void tfjit_fake_cuda_add_host_kernel(const char* entry, void (*run_thread)(void**),
+                                     size_t num_params);
 }
 
 namespace {
@@ -250,7 +262,34 @@ int cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, 
     name = state().functions[f];
   }
   if (!tfjit_fake::is_emulated_kernel(name)) {
-    on_stream(stream, nullptr, /*kernel=*/true);
+    std::unique_lock lock(state().mutex);
+    auto host = state().host_kernels.find(name);
+    if (host == state().host_kernels.end()) {
+      lock.unlock();
+      on_stream(stream, nullptr, /*kernel=*/true);
+      return 0;
+    }
+    if (gy != 1 || gz != 1 || by != 1 || bz != 1) {
+      ++stats().bad_launches;
+      return 1;
+    }
+    const State::HostKernel kernel = host->second;
+    lock.unlock();
+    // Parameters are copied at launch, as the driver does; tfjit passes 8-byte slots.
+    std::vector<uint64_t> values(kernel.num_params);
+    for (size_t i = 0; i < kernel.num_params; ++i) std::memcpy(&values[i], params[i], 8);
+    on_stream(
+        stream,
+        [kernel, values, gx, bx] {
+          std::vector<uint64_t> slots = values;
+          int64_t index[4] = {0, 0, bx, gx};  // block, thread, block size, grid size
+          std::vector<void*> args;
+          for (uint64_t& v : slots) args.push_back(&v);
+          for (int64_t& i : index) args.push_back(&i);
+          for (index[0] = 0; index[0] < gx; ++index[0])
+            for (index[1] = 0; index[1] < bx; ++index[1]) kernel.run_thread(args.data());
+        },
+        /*kernel=*/true);
     return 0;
   }
   // An eager kernel runs; a failure (a barrier not every thread reached) is a failed launch.
@@ -268,6 +307,12 @@ int cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, 
       },
       /*kernel=*/true);
   return stats().bad_launches == failed ? 0 : 719;  // CUDA_ERROR_LAUNCH_FAILED
+}
+
+void tfjit_fake_cuda_add_host_kernel(const char* entry, void (*run_thread)(void**),
+                                     size_t num_params) {
+  std::lock_guard lock(state().mutex);
+  state().host_kernels[entry] = {run_thread, num_params};
 }
 
 int cuLinkCreate_v2(unsigned, int*, void**, void** link) {

@@ -1,0 +1,36 @@
+// Compiled functions on the stand-in CUDA driver (tests/fake_cuda): it runs a compiled kernel
+// only once a host build of it is registered. On the fake, run_compiled_kernels_on_fake_gpu
+// builds the kernels of f's graph for `args` (Graph::gpu_kernels_for_host, the same lowering as
+// the PTX) and registers them; with a real driver it does nothing.
+#pragma once
+
+#include <dlfcn.h>
+
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+#include "compiler/compiler.h"
+
+namespace tft {
+
+template <class F, class... Args>
+void run_compiled_kernels_on_fake_gpu(const F& f, const Args&... args) {
+  const char* driver = std::getenv("TFJIT_CUDA_DRIVER");
+  void* lib = driver ? dlopen(driver, RTLD_NOW | RTLD_NOLOAD) : nullptr;
+  if (!lib) return;
+  using Add = void (*)(const char*, void (*)(void**), size_t);
+  auto add = reinterpret_cast<Add>(dlsym(lib, "tfjit_fake_cuda_add_host_kernel"));
+  dlclose(lib);  // RTLD_NOLOAD took a reference; tfjit keeps the driver loaded
+  if (!add) return;
+  // Kept for the process's life; never destroyed, as LLVM's JIT must not be torn down during
+  // static destruction.
+  static auto& registered =
+      *std::make_unique<std::vector<std::unique_ptr<tf::compiler::HostKernels>>>().release();
+  auto graph = tf::compiler::Graph::parse(f.get_concrete_function(args...).graph("traced"));
+  auto kernels = graph->gpu_kernels_for_host();
+  for (const auto& [name, k] : kernels->kernels()) add(name.c_str(), k.run_thread, k.num_params);
+  registered.push_back(std::move(kernels));
+}
+
+}  // namespace tft

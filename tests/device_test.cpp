@@ -4,6 +4,7 @@
 // same file also runs against the stand-in driver (tests/fake_cuda), which executes the eager
 // kernels on the host.
 #include <cmath>
+#include <functional>
 #include <random>
 
 #include "tests/elementwise_cases.h"
@@ -338,6 +339,54 @@ TEST_CASE("a compiled function with matmul and a reduction gives the same values
   });
   tft::run_compiled_kernels_on_fake_gpu(f, x, w);
   compare_devices("tf::function", [&] { return tf::identity(f(x, w)); });
+}
+
+TEST_CASE("compiled reductions, softmax, transposes and casts give the same values on GPU and CPU",
+          "[device][gpu][function]") {
+  if (skip_without_gpu()) return;
+  std::mt19937 rng(19);
+  tf::Tensor big =
+      make(random_values(1000 * 1000, {-1, 1}, tf::float32, rng), {1000, 1000}, tf::float32);
+  tf::Tensor small =
+      make(random_values(24 * 50 * 7, {-1, 1}, tf::float32, rng), {24, 50, 7}, tf::float32);
+  using Fn = std::function<tf::Tensor(const tf::Tensor&)>;
+  auto compare_compiled = [&](const std::string& what, Fn fn, const tf::Tensor& x) {
+    auto f = tf::function(fn);
+    tft::run_compiled_kernels_on_fake_gpu(f, x);
+    compare_devices("compiled " + what, [&] { return tf::identity(f(x)); });
+    auto scope = tf::device_scope("/GPU:0");
+    auto concrete = f.get_concrete_function(x);
+    INFO(what << ": " << concrete.gpu_fallback_reason());
+    CHECK(concrete.device().ends_with("GPU:0"));
+  };
+  // Long reductions are split into trees of kernels on the GPU (10^6 elements: three).
+  compare_compiled(
+      "sum of squares over 10^6", [](auto& a) { return tf::reduce_sum(a * a); }, big);
+  compare_compiled(
+      "row max", [](auto& a) { return tf::reduce_max(a, {1}); }, big);
+  compare_compiled(
+      "column mean", [](auto& a) { return tf::reduce_mean(a, {0}); }, big);
+  compare_compiled(
+      "sum over axes 0 and 2",
+      [](auto& a) {
+        return tf::reduce_sum(a, {0, 2});
+      },
+      small);
+  compare_compiled(
+      "softmax", [](auto& a) { return tf::softmax(a * 4.f, 1); }, small);
+  compare_compiled(
+      "argmax", [](auto& a) { return tf::argmax(a, 1); }, small);
+  compare_compiled(
+      "transpose",
+      [](auto& a) {
+        return tf::tanh(tf::transpose(a, {2, 0, 1}));
+      },
+      small);
+  compare_compiled(
+      "cast", [](auto& a) { return tf::cast(a * 100.f, tf::int32); }, small);
+  compare_compiled(
+      "scalar arithmetic", [](auto& a) { return tf::reduce_mean(a) * 2.f + tf::reduce_max(a); },
+      small);
 }
 
 TEST_CASE("compiled training steps run on the GPU, replay as one CUDA Graph and match the CPU",

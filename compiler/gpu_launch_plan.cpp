@@ -124,6 +124,11 @@ class PlanBuilder {
         p.value = std::bit_cast<uint64_t>(f.getValueAsDouble());
         return p;
       }
+      if (f.getType().getIntOrFloatBitWidth() == 16) {  // f16, bf16: the bits (a .b16 parameter)
+        p.kind = KernelParam::Kind::kInteger;
+        p.value = f.getValue().bitcastToAPInt().getZExtValue();
+        return p;
+      }
     }
     return std::nullopt;
   }

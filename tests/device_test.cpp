@@ -387,6 +387,10 @@ TEST_CASE("compiled reductions, softmax, transposes and casts give the same valu
   compare_compiled(
       "scalar arithmetic", [](auto& a) { return tf::reduce_mean(a) * 2.f + tf::reduce_max(a); },
       small);
+  for (tf::DType half : {tf::float16, tf::bfloat16})
+    compare_compiled(
+        std::string(tf::dtype_name(half)) + " chain and row sum",
+        [](auto& a) { return tf::reduce_sum(tf::exp(a) * a, {1}); }, tf::cast(small, half));
 }
 
 TEST_CASE("compiled training steps run on the GPU, replay as one CUDA Graph and match the CPU",

@@ -120,11 +120,22 @@ module {
   }
 })";
 
+// float16 in, computed in float: the reduction's f16 zero reaches its kernel as a parameter.
+const char* kHalfRowSum = R"(
+module {
+  func.func @main(%x: tensor<24x50xf16>) -> tensor<24xf16> {
+    %e = tfjit.unary "exp" %x : tensor<24x50xf16> -> tensor<24x50xf16>
+    %m = tfjit.binary "multiply" %e, %x : tensor<24x50xf16> -> tensor<24x50xf16>
+    %s = tfjit.reduce "reduce_sum" %m {axes = array<i64: 1>, keepdims = false} : tensor<24x50xf16> -> tensor<24xf16>
+    return %s : tensor<24xf16>
+  }
+})";
+
 }  // namespace
 
 TEST_CASE("GPU launch plans pass each kernel exactly the parameters its PTX declares",
           "[gpu_program]") {
-  for (const char* graph : {kMlp, kIntegersAndBools, kBatchMatmul, kScalarLoss}) {
+  for (const char* graph : {kMlp, kIntegersAndBools, kBatchMatmul, kScalarLoss, kHalfRowSum}) {
     for (bool library_gemm : {true, false}) {
       INFO("library GEMM " << library_gemm << "\n" << graph);
       auto p = program_for(graph, library_gemm);

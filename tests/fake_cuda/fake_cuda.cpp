@@ -7,7 +7,9 @@
 // A compiled program's kernel (PTX) is checked (a known entry point, non-empty grid) and counted;
 // it runs if a test registered a host build of it (tfjit_fake_cuda_add_host_kernel, from
 // Graph::gpu_kernels_for_host). Work on a capturing stream is recorded and performed again by
-// each graph launch.
+// each graph launch; as with the real driver, a call that may synchronise (allocation, freeing,
+// copies from or to pageable host memory, stream synchronisation) fails while a capture is in
+// progress and invalidates it.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -28,6 +30,7 @@ namespace {
 struct Graph {
   std::vector<std::function<void()>> work;
   int64_t kernels = 0;
+  bool invalidated = false;  // a call not allowed during capture was made
 };
 
 struct Module {
@@ -80,6 +83,15 @@ void tfjit_fake_cuda_add_host_kernel(const char* entry, void (*run_thread)(void*
 
 namespace {
 TfjitFakeCudaStats& stats() { return tfjit_fake_cuda_stats_value; }
+
+// CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED for a call that may synchronise while a capture is in
+// progress (which it also invalidates), else 0.
+int refused_while_capturing() {
+  std::lock_guard lock(state().mutex);
+  if (state().capturing.empty()) return 0;
+  for (void* stream : state().capturing) state().recording[stream]->invalidated = true;
+  return 900;
+}
 void on_stream(void* stream, std::function<void()> work, bool kernel = false);
 
 // Runs `work` now, or records it when `stream` is capturing; a kernel (not executed) is counted.
@@ -143,6 +155,7 @@ int cuMemGetInfo_v2(size_t* free_bytes, size_t* total) {
   return 0;
 }
 int cuMemAlloc_v2(uintptr_t* p, size_t bytes) {
+  if (int e = refused_while_capturing()) return e;
   void* memory = std::aligned_alloc(256, (bytes + 255) / 256 * 256);
   if (!memory) return 2;
   std::lock_guard lock(state().mutex);
@@ -152,6 +165,7 @@ int cuMemAlloc_v2(uintptr_t* p, size_t bytes) {
   return 0;
 }
 int cuMemFree_v2(uintptr_t p) {
+  if (int e = refused_while_capturing()) return e;
   std::lock_guard lock(state().mutex);
   auto it = state().allocations.find(p);
   if (it == state().allocations.end()) return 1;
@@ -161,11 +175,13 @@ int cuMemFree_v2(uintptr_t p) {
   return 0;
 }
 int cuMemcpyHtoDAsync_v2(uintptr_t dst, const void* src, size_t n, void* stream) {
+  if (int e = refused_while_capturing()) return e;       // host memory here is pageable
   std::string staged(static_cast<const char*>(src), n);  // pageable: staged before returning
   on_stream(stream, [=] { std::memcpy(reinterpret_cast<void*>(dst), staged.data(), n); });
   return 0;
 }
 int cuMemcpyDtoHAsync_v2(void* dst, uintptr_t src, size_t n, void* stream) {
+  if (int e = refused_while_capturing()) return e;
   on_stream(stream, [=] { std::memcpy(dst, reinterpret_cast<const void*>(src), n); });
   return 0;
 }
@@ -213,7 +229,7 @@ int cuStreamCreate(void** stream, unsigned) {
   *stream = state().streams.emplace_back(std::make_unique<int>()).get();
   return 0;
 }
-int cuStreamSynchronize(void*) { return 0; }  // work ran when it was enqueued
+int cuStreamSynchronize(void*) { return refused_while_capturing(); }  // work ran when enqueued
 int cuStreamDestroy_v2(void*) { return 0; }
 
 int cuModuleLoadData(void** module, const void* image) {
@@ -343,6 +359,10 @@ int cuStreamEndCapture(void* stream, void** graph) {
   std::lock_guard lock(state().mutex);
   state().capturing.erase(stream);
   ++stats().captures;
+  if (state().recording[stream]->invalidated) {
+    *graph = nullptr;
+    return 901;  // CUDA_ERROR_STREAM_CAPTURE_INVALIDATED
+  }
   *graph = state().graphs.emplace_back(std::move(state().recording[stream])).get();
   return 0;
 }

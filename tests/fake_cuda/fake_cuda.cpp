@@ -144,14 +144,16 @@ int cuDeviceGetAttribute(int* v, int attribute, int) {
   *v = attribute == 75 ? 9 : attribute == 76 ? 0 : attribute == 16 ? 132 : 0;
   return 0;
 }
-int cuDeviceTotalMem_v2(size_t* bytes, int) { return *bytes = size_t{1} << 30, 0; }
+// 8 GiB, enough for the GPU rows of tfjit-bench (host memory, committed only when touched).
+constexpr size_t kMemoryBytes = size_t{8} << 30;
+int cuDeviceTotalMem_v2(size_t* bytes, int) { return *bytes = kMemoryBytes, 0; }
 int cuDevicePrimaryCtxRetain(void** ctx, int) {
   static int context;
   return *ctx = &context, 0;
 }
 int cuCtxSetCurrent(void*) { return 0; }
 int cuMemGetInfo_v2(size_t* free_bytes, size_t* total) {
-  *free_bytes = *total = size_t{1} << 30;
+  *free_bytes = *total = kMemoryBytes;
   return 0;
 }
 int cuMemAlloc_v2(uintptr_t* p, size_t bytes) {

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <random>
 
+#include "tests/fake_gpu_kernels.h"
 #include "tfjit/tfjit.h"
 
 namespace {
@@ -19,6 +20,7 @@ namespace {
 struct FakeStats {
   int64_t launches, graph_launches, graph_kernels, captures, gemms;
   int64_t modules_loaded, modules_unloaded, links, bad_launches, bytes_allocated;
+  int64_t failures_injected;
 };
 
 FakeStats stats() {
@@ -28,6 +30,18 @@ FakeStats stats() {
   auto get = reinterpret_cast<FakeStats* (*)()>(dlsym(lib, "tfjit_fake_cuda_stats"));
   REQUIRE(get);
   return *get();
+}
+
+// The next `times` calls of the driver or cuBLAS entry point `call` fail with `error`.
+void fail_next(const char* call, int error, int times = 1) {
+  REQUIRE(tf::test::is_gpu_available());
+  void* lib = dlopen(std::getenv("TFJIT_CUDA_DRIVER"), RTLD_NOW | RTLD_NOLOAD);
+  REQUIRE(lib);
+  auto fail =
+      reinterpret_cast<void (*)(const char*, int, int)>(dlsym(lib, "tfjit_fake_cuda_fail_next"));
+  dlclose(lib);
+  REQUIRE(fail);
+  fail(call, error, times);
 }
 
 std::vector<float> random_floats(size_t n, unsigned seed) {
@@ -248,4 +262,71 @@ TEST_CASE("a training step with a scalar loss compiles for the GPU and replays a
   CHECK(concrete.device().ends_with("GPU:0"));
   CHECK(concrete.replays_cuda_graph());
   CHECK(stats().bad_launches == 0);
+}
+
+TEST_CASE("failed driver and cuBLAS calls are typed errors naming the call; the GPU keeps working",
+          "[fake_gpu]") {
+  tf::Tensor x = tf::constant({0.f, 1.f, 2.f});
+  fail_next("cuLaunchKernel", 719);
+  CHECK_THROWS_AS(tf::exp(x), tf::InternalError);
+  fail_next("cuLaunchKernel", 719);
+  CHECK_THROWS_WITH(tf::exp(x), Catch::Contains("tfjit_unary_exp") &&
+                                    Catch::Contains("CUDA_ERROR_LAUNCH_FAILED"));
+  check_close(tf::exp(x).to_vector<float>(), {1.0, std::exp(1.0), std::exp(2.0)});
+
+  tf::Tensor a = tf::ones({2, 2});
+  fail_next("cublasSgemm_v2", 13);  // CUBLAS_STATUS_EXECUTION_FAILED
+  CHECK_THROWS_AS(tf::matmul(a, a), tf::InternalError);
+  CHECK(tf::matmul(a, a).to_vector<float>() == std::vector<float>{2, 2, 2, 2});
+
+  fail_next("cuMemcpyDtoHAsync_v2", 719);
+  CHECK_THROWS_AS(x.to_vector<float>(), tf::InternalError);
+  CHECK(x.to_vector<float>() == std::vector<float>{0, 1, 2});
+
+  // A compiled function: a failed module load or launch fails that call only. (From the second
+  // call on, a launch failing while the CUDA Graph is captured only costs the graph.)
+  auto f = tf::function([](const tf::Tensor& t) { return tf::tanh(t) * 2.f; });
+  fail_next("cuModuleLoadData", 218);  // CUDA_ERROR_INVALID_PTX
+  CHECK_THROWS_AS(f(x), tf::InternalError);
+  fail_next("cuModuleLoadData", 0, 0);
+  tft::run_compiled_kernels_on_fake_gpu(f, x);
+  fail_next("cuLaunchKernel", 719);
+  CHECK_THROWS_WITH(f(x), Catch::Contains("launching compiled kernel"));
+  check_close(f(x).to_vector<float>(), {0.0, 2 * std::tanh(1.0), 2 * std::tanh(2.0)});
+  CHECK(stats().bad_launches == 0);
+}
+
+TEST_CASE(
+    "an allocation the driver refuses once is retried; a lasting refusal is"
+    " ResourceExhaustedError and the GPU keeps working",
+    "[fake_gpu][memory]") {
+  tf::Tensor warm = tf::ones({1});
+  CHECK(warm.item<float>() == 1.f);  // the GPU is initialised
+  const FakeStats before = stats();
+  fail_next("cuMemAlloc_v2", 2);         // CUDA_ERROR_OUT_OF_MEMORY, once
+  tf::Tensor big = tf::ones({1 << 25});  // 128 MiB: a new region
+  CHECK(tf::reduce_sum(big).item<float>() == static_cast<float>(1 << 25));
+  CHECK(stats().failures_injected == before.failures_injected + 1);
+  CHECK(stats().bytes_allocated >= (int64_t{1} << 27));  // (cached regions were released)
+  fail_next("cuMemAlloc_v2", 2, 1000);
+  CHECK_THROWS_AS(tf::ones({1 << 28}), tf::ResourceExhaustedError);
+  fail_next("cuMemAlloc_v2", 0, 0);
+  CHECK((warm + 1.f).item<float>() == 2.f);
+  CHECK(tf::reduce_sum(big).item<float>() == static_cast<float>(1 << 25));
+}
+
+TEST_CASE("a failed CUDA Graph capture leaves a function launching step by step, saying why",
+          "[fake_gpu][function]") {
+  tf::Tensor x = tf::constant({0.f, 1.f, 2.f});
+  auto f = tf::function([](const tf::Tensor& t) { return tf::tanh(t) * 2.f; });
+  tft::run_compiled_kernels_on_fake_gpu(f, x);
+  fail_next("cuStreamBeginCapture_v2", 900);
+  for (int call = 0; call < 3; ++call)
+    check_close(f(x).to_vector<float>(), {0.0, 2 * std::tanh(1.0), 2 * std::tanh(2.0)});
+  auto concrete = f.get_concrete_function(x);
+  CHECK(concrete.device().ends_with("GPU:0"));
+  CHECK_FALSE(concrete.replays_cuda_graph());
+  CHECK_THAT(concrete.cuda_graph_unavailable_reason(),
+             Catch::Contains("capture failed") &&
+                 Catch::Contains("CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED"));
 }

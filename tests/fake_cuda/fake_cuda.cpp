@@ -55,6 +55,10 @@ struct State {
     size_t num_params;
   };
   std::map<std::string, HostKernel> host_kernels;  // by PTX entry name
+  struct Failure {
+    int error, times;
+  };
+  std::map<std::string, Failure> failures;  // by entry point: the next calls fail
 };
 
 State& state() {
@@ -70,7 +74,7 @@ extern "C" {
 struct TfjitFakeCudaStats {
   int64_t launches = 0, graph_launches = 0, graph_kernels = 0, captures = 0, gemms = 0;
   int64_t modules_loaded = 0, modules_unloaded = 0, links = 0, bad_launches = 0;
-  int64_t bytes_allocated = 0;
+  int64_t bytes_allocated = 0, failures_injected = 0;
 };
 TfjitFakeCudaStats tfjit_fake_cuda_stats_value;
 TfjitFakeCudaStats* tfjit_fake_cuda_stats() { return &tfjit_fake_cuda_stats_value; }
@@ -79,10 +83,24 @@ TfjitFakeCudaStats* tfjit_fake_cuda_stats() { return &tfjit_fake_cuda_stats_valu
 // and grid size, each an int64_t.
 void tfjit_fake_cuda_add_host_kernel(const char* entry, void (*run_thread)(void**),
                                      size_t num_params);
+// The next `times` calls of `call` (a driver or cuBLAS entry point) fail with `error`; times 0
+// clears it.
+void tfjit_fake_cuda_fail_next(const char* call, int error, int times);
 }
 
 namespace {
 TfjitFakeCudaStats& stats() { return tfjit_fake_cuda_stats_value; }
+
+// The error a test asked `call` to fail with (tfjit_fake_cuda_fail_next), else 0.
+int injected(const char* call) {
+  std::lock_guard lock(state().mutex);
+  auto it = state().failures.find(call);
+  if (it == state().failures.end()) return 0;
+  const int error = it->second.error;
+  if (--it->second.times == 0) state().failures.erase(it);
+  ++stats().failures_injected;
+  return error;
+}
 
 // CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED for a call that may synchronise while a capture is in
 // progress (which it also invalidates), else 0.
@@ -132,7 +150,14 @@ extern "C" {
 
 int cuInit(unsigned) { return 0; }
 int cuDriverGetVersion(int* v) { return *v = 13000, 0; }
-int cuGetErrorName(int, const char** s) { return *s = "CUDA_ERROR_FAKE", 0; }
+int cuGetErrorName(int e, const char** s) {
+  *s = e == 2     ? "CUDA_ERROR_OUT_OF_MEMORY"
+       : e == 719 ? "CUDA_ERROR_LAUNCH_FAILED"
+       : e == 900 ? "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED"
+       : e == 901 ? "CUDA_ERROR_STREAM_CAPTURE_INVALIDATED"
+                  : "CUDA_ERROR_UNKNOWN";
+  return 0;
+}
 int cuGetErrorString(int, const char** s) { return *s = "fake driver error", 0; }
 int cuDeviceGetCount(int* n) { return *n = 1, 0; }
 int cuDeviceGet(int* d, int ordinal) { return *d = ordinal, ordinal == 0 ? 0 : 101; }
@@ -157,6 +182,7 @@ int cuMemGetInfo_v2(size_t* free_bytes, size_t* total) {
   return 0;
 }
 int cuMemAlloc_v2(uintptr_t* p, size_t bytes) {
+  if (int e = injected("cuMemAlloc_v2")) return e;
   if (int e = refused_while_capturing()) return e;
   void* memory = std::aligned_alloc(256, (bytes + 255) / 256 * 256);
   if (!memory) return 2;
@@ -183,6 +209,7 @@ int cuMemcpyHtoDAsync_v2(uintptr_t dst, const void* src, size_t n, void* stream)
   return 0;
 }
 int cuMemcpyDtoHAsync_v2(void* dst, uintptr_t src, size_t n, void* stream) {
+  if (int e = injected("cuMemcpyDtoHAsync_v2")) return e;
   if (int e = refused_while_capturing()) return e;
   on_stream(stream, [=] { std::memcpy(dst, reinterpret_cast<const void*>(src), n); });
   return 0;
@@ -235,6 +262,7 @@ int cuStreamSynchronize(void*) { return refused_while_capturing(); }  // work ra
 int cuStreamDestroy_v2(void*) { return 0; }
 
 int cuModuleLoadData(void** module, const void* image) {
+  if (int e = injected("cuModuleLoadData")) return e;
   auto m = std::make_unique<Module>();
   const char* text = static_cast<const char*>(image);
   // PTX (or the fake "cubin" cuLinkComplete returns, which is the PTX): entry names are known.
@@ -269,6 +297,7 @@ int cuModuleGetFunction(void** f, void* module, const char* name) {
 }
 int cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
                    unsigned bz, unsigned, void* stream, void** params, void**) {
+  if (int e = injected("cuLaunchKernel")) return e;
   std::string name;
   {
     std::lock_guard lock(state().mutex);
@@ -333,6 +362,14 @@ void tfjit_fake_cuda_add_host_kernel(const char* entry, void (*run_thread)(void*
   state().host_kernels[entry] = {run_thread, num_params};
 }
 
+void tfjit_fake_cuda_fail_next(const char* call, int error, int times) {
+  std::lock_guard lock(state().mutex);
+  if (times > 0)
+    state().failures[call] = {error, times};
+  else
+    state().failures.erase(call);
+}
+
 int cuLinkCreate_v2(unsigned, int*, void**, void** link) {
   static int link_state;
   return *link = &link_state, 0;
@@ -352,6 +389,7 @@ int cuLinkComplete(void*, void** cubin, size_t* size) {
 int cuLinkDestroy(void*) { return 0; }
 
 int cuStreamBeginCapture_v2(void* stream, int) {
+  if (int e = injected("cuStreamBeginCapture_v2")) return e;
   std::lock_guard lock(state().mutex);
   state().capturing.insert(stream);
   state().recording[stream] = std::make_unique<Graph>();
@@ -372,6 +410,7 @@ int cuGraphInstantiateWithFlags(void** exec, void* graph, unsigned long long) {
   return *exec = graph, 0;
 }
 int cuGraphLaunch(void* exec, void* stream) {
+  if (int e = injected("cuGraphLaunch")) return e;
   auto* g = static_cast<Graph*>(exec);
   on_stream(stream, [g] {
     ++stats().graph_launches;
@@ -395,6 +434,7 @@ int cublasSetStream_v2(void* handle, void* stream) {
 }
 int cublasSgemm_v2(void* h, int ta, int tb, int m, int n, int k, const float* alpha, const float* a,
                    int lda, const float* b, int ldb, const float* beta, float* c, int ldc) {
+  if (int e = injected("cublasSgemm_v2")) return e;
   return gemm(h, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 int cublasDgemm_v2(void* h, int ta, int tb, int m, int n, int k, const double* alpha,

@@ -229,22 +229,29 @@ TEST_CASE("every elementwise op compiled gives the same result on GPU and CPU",
           "[device][gpu][elementwise][function]") {
   if (skip_without_gpu()) return;
   std::mt19937 rng(13);
-  for (const auto& c : tft::kUnary) {
-    tf::Tensor x = make(random_values(257, c.range, tf::float32, rng), {257}, tf::float32);
-    if (!claims(c.op, x)) continue;
-    auto compiled = tf::function([&](const tf::Tensor& a) { return c.op(a); });
-    tft::run_compiled_kernels_on_fake_gpu(compiled, x);
-    compare_devices(std::string("compiled ") + c.name, [&] { return tf::identity(compiled(x)); });
-  }
-  for (const auto& c : tft::kBinary) {
-    tf::Tensor x = make(random_values(60, c.x, tf::float32, rng), {6, 10}, tf::float32);
-    tf::Tensor y = make(random_values(10, c.y, tf::float32, rng), {10}, tf::float32);
-    if (!claims(c.op, x, y)) continue;
-    auto compiled =
-        tf::function([&](const tf::Tensor& a, const tf::Tensor& b) { return c.op(a, b); });
-    tft::run_compiled_kernels_on_fake_gpu(compiled, x, y);
-    compare_devices(std::string("compiled ") + c.name,
-                    [&] { return tf::identity(compiled(x, y)); });
+  // One dtype of each lowering column (float, signed; bool uses the signed one), and float16,
+  // which is loaded and stored as 16 bits and computed in float.
+  for (tf::DType dtype : {tf::float32, tf::int32, tf::float16}) {
+    auto label = [&](const char* op) {
+      std::string text = "compiled ";
+      return text.append(op).append(" ").append(tf::dtype_name(dtype));
+    };
+    for (const auto& c : tft::kUnary) {
+      tf::Tensor x = make(random_values(257, c.range, dtype, rng), {257}, dtype);
+      if (!claims(c.op, x)) continue;
+      auto compiled = tf::function([&](const tf::Tensor& a) { return c.op(a); });
+      tft::run_compiled_kernels_on_fake_gpu(compiled, x);
+      compare_devices(label(c.name), [&] { return tf::identity(compiled(x)); });
+    }
+    for (const auto& c : tft::kBinary) {
+      tf::Tensor x = make(random_values(60, c.x, dtype, rng), {6, 10}, dtype);
+      tf::Tensor y = make(random_values(10, c.y, dtype, rng), {10}, dtype);
+      if (!claims(c.op, x, y)) continue;
+      auto compiled =
+          tf::function([&](const tf::Tensor& a, const tf::Tensor& b) { return c.op(a, b); });
+      tft::run_compiled_kernels_on_fake_gpu(compiled, x, y);
+      compare_devices(label(c.name), [&] { return tf::identity(compiled(x, y)); });
+    }
   }
 }
 

@@ -321,8 +321,8 @@ TEST_CASE("reductions, matmul, transposes, casts and where agree on GPU and CPU"
   compare_devices("gather bytes", [&] { return tf::gather(x > 0.f, rows, 0); });
 }
 
-TEST_CASE("a gradient through matmul, tanh and a mean gives the same values on GPU and CPU",
-          "[device][gpu][gradient]") {
+TEST_CASE("gradients and compiled functions give the same values on GPU and CPU",
+          "[device][gpu][gradient][function]") {
   if (skip_without_gpu()) return;
   std::mt19937 rng(3);
   tf::Tensor w = make(random_values(64 * 32, {-1, 1}, tf::float32, rng), {64, 32}, tf::float32);
@@ -333,14 +333,6 @@ TEST_CASE("a gradient through matmul, tanh and a mean gives the same values on G
     tf::Tensor loss = tf::reduce_mean(tf::square(tf::tanh(tf::matmul(x, w))));
     return tape.gradient(loss, w);
   });
-}
-
-TEST_CASE("a compiled function with matmul and a reduction gives the same values on GPU and CPU",
-          "[device][gpu][function]") {
-  if (skip_without_gpu()) return;
-  std::mt19937 rng(3);
-  tf::Tensor w = make(random_values(64 * 32, {-1, 1}, tf::float32, rng), {64, 32}, tf::float32);
-  tf::Tensor x = make(random_values(16 * 64, {-1, 1}, tf::float32, rng), {16, 64}, tf::float32);
   auto f = tf::function([](const tf::Tensor& a, const tf::Tensor& b) {
     return tf::reduce_sum(tf::sigmoid(tf::matmul(a, b)), std::vector<int64_t>{1});
   });

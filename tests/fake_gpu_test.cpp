@@ -10,9 +10,9 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
-#include <random>
 
 #include "tests/fake_gpu_kernels.h"
+#include "tests/helpers.h"
 #include "tfjit/tfjit.h"
 
 namespace {
@@ -42,14 +42,6 @@ void fail_next(const char* call, int error, int times = 1) {
   dlclose(lib);
   REQUIRE(fail);
   fail(call, error, times);
-}
-
-std::vector<float> random_floats(size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1, 1);
-  std::vector<float> v(n);
-  for (float& x : v) x = u(rng);
-  return v;
 }
 
 // Row-major C = op(A) op(B) in float64.
@@ -98,7 +90,7 @@ TEST_CASE("GPU matmul maps row-major products onto column-major cuBLAS", "[fake_
   for (bool ta : {false, true})
     for (bool tb : {false, true}) {
       INFO("transpose_a " << ta << ", transpose_b " << tb);
-      auto a = random_floats(m * k, 1), b = random_floats(k * n, 2);
+      auto a = tft::random_floats(m * k, 1), b = tft::random_floats(k * n, 2);
       tf::Tensor ta_ = tf::constant(a, ta ? tf::TensorShape{k, m} : tf::TensorShape{m, k});
       tf::Tensor tb_ = tf::constant(b, tb ? tf::TensorShape{n, k} : tf::TensorShape{k, n});
       tf::Tensor c = tf::matmul(ta_, tb_, ta, tb);
@@ -118,7 +110,7 @@ TEST_CASE("a compiled GEMM runs its plan, then replays as a CUDA Graph with stag
   const FakeStats before = stats();
   for (unsigned call = 0; call < 3; ++call) {
     INFO("call " << call);
-    auto a = random_floats(2 * 4 * 8, 10 + call), b = random_floats(2 * 8 * 3, 20 + call);
+    auto a = tft::random_floats(2 * 4 * 8, 10 + call), b = tft::random_floats(2 * 8 * 3, 20 + call);
     tf::Tensor c =
         f(tf::constant(a, tf::TensorShape{2, 4, 8}), tf::constant(b, tf::TensorShape{2, 8, 3}));
     CHECK(c.device().ends_with("GPU:0"));

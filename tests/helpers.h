@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,15 @@ namespace tft {
 inline tf::Tensor make(const std::vector<double>& values, const tf::TensorShape& shape,
                        tf::DType dtype) {
   return tf::cast(tf::constant(values, shape), dtype);
+}
+
+// n floats uniform in [-1, 1), the same for the same seed.
+inline std::vector<float> random_floats(size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-1, 1);
+  std::vector<float> v(n);
+  for (float& x : v) x = u(rng);
+  return v;
 }
 
 inline std::vector<double> values_of(const tf::Tensor& t) {

@@ -5,11 +5,11 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "compiler/compiler.h"
+#include "tests/helpers.h"
 
 namespace {
 
@@ -45,14 +45,6 @@ std::string reduce_graph(const std::string& fn, const std::string& in, const std
          "\n    return %r : " + out + "\n  }\n}\n";
 }
 
-std::vector<float> uniform(size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1, 1);
-  std::vector<float> v(n);
-  for (float& x : v) x = u(rng);
-  return v;
-}
-
 }  // namespace
 
 TEST_CASE("split reductions: the graph really is split", "[compiler][reduction]") {
@@ -64,7 +56,7 @@ TEST_CASE("split reductions: the graph really is split", "[compiler][reduction]"
 
 TEST_CASE("split reductions: a fused full sum of squares matches float64",
           "[compiler][reduction]") {
-  auto x = uniform(1000 * 1000, 1);
+  auto x = tft::random_floats(1000 * 1000, 1);
   double want = 0;
   for (float v : x) want += double(v) * v;
   auto got = run<float, float>(
@@ -73,7 +65,7 @@ TEST_CASE("split reductions: a fused full sum of squares matches float64",
 }
 
 TEST_CASE("split reductions: row maxima propagate NaN", "[compiler][reduction]") {
-  auto x = uniform(8 * 8192, 2);
+  auto x = tft::random_floats(8 * 8192, 2);
   x[3 * 8192 + 5000] = std::numeric_limits<float>::quiet_NaN();
   x[6 * 8192 + 8191] = 7.f;
   auto got = run<float, float>(
@@ -117,7 +109,7 @@ TEST_CASE("split reductions: any over 2^16 booleans finds the single true",
 
 TEST_CASE("split reductions: a prime length stays one reduction and is still right",
           "[compiler][reduction]") {
-  auto x = uniform(4099, 3);
+  auto x = tft::random_floats(4099, 3);
   double want = 0;
   for (float v : x) want += v;
   const std::string mlir = reduce_graph("reduce_sum", "tensor<4099xf32>", "0", "tensor<f32>");

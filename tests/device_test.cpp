@@ -300,6 +300,9 @@ TEST_CASE("reductions, matmul, transposes, casts and where agree on GPU and CPU"
                   [&] { return tf::matmul(tf::transpose(b), tf::transpose(a), false, false); });
   compare_devices("matmul float64",
                   [&] { return tf::matmul(tf::cast(a, tf::float64), tf::cast(b, tf::float64)); });
+  for (tf::DType half : {tf::float16, tf::bfloat16})  // cublasGemmEx, accumulated in float
+    compare_devices("matmul " + std::string(tf::dtype_name(half)),
+                    [&] { return tf::matmul(tf::cast(b, half), tf::cast(a, half), true, true); });
   compare_devices("transpose 3-d", [&] { return tf::transpose(x, {2, 0, 1}); });
   compare_devices("cast to int32", [&] { return tf::cast(x * 100.f, tf::int32); });
   compare_devices("where", [&] { return tf::where(x > 0.f, x, -x); });

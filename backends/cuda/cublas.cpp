@@ -20,6 +20,8 @@ namespace {
 using cublasHandle_t = struct cublasContext*;
 using cublasStatus_t = int;
 constexpr int CUBLAS_OP_N = 0, CUBLAS_OP_T = 1;
+// library_types.h and cublas_api.h: float16/bfloat16 operands, accumulated in float.
+constexpr int CUDA_R_16F = 2, CUDA_R_16BF = 14, CUBLAS_COMPUTE_32F = 68, CUBLAS_GEMM_DEFAULT = -1;
 
 struct Cublas {
   cublasStatus_t (*Create)(cublasHandle_t*) = nullptr;
@@ -28,6 +30,9 @@ struct Cublas {
                           const float*, int, const float*, float*, int) = nullptr;
   cublasStatus_t (*Dgemm)(cublasHandle_t, int, int, int, int, int, const double*, const double*,
                           int, const double*, int, const double*, double*, int) = nullptr;
+  cublasStatus_t (*GemmEx)(cublasHandle_t, int, int, int, int, int, const void*, const void*, int,
+                           int, const void*, int, int, const void*, void*, int, int, int,
+                           int) = nullptr;  // optional: float16/bfloat16 matmul
   std::string error;
 };
 
@@ -50,6 +55,7 @@ const Cublas& load_cublas() {
     c.SetStream = reinterpret_cast<decltype(c.SetStream)>(dlsym(handle, "cublasSetStream_v2"));
     c.Sgemm = reinterpret_cast<decltype(c.Sgemm)>(dlsym(handle, "cublasSgemm_v2"));
     c.Dgemm = reinterpret_cast<decltype(c.Dgemm)>(dlsym(handle, "cublasDgemm_v2"));
+    c.GemmEx = reinterpret_cast<decltype(c.GemmEx)>(dlsym(handle, "cublasGemmEx"));
     if (!c.Create || !c.SetStream || !c.Sgemm || !c.Dgemm) c.error = "cuBLAS lacks the GEMM API";
     return c;
   }();
@@ -86,6 +92,8 @@ cublasHandle_t handle_for(CUstream stream) {
 
 bool cublas_available() { return load_cublas().error.empty(); }
 
+bool cublas_has_half_gemm() { return cublas_available() && load_cublas().GemmEx; }
+
 void prepare_gemm_stream(CUstream stream) { handle_for(stream); }
 
 void gemm(CUstream stream, DType dtype, const void* a, const void* b, void* c, int64_t m, int64_t k,
@@ -106,7 +114,13 @@ void gemm(CUstream stream, DType dtype, const void* a, const void* b, void* c, i
   int ldb = static_cast<int>(std::max<int64_t>(1, tb ? k : n));
   int lda = static_cast<int>(std::max<int64_t>(1, ta ? m : k));
   int im = static_cast<int>(m), in = static_cast<int>(n), ik = static_cast<int>(k);
-  if (dtype == float32) {
+  if (dtype == float16 || dtype == bfloat16) {
+    const float one = 1, zero = 0;
+    const int type = dtype == float16 ? CUDA_R_16F : CUDA_R_16BF;
+    check_status(cublas().GemmEx(h, opb, opa, in, im, ik, &one, b, type, ldb, a, type, lda, &zero,
+                                 c, type, in, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                 "cublasGemmEx");
+  } else if (dtype == float32) {
     const float one = 1, zero = 0;
     check_status(
         cublas().Sgemm(h, opb, opa, in, im, ik, &one, static_cast<const float*>(b), ldb,

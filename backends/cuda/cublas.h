@@ -9,13 +9,16 @@
 
 namespace tf::cuda {
 
-// Whether cuBLAS loads (matmul falls back to the CPU when it does not).
+// Whether cuBLAS loads (matmul falls back to the CPU when it does not), and whether it has
+// cublasGemmEx (float16 and bfloat16 operands, accumulated in float).
 bool cublas_available();
+bool cublas_has_half_gemm();
 
 // Creates the cuBLAS handle for `stream` now (it allocates: not allowed during graph capture).
 void prepare_gemm_stream(CUstream stream);
 
-// C (m x n) = op(A) op(B) on `stream`, row-major, as rt::MatmulKernel; float32 and float64.
+// C (m x n) = op(A) op(B) on `stream`, row-major, as rt::MatmulKernel; float32, float64, and
+// float16/bfloat16 (accumulated in float, as on the CPU) when cublas_has_half_gemm().
 // Throws InternalError when cuBLAS cannot be loaded or fails.
 void gemm(CUstream stream, DType dtype, const void* a, const void* b, void* c, int64_t m, int64_t k,
           int64_t n, bool ta, bool tb);

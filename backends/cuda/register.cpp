@@ -219,6 +219,10 @@ void register_kernels(rt::KernelTable& table) {
     table.matmul[int(float32)] = &matmul<float32>;
     table.matmul[int(float64)] = &matmul<float64>;
   }
+  if (cublas_has_half_gemm()) {
+    table.matmul[int(float16)] = &matmul<float16>;
+    table.matmul[int(bfloat16)] = &matmul<bfloat16>;
+  }
   for_gpu_dtypes([&](auto d) {
     if constexpr (kNumeric.contains(d())) table.arg_reduce[int(d())] = &arg_reduce<d()>;
   });

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/half.h"
 #include "tests/fake_cuda/kernel_emulation.h"
 
 namespace {
@@ -127,19 +128,49 @@ void on_stream(void* stream, std::function<void()> work, bool kernel) {
   if (work) work();
 }
 
-template <class T>
-int gemm(void* handle, int ta, int tb, int m, int n, int k, const T* alpha, const T* a, int lda,
-         const T* b, int ldb, const T* beta, T* c, int ldc) {
-  const T al = *alpha, be = *beta;
+// An element of a cuBLAS data type (library_types.h) as double, and back.
+double load(const void* p, int type, size_t i) {
+  switch (type) {
+    case 1:  // CUDA_R_64F
+      return static_cast<const double*>(p)[i];
+    case 2:  // CUDA_R_16F
+      return tf::half::float_from_float16(static_cast<const uint16_t*>(p)[i]);
+    case 14:  // CUDA_R_16BF
+      return tf::half::float_from_bfloat16(static_cast<const uint16_t*>(p)[i]);
+    default:  // CUDA_R_32F
+      return static_cast<const float*>(p)[i];
+  }
+}
+void store(void* p, int type, size_t i, double v) {
+  switch (type) {
+    case 1:
+      static_cast<double*>(p)[i] = v;
+      return;
+    case 2:
+      static_cast<uint16_t*>(p)[i] = tf::half::float16_from_float(static_cast<float>(v));
+      return;
+    case 14:
+      static_cast<uint16_t*>(p)[i] = tf::half::bfloat16_from_float(static_cast<float>(v));
+      return;
+    default:
+      static_cast<float*>(p)[i] = static_cast<float>(v);
+  }
+}
+
+// Column-major C = alpha op(A) op(B) + beta C, summed in double.
+int gemm(void* handle, int ta, int tb, int m, int n, int k, double alpha, const void* a, int lda,
+         const void* b, int ldb, double beta, void* c, int ldc, int type) {
   on_stream(*static_cast<void**>(handle), [=] {
     ++stats().gemms;
-    auto A = [&](int i, int l) { return ta ? a[l + i * lda] : a[i + l * lda]; };
-    auto B = [&](int l, int j) { return tb ? b[j + l * ldb] : b[l + j * ldb]; };
+    auto at = [](int row, int col, int ld) { return static_cast<size_t>(row + col * ld); };
     for (int j = 0; j < n; ++j)
       for (int i = 0; i < m; ++i) {
         double sum = 0;
-        for (int l = 0; l < k; ++l) sum += static_cast<double>(A(i, l)) * B(l, j);
-        c[i + j * ldc] = static_cast<T>(al * sum + (be == 0 ? 0 : be * c[i + j * ldc]));
+        for (int l = 0; l < k; ++l)
+          sum += load(a, type, ta ? at(l, i, lda) : at(i, l, lda)) *
+                 load(b, type, tb ? at(j, l, ldb) : at(l, j, ldb));
+        const double old = beta == 0 ? 0 : beta * load(c, type, at(i, j, ldc));
+        store(c, type, at(i, j, ldc), alpha * sum + old);
       }
   });
   return 0;
@@ -435,12 +466,21 @@ int cublasSetStream_v2(void* handle, void* stream) {
 int cublasSgemm_v2(void* h, int ta, int tb, int m, int n, int k, const float* alpha, const float* a,
                    int lda, const float* b, int ldb, const float* beta, float* c, int ldc) {
   if (int e = injected("cublasSgemm_v2")) return e;
-  return gemm(h, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  return gemm(h, ta, tb, m, n, k, *alpha, a, lda, b, ldb, *beta, c, ldc, 0);
 }
 int cublasDgemm_v2(void* h, int ta, int tb, int m, int n, int k, const double* alpha,
                    const double* a, int lda, const double* b, int ldb, const double* beta,
                    double* c, int ldc) {
-  return gemm(h, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  return gemm(h, ta, tb, m, n, k, *alpha, a, lda, b, ldb, *beta, c, ldc, 1);
+}
+// float16/bfloat16 operands with float scalars (CUBLAS_COMPUTE_32F), one type for all three.
+int cublasGemmEx(void* h, int ta, int tb, int m, int n, int k, const void* alpha, const void* a,
+                 int atype, int lda, const void* b, int btype, int ldb, const void* beta, void* c,
+                 int ctype, int ldc, int compute, int) {
+  if (atype != btype || atype != ctype || (atype != 2 && atype != 14) || compute != 68)
+    return 15;  // CUBLAS_STATUS_NOT_SUPPORTED
+  return gemm(h, ta, tb, m, n, k, *static_cast<const float*>(alpha), a, lda, b, ldb,
+              *static_cast<const float*>(beta), c, ldc, atype);
 }
 
 }  // extern "C"

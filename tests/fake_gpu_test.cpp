@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 
 #include "tests/fake_gpu_kernels.h"
 #include "tests/helpers.h"
@@ -321,4 +322,46 @@ TEST_CASE("a failed CUDA Graph capture leaves a function launching step by step,
   CHECK_THAT(concrete.cuda_graph_unavailable_reason(),
              Catch::Contains("capture failed") &&
                  Catch::Contains("CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED"));
+}
+
+TEST_CASE("bad input is the same typed error on the GPU as on the CPU", "[fake_gpu]") {
+  auto message = [](const char* device, const std::function<void()>& f) -> std::string {
+    auto scope = tf::device_scope(device);
+    try {
+      f();
+    } catch (const tf::InvalidArgumentError& e) {
+      return e.what();
+    }
+    return "no InvalidArgumentError";
+  };
+  auto compiled = tf::function([](const tf::Tensor& a) { return tf::tanh(a) + 1.f; });
+  const std::vector<std::pair<const char*, std::function<void()>>> cases = {
+      {"integer division by zero",
+       [] {
+         tf::floordiv(tf::constant({4, 5}), tf::constant({1, 0}));
+       }},
+      {"matmul of mismatched shapes",
+       [] {
+         tf::matmul(tf::ones({2, 3}), tf::ones({2, 3}));
+       }},
+      {"broadcast of incompatible shapes",
+       [] {
+         tf::add(tf::ones({2, 3}), tf::ones({4}));
+       }},
+      {"gather out of range",
+       [] {
+         tf::gather(tf::ones({3, 2}), tf::constant(std::vector<int32_t>{3}), 0);
+       }},
+      {"compiled function called with another dtype",
+       [&] {
+         compiled(tf::ones({3}));
+         compiled(tf::constant({1, 2, 3}));
+       }},
+  };
+  for (const auto& [what, f] : cases) {
+    INFO(what);
+    const std::string cpu = message("/CPU:0", f), gpu = message("/GPU:0", f);
+    CHECK(cpu.find("no InvalidArgumentError") == std::string::npos);
+    CHECK(gpu == cpu);
+  }
 }

@@ -25,9 +25,14 @@ llvm::orc::LLJIT& jit() {
     auto jit =
         llvm::orc::LLJITBuilder().setPlatformSetUp(llvm::orc::setUpInactivePlatform).create();
     if (!jit) throw InternalError("cannot create the JIT: " + llvm::toString(jit.takeError()));
+    // Where LLVM was installed at build time, else by file name on the loader's search path
+    // (a machine with the libraries unpacked elsewhere, on LD_LIBRARY_PATH).
     std::string error;
-    if (llvm::sys::DynamicLibrary::LoadLibraryPermanently(TFJIT_ASYNC_RUNTIME, &error))
-      throw InternalError("cannot load MLIR's async runtime (" TFJIT_ASYNC_RUNTIME "): " + error);
+    const std::string runtime = TFJIT_ASYNC_RUNTIME;
+    if (llvm::sys::DynamicLibrary::LoadLibraryPermanently(runtime.c_str(), &error) &&
+        llvm::sys::DynamicLibrary::LoadLibraryPermanently(
+            runtime.substr(runtime.rfind('/') + 1).c_str(), &error))
+      throw InternalError("cannot load MLIR's async runtime (" + runtime + "): " + error);
     llvm::orc::JITDylib& main = (*jit)->getMainJITDylib();
     auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
         (*jit)->getDataLayout().getGlobalPrefix());

@@ -1,7 +1,8 @@
 // Compiled functions on the stand-in CUDA driver (tests/fake_cuda): it runs a compiled kernel
-// only once a host build of it is registered. On the fake, run_compiled_kernels_on_fake_gpu
-// builds the kernels of f's graph for `args` (Graph::gpu_kernels_for_host, the same lowering as
-// the PTX) and registers them; with a real driver it does nothing.
+// only once a host build of it is registered for its program. On the fake,
+// run_compiled_kernels_on_fake_gpu builds the kernels of f's graph for `args`
+// (Graph::gpu_kernels_for_host, the same lowering as the PTX) and registers them with the PTX of
+// the program tfjit loads (Graph::gpu_program); with a real driver it does nothing.
 #pragma once
 
 #include <dlfcn.h>
@@ -11,6 +12,8 @@
 #include <vector>
 
 #include "compiler/compiler.h"
+#include "runtime/gpu.h"
+#include "runtime/gpu_program.h"
 
 namespace tft {
 
@@ -19,7 +22,7 @@ void run_compiled_kernels_on_fake_gpu(const F& f, const Args&... args) {
   const char* driver = std::getenv("TFJIT_CUDA_DRIVER");
   void* lib = driver ? dlopen(driver, RTLD_NOW | RTLD_NOLOAD) : nullptr;
   if (!lib) return;
-  using Add = void (*)(const char*, void (*)(void**), size_t);
+  using Add = void (*)(const char*, const char*, void (*)(void**), size_t);
   auto add = reinterpret_cast<Add>(dlsym(lib, "tfjit_fake_cuda_add_host_kernel"));
   dlclose(lib);  // RTLD_NOLOAD took a reference; tfjit keeps the driver loaded
   if (!add) return;
@@ -28,8 +31,10 @@ void run_compiled_kernels_on_fake_gpu(const F& f, const Args&... args) {
   static auto& registered =
       *std::make_unique<std::vector<std::unique_ptr<tf::compiler::HostKernels>>>().release();
   auto graph = tf::compiler::Graph::parse(f.get_concrete_function(args...).graph("traced"));
+  const std::string ptx = graph->gpu_program(tf::rt::gpu::arch(0)).image;
   auto kernels = graph->gpu_kernels_for_host();
-  for (const auto& [name, k] : kernels->kernels()) add(name.c_str(), k.run_thread, k.num_params);
+  for (const auto& [name, k] : kernels->kernels())
+    add(ptx.c_str(), name.c_str(), k.run_thread, k.num_params);
   registered.push_back(std::move(kernels));
 }
 

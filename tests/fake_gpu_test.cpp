@@ -2,9 +2,10 @@
 // device setup and default placement, copies, the cuBLAS mapping (which the fake computes by the
 // BLAS definition), compiled functions (PTX assembled once, module loaded, the plan's launches,
 // CUDA Graph capture and replay, staging of arguments and results, unloading) and the disk
-// cache of GPU programs. The fake runs the eager kernels (compiled for the host) but not the
-// compiled programs' kernels, so values of compiled functions are not checked here; eager
-// GPU-vs-CPU comparisons are in device_test.cpp, which runs against the fake too.
+// cache of GPU programs. The fake runs the eager kernels (compiled for the host), a compiled
+// program's kernels when a test registers their host builds (tests/fake_gpu_kernels.h), and
+// assembles every program's PTX with ptxas; GPU-vs-CPU value comparisons are in device_test.cpp,
+// which runs against the fake too.
 #include <dlfcn.h>
 
 #include <catch2/catch.hpp>
@@ -12,6 +13,7 @@
 #include <filesystem>
 #include <functional>
 
+#include "runtime/gpu.h"
 #include "tests/fake_gpu_kernels.h"
 #include "tests/helpers.h"
 #include "tfjit/tfjit.h"
@@ -155,6 +157,25 @@ TEST_CASE("compiled kernels are assembled once, loaded, launched per the plan, t
     CHECK(later.modules_unloaded == before.modules_unloaded);
   }
   CHECK(stats().modules_unloaded - before.modules_unloaded == 1);  // with the function
+}
+
+TEST_CASE("PTX the assembler rejects is an InternalError carrying the assembler's message",
+          "[fake_gpu][function]") {
+  if (!std::getenv("TFJIT_FAKE_CUDA_PTXAS")) {
+    WARN("not checked: no ptxas (CUDA toolkit) for the fake driver to assemble PTX with");
+    return;
+  }
+  CHECK(tf::ones({1}).item<float>() == 1.f);  // the GPU is initialised
+  const std::string broken =
+      "//\n.version 8.0\n.target sm_90\n.address_size 64\n"
+      ".visible .entry broken()\n{\n  bogus.instruction;\n  ret;\n}\n";
+  CHECK_THROWS_AS(tf::rt::gpu::assemble(0, broken), tf::InternalError);
+  CHECK_THROWS_WITH(tf::rt::gpu::assemble(0, broken),
+                    Catch::Contains("cuLinkAddData") && Catch::Contains("CUDA_ERROR_INVALID_PTX") &&
+                        Catch::Contains("ptxas") && Catch::Contains("bogus"));
+  auto f = tf::function([](const tf::Tensor& x) { return x * 3.f; });
+  tft::run_compiled_kernels_on_fake_gpu(f, tf::ones({4}));
+  CHECK(f(tf::ones({4})).to_vector<float>() == std::vector<float>(4, 3.f));
 }
 
 TEST_CASE("GPU programs come back from the disk cache without assembling again",

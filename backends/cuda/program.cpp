@@ -289,16 +289,22 @@ std::string assemble(int ordinal, const std::string& ptx) {
   cuda::CUlinkState state = nullptr;
   cuda::check(d.LinkCreate(2, options, values, &state), "cuLinkCreate");
   try {
-    auto failed = [&](const char* what) {
-      return std::string(what) + " of a compiled function's PTX" + (log[0] ? ": " : "") + log;
+    // The driver's error, then the assembler's log (filled by the failed call).
+    auto check_step = [&](cuda::CUresult result, const char* what) {
+      try {
+        cuda::check(result, std::string(what) + " of a compiled function's PTX");
+      } catch (const InternalError& e) {
+        if (!log[0]) throw;
+        throw InternalError(std::string(e.what()) + "; the assembler's log:\n" + log);
+      }
     };
     // The text with its terminating NUL, as the driver's PTX parser expects.
-    cuda::check(d.LinkAddData(state, cuda::CU_JIT_INPUT_PTX, const_cast<char*>(ptx.c_str()),
-                              ptx.size() + 1, "tfjit_function.ptx", 0, nullptr, nullptr),
-                failed("cuLinkAddData"));
+    check_step(d.LinkAddData(state, cuda::CU_JIT_INPUT_PTX, const_cast<char*>(ptx.c_str()),
+                             ptx.size() + 1, "tfjit_function.ptx", 0, nullptr, nullptr),
+               "cuLinkAddData");
     void* cubin = nullptr;
     size_t size = 0;
-    cuda::check(d.LinkComplete(state, &cubin, &size), failed("cuLinkComplete"));
+    check_step(d.LinkComplete(state, &cubin, &size), "cuLinkComplete");
     std::string binary(static_cast<const char*>(cubin), size);  // owned by the link state
     d.LinkDestroy(state);
     return binary;

@@ -4,12 +4,13 @@
 // "Device memory" is host memory, so copies move real bytes and the GEMM really computes, by
 // the column-major BLAS definition (an independent reference for tfjit's mapping). The eager
 // kernels (backends/cuda/kernels.cu) run too, compiled for the host (kernel_emulation.cpp).
-// A compiled program's kernel (PTX) is checked (a known entry point, non-empty grid) and counted;
-// it runs if a test registered a host build of it (tfjit_fake_cuda_add_host_kernel, from
-// Graph::gpu_kernels_for_host). Work on a capturing stream is recorded and performed again by
-// each graph launch; as with the real driver, a call that may synchronise (allocation, freeing,
-// copies from or to pageable host memory, stream synchronisation) fails while a capture is in
-// progress and invalidates it.
+// A compiled program's PTX is assembled by ptxas when $TFJIT_FAKE_CUDA_PTXAS names it (the real
+// driver's JIT does the same work), and its launches are checked (a known entry point, non-empty
+// grid) and counted; a kernel runs if a test registered a host build of it
+// (tfjit_fake_cuda_add_host_kernel, from Graph::gpu_kernels_for_host). Work on a capturing stream
+// is recorded and performed again by each graph launch; as with the real driver, a call that may
+// synchronise (allocation, freeing, copies from or to pageable host memory, stream synchronisation)
+// fails while a capture is in progress and invalidates it.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -22,6 +23,8 @@
 #include <set>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include "runtime/half.h"
 #include "tests/fake_cuda/kernel_emulation.h"
@@ -37,6 +40,12 @@ struct Graph {
 struct Module {
   bool eager_kernels = false;  // the fatbin of kernels.cu (the only one tfjit loads)
   std::set<std::string> entries;
+  size_t ptx_hash = 0;  // a compiled program's: which host kernels are its own
+};
+
+struct Function {
+  std::string entry;
+  size_t ptx_hash;
 };
 
 struct State {
@@ -45,17 +54,21 @@ struct State {
   std::set<void*> capturing;  // streams
   std::map<void*, std::unique_ptr<Graph>> recording;
   std::vector<std::unique_ptr<Module>> modules;
-  std::map<void*, std::string> functions;  // handle -> entry name
+  std::map<void*, Function> functions;  // by handle
   std::vector<std::unique_ptr<char[]>> function_handles;
   std::vector<std::unique_ptr<Graph>> graphs;
   std::vector<std::unique_ptr<int>> streams;
-  std::string linked;                                // cuLinkComplete's output
+  std::string linked;        // cuLinkComplete's output
+  char* link_log = nullptr;  // cuLinkCreate's CU_JIT_ERROR_LOG_BUFFER
+  size_t link_log_size = 0;
   std::vector<std::unique_ptr<void*>> blas_handles;  // each holds its stream
   struct HostKernel {
     void (*run_thread)(void**);
     size_t num_params;
   };
-  std::map<std::string, HostKernel> host_kernels;  // by PTX entry name
+  // By program (the hash of its PTX) and entry name: programs of different functions reuse
+  // entry names.
+  std::map<std::pair<size_t, std::string>, HostKernel> host_kernels;
   struct Failure {
     int error, times;
   };
@@ -79,10 +92,10 @@ struct TfjitFakeCudaStats {
 };
 TfjitFakeCudaStats tfjit_fake_cuda_stats_value;
 TfjitFakeCudaStats* tfjit_fake_cuda_stats() { return &tfjit_fake_cuda_stats_value; }
-// Launches of PTX entry `entry` run `run_thread` for each thread (a later registration of the
-// same name replaces it): the kernel's parameters, then block index, thread index, block size
-// and grid size, each an int64_t.
-void tfjit_fake_cuda_add_host_kernel(const char* entry, void (*run_thread)(void**),
+// Launches of entry `entry` of a module loaded from `ptx` run `run_thread` for each thread: the
+// kernel's parameters, then block index, thread index, block size and grid size, each an
+// int64_t.
+void tfjit_fake_cuda_add_host_kernel(const char* ptx, const char* entry, void (*run_thread)(void**),
                                      size_t num_params);
 // The next `times` calls of `call` (a driver or cuBLAS entry point) fail with `error`; times 0
 // clears it.
@@ -183,6 +196,7 @@ int cuInit(unsigned) { return 0; }
 int cuDriverGetVersion(int* v) { return *v = 13000, 0; }
 int cuGetErrorName(int e, const char** s) {
   *s = e == 2     ? "CUDA_ERROR_OUT_OF_MEMORY"
+       : e == 218 ? "CUDA_ERROR_INVALID_PTX"
        : e == 719 ? "CUDA_ERROR_LAUNCH_FAILED"
        : e == 900 ? "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED"
        : e == 901 ? "CUDA_ERROR_STREAM_CAPTURE_INVALIDATED"
@@ -299,6 +313,7 @@ int cuModuleLoadData(void** module, const void* image) {
   // PTX (or the fake "cubin" cuLinkComplete returns, which is the PTX): entry names are known.
   if (std::strncmp(text, "//", 2) == 0) {
     std::string ptx(text);
+    m->ptx_hash = std::hash<std::string>{}(ptx);
     std::regex entry(R"(\.entry (\w+)\()");
     for (auto it = std::sregex_iterator(ptx.begin(), ptx.end(), entry);
          it != std::sregex_iterator(); ++it)
@@ -322,14 +337,14 @@ int cuModuleGetFunction(void** f, void* module, const char* name) {
     return 500;  // CUDA_ERROR_NOT_FOUND
   std::lock_guard lock(state().mutex);
   auto& handle = state().function_handles.emplace_back(std::make_unique<char[]>(1));
-  state().functions[handle.get()] = name;
+  state().functions[handle.get()] = {name, m->ptx_hash};
   *f = handle.get();
   return 0;
 }
 int cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
                    unsigned bz, unsigned, void* stream, void** params, void**) {
   if (int e = injected("cuLaunchKernel")) return e;
-  std::string name;
+  Function function;
   {
     std::lock_guard lock(state().mutex);
     if (!state().functions.count(f) || !gx || !gy || !gz || !bx || !by || !bz ||
@@ -337,11 +352,12 @@ int cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, 
       ++stats().bad_launches;
       return 1;
     }
-    name = state().functions[f];
+    function = state().functions[f];
   }
+  const std::string& name = function.entry;
   if (!tfjit_fake::is_emulated_kernel(name)) {
     std::unique_lock lock(state().mutex);
-    auto host = state().host_kernels.find(name);
+    auto host = state().host_kernels.find({function.ptx_hash, name});
     if (host == state().host_kernels.end()) {
       lock.unlock();
       on_stream(stream, nullptr, /*kernel=*/true);
@@ -387,10 +403,10 @@ int cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, 
   return stats().bad_launches == failed ? 0 : 719;  // CUDA_ERROR_LAUNCH_FAILED
 }
 
-void tfjit_fake_cuda_add_host_kernel(const char* entry, void (*run_thread)(void**),
+void tfjit_fake_cuda_add_host_kernel(const char* ptx, const char* entry, void (*run_thread)(void**),
                                      size_t num_params) {
   std::lock_guard lock(state().mutex);
-  state().host_kernels[entry] = {run_thread, num_params};
+  state().host_kernels[{std::hash<std::string>{}(ptx), entry}] = {run_thread, num_params};
 }
 
 void tfjit_fake_cuda_fail_next(const char* call, int error, int times) {
@@ -401,14 +417,59 @@ void tfjit_fake_cuda_fail_next(const char* call, int error, int times) {
     state().failures.erase(call);
 }
 
-int cuLinkCreate_v2(unsigned, int*, void**, void** link) {
+int cuLinkCreate_v2(unsigned n, int* options, void** values, void** link) {
   static int link_state;
+  state().link_log = nullptr;
+  state().link_log_size = 0;
+  for (unsigned i = 0; i < n; ++i) {
+    if (options[i] == 5) state().link_log = static_cast<char*>(values[i]);  // ERROR_LOG_BUFFER
+    if (options[i] == 6) state().link_log_size = reinterpret_cast<size_t>(values[i]);
+  }
   return *link = &link_state, 0;
 }
+
+namespace {
+
+// Assembles `ptx` for the target it names, as the driver's JIT would; false with ptxas's messages
+// in the link's error log if it does not assemble.
+bool ptx_assembles(const std::string& ptx) {
+  const char* ptxas = std::getenv("TFJIT_FAKE_CUDA_PTXAS");
+  if (!ptxas || !*ptxas) return true;
+  std::smatch target;
+  std::string arch = std::regex_search(ptx, target, std::regex(R"(\.target (sm_\d+))"))
+                         ? target[1].str()
+                         : "sm_90";
+  char path[] = "/tmp/tfjit-fake-cuda-XXXXXX.ptx";
+  int fd = mkstemps(path, 4);
+  if (fd < 0) return false;
+  bool written = write(fd, ptx.data(), ptx.size()) == static_cast<ssize_t>(ptx.size());
+  close(fd);
+  std::string command = std::string(ptxas) + " -arch=" + arch + " " + path + " -o /dev/null 2>&1";
+  std::string messages;
+  int status = -1;
+  if (written) {
+    if (FILE* out = popen(command.c_str(), "r")) {
+      char buffer[512];
+      while (size_t n = fread(buffer, 1, sizeof buffer, out)) messages.append(buffer, n);
+      status = pclose(out);
+    }
+  }
+  unlink(path);
+  if (status == 0) return true;
+  if (State& s = state(); s.link_log && s.link_log_size > 0) {
+    std::string log = messages.empty() ? command + " failed" : messages;
+    std::snprintf(s.link_log, s.link_log_size, "%s", log.c_str());
+  }
+  return false;
+}
+
+}  // namespace
+
 int cuLinkAddData_v2(void*, int type, void* data, size_t size, const char*, unsigned, int*,
                      void**) {
   if (type != 1 || size == 0 || static_cast<char*>(data)[size - 1] != 0) return 1;
   state().linked = static_cast<char*>(data);
+  if (!ptx_assembles(state().linked)) return 218;  // CUDA_ERROR_INVALID_PTX
   return 0;
 }
 int cuLinkComplete(void*, void** cubin, size_t* size) {

@@ -117,10 +117,14 @@ std::shared_ptr<Executable> compile_cached(const Graph& graph, const CompileOpti
 std::shared_ptr<const rt::gpu::Program> compile_gpu_cached(const Graph& graph,
                                                            const CompileOptions& options,
                                                            int ordinal) {
-  // The driver's binary is only good for this architecture and driver.
+  // The driver's binary is only good for this GPU's exact architecture (not the PTX target,
+  // which newer GPUs share) and this driver.
   const std::string arch = rt::gpu::arch(ordinal);
-  const std::string key = cache_key(graph, options) + " gpu=" + arch +
-                          " driver=" + std::to_string(rt::gpu::info(ordinal).driver_version);
+  const rt::gpu::DeviceInfo info = rt::gpu::info(ordinal);
+  const std::string key = cache_key(graph, options) + " ptx=" + arch + " gpu=sm_" +
+                          std::to_string(info.compute_capability_major) +
+                          std::to_string(info.compute_capability_minor) +
+                          " driver=" + std::to_string(info.driver_version);
   return lookup(key,
                 [&] {
                   const std::string digest = disk_cache::digest(key);

@@ -47,6 +47,17 @@ void fail_next(const char* call, int error, int times = 1) {
   fail(call, error, times);
 }
 
+// From now on the fake reports compute capability `cc` (90 for 9.0).
+void set_compute_capability(int cc) {
+  REQUIRE(tf::test::is_gpu_available());
+  void* lib = dlopen(std::getenv("TFJIT_CUDA_DRIVER"), RTLD_NOW | RTLD_NOLOAD);
+  REQUIRE(lib);
+  auto set = reinterpret_cast<void (*)(int)>(dlsym(lib, "tfjit_fake_cuda_set_compute_capability"));
+  dlclose(lib);
+  REQUIRE(set);
+  set(cc);
+}
+
 // Row-major C = op(A) op(B) in float64.
 std::vector<double> reference_matmul(const std::vector<float>& a, const std::vector<float>& b,
                                      int64_t m, int64_t k, int64_t n, bool ta, bool tb) {
@@ -193,6 +204,13 @@ TEST_CASE("GPU programs come back from the disk cache without assembling again",
   tf::function(body)(x);
   CHECK(stats().links == compiled.links);
   CHECK(tf::config::compile_cache_info().disk_hits == info.disk_hits + 1);
+  SECTION("but not on a GPU of another architecture, which shares the PTX target") {
+    set_compute_capability(100);  // the driver's binary for sm_90 does not run on sm_100
+    tf::config::clear_compile_cache();
+    tf::function(body)(x);
+    CHECK(stats().links == compiled.links + 1);
+    set_compute_capability(90);
+  }
   tf::config::enable_disk_cache(false);
   std::filesystem::remove_all(dir);
 }

@@ -73,6 +73,11 @@ struct State {
     int error, times;
   };
   std::map<std::string, Failure> failures;  // by entry point: the next calls fail
+  // An H100's, or $TFJIT_FAKE_CUDA_COMPUTE_CAPABILITY ("75" for 7.5).
+  int compute_capability = [] {
+    const char* cc = std::getenv("TFJIT_FAKE_CUDA_COMPUTE_CAPABILITY");
+    return cc && *cc ? std::atoi(cc) : 90;
+  }();
 };
 
 State& state() {
@@ -100,6 +105,8 @@ void tfjit_fake_cuda_add_host_kernel(const char* ptx, const char* entry, void (*
 // The next `times` calls of `call` (a driver or cuBLAS entry point) fail with `error`; times 0
 // clears it.
 void tfjit_fake_cuda_fail_next(const char* call, int error, int times);
+// What the GPU reports from now on (90 for 9.0), as if the process had moved to another GPU.
+void tfjit_fake_cuda_set_compute_capability(int cc);
 }
 
 namespace {
@@ -211,7 +218,11 @@ int cuDeviceGetName(char* name, int len, int) {
   return 0;
 }
 int cuDeviceGetAttribute(int* v, int attribute, int) {
-  *v = attribute == 75 ? 9 : attribute == 76 ? 0 : attribute == 16 ? 132 : 0;
+  std::lock_guard lock(state().mutex);
+  *v = state().compute_capability / 10;
+  if (attribute == 76) *v = state().compute_capability % 10;
+  if (attribute == 16) *v = 132;  // multiprocessors
+  if (attribute != 75 && attribute != 76 && attribute != 16) *v = 0;
   return 0;
 }
 // 8 GiB, enough for the GPU rows of tfjit-bench (host memory, committed only when touched).
@@ -407,6 +418,11 @@ void tfjit_fake_cuda_add_host_kernel(const char* ptx, const char* entry, void (*
                                      size_t num_params) {
   std::lock_guard lock(state().mutex);
   state().host_kernels[{std::hash<std::string>{}(ptx), entry}] = {run_thread, num_params};
+}
+
+void tfjit_fake_cuda_set_compute_capability(int cc) {
+  std::lock_guard lock(state().mutex);
+  state().compute_capability = cc;
 }
 
 void tfjit_fake_cuda_fail_next(const char* call, int error, int times) {

@@ -241,7 +241,7 @@ TEST_CASE("division follows TensorFlow: true division, Python floor semantics", 
             .to_vector<int32_t>()[0] == -2147483647 - 1);  // wraps, no undefined behaviour
 }
 
-TEST_CASE("integer division by zero raises InvalidArgumentError; float division gives inf/nan",
+TEST_CASE("integer division by zero raises InvalidArgumentError, float division gives inf/nan",
           "[elementwise][errors]") {
   CHECK_THROWS_WITH(tf::floordiv(tf::constant({1, 2}), tf::constant({1, 0})),
                     Catch::Contains("floordiv") && Catch::Contains("division by zero"));
@@ -250,7 +250,7 @@ TEST_CASE("integer division by zero raises InvalidArgumentError; float division 
   CHECK(std::isnan(tf::floormod(tf::constant({1.0f}), tf::constant({0.0f})).item<float>()));
 }
 
-TEST_CASE("round is half to even; comparisons and logic give bool tensors", "[elementwise]") {
+TEST_CASE("round is half to even, comparisons and logic give bool tensors", "[elementwise]") {
   CHECK(tf::round(tf::constant({0.5f, 1.5f, 2.5f, -0.5f, -1.5f})).to_vector<float>() ==
         std::vector<float>{0, 2, 2, -0, -2});
   auto x = tf::constant({1, 2, 3});

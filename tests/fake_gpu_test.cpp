@@ -12,6 +12,7 @@
 #include <cmath>
 #include <filesystem>
 #include <functional>
+#include <optional>
 
 #include "runtime/gpu.h"
 #include "tests/fake_gpu_kernels.h"
@@ -23,7 +24,7 @@ namespace {
 struct FakeStats {
   int64_t launches, graph_launches, graph_kernels, captures, gemms;
   int64_t modules_loaded, modules_unloaded, links, bad_launches, bytes_allocated;
-  int64_t failures_injected;
+  int64_t failures_injected, blas_handles;  // cuBLAS handles alive
 };
 
 FakeStats stats() {
@@ -120,13 +121,15 @@ TEST_CASE("GPU matmul maps row-major products onto column-major cuBLAS", "[fake_
 TEST_CASE("a compiled GEMM runs its plan, then replays as a CUDA Graph with staged operands",
           "[fake_gpu][function]") {
   tf::config::enable_disk_cache(false);
-  auto f = tf::function([](const tf::Tensor& a, const tf::Tensor& b) { return tf::matmul(a, b); });
+  tf::matmul(tf::ones({2, 2}), tf::ones({2, 2}));  // the device stream's cuBLAS handle exists
   const FakeStats before = stats();
+  auto f = std::make_optional(
+      tf::function([](const tf::Tensor& a, const tf::Tensor& b) { return tf::matmul(a, b); }));
   for (unsigned call = 0; call < 3; ++call) {
     INFO("call " << call);
     auto a = tft::random_floats(2 * 4 * 8, 10 + call), b = tft::random_floats(2 * 8 * 3, 20 + call);
     tf::Tensor c =
-        f(tf::constant(a, tf::TensorShape{2, 4, 8}), tf::constant(b, tf::TensorShape{2, 8, 3}));
+        (*f)(tf::constant(a, tf::TensorShape{2, 4, 8}), tf::constant(b, tf::TensorShape{2, 8, 3}));
     CHECK(c.device().ends_with("GPU:0"));
     auto got = c.to_vector<float>();
     for (int64_t batch = 0; batch < 2; ++batch) {
@@ -140,10 +143,15 @@ TEST_CASE("a compiled GEMM runs its plan, then replays as a CUDA Graph with stag
   CHECK(after.captures - before.captures == 1);              // captured at the second call
   CHECK(after.graph_launches - before.graph_launches == 2);  // calls 2 and 3
   CHECK(after.gemms - before.gemms == 3 * 2);                // one per batch and call
-  auto concrete = f.get_concrete_function(tf::zeros({2, 4, 8}), tf::zeros({2, 8, 3}));
-  CHECK(concrete.device().ends_with("GPU:0"));
-  CHECK(concrete.replays_cuda_graph());
-  CHECK(f.trace_count() == 1);
+  CHECK(after.blas_handles == before.blas_handles + 1);      // the capture stream's
+  {
+    auto concrete = f->get_concrete_function(tf::zeros({2, 4, 8}), tf::zeros({2, 8, 3}));
+    CHECK(concrete.device().ends_with("GPU:0"));
+    CHECK(concrete.replays_cuda_graph());
+    CHECK(f->trace_count() == 1);
+  }
+  f.reset();
+  CHECK(stats().blas_handles == before.blas_handles);  // released with the program
 }
 
 TEST_CASE("compiled kernels are assembled once, loaded, launched per the plan, then graphed",
@@ -246,7 +254,7 @@ TEST_CASE("concat, stack and pad on the GPU are pitched copies that keep every v
   CHECK(p.to_vector<float>() == std::vector<float>{9, 9, 9, 9, 5, 6, 9, 9});
 }
 
-TEST_CASE("gather, argmax and reductions launch GPU kernels; gather checks indices on every device",
+TEST_CASE("gather, argmax and reductions launch GPU kernels, gather checks indices on every device",
           "[fake_gpu]") {
   tf::Tensor params = tf::reshape(tf::range(0.f, 12.f), {4, 3});
   const FakeStats before = stats();
@@ -296,7 +304,7 @@ TEST_CASE("a training step with a scalar loss compiles for the GPU and replays a
   CHECK(stats().bad_launches == 0);
 }
 
-TEST_CASE("failed driver and cuBLAS calls are typed errors naming the call; the GPU keeps working",
+TEST_CASE("failed driver and cuBLAS calls are typed errors naming the call, the GPU keeps working",
           "[fake_gpu]") {
   tf::Tensor x = tf::constant({0.f, 1.f, 2.f});
   fail_next("cuLaunchKernel", 719);
@@ -329,11 +337,12 @@ TEST_CASE("failed driver and cuBLAS calls are typed errors naming the call; the 
 }
 
 TEST_CASE(
-    "an allocation the driver refuses once is retried; a lasting refusal is"
+    "an allocation the driver refuses once is retried, a lasting refusal is"
     " ResourceExhaustedError and the GPU keeps working",
     "[fake_gpu][memory]") {
   tf::Tensor warm = tf::ones({1});
-  CHECK(warm.item<float>() == 1.f);  // the GPU is initialised
+  CHECK(warm.item<float>() == 1.f);                              // the GPU is initialised
+  CHECK(tf::reduce_sum(tf::ones({1 << 24})).item<float>() > 0);  // leaves a free cached region
   const FakeStats before = stats();
   fail_next("cuMemAlloc_v2", 2);         // CUDA_ERROR_OUT_OF_MEMORY, once
   tf::Tensor big = tf::ones({1 << 25});  // 128 MiB: a new region
@@ -345,6 +354,11 @@ TEST_CASE(
   fail_next("cuMemAlloc_v2", 0, 0);
   CHECK((warm + 1.f).item<float>() == 2.f);
   CHECK(tf::reduce_sum(big).item<float>() == static_cast<float>(1 << 25));
+  // Another failure is not mistaken for a full device.
+  fail_next("cuMemAlloc_v2", 700);  // CUDA_ERROR_ILLEGAL_ADDRESS
+  CHECK_THROWS_WITH(tf::ones({1 << 28}),
+                    Catch::Contains("cuMemAlloc") && Catch::Contains("CUDA_ERROR_ILLEGAL_ADDRESS"));
+  CHECK((warm + 1.f).item<float>() == 2.f);
 }
 
 TEST_CASE("a failed CUDA Graph capture leaves a function launching step by step, saying why",

@@ -186,7 +186,7 @@ TEST_CASE("C++ values are part of the signature: a new value retraces, explained
   CHECK(f.trace_count() == 4);
 }
 
-TEST_CASE("variables can be passed as arguments; their value at the call is used",
+TEST_CASE("variables can be passed as arguments, their value at the call is used",
           "[function][signature]") {
   tf::Variable v(tf::constant({1.0f, 2.0f}));
   auto f = tf::function([](const tf::Tensor& t) { return t * 2.0f; });
@@ -213,7 +213,7 @@ TEST_CASE("run_functions_eagerly runs bodies eagerly for debugging", "[function]
   CHECK(f.trace_count() == 1);
 }
 
-TEST_CASE("identical graphs share compiled code across functions; TFJIT_DUMP_DIR dumps stages",
+TEST_CASE("identical graphs share compiled code across functions, TFJIT_DUMP_DIR dumps stages",
           "[function][cache]") {
   auto make = [] {
     return tf::function([](const tf::Tensor& x) { return tf::exp(x) * 7.0f - 1.0f; });

@@ -21,7 +21,7 @@ void check(F f, const tf::Tensor& x, const tf::TensorShape& shape,
 }
 }  // namespace
 
-TEST_CASE("integer indices remove dimensions; negative ones count from the end", "[indexing]") {
+TEST_CASE("integer indices remove dimensions, negative ones count from the end", "[indexing]") {
   auto m = iota({3, 4});  // [[0..3], [4..7], [8..11]]
   check([](const tf::Tensor& t) { return t(1); }, m, {4}, {4, 5, 6, 7});
   check([](const tf::Tensor& t) { return t(-1, 2); }, m, {}, {10});

@@ -107,7 +107,7 @@ TEST_CASE("reductions match float64 references for every claimed dtype, eagerly 
   }
 }
 
-TEST_CASE("empty reductions give the identity; integer max/min use the type's range", "[reduce]") {
+TEST_CASE("empty reductions give the identity, integer max/min use the type's range", "[reduce]") {
   CHECK(tf::reduce_max(tf::zeros({0})).item<float>() == -INFINITY);
   CHECK(tf::reduce_min(tf::zeros({0}, tf::int32)).item<int32_t>() == 2147483647);
   CHECK(tf::reduce_prod(tf::zeros({0}, tf::int64)).item<int64_t>() == 1);

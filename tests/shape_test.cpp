@@ -181,7 +181,7 @@ TEST_CASE("split, tile and pad", "[shape]") {
   CHECK_THROWS_AS(tf::pad(x, {{-1, 0}, {0, 0}}), tf::InvalidArgumentError);
 }
 
-TEST_CASE("gather takes slices at indices; out-of-range indices are rejected eagerly",
+TEST_CASE("gather takes slices at indices, out-of-range indices are rejected eagerly",
           "[shape][gather]") {
   auto x = iota({3, 4});
   auto rows = tf::constant({2, 0, 2});

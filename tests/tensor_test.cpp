@@ -27,7 +27,7 @@ TEST_CASE("typed vectors keep their dtype", "[tensor]") {
         std::vector<int32_t>(4, 7));
 }
 
-TEST_CASE("nested lists give their shape; ragged lists are rejected", "[tensor]") {
+TEST_CASE("nested lists give their shape, ragged lists are rejected", "[tensor]") {
   auto m = tf::constant({{1, 2, 3}, {4, 5, 6}});
   CHECK(m.shape() == tf::TensorShape{2, 3});
   CHECK(m.to_vector<int32_t>() == std::vector<int32_t>{1, 2, 3, 4, 5, 6});

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "backends/cuda/driver.h"
 #include "runtime/gpu.h"
@@ -25,6 +27,7 @@ constexpr int CUDA_R_16F = 2, CUDA_R_16BF = 14, CUBLAS_COMPUTE_32F = 68, CUBLAS_
 
 struct Cublas {
   cublasStatus_t (*Create)(cublasHandle_t*) = nullptr;
+  cublasStatus_t (*Destroy)(cublasHandle_t) = nullptr;
   cublasStatus_t (*SetStream)(cublasHandle_t, CUstream) = nullptr;
   cublasStatus_t (*Sgemm)(cublasHandle_t, int, int, int, int, int, const float*, const float*, int,
                           const float*, int, const float*, float*, int) = nullptr;
@@ -41,22 +44,30 @@ const Cublas& load_cublas() {
     Cublas c;
     void* handle = nullptr;
     std::string tried;
-    const char* env = std::getenv("TFJIT_CUBLAS");
-    for (const char* name : {env, "libcublas.so.13", "libcublas.so.12", "libcublas.so"}) {
-      if (!name || !*name) continue;
-      if ((handle = dlopen(name, RTLD_NOW | RTLD_LOCAL))) break;
-      tried += std::string(tried.empty() ? "" : ", ") + name;
+    // First the cuBLAS of the driver's CUDA major version: a newer one loads, then fails to
+    // initialise (cuBLAS 13 on a CUDA 12 driver).
+    std::vector<std::string> names;
+    if (const char* env = std::getenv("TFJIT_CUBLAS"); env && *env) names.push_back(env);
+    if (const Driver* d = driver())
+      names.push_back("libcublas.so." + std::to_string(d->version / 1000));
+    for (const char* name : {"libcublas.so.13", "libcublas.so.12", "libcublas.so"})
+      names.push_back(name);
+    for (const std::string& name : names) {
+      if ((handle = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL))) break;
+      tried += (tried.empty() ? "" : ", ") + name;
     }
     if (!handle) {
       c.error = "cuBLAS could not be loaded (tried " + tried + ")";
       return c;
     }
     c.Create = reinterpret_cast<decltype(c.Create)>(dlsym(handle, "cublasCreate_v2"));
+    c.Destroy = reinterpret_cast<decltype(c.Destroy)>(dlsym(handle, "cublasDestroy_v2"));
     c.SetStream = reinterpret_cast<decltype(c.SetStream)>(dlsym(handle, "cublasSetStream_v2"));
     c.Sgemm = reinterpret_cast<decltype(c.Sgemm)>(dlsym(handle, "cublasSgemm_v2"));
     c.Dgemm = reinterpret_cast<decltype(c.Dgemm)>(dlsym(handle, "cublasDgemm_v2"));
     c.GemmEx = reinterpret_cast<decltype(c.GemmEx)>(dlsym(handle, "cublasGemmEx"));
-    if (!c.Create || !c.SetStream || !c.Sgemm || !c.Dgemm) c.error = "cuBLAS lacks the GEMM API";
+    if (!c.Create || !c.Destroy || !c.SetStream || !c.Sgemm || !c.Dgemm)
+      c.error = "cuBLAS lacks the GEMM API";
     return c;
   }();
   return lib;
@@ -74,13 +85,22 @@ void check_status(cublasStatus_t status, const char* what) {
                         std::to_string(status));
 }
 
-// One handle per stream (a device's stream, or a program's capture stream), kept for good: a
-// handle's stream is never switched under another thread's feet.
+// One handle per stream (a device's stream, or a program's capture stream), kept until the
+// stream goes (release_gemm_stream): a handle's stream is never switched under another thread's
+// feet.
+struct Handles {
+  std::mutex mutex;
+  std::unordered_map<CUstream, cublasHandle_t> by_stream;
+};
+Handles& handles() {
+  // Never destroyed: programs held by statics release their streams' handles at exit.
+  static Handles& h = *std::make_unique<Handles>().release();
+  return h;
+}
+
 cublasHandle_t handle_for(CUstream stream) {
-  static std::mutex mutex;
-  static std::unordered_map<CUstream, cublasHandle_t> handles;
-  std::lock_guard lock(mutex);
-  auto& h = handles[stream];
+  std::lock_guard lock(handles().mutex);
+  auto& h = handles().by_stream[stream];
   if (!h) {
     check_status(cublas().Create(&h), "cublasCreate");
     check_status(cublas().SetStream(h, stream), "cublasSetStream");
@@ -95,6 +115,14 @@ bool cublas_available() { return load_cublas().error.empty(); }
 bool cublas_has_half_gemm() { return cublas_available() && load_cublas().GemmEx; }
 
 void prepare_gemm_stream(CUstream stream) { handle_for(stream); }
+
+void release_gemm_stream(CUstream stream) {
+  std::lock_guard lock(handles().mutex);
+  auto it = handles().by_stream.find(stream);
+  if (it == handles().by_stream.end()) return;
+  load_cublas().Destroy(it->second);  // with its workspace
+  handles().by_stream.erase(it);
+}
 
 void gemm(CUstream stream, DType dtype, const void* a, const void* b, void* c, int64_t m, int64_t k,
           int64_t n, bool ta, bool tb) {

@@ -1,5 +1,6 @@
-// cuBLAS, loaded at run time like the driver (libcublas.so.13, .12 or $TFJIT_CUBLAS), for GEMM
-// on the GPU. Row-major products are computed as the column-major product of the transposes.
+// cuBLAS, loaded at run time like the driver ($TFJIT_CUBLAS, else the driver's major version:
+// libcublas.so.13 or .12), for GEMM on the GPU. Row-major products are computed as the
+// column-major product of the transposes.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,9 @@ bool cublas_has_half_gemm();
 
 // Creates the cuBLAS handle for `stream` now (it allocates: not allowed during graph capture).
 void prepare_gemm_stream(CUstream stream);
+// Destroys that handle (and its workspace), before `stream` itself is destroyed; its work must be
+// finished.
+void release_gemm_stream(CUstream stream);
 
 // C (m x n) = op(A) op(B) on `stream`, row-major, as rt::MatmulKernel; float32, float64, and
 // float16/bfloat16 (accumulated in float, as on the CPU) when cublas_has_half_gemm().

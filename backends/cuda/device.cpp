@@ -78,7 +78,11 @@ class DriverMemory : public rt::SubAllocator {
   explicit DriverMemory(const Driver& d) : driver_(d) {}
   void* alloc(size_t bytes) override {
     CUdeviceptr p = 0;
-    if (driver_.MemAlloc(&p, bytes) != CUDA_SUCCESS) return nullptr;
+    CUresult result = driver_.MemAlloc(&p, bytes);
+    // Out of memory is the allocator's to handle (release cached blocks, retry); any other
+    // failure (a sticky error from an earlier kernel, say) is reported as it is.
+    if (result == CUDA_ERROR_OUT_OF_MEMORY) return nullptr;
+    check(result, "cuMemAlloc of " + std::to_string(bytes) + " bytes");
     return reinterpret_cast<void*>(p);
   }
   void free(void* ptr, size_t) override { driver_.MemFree(reinterpret_cast<CUdeviceptr>(ptr)); }

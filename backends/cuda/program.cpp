@@ -80,7 +80,10 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
       driver_.StreamSynchronize(device_.stream());  // nothing of ours may still be running
       if (exec_) driver_.GraphExecDestroy(exec_);
       if (graph_) driver_.GraphDestroy(graph_);
-      if (capture_stream_) driver_.StreamDestroy(capture_stream_);
+      if (capture_stream_) {
+        release_gemm_stream(capture_stream_);
+        driver_.StreamDestroy(capture_stream_);
+      }
       if (module_) driver_.ModuleUnload(module_);
       for (void* c : constants_)
         if (c) device_.allocator().deallocate(c);

@@ -11,6 +11,7 @@
 // is recorded and performed again by each graph launch; as with the real driver, a call that may
 // synchronise (allocation, freeing, copies from or to pageable host memory, stream synchronisation)
 // fails while a capture is in progress and invalidates it.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -93,7 +94,7 @@ extern "C" {
 struct TfjitFakeCudaStats {
   int64_t launches = 0, graph_launches = 0, graph_kernels = 0, captures = 0, gemms = 0;
   int64_t modules_loaded = 0, modules_unloaded = 0, links = 0, bad_launches = 0;
-  int64_t bytes_allocated = 0, failures_injected = 0;
+  int64_t bytes_allocated = 0, failures_injected = 0, blas_handles = 0;
 };
 TfjitFakeCudaStats tfjit_fake_cuda_stats_value;
 TfjitFakeCudaStats* tfjit_fake_cuda_stats() { return &tfjit_fake_cuda_stats_value; }
@@ -204,6 +205,7 @@ int cuDriverGetVersion(int* v) { return *v = 13000, 0; }
 int cuGetErrorName(int e, const char** s) {
   *s = e == 2     ? "CUDA_ERROR_OUT_OF_MEMORY"
        : e == 218 ? "CUDA_ERROR_INVALID_PTX"
+       : e == 700 ? "CUDA_ERROR_ILLEGAL_ADDRESS"
        : e == 719 ? "CUDA_ERROR_LAUNCH_FAILED"
        : e == 900 ? "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED"
        : e == 901 ? "CUDA_ERROR_STREAM_CAPTURE_INVALIDATED"
@@ -534,6 +536,17 @@ int cuGraphDestroy(void*) { return 0; }
 int cublasCreate_v2(void** handle) {
   std::lock_guard lock(state().mutex);
   *handle = state().blas_handles.emplace_back(std::make_unique<void*>(nullptr)).get();
+  ++stats().blas_handles;
+  return 0;
+}
+int cublasDestroy_v2(void* handle) {
+  std::lock_guard lock(state().mutex);
+  auto& handles = state().blas_handles;
+  auto it =
+      std::find_if(handles.begin(), handles.end(), [&](auto& h) { return h.get() == handle; });
+  if (it == handles.end()) return 1;  // CUBLAS_STATUS_NOT_INITIALIZED
+  handles.erase(it);
+  --stats().blas_handles;
   return 0;
 }
 int cublasSetStream_v2(void* handle, void* stream) {

@@ -50,9 +50,10 @@ std::unique_ptr<llvm::TargetMachine> nvptx_target_machine(std::string_view arch)
   std::string error;
   const llvm::Target* target = llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target) throw InternalError("the NVPTX backend is not available in LLVM: " + error);
-  // PTX ISA 8.0 (CUDA 12): the oldest that knows sm_90; every driver tfjit supports JITs it.
+  // PTX ISA 8.1 (CUDA 12.1, the oldest driver tfjit uses): 32764 bytes of kernel parameters
+  // rather than 4352, which a fused kernel of some 50 operands needs.
   std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
-      triple, std::string(arch), "+ptx80", llvm::TargetOptions(), std::nullopt));
+      triple, std::string(arch), "+ptx81", llvm::TargetOptions(), std::nullopt));
   if (!tm) throw InternalError("cannot create an NVPTX target machine for " + std::string(arch));
   return tm;
 }

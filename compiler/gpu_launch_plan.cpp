@@ -33,6 +33,8 @@ std::string ptx_entry_name(llvm::StringRef module, llvm::StringRef kernel) {
 
 namespace {
 
+constexpr size_t kMaxParameterBytes = 32764;
+
 int64_t element_bytes(Type t) { return (t.getIntOrFloatBitWidth() + 7) / 8; }
 
 [[noreturn]] void unsupported(Operation* op, const std::string& why) {
@@ -133,10 +135,14 @@ class PlanBuilder {
     return std::nullopt;
   }
 
-  static uint32_t launch_dim(Operation* op, Value v) {
+  // A constant launch size within the hardware's `limit` for that dimension.
+  static uint32_t launch_dim(Operation* op, Value v, uint64_t limit) {
     auto p = scalar(v);
-    if (!p || p->kind != KernelParam::Kind::kInteger || p->value == 0 || p->value > UINT32_MAX)
+    if (!p || p->kind != KernelParam::Kind::kInteger || p->value == 0)
       unsupported(op, "a launch size that is not a constant");
+    if (p->value > limit)
+      unsupported(op, "a launch size of " + std::to_string(p->value) + " (the limit is " +
+                          std::to_string(limit) + ")");
     return static_cast<uint32_t>(p->value);
   }
 
@@ -227,9 +233,13 @@ class PlanBuilder {
     rt::gpu::Launch l;
     l.kernel = ptx_entry_name(launch.getKernelModuleName(), launch.getKernelName());
     auto grid = launch.getGridSizeOperandValues(), block = launch.getBlockSizeOperandValues();
-    l.grid = {launch_dim(launch, grid.x), launch_dim(launch, grid.y), launch_dim(launch, grid.z)};
-    l.block = {launch_dim(launch, block.x), launch_dim(launch, block.y),
-               launch_dim(launch, block.z)};
+    // CUDA's limits: gridDim.x < 2^31, gridDim.y/z and blockDim.z <= 65535/64, 1024 threads.
+    l.grid = {launch_dim(launch, grid.x, INT32_MAX), launch_dim(launch, grid.y, 65535),
+              launch_dim(launch, grid.z, 65535)};
+    l.block = {launch_dim(launch, block.x, 1024), launch_dim(launch, block.y, 1024),
+               launch_dim(launch, block.z, 64)};
+    if (uint64_t{l.block[0]} * l.block[1] * l.block[2] > 1024)
+      unsupported(launch, "a block of more than 1024 threads");
     for (Value v : launch.getKernelOperands()) {
       if (isa<MemRefType>(v.getType())) {
         const Memref& m = memref(launch, v);
@@ -253,6 +263,12 @@ class PlanBuilder {
         unsupported(launch, "a kernel argument computed on the host");
       }
     }
+    // PTX 8.1 allows 32764 bytes of kernel parameters; each of ours takes at most 8. (A fused
+    // kernel passes every operand as a memref descriptor: 3 + 2 * rank values.)
+    if (l.params.size() * 8 > kMaxParameterBytes)
+      unsupported(launch, "a kernel with " + std::to_string(l.params.size()) +
+                              " parameters (up to " + std::to_string(l.params.size() * 8) +
+                              " bytes; PTX allows " + std::to_string(kMaxParameterBytes) + ")");
     program_.steps.emplace_back(std::move(l));
   }
 

@@ -197,6 +197,30 @@ TEST_CASE("PTX the assembler rejects is an InternalError carrying the assembler'
   CHECK(f(tf::ones({4})).to_vector<float>() == std::vector<float>(4, 3.f));
 }
 
+TEST_CASE("a fused kernel of 60 operands fits PTX's parameter space, assembles and runs",
+          "[fake_gpu][function]") {
+  // 61 rank-4 operands and a result: 62 memref descriptors of 11 values, 5456 bytes of
+  // parameters, over PTX 8.0's 4352.
+  std::vector<tf::Tensor> terms;
+  std::vector<double> want(120, 0.0);
+  for (unsigned i = 0; i < 60; ++i) {
+    auto values = tft::random_floats(120, 100 + i);
+    for (size_t j = 0; j < values.size(); ++j) want[j] += values[j];
+    terms.push_back(tf::constant(values, tf::TensorShape{2, 3, 4, 5}));
+  }
+  auto f = tf::function([&](const tf::Tensor& x) {
+    tf::Tensor sum = x;
+    for (const tf::Tensor& t : terms) sum = sum + t;
+    return sum;
+  });
+  tf::Tensor x = tf::zeros({2, 3, 4, 5});
+  tft::run_compiled_kernels_on_fake_gpu(f, x);
+  const FakeStats before = stats();
+  check_close(f(x).to_vector<float>(), want);
+  CHECK(f.get_concrete_function(x).device().ends_with("GPU:0"));
+  CHECK(stats().launches - before.launches == 1);  // one fused kernel
+}
+
 TEST_CASE("GPU programs come back from the disk cache without assembling again",
           "[fake_gpu][function][cache]") {
   const auto dir = std::filesystem::temp_directory_path() / "tfjit-fake-gpu-cache";

@@ -44,13 +44,17 @@ Registry& registry() {
       r.reason = driver_unavailable_reason();
       return;
     }
-    // The kernels' fatbin (SASS and PTX) needs a driver at least as new as the toolkit's major.
-    if (d->version / 1000 < TFJIT_CUDA_TOOLKIT_MAJOR) {
-      r.reason = "the CUDA driver supports CUDA " + std::to_string(d->version / 1000) + "." +
-                 std::to_string(d->version % 1000 / 10) + ", older than CUDA " +
-                 std::to_string(TFJIT_CUDA_TOOLKIT_MAJOR) +
-                 " that tfjit's GPU kernels were built with (update the driver, or build with "
-                 "an older toolkit)";
+    // The kernels' fatbin (SASS and PTX) needs a driver at least as new as the toolkit's major,
+    // and compiled functions' PTX 8.1 needs CUDA 12.1.
+    const int needed = std::max(TFJIT_CUDA_TOOLKIT_MAJOR * 1000, 12010);
+    auto cuda_version = [](int v) {
+      return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10);
+    };
+    if (d->version < needed) {
+      r.reason = "the CUDA driver supports CUDA " + cuda_version(d->version) +
+                 ", older than CUDA " + cuda_version(needed) +
+                 " that tfjit's GPU kernels need (update the driver, or build with an older "
+                 "toolkit)";
       return;
     }
     int count = 0;

@@ -442,3 +442,20 @@ TEST_CASE("bad input is the same typed error on the GPU as on the CPU", "[fake_g
     CHECK(gpu == cpu);
   }
 }
+
+// Run by CTest with TFJIT_FAKE_CUDA_COMPUTE_CAPABILITY=75 (tests/CMakeLists.txt): the fake GPU is
+// a Turing, older than the sm_80 kernels tfjit builds by default.
+TEST_CASE("a GPU older than the kernels were built for is ignored, saying why", "[.old_gpu]") {
+  const char* cc = std::getenv("TFJIT_FAKE_CUDA_COMPUTE_CAPABILITY");
+  REQUIRE(cc);
+  REQUIRE(std::string(cc) == "75");
+  CHECK_FALSE(tf::test::is_gpu_available());
+  CHECK(tf::config::list_physical_devices("GPU").empty());
+  CHECK_THAT(tf::test::gpu_unavailable_reason(),
+             Catch::Contains("compute capability 7.5") && Catch::Contains("sm_80"));
+  tf::Tensor x = tf::constant({1.f, 2.f});
+  CHECK(x.device().ends_with("CPU:0"));
+  CHECK((x * 2.f).to_vector<float>() == std::vector<float>{2.f, 4.f});
+  auto f = tf::function([](const tf::Tensor& t) { return t + 1.f; });
+  CHECK(f(x).to_vector<float>() == std::vector<float>{2.f, 3.f});
+}

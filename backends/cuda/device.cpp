@@ -19,6 +19,7 @@ namespace tf::cuda {
 namespace {
 
 struct DeviceConfig {
+  CUdevice cuda_device = 0;  // the driver's ordinal (older GPUs are left out of tfjit's)
   bool memory_growth = false;
   std::optional<size_t> memory_limit;
   std::unique_ptr<Device> device;  // set once initialised
@@ -62,7 +63,24 @@ Registry& registry() {
       r.reason = "the CUDA driver reports no device";
       return;
     }
-    r.devices.resize(count);
+    // As TensorFlow does, GPUs older than the kernels were built for are ignored, with a reason.
+    for (int i = 0; i < count; ++i) {
+      CUdevice dev = 0;
+      int major = 0, minor = 0;
+      if (d->DeviceGet(&dev, i) != CUDA_SUCCESS ||
+          d->DeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev) ||
+          d->DeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev))
+        continue;
+      if (major * 10 + minor < TFJIT_CUDA_MIN_ARCH) {
+        r.reason += std::string(r.reason.empty() ? "" : "; ") + "CUDA device " +
+                    std::to_string(i) + " (compute capability " + std::to_string(major) + "." +
+                    std::to_string(minor) + ") is ignored: tfjit's GPU kernels were built for " +
+                    "sm_" + std::to_string(TFJIT_CUDA_MIN_ARCH) +
+                    " and newer (TFJIT_CUDA_ARCHITECTURES)";
+        continue;
+      }
+      r.devices.emplace_back().cuda_device = dev;
+    }
 #endif
   });
   return r;
@@ -106,8 +124,7 @@ constexpr size_t kReservedBytes = size_t{768} << 20;
 }  // namespace
 
 Device::Device(int ordinal, const Driver& driver) : ordinal_(ordinal), driver_(driver) {
-  CUdevice dev = 0;
-  check(driver_.DeviceGet(&dev, ordinal), "cuDeviceGet");
+  const CUdevice dev = config(registry(), ordinal).cuda_device;
   check(driver_.PrimaryCtxRetain(&context_, dev), "cuDevicePrimaryCtxRetain");
   make_current();
   check(driver_.StreamCreate(&stream_, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
@@ -184,10 +201,8 @@ bool built_with_cuda() {
 
 DeviceInfo info(int ordinal) {
   auto& r = cuda::registry();
-  cuda::config(r, ordinal);
+  const cuda::CUdevice dev = cuda::config(r, ordinal).cuda_device;
   const cuda::Driver& d = *cuda::driver();
-  cuda::CUdevice dev = 0;
-  check(d.DeviceGet(&dev, ordinal), "cuDeviceGet");
   DeviceInfo i;
   char name[256] = {};
   check(d.DeviceGetName(name, sizeof name, dev), "cuDeviceGetName");

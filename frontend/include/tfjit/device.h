@@ -83,7 +83,9 @@ bool get_soft_device_placement();
 namespace test {
 bool is_built_with_cuda();
 bool is_gpu_available();
-// Why no GPU is available ("" when one is): no toolkit at build time, no driver, no device.
+// Why no GPU is available, or some are not: no toolkit at build time, no driver, no device, a
+// driver or GPUs older than tfjit's kernels need (such GPUs are ignored, as TensorFlow does).
+// "" when every GPU the driver reports is available.
 std::string gpu_unavailable_reason();
 // Waits until every GPU has finished the work queued so far (TensorFlow's
 // tf.test.experimental.sync_devices): GPU ops are asynchronous, so timings need it.

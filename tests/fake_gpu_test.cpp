@@ -353,6 +353,10 @@ TEST_CASE("failed driver and cuBLAS calls are typed errors naming the call, the 
   fail_next("cuModuleLoadData", 218);  // CUDA_ERROR_INVALID_PTX
   CHECK_THROWS_AS(f(x), tf::InternalError);
   fail_next("cuModuleLoadData", 0, 0);
+  const FakeStats before_lookup = stats();
+  fail_next("cuModuleGetFunction", 500);  // CUDA_ERROR_NOT_FOUND, after the module loaded
+  CHECK_THROWS_WITH(f(x), Catch::Contains("cuModuleGetFunction"));
+  CHECK(stats().modules_unloaded == before_lookup.modules_unloaded + 1);  // not leaked
   tft::run_compiled_kernels_on_fake_gpu(f, x);
   fail_next("cuLaunchKernel", 719);
   CHECK_THROWS_WITH(f(x), Catch::Contains("launching compiled kernel"));

@@ -42,55 +42,15 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
         device_(Device::get(ordinal)),
         driver_(*driver()),
         program_(std::move(program)) {
-    const Program& p = *program_;
-    if (!p.image.empty())
-      check(driver_.ModuleLoadData(&module_, p.image.data()),
-            "loading a compiled function's kernels on GPU:" + std::to_string(ordinal));
-    functions_.resize(p.steps.size(), nullptr);
-    for (size_t i = 0; i < p.steps.size(); ++i)
-      if (const auto* launch = std::get_if<rt::gpu::Launch>(&p.steps[i]))
-        check(driver_.ModuleGetFunction(&functions_[i], module_, launch->kernel.c_str()),
-              "cuModuleGetFunction " + launch->kernel);
-    // Constants go up once; temporaries get fixed offsets in one block per call.
-    offsets_.resize(p.buffers.size(), 0);
-    constants_.resize(p.buffers.size(), nullptr);
-    for (size_t i = 0; i < p.buffers.size(); ++i) {
-      const ProgramBuffer& b = p.buffers[i];
-      if (b.kind == ProgramBuffer::Kind::kTemporary) {
-        offsets_[i] = temporary_bytes_;
-        temporary_bytes_ += aligned(b.bytes);
-      } else if (b.kind == ProgramBuffer::Kind::kConstant && b.bytes > 0) {
-        constants_[i] = device_.allocator().allocate(static_cast<size_t>(b.bytes));
-        rt::gpu::copy_to_device(ordinal_, constants_[i], b.data.data(), b.data.size());
-      } else if (b.kind != ProgramBuffer::Kind::kConstant) {
-        boundary_bytes_ += aligned(b.bytes);
-      }
+    try {
+      load();
+    } catch (...) {
+      release();  // what was loaded before the failure
+      throw;
     }
-    if (graphs_disabled())
-      graph_reason_ = "disabled by TFJIT_CUDA_GRAPHS";
-    else if (boundary_bytes_ > kGraphBoundaryLimit)
-      graph_reason_ = "arguments and results of " + std::to_string(boundary_bytes_) +
-                      " bytes (replay stages them through fixed buffers; the limit is " +
-                      std::to_string(kGraphBoundaryLimit) + ")";
   }
 
-  ~DeviceProgram() override {
-    try {
-      device_.make_current();
-      driver_.StreamSynchronize(device_.stream());  // nothing of ours may still be running
-      if (exec_) driver_.GraphExecDestroy(exec_);
-      if (graph_) driver_.GraphDestroy(graph_);
-      if (capture_stream_) {
-        release_gemm_stream(capture_stream_);
-        driver_.StreamDestroy(capture_stream_);
-      }
-      if (module_) driver_.ModuleUnload(module_);
-      for (void* c : constants_)
-        if (c) device_.allocator().deallocate(c);
-      if (arena_) device_.allocator().deallocate(arena_);
-    } catch (...) {  // a destructor must not throw; the process keeps going
-    }
-  }
+  ~DeviceProgram() override { release(); }
 
   void run(const void* const* args, void* const* results) override {
     std::lock_guard lock(mutex_);
@@ -120,6 +80,57 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
   }
 
  private:
+  void load() {
+    const Program& p = *program_;
+    if (!p.image.empty())
+      check(driver_.ModuleLoadData(&module_, p.image.data()),
+            "loading a compiled function's kernels on GPU:" + std::to_string(ordinal_));
+    functions_.resize(p.steps.size(), nullptr);
+    for (size_t i = 0; i < p.steps.size(); ++i)
+      if (const auto* launch = std::get_if<rt::gpu::Launch>(&p.steps[i]))
+        check(driver_.ModuleGetFunction(&functions_[i], module_, launch->kernel.c_str()),
+              "cuModuleGetFunction " + launch->kernel);
+    // Constants go up once; temporaries get fixed offsets in one block per call.
+    offsets_.resize(p.buffers.size(), 0);
+    constants_.resize(p.buffers.size(), nullptr);
+    for (size_t i = 0; i < p.buffers.size(); ++i) {
+      const ProgramBuffer& b = p.buffers[i];
+      if (b.kind == ProgramBuffer::Kind::kTemporary) {
+        offsets_[i] = temporary_bytes_;
+        temporary_bytes_ += aligned(b.bytes);
+      } else if (b.kind == ProgramBuffer::Kind::kConstant && b.bytes > 0) {
+        constants_[i] = device_.allocator().allocate(static_cast<size_t>(b.bytes));
+        rt::gpu::copy_to_device(ordinal_, constants_[i], b.data.data(), b.data.size());
+      } else if (b.kind != ProgramBuffer::Kind::kConstant) {
+        boundary_bytes_ += aligned(b.bytes);
+      }
+    }
+    if (graphs_disabled())
+      graph_reason_ = "disabled by TFJIT_CUDA_GRAPHS";
+    else if (boundary_bytes_ > kGraphBoundaryLimit)
+      graph_reason_ = "arguments and results of " + std::to_string(boundary_bytes_) +
+                      " bytes (replay stages them through fixed buffers; the limit is " +
+                      std::to_string(kGraphBoundaryLimit) + ")";
+  }
+
+  void release() noexcept {
+    try {
+      device_.make_current();
+      driver_.StreamSynchronize(device_.stream());  // nothing of ours may still be running
+      if (exec_) driver_.GraphExecDestroy(exec_);
+      if (graph_) driver_.GraphDestroy(graph_);
+      if (capture_stream_) {
+        release_gemm_stream(capture_stream_);
+        driver_.StreamDestroy(capture_stream_);
+      }
+      if (module_) driver_.ModuleUnload(module_);
+      for (void* c : constants_)
+        if (c) device_.allocator().deallocate(c);
+      if (arena_) device_.allocator().deallocate(arena_);
+    } catch (...) {  // called by the destructor, which must not throw: the process keeps going
+    }
+  }
+
   std::vector<CUdeviceptr> addresses(const void* const* args, void* const* results,
                                      void* temporaries) const {
     const Program& p = *program_;

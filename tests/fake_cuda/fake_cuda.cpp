@@ -345,6 +345,7 @@ int cuModuleUnload(void*) {
   return 0;
 }
 int cuModuleGetFunction(void** f, void* module, const char* name) {
+  if (int e = injected("cuModuleGetFunction")) return e;
   auto* m = static_cast<Module*>(module);
   if (m->eager_kernels ? !tfjit_fake::is_emulated_kernel(name) : !m->entries.count(name))
     return 500;  // CUDA_ERROR_NOT_FOUND

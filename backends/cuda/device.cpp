@@ -127,6 +127,10 @@ Device::Device(int ordinal, const Driver& driver) : ordinal_(ordinal), driver_(d
   const CUdevice dev = config(registry(), ordinal).cuda_device;
   check(driver_.PrimaryCtxRetain(&context_, dev), "cuDevicePrimaryCtxRetain");
   make_current();
+  int max_pitch = 0;
+  check(driver_.DeviceGetAttribute(&max_pitch, CU_DEVICE_ATTRIBUTE_MAX_PITCH, dev),
+        "cuDeviceGetAttribute(MAX_PITCH)");
+  max_pitch_ = static_cast<size_t>(max_pitch);
   check(driver_.StreamCreate(&stream_, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
 #ifdef TFJIT_WITH_CUDA
   // Before the allocator reserves memory, so the module's own memory is not counted as free.

@@ -20,6 +20,8 @@ class Device {
   static Device& get(int ordinal);
 
   CUstream stream() const { return stream_; }
+  // The widest pitch cuMemcpy2D accepts (2^31 - 1 bytes on current GPUs).
+  size_t max_pitch() const { return max_pitch_; }
   rt::BFCAllocator& allocator() { return *allocator_; }
   // Makes this device's context current on the calling thread (cheap when it already is).
   void make_current() const;
@@ -40,6 +42,7 @@ class Device {
   const Driver& driver_;
   CUcontext context_ = nullptr;
   CUstream stream_ = nullptr;
+  size_t max_pitch_ = 0;
   std::unique_ptr<rt::BFCAllocator> allocator_;
   CUmodule module_ = nullptr;  // loaded on the first launch
   std::mutex mutex_;           // guards module_ and functions_

@@ -147,10 +147,24 @@ void concat(const void* const* inputs, const int64_t* slab_bytes, size_t n, int6
   int64_t row = 0;
   for (size_t i = 0; i < n; ++i) row += slab_bytes[i];
   const Driver& d = *driver();
+  Device& device = current();
   auto device_ptr = [](const void* p) { return reinterpret_cast<CUdeviceptr>(p); };
   int64_t offset = 0;
   for (size_t i = 0; i < n; offset += slab_bytes[i], ++i) {
     if (slab_bytes[i] == 0) continue;
+    auto what = [&] {
+      return "concat on GPU (input " + std::to_string(i) + ": " + std::to_string(outer) +
+             " rows of " + std::to_string(slab_bytes[i]) + " bytes)";
+    };
+    // One row, or rows wider than a pitched copy accepts: plain copies, row by row.
+    if (outer == 1 || static_cast<size_t>(row) > device.max_pitch()) {
+      for (int64_t r = 0; r < outer; ++r)
+        check(d.MemcpyDtoDAsync(device_ptr(static_cast<const char*>(out) + r * row + offset),
+                                device_ptr(static_cast<const char*>(inputs[i]) + r * slab_bytes[i]),
+                                static_cast<size_t>(slab_bytes[i]), device.stream()),
+              what());
+      continue;
+    }
     Memcpy2D copy{};
     copy.srcMemoryType = copy.dstMemoryType = CU_MEMORYTYPE_DEVICE;
     copy.srcDevice = device_ptr(inputs[i]);
@@ -159,9 +173,7 @@ void concat(const void* const* inputs, const int64_t* slab_bytes, size_t n, int6
     copy.dstPitch = static_cast<size_t>(row);
     copy.WidthInBytes = static_cast<size_t>(slab_bytes[i]);
     copy.Height = static_cast<size_t>(outer);
-    check(d.Memcpy2DAsync(&copy, current().stream()),
-          "concat on GPU (input " + std::to_string(i) + ": " + std::to_string(outer) + " rows of " +
-              std::to_string(slab_bytes[i]) + " bytes)");
+    check(d.Memcpy2DAsync(&copy, device.stream()), what());
   }
 }
 

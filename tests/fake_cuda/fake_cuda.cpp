@@ -79,6 +79,11 @@ struct State {
     const char* cc = std::getenv("TFJIT_FAKE_CUDA_COMPUTE_CAPABILITY");
     return cc && *cc ? std::atoi(cc) : 90;
   }();
+  // CU_DEVICE_ATTRIBUTE_MAX_PITCH: a GPU's, or $TFJIT_FAKE_CUDA_MAX_PITCH.
+  int max_pitch = [] {
+    const char* pitch = std::getenv("TFJIT_FAKE_CUDA_MAX_PITCH");
+    return pitch && *pitch ? std::atoi(pitch) : INT32_MAX;
+  }();
 };
 
 State& state() {
@@ -224,7 +229,8 @@ int cuDeviceGetAttribute(int* v, int attribute, int) {
   *v = state().compute_capability / 10;
   if (attribute == 76) *v = state().compute_capability % 10;
   if (attribute == 16) *v = 132;  // multiprocessors
-  if (attribute != 75 && attribute != 76 && attribute != 16) *v = 0;
+  if (attribute == 11) *v = state().max_pitch;
+  if (attribute != 75 && attribute != 76 && attribute != 16 && attribute != 11) *v = 0;
   return 0;
 }
 // 8 GiB, enough for the GPU rows of tfjit-bench (host memory, committed only when touched).
@@ -295,8 +301,9 @@ struct FakeMemcpy2D {  // cuda.h's CUDA_MEMCPY2D
 };
 int cuMemcpy2DAsync_v2(const FakeMemcpy2D* c, void* stream) {
   constexpr int kDevice = 2;  // the only kind tfjit copies between with this call
+  const auto max_pitch = static_cast<size_t>(state().max_pitch);
   if (c->srcMemoryType != kDevice || c->dstMemoryType != kDevice || c->WidthInBytes > c->srcPitch ||
-      c->WidthInBytes > c->dstPitch)
+      c->WidthInBytes > c->dstPitch || c->srcPitch > max_pitch || c->dstPitch > max_pitch)
     return 1;  // CUDA_ERROR_INVALID_VALUE
   auto* src = reinterpret_cast<const char*>(c->srcDevice) + c->srcY * c->srcPitch + c->srcXInBytes;
   auto* dst = reinterpret_cast<char*>(c->dstDevice) + c->dstY * c->dstPitch + c->dstXInBytes;

@@ -59,6 +59,18 @@ void set_compute_capability(int cc) {
   set(cc);
 }
 
+// Marks host memory page-locked in the fake (0 bytes: pageable again).
+void pin_host(const void* p, size_t bytes) {
+  REQUIRE(tf::test::is_gpu_available());
+  void* lib = dlopen(std::getenv("TFJIT_CUDA_DRIVER"), RTLD_NOW | RTLD_NOLOAD);
+  REQUIRE(lib);
+  auto pin =
+      reinterpret_cast<void (*)(const void*, size_t)>(dlsym(lib, "tfjit_fake_cuda_pin_host"));
+  dlclose(lib);
+  REQUIRE(pin);
+  pin(p, bytes);
+}
+
 // Row-major C = op(A) op(B) in float64.
 std::vector<double> reference_matmul(const std::vector<float>& a, const std::vector<float>& b,
                                      int64_t m, int64_t k, int64_t n, bool ta, bool tb) {
@@ -98,6 +110,26 @@ TEST_CASE("the fake GPU is listed, used by default, and copies round-trip", "[fa
   }
   CHECK(moved.device().ends_with("CPU:0"));
   CHECK(moved.to_vector<float>() == std::vector<float>{1, 2, 3});
+}
+
+TEST_CASE("a copy from page-locked host memory is done before its owner may free it",
+          "[fake_gpu]") {
+  // The DMA from pinned memory runs after cuMemcpyHtoDAsync returns (the fake defers it to the
+  // stream's next work); the tensor's release callback frees (here: scribbles on) the memory.
+  std::vector<float> host{1.f, 2.f, 3.f};
+  pin_host(host.data(), host.size() * sizeof(float));
+  tf::Tensor on_gpu;
+  {
+    tf::Tensor wrapped = tf::from_blob(host.data(), {3}, tf::float32,
+                                       [&] { std::fill(host.begin(), host.end(), -1.f); });
+    CHECK(wrapped.device().ends_with("CPU:0"));
+    auto scope = tf::device_scope("/GPU:0");
+    on_gpu = tf::identity(wrapped);
+  }
+  CHECK(host[0] == -1.f);  // released
+  CHECK(on_gpu.device().ends_with("GPU:0"));
+  CHECK(on_gpu.to_vector<float>() == std::vector<float>{1.f, 2.f, 3.f});
+  pin_host(host.data(), 0);
 }
 
 TEST_CASE("GPU matmul maps row-major products onto column-major cuBLAS", "[fake_gpu]") {

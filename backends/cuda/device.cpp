@@ -296,10 +296,19 @@ void deallocate(int ordinal, void* ptr) {
 void copy_to_device(int ordinal, void* dst, const void* host_src, size_t bytes) {
   if (bytes == 0) return;
   auto& dev = cuda::Device::get(ordinal);
-  // Pageable host memory: the driver stages it before returning, so the source may go at once.
-  check(cuda::driver()->MemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(dst), host_src, bytes,
-                                        dev.stream()),
-        "copying " + std::to_string(bytes) + " bytes to GPU:" + std::to_string(ordinal));
+  const cuda::Driver& d = *cuda::driver();
+  const std::string what =
+      "copying " + std::to_string(bytes) + " bytes to GPU:" + std::to_string(ordinal);
+  check(d.MemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(dst), host_src, bytes, dev.stream()), what);
+  // From pageable memory the driver stages the bytes before returning, so the source may go at
+  // once. From page-locked memory (a user's pinned buffer, DLPack kDLCUDAHost) the copy is still
+  // queued: wait for it, as the caller may free or change the source next. (Pageable memory is
+  // no device pointer, so the query fails for it.)
+  unsigned memory_type = 0;
+  if (d.PointerGetAttribute(&memory_type, cuda::CU_POINTER_ATTRIBUTE_MEMORY_TYPE,
+                            reinterpret_cast<CUdeviceptr>(host_src)) == cuda::CUDA_SUCCESS &&
+      memory_type == cuda::CU_MEMORYTYPE_HOST)
+    check(d.StreamSynchronize(dev.stream()), what);
 }
 
 void copy_to_host(int ordinal, void* host_dst, const void* src, size_t bytes) {

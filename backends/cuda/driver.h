@@ -34,7 +34,9 @@ inline constexpr CUjit_option CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
 inline constexpr int CU_JIT_INPUT_PTX = 1;
 inline constexpr int CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1;
 
+inline constexpr int CU_MEMORYTYPE_HOST = 1;
 inline constexpr int CU_MEMORYTYPE_DEVICE = 2;
+inline constexpr int CU_POINTER_ATTRIBUTE_MEMORY_TYPE = 2;
 
 // cuda.h's CUDA_MEMCPY2D (driver_abi_check.cpp checks it against cuda.h when the toolkit is there).
 struct Memcpy2D {
@@ -75,6 +77,7 @@ struct Memcpy2D {
   X(MemcpyDtoDAsync, "cuMemcpyDtoDAsync_v2",                                                       \
     CUresult (*)(CUdeviceptr, CUdeviceptr, size_t, CUstream))                                      \
   X(Memcpy2DAsync, "cuMemcpy2DAsync_v2", CUresult (*)(const Memcpy2D*, CUstream))                  \
+  X(PointerGetAttribute, "cuPointerGetAttribute", CUresult (*)(void*, int, CUdeviceptr))           \
   X(MemsetD8Async, "cuMemsetD8Async", CUresult (*)(CUdeviceptr, unsigned char, size_t, CUstream))  \
   X(StreamCreate, "cuStreamCreate", CUresult (*)(CUstream*, unsigned))                             \
   X(StreamSynchronize, "cuStreamSynchronize", CUresult (*)(CUstream))                              \

@@ -23,7 +23,9 @@ static_assert(CU_JIT_ERROR_LOG_BUFFER == ::CU_JIT_ERROR_LOG_BUFFER);
 static_assert(CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES == ::CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES);
 static_assert(CU_JIT_INPUT_PTX == ::CU_JIT_INPUT_PTX);
 static_assert(CU_STREAM_CAPTURE_MODE_THREAD_LOCAL == ::CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+static_assert(CU_MEMORYTYPE_HOST == ::CU_MEMORYTYPE_HOST);
 static_assert(CU_MEMORYTYPE_DEVICE == ::CU_MEMORYTYPE_DEVICE);
+static_assert(CU_POINTER_ATTRIBUTE_MEMORY_TYPE == ::CU_POINTER_ATTRIBUTE_MEMORY_TYPE);
 static_assert(sizeof(CUdeviceptr) == sizeof(::CUdeviceptr));
 
 #define TFJIT_SAME_FIELD(field)                                                  \

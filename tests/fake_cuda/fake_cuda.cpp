@@ -10,7 +10,8 @@
 // (tfjit_fake_cuda_add_host_kernel, from Graph::gpu_kernels_for_host). Work on a capturing stream
 // is recorded and performed again by each graph launch; as with the real driver, a call that may
 // synchronise (allocation, freeing, copies from or to pageable host memory, stream synchronisation)
-// fails while a capture is in progress and invalidates it.
+// fails while a capture is in progress and invalidates it. Copies from host memory a test marked
+// page-locked (tfjit_fake_cuda_pin_host) happen later, in stream order, as a DMA would.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -52,6 +53,10 @@ struct Function {
 struct State {
   std::mutex mutex;
   std::map<uintptr_t, size_t> allocations;
+  std::map<uintptr_t, size_t> pinned;  // page-locked host ranges (tfjit_fake_cuda_pin_host)
+  // Copies from pinned memory, done later in stream order (before the next work or a sync), as
+  // the DMA engine would: a source changed in between is what arrives.
+  std::vector<std::function<void()>> pending_copies;
   std::set<void*> capturing;  // streams
   std::map<void*, std::unique_ptr<Graph>> recording;
   std::vector<std::unique_ptr<Module>> modules;
@@ -113,6 +118,8 @@ void tfjit_fake_cuda_add_host_kernel(const char* ptx, const char* entry, void (*
 void tfjit_fake_cuda_fail_next(const char* call, int error, int times);
 // What the GPU reports from now on (90 for 9.0), as if the process had moved to another GPU.
 void tfjit_fake_cuda_set_compute_capability(int cc);
+// Host memory [p, p + bytes) is page-locked (as by cuMemHostRegister) from now on; 0 bytes undoes.
+void tfjit_fake_cuda_pin_host(const void* p, size_t bytes);
 }
 
 namespace {
@@ -139,6 +146,16 @@ int refused_while_capturing() {
 }
 void on_stream(void* stream, std::function<void()> work, bool kernel = false);
 
+// Performs the pending copies from pinned memory.
+void finish_pending_copies() {
+  std::vector<std::function<void()>> copies;
+  {
+    std::lock_guard lock(state().mutex);
+    copies.swap(state().pending_copies);
+  }
+  for (auto& copy : copies) copy();
+}
+
 // Runs `work` now, or records it when `stream` is capturing; a kernel (not executed) is counted.
 void on_stream(void* stream, std::function<void()> work, bool kernel) {
   State& s = state();
@@ -150,8 +167,16 @@ void on_stream(void* stream, std::function<void()> work, bool kernel) {
     return;
   }
   lock.unlock();
+  finish_pending_copies();
   if (kernel) ++stats().launches;
   if (work) work();
+}
+
+bool is_pinned(const void* p) {
+  std::lock_guard lock(state().mutex);
+  auto a = reinterpret_cast<uintptr_t>(p);
+  auto it = state().pinned.upper_bound(a);
+  return it != state().pinned.begin() && a < std::prev(it)->first + std::prev(it)->second;
 }
 
 // An element of a cuBLAS data type (library_types.h) as double, and back.
@@ -267,7 +292,12 @@ int cuMemFree_v2(uintptr_t p) {
   return 0;
 }
 int cuMemcpyHtoDAsync_v2(uintptr_t dst, const void* src, size_t n, void* stream) {
-  if (int e = refused_while_capturing()) return e;       // host memory here is pageable
+  if (is_pinned(src)) {  // fully asynchronous: the bytes are read when the copy runs
+    std::lock_guard lock(state().mutex);
+    state().pending_copies.push_back([=] { std::memcpy(reinterpret_cast<void*>(dst), src, n); });
+    return 0;
+  }
+  if (int e = refused_while_capturing()) return e;       // from pageable memory
   std::string staged(static_cast<const char*>(src), n);  // pageable: staged before returning
   on_stream(stream, [=] { std::memcpy(reinterpret_cast<void*>(dst), staged.data(), n); });
   return 0;
@@ -323,7 +353,20 @@ int cuStreamCreate(void** stream, unsigned) {
   *stream = state().streams.emplace_back(std::make_unique<int>()).get();
   return 0;
 }
-int cuStreamSynchronize(void*) { return refused_while_capturing(); }  // work ran when enqueued
+int cuStreamSynchronize(void*) {  // other work ran when enqueued
+  if (int e = refused_while_capturing()) return e;
+  finish_pending_copies();
+  return 0;
+}
+int cuPointerGetAttribute(void* data, int attribute, uintptr_t ptr) {
+  if (attribute != 2) return 1;  // only CU_POINTER_ATTRIBUTE_MEMORY_TYPE
+  if (is_pinned(reinterpret_cast<const void*>(ptr))) return *static_cast<unsigned*>(data) = 1, 0;
+  std::lock_guard lock(state().mutex);
+  auto it = state().allocations.upper_bound(ptr);
+  if (it != state().allocations.begin() && ptr < std::prev(it)->first + std::prev(it)->second)
+    return *static_cast<unsigned*>(data) = 2, 0;
+  return 1;  // CUDA_ERROR_INVALID_VALUE: pageable host memory is unknown to the driver
+}
 int cuStreamDestroy_v2(void*) { return 0; }
 
 int cuModuleLoadData(void** module, const void* image) {
@@ -428,6 +471,14 @@ void tfjit_fake_cuda_add_host_kernel(const char* ptx, const char* entry, void (*
                                      size_t num_params) {
   std::lock_guard lock(state().mutex);
   state().host_kernels[{std::hash<std::string>{}(ptx), entry}] = {run_thread, num_params};
+}
+
+void tfjit_fake_cuda_pin_host(const void* p, size_t bytes) {
+  std::lock_guard lock(state().mutex);
+  if (bytes)
+    state().pinned[reinterpret_cast<uintptr_t>(p)] = bytes;
+  else
+    state().pinned.erase(reinterpret_cast<uintptr_t>(p));
 }
 
 void tfjit_fake_cuda_set_compute_capability(int cc) {

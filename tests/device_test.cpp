@@ -368,6 +368,9 @@ TEST_CASE("compiled reductions, softmax, transposes and casts give the same valu
       "row max", [](auto& a) { return tf::reduce_max(a, {1}); }, big);
   compare_compiled(
       "column mean", [](auto& a) { return tf::reduce_mean(a, {0}); }, big);
+  compare_compiled(  // 100003 is prime: its last 35 elements are peeled off, the rest split
+      "sum over a prime length", [](auto& a) { return tf::reduce_sum(tf::exp(a)); },
+      tf::constant(tft::random_floats(100003, 7), tf::TensorShape{100003}));
   compare_compiled(
       "sum over axes 0 and 2",
       [](auto& a) {

@@ -5,12 +5,17 @@
 // `partials` threads per output reduces `serial` elements (thread p reads p, p + partials, ...,
 // so a warp's loads are consecutive), then the partials are reduced, split again while still too
 // long. Several reduced dimensions that are adjacent in every operand are collapsed into one
-// first. Reductions whose combiner MLIR cannot identify (argmax's pairs) are left as they are.
+// first. A length with no divisor in range (a prime) first has its last size % 64 elements
+// peeled off into a short reduction of their own, combined with the rest's afterwards.
+// Reductions whose combiner MLIR cannot identify (argmax's pairs) are left as they are.
 #include <cmath>
 
 #include "compiler/mlir_support.h"
+#include "mlir/Analysis/SliceAnalysis.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 
 using namespace mlir;
@@ -54,6 +59,70 @@ linalg::GenericOp collapse_reduction_dims(IRRewriter& rw, linalg::GenericOp op) 
   return cast<linalg::GenericOp>(collapsed->collapsedOp.getOperation());
 }
 
+// `op` reduced over [begin, begin + length) of its reduced loop `dim`: a copy reading slices of
+// the inputs. Null if an input indexes `dim` other than directly.
+linalg::GenericOp reduce_slice(IRRewriter& rw, linalg::GenericOp op, unsigned dim, int64_t begin,
+                               int64_t length) {
+  SmallVector<Value> inputs;
+  for (OpOperand* input : op.getDpsInputOperands()) {
+    auto type = dyn_cast<RankedTensorType>(input->get().getType());
+    AffineMap map = op.getMatchingIndexingMap(input);
+    if (!type || !map.isProjectedPermutation()) return {};
+    SmallVector<OpFoldResult> offsets(type.getRank(), rw.getIndexAttr(0)), sizes,
+        strides(type.getRank(), rw.getIndexAttr(1));
+    for (int64_t size : type.getShape()) sizes.push_back(rw.getIndexAttr(size));
+    for (unsigned r = 0; r < map.getNumResults(); ++r)
+      if (map.getDimPosition(r) == dim) {
+        offsets[r] = rw.getIndexAttr(begin);
+        sizes[r] = rw.getIndexAttr(length);
+      }
+    inputs.push_back(
+        rw.create<tensor::ExtractSliceOp>(op.getLoc(), input->get(), offsets, sizes, strides));
+  }
+  auto slice = cast<linalg::GenericOp>(rw.clone(*op));
+  for (auto [i, input] : llvm::enumerate(inputs)) slice.getDpsInputOperand(i)->set(input);
+  return slice;
+}
+
+// Splits a reduction of `size` with no divisor in range into one of the first size - size % 64
+// elements (which divides) and one of the rest, combined elementwise. Both start from the init,
+// which must be the combiner's neutral element. Returns the first, or null.
+linalg::GenericOp peel_remainder(IRRewriter& rw, linalg::GenericOp op, unsigned dim, int64_t size) {
+  SmallVector<Operation*, 4> combiners;
+  if (!matchReduction(op.getRegionOutputArgs(), 0, combiners) || combiners.size() != 1) return {};
+  Operation* combiner = combiners[0];
+  std::optional<TypedAttr> neutral = arith::getNeutralElement(combiner);
+  auto fill = op.getDpsInitOperand(0)->get().getDefiningOp<linalg::FillOp>();
+  if (!neutral || !fill) return {};
+  auto fill_value = fill.getInputs()[0].getDefiningOp<arith::ConstantOp>();
+  if (!fill_value || fill_value.getValue() != *neutral) return {};
+
+  rw.setInsertionPoint(op);
+  const int64_t divisible = size - size % kTargetSerial;
+  linalg::GenericOp head = reduce_slice(rw, op, dim, 0, divisible);
+  if (!head) return {};
+  linalg::GenericOp tail = reduce_slice(rw, op, dim, divisible, size - divisible);
+  if (!tail) {
+    rw.eraseOp(head);
+    return {};
+  }
+  auto type = cast<RankedTensorType>(op.getResult(0).getType());
+  Value empty = rw.create<tensor::EmptyOp>(op.getLoc(), type.getShape(), type.getElementType());
+  AffineMap identity = rw.getMultiDimIdentityMap(type.getRank());
+  auto combined = rw.create<linalg::GenericOp>(
+      op.getLoc(), TypeRange{type}, ValueRange{head.getResult(0), tail.getResult(0)},
+      ValueRange{empty}, ArrayRef<AffineMap>{identity, identity, identity},
+      SmallVector<utils::IteratorType>(type.getRank(), utils::IteratorType::parallel),
+      [&](OpBuilder& b, Location loc, ValueRange args) {
+        IRMapping map;
+        map.map(combiner->getOperand(0), args[0]);
+        map.map(combiner->getOperand(1), args[1]);
+        b.create<linalg::YieldOp>(loc, b.clone(*combiner, map)->getResult(0));
+      });
+  rw.replaceOp(op, combined.getResults());
+  return head;
+}
+
 struct SplitReductionsPass : PassWrapper<SplitReductionsPass, OperationPass<ModuleOp>> {
   StringRef getArgument() const override { return "tfjit-split-reductions"; }
   void runOnOperation() override {
@@ -71,7 +140,10 @@ struct SplitReductionsPass : PassWrapper<SplitReductionsPass, OperationPass<Modu
       const int64_t size = op.getStaticLoopRanges()[dim];
       if (ShapedType::isDynamic(size) || size <= kMaxSerial) continue;
       const int64_t serial = serial_length(size);
-      if (!serial) continue;
+      if (!serial) {
+        if (linalg::GenericOp head = peel_remainder(rw, op, dim, size)) work.push_back(head);
+        continue;
+      }
       // The partials' dimension goes where the reduced one sat among the output's dimensions,
       // so consecutive threads also write consecutive partials.
       AffineMap out_map = op.getMatchingIndexingMap(op.getDpsInitOperand(0));

@@ -138,6 +138,11 @@ class Graph {
   rt::gpu::Program gpu_program(std::string_view arch, const CompileOptions& options = {}) const;
   // The same program's kernels compiled for the host CPU (compiler/gpu_host_kernels.cpp).
   std::unique_ptr<HostKernels> gpu_kernels_for_host(const CompileOptions& options = {}) const;
+  // This graph with every unknown dim replaced by its size at a call whose graph arguments have
+  // `shapes` (one per argument; checked as ShapeProgram checks them): a static graph, as XLA
+  // compiles one per shape. How graphs with unknown dims run on a GPU. UnimplementedError for a
+  // graph with control flow or prints (compiler/dynamic_shapes.cpp).
+  std::unique_ptr<Graph> specialize(std::span<const TensorShape> shapes) const;
   // The traced graph in Graphviz DOT, and statistics (compiler/inspect.cpp).
   std::string dot() const;
   GraphStats stats(const CompileOptions& options = {}) const;
@@ -161,6 +166,8 @@ class ShapeProgram {
   ~ShapeProgram();
   // `args`: one concrete shape per graph argument. Returns one per result.
   std::vector<TensorShape> run(std::span<const TensorShape> args) const;
+  // The same, but the shape of every value: the arguments, then each op's result in order.
+  std::vector<TensorShape> values(std::span<const TensorShape> args) const;
 
   struct Step;
 

@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Verifier.h"
 #include "runtime/shape_rules.h"
 #include "tfjit/errors.h"
 
@@ -28,9 +29,12 @@ struct ShapeProgram::Step {
 
 namespace {
 
+// A scalar (the i1 a tf::cond's predicate is read into) has shape ().
 TensorShape shape_of(mlir::Type type) {
+  auto shaped = mlir::dyn_cast<mlir::ShapedType>(type);
+  if (!shaped) return TensorShape{};
   std::vector<int64_t> dims;
-  for (int64_t d : mlir::cast<mlir::ShapedType>(type).getShape())
+  for (int64_t d : shaped.getShape())
     dims.push_back(mlir::ShapedType::isDynamic(d) ? kUnknownDim : d);
   return TensorShape(std::move(dims));
 }
@@ -130,6 +134,10 @@ ShapeProgram::ShapeProgram(const Graph& graph) {
     std::string name = op.getName().getStringRef().str();
     step.op = name;
     if (auto fn = op.getAttrOfType<mlir::StringAttr>("fn")) step.op += " '" + fn.str() + "'";
+    if (op.getNumResults() == 0) continue;  // tfjit.print: no shape to derive
+    if (op.getNumResults() != 1)
+      throw UnimplementedError(step.op +
+                               " in a graph with unknown dimensions is not supported yet");
     for (mlir::Value v : op.getOperands()) {
       step.operands.push_back(number.at(v));
       step.operand_types.push_back(shape_of(v.getType()));
@@ -169,7 +177,7 @@ ShapeProgram::ShapeProgram(const Graph& graph) {
 
 ShapeProgram::~ShapeProgram() = default;
 
-std::vector<TensorShape> ShapeProgram::run(std::span<const TensorShape> args) const {
+std::vector<TensorShape> ShapeProgram::values(std::span<const TensorShape> args) const {
   if (args.size() != arguments_.size())
     throw InternalError("ShapeProgram: expected " + std::to_string(arguments_.size()) +
                         " argument shapes, got " + std::to_string(args.size()));
@@ -186,10 +194,50 @@ std::vector<TensorShape> ShapeProgram::run(std::span<const TensorShape> args) co
       fail(step, "result " + error + " (as traced)");
     values[static_cast<size_t>(step.result)] = std::move(shape);
   }
+  return values;
+}
+
+std::vector<TensorShape> ShapeProgram::run(std::span<const TensorShape> args) const {
+  std::vector<TensorShape> all = values(args);
   std::vector<TensorShape> out;
   out.reserve(results_.size());
-  for (int r : results_) out.push_back(values[static_cast<size_t>(r)]);
+  for (int r : results_) out.push_back(std::move(all[static_cast<size_t>(r)]));
   return out;
+}
+
+// Every value takes the static type its shape at this call gives it; ShapeProgram numbered the
+// values in this same walk (arguments, then each op's result), and checked the shapes.
+std::unique_ptr<Graph> Graph::specialize(std::span<const TensorShape> arguments) const {
+  std::vector<TensorShape> shapes = ShapeProgram(*this).values(arguments);
+  auto lock = lock_compiler();
+  auto impl = std::make_unique<Impl>();
+  impl->module = mlir::OwningOpRef<mlir::ModuleOp>(impl_->module->clone());
+  auto main = impl->module->lookupSymbol<mlir::func::FuncOp>("main");
+  for (mlir::Operation& op : main.getBody().front())
+    if (op.getNumRegions() != 0)
+      throw UnimplementedError("specialising a graph with control flow (`" +
+                               op.getName().getStringRef().str() + "`) to static shapes");
+  size_t n = 0;
+  auto retype = [&](mlir::Value v) {
+    const TensorShape& shape = shapes.at(n++);
+    if (auto type = mlir::dyn_cast<mlir::RankedTensorType>(v.getType()))
+      v.setType(mlir::RankedTensorType::get(shape.dims(), type.getElementType()));
+  };
+  for (mlir::BlockArgument arg : main.getArguments()) retype(arg);
+  mlir::Operation* ret = main.getBody().front().getTerminator();
+  for (mlir::Operation& op : main.getBody().front())
+    if (&op != ret && op.getNumResults() != 0) retype(op.getResult(0));
+  main.setType(mlir::FunctionType::get(&context(), main.getBody().front().getArgumentTypes(),
+                                       ret->getOperandTypes()));
+  DiagnosticCollector diags;
+  if (mlir::failed(mlir::verify(*impl->module)))
+    throw InternalError("a graph specialised to static shapes failed verification:\n" +
+                        diags.text() + print(*impl->module));
+  for (mlir::Type t : main.getArgumentTypes())
+    impl->arguments.push_back({impl_->arguments[impl->arguments.size()].dtype, shape_of(t)});
+  for (mlir::Type t : main.getResultTypes())
+    impl->results.push_back({impl_->results[impl->results.size()].dtype, shape_of(t)});
+  return std::make_unique<Graph>(std::move(impl));
 }
 
 }  // namespace tf::compiler

@@ -463,6 +463,50 @@ TEST_CASE("a function the GPU cannot run falls back to the CPU and says why",
   CHECK_THAT(concrete.gpu_fallback_reason(), Catch::Contains("control flow"));
 }
 
+TEST_CASE("a function with unknown dims runs on the GPU, compiled once per shape",
+          "[device][gpu][function][dynamic]") {
+  if (skip_without_gpu()) return;
+  std::mt19937 rng(23);
+  // Captured (more than 16 elements each), broadcast against the unknown batch, and a mean whose
+  // count comes from it.
+  tf::Tensor w = make(random_values(16 * 8, {-0.5, 0.5}, tf::float32, rng), {16, 8}, tf::float32);
+  tf::Tensor b = make(random_values(24, {-1, 1}, tf::float32, rng), {3, 8}, tf::float32)(1);
+  auto f = tf::function(
+      [&](const tf::Tensor& x) {
+        tf::Tensor h = tf::tanh(tf::matmul(x, w) + b);
+        return tf::reduce_mean(h * h, std::vector<int64_t>{1}) - tf::reduce_mean(h);
+      },
+      {tf::TensorSpec({tf::unknown, 16}, tf::float32)});
+  auto compiled_programs = [] { return tf::config::compile_cache_info().misses; };
+  for (int64_t batch : {5, 300, 5}) {
+    INFO("batch " << batch);
+    tf::Tensor x =
+        make(random_values(batch * 16, {-1, 1}, tf::float32, rng), {batch, 16}, tf::float32);
+    tft::run_compiled_kernels_on_fake_gpu(f, x);
+    compare_devices("batch " + std::to_string(batch), [&] { return tf::identity(f(x)); });
+    auto scope = tf::device_scope("/GPU:0");
+    auto concrete = f.get_concrete_function(x);
+    INFO(concrete.gpu_fallback_reason());
+    CHECK(concrete.device().ends_with("GPU:0"));
+    CHECK(concrete.gpu_fallback_reason().empty());
+    const int64_t before = compiled_programs();
+    f(x);
+    CHECK(compiled_programs() == before);  // this shape's program is kept
+  }
+  CHECK(f.trace_count() == 2);  // one trace per device, whatever the batch
+  // An empty batch, and a call that breaks what tracing assumed, as on the CPU.
+  auto scope = tf::device_scope("/GPU:0");
+  CHECK(f(tf::zeros({0, 16})).shape() == tf::TensorShape{0});
+  auto g = tf::function(
+      [](const tf::Tensor& x, const tf::Tensor& y) { return x * y + 1.f; },
+      {tf::TensorSpec({tf::unknown}, tf::float32), tf::TensorSpec({tf::unknown}, tf::float32)});
+  CHECK_THROWS_AS(g(tf::ones({3}), tf::ones({4})), tf::InvalidArgumentError);
+  tft::run_compiled_kernels_on_fake_gpu(g, tf::ones({3}), tf::ones({3}));
+  CHECK(g(tf::ones({3}), tf::ones({3}) * 2.f).to_vector<float>() ==
+        std::vector<float>{3.f, 3.f, 3.f});
+  CHECK(g.get_concrete_function(tf::ones({3}), tf::ones({3})).device().ends_with("GPU:0"));
+}
+
 TEST_CASE("GPU memory: usage and peak, out of memory as ResourceExhaustedError, then recovery",
           "[device][gpu][memory]") {
   if (skip_without_gpu()) return;

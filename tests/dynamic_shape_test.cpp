@@ -1,6 +1,7 @@
 // TensorFlow's signature rules: input_signature with unknown dims (compiled once for every size),
 // calls that do not match, run-time checks of tracing's shape assumptions, reduce_retracing.
 #include <functional>
+#include <sstream>
 #include <utility>
 
 #include "runtime/shape_rules.h"
@@ -213,6 +214,41 @@ TEST_CASE("broadcasting unknown against 1, where, and an empty batch", "[dynamic
   CHECK(values_of(abs(batch(2))) == std::vector<double>{4, 3, 2, 1, 0, 1});
   CHECK(abs(tf::zeros({0, 3})).shape() == tf::TensorShape{0, 3});
   CHECK(abs.trace_count() == 1);
+}
+
+TEST_CASE("prints and control flow with unknown dims: values printed, or a typed error",
+          "[dynamic]") {
+  std::ostringstream out;
+  std::ostream* previous = tf::set_print_output(&out);
+  auto shout = tf::function(
+      [](const tf::Tensor& x) {
+        tf::print("x:", x);
+        return x + 1.0f;
+      },
+      {tf::TensorSpec({tf::unknown}, tf::float32)});
+  CHECK(values_of(shout(tft::make({1, -3}, {2}, tf::float32))) == std::vector<double>{2, -2});
+  CHECK(values_of(shout(tft::make({5}, {1}, tf::float32))) == std::vector<double>{6});
+  tf::set_print_output(previous);
+  CHECK(out.str() == "x: [ 1. -3.]\nx: [5.]\n");
+  // A branch result with an unknown dim has no shape rule yet: refused while tracing, not a crash.
+  auto branch = tf::function(
+      [](const tf::Tensor& x) {
+        return tf::cond(
+            tf::reduce_sum(x) > 0.f, [&] { return x * 2.f; }, [&] { return -x; });
+      },
+      {tf::TensorSpec({tf::unknown}, tf::float32)});
+  CHECK_THROWS_WITH(branch(tft::make({1, 2}, {2}, tf::float32)),
+                    Catch::Contains("scf.if") && Catch::Contains("unknown dimensions"));
+  // A branch whose results have static shapes reads the predicate of a graph with unknown dims.
+  auto total = tf::function(
+      [](const tf::Tensor& x) {
+        tf::Tensor s = tf::reduce_sum(x);
+        return tf::cond(
+            s > 0.f, [&] { return s * 2.f; }, [&] { return -s; });
+      },
+      {tf::TensorSpec({tf::unknown}, tf::float32)});
+  CHECK(total(tft::make({1, 2, 3}, {3}, tf::float32)).item<float>() == 12.f);
+  CHECK(total(tft::make({-1, -2}, {2}, tf::float32)).item<float>() == 3.f);
 }
 
 TEST_CASE("reduce_retracing generalises the dims that changed", "[dynamic]") {

@@ -14,6 +14,7 @@
 #include "compiler/compiler.h"
 #include "runtime/gpu.h"
 #include "runtime/gpu_program.h"
+#include "tfjit/tfjit.h"
 
 namespace tft {
 
@@ -31,6 +32,11 @@ void run_compiled_kernels_on_fake_gpu(const F& f, const Args&... args) {
   static auto& registered =
       *std::make_unique<std::vector<std::unique_ptr<tf::compiler::HostKernels>>>().release();
   auto graph = tf::compiler::Graph::parse(f.get_concrete_function(args...).graph("traced"));
+  std::vector<tf::TensorShape> shapes;
+  for (const auto& a : graph->arguments()) shapes.push_back(a.shape);  // captures: as traced
+  size_t i = 0;
+  ((shapes.at(i++) = args.shape()), ...);
+  graph = graph->specialize(shapes);
   const std::string ptx = graph->gpu_program(tf::rt::gpu::arch(0)).image;
   auto kernels = graph->gpu_kernels_for_host();
   for (const auto& [name, k] : kernels->kernels())

@@ -465,6 +465,13 @@ TEST_CASE("bad input is the same typed error on the GPU as on the CPU", "[fake_g
        [] {
          tf::gather(tf::ones({3, 2}), tf::constant(std::vector<int32_t>{3}), 0);
        }},
+      {"compiled function with unknown dims called with unequal sizes",
+       [] {
+         const tf::TensorSpec any({tf::unknown}, tf::float32);
+         auto g = tf::function([](const tf::Tensor& x, const tf::Tensor& y) { return x + y; },
+                               {any, any});
+         g(tf::ones({3}), tf::ones({4}));
+       }},
       {"compiled function called with another dtype",
        [&] {
          compiled(tf::ones({3}));

@@ -131,6 +131,19 @@ module {
   }
 })";
 
+// A batch of unknown size: a bias broadcast like the matmul's result, a mean over the batch.
+const char* kDynamicBatch = R"(
+module {
+  func.func @main(%x: tensor<?x16xf32>, %w: tensor<16x8xf32>, %b: tensor<8xf32>) -> (tensor<?x8xf32>, tensor<8xf32>) {
+    %h = tfjit.matmul %x, %w : tensor<?x16xf32>, tensor<16x8xf32> -> tensor<?x8xf32>
+    %bb = tfjit.broadcast_to %b like(%h : tensor<?x8xf32>) : tensor<8xf32> -> tensor<?x8xf32>
+    %y = tfjit.binary "add" %h, %bb : tensor<?x8xf32> -> tensor<?x8xf32>
+    %t = tfjit.unary "tanh" %y : tensor<?x8xf32> -> tensor<?x8xf32>
+    %m = tfjit.reduce "reduce_max" %t {axes = array<i64: 0>, keepdims = false} : tensor<?x8xf32> -> tensor<8xf32>
+    return %t, %m : tensor<?x8xf32>, tensor<8xf32>
+  }
+})";
+
 }  // namespace
 
 TEST_CASE("GPU launch plans pass each kernel exactly the parameters its PTX declares",
@@ -223,4 +236,29 @@ module {
   }
 })";
   CHECK_THROWS_WITH(program_for(cond), Catch::Contains("control flow"));
+}
+
+TEST_CASE("a graph with unknown dims specialises to static shapes that the GPU can run",
+          "[gpu_program][dynamic]") {
+  auto graph = compiler::Graph::parse(kDynamicBatch);
+  CHECK_THROWS_WITH(graph->gpu_program("sm_90"), Catch::Contains("static shape"));
+  using Shapes = std::vector<TensorShape>;
+  auto at300 = graph->specialize(Shapes{{300, 16}, {16, 8}, {8}});
+  CHECK(at300->arguments()[0].shape == TensorShape{300, 16});
+  REQUIRE(at300->results().size() == 2);
+  CHECK(at300->results()[0].shape == TensorShape{300, 8});
+  CHECK(at300->results()[1].shape == TensorShape{8});
+  const std::string text = at300->text();
+  CHECK(text.find('?') == std::string::npos);
+  CHECK(text.find("tensor<300x8xf32>") != std::string::npos);
+  auto p = at300->gpu_program("sm_90");
+  CHECK(p.buffers[0].bytes == 300 * 16 * 4);
+  CHECK(p.buffers[3].bytes == 300 * 8 * 4);
+  check_launches_match_ptx(p);
+  const auto& g = std::get<rt::gpu::Gemm>(p.steps.at(0));
+  CHECK(g.m == 300);
+  // The graph itself is unchanged, and a shape that breaks what tracing assumed is refused.
+  CHECK(graph->arguments()[0].shape == TensorShape{kUnknownDim, 16});
+  CHECK_THROWS_AS(graph->specialize(Shapes{{300, 15}, {16, 8}, {8}}), InvalidArgumentError);
+  CHECK_THROWS_AS(graph->specialize(Shapes{{300, 16}}), InternalError);
 }

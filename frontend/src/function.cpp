@@ -10,6 +10,7 @@
 
 #include "compiler/compiler.h"
 #include "compiler/disk_cache.h"
+#include "frontend/src/concrete.h"
 #include "frontend/src/placement.h"
 #include "frontend/src/tape.h"
 #include "frontend/src/tensor_internal.h"
@@ -135,30 +136,28 @@ std::string explain(const Key& before, const std::vector<std::string>& before_va
 
 }  // namespace
 
-struct Concrete {
-  compiler::CompileOptions options;
-  Key key;
-  std::vector<std::string> values;
-  uint64_t last_use = 0;
-  std::unique_ptr<compiler::Graph> graph;
-  // Where the compiled code runs, and the code: host machine code, or a program loaded on a GPU.
-  // The device placement in force when it was traced (a tf::device_scope, else GPU:0 when there
-  // is one) is part of the signature; a graph the GPU cannot run falls back to the CPU.
-  rt::Device requested, device;
-  std::shared_ptr<compiler::Executable> executable;  // shared: see compiler::compile_cached
-  std::unique_ptr<rt::gpu::LoadedProgram> gpu;
-  std::string gpu_fallback;  // why a function placed on a GPU runs on the CPU
-  int64_t code_bytes() const;
-  std::vector<TraceContext::Capture> captures;
-  std::vector<std::shared_ptr<VariableImpl>> assigned;  // their new values follow the results
-  // Set when the key has unknown dims: re-derives every shape from the call's (and checks the
-  // assumptions tracing made) before the compiled code runs.
-  std::unique_ptr<compiler::ShapeProgram> shapes;
-};
-
 int64_t Concrete::code_bytes() const {
-  if (executable) return static_cast<int64_t>(executable->code_bytes());
-  return 0;  // a GPU program's image is counted by the compile cache
+  // A GPU program's image is counted by the compile cache; a function on a GPU compiles host
+  // code only for shapes the GPU cannot run, at a call, so it is not counted either.
+  if (on_gpu(*this) || !executable_) return 0;
+  return static_cast<int64_t>(executable_->code_bytes());
+}
+
+const compiler::Executable& Concrete::host_code() const {
+  std::call_once(host_once_, [&] { executable_ = compiler::compile_cached(*graph, options); });
+  return *executable_;
+}
+
+std::vector<TensorShape> Concrete::argument_shapes(std::span<const Tensor> args) const {
+  const auto& arguments = graph->arguments();
+  std::vector<TensorShape> shapes;
+  shapes.reserve(arguments.size() + graph->results().size());
+  for (const Tensor& t : args) shapes.push_back(t.shape());
+  for (size_t i = args.size(); i < arguments.size(); ++i) {
+    const auto& capture = captures[i - args.size()];
+    shapes.push_back(capture.variable ? capture.variable->value.shape() : arguments[i].shape);
+  }
+  return shapes;
 }
 
 // Where a function call's compiled code is placed: the scope's device, else the default one;
@@ -230,31 +229,14 @@ struct FunctionCore::Impl {
     }
     entry->options.matmul_library_call = options.matmul_library_call;
     entry->options.fuse_matmul_epilogue = options.fuse_matmul_epilogue;
-    const bool dynamic =
-        std::find(entry->key.begin(), entry->key.end(), kUnknownDim) != entry->key.end();
+    if (std::find(entry->key.begin(), entry->key.end(), kUnknownDim) != entry->key.end())
+      entry->shapes = std::make_unique<compiler::ShapeProgram>(*entry->graph);
     entry->requested = device;
-    if (device.type == rt::DeviceType::kGPU) compile_for_gpu(*entry, dynamic);
-    if (!entry->gpu) entry->executable = compiler::compile_cached(*entry->graph, entry->options);
-    if (dynamic) entry->shapes = std::make_unique<compiler::ShapeProgram>(*entry->graph);
+    if (device.type == rt::DeviceType::kGPU) compile_for_gpu(*entry);
+    if (!on_gpu(*entry)) entry->host_code();
     stats.last_compile_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     return entry;
-  }
-
-  static void compile_for_gpu(Concrete& entry, bool dynamic) {
-    if (dynamic) {
-      entry.gpu_fallback = "the signature has unknown dims (GPU programs have static shapes)";
-      return;
-    }
-    compiler::CompileOptions options = entry.options;
-    options.matmul_library_call = options.matmul_library_call && rt::gpu::gemm_library_available();
-    try {
-      auto program = compiler::compile_gpu_cached(*entry.graph, options, entry.requested.index);
-      entry.gpu = rt::gpu::load(entry.requested.index, std::move(program));
-      entry.device = entry.requested;
-    } catch (const UnimplementedError& e) {
-      entry.gpu_fallback = e.what();
-    }
   }
 
   // Callers hold the shared_ptr while running: eviction never frees code in use.
@@ -323,52 +305,20 @@ namespace {
 // allocated at those shapes, and the compiled code told every size.
 void run_dynamic(const Concrete& c, std::span<const Tensor> args, const void** in, void** out,
                  std::vector<Tensor>& outputs) {
-  const auto& arguments = c.graph->arguments();
   const auto& results = c.graph->results();
-  std::vector<TensorShape> shapes;  // arguments, then results
-  shapes.reserve(arguments.size() + results.size());
-  for (const Tensor& t : args) shapes.push_back(t.shape());
-  for (size_t i = args.size(); i < arguments.size(); ++i) {
-    const auto& capture = c.captures[i - args.size()];
-    shapes.push_back(capture.variable ? capture.variable->value.shape() : arguments[i].shape);
-  }
+  std::vector<TensorShape> shapes = c.argument_shapes(args);  // then the results'
   std::vector<TensorShape> result_shapes = c.shapes->run(shapes);
   for (size_t i = 0; i < results.size(); ++i) {
     outputs.push_back(empty(results[i].dtype, result_shapes[i]));
     out[i] = outputs.back().impl()->buffer->data();
     shapes.push_back(result_shapes[i]);
   }
-  c.executable->run(in, out, shapes.data());
+  c.host_code().run(in, out, shapes.data());
 }
 
-// Runs a GPU program: operands move to its GPU, results are made there.
-std::vector<Tensor> run_gpu(const Concrete& c, std::span<const Tensor> args) {
+// Runs `c`'s host code on `args`, moving any on a GPU to the CPU.
+void run_host(const Concrete& c, std::span<const Tensor> args, std::vector<Tensor>& outputs) {
   const auto& results = c.graph->results();
-  std::vector<Tensor> operands, outputs;
-  operands.reserve(args.size() + c.captures.size());
-  for (const Tensor& t : args) operands.push_back(to_device(t, c.device));
-  for (const auto& capture : c.captures)
-    operands.push_back(
-        to_device(capture.variable ? capture.variable->value : capture.tensor, c.device));
-  std::vector<const void*> in;
-  std::vector<void*> out;
-  for (const Tensor& t : operands) in.push_back(raw(t));
-  for (const auto& r : results) {
-    outputs.push_back(empty(r.dtype, r.shape, c.device));
-    out.push_back(raw_mut(outputs.back()));
-  }
-  c.gpu->run(in.data(), out.data());
-  size_t user = results.size() - c.assigned.size();
-  for (size_t i = 0; i < c.assigned.size(); ++i) c.assigned[i]->value = outputs[user + i];
-  outputs.resize(user);
-  return outputs;
-}
-
-// Runs `c`'s compiled code on `args` (already matching its signature).
-std::vector<Tensor> run(const Concrete& c, std::span<const Tensor> args) {
-  if (c.gpu) return run_gpu(c, args);
-  const auto& results = c.graph->results();
-  std::vector<Tensor> outputs;
   outputs.reserve(results.size());
   constexpr size_t kMaxStack = 32;
   const void* in_stack[kMaxStack];
@@ -402,10 +352,16 @@ std::vector<Tensor> run(const Concrete& c, std::span<const Tensor> args) {
       outputs.push_back(empty(results[i].dtype, results[i].shape));
       out[i] = outputs.back().impl()->buffer->data();
     }
-    c.executable->run(in, out);
+    c.host_code().run(in, out);
   }
+}
+
+// Runs `c`'s compiled code on `args` (already matching its signature), on its GPU if it has one.
+std::vector<Tensor> run(const Concrete& c, std::span<const Tensor> args) {
+  std::vector<Tensor> outputs;
+  if (!on_gpu(c) || !run_gpu(c, args, outputs)) run_host(c, args, outputs);
   // Variables assigned in the body take their new values, in the order the graph returns them.
-  size_t user = results.size() - c.assigned.size();
+  size_t user = outputs.size() - c.assigned.size();
   for (size_t i = 0; i < c.assigned.size(); ++i) c.assigned[i]->value = outputs[user + i];
   outputs.resize(user);
   return outputs;
@@ -503,13 +459,13 @@ std::vector<TensorShape> ConcreteFunction::input_shapes() const {
 
 size_t ConcreteFunction::code_bytes() const { return static_cast<size_t>(concrete_->code_bytes()); }
 
-std::string ConcreteFunction::device() const { return concrete_->device.name(); }
-std::string ConcreteFunction::gpu_fallback_reason() const { return concrete_->gpu_fallback; }
-bool ConcreteFunction::replays_cuda_graph() const {
-  return concrete_->gpu && concrete_->gpu->last_call_replayed_graph();
+std::string ConcreteFunction::device() const { return detail::device_name(*concrete_); }
+std::string ConcreteFunction::gpu_fallback_reason() const {
+  return detail::gpu_fallback_reason(*concrete_);
 }
+bool ConcreteFunction::replays_cuda_graph() const { return detail::replays_cuda_graph(*concrete_); }
 std::string ConcreteFunction::cuda_graph_unavailable_reason() const {
-  return concrete_->gpu ? concrete_->gpu->graph_unavailable_reason() : "";
+  return detail::cuda_graph_unavailable_reason(*concrete_);
 }
 
 std::vector<Tensor> ConcreteFunction::operator()(std::span<const Tensor> args) const {

@@ -1,0 +1,75 @@
+// One traced signature of a tf::function and its compiled code (frontend/src/function.cpp);
+// running it on a GPU is frontend/src/function_gpu.cpp.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "compiler/compiler.h"
+#include "frontend/src/trace.h"
+#include "runtime/buffer.h"
+#include "tfjit/tensor.h"
+
+namespace tf::rt::gpu {
+class LoadedProgram;
+}
+
+namespace tf::detail {
+
+class GpuShapePrograms;  // function_gpu.cpp
+
+struct Concrete {
+  Concrete();
+  ~Concrete();
+
+  compiler::CompileOptions options;
+  // The signature key (function.cpp): per tensor argument its dtype, rank and dims, where
+  // kUnknownDim matches any size.
+  std::vector<int64_t> key;
+  std::vector<std::string> values;
+  uint64_t last_use = 0;
+  std::unique_ptr<compiler::Graph> graph;
+  // Where the compiled code runs, and the code: host machine code, or a program loaded on a GPU.
+  // The device placement in force when it was traced (a tf::device_scope, else GPU:0 when there
+  // is one) is part of the signature; a graph the GPU cannot run falls back to the CPU.
+  rt::Device requested, device;
+  std::unique_ptr<rt::gpu::LoadedProgram> gpu;
+  // A graph with unknown dims on a GPU: one program per concrete shape, built at its first call.
+  std::unique_ptr<GpuShapePrograms> gpu_shapes;
+  std::string gpu_fallback;  // why a function placed on a GPU runs on the CPU
+  std::vector<TraceContext::Capture> captures;
+  std::vector<std::shared_ptr<VariableImpl>> assigned;  // their new values follow the results
+  // Set when the key has unknown dims: re-derives every shape from the call's (and checks the
+  // assumptions tracing made) before the compiled code runs.
+  std::unique_ptr<compiler::ShapeProgram> shapes;
+
+  int64_t code_bytes() const;
+  // The host machine code: compiled with the entry, except for a graph with unknown dims placed on
+  // a GPU, whose calls need it only for shapes the GPU cannot run (compiled at the first).
+  const compiler::Executable& host_code() const;
+  // The concrete shape of every graph argument at a call: `args`, then the captures.
+  std::vector<TensorShape> argument_shapes(std::span<const Tensor> args) const;
+
+ private:
+  mutable std::once_flag host_once_;
+  mutable std::shared_ptr<compiler::Executable> executable_;  // shared: see compile_cached
+};
+
+// function_gpu.cpp. Compiles `entry` for entry.requested, a GPU: a static graph now, a graph with
+// unknown dims at the first call of each shape. What cannot run there runs on the CPU, and
+// entry.gpu_fallback says why.
+void compile_for_gpu(Concrete& entry);
+bool on_gpu(const Concrete& c);
+// Runs `c` on its GPU into `outputs` (the graph's results, on the GPU). Returns false, having run
+// nothing, when this call's shapes run on the CPU instead.
+bool run_gpu(const Concrete& c, std::span<const Tensor> args, std::vector<Tensor>& outputs);
+// For ConcreteFunction: where the latest call ran, why not on the GPU, and its CUDA Graph replay.
+std::string device_name(const Concrete& c);
+std::string gpu_fallback_reason(const Concrete& c);
+bool replays_cuda_graph(const Concrete& c);
+std::string cuda_graph_unavailable_reason(const Concrete& c);
+
+}  // namespace tf::detail

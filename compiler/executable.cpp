@@ -149,7 +149,7 @@ void Executable::run(const void* const* args, void* const* results,
     descriptors[i] = d;
   }
   I.entry(descriptors);
-  if (std::string error = take_library_error(); !error.empty()) throw InternalError(error);
+  raise_library_error();
 }
 
 std::string Graph::object_code(const CompileOptions& options) const {

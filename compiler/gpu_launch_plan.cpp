@@ -6,6 +6,7 @@
 #include <map>
 
 #include "compiler/gpu_codegen.h"
+#include "compiler/library_calls.h"
 #include "compiler/mlir_support.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -179,7 +180,8 @@ class PlanBuilder {
       return;
     }
     if (auto launch = dyn_cast<gpu::LaunchFuncOp>(op)) return add_launch(launch);
-    if (auto call = dyn_cast<func::CallOp>(op)) return add_gemm(call);
+    if (auto call = dyn_cast<func::CallOp>(op))
+      return call.getCallee() == kFailIfCall ? add_check(call) : add_gemm(call);
     if (auto copy = dyn_cast<memref::CopyOp>(op)) {
       rt::gpu::Copy c;
       c.source = contiguous(op, copy.getSource());
@@ -270,6 +272,29 @@ class PlanBuilder {
                               " parameters (up to " + std::to_string(l.params.size() * 8) +
                               " bytes; PTX allows " + std::to_string(kMaxParameterBytes) + ")");
     program_.steps.emplace_back(std::move(l));
+  }
+
+  // tfjit.fail_if (compiler/lowering/effects_to_calls.cpp): its flag, and its message from the
+  // bytes of the constant text.
+  void add_check(func::CallOp call) {
+    // The flag is copied aside where the check stands: its own memory may be reused by later
+    // steps (buffers share an arena planned by liveness), and it is read after the last.
+    ProgramBuffer kept;
+    kept.bytes = 1;
+    program_.buffers.push_back(kept);
+    rt::gpu::Copy copy;
+    copy.source = contiguous(call, call.getOperand(0));
+    copy.destination = {static_cast<int32_t>(program_.buffers.size() - 1), 0};
+    copy.bytes = 1;
+    program_.steps.emplace_back(copy);
+    rt::gpu::Check c;
+    c.flag = copy.destination;
+    const Memref& text = memref(call, call.getOperand(1));
+    const auto& buffer = program_.buffers[static_cast<size_t>(text.buffer)];
+    if (buffer.kind != ProgramBuffer::Kind::kConstant || buffer.data.empty())
+      unsupported(call, "a check whose message is not a constant");
+    c.message = buffer.data.substr(0, buffer.data.find('\0'));
+    program_.checks.push_back(std::move(c));
   }
 
   void add_gemm(func::CallOp call) {

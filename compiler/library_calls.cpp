@@ -8,11 +8,18 @@
 #include "backends/cpu/matmul_fused.h"
 #include "frontend/src/tensor_internal.h"
 #include "runtime/kernels.h"
+#include "tfjit/errors.h"
 
 namespace tf::compiler {
 
 namespace {
-thread_local std::string library_error;
+// Compiled code cannot unwind C++ exceptions: a library call records its failure here, and
+// Executable::run raises it when the compiled function returns. The first failure wins.
+thread_local std::exception_ptr library_error;
+
+void record_failure() {
+  if (!library_error) library_error = std::current_exception();
+}
 
 // MLIR's descriptor of a memref<?xf32> (R = 1), memref<?x?xf32> (R = 2) or memref<?x?x?xf32>.
 template <int R>
@@ -25,13 +32,12 @@ struct MemRef {
 };
 
 // C = A * B through the eager float32 GEMM kernel (oneDNN), so compiled and eager matmul are
-// the same code. Compiled code cannot unwind C++ exceptions, so a failure is recorded and raised
-// by Executable::run when the compiled function returns.
+// the same code.
 void gemm(const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n) {
   try {
     rt::kernels(rt::DeviceType::kCPU).matmul[int(float32)](a, b, c, m, k, n, false, false);
-  } catch (const std::exception& e) {
-    library_error = e.what();
+  } catch (...) {
+    record_failure();
   }
 }
 
@@ -53,8 +59,8 @@ void sgemm_bias_act(MemRef<2>* a, MemRef<2>* b, MemRef<1>* bias, MemRef<2>* c, i
     cpu::sgemm_bias_act(a->aligned + a->offset, b->aligned + b->offset,
                         bias->aligned + bias->offset, c->aligned + c->offset, a->sizes[0],
                         a->sizes[1], b->sizes[1], act);
-  } catch (const std::exception& e) {
-    library_error = e.what();
+  } catch (...) {
+    record_failure();
   }
 }
 
@@ -104,8 +110,8 @@ void print_tensor(UnrankedMemRef* m, const Text* text_before) {
     }
     print_line += text(text_before);
     print_line += detail::print_values(t);
-  } catch (const std::exception& e) {
-    library_error = e.what();
+  } catch (...) {
+    record_failure();
   }
 }
 
@@ -114,8 +120,8 @@ void print_end(const Text* text_after) {
     std::string line = std::exchange(print_line, {});
     line += text(text_after);
     detail::write_print_line(line);
-  } catch (const std::exception& e) {
-    library_error = e.what();
+  } catch (...) {
+    record_failure();
   }
 }
 
@@ -127,16 +133,34 @@ void add_print_calls(std::vector<LibraryCall>& calls, std::integer_sequence<int,
   (calls.push_back({names[D].c_str(), reinterpret_cast<void*>(&print_tensor<D>)}), ...);
 }
 
+// tfjit.fail_if (compiler/lowering/effects_to_calls.cpp): bad input found at run time.
+struct Flag {
+  const bool* allocated;
+  const bool* aligned;
+  int64_t offset;
+};
+void fail_if(const Flag* failed, const Text* message) {
+  if (!failed->aligned[failed->offset]) return;
+  try {
+    throw InvalidArgumentError(std::string(text(message)));
+  } catch (...) {
+    record_failure();
+  }
+}
+
 }  // namespace
 
-std::string take_library_error() { return std::exchange(library_error, {}); }
+void raise_library_error() {
+  if (library_error) std::rethrow_exception(std::exchange(library_error, nullptr));
+}
 
 std::vector<LibraryCall> library_calls() {
   std::vector<LibraryCall> calls = {
       {"_mlir_ciface_tfjit_sgemm", reinterpret_cast<void*>(&sgemm)},
       {"_mlir_ciface_tfjit_sgemm_batched", reinterpret_cast<void*>(&sgemm_batched)},
       {"_mlir_ciface_tfjit_sgemm_bias_act", reinterpret_cast<void*>(&sgemm_bias_act)},
-      {"_mlir_ciface_tfjit_print_end", reinterpret_cast<void*>(&print_end)}};
+      {"_mlir_ciface_tfjit_print_end", reinterpret_cast<void*>(&print_end)},
+      {"_mlir_ciface_tfjit_fail_if", reinterpret_cast<void*>(&fail_if)}};
   // string and complex64 never reach compiled code; registering them is harmless.
   add_print_calls(calls, std::make_integer_sequence<int, kNumDTypes>{});
   return calls;

@@ -14,7 +14,8 @@
 
 namespace mlir {
 class PassManager;
-}
+class RewritePatternSet;
+}  // namespace mlir
 
 namespace tf::compiler {
 
@@ -55,6 +56,9 @@ std::unique_ptr<mlir::Pass> create_split_reductions_pass();
 std::unique_ptr<mlir::Pass> create_linalg_to_loops_pass();
 std::unique_ptr<mlir::Pass> create_plan_buffers_pass();
 std::unique_ptr<mlir::Pass> create_unshare_matmul_inits_pass();
+// tfjit.print and tfjit.fail_if as library calls (lowering/effects_to_calls.cpp), patterns of
+// the tfjit-to-linalg pass.
+void add_effects_to_calls_patterns(mlir::RewritePatternSet& patterns);
 
 // Compiled loops split over threads as eager kernels do: tasks of at least a grain of
 // iterations, so only loops of two grains or more are worth threads.

@@ -124,7 +124,7 @@ def Tfjit_SliceOp : Tfjit_Op<"slice"> {
 }
 
 def Tfjit_GatherOp : Tfjit_Op<"gather"> {
-  let summary = "Slices of params along axis at integer indices (clamped into range when compiled)";
+  let summary = "Slices of params along axis at integer indices (clamped into range; fail_if reports them)";
   let arguments = (ins AnyRankedTensor:$params, TensorOf<[I32, I64]>:$indices, I64Attr:$axis);
   let results = (outs AnyRankedTensor:$output);
   let assemblyFormat = "$params `,` $indices attr-dict `:` type($params) `,` type($indices) `->` type($output)";
@@ -146,6 +146,15 @@ def Tfjit_PrintOp : Op<Tfjit_Dialect, "print", [MemoryEffects<[MemWrite]>]> {
   let arguments = (ins StrAttr:$format, Variadic<AnyRankedTensor>:$inputs);
   let assemblyFormat = "$format ($inputs^ `:` type($inputs))? attr-dict";
   let hasVerifier = 1;
+}
+
+// Bad input that only the values reveal (an integer divisor that is 0, a gather index out of
+// range), which eager ops check before computing: once the graph has run, the call raises
+// InvalidArgumentError(message) if `failed` is true. Effectful like print, so it is kept.
+def Tfjit_FailIfOp : Op<Tfjit_Dialect, "fail_if", [MemoryEffects<[MemWrite]>]> {
+  let summary = "Raises InvalidArgumentError(message) at the end of the call if failed is true";
+  let arguments = (ins 0DTensorOf<[I1]>:$failed, StrAttr:$message);
+  let assemblyFormat = "$failed `,` $message attr-dict `:` type($failed)";
 }
 
 #endif  // TFJIT_OPS

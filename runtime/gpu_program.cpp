@@ -102,6 +102,11 @@ std::string Program::serialize() const {
       w.put(c.bytes);
     }
   }
+  w.put<uint64_t>(checks.size());
+  for (const auto& c : checks) {
+    w.put(c.flag);
+    w.put(std::string_view(c.message));
+  }
   return std::move(w.out);
 }
 
@@ -168,6 +173,13 @@ Program Program::deserialize(std::string_view bytes) {
         throw InvalidArgumentError("GPU program: unknown step kind");
     }
   }
+  auto num_checks = r.get<uint64_t>();
+  r.need(num_checks);
+  p.checks.resize(num_checks);
+  for (auto& c : p.checks) {
+    c.flag = r.ref();
+    c.message = r.string();
+  }
   if (!r.in.empty()) throw InvalidArgumentError("GPU program: trailing bytes");
   // Every reference must name a buffer: a program read from disk is not trusted blindly.
   auto check = [&](const BufferRef& ref) {
@@ -184,6 +196,7 @@ Program Program::deserialize(std::string_view bytes) {
       check(std::get<Copy>(step).source), check(std::get<Copy>(step).destination);
     }
   }
+  for (const auto& c : p.checks) check(c.flag);
   return p;
 }
 
@@ -245,6 +258,11 @@ std::string Program::describe() const {
       ref(c.destination);
       os << "\n";
     }
+  }
+  for (const auto& c : checks) {
+    os << "check ";
+    ref(c.flag);
+    os << " \"" << c.message << "\"\n";
   }
   return os.str();
 }

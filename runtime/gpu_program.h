@@ -60,6 +60,13 @@ struct Copy {
 
 using Step = std::variant<Launch, Gemm, Copy>;
 
+// Bad input found while the program ran (tfjit.fail_if): after the steps, the byte at `flag` is
+// read; if it is not 0 the call raises InvalidArgumentError(message).
+struct Check {
+  BufferRef flag;
+  std::string message;
+};
+
 struct Program {
   std::string arch;   // "sm_90": the target the PTX was generated for
   std::string image;  // PTX text, or the driver's binary (cubin) once assembled
@@ -67,6 +74,7 @@ struct Program {
   int num_arguments = 0, num_results = 0;
   std::vector<ProgramBuffer> buffers;
   std::vector<Step> steps;
+  std::vector<Check> checks;  // reading them waits for the call: only programs that need them
 
   std::string serialize() const;
   // InvalidArgumentError when `bytes` is not a serialised program (a corrupt cache entry).

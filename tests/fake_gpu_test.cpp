@@ -339,6 +339,28 @@ TEST_CASE("gather, argmax and reductions launch GPU kernels, gather checks indic
                     Catch::Contains("gather") && Catch::Contains("index 4 is out of range [0, 4)"));
 }
 
+TEST_CASE("bad input found by compiled GPU code raises after the call, also when replayed",
+          "[fake_gpu][function]") {
+  auto f = tf::function([](const tf::Tensor& x, const tf::Tensor& d, const tf::Tensor& i) {
+    return tf::gather(tf::floordiv(x, d), i);
+  });
+  tf::Tensor x = tf::constant({10, 20, 30}), d = tf::constant({5, 4, 3}), i = tf::constant({2, 0});
+  tft::run_compiled_kernels_on_fake_gpu(f, x, d, i);
+  for (int call = 0; call < 3; ++call)  // launches, captures, replays
+    CHECK(f(x, d, i).to_vector<int32_t>() == std::vector<int32_t>{10, 2});
+  auto concrete = f.get_concrete_function(x, d, i);
+  CHECK(concrete.device().ends_with("GPU:0"));
+  CHECK(concrete.replays_cuda_graph());
+  CHECK_THROWS_WITH(f(x, d, tf::constant({2, 3})),
+                    "gather: an index is out of range [0, 3) for axis 0 of shape (3,)");
+  CHECK_THROWS_WITH(f(x, tf::constant({5, 0, 3}), i),
+                    Catch::Contains("floordiv: integer division by zero"));
+  CHECK(f(x, d, tf::constant({1, 1})).to_vector<int32_t>() == std::vector<int32_t>{5, 5});
+  CHECK(concrete.replays_cuda_graph());
+  auto program = concrete.graph("ptx");
+  CHECK_THAT(program, Catch::Contains("check %") && Catch::Contains("integer division by zero"));
+}
+
 TEST_CASE("a training step with a scalar loss compiles for the GPU and replays as one graph",
           "[fake_gpu][function]") {
   tf::config::enable_disk_cache(false);
@@ -471,6 +493,13 @@ TEST_CASE("bad input is the same typed error on the GPU as on the CPU", "[fake_g
          auto g = tf::function([](const tf::Tensor& x, const tf::Tensor& y) { return x + y; },
                                {any, any});
          g(tf::ones({3}), tf::ones({4}));
+       }},
+      {"compiled integer division by zero",
+       [] {
+         auto f = tf::function([](const tf::Tensor& a, const tf::Tensor& b) { return a % b; });
+         tf::Tensor a = tf::constant({4, 5}), b = tf::constant({1, 0});
+         tft::run_compiled_kernels_on_fake_gpu(f, a, b);
+         f(a, b);
        }},
       {"compiled function called with another dtype",
        [&] {

@@ -181,7 +181,7 @@ TEST_CASE("split, tile and pad", "[shape]") {
   CHECK_THROWS_AS(tf::pad(x, {{-1, 0}, {0, 0}}), tf::InvalidArgumentError);
 }
 
-TEST_CASE("gather takes slices at indices, out-of-range indices are rejected eagerly",
+TEST_CASE("gather takes slices at indices, out-of-range indices are rejected eagerly and compiled",
           "[shape][gather]") {
   auto x = iota({3, 4});
   auto rows = tf::constant({2, 0, 2});
@@ -198,9 +198,16 @@ TEST_CASE("gather takes slices at indices, out-of-range indices are rejected eag
   CHECK_THROWS_AS(tf::gather(x, tf::constant({0.5f})), tf::InvalidArgumentError);
   CHECK_THROWS_AS(tf::gather(tf::zeros({0, 2}), tf::constant({0})), tf::InvalidArgumentError);
   CHECK_THROWS_AS(tf::gather(x, rows, 2), tf::InvalidArgumentError);
-  // Compiled code cannot raise yet: it clamps into range (documented).
+  // Compiled, indices known only at run time are checked when the call has run; the function
+  // stays usable. Indices captured while tracing are checked then.
   auto f = tf::function([](const tf::Tensor& t, const tf::Tensor& i) { return tf::gather(t, i); });
-  CHECK(f(iota({3}), tf::constant({5, -2})).to_vector<int32_t>() == std::vector<int32_t>{2, 0});
+  for (auto bad :
+       {tf::constant({1, 5}), tf::constant({-2, 0}), tf::constant(std::vector<int64_t>{3})})
+    CHECK_THROWS_WITH(f(iota({3}), bad),
+                      Catch::Contains("gather: an index is out of range [0, 3) for axis 0"));
+  CHECK(f(iota({3}), tf::constant({2, 0})).to_vector<int32_t>() == std::vector<int32_t>{2, 0});
+  auto g = tf::function([](const tf::Tensor& t) { return tf::gather(t, tf::constant({1, 7})); });
+  CHECK_THROWS_WITH(g(iota({3})), Catch::Contains("index 7 is out of range [0, 3)"));
 }
 
 TEST_CASE("shape ops move every dtype's elements unchanged, eagerly and compiled",

@@ -110,7 +110,8 @@ int main(int argc, char** argv) {
                "of the\n"
                "tensor's dtype; one that does not fit exactly (1.5 for int32) is an "
                "InvalidArgumentError.\n"
-               "Integer `floordiv`/`floormod` by zero raise InvalidArgumentError eagerly.\n\n"
+               "Integer `floordiv`/`floormod` by zero raise InvalidArgumentError, eagerly and "
+               "compiled.\n\n"
                "## Reductions (`axis`: all by default, an int, or a list; `keepdims`)\n\n"
                "| op | dtypes | gradient |\n|---|---|---|\n";
   for (int i = 0; i < tf::rt::kNumReduce; ++i) {

@@ -61,7 +61,9 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
     last_was_graph_ = false;
     void* temporaries = temporary_bytes_ ? device_.allocator().allocate(temporary_bytes_) : nullptr;
     try {
-      enqueue(device_.stream(), addresses(args, results, temporaries));
+      auto address = addresses(args, results, temporaries);
+      enqueue(device_.stream(), address);
+      read_checks(address);
     } catch (...) {
       if (temporaries) device_.allocator().deallocate(temporaries);
       throw;
@@ -255,6 +257,21 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
               "reading a result of a compiled function");
     }
     last_was_graph_ = true;
+    read_checks(staged_);
+  }
+
+  // Bad input the program found (an integer divisor of 0, a gather index out of range). Reading
+  // a flag waits for the call, so only programs with checks do it.
+  void read_checks(const std::vector<CUdeviceptr>& address) const {
+    for (const auto& c : program_->checks) {
+      uint8_t failed = 0;
+      rt::gpu::copy_to_host(
+          ordinal_, &failed,
+          reinterpret_cast<const void*>(address[static_cast<size_t>(c.flag.buffer)] +
+                                        static_cast<CUdeviceptr>(c.flag.byte_offset)),
+          1);
+      if (failed) throw InvalidArgumentError(c.message);
+    }
   }
 
   int ordinal_;

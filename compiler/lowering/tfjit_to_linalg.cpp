@@ -603,68 +603,6 @@ struct LowerConstant : OpRewritePattern<tfjit::ConstantOp> {
   }
 };
 
-// tfjit.print -> one call per input (tfjit_print_<dtype>(value, text before it)) and
-// tfjit_print_end(text after the last), into compiler/library_calls.cpp. Inputs go as unranked
-// tensors, so one declaration per dtype serves every shape; texts are constant globals of the
-// module (NUL-terminated bytes), so the machine code is self-contained and can be cached on disk.
-struct LowerPrint : OpRewritePattern<tfjit::PrintOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(tfjit::PrintOp op, PatternRewriter& rw) const override {
-    auto pieces = tfjit::split_print_format(op.getFormat());
-    if (!pieces) return rw.notifyMatchFailure(op, "malformed format");
-    auto module = op->getParentOfType<ModuleOp>();
-    Location loc = op.getLoc();
-    auto text_type = MemRefType::get({ShapedType::kDynamic}, rw.getI8Type());
-    auto declare = [&](const std::string& name, SmallVector<Type> inputs) {
-      if (module.lookupSymbol<func::FuncOp>(name)) return;
-      OpBuilder::InsertionGuard guard(rw);
-      rw.setInsertionPointToStart(module.getBody());
-      auto decl = rw.create<func::FuncOp>(loc, name, rw.getFunctionType(inputs, {}));
-      decl.setPrivate();
-      decl->setAttr("llvm.emit_c_interface", rw.getUnitAttr());
-    };
-    auto text = [&](size_t i) -> Value {
-      const std::string& piece = (*pieces)[i];
-      SmallVector<int8_t> bytes(piece.begin(), piece.end());
-      bytes.push_back(0);
-      auto type = MemRefType::get({static_cast<int64_t>(bytes.size())}, rw.getI8Type());
-      auto init = DenseElementsAttr::get(RankedTensorType::get(type.getShape(), rw.getI8Type()),
-                                         ArrayRef<int8_t>(bytes));
-      std::string name;
-      for (int n = 0; name.empty() || module.lookupSymbol(name); ++n)
-        name = "tfjit_print_text_" + std::to_string(n);
-      {
-        OpBuilder::InsertionGuard guard(rw);
-        rw.setInsertionPointToStart(module.getBody());
-        rw.create<memref::GlobalOp>(loc, name, rw.getStringAttr("private"), type, init,
-                                    /*constant=*/true, /*alignment=*/IntegerAttr());
-      }
-      Value global = rw.create<memref::GetGlobalOp>(loc, type, name);
-      return rw.create<memref::CastOp>(loc, text_type, global);
-    };
-    for (auto [i, v] : llvm::enumerate(op.getInputs())) {
-      auto type = cast<RankedTensorType>(v.getType());
-      auto dtype = tfjit::dtype_of(type.getElementType());
-      if (!dtype) return op.emitOpError() << "cannot print element type " << type;
-      std::string callee = "tfjit_print_" + std::string(tf::dtype_name(*dtype));
-      auto unranked = UnrankedTensorType::get(type.getElementType());
-      declare(callee, {unranked, text_type});
-      // The library only reads the tensor: without this, bufferization assumes an external
-      // function writes its operands and would need a copy (impossible for an unranked cast).
-      module.lookupSymbol<func::FuncOp>(callee).setArgAttr(0, "bufferization.access",
-                                                           rw.getStringAttr("read"));
-      Value u = rw.create<tensor::CastOp>(loc, unranked, v);
-      Value id = text(i);
-      rw.create<func::CallOp>(loc, callee, TypeRange{}, ValueRange{u, id});
-    }
-    declare("tfjit_print_end", {text_type});
-    Value id = text(pieces->size() - 1);
-    rw.create<func::CallOp>(loc, "tfjit_print_end", TypeRange{}, ValueRange{id});
-    rw.eraseOp(op);
-    return success();
-  }
-};
-
 // Each result must be a fresh tensor: results become the caller's output buffers, so a
 // returned argument or a value returned twice gets its own copy.
 void copy_aliased_results(ModuleOp module) {
@@ -688,8 +626,9 @@ struct TfjitToLinalgPass : PassWrapper<TfjitToLinalgPass, OperationPass<ModuleOp
     patterns
         .add<LowerElementwise<tfjit::UnaryOp>, LowerElementwise<tfjit::BinaryOp>, LowerBroadcastTo,
              LowerCast, LowerReduce, LowerSelect, LowerReshape, LowerTranspose, LowerConcat,
-             LowerSlice, LowerGather, LowerArgReduce, LowerConstant, LowerPrint>(&getContext());
+             LowerSlice, LowerGather, LowerArgReduce, LowerConstant>(&getContext());
     patterns.add<LowerMatmul>(&getContext(), named_matmul_);
+    add_effects_to_calls_patterns(patterns);
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     bool left = false;

@@ -20,14 +20,24 @@ using namespace detail;  // op_helpers.h
 
 namespace {
 
-// TensorFlow raises "Integer division by zero" on CPU; so does tfjit, before any work is done.
+std::string zero_divisor_message(std::string_view op, const Tensor& y) {
+  return std::string(op) + ": integer division by zero (divisor of dtype " +
+         std::string(dtype_name(y.dtype())) + " and shape " + y.shape().to_string() +
+         " contains 0)";
+}
+
+// TensorFlow raises "Integer division by zero" on CPU; so does tfjit, before any work is done,
+// or, for a divisor known only when a compiled function runs, once it has run (tfjit.fail_if).
 void check_no_zero_divisor(std::string_view op, const Tensor& y) {
+  if (y.impl()->trace) {
+    TraceContext::current()->emit_effect("fail_if", {reduce_any(equal(y, zeros({}, y.dtype())))},
+                                         {{"message", zero_divisor_message(op, y)}});
+    return;
+  }
   std::vector<int64_t> values(static_cast<size_t>(y.num_elements()));
   cpu_kernels().cast[int(y.dtype())][int(int64)](to_cpu(y).data(), values.data(), y.num_elements());
   if (std::find(values.begin(), values.end(), 0) != values.end())
-    throw InvalidArgumentError(std::string(op) + ": integer division by zero (divisor of dtype " +
-                               std::string(dtype_name(y.dtype())) + " and shape " +
-                               y.shape().to_string() + " contains 0)");
+    throw InvalidArgumentError(zero_divisor_message(op, y));
 }
 
 Tensor unary_forward(rt::UnaryOp op, const Tensor& x) {
@@ -54,7 +64,10 @@ Tensor binary_forward(rt::BinaryOp op, const Tensor& x, const Tensor& y) {
   auto shape = rt::broadcast_shapes(x.shape(), y.shape());
   if (!shape.ok()) throw InvalidArgumentError(std::string(info.name) + ": " + shape.error);
   DType result = info.bool_result ? bool_ : x.dtype();
+  const bool integer_division =
+      (op == rt::BinaryOp::floordiv || op == rt::BinaryOp::floormod) && is_integer(y.dtype());
   if (auto* trace = TraceContext::current()) {
+    if (integer_division) check_no_zero_divisor(info.name, y);
     // Primitives see equal shapes: broadcasting is explicit in the graph.
     Tensor bx = x.shape() == shape.shape ? x : detail::broadcast_to(x, shape.shape, {y});
     Tensor by = y.shape() == shape.shape ? y : detail::broadcast_to(y, shape.shape, {x});
@@ -63,8 +76,7 @@ Tensor binary_forward(rt::BinaryOp op, const Tensor& x, const Tensor& y) {
   auto [device, kernel] = place(info.name, x.dtype(), [&](const rt::KernelTable& t) {
     return t.binary[int(op)][int(x.dtype())];
   });
-  if ((op == rt::BinaryOp::floordiv || op == rt::BinaryOp::floormod) && is_integer(y.dtype()))
-    check_no_zero_divisor(info.name, y);
+  if (integer_division) check_no_zero_divisor(info.name, y);
   Tensor out = detail::empty(result, shape.shape, device);
   if (out.num_elements() == 0) return out;
   rt::ElementwisePlan plan;

@@ -403,6 +403,23 @@ Tensor pad(const Tensor& x, const std::vector<std::pair<int64_t, int64_t>>& padd
 }
 
 namespace {
+// Runs gather on checked int64 indices.
+Tensor gather_kernel(const Tensor& params, const Tensor& idx, int64_t a, const TensorShape& shape) {
+  const int64_t dim = params.shape()[a];
+  // (outer, dim, inner) -> (outer, n, inner): rows of `inner` elements.
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < a; ++d) outer *= params.shape()[d];
+  for (int64_t d = a + 1; d < params.ndim(); ++d) inner *= params.shape()[d];
+  auto [device, kernel] =
+      place("gather", params.dtype(), [](const rt::KernelTable& t) { return t.gather; });
+  Tensor out = detail::empty(params.dtype(), shape, device);
+  if (out.num_elements() > 0)
+    kernel(raw(to_device(params, device)), static_cast<const int64_t*>(raw(to_device(idx, device))),
+           idx.num_elements(), raw_mut(out), outer, dim,
+           static_cast<size_t>(inner) * dtype_size(params.dtype()));
+  return out;
+}
+
 Tensor gather_forward(const Tensor& params, const Tensor& indices, int64_t axis) {
   checked(params, "gather", "params");
   checked(indices, "gather", "indices");
@@ -418,35 +435,34 @@ Tensor gather_forward(const Tensor& params, const Tensor& indices, int64_t axis)
   if (params.shape()[a] == 0 && indices.num_elements() > 0)
     throw InvalidArgumentError("gather: axis " + std::to_string(a) + " of shape " +
                                params.shape().to_string() + " is empty, so no index is valid");
-  if (auto* trace = TraceContext::current())
-    return trace->emit("gather", {params, indices}, {{"axis", a}}, params.dtype(), shape);
-  if (params.dtype() == string)
-    throw UnimplementedError("gather: string tensors are not supported yet");
-  // Indices are checked on the host (TensorFlow's GPU kernel skips the check and returns zeros;
-  // tfjit raises the same error on every device, at the cost of reading them back).
-  Tensor idx = detail::empty(int64, indices.shape(), rt::Device{});
-  cpu_kernels().cast[int(indices.dtype())][int(int64)](to_cpu(indices).data(), raw_mut(idx),
-                                                       indices.num_elements());
-  int64_t dim = params.shape()[a];
-  const auto* values = static_cast<const int64_t*>(raw(idx));
-  for (int64_t i : std::span(values, static_cast<size_t>(indices.num_elements())))
-    if (i < 0 || i >= dim)
-      throw InvalidArgumentError("gather: index " + std::to_string(i) + " is out of range [0, " +
-                                 std::to_string(dim) + ") for axis " + std::to_string(a) +
-                                 " of shape " + params.shape().to_string());
-  // (outer, dim, inner) -> (outer, n, inner): rows of `inner` elements.
-  int64_t outer = 1, inner = 1;
-  for (int64_t d = 0; d < a; ++d) outer *= params.shape()[d];
-  for (int64_t d = a + 1; d < params.ndim(); ++d) inner *= params.shape()[d];
-  auto [device, kernel] =
-      place("gather", params.dtype(), [](const rt::KernelTable& t) { return t.gather; });
-  Tensor out = detail::empty(params.dtype(), shape, device);
-  if (out.num_elements() > 0)
-    kernel(raw(to_device(params, device)), static_cast<const int64_t*>(raw(to_device(idx, device))),
-           indices.num_elements(), raw_mut(out), outer, dim,
-           static_cast<size_t>(inner) * dtype_size(params.dtype()));
-  return out;
+  const int64_t dim = params.shape()[a];
+  auto out_of_range = [&](const std::string& index) {
+    return "gather: " + index + " is out of range [0, " + std::to_string(dim) + ") for axis " +
+           std::to_string(a) + " of shape " + params.shape().to_string();
+  };
+  auto* trace = TraceContext::current();
+  if (trace && indices.impl()->trace) {  // indices known only when the compiled code runs
+    Tensor bad = logical_or(less(indices, zeros({}, indices.dtype())),
+                            greater_equal(indices, cast(fill({}, dim), indices.dtype())));
+    trace->emit_effect("fail_if", {reduce_any(bad)}, {{"message", out_of_range("an index")}});
+  } else {
+    // Checked on the host (TensorFlow's GPU kernel skips the check and returns zeros; tfjit
+    // raises the same error on every device, at the cost of reading the indices back).
+    Tensor idx = detail::empty(int64, indices.shape(), rt::Device{});
+    cpu_kernels().cast[int(indices.dtype())][int(int64)](to_cpu(indices).data(), raw_mut(idx),
+                                                         indices.num_elements());
+    const auto* values = static_cast<const int64_t*>(raw(idx));
+    for (int64_t i : std::span(values, static_cast<size_t>(indices.num_elements())))
+      if (i < 0 || i >= dim) throw InvalidArgumentError(out_of_range("index " + std::to_string(i)));
+    if (!trace) {
+      if (params.dtype() == string)
+        throw UnimplementedError("gather: string tensors are not supported yet");
+      return gather_kernel(params, idx, a, shape);
+    }
+  }
+  return trace->emit("gather", {params, indices}, {{"axis", a}}, params.dtype(), shape);
 }
+
 }  // namespace
 
 Tensor gather(const Tensor& params, const Tensor& indices, int64_t axis) {

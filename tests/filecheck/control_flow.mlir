@@ -15,7 +15,7 @@ module {
     return %r : tensor<4xf32>
   }
 }
-// CHECK-DAG: memref.global "private" constant @[[TEXT:tfjit_print_text_[0-9]+]] : memref<5xi8> = dense<[114, 32, 61, 32, 0]>
+// CHECK-DAG: memref.global "private" constant @[[TEXT:tfjit_text_[0-9]+]] : memref<5xi8> = dense<[114, 32, 61, 32, 0]>
 // CHECK-DAG: func.func private @tfjit_print_float32(tensor<*xf32> {bufferization.access = "read"}, memref<?xi8>)
 // CHECK-DAG: func.func private @tfjit_print_end(memref<?xi8>)
 // CHECK-LABEL: func.func @main

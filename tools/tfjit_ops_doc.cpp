@@ -46,7 +46,7 @@ const Other kOthers[] = {
     {"unstack(x, axis)", "composite (slice)", tf::rt::kAll, "yes (composite)", ""},
     {"gather(params, indices, axis)", "primitive", tf::rt::kAll,
      "not yet (raises UnimplementedError)",
-     "int32/int64 indices; out of range: error eagerly, clamped when compiled"},
+     "int32/int64 indices; out of range: InvalidArgumentError (compiled: once the call has run)"},
     {"split(x, num or sizes, axis)", "composite (slice)", tf::rt::kAll, "yes (composite)", ""},
     {"tile(x, multiples)", "composite (reshape, broadcast_to)", tf::rt::kAll, "yes (composite)",
      ""},

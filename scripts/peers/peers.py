@@ -9,6 +9,7 @@ instead of a time, so one broken peer does not hide the others.
 
   peers.py [--quick] [--json] [--only tf,jax,torch] [--tfjit FILE.json ...] [--load PEERS.json]
   peers.py --only torch-gpu,jax-gpu ...    the GPU rows (tools/bench_gpu.cpp) on GPU:0
+                                          (PEERS_GPU_ON_CPU=1: on the CPU, a smoke test)
 
 --tfjit takes one or more `tfjit-bench --json` outputs (the median per row is used) and adds the
 side-by-side table, each peer as a ratio to tfjit measured on the same machine.
@@ -394,6 +395,130 @@ def bench_torch(res, q):
             note = check_loss(first, last)
             return time_us(lambda: f(x, onehot), 200 // q), note
         res.add("mlp step", fw, name, mlp)
+
+
+# ---------------------------------------------------------------------------------------------
+# GPU:0, the workloads of tools/bench_gpu.cpp. float32 GEMMs without TF32, as cuBLAS's sgemm.
+
+GPU_CHAIN = 64 << 20
+# PEERS_GPU_ON_CPU=1 runs the GPU rows on the CPU: a smoke test of this script without a GPU.
+GPU_ON_CPU = os.environ.get("PEERS_GPU_ON_CPU") == "1"
+
+
+def bench_torch_gpu(res, q):
+    import torch
+
+    if not torch.cuda.is_available() and not GPU_ON_CPU:
+        raise RuntimeError("torch sees no GPU")
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.set_float32_matmul_precision("highest")
+    fw = f"torch {torch.__version__}"
+    dev = torch.device("cpu" if GPU_ON_CPU else "cuda:0")
+    sync = (lambda _: None) if GPU_ON_CPU else (lambda _: torch.cuda.synchronize())
+    variants = [("eager", lambda f: f), ("torch.compile", torch.compile),
+                ("torch.compile(reduce-overhead)",
+                 lambda f: torch.compile(f, mode="reduce-overhead"))]
+
+    x = torch.full((GPU_CHAIN,), 0.5, device=dev)
+    for name, wrap in variants:
+        chain = wrap(lambda t: t * t + 2.0 * t + 1.0)
+        res.add("gpu chain 64M", fw, name,
+                lambda: (time_us(lambda: chain(x), max(2, 200 // q), sync=sync), ""))
+
+    for size in (1024, 4096):
+        a = torch.full((size, size), 0.001, device=dev)
+        for name, wrap in variants:
+            mm = wrap(lambda m: m @ m)
+            res.add(f"gpu matmul {size}", fw, name, lambda: (
+                time_us(lambda: mm(a), max(2, (50 if size > 1024 else 500) // q), sync=sync), ""))
+
+    torch.manual_seed(0)
+    xs = torch.randn(100, device=dev)
+    ys = xs * 3.0 + 1.0 + 0.1 * torch.randn(100, device=dev)
+    for name, wrap in variants:
+        def linreg(wrap=wrap):
+            w = torch.zeros((), device=dev, requires_grad=True)
+            b = torch.zeros((), device=dev, requires_grad=True)
+
+            def step(x, y):
+                loss = torch.mean(torch.square(y - (w * x + b)))
+                loss.backward()
+                with torch.no_grad():
+                    for p in (w, b):
+                        p.sub_(p.grad * LR)
+                        p.grad = None
+                return loss.detach()
+
+            f = wrap(step)
+            for _ in range(100):
+                f(xs, ys)
+            note = check_fit(float(w.detach()), float(b.detach()))
+            return time_us(lambda: f(xs, ys), max(10, 2000 // q), sync=sync), note
+        res.add("gpu linreg step", fw, name, linreg)
+
+    s = torch.tensor([1.0], device=dev)
+    res.add("gpu overhead", fw, "eager",
+            lambda: (time_us(lambda: torch.add(s, s), 20000 // q, sync=sync), "per op"))
+    for name, wrap in variants[1:]:
+        f = wrap(lambda t: t + t)
+        res.add("gpu overhead", fw, name,
+                lambda: (time_us(lambda: f(s), 20000 // q, sync=sync), "per call"))
+
+
+def bench_jax_gpu(res, q):
+    import jax
+    import jax.numpy as jnp
+
+    gpu = jax.devices("cpu" if GPU_ON_CPU else "gpu")[0]  # raises without one
+    jax.config.update("jax_default_matmul_precision", "highest")
+    fw = f"jax {jax.__version__}"
+    sync = jax.block_until_ready
+    variants = [("eager", lambda f: f), ("jax.jit", jax.jit)]
+    put = lambda a: jax.device_put(a, gpu)
+
+    x = put(jnp.full((GPU_CHAIN,), 0.5, jnp.float32))
+    for name, wrap in variants:
+        chain = wrap(lambda t: t * t + 2.0 * t + 1.0)
+        res.add("gpu chain 64M", fw, name,
+                lambda: (time_us(lambda: chain(x), max(2, 200 // q), sync=sync), ""))
+
+    for size in (1024, 4096):
+        a = put(jnp.full((size, size), 0.001, jnp.float32))
+        for name, wrap in variants:
+            mm = wrap(lambda m: m @ m)
+            res.add(f"gpu matmul {size}", fw, name, lambda: (
+                time_us(lambda: mm(a), max(2, (50 if size > 1024 else 500) // q), sync=sync), ""))
+
+    k1, k2 = jax.random.split(jax.random.PRNGKey(0))
+    xs = put(jax.random.normal(k1, (100,)))
+    ys = put(xs * 3.0 + 1.0 + 0.1 * jax.random.normal(k2, (100,)))
+
+    def lin_step(w, b, x, y):
+        loss_fn = lambda w, b: jnp.mean(jnp.square(y - (w * x + b)))
+        loss, (gw, gb) = jax.value_and_grad(loss_fn, argnums=(0, 1))(w, b)
+        return w - LR * gw, b - LR * gb, loss
+
+    for name, wrap in variants:
+        def linreg(wrap=wrap):
+            f = wrap(lin_step)
+            w, b = put(jnp.float32(0)), put(jnp.float32(0))
+            for _ in range(100):
+                w, b, _ = f(w, b, xs, ys)
+            note = check_fit(float(w), float(b))
+            state = [w, b]
+
+            def one():
+                state[0], state[1], loss = f(state[0], state[1], xs, ys)
+                return loss
+            return time_us(one, max(10, 2000 // q), sync=sync), note
+        res.add("gpu linreg step", fw, name, linreg)
+
+    s = put(jnp.array([1.0], jnp.float32))
+    res.add("gpu overhead", fw, "eager",
+            lambda: (time_us(lambda: jnp.add(s, s), 20000 // q, sync=sync), "per op"))
+    f = jax.jit(lambda t: t + t)
+    res.add("gpu overhead", fw, "jax.jit",
+            lambda: (time_us(lambda: f(s), 20000 // q, sync=sync), "per call"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Everything a lent GPU machine should check, in one call of the device tool (a session has 15
+# minutes of device time in all; this takes at most about 9). Prepare here, after a build:
+#
+#   scripts/gpu/bundle.sh
+#   device tool: run  command="bash scripts/gpu/device_check.sh"  carry=[".gpu-bundle", ".gpu-debs"]
+#                     timeout_s=590
+#
+# Steps, each with its own time limit so one that hangs leaves time for the rest: the GPU's
+# identity, the [device] tests (GPU against CPU), the whole suite, tfjit-bench --json (CPU and
+# GPU rows) and PyTorch/JAX on the same GPU workloads (scripts/peers/peers.py). Logs and JSON go
+# to $OUT (at most 8 files come back); a summary with each step's exit status is printed last.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+out=${OUT:-/tmp/tfjit-device-check}
+mkdir -p "$out"
+summary=$out/summary.txt
+: >"$summary"
+
+source .gpu-bundle/unpack.sh .gpu-debs
+source .gpu-bundle/env.sh
+
+# step NAME SECONDS COMMAND...: stdout to NAME.log (NAME.json for --json steps), stderr appended.
+step() {
+  local name=$1 limit=$2 started=$SECONDS
+  shift 2
+  local log=$out/$name.log
+  [[ $name == *-json ]] && log=$out/${name%-json}.json
+  echo "== $name (limit ${limit}s)" >&2
+  timeout --kill-after=10 "$limit" "$@" >"$log" 2>>"$out/stderr.log"
+  local rc=$?
+  printf '%-14s exit %3d  %4ds\n' "$name" "$rc" $((SECONDS - started)) | tee -a "$summary" >&2
+}
+
+{
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv
+  date -u
+} >"$out/gpu.txt" 2>&1
+cat "$out/gpu.txt" >&2
+
+step device-tests 150 tfjit-tests "[device]" --durations yes
+step all-tests 200 tfjit-tests
+step bench-json 150 tfjit-bench --json
+step peers-json 60 python3 scripts/peers/peers.py --only torch-gpu,jax-gpu --json
+
+echo "== the ends of the logs" >&2
+tail -n 4 "$out/device-tests.log" "$out/all-tests.log" >&2
+tail -n 20 "$out/stderr.log" >&2
+echo "== summary" >&2
+cat "$summary" >&2

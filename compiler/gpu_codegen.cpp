@@ -26,6 +26,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Pass/PassManager.h"
@@ -85,11 +86,19 @@ void lower_to_gpu_launches(mlir::ModuleOp module, const CompileOptions& options)
   pm.addPass(mlir::createGpuKernelOutliningPass());
   pm.addPass(mlir::createLowerAffinePass());
   pm.addPass(mlir::createConvertSCFToCFPass());
-  // The host side folds to constants (static shapes): launch sizes and scalar kernel arguments.
-  pm.addNestedPass<mlir::func::FuncOp>(mlir::createCanonicalizerPass());
-  pm.addNestedPass<mlir::func::FuncOp>(mlir::createCSEPass());
   DiagnosticCollector diags;
   if (mlir::failed(pm.run(module)))
+    throw InternalError("lowering to GPU launches failed:\n" + diags.text());
+  // A launch plan gives every buffer its own memory for the whole call, so the host code's
+  // deallocations mean nothing there. Without them, the ownership flags that bufferization
+  // threads through host control flow (i1 block arguments guarding conditional deallocations)
+  // fold away, leaving branches only on the graph's own predicates.
+  module.walk([](mlir::func::FuncOp f) { f.walk([](mlir::memref::DeallocOp d) { d.erase(); }); });
+  // The host side folds to constants (static shapes): launch sizes and scalar kernel arguments.
+  mlir::PassManager fold(&context());
+  fold.addNestedPass<mlir::func::FuncOp>(mlir::createCanonicalizerPass());
+  fold.addNestedPass<mlir::func::FuncOp>(mlir::createCSEPass());
+  if (mlir::failed(fold.run(module)))
     throw InternalError("lowering to GPU launches failed:\n" + diags.text());
 }
 

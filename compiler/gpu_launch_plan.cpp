@@ -3,12 +3,16 @@
 // shapes, calls GEMMs and copies. Each memref is tracked as (buffer, byte offset, static type),
 // so every kernel parameter (MLIR's memref descriptor: allocated and aligned pointer, offset,
 // sizes, strides) is known before the first call and the runtime only patches in addresses.
+// Host control flow (tf::cond, tf::while_loop: blocks of @main) becomes Branch and Jump steps:
+// a predicate loaded from a GPU buffer is read by the runtime when it branches, and memrefs
+// passed to a block are copied into that block argument's own buffer.
 #include <map>
 
 #include "compiler/gpu_codegen.h"
 #include "compiler/library_calls.h"
 #include "compiler/mlir_support.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -66,8 +70,16 @@ class PlanBuilder {
       memrefs_[arg] = {add_buffer(kind, static_type(main, arg.getType())), 0,
                        cast<MemRefType>(arg.getType())};
     }
-    if (!main.getBody().hasOneBlock()) unsupported(main, "control flow on the host");
-    for (Operation& op : main.getBody().front()) visit(&op);
+    for (Block& block : main.getBody()) {
+      block_start_[&block] = static_cast<int32_t>(program_.steps.size());
+      if (!block.isEntryBlock())
+        for (BlockArgument arg : block.getArguments()) block_argument(&block.front(), arg);
+      for (Operation& op : block) visit(&op);
+    }
+    for (auto [step, block] : jumps_) {  // targets are known now
+      int32_t target = block ? block_start_.at(block) : static_cast<int32_t>(program_.steps.size());
+      if (auto* jump = std::get_if<rt::gpu::Jump>(&program_.steps[step])) jump->target = target;
+    }
   }
 
  private:
@@ -79,9 +91,14 @@ class PlanBuilder {
   }
 
   int32_t add_buffer(ProgramBuffer::Kind kind, MemRefType type, std::string data = {}) {
+    return add_bytes(kind, type.getNumElements() * element_bytes(type.getElementType()),
+                     std::move(data));
+  }
+
+  int32_t add_bytes(ProgramBuffer::Kind kind, int64_t bytes, std::string data = {}) {
     ProgramBuffer b;
     b.kind = kind;
-    b.bytes = type.getNumElements() * element_bytes(type.getElementType());
+    b.bytes = bytes;
     b.data = std::move(data);
     program_.buffers.push_back(std::move(b));
     return static_cast<int32_t>(program_.buffers.size() - 1);
@@ -148,7 +165,17 @@ class PlanBuilder {
   }
 
   void visit(Operation* op) {
-    if (isa<arith::ConstantOp, memref::DeallocOp, func::ReturnOp>(op)) return;
+    if (isa<arith::ConstantOp, memref::DeallocOp>(op)) return;
+    if (isa<func::ReturnOp>(op)) {
+      if (op->getBlock() != &op->getParentRegion()->back()) jump_to(nullptr);  // to the end
+      return;
+    }
+    if (auto load = dyn_cast<memref::LoadOp>(op)) return define_predicate(load);
+    if (auto br = dyn_cast<cf::BranchOp>(op)) {
+      pass_operands(br, br.getDest(), br.getDestOperands());
+      return jump_to(br.getDest());
+    }
+    if (auto br = dyn_cast<cf::CondBranchOp>(op)) return add_branch(br);
     if (auto alloc = dyn_cast<memref::AllocOp>(op)) return define_new(op, alloc.getType());
     if (auto alloca = dyn_cast<memref::AllocaOp>(op)) return define_new(op, alloca.getType());
     if (auto get = dyn_cast<memref::GetGlobalOp>(op)) return define_global(get);
@@ -192,6 +219,82 @@ class PlanBuilder {
       return;
     }
     unsupported(op, "an operation the GPU launch plan does not support");
+  }
+
+  // A predicate of host control flow: one byte of a GPU buffer, copied aside where it is loaded
+  // (later steps may reuse its memory) and read by the runtime when it branches.
+  void define_predicate(memref::LoadOp load) {
+    if (!load.getType().isInteger(1)) unsupported(load, "a value read back to the host");
+    for (Value index : load.getIndices())
+      if (auto p = scalar(index); !p || p->value != 0)
+        unsupported(load, "a predicate read at a computed index");
+    rt::gpu::Copy copy;
+    copy.source = contiguous(load, load.getMemRef());
+    copy.destination = {add_bytes(ProgramBuffer::Kind::kTemporary, 1), 0};
+    copy.bytes = 1;
+    program_.steps.emplace_back(copy);
+    predicates_[load.getResult()] = copy.destination;
+  }
+
+  // cf.cond_br: Branch to two stubs, each passing its block's operands, then jumping there.
+  void add_branch(cf::CondBranchOp br) {
+    auto it = predicates_.find(br.getCondition());
+    if (it == predicates_.end()) unsupported(br, "a branch on a value computed on the host");
+    const size_t branch = program_.steps.size();
+    program_.steps.emplace_back(rt::gpu::Branch{it->second, 0, 0});
+    auto& b = std::get<rt::gpu::Branch>(program_.steps[branch]);
+    b.if_true = static_cast<int32_t>(program_.steps.size());
+    pass_operands(br, br.getTrueDest(), br.getTrueDestOperands());
+    jump_to(br.getTrueDest());
+    std::get<rt::gpu::Branch>(program_.steps[branch]).if_false =
+        static_cast<int32_t>(program_.steps.size());
+    pass_operands(br, br.getFalseDest(), br.getFalseDestOperands());
+    jump_to(br.getFalseDest());
+  }
+
+  void jump_to(Block* block) {  // null: the end of the program
+    jumps_.emplace_back(program_.steps.size(), block);
+    program_.steps.emplace_back(rt::gpu::Jump{});
+  }
+
+  // A block argument's own buffer (contiguous, of its shape), made at its first use.
+  const Memref& block_argument(Operation* user, BlockArgument arg) {
+    if (auto it = memrefs_.find(arg); it != memrefs_.end()) return it->second;
+    auto type = dyn_cast<MemRefType>(arg.getType());
+    if (!type) unsupported(user, "a host value passed between blocks");
+    auto identity = MemRefType::get(type.getShape(), type.getElementType());
+    return memrefs_[arg] = {
+               add_buffer(ProgramBuffer::Kind::kTemporary, static_type(user, identity)), 0,
+               identity};
+  }
+
+  // Copies a branch's operands into its destination's arguments. Sources that are themselves
+  // arguments of that block are staged first, so no copy reads what another has just
+  // overwritten (a guard: bufferization copies loop variables into fresh buffers, so the graphs
+  // tfjit traces have not needed it so far).
+  void pass_operands(Operation* br, Block* dest, OperandRange operands) {
+    std::vector<rt::gpu::Copy> copies;
+    bool overlap = false;
+    for (auto [arg, operand] : llvm::zip(dest->getArguments(), operands)) {
+      rt::gpu::Copy c;
+      const Memref& to = block_argument(br, arg);
+      c.destination = {to.buffer, 0};
+      c.source = contiguous(br, operand);
+      c.bytes = to.type.getNumElements() * element_bytes(to.type.getElementType());
+      if (c.source.buffer == c.destination.buffer && c.source.byte_offset == 0) continue;
+      copies.push_back(c);
+    }
+    for (const auto& c : copies)
+      for (const auto& d : copies) overlap |= c.source.buffer == d.destination.buffer;
+    for (auto& c : copies) {
+      if (overlap) {
+        rt::gpu::Copy stage = c;
+        stage.destination = {add_bytes(ProgramBuffer::Kind::kTemporary, c.bytes), 0};
+        program_.steps.emplace_back(stage);
+        c.source = stage.destination;
+      }
+    }
+    for (const auto& c : copies) program_.steps.emplace_back(c);
   }
 
   void define_new(Operation* op, MemRefType type) {
@@ -279,12 +382,9 @@ class PlanBuilder {
   void add_check(func::CallOp call) {
     // The flag is copied aside where the check stands: its own memory may be reused by later
     // steps (buffers share an arena planned by liveness), and it is read after the last.
-    ProgramBuffer kept;
-    kept.bytes = 1;
-    program_.buffers.push_back(kept);
     rt::gpu::Copy copy;
     copy.source = contiguous(call, call.getOperand(0));
-    copy.destination = {static_cast<int32_t>(program_.buffers.size() - 1), 0};
+    copy.destination = {add_bytes(ProgramBuffer::Kind::kTemporary, 1), 0};
     copy.bytes = 1;
     program_.steps.emplace_back(copy);
     rt::gpu::Check c;
@@ -322,6 +422,9 @@ class PlanBuilder {
   ModuleOp module_;
   rt::gpu::Program& program_;
   llvm::DenseMap<Value, Memref> memrefs_;
+  llvm::DenseMap<Value, BufferRef> predicates_;   // i1 values loaded for a branch: a kept byte
+  llvm::DenseMap<Block*, int32_t> block_start_;   // each block's first step
+  std::vector<std::pair<size_t, Block*>> jumps_;  // Jump steps and their blocks (null: the end)
   std::map<std::string, int32_t> globals_;
 };
 

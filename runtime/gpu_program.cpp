@@ -1,5 +1,6 @@
 #include "runtime/gpu_program.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <sstream>
@@ -95,11 +96,16 @@ std::string Program::serialize() const {
       w.put(g->b);
       w.put(g->c);
       for (int64_t v : {g->batch, g->m, g->n, g->k}) w.put(v);
+    } else if (const auto* c = std::get_if<Copy>(&step)) {
+      w.put(c->source);
+      w.put(c->destination);
+      w.put(c->bytes);
+    } else if (const auto* b = std::get_if<Branch>(&step)) {
+      w.put(b->flag);
+      w.put(b->if_true);
+      w.put(b->if_false);
     } else {
-      const auto& c = std::get<Copy>(step);
-      w.put(c.source);
-      w.put(c.destination);
-      w.put(c.bytes);
+      w.put(std::get<Jump>(step).target);
     }
   }
   w.put<uint64_t>(checks.size());
@@ -169,6 +175,17 @@ Program Program::deserialize(std::string_view bytes) {
         p.steps.emplace_back(c);
         break;
       }
+      case 3: {
+        Branch b;
+        b.flag = r.ref();
+        b.if_true = r.get<int32_t>();
+        b.if_false = r.get<int32_t>();
+        p.steps.emplace_back(b);
+        break;
+      }
+      case 4:
+        p.steps.emplace_back(Jump{r.get<int32_t>()});
+        break;
       default:
         throw InvalidArgumentError("GPU program: unknown step kind");
     }
@@ -186,18 +203,31 @@ Program Program::deserialize(std::string_view bytes) {
     if (ref.buffer < 0 || static_cast<size_t>(ref.buffer) >= p.buffers.size())
       throw InvalidArgumentError("GPU program: a step refers to a missing buffer");
   };
+  auto target = [&](int32_t step) {
+    if (step < 0 || static_cast<size_t>(step) > p.steps.size())
+      throw InvalidArgumentError("GPU program: a branch to a missing step");
+  };
   for (const auto& step : p.steps) {
     if (const auto* l = std::get_if<Launch>(&step)) {
       for (const auto& param : l->params)
         if (param.kind == KernelParam::Kind::kAddress) check(param.address);
     } else if (const auto* g = std::get_if<Gemm>(&step)) {
       check(g->a), check(g->b), check(g->c);
+    } else if (const auto* c = std::get_if<Copy>(&step)) {
+      check(c->source), check(c->destination);
+    } else if (const auto* b = std::get_if<Branch>(&step)) {
+      check(b->flag), target(b->if_true), target(b->if_false);
     } else {
-      check(std::get<Copy>(step).source), check(std::get<Copy>(step).destination);
+      target(std::get<Jump>(step).target);
     }
   }
   for (const auto& c : p.checks) check(c.flag);
   return p;
+}
+
+bool Program::has_control_flow() const {
+  return std::any_of(steps.begin(), steps.end(),
+                     [](const Step& s) { return std::holds_alternative<Branch>(s); });
 }
 
 int64_t Program::temporary_bytes() const {
@@ -217,7 +247,10 @@ std::string Program::describe() const {
   for (size_t i = 0; i < buffers.size(); ++i)
     os << "buffer %" << i << ": " << kinds[static_cast<int>(buffers[i].kind)] << ", "
        << buffers[i].bytes << " bytes\n";
-  for (const auto& step : steps) {
+  const bool numbered = has_control_flow();  // so that branches can be followed
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const Step& step = steps[i];
+    if (numbered) os << "step " << i << ": ";
     if (const auto* l = std::get_if<Launch>(&step)) {
       os << "launch " << l->kernel << " grid(" << l->grid[0] << "," << l->grid[1] << ","
          << l->grid[2] << ") block(" << l->block[0] << "," << l->block[1] << "," << l->block[2]
@@ -250,13 +283,18 @@ std::string Program::describe() const {
       os << " c=";
       ref(g->c);
       os << "\n";
-    } else {
-      const auto& c = std::get<Copy>(step);
-      os << "copy " << c.bytes << " bytes ";
-      ref(c.source);
+    } else if (const auto* c = std::get_if<Copy>(&step)) {
+      os << "copy " << c->bytes << " bytes ";
+      ref(c->source);
       os << " -> ";
-      ref(c.destination);
+      ref(c->destination);
       os << "\n";
+    } else if (const auto* b = std::get_if<Branch>(&step)) {
+      os << "branch ";
+      ref(b->flag);
+      os << " ? step " << b->if_true << " : step " << b->if_false << "\n";
+    } else {
+      os << "jump to step " << std::get<Jump>(step).target << "\n";
     }
   }
   for (const auto& c : checks) {

@@ -58,7 +58,18 @@ struct Copy {
   int64_t bytes = 0;
 };
 
-using Step = std::variant<Launch, Gemm, Copy>;
+// Host control flow (tf::cond, tf::while_loop). Steps run in order, except that a Branch goes
+// to step `if_true` when the byte at `flag` is not 0 (the runtime reads it, waiting for the GPU)
+// and to `if_false` otherwise, and a Jump goes to `target` (steps.size(): the end).
+struct Branch {
+  BufferRef flag;
+  int32_t if_true = 0, if_false = 0;
+};
+struct Jump {
+  int32_t target = 0;
+};
+
+using Step = std::variant<Launch, Gemm, Copy, Branch, Jump>;
 
 // Bad input found while the program ran (tfjit.fail_if): after the steps, the byte at `flag` is
 // read; if it is not 0 the call raises InvalidArgumentError(message).
@@ -76,6 +87,7 @@ struct Program {
   std::vector<Step> steps;
   std::vector<Check> checks;  // reading them waits for the call: only programs that need them
 
+  bool has_control_flow() const;  // Branch steps: the program cannot be one CUDA Graph
   std::string serialize() const;
   // InvalidArgumentError when `bytes` is not a serialised program (a corrupt cache entry).
   static Program deserialize(std::string_view bytes);

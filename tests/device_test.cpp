@@ -6,6 +6,7 @@
 #include <cmath>
 #include <functional>
 #include <random>
+#include <sstream>
 
 #include "tests/elementwise_cases.h"
 #include "tests/fake_gpu_kernels.h"
@@ -448,19 +449,65 @@ TEST_CASE("compiled training steps run on the GPU, replay as one CUDA Graph and 
   check_same(gpu.w, cpu.w, "trained weights");
 }
 
+TEST_CASE("compiled tf::cond and tf::while_loop run on the GPU, branching on values read back",
+          "[device][gpu][function]") {
+  if (skip_without_gpu()) return;
+  auto branchy = tf::function([](const tf::Tensor& x) {
+    return tf::cond(
+        tf::reduce_sum(x) > 0.f, [&] { return tf::exp(x) * 2.f; }, [&] { return -x; });
+  });
+  // Doubles x until its sum reaches 100, counting the iterations; the loop variables swap
+  // places each iteration.
+  auto doubling = tf::function([](const tf::Tensor& x) {
+    auto out = tf::while_loop(
+        [](const std::vector<tf::Tensor>& v) { return tf::reduce_sum(v[0] + v[1]) < 100.f; },
+        [](const std::vector<tf::Tensor>& v) {
+          return std::vector<tf::Tensor>{v[1] * 2.f, v[0] * 2.f, v[2] + 1};
+        },
+        {x, x * 0.5f, tf::constant(0)});
+    return (out[0] - out[1]) * tf::cast(out[2], tf::float32);
+  });
+  auto compare = [](const std::string& what, auto& f, const tf::Tensor& x) {
+    tft::run_compiled_kernels_on_fake_gpu(f, x);
+    compare_devices(what, [&] { return tf::identity(f(x)); });
+    auto scope = tf::device_scope("/GPU:0");
+    auto concrete = f.get_concrete_function(x);
+    INFO(what << ": " << concrete.gpu_fallback_reason());
+    CHECK(concrete.device().ends_with("GPU:0"));
+    CHECK_THAT(concrete.cuda_graph_unavailable_reason(), Catch::Contains("host control flow"));
+  };
+  for (auto values : {std::vector<float>{1.f, -3.f}, std::vector<float>{0.5f, 2.f}}) {
+    const std::string at =
+        " at x = (" + std::to_string(values[0]) + ", " + std::to_string(values[1]) + ")";
+    compare("cond" + at, branchy, tf::constant(values));
+    for (float& v : values) v = std::abs(v);  // the loop ends once the sum reaches 100
+    compare("while_loop" + at, doubling, tf::constant(values));
+  }
+  // Hand-computed: x = (0.5, 2) sums 2.5 with x / 2; doubling swaps and doubles until the sum of
+  // both reaches 100: 3.75 * 2^5 = 120 after 5 iterations; out[0] - out[1] is then 2^5 times
+  // (x / 2 - x) = (-0.25, -1) * 32, times 5.
+  auto scope = tf::device_scope("/GPU:0");
+  CHECK(doubling(tf::constant({0.5f, 2.f})).to_vector<float>() ==
+        std::vector<float>{-0.25f * 32 * 5, -1.f * 32 * 5});
+}
+
 TEST_CASE("a function the GPU cannot run falls back to the CPU and says why",
           "[device][gpu][function]") {
   if (skip_without_gpu()) return;
   auto scope = tf::device_scope("/GPU:0");
+  std::ostringstream printed;
+  std::ostream* previous = tf::set_print_output(&printed);
   auto f = tf::function([](const tf::Tensor& x) {
-    return tf::cond(
-        tf::reduce_sum(x) > 0.f, [&] { return x * 2.f; }, [&] { return -x; });
+    tf::print("x =", x);
+    return x * 2.f;
   });
   tf::Tensor x = tf::constant({1.f, -3.f});
-  CHECK(f(x).to_vector<float>() == std::vector<float>{-1.f, 3.f});
+  CHECK(f(x).to_vector<float>() == std::vector<float>{2.f, -6.f});
+  tf::set_print_output(previous);
+  CHECK(printed.str() == "x = [ 1. -3.]\n");
   auto concrete = f.get_concrete_function(x);
   CHECK(concrete.device().ends_with("CPU:0"));
-  CHECK_THAT(concrete.gpu_fallback_reason(), Catch::Contains("control flow"));
+  CHECK_THAT(concrete.gpu_fallback_reason(), Catch::Contains("tfjit_print"));
 }
 
 TEST_CASE("a function with unknown dims runs on the GPU, compiled once per shape",

@@ -33,10 +33,14 @@ void run_compiled_kernels_on_fake_gpu(const F& f, const Args&... args) {
       *std::make_unique<std::vector<std::unique_ptr<tf::compiler::HostKernels>>>().release();
   auto graph = tf::compiler::Graph::parse(f.get_concrete_function(args...).graph("traced"));
   std::vector<tf::TensorShape> shapes;
-  for (const auto& a : graph->arguments()) shapes.push_back(a.shape);  // captures: as traced
+  bool dynamic = false;
+  for (const auto& a : graph->arguments()) {
+    shapes.push_back(a.shape);  // captures: as traced
+    dynamic |= !a.shape.is_fully_defined();
+  }
   size_t i = 0;
   ((shapes.at(i++) = args.shape()), ...);
-  graph = graph->specialize(shapes);
+  if (dynamic) graph = graph->specialize(shapes);
   const std::string ptx = graph->gpu_program(tf::rt::gpu::arch(0)).image;
   auto kernels = graph->gpu_kernels_for_host();
   for (const auto& [name, k] : kernels->kernels())

@@ -144,6 +144,24 @@ module {
   }
 })";
 
+// tf::cond: the predicate is copied aside and branched on; each branch's result is copied into
+// the buffer of the block that joins them.
+const char* kCond = R"(
+module {
+  func.func @main(%p: tensor<i1>, %x: tensor<4xf32>) -> tensor<4xf32> {
+    %c = tensor.extract %p[] : tensor<i1>
+    %r = scf.if %c -> (tensor<4xf32>) {
+      %d = tfjit.binary "add" %x, %x : tensor<4xf32> -> tensor<4xf32>
+      scf.yield %d : tensor<4xf32>
+    } else {
+      %n = tfjit.unary "negative" %x : tensor<4xf32> -> tensor<4xf32>
+      scf.yield %n : tensor<4xf32>
+    }
+    %e = tfjit.unary "exp" %r : tensor<4xf32> -> tensor<4xf32>
+    return %e : tensor<4xf32>
+  }
+})";
+
 }  // namespace
 
 TEST_CASE("GPU launch plans pass each kernel exactly the parameters its PTX declares",
@@ -220,22 +238,54 @@ TEST_CASE("GPU programs round-trip through their serialised form", "[gpu_program
   CHECK_THROWS_AS(rt::gpu::Program::deserialize(extra), InvalidArgumentError);
 }
 
-TEST_CASE("graphs the GPU cannot run are refused with the reason", "[gpu_program]") {
-  const char* cond = R"(
-module {
-  func.func @main(%p: tensor<i1>, %x: tensor<4xf32>) -> tensor<4xf32> {
-    %c = tensor.extract %p[] : tensor<i1>
-    %r = scf.if %c -> (tensor<4xf32>) {
-      %d = tfjit.binary "add" %x, %x : tensor<4xf32> -> tensor<4xf32>
-      scf.yield %d : tensor<4xf32>
-    } else {
-      %n = tfjit.unary "negative" %x : tensor<4xf32> -> tensor<4xf32>
-      scf.yield %n : tensor<4xf32>
+TEST_CASE("host control flow becomes branches on a byte read from the GPU", "[gpu_program]") {
+  auto p = program_for(kCond);
+  check_launches_match_ptx(p);
+  CHECK(p.has_control_flow());
+  std::vector<const rt::gpu::Branch*> branches;
+  for (const auto& step : p.steps)
+    if (const auto* b = std::get_if<rt::gpu::Branch>(&step)) branches.push_back(b);
+  REQUIRE(branches.size() == 1);
+  const auto& b = *branches[0];
+  CHECK(p.buffers[b.flag.buffer].bytes == 1);
+  CHECK(p.buffers[b.flag.buffer].kind == rt::gpu::ProgramBuffer::Kind::kTemporary);
+  // Each side launches one kernel, then jumps to the join, whose kernel writes the result.
+  auto launches_from = [&](int32_t step) {
+    std::vector<std::string> kernels;
+    for (size_t i = static_cast<size_t>(step); i < p.steps.size();) {
+      const auto& s = p.steps[i];
+      if (const auto* j = std::get_if<rt::gpu::Jump>(&s)) {
+        i = static_cast<size_t>(j->target);
+        continue;
+      }
+      REQUIRE(!std::holds_alternative<rt::gpu::Branch>(s));
+      if (const auto* l = std::get_if<rt::gpu::Launch>(&s)) kernels.push_back(l->kernel);
+      ++i;
     }
-    return %r : tensor<4xf32>
+    return kernels;
+  };
+  auto then_side = launches_from(b.if_true), else_side = launches_from(b.if_false);
+  REQUIRE(then_side.size() == 2);
+  REQUIRE(else_side.size() == 2);
+  CHECK(then_side[0] != else_side[0]);
+  CHECK(then_side[1] == else_side[1]);
+  // Branches and jumps survive serialisation; a target past the end is refused.
+  auto q = rt::gpu::Program::deserialize(p.serialize());
+  CHECK(q.describe() == p.describe());
+  q.steps.emplace_back(rt::gpu::Jump{static_cast<int32_t>(q.steps.size() + 5)});
+  CHECK_THROWS_AS(rt::gpu::Program::deserialize(q.serialize()), InvalidArgumentError);
+}
+
+TEST_CASE("graphs the GPU cannot run are refused with the reason", "[gpu_program]") {
+  const char* print = R"(
+module {
+  func.func @main(%x: tensor<4xf32>) -> tensor<4xf32> {
+    tfjit.print "x = {}" %x : tensor<4xf32>
+    %d = tfjit.binary "add" %x, %x : tensor<4xf32> -> tensor<4xf32>
+    return %d : tensor<4xf32>
   }
 })";
-  CHECK_THROWS_WITH(program_for(cond), Catch::Contains("control flow"));
+  CHECK_THROWS_WITH(program_for(print), Catch::Contains("tfjit_print_float32"));
 }
 
 TEST_CASE("a graph with unknown dims specialises to static shapes that the GPU can run",

@@ -109,6 +109,10 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
     }
     if (graphs_disabled())
       graph_reason_ = "disabled by TFJIT_CUDA_GRAPHS";
+    else if (p.has_control_flow())
+      graph_reason_ =
+          "host control flow (tf::cond, tf::while_loop): each branch reads its predicate from "
+          "the GPU";
     else if (boundary_bytes_ > kGraphBoundaryLimit)
       graph_reason_ = "arguments and results of " + std::to_string(boundary_bytes_) +
                       " bytes (replay stages them through fixed buffers; the limit is " +
@@ -161,9 +165,15 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
     auto at = [&](const rt::gpu::BufferRef& r) {
       return address[r.buffer] + static_cast<CUdeviceptr>(r.byte_offset);
     };
-    for (size_t i = 0; i < p.steps.size(); ++i) {
-      const rt::gpu::Step& step = p.steps[i];
-      if (const auto* l = std::get_if<rt::gpu::Launch>(&step)) {
+    for (size_t i = 0; i < p.steps.size();) {
+      const rt::gpu::Step& step = p.steps[i++];
+      if (const auto* b = std::get_if<rt::gpu::Branch>(&step)) {
+        uint8_t flag = 0;  // waits for the steps before it
+        rt::gpu::copy_to_host(ordinal_, &flag, reinterpret_cast<const void*>(at(b->flag)), 1);
+        i = static_cast<size_t>(flag ? b->if_true : b->if_false);
+      } else if (const auto* j = std::get_if<rt::gpu::Jump>(&step)) {
+        i = static_cast<size_t>(j->target);
+      } else if (const auto* l = std::get_if<rt::gpu::Launch>(&step)) {
         slots_.resize(l->params.size());
         pointers_.resize(l->params.size());
         for (size_t j = 0; j < l->params.size(); ++j) {
@@ -172,9 +182,10 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
               param.kind == rt::gpu::KernelParam::Kind::kAddress ? at(param.address) : param.value;
           pointers_[j] = &slots_[j];
         }
-        check(driver_.LaunchKernel(functions_[i], l->grid[0], l->grid[1], l->grid[2], l->block[0],
-                                   l->block[1], l->block[2], 0, stream, pointers_.data(), nullptr),
-              "launching compiled kernel " + l->kernel + " on GPU:" + std::to_string(ordinal_));
+        check(
+            driver_.LaunchKernel(functions_[i - 1], l->grid[0], l->grid[1], l->grid[2], l->block[0],
+                                 l->block[1], l->block[2], 0, stream, pointers_.data(), nullptr),
+            "launching compiled kernel " + l->kernel + " on GPU:" + std::to_string(ordinal_));
       } else if (const auto* g = std::get_if<rt::gpu::Gemm>(&step)) {
         const int64_t size = static_cast<int64_t>(dtype_size(g->dtype));
         for (int64_t b = 0; b < g->batch; ++b)

@@ -133,8 +133,8 @@ class Graph {
   std::unique_ptr<Executable> compile(const CompileOptions& options = {}) const;
   // The graph for a GPU of architecture `arch` ("sm_90"): PTX kernels and the launch plan that
   // runs them (GEMMs through cuBLAS when options.matmul_library_call). UnimplementedError, naming
-  // the op, when part of the graph cannot run there (control flow on the host, prints, unknown
-  // dims): such graphs run on the CPU (compiler/gpu_program.cpp).
+  // the op, when part of the graph cannot run there (prints, unknown dims): such graphs run on
+  // the CPU (compiler/gpu_program.cpp).
   rt::gpu::Program gpu_program(std::string_view arch, const CompileOptions& options = {}) const;
   // The same program's kernels compiled for the host CPU (compiler/gpu_host_kernels.cpp).
   std::unique_ptr<HostKernels> gpu_kernels_for_host(const CompileOptions& options = {}) const;

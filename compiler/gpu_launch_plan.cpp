@@ -190,9 +190,10 @@ class PlanBuilder {
     }
     if (auto like = dyn_cast<ViewLikeOpInterface>(op)) {
       Memref m = memref(op, like.getViewSource());
-      auto type = cast<MemRefType>(op->getResult(0).getType());
-      // A cast to dynamic sizes (to call a library function) keeps the source's static type.
-      if (type.hasStaticShape() && isStrided(type)) {
+      auto type = dyn_cast<MemRefType>(op->getResult(0).getType());  // null: unranked
+      // A cast to dynamic sizes or no rank (to call a library function) keeps the source's
+      // static type.
+      if (type && type.hasStaticShape() && isStrided(type)) {
         auto [strides, offset] = getStridesAndOffset(type);
         bool dynamic = offset == ShapedType::kDynamic;
         for (int64_t s : strides) dynamic |= s == ShapedType::kDynamic;

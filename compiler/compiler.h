@@ -133,15 +133,14 @@ class Graph {
   std::unique_ptr<Executable> compile(const CompileOptions& options = {}) const;
   // The graph for a GPU of architecture `arch` ("sm_90"): PTX kernels and the launch plan that
   // runs them (GEMMs through cuBLAS when options.matmul_library_call). UnimplementedError, naming
-  // the op, when part of the graph cannot run there (prints, unknown dims): such graphs run on
-  // the CPU (compiler/gpu_program.cpp).
+  // the op, when part of the graph cannot run there (unknown dims: see specialize).
   rt::gpu::Program gpu_program(std::string_view arch, const CompileOptions& options = {}) const;
   // The same program's kernels compiled for the host CPU (compiler/gpu_host_kernels.cpp).
   std::unique_ptr<HostKernels> gpu_kernels_for_host(const CompileOptions& options = {}) const;
   // This graph with every unknown dim replaced by its size at a call whose graph arguments have
   // `shapes` (one per argument; checked as ShapeProgram checks them): a static graph, as XLA
   // compiles one per shape. How graphs with unknown dims run on a GPU. UnimplementedError for a
-  // graph with control flow or prints (compiler/dynamic_shapes.cpp).
+  // graph with control flow (compiler/dynamic_shapes.cpp).
   std::unique_ptr<Graph> specialize(std::span<const TensorShape> shapes) const;
   // The traced graph in Graphviz DOT, and statistics (compiler/inspect.cpp).
   std::string dot() const;

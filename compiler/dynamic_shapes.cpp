@@ -135,9 +135,19 @@ ShapeProgram::ShapeProgram(const Graph& graph) {
     step.op = name;
     if (auto fn = op.getAttrOfType<mlir::StringAttr>("fn")) step.op += " '" + fn.str() + "'";
     if (op.getNumResults() == 0) continue;  // tfjit.print: no shape to derive
-    if (op.getNumResults() != 1)
-      throw UnimplementedError(step.op +
-                               " in a graph with unknown dimensions is not supported yet");
+    if (op.getNumResults() > 1) {           // control flow: static results are as traced
+      for (mlir::Value r : op.getResults()) {
+        Step result = step;
+        result.traced = shape_of(r.getType());
+        if (!result.traced.is_fully_defined())
+          throw UnimplementedError(step.op + " with unknown dimensions (result shape " +
+                                   result.traced.to_string() + ") is not supported yet");
+        result.result = static_cast<int>(num_values_++);
+        number[r] = result.result;
+        steps_.push_back(std::move(result));
+      }
+      continue;
+    }
     for (mlir::Value v : op.getOperands()) {
       step.operands.push_back(number.at(v));
       step.operand_types.push_back(shape_of(v.getType()));
@@ -226,7 +236,8 @@ std::unique_ptr<Graph> Graph::specialize(std::span<const TensorShape> arguments)
   for (mlir::BlockArgument arg : main.getArguments()) retype(arg);
   mlir::Operation* ret = main.getBody().front().getTerminator();
   for (mlir::Operation& op : main.getBody().front())
-    if (&op != ret && op.getNumResults() != 0) retype(op.getResult(0));
+    if (&op != ret)
+      for (mlir::Value r : op.getResults()) retype(r);
   main.setType(mlir::FunctionType::get(&context(), main.getBody().front().getArgumentTypes(),
                                        ret->getOperandTypes()));
   DiagnosticCollector diags;

@@ -32,7 +32,7 @@ std::string ptx_entry_name(llvm::StringRef module, llvm::StringRef kernel);
 // Fills `program`'s buffers and steps from @main of a module from lower_to_gpu_kernels, whose
 // first `num_arguments` arguments are the graph's and the rest its results (out-parameters).
 // UnimplementedError naming the op when the host code does more than allocate, view, launch,
-// call a GEMM, copy, check and branch on a predicate computed by a kernel (prints, unknown dims).
+// call a GEMM, copy, check, print and branch on a predicate computed by a kernel (unknown dims).
 void build_launch_plan(mlir::ModuleOp gpu_lowered, size_t num_arguments, rt::gpu::Program& program);
 
 // Stage::kPTX of a traced module (lowered in place): the launch plan as comments, then the PTX.

@@ -11,6 +11,7 @@
 #include "compiler/gpu_codegen.h"
 #include "compiler/library_calls.h"
 #include "compiler/mlir_support.h"
+#include "ir/dialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -208,8 +209,11 @@ class PlanBuilder {
       return;
     }
     if (auto launch = dyn_cast<gpu::LaunchFuncOp>(op)) return add_launch(launch);
-    if (auto call = dyn_cast<func::CallOp>(op))
-      return call.getCallee() == kFailIfCall ? add_check(call) : add_gemm(call);
+    if (auto call = dyn_cast<func::CallOp>(op)) {
+      if (call.getCallee() == kFailIfCall) return add_check(call);
+      if (call.getCallee().starts_with("tfjit_print_")) return add_print(call);
+      return add_gemm(call);
+    }
     if (auto copy = dyn_cast<memref::CopyOp>(op)) {
       rt::gpu::Copy c;
       c.source = contiguous(op, copy.getSource());
@@ -378,6 +382,38 @@ class PlanBuilder {
     program_.steps.emplace_back(std::move(l));
   }
 
+  // A constant text (compiler/lowering/effects_to_calls.cpp): its bytes up to the NUL.
+  std::string text(Operation* user, Value v) {
+    const Memref& m = memref(user, v);
+    const auto& buffer = program_.buffers[static_cast<size_t>(m.buffer)];
+    if (buffer.kind != ProgramBuffer::Kind::kConstant || buffer.data.empty())
+      unsupported(user, "a text that is not a constant");
+    return buffer.data.substr(0, buffer.data.find('\0'));
+  }
+
+  // tf::print (compiler/lowering/effects_to_calls.cpp): tfjit_print_<dtype>(value, text before it)
+  // per input, then tfjit_print_end(text after the last) makes the Print step.
+  void add_print(func::CallOp call) {
+    if (call.getCallee() == "tfjit_print_end") {
+      pending_print_.texts.push_back(text(call, call.getOperand(0)));
+      program_.steps.emplace_back(std::exchange(pending_print_, {}));
+      return;
+    }
+    const Memref& m = memref(call, call.getOperand(0));
+    rt::gpu::PrintInput in;
+    auto dtype = tfjit::dtype_of(m.type.getElementType());
+    if (!dtype) unsupported(call, "printing this element type");
+    in.dtype = *dtype;
+    auto [strides, offset] = getStridesAndOffset(m.type);
+    for (int64_t s : strides)
+      if (s < 0) unsupported(call, "printing a view with negative strides");
+    in.data = {m.buffer, m.byte_offset + offset * element_bytes(m.type.getElementType())};
+    in.shape.assign(m.type.getShape().begin(), m.type.getShape().end());
+    in.strides.assign(strides.begin(), strides.end());
+    pending_print_.inputs.push_back(std::move(in));
+    pending_print_.texts.push_back(text(call, call.getOperand(1)));
+  }
+
   // tfjit.fail_if (compiler/lowering/effects_to_calls.cpp): its flag, and its message from the
   // bytes of the constant text.
   void add_check(func::CallOp call) {
@@ -388,14 +424,7 @@ class PlanBuilder {
     copy.destination = {add_bytes(ProgramBuffer::Kind::kTemporary, 1), 0};
     copy.bytes = 1;
     program_.steps.emplace_back(copy);
-    rt::gpu::Check c;
-    c.flag = copy.destination;
-    const Memref& text = memref(call, call.getOperand(1));
-    const auto& buffer = program_.buffers[static_cast<size_t>(text.buffer)];
-    if (buffer.kind != ProgramBuffer::Kind::kConstant || buffer.data.empty())
-      unsupported(call, "a check whose message is not a constant");
-    c.message = buffer.data.substr(0, buffer.data.find('\0'));
-    program_.checks.push_back(std::move(c));
+    program_.steps.emplace_back(rt::gpu::Check{copy.destination, text(call, call.getOperand(1))});
   }
 
   void add_gemm(func::CallOp call) {
@@ -423,6 +452,7 @@ class PlanBuilder {
   ModuleOp module_;
   rt::gpu::Program& program_;
   llvm::DenseMap<Value, Memref> memrefs_;
+  rt::gpu::Print pending_print_;                  // tfjit_print_<dtype> calls before their end
   llvm::DenseMap<Value, BufferRef> predicates_;   // i1 values loaded for a branch: a kept byte
   llvm::DenseMap<Block*, int32_t> block_start_;   // each block's first step
   std::vector<std::pair<size_t, Block*>> jumps_;  // Jump steps and their blocks (null: the end)

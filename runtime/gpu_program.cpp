@@ -1,6 +1,9 @@
 #include "runtime/gpu_program.h"
 
+#include "runtime/gpu.h"
+
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cstring>
 #include <sstream>
@@ -104,14 +107,23 @@ std::string Program::serialize() const {
       w.put(b->flag);
       w.put(b->if_true);
       w.put(b->if_false);
+    } else if (const auto* j = std::get_if<Jump>(&step)) {
+      w.put(j->target);
+    } else if (const auto* check = std::get_if<Check>(&step)) {
+      w.put(check->flag);
+      w.put(std::string_view(check->message));
     } else {
-      w.put(std::get<Jump>(step).target);
+      const auto& print = std::get<Print>(step);
+      w.put<uint64_t>(print.inputs.size());
+      for (const auto& in : print.inputs) {
+        w.put(in.data);
+        w.put(in.dtype);
+        w.put<uint64_t>(in.shape.size());
+        for (size_t d = 0; d < in.shape.size(); ++d) w.put(in.shape[d]), w.put(in.strides[d]);
+      }
+      w.put<uint64_t>(print.texts.size());
+      for (const auto& t : print.texts) w.put(std::string_view(t));
     }
-  }
-  w.put<uint64_t>(checks.size());
-  for (const auto& c : checks) {
-    w.put(c.flag);
-    w.put(std::string_view(c.message));
   }
   return std::move(w.out);
 }
@@ -186,16 +198,39 @@ Program Program::deserialize(std::string_view bytes) {
       case 4:
         p.steps.emplace_back(Jump{r.get<int32_t>()});
         break;
+      case 5: {
+        Print print;
+        auto n = r.get<uint64_t>();
+        r.need(n);
+        print.inputs.resize(n);
+        for (auto& in : print.inputs) {
+          in.data = r.ref();
+          in.dtype = r.get<DType>();
+          auto rank = r.get<uint64_t>();
+          r.need(rank);
+          for (uint64_t d = 0; d < rank; ++d) {
+            in.shape.push_back(r.get<int64_t>());
+            in.strides.push_back(r.get<int64_t>());
+          }
+        }
+        auto texts = r.get<uint64_t>();
+        r.need(texts);
+        for (uint64_t t = 0; t < texts; ++t) print.texts.push_back(r.string());
+        if (print.texts.size() != print.inputs.size() + 1)
+          throw InvalidArgumentError("GPU program: a print with mismatched texts");
+        p.steps.emplace_back(std::move(print));
+        break;
+      }
+      case 6: {
+        Check check;
+        check.flag = r.ref();
+        check.message = r.string();
+        p.steps.emplace_back(std::move(check));
+        break;
+      }
       default:
         throw InvalidArgumentError("GPU program: unknown step kind");
     }
-  }
-  auto num_checks = r.get<uint64_t>();
-  r.need(num_checks);
-  p.checks.resize(num_checks);
-  for (auto& c : p.checks) {
-    c.flag = r.ref();
-    c.message = r.string();
   }
   if (!r.in.empty()) throw InvalidArgumentError("GPU program: trailing bytes");
   // Every reference must name a buffer: a program read from disk is not trusted blindly.
@@ -217,13 +252,22 @@ Program Program::deserialize(std::string_view bytes) {
       check(c->source), check(c->destination);
     } else if (const auto* b = std::get_if<Branch>(&step)) {
       check(b->flag), target(b->if_true), target(b->if_false);
+    } else if (const auto* j = std::get_if<Jump>(&step)) {
+      target(j->target);
+    } else if (const auto* c = std::get_if<Check>(&step)) {
+      check(c->flag);
     } else {
-      target(std::get<Jump>(step).target);
+      for (const auto& in : std::get<Print>(step).inputs) check(in.data);
     }
   }
-  for (const auto& c : p.checks) check(c.flag);
   return p;
 }
+
+namespace {
+std::atomic<PrintHandler> the_print_handler{nullptr};
+}
+void set_print_handler(PrintHandler handler) { the_print_handler.store(handler); }
+PrintHandler print_handler() { return the_print_handler.load(); }
 
 bool Program::has_control_flow() const {
   return std::any_of(steps.begin(), steps.end(),
@@ -293,14 +337,22 @@ std::string Program::describe() const {
       os << "branch ";
       ref(b->flag);
       os << " ? step " << b->if_true << " : step " << b->if_false << "\n";
+    } else if (const auto* j = std::get_if<Jump>(&step)) {
+      os << "jump to step " << j->target << "\n";
+    } else if (const auto* c = std::get_if<Check>(&step)) {
+      os << "check ";
+      ref(c->flag);
+      os << " \"" << c->message << "\"\n";
     } else {
-      os << "jump to step " << std::get<Jump>(step).target << "\n";
+      const auto& print = std::get<Print>(step);
+      os << "print \"" << print.texts[0] << "\"";
+      for (size_t k = 0; k < print.inputs.size(); ++k) {
+        os << " ";
+        ref(print.inputs[k].data);
+        os << " \"" << print.texts[k + 1] << "\"";
+      }
+      os << "\n";
     }
-  }
-  for (const auto& c : checks) {
-    os << "check ";
-    ref(c.flag);
-    os << " \"" << c.message << "\"\n";
   }
   return os.str();
 }

@@ -69,14 +69,29 @@ struct Jump {
   int32_t target = 0;
 };
 
-using Step = std::variant<Launch, Gemm, Copy, Branch, Jump>;
+// tf::print: each input's elements (a strided view: `strides` in elements from `data`) copied to
+// the host, waiting for the GPU, then printed between the texts (one more than the inputs) by
+// the print handler of runtime/gpu.h, as the CPU's library call prints them.
+struct PrintInput {
+  BufferRef data;
+  DType dtype = DType::float32;
+  std::vector<int64_t> shape, strides;
+};
+struct Print {
+  std::vector<PrintInput> inputs;
+  std::vector<std::string> texts;
+};
 
-// Bad input found while the program ran (tfjit.fail_if): after the steps, the byte at `flag` is
-// read; if it is not 0 the call raises InvalidArgumentError(message).
+// Bad input found while the program runs (tfjit.fail_if): if the byte at `flag` is not 0, the
+// call raises InvalidArgumentError(message). Read once the program's steps are done (also after
+// a CUDA Graph replay), or, in a program with control flow, when the step is reached (a check in
+// a branch not taken is not read; one in a loop is read at every iteration).
 struct Check {
   BufferRef flag;
   std::string message;
 };
+
+using Step = std::variant<Launch, Gemm, Copy, Branch, Jump, Print, Check>;
 
 struct Program {
   std::string arch;   // "sm_90": the target the PTX was generated for
@@ -85,7 +100,6 @@ struct Program {
   int num_arguments = 0, num_results = 0;
   std::vector<ProgramBuffer> buffers;
   std::vector<Step> steps;
-  std::vector<Check> checks;  // reading them waits for the call: only programs that need them
 
   bool has_control_flow() const;  // Branch steps: the program cannot be one CUDA Graph
   std::string serialize() const;

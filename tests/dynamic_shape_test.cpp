@@ -249,6 +249,18 @@ TEST_CASE("prints and control flow with unknown dims: values printed, or a typed
       {tf::TensorSpec({tf::unknown}, tf::float32)});
   CHECK(total(tft::make({1, 2, 3}, {3}, tf::float32)).item<float>() == 12.f);
   CHECK(total(tft::make({-1, -2}, {2}, tf::float32)).item<float>() == 3.f);
+  // A loop of several static loop variables reading x of an unknown size.
+  auto thrice = tf::function(
+      [](const tf::Tensor& x) {
+        return tf::while_loop([](const std::vector<tf::Tensor>& v) { return v[0] < 3; },
+                              [&](const std::vector<tf::Tensor>& v) {
+                                return std::vector<tf::Tensor>{v[0] + 1, v[1] + tf::reduce_sum(x)};
+                              },
+                              {tf::constant(0), tf::constant(0.f)})[1];
+      },
+      {tf::TensorSpec({tf::unknown}, tf::float32)});
+  CHECK(thrice(tft::make({1, 2, 3}, {3}, tf::float32)).item<float>() == 18.f);
+  CHECK(thrice(tft::make({-1}, {1}, tf::float32)).item<float>() == -3.f);
 }
 
 TEST_CASE("reduce_retracing generalises the dims that changed", "[dynamic]") {

@@ -357,6 +357,32 @@ TEST_CASE("bad input found by compiled GPU code raises after the call, also when
                     Catch::Contains("floordiv: integer division by zero"));
   CHECK(f(x, d, tf::constant({1, 1})).to_vector<int32_t>() == std::vector<int32_t>{5, 5});
   CHECK(concrete.replays_cuda_graph());
+  // Inside control flow a check is read where it runs: not in a branch not taken, and at every
+  // iteration of a loop (a failure in an early one is not overwritten by a later success).
+  auto branchy = tf::function([](const tf::Tensor& x, const tf::Tensor& i, const tf::Tensor& p) {
+    return tf::cond(
+        p, [&] { return tf::gather(x, i); }, [&] { return x(tf::slice(0, 2)); });
+  });
+  tf::Tensor yes = tf::constant(true), no = tf::constant(false), far = tf::constant({0, 9});
+  tft::run_compiled_kernels_on_fake_gpu(branchy, x, far, yes);
+  CHECK_THROWS_WITH(branchy(x, far, yes), Catch::Contains("gather: an index is out of range"));
+  CHECK(branchy(x, far, no).to_vector<int32_t>() == std::vector<int32_t>{10, 20});
+  CHECK(branchy(x, tf::constant({2, 1}), yes).to_vector<int32_t>() == std::vector<int32_t>{30, 20});
+  CHECK(branchy.get_concrete_function(x, far, yes).device().ends_with("GPU:0"));
+  auto loop = tf::function([](const tf::Tensor& x, const tf::Tensor& d) {
+    return tf::while_loop(
+        [](const std::vector<tf::Tensor>& v) { return v[1] < 3; },
+        [](const std::vector<tf::Tensor>& v) {  // divides by d - i at i = 0, 1, 2
+          return std::vector<tf::Tensor>{v[0] + tf::floordiv(v[0], v[2] - v[1]), v[1] + 1, v[2]};
+        },
+        {x, tf::constant(0), d})[0];
+  });
+  tft::run_compiled_kernels_on_fake_gpu(loop, x, tf::constant(5));
+  // x + x // 5, then + x // 4, then + x // 3: 10 -> 12 -> 15 -> 20, 20 -> 24 -> 30 -> 40, ...
+  CHECK(loop(x, tf::constant(5)).to_vector<int32_t>() == std::vector<int32_t>{20, 40, 60});
+  CHECK_THROWS_WITH(loop(x, tf::constant(1)), Catch::Contains("integer division by zero"));
+  CHECK(loop.get_concrete_function(x, tf::constant(1)).device().ends_with("GPU:0"));
+
   auto program = concrete.graph("ptx");
   CHECK_THAT(program, Catch::Contains("check %") && Catch::Contains("integer division by zero"));
 }

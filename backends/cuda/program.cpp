@@ -63,7 +63,7 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
     try {
       auto address = addresses(args, results, temporaries);
       enqueue(device_.stream(), address);
-      read_checks(address);
+      if (!program_->has_control_flow()) read_checks(address);  // else read as they came
     } catch (...) {
       if (temporaries) device_.allocator().deallocate(temporaries);
       throw;
@@ -113,6 +113,10 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
       graph_reason_ =
           "host control flow (tf::cond, tf::while_loop): each branch reads its predicate from "
           "the GPU";
+    else if (std::any_of(p.steps.begin(), p.steps.end(), [](const rt::gpu::Step& s) {
+               return std::holds_alternative<rt::gpu::Print>(s);
+             }))
+      graph_reason_ = "tf::print: its values are read back and printed by the host";
     else if (boundary_bytes_ > kGraphBoundaryLimit)
       graph_reason_ = "arguments and results of " + std::to_string(boundary_bytes_) +
                       " bytes (replay stages them through fixed buffers; the limit is " +
@@ -173,6 +177,10 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
         i = static_cast<size_t>(flag ? b->if_true : b->if_false);
       } else if (const auto* j = std::get_if<rt::gpu::Jump>(&step)) {
         i = static_cast<size_t>(j->target);
+      } else if (const auto* print = std::get_if<rt::gpu::Print>(&step)) {
+        print_line(*print, at);
+      } else if (const auto* c = std::get_if<rt::gpu::Check>(&step)) {
+        if (p.has_control_flow()) read_check(*c, at(c->flag));  // this branch, this iteration
       } else if (const auto* l = std::get_if<rt::gpu::Launch>(&step)) {
         slots_.resize(l->params.size());
         pointers_.resize(l->params.size());
@@ -201,6 +209,40 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
                 "copy in a compiled function on GPU:" + std::to_string(ordinal_));
       }
     }
+  }
+
+  // tf::print: each input's view copied to the host (the span of memory it covers, then its
+  // elements gathered row-major), and the line written by the frontend's print handler.
+  template <class At>
+  void print_line(const rt::gpu::Print& print, const At& at) const {
+    std::vector<rt::gpu::PrintedTensor> tensors;
+    for (const auto& in : print.inputs) {
+      const auto size = static_cast<int64_t>(dtype_size(in.dtype));
+      int64_t elements = 1, span = 1;
+      for (size_t d = 0; d < in.shape.size(); ++d) {
+        elements *= in.shape[d];
+        span += (in.shape[d] - 1) * in.strides[d];
+      }
+      rt::gpu::PrintedTensor t{in.dtype, in.shape, std::string(elements * size, '\0')};
+      if (elements > 0) {
+        std::string view(static_cast<size_t>(span * size), '\0');
+        rt::gpu::copy_to_host(ordinal_, view.data(), reinterpret_cast<const void*>(at(in.data)),
+                              view.size());
+        std::vector<int64_t> index(in.shape.size(), 0);
+        for (int64_t e = 0; e < elements; ++e) {
+          int64_t from = 0;
+          for (size_t d = 0; d < index.size(); ++d) from += index[d] * in.strides[d];
+          std::memcpy(t.bytes.data() + e * size, view.data() + from * size,
+                      static_cast<size_t>(size));
+          for (size_t d = index.size(); d-- > 0;) {  // the next row-major index
+            if (++index[d] < in.shape[d]) break;
+            index[d] = 0;
+          }
+        }
+      }
+      tensors.push_back(std::move(t));
+    }
+    if (auto handler = rt::gpu::print_handler()) handler(print.texts, tensors);
   }
 
   // Records every step on a private stream into a CUDA Graph over the staging arena. Any
@@ -271,18 +313,19 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
     read_checks(staged_);
   }
 
-  // Bad input the program found (an integer divisor of 0, a gather index out of range). Reading
-  // a flag waits for the call, so only programs with checks do it.
+  // Bad input the program found (an integer divisor of 0, a gather index out of range), after
+  // its steps. Reading a flag waits for the GPU, so only programs with checks do it.
   void read_checks(const std::vector<CUdeviceptr>& address) const {
-    for (const auto& c : program_->checks) {
-      uint8_t failed = 0;
-      rt::gpu::copy_to_host(
-          ordinal_, &failed,
-          reinterpret_cast<const void*>(address[static_cast<size_t>(c.flag.buffer)] +
-                                        static_cast<CUdeviceptr>(c.flag.byte_offset)),
-          1);
-      if (failed) throw InvalidArgumentError(c.message);
-    }
+    for (const auto& step : program_->steps)
+      if (const auto* c = std::get_if<rt::gpu::Check>(&step))
+        read_check(*c, address[static_cast<size_t>(c->flag.buffer)] +
+                           static_cast<CUdeviceptr>(c->flag.byte_offset));
+  }
+
+  void read_check(const rt::gpu::Check& c, CUdeviceptr flag) const {
+    uint8_t failed = 0;
+    rt::gpu::copy_to_host(ordinal_, &failed, reinterpret_cast<const void*>(flag), 1);
+    if (failed) throw InvalidArgumentError(c.message);
   }
 
   int ordinal_;

@@ -8,8 +8,10 @@
 #include <utility>
 
 #include "frontend/src/op_helpers.h"
+#include "frontend/src/placement.h"
 #include "frontend/src/tape.h"
 #include "frontend/src/tensor_internal.h"
+#include "runtime/gpu.h"
 #include "tfjit/creation.h"
 #include "tfjit/gradient_tape.h"
 #include "tfjit/ops.h"
@@ -209,6 +211,24 @@ void write_print_line(const std::string& line) {
   os << line << '\n';
   os.flush();
 }
+
+namespace {
+// A compiled function's tf::print on a GPU (runtime/gpu.h): the tensors arrive on the host, and
+// are formatted as the CPU's library call (compiler/library_calls.cpp) formats them.
+void print_from_gpu(const std::vector<std::string>& texts,
+                    const std::vector<rt::gpu::PrintedTensor>& tensors) {
+  std::string line = texts.at(0);
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const auto& t = tensors[i];
+    Tensor host = empty(t.dtype, TensorShape(t.shape));
+    std::copy(t.bytes.begin(), t.bytes.end(), static_cast<char*>(raw_mut(host)));
+    line += print_values(host);
+    line += texts.at(i + 1);
+  }
+  write_print_line(line);
+}
+const bool print_from_gpu_registered = (rt::gpu::set_print_handler(&print_from_gpu), true);
+}  // namespace
 
 void print(const std::vector<PrintArg>& args) {
   for (const PrintArg& a : args)

@@ -89,12 +89,13 @@ class GpuShapePrograms {
     std::lock_guard guard(mutex_);
     for (const auto& p : kept_)  // another thread built it meanwhile
       if (p->arguments == built->arguments) return use(p);
+    use(built);  // the most recently used: never the one dropped
     kept_.push_back(built);
     if (kept_.size() > kMaxShapePrograms)
       kept_.erase(std::min_element(kept_.begin(), kept_.end(), [](const auto& a, const auto& b) {
         return a->last_use < b->last_use;
       }));
-    return use(built);
+    return built;
   }
 
   std::shared_ptr<const GpuShapeProgram> last() const {

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Everything a lent GPU machine should check, in one call of the device tool (a session has 15
-# minutes of device time in all; this takes at most about 9). Prepare here, after a build:
+# minutes of device time in all; this takes at most about 9.5). Prepare here, after a build:
 #
 #   scripts/gpu/bundle.sh
 #   device tool: run  command="bash scripts/gpu/device_check.sh"  carry=[".gpu-bundle", ".gpu-debs"]
-#                     timeout_s=590
+#                     timeout_s=600
 #
 # Steps, each with its own time limit so one that hangs leaves time for the rest: the GPU's
-# identity, the [device] tests (GPU against CPU), the whole suite, tfjit-bench --json (CPU and
-# GPU rows) and PyTorch/JAX on the same GPU workloads (scripts/peers/peers.py). Logs and JSON go
-# to $OUT (at most 8 files come back); a summary with each step's exit status is printed last.
+# identity, the [device] tests (GPU against CPU), the rest of the suite, tfjit-bench --json (CPU
+# and GPU rows) and PyTorch/JAX on the same GPU workloads (scripts/peers/peers.py). Logs and JSON
+# go to $OUT (8 files: as many as come back); a summary of each step's exit status comes last.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 out=${OUT:-/tmp/tfjit-device-check}
@@ -27,7 +27,7 @@ step() {
   local log=$out/$name.log
   [[ $name == *-json ]] && log=$out/${name%-json}.json
   echo "== $name (limit ${limit}s)" >&2
-  timeout --kill-after=10 "$limit" "$@" >"$log" 2>>"$out/stderr.log"
+  timeout --kill-after=3 "$limit" "$@" >"$log" 2>>"$out/stderr.log"
   local rc=$?
   printf '%-14s exit %3d  %4ds\n' "$name" "$rc" $((SECONDS - started)) | tee -a "$summary" >&2
 }
@@ -38,13 +38,16 @@ step() {
 } >"$out/gpu.txt" 2>&1
 cat "$out/gpu.txt" >&2
 
-step device-tests 150 tfjit-tests "[device]" --durations yes
-step all-tests 200 tfjit-tests
-step bench-json 150 tfjit-bench --json
-step peers-json 60 python3 scripts/peers/peers.py --only torch-gpu,jax-gpu --json
+# The [device] tests first (the GPU against the CPU), then everything else.
+step device-tests 100 tfjit-tests "[device]" --durations yes
+step other-tests 120 tfjit-tests "~[device]"
+step bench-json 140 tfjit-bench --json
+# One peer per step, so that one running out of time leaves the other's JSON.
+step torch-json 110 python3 scripts/peers/peers.py --only torch-gpu --json
+step jax-json 70 python3 scripts/peers/peers.py --only jax-gpu --json
 
 echo "== the ends of the logs" >&2
-tail -n 4 "$out/device-tests.log" "$out/all-tests.log" >&2
+tail -n 4 "$out/device-tests.log" "$out/other-tests.log" >&2
 tail -n 20 "$out/stderr.log" >&2
 echo "== summary" >&2
 cat "$summary" >&2

@@ -1,6 +1,7 @@
 // RUN-ARGS: --stage ptx
 // tfjit.fail_if on the GPU: the flag (computed by a kernel) is copied aside where the check stands,
-// since later steps may reuse its memory, and read once the call's steps are done.
+// since later steps may reuse its memory; the Check step stands there (read once the call's
+// steps are done, or when reached in a program with control flow).
 module {
   func.func @main(%x: tensor<3xi32>, %d: tensor<3xi32>) -> tensor<3xi32> {
     %z = tfjit.constant dense<0> : tensor<i32>
@@ -16,5 +17,5 @@ module {
 // CHECK: // buffer %[[KEPT:[0-9]+]]: temporary, 1 bytes
 // CHECK: // launch main_kernel_0 {{.*}} %[[FLAG]], %[[FLAG]],
 // CHECK-NEXT: // copy 1 bytes %[[FLAG]] -> %[[KEPT]]
-// CHECK-NEXT: // launch main_kernel_1
 // CHECK-NEXT: // check %[[KEPT]] "floordiv: integer division by zero"
+// CHECK-NEXT: // launch main_kernel_1

@@ -139,8 +139,8 @@ class Graph {
   std::unique_ptr<HostKernels> gpu_kernels_for_host(const CompileOptions& options = {}) const;
   // This graph with every unknown dim replaced by its size at a call whose graph arguments have
   // `shapes` (one per argument; checked as ShapeProgram checks them): a static graph, as XLA
-  // compiles one per shape. How graphs with unknown dims run on a GPU. UnimplementedError for a
-  // graph with control flow (compiler/dynamic_shapes.cpp).
+  // compiles one per shape; ops inside control flow's regions too. How graphs with unknown dims
+  // run on a GPU (compiler/dynamic_shapes.cpp).
   std::unique_ptr<Graph> specialize(std::span<const TensorShape> shapes) const;
   // The traced graph in Graphviz DOT, and statistics (compiler/inspect.cpp).
   std::string dot() const;

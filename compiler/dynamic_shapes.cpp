@@ -3,10 +3,13 @@
 // path); each step applies the op's shape rule from runtime/shape_rules.h to concrete shapes and
 // checks the result against the type traced, which is where tracing's assumptions about unknown
 // dims are verified. Compiled code never sees shapes that disagree with its types.
+#include <functional>
+
 #include "compiler/compiler.h"
 #include "compiler/mlir_support.h"
 #include "llvm/ADT/DenseMap.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Verifier.h"
@@ -21,9 +24,9 @@ struct ShapeProgram::Step {
   std::string op;  // "tfjit.binary 'add'", for messages
   std::vector<int> operands;
   std::vector<TensorShape> operand_types;  // as traced
-  int result = 0;
-  TensorShape traced;         // the result's type
-  std::vector<int64_t> attr;  // reduce: axes; transpose: perm
+  int result = 0;                          // value number; -1: a check only
+  TensorShape traced;                      // the result's type
+  std::vector<int64_t> attr;               // reduce: axes; transpose: perm
   bool keepdims = false;
 };
 
@@ -115,74 +118,158 @@ TensorShape evaluate(const ShapeProgram::Step& step, const std::vector<TensorSha
   return step.traced;
 }
 
-}  // namespace
-
-ShapeProgram::ShapeProgram(const Graph& graph) {
-  auto lock = lock_compiler();
-  auto main = graph.impl_->module->lookupSymbol<mlir::func::FuncOp>("main");
+// Flattens a block's ops into steps, numbering values as Graph::specialize's walk does: each op's
+// regions first (their blocks' arguments, then their ops), then the op's results.
+struct Flattener {
+  Flattener(std::vector<ShapeProgram::Step>& s, size_t& n) : steps(s), num_values(n) {}
+  std::vector<ShapeProgram::Step>& steps;
+  size_t& num_values;
   llvm::DenseMap<mlir::Value, int> number;
-  for (mlir::BlockArgument arg : main.getArguments()) {
-    number[arg] = static_cast<int>(num_values_++);
-    arguments_.push_back(shape_of(arg.getType()));
+
+  // A value whose shape is its traced type at every call (control flow's results and region
+  // arguments: tracing gives them static shapes).
+  void add_static(mlir::Value v, const std::string& op) {
+    ShapeProgram::Step step;
+    step.op = op;
+    step.traced = shape_of(v.getType());
+    if (!step.traced.is_fully_defined())
+      throw UnimplementedError(op + " with unknown dimensions (result shape " +
+                               step.traced.to_string() + ") is not supported yet");
+    step.result = static_cast<int>(num_values++);
+    number[v] = step.result;
+    steps.push_back(std::move(step));
   }
-  for (mlir::Operation& op : main.getBody().front()) {
-    if (auto ret = mlir::dyn_cast<mlir::func::ReturnOp>(op)) {
-      for (mlir::Value v : ret.getOperands()) results_.push_back(number.at(v));
-      continue;
+
+  // A value whose shape is that of each of `same` at every call (the first gives it; the others
+  // are checked equal). With a null `v`, only the check.
+  void add_same(mlir::Value v, std::vector<mlir::Value> same, const std::string& what) {
+    ShapeProgram::Step step;
+    step.op = what;
+    step.kind = ShapeProgram::Step::kElementwise;
+    for (mlir::Value s : same) {
+      step.operands.push_back(number.at(s));
+      step.operand_types.push_back(shape_of(s.getType()));
     }
-    Step step;
-    std::string name = op.getName().getStringRef().str();
+    step.traced = shape_of((v ? v : same[0]).getType());
+    step.result = v ? static_cast<int>(num_values++) : -1;
+    if (v) number[v] = step.result;
+    steps.push_back(std::move(step));
+  }
+
+  // tf::cond: each result has its branches' shape (checked equal).
+  void add_if(mlir::scf::IfOp op) {
+    add_block(op.getThenRegion().front());
+    if (op.getNumResults() == 0) {
+      if (!op.getElseRegion().empty()) add_block(op.getElseRegion().front());
+      return;
+    }
+    add_block(op.getElseRegion().front());
+    auto then_yield = op.thenYield(), else_yield = op.elseYield();
+    for (unsigned i = 0; i < op.getNumResults(); ++i)
+      add_same(op.getResult(i), {then_yield.getOperand(i), else_yield.getOperand(i)},
+               "tf::cond (the branches' results)");
+  }
+
+  // tf::while_loop: the loop variables keep their initial shapes (checked at the body's end).
+  void add_while(mlir::scf::WhileOp op) {
+    mlir::Block& before = op.getBefore().front();
+    mlir::Block& after = op.getAfter().front();
+    const std::string what = "tf::while_loop (a loop variable)";
+    for (auto [arg, init] : llvm::zip(before.getArguments(), op.getInits()))
+      add_same(arg, {init}, what);
+    add_block(before);
+    auto condition = op.getConditionOp();
+    for (auto [arg, value] : llvm::zip(after.getArguments(), condition.getArgs()))
+      add_same(arg, {value}, what);
+    add_block(after);
+    for (auto [next, arg] : llvm::zip(op.getYieldOp().getOperands(), before.getArguments()))
+      add_same(nullptr, {next, arg}, what);
+    for (auto [result, value] : llvm::zip(op.getResults(), condition.getArgs()))
+      add_same(result, {value}, what);
+  }
+
+  void add_block(mlir::Block& block) {
+    for (mlir::Operation& op : block) {
+      if (mlir::isa<mlir::func::ReturnOp>(op)) continue;
+      if (auto if_op = mlir::dyn_cast<mlir::scf::IfOp>(op)) {
+        add_if(if_op);
+        continue;
+      }
+      if (auto while_op = mlir::dyn_cast<mlir::scf::WhileOp>(op)) {
+        add_while(while_op);
+        continue;
+      }
+      std::string name = op.getName().getStringRef().str();
+      for (mlir::Region& region : op.getRegions())
+        for (mlir::Block& inner : region) {
+          for (mlir::BlockArgument arg : inner.getArguments()) add_static(arg, name);
+          add_block(inner);
+        }
+      if (op.getNumResults() == 0) continue;  // tfjit.print, terminators: no shape to derive
+      if (op.getNumResults() > 1 || op.getNumRegions() > 0) {
+        for (mlir::Value r : op.getResults()) add_static(r, name);
+        continue;
+      }
+      add_op(op, name);
+    }
+  }
+
+  void add_op(mlir::Operation& op, const std::string& name) {
+    ShapeProgram::Step step;
     step.op = name;
     if (auto fn = op.getAttrOfType<mlir::StringAttr>("fn")) step.op += " '" + fn.str() + "'";
-    if (op.getNumResults() == 0) continue;  // tfjit.print: no shape to derive
-    if (op.getNumResults() > 1) {           // control flow: static results are as traced
-      for (mlir::Value r : op.getResults()) {
-        Step result = step;
-        result.traced = shape_of(r.getType());
-        if (!result.traced.is_fully_defined())
-          throw UnimplementedError(step.op + " with unknown dimensions (result shape " +
-                                   result.traced.to_string() + ") is not supported yet");
-        result.result = static_cast<int>(num_values_++);
-        number[r] = result.result;
-        steps_.push_back(std::move(result));
-      }
-      continue;
-    }
     for (mlir::Value v : op.getOperands()) {
       step.operands.push_back(number.at(v));
       step.operand_types.push_back(shape_of(v.getType()));
     }
     step.traced = shape_of(op.getResult(0).getType());
     if (name == "tfjit.unary" || name == "tfjit.cast") {
-      step.kind = Step::kSame;
+      step.kind = ShapeProgram::Step::kSame;
     } else if (name == "tfjit.binary" || name == "tfjit.select") {
-      step.kind = Step::kElementwise;
+      step.kind = ShapeProgram::Step::kElementwise;
     } else if (name == "tfjit.broadcast_to") {
-      step.kind = Step::kBroadcast;
+      step.kind = ShapeProgram::Step::kBroadcast;
     } else if (name == "tfjit.matmul") {
-      step.kind = Step::kMatmul;
+      step.kind = ShapeProgram::Step::kMatmul;
     } else if (name == "tfjit.reduce" || name == "tfjit.arg_reduce") {
-      step.kind = Step::kReduce;
+      step.kind = ShapeProgram::Step::kReduce;
       if (auto axes = op.getAttrOfType<mlir::DenseI64ArrayAttr>("axes"))
         step.attr.assign(axes.asArrayRef().begin(), axes.asArrayRef().end());
       if (auto axis = op.getAttrOfType<mlir::IntegerAttr>("axis")) step.attr = {axis.getInt()};
       if (auto keepdims = op.getAttrOfType<mlir::BoolAttr>("keepdims"))
         step.keepdims = keepdims.getValue();
     } else if (name == "tfjit.transpose") {
-      step.kind = Step::kTranspose;
+      step.kind = ShapeProgram::Step::kTranspose;
       auto perm = op.getAttrOfType<mlir::DenseI64ArrayAttr>("perm").asArrayRef();
       step.attr.assign(perm.begin(), perm.end());
     } else if (name == "tfjit.reshape") {
-      step.kind = Step::kReshape;
+      step.kind = ShapeProgram::Step::kReshape;
     } else if (!step.traced.is_fully_defined()) {
       // The frontend refuses unknown dims for these ops while tracing; a parsed graph may not.
       throw UnimplementedError(step.op + " with unknown dimensions (result shape " +
                                step.traced.to_string() + ") is not supported yet");
     }
-    step.result = static_cast<int>(num_values_++);
+    step.result = static_cast<int>(num_values++);
     number[op.getResult(0)] = step.result;
-    steps_.push_back(std::move(step));
+    steps.push_back(std::move(step));
   }
+};
+
+}  // namespace
+
+// The ops inside tf::cond's and tf::while_loop's regions are steps too: their shapes are derived
+// (and tracing's assumptions checked) at every call, whichever branch runs.
+ShapeProgram::ShapeProgram(const Graph& graph) {
+  auto lock = lock_compiler();
+  auto main = graph.impl_->module->lookupSymbol<mlir::func::FuncOp>("main");
+  Flattener flat(steps_, num_values_);
+  for (mlir::BlockArgument arg : main.getArguments()) {
+    flat.number[arg] = static_cast<int>(num_values_++);
+    arguments_.push_back(shape_of(arg.getType()));
+  }
+  flat.add_block(main.getBody().front());
+  for (mlir::Value v : main.getBody().front().getTerminator()->getOperands())
+    results_.push_back(flat.number.at(v));
 }
 
 ShapeProgram::~ShapeProgram() = default;
@@ -202,7 +289,7 @@ std::vector<TensorShape> ShapeProgram::values(std::span<const TensorShape> args)
     TensorShape shape = evaluate(step, values);
     if (std::string error = rt::match_shape(step.traced, shape); !error.empty())
       fail(step, "result " + error + " (as traced)");
-    values[static_cast<size_t>(step.result)] = std::move(shape);
+    if (step.result >= 0) values[static_cast<size_t>(step.result)] = std::move(shape);
   }
   return values;
 }
@@ -223,10 +310,6 @@ std::unique_ptr<Graph> Graph::specialize(std::span<const TensorShape> arguments)
   auto impl = std::make_unique<Impl>();
   impl->module = mlir::OwningOpRef<mlir::ModuleOp>(impl_->module->clone());
   auto main = impl->module->lookupSymbol<mlir::func::FuncOp>("main");
-  for (mlir::Operation& op : main.getBody().front())
-    if (op.getNumRegions() != 0)
-      throw UnimplementedError("specialising a graph with control flow (`" +
-                               op.getName().getStringRef().str() + "`) to static shapes");
   size_t n = 0;
   auto retype = [&](mlir::Value v) {
     const TensorShape& shape = shapes.at(n++);
@@ -235,9 +318,18 @@ std::unique_ptr<Graph> Graph::specialize(std::span<const TensorShape> arguments)
   };
   for (mlir::BlockArgument arg : main.getArguments()) retype(arg);
   mlir::Operation* ret = main.getBody().front().getTerminator();
-  for (mlir::Operation& op : main.getBody().front())
-    if (&op != ret)
+  std::function<void(mlir::Block&)> walk = [&](mlir::Block& block) {  // as Flattener numbers
+    for (mlir::Operation& op : block) {
+      if (&op == ret) continue;
+      for (mlir::Region& region : op.getRegions())
+        for (mlir::Block& inner : region) {
+          for (mlir::BlockArgument arg : inner.getArguments()) retype(arg);
+          walk(inner);
+        }
       for (mlir::Value r : op.getResults()) retype(r);
+    }
+  };
+  walk(main.getBody().front());
   main.setType(mlir::FunctionType::get(&context(), main.getBody().front().getArgumentTypes(),
                                        ret->getOperandTypes()));
   DiagnosticCollector diags;

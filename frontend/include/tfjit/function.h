@@ -193,10 +193,10 @@ class ConcreteFunction {
   size_t code_bytes() const;  // host machine code size (0 for a function that runs on a GPU)
   // Where the compiled code runs, as TensorFlow names devices. A function is compiled for the
   // device placement in force when it is called (a tf::device_scope, else GPU:0 when there is
-  // one); a graph that cannot run on the GPU (control flow with unknown dims) runs on the CPU, and
-  // gpu_fallback_reason() says why ("" otherwise). A graph with unknown dims is compiled for the
-  // GPU once per concrete shape, at the first call with it; for it both report the latest call
-  // (a shape the GPU cannot run, such as a launch beyond CUDA's limits, runs on the CPU).
+  // one); a graph that cannot run on the GPU (a kernel beyond CUDA's or PTX's limits) runs on the
+  // CPU, and gpu_fallback_reason() says why ("" otherwise). A graph with unknown dims is compiled
+  // for the GPU once per concrete shape, at the first call with it; for it both report the latest
+  // call (a shape the GPU cannot run, such as a launch beyond CUDA's limits, runs on the CPU).
   std::string device() const;
   std::string gpu_fallback_reason() const;
   // Whether the last call on a GPU replayed one CUDA Graph (from the second call on) rather

@@ -77,6 +77,7 @@ class PlanBuilder {
         for (BlockArgument arg : block.getArguments()) block_argument(&block.front(), arg);
       for (Operation& op : block) visit(&op);
     }
+    if (!pending_print_.inputs.empty()) unsupported(main, "a print without its end");
     for (auto [step, block] : jumps_) {  // targets are known now
       int32_t target = block ? block_start_.at(block) : static_cast<int32_t>(program_.steps.size());
       if (auto* jump = std::get_if<rt::gpu::Jump>(&program_.steps[step])) jump->target = target;

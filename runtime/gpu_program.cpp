@@ -15,7 +15,7 @@ namespace tf::rt::gpu {
 
 namespace {
 
-constexpr char kMagic[8] = {'t', 'f', 'j', 'g', 'p', 'u', '0', '1'};
+constexpr char kMagic[8] = {'t', 'f', 'j', 'g', 'p', 'u', '0', '2'};
 
 // Little helpers over a byte string: fixed-width integers and length-prefixed strings.
 struct Writer {
@@ -257,7 +257,20 @@ Program Program::deserialize(std::string_view bytes) {
     } else if (const auto* c = std::get_if<Check>(&step)) {
       check(c->flag);
     } else {
-      for (const auto& in : std::get<Print>(step).inputs) check(in.data);
+      for (const auto& in : std::get<Print>(step).inputs) {
+        check(in.data);
+        // The view must lie inside its buffer: print_line copies the span it covers.
+        int64_t span = 1;
+        bool ok = static_cast<int>(in.dtype) < kNumDTypes && in.data.byte_offset >= 0;
+        for (size_t d = 0; ok && d < in.shape.size(); ++d) {
+          ok = in.shape[d] >= 0 && in.strides[d] >= 0 && in.shape[d] < (int64_t{1} << 40) &&
+               in.strides[d] < (int64_t{1} << 40);
+          if (ok && in.shape[d] > 0) span += (in.shape[d] - 1) * in.strides[d];
+        }
+        ok = ok && in.data.byte_offset + span * static_cast<int64_t>(dtype_size(in.dtype)) <=
+                       p.buffers[static_cast<size_t>(in.data.buffer)].bytes;
+        if (!ok) throw InvalidArgumentError("GPU program: a print of a view outside its buffer");
+      }
     }
   }
   return p;

@@ -5,6 +5,7 @@
 // kernels on the host.
 #include <cmath>
 #include <functional>
+#include <iostream>
 #include <random>
 #include <sstream>
 
@@ -603,6 +604,46 @@ TEST_CASE("a function with unknown dims runs on the GPU, compiled once per shape
   CHECK(g(tf::ones({3}), tf::ones({3}) * 2.f).to_vector<float>() ==
         std::vector<float>{3.f, 3.f, 3.f});
   CHECK(g.get_concrete_function(tf::ones({3}), tf::ones({3})).device().ends_with("GPU:0"));
+}
+
+// Captures what is written to std::cerr while alive.
+struct CaptureStderr {
+  std::ostringstream text;
+  std::streambuf* previous = std::cerr.rdbuf(text.rdbuf());
+  ~CaptureStderr() { std::cerr.rdbuf(previous); }
+};
+
+TEST_CASE("set_log_device_placement logs where each op and compiled function runs",
+          "[device][placement]") {
+  const std::string cpu = "/job:localhost/replica:0/task:0/device:CPU:0";
+  auto f = tf::function([](const tf::Tensor& t) { return t * 3.f; });
+  {
+    CaptureStderr log;
+    tf::debugging::set_log_device_placement(true);
+    {
+      auto scope = tf::device_scope("/CPU:0");
+      tf::add(tf::ones({2}), tf::ones({2}));
+      f(tf::ones({2}));
+      f(tf::ones({2}));                                // cached: nothing new to say
+      auto missing = tf::device_scope(missing_gpu());  // soft placement: logged where it ran
+      tf::exp(tf::ones({2}));
+    }
+    tf::debugging::set_log_device_placement(false);
+    tf::subtract(tf::ones({2}), tf::ones({2}));
+    CHECK(log.text.str() == "Executing op add in device " + cpu + "\n" +
+                                "Executing op tf::function in device " + cpu + "\n" +
+                                "Executing op exp in device " + cpu + "\n");
+  }
+  if (skip_without_gpu()) return;
+  CaptureStderr log;
+  tf::debugging::set_log_device_placement(true);
+  {
+    auto scope = tf::device_scope("/GPU:0");
+    tf::multiply(tf::ones({2}), tf::ones({2}));
+  }
+  tf::debugging::set_log_device_placement(false);
+  CHECK(log.text.str() ==
+        "Executing op multiply in device /job:localhost/replica:0/task:0/device:GPU:0\n");
 }
 
 TEST_CASE("GPU memory: usage and peak, out of memory as ResourceExhaustedError, then recovery",

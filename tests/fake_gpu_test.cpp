@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <sstream>
 
 #include "runtime/gpu.h"
 #include "tests/fake_gpu_kernels.h"
@@ -382,6 +383,28 @@ TEST_CASE("bad input found by compiled GPU code raises after the call, also when
   CHECK(loop(x, tf::constant(5)).to_vector<int32_t>() == std::vector<int32_t>{20, 40, 60});
   CHECK_THROWS_WITH(loop(x, tf::constant(1)), Catch::Contains("integer division by zero"));
   CHECK(loop.get_concrete_function(x, tf::constant(1)).device().ends_with("GPU:0"));
+  // As on the CPU, the call runs to its end (later iterations print), then raises.
+  auto noisy = tf::function([](const tf::Tensor& x, const tf::Tensor& d) {
+    return tf::while_loop(
+        [](const std::vector<tf::Tensor>& v) { return v[1] < 3; },
+        [](const std::vector<tf::Tensor>& v) {
+          tf::print("i =", v[1]);
+          return std::vector<tf::Tensor>{tf::floordiv(v[0], v[2] - v[1]), v[1] + 1, v[2]};
+        },
+        {x, tf::constant(0), d})[0];
+  });
+  std::string printed[2];
+  for (int d = 0; d < 2; ++d) {
+    auto scope = tf::device_scope(d ? "/GPU:0" : "/CPU:0");
+    tft::run_compiled_kernels_on_fake_gpu(noisy, x, tf::constant(1));
+    std::ostringstream out;
+    std::ostream* previous = tf::set_print_output(&out);
+    CHECK_THROWS_WITH(noisy(x, tf::constant(1)), Catch::Contains("integer division by zero"));
+    tf::set_print_output(previous);
+    printed[d] = out.str();
+  }
+  CHECK(printed[0] == "i = 0\ni = 1\ni = 2\n");
+  CHECK(printed[1] == printed[0]);
 
   auto program = concrete.graph("ptx");
   CHECK_THAT(program, Catch::Contains("check %") && Catch::Contains("integer division by zero"));

@@ -62,8 +62,12 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
     void* temporaries = temporary_bytes_ ? device_.allocator().allocate(temporary_bytes_) : nullptr;
     try {
       auto address = addresses(args, results, temporaries);
+      failed_check_.clear();
       enqueue(device_.stream(), address);
-      if (!program_->has_control_flow()) read_checks(address);  // else read as they came
+      if (!control_flow_) read_checks(address);
+      // With control flow, checks were read as they came; the first failure is raised now that
+      // the call has run, as the CPU raises it (later prints have printed).
+      if (!failed_check_.empty()) throw InvalidArgumentError(failed_check_);
     } catch (...) {
       if (temporaries) device_.allocator().deallocate(temporaries);
       throw;
@@ -92,6 +96,7 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
       if (const auto* launch = std::get_if<rt::gpu::Launch>(&p.steps[i]))
         check(driver_.ModuleGetFunction(&functions_[i], module_, launch->kernel.c_str()),
               "cuModuleGetFunction " + launch->kernel);
+    control_flow_ = p.has_control_flow();
     // Constants go up once; temporaries get fixed offsets in one block per call.
     offsets_.resize(p.buffers.size(), 0);
     constants_.resize(p.buffers.size(), nullptr);
@@ -109,7 +114,7 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
     }
     if (graphs_disabled())
       graph_reason_ = "disabled by TFJIT_CUDA_GRAPHS";
-    else if (p.has_control_flow())
+    else if (control_flow_)
       graph_reason_ =
           "host control flow (tf::cond, tf::while_loop): each branch reads its predicate from "
           "the GPU";
@@ -180,7 +185,8 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
       } else if (const auto* print = std::get_if<rt::gpu::Print>(&step)) {
         print_line(*print, at);
       } else if (const auto* c = std::get_if<rt::gpu::Check>(&step)) {
-        if (p.has_control_flow()) read_check(*c, at(c->flag));  // this branch, this iteration
+        if (control_flow_ && failed_check_.empty() && read_check(at(c->flag)))  // this iteration
+          failed_check_ = c->message;
       } else if (const auto* l = std::get_if<rt::gpu::Launch>(&step)) {
         slots_.resize(l->params.size());
         pointers_.resize(l->params.size());
@@ -318,14 +324,15 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
   void read_checks(const std::vector<CUdeviceptr>& address) const {
     for (const auto& step : program_->steps)
       if (const auto* c = std::get_if<rt::gpu::Check>(&step))
-        read_check(*c, address[static_cast<size_t>(c->flag.buffer)] +
-                           static_cast<CUdeviceptr>(c->flag.byte_offset));
+        if (read_check(address[static_cast<size_t>(c->flag.buffer)] +
+                       static_cast<CUdeviceptr>(c->flag.byte_offset)))
+          throw InvalidArgumentError(c->message);
   }
 
-  void read_check(const rt::gpu::Check& c, CUdeviceptr flag) const {
+  bool read_check(CUdeviceptr flag) const {  // whether it failed
     uint8_t failed = 0;
     rt::gpu::copy_to_host(ordinal_, &failed, reinterpret_cast<const void*>(flag), 1);
-    if (failed) throw InvalidArgumentError(c.message);
+    return failed != 0;
   }
 
   int ordinal_;
@@ -337,11 +344,13 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
   std::vector<int64_t> offsets_;       // of each temporary in the per-call block
   std::vector<void*> constants_;       // device copies of the constant buffers
   int64_t temporary_bytes_ = 0, boundary_bytes_ = 0;
+  bool control_flow_ = false;  // Branch steps: launched step by step, checks read as they come
 
   mutable std::mutex mutex_;  // one call at a time: the arena and the scratch below are shared
   std::vector<uint64_t> slots_;
   std::vector<void*> pointers_;
   int64_t calls_ = 0;
+  std::string failed_check_;  // the first check that failed in this call (control flow)
   bool last_was_graph_ = false;
   std::string graph_reason_;
   void* arena_ = nullptr;

@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <iostream>
+#include <mutex>
 #include <vector>
 
 #include "frontend/src/placement.h"
@@ -79,6 +81,14 @@ rt::Device creation_device(DType dtype) {
 }
 
 bool soft_placement() { return soft_placement_enabled.load(std::memory_order_relaxed); }
+
+std::atomic<bool> log_placement_enabled{false};
+
+void log_placement(std::string_view op, const rt::Device& device) {
+  static std::mutex mutex;  // whole lines from concurrent threads
+  std::lock_guard guard(mutex);
+  std::cerr << "Executing op " << op << " in device " << device.name() << std::endl;
+}
 
 Tensor to_device(const Tensor& t, const rt::Device& device) {
   const auto& impl = *t.impl();
@@ -207,6 +217,10 @@ void set_soft_device_placement(bool enabled) { detail::soft_placement_enabled = 
 bool get_soft_device_placement() { return detail::soft_placement(); }
 
 }  // namespace config
+
+namespace debugging {
+void set_log_device_placement(bool enabled) { detail::log_placement_enabled = enabled; }
+}  // namespace debugging
 
 namespace test {
 bool is_built_with_cuda() { return rt::gpu::built_with_cuda(); }

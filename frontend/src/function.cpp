@@ -234,6 +234,8 @@ struct FunctionCore::Impl {
     entry->requested = device;
     if (device.type == rt::DeviceType::kGPU) compile_for_gpu(*entry);
     if (!on_gpu(*entry)) entry->host_code();
+    if (log_placement_enabled.load(std::memory_order_relaxed))
+      log_placement("tf::function", entry->device);
     stats.last_compile_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     return entry;

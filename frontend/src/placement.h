@@ -1,6 +1,7 @@
 // Where eager ops run (TensorFlow's placement rules) and moving tensors between devices.
 #pragma once
 
+#include <atomic>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,6 +35,10 @@ inline void* raw_mut(const Tensor& t) { return t.impl()->buffer->data(); }
 // exists and computes `dtype`, else the CPU.
 rt::Device creation_device(DType dtype);
 
+// tf::debugging::set_log_device_placement: one relaxed load per eager op when off.
+extern std::atomic<bool> log_placement_enabled;
+void log_placement(std::string_view op, const rt::Device& device);
+
 // Chooses the device of an eager op and its kernel there: the scope's device, else the default;
 // a GPU without the kernel (or without a usable GPU) falls back to the CPU, except that a device
 // requested by a scope raises InvalidArgumentError when soft placement is off. `pick` selects the
@@ -51,6 +56,7 @@ auto place(std::string_view op, DType dtype, Pick pick) {
           (rt::gpu::unavailable_reason().empty() ? "" : ": " + rt::gpu::unavailable_reason()) + ")";
     } else if (Kernel k = pick(rt::kernels(rt::DeviceType::kGPU))) {
       rt::gpu::set_current_device(device.index);
+      if (log_placement_enabled.load(std::memory_order_relaxed)) log_placement(op, device);
       return std::pair<rt::Device, Kernel>{device, k};
     } else {
       missing = "no GPU kernel for dtype " + std::string(dtype_name(dtype));
@@ -64,6 +70,7 @@ auto place(std::string_view op, DType dtype, Pick pick) {
   if (!k)
     throw UnimplementedError(std::string(op) + ": no CPU kernel for dtype " +
                              std::string(dtype_name(dtype)));
+  if (log_placement_enabled.load(std::memory_order_relaxed)) log_placement(op, device);
   return std::pair<rt::Device, Kernel>{device, k};
 }
 

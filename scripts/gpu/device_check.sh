@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Everything a lent GPU machine should check, in one call of the device tool (a session has 15
-# minutes of device time in all; this takes at most about 9.5). Prepare here, after a build:
+# minutes of device time in all; this takes at most about 8.5). Prepare here, after a build:
 #
 #   scripts/gpu/bundle.sh
 #   device tool: run  command="bash scripts/gpu/device_check.sh"  carry=[".gpu-bundle", ".gpu-debs"]
-#                     timeout_s=600
+#                     timeout_s=560
 #
 # Steps, each with its own time limit so one that hangs leaves time for the rest: the GPU's
 # identity, the [device] tests (GPU against CPU), the rest of the suite, tfjit-bench --json (CPU
@@ -39,12 +39,12 @@ step() {
 cat "$out/gpu.txt" >&2
 
 # The [device] tests first (the GPU against the CPU), then everything else.
-step device-tests 100 tfjit-tests "[device]" --durations yes
-step other-tests 120 tfjit-tests "~[device]"
-step bench-json 140 tfjit-bench --json
+step device-tests 90 tfjit-tests "[device]" --durations yes
+step other-tests 110 tfjit-tests "~[device]"
+step bench-json 120 tfjit-bench --json
 # One peer per step, so that one running out of time leaves the other's JSON.
-step torch-json 110 python3 scripts/peers/peers.py --only torch-gpu --json
-step jax-json 70 python3 scripts/peers/peers.py --only jax-gpu --json
+step torch-json 100 python3 scripts/peers/peers.py --only torch-gpu --json
+step jax-json 60 python3 scripts/peers/peers.py --only jax-gpu --json
 
 echo "== the ends of the logs" >&2
 tail -n 4 "$out/device-tests.log" "$out/other-tests.log" >&2

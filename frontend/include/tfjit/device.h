@@ -80,6 +80,13 @@ bool get_soft_device_placement();
 
 }  // namespace config
 
+namespace debugging {
+// tf.debugging.set_log_device_placement: while on, every eager op writes where it runs to
+// std::cerr ("Executing op add in device /job:localhost/replica:0/task:0/device:GPU:0"), and
+// every tf::function signature where its compiled code runs when it is compiled.
+void set_log_device_placement(bool enabled);
+}  // namespace debugging
+
 namespace test {
 bool is_built_with_cuda();
 bool is_gpu_available();

@@ -167,6 +167,7 @@ TEST_CASE("a missing GPU falls back to the CPU under soft placement, and is an e
 TEST_CASE("memory controls refuse the CPU and devices that do not exist", "[device][memory]") {
   auto cpu = tf::config::list_physical_devices("CPU")[0];
   CHECK_THROWS_AS(tf::config::set_memory_growth(cpu, true), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::config::experimental::set_memory_growth(cpu, true), tf::InvalidArgumentError);
   CHECK_THROWS_AS(tf::config::set_logical_device_configuration(cpu, {{1024}}),
                   tf::InvalidArgumentError);
   CHECK_THROWS_WITH(tf::config::get_memory_info("CPU:0"), Catch::Contains("only GPU devices"));

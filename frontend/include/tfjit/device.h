@@ -78,6 +78,14 @@ void reset_memory_stats(std::string_view device);
 void set_soft_device_placement(bool enabled);
 bool get_soft_device_placement();
 
+// TensorFlow's tf.config.experimental spellings of the same functions.
+namespace experimental {
+using config::get_memory_growth;
+using config::get_memory_info;
+using config::reset_memory_stats;
+using config::set_memory_growth;
+}  // namespace experimental
+
 }  // namespace config
 
 namespace debugging {

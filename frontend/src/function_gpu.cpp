@@ -63,21 +63,10 @@ class GpuShapePrograms {
       std::lock_guard guard(mutex_);
       for (const auto& p : kept_)
         if (p->arguments == arguments) return use(p);
-      if (!shape_independent_fallback_.empty())
-        return use(std::make_shared<GpuShapeProgram>(
-            GpuShapeProgram{std::move(arguments), {}, nullptr, shape_independent_fallback_}));
     }
     auto built = std::make_shared<GpuShapeProgram>();
     built->arguments = std::move(arguments);
-    std::unique_ptr<compiler::Graph> graph;
-    try {
-      graph = c.graph->specialize(built->arguments);
-    } catch (const UnimplementedError& e) {  // control flow: no shape of this graph runs there
-      std::lock_guard guard(mutex_);
-      shape_independent_fallback_ = e.what();
-      built->fallback = e.what();
-      return use(built);
-    }
+    std::unique_ptr<compiler::Graph> graph = c.graph->specialize(built->arguments);
     built->results = graph->results();
     try {
       built->program =
@@ -119,7 +108,6 @@ class GpuShapePrograms {
   mutable std::mutex mutex_;
   std::vector<std::shared_ptr<GpuShapeProgram>> kept_;
   std::shared_ptr<GpuShapeProgram> last_;
-  std::string shape_independent_fallback_;
   uint64_t clock_ = 0;
 };
 

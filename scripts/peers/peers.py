@@ -187,6 +187,28 @@ def bench_tf(res, q):
 # JAX: op-by-op (eager) and jax.jit. Functional: a training step returns the new parameters.
 
 
+def jax_linreg(jax, wrap, xs, ys, iterations, put=lambda a: a):
+    """The linear-regression step (w, b put on xs' device): 100 steps must fit, then timed."""
+    jnp = jax.numpy
+
+    def lin_step(w, b, x, y):
+        loss_fn = lambda w, b: jnp.mean(jnp.square(y - (w * x + b)))
+        loss, (gw, gb) = jax.value_and_grad(loss_fn, argnums=(0, 1))(w, b)
+        return w - LR * gw, b - LR * gb, loss
+
+    f = wrap(lin_step)
+    w, b = put(jnp.float32(0)), put(jnp.float32(0))
+    for _ in range(100):
+        w, b, _ = f(w, b, xs, ys)
+    note = check_fit(float(w), float(b))
+    state = [w, b]
+
+    def one():
+        state[0], state[1], loss = f(state[0], state[1], xs, ys)
+        return loss
+    return time_us(one, iterations, sync=jax.block_until_ready), note
+
+
 def bench_jax(res, q):
     import jax
     import jax.numpy as jnp
@@ -237,27 +259,8 @@ def bench_jax(res, q):
     xs = jax.random.normal(k1, (100,))
     ys = xs * 3.0 + 1.0 + 0.1 * jax.random.normal(k2, (100,))
 
-    def lin_loss(w, b, x, y):
-        return jnp.mean(jnp.square(y - (w * x + b)))
-
-    def lin_step(w, b, x, y):
-        loss, (gw, gb) = jax.value_and_grad(lin_loss, argnums=(0, 1))(w, b, x, y)
-        return w - LR * gw, b - LR * gb, loss
-
     for name, wrap in variants:
-        def linreg(wrap=wrap):
-            f = wrap(lin_step)
-            w, b = jnp.float32(0), jnp.float32(0)
-            for _ in range(100):
-                w, b, _ = f(w, b, xs, ys)
-            note = check_fit(float(w), float(b))
-            state = [w, b]
-
-            def one():
-                state[0], state[1], loss = f(state[0], state[1], xs, ys)
-                return loss
-            return time_us(one, 2000 // q, sync=sync), note
-        res.add("linreg step", fw, name, linreg)
+        res.add("linreg step", fw, name, lambda: jax_linreg(jax, wrap, xs, ys, 2000 // q))
 
     x = jax.random.normal(k3, (256, 64))
     onehot = jax.nn.one_hot(jax.random.randint(k4, (256,), 0, 10), 10)
@@ -291,6 +294,29 @@ def bench_jax(res, q):
 
 # ---------------------------------------------------------------------------------------------
 # PyTorch: eager and torch.compile (Inductor, which generates C++ and compiles it with g++).
+
+
+def torch_linreg(torch, wrap, xs, ys, iterations, sync=None):
+    """The linear-regression step on xs' device: 100 steps must fit y = 3x + 1, then timed."""
+    w = torch.zeros((), device=xs.device, requires_grad=True)
+    b = torch.zeros((), device=xs.device, requires_grad=True)
+
+    def step(x, y):
+        loss = torch.mean(torch.square(y - (w * x + b)))
+        # backward(), not autograd.grad: torch.compile falls back to eager, retracing on every
+        # call, on autograd.grad; backward() is its supported training idiom.
+        loss.backward()
+        with torch.no_grad():
+            for p in (w, b):
+                p.sub_(p.grad * LR)
+                p.grad = None
+        return loss.detach()
+
+    f = wrap(step)
+    for _ in range(100):
+        f(xs, ys)
+    note = check_fit(float(w.detach()), float(b.detach()))
+    return time_us(lambda: f(xs, ys), iterations, sync=sync), note
 
 
 def bench_torch(res, q):
@@ -347,27 +373,7 @@ def bench_torch(res, q):
     xs = torch.randn(100)
     ys = xs * 3.0 + 1.0 + 0.1 * torch.randn(100)
     for name, wrap in variants:
-        def linreg(wrap=wrap):
-            w = torch.zeros((), requires_grad=True)
-            b = torch.zeros((), requires_grad=True)
-
-            def step(x, y):
-                loss = torch.mean(torch.square(y - (w * x + b)))
-                # backward(), not autograd.grad: torch.compile falls back to eager, retracing on
-                # every call, on autograd.grad; backward() is its supported training idiom.
-                loss.backward()
-                with torch.no_grad():
-                    for p in (w, b):
-                        p.sub_(p.grad * LR)
-                        p.grad = None
-                return loss.detach()
-
-            f = wrap(step)
-            for _ in range(100):
-                f(xs, ys)
-            note = check_fit(float(w.detach()), float(b.detach()))
-            return time_us(lambda: f(xs, ys), 2000 // q), note
-        res.add("linreg step", fw, name, linreg)
+        res.add("linreg step", fw, name, lambda: torch_linreg(torch, wrap, xs, ys, 2000 // q))
 
     x = torch.randn(256, 64)
     onehot = torch.nn.functional.one_hot(torch.randint(0, 10, (256,)), 10).float()
@@ -436,25 +442,8 @@ def bench_torch_gpu(res, q):
     xs = torch.randn(100, device=dev)
     ys = xs * 3.0 + 1.0 + 0.1 * torch.randn(100, device=dev)
     for name, wrap in variants:
-        def linreg(wrap=wrap):
-            w = torch.zeros((), device=dev, requires_grad=True)
-            b = torch.zeros((), device=dev, requires_grad=True)
-
-            def step(x, y):
-                loss = torch.mean(torch.square(y - (w * x + b)))
-                loss.backward()
-                with torch.no_grad():
-                    for p in (w, b):
-                        p.sub_(p.grad * LR)
-                        p.grad = None
-                return loss.detach()
-
-            f = wrap(step)
-            for _ in range(100):
-                f(xs, ys)
-            note = check_fit(float(w.detach()), float(b.detach()))
-            return time_us(lambda: f(xs, ys), max(10, 2000 // q), sync=sync), note
-        res.add("gpu linreg step", fw, name, linreg)
+        res.add("gpu linreg step", fw, name,
+                lambda: torch_linreg(torch, wrap, xs, ys, max(10, 2000 // q), sync))
 
     s = torch.tensor([1.0], device=dev)
     res.add("gpu overhead", fw, "eager",
@@ -493,25 +482,9 @@ def bench_jax_gpu(res, q):
     xs = put(jax.random.normal(k1, (100,)))
     ys = put(xs * 3.0 + 1.0 + 0.1 * jax.random.normal(k2, (100,)))
 
-    def lin_step(w, b, x, y):
-        loss_fn = lambda w, b: jnp.mean(jnp.square(y - (w * x + b)))
-        loss, (gw, gb) = jax.value_and_grad(loss_fn, argnums=(0, 1))(w, b)
-        return w - LR * gw, b - LR * gb, loss
-
     for name, wrap in variants:
-        def linreg(wrap=wrap):
-            f = wrap(lin_step)
-            w, b = put(jnp.float32(0)), put(jnp.float32(0))
-            for _ in range(100):
-                w, b, _ = f(w, b, xs, ys)
-            note = check_fit(float(w), float(b))
-            state = [w, b]
-
-            def one():
-                state[0], state[1], loss = f(state[0], state[1], xs, ys)
-                return loss
-            return time_us(one, max(10, 2000 // q), sync=sync), note
-        res.add("gpu linreg step", fw, name, linreg)
+        res.add("gpu linreg step", fw, name,
+                lambda: jax_linreg(jax, wrap, xs, ys, max(10, 2000 // q), put))
 
     s = put(jnp.array([1.0], jnp.float32))
     res.add("gpu overhead", fw, "eager",

@@ -45,7 +45,7 @@ const Other kOthers[] = {
     {"stack(values, axis)", "composite (concat)", tf::rt::kAll, "yes (composite)", ""},
     {"unstack(x, axis)", "composite (slice)", tf::rt::kAll, "yes (composite)", ""},
     {"gather(params, indices, axis)", "primitive", tf::rt::kAll,
-     "not yet (raises UnimplementedError)",
+     "yes (params; one-hot contraction, dense)",
      "int32/int64 indices; out of range: InvalidArgumentError (compiled: once the call has run)"},
     {"split(x, num or sizes, axis)", "composite (slice)", tf::rt::kAll, "yes (composite)", ""},
     {"tile(x, multiples)", "composite (reshape, broadcast_to)", tf::rt::kAll, "yes (composite)",

@@ -1,9 +1,11 @@
 // tfjit-bench's GPU rows, each against a reference measured in the same run: a fused elementwise
 // chain against a device-to-device copy (bandwidth), GEMM against cuBLAS called directly, the
-// small-op training step eager and compiled (one CUDA Graph per call), and per-call overheads.
+// small-op training step eager and compiled (one CUDA Graph per call), the first and later calls
+// of a new batch size under unknown dims, and per-call overheads.
 // Every GPU timing waits for the device at the end of each batch (tf::test::sync_devices).
 #include <tfjit/tfjit.h>
 
+#include <chrono>
 #include <cmath>
 #include <sstream>
 
@@ -144,7 +146,30 @@ void gpu_benchmarks(int scale, std::vector<Row>& rows,
     rows.push_back(c);
   }
 
-  // 4. Overheads: a 1-element eager op and a cache-hit call of a tiny compiled function.
+  // 4. Unknown dims, compiled: one program per batch size, built at that size's first call.
+  //    (No compiled while loop here: if kernels misbehaved on a new GPU, its predicate might
+  //    never turn false, and the run would lose every row to the step's time limit.)
+  {
+    progress("unknown-batch function: a new batch size, then its later calls");
+    auto layer = [](const tf::Tensor& b) { return tf::reduce_sum(tf::tanh(b * 2.f + 1.f), {1}); };
+    auto batched = tf::function(layer, {tf::TensorSpec({tf::unknown, 256}, tf::float32)});
+    auto b64 = tf::fill({64, 256}, 0.25), b96 = tf::fill({96, 256}, 0.25);
+    batched(b64);
+    auto first = std::chrono::steady_clock::now();
+    batched(b96);  // a new shape: specialised and compiled now
+    tf::test::sync_devices();
+    double compile_us =
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - first).count();
+    double hit = time_us([&] { batched(b96); }, std::max(10, 2000 / scale), 5, sync);
+    rows.push_back({"gpu unknown batch", "first call of a new batch size", compile_us,
+                    "specialise, compile (or read the disk cache), load"});
+    Row h{"gpu unknown batch", "later calls of that size", hit, "per call"};
+    if (float d = max_abs_diff(batched(b96), layer(b96)); !(d <= 1e-4f))
+      fail(h, "specialised result differs from eager by " + std::to_string(d));
+    rows.push_back(h);
+  }
+
+  // 5. Overheads: a 1-element eager op and a cache-hit call of a tiny compiled function.
   {
     progress("dispatch overhead on 1-element tensors");
     auto s = tf::constant({1.0f});

@@ -419,10 +419,12 @@ class PlanBuilder {
   // bytes of the constant text.
   void add_check(func::CallOp call) {
     // The flag is copied aside where the check stands: its own memory may be reused by later
-    // steps (buffers share an arena planned by liveness), and it is read after the last.
+    // steps (buffers share an arena planned by liveness), and it is read after the last. All
+    // flags share one buffer, a byte each, so the runtime reads them with one copy.
+    if (flags_ < 0) flags_ = add_bytes(ProgramBuffer::Kind::kTemporary, 0);
     rt::gpu::Copy copy;
     copy.source = contiguous(call, call.getOperand(0));
-    copy.destination = {add_bytes(ProgramBuffer::Kind::kTemporary, 1), 0};
+    copy.destination = {flags_, program_.buffers[static_cast<size_t>(flags_)].bytes++};
     copy.bytes = 1;
     program_.steps.emplace_back(copy);
     program_.steps.emplace_back(rt::gpu::Check{copy.destination, text(call, call.getOperand(1))});
@@ -454,6 +456,7 @@ class PlanBuilder {
   rt::gpu::Program& program_;
   llvm::DenseMap<Value, Memref> memrefs_;
   rt::gpu::Print pending_print_;                  // tfjit_print_<dtype> calls before their end
+  int32_t flags_ = -1;                            // the checks' flags, a byte each
   llvm::DenseMap<Value, BufferRef> predicates_;   // i1 values loaded for a branch: a kept byte
   llvm::DenseMap<Block*, int32_t> block_start_;   // each block's first step
   std::vector<std::pair<size_t, Block*>> jumps_;  // Jump steps and their blocks (null: the end)

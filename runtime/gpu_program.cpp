@@ -256,6 +256,9 @@ Program Program::deserialize(std::string_view bytes) {
       target(j->target);
     } else if (const auto* c = std::get_if<Check>(&step)) {
       check(c->flag);
+      if (c->flag.byte_offset < 0 ||
+          c->flag.byte_offset >= p.buffers[static_cast<size_t>(c->flag.buffer)].bytes)
+        throw InvalidArgumentError("GPU program: a check's flag outside its buffer");
     } else {
       for (const auto& in : std::get<Print>(step).inputs) {
         check(in.data);

@@ -321,12 +321,25 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
 
   // Bad input the program found (an integer divisor of 0, a gather index out of range), after
   // its steps. Reading a flag waits for the GPU, so only programs with checks do it.
+  // The plan puts every flag in one buffer, so one copy (one wait) reads them all.
   void read_checks(const std::vector<CUdeviceptr>& address) const {
+    std::vector<const rt::gpu::Check*> checks;
     for (const auto& step : program_->steps)
-      if (const auto* c = std::get_if<rt::gpu::Check>(&step))
-        if (read_check(address[static_cast<size_t>(c->flag.buffer)] +
-                       static_cast<CUdeviceptr>(c->flag.byte_offset)))
-          throw InvalidArgumentError(c->message);
+      if (const auto* c = std::get_if<rt::gpu::Check>(&step)) checks.push_back(c);
+    if (checks.empty()) return;
+    const int32_t buffer = checks[0]->flag.buffer;
+    int64_t bytes = 0;
+    for (const auto* c : checks) {
+      if (c->flag.buffer != buffer)
+        throw InternalError("GPU program: check flags outside the one flag buffer");
+      bytes = std::max(bytes, c->flag.byte_offset + 1);
+    }
+    std::vector<uint8_t> flags(static_cast<size_t>(bytes));
+    rt::gpu::copy_to_host(ordinal_, flags.data(),
+                          reinterpret_cast<const void*>(address[static_cast<size_t>(buffer)]),
+                          flags.size());
+    for (const auto* c : checks)
+      if (flags[static_cast<size_t>(c->flag.byte_offset)]) throw InvalidArgumentError(c->message);
   }
 
   bool read_check(CUdeviceptr flag) const {  // whether it failed

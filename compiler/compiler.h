@@ -140,7 +140,8 @@ class Graph {
   // This graph with every unknown dim replaced by its size at a call whose graph arguments have
   // `shapes` (one per argument; checked as ShapeProgram checks them): a static graph, as XLA
   // compiles one per shape; ops inside control flow's regions too. How graphs with unknown dims
-  // run on a GPU (compiler/dynamic_shapes.cpp).
+  // run on a GPU (compiler/dynamic_shapes.cpp). UnimplementedError when code inside a region
+  // breaks a tracing assumption at these shapes (ShapeProgram::run's region_failure).
   std::unique_ptr<Graph> specialize(std::span<const TensorShape> shapes) const;
   // The traced graph in Graphviz DOT, and statistics (compiler/inspect.cpp).
   std::string dot() const;
@@ -163,10 +164,16 @@ class ShapeProgram {
  public:
   explicit ShapeProgram(const Graph& graph);
   ~ShapeProgram();
-  // `args`: one concrete shape per graph argument. Returns one per result.
-  std::vector<TensorShape> run(std::span<const TensorShape> args) const;
-  // The same, but the shape of every value: the arguments, then each op's result in order.
-  std::vector<TensorShape> values(std::span<const TensorShape> args) const;
+  // `args`: one concrete shape per graph argument. Returns one per result. An assumption that
+  // fails inside a tf::cond or tf::while_loop region does not raise (that code may not run at
+  // this call: `cond(size(a) == size(b), a + b, a)`); the first such failure goes to
+  // `region_failure` when given, and the value takes its first operand's shape.
+  std::vector<TensorShape> run(std::span<const TensorShape> args,
+                               std::string* region_failure = nullptr) const;
+  // The same, but the shape of every value, in Graph::specialize's order: the arguments, then
+  // per op its regions' block arguments and ops, then its results.
+  std::vector<TensorShape> values(std::span<const TensorShape> args,
+                                  std::string* region_failure = nullptr) const;
 
   struct Step;
 

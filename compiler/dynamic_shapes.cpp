@@ -25,8 +25,9 @@ struct ShapeProgram::Step {
   std::vector<int> operands;
   std::vector<TensorShape> operand_types;  // as traced
   int result = 0;                          // value number; -1: a check only
-  TensorShape traced;                      // the result's type
-  std::vector<int64_t> attr;               // reduce: axes; transpose: perm
+  bool in_region = false;     // inside a tf::cond / tf::while_loop region: it may not run
+  TensorShape traced;         // the result's type
+  std::vector<int64_t> attr;  // reduce: axes; transpose: perm
   bool keepdims = false;
 };
 
@@ -36,6 +37,7 @@ namespace {
 TensorShape shape_of(mlir::Type type) {
   auto shaped = mlir::dyn_cast<mlir::ShapedType>(type);
   if (!shaped) return TensorShape{};
+  if (!shaped.hasRank()) throw UnimplementedError("a value of unknown rank in a traced graph");
   std::vector<int64_t> dims;
   for (int64_t d : shaped.getShape())
     dims.push_back(mlir::ShapedType::isDynamic(d) ? kUnknownDim : d);
@@ -125,6 +127,12 @@ struct Flattener {
   std::vector<ShapeProgram::Step>& steps;
   size_t& num_values;
   llvm::DenseMap<mlir::Value, int> number;
+  int depth = 0;  // of regions around the ops being added
+
+  void push(ShapeProgram::Step step) {
+    step.in_region = depth > 0;
+    steps.push_back(std::move(step));
+  }
 
   // A value whose shape is its traced type at every call (control flow's results and region
   // arguments: tracing gives them static shapes).
@@ -137,7 +145,7 @@ struct Flattener {
                                step.traced.to_string() + ") is not supported yet");
     step.result = static_cast<int>(num_values++);
     number[v] = step.result;
-    steps.push_back(std::move(step));
+    push(std::move(step));
   }
 
   // A value whose shape is that of each of `same` at every call (the first gives it; the others
@@ -153,17 +161,16 @@ struct Flattener {
     step.traced = shape_of((v ? v : same[0]).getType());
     step.result = v ? static_cast<int>(num_values++) : -1;
     if (v) number[v] = step.result;
-    steps.push_back(std::move(step));
+    push(std::move(step));
   }
 
   // tf::cond: each result has its branches' shape (checked equal).
   void add_if(mlir::scf::IfOp op) {
+    ++depth;
     add_block(op.getThenRegion().front());
-    if (op.getNumResults() == 0) {
-      if (!op.getElseRegion().empty()) add_block(op.getElseRegion().front());
-      return;
-    }
-    add_block(op.getElseRegion().front());
+    if (!op.getElseRegion().empty()) add_block(op.getElseRegion().front());
+    --depth;
+    if (op.getNumResults() == 0) return;
     auto then_yield = op.thenYield(), else_yield = op.elseYield();
     for (unsigned i = 0; i < op.getNumResults(); ++i)
       add_same(op.getResult(i), {then_yield.getOperand(i), else_yield.getOperand(i)},
@@ -175,6 +182,7 @@ struct Flattener {
     mlir::Block& before = op.getBefore().front();
     mlir::Block& after = op.getAfter().front();
     const std::string what = "tf::while_loop (a loop variable)";
+    ++depth;
     for (auto [arg, init] : llvm::zip(before.getArguments(), op.getInits()))
       add_same(arg, {init}, what);
     add_block(before);
@@ -184,6 +192,7 @@ struct Flattener {
     add_block(after);
     for (auto [next, arg] : llvm::zip(op.getYieldOp().getOperands(), before.getArguments()))
       add_same(nullptr, {next, arg}, what);
+    --depth;
     for (auto [result, value] : llvm::zip(op.getResults(), condition.getArgs()))
       add_same(result, {value}, what);
   }
@@ -200,11 +209,13 @@ struct Flattener {
         continue;
       }
       std::string name = op.getName().getStringRef().str();
+      ++depth;
       for (mlir::Region& region : op.getRegions())
         for (mlir::Block& inner : region) {
           for (mlir::BlockArgument arg : inner.getArguments()) add_static(arg, name);
           add_block(inner);
         }
+      --depth;
       if (op.getNumResults() == 0) continue;  // tfjit.print, terminators: no shape to derive
       if (op.getNumResults() > 1 || op.getNumRegions() > 0) {
         for (mlir::Value r : op.getResults()) add_static(r, name);
@@ -251,7 +262,7 @@ struct Flattener {
     }
     step.result = static_cast<int>(num_values++);
     number[op.getResult(0)] = step.result;
-    steps.push_back(std::move(step));
+    push(std::move(step));
   }
 };
 
@@ -274,7 +285,8 @@ ShapeProgram::ShapeProgram(const Graph& graph) {
 
 ShapeProgram::~ShapeProgram() = default;
 
-std::vector<TensorShape> ShapeProgram::values(std::span<const TensorShape> args) const {
+std::vector<TensorShape> ShapeProgram::values(std::span<const TensorShape> args,
+                                              std::string* region_failure) const {
   if (args.size() != arguments_.size())
     throw InternalError("ShapeProgram: expected " + std::to_string(arguments_.size()) +
                         " argument shapes, got " + std::to_string(args.size()));
@@ -286,16 +298,26 @@ std::vector<TensorShape> ShapeProgram::values(std::span<const TensorShape> args)
     values[i] = args[i];
   }
   for (const Step& step : steps_) {
-    TensorShape shape = evaluate(step, values);
-    if (std::string error = rt::match_shape(step.traced, shape); !error.empty())
-      fail(step, "result " + error + " (as traced)");
+    TensorShape shape;
+    try {
+      shape = evaluate(step, values);
+      if (std::string error = rt::match_shape(step.traced, shape); !error.empty())
+        fail(step, "result " + error + " (as traced)");
+    } catch (const InvalidArgumentError& e) {
+      if (!step.in_region) throw;
+      // That code may not run at this call; if it does, its shapes are not what tracing
+      // assumed (the caller decides: the CPU runs on, the GPU runs this call on the CPU).
+      if (region_failure && region_failure->empty()) *region_failure = e.what();
+      shape = step.operands.empty() ? step.traced : values[static_cast<size_t>(step.operands[0])];
+    }
     if (step.result >= 0) values[static_cast<size_t>(step.result)] = std::move(shape);
   }
   return values;
 }
 
-std::vector<TensorShape> ShapeProgram::run(std::span<const TensorShape> args) const {
-  std::vector<TensorShape> all = values(args);
+std::vector<TensorShape> ShapeProgram::run(std::span<const TensorShape> args,
+                                           std::string* region_failure) const {
+  std::vector<TensorShape> all = values(args, region_failure);
   std::vector<TensorShape> out;
   out.reserve(results_.size());
   for (int r : results_) out.push_back(std::move(all[static_cast<size_t>(r)]));
@@ -305,14 +327,22 @@ std::vector<TensorShape> ShapeProgram::run(std::span<const TensorShape> args) co
 // Every value takes the static type its shape at this call gives it; ShapeProgram numbered the
 // values in this same walk (arguments, then each op's result), and checked the shapes.
 std::unique_ptr<Graph> Graph::specialize(std::span<const TensorShape> arguments) const {
-  std::vector<TensorShape> shapes = ShapeProgram(*this).values(arguments);
+  std::string region_failure;
+  std::vector<TensorShape> shapes = ShapeProgram(*this).values(arguments, &region_failure);
+  if (!region_failure.empty())  // static types would contradict each other there
+    throw UnimplementedError(
+        "specialising a graph whose control flow holds code that these "
+        "shapes break (" +
+        region_failure + ")");
   auto lock = lock_compiler();
   auto impl = std::make_unique<Impl>();
   impl->module = mlir::OwningOpRef<mlir::ModuleOp>(impl_->module->clone());
   auto main = impl->module->lookupSymbol<mlir::func::FuncOp>("main");
   size_t n = 0;
   auto retype = [&](mlir::Value v) {
-    const TensorShape& shape = shapes.at(n++);
+    if (n >= shapes.size())
+      throw InternalError("specialising a graph: its values and ShapeProgram's disagree");
+    const TensorShape& shape = shapes[n++];
     if (auto type = mlir::dyn_cast<mlir::RankedTensorType>(v.getType()))
       v.setType(mlir::RankedTensorType::get(shape.dims(), type.getElementType()));
   };
@@ -330,6 +360,8 @@ std::unique_ptr<Graph> Graph::specialize(std::span<const TensorShape> arguments)
     }
   };
   walk(main.getBody().front());
+  if (n != shapes.size())
+    throw InternalError("specialising a graph: its values and ShapeProgram's disagree");
   main.setType(mlir::FunctionType::get(&context(), main.getBody().front().getArgumentTypes(),
                                        ret->getOperandTypes()));
   DiagnosticCollector diags;

@@ -531,6 +531,25 @@ TEST_CASE("control flow in a function with unknown dims runs on the GPU, per sha
             s > 0.f, [&] { return x * s; }, [&] { return -x; });
       },
       {tf::TensorSpec({tf::unknown}, tf::float32)});
+  // A call whose shapes break code in a branch that does not run (a guarded sum of unequal
+  // sizes) cannot be specialised: it runs on the CPU, with the right values.
+  const tf::TensorSpec any({tf::unknown}, tf::float32);
+  auto guarded = tf::function(
+      [](const tf::Tensor& a, const tf::Tensor& b) {
+        return tf::cond(
+            tf::equal(tf::size(a), tf::size(b)), [&] { return a + b; }, [&] { return a * 2.f; });
+      },
+      {any, any});
+  tf::Tensor a = tf::constant({1.f, 2.f, 3.f}), b = tf::constant({10.f, 20.f});
+  {
+    auto scope = tf::device_scope("/GPU:0");
+    CHECK(guarded(a, b).to_vector<float>() == std::vector<float>{2.f, 4.f, 6.f});
+    auto concrete = guarded.get_concrete_function(a, b);
+    CHECK(concrete.device().ends_with("CPU:0"));
+    CHECK_THAT(concrete.gpu_fallback_reason(), Catch::Contains("break code in a branch"));
+  }
+  tft::run_compiled_kernels_on_fake_gpu(guarded, a, a);
+  compare_devices("guarded sum of equal sizes", [&] { return tf::identity(guarded(a, a)); });
   for (auto values : {std::vector<float>{1.f, -3.f}, std::vector<float>{0.5f, 2.f, 1.5f}}) {
     tf::Tensor x = tf::constant(values);
     tft::run_compiled_kernels_on_fake_gpu(f, x);

@@ -252,6 +252,20 @@ TEST_CASE("prints and control flow with unknown dims", "[dynamic]") {
   CHECK(values_of(doubling(tft::make({30, 30, 30, 30}, {4}, tf::float32))) ==
         std::vector<double>{30, 30, 30, 30});
   CHECK(doubling.trace_count() == 1);
+  // Code that may not run is not held to tracing's assumptions: a guarded sum of two vectors of
+  // unknown sizes, called with unequal sizes, takes the other branch.
+  const tf::TensorSpec any({tf::unknown}, tf::float32);
+  auto guarded = tf::function(
+      [](const tf::Tensor& a, const tf::Tensor& b) {
+        return tf::cond(
+            tf::equal(tf::size(a), tf::size(b)), [&] { return a + b; }, [&] { return a; });
+      },
+      {any, any});
+  auto a = tft::make({1, 2, 3}, {3}, tf::float32);
+  CHECK(values_of(guarded(a, tft::make({10, 20}, {2}, tf::float32))) ==
+        std::vector<double>{1, 2, 3});
+  CHECK(values_of(guarded(a, tft::make({10, 20, 30}, {3}, tf::float32))) ==
+        std::vector<double>{11, 22, 33});
   // A branch whose results have static shapes reads the predicate of a graph with unknown dims.
   auto total = tf::function(
       [](const tf::Tensor& x) {
@@ -274,6 +288,21 @@ TEST_CASE("prints and control flow with unknown dims", "[dynamic]") {
       {tf::TensorSpec({tf::unknown}, tf::float32)});
   CHECK(thrice(tft::make({1, 2, 3}, {3}, tf::float32)).item<float>() == 18.f);
   CHECK(thrice(tft::make({-1}, {1}, tf::float32)).item<float>() == -3.f);
+}
+
+TEST_CASE("shape and size of a tensor with unknown dims are computed at the call", "[dynamic]") {
+  auto dims = tf::function(
+      [](const tf::Tensor& x) {
+        return std::vector<tf::Tensor>{tf::shape(x), tf::size(x), tf::rank(x)};
+      },
+      {kBatchOf3});
+  for (int64_t n : {0, 1, 5}) {
+    auto out = dims(batch(n));
+    CHECK(values_of(out[0]) == std::vector<double>{static_cast<double>(n), 3});
+    CHECK(out[1].item<int32_t>() == n * 3);
+    CHECK(out[2].item<int32_t>() == 2);
+  }
+  CHECK(dims.trace_count() == 1);
 }
 
 TEST_CASE("reduce_retracing generalises the dims that changed", "[dynamic]") {

@@ -87,6 +87,13 @@ class GpuShapePrograms {
     return built;
   }
 
+  // A call that runs on the CPU without a program of its own, and why.
+  void note_cpu_call(std::vector<TensorShape> arguments, std::string why) {
+    std::lock_guard guard(mutex_);
+    last_ = std::make_shared<GpuShapeProgram>(
+        GpuShapeProgram{std::move(arguments), {}, nullptr, std::move(why)});
+  }
+
   std::shared_ptr<const GpuShapeProgram> last() const {
     std::lock_guard guard(mutex_);
     return last_;
@@ -138,7 +145,13 @@ bool run_gpu(const Concrete& c, std::span<const Tensor> args, std::vector<Tensor
     return true;
   }
   std::vector<TensorShape> shapes = c.argument_shapes(args);
-  c.shapes->run(shapes);  // checks what tracing assumed: InvalidArgumentError naming the op
+  std::string region_failure;              // code in a branch or loop that these shapes break
+  c.shapes->run(shapes, &region_failure);  // checks what tracing assumed outside them
+  if (!region_failure.empty()) {           // the CPU runs it, as it runs any such call
+    c.gpu_shapes->note_cpu_call(std::move(shapes),
+                                "these shapes break code in a branch or loop: " + region_failure);
+    return false;
+  }
   auto p = c.gpu_shapes->get(c, std::move(shapes));
   if (!p->program) return false;
   launch(c, *p->program, args, p->results, outputs);

@@ -485,8 +485,38 @@ Tensor gather(const Tensor& params, const Tensor& indices, int64_t axis) {
   return z;
 }
 
+namespace {
+// While tracing, an unknown dim is known only at the call: the graph counts it, as the number of
+// elements of a broadcast of 1 that has x's size there and 1 elsewhere.
+Tensor counted(const Tensor& x, std::vector<int64_t> dims) {
+  return reduce_sum(detail::broadcast_to(fill({}, 1, int32), TensorShape(std::move(dims)), {x}));
+}
+bool traced_with_unknown_dims(const Tensor& x) {
+  return TraceContext::current() && !x.shape().is_fully_defined();
+}
+}  // namespace
+
+Tensor size(const Tensor& t) {
+  checked(t, "size", "t");
+  if (traced_with_unknown_dims(t)) return counted(t, t.shape().dims());
+  int64_t n = t.num_elements();
+  if (n > std::numeric_limits<int32_t>::max())
+    throw InvalidArgumentError("size: " + std::to_string(n) + " elements do not fit in int32");
+  return constant(static_cast<int32_t>(n));
+}
+
 Tensor shape(const Tensor& x) {
   checked(x, "shape", "x");
+  if (traced_with_unknown_dims(x)) {
+    std::vector<Tensor> dims;
+    for (int64_t d = 0; d < x.ndim(); ++d) {
+      std::vector<int64_t> one(static_cast<size_t>(x.ndim()), 1);
+      one[static_cast<size_t>(d)] = x.shape()[d];
+      dims.push_back(x.shape()[d] == kUnknownDim ? counted(x, one)
+                                                 : constant(static_cast<int32_t>(x.shape()[d])));
+    }
+    return stack(dims, 0);
+  }
   std::vector<int32_t> dims;
   for (int64_t d : x.shape()) {
     if (d > std::numeric_limits<int32_t>::max())

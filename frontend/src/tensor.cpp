@@ -149,11 +149,4 @@ Tensor fill(const TensorShape& shape, double value, DType dtype) {
 Tensor zeros(const TensorShape& shape, DType dtype) { return fill(shape, 0.0, dtype); }
 Tensor ones(const TensorShape& shape, DType dtype) { return fill(shape, 1.0, dtype); }
 
-Tensor size(const Tensor& t) {
-  int64_t n = t.num_elements();
-  if (n > std::numeric_limits<int32_t>::max())
-    throw InvalidArgumentError("size: " + std::to_string(n) + " elements do not fit in int32");
-  return constant(static_cast<int32_t>(n));
-}
-
 }  // namespace tf

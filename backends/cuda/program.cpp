@@ -320,8 +320,8 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
   }
 
   // Bad input the program found (an integer divisor of 0, a gather index out of range), after
-  // its steps. Reading a flag waits for the GPU, so only programs with checks do it.
-  // The plan puts every flag in one buffer, so one copy (one wait) reads them all.
+  // its steps. The plan puts every flag in one buffer, so one copy reads them all; it waits for
+  // the GPU, so only programs with checks do it.
   void read_checks(const std::vector<CUdeviceptr>& address) const {
     std::vector<const rt::gpu::Check*> checks;
     for (const auto& step : program_->steps)

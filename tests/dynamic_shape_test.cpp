@@ -266,6 +266,17 @@ TEST_CASE("prints and control flow with unknown dims", "[dynamic]") {
         std::vector<double>{1, 2, 3});
   CHECK(values_of(guarded(a, tft::make({10, 20, 30}, {3}, tf::float32))) ==
         std::vector<double>{11, 22, 33});
+  // Such a call runs the body eagerly (compiled loops would be sized wrongly), so when the
+  // broken code does run it raises its typed error, as TensorFlow's would.
+  auto unguarded = tf::function(
+      [](const tf::Tensor& a, const tf::Tensor& b) {
+        return tf::cond(
+            tf::size(a) > 0, [&] { return a + b; }, [&] { return a; });
+      },
+      {any, any});
+  CHECK_THROWS_AS(unguarded(a, tft::make({10, 20}, {2}, tf::float32)), tf::InvalidArgumentError);
+  CHECK(values_of(unguarded(a, a)) == std::vector<double>{2, 4, 6});
+  CHECK(unguarded.trace_count() == 1);
   // A branch whose results have static shapes reads the predicate of a graph with unknown dims.
   auto total = tf::function(
       [](const tf::Tensor& x) {

@@ -302,6 +302,14 @@ std::atomic<bool> run_eagerly{false};
 }
 
 namespace {
+// Thrown (never past FunctionCore::call or ConcreteFunction) when a call's shapes break code in
+// a tf::cond branch or tf::while_loop body: compiled code must not run there with them (should
+// that code run, its loops would be sized wrongly), so the body runs eagerly for this call, as
+// TensorFlow would run it: the code that does run raises its own typed error, if any.
+struct RegionShapesBroken {
+  std::string why;
+};
+
 // A call of a graph with unknown dims: its shapes are derived from the concrete arguments
 // (raising InvalidArgumentError, naming the op, when a tracing assumption fails), the results
 // allocated at those shapes, and the compiled code told every size.
@@ -309,7 +317,9 @@ void run_dynamic(const Concrete& c, std::span<const Tensor> args, const void** i
                  std::vector<Tensor>& outputs) {
   const auto& results = c.graph->results();
   std::vector<TensorShape> shapes = c.argument_shapes(args);  // then the results'
-  std::vector<TensorShape> result_shapes = c.shapes->run(shapes);
+  std::string region_failure;
+  std::vector<TensorShape> result_shapes = c.shapes->run(shapes, &region_failure);
+  if (!region_failure.empty()) throw RegionShapesBroken{region_failure};
   for (size_t i = 0; i < results.size(); ++i) {
     outputs.push_back(empty(results[i].dtype, result_shapes[i]));
     out[i] = outputs.back().impl()->buffer->data();
@@ -377,7 +387,11 @@ std::vector<Tensor> FunctionCore::call(std::span<const Tensor> args,
   if (TraceContext::current() || run_eagerly.load(std::memory_order_relaxed))
     return body.call(body.self, args);
   auto held = impl_->lookup_or_trace(args, values, body);
-  return run(*held, args);
+  try {
+    return run(*held, args);
+  } catch (const RegionShapesBroken&) {
+    return body.call(body.self, args);
+  }
 }
 
 Tensor spec_placeholder(const TensorSpec& spec) {
@@ -489,7 +503,14 @@ std::vector<Tensor> ConcreteFunction::operator()(std::span<const Tensor> args) c
       throw InvalidArgumentError("ConcreteFunction: argument " + std::to_string(i) +
                                  " is a symbolic tensor; call the tf::function while tracing");
   }
-  return detail::run(*concrete_, args);
+  try {
+    return detail::run(*concrete_, args);
+  } catch (const detail::RegionShapesBroken& e) {  // no body to run eagerly here
+    throw InvalidArgumentError(
+        "ConcreteFunction: these shapes break code in a branch or loop "
+        "of the graph (" +
+        e.why + "); call the tf::function instead");
+  }
 }
 
 }  // namespace tf

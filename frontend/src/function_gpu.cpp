@@ -147,9 +147,11 @@ bool run_gpu(const Concrete& c, std::span<const Tensor> args, std::vector<Tensor
   std::vector<TensorShape> shapes = c.argument_shapes(args);
   std::string region_failure;              // code in a branch or loop that these shapes break
   c.shapes->run(shapes, &region_failure);  // checks what tracing assumed outside them
-  if (!region_failure.empty()) {           // the CPU runs it, as it runs any such call
+  if (!region_failure.empty()) {           // the host path runs the body eagerly (function.cpp)
     c.gpu_shapes->note_cpu_call(std::move(shapes),
-                                "these shapes break code in a branch or loop: " + region_failure);
+                                "these shapes break code in a branch or loop, so this call runs "
+                                "eagerly: " +
+                                    region_failure);
     return false;
   }
   auto p = c.gpu_shapes->get(c, std::move(shapes));

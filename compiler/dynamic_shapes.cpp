@@ -269,7 +269,7 @@ struct Flattener {
 }  // namespace
 
 // The ops inside tf::cond's and tf::while_loop's regions are steps too: their shapes are derived
-// (and tracing's assumptions checked) at every call, whichever branch runs.
+// at every call, whichever branch runs (a failed assumption there does not raise: see values).
 ShapeProgram::ShapeProgram(const Graph& graph) {
   auto lock = lock_compiler();
   auto main = graph.impl_->module->lookupSymbol<mlir::func::FuncOp>("main");
@@ -305,8 +305,8 @@ std::vector<TensorShape> ShapeProgram::values(std::span<const TensorShape> args,
         fail(step, "result " + error + " (as traced)");
     } catch (const InvalidArgumentError& e) {
       if (!step.in_region) throw;
-      // That code may not run at this call; if it does, its shapes are not what tracing
-      // assumed (the caller decides: the CPU runs on, the GPU runs this call on the CPU).
+      // That code may not run at this call. The caller decides: tf::function runs such a call
+      // eagerly (frontend/src/function.cpp), Graph::specialize refuses it.
       if (region_failure && region_failure->empty()) *region_failure = e.what();
       shape = step.operands.empty() ? step.traced : values[static_cast<size_t>(step.operands[0])];
     }
@@ -325,7 +325,8 @@ std::vector<TensorShape> ShapeProgram::run(std::span<const TensorShape> args,
 }
 
 // Every value takes the static type its shape at this call gives it; ShapeProgram numbered the
-// values in this same walk (arguments, then each op's result), and checked the shapes.
+// values in this same walk (arguments, then per op its regions, then its results) and checked
+// the shapes.
 std::unique_ptr<Graph> Graph::specialize(std::span<const TensorShape> arguments) const {
   std::string region_failure;
   std::vector<TensorShape> shapes = ShapeProgram(*this).values(arguments, &region_failure);

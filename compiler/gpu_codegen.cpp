@@ -93,7 +93,7 @@ void lower_to_gpu_launches(mlir::ModuleOp module, const CompileOptions& options)
   // deallocations mean nothing there. Without them, the ownership flags that bufferization
   // threads through host control flow (i1 block arguments guarding conditional deallocations)
   // fold away, leaving branches only on the graph's own predicates.
-  module.walk([](mlir::func::FuncOp f) { f.walk([](mlir::memref::DeallocOp d) { d.erase(); }); });
+  module.walk([](mlir::memref::DeallocOp d) { d.erase(); });
   // The host side folds to constants (static shapes): launch sizes and scalar kernel arguments.
   mlir::PassManager fold(&context());
   fold.addNestedPass<mlir::func::FuncOp>(mlir::createCanonicalizerPass());

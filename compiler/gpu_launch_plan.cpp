@@ -242,20 +242,22 @@ class PlanBuilder {
     predicates_[load.getResult()] = copy.destination;
   }
 
-  // cf.cond_br: Branch to two stubs, each passing its block's operands, then jumping there.
+  // cf.cond_br: a Branch step, then for each side the steps that copy that side's operands into
+  // its block's arguments and jump to the block; the Branch goes to one side or the other.
   void add_branch(cf::CondBranchOp br) {
     auto it = predicates_.find(br.getCondition());
     if (it == predicates_.end()) unsupported(br, "a branch on a value computed on the host");
     const size_t branch = program_.steps.size();
     program_.steps.emplace_back(rt::gpu::Branch{it->second, 0, 0});
-    auto& b = std::get<rt::gpu::Branch>(program_.steps[branch]);
-    b.if_true = static_cast<int32_t>(program_.steps.size());
+    const auto if_true = static_cast<int32_t>(program_.steps.size());
     pass_operands(br, br.getTrueDest(), br.getTrueDestOperands());
     jump_to(br.getTrueDest());
-    std::get<rt::gpu::Branch>(program_.steps[branch]).if_false =
-        static_cast<int32_t>(program_.steps.size());
+    const auto if_false = static_cast<int32_t>(program_.steps.size());
     pass_operands(br, br.getFalseDest(), br.getFalseDestOperands());
     jump_to(br.getFalseDest());
+    auto& b = std::get<rt::gpu::Branch>(program_.steps[branch]);
+    b.if_true = if_true;
+    b.if_false = if_false;
   }
 
   void jump_to(Block* block) {  // null: the end of the program
@@ -274,13 +276,12 @@ class PlanBuilder {
                identity};
   }
 
-  // Copies a branch's operands into its destination's arguments. Sources that are themselves
-  // arguments of that block are staged first, so no copy reads what another has just
-  // overwritten (a guard: bufferization copies loop variables into fresh buffers, so the graphs
-  // tfjit traces have not needed it so far).
+  // Copies a branch's operands into its destination's arguments, one after another. That is
+  // right only if no copy reads an argument another has just written; bufferization gives loop
+  // variables fresh buffers, so traced graphs never pass a block its own arguments elsewhere, and
+  // a graph that did is refused rather than miscopied.
   void pass_operands(Operation* br, Block* dest, OperandRange operands) {
     std::vector<rt::gpu::Copy> copies;
-    bool overlap = false;
     for (auto [arg, operand] : llvm::zip(dest->getArguments(), operands)) {
       rt::gpu::Copy c;
       const Memref& to = block_argument(br, arg);
@@ -291,15 +292,9 @@ class PlanBuilder {
       copies.push_back(c);
     }
     for (const auto& c : copies)
-      for (const auto& d : copies) overlap |= c.source.buffer == d.destination.buffer;
-    for (auto& c : copies) {
-      if (overlap) {
-        rt::gpu::Copy stage = c;
-        stage.destination = {add_bytes(ProgramBuffer::Kind::kTemporary, c.bytes), 0};
-        program_.steps.emplace_back(stage);
-        c.source = stage.destination;
-      }
-    }
+      for (const auto& d : copies)
+        if (c.source.buffer == d.destination.buffer)
+          unsupported(br, "a branch passing a block its own arguments in other places");
     for (const auto& c : copies) program_.steps.emplace_back(c);
   }
 

@@ -63,10 +63,10 @@ bool gemm_library_available();
 
 // How a compiled function's tf::print writes its line: set by the frontend, which owns
 // tf::print's format. `texts` surround the tensors (one more text than tensors); each tensor is
-// on the host, row-major.
+// a view of `bytes`, copied to the host: the span of memory it covers, `strides` in elements.
 struct PrintedTensor {
   DType dtype;
-  std::vector<int64_t> shape;
+  std::vector<int64_t> shape, strides;
   std::string bytes;
 };
 using PrintHandler = void (*)(const std::vector<std::string>& texts,

@@ -217,35 +217,22 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
     }
   }
 
-  // tf::print: each input's view copied to the host (the span of memory it covers, then its
-  // elements gathered row-major), and the line written by the frontend's print handler.
+  // tf::print: the memory each input's view covers, copied to the host, and the line written by
+  // the frontend's print handler (which gathers the views).
   template <class At>
   void print_line(const rt::gpu::Print& print, const At& at) const {
     std::vector<rt::gpu::PrintedTensor> tensors;
     for (const auto& in : print.inputs) {
-      const auto size = static_cast<int64_t>(dtype_size(in.dtype));
-      int64_t elements = 1, span = 1;
+      int64_t span = 1;  // elements from the first to the last of the view
       for (size_t d = 0; d < in.shape.size(); ++d) {
-        elements *= in.shape[d];
-        span += (in.shape[d] - 1) * in.strides[d];
+        if (in.shape[d] == 0) span = 0;
+        if (span) span += (in.shape[d] - 1) * in.strides[d];
       }
-      rt::gpu::PrintedTensor t{in.dtype, in.shape, std::string(elements * size, '\0')};
-      if (elements > 0) {
-        std::string view(static_cast<size_t>(span * size), '\0');
-        rt::gpu::copy_to_host(ordinal_, view.data(), reinterpret_cast<const void*>(at(in.data)),
-                              view.size());
-        std::vector<int64_t> index(in.shape.size(), 0);
-        for (int64_t e = 0; e < elements; ++e) {
-          int64_t from = 0;
-          for (size_t d = 0; d < index.size(); ++d) from += index[d] * in.strides[d];
-          std::memcpy(t.bytes.data() + e * size, view.data() + from * size,
-                      static_cast<size_t>(size));
-          for (size_t d = index.size(); d-- > 0;) {  // the next row-major index
-            if (++index[d] < in.shape[d]) break;
-            index[d] = 0;
-          }
-        }
-      }
+      rt::gpu::PrintedTensor t{in.dtype, in.shape, in.strides,
+                               std::string(static_cast<size_t>(span) * dtype_size(in.dtype), '\0')};
+      if (span)
+        rt::gpu::copy_to_host(ordinal_, t.bytes.data(), reinterpret_cast<const void*>(at(in.data)),
+                              t.bytes.size());
       tensors.push_back(std::move(t));
     }
     if (auto handler = rt::gpu::print_handler()) handler(print.texts, tensors);

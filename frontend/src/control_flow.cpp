@@ -213,15 +213,20 @@ void write_print_line(const std::string& line) {
 }
 
 namespace {
-// A compiled function's tf::print on a GPU (runtime/gpu.h): the tensors arrive on the host, and
-// are formatted as the CPU's library call (compiler/library_calls.cpp) formats them.
+// A compiled function's tf::print on a GPU (runtime/gpu.h): the views arrive on the host, are
+// gathered by the CPU's strided copy, and are formatted as the CPU's library call
+// (compiler/library_calls.cpp) formats them.
 void print_from_gpu(const std::vector<std::string>& texts,
                     const std::vector<rt::gpu::PrintedTensor>& tensors) {
   std::string line = texts.at(0);
   for (size_t i = 0; i < tensors.size(); ++i) {
     const auto& t = tensors[i];
     Tensor host = empty(t.dtype, TensorShape(t.shape));
-    std::copy(t.bytes.begin(), t.bytes.end(), static_cast<char*>(raw_mut(host)));
+    rt::ElementwisePlan plan;
+    plan.dims = t.shape.empty() ? std::vector<int64_t>{1} : t.shape;  // a scalar: one element
+    plan.strides[0] = t.strides.empty() ? std::vector<int64_t>{1} : t.strides;
+    if (host.num_elements() > 0)
+      cpu_kernels().strided_copy(t.bytes.data(), raw_mut(host), dtype_size(t.dtype), plan);
     line += print_values(host);
     line += texts.at(i + 1);
   }

@@ -7,6 +7,7 @@
 #include <list>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include "compiler/compiler.h"
 #include "compiler/disk_cache.h"
@@ -43,12 +44,16 @@ Cache& cache() {
   return c;
 }
 
-void dump_stages(const Graph& graph, const CompileOptions& options, const std::string& key) {
+// Every stage, and the PTX too for a graph compiled for a GPU.
+void dump_stages(const Graph& graph, const CompileOptions& options, const std::string& key,
+                 bool gpu) {
   const char* dir = std::getenv("TFJIT_DUMP_DIR");
   if (!dir || !*dir) return;
   char name[32];
   std::snprintf(name, sizeof name, "%016zx", std::hash<std::string>{}(key));
-  for (Stage stage : kAllStages) {
+  std::vector<Stage> stages(std::begin(kAllStages), std::end(kAllStages));
+  if (gpu) stages.push_back(Stage::kPTX);
+  for (Stage stage : stages) {
     std::ofstream out(std::string(dir) + "/tfjit_" + name + "_" + std::string(stage_name(stage)) +
                       ".txt");
     if (!out) throw InvalidArgumentError("TFJIT_DUMP_DIR: cannot write to " + std::string(dir));
@@ -108,7 +113,7 @@ std::shared_ptr<Executable> compile_cached(const Graph& graph, const CompileOpti
                     entry.executable = Executable::load(code, graph.arguments(), graph.results());
                     disk_cache::write(digest, code);
                   }
-                  dump_stages(graph, options, key);
+                  dump_stages(graph, options, key, /*gpu=*/false);
                   return entry;
                 })
       .executable;
@@ -143,6 +148,7 @@ std::shared_ptr<const rt::gpu::Program> compile_gpu_cached(const Graph& graph,
                     }
                     disk_cache::write(digest, program->serialize());
                   }
+                  dump_stages(graph, options, key, /*gpu=*/true);
                   Cache::Entry entry;
                   entry.program = std::make_shared<const rt::gpu::Program>(std::move(*program));
                   return entry;

@@ -21,6 +21,7 @@
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Conversion/SCFToGPU/SCFToGPUPass.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -31,7 +32,9 @@
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/Passes.h"
+#include "mlir/Transforms/RegionUtils.h"
 #include "tfjit/errors.h"
 
 namespace tf::compiler {
@@ -59,6 +62,22 @@ std::unique_ptr<llvm::TargetMachine> nvptx_target_machine(std::string_view arch)
   return tm;
 }
 
+// Constants that a launch's body uses (sizes, divisors of the index arithmetic, loop steps),
+// folded first, are copied into it, so that the kernel sees them as constants rather than
+// parameters: LLVM then turns a division by a size into a multiply and shift instead of a 64-bit
+// division per element.
+void sink_constants_into_launches(mlir::ModuleOp module) {
+  (void)mlir::applyPatternsAndFoldGreedily(module, mlir::FrozenRewritePatternSet());
+  module.walk([](mlir::gpu::LaunchOp launch) {
+    llvm::SetVector<mlir::Value> above;
+    mlir::getUsedValuesDefinedAbove(launch.getBody(), above);
+    mlir::OpBuilder b(&launch.getBody().front(), launch.getBody().front().begin());
+    for (mlir::Value v : above)
+      if (auto constant = v.getDefiningOp<mlir::arith::ConstantOp>())
+        mlir::replaceAllUsesInRegionWith(v, b.clone(*constant)->getResult(0), launch.getBody());
+  });
+}
+
 }  // namespace
 
 std::string find_libdevice() {
@@ -83,11 +102,15 @@ void lower_to_gpu_launches(mlir::ModuleOp module, const CompileOptions& options)
   // Each scf.parallel nest becomes one kernel: tiles over blocks, a tile's elements over threads.
   pm.addNestedPass<mlir::func::FuncOp>(mlir::createGpuMapParallelLoopsPass());
   pm.addPass(mlir::createParallelLoopToGpuPass());
-  pm.addPass(mlir::createGpuKernelOutliningPass());
-  pm.addPass(mlir::createLowerAffinePass());
-  pm.addPass(mlir::createConvertSCFToCFPass());
   DiagnosticCollector diags;
   if (mlir::failed(pm.run(module)))
+    throw InternalError("lowering to GPU launches failed:\n" + diags.text());
+  sink_constants_into_launches(module);
+  mlir::PassManager outline(&context());
+  outline.addPass(mlir::createGpuKernelOutliningPass());
+  outline.addPass(mlir::createLowerAffinePass());
+  outline.addPass(mlir::createConvertSCFToCFPass());
+  if (mlir::failed(outline.run(module)))
     throw InternalError("lowering to GPU launches failed:\n" + diags.text());
   // A launch plan gives every buffer its own memory for the whole call, so the host code's
   // deallocations mean nothing there. Without them, the ownership flags that bufferization

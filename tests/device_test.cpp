@@ -364,6 +364,18 @@ TEST_CASE("compiled reductions, softmax, transposes and casts give the same valu
     INFO(what << ": " << concrete.gpu_fallback_reason());
     CHECK(concrete.device().ends_with("GPU:0"));
   };
+  // From 2^20 elements a kernel's threads take 4 elements each (compiler/lowering/
+  // linalg_to_gpu_loops.cpp): 1027 x 1023 leaves a partial last block, whose lanes past the end
+  // must store nothing; the broadcast row exercises the index arithmetic.
+  tf::Tensor ragged =
+      make(random_values(1027 * 1023, {-1, 1}, tf::float32, rng), {1027, 1023}, tf::float32);
+  compare_compiled(
+      "a large ragged chain", [](auto& a) { return tf::tanh(a * 2.f + 1.f) * a; }, ragged);
+  compare_compiled(
+      "a large ragged broadcast", [](auto& a) { return a * tf::reduce_mean(a, {0}); }, ragged);
+  compare_compiled(
+      "2^20 elements", [](auto& a) { return tf::exp(a) - 1.f; },
+      make(random_values(1 << 20, {-1, 1}, tf::float32, rng), {1024, 1024}, tf::float32));
   // Long reductions are split into trees of kernels on the GPU (10^6 elements: three).
   compare_compiled(
       "sum of squares over 10^6", [](auto& a) { return tf::reduce_sum(a * a); }, big);

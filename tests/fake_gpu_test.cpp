@@ -203,12 +203,23 @@ TEST_CASE("compiled kernels are assembled once, loaded, launched per the plan, t
     f(x);
     f(x);
     FakeStats later = stats();
-    CHECK(later.launches == first.launches);  // no more launches one by one
-    CHECK(later.graph_launches - first.graph_launches == 2);
-    CHECK(later.graph_kernels - first.graph_kernels == 2);
-    CHECK(later.modules_unloaded == before.modules_unloaded);
+    CHECK(later.launches - first.launches == 2);  // one kernel: launched directly, not graphed
+    CHECK(later.graph_launches == first.graph_launches);
+    // Several kernels (a reduction, then the product): graphed from the second call.
+    auto g = tf::function([](const tf::Tensor& x) { return x * tf::reduce_sum(tf::tanh(x)); });
+    g(x);
+    FakeStats g_first = stats();
+    const int64_t kernels = g_first.launches - later.launches;
+    CHECK(kernels >= 2);
+    g(x);
+    g(x);
+    FakeStats g_later = stats();
+    CHECK(g_later.launches == g_first.launches);  // no more launches one by one
+    CHECK(g_later.graph_launches - g_first.graph_launches == 2);
+    CHECK(g_later.graph_kernels - g_first.graph_kernels == 2 * kernels);
+    CHECK(g_later.modules_unloaded == before.modules_unloaded);
   }
-  CHECK(stats().modules_unloaded - before.modules_unloaded == 1);  // with the function
+  CHECK(stats().modules_unloaded - before.modules_unloaded == 2);  // with the functions
 }
 
 TEST_CASE("PTX the assembler rejects is an InternalError carrying the assembler's message",
@@ -495,17 +506,33 @@ TEST_CASE(
 TEST_CASE("a failed CUDA Graph capture leaves a function launching step by step, saying why",
           "[fake_gpu][function]") {
   tf::Tensor x = tf::constant({0.f, 1.f, 2.f});
-  auto f = tf::function([](const tf::Tensor& t) { return tf::tanh(t) * 2.f; });
+  // Two kernels (a reduction, then the product): one kernel alone is never graphed.
+  auto f = tf::function([](const tf::Tensor& t) { return tf::tanh(t) * tf::reduce_sum(t); });
   tft::run_compiled_kernels_on_fake_gpu(f, x);
   fail_next("cuStreamBeginCapture_v2", 900);
   for (int call = 0; call < 3; ++call)
-    check_close(f(x).to_vector<float>(), {0.0, 2 * std::tanh(1.0), 2 * std::tanh(2.0)});
+    check_close(f(x).to_vector<float>(), {0.0, 3 * std::tanh(1.0), 3 * std::tanh(2.0)});
   auto concrete = f.get_concrete_function(x);
   CHECK(concrete.device().ends_with("GPU:0"));
   CHECK_FALSE(concrete.replays_cuda_graph());
   CHECK_THAT(concrete.cuda_graph_unavailable_reason(),
              Catch::Contains("capture failed") &&
                  Catch::Contains("CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED"));
+}
+
+TEST_CASE("a function of one kernel launches it directly rather than replaying a CUDA Graph",
+          "[fake_gpu][function]") {
+  tf::Tensor x = tf::constant({0.f, 1.f, 2.f});
+  auto f = tf::function([](const tf::Tensor& t) { return tf::tanh(t) * 2.f; });
+  tft::run_compiled_kernels_on_fake_gpu(f, x);
+  const FakeStats before = stats();
+  for (int call = 0; call < 3; ++call)
+    check_close(f(x).to_vector<float>(), {0.0, 2 * std::tanh(1.0), 2 * std::tanh(2.0)});
+  CHECK(stats().captures == before.captures);
+  auto concrete = f.get_concrete_function(x);
+  CHECK(concrete.device().ends_with("GPU:0"));
+  CHECK_FALSE(concrete.replays_cuda_graph());
+  CHECK_THAT(concrete.cuda_graph_unavailable_reason(), Catch::Contains("a single launch"));
 }
 
 TEST_CASE("bad input is the same typed error on the GPU as on the CPU", "[fake_gpu]") {

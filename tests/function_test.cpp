@@ -232,16 +232,20 @@ TEST_CASE("identical graphs share compiled code across functions, TFJIT_DUMP_DIR
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   setenv("TFJIT_DUMP_DIR", dir.c_str(), 1);
-  tf::function([](const tf::Tensor& t) { return t * t * 3.0f; })(x);
+  auto h = tf::function([](const tf::Tensor& t) { return t * t * 3.0f; });
+  h(x);
   unsetenv("TFJIT_DUMP_DIR");
+  const bool on_gpu = h.get_concrete_function(x).device().find("GPU") != std::string::npos;
   int files = 0;
-  bool has_asm = false;
+  bool has_asm = false, has_ptx = false;
   for (auto& entry : std::filesystem::directory_iterator(dir)) {
     ++files;
     has_asm |= entry.path().string().ends_with("_asm.txt");
+    has_ptx |= entry.path().string().ends_with("_ptx.txt");
   }
-  CHECK(files == 8);  // one file per stage
+  CHECK(files == (on_gpu ? 9 : 8));  // one file per stage, and the PTX on a GPU
   CHECK(has_asm);
+  CHECK(has_ptx == on_gpu);
   std::filesystem::remove_all(dir);
 }
 

@@ -56,7 +56,7 @@ void gpu_benchmarks(int scale, std::vector<Row>& rows,
     progress("elementwise chain, 64M float32 (D2D copy, eager, fused tf::function)");
     const int64_t n = int64_t{64} << 20;
     const size_t bytes = static_cast<size_t>(n) * sizeof(float);
-    auto x = tf::fill({n}, 0.5);
+    auto x = tf::random::uniform({n}, -1, 1);
     auto chain = [](const tf::Tensor& t) { return t * t + 2.0f * t + 1.0f; };
     auto fused = tf::function(chain);
     DeviceBuffer a(bytes), b(bytes);
@@ -83,7 +83,7 @@ void gpu_benchmarks(int scale, std::vector<Row>& rows,
   for (int64_t size : {1024, 4096}) {
     std::string name = "gpu matmul " + std::to_string(size);
     progress(name + " (cuBLAS direct, eager, tf::function)");
-    auto a = tf::fill({size, size}, 0.001);
+    auto a = tf::random::uniform({size, size}, -1, 1);
     auto mm = [](const tf::Tensor& x) { return tf::matmul(x, x); };
     auto lib = tf::function(mm);
     DeviceBuffer x(static_cast<size_t>(size * size) * 4), c(static_cast<size_t>(size * size) * 4);
@@ -153,7 +153,7 @@ void gpu_benchmarks(int scale, std::vector<Row>& rows,
     progress("unknown-batch function: a new batch size, then its later calls");
     auto layer = [](const tf::Tensor& b) { return tf::reduce_sum(tf::tanh(b * 2.f + 1.f), {1}); };
     auto batched = tf::function(layer, {tf::TensorSpec({tf::unknown, 256}, tf::float32)});
-    auto b64 = tf::fill({64, 256}, 0.25), b96 = tf::fill({96, 256}, 0.25);
+    auto b64 = tf::random::uniform({64, 256}, -1, 1), b96 = tf::random::uniform({96, 256}, -1, 1);
     batched(b64);
     auto first = std::chrono::steady_clock::now();
     batched(b96);  // a new shape: specialised and compiled now
@@ -164,7 +164,8 @@ void gpu_benchmarks(int scale, std::vector<Row>& rows,
     rows.push_back({"gpu unknown batch", "first call of a new batch size", compile_us,
                     "specialise, compile (or read the disk cache), load"});
     Row h{"gpu unknown batch", "later calls of that size", hit, "per call"};
-    if (float d = max_abs_diff(batched(b96), layer(b96)); !(d <= 1e-4f))
+    // Sums of 256 terms near 0.9: float32 rounding differs with the summation order.
+    if (float d = max_abs_diff(batched(b96), layer(b96)); !(d <= 1e-5f * 256))
       fail(h, "specialised result differs from eager by " + std::to_string(d));
     rows.push_back(h);
   }

@@ -112,8 +112,21 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
         boundary_bytes_ += aligned(b.bytes);
       }
     }
+    int64_t launches = 0;  // kernels, cuBLAS calls and copies
+    for (const rt::gpu::Step& step : p.steps) {
+      if (const auto* g = std::get_if<rt::gpu::Gemm>(&step))
+        launches += g->batch;
+      else if (const auto* c = std::get_if<rt::gpu::Copy>(&step))
+        launches += c->bytes > 0;
+      else
+        launches += std::holds_alternative<rt::gpu::Launch>(step);
+    }
     if (graphs_disabled())
       graph_reason_ = "disabled by TFJIT_CUDA_GRAPHS";
+    else if (launches < 2)
+      graph_reason_ =
+          "a single launch: a CUDA Graph saves nothing, and replay would add the copies that "
+          "stage its arguments and results";
     else if (control_flow_)
       graph_reason_ =
           "host control flow (tf::cond, tf::while_loop): each branch reads its predicate from "

@@ -37,6 +37,7 @@ struct Concrete {
   // is one) is part of the signature; a graph the GPU cannot run falls back to the CPU.
   rt::Device requested, device;
   std::unique_ptr<rt::gpu::LoadedProgram> gpu;
+  int64_t gpu_code_bytes = 0;  // its PTX or driver binary
   // A graph with unknown dims on a GPU: one program per concrete shape, built at its first call.
   std::unique_ptr<GpuShapePrograms> gpu_shapes;
   std::string gpu_fallback;  // why a function placed on a GPU runs on the CPU
@@ -63,6 +64,8 @@ struct Concrete {
 // entry.gpu_fallback says why.
 void compile_for_gpu(Concrete& entry);
 bool on_gpu(const Concrete& c);
+// The bytes of the programs `c` keeps loaded on its GPU.
+int64_t gpu_program_bytes(const Concrete& c);
 // Runs `c` on its GPU into `outputs` (the graph's results, on the GPU). Returns false, having run
 // nothing, when this call's shapes run on the CPU instead.
 bool run_gpu(const Concrete& c, std::span<const Tensor> args, std::vector<Tensor>& outputs);

@@ -137,9 +137,10 @@ std::string explain(const Key& before, const std::vector<std::string>& before_va
 }  // namespace
 
 int64_t Concrete::code_bytes() const {
-  // A GPU program's image is counted by the compile cache; a function on a GPU compiles host
-  // code only for shapes the GPU cannot run, at a call, so it is not counted either.
-  if (on_gpu(*this) || !executable_) return 0;
+  // A function on a GPU compiles host code only for shapes the GPU cannot run, at a call: its
+  // code is the GPU programs'.
+  if (on_gpu(*this)) return gpu_program_bytes(*this);
+  if (!executable_) return 0;
   return static_cast<int64_t>(executable_->code_bytes());
 }
 

@@ -51,6 +51,7 @@ struct GpuShapeProgram {
   std::vector<TensorShape> arguments;  // every graph argument's shape: the key
   std::vector<compiler::TensorType> results;
   std::unique_ptr<rt::gpu::LoadedProgram> program;  // null: this shape runs on the CPU
+  int64_t code_bytes = 0;                           // the program's PTX or driver binary
   std::string fallback;                             // then, why
   uint64_t last_use = 0;
 };
@@ -69,9 +70,9 @@ class GpuShapePrograms {
     std::unique_ptr<compiler::Graph> graph = c.graph->specialize(built->arguments);
     built->results = graph->results();
     try {
-      built->program =
-          rt::gpu::load(c.requested.index,
-                        compiler::compile_gpu_cached(*graph, gpu_options(c), c.requested.index));
+      auto program = compiler::compile_gpu_cached(*graph, gpu_options(c), c.requested.index);
+      built->code_bytes = static_cast<int64_t>(program->image.size());
+      built->program = rt::gpu::load(c.requested.index, std::move(program));
     } catch (const UnimplementedError& e) {  // this shape only (a launch over the limits, ...)
       built->fallback = "at shapes " + shapes_text(built->arguments) + ": " + e.what();
     }
@@ -91,7 +92,14 @@ class GpuShapePrograms {
   void note_cpu_call(std::vector<TensorShape> arguments, std::string why) {
     std::lock_guard guard(mutex_);
     last_ = std::make_shared<GpuShapeProgram>(
-        GpuShapeProgram{std::move(arguments), {}, nullptr, std::move(why)});
+        GpuShapeProgram{std::move(arguments), {}, nullptr, 0, std::move(why)});
+  }
+
+  int64_t code_bytes() const {
+    std::lock_guard guard(mutex_);
+    int64_t bytes = 0;
+    for (const auto& p : kept_) bytes += p->code_bytes;
+    return bytes;
   }
 
   std::shared_ptr<const GpuShapeProgram> last() const {
@@ -130,6 +138,7 @@ void compile_for_gpu(Concrete& entry) {
   try {
     auto program =
         compiler::compile_gpu_cached(*entry.graph, gpu_options(entry), entry.requested.index);
+    entry.gpu_code_bytes = static_cast<int64_t>(program->image.size());
     entry.gpu = rt::gpu::load(entry.requested.index, std::move(program));
   } catch (const UnimplementedError& e) {
     entry.gpu_fallback = e.what();
@@ -138,6 +147,10 @@ void compile_for_gpu(Concrete& entry) {
 }
 
 bool on_gpu(const Concrete& c) { return c.gpu || c.gpu_shapes; }
+
+int64_t gpu_program_bytes(const Concrete& c) {
+  return c.gpu_shapes ? c.gpu_shapes->code_bytes() : c.gpu_code_bytes;
+}
 
 bool run_gpu(const Concrete& c, std::span<const Tensor> args, std::vector<Tensor>& outputs) {
   if (c.gpu) {

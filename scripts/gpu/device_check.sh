@@ -44,7 +44,7 @@ step other-tests 110 tfjit-tests "~[device]"
 step bench-json 120 tfjit-bench --json
 # One peer per step, so that one running out of time leaves the other's JSON.
 step torch-json 100 python3 scripts/peers/peers.py --only torch-gpu --json
-step jax-json 60 python3 scripts/peers/peers.py --only jax-gpu --json
+step jax-json 90 python3 scripts/peers/peers.py --only jax-gpu --json
 
 echo "== the ends of the logs" >&2
 tail -n 4 "$out/device-tests.log" "$out/other-tests.log" >&2

@@ -425,20 +425,20 @@ def bench_torch_gpu(res, q):
                 ("torch.compile(reduce-overhead)",
                  lambda f: torch.compile(f, mode="reduce-overhead"))]
 
-    x = torch.full((GPU_CHAIN,), 0.5, device=dev)
+    torch.manual_seed(0)
+    x = torch.rand(GPU_CHAIN, device=dev) * 2 - 1  # random data, as tfjit-bench uses
     for name, wrap in variants:
         chain = wrap(lambda t: t * t + 2.0 * t + 1.0)
         res.add("gpu chain 64M", fw, name,
                 lambda: (time_us(lambda: chain(x), max(2, 200 // q), sync=sync), ""))
 
     for size in (1024, 4096):
-        a = torch.full((size, size), 0.001, device=dev)
+        a = torch.rand(size, size, device=dev) * 2 - 1
         for name, wrap in variants:
             mm = wrap(lambda m: m @ m)
             res.add(f"gpu matmul {size}", fw, name, lambda: (
                 time_us(lambda: mm(a), max(2, (50 if size > 1024 else 500) // q), sync=sync), ""))
 
-    torch.manual_seed(0)
     xs = torch.randn(100, device=dev)
     ys = xs * 3.0 + 1.0 + 0.1 * torch.randn(100, device=dev)
     for name, wrap in variants:
@@ -465,26 +465,27 @@ def bench_jax_gpu(res, q):
     variants = [("eager", lambda f: f), ("jax.jit", jax.jit)]
     put = lambda a: jax.device_put(a, gpu)
 
-    x = put(jnp.full((GPU_CHAIN,), 0.5, jnp.float32))
+    keys = jax.random.split(jax.random.PRNGKey(0), 4)
+    x = put(jax.random.uniform(keys[2], (GPU_CHAIN,), jnp.float32, -1, 1))  # as tfjit-bench
     for name, wrap in variants:
         chain = wrap(lambda t: t * t + 2.0 * t + 1.0)
         res.add("gpu chain 64M", fw, name,
                 lambda: (time_us(lambda: chain(x), max(2, 200 // q), sync=sync), ""))
 
     for size in (1024, 4096):
-        a = put(jnp.full((size, size), 0.001, jnp.float32))
+        a = put(jax.random.uniform(keys[3], (size, size), jnp.float32, -1, 1))
         for name, wrap in variants:
             mm = wrap(lambda m: m @ m)
             res.add(f"gpu matmul {size}", fw, name, lambda: (
                 time_us(lambda: mm(a), max(2, (50 if size > 1024 else 500) // q), sync=sync), ""))
 
-    k1, k2 = jax.random.split(jax.random.PRNGKey(0))
-    xs = put(jax.random.normal(k1, (100,)))
-    ys = put(xs * 3.0 + 1.0 + 0.1 * jax.random.normal(k2, (100,)))
+    xs = put(jax.random.normal(keys[0], (100,)))
+    ys = put(xs * 3.0 + 1.0 + 0.1 * jax.random.normal(keys[1], (100,)))
 
     for name, wrap in variants:
-        res.add("gpu linreg step", fw, name,
-                lambda: jax_linreg(jax, wrap, xs, ys, max(10, 2000 // q), put))
+        # Un-jitted, each step traces value_and_grad anew (milliseconds): fewer iterations.
+        n = max(10, (100 if name == "eager" else 2000) // q)
+        res.add("gpu linreg step", fw, name, lambda: jax_linreg(jax, wrap, xs, ys, n, put))
 
     s = put(jnp.array([1.0], jnp.float32))
     res.add("gpu overhead", fw, "eager",

@@ -18,8 +18,8 @@ module {
 // CHECK: // buffer %2: result, 96 bytes
 // CHECK-DAG: // buffer %[[T:[0-9]+]]: temporary, 48 bytes
 // CHECK-DAG: // buffer %[[C:[0-9]+]]: constant, 12 bytes
-// CHECK: // launch main_kernel grid(1,1,1) block(256,1,1) params({{.*}}, %1, %1, 0, 3, 4, 4, 1, %[[T]], %[[T]], 0, 4, 3, 3, 1)
+// CHECK: // launch main_kernel grid(1,1,1) block(256,1,1) params(%1, %1, 0, 3, 4, 4, 1, %[[T]], %[[T]], 0, 4, 3, 3, 1)
 // CHECK: // gemm float32 batch=1 m=8 n=3 k=4 a=%0 b=%[[T]] c=%2
-// CHECK: // launch main_kernel_0 {{.*}}, %2, %2, 0, 8, 3, 3, 1, %[[C]], %[[C]], 0, 3, 1)
+// CHECK: // launch main_kernel_0 {{.*}} params(%2, %2, 0, 8, 3, 3, 1, %[[C]], %[[C]], 0, 3, 1)
 // CHECK: .visible .entry main_kernel(
 // CHECK: .visible .entry main_kernel_0(

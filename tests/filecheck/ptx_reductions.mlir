@@ -12,8 +12,8 @@ module {
 // CHECK: // buffer %0: argument, 4000000 bytes
 // CHECK: // buffer %1: result, 4 bytes
 // CHECK: // buffer %[[T:[0-9]+]]: temporary
-// CHECK: // launch {{.*}} grid(62,1,1) block(256,1,1) params({{.*}}, %0, %0, 0, 64, 15625, 15625, 1, %[[T]], %[[T]], 0, 15625, 1
-// CHECK: // launch {{.*}} grid(1,1,1) block(256,1,1) params({{.*}}, 125, %[[T]], %[[T]], 0, 125, 125, 125, 1, %[[T]]+[[P:[0-9]+]], %[[T]]+[[P]], 0, 125, 1
-// CHECK: // launch {{.*}} grid(1,1,1) block(256,1,1) params({{.*}}, %[[T]]+[[P]], %[[T]]+[[P]], 0, 125, 1, %1, %1, 0)
+// CHECK: // launch {{.*}} grid(62,1,1) block(256,1,1) params(%0, %0, 0, 64, 15625, 15625, 1, %[[T]], %[[T]], 0, 15625, 1)
+// CHECK: // launch {{.*}} grid(1,1,1) block(256,1,1) params(%[[T]], %[[T]], 0, 125, 125, 125, 1, %[[T]]+[[P:[0-9]+]], %[[T]]+[[P]], 0, 125, 1)
+// CHECK: // launch {{.*}} grid(1,1,1) block(256,1,1) params(%[[T]]+[[P]], %[[T]]+[[P]], 0, 125, 1, %1, %1, 0)
 // CHECK-NOT: // launch
 // CHECK: .visible .entry

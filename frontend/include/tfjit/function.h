@@ -190,7 +190,7 @@ class ConcreteFunction {
   // The tensor arguments this function takes (variables it reads are captured, not listed).
   std::vector<DType> input_dtypes() const;
   std::vector<TensorShape> input_shapes() const;
-  size_t code_bytes() const;  // host machine code size (0 for a function that runs on a GPU)
+  size_t code_bytes() const;  // machine code size: host code, or the GPU programs it keeps
   // Where the compiled code runs, as TensorFlow names devices. A function is compiled for the
   // device placement in force when it is called (a tf::device_scope, else GPU:0 when there is
   // one); a graph that cannot run on the GPU (a kernel beyond CUDA's or PTX's limits) runs on the

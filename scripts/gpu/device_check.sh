@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Everything a lent GPU machine should check, in one call of the device tool (a session has 15
-# minutes of device time in all; this takes at most about 8.5). Prepare here, after a build:
+# minutes of device time in all; this takes at most about 7). Prepare here, after a build:
 #
 #   scripts/gpu/bundle.sh
 #   device tool: run  command="bash scripts/gpu/device_check.sh"  carry=[".gpu-bundle", ".gpu-debs"]
-#                     timeout_s=560
+#                     timeout_s=430
 #
 # Steps, each with its own time limit so one that hangs leaves time for the rest: the GPU's
 # identity, the [device] tests (GPU against CPU), the rest of the suite, tfjit-bench --json (CPU
-# and GPU rows) and PyTorch/JAX on the same GPU workloads (scripts/peers/peers.py). Logs and JSON
-# go to $OUT (8 files: as many as come back); a summary of each step's exit status comes last.
+# and GPU rows), PyTorch/JAX on the same GPU workloads (scripts/peers/peers.py) and
+# compute-sanitizer over the compiled kernels' test. Logs and JSON
+# go to $OUT (8 files: as many as come back); a summary (the GPU, then each step's exit status)
+# comes last.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 out=${OUT:-/tmp/tfjit-device-check}
@@ -35,19 +37,24 @@ step() {
 {
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv
   date -u
-} >"$out/gpu.txt" 2>&1
-cat "$out/gpu.txt" >&2
+} >>"$summary" 2>&1
+cat "$summary" >&2
 
 # The [device] tests first (the GPU against the CPU), then everything else.
-step device-tests 90 tfjit-tests "[device]" --durations yes
-step other-tests 110 tfjit-tests "~[device]"
-step bench-json 120 tfjit-bench --json
+step device-tests 60 tfjit-tests "[device]" --durations yes
+step other-tests 100 tfjit-tests "~[device]"
+step bench-json 60 tfjit-bench --json
 # One peer per step, so that one running out of time leaves the other's JSON.
-step torch-json 100 python3 scripts/peers/peers.py --only torch-gpu --json
-step jax-json 90 python3 scripts/peers/peers.py --only jax-gpu --json
+step torch-json 70 python3 scripts/peers/peers.py --only torch-gpu --json
+step jax-json 60 python3 scripts/peers/peers.py --only jax-gpu --json
+# compute-sanitizer's memcheck over the compiled kernels' GPU-against-CPU test (large, ragged and
+# reduction kernels): out-of-bounds or misaligned accesses the comparison alone could miss.
+sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+step memcheck 50 "$sanitizer" --tool memcheck --error-exitcode 9 \
+  tfjit-tests "compiled reductions, softmax, transposes and casts give the same values on GPU and CPU"
 
 echo "== the ends of the logs" >&2
-tail -n 4 "$out/device-tests.log" "$out/other-tests.log" >&2
+tail -n 4 "$out/device-tests.log" "$out/other-tests.log" "$out/memcheck.log" >&2
 tail -n 20 "$out/stderr.log" >&2
 echo "== summary" >&2
 cat "$summary" >&2

@@ -51,7 +51,7 @@ step jax-json 60 python3 scripts/peers/peers.py --only jax-gpu --json
 # reduction kernels): out-of-bounds or misaligned accesses the comparison alone could miss.
 sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
 step memcheck 50 "$sanitizer" --tool memcheck --error-exitcode 9 \
-  tfjit-tests "compiled reductions, softmax, transposes and casts give the same values on GPU and CPU"
+  tfjit-tests "compiled reductions\\, softmax\\, transposes and casts give the same values on GPU and CPU"
 
 echo "== the ends of the logs" >&2
 tail -n 4 "$out/device-tests.log" "$out/other-tests.log" "$out/memcheck.log" >&2

@@ -302,11 +302,14 @@ void copy_to_device(int ordinal, void* dst, const void* host_src, size_t bytes) 
   check(d.MemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(dst), host_src, bytes, dev.stream()), what);
   // From pageable memory the driver stages the bytes before returning, so the source may go at
   // once. From page-locked memory (a user's pinned buffer, DLPack kDLCUDAHost) the copy is still
-  // queued: wait for it, as the caller may free or change the source next. (Pageable memory is
-  // no device pointer, so the query fails for it.)
+  // queued: wait for it, as the caller may free or change the source next. (For pageable memory,
+  // unknown to the driver, the plural query answers 0 where the singular one fails, which
+  // compute-sanitizer reports as an API error.)
   unsigned memory_type = 0;
-  if (d.PointerGetAttribute(&memory_type, cuda::CU_POINTER_ATTRIBUTE_MEMORY_TYPE,
-                            reinterpret_cast<CUdeviceptr>(host_src)) == cuda::CUDA_SUCCESS &&
+  const int attribute = cuda::CU_POINTER_ATTRIBUTE_MEMORY_TYPE;
+  void* answer = &memory_type;
+  if (d.PointerGetAttributes(1, &attribute, &answer, reinterpret_cast<CUdeviceptr>(host_src)) ==
+          cuda::CUDA_SUCCESS &&
       memory_type == cuda::CU_MEMORYTYPE_HOST)
     check(d.StreamSynchronize(dev.stream()), what);
 }

@@ -77,7 +77,8 @@ struct Memcpy2D {
   X(MemcpyDtoDAsync, "cuMemcpyDtoDAsync_v2",                                                       \
     CUresult (*)(CUdeviceptr, CUdeviceptr, size_t, CUstream))                                      \
   X(Memcpy2DAsync, "cuMemcpy2DAsync_v2", CUresult (*)(const Memcpy2D*, CUstream))                  \
-  X(PointerGetAttribute, "cuPointerGetAttribute", CUresult (*)(void*, int, CUdeviceptr))           \
+  X(PointerGetAttributes, "cuPointerGetAttributes",                                                \
+    CUresult (*)(unsigned, const int*, void**, CUdeviceptr))                                       \
   X(MemsetD8Async, "cuMemsetD8Async", CUresult (*)(CUdeviceptr, unsigned char, size_t, CUstream))  \
   X(StreamCreate, "cuStreamCreate", CUresult (*)(CUstream*, unsigned))                             \
   X(StreamSynchronize, "cuStreamSynchronize", CUresult (*)(CUstream))                              \

@@ -358,14 +358,16 @@ int cuStreamSynchronize(void*) {  // other work ran when enqueued
   finish_pending_copies();
   return 0;
 }
-int cuPointerGetAttribute(void* data, int attribute, uintptr_t ptr) {
-  if (attribute != 2) return 1;  // only CU_POINTER_ATTRIBUTE_MEMORY_TYPE
-  if (is_pinned(reinterpret_cast<const void*>(ptr))) return *static_cast<unsigned*>(data) = 1, 0;
+int cuPointerGetAttributes(unsigned count, const int* attributes, void** data, uintptr_t ptr) {
+  if (count != 1 || attributes[0] != 2) return 1;  // only CU_POINTER_ATTRIBUTE_MEMORY_TYPE
+  unsigned& type = *static_cast<unsigned*>(data[0]);
+  type = 0;  // pageable host memory, unknown to the driver: 0, and success
+  if (is_pinned(reinterpret_cast<const void*>(ptr))) return type = 1, 0;
   std::lock_guard lock(state().mutex);
   auto it = state().allocations.upper_bound(ptr);
   if (it != state().allocations.begin() && ptr < std::prev(it)->first + std::prev(it)->second)
-    return *static_cast<unsigned*>(data) = 2, 0;
-  return 1;  // CUDA_ERROR_INVALID_VALUE: pageable host memory is unknown to the driver
+    type = 2;
+  return 0;
 }
 int cuStreamDestroy_v2(void*) { return 0; }
 

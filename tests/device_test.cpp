@@ -327,6 +327,29 @@ TEST_CASE("reductions, matmul, transposes, casts and where agree on GPU and CPU"
   compare_devices("gather bytes", [&] { return tf::gather(x > 0.f, rows, 0); });
 }
 
+TEST_CASE("eager kernels over 2^20 elements and more agree on GPU and CPU, ragged sizes included",
+          "[device][gpu]") {
+  if (skip_without_gpu()) return;
+  // From 2^20 elements a thread takes 4 elements a grid apart (backends/cuda/kernels.cu's
+  // for_each_element); 1027 x 1023 leaves a partial round. Scalars on either side take the
+  // no-index path, a row the strided one.
+  std::mt19937 rng(23);
+  tf::Tensor x =
+      make(random_values(1027 * 1023, {-1, 1}, tf::float32, rng), {1027, 1023}, tf::float32);
+  tf::Tensor row = make(random_values(1023, {1, 2}, tf::float32, rng), {1023}, tf::float32);
+  compare_devices("tanh", [&] { return tf::tanh(x); });
+  compare_devices("x * x", [&] { return x * x; });
+  compare_devices("2 - x", [&] { return 2.f - x; });
+  compare_devices("x / 3", [&] { return x / 3.f; });
+  compare_devices("x / row", [&] { return x / row; });
+  compare_devices("cast", [&] { return tf::cast(x * 100.f, tf::int16); });
+  compare_devices("where", [&] { return tf::where(x > 0.f, x, row); });
+  compare_devices("transpose", [&] { return tf::transpose(x); });
+  compare_devices("gather", [&] { return tf::gather(x, tf::constant({1026, 0, 7}), 0); });
+  compare_devices("2^22 + 3 elements",
+                  [&] { return tf::range(0, (1 << 22) + 3, 1, tf::float32) * 3.f; });
+}
+
 TEST_CASE("gradients and compiled functions give the same values on GPU and CPU",
           "[device][gpu][gradient][function]") {
   if (skip_without_gpu()) return;

@@ -1,4 +1,5 @@
 #include "backends/cuda/device.h"
+#include "backends/cuda/launch_params.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -172,11 +173,13 @@ CUfunction Device::function(const char* name) {
   return f;
 }
 
-void Device::launch(const char* name, int64_t threads, void** args) {
-  if (threads <= 0) return;
+void Device::launch(const char* name, int64_t elements, void** args) {
+  if (elements <= 0) return;
   constexpr unsigned kBlock = 256;
-  // Grid-stride kernels: enough blocks to fill the device, never more than needed.
-  int64_t blocks = std::min<int64_t>((threads + kBlock - 1) / kBlock, 65535);
+  // Grid-stride kernels: a thread per element, or per kLanes elements from kLanesFrom on
+  // (launch_params.h); never more blocks than needed, nor than 65535.
+  const int64_t per_block = kBlock * (elements >= kLanesFrom ? kLanes : 1);
+  int64_t blocks = std::min<int64_t>((elements + per_block - 1) / per_block, 65535);
   launch(name, static_cast<unsigned>(blocks), kBlock, args);
 }
 

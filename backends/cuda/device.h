@@ -27,8 +27,8 @@ class Device {
   void make_current() const;
 
   // Launches kernel `name` of the eager kernel image with `args` (pointers to each argument):
-  // a 1-D grid covering `threads` threads, or an explicit grid.
-  void launch(const char* name, int64_t threads, void** args);
+  // a 1-D grid for a grid-stride kernel over `elements`, or an explicit grid.
+  void launch(const char* name, int64_t elements, void** args);
   void launch(const char* name, unsigned grid, unsigned block, void** args);
 
   Device(int ordinal, const Driver& driver);

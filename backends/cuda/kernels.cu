@@ -91,12 +91,29 @@ __device__ inline int64_t strided_offset(const StridedPlan& p, int k, int64_t i)
   return offset;
 }
 
+// out[i] = value(i) for the n elements, in grid-stride order, each thread taking up to kLanes
+// elements a grid apart per round: their values (their loads) are computed before any is
+// stored, so the loads are in flight together. Device::launch sizes the grid to match.
+template <class Out, class Value>
+__device__ void for_each_element(Out* out, int64_t n, Value value) {
+  const int64_t stride = thread_count();
+  for (int64_t first = thread_index(); first < n; first += stride * kLanes) {
+    Out v[kLanes]{};  // (initialised: g++ cannot see that the two loops test the same lanes)
+#pragma unroll
+    for (int lane = 0; lane < kLanes; ++lane)
+      if (first + lane * stride < n) v[lane] = value(first + lane * stride);
+#pragma unroll
+    for (int lane = 0; lane < kLanes; ++lane)
+      if (first + lane * stride < n) out[first + lane * stride] = v[lane];
+  }
+}
+
 template <class Fn, class T, class Out>
 __device__ void unary_loop(const void* xv, void* ov, int64_t n) {
   auto* x = static_cast<const T*>(xv);
-  auto* out = static_cast<Out*>(ov);
-  for (int64_t i = thread_index(); i < n; i += thread_count())
-    out[i] = static_cast<Out>(Fn::apply(static_cast<compute_t<T>>(x[i])));
+  for_each_element(static_cast<Out*>(ov), n, [&](int64_t i) {
+    return static_cast<Out>(Fn::apply(static_cast<compute_t<T>>(x[i])));
+  });
 }
 
 template <class Fn, class T, class Out>
@@ -107,13 +124,20 @@ __device__ void binary_loop(const void* xv, const void* yv, void* ov, int64_t n,
   auto* out = static_cast<Out*>(ov);
   using C = compute_t<T>;
   if (p.rank == 0) {  // equal shapes: dense
-    for (int64_t i = thread_index(); i < n; i += thread_count())
-      out[i] = static_cast<Out>(Fn::apply(C(x[i]), C(y[i])));
-    return;
+    for_each_element(out, n,
+                     [&](int64_t i) { return static_cast<Out>(Fn::apply(C(x[i]), C(y[i]))); });
+  } else if (p.scalar_operand == 1) {  // a scalar and a dense operand: no index arithmetic
+    const C a(x[0]);
+    for_each_element(out, n, [&](int64_t i) { return static_cast<Out>(Fn::apply(a, C(y[i]))); });
+  } else if (p.scalar_operand == 2) {
+    const C b(y[0]);
+    for_each_element(out, n, [&](int64_t i) { return static_cast<Out>(Fn::apply(C(x[i]), b)); });
+  } else {
+    for_each_element(out, n, [&](int64_t i) {
+      return static_cast<Out>(
+          Fn::apply(C(x[strided_offset(p, 0, i)]), C(y[strided_offset(p, 1, i)])));
+    });
   }
-  for (int64_t i = thread_index(); i < n; i += thread_count())
-    out[i] =
-        static_cast<Out>(Fn::apply(C(x[strided_offset(p, 0, i)]), C(y[strided_offset(p, 1, i)])));
 }
 
 // What a reduction accumulates in: floating sums in double, as on the CPU.
@@ -211,27 +235,25 @@ template <class Word>
 __device__ void gather_words(const void* params, const int64_t* indices, int64_t num_indices,
                              void* out, int64_t n, int64_t dim, int64_t row_words) {
   auto* src = static_cast<const Word*>(params);
-  auto* dst = static_cast<Word*>(out);
-  for (int64_t e = thread_index(); e < n; e += thread_count()) {
+  for_each_element(static_cast<Word*>(out), n, [&](int64_t e) {
     const int64_t w = e % row_words, row = e / row_words;
     const int64_t j = row % num_indices, o = row / num_indices;
-    dst[e] = src[(o * dim + indices[j]) * row_words + w];
-  }
+    return src[(o * dim + indices[j]) * row_words + w];
+  });
 }
 
 template <class Word>
 __device__ void copy_words(const void* src, void* dst, int64_t n, const StridedPlan& p) {
   auto* s = static_cast<const Word*>(src);
-  auto* d = static_cast<Word*>(dst);
-  for (int64_t i = thread_index(); i < n; i += thread_count()) d[i] = s[strided_offset(p, 0, i)];
+  for_each_element(static_cast<Word*>(dst), n,
+                   [&](int64_t i) { return s[strided_offset(p, 0, i)]; });
 }
 
 template <class Word>
 __device__ void select_words(const bool* c, const void* x, const void* y, void* out, int64_t n) {
   auto* xs = static_cast<const Word*>(x);
   auto* ys = static_cast<const Word*>(y);
-  auto* o = static_cast<Word*>(out);
-  for (int64_t i = thread_index(); i < n; i += thread_count()) o[i] = c[i] ? xs[i] : ys[i];
+  for_each_element(static_cast<Word*>(out), n, [&](int64_t i) { return c[i] ? xs[i] : ys[i]; });
 }
 
 template <class F>
@@ -302,9 +324,8 @@ extern "C" __global__ void tfjit_cast(int from, int to, const void* src, void* d
       using From = decltype(f);
       using To = decltype(t);
       auto* s = static_cast<const From*>(src);
-      auto* d = static_cast<To*>(dst);
-      for (int64_t i = thread_index(); i < n; i += thread_count())
-        d[i] = kernels::convert<From, To>(s[i]);
+      for_each_element(static_cast<To*>(dst), n,
+                       [&](int64_t i) { return kernels::convert<From, To>(s[i]); });
     });
   });
 }

@@ -8,9 +8,19 @@ namespace tf::cuda {
 
 inline constexpr int kMaxRank = 8;  // broadcasting and strided copies on the GPU
 
-// An output of `dims` read through per-operand element strides (0 where broadcast).
+// Elementwise kernels (kernels.cu's for_each_element) give a thread kLanes elements from
+// kLanesFrom elements on, their loads issued together: one 4-byte load in flight per thread keeps
+// too few bytes in flight per multiprocessor to reach HBM's bandwidth (the compiled kernels'
+// version of this, compiler/lowering/linalg_to_gpu_loops.cpp, was measured on an H200).
+inline constexpr int kLanes = 4;
+inline constexpr int64_t kLanesFrom = int64_t{1} << 20;
+
+// An output of `dims` read through per-operand element strides (0 where broadcast). Rank 0: the
+// operands are dense, read at the output's index. scalar_operand 1 or 2: operand x or y is a
+// single element, read once, and the other is dense.
 struct StridedPlan {
   int32_t rank;
+  int32_t scalar_operand;
   int64_t dims[kMaxRank];
   int64_t strides[2][kMaxRank];
 };

@@ -49,14 +49,39 @@ void unary(const void* x, void* out, int64_t n) {
   current().launch(name.c_str(), n, args);
 }
 
+// Whether operand k reads the output's elements in order, with no gaps (row-major strides).
+bool dense_operand(const ElementwisePlan& p, int k) {
+  int64_t expected = 1;
+  for (size_t d = p.dims.size(); d-- > 0;) {
+    if (p.dims[d] != 1 && p.strides[k][d] != expected) return false;
+    expected *= p.dims[d];
+  }
+  return true;
+}
+
+// Whether operand k is a single element broadcast to the output.
+bool scalar_operand(const ElementwisePlan& p, int k) {
+  for (size_t d = 0; d < p.dims.size(); ++d)
+    if (p.dims[d] != 1 && p.strides[k][d] != 0) return false;
+  return true;
+}
+
 template <BinaryOp Op, DType D>
 void binary(const void* x, const void* y, void* out, const ElementwisePlan& plan) {
   static const std::string name = std::string("tfjit_binary_") + op_info(Op).name;
   int dtype = static_cast<int>(D);
   int64_t n = count(plan);
-  // A dense plan (equal shapes) is passed as rank 0: no index arithmetic in the kernel.
-  bool dense = plan.dims.size() == 1 && plan.strides[0][0] == 1 && plan.strides[1][0] == 1;
-  StridedPlan p = dense ? StridedPlan{} : strided_plan(plan, 2, op_info(Op).name);
+  // Dense operands (rank 0), or a scalar and a dense operand, need no index arithmetic in the
+  // kernel (launch_params.h).
+  StridedPlan p{};
+  if (!(dense_operand(plan, 0) && dense_operand(plan, 1))) {
+    if (scalar_operand(plan, 0) && dense_operand(plan, 1))
+      p.rank = 1, p.scalar_operand = 1;
+    else if (scalar_operand(plan, 1) && dense_operand(plan, 0))
+      p.rank = 1, p.scalar_operand = 2;
+    else
+      p = strided_plan(plan, 2, op_info(Op).name);
+  }
   void* args[] = {&dtype, &x, &y, &out, &n, &p};
   current().launch(name.c_str(), n, args);
 }

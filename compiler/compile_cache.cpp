@@ -44,7 +44,8 @@ Cache& cache() {
   return c;
 }
 
-// Every stage, and the PTX too for a graph compiled for a GPU.
+// Every stage of host code; for a GPU program, the stages it shares with host code (with the GPU's
+// options), then its PTX.
 void dump_stages(const Graph& graph, const CompileOptions& options, const std::string& key,
                  bool gpu) {
   const char* dir = std::getenv("TFJIT_DUMP_DIR");
@@ -52,7 +53,8 @@ void dump_stages(const Graph& graph, const CompileOptions& options, const std::s
   char name[32];
   std::snprintf(name, sizeof name, "%016zx", std::hash<std::string>{}(key));
   std::vector<Stage> stages(std::begin(kAllStages), std::end(kAllStages));
-  if (gpu) stages.push_back(Stage::kPTX);
+  if (gpu)
+    stages = {Stage::kTraced, Stage::kOptimized, Stage::kLinalg, Stage::kBufferized, Stage::kPTX};
   for (Stage stage : stages) {
     std::ofstream out(std::string(dir) + "/tfjit_" + name + "_" + std::string(stage_name(stage)) +
                       ".txt");
@@ -148,7 +150,7 @@ std::shared_ptr<const rt::gpu::Program> compile_gpu_cached(const Graph& graph,
                     }
                     disk_cache::write(digest, program->serialize());
                   }
-                  dump_stages(graph, options, key, /*gpu=*/true);
+                  dump_stages(graph, options_for_gpu(options, arch), key, /*gpu=*/true);
                   Cache::Entry entry;
                   entry.program = std::make_shared<const rt::gpu::Program>(std::move(*program));
                   return entry;

@@ -64,6 +64,15 @@ struct CompileOptions {
   std::string gpu_arch = "sm_90";  // the GPU whose PTX Stage::kPTX prints
 };
 
+// The options as the GPU path applies them: no oneDNN epilogue fusion, and reductions split (one
+// thread per output element: a long reduction needs a tree).
+inline CompileOptions options_for_gpu(CompileOptions options, std::string arch) {
+  options.fuse_matmul_epilogue = false;
+  options.split_reductions = true;
+  options.gpu_arch = std::move(arch);
+  return options;
+}
+
 // Machine code for one traced graph. run() is thread-safe.
 class Executable {
  public:

@@ -92,10 +92,7 @@ std::string find_libdevice() {
 }
 
 void lower_to_gpu_launches(mlir::ModuleOp module, const CompileOptions& options) {
-  CompileOptions gpu = options;  // the oneDNN epilogue fusion does not apply on the GPU
-  gpu.fuse_matmul_epilogue = false;
-  gpu.split_reductions = true;  // one thread per output element: long reductions need a tree
-  lower_to(module, Stage::kBufferized, gpu);
+  lower_to(module, Stage::kBufferized, options_for_gpu(options, options.gpu_arch));
   mlir::PassManager pm(&context());
   pm.addPass(create_strided_copies_to_linalg_pass());
   pm.addPass(create_linalg_to_gpu_loops_pass());

@@ -8,6 +8,7 @@
 // which runs against the fake too.
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
@@ -518,6 +519,42 @@ TEST_CASE("a failed CUDA Graph capture leaves a function launching step by step,
   CHECK_THAT(concrete.cuda_graph_unavailable_reason(),
              Catch::Contains("capture failed") &&
                  Catch::Contains("CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED"));
+}
+
+TEST_CASE("on a GPU, TFJIT_DUMP_DIR dumps the GPU path's stages and code sizes count its programs",
+          "[fake_gpu][function]") {
+  const std::string dir = std::filesystem::temp_directory_path() / "tfjit_fake_gpu_dump_test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  tf::Tensor x = tf::constant({1.f, 2.f});
+  auto f = tf::function([](const tf::Tensor& t) { return t * t * 5.25f; });
+  setenv("TFJIT_DUMP_DIR", dir.c_str(), 1);
+  tft::run_compiled_kernels_on_fake_gpu(f, x);  // compiles (and dumps) for the GPU
+  unsetenv("TFJIT_DUMP_DIR");
+  check_close(f(x).to_vector<float>(), {5.25, 21});
+  std::vector<std::string> stages;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    stages.push_back(name.substr(name.rfind('_') + 1));
+  }
+  std::sort(stages.begin(), stages.end());
+  CHECK(stages == std::vector<std::string>{"bufferized.txt", "linalg.txt", "optimized.txt",
+                                           "ptx.txt", "traced.txt"});
+  std::filesystem::remove_all(dir);
+
+  auto concrete = f.get_concrete_function(x);
+  CHECK(concrete.device().ends_with("GPU:0"));
+  CHECK(concrete.code_bytes() > 0);
+  CHECK(f.cache_stats().code_bytes == static_cast<int64_t>(concrete.code_bytes()));
+  // Unknown dims: a program per shape, counted as it is built.
+  auto g = tf::function([](const tf::Tensor& t) { return t * 3.5f; },
+                        {tf::TensorSpec({tf::unknown}, tf::float32)});
+  for (int64_t n : {3, 5}) tft::run_compiled_kernels_on_fake_gpu(g, tf::ones({n}));
+  g(tf::ones({3}));
+  const int64_t one_shape = g.cache_stats().code_bytes;
+  CHECK(one_shape > 0);
+  g(tf::ones({5}));
+  CHECK(g.cache_stats().code_bytes > one_shape);
 }
 
 TEST_CASE("a function of one kernel launches it directly rather than replaying a CUDA Graph",

@@ -278,13 +278,11 @@ struct FunctionCore::Impl {
     if (!reason.empty()) retrace_reason = reason;
     note_call(true);
     entries.push_back(entry);
-    stats.code_bytes += entry->code_bytes();
     if (entries.size() >
         std::max<size_t>(options.max_signatures, 1)) {  // evict the least recently used
       auto oldest =
           std::min_element(entries.begin(), entries.end(),
                            [](const auto& a, const auto& b) { return a->last_use < b->last_use; });
-      stats.code_bytes -= (*oldest)->code_bytes();
       entries.erase(oldest);
       ++stats.evictions;
     }
@@ -420,7 +418,10 @@ int64_t FunctionCore::trace_count() const {
 
 CacheStats FunctionCore::cache_stats() const {
   std::lock_guard guard(impl_->mutex);
-  return impl_->stats;
+  CacheStats stats = impl_->stats;
+  // Summed now: a GPU function with unknown dims gains a program per shape after its trace.
+  for (const auto& entry : impl_->entries) stats.code_bytes += entry->code_bytes();
+  return stats;
 }
 
 std::string FunctionCore::last_retrace_reason() const {

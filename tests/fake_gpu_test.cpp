@@ -569,7 +569,7 @@ TEST_CASE("a function of one kernel launches it directly rather than replaying a
   auto concrete = f.get_concrete_function(x);
   CHECK(concrete.device().ends_with("GPU:0"));
   CHECK_FALSE(concrete.replays_cuda_graph());
-  CHECK_THAT(concrete.cuda_graph_unavailable_reason(), Catch::Contains("a single launch"));
+  CHECK_THAT(concrete.cuda_graph_unavailable_reason(), Catch::Contains("at most one launch"));
 }
 
 TEST_CASE("bad input is the same typed error on the GPU as on the CPU", "[fake_gpu]") {

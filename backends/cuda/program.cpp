@@ -125,7 +125,7 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
       graph_reason_ = "disabled by TFJIT_CUDA_GRAPHS";
     else if (launches < 2)
       graph_reason_ =
-          "a single launch: a CUDA Graph saves nothing, and replay would add the copies that "
+          "at most one launch: a CUDA Graph saves nothing, and replay would add the copies that "
           "stage its arguments and results";
     else if (control_flow_)
       graph_reason_ =

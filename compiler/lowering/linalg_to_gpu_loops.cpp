@@ -62,9 +62,10 @@ std::optional<int64_t> constant_index(Value v) {
 
 // Why: a thread with one element has one 4-byte load in flight; a memory-bound kernel then keeps
 // too few bytes in flight per multiprocessor to reach the bandwidth of HBM (Little's law), and
-// ran at 63% of a device-to-device copy on an H200. With kLanes elements per thread, a block's
-// kLanes * kGpuBlockSize elements apart by kGpuBlockSize (each warp's loads stay coalesced), and
-// the body cloned op by op across the lanes, every lane's loads issue before any is used.
+// ran at 63% of a device-to-device copy on an H200. Here a block covers kLanes * kGpuBlockSize
+// elements and each thread kLanes of them, kGpuBlockSize apart (each warp's loads stay
+// coalesced); the body is cloned op by op across the lanes, so every lane's loads issue before
+// any is used.
 // Iterations of an scf.parallel are independent, so any order of the lanes' ops is legal. The
 // lanes past the end (when kLanes * kGpuBlockSize does not divide the size) load the last
 // element and store nothing. Applies to a 1-D loop from 0 by 1 over a constant size of at least
@@ -167,9 +168,9 @@ struct LinalgToGpuLoopsPass : PassWrapper<LinalgToGpuLoopsPass, OperationPass<Mo
       rewriter.setInsertionPoint(op);
       collapseParallelLoops(rewriter, op, {all});
     }
-    // Collapsing multiplies the sizes and divides the index by them: folded to constants, the
-    // sizes become launch sizes and the divisors constants that kernel outlining copies into the
-    // kernels (a division by a kernel parameter is a long 64-bit division per element).
+    // Collapsing multiplies the sizes and divides the index by them: folded to constants, a
+    // loop's size is known here (coarsen, launch sizes) and its divisors become constants that
+    // compiler/gpu_codegen.cpp copies into the kernels.
     (void)applyPatternsAndFoldGreedily(getOperation(), FrozenRewritePatternSet());
     for (scf::ParallelOp op : outermost_parallel_loops(getOperation()))
       // Full tiles with a bounds check inside: launch sizes must be constants.

@@ -48,6 +48,7 @@ void add_llvm_dialect_passes(mlir::PassManager& pm);
 
 // Passes, one per file under compiler/lowering/.
 std::unique_ptr<mlir::Pass> create_tfjit_to_linalg_pass(bool named_matmul);
+std::unique_ptr<mlir::Pass> create_fuse_elementwise_pass();
 std::unique_ptr<mlir::Pass> create_matmul_to_library_call_pass();
 std::unique_ptr<mlir::Pass> create_fuse_matmul_epilogue_pass();
 std::unique_ptr<mlir::Pass> create_strided_copies_to_linalg_pass();

@@ -35,6 +35,15 @@ bool watched_by_any_tape(const std::vector<Tensor>& inputs) {
   return false;
 }
 
+namespace {
+// The inputs whose gradients the running backward function must produce (null: all).
+thread_local const std::vector<bool>* needed_inputs = nullptr;
+}  // namespace
+
+bool gradient_needed(size_t index) {
+  return !needed_inputs || (index < needed_inputs->size() && (*needed_inputs)[index]);
+}
+
 void record(const std::vector<Tensor>& inputs, const Tensor& output, BackwardFn backward) {
   if (!output.defined() || !differentiable(output.dtype())) return;
   auto shared = std::make_shared<BackwardFn>(std::move(backward));
@@ -137,7 +146,18 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
   for (auto it = tape.entries.rbegin(); it != tape.entries.rend(); ++it) {
     auto g = grads.find(it->output.impl().get());
     if (g == grads.end()) continue;
-    std::vector<Tensor> input_grads = it->backward(g->second);
+    std::vector<bool> needed(it->inputs.size());
+    for (size_t i = 0; i < needed.size(); ++i)
+      needed[i] = it->inputs[i].defined() && tape.connected.count(it->inputs[i].impl().get());
+    const std::vector<bool>* outer = std::exchange(detail::needed_inputs, &needed);
+    std::vector<Tensor> input_grads;
+    try {
+      input_grads = it->backward(g->second);
+    } catch (...) {
+      detail::needed_inputs = outer;
+      throw;
+    }
+    detail::needed_inputs = outer;
     for (size_t i = 0; i < it->inputs.size() && i < input_grads.size(); ++i) {
       const Tensor& in = it->inputs[i];
       if (!input_grads[i].defined() || !tape.connected.count(in.impl().get())) continue;

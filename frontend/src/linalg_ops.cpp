@@ -82,8 +82,9 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
   // With X = op(A), Y = op(B): dX = G Y^T and dY = X^T G, transposed back where A or B was.
   if (should_record({&x, &y}))
     record({x, y}, out, [x, y, ta, tb](const Tensor& g) {
-      Tensor da = ta ? matmul(y, g, tb, true) : matmul(g, y, false, !tb);
-      Tensor db = tb ? matmul(g, x, true, ta) : matmul(x, g, !ta, false);
+      Tensor da, db;
+      if (gradient_needed(0)) da = ta ? matmul(y, g, tb, true) : matmul(g, y, false, !tb);
+      if (gradient_needed(1)) db = tb ? matmul(g, x, true, ta) : matmul(x, g, !ta, false);
       return std::vector<Tensor>{da, db};
     });
   return out.shape() == TensorShape(out_dims) ? out : reshape(out, out_dims);

@@ -53,6 +53,9 @@ inline bool should_record(std::initializer_list<const Tensor*> inputs) {
 inline bool should_record(const std::vector<Tensor>& inputs) {
   return !active_tapes.empty() && watched_by_any_tape(inputs);
 }
+// Inside a backward function: whether the tape needs the gradient of input `index`. A rule may
+// skip the others (a null Tensor), as TensorFlow's do: matmul's rule then runs one GEMM, not two.
+bool gradient_needed(size_t index);
 // Records an op on every recording tape that watches one of its inputs.
 void record(const std::vector<Tensor>& inputs, const Tensor& output, BackwardFn backward);
 

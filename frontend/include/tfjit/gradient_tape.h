@@ -60,6 +60,11 @@ class GradientTape {
                   UnconnectedGradients unconnected = UnconnectedGradients::NONE);
   std::vector<Tensor> gradient(const Tensor& target, const std::vector<Source>& sources,
                                UnconnectedGradients unconnected = UnconnectedGradients::NONE);
+  // The model.trainable_variables idiom: a list of variables.
+  std::vector<Tensor> gradient(const Tensor& target, const std::vector<Variable>& sources,
+                               UnconnectedGradients unconnected = UnconnectedGradients::NONE) {
+    return gradient(target, std::vector<Source>(sources.begin(), sources.end()), unconnected);
+  }
   // Jacobian of target (any shape) with respect to source: shape target.shape + source.shape.
   Tensor jacobian(const Tensor& target, const Source& source,
                   UnconnectedGradients unconnected = UnconnectedGradients::NONE);

@@ -98,6 +98,8 @@ class Executable {
 struct GraphStats {
   std::map<std::string, int64_t> ops;   // traced ops by name ("tfjit.binary add": 2)
   int64_t kernels = 0;                  // loop nests and library calls after fusion
+  int64_t gemm_calls = 0;               // GEMMs that call the library (oneDNN / cuBLAS)
+  int64_t gemm_loops = 0;               // contractions left to generated loops (slow)
   int64_t flops = 0;                    // arithmetic of the traced ops (matmul: 2mkn)
   int64_t bytes_in = 0, bytes_out = 0;  // at the function boundary
   std::vector<int64_t> buffers;         // intermediate buffers after bufferization, in bytes

@@ -105,7 +105,7 @@ std::unique_ptr<HostKernels> Graph::gpu_kernels_for_host(const CompileOptions& o
   mlir::OwningOpRef<mlir::ModuleOp> host = kernels_as_host_functions(*module);
   {
     mlir::PassManager pm(&context());
-    add_llvm_dialect_passes(pm);
+    add_llvm_dialect_passes(pm, /*tfjit_allocator=*/false);
     DiagnosticCollector diags;
     if (mlir::failed(pm.run(*host)))
       throw InternalError("lowering GPU kernels for the host failed:\n" + diags.text());

@@ -426,24 +426,32 @@ class PlanBuilder {
   }
 
   void add_gemm(func::CallOp call) {
-    // compiler/lowering/matmul_to_library_call.cpp: C = A * B, float32, optionally batched.
+    // compiler/lowering/matmul_to_library_call.cpp: C = op(A) * op(B), float32, optionally
+    // batched; operands (a, b, c, transpose_a, transpose_b), the flags constants.
     const bool batched = call.getCallee() == "tfjit_sgemm_batched";
     if (!batched && call.getCallee() != "tfjit_sgemm")
       unsupported(call, "a call to " + call.getCallee().str());
-    if (call.getNumOperands() != 3) unsupported(call, "a GEMM call with unexpected operands");
+    if (call.getNumOperands() != 5) unsupported(call, "a GEMM call with unexpected operands");
+    auto flag = [&](unsigned i) {
+      auto c = call.getOperand(i).getDefiningOp<arith::ConstantIntOp>();
+      if (!c) unsupported(call, "a GEMM transpose flag that is not a constant");
+      return c.value() != 0;
+    };
     rt::gpu::Gemm g;
     g.dtype = DType::float32;
     g.a = contiguous(call, call.getOperand(0));
     g.b = contiguous(call, call.getOperand(1));
     g.c = contiguous(call, call.getOperand(2));
-    auto a = memref(call, call.getOperand(0)).type, b = memref(call, call.getOperand(1)).type;
+    g.transpose_a = flag(3);
+    g.transpose_b = flag(4);
+    auto a = memref(call, call.getOperand(0)).type, c = memref(call, call.getOperand(2)).type;
     const int64_t lead = batched ? 1 : 0;
-    if (a.getRank() != 2 + lead || b.getRank() != 2 + lead)
+    if (a.getRank() != 2 + lead || c.getRank() != 2 + lead)
       unsupported(call, "a GEMM operand of unexpected rank");
-    g.batch = batched ? a.getDimSize(0) : 1;
-    g.m = a.getDimSize(lead);
-    g.k = a.getDimSize(lead + 1);
-    g.n = b.getDimSize(lead + 1);
+    g.batch = batched ? c.getDimSize(0) : 1;
+    g.m = c.getDimSize(lead);
+    g.n = c.getDimSize(lead + 1);
+    g.k = a.getDimSize(g.transpose_a ? lead : lead + 1);
     program_.steps.emplace_back(g);
   }
 

@@ -97,6 +97,13 @@ GraphStats Graph::stats(const CompileOptions& options) const {
   lower_to(*lowered, Stage::kBufferized, options);
   lowered->walk([&](mlir::Operation* op) {
     if (mlir::isa<mlir::linalg::LinalgOp>(op) || mlir::isa<mlir::func::CallOp>(op)) ++s.kernels;
+    if (auto call = mlir::dyn_cast<mlir::func::CallOp>(op))
+      s.gemm_calls += call.getCallee().starts_with("tfjit_sgemm");
+    // GEMM-shaped: rows, columns and a contracted dim (a row-wise dot product, as a fused
+    // reduce_sum(x * y, -1), is a reduction, not a GEMM).
+    if (auto linalg = mlir::dyn_cast<mlir::linalg::LinalgOp>(op))
+      if (auto dims = mlir::linalg::inferContractionDims(linalg); mlir::succeeded(dims))
+        s.gemm_loops += !dims->m.empty() && !dims->n.empty() && !dims->k.empty();
     // Planned buffers are views into one arena allocation (lowering/plan_buffers.cpp).
     if (auto view = mlir::dyn_cast<mlir::memref::ViewOp>(op))
       s.buffers.push_back(bytes_of(view.getType()));

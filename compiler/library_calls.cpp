@@ -7,6 +7,7 @@
 
 #include "backends/cpu/matmul_fused.h"
 #include "frontend/src/tensor_internal.h"
+#include "runtime/allocator.h"
 #include "runtime/kernels.h"
 #include "tfjit/errors.h"
 
@@ -31,26 +32,29 @@ struct MemRef {
   int64_t strides[R];
 };
 
-// C = A * B through the eager float32 GEMM kernel (oneDNN), so compiled and eager matmul are
-// the same code.
-void gemm(const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n) {
+// C = op(A) * op(B) through the eager float32 GEMM kernel (oneDNN), so compiled and eager
+// matmul are the same code. op transposes where the flag is set.
+void gemm(const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n, bool ta,
+          bool tb) {
   try {
-    rt::kernels(rt::DeviceType::kCPU).matmul[int(float32)](a, b, c, m, k, n, false, false);
+    rt::kernels(rt::DeviceType::kCPU).matmul[int(float32)](a, b, c, m, k, n, ta, tb);
   } catch (...) {
     record_failure();
   }
 }
 
-// Operands are contiguous (the pass only rewrites identity layouts).
-void sgemm(MemRef<2>* a, MemRef<2>* b, MemRef<2>* c) {
-  gemm(a->aligned + a->offset, b->aligned + b->offset, c->aligned + c->offset, a->sizes[0],
-       a->sizes[1], b->sizes[1]);
+// Operands are contiguous (the pass only rewrites identity layouts). C is (m, n); A is (m, k), or
+// (k, m) when transposed.
+void sgemm(MemRef<2>* a, MemRef<2>* b, MemRef<2>* c, int64_t ta, int64_t tb) {
+  gemm(a->aligned + a->offset, b->aligned + b->offset, c->aligned + c->offset, c->sizes[0],
+       ta ? a->sizes[0] : a->sizes[1], c->sizes[1], ta, tb);
 }
 
-void sgemm_batched(MemRef<3>* a, MemRef<3>* b, MemRef<3>* c) {
-  for (int64_t i = 0; i < a->sizes[0]; ++i)
+void sgemm_batched(MemRef<3>* a, MemRef<3>* b, MemRef<3>* c, int64_t ta, int64_t tb) {
+  for (int64_t i = 0; i < c->sizes[0]; ++i)
     gemm(a->aligned + a->offset + i * a->strides[0], b->aligned + b->offset + i * b->strides[0],
-         c->aligned + c->offset + i * c->strides[0], a->sizes[1], a->sizes[2], b->sizes[2]);
+         c->aligned + c->offset + i * c->strides[0], c->sizes[1], ta ? a->sizes[1] : a->sizes[2],
+         c->sizes[2], ta, tb);
 }
 
 // C = act(A * B + bias) (compiler/lowering/fuse_matmul_epilogue.cpp); contiguous operands.
@@ -62,6 +66,22 @@ void sgemm_bias_act(MemRef<2>* a, MemRef<2>* b, MemRef<1>* bias, MemRef<2>* c, i
   } catch (...) {
     record_failure();
   }
+}
+
+// Compiled code's memory (memref.alloc / dealloc): the host allocator, whose cache of large
+// blocks gives each call warm memory. A header in front of the block keeps its size, which
+// host_deallocate needs; it is 64 bytes, so the block stays 64-byte aligned.
+constexpr size_t kHeader = 64;
+void* compiled_alloc(size_t bytes) {
+  auto* base = static_cast<char*>(rt::host_allocate(bytes + kHeader));
+  if (!base) return nullptr;
+  *reinterpret_cast<size_t*>(base) = bytes;
+  return base + kHeader;
+}
+void compiled_free(void* ptr) {
+  if (!ptr) return;
+  char* base = static_cast<char*>(ptr) - kHeader;
+  rt::host_deallocate(base, *reinterpret_cast<size_t*>(base) + kHeader);
 }
 
 // tf::print's texts: NUL-terminated constant globals of the compiled module, as memref<?xi8>.
@@ -159,6 +179,8 @@ std::vector<LibraryCall> library_calls() {
       {"_mlir_ciface_tfjit_sgemm", reinterpret_cast<void*>(&sgemm)},
       {"_mlir_ciface_tfjit_sgemm_batched", reinterpret_cast<void*>(&sgemm_batched)},
       {"_mlir_ciface_tfjit_sgemm_bias_act", reinterpret_cast<void*>(&sgemm_bias_act)},
+      {"_mlir_memref_to_llvm_alloc", reinterpret_cast<void*>(&compiled_alloc)},
+      {"_mlir_memref_to_llvm_free", reinterpret_cast<void*>(&compiled_free)},
       {"_mlir_ciface_tfjit_print_end", reinterpret_cast<void*>(&print_end)},
       {"_mlir_ciface_tfjit_fail_if", reinterpret_cast<void*>(&fail_if)}};
   // string and complex64 never reach compiled code; registering them is harmless.

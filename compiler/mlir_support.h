@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "compiler/compiler.h"
@@ -44,7 +45,16 @@ struct Graph::Impl {
 // Lowers `module` in place to `stage` (at most kLLVMDialect). Throws InternalError on failure.
 void lower_to(mlir::ModuleOp module, Stage stage, const CompileOptions& options);
 // Stage::kLLVMDialect's passes: loops in the arith, math, memref and cf dialects to LLVM.
-void add_llvm_dialect_passes(mlir::PassManager& pm);
+// tfjit_allocator: compiled allocations go to the host allocator (library_calls.cpp), which the
+// process-wide JIT resolves; code linked elsewhere (GPU kernels run on the host) uses malloc.
+void add_llvm_dialect_passes(mlir::PassManager& pm, bool tfjit_allocator = true);
+
+// A named linalg GEMM (matmul, batch_matmul and their transpose_a / transpose_b forms): what the
+// library-call pass turns into calls, and which operand it reads transposed.
+struct GemmForm {
+  bool batched = false, transpose_a = false, transpose_b = false;
+};
+std::optional<GemmForm> gemm_form(mlir::Operation* op);
 
 // Passes, one per file under compiler/lowering/.
 std::unique_ptr<mlir::Pass> create_tfjit_to_linalg_pass(bool named_matmul);

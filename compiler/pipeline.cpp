@@ -35,14 +35,19 @@ void prepare_entry(mlir::ModuleOp module) {
 
 }  // namespace
 
-void add_llvm_dialect_passes(mlir::PassManager& pm) {
+void add_llvm_dialect_passes(mlir::PassManager& pm, bool tfjit_allocator) {
   pm.addPass(mlir::arith::createArithExpandOpsPass());  // floordivsi etc. into LLVM-level ops
   pm.addPass(mlir::memref::createExpandStridedMetadataPass());
   pm.addPass(mlir::createLowerAffinePass());
   pm.addPass(mlir::createConvertAsyncToLLVMPass());
   pm.addPass(mlir::createConvertMathToLLVMPass());
   pm.addPass(mlir::createConvertMathToLibmPass());
-  pm.addPass(mlir::createFinalizeMemRefToLLVMConversionPass());
+  // With tfjit's allocator, memref.alloc/dealloc call _mlir_memref_to_llvm_alloc/free, which
+  // library_calls.cpp maps to the host allocator's cache (malloc would map and unmap a large
+  // arena at every call, paying a page fault per 4 KiB).
+  mlir::FinalizeMemRefToLLVMConversionPassOptions memref_options;
+  memref_options.useGenericFunctions = tfjit_allocator;
+  pm.addPass(mlir::createFinalizeMemRefToLLVMConversionPass(memref_options));
   pm.addPass(mlir::createArithToLLVMConversionPass());
   pm.addPass(mlir::createConvertFuncToLLVMPass());
   pm.addPass(mlir::createConvertControlFlowToLLVMPass());

@@ -15,7 +15,7 @@ namespace tf::rt::gpu {
 
 namespace {
 
-constexpr char kMagic[8] = {'t', 'f', 'j', 'g', 'p', 'u', '0', '2'};
+constexpr char kMagic[8] = {'t', 'f', 'j', 'g', 'p', 'u', '0', '3'};
 
 // Little helpers over a byte string: fixed-width integers and length-prefixed strings.
 struct Writer {
@@ -99,6 +99,8 @@ std::string Program::serialize() const {
       w.put(g->b);
       w.put(g->c);
       for (int64_t v : {g->batch, g->m, g->n, g->k}) w.put(v);
+      w.put<uint8_t>(g->transpose_a);
+      w.put<uint8_t>(g->transpose_b);
     } else if (const auto* c = std::get_if<Copy>(&step)) {
       w.put(c->source);
       w.put(c->destination);
@@ -176,6 +178,8 @@ Program Program::deserialize(std::string_view bytes) {
         g.m = r.get<int64_t>();
         g.n = r.get<int64_t>();
         g.k = r.get<int64_t>();
+        g.transpose_a = r.get<uint8_t>() != 0;
+        g.transpose_b = r.get<uint8_t>() != 0;
         p.steps.emplace_back(g);
         break;
       }
@@ -336,7 +340,8 @@ std::string Program::describe() const {
       os << ")\n";
     } else if (const auto* g = std::get_if<Gemm>(&step)) {
       os << "gemm " << dtype_name(g->dtype) << " batch=" << g->batch << " m=" << g->m
-         << " n=" << g->n << " k=" << g->k << " a=";
+         << " n=" << g->n << " k=" << g->k << (g->transpose_a ? " transpose_a" : "")
+         << (g->transpose_b ? " transpose_b" : "") << " a=";
       ref(g->a);
       os << " b=";
       ref(g->b);

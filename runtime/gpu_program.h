@@ -46,11 +46,13 @@ struct Launch {
   std::vector<KernelParam> params;
 };
 
-// Row-major, contiguous C[batch][m][n] = A[batch][m][k] * B[batch][k][n], through cuBLAS.
+// Row-major, contiguous C[batch][m][n] = op(A[batch]) * op(B[batch]), through cuBLAS, op
+// transposing where the flag is set: A is (m, k), or (k, m) transposed; B is (k, n) or (n, k).
 struct Gemm {
   DType dtype = DType::float32;
   BufferRef a, b, c;
   int64_t batch = 1, m = 0, n = 0, k = 0;
+  bool transpose_a = false, transpose_b = false;
 };
 
 struct Copy {

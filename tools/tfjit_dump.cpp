@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "compiler/compiler.h"
+#include "tools/workloads.h"
 
 namespace {
 
@@ -18,12 +19,14 @@ const char* kHelp = R"(usage: tfjit-dump [options] [FILE.mlir]
 Prints a tf::function graph at a compiler stage. Without FILE, traces a built-in example.
 
 options:
-  --example NAME     built-in example to trace: chain (default), matmul, mlp
+  --example NAME     built-in example to trace: chain (default), matmul, mlp; or a training
+                     step of tfjit-bench: mlp-step, transformer-step
   --stage STAGE      traced (default), optimized, linalg, bufferized, loops, llvm, llvmir, asm;
                      or ptx: the GPU path, the loops as CUDA kernels (PTX for sm_90)
   --all-stages       print every stage in order, each under a header
   --dot              print the traced graph in Graphviz DOT (pipe into `dot -Tsvg`)
-  --stats            print statistics: ops, kernels after fusion, FLOPs, bytes, buffer plan
+  --stats            print statistics: ops, kernels after fusion, GEMMs (library call or generated
+                     loops), FLOPs, bytes, buffer plan
   --generated-matmul lower float32 GEMM to generated loops instead of a oneDNN call
   --split-reductions split long reductions into a tree, as GPU kernels always do
   --help             this text
@@ -49,7 +52,20 @@ std::string trace_example(const std::string& name) {
     });
     return f.graph(stage, tf::zeros({64, 128}), tf::zeros({128, 32}), tf::zeros({32}));
   }
-  throw std::invalid_argument("unknown example '" + name + "' (chain, matmul, mlp)");
+  // The benchmark's training steps (tools/workloads.h): forward, backward and SGD update.
+  auto training_step = [&](workloads::Model& model, auto step) {
+    return tf::function(step).graph(stage, model.x, model.y);
+  };
+  if (name == "mlp-step") {
+    workloads::Mlp m({784, 512, 512, 10}, 128);
+    return training_step(m, [&](const tf::Tensor& x, const tf::Tensor& y) { return m.step(x, y); });
+  }
+  if (name == "transformer-step") {
+    workloads::TransformerBlock t;
+    return training_step(t, [&](const tf::Tensor& x, const tf::Tensor& y) { return t.step(x, y); });
+  }
+  throw std::invalid_argument("unknown example '" + name +
+                              "' (chain, matmul, mlp, mlp-step, transformer-step)");
 }
 
 }  // namespace
@@ -108,7 +124,9 @@ int main(int argc, char** argv) {
       auto st = graph->stats(options);
       std::cout << "ops:\n";
       for (const auto& [name, count] : st.ops) std::cout << "  " << name << ": " << count << "\n";
-      std::cout << "kernels after fusion: " << st.kernels << "\nflops: " << st.flops
+      std::cout << "kernels after fusion: " << st.kernels << "\ngemms: " << st.gemm_calls
+                << " library calls, " << st.gemm_loops << " generated loops"
+                << "\nflops: " << st.flops
                 << "\nbytes in: " << st.bytes_in << "\nbytes out: " << st.bytes_out
                 << "\nintermediate buffers: " << st.buffers.size();
       auto sum = [](const std::vector<int64_t>& v) {

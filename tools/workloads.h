@@ -21,7 +21,7 @@ inline tf::Tensor wave(const std::vector<int64_t>& shape, double scale, double p
   std::vector<float> v(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i)
     v[static_cast<size_t>(i)] = static_cast<float>(scale * std::sin(0.37 * double(i) + phase));
-  return tf::constant(v, shape);
+  return tf::constant(v, tf::TensorShape(shape));
 }
 
 // One-hot targets: row r is class (7 r + 3) mod classes.

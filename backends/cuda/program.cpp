@@ -218,8 +218,8 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
         for (int64_t b = 0; b < g->batch; ++b)
           gemm(stream, g->dtype, reinterpret_cast<const void*>(at(g->a) + b * g->m * g->k * size),
                reinterpret_cast<const void*>(at(g->b) + b * g->k * g->n * size),
-               reinterpret_cast<void*>(at(g->c) + b * g->m * g->n * size), g->m, g->k, g->n, false,
-               false);
+               reinterpret_cast<void*>(at(g->c) + b * g->m * g->n * size), g->m, g->k, g->n,
+               g->transpose_a, g->transpose_b);
       } else {
         const auto& c = std::get<rt::gpu::Copy>(step);
         if (c.bytes > 0)

@@ -1,15 +1,29 @@
-// Pass: float32 linalg.matmul / batch_matmul on buffers -> a call to the eager GEMM kernel (in
-// compiler/library_calls.cpp), as XLA does for GEMM. Runs after bufferization; other element
-// types keep the generated loops.
+// Pass: float32 GEMMs on buffers (linalg.matmul / batch_matmul and their transpose_a /
+// transpose_b forms) -> a call to the eager GEMM kernel (in compiler/library_calls.cpp), as XLA
+// does for GEMM; the transposed operand is a flag, not a copy. Runs after bufferization; other
+// element types keep the generated loops.
 #include "compiler/mlir_support.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 
 namespace tf::compiler {
+
+std::optional<GemmForm> gemm_form(Operation* op) {
+  return TypeSwitch<Operation*, std::optional<GemmForm>>(op)
+      .Case([](linalg::MatmulOp) { return GemmForm{}; })
+      .Case([](linalg::MatmulTransposeAOp) { return GemmForm{false, true, false}; })
+      .Case([](linalg::MatmulTransposeBOp) { return GemmForm{false, false, true}; })
+      .Case([](linalg::BatchMatmulOp) { return GemmForm{true, false, false}; })
+      .Case([](linalg::BatchMatmulTransposeAOp) { return GemmForm{true, true, false}; })
+      .Case([](linalg::BatchMatmulTransposeBOp) { return GemmForm{true, false, true}; })
+      .Default([](Operation*) { return std::nullopt; });
+}
+
 namespace {
 
 // The zero fill that initialises `op`'s accumulator right before it, if any.
@@ -26,31 +40,32 @@ struct MatmulToLibraryCallPass : PassWrapper<MatmulToLibraryCallPass, OperationP
   void runOnOperation() override {
     ModuleOp module = getOperation();
     OpBuilder b(module.getContext());
-    SmallVector<linalg::LinalgOp> gemms;
+    SmallVector<std::pair<linalg::LinalgOp, GemmForm>> gemms;
     module.walk([&](linalg::LinalgOp op) {
-      if (!isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op.getOperation())) return;
+      auto form = gemm_form(op);
+      if (!form) return;
       bool ok = op.hasPureBufferSemantics();
       for (Value v : op->getOperands()) {
         auto t = dyn_cast<MemRefType>(v.getType());
         ok = ok && t && t.getElementType().isF32() && t.getLayout().isIdentity();
       }
-      if (ok) gemms.push_back(op);
+      if (ok) gemms.push_back({op, *form});
     });
-    for (auto op : gemms) {
+    for (auto [op, form] : gemms) {
       // The library computes C = A * B: only a GEMM whose accumulator was just zeroed qualifies.
       auto fill = zero_fill_before(op);
       if (!fill) continue;
       fill.erase();
-      bool batched = isa<linalg::BatchMatmulOp>(op.getOperation());
-      SmallVector<int64_t> dyn_shape(batched ? 3 : 2, ShapedType::kDynamic);
+      SmallVector<int64_t> dyn_shape(form.batched ? 3 : 2, ShapedType::kDynamic);
       auto dyn = MemRefType::get(dyn_shape, b.getF32Type());
-      std::string callee =
-          batched ? "tfjit_sgemm_batched" : "tfjit_sgemm";  // compiler/library_calls.cpp
+      // compiler/library_calls.cpp: (a, b, c, transpose_a, transpose_b).
+      std::string callee = form.batched ? "tfjit_sgemm_batched" : "tfjit_sgemm";
       if (!module.lookupSymbol<func::FuncOp>(callee)) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(module.getBody());
-        auto decl =
-            b.create<func::FuncOp>(module.getLoc(), callee, b.getFunctionType({dyn, dyn, dyn}, {}));
+        auto decl = b.create<func::FuncOp>(
+            module.getLoc(), callee,
+            b.getFunctionType({dyn, dyn, dyn, b.getI64Type(), b.getI64Type()}, {}));
         decl.setPrivate();
         decl->setAttr("llvm.emit_c_interface", b.getUnitAttr());
       }
@@ -58,6 +73,8 @@ struct MatmulToLibraryCallPass : PassWrapper<MatmulToLibraryCallPass, OperationP
       SmallVector<Value> args;
       for (Value v : op->getOperands())
         args.push_back(b.create<memref::CastOp>(op.getLoc(), dyn, v));
+      for (bool flag : {form.transpose_a, form.transpose_b})
+        args.push_back(b.create<arith::ConstantIntOp>(op.getLoc(), flag, 64));
       b.create<func::CallOp>(op.getLoc(), callee, TypeRange{}, args);
       op->erase();
     }

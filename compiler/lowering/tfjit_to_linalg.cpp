@@ -231,27 +231,59 @@ Value add_scalars(OpBuilder& b, Location loc, Value x, Value y) {
   return b.create<arith::AddIOp>(loc, x, y);
 }
 
+// The operand of a tfjit.transpose that swaps the last two axes and nothing else, if `v` is one.
+Value swapped_last_two(Value v) {
+  auto t = v.getDefiningOp<tfjit::TransposeOp>();
+  if (!t) return {};
+  ArrayRef<int64_t> perm = t.getPerm();
+  const int64_t r = static_cast<int64_t>(perm.size());
+  for (int64_t i = 0; i + 2 < r; ++i)
+    if (perm[i] != i) return {};
+  return r >= 2 && perm[r - 2] == r - 1 && perm[r - 1] == r - 2 ? t.getX() : Value();
+}
+
 struct LowerMatmul : OpRewritePattern<tfjit::MatmulOp> {
   LowerMatmul(MLIRContext* ctx, bool named) : OpRewritePattern(ctx), named_(named) {}
   LogicalResult matchAndRewrite(tfjit::MatmulOp op, PatternRewriter& rw) const override {
     auto out = cast<RankedTensorType>(op.getType());
     Location loc = op.getLoc();
-    bool batched = out.getRank() == 3;
-    // Result dims: [batch from a (or b),] rows from a, columns from b.
+    const int64_t r = out.getRank();
+    bool batched = r == 3;
+    // A float32 GEMM (a library call) takes a transposed operand as a flag: backward passes are
+    // full of transposes (g w^T, x^T g), each a strided copy when materialised. One flag is
+    // enough for the named ops; with both, a's transpose stays an op.
+    Value a = op.getA(), b = op.getB(), ta, tb;
+    if (named_ && out.getElementType().isF32()) {
+      tb = swapped_last_two(b);
+      if (!tb) ta = swapped_last_two(a);
+    }
+    // Result dims: [batch from a (or b),] rows from a, columns from b (read from the transpose's
+    // operand where it is folded, so that the transpose itself is not kept alive).
+    auto dim = [&](bool from_b, int64_t d) -> Value {
+      Value folded = from_b ? tb : ta;
+      if (folded && d >= r - 2) d = d == r - 1 ? r - 2 : r - 1;
+      return rw.create<tensor::DimOp>(loc, folded ? folded : (from_b ? b : a), d);
+    };
     SmallVector<Value> sizes;
-    for (int64_t d = 0; d < out.getRank(); ++d) {
+    for (int64_t d = 0; d < r; ++d) {
       if (!out.isDynamicDim(d)) continue;
-      bool from_b =
-          d == out.getRank() - 1 ||
-          (batched && d == 0 && !cast<RankedTensorType>(op.getA().getType()).isDynamicDim(0));
-      sizes.push_back(rw.create<tensor::DimOp>(loc, from_b ? op.getB() : op.getA(), d));
+      bool from_b = d == r - 1 || (batched && d == 0 && !cast<RankedTensorType>(a.getType()).isDynamicDim(0));
+      sizes.push_back(dim(from_b, d));
     }
     Value acc = zero_filled(rw, loc, out, sizes);
     if (named_) {  // linalg.(batch_)matmul: becomes a library call after bufferization
-      SmallVector<Value, 2> ins = {op.getA(), op.getB()};  // ValueRange would dangle
-      Value r = batched ? rw.create<linalg::BatchMatmulOp>(loc, ins, acc).getResult(0)
-                        : rw.create<linalg::MatmulOp>(loc, ins, acc).getResult(0);
-      rw.replaceOp(op, r);
+      SmallVector<Value, 2> ins = {ta ? ta : a, tb ? tb : b};  // ValueRange would dangle
+      Operation* mm;
+      if (tb)
+        mm = batched ? rw.create<linalg::BatchMatmulTransposeBOp>(loc, ins, acc).getOperation()
+                     : rw.create<linalg::MatmulTransposeBOp>(loc, ins, acc).getOperation();
+      else if (ta)
+        mm = batched ? rw.create<linalg::BatchMatmulTransposeAOp>(loc, ins, acc).getOperation()
+                     : rw.create<linalg::MatmulTransposeAOp>(loc, ins, acc).getOperation();
+      else
+        mm = batched ? rw.create<linalg::BatchMatmulOp>(loc, ins, acc).getOperation()
+                     : rw.create<linalg::MatmulOp>(loc, ins, acc).getOperation();
+      rw.replaceOp(op, mm->getResult(0));
       return success();
     }
     // Generated code: loops in ([b,] i, k, j) order so the innermost loop streams rows of B and C.
@@ -622,12 +654,16 @@ struct TfjitToLinalgPass : PassWrapper<TfjitToLinalgPass, OperationPass<ModuleOp
   explicit TfjitToLinalgPass(bool named_matmul) : named_matmul_(named_matmul) {}
   StringRef getArgument() const override { return "tfjit-to-linalg"; }
   void runOnOperation() override {
+    // Matmuls first, while the transposes they may fold are still tfjit ops.
+    RewritePatternSet matmuls(&getContext());
+    matmuls.add<LowerMatmul>(&getContext(), named_matmul_);
+    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(matmuls))))
+      return signalPassFailure();
     RewritePatternSet patterns(&getContext());
     patterns
         .add<LowerElementwise<tfjit::UnaryOp>, LowerElementwise<tfjit::BinaryOp>, LowerBroadcastTo,
              LowerCast, LowerReduce, LowerSelect, LowerReshape, LowerTranspose, LowerConcat,
              LowerSlice, LowerGather, LowerArgReduce, LowerConstant>(&getContext());
-    patterns.add<LowerMatmul>(&getContext(), named_matmul_);
     add_effects_to_calls_patterns(patterns);
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();

@@ -7,9 +7,10 @@ module {
     return %c : tensor<4x2xf32>
   }
 }
-// CHECK: func.func private @tfjit_sgemm(memref<?x?xf32>, memref<?x?xf32>, memref<?x?xf32>)
+// CHECK: func.func private @tfjit_sgemm(memref<?x?xf32>, memref<?x?xf32>, memref<?x?xf32>, i64, i64)
 // CHECK: func.func @main(%{{.*}}: memref<4x8xf32>, %{{.*}}: memref<8x2xf32>, %[[OUT:.*]]: memref<4x2xf32>)
 // CHECK-NOT: linalg.fill
 // CHECK-NOT: memref.alloc
-// CHECK: call @tfjit_sgemm(
+// CHECK: %[[NO:.*]] = arith.constant 0 : i64
+// CHECK: call @tfjit_sgemm(%{{.*}}, %{{.*}}, %{{.*}}, %[[NO]], %[[NO]])
 // CHECK-NOT: memref.alloc

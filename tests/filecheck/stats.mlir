@@ -19,6 +19,7 @@ module {
 // CHECK-NEXT: tfjit.reduce reduce_sum: 1
 // CHECK-NEXT: tfjit.unary relu: 1
 // CHECK: kernels after fusion: 3
+// CHECK-NEXT: gemms: 1 library calls, 0 generated loops
 // CHECK-NEXT: flops: 152
 // CHECK-NEXT: bytes in: 200
 // CHECK-NEXT: bytes out: 16

@@ -176,10 +176,11 @@ Tensor constant(std::initializer_list<std::initializer_list<std::initializer_lis
 }
 // Typed data keeps its dtype (as NumPy arrays do in TensorFlow). With a shape, the data is laid
 // out row-major in it; a single value is broadcast to fill the shape.
+// `tf::constant(std::vector<float>{...}, {2, 3})`.
 template <class T>
-Tensor constant(const std::vector<T>& data, std::optional<TensorShape> shape = std::nullopt,
+Tensor constant(const std::vector<T>& data, const TensorShape& shape,
                 std::optional<DType> dtype = std::nullopt) {
-  TensorShape s = shape.value_or(TensorShape{static_cast<int64_t>(data.size())});
+  TensorShape s = shape;
   if constexpr (std::is_same_v<T, bool>) {  // std::vector<bool> is packed: unpack it first
     std::vector<uint8_t> bytes(data.begin(), data.end());
     return detail::make_tensor(bytes.data(), bool_, bytes.size(), std::move(s),
@@ -188,6 +189,10 @@ Tensor constant(const std::vector<T>& data, std::optional<TensorShape> shape = s
     return detail::make_tensor(data.data(), dtype_of_v<T>, data.size(), std::move(s),
                                dtype.value_or(dtype_of_v<T>));
   }
+}
+template <class T>
+Tensor constant(const std::vector<T>& data) {
+  return constant(data, TensorShape{static_cast<int64_t>(data.size())});
 }
 
 Tensor zeros(const TensorShape& shape, DType dtype = float32);

@@ -4,7 +4,6 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
-#include "mlir/Dialect/Async/IR/Async.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Bufferization/Transforms/FuncBufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
@@ -32,7 +31,7 @@ mlir::MLIRContext& context() {
   static mlir::MLIRContext* ctx = [] {
     mlir::DialectRegistry registry;
     registry.insert<tfjit::TfjitDialect, mlir::affine::AffineDialect, mlir::arith::ArithDialect,
-                    mlir::async::AsyncDialect, mlir::bufferization::BufferizationDialect,
+                    mlir::bufferization::BufferizationDialect,
                     mlir::cf::ControlFlowDialect, mlir::func::FuncDialect, mlir::LLVM::LLVMDialect,
                     mlir::linalg::LinalgDialect, mlir::math::MathDialect,
                     mlir::memref::MemRefDialect, mlir::scf::SCFDialect, mlir::tensor::TensorDialect,
@@ -48,7 +47,7 @@ mlir::MLIRContext& context() {
     mlir::registerNVVMDialectTranslation(registry);
     // Leaked on purpose: compiled kernels and graphs may outlive static destruction order.
     auto* c = std::make_unique<mlir::MLIRContext>(registry).release();
-    // What tracing builds (and the passes' inputs) load now; the LLVM and async dialects, which
+    // What tracing builds (and the passes' inputs) load now; the LLVM dialect, which
     // only lowering creates, load with the passes that declare them: loading everything up front
     // costs every new process about a millisecond.
     c->loadDialect<tfjit::TfjitDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect,

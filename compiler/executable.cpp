@@ -16,7 +16,7 @@ namespace tf::compiler {
 namespace {
 
 // The JIT that links every executable. Its main JITDylib resolves the library calls and the
-// process's own symbols (libm, malloc, the async runtime's worker pool); each executable's
+// process's own symbols (libm); each executable's
 // JITDylib links against it. Leaked on
 // purpose: executables may be destroyed during static destruction.
 llvm::orc::LLJIT& jit() {
@@ -25,14 +25,6 @@ llvm::orc::LLJIT& jit() {
     auto jit =
         llvm::orc::LLJITBuilder().setPlatformSetUp(llvm::orc::setUpInactivePlatform).create();
     if (!jit) throw InternalError("cannot create the JIT: " + llvm::toString(jit.takeError()));
-    // Where LLVM was installed at build time, else by file name on the loader's search path
-    // (a machine with the libraries unpacked elsewhere, on LD_LIBRARY_PATH).
-    std::string error;
-    const std::string runtime = TFJIT_ASYNC_RUNTIME;
-    if (llvm::sys::DynamicLibrary::LoadLibraryPermanently(runtime.c_str(), &error) &&
-        llvm::sys::DynamicLibrary::LoadLibraryPermanently(
-            runtime.substr(runtime.rfind('/') + 1).c_str(), &error))
-      throw InternalError("cannot load MLIR's async runtime (" + runtime + "): " + error);
     llvm::orc::JITDylib& main = (*jit)->getMainJITDylib();
     auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
         (*jit)->getDataLayout().getGlobalPrefix());

@@ -9,6 +9,7 @@
 #include "frontend/src/tensor_internal.h"
 #include "runtime/allocator.h"
 #include "runtime/kernels.h"
+#include "runtime/parallel.h"
 #include "tfjit/errors.h"
 
 namespace tf::compiler {
@@ -82,6 +83,13 @@ void compiled_free(void* ptr) {
   if (!ptr) return;
   char* base = static_cast<char*>(ptr) - kHeader;
   rt::host_deallocate(base, *reinterpret_cast<size_t*>(base) + kHeader);
+}
+
+// compiler/lowering/parallel_loops_to_calls.cpp: a parallel loop's outlined body over
+// [0, iterations), split over the thread pool in chunks of at least `grain` iterations.
+using LoopBody = void (*)(void* context, int64_t begin, int64_t end);
+void parallel_for(LoopBody body, void* context, int64_t iterations, int64_t grain) {
+  rt::parallel_for(iterations, grain, [&](int64_t begin, int64_t end) { body(context, begin, end); });
 }
 
 // tf::print's texts: NUL-terminated constant globals of the compiled module, as memref<?xi8>.
@@ -179,6 +187,7 @@ std::vector<LibraryCall> library_calls() {
       {"_mlir_ciface_tfjit_sgemm", reinterpret_cast<void*>(&sgemm)},
       {"_mlir_ciface_tfjit_sgemm_batched", reinterpret_cast<void*>(&sgemm_batched)},
       {"_mlir_ciface_tfjit_sgemm_bias_act", reinterpret_cast<void*>(&sgemm_bias_act)},
+      {"tfjit_parallel_for", reinterpret_cast<void*>(&parallel_for)},
       {"_mlir_memref_to_llvm_alloc", reinterpret_cast<void*>(&compiled_alloc)},
       {"_mlir_memref_to_llvm_free", reinterpret_cast<void*>(&compiled_free)},
       {"_mlir_ciface_tfjit_print_end", reinterpret_cast<void*>(&print_end)},

@@ -5,7 +5,6 @@
 #include "compiler/mlir_support.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
-#include "mlir/Dialect/Async/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -39,7 +38,6 @@ void add_llvm_dialect_passes(mlir::PassManager& pm, bool tfjit_allocator) {
   pm.addPass(mlir::arith::createArithExpandOpsPass());  // floordivsi etc. into LLVM-level ops
   pm.addPass(mlir::memref::createExpandStridedMetadataPass());
   pm.addPass(mlir::createLowerAffinePass());
-  pm.addPass(mlir::createConvertAsyncToLLVMPass());
   pm.addPass(mlir::createConvertMathToLLVMPass());
   pm.addPass(mlir::createConvertMathToLibmPass());
   // With tfjit's allocator, memref.alloc/dealloc call _mlir_memref_to_llvm_alloc/free, which
@@ -96,13 +94,9 @@ void add_stage(mlir::PassManager& pm, Stage stage, const CompileOptions& options
     case Stage::kLoops:
       pm.addPass(create_strided_copies_to_linalg_pass());
       pm.addPass(create_linalg_to_loops_pass());
-      // Large parallel loops: split over the async runtime's workers (the calling thread
-      // takes part), each task at least a grain of iterations.
-      pm.addPass(mlir::createAsyncParallelForPass(/*asyncDispatch=*/true, /*numWorkerThreads=*/-1,
-                                                  /*minTaskSize=*/rt::kParallelGrain));
-      pm.addPass(mlir::createAsyncToAsyncRuntimePass());
-      pm.addPass(mlir::createAsyncRuntimeRefCountingPass());
-      pm.addPass(mlir::createAsyncRuntimeRefCountingOptPass());
+      // Large parallel loops run on tfjit's thread pool, the eager kernels' (the calling thread
+      // takes part).
+      pm.addPass(create_parallel_loops_to_calls_pass());
       pm.addPass(mlir::createLowerAffinePass());
       pm.addPass(mlir::createConvertSCFToCFPass());
       pm.addPass(mlir::createCanonicalizerPass());

@@ -329,7 +329,7 @@ TEST_CASE("compiled loops above the threading threshold split over threads and s
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<float>(i % 1000) * 1e-3f;
   auto x = tf::constant(data, tf::TensorShape{rows, cols});
   auto f = tf::function([](const tf::Tensor& t) { return tf::reduce_sum(t * t + 1.0f, 1); });
-  CHECK(f.graph("loops", x).find("async.") != std::string::npos);  // the threaded path
+  CHECK(f.graph("loops", x).find("call @tfjit_parallel_for") != std::string::npos);  // threaded
   auto got = f(x).to_vector<float>();
   REQUIRE(got.size() == static_cast<size_t>(rows));
   for (int64_t r = 0; r < rows; ++r) {

@@ -1,5 +1,8 @@
-// parallel_for over a small persistent thread pool. Work below `grain` elements per thread stays
-// on the calling thread: waking a thread costs about as much as an empty OpenMP region (~1 us).
+// parallel_for over OpenMP's thread pool: the pool oneDNN runs its GEMMs on, so eager kernels,
+// compiled loops and oneDNN share one set of threads (two pools on the same cores take turns
+// spinning, which on a loaded machine costs more than the parallelism gains). Idle threads spin
+// briefly, then sleep (libgomp's default; OMP_WAIT_POLICY and GOMP_SPINCOUNT tune it). Work below
+// `grain` elements per thread stays on the calling thread.
 #pragma once
 
 #include <cstdint>
@@ -11,10 +14,18 @@ namespace tf::rt {
 inline constexpr int64_t kParallelGrain = int64_t{1} << 16;
 
 // Calls fn(begin, end) over disjoint chunks covering [0, n); returns when all are done. The
-// first exception thrown by a chunk is rethrown on the calling thread.
+// first exception thrown by a chunk is rethrown on the calling thread. Inside another
+// parallel_for (or any OpenMP region) it runs on the calling thread.
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
-// Threads parallel_for uses (the caller included).
+// Threads parallel_for uses, the caller included: set_parallel_threads's value, else
+// $TF_NUM_INTRAOP_THREADS, else OpenMP's default (OMP_NUM_THREADS, or the CPUs this process may
+// run on, which honours taskset and cpusets).
 int parallel_threads();
+// 0 restores the default.
+void set_parallel_threads(int threads);
+// OpenMP's thread count is a per-thread setting that libraries (oneDNN) read from the calling
+// thread: call before handing work to them.
+void use_parallel_threads_here();
 
 }  // namespace tf::rt

@@ -39,6 +39,15 @@ struct Model {
   tf::Tensor x, y;  // one batch of inputs and targets
   float learning_rate = 0.01f;
 
+  virtual ~Model() = default;
+  virtual tf::Tensor loss(const tf::Tensor& in, const tf::Tensor& target) const = 0;
+  // One training step: the loss, its gradients by a GradientTape, and the SGD update.
+  tf::Tensor step(const tf::Tensor& in, const tf::Tensor& target) {
+    tf::GradientTape tape;
+    auto l = loss(in, target);
+    sgd(tape.gradient(l, params));
+    return l;
+  }
   void reset() {
     for (size_t i = 0; i < params.size(); ++i) params[i].assign(initial[i]);
   }
@@ -73,14 +82,8 @@ struct Mlp : Model {
     }
     return h;
   }
-  tf::Tensor loss(const tf::Tensor& in, const tf::Tensor& target) const {
+  tf::Tensor loss(const tf::Tensor& in, const tf::Tensor& target) const override {
     return -tf::reduce_mean(tf::reduce_sum(target * tf::log_softmax(logits(in)), 1));
-  }
-  tf::Tensor step(const tf::Tensor& in, const tf::Tensor& target) {
-    tf::GradientTape tape;
-    auto l = loss(in, target);
-    sgd(tape.gradient(l, params));
-    return l;
   }
 };
 
@@ -137,14 +140,8 @@ struct TransformerBlock : Model {
     auto f = tf::matmul(tf::relu(tf::matmul(h2, p(4)) + p(5)), p(6)) + p(7);
     return x1 + tf::reshape(f, {batch, seq, width});
   }
-  tf::Tensor loss(const tf::Tensor& in, const tf::Tensor& target) const {
+  tf::Tensor loss(const tf::Tensor& in, const tf::Tensor& target) const override {
     return tf::reduce_mean(tf::square(forward(in) - target));
-  }
-  tf::Tensor step(const tf::Tensor& in, const tf::Tensor& target) {
-    tf::GradientTape tape;
-    auto l = loss(in, target);
-    sgd(tape.gradient(l, params));
-    return l;
   }
 };
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "backends/cpu/kernels.h"
+#include "runtime/parallel.h"
 #include "tfjit/errors.h"
 
 namespace tf::cpu {
@@ -18,6 +19,7 @@ void sgemm(const void* a, const void* b, void* c, int64_t m, int64_t k, int64_t 
     std::fill_n(static_cast<float*>(c), m * n, 0.0f);
     return;
   }
+  rt::use_parallel_threads_here();
   dnnl_status_t s = dnnl_sgemm(
       ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.0f, static_cast<const float*>(a), ta ? m : k,
       static_cast<const float*>(b), tb ? k : n, 0.0f, static_cast<float*>(c), n);

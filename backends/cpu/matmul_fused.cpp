@@ -12,6 +12,7 @@
 
 #include <dnnl.hpp>
 
+#include "runtime/parallel.h"
 #include "tfjit/errors.h"
 
 namespace tf::cpu {
@@ -111,6 +112,7 @@ void sgemm_bias_act(const float* a, const float* b, const float* bias, float* c,
     dnnl::memory b_mem({{k, n}, dt::f32, tag::ab}, p.engine, const_cast<float*>(b));
     dnnl::memory bias_mem({{1, n}, dt::f32, tag::ab}, p.engine, const_cast<float*>(bias));
     dnnl::memory c_mem({{m, n}, dt::f32, tag::ab}, p.engine, c);
+    rt::use_parallel_threads_here();
     thread_local dnnl::stream stream(p.engine);  // one per calling thread: streams are not shared
     mm->execute(stream, {{DNNL_ARG_SRC, a_mem},
                          {DNNL_ARG_WEIGHTS, b_mem},

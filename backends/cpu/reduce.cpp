@@ -35,9 +35,10 @@ void reduce_kernel(const void* xv, void* ov, const rt::ReducePlan& p) {
   auto* x = static_cast<const T*>(xv);
   auto* out = static_cast<T*>(ov);
   const C init = identity_value<C>(Fn::kIdentity);
-  if (p.inner == 1 && p.outer == 1 && p.reduced >= 2 * rt::kParallelGrain) {
-    // One long reduction: partial results per thread, combined in order.
-    int threads = rt::parallel_threads();
+  const int threads = rt::parallel_threads();
+  if (p.inner == 1 && p.outer == 1 && p.reduced >= 2 * rt::kParallelGrain && threads > 1) {
+    // One long reduction: partial results per thread (each a reduction of its own, on one
+    // thread), combined in order.
     std::vector<C> partial(static_cast<size_t>(threads), init);
     int64_t per = (p.reduced + threads - 1) / threads;
     rt::parallel_for(threads, 1, [&](int64_t tb, int64_t te) {

@@ -1,0 +1,144 @@
+// The compiled path on the workloads users run (tools/workloads.h): every GEMM a library call,
+// transposes folded into GEMM flags, gradients only where the tape needs them, the thread
+// setting honoured, and compiled training steps equal to eager ones.
+#include <catch2/catch.hpp>
+#include <tfjit/tfjit.h>
+
+#include <vector>
+
+#include "compiler/compiler.h"
+#include "tools/workloads.h"
+
+namespace {
+
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// C = op(A) op(B) in float64, row-major, over the last two axes of (batch, rows, cols) data.
+std::vector<double> reference_matmul(const std::vector<float>& a, const std::vector<float>& b,
+                                     int64_t batch, int64_t m, int64_t k, int64_t n, bool ta,
+                                     bool tb) {
+  std::vector<double> c(static_cast<size_t>(batch * m * n));
+  for (int64_t s = 0; s < batch; ++s)
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double acc = 0;
+        for (int64_t p = 0; p < k; ++p)
+          acc += double(a[s * m * k + (ta ? p * m + i : i * k + p)]) *
+                 double(b[s * k * n + (tb ? j * k + p : p * n + j)]);
+        c[s * m * n + i * n + j] = acc;
+      }
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("compiled GEMMs with transposed operands run as flagged library calls and match float64",
+          "[training]") {
+  for (int64_t batch : {1, 3}) {
+    for (bool ta : {false, true}) {
+      for (bool tb : {false, true}) {
+        const int64_t m = 5, k = 7, n = 4;
+        auto shape = [&](int64_t rows, int64_t cols) {
+          return batch == 1 ? std::vector<int64_t>{rows, cols}
+                            : std::vector<int64_t>{batch, rows, cols};
+        };
+        auto a = workloads::wave(shape(ta ? k : m, ta ? m : k), 1.0, 0.1);
+        auto b = workloads::wave(shape(tb ? n : k, tb ? k : n), 1.0, 0.7);
+        // Traced transposes (as gradients produce them) rather than matmul's own flags.
+        auto swap = [&](const tf::Tensor& t) {
+          return batch == 1 ? tf::transpose(t, {1, 0}) : tf::transpose(t, {0, 2, 1});
+        };
+        auto f = tf::function([&](const tf::Tensor& x, const tf::Tensor& y) {
+          return tf::matmul(ta ? swap(x) : x, tb ? swap(y) : y);
+        });
+        INFO("batch " << batch << " transpose_a " << ta << " transpose_b " << tb);
+        auto got = f(a, b).to_vector<float>();
+        auto want = reference_matmul(a.to_vector<float>(), b.to_vector<float>(), batch, m, k, n,
+                                     ta, tb);
+        REQUIRE(got.size() == want.size());
+        for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == Approx(want[i]).margin(1e-5));
+        // One transpose at most stays a loop (with both, a's); the other is the call's flag.
+        auto bufferized = f.graph("bufferized", a, b);
+        CHECK(count(bufferized, "call @tfjit_sgemm") == 1);
+        CHECK(count(bufferized, "linalg.generic") == (ta && tb ? 1u : 0u));
+      }
+    }
+  }
+}
+
+TEST_CASE("matmul's gradient computes only the gradients the tape needs", "[training]") {
+  tf::Variable w(workloads::wave({8, 4}, 1.0, 0.3), "w");
+  auto x = workloads::wave({16, 8}, 1.0, 0.9);  // not watched: no x gradient GEMM
+  auto step = tf::function([&](const tf::Tensor& in) {
+    tf::GradientTape tape;
+    auto loss = tf::reduce_sum(tf::square(tf::matmul(in, w.read_value())));
+    return tape.gradient(loss, std::vector<tf::Variable>{w})[0];
+  });
+  CHECK(count(step.graph("traced", x), "tfjit.matmul") == 2);  // forward, and x^T g
+  // The value: d/dw sum((xw)^2) = 2 x^T (x w), by float64 loops.
+  auto xv = x.to_vector<float>(), wv = w.read_value().to_vector<float>();
+  auto xw = reference_matmul(xv, wv, 1, 16, 8, 4, false, false);
+  std::vector<float> g2(xw.begin(), xw.end());
+  for (auto& v : g2) v *= 2;
+  auto want = reference_matmul(xv, g2, 1, 8, 16, 4, true, false);
+  auto got = step(x).to_vector<float>();
+  for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == Approx(want[i]).epsilon(1e-4));
+}
+
+TEST_CASE("intra-op threads: set and get, and exact results with 1, 2 and 3 threads",
+          "[training]") {
+  namespace threading = tf::config::threading;
+  CHECK_THROWS_AS(threading::set_intra_op_parallelism_threads(-1), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(threading::set_inter_op_parallelism_threads(-2), tf::InvalidArgumentError);
+  const int64_t n = int64_t{1} << 19;  // above the threshold of every parallel path
+  auto x = tf::fill({n}, 0.5);
+  auto rows = tf::reshape(x, {512, 1024});
+  auto f = tf::function([](const tf::Tensor& t) { return tf::reduce_sum(t * t + 1.0f, 1); });
+  for (int threads : {1, 2, 3, 0}) {
+    INFO(threads << " threads");
+    threading::set_intra_op_parallelism_threads(threads);
+    CHECK(threading::get_intra_op_parallelism_threads() == threads);
+    CHECK(tf::reduce_sum(x).item<float>() == Approx(0.5 * double(n)));  // one long reduction
+    CHECK((x + x).to_vector<float>()[n - 1] == 1.0f);                    // elementwise, split
+    auto sums = f(rows).to_vector<float>();                               // compiled, split
+    CHECK(sums.front() == Approx(1024 * 1.25));
+    CHECK(sums.back() == Approx(1024 * 1.25));
+    auto m = tf::matmul(tf::ones({64, 64}), tf::ones({64, 64}));  // oneDNN on the same pool
+    CHECK(m.to_vector<float>()[0] == 64.0f);
+  }
+  threading::set_inter_op_parallelism_threads(2);
+  CHECK(threading::get_inter_op_parallelism_threads() == 2);
+  threading::set_inter_op_parallelism_threads(0);
+}
+
+TEST_CASE("benchmark training steps: every GEMM is a library call and compiled trains as eager",
+          "[training]") {
+  workloads::Mlp small({784, 512, 512, 10}, 128), wide({1024, 2048, 2048, 1024}, 64);
+  workloads::TransformerBlock transformer;
+  for (workloads::Model* model : std::vector<workloads::Model*>{&small, &wide, &transformer}) {
+    INFO(model->name);
+    auto eager = [&](const tf::Tensor& x, const tf::Tensor& y) { return model->step(x, y); };
+    auto compiled = tf::function(eager);
+    auto graph = tf::compiler::Graph::parse(compiled.graph("traced", model->x, model->y));
+    auto stats = graph->stats();
+    CHECK(stats.gemm_loops == 0);
+    // 3 GEMMs per dense layer and step (forward, two gradients; the input's gradient of the
+    // first layer is not needed), 24 in the transformer block.
+    int64_t gemms = model == &transformer ? 24 : 3 * 3 - 1;
+    CHECK(stats.gemm_calls == gemms);
+    std::vector<float> losses[2];
+    for (int mode = 0; mode < 2; ++mode) {
+      model->reset();
+      for (int i = 0; i < 3; ++i)
+        losses[mode].push_back((mode ? compiled(model->x, model->y) : eager(model->x, model->y))
+                                   .item<float>());
+    }
+    CHECK(compiled.trace_count() == 1);
+    for (int i = 0; i < 3; ++i) CHECK(losses[1][i] == Approx(losses[0][i]).epsilon(1e-4));
+    CHECK(losses[0][2] < losses[0][0]);
+  }
+}

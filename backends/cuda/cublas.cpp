@@ -42,14 +42,18 @@ struct Cublas {
 const Cublas& load_cublas() {
   static const Cublas lib = [] {
     Cublas c;
+    // cuBLAS costs a process ~150 MB and 50 ms to load: only where a driver found a GPU.
+    if (!driver()) {
+      c.error = "cuBLAS not loaded: " + driver_unavailable_reason();
+      return c;
+    }
     void* handle = nullptr;
     std::string tried;
     // First the cuBLAS of the driver's CUDA major version: a newer one loads, then fails to
     // initialise (cuBLAS 13 on a CUDA 12 driver).
     std::vector<std::string> names;
     if (const char* env = std::getenv("TFJIT_CUBLAS"); env && *env) names.push_back(env);
-    if (const Driver* d = driver())
-      names.push_back("libcublas.so." + std::to_string(d->version / 1000));
+    names.push_back("libcublas.so." + std::to_string(driver()->version / 1000));
     for (const char* name : {"libcublas.so.13", "libcublas.so.12", "libcublas.so"})
       names.push_back(name);
     for (const std::string& name : names) {

@@ -6,6 +6,7 @@
 #include <limits>
 #include <string>
 
+#include "backends/cpu/matmul_fused.h"
 #include "tests/helpers.h"
 
 using tft::values_of;
@@ -78,8 +79,22 @@ bool fused(const std::string& graph) {
 
 }  // namespace
 
+namespace {
+// Runs a test under each way the fused call may run a shape (oneDNN's primitive with post-ops,
+// sgemm then a pass over C, or whichever measured faster), restoring the default after.
+struct Strategies {
+  tf::cpu::DenseStrategy strategy = GENERATE(tf::cpu::DenseStrategy::kMeasure,
+                                             tf::cpu::DenseStrategy::kFused,
+                                             tf::cpu::DenseStrategy::kSeparatePass);
+  Strategies() { tf::cpu::set_dense_strategy(strategy); }
+  ~Strategies() { tf::cpu::set_dense_strategy(tf::cpu::DenseStrategy::kMeasure); }
+};
+}  // namespace
+
 TEST_CASE("a compiled dense layer act(x w + b) is one fused call and matches float64",
           "[function][fusion]") {
+  Strategies strategies;
+  INFO("strategy " << int(strategies.strategy));
   struct Shape {
     int64_t m, k, n;
   };
@@ -111,6 +126,8 @@ TEST_CASE("a compiled dense layer act(x w + b) is one fused call and matches flo
 
 TEST_CASE("fused relu keeps tfjit's semantics: NaN gives 0, as eager relu does",
           "[function][fusion]") {
+  Strategies strategies;
+  INFO("strategy " << int(strategies.strategy));
   auto x = values({3, 4}, 1), w = values({4, 5}, 2), b = values({5}, 3);
   auto xv = values_of(x);
   xv[4] = std::numeric_limits<double>::quiet_NaN();  // row 1 of the product is NaN

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "backends/cpu/kernels.h"
+#include "backends/cpu/matmul_fused.h"
 #include "runtime/parallel.h"
 #include "tfjit/errors.h"
 

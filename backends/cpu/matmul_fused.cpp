@@ -1,8 +1,13 @@
-// oneDNN matmul primitive with a row-broadcast bias and an eltwise post-op: the epilogue is
-// applied while C is still in cache, instead of a second pass over C in compiled loops.
+// A dense layer, C = act(A * B + bias): a oneDNN matmul primitive with the bias and an eltwise
+// post-op (the epilogue applied while C is still in cache), or oneDNN's sgemm followed by a pass
+// over C, whichever measured faster for the shape. Neither wins everywhere: on small batches the
+// primitive's overhead costs more than the second pass (batch-1 inference: 2x slower).
 #include "backends/cpu/matmul_fused.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <functional>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -21,12 +26,24 @@ namespace {
 
 using Key = std::tuple<int64_t, int64_t, int64_t, int64_t>;  // m, k, n, act
 
+// How a shape runs: the primitive (null until built) and whether sgemm + a pass beat it.
+struct Plan {
+  std::shared_ptr<dnnl::matmul> primitive;
+  bool measured = false, separate_pass = false;
+};
+
 struct Primitives {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   std::mutex mutex;
   // Creating a primitive costs tens of microseconds; a compiled dense layer sees few shapes.
-  std::map<Key, std::shared_ptr<dnnl::matmul>> cache;
+  std::map<Key, Plan> cache;
 };
+
+std::atomic<DenseStrategy> strategy{DenseStrategy::kMeasure};
+
+// Shapes up to this many flops are measured both ways on their first call (a few extra GEMMs of
+// at most ~10 ms); larger ones keep the fused primitive, whose saved pass over C dominates.
+constexpr double kMeasuredFlops = 1e9;
 
 Primitives& primitives() {
   // Leaked on purpose: compiled code may still run during static destruction.
@@ -54,10 +71,7 @@ void append_epilogue(dnnl::post_ops& ops, int64_t act) {
   throw InternalError("matmul epilogue: unknown activation code " + std::to_string(act));
 }
 
-std::shared_ptr<dnnl::matmul> primitive(Primitives& p, const Key& key) {
-  std::lock_guard guard(p.mutex);
-  auto& slot = p.cache[key];
-  if (slot) return slot;
+std::shared_ptr<dnnl::matmul> build(const dnnl::engine& engine, const Key& key) {
   auto [m, k, n, act] = key;
   using tag = dnnl::memory::format_tag;
   using dt = dnnl::memory::data_type;
@@ -67,31 +81,87 @@ std::shared_ptr<dnnl::matmul> primitive(Primitives& p, const Key& key) {
   append_epilogue(ops, act);
   dnnl::primitive_attr attr;
   attr.set_post_ops(ops);
-  dnnl::matmul::primitive_desc pd({a_md, b_md, bias_md, c_md}, attr, p.engine);
-  slot = std::make_shared<dnnl::matmul>(pd);
-  return slot;
+  dnnl::matmul::primitive_desc pd({a_md, b_md, bias_md, c_md}, attr, engine);
+  return std::make_shared<dnnl::matmul>(pd);
+}
+
+float activate(float x, int64_t act) {
+  switch (static_cast<Epilogue>(act)) {
+    case Epilogue::kRelu:
+      return x > 0 ? x : 0.0f;
+    case Epilogue::kTanh:
+      return std::tanh(x);
+    case Epilogue::kSigmoid:
+      return 1.0f / (1.0f + std::exp(-x));
+    default:
+      return x;
+  }
+}
+
+// C = act(C + bias), rows split over the threads when large.
+void bias_act_pass(const float* bias, float* c, int64_t m, int64_t n, int64_t act) {
+  rt::parallel_for(m, std::max<int64_t>(1, rt::kParallelGrain / std::max<int64_t>(n, 1)),
+                   [&](int64_t begin, int64_t end) {
+                     for (int64_t i = begin; i < end; ++i) {
+                       float* row = c + i * n;
+                       if (static_cast<Epilogue>(act) == Epilogue::kRelu) {
+                         for (int64_t j = 0; j < n; ++j) {  // vectorises
+                           float x = row[j] + bias[j];
+                           row[j] = x > 0 ? x : 0.0f;
+                         }
+                       } else {
+                         for (int64_t j = 0; j < n; ++j) row[j] = activate(row[j] + bias[j], act);
+                       }
+                     }
+                   });
+}
+
+void run_primitive(Primitives& p, dnnl::matmul& mm, const float* a, const float* b,
+                   const float* bias, float* c, int64_t m, int64_t k, int64_t n) {
+  using tag = dnnl::memory::format_tag;
+  using dt = dnnl::memory::data_type;
+  // oneDNN takes non-const handles; it never writes the inputs.
+  dnnl::memory a_mem({{m, k}, dt::f32, tag::ab}, p.engine, const_cast<float*>(a));
+  dnnl::memory b_mem({{k, n}, dt::f32, tag::ab}, p.engine, const_cast<float*>(b));
+  dnnl::memory bias_mem({{1, n}, dt::f32, tag::ab}, p.engine, const_cast<float*>(bias));
+  dnnl::memory c_mem({{m, n}, dt::f32, tag::ab}, p.engine, c);
+  thread_local dnnl::stream stream(p.engine);  // one per calling thread: streams are not shared
+  mm.execute(stream, {{DNNL_ARG_SRC, a_mem},
+                      {DNNL_ARG_WEIGHTS, b_mem},
+                      {DNNL_ARG_BIAS, bias_mem},
+                      {DNNL_ARG_DST, c_mem}});
+  stream.wait();
+}
+
+void run_separate(const float* a, const float* b, const float* bias, float* c, int64_t m,
+                  int64_t k, int64_t n, int64_t act) {
+  sgemm(a, b, c, m, k, n, false, false);
+  bias_act_pass(bias, c, m, n, act);
+}
+
+// The faster of the two for this shape, by the best of three timed runs each (the runs write
+// C, which the last one leaves correct).
+bool separate_pass_is_faster(const std::function<void()>& fused,
+                             const std::function<void()>& separate) {
+  auto best = [](const std::function<void()>& f) {
+    double t = 1e300;
+    for (int i = 0; i < 3; ++i) {
+      auto start = std::chrono::steady_clock::now();
+      f();
+      t = std::min(t, std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+                          .count());
+    }
+    return t;
+  };
+  fused();  // warm-up (first-touch of the primitive's scratch)
+  separate();
+  return best(separate) < best(fused);
 }
 
 // Without a primitive: oneDNN rejects empty dims, and an empty sum is zero (act(bias)).
 void degenerate(const float* bias, float* c, int64_t m, int64_t n, int64_t act) {
   for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      float x = bias[j];
-      switch (static_cast<Epilogue>(act)) {
-        case Epilogue::kRelu:
-          x = x > 0 ? x : 0.0f;
-          break;
-        case Epilogue::kTanh:
-          x = std::tanh(x);
-          break;
-        case Epilogue::kSigmoid:
-          x = 1.0f / (1.0f + std::exp(-x));
-          break;
-        default:
-          break;
-      }
-      c[i * n + j] = x;
-    }
+    for (int64_t j = 0; j < n; ++j) c[i * n + j] = activate(bias[j], act);
 }
 
 }  // namespace
@@ -104,24 +174,38 @@ void sgemm_bias_act(const float* a, const float* b, const float* bias, float* c,
   if (k == 0) return degenerate(bias, c, m, n, act);
   try {
     Primitives& p = primitives();
-    auto mm = primitive(p, {m, k, n, act});
-    using tag = dnnl::memory::format_tag;
-    using dt = dnnl::memory::data_type;
-    // oneDNN takes non-const handles; it never writes the inputs.
-    dnnl::memory a_mem({{m, k}, dt::f32, tag::ab}, p.engine, const_cast<float*>(a));
-    dnnl::memory b_mem({{k, n}, dt::f32, tag::ab}, p.engine, const_cast<float*>(b));
-    dnnl::memory bias_mem({{1, n}, dt::f32, tag::ab}, p.engine, const_cast<float*>(bias));
-    dnnl::memory c_mem({{m, n}, dt::f32, tag::ab}, p.engine, c);
     rt::use_parallel_threads_here();
-    thread_local dnnl::stream stream(p.engine);  // one per calling thread: streams are not shared
-    mm->execute(stream, {{DNNL_ARG_SRC, a_mem},
-                         {DNNL_ARG_WEIGHTS, b_mem},
-                         {DNNL_ARG_BIAS, bias_mem},
-                         {DNNL_ARG_DST, c_mem}});
-    stream.wait();
+    Key key{m, k, n, act};
+    Plan plan;
+    {
+      std::lock_guard guard(p.mutex);
+      Plan& slot = p.cache[key];
+      if (!slot.primitive) slot.primitive = build(p.engine, key);
+      plan = slot;
+    }
+    auto fused = [&] { run_primitive(p, *plan.primitive, a, b, bias, c, m, k, n); };
+    auto separate = [&] { run_separate(a, b, bias, c, m, k, n, act); };
+    if (!plan.measured && strategy.load(std::memory_order_relaxed) == DenseStrategy::kMeasure) {
+      bool faster = 2.0 * double(m) * double(k) * double(n) <= kMeasuredFlops &&
+                    separate_pass_is_faster(fused, separate);
+      std::lock_guard guard(p.mutex);
+      p.cache[key].measured = true;
+      p.cache[key].separate_pass = plan.separate_pass = faster;
+    }
+    switch (strategy.load(std::memory_order_relaxed)) {
+      case DenseStrategy::kFused:
+        return fused();
+      case DenseStrategy::kSeparatePass:
+        return separate();
+      case DenseStrategy::kMeasure:
+        break;
+    }
+    plan.separate_pass ? separate() : fused();
   } catch (const dnnl::error& e) {
     throw InternalError(std::string("matmul epilogue: oneDNN failed: ") + e.what());
   }
 }
+
+void set_dense_strategy(DenseStrategy s) { strategy.store(s, std::memory_order_relaxed); }
 
 }  // namespace tf::cpu

@@ -10,9 +10,18 @@ namespace tf::cpu {
 // Codes shared with compiled code (the pass passes them as an i64 argument): keep in sync.
 enum class Epilogue : int64_t { kNone = 0, kRelu = 1, kTanh = 2, kSigmoid = 3 };
 
+// C = op(A) * op(B) through oneDNN's sgemm (backends/cpu/matmul.cpp); op transposes where the
+// flag is set. Row-major, contiguous float32.
+void sgemm(const void* a, const void* b, void* c, int64_t m, int64_t k, int64_t n, bool ta,
+           bool tb);
+
 // A: m x k, B: k x n, bias: n, C: m x n, all contiguous row-major float32. Throws
 // InternalError if oneDNN fails or `act` is not an Epilogue.
 void sgemm_bias_act(const float* a, const float* b, const float* bias, float* c, int64_t m,
                     int64_t k, int64_t n, int64_t act);
+
+// How sgemm_bias_act runs a shape: by measurement (the default), or always one way (tests).
+enum class DenseStrategy { kMeasure, kFused, kSeparatePass };
+void set_dense_strategy(DenseStrategy strategy);
 
 }  // namespace tf::cpu

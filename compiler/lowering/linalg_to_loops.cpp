@@ -1,9 +1,19 @@
 // Pass: linalg ops on buffers -> loops. Ops with at least kParallelElements iterations (or a
 // size known only at run time) get an scf.parallel over their parallel dimensions, which
-// async-parallel-for then splits over the worker threads; smaller ops stay sequential, since
+// parallel_loops_to_calls then splits over the thread pool; smaller ops stay sequential, since
 // handing work to threads costs more than it saves below that size.
+//
+// A reduction over its innermost dims (softmax, layer norm, a loss's row sums) accumulates each
+// output element in a register, marked reassociable, so LLVM vectorises it into lanes: linalg's
+// own lowering loads and stores the output at every step, a serial chain through memory (3x
+// slower than the eager kernel).
 #include "compiler/mlir_support.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -22,6 +32,105 @@ bool worth_threads(linalg::LinalgOp op) {
   return iterations >= kParallelElements;
 }
 
+// The indices `map` gives for the loop ivs, if each is a loop iv or a constant.
+std::optional<SmallVector<Value>> indices(OpBuilder& b, Location loc, AffineMap map,
+                                          ValueRange ivs) {
+  SmallVector<Value> out;
+  for (AffineExpr e : map.getResults()) {
+    if (auto d = dyn_cast<AffineDimExpr>(e))
+      out.push_back(ivs[d.getPosition()]);
+    else if (auto c = dyn_cast<AffineConstantExpr>(e))
+      out.push_back(b.create<arith::ConstantIndexOp>(loc, c.getValue()));
+    else
+      return std::nullopt;
+  }
+  return out;
+}
+
+// Whether `op` is a reduction into one output over its innermost dims, with operands indexed by
+// loop ivs and constants only (what tfjit's reductions, fused or not, lower to).
+bool inner_reduction(linalg::GenericOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInits() != 1 || op.getNumReductionLoops() == 0)
+    return false;
+  auto iterators = op.getIteratorTypesArray();
+  const unsigned parallel = op.getNumParallelLoops();
+  for (unsigned d = 0; d < iterators.size(); ++d)
+    if ((d < parallel) != (iterators[d] == utils::IteratorType::parallel)) return false;
+  for (AffineMap map : op.getIndexingMapsArray())
+    for (AffineExpr e : map.getResults())
+      if (!isa<AffineDimExpr, AffineConstantExpr>(e)) return false;
+  AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  for (AffineExpr e : out.getResults())
+    if (auto d = dyn_cast<AffineDimExpr>(e); d && d.getPosition() >= parallel) return false;
+  return true;
+}
+
+// The body with the accumulator in a register: for each output element, acc = out[...]; an
+// scf.for nest over the reduced dims yields acc = body(inputs, acc); out[...] = acc.
+void lower_inner_reduction(IRRewriter& rw, linalg::GenericOp op, bool threads) {
+  Location loc = op.getLoc();
+  SmallVector<Range> ranges = cast<linalg::LinalgOp>(op.getOperation()).createLoopRanges(rw, loc);
+  const unsigned parallel = op.getNumParallelLoops();
+  SmallVector<Value> lbs, ubs, steps;
+  for (const Range& r : ranges) {
+    lbs.push_back(getValueOrCreateConstantIndexOp(rw, loc, r.offset));
+    ubs.push_back(getValueOrCreateConstantIndexOp(rw, loc, r.size));
+    steps.push_back(getValueOrCreateConstantIndexOp(rw, loc, r.stride));
+  }
+  auto split = [&](SmallVector<Value>& v, bool outer) {
+    return outer ? SmallVector<Value>(v.begin(), v.begin() + parallel)
+                 : SmallVector<Value>(v.begin() + parallel, v.end());
+  };
+  Value out = op.getDpsInitOperand(0)->get();
+  AffineMap out_map = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  Block& body = *op.getBlock();
+  auto element = [&](OpBuilder& b, Location l, ValueRange outer_ivs) {
+    SmallVector<Value> all(outer_ivs.begin(), outer_ivs.end());
+    all.append(op.getNumReductionLoops(), Value());  // filled per iteration below
+    auto out_index = *indices(b, l, out_map, all);
+    Value init = b.create<memref::LoadOp>(l, out, out_index);
+    auto nest = scf::buildLoopNest(
+        b, l, split(lbs, false), split(ubs, false), split(steps, false), ValueRange{init},
+        [&](OpBuilder& nb, Location nl, ValueRange inner_ivs, ValueRange acc) {
+          SmallVector<Value> ivs(outer_ivs.begin(), outer_ivs.end());
+          ivs.append(inner_ivs.begin(), inner_ivs.end());
+          IRMapping map;
+          for (OpOperand* in : op.getDpsInputOperands()) {
+            Value v = in->get();
+            if (isa<MemRefType>(v.getType()))
+              v = nb.create<memref::LoadOp>(
+                  nl, v, *indices(nb, nl, op.getMatchingIndexingMap(in), ivs));
+            map.map(body.getArgument(in->getOperandNumber()), v);
+          }
+          map.map(body.getArguments().back(), acc[0]);
+          for (Operation& o : body.without_terminator()) {
+            if (auto index = dyn_cast<linalg::IndexOp>(o)) {
+              map.map(index.getResult(), ivs[index.getDim()]);
+              continue;
+            }
+            Operation* copy = nb.clone(o, map);
+            // The combiner (it reads the accumulator) may reassociate: lanes, then a tree.
+            if (auto fm = dyn_cast<arith::ArithFastMathInterface>(copy))
+              if (llvm::is_contained(copy->getOperands(), acc[0]))
+                copy->setAttr(fm.getFastMathAttrName(),
+                              arith::FastMathFlagsAttr::get(copy->getContext(),
+                                                            arith::FastMathFlags::reassoc));
+          }
+          return scf::ValueVector{map.lookup(body.getTerminator()->getOperand(0))};
+        });
+    b.create<memref::StoreOp>(l, nest.results[0], out, out_index);
+  };
+  if (threads && parallel > 0)
+    rw.create<scf::ParallelOp>(loc, split(lbs, true), split(ubs, true), split(steps, true),
+                               [&](OpBuilder& b, Location l, ValueRange ivs) {
+                                 element(b, l, ivs);
+                                 b.create<scf::ReduceOp>(l);
+                               });
+  else
+    scf::buildLoopNest(rw, loc, split(lbs, true), split(ubs, true), split(steps, true),
+                       [&](OpBuilder& b, Location l, ValueRange ivs) { element(b, l, ivs); });
+}
+
 struct LinalgToLoopsPass : PassWrapper<LinalgToLoopsPass, OperationPass<ModuleOp>> {
   StringRef getArgument() const override { return "tfjit-linalg-to-loops"; }
   void runOnOperation() override {
@@ -30,6 +139,12 @@ struct LinalgToLoopsPass : PassWrapper<LinalgToLoopsPass, OperationPass<ModuleOp
     IRRewriter rewriter(&getContext());
     for (auto op : ops) {
       rewriter.setInsertionPoint(op);
+      if (auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+          generic && inner_reduction(generic)) {
+        lower_inner_reduction(rewriter, generic, worth_threads(op));
+        rewriter.eraseOp(op);
+        continue;
+      }
       auto loops = worth_threads(op) ? linalg::linalgOpToParallelLoops(rewriter, op)
                                      : linalg::linalgOpToLoops(rewriter, op);
       if (failed(loops)) {

@@ -66,6 +66,8 @@ std::unique_ptr<mlir::Pass> create_linalg_to_gpu_loops_pass();
 std::unique_ptr<mlir::Pass> create_split_reductions_pass();
 std::unique_ptr<mlir::Pass> create_linalg_to_loops_pass();
 std::unique_ptr<mlir::Pass> create_parallel_loops_to_calls_pass();
+std::unique_ptr<mlir::Pass> create_approximate_math_pass();
+std::unique_ptr<mlir::Pass> create_expand_integer_division_pass();
 std::unique_ptr<mlir::Pass> create_plan_buffers_pass();
 std::unique_ptr<mlir::Pass> create_unshare_matmul_inits_pass();
 // tfjit.print and tfjit.fail_if as library calls (lowering/effects_to_calls.cpp), patterns of

@@ -35,7 +35,7 @@ void prepare_entry(mlir::ModuleOp module) {
 }  // namespace
 
 void add_llvm_dialect_passes(mlir::PassManager& pm, bool tfjit_allocator) {
-  pm.addPass(mlir::arith::createArithExpandOpsPass());  // floordivsi etc. into LLVM-level ops
+  pm.addPass(create_expand_integer_division_pass());  // floordivsi etc. into LLVM-level ops
   pm.addPass(mlir::memref::createExpandStridedMetadataPass());
   pm.addPass(mlir::createLowerAffinePass());
   pm.addPass(mlir::createConvertMathToLLVMPass());
@@ -97,6 +97,7 @@ void add_stage(mlir::PassManager& pm, Stage stage, const CompileOptions& options
       // Large parallel loops run on tfjit's thread pool, the eager kernels' (the calling thread
       // takes part).
       pm.addPass(create_parallel_loops_to_calls_pass());
+      pm.addPass(create_approximate_math_pass());
       pm.addPass(mlir::createLowerAffinePass());
       pm.addPass(mlir::createConvertSCFToCFPass());
       pm.addPass(mlir::createCanonicalizerPass());

@@ -121,6 +121,42 @@ TEST_CASE("reduce_max and reduce_min propagate NaN", "[reduce]") {
   CHECK(std::isnan(tf::reduce_min(x).item<float>()));
 }
 
+TEST_CASE("compiled row max/min (vectorised, NaN tracked beside) propagate NaN and infinities",
+          "[reduce][function]") {
+  // Rows long enough for vector lanes and a tail; a NaN at the start, in a lane, at the tail.
+  const int64_t rows = 7, cols = 203;
+  std::vector<float> v(rows * cols);
+  for (int64_t i = 0; i < rows * cols; ++i) v[i] = std::sin(0.37f * float(i)) * 10;
+  v[1 * cols + 0] = NAN;
+  v[2 * cols + 77] = NAN;
+  v[3 * cols + cols - 1] = NAN;
+  for (int64_t c = 0; c < cols; ++c) v[4 * cols + c] = -INFINITY;  // all -inf: max is -inf
+  v[5 * cols + 100] = INFINITY;
+  v[6 * cols + 5] = -INFINITY;
+  auto x = tf::constant(v, tf::TensorShape{rows, cols});
+  auto fmax = tf::function([](const tf::Tensor& t) { return tf::reduce_max(t, 1); });
+  auto fmin = tf::function([](const tf::Tensor& t) { return tf::reduce_min(t, 1); });
+  auto mx = fmax(x).to_vector<float>(), mn = fmin(x).to_vector<float>();
+  for (int64_t r = 0; r < rows; ++r) {
+    INFO("row " << r);
+    float want_max = -INFINITY, want_min = INFINITY;
+    bool nan = false;
+    for (int64_t c = 0; c < cols; ++c) {
+      float e = v[r * cols + c];
+      nan = nan || std::isnan(e);
+      want_max = std::max(want_max, e);
+      want_min = std::min(want_min, e);
+    }
+    if (nan) {
+      CHECK(std::isnan(mx[r]));
+      CHECK(std::isnan(mn[r]));
+    } else {
+      CHECK(mx[r] == want_max);
+      CHECK(mn[r] == want_min);
+    }
+  }
+}
+
 TEST_CASE("reduce_mean, logsumexp, softmax and log_softmax match float64 references", "[reduce]") {
   auto x = tf::constant(std::vector<double>{1, 2, 3, 4, 5, 1000}, tf::TensorShape{2, 3});
   CHECK(values_of(tf::reduce_mean(x, 1)) == std::vector<double>{2, (4 + 5 + 1000) / 3.0});

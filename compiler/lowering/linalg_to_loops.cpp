@@ -84,13 +84,21 @@ void lower_inner_reduction(IRRewriter& rw, linalg::GenericOp op, bool threads) {
   Value out = op.getDpsInitOperand(0)->get();
   AffineMap out_map = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
   Block& body = *op.getBlock();
+  Value acc_arg = body.getArguments().back();
+  // A float max/min combiner propagates NaN (arith.maximumf), which LLVM cannot vectorise as a
+  // reduction: it becomes maxnumf (vectorised) and a NaN flag beside it, applied at the end.
+  Operation* combiner = body.getTerminator()->getOperand(0).getDefiningOp();
+  const bool nan_flag = combiner && isa<arith::MaximumFOp, arith::MinimumFOp>(combiner) &&
+                        llvm::is_contained(combiner->getOperands(), acc_arg);
   auto element = [&](OpBuilder& b, Location l, ValueRange outer_ivs) {
     SmallVector<Value> all(outer_ivs.begin(), outer_ivs.end());
-    all.append(op.getNumReductionLoops(), Value());  // filled per iteration below
+    all.append(op.getNumReductionLoops(), Value());  // the output does not use them
     auto out_index = *indices(b, l, out_map, all);
     Value init = b.create<memref::LoadOp>(l, out, out_index);
+    SmallVector<Value> inits = {init};
+    if (nan_flag) inits.push_back(b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNO, init, init));
     auto nest = scf::buildLoopNest(
-        b, l, split(lbs, false), split(ubs, false), split(steps, false), ValueRange{init},
+        b, l, split(lbs, false), split(ubs, false), split(steps, false), inits,
         [&](OpBuilder& nb, Location nl, ValueRange inner_ivs, ValueRange acc) {
           SmallVector<Value> ivs(outer_ivs.begin(), outer_ivs.end());
           ivs.append(inner_ivs.begin(), inner_ivs.end());
@@ -102,11 +110,30 @@ void lower_inner_reduction(IRRewriter& rw, linalg::GenericOp op, bool threads) {
                   nl, v, *indices(nb, nl, op.getMatchingIndexingMap(in), ivs));
             map.map(body.getArgument(in->getOperandNumber()), v);
           }
-          map.map(body.getArguments().back(), acc[0]);
+          map.map(acc_arg, acc[0]);
           for (Operation& o : body.without_terminator()) {
             if (auto index = dyn_cast<linalg::IndexOp>(o)) {
               map.map(index.getResult(), ivs[index.getDim()]);
               continue;
+            }
+            if (nan_flag && &o == combiner) {
+              // A NaN element counts as the identity (-inf for max) and sets the flag, so the
+              // max/min itself never sees a NaN (and may say so: nnan lets LLVM vectorise it;
+              // the accumulator must have no other use for LLVM to see a reduction).
+              const bool is_max = isa<arith::MaximumFOp>(o);
+              Value x = map.lookup(o.getOperand(o.getOperand(0) == acc_arg ? 1 : 0));
+              auto type = cast<FloatType>(x.getType());
+              Value identity = nb.create<arith::ConstantOp>(
+                  nl, nb.getFloatAttr(type, APFloat::getInf(type.getFloatSemantics(), is_max)));
+              Value nan = nb.create<arith::CmpFOp>(nl, arith::CmpFPredicate::UNO, x, x);
+              Value number = nb.create<arith::SelectOp>(nl, nan, identity, x);
+              auto flags = arith::FastMathFlagsAttr::get(
+                  nb.getContext(), arith::FastMathFlags::reassoc | arith::FastMathFlags::nnan |
+                                       arith::FastMathFlags::nsz);
+              Value m = is_max
+                            ? nb.create<arith::MaxNumFOp>(nl, acc[0], number, flags).getResult()
+                            : nb.create<arith::MinNumFOp>(nl, acc[0], number, flags).getResult();
+              return scf::ValueVector{m, nb.create<arith::OrIOp>(nl, acc[1], nan)};
             }
             Operation* copy = nb.clone(o, map);
             // The combiner (it reads the accumulator) may reassociate: lanes, then a tree.
@@ -118,7 +145,14 @@ void lower_inner_reduction(IRRewriter& rw, linalg::GenericOp op, bool threads) {
           }
           return scf::ValueVector{map.lookup(body.getTerminator()->getOperand(0))};
         });
-    b.create<memref::StoreOp>(l, nest.results[0], out, out_index);
+    Value result = nest.results[0];
+    if (nan_flag) {
+      auto type = cast<FloatType>(result.getType());
+      Value nan = b.create<arith::ConstantOp>(
+          l, b.getFloatAttr(type, APFloat::getNaN(type.getFloatSemantics())));
+      result = b.create<arith::SelectOp>(l, nest.results[1], nan, result);
+    }
+    b.create<memref::StoreOp>(l, result, out, out_index);
   };
   if (threads && parallel > 0)
     rw.create<scf::ParallelOp>(loc, split(lbs, true), split(ubs, true), split(steps, true),

@@ -5,7 +5,7 @@
 // descriptors of the argument and result memrefs) from a struct the caller fills.
 module {
   func.func @main(%x: tensor<4x256x512xf32>) -> tensor<4x256x512xf32> {
-    %y = tfjit.unary "exp" %x : tensor<4x256x512xf32> -> tensor<4x256x512xf32>
+    %y = tfjit.unary "abs" %x : tensor<4x256x512xf32> -> tensor<4x256x512xf32>
     return %y : tensor<4x256x512xf32>
   }
 }
@@ -16,7 +16,7 @@ module {
 // CHECK: arith.index_cast %[[END]] : i64 to index
 // The range of the split dim (rows of 512), then the row as an inner loop:
 // CHECK-COUNT-2: cf.cond_br
-// CHECK: math.exp
+// CHECK: math.absf
 // CHECK: func.func @main(
 // CHECK-DAG: %[[N:.*]] = arith.constant 1024 : i64
 // CHECK-DAG: %[[GRAIN:.*]] = arith.constant 128 : i64

@@ -4,6 +4,7 @@
 #include <tfjit/tfjit.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <functional>
@@ -12,10 +13,15 @@
 
 using Clock = std::chrono::steady_clock;
 
-// Median over `repeats` batches of the mean time per call, in microseconds, after a warm-up
-// call. `sync` (asynchronous GPU work) runs before the clock stops on each batch.
-inline double time_us(const std::function<void()>& f, int iterations, int repeats = 5,
-                      const std::function<void()>& sync = {}) {
+// The mean time per call of each of `repeats` batches, in microseconds.
+struct Timing {
+  double min = -1, median = -1, max = -1;
+};
+
+// Over `repeats` batches of `iterations` back-to-back calls, after a warm-up call. `sync`
+// (asynchronous GPU work) runs before the clock stops on each batch.
+inline Timing time_stats(const std::function<void()>& f, int iterations, int repeats = 5,
+                         const std::function<void()>& sync = {}) {
   f();
   if (sync) sync();
   std::vector<double> batches;
@@ -27,13 +33,20 @@ inline double time_us(const std::function<void()>& f, int iterations, int repeat
                       iterations);
   }
   std::sort(batches.begin(), batches.end());
-  return batches[batches.size() / 2];
+  return {batches.front(), batches[batches.size() / 2], batches.back()};
+}
+
+// The median of time_stats.
+inline double time_us(const std::function<void()>& f, int iterations, int repeats = 5,
+                      const std::function<void()>& sync = {}) {
+  return time_stats(f, iterations, repeats, sync).median;
 }
 
 struct Row {
   std::string workload, variant;
-  double us;
+  double us;  // the median
   std::string note;
+  double min_us = -1, max_us = -1;  // where measured with time_stats
 };
 
 // The tutorial's linear regression: y = 3x + 1 + noise over 100 points, and its training step.
@@ -64,6 +77,21 @@ struct LinearRegression {
     return std::abs(fw - 3.0f) < 0.05f && std::abs(fb - 1.0f) < 0.05f;
   }
 };
+
+// tools/bench_metadata.cpp: what a run's figures depend on, recorded beside them.
+struct Metadata {
+  std::string date, host, cpu, command;
+  int cpus = 0, threads = 0;  // CPUs this process may run on; intra-op threads used
+  std::array<double, 3> load_before{};  // 1, 5 and 15-minute load averages at the start
+};
+Metadata collect_metadata(int argc, char** argv);
+std::array<double, 3> load_average();
+std::string metadata_json(const Metadata& m, const std::array<double, 3>& load_after);
+std::string metadata_text(const Metadata& m, const std::array<double, 3>& load_after);
+
+// tools/bench_models.cpp: the training steps users run (tools/workloads.h).
+void model_benchmarks(int scale, std::vector<Row>& rows,
+                      const std::function<void(Row&, const std::string&)>& fail);
 
 // tools/bench_gpu.cpp: the GPU rows, appended to `rows`; `fail` marks a row as an error.
 void gpu_benchmarks(int scale, std::vector<Row>& rows,

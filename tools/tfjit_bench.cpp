@@ -21,7 +21,7 @@
 
 namespace {
 
-const char* kHelp = R"(usage: tfjit-bench [--quick] [--json]
+const char* kHelp = R"(usage: tfjit-bench [--quick] [--json] [--threads N] [--only SECTIONS]
 
 Runs each workload eagerly and through tf::function, next to a reference measured in the same
 run, and prints a table (or JSON with --json). Progress goes to stderr. Training steps are
@@ -30,10 +30,16 @@ an error in its row (time -1), and the exit status is then 2. With a GPU, the GP
 (tools/bench_gpu.cpp): fused elementwise against a device-to-device copy, GEMM against cuBLAS
 called directly, the training step eager and compiled, and overheads.
 
-  --quick   fewer iterations (a smoke run; figures are noisier)
-  --json    machine-readable output on stdout
-)";
+  --quick         fewer iterations (a smoke run; figures are noisier)
+  --json          machine-readable output on stdout: {"metadata": {...}, "rows": [...]}, each
+                  row with the median, min and max over its timed batches (microseconds)
+  --threads N     intra-op threads (tf::config::threading; default: OpenMP's, all CPUs
+                  this process may use)
+  --only LIST     comma-separated sections: matmul, chain, overhead, autodiff, steps, models
+                  (MLP and transformer training steps, batch-1 inference), compile, gpu
 
+Exit status: 0 success, 1 usage error, 2 a row's result was wrong (its note says why).
+)";
 // Error notes carry exception text, which may hold quotes, backslashes or newlines.
 std::string json_escape(const std::string& s) {
   std::string out;
@@ -78,13 +84,43 @@ int main(int argc, char** argv) {
     return first_call(argv[2]);
   }
   bool quick = false, json = false;
+  int threads = 0;
+  std::string only;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::cerr << "tfjit-bench: " << a << " needs a value\n" << kHelp;
+        std::exit(1);
+      }
+      return argv[++i];
+    };
     if (a == "--quick")
       quick = true;
     else if (a == "--json")
       json = true;
-    else if (a == "--help" || a == "-h") {
+    else if (a == "--threads") {
+      std::string v = value();
+      char* end = nullptr;
+      long n = std::strtol(v.c_str(), &end, 10);
+      if (end == v.c_str() || *end || n < 0 || n > 4096) {
+        std::cerr << "tfjit-bench: --threads takes a number >= 0, got '" << v << "'\n";
+        return 1;
+      }
+      threads = static_cast<int>(n);
+    } else if (a == "--only") {
+      only = "," + value() + ",";
+      for (const char* known : {"matmul", "chain", "overhead", "autodiff", "steps", "models",
+                                "compile", "gpu"})
+        for (size_t at; (at = only.find(std::string(",") + known + ",")) != std::string::npos;)
+          only.replace(at, std::strlen(known) + 1, "");
+      if (only != ",") {
+        std::cerr << "tfjit-bench: unknown section in --only: " << only.substr(1, only.size() - 2)
+                  << "\n" << kHelp;
+        return 1;
+      }
+      only = "," + std::string(argv[i]) + ",";
+    } else if (a == "--help" || a == "-h") {
       std::cout << kHelp;
       return 0;
     } else {
@@ -92,6 +128,11 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  auto want = [&](const char* section) {
+    return only.empty() || only.find(std::string(",") + section + ",") != std::string::npos;
+  };
+  tf::config::threading::set_intra_op_parallelism_threads(threads);
+  const Metadata metadata = collect_metadata(argc, argv);
   int scale = quick ? 10 : 1;
   std::vector<Row> rows;
   auto progress = [](const std::string& what) { std::cerr << "[tfjit-bench] " << what << "...\n"; };
@@ -110,7 +151,7 @@ int main(int argc, char** argv) {
   on_cpu.emplace("/CPU:0");
 
   // 1. The tutorial's comparison: 500x500 matmul called 1000 times.
-  {
+  if (want("matmul")) {
     progress(
         "matmul 500x500 (eager, tf::function with oneDNN call and with generated loops, oneDNN "
         "direct)");
@@ -145,6 +186,7 @@ int main(int argc, char** argv) {
   // 4M floats (the issue's size) fits in this machine's last-level cache with its result; 32M
   // does not, so it measures DRAM bandwidth.
   for (int64_t millions : {4, 32}) {
+    if (!want("chain")) break;
     std::string name = "chain " + std::to_string(millions) + "M f32";
     progress("elementwise chain x*x + 2x + 1, " + std::to_string(millions) +
              "M float32 (eager, fused tf::function, memcpy)");
@@ -184,7 +226,7 @@ int main(int argc, char** argv) {
   }
 
   // 3. Overheads: a 1-element eager op, and a cache-hit call of a tiny compiled function.
-  {
+  if (want("overhead")) {
     progress("dispatch overhead on 1-element tensors");
     auto s = tf::constant({1.0f});
     auto f = tf::function([](const tf::Tensor& t) { return t + t; });
@@ -197,7 +239,7 @@ int main(int argc, char** argv) {
 
   // 4. Autodiff: tape cost per op, an MLP's backward pass against its forward pass, and the
   //    tutorial's linear-regression training loop.
-  {
+  if (want("autodiff")) {
     progress("GradientTape: recording overhead, MLP forward/backward, linear regression");
     auto s = tf::constant({1.0f});
     int iters = 100000 / scale;
@@ -262,7 +304,7 @@ int main(int argc, char** argv) {
   // 5. Training steps, eager vs the same step wrapped in tf::function (traced once). Each
   //    compiled step must reach what the eager step reaches, or its row is an error: a fast step
   //    that trains wrongly is no result.
-  {
+  if (want("steps")) {
     progress("training step: linear regression (eager, tf::function)");
     LinearRegression lr;
     auto& xs = lr.xs;
@@ -299,7 +341,7 @@ int main(int argc, char** argv) {
       fail(rows.back(), "compiled step did not converge like the eager step (or retraced): w = " +
                             std::to_string(cw) + ", b = " + std::to_string(cb));
   }
-  {
+  if (want("steps")) {
     progress(
         "training step: MLP 256x64->128->10, relu, softmax cross-entropy (eager, tf::function)");
     tf::random::set_seed(2);
@@ -364,8 +406,11 @@ int main(int argc, char** argv) {
                             std::to_string(ef) + " -> " + std::to_string(el) + ")");
   }
 
-  // 6. Cold trace + compile of a ~20-op function (fresh tf::function objects each time).
-  {
+  // 6. The training steps users run: MLPs, a transformer block, batch-1 inference.
+  if (want("models")) model_benchmarks(scale, rows, fail);
+
+  // 7. Cold trace + compile of a ~20-op function (fresh tf::function objects each time).
+  if (want("compile")) {
     progress("cold trace + compile of a 20-op function");
     // The disk cache lives in a scratch directory for the run: the first function of each round
     // compiles cold and stores its code there.
@@ -423,7 +468,8 @@ int main(int argc, char** argv) {
   }
 
   on_cpu.reset();
-  if (tf::test::is_gpu_available()) {
+  if (!want("gpu")) {
+  } else if (tf::test::is_gpu_available()) {
     try {
       gpu_benchmarks(scale, rows, fail);
     } catch (const std::exception& e) {  // the rows measured so far stay; the run reports it
@@ -436,17 +482,28 @@ int main(int argc, char** argv) {
   }
 
   if (json) {
-    std::cout << "[\n";
+    std::cout << "{\n  \"metadata\": " << metadata_json(metadata, load_average())
+              << ",\n  \"rows\": [\n";
     for (size_t i = 0; i < rows.size(); ++i)
-      std::cout << "  {\"workload\": \"" << rows[i].workload << "\", \"variant\": \""
-                << rows[i].variant << "\", \"us\": " << rows[i].us << ", \"note\": \""
+      std::cout << "    {\"workload\": \"" << json_escape(rows[i].workload)
+                << "\", \"variant\": \"" << json_escape(rows[i].variant)
+                << "\", \"us\": " << rows[i].us << ", \"min_us\": " << rows[i].min_us
+                << ", \"max_us\": " << rows[i].max_us << ", \"note\": \""
                 << json_escape(rows[i].note) << "\"}" << (i + 1 < rows.size() ? ",\n" : "\n");
-    std::cout << "]\n";
+    std::cout << "  ]\n}\n";
   } else {
-    std::printf("%-16s %-34s %12s  %s\n", "workload", "variant", "time (us)", "");
-    for (const auto& r : rows)
-      std::printf("%-16s %-34s %12.2f  %s\n", r.workload.c_str(), r.variant.c_str(), r.us,
-                  r.note.c_str());
+    std::printf("%s\n", metadata_text(metadata, load_average()).c_str());
+    std::printf("%-30s %-30s %12s  %s\n", "workload", "variant", "time (us)", "");
+    for (const auto& r : rows) {
+      std::string spread;
+      if (r.min_us >= 0) {
+        char buffer[64];
+        std::snprintf(buffer, sizeof buffer, "[min %.4g, max %.4g] ", r.min_us, r.max_us);
+        spread = buffer;
+      }
+      std::printf("%-30s %-30s %12.2f  %s%s\n", r.workload.c_str(), r.variant.c_str(), r.us,
+                  spread.c_str(), r.note.c_str());
+    }
   }
   return failures == 0 ? 0 : 2;
 }

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/SmallBitVector.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -59,10 +60,16 @@ bool inner_reduction(linalg::GenericOp op) {
   for (AffineMap map : op.getIndexingMapsArray())
     for (AffineExpr e : map.getResults())
       if (!isa<AffineDimExpr, AffineConstantExpr>(e)) return false;
+  // The output is indexed by every parallel dim and no reduced one (else an element would be
+  // written from several accumulators).
   AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  llvm::SmallBitVector used(parallel);
   for (AffineExpr e : out.getResults())
-    if (auto d = dyn_cast<AffineDimExpr>(e); d && d.getPosition() >= parallel) return false;
-  return true;
+    if (auto d = dyn_cast<AffineDimExpr>(e)) {
+      if (d.getPosition() >= parallel) return false;
+      used.set(d.getPosition());
+    }
+  return used.all();
 }
 
 // The body with the accumulator in a register: for each output element, acc = out[...]; an
@@ -96,7 +103,14 @@ void lower_inner_reduction(IRRewriter& rw, linalg::GenericOp op, bool threads) {
     auto out_index = *indices(b, l, out_map, all);
     Value init = b.create<memref::LoadOp>(l, out, out_index);
     SmallVector<Value> inits = {init};
-    if (nan_flag) inits.push_back(b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNO, init, init));
+    if (nan_flag) {  // a NaN initial value sets the flag too, and the max/min starts from the identity
+      Value nan = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNO, init, init);
+      auto type = cast<FloatType>(init.getType());
+      Value identity = b.create<arith::ConstantOp>(
+          l, b.getFloatAttr(type, APFloat::getInf(type.getFloatSemantics(),
+                                                  isa<arith::MaximumFOp>(combiner))));
+      inits = {b.create<arith::SelectOp>(l, nan, identity, init), nan};
+    }
     auto nest = scf::buildLoopNest(
         b, l, split(lbs, false), split(ubs, false), split(steps, false), inits,
         [&](OpBuilder& nb, Location nl, ValueRange inner_ivs, ValueRange acc) {
@@ -121,7 +135,7 @@ void lower_inner_reduction(IRRewriter& rw, linalg::GenericOp op, bool threads) {
               // max/min itself never sees a NaN (and may say so: nnan lets LLVM vectorise it;
               // the accumulator must have no other use for LLVM to see a reduction).
               const bool is_max = isa<arith::MaximumFOp>(o);
-              Value x = map.lookup(o.getOperand(o.getOperand(0) == acc_arg ? 1 : 0));
+              Value x = map.lookupOrDefault(o.getOperand(o.getOperand(0) == acc_arg ? 1 : 0));
               auto type = cast<FloatType>(x.getType());
               Value identity = nb.create<arith::ConstantOp>(
                   nl, nb.getFloatAttr(type, APFloat::getInf(type.getFloatSemantics(), is_max)));

@@ -56,15 +56,22 @@ Value cast(OpBuilder& b, Location loc, Value v, Type to) {
   return b.create<UnrealizedConversionCastOp>(loc, to, v).getResult(0);
 }
 
-// Iterations of the loops nested in `body` (1 for dynamic trip counts): with the inner
-// dimensions', the work per iteration of the split dimension, which sets the grain.
-int64_t inner_work(Region& body) {
+// `work` times the static trip count of a loop from lb to ub by step (dynamic counts count 1).
+int64_t times_trips(int64_t work, Value lb, Value ub, Value step) {
+  auto l = getConstantIntValue(lb), u = getConstantIntValue(ub), s = getConstantIntValue(step);
+  if (l && u && s && *s > 0 && *u > *l)
+    work = std::min<int64_t>(work * ((*u - *l + *s - 1) / *s), int64_t{1} << 40);
+  return work;
+}
+
+// The work per iteration of the split dimension, which sets the grain: the trip counts of the
+// loop's inner dimensions and of the loops nested in its body.
+int64_t inner_work(scf::ParallelOp loop) {
   int64_t work = 1;
-  body.walk([&](scf::ForOp loop) {
-    auto lb = getConstantIntValue(loop.getLowerBound()),
-         ub = getConstantIntValue(loop.getUpperBound()), step = getConstantIntValue(loop.getStep());
-    if (lb && ub && step && *step > 0 && *ub > *lb)
-      work = std::min<int64_t>(work * ((*ub - *lb + *step - 1) / *step), int64_t{1} << 40);
+  for (unsigned d = 1; d < loop.getNumLoops(); ++d)
+    work = times_trips(work, loop.getLowerBound()[d], loop.getUpperBound()[d], loop.getStep()[d]);
+  loop.getRegion().walk([&](scf::ForOp inner) {
+    work = times_trips(work, inner.getLowerBound(), inner.getUpperBound(), inner.getStep());
   });
   return work;
 }
@@ -78,10 +85,20 @@ class Outliner {
     function.walk([&](scf::ParallelOp loop) {
       if (!loop->getParentOfType<scf::ParallelOp>()) loops.push_back(loop);
     });
-    for (auto loop : loops) outline(function, collapse(loop));
+    for (auto loop : loops)
+      if (outlinable(loop)) outline(function, collapse(loop));
   }
 
  private:
+  // Whether every value the loop uses from above can travel to a kernel (no reductions: linalg's
+  // parallel loops have none, and collapsing would drop them). The others stay loops in place.
+  static bool outlinable(scf::ParallelOp loop) {
+    if (loop.getNumReductions() != 0) return false;
+    llvm::SetVector<Value> above;
+    getUsedValuesDefinedAbove(loop.getRegion(), above);
+    return llvm::all_of(above, [](Value v) { return bool(llvm_type(v.getType())); });
+  }
+
   // The outer dimensions collapsed into one from 0 to the product of their trip counts, step 1;
   // the innermost stays a dimension of its own, so that it remains a contiguous loop the
   // vectoriser sees (a collapsed index would need a division per element to recover it).
@@ -116,7 +133,6 @@ class Outliner {
   void outline(func::FuncOp function, scf::ParallelOp loop) {
     MLIRContext* ctx = module_.getContext();
     Location loc = loop.getLoc();
-    if (loop.getNumReductions() != 0) return;  // linalg's parallel loops have none
     // Values from above: constants are cloned into the outlined function, the rest captured.
     // Dimension 0 is split over the threads; the others run inside as loops, their bounds
     // captured like the body's values.
@@ -132,10 +148,8 @@ class Outliner {
         constants.push_back(v);
         continue;
       }
-      Type t = llvm_type(v.getType());
-      if (!t) return;  // stays a sequential loop
       captures.push_back(v);
-      fields.push_back(t);
+      fields.push_back(llvm_type(v.getType()));  // outlinable() checked it has one
     }
     auto ptr = LLVM::LLVMPointerType::get(ctx);
     auto i64 = IntegerType::get(ctx, 64);
@@ -187,14 +201,7 @@ class Outliner {
     }
     Value fn = b.create<func::ConstantOp>(loc, body_fn.getFunctionType(), body_fn.getName());
     Value iterations = b.create<arith::IndexCastOp>(loc, i64, loop.getUpperBound()[0]);
-    int64_t work = inner_work(loop.getRegion());
-    for (unsigned d = 1; d < loop.getNumLoops(); ++d) {
-      auto lb = getConstantIntValue(loop.getLowerBound()[d]),
-           ub = getConstantIntValue(loop.getUpperBound()[d]),
-           step = getConstantIntValue(loop.getStep()[d]);
-      if (lb && ub && step && *step > 0 && *ub > *lb)
-        work = std::min<int64_t>(work * ((*ub - *lb + *step - 1) / *step), int64_t{1} << 40);
-    }
+    int64_t work = inner_work(loop);
     int64_t grain = std::max<int64_t>(1, rt::kParallelGrain / work);
     Value grain_value = b.create<arith::ConstantIntOp>(loc, grain, 64);
     b.create<func::CallOp>(loc, parallel_for(body_fn.getFunctionType()),

@@ -91,11 +91,11 @@ Value Builder<Op>::build(OpBuilder& b, Location loc, ValueRange a) {
     return o.select(o.cmpf(CmpFPredicate::OGT, a[0], o.constant(20)), a[0],
                     log1p(o, o.op<math::ExpOp>(a[0])));
   else if constexpr (std::is_same_v<Op, Expm1F>) {
-    // Kahan: u = exp(x); x if u == 1; -1 if u - 1 == -1; inf if u == inf; else (u - 1) * x /
-    // log(u).
+    // Kahan: u = exp(x); x if u == 1; -1 if u - 1 == -1; inf if u == inf; else (u - 1) * (x /
+    // log(u)) (x / log(u) is about 1: (u - 1) * x would overflow for u near the largest float).
     Value u = o.op<math::ExpOp>(a[0]);
     Value um1 = o.op<arith::SubFOp>(u, o.constant(1));
-    Value r = o.op<arith::DivFOp>(o.op<arith::MulFOp>(um1, a[0]), o.op<math::LogOp>(u));
+    Value r = o.op<arith::MulFOp>(um1, o.op<arith::DivFOp>(a[0], o.op<math::LogOp>(u)));
     r = o.select(o.cmpf(CmpFPredicate::OEQ, u, o.constant(INFINITY)), u, r);
     r = o.select(o.cmpf(CmpFPredicate::OEQ, um1, o.constant(-1)), um1, r);
     return o.select(o.cmpf(CmpFPredicate::OEQ, u, o.constant(1)), a[0], r);

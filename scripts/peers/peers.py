@@ -8,6 +8,8 @@ and compile). A framework that is not installed, or a variant that fails, gets a
 instead of a time, so one broken peer does not hide the others.
 
   peers.py [--quick] [--json] [--only tf,jax,torch] [--tfjit FILE.json ...] [--load PEERS.json]
+  peers.py --only tf-models,jax-models,torch-models ...   the training steps users run
+                                          (tools/workloads.h, scripts/peers/models.py)
   peers.py --only torch-gpu,jax-gpu ...    the GPU rows (tools/bench_gpu.cpp) on GPU:0
                                           (PEERS_GPU_ON_CPU=1: on the CPU, a smoke test)
 
@@ -22,6 +24,8 @@ import sys
 import tempfile
 import time
 import traceback
+
+import models  # scripts/peers/models.py: the training steps of tools/workloads.h
 
 SIZES_M = (4, 32)  # elementwise chain, millions (2^20) of float32
 LR = 0.1
@@ -87,7 +91,7 @@ def check_loss(first, last):
 # TensorFlow: eager, tf.function, tf.function(jit_compile=True)
 
 
-def bench_tf(res, q):
+def tf_setup():
     import tensorflow as tf
 
     threads = int(os.environ.get("PEERS_THREADS", os.cpu_count()))
@@ -96,6 +100,16 @@ def bench_tf(res, q):
     fw = f"tensorflow {tf.__version__}"
     variants = [("eager", lambda f: f), ("tf.function", tf.function),
                 ("tf.function(jit_compile)", lambda f: tf.function(f, jit_compile=True))]
+    return tf, fw, variants
+
+
+def bench_tf_models(res, q):
+    _, fw, variants = tf_setup()
+    models.bench_tf(res, fw, variants, q, time_us)
+
+
+def bench_tf(res, q):
+    tf, fw, variants = tf_setup()
 
     a = tf.fill([500, 500], 0.01)
     for name, wrap in variants:
@@ -209,13 +223,22 @@ def jax_linreg(jax, wrap, xs, ys, iterations, put=lambda a: a):
     return time_us(one, iterations, sync=jax.block_until_ready), note
 
 
-def bench_jax(res, q):
+def jax_setup():
     import jax
+
+    return jax, f"jax {jax.__version__}", [("eager", lambda f: f), ("jax.jit", jax.jit)]
+
+
+def bench_jax_models(res, q):
+    jax, fw, variants = jax_setup()
+    models.bench_jax(res, fw, variants, q, time_us, jax.block_until_ready)
+
+
+def bench_jax(res, q):
     import jax.numpy as jnp
 
-    fw = f"jax {jax.__version__}"
+    jax, fw, variants = jax_setup()
     sync = jax.block_until_ready
-    variants = [("eager", lambda f: f), ("jax.jit", jax.jit)]
 
     a = jnp.full((500, 500), 0.01, jnp.float32)
     for name, wrap in variants:
@@ -319,13 +342,22 @@ def torch_linreg(torch, wrap, xs, ys, iterations, sync=None):
     return time_us(lambda: f(xs, ys), iterations, sync=sync), note
 
 
-def bench_torch(res, q):
+def torch_setup():
     import torch
 
     threads = int(os.environ.get("PEERS_THREADS", os.cpu_count()))
     torch.set_num_threads(threads)
     fw = f"torch {torch.__version__}"
-    variants = [("eager", lambda f: f), ("torch.compile", torch.compile)]
+    return torch, fw, [("eager", lambda f: f), ("torch.compile", torch.compile)]
+
+
+def bench_torch_models(res, q):
+    _, fw, variants = torch_setup()
+    models.bench_torch(res, fw, variants, q, time_us)
+
+
+def bench_torch(res, q):
+    torch, fw, variants = torch_setup()
 
     a = torch.full((500, 500), 0.01)
     for name, wrap in variants:
@@ -507,6 +539,10 @@ TFJIT_ROWS = {
     "compile": (None, "trace + compile, 20 ops, cold"),
     "linreg step": ("eager (reference)", "tf::function step"),
     "mlp step": ("eager (reference)", "tf::function step"),
+    models.mlp_name(*models.MLP_SMALL[:2]): ("eager", "tf::function"),
+    models.mlp_name(*models.MLP_WIDE[:2]): ("eager", "tf::function"),
+    models.transformer_name(): ("eager", "tf::function"),
+    models.INFERENCE: ("eager", "tf::function"),
     "gpu chain 64M": ("eager (5 kernels)", "tf::function (fused)"),
     "gpu matmul 1024": ("eager", "tf::function (cuBLAS in the plan)"),
     "gpu matmul 4096": ("eager", "tf::function (cuBLAS in the plan)"),
@@ -535,15 +571,42 @@ def merge_runs(paths):
     return rows
 
 
+TFJIT_NOTES = {}  # (workload, variant) -> tfjit-bench's note (the loss curves)
+
+
 def load_tfjit(paths):
     """Median per (workload, variant) over several tfjit-bench --json runs."""
     runs = {}
     for p in paths:
         with open(p) as f:
-            for r in json.load(f):
-                if r["us"] is not None and r["us"] >= 0:
-                    runs.setdefault((r["workload"], r["variant"]), []).append(r["us"])
+            data = json.load(f)
+        for r in data["rows"] if isinstance(data, dict) else data:
+            TFJIT_NOTES.setdefault((r["workload"], r["variant"]), r.get("note", ""))
+            if r["us"] is not None and r["us"] >= 0:
+                runs.setdefault((r["workload"], r["variant"]), []).append(r["us"])
     return {k: statistics.median(v) for k, v in runs.items()}
+
+
+def losses_of(note):
+    """The loss curve a row's note carries ("losses 2.30259 2.30265 ..."), or None."""
+    words = (note or "").split("losses ")
+    if len(words) < 2:
+        return None
+    values = []
+    for w in words[1].split():
+        try:
+            values.append(float(w.rstrip(";")))
+        except ValueError:
+            break
+    return values or None
+
+
+def same_training(workload, note):
+    """False when a peer's loss curve differs from tfjit's eager one: not the same workload."""
+    mine, theirs = losses_of(TFJIT_NOTES.get((workload, "eager"))), losses_of(note)
+    if mine is None or theirs is None:
+        return True
+    return all(abs(a - b) <= 1e-3 * max(1.0, abs(a)) for a, b in zip(mine, theirs))
 
 
 def fmt_us(us):
@@ -579,6 +642,8 @@ def side_by_side(rows, tfjit):
                 cells.append("")
             elif r["us"] is None:
                 cells.append("error")
+            elif not same_training(workload, r.get("note")):
+                cells.append(f"{fmt_us(r['us'])} (loss curve differs from tfjit's!)")
             elif ref:
                 cells.append(f"{fmt_us(r['us'])} ({fmt_ratio(r['us'] / ref)})")
             else:
@@ -592,7 +657,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="fewer iterations")
     ap.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     ap.add_argument("--only", default="tf,jax,torch",
-                    help="comma-separated: tf,jax,torch (CPU), torch-gpu,jax-gpu (GPU:0)")
+                    help="comma-separated: tf,jax,torch (CPU), tf-models,jax-models,torch-models "
+                         "(the training steps of tools/workloads.h), torch-gpu,jax-gpu (GPU:0)")
     ap.add_argument("--tfjit", nargs="*", default=[], help="tfjit-bench --json outputs")
     ap.add_argument("--load", nargs="*", default=[],
                     help="earlier peers.py --json outputs to table instead of measuring (the "
@@ -602,6 +668,8 @@ def main():
     res = Results()
     res.rows = merge_runs(args.load)
     benches = {"tf": bench_tf, "jax": bench_jax, "torch": bench_torch,
+               "tf-models": bench_tf_models, "jax-models": bench_jax_models,
+               "torch-models": bench_torch_models,
                "torch-gpu": bench_torch_gpu, "jax-gpu": bench_jax_gpu}
     for name in ([] if args.load else args.only.split(",")):
         try:

@@ -11,6 +11,8 @@
 # tfjit's eager kernels use), PEERS_OUT (where the JSON goes; default build/peers),
 # TFJIT_BUILD_DIR (default build). One core for everyone (steadier on a shared machine):
 #   PEERS_THREADS=1 taskset -c 1 scripts/peers/run_peers.sh
+# The training steps users run (tools/workloads.h, scripts/peers/models.py) are the *-models
+# rows; every framework's first losses must equal tfjit's (the table flags a mismatch).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 venv=$root/.venv-peers
@@ -40,15 +42,19 @@ for a in "$@"; do
   esac
 done
 
-# The same thread count for everyone: tfjit's oneDNN GEMM (OpenMP), TF's and torch's pools.
+# The same thread count for everyone: tfjit's pool (OpenMP's, which oneDNN shares), TF's and
+# torch's pools, XLA's CPU runtime.
 threads=${PEERS_THREADS:-$(nproc)}
 export PEERS_THREADS=$threads OMP_NUM_THREADS=$threads
 export TF_CPP_MIN_LOG_LEVEL=2
+if [[ $threads == 1 ]]; then
+  export XLA_FLAGS="${XLA_FLAGS:-} --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+fi
 
 tfjit=()
 if [[ -x $build/tools/tfjit-bench ]]; then
   for i in $(seq "${REPEATS:-3}"); do
-    "$build/tools/tfjit-bench" "${quick[@]}" --json >"$out/tfjit-$i.json" || true
+    "$build/tools/tfjit-bench" "${quick[@]}" --threads "$threads" --json >"$out/tfjit-$i.json" || true
     tfjit+=("$out/tfjit-$i.json")
   done
 else
@@ -59,7 +65,7 @@ fi
 # command-line option registries collide (an LLVM abort).
 peers=()
 for rep in $(seq "${PEERS_REPEATS:-1}"); do
-  for fw in tf jax torch; do
+  for fw in tf jax torch tf-models jax-models torch-models; do
     "$venv/bin/python" "$root/scripts/peers/peers.py" "${quick[@]}" --only $fw --json \
       >"$out/peers-$fw-$rep.json" || echo "peers.py --only $fw failed" >&2
     [[ -s $out/peers-$fw-$rep.json ]] && peers+=("$out/peers-$fw-$rep.json")

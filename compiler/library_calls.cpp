@@ -58,12 +58,14 @@ void sgemm_batched(MemRef<3>* a, MemRef<3>* b, MemRef<3>* c, int64_t ta, int64_t
          c->sizes[2], ta, tb);
 }
 
-// C = act(A * B + bias) (compiler/lowering/fuse_matmul_epilogue.cpp); contiguous operands.
-void sgemm_bias_act(MemRef<2>* a, MemRef<2>* b, MemRef<1>* bias, MemRef<2>* c, int64_t act) {
+// C = act(op(A) * op(B) + bias) (compiler/lowering/fuse_matmul_epilogue.cpp); contiguous
+// operands, op transposing where the flag is set.
+void sgemm_bias_act(MemRef<2>* a, MemRef<2>* b, MemRef<1>* bias, MemRef<2>* c, int64_t act,
+                    int64_t ta, int64_t tb) {
   try {
     cpu::sgemm_bias_act(a->aligned + a->offset, b->aligned + b->offset,
-                        bias->aligned + bias->offset, c->aligned + c->offset, a->sizes[0],
-                        a->sizes[1], b->sizes[1], act);
+                        bias->aligned + bias->offset, c->aligned + c->offset, c->sizes[0],
+                        ta ? a->sizes[0] : a->sizes[1], c->sizes[1], act, ta, tb);
   } catch (...) {
     record_failure();
   }

@@ -15,7 +15,8 @@ inline constexpr int64_t kParallelGrain = int64_t{1} << 16;
 
 // Calls fn(begin, end) over disjoint chunks covering [0, n); returns when all are done. The
 // first exception thrown by a chunk is rethrown on the calling thread. Inside another
-// parallel_for (or any OpenMP region) it runs on the calling thread.
+// parallel_for (or any OpenMP region) it runs on the calling thread. Each user thread calling it
+// gets a team of its own (OpenMP's rule): N threads running large ops at once use N teams.
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
 // Threads parallel_for uses, the caller included: set_parallel_threads's value, else

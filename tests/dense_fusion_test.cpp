@@ -81,13 +81,14 @@ bool fused(const std::string& graph) {
 
 namespace {
 // Runs a test under each way the fused call may run a shape (oneDNN's primitive with post-ops,
-// sgemm then a pass over C, or whichever measured faster), restoring the default after.
+// sgemm then a pass over C, or whichever measured faster), restoring the setting after.
 struct Strategies {
   tf::cpu::DenseStrategy strategy = GENERATE(tf::cpu::DenseStrategy::kMeasure,
                                              tf::cpu::DenseStrategy::kFused,
                                              tf::cpu::DenseStrategy::kSeparatePass);
+  tf::cpu::DenseStrategy saved = tf::cpu::dense_strategy();
   Strategies() { tf::cpu::set_dense_strategy(strategy); }
-  ~Strategies() { tf::cpu::set_dense_strategy(tf::cpu::DenseStrategy::kMeasure); }
+  ~Strategies() { tf::cpu::set_dense_strategy(saved); }
 };
 }  // namespace
 
@@ -114,6 +115,13 @@ TEST_CASE("a compiled dense layer act(x w + b) is one fused call and matches flo
       });
       CHECK(fused(g.graph("bufferized", x, w, b)));
       check_close(values_of(g(x, w, b)), want);
+      // Weights stored transposed: the transpose is the fused call's flag.
+      auto wt = tf::transpose(w);
+      auto t = tf::function([act](const tf::Tensor& x, const tf::Tensor& wt, const tf::Tensor& b) {
+        return apply(act, tf::matmul(x, wt, false, true) + b);
+      });
+      CHECK(fused(t.graph("bufferized", x, wt, b)));
+      check_close(values_of(t(x, wt, b)), want);
       // The same graph unfused gives the same values.
       auto u = tf::function([act](const tf::Tensor& x, const tf::Tensor& w,
                                   const tf::Tensor& b) { return apply(act, tf::matmul(x, w) + b); },

@@ -4,9 +4,14 @@
 #include <catch2/catch.hpp>
 #include <tfjit/tfjit.h>
 
+#include <cmath>
+#include <mutex>
+#include <set>
+#include <thread>
 #include <vector>
 
 #include "compiler/compiler.h"
+#include "runtime/parallel.h"
 #include "tools/workloads.h"
 
 namespace {
@@ -89,7 +94,7 @@ TEST_CASE("matmul's gradient computes only the gradients the tape needs", "[trai
   for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == Approx(want[i]).epsilon(1e-4));
 }
 
-TEST_CASE("intra-op threads: set and get, and exact results with 1, 2 and 3 threads",
+TEST_CASE("intra-op threads: set and get, and the same results with 1, 2 and 3 threads",
           "[training]") {
   namespace threading = tf::config::threading;
   CHECK_THROWS_AS(threading::set_intra_op_parallelism_threads(-1), tf::InvalidArgumentError);
@@ -113,6 +118,65 @@ TEST_CASE("intra-op threads: set and get, and exact results with 1, 2 and 3 thre
   threading::set_inter_op_parallelism_threads(2);
   CHECK(threading::get_inter_op_parallelism_threads() == 2);
   threading::set_inter_op_parallelism_threads(0);
+}
+
+TEST_CASE("the intra-op setting is the number of threads work runs on", "[training]") {
+  for (int threads : {1, 3}) {
+    tf::config::threading::set_intra_op_parallelism_threads(threads);
+    CHECK(tf::rt::parallel_threads() == threads);
+    std::mutex mutex;
+    std::set<std::thread::id> seen;
+    tf::rt::parallel_for(int64_t{1} << 20, tf::rt::kParallelGrain, [&](int64_t, int64_t) {
+      std::lock_guard lock(mutex);
+      seen.insert(std::this_thread::get_id());
+    });
+    CHECK(seen.size() == static_cast<size_t>(threads));
+  }
+  tf::config::threading::set_intra_op_parallelism_threads(0);
+}
+
+TEST_CASE("threaded compiled loops inside a while_loop with unknown dims, and their NaN max",
+          "[training]") {
+  // Each iteration's ops run as kernels through the thread pool (unknown dims always do); the
+  // kernel's captures travel in a struct allocated once per call, not per iteration.
+  auto f = tf::function(
+      [](const tf::Tensor& x) {
+        auto out = tf::while_loop(
+            [](const std::vector<tf::Tensor>& v) { return v[1] < 50; },
+            [](const std::vector<tf::Tensor>& v) {
+              return std::vector{v[0] * 0.5f + 1.0f, v[1] + 1};
+            },
+            {x, tf::constant(0)});
+        return std::vector{out[0], tf::reduce_max(out[0], 1)};
+      },
+      tf::FunctionOptions{.input_signature = std::vector{tf::TensorSpec({tf::unknown, 1000})}});
+  for (int64_t rows : {0, 3, 300}) {
+    INFO(rows << " rows");
+    std::vector<float> v(static_cast<size_t>(rows * 1000));
+    for (size_t i = 0; i < v.size(); ++i) v[i] = float(i % 97);
+    if (rows > 1) v[1000 + 999] = NAN;  // row 1's last element
+    auto out = f(tf::constant(v, tf::TensorShape{rows, 1000}));
+    auto x = out[0].to_vector<float>(), mx = out[1].to_vector<float>();
+    REQUIRE(x.size() == v.size());
+    for (size_t i = 0; i < v.size(); i += 997) {
+      double want = v[i];
+      for (int k = 0; k < 50; ++k) want = want * 0.5 + 1.0;
+      if (std::isnan(v[i]))
+        CHECK(std::isnan(x[i]));
+      else
+        CHECK(x[i] == Approx(want).epsilon(1e-6));
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+      if (r == 1) {
+        CHECK(std::isnan(mx[r]));
+      } else {
+        float want = -INFINITY;
+        for (int64_t c = 0; c < 1000; ++c) want = std::max(want, x[r * 1000 + c]);
+        CHECK(mx[r] == want);
+      }
+    }
+  }
+  CHECK(f.trace_count() == 1);
 }
 
 TEST_CASE("benchmark training steps: every GEMM is a library call and compiled trains as eager",

@@ -24,7 +24,7 @@ std::string escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     if (c == '"' || c == '\\') out += '\\';
-    out += c;
+    out += static_cast<unsigned char>(c) < 0x20 ? ' ' : c;  // control characters: not in JSON
   }
   return out;
 }

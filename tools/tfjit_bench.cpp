@@ -36,7 +36,8 @@ called directly, the training step eager and compiled, and overheads.
   --threads N     intra-op threads (tf::config::threading; default: OpenMP's, all CPUs
                   this process may use)
   --only LIST     comma-separated sections: matmul, chain, overhead, autodiff, steps, models
-                  (MLP and transformer training steps, batch-1 inference), compile, gpu
+                  (MLP and transformer training steps, their compile times and 10/100/1000-op
+                  compile scaling, batch-1 inference), compile (a 20-op function), gpu
 
 Exit status: 0 success, 1 usage error, 2 a row's result was wrong (its note says why).
 )";

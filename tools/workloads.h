@@ -1,6 +1,6 @@
 // The training workloads users run, defined once for tfjit-bench and the tests: MLPs and a
 // transformer block, each a forward pass, a GradientTape backward pass and an SGD update.
-// scripts/peers/peers.py defines the same models with the same data and initial values in
+// scripts/peers/models.py defines the same models with the same data and initial values in
 // TensorFlow, JAX and PyTorch (wave() below is reproducible in NumPy: keep the two in step).
 #pragma once
 

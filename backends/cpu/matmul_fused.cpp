@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <cmath>
 #include <map>
@@ -24,7 +25,15 @@ namespace tf::cpu {
 
 namespace {
 
-using Key = std::tuple<int64_t, int64_t, int64_t, int64_t>;  // m, k, n, act
+// m, k, n, act, transpose_a, transpose_b
+using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, bool, bool>;
+
+// The descriptors of A (m x k) and B (k x n): a transposed operand is the same matrix read with
+// swapped strides (format tag ba).
+dnnl::memory::desc operand_md(int64_t rows, int64_t cols, bool transposed) {
+  using tag = dnnl::memory::format_tag;
+  return {{rows, cols}, dnnl::memory::data_type::f32, transposed ? tag::ba : tag::ab};
+}
 
 // How a shape runs: the primitive (null until built) and whether sgemm + a pass beat it.
 struct Plan {
@@ -39,7 +48,17 @@ struct Primitives {
   std::map<Key, Plan> cache;
 };
 
-std::atomic<DenseStrategy> strategy{DenseStrategy::kMeasure};
+// TFJIT_DENSE_LAYER=fused or separate fixes the choice: the two round differently (in the last
+// bits), so a measured choice may differ between runs of the same program.
+DenseStrategy initial_strategy() {
+  const char* env = std::getenv("TFJIT_DENSE_LAYER");
+  std::string v = env ? env : "";
+  return v == "fused" ? DenseStrategy::kFused
+         : v == "separate" ? DenseStrategy::kSeparatePass
+                           : DenseStrategy::kMeasure;
+}
+
+std::atomic<DenseStrategy> strategy{initial_strategy()};
 
 // Shapes up to this many flops are measured both ways on their first call (a few extra GEMMs of
 // at most ~10 ms); larger ones keep the fused primitive, whose saved pass over C dominates.
@@ -72,11 +91,11 @@ void append_epilogue(dnnl::post_ops& ops, int64_t act) {
 }
 
 std::shared_ptr<dnnl::matmul> build(const dnnl::engine& engine, const Key& key) {
-  auto [m, k, n, act] = key;
+  auto [m, k, n, act, ta, tb] = key;
   using tag = dnnl::memory::format_tag;
   using dt = dnnl::memory::data_type;
-  dnnl::memory::desc a_md({m, k}, dt::f32, tag::ab), b_md({k, n}, dt::f32, tag::ab),
-      bias_md({1, n}, dt::f32, tag::ab), c_md({m, n}, dt::f32, tag::ab);
+  dnnl::memory::desc a_md = operand_md(m, k, ta), b_md = operand_md(k, n, tb),
+                     bias_md({1, n}, dt::f32, tag::ab), c_md({m, n}, dt::f32, tag::ab);
   dnnl::post_ops ops;
   append_epilogue(ops, act);
   dnnl::primitive_attr attr;
@@ -117,12 +136,13 @@ void bias_act_pass(const float* bias, float* c, int64_t m, int64_t n, int64_t ac
 }
 
 void run_primitive(Primitives& p, dnnl::matmul& mm, const float* a, const float* b,
-                   const float* bias, float* c, int64_t m, int64_t k, int64_t n) {
+                   const float* bias, float* c, int64_t m, int64_t k, int64_t n, bool ta,
+                   bool tb) {
   using tag = dnnl::memory::format_tag;
   using dt = dnnl::memory::data_type;
   // oneDNN takes non-const handles; it never writes the inputs.
-  dnnl::memory a_mem({{m, k}, dt::f32, tag::ab}, p.engine, const_cast<float*>(a));
-  dnnl::memory b_mem({{k, n}, dt::f32, tag::ab}, p.engine, const_cast<float*>(b));
+  dnnl::memory a_mem(operand_md(m, k, ta), p.engine, const_cast<float*>(a));
+  dnnl::memory b_mem(operand_md(k, n, tb), p.engine, const_cast<float*>(b));
   dnnl::memory bias_mem({{1, n}, dt::f32, tag::ab}, p.engine, const_cast<float*>(bias));
   dnnl::memory c_mem({{m, n}, dt::f32, tag::ab}, p.engine, c);
   thread_local dnnl::stream stream(p.engine);  // one per calling thread: streams are not shared
@@ -134,8 +154,8 @@ void run_primitive(Primitives& p, dnnl::matmul& mm, const float* a, const float*
 }
 
 void run_separate(const float* a, const float* b, const float* bias, float* c, int64_t m,
-                  int64_t k, int64_t n, int64_t act) {
-  sgemm(a, b, c, m, k, n, false, false);
+                  int64_t k, int64_t n, int64_t act, bool ta, bool tb) {
+  sgemm(a, b, c, m, k, n, ta, tb);
   bias_act_pass(bias, c, m, n, act);
 }
 
@@ -167,7 +187,7 @@ void degenerate(const float* bias, float* c, int64_t m, int64_t n, int64_t act) 
 }  // namespace
 
 void sgemm_bias_act(const float* a, const float* b, const float* bias, float* c, int64_t m,
-                    int64_t k, int64_t n, int64_t act) {
+                    int64_t k, int64_t n, int64_t act, bool ta, bool tb) {
   if (act < 0 || act > static_cast<int64_t>(Epilogue::kSigmoid))
     throw InternalError("matmul epilogue: unknown activation code " + std::to_string(act));
   if (m == 0 || n == 0) return;
@@ -175,7 +195,7 @@ void sgemm_bias_act(const float* a, const float* b, const float* bias, float* c,
   try {
     Primitives& p = primitives();
     rt::use_parallel_threads_here();
-    Key key{m, k, n, act};
+    Key key{m, k, n, act, ta, tb};
     Plan plan;
     {
       std::lock_guard guard(p.mutex);
@@ -183,8 +203,8 @@ void sgemm_bias_act(const float* a, const float* b, const float* bias, float* c,
       if (!slot.primitive) slot.primitive = build(p.engine, key);
       plan = slot;
     }
-    auto fused = [&] { run_primitive(p, *plan.primitive, a, b, bias, c, m, k, n); };
-    auto separate = [&] { run_separate(a, b, bias, c, m, k, n, act); };
+    auto fused = [&] { run_primitive(p, *plan.primitive, a, b, bias, c, m, k, n, ta, tb); };
+    auto separate = [&] { run_separate(a, b, bias, c, m, k, n, act, ta, tb); };
     if (!plan.measured && strategy.load(std::memory_order_relaxed) == DenseStrategy::kMeasure) {
       bool faster = 2.0 * double(m) * double(k) * double(n) <= kMeasuredFlops &&
                     separate_pass_is_faster(fused, separate);
@@ -207,5 +227,6 @@ void sgemm_bias_act(const float* a, const float* b, const float* bias, float* c,
 }
 
 void set_dense_strategy(DenseStrategy s) { strategy.store(s, std::memory_order_relaxed); }
+DenseStrategy dense_strategy() { return strategy.load(std::memory_order_relaxed); }
 
 }  // namespace tf::cpu

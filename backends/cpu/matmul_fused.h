@@ -15,13 +15,16 @@ enum class Epilogue : int64_t { kNone = 0, kRelu = 1, kTanh = 2, kSigmoid = 3 };
 void sgemm(const void* a, const void* b, void* c, int64_t m, int64_t k, int64_t n, bool ta,
            bool tb);
 
-// A: m x k, B: k x n, bias: n, C: m x n, all contiguous row-major float32. Throws
-// InternalError if oneDNN fails or `act` is not an Epilogue.
+// C = act(op(A) * op(B) + bias): A is m x k (k x m when transposed), B k x n (n x k), bias n,
+// C m x n, all contiguous row-major float32. Throws InternalError if oneDNN fails or `act` is
+// not an Epilogue.
 void sgemm_bias_act(const float* a, const float* b, const float* bias, float* c, int64_t m,
-                    int64_t k, int64_t n, int64_t act);
+                    int64_t k, int64_t n, int64_t act, bool ta = false, bool tb = false);
 
-// How sgemm_bias_act runs a shape: by measurement (the default), or always one way (tests).
+// How sgemm_bias_act runs a shape: by measurement (the default), or always one way (tests, or
+// TFJIT_DENSE_LAYER=fused / separate for results that are the same bits in every run).
 enum class DenseStrategy { kMeasure, kFused, kSeparatePass };
 void set_dense_strategy(DenseStrategy strategy);
+DenseStrategy dense_strategy();
 
 }  // namespace tf::cpu

@@ -128,14 +128,16 @@ bool nothing_written_between(Operation* from, Operation* to) {
 
 struct Match {
   linalg::FillOp fill;
-  linalg::MatmulOp matmul;
+  linalg::LinalgOp matmul;  // linalg.matmul or its transpose_a / transpose_b form
+  GemmForm form;
   linalg::GenericOp epilogue;
   Value bias;
   Epilogue act;
 };
 
-std::optional<Match> match(linalg::MatmulOp mm) {
-  if (!mm.hasPureBufferSemantics()) return std::nullopt;
+std::optional<Match> match(linalg::LinalgOp mm) {
+  auto form = gemm_form(mm);
+  if (!form || form->batched || !mm.hasPureBufferSemantics()) return std::nullopt;
   for (Value v : mm->getOperands())
     if (!is_f32_memref(v, 2)) return std::nullopt;
   Value a = mm.getDpsInputs()[0], b = mm.getDpsInputs()[1], c = mm.getDpsInits()[0];
@@ -170,7 +172,7 @@ std::optional<Match> match(linalg::MatmulOp mm) {
   // oneDNN reads A, B and bias while writing the output: they must not share its buffer.
   Value out = root(epilogue.getDpsInits()[0]);
   if (out == root(a) || out == root(b) || out == root(bias)) return std::nullopt;
-  return Match{fill, mm, epilogue, bias, *act};
+  return Match{fill, mm, *form, epilogue, bias, *act};
 }
 
 struct FuseMatmulEpiloguePass : PassWrapper<FuseMatmulEpiloguePass, OperationPass<ModuleOp>> {
@@ -182,7 +184,7 @@ struct FuseMatmulEpiloguePass : PassWrapper<FuseMatmulEpiloguePass, OperationPas
     ModuleOp module = getOperation();
     OpBuilder b(module.getContext());
     SmallVector<Match> matches;
-    module.walk([&](linalg::MatmulOp op) {
+    module.walk([&](linalg::LinalgOp op) {
       if (auto m = match(op)) matches.push_back(*m);
     });
     if (matches.empty()) return;
@@ -193,7 +195,9 @@ struct FuseMatmulEpiloguePass : PassWrapper<FuseMatmulEpiloguePass, OperationPas
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(module.getBody());
       auto decl = b.create<func::FuncOp>(
-          module.getLoc(), callee, b.getFunctionType({mat, mat, vec, mat, b.getI64Type()}, {}));
+          module.getLoc(), callee,
+          b.getFunctionType({mat, mat, vec, mat, b.getI64Type(), b.getI64Type(), b.getI64Type()},
+                            {}));
       decl.setPrivate();
       decl->setAttr("llvm.emit_c_interface", b.getUnitAttr());
     }
@@ -204,7 +208,9 @@ struct FuseMatmulEpiloguePass : PassWrapper<FuseMatmulEpiloguePass, OperationPas
                       b.create<memref::CastOp>(loc, mat, m.matmul.getDpsInputs()[1]),
                       b.create<memref::CastOp>(loc, vec, m.bias),
                       b.create<memref::CastOp>(loc, mat, m.epilogue.getDpsInits()[0]),
-                      b.create<arith::ConstantIntOp>(loc, static_cast<int64_t>(m.act), 64)};
+                      b.create<arith::ConstantIntOp>(loc, static_cast<int64_t>(m.act), 64),
+                      b.create<arith::ConstantIntOp>(loc, m.form.transpose_a, 64),
+                      b.create<arith::ConstantIntOp>(loc, m.form.transpose_b, 64)};
       b.create<func::CallOp>(loc, callee, TypeRange{}, args);
       Value c = m.matmul.getDpsInits()[0];
       m.epilogue->erase();

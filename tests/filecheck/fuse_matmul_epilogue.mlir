@@ -10,13 +10,14 @@ module {
     return %z : tensor<17x9xf32>
   }
 }
-// CHECK: func.func private @tfjit_sgemm_bias_act(memref<?x?xf32>, memref<?x?xf32>, memref<?xf32>, memref<?x?xf32>, i64)
+// CHECK: func.func private @tfjit_sgemm_bias_act(memref<?x?xf32>, memref<?x?xf32>, memref<?xf32>, memref<?x?xf32>, i64, i64, i64)
 // CHECK-NOT: @tfjit_sgemm(
 // CHECK: func.func @main(%[[X:.*]]: memref<17x128xf32>, %[[W:.*]]: memref<128x9xf32>, %[[B:.*]]: memref<9xf32>, %[[OUT:.*]]: memref<17x9xf32>)
 // CHECK-DAG: %[[RELU:.*]] = arith.constant 1 : i64
+// CHECK-DAG: %[[NO:.*]] = arith.constant 0 : i64
 // CHECK-DAG: %[[CB:.*]] = memref.cast %[[B]]
 // CHECK-DAG: %[[COUT:.*]] = memref.cast %[[OUT]]
 // CHECK-NOT: memref.alloc
-// CHECK: call @tfjit_sgemm_bias_act(%{{.*}}, %{{.*}}, %[[CB]], %[[COUT]], %[[RELU]])
+// CHECK: call @tfjit_sgemm_bias_act(%{{.*}}, %{{.*}}, %[[CB]], %[[COUT]], %[[RELU]], %[[NO]], %[[NO]])
 // CHECK-NOT: linalg.generic
 // CHECK: return

@@ -31,11 +31,10 @@ mlir::MLIRContext& context() {
   static mlir::MLIRContext* ctx = [] {
     mlir::DialectRegistry registry;
     registry.insert<tfjit::TfjitDialect, mlir::affine::AffineDialect, mlir::arith::ArithDialect,
-                    mlir::bufferization::BufferizationDialect,
-                    mlir::cf::ControlFlowDialect, mlir::func::FuncDialect, mlir::LLVM::LLVMDialect,
-                    mlir::linalg::LinalgDialect, mlir::math::MathDialect,
-                    mlir::memref::MemRefDialect, mlir::scf::SCFDialect, mlir::tensor::TensorDialect,
-                    mlir::gpu::GPUDialect, mlir::NVVM::NVVMDialect>();
+                    mlir::bufferization::BufferizationDialect, mlir::cf::ControlFlowDialect,
+                    mlir::func::FuncDialect, mlir::LLVM::LLVMDialect, mlir::linalg::LinalgDialect,
+                    mlir::math::MathDialect, mlir::memref::MemRefDialect, mlir::scf::SCFDialect,
+                    mlir::tensor::TensorDialect, mlir::gpu::GPUDialect, mlir::NVVM::NVVMDialect>();
     mlir::arith::registerBufferizableOpInterfaceExternalModels(registry);
     mlir::linalg::registerBufferizableOpInterfaceExternalModels(registry);
     mlir::scf::registerBufferizableOpInterfaceExternalModels(registry);

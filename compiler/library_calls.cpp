@@ -91,7 +91,8 @@ void compiled_free(void* ptr) {
 // [0, iterations), split over the thread pool in chunks of at least `grain` iterations.
 using LoopBody = void (*)(void* context, int64_t begin, int64_t end);
 void parallel_for(LoopBody body, void* context, int64_t iterations, int64_t grain) {
-  rt::parallel_for(iterations, grain, [&](int64_t begin, int64_t end) { body(context, begin, end); });
+  rt::parallel_for(iterations, grain,
+                   [&](int64_t begin, int64_t end) { body(context, begin, end); });
 }
 
 // tf::print's texts: NUL-terminated constant globals of the compiled module, as memref<?xi8>.

@@ -53,7 +53,7 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
   const int64_t per = (n + chunks - 1) / chunks;
   std::exception_ptr error;
   std::mutex error_mutex;
-#pragma omp parallel num_threads(static_cast<int>(chunks))
+#pragma omp parallel num_threads(static_cast <int>(chunks))
   {
     // The team may be smaller than asked for (OMP_THREAD_LIMIT): its threads share the chunks.
     const int64_t team = omp_get_num_threads();

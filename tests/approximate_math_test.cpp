@@ -1,8 +1,8 @@
 // Compiled float32 exp, tanh and erf are polynomial approximations (lowering/approximate_math.cpp):
 // within a few ulp of libm (the eager kernels) over their whole range, the same special values,
 // and exp's results below FLT_MIN flushed to 0.
-#include <catch2/catch.hpp>
 #include <tfjit/tfjit.h>
+#include <catch2/catch.hpp>
 
 #include <cfloat>
 #include <cmath>

@@ -83,9 +83,9 @@ namespace {
 // Runs a test under each way the fused call may run a shape (oneDNN's primitive with post-ops,
 // sgemm then a pass over C, or whichever measured faster), restoring the setting after.
 struct Strategies {
-  tf::cpu::DenseStrategy strategy = GENERATE(tf::cpu::DenseStrategy::kMeasure,
-                                             tf::cpu::DenseStrategy::kFused,
-                                             tf::cpu::DenseStrategy::kSeparatePass);
+  tf::cpu::DenseStrategy strategy =
+      GENERATE(tf::cpu::DenseStrategy::kMeasure, tf::cpu::DenseStrategy::kFused,
+               tf::cpu::DenseStrategy::kSeparatePass);
   tf::cpu::DenseStrategy saved = tf::cpu::dense_strategy();
   Strategies() { tf::cpu::set_dense_strategy(strategy); }
   ~Strategies() { tf::cpu::set_dense_strategy(saved); }

@@ -1,8 +1,8 @@
 // The compiled path on the workloads users run (tools/workloads.h): every GEMM a library call,
 // transposes folded into GEMM flags, gradients only where the tape needs them, the thread
 // setting honoured, and compiled training steps equal to eager ones.
-#include <catch2/catch.hpp>
 #include <tfjit/tfjit.h>
+#include <catch2/catch.hpp>
 
 #include <cmath>
 #include <mutex>
@@ -62,8 +62,8 @@ TEST_CASE("compiled GEMMs with transposed operands run as flagged library calls 
         });
         INFO("batch " << batch << " transpose_a " << ta << " transpose_b " << tb);
         auto got = f(a, b).to_vector<float>();
-        auto want = reference_matmul(a.to_vector<float>(), b.to_vector<float>(), batch, m, k, n,
-                                     ta, tb);
+        auto want =
+            reference_matmul(a.to_vector<float>(), b.to_vector<float>(), batch, m, k, n, ta, tb);
         REQUIRE(got.size() == want.size());
         for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == Approx(want[i]).margin(1e-5));
         // One transpose at most stays a loop (with both, a's); the other is the call's flag.
@@ -108,8 +108,8 @@ TEST_CASE("intra-op threads: set and get, and the same results with 1, 2 and 3 t
     threading::set_intra_op_parallelism_threads(threads);
     CHECK(threading::get_intra_op_parallelism_threads() == threads);
     CHECK(tf::reduce_sum(x).item<float>() == Approx(0.5 * double(n)));  // one long reduction
-    CHECK((x + x).to_vector<float>()[n - 1] == 1.0f);                    // elementwise, split
-    auto sums = f(rows).to_vector<float>();                               // compiled, split
+    CHECK((x + x).to_vector<float>()[n - 1] == 1.0f);                   // elementwise, split
+    auto sums = f(rows).to_vector<float>();                             // compiled, split
     CHECK(sums.front() == Approx(1024 * 1.25));
     CHECK(sums.back() == Approx(1024 * 1.25));
     auto m = tf::matmul(tf::ones({64, 64}), tf::ones({64, 64}));  // oneDNN on the same pool
@@ -141,12 +141,11 @@ TEST_CASE("threaded compiled loops inside a while_loop with unknown dims, and th
   // kernel's captures travel in a struct allocated once per call, not per iteration.
   auto f = tf::function(
       [](const tf::Tensor& x) {
-        auto out = tf::while_loop(
-            [](const std::vector<tf::Tensor>& v) { return v[1] < 50; },
-            [](const std::vector<tf::Tensor>& v) {
-              return std::vector{v[0] * 0.5f + 1.0f, v[1] + 1};
-            },
-            {x, tf::constant(0)});
+        auto out = tf::while_loop([](const std::vector<tf::Tensor>& v) { return v[1] < 50; },
+                                  [](const std::vector<tf::Tensor>& v) {
+                                    return std::vector{v[0] * 0.5f + 1.0f, v[1] + 1};
+                                  },
+                                  {x, tf::constant(0)});
         return std::vector{out[0], tf::reduce_max(out[0], 1)};
       },
       tf::FunctionOptions{.input_signature = std::vector{tf::TensorSpec({tf::unknown, 1000})}});
@@ -198,8 +197,8 @@ TEST_CASE("benchmark training steps: every GEMM is a library call and compiled t
     for (int mode = 0; mode < 2; ++mode) {
       model->reset();
       for (int i = 0; i < 3; ++i)
-        losses[mode].push_back((mode ? compiled(model->x, model->y) : eager(model->x, model->y))
-                                   .item<float>());
+        losses[mode].push_back(
+            (mode ? compiled(model->x, model->y) : eager(model->x, model->y)).item<float>());
     }
     CHECK(compiled.trace_count() == 1);
     for (int i = 0; i < 3; ++i) CHECK(losses[1][i] == Approx(losses[0][i]).epsilon(1e-4));

@@ -81,7 +81,7 @@ struct LinearRegression {
 // tools/bench_metadata.cpp: what a run's figures depend on, recorded beside them.
 struct Metadata {
   std::string date, host, cpu, command;
-  int cpus = 0, threads = 0;  // CPUs this process may run on; intra-op threads used
+  int cpus = 0, threads = 0;            // CPUs this process may run on; intra-op threads used
   std::array<double, 3> load_before{};  // 1, 5 and 15-minute load averages at the start
 };
 Metadata collect_metadata(int argc, char** argv);

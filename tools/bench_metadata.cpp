@@ -73,8 +73,8 @@ std::string metadata_json(const Metadata& m, const std::array<double, 3>& load_a
 
 std::string metadata_text(const Metadata& m, const std::array<double, 3>& load_after) {
   std::ostringstream s;
-  s << "# " << m.date << ", " << m.host << ": " << m.cpu << ", " << m.cpus << " CPUs, intra-op threads "
-    << m.threads << "; load average "
-    << loads(m.load_before, " ") << " before, " << loads(load_after, " ") << " after\n# " << m.command;
+  s << "# " << m.date << ", " << m.host << ": " << m.cpu << ", " << m.cpus
+    << " CPUs, intra-op threads " << m.threads << "; load average " << loads(m.load_before, " ")
+    << " before, " << loads(load_after, " ") << " after\n# " << m.command;
   return s.str();
 }

@@ -6,8 +6,8 @@
 // reproduce the eager one.
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <sstream>
 
@@ -90,8 +90,8 @@ void model_benchmarks(int scale, std::vector<Row>& rows,
     int iterations;  // per timed batch, before --quick's scale
   };
   std::vector<Workload> list;
-  list.push_back({std::make_unique<workloads::Mlp>(std::vector<int64_t>{784, 512, 512, 10}, 128),
-                  50});
+  list.push_back(
+      {std::make_unique<workloads::Mlp>(std::vector<int64_t>{784, 512, 512, 10}, 128), 50});
   list.push_back(
       {std::make_unique<workloads::Mlp>(std::vector<int64_t>{1024, 2048, 2048, 1024}, 512), 3});
   list.push_back({std::make_unique<workloads::TransformerBlock>(), 10});
@@ -104,7 +104,8 @@ void model_benchmarks(int scale, std::vector<Row>& rows,
     auto curve = [&](auto& step) {
       model->reset();
       std::vector<float> losses;
-      for (int i = 0; i < kCheckedSteps; ++i) losses.push_back(step(model->x, model->y).template item<float>());
+      for (int i = 0; i < kCheckedSteps; ++i)
+        losses.push_back(step(model->x, model->y).template item<float>());
       return losses;
     };
     const int n = std::max(1, iterations / scale);
@@ -116,8 +117,7 @@ void model_benchmarks(int scale, std::vector<Row>& rows,
     try {
       auto start = Clock::now();
       auto compiled_losses = curve(compiled);
-      double first_ms =
-          std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+      double first_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
       bool same = compiled.trace_count() == 1;
       for (int i = 0; i < kCheckedSteps; ++i)
         same = same && std::abs(compiled_losses[i] - eager_losses[i]) <=
@@ -157,10 +157,12 @@ void model_benchmarks(int scale, std::vector<Row>& rows,
   for (int ops : {10, 100, 1000}) {
     std::fprintf(stderr, "[tfjit-bench] compile time: %d-op graph...\n", ops);
     auto x = workloads::wave({64, 256}, 1.0, 0.0);
-    auto make = [ops] { return tf::function([ops](const tf::Tensor& t) { return many_ops(t, ops); }); };
+    auto make = [ops] {
+      return tf::function([ops](const tf::Tensor& t) { return many_ops(t, ops); });
+    };
     auto [cold, disk] = compile_ms(make, rounds, x);
-    rows.push_back({"compile " + std::to_string(ops) + " ops", "trace + compile, cold",
-                    cold * 1e3, "elementwise chains with a row reduction every 5 ops"});
+    rows.push_back({"compile " + std::to_string(ops) + " ops", "trace + compile, cold", cold * 1e3,
+                    "elementwise chains with a row reduction every 5 ops"});
     rows.push_back({"compile " + std::to_string(ops) + " ops", "trace + load from disk cache",
                     disk * 1e3, ""});
   }

@@ -111,13 +111,14 @@ int main(int argc, char** argv) {
       threads = static_cast<int>(n);
     } else if (a == "--only") {
       only = "," + value() + ",";
-      for (const char* known : {"matmul", "chain", "overhead", "autodiff", "steps", "models",
-                                "compile", "gpu"})
+      for (const char* known :
+           {"matmul", "chain", "overhead", "autodiff", "steps", "models", "compile", "gpu"})
         for (size_t at; (at = only.find(std::string(",") + known + ",")) != std::string::npos;)
           only.replace(at, std::strlen(known) + 1, "");
       if (only != ",") {
         std::cerr << "tfjit-bench: unknown section in --only: " << only.substr(1, only.size() - 2)
-                  << "\n" << kHelp;
+                  << "\n"
+                  << kHelp;
         return 1;
       }
       only = "," + std::string(argv[i]) + ",";
@@ -486,11 +487,11 @@ int main(int argc, char** argv) {
     std::cout << "{\n  \"metadata\": " << metadata_json(metadata, load_average())
               << ",\n  \"rows\": [\n";
     for (size_t i = 0; i < rows.size(); ++i)
-      std::cout << "    {\"workload\": \"" << json_escape(rows[i].workload)
-                << "\", \"variant\": \"" << json_escape(rows[i].variant)
-                << "\", \"us\": " << rows[i].us << ", \"min_us\": " << rows[i].min_us
-                << ", \"max_us\": " << rows[i].max_us << ", \"note\": \""
-                << json_escape(rows[i].note) << "\"}" << (i + 1 < rows.size() ? ",\n" : "\n");
+      std::cout << "    {\"workload\": \"" << json_escape(rows[i].workload) << "\", \"variant\": \""
+                << json_escape(rows[i].variant) << "\", \"us\": " << rows[i].us
+                << ", \"min_us\": " << rows[i].min_us << ", \"max_us\": " << rows[i].max_us
+                << ", \"note\": \"" << json_escape(rows[i].note) << "\"}"
+                << (i + 1 < rows.size() ? ",\n" : "\n");
     std::cout << "  ]\n}\n";
   } else {
     std::printf("%s\n", metadata_text(metadata, load_average()).c_str());

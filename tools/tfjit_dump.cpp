@@ -126,8 +126,8 @@ int main(int argc, char** argv) {
       for (const auto& [name, count] : st.ops) std::cout << "  " << name << ": " << count << "\n";
       std::cout << "kernels after fusion: " << st.kernels << "\ngemms: " << st.gemm_calls
                 << " library calls, " << st.gemm_loops << " generated loops"
-                << "\nflops: " << st.flops
-                << "\nbytes in: " << st.bytes_in << "\nbytes out: " << st.bytes_out
+                << "\nflops: " << st.flops << "\nbytes in: " << st.bytes_in
+                << "\nbytes out: " << st.bytes_out
                 << "\nintermediate buffers: " << st.buffers.size();
       auto sum = [](const std::vector<int64_t>& v) {
         return std::accumulate(v.begin(), v.end(), 0L);

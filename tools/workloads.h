@@ -27,7 +27,8 @@ inline tf::Tensor wave(const std::vector<int64_t>& shape, double scale, double p
 // One-hot targets: row r is class (7 r + 3) mod classes.
 inline tf::Tensor one_hot_targets(int64_t rows, int64_t classes) {
   std::vector<int32_t> labels(static_cast<size_t>(rows));
-  for (int64_t r = 0; r < rows; ++r) labels[static_cast<size_t>(r)] = int32_t((7 * r + 3) % classes);
+  for (int64_t r = 0; r < rows; ++r)
+    labels[static_cast<size_t>(r)] = int32_t((7 * r + 3) % classes);
   return tf::one_hot(tf::constant(labels, {rows}), classes);
 }
 

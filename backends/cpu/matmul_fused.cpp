@@ -7,9 +7,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <functional>
-#include <cmath>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -53,7 +53,7 @@ struct Primitives {
 DenseStrategy initial_strategy() {
   const char* env = std::getenv("TFJIT_DENSE_LAYER");
   std::string v = env ? env : "";
-  return v == "fused" ? DenseStrategy::kFused
+  return v == "fused"      ? DenseStrategy::kFused
          : v == "separate" ? DenseStrategy::kSeparatePass
                            : DenseStrategy::kMeasure;
 }
@@ -136,8 +136,7 @@ void bias_act_pass(const float* bias, float* c, int64_t m, int64_t n, int64_t ac
 }
 
 void run_primitive(Primitives& p, dnnl::matmul& mm, const float* a, const float* b,
-                   const float* bias, float* c, int64_t m, int64_t k, int64_t n, bool ta,
-                   bool tb) {
+                   const float* bias, float* c, int64_t m, int64_t k, int64_t n, bool ta, bool tb) {
   using tag = dnnl::memory::format_tag;
   using dt = dnnl::memory::data_type;
   // oneDNN takes non-const handles; it never writes the inputs.
@@ -153,8 +152,8 @@ void run_primitive(Primitives& p, dnnl::matmul& mm, const float* a, const float*
   stream.wait();
 }
 
-void run_separate(const float* a, const float* b, const float* bias, float* c, int64_t m,
-                  int64_t k, int64_t n, int64_t act, bool ta, bool tb) {
+void run_separate(const float* a, const float* b, const float* bias, float* c, int64_t m, int64_t k,
+                  int64_t n, int64_t act, bool ta, bool tb) {
   sgemm(a, b, c, m, k, n, ta, tb);
   bias_act_pass(bias, c, m, n, act);
 }
@@ -168,8 +167,8 @@ bool separate_pass_is_faster(const std::function<void()>& fused,
     for (int i = 0; i < 3; ++i) {
       auto start = std::chrono::steady_clock::now();
       f();
-      t = std::min(t, std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-                          .count());
+      t = std::min(t,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
     return t;
   };

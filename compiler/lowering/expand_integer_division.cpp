@@ -12,8 +12,7 @@ using namespace mlir;
 namespace tf::compiler {
 namespace {
 
-struct ExpandIntegerDivisionPass
-    : PassWrapper<ExpandIntegerDivisionPass, OperationPass<ModuleOp>> {
+struct ExpandIntegerDivisionPass : PassWrapper<ExpandIntegerDivisionPass, OperationPass<ModuleOp>> {
   StringRef getArgument() const override { return "tfjit-expand-integer-division"; }
   StringRef getDescription() const override {
     return "ceildiv/floordiv as plain integer arithmetic";

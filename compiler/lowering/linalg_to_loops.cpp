@@ -8,14 +8,14 @@
 // own lowering loads and stores the output at every step, a serial chain through memory (3x
 // slower than the eager kernel).
 #include "compiler/mlir_support.h"
+#include "llvm/ADT/SmallBitVector.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
-#include "llvm/ADT/SmallBitVector.h"
-#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/IR/PatternMatch.h"
 
 using namespace mlir;
@@ -103,7 +103,8 @@ void lower_inner_reduction(IRRewriter& rw, linalg::GenericOp op, bool threads) {
     auto out_index = *indices(b, l, out_map, all);
     Value init = b.create<memref::LoadOp>(l, out, out_index);
     SmallVector<Value> inits = {init};
-    if (nan_flag) {  // a NaN initial value sets the flag too, and the max/min starts from the identity
+    if (nan_flag) {  // a NaN initial value sets the flag too, and the max/min starts from the
+                     // identity
       Value nan = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNO, init, init);
       auto type = cast<FloatType>(init.getType());
       Value identity = b.create<arith::ConstantOp>(
@@ -120,8 +121,8 @@ void lower_inner_reduction(IRRewriter& rw, linalg::GenericOp op, bool threads) {
           for (OpOperand* in : op.getDpsInputOperands()) {
             Value v = in->get();
             if (isa<MemRefType>(v.getType()))
-              v = nb.create<memref::LoadOp>(
-                  nl, v, *indices(nb, nl, op.getMatchingIndexingMap(in), ivs));
+              v = nb.create<memref::LoadOp>(nl, v,
+                                            *indices(nb, nl, op.getMatchingIndexingMap(in), ivs));
             map.map(body.getArgument(in->getOperandNumber()), v);
           }
           map.map(acc_arg, acc[0]);
@@ -144,9 +145,8 @@ void lower_inner_reduction(IRRewriter& rw, linalg::GenericOp op, bool threads) {
               auto flags = arith::FastMathFlagsAttr::get(
                   nb.getContext(), arith::FastMathFlags::reassoc | arith::FastMathFlags::nnan |
                                        arith::FastMathFlags::nsz);
-              Value m = is_max
-                            ? nb.create<arith::MaxNumFOp>(nl, acc[0], number, flags).getResult()
-                            : nb.create<arith::MinNumFOp>(nl, acc[0], number, flags).getResult();
+              Value m = is_max ? nb.create<arith::MaxNumFOp>(nl, acc[0], number, flags).getResult()
+                               : nb.create<arith::MinNumFOp>(nl, acc[0], number, flags).getResult();
               return scf::ValueVector{m, nb.create<arith::OrIOp>(nl, acc[1], nan)};
             }
             Operation* copy = nb.clone(o, map);

@@ -3,11 +3,11 @@
 // does for GEMM; the transposed operand is a flag, not a copy. Runs after bufferization; other
 // element types keep the generated loops.
 #include "compiler/mlir_support.h"
+#include "llvm/ADT/TypeSwitch.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 
@@ -16,11 +16,21 @@ namespace tf::compiler {
 std::optional<GemmForm> gemm_form(Operation* op) {
   return TypeSwitch<Operation*, std::optional<GemmForm>>(op)
       .Case([](linalg::MatmulOp) { return GemmForm{}; })
-      .Case([](linalg::MatmulTransposeAOp) { return GemmForm{false, true, false}; })
-      .Case([](linalg::MatmulTransposeBOp) { return GemmForm{false, false, true}; })
-      .Case([](linalg::BatchMatmulOp) { return GemmForm{true, false, false}; })
-      .Case([](linalg::BatchMatmulTransposeAOp) { return GemmForm{true, true, false}; })
-      .Case([](linalg::BatchMatmulTransposeBOp) { return GemmForm{true, false, true}; })
+      .Case([](linalg::MatmulTransposeAOp) {
+        return GemmForm{false, true, false};
+      })
+      .Case([](linalg::MatmulTransposeBOp) {
+        return GemmForm{false, false, true};
+      })
+      .Case([](linalg::BatchMatmulOp) {
+        return GemmForm{true, false, false};
+      })
+      .Case([](linalg::BatchMatmulTransposeAOp) {
+        return GemmForm{true, true, false};
+      })
+      .Case([](linalg::BatchMatmulTransposeBOp) {
+        return GemmForm{true, false, true};
+      })
       .Default([](Operation*) { return std::nullopt; });
 }
 

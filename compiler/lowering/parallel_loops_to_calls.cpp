@@ -104,8 +104,8 @@ class Outliner {
   // vectoriser sees (a collapsed index would need a division per element to recover it).
   scf::ParallelOp collapse(scf::ParallelOp loop) {
     const unsigned n = loop.getNumLoops();
-    if (isConstantIntValue(loop.getLowerBound()[0], 0) && isConstantIntValue(loop.getStep()[0], 1) &&
-        n <= 2)
+    if (isConstantIntValue(loop.getLowerBound()[0], 0) &&
+        isConstantIntValue(loop.getStep()[0], 1) && n <= 2)
       return loop;
     Block* block = loop->getBlock();
     Operation* before = loop->getPrevNode();
@@ -125,8 +125,7 @@ class Outliner {
     }
     GreedyRewriteConfig config;
     config.strictMode = GreedyRewriteStrictness::ExistingOps;
-    (void)applyOpPatternsAndFold(created, FrozenRewritePatternSet(RewritePatternSet(ctx)),
-                                 config);
+    (void)applyOpPatternsAndFold(created, FrozenRewritePatternSet(RewritePatternSet(ctx)), config);
     return collapsed;
   }
 
@@ -159,8 +158,7 @@ class Outliner {
     std::string name = (function.getName() + "_parallel_" + Twine(counter_++)).str();
     OpBuilder b(ctx);
     b.setInsertionPoint(function);
-    auto body_fn =
-        b.create<func::FuncOp>(loc, name, b.getFunctionType({ptr, i64, i64}, {}));
+    auto body_fn = b.create<func::FuncOp>(loc, name, b.getFunctionType({ptr, i64, i64}, {}));
     body_fn.setPrivate();
     Block* entry = body_fn.addEntryBlock();
     b.setInsertionPointToStart(entry);
@@ -180,9 +178,9 @@ class Outliner {
     b.setInsertionPointToStart(range.getBody());
     map.map(loop.getInductionVars()[0], range.getInductionVar());
     for (unsigned d = 1; d < loop.getNumLoops(); ++d) {
-      auto inner = b.create<scf::ForOp>(loc, map.lookup(loop.getLowerBound()[d]),
-                                        map.lookup(loop.getUpperBound()[d]),
-                                        map.lookup(loop.getStep()[d]));
+      auto inner =
+          b.create<scf::ForOp>(loc, map.lookup(loop.getLowerBound()[d]),
+                               map.lookup(loop.getUpperBound()[d]), map.lookup(loop.getStep()[d]));
       map.map(loop.getInductionVars()[d], inner.getInductionVar());
       b.setInsertionPointToStart(inner.getBody());
     }
@@ -228,8 +226,7 @@ class Outliner {
   int counter_ = 0;
 };
 
-struct ParallelLoopsToCallsPass
-    : PassWrapper<ParallelLoopsToCallsPass, OperationPass<ModuleOp>> {
+struct ParallelLoopsToCallsPass : PassWrapper<ParallelLoopsToCallsPass, OperationPass<ModuleOp>> {
   StringRef getArgument() const override { return "tfjit-parallel-loops-to-calls"; }
   StringRef getDescription() const override {
     return "Outlines each outermost scf.parallel into a function of a range, called through "

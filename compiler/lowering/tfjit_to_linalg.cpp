@@ -267,7 +267,8 @@ struct LowerMatmul : OpRewritePattern<tfjit::MatmulOp> {
     SmallVector<Value> sizes;
     for (int64_t d = 0; d < r; ++d) {
       if (!out.isDynamicDim(d)) continue;
-      bool from_b = d == r - 1 || (batched && d == 0 && !cast<RankedTensorType>(a.getType()).isDynamicDim(0));
+      bool from_b =
+          d == r - 1 || (batched && d == 0 && !cast<RankedTensorType>(a.getType()).isDynamicDim(0));
       sizes.push_back(dim(from_b, d));
     }
     Value acc = zero_filled(rw, loc, out, sizes);

@@ -17,8 +17,7 @@ struct UnshareMatmulInitsPass : PassWrapper<UnshareMatmulInitsPass, OperationPas
   void runOnOperation() override {
     llvm::SetVector<linalg::FillOp> shared;  // each once: erased below
     getOperation().walk([&](linalg::LinalgOp op) {
-      if (!gemm_form(op) || !op.hasPureTensorSemantics())
-        return;
+      if (!gemm_form(op) || !op.hasPureTensorSemantics()) return;
       OpOperand& init = op.getDpsInitsMutable()[0];
       auto fill = init.get().getDefiningOp<linalg::FillOp>();
       if (!fill || fill->getBlock() != op->getBlock() ||

@@ -52,10 +52,13 @@ void sgemm(MemRef<2>* a, MemRef<2>* b, MemRef<2>* c, int64_t ta, int64_t tb) {
 }
 
 void sgemm_batched(MemRef<3>* a, MemRef<3>* b, MemRef<3>* c, int64_t ta, int64_t tb) {
-  for (int64_t i = 0; i < c->sizes[0]; ++i)
-    gemm(a->aligned + a->offset + i * a->strides[0], b->aligned + b->offset + i * b->strides[0],
-         c->aligned + c->offset + i * c->strides[0], c->sizes[1], ta ? a->sizes[1] : a->sizes[2],
-         c->sizes[2], ta, tb);
+  try {
+    cpu::sgemm_batched(a->aligned + a->offset, b->aligned + b->offset, c->aligned + c->offset,
+                       c->sizes[0], c->sizes[1], ta ? a->sizes[1] : a->sizes[2], c->sizes[2], ta,
+                       tb);
+  } catch (...) {
+    record_failure();
+  }
 }
 
 // C = act(op(A) * op(B) + bias) (compiler/lowering/fuse_matmul_epilogue.cpp); contiguous

@@ -46,6 +46,10 @@ struct Primitives {
   std::mutex mutex;
   // Creating a primitive costs tens of microseconds; a compiled dense layer sees few shapes.
   std::map<Key, Plan> cache;
+  // Batched GEMMs: batch, m, k, n, transpose_a, transpose_b.
+  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, bool, bool>,
+           std::shared_ptr<dnnl::matmul>>
+      batched;
 };
 
 // TFJIT_DENSE_LAYER=fused or separate fixes the choice: the two round differently (in the last
@@ -222,6 +226,43 @@ void sgemm_bias_act(const float* a, const float* b, const float* bias, float* c,
     plan.separate_pass ? separate() : fused();
   } catch (const dnnl::error& e) {
     throw InternalError(std::string("matmul epilogue: oneDNN failed: ") + e.what());
+  }
+}
+
+void sgemm_batched(const float* a, const float* b, float* c, int64_t batch, int64_t m, int64_t k,
+                   int64_t n, bool ta, bool tb) {
+  if (batch == 0 || m == 0 || n == 0) return;
+  if (k == 0) {  // oneDNN rejects k == 0; the product of empty sums is zero
+    std::fill_n(c, batch * m * n, 0.0f);
+    return;
+  }
+  using tag = dnnl::memory::format_tag;
+  using dt = dnnl::memory::data_type;
+  // A transposed operand is read with its last two strides swapped (format tag acb).
+  auto md = [&](int64_t rows, int64_t cols, bool transposed) {
+    return dnnl::memory::desc({batch, rows, cols}, dt::f32, transposed ? tag::acb : tag::abc);
+  };
+  try {
+    Primitives& p = primitives();
+    rt::use_parallel_threads_here();
+    std::shared_ptr<dnnl::matmul> mm;
+    {
+      std::lock_guard guard(p.mutex);
+      auto& slot = p.batched[{batch, m, k, n, ta, tb}];
+      if (!slot)
+        slot = std::make_shared<dnnl::matmul>(dnnl::matmul::primitive_desc(
+            dnnl::matmul::desc(md(m, k, ta), md(k, n, tb), md(m, n, false)), p.engine));
+      mm = slot;
+    }
+    // oneDNN takes non-const handles; it never writes the inputs.
+    dnnl::memory a_mem(md(m, k, ta), p.engine, const_cast<float*>(a));
+    dnnl::memory b_mem(md(k, n, tb), p.engine, const_cast<float*>(b));
+    dnnl::memory c_mem(md(m, n, false), p.engine, c);
+    thread_local dnnl::stream stream(p.engine);
+    mm->execute(stream, {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}});
+    stream.wait();
+  } catch (const dnnl::error& e) {
+    throw InternalError(std::string("batched matmul: oneDNN failed: ") + e.what());
   }
 }
 

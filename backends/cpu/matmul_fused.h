@@ -1,6 +1,7 @@
-// A dense layer's GEMM with its epilogue in one oneDNN primitive: C = act(A * B + bias), bias
-// broadcast over rows. Compiled graphs call it (compiler/library_calls.cpp) where the fusion
-// pass (compiler/lowering/fuse_matmul_epilogue.cpp) found matmul + bias + activation.
+// The GEMMs compiled graphs call (compiler/library_calls.cpp), all oneDNN: plain and batched
+// products with transpose flags, and a dense layer's GEMM with its epilogue, C = act(A * B +
+// bias), bias broadcast over rows, where the fusion pass (compiler/lowering/
+// fuse_matmul_epilogue.cpp) found matmul + bias + activation.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +15,11 @@ enum class Epilogue : int64_t { kNone = 0, kRelu = 1, kTanh = 2, kSigmoid = 3 };
 // flag is set. Row-major, contiguous float32.
 void sgemm(const void* a, const void* b, void* c, int64_t m, int64_t k, int64_t n, bool ta,
            bool tb);
+
+// C[i] = op(A[i]) * op(B[i]) for i < batch, contiguous, as one oneDNN matmul primitive over the
+// batch (cached by shape): a loop of sgemm calls parallelised each small product on its own.
+void sgemm_batched(const float* a, const float* b, float* c, int64_t batch, int64_t m, int64_t k,
+                   int64_t n, bool ta, bool tb);
 
 // C = act(op(A) * op(B) + bias): A is m x k (k x m when transposed), B k x n (n x k), bias n,
 // C m x n, all contiguous row-major float32. Throws InternalError if oneDNN fails or `act` is

@@ -4,7 +4,9 @@
 # and peers.py $PEERS_REPEATS times, and prints both tables. Nothing in the build or the tests
 # needs this.
 #
-#   scripts/peers/run_peers.sh [--quick] [--json]
+#   scripts/peers/run_peers.sh [--quick] [--json] [--models]
+#
+# --models: only the training steps users run (tfjit-bench --only models, peers' *-models).
 #
 # Environment: REPEATS (tfjit-bench runs, median per row; default 3), PEERS_REPEATS (the same for
 # peers.py; default 1), PEERS_THREADS (threads for OpenMP, TF and torch; default all cores, as
@@ -33,12 +35,13 @@ if ! "$venv/bin/python" -c 'import tensorflow, jax, torch' 2>/dev/null; then
   "$venv/bin/pip" install -q torch || true
 fi
 
-quick=() json=0
+quick=() json=0 sections=() frameworks=(tf jax torch tf-models jax-models torch-models)
 for a in "$@"; do
   case $a in
     --quick) quick=(--quick) ;;
     --json) json=1 ;;
-    *) echo "usage: $0 [--quick] [--json]" >&2; exit 1 ;;
+    --models) sections=(--only models) frameworks=(tf-models jax-models torch-models) ;;
+    *) echo "usage: $0 [--quick] [--json] [--models]" >&2; exit 1 ;;
   esac
 done
 
@@ -54,7 +57,8 @@ fi
 tfjit=()
 if [[ -x $build/tools/tfjit-bench ]]; then
   for i in $(seq "${REPEATS:-3}"); do
-    "$build/tools/tfjit-bench" "${quick[@]}" --threads "$threads" --json >"$out/tfjit-$i.json" || true
+    "$build/tools/tfjit-bench" "${quick[@]}" "${sections[@]}" --threads "$threads" --json \
+      >"$out/tfjit-$i.json" || true
     tfjit+=("$out/tfjit-$i.json")
   done
 else
@@ -65,7 +69,7 @@ fi
 # command-line option registries collide (an LLVM abort).
 peers=()
 for rep in $(seq "${PEERS_REPEATS:-1}"); do
-  for fw in tf jax torch tf-models jax-models torch-models; do
+  for fw in "${frameworks[@]}"; do
     "$venv/bin/python" "$root/scripts/peers/peers.py" "${quick[@]}" --only $fw --json \
       >"$out/peers-$fw-$rep.json" || echo "peers.py --only $fw failed" >&2
     [[ -s $out/peers-$fw-$rep.json ]] && peers+=("$out/peers-$fw-$rep.json")

@@ -36,6 +36,10 @@ struct Cublas {
   cublasStatus_t (*GemmEx)(cublasHandle_t, int, int, int, int, int, const void*, const void*, int,
                            int, const void*, int, int, const void*, void*, int, int, int,
                            int) = nullptr;  // optional: float16/bfloat16 matmul
+  cublasStatus_t (*SgemmStridedBatched)(cublasHandle_t, int, int, int, int, int, const float*,
+                                        const float*, int, long long, const float*, int, long long,
+                                        const float*, float*, int, long long,
+                                        int) = nullptr;  // optional: one call per batch
   std::string error;
 };
 
@@ -70,6 +74,8 @@ const Cublas& load_cublas() {
     c.Sgemm = reinterpret_cast<decltype(c.Sgemm)>(dlsym(handle, "cublasSgemm_v2"));
     c.Dgemm = reinterpret_cast<decltype(c.Dgemm)>(dlsym(handle, "cublasDgemm_v2"));
     c.GemmEx = reinterpret_cast<decltype(c.GemmEx)>(dlsym(handle, "cublasGemmEx"));
+    c.SgemmStridedBatched = reinterpret_cast<decltype(c.SgemmStridedBatched)>(
+        dlsym(handle, "cublasSgemmStridedBatched"));
     if (!c.Create || !c.Destroy || !c.SetStream || !c.Sgemm || !c.Dgemm)
       c.error = "cuBLAS lacks the GEMM API";
     return c;
@@ -165,6 +171,33 @@ void gemm(CUstream stream, DType dtype, const void* a, const void* b, void* c, i
                        static_cast<const double*>(a), lda, &zero, static_cast<double*>(c), in),
         "cublasDgemm");
   }
+}
+
+void gemm_batched(CUstream stream, DType dtype, const void* a, const void* b, void* c,
+                  int64_t batch, int64_t m, int64_t k, int64_t n, bool ta, bool tb) {
+  const int64_t size = static_cast<int64_t>(dtype_size(dtype));
+  if (batch <= 1 || dtype != float32 || !cublas().SgemmStridedBatched || m == 0 || n == 0 ||
+      k == 0 || batch > INT_MAX) {
+    for (int64_t i = 0; i < batch; ++i)
+      gemm(stream, dtype, static_cast<const char*>(a) + i * m * k * size,
+           static_cast<const char*>(b) + i * k * n * size, static_cast<char*>(c) + i * m * n * size,
+           m, k, n, ta, tb);
+    return;
+  }
+  if (m > INT_MAX || n > INT_MAX || k > INT_MAX)
+    throw UnimplementedError("matmul on GPU: dimensions over 2^31 (m=" + std::to_string(m) +
+                             ", k=" + std::to_string(k) + ", n=" + std::to_string(n) + ")");
+  cublasHandle_t h = handle_for(stream);
+  // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T, as in gemm.
+  int opb = tb ? CUBLAS_OP_T : CUBLAS_OP_N, opa = ta ? CUBLAS_OP_T : CUBLAS_OP_N;
+  int ldb = static_cast<int>(tb ? k : n), lda = static_cast<int>(ta ? m : k);
+  const float one = 1, zero = 0;
+  check_status(cublas().SgemmStridedBatched(h, opb, opa, static_cast<int>(n), static_cast<int>(m),
+                                            static_cast<int>(k), &one, static_cast<const float*>(b),
+                                            ldb, k * n, static_cast<const float*>(a), lda, m * k,
+                                            &zero, static_cast<float*>(c), static_cast<int>(n),
+                                            m * n, static_cast<int>(batch)),
+               "cublasSgemmStridedBatched");
 }
 
 }  // namespace tf::cuda

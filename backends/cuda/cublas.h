@@ -27,4 +27,9 @@ void release_gemm_stream(CUstream stream);
 void gemm(CUstream stream, DType dtype, const void* a, const void* b, void* c, int64_t m, int64_t k,
           int64_t n, bool ta, bool tb);
 
+// C[i] = op(A[i]) op(B[i]) for i < batch, contiguous: one cublasSgemmStridedBatched call for
+// float32 (where that cuBLAS has it), else one gemm per batch.
+void gemm_batched(CUstream stream, DType dtype, const void* a, const void* b, void* c,
+                  int64_t batch, int64_t m, int64_t k, int64_t n, bool ta, bool tb);
+
 }  // namespace tf::cuda

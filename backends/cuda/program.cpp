@@ -214,12 +214,9 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
                                  l->block[1], l->block[2], 0, stream, pointers_.data(), nullptr),
             "launching compiled kernel " + l->kernel + " on GPU:" + std::to_string(ordinal_));
       } else if (const auto* g = std::get_if<rt::gpu::Gemm>(&step)) {
-        const int64_t size = static_cast<int64_t>(dtype_size(g->dtype));
-        for (int64_t b = 0; b < g->batch; ++b)
-          gemm(stream, g->dtype, reinterpret_cast<const void*>(at(g->a) + b * g->m * g->k * size),
-               reinterpret_cast<const void*>(at(g->b) + b * g->k * g->n * size),
-               reinterpret_cast<void*>(at(g->c) + b * g->m * g->n * size), g->m, g->k, g->n,
-               g->transpose_a, g->transpose_b);
+        gemm_batched(stream, g->dtype, reinterpret_cast<const void*>(at(g->a)),
+                     reinterpret_cast<const void*>(at(g->b)), reinterpret_cast<void*>(at(g->c)),
+                     g->batch, g->m, g->k, g->n, g->transpose_a, g->transpose_b);
       } else {
         const auto& c = std::get<rt::gpu::Copy>(step);
         if (c.bytes > 0)

@@ -105,6 +105,7 @@ struct TfjitFakeCudaStats {
   int64_t launches = 0, graph_launches = 0, graph_kernels = 0, captures = 0, gemms = 0;
   int64_t modules_loaded = 0, modules_unloaded = 0, links = 0, bad_launches = 0;
   int64_t bytes_allocated = 0, failures_injected = 0, blas_handles = 0;
+  int64_t batched_gemms = 0;  // cublasSgemmStridedBatched calls
 };
 TfjitFakeCudaStats tfjit_fake_cuda_stats_value;
 TfjitFakeCudaStats* tfjit_fake_cuda_stats() { return &tfjit_fake_cuda_stats_value; }
@@ -618,6 +619,18 @@ int cublasSgemm_v2(void* h, int ta, int tb, int m, int n, int k, const float* al
                    int lda, const float* b, int ldb, const float* beta, float* c, int ldc) {
   if (int e = injected("cublasSgemm_v2")) return e;
   return gemm(h, ta, tb, m, n, k, *alpha, a, lda, b, ldb, *beta, c, ldc, 0);
+}
+int cublasSgemmStridedBatched(void* h, int ta, int tb, int m, int n, int k, const float* alpha,
+                              const float* a, int lda, long long stride_a, const float* b, int ldb,
+                              long long stride_b, const float* beta, float* c, int ldc,
+                              long long stride_c, int batch) {
+  if (int e = injected("cublasSgemmStridedBatched")) return e;
+  ++stats().batched_gemms;
+  for (int i = 0; i < batch; ++i)
+    if (int e = gemm(h, ta, tb, m, n, k, *alpha, a + i * stride_a, lda, b + i * stride_b, ldb,
+                     *beta, c + i * stride_c, ldc, 0))
+      return e;
+  return 0;
 }
 int cublasDgemm_v2(void* h, int ta, int tb, int m, int n, int k, const double* alpha,
                    const double* a, int lda, const double* b, int ldb, const double* beta,

@@ -139,6 +139,12 @@ void bias_act_pass(const float* bias, float* c, int64_t m, int64_t n, int64_t ac
                    });
 }
 
+// oneDNN streams are not shared between threads: one per calling thread.
+dnnl::stream& thread_stream(Primitives& p) {
+  thread_local dnnl::stream stream(p.engine);
+  return stream;
+}
+
 void run_primitive(Primitives& p, dnnl::matmul& mm, const float* a, const float* b,
                    const float* bias, float* c, int64_t m, int64_t k, int64_t n, bool ta, bool tb) {
   using tag = dnnl::memory::format_tag;
@@ -148,7 +154,7 @@ void run_primitive(Primitives& p, dnnl::matmul& mm, const float* a, const float*
   dnnl::memory b_mem(operand_md(k, n, tb), p.engine, const_cast<float*>(b));
   dnnl::memory bias_mem({{1, n}, dt::f32, tag::ab}, p.engine, const_cast<float*>(bias));
   dnnl::memory c_mem({{m, n}, dt::f32, tag::ab}, p.engine, c);
-  thread_local dnnl::stream stream(p.engine);  // one per calling thread: streams are not shared
+  dnnl::stream& stream = thread_stream(p);
   mm.execute(stream, {{DNNL_ARG_SRC, a_mem},
                       {DNNL_ARG_WEIGHTS, b_mem},
                       {DNNL_ARG_BIAS, bias_mem},
@@ -208,13 +214,6 @@ void sgemm_bias_act(const float* a, const float* b, const float* bias, float* c,
     }
     auto fused = [&] { run_primitive(p, *plan.primitive, a, b, bias, c, m, k, n, ta, tb); };
     auto separate = [&] { run_separate(a, b, bias, c, m, k, n, act, ta, tb); };
-    if (!plan.measured && strategy.load(std::memory_order_relaxed) == DenseStrategy::kMeasure) {
-      bool faster = 2.0 * double(m) * double(k) * double(n) <= kMeasuredFlops &&
-                    separate_pass_is_faster(fused, separate);
-      std::lock_guard guard(p.mutex);
-      p.cache[key].measured = true;
-      p.cache[key].separate_pass = plan.separate_pass = faster;
-    }
     switch (strategy.load(std::memory_order_relaxed)) {
       case DenseStrategy::kFused:
         return fused();
@@ -223,7 +222,13 @@ void sgemm_bias_act(const float* a, const float* b, const float* bias, float* c,
       case DenseStrategy::kMeasure:
         break;
     }
-    plan.separate_pass ? separate() : fused();
+    if (plan.measured) return plan.separate_pass ? separate() : fused();
+    const bool small = 2.0 * double(m) * double(k) * double(n) <= kMeasuredFlops;
+    bool faster = small && separate_pass_is_faster(fused, separate);  // leaves C computed
+    if (!small) fused();
+    std::lock_guard guard(p.mutex);
+    p.cache[key].measured = true;
+    p.cache[key].separate_pass = faster;
   } catch (const dnnl::error& e) {
     throw InternalError(std::string("matmul epilogue: oneDNN failed: ") + e.what());
   }
@@ -258,7 +263,7 @@ void sgemm_batched(const float* a, const float* b, float* c, int64_t batch, int6
     dnnl::memory a_mem(md(m, k, ta), p.engine, const_cast<float*>(a));
     dnnl::memory b_mem(md(k, n, tb), p.engine, const_cast<float*>(b));
     dnnl::memory c_mem(md(m, n, false), p.engine, c);
-    thread_local dnnl::stream stream(p.engine);
+    dnnl::stream& stream = thread_stream(p);
     mm->execute(stream, {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}});
     stream.wait();
   } catch (const dnnl::error& e) {

@@ -149,15 +149,11 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
     std::vector<bool> needed(it->inputs.size());
     for (size_t i = 0; i < needed.size(); ++i)
       needed[i] = it->inputs[i].defined() && tape.connected.count(it->inputs[i].impl().get());
-    const std::vector<bool>* outer = std::exchange(detail::needed_inputs, &needed);
-    std::vector<Tensor> input_grads;
-    try {
-      input_grads = it->backward(g->second);
-    } catch (...) {
-      detail::needed_inputs = outer;
-      throw;
-    }
-    detail::needed_inputs = outer;
+    struct Needed {  // set for the backward function's duration, restored even if it throws
+      const std::vector<bool>* outer;
+      ~Needed() { detail::needed_inputs = outer; }
+    } scope{std::exchange(detail::needed_inputs, &needed)};
+    std::vector<Tensor> input_grads = it->backward(g->second);
     for (size_t i = 0; i < it->inputs.size() && i < input_grads.size(); ++i) {
       const Tensor& in = it->inputs[i];
       if (!input_grads[i].defined() || !tape.connected.count(in.impl().get())) continue;

@@ -11,7 +11,6 @@
 
 #include "compiler/compiler.h"
 #include "compiler/disk_cache.h"
-#include "runtime/gpu.h"
 #include "runtime/gpu_program.h"
 #include "tfjit/errors.h"
 
@@ -123,15 +122,14 @@ std::shared_ptr<Executable> compile_cached(const Graph& graph, const CompileOpti
 
 std::shared_ptr<const rt::gpu::Program> compile_gpu_cached(const Graph& graph,
                                                            const CompileOptions& options,
-                                                           int ordinal) {
+                                                           const GpuTarget& target) {
   // The driver's binary is only good for this GPU's exact architecture (not the PTX target,
   // which newer GPUs share) and this driver.
-  const std::string arch = rt::gpu::arch(ordinal);
-  const rt::gpu::DeviceInfo info = rt::gpu::info(ordinal);
+  const std::string& arch = target.arch;
   const std::string key = cache_key(graph, options) + " ptx=" + arch + " gpu=sm_" +
-                          std::to_string(info.compute_capability_major) +
-                          std::to_string(info.compute_capability_minor) +
-                          " driver=" + std::to_string(info.driver_version);
+                          std::to_string(target.compute_capability_major) +
+                          std::to_string(target.compute_capability_minor) +
+                          " driver=" + std::to_string(target.driver_version);
   return lookup(key,
                 [&] {
                   const std::string digest = disk_cache::digest(key);
@@ -145,7 +143,7 @@ std::shared_ptr<const rt::gpu::Program> compile_gpu_cached(const Graph& graph,
                   if (!program) {
                     program = graph.gpu_program(arch, options);
                     if (!program->image.empty()) {
-                      program->image = rt::gpu::assemble(ordinal, program->image);
+                      program->image = target.assemble(program->image);
                       program->image_is_binary = true;
                     }
                     disk_cache::write(digest, program->serialize());
@@ -157,6 +155,12 @@ std::shared_ptr<const rt::gpu::Program> compile_gpu_cached(const Graph& graph,
                 })
       .program;
 }
+
+void set_disk_cache_dir(const std::string& dir) { disk_cache::set_directory(dir); }
+std::string disk_cache_dir() { return disk_cache::directory(); }
+void enable_disk_cache(bool enabled) { disk_cache::set_enabled(enabled); }
+bool disk_cache_enabled() { return disk_cache::enabled(); }
+void set_disk_cache_max_bytes(int64_t bytes) { disk_cache::set_max_bytes(bytes); }
 
 CompileCacheStats compile_cache_stats() {
   std::lock_guard lock(cache().mutex);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -167,7 +168,7 @@ class Graph {
 };
 
 // The shapes of a graph with unknown dims, re-derived at each call from the arguments' concrete
-// shapes with the same rules tracing used (runtime/shape_rules.h), op by op. This is where the
+// shapes with the same rules tracing used (core/shape_rules.h), op by op. This is where the
 // assumptions made while tracing are checked (an unknown dim broadcast against n was n; two
 // unknown dims combined elementwise were equal), so a call that breaks one raises
 // InvalidArgumentError naming the op, before compiled code runs (compiler/dynamic_shapes.cpp).
@@ -244,11 +245,27 @@ struct CompileCacheStats {
   int64_t disk_hits = 0, disk_misses = 0, disk_writes = 0, disk_corrupt = 0;
 };
 std::shared_ptr<Executable> compile_cached(const Graph& graph, const CompileOptions& options);
-// The same for GPU `ordinal`: the program with its kernels assembled by the driver for that GPU,
-// keyed also by its architecture and the driver's version (in memory and on disk).
+// The GPU a program is compiled for. The compiler never calls a driver: the caller describes the
+// GPU and hands over the driver's assembler (PTX -> the GPU's binary), which the cache applies
+// once, before it keeps the program in memory and on disk.
+struct GpuTarget {
+  std::string arch;  // the NVPTX target, "sm_90"
+  int compute_capability_major = 0, compute_capability_minor = 0;
+  int driver_version = 0;
+  std::function<std::string(const std::string& ptx)> assemble;
+};
+// The same for a GPU: the program with its kernels assembled for that GPU, keyed also by its
+// architecture and the driver's version (in memory and on disk).
 std::shared_ptr<const rt::gpu::Program> compile_gpu_cached(const Graph& graph,
                                                            const CompileOptions& options,
-                                                           int ordinal);
+                                                           const GpuTarget& target);
+
+// The on-disk cache of compiled code (compiler/disk_cache.cpp), as tf::config exposes it.
+void set_disk_cache_dir(const std::string& dir);
+std::string disk_cache_dir();
+void enable_disk_cache(bool enabled);
+bool disk_cache_enabled();
+void set_disk_cache_max_bytes(int64_t bytes);
 CompileCacheStats compile_cache_stats();
 void clear_compile_cache();
 

@@ -1,6 +1,6 @@
 // ShapeProgram: the shapes of a graph traced with unknown dims, re-derived at each call from the
 // concrete argument shapes. The graph's ops are flattened once into steps (no MLIR on the call
-// path); each step applies the op's shape rule from runtime/shape_rules.h to concrete shapes and
+// path); each step applies the op's shape rule from core/shape_rules.h to concrete shapes and
 // checks the result against the type traced, which is where tracing's assumptions about unknown
 // dims are verified. Compiled code never sees shapes that disagree with its types.
 #include <functional>
@@ -13,7 +13,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Verifier.h"
-#include "runtime/shape_rules.h"
+#include "core/shape_rules.h"
 #include "tfjit/errors.h"
 
 namespace tf::compiler {
@@ -103,16 +103,16 @@ TensorShape evaluate(const ShapeProgram::Step& step, const std::vector<TensorSha
     case ShapeProgram::Step::kBroadcast:
       return broadcast(step, values);
     case ShapeProgram::Step::kMatmul: {
-      auto r = rt::matmul_shape(operand(0), operand(1));
+      auto r = core::matmul_shape(operand(0), operand(1));
       if (!r.ok()) fail(step, r.error);
       return r.shape;
     }
     case ShapeProgram::Step::kReduce:
-      return rt::reduce_shape(operand(0), step.attr, step.keepdims);
+      return core::reduce_shape(operand(0), step.attr, step.keepdims);
     case ShapeProgram::Step::kTranspose:
-      return rt::transpose_shape(operand(0), step.attr).shape;
+      return core::transpose_shape(operand(0), step.attr).shape;
     case ShapeProgram::Step::kReshape: {
-      auto r = rt::reshape_shape(operand(0), step.traced.dims());
+      auto r = core::reshape_shape(operand(0), step.traced.dims());
       if (!r.ok()) fail(step, r.error);
       return r.shape;
     }
@@ -292,7 +292,7 @@ std::vector<TensorShape> ShapeProgram::values(std::span<const TensorShape> args,
                         " argument shapes, got " + std::to_string(args.size()));
   std::vector<TensorShape> values(num_values_);
   for (size_t i = 0; i < args.size(); ++i) {
-    if (std::string error = rt::match_shape(arguments_[i], args[i]); !error.empty())
+    if (std::string error = core::match_shape(arguments_[i], args[i]); !error.empty())
       throw InvalidArgumentError("tf::function: graph argument " + std::to_string(i) + ": " +
                                  error);
     values[i] = args[i];
@@ -301,7 +301,7 @@ std::vector<TensorShape> ShapeProgram::values(std::span<const TensorShape> args,
     TensorShape shape;
     try {
       shape = evaluate(step, values);
-      if (std::string error = rt::match_shape(step.traced, shape); !error.empty())
+      if (std::string error = core::match_shape(step.traced, shape); !error.empty())
         fail(step, "result " + error + " (as traced)");
     } catch (const InvalidArgumentError& e) {
       if (!step.in_region) throw;

@@ -3,7 +3,7 @@
 // Also prints the LLVM IR and assembly stages.
 #include "compiler/codegen.h"
 #include "compiler/gpu_codegen.h"
-#include "compiler/library_calls.h"
+#include "runtime/library_abi.h"
 #include "compiler/mlir_support.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
@@ -32,7 +32,7 @@ llvm::orc::LLJIT& jit() {
     main.addGenerator(std::move(*process));
     llvm::orc::MangleAndInterner mangle((*jit)->getExecutionSession(), (*jit)->getDataLayout());
     llvm::orc::SymbolMap symbols;
-    for (const auto& call : library_calls())
+    for (const auto& call : rt::abi::library_calls())
       symbols[mangle(call.symbol)] = {llvm::orc::ExecutorAddr::fromPtr(call.address),
                                       llvm::JITSymbolFlags::Exported};
     if (auto err = main.define(llvm::orc::absoluteSymbols(std::move(symbols))))
@@ -140,7 +140,7 @@ void Executable::run(const void* const* args, void* const* results,
     descriptors[i] = d;
   }
   I.entry(descriptors);
-  raise_library_error();
+  rt::abi::raise_recorded_failure();
 }
 
 std::string Graph::object_code(const CompileOptions& options) const {

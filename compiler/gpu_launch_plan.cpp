@@ -9,7 +9,7 @@
 #include <map>
 
 #include "compiler/gpu_codegen.h"
-#include "compiler/library_calls.h"
+#include "runtime/library_abi.h"
 #include "compiler/mlir_support.h"
 #include "ir/dialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -211,8 +211,8 @@ class PlanBuilder {
     }
     if (auto launch = dyn_cast<gpu::LaunchFuncOp>(op)) return add_launch(launch);
     if (auto call = dyn_cast<func::CallOp>(op)) {
-      if (call.getCallee() == kFailIfCall) return add_check(call);
-      if (call.getCallee().starts_with("tfjit_print_")) return add_print(call);
+      if (call.getCallee() == rt::abi::kFailIf) return add_check(call);
+      if (call.getCallee().starts_with(rt::abi::kPrintPrefix)) return add_print(call);
       return add_gemm(call);
     }
     if (auto copy = dyn_cast<memref::CopyOp>(op)) {
@@ -390,7 +390,7 @@ class PlanBuilder {
   // tf::print (compiler/lowering/effects_to_calls.cpp): tfjit_print_<dtype>(value, text before it)
   // per input, then tfjit_print_end(text after the last) makes the Print step.
   void add_print(func::CallOp call) {
-    if (call.getCallee() == "tfjit_print_end") {
+    if (call.getCallee() == rt::abi::kPrintEnd) {
       pending_print_.texts.push_back(text(call, call.getOperand(0)));
       program_.steps.emplace_back(std::exchange(pending_print_, {}));
       return;
@@ -428,8 +428,8 @@ class PlanBuilder {
   void add_gemm(func::CallOp call) {
     // compiler/lowering/matmul_to_library_call.cpp: C = op(A) * op(B), float32, optionally
     // batched; operands (a, b, c, transpose_a, transpose_b), the flags constants.
-    const bool batched = call.getCallee() == "tfjit_sgemm_batched";
-    if (!batched && call.getCallee() != "tfjit_sgemm")
+    const bool batched = call.getCallee() == rt::abi::kSgemmBatched;
+    if (!batched && call.getCallee() != rt::abi::kSgemm)
       unsupported(call, "a call to " + call.getCallee().str());
     if (call.getNumOperands() != 5) unsupported(call, "a GEMM call with unexpected operands");
     auto flag = [&](unsigned i) {

@@ -98,7 +98,7 @@ GraphStats Graph::stats(const CompileOptions& options) const {
   lowered->walk([&](mlir::Operation* op) {
     if (mlir::isa<mlir::linalg::LinalgOp>(op) || mlir::isa<mlir::func::CallOp>(op)) ++s.kernels;
     if (auto call = mlir::dyn_cast<mlir::func::CallOp>(op))
-      s.gemm_calls += call.getCallee().starts_with("tfjit_sgemm");
+      s.gemm_calls += call.getCallee().starts_with(rt::abi::kSgemm);
     // GEMM-shaped: rows, columns and a contracted dim (a row-wise dot product, as a fused
     // reduce_sum(x * y, -1), is a reduction, not a GEMM).
     if (auto linalg = mlir::dyn_cast<mlir::linalg::LinalgOp>(op))

@@ -11,7 +11,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "mlir/Pass/Pass.h"
-#include "runtime/parallel.h"
+#include "runtime/library_abi.h"
 
 namespace mlir {
 class PassManager;
@@ -45,7 +45,7 @@ struct Graph::Impl {
 // Lowers `module` in place to `stage` (at most kLLVMDialect). Throws InternalError on failure.
 void lower_to(mlir::ModuleOp module, Stage stage, const CompileOptions& options);
 // Stage::kLLVMDialect's passes: loops in the arith, math, memref and cf dialects to LLVM.
-// tfjit_allocator: compiled allocations go to the host allocator (library_calls.cpp), which the
+// tfjit_allocator: compiled allocations go to the host allocator (backends/cpu/library_calls.cpp), which the
 // process-wide JIT resolves; code linked elsewhere (GPU kernels run on the host) uses malloc.
 void add_llvm_dialect_passes(mlir::PassManager& pm, bool tfjit_allocator = true);
 
@@ -76,6 +76,6 @@ void add_effects_to_calls_patterns(mlir::RewritePatternSet& patterns);
 
 // Compiled loops split over threads as eager kernels do: tasks of at least a grain of
 // iterations, so only loops of two grains or more are worth threads.
-inline constexpr int64_t kParallelElements = 2 * rt::kParallelGrain;
+inline constexpr int64_t kParallelElements = 2 * rt::abi::kParallelGrain;
 
 }  // namespace tf::compiler

@@ -1,5 +1,5 @@
 // The tfjit dialect: the graph that tf::function traces. One op per primitive; elementwise math
-// is two ops (unary, binary) whose `fn` names an entry of tfjit/elementwise_ops.def, so adding
+// is two ops (unary, binary) whose `fn` names an entry of ops/elementwise_ops.def, so adding
 // an elementwise op never touches this file. Public ops broadcast first (tfjit.broadcast_to),
 // so elementwise primitives see operands of equal shape.
 #ifndef TFJIT_OPS
@@ -76,7 +76,7 @@ def Tfjit_MatmulOp : Tfjit_Op<"matmul", [DeclareOpInterfaceMethods<InferTypeOpIn
 }
 
 def Tfjit_ReduceOp : Tfjit_Op<"reduce", [DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
-  let summary = "Reduction from tfjit/reduction_ops.def over axes (sorted, unique, in range)";
+  let summary = "Reduction from ops/reduction_ops.def over axes (sorted, unique, in range)";
   let arguments = (ins StrAttr:$fn, AnyRankedTensor:$x, DenseI64ArrayAttr:$axes, BoolAttr:$keepdims);
   let results = (outs AnyRankedTensor:$output);
   let assemblyFormat = "$fn $x attr-dict `:` type($x) `->` type($output)";

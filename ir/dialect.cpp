@@ -1,5 +1,5 @@
 // Verifiers, folders and result-type inference of the tfjit dialect. Shape logic comes from
-// runtime/shape_rules.h, the same rules eager execution applies.
+// core/shape_rules.h, the same rules eager execution applies.
 #include "ir/dialect.h"
 
 #include <string_view>
@@ -7,8 +7,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "mlir/IR/OpImplementation.h"
-#include "runtime/dtype_sets.h"
-#include "runtime/shape_rules.h"
+#include "core/dtype_sets.h"
+#include "core/shape_rules.h"
 
 using namespace mlir;
 
@@ -29,23 +29,23 @@ namespace {
 
 struct TableEntry {
   std::string_view name;
-  tf::rt::DTypeSet dtypes;
+  tf::core::DTypeSet dtypes;
   bool bool_result;
 };
 constexpr bool kSameResult = false, kBoolResult = true;  // the table's result column
-using namespace tf::rt;                                  // the table's DTypeSet names
+using namespace tf::core;  // the table's dtype sets
 constexpr TableEntry kUnary[] = {
 #define TFJIT_UNARY(name, dtypes, result, ...) {#name, dtypes, k##result##Result},
-#include "tfjit/elementwise_ops.def"
+#include "ops/elementwise_ops.def"
 };
 constexpr TableEntry kBinary[] = {
 #define TFJIT_BINARY(name, dtypes, result, ...) {#name, dtypes, k##result##Result},
-#include "tfjit/elementwise_ops.def"
+#include "ops/elementwise_ops.def"
 };
 
 constexpr TableEntry kReductions[] = {
 #define TFJIT_REDUCTION(name, dtypes, ...) {#name, dtypes, kSameResult},
-#include "tfjit/reduction_ops.def"
+#include "ops/reduction_ops.def"
 };
 
 // The table entry named `fn` that accepts `input`'s element type, or a diagnostic.
@@ -106,7 +106,7 @@ OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 LogicalResult BroadcastToOp::verify() {
   auto in = cast<ShapedType>(getX().getType()), out = cast<ShapedType>(getType());
   if (in.getElementType() != out.getElementType()) return emitOpError("changes the element type");
-  if (!tf::rt::broadcastable_to(shape_of(in), shape_of(out)))
+  if (!tf::core::broadcastable_to(shape_of(in), shape_of(out)))
     return emitOpError() << "cannot broadcast " << in << " to " << out;
   // Every dynamic result dim needs a dynamic operand dim to take its run-time size from.
   for (int64_t i = 0; i < out.getRank(); ++i) {
@@ -142,7 +142,7 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext*, std::optional<Location> l
   auto a = cast<ShapedType>(operands[0].getType()), b = cast<ShapedType>(operands[1].getType());
   if (a.getElementType() != b.getElementType())
     return emit_shape_error(loc, "tfjit.matmul", "operands have different element types");
-  auto r = tf::rt::matmul_shape(shape_of(a), shape_of(b));
+  auto r = tf::core::matmul_shape(shape_of(a), shape_of(b));
   if (!r.ok()) return emit_shape_error(loc, "tfjit.matmul", r.error);
   results.push_back(ranked(r.shape, a.getElementType()));
   return success();
@@ -165,11 +165,11 @@ LogicalResult ReduceOp::inferReturnTypes(MLIRContext*, std::optional<Location> l
   auto x = cast<ShapedType>(operands[0].getType());
   ReduceOp::Adaptor adaptor(operands, attrs, properties);
   std::vector<int64_t> axes(adaptor.getAxes().begin(), adaptor.getAxes().end());
-  auto norm = tf::rt::normalize_axes(axes, x.getRank());
+  auto norm = tf::core::normalize_axes(axes, x.getRank());
   if (!norm.error.empty()) return emit_shape_error(loc, "tfjit.reduce", norm.error);
   if (norm.axes != axes)
     return emit_shape_error(loc, "tfjit.reduce", "axes must be sorted, unique and non-negative");
-  auto shape = tf::rt::reduce_shape(shape_of(x), norm.axes, adaptor.getKeepdims());
+  auto shape = tf::core::reduce_shape(shape_of(x), norm.axes, adaptor.getKeepdims());
   results.push_back(ranked(shape, x.getElementType()));
   return success();
 }
@@ -194,7 +194,7 @@ LogicalResult TransposeOp::inferReturnTypes(MLIRContext*, std::optional<Location
   std::vector<int64_t> perm(adaptor.getPerm().begin(), adaptor.getPerm().end());
   if (perm.empty() && x.getRank() > 0)
     return emit_shape_error(loc, "tfjit.transpose", "perm is empty");
-  auto r = tf::rt::transpose_shape(shape_of(x), perm);
+  auto r = tf::core::transpose_shape(shape_of(x), perm);
   if (!r.error.empty()) return emit_shape_error(loc, "tfjit.transpose", r.error);
   results.push_back(ranked(r.shape, x.getElementType()));
   return success();
@@ -217,7 +217,7 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext*, std::optional<Location> l
       return emit_shape_error(loc, "tfjit.concat", "operands have different element types");
     shapes.push_back(shape_of(t));
   }
-  auto r = tf::rt::concat_shape(shapes, axis);
+  auto r = tf::core::concat_shape(shapes, axis);
   if (!r.ok()) return emit_shape_error(loc, "tfjit.concat", r.error);
   results.push_back(ranked(r.shape, first.getElementType()));
   return success();

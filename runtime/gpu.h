@@ -61,18 +61,6 @@ std::string assemble(int ordinal, const std::string& ptx);
 // Whether GEMMs can go to cuBLAS (else compiled functions generate their GEMM kernels).
 bool gemm_library_available();
 
-// How a compiled function's tf::print writes its line: set by the frontend, which owns
-// tf::print's format. `texts` surround the tensors (one more text than tensors); each tensor is
-// a view of `bytes`, copied to the host: the span of memory it covers, `strides` in elements.
-struct PrintedTensor {
-  DType dtype;
-  std::vector<int64_t> shape, strides;
-  std::string bytes;
-};
-using PrintHandler = void (*)(const std::vector<std::string>& texts,
-                              const std::vector<PrintedTensor>& tensors);
-void set_print_handler(PrintHandler handler);
-PrintHandler print_handler();
 
 struct Program;
 // A program loaded on one GPU: its kernels, constants and, once it has run, a CUDA Graph of

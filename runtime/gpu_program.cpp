@@ -283,11 +283,6 @@ Program Program::deserialize(std::string_view bytes) {
   return p;
 }
 
-namespace {
-std::atomic<PrintHandler> the_print_handler{nullptr};
-}
-void set_print_handler(PrintHandler handler) { the_print_handler.store(handler); }
-PrintHandler print_handler() { return the_print_handler.load(); }
 
 bool Program::has_control_flow() const {
   return std::any_of(steps.begin(), steps.end(),

@@ -73,7 +73,7 @@ struct Jump {
 
 // tf::print: each input's elements (a strided view: `strides` in elements from `data`) copied to
 // the host, waiting for the GPU, then printed between the texts (one more than the inputs) by
-// the print handler of runtime/gpu.h, as the CPU's library call prints them.
+// the print handler of runtime/print.h, as the CPU's library call prints them.
 struct PrintInput {
   BufferRef data;
   DType dtype = DType::float32;

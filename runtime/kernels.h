@@ -1,43 +1,17 @@
 // The eager kernel registry: (op, device, dtype) -> kernel. Backends fill one KernelTable per
-// device type; a null entry means "this device has no kernel for this dtype".
+// device type; a null entry means "this device has no kernel for this dtype" (without a GPU
+// backend the GPU table stays empty and every op runs on the CPU).
 #pragma once
 
 #include <cstdint>
 
 #include "runtime/buffer.h"
-#include "runtime/dtype_sets.h"
-#include "runtime/shape_rules.h"
+#include "core/dtype_sets.h"
+#include "ops/op_info.h"
+#include "core/shape_rules.h"
 
 namespace tf::rt {
 
-enum class UnaryOp : uint8_t {
-#define TFJIT_UNARY(name, ...) name,
-#include "tfjit/elementwise_ops.def"
-  kCount
-};
-enum class BinaryOp : uint8_t {
-#define TFJIT_BINARY(name, ...) name,
-#include "tfjit/elementwise_ops.def"
-  kCount
-};
-enum class ReduceOp : uint8_t {
-#define TFJIT_REDUCTION(name, ...) name,
-#include "tfjit/reduction_ops.def"
-  kCount
-};
-struct ElementwiseOpInfo {
-  const char* name;
-  DTypeSet dtypes;
-  bool bool_result;     // the table's result column: Bool (true) or Same
-  bool differentiable;  // the table defines a gradient (not NoGrad)
-};
-const ElementwiseOpInfo& op_info(UnaryOp op);
-const ElementwiseOpInfo& op_info(BinaryOp op);
-struct ReduceOpInfo {
-  const char* name;
-  DTypeSet dtypes;
-};
-const ReduceOpInfo& op_info(ReduceOp op);
 
 // Reduction of a (outer, reduced, inner) view of a contiguous tensor to (outer, inner).
 struct ReducePlan {
@@ -45,7 +19,7 @@ struct ReducePlan {
 };
 
 using UnaryKernel = void (*)(const void* x, void* out, int64_t n);
-using BinaryKernel = void (*)(const void* x, const void* y, void* out, const ElementwisePlan& plan);
+using BinaryKernel = void (*)(const void* x, const void* y, void* out, const core::ElementwisePlan& plan);
 // C (m x n) = op(A) op(B), op transposing when ta / tb: A is stored (m, k), or (k, m) if ta;
 // B is stored (k, n), or (n, k) if tb. All row-major and dense.
 using MatmulKernel = void (*)(const void* a, const void* b, void* c, int64_t m, int64_t k,
@@ -54,7 +28,7 @@ using ReduceKernel = void (*)(const void* x, void* out, const ReducePlan& plan);
 // Copies src, read through plan.strides[0] (0 where broadcast, permuted for a transpose),
 // densely into dst of shape plan.dims.
 using StridedCopyKernel = void (*)(const void* src, void* dst, size_t elem_size,
-                                   const ElementwisePlan& plan);
+                                   const core::ElementwisePlan& plan);
 // out[i] = cond[i] ? x[i] : y[i] over n elements of `elem_size` bytes (operands dense, equal
 // shape).
 using SelectKernel = void (*)(const bool* cond, const void* x, const void* y, void* out,
@@ -73,15 +47,12 @@ using ArgReduceKernel = void (*)(const void* x, int64_t* out, const ReducePlan& 
 // Converts n elements; float -> integer saturates and maps NaN to 0 (defined, unlike C++).
 using CastKernel = void (*)(const void* src, void* dst, int64_t n);
 
-inline constexpr int kNumUnary = static_cast<int>(UnaryOp::kCount);
-inline constexpr int kNumBinary = static_cast<int>(BinaryOp::kCount);
-inline constexpr int kNumReduce = static_cast<int>(ReduceOp::kCount);
 
 struct KernelTable {
-  UnaryKernel unary[kNumUnary][kNumDTypes] = {};
-  BinaryKernel binary[kNumBinary][kNumDTypes] = {};
+  UnaryKernel unary[ops::kNumUnary][kNumDTypes] = {};
+  BinaryKernel binary[ops::kNumBinary][kNumDTypes] = {};
   MatmulKernel matmul[kNumDTypes] = {};
-  ReduceKernel reduce[kNumReduce][kNumDTypes] = {};
+  ReduceKernel reduce[ops::kNumReduce][kNumDTypes] = {};
   ArgReduceKernel arg_reduce[kNumDTypes] = {};
   CastKernel cast[kNumDTypes][kNumDTypes] = {};  // [from][to]
   StridedCopyKernel strided_copy = nullptr;
@@ -91,5 +62,11 @@ struct KernelTable {
 };
 
 const KernelTable& kernels(DeviceType device);
+
+// A backend's kernel families fill their device's table: each family file registers its filler
+// at load time (`const bool registered = register_kernels(...)`), so adding a family edits no
+// list. The table is built on its first use, after every filler has registered.
+using KernelFiller = void (*)(KernelTable& table);
+bool register_kernels(DeviceType device, KernelFiller fill);
 
 }  // namespace tf::rt

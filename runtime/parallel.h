@@ -8,10 +8,12 @@
 #include <cstdint>
 #include <functional>
 
+#include "runtime/library_abi.h"
+
 namespace tf::rt {
 
 // Elements per thread below which splitting does not pay (memory-bound elementwise work).
-inline constexpr int64_t kParallelGrain = int64_t{1} << 16;
+inline constexpr int64_t kParallelGrain = abi::kParallelGrain;
 
 // Calls fn(begin, end) over disjoint chunks covering [0, n); returns when all are done. The
 // first exception thrown by a chunk is rethrown on the calling thread. Inside another

@@ -4,7 +4,7 @@
 #include <sstream>
 #include <utility>
 
-#include "runtime/shape_rules.h"
+#include "core/shape_rules.h"
 #include "tests/helpers.h"
 
 using tft::values_of;
@@ -350,20 +350,20 @@ TEST_CASE("an unknown-rank spec specialises per rank with every dim unknown", "[
 TEST_CASE("shape rules with unknown dims", "[dynamic]") {
   const int64_t U = tf::unknown;
   using S = tf::TensorShape;
-  CHECK(tf::rt::broadcast_shapes(S{U, 3}, S{1, 3}).shape == S{U, 3});  // ? with 1 -> ?
-  CHECK(tf::rt::broadcast_shapes(S{U, 3}, S{5, 3}).shape == S{5, 3});  // ? with n -> n
-  CHECK(tf::rt::broadcast_shapes(S{U, 1}, S{1, U}).shape == S{U, U});
-  CHECK(tf::rt::broadcast_shapes(S{U}, S{U}).shape == S{U});  // assumed equal
-  CHECK(!tf::rt::broadcast_shapes(S{U, 3}, S{4}).ok());
-  CHECK(tf::rt::matmul_shape(S{U, 3}, S{3, 2}).shape == S{U, 2});
-  CHECK(tf::rt::matmul_shape(S{2, U}, S{4, 5}).shape == S{2, 5});
-  CHECK(!tf::rt::matmul_shape(S{U, 3}, S{4, 2}).ok());
-  CHECK(tf::rt::reduce_shape(S{U, 3}, {0}, true) == S{1, 3});
-  CHECK(tf::rt::reshape_shape(S{U, 3}, {-1}).shape == S{U});
-  CHECK(tf::rt::reshape_shape(S{U, 4}, {-1, 2, 2}).shape == S{U, 2, 2});
-  CHECK(!tf::rt::reshape_shape(S{U, 3}, {-1, 0}).ok());  // -1 cannot be inferred
-  CHECK(tf::rt::concat_shape({S{U, 3}, S{2, 3}}, 0).shape == S{U, 3});
-  CHECK(tf::rt::match_shape(S{U, 3}, S{7, 3}).empty());
-  CHECK(!tf::rt::match_shape(S{U, 3}, S{7, 4}).empty());
-  CHECK(!tf::rt::match_shape(S{U, 3}, S{3}).empty());
+  CHECK(tf::core::broadcast_shapes(S{U, 3}, S{1, 3}).shape == S{U, 3});  // ? with 1 -> ?
+  CHECK(tf::core::broadcast_shapes(S{U, 3}, S{5, 3}).shape == S{5, 3});  // ? with n -> n
+  CHECK(tf::core::broadcast_shapes(S{U, 1}, S{1, U}).shape == S{U, U});
+  CHECK(tf::core::broadcast_shapes(S{U}, S{U}).shape == S{U});  // assumed equal
+  CHECK(!tf::core::broadcast_shapes(S{U, 3}, S{4}).ok());
+  CHECK(tf::core::matmul_shape(S{U, 3}, S{3, 2}).shape == S{U, 2});
+  CHECK(tf::core::matmul_shape(S{2, U}, S{4, 5}).shape == S{2, 5});
+  CHECK(!tf::core::matmul_shape(S{U, 3}, S{4, 2}).ok());
+  CHECK(tf::core::reduce_shape(S{U, 3}, {0}, true) == S{1, 3});
+  CHECK(tf::core::reshape_shape(S{U, 3}, {-1}).shape == S{U});
+  CHECK(tf::core::reshape_shape(S{U, 4}, {-1, 2, 2}).shape == S{U, 2, 2});
+  CHECK(!tf::core::reshape_shape(S{U, 3}, {-1, 0}).ok());  // -1 cannot be inferred
+  CHECK(tf::core::concat_shape({S{U, 3}, S{2, 3}}, 0).shape == S{U, 3});
+  CHECK(tf::core::match_shape(S{U, 3}, S{7, 3}).empty());
+  CHECK(!tf::core::match_shape(S{U, 3}, S{7, 4}).empty());
+  CHECK(!tf::core::match_shape(S{U, 3}, S{3}).empty());
 }

@@ -1,4 +1,4 @@
-// The elementwise suite's references: one line per op of tfjit/elementwise_ops.def, with the
+// The elementwise suite's references: one line per op of ops/elementwise_ops.def, with the
 // input range, whether inputs are whole numbers (so comparisons see ties) or need a non-zero
 // divisor, and whether TensorFlow defines a gradient. Shared by elementwise_test.cpp (values)
 // and gradient_test.cpp (gradients).

@@ -20,7 +20,7 @@ const Case* find_case(const Case (&cases)[N], const std::string& name) {
 }
 
 // The result dtype the table promises for an input dtype.
-tf::DType result_dtype(const tf::rt::ElementwiseOpInfo& info, tf::DType in) {
+tf::DType result_dtype(const tf::ops::ElementwiseOpInfo& info, tf::DType in) {
   return info.bool_result ? tf::bool_ : in;
 }
 
@@ -61,13 +61,13 @@ const std::vector<tf::TensorShape> kUnaryShapes = {{}, {0}, {7}, {3, 4}, {1000}}
 }  // namespace
 
 TEST_CASE("every op of the elementwise table has a reference in this suite", "[elementwise]") {
-  for (int i = 0; i < tf::rt::kNumUnary; ++i) {
-    std::string name = tf::rt::op_info(static_cast<tf::rt::UnaryOp>(i)).name;
+  for (int i = 0; i < tf::ops::kNumUnary; ++i) {
+    std::string name = tf::ops::op_info(static_cast<tf::ops::UnaryOp>(i)).name;
     INFO(name);
     CHECK(find_case(kUnary, name));
   }
-  for (int i = 0; i < tf::rt::kNumBinary; ++i) {
-    std::string name = tf::rt::op_info(static_cast<tf::rt::BinaryOp>(i)).name;
+  for (int i = 0; i < tf::ops::kNumBinary; ++i) {
+    std::string name = tf::ops::op_info(static_cast<tf::ops::BinaryOp>(i)).name;
     INFO(name);
     CHECK(find_case(kBinary, name));
   }
@@ -76,8 +76,8 @@ TEST_CASE("every op of the elementwise table has a reference in this suite", "[e
 // Calls f(case, info, dtype) for every table op with a reference and every dtype it claims.
 template <class F>
 void for_each_unary(F f) {
-  for (int i = 0; i < tf::rt::kNumUnary; ++i) {
-    const auto& info = tf::rt::op_info(static_cast<tf::rt::UnaryOp>(i));
+  for (int i = 0; i < tf::ops::kNumUnary; ++i) {
+    const auto& info = tf::ops::op_info(static_cast<tf::ops::UnaryOp>(i));
     const UnaryCase* c = find_case(kUnary, info.name);
     if (!c) continue;
     for (int d = 0; d < tf::kNumDTypes; ++d)
@@ -86,8 +86,8 @@ void for_each_unary(F f) {
 }
 template <class F>
 void for_each_binary(F f) {
-  for (int i = 0; i < tf::rt::kNumBinary; ++i) {
-    const auto& info = tf::rt::op_info(static_cast<tf::rt::BinaryOp>(i));
+  for (int i = 0; i < tf::ops::kNumBinary; ++i) {
+    const auto& info = tf::ops::op_info(static_cast<tf::ops::BinaryOp>(i));
     const BinaryCase* c = find_case(kBinary, info.name);
     if (!c) continue;
     for (int d = 0; d < tf::kNumDTypes; ++d)
@@ -160,8 +160,8 @@ TEST_CASE("compiled elementwise ops equal eager ones for every claimed dtype",
 }
 
 TEST_CASE("elementwise ops refuse exactly the dtypes they do not claim", "[elementwise][errors]") {
-  for (int i = 0; i < tf::rt::kNumUnary; ++i) {
-    const auto& info = tf::rt::op_info(static_cast<tf::rt::UnaryOp>(i));
+  for (int i = 0; i < tf::ops::kNumUnary; ++i) {
+    const auto& info = tf::ops::op_info(static_cast<tf::ops::UnaryOp>(i));
     const UnaryCase* c = find_case(kUnary, info.name);
     REQUIRE(c);
     for (int d = 0; d < tf::kNumDTypes; ++d) {
@@ -171,8 +171,8 @@ TEST_CASE("elementwise ops refuse exactly the dtypes they do not claim", "[eleme
       CHECK_THROWS_AS(c->op(tf::zeros({2}, dtype)), tf::InvalidArgumentError);
     }
   }
-  for (int i = 0; i < tf::rt::kNumBinary; ++i) {
-    const auto& info = tf::rt::op_info(static_cast<tf::rt::BinaryOp>(i));
+  for (int i = 0; i < tf::ops::kNumBinary; ++i) {
+    const auto& info = tf::ops::op_info(static_cast<tf::ops::BinaryOp>(i));
     const BinaryCase* c = find_case(kBinary, info.name);
     REQUIRE(c);
     for (int d = 0; d < tf::kNumDTypes; ++d) {

@@ -54,10 +54,10 @@ TEST_CASE("the tutorial's gradients: 6, 48, 4 and 12, 27 and 18", "[gradient]") 
 TEST_CASE("every differentiable unary op matches central differences", "[gradient]") {
   for (const auto& c : kUnary) {
     if (!c.differentiable) continue;
-    const auto* info = [&]() -> const tf::rt::ElementwiseOpInfo* {
-      for (int i = 0; i < tf::rt::kNumUnary; ++i)
-        if (std::string(tf::rt::op_info(static_cast<tf::rt::UnaryOp>(i)).name) == c.name)
-          return &tf::rt::op_info(static_cast<tf::rt::UnaryOp>(i));
+    const auto* info = [&]() -> const tf::ops::ElementwiseOpInfo* {
+      for (int i = 0; i < tf::ops::kNumUnary; ++i)
+        if (std::string(tf::ops::op_info(static_cast<tf::ops::UnaryOp>(i)).name) == c.name)
+          return &tf::ops::op_info(static_cast<tf::ops::UnaryOp>(i));
       return nullptr;
     }();
     REQUIRE(info);

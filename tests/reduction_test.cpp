@@ -57,8 +57,8 @@ const std::vector<std::pair<tf::TensorShape, std::vector<int64_t>>> kCases = {
 }  // namespace
 
 TEST_CASE("every reduction of the table has a reference in this suite", "[reduce]") {
-  for (int i = 0; i < tf::rt::kNumReduce; ++i) {
-    std::string name = tf::rt::op_info(static_cast<tf::rt::ReduceOp>(i)).name;
+  for (int i = 0; i < tf::ops::kNumReduce; ++i) {
+    std::string name = tf::ops::op_info(static_cast<tf::ops::ReduceOp>(i)).name;
     INFO(name);
     CHECK(std::any_of(std::begin(kReductions), std::end(kReductions),
                       [&](auto& c) { return c.name == name; }));
@@ -68,11 +68,11 @@ TEST_CASE("every reduction of the table has a reference in this suite", "[reduce
 TEST_CASE("reductions match float64 references for every claimed dtype, eagerly and compiled",
           "[reduce]") {
   for (const auto& c : kReductions) {
-    tf::rt::ReduceOp op{};
-    for (int i = 0; i < tf::rt::kNumReduce; ++i)
-      if (std::string(tf::rt::op_info(static_cast<tf::rt::ReduceOp>(i)).name) == c.name)
-        op = static_cast<tf::rt::ReduceOp>(i);
-    const auto& info = tf::rt::op_info(op);
+    tf::ops::ReduceOp op{};
+    for (int i = 0; i < tf::ops::kNumReduce; ++i)
+      if (std::string(tf::ops::op_info(static_cast<tf::ops::ReduceOp>(i)).name) == c.name)
+        op = static_cast<tf::ops::ReduceOp>(i);
+    const auto& info = tf::ops::op_info(op);
     for (int d = 0; d < tf::kNumDTypes; ++d) {
       auto dtype = static_cast<tf::DType>(d);
       if (!info.dtypes.contains(dtype)) continue;

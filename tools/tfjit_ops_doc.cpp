@@ -1,18 +1,19 @@
-// tfjit-ops-doc: writes docs/ops.md from the op tables, so the reference cannot drift from the
-// code. CTest checks that the committed docs/ops.md equals this program's output.
+// tfjit-ops-doc: writes docs/ops.md, and with --header the public declarations of the table ops
+// (frontend/include/tfjit/table_ops.h), from the op tables, so neither can drift from the code.
+// CTest checks that the committed files equal this program's output.
 #include <iostream>
 #include <string>
 
-#include "runtime/kernels.h"
+#include "ops/op_info.h"
 
 namespace {
 
-using tf::rt::DTypeSet;
+using tf::core::DTypeSet;
 
 std::string dtypes(DTypeSet set) {
   if (set.contains(tf::bool_) && set.contains(tf::float32)) return "numeric, bool";
   std::string s = set.to_string();
-  return s == tf::rt::kNumeric.to_string() ? "numeric (" + s + ")" : s;
+  return s == tf::core::kNumeric.to_string() ? "numeric (" + s + ")" : s;
 }
 
 // Ops outside the elementwise and reduction tables: structural primitives and composites.
@@ -24,68 +25,104 @@ struct Other {
   const char* notes;
 };
 const Other kOthers[] = {
-    {"matmul(a, b, transpose_a, transpose_b)", "primitive", tf::rt::kNumeric, "yes",
+    {"matmul(a, b, transpose_a, transpose_b)", "primitive", tf::core::kNumeric, "yes",
      "batch axes broadcast; float32 GEMM calls oneDNN (eager and compiled)"},
-    {"tensordot(a, b, axes)", "composite (matmul)", tf::rt::kNumeric, "yes (composite)", ""},
-    {"einsum(equation, {a[, b]})", "composite (matmul, reduce_sum)", tf::rt::kNumeric,
+    {"tensordot(a, b, axes)", "composite (matmul)", tf::core::kNumeric, "yes (composite)", ""},
+    {"einsum(equation, {a[, b]})", "composite (matmul, reduce_sum)", tf::core::kNumeric,
      "yes (composite)", "no repeated index within an operand"},
-    {"broadcast_to(x, shape)", "primitive", tf::rt::kAll, "yes", "NumPy broadcasting"},
-    {"cast(x, dtype)", "primitive", tf::rt::kAll, "yes (float to float)",
+    {"broadcast_to(x, shape)", "primitive", tf::core::kAll, "yes", "NumPy broadcasting"},
+    {"cast(x, dtype)", "primitive", tf::core::kAll, "yes (float to float)",
      "float -> int saturates, NaN -> 0; to bool is x != 0"},
-    {"where(cond, x, y)", "primitive", tf::rt::kAll, "yes (x, y)",
+    {"where(cond, x, y)", "primitive", tf::core::kAll, "yes (x, y)",
      "cond is bool; the three broadcast together"},
-    {"reshape(x, shape)", "primitive", tf::rt::kAll, "yes",
+    {"reshape(x, shape)", "primitive", tf::core::kAll, "yes",
      "one -1 inferred; eager result shares the buffer"},
-    {"transpose(x, perm)", "primitive", tf::rt::kAll, "yes", "default perm reverses the axes"},
-    {"concat(values, axis)", "primitive", tf::rt::kAll, "yes", ""},
-    {"slice(x, begin, size)", "primitive", tf::rt::kAll, "yes", "size -1: to the end"},
-    {"reverse(x, axes)", "composite (slice)", tf::rt::kAll, "yes (composite)", ""},
-    {"expand_dims(x, axis)", "composite (reshape)", tf::rt::kAll, "yes (composite)", ""},
-    {"squeeze(x, axes)", "composite (reshape)", tf::rt::kAll, "yes (composite)", ""},
-    {"stack(values, axis)", "composite (concat)", tf::rt::kAll, "yes (composite)", ""},
-    {"unstack(x, axis)", "composite (slice)", tf::rt::kAll, "yes (composite)", ""},
-    {"gather(params, indices, axis)", "primitive", tf::rt::kAll,
+    {"transpose(x, perm)", "primitive", tf::core::kAll, "yes", "default perm reverses the axes"},
+    {"concat(values, axis)", "primitive", tf::core::kAll, "yes", ""},
+    {"slice(x, begin, size)", "primitive", tf::core::kAll, "yes", "size -1: to the end"},
+    {"reverse(x, axes)", "composite (slice)", tf::core::kAll, "yes (composite)", ""},
+    {"expand_dims(x, axis)", "composite (reshape)", tf::core::kAll, "yes (composite)", ""},
+    {"squeeze(x, axes)", "composite (reshape)", tf::core::kAll, "yes (composite)", ""},
+    {"stack(values, axis)", "composite (concat)", tf::core::kAll, "yes (composite)", ""},
+    {"unstack(x, axis)", "composite (slice)", tf::core::kAll, "yes (composite)", ""},
+    {"gather(params, indices, axis)", "primitive", tf::core::kAll,
      "yes (params; one-hot contraction, dense)",
      "int32/int64 indices; out of range: InvalidArgumentError (compiled: once the call has run)"},
-    {"split(x, num or sizes, axis)", "composite (slice)", tf::rt::kAll, "yes (composite)", ""},
-    {"tile(x, multiples)", "composite (reshape, broadcast_to)", tf::rt::kAll, "yes (composite)",
+    {"split(x, num or sizes, axis)", "composite (slice)", tf::core::kAll, "yes (composite)", ""},
+    {"tile(x, multiples)", "composite (reshape, broadcast_to)", tf::core::kAll, "yes (composite)",
      ""},
-    {"pad(x, paddings, value)", "composite (concat)", tf::rt::kAll, "yes (composite)",
+    {"pad(x, paddings, value)", "composite (concat)", tf::core::kAll, "yes (composite)",
      "constant mode"},
-    {"x(i, j, ...) indexing", "composite (slice, reshape)", tf::rt::kAll, "yes (composite)",
+    {"x(i, j, ...) indexing", "composite (slice, reshape)", tf::core::kAll, "yes (composite)",
      "ints, negative ints, tf::all, tf::slice(start, stop, step), tf::newaxis, tf::ellipsis"},
-    {"shape(x), rank(x), size(x)", "constant", tf::rt::kAll, "none (constants)", "int32 results"},
-    {"clip_by_value(x, lo, hi)", "composite (maximum, minimum)", tf::rt::kNumeric,
+    {"shape(x), rank(x), size(x)", "constant", tf::core::kAll, "none (constants)", "int32 results"},
+    {"clip_by_value(x, lo, hi)", "composite (maximum, minimum)", tf::core::kNumeric,
      "yes (composite)", ""},
-    {"divide(x, y), x / y", "composite (realdiv)", tf::rt::kNumeric, "yes (composite)",
+    {"divide(x, y), x / y", "composite (realdiv)", tf::core::kNumeric, "yes (composite)",
      "int8/16, uint8 -> float32; int32/64 -> float64"},
-    {"argmax(x, axis), argmin(x, axis)", "primitive", tf::rt::kNumeric, "none (integer result)",
+    {"argmax(x, axis), argmin(x, axis)", "primitive", tf::core::kNumeric, "none (integer result)",
      "int64 result; first extreme wins; NaN is extreme"},
-    {"reduce_mean(x, axis, keepdims)", "composite (reduce_sum)", tf::rt::kNumeric,
+    {"reduce_mean(x, axis, keepdims)", "composite (reduce_sum)", tf::core::kNumeric,
      "yes (composite)", "integers truncate toward zero"},
-    {"reduce_logsumexp(x, axis, keepdims)", "composite", tf::rt::kFloat, "yes (composite)",
+    {"reduce_logsumexp(x, axis, keepdims)", "composite", tf::core::kFloat, "yes (composite)",
      "shifted by the max: no overflow"},
-    {"softmax(x, axis), log_softmax(x, axis)", "composite", tf::rt::kFloat, "yes (composite)", ""},
-    {"zeros, ones, fill, zeros_like, ones_like", "creation", tf::rt::kAll, "none (constants)", ""},
-    {"range(start, limit, delta), linspace, eye", "creation", tf::rt::kNumeric, "none (constants)",
+    {"softmax(x, axis), log_softmax(x, axis)", "composite", tf::core::kFloat, "yes (composite)", ""},
+    {"zeros, ones, fill, zeros_like, ones_like", "creation", tf::core::kAll, "none (constants)", ""},
+    {"range(start, limit, delta), linspace, eye", "creation", tf::core::kNumeric, "none (constants)",
      "range infers int32 or float32"},
-    {"one_hot(indices, depth, on, off, dtype)", "composite (equal, where)", tf::rt::kAll,
+    {"one_hot(indices, depth, on, off, dtype)", "composite (equal, where)", tf::core::kAll,
      "none (integer input)", "integer indices; out of range -> off"},
-    {"random::normal, uniform, truncated_normal", "creation", tf::rt::kNumeric, "none (constants)",
+    {"random::normal, uniform, truncated_normal", "creation", tf::core::kNumeric, "none (constants)",
      "Philox4x32-10; set_seed and op seeds; normal/truncated: float dtypes"},
 };
+
+// The public header: one declaration per table line, with its doc line, so that an IDE lands
+// on a declaration and the installed headers need no table.
+void print_header() {
+  std::cout << "// The table ops' declarations: generated by `tfjit-ops-doc --header` from "
+               "ops/elementwise_ops.def\n"
+               "// and ops/reduction_ops.def (do not edit; `ctest -R table_ops_header` checks it "
+               "is current).\n"
+               "#pragma once\n\n#include \"tfjit/export.h\"\n#include \"tfjit/tensor.h\"\n\n"
+               "TFJIT_API_BEGIN\nnamespace tf {\n\n"
+               "// --- Elementwise (NumPy broadcasting; both tensors must have the same dtype) ---\n";
+  auto decl = [](const tf::ops::ElementwiseOpInfo& info, const char* params) {
+    std::cout << "\n// tf.math." << info.name << ": " << info.dtypes.to_string() << " -> "
+              << (info.bool_result ? "bool" : "the input's dtype")
+              << (info.differentiable ? "; differentiable" : "; no gradient") << ".\n"
+              << "Tensor " << info.name << params << ";\n";
+  };
+  for (int i = 0; i < tf::ops::kNumUnary; ++i)
+    decl(tf::ops::op_info(static_cast<tf::ops::UnaryOp>(i)), "(const Tensor& x)");
+  for (int i = 0; i < tf::ops::kNumBinary; ++i)
+    decl(tf::ops::op_info(static_cast<tf::ops::BinaryOp>(i)), "(const Tensor& x, const Tensor& y)");
+  std::cout << "\n// --- Reductions over `axis` (all by default), keeping reduced axes as 1 with "
+               "keepdims ---\n";
+  for (int i = 0; i < tf::ops::kNumReduce; ++i) {
+    const auto& info = tf::ops::op_info(static_cast<tf::ops::ReduceOp>(i));
+    std::cout << "\n// tf.math." << info.name << ": " << info.dtypes.to_string() << ".\n"
+              << "Tensor " << info.name << "(const Tensor& x, Axes axis = {}, bool keepdims = false);\n";
+  }
+  std::cout << "\n}  // namespace tf\nTFJIT_API_END\n";
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "--header" && argc == 2) {
+    print_header();
+    return 0;
+  }
   if (argc > 1) {
-    std::cerr << "usage: tfjit-ops-doc > docs/ops.md\n(prints the op reference generated from the "
-                 "op tables)\n";
+    std::cerr << "usage: tfjit-ops-doc > docs/ops.md\n"
+                 "       tfjit-ops-doc --header > frontend/include/tfjit/table_ops.h\n"
+                 "(prints the op reference, or the table ops' public declarations, generated from "
+                 "the op tables)\n";
     return std::string(argv[1]) == "--help" ? 0 : 1;
   }
   std::cout << "# Ops reference\n\n"
                "Generated by `tfjit-ops-doc` from the op tables "
-               "(`frontend/include/tfjit/elementwise_ops.def`,\n"
+               "(`ops/elementwise_ops.def`,\n"
                "`reduction_ops.def`); `ctest -R ops_doc` fails if this file is out of date. Every "
                "op runs\n"
                "eagerly on CPU and compiles inside `tf::function` (uint8, complex64 and string "
@@ -97,15 +134,15 @@ int main(int argc, char** argv) {
                "(floating) tensors; complex gradients are not supported yet.\n\n"
                "## Elementwise (NumPy broadcasting, operands of one dtype)\n\n"
                "| op | dtypes | result | gradient |\n|---|---|---|---|\n";
-  auto row = [](const tf::rt::ElementwiseOpInfo& info, const char* args) {
+  auto row = [](const tf::ops::ElementwiseOpInfo& info, const char* args) {
     std::cout << "| `" << info.name << args << "` | " << dtypes(info.dtypes) << " | "
               << (info.bool_result ? "bool" : "same") << " | "
               << (info.differentiable ? "yes" : "none") << " |\n";
   };
-  for (int i = 0; i < tf::rt::kNumUnary; ++i)
-    row(tf::rt::op_info(static_cast<tf::rt::UnaryOp>(i)), "(x)");
-  for (int i = 0; i < tf::rt::kNumBinary; ++i)
-    row(tf::rt::op_info(static_cast<tf::rt::BinaryOp>(i)), "(x, y)");
+  for (int i = 0; i < tf::ops::kNumUnary; ++i)
+    row(tf::ops::op_info(static_cast<tf::ops::UnaryOp>(i)), "(x)");
+  for (int i = 0; i < tf::ops::kNumBinary; ++i)
+    row(tf::ops::op_info(static_cast<tf::ops::BinaryOp>(i)), "(x, y)");
   std::cout << "\nOperators: `+ - * / %` (add, subtract, multiply, divide, floormod), `== != < <= "
                "> >=`,\n"
                "`& | ^ ~` on bool tensors, unary `-`. A C++ number on either side becomes a scalar "
@@ -116,8 +153,8 @@ int main(int argc, char** argv) {
                "compiled.\n\n"
                "## Reductions (`axis`: all by default, an int, or a list; `keepdims`)\n\n"
                "| op | dtypes | gradient |\n|---|---|---|\n";
-  for (int i = 0; i < tf::rt::kNumReduce; ++i) {
-    const auto& info = tf::rt::op_info(static_cast<tf::rt::ReduceOp>(i));
+  for (int i = 0; i < tf::ops::kNumReduce; ++i) {
+    const auto& info = tf::ops::op_info(static_cast<tf::ops::ReduceOp>(i));
     bool real = info.dtypes.contains(tf::float32);
     std::cout << "| `" << info.name << "(x, axis, keepdims)` | " << dtypes(info.dtypes) << " | "
               << (!real                                     ? "none (bool)"

@@ -27,5 +27,6 @@ void register_cast(rt::KernelTable& table) {
     });
   });
 }
+const bool registered = rt::register_kernels(rt::DeviceType::kCPU, &register_cast);
 
 }  // namespace tf::cpu

@@ -14,7 +14,7 @@ namespace {
 // Dense copy of a strided view (broadcasts have stride 0, transposes permuted strides);
 // elements are moved as opaque words of their size.
 template <class Word>
-void strided_words(const Word* src, Word* dst, const rt::ElementwisePlan& plan) {
+void strided_words(const Word* src, Word* dst, const core::ElementwisePlan& plan) {
   const size_t rank = plan.dims.size();
   const int64_t inner = plan.dims.back(), s = plan.strides[0].back();
   std::vector<int64_t> index(rank, 0);
@@ -35,7 +35,7 @@ struct Word128 {
   uint64_t lo, hi;
 };
 
-void strided_copy_kernel(const void* src, void* dst, size_t size, const rt::ElementwisePlan& plan) {
+void strided_copy_kernel(const void* src, void* dst, size_t size, const core::ElementwisePlan& plan) {
   switch (size) {
     case 1:
       return strided_words(static_cast<const uint8_t*>(src), static_cast<uint8_t*>(dst), plan);
@@ -107,5 +107,6 @@ void register_copy(rt::KernelTable& table) {
   table.concat = &concat_kernel;
   table.gather = &gather_kernel;
 }
+const bool registered = rt::register_kernels(rt::DeviceType::kCPU, &register_copy);
 
 }  // namespace tf::cpu

@@ -8,6 +8,8 @@
 
 namespace tf::cpu {
 
+namespace {  // each shard has its own copy
+
 using kernels::compute_t;
 
 template <class Fn, class T, class Out>
@@ -39,7 +41,7 @@ void binary_inner(const T* x, int64_t sx, const T* y, int64_t sy, Out* out, int6
 }
 
 template <class Fn, class T, class Out>
-void binary_kernel(const void* xv, const void* yv, void* ov, const rt::ElementwisePlan& plan) {
+void binary_kernel(const void* xv, const void* yv, void* ov, const core::ElementwisePlan& plan) {
   auto* x = static_cast<const T*>(xv);
   auto* y = static_cast<const T*>(yv);
   auto* out = static_cast<Out*>(ov);
@@ -85,25 +87,41 @@ void register_each(K (&slots)[kNumDTypes], MakeKernel make) {
   kernels::visit_all_dtypes([&](auto tag) { slots[int(dtype_of_v<decltype(tag)>)] = make(tag); });
 }
 
-void register_elementwise(rt::KernelTable& table) {
-  using namespace rt;  // the table's DTypeSet names
-#define TFJIT_UNARY(name, dtypes, result, ...)                                 \
-  register_each(table.unary[int(UnaryOp::name)], [](auto tag) -> UnaryKernel { \
-    using T = decltype(tag);                                                   \
-    if constexpr ((dtypes).contains(dtype_of_v<T>))                            \
-      return &unary_kernel<kernels::name##_fn, T, kernels::result::type<T>>;   \
-    else                                                                       \
-      return nullptr;                                                          \
-  });
-#define TFJIT_BINARY(name, dtypes, result, ...)                                   \
-  register_each(table.binary[int(BinaryOp::name)], [](auto tag) -> BinaryKernel { \
-    using T = decltype(tag);                                                      \
-    if constexpr ((dtypes).contains(dtype_of_v<T>))                               \
-      return &binary_kernel<kernels::name##_fn, T, kernels::result::type<T>>;     \
-    else                                                                          \
-      return nullptr;                                                             \
-  });
-#include "tfjit/elementwise_ops.def"
+// This translation unit's share of the table: backends/cpu/CMakeLists.txt compiles this file
+// once per shard (TFJIT_SHARD of TFJIT_SHARDS), so no one TU instantiates every op's kernels.
+// A generic lambda's body is only instantiated when called, so ops of other shards cost nothing.
+template <int Op, class Register>
+void if_in_shard(Register register_op) {
+  if constexpr (Op % TFJIT_SHARDS == TFJIT_SHARD) register_op(0);
 }
+
+void register_elementwise(rt::KernelTable& table) {
+  using namespace core;  // the table's dtype sets
+  using ops::BinaryOp, ops::UnaryOp, rt::BinaryKernel, rt::UnaryKernel;
+#define TFJIT_UNARY(name, dtypes, result, ...)                                 \
+  if_in_shard<int(UnaryOp::name)>([&](auto) {                                  \
+    register_each(table.unary[int(UnaryOp::name)], [](auto tag) -> UnaryKernel { \
+      using T = decltype(tag);                                                 \
+      if constexpr ((dtypes).contains(dtype_of_v<T>))                          \
+        return &unary_kernel<kernels::name##_fn, T, kernels::result::type<T>>; \
+      else                                                                     \
+        return nullptr;                                                        \
+    });                                                                        \
+  });
+#define TFJIT_BINARY(name, dtypes, result, ...)                                     \
+  if_in_shard<ops::kNumUnary + int(BinaryOp::name)>([&](auto) {                    \
+    register_each(table.binary[int(BinaryOp::name)], [](auto tag) -> BinaryKernel { \
+      using T = decltype(tag);                                                      \
+      if constexpr ((dtypes).contains(dtype_of_v<T>))                               \
+        return &binary_kernel<kernels::name##_fn, T, kernels::result::type<T>>;     \
+      else                                                                          \
+        return nullptr;                                                             \
+    });                                                                             \
+  });
+#include "ops/elementwise_ops.def"
+}
+const bool registered = rt::register_kernels(rt::DeviceType::kCPU, &register_elementwise);
+
+}  // namespace
 
 }  // namespace tf::cpu

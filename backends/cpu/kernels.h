@@ -1,7 +1,7 @@
 // The CPU backend's registration entry points (called once, from runtime/kernels.cpp).
 #pragma once
 
-#include "backends/cpu/scalar.h"
+#include "ops/scalar.h"
 #include "runtime/kernels.h"
 
 namespace tf::cpu {

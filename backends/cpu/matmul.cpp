@@ -54,10 +54,11 @@ void matmul_loops(const void* av, const void* bv, void* cv, int64_t m, int64_t k
 void register_matmul(rt::KernelTable& table) {
   kernels::visit_all_dtypes([&](auto tag) {
     using T = decltype(tag);
-    if constexpr (rt::kNumeric.contains(dtype_of_v<T>))
+    if constexpr (core::kNumeric.contains(dtype_of_v<T>))
       table.matmul[int(dtype_of_v<T>)] = &matmul_loops<T>;
   });
   table.matmul[int(float32)] = &sgemm;
 }
+const bool registered = rt::register_kernels(rt::DeviceType::kCPU, &register_matmul);
 
 }  // namespace tf::cpu

@@ -74,7 +74,7 @@ Primitives& primitives() {
   return p;
 }
 
-// The post-op for each Epilogue, with the semantics of frontend/include/tfjit/elementwise_ops.def:
+// The post-op for each Epilogue, with the semantics of ops/elementwise_ops.def:
 // relu is `x > 0 ? x : 0`, so NaN gives 0; oneDNN's relu gives NaN in its reference code but 0
 // in its JIT code, whereas clip(0, inf) is max-then-min in both and gives 0.
 void append_epilogue(dnnl::post_ops& ops, int64_t act) {

@@ -1,4 +1,4 @@
-// The GEMMs compiled graphs call (compiler/library_calls.cpp), all oneDNN: plain and batched
+// The GEMMs compiled graphs call (backends/cpu/library_calls.cpp), all oneDNN: plain and batched
 // products with transpose flags, and a dense layer's GEMM with its epilogue, C = act(A * B +
 // bias), bias broadcast over rows, where the fusion pass (compiler/lowering/
 // fuse_matmul_epilogue.cpp) found matmul + bias + activation.
@@ -6,10 +6,11 @@
 
 #include <cstdint>
 
+#include "runtime/library_abi.h"
+
 namespace tf::cpu {
 
-// Codes shared with compiled code (the pass passes them as an i64 argument): keep in sync.
-enum class Epilogue : int64_t { kNone = 0, kRelu = 1, kTanh = 2, kSigmoid = 3 };
+using rt::abi::Epilogue;  // the codes compiled code passes
 
 // C = op(A) * op(B) through oneDNN's sgemm (backends/cpu/matmul.cpp); op transposes where the
 // flag is set. Row-major, contiguous float32.

@@ -103,7 +103,8 @@ void arg_reduce_kernel(const void* xv, int64_t* out, const rt::ReducePlan& p, bo
 }  // namespace
 
 void register_reduce(rt::KernelTable& table) {
-  using namespace rt;
+  using namespace core;  // the table's dtype sets
+  using ops::ReduceOp;
   kernels::visit_all_dtypes([&](auto tag) {
     using T = decltype(tag);
     if constexpr (kNumeric.contains(dtype_of_v<T>))
@@ -115,7 +116,8 @@ void register_reduce(rt::KernelTable& table) {
     if constexpr ((dtypes).contains(dtype_of_v<T>))                                         \
       table.reduce[int(ReduceOp::name)][int(dtype_of_v<T>)] = &reduce_kernel<name##_fn, T>; \
   });
-#include "tfjit/reduction_ops.def"
+#include "ops/reduction_ops.def"
 }
+const bool registered = rt::register_kernels(rt::DeviceType::kCPU, &register_reduce);
 
 }  // namespace tf::cpu

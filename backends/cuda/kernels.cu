@@ -1,15 +1,15 @@
 // The eager GPU kernels, compiled by nvcc into a fatbin that register.cpp launches through the
-// driver API. Every element function comes from backends/cpu/scalar.h, i.e. from the op tables:
+// driver API. Every element function comes from ops/scalar.h, i.e. from the op tables:
 // the CPU and GPU compute the same scalar expressions. One kernel per op takes the dtype as an
 // argument (a warp-uniform switch), so kernel names need no mangling.
-#include "backends/cpu/scalar.h"
+#include "ops/scalar.h"
 #include "backends/cuda/launch_params.h"
-#include "runtime/dtype_sets.h"
+#include "core/dtype_sets.h"
 
 namespace tf::cuda {
 
 // float16 and bfloat16 elements in device code: the bits of tf::float16_t and tf::bfloat16_t,
-// converted by the same functions (runtime/half.h), and computed in float as on the CPU.
+// converted by the same functions (core/half.h), and computed in float as on the CPU.
 struct gpu_float16 {
   uint16_t bits;
   gpu_float16() = default;
@@ -276,7 +276,7 @@ __device__ void with_word(int size, F f) {
 
 using namespace tf;
 using namespace tf::cuda;
-using namespace tf::rt;  // the op tables' DTypeSet names
+using namespace tf::core;  // the op tables' dtype sets
 
 #pragma nv_diag_suppress 186  // pointless comparison of unsigned integer with zero (table exprs)
 
@@ -297,7 +297,7 @@ using namespace tf::rt;  // the op tables' DTypeSet names
         binary_loop<kernels::name##_fn, T, kernels::result::type<T>>(x, y, out, n, plan);  \
     });                                                                                    \
   }
-#include "tfjit/elementwise_ops.def"
+#include "ops/elementwise_ops.def"
 
 #define TFJIT_REDUCTION(name, dtypes, ...)                                                         \
   extern "C" __global__ void tfjit_reduce_##name(int dtype, const void* x, void* out,              \
@@ -316,7 +316,7 @@ using namespace tf::rt;  // the op tables' DTypeSet names
         reduce_partials<kernels::name##_fn, T>(partials, out, chunks);                             \
     });                                                                                            \
   }
-#include "tfjit/reduction_ops.def"
+#include "ops/reduction_ops.def"
 
 extern "C" __global__ void tfjit_cast(int from, int to, const void* src, void* dst, int64_t n) {
   with_dtype(from, [&](auto f) {

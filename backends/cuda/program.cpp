@@ -13,6 +13,7 @@
 #include "backends/cuda/cublas.h"
 #include "backends/cuda/device.h"
 #include "runtime/gpu.h"
+#include "runtime/print.h"
 #include "runtime/gpu_program.h"
 #include "tfjit/errors.h"
 
@@ -231,21 +232,21 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
   // the frontend's print handler (which gathers the views).
   template <class At>
   void print_line(const rt::gpu::Print& print, const At& at) const {
-    std::vector<rt::gpu::PrintedTensor> tensors;
+    std::vector<rt::PrintedTensor> tensors;
     for (const auto& in : print.inputs) {
       int64_t span = 1;  // elements from the first to the last of the view
       for (size_t d = 0; d < in.shape.size(); ++d) {
         if (in.shape[d] == 0) span = 0;
         if (span) span += (in.shape[d] - 1) * in.strides[d];
       }
-      rt::gpu::PrintedTensor t{in.dtype, in.shape, in.strides,
+      rt::PrintedTensor t{in.dtype, in.shape, in.strides,
                                std::string(static_cast<size_t>(span) * dtype_size(in.dtype), '\0')};
       if (span)
         rt::gpu::copy_to_host(ordinal_, t.bytes.data(), reinterpret_cast<const void*>(at(in.data)),
                               t.bytes.size());
       tensors.push_back(std::move(t));
     }
-    if (auto handler = rt::gpu::print_handler()) handler(print.texts, tensors);
+    if (auto handler = rt::print_handler()) handler(print.texts, tensors);
   }
 
   // Records every step on a private stream into a CUDA Graph over the staging arena. Any

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <string>
 
-#include "backends/cpu/scalar.h"
+#include "ops/scalar.h"
 #include "backends/cuda/cublas.h"
 #include "backends/cuda/device.h"
 #include "backends/cuda/launch_params.h"
@@ -16,7 +16,9 @@ namespace tf::cuda {
 
 namespace {
 
-using namespace rt;  // the op tables' DTypeSet names
+using namespace core;  // the op tables' dtype sets
+using namespace rt;
+using ops::BinaryOp, ops::ReduceOp, ops::UnaryOp;
 
 constexpr DTypeSet kGpuDTypes = kAll;  // complex64 and string stay on the CPU
 
@@ -242,13 +244,13 @@ void register_kernels(rt::KernelTable& table) {
     if constexpr ((dtypes).contains(d()))                                         \
       table.binary[int(BinaryOp::name)][int(d())] = &binary<BinaryOp::name, d()>; \
   });
-#include "tfjit/elementwise_ops.def"
+#include "ops/elementwise_ops.def"
 #define TFJIT_REDUCTION(name, dtypes, ...)                                        \
   for_gpu_dtypes([&](auto d) {                                                    \
     if constexpr ((dtypes).contains(d()))                                         \
       table.reduce[int(ReduceOp::name)][int(d())] = &reduce<ReduceOp::name, d()>; \
   });
-#include "tfjit/reduction_ops.def"
+#include "ops/reduction_ops.def"
   for_gpu_dtypes([&](auto from) {
     for_gpu_dtypes([&](auto to) { table.cast[int(from())][int(to())] = &cast<from(), to()>; });
   });
@@ -268,5 +270,6 @@ void register_kernels(rt::KernelTable& table) {
   table.gather = &gather;
   table.select = &select;
 }
+const bool registered = rt::register_kernels(rt::DeviceType::kGPU, &register_kernels);
 
 }  // namespace tf::cuda

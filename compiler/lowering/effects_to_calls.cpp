@@ -1,8 +1,8 @@
 // Patterns of the tfjit-to-linalg pass for the dialect's effectful ops, which become calls into
-// compiler/library_calls.cpp (on the GPU, steps of the launch plan). Texts are constant globals
+// backends/cpu/library_calls.cpp (on the GPU, steps of the launch plan). Texts are constant globals
 // of the module (NUL-terminated bytes), so the machine code is self-contained and can be cached
 // on disk, and the GPU plan can read a message from the global's bytes.
-#include "compiler/library_calls.h"
+#include "runtime/library_abi.h"
 #include "compiler/mlir_support.h"
 #include "ir/dialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -70,16 +70,16 @@ struct LowerPrint : OpRewritePattern<tfjit::PrintOp> {
       auto type = cast<RankedTensorType>(v.getType());
       auto dtype = tfjit::dtype_of(type.getElementType());
       if (!dtype) return op.emitOpError() << "cannot print element type " << type;
-      std::string callee = "tfjit_print_" + std::string(tf::dtype_name(*dtype));
+      std::string callee = rt::abi::kPrintPrefix + std::string(tf::dtype_name(*dtype));
       auto unranked = UnrankedTensorType::get(type.getElementType());
       declare(rw, loc, module, callee, {unranked, text_type(rw)});
       Value u = rw.create<tensor::CastOp>(loc, unranked, v);
       Value t = text(rw, loc, module, (*pieces)[i]);
       rw.create<func::CallOp>(loc, callee, TypeRange{}, ValueRange{u, t});
     }
-    declare(rw, loc, module, "tfjit_print_end", {text_type(rw)});
+    declare(rw, loc, module, rt::abi::kPrintEnd, {text_type(rw)});
     Value t = text(rw, loc, module, pieces->back());
-    rw.create<func::CallOp>(loc, "tfjit_print_end", TypeRange{}, ValueRange{t});
+    rw.create<func::CallOp>(loc, rt::abi::kPrintEnd, TypeRange{}, ValueRange{t});
     rw.eraseOp(op);
     return success();
   }
@@ -93,9 +93,9 @@ struct LowerFailIf : OpRewritePattern<tfjit::FailIfOp> {
     auto module = op->getParentOfType<ModuleOp>();
     Location loc = op.getLoc();
     Type flag = op.getFailed().getType();
-    declare(rw, loc, module, kFailIfCall, {flag, text_type(rw)});
+    declare(rw, loc, module, rt::abi::kFailIf, {flag, text_type(rw)});
     Value message = text(rw, loc, module, op.getMessage());
-    rw.create<func::CallOp>(loc, kFailIfCall, TypeRange{}, ValueRange{op.getFailed(), message});
+    rw.create<func::CallOp>(loc, rt::abi::kFailIf, TypeRange{}, ValueRange{op.getFailed(), message});
     rw.eraseOp(op);
     return success();
   }

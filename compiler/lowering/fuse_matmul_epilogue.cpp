@@ -1,10 +1,10 @@
 // Pass: a dense layer's epilogue fused into its GEMM. On buffers, a zero-filled float32
 // linalg.matmul whose result is read only by one elementwise linalg.generic computing
 // act(C + bias) (bias broadcast over rows; act one of none, relu, tanh, sigmoid) becomes one call
-// `tfjit_sgemm_bias_act(A, B, bias, out, act)` (compiler/library_calls.cpp) that writes the
+// `tfjit_sgemm_bias_act(A, B, bias, out, act)` (backends/cpu/library_calls.cpp) that writes the
 // generic's output directly, saving a write and a read of C. Runs right before
 // matmul_to_library_call; anything that does not match exactly is left to it.
-#include "backends/cpu/matmul_fused.h"
+#include "runtime/library_abi.h"
 #include "compiler/mlir_support.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -15,7 +15,7 @@
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
 using namespace mlir;
-using tf::cpu::Epilogue;
+using tf::rt::abi::Epilogue;
 
 namespace tf::compiler {
 namespace {
@@ -188,7 +188,7 @@ struct FuseMatmulEpiloguePass : PassWrapper<FuseMatmulEpiloguePass, OperationPas
       if (auto m = match(op)) matches.push_back(*m);
     });
     if (matches.empty()) return;
-    const char* callee = "tfjit_sgemm_bias_act";  // compiler/library_calls.cpp
+    const char* callee = rt::abi::kSgemmBiasAct;
     auto mat = MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic}, b.getF32Type());
     auto vec = MemRefType::get({ShapedType::kDynamic}, b.getF32Type());
     if (!module.lookupSymbol<func::FuncOp>(callee)) {

@@ -1,5 +1,5 @@
 // Pass: float32 GEMMs on buffers (linalg.matmul / batch_matmul and their transpose_a /
-// transpose_b forms) -> a call to the eager GEMM kernel (in compiler/library_calls.cpp), as XLA
+// transpose_b forms) -> a call to the eager GEMM kernel (backends/cpu/library_calls.cpp), as XLA
 // does for GEMM; the transposed operand is a flag, not a copy. Runs after bufferization; other
 // element types keep the generated loops.
 #include "compiler/mlir_support.h"
@@ -68,8 +68,8 @@ struct MatmulToLibraryCallPass : PassWrapper<MatmulToLibraryCallPass, OperationP
       fill.erase();
       SmallVector<int64_t> dyn_shape(form.batched ? 3 : 2, ShapedType::kDynamic);
       auto dyn = MemRefType::get(dyn_shape, b.getF32Type());
-      // compiler/library_calls.cpp: (a, b, c, transpose_a, transpose_b).
-      std::string callee = form.batched ? "tfjit_sgemm_batched" : "tfjit_sgemm";
+      // runtime/library_abi.h: (a, b, c, transpose_a, transpose_b).
+      std::string callee = form.batched ? rt::abi::kSgemmBatched : rt::abi::kSgemm;
       if (!module.lookupSymbol<func::FuncOp>(callee)) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(module.getBody());

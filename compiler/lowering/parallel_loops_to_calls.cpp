@@ -31,7 +31,7 @@ using namespace mlir;
 namespace tf::compiler {
 namespace {
 
-constexpr char kParallelFor[] = "tfjit_parallel_for";  // compiler/library_calls.cpp
+using rt::abi::kParallelFor;
 
 // The LLVM type a captured value travels as, or null if it cannot (unranked memrefs, vectors).
 Type llvm_type(Type type) {
@@ -200,7 +200,7 @@ class Outliner {
     Value fn = b.create<func::ConstantOp>(loc, body_fn.getFunctionType(), body_fn.getName());
     Value iterations = b.create<arith::IndexCastOp>(loc, i64, loop.getUpperBound()[0]);
     int64_t work = inner_work(loop);
-    int64_t grain = std::max<int64_t>(1, rt::kParallelGrain / work);
+    int64_t grain = std::max<int64_t>(1, rt::abi::kParallelGrain / work);
     Value grain_value = b.create<arith::ConstantIntOp>(loc, grain, 64);
     b.create<func::CallOp>(loc, parallel_for(body_fn.getFunctionType()),
                            ValueRange{fn, context, iterations, grain_value});

@@ -144,17 +144,17 @@ namespace {
 constexpr ScalarLowering kUnaryLowerings[] = {
 #define TFJIT_UNARY(name, dtypes, result, expr, f, s, u, ...) \
   {#name, builder<f>(), builder<s>(), builder<u>()},
-#include "tfjit/elementwise_ops.def"
+#include "ops/elementwise_ops.def"
 };
 constexpr ScalarLowering kBinaryLowerings[] = {
 #define TFJIT_BINARY(name, dtypes, result, expr, f, s, u, ...) \
   {#name, builder<f>(), builder<s>(), builder<u>()},
-#include "tfjit/elementwise_ops.def"
+#include "ops/elementwise_ops.def"
 };
 constexpr ReductionLowering kReductionLowerings[] = {
 #define TFJIT_REDUCTION(name, dtypes, identity, expr, f, s, u) \
   {#name, identity, builder<f>(), builder<s>(), builder<u>()},
-#include "tfjit/reduction_ops.def"
+#include "ops/reduction_ops.def"
 };
 
 }  // namespace

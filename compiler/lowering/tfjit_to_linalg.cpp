@@ -1,7 +1,6 @@
 // Pass: tfjit dialect -> linalg on tensors. Elementwise ops become linalg.generic with the
 // scalar op from the op table; broadcasts become generic ops with projected indexing maps, so
 // linalg's elementwise fusion can merge whole chains (and their broadcasts) into one loop nest.
-#include "compiler/library_calls.h"
 #include "compiler/lowering/scalar_ops.h"
 #include "compiler/mlir_support.h"
 #include "ir/dialect.h"

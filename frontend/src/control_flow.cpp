@@ -12,6 +12,7 @@
 #include "frontend/src/tape.h"
 #include "frontend/src/tensor_internal.h"
 #include "runtime/gpu.h"
+#include "runtime/print.h"
 #include "tfjit/creation.h"
 #include "tfjit/gradient_tape.h"
 #include "tfjit/ops.h"
@@ -213,16 +214,15 @@ void write_print_line(const std::string& line) {
 }
 
 namespace {
-// A compiled function's tf::print on a GPU (runtime/gpu.h): the views arrive on the host, are
-// gathered by the CPU's strided copy, and are formatted as the CPU's library call
-// (compiler/library_calls.cpp) formats them.
+// A compiled function's tf::print, on any device (runtime/print.h): the views arrive on the
+// host and are gathered by the CPU's strided copy.
 void print_from_gpu(const std::vector<std::string>& texts,
-                    const std::vector<rt::gpu::PrintedTensor>& tensors) {
+                    const std::vector<rt::PrintedTensor>& tensors) {
   std::string line = texts.at(0);
   for (size_t i = 0; i < tensors.size(); ++i) {
     const auto& t = tensors[i];
     Tensor host = empty(t.dtype, TensorShape(t.shape));
-    rt::ElementwisePlan plan;
+    core::ElementwisePlan plan;
     plan.dims = t.shape.empty() ? std::vector<int64_t>{1} : t.shape;  // a scalar: one element
     plan.strides[0] = t.strides.empty() ? std::vector<int64_t>{1} : t.strides;
     if (host.num_elements() > 0)
@@ -232,7 +232,7 @@ void print_from_gpu(const std::vector<std::string>& texts,
   }
   write_print_line(line);
 }
-const bool print_from_gpu_registered = (rt::gpu::set_print_handler(&print_from_gpu), true);
+const bool print_from_gpu_registered = (rt::set_print_handler(&print_from_gpu), true);
 }  // namespace
 
 void print(const std::vector<PrintArg>& args) {

@@ -70,7 +70,7 @@ Tensor eye(int64_t n, int64_t m, DType dtype) {
   if (n < 0 || m < 0)
     throw InvalidArgumentError("eye: sizes must be non-negative, got " + std::to_string(n) + " x " +
                                std::to_string(m));
-  if (std::string e = rt::validate_shape({n, m}); !e.empty())
+  if (std::string e = core::validate_shape({n, m}); !e.empty())
     throw InvalidArgumentError("eye: " + e);
   std::vector<double> v(static_cast<size_t>(n * m), 0.0);
   for (int64_t i = 0; i < std::min(n, m); ++i) v[static_cast<size_t>(i * m + i)] = 1.0;
@@ -80,7 +80,7 @@ Tensor eye(int64_t n, int64_t m, DType dtype) {
 Tensor one_hot(const Tensor& indices, int64_t depth, double on_value, double off_value,
                DType dtype) {
   checked(indices, "one_hot", "indices");
-  check_dtype("one_hot", indices.dtype(), rt::DTypeSet{uint8, int8, int16, int32, int64});
+  check_dtype("one_hot", indices.dtype(), core::DTypeSet{uint8, int8, int16, int32, int64});
   if (depth < 0)
     throw InvalidArgumentError("one_hot: depth must be non-negative, got " + std::to_string(depth));
   Tensor positions = detail::range(0.0, static_cast<double>(depth), 1.0, indices.dtype());

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "frontend/src/placement.h"
-#include "runtime/tensor_impl.h"
+#include "frontend/src/tensor_impl.h"
 #include "tfjit/device.h"
 
 namespace tf {

@@ -9,14 +9,13 @@
 #include <mutex>
 
 #include "compiler/compiler.h"
-#include "compiler/disk_cache.h"
 #include "frontend/src/concrete.h"
 #include "frontend/src/placement.h"
 #include "frontend/src/tape.h"
 #include "frontend/src/tensor_internal.h"
 #include "frontend/src/trace.h"
 #include "runtime/gpu.h"
-#include "runtime/shape_rules.h"
+#include "core/shape_rules.h"
 #include "tfjit/config.h"
 #include "tfjit/function.h"
 
@@ -68,7 +67,7 @@ Key signature_key(const std::vector<TensorSpec>& signature, std::span<const Tens
     const Tensor& t = args[i];
     if (!t.defined()) throw InvalidArgumentError("tf::function: argument is a null tensor");
     bool ok = t.dtype() == spec.dtype &&
-              (!spec.rank_known || rt::match_shape(spec.shape, t.shape()).empty());
+              (!spec.rank_known || core::match_shape(spec.shape, t.shape()).empty());
     if (!ok)
       throw InvalidArgumentError(
           "tf::function: tensor argument " + std::to_string(i) +
@@ -495,7 +494,7 @@ std::vector<Tensor> ConcreteFunction::operator()(std::span<const Tensor> args) c
   for (size_t i = 0; i < args.size(); ++i) {
     if (!args[i].defined())
       throw InvalidArgumentError("ConcreteFunction: argument " + std::to_string(i) + " is null");
-    if (args[i].dtype() != dtypes[i] || !rt::match_shape(shapes[i], args[i].shape()).empty())
+    if (args[i].dtype() != dtypes[i] || !core::match_shape(shapes[i], args[i].shape()).empty())
       throw InvalidArgumentError("ConcreteFunction: argument " + std::to_string(i) + " is " +
                                  std::string(dtype_name(args[i].dtype())) + " " +
                                  args[i].shape().to_string() +
@@ -526,9 +525,9 @@ CompileCacheInfo compile_cache_info() {
           s.disk_hits, s.disk_misses, s.disk_writes, s.disk_corrupt};
 }
 void clear_compile_cache() { compiler::clear_compile_cache(); }
-void set_disk_cache_dir(const std::string& dir) { compiler::disk_cache::set_directory(dir); }
-std::string disk_cache_dir() { return compiler::disk_cache::directory(); }
-void enable_disk_cache(bool enabled) { compiler::disk_cache::set_enabled(enabled); }
-bool disk_cache_enabled() { return compiler::disk_cache::enabled(); }
-void set_disk_cache_max_bytes(int64_t bytes) { compiler::disk_cache::set_max_bytes(bytes); }
+void set_disk_cache_dir(const std::string& dir) { compiler::set_disk_cache_dir(dir); }
+std::string disk_cache_dir() { return compiler::disk_cache_dir(); }
+void enable_disk_cache(bool enabled) { compiler::enable_disk_cache(enabled); }
+bool disk_cache_enabled() { return compiler::disk_cache_enabled(); }
+void set_disk_cache_max_bytes(int64_t bytes) { compiler::set_disk_cache_max_bytes(bytes); }
 }  // namespace tf::config

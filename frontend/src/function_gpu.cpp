@@ -25,6 +25,14 @@ compiler::CompileOptions gpu_options(const Concrete& c) {
   return options;
 }
 
+// GPU `ordinal` as the compiler's cache sees it, with the driver's assembler.
+compiler::GpuTarget gpu_target(int ordinal) {
+  const rt::gpu::DeviceInfo info = rt::gpu::info(ordinal);
+  return {rt::gpu::arch(ordinal), info.compute_capability_major, info.compute_capability_minor,
+          info.driver_version,
+          [ordinal](const std::string& ptx) { return rt::gpu::assemble(ordinal, ptx); }};
+}
+
 // Runs `program` on operands already on its GPU, into results made there.
 void launch(const Concrete& c, rt::gpu::LoadedProgram& program, std::span<const Tensor> args,
             std::span<const compiler::TensorType> results, std::vector<Tensor>& outputs) {
@@ -70,7 +78,7 @@ class GpuShapePrograms {
     std::unique_ptr<compiler::Graph> graph = c.graph->specialize(built->arguments);
     built->results = graph->results();
     try {
-      auto program = compiler::compile_gpu_cached(*graph, gpu_options(c), c.requested.index);
+      auto program = compiler::compile_gpu_cached(*graph, gpu_options(c), gpu_target(c.requested.index));
       built->code_bytes = static_cast<int64_t>(program->image.size());
       built->program = rt::gpu::load(c.requested.index, std::move(program));
     } catch (const UnimplementedError& e) {  // this shape only (a launch over the limits, ...)
@@ -137,7 +145,8 @@ void compile_for_gpu(Concrete& entry) {
   }
   try {
     auto program =
-        compiler::compile_gpu_cached(*entry.graph, gpu_options(entry), entry.requested.index);
+        compiler::compile_gpu_cached(*entry.graph, gpu_options(entry),
+                                     gpu_target(entry.requested.index));
     entry.gpu_code_bytes = static_cast<int64_t>(program->image.size());
     entry.gpu = rt::gpu::load(entry.requested.index, std::move(program));
   } catch (const UnimplementedError& e) {

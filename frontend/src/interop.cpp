@@ -26,7 +26,7 @@ Tensor over_buffer(std::shared_ptr<rt::Buffer> buffer, const TensorShape& shape,
 }
 
 void check_blob(const char* op, const void* data, const TensorShape& shape, DType dtype) {
-  if (std::string e = rt::validate_shape(shape); !e.empty())
+  if (std::string e = core::validate_shape(shape); !e.empty())
     throw InvalidArgumentError(std::string(op) + ": " + e);
   if (dtype == string)
     throw InvalidArgumentError(std::string(op) + ": string tensors cannot be made from raw memory");
@@ -160,7 +160,7 @@ Tensor load_npy(const std::string& path) {
   if (!dtype)
     bad("unsupported dtype '" + descr + "' (big-endian and structured dtypes are not supported)");
   TensorShape shape(fortran ? std::vector<int64_t>(dims.rbegin(), dims.rend()) : dims);
-  if (std::string e = rt::validate_shape(shape); !e.empty()) bad(e);
+  if (std::string e = core::validate_shape(shape); !e.empty()) bad(e);
   Tensor out = empty(*dtype, shape);
   auto bytes =
       static_cast<std::streamsize>(out.num_elements() * static_cast<int64_t>(dtype_size(*dtype)));
@@ -270,7 +270,7 @@ Tensor from_dlpack(DLManagedTensor* managed) {
         std::to_string(dl.dtype.bits) + ", lanes " + std::to_string(dl.dtype.lanes) + ")");
   if (dl.ndim < 0) throw InvalidArgumentError("from_dlpack: negative ndim");
   TensorShape shape(dl.shape, dl.shape + dl.ndim);
-  if (std::string e = rt::validate_shape(shape); !e.empty())
+  if (std::string e = core::validate_shape(shape); !e.empty())
     throw InvalidArgumentError("from_dlpack: " + e);
   auto* base = static_cast<char*>(dl.data) + dl.byte_offset;
   bool contiguous = true;
@@ -285,7 +285,7 @@ Tensor from_dlpack(DLManagedTensor* managed) {
     });
   // Strided: gather into a dense tensor, then release the producer's memory.
   Tensor out = empty(*dtype, shape);
-  rt::ElementwisePlan plan;
+  core::ElementwisePlan plan;
   plan.dims = shape.dims();
   plan.strides[0].assign(dl.strides, dl.strides + dl.ndim);
   if (out.num_elements() > 0)

@@ -17,7 +17,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
   checked(a, "matmul", "a");
   checked(b, "matmul", "b");
   check_same_dtype("matmul", a, b);
-  check_dtype("matmul", a.dtype(), rt::kNumeric);
+  check_dtype("matmul", a.dtype(), core::kNumeric);
   if (a.ndim() < 2 || b.ndim() < 2)
     throw InvalidArgumentError("matmul: operands need rank >= 2, got shapes " +
                                a.shape().to_string() + " and " + b.shape().to_string());
@@ -42,7 +42,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
   // Batch dimensions broadcast; the primitive sees rank 2, or rank 3 with one equal batch.
   TensorShape batch_x(x.shape().begin(), x.shape().end() - 2),
       batch_y(y.shape().begin(), y.shape().end() - 2);
-  auto batch = rt::broadcast_shapes(batch_x, batch_y);
+  auto batch = core::broadcast_shapes(batch_x, batch_y);
   if (!batch.ok()) throw InvalidArgumentError("matmul: batch " + batch.error);
   int64_t count = batch.shape.is_fully_defined() ? batch.shape.num_elements() : -1;
   std::vector<int64_t> out_dims = batch.shape.dims();
@@ -60,7 +60,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
   }
   Tensor out;
   if (auto* trace = TraceContext::current()) {
-    auto shape = rt::matmul_shape(x.shape(), y.shape());
+    auto shape = core::matmul_shape(x.shape(), y.shape());
     if (!shape.ok()) throw InvalidArgumentError("matmul: " + shape.error);
     out = trace->emit("matmul", {x, y}, {}, x.dtype(), shape.shape);
   } else {
@@ -112,7 +112,7 @@ Tensor tensordot(const Tensor& a, const Tensor& b, const std::vector<int64_t>& a
   if (axes_a.size() != axes_b.size())
     throw InvalidArgumentError("tensordot: " + std::to_string(axes_a.size()) + " axes of a but " +
                                std::to_string(axes_b.size()) + " of b");
-  auto na = rt::normalize_axes(axes_a, a.ndim()), nb = rt::normalize_axes(axes_b, b.ndim());
+  auto na = core::normalize_axes(axes_a, a.ndim()), nb = core::normalize_axes(axes_b, b.ndim());
   if (!na.error.empty() || !nb.error.empty())
     throw InvalidArgumentError("tensordot: " + na.error + nb.error);
   if (na.axes.size() != axes_a.size() || nb.axes.size() != axes_b.size())

@@ -6,7 +6,7 @@
 
 #include "frontend/src/trace.h"
 #include "runtime/kernels.h"
-#include "runtime/tensor_impl.h"
+#include "frontend/src/tensor_impl.h"
 #include "tfjit/tensor.h"
 
 namespace tf::detail {
@@ -27,7 +27,7 @@ inline const detail::TensorImpl& checked(const Tensor& t, std::string_view op,
   return impl;
 }
 
-inline void check_dtype(std::string_view op, DType dtype, rt::DTypeSet allowed) {
+inline void check_dtype(std::string_view op, DType dtype, core::DTypeSet allowed) {
   if (!allowed.contains(dtype))
     throw InvalidArgumentError(std::string(op) + ": dtype " + std::string(dtype_name(dtype)) +
                                " is not supported (supported: " + allowed.to_string() + ")");

@@ -40,8 +40,8 @@ void check_no_zero_divisor(std::string_view op, const Tensor& y) {
     throw InvalidArgumentError(zero_divisor_message(op, y));
 }
 
-Tensor unary_forward(rt::UnaryOp op, const Tensor& x) {
-  const auto& info = rt::op_info(op);
+Tensor unary_forward(ops::UnaryOp op, const Tensor& x) {
+  const auto& info = ops::op_info(op);
   checked(x, info.name, "x");
   check_dtype(info.name, x.dtype(), info.dtypes);
   DType result = info.bool_result ? bool_ : x.dtype();
@@ -55,17 +55,17 @@ Tensor unary_forward(rt::UnaryOp op, const Tensor& x) {
   return out;
 }
 
-Tensor binary_forward(rt::BinaryOp op, const Tensor& x, const Tensor& y) {
-  const auto& info = rt::op_info(op);
+Tensor binary_forward(ops::BinaryOp op, const Tensor& x, const Tensor& y) {
+  const auto& info = ops::op_info(op);
   checked(x, info.name, "x");
   checked(y, info.name, "y");
   check_same_dtype(info.name, x, y);
   check_dtype(info.name, x.dtype(), info.dtypes);
-  auto shape = rt::broadcast_shapes(x.shape(), y.shape());
+  auto shape = core::broadcast_shapes(x.shape(), y.shape());
   if (!shape.ok()) throw InvalidArgumentError(std::string(info.name) + ": " + shape.error);
   DType result = info.bool_result ? bool_ : x.dtype();
   const bool integer_division =
-      (op == rt::BinaryOp::floordiv || op == rt::BinaryOp::floormod) && is_integer(y.dtype());
+      (op == ops::BinaryOp::floordiv || op == ops::BinaryOp::floormod) && is_integer(y.dtype());
   if (auto* trace = TraceContext::current()) {
     if (integer_division) check_no_zero_divisor(info.name, y);
     // Primitives see equal shapes: broadcasting is explicit in the graph.
@@ -79,51 +79,51 @@ Tensor binary_forward(rt::BinaryOp op, const Tensor& x, const Tensor& y) {
   if (integer_division) check_no_zero_divisor(info.name, y);
   Tensor out = detail::empty(result, shape.shape, device);
   if (out.num_elements() == 0) return out;
-  rt::ElementwisePlan plan;
+  core::ElementwisePlan plan;
   if (x.shape() == y.shape()) {
     plan.dims = {out.num_elements()};
     plan.strides[0] = plan.strides[1] = {1};
   } else {
-    plan = rt::plan_elementwise(shape.shape, x.shape(), y.shape());
+    plan = core::plan_elementwise(shape.shape, x.shape(), y.shape());
   }
   kernel(raw(to_device(x, device)), raw(to_device(y, device)), raw_mut(out), plan);
   return out;
 }
 
 // Gradient rules from the op table: x, y inputs, z result, g the result's gradient.
-std::vector<Tensor> unary_grad(rt::UnaryOp op, const Tensor& x, const Tensor& z, const Tensor& g) {
+std::vector<Tensor> unary_grad(ops::UnaryOp op, const Tensor& x, const Tensor& z, const Tensor& g) {
   const Tensor NoGrad;
   switch (op) {
 #define TFJIT_UNARY(name, dtypes, result, expr, f, s, u, grad) \
-  case rt::UnaryOp::name:                                      \
+  case ops::UnaryOp::name:                                      \
     return {grad};
-#include "tfjit/elementwise_ops.def"
+#include "ops/elementwise_ops.def"
     default:
       return {NoGrad};
   }
 }
 
-std::vector<Tensor> binary_grad(rt::BinaryOp op, const Tensor& x, const Tensor& y, const Tensor& z,
+std::vector<Tensor> binary_grad(ops::BinaryOp op, const Tensor& x, const Tensor& y, const Tensor& z,
                                 const Tensor& g) {
   const Tensor NoGrad;
   switch (op) {
 #define TFJIT_BINARY(name, dtypes, result, expr, f, s, u, grad_x, grad_y) \
-  case rt::BinaryOp::name:                                                \
+  case ops::BinaryOp::name:                                                \
     return {grad_x, grad_y};
-#include "tfjit/elementwise_ops.def"
+#include "ops/elementwise_ops.def"
     default:
       return {NoGrad, NoGrad};
   }
 }
 
-Tensor unary(rt::UnaryOp op, const Tensor& x) {
+Tensor unary(ops::UnaryOp op, const Tensor& x) {
   Tensor z = unary_forward(op, x);
   if (should_record({&x}))
     record({x}, z, [op, x, z](const Tensor& g) { return unary_grad(op, x, z, g); });
   return z;
 }
 
-Tensor binary(rt::BinaryOp op, const Tensor& x, const Tensor& y) {
+Tensor binary(ops::BinaryOp op, const Tensor& x, const Tensor& y) {
   Tensor z = binary_forward(op, x, y);
   if (should_record({&x, &y}))
     record({x, y}, z, [op, x, y, z](const Tensor& g) {
@@ -137,10 +137,10 @@ Tensor binary(rt::BinaryOp op, const Tensor& x, const Tensor& y) {
 }  // namespace
 
 #define TFJIT_UNARY(name, ...) \
-  Tensor name(const Tensor& x) { return unary(rt::UnaryOp::name, x); }
+  Tensor name(const Tensor& x) { return unary(ops::UnaryOp::name, x); }
 #define TFJIT_BINARY(name, ...) \
-  Tensor name(const Tensor& x, const Tensor& y) { return binary(rt::BinaryOp::name, x, y); }
-#include "tfjit/elementwise_ops.def"
+  Tensor name(const Tensor& x, const Tensor& y) { return binary(ops::BinaryOp::name, x, y); }
+#include "ops/elementwise_ops.def"
 
 Tensor clip_by_value(const Tensor& x, const Tensor& clip_value_min, const Tensor& clip_value_max) {
   return minimum(maximum(x, clip_value_min), clip_value_max);
@@ -173,9 +173,9 @@ Tensor broadcast_to_forward(const Tensor& x, const TensorShape& shape,
                             const std::vector<Tensor>& like) {
   checked(x, "broadcast_to", "x");
   auto* trace = TraceContext::current();
-  if (std::string error = rt::validate_shape(shape, trace != nullptr); !error.empty())
+  if (std::string error = core::validate_shape(shape, trace != nullptr); !error.empty())
     throw InvalidArgumentError("broadcast_to: " + error);
-  if (!rt::broadcastable_to(x.shape(), shape))
+  if (!core::broadcastable_to(x.shape(), shape))
     throw InvalidArgumentError("broadcast_to: cannot broadcast shape " + x.shape().to_string() +
                                " to " + shape.to_string());
   if (x.shape() == shape) return x;
@@ -208,7 +208,7 @@ Tensor broadcast_to_forward(const Tensor& x, const TensorShape& shape,
   Tensor out = detail::empty(x.dtype(), shape, device);
   if (out.num_elements() == 0) return out;
   // Broadcasting is a binary op's input plan with the output as a dense second operand.
-  auto plan = rt::plan_elementwise(shape, x.shape(), shape);
+  auto plan = core::plan_elementwise(shape, x.shape(), shape);
   copy(raw(to_device(x, device)), raw_mut(out), dtype_size(x.dtype()), plan);
   return out;
 }
@@ -265,8 +265,8 @@ Tensor cast(const Tensor& x, DType dtype) {
 
 namespace {
 
-Tensor reduce_forward(rt::ReduceOp op, const Tensor& x, const Axes& axis, bool keepdims) {
-  const auto& info = rt::op_info(op);
+Tensor reduce_forward(ops::ReduceOp op, const Tensor& x, const Axes& axis, bool keepdims) {
+  const auto& info = ops::op_info(op);
   checked(x, info.name, "x");
   check_dtype(info.name, x.dtype(), info.dtypes);
   std::vector<int64_t> axes;
@@ -274,9 +274,9 @@ Tensor reduce_forward(rt::ReduceOp op, const Tensor& x, const Axes& axis, bool k
     axes = *axis.list;
   else
     for (int64_t i = 0; i < x.ndim(); ++i) axes.push_back(i);
-  auto norm = rt::normalize_axes(axes, x.ndim());
+  auto norm = core::normalize_axes(axes, x.ndim());
   if (!norm.error.empty()) throw InvalidArgumentError(std::string(info.name) + ": " + norm.error);
-  TensorShape out_shape = rt::reduce_shape(x.shape(), norm.axes, keepdims);
+  TensorShape out_shape = core::reduce_shape(x.shape(), norm.axes, keepdims);
   if (auto* trace = TraceContext::current())
     return trace->emit(
         "reduce", {x},
@@ -315,7 +315,7 @@ Tensor reduced_count(const Tensor& x, const Axes& axis, DType dtype, bool keepdi
     return reduce_sum(detail::broadcast_to(fill({}, 1.0, dtype), x.shape(), {x}), axis, keepdims);
   }
   double n = 1;
-  auto norm = rt::normalize_axes(axis.list ? *axis.list : std::vector<int64_t>{}, x.ndim());
+  auto norm = core::normalize_axes(axis.list ? *axis.list : std::vector<int64_t>{}, x.ndim());
   if (!axis.list)
     n = static_cast<double>(x.num_elements());
   else
@@ -325,25 +325,25 @@ Tensor reduced_count(const Tensor& x, const Axes& axis, DType dtype, bool keepdi
 
 // Gradients of the reductions: g broadcast back over the reduced axes; max/min split it among
 // the elements equal to the result; prod uses z / x (exact for non-zero inputs).
-Tensor reduce(rt::ReduceOp op, const Tensor& x, const Axes& axis, bool keepdims) {
+Tensor reduce(ops::ReduceOp op, const Tensor& x, const Axes& axis, bool keepdims) {
   Tensor z = reduce_forward(op, x, axis, keepdims);
   if (z.impl() == x.impl() || !should_record({&x})) return z;
   std::vector<int64_t> axes;
   if (axis.list)
-    axes = rt::normalize_axes(*axis.list, x.ndim()).axes;
+    axes = core::normalize_axes(*axis.list, x.ndim()).axes;
   else
     for (int64_t i = 0; i < x.ndim(); ++i) axes.push_back(i);
-  std::vector<int64_t> kept = rt::reduce_shape(x.shape(), axes, true).dims();
+  std::vector<int64_t> kept = core::reduce_shape(x.shape(), axes, true).dims();
   if (should_record({&x}))
     record({x}, z, [op, x, z, kept](const Tensor& g) {
       Tensor gb = detail::broadcast_to(reshape(g, kept), x.shape(), {x}), zb = reshape(z, kept);
       switch (op) {
-        case rt::ReduceOp::reduce_sum:
+        case ops::ReduceOp::reduce_sum:
           return std::vector<Tensor>{gb};
-        case rt::ReduceOp::reduce_prod:
+        case ops::ReduceOp::reduce_prod:
           return std::vector<Tensor>{gb * (zb / x)};
-        case rt::ReduceOp::reduce_max:
-        case rt::ReduceOp::reduce_min: {
+        case ops::ReduceOp::reduce_max:
+        case ops::ReduceOp::reduce_min: {
           Tensor hit = cast(equal(x, zb), x.dtype());
           std::vector<int64_t> reduced;
           for (size_t d = 0; d < kept.size(); ++d)
@@ -363,22 +363,22 @@ Tensor reduce(rt::ReduceOp op, const Tensor& x, const Axes& axis, bool keepdims)
 
 #define TFJIT_REDUCTION(name, ...)                         \
   Tensor name(const Tensor& x, Axes axis, bool keepdims) { \
-    return reduce(rt::ReduceOp::name, x, axis, keepdims);  \
+    return reduce(ops::ReduceOp::name, x, axis, keepdims);  \
   }
-#include "tfjit/reduction_ops.def"
+#include "ops/reduction_ops.def"
 
 namespace {
 Tensor arg_reduce(const char* op, const Tensor& x, int64_t axis, bool is_max) {
   checked(x, op, "x");
   require_known_dims(op, x);
-  check_dtype(op, x.dtype(), rt::kNumeric);
-  auto norm = rt::normalize_axes({axis}, x.ndim());
+  check_dtype(op, x.dtype(), core::kNumeric);
+  auto norm = core::normalize_axes({axis}, x.ndim());
   if (!norm.error.empty()) throw InvalidArgumentError(std::string(op) + ": " + norm.error);
   int64_t a = norm.axes[0];
   if (x.shape()[a] == 0)
     throw InvalidArgumentError(std::string(op) + ": axis " + std::to_string(a) + " of shape " +
                                x.shape().to_string() + " is empty");
-  TensorShape shape = rt::reduce_shape(x.shape(), {a}, false);
+  TensorShape shape = core::reduce_shape(x.shape(), {a}, false);
   if (auto* trace = TraceContext::current())
     return trace->emit("arg_reduce", {x}, {{"fn", std::string(op)}, {"axis", a}}, int64, shape);
   rt::ReducePlan plan{1, x.shape()[a], 1};
@@ -397,7 +397,7 @@ Tensor argmin(const Tensor& x, int64_t axis) { return arg_reduce("argmin", x, ax
 
 Tensor reduce_mean(const Tensor& x, Axes axis, bool keepdims) {
   checked(x, "reduce_mean", "x");
-  check_dtype("reduce_mean", x.dtype(), rt::kNumeric);
+  check_dtype("reduce_mean", x.dtype(), core::kNumeric);
   if (is_integer(x.dtype())) {  // exact in float64, then truncated toward zero by the cast
     Tensor sum = reduce_sum(cast(x, float64), axis, keepdims);
     return cast(realdiv(sum, reduced_count(x, axis, float64, keepdims)), x.dtype());
@@ -408,7 +408,7 @@ Tensor reduce_mean(const Tensor& x, Axes axis, bool keepdims) {
 
 Tensor reduce_logsumexp(const Tensor& x, Axes axis, bool keepdims) {
   checked(x, "reduce_logsumexp", "x");
-  check_dtype("reduce_logsumexp", x.dtype(), rt::kFloat);
+  check_dtype("reduce_logsumexp", x.dtype(), core::kFloat);
   // Shift by the maximum (0 where it is not finite) so exp cannot overflow.
   Tensor m = reduce_max(x, axis, true);
   m = where(is_finite(m), m, zeros({}, x.dtype()));
@@ -418,14 +418,14 @@ Tensor reduce_logsumexp(const Tensor& x, Axes axis, bool keepdims) {
 
 Tensor softmax(const Tensor& logits, int64_t axis) {
   checked(logits, "softmax", "logits");
-  check_dtype("softmax", logits.dtype(), rt::kFloat);
+  check_dtype("softmax", logits.dtype(), core::kFloat);
   Tensor e = exp(logits - reduce_max(logits, axis, true));
   return e / reduce_sum(e, axis, true);
 }
 
 Tensor log_softmax(const Tensor& logits, int64_t axis) {
   checked(logits, "log_softmax", "logits");
-  check_dtype("log_softmax", logits.dtype(), rt::kFloat);
+  check_dtype("log_softmax", logits.dtype(), core::kFloat);
   Tensor shifted = logits - reduce_max(logits, axis, true);
   return shifted - log(reduce_sum(exp(shifted), axis, true));
 }
@@ -439,9 +439,9 @@ Tensor where_forward(const Tensor& cond, const Tensor& x, const Tensor& y) {
   if (cond.dtype() != bool_)
     throw InvalidArgumentError("where: cond must be a bool tensor, got " +
                                std::string(dtype_name(cond.dtype())));
-  auto xy = rt::broadcast_shapes(x.shape(), y.shape());
+  auto xy = core::broadcast_shapes(x.shape(), y.shape());
   if (!xy.ok()) throw InvalidArgumentError("where: " + xy.error);
-  auto shape = rt::broadcast_shapes(cond.shape(), xy.shape);
+  auto shape = core::broadcast_shapes(cond.shape(), xy.shape);
   if (!shape.ok()) throw InvalidArgumentError("where: " + shape.error);
   Tensor c = detail::broadcast_to(cond, shape.shape, {x, y}),
          bx = detail::broadcast_to(x, shape.shape, {cond, y}),

@@ -8,7 +8,7 @@
 
 #include "runtime/gpu.h"
 #include "runtime/kernels.h"
-#include "runtime/tensor_impl.h"
+#include "frontend/src/tensor_impl.h"
 #include "tfjit/errors.h"
 #include "tfjit/tensor.h"
 

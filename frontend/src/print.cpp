@@ -10,7 +10,7 @@
 #include "frontend/src/placement.h"
 #include "frontend/src/tensor_internal.h"
 #include "runtime/kernels.h"
-#include "runtime/tensor_impl.h"
+#include "frontend/src/tensor_impl.h"
 #include "tfjit/tensor.h"
 
 namespace tf {

@@ -77,8 +77,8 @@ Philox generator(std::optional<uint64_t> op_seed) {
 
 Tensor make(const TensorShape& shape, DType dtype, const char* op, std::optional<uint64_t> seed,
             const std::function<double(Philox&)>& draw) {
-  detail::check_dtype(op, dtype, rt::kNumeric);
-  if (std::string e = rt::validate_shape(shape); !e.empty())
+  detail::check_dtype(op, dtype, core::kNumeric);
+  if (std::string e = core::validate_shape(shape); !e.empty())
     throw InvalidArgumentError(std::string(op) + ": " + e);
   Philox g = generator(seed);
   std::vector<double> v(static_cast<size_t>(shape.num_elements()));
@@ -97,14 +97,14 @@ void set_seed(uint64_t seed) {
 
 Tensor normal(const TensorShape& shape, double mean, double stddev, DType dtype,
               std::optional<uint64_t> seed) {
-  detail::check_dtype("random::normal", dtype, rt::kFloat);
+  detail::check_dtype("random::normal", dtype, core::kFloat);
   return make(shape, dtype, "random::normal", seed,
               [&](Philox& g) { return mean + stddev * g.normal(); });
 }
 
 Tensor truncated_normal(const TensorShape& shape, double mean, double stddev, DType dtype,
                         std::optional<uint64_t> seed) {
-  detail::check_dtype("random::truncated_normal", dtype, rt::kFloat);
+  detail::check_dtype("random::truncated_normal", dtype, core::kFloat);
   return make(shape, dtype, "random::truncated_normal", seed, [&](Philox& g) {
     double z;
     do z = g.normal();

@@ -18,7 +18,7 @@ using namespace detail;
 namespace {
 
 int64_t normalize_axis(std::string_view op, int64_t axis, int64_t rank) {
-  auto norm = rt::normalize_axes({axis}, rank);
+  auto norm = core::normalize_axes({axis}, rank);
   if (!norm.error.empty()) throw InvalidArgumentError(std::string(op) + ": " + norm.error);
   return norm.axes[0];
 }
@@ -35,7 +35,7 @@ Tensor view(const Tensor& x, TensorShape shape) {
 namespace {
 Tensor reshape_forward(const Tensor& x, const std::vector<int64_t>& shape) {
   checked(x, "reshape", "x");
-  auto r = rt::reshape_shape(x.shape(), shape);
+  auto r = core::reshape_shape(x.shape(), shape);
   if (!r.ok()) throw InvalidArgumentError("reshape: " + r.error);
   if (r.shape == x.shape()) return x;
   if (auto* trace = TraceContext::current())
@@ -62,7 +62,7 @@ Tensor expand_dims(const Tensor& x, int64_t axis) {
 
 Tensor squeeze(const Tensor& x, const std::vector<int64_t>& axes) {
   checked(x, "squeeze", "x");
-  auto norm = rt::normalize_axes(axes, x.ndim());
+  auto norm = core::normalize_axes(axes, x.ndim());
   if (!norm.error.empty()) throw InvalidArgumentError("squeeze: " + norm.error);
   std::vector<int64_t> dims;
   for (int64_t i = 0; i < x.ndim(); ++i) {
@@ -80,7 +80,7 @@ Tensor squeeze(const Tensor& x, const std::vector<int64_t>& axes) {
 namespace {
 Tensor transpose_forward(const Tensor& x, const std::vector<int64_t>& perm) {
   checked(x, "transpose", "x");
-  auto r = rt::transpose_shape(x.shape(), perm);
+  auto r = core::transpose_shape(x.shape(), perm);
   if (!r.error.empty()) throw InvalidArgumentError("transpose: " + r.error);
   bool identity = true;
   for (size_t i = 0; i < r.perm.size(); ++i)
@@ -100,7 +100,7 @@ Tensor transpose_forward(const Tensor& x, const std::vector<int64_t>& perm) {
     in_strides[static_cast<size_t>(i)] = s;
     s *= x.shape()[i];
   }
-  rt::ElementwisePlan plan;
+  core::ElementwisePlan plan;
   plan.dims = r.shape.dims();
   for (int64_t p : r.perm) plan.strides[0].push_back(in_strides[static_cast<size_t>(p)]);
   copy(raw(to_device(x, device)), raw_mut(out), dtype_size(x.dtype()), plan);
@@ -111,7 +111,7 @@ Tensor transpose_forward(const Tensor& x, const std::vector<int64_t>& perm) {
 Tensor transpose(const Tensor& x, const std::vector<int64_t>& perm) {
   Tensor z = transpose_forward(x, perm);
   if (z.impl() != x.impl() && should_record({&x})) {
-    auto r = rt::transpose_shape(x.shape(), perm);
+    auto r = core::transpose_shape(x.shape(), perm);
     std::vector<int64_t> inverse(r.perm.size());
     for (size_t i = 0; i < r.perm.size(); ++i)
       inverse[static_cast<size_t>(r.perm[i])] = static_cast<int64_t>(i);
@@ -134,7 +134,7 @@ Tensor concat_forward(const std::vector<Tensor>& values, int64_t axis) {
   if (values[0].ndim() == 0)
     throw InvalidArgumentError("concat: cannot concatenate scalars (use stack)");
   int64_t a = normalize_axis("concat", axis, values[0].ndim());
-  auto r = rt::concat_shape(shapes, a);
+  auto r = core::concat_shape(shapes, a);
   if (!r.ok()) throw InvalidArgumentError("concat: " + r.error);
   DType dtype = values[0].dtype();
   if (values.size() == 1) return values[0];
@@ -222,7 +222,7 @@ Tensor slice(const Tensor& x, const std::vector<int64_t>& begin, const std::vect
 Tensor reverse(const Tensor& x, const std::vector<int64_t>& axes) {
   checked(x, "reverse", "x");
   require_known_dims("reverse", x);
-  auto norm = rt::normalize_axes(axes, x.ndim());
+  auto norm = core::normalize_axes(axes, x.ndim());
   if (!norm.error.empty()) throw InvalidArgumentError("reverse: " + norm.error);
   std::vector<int64_t> start(static_cast<size_t>(x.ndim()), 0), step(start.size(), 1);
   for (int64_t a : norm.axes) {
@@ -250,7 +250,7 @@ Tensor strided_slice_forward(const Tensor& x, const std::vector<int64_t>& start,
       place("slice", x.dtype(), [](const rt::KernelTable& t) { return t.strided_copy; });
   Tensor out = detail::empty(x.dtype(), shape, device);
   if (out.num_elements() == 0) return out;
-  rt::ElementwisePlan plan;
+  core::ElementwisePlan plan;
   plan.dims = shape.dims();
   int64_t offset = 0;
   for (int64_t i = x.ndim() - 1, s = 1; i >= 0; --i) {
@@ -369,7 +369,7 @@ Tensor tile(const Tensor& x, const std::vector<int64_t>& multiples) {
     broadcast.insert(broadcast.end(), {m, x.shape()[d]});
     result.push_back(m * x.shape()[d]);
   }
-  if (std::string e = rt::validate_shape(TensorShape(broadcast)); !e.empty())
+  if (std::string e = core::validate_shape(TensorShape(broadcast)); !e.empty())
     throw InvalidArgumentError("tile: " + e);
   return reshape(broadcast_to(reshape(x, interleaved), TensorShape(broadcast)), result);
 }
@@ -425,7 +425,7 @@ Tensor gather_forward(const Tensor& params, const Tensor& indices, int64_t axis)
   checked(indices, "gather", "indices");
   require_known_dims("gather", params);
   require_known_dims("gather", indices);
-  check_dtype("gather", indices.dtype(), rt::DTypeSet{int32, int64});
+  check_dtype("gather", indices.dtype(), core::DTypeSet{int32, int64});
   if (params.ndim() == 0) throw InvalidArgumentError("gather: params must have rank >= 1");
   int64_t a = normalize_axis("gather", axis, params.ndim());
   std::vector<int64_t> dims(params.shape().begin(), params.shape().begin() + a);

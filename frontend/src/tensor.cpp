@@ -7,20 +7,11 @@
 #include "frontend/src/trace.h"
 #include "runtime/gpu.h"
 #include "runtime/kernels.h"
-#include "runtime/tensor_impl.h"
+#include "frontend/src/tensor_impl.h"
 #include "tfjit/ops.h"
 #include "tfjit/tensor.h"
 
 namespace tf {
-
-std::string TensorShape::to_string() const {
-  std::string s = "(";
-  for (size_t i = 0; i < dims_.size(); ++i) {
-    if (i) s += ", ";
-    s += dims_[i] == kUnknownDim ? "None" : std::to_string(dims_[i]);
-  }
-  return s + (dims_.size() == 1 ? ",)" : ")");
-}
 
 const detail::TensorImpl& Tensor::checked() const {
   if (!impl_)
@@ -86,7 +77,7 @@ void Tensor::copy_to_host(void* dst, DType dst_dtype, size_t count, const char* 
 namespace detail {
 
 Tensor empty(DType dtype, TensorShape shape, const rt::Device& device) {
-  if (std::string error = rt::validate_shape(shape); !error.empty())
+  if (std::string error = core::validate_shape(shape); !error.empty())
     throw InvalidArgumentError(error);
   auto impl = std::make_shared<TensorImpl>();
   impl->buffer = rt::Buffer::allocate(dtype, shape.num_elements(), device);

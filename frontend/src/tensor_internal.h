@@ -1,6 +1,6 @@
 #pragma once
 
-#include "runtime/tensor_impl.h"
+#include "frontend/src/tensor_impl.h"
 #include "tfjit/tensor.h"
 
 namespace tf::detail {
@@ -12,7 +12,7 @@ Tensor strided_slice(const Tensor& x, const std::vector<int64_t>& start,
                      const std::vector<int64_t>& size, const std::vector<int64_t>& step);
 // tf::print's text for a tensor's values ("[1 2 3]", NumPy style; frontend/src/print.cpp), and
 // the writer of one printed line (the stream set by tf::set_print_output). Compiled code's
-// print library call (compiler/library_calls.cpp) uses both, so eager and compiled print alike.
+// prints reach both through runtime/print.h's handler, so eager and compiled print alike.
 std::string print_values(const Tensor& t);
 void write_print_line(const std::string& line);
 }  // namespace tf::detail

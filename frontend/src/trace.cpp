@@ -5,7 +5,7 @@
 #include <atomic>
 
 #include "frontend/src/tape.h"
-#include "runtime/tensor_impl.h"
+#include "frontend/src/tensor_impl.h"
 
 namespace tf::detail {
 

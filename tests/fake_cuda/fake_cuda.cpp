@@ -28,7 +28,7 @@
 
 #include <unistd.h>
 
-#include "runtime/half.h"
+#include "core/half.h"
 #include "tests/fake_cuda/kernel_emulation.h"
 
 namespace {

@@ -117,11 +117,11 @@ const std::map<std::string, Binder>& kernel_table() {
     std::map<std::string, Binder> t;
 #define TFJIT_UNARY(name, ...) t["tfjit_unary_" #name] = binder(&tfjit_unary_##name);
 #define TFJIT_BINARY(name, ...) t["tfjit_binary_" #name] = binder(&tfjit_binary_##name);
-#include "tfjit/elementwise_ops.def"
+#include "ops/elementwise_ops.def"
 #define TFJIT_REDUCTION(name, ...)                         \
   t["tfjit_reduce_" #name] = binder(&tfjit_reduce_##name); \
   t["tfjit_reduce_partials_" #name] = binder(&tfjit_reduce_partials_##name);
-#include "tfjit/reduction_ops.def"
+#include "ops/reduction_ops.def"
     t["tfjit_cast"] = binder(&tfjit_cast);
     t["tfjit_strided_copy"] = binder(&tfjit_strided_copy);
     t["tfjit_select"] = binder(&tfjit_select);

@@ -4,6 +4,9 @@
 #include <cstdint>
 #include <string>
 
+#include "tfjit/export.h"
+
+TFJIT_API_BEGIN
 namespace tf::config {
 
 // Runs every tf::function body eagerly instead of tracing and compiling it (for debugging, as
@@ -48,3 +51,4 @@ int get_inter_op_parallelism_threads();
 }  // namespace threading
 
 }  // namespace tf::config
+TFJIT_API_END

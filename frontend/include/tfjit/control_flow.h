@@ -21,8 +21,10 @@
 #include <type_traits>
 #include <vector>
 
+#include "tfjit/export.h"
 #include "tfjit/tensor.h"
 
+TFJIT_API_BEGIN
 namespace tf {
 
 namespace detail {
@@ -102,3 +104,4 @@ void print(const Args&... args) {
 std::ostream* set_print_output(std::ostream* stream);
 
 }  // namespace tf
+TFJIT_API_END

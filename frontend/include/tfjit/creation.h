@@ -6,8 +6,10 @@
 #include <optional>
 #include <type_traits>
 
+#include "tfjit/export.h"
 #include "tfjit/tensor.h"
 
+TFJIT_API_BEGIN
 namespace tf {
 
 Tensor zeros_like(const Tensor& x);
@@ -53,3 +55,4 @@ Tensor truncated_normal(const TensorShape& shape, double mean = 0, double stddev
 }  // namespace random
 
 }  // namespace tf
+TFJIT_API_END

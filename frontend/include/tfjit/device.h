@@ -10,6 +10,9 @@
 #include <string_view>
 #include <vector>
 
+#include "tfjit/export.h"
+
+TFJIT_API_BEGIN
 namespace tf {
 
 // RAII form of `with tf.device(name):`. Accepts "/CPU:0", "/GPU:0", "GPU:0", "/device:GPU:0",
@@ -108,3 +111,4 @@ void sync_devices();
 }  // namespace test
 
 }  // namespace tf
+TFJIT_API_END

@@ -5,8 +5,10 @@
 
 #include <dlpack/dlpack.h>
 
+#include "tfjit/export.h"
 #include "tfjit/tensor.h"
 
+TFJIT_API_BEGIN
 namespace tf {
 
 // A DLManagedTensor over t's buffer (no copy); the consumer calls its deleter when done, which
@@ -19,3 +21,4 @@ DLManagedTensor* to_dlpack(const Tensor& t);
 Tensor from_dlpack(DLManagedTensor* managed);
 
 }  // namespace tf
+TFJIT_API_END

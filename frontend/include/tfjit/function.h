@@ -22,9 +22,11 @@
 #include <utility>
 #include <vector>
 
+#include "tfjit/export.h"
 #include "tfjit/tensor.h"
 #include "tfjit/variable.h"
 
+TFJIT_API_BEGIN
 namespace tf {
 
 // TensorFlow's tf.TensorSpec: the dtype and shape a tf::function argument may have. A dim of
@@ -311,3 +313,4 @@ Function<F> function(F fn, FunctionOptions options = {}) {
 }
 
 }  // namespace tf
+TFJIT_API_END

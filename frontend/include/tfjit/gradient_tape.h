@@ -15,9 +15,11 @@
 #include <utility>
 #include <vector>
 
+#include "tfjit/export.h"
 #include "tfjit/tensor.h"
 #include "tfjit/variable.h"
 
+TFJIT_API_BEGIN
 namespace tf {
 
 namespace detail {
@@ -126,3 +128,4 @@ auto custom_gradient(Forward forward, Backward backward) {
 }
 
 }  // namespace tf
+TFJIT_API_END

@@ -5,8 +5,10 @@
 #include <functional>
 #include <string>
 
+#include "tfjit/export.h"
 #include "tfjit/tensor.h"
 
+TFJIT_API_BEGIN
 namespace tf {
 
 // A tensor over `data` (row-major, `shape`, `dtype`) without copying. The memory must stay valid
@@ -24,3 +26,4 @@ void save_npy(const std::string& path, const Tensor& t);
 Tensor load_npy(const std::string& path);
 
 }  // namespace tf
+TFJIT_API_END

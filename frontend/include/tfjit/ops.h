@@ -1,5 +1,5 @@
 // The op library. Every function runs eagerly, or adds an op to the graph when called while a
-// tf::function is tracing. Elementwise ops are generated from ir/elementwise_ops.def.
+// tf::function is tracing. The table ops (elementwise, reductions) are declared in tfjit/table_ops.h.
 #pragma once
 
 #include <cstdint>
@@ -7,26 +7,17 @@
 #include <string>
 #include <vector>
 
+#include "tfjit/export.h"
+#include "tfjit/table_ops.h"
 #include "tfjit/tensor.h"
 
+TFJIT_API_BEGIN
 namespace tf {
 
-// Reduction axes, as TensorFlow's `axis` argument: None (every axis) by default or with `{}`,
-// one axis (`0`, `-1`), or a list (`{0, 2}`); negative axes count from the end.
-struct Axes {
-  Axes() = default;
-  Axes(std::nullopt_t) {}
-  Axes(int64_t axis) : list(std::vector<int64_t>{axis}) {}
-  Axes(std::initializer_list<int64_t> axes) : list(std::vector<int64_t>(axes)) {}
-  Axes(std::vector<int64_t> axes) : list(std::move(axes)) {}
-  std::optional<std::vector<int64_t>> list;  // nullopt: all axes
-};
 // --- Elementwise (NumPy broadcasting; both tensors must have the same dtype) --------------------
-// One function per entry of the op table (see that file for the dtypes each accepts).
-// Comparisons return bool tensors. Integer floordiv/floormod by zero raise InvalidArgumentError.
-#define TFJIT_UNARY(name, ...) Tensor name(const Tensor& x);
-#define TFJIT_BINARY(name, ...) Tensor name(const Tensor& x, const Tensor& y);
-#include "tfjit/elementwise_ops.def"
+// One function per line of the op table, declared in tfjit/table_ops.h with the dtypes each
+// accepts. Comparisons return bool tensors. Integer floordiv/floormod by zero raise
+// InvalidArgumentError.
 
 // Elementwise choice: x where cond is true, else y (TensorFlow 2's tf.where with three
 // arguments; the three broadcast together; x and y share a dtype, cond is bool).
@@ -53,12 +44,9 @@ Tensor tensordot(const Tensor& a, const Tensor& b, const std::vector<int64_t>& a
 // Einstein summation of one or two operands ("ij,jk->ik", "bij,bkj->bik", "ij->j", "i,i->", ...).
 // Each index letter may appear once per operand (no diagonals).
 Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands);
-// Reductions from tfjit/reduction_ops.def: reduce_sum, reduce_prod, reduce_max, reduce_min
-// (numeric), reduce_any, reduce_all (bool). Over no elements they give the identity (0, 1,
-// -inf/lowest, +inf/highest, false, true).
-#define TFJIT_REDUCTION(name, ...) \
-  Tensor name(const Tensor& x, Axes axis = {}, bool keepdims = false);
-#include "tfjit/reduction_ops.def"
+// Reductions from the reduction table (tfjit/table_ops.h): reduce_sum, reduce_prod, reduce_max,
+// reduce_min (numeric), reduce_any, reduce_all (bool). Over no elements they give the identity
+// (0, 1, -inf/lowest, +inf/highest, false, true).
 // Index (int64) of the largest / smallest element along `axis`; the first wins ties, NaN counts
 // as the extreme. An empty axis is an InvalidArgumentError.
 Tensor argmax(const Tensor& x, int64_t axis = 0);
@@ -153,3 +141,4 @@ inline Tensor operator-(const Tensor& x) { return negative(x); }
 inline Tensor operator~(const Tensor& x) { return logical_not(x); }
 
 }  // namespace tf
+TFJIT_API_END

@@ -10,10 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "tfjit/export.h"
 #include "tfjit/dtype.h"
 #include "tfjit/errors.h"
 #include "tfjit/shape.h"
 
+TFJIT_API_BEGIN
 namespace tf {
 
 namespace detail {
@@ -204,3 +206,4 @@ Tensor fill(const TensorShape& shape, double value, DType dtype = float32);
 Tensor size(const Tensor& t);
 
 }  // namespace tf
+TFJIT_API_END

@@ -11,9 +11,11 @@
 #include <memory>
 #include <string>
 
+#include "tfjit/export.h"
 #include "tfjit/ops.h"
 #include "tfjit/tensor.h"
 
+TFJIT_API_BEGIN
 namespace tf {
 
 namespace detail {
@@ -55,3 +57,4 @@ class Variable {
 std::ostream& operator<<(std::ostream& os, const Variable& v);
 
 }  // namespace tf
+TFJIT_API_END

@@ -9,6 +9,9 @@
 #include <string_view>
 #include <type_traits>
 
+#include "tfjit/export.h"
+
+TFJIT_API_BEGIN
 namespace tf {
 
 // IEEE binary16 storage; arithmetic happens in float.
@@ -95,3 +98,4 @@ constexpr DType literal_dtype() {
 }
 
 }  // namespace tf
+TFJIT_API_END

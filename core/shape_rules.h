@@ -9,7 +9,7 @@
 
 #include "tfjit/shape.h"
 
-namespace tf::rt {
+namespace tf::core {
 
 struct ShapeResult {
   TensorShape shape;
@@ -65,4 +65,4 @@ struct ElementwisePlan {
 ElementwisePlan plan_elementwise(const TensorShape& out, const TensorShape& a,
                                  const TensorShape& b);
 
-}  // namespace tf::rt
+}  // namespace tf::core

@@ -9,7 +9,7 @@
 
 #include <limits>
 
-#include "runtime/half.h"  // TFJIT_HOST_DEVICE: scalar functions are compiled for both
+#include "core/half.h"  // TFJIT_HOST_DEVICE: scalar functions are compiled for both
 #include "tfjit/dtype.h"
 
 namespace tf::kernels {
@@ -77,7 +77,7 @@ TFJIT_HOST_DEVICE C floormod_(C x, C y) {
       return expr;                                    \
     }                                                 \
   };
-#include "tfjit/elementwise_ops.def"
+#include "ops/elementwise_ops.def"
 #pragma GCC diagnostic pop
 
 // The C++ type of an op's result for input type T, from the table's result column.
@@ -126,7 +126,7 @@ TFJIT_HOST_DEVICE C identity_value(Identity id) {
       return static_cast<C>(expr);                         \
     }                                                      \
   };
-#include "tfjit/reduction_ops.def"
+#include "ops/reduction_ops.def"
 #pragma GCC diagnostic pop
 
 // argmax (is_max) / argmin: whether the candidate (v at index iv) beats (best at ib). NaN is the

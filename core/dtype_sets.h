@@ -6,7 +6,7 @@
 
 #include "tfjit/dtype.h"
 
-namespace tf::rt {
+namespace tf::core {
 
 class DTypeSet {
  public:
@@ -31,4 +31,4 @@ inline constexpr DTypeSet kBool{bool_};
 inline constexpr DTypeSet kAll = kNumeric | kBool;
 inline constexpr DTypeSet kComplex{complex64};
 
-}  // namespace tf::rt
+}  // namespace tf::core

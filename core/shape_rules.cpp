@@ -1,9 +1,9 @@
-#include "runtime/shape_rules.h"
+#include "core/shape_rules.h"
 
 #include <algorithm>
 #include <limits>
 
-namespace tf::rt {
+namespace tf::core {
 
 namespace {
 // Two dims that must agree: equal, or one unknown (assumed equal; checked when the shapes are
@@ -224,4 +224,4 @@ ElementwisePlan plan_elementwise(const TensorShape& out, const TensorShape& a,
   return plan;
 }
 
-}  // namespace tf::rt
+}  // namespace tf::core

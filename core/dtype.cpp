@@ -1,5 +1,5 @@
-#include "runtime/dtype_sets.h"
-#include "runtime/half.h"
+#include "core/dtype_sets.h"
+#include "core/half.h"
 
 namespace tf {
 
@@ -30,7 +30,7 @@ float16_t::operator float() const { return half::float_from_float16(bits); }
 bfloat16_t::bfloat16_t(float f) : bits(half::bfloat16_from_float(f)) {}
 bfloat16_t::operator float() const { return half::float_from_bfloat16(bits); }
 
-namespace rt {
+namespace core {
 std::string DTypeSet::to_string() const {
   std::string out;
   for (int i = 0; i < kNumDTypes; ++i) {
@@ -40,6 +40,6 @@ std::string DTypeSet::to_string() const {
   }
   return out;
 }
-}  // namespace rt
+}  // namespace core
 
 }  // namespace tf

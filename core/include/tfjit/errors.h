@@ -5,6 +5,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "tfjit/export.h"
+
+TFJIT_API_BEGIN
 namespace tf {
 
 enum class ErrorCode {
@@ -39,3 +42,4 @@ TFJIT_DEFINE_ERROR(InternalError, kInternal)
 #undef TFJIT_DEFINE_ERROR
 
 }  // namespace tf
+TFJIT_API_END

@@ -1,12 +1,16 @@
-// TensorShape: the dimensions of a tensor. `kUnknownDim` marks a dimension known only at run
+// TensorShape: the dimensions of a tensor, and Axes: the axes an op works along. `kUnknownDim` marks a dimension known only at run
 // time (in a tf::TensorSpec); concrete tensors never contain it.
 #pragma once
 
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "tfjit/export.h"
+
+TFJIT_API_BEGIN
 namespace tf {
 
 inline constexpr int64_t kUnknownDim = -1;
@@ -45,4 +49,16 @@ class TensorShape {
   std::vector<int64_t> dims_;
 };
 
+// Reduction axes, as TensorFlow's `axis` argument: None (every axis) by default or with `{}`,
+// one axis (`0`, `-1`), or a list (`{0, 2}`); negative axes count from the end.
+struct Axes {
+  Axes() = default;
+  Axes(std::nullopt_t) {}
+  Axes(int64_t axis) : list(std::vector<int64_t>{axis}) {}
+  Axes(std::initializer_list<int64_t> axes) : list(std::vector<int64_t>(axes)) {}
+  Axes(std::vector<int64_t> axes) : list(std::move(axes)) {}
+  std::optional<std::vector<int64_t>> list;  // nullopt: all axes
+};
+
 }  // namespace tf
+TFJIT_API_END

@@ -1,0 +1,30 @@
+#include "ops/op_info.h"
+
+#include <string_view>
+
+namespace tf::ops {
+
+namespace {
+using namespace core;  // the table's dtype sets
+constexpr bool kSameResult = false, kBoolResult = true;  // the table's result column
+constexpr ElementwiseOpInfo kUnaryInfo[] = {
+#define TFJIT_UNARY(name, dtypes, result, expr, f, s, u, grad) \
+  {#name, dtypes, k##result##Result, std::string_view(#grad) != "NoGrad"},
+#include "ops/elementwise_ops.def"
+};
+constexpr ElementwiseOpInfo kBinaryInfo[] = {
+#define TFJIT_BINARY(name, dtypes, result, expr, f, s, u, grad_x, grad_y) \
+  {#name, dtypes, k##result##Result, std::string_view(#grad_x) != "NoGrad"},
+#include "ops/elementwise_ops.def"
+};
+constexpr ReduceOpInfo kReduceInfo[] = {
+#define TFJIT_REDUCTION(name, dtypes, ...) {#name, dtypes},
+#include "ops/reduction_ops.def"
+};
+}  // namespace
+
+const ReduceOpInfo& op_info(ReduceOp op) { return kReduceInfo[static_cast<int>(op)]; }
+const ElementwiseOpInfo& op_info(UnaryOp op) { return kUnaryInfo[static_cast<int>(op)]; }
+const ElementwiseOpInfo& op_info(BinaryOp op) { return kBinaryInfo[static_cast<int>(op)]; }
+
+}  // namespace tf::ops

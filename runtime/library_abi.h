@@ -1,0 +1,53 @@
+// The library-call ABI: every function compiled CPU code calls by name, and the codes it passes.
+// The compiler emits these names (compiler/lowering/*); backends/cpu/library_calls.cpp defines
+// them and registers their addresses here; the JIT binds them (compiler/executable.cpp). Each
+// name and code is spelled once, here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tf::rt::abi {
+
+// GEMMs on MLIR's C interface (_mlir_ciface_ + name), float32 memrefs, i64 transpose flags:
+//   sgemm(A: 2-D, B: 2-D, C: 2-D, ta, tb)            C = op(A) op(B)
+//   sgemm_batched(A: 3-D, B: 3-D, C: 3-D, ta, tb)    C[i] = op(A[i]) op(B[i])
+//   sgemm_bias_act(A, B, bias: 1-D, C, act, ta, tb)  C = act(op(A) op(B) + bias)
+inline constexpr char kSgemm[] = "tfjit_sgemm";
+inline constexpr char kSgemmBatched[] = "tfjit_sgemm_batched";
+inline constexpr char kSgemmBiasAct[] = "tfjit_sgemm_bias_act";
+// sgemm_bias_act's `act` argument.
+enum class Epilogue : int64_t { kNone = 0, kRelu = 1, kTanh = 2, kSigmoid = 3 };
+
+// A parallel loop's outlined body, run over [0, iterations) on the thread pool in chunks of at
+// least `grain` iterations: parallel_for(body(context, begin, end), context, iterations, grain).
+// Plain C symbol (not _mlir_ciface_).
+inline constexpr char kParallelFor[] = "tfjit_parallel_for";
+using LoopBody = void (*)(void* context, int64_t begin, int64_t end);
+// Work (elements) one thread takes at least, shared by eager kernels and compiled loops.
+inline constexpr int64_t kParallelGrain = int64_t{1} << 16;
+
+// tf::print: print_<dtype name>(unranked memref, text before) per tensor, then
+// print_end(text after); texts are NUL-terminated memref<?xi8>.
+inline constexpr char kPrintPrefix[] = "tfjit_print_";
+inline constexpr char kPrintEnd[] = "tfjit_print_end";
+// tfjit.fail_if: fail_if(memref<i1> failed, memref<?xi8> message) raises InvalidArgumentError.
+inline constexpr char kFailIf[] = "tfjit_fail_if";
+
+struct LibraryCall {
+  std::string symbol;  // as the JIT sees it (with _mlir_ciface_ where the C interface is used)
+  void* address;
+};
+// Called at load time by the backend that defines the calls.
+bool register_library_calls(std::vector<LibraryCall> calls);
+// Every registered call: what the JIT binds.
+std::vector<LibraryCall> library_calls();
+
+// Compiled code cannot unwind C++ exceptions: a library call records its failure (the current
+// exception; the first one wins) and the compiled function's caller raises it when it returns.
+void record_failure();
+// Rethrows the first failure recorded on this thread since the last call, and forgets it.
+void raise_recorded_failure();
+
+}  // namespace tf::rt::abi

@@ -1,8 +1,0 @@
-execute_process(COMMAND ${GENERATOR} OUTPUT_VARIABLE generated RESULT_VARIABLE rc)
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "tfjit-ops-doc failed")
-endif()
-file(READ ${DOC} committed)
-if(NOT generated STREQUAL committed)
-  message(FATAL_ERROR "docs/ops.md is out of date: run build/tools/tfjit-ops-doc > docs/ops.md")
-endif()

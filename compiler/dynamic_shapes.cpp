@@ -7,13 +7,13 @@
 
 #include "compiler/compiler.h"
 #include "compiler/mlir_support.h"
+#include "core/shape_rules.h"
 #include "llvm/ADT/DenseMap.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Verifier.h"
-#include "core/shape_rules.h"
 #include "tfjit/errors.h"
 
 namespace tf::compiler {

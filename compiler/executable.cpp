@@ -3,11 +3,11 @@
 // Also prints the LLVM IR and assembly stages.
 #include "compiler/codegen.h"
 #include "compiler/gpu_codegen.h"
-#include "runtime/library_abi.h"
 #include "compiler/mlir_support.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "runtime/library_abi.h"
 #include "tfjit/errors.h"
 
 namespace tf::compiler {

@@ -9,7 +9,6 @@
 #include <map>
 
 #include "compiler/gpu_codegen.h"
-#include "runtime/library_abi.h"
 #include "compiler/mlir_support.h"
 #include "ir/dialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -21,6 +20,7 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "runtime/gpu_program.h"
+#include "runtime/library_abi.h"
 #include "tfjit/errors.h"
 
 using namespace mlir;

@@ -45,8 +45,9 @@ struct Graph::Impl {
 // Lowers `module` in place to `stage` (at most kLLVMDialect). Throws InternalError on failure.
 void lower_to(mlir::ModuleOp module, Stage stage, const CompileOptions& options);
 // Stage::kLLVMDialect's passes: loops in the arith, math, memref and cf dialects to LLVM.
-// tfjit_allocator: compiled allocations go to the host allocator (backends/cpu/library_calls.cpp), which the
-// process-wide JIT resolves; code linked elsewhere (GPU kernels run on the host) uses malloc.
+// tfjit_allocator: compiled allocations go to the host allocator (backends/cpu/library_calls.cpp),
+// which the process-wide JIT resolves; code linked elsewhere (GPU kernels run on the host) uses
+// malloc.
 void add_llvm_dialect_passes(mlir::PassManager& pm, bool tfjit_allocator = true);
 
 // A named linalg GEMM (matmul, batch_matmul and their transpose_a / transpose_b forms): what the

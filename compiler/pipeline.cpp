@@ -40,8 +40,8 @@ void add_llvm_dialect_passes(mlir::PassManager& pm, bool tfjit_allocator) {
   pm.addPass(mlir::createConvertMathToLLVMPass());
   pm.addPass(mlir::createConvertMathToLibmPass());
   // With tfjit's allocator, memref.alloc/dealloc call _mlir_memref_to_llvm_alloc/free, which
-  // backends/cpu/library_calls.cpp maps to the host allocator's cache (malloc would map and unmap a large
-  // arena at every call, paying a page fault per 4 KiB).
+  // backends/cpu/library_calls.cpp maps to the host allocator's cache (malloc would map and unmap a
+  // large arena at every call, paying a page fault per 4 KiB).
   mlir::FinalizeMemRefToLLVMConversionPassOptions memref_options;
   memref_options.useGenericFunctions = tfjit_allocator;
   pm.addPass(mlir::createFinalizeMemRefToLLVMConversionPass(memref_options));

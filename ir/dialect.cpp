@@ -4,11 +4,11 @@
 
 #include <string_view>
 
+#include "core/dtype_sets.h"
+#include "core/shape_rules.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "mlir/IR/OpImplementation.h"
-#include "core/dtype_sets.h"
-#include "core/shape_rules.h"
 
 using namespace mlir;
 
@@ -33,7 +33,7 @@ struct TableEntry {
   bool bool_result;
 };
 constexpr bool kSameResult = false, kBoolResult = true;  // the table's result column
-using namespace tf::core;  // the table's dtype sets
+using namespace tf::core;                                // the table's dtype sets
 constexpr TableEntry kUnary[] = {
 #define TFJIT_UNARY(name, dtypes, result, ...) {#name, dtypes, k##result##Result},
 #include "ops/elementwise_ops.def"

@@ -5,7 +5,7 @@
 namespace tf::ops {
 
 namespace {
-using namespace core;  // the table's dtype sets
+using namespace core;                                    // the table's dtype sets
 constexpr bool kSameResult = false, kBoolResult = true;  // the table's result column
 constexpr ElementwiseOpInfo kUnaryInfo[] = {
 #define TFJIT_UNARY(name, dtypes, result, expr, f, s, u, grad) \

@@ -1,5 +1,6 @@
-// The op tables' facts as C++: an enum per table (one enumerator per line of ops/*.def) and
-// each op's name, accepted dtypes and properties. Every layer names table ops through these.
+// The op tables' facts as C++: an enum per table (one enumerator per line of ops/*.def), each
+// op's name, accepted dtypes and properties, and the op ids that key the kernel registry. Every
+// layer names table ops through these.
 #pragma once
 
 #include <cstdint>
@@ -36,8 +37,26 @@ struct ReduceOpInfo {
   core::DTypeSet dtypes;
 };
 const ReduceOpInfo& op_info(ReduceOp op);
+enum class Primitive : uint8_t {
+#define TFJIT_PRIMITIVE(name) name,
+#include "ops/primitives.def"
+  kCount
+};
 inline constexpr int kNumUnary = static_cast<int>(UnaryOp::kCount);
 inline constexpr int kNumBinary = static_cast<int>(BinaryOp::kCount);
 inline constexpr int kNumReduce = static_cast<int>(ReduceOp::kCount);
+inline constexpr int kNumPrimitives = static_cast<int>(Primitive::kCount);
+
+// Every op with eager kernels has one id: the table ops in table order, then the primitives.
+// The kernel registry is indexed by it.
+struct OpId {
+  constexpr OpId(UnaryOp op) : value(static_cast<int>(op)) {}
+  constexpr OpId(BinaryOp op) : value(kNumUnary + static_cast<int>(op)) {}
+  constexpr OpId(ReduceOp op) : value(kNumUnary + kNumBinary + static_cast<int>(op)) {}
+  constexpr OpId(Primitive op)
+      : value(kNumUnary + kNumBinary + kNumReduce + static_cast<int>(op)) {}
+  int value;
+};
+inline constexpr int kNumOpIds = kNumUnary + kNumBinary + kNumReduce + kNumPrimitives;
 
 }  // namespace tf::ops

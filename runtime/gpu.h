@@ -61,7 +61,6 @@ std::string assemble(int ordinal, const std::string& ptx);
 // Whether GEMMs can go to cuBLAS (else compiled functions generate their GEMM kernels).
 bool gemm_library_available();
 
-
 struct Program;
 // A program loaded on one GPU: its kernels, constants and, once it has run, a CUDA Graph of
 // all its steps. run() takes device addresses (one per argument, then per result) and is

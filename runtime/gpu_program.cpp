@@ -283,7 +283,6 @@ Program Program::deserialize(std::string_view bytes) {
   return p;
 }
 
-
 bool Program::has_control_flow() const {
   return std::any_of(steps.begin(), steps.end(),
                      [](const Step& s) { return std::holds_alternative<Branch>(s); });

@@ -1,17 +1,16 @@
-// The eager kernel registry: (op, device, dtype) -> kernel. Backends fill one KernelTable per
-// device type; a null entry means "this device has no kernel for this dtype" (without a GPU
-// backend the GPU table stays empty and every op runs on the CPU).
+// The eager kernel registry: (op id, device, dtype) -> kernel. Backends fill one KernelTable per
+// device type (without a GPU backend the GPU table stays empty and every op runs on the CPU).
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
-#include "runtime/buffer.h"
 #include "core/dtype_sets.h"
-#include "ops/op_info.h"
 #include "core/shape_rules.h"
+#include "ops/op_info.h"
+#include "runtime/buffer.h"
 
 namespace tf::rt {
-
 
 // Reduction of a (outer, reduced, inner) view of a contiguous tensor to (outer, inner).
 struct ReducePlan {
@@ -19,7 +18,8 @@ struct ReducePlan {
 };
 
 using UnaryKernel = void (*)(const void* x, void* out, int64_t n);
-using BinaryKernel = void (*)(const void* x, const void* y, void* out, const core::ElementwisePlan& plan);
+using BinaryKernel = void (*)(const void* x, const void* y, void* out,
+                              const core::ElementwisePlan& plan);
 // C (m x n) = op(A) op(B), op transposing when ta / tb: A is stored (m, k), or (k, m) if ta;
 // B is stored (k, n), or (n, k) if tb. All row-major and dense.
 using MatmulKernel = void (*)(const void* a, const void* b, void* c, int64_t m, int64_t k,
@@ -47,18 +47,37 @@ using ArgReduceKernel = void (*)(const void* x, int64_t* out, const ReducePlan& 
 // Converts n elements; float -> integer saturates and maps NaN to 0 (defined, unlike C++).
 using CastKernel = void (*)(const void* src, void* dst, int64_t n);
 
+// One device's kernels, indexed by op id and dtype (and, for cast, the target dtype). Each op's
+// kernels share the signature its family declares (the aliases above for the table ops and the
+// primitives of ops/primitives.def); a null kernel means "this device has no kernel for this
+// dtype". Lookup is an array index.
+class KernelTable {
+ public:
+  KernelTable() : slots_(static_cast<size_t>(ops::kNumOpIds) * kNumDTypes * kNumDTypes) {}
+  template <class Kernel>
+  void set(ops::OpId op, DType dtype, Kernel kernel) {
+    set(op, dtype, dtype, kernel);
+  }
+  template <class Kernel>
+  void set(ops::OpId op, DType dtype, DType to, Kernel kernel) {
+    slots_[index(op, dtype, to)] = reinterpret_cast<AnyKernel>(kernel);
+  }
+  template <class Kernel>
+  Kernel get(ops::OpId op, DType dtype, DType to) const {
+    return reinterpret_cast<Kernel>(slots_[index(op, dtype, to)]);
+  }
+  template <class Kernel>
+  Kernel get(ops::OpId op, DType dtype) const {
+    return get<Kernel>(op, dtype, dtype);
+  }
 
-struct KernelTable {
-  UnaryKernel unary[ops::kNumUnary][kNumDTypes] = {};
-  BinaryKernel binary[ops::kNumBinary][kNumDTypes] = {};
-  MatmulKernel matmul[kNumDTypes] = {};
-  ReduceKernel reduce[ops::kNumReduce][kNumDTypes] = {};
-  ArgReduceKernel arg_reduce[kNumDTypes] = {};
-  CastKernel cast[kNumDTypes][kNumDTypes] = {};  // [from][to]
-  StridedCopyKernel strided_copy = nullptr;
-  SelectKernel select = nullptr;
-  ConcatKernel concat = nullptr;
-  GatherKernel gather = nullptr;
+ private:
+  using AnyKernel = void (*)();
+  static size_t index(ops::OpId op, DType dtype, DType to) {
+    return (static_cast<size_t>(op.value) * kNumDTypes + static_cast<size_t>(dtype)) * kNumDTypes +
+           static_cast<size_t>(to);
+  }
+  std::vector<AnyKernel> slots_;
 };
 
 const KernelTable& kernels(DeviceType device);

@@ -23,7 +23,7 @@ void register_cast(rt::KernelTable& table) {
     kernels::visit_all_dtypes([&](auto to) {
       using From = decltype(from);
       using To = decltype(to);
-      table.cast[int(dtype_of_v<From>)][int(dtype_of_v<To>)] = &cast_kernel<From, To>;
+      table.set(ops::Primitive::cast, dtype_of_v<From>, dtype_of_v<To>, &cast_kernel<From, To>);
     });
   });
 }

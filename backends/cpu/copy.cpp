@@ -35,7 +35,8 @@ struct Word128 {
   uint64_t lo, hi;
 };
 
-void strided_copy_kernel(const void* src, void* dst, size_t size, const core::ElementwisePlan& plan) {
+void strided_copy_kernel(const void* src, void* dst, size_t size,
+                         const core::ElementwisePlan& plan) {
   switch (size) {
     case 1:
       return strided_words(static_cast<const uint8_t*>(src), static_cast<uint8_t*>(dst), plan);
@@ -102,10 +103,13 @@ void gather_kernel(const void* params, const int64_t* indices, int64_t num_indic
 }  // namespace
 
 void register_copy(rt::KernelTable& table) {
-  table.strided_copy = &strided_copy_kernel;
-  table.select = &select_kernel;
-  table.concat = &concat_kernel;
-  table.gather = &gather_kernel;
+  for (int d = 0; d < kNumDTypes; ++d) {  // they move bytes: one kernel serves every dtype
+    const auto dtype = static_cast<DType>(d);
+    table.set(ops::Primitive::strided_copy, dtype, &strided_copy_kernel);
+    table.set(ops::Primitive::select, dtype, &select_kernel);
+    table.set(ops::Primitive::concat, dtype, &concat_kernel);
+    table.set(ops::Primitive::gather, dtype, &gather_kernel);
+  }
 }
 const bool registered = rt::register_kernels(rt::DeviceType::kCPU, &register_copy);
 

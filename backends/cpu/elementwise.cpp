@@ -81,10 +81,10 @@ void binary_kernel(const void* xv, const void* yv, void* ov, const core::Element
                    });
 }
 
-// Fills slots[dtype] with make(T{}) for every dtype; make returns null for unclaimed ones.
-template <class K, class MakeKernel>
-void register_each(K (&slots)[kNumDTypes], MakeKernel make) {
-  kernels::visit_all_dtypes([&](auto tag) { slots[int(dtype_of_v<decltype(tag)>)] = make(tag); });
+// Sets op's kernel to make(T{}) for every dtype; make returns null for unclaimed ones.
+template <class MakeKernel>
+void register_each(rt::KernelTable& table, ops::OpId op, MakeKernel make) {
+  kernels::visit_all_dtypes([&](auto tag) { table.set(op, dtype_of_v<decltype(tag)>, make(tag)); });
 }
 
 // This translation unit's share of the table: backends/cpu/CMakeLists.txt compiles this file
@@ -100,7 +100,7 @@ void register_elementwise(rt::KernelTable& table) {
   using ops::BinaryOp, ops::UnaryOp, rt::BinaryKernel, rt::UnaryKernel;
 #define TFJIT_UNARY(name, dtypes, result, ...)                                 \
   if_in_shard<int(UnaryOp::name)>([&](auto) {                                  \
-    register_each(table.unary[int(UnaryOp::name)], [](auto tag) -> UnaryKernel { \
+    register_each(table, UnaryOp::name, [](auto tag) -> UnaryKernel {          \
       using T = decltype(tag);                                                 \
       if constexpr ((dtypes).contains(dtype_of_v<T>))                          \
         return &unary_kernel<kernels::name##_fn, T, kernels::result::type<T>>; \
@@ -108,15 +108,15 @@ void register_elementwise(rt::KernelTable& table) {
         return nullptr;                                                        \
     });                                                                        \
   });
-#define TFJIT_BINARY(name, dtypes, result, ...)                                     \
-  if_in_shard<ops::kNumUnary + int(BinaryOp::name)>([&](auto) {                    \
-    register_each(table.binary[int(BinaryOp::name)], [](auto tag) -> BinaryKernel { \
-      using T = decltype(tag);                                                      \
-      if constexpr ((dtypes).contains(dtype_of_v<T>))                               \
-        return &binary_kernel<kernels::name##_fn, T, kernels::result::type<T>>;     \
-      else                                                                          \
-        return nullptr;                                                             \
-    });                                                                             \
+#define TFJIT_BINARY(name, dtypes, result, ...)                                 \
+  if_in_shard<ops::kNumUnary + int(BinaryOp::name)>([&](auto) {                 \
+    register_each(table, BinaryOp::name, [](auto tag) -> BinaryKernel {         \
+      using T = decltype(tag);                                                  \
+      if constexpr ((dtypes).contains(dtype_of_v<T>))                           \
+        return &binary_kernel<kernels::name##_fn, T, kernels::result::type<T>>; \
+      else                                                                      \
+        return nullptr;                                                         \
+    });                                                                         \
   });
 #include "ops/elementwise_ops.def"
 }

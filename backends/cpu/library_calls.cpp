@@ -6,7 +6,6 @@
 
 #include "backends/cpu/matmul_fused.h"
 #include "runtime/allocator.h"
-#include "runtime/kernels.h"
 #include "runtime/library_abi.h"
 #include "runtime/parallel.h"
 #include "runtime/print.h"
@@ -35,7 +34,7 @@ struct MemRef {
 void gemm(const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n, bool ta,
           bool tb) {
   try {
-    rt::kernels(rt::DeviceType::kCPU).matmul[int(float32)](a, b, c, m, k, n, ta, tb);
+    sgemm(a, b, c, m, k, n, ta, tb);
   } catch (...) {
     record_failure();
   }
@@ -51,8 +50,7 @@ void sgemm_call(MemRef<2>* a, MemRef<2>* b, MemRef<2>* c, int64_t ta, int64_t tb
 void sgemm_batched_call(MemRef<3>* a, MemRef<3>* b, MemRef<3>* c, int64_t ta, int64_t tb) {
   try {
     sgemm_batched(a->aligned + a->offset, b->aligned + b->offset, c->aligned + c->offset,
-                       c->sizes[0], c->sizes[1], ta ? a->sizes[1] : a->sizes[2], c->sizes[2], ta,
-                       tb);
+                  c->sizes[0], c->sizes[1], ta ? a->sizes[1] : a->sizes[2], c->sizes[2], ta, tb);
   } catch (...) {
     record_failure();
   }
@@ -61,11 +59,11 @@ void sgemm_batched_call(MemRef<3>* a, MemRef<3>* b, MemRef<3>* c, int64_t ta, in
 // C = act(op(A) * op(B) + bias) (compiler/lowering/fuse_matmul_epilogue.cpp); contiguous
 // operands, op transposing where the flag is set.
 void sgemm_bias_act_call(MemRef<2>* a, MemRef<2>* b, MemRef<1>* bias, MemRef<2>* c, int64_t act,
-                    int64_t ta, int64_t tb) {
+                         int64_t ta, int64_t tb) {
   try {
-    sgemm_bias_act(a->aligned + a->offset, b->aligned + b->offset,
-                        bias->aligned + bias->offset, c->aligned + c->offset, c->sizes[0],
-                        ta ? a->sizes[0] : a->sizes[1], c->sizes[1], act, ta, tb);
+    sgemm_bias_act(a->aligned + a->offset, b->aligned + b->offset, bias->aligned + bias->offset,
+                   c->aligned + c->offset, c->sizes[0], ta ? a->sizes[0] : a->sizes[1], c->sizes[1],
+                   act, ta, tb);
   } catch (...) {
     record_failure();
   }
@@ -124,8 +122,10 @@ void print_tensor(UnrankedMemRef* m, const Text* text_before) {
     constexpr DType dtype = static_cast<DType>(D);
     auto* d = static_cast<int64_t*>(m->descriptor);
     const char* base = reinterpret_cast<const char*>(d[1]);
-    rt::PrintedTensor t{dtype, std::vector<int64_t>(d + 3, d + 3 + m->rank),
-                        std::vector<int64_t>(d + 3 + m->rank, d + 3 + 2 * m->rank), {}};
+    rt::PrintedTensor t{dtype,
+                        std::vector<int64_t>(d + 3, d + 3 + m->rank),
+                        std::vector<int64_t>(d + 3 + m->rank, d + 3 + 2 * m->rank),
+                        {}};
     int64_t last = 0;  // the furthest element any index reaches (strides are non-negative)
     bool empty = false;
     for (size_t k = 0; k < t.shape.size(); ++k) {

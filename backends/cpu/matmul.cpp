@@ -55,9 +55,9 @@ void register_matmul(rt::KernelTable& table) {
   kernels::visit_all_dtypes([&](auto tag) {
     using T = decltype(tag);
     if constexpr (core::kNumeric.contains(dtype_of_v<T>))
-      table.matmul[int(dtype_of_v<T>)] = &matmul_loops<T>;
+      table.set(ops::Primitive::matmul, dtype_of_v<T>, &matmul_loops<T>);
   });
-  table.matmul[int(float32)] = &sgemm;
+  table.set(ops::Primitive::matmul, float32, &sgemm);
 }
 const bool registered = rt::register_kernels(rt::DeviceType::kCPU, &register_matmul);
 

@@ -108,13 +108,13 @@ void register_reduce(rt::KernelTable& table) {
   kernels::visit_all_dtypes([&](auto tag) {
     using T = decltype(tag);
     if constexpr (kNumeric.contains(dtype_of_v<T>))
-      table.arg_reduce[int(dtype_of_v<T>)] = &arg_reduce_kernel<T>;
+      table.set(ops::Primitive::arg_reduce, dtype_of_v<T>, &arg_reduce_kernel<T>);
   });
-#define TFJIT_REDUCTION(name, dtypes, ...)                                                  \
-  kernels::visit_all_dtypes([&](auto tag) {                                                 \
-    using T = decltype(tag);                                                                \
-    if constexpr ((dtypes).contains(dtype_of_v<T>))                                         \
-      table.reduce[int(ReduceOp::name)][int(dtype_of_v<T>)] = &reduce_kernel<name##_fn, T>; \
+#define TFJIT_REDUCTION(name, dtypes, ...)                                    \
+  kernels::visit_all_dtypes([&](auto tag) {                                   \
+    using T = decltype(tag);                                                  \
+    if constexpr ((dtypes).contains(dtype_of_v<T>))                           \
+      table.set(ReduceOp::name, dtype_of_v<T>, &reduce_kernel<name##_fn, T>); \
   });
 #include "ops/reduction_ops.def"
 }

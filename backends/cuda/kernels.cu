@@ -2,9 +2,9 @@
 // driver API. Every element function comes from ops/scalar.h, i.e. from the op tables:
 // the CPU and GPU compute the same scalar expressions. One kernel per op takes the dtype as an
 // argument (a warp-uniform switch), so kernel names need no mangling.
-#include "ops/scalar.h"
 #include "backends/cuda/launch_params.h"
 #include "core/dtype_sets.h"
+#include "ops/scalar.h"
 
 namespace tf::cuda {
 

@@ -13,8 +13,8 @@
 #include "backends/cuda/cublas.h"
 #include "backends/cuda/device.h"
 #include "runtime/gpu.h"
-#include "runtime/print.h"
 #include "runtime/gpu_program.h"
+#include "runtime/print.h"
 #include "tfjit/errors.h"
 
 namespace tf::cuda {
@@ -240,7 +240,7 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
         if (span) span += (in.shape[d] - 1) * in.strides[d];
       }
       rt::PrintedTensor t{in.dtype, in.shape, in.strides,
-                               std::string(static_cast<size_t>(span) * dtype_size(in.dtype), '\0')};
+                          std::string(static_cast<size_t>(span) * dtype_size(in.dtype), '\0')};
       if (span)
         rt::gpu::copy_to_host(ordinal_, t.bytes.data(), reinterpret_cast<const void*>(at(in.data)),
                               t.bytes.size());

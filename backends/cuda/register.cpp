@@ -4,10 +4,10 @@
 #include <algorithm>
 #include <string>
 
-#include "ops/scalar.h"
 #include "backends/cuda/cublas.h"
 #include "backends/cuda/device.h"
 #include "backends/cuda/launch_params.h"
+#include "ops/scalar.h"
 #include "runtime/gpu.h"
 #include "runtime/kernels.h"
 #include "tfjit/errors.h"
@@ -234,41 +234,46 @@ void for_gpu_dtypes(F f) {
 }  // namespace
 
 void register_kernels(rt::KernelTable& table) {
-#define TFJIT_UNARY(name, dtypes, ...)                                        \
-  for_gpu_dtypes([&](auto d) {                                                \
-    if constexpr ((dtypes).contains(d()))                                     \
-      table.unary[int(UnaryOp::name)][int(d())] = &unary<UnaryOp::name, d()>; \
+#define TFJIT_UNARY(name, dtypes, ...)                             \
+  for_gpu_dtypes([&](auto d) {                                     \
+    if constexpr ((dtypes).contains(d()))                          \
+        table.set(UnaryOp::name, d(), &unary<UnaryOp::name, d()>); \
   });
-#define TFJIT_BINARY(name, dtypes, ...)                                           \
-  for_gpu_dtypes([&](auto d) {                                                    \
-    if constexpr ((dtypes).contains(d()))                                         \
-      table.binary[int(BinaryOp::name)][int(d())] = &binary<BinaryOp::name, d()>; \
+#define TFJIT_BINARY(name, dtypes, ...)                             \
+  for_gpu_dtypes([&](auto d) {                                      \
+    if constexpr ((dtypes).contains(d()))                           \
+      table.set(BinaryOp::name, d(), &binary<BinaryOp::name, d()>); \
   });
 #include "ops/elementwise_ops.def"
-#define TFJIT_REDUCTION(name, dtypes, ...)                                        \
-  for_gpu_dtypes([&](auto d) {                                                    \
-    if constexpr ((dtypes).contains(d()))                                         \
-      table.reduce[int(ReduceOp::name)][int(d())] = &reduce<ReduceOp::name, d()>; \
+#define TFJIT_REDUCTION(name, dtypes, ...)                          \
+  for_gpu_dtypes([&](auto d) {                                      \
+    if constexpr ((dtypes).contains(d()))                           \
+      table.set(ReduceOp::name, d(), &reduce<ReduceOp::name, d()>); \
   });
 #include "ops/reduction_ops.def"
   for_gpu_dtypes([&](auto from) {
-    for_gpu_dtypes([&](auto to) { table.cast[int(from())][int(to())] = &cast<from(), to()>; });
+    for_gpu_dtypes(
+        [&](auto to) { table.set(ops::Primitive::cast, from(), to(), &cast<from(), to()>); });
   });
   if (cublas_available()) {
-    table.matmul[int(float32)] = &matmul<float32>;
-    table.matmul[int(float64)] = &matmul<float64>;
+    table.set(ops::Primitive::matmul, float32, &matmul<float32>);
+    table.set(ops::Primitive::matmul, float64, &matmul<float64>);
   }
   if (cublas_has_half_gemm()) {
-    table.matmul[int(float16)] = &matmul<float16>;
-    table.matmul[int(bfloat16)] = &matmul<bfloat16>;
+    table.set(ops::Primitive::matmul, float16, &matmul<float16>);
+    table.set(ops::Primitive::matmul, bfloat16, &matmul<bfloat16>);
   }
   for_gpu_dtypes([&](auto d) {
-    if constexpr (kNumeric.contains(d())) table.arg_reduce[int(d())] = &arg_reduce<d()>;
+    if constexpr (kNumeric.contains(d()))
+      table.set(ops::Primitive::arg_reduce, d(), &arg_reduce<d()>);
   });
-  table.strided_copy = &strided_copy;
-  table.concat = &concat;
-  table.gather = &gather;
-  table.select = &select;
+  for (int d = 0; d < kNumDTypes; ++d) {  // they move bytes: one kernel serves every dtype
+    const auto dtype = static_cast<DType>(d);
+    table.set(ops::Primitive::strided_copy, dtype, &strided_copy);
+    table.set(ops::Primitive::concat, dtype, &concat);
+    table.set(ops::Primitive::gather, dtype, &gather);
+    table.set(ops::Primitive::select, dtype, &select);
+  }
 }
 const bool registered = rt::register_kernels(rt::DeviceType::kGPU, &register_kernels);
 

@@ -2,13 +2,13 @@
 // backends/cpu/library_calls.cpp (on the GPU, steps of the launch plan). Texts are constant globals
 // of the module (NUL-terminated bytes), so the machine code is self-contained and can be cached
 // on disk, and the GPU plan can read a message from the global's bytes.
-#include "runtime/library_abi.h"
 #include "compiler/mlir_support.h"
 #include "ir/dialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
+#include "runtime/library_abi.h"
 
 using namespace mlir;
 
@@ -95,7 +95,8 @@ struct LowerFailIf : OpRewritePattern<tfjit::FailIfOp> {
     Type flag = op.getFailed().getType();
     declare(rw, loc, module, rt::abi::kFailIf, {flag, text_type(rw)});
     Value message = text(rw, loc, module, op.getMessage());
-    rw.create<func::CallOp>(loc, rt::abi::kFailIf, TypeRange{}, ValueRange{op.getFailed(), message});
+    rw.create<func::CallOp>(loc, rt::abi::kFailIf, TypeRange{},
+                            ValueRange{op.getFailed(), message});
     rw.eraseOp(op);
     return success();
   }

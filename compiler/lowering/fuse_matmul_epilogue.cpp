@@ -4,7 +4,6 @@
 // `tfjit_sgemm_bias_act(A, B, bias, out, act)` (backends/cpu/library_calls.cpp) that writes the
 // generic's output directly, saving a write and a read of C. Runs right before
 // matmul_to_library_call; anything that does not match exactly is left to it.
-#include "runtime/library_abi.h"
 #include "compiler/mlir_support.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -13,6 +12,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
+#include "runtime/library_abi.h"
 
 using namespace mlir;
 using tf::rt::abi::Epilogue;

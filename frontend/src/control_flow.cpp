@@ -226,7 +226,8 @@ void print_from_gpu(const std::vector<std::string>& texts,
     plan.dims = t.shape.empty() ? std::vector<int64_t>{1} : t.shape;  // a scalar: one element
     plan.strides[0] = t.strides.empty() ? std::vector<int64_t>{1} : t.strides;
     if (host.num_elements() > 0)
-      cpu_kernels().strided_copy(t.bytes.data(), raw_mut(host), dtype_size(t.dtype), plan);
+      cpu_kernels().get<rt::StridedCopyKernel>(ops::Primitive::strided_copy, t.dtype)(
+          t.bytes.data(), raw_mut(host), dtype_size(t.dtype), plan);
     line += print_values(host);
     line += texts.at(i + 1);
   }

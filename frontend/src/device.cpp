@@ -75,7 +75,7 @@ rt::Device creation_device(DType dtype) {
   rt::Device d = scoped_device().value_or(default_device());
   if (d.type == rt::DeviceType::kGPU &&
       (d.index >= rt::gpu::device_count() ||
-       !rt::kernels(rt::DeviceType::kGPU).cast[int(dtype)][int(dtype)]))
+       !rt::kernels(rt::DeviceType::kGPU).get<rt::CastKernel>(ops::Primitive::cast, dtype)))
     return rt::Device{};
   return d;
 }

@@ -9,13 +9,13 @@
 #include <mutex>
 
 #include "compiler/compiler.h"
+#include "core/shape_rules.h"
 #include "frontend/src/concrete.h"
 #include "frontend/src/placement.h"
 #include "frontend/src/tape.h"
 #include "frontend/src/tensor_internal.h"
 #include "frontend/src/trace.h"
 #include "runtime/gpu.h"
-#include "core/shape_rules.h"
 #include "tfjit/config.h"
 #include "tfjit/function.h"
 

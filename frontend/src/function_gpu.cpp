@@ -78,7 +78,8 @@ class GpuShapePrograms {
     std::unique_ptr<compiler::Graph> graph = c.graph->specialize(built->arguments);
     built->results = graph->results();
     try {
-      auto program = compiler::compile_gpu_cached(*graph, gpu_options(c), gpu_target(c.requested.index));
+      auto program =
+          compiler::compile_gpu_cached(*graph, gpu_options(c), gpu_target(c.requested.index));
       built->code_bytes = static_cast<int64_t>(program->image.size());
       built->program = rt::gpu::load(c.requested.index, std::move(program));
     } catch (const UnimplementedError& e) {  // this shape only (a launch over the limits, ...)
@@ -144,9 +145,8 @@ void compile_for_gpu(Concrete& entry) {
     return;
   }
   try {
-    auto program =
-        compiler::compile_gpu_cached(*entry.graph, gpu_options(entry),
-                                     gpu_target(entry.requested.index));
+    auto program = compiler::compile_gpu_cached(*entry.graph, gpu_options(entry),
+                                                gpu_target(entry.requested.index));
     entry.gpu_code_bytes = static_cast<int64_t>(program->image.size());
     entry.gpu = rt::gpu::load(entry.requested.index, std::move(program));
   } catch (const UnimplementedError& e) {

@@ -289,7 +289,8 @@ Tensor from_dlpack(DLManagedTensor* managed) {
   plan.dims = shape.dims();
   plan.strides[0].assign(dl.strides, dl.strides + dl.ndim);
   if (out.num_elements() > 0)
-    cpu_kernels().strided_copy(base, out.impl()->buffer->data(), dtype_size(*dtype), plan);
+    cpu_kernels().get<rt::StridedCopyKernel>(ops::Primitive::strided_copy, *dtype)(
+        base, out.impl()->buffer->data(), dtype_size(*dtype), plan);
   if (managed->deleter) managed->deleter(managed);
   return out;
 }

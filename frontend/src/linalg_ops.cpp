@@ -64,8 +64,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
     if (!shape.ok()) throw InvalidArgumentError("matmul: " + shape.error);
     out = trace->emit("matmul", {x, y}, {}, x.dtype(), shape.shape);
   } else {
-    auto [device, kernel] = place(
-        "matmul", x.dtype(), [&](const rt::KernelTable& t) { return t.matmul[int(x.dtype())]; });
+    auto [device, kernel] = place<rt::MatmulKernel>("matmul", ops::Primitive::matmul, x.dtype());
     std::vector<int64_t> dims;
     if (x.ndim() == 3) dims.push_back(x.shape()[0]);
     dims.insert(dims.end(), {m, n});

@@ -4,9 +4,9 @@
 #include <string>
 #include <string_view>
 
+#include "frontend/src/tensor_impl.h"
 #include "frontend/src/trace.h"
 #include "runtime/kernels.h"
-#include "frontend/src/tensor_impl.h"
 #include "tfjit/tensor.h"
 
 namespace tf::detail {

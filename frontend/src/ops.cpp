@@ -35,7 +35,8 @@ void check_no_zero_divisor(std::string_view op, const Tensor& y) {
     return;
   }
   std::vector<int64_t> values(static_cast<size_t>(y.num_elements()));
-  cpu_kernels().cast[int(y.dtype())][int(int64)](to_cpu(y).data(), values.data(), y.num_elements());
+  cpu_kernels().get<rt::CastKernel>(ops::Primitive::cast, y.dtype(), int64)(
+      to_cpu(y).data(), values.data(), y.num_elements());
   if (std::find(values.begin(), values.end(), 0) != values.end())
     throw InvalidArgumentError(zero_divisor_message(op, y));
 }
@@ -47,9 +48,7 @@ Tensor unary_forward(ops::UnaryOp op, const Tensor& x) {
   DType result = info.bool_result ? bool_ : x.dtype();
   if (auto* trace = TraceContext::current())
     return trace->emit("unary", {x}, {{"fn", std::string(info.name)}}, result, x.shape());
-  auto [device, kernel] = place(info.name, x.dtype(), [&](const rt::KernelTable& t) {
-    return t.unary[int(op)][int(x.dtype())];
-  });
+  auto [device, kernel] = place<rt::UnaryKernel>(info.name, op, x.dtype());
   Tensor out = detail::empty(result, x.shape(), device);
   kernel(raw(to_device(x, device)), raw_mut(out), x.num_elements());
   return out;
@@ -73,9 +72,7 @@ Tensor binary_forward(ops::BinaryOp op, const Tensor& x, const Tensor& y) {
     Tensor by = y.shape() == shape.shape ? y : detail::broadcast_to(y, shape.shape, {x});
     return trace->emit("binary", {bx, by}, {{"fn", std::string(info.name)}}, result, shape.shape);
   }
-  auto [device, kernel] = place(info.name, x.dtype(), [&](const rt::KernelTable& t) {
-    return t.binary[int(op)][int(x.dtype())];
-  });
+  auto [device, kernel] = place<rt::BinaryKernel>(info.name, op, x.dtype());
   if (integer_division) check_no_zero_divisor(info.name, y);
   Tensor out = detail::empty(result, shape.shape, device);
   if (out.num_elements() == 0) return out;
@@ -95,7 +92,7 @@ std::vector<Tensor> unary_grad(ops::UnaryOp op, const Tensor& x, const Tensor& z
   const Tensor NoGrad;
   switch (op) {
 #define TFJIT_UNARY(name, dtypes, result, expr, f, s, u, grad) \
-  case ops::UnaryOp::name:                                      \
+  case ops::UnaryOp::name:                                     \
     return {grad};
 #include "ops/elementwise_ops.def"
     default:
@@ -108,7 +105,7 @@ std::vector<Tensor> binary_grad(ops::BinaryOp op, const Tensor& x, const Tensor&
   const Tensor NoGrad;
   switch (op) {
 #define TFJIT_BINARY(name, dtypes, result, expr, f, s, u, grad_x, grad_y) \
-  case ops::BinaryOp::name:                                                \
+  case ops::BinaryOp::name:                                               \
     return {grad_x, grad_y};
 #include "ops/elementwise_ops.def"
     default:
@@ -204,7 +201,7 @@ Tensor broadcast_to_forward(const Tensor& x, const TensorShape& shape,
   if (x.dtype() == string)
     throw UnimplementedError("broadcast_to: string tensors are not supported yet");
   auto [device, copy] =
-      place("broadcast_to", x.dtype(), [](const rt::KernelTable& t) { return t.strided_copy; });
+      place<rt::StridedCopyKernel>("broadcast_to", ops::Primitive::strided_copy, x.dtype());
   Tensor out = detail::empty(x.dtype(), shape, device);
   if (out.num_elements() == 0) return out;
   // Broadcasting is a binary op's input plan with the output as a dense second operand.
@@ -220,9 +217,7 @@ Tensor cast_forward(const Tensor& x, DType dtype) {
                                std::string(dtype_name(dtype)));
   if (x.dtype() == dtype) return x;
   if (auto* trace = TraceContext::current()) return trace->emit("cast", {x}, {}, dtype, x.shape());
-  auto [device, kernel] = place("cast", x.dtype(), [&](const rt::KernelTable& t) {
-    return t.cast[int(x.dtype())][int(dtype)];
-  });
+  auto [device, kernel] = place<rt::CastKernel>("cast", ops::Primitive::cast, x.dtype(), dtype);
   Tensor out = detail::empty(dtype, x.shape(), device);
   kernel(raw(to_device(x, device)), raw_mut(out), x.num_elements());
   return out;
@@ -283,9 +278,7 @@ Tensor reduce_forward(ops::ReduceOp op, const Tensor& x, const Axes& axis, bool 
         {{"fn", std::string(info.name)}, {"axes", norm.axes}, {"keepdims", keepdims}}, x.dtype(),
         out_shape);
   if (norm.axes.empty()) return x;
-  auto [device, kernel] = place(info.name, x.dtype(), [&](const rt::KernelTable& t) {
-    return t.reduce[int(op)][int(x.dtype())];
-  });
+  auto [device, kernel] = place<rt::ReduceKernel>(info.name, op, x.dtype());
   // Reduce one run of adjacent axes at a time, last run first, so earlier axes keep their place.
   Tensor current = to_device(x, device);
   std::vector<int64_t> dims = x.shape().dims();
@@ -363,7 +356,7 @@ Tensor reduce(ops::ReduceOp op, const Tensor& x, const Axes& axis, bool keepdims
 
 #define TFJIT_REDUCTION(name, ...)                         \
   Tensor name(const Tensor& x, Axes axis, bool keepdims) { \
-    return reduce(ops::ReduceOp::name, x, axis, keepdims);  \
+    return reduce(ops::ReduceOp::name, x, axis, keepdims); \
   }
 #include "ops/reduction_ops.def"
 
@@ -384,8 +377,7 @@ Tensor arg_reduce(const char* op, const Tensor& x, int64_t axis, bool is_max) {
   rt::ReducePlan plan{1, x.shape()[a], 1};
   for (int64_t d = 0; d < a; ++d) plan.outer *= x.shape()[d];
   for (int64_t d = a + 1; d < x.ndim(); ++d) plan.inner *= x.shape()[d];
-  auto [device, kernel] =
-      place(op, x.dtype(), [&](const rt::KernelTable& t) { return t.arg_reduce[int(x.dtype())]; });
+  auto [device, kernel] = place<rt::ArgReduceKernel>(op, ops::Primitive::arg_reduce, x.dtype());
   Tensor out = detail::empty(int64, shape, device);
   kernel(raw(to_device(x, device)), static_cast<int64_t*>(raw_mut(out)), plan, is_max);
   return out;
@@ -449,8 +441,7 @@ Tensor where_forward(const Tensor& cond, const Tensor& x, const Tensor& y) {
   if (auto* trace = TraceContext::current())
     return trace->emit("select", {c, bx, by}, {}, x.dtype(), shape.shape);
   if (x.dtype() == string) throw UnimplementedError("where: string tensors are not supported yet");
-  auto [device, select] =
-      place("where", x.dtype(), [](const rt::KernelTable& t) { return t.select; });
+  auto [device, select] = place<rt::SelectKernel>("where", ops::Primitive::select, x.dtype());
   Tensor out = detail::empty(x.dtype(), shape.shape, device);
   select(static_cast<const bool*>(raw(to_device(c, device))), raw(to_device(bx, device)),
          raw(to_device(by, device)), raw_mut(out), dtype_size(x.dtype()), out.num_elements());

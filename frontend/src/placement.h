@@ -6,9 +6,9 @@
 #include <string>
 #include <string_view>
 
+#include "frontend/src/tensor_impl.h"
 #include "runtime/gpu.h"
 #include "runtime/kernels.h"
-#include "frontend/src/tensor_impl.h"
 #include "tfjit/errors.h"
 #include "tfjit/tensor.h"
 
@@ -72,6 +72,15 @@ auto place(std::string_view op, DType dtype, Pick pick) {
                              std::string(dtype_name(dtype)));
   if (log_placement_enabled.load(std::memory_order_relaxed)) log_placement(op, device);
   return std::pair<rt::Device, Kernel>{device, k};
+}
+// The same for the kernel registered for (id, dtype[, to]), of the family's signature Kernel.
+template <class Kernel>
+auto place(std::string_view op, ops::OpId id, DType dtype, DType to) {
+  return place(op, dtype, [&](const rt::KernelTable& t) { return t.get<Kernel>(id, dtype, to); });
+}
+template <class Kernel>
+auto place(std::string_view op, ops::OpId id, DType dtype) {
+  return place<Kernel>(op, id, dtype, dtype);
 }
 
 }  // namespace tf::detail

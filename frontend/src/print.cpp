@@ -8,9 +8,9 @@
 #include <sstream>
 
 #include "frontend/src/placement.h"
+#include "frontend/src/tensor_impl.h"
 #include "frontend/src/tensor_internal.h"
 #include "runtime/kernels.h"
-#include "frontend/src/tensor_impl.h"
 #include "tfjit/tensor.h"
 
 namespace tf {
@@ -163,7 +163,8 @@ class Printer {
     auto as_double = [&](int64_t i) {
       double v;
       rt::kernels(rt::DeviceType::kCPU)
-          .cast[int(dt)][int(float64)](static_cast<const char*>(data) + i * dtype_size(dt), &v, 1);
+          .get<rt::CastKernel>(ops::Primitive::cast, dt, float64)(
+              static_cast<const char*>(data) + i * dtype_size(dt), &v, 1);
       return v;
     };
     bool scalar = t_.shape.rank() == 0;

@@ -91,7 +91,7 @@ Tensor transpose_forward(const Tensor& x, const std::vector<int64_t>& perm) {
   if (x.dtype() == string)
     throw UnimplementedError("transpose: string tensors are not supported yet");
   auto [device, copy] =
-      place("transpose", x.dtype(), [](const rt::KernelTable& t) { return t.strided_copy; });
+      place<rt::StridedCopyKernel>("transpose", ops::Primitive::strided_copy, x.dtype());
   Tensor out = detail::empty(x.dtype(), r.shape, device);
   if (out.num_elements() == 0) return out;
   // Read the input through permuted strides, write densely.
@@ -141,7 +141,7 @@ Tensor concat_forward(const std::vector<Tensor>& values, int64_t axis) {
   if (auto* trace = TraceContext::current())
     return trace->emit("concat", values, {{"axis", a}}, dtype, r.shape);
   if (dtype == string) throw UnimplementedError("concat: string tensors are not supported yet");
-  auto [device, concat] = place("concat", dtype, [](const rt::KernelTable& t) { return t.concat; });
+  auto [device, concat] = place<rt::ConcatKernel>("concat", ops::Primitive::concat, dtype);
   Tensor out = detail::empty(dtype, r.shape, device);
   int64_t outer = 1;
   for (int64_t d = 0; d < a; ++d) outer *= r.shape[d];
@@ -247,7 +247,7 @@ Tensor strided_slice_forward(const Tensor& x, const std::vector<int64_t>& start,
                        x.dtype(), shape);
   if (x.dtype() == string) throw UnimplementedError("slice: string tensors are not supported yet");
   auto [device, copy] =
-      place("slice", x.dtype(), [](const rt::KernelTable& t) { return t.strided_copy; });
+      place<rt::StridedCopyKernel>("slice", ops::Primitive::strided_copy, x.dtype());
   Tensor out = detail::empty(x.dtype(), shape, device);
   if (out.num_elements() == 0) return out;
   core::ElementwisePlan plan;
@@ -410,8 +410,7 @@ Tensor gather_kernel(const Tensor& params, const Tensor& idx, int64_t a, const T
   int64_t outer = 1, inner = 1;
   for (int64_t d = 0; d < a; ++d) outer *= params.shape()[d];
   for (int64_t d = a + 1; d < params.ndim(); ++d) inner *= params.shape()[d];
-  auto [device, kernel] =
-      place("gather", params.dtype(), [](const rt::KernelTable& t) { return t.gather; });
+  auto [device, kernel] = place<rt::GatherKernel>("gather", ops::Primitive::gather, params.dtype());
   Tensor out = detail::empty(params.dtype(), shape, device);
   if (out.num_elements() > 0)
     kernel(raw(to_device(params, device)), static_cast<const int64_t*>(raw(to_device(idx, device))),
@@ -449,8 +448,8 @@ Tensor gather_forward(const Tensor& params, const Tensor& indices, int64_t axis)
     // Checked on the host (TensorFlow's GPU kernel skips the check and returns zeros; tfjit
     // raises the same error on every device, at the cost of reading the indices back).
     Tensor idx = detail::empty(int64, indices.shape(), rt::Device{});
-    cpu_kernels().cast[int(indices.dtype())][int(int64)](to_cpu(indices).data(), raw_mut(idx),
-                                                         indices.num_elements());
+    cpu_kernels().get<rt::CastKernel>(ops::Primitive::cast, indices.dtype(), int64)(
+        to_cpu(indices).data(), raw_mut(idx), indices.num_elements());
     const auto* values = static_cast<const int64_t*>(raw(idx));
     for (int64_t i : std::span(values, static_cast<size_t>(indices.num_elements())))
       if (i < 0 || i >= dim) throw InvalidArgumentError(out_of_range("index " + std::to_string(i)));

@@ -3,11 +3,11 @@
 #include <cstring>
 
 #include "frontend/src/placement.h"
+#include "frontend/src/tensor_impl.h"
 #include "frontend/src/tensor_internal.h"
 #include "frontend/src/trace.h"
 #include "runtime/gpu.h"
 #include "runtime/kernels.h"
-#include "frontend/src/tensor_impl.h"
 #include "tfjit/ops.h"
 #include "tfjit/tensor.h"
 
@@ -91,10 +91,12 @@ Tensor empty(DType dtype, TensorShape shape, const rt::Device& device) {
 static void check_exact(const void* src, DType src_dtype, const void* converted, DType dtype,
                         size_t count) {
   if (is_floating(dtype) || is_complex(dtype) || src_dtype == dtype) return;
-  const auto& cast = rt::kernels(rt::DeviceType::kCPU).cast;
+  const auto& kernels = rt::kernels(rt::DeviceType::kCPU);
   std::vector<double> original(count), back(count);
-  cast[int(src_dtype)][int(float64)](src, original.data(), static_cast<int64_t>(count));
-  cast[int(dtype)][int(float64)](converted, back.data(), static_cast<int64_t>(count));
+  kernels.get<rt::CastKernel>(ops::Primitive::cast, src_dtype, float64)(
+      src, original.data(), static_cast<int64_t>(count));
+  kernels.get<rt::CastKernel>(ops::Primitive::cast, dtype, float64)(converted, back.data(),
+                                                                    static_cast<int64_t>(count));
   for (size_t i = 0; i < count; ++i)
     if (!(original[i] == back[i]))
       throw InvalidArgumentError("constant: value " + std::to_string(original[i]) +
@@ -121,7 +123,8 @@ Tensor make_tensor(const void* src, DType src_dtype, size_t count, TensorShape s
     for (int64_t i = 0; i < n; ++i) d[i] = s[count == 1 ? 0 : i];
     return out;
   }
-  const auto& cast = rt::kernels(rt::DeviceType::kCPU).cast[int(src_dtype)][int(dtype)];
+  const auto cast =
+      rt::kernels(rt::DeviceType::kCPU).get<rt::CastKernel>(ops::Primitive::cast, src_dtype, dtype);
   cast(src, dst, static_cast<int64_t>(count));
   check_exact(src, src_dtype, dst, dtype, count);
   if (count == 1) {  // broadcast the single value

@@ -1,5 +1,6 @@
-// TensorShape: the dimensions of a tensor, and Axes: the axes an op works along. `kUnknownDim` marks a dimension known only at run
-// time (in a tf::TensorSpec); concrete tensors never contain it.
+// TensorShape: the dimensions of a tensor, and Axes: the axes an op works along. `kUnknownDim`
+// marks a dimension known only at run time (in a tf::TensorSpec); concrete tensors never contain
+// it.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,6 @@
 // The op library. Every function runs eagerly, or adds an op to the graph when called while a
-// tf::function is tracing. The table ops (elementwise, reductions) are declared in tfjit/table_ops.h.
+// tf::function is tracing. The table ops (elementwise, reductions) are declared in
+// tfjit/table_ops.h.
 #pragma once
 
 #include <cstdint>

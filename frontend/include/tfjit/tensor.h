@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "tfjit/export.h"
 #include "tfjit/dtype.h"
 #include "tfjit/errors.h"
+#include "tfjit/export.h"
 #include "tfjit/shape.h"
 
 TFJIT_API_BEGIN

@@ -27,23 +27,27 @@
 
 namespace tf::compiler {
 
+void register_dialects(mlir::DialectRegistry& registry) {
+  registry.insert<tfjit::TfjitDialect, mlir::affine::AffineDialect, mlir::arith::ArithDialect,
+                  mlir::bufferization::BufferizationDialect, mlir::cf::ControlFlowDialect,
+                  mlir::func::FuncDialect, mlir::LLVM::LLVMDialect, mlir::linalg::LinalgDialect,
+                  mlir::math::MathDialect, mlir::memref::MemRefDialect, mlir::scf::SCFDialect,
+                  mlir::tensor::TensorDialect, mlir::gpu::GPUDialect, mlir::NVVM::NVVMDialect>();
+  mlir::arith::registerBufferizableOpInterfaceExternalModels(registry);
+  mlir::linalg::registerBufferizableOpInterfaceExternalModels(registry);
+  mlir::scf::registerBufferizableOpInterfaceExternalModels(registry);
+  mlir::scf::registerBufferDeallocationOpInterfaceExternalModels(registry);
+  mlir::tensor::registerBufferizableOpInterfaceExternalModels(registry);
+  mlir::bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(registry);
+  mlir::registerBuiltinDialectTranslation(registry);
+  mlir::registerLLVMDialectTranslation(registry);
+  mlir::registerNVVMDialectTranslation(registry);
+}
+
 mlir::MLIRContext& context() {
   static mlir::MLIRContext* ctx = [] {
     mlir::DialectRegistry registry;
-    registry.insert<tfjit::TfjitDialect, mlir::affine::AffineDialect, mlir::arith::ArithDialect,
-                    mlir::bufferization::BufferizationDialect, mlir::cf::ControlFlowDialect,
-                    mlir::func::FuncDialect, mlir::LLVM::LLVMDialect, mlir::linalg::LinalgDialect,
-                    mlir::math::MathDialect, mlir::memref::MemRefDialect, mlir::scf::SCFDialect,
-                    mlir::tensor::TensorDialect, mlir::gpu::GPUDialect, mlir::NVVM::NVVMDialect>();
-    mlir::arith::registerBufferizableOpInterfaceExternalModels(registry);
-    mlir::linalg::registerBufferizableOpInterfaceExternalModels(registry);
-    mlir::scf::registerBufferizableOpInterfaceExternalModels(registry);
-    mlir::scf::registerBufferDeallocationOpInterfaceExternalModels(registry);
-    mlir::tensor::registerBufferizableOpInterfaceExternalModels(registry);
-    mlir::bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(registry);
-    mlir::registerBuiltinDialectTranslation(registry);
-    mlir::registerLLVMDialectTranslation(registry);
-    mlir::registerNVVMDialectTranslation(registry);
+    register_dialects(registry);
     // Leaked on purpose: compiled kernels and graphs may outlive static destruction order.
     auto* c = std::make_unique<mlir::MLIRContext>(registry).release();
     // What tracing builds (and the passes' inputs) load now; the LLVM dialect, which

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "compiler/compiler.h"
+#include "compiler/passes.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
@@ -14,13 +15,16 @@
 #include "runtime/library_abi.h"
 
 namespace mlir {
+class DialectRegistry;
 class PassManager;
 class RewritePatternSet;
 }  // namespace mlir
 
 namespace tf::compiler {
 
-// The process-wide MLIR context, with every dialect and interface the pipeline needs loaded.
+// Every dialect and interface the pipeline uses (tfjit-opt parses and runs passes with them).
+void register_dialects(mlir::DialectRegistry& registry);
+// The process-wide MLIR context, with those dialects registered and the common ones loaded.
 mlir::MLIRContext& context();
 
 // Collects the diagnostics MLIR emits while alive, so failures become typed errors.
@@ -57,20 +61,6 @@ struct GemmForm {
 };
 std::optional<GemmForm> gemm_form(mlir::Operation* op);
 
-// Passes, one per file under compiler/lowering/.
-std::unique_ptr<mlir::Pass> create_tfjit_to_linalg_pass(bool named_matmul);
-std::unique_ptr<mlir::Pass> create_fuse_elementwise_pass();
-std::unique_ptr<mlir::Pass> create_matmul_to_library_call_pass();
-std::unique_ptr<mlir::Pass> create_fuse_matmul_epilogue_pass();
-std::unique_ptr<mlir::Pass> create_strided_copies_to_linalg_pass();
-std::unique_ptr<mlir::Pass> create_linalg_to_gpu_loops_pass();
-std::unique_ptr<mlir::Pass> create_split_reductions_pass();
-std::unique_ptr<mlir::Pass> create_linalg_to_loops_pass();
-std::unique_ptr<mlir::Pass> create_parallel_loops_to_calls_pass();
-std::unique_ptr<mlir::Pass> create_approximate_math_pass();
-std::unique_ptr<mlir::Pass> create_expand_integer_division_pass();
-std::unique_ptr<mlir::Pass> create_plan_buffers_pass();
-std::unique_ptr<mlir::Pass> create_unshare_matmul_inits_pass();
 // tfjit.print and tfjit.fail_if as library calls (lowering/effects_to_calls.cpp), patterns of
 // the tfjit-to-linalg pass.
 void add_effects_to_calls_patterns(mlir::RewritePatternSet& patterns);

@@ -7,6 +7,7 @@
 // finite, and its sin/cos reduce the argument with one float32 constant (wrong far from 0), so
 // those stay libm calls, as does every other float type (float16, bfloat16, float64).
 #include "compiler/mlir_support.h"
+#include "compiler/pass_dialects.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
@@ -17,16 +18,12 @@
 using namespace mlir;
 
 namespace tf::compiler {
+
+#define GEN_PASS_DEF_APPROXIMATEMATH
+#include "compiler/Passes.h.inc"
 namespace {
 
-struct ApproximateMathPass : PassWrapper<ApproximateMathPass, OperationPass<ModuleOp>> {
-  StringRef getArgument() const override { return "tfjit-approximate-math"; }
-  StringRef getDescription() const override {
-    return "float32 exp, tanh and erf as vectorisable polynomial approximations";
-  }
-  void getDependentDialects(DialectRegistry& registry) const override {
-    registry.insert<arith::ArithDialect, math::MathDialect, vector::VectorDialect>();
-  }
+struct ApproximateMathPass : impl::ApproximateMathBase<ApproximateMathPass> {
   void runOnOperation() override {
     SmallVector<Operation*> ops;
     getOperation().walk([&](Operation* op) {

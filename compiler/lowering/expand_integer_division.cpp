@@ -3,6 +3,7 @@
 // -arith-expand also rewrites them as compare-and-select chains that read the accumulator
 // several times, which hides a max reduction from LLVM's vectoriser.
 #include "compiler/mlir_support.h"
+#include "compiler/pass_dialects.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -10,13 +11,12 @@
 using namespace mlir;
 
 namespace tf::compiler {
+
+#define GEN_PASS_DEF_EXPANDINTEGERDIVISION
+#include "compiler/Passes.h.inc"
 namespace {
 
-struct ExpandIntegerDivisionPass : PassWrapper<ExpandIntegerDivisionPass, OperationPass<ModuleOp>> {
-  StringRef getArgument() const override { return "tfjit-expand-integer-division"; }
-  StringRef getDescription() const override {
-    return "ceildiv/floordiv as plain integer arithmetic";
-  }
+struct ExpandIntegerDivisionPass : impl::ExpandIntegerDivisionBase<ExpandIntegerDivisionPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     arith::populateCeilFloorDivExpandOpsPatterns(patterns);

@@ -5,6 +5,7 @@
 // into it, which turns linalg.matmul into a higher-rank linalg.generic contraction: the library
 // call pass no longer recognises it and the GEMM runs as generated scalar loops.
 #include "compiler/mlir_support.h"
+#include "compiler/pass_dialects.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -14,6 +15,9 @@
 using namespace mlir;
 
 namespace tf::compiler {
+
+#define GEN_PASS_DEF_FUSEELEMENTWISE
+#include "compiler/Passes.h.inc"
 namespace {
 
 // A linalg op that fusion may rewrite: a generic one. Other ops take part as they are.
@@ -21,12 +25,7 @@ bool rewritable(Operation* op) {
   return !op || !isa<linalg::LinalgOp>(op) || isa<linalg::GenericOp>(op);
 }
 
-struct FuseElementwisePass : PassWrapper<FuseElementwisePass, OperationPass<>> {
-  StringRef getArgument() const override { return "tfjit-fuse-elementwise"; }
-  StringRef getDescription() const override {
-    return "Fuses elementwise linalg.generic ops and propagates reshapes, never through a named "
-           "linalg op";
-  }
+struct FuseElementwisePass : impl::FuseElementwiseBase<FuseElementwisePass> {
   void runOnOperation() override {
     MLIRContext* ctx = &getContext();
     // The stock pass's rule (a producer with one use) plus tfjit's: both ends rewritable.

@@ -5,6 +5,7 @@
 // generic's output directly, saving a write and a read of C. Runs right before
 // matmul_to_library_call; anything that does not match exactly is left to it.
 #include "compiler/mlir_support.h"
+#include "compiler/pass_dialects.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -18,6 +19,9 @@ using namespace mlir;
 using tf::rt::abi::Epilogue;
 
 namespace tf::compiler {
+
+#define GEN_PASS_DEF_FUSEMATMULEPILOGUE
+#include "compiler/Passes.h.inc"
 namespace {
 
 bool is_f32_memref(Value v, int64_t rank) {
@@ -175,11 +179,7 @@ std::optional<Match> match(linalg::LinalgOp mm) {
   return Match{fill, mm, *form, epilogue, bias, *act};
 }
 
-struct FuseMatmulEpiloguePass : PassWrapper<FuseMatmulEpiloguePass, OperationPass<ModuleOp>> {
-  StringRef getArgument() const override { return "tfjit-fuse-matmul-epilogue"; }
-  StringRef getDescription() const override {
-    return "float32 matmul + row bias + activation on buffers -> one oneDNN call";
-  }
+struct FuseMatmulEpiloguePass : impl::FuseMatmulEpilogueBase<FuseMatmulEpiloguePass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     OpBuilder b(module.getContext());

@@ -7,6 +7,7 @@
 // neighbouring elements. A large loop of straight-line code gives each thread kLanes elements
 // a block apart, their loads issued together (see coarsen).
 #include "compiler/mlir_support.h"
+#include "compiler/pass_dialects.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -22,6 +23,9 @@
 using namespace mlir;
 
 namespace tf::compiler {
+
+#define GEN_PASS_DEF_LINALGTOGPULOOPS
+#include "compiler/Passes.h.inc"
 namespace {
 
 constexpr int64_t kGpuBlockSize = 256;
@@ -120,8 +124,7 @@ bool coarsen(IRRewriter& rewriter, scf::ParallelOp op) {
   return true;
 }
 
-struct LinalgToGpuLoopsPass : PassWrapper<LinalgToGpuLoopsPass, OperationPass<ModuleOp>> {
-  StringRef getArgument() const override { return "tfjit-linalg-to-gpu-loops"; }
+struct LinalgToGpuLoopsPass : impl::LinalgToGpuLoopsBase<LinalgToGpuLoopsPass> {
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
     SmallVector<linalg::LinalgOp> ops;

@@ -8,6 +8,7 @@
 // own lowering loads and stores the output at every step, a serial chain through memory (3x
 // slower than the eager kernel).
 #include "compiler/mlir_support.h"
+#include "compiler/pass_dialects.h"
 #include "llvm/ADT/SmallBitVector.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -21,6 +22,9 @@
 using namespace mlir;
 
 namespace tf::compiler {
+
+#define GEN_PASS_DEF_LINALGTOLOOPS
+#include "compiler/Passes.h.inc"
 namespace {
 
 bool worth_threads(linalg::LinalgOp op) {
@@ -179,8 +183,7 @@ void lower_inner_reduction(IRRewriter& rw, linalg::GenericOp op, bool threads) {
                        [&](OpBuilder& b, Location l, ValueRange ivs) { element(b, l, ivs); });
 }
 
-struct LinalgToLoopsPass : PassWrapper<LinalgToLoopsPass, OperationPass<ModuleOp>> {
-  StringRef getArgument() const override { return "tfjit-linalg-to-loops"; }
+struct LinalgToLoopsPass : impl::LinalgToLoopsBase<LinalgToLoopsPass> {
   void runOnOperation() override {
     SmallVector<linalg::LinalgOp> ops;
     getOperation().walk([&](linalg::LinalgOp op) { ops.push_back(op); });

@@ -3,6 +3,7 @@
 // does for GEMM; the transposed operand is a flag, not a copy. Runs after bufferization; other
 // element types keep the generated loops.
 #include "compiler/mlir_support.h"
+#include "compiler/pass_dialects.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -12,6 +13,9 @@
 using namespace mlir;
 
 namespace tf::compiler {
+
+#define GEN_PASS_DEF_MATMULTOLIBRARYCALL
+#include "compiler/Passes.h.inc"
 
 std::optional<GemmForm> gemm_form(Operation* op) {
   return TypeSwitch<Operation*, std::optional<GemmForm>>(op)
@@ -45,8 +49,7 @@ linalg::FillOp zero_fill_before(linalg::LinalgOp op) {
   return zero && zero.getValue().isPosZero() ? fill : linalg::FillOp();
 }
 
-struct MatmulToLibraryCallPass : PassWrapper<MatmulToLibraryCallPass, OperationPass<ModuleOp>> {
-  StringRef getArgument() const override { return "tfjit-matmul-to-library-call"; }
+struct MatmulToLibraryCallPass : impl::MatmulToLibraryCallBase<MatmulToLibraryCallPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     OpBuilder b(module.getContext());

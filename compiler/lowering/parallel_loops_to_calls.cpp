@@ -15,6 +15,7 @@
 // tfjit's. Captured memrefs travel as their LLVM descriptors (unrealized casts that the LLVM
 // conversion reconciles), so the outlined function sees the same memrefs, layouts included.
 #include "compiler/mlir_support.h"
+#include "compiler/pass_dialects.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -29,6 +30,9 @@
 using namespace mlir;
 
 namespace tf::compiler {
+
+#define GEN_PASS_DEF_PARALLELLOOPSTOCALLS
+#include "compiler/Passes.h.inc"
 namespace {
 
 using rt::abi::kParallelFor;
@@ -226,15 +230,7 @@ class Outliner {
   int counter_ = 0;
 };
 
-struct ParallelLoopsToCallsPass : PassWrapper<ParallelLoopsToCallsPass, OperationPass<ModuleOp>> {
-  StringRef getArgument() const override { return "tfjit-parallel-loops-to-calls"; }
-  StringRef getDescription() const override {
-    return "Outlines each outermost scf.parallel into a function of a range, called through "
-           "tfjit's thread pool";
-  }
-  void getDependentDialects(DialectRegistry& registry) const override {
-    registry.insert<LLVM::LLVMDialect>();
-  }
+struct ParallelLoopsToCallsPass : impl::ParallelLoopsToCallsBase<ParallelLoopsToCallsPass> {
   void runOnOperation() override {
     Outliner outliner(getOperation());
     SmallVector<func::FuncOp> functions(getOperation().getOps<func::FuncOp>());

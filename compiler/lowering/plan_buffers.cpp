@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "compiler/mlir_support.h"
+#include "compiler/pass_dialects.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -15,6 +16,9 @@
 using namespace mlir;
 
 namespace tf::compiler {
+
+#define GEN_PASS_DEF_PLANBUFFERS
+#include "compiler/Passes.h.inc"
 namespace {
 
 constexpr int64_t kAlignment = 64;  // as bufferization aligns its allocations
@@ -119,8 +123,7 @@ void plan(func::FuncOp function) {
   b.create<memref::DeallocOp>(loc, arena);
 }
 
-struct PlanBuffersPass : PassWrapper<PlanBuffersPass, OperationPass<ModuleOp>> {
-  StringRef getArgument() const override { return "tfjit-plan-buffers"; }
+struct PlanBuffersPass : impl::PlanBuffersBase<PlanBuffersPass> {
   void runOnOperation() override {
     getOperation().walk([](func::FuncOp f) { plan(f); });
   }

@@ -11,6 +11,7 @@
 #include <cmath>
 
 #include "compiler/mlir_support.h"
+#include "compiler/pass_dialects.h"
 #include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -21,6 +22,9 @@
 using namespace mlir;
 
 namespace tf::compiler {
+
+#define GEN_PASS_DEF_SPLITREDUCTIONS
+#include "compiler/Passes.h.inc"
 namespace {
 
 // Short serial runs keep many threads busy (a GPU hides memory latency with threads in flight);
@@ -123,8 +127,7 @@ linalg::GenericOp peel_remainder(IRRewriter& rw, linalg::GenericOp op, unsigned 
   return head;
 }
 
-struct SplitReductionsPass : PassWrapper<SplitReductionsPass, OperationPass<ModuleOp>> {
-  StringRef getArgument() const override { return "tfjit-split-reductions"; }
+struct SplitReductionsPass : impl::SplitReductionsBase<SplitReductionsPass> {
   void runOnOperation() override {
     IRRewriter rw(&getContext());
     SmallVector<linalg::GenericOp> work;

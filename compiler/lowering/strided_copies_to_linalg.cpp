@@ -2,16 +2,19 @@
 // plain (vectorisable) loops. LLVM lowering would otherwise call `memrefCopy` from MLIR's runtime
 // library, which compiled code cannot resolve here.
 #include "compiler/mlir_support.h"
+#include "compiler/pass_dialects.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 
 using namespace mlir;
 
 namespace tf::compiler {
+
+#define GEN_PASS_DEF_STRIDEDCOPIESTOLINALG
+#include "compiler/Passes.h.inc"
 namespace {
 
-struct StridedCopiesToLinalgPass : PassWrapper<StridedCopiesToLinalgPass, OperationPass<ModuleOp>> {
-  StringRef getArgument() const override { return "tfjit-strided-copies-to-linalg"; }
+struct StridedCopiesToLinalgPass : impl::StridedCopiesToLinalgBase<StridedCopiesToLinalgPass> {
   void runOnOperation() override {
     SmallVector<memref::CopyOp> copies;
     getOperation().walk([&](memref::CopyOp copy) {

@@ -3,6 +3,7 @@
 // linalg's elementwise fusion can merge whole chains (and their broadcasts) into one loop nest.
 #include "compiler/lowering/scalar_ops.h"
 #include "compiler/mlir_support.h"
+#include "compiler/pass_dialects.h"
 #include "ir/dialect.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -15,6 +16,10 @@
 using namespace mlir;
 
 namespace tf::compiler {
+
+#define GEN_PASS_DECL_TFJITTOLINALG
+#define GEN_PASS_DEF_TFJITTOLINALG
+#include "compiler/Passes.h.inc"
 
 namespace {
 
@@ -650,13 +655,13 @@ void copy_aliased_results(ModuleOp module) {
   });
 }
 
-struct TfjitToLinalgPass : PassWrapper<TfjitToLinalgPass, OperationPass<ModuleOp>> {
-  explicit TfjitToLinalgPass(bool named_matmul) : named_matmul_(named_matmul) {}
-  StringRef getArgument() const override { return "tfjit-to-linalg"; }
+struct TfjitToLinalgPass : impl::TfjitToLinalgBase<TfjitToLinalgPass> {
+  TfjitToLinalgPass() = default;
+  explicit TfjitToLinalgPass(bool named_matmul) { namedMatmul = named_matmul; }
   void runOnOperation() override {
     // Matmuls first, while the transposes they may fold are still tfjit ops.
     RewritePatternSet matmuls(&getContext());
-    matmuls.add<LowerMatmul>(&getContext(), named_matmul_);
+    matmuls.add<LowerMatmul>(&getContext(), namedMatmul);
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(matmuls))))
       return signalPassFailure();
     RewritePatternSet patterns(&getContext());
@@ -677,7 +682,6 @@ struct TfjitToLinalgPass : PassWrapper<TfjitToLinalgPass, OperationPass<ModuleOp
     if (left) return signalPassFailure();
     copy_aliased_results(getOperation());
   }
-  bool named_matmul_;
 };
 
 }  // namespace

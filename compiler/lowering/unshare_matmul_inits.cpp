@@ -3,6 +3,7 @@
 // copy the shared zeros into each result, and the GEMM library call (which needs a freshly
 // zeroed accumulator to compute C = A * B) and the dense-layer fusion would not apply.
 #include "compiler/mlir_support.h"
+#include "compiler/pass_dialects.h"
 #include "llvm/ADT/SetVector.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -10,10 +11,12 @@
 using namespace mlir;
 
 namespace tf::compiler {
+
+#define GEN_PASS_DEF_UNSHAREMATMULINITS
+#include "compiler/Passes.h.inc"
 namespace {
 
-struct UnshareMatmulInitsPass : PassWrapper<UnshareMatmulInitsPass, OperationPass<ModuleOp>> {
-  StringRef getArgument() const override { return "tfjit-unshare-matmul-inits"; }
+struct UnshareMatmulInitsPass : impl::UnshareMatmulInitsBase<UnshareMatmulInitsPass> {
   void runOnOperation() override {
     llvm::SetVector<linalg::FillOp> shared;  // each once: erased below
     getOperation().walk([&](linalg::LinalgOp op) {

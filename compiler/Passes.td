@@ -1,0 +1,147 @@
+// tfjit's passes, one per file under compiler/lowering/. mlir-tblgen generates their base classes
+// and registration (compiler/Passes.h.inc); tfjit-opt runs any of them on an MLIR file, and
+// tests/passes/ checks each one.
+#ifndef TFJIT_PASSES
+#define TFJIT_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def TfjitToLinalg : Pass<"tfjit-to-linalg", "mlir::ModuleOp"> {
+  let summary = "tfjit dialect -> linalg on tensors, elementwise ops as fusible linalg.generic";
+  let constructor = "::tf::compiler::create_tfjit_to_linalg_pass(true)";
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+    "mlir::bufferization::BufferizationDialect",
+    "mlir::func::FuncDialect",
+    "mlir::linalg::LinalgDialect",
+    "mlir::math::MathDialect",
+    "mlir::memref::MemRefDialect",
+    "mlir::tensor::TensorDialect"
+  ];
+  let options = [
+    Option<"namedMatmul", "named-matmul", "bool", "true",
+           "matmuls as named linalg ops, which GEMM library calls replace">,
+  ];
+}
+
+def FuseElementwise : Pass<"tfjit-fuse-elementwise"> {
+  let summary = "Fuses elementwise linalg.generic ops and propagates reshapes, never through a "
+                "named linalg op";
+  let constructor = "::tf::compiler::create_fuse_elementwise_pass()";
+  let dependentDialects = [
+    "mlir::affine::AffineDialect",
+    "mlir::arith::ArithDialect",
+    "mlir::linalg::LinalgDialect",
+    "mlir::tensor::TensorDialect"
+  ];
+}
+
+def SplitReductions : Pass<"tfjit-split-reductions", "mlir::ModuleOp"> {
+  let summary = "Long reductions -> trees of shorter ones (GPU kernels)";
+  let constructor = "::tf::compiler::create_split_reductions_pass()";
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+    "mlir::linalg::LinalgDialect",
+    "mlir::tensor::TensorDialect"
+  ];
+}
+
+def UnshareMatmulInits : Pass<"tfjit-unshare-matmul-inits", "mlir::ModuleOp"> {
+  let summary = "Gives every matmul its own zero-filled accumulator";
+  let constructor = "::tf::compiler::create_unshare_matmul_inits_pass()";
+  let dependentDialects = [
+    "mlir::linalg::LinalgDialect",
+    "mlir::tensor::TensorDialect"
+  ];
+}
+
+def FuseMatmulEpilogue : Pass<"tfjit-fuse-matmul-epilogue", "mlir::ModuleOp"> {
+  let summary = "float32 matmul + row bias + activation on buffers -> one oneDNN call";
+  let constructor = "::tf::compiler::create_fuse_matmul_epilogue_pass()";
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+    "mlir::func::FuncDialect",
+    "mlir::memref::MemRefDialect"
+  ];
+}
+
+def MatmulToLibraryCall : Pass<"tfjit-matmul-to-library-call", "mlir::ModuleOp"> {
+  let summary = "float32 GEMMs on buffers -> calls to the GEMM library (transposes as flags)";
+  let constructor = "::tf::compiler::create_matmul_to_library_call_pass()";
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+    "mlir::func::FuncDialect",
+    "mlir::memref::MemRefDialect"
+  ];
+}
+
+def PlanBuffers : Pass<"tfjit-plan-buffers", "mlir::ModuleOp"> {
+  let summary = "Static intermediates share one arena by liveness";
+  let constructor = "::tf::compiler::create_plan_buffers_pass()";
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+    "mlir::memref::MemRefDialect"
+  ];
+}
+
+def StridedCopiesToLinalg : Pass<"tfjit-strided-copies-to-linalg", "mlir::ModuleOp"> {
+  let summary = "memref.copy between non-contiguous buffers -> linalg.copy";
+  let constructor = "::tf::compiler::create_strided_copies_to_linalg_pass()";
+  let dependentDialects = [
+    "mlir::linalg::LinalgDialect"
+  ];
+}
+
+def LinalgToLoops : Pass<"tfjit-linalg-to-loops", "mlir::ModuleOp"> {
+  let summary = "linalg on buffers -> loops, parallel above a size, inner reductions in registers";
+  let constructor = "::tf::compiler::create_linalg_to_loops_pass()";
+  let dependentDialects = [
+    "mlir::affine::AffineDialect",
+    "mlir::arith::ArithDialect",
+    "mlir::memref::MemRefDialect",
+    "mlir::scf::SCFDialect"
+  ];
+}
+
+def ParallelLoopsToCalls : Pass<"tfjit-parallel-loops-to-calls", "mlir::ModuleOp"> {
+  let summary = "Outlines each outermost scf.parallel into a function of a range, called through "
+                "tfjit's thread pool";
+  let constructor = "::tf::compiler::create_parallel_loops_to_calls_pass()";
+  let dependentDialects = [
+    "mlir::LLVM::LLVMDialect",
+    "mlir::arith::ArithDialect",
+    "mlir::func::FuncDialect",
+    "mlir::scf::SCFDialect"
+  ];
+}
+
+def ApproximateMath : Pass<"tfjit-approximate-math", "mlir::ModuleOp"> {
+  let summary = "float32 exp, tanh and erf as vectorisable polynomial approximations";
+  let constructor = "::tf::compiler::create_approximate_math_pass()";
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+    "mlir::math::MathDialect",
+    "mlir::vector::VectorDialect"
+  ];
+}
+
+def ExpandIntegerDivision : Pass<"tfjit-expand-integer-division", "mlir::ModuleOp"> {
+  let summary = "ceildiv/floordiv as plain integer arithmetic";
+  let constructor = "::tf::compiler::create_expand_integer_division_pass()";
+  let dependentDialects = [
+    "mlir::arith::ArithDialect"
+  ];
+}
+
+def LinalgToGpuLoops : Pass<"tfjit-linalg-to-gpu-loops", "mlir::ModuleOp"> {
+  let summary = "linalg on buffers -> parallel loop nests tiled for GPU blocks and threads";
+  let constructor = "::tf::compiler::create_linalg_to_gpu_loops_pass()";
+  let dependentDialects = [
+    "mlir::affine::AffineDialect",
+    "mlir::arith::ArithDialect",
+    "mlir::memref::MemRefDialect",
+    "mlir::scf::SCFDialect"
+  ];
+}
+
+#endif  // TFJIT_PASSES

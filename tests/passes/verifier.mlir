@@ -1,0 +1,16 @@
+// RUN-OPT: --verify-diagnostics --split-input-file
+// The dialect's verifiers apply the shared shape rules (core/shape_rules.h) and name the reason.
+func.func @inner_dims(%a: tensor<4x8xf32>, %b: tensor<7x2xf32>) -> tensor<4x2xf32> {
+  // expected-error @+2 {{inner dimensions differ: (4, 8) x (7, 2)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %c = tfjit.matmul %a, %b : tensor<4x8xf32>, tensor<7x2xf32> -> tensor<4x2xf32>
+  return %c : tensor<4x2xf32>
+}
+
+// -----
+
+func.func @unknown_fn(%x: tensor<8xf32>) -> tensor<8xf32> {
+  // expected-error @+1 {{unknown function 'no_such_op'}}
+  %e = tfjit.unary "no_such_op" %x : tensor<8xf32> -> tensor<8xf32>
+  return %e : tensor<8xf32>
+}

@@ -11,7 +11,6 @@ def TfjitToLinalg : Pass<"tfjit-to-linalg", "mlir::ModuleOp"> {
   let constructor = "::tf::compiler::create_tfjit_to_linalg_pass(true)";
   let dependentDialects = [
     "mlir::arith::ArithDialect",
-    "mlir::bufferization::BufferizationDialect",
     "mlir::func::FuncDialect",
     "mlir::linalg::LinalgDialect",
     "mlir::math::MathDialect",
@@ -43,6 +42,15 @@ def SplitReductions : Pass<"tfjit-split-reductions", "mlir::ModuleOp"> {
     "mlir::arith::ArithDialect",
     "mlir::linalg::LinalgDialect",
     "mlir::tensor::TensorDialect"
+  ];
+}
+
+def CopyAliasedResults : Pass<"tfjit-copy-aliased-results", "mlir::ModuleOp"> {
+  let summary = "Returned arguments and values returned twice become fresh tensors (before "
+                "bufferization, after every fold that can create them)";
+  let constructor = "::tf::compiler::create_copy_aliased_results_pass()";
+  let dependentDialects = [
+    "mlir::bufferization::BufferizationDialect"
   ];
 }
 

@@ -61,9 +61,6 @@ struct GemmForm {
 };
 std::optional<GemmForm> gemm_form(mlir::Operation* op);
 
-// tfjit.print and tfjit.fail_if as library calls (lowering/effects_to_calls.cpp), patterns of
-// the tfjit-to-linalg pass.
-void add_effects_to_calls_patterns(mlir::RewritePatternSet& patterns);
 
 // Compiled loops split over threads as eager kernels do: tasks of at least a grain of
 // iterations, so only loops of two grains or more are worth threads.

@@ -70,6 +70,7 @@ void add_stage(mlir::PassManager& pm, Stage stage, const CompileOptions& options
       pm.addPass(mlir::createCSEPass());
       break;
     case Stage::kBufferized: {
+      pm.addPass(create_copy_aliased_results_pass());
       pm.addPass(create_unshare_matmul_inits_pass());
       mlir::bufferization::OneShotBufferizationOptions bufferization;
       bufferization.bufferizeFunctionBoundaries = true;

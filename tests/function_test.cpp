@@ -1,5 +1,6 @@
 // tf::function: tracing once per signature, compiled == eager, captures, results, stages.
 #include <atomic>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -90,6 +91,31 @@ TEST_CASE("results may be the arguments themselves or constants", "[function]") 
   auto [same, c] = f(tf::constant({1.0f, 2.0f}));
   CHECK(same.to_vector<float>() == std::vector<float>{1, 2});
   CHECK(c.to_vector<int32_t>() == std::vector<int32_t>{7, 8});
+}
+
+// Folding turns each of these results into the argument itself (issue 18: they crashed the
+// compiler in MLIR's promotion of results to out-parameters).
+TEST_CASE("results that fold to an argument are copies of it", "[function]") {
+  const auto x = tf::constant({1.0f, -2.0f, 3.0f});
+  const std::vector<std::function<tf::Tensor(const tf::Tensor&)>> folds_to_x = {
+      [](const tf::Tensor& t) { return t * 1.0f; },
+      [](const tf::Tensor& t) { return t / 1.0f; },
+      [](const tf::Tensor& t) { return t - 0.0f; },
+      [](const tf::Tensor& t) { return tf::maximum(t, t); },
+      [](const tf::Tensor& t) { return tf::reshape(t, {3}); }};
+  for (const auto& body : folds_to_x) {
+    auto f = tf::function(body);
+    auto y = f(x);
+    CHECK(y.to_vector<float>() == std::vector<float>{1, -2, 3});
+  }
+  // d(sum(x * w))/dw is x: a compiled gradient that is an input.
+  auto grad = tf::function([](const tf::Tensor& a, const tf::Tensor& w) {
+    tf::GradientTape tape;
+    tape.watch(w);
+    return tape.gradient(tf::reduce_sum(a * w), w);
+  });
+  CHECK(grad(x, tf::constant({5.0f, 6.0f, 7.0f})).to_vector<float>() ==
+        std::vector<float>{1, -2, 3});
 }
 
 TEST_CASE("inputs are never written by compiled code", "[function]") {

@@ -1,7 +1,8 @@
-// Patterns of the tfjit-to-linalg pass for the dialect's effectful ops, which become calls into
+// The tfjit-to-linalg pass's effectful ops (print, fail_if), which become calls into
 // backends/cpu/library_calls.cpp (on the GPU, steps of the launch plan). Texts are constant globals
 // of the module (NUL-terminated bytes), so the machine code is self-contained and can be cached
 // on disk, and the GPU plan can read a message from the global's bytes.
+#include "compiler/lowering/to_linalg/to_linalg.h"
 #include "compiler/mlir_support.h"
 #include "ir/dialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -102,10 +103,11 @@ struct LowerFailIf : OpRewritePattern<tfjit::FailIfOp> {
   }
 };
 
-}  // namespace
-
-void add_effects_to_calls_patterns(RewritePatternSet& patterns) {
+void populate_family(RewritePatternSet& patterns, const to_linalg::Options&) {
   patterns.add<LowerPrint, LowerFailIf>(patterns.getContext());
 }
+const bool registered = to_linalg::register_patterns(to_linalg::Phase::kOps, &populate_family);
+
+}  // namespace
 
 }  // namespace tf::compiler

@@ -1,0 +1,203 @@
+// Structural ops: reshape, transpose, slice, gather, concat and constants as tensor and
+// linalg ops.
+#include "compiler/lowering/scalar_ops.h"
+#include "compiler/lowering/to_linalg/to_linalg.h"
+#include "ir/dialect.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+
+namespace tf::compiler::to_linalg {
+
+namespace {
+
+// reshape with dynamic dims (at most one in the result: the frontend infers a single -1):
+// collapse to 1-D, cast that to the result's element count when it is static, expand with the
+// dynamic dim's size computed as the element count over the static dims.
+template <class OneGroup>
+Value reshape_dynamic(OpBuilder& b, Location loc, Value x, RankedTensorType out,
+                      OneGroup one_group) {
+  auto in = cast<RankedTensorType>(x.getType());
+  Type elem = in.getElementType();
+  auto dyn_flat = RankedTensorType::get({ShapedType::kDynamic}, elem);
+  if (in.getRank() != 1)
+    x = b.create<tensor::CollapseShapeOp>(loc, dyn_flat, x, one_group(in.getRank()));
+  if (out.hasStaticShape()) {
+    x = b.create<tensor::CastOp>(loc, RankedTensorType::get({out.getNumElements()}, elem), x);
+    if (out.getRank() == 0)
+      return b.create<tensor::CollapseShapeOp>(loc, out, x, SmallVector<ReassociationIndices>{});
+    if (out.getRank() == 1) return x;
+    return b.create<tensor::ExpandShapeOp>(loc, out, x, one_group(out.getRank()));
+  }
+  if (x.getType() != dyn_flat) x = b.create<tensor::CastOp>(loc, dyn_flat, x);
+  if (out.getRank() == 1) return x;
+  int64_t known = 1;
+  for (int64_t d : out.getShape())
+    if (!ShapedType::isDynamic(d)) known *= d;
+  Value count = b.create<tensor::DimOp>(loc, x, 0);
+  Value size = b.create<arith::DivUIOp>(loc, count, b.create<arith::ConstantIndexOp>(loc, known));
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t d : out.getShape())
+    sizes.push_back(ShapedType::isDynamic(d) ? OpFoldResult(size)
+                                             : OpFoldResult(b.getIndexAttr(d)));
+  return b.create<tensor::ExpandShapeOp>(loc, out, x, one_group(out.getRank()), sizes);
+}
+
+// reshape: collapse to 1-D, then expand to the target (row-major order is unchanged). Rank-0
+// sides collapse or expand directly (all their dims are 1).
+struct LowerReshape : OpRewritePattern<tfjit::ReshapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tfjit::ReshapeOp op, PatternRewriter& rw) const override {
+    auto in = cast<RankedTensorType>(op.getX().getType());
+    auto out = cast<RankedTensorType>(op.getType());
+    Location loc = op.getLoc();
+    auto one_group = [](int64_t rank) {
+      ReassociationIndices group;
+      for (int64_t i = 0; i < rank; ++i) group.push_back(i);
+      return SmallVector<ReassociationIndices>{group};
+    };
+    Value x = op.getX();
+    if (!in.hasStaticShape() || !out.hasStaticShape()) {
+      rw.replaceOp(op, reshape_dynamic(rw, loc, x, out, one_group));
+      return success();
+    }
+    if (in.getRank() == 0) {
+      x = rw.create<tensor::ExpandShapeOp>(loc, out, x, SmallVector<ReassociationIndices>{});
+    } else if (out.getRank() == 0) {
+      x = rw.create<tensor::CollapseShapeOp>(loc, out, x, SmallVector<ReassociationIndices>{});
+    } else {
+      if (in.getRank() != 1) {
+        auto flat = RankedTensorType::get({in.getNumElements()}, in.getElementType());
+        x = rw.create<tensor::CollapseShapeOp>(loc, flat, x, one_group(in.getRank()));
+      }
+      if (out.getRank() != 1)
+        x = rw.create<tensor::ExpandShapeOp>(loc, out, x, one_group(out.getRank()));
+    }
+    rw.replaceOp(op, x);
+    return success();
+  }
+};
+
+struct LowerTranspose : OpRewritePattern<tfjit::TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tfjit::TransposeOp op, PatternRewriter& rw) const override {
+    auto out = cast<RankedTensorType>(op.getType());
+    ArrayRef<int64_t> perm = op.getPerm();
+    // Output dim i reads input dim perm[i], so input dim perm[i] is indexed by loop i.
+    SmallVector<AffineExpr> exprs(perm.size());
+    for (size_t i = 0; i < perm.size(); ++i) exprs[perm[i]] = rw.getAffineDimExpr(i);
+    auto map = AffineMap::get(out.getRank(), 0, exprs, rw.getContext());
+    return replace_with(rw, op,
+                        generic(rw, op.getLoc(), op.getX(), map, out,
+                                [](OpBuilder&, Location, ValueRange a) { return a[0]; }));
+  }
+};
+
+// slice: tensor.extract_slice over the elements read (ascending), then a reversing generic op for
+// the dimensions with negative strides.
+struct LowerSlice : OpRewritePattern<tfjit::SliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tfjit::SliceOp op, PatternRewriter& rw) const override {
+    auto out = cast<RankedTensorType>(op.getType());
+    SmallVector<OpFoldResult> offsets, sizes, strides;
+    SmallVector<AffineExpr> exprs;
+    bool reversed = false;
+    for (int64_t d = 0; d < out.getRank(); ++d) {
+      int64_t start = op.getStart()[d], size = op.getSize()[d], stride = op.getStride()[d];
+      int64_t first = stride > 0 || size == 0 ? start : start + stride * (size - 1);
+      offsets.push_back(rw.getIndexAttr(first));
+      sizes.push_back(rw.getIndexAttr(size));
+      strides.push_back(rw.getIndexAttr(std::abs(stride)));
+      exprs.push_back(stride > 0 ? rw.getAffineDimExpr(d)
+                                 : rw.getAffineConstantExpr(size - 1) - rw.getAffineDimExpr(d));
+      reversed = reversed || stride < 0;
+    }
+    Value x =
+        rw.create<tensor::ExtractSliceOp>(op.getLoc(), out, op.getX(), offsets, sizes, strides);
+    if (reversed) {
+      auto map = AffineMap::get(out.getRank(), 0, exprs, rw.getContext());
+      x = generic(rw, op.getLoc(), x, map, out,
+                  [](OpBuilder&, Location, ValueRange a) { return a[0]; });
+    }
+    rw.replaceOp(op, x);
+    return success();
+  }
+};
+
+// gather: a generic op over the result reading each index from `indices` and the element from
+// params with tensor.extract; indices are clamped into range (compiled code cannot raise yet).
+struct LowerGather : OpRewritePattern<tfjit::GatherOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tfjit::GatherOp op, PatternRewriter& rw) const override {
+    auto out = cast<RankedTensorType>(op.getType());
+    auto params = cast<RankedTensorType>(op.getParams().getType());
+    auto indices = cast<RankedTensorType>(op.getIndices().getType());
+    int64_t axis = op.getAxis(), ni = indices.getRank();
+    // The indices operand is indexed by the result dims that come from it.
+    SmallVector<AffineExpr> index_exprs;
+    for (int64_t d = 0; d < ni; ++d) index_exprs.push_back(rw.getAffineDimExpr(axis + d));
+    auto map = AffineMap::get(out.getRank(), 0, index_exprs, rw.getContext());
+    Value table = op.getParams();
+    rw.replaceOp(
+        op,
+        generic(rw, op.getLoc(), op.getIndices(), map, out,
+                [&](OpBuilder& b, Location loc, ValueRange a) {
+                  Value i = b.create<arith::IndexCastOp>(loc, b.getIndexType(), a[0]);
+                  Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+                  Value last = b.create<arith::ConstantIndexOp>(loc, params.getDimSize(axis) - 1);
+                  i = b.create<arith::MaxSIOp>(loc, b.create<arith::MinSIOp>(loc, i, last), zero);
+                  SmallVector<Value> coords;
+                  for (int64_t d = 0; d < params.getRank(); ++d) {
+                    if (d == axis)
+                      coords.push_back(i);
+                    else
+                      coords.push_back(b.create<linalg::IndexOp>(loc, d < axis ? d : d + ni - 1));
+                  }
+                  return b.create<tensor::ExtractOp>(loc, table, coords).getResult();
+                }));
+    return success();
+  }
+};
+
+struct LowerConcat : OpRewritePattern<tfjit::ConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tfjit::ConcatOp op, PatternRewriter& rw) const override {
+    auto out = cast<RankedTensorType>(op.getType());
+    Location loc = op.getLoc();
+    int64_t axis = op.getAxis();
+    Value result = rw.create<tensor::EmptyOp>(loc, out.getShape(), out.getElementType());
+    int64_t offset = 0;
+    for (Value v : op.getValues()) {
+      auto t = cast<RankedTensorType>(v.getType());
+      SmallVector<OpFoldResult> offsets(out.getRank(), rw.getIndexAttr(0)), sizes,
+          strides(out.getRank(), rw.getIndexAttr(1));
+      for (int64_t d = 0; d < t.getRank(); ++d) sizes.push_back(rw.getIndexAttr(t.getDimSize(d)));
+      offsets[axis] = rw.getIndexAttr(offset);
+      result = rw.create<tensor::InsertSliceOp>(loc, v, result, offsets, sizes, strides);
+      offset += t.getDimSize(axis);
+    }
+    rw.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct LowerConstant : OpRewritePattern<tfjit::ConstantOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tfjit::ConstantOp op, PatternRewriter& rw) const override {
+    rw.replaceOpWithNewOp<arith::ConstantOp>(op, op.getValue());
+    return success();
+  }
+};
+
+void populate_family(RewritePatternSet& patterns, const Options& options) {
+  patterns.add<LowerReshape, LowerTranspose, LowerSlice, LowerGather, LowerConcat, LowerConstant>(
+      patterns.getContext());
+}
+const bool registered = register_patterns(Phase::kOps, &populate_family);
+
+}  // namespace
+
+}  // namespace tf::compiler::to_linalg

@@ -5,7 +5,7 @@ func.func @main(%x: tensor<4xf32>, %y: tensor<4xf32>) -> (tensor<4xf32>, tensor<
   %e = math.exp %y : tensor<4xf32>
   return %x, %e, %e : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
 }
-// CHECK-LABEL: func.func @main(%[[X:[a-z0-9]+]]: tensor<4xf32>, %[[Y:[a-z0-9]+]]: tensor<4xf32>)
+// CHECK: func.func @main(%[[X:[a-z0-9]+]]: tensor<4xf32>, %[[Y:[a-z0-9]+]]: tensor<4xf32>)
 // CHECK: %[[E:.*]] = math.exp %[[Y]]
 // CHECK: %[[CX:.*]] = bufferization.alloc_tensor() copy(%[[X]])
 // CHECK: %[[CE:.*]] = bufferization.alloc_tensor() copy(%[[E]])

@@ -1,13 +1,14 @@
 // ShapeProgram: the shapes of a graph traced with unknown dims, re-derived at each call from the
 // concrete argument shapes. The graph's ops are flattened once into steps (no MLIR on the call
-// path); each step applies the op's shape rule from core/shape_rules.h to concrete shapes and
-// checks the result against the type traced, which is where tracing's assumptions about unknown
-// dims are verified. Compiled code never sees shapes that disagree with its types.
+// path); each step applies the op's shape rule (ShapeRuleOpInterface, core/shape_rules.h) to
+// concrete shapes and checks the result against the type traced, which is where tracing's
+// assumptions about unknown dims are verified. Compiled code never sees shapes that disagree with its types.
 #include <functional>
 
 #include "compiler/compiler.h"
 #include "compiler/mlir_support.h"
 #include "core/shape_rules.h"
+#include "ir/dialect.h"
 #include "llvm/ADT/DenseMap.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -19,16 +20,12 @@
 namespace tf::compiler {
 
 struct ShapeProgram::Step {
-  enum Kind { kStatic, kSame, kElementwise, kBroadcast, kMatmul, kReduce, kTranspose, kReshape };
-  Kind kind = kStatic;
-  std::string op;  // "tfjit.binary 'add'", for messages
+  core::ShapeRule rule;  // the op's (ShapeRuleOpInterface); null: the traced shape, always
+  std::string op;        // "tfjit.binary 'add'", for messages
   std::vector<int> operands;
-  std::vector<TensorShape> operand_types;  // as traced
-  int result = 0;                          // value number; -1: a check only
-  bool in_region = false;     // inside a tf::cond / tf::while_loop region: it may not run
-  TensorShape traced;         // the result's type
-  std::vector<int64_t> attr;  // reduce: axes; transpose: perm
-  bool keepdims = false;
+  int result = 0;          // value number; -1: a check only
+  bool in_region = false;  // inside a tf::cond / tf::while_loop region: it may not run
+  TensorShape traced;      // the result's type
 };
 
 namespace {
@@ -48,76 +45,14 @@ TensorShape shape_of(mlir::Type type) {
   throw InvalidArgumentError("tf::function: at this call, " + step.op + ": " + what);
 }
 
-// broadcast_to's output dims: known ones as traced; an unknown one from the input dim it keeps
-// or from a `like` operand. Then every non-1 input dim must equal its output dim: tracing treated
-// it as not broadcast.
-TensorShape broadcast(const ShapeProgram::Step& step, const std::vector<TensorShape>& values) {
-  const TensorShape& out_t = step.traced;
-  std::vector<int64_t> out(out_t.dims());
-  for (int64_t i = 0; i < out_t.rank(); ++i) {
-    if (out_t[i] != kUnknownDim) continue;
-    for (size_t k = 0; k < step.operands.size() && out[i] == kUnknownDim; ++k) {
-      const TensorShape& t = step.operand_types[k];
-      int64_t j = i - (out_t.rank() - t.rank());
-      if (j >= 0 && t[j] == kUnknownDim) out[i] = values[step.operands[k]][j];
-    }
-    if (out[i] == kUnknownDim)
-      fail(step,
-           "no operand gives the size of dimension " + std::to_string(i) + " (malformed graph)");
-  }
-  // Only x is checked: a `like` operand merely lends sizes, and is itself combined with the
-  // result by the op that needed the broadcast, which checks the shapes agree.
-  {
-    const TensorShape& t = step.operand_types[0];
-    const TensorShape& c = values[step.operands[0]];
-    for (int64_t j = 0; j < t.rank(); ++j) {
-      int64_t i = j + out_t.rank() - t.rank();
-      if (t[j] == 1 || c[j] == out[i]) continue;
-      std::string why = "shape " + c.to_string() + " (traced as " + t.to_string() +
-                        ") does not fit the result shape " + TensorShape(out).to_string() +
-                        " at dimension " + std::to_string(i);
-      if (c[j] == 1 && t[j] == kUnknownDim)
-        why +=
-            ": an unknown dim that is 1 at the call, where tracing assumed it was not "
-            "broadcast (give it a static size of 1 in the input_signature to broadcast it)";
-      fail(step, why);
-    }
-  }
-  return TensorShape(std::move(out));
-}
-
 TensorShape evaluate(const ShapeProgram::Step& step, const std::vector<TensorShape>& values) {
-  auto operand = [&](size_t k) -> const TensorShape& { return values[step.operands.at(k)]; };
-  switch (step.kind) {
-    case ShapeProgram::Step::kStatic:
-      return step.traced;
-    case ShapeProgram::Step::kSame:
-      return operand(0);
-    case ShapeProgram::Step::kElementwise:
-      for (size_t k = 1; k < step.operands.size(); ++k)
-        if (operand(k) != operand(0))
-          fail(step, "operand shapes " + operand(0).to_string() + " and " + operand(k).to_string() +
-                         " differ (traced as " + step.operand_types[0].to_string() + " and " +
-                         step.operand_types[k].to_string() + ", assumed equal)");
-      return operand(0);
-    case ShapeProgram::Step::kBroadcast:
-      return broadcast(step, values);
-    case ShapeProgram::Step::kMatmul: {
-      auto r = core::matmul_shape(operand(0), operand(1));
-      if (!r.ok()) fail(step, r.error);
-      return r.shape;
-    }
-    case ShapeProgram::Step::kReduce:
-      return core::reduce_shape(operand(0), step.attr, step.keepdims);
-    case ShapeProgram::Step::kTranspose:
-      return core::transpose_shape(operand(0), step.attr).shape;
-    case ShapeProgram::Step::kReshape: {
-      auto r = core::reshape_shape(operand(0), step.traced.dims());
-      if (!r.ok()) fail(step, r.error);
-      return r.shape;
-    }
-  }
-  return step.traced;
+  if (!step.rule) return step.traced;
+  std::vector<TensorShape> operands;
+  operands.reserve(step.operands.size());
+  for (int v : step.operands) operands.push_back(values[v]);
+  core::ShapeResult r = step.rule(operands);
+  if (!r.ok()) fail(step, r.error);
+  return std::move(r.shape);
 }
 
 // Flattens a block's ops into steps, numbering values as Graph::specialize's walk does: each op's
@@ -153,11 +88,12 @@ struct Flattener {
   void add_same(mlir::Value v, std::vector<mlir::Value> same, const std::string& what) {
     ShapeProgram::Step step;
     step.op = what;
-    step.kind = ShapeProgram::Step::kElementwise;
+    std::vector<TensorShape> traced;
     for (mlir::Value s : same) {
       step.operands.push_back(number.at(s));
-      step.operand_types.push_back(shape_of(s.getType()));
+      traced.push_back(shape_of(s.getType()));
     }
+    step.rule = core::all_equal(std::move(traced));
     step.traced = shape_of((v ? v : same[0]).getType());
     step.result = v ? static_cast<int>(num_values++) : -1;
     if (v) number[v] = step.result;
@@ -229,32 +165,10 @@ struct Flattener {
     ShapeProgram::Step step;
     step.op = name;
     if (auto fn = op.getAttrOfType<mlir::StringAttr>("fn")) step.op += " '" + fn.str() + "'";
-    for (mlir::Value v : op.getOperands()) {
-      step.operands.push_back(number.at(v));
-      step.operand_types.push_back(shape_of(v.getType()));
-    }
+    for (mlir::Value v : op.getOperands()) step.operands.push_back(number.at(v));
     step.traced = shape_of(op.getResult(0).getType());
-    if (name == "tfjit.unary" || name == "tfjit.cast") {
-      step.kind = ShapeProgram::Step::kSame;
-    } else if (name == "tfjit.binary" || name == "tfjit.select") {
-      step.kind = ShapeProgram::Step::kElementwise;
-    } else if (name == "tfjit.broadcast_to") {
-      step.kind = ShapeProgram::Step::kBroadcast;
-    } else if (name == "tfjit.matmul") {
-      step.kind = ShapeProgram::Step::kMatmul;
-    } else if (name == "tfjit.reduce" || name == "tfjit.arg_reduce") {
-      step.kind = ShapeProgram::Step::kReduce;
-      if (auto axes = op.getAttrOfType<mlir::DenseI64ArrayAttr>("axes"))
-        step.attr.assign(axes.asArrayRef().begin(), axes.asArrayRef().end());
-      if (auto axis = op.getAttrOfType<mlir::IntegerAttr>("axis")) step.attr = {axis.getInt()};
-      if (auto keepdims = op.getAttrOfType<mlir::BoolAttr>("keepdims"))
-        step.keepdims = keepdims.getValue();
-    } else if (name == "tfjit.transpose") {
-      step.kind = ShapeProgram::Step::kTranspose;
-      auto perm = op.getAttrOfType<mlir::DenseI64ArrayAttr>("perm").asArrayRef();
-      step.attr.assign(perm.begin(), perm.end());
-    } else if (name == "tfjit.reshape") {
-      step.kind = ShapeProgram::Step::kReshape;
+    if (auto rule = mlir::dyn_cast<tfjit::ShapeRuleOpInterface>(op)) {
+      step.rule = rule.shapeRule();
     } else if (!step.traced.is_fully_defined()) {
       // The frontend refuses unknown dims for these ops while tracing; a parsed graph may not.
       throw UnimplementedError(step.op + " with unknown dimensions (result shape " +

@@ -224,4 +224,56 @@ ElementwisePlan plan_elementwise(const TensorShape& out, const TensorShape& a,
   return plan;
 }
 
+ShapeRule same_as_first() {
+  return [](std::span<const TensorShape> operands) { return ShapeResult{operands[0], {}}; };
+}
+
+ShapeRule all_equal(std::vector<TensorShape> traced) {
+  return [traced = std::move(traced)](std::span<const TensorShape> operands) {
+    for (size_t k = 1; k < operands.size(); ++k)
+      if (operands[k] != operands[0])
+        return ShapeResult{{},
+                           "operand shapes " + operands[0].to_string() + " and " +
+                               operands[k].to_string() + " differ (traced as " +
+                               traced[0].to_string() + " and " + traced[k].to_string() +
+                               ", assumed equal)"};
+    return ShapeResult{operands[0], {}};
+  };
+}
+
+ShapeRule broadcast_to(TensorShape traced_result, std::vector<TensorShape> traced_operands) {
+  return [out_t = std::move(traced_result),
+          types = std::move(traced_operands)](std::span<const TensorShape> operands) {
+    std::vector<int64_t> out(out_t.dims());
+    for (int64_t i = 0; i < out_t.rank(); ++i) {
+      if (out_t[i] != kUnknownDim) continue;
+      for (size_t k = 0; k < operands.size() && out[i] == kUnknownDim; ++k) {
+        int64_t j = i - (out_t.rank() - types[k].rank());
+        if (j >= 0 && types[k][j] == kUnknownDim) out[i] = operands[k][j];
+      }
+      if (out[i] == kUnknownDim)
+        return ShapeResult{
+            {},
+            "no operand gives the size of dimension " + std::to_string(i) + " (malformed graph)"};
+    }
+    // Only x is checked: a `like` operand merely lends sizes, and is itself combined with the
+    // result by the op that needed the broadcast, which checks the shapes agree.
+    const TensorShape& t = types[0];
+    const TensorShape& c = operands[0];
+    for (int64_t j = 0; j < t.rank(); ++j) {
+      int64_t i = j + out_t.rank() - t.rank();
+      if (t[j] == 1 || c[j] == out[i]) continue;
+      std::string why = "shape " + c.to_string() + " (traced as " + t.to_string() +
+                        ") does not fit the result shape " + TensorShape(out).to_string() +
+                        " at dimension " + std::to_string(i);
+      if (c[j] == 1 && t[j] == kUnknownDim)
+        why +=
+            ": an unknown dim that is 1 at the call, where tracing assumed it was not "
+            "broadcast (give it a static size of 1 in the input_signature to broadcast it)";
+      return ShapeResult{{}, why};
+    }
+    return ShapeResult{TensorShape(std::move(out)), {}};
+  };
+}
+
 }  // namespace tf::core

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -64,5 +66,20 @@ struct ElementwisePlan {
 };
 ElementwisePlan plan_elementwise(const TensorShape& out, const TensorShape& a,
                                  const TensorShape& b);
+
+// A shape rule bound to one traced op (its attributes and traced types): the result's shape
+// from the operands' shapes at a call. A graph with unknown dims runs its ops' rules at every
+// call (compiler/dynamic_shapes.cpp); each op of the dialect gives its rule through
+// ShapeRuleOpInterface (ir/TfjitOps.td).
+using ShapeRule = std::function<ShapeResult(std::span<const TensorShape> operands)>;
+// The first operand's shape (unary ops, casts).
+ShapeRule same_as_first();
+// Every operand's shape equal (binary ops, select, tf::cond's branches): `traced` are their
+// traced shapes, named in the error.
+ShapeRule all_equal(std::vector<TensorShape> traced);
+// broadcast_to: the traced result's known dims; an unknown one from the operand (x, then the
+// `like` operands) whose aligned dim is unknown. Then x must fit: tracing treated each of its
+// non-1 dims as not broadcast.
+ShapeRule broadcast_to(TensorShape traced_result, std::vector<TensorShape> traced_operands);
 
 }  // namespace tf::core

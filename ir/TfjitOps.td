@@ -16,6 +16,18 @@ def Tfjit_Dialect : Dialect {
   let cppNamespace = "::tfjit";
 }
 
+// The op's shape rule (core/shape_rules.h) bound to its attributes and traced types: what a graph
+// with unknown dims runs at every call to derive the result's shape, without MLIR
+// (compiler/dynamic_shapes.cpp). Ops without it keep their traced (static) shape.
+def ShapeRuleOpInterface : OpInterface<"ShapeRuleOpInterface"> {
+  let cppNamespace = "::tfjit";
+  let methods = [
+    InterfaceMethod<"The result's shape from the operands' shapes at a call.",
+                    "::tf::core::ShapeRule", "shapeRule", (ins)>,
+  ];
+}
+defvar WithShapeRule = DeclareOpInterfaceMethods<ShapeRuleOpInterface>;
+
 class Tfjit_Op<string mnemonic, list<Trait> traits = []>
     : Op<Tfjit_Dialect, mnemonic, !listconcat(traits, [Pure])>;
 
@@ -29,7 +41,7 @@ def Tfjit_ConstantOp : Tfjit_Op<"constant", [ConstantLike,
 }
 
 // The result has the operand's shape, and its element type or i1 (the table's result column).
-def Tfjit_UnaryOp : Tfjit_Op<"unary"> {
+def Tfjit_UnaryOp : Tfjit_Op<"unary", [WithShapeRule]> {
   let summary = "Elementwise unary op from the op table";
   let arguments = (ins StrAttr:$fn, AnyRankedTensor:$x);
   let results = (outs AnyRankedTensor:$output);
@@ -37,7 +49,7 @@ def Tfjit_UnaryOp : Tfjit_Op<"unary"> {
   let hasVerifier = 1;
 }
 
-def Tfjit_BinaryOp : Tfjit_Op<"binary", [AllTypesMatch<["x", "y"]>]> {
+def Tfjit_BinaryOp : Tfjit_Op<"binary", [AllTypesMatch<["x", "y"]>, WithShapeRule]> {
   let summary = "Elementwise binary op from the op table, on operands of equal type";
   let arguments = (ins StrAttr:$fn, AnyRankedTensor:$x, AnyRankedTensor:$y);
   let results = (outs AnyRankedTensor:$output);
@@ -48,7 +60,7 @@ def Tfjit_BinaryOp : Tfjit_Op<"binary", [AllTypesMatch<["x", "y"]>]> {
 // An unknown (?) result dim takes its run-time size from x's aligned dim when that is ?, else
 // from the first `like` operand whose aligned dim is ? (e.g. the other operand of the binary
 // op being broadcast): the graph has no other way to know it. A ? dim of x is never broadcast.
-def Tfjit_BroadcastToOp : Tfjit_Op<"broadcast_to"> {
+def Tfjit_BroadcastToOp : Tfjit_Op<"broadcast_to", [WithShapeRule]> {
   let summary = "NumPy broadcast of x to the result's shape";
   let arguments = (ins AnyRankedTensor:$x, Variadic<AnyRankedTensor>:$like);
   let results = (outs AnyRankedTensor:$output);
@@ -59,7 +71,7 @@ def Tfjit_BroadcastToOp : Tfjit_Op<"broadcast_to"> {
   let hasFolder = 1;
 }
 
-def Tfjit_CastOp : Tfjit_Op<"cast"> {
+def Tfjit_CastOp : Tfjit_Op<"cast", [WithShapeRule]> {
   let summary = "Elementwise dtype conversion with TensorFlow's rules";
   let arguments = (ins AnyRankedTensor:$x);
   let results = (outs AnyRankedTensor:$output);
@@ -68,14 +80,16 @@ def Tfjit_CastOp : Tfjit_Op<"cast"> {
   let hasFolder = 1;
 }
 
-def Tfjit_MatmulOp : Tfjit_Op<"matmul", [DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+def Tfjit_MatmulOp : Tfjit_Op<"matmul", [DeclareOpInterfaceMethods<InferTypeOpInterface>,
+                                          WithShapeRule]> {
   let summary = "Matrix product (m, k) x (k, n) -> (m, n)";
   let arguments = (ins AnyRankedTensor:$a, AnyRankedTensor:$b);
   let results = (outs AnyRankedTensor:$output);
   let assemblyFormat = "$a `,` $b attr-dict `:` type($a) `,` type($b) `->` type($output)";
 }
 
-def Tfjit_ReduceOp : Tfjit_Op<"reduce", [DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+def Tfjit_ReduceOp : Tfjit_Op<"reduce", [DeclareOpInterfaceMethods<InferTypeOpInterface>,
+                                          WithShapeRule]> {
   let summary = "Reduction from ops/reduction_ops.def over axes (sorted, unique, in range)";
   let arguments = (ins StrAttr:$fn, AnyRankedTensor:$x, DenseI64ArrayAttr:$axes, BoolAttr:$keepdims);
   let results = (outs AnyRankedTensor:$output);
@@ -83,7 +97,7 @@ def Tfjit_ReduceOp : Tfjit_Op<"reduce", [DeclareOpInterfaceMethods<InferTypeOpIn
   let hasVerifier = 1;
 }
 
-def Tfjit_SelectOp : Tfjit_Op<"select", [AllTypesMatch<["x", "y", "output"]>]> {
+def Tfjit_SelectOp : Tfjit_Op<"select", [AllTypesMatch<["x", "y", "output"]>, WithShapeRule]> {
   let summary = "Elementwise cond ? x : y, on operands of equal shape";
   let arguments = (ins TensorOf<[I1]>:$cond, AnyRankedTensor:$x, AnyRankedTensor:$y);
   let results = (outs AnyRankedTensor:$output);
@@ -91,7 +105,7 @@ def Tfjit_SelectOp : Tfjit_Op<"select", [AllTypesMatch<["x", "y", "output"]>]> {
   let hasVerifier = 1;
 }
 
-def Tfjit_ReshapeOp : Tfjit_Op<"reshape"> {
+def Tfjit_ReshapeOp : Tfjit_Op<"reshape", [WithShapeRule]> {
   let summary = "Same elements in row-major order, a new shape";
   let arguments = (ins AnyRankedTensor:$x);
   let results = (outs AnyRankedTensor:$output);
@@ -100,7 +114,8 @@ def Tfjit_ReshapeOp : Tfjit_Op<"reshape"> {
   let hasFolder = 1;
 }
 
-def Tfjit_TransposeOp : Tfjit_Op<"transpose", [DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+def Tfjit_TransposeOp : Tfjit_Op<"transpose", [DeclareOpInterfaceMethods<InferTypeOpInterface>,
+                                                WithShapeRule]> {
   let summary = "Permutes dimensions: output dim i is input dim perm[i]";
   let arguments = (ins AnyRankedTensor:$x, DenseI64ArrayAttr:$perm);
   let results = (outs AnyRankedTensor:$output);
@@ -131,7 +146,7 @@ def Tfjit_GatherOp : Tfjit_Op<"gather"> {
   let hasVerifier = 1;
 }
 
-def Tfjit_ArgReduceOp : Tfjit_Op<"arg_reduce"> {
+def Tfjit_ArgReduceOp : Tfjit_Op<"arg_reduce", [WithShapeRule]> {
   let summary = "argmax / argmin along one axis, as int64 indices";
   let arguments = (ins StrAttr:$fn, AnyRankedTensor:$x, I64Attr:$axis);
   let results = (outs TensorOf<[I64]>:$output);

@@ -13,6 +13,7 @@
 using namespace mlir;
 
 #include "ir/TfjitDialect.cpp.inc"
+#include "ir/TfjitInterfaces.cpp.inc"
 #define GET_OP_CLASSES
 #include "ir/TfjitOps.cpp.inc"
 
@@ -300,6 +301,57 @@ LogicalResult PrintOp::verify() {
     return emitOpError() << "format has " << pieces->size() - 1 << " placeholders for "
                          << getInputs().size() << " inputs";
   return success();
+}
+
+// --- Shape rules (ShapeRuleOpInterface): core's rules bound to each op's attributes ----------
+
+namespace {
+std::vector<tf::TensorShape> traced_shapes(mlir::ValueRange values) {
+  std::vector<tf::TensorShape> shapes;
+  for (Value v : values) shapes.push_back(shape_of(cast<ShapedType>(v.getType())));
+  return shapes;
+}
+tf::core::ShapeRule reduce_rule(std::vector<int64_t> axes, bool keepdims) {
+  return [axes = std::move(axes), keepdims](std::span<const tf::TensorShape> operands) {
+    return tf::core::ShapeResult{tf::core::reduce_shape(operands[0], axes, keepdims), {}};
+  };
+}
+}  // namespace
+
+tf::core::ShapeRule UnaryOp::shapeRule() { return tf::core::same_as_first(); }
+tf::core::ShapeRule CastOp::shapeRule() { return tf::core::same_as_first(); }
+tf::core::ShapeRule BinaryOp::shapeRule() {
+  return tf::core::all_equal(traced_shapes(getOperands()));
+}
+tf::core::ShapeRule SelectOp::shapeRule() {
+  return tf::core::all_equal(traced_shapes(getOperands()));
+}
+tf::core::ShapeRule BroadcastToOp::shapeRule() {
+  return tf::core::broadcast_to(shape_of(cast<ShapedType>(getType())),
+                                traced_shapes(getOperands()));
+}
+tf::core::ShapeRule MatmulOp::shapeRule() {
+  return [](std::span<const tf::TensorShape> operands) {
+    return tf::core::matmul_shape(operands[0], operands[1]);
+  };
+}
+tf::core::ShapeRule ReduceOp::shapeRule() {
+  return reduce_rule(std::vector<int64_t>(getAxes().begin(), getAxes().end()), getKeepdims());
+}
+tf::core::ShapeRule ArgReduceOp::shapeRule() { return reduce_rule({getAxis()}, false); }
+tf::core::ShapeRule TransposeOp::shapeRule() {
+  return [perm = std::vector<int64_t>(getPerm().begin(), getPerm().end())](
+             std::span<const tf::TensorShape> operands) {
+    auto r = tf::core::transpose_shape(operands[0], perm);
+    return tf::core::ShapeResult{r.shape, r.error};
+  };
+}
+// The traced result's dims, one of which may be -1 (inferred from the element count).
+tf::core::ShapeRule ReshapeOp::shapeRule() {
+  return [requested = shape_of(cast<ShapedType>(getType())).dims()](
+             std::span<const tf::TensorShape> operands) {
+    return tf::core::reshape_shape(operands[0], requested);
+  };
 }
 
 }  // namespace tfjit

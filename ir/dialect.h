@@ -13,10 +13,12 @@
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "core/shape_rules.h"
 #include "tfjit/dtype.h"
 #include "tfjit/shape.h"
 
 #include "ir/TfjitDialect.h.inc"
+#include "ir/TfjitInterfaces.h.inc"
 #define GET_OP_CLASSES
 #include "ir/TfjitOps.h.inc"
 

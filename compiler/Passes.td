@@ -15,6 +15,7 @@ def TfjitToLinalg : Pass<"tfjit-to-linalg", "mlir::ModuleOp"> {
     "mlir::linalg::LinalgDialect",
     "mlir::math::MathDialect",
     "mlir::memref::MemRefDialect",
+    "mlir::scf::SCFDialect",
     "mlir::tensor::TensorDialect"
   ];
   let options = [

@@ -172,4 +172,7 @@ def Tfjit_FailIfOp : Op<Tfjit_Dialect, "fail_if", [MemoryEffects<[MemWrite]>]> {
   let assemblyFormat = "$failed `,` $message attr-dict `:` type($failed)";
 }
 
+// Each primitive family's ops (ir/families/*.td).
+include "TfjitFamilies.td"
+
 #endif  // TFJIT_OPS

@@ -21,8 +21,18 @@ constexpr ReduceOpInfo kReduceInfo[] = {
 #define TFJIT_REDUCTION(name, dtypes, ...) {#name, dtypes},
 #include "ops/reduction_ops.def"
 };
+constexpr ScanOpInfo kScanInfo[] = {
+#define TFJIT_SCAN(name, dtypes, combiner) {#name, dtypes, #combiner},
+#include "ops/scan_ops.def"
+};
 }  // namespace
 
+const ScanOpInfo& op_info(ScanOp op) { return kScanInfo[static_cast<int>(op)]; }
+std::optional<ScanOp> find_scan_op(std::string_view name) {
+  for (int i = 0; i < kNumScans; ++i)
+    if (name == kScanInfo[i].name) return static_cast<ScanOp>(i);
+  return std::nullopt;
+}
 const ReduceOpInfo& op_info(ReduceOp op) { return kReduceInfo[static_cast<int>(op)]; }
 const ElementwiseOpInfo& op_info(UnaryOp op) { return kUnaryInfo[static_cast<int>(op)]; }
 const ElementwiseOpInfo& op_info(BinaryOp op) { return kBinaryInfo[static_cast<int>(op)]; }

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
 
 #include "core/dtype_sets.h"
 
@@ -37,6 +39,19 @@ struct ReduceOpInfo {
   core::DTypeSet dtypes;
 };
 const ReduceOpInfo& op_info(ReduceOp op);
+enum class ScanOp : uint8_t {
+#define TFJIT_SCAN(name, ...) name,
+#include "ops/scan_ops.def"
+  kCount
+};
+struct ScanOpInfo {
+  const char* name;
+  core::DTypeSet dtypes;
+  const char* combiner;  // a reduction's name, or "logaddexp"
+};
+const ScanOpInfo& op_info(ScanOp op);
+std::optional<ScanOp> find_scan_op(std::string_view name);
+
 enum class Primitive : uint8_t {
 #define TFJIT_PRIMITIVE(name) name,
 #include "ops/primitives.def"
@@ -45,6 +60,7 @@ enum class Primitive : uint8_t {
 inline constexpr int kNumUnary = static_cast<int>(UnaryOp::kCount);
 inline constexpr int kNumBinary = static_cast<int>(BinaryOp::kCount);
 inline constexpr int kNumReduce = static_cast<int>(ReduceOp::kCount);
+inline constexpr int kNumScans = static_cast<int>(ScanOp::kCount);
 inline constexpr int kNumPrimitives = static_cast<int>(Primitive::kCount);
 
 // Every op with eager kernels has one id: the table ops in table order, then the primitives.

@@ -129,6 +129,19 @@ TFJIT_HOST_DEVICE C identity_value(Identity id) {
 #include "ops/reduction_ops.def"
 #pragma GCC diagnostic pop
 
+// A scan combiner beyond the reduction table (ops/scan_ops.def): log(exp(acc) + exp(x)), exact
+// where both are -inf and stable for large magnitudes; propagates NaN.
+struct logaddexp_fn {
+  static constexpr Identity kIdentity = Lowest;
+  template <class C>
+  TFJIT_HOST_DEVICE static C combine(C acc, C x) {
+    const C hi = acc > x ? acc : x, lo = acc > x ? x : acc;
+    if (acc != acc || x != x) return acc + x;
+    if (lo == -std::numeric_limits<C>::infinity()) return hi;
+    return static_cast<C>(hi + std::log1p(std::exp(lo - hi)));
+  }
+};
+
 // argmax (is_max) / argmin: whether the candidate (v at index iv) beats (best at ib). NaN is the
 // extreme; ties and NaN against NaN go to the lower index, so the first extreme wins whatever
 // order partial results are combined in (the GPU combines them as a tree).

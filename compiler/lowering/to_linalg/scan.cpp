@@ -1,0 +1,117 @@
+// tfjit.scan (the cumulative ops of ops/scan_ops.def) as an scf.for over the scanned axis: each
+// step combines the accumulator (the tensor without that axis) with the axis' next slice in one
+// linalg.generic, so the work of a step is an elementwise loop nest that vectorises and, when
+// large, runs on the thread pool; the slice written is the accumulator before (exclusive) or
+// after (inclusive) the step.
+#include "compiler/lowering/scalar_ops.h"
+#include "compiler/lowering/to_linalg/to_linalg.h"
+#include "ir/dialect.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "ops/op_info.h"
+
+using namespace mlir;
+
+namespace tf::compiler::to_linalg {
+
+namespace {
+
+// log(exp(acc) + exp(x)) = hi + log1p(exp(lo - hi)); hi when lo is -inf (also both -inf), NaN
+// when either is NaN (maximumf / minimumf propagate it). As ops/scalar.h's logaddexp_fn.
+Value logaddexp(OpBuilder& b, Location loc, ValueRange a) {
+  Value hi = b.create<arith::MaximumFOp>(loc, a[0], a[1]);
+  Value lo = b.create<arith::MinimumFOp>(loc, a[0], a[1]);
+  Value sum = b.create<arith::AddFOp>(
+      loc, hi,
+      b.create<math::Log1pOp>(loc, b.create<math::ExpOp>(loc, b.create<arith::SubFOp>(loc, lo, hi))));
+  auto type = cast<FloatType>(hi.getType());
+  Value ninf = b.create<arith::ConstantOp>(
+      loc, b.getFloatAttr(type, APFloat::getInf(type.getFloatSemantics(), /*Negative=*/true)));
+  Value lo_is_ninf = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, lo, ninf);
+  return b.create<arith::SelectOp>(loc, lo_is_ninf, hi, sum);
+}
+constexpr ReductionLowering kLogAddExp{"logaddexp", Lowest, &logaddexp, nullptr, nullptr};
+
+struct LowerScan : OpRewritePattern<tfjit::ScanOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tfjit::ScanOp op, PatternRewriter& rw) const override {
+    auto scan = ops::find_scan_op(op.getFn().str());
+    if (!scan) return op.emitOpError("unknown scan");
+    const std::string_view combiner = ops::op_info(*scan).combiner;
+    const ReductionLowering* l =
+        combiner == kLogAddExp.name ? &kLogAddExp : find_reduction_lowering(combiner);
+    auto type = cast<RankedTensorType>(op.getType());
+    Type elem = type.getElementType();
+    ScalarBuilder combine = !l                         ? nullptr
+                            : isa<FloatType>(elem)     ? l->float_op
+                            : elem.isUnsignedInteger() ? l->unsigned_op
+                                                       : l->signed_op;
+    if (!combine) return op.emitOpError() << "has no lowering for element type " << elem;
+    Location loc = op.getLoc();
+    Value x = op.getX();
+    const int64_t rank = type.getRank(), axis = op.getAxis();
+
+    // The slice at one index of the axis (sizes: 1 there), and the accumulator's type, which
+    // drops the axis.
+    SmallVector<OpFoldResult> sizes;
+    SmallVector<Value> dynamic, acc_dynamic;
+    SmallVector<int64_t> acc_shape;
+    for (int64_t d = 0; d < rank; ++d) {
+      Value size;
+      if (type.isDynamicDim(d)) dynamic.push_back(size = rw.create<tensor::DimOp>(loc, x, d));
+      if (d == axis) {
+        sizes.push_back(rw.getIndexAttr(1));
+        continue;
+      }
+      sizes.push_back(size ? OpFoldResult(size) : OpFoldResult(rw.getIndexAttr(type.getDimSize(d))));
+      acc_shape.push_back(type.getDimSize(d));
+      if (size) acc_dynamic.push_back(size);
+    }
+    auto acc_type = RankedTensorType::get(acc_shape, elem);
+    Value identity = rw.create<arith::ConstantOp>(loc, reduction_identity(rw, elem, l->identity));
+    Value acc = rw.create<linalg::FillOp>(
+                      loc, identity, rw.create<tensor::EmptyOp>(loc, acc_shape, elem, acc_dynamic)
+                                         .getResult())
+                    .getResult(0);
+    Value out = rw.create<tensor::EmptyOp>(loc, type.getShape(), elem, dynamic);
+    Value zero = rw.create<arith::ConstantIndexOp>(loc, 0);
+    Value one = rw.create<arith::ConstantIndexOp>(loc, 1);
+    Value n = rw.create<tensor::DimOp>(loc, x, axis);
+    SmallVector<OpFoldResult> strides(rank, rw.getIndexAttr(1));
+    const bool exclusive = op.getExclusive(), reverse = op.getReverse();
+
+    auto loop = rw.create<scf::ForOp>(
+        loc, zero, n, one, ValueRange{acc, out},
+        [&](OpBuilder& b, Location l2, Value s, ValueRange carried) {
+          Value i = reverse ? b.create<arith::SubIOp>(l2, b.create<arith::SubIOp>(l2, n, one), s)
+                                  .getResult()
+                            : s;
+          SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0));
+          offsets[axis] = i;
+          Value slice =
+              b.create<tensor::ExtractSliceOp>(l2, acc_type, x, offsets, sizes, strides);
+          SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(acc_type.getRank()));
+          Value next = generic(b, l2, ValueRange{carried[0], slice}, maps, acc_type,
+                               [&](OpBuilder& nb, Location nl, ValueRange a) {
+                                 return combine(nb, nl, a);
+                               });
+          Value written = b.create<tensor::InsertSliceOp>(l2, exclusive ? carried[0] : next,
+                                                          carried[1], offsets, sizes, strides);
+          b.create<scf::YieldOp>(l2, ValueRange{next, written});
+        });
+    rw.replaceOp(op, loop.getResult(1));
+    return success();
+  }
+};
+
+void populate_family(RewritePatternSet& patterns, const Options&) {
+  patterns.add<LowerScan>(patterns.getContext());
+}
+const bool registered = register_patterns(Phase::kOps, &populate_family);
+
+}  // namespace
+
+}  // namespace tf::compiler::to_linalg

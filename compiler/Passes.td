@@ -8,7 +8,7 @@ include "mlir/Pass/PassBase.td"
 
 def TfjitToLinalg : Pass<"tfjit-to-linalg", "mlir::ModuleOp"> {
   let summary = "tfjit dialect -> linalg on tensors, elementwise ops as fusible linalg.generic";
-  let constructor = "::tf::compiler::create_tfjit_to_linalg_pass(true)";
+  let constructor = "::tf::compiler::create_tfjit_to_linalg_pass(true, false)";
   let dependentDialects = [
     "mlir::arith::ArithDialect",
     "mlir::func::FuncDialect",
@@ -21,6 +21,8 @@ def TfjitToLinalg : Pass<"tfjit-to-linalg", "mlir::ModuleOp"> {
   let options = [
     Option<"namedMatmul", "named-matmul", "bool", "true",
            "matmuls as named linalg ops, which GEMM library calls replace">,
+    Option<"parallelScans", "parallel-scans", "bool", "false",
+           "scans as one parallel op over their outputs (GPU kernels), not a loop">,
   ];
 }
 

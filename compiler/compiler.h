@@ -61,15 +61,20 @@ struct CompileOptions {
   // Reductions longer than a thread should walk alone become a tree of shorter ones
   // (compiler/lowering/split_reductions.cpp). GPU kernels always do this.
   bool split_reductions = false;
+  // Scans (cumsum, ...) as one parallel op in which each output combines its window of the
+  // scanned axis (quadratic in the axis' length, but no loop on the host), as GPU kernels need;
+  // otherwise a loop over the axis, linear.
+  bool parallel_scans = false;
   int llvm_opt_level = 3;
   std::string gpu_arch = "sm_90";  // the GPU whose PTX Stage::kPTX prints
 };
 
-// The options as the GPU path applies them: no oneDNN epilogue fusion, and reductions split (one
-// thread per output element: a long reduction needs a tree).
+// The options as the GPU path applies them: no oneDNN epilogue fusion, reductions split (one
+// thread per output element: a long reduction needs a tree), scans without a host loop.
 inline CompileOptions options_for_gpu(CompileOptions options, std::string arch) {
   options.fuse_matmul_epilogue = false;
   options.split_reductions = true;
+  options.parallel_scans = true;
   options.gpu_arch = std::move(arch);
   return options;
 }

@@ -427,6 +427,10 @@ TEST_CASE("compiled reductions, softmax, transposes and casts give the same valu
       small);
   compare_compiled(
       "cast", [](auto& a) { return tf::cast(a * 100.f, tf::int32); }, small);
+  compare_compiled(  // a scan: a host loop over the axis, one combining kernel per step
+      "cumsum and cumulative_logsumexp",
+      [](auto& a) { return tf::cumsum(a, 1) * tf::cumulative_logsumexp(a, 2, false, true); },
+      small);
   compare_compiled(
       "scalar arithmetic", [](auto& a) { return tf::reduce_mean(a) * 2.f + tf::reduce_max(a); },
       small);

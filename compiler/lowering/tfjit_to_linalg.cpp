@@ -28,10 +28,13 @@ namespace {
 
 struct TfjitToLinalgPass : impl::TfjitToLinalgBase<TfjitToLinalgPass> {
   TfjitToLinalgPass() = default;
-  explicit TfjitToLinalgPass(bool named_matmul) { namedMatmul = named_matmul; }
+  TfjitToLinalgPass(bool named_matmul, bool parallel_scans) {
+    namedMatmul = named_matmul;
+    parallelScans = parallel_scans;
+  }
   void runOnOperation() override {
     // Matmuls first, while the transposes they may fold are still tfjit ops.
-    const to_linalg::Options options{namedMatmul};
+    const to_linalg::Options options{namedMatmul, parallelScans};
     RewritePatternSet matmuls(&getContext());
     to_linalg::populate(to_linalg::Phase::kMatmuls, matmuls, options);
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(matmuls))))
@@ -49,8 +52,8 @@ struct TfjitToLinalgPass : impl::TfjitToLinalgBase<TfjitToLinalgPass> {
 
 }  // namespace
 
-std::unique_ptr<Pass> create_tfjit_to_linalg_pass(bool named_matmul) {
-  return std::make_unique<TfjitToLinalgPass>(named_matmul);
+std::unique_ptr<Pass> create_tfjit_to_linalg_pass(bool named_matmul, bool parallel_scans) {
+  return std::make_unique<TfjitToLinalgPass>(named_matmul, parallel_scans);
 }
 
 }  // namespace tf::compiler

@@ -1,8 +1,10 @@
-// tfjit.scan (the cumulative ops of ops/scan_ops.def) as an scf.for over the scanned axis: each
-// step combines the accumulator (the tensor without that axis) with the axis' next slice in one
-// linalg.generic, so the work of a step is an elementwise loop nest that vectorises and, when
+// tfjit.scan (the cumulative ops of ops/scan_ops.def). On the CPU, an scf.for over the scanned
+// axis: each step combines the accumulator (the tensor without that axis) with the axis' next
+// slice in one linalg.generic, so a step is an elementwise loop nest that vectorises and, when
 // large, runs on the thread pool; the slice written is the accumulator before (exclusive) or
-// after (inclusive) the step.
+// after (inclusive) the step. For GPU kernels (Options::parallel_scans), which cannot loop on the
+// host, one linalg.generic with a reduction over the axis in which each output combines the
+// elements of its window: quadratic in the axis' length, parallel over every output.
 #include "compiler/lowering/scalar_ops.h"
 #include "compiler/lowering/to_linalg/to_linalg.h"
 #include "ir/dialect.h"
@@ -26,7 +28,8 @@ Value logaddexp(OpBuilder& b, Location loc, ValueRange a) {
   Value lo = b.create<arith::MinimumFOp>(loc, a[0], a[1]);
   Value sum = b.create<arith::AddFOp>(
       loc, hi,
-      b.create<math::Log1pOp>(loc, b.create<math::ExpOp>(loc, b.create<arith::SubFOp>(loc, lo, hi))));
+      b.create<math::Log1pOp>(loc,
+                              b.create<math::ExpOp>(loc, b.create<arith::SubFOp>(loc, lo, hi))));
   auto type = cast<FloatType>(hi.getType());
   Value ninf = b.create<arith::ConstantOp>(
       loc, b.getFloatAttr(type, APFloat::getInf(type.getFloatSemantics(), /*Negative=*/true)));
@@ -36,7 +39,7 @@ Value logaddexp(OpBuilder& b, Location loc, ValueRange a) {
 constexpr ReductionLowering kLogAddExp{"logaddexp", Lowest, &logaddexp, nullptr, nullptr};
 
 struct LowerScan : OpRewritePattern<tfjit::ScanOp> {
-  using OpRewritePattern::OpRewritePattern;
+  LowerScan(MLIRContext* ctx, bool parallel) : OpRewritePattern(ctx), parallel_(parallel) {}
   LogicalResult matchAndRewrite(tfjit::ScanOp op, PatternRewriter& rw) const override {
     auto scan = ops::find_scan_op(op.getFn().str());
     if (!scan) return op.emitOpError("unknown scan");
@@ -53,6 +56,8 @@ struct LowerScan : OpRewritePattern<tfjit::ScanOp> {
     Location loc = op.getLoc();
     Value x = op.getX();
     const int64_t rank = type.getRank(), axis = op.getAxis();
+    Value identity = rw.create<arith::ConstantOp>(loc, reduction_identity(rw, elem, l->identity));
+    if (parallel_) return windowed(op, rw, combine, identity);
 
     // The slice at one index of the axis (sizes: 1 there), and the accumulator's type, which
     // drops the axis.
@@ -66,15 +71,15 @@ struct LowerScan : OpRewritePattern<tfjit::ScanOp> {
         sizes.push_back(rw.getIndexAttr(1));
         continue;
       }
-      sizes.push_back(size ? OpFoldResult(size) : OpFoldResult(rw.getIndexAttr(type.getDimSize(d))));
+      sizes.push_back(size ? OpFoldResult(size)
+                           : OpFoldResult(rw.getIndexAttr(type.getDimSize(d))));
       acc_shape.push_back(type.getDimSize(d));
       if (size) acc_dynamic.push_back(size);
     }
     auto acc_type = RankedTensorType::get(acc_shape, elem);
-    Value identity = rw.create<arith::ConstantOp>(loc, reduction_identity(rw, elem, l->identity));
     Value acc = rw.create<linalg::FillOp>(
-                      loc, identity, rw.create<tensor::EmptyOp>(loc, acc_shape, elem, acc_dynamic)
-                                         .getResult())
+                      loc, identity,
+                      rw.create<tensor::EmptyOp>(loc, acc_shape, elem, acc_dynamic).getResult())
                     .getResult(0);
     Value out = rw.create<tensor::EmptyOp>(loc, type.getShape(), elem, dynamic);
     Value zero = rw.create<arith::ConstantIndexOp>(loc, 0);
@@ -86,18 +91,17 @@ struct LowerScan : OpRewritePattern<tfjit::ScanOp> {
     auto loop = rw.create<scf::ForOp>(
         loc, zero, n, one, ValueRange{acc, out},
         [&](OpBuilder& b, Location l2, Value s, ValueRange carried) {
-          Value i = reverse ? b.create<arith::SubIOp>(l2, b.create<arith::SubIOp>(l2, n, one), s)
-                                  .getResult()
-                            : s;
+          Value i =
+              reverse
+                  ? b.create<arith::SubIOp>(l2, b.create<arith::SubIOp>(l2, n, one), s).getResult()
+                  : s;
           SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0));
           offsets[axis] = i;
-          Value slice =
-              b.create<tensor::ExtractSliceOp>(l2, acc_type, x, offsets, sizes, strides);
+          Value slice = b.create<tensor::ExtractSliceOp>(l2, acc_type, x, offsets, sizes, strides);
           SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(acc_type.getRank()));
-          Value next = generic(b, l2, ValueRange{carried[0], slice}, maps, acc_type,
-                               [&](OpBuilder& nb, Location nl, ValueRange a) {
-                                 return combine(nb, nl, a);
-                               });
+          Value next =
+              generic(b, l2, ValueRange{carried[0], slice}, maps, acc_type,
+                      [&](OpBuilder& nb, Location nl, ValueRange a) { return combine(nb, nl, a); });
           Value written = b.create<tensor::InsertSliceOp>(l2, exclusive ? carried[0] : next,
                                                           carried[1], offsets, sizes, strides);
           b.create<scf::YieldOp>(l2, ValueRange{next, written});
@@ -105,10 +109,52 @@ struct LowerScan : OpRewritePattern<tfjit::ScanOp> {
     rw.replaceOp(op, loop.getResult(1));
     return success();
   }
+
+  // Loops (d_0 .. d_{r-1}, j): output d combines x at d with the axis replaced by j, for the j in
+  // d's window (j <= i inclusive, j < i exclusive, mirrored when reversed; i = d_axis).
+  LogicalResult windowed(tfjit::ScanOp op, PatternRewriter& rw, ScalarBuilder combine,
+                         Value identity) const {
+    auto type = cast<RankedTensorType>(op.getType());
+    Location loc = op.getLoc();
+    const int64_t rank = type.getRank(), axis = op.getAxis();
+    SmallVector<Value> dynamic;
+    for (int64_t d = 0; d < rank; ++d)
+      if (type.isDynamicDim(d)) dynamic.push_back(rw.create<tensor::DimOp>(loc, op.getX(), d));
+    Value init =
+        rw.create<linalg::FillOp>(
+              loc, identity,
+              rw.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType(), dynamic)
+                  .getResult())
+            .getResult(0);
+    SmallVector<AffineExpr> in_exprs;
+    for (int64_t d = 0; d < rank; ++d)
+      in_exprs.push_back(rw.getAffineDimExpr(d == axis ? rank : d));
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(rank + 1, 0, in_exprs, rw.getContext()),
+        AffineMap::getMultiDimIdentityMap(rank + 1, rw.getContext()).getMajorSubMap(rank)};
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    iters.push_back(utils::IteratorType::reduction);
+    const bool exclusive = op.getExclusive(), reverse = op.getReverse();
+    auto generic = rw.create<linalg::GenericOp>(
+        loc, TypeRange{type}, op.getX(), init, maps, iters,
+        [&](OpBuilder& b, Location l2, ValueRange args) {
+          Value i = b.create<linalg::IndexOp>(l2, axis), j = b.create<linalg::IndexOp>(l2, rank);
+          auto pred = reverse ? (exclusive ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::uge)
+                              : (exclusive ? arith::CmpIPredicate::ult : arith::CmpIPredicate::ule);
+          Value in_window = b.create<arith::CmpIOp>(l2, pred, j, i);
+          Value combined = combine(b, l2, ValueRange{args[1], args[0]});
+          b.create<linalg::YieldOp>(
+              l2, b.create<arith::SelectOp>(l2, in_window, combined, args[1]).getResult());
+        });
+    rw.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+
+  bool parallel_;
 };
 
-void populate_family(RewritePatternSet& patterns, const Options&) {
-  patterns.add<LowerScan>(patterns.getContext());
+void populate_family(RewritePatternSet& patterns, const Options& options) {
+  patterns.add<LowerScan>(patterns.getContext(), options.parallel_scans);
 }
 const bool registered = register_patterns(Phase::kOps, &populate_family);
 

@@ -36,7 +36,16 @@ function(tfjit_layer name)
   target_compile_options(tfjit_${name} PRIVATE ${TFJIT_WARNINGS})
   set_target_properties(tfjit_${name} PROPERTIES POSITION_INDEPENDENT_CODE ON)
   if(L_MLIR)
-    target_include_directories(tfjit_${name} PRIVATE ${PROJECT_BINARY_DIR})  # ir/*.inc
+    # The generated ir/*.inc and compiler/*.inc, seen through their own view (not the whole
+    # build tree, which holds the other layers' views).
+    set(generated ${PROJECT_BINARY_DIR}/generated)
+    foreach(dir ir compiler)
+      if(NOT EXISTS ${generated}/${dir})
+        file(MAKE_DIRECTORY ${generated} ${PROJECT_BINARY_DIR}/${dir})
+        file(CREATE_LINK ${PROJECT_BINARY_DIR}/${dir} ${generated}/${dir} SYMBOLIC)
+      endif()
+    endforeach()
+    target_include_directories(tfjit_${name} PRIVATE ${generated})
     target_include_directories(tfjit_${name} SYSTEM PRIVATE ${MLIR_INCLUDE_DIRS} ${LLVM_INCLUDE_DIRS})
     target_link_libraries(tfjit_${name} INTERFACE MLIR LLVM)
   else()

@@ -1,5 +1,4 @@
 #include "compiler/passes.h"
-#include "compiler/pass_dialects.h"
 
 namespace tf::compiler {
 

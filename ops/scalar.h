@@ -129,15 +129,16 @@ TFJIT_HOST_DEVICE C identity_value(Identity id) {
 #include "ops/reduction_ops.def"
 #pragma GCC diagnostic pop
 
-// A scan combiner beyond the reduction table (ops/scan_ops.def): log(exp(acc) + exp(x)), exact
-// where both are -inf and stable for large magnitudes; propagates NaN.
+// A scan combiner beyond the reduction table (ops/scan_ops.def): log(exp(acc) + exp(x)), stable
+// for large magnitudes, exact where lo is -inf or hi is +inf; propagates NaN.
 struct logaddexp_fn {
   static constexpr Identity kIdentity = Lowest;
   template <class C>
   TFJIT_HOST_DEVICE static C combine(C acc, C x) {
     const C hi = acc > x ? acc : x, lo = acc > x ? x : acc;
     if (acc != acc || x != x) return acc + x;
-    if (lo == -std::numeric_limits<C>::infinity()) return hi;
+    if (lo == -std::numeric_limits<C>::infinity() || hi == std::numeric_limits<C>::infinity())
+      return hi;
     return static_cast<C>(hi + std::log1p(std::exp(lo - hi)));
   }
 };

@@ -152,6 +152,24 @@ TEST_CASE("cumulative ops have gradients, eager and compiled, matching central d
         }
 }
 
+TEST_CASE("cumulative ops differentiate twice", "[scan][gradient]") {
+  // d/dx sum(cumsum(x)^2) = reverse_cumsum(2 cumsum(x)); its Jacobian is 2 L^T L (L lower
+  // triangular of ones): on 3 elements, 2 * [[3, 2, 1], [2, 2, 1], [1, 1, 1]].
+  auto x = tf::constant({1.0, 2.0, 3.0});
+  tf::GradientTape outer;
+  outer.watch(x);
+  tf::Tensor g;
+  {
+    tf::GradientTape inner;
+    inner.watch(x);
+    auto y = tf::reduce_sum(tf::square(tf::cumsum(x)));
+    g = inner.gradient(y, x);
+  }
+  CHECK(values_of(g) == std::vector<double>{2 * (1 + 3 + 6), 2 * (3 + 6), 2 * 6});
+  auto h = outer.gradient(tf::reduce_sum(g * tf::constant({1.0, 0.0, 0.0})), x);
+  CHECK(values_of(h) == std::vector<double>{6, 4, 2});
+}
+
 TEST_CASE("cumulative ops reject bad axes, dtypes and scalars naming the op", "[scan][errors]") {
   auto x = tf::constant({{1.0f, 2.0f}, {3.0f, 4.0f}});
   CHECK_THROWS_WITH(tf::cumsum(x, 2), Catch::Contains("cumsum") && Catch::Contains("axis"));

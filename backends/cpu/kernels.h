@@ -1,13 +1,6 @@
-// The CPU backend's registration entry points (called once, from runtime/kernels.cpp).
+// What the CPU backend's kernel families share: the scalar functors and the registry, into
+// which each family file registers itself (runtime/kernels.h).
 #pragma once
 
 #include "ops/scalar.h"
 #include "runtime/kernels.h"
-
-namespace tf::cpu {
-void register_elementwise(rt::KernelTable& table);
-void register_copy(rt::KernelTable& table);
-void register_cast(rt::KernelTable& table);
-void register_matmul(rt::KernelTable& table);
-void register_reduce(rt::KernelTable& table);
-}  // namespace tf::cpu

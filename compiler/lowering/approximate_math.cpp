@@ -7,7 +7,6 @@
 // finite, and its sin/cos reduce the argument with one float32 constant (wrong far from 0), so
 // those stay libm calls, as does every other float type (float16, bfloat16, float64).
 #include "compiler/mlir_support.h"
-#include "compiler/pass_dialects.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"

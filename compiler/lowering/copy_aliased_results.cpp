@@ -4,7 +4,6 @@
 // or a reshape to its own shape can turn a computed result into an argument at any earlier
 // point, and an aliased result crashes MLIR's promotion of results to out-parameters.
 #include "compiler/mlir_support.h"
-#include "compiler/pass_dialects.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 

@@ -3,7 +3,6 @@
 // -arith-expand also rewrites them as compare-and-select chains that read the accumulator
 // several times, which hides a max reduction from LLVM's vectoriser.
 #include "compiler/mlir_support.h"
-#include "compiler/pass_dialects.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"

@@ -5,7 +5,6 @@
 // into it, which turns linalg.matmul into a higher-rank linalg.generic contraction: the library
 // call pass no longer recognises it and the GEMM runs as generated scalar loops.
 #include "compiler/mlir_support.h"
-#include "compiler/pass_dialects.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"

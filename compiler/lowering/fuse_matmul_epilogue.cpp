@@ -5,7 +5,6 @@
 // generic's output directly, saving a write and a read of C. Runs right before
 // matmul_to_library_call; anything that does not match exactly is left to it.
 #include "compiler/mlir_support.h"
-#include "compiler/pass_dialects.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"

@@ -7,7 +7,7 @@
 // neighbouring elements. A large loop of straight-line code gives each thread kLanes elements
 // a block apart, their loads issued together (see coarsen).
 #include "compiler/mlir_support.h"
-#include "compiler/pass_dialects.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"

@@ -8,8 +8,8 @@
 // own lowering loads and stores the output at every step, a serial chain through memory (3x
 // slower than the eager kernel).
 #include "compiler/mlir_support.h"
-#include "compiler/pass_dialects.h"
 #include "llvm/ADT/SmallBitVector.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"

@@ -3,7 +3,6 @@
 // does for GEMM; the transposed operand is a flag, not a copy. Runs after bufferization; other
 // element types keep the generated loops.
 #include "compiler/mlir_support.h"
-#include "compiler/pass_dialects.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"

@@ -15,7 +15,6 @@
 // tfjit's. Captured memrefs travel as their LLVM descriptors (unrealized casts that the LLVM
 // conversion reconciles), so the outlined function sees the same memrefs, layouts included.
 #include "compiler/mlir_support.h"
-#include "compiler/pass_dialects.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"

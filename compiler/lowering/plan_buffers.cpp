@@ -7,7 +7,6 @@
 #include <algorithm>
 
 #include "compiler/mlir_support.h"
-#include "compiler/pass_dialects.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"

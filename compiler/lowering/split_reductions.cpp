@@ -11,7 +11,6 @@
 #include <cmath>
 
 #include "compiler/mlir_support.h"
-#include "compiler/pass_dialects.h"
 #include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"

@@ -2,7 +2,6 @@
 // plain (vectorisable) loops. LLVM lowering would otherwise call `memrefCopy` from MLIR's runtime
 // library, which compiled code cannot resolve here.
 #include "compiler/mlir_support.h"
-#include "compiler/pass_dialects.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 

@@ -5,9 +5,9 @@
 // op no family lowers fails the pass.
 #include "compiler/lowering/to_linalg/to_linalg.h"
 #include "compiler/mlir_support.h"
-#include "compiler/pass_dialects.h"
 #include "ir/dialect.h"
-#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"

@@ -3,7 +3,6 @@
 // copy the shared zeros into each result, and the GEMM library call (which needs a freshly
 // zeroed accumulator to compute C = A * B) and the dense-layer fusion would not apply.
 #include "compiler/mlir_support.h"
-#include "compiler/pass_dialects.h"
 #include "llvm/ADT/SetVector.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"

@@ -6,6 +6,7 @@
 
 #include "frontend/src/op_helpers.h"
 #include "frontend/src/placement.h"
+#include "frontend/src/primitive.h"
 #include "frontend/src/tape.h"
 #include "frontend/src/tensor_internal.h"
 #include "frontend/src/trace.h"
@@ -46,12 +47,16 @@ Tensor unary_forward(ops::UnaryOp op, const Tensor& x) {
   checked(x, info.name, "x");
   check_dtype(info.name, x.dtype(), info.dtypes);
   DType result = info.bool_result ? bool_ : x.dtype();
-  if (auto* trace = TraceContext::current())
-    return trace->emit("unary", {x}, {{"fn", std::string(info.name)}}, result, x.shape());
-  auto [device, kernel] = place<rt::UnaryKernel>(info.name, op, x.dtype());
-  Tensor out = detail::empty(result, x.shape(), device);
-  kernel(raw(to_device(x, device)), raw_mut(out), x.num_elements());
-  return out;
+  return run_primitive<rt::UnaryKernel>(
+      {info.name, "unary", op},
+      [&] {
+        return std::vector<compiler::NamedAttr>{{"fn", std::string(info.name)}};
+      },
+      result, x.shape(),
+      [&](rt::UnaryKernel kernel, const Tensor& out, const Tensor& in) {
+        kernel(raw(in), raw_mut(out), x.num_elements());
+      },
+      x);
 }
 
 Tensor binary_forward(ops::BinaryOp op, const Tensor& x, const Tensor& y) {
@@ -216,11 +221,13 @@ Tensor cast_forward(const Tensor& x, DType dtype) {
     throw InvalidArgumentError("cast: cannot cast " + std::string(dtype_name(x.dtype())) + " to " +
                                std::string(dtype_name(dtype)));
   if (x.dtype() == dtype) return x;
-  if (auto* trace = TraceContext::current()) return trace->emit("cast", {x}, {}, dtype, x.shape());
-  auto [device, kernel] = place<rt::CastKernel>("cast", ops::Primitive::cast, x.dtype(), dtype);
-  Tensor out = detail::empty(dtype, x.shape(), device);
-  kernel(raw(to_device(x, device)), raw_mut(out), x.num_elements());
-  return out;
+  return run_primitive<rt::CastKernel>(
+      {"cast", "cast", ops::Primitive::cast, dtype},
+      [] { return std::vector<compiler::NamedAttr>{}; }, dtype, x.shape(),
+      [&](rt::CastKernel kernel, const Tensor& out, const Tensor& in) {
+        kernel(raw(in), raw_mut(out), x.num_elements());
+      },
+      x);
 }
 }  // namespace
 
@@ -372,15 +379,19 @@ Tensor arg_reduce(const char* op, const Tensor& x, int64_t axis, bool is_max) {
     throw InvalidArgumentError(std::string(op) + ": axis " + std::to_string(a) + " of shape " +
                                x.shape().to_string() + " is empty");
   TensorShape shape = core::reduce_shape(x.shape(), {a}, false);
-  if (auto* trace = TraceContext::current())
-    return trace->emit("arg_reduce", {x}, {{"fn", std::string(op)}, {"axis", a}}, int64, shape);
-  rt::ReducePlan plan{1, x.shape()[a], 1};
-  for (int64_t d = 0; d < a; ++d) plan.outer *= x.shape()[d];
-  for (int64_t d = a + 1; d < x.ndim(); ++d) plan.inner *= x.shape()[d];
-  auto [device, kernel] = place<rt::ArgReduceKernel>(op, ops::Primitive::arg_reduce, x.dtype());
-  Tensor out = detail::empty(int64, shape, device);
-  kernel(raw(to_device(x, device)), static_cast<int64_t*>(raw_mut(out)), plan, is_max);
-  return out;
+  return run_primitive<rt::ArgReduceKernel>(
+      {op, "arg_reduce", ops::Primitive::arg_reduce},
+      [&] {
+        return std::vector<compiler::NamedAttr>{{"fn", std::string(op)}, {"axis", a}};
+      },
+      int64, shape,
+      [&](rt::ArgReduceKernel kernel, const Tensor& out, const Tensor& in) {
+        rt::ReducePlan plan{1, x.shape()[a], 1};
+        for (int64_t d = 0; d < a; ++d) plan.outer *= x.shape()[d];
+        for (int64_t d = a + 1; d < x.ndim(); ++d) plan.inner *= x.shape()[d];
+        kernel(raw(in), static_cast<int64_t*>(raw_mut(out)), plan, is_max);
+      },
+      x);
 }
 }  // namespace
 

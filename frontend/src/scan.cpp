@@ -32,19 +32,28 @@ struct Scan {
 Tensor scan(const Scan& s, const Tensor& x) {
   const char* name = ops::op_info(s.op).name;
   return run_primitive<rt::ScanKernel>(
-      {name, "scan", ops::Primitive::scan}, {x}, s.graph_attributes(), x.dtype(), x.shape(),
-      [&](rt::ScanKernel kernel, const std::vector<Tensor>& in, const Tensor& out) {
+      {name, "scan", ops::Primitive::scan}, [&] { return s.graph_attributes(); }, x.dtype(),
+      x.shape(),
+      [&](rt::ScanKernel kernel, const Tensor& out, const Tensor& in) {
         rt::ScanPlan plan{1, x.shape()[s.axis], 1, s.op, s.exclusive, s.reverse};
         for (int64_t d = 0; d < s.axis; ++d) plan.outer *= x.shape()[d];
         for (int64_t d = s.axis + 1; d < x.ndim(); ++d) plan.inner *= x.shape()[d];
-        kernel(raw(in[0]), raw_mut(out), plan);
-      });
+        kernel(raw(in), raw_mut(out), plan);
+      },
+      x);
+}
+
+Tensor cumulative(ops::ScanOp op, const Tensor& x, int64_t axis, bool exclusive, bool reverse);
+// The gradients' scans record on the tape too, so they differentiate again.
+Tensor recorded(const Scan& s, const Tensor& x) {
+  return cumulative(s.op, x, s.axis, s.exclusive, s.reverse);
 }
 
 // cummax / cummin: g flows to the first element attaining each output's extreme. x_j is a
 // strict new extreme (it beats every element before it in the scan's direction); it then feeds
 // every later output i (i >= j, or i > j when exclusive) equal to it. Dense over the scanned axis
-// (an n x n mask per line, as gather's gradient is dense).
+// (an n x n mask per line, as gather's gradient is dense): memory grows with the square of the
+// axis' length, until a segment-sum primitive makes it linear.
 Tensor extreme_gradient(const Scan& s, const Tensor& x, const Tensor& g) {
   const int64_t n = x.shape()[s.axis];
   if (n == kUnknownDim)
@@ -65,9 +74,9 @@ Tensor extreme_gradient(const Scan& s, const Tensor& x, const Tensor& g) {
                            : (s.exclusive ? greater(i, j) : greater_equal(i, j));
   // The outputs' values: the inclusive scan's, shifted to the exclusive window where asked.
   Tensor out = s.exclusive ? prior : z;
-  Tensor mask = logical_and(logical_and(after, equal(expand_dims(out, s.axis + 1),
-                                                     expand_dims(x, s.axis))),
-                            expand_dims(fresh, s.axis));
+  Tensor mask =
+      logical_and(logical_and(after, equal(expand_dims(out, s.axis + 1), expand_dims(x, s.axis))),
+                  expand_dims(fresh, s.axis));
   return reduce_sum(where(mask, expand_dims(g, s.axis + 1), zeros_like(expand_dims(g, s.axis + 1))),
                     s.axis);
 }
@@ -78,20 +87,19 @@ std::vector<Tensor> scan_gradient(const Scan& s, const Tensor& x, const Tensor& 
   back.reverse = !s.reverse;  // each output's window, seen from the input
   switch (s.op) {
     case ops::ScanOp::cumsum:
-      return {scan(back, g)};
+      return {recorded(back, g)};
     case ops::ScanOp::cumprod: {  // TensorFlow's rule, 0 where x is 0 (div_no_nan), as there
       Scan sum = back;
       sum.op = ops::ScanOp::cumsum;
       Tensor zero = zeros_like(x);
-      return {where(equal(x, zero), zero, scan(sum, z * g) / x)};
+      return {where(equal(x, zero), zero, recorded(sum, z * g) / x)};
     }
     case ops::ScanOp::cumulative_logsumexp: {
       // TensorFlow's: g split by sign, so the logs exist, and kept in log space.
-      const double ninf = -std::numeric_limits<double>::infinity();
-      Tensor log_pos = where(g > 0.0, log(g), fill(g.shape(), ninf, g.dtype()));
-      Tensor log_neg = where(g < 0.0, log(-g), fill(g.shape(), ninf, g.dtype()));
-      Scan logsum = back;
-      return {exp(scan(logsum, log_pos - z) + x) - exp(scan(logsum, log_neg - z) + x)};
+      Tensor ninf = fill({}, -std::numeric_limits<double>::infinity(), g.dtype());
+      Tensor log_pos = where(g > 0.0, log(g), ninf);
+      Tensor log_neg = where(g < 0.0, log(-g), ninf);
+      return {exp(recorded(back, log_pos - z) + x) - exp(recorded(back, log_neg - z) + x)};
     }
     case ops::ScanOp::cummax:
     case ops::ScanOp::cummin:
@@ -99,7 +107,7 @@ std::vector<Tensor> scan_gradient(const Scan& s, const Tensor& x, const Tensor& 
     case ops::ScanOp::kCount:
       break;
   }
-  return {Tensor()};
+  throw UnimplementedError(std::string(ops::op_info(s.op).name) + ": no gradient rule");
 }
 
 Tensor cumulative(ops::ScanOp op, const Tensor& x, int64_t axis, bool exclusive, bool reverse) {
@@ -119,9 +127,9 @@ Tensor cumulative(ops::ScanOp op, const Tensor& x, int64_t axis, bool exclusive,
 
 }  // namespace
 
-#define TFJIT_SCAN(name, ...)                                               \
+#define TFJIT_SCAN(name, ...)                                                \
   Tensor name(const Tensor& x, int64_t axis, bool exclusive, bool reverse) { \
-    return cumulative(ops::ScanOp::name, x, axis, exclusive, reverse);      \
+    return cumulative(ops::ScanOp::name, x, axis, exclusive, reverse);       \
   }
 #include "ops/scan_ops.def"
 

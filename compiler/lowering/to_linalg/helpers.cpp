@@ -15,14 +15,20 @@ std::vector<std::pair<Phase, Populate>>& families() {
   static std::vector<std::pair<Phase, Populate>> all;
   return all;
 }
+std::mutex& families_mutex() {
+  static std::mutex m;
+  return m;
+}
 }  // namespace
 
 bool register_patterns(Phase phase, Populate populate) {
+  std::lock_guard lock(families_mutex());
   families().emplace_back(phase, populate);
   return true;
 }
 
 void populate(Phase phase, RewritePatternSet& patterns, const Options& options) {
+  std::lock_guard lock(families_mutex());
   for (auto [p, fill] : families())
     if (p == phase) fill(patterns, options);
 }

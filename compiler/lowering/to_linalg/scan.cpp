@@ -21,8 +21,9 @@ namespace tf::compiler::to_linalg {
 
 namespace {
 
-// log(exp(acc) + exp(x)) = hi + log1p(exp(lo - hi)); hi when lo is -inf (also both -inf), NaN
-// when either is NaN (maximumf / minimumf propagate it). As ops/scalar.h's logaddexp_fn.
+// log(exp(acc) + exp(x)) = hi + log1p(exp(lo - hi)); hi when lo is -inf (also both -inf) or hi
+// is +inf, NaN when either is NaN (maximumf / minimumf propagate it). As ops/scalar.h's
+// logaddexp_fn.
 Value logaddexp(OpBuilder& b, Location loc, ValueRange a) {
   Value hi = b.create<arith::MaximumFOp>(loc, a[0], a[1]);
   Value lo = b.create<arith::MinimumFOp>(loc, a[0], a[1]);
@@ -33,8 +34,12 @@ Value logaddexp(OpBuilder& b, Location loc, ValueRange a) {
   auto type = cast<FloatType>(hi.getType());
   Value ninf = b.create<arith::ConstantOp>(
       loc, b.getFloatAttr(type, APFloat::getInf(type.getFloatSemantics(), /*Negative=*/true)));
-  Value lo_is_ninf = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, lo, ninf);
-  return b.create<arith::SelectOp>(loc, lo_is_ninf, hi, sum);
+  Value inf = b.create<arith::ConstantOp>(
+      loc, b.getFloatAttr(type, APFloat::getInf(type.getFloatSemantics())));
+  Value exact =
+      b.create<arith::OrIOp>(loc, b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, lo, ninf),
+                             b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, hi, inf));
+  return b.create<arith::SelectOp>(loc, exact, hi, sum);
 }
 constexpr ReductionLowering kLogAddExp{"logaddexp", Lowest, &logaddexp, nullptr, nullptr};
 
@@ -98,12 +103,23 @@ struct LowerScan : OpRewritePattern<tfjit::ScanOp> {
           SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0));
           offsets[axis] = i;
           Value slice = b.create<tensor::ExtractSliceOp>(l2, acc_type, x, offsets, sizes, strides);
-          SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(acc_type.getRank()));
-          Value next =
-              generic(b, l2, ValueRange{carried[0], slice}, maps, acc_type,
-                      [&](OpBuilder& nb, Location nl, ValueRange a) { return combine(nb, nl, a); });
-          Value written = b.create<tensor::InsertSliceOp>(l2, exclusive ? carried[0] : next,
-                                                          carried[1], offsets, sizes, strides);
+          // Exclusive: the accumulator is written before it is updated. The update is in place
+          // (outs: the accumulator itself), so no step allocates.
+          Value written = carried[1];
+          if (exclusive)
+            written =
+                b.create<tensor::InsertSliceOp>(l2, carried[0], written, offsets, sizes, strides);
+          SmallVector<AffineMap> maps(3, b.getMultiDimIdentityMap(acc_type.getRank()));
+          SmallVector<utils::IteratorType> iters(acc_type.getRank(), utils::IteratorType::parallel);
+          Value next = b.create<linalg::GenericOp>(
+                            l2, TypeRange{acc_type}, ValueRange{carried[0], slice},
+                            ValueRange{carried[0]}, maps, iters,
+                            [&](OpBuilder& nb, Location nl, ValueRange a) {
+                              nb.create<linalg::YieldOp>(nl, combine(nb, nl, a.drop_back()));
+                            })
+                           .getResult(0);
+          if (!exclusive)
+            written = b.create<tensor::InsertSliceOp>(l2, next, written, offsets, sizes, strides);
           b.create<scf::YieldOp>(l2, ValueRange{next, written});
         });
     rw.replaceOp(op, loop.getResult(1));

@@ -128,7 +128,8 @@ struct LowerSlice : OpRewritePattern<tfjit::SliceOp> {
 };
 
 // gather: a generic op over the result reading each index from `indices` and the element from
-// params with tensor.extract; indices are clamped into range (compiled code cannot raise yet).
+// params with tensor.extract. Indices are clamped into range so the read stays in bounds; an
+// index out of range is reported by the graph's tfjit.fail_if, raised after the call.
 struct LowerGather : OpRewritePattern<tfjit::GatherOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(tfjit::GatherOp op, PatternRewriter& rw) const override {

@@ -81,8 +81,8 @@ Tensor tile(const Tensor& x, const std::vector<int64_t>& multiples);
 Tensor pad(const Tensor& x, const std::vector<std::pair<int64_t, int64_t>>& paddings,
            double value = 0);
 // Slices of params along `axis` at the integer `indices` (result shape: params.shape[:axis] +
-// indices.shape + params.shape[axis+1:]). An index outside [0, dim) is an InvalidArgumentError
-// eagerly; compiled code clamps it into range (it cannot raise yet).
+// indices.shape + params.shape[axis+1:]). An index outside [0, dim) is an InvalidArgumentError,
+// eagerly and compiled (there raised once the call has run).
 Tensor gather(const Tensor& params, const Tensor& indices, int64_t axis = 0);
 // tf.slice: `size[d]` elements from `begin[d]` in each dimension (-1: to the end).
 Tensor slice(const Tensor& x, const std::vector<int64_t>& begin, const std::vector<int64_t>& size);

@@ -378,7 +378,7 @@ class PlanBuilder {
     program_.steps.emplace_back(std::move(l));
   }
 
-  // A constant text (compiler/lowering/effects_to_calls.cpp): its bytes up to the NUL.
+  // A constant text (compiler/lowering/to_linalg/effects.cpp): its bytes up to the NUL.
   std::string text(Operation* user, Value v) {
     const Memref& m = memref(user, v);
     const auto& buffer = program_.buffers[static_cast<size_t>(m.buffer)];
@@ -387,7 +387,7 @@ class PlanBuilder {
     return buffer.data.substr(0, buffer.data.find('\0'));
   }
 
-  // tf::print (compiler/lowering/effects_to_calls.cpp): tfjit_print_<dtype>(value, text before it)
+  // tf::print (compiler/lowering/to_linalg/effects.cpp): tfjit_print_<dtype>(value, text before it)
   // per input, then tfjit_print_end(text after the last) makes the Print step.
   void add_print(func::CallOp call) {
     if (call.getCallee() == rt::abi::kPrintEnd) {
@@ -410,7 +410,7 @@ class PlanBuilder {
     pending_print_.texts.push_back(text(call, call.getOperand(1)));
   }
 
-  // tfjit.fail_if (compiler/lowering/effects_to_calls.cpp): its flag, and its message from the
+  // tfjit.fail_if (compiler/lowering/to_linalg/effects.cpp): its flag, and its message from the
   // bytes of the constant text.
   void add_check(func::CallOp call) {
     // The flag is copied aside where the check stands: its own memory may be reused by later

@@ -90,7 +90,7 @@ void print_header() {
          "TFJIT_API_BEGIN\nnamespace tf {\n\n"
          "// --- Elementwise (NumPy broadcasting; both tensors must have the same dtype) ---\n";
   auto decl = [](const tf::ops::ElementwiseOpInfo& info, const char* params) {
-    std::cout << "\n// tf.math." << info.name << ": " << info.dtypes.to_string() << " -> "
+    std::cout << "\n// " << info.name << ": " << info.dtypes.to_string() << " -> "
               << (info.bool_result ? "bool" : "the input's dtype")
               << (info.differentiable ? "; differentiable" : "; no gradient") << ".\n"
               << "Tensor " << info.name << params << ";\n";
@@ -103,14 +103,14 @@ void print_header() {
                "keepdims ---\n";
   for (int i = 0; i < tf::ops::kNumReduce; ++i) {
     const auto& info = tf::ops::op_info(static_cast<tf::ops::ReduceOp>(i));
-    std::cout << "\n// tf.math." << info.name << ": " << info.dtypes.to_string() << ".\n"
+    std::cout << "\n// " << info.name << ": " << info.dtypes.to_string() << ".\n"
               << "Tensor " << info.name
               << "(const Tensor& x, Axes axis = {}, bool keepdims = false);\n";
   }
   std::cout << "\n// --- Cumulative ops along `axis`: the scan table (ops/scan_ops.def) ---\n";
   for (int i = 0; i < tf::ops::kNumScans; ++i) {
     const auto& info = tf::ops::op_info(static_cast<tf::ops::ScanOp>(i));
-    std::cout << "\n// tf.math." << info.name << ": " << info.dtypes.to_string() << " (combining by "
+    std::cout << "\n// " << info.name << ": " << info.dtypes.to_string() << " (combining by "
               << info.combiner << "); differentiable.\n"
               << "Tensor " << info.name
               << "(const Tensor& x, int64_t axis = 0, bool exclusive = false, bool reverse = "

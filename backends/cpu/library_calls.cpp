@@ -158,7 +158,7 @@ void add_print_calls(std::vector<rt::abi::LibraryCall>& calls, std::integer_sequ
    ...);
 }
 
-// tfjit.fail_if (compiler/lowering/effects_to_calls.cpp): bad input found at run time.
+// tfjit.fail_if (compiler/lowering/to_linalg/effects.cpp): bad input found at run time.
 struct Flag {
   const bool* allocated;
   const bool* aligned;

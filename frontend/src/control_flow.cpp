@@ -216,7 +216,7 @@ void write_print_line(const std::string& line) {
 namespace {
 // A compiled function's tf::print, on any device (runtime/print.h): the views arrive on the
 // host and are gathered by the CPU's strided copy.
-void print_from_gpu(const std::vector<std::string>& texts,
+void print_compiled(const std::vector<std::string>& texts,
                     const std::vector<rt::PrintedTensor>& tensors) {
   std::string line = texts.at(0);
   for (size_t i = 0; i < tensors.size(); ++i) {
@@ -233,7 +233,7 @@ void print_from_gpu(const std::vector<std::string>& texts,
   }
   write_print_line(line);
 }
-const bool print_from_gpu_registered = (rt::set_print_handler(&print_from_gpu), true);
+const bool print_compiled_registered = (rt::set_print_handler(&print_compiled), true);
 }  // namespace
 
 void print(const std::vector<PrintArg>& args) {

@@ -10,173 +10,173 @@ namespace tf {
 
 // --- Elementwise (NumPy broadcasting; both tensors must have the same dtype) ---
 
-// tf.math.logical_not: bool -> the input's dtype; no gradient.
+// logical_not: bool -> the input's dtype; no gradient.
 Tensor logical_not(const Tensor& x);
 
-// tf.math.is_nan: float16, bfloat16, float32, float64 -> bool; no gradient.
+// is_nan: float16, bfloat16, float32, float64 -> bool; no gradient.
 Tensor is_nan(const Tensor& x);
 
-// tf.math.is_inf: float16, bfloat16, float32, float64 -> bool; no gradient.
+// is_inf: float16, bfloat16, float32, float64 -> bool; no gradient.
 Tensor is_inf(const Tensor& x);
 
-// tf.math.is_finite: float16, bfloat16, float32, float64 -> bool; no gradient.
+// is_finite: float16, bfloat16, float32, float64 -> bool; no gradient.
 Tensor is_finite(const Tensor& x);
 
-// tf.math.negative: float16, bfloat16, float32, float64, int8, int16, int32, int64, complex64 -> the input's dtype; differentiable.
+// negative: float16, bfloat16, float32, float64, int8, int16, int32, int64, complex64 -> the input's dtype; differentiable.
 Tensor negative(const Tensor& x);
 
-// tf.math.abs: float16, bfloat16, float32, float64, int8, int16, int32, int64 -> the input's dtype; differentiable.
+// abs: float16, bfloat16, float32, float64, int8, int16, int32, int64 -> the input's dtype; differentiable.
 Tensor abs(const Tensor& x);
 
-// tf.math.sign: float16, bfloat16, float32, float64, int8, int16, int32, int64 -> the input's dtype; differentiable.
+// sign: float16, bfloat16, float32, float64, int8, int16, int32, int64 -> the input's dtype; differentiable.
 Tensor sign(const Tensor& x);
 
-// tf.math.square: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, complex64 -> the input's dtype; differentiable.
+// square: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, complex64 -> the input's dtype; differentiable.
 Tensor square(const Tensor& x);
 
-// tf.math.reciprocal: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+// reciprocal: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
 Tensor reciprocal(const Tensor& x);
 
-// tf.math.sqrt: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+// sqrt: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
 Tensor sqrt(const Tensor& x);
 
-// tf.math.rsqrt: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+// rsqrt: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
 Tensor rsqrt(const Tensor& x);
 
-// tf.math.exp: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+// exp: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
 Tensor exp(const Tensor& x);
 
-// tf.math.expm1: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+// expm1: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
 Tensor expm1(const Tensor& x);
 
-// tf.math.log: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+// log: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
 Tensor log(const Tensor& x);
 
-// tf.math.log1p: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+// log1p: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
 Tensor log1p(const Tensor& x);
 
-// tf.math.sin: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+// sin: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
 Tensor sin(const Tensor& x);
 
-// tf.math.cos: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+// cos: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
 Tensor cos(const Tensor& x);
 
-// tf.math.tan: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+// tan: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
 Tensor tan(const Tensor& x);
 
-// tf.math.tanh: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+// tanh: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
 Tensor tanh(const Tensor& x);
 
-// tf.math.sigmoid: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+// sigmoid: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
 Tensor sigmoid(const Tensor& x);
 
-// tf.math.relu: float16, bfloat16, float32, float64, int8, int16, int32, int64 -> the input's dtype; differentiable.
+// relu: float16, bfloat16, float32, float64, int8, int16, int32, int64 -> the input's dtype; differentiable.
 Tensor relu(const Tensor& x);
 
-// tf.math.softplus: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+// softplus: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
 Tensor softplus(const Tensor& x);
 
-// tf.math.erf: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+// erf: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
 Tensor erf(const Tensor& x);
 
-// tf.math.floor: float16, bfloat16, float32, float64 -> the input's dtype; no gradient.
+// floor: float16, bfloat16, float32, float64 -> the input's dtype; no gradient.
 Tensor floor(const Tensor& x);
 
-// tf.math.ceil: float16, bfloat16, float32, float64 -> the input's dtype; no gradient.
+// ceil: float16, bfloat16, float32, float64 -> the input's dtype; no gradient.
 Tensor ceil(const Tensor& x);
 
-// tf.math.round: float16, bfloat16, float32, float64 -> the input's dtype; no gradient.
+// round: float16, bfloat16, float32, float64 -> the input's dtype; no gradient.
 Tensor round(const Tensor& x);
 
-// tf.math.add: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, complex64 -> the input's dtype; differentiable.
+// add: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, complex64 -> the input's dtype; differentiable.
 Tensor add(const Tensor& x, const Tensor& y);
 
-// tf.math.subtract: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, complex64 -> the input's dtype; differentiable.
+// subtract: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, complex64 -> the input's dtype; differentiable.
 Tensor subtract(const Tensor& x, const Tensor& y);
 
-// tf.math.multiply: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, complex64 -> the input's dtype; differentiable.
+// multiply: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, complex64 -> the input's dtype; differentiable.
 Tensor multiply(const Tensor& x, const Tensor& y);
 
-// tf.math.realdiv: float16, bfloat16, float32, float64, complex64 -> the input's dtype; differentiable.
+// realdiv: float16, bfloat16, float32, float64, complex64 -> the input's dtype; differentiable.
 Tensor realdiv(const Tensor& x, const Tensor& y);
 
-// tf.math.floordiv: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 -> the input's dtype; no gradient.
+// floordiv: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 -> the input's dtype; no gradient.
 Tensor floordiv(const Tensor& x, const Tensor& y);
 
-// tf.math.floormod: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 -> the input's dtype; differentiable.
+// floormod: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 -> the input's dtype; differentiable.
 Tensor floormod(const Tensor& x, const Tensor& y);
 
-// tf.math.pow: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+// pow: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
 Tensor pow(const Tensor& x, const Tensor& y);
 
-// tf.math.maximum: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 -> the input's dtype; differentiable.
+// maximum: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 -> the input's dtype; differentiable.
 Tensor maximum(const Tensor& x, const Tensor& y);
 
-// tf.math.minimum: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 -> the input's dtype; differentiable.
+// minimum: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 -> the input's dtype; differentiable.
 Tensor minimum(const Tensor& x, const Tensor& y);
 
-// tf.math.equal: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, bool, complex64 -> bool; no gradient.
+// equal: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, bool, complex64 -> bool; no gradient.
 Tensor equal(const Tensor& x, const Tensor& y);
 
-// tf.math.not_equal: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, bool, complex64 -> bool; no gradient.
+// not_equal: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, bool, complex64 -> bool; no gradient.
 Tensor not_equal(const Tensor& x, const Tensor& y);
 
-// tf.math.less: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 -> bool; no gradient.
+// less: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 -> bool; no gradient.
 Tensor less(const Tensor& x, const Tensor& y);
 
-// tf.math.less_equal: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 -> bool; no gradient.
+// less_equal: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 -> bool; no gradient.
 Tensor less_equal(const Tensor& x, const Tensor& y);
 
-// tf.math.greater: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 -> bool; no gradient.
+// greater: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 -> bool; no gradient.
 Tensor greater(const Tensor& x, const Tensor& y);
 
-// tf.math.greater_equal: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 -> bool; no gradient.
+// greater_equal: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 -> bool; no gradient.
 Tensor greater_equal(const Tensor& x, const Tensor& y);
 
-// tf.math.logical_and: bool -> the input's dtype; no gradient.
+// logical_and: bool -> the input's dtype; no gradient.
 Tensor logical_and(const Tensor& x, const Tensor& y);
 
-// tf.math.logical_or: bool -> the input's dtype; no gradient.
+// logical_or: bool -> the input's dtype; no gradient.
 Tensor logical_or(const Tensor& x, const Tensor& y);
 
-// tf.math.logical_xor: bool -> the input's dtype; no gradient.
+// logical_xor: bool -> the input's dtype; no gradient.
 Tensor logical_xor(const Tensor& x, const Tensor& y);
 
 // --- Reductions over `axis` (all by default), keeping reduced axes as 1 with keepdims ---
 
-// tf.math.reduce_sum: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8.
+// reduce_sum: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8.
 Tensor reduce_sum(const Tensor& x, Axes axis = {}, bool keepdims = false);
 
-// tf.math.reduce_prod: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8.
+// reduce_prod: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8.
 Tensor reduce_prod(const Tensor& x, Axes axis = {}, bool keepdims = false);
 
-// tf.math.reduce_max: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8.
+// reduce_max: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8.
 Tensor reduce_max(const Tensor& x, Axes axis = {}, bool keepdims = false);
 
-// tf.math.reduce_min: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8.
+// reduce_min: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8.
 Tensor reduce_min(const Tensor& x, Axes axis = {}, bool keepdims = false);
 
-// tf.math.reduce_any: bool.
+// reduce_any: bool.
 Tensor reduce_any(const Tensor& x, Axes axis = {}, bool keepdims = false);
 
-// tf.math.reduce_all: bool.
+// reduce_all: bool.
 Tensor reduce_all(const Tensor& x, Axes axis = {}, bool keepdims = false);
 
 // --- Cumulative ops along `axis`: the scan table (ops/scan_ops.def) ---
 
-// tf.math.cumsum: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 (combining by reduce_sum); differentiable.
+// cumsum: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 (combining by reduce_sum); differentiable.
 Tensor cumsum(const Tensor& x, int64_t axis = 0, bool exclusive = false, bool reverse = false);
 
-// tf.math.cumprod: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 (combining by reduce_prod); differentiable.
+// cumprod: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 (combining by reduce_prod); differentiable.
 Tensor cumprod(const Tensor& x, int64_t axis = 0, bool exclusive = false, bool reverse = false);
 
-// tf.math.cummax: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 (combining by reduce_max); differentiable.
+// cummax: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 (combining by reduce_max); differentiable.
 Tensor cummax(const Tensor& x, int64_t axis = 0, bool exclusive = false, bool reverse = false);
 
-// tf.math.cummin: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 (combining by reduce_min); differentiable.
+// cummin: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 (combining by reduce_min); differentiable.
 Tensor cummin(const Tensor& x, int64_t axis = 0, bool exclusive = false, bool reverse = false);
 
-// tf.math.cumulative_logsumexp: float16, bfloat16, float32, float64 (combining by logaddexp); differentiable.
+// cumulative_logsumexp: float16, bfloat16, float32, float64 (combining by logaddexp); differentiable.
 Tensor cumulative_logsumexp(const Tensor& x, int64_t axis = 0, bool exclusive = false, bool reverse = false);
 
 }  // namespace tf

@@ -338,7 +338,9 @@ tf::core::ShapeRule MatmulOp::shapeRule() {
 tf::core::ShapeRule ReduceOp::shapeRule() {
   return reduce_rule(std::vector<int64_t>(getAxes().begin(), getAxes().end()), getKeepdims());
 }
-tf::core::ShapeRule ArgReduceOp::shapeRule() { return reduce_rule({getAxis()}, false); }
+tf::core::ShapeRule ArgReduceOp::shapeRule() {
+  return reduce_rule({static_cast<int64_t>(getAxis())}, false);
+}
 tf::core::ShapeRule TransposeOp::shapeRule() {
   return [perm = std::vector<int64_t>(getPerm().begin(), getPerm().end())](
              std::span<const tf::TensorShape> operands) {

@@ -62,6 +62,11 @@ class KernelTable {
   void set(ops::OpId op, DType dtype, DType to, Kernel kernel) {
     slots_[index(op, dtype, to)] = reinterpret_cast<AnyKernel>(kernel);
   }
+  // One kernel for every dtype: the kernels that only move bytes.
+  template <class Kernel>
+  void set_for_every_dtype(ops::OpId op, Kernel kernel) {
+    for (int d = 0; d < kNumDTypes; ++d) set(op, static_cast<DType>(d), kernel);
+  }
   template <class Kernel>
   Kernel get(ops::OpId op, DType dtype, DType to) const {
     return reinterpret_cast<Kernel>(slots_[index(op, dtype, to)]);

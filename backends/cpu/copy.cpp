@@ -103,13 +103,10 @@ void gather_kernel(const void* params, const int64_t* indices, int64_t num_indic
 }  // namespace
 
 void register_copy(rt::KernelTable& table) {
-  for (int d = 0; d < kNumDTypes; ++d) {  // they move bytes: one kernel serves every dtype
-    const auto dtype = static_cast<DType>(d);
-    table.set(ops::Primitive::strided_copy, dtype, &strided_copy_kernel);
-    table.set(ops::Primitive::select, dtype, &select_kernel);
-    table.set(ops::Primitive::concat, dtype, &concat_kernel);
-    table.set(ops::Primitive::gather, dtype, &gather_kernel);
-  }
+  table.set_for_every_dtype(ops::Primitive::strided_copy, &strided_copy_kernel);
+  table.set_for_every_dtype(ops::Primitive::select, &select_kernel);
+  table.set_for_every_dtype(ops::Primitive::concat, &concat_kernel);
+  table.set_for_every_dtype(ops::Primitive::gather, &gather_kernel);
 }
 const bool registered = rt::register_kernels(rt::DeviceType::kCPU, &register_copy);
 

@@ -267,13 +267,10 @@ void register_kernels(rt::KernelTable& table) {
     if constexpr (kNumeric.contains(d()))
       table.set(ops::Primitive::arg_reduce, d(), &arg_reduce<d()>);
   });
-  for (int d = 0; d < kNumDTypes; ++d) {  // they move bytes: one kernel serves every dtype
-    const auto dtype = static_cast<DType>(d);
-    table.set(ops::Primitive::strided_copy, dtype, &strided_copy);
-    table.set(ops::Primitive::concat, dtype, &concat);
-    table.set(ops::Primitive::gather, dtype, &gather);
-    table.set(ops::Primitive::select, dtype, &select);
-  }
+  table.set_for_every_dtype(ops::Primitive::strided_copy, &strided_copy);
+  table.set_for_every_dtype(ops::Primitive::concat, &concat);
+  table.set_for_every_dtype(ops::Primitive::gather, &gather);
+  table.set_for_every_dtype(ops::Primitive::select, &select);
 }
 const bool registered = rt::register_kernels(rt::DeviceType::kGPU, &register_kernels);
 

@@ -2,7 +2,8 @@
 // concrete argument shapes. The graph's ops are flattened once into steps (no MLIR on the call
 // path); each step applies the op's shape rule (ShapeRuleOpInterface, core/shape_rules.h) to
 // concrete shapes and checks the result against the type traced, which is where tracing's
-// assumptions about unknown dims are verified. Compiled code never sees shapes that disagree with its types.
+// assumptions about unknown dims are verified. Compiled code never sees shapes that disagree with
+// its types.
 #include <functional>
 
 #include "compiler/compiler.h"

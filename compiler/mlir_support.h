@@ -61,7 +61,6 @@ struct GemmForm {
 };
 std::optional<GemmForm> gemm_form(mlir::Operation* op);
 
-
 // Compiled loops split over threads as eager kernels do: tasks of at least a grain of
 // iterations, so only loops of two grains or more are worth threads.
 inline constexpr int64_t kParallelElements = 2 * rt::abi::kParallelGrain;

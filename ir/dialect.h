@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/shape_rules.h"
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -13,7 +14,6 @@
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "core/shape_rules.h"
 #include "tfjit/dtype.h"
 #include "tfjit/shape.h"
 

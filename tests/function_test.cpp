@@ -1,8 +1,8 @@
 // tf::function: tracing once per signature, compiled == eager, captures, results, stages.
 #include <atomic>
-#include <functional>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include "tests/helpers.h"
@@ -98,8 +98,7 @@ TEST_CASE("results may be the arguments themselves or constants", "[function]") 
 TEST_CASE("results that fold to an argument are copies of it", "[function]") {
   const auto x = tf::constant({1.0f, -2.0f, 3.0f});
   const std::vector<std::function<tf::Tensor(const tf::Tensor&)>> folds_to_x = {
-      [](const tf::Tensor& t) { return t * 1.0f; },
-      [](const tf::Tensor& t) { return t / 1.0f; },
+      [](const tf::Tensor& t) { return t * 1.0f; }, [](const tf::Tensor& t) { return t / 1.0f; },
       [](const tf::Tensor& t) { return t - 0.0f; },
       [](const tf::Tensor& t) { return tf::maximum(t, t); },
       [](const tf::Tensor& t) { return tf::reshape(t, {3}); }};

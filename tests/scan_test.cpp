@@ -61,8 +61,8 @@ TEST_CASE("every cumulative op of the table has a reference in this suite", "[sc
   for (int i = 0; i < tf::ops::kNumScans; ++i) {
     std::string name = tf::ops::op_info(static_cast<tf::ops::ScanOp>(i)).name;
     INFO(name);
-    CHECK(std::any_of(std::begin(kScans), std::end(kScans),
-                      [&](auto& c) { return c.name == name; }));
+    CHECK(
+        std::any_of(std::begin(kScans), std::end(kScans), [&](auto& c) { return c.name == name; }));
   }
 }
 

@@ -12,6 +12,6 @@ int main(int argc, char** argv) {
   tf::compiler::register_passes();
   mlir::DialectRegistry registry;
   tf::compiler::register_dialects(registry);
-  return mlir::asMainReturnCode(
-      mlir::MlirOptMain(argc, argv, "tfjit-opt: tfjit's and MLIR's passes on MLIR files\n", registry));
+  return mlir::asMainReturnCode(mlir::MlirOptMain(
+      argc, argv, "tfjit-opt: tfjit's and MLIR's passes on MLIR files\n", registry));
 }

@@ -53,9 +53,9 @@ template <class T>
 void scan_kernel(const void* x, void* out, const rt::ScanPlan& p) {
   using namespace core;  // the table's dtype sets
   switch (p.op) {
-#define TFJIT_SCAN(name, dtypes, combiner)                                           \
-  case ops::ScanOp::name:                                                            \
-    if constexpr ((dtypes).contains(dtype_of_v<T>))                                  \
+#define TFJIT_SCAN(name, dtypes, combiner)                                                \
+  case ops::ScanOp::name:                                                                 \
+    if constexpr ((dtypes).contains(dtype_of_v<T>))                                       \
       return scan_with<combiner##_fn>(static_cast<const T*>(x), static_cast<T*>(out), p); \
     break;
 #include "ops/scan_ops.def"

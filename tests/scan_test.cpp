@@ -3,6 +3,8 @@
 // gradients against central differences; bad input.
 #include <cmath>
 #include <functional>
+#include <limits>
+#include <random>
 
 #include "ops/op_info.h"
 #include "tests/gradient_helpers.h"
@@ -180,4 +182,59 @@ TEST_CASE("cumulative ops reject bad axes, dtypes and scalars naming the op", "[
   CHECK_THROWS_AS(tf::cumprod(tf::constant(3.0f)), tf::InvalidArgumentError);
   auto f = tf::function([](const tf::Tensor& t) { return tf::cumsum(t, 5); });
   CHECK_THROWS_AS(f(x), tf::InvalidArgumentError);
+}
+
+// Adversarial arguments in every mode (eager, compiled, compiled with unknown dims, gradients):
+// each call succeeds with the eager values or raises a tf::Error, never anything else.
+TEST_CASE("cumulative ops give values or typed errors for adversarial arguments in every mode",
+          "[scan][errors]") {
+  std::mt19937 rng(7);
+  const std::vector<tf::DType> dtypes = {tf::float32, tf::float64, tf::int32,    tf::uint8,
+                                         tf::bool_,   tf::float16, tf::complex64};
+  const std::vector<int64_t> axes = {
+      0, 1, 2, -1, -3, 7, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()};
+  const std::vector<tf::TensorShape> shapes = {{}, {0}, {5}, {3, 0}, {2, 3}, {1, 1, 4}};
+  int values = 0, errors = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    const auto& c = kScans[rng() % std::size(kScans)];
+    const tf::DType dtype = dtypes[rng() % dtypes.size()];
+    const tf::TensorShape shape = shapes[rng() % shapes.size()];
+    const int64_t axis = axes[rng() % axes.size()];
+    const bool exclusive = rng() % 2, reverse = rng() % 2;
+    std::vector<double> v(static_cast<size_t>(shape.num_elements()));
+    for (auto& x : v)
+      x = std::vector<double>{-1e300, -2, 0, 1.5, 3, 1e300, NAN, INFINITY}[rng() % 8];
+    tf::Tensor x = dtype == tf::complex64 ? tf::cast(make(v, shape, tf::float32), tf::complex64)
+                                          : make(v, shape, dtype);
+    INFO(c.name << " " << tf::dtype_name(dtype) << " " << shape.to_string() << " axis " << axis);
+    auto attempt = [&](auto&& run) {
+      try {
+        run();
+        ++values;
+      } catch (const tf::Error&) {
+        ++errors;
+      }
+    };
+    attempt([&] { c.op(x, axis, exclusive, reverse); });
+    attempt([&] {
+      auto f = tf::function([&](const tf::Tensor& t) { return c.op(t, axis, exclusive, reverse); });
+      f(x);
+    });
+    if (shape.rank() > 0)
+      attempt([&] {
+        std::vector<int64_t> unknown(static_cast<size_t>(shape.rank()), tf::unknown);
+        auto f =
+            tf::function([&](const tf::Tensor& t) { return c.op(t, axis, exclusive, reverse); },
+                         {tf::TensorSpec(tf::TensorShape(unknown), dtype)});
+        f(x);
+      });
+    attempt([&] {
+      tf::GradientTape tape;
+      tape.watch(x);
+      auto y = tf::reduce_sum(c.op(x, axis, exclusive, reverse));
+      tape.gradient(y, x);
+    });
+  }
+  CHECK(values > 0);
+  CHECK(errors > 0);
 }

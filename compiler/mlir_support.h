@@ -17,7 +17,6 @@
 namespace mlir {
 class DialectRegistry;
 class PassManager;
-class RewritePatternSet;
 }  // namespace mlir
 
 namespace tf::compiler {

@@ -434,6 +434,19 @@ TEST_CASE("compiled reductions, softmax, transposes and casts give the same valu
   compare_compiled(
       "scalar arithmetic", [](auto& a) { return tf::reduce_mean(a) * 2.f + tf::reduce_max(a); },
       small);
+  {  // Random draws: the same values on both devices from the same generator state.
+    auto f = tf::function([](const tf::Tensor& a) {
+      return a * tf::random::normal({37, 5}) + tf::random::uniform({37, 5}, 0, 10);
+    });
+    tf::Tensor ones = tf::ones({37, 5});
+    tft::run_compiled_kernels_on_fake_gpu(f, ones);
+    compare_devices("compiled random draws", [&] {
+      tf::random::set_seed(3);
+      return tf::identity(f(ones));
+    });
+    auto scope = tf::device_scope("/GPU:0");
+    CHECK(f.get_concrete_function(ones).device().ends_with("GPU:0"));
+  }
   for (tf::DType half : {tf::float16, tf::bfloat16})
     compare_compiled(
         std::string(tf::dtype_name(half)) + " chain and row sum",

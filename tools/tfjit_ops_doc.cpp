@@ -74,8 +74,10 @@ const Other kOthers[] = {
      "none (constants)", "range infers int32 or float32"},
     {"one_hot(indices, depth, on, off, dtype)", "composite (equal, where)", tf::core::kAll,
      "none (integer input)", "integer indices; out of range -> off"},
-    {"random::normal, uniform, truncated_normal", "creation", tf::core::kNumeric,
-     "none (constants)", "Philox4x32-10; set_seed and op seeds; normal/truncated: float dtypes"},
+    {"random::normal, uniform, truncated_normal", "composite (random_bits)", tf::core::kNumeric,
+     "none (a draw is not differentiable)",
+     "Philox4x32-10; a new draw at every call, compiled too; set_seed and op seeds; "
+     "normal/truncated: float dtypes"},
 };
 
 // The public header: one declaration per table line, with its doc line, so that an IDE lands

@@ -1,136 +1,197 @@
-// tf::random: Philox4x32-10 (runtime/philox.h, the generator TensorFlow uses), keyed by the global
-// and op seeds. Each op call takes a fresh block of counters, so a sequence of calls is
-// reproducible after set_seed, and an op seed selects its own stream.
-#include <atomic>
+// tf::random: every distribution is a composite of public ops over the bits of the random_bits
+// primitive (Philox4x32-10, runtime/primitives/random_bits.h), so random ops trace like any
+// other: inside a tf::function they read the global generator's state (two internal variables,
+// a key and a draw counter) and advance it, and each call of the compiled function draws anew,
+// as TensorFlow's stateful random ops do. set_seed resets the state, so a sequence of calls,
+// eager or compiled, is reproducible; an op seed selects its own stream (XORed into the key).
 #include <cmath>
-#include <functional>
+#include <limits>
 #include <mutex>
 #include <random>
 
 #include "frontend/src/op_helpers.h"
-#include "runtime/philox.h"
+#include "frontend/src/primitive.h"
+#include "frontend/src/tape.h"
+#include "runtime/primitives/random_bits.h"
 #include "tfjit/creation.h"
 #include "tfjit/ops.h"
+#include "tfjit/variable.h"
 
 namespace tf::random {
 
+using detail::TraceContext;
+
 namespace {
 
-struct Philox {
-  uint32_t key[2];
-  uint64_t counter;  // the block index; each block yields four 32-bit words
-
-  void block(uint32_t out[4]) {
-    uint32_t c[4] = {static_cast<uint32_t>(counter), static_cast<uint32_t>(counter >> 32), 0, 0};
-    rt::philox4x32_10(key, c, out);
-    ++counter;
-  }
-  uint32_t words[4];
-  int used = 4;
-  uint32_t next32() {
-    if (used == 4) {
-      block(words);
-      used = 0;
-    }
-    return words[used++];
-  }
-  double uniform01() {  // 53 random bits in [0, 1)
-    uint64_t bits = (uint64_t{next32()} << 32 | next32()) >> 11;
-    return static_cast<double>(bits) * 0x1.0p-53;
-  }
-  double normal() {  // Box-Muller
-    double u1 = uniform01(), u2 = uniform01();
-    return std::sqrt(-2.0 * std::log1p(-u1)) * std::cos(2.0 * M_PI * u2);
-  }
-};
-
-struct GlobalState {
-  std::mutex mutex;
-  uint64_t seed = std::random_device{}();
-  uint64_t calls = 0;  // random ops made since the last set_seed
-};
-GlobalState& state() {
-  static GlobalState s;
-  return s;
-}
-
-uint64_t mix(uint64_t x) {  // splitmix64 finaliser
+uint64_t mix(uint64_t x) {  // splitmix64's finaliser
   x += 0x9E3779B97F4A7C15ull;
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
   x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
   return x ^ (x >> 31);
 }
 
-// A generator for one op call: keyed by the global seed and the op seed (or, without one, the
-// call's position since set_seed); the counter space is split by call so streams never overlap.
-Philox generator(std::optional<uint64_t> op_seed) {
-  auto& s = state();
-  std::lock_guard lock(s.mutex);
-  uint64_t call = s.calls++;
-  uint64_t key = mix(s.seed ^ mix(op_seed ? *op_seed + 0x5851F42D4C957F2Dull : call));
-  Philox g{};
-  g.key[0] = static_cast<uint32_t>(key);
-  g.key[1] = static_cast<uint32_t>(key >> 32);
-  g.counter = op_seed ? call << 32 : 0;
+int64_t key_of_seed(uint64_t seed) { return static_cast<int64_t>(mix(seed)); }
+
+// The global generator. Eager draws hold the mutex from reading the state to advancing it, so
+// threads never share a draw; compiled functions pass the state in and return it advanced.
+struct Generator {
+  std::mutex mutex;
+  Variable key{constant(key_of_seed(std::random_device{}())), "random/key", false};
+  Variable counter{constant(int64_t{0}), "random/counter", false};
+};
+Generator& generator() {
+  static Generator g;
   return g;
 }
 
-Tensor make(const TensorShape& shape, DType dtype, const char* op, std::optional<uint64_t> seed,
-            const std::function<double(Philox&)>& draw) {
-  detail::check_dtype(op, dtype, core::kNumeric);
+// tfjit.random_bits: `shape` int32 words for (key ^ stream, counter).
+Tensor random_bits(const char* op, const Tensor& key, const Tensor& counter, uint64_t stream,
+                   const TensorShape& shape) {
+  return detail::run_primitive<rt::RandomBitsKernel>(
+      {op, "random_bits", ops::Primitive::random_bits},
+      [&] {
+        return std::vector<compiler::NamedAttr>{{"stream", static_cast<int64_t>(stream)}};
+      },
+      int32, shape,
+      [&](rt::RandomBitsKernel kernel, const Tensor& out, const Tensor& k, const Tensor& c) {
+        const auto at = [](const Tensor& t) {
+          return static_cast<uint64_t>(*static_cast<const int64_t*>(detail::raw(t)));
+        };
+        kernel(detail::raw_mut(out), {at(k) ^ stream, at(c), out.num_elements()});
+      },
+      key, counter);
+}
+
+// One draw of `shape` words from the global generator, advancing it.
+Tensor draw(const char* op, const TensorShape& shape, std::optional<uint64_t> seed) {
   if (std::string e = core::validate_shape(shape); !e.empty())
     throw InvalidArgumentError(std::string(op) + ": " + e);
-  Philox g = generator(seed);
-  std::vector<double> v(static_cast<size_t>(shape.num_elements()));
-  for (double& x : v) x = draw(g);
-  return cast(constant(v, shape), dtype);
+  auto* trace = TraceContext::current();
+  if (trace && trace->in_control_flow())
+    throw UnimplementedError(std::string(op) +
+                             ": a random op inside a tf::cond branch or tf::while_loop body of a "
+                             "tf::function is not supported yet (draw before the branch or loop)");
+  Generator& g = generator();
+  const uint64_t stream = seed ? mix(*seed + 0x5851F42D4C957F2Dull) : 0;
+  std::unique_lock lock(g.mutex, std::defer_lock);
+  if (!trace) lock.lock();
+  Tensor counter = g.counter.read_value();
+  Tensor bits = random_bits(op, g.key.read_value(), counter, stream, shape);
+  g.counter.assign(add(counter, constant(int64_t{1})));
+  return bits;
+}
+
+// Uniform in [0, 1), exactly representable: `bits` (<= 31) top bits of each word, of `dtype`.
+Tensor unit_from(const Tensor& words, int bits, DType dtype) {
+  Tensor top = floordiv(words, constant(int32_t{1} << (32 - bits))) +
+               constant(int32_t{1} << (bits - 1));  // [0, 2^bits)
+  return cast(top, dtype) * fill({}, std::ldexp(1.0, -bits), dtype);
+}
+
+// Uniform in [0, 1) of a floating `dtype`, with every bit its mantissa holds.
+Tensor unit_uniform(const char* op, const TensorShape& shape, DType dtype,
+                    std::optional<uint64_t> seed) {
+  switch (dtype) {
+    case float16:
+      return unit_from(draw(op, shape, seed), 11, dtype);
+    case bfloat16:
+      return unit_from(draw(op, shape, seed), 8, dtype);
+    case float32:
+      return unit_from(draw(op, shape, seed), 24, dtype);
+    default: {  // float64: 26 + 27 bits from two words
+      Tensor hi = unit_from(draw(op, shape, seed), 26, float64);
+      Tensor lo = unit_from(draw(op, shape, seed), 27, float64);
+      return hi + lo * std::ldexp(1.0, -26);
+    }
+  }
+}
+
+// The dtype normal values are computed in: float32 for the 16-bit floats.
+DType compute_dtype(DType dtype) { return dtype == float64 ? float64 : float32; }
+
+// Standard normal values by Box-Muller (one of each pair).
+Tensor standard_normal(const char* op, const TensorShape& shape, DType dtype,
+                       std::optional<uint64_t> seed) {
+  Tensor u1 = unit_uniform(op, shape, dtype, seed), u2 = unit_uniform(op, shape, dtype, seed);
+  return sqrt(log1p(-u1) * -2.0) * cos(u2 * (2 * M_PI));  // 1 - u1 > 0: the log is finite
+}
+
+void check_float(const char* op, DType dtype) { detail::check_dtype(op, dtype, core::kFloat); }
+
+void check_stddev(const char* op, double stddev) {
+  if (!(stddev >= 0) || std::isinf(stddev))
+    throw InvalidArgumentError(std::string(op) + ": stddev must be finite and >= 0, got " +
+                               std::to_string(stddev));
+}
+
+// Integer uniform in [minval, maxval): a uniform 64-bit value from two words, reduced modulo the
+// range (a bias below range / 2^64, as TensorFlow's).
+Tensor integer_uniform(const TensorShape& shape, double minval, double maxval, DType dtype,
+                       std::optional<uint64_t> seed) {
+  const char* op = "random::uniform";
+  const double lowest = dtype == uint8 ? 0 : -std::ldexp(1.0, int(dtype_size(dtype)) * 8 - 1);
+  const double highest = dtype == uint8 ? 256 : std::ldexp(1.0, int(dtype_size(dtype)) * 8 - 1);
+  if (minval != std::floor(minval) || maxval != std::floor(maxval) || !(maxval > minval) ||
+      minval < lowest || maxval > highest || maxval - minval >= std::ldexp(1.0, 63))
+    throw InvalidArgumentError(std::string(op) + ": " + std::string(dtype_name(dtype)) +
+                               " needs integers minval < maxval within its range, got [" +
+                               std::to_string(minval) + ", " + std::to_string(maxval) + ")");
+  const int64_t lo = static_cast<int64_t>(minval);
+  const auto span = static_cast<int64_t>(maxval - minval);
+  Tensor hi_word = cast(draw(op, shape, seed), int64), lo_word = cast(draw(op, shape, seed), int64);
+  // hi * 2^32 + (lo + 2^31): every int64 value once, with no overflow.
+  Tensor u = hi_word * constant(int64_t{1} << 32) + (lo_word + constant(int64_t{1} << 31));
+  return cast(floormod(u, constant(span)) + constant(lo), dtype);
 }
 
 }  // namespace
 
 void set_seed(uint64_t seed) {
-  auto& s = state();
-  std::lock_guard lock(s.mutex);
-  s.seed = seed;
-  s.calls = 0;
+  Generator& g = generator();
+  std::lock_guard lock(g.mutex);
+  // Set directly, not through Variable::assign, which a tf::function being traced would capture.
+  g.key.impl()->value = constant(key_of_seed(seed));
+  g.counter.impl()->value = constant(int64_t{0});
 }
 
 Tensor normal(const TensorShape& shape, double mean, double stddev, DType dtype,
               std::optional<uint64_t> seed) {
-  detail::check_dtype("random::normal", dtype, core::kFloat);
-  return make(shape, dtype, "random::normal", seed,
-              [&](Philox& g) { return mean + stddev * g.normal(); });
+  const char* op = "random::normal";
+  check_float(op, dtype);
+  check_stddev(op, stddev);
+  const DType c = compute_dtype(dtype);
+  return cast(standard_normal(op, shape, c, seed) * stddev + mean, dtype);
 }
 
+// By inverting the normal CDF over [-2, 2]: sqrt(2) erfinv(v) for v uniform in
+// (-erf(sqrt 2), erf(sqrt 2)), with Giles' single-precision erfinv ("Approximating the erfinv
+// function", 2010: relative error ~1e-7; that branch covers |v| < 0.9545 entirely). No
+// rejection loop, so a compiled function draws a fixed number of words.
 Tensor truncated_normal(const TensorShape& shape, double mean, double stddev, DType dtype,
                         std::optional<uint64_t> seed) {
-  detail::check_dtype("random::truncated_normal", dtype, core::kFloat);
-  return make(shape, dtype, "random::truncated_normal", seed, [&](Philox& g) {
-    double z;
-    do z = g.normal();
-    while (std::abs(z) > 2.0);
-    return mean + stddev * z;
-  });
+  const char* op = "random::truncated_normal";
+  check_float(op, dtype);
+  check_stddev(op, stddev);
+  const DType c = compute_dtype(dtype);
+  Tensor v = (unit_uniform(op, shape, c, seed) * 2.0 - 1.0) * 0.9544997361036416;
+  Tensor w = -log((1.0 - v) * (1.0 + v)) - 2.5;
+  Tensor p = fill({}, 2.81022636e-08, c);
+  for (double k : {3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503,
+                   -0.00417768164, 0.246640727, 1.50140941})
+    p = p * w + k;
+  Tensor z = clip_by_value(p * v * M_SQRT2, -2.0, 2.0);  // the approximation stays in bounds
+  return cast(z * stddev + mean, dtype);
 }
 
 Tensor uniform(const TensorShape& shape, double minval, double maxval, DType dtype,
                std::optional<uint64_t> seed) {
-  if (is_integer(dtype)) {
-    double lo = std::ceil(minval), span = std::floor(maxval) - lo;
-    if (!(maxval > minval) || span < 1 || span > 9.2e18)
-      throw InvalidArgumentError("random::uniform: integer ranges need maxval > minval, got [" +
-                                 std::to_string(minval) + ", " + std::to_string(maxval) + ")");
-    auto n = static_cast<uint64_t>(span);
-    return make(shape, dtype, "random::uniform", seed, [=](Philox& g) {
-      uint64_t bits = uint64_t{g.next32()} << 32 | g.next32();
-      return lo + static_cast<double>(bits % n);
-    });
-  }
-  if (!(maxval >= minval))
-    throw InvalidArgumentError("random::uniform: maxval " + std::to_string(maxval) + " < minval " +
-                               std::to_string(minval));
-  return make(shape, dtype, "random::uniform", seed,
-              [=](Philox& g) { return minval + (maxval - minval) * g.uniform01(); });
+  const char* op = "random::uniform";
+  detail::check_dtype(op, dtype, core::kNumeric);
+  if (is_integer(dtype)) return integer_uniform(shape, minval, maxval, dtype, seed);
+  if (!(maxval >= minval) || std::isinf(maxval - minval))
+    throw InvalidArgumentError(std::string(op) + ": needs finite minval <= maxval, got [" +
+                               std::to_string(minval) + ", " + std::to_string(maxval) + ")");
+  return unit_uniform(op, shape, dtype, seed) * (maxval - minval) + minval;
 }
 
 }  // namespace tf::random

@@ -36,6 +36,8 @@ class TraceContext {
   // An assignment: later reads in the trace see `value`; the graph returns the final value of
   // each assigned variable after the function's own results, and the call stores it.
   void assign_variable(const std::shared_ptr<VariableImpl>& variable, const Tensor& value);
+  // Inside a tf::cond branch or tf::while_loop body being traced (where assign is refused).
+  bool in_control_flow() const { return builder_.depth() > 0; }
   const std::vector<std::shared_ptr<VariableImpl>>& assigned() const { return assigned_; }
   std::unique_ptr<compiler::Graph> finish(const std::vector<Tensor>& outputs);
   // A side-effecting op without a result (tfjit.print).

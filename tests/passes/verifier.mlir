@@ -14,3 +14,11 @@ func.func @unknown_fn(%x: tensor<8xf32>) -> tensor<8xf32> {
   %e = tfjit.unary "no_such_op" %x : tensor<8xf32> -> tensor<8xf32>
   return %e : tensor<8xf32>
 }
+
+// -----
+
+func.func @random_bits_of_unknown_shape(%key: tensor<i64>, %counter: tensor<i64>) -> tensor<?xi32> {
+  // expected-error @+1 {{must be statically shaped tensor of 32-bit signless integer values}}
+  %y = tfjit.random_bits %key, %counter {stream = 0 : i64} : tensor<i64>, tensor<i64> -> tensor<?xi32>
+  return %y : tensor<?xi32>
+}

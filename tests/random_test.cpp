@@ -1,0 +1,233 @@
+// tf::random over the random_bits primitive: the exact bits against Philox (KAT-checked in
+// creation_test) under the documented layout, eager and compiled; new draws at every call of a
+// compiled function, reproducible after set_seed; each distribution's support and moments in
+// every float dtype, eager and compiled; bad input.
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <thread>
+
+#include "runtime/philox.h"
+#include "tests/helpers.h"
+
+namespace {
+
+using tft::values_of;
+
+uint64_t splitmix(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+// Word i of draw `counter` after set_seed(seed): Philox under key splitmix(seed), counter
+// (draw, block) with block = i mod ceil(n / 4), word i div ceil(n / 4).
+uint32_t expected_word(uint64_t seed, uint64_t draw, int64_t n, int64_t i) {
+  const uint64_t key = splitmix(seed);
+  const int64_t blocks = (n + 3) / 4;
+  const auto block = static_cast<uint64_t>(i % blocks);
+  uint32_t k[2] = {uint32_t(key), uint32_t(key >> 32)};
+  uint32_t c[4] = {uint32_t(draw), uint32_t(draw >> 32), uint32_t(block), uint32_t(block >> 32)};
+  uint32_t out[4];
+  tf::rt::philox4x32_10(k, c, out);
+  return out[i / blocks];
+}
+
+// float32 uniform: the word's top 24 bits (the sign bit flipped: the word is read as int32).
+double expected_uniform(uint32_t word) { return ((word >> 8) ^ 0x800000u) * 0x1.0p-24; }
+
+std::vector<double> moments(const std::vector<double>& v) {
+  double mean = 0, var = 0;
+  for (double x : v) mean += x / double(v.size());
+  for (double x : v) var += (x - mean) * (x - mean) / double(v.size() - 1);
+  return {mean, var};
+}
+
+const tf::DType kFloats[] = {tf::float16, tf::bfloat16, tf::float32, tf::float64};
+
+}  // namespace
+
+TEST_CASE("random bits are Philox words in the documented layout, eager and compiled", "[random]") {
+  for (const tf::TensorShape& shape :
+       std::vector<tf::TensorShape>{{}, {1}, {4}, {5}, {7}, {3, 5}, {2, 3, 7}, {1027}}) {
+    INFO("shape " << shape.to_string());
+    const int64_t n = shape.num_elements();
+    std::vector<double> want;
+    for (int64_t i = 0; i < n; ++i) want.push_back(expected_uniform(expected_word(11, 0, n, i)));
+    tf::random::set_seed(11);
+    tf::Tensor eager = tf::random::uniform(shape);
+    CHECK(eager.shape() == shape);
+    CHECK(values_of(eager) == want);
+    auto f = tf::function([&] { return tf::random::uniform(shape); });
+    tf::random::set_seed(11);
+    CHECK(values_of(f()) == want);
+  }
+}
+
+TEST_CASE("random ops in a tf::function draw anew at every call, reproducibly after set_seed",
+          "[random]") {
+  auto f = tf::function([] {
+    return std::vector<tf::Tensor>{tf::random::uniform({16}), tf::random::normal({16}),
+                                   tf::random::uniform({16}, 0, 100, tf::int32)};
+  });
+  tf::random::set_seed(5);
+  auto first = f(), second = f();
+  for (size_t i = 0; i < 3; ++i) CHECK(values_of(first[i]) != values_of(second[i]));
+  // The same sequence again, and eagerly: the state variables advance alike in both modes.
+  tf::random::set_seed(5);
+  auto again = f();
+  tf::random::set_seed(5);
+  std::vector<tf::Tensor> eager = {tf::random::uniform({16}), tf::random::normal({16}),
+                                   tf::random::uniform({16}, 0, 100, tf::int32)};
+  for (size_t i = 0; i < 3; ++i) {
+    CHECK(values_of(again[i]) == values_of(first[i]));
+    tft::check_close(values_of(eager[i]), values_of(first[i]), first[i].dtype(), "eager");
+  }
+  CHECK(f.trace_count() == 1);
+}
+
+TEST_CASE("an op seed selects a stream that set_seed restarts, eager and compiled", "[random]") {
+  auto draw = [](uint64_t op_seed) {
+    return values_of(tf::random::uniform({8}, 0, 1, tf::float32, op_seed));
+  };
+  tf::random::set_seed(1);
+  auto a = draw(7), b = draw(7);
+  tf::random::set_seed(1);
+  CHECK(draw(7) == a);
+  CHECK(draw(7) == b);
+  CHECK(a != b);
+  tf::random::set_seed(1);
+  CHECK(draw(8) != a);
+  auto f = tf::function([] { return tf::random::uniform({8}, 0, 1, tf::float32, 7); });
+  tf::random::set_seed(1);
+  CHECK(values_of(f()) == a);
+}
+
+TEST_CASE("random distributions have their support and moments in every float dtype", "[random]") {
+  const int64_t n = 40000;
+  const double se = 5 / std::sqrt(double(n));  // 5 standard errors of a unit-variance mean
+  // The variance of a standard normal truncated to [-2, 2]: 1 - 4 phi(2) / (Phi(2) - Phi(-2)).
+  const double truncated_var = 1 - 4 * std::exp(-2.0) / std::sqrt(2 * M_PI) / std::erf(M_SQRT2);
+  for (tf::DType dtype : kFloats)
+    for (bool compiled : {false, true}) {
+      INFO(tf::dtype_name(dtype) << (compiled ? " compiled" : " eager"));
+      tf::random::set_seed(3);
+      auto run = [&](auto fn) { return values_of(compiled ? tf::function(fn)() : fn()); };
+      auto u = run([&] { return tf::random::uniform({n}, -1, 3, dtype); });
+      CHECK(*std::min_element(u.begin(), u.end()) >= -1);
+      CHECK(*std::max_element(u.begin(), u.end()) <= 3);  // 16-bit floats may round up to 3
+      auto mu = moments(u);
+      CHECK(std::abs(mu[0] - 1) < se * std::sqrt(16 / 12.0) + 1e-2);
+      CHECK(std::abs(mu[1] - 16 / 12.0) < 0.05);
+      auto z = run([&] { return tf::random::normal({n}, 2, 3, dtype); });
+      auto mz = moments(z);
+      CHECK(std::abs(mz[0] - 2) < 3 * se + 2e-2);
+      CHECK(std::abs(std::sqrt(mz[1]) - 3) < 0.1);
+      auto t = run([&] { return tf::random::truncated_normal({n}, 0, 1, dtype); });
+      for (double v : t) REQUIRE(std::abs(v) <= 2.0);
+      auto mt = moments(t);
+      CHECK(std::abs(mt[0]) < se);
+      CHECK(std::abs(mt[1] - truncated_var) < 0.03);
+    }
+}
+
+TEST_CASE("float64 uniform values carry 53 random bits", "[random]") {
+  tf::random::set_seed(9);
+  auto u = values_of(tf::random::uniform({1000}, 0, 1, tf::float64));
+  int low_bits_set = 0;
+  for (double v : u) {
+    REQUIRE(v >= 0);
+    REQUIRE(v < 1);
+    const double scaled = std::ldexp(v, 53);
+    REQUIRE(scaled == std::floor(scaled));
+    low_bits_set += std::fmod(scaled, 1 << 29) != 0;  // bits below float32's reach
+  }
+  CHECK(low_bits_set > 990);
+}
+
+TEST_CASE("integer uniform draws every value from minval up to, not including, maxval",
+          "[random]") {
+  tf::random::set_seed(4);
+  const int64_t n = 20000;
+  auto k = tf::random::uniform({n}, -2, 3, tf::int32).to_vector<int32_t>();
+  for (int v = -2; v < 3; ++v) CHECK(std::count(k.begin(), k.end(), v) > n / 5 - 600);
+  CHECK(*std::min_element(k.begin(), k.end()) == -2);
+  CHECK(*std::max_element(k.begin(), k.end()) == 2);
+  auto bytes = values_of(tf::random::uniform({n}, -128, 128, tf::int8));
+  CHECK(*std::min_element(bytes.begin(), bytes.end()) == -128);
+  CHECK(*std::max_element(bytes.begin(), bytes.end()) == 127);
+  auto ubytes = values_of(tf::random::uniform({n}, 0, 256, tf::uint8));
+  CHECK(*std::max_element(ubytes.begin(), ubytes.end()) == 255);
+  auto wide = tf::random::uniform({n}, -std::ldexp(1, 61), std::ldexp(1, 61), tf::int64)
+                  .to_vector<int64_t>();
+  double mean = 0;
+  for (int64_t v : wide) mean += std::ldexp(double(v), -61) / n;
+  CHECK(std::abs(mean) < 5 * std::sqrt(1 / 3.0 / n));
+  CHECK(std::set<int64_t>(wide.begin(), wide.end()).size() == size_t(n));
+}
+
+TEST_CASE("random ops with unknown dims around them, empty shapes and gradients", "[random]") {
+  // A traced function with unknown dims: the noise has a static shape and broadcasts.
+  auto f = tf::function([](const tf::Tensor& x) { return x + tf::random::uniform({3}); },
+                        {tf::TensorSpec({tf::kUnknownDim, 3})});
+  auto a = values_of(f(tf::zeros({2, 3}))), b = values_of(f(tf::zeros({5, 3})));
+  CHECK(a.size() == 6);
+  CHECK(b.size() == 15);
+  CHECK(std::vector<double>(a.begin(), a.begin() + 3) !=
+        std::vector<double>(b.begin(), b.begin() + 3));
+  CHECK(tf::random::normal({0, 3}).shape() == tf::TensorShape{0, 3});
+  CHECK(tf::function([] { return tf::random::normal({4, 0}); })().shape() == tf::TensorShape{4, 0});
+  // No gradient flows into a random draw: d/dx sum(x * r) is r.
+  tf::Tensor x = tf::ones({5});
+  tf::GradientTape tape;
+  tape.watch(x);
+  tf::Tensor r = tf::random::uniform({5});
+  tf::Tensor y = tf::reduce_sum(x * r);
+  CHECK(values_of(tape.gradient(y, x)) == values_of(r));
+}
+
+TEST_CASE("eager draws from several threads never share words", "[random]") {
+  tf::random::set_seed(2);
+  std::vector<std::vector<double>> drawn(4);
+  std::vector<std::thread> threads;
+  for (auto& out : drawn)
+    threads.emplace_back([&out] {
+      for (int i = 0; i < 50; ++i) {
+        auto v = values_of(tf::random::uniform({8}, 0, 1, tf::float64));
+        out.insert(out.end(), v.begin(), v.end());
+      }
+    });
+  for (auto& t : threads) t.join();
+  std::set<double> all;
+  for (auto& v : drawn) all.insert(v.begin(), v.end());
+  CHECK(all.size() == 4 * 50 * 8);
+}
+
+TEST_CASE("random ops reject bad arguments with typed errors", "[random]") {
+  using tf::InvalidArgumentError;
+  CHECK_THROWS_AS(tf::random::normal({2}, 0, 1, tf::int32), InvalidArgumentError);
+  CHECK_THROWS_AS(tf::random::normal({2}, 0, -1), InvalidArgumentError);
+  CHECK_THROWS_AS(tf::random::normal({2}, 0, INFINITY), InvalidArgumentError);
+  CHECK_THROWS_AS(tf::random::truncated_normal({2}, 0, NAN), InvalidArgumentError);
+  CHECK_THROWS_AS(tf::random::uniform({2}, 0, 1, tf::bool_), InvalidArgumentError);
+  CHECK_THROWS_AS(tf::random::uniform({2}, 0, 1, tf::complex64), InvalidArgumentError);
+  CHECK_THROWS_AS(tf::random::uniform({2}, 0, 1, tf::string), InvalidArgumentError);
+  CHECK_THROWS_AS(tf::random::uniform({2}, 1, 0), InvalidArgumentError);
+  CHECK_THROWS_AS(tf::random::uniform({2}, 0, NAN), InvalidArgumentError);
+  CHECK_THROWS_AS(tf::random::uniform({2}, -INFINITY, 0), InvalidArgumentError);
+  CHECK_THROWS_AS(tf::random::uniform({2}, 3, 3, tf::int32), InvalidArgumentError);
+  CHECK_THROWS_AS(tf::random::uniform({2}, 0.5, 3, tf::int32), InvalidArgumentError);
+  CHECK_THROWS_AS(tf::random::uniform({2}, 0, 129, tf::int8), InvalidArgumentError);
+  CHECK_THROWS_AS(tf::random::uniform({2}, -1, 5, tf::uint8), InvalidArgumentError);
+  CHECK_THROWS_AS(tf::random::uniform({2}, -std::ldexp(1, 63), std::ldexp(1, 63), tf::int64),
+                  InvalidArgumentError);
+  CHECK_THROWS_AS(tf::random::normal({-2}), InvalidArgumentError);
+  CHECK_THROWS_AS(tf::random::normal({tf::kUnknownDim, 2}), InvalidArgumentError);
+  CHECK_THROWS_AS(tf::random::uniform({int64_t{1} << 40, int64_t{1} << 40}), InvalidArgumentError);
+  auto in_cond = tf::function([](const tf::Tensor& p) {
+    return tf::cond(
+        p, [] { return tf::random::uniform({2}); }, [] { return tf::zeros({2}); });
+  });
+  CHECK_THROWS_AS(in_cond(tf::constant(true)), tf::UnimplementedError);
+}

@@ -279,7 +279,8 @@ class Function {
     constexpr bool is_tensor[] = {detail::is_tensor_arg_v<Args>..., false};
     auto refs = std::tie(args...);
     return [&]<size_t... I>(std::index_sequence<I...>) {
-      auto pick = [&]<size_t J>(std::integral_constant<size_t, J>) -> decltype(auto) {
+      [[maybe_unused]] auto pick =
+          [&]<size_t J>(std::integral_constant<size_t, J>) -> decltype(auto) {
         using A = std::remove_cvref_t<std::tuple_element_t<J, decltype(refs)>>;
         if constexpr (detail::is_tensor_arg_v<A>) {
           size_t index = 0;

@@ -276,4 +276,42 @@ ShapeRule broadcast_to(TensorShape traced_result, std::vector<TensorShape> trace
   };
 }
 
+ShapeResult reduce_window_shape(const TensorShape& in, const WindowSpec& spec) {
+  const auto rank = static_cast<size_t>(in.rank());
+  for (const auto* list : {&spec.window, &spec.strides, &spec.dilations, &spec.low, &spec.high})
+    if (list->size() != rank)
+      return {{},
+              "the window, strides, dilations and paddings need one entry per dimension of " +
+                  in.to_string() + " (" + std::to_string(rank) + "), got " +
+                  std::to_string(list->size())};
+  std::vector<int64_t> out;
+  for (size_t d = 0; d < rank; ++d) {
+    const int64_t n = in[static_cast<int64_t>(d)], w = spec.window[d], s = spec.strides[d],
+                  dil = spec.dilations[d], lo = spec.low[d], hi = spec.high[d];
+    const std::string at = " in dimension " + std::to_string(d) + " of " + in.to_string();
+    if (w < 1 || s < 1 || dil < 1)
+      return {{},
+              "window, stride and dilation must be >= 1, got " + std::to_string(w) + ", " +
+                  std::to_string(s) + ", " + std::to_string(dil) + at};
+    constexpr int64_t kLimit = int64_t{1} << 40;  // sizes past it would overflow below
+    if (lo < 0 || hi < 0 || lo > kLimit || hi > kLimit || w > kLimit || s > kLimit || dil > kLimit)
+      return {{},
+              "paddings must be in [0, 2^40] and window, stride, dilation at most 2^40, got "
+              "padding (" +
+                  std::to_string(lo) + ", " + std::to_string(hi) + ")" + at};
+    if (n == kUnknownDim) {
+      if (w != 1 || s != 1 || dil != 1 || lo != 0 || hi != 0)
+        return {{},
+                "an unknown dimension must have window, stride and dilation 1 and no "
+                "padding" +
+                    at};
+      out.push_back(kUnknownDim);
+      continue;
+    }
+    const int64_t span = (n == 0 ? 0 : (n - 1) * dil + 1) + lo + hi;
+    out.push_back(span >= w ? (span - w) / s + 1 : 0);
+  }
+  return {TensorShape(std::move(out)), {}};
+}
+
 }  // namespace tf::core

@@ -53,6 +53,14 @@ struct PermResult {
 PermResult transpose_shape(const TensorShape& in, const std::vector<int64_t>& perm);
 // concat along `axis` (already normalised): equal ranks, and equal dims except along axis.
 ShapeResult concat_shape(const std::vector<TensorShape>& shapes, int64_t axis);
+// A window reduction (pooling): per dimension, the input dilated by `dilations` (d - 1 gaps
+// between elements), padded by `low` and `high`, then windows of `window` elements every
+// `strides` elements. Each list has one entry per dimension; an unknown dim must have window,
+// stride and dilation 1 and no padding (it passes through, as a batch dim does).
+struct WindowSpec {
+  std::vector<int64_t> window, strides, dilations, low, high;
+};
+ShapeResult reduce_window_shape(const TensorShape& in, const WindowSpec& spec);
 // Checks that every dimension is non-negative (or unknown, if allowed) and the element count
 // fits in int64.
 std::string validate_shape(const TensorShape& shape, bool allow_unknown = false);

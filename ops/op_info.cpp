@@ -28,6 +28,11 @@ constexpr ScanOpInfo kScanInfo[] = {
 }  // namespace
 
 const ScanOpInfo& op_info(ScanOp op) { return kScanInfo[static_cast<int>(op)]; }
+std::optional<ReduceOp> find_reduce_op(std::string_view name) {
+  for (int i = 0; i < static_cast<int>(ReduceOp::kCount); ++i)
+    if (name == kReduceInfo[i].name) return static_cast<ReduceOp>(i);
+  return std::nullopt;
+}
 std::optional<ScanOp> find_scan_op(std::string_view name) {
   for (int i = 0; i < kNumScans; ++i)
     if (name == kScanInfo[i].name) return static_cast<ScanOp>(i);

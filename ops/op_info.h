@@ -39,6 +39,7 @@ struct ReduceOpInfo {
   core::DTypeSet dtypes;
 };
 const ReduceOpInfo& op_info(ReduceOp op);
+std::optional<ReduceOp> find_reduce_op(std::string_view name);
 enum class ScanOp : uint8_t {
 #define TFJIT_SCAN(name, ...) name,
 #include "ops/scan_ops.def"

@@ -434,6 +434,12 @@ TEST_CASE("compiled reductions, softmax, transposes and casts give the same valu
   compare_compiled(
       "scalar arithmetic", [](auto& a) { return tf::reduce_mean(a) * 2.f + tf::reduce_max(a); },
       small);
+  compare_compiled(  // a window reduction: one generic over (output, window) dims
+      "max and average pooling",
+      [](auto& a) {
+        return tf::nn::max_pool2d(a, {3}, {2}, "SAME") + tf::nn::avg_pool2d(a, {2}, {2}, "SAME");
+      },
+      tf::reshape(small, {24, 10, 5, 7}));
   {  // Random draws: the same values on both devices from the same generator state.
     auto f = tf::function([](const tf::Tensor& a) {
       return a * tf::random::normal({37, 5}) + tf::random::uniform({37, 5}, 0, 10);

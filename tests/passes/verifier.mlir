@@ -22,3 +22,19 @@ func.func @random_bits_of_unknown_shape(%key: tensor<i64>, %counter: tensor<i64>
   %y = tfjit.random_bits %key, %counter {stream = 0 : i64} : tensor<i64>, tensor<i64> -> tensor<?xi32>
   return %y : tensor<?xi32>
 }
+
+// -----
+
+func.func @reduce_window_of_wrong_size(%x: tensor<6xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{result should have shape (3,)}}
+  %y = tfjit.reduce_window "reduce_max" %x {window = array<i64: 2>, strides = array<i64: 2>, dilations = array<i64: 1>, padding_low = array<i64: 0>, padding_high = array<i64: 0>} : tensor<6xf32> -> tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func @reduce_window_over_unknown_dim(%x: tensor<?xf32>) -> tensor<?xf32> {
+  // expected-error @+1 {{an unknown dimension must have window, stride and dilation 1}}
+  %y = tfjit.reduce_window "reduce_max" %x {window = array<i64: 2>, strides = array<i64: 1>, dilations = array<i64: 1>, padding_low = array<i64: 0>, padding_high = array<i64: 0>} : tensor<?xf32> -> tensor<?xf32>
+  return %y : tensor<?xf32>
+}

@@ -10,6 +10,7 @@
 #include "tfjit/function.h"
 #include "tfjit/gradient_tape.h"
 #include "tfjit/interop.h"
+#include "tfjit/nn.h"
 #include "tfjit/ops.h"
 #include "tfjit/shape.h"
 #include "tfjit/tensor.h"

@@ -1,0 +1,101 @@
+// Eager window reductions (pooling) on the CPU. Trailing dims the window leaves alone (window,
+// stride and dilation 1, no padding: channels, usually) form a contiguous inner row, combined at
+// once so the inner loop vectorises; output positions are split over the thread pool.
+#include <algorithm>
+#include <vector>
+
+#include "backends/cpu/kernels.h"
+#include "runtime/parallel.h"
+#include "runtime/primitives/reduce_window.h"
+#include "tfjit/errors.h"
+
+namespace tf::cpu {
+
+namespace {
+
+using kernels::compute_t;
+
+template <class Combiner, class T>
+void reduce_window_with(const T* x, T* out, const rt::ReduceWindowPlan& p) {
+  using C = compute_t<T>;
+  auto rank = static_cast<int64_t>(p.in.size());
+  int64_t inner = 1;
+  while (rank > 0) {
+    const auto d = static_cast<size_t>(rank - 1);
+    if (p.window[d] != 1 || p.strides[d] != 1 || p.dilations[d] != 1 || p.low[d] != 0 ||
+        p.in[d] != p.out[d])
+      break;
+    inner *= p.in[d];
+    --rank;
+  }
+  const auto r = static_cast<size_t>(rank);
+  int64_t positions = 1, window_size = 1;
+  for (size_t d = 0; d < r; ++d) positions *= p.out[d], window_size *= p.window[d];
+  const C identity = kernels::identity_value<C>(Combiner::kIdentity);
+  const int64_t work = std::max<int64_t>(1, window_size * inner);
+  rt::parallel_for(
+      positions, std::max<int64_t>(1, rt::kParallelGrain / work), [&](int64_t begin, int64_t end) {
+        // bool accumulators as bytes: std::vector<bool> packs bits
+        std::vector<std::conditional_t<std::is_same_v<C, bool>, uint8_t, C>> acc(
+            static_cast<size_t>(inner));
+        std::vector<int64_t> o(r), k(r);
+        for (int64_t pos = begin; pos < end; ++pos) {
+          for (int64_t d = rank - 1, rest = pos; d >= 0; --d) {
+            o[d] = rest % p.out[d];
+            rest /= p.out[d];
+          }
+          std::fill(acc.begin(), acc.end(), identity);
+          std::fill(k.begin(), k.end(), 0);
+          for (int64_t step = 0; step < window_size; ++step) {
+            int64_t at = 0;
+            bool inside = true;
+            for (size_t d = 0; d < r && inside; ++d) {
+              const int64_t q = o[d] * p.strides[d] + k[d] - p.low[d];
+              inside = q >= 0 && q % p.dilations[d] == 0 && q / p.dilations[d] < p.in[d];
+              at = at * p.in[d] + q / std::max<int64_t>(p.dilations[d], 1);
+            }
+            if (inside) {
+              const T* row = x + at * inner;
+              for (int64_t i = 0; i < inner; ++i)
+                acc[i] = Combiner::combine(static_cast<C>(acc[i]), static_cast<C>(row[i]));
+            }
+            for (int64_t d = rank - 1; d >= 0 && ++k[d] == p.window[d]; --d) k[d] = 0;
+          }
+          T* dst = out + pos * inner;
+          for (int64_t i = 0; i < inner; ++i) dst[i] = static_cast<T>(acc[i]);
+        }
+      });
+}
+
+#define TFJIT_REDUCTION(name, ...) using kernels::name##_fn;
+#include "ops/reduction_ops.def"
+
+template <class T>
+void reduce_window_kernel(const void* x, void* out, const rt::ReduceWindowPlan& p) {
+  using namespace core;  // the table's dtype sets
+  switch (p.op) {
+#define TFJIT_REDUCTION(name, dtypes, ...)                                                     \
+  case ops::ReduceOp::name:                                                                    \
+    if constexpr ((dtypes).contains(dtype_of_v<T>))                                            \
+      return reduce_window_with<name##_fn>(static_cast<const T*>(x), static_cast<T*>(out), p); \
+    break;
+#include "ops/reduction_ops.def"
+    case ops::ReduceOp::kCount:
+      break;
+  }
+  throw InternalError("reduce_window kernel: no " + std::string(ops::op_info(p.op).name) + " for " +
+                      std::string(dtype_name(dtype_of_v<T>)));
+}
+
+void register_reduce_window(rt::KernelTable& table) {
+  kernels::visit_all_dtypes([&](auto tag) {
+    using T = decltype(tag);
+    if constexpr ((core::kNumeric | core::kBool).contains(dtype_of_v<T>))
+      table.set(ops::Primitive::reduce_window, dtype_of_v<T>, &reduce_window_kernel<T>);
+  });
+}
+const bool registered = rt::register_kernels(rt::DeviceType::kCPU, &register_reduce_window);
+
+}  // namespace
+
+}  // namespace tf::cpu

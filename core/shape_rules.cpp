@@ -172,6 +172,13 @@ ShapeResult concat_shape(const std::vector<TensorShape>& shapes, int64_t axis) {
   return {out, {}};
 }
 
+std::optional<size_t> checked_bytes(int64_t count, size_t itemsize) {
+  constexpr int64_t kMaxBytes = int64_t{1} << 62;
+  if (count < 0 || (itemsize > 0 && count > kMaxBytes / static_cast<int64_t>(itemsize)))
+    return std::nullopt;
+  return static_cast<size_t>(count) * itemsize;
+}
+
 std::string validate_shape(const TensorShape& shape, bool allow_unknown) {
   int64_t n = 1;
   for (int64_t d : shape) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -61,6 +62,9 @@ struct WindowSpec {
   std::vector<int64_t> window, strides, dilations, low, high;
 };
 ShapeResult reduce_window_shape(const TensorShape& in, const WindowSpec& spec);
+// The byte size of `count` elements of `itemsize` bytes, or nothing when it passes 2^62 (or
+// count is negative): every allocation and every byte count read from a file goes through it.
+std::optional<size_t> checked_bytes(int64_t count, size_t itemsize);
 // Checks that every dimension is non-negative (or unknown, if allowed) and the element count
 // fits in int64.
 std::string validate_shape(const TensorShape& shape, bool allow_unknown = false);

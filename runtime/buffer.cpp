@@ -4,6 +4,7 @@
 #include <new>
 #include <string>
 
+#include "core/shape_rules.h"
 #include "runtime/allocator.h"
 #include "runtime/gpu.h"
 #include "tfjit/errors.h"
@@ -16,7 +17,12 @@ std::string Device::name() const {
 }
 
 std::shared_ptr<Buffer> Buffer::allocate(DType dtype, int64_t count, Device device) {
-  size_t bytes = static_cast<size_t>(count) * dtype_size(dtype);
+  const std::optional<size_t> checked = core::checked_bytes(count, dtype_size(dtype));
+  if (!checked)
+    throw ResourceExhaustedError("cannot allocate " + std::to_string(count) + " " +
+                                 std::string(dtype_name(dtype)) + " elements on " + device.name() +
+                                 ": more than 2^62 bytes");
+  const size_t bytes = *checked;
   if (device.type == DeviceType::kGPU) {
     if (dtype == string)
       throw InvalidArgumentError("string tensors live on the CPU only, not on " + device.name());

@@ -77,6 +77,14 @@ TEST_CASE("save_npy writes exactly the bytes NumPy writes", "[interop][npy]") {
                   tf::UnimplementedError);
 }
 
+// `npy` with its shape replaced, the header's padding shortened to keep its length.
+std::string with_shape(std::string npy, const std::string& shape) {
+  const size_t at = npy.find("(2, 3)"), end = npy.find('\n');
+  npy.replace(at, 6, shape);
+  npy.erase(end, shape.size() - 6);  // the padding spaces the longer shape pushed up to '\n'
+  return npy;
+}
+
 TEST_CASE("malformed .npy files raise InvalidArgumentError, never crash",
           "[interop][npy][errors]") {
   std::string good = read_bytes(kGolden + "/f32_2x3.npy");
@@ -98,6 +106,12 @@ TEST_CASE("malformed .npy files raise InvalidArgumentError, never crash",
     CHECK_THROWS_AS(tf::load_npy(write(temp_path("bad.npy"), bad[i])), tf::InvalidArgumentError);
   }
   CHECK_THROWS_AS(tf::load_npy("/nonexistent/file.npy"), tf::InvalidArgumentError);
+  // Sizes a small file cannot hold (4 GB; 2^64 bytes) are refused before anything is allocated.
+  for (const char* shape : {"(1000000000,)", "(2147483648, 2147483648)"}) {
+    INFO(shape);
+    CHECK_THROWS_WITH(tf::load_npy(write(temp_path("big.npy"), with_shape(good, shape))),
+                      Catch::Contains("the header declares shape"));
+  }
 }
 
 TEST_CASE("DLPack round-trips without copying, and strided producers are gathered",

@@ -47,6 +47,9 @@ TEST_CASE("zeros, ones and fill", "[tensor]") {
 }
 
 TEST_CASE("bad shapes and conversions raise typed errors", "[tensor][errors]") {
+  // 2^62 elements fit in int64 but their bytes do not fit in memory's address space.
+  CHECK_THROWS_AS(tf::zeros({int64_t{1} << 31, int64_t{1} << 31}), tf::ResourceExhaustedError);
+  CHECK_THROWS_AS(tf::fill({int64_t{1} << 61, 3}, 1.0), tf::ResourceExhaustedError);
   CHECK_THROWS_AS(tf::zeros({-1}), tf::InvalidArgumentError);
   CHECK_THROWS_AS(tf::zeros({int64_t{1} << 40, int64_t{1} << 40}), tf::InvalidArgumentError);
   CHECK_THROWS_AS(tf::constant(std::vector<float>{1, 2, 3}, tf::TensorShape{2, 2}),

@@ -30,6 +30,9 @@ void check_blob(const char* op, const void* data, const TensorShape& shape, DTyp
     throw InvalidArgumentError(std::string(op) + ": " + e);
   if (dtype == string)
     throw InvalidArgumentError(std::string(op) + ": string tensors cannot be made from raw memory");
+  if (!core::checked_bytes(shape.num_elements(), dtype_size(dtype)))
+    throw InvalidArgumentError(std::string(op) + ": shape " + shape.to_string() + " of " +
+                               std::string(dtype_name(dtype)) + " spans more than 2^62 bytes");
   if (!data && shape.num_elements() > 0)
     throw InvalidArgumentError(std::string(op) + ": data is null");
 }
@@ -161,9 +164,20 @@ Tensor load_npy(const std::string& path) {
     bad("unsupported dtype '" + descr + "' (big-endian and structured dtypes are not supported)");
   TensorShape shape(fortran ? std::vector<int64_t>(dims.rbegin(), dims.rend()) : dims);
   if (std::string e = core::validate_shape(shape); !e.empty()) bad(e);
+  // The declared size is checked against the file before anything is allocated, so a small
+  // file cannot make us allocate (or overflow) a huge buffer.
+  const std::optional<size_t> declared =
+      core::checked_bytes(shape.num_elements(), dtype_size(*dtype));
+  const std::streamoff data_start = in.tellg();
+  in.seekg(0, std::ios::end);
+  const std::streamoff available = in.tellg() - data_start;
+  in.seekg(data_start);
+  if (!declared || static_cast<size_t>(std::max<std::streamoff>(available, 0)) < *declared)
+    bad("truncated data: the header declares shape " + shape.to_string() + " of " +
+        std::string(dtype_name(*dtype)) + ", the file holds " + std::to_string(available) +
+        " data bytes");
   Tensor out = empty(*dtype, shape);
-  auto bytes =
-      static_cast<std::streamsize>(out.num_elements() * static_cast<int64_t>(dtype_size(*dtype)));
+  const auto bytes = static_cast<std::streamsize>(*declared);
   if (bytes > 0 && !in.read(static_cast<char*>(out.impl()->buffer->data()), bytes))
     bad("truncated data");
   if (*dtype == bool_) {  // a byte other than 0/1 is not a valid bool

@@ -315,7 +315,11 @@ ShapeResult reduce_window_shape(const TensorShape& in, const WindowSpec& spec) {
       out.push_back(kUnknownDim);
       continue;
     }
-    const int64_t span = (n == 0 ? 0 : (n - 1) * dil + 1) + lo + hi;
+    int64_t span = 0;
+    if (n > 0 && (__builtin_mul_overflow(n - 1, dil, &span) ||
+                  __builtin_add_overflow(span, 1 + lo + hi, &span)))
+      return {{}, "the dilated, padded size overflows int64" + at};
+    if (n == 0) span = lo + hi;
     out.push_back(span >= w ? (span - w) / s + 1 : 0);
   }
   return {TensorShape(std::move(out)), {}};

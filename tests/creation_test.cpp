@@ -1,5 +1,4 @@
-// Creation ops and tf::random.
-#include "runtime/philox.h"
+// Creation ops (tf::random has its own suite, tests/random_test.cpp).
 #include "tests/helpers.h"
 
 using tft::values_of;
@@ -40,51 +39,4 @@ TEST_CASE("one_hot encodes along a new last axis, eagerly and compiled", "[creat
         std::vector<int32_t>{-1, 5});
   CHECK_THROWS_AS(tf::one_hot(tf::constant({1.0f}), 2), tf::InvalidArgumentError);
   CHECK_THROWS_AS(tf::one_hot(idx, -1), tf::InvalidArgumentError);
-}
-
-TEST_CASE("Philox4x32-10 matches the Random123 known-answer vector", "[random]") {
-  uint32_t key[2] = {0, 0}, ctr[4] = {0, 0, 0, 0}, out[4];
-  tf::rt::philox4x32_10(key, ctr, out);
-  CHECK(out[0] == 0x6627e8d5u);
-  CHECK(out[1] == 0xe169c58du);
-  CHECK(out[2] == 0xbc57ac4cu);
-  CHECK(out[3] == 0x9b00dbd8u);
-}
-
-TEST_CASE("random ops are reproducible after set_seed, and op seeds select streams", "[random]") {
-  tf::random::set_seed(42);
-  auto a = tf::random::normal({1000});
-  auto b = tf::random::normal({1000});
-  tf::random::set_seed(42);
-  auto a2 = tf::random::normal({1000});
-  CHECK(a.to_vector<float>() == a2.to_vector<float>());
-  CHECK(a.to_vector<float>() != b.to_vector<float>());
-  tf::random::set_seed(1);
-  auto s1 = tf::random::uniform({8}, 0, 1, tf::float32, 7);
-  tf::random::set_seed(1);
-  auto s2 = tf::random::uniform({8}, 0, 1, tf::float32, 7);
-  CHECK(s1.to_vector<float>() == s2.to_vector<float>());
-}
-
-TEST_CASE("random distributions have the right support and moments", "[random]") {
-  tf::random::set_seed(3);
-  int64_t n = 20000;
-  auto z = values_of(tf::random::normal({n}, 2.0, 3.0, tf::float64));
-  double mean = 0, var = 0;
-  for (double v : z) mean += v / n;
-  for (double v : z) var += (v - mean) * (v - mean) / (n - 1);
-  CHECK(std::abs(mean - 2.0) < 5 * 3.0 / std::sqrt(double(n)));  // 5 standard errors
-  CHECK(std::abs(std::sqrt(var) - 3.0) < 0.1);
-  auto u = values_of(tf::random::uniform({n}, -1, 3));
-  CHECK(*std::min_element(u.begin(), u.end()) >= -1);
-  CHECK(*std::max_element(u.begin(), u.end()) < 3);
-  auto k = tf::random::uniform({n}, 0, 5, tf::int32).to_vector<int32_t>();
-  for (int v = 0; v < 5; ++v) CHECK(std::count(k.begin(), k.end(), v) > n / 5 - 500);
-  CHECK(*std::max_element(k.begin(), k.end()) == 4);
-  auto t = values_of(tf::random::truncated_normal({n}, 0, 1));
-  for (double v : t) REQUIRE(std::abs(v) <= 2.0);
-  CHECK_THROWS_AS(tf::random::uniform({2}, 3, 3, tf::int32), tf::InvalidArgumentError);
-  CHECK_THROWS_AS(tf::random::normal({2}, 0, 1, tf::int32), tf::InvalidArgumentError);
-  CHECK_THROWS_AS(tf::random::normal({-2}), tf::InvalidArgumentError);
-  CHECK(tf::random::normal({2, 3}, 0, 1, tf::float16).dtype() == tf::float16);
 }

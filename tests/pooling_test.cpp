@@ -85,13 +85,17 @@ TEST_CASE("pooling matches float64 loops for every window, padding and dtype, ea
   for (const auto& c : kCases)
     for (bool is_max : {true, false})
       for (const char* padding : {"VALID", "SAME"})
-        for (tf::DType dtype : {tf::float32, tf::float64, tf::float16, tf::bfloat16, tf::int32}) {
-          if (!is_max && dtype == tf::int32) continue;
+        for (tf::DType dtype : {tf::float32, tf::float64, tf::float16, tf::bfloat16, tf::int32,
+                                tf::int8, tf::uint8}) {
+          if (!is_max && tf::is_integer(dtype)) continue;
           INFO((is_max ? "max " : "avg ")
                << padding << " " << c.shape.to_string() << " " << tf::dtype_name(dtype));
           std::vector<double> v(size_t(c.shape.num_elements()));
           std::uniform_int_distribution<int> pick(-50, 50);
-          for (double& e : v) e = pick(rng) / 8.0 * (dtype == tf::int32 ? 8 : 1);
+          // Integers exact; uint8 above 127, where a signed compare would pick the wrong max.
+          for (double& e : v)
+            e = tf::is_integer(dtype) ? pick(rng) + (dtype == tf::uint8 ? 150 : 0)
+                                      : pick(rng) / 8.0;
           tf::Tensor x = make(v, c.shape, dtype);
           tf::TensorShape want_shape;
           auto want = reference(values_of(x), c.shape, c.ksize, c.strides,
@@ -99,7 +103,10 @@ TEST_CASE("pooling matches float64 loops for every window, padding and dtype, ea
           tf::Tensor eager = pool(is_max, x, c, padding);
           CHECK(eager.shape() == want_shape);
           tft::check_close(values_of(eager), want, dtype, "eager");
-          if (dtype == tf::float64 || dtype == tf::bfloat16) continue;  // compiles are slow
+          // Compiles are slow; uint8 does not compile yet (tf::function refuses it).
+          if (dtype == tf::float64 || dtype == tf::bfloat16 || dtype == tf::int8 ||
+              dtype == tf::uint8)
+            continue;
           auto f = tf::function([&](const tf::Tensor& a) { return pool(is_max, a, c, padding); });
           tft::check_close(values_of(f(x)), want, dtype, "compiled");
         }
@@ -197,6 +204,14 @@ TEST_CASE("pooling differentiates twice", "[pooling][gradient]") {
   CHECK(values_of(h) == std::vector<double>{0.5, 1, 0.5});
 }
 
+TEST_CASE("16-bit average pools sum and divide in float32", "[pooling]") {
+  // 300 x 300 ones: the window sum 90000 is past float16's largest value (65504).
+  for (tf::DType dtype : {tf::float16, tf::bfloat16}) {
+    tf::Tensor x = tf::ones({1, 300, 300, 1}, dtype);
+    CHECK(values_of(tf::nn::avg_pool2d(x, {300}, {1}, "VALID")) == std::vector<double>{1});
+  }
+}
+
 TEST_CASE("pooling rejects bad arguments naming the op", "[pooling][errors]") {
   tf::Tensor x = tf::zeros({1, 4, 4, 2});
   CHECK_THROWS_WITH(tf::nn::max_pool2d(x, {0}, {1}, "VALID"), Catch::Contains("max_pool2d"));
@@ -213,6 +228,9 @@ TEST_CASE("pooling rejects bad arguments naming the op", "[pooling][errors]") {
                   tf::InvalidArgumentError);
   CHECK_THROWS_AS(tf::nn::pool(x, {2, 2}, "MIN"), tf::InvalidArgumentError);
   CHECK_THROWS_AS(tf::nn::max_pool2d(x, {int64_t{1} << 50}, {1}, "SAME"), tf::InvalidArgumentError);
+  // Windows that would visit more than 2^24 elements per output are refused, not run for hours.
+  CHECK_THROWS_AS(tf::nn::max_pool2d(x, {int64_t{1} << 20}, {1}, "SAME"), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::nn::max_pool2d(x, {1}, {int64_t{1} << 40}, "SAME"), tf::InvalidArgumentError);
   // A window larger than the input: VALID gives no windows, SAME one per stride.
   CHECK(tf::nn::max_pool2d(x, {5}, {1}, "VALID").shape() == tf::TensorShape{1, 0, 0, 2});
   CHECK(tf::nn::max_pool2d(x, {5}, {4}, "SAME").shape() == tf::TensorShape{1, 1, 1, 2});

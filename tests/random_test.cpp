@@ -65,6 +65,38 @@ TEST_CASE("random bits are Philox words in the documented layout, eager and comp
   }
 }
 
+TEST_CASE("Philox4x32-10 matches the Random123 known-answer vector", "[random]") {
+  uint32_t key[2] = {0, 0}, ctr[4] = {0, 0, 0, 0}, out[4];
+  tf::rt::philox4x32_10(key, ctr, out);
+  CHECK(out[0] == 0x6627e8d5u);
+  CHECK(out[1] == 0xe169c58du);
+  CHECK(out[2] == 0xbc57ac4cu);
+  CHECK(out[3] == 0x9b00dbd8u);
+}
+
+TEST_CASE("an op seed's stream is hashed into the key, eager and compiled", "[random]") {
+  // The key is splitmix(seed) ^ splitmix(op_seed + 0x5851F42D4C957F2D); the counter is shared.
+  const uint64_t op_seed = 7, stream = splitmix(op_seed + 0x5851F42D4C957F2Dull);
+  const int64_t n = 9;
+  auto want = [&](uint64_t draw) {
+    std::vector<double> v;
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t blocks = (n + 3) / 4;
+      const uint64_t key = splitmix(13) ^ stream, block = uint64_t(i % blocks);
+      uint32_t k[2] = {uint32_t(key), uint32_t(key >> 32)}, out[4];
+      uint32_t c[4] = {uint32_t(draw), uint32_t(draw >> 32), uint32_t(block), 0};
+      tf::rt::philox4x32_10(k, c, out);
+      v.push_back(expected_uniform(out[i / blocks]));
+    }
+    return v;
+  };
+  tf::random::set_seed(13);
+  tf::random::uniform({2});  // draw 0 without the op seed
+  CHECK(values_of(tf::random::uniform({n}, 0, 1, tf::float32, op_seed)) == want(1));
+  auto f = tf::function([&] { return tf::random::uniform({n}, 0, 1, tf::float32, op_seed); });
+  CHECK(values_of(f()) == want(2));
+}
+
 TEST_CASE("random ops in a tf::function draw anew at every call, reproducibly after set_seed",
           "[random]") {
   auto f = tf::function([] {
@@ -158,7 +190,12 @@ TEST_CASE("integer uniform draws every value from minval up to, not including, m
   CHECK(*std::min_element(bytes.begin(), bytes.end()) == -128);
   CHECK(*std::max_element(bytes.begin(), bytes.end()) == 127);
   auto ubytes = values_of(tf::random::uniform({n}, 0, 256, tf::uint8));
+  CHECK(*std::min_element(ubytes.begin(), ubytes.end()) == 0);
   CHECK(*std::max_element(ubytes.begin(), ubytes.end()) == 255);
+  // A range whose width a double rounds (2^60 + 200 -> 2^60 + 256) stays exact.
+  auto skewed = tf::random::uniform({n}, -200, std::ldexp(1, 60), tf::int64).to_vector<int64_t>();
+  CHECK(*std::min_element(skewed.begin(), skewed.end()) >= -200);
+  CHECK(*std::max_element(skewed.begin(), skewed.end()) < (int64_t{1} << 60));
   auto wide = tf::random::uniform({n}, -std::ldexp(1, 61), std::ldexp(1, 61), tf::int64)
                   .to_vector<int64_t>();
   double mean = 0;

@@ -76,12 +76,14 @@ const Other kOthers[] = {
      "none (integer input)", "integer indices; out of range -> off"},
     {"nn::max_pool, max_pool1d/2d/3d", "primitive (reduce_window)", tf::core::kNumeric,
      "yes (first maximum of each window; known dims)",
-     "NHWC or NCHW; VALID / SAME; ksize, strides: 1, N or N+2 values"},
+     "channels last (NWC, NHWC, NDHWC) or first (NCW, NCHW, NCDHW); VALID / SAME; ksize, "
+     "strides: 1, N or N+2 values; windows up to 2^24 elements"},
     {"nn::avg_pool, avg_pool1d/2d/3d", "composite (reduce_window)", tf::core::kFloat,
      "yes (a window sum of the spread gradient)",
-     "divides by the window's elements inside the input, as TensorFlow does"},
+     "divides by the window's elements inside the input, as TensorFlow does; 16-bit floats "
+     "sum in float32"},
     {"nn::pool(input, window_shape, \"MAX\" or \"AVG\", strides, padding)",
-     "composite (max_pool, avg_pool)", tf::core::kNumeric, "yes", ""},
+     "composite (max_pool, avg_pool)", tf::core::kNumeric, "yes", "AVG: float dtypes"},
     {"random::normal, uniform, truncated_normal", "composite (random_bits)", tf::core::kNumeric,
      "none (a draw is not differentiable)",
      "Philox4x32-10; a new draw at every call, compiled too; set_seed and op seeds; "

@@ -88,6 +88,15 @@ struct ReductionLowering {
   ScalarBuilder float_op, signed_op, unsigned_op;
 };
 const ReductionLowering* find_reduction_lowering(std::string_view fn);
+
+// A lowering's builder for element type `elem`: float, unsigned, or signless/signed integer
+// (null where the table has none).
+template <class Lowering>
+ScalarBuilder builder_for(const Lowering& l, mlir::Type elem) {
+  return mlir::isa<mlir::FloatType>(elem) ? l.float_op
+         : elem.isUnsignedInteger()       ? l.unsigned_op
+                                          : l.signed_op;
+}
 mlir::TypedAttr reduction_identity(mlir::Builder& b, mlir::Type type, ReductionIdentity id);
 
 }  // namespace tf::compiler

@@ -5,13 +5,12 @@
 // as TensorFlow's stateful random ops do. set_seed resets the state, so a sequence of calls,
 // eager or compiled, is reproducible; an op seed selects its own stream (XORed into the key).
 #include <cmath>
-#include <limits>
 #include <mutex>
 #include <random>
 
 #include "frontend/src/op_helpers.h"
 #include "frontend/src/primitive.h"
-#include "frontend/src/tape.h"
+#include "frontend/src/tape.h"  // VariableImpl
 #include "runtime/primitives/random_bits.h"
 #include "tfjit/creation.h"
 #include "tfjit/ops.h"
@@ -132,12 +131,14 @@ Tensor integer_uniform(const TensorShape& shape, double minval, double maxval, D
   const double lowest = dtype == uint8 ? 0 : -std::ldexp(1.0, int(dtype_size(dtype)) * 8 - 1);
   const double highest = dtype == uint8 ? 256 : std::ldexp(1.0, int(dtype_size(dtype)) * 8 - 1);
   if (minval != std::floor(minval) || maxval != std::floor(maxval) || !(maxval > minval) ||
-      minval < lowest || maxval > highest || maxval - minval >= std::ldexp(1.0, 63))
+      minval < lowest || maxval > highest ||
+      static_cast<__int128>(maxval) - static_cast<__int128>(minval) >= (__int128{1} << 63))
     throw InvalidArgumentError(std::string(op) + ": " + std::string(dtype_name(dtype)) +
                                " needs integers minval < maxval within its range, got [" +
                                std::to_string(minval) + ", " + std::to_string(maxval) + ")");
+  // Exact: both bounds are integers within [-2^63, 2^63], so their difference needs 65 bits.
   const int64_t lo = static_cast<int64_t>(minval);
-  const auto span = static_cast<int64_t>(maxval - minval);
+  const auto span = static_cast<int64_t>(static_cast<__int128>(maxval) - lo);
   Tensor hi_word = cast(draw(op, shape, seed), int64), lo_word = cast(draw(op, shape, seed), int64);
   // hi * 2^32 + (lo + 2^31): every int64 value once, with no overflow.
   Tensor u = hi_word * constant(int64_t{1} << 32) + (lo_word + constant(int64_t{1} << 31));

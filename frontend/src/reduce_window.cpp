@@ -4,7 +4,6 @@
 // element of its window that attains it, as TensorFlow's MaxPoolGrad does, written with public
 // ops so it differentiates again.
 #include <cmath>
-#include <limits>
 
 #include "frontend/src/op_helpers.h"
 #include "frontend/src/primitive.h"
@@ -193,10 +192,21 @@ Window pooling_window(const std::string& op, ops::ReduceOp reduce, const Tensor&
   if (padding != "VALID" && padding != "SAME")
     throw InvalidArgumentError(op + ": padding must be \"VALID\" or \"SAME\", got \"" +
                                std::string(padding) + "\"");
+  // Bounds before any arithmetic: every window element is visited for every output (padding
+  // included), so a window past 2^24 elements would run for hours rather than fail.
+  int64_t window_elements = 1;
+  for (size_t i = 0; i < w.spec.window.size(); ++i) {
+    if (w.spec.window[i] < 1 || w.spec.strides[i] < 1 || w.spec.window[i] > (int64_t{1} << 24) ||
+        w.spec.strides[i] > (int64_t{1} << 31))
+      throw InvalidArgumentError(
+          op + ": ksize must be in [1, 2^24] and strides in [1, 2^31], got " +
+          std::to_string(w.spec.window[i]) + " and " + std::to_string(w.spec.strides[i]));
+    window_elements *= w.spec.window[i];
+    if (window_elements > (int64_t{1} << 24))
+      throw InvalidArgumentError(op + ": a window of more than 2^24 elements");
+  }
   for (int64_t d = 0; d < rank; ++d) {
     const auto i = static_cast<size_t>(d);
-    if (w.spec.window[i] < 1 || w.spec.strides[i] < 1)
-      throw InvalidArgumentError(op + ": ksize and strides must be >= 1");
     const int64_t n = input.shape()[d];
     if (w.spec.window[i] == 1 && w.spec.strides[i] == 1) continue;
     if (n == kUnknownDim)
@@ -227,6 +237,9 @@ Tensor avg_pooling(const std::string& op, const Tensor& input, const std::vector
                    std::string_view format) {
   checked(input, op, "input");
   check_dtype(op, input.dtype(), core::kFloat);
+  if (input.dtype() == float16 || input.dtype() == bfloat16)  // sums and counts overflow there
+    return cast(avg_pooling(op, cast(input, float32), ksize, strides, padding, format),
+                input.dtype());
   Window w = pooling_window(op, ops::ReduceOp::reduce_sum, input, ksize, strides, padding, format);
   Tensor sum = reduce_window(w, input);
   Tensor count = ones({}, input.dtype());

@@ -23,9 +23,7 @@ struct LowerElementwise : OpRewritePattern<Op> {
     Type elem = cast<RankedTensorType>(op->getOperand(0).getType()).getElementType();
     const ScalarLowering* l = find_scalar_lowering(op.getFn().str(), kBinary);
     if (!l) return rw.notifyMatchFailure(op, "unknown elementwise function");
-    ScalarBuilder fn = isa<FloatType>(elem)       ? l->float_op
-                       : elem.isUnsignedInteger() ? l->unsigned_op
-                                                  : l->signed_op;
+    ScalarBuilder fn = builder_for(*l, elem);
     if (!fn) return op.emitOpError() << "has no lowering for element type " << elem;
     SmallVector<AffineMap> maps(op->getNumOperands(), rw.getMultiDimIdentityMap(type.getRank()));
     // float16 and bfloat16 compute in float32 and round once, exactly as the eager kernels do.

@@ -22,10 +22,7 @@ struct LowerReduceWindow : OpRewritePattern<tfjit::ReduceWindowOp> {
     auto in_type = cast<RankedTensorType>(op.getX().getType());
     auto out_type = cast<RankedTensorType>(op.getType());
     Type elem = in_type.getElementType();
-    ScalarBuilder combine = !l                         ? nullptr
-                            : isa<FloatType>(elem)     ? l->float_op
-                            : elem.isUnsignedInteger() ? l->unsigned_op
-                                                       : l->signed_op;
+    ScalarBuilder combine = l ? builder_for(*l, elem) : nullptr;
     if (!combine) return op.emitOpError() << "has no lowering for element type " << elem;
     Location loc = op.getLoc();
     MLIRContext* ctx = rw.getContext();

@@ -21,9 +21,7 @@ struct LowerReduce : OpRewritePattern<tfjit::ReduceOp> {
     Type elem = in.getElementType();
     const ReductionLowering* l = find_reduction_lowering(op.getFn().str());
     if (!l) return op.emitOpError("unknown reduction");
-    ScalarBuilder combine = isa<FloatType>(elem)       ? l->float_op
-                            : elem.isUnsignedInteger() ? l->unsigned_op
-                                                       : l->signed_op;
+    ScalarBuilder combine = builder_for(*l, elem);
     if (!combine) return op.emitOpError() << "has no lowering for element type " << elem;
     Location loc = op.getLoc();
     ArrayRef<int64_t> axes = op.getAxes();

@@ -53,10 +53,7 @@ struct LowerScan : OpRewritePattern<tfjit::ScanOp> {
         combiner == kLogAddExp.name ? &kLogAddExp : find_reduction_lowering(combiner);
     auto type = cast<RankedTensorType>(op.getType());
     Type elem = type.getElementType();
-    ScalarBuilder combine = !l                         ? nullptr
-                            : isa<FloatType>(elem)     ? l->float_op
-                            : elem.isUnsignedInteger() ? l->unsigned_op
-                                                       : l->signed_op;
+    ScalarBuilder combine = l ? builder_for(*l, elem) : nullptr;
     if (!combine) return op.emitOpError() << "has no lowering for element type " << elem;
     Location loc = op.getLoc();
     Value x = op.getX();

@@ -45,7 +45,7 @@ struct LowerRandomBits : OpRewritePattern<tfjit::RandomBitsOp> {
   LogicalResult matchAndRewrite(tfjit::RandomBitsOp op, PatternRewriter& rw) const override {
     auto type = cast<RankedTensorType>(op.getType());
     Location loc = op.getLoc();
-    const int64_t n = type.getNumElements(), blocks = (n + 3) / 4;
+    const int64_t n = type.getNumElements(), blocks = n / 4 + (n % 4 != 0);
     if (n == 0) {
       rw.replaceOpWithNewOp<tensor::EmptyOp>(op, type.getShape(), type.getElementType());
       return success();

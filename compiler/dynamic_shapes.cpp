@@ -235,7 +235,8 @@ std::vector<TensorShape> ShapeProgram::run(std::span<const TensorShape> args,
   std::vector<TensorShape> all = values(args, region_failure);
   std::vector<TensorShape> out;
   out.reserve(results_.size());
-  for (int r : results_) out.push_back(std::move(all[static_cast<size_t>(r)]));
+  // A value may be returned more than once (`return {y, y}`): copy, never move.
+  for (int r : results_) out.push_back(all[static_cast<size_t>(r)]);
   return out;
 }
 

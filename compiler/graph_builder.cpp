@@ -24,11 +24,11 @@ mlir::Attribute to_mlir(mlir::Builder& b, const AttrValue& value) {
 }
 
 mlir::RankedTensorType checked_type(const TensorType& t, std::string_view what) {
-  auto type = tfjit::tensor_type(&context(), t.dtype, t.shape);
+  // Checked before building the type: these dtypes have no MLIR element type here.
   if (t.dtype == uint8 || t.dtype == complex64 || t.dtype == string)
     throw UnimplementedError(std::string(what) + ": dtype " + std::string(dtype_name(t.dtype)) +
                              " cannot be used in a compiled function yet");
-  return type;
+  return tfjit::tensor_type(&context(), t.dtype, t.shape);
 }
 
 TensorType tensor_type_of(mlir::Type type) {

@@ -367,3 +367,34 @@ TEST_CASE("shape rules with unknown dims", "[dynamic]") {
   CHECK(!tf::core::match_shape(S{U, 3}, S{7, 4}).empty());
   CHECK(!tf::core::match_shape(S{U, 3}, S{3}).empty());
 }
+
+// Issue 18: ShapeProgram moved the shape of a value returned twice, so the second result got a
+// one-element buffer (a heap overflow), and a variable assigned from it became a scalar.
+TEST_CASE("a value returned twice under unknown dims keeps its shape in both results",
+          "[dynamic]") {
+  auto twice = tf::function(
+      [](const tf::Tensor& x) {
+        auto y = x * 2.0f;
+        return std::vector<tf::Tensor>{y, y};
+      },
+      {kBatchOf3});
+  auto out = twice(batch(4));
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].shape() == tf::TensorShape{4, 3});
+  CHECK(out[1].shape() == tf::TensorShape{4, 3});
+  CHECK(values_of(out[1]) == values_of(out[0]));
+
+  tf::Variable v(tf::zeros({3}));
+  auto step = tf::function(
+      [&](const tf::Tensor& x) {
+        v.assign_add(x);
+        return v.read_value();
+      },
+      {tf::TensorSpec({tf::unknown}, tf::float32)});
+  for (int call = 1; call <= 3; ++call) {
+    auto r = step(tf::constant({1.0f, 2.0f, 3.0f}));
+    CHECK(r.shape() == tf::TensorShape{3});
+    const auto f = static_cast<float>(call);
+    CHECK(v.read_value().to_vector<float>() == std::vector<float>{f, 2 * f, 3 * f});
+  }
+}

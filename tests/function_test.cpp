@@ -151,6 +151,18 @@ TEST_CASE("dtypes the compiler does not handle yet raise UnimplementedError",
   CHECK(f(tf::constant({1})).item<int32_t>() == 2);  // the function keeps working
 }
 
+// Issue 18: a string argument built a null MLIR type and crashed before the dtype check.
+TEST_CASE("string arguments and string TensorSpecs raise UnimplementedError",
+          "[function][errors]") {
+  auto f = tf::function([](const tf::Tensor& x) { return x; });
+  CHECK_THROWS_AS(f(tf::constant(std::string("abc"))), tf::UnimplementedError);
+  auto g = tf::function([](const tf::Tensor& x) { return x; },
+                        {tf::TensorSpec({tf::unknown}, tf::string)});
+  CHECK_THROWS_AS(g(tf::constant(std::string("abc"))), tf::Error);
+  CHECK_THROWS_AS(f.get_concrete_function(tf::TensorSpec({2}, tf::string)), tf::UnimplementedError);
+  CHECK(f(tf::constant(2.0f)).item<float>() == 2.0f);
+}
+
 TEST_CASE("every compiler stage can be printed", "[function][stages]") {
   auto f = tf::function([](const tf::Tensor& x, const tf::Tensor& w) {
     return tf::reduce_sum(tf::matmul(x, w) * 2.0f, 1);

@@ -1,9 +1,12 @@
 #include "compiler/disk_cache.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -26,7 +29,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::string_view kMagic = "TFJIT-OBJECT 1\n";
+constexpr std::string_view kMagic = "TFJIT-OBJECT 2\n";
 constexpr std::string_view kSuffix = ".tfjit";
 
 struct State {
@@ -84,6 +87,42 @@ const std::string& compiler_identity() {
   return id;
 }
 
+// The checksum covers the entry's key with its object, so an entry renamed under another key
+// (by hand, or a bug) is refused instead of running the wrong code.
+std::string checksum(const std::string& digest, std::string_view object) {
+  std::string material = digest;
+  material += '\n';
+  material += object;
+  return sha256_hex(material);
+}
+
+// The whole file at `path` if it is a regular file of at most `max_bytes`; nullopt if absent.
+// Opened without blocking and checked before reading: a FIFO under an entry's name would hang
+// every process, and a huge file would be read whole into memory. `refused` says the file
+// exists but is not an entry.
+std::optional<std::string> read_regular_file(const std::string& path, int64_t max_bytes,
+                                             bool& refused) {
+  refused = false;
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::unique_ptr<int, void (*)(int*)> closer(&fd, [](int* f) { ::close(*f); });
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > max_bytes) {
+    refused = true;
+    return std::nullopt;
+  }
+  std::string file(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < file.size()) {
+    ssize_t n = ::read(fd, file.data() + done, file.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  file.resize(done);  // a file truncated meanwhile fails the size check below
+  return file;
+}
+
 std::string path_of(const std::string& dir, const std::string& digest) {
   return dir + "/" + digest + std::string(kSuffix);
 }
@@ -131,20 +170,21 @@ std::string digest(std::string_view key) {
 std::optional<std::string> read(const std::string& digest) {
   State& s = state();
   std::string dir;
+  int64_t max_bytes;
   {
     std::lock_guard lock(s.mutex);
     if (!s.enabled) return std::nullopt;
     dir = s.dir;
+    max_bytes = s.max_bytes;
   }
   const std::string path = path_of(dir, digest);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  bool refused = false;
+  std::optional<std::string> read_file = read_regular_file(path, max_bytes, refused);
+  if (!read_file && !refused) {
     ++s.misses;
     return std::nullopt;
   }
-  std::stringstream content;
-  content << in.rdbuf();
-  const std::string file = content.str();
+  const std::string file = read_file.value_or(std::string());
   // Header: magic, "key <digest>", "bytes <n>", "sha256 <hex>", then the object.
   auto valid = [&](size_t& start) {
     if (file.compare(0, kMagic.size(), kMagic) != 0) return false;
@@ -154,7 +194,8 @@ std::optional<std::string> read(const std::string& digest) {
     header >> key_word >> key >> bytes_word >> bytes >> sum_word >> sum;
     if (!header || key != digest) return false;
     start = kMagic.size() + static_cast<size_t>(header.tellg()) + 1;
-    return file.size() == start + bytes && sha256_hex(std::string_view(file).substr(start)) == sum;
+    return file.size() == start + bytes &&
+           checksum(digest, std::string_view(file).substr(start)) == sum;
   };
   size_t start = 0;
   if (!valid(start)) {
@@ -190,7 +231,7 @@ void write(const std::string& digest, std::string_view object) {
   {
     std::ofstream out(temp, std::ios::binary);
     out << kMagic << "key " << digest << "\nbytes " << object.size() << "\nsha256 "
-        << sha256_hex(object) << "\n";
+        << checksum(digest, object) << "\n";
     out.write(object.data(), static_cast<std::streamsize>(object.size()));
     if (!out) {
       fs::remove(temp, ec);

@@ -117,7 +117,9 @@ std::unique_ptr<HostKernels> Graph::gpu_kernels_for_host(const CompileOptions& o
   });
   initialize_native_target();
   mlir::ExecutionEngineOptions engine_options;
-  engine_options.transformer = mlir::makeOptimizingTransformer(2, 0, nullptr);
+  // Held here: `transformer` is a function_ref, and a temporary would die with this statement.
+  auto optimize = mlir::makeOptimizingTransformer(2, 0, nullptr);
+  engine_options.transformer = optimize;
   // The default listeners write to perf and debugger files, which crashes some harnesses.
   engine_options.enableGDBNotificationListener = false;
   engine_options.enablePerfNotificationListener = false;

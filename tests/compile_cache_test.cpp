@@ -1,8 +1,11 @@
 // The on-disk cache of compiled code: stored after a compile, loaded instead of compiling by a
 // later process (simulated by clearing the in-memory cache), missed when a key field changes,
 // and never trusted when an entry is truncated or corrupt.
+#include <sys/stat.h>
+
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -86,17 +89,46 @@ TEST_CASE("a truncated or corrupt disk cache entry is detected, removed and reco
   }
   std::string flipped = original;
   flipped[flipped.size() - 100] ^= 0x5a;  // inside the machine code
-  const std::vector<std::pair<std::string, std::string>> damages = {
-      {"truncated", original.substr(0, original.size() / 2)},
-      {"a flipped byte", flipped},
-      {"empty", ""},
-      {"not an entry", "hello"}};
-  for (const auto& [what, content] : damages) {
+  // Another graph's entry, its key line edited to this entry's name: only a checksum that
+  // covers the key tells them apart.
+  tf::function([](const tf::Tensor& t) { return tf::exp(t) - 0.5f; })(x);
+  std::string other;
+  for (const auto& f : files_in(dir))
+    if (f != entry) {
+      std::ifstream in(f, std::ios::binary);
+      other.assign(std::istreambuf_iterator<char>(in), {});
+    }
+  REQUIRE(!other.empty());
+  const std::string name = entry.stem().string(), other_name = [&] {
+    auto at = other.find("key ") + 4;
+    return other.substr(at, other.find('\n', at) - at);
+  }();
+  REQUIRE(other_name.size() == name.size());
+  std::string relabelled = other;
+  relabelled.replace(relabelled.find(other_name), name.size(), name);
+  auto write = [&](const std::string& content) {
+    return [&, content] {
+      std::ofstream out(entry, std::ios::binary | std::ios::trunc);
+      out << content;
+    };
+  };
+  const std::vector<std::pair<std::string, std::function<void()>>> damages = {
+      {"truncated", write(original.substr(0, original.size() / 2))},
+      {"a flipped byte", write(flipped)},
+      {"empty", write("")},
+      {"not an entry", write("hello")},
+      {"another graph's entry relabelled", write(relabelled)},
+      // A FIFO would block the reading process forever; a huge (sparse) file would be read
+      // whole into memory.
+      {"a FIFO",
+       [&] {
+         fs::remove(entry);
+         REQUIRE(mkfifo(entry.c_str(), 0600) == 0);
+       }},
+      {"larger than the cache", [&] { fs::resize_file(entry, int64_t{8} << 30); }}};
+  for (const auto& [what, damage] : damages) {
     SECTION(what) {
-      {
-        std::ofstream out(entry, std::ios::binary | std::ios::trunc);
-        out << content;
-      }
+      damage();
       tf::config::clear_compile_cache();
       auto before = tf::config::compile_cache_info();
       check_result(tf::function(body)(x), xs);

@@ -166,8 +166,11 @@ ShapeResult concat_shape(const std::vector<TensorShape>& shapes, int64_t axis) {
                   std::to_string(i) + ") differ outside axis " + std::to_string(axis)};
     for (int64_t d = 0; d < s.rank(); ++d)
       if (d != axis) out[d] = merged(out[d], s[d]);
-    out[axis] =
-        out[axis] == kUnknownDim || s[axis] == kUnknownDim ? kUnknownDim : out[axis] + s[axis];
+    if (out[axis] == kUnknownDim || s[axis] == kUnknownDim) {
+      out[axis] = kUnknownDim;
+    } else if (__builtin_add_overflow(out[axis], s[axis], &out[axis])) {
+      return {{}, "the sizes along axis " + std::to_string(axis) + " add up past 2^63"};
+    }
   }
   return {out, {}};
 }

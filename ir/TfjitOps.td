@@ -28,8 +28,12 @@ def ShapeRuleOpInterface : OpInterface<"ShapeRuleOpInterface"> {
 }
 defvar WithShapeRule = DeclareOpInterfaceMethods<ShapeRuleOpInterface>;
 
+// Every operand and result is a tensor of a dtype compiled code handles (ir/dialect.h): a
+// parsed graph may hold any MLIR type (complex, f80, !llvm.ptr), and none may reach a lowering.
+def TfjitTypes : NativeOpTrait<"TfjitTypes"> { let cppNamespace = "::tfjit"; }
+
 class Tfjit_Op<string mnemonic, list<Trait> traits = []>
-    : Op<Tfjit_Dialect, mnemonic, !listconcat(traits, [Pure])>;
+    : Op<Tfjit_Dialect, mnemonic, !listconcat(traits, [Pure, TfjitTypes])>;
 
 def Tfjit_ConstantOp : Tfjit_Op<"constant", [ConstantLike,
     AllTypesMatch<["value", "output"]>]> {
@@ -38,6 +42,7 @@ def Tfjit_ConstantOp : Tfjit_Op<"constant", [ConstantLike,
   let results = (outs AnyRankedTensor:$output);
   let assemblyFormat = "attr-dict $value";
   let hasFolder = 1;
+  let hasVerifier = 1;
 }
 
 // The result has the operand's shape, and its element type or i1 (the table's result column).

@@ -2,6 +2,7 @@
 // core/shape_rules.h, the same rules eager execution applies.
 #include "ir/dialect.h"
 
+#include <limits>
 #include <string_view>
 
 #include "core/dtype_sets.h"
@@ -103,6 +104,17 @@ LogicalResult BinaryOp::verify() {
 }
 
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+// LLVM holds a global's dims in 32-bit sizes and aborts the process past them, even for a
+// constant of no elements; tracing passes such tensors as arguments instead.
+LogicalResult ConstantOp::verify() {
+  for (int64_t d : cast<ShapedType>(getType()).getShape())
+    if (d > std::numeric_limits<int32_t>::max())
+      return emitOpError() << "dimension " << d
+                           << " is too large for a constant (at most 2^31 - 1); pass the "
+                              "tensor as an argument";
+  return success();
+}
 
 LogicalResult BroadcastToOp::verify() {
   auto in = cast<ShapedType>(getX().getType()), out = cast<ShapedType>(getType());

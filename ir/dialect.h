@@ -17,6 +17,17 @@
 #include "tfjit/dtype.h"
 #include "tfjit/shape.h"
 
+namespace tfjit {
+// The TfjitTypes trait (TfjitOps.td): operands and results are ranked tensors whose element
+// type is a dtype compiled code handles.
+mlir::LogicalResult verify_tfjit_types(mlir::Operation* op);
+template <typename ConcreteType>
+class TfjitTypes : public mlir::OpTrait::TraitBase<ConcreteType, TfjitTypes> {
+ public:
+  static mlir::LogicalResult verifyTrait(mlir::Operation* op) { return verify_tfjit_types(op); }
+};
+}  // namespace tfjit
+
 #include "ir/TfjitDialect.h.inc"
 #include "ir/TfjitInterfaces.h.inc"
 #define GET_OP_CLASSES

@@ -49,6 +49,25 @@ std::optional<tf::DType> dtype_of(mlir::Type t) {
   return std::nullopt;
 }
 
+mlir::LogicalResult verify_tfjit_types(mlir::Operation* op) {
+  auto check = [&](mlir::Type type) -> mlir::LogicalResult {
+    auto tensor = mlir::dyn_cast<mlir::RankedTensorType>(type);
+    if (!tensor) return op->emitOpError() << "takes and returns ranked tensors, not " << type;
+    std::optional<tf::DType> dtype = dtype_of(tensor.getElementType());
+    // uint8 and complex64 exist eagerly but not in compiled code (the graph builder refuses
+    // them too).
+    if (!dtype || *dtype == tf::uint8 || *dtype == tf::complex64)
+      return op->emitOpError() << "element type " << tensor.getElementType()
+                               << " is not a dtype compiled code handles";
+    return mlir::success();
+  };
+  for (mlir::Type t : op->getOperandTypes())
+    if (mlir::failed(check(t))) return mlir::failure();
+  for (mlir::Type t : op->getResultTypes())
+    if (mlir::failed(check(t))) return mlir::failure();
+  return mlir::success();
+}
+
 mlir::RankedTensorType tensor_type(mlir::MLIRContext* ctx, tf::DType dtype,
                                    const tf::TensorShape& shape) {
   std::vector<int64_t> dims;

@@ -16,6 +16,18 @@ namespace {
 Tensor from_doubles(const std::vector<double>& v, TensorShape shape, DType dtype) {
   return tf::cast(constant(v, std::move(shape)), dtype);
 }
+
+// `n` host values for `op`: a size the machine cannot hold is ResourceExhaustedError naming
+// the op, never std::bad_alloc.
+std::vector<double> host_values(std::string_view op, int64_t n) {
+  try {
+    if (!core::checked_bytes(n, sizeof(double))) throw std::bad_alloc();
+    return std::vector<double>(static_cast<size_t>(n));
+  } catch (const std::bad_alloc&) {
+    throw ResourceExhaustedError(std::string(op) + ": cannot hold " + std::to_string(n) +
+                                 " values");
+  }
+}
 }  // namespace
 
 namespace {
@@ -41,7 +53,7 @@ Tensor detail::range(double start, double limit, double delta, DType dtype) {
   if (count > 1e10)
     throw InvalidArgumentError("range: " + std::to_string(count) + " elements is too many");
   int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;
-  std::vector<double> v(static_cast<size_t>(n));
+  std::vector<double> v = host_values("range", n);
   for (int64_t i = 0; i < n; ++i)
     v[static_cast<size_t>(i)] = start + delta * static_cast<double>(i);
   return from_doubles(v, {n}, dtype);
@@ -56,7 +68,7 @@ Tensor linspace(double start, double stop, int64_t num, DType dtype) {
     throw InvalidArgumentError("linspace: num must be non-negative, got " + std::to_string(num));
   if (num > (int64_t{1} << 40))
     throw InvalidArgumentError("linspace: num " + std::to_string(num) + " is too large");
-  std::vector<double> v(static_cast<size_t>(num));
+  std::vector<double> v = host_values("linspace", num);
   for (int64_t i = 0; i < num; ++i)
     v[static_cast<size_t>(i)] =
         num == 1 ? start
@@ -72,9 +84,11 @@ Tensor eye(int64_t n, int64_t m, DType dtype) {
                                std::to_string(m));
   if (std::string e = core::validate_shape({n, m}); !e.empty())
     throw InvalidArgumentError("eye: " + e);
-  std::vector<double> v(static_cast<size_t>(n * m), 0.0);
-  for (int64_t i = 0; i < std::min(n, m); ++i) v[static_cast<size_t>(i * m + i)] = 1.0;
-  return from_doubles(v, {n, m}, dtype);
+  if (!core::checked_bytes(n * m, dtype_size(dtype)))
+    throw ResourceExhaustedError("eye: " + std::to_string(n) + " x " + std::to_string(m) +
+                                 " elements take more than 2^62 bytes");
+  // Row i is the one-hot of i (all zeros past m): no host copy of the n x m values.
+  return one_hot(range(n, int64), m, 1, 0, dtype);
 }
 
 Tensor one_hot(const Tensor& indices, int64_t depth, double on_value, double off_value,

@@ -17,6 +17,16 @@ using namespace detail;
 
 namespace {
 
+// unstack and split return one tensor per part: past this many, the loop alone would run for
+// hours (a {2^62, 0} tensor has 2^62 empty rows), so such a call is refused.
+constexpr int64_t kMaxParts = int64_t{1} << 24;
+void check_part_count(std::string_view op, int64_t parts) {
+  if (parts > kMaxParts)
+    throw InvalidArgumentError(std::string(op) + ": " + std::to_string(parts) +
+                               " results is more than the " + std::to_string(kMaxParts) +
+                               " one call may return");
+}
+
 int64_t normalize_axis(std::string_view op, int64_t axis, int64_t rank) {
   auto norm = core::normalize_axes({axis}, rank);
   if (!norm.error.empty()) throw InvalidArgumentError(std::string(op) + ": " + norm.error);
@@ -187,6 +197,11 @@ std::vector<Tensor> unstack(const Tensor& x, int64_t axis) {
   checked(x, "unstack", "x");
   if (x.ndim() == 0) throw InvalidArgumentError("unstack: cannot unstack a scalar");
   int64_t a = normalize_axis("unstack", axis, x.ndim());
+  if (x.shape()[a] == kUnknownDim)
+    throw InvalidArgumentError("unstack: dimension " + std::to_string(a) + " of " +
+                               x.shape().to_string() +
+                               " is unknown while tracing, so the number of results is too");
+  check_part_count("unstack", x.shape()[a]);
   std::vector<int64_t> start(static_cast<size_t>(x.ndim()), 0), size = x.shape().dims(),
                                                                 step(start.size(), 1);
   size[static_cast<size_t>(a)] = 1;
@@ -322,6 +337,7 @@ std::vector<Tensor> split(const Tensor& x, int64_t num, int64_t axis) {
     throw InvalidArgumentError("split: dimension " + std::to_string(a) + " of shape " +
                                x.shape().to_string() + " cannot be split into " +
                                std::to_string(num) + " equal parts");
+  check_part_count("split", num);
   return split(x, std::vector<int64_t>(static_cast<size_t>(num), x.shape()[a] / num), a);
 }
 
@@ -330,13 +346,18 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, in
   require_known_dims("split", x);
   int64_t a = normalize_axis("split", axis, x.ndim()), dim = x.shape()[a], known = 0, unknown = -1;
   std::vector<int64_t> parts = sizes;
+  const auto too_many = [&] {
+    return InvalidArgumentError("split: sizes " + TensorShape(sizes).to_string() +
+                                " add up to more than dimension " + std::to_string(a) +
+                                " of shape " + x.shape().to_string());
+  };
   for (size_t i = 0; i < parts.size(); ++i) {
     if (parts[i] == -1 && unknown < 0)
       unknown = static_cast<int64_t>(i);
     else if (parts[i] < 0)
       throw InvalidArgumentError("split: bad size " + std::to_string(parts[i]));
-    else
-      known += parts[i];
+    else if (__builtin_add_overflow(known, parts[i], &known))
+      throw too_many();
   }
   if (unknown >= 0 && known <= dim)
     parts[static_cast<size_t>(unknown)] = dim - known;

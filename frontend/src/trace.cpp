@@ -11,9 +11,14 @@ namespace tf::detail {
 
 namespace {
 thread_local TraceContext* current_trace = nullptr;
-// Concrete tensors up to this many elements are embedded as graph constants (so the compiler
-// can fold them); larger ones are passed to the compiled code as arguments.
+// Concrete tensors up to this many elements, and no dim larger, are embedded as graph
+// constants (so the compiler can fold them); others are passed to the compiled code as
+// arguments. A zero-element constant with a huge dim made MLIR's folders abort the process.
 constexpr int64_t kMaxEmbeddedElements = 16;
+bool embeddable(const TensorShape& shape) {
+  return shape.num_elements() <= kMaxEmbeddedElements &&
+         std::ranges::all_of(shape, [](int64_t d) { return d <= kMaxEmbeddedElements; });
+}
 }  // namespace
 
 TraceContext::TraceContext() : parent_(current_trace) {
@@ -60,7 +65,7 @@ int TraceContext::resolve(const Tensor& t) {
         "tracing cannot escape their function");
   if (auto it = captured_.find(&impl); it != captured_.end()) return it->second;
   int value;
-  if (impl.shape.num_elements() <= kMaxEmbeddedElements) {
+  if (embeddable(impl.shape)) {
     Tensor host = to_cpu(t);  // a GPU tensor's values are read back once, at trace time
     value = builder_.add_constant({impl.dtype, impl.shape}, raw(host));
     embedded_.push_back(t);

@@ -38,3 +38,37 @@ func.func @reduce_window_over_unknown_dim(%x: tensor<?xf32>) -> tensor<?xf32> {
   %y = tfjit.reduce_window "reduce_max" %x {window = array<i64: 2>, strides = array<i64: 1>, dilations = array<i64: 1>, padding_low = array<i64: 0>, padding_high = array<i64: 0>} : tensor<?xf32> -> tensor<?xf32>
   return %y : tensor<?xf32>
 }
+
+// -----
+
+// A parsed graph may hold any MLIR type; only the dtypes compiled code handles pass.
+func.func @complex_elements(%x: tensor<4xcomplex<f32>>) -> tensor<4xcomplex<f32>> {
+  // expected-error @+1 {{element type 'complex<f32>' is not a dtype compiled code handles}}
+  %y = tfjit.unary "negative" %x : tensor<4xcomplex<f32>> -> tensor<4xcomplex<f32>>
+  return %y : tensor<4xcomplex<f32>>
+}
+
+// -----
+
+func.func @f80_elements(%x: tensor<4xf80>) -> tensor<4xf80> {
+  // expected-error @+1 {{element type 'f80' is not a dtype compiled code handles}}
+  %y = tfjit.binary "add" %x, %x : tensor<4xf80> -> tensor<4xf80>
+  return %y : tensor<4xf80>
+}
+
+// -----
+
+func.func @complex_constant() -> tensor<2xcomplex<f32>> {
+  // expected-error @+1 {{element type 'complex<f32>' is not a dtype compiled code handles}}
+  %c = tfjit.constant dense<(1.0, 2.0)> : tensor<2xcomplex<f32>>
+  return %c : tensor<2xcomplex<f32>>
+}
+
+// -----
+
+// LLVM aborts the process on a global with a dim past 2^32, even one of no elements.
+func.func @empty_constant_of_huge_dim() -> tensor<4611686018427387904x0xf32> {
+  // expected-error @+1 {{dimension 4611686018427387904 is too large for a constant}}
+  %c = tfjit.constant dense<> : tensor<4611686018427387904x0xf32>
+  return %c : tensor<4611686018427387904x0xf32>
+}

@@ -1,6 +1,10 @@
 // GradientTape: the TensorFlow tutorial's cases, numerical checks (float64 central differences)
 // for every differentiable op of the tables and the structural ops — each also computed inside a
 // tf::function, equal to the eager gradient — second order, tape rules.
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
 #include "runtime/kernels.h"
 #include "tests/elementwise_cases.h"
 #include "tests/gradient_helpers.h"
@@ -276,6 +280,36 @@ TEST_CASE("a tf::function reads variables by reference", "[gradient][variable][f
                   })(tf::constant({1.0f})),
                   tf::InvalidArgumentError);  // wrong shape: rejected while tracing
   CHECK(v.read_value().to_vector<float>() == std::vector<float>{44, 84});
+}
+
+// Issue 18: a compiled assign's write-back raced an eager assign on the shared pointer to the
+// value (heap-use-after-free). Concurrent updates may be lost, as in TensorFlow, but every
+// value seen is one that some assignment wrote whole.
+TEST_CASE("threads sharing a variable never see a torn value", "[variable][threads]") {
+  tf::Variable v(tf::zeros({64}));
+  auto bump = tf::function([&](const tf::Tensor& one) {
+    v.assign_add(one);
+    return v.read_value();
+  });
+  std::atomic<int> torn{0}, reads{0};  // Catch's assertions are not thread-safe: count here
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        if (t % 2)
+          bump(tf::constant(1.0f));
+        else
+          v.assign(tf::fill({64}, static_cast<double>(i)));
+        auto seen = v.read_value().to_vector<float>();
+        ++reads;
+        if (!std::all_of(seen.begin(), seen.end(), [&](float x) { return x == seen[0]; }))
+          ++torn;
+      }
+    });
+  for (auto& th : threads) th.join();
+  CHECK(reads == 800);
+  CHECK(torn == 0);
+  CHECK(v.shape() == tf::TensorShape{64});
 }
 
 TEST_CASE("a compiled training step: GradientTape and assign_sub inside tf::function",

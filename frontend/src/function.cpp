@@ -155,7 +155,7 @@ std::vector<TensorShape> Concrete::argument_shapes(std::span<const Tensor> args)
   for (const Tensor& t : args) shapes.push_back(t.shape());
   for (size_t i = args.size(); i < arguments.size(); ++i) {
     const auto& capture = captures[i - args.size()];
-    shapes.push_back(capture.variable ? capture.variable->value.shape() : arguments[i].shape);
+    shapes.push_back(capture.variable ? capture.variable->shape : arguments[i].shape);
   }
   return shapes;
 }
@@ -344,7 +344,8 @@ void run_host(const Concrete& c, std::span<const Tensor> args, std::vector<Tenso
     in = in_heap.data();
     out = out_heap.data();
   }
-  // Compiled code runs on the CPU: tensors on a GPU are copied in (kept alive in `host`).
+  // Compiled code runs on the CPU: tensors on a GPU are copied in, and variables' values read
+  // once; both are kept alive in `host` for the call (another thread may assign meanwhile).
   std::vector<Tensor> host;
   auto host_data = [&](const Tensor& t) {
     if (t.impl()->buffer->device().type == rt::DeviceType::kCPU) return detail::raw(t);
@@ -353,7 +354,8 @@ void run_host(const Concrete& c, std::span<const Tensor> args, std::vector<Tenso
   for (size_t i = 0; i < args.size(); ++i) in[i] = host_data(args[i]);
   for (size_t i = 0; i < c.captures.size(); ++i) {
     const auto& capture = c.captures[i];
-    in[args.size() + i] = host_data(capture.variable ? capture.variable->value : capture.tensor);
+    in[args.size() + i] = host_data(capture.variable ? host.emplace_back(capture.variable->value())
+                                                     : capture.tensor);
   }
   if (c.shapes) {
     run_dynamic(c, args, in, out, outputs);
@@ -372,7 +374,14 @@ std::vector<Tensor> run(const Concrete& c, std::span<const Tensor> args) {
   if (!on_gpu(c) || !run_gpu(c, args, outputs)) run_host(c, args, outputs);
   // Variables assigned in the body take their new values, in the order the graph returns them.
   size_t user = outputs.size() - c.assigned.size();
-  for (size_t i = 0; i < c.assigned.size(); ++i) c.assigned[i]->value = outputs[user + i];
+  for (size_t i = 0; i < c.assigned.size(); ++i) {
+    VariableImpl& v = *c.assigned[i];
+    const Tensor& value = outputs[user + i];
+    if (value.dtype() != v.dtype || value.shape() != v.shape)  // never lose the variable's data
+      throw InternalError("a compiled call computed a " + value.shape().to_string() +
+                          " value for variable '" + v.name + "' of shape " + v.shape.to_string());
+    v.set_value(value);
+  }
   outputs.resize(user);
   return outputs;
 }

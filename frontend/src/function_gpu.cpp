@@ -41,7 +41,7 @@ void launch(const Concrete& c, rt::gpu::LoadedProgram& program, std::span<const 
   for (const Tensor& t : args) operands.push_back(to_device(t, c.requested));
   for (const auto& capture : c.captures)
     operands.push_back(
-        to_device(capture.variable ? capture.variable->value : capture.tensor, c.requested));
+        to_device(capture.variable ? capture.variable->value() : capture.tensor, c.requested));
   std::vector<const void*> in;
   std::vector<void*> out;
   for (const Tensor& t : operands) in.push_back(raw(t));

@@ -165,7 +165,7 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
   for (const Source& s : sources) {
     Tensor g, like;
     if (s.variable()) {
-      like = s.variable()->value;
+      like = s.variable()->value();
       auto reads = tape.variable_reads.find(s.variable().get());
       if (reads != tape.variable_reads.end())
         for (const Tensor& r : reads->second)
@@ -184,7 +184,7 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
 
 Tensor GradientTape::jacobian(const Tensor& target, const Source& source,
                               UnconnectedGradients unconnected) {
-  Tensor like = source.variable() ? source.variable()->value : source.tensor();
+  Tensor like = source.variable() ? source.variable()->value() : source.tensor();
   if (!impl_->persistent && impl_->used)
     throw FailedPreconditionError("GradientTape::jacobian needs an unused or persistent tape");
   bool persistent = impl_->persistent;

@@ -151,8 +151,8 @@ void set_seed(uint64_t seed) {
   Generator& g = generator();
   std::lock_guard lock(g.mutex);
   // Set directly, not through Variable::assign, which a tf::function being traced would capture.
-  g.key.impl()->value = constant(key_of_seed(seed));
-  g.counter.impl()->value = constant(int64_t{0});
+  g.key.impl()->set_value(constant(key_of_seed(seed)));
+  g.counter.impl()->set_value(constant(int64_t{0}));
 }
 
 Tensor normal(const TensorShape& shape, double mean, double stddev, DType dtype,

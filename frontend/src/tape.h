@@ -5,6 +5,8 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -13,10 +15,34 @@
 
 namespace tf::detail {
 
-struct VariableImpl {
-  Tensor value;
-  std::string name;
-  bool trainable;
+// A variable's dtype and shape never change (assign checks them); its value is replaced whole,
+// under a mutex, so threads sharing a variable (an eager assign racing a compiled call's
+// write-back) see one value or the other, never a torn shared pointer.
+class VariableImpl {
+ public:
+  VariableImpl(Tensor initial, std::string name, bool trainable)
+      : name(std::move(name)),
+        trainable(trainable),
+        dtype(initial.dtype()),
+        shape(initial.shape()),
+        value_(std::move(initial)) {}
+  const std::string name;
+  const bool trainable;
+  const DType dtype;
+  const TensorShape shape;
+
+  Tensor value() const {
+    std::lock_guard lock(mutex_);
+    return value_;
+  }
+  void set_value(Tensor value) {
+    std::lock_guard lock(mutex_);
+    value_ = std::move(value);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  Tensor value_;
 };
 
 // Gradient of each input (a null Tensor where none flows) from the gradient of the result.

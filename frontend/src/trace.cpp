@@ -88,9 +88,8 @@ Tensor TraceContext::emit(std::string_view op, const std::vector<Tensor>& inputs
 Tensor TraceContext::capture_variable(const std::shared_ptr<VariableImpl>& variable) {
   if (auto it = captured_variables_.find(variable.get()); it != captured_variables_.end())
     return it->second;
-  const Tensor& value = variable->value;
-  Tensor symbol =
-      symbolic(builder_.add_argument({value.dtype(), value.shape()}), value.dtype(), value.shape());
+  Tensor symbol = symbolic(builder_.add_argument({variable->dtype, variable->shape}),
+                           variable->dtype, variable->shape);
   captures_.push_back({Tensor(), variable});
   captured_variables_.emplace(variable.get(), symbol);
   return symbol;

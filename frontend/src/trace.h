@@ -12,7 +12,7 @@
 
 namespace tf::detail {
 
-struct VariableImpl;
+class VariableImpl;
 
 class TraceContext {
  public:

@@ -25,12 +25,12 @@ Variable::Variable(const Tensor& initial_value, std::string name, bool trainable
         "Variable '" + name +
         "': the initial value must be a concrete tensor (variables cannot be "
         "created from symbolic tensors inside tf::function)");
-  impl_ = std::make_shared<VariableImpl>(VariableImpl{initial_value, std::move(name), trainable});
+  impl_ = std::make_shared<VariableImpl>(initial_value, std::move(name), trainable);
 }
 
 Tensor Variable::read_value() const {
   VariableImpl& v = get(impl_);
-  Tensor value = v.value;
+  Tensor value = v.value();
   if (auto* trace = detail::TraceContext::current()) value = trace->capture_variable(impl_);
   return detail::read_variable(v, value);
 }
@@ -38,15 +38,15 @@ Tensor Variable::read_value() const {
 Variable& Variable::assign(const Tensor& value) {
   VariableImpl& v = get(impl_);
   detail::checked(value, "Variable::assign", "value");
-  if (value.dtype() != v.value.dtype() || value.shape() != v.value.shape())
+  if (value.dtype() != v.dtype || value.shape() != v.shape)
     throw InvalidArgumentError(
-        "Variable::assign: '" + v.name + "' has dtype " + std::string(dtype_name(v.value.dtype())) +
-        " and shape " + v.value.shape().to_string() + ", the value has dtype " +
+        "Variable::assign: '" + v.name + "' has dtype " + std::string(dtype_name(v.dtype)) +
+        " and shape " + v.shape.to_string() + ", the value has dtype " +
         std::string(dtype_name(value.dtype())) + " and shape " + value.shape().to_string());
   if (auto* trace = detail::TraceContext::current())
     trace->assign_variable(impl_, value);
   else
-    v.value = value;
+    v.set_value(value);
   return *this;
 }
 
@@ -58,11 +58,11 @@ Variable& Variable::assign_sub(const Tensor& delta) {
 
 const std::string& Variable::name() const { return get(impl_).name; }
 bool Variable::trainable() const { return get(impl_).trainable; }
-DType Variable::dtype() const { return get(impl_).value.dtype(); }
-const TensorShape& Variable::shape() const { return get(impl_).value.shape(); }
+DType Variable::dtype() const { return get(impl_).dtype; }
+const TensorShape& Variable::shape() const { return get(impl_).shape; }
 
 std::ostream& operator<<(std::ostream& os, const Variable& v) {
-  std::string values = to_string(v.impl()->value);
+  std::string values = to_string(v.impl()->value());
   // Reuse the tensor's value text: between "tf.Tensor(" and ", shape=".
   auto begin = values.find('(') + 1, end = values.rfind(", shape=");
   return os << "<tf.Variable '" << v.name() << ":0' shape=" << v.shape().to_string()

@@ -19,7 +19,7 @@ TFJIT_API_BEGIN
 namespace tf {
 
 namespace detail {
-struct VariableImpl;
+class VariableImpl;
 }
 
 class Variable {

@@ -227,6 +227,17 @@ std::vector<TensorShape> ShapeProgram::values(std::span<const TensorShape> args,
     }
     if (step.result >= 0) values[static_cast<size_t>(step.result)] = std::move(shape);
   }
+  // Compiled loops run over a zero-element value's other dims; a (2^50, 0) value would spin for
+  // days over nothing (a static graph folds such values away; this one cannot).
+  for (const TensorShape& v : values) {
+    if (v.num_elements() != 0) continue;
+    double iterations = 1;
+    for (int64_t d : v) iterations *= d > 0 ? static_cast<double>(d) : 1.0;
+    if (iterations > 4294967296.0)
+      throw InvalidArgumentError("tf::function: a value of shape " + v.to_string() +
+                                 " has no elements but its other dims span more than 2^32 "
+                                 "iterations; compiled loops over it would not finish");
+  }
   return values;
 }
 

@@ -69,7 +69,10 @@ AxesResult normalize_axes(const std::vector<int64_t>& axes, int64_t rank) {
     r.axes.push_back(axis < 0 ? axis + rank : axis);
   }
   std::sort(r.axes.begin(), r.axes.end());
-  r.axes.erase(std::unique(r.axes.begin(), r.axes.end()), r.axes.end());
+  if (auto dup = std::adjacent_find(r.axes.begin(), r.axes.end()); dup != r.axes.end())
+    return {{},
+            "axis " + std::to_string(*dup) + " appears more than once in " +
+                TensorShape(axes).to_string()};  // as TensorFlow, which refuses it
   return r;
 }
 

@@ -5,9 +5,9 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <functional>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 
 #include "tests/helpers.h"

@@ -302,8 +302,7 @@ TEST_CASE("threads sharing a variable never see a torn value", "[variable][threa
           v.assign(tf::fill({64}, static_cast<double>(i)));
         auto seen = v.read_value().to_vector<float>();
         ++reads;
-        if (!std::all_of(seen.begin(), seen.end(), [&](float x) { return x == seen[0]; }))
-          ++torn;
+        if (!std::all_of(seen.begin(), seen.end(), [&](float x) { return x == seen[0]; })) ++torn;
       }
     });
   for (auto& th : threads) th.join();

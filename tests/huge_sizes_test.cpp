@@ -33,14 +33,35 @@ TEST_CASE("impossible sizes are typed errors naming the op", "[errors][sizes]") 
       {"eye", [] { tf::eye(kHuge); }},
       {"linspace", [] { tf::linspace(0, 1, kHuge); }},
       {"range", [] { tf::range(0.0, 1e30, 1.0, tf::float32); }},
-      {"range", [] { tf::one_hot(tf::constant({1, 2}), kHuge); }},
-      {"random::uniform", [] { tf::random::uniform({kHuge, 4}); }},
-      {"split", [] { tf::split(tf::zeros({kHuge, 0}), kHuge); }},
-      {"split", [] { tf::split(tf::zeros({4}), std::vector<int64_t>{kHuge, kHuge, kHuge, 4}); }},
-      {"unstack", [] { tf::unstack(tf::zeros({kHuge, 0})); }},
+      {"range",
+       [] {
+         tf::one_hot(tf::constant({1, 2}), kHuge);
+       }},
+      {"random::uniform",
+       [] {
+         tf::random::uniform({kHuge, 4});
+       }},
+      {"split",
+       [] {
+         tf::split(tf::zeros({kHuge, 0}), kHuge);
+       }},
+      {"split",
+       [] {
+         tf::split(tf::zeros({4}), std::vector<int64_t>{kHuge, kHuge, kHuge, 4});
+       }},
+      {"unstack",
+       [] {
+         tf::unstack(tf::zeros({kHuge, 0}));
+       }},
       {"tile", [] { tf::tile(tf::zeros({2}), {kHuge}); }},
-      {"broadcast_to", [] { tf::broadcast_to(tf::zeros({1}), {kHuge, kHuge}); }},
-      {"concat", [] { tf::concat({tf::zeros({kHuge, 0}), tf::zeros({kHuge, 0})}, 0); }},
+      {"broadcast_to",
+       [] {
+         tf::broadcast_to(tf::zeros({1}), {kHuge, kHuge});
+       }},
+      {"concat",
+       [] {
+         tf::concat({tf::zeros({kHuge, 0}), tf::zeros({kHuge, 0})}, 0);
+       }},
   };
   for (const auto& c : cases) check_refused(c.name, c.call);
   // Zero-element tensors with huge dims are fine where nothing is allocated.
@@ -63,4 +84,31 @@ TEST_CASE("unstack with an unknown dim while tracing raises instead of returning
   auto f = tf::function([](const tf::Tensor& x) { return tf::unstack(x)[0]; },
                         {tf::TensorSpec({tf::unknown, 2}, tf::float32)});
   CHECK_THROWS_AS(f(tf::zeros({3, 2})), tf::InvalidArgumentError);
+}
+
+// Found by tfjit-fuzz: loops over the non-zero dims of an empty tensor spun for days.
+TEST_CASE("empty tensors with huge dims are never iterated over", "[errors][sizes]") {
+  const auto empty = tf::zeros({int64_t{1} << 54, 0, 0});
+  CHECK(tf::reduce_min(empty, {1}).shape() == tf::TensorShape{int64_t{1} << 54, 0});
+  // The eager gradient of a broadcast sums an empty g straight to the identity.
+  auto y = tf::zeros({3, 1});
+  tf::GradientTape tape;
+  tape.watch(y);
+  auto z = tf::zeros({int64_t{1} << 55, 1, 3, 0}) - y;  // dims must still multiply within int64
+  auto g = tape.gradient(tf::reduce_sum(z), y);
+  CHECK(g.to_vector<float>() == std::vector<float>{0, 0, 0});
+  // Under unknown dims the compiled loops would run: such a call is refused.
+  auto f = tf::function([](const tf::Tensor& x) { return tf::cumsum(x); },
+                        {tf::TensorSpec({tf::unknown, tf::unknown, tf::unknown}, tf::float32)});
+  CHECK_THROWS_AS(f(tf::zeros({int64_t{1} << 50, 2, 0})), tf::InvalidArgumentError);
+  CHECK(f(tf::zeros({2, 3, 0})).shape() == tf::TensorShape{2, 3, 0});
+}
+
+TEST_CASE("squeeze under unknown dims squeezes named axes only", "[errors][dynamic]") {
+  const tf::TensorSpec spec({tf::unknown, 3}, tf::float32);
+  auto named = tf::function([](const tf::Tensor& x) { return tf::squeeze(x, {0}); }, {spec});
+  CHECK(named(tf::zeros({1, 3})).shape() == tf::TensorShape{3});
+  CHECK_THROWS_AS(named(tf::zeros({2, 3})), tf::InvalidArgumentError);  // not 1 at the call
+  auto every = tf::function([](const tf::Tensor& x) { return tf::squeeze(x); }, {spec});
+  CHECK_THROWS_AS(every(tf::zeros({1, 3})), tf::InvalidArgumentError);
 }

@@ -115,6 +115,36 @@ TEST_CASE("empty reductions give the identity, integer max/min use the type's ra
   CHECK_FALSE(tf::reduce_any(tf::zeros({0}, tf::bool_)).item<bool>());
 }
 
+TEST_CASE("empty reductions over several axes give the identity in one pass", "[reduce]") {
+  auto m = tf::reduce_max(tf::zeros({2, 0, 3}), {1, 2});
+  CHECK(m.to_vector<float>() == std::vector<float>{-INFINITY, -INFINITY});
+  CHECK(tf::reduce_prod(tf::zeros({0, 2, 2}, tf::int32), {0, 2}).to_vector<int32_t>() ==
+        std::vector<int32_t>{1, 1});
+}
+
+// TensorFlow refuses reduce_sum(x, [1, -1]); tfjit reduced once.
+TEST_CASE("duplicate axes raise InvalidArgumentError naming the axis", "[reduce][errors]") {
+  auto x = tf::ones({2, 3});
+  CHECK_THROWS_WITH(tf::reduce_sum(x, {1, -1}), Catch::Contains("axis 1 appears more than once"));
+  CHECK_THROWS_AS(tf::reverse(x, {0, 0}), tf::InvalidArgumentError);
+}
+
+// Found by tfjit-fuzz: traced, a reduction over no axes took the max/prod gradient rules, which
+// are wrong at NaN and 0 (eager returned the input itself).
+TEST_CASE("a reduction over no axes is the identity, its gradient too, eager and compiled",
+          "[reduce][gradient]") {
+  const auto x = tf::constant({2.0f, 0.0f, NAN, INFINITY});
+  for (auto op : {tf::reduce_max, tf::reduce_prod, tf::reduce_sum}) {
+    auto grad = [op](const tf::Tensor& a) {
+      tf::GradientTape tape;
+      tape.watch(a);
+      return tape.gradient(tf::reduce_sum(op(a, std::vector<int64_t>{}, false)), a);
+    };
+    CHECK(grad(x).to_vector<float>() == std::vector<float>{1, 1, 1, 1});
+    CHECK(tf::function(grad)(x).to_vector<float>() == std::vector<float>{1, 1, 1, 1});
+  }
+}
+
 TEST_CASE("reduce_max and reduce_min propagate NaN", "[reduce]") {
   auto x = tf::constant({1.0f, NAN, 3.0f});
   CHECK(std::isnan(tf::reduce_max(x).item<float>()));

@@ -354,8 +354,8 @@ void run_host(const Concrete& c, std::span<const Tensor> args, std::vector<Tenso
   for (size_t i = 0; i < args.size(); ++i) in[i] = host_data(args[i]);
   for (size_t i = 0; i < c.captures.size(); ++i) {
     const auto& capture = c.captures[i];
-    in[args.size() + i] = host_data(capture.variable ? host.emplace_back(capture.variable->value())
-                                                     : capture.tensor);
+    in[args.size() + i] =
+        host_data(capture.variable ? host.emplace_back(capture.variable->value()) : capture.tensor);
   }
   if (c.shapes) {
     run_dynamic(c, args, in, out, outputs);

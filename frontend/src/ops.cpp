@@ -278,16 +278,23 @@ Tensor reduce_forward(ops::ReduceOp op, const Tensor& x, const Axes& axis, bool 
     for (int64_t i = 0; i < x.ndim(); ++i) axes.push_back(i);
   auto norm = core::normalize_axes(axes, x.ndim());
   if (!norm.error.empty()) throw InvalidArgumentError(std::string(info.name) + ": " + norm.error);
+  // Over no axes a reduction is the identity, traced too (its gradient is then the identity,
+  // not the max/prod rules, which are wrong for NaN and 0 there).
+  if (norm.axes.empty()) return x;
   TensorShape out_shape = core::reduce_shape(x.shape(), norm.axes, keepdims);
   if (auto* trace = TraceContext::current())
     return trace->emit(
         "reduce", {x},
         {{"fn", std::string(info.name)}, {"axes", norm.axes}, {"keepdims", keepdims}}, x.dtype(),
         out_shape);
-  if (norm.axes.empty()) return x;
   auto [device, kernel] = place<rt::ReduceKernel>(info.name, op, x.dtype());
-  // Reduce one run of adjacent axes at a time, last run first, so earlier axes keep their place.
   Tensor current = to_device(x, device);
+  if (x.num_elements() == 0) {  // every result is the identity: one pass, no intermediates
+    Tensor out = detail::empty(x.dtype(), out_shape, device);
+    if (out.num_elements() > 0) kernel(raw(current), raw_mut(out), {out.num_elements(), 0, 1});
+    return out;
+  }
+  // Reduce one run of adjacent axes at a time, last run first, so earlier axes keep their place.
   std::vector<int64_t> dims = x.shape().dims();
   for (size_t end = norm.axes.size(); end > 0;) {
     size_t begin = end - 1;
@@ -299,7 +306,8 @@ Tensor reduce_forward(ops::ReduceOp op, const Tensor& x, const Axes& axis, bool 
     for (int64_t i = last + 1; i < static_cast<int64_t>(dims.size()); ++i) plan.inner *= dims[i];
     dims.erase(dims.begin() + first, dims.begin() + last + 1);
     Tensor next = detail::empty(x.dtype(), TensorShape(dims), device);
-    kernel(raw(current), raw_mut(next), plan);
+    // Nothing to compute, and the plan's outer loop could still span 2^54 empty rows.
+    if (next.num_elements() > 0) kernel(raw(current), raw_mut(next), plan);
     current = next;
     end = begin;
   }

@@ -77,6 +77,15 @@ Tensor squeeze(const Tensor& x, const std::vector<int64_t>& axes) {
   std::vector<int64_t> dims;
   for (int64_t i = 0; i < x.ndim(); ++i) {
     bool listed = std::find(norm.axes.begin(), norm.axes.end(), i) != norm.axes.end();
+    // An unknown dim is squeezed only when named (the reshape checks it is 1 at the call):
+    // squeezing "every 1" would give a rank known only at the call.
+    if (x.shape()[i] == kUnknownDim) {
+      if (axes.empty())
+        throw InvalidArgumentError("squeeze: dimension " + std::to_string(i) + " of " +
+                                   x.shape().to_string() +
+                                   " is unknown while tracing; name the axes to squeeze");
+      if (listed) continue;
+    }
     if (listed && x.shape()[i] != 1)
       throw InvalidArgumentError("squeeze: axis " + std::to_string(i) + " of shape " +
                                  x.shape().to_string() + " has size " +

@@ -1,0 +1,515 @@
+// tfjit-fuzz: calls public ops with adversarial arguments in five modes, each case in its own
+// process, and classifies what happens. A seeded random driver (the same seed gives the same
+// cases), so every finding is reproducible with `--seed S --case N`.
+//
+// Modes: eager; tf::function with static shapes; with every dim unknown in input_signature;
+// an eager gradient; a gradient inside tf::function. Outcomes: ok, typed (a tf::Error), std (any
+// other exception: a defect), signal (a crash), hang (past --case-timeout), mismatch (eager
+// and compiled results differ). Exit code: 0 when no defect was found, 1 when one was, 2 on
+// usage errors.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tfjit/tfjit.h"
+
+namespace {
+
+using Rng = std::mt19937_64;
+
+// --- Adversarial arguments ------------------------------------------------------------------
+
+const tf::DType kDTypes[] = {tf::float32, tf::float64, tf::float16, tf::bfloat16, tf::int32,
+                             tf::int64,   tf::int8,    tf::int16,   tf::uint8,    tf::bool_};
+
+int64_t pick(Rng& rng, int64_t lo, int64_t hi) {
+  return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+}
+bool chance(Rng& rng, double p) { return std::bernoulli_distribution(p)(rng); }
+
+// An integer parameter (axis, size, stride): mostly small, sometimes out of range or extreme.
+int64_t int_param(Rng& rng) {
+  static const int64_t kExtremes[] = {0,
+                                      -1,
+                                      int64_t{1} << 31,
+                                      int64_t{1} << 62,
+                                      -(int64_t{1} << 62),
+                                      std::numeric_limits<int64_t>::max(),
+                                      std::numeric_limits<int64_t>::min()};
+  if (chance(rng, 0.85)) return pick(rng, -4, 6);
+  return kExtremes[pick(rng, 0, std::size(kExtremes) - 1)];
+}
+std::vector<int64_t> int_list(Rng& rng) {
+  std::vector<int64_t> v(static_cast<size_t>(pick(rng, 0, 4)));
+  for (auto& x : v) x = chance(rng, 0.8) ? pick(rng, 0, 4) : int_param(rng);
+  return v;
+}
+
+// A shape of rank 0-4: small dims, sometimes 0, rarely a huge dim next to a zero (no elements).
+tf::TensorShape shape_param(Rng& rng) {
+  std::vector<int64_t> dims(static_cast<size_t>(pick(rng, 0, 4)));
+  for (auto& d : dims) d = chance(rng, 0.9) ? pick(rng, 1, 5) : 0;
+  if (!dims.empty() && chance(rng, 0.04)) {
+    dims[0] = int64_t{1} << pick(rng, 31, 62);
+    dims.push_back(0);
+  }
+  return tf::TensorShape(dims);
+}
+
+// Values: ordinary ones, with NaN, infinities, zeros and the integer extremes mixed in.
+tf::Tensor tensor_param(Rng& rng, tf::DType dtype, const tf::TensorShape& shape) {
+  int64_t n = shape.num_elements();
+  std::vector<double> v(static_cast<size_t>(n));
+  for (auto& x : v) {
+    switch (pick(rng, 0, 9)) {
+      case 0:
+        x = std::nan("");
+        break;
+      case 1:
+        x = chance(rng, 0.5) ? INFINITY : -INFINITY;
+        break;
+      case 2:
+        x = 0;
+        break;
+      case 3:
+        x = chance(rng, 0.5) ? 2147483647.0 : -2147483648.0;
+        break;
+      default:
+        x = std::uniform_real_distribution<double>(-4, 4)(rng);
+    }
+    if (dtype != tf::float32 && dtype != tf::float64 && dtype != tf::float16 &&
+        dtype != tf::bfloat16)
+      x = std::isfinite(x) ? std::clamp(std::round(x), -100.0, 100.0) : 1.0;
+    if (dtype == tf::uint8) x = std::fabs(x);
+    if (dtype == tf::bool_) x = x > 0;
+  }
+  return tf::cast(tf::constant(v, shape, tf::float64), dtype);
+}
+
+// --- The ops: each draws its parameters from the case's generator ---------------------------
+
+struct Call {
+  // Turns the tensor arguments into a result; called once per mode with the same parameters.
+  std::function<tf::Tensor(const std::vector<tf::Tensor>&)> fn;
+  std::vector<tf::Tensor> args;
+  std::string what;  // the parameters, for the report
+};
+struct OpEntry {
+  const char* name;
+  std::function<Call(Rng&)> make;
+};
+
+std::string describe(const std::vector<int64_t>& v) { return tf::TensorShape(v).to_string(); }
+
+// float32 half of the time (most ops take it), else any dtype.
+tf::DType any_dtype(Rng& rng) {
+  return chance(rng, 0.5) ? tf::float32 : kDTypes[pick(rng, 0, std::size(kDTypes) - 1)];
+}
+
+Call unary(Rng& rng, tf::Tensor (*op)(const tf::Tensor&)) {
+  auto s = shape_param(rng);
+  auto d = any_dtype(rng);
+  return {[op](const auto& a) { return op(a[0]); },
+          {tensor_param(rng, d, s)},
+          std::string(tf::dtype_name(d)) + s.to_string()};
+}
+Call binary(Rng& rng, tf::Tensor (*op)(const tf::Tensor&, const tf::Tensor&)) {
+  auto d = any_dtype(rng);
+  auto s1 = shape_param(rng), s2 = chance(rng, 0.6) ? s1 : shape_param(rng);
+  auto d2 = chance(rng, 0.9) ? d : any_dtype(rng);
+  return {[op](const auto& a) { return op(a[0], a[1]); },
+          {tensor_param(rng, d, s1), tensor_param(rng, d2, s2)},
+          std::string(tf::dtype_name(d)) + s1.to_string() + " " + std::string(tf::dtype_name(d2)) +
+              s2.to_string()};
+}
+Call with_tensor(Rng& rng, std::function<tf::Tensor(const tf::Tensor&)> fn, std::string what) {
+  auto s = shape_param(rng);
+  auto d = any_dtype(rng);
+  return {[fn](const auto& a) { return fn(a[0]); },
+          {tensor_param(rng, d, s)},
+          std::string(tf::dtype_name(d)) + s.to_string() + " " + what};
+}
+
+std::vector<OpEntry> catalogue() {
+  std::vector<OpEntry> ops;
+#define TFJIT_UNARY(name, ...) ops.push_back({#name, [](Rng& r) { return unary(r, tf::name); }});
+#define TFJIT_BINARY(name, ...) ops.push_back({#name, [](Rng& r) { return binary(r, tf::name); }});
+#include "ops/elementwise_ops.def"
+#define TFJIT_REDUCTION(name, ...)                                                      \
+  ops.push_back({#name, [](Rng& r) {                                                    \
+                   auto axes = int_list(r);                                             \
+                   bool keep = chance(r, 0.5);                                          \
+                   return with_tensor(                                                  \
+                       r, [=](const tf::Tensor& x) { return tf::name(x, axes, keep); }, \
+                       "axes=" + describe(axes) + (keep ? " keepdims" : ""));           \
+                 }});
+#include "ops/reduction_ops.def"
+#define TFJIT_SCAN(name, ...)                                                              \
+  ops.push_back({#name, [](Rng& r) {                                                       \
+                   int64_t axis = int_param(r);                                            \
+                   bool ex = chance(r, 0.5), rev = chance(r, 0.5);                         \
+                   return with_tensor(                                                     \
+                       r, [=](const tf::Tensor& x) { return tf::name(x, axis, ex, rev); }, \
+                       "axis=" + std::to_string(axis));                                    \
+                 }});
+#include "ops/scan_ops.def"
+  // Structural ops and composites: a tensor argument, and parameters the body draws from a
+  // generator seeded once per case, so every mode replays the same parameters.
+  auto add = [&](const char* name, std::function<tf::Tensor(Rng&, const tf::Tensor&)> body) {
+    ops.push_back({name, [body](Rng& r) {
+                     auto s = shape_param(r);
+                     auto d = any_dtype(r);
+                     const Rng params(r());
+                     Call c;
+                     c.args = {tensor_param(r, d, s)};
+                     c.fn = [body, params](const auto& a) {
+                       Rng p = params;
+                       return body(p, a[0]);
+                     };
+                     c.what = std::string(tf::dtype_name(d)) + s.to_string();
+                     return c;
+                   }});
+  };
+  add("reshape", [](Rng& r, const tf::Tensor& x) { return tf::reshape(x, int_list(r)); });
+  add("transpose", [](Rng& r, const tf::Tensor& x) { return tf::transpose(x, int_list(r)); });
+  add("expand_dims", [](Rng& r, const tf::Tensor& x) { return tf::expand_dims(x, int_param(r)); });
+  add("squeeze", [](Rng& r, const tf::Tensor& x) { return tf::squeeze(x, int_list(r)); });
+  add("reverse", [](Rng& r, const tf::Tensor& x) { return tf::reverse(x, int_list(r)); });
+  add("tile", [](Rng& r, const tf::Tensor& x) { return tf::tile(x, int_list(r)); });
+  add("broadcast_to", [](Rng& r, const tf::Tensor& x) {
+    return tf::broadcast_to(x, tf::TensorShape(int_list(r)));
+  });
+  add("slice", [](Rng& r, const tf::Tensor& x) { return tf::slice(x, int_list(r), int_list(r)); });
+  add("pad", [](Rng& r, const tf::Tensor& x) {
+    std::vector<std::pair<int64_t, int64_t>> p(static_cast<size_t>(pick(r, 0, 4)));
+    for (auto& [lo, hi] : p) lo = int_param(r), hi = int_param(r);
+    return tf::pad(x, p);
+  });
+  add("concat", [](Rng& r, const tf::Tensor& x) { return tf::concat({x, x}, int_param(r)); });
+  add("stack", [](Rng& r, const tf::Tensor& x) { return tf::stack({x, x}, int_param(r)); });
+  add("unstack", [](Rng& r, const tf::Tensor& x) {
+    auto parts = tf::unstack(x, int_param(r));
+    return parts.empty() ? tf::zeros({0}) : parts.back();
+  });
+  add("split", [](Rng& r, const tf::Tensor& x) {
+    auto parts = chance(r, 0.5) ? tf::split(x, int_param(r), int_param(r))
+                                : tf::split(x, int_list(r), int_param(r));
+    return parts.empty() ? tf::zeros({0}) : parts.back();
+  });
+  add("gather", [](Rng& r, const tf::Tensor& x) {
+    std::vector<int64_t> idx = int_list(r);
+    return tf::gather(x, tf::constant(idx, {static_cast<int64_t>(idx.size())}), int_param(r));
+  });
+  add("indexing", [](Rng& r, const tf::Tensor& x) {
+    int64_t a = int_param(r), b = int_param(r), step = int_param(r);
+    return x(tf::slice(a, b, step == 0 ? 1 : step));
+  });
+  add("argmax", [](Rng& r, const tf::Tensor& x) { return tf::argmax(x, int_param(r)); });
+  add("softmax", [](Rng& r, const tf::Tensor& x) { return tf::softmax(x, int_param(r)); });
+  add("reduce_mean",
+      [](Rng& r, const tf::Tensor& x) { return tf::reduce_mean(x, int_list(r), chance(r, 0.5)); });
+  add("cast", [](Rng& r, const tf::Tensor& x) { return tf::cast(x, any_dtype(r)); });
+  add("one_hot", [](Rng& r, const tf::Tensor& x) { return tf::one_hot(x, int_param(r)); });
+  add("matmul", [](Rng& r, const tf::Tensor& x) {
+    return tf::matmul(x, chance(r, 0.5) ? x : tf::transpose(x), chance(r, 0.5), chance(r, 0.5));
+  });
+  add("max_pool", [](Rng& r, const tf::Tensor& x) {
+    return tf::nn::max_pool(x, int_list(r), int_list(r), chance(r, 0.5) ? "SAME" : "VALID");
+  });
+  add("avg_pool", [](Rng& r, const tf::Tensor& x) {
+    return tf::nn::avg_pool(x, int_list(r), int_list(r), chance(r, 0.5) ? "SAME" : "VALID");
+  });
+  return ops;
+}
+
+// --- Modes and outcomes -----------------------------------------------------------------------
+
+enum Mode { kEager, kStatic, kUnknownDims, kGradient, kCompiledGradient, kNumModes };
+const char* const kModeNames[] = {"eager", "static", "unknown-dims", "gradient",
+                                  "compiled-gradient"};
+enum Outcome { kOk, kTyped, kStd, kSignal, kHang, kMismatch, kNumOutcomes };
+const char* const kOutcomeNames[] = {"ok", "typed", "std", "signal", "hang", "mismatch"};
+
+bool is_float(tf::DType d) {
+  return d == tf::float32 || d == tf::float64 || d == tf::float16 || d == tf::bfloat16;
+}
+
+// d(sum(result))/d(float args), as one tensor (the gradients' sums stacked).
+tf::Tensor gradient_of(const Call& c, const std::vector<tf::Tensor>& args) {
+  tf::GradientTape tape;
+  for (const auto& a : args)
+    if (is_float(a.dtype())) tape.watch(a);
+  auto y = c.fn(args);
+  if (!is_float(y.dtype())) return y;
+  auto grads = tape.gradient(tf::reduce_sum(tf::cast(y, tf::float64)),
+                             std::vector<tf::Source>(args.begin(), args.end()));
+  std::vector<tf::Tensor> sums;
+  for (const auto& g : grads)
+    if (g.defined()) sums.push_back(tf::reduce_sum(tf::cast(g, tf::float64)));
+  return sums.empty() ? tf::zeros({0}, tf::float64) : tf::stack(sums);
+}
+
+tf::Tensor run_mode(const Call& c, Mode mode) {
+  std::vector<tf::TensorSpec> unknown;
+  for (const auto& a : c.args)
+    unknown.push_back(tf::TensorSpec(
+        tf::TensorShape(std::vector<int64_t>(static_cast<size_t>(a.ndim()), tf::kUnknownDim)),
+        a.dtype()));
+  auto call_fn = [&](auto&& body, const std::vector<tf::TensorSpec>& sig) {
+    tf::FunctionOptions opts;
+    if (!sig.empty()) opts.input_signature = sig;
+    if (c.args.size() == 1)
+      return tf::function([&](const tf::Tensor& a) { return body({a}); }, opts)(c.args[0]);
+    return tf::function(
+        [&](const tf::Tensor& a, const tf::Tensor& b) {
+          return body({a, b});
+        },
+        opts)(c.args[0], c.args[1]);
+  };
+  auto forward = [&](const std::vector<tf::Tensor>& a) { return c.fn(a); };
+  auto backward = [&](const std::vector<tf::Tensor>& a) { return gradient_of(c, a); };
+  switch (mode) {
+    case kEager:
+      return c.fn(c.args);
+    case kStatic:
+      return call_fn(forward, {});
+    case kUnknownDims:
+      return call_fn(forward, unknown);
+    case kGradient:
+      return gradient_of(c, c.args);
+    default:
+      return call_fn(backward, {});
+  }
+}
+
+// Equal as TensorFlow's tests compare: shapes and dtypes exactly, values to a loose tolerance
+// (compiled code may fuse and reassociate), NaN equal to NaN.
+bool same(const tf::Tensor& a, const tf::Tensor& b) {
+  if (a.dtype() != b.dtype() || a.shape() != b.shape()) return false;
+  auto x = tf::cast(a, tf::float64).to_vector<double>();
+  auto y = tf::cast(b, tf::float64).to_vector<double>();
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (std::isnan(x[i]) && std::isnan(y[i])) continue;
+    if (x[i] == y[i]) continue;
+    double tol = 1e-2 * std::max(1.0, std::max(std::fabs(x[i]), std::fabs(y[i])));
+    if (!(std::fabs(x[i] - y[i]) <= tol)) return false;
+  }
+  return true;
+}
+
+struct Result {
+  Outcome outcome;
+  std::string detail;
+};
+
+// In the child: runs one mode (and, for compiled modes, eager too, to compare).
+Result run_case(const Call& c, Mode mode) {
+  try {
+    tf::Tensor got = run_mode(c, mode);
+    if (mode == kStatic || mode == kUnknownDims || mode == kCompiledGradient) {
+      tf::Tensor want;
+      try {
+        want = run_mode(c, mode == kCompiledGradient ? kGradient : kEager);
+      } catch (const tf::ResourceExhaustedError&) {
+        return {kOk, "eager ran out of memory"};  // compiled code may never build the value
+      } catch (const tf::Error& e) {
+        return {kMismatch, std::string("compiled ran, eager raised: ") + e.what()};
+      }
+      if (!same(got, want))
+        return {kMismatch, "compiled " + got.shape().to_string() + " " +
+                               std::string(tf::dtype_name(got.dtype())) + ", eager " +
+                               want.shape().to_string() + " " +
+                               std::string(tf::dtype_name(want.dtype()))};
+    }
+    return {kOk, ""};
+  } catch (const tf::Error& e) {
+    return {kTyped, e.what()};
+  } catch (const std::exception& e) {
+    return {kStd, std::string(typeid(e).name()) + ": " + e.what()};
+  }
+}
+
+// Forks, runs the case in the child, reads its outcome through a pipe.
+Result isolated(const Call& c, Mode mode, double timeout_s) {
+  int fds[2];
+  if (pipe(fds) != 0) return {kSignal, "pipe failed"};
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    Result r = run_case(c, mode);
+    std::string msg = std::to_string(r.outcome) + " " + r.detail.substr(0, 300);
+    (void)!write(fds[1], msg.data(), msg.size());
+    _exit(0);
+  }
+  close(fds[1]);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  int status = 0;
+  bool hung = false;
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      hung = true;
+      break;
+    }
+    usleep(2000);
+  }
+  std::string msg;
+  char buf[512];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) msg.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  if (hung) return {kHang, "killed after " + std::to_string(timeout_s) + " s"};
+  if (WIFSIGNALED(status)) return {kSignal, std::string("signal ") + strsignal(WTERMSIG(status))};
+  if (msg.empty()) return {kSignal, "child exited without a result"};
+  return {static_cast<Outcome>(msg[0] - '0'), msg.size() > 2 ? msg.substr(2) : ""};
+}
+
+void usage(std::ostream& os) {
+  os << "usage: tfjit-fuzz [options]\n\n"
+        "Calls tfjit's public ops with adversarial arguments (dtypes, shapes with zero and huge\n"
+        "dims, NaN/inf/integer extremes, out-of-range axes and sizes) in five modes: eager,\n"
+        "static (tf::function), unknown-dims (input_signature), gradient, compiled-gradient.\n"
+        "Each case runs in its own process; crashes, hangs, std:: exceptions and eager/compiled\n"
+        "mismatches are reported with the seed and case number that reproduce them.\n\n"
+        "options:\n"
+        "  --seed N           first case's seed (default 1)\n"
+        "  --cases N          number of cases (default 200); each runs in every selected mode\n"
+        "  --time SECONDS     stop starting new cases after this long (default: no limit)\n"
+        "  --case N           run only case N of the seed's sequence (to reproduce one)\n"
+        "  --op NAME          only this op (see --list)\n"
+        "  --mode NAME        only this mode\n"
+        "  --case-timeout S   a case running longer is a hang (default 60)\n"
+        "  --list             list the ops and exit\n"
+        "  --verbose          print every case, not only defects\n"
+        "  --help             this text\n\n"
+        "exit codes: 0 no defect found, 1 a defect was found, 2 usage error\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  uint64_t seed = 1;
+  int64_t cases = 200, only_case = -1;
+  double time_limit = 0, case_timeout = 60;
+  std::string only_op, only_mode;
+  bool verbose = false, list = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::cerr << "tfjit-fuzz: " << a << " needs a value\n";
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    try {
+      if (a == "--help" || a == "-h") {
+        usage(std::cout);
+        return 0;
+      } else if (a == "--seed") {
+        seed = std::stoull(value());
+      } else if (a == "--cases") {
+        cases = std::stoll(value());
+      } else if (a == "--case") {
+        only_case = std::stoll(value());
+      } else if (a == "--time") {
+        time_limit = std::stod(value());
+      } else if (a == "--case-timeout") {
+        case_timeout = std::stod(value());
+      } else if (a == "--op") {
+        only_op = value();
+      } else if (a == "--mode") {
+        only_mode = value();
+      } else if (a == "--verbose") {
+        verbose = true;
+      } else if (a == "--list") {
+        list = true;
+      } else {
+        std::cerr << "tfjit-fuzz: unknown option " << a << "\n";
+        usage(std::cerr);
+        return 2;
+      }
+    } catch (const std::exception&) {
+      std::cerr << "tfjit-fuzz: bad value for " << a << "\n";
+      return 2;
+    }
+  }
+  const auto ops = catalogue();
+  if (list) {
+    for (const auto& op : ops) std::cout << op.name << "\n";
+    return 0;
+  }
+  if (!only_op.empty() &&
+      std::none_of(ops.begin(), ops.end(), [&](const OpEntry& o) { return only_op == o.name; })) {
+    std::cerr << "tfjit-fuzz: no op " << only_op << " (see --list)\n";
+    return 2;
+  }
+  if (!only_mode.empty() && std::none_of(std::begin(kModeNames), std::end(kModeNames),
+                                         [&](const char* m) { return only_mode == m; })) {
+    std::cerr << "tfjit-fuzz: no mode " << only_mode << "\n";
+    return 2;
+  }
+  // Children never share compiled code through the disk: each case compiles for itself.
+  tf::config::enable_disk_cache(false);
+
+  int64_t counts[kNumModes][kNumOutcomes] = {};
+  int64_t defects = 0, run = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (int64_t n = 0; n < cases; ++n) {
+    if (only_case >= 0 && n != only_case) continue;
+    if (time_limit > 0 &&
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >
+            time_limit)
+      break;
+    Rng rng(seed * 1000003 + static_cast<uint64_t>(n));
+    const OpEntry& op =
+        ops[static_cast<size_t>(pick(rng, 0, static_cast<int64_t>(ops.size()) - 1))];
+    if (!only_op.empty() && only_op != op.name) continue;
+    Call call;
+    try {
+      call = op.make(rng);
+    } catch (const std::exception& e) {  // building the arguments raised: not the op's fault
+      continue;
+    }
+    ++run;
+    for (int m = 0; m < kNumModes; ++m) {
+      if (!only_mode.empty() && only_mode != kModeNames[m]) continue;
+      Result r = isolated(call, static_cast<Mode>(m), case_timeout);
+      ++counts[m][r.outcome];
+      bool defect = r.outcome != kOk && r.outcome != kTyped;
+      defects += defect;
+      if (defect || verbose)
+        std::cout << (defect ? "DEFECT " : "") << kOutcomeNames[r.outcome] << " case " << n
+                  << " op " << op.name << " mode " << kModeNames[m] << " args " << call.what
+                  << (r.detail.empty() ? "" : ": " + r.detail.substr(0, 200)) << std::endl;
+    }
+    if ((n + 1) % 25 == 0)
+      std::cerr << "[tfjit-fuzz] " << (n + 1) << "/" << cases << " cases, " << defects
+                << " defects\n";
+  }
+  std::cout << "\ntfjit-fuzz: seed " << seed << ", " << run << " cases\n";
+  std::printf("%-18s", "mode");
+  for (const char* o : kOutcomeNames) std::printf("%10s", o);
+  std::printf("\n");
+  for (int m = 0; m < kNumModes; ++m) {
+    std::printf("%-18s", kModeNames[m]);
+    for (int o = 0; o < kNumOutcomes; ++o)
+      std::printf("%10lld", static_cast<long long>(counts[m][o]));
+    std::printf("\n");
+  }
+  std::cout << (defects ? "DEFECTS FOUND: " + std::to_string(defects) + "\n" : "no defects\n");
+  return defects ? 1 : 0;
+}

@@ -233,9 +233,9 @@ std::vector<TensorShape> ShapeProgram::values(std::span<const TensorShape> args,
     if (v.num_elements() != 0) continue;
     double iterations = 1;
     for (int64_t d : v) iterations *= d > 0 ? static_cast<double>(d) : 1.0;
-    if (iterations > 4294967296.0)
+    if (iterations > 268435456.0)
       throw InvalidArgumentError("tf::function: a value of shape " + v.to_string() +
-                                 " has no elements but its other dims span more than 2^32 "
+                                 " has no elements but its other dims span more than 2^28 "
                                  "iterations; compiled loops over it would not finish");
   }
   return values;

@@ -105,6 +105,16 @@ std::unique_ptr<Executable> Executable::load(std::string_view object,
   return std::make_unique<Executable>(std::move(impl));
 }
 
+namespace {
+// Runs compiled code; false when an allocation inside it failed and jumped back here
+// (rt::abi::CompiledCall). Its own frame, so no local of the caller lives across setjmp.
+bool enter(void (*entry)(void**), void** descriptors, rt::abi::CompiledCall& call) {
+  if (setjmp(call.exit) != 0) return false;
+  entry(descriptors);
+  return true;
+}
+}  // namespace
+
 void Executable::run(const void* const* args, void* const* results,
                      const TensorShape* shapes) const {
   const Impl& I = *impl_;
@@ -139,7 +149,11 @@ void Executable::run(const void* const* args, void* const* results,
     }
     descriptors[i] = d;
   }
-  I.entry(descriptors);
+  rt::abi::CompiledCall call;
+  rt::abi::CompiledCall* outer = rt::abi::set_current_call(&call);
+  if (!enter(I.entry, descriptors, call))  // an allocation failed (recorded): free what it held
+    for (void* p : call.live) call.release(p);
+  rt::abi::set_current_call(outer);
   rt::abi::raise_recorded_failure();
 }
 

@@ -16,7 +16,11 @@ std::vector<LibraryCall>& registered() {
   return calls;
 }
 thread_local std::exception_ptr failure;
+thread_local CompiledCall* current = nullptr;
 }  // namespace
+
+CompiledCall* current_call() { return current; }
+CompiledCall* set_current_call(CompiledCall* call) { return std::exchange(current, call); }
 
 bool register_library_calls(std::vector<LibraryCall> calls) {
   std::lock_guard lock(calls_mutex());

@@ -4,6 +4,7 @@
 // name and code is spelled once, here.
 #pragma once
 
+#include <csetjmp>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -49,5 +50,20 @@ std::vector<LibraryCall> library_calls();
 void record_failure();
 // Rethrows the first failure recorded on this thread since the last call, and forgets it.
 void raise_recorded_failure();
+
+// A compiled call in progress on this thread (Executable::run), for allocation failures:
+// compiled code would write through the null pointer a failed allocation returns, so the
+// allocator records ResourceExhaustedError and longjmps to `exit` instead, and the caller frees
+// `live` (what the call had allocated and not freed) and raises it. Only JIT frames, which hold
+// no C++ objects, lie between; inside a parallel loop's body (rt::parallel_for's frames) no
+// call is current and a failure ends the process with a message.
+struct CompiledCall {
+  std::jmp_buf exit;
+  std::vector<void*> live;
+  void (*release)(void*) = nullptr;  // frees an entry of `live`
+};
+// The call current on this thread (null if none); `set_current_call` returns the previous one.
+CompiledCall* current_call();
+CompiledCall* set_current_call(CompiledCall* call);
 
 }  // namespace tf::rt::abi

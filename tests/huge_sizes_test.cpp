@@ -109,6 +109,21 @@ TEST_CASE("squeeze under unknown dims squeezes named axes only", "[errors][dynam
   auto named = tf::function([](const tf::Tensor& x) { return tf::squeeze(x, {0}); }, {spec});
   CHECK(named(tf::zeros({1, 3})).shape() == tf::TensorShape{3});
   CHECK_THROWS_AS(named(tf::zeros({2, 3})), tf::InvalidArgumentError);  // not 1 at the call
+  auto empty = tf::function([](const tf::Tensor& x) { return tf::squeeze(x, {0}); },
+                            {tf::TensorSpec({tf::unknown, tf::unknown}, tf::float32)});
+  CHECK(empty(tf::zeros({1, 0})).shape() == tf::TensorShape{0});
+  CHECK_THROWS_AS(empty(tf::zeros({2, 0})), tf::InvalidArgumentError);  // no reshape sees it
   auto every = tf::function([](const tf::Tensor& x) { return tf::squeeze(x); }, {spec});
   CHECK_THROWS_AS(every(tf::zeros({1, 3})), tf::InvalidArgumentError);
+}
+
+// Found by tfjit-fuzz: an intermediate the machine cannot hold (softmax's row maxima of a
+// (2^36, 0) tensor: 256 GiB) made compiled code write through a null pointer. The allocation
+// failure is ResourceExhaustedError, as eagerly, and the function keeps working.
+TEST_CASE("a compiled intermediate too large to allocate is ResourceExhaustedError",
+          "[errors][sizes][function]") {
+  auto f = tf::function([](const tf::Tensor& x) { return tf::softmax(x); });
+  CHECK_THROWS_AS(f(tf::zeros({int64_t{1} << 36, 0})), tf::ResourceExhaustedError);
+  CHECK(f(tf::zeros({2, 2})).to_vector<float>() == std::vector<float>{0.5f, 0.5f, 0.5f, 0.5f});
+  CHECK_THROWS_AS(f(tf::zeros({int64_t{1} << 36, 0})), tf::ResourceExhaustedError);
 }

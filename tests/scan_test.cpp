@@ -54,7 +54,9 @@ std::vector<double> reference(const std::vector<double>& v, const tf::TensorShap
 }
 
 const std::vector<std::pair<tf::TensorShape, int64_t>> kShapes = {
-    {{7}, 0}, {{3, 5}, 0}, {{3, 5}, 1}, {{2, 3, 4}, 1}, {{2, 3, 1100}, 1}, {{4, 0}, 1}, {{0, 3}, 0},
+    {{7}, 0},    {{3, 5}, 0}, {{3, 5}, 1},       {{2, 3, 4}, 1}, {{2, 3, 1100}, 1},
+    {{4, 0}, 1}, {{0, 3}, 0}, {{1, 2, 3, 1}, 3},  // a unit axis beside another unit dim
+                                                  // (tfjit-fuzz: compiled read wrong)
 };
 
 }  // namespace

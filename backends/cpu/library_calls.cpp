@@ -1,6 +1,10 @@
 // The functions compiled CPU code calls by name (runtime/library_abi.h), registered for the JIT
 // when the library loads.
 #include <algorithm>
+#include <csetjmp>
+#include <cstdio>
+#include <cstdlib>
+#include <iterator>
 #include <string>
 #include <utility>
 
@@ -73,22 +77,54 @@ void sgemm_bias_act_call(MemRef<2>* a, MemRef<2>* b, MemRef<1>* bias, MemRef<2>*
 // blocks gives each call warm memory. A header in front of the block keeps its size, which
 // host_deallocate needs; it is 64 bytes, so the block stays 64-byte aligned.
 constexpr size_t kHeader = 64;
-void* compiled_alloc(size_t bytes) {
-  auto* base = static_cast<char*>(rt::host_allocate(bytes + kHeader));
-  if (!base) return nullptr;
-  *reinterpret_cast<size_t*>(base) = bytes;
-  return base + kHeader;
-}
 void compiled_free(void* ptr) {
   if (!ptr) return;
+  if (auto* call = rt::abi::current_call())
+    if (auto it = std::find(call->live.rbegin(), call->live.rend(), ptr); it != call->live.rend())
+      call->live.erase(std::next(it).base());
   char* base = static_cast<char*>(ptr) - kHeader;
   rt::host_deallocate(base, *reinterpret_cast<size_t*>(base) + kHeader);
+}
+void release(void* ptr) {
+  char* base = static_cast<char*>(ptr) - kHeader;
+  rt::host_deallocate(base, *reinterpret_cast<size_t*>(base) + kHeader);
+}
+// A failed allocation never returns (see rt::abi::CompiledCall).
+[[noreturn]] void allocation_failed(size_t bytes) {
+  rt::abi::CompiledCall* call = rt::abi::current_call();
+  if (!call) {
+    std::fprintf(stderr,
+                 "tfjit: out of memory allocating %zu bytes inside a parallel compiled loop\n",
+                 bytes);
+    std::abort();
+  }
+  try {
+    throw ResourceExhaustedError("out of memory allocating " + std::to_string(bytes) +
+                                 " bytes for an intermediate of a compiled function");
+  } catch (...) {
+    rt::abi::record_failure();
+  }
+  std::longjmp(call->exit, 1);  // only JIT frames lie between: nothing to destroy
+}
+void* compiled_alloc(size_t bytes) {
+  char* base =
+      bytes > (size_t{1} << 62) ? nullptr : static_cast<char*>(rt::host_allocate(bytes + kHeader));
+  if (!base) allocation_failed(bytes);
+  *reinterpret_cast<size_t*>(base) = bytes;
+  if (auto* call = rt::abi::current_call()) {
+    call->release = &release;
+    call->live.push_back(base + kHeader);
+  }
+  return base + kHeader;
 }
 
 // compiler/lowering/parallel_loops_to_calls.cpp: a parallel loop's outlined body.
 void parallel_for(rt::abi::LoopBody body, void* context, int64_t iterations, int64_t grain) {
+  // No jump may cross the thread pool's frames (see compiled_alloc).
+  rt::abi::CompiledCall* call = rt::abi::set_current_call(nullptr);
   rt::parallel_for(iterations, grain,
                    [&](int64_t begin, int64_t end) { body(context, begin, end); });
+  rt::abi::set_current_call(call);
 }
 
 // tf::print's texts: NUL-terminated constant globals of the compiled module, as memref<?xi8>.

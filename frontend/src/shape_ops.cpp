@@ -17,6 +17,10 @@ using namespace detail;
 
 namespace {
 
+// The size of x's dims where `dims` keeps them (1 elsewhere), counted by the graph: an int32
+// scalar known only at the call.
+Tensor counted(const Tensor& x, std::vector<int64_t> dims);
+
 // unstack and split return one tensor per part: past this many, the loop alone would run for
 // hours (a {2^62, 0} tensor has 2^62 empty rows), so such a call is refused.
 constexpr int64_t kMaxParts = int64_t{1} << 24;
@@ -84,7 +88,15 @@ Tensor squeeze(const Tensor& x, const std::vector<int64_t>& axes) {
         throw InvalidArgumentError("squeeze: dimension " + std::to_string(i) + " of " +
                                    x.shape().to_string() +
                                    " is unknown while tracing; name the axes to squeeze");
-      if (listed) continue;
+      if (listed) {  // checked at the call: a reshape cannot tell when x has no elements
+        std::vector<int64_t> only(static_cast<size_t>(x.ndim()), 1);
+        only[static_cast<size_t>(i)] = kUnknownDim;
+        TraceContext::current()->emit_effect(
+            "fail_if", {not_equal(counted(x, only), constant(1))},
+            {{"message", "squeeze: axis " + std::to_string(i) + " of " + x.shape().to_string() +
+                             " is not 1 at this call"}});
+        continue;
+      }
     }
     if (listed && x.shape()[i] != 1)
       throw InvalidArgumentError("squeeze: axis " + std::to_string(i) + " of shape " +

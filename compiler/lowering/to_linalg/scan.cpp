@@ -62,7 +62,9 @@ struct LowerScan : OpRewritePattern<tfjit::ScanOp> {
     if (parallel_) return windowed(op, rw, combine, identity);
 
     // The slice at one index of the axis (sizes: 1 there), and the accumulator's type, which
-    // drops the axis.
+    // keeps the axis as a unit dim: a rank-reducing slice is ambiguous when another dim is 1
+    // too, and MLIR 19's canonicalizer then rebuilt it with the wrong sizes (a (1, 2, 3, 1)
+    // scan along its last axis read a (1, 1, 2, 3) slice).
     SmallVector<OpFoldResult> sizes;
     SmallVector<Value> dynamic, acc_dynamic;
     SmallVector<int64_t> acc_shape;
@@ -71,6 +73,7 @@ struct LowerScan : OpRewritePattern<tfjit::ScanOp> {
       if (type.isDynamicDim(d)) dynamic.push_back(size = rw.create<tensor::DimOp>(loc, x, d));
       if (d == axis) {
         sizes.push_back(rw.getIndexAttr(1));
+        acc_shape.push_back(1);
         continue;
       }
       sizes.push_back(size ? OpFoldResult(size)

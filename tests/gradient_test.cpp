@@ -282,6 +282,34 @@ TEST_CASE("a tf::function reads variables by reference", "[gradient][variable][f
   CHECK(v.read_value().to_vector<float>() == std::vector<float>{44, 84});
 }
 
+// Issue 18: a tape around a tf::function call gave a null gradient, silently.
+TEST_CASE("a GradientTape differentiates through a tf::function call to any order",
+          "[gradient][function]") {
+  tf::Variable w(tf::constant({0.5f, -1.0f}), "w");
+  auto f = tf::function([&](const tf::Tensor& x) { return tf::reduce_sum(tf::sin(x) * w); });
+  const auto x = tf::constant({0.3f, 1.2f});
+  tf::GradientTape outer;
+  outer.watch(x);
+  tf::GradientTape inner;
+  inner.watch(x);
+  auto y = f(x);
+  auto grads = inner.gradient(y, std::vector<tf::Source>{x, w});
+  // d/dx sum(sin(x) w) = cos(x) w; d/dw = sin(x); d2/dx2 summed = sum(-sin(x) w).
+  REQUIRE(grads[0].defined());
+  REQUIRE(grads[1].defined());
+  auto dx = grads[0].to_vector<float>(), dw = grads[1].to_vector<float>();
+  CHECK(dx[0] == Approx(std::cos(0.3) * 0.5));
+  CHECK(dx[1] == Approx(std::cos(1.2) * -1.0));
+  CHECK(dw[0] == Approx(std::sin(0.3)));
+  CHECK(dw[1] == Approx(std::sin(1.2)));
+  auto d2 = outer.gradient(tf::reduce_sum(grads[0]), x).to_vector<float>();
+  CHECK(d2[0] == Approx(-std::sin(0.3) * 0.5));
+  CHECK(d2[1] == Approx(-std::sin(1.2) * -1.0));
+  // Without a tape the call is compiled, once.
+  CHECK(f(x).item<float>() == Approx(std::sin(0.3) * 0.5 - std::sin(1.2)));
+  CHECK(f.trace_count() == 1);
+}
+
 // Issue 18: a compiled assign's write-back raced an eager assign on the shared pointer to the
 // value (heap-use-after-free). Concurrent updates may be lost, as in TensorFlow, but every
 // value seen is one that some assignment wrote whole.

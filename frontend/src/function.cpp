@@ -390,8 +390,10 @@ std::vector<Tensor> run(const Concrete& c, std::span<const Tensor> args) {
 
 std::vector<Tensor> FunctionCore::call(std::span<const Tensor> args,
                                        const std::vector<std::string>& values, TraceBody body) {
-  // Inlined into the caller's trace, or run eagerly for debugging.
-  if (TraceContext::current() || run_eagerly.load(std::memory_order_relaxed))
+  // Inlined into the caller's trace, or run eagerly for debugging. Under a recording tape the
+  // body runs op by op too, so the tape records each op and gradients flow through the call to
+  // any order (compiled code is opaque to the tape: the gradient was silently null).
+  if (TraceContext::current() || run_eagerly.load(std::memory_order_relaxed) || tape_recording())
     return body.call(body.self, args);
   auto held = impl_->lookup_or_trace(args, values, body);
   try {

@@ -69,6 +69,11 @@ extern thread_local std::vector<TapeImpl*> active_tapes;
 extern thread_local const std::vector<TapeImpl*>* paused_tapes;
 
 inline bool tape_active() { return !active_tapes.empty(); }
+inline bool tape_recording() {
+  for (const TapeImpl* t : active_tapes)
+    if (t->recording) return true;
+  return false;
+}
 bool watched_by_any_tape(std::initializer_list<const Tensor*> inputs);
 bool watched_by_any_tape(const std::vector<Tensor>& inputs);
 // Whether an op on these inputs must be recorded: a recording tape watches one of them. Call

@@ -33,7 +33,8 @@ build() {
 sanitize() {
   BUILD_DIR=${TFJIT_BUILD_DIR:-build-sanitize}
   build -DTFJIT_SANITIZE=ON
-  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:allocator_may_return_null=1 \
+    UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)" --timeout 3000
 }
 

@@ -99,7 +99,8 @@ void print_header() {
          "ops/elementwise_ops.def,\n"
          "// ops/reduction_ops.def and ops/scan_ops.def (do not edit; `ctest -R "
          "table_ops_header` checks it is current).\n"
-         "#pragma once\n\n#include \"tfjit/export.h\"\n#include \"tfjit/tensor.h\"\n\n"
+         "#pragma once\n\n#include <type_traits>\n\n#include \"tfjit/export.h\"\n#include "
+         "\"tfjit/tensor.h\"\n\n"
          "TFJIT_API_BEGIN\nnamespace tf {\n\n"
          "// --- Elementwise (NumPy broadcasting; both tensors must have the same dtype) ---\n";
   auto decl = [](const tf::ops::ElementwiseOpInfo& info, const char* params) {
@@ -112,6 +113,23 @@ void print_header() {
     decl(tf::ops::op_info(static_cast<tf::ops::UnaryOp>(i)), "(const Tensor& x)");
   for (int i = 0; i < tf::ops::kNumBinary; ++i)
     decl(tf::ops::op_info(static_cast<tf::ops::BinaryOp>(i)), "(const Tensor& x, const Tensor& y)");
+  std::cout << "\n// C++ numbers where TensorFlow takes Python numbers (tf::pow(x, 2), "
+               "tf::maximum(x, 0)):\n// converted to the tensor's dtype, as the operators do.\n"
+               "#define TFJIT_WITH_SCALARS(name)                                  \\\n"
+               "  template <class S>                                              \\\n"
+               "    requires std::is_arithmetic_v<S>                              \\\n"
+               "  Tensor name(const Tensor& x, S y) {                             \\\n"
+               "    return name(x, scalar_like(x, static_cast<double>(y)));       \\\n"
+               "  }                                                               \\\n"
+               "  template <class S>                                              \\\n"
+               "    requires std::is_arithmetic_v<S>                              \\\n"
+               "  Tensor name(S x, const Tensor& y) {                             \\\n"
+               "    return name(scalar_like(y, static_cast<double>(x)), y);       \\\n"
+               "  }\n";
+  for (int i = 0; i < tf::ops::kNumBinary; ++i)
+    std::cout << "TFJIT_WITH_SCALARS(" << tf::ops::op_info(static_cast<tf::ops::BinaryOp>(i)).name
+              << ")\n";
+  std::cout << "#undef TFJIT_WITH_SCALARS\n";
   std::cout << "\n// --- Reductions over `axis` (all by default), keeping reduced axes as 1 with "
                "keepdims ---\n";
   for (int i = 0; i < tf::ops::kNumReduce; ++i) {

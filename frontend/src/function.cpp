@@ -388,6 +388,12 @@ std::vector<Tensor> run(const Concrete& c, std::span<const Tensor> args) {
 
 }  // namespace
 
+}  // namespace tf::detail
+
+bool tf::executing_eagerly() { return detail::TraceContext::current() == nullptr; }
+
+namespace tf::detail {
+
 std::vector<Tensor> FunctionCore::call(std::span<const Tensor> args,
                                        const std::vector<std::string>& values, TraceBody body) {
   // Inlined into the caller's trace, or run eagerly for debugging. Under a recording tape the

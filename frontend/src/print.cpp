@@ -279,6 +279,10 @@ std::string to_string(const Tensor& t) {
 }
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << to_string(t); }
+std::ostream& operator<<(std::ostream& os, const TensorShape& shape) {
+  return os << shape.to_string();
+}
+std::ostream& operator<<(std::ostream& os, DType dtype) { return os << dtype_name(dtype); }
 
 std::string detail::print_values(const Tensor& t) {
   return Printer(*detail::to_cpu(t).impl()).values();

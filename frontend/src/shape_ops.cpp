@@ -409,10 +409,11 @@ Tensor tile(const Tensor& x, const std::vector<int64_t>& multiples) {
     if (m < 0) throw InvalidArgumentError("tile: multiple " + std::to_string(m) + " is negative");
     interleaved.insert(interleaved.end(), {1, x.shape()[d]});
     broadcast.insert(broadcast.end(), {m, x.shape()[d]});
-    result.push_back(m * x.shape()[d]);
   }
   if (std::string e = core::validate_shape(TensorShape(broadcast)); !e.empty())
     throw InvalidArgumentError("tile: " + e);
+  for (int64_t d = 0; d < x.ndim(); ++d)  // no overflow: validated above
+    result.push_back(multiples[static_cast<size_t>(d)] * x.shape()[d]);
   return reshape(broadcast_to(reshape(x, interleaved), TensorShape(broadcast)), result);
 }
 

@@ -34,6 +34,11 @@ namespace tf {
 // compiles once for all of them; unknown_rank() matches any rank (compiled once per rank, with
 // every dim unknown).
 inline constexpr int64_t unknown = kUnknownDim;
+inline constexpr int64_t None = kUnknownDim;  // TensorFlow's spelling: TensorSpec({tf::None, 3})
+
+// False while a tf::function traces its body (its tensors are symbolic), as
+// tf.executing_eagerly().
+bool executing_eagerly();
 struct TensorSpec {
   TensorShape shape;
   DType dtype = float32;

@@ -65,6 +65,9 @@ Tensor reshape(const Tensor& x, const std::vector<int64_t>& shape);
 Tensor expand_dims(const Tensor& x, int64_t axis);
 // Removes dimensions of size 1: all of them, or the given axes (each must have size 1).
 Tensor squeeze(const Tensor& x, const std::vector<int64_t>& axes = {});
+inline Tensor squeeze(const Tensor& x, int64_t axis) {
+  return squeeze(x, std::vector<int64_t>{axis});
+}
 // Output dim i is input dim perm[i]; by default the axes are reversed.
 Tensor transpose(const Tensor& x, const std::vector<int64_t>& perm = {});
 // Joins tensors of one dtype along an existing axis / stacks them along a new one.
@@ -98,10 +101,6 @@ Tensor identity(const Tensor& x);
 Tensor broadcast_to(const Tensor& x, const TensorShape& shape);
 Tensor cast(const Tensor& x, DType dtype);
 
-// A scalar of x's dtype holding `value`; raises InvalidArgumentError if `value` is not exactly
-// representable in that dtype (1.5 for an int32 tensor), as TensorFlow does.
-Tensor scalar_like(const Tensor& x, double value);
-
 // --- Operators: C++ scalars adapt to the tensor's dtype
 // -------------------------------------------
 template <class S>
@@ -133,10 +132,18 @@ TFJIT_OPERATOR(|, logical_or)
 TFJIT_OPERATOR(^, logical_xor)
 #undef TFJIT_OPERATOR
 
-template <Scalar S>
-Tensor clip_by_value(const Tensor& x, S lo, S hi) {
+template <Scalar Lo, Scalar Hi>
+Tensor clip_by_value(const Tensor& x, Lo lo, Hi hi) {
   return clip_by_value(x, scalar_like(x, static_cast<double>(lo)),
                        scalar_like(x, static_cast<double>(hi)));
+}
+template <Scalar S>
+Tensor where(const Tensor& cond, const Tensor& x, S y) {
+  return where(cond, x, scalar_like(x, static_cast<double>(y)));
+}
+template <Scalar S>
+Tensor where(const Tensor& cond, S x, const Tensor& y) {
+  return where(cond, scalar_like(y, static_cast<double>(x)), y);
 }
 inline Tensor operator-(const Tensor& x) { return negative(x); }
 inline Tensor operator~(const Tensor& x) { return logical_not(x); }

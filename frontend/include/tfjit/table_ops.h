@@ -3,6 +3,8 @@
 // ops/reduction_ops.def and ops/scan_ops.def (do not edit; `ctest -R table_ops_header` checks it is current).
 #pragma once
 
+#include <type_traits>
+
 #include "tfjit/export.h"
 #include "tfjit/tensor.h"
 
@@ -142,6 +144,39 @@ Tensor logical_or(const Tensor& x, const Tensor& y);
 
 // logical_xor: bool -> the input's dtype; no gradient.
 Tensor logical_xor(const Tensor& x, const Tensor& y);
+
+// C++ numbers where TensorFlow takes Python numbers (tf::pow(x, 2), tf::maximum(x, 0)):
+// converted to the tensor's dtype, as the operators do.
+#define TFJIT_WITH_SCALARS(name)                                  \
+  template <class S>                                              \
+    requires std::is_arithmetic_v<S>                              \
+  Tensor name(const Tensor& x, S y) {                             \
+    return name(x, scalar_like(x, static_cast<double>(y)));       \
+  }                                                               \
+  template <class S>                                              \
+    requires std::is_arithmetic_v<S>                              \
+  Tensor name(S x, const Tensor& y) {                             \
+    return name(scalar_like(y, static_cast<double>(x)), y);       \
+  }
+TFJIT_WITH_SCALARS(add)
+TFJIT_WITH_SCALARS(subtract)
+TFJIT_WITH_SCALARS(multiply)
+TFJIT_WITH_SCALARS(realdiv)
+TFJIT_WITH_SCALARS(floordiv)
+TFJIT_WITH_SCALARS(floormod)
+TFJIT_WITH_SCALARS(pow)
+TFJIT_WITH_SCALARS(maximum)
+TFJIT_WITH_SCALARS(minimum)
+TFJIT_WITH_SCALARS(equal)
+TFJIT_WITH_SCALARS(not_equal)
+TFJIT_WITH_SCALARS(less)
+TFJIT_WITH_SCALARS(less_equal)
+TFJIT_WITH_SCALARS(greater)
+TFJIT_WITH_SCALARS(greater_equal)
+TFJIT_WITH_SCALARS(logical_and)
+TFJIT_WITH_SCALARS(logical_or)
+TFJIT_WITH_SCALARS(logical_xor)
+#undef TFJIT_WITH_SCALARS
 
 // --- Reductions over `axis` (all by default), keeping reduced axes as 1 with keepdims ---
 

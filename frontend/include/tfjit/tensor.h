@@ -111,8 +111,15 @@ class Tensor {
 };
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
+// `std::cout << t.shape()` prints (2, 3); `<< t.dtype()` prints float32.
+std::ostream& operator<<(std::ostream& os, const TensorShape& shape);
+std::ostream& operator<<(std::ostream& os, DType dtype);
 // The same text that operator<< prints: tf.Tensor([1. 2.], shape=(2,), dtype=float32).
 std::string to_string(const Tensor& t);
+
+// A scalar of x's dtype holding `value`; raises InvalidArgumentError if `value` is not exactly
+// representable in that dtype (1.5 for an int32 tensor), as TensorFlow does.
+Tensor scalar_like(const Tensor& x, double value);
 
 namespace detail {
 // Makes a CPU tensor of `dtype` from `count` elements of `src_dtype` at `src`, converting
@@ -200,7 +207,12 @@ Tensor constant(const std::vector<T>& data) {
 Tensor zeros(const TensorShape& shape, DType dtype = float32);
 Tensor ones(const TensorShape& shape, DType dtype = float32);
 // A tensor of `shape` filled with `value` (converted to `dtype`).
-Tensor fill(const TensorShape& shape, double value, DType dtype = float32);
+Tensor fill(const TensorShape& shape, double value, DType dtype);
+// Without a dtype, TensorFlow's literal rules: tf::fill({2, 2}, 7) is int32, 7.0 float32.
+template <class T>
+requires std::is_arithmetic_v<T> Tensor fill(const TensorShape& shape, T value) {
+  return fill(shape, static_cast<double>(value), literal_dtype<T>());
+}
 
 // Number of elements, as TensorFlow's tf.size (an int32 scalar tensor).
 Tensor size(const Tensor& t);

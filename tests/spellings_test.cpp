@@ -1,0 +1,49 @@
+// The spellings a TensorFlow user writes first (issue 18): each compiles and behaves as in
+// TensorFlow, written as such a user writes it.
+#include <sstream>
+
+#include "tests/helpers.h"
+
+TEST_CASE("C++ numbers where TensorFlow takes Python numbers, in the tensor's dtype",
+          "[spellings]") {
+  auto x = tf::constant({-1.0f, 2.0f, 3.0f});
+  CHECK(tf::pow(x, 2).to_vector<float>() == std::vector<float>{1, 4, 9});
+  CHECK(tf::maximum(x, 0).to_vector<float>() == std::vector<float>{0, 2, 3});
+  CHECK(tf::add(x, 1).to_vector<float>() == std::vector<float>{0, 3, 4});
+  CHECK(tf::subtract(10, x).to_vector<float>() == std::vector<float>{11, 8, 7});
+  CHECK(tf::where(x > 0.0f, x, 0.f).to_vector<float>() == std::vector<float>{0, 2, 3});
+  CHECK(tf::clip_by_value(x, 0, 2.5).to_vector<float>() == std::vector<float>{0, 2, 2.5f});
+  auto i = tf::constant({2, 3});
+  CHECK(tf::multiply(i, 2).to_vector<int32_t>() == std::vector<int32_t>{4, 6});
+  CHECK(tf::multiply(i, 2).dtype() == tf::int32);
+  CHECK_THROWS_AS(tf::add(i, 1.5), tf::InvalidArgumentError);  // not an int32, as TensorFlow
+}
+
+TEST_CASE("fill follows TensorFlow's literal dtypes", "[spellings]") {
+  CHECK(tf::fill({2, 2}, 7).dtype() == tf::int32);
+  CHECK(tf::fill({2, 2}, 7.0).dtype() == tf::float32);
+  CHECK(tf::fill({2}, int64_t{7}).dtype() == tf::int64);
+  CHECK(tf::fill({2}, 7, tf::float64).dtype() == tf::float64);
+}
+
+TEST_CASE("shapes and dtypes print, squeeze takes one axis, None is an unknown dim",
+          "[spellings]") {
+  auto t = tf::zeros({2, 1, 3});
+  std::ostringstream os;
+  os << t.shape() << " " << t.dtype();
+  CHECK(os.str() == "(2, 1, 3) float32");
+  CHECK(tf::squeeze(t, 1).shape() == tf::TensorShape{2, 3});
+  tf::TensorSpec spec({tf::None, 3});
+  CHECK(spec.to_string() == "TensorSpec(shape=(None, 3), dtype=float32)");
+}
+
+TEST_CASE("executing_eagerly is false inside a traced function", "[spellings][function]") {
+  CHECK(tf::executing_eagerly());
+  bool inside = true;
+  auto f = tf::function([&](const tf::Tensor& x) {
+    inside = tf::executing_eagerly();
+    return x;
+  });
+  f(tf::constant(1.0f));
+  CHECK_FALSE(inside);
+}

@@ -47,3 +47,19 @@ TEST_CASE("executing_eagerly is false inside a traced function", "[spellings][fu
   f(tf::constant(1.0f));
   CHECK_FALSE(inside);
 }
+
+TEST_CASE("tape.gradient with a braced list returns a list, also of one", "[spellings][gradient]") {
+  tf::Variable w(tf::constant(3.0f), "w");
+  auto x = tf::constant(2.0f);
+  tf::GradientTape tape(/*persistent=*/true);
+  tape.watch(x);
+  auto loss = w * x * x;
+  std::vector<tf::Tensor> one = tape.gradient(loss, {w});
+  REQUIRE(one.size() == 1);
+  CHECK(one[0].item<float>() == 4.0f);
+  auto both = tape.gradient(loss, {w, x});
+  REQUIRE(both.size() == 2);
+  CHECK(both[1].item<float>() == 12.0f);
+  std::vector<tf::Variable> variables = {w};
+  CHECK(tape.gradient(loss, variables)[0].item<float>() == 4.0f);
+}

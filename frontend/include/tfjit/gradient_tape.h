@@ -11,6 +11,7 @@
 #pragma once
 
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -62,6 +63,12 @@ class GradientTape {
                   UnconnectedGradients unconnected = UnconnectedGradients::NONE);
   std::vector<Tensor> gradient(const Tensor& target, const std::vector<Source>& sources,
                                UnconnectedGradients unconnected = UnconnectedGradients::NONE);
+  // A braced list is a list, as TensorFlow's [w]: tape.gradient(loss, {w}) returns one gradient
+  // in a vector (an initializer_list parameter wins overload resolution over the others).
+  std::vector<Tensor> gradient(const Tensor& target, std::initializer_list<Source> sources,
+                               UnconnectedGradients unconnected = UnconnectedGradients::NONE) {
+    return gradient(target, std::vector<Source>(sources), unconnected);
+  }
   // The model.trainable_variables idiom: a list of variables.
   std::vector<Tensor> gradient(const Tensor& target, const std::vector<Variable>& sources,
                                UnconnectedGradients unconnected = UnconnectedGradients::NONE) {

@@ -63,3 +63,19 @@ TEST_CASE("tape.gradient with a braced list returns a list, also of one", "[spel
   std::vector<tf::Variable> variables = {w};
   CHECK(tape.gradient(loss, variables)[0].item<float>() == 4.0f);
 }
+
+TEST_CASE("variables take C++ values as TensorFlow takes Python ones", "[spellings][variable]") {
+  tf::Variable bias(tf::zeros({2}), "bias");
+  bias.assign({1, 2});  // int literals into a float32 variable, as bias.assign([1, 2])
+  CHECK(bias.read_value().to_vector<float>() == std::vector<float>{1, 2});
+  bias.assign_add({0.5f, 0.5f});
+  bias.assign_sub(std::vector<double>{1.0, 1.0});
+  CHECK(bias.read_value().to_vector<float>() == std::vector<float>{0.5f, 1.5f});
+  tf::Variable s(tf::constant(1.0f), "s");
+  s.assign(4.0);
+  s.assign_add(1);
+  CHECK(s.read_value().item<float>() == 5.0f);
+  tf::Variable n(tf::constant(1), "n");
+  CHECK_THROWS_AS(n.assign(1.5), tf::InvalidArgumentError);           // not an int32
+  CHECK_THROWS_AS(bias.assign({1, 2, 3}), tf::InvalidArgumentError);  // wrong shape
+}

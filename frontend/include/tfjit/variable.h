@@ -8,8 +8,11 @@
 // the variable's value at that call.
 #pragma once
 
+#include <initializer_list>
 #include <memory>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include "tfjit/export.h"
 #include "tfjit/ops.h"
@@ -41,6 +44,44 @@ class Variable {
   Variable& assign(const Tensor& value);
   Variable& assign_add(const Tensor& delta);
   Variable& assign_sub(const Tensor& delta);
+  // C++ values as TensorFlow takes Python ones (v.assign({1, 2}), v.assign_add(0.1)), converted
+  // to the variable's dtype (InvalidArgumentError where not exactly representable).
+  template <class T>
+  requires std::is_arithmetic_v<T> Variable& assign(T value) {
+    return assign(constant(value, dtype()));
+  }
+  template <class T>
+  requires std::is_arithmetic_v<T> Variable& assign_add(T delta) {
+    return assign_add(constant(delta, dtype()));
+  }
+  template <class T>
+  requires std::is_arithmetic_v<T> Variable& assign_sub(T delta) {
+    return assign_sub(constant(delta, dtype()));
+  }
+  template <class T>
+  Variable& assign(std::initializer_list<T> values) {
+    return assign(constant(values, dtype()));
+  }
+  template <class T>
+  Variable& assign_add(std::initializer_list<T> deltas) {
+    return assign_add(constant(deltas, dtype()));
+  }
+  template <class T>
+  Variable& assign_sub(std::initializer_list<T> deltas) {
+    return assign_sub(constant(deltas, dtype()));
+  }
+  template <class T>
+  Variable& assign(const std::vector<T>& values) {
+    return assign(as_tensor(values));
+  }
+  template <class T>
+  Variable& assign_add(const std::vector<T>& deltas) {
+    return assign_add(as_tensor(deltas));
+  }
+  template <class T>
+  Variable& assign_sub(const std::vector<T>& deltas) {
+    return assign_sub(as_tensor(deltas));
+  }
 
   const std::string& name() const;
   bool trainable() const;
@@ -50,6 +91,10 @@ class Variable {
   const std::shared_ptr<detail::VariableImpl>& impl() const { return impl_; }
 
  private:
+  template <class T>
+  Tensor as_tensor(const std::vector<T>& values) const {
+    return constant(values, TensorShape{static_cast<int64_t>(values.size())}, dtype());
+  }
   std::shared_ptr<detail::VariableImpl> impl_;
 };
 

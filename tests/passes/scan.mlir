@@ -6,7 +6,7 @@ func.func @cumsum(%x: tensor<5x7xf32>) -> tensor<5x7xf32> {
 }
 // CHECK-LABEL: func.func @cumsum
 // CHECK: scf.for
-// CHECK: tensor.extract_slice {{.*}} to tensor<7xf32>
+// CHECK: tensor.extract_slice {{.*}} to tensor<1x7xf32>
 // CHECK: linalg.generic
 // CHECK: arith.addf
 // CHECK: tensor.insert_slice

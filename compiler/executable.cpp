@@ -150,10 +150,20 @@ void Executable::run(const void* const* args, void* const* results,
     descriptors[i] = d;
   }
   rt::abi::CompiledCall call;
-  rt::abi::CompiledCall* outer = rt::abi::set_current_call(&call);
-  if (!enter(I.entry, descriptors, call))  // an allocation failed (recorded): free what it held
-    for (void* p : call.live) call.release(p);
-  rt::abi::set_current_call(outer);
+  {
+    struct Restore {
+      rt::abi::CompiledCall* outer;
+      ~Restore() { rt::abi::set_current_call(outer); }
+    } restore{rt::abi::set_current_call(&call)};
+    if (!enter(I.entry, descriptors, call)) {  // an allocation failed (recorded): free the rest
+      for (void* p : call.live) {
+        try {
+          call.release(p);
+        } catch (...) {  // the recorded failure is what the caller needs to see
+        }
+      }
+    }
+  }
   rt::abi::raise_recorded_failure();
 }
 

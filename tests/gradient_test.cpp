@@ -311,8 +311,8 @@ TEST_CASE("a GradientTape differentiates through a tf::function call to any orde
 }
 
 // Issue 18: a compiled assign's write-back raced an eager assign on the shared pointer to the
-// value (heap-use-after-free). Concurrent updates may be lost, as in TensorFlow, but every
-// value seen is one that some assignment wrote whole.
+// value (heap-use-after-free). Concurrent updates may be lost (assign_add reads, then assigns), but
+// every value seen is one that some assignment wrote whole.
 TEST_CASE("threads sharing a variable never see a torn value", "[variable][threads]") {
   tf::Variable v(tf::zeros({64}));
   auto bump = tf::function([&](const tf::Tensor& one) {

@@ -73,6 +73,13 @@ void sgemm_bias_act_call(MemRef<2>* a, MemRef<2>* b, MemRef<1>* bias, MemRef<2>*
   }
 }
 
+// The line a compiled tf::print is building on this thread: one call per tensor, then end.
+struct PrintLine {
+  std::vector<std::string> texts;
+  std::vector<rt::PrintedTensor> tensors;
+};
+thread_local PrintLine print_line;
+
 // Compiled code's memory (memref.alloc / dealloc): the host allocator, whose cache of large
 // blocks gives each call warm memory. A header in front of the block keeps its size, which
 // host_deallocate needs; it is 64 bytes, so the block stays 64-byte aligned.
@@ -99,6 +106,7 @@ void release(void* ptr) {
     std::abort();
   }
   try {
+    print_line = {};  // a tf::print whose end the jump skips
     throw ResourceExhaustedError("out of memory allocating " + std::to_string(bytes) +
                                  " bytes for an intermediate of a compiled function");
   } catch (...) {
@@ -113,7 +121,12 @@ void* compiled_alloc(size_t bytes) {
   *reinterpret_cast<size_t*>(base) = bytes;
   if (auto* call = rt::abi::current_call()) {
     call->release = &release;
-    call->live.push_back(base + kHeader);
+    try {
+      call->live.push_back(base + kHeader);
+    } catch (...) {  // no exception may reach the JIT frames
+      release(base + kHeader);
+      allocation_failed(bytes);
+    }
   }
   return base + kHeader;
 }
@@ -143,13 +156,6 @@ struct UnrankedMemRef {
   int64_t rank;
   void* descriptor;
 };
-
-// The line a compiled tf::print is building on this thread: one call per tensor, then end.
-struct PrintLine {
-  std::vector<std::string> texts;
-  std::vector<rt::PrintedTensor> tensors;
-};
-thread_local PrintLine print_line;
 
 // Copies the span of memory the (possibly strided) memref covers, for the print handler.
 template <int D>

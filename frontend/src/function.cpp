@@ -374,14 +374,14 @@ std::vector<Tensor> run(const Concrete& c, std::span<const Tensor> args) {
   if (!on_gpu(c) || !run_gpu(c, args, outputs)) run_host(c, args, outputs);
   // Variables assigned in the body take their new values, in the order the graph returns them.
   size_t user = outputs.size() - c.assigned.size();
-  for (size_t i = 0; i < c.assigned.size(); ++i) {
-    VariableImpl& v = *c.assigned[i];
+  for (size_t i = 0; i < c.assigned.size(); ++i) {  // all checked before any is assigned
+    const VariableImpl& v = *c.assigned[i];
     const Tensor& value = outputs[user + i];
     if (value.dtype() != v.dtype || value.shape() != v.shape)  // never lose the variable's data
       throw InternalError("a compiled call computed a " + value.shape().to_string() +
                           " value for variable '" + v.name + "' of shape " + v.shape.to_string());
-    v.set_value(value);
   }
+  for (size_t i = 0; i < c.assigned.size(); ++i) c.assigned[i]->set_value(outputs[user + i]);
   outputs.resize(user);
   return outputs;
 }
@@ -399,8 +399,11 @@ std::vector<Tensor> FunctionCore::call(std::span<const Tensor> args,
   // Inlined into the caller's trace, or run eagerly for debugging. Under a recording tape the
   // body runs op by op too, so the tape records each op and gradients flow through the call to
   // any order (compiled code is opaque to the tape: the gradient was silently null).
-  if (TraceContext::current() || run_eagerly.load(std::memory_order_relaxed) || tape_recording())
+  if (TraceContext::current() || run_eagerly.load(std::memory_order_relaxed) || tape_recording()) {
+    if (impl_->options.input_signature && !TraceContext::current())
+      signature_key(*impl_->options.input_signature, args);  // the signature still holds
     return body.call(body.self, args);
+  }
   auto held = impl_->lookup_or_trace(args, values, body);
   try {
     return run(*held, args);

@@ -76,7 +76,13 @@ Tensor expand_dims(const Tensor& x, int64_t axis) {
 
 Tensor squeeze(const Tensor& x, const std::vector<int64_t>& axes) {
   checked(x, "squeeze", "x");
-  auto norm = core::normalize_axes(axes, x.ndim());
+  // TensorFlow's squeeze accepts an axis named twice (reductions do not).
+  std::vector<int64_t> unique = axes;
+  for (auto& a : unique)
+    if (a < 0 && a >= -x.ndim()) a += x.ndim();
+  std::sort(unique.begin(), unique.end());
+  unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
+  auto norm = core::normalize_axes(unique, x.ndim());
   if (!norm.error.empty()) throw InvalidArgumentError("squeeze: " + norm.error);
   std::vector<int64_t> dims;
   for (int64_t i = 0; i < x.ndim(); ++i) {
@@ -412,8 +418,14 @@ Tensor tile(const Tensor& x, const std::vector<int64_t>& multiples) {
   }
   if (std::string e = core::validate_shape(TensorShape(broadcast)); !e.empty())
     throw InvalidArgumentError("tile: " + e);
-  for (int64_t d = 0; d < x.ndim(); ++d)  // no overflow: validated above
-    result.push_back(multiples[static_cast<size_t>(d)] * x.shape()[d]);
+  for (int64_t d = 0; d < x.ndim(); ++d) {  // validate_shape stops counting at a zero dim
+    int64_t r;
+    if (__builtin_mul_overflow(multiples[static_cast<size_t>(d)], x.shape()[d], &r))
+      throw InvalidArgumentError(
+          "tile: multiple " + std::to_string(multiples[static_cast<size_t>(d)]) + " of dimension " +
+          std::to_string(d) + " of " + x.shape().to_string() + " overflows int64");
+    result.push_back(r);
+  }
   return reshape(broadcast_to(reshape(x, interleaved), TensorShape(broadcast)), result);
 }
 

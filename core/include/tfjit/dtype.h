@@ -84,6 +84,11 @@ struct dtype_of<long long> {
 };
 template <class T>
 inline constexpr DType dtype_of_v = dtype_of<std::remove_cv_t<T>>::value;
+// C++ types that have a dtype (unsigned int, size_t and char do not).
+template <class T>
+concept HasDType = requires {
+  dtype_of<std::remove_cv_t<T>>::value;
+};
 
 // The dtype TensorFlow gives a *literal* of C++ type T: like Python's int and float, an `int`
 // literal becomes int32 and a `double` literal float32. Other types keep their own dtype.

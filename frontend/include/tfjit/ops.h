@@ -3,6 +3,7 @@
 // tfjit/table_ops.h.
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -65,8 +66,10 @@ Tensor reshape(const Tensor& x, const std::vector<int64_t>& shape);
 Tensor expand_dims(const Tensor& x, int64_t axis);
 // Removes dimensions of size 1: all of them, or the given axes (each must have size 1).
 Tensor squeeze(const Tensor& x, const std::vector<int64_t>& axes = {});
-inline Tensor squeeze(const Tensor& x, int64_t axis) {
-  return squeeze(x, std::vector<int64_t>{axis});
+// One axis: squeeze(x, 1). A template, so squeeze(x, {}) still means every size-1 dim.
+template <std::integral I>
+Tensor squeeze(const Tensor& x, I axis) {
+  return squeeze(x, std::vector<int64_t>{static_cast<int64_t>(axis)});
 }
 // Output dim i is input dim perm[i]; by default the axes are reversed.
 Tensor transpose(const Tensor& x, const std::vector<int64_t>& perm = {});

@@ -207,11 +207,12 @@ Tensor constant(const std::vector<T>& data) {
 Tensor zeros(const TensorShape& shape, DType dtype = float32);
 Tensor ones(const TensorShape& shape, DType dtype = float32);
 // A tensor of `shape` filled with `value` (converted to `dtype`).
-Tensor fill(const TensorShape& shape, double value, DType dtype);
-// Without a dtype, TensorFlow's literal rules: tf::fill({2, 2}, 7) is int32, 7.0 float32.
+Tensor fill(const TensorShape& shape, double value, DType dtype = float32);
+// Without a dtype, TensorFlow's literal rules: tf::fill({2, 2}, 7) is int32, 7.0 float32;
+// an int64_t keeps all its bits.
 template <class T>
-requires std::is_arithmetic_v<T> Tensor fill(const TensorShape& shape, T value) {
-  return fill(shape, static_cast<double>(value), literal_dtype<T>());
+requires std::is_arithmetic_v<T> && HasDType<T> Tensor fill(const TensorShape& shape, T value) {
+  return constant(std::vector<T>{value}, shape, literal_dtype<T>());
 }
 
 // Number of elements, as TensorFlow's tf.size (an int32 scalar tensor).

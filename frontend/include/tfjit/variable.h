@@ -47,39 +47,44 @@ class Variable {
   // C++ values as TensorFlow takes Python ones (v.assign({1, 2}), v.assign_add(0.1)), converted
   // to the variable's dtype (InvalidArgumentError where not exactly representable).
   template <class T>
-  requires std::is_arithmetic_v<T> Variable& assign(T value) {
+  requires std::is_arithmetic_v<T> && HasDType<T> Variable& assign(T value) {
     return assign(constant(value, dtype()));
   }
   template <class T>
-  requires std::is_arithmetic_v<T> Variable& assign_add(T delta) {
+  requires std::is_arithmetic_v<T> && HasDType<T> Variable& assign_add(T delta) {
     return assign_add(constant(delta, dtype()));
   }
   template <class T>
-  requires std::is_arithmetic_v<T> Variable& assign_sub(T delta) {
+  requires std::is_arithmetic_v<T> && HasDType<T> Variable& assign_sub(T delta) {
     return assign_sub(constant(delta, dtype()));
   }
   template <class T>
-  Variable& assign(std::initializer_list<T> values) {
+  requires std::is_arithmetic_v<T> && HasDType<T> Variable& assign(
+      std::initializer_list<T> values) {
     return assign(constant(values, dtype()));
   }
   template <class T>
-  Variable& assign_add(std::initializer_list<T> deltas) {
+  requires std::is_arithmetic_v<T> && HasDType<T> Variable& assign_add(
+      std::initializer_list<T> deltas) {
     return assign_add(constant(deltas, dtype()));
   }
   template <class T>
-  Variable& assign_sub(std::initializer_list<T> deltas) {
+  requires std::is_arithmetic_v<T> && HasDType<T> Variable& assign_sub(
+      std::initializer_list<T> deltas) {
     return assign_sub(constant(deltas, dtype()));
   }
   template <class T>
-  Variable& assign(const std::vector<T>& values) {
+  requires std::is_arithmetic_v<T> && HasDType<T> Variable& assign(const std::vector<T>& values) {
     return assign(as_tensor(values));
   }
   template <class T>
-  Variable& assign_add(const std::vector<T>& deltas) {
+  requires std::is_arithmetic_v<T> && HasDType<T> Variable& assign_add(
+      const std::vector<T>& deltas) {
     return assign_add(as_tensor(deltas));
   }
   template <class T>
-  Variable& assign_sub(const std::vector<T>& deltas) {
+  requires std::is_arithmetic_v<T> && HasDType<T> Variable& assign_sub(
+      const std::vector<T>& deltas) {
     return assign_sub(as_tensor(deltas));
   }
 

@@ -79,3 +79,10 @@ TEST_CASE("variables take C++ values as TensorFlow takes Python ones", "[spellin
   CHECK_THROWS_AS(n.assign(1.5), tf::InvalidArgumentError);           // not an int32
   CHECK_THROWS_AS(bias.assign({1, 2, 3}), tf::InvalidArgumentError);  // wrong shape
 }
+
+TEST_CASE("string constants from a braced list", "[spellings]") {
+  auto s = tf::constant({"a", "bc"});
+  CHECK(s.dtype() == tf::string);
+  CHECK(s.shape() == tf::TensorShape{2});
+  CHECK(tf::to_string(s).find("bc") != std::string::npos);
+}

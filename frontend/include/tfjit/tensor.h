@@ -169,6 +169,12 @@ requires(std::is_arithmetic_v<T>) Tensor
 inline Tensor constant(std::string value) {
   return detail::make_tensor(&value, string, 1, {}, string);
 }
+// tf::constant({"a", "b"}): a 1-D string tensor.
+inline Tensor constant(std::initializer_list<const char*> values) {
+  std::vector<std::string> v(values.begin(), values.end());
+  return detail::make_tensor(v.data(), string, v.size(),
+                             TensorShape{static_cast<int64_t>(v.size())}, string);
+}
 template <class T>
 Tensor constant(std::initializer_list<T> v, std::optional<DType> dtype = std::nullopt) {
   return detail::constant_from_list<decltype(v), T>(v, dtype);

@@ -394,6 +394,30 @@ TEST_CASE("custom_gradient replaces the recorded ops' gradient", "[gradient]") {
   CHECK(g[1] == 1.0);
 }
 
+TEST_CASE("custom_gradient refuses a backward of the wrong count, shape or dtype",
+          "[gradient][errors]") {
+  auto x = tf::constant({1.0f, 2.0f});
+  auto try_backward = [&](auto backward) {
+    auto f = tf::custom_gradient([](const tf::Tensor& t) { return t * 2.0f; }, backward);
+    tf::GradientTape tape;
+    tape.watch(x);
+    auto y = f(x);
+    return tape.gradient(y, x);
+  };
+  using Grads = std::vector<tf::Tensor>;
+  CHECK_THROWS_WITH(try_backward([](auto&, auto&, auto& g) {
+                      return Grads{g, g};
+                    }),
+                    Catch::Contains("returned 2 gradient(s) for 1 input(s)"));
+  CHECK_THROWS_WITH(try_backward([](auto&, auto&, auto&) { return Grads{tf::ones({3})}; }),
+                    Catch::Contains("gradient 0 has dtype float32 and shape (3,)"));
+  CHECK_THROWS_AS(
+      try_backward([](auto&, auto&, auto& g) { return Grads{tf::cast(g, tf::float64)}; }),
+      tf::InvalidArgumentError);
+  CHECK(try_backward([](auto&, auto&, auto& g) { return Grads{g * 3.0f}; }).to_vector<float>() ==
+        std::vector<float>{3, 3});
+}
+
 TEST_CASE("linear regression converges to w = 3, b = 1 (the tutorial's training loop)",
           "[gradient][training]") {
   tf::random::set_seed(0);

@@ -253,7 +253,26 @@ Tensor custom_gradient_call(const std::vector<Tensor>& inputs,
   // A fresh identity for the result, so the tapes see exactly one op.
   checked(y, "custom_gradient", "result");
   Tensor out(std::make_shared<TensorImpl>(*y.impl()));
-  record(inputs, out, std::move(backward));
+  // The user's backward must give each input a gradient of its dtype and shape (or none).
+  auto checked_backward = [inputs, backward = std::move(backward)](const Tensor& g) {
+    std::vector<Tensor> grads = backward(g);
+    if (grads.size() != inputs.size())
+      throw InvalidArgumentError("custom_gradient: the backward function returned " +
+                                 std::to_string(grads.size()) + " gradient(s) for " +
+                                 std::to_string(inputs.size()) + " input(s)");
+    for (size_t i = 0; i < grads.size(); ++i) {
+      if (!grads[i].defined()) continue;
+      const Tensor& x = inputs[i];
+      if (grads[i].dtype() != x.dtype() || !core::match_shape(x.shape(), grads[i].shape()).empty())
+        throw InvalidArgumentError(
+            "custom_gradient: gradient " + std::to_string(i) + " has dtype " +
+            std::string(dtype_name(grads[i].dtype())) + " and shape " +
+            grads[i].shape().to_string() + ", but input " + std::to_string(i) + " has dtype " +
+            std::string(dtype_name(x.dtype())) + " and shape " + x.shape().to_string());
+    }
+    return grads;
+  };
+  record(inputs, out, std::move(checked_backward));
   return out;
 }
 }  // namespace detail

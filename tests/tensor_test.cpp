@@ -88,6 +88,20 @@ TEST_CASE("cast follows TensorFlow's conversion rules", "[tensor][cast]") {
   CHECK_THROWS_AS(tf::cast(tf::constant(std::string("a")), tf::int32), tf::InvalidArgumentError);
 }
 
+// Issue 18: bf16 <-> f16 failed to compile (two 16-bit floats: neither extends the other).
+TEST_CASE("every compiled cast between compiled dtypes equals the eager cast", "[tensor][cast]") {
+  const tf::DType dtypes[] = {tf::float16, tf::bfloat16, tf::float32, tf::float64, tf::int8,
+                              tf::int16,   tf::int32,    tf::int64,   tf::bool_};
+  const auto values = tf::constant({-3.0f, -0.5f, 0.0f, 1.5f, 100.0f});
+  for (tf::DType from : dtypes)
+    for (tf::DType to : dtypes) {
+      INFO(tf::dtype_name(from) << " -> " << tf::dtype_name(to));
+      auto x = tf::cast(values, from);
+      auto f = tf::function([to](const tf::Tensor& t) { return tf::cast(t, to); });
+      CHECK(tft::values_of(f(x)) == tft::values_of(tf::cast(x, to)));
+    }
+}
+
 TEST_CASE("tensors print like TensorFlow", "[tensor][print]") {
   CHECK(tf::to_string(tf::constant({1.0f, 2.0f, 3.0f})) ==
         "tf.Tensor([1. 2. 3.], shape=(3,), dtype=float32)");

@@ -49,11 +49,12 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
   out_dims.push_back(m);
   out_dims.push_back(n);
   if (batch.shape.rank() > 0) {
+    const std::vector<Tensor> operands = {x, y};  // where unknown batch dims take their sizes
     auto full = [&](const Tensor& t, int64_t rows, int64_t cols) {
       std::vector<int64_t> dims = batch.shape.dims();
       dims.push_back(rows);
       dims.push_back(cols);
-      return reshape(broadcast_to(t, TensorShape(dims)), {count, rows, cols});
+      return reshape(detail::broadcast_to(t, TensorShape(dims), operands), {count, rows, cols});
     };
     x = full(x, rx, cx);
     y = full(y, ry, cy);

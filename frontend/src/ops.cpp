@@ -245,6 +245,9 @@ Tensor identity(const Tensor& x) {
 }
 
 Tensor broadcast_to(const Tensor& x, const TensorShape& shape) {
+  // A user's target shape is concrete in every mode, as TensorFlow's: -1 is not "unknown" here.
+  if (std::string error = core::validate_shape(shape); !error.empty())
+    throw InvalidArgumentError("broadcast_to: " + error);
   return detail::broadcast_to(x, shape, {});
 }
 

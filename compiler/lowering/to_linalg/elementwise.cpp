@@ -87,8 +87,15 @@ Value cast_scalar(OpBuilder& b, Location loc, Value v, Type to) {
   if (from == to) return v;
   auto fty = dyn_cast<FloatType>(from), tty = dyn_cast<FloatType>(to);
   if (fty && tty) {
-    return fty.getWidth() < tty.getWidth() ? b.create<arith::ExtFOp>(loc, to, v).getResult()
-                                           : b.create<arith::TruncFOp>(loc, to, v).getResult();
+    // bf16 <-> f16 go through f32, which holds both exactly; f64 -> 16 bits through f32 as the
+    // eager kernels do (and LLVM has no inline f64 -> bf16: it calls compiler-rt).
+    if (fty.getWidth() == tty.getWidth())
+      v = b.create<arith::ExtFOp>(loc, b.getF32Type(), v);
+    else if (fty.getWidth() == 64 && tty.getWidth() == 16)
+      v = b.create<arith::TruncFOp>(loc, b.getF32Type(), v);
+    return cast<FloatType>(v.getType()).getWidth() < tty.getWidth()
+               ? b.create<arith::ExtFOp>(loc, to, v).getResult()
+               : b.create<arith::TruncFOp>(loc, to, v).getResult();
   }
   if (to.isInteger(1)) {  // to bool: x != 0
     Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(from));

@@ -1,5 +1,7 @@
 // Indexing with TensorFlow's strided-slice semantics, checked against hand-computed NumPy
 // results, eagerly and compiled.
+#include <limits>
+
 #include "tests/helpers.h"
 
 namespace {
@@ -56,4 +58,27 @@ TEST_CASE("bad indices raise InvalidArgumentError naming the dimension", "[index
   CHECK_THROWS_AS(m(tf::slice(0, 2, 0)), tf::InvalidArgumentError);
   CHECK_THROWS_AS(m(tf::ellipsis, tf::ellipsis), tf::InvalidArgumentError);
   CHECK_THROWS_AS(tf::constant(5)(0), tf::InvalidArgumentError);
+}
+
+// Issue 18: steps near +-2^63 overflowed the element count (NumPy takes the first element) and
+// the gradient tried to interleave 2^62 zeros.
+TEST_CASE("slices with steps near plus or minus 2^63 take one element, with its gradient",
+          "[indexing][sizes]") {
+  auto x = tf::cast(tf::range(10), tf::float32);
+  for (int64_t step : {int64_t{1} << 62, std::numeric_limits<int64_t>::max(), -(int64_t{1} << 62),
+                       std::numeric_limits<int64_t>::min()}) {
+    INFO("step " << step);
+    const float want = step > 0 ? 0.0f : 9.0f;
+    auto take = [step](const tf::Tensor& t) {
+      return t(tf::slice(std::nullopt, std::nullopt, step));
+    };
+    tf::GradientTape tape;
+    tape.watch(x);
+    auto y = take(x);
+    CHECK(y.to_vector<float>() == std::vector<float>{want});
+    CHECK(tf::function(take)(x).to_vector<float>() == std::vector<float>{want});
+    auto g = tape.gradient(tf::reduce_sum(y), x).to_vector<float>();
+    CHECK(g[step > 0 ? 0 : 9] == 1.0f);
+    CHECK(tf::reduce_sum(tf::constant(g)).item<float>() == 1.0f);
+  }
 }

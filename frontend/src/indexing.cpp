@@ -59,8 +59,12 @@ Tensor index(const Tensor& t, const std::vector<Index>& indices) {
       };
       int64_t b = bound(i.start, i.has_start, i.step > 0 ? 0 : dim - 1);
       int64_t e = bound(i.stop, i.has_stop, i.step > 0 ? dim : -1);
-      int64_t n = i.step > 0 ? (e - b + i.step - 1) / i.step : (b - e + (-i.step) - 1) / (-i.step);
-      n = std::max<int64_t>(n, 0);
+      // ceil(span / |step|) in unsigned arithmetic: a step near +-2^63 must not overflow.
+      const int64_t span = i.step > 0 ? e - b : b - e;
+      const uint64_t stride =
+          i.step > 0 ? static_cast<uint64_t>(i.step) : uint64_t{0} - static_cast<uint64_t>(i.step);
+      const int64_t n =
+          span <= 0 ? 0 : static_cast<int64_t>(1 + (static_cast<uint64_t>(span) - 1) / stride);
       start.push_back(n > 0 ? b : 0), size.push_back(n), step.push_back(i.step);
       out_dims.push_back(n);
     }

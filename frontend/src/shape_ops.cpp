@@ -345,7 +345,12 @@ Tensor strided_slice_grad(Tensor g, const TensorShape& shape, const std::vector<
 }
 
 Tensor strided_slice(const Tensor& x, const std::vector<int64_t>& start,
-                     const std::vector<int64_t>& size, const std::vector<int64_t>& step) {
+                     const std::vector<int64_t>& size, std::vector<int64_t> step) {
+  // Where at most one element is taken the step is irrelevant: 1, so that a step near +-2^63
+  // never reaches stride products, MLIR (whose dynamic marker is -2^63) or the gradient's
+  // interleaving.
+  for (size_t d = 0; d < step.size(); ++d)
+    if (size[d] <= 1) step[d] = 1;
   Tensor z = strided_slice_forward(x, start, size, step);
   if (z.impl() != x.impl() && should_record({&x}))
     record({x}, z, [shape = x.shape(), start, size, step](const Tensor& g) {

@@ -9,7 +9,7 @@ Tensor empty(DType dtype, TensorShape shape, const rt::Device& device = {});
 // Elements start[d] + step[d] * i for i < size[d] in each dimension d (arguments already
 // validated: in range, step != 0). The primitive behind slice, reverse, unstack and indexing.
 Tensor strided_slice(const Tensor& x, const std::vector<int64_t>& start,
-                     const std::vector<int64_t>& size, const std::vector<int64_t>& step);
+                     const std::vector<int64_t>& size, std::vector<int64_t> step);
 // Its gradient: g scattered into zeros of `shape` at those elements (differentiable again).
 Tensor strided_slice_grad(Tensor g, const TensorShape& shape, const std::vector<int64_t>& start,
                           const std::vector<int64_t>& size, const std::vector<int64_t>& step);

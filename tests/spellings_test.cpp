@@ -86,3 +86,14 @@ TEST_CASE("string constants from a braced list", "[spellings]") {
   CHECK(s.shape() == tf::TensorShape{2});
   CHECK(tf::to_string(s).find("bc") != std::string::npos);
 }
+
+TEST_CASE("tf::math and tf::nn hold the ops TensorFlow places there, flat names kept",
+          "[spellings]") {
+  auto x = tf::constant({-1.0f, 2.0f});
+  CHECK(tf::math::add(x, 1).to_vector<float>() == std::vector<float>{0, 3});
+  CHECK(tf::math::reduce_sum(x).item<float>() == 1.0f);
+  CHECK(tf::math::cumsum(x).to_vector<float>() == std::vector<float>{-1, 1});
+  CHECK(tf::math::reduce_mean(x).item<float>() == 0.5f);
+  CHECK(tf::nn::relu(x).to_vector<float>() == std::vector<float>{0, 2});
+  CHECK(tf::nn::softmax(x).shape() == tf::TensorShape{2});
+}

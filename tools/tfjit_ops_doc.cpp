@@ -147,6 +147,18 @@ void print_header() {
               << "(const Tensor& x, int64_t axis = 0, bool exclusive = false, bool reverse = "
                  "false);\n";
   }
+  // TensorFlow places these under tf.math too (tf.math.add, tf.math.reduce_sum, ...).
+  std::cout
+      << "\n// --- The same ops under tf::math, as TensorFlow's tf.math.* ---\nnamespace math {\n";
+  for (int i = 0; i < tf::ops::kNumUnary; ++i)
+    std::cout << "using tf::" << tf::ops::op_info(static_cast<tf::ops::UnaryOp>(i)).name << ";\n";
+  for (int i = 0; i < tf::ops::kNumBinary; ++i)
+    std::cout << "using tf::" << tf::ops::op_info(static_cast<tf::ops::BinaryOp>(i)).name << ";\n";
+  for (int i = 0; i < tf::ops::kNumReduce; ++i)
+    std::cout << "using tf::" << tf::ops::op_info(static_cast<tf::ops::ReduceOp>(i)).name << ";\n";
+  for (int i = 0; i < tf::ops::kNumScans; ++i)
+    std::cout << "using tf::" << tf::ops::op_info(static_cast<tf::ops::ScanOp>(i)).name << ";\n";
+  std::cout << "}  // namespace math\n";
   std::cout << "\n}  // namespace tf\nTFJIT_API_END\n";
 }
 

@@ -151,5 +151,25 @@ Tensor where(const Tensor& cond, S x, const Tensor& y) {
 inline Tensor operator-(const Tensor& x) { return negative(x); }
 inline Tensor operator~(const Tensor& x) { return logical_not(x); }
 
+// Beside the table ops (tfjit/table_ops.h), what TensorFlow also places under tf.math.
+namespace math {
+using tf::argmax;
+using tf::argmin;
+using tf::divide;
+using tf::reduce_logsumexp;
+using tf::reduce_mean;
+using tf::softmax;
+using tf::truediv;
+}  // namespace math
+
+// What TensorFlow places under tf.nn among the ops above (tfjit/nn.h adds pooling).
+namespace nn {
+using tf::log_softmax;
+using tf::relu;
+using tf::sigmoid;
+using tf::softmax;
+using tf::softplus;
+}  // namespace nn
+
 }  // namespace tf
 TFJIT_API_END

@@ -215,5 +215,64 @@ Tensor cummin(const Tensor& x, int64_t axis = 0, bool exclusive = false, bool re
 // cumulative_logsumexp: float16, bfloat16, float32, float64 (combining by logaddexp); differentiable.
 Tensor cumulative_logsumexp(const Tensor& x, int64_t axis = 0, bool exclusive = false, bool reverse = false);
 
+// --- The same ops under tf::math, as TensorFlow's tf.math.* ---
+namespace math {
+using tf::logical_not;
+using tf::is_nan;
+using tf::is_inf;
+using tf::is_finite;
+using tf::negative;
+using tf::abs;
+using tf::sign;
+using tf::square;
+using tf::reciprocal;
+using tf::sqrt;
+using tf::rsqrt;
+using tf::exp;
+using tf::expm1;
+using tf::log;
+using tf::log1p;
+using tf::sin;
+using tf::cos;
+using tf::tan;
+using tf::tanh;
+using tf::sigmoid;
+using tf::relu;
+using tf::softplus;
+using tf::erf;
+using tf::floor;
+using tf::ceil;
+using tf::round;
+using tf::add;
+using tf::subtract;
+using tf::multiply;
+using tf::realdiv;
+using tf::floordiv;
+using tf::floormod;
+using tf::pow;
+using tf::maximum;
+using tf::minimum;
+using tf::equal;
+using tf::not_equal;
+using tf::less;
+using tf::less_equal;
+using tf::greater;
+using tf::greater_equal;
+using tf::logical_and;
+using tf::logical_or;
+using tf::logical_xor;
+using tf::reduce_sum;
+using tf::reduce_prod;
+using tf::reduce_max;
+using tf::reduce_min;
+using tf::reduce_any;
+using tf::reduce_all;
+using tf::cumsum;
+using tf::cumprod;
+using tf::cummax;
+using tf::cummin;
+using tf::cumulative_logsumexp;
+}  // namespace math
+
 }  // namespace tf
 TFJIT_API_END

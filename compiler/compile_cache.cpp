@@ -3,6 +3,7 @@
 // what it compiled there. Also writes every stage of each newly compiled graph to
 // $TFJIT_DUMP_DIR when that is set.
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <list>
 #include <memory>
@@ -54,6 +55,8 @@ void dump_stages(const Graph& graph, const CompileOptions& options, const std::s
   std::vector<Stage> stages(std::begin(kAllStages), std::end(kAllStages));
   if (gpu)
     stages = {Stage::kTraced, Stage::kOptimized, Stage::kLinalg, Stage::kBufferized, Stage::kPTX};
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);  // reported below if it could not be made
   for (Stage stage : stages) {
     std::ofstream out(std::string(dir) + "/tfjit_" + name + "_" + std::string(stage_name(stage)) +
                       ".txt");

@@ -277,7 +277,10 @@ int main(int argc, char** argv) {
         200 / scale);
     std::ostringstream note;
     note.precision(3);
-    note << "backward = " << (both - fwd) / fwd << "x forward";
+    if (both > fwd)
+      note << "backward = " << (both - fwd) / fwd << "x forward";
+    else  // impossible: the machine's load moved more than the backward pass costs
+      note << "unreliable: forward + backward measured faster than forward (load?)";
     rows.push_back({"mlp 256x64x128x10", "forward", fwd, "eager"});
     rows.push_back({"mlp 256x64x128x10", "forward + backward", both, note.str()});
 

@@ -5,7 +5,9 @@
 #include <iostream>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <sstream>
+#include <utility>
 
 #include "compiler/compiler.h"
 #include "tools/workloads.h"
@@ -77,7 +79,14 @@ int main(int argc, char** argv) {
   try {
     for (int i = 1; i < argc; ++i) {
       std::string arg = argv[i];
+      // --stage=NAME as well as --stage NAME.
+      std::optional<std::string> inline_value;
+      if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string::npos) {
+        inline_value = arg.substr(eq + 1);
+        arg.resize(eq);
+      }
       auto value = [&]() -> std::string {
+        if (inline_value) return *std::exchange(inline_value, std::nullopt);
         if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value");
         return argv[++i];
       };

@@ -156,12 +156,12 @@ void Executable::run(const void* const* args, void* const* results,
       ~Restore() { rt::abi::set_current_call(outer); }
     } restore{rt::abi::set_current_call(&call)};
     if (!enter(I.entry, descriptors, call)) {  // an allocation failed (recorded): free the rest
-      for (void* p : call.live) {
+      call.live.for_each([&](void* p) {
         try {
           call.release(p);
         } catch (...) {  // the recorded failure is what the caller needs to see
         }
-      }
+      });
     }
   }
   rt::abi::raise_recorded_failure();

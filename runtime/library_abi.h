@@ -5,6 +5,7 @@
 #pragma once
 
 #include <csetjmp>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -58,8 +59,41 @@ void raise_recorded_failure();
 // no C++ objects, lie between; inside a parallel loop's body (rt::parallel_for's frames) no
 // call is current and a failure ends the process with a message.
 struct CompiledCall {
+  // The blocks the call holds: the first few inline, so the call path does not allocate.
+  class Live {
+   public:
+    void add(void* p) {  // may throw std::bad_alloc past the inline entries
+      if (n_ < kInline)
+        inline_[n_++] = p;
+      else
+        more_.push_back(p);
+    }
+    void remove(void* p) {  // freed blocks are usually the latest ones: search from the back
+      for (size_t i = more_.size(); i-- > 0;)
+        if (more_[i] == p) {
+          more_.erase(more_.begin() + static_cast<std::ptrdiff_t>(i));
+          return;
+        }
+      for (size_t i = n_; i-- > 0;)
+        if (inline_[i] == p) {
+          inline_[i] = inline_[--n_];
+          return;
+        }
+    }
+    template <class F>
+    void for_each(F f) const {
+      for (size_t i = 0; i < n_; ++i) f(inline_[i]);
+      for (void* p : more_) f(p);
+    }
+
+   private:
+    static constexpr size_t kInline = 16;
+    void* inline_[kInline];
+    size_t n_ = 0;
+    std::vector<void*> more_;
+  };
   std::jmp_buf exit;
-  std::vector<void*> live;
+  Live live;
   void (*release)(void*) = nullptr;  // frees an entry of `live`
 };
 // The call current on this thread (null if none); `set_current_call` returns the previous one.

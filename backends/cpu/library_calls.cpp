@@ -86,9 +86,7 @@ thread_local PrintLine print_line;
 constexpr size_t kHeader = 64;
 void compiled_free(void* ptr) {
   if (!ptr) return;
-  if (auto* call = rt::abi::current_call())
-    if (auto it = std::find(call->live.rbegin(), call->live.rend(), ptr); it != call->live.rend())
-      call->live.erase(std::next(it).base());
+  if (auto* call = rt::abi::current_call()) call->live.remove(ptr);
   char* base = static_cast<char*>(ptr) - kHeader;
   rt::host_deallocate(base, *reinterpret_cast<size_t*>(base) + kHeader);
 }
@@ -122,7 +120,7 @@ void* compiled_alloc(size_t bytes) {
   if (auto* call = rt::abi::current_call()) {
     call->release = &release;
     try {
-      call->live.push_back(base + kHeader);
+      call->live.add(base + kHeader);
     } catch (...) {  // no exception may reach the JIT frames
       release(base + kHeader);
       allocation_failed(bytes);

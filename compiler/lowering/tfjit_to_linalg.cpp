@@ -33,6 +33,26 @@ struct TfjitToLinalgPass : impl::TfjitToLinalgBase<TfjitToLinalgPass> {
     parallelScans = parallel_scans;
   }
   void runOnOperation() override {
+    // A value with no elements needs no computation, however large its other dims: (2^57, 0, 0)
+    // products would loop over 2^57 empty batches. Such ops become tensor.empty.
+    getOperation().walk([](Operation* op) {
+      if (!isa<tfjit::TfjitDialect>(op->getDialect()) || op->getNumResults() == 0 ||
+          op->getNumRegions() > 0)
+        return;
+      auto empty = [](Type t) {
+        auto r = dyn_cast<RankedTensorType>(t);
+        return r && r.hasStaticShape() && llvm::is_contained(r.getShape(), 0);
+      };
+      if (!llvm::all_of(op->getResultTypes(), empty)) return;
+      OpBuilder b(op);
+      SmallVector<Value> values;
+      for (Type t : op->getResultTypes()) {
+        auto r = cast<RankedTensorType>(t);
+        values.push_back(b.create<tensor::EmptyOp>(op->getLoc(), r.getShape(), r.getElementType()));
+      }
+      op->replaceAllUsesWith(values);
+      op->erase();
+    });
     // Matmuls first, while the transposes they may fold are still tfjit ops.
     const to_linalg::Options options{namedMatmul, parallelScans};
     RewritePatternSet matmuls(&getContext());

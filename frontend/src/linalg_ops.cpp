@@ -76,7 +76,8 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
     auto* pa = static_cast<const char*>(raw(a));
     auto* pb = static_cast<const char*>(raw(b));
     auto* pc = static_cast<char*>(raw_mut(out));
-    for (int64_t i = 0; i < batches; ++i)
+    // An empty result has nothing to compute, however many (2^57) empty batches it holds.
+    for (int64_t i = 0; i < batches && out.num_elements() > 0; ++i)
       kernel(pa + i * m * k * size, pb + i * k * n * size, pc + i * m * n * size, m, k, n, ta, tb);
   }
   // With X = op(A), Y = op(B): dX = G Y^T and dY = X^T G, transposed back where A or B was.

@@ -135,8 +135,7 @@ TEST_CASE("a compiled intermediate too large to allocate is ResourceExhaustedErr
 // Found by tfjit-fuzz: an empty product of 2^57 batches called the GEMM kernel 2^57 times.
 TEST_CASE("matmul of empty batches returns at once", "[errors][sizes][matmul]") {
   auto x = tf::zeros({int64_t{1} << 54, 4, 2, 5, 0}, tf::int16);
-  CHECK(tf::matmul(x, x, true, false).shape() ==
-        tf::TensorShape{int64_t{1} << 54, 4, 2, 0, 0});
+  CHECK(tf::matmul(x, x, true, false).shape() == tf::TensorShape{int64_t{1} << 54, 4, 2, 0, 0});
   auto f = tf::function([](const tf::Tensor& t) { return tf::matmul(t, t, true, false); });
   CHECK(f(x).shape() == tf::TensorShape{int64_t{1} << 54, 4, 2, 0, 0});
 }

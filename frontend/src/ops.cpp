@@ -309,8 +309,7 @@ Tensor reduce_forward(ops::ReduceOp op, const Tensor& x, const Axes& axis, bool 
     for (int64_t i = last + 1; i < static_cast<int64_t>(dims.size()); ++i) plan.inner *= dims[i];
     dims.erase(dims.begin() + first, dims.begin() + last + 1);
     Tensor next = detail::empty(x.dtype(), TensorShape(dims), device);
-    // Nothing to compute, and the plan's outer loop could still span 2^54 empty rows.
-    if (next.num_elements() > 0) kernel(raw(current), raw_mut(next), plan);
+    kernel(raw(current), raw_mut(next), plan);
     current = next;
     end = begin;
   }

@@ -91,11 +91,16 @@ TensorShape reduce_shape(const TensorShape& in, const std::vector<int64_t>& sort
 
 ShapeResult reshape_shape(const TensorShape& in, const std::vector<int64_t>& requested) {
   TensorShape req(requested);
+  // While tracing, x.shape() with 1s inserted or removed (expand_dims, squeeze, a gradient
+  // reshaping back to an input's traced shape): each -1 is the input's unknown dim in its place.
+  if (!in.is_fully_defined() && unit_dim_reshape(in, req)) return {req, {}};
   int64_t known = 1, unknown_at = -1;
   for (size_t i = 0; i < requested.size(); ++i) {
     int64_t d = requested[i];
     if (d == -1) {
-      if (unknown_at >= 0) return {{}, "only one dimension of " + req.to_string() + " may be -1"};
+      if (unknown_at >= 0) {
+        return {{}, "only one dimension of " + req.to_string() + " may be -1"};
+      }
       unknown_at = static_cast<int64_t>(i);
     } else if (d < 0) {
       return {{}, "dimension " + std::to_string(d) + " in " + req.to_string() + " is negative"};
@@ -128,6 +133,25 @@ ShapeResult reshape_shape(const TensorShape& in, const std::vector<int64_t>& req
                 req.to_string() + " (" + std::to_string(known) + " elements)"};
   }
   return {TensorShape(std::move(dims)), {}};
+}
+
+std::optional<std::vector<int64_t>> unit_dim_reshape(const TensorShape& in,
+                                                     const TensorShape& out) {
+  std::vector<int64_t> kept;  // in's dims other than static 1s
+  for (int64_t d = 0; d < in.rank(); ++d)
+    if (in[d] != 1) kept.push_back(d);
+  std::vector<int64_t> source;
+  size_t next = 0;
+  for (int64_t d = 0; d < out.rank(); ++d) {
+    if (out[d] == 1) {
+      source.push_back(-1);
+      continue;
+    }
+    if (next == kept.size() || in[kept[next]] != out[d]) return std::nullopt;
+    source.push_back(kept[next++]);
+  }
+  if (next != kept.size()) return std::nullopt;
+  return source;
 }
 
 PermResult transpose_shape(const TensorShape& in, const std::vector<int64_t>& perm) {
@@ -176,6 +200,53 @@ ShapeResult concat_shape(const std::vector<TensorShape>& shapes, int64_t axis) {
     }
   }
   return {out, {}};
+}
+
+ShapeResult slice_shape(const TensorShape& in, std::span<const int64_t> start,
+                        std::span<const int64_t> size, std::span<const int64_t> stride) {
+  const auto n = static_cast<size_t>(in.rank());
+  if (start.size() != n || size.size() != n || stride.size() != n)
+    return {{},
+            "needs start, size and stride for each of the " + std::to_string(n) +
+                " dimensions of " + in.to_string()};
+  std::vector<int64_t> dims(n);
+  for (size_t d = 0; d < n; ++d) {
+    const int64_t dim = in[static_cast<int64_t>(d)];
+    const auto where = [&] {
+      return " for dimension " + std::to_string(d) + " of " + in.to_string() + " (start " +
+             std::to_string(start[d]) + ", size " + std::to_string(size[d]) + ", stride " +
+             std::to_string(stride[d]) + ")";
+    };
+    if (stride[d] == 0) return {{}, "stride 0" + where()};
+    if (size[d] == -1) {  // the rest of the dimension
+      if (stride[d] != 1 || start[d] < 0)
+        return {{}, "size -1 needs stride 1 and start >= 0" + where()};
+      if (dim == kUnknownDim) {
+        dims[d] = kUnknownDim;
+      } else if (start[d] > dim) {
+        return {{}, "start is past the end" + where()};
+      } else {
+        dims[d] = dim - start[d];
+      }
+      continue;
+    }
+    if (size[d] < 0) return {{}, "negative size" + where()};
+    dims[d] = size[d];
+    if (size[d] == 0 || dim == kUnknownDim) continue;
+    // The last element read, in 128 bits: strides near 2^63 must not wrap.
+    const __int128 last =
+        static_cast<__int128>(start[d]) + static_cast<__int128>(stride[d]) * (size[d] - 1);
+    if (start[d] < 0 || start[d] >= dim || last < 0 || last >= dim)
+      return {{}, "reads outside the dimension" + where()};
+  }
+  return {TensorShape(std::move(dims)), {}};
+}
+
+TensorShape gather_shape(const TensorShape& params, const TensorShape& indices, int64_t axis) {
+  std::vector<int64_t> dims(params.begin(), params.begin() + axis);
+  dims.insert(dims.end(), indices.begin(), indices.end());
+  dims.insert(dims.end(), params.begin() + axis + 1, params.end());
+  return TensorShape(std::move(dims));
 }
 
 std::optional<size_t> checked_bytes(int64_t count, size_t itemsize) {

@@ -45,6 +45,11 @@ TensorShape reduce_shape(const TensorShape& in, const std::vector<int64_t>& sort
 // reshape: `requested` may hold one -1, inferred so the element count is unchanged. When `in` has
 // unknown dims, the -1 stays unknown and the count is checked at the call.
 ShapeResult reshape_shape(const TensorShape& in, const std::vector<int64_t>& requested);
+// A reshape that only inserts or removes static 1s (expand_dims, squeeze, stack with unknown
+// dims): the dims of `in` and `out` other than static 1s correspond in order, unknown to unknown
+// and known to an equal known. For each dim of `out`, the dim of `in` it copies, or -1 for an
+// inserted 1; nothing when the shapes are not so related.
+std::optional<std::vector<int64_t>> unit_dim_reshape(const TensorShape& in, const TensorShape& out);
 // transpose: `perm` must be a permutation of [0, rank); empty means reversed axes.
 struct PermResult {
   std::vector<int64_t> perm;
@@ -54,6 +59,12 @@ struct PermResult {
 PermResult transpose_shape(const TensorShape& in, const std::vector<int64_t>& perm);
 // concat along `axis` (already normalised): equal ranks, and equal dims except along axis.
 ShapeResult concat_shape(const std::vector<TensorShape>& shapes, int64_t axis);
+// slice: per dimension d, `size[d]` elements from `start[d]` every `stride[d]`; a size of -1
+// takes the rest of the dimension (stride 1), as tf.slice does. Checks every read is in range.
+ShapeResult slice_shape(const TensorShape& in, std::span<const int64_t> start,
+                        std::span<const int64_t> size, std::span<const int64_t> stride);
+// gather: params' dims before `axis`, then indices' dims, then params' dims after `axis`.
+TensorShape gather_shape(const TensorShape& params, const TensorShape& indices, int64_t axis);
 // A window reduction (pooling): per dimension, the input dilated by `dilations` (d - 1 gaps
 // between elements), padded by `low` and `high`, then windows of `window` elements every
 // `strides` elements. Each list has one entry per dimension; an unknown dim must have window,

@@ -127,15 +127,16 @@ def Tfjit_TransposeOp : Tfjit_Op<"transpose", [DeclareOpInterfaceMethods<InferTy
   let assemblyFormat = "$x attr-dict `:` type($x) `->` type($output)";
 }
 
-def Tfjit_ConcatOp : Tfjit_Op<"concat", [DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+def Tfjit_ConcatOp : Tfjit_Op<"concat", [DeclareOpInterfaceMethods<InferTypeOpInterface>,
+                                          WithShapeRule]> {
   let summary = "Joins tensors of one element type along an axis";
   let arguments = (ins Variadic<AnyRankedTensor>:$values, I64Attr:$axis);
   let results = (outs AnyRankedTensor:$output);
   let assemblyFormat = "$values attr-dict `:` type($values) `->` type($output)";
 }
 
-def Tfjit_SliceOp : Tfjit_Op<"slice"> {
-  let summary = "Elements start[d] + stride[d] * i, i < size[d], of each dimension d";
+def Tfjit_SliceOp : Tfjit_Op<"slice", [WithShapeRule]> {
+  let summary = "Elements start[d] + stride[d] * i, i < size[d], of each dimension d (size -1: the rest of it)";
   let arguments = (ins AnyRankedTensor:$x, DenseI64ArrayAttr:$start, DenseI64ArrayAttr:$size,
                        DenseI64ArrayAttr:$stride);
   let results = (outs AnyRankedTensor:$output);
@@ -143,7 +144,7 @@ def Tfjit_SliceOp : Tfjit_Op<"slice"> {
   let hasVerifier = 1;
 }
 
-def Tfjit_GatherOp : Tfjit_Op<"gather"> {
+def Tfjit_GatherOp : Tfjit_Op<"gather", [WithShapeRule]> {
   let summary = "Slices of params along axis at integer indices (clamped into range; fail_if reports them)";
   let arguments = (ins AnyRankedTensor:$params, TensorOf<[I32, I64]>:$indices, I64Attr:$axis);
   let results = (outs AnyRankedTensor:$output);

@@ -192,6 +192,9 @@ LogicalResult ReshapeOp::verify() {
   if (in.getElementType() != out.getElementType()) return emitOpError("changes the element type");
   if (in.hasStaticShape() && out.hasStaticShape() && in.getNumElements() != out.getNumElements())
     return emitOpError() << "cannot reshape " << in << " into " << out << ": element counts differ";
+  if (out.getNumDynamicDims() > 1 && !tf::core::unit_dim_reshape(shape_of(in), shape_of(out)))
+    return emitOpError() << "cannot reshape " << in << " into " << out
+                         << ": several dynamic dims need a reshape that only adds or removes 1s";
   return success();
 }
 OpFoldResult ReshapeOp::fold(FoldAdaptor) {
@@ -238,21 +241,13 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext*, std::optional<Location> l
 
 LogicalResult SliceOp::verify() {
   auto in = cast<ShapedType>(getX().getType()), out = cast<ShapedType>(getType());
-  ArrayRef<int64_t> start = getStart(), size = getSize(), stride = getStride();
   if (in.getElementType() != out.getElementType()) return emitOpError("changes the element type");
-  int64_t rank = in.getRank();
-  if (static_cast<int64_t>(start.size()) != rank || static_cast<int64_t>(size.size()) != rank ||
-      static_cast<int64_t>(stride.size()) != rank)
-    return emitOpError("needs start, size and stride for every dimension");
-  for (int64_t d = 0; d < rank; ++d) {
-    if (out.getDimSize(d) != size[d])
-      return emitOpError() << "result dimension " << d << " must be " << size[d];
-    if (stride[d] == 0) return emitOpError() << "stride of dimension " << d << " is 0";
-    int64_t last = start[d] + stride[d] * (size[d] - 1);
-    if (size[d] > 0 && !in.isDynamicDim(d) &&
-        (start[d] < 0 || start[d] >= in.getDimSize(d) || last < 0 || last >= in.getDimSize(d)))
-      return emitOpError() << "reads outside dimension " << d << " of " << in;
-  }
+  auto r = tf::core::slice_shape(shape_of(in), getStart(), getSize(), getStride());
+  if (!r.ok()) return emitOpError() << r.error;
+  for (int64_t d = 0; d < out.getRank(); ++d)
+    if (out.getDimSize(d) != (r.shape[d] == tf::kUnknownDim ? ShapedType::kDynamic : r.shape[d]))
+      return emitOpError() << "result dimension " << d << " must be "
+                           << (r.shape[d] == tf::kUnknownDim ? "?" : std::to_string(r.shape[d]));
   return success();
 }
 
@@ -263,12 +258,10 @@ LogicalResult GatherOp::verify() {
   int64_t axis = getAxis();
   if (axis < 0 || axis >= params.getRank())
     return emitOpError() << "axis " << axis << " out of range for " << params;
-  SmallVector<int64_t> dims(params.getShape().take_front(axis));
-  dims.append(indices.getShape().begin(), indices.getShape().end());
-  dims.append(params.getShape().begin() + axis + 1, params.getShape().end());
-  if (out.getShape() != ArrayRef<int64_t>(dims) || out.getElementType() != params.getElementType())
+  auto shape = tf::core::gather_shape(shape_of(params), shape_of(indices), axis);
+  if (shape_of(out) != shape || out.getElementType() != params.getElementType())
     return emitOpError() << "result must be "
-                         << RankedTensorType::get(dims, params.getElementType());
+                         << tensor_type(getContext(), *dtype_of(params.getElementType()), shape);
   return success();
 }
 
@@ -350,8 +343,32 @@ tf::core::ShapeRule MatmulOp::shapeRule() {
 tf::core::ShapeRule ReduceOp::shapeRule() {
   return reduce_rule(std::vector<int64_t>(getAxes().begin(), getAxes().end()), getKeepdims());
 }
+// The reduced axis must not be empty at the call: its first element seeds the search.
 tf::core::ShapeRule ArgReduceOp::shapeRule() {
-  return reduce_rule({static_cast<int64_t>(getAxis())}, false);
+  return [axis = static_cast<int64_t>(getAxis()),
+          fn = getFn().str()](std::span<const tf::TensorShape> operands) {
+    if (operands[0][axis] == 0)
+      return tf::core::ShapeResult{
+          {},
+          fn + ": axis " + std::to_string(axis) + " of " + operands[0].to_string() + " is empty"};
+    return tf::core::ShapeResult{tf::core::reduce_shape(operands[0], {axis}, false), {}};
+  };
+}
+tf::core::ShapeRule SliceOp::shapeRule() {
+  return [start = std::vector<int64_t>(getStart()), size = std::vector<int64_t>(getSize()),
+          stride = std::vector<int64_t>(getStride())](std::span<const tf::TensorShape> operands) {
+    return tf::core::slice_shape(operands[0], start, size, stride);
+  };
+}
+tf::core::ShapeRule GatherOp::shapeRule() {
+  return [axis = static_cast<int64_t>(getAxis())](std::span<const tf::TensorShape> operands) {
+    return tf::core::ShapeResult{tf::core::gather_shape(operands[0], operands[1], axis), {}};
+  };
+}
+tf::core::ShapeRule ConcatOp::shapeRule() {
+  return [axis = static_cast<int64_t>(getAxis())](std::span<const tf::TensorShape> operands) {
+    return tf::core::concat_shape({operands.begin(), operands.end()}, axis);
+  };
 }
 tf::core::ShapeRule TransposeOp::shapeRule() {
   return [perm = std::vector<int64_t>(getPerm().begin(), getPerm().end())](
@@ -360,10 +377,20 @@ tf::core::ShapeRule TransposeOp::shapeRule() {
     return tf::core::ShapeResult{r.shape, r.error};
   };
 }
-// The traced result's dims, one of which may be -1 (inferred from the element count).
+// The traced result's dims, one of which may be -1 (inferred from the element count); several
+// only in a reshape that adds or removes 1s, whose unknown dims are copied from the input's.
 tf::core::ShapeRule ReshapeOp::shapeRule() {
-  return [requested = shape_of(cast<ShapedType>(getType())).dims()](
-             std::span<const tf::TensorShape> operands) {
+  auto traced_in = shape_of(cast<ShapedType>(getX().getType()));
+  auto traced_out = shape_of(cast<ShapedType>(getType()));
+  if (auto source = tf::core::unit_dim_reshape(traced_in, traced_out);
+      source && !traced_out.is_fully_defined()) {
+    return [source = *source](std::span<const tf::TensorShape> operands) {
+      std::vector<int64_t> dims;
+      for (int64_t s : source) dims.push_back(s < 0 ? 1 : operands[0][s]);
+      return tf::core::ShapeResult{tf::TensorShape(std::move(dims)), {}};
+    };
+  }
+  return [requested = traced_out.dims()](std::span<const tf::TensorShape> operands) {
     return tf::core::reshape_shape(operands[0], requested);
   };
 }

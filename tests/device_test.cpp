@@ -671,6 +671,22 @@ TEST_CASE("a function with unknown dims runs on the GPU, compiled once per shape
     CHECK(compiled_programs() == before);  // this shape's program is kept
   }
   CHECK(f.trace_count() == 2);  // one trace per device, whatever the batch
+  // Structural ops passing the unknown batch through: a slice of the rest, concat, gather and a
+  // reshape that adds and removes a 1.
+  auto s = tf::function(
+      [](const tf::Tensor& x) {
+        tf::Tensor rest = x(tf::slice(1, std::nullopt));
+        tf::Tensor joined = tf::concat({rest, tf::gather(rest, tf::constant({3, 0}), 1)}, 1);
+        return tf::squeeze(tf::expand_dims(joined, 0), {0});
+      },
+      {tf::TensorSpec({tf::unknown, 16}, tf::float32)});
+  for (int64_t batch : {4, 9}) {
+    tf::Tensor x =
+        make(random_values(batch * 16, {-1, 1}, tf::float32, rng), {batch, 16}, tf::float32);
+    tft::run_compiled_kernels_on_fake_gpu(s, x);
+    compare_devices("structural ops, batch " + std::to_string(batch),
+                    [&] { return tf::identity(s(x)); });
+  }
   // An empty batch, and a call that breaks what tracing assumed, as on the CPU.
   auto scope = tf::device_scope("/GPU:0");
   CHECK(f(tf::zeros({0, 16})).shape() == tf::TensorShape{0});

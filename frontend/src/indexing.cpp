@@ -11,7 +11,6 @@ namespace tf::detail {
 
 Tensor index(const Tensor& t, const std::vector<Index>& indices) {
   checked(t, "index", "tensor");
-  require_known_dims("index", t);
   int64_t rank = t.ndim(), consuming = 0, ellipses = 0;
   for (const Index& i : indices) {
     if (i.kind == Index::Kind::kEllipsis)
@@ -41,6 +40,19 @@ Tensor index(const Tensor& t, const std::vector<Index>& indices) {
       continue;
     }
     int64_t dim = t.shape()[d];
+    if (dim == kUnknownDim) {  // while tracing: x[k] and x[k:] (k >= 0), checked at the call
+      if (i.kind == Index::Kind::kInteger && i.start >= 0) {
+        start.push_back(i.start), size.push_back(1), step.push_back(1);
+      } else if (i.kind == Index::Kind::kSlice && i.step == 1 && !i.has_stop &&
+                 (!i.has_start || i.start >= 0)) {
+        start.push_back(i.has_start ? i.start : 0), size.push_back(-1), step.push_back(1);
+        out_dims.push_back(kUnknownDim);
+      } else {
+        require_known_dim("index", t, d);
+      }
+      ++d;
+      continue;
+    }
     if (i.kind == Index::Kind::kInteger) {
       int64_t k = i.start < 0 ? i.start + dim : i.start;
       if (k < 0 || k >= dim)

@@ -42,14 +42,16 @@ inline void check_same_dtype(std::string_view op, const Tensor& x, const Tensor&
                                "; tfjit never converts implicitly (use tf::cast)");
 }
 
-// Ops whose compiled form needs every size at trace time (slices, indexing, concat, gather,
-// arg reductions, ...): inside a tf::function traced with unknown dims (input_signature,
-// reduce_retracing) they raise UnimplementedError naming the op, rather than misread -1 as a size.
-inline void require_known_dims(std::string_view op, const Tensor& t) {
-  if (TraceContext::current() && !t.shape().is_fully_defined())
-    throw UnimplementedError(std::string(op) + ": not supported yet inside a tf::function on a " +
-                             "tensor with unknown dimensions (shape " + t.shape().to_string() +
-                             "); give them static sizes in the input_signature");
+// Inside a tf::function traced with unknown dims (input_signature, reduce_retracing), an op that
+// needs the size of dim `d` while tracing (the axis it splits, pads, reverses, ...) raises
+// UnimplementedError naming it, rather than misread -1 as a size. Other unknown dims pass through.
+inline void require_known_dim(std::string_view op, const Tensor& t, int64_t d,
+                              std::string_view role = "dimension") {
+  if (TraceContext::current() && t.shape()[d] == kUnknownDim)
+    throw UnimplementedError(std::string(op) + ": " + std::string(role) + " " + std::to_string(d) +
+                             " of " + t.shape().to_string() +
+                             " is unknown while tracing, and this op needs its size; give it a "
+                             "static size in the input_signature");
 }
 
 // broadcast_to inside a trace, where `shape` may have unknown dims that x lacks (x has 1 there,

@@ -379,8 +379,7 @@ Tensor reduce(ops::ReduceOp op, const Tensor& x, const Axes& axis, bool keepdims
 
 namespace {
 Tensor arg_reduce(const char* op, const Tensor& x, int64_t axis, bool is_max) {
-  checked(x, op, "x");
-  require_known_dims(op, x);
+  checked(x, op, "x");  // an unknown axis that is empty at a call fails there (its shape rule)
   check_dtype(op, x.dtype(), core::kNumeric);
   auto norm = core::normalize_axes({axis}, x.ndim());
   if (!norm.error.empty()) throw InvalidArgumentError(std::string(op) + ": " + norm.error);

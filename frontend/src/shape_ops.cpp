@@ -164,13 +164,15 @@ Tensor concat_forward(const std::vector<Tensor>& values, int64_t axis) {
   std::vector<TensorShape> shapes;
   for (size_t i = 0; i < values.size(); ++i) {
     checked(values[i], "concat", "values");
-    require_known_dims("concat", values[i]);
     check_same_dtype("concat", values[0], values[i]);
     shapes.push_back(values[i].shape());
   }
   if (values[0].ndim() == 0)
     throw InvalidArgumentError("concat: cannot concatenate scalars (use stack)");
   int64_t a = normalize_axis("concat", axis, values[0].ndim());
+  // The gradient splits g at the sizes along the axis: only the last may be unknown (the rest).
+  for (size_t i = 0; i + 1 < values.size(); ++i)
+    if (values[i].ndim() > a) require_known_dim("concat", values[i], a, "axis");
   auto r = core::concat_shape(shapes, a);
   if (!r.ok()) throw InvalidArgumentError("concat: " + r.error);
   DType dtype = values[0].dtype();
@@ -242,7 +244,6 @@ std::vector<Tensor> unstack(const Tensor& x, int64_t axis) {
 
 Tensor slice(const Tensor& x, const std::vector<int64_t>& begin, const std::vector<int64_t>& size) {
   checked(x, "slice", "x");
-  require_known_dims("slice", x);
   if (static_cast<int64_t>(begin.size()) != x.ndim() ||
       static_cast<int64_t>(size.size()) != x.ndim())
     throw InvalidArgumentError("slice: begin and size need " + std::to_string(x.ndim()) +
@@ -252,6 +253,10 @@ Tensor slice(const Tensor& x, const std::vector<int64_t>& begin, const std::vect
   std::vector<int64_t> sizes = size, step(begin.size(), 1);
   for (int64_t d = 0; d < x.ndim(); ++d) {
     int64_t dim = x.shape()[d], b = begin[static_cast<size_t>(d)], n = size[static_cast<size_t>(d)];
+    if (dim == kUnknownDim) {  // n elements (-1: the rest) from b, checked at the call
+      if (b < 0 || n < -1) require_known_dim("slice", x, d);
+      continue;
+    }
     if (n == -1 && b >= 0 && b <= dim) n = sizes[static_cast<size_t>(d)] = dim - b;
     if (b < 0 || n < 0 || b > dim || n > dim - b)
       throw InvalidArgumentError("slice: begin " + std::to_string(b) + " and size " +
@@ -263,11 +268,11 @@ Tensor slice(const Tensor& x, const std::vector<int64_t>& begin, const std::vect
 
 Tensor reverse(const Tensor& x, const std::vector<int64_t>& axes) {
   checked(x, "reverse", "x");
-  require_known_dims("reverse", x);
   auto norm = core::normalize_axes(axes, x.ndim());
   if (!norm.error.empty()) throw InvalidArgumentError("reverse: " + norm.error);
   std::vector<int64_t> start(static_cast<size_t>(x.ndim()), 0), step(start.size(), 1);
   for (int64_t a : norm.axes) {
+    require_known_dim("reverse", x, a, "axis");
     start[static_cast<size_t>(a)] = std::max<int64_t>(x.shape()[a] - 1, 0);
     step[static_cast<size_t>(a)] = -1;
   }
@@ -277,9 +282,35 @@ Tensor reverse(const Tensor& x, const std::vector<int64_t>& axes) {
 namespace detail {
 
 namespace {
+// Zeros around g along dim d, whose size in x is known only at the call: `before` of them, g,
+// then (if `fill_rest`) the rest of x's dim. The unknown block goes last: concat's gradient
+// splits at known sizes only.
+Tensor pad_to_unknown_dim(const Tensor& g, int64_t d, int64_t before, bool fill_rest,
+                          const Tensor& x) {
+  auto zero_block = [&](int64_t n) {  // g's dims, n along d (unknown: x's, at the call)
+    std::vector<int64_t> dims = g.shape().dims();
+    dims[static_cast<size_t>(d)] = n;
+    return broadcast_to(zeros({}, g.dtype()), TensorShape(dims), {g, x});
+  };
+  std::vector<Tensor> parts;
+  if (before > 0) parts.push_back(zero_block(before));
+  parts.push_back(g);
+  if (fill_rest) {
+    Tensor all = zero_block(kUnknownDim);
+    std::vector<int64_t> begin(static_cast<size_t>(g.ndim()), 0), size = all.shape().dims();
+    begin[static_cast<size_t>(d)] = before + g.shape()[d];
+    size[static_cast<size_t>(d)] = -1;
+    parts.push_back(slice(all, begin, size));
+  }
+  return concat(parts, d);
+}
+
 Tensor strided_slice_forward(const Tensor& x, const std::vector<int64_t>& start,
                              const std::vector<int64_t>& size, const std::vector<int64_t>& step) {
-  require_known_dims("strided_slice", x);
+  for (size_t d = 0; d < size.size(); ++d)  // an unknown dim: its bounds are checked at the call
+    if (x.shape()[static_cast<int64_t>(d)] == kUnknownDim &&
+        (start[d] < 0 || (size[d] == -1 ? step[d] != 1 : size[d] < 0 || step[d] <= 0)))
+      require_known_dim("slice", x, static_cast<int64_t>(d));
   TensorShape shape(size);
   bool whole = shape == x.shape();
   for (size_t d = 0; d < step.size() && whole; ++d) whole = start[d] == 0 && step[d] == 1;
@@ -314,9 +345,11 @@ Tensor strided_slice_forward(const Tensor& x, const std::vector<int64_t>& start,
 
 // The gradient of a strided slice: g scattered back into zeros of x's shape, built from public
 // ops so it is itself differentiable: per dimension, reverse (negative step), interleave zeros
-// (|step| > 1), then pad to the dimension.
+// (|step| > 1), then pad to the dimension. Where `shape` has unknown dims (while tracing), `x`
+// lends their sizes.
 Tensor strided_slice_grad(Tensor g, const TensorShape& shape, const std::vector<int64_t>& start,
-                          const std::vector<int64_t>& size, const std::vector<int64_t>& step) {
+                          const std::vector<int64_t>& size, const std::vector<int64_t>& step,
+                          const Tensor& x) {
   if (g.num_elements() == 0) return zeros(shape, g.dtype());
   for (int64_t d = 0; d < g.ndim(); ++d) {
     int64_t n = size[static_cast<size_t>(d)], s = step[static_cast<size_t>(d)],
@@ -337,6 +370,10 @@ Tensor strided_slice_grad(Tensor g, const TensorShape& shape, const std::vector<
       keep[static_cast<size_t>(d)] = (n - 1) * s + 1;
       g = slice(reshape(spread, dims), begin, keep);
     }
+    if (shape[d] == kUnknownDim) {
+      g = pad_to_unknown_dim(g, d, first, n != -1, x);
+      continue;
+    }
     std::vector<std::pair<int64_t, int64_t>> pads(static_cast<size_t>(g.ndim()), {0, 0});
     pads[static_cast<size_t>(d)] = {first, shape[d] - first - g.shape()[d]};
     g = pad(g, pads);
@@ -353,9 +390,12 @@ Tensor strided_slice(const Tensor& x, const std::vector<int64_t>& start,
     if (size[d] <= 1) step[d] = 1;
   Tensor z = strided_slice_forward(x, start, size, step);
   if (z.impl() != x.impl() && should_record({&x}))
-    record({x}, z, [shape = x.shape(), start, size, step](const Tensor& g) {
-      return std::vector<Tensor>{strided_slice_grad(g, shape, start, size, step)};
-    });
+    record({x}, z,
+           [shape = x.shape(), start, size, step,
+            // held only for its unknown dims: an eager x's buffer is not kept alive
+            like = x.shape().is_fully_defined() ? Tensor() : x](const Tensor& g) {
+             return std::vector<Tensor>{strided_slice_grad(g, shape, start, size, step, like)};
+           });
   return z;
 }
 
@@ -363,8 +403,8 @@ Tensor strided_slice(const Tensor& x, const std::vector<int64_t>& start,
 
 std::vector<Tensor> split(const Tensor& x, int64_t num, int64_t axis) {
   checked(x, "split", "x");
-  require_known_dims("split", x);
   int64_t a = normalize_axis("split", axis, x.ndim());
+  require_known_dim("split", x, a, "axis");
   if (num <= 0 || x.shape()[a] % num != 0)
     throw InvalidArgumentError("split: dimension " + std::to_string(a) + " of shape " +
                                x.shape().to_string() + " cannot be split into " +
@@ -375,8 +415,10 @@ std::vector<Tensor> split(const Tensor& x, int64_t num, int64_t axis) {
 
 std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, int64_t axis) {
   checked(x, "split", "x");
-  require_known_dims("split", x);
   int64_t a = normalize_axis("split", axis, x.ndim()), dim = x.shape()[a], known = 0, unknown = -1;
+  // An unknown axis splits only as (k1, ..., kn, -1): the last part takes the rest at the call.
+  if (dim == kUnknownDim && (sizes.empty() || sizes.back() != -1))
+    require_known_dim("split", x, a, "axis");
   std::vector<int64_t> parts = sizes;
   const auto too_many = [&] {
     return InvalidArgumentError("split: sizes " + TensorShape(sizes).to_string() +
@@ -391,7 +433,9 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, in
     else if (__builtin_add_overflow(known, parts[i], &known))
       throw too_many();
   }
-  if (unknown >= 0 && known <= dim)
+  if (dim == kUnknownDim)
+    ;  // the -1 stays: slice takes the rest of the dim (and checks it at the call)
+  else if (unknown >= 0 && known <= dim)
     parts[static_cast<size_t>(unknown)] = dim - known;
   else if (known != dim || unknown >= 0)
     throw InvalidArgumentError("split: sizes " + TensorShape(sizes).to_string() +
@@ -409,10 +453,11 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, in
 
 Tensor tile(const Tensor& x, const std::vector<int64_t>& multiples) {
   checked(x, "tile", "x");
-  require_known_dims("tile", x);
   if (static_cast<int64_t>(multiples.size()) != x.ndim())
     throw InvalidArgumentError("tile: " + std::to_string(multiples.size()) +
                                " multiples for shape " + x.shape().to_string());
+  for (int64_t d = 0; d < x.ndim(); ++d)  // an unknown dim is kept (multiple 1), not repeated
+    if (multiples[static_cast<size_t>(d)] != 1) require_known_dim("tile", x, d);
   // (d0, d1) -> (1, d0, 1, d1) -> broadcast (m0, d0, m1, d1) -> (m0 * d0, m1 * d1)
   std::vector<int64_t> interleaved, broadcast, result;
   for (int64_t d = 0; d < x.ndim(); ++d) {
@@ -421,23 +466,24 @@ Tensor tile(const Tensor& x, const std::vector<int64_t>& multiples) {
     interleaved.insert(interleaved.end(), {1, x.shape()[d]});
     broadcast.insert(broadcast.end(), {m, x.shape()[d]});
   }
-  if (std::string e = core::validate_shape(TensorShape(broadcast)); !e.empty())
+  if (std::string e = core::validate_shape(TensorShape(broadcast), true); !e.empty())
     throw InvalidArgumentError("tile: " + e);
   for (int64_t d = 0; d < x.ndim(); ++d) {  // validate_shape stops counting at a zero dim
-    int64_t r;
-    if (__builtin_mul_overflow(multiples[static_cast<size_t>(d)], x.shape()[d], &r))
+    int64_t r = kUnknownDim;
+    if (x.shape()[d] != kUnknownDim &&
+        __builtin_mul_overflow(multiples[static_cast<size_t>(d)], x.shape()[d], &r))
       throw InvalidArgumentError(
           "tile: multiple " + std::to_string(multiples[static_cast<size_t>(d)]) + " of dimension " +
           std::to_string(d) + " of " + x.shape().to_string() + " overflows int64");
     result.push_back(r);
   }
-  return reshape(broadcast_to(reshape(x, interleaved), TensorShape(broadcast)), result);
+  Tensor spread = reshape(x, interleaved);
+  return reshape(detail::broadcast_to(spread, TensorShape(broadcast), {spread}), result);
 }
 
 Tensor pad(const Tensor& x, const std::vector<std::pair<int64_t, int64_t>>& paddings,
            double value) {
   checked(x, "pad", "x");
-  require_known_dims("pad", x);
   if (static_cast<int64_t>(paddings.size()) != x.ndim())
     throw InvalidArgumentError("pad: " + std::to_string(paddings.size()) + " paddings for shape " +
                                x.shape().to_string());
@@ -448,11 +494,13 @@ Tensor pad(const Tensor& x, const std::vector<std::pair<int64_t, int64_t>>& padd
       throw InvalidArgumentError("pad: paddings must be non-negative, got (" +
                                  std::to_string(before) + ", " + std::to_string(after) +
                                  ") for dimension " + std::to_string(d));
+    if (before == 0 && after == 0) continue;
+    if (after != 0) require_known_dim("pad", x, d);  // concat: only the last part unknown
     std::vector<Tensor> parts;
-    auto block = [&](int64_t n) {
+    auto block = [&](int64_t n) {  // unknown dims take their sizes from `out`
       std::vector<int64_t> dims = out.shape().dims();
       dims[static_cast<size_t>(d)] = n;
-      return fill(TensorShape(dims), value, x.dtype());
+      return detail::broadcast_to(fill({}, value, x.dtype()), TensorShape(dims), {out});
     };
     if (before) parts.push_back(block(before));
     parts.push_back(out);
@@ -482,16 +530,13 @@ Tensor gather_kernel(const Tensor& params, const Tensor& idx, int64_t a, const T
 Tensor gather_forward(const Tensor& params, const Tensor& indices, int64_t axis) {
   checked(params, "gather", "params");
   checked(indices, "gather", "indices");
-  require_known_dims("gather", params);
-  require_known_dims("gather", indices);
   check_dtype("gather", indices.dtype(), core::DTypeSet{int32, int64});
   if (params.ndim() == 0) throw InvalidArgumentError("gather: params must have rank >= 1");
   int64_t a = normalize_axis("gather", axis, params.ndim());
-  std::vector<int64_t> dims(params.shape().begin(), params.shape().begin() + a);
-  dims.insert(dims.end(), indices.shape().begin(), indices.shape().end());
-  dims.insert(dims.end(), params.shape().begin() + a + 1, params.shape().end());
-  TensorShape shape(dims);
-  if (params.shape()[a] == 0 && indices.num_elements() > 0)
+  // The index range check and the gradient's one-hot depth need the axis' size.
+  require_known_dim("gather", params, a, "axis");
+  TensorShape shape = core::gather_shape(params.shape(), indices.shape(), a);
+  if (params.shape()[a] == 0 && indices.num_elements() != 0)  // unknown dims: maybe not empty
     throw InvalidArgumentError("gather: axis " + std::to_string(a) + " of shape " +
                                params.shape().to_string() + " is empty, so no index is valid");
   const int64_t dim = params.shape()[a];

@@ -21,3 +21,55 @@ func.func @matmul(%a: tensor<4x8xf32>, %b: tensor<8x2xf32>) -> tensor<4x2xf32> {
 // CHECK-LABEL: func.func @matmul
 // CHECK: linalg.fill
 // CHECK: linalg.matmul
+
+// -----
+
+// Dynamic dims pass through structural ops. A reshape that only adds or removes 1s collapses the
+// input's 1s away and expands the output's in, so each group holds one dynamic dim.
+func.func @unit_dim_reshape(%x: tensor<?x1x?xf32>) -> tensor<1x?x?x1xf32> {
+  %y = tfjit.reshape %x : tensor<?x1x?xf32> -> tensor<1x?x?x1xf32>
+  return %y : tensor<1x?x?x1xf32>
+}
+// CHECK-LABEL: func.func @unit_dim_reshape
+// CHECK: %[[CORE:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0], [1, 2]] : tensor<?x1x?xf32> into tensor<?x?xf32>
+// CHECK: tensor.expand_shape %[[CORE]] {{\[\[}}0, 1], [2, 3]] output_shape [1, %{{.*}}, %{{.*}}, 1] : tensor<?x?xf32> into tensor<1x?x?x1xf32>
+
+// -----
+
+// Size -1: the rest of the dimension, sized with tensor.dim.
+func.func @slice_rest(%x: tensor<?x4xf32>) -> tensor<?x2xf32> {
+  %y = tfjit.slice %x {start = array<i64: 1, 1>, size = array<i64: -1, 2>, stride = array<i64: 1, 1>} : tensor<?x4xf32> -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}
+// CHECK-LABEL: func.func @slice_rest
+// CHECK: %[[DIM:.*]] = tensor.dim %{{.*}}, %c0
+// CHECK: %[[REST:.*]] = arith.subi %[[DIM]], %c1
+// CHECK: tensor.extract_slice %{{.*}}[1, 1] [%[[REST]], 2] [1, 1] : tensor<?x4xf32> to tensor<?x2xf32>
+
+// -----
+
+// Concat along an axis whose last operand is dynamic: the offsets stay static, the result's size
+// is the sum.
+func.func @concat_dynamic_last(%a: tensor<2x3xf32>, %b: tensor<?x3xf32>) -> tensor<?x3xf32> {
+  %y = tfjit.concat %a, %b {axis = 0 : i64} : tensor<2x3xf32>, tensor<?x3xf32> -> tensor<?x3xf32>
+  return %y : tensor<?x3xf32>
+}
+// CHECK-LABEL: func.func @concat_dynamic_last
+// CHECK: %[[DIM:.*]] = tensor.dim %{{.*}}, %c0
+// CHECK: %[[SUM:.*]] = arith.addi %c2, %[[DIM]]
+// CHECK: %[[EMPTY:.*]] = tensor.empty(%[[SUM]]) : tensor<?x3xf32>
+// CHECK: %[[FIRST:.*]] = tensor.insert_slice %{{.*}} into %[[EMPTY]][0, 0] [2, 3] [1, 1]
+// CHECK: tensor.insert_slice %{{.*}} into %[[FIRST]][2, 0] [%{{.*}}, 3] [1, 1]
+
+// -----
+
+// Gather: params lend the sizes of the result dims that come from them.
+func.func @gather_dynamic(%p: tensor<?x5xf32>, %i: tensor<3xi32>) -> tensor<?x3xf32> {
+  %y = tfjit.gather %p, %i {axis = 1 : i64} : tensor<?x5xf32>, tensor<3xi32> -> tensor<?x3xf32>
+  return %y : tensor<?x3xf32>
+}
+// CHECK-LABEL: func.func @gather_dynamic
+// CHECK: %[[DIM:.*]] = tensor.dim %{{.*}}, %c0 : tensor<?x5xf32>
+// CHECK: tensor.empty(%[[DIM]]) : tensor<?x3xf32>
+// CHECK: linalg.generic
+// CHECK: tensor.extract

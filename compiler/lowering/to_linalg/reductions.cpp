@@ -85,19 +85,27 @@ struct LowerArgReduce : OpRewritePattern<tfjit::ArgReduceOp> {
     int64_t axis = op.getAxis();
     bool is_max = op.getFn() == "argmax";
     auto values = RankedTensorType::get(out.getShape(), elem);
-    // Start from element 0 of the axis (the axis is never empty).
+    // Start from element 0 of the axis (never empty: the verifier, or the shape rule at a call).
     SmallVector<OpFoldResult> offsets(in.getRank(), rw.getIndexAttr(0)), sizes,
         strides(in.getRank(), rw.getIndexAttr(1));
-    for (int64_t d = 0; d < in.getRank(); ++d)
-      sizes.push_back(rw.getIndexAttr(d == axis ? 1 : in.getDimSize(d)));
+    SmallVector<Value> dynamic;  // out's dynamic sizes, in order
+    for (int64_t d = 0; d < in.getRank(); ++d) {
+      if (d != axis && in.isDynamicDim(d)) {
+        dynamic.push_back(rw.create<tensor::DimOp>(loc, op.getX(), d));
+        sizes.push_back(dynamic.back());
+      } else {
+        sizes.push_back(rw.getIndexAttr(d == axis ? 1 : in.getDimSize(d)));
+      }
+    }
     Value first =
         rw.create<tensor::ExtractSliceOp>(loc, values, op.getX(), offsets, sizes, strides);
-    Value init_index = rw.create<tensor::EmptyOp>(loc, out.getShape(), out.getElementType());
+    Value init_index =
+        rw.create<tensor::EmptyOp>(loc, out.getShape(), out.getElementType(), dynamic);
     init_index = rw.create<linalg::FillOp>(
                        loc, ValueRange{rw.create<arith::ConstantOp>(loc, rw.getI64IntegerAttr(0))},
                        init_index)
                      .getResult(0);
-    Value init_value = rw.create<tensor::EmptyOp>(loc, out.getShape(), elem);
+    Value init_value = rw.create<tensor::EmptyOp>(loc, out.getShape(), elem, dynamic);
     init_value = rw.create<linalg::CopyOp>(loc, first, init_value).getResult(0);
     SmallVector<AffineExpr> out_exprs;
     SmallVector<utils::IteratorType> iters;

@@ -1,12 +1,15 @@
 // Structural ops: reshape, transpose, slice, gather, concat and constants as tensor and
-// linalg ops.
+// linalg ops. Dynamic dims pass through each (their sizes read with tensor.dim).
 #include "compiler/lowering/scalar_ops.h"
 #include "compiler/lowering/to_linalg/to_linalg.h"
+#include "core/shape_rules.h"
 #include "ir/dialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 using namespace mlir;
 
@@ -60,6 +63,27 @@ struct LowerReshape : OpRewritePattern<tfjit::ReshapeOp> {
       return SmallVector<ReassociationIndices>{group};
     };
     Value x = op.getX();
+    if (!out.hasStaticShape() && in.getRank() > 0) {
+      // Only 1s added or removed: collapse in's static 1s away, then expand out's in, so each
+      // group holds one kept dim and any number of dynamic dims can pass through.
+      if (core::unit_dim_reshape(tfjit::shape_of(in), tfjit::shape_of(out))) {
+        auto dropped = [](RankedTensorType t) {
+          SmallVector<bool> ones;
+          for (int64_t d : t.getShape()) ones.push_back(d == 1);
+          return ones;
+        };
+        SmallVector<int64_t> kept;
+        for (int64_t d : in.getShape())
+          if (d != 1) kept.push_back(d);
+        auto core_type = RankedTensorType::get(kept, in.getElementType());
+        if (core_type != in)
+          x = rw.create<tensor::CollapseShapeOp>(loc, core_type, x, unit_dim_groups(dropped(in)));
+        if (core_type != out)
+          x = rw.create<tensor::ExpandShapeOp>(loc, out, x, unit_dim_groups(dropped(out)));
+        rw.replaceOp(op, x);
+        return success();
+      }
+    }
     if (!in.hasStaticShape() || !out.hasStaticShape()) {
       rw.replaceOp(op, reshape_dynamic(rw, loc, x, out, one_group));
       return success();
@@ -109,6 +133,18 @@ struct LowerSlice : OpRewritePattern<tfjit::SliceOp> {
       int64_t start = op.getStart()[d], size = op.getSize()[d], stride = op.getStride()[d];
       int64_t first = stride > 0 || size == 0 ? start : start + stride * (size - 1);
       offsets.push_back(rw.getIndexAttr(first));
+      if (size == -1) {  // the rest of the dimension (stride 1, checked by the verifier)
+        OpFoldResult rest = rw.getIndexAttr(out.getDimSize(d));
+        if (out.isDynamicDim(d))
+          rest = rw.create<arith::SubIOp>(op.getLoc(),
+                                          rw.create<tensor::DimOp>(op.getLoc(), op.getX(), d),
+                                          rw.create<arith::ConstantIndexOp>(op.getLoc(), start))
+                     .getResult();
+        sizes.push_back(rest);
+        strides.push_back(rw.getIndexAttr(1));
+        exprs.push_back(rw.getAffineDimExpr(d));
+        continue;
+      }
       sizes.push_back(rw.getIndexAttr(size));
       strides.push_back(rw.getIndexAttr(std::abs(stride)));
       exprs.push_back(stride > 0 ? rw.getAffineDimExpr(d)
@@ -141,25 +177,39 @@ struct LowerGather : OpRewritePattern<tfjit::GatherOp> {
     SmallVector<AffineExpr> index_exprs;
     for (int64_t d = 0; d < ni; ++d) index_exprs.push_back(rw.getAffineDimExpr(axis + d));
     auto map = AffineMap::get(out.getRank(), 0, index_exprs, rw.getContext());
+    // params lends the sizes of the result dims it gives (all but the indices' dims).
+    SmallVector<AffineExpr> param_exprs;
+    for (int64_t d = 0; d < params.getRank(); ++d)
+      param_exprs.push_back(d == axis  ? rw.getAffineConstantExpr(0)
+                            : d < axis ? rw.getAffineDimExpr(d)
+                                       : rw.getAffineDimExpr(d + ni - 1));
+    auto param_map = AffineMap::get(out.getRank(), 0, param_exprs, rw.getContext());
     Value table = op.getParams();
-    rw.replaceOp(
-        op,
-        generic(rw, op.getLoc(), op.getIndices(), map, out,
-                [&](OpBuilder& b, Location loc, ValueRange a) {
-                  Value i = b.create<arith::IndexCastOp>(loc, b.getIndexType(), a[0]);
-                  Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
-                  Value last = b.create<arith::ConstantIndexOp>(loc, params.getDimSize(axis) - 1);
-                  i = b.create<arith::MaxSIOp>(loc, b.create<arith::MinSIOp>(loc, i, last), zero);
-                  SmallVector<Value> coords;
-                  for (int64_t d = 0; d < params.getRank(); ++d) {
-                    if (d == axis)
-                      coords.push_back(i);
-                    else
-                      coords.push_back(b.create<linalg::IndexOp>(loc, d < axis ? d : d + ni - 1));
-                  }
-                  return b.create<tensor::ExtractOp>(loc, table, coords).getResult();
-                }));
-    return success();
+    Location loc = op.getLoc();
+    Value last =
+        params.isDynamicDim(axis)
+            ? rw.create<arith::SubIOp>(loc, rw.create<tensor::DimOp>(loc, table, axis),
+                                       rw.create<arith::ConstantIndexOp>(loc, 1))
+                  .getResult()
+            : rw.create<arith::ConstantIndexOp>(loc, params.getDimSize(axis) - 1).getResult();
+    return replace_with(
+        rw, op,
+        generic(
+            rw, loc, op.getIndices(), map, out,
+            [&](OpBuilder& b, Location loc, ValueRange a) {
+              Value i = b.create<arith::IndexCastOp>(loc, b.getIndexType(), a[0]);
+              Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+              i = b.create<arith::MaxSIOp>(loc, b.create<arith::MinSIOp>(loc, i, last), zero);
+              SmallVector<Value> coords;
+              for (int64_t d = 0; d < params.getRank(); ++d) {
+                if (d == axis)
+                  coords.push_back(i);
+                else
+                  coords.push_back(b.create<linalg::IndexOp>(loc, d < axis ? d : d + ni - 1));
+              }
+              return b.create<tensor::ExtractOp>(loc, table, coords).getResult();
+            },
+            table, param_map));
   }
 };
 
@@ -169,16 +219,38 @@ struct LowerConcat : OpRewritePattern<tfjit::ConcatOp> {
     auto out = cast<RankedTensorType>(op.getType());
     Location loc = op.getLoc();
     int64_t axis = op.getAxis();
-    Value result = rw.create<tensor::EmptyOp>(loc, out.getShape(), out.getElementType());
-    int64_t offset = 0;
-    for (Value v : op.getValues()) {
+    // Dynamic sizes come from the first operand with the dim (along the axis: their sum).
+    auto dim_of = [&](Value v, int64_t d) -> OpFoldResult {
+      auto t = cast<RankedTensorType>(v.getType());
+      if (!t.isDynamicDim(d)) return rw.getIndexAttr(t.getDimSize(d));
+      return rw.create<tensor::DimOp>(loc, v, d).getResult();
+    };
+    auto add = [&](OpFoldResult a, OpFoldResult b) -> OpFoldResult {
+      auto ca = getConstantIntValue(a), cb = getConstantIntValue(b);
+      if (ca && cb) return rw.getIndexAttr(*ca + *cb);
+      return rw
+          .create<arith::AddIOp>(loc, getValueOrCreateConstantIndexOp(rw, loc, a),
+                                 getValueOrCreateConstantIndexOp(rw, loc, b))
+          .getResult();
+    };
+    SmallVector<Value> dynamic;
+    for (int64_t d = 0; d < out.getRank(); ++d) {
+      if (!out.isDynamicDim(d)) continue;
+      OpFoldResult size = dim_of(op.getValues()[0], d);
+      if (d == axis)
+        for (Value v : op.getValues().drop_front()) size = add(size, dim_of(v, d));
+      dynamic.push_back(getValueOrCreateConstantIndexOp(rw, loc, size));
+    }
+    Value result = rw.create<tensor::EmptyOp>(loc, out.getShape(), out.getElementType(), dynamic);
+    OpFoldResult offset = rw.getIndexAttr(0);
+    for (auto [k, v] : llvm::enumerate(op.getValues())) {
       auto t = cast<RankedTensorType>(v.getType());
       SmallVector<OpFoldResult> offsets(out.getRank(), rw.getIndexAttr(0)), sizes,
           strides(out.getRank(), rw.getIndexAttr(1));
-      for (int64_t d = 0; d < t.getRank(); ++d) sizes.push_back(rw.getIndexAttr(t.getDimSize(d)));
-      offsets[axis] = rw.getIndexAttr(offset);
+      for (int64_t d = 0; d < t.getRank(); ++d) sizes.push_back(dim_of(v, d));
+      offsets[axis] = offset;
       result = rw.create<tensor::InsertSliceOp>(loc, v, result, offsets, sizes, strides);
-      offset += t.getDimSize(axis);
+      if (k + 1 < op.getValues().size()) offset = add(offset, dim_of(v, axis));
     }
     rw.replaceOp(op, result);
     return success();

@@ -46,6 +46,26 @@ TFJIT_HOST_DEVICE C floordiv_(C x, C y) {
     return (x % y != 0 && ((x < 0) != (y < 0))) ? C(q - 1) : q;
   }
 }
+// x^y. Integers: exact by repeated squaring, wrapping on overflow (unsigned arithmetic); a
+// negative exponent gives 1 / x^|y| truncated toward zero: 1 for x = 1, +-1 for x = -1, else 0
+// (0 for x = 0 too, as integer division by zero gives 0 here).
+template <class C>
+TFJIT_HOST_DEVICE C pow_(C x, C y) {
+  if constexpr (std::is_floating_point_v<C>) {
+    return std::pow(x, y);
+  } else {
+    // At least unsigned int, so that no operand is promoted to (overflowing) int.
+    using U = std::conditional_t<(sizeof(C) < sizeof(unsigned)), unsigned, std::make_unsigned_t<C>>;
+    if constexpr (std::is_signed_v<C>)
+      if (y < 0) return x == 1 ? C(1) : x == -1 ? C((y & 1) ? -1 : 1) : C(0);
+    U result = 1, base = U(x);
+    for (U e = U(std::make_unsigned_t<C>(y)); e != 0; e >>= 1) {
+      if (e & 1) result *= base;
+      base *= base;
+    }
+    return C(result);
+  }
+}
 template <class C>
 TFJIT_HOST_DEVICE C floormod_(C x, C y) {
   if constexpr (std::is_floating_point_v<C>) {

@@ -311,3 +311,32 @@ TEST_CASE("clip_by_value clamps to the bounds", "[elementwise]") {
   CHECK(f(tf::constant({-0.5f, 0.25f, 2.0f})).to_vector<float>() ==
         std::vector<float>{0, 0.25f, 1});
 }
+
+TEST_CASE("integer pow is exact and wraps; a negative integer exponent raises, as TensorFlow's",
+          "[elementwise][errors]") {
+  auto f = tf::function([](const tf::Tensor& x, const tf::Tensor& y) { return tf::pow(x, y); });
+  for (bool compiled : {false, true}) {
+    INFO((compiled ? "compiled" : "eager"));
+    auto pow = [&](const tf::Tensor& x, const tf::Tensor& y) {
+      return compiled ? f(x, y) : tf::pow(x, y);
+    };
+    // 3^21 = 10460353203 = 1870418611 + 2 * 2^32; 3^5 = 243 = -13 + 256; (-2)^63 = INT64_MIN.
+    CHECK(
+        pow(tf::constant({3, -3, 2, 0, 7}), tf::constant({21, 3, 0, 0, 1})).to_vector<int32_t>() ==
+        std::vector<int32_t>{1870418611, -27, 1, 1, 7});
+    CHECK(pow(tf::constant(std::vector<int8_t>{3}), tf::constant(std::vector<int8_t>{5}))
+              .to_vector<int8_t>() == std::vector<int8_t>{-13});
+    if (!compiled)  // uint8 is eager only
+      CHECK(tf::pow(tf::constant(std::vector<uint8_t>{3, 2}),
+                    tf::constant(std::vector<uint8_t>{5, 9}))
+                .to_vector<uint8_t>() == std::vector<uint8_t>{243, 0});
+    CHECK(pow(tf::constant(std::vector<int64_t>{-2}), tf::constant(std::vector<int64_t>{63}))
+              .to_vector<int64_t>() == std::vector<int64_t>{INT64_MIN});
+    CHECK_THROWS_WITH(pow(tf::constant({2, 2}), tf::constant({1, -1})),
+                      "pow: integers to negative integer powers are not allowed (exponent of "
+                      "dtype int32 and shape (2,) contains a negative value)");
+    CHECK(pow(tf::constant({2.0f, 4.0f}), tf::constant({-1.0f, -0.5f})).to_vector<float>() ==
+          std::vector<float>{0.5f, 0.5f});
+  }
+  CHECK(tf::pow(tf::constant({3}), 2).to_vector<int32_t>() == std::vector<int32_t>{9});
+}

@@ -131,6 +131,27 @@ Value Builder<Op>::build(OpBuilder& b, Location loc, ValueRange a) {
     Value r = std::is_same_v<Op, FloorDivUI> ? o.op<arith::DivUIOp>(a[0], safe)
                                              : o.op<arith::RemUIOp>(a[0], safe);
     return o.select(y0, zero, r);
+  } else if constexpr (std::is_same_v<Op, PowSI> || std::is_same_v<Op, PowUI>) {
+    // Repeated squaring over every bit of the exponent, unrolled: branch-free, so vectorisable.
+    const unsigned bits = a[0].getType().getIntOrFloatBitWidth();
+    Value result = o.constant(1), base = a[0], e = a[1], one = o.constant(1);
+    for (unsigned i = 0; i < bits; ++i) {
+      Value bit = o.cmpi(CmpIPredicate::ne, o.op<arith::AndIOp>(e, one), o.constant(0));
+      result = o.select(bit, o.op<arith::MulIOp>(result, base), result);
+      if (i + 1 == bits) break;
+      base = o.op<arith::MulIOp>(base, base);
+      e = o.op<arith::ShRUIOp>(e, one);
+    }
+    if constexpr (std::is_same_v<Op, PowSI>) {  // a negative exponent: see pow_ in ops/scalar.h
+      Value x = a[0], zero = o.constant(0);
+      Value odd = o.cmpi(CmpIPredicate::ne, o.op<arith::AndIOp>(a[1], one), zero);
+      Value minus_one = o.constant(-1);
+      Value negative = o.select(
+          o.cmpi(CmpIPredicate::eq, x, one), one,
+          o.select(o.cmpi(CmpIPredicate::eq, x, minus_one), o.select(odd, minus_one, one), zero));
+      result = o.select(o.cmpi(CmpIPredicate::slt, a[1], zero), negative, result);
+    }
+    return result;
   } else {
     return b.create<Op>(loc, a).getResult();
   }

@@ -34,6 +34,8 @@ struct IsNanF {};
 struct IsInfF {};
 struct IsFiniteF {};
 struct FloorDivF {};
+struct PowSI {};
+struct PowUI {};
 struct FloorDivSI {};
 struct FloorDivUI {};
 struct FloorModF {};

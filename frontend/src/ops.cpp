@@ -3,6 +3,7 @@
 // for (device, dtype) from the registry.
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "frontend/src/op_helpers.h"
 #include "frontend/src/placement.h"
@@ -21,25 +22,40 @@ using namespace detail;  // op_helpers.h
 
 namespace {
 
-std::string zero_divisor_message(std::string_view op, const Tensor& y) {
-  return std::string(op) + ": integer division by zero (divisor of dtype " +
-         std::string(dtype_name(y.dtype())) + " and shape " + y.shape().to_string() +
-         " contains 0)";
+// Integer ops whose operand y has a domain TensorFlow enforces on CPU: a divisor is never 0 and
+// an exponent never negative. tfjit raises the same, before any work is done, or, for a y known
+// only when a compiled function runs, once it has run (tfjit.fail_if).
+struct IntegerDomain {
+  bool (*outside)(int64_t y);
+  const char* what;
+};
+std::optional<IntegerDomain> integer_domain(ops::BinaryOp op, DType dtype) {
+  if (!is_integer(dtype)) return std::nullopt;
+  if (op == ops::BinaryOp::floordiv || op == ops::BinaryOp::floormod)
+    return IntegerDomain{[](int64_t y) { return y == 0; }, "integer division by zero (divisor"};
+  if (op == ops::BinaryOp::pow && core::kSigned.contains(dtype))
+    return IntegerDomain{[](int64_t y) { return y < 0; },
+                         "integers to negative integer powers are not allowed (exponent"};
+  return std::nullopt;
 }
 
-// TensorFlow raises "Integer division by zero" on CPU; so does tfjit, before any work is done,
-// or, for a divisor known only when a compiled function runs, once it has run (tfjit.fail_if).
-void check_no_zero_divisor(std::string_view op, const Tensor& y) {
+void check_integer_domain(ops::BinaryOp op, const IntegerDomain& domain, const Tensor& y) {
+  std::string_view name = ops::op_info(op).name;
+  const std::string message = std::string(name) + ": " + domain.what + " of dtype " +
+                              std::string(dtype_name(y.dtype())) + " and shape " +
+                              y.shape().to_string() + " contains " +
+                              (op == ops::BinaryOp::pow ? "a negative value)" : "0)");
   if (y.impl()->trace) {
-    TraceContext::current()->emit_effect("fail_if", {reduce_any(equal(y, zeros({}, y.dtype())))},
-                                         {{"message", zero_divisor_message(op, y)}});
+    Tensor zero = zeros({}, y.dtype());
+    Tensor bad = op == ops::BinaryOp::pow ? less(y, zero) : equal(y, zero);
+    TraceContext::current()->emit_effect("fail_if", {reduce_any(bad)}, {{"message", message}});
     return;
   }
   std::vector<int64_t> values(static_cast<size_t>(y.num_elements()));
   cpu_kernels().get<rt::CastKernel>(ops::Primitive::cast, y.dtype(), int64)(
       to_cpu(y).data(), values.data(), y.num_elements());
-  if (std::find(values.begin(), values.end(), 0) != values.end())
-    throw InvalidArgumentError(zero_divisor_message(op, y));
+  if (std::any_of(values.begin(), values.end(), domain.outside))
+    throw InvalidArgumentError(message);
 }
 
 Tensor unary_forward(ops::UnaryOp op, const Tensor& x) {
@@ -68,17 +84,16 @@ Tensor binary_forward(ops::BinaryOp op, const Tensor& x, const Tensor& y) {
   auto shape = core::broadcast_shapes(x.shape(), y.shape());
   if (!shape.ok()) throw InvalidArgumentError(std::string(info.name) + ": " + shape.error);
   DType result = info.bool_result ? bool_ : x.dtype();
-  const bool integer_division =
-      (op == ops::BinaryOp::floordiv || op == ops::BinaryOp::floormod) && is_integer(y.dtype());
+  const auto domain = integer_domain(op, y.dtype());
   if (auto* trace = TraceContext::current()) {
-    if (integer_division) check_no_zero_divisor(info.name, y);
+    if (domain) check_integer_domain(op, *domain, y);
     // Primitives see equal shapes: broadcasting is explicit in the graph.
     Tensor bx = x.shape() == shape.shape ? x : detail::broadcast_to(x, shape.shape, {y});
     Tensor by = y.shape() == shape.shape ? y : detail::broadcast_to(y, shape.shape, {x});
     return trace->emit("binary", {bx, by}, {{"fn", std::string(info.name)}}, result, shape.shape);
   }
   auto [device, kernel] = place<rt::BinaryKernel>(info.name, op, x.dtype());
-  if (integer_division) check_no_zero_divisor(info.name, y);
+  if (domain) check_integer_domain(op, *domain, y);
   Tensor out = detail::empty(result, shape.shape, device);
   if (out.num_elements() == 0) return out;
   core::ElementwisePlan plan;

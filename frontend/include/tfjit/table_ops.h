@@ -109,7 +109,7 @@ Tensor floordiv(const Tensor& x, const Tensor& y);
 // floormod: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 -> the input's dtype; differentiable.
 Tensor floormod(const Tensor& x, const Tensor& y);
 
-// pow: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+// pow: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 -> the input's dtype; differentiable.
 Tensor pow(const Tensor& x, const Tensor& y);
 
 // maximum: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 -> the input's dtype; differentiable.

@@ -461,3 +461,37 @@ TEST_CASE("a small MLP learns a synthetic classification task", "[gradient][trai
   float accuracy = tf::reduce_mean(tf::cast(predicted == labels, tf::float32)).item<float>();
   CHECK(accuracy > 0.9f);
 }
+
+TEST_CASE("a None gradient names its variable where it is used", "[gradient][errors]") {
+  tf::Variable w(tf::constant({1.0f, 2.0f}), "dense/kernel"), b(tf::constant({0.5f}), "dense/bias");
+  tf::GradientTape tape(tf::persistent);
+  tf::Tensor loss = tf::reduce_sum(w.read_value() * 2.0f);
+  std::vector<tf::Tensor> grads = tape.gradient(loss, std::vector<tf::Variable>{w, b});
+  CHECK(grads[0].to_vector<float>() == std::vector<float>{2, 2});
+  REQUIRE_FALSE(grads[1].defined());
+  CHECK(grads[0].null_reason().empty());
+  const std::string why = "the gradient of variable 'dense/bias' is None";
+  CHECK_THAT(std::string(grads[1].null_reason()), Catch::StartsWith(why));
+  CHECK_THROWS_WITH(b.assign_sub(grads[1] * 0.1f), Catch::Contains(why));
+  CHECK_THROWS_WITH(tf::add(grads[1], grads[0]), Catch::Contains("argument 'x' is a null tensor: " + why));
+  CHECK_THROWS_WITH(grads[1].shape(), Catch::Contains(why));
+  // A tensor source is named by its position, dtype and shape.
+  tf::Tensor x = tf::constant({1.0f}), unused = tf::constant({3.0, 4.0}, tf::float64);
+  tape.watch(x);
+  tape.watch(unused);
+  tf::Tensor y = x * x;
+  CHECK_THAT(std::string(tape.gradient(y, {x, unused})[1].null_reason()),
+             Catch::StartsWith("the gradient of source 1 (float64 (2,)) is None"));
+  // A default-constructed tensor has no reason.
+  CHECK(tf::Tensor().null_reason().empty());
+}
+
+TEST_CASE("a tf::function returning a None gradient says whose it is", "[gradient][errors]") {
+  auto f = tf::function([&](const tf::Tensor& v) {
+    tf::GradientTape inner;
+    inner.watch(v);
+    return inner.gradient(tf::reduce_sum(tf::stop_gradient(v)), v);
+  });
+  CHECK_THROWS_WITH(f(tf::constant({1.0f})),
+                    Catch::Contains("returned a null tensor (the gradient of source 0"));
+}

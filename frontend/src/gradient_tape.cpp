@@ -164,8 +164,10 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
   std::vector<Tensor> result;
   for (const Source& s : sources) {
     Tensor g, like;
+    std::string name;  // for a None gradient's reason
     if (s.variable()) {
       like = s.variable()->value();
+      name = "variable '" + s.variable()->name + "'";
       auto reads = tape.variable_reads.find(s.variable().get());
       if (reads != tape.variable_reads.end())
         for (const Tensor& r : reads->second)
@@ -174,9 +176,16 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
     } else {
       detail::checked(s.tensor(), "GradientTape::gradient", "source");
       like = s.tensor();
+      name = "source " + std::to_string(result.size()) + " (" + std::string(dtype_name(like.dtype())) +
+             " " + like.shape().to_string() + ")";
       if (auto it = grads.find(s.tensor().impl().get()); it != grads.end()) g = it->second;
     }
     if (!g.defined() && unconnected == UnconnectedGradients::ZERO) g = zeros_like(like);
+    if (!g.defined())  // TensorFlow's None, saying whose and why
+      g = Tensor::null_because(
+          "the gradient of " + name +
+          " is None: the target does not depend on it through differentiable ops (watched and "
+          "read on this tape?); pass UnconnectedGradients::ZERO for zeros");
     result.push_back(g);
   }
   return result;
@@ -201,7 +210,8 @@ Tensor GradientTape::jacobian(const Tensor& target, const Source& source,
   if (rows.empty()) return zeros(TensorShape(dims), like.dtype());
   Tensor j = reshape(stack(rows, 0), dims);
   if (unconnected == UnconnectedGradients::NONE && !impl_->connected.count(target.impl().get()))
-    return Tensor();
+    return Tensor::null_because("the jacobian is None: the target was not computed from a "
+                                "watched source on this tape");
   return j;
 }
 
@@ -225,7 +235,8 @@ Tensor GradientTape::batch_jacobian(const Tensor& target, const Tensor& source,
   }
   Tensor j = stack(rows, 0);
   if (unconnected == UnconnectedGradients::NONE && !impl_->connected.count(target.impl().get()))
-    return Tensor();
+    return Tensor::null_because("the jacobian is None: the target was not computed from a "
+                                "watched source on this tape");
   return j;
 }
 

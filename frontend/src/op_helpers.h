@@ -15,9 +15,11 @@ inline const rt::KernelTable& cpu_kernels() { return rt::kernels(rt::DeviceType:
 
 inline const detail::TensorImpl& checked(const Tensor& t, std::string_view op,
                                          std::string_view arg) {
-  if (!t.defined())
+  if (!t.defined()) {
+    std::string why(t.null_reason());
     throw InvalidArgumentError(std::string(op) + ": argument '" + std::string(arg) +
-                               "' is a null tensor");
+                               "' is a null tensor" + (why.empty() ? "" : ": " + why));
+  }
   const auto& impl = *t.impl();
   const TraceContext* trace = TraceContext::current();
   if (!impl.buffer && (!trace || impl.trace != trace->id()))

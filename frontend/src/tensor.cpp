@@ -1,6 +1,10 @@
 // Tensor accessors and creation.
 #include <cmath>
 #include <cstring>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <unordered_map>
 
 #include "frontend/src/placement.h"
 #include "frontend/src/tensor_impl.h"
@@ -13,9 +17,48 @@
 
 namespace tf {
 
+namespace {
+// Reasons are interned, so a Tensor carries 4 bytes and a training loop that gets the same None
+// gradient at every step stores its reason once.
+struct NullReasons {
+  std::mutex mutex;
+  std::deque<std::string> text{""};  // deque: views into it stay valid as it grows
+  std::unordered_map<std::string_view, uint32_t> ids;
+};
+NullReasons& null_reasons() {
+  static NullReasons r;
+  return r;
+}
+}  // namespace
+
+Tensor Tensor::null_because(std::string_view reason) {
+  auto& r = null_reasons();
+  std::lock_guard lock(r.mutex);
+  auto [it, fresh] = r.ids.try_emplace(reason, static_cast<uint32_t>(r.text.size()));
+  if (fresh) {
+    const uint32_t id = it->second;
+    r.ids.erase(it);  // re-keyed on the stored copy, which outlives `reason`
+    it = r.ids.emplace(r.text.emplace_back(reason), id).first;
+  }
+  Tensor t;
+  t.null_reason_ = it->second;
+  return t;
+}
+
+std::string_view Tensor::null_reason() const {
+  if (impl_ || null_reason_ == 0) return {};
+  auto& r = null_reasons();
+  std::lock_guard lock(r.mutex);
+  return r.text[null_reason_];
+}
+
 const detail::TensorImpl& Tensor::checked() const {
-  if (!impl_)
-    throw InvalidArgumentError("use of a null tf::Tensor (default-constructed or moved-from)");
+  if (!impl_) {
+    std::string why(null_reason());
+    throw InvalidArgumentError(why.empty()
+                                   ? "use of a null tf::Tensor (default-constructed or moved-from)"
+                                   : "use of a null tf::Tensor: " + why);
+  }
   return *impl_;
 }
 namespace {

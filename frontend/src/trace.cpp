@@ -109,8 +109,11 @@ void TraceContext::assign_variable(const std::shared_ptr<VariableImpl>& variable
 std::unique_ptr<compiler::Graph> TraceContext::finish(const std::vector<Tensor>& outputs) {
   std::vector<int> values;
   for (const Tensor& t : outputs) {
-    if (!t.defined())
-      throw InvalidArgumentError("tf::function: the function returned a null tensor");
+    if (!t.defined()) {
+      std::string why(t.null_reason());
+      throw InvalidArgumentError("tf::function: the function returned a null tensor" +
+                                 (why.empty() ? "" : " (" + why + ")"));
+    }
     values.push_back(value_of(t));
   }
   // After the function's own results: the assigned variables' final values.

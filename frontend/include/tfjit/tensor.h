@@ -103,11 +103,16 @@ class Tensor {
 
   const std::shared_ptr<detail::TensorImpl>& impl() const { return impl_; }
   bool defined() const { return impl_ != nullptr; }
+  // A null handle that says why it is null (a None gradient names its variable): the reason is
+  // part of the error raised where it is used, and null_reason() returns it (else empty).
+  static Tensor null_because(std::string_view reason);
+  std::string_view null_reason() const;
 
  private:
   void copy_to_host(void* dst, DType dst_dtype, size_t count, const char* what) const;
   const detail::TensorImpl& checked() const;
   std::shared_ptr<detail::TensorImpl> impl_;
+  uint32_t null_reason_ = 0;  // 0: none given; else an interned reason (tensor.cpp)
 };
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t);

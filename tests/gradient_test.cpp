@@ -473,7 +473,8 @@ TEST_CASE("a None gradient names its variable where it is used", "[gradient][err
   const std::string why = "the gradient of variable 'dense/bias' is None";
   CHECK_THAT(std::string(grads[1].null_reason()), Catch::StartsWith(why));
   CHECK_THROWS_WITH(b.assign_sub(grads[1] * 0.1f), Catch::Contains(why));
-  CHECK_THROWS_WITH(tf::add(grads[1], grads[0]), Catch::Contains("argument 'x' is a null tensor: " + why));
+  CHECK_THROWS_WITH(tf::add(grads[1], grads[0]),
+                    Catch::Contains("argument 'x' is a null tensor: " + why));
   CHECK_THROWS_WITH(grads[1].shape(), Catch::Contains(why));
   // A tensor source is named by its position, dtype and shape.
   tf::Tensor x = tf::constant({1.0f}), unused = tf::constant({3.0, 4.0}, tf::float64);

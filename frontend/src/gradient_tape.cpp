@@ -176,8 +176,8 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
     } else {
       detail::checked(s.tensor(), "GradientTape::gradient", "source");
       like = s.tensor();
-      name = "source " + std::to_string(result.size()) + " (" + std::string(dtype_name(like.dtype())) +
-             " " + like.shape().to_string() + ")";
+      name = "source " + std::to_string(result.size()) + " (" +
+             std::string(dtype_name(like.dtype())) + " " + like.shape().to_string() + ")";
       if (auto it = grads.find(s.tensor().impl().get()); it != grads.end()) g = it->second;
     }
     if (!g.defined() && unconnected == UnconnectedGradients::ZERO) g = zeros_like(like);
@@ -210,8 +210,9 @@ Tensor GradientTape::jacobian(const Tensor& target, const Source& source,
   if (rows.empty()) return zeros(TensorShape(dims), like.dtype());
   Tensor j = reshape(stack(rows, 0), dims);
   if (unconnected == UnconnectedGradients::NONE && !impl_->connected.count(target.impl().get()))
-    return Tensor::null_because("the jacobian is None: the target was not computed from a "
-                                "watched source on this tape");
+    return Tensor::null_because(
+        "the jacobian is None: the target was not computed from a "
+        "watched source on this tape");
   return j;
 }
 
@@ -235,8 +236,9 @@ Tensor GradientTape::batch_jacobian(const Tensor& target, const Tensor& source,
   }
   Tensor j = stack(rows, 0);
   if (unconnected == UnconnectedGradients::NONE && !impl_->connected.count(target.impl().get()))
-    return Tensor::null_because("the jacobian is None: the target was not computed from a "
-                                "watched source on this tape");
+    return Tensor::null_because(
+        "the jacobian is None: the target was not computed from a "
+        "watched source on this tape");
   return j;
 }
 

@@ -19,9 +19,15 @@ enum class ErrorCode {
   kInternal
 };
 
+namespace detail {
+// `message`, followed by user code's call site when tf::debugging's call sites are on.
+std::string with_call_site(const std::string& message);
+}  // namespace detail
+
 class Error : public std::runtime_error {
  public:
-  Error(ErrorCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  Error(ErrorCode code, const std::string& message)
+      : std::runtime_error(detail::with_call_site(message)), code_(code) {}
   ErrorCode code() const { return code_; }
 
  private:
@@ -40,6 +46,16 @@ TFJIT_DEFINE_ERROR(FailedPreconditionError, kFailedPrecondition)
 TFJIT_DEFINE_ERROR(OutOfRangeError, kOutOfRange)
 TFJIT_DEFINE_ERROR(InternalError, kInternal)
 #undef TFJIT_DEFINE_ERROR
+
+namespace debugging {
+// Opt-in (as tf.debugging's switches): every tf::Error's message ends with where user code called
+// into tfjit, the file, line and function of the nearest frames outside tfjit, read from debug
+// info (build with -g), so an error deep in a model says where. Also on when the environment
+// sets TFJIT_ERROR_CALL_SITES=1. Off, it costs one flag test per error raised, nothing else.
+void enable_error_call_sites();
+void disable_error_call_sites();
+bool error_call_sites_enabled();
+}  // namespace debugging
 
 }  // namespace tf
 TFJIT_API_END

@@ -322,7 +322,7 @@ TEST_CASE("compiled cond gradients: several results, variables, unconnected inpu
     return tape.gradient(tf::reduce_sum(y), w);
   });
   CHECK_THROWS_AS(inside(tf::constant(true)), tf::UnimplementedError);
-  // A traced while_loop on a watched tensor is refused too.
+  // A traced while_loop on a watched tensor needs maximum_iterations (its stack's size).
   auto loop = tf::function([](const tf::Tensor& x) {
     tf::GradientTape tape;
     tape.watch(x);
@@ -350,5 +350,74 @@ TEST_CASE("compiled tf::print matches eager for every compiled dtype", "[control
     eager.out.str("");
     f(v);
     CHECK(eager.out.str() == want);
+  }
+}
+
+TEST_CASE("gradients flow through a compiled while_loop with maximum_iterations",
+          "[control][while][gradient]") {
+  // v doubles while v < 10: y = x * 2^k after k data-dependent iterations, dy/dx = 2^k.
+  auto doubled = tf::function([](const tf::Tensor& x, int64_t limit) {
+    tf::GradientTape tape;
+    tape.watch(x);
+    auto y = tf::while_loop(
+        [](const std::vector<tf::Tensor>& v) { return v[0] < 10.0f; },
+        [](const std::vector<tf::Tensor>& v) { return std::vector{v[0] * 2.0f}; }, {x}, limit)[0];
+    return std::vector<tf::Tensor>{y, tape.gradient(y, x)};
+  });
+  auto at = [&](float x, int64_t limit) {
+    return values_of(doubled(tf::constant(x), limit)[1])[0];
+  };
+  CHECK(at(1.0f, 8) == 16);  // 1 -> 16: four iterations
+  CHECK(at(3.0f, 8) == 4);   // 3 -> 12: two
+  CHECK(at(20.0f, 8) == 1);  // none
+  CHECK(at(1.0f, 3) == 8);   // stopped by maximum_iterations
+  CHECK(doubled.trace_count() == 2);
+
+  // Second order: v = v * v while v < 10 from x = 1.5 runs 3 times, y = x^8.
+  auto second = tf::function([](const tf::Tensor& x) {
+    tf::GradientTape outer;
+    outer.watch(x);
+    tf::GradientTape inner;
+    inner.watch(x);
+    auto y = tf::while_loop(
+        [](const std::vector<tf::Tensor>& v) { return v[0] < 10.0; },
+        [](const std::vector<tf::Tensor>& v) { return std::vector{v[0] * v[0]}; }, {x}, 5)[0];
+    auto dy = inner.gradient(y, x);
+    return std::vector<tf::Tensor>{dy, outer.gradient(dy, x)};
+  });
+  auto d = second(tf::constant(1.5));
+  tft::check_close(values_of(d[0]), {8 * std::pow(1.5, 7)}, tf::float64, "dy/dx");
+  tft::check_close(values_of(d[1]), {56 * std::pow(1.5, 6)}, tf::float64, "d2y/dx2");
+}
+
+TEST_CASE("a compiled recurrent loop's gradients match the eager ones",
+          "[control][while][gradient]") {
+  // h = tanh(h W + x_t) for t < 5, with W captured, an int counter among the loop variables and
+  // x_t gathered at it; loss = sum(h^2). Eager differentiates the unrolled ops instead.
+  auto random = [](const tf::TensorShape& shape, unsigned seed) {
+    std::vector<float> v = tft::random_floats(static_cast<size_t>(shape.num_elements()), seed);
+    return tft::make(std::vector<double>(v.begin(), v.end()), shape, tf::float32);
+  };
+  auto w = random({4, 4}, 1) * 0.5f, xs = random({5, 2, 4}, 2), h0 = random({2, 4}, 3);
+  auto step = [](const tf::Tensor& w, const tf::Tensor& xs, const tf::Tensor& h0) {
+    tf::GradientTape tape;
+    for (const tf::Tensor* t : {&w, &xs, &h0}) tape.watch(*t);
+    auto out =
+        tf::while_loop([](const std::vector<tf::Tensor>& v) { return v[0] < 5; },
+                       [&](const std::vector<tf::Tensor>& v) {
+                         return std::vector<tf::Tensor>{
+                             v[0] + 1, tf::tanh(tf::matmul(v[1], w) + tf::gather(xs, v[0], 0))};
+                       },
+                       {tf::constant(0), h0}, 16);
+    tf::Tensor loss = tf::reduce_sum(out[1] * out[1]);
+    std::vector<tf::Tensor> g = tape.gradient(loss, {w, xs, h0});
+    g.insert(g.begin(), loss);
+    return g;
+  };
+  auto compiled = tf::function(step);
+  std::vector<tf::Tensor> want = step(w, xs, h0), got = compiled(w, xs, h0);
+  for (size_t i = 0; i < want.size(); ++i) {
+    INFO("result " << i);
+    tft::check_close(values_of(got[i]), values_of(want[i]), tf::float32, "recurrent step");
   }
 }

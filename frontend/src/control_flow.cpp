@@ -141,6 +141,147 @@ std::vector<Tensor> cond(const Tensor& pred, const Branch& true_fn, const Branch
   return results;
 }
 
+namespace {
+
+// The traced loop itself: an scf.while whose regions are traced with tapes paused. `outer` gets
+// the tensors its regions capture from the enclosing graph.
+std::vector<Tensor> traced_while(TraceContext& trace, const LoopCond& cond, const LoopBody& body,
+                                 const std::vector<Tensor>& loop_vars, std::vector<Tensor>* outer) {
+  PauseTapes pause;
+  std::vector<Tensor> args = trace.begin_while(loop_vars);
+  Tensor c = cond(args);
+  check_pred(c, "while_loop", "the result of cond");
+  std::vector<Tensor> body_args = trace.begin_while_body(c);
+  std::vector<Tensor> next = body(body_args);
+  check_match("while_loop", "loop_vars", loop_vars, "the result of body", next);
+  return trace.end_while(next, outer);
+}
+
+// At most `limit` iterations: the count becomes one more loop variable (the last), checked
+// before cond.
+std::vector<Tensor> traced_while_bounded(TraceContext& trace, const LoopCond& cond,
+                                         const LoopBody& body, std::vector<Tensor> loop_vars,
+                                         int64_t limit, std::vector<Tensor>* outer) {
+  auto inner = [](const std::vector<Tensor>& v) {
+    return std::vector<Tensor>(v.begin(), v.end() - 1);
+  };
+  loop_vars.push_back(constant(int64_t{0}));
+  return traced_while(
+      trace,
+      [&](const std::vector<Tensor>& v) {
+        return logical_and(less(v.back(), constant(limit)), cond(inner(v)));
+      },
+      [&](const std::vector<Tensor>& v) {
+        std::vector<Tensor> next = body(inner(v));
+        check_match("while_loop", "loop_vars", inner(v), "the result of body", next);
+        next.push_back(add(v.back(), constant(int64_t{1})));
+        return next;
+      },
+      loop_vars, outer);
+}
+
+// A traced loop differentiated as TensorFlow's While op under XLA: the forward loop also stores
+// each iteration's loop variables in a (maximum_iterations, ...) stack; the backward loop runs
+// the iterations in reverse, reading them back and taking the body's vector-Jacobian product
+// under a fresh tape, accumulating the gradients of the tensors the body captures. Recorded as
+// one op per float result (the body must stay callable until the gradient is taken).
+std::vector<Tensor> differentiable_while(TraceContext& trace, const LoopCond& cond,
+                                         const LoopBody& body, const std::vector<Tensor>& init,
+                                         int64_t limit) {
+  const size_t n = init.size();
+  // Loop variables: the user's, then a stack per user variable, then the count.
+  std::vector<Tensor> vars = init;
+  for (const Tensor& v : init) {
+    std::vector<int64_t> dims = v.shape().dims();
+    dims.insert(dims.begin(), limit);
+    vars.push_back(broadcast_to(zeros({}, v.dtype()), TensorShape(dims), {expand_dims(v, 0)}));
+  }
+  vars.push_back(constant(int64_t{0}));
+  std::vector<Tensor> outer;
+  std::vector<Tensor> out = traced_while(
+      trace,
+      [&](const std::vector<Tensor>& v) {
+        return logical_and(less(v.back(), constant(limit)), cond({v.begin(), v.begin() + n}));
+      },
+      [&](const std::vector<Tensor>& v) {
+        std::vector<Tensor> user(v.begin(), v.begin() + n);
+        std::vector<Tensor> next = body(user);
+        check_match("while_loop", "loop_vars", user, "the result of body", next);
+        const Tensor& count = v.back();  // this iteration's index
+        Tensor here = equal(range(limit, int64), count);
+        for (size_t i = 0; i < n; ++i) {
+          std::vector<int64_t> mask_dims(static_cast<size_t>(user[i].ndim()) + 1, 1);
+          mask_dims[0] = limit;
+          next.push_back(where(reshape(here, mask_dims), expand_dims(user[i], 0), v[n + i]));
+        }
+        next.push_back(add(count, constant(int64_t{1})));
+        return next;
+      },
+      vars, &outer);
+  std::vector<Tensor> results(out.begin(), out.begin() + n), stacks(out.begin() + n, out.end() - 1);
+  const Tensor count = out.back();
+  std::vector<Tensor> inputs = outer;  // what the recorded op differentiates: captures, then init
+  inputs.insert(inputs.end(), init.begin(), init.end());
+  if (!should_record(inputs)) return results;
+  std::vector<Tensor> captures;  // the float captures, whose gradients accumulate
+  for (const Tensor& t : outer)
+    if (differentiable(t)) captures.push_back(t);
+  // The gradient of one output, given g: of user result r, or (for a second order, whose
+  // backward reads the stacks) of stack r, whose entry j is iteration j's variable r.
+  auto backward = [=](size_t r, bool of_stack, const Tensor& g) {
+    // Backward loop variables: the index, the user variables' gradients, the captures'.
+    std::vector<Tensor> carried{subtract(count, constant(int64_t{1}))};
+    for (size_t i = 0; i < n; ++i) carried.push_back(i == r && !of_stack ? g : zeros_like(init[i]));
+    for (const Tensor& c : captures) carried.push_back(zeros_like(c));
+    std::vector<Tensor> done = detail::while_loop(
+        [](const std::vector<Tensor>& v) { return greater_equal(v[0], constant(int64_t{0})); },
+        [&](const std::vector<Tensor>& v) {
+          std::vector<Tensor> at;  // the loop variables as iteration v[0] received them
+          for (size_t i = 0; i < n; ++i) at.push_back(gather(stacks[i], v[0], 0));
+          GradientTape tape(/*persistent=*/false, /*watch_accessed_variables=*/false);
+          std::vector<Source> sources;
+          for (size_t i = 0; i < n; ++i)
+            if (differentiable(at[i])) tape.watch(at[i]), sources.emplace_back(at[i]);
+          for (const Tensor& c : captures) tape.watch(c), sources.emplace_back(c);
+          std::vector<Tensor> next = body(at);
+          Tensor target = zeros({}, g.dtype());
+          for (size_t i = 0; i < n; ++i)
+            if (differentiable(next[i]))
+              target = add(target, cast(reduce_sum(multiply(next[i], v[1 + i])), g.dtype()));
+          std::vector<Tensor> grads = tape.gradient(target, sources, UnconnectedGradients::ZERO);
+          std::vector<Tensor> step{subtract(v[0], constant(int64_t{1}))};
+          size_t k = 0;
+          for (size_t i = 0; i < n; ++i) {
+            if (!differentiable(at[i])) {
+              step.push_back(v[1 + i]);
+              continue;
+            }
+            Tensor gi = grads[k++];
+            if (of_stack && i == r) gi = add(gi, gather(g, v[0], 0));
+            step.push_back(gi);
+          }
+          for (size_t c = 0; c < captures.size(); ++c)
+            step.push_back(add(v[1 + n + c], grads[k++]));
+          return step;
+        },
+        carried, limit);        // bounded, so that it differentiates again
+    std::vector<Tensor> grads;  // one per recorded input: captures, then init
+    size_t c = 0;
+    for (const Tensor& t : outer) grads.push_back(differentiable(t) ? done[1 + n + c++] : Tensor());
+    for (size_t i = 0; i < n; ++i)
+      grads.push_back(differentiable(init[i]) ? done[1 + i] : Tensor());
+    return grads;
+  };
+  for (size_t r = 0; r < n; ++r) {
+    if (!differentiable(results[r])) continue;
+    record(inputs, results[r], [=](const Tensor& g) { return backward(r, false, g); });
+    record(inputs, stacks[r], [=](const Tensor& g) { return backward(r, true, g); });
+  }
+  return results;
+}
+
+}  // namespace
+
 std::vector<Tensor> while_loop(const LoopCond& cond, const LoopBody& body,
                                std::vector<Tensor> loop_vars,
                                std::optional<int64_t> maximum_iterations) {
@@ -161,43 +302,23 @@ std::vector<Tensor> while_loop(const LoopCond& cond, const LoopBody& body,
     }
     return loop_vars;
   }
-  if (maximum_iterations) {
-    // The iteration count becomes one more loop variable, checked before cond.
-    const int64_t limit = *maximum_iterations;
-    auto inner = [](const std::vector<Tensor>& v) {
-      return std::vector<Tensor>(v.begin(), v.end() - 1);
-    };
-    loop_vars.push_back(constant(int64_t{0}));
-    auto out = detail::while_loop(
-        [&](const std::vector<Tensor>& v) {
-          return logical_and(less(v.back(), constant(limit)), cond(inner(v)));
-        },
-        [&](const std::vector<Tensor>& v) {
-          std::vector<Tensor> next = body(inner(v));
-          check_match("while_loop", "loop_vars", inner(v), "the result of body", next);
-          next.push_back(add(v.back(), constant(int64_t{1})));
-          return next;
-        },
-        std::move(loop_vars), std::nullopt);
-    out.pop_back();
-    return out;
-  }
+  // Under a recording tape a bounded loop stores what its gradient needs (whether or not the
+  // tape turns out to watch what it captures: that is known only once the body is traced).
+  if (maximum_iterations && tape_recording())
+    return differentiable_while(*trace, cond, body, loop_vars, *maximum_iterations);
   std::vector<Tensor> outer, results;
-  {
-    PauseTapes pause;
-    std::vector<Tensor> args = trace->begin_while(loop_vars);
-    Tensor c = cond(args);
-    check_pred(c, "while_loop", "the result of cond");
-    std::vector<Tensor> body_args = trace->begin_while_body(c);
-    std::vector<Tensor> next = body(body_args);
-    check_match("while_loop", "loop_vars", loop_vars, "the result of body", next);
-    results = trace->end_while(next, &outer);
+  if (maximum_iterations) {
+    results = traced_while_bounded(*trace, cond, body, loop_vars, *maximum_iterations, &outer);
+    results.pop_back();
+  } else {
+    results = traced_while(*trace, cond, body, loop_vars, &outer);
   }
   outer.insert(outer.end(), loop_vars.begin(), loop_vars.end());
   if (should_record(outer))
     throw UnimplementedError(
-        "while_loop: gradients through a tf::while_loop inside a tf::function are not supported "
-        "yet (a GradientTape watches one of its inputs); eagerly they are");
+        "while_loop: gradients through a tf::while_loop inside a tf::function need "
+        "maximum_iterations (the size of the stack of iterations the backward loop reads, as "
+        "under XLA); eagerly they do not");
   return results;
 }
 

@@ -235,8 +235,8 @@ std::vector<Tensor> differentiable_while(TraceContext& trace, const LoopCond& co
     for (const Tensor& c : captures) carried.push_back(zeros_like(c));
     std::vector<Tensor> done = detail::while_loop(
         [](const std::vector<Tensor>& v) { return greater_equal(v[0], constant(int64_t{0})); },
-        [&](const std::vector<Tensor>& v) {
-          std::vector<Tensor> at;  // the loop variables as iteration v[0] received them
+        [=](const std::vector<Tensor>& v) {  // by value: a second order calls it later
+          std::vector<Tensor> at;            // the loop variables as iteration v[0] received them
           for (size_t i = 0; i < n; ++i) at.push_back(gather(stacks[i], v[0], 0));
           GradientTape tape(/*persistent=*/false, /*watch_accessed_variables=*/false);
           std::vector<Source> sources;

@@ -268,3 +268,59 @@ TEST_CASE("random ops reject bad arguments with typed errors", "[random]") {
   });
   CHECK_THROWS_AS(in_cond(tf::constant(true)), tf::UnimplementedError);
 }
+
+TEST_CASE("a Generator from a seed draws Philox words under its own key, eager and compiled",
+          "[random][generator]") {
+  auto g = tf::random::Generator::from_seed(21);
+  tf::random::set_seed(5);  // the global generator does not touch g's state
+  std::vector<double> first, second;
+  for (int64_t i = 0; i < 6; ++i) {
+    first.push_back(expected_uniform(expected_word(21, 0, 6, i)));
+    second.push_back(expected_uniform(expected_word(21, 1, 6, i)));
+  }
+  CHECK(values_of(g.uniform({6})) == first);
+  tf::random::uniform({3});  // nor does a global draw
+  auto f = tf::function([&](const tf::Tensor& scale) { return g.uniform({6}) * scale; });
+  CHECK(values_of(f(tf::constant(1.0f))) == second);  // draw 1, compiled
+  auto third = values_of(f(tf::constant(1.0f)));      // draw 2: new values at every call
+  CHECK(third != second);
+  g.reset_from_seed(21);
+  CHECK(values_of(g.uniform({6})) == first);
+  // Copies share the state, as references to one Python generator do.
+  auto copy = g;
+  CHECK(values_of(copy.uniform({6})) == second);
+  CHECK(values_of(g.uniform({6})) == third);
+  // Other distributions draw from it too: same seed, same values.
+  auto a = tf::random::Generator::from_seed(3), b = tf::random::Generator::from_seed(3);
+  CHECK(values_of(a.normal({64}, 1, 2, tf::float64)) ==
+        values_of(b.normal({64}, 1, 2, tf::float64)));
+  CHECK(values_of(a.truncated_normal({64})) == values_of(b.truncated_normal({64})));
+  CHECK(values_of(a.uniform({64}, -5, 5, tf::int32)) ==
+        values_of(b.uniform({64}, -5, 5, tf::int32)));
+  auto m = moments(values_of(tf::random::Generator::from_seed(9).normal({100000}, 1, 2)));
+  CHECK(std::abs(m[0] - 1) < 0.03);
+  CHECK(std::abs(m[1] - 4) < 0.1);
+}
+
+TEST_CASE("Generator::split gives reproducible independent streams", "[random][generator]") {
+  auto parent = tf::random::Generator::from_seed(1);
+  auto kids = parent.split(3);
+  REQUIRE(kids.size() == 3);
+  std::set<std::vector<double>> draws;
+  for (auto& k : kids) draws.insert(values_of(k.uniform({8})));
+  draws.insert(values_of(parent.uniform({8})));
+  CHECK(draws.size() == 4);  // no two streams alike
+  auto again = tf::random::Generator::from_seed(1).split(3);
+  CHECK(values_of(again[1].uniform({8})) ==
+        values_of(tf::random::Generator::from_seed(1).split(3)[1].uniform({8})));
+  CHECK(parent.split(0).empty());
+  CHECK_THROWS_AS(parent.split(-1), tf::InvalidArgumentError);
+  auto inside =
+      tf::function([&](const tf::Tensor& x) { return x + parent.split(1)[0].normal({}); });
+  CHECK_THROWS_AS(inside(tf::constant(1.0f)), tf::UnimplementedError);
+  // The global generator is a Generator too.
+  tf::random::set_seed(17);
+  auto want = values_of(tf::random::uniform({5}));
+  tf::random::set_seed(17);
+  CHECK(values_of(tf::random::get_global_generator().uniform({5})) == want);
+}

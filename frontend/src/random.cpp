@@ -31,17 +31,33 @@ uint64_t mix(uint64_t x) {  // splitmix64's finaliser
 
 int64_t key_of_seed(uint64_t seed) { return static_cast<int64_t>(mix(seed)); }
 
-// The global generator. Eager draws hold the mutex from reading the state to advancing it, so
+}  // namespace
+
+// A generator's state. Eager draws hold the mutex from reading the state to advancing it, so
 // threads never share a draw; compiled functions pass the state in and return it advanced.
-struct Generator {
+struct Generator::State {
+  explicit State(uint64_t seed)
+      : key(constant(key_of_seed(seed)), "random/key", false),
+        counter(constant(int64_t{0}), "random/counter", false) {}
   std::mutex mutex;
-  Variable key{constant(key_of_seed(std::random_device{}())), "random/key", false};
-  Variable counter{constant(int64_t{0}), "random/counter", false};
+  Variable key, counter;
+  // Set directly, not through Variable::assign, which a tf::function being traced would capture.
+  void reset(uint64_t seed) {
+    std::lock_guard lock(mutex);
+    key.impl()->set_value(constant(key_of_seed(seed)));
+    counter.impl()->set_value(constant(int64_t{0}));
+  }
 };
-Generator& generator() {
-  static Generator g;
+
+namespace {
+
+using State = Generator::State;
+
+const std::shared_ptr<State>& global() {
+  static const std::shared_ptr<State> g = std::make_shared<State>(std::random_device{}());
   return g;
 }
+State& global_state() { return *global(); }
 
 // tfjit.random_bits: `shape` int32 words for (key ^ stream, counter).
 Tensor random_bits(const char* op, const Tensor& key, const Tensor& counter, uint64_t stream,
@@ -61,8 +77,8 @@ Tensor random_bits(const char* op, const Tensor& key, const Tensor& counter, uin
       key, counter);
 }
 
-// One draw of `shape` words from the global generator, advancing it.
-Tensor draw(const char* op, const TensorShape& shape, std::optional<uint64_t> seed) {
+// One draw of `shape` words from generator `g`, advancing it.
+Tensor draw(State& g, const char* op, const TensorShape& shape, std::optional<uint64_t> seed) {
   if (std::string e = core::validate_shape(shape); !e.empty())
     throw InvalidArgumentError(std::string(op) + ": " + e);
   auto* trace = TraceContext::current();
@@ -70,7 +86,6 @@ Tensor draw(const char* op, const TensorShape& shape, std::optional<uint64_t> se
     throw UnimplementedError(std::string(op) +
                              ": a random op inside a tf::cond branch or tf::while_loop body of a "
                              "tf::function is not supported yet (draw before the branch or loop)");
-  Generator& g = generator();
   const uint64_t stream = seed ? mix(*seed + 0x5851F42D4C957F2Dull) : 0;
   std::unique_lock lock(g.mutex, std::defer_lock);
   if (!trace) lock.lock();
@@ -88,18 +103,18 @@ Tensor unit_from(const Tensor& words, int bits, DType dtype) {
 }
 
 // Uniform in [0, 1) of a floating `dtype`, with every bit its mantissa holds.
-Tensor unit_uniform(const char* op, const TensorShape& shape, DType dtype,
+Tensor unit_uniform(State& g, const char* op, const TensorShape& shape, DType dtype,
                     std::optional<uint64_t> seed) {
   switch (dtype) {
     case float16:
-      return unit_from(draw(op, shape, seed), 11, dtype);
+      return unit_from(draw(g, op, shape, seed), 11, dtype);
     case bfloat16:
-      return unit_from(draw(op, shape, seed), 8, dtype);
+      return unit_from(draw(g, op, shape, seed), 8, dtype);
     case float32:
-      return unit_from(draw(op, shape, seed), 24, dtype);
+      return unit_from(draw(g, op, shape, seed), 24, dtype);
     default: {  // float64: 26 + 27 bits from two words
-      Tensor hi = unit_from(draw(op, shape, seed), 26, float64);
-      Tensor lo = unit_from(draw(op, shape, seed), 27, float64);
+      Tensor hi = unit_from(draw(g, op, shape, seed), 26, float64);
+      Tensor lo = unit_from(draw(g, op, shape, seed), 27, float64);
       return hi + lo * std::ldexp(1.0, -26);
     }
   }
@@ -109,9 +124,9 @@ Tensor unit_uniform(const char* op, const TensorShape& shape, DType dtype,
 DType compute_dtype(DType dtype) { return dtype == float64 ? float64 : float32; }
 
 // Standard normal values by Box-Muller (one of each pair).
-Tensor standard_normal(const char* op, const TensorShape& shape, DType dtype,
+Tensor standard_normal(State& g, const char* op, const TensorShape& shape, DType dtype,
                        std::optional<uint64_t> seed) {
-  Tensor u1 = unit_uniform(op, shape, dtype, seed), u2 = unit_uniform(op, shape, dtype, seed);
+  Tensor u1 = unit_uniform(g, op, shape, dtype, seed), u2 = unit_uniform(g, op, shape, dtype, seed);
   return sqrt(log1p(-u1) * -2.0) * cos(u2 * (2 * M_PI));  // 1 - u1 > 0: the log is finite
 }
 
@@ -125,8 +140,8 @@ void check_stddev(const char* op, double stddev) {
 
 // Integer uniform in [minval, maxval): a uniform 64-bit value from two words, reduced modulo the
 // range (a bias below range / 2^64, as TensorFlow's).
-Tensor integer_uniform(const TensorShape& shape, double minval, double maxval, DType dtype,
-                       std::optional<uint64_t> seed) {
+Tensor integer_uniform(State& g, const TensorShape& shape, double minval, double maxval,
+                       DType dtype, std::optional<uint64_t> seed) {
   const char* op = "random::uniform";
   const double lowest = dtype == uint8 ? 0 : -std::ldexp(1.0, int(dtype_size(dtype)) * 8 - 1);
   const double highest = dtype == uint8 ? 256 : std::ldexp(1.0, int(dtype_size(dtype)) * 8 - 1);
@@ -139,42 +154,34 @@ Tensor integer_uniform(const TensorShape& shape, double minval, double maxval, D
   // Exact: both bounds are integers within [-2^63, 2^63], so their difference needs 65 bits.
   const int64_t lo = static_cast<int64_t>(minval);
   const auto span = static_cast<int64_t>(static_cast<__int128>(maxval) - lo);
-  Tensor hi_word = cast(draw(op, shape, seed), int64), lo_word = cast(draw(op, shape, seed), int64);
+  Tensor hi_word = cast(draw(g, op, shape, seed), int64),
+         lo_word = cast(draw(g, op, shape, seed), int64);
   // hi * 2^32 + (lo + 2^31): every int64 value once, with no overflow.
   Tensor u = hi_word * constant(int64_t{1} << 32) + (lo_word + constant(int64_t{1} << 31));
   return cast(floormod(u, constant(span)) + constant(lo), dtype);
 }
 
-}  // namespace
-
-void set_seed(uint64_t seed) {
-  Generator& g = generator();
-  std::lock_guard lock(g.mutex);
-  // Set directly, not through Variable::assign, which a tf::function being traced would capture.
-  g.key.impl()->set_value(constant(key_of_seed(seed)));
-  g.counter.impl()->set_value(constant(int64_t{0}));
-}
-
-Tensor normal(const TensorShape& shape, double mean, double stddev, DType dtype,
-              std::optional<uint64_t> seed) {
+// The distributions, on any generator's state.
+Tensor normal_from(State& g, const TensorShape& shape, double mean, double stddev, DType dtype,
+                   std::optional<uint64_t> seed) {
   const char* op = "random::normal";
   check_float(op, dtype);
   check_stddev(op, stddev);
   const DType c = compute_dtype(dtype);
-  return cast(standard_normal(op, shape, c, seed) * stddev + mean, dtype);
+  return cast(standard_normal(g, op, shape, c, seed) * stddev + mean, dtype);
 }
 
 // By inverting the normal CDF over [-2, 2]: sqrt(2) erfinv(v) for v uniform in
 // (-erf(sqrt 2), erf(sqrt 2)), with Giles' single-precision erfinv ("Approximating the erfinv
 // function", 2010: relative error ~1e-7; that branch covers |v| < 0.9545 entirely). No
 // rejection loop, so a compiled function draws a fixed number of words.
-Tensor truncated_normal(const TensorShape& shape, double mean, double stddev, DType dtype,
-                        std::optional<uint64_t> seed) {
+Tensor truncated_normal_from(State& g, const TensorShape& shape, double mean, double stddev,
+                             DType dtype, std::optional<uint64_t> seed) {
   const char* op = "random::truncated_normal";
   check_float(op, dtype);
   check_stddev(op, stddev);
   const DType c = compute_dtype(dtype);
-  Tensor v = (unit_uniform(op, shape, c, seed) * 2.0 - 1.0) * 0.9544997361036416;
+  Tensor v = (unit_uniform(g, op, shape, c, seed) * 2.0 - 1.0) * 0.9544997361036416;
   Tensor w = -log((1.0 - v) * (1.0 + v)) - 2.5;
   Tensor p = fill({}, 2.81022636e-08, c);
   for (double k : {3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503,
@@ -184,15 +191,67 @@ Tensor truncated_normal(const TensorShape& shape, double mean, double stddev, DT
   return cast(z * stddev + mean, dtype);
 }
 
-Tensor uniform(const TensorShape& shape, double minval, double maxval, DType dtype,
-               std::optional<uint64_t> seed) {
+Tensor uniform_from(State& g, const TensorShape& shape, double minval, double maxval, DType dtype,
+                    std::optional<uint64_t> seed) {
   const char* op = "random::uniform";
   detail::check_dtype(op, dtype, core::kNumeric);
-  if (is_integer(dtype)) return integer_uniform(shape, minval, maxval, dtype, seed);
+  if (is_integer(dtype)) return integer_uniform(g, shape, minval, maxval, dtype, seed);
   if (!(maxval >= minval) || std::isinf(maxval - minval))
     throw InvalidArgumentError(std::string(op) + ": needs finite minval <= maxval, got [" +
                                std::to_string(minval) + ", " + std::to_string(maxval) + ")");
-  return unit_uniform(op, shape, dtype, seed) * (maxval - minval) + minval;
+  return unit_uniform(g, op, shape, dtype, seed) * (maxval - minval) + minval;
+}
+
+}  // namespace
+
+void set_seed(uint64_t seed) { global_state().reset(seed); }
+
+Tensor normal(const TensorShape& shape, double mean, double stddev, DType dtype,
+              std::optional<uint64_t> seed) {
+  return normal_from(global_state(), shape, mean, stddev, dtype, seed);
+}
+Tensor truncated_normal(const TensorShape& shape, double mean, double stddev, DType dtype,
+                        std::optional<uint64_t> seed) {
+  return truncated_normal_from(global_state(), shape, mean, stddev, dtype, seed);
+}
+Tensor uniform(const TensorShape& shape, double minval, double maxval, DType dtype,
+               std::optional<uint64_t> seed) {
+  return uniform_from(global_state(), shape, minval, maxval, dtype, seed);
+}
+
+Generator Generator::from_seed(uint64_t seed) { return Generator(std::make_shared<State>(seed)); }
+Generator Generator::from_non_deterministic_state() { return from_seed(std::random_device{}()); }
+Generator get_global_generator() { return Generator(global()); }
+
+Tensor Generator::normal(const TensorShape& shape, double mean, double stddev, DType dtype) {
+  return normal_from(*state_, shape, mean, stddev, dtype, std::nullopt);
+}
+Tensor Generator::uniform(const TensorShape& shape, double minval, double maxval, DType dtype) {
+  return uniform_from(*state_, shape, minval, maxval, dtype, std::nullopt);
+}
+Tensor Generator::truncated_normal(const TensorShape& shape, double mean, double stddev,
+                                   DType dtype) {
+  return truncated_normal_from(*state_, shape, mean, stddev, dtype, std::nullopt);
+}
+void Generator::reset_from_seed(uint64_t seed) { state_->reset(seed); }
+
+// Child i's seed is two Philox words drawn from this generator (one draw, advancing it), mixed
+// with i: reproducible from this state, and a child's key never equals a draw-derived one.
+std::vector<Generator> Generator::split(int64_t count) {
+  if (TraceContext::current())
+    throw UnimplementedError(
+        "random::Generator::split: not inside a tf::function (it creates variables); split "
+        "before it and draw from the children inside");
+  if (count < 0 || count > (int64_t{1} << 24))
+    throw InvalidArgumentError("random::Generator::split: count must be in [0, 2^24], got " +
+                               std::to_string(count));
+  auto words = draw(*state_, "random::Generator::split", {2}, std::nullopt).to_vector<int32_t>();
+  const uint64_t base = (static_cast<uint64_t>(static_cast<uint32_t>(words[0])) << 32) |
+                        static_cast<uint32_t>(words[1]);
+  std::vector<Generator> children;
+  for (int64_t i = 0; i < count; ++i)
+    children.push_back(from_seed(mix(base ^ mix(static_cast<uint64_t>(i) + 1))));
+  return children;
 }
 
 }  // namespace tf::random

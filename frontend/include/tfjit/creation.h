@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <type_traits>
+#include <vector>
 
 #include "tfjit/export.h"
 #include "tfjit/tensor.h"
@@ -52,6 +54,36 @@ Tensor uniform(const TensorShape& shape, double minval = 0, double maxval = 1,
 // Normal values more than 2 stddev from the mean are re-drawn.
 Tensor truncated_normal(const TensorShape& shape, double mean = 0, double stddev = 1,
                         DType dtype = float32, std::optional<uint64_t> seed = std::nullopt);
+
+// tf.random.Generator: a stream of random numbers with its own state (a Philox key and a draw
+// counter, held in variables), untouched by set_seed and the global generator. Inside a
+// tf::function a draw reads the state and advances it at every call, as the global generator's
+// draws do. Copies share one state (as Python references to one generator do).
+class Generator {
+ public:
+  static Generator from_seed(uint64_t seed);
+  static Generator from_non_deterministic_state();
+  Tensor normal(const TensorShape& shape, double mean = 0, double stddev = 1,
+                DType dtype = float32);
+  Tensor uniform(const TensorShape& shape, double minval = 0, double maxval = 1,
+                 DType dtype = float32);
+  Tensor truncated_normal(const TensorShape& shape, double mean = 0, double stddev = 1,
+                          DType dtype = float32);
+  // `count` new generators, reproducible from this one's state and independent of it and of
+  // each other; advances this one. Eager only (as creating variables is).
+  std::vector<Generator> split(int64_t count);
+  // Back to the state from_seed(seed) gives.
+  void reset_from_seed(uint64_t seed);
+
+  struct State;  // frontend/src/random.cpp
+
+ private:
+  friend Generator get_global_generator();
+  explicit Generator(std::shared_ptr<State> state) : state_(std::move(state)) {}
+  std::shared_ptr<State> state_;
+};
+// The generator behind tf::random's functions (tf.random.get_global_generator()).
+Generator get_global_generator();
 }  // namespace random
 
 }  // namespace tf

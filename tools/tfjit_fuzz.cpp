@@ -7,10 +7,6 @@
 // other exception: a defect), signal (a crash), hang (past --case-timeout), mismatch (eager
 // and compiled results differ). Exit code: 0 when no defect was found, 1 when one was, 2 on
 // usage errors.
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -27,9 +23,11 @@
 #include <vector>
 
 #include "tfjit/tfjit.h"
+#include "tools/isolated_case.h"
 
 namespace {
 
+using namespace tfjit_tools;
 using Rng = std::mt19937_64;
 
 // --- Adversarial arguments ------------------------------------------------------------------
@@ -261,8 +259,6 @@ std::vector<OpEntry> catalogue() {
 enum Mode { kEager, kStatic, kUnknownDims, kGradient, kCompiledGradient, kNumModes };
 const char* const kModeNames[] = {"eager", "static", "unknown-dims", "gradient",
                                   "compiled-gradient"};
-enum Outcome { kOk, kTyped, kStd, kSignal, kHang, kMismatch, kNumOutcomes };
-const char* const kOutcomeNames[] = {"ok", "typed", "std", "signal", "hang", "mismatch"};
 
 bool is_float(tf::DType d) {
   return d == tf::float32 || d == tf::float64 || d == tf::float16 || d == tf::bfloat16;
@@ -344,11 +340,6 @@ bool same(const tf::Tensor& a, const tf::Tensor& b, double scale) {
   return true;
 }
 
-struct Result {
-  Outcome outcome;
-  std::string detail;
-};
-
 // In the child: runs one mode (and, for compiled modes, eager too, to compare).
 Result run_case(const Call& c, Mode mode) {
   try {
@@ -374,56 +365,6 @@ Result run_case(const Call& c, Mode mode) {
   } catch (const std::exception& e) {
     return {kStd, std::string(typeid(e).name()) + ": " + e.what()};
   }
-}
-
-// Forks, runs the case in the child, reads its outcome through a pipe. The child's memory is
-// capped, so a legal but huge result (broadcast_to a scalar to 2^31 elements) is an
-// allocation failure, not a machine swapping (not under ASan, whose shadow memory the cap
-// would count).
-Result isolated(const Call& c, Mode mode, double timeout_s, int64_t memory_limit_mb) {
-  int fds[2];
-  if (pipe(fds) != 0) return {kSignal, "pipe failed"};
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(fds[0]);
-    close(fds[1]);
-    return {kTyped, "fork failed: case skipped"};  // the machine's limit, not a defect
-  }
-  if (pid == 0) {
-    close(fds[0]);
-#ifndef __SANITIZE_ADDRESS__
-    const rlim_t bytes = static_cast<rlim_t>(memory_limit_mb) << 20;
-    const rlimit limit{bytes, bytes};
-    setrlimit(RLIMIT_DATA, &limit);
-#else
-    (void)memory_limit_mb;
-#endif
-    Result r = run_case(c, mode);
-    std::string msg = std::to_string(r.outcome) + " " + r.detail.substr(0, 300);
-    (void)!write(fds[1], msg.data(), msg.size());
-    _exit(0);
-  }
-  close(fds[1]);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
-  int status = 0;
-  bool hung = false;
-  while (waitpid(pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      hung = true;
-      break;
-    }
-    usleep(2000);
-  }
-  std::string msg;
-  char buf[512];
-  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) msg.append(buf, static_cast<size_t>(n));
-  close(fds[0]);
-  if (hung) return {kHang, "killed after " + std::to_string(timeout_s) + " s"};
-  if (WIFSIGNALED(status)) return {kSignal, std::string("signal ") + strsignal(WTERMSIG(status))};
-  if (msg.empty()) return {kSignal, "child exited without a result"};
-  return {static_cast<Outcome>(msg[0] - '0'), msg.size() > 2 ? msg.substr(2) : ""};
 }
 
 void usage(std::ostream& os) {
@@ -540,9 +481,10 @@ int main(int argc, char** argv) {
     ++run;
     for (int m = 0; m < kNumModes; ++m) {
       if (!only_mode.empty() && only_mode != kModeNames[m]) continue;
-      Result r = isolated(call, static_cast<Mode>(m), case_timeout, memory_limit_mb);
+      Result r = isolated([&] { return run_case(call, static_cast<Mode>(m)); }, case_timeout,
+                          memory_limit_mb);
       ++counts[m][r.outcome];
-      bool defect = r.outcome != kOk && r.outcome != kTyped;
+      bool defect = is_defect(r.outcome);
       defects += defect;
       if (defect || verbose)
         std::cout << (defect ? "DEFECT " : "") << kOutcomeNames[r.outcome] << " case " << n

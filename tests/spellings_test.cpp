@@ -97,3 +97,40 @@ TEST_CASE("tf::math and tf::nn hold the ops TensorFlow places there, flat names 
   CHECK(tf::nn::relu(x).to_vector<float>() == std::vector<float>{0, 2});
   CHECK(tf::nn::softmax(x).shape() == tf::TensorShape{2});
 }
+
+TEST_CASE("shape arguments given as tensors, as tf.reshape(x, tf.shape(y)) takes them",
+          "[spellings]") {
+  tf::Tensor x = tf::range(0.0f, 6.0f), y = tf::zeros({2, 3});
+  CHECK(tf::reshape(x, tf::shape(y)).shape() == tf::TensorShape{2, 3});
+  CHECK(tf::reshape(x, tf::constant(std::vector<int64_t>{3, -1})).shape() == tf::TensorShape{3, 2});
+  CHECK(tf::zeros(tf::shape(y)).shape() == tf::TensorShape{2, 3});
+  CHECK(tf::ones(tf::shape(y), tf::int32).to_vector<int32_t>() == std::vector<int32_t>(6, 1));
+  CHECK(tf::fill(tf::constant({2, 2}), 7).dtype() == tf::int32);
+  CHECK(tf::fill(tf::constant({2}), 1.5, tf::float64).to_vector<double>() ==
+        std::vector<double>{1.5, 1.5});
+  CHECK(tf::broadcast_to(tf::constant(1.0f), tf::constant({3})).to_vector<float>() ==
+        std::vector<float>{1, 1, 1});
+  CHECK(tf::zeros({}).ndim() == 0);  // a braced list is still a TensorShape
+  // Compiled with static dims, tf::shape is known while tracing.
+  auto f = tf::function(
+      [](const tf::Tensor& a, const tf::Tensor& b) { return tf::reshape(a, tf::shape(b)); });
+  CHECK(f(x, y).shape() == tf::TensorShape{2, 3});
+  // With unknown dims it is not: a typed error that says what to do instead.
+  tf::FunctionOptions unknown;
+  unknown.input_signature =
+      std::vector<tf::TensorSpec>{tf::TensorSpec({tf::None}), tf::TensorSpec({tf::None, 3})};
+  auto g = tf::function(
+      [](const tf::Tensor& a, const tf::Tensor& b) { return tf::reshape(a, tf::shape(b)); },
+      unknown);
+  CHECK_THROWS_WITH(g(x, y), Catch::Contains("reshape: the shape is computed inside the "
+                                             "tf::function from dims unknown while tracing"));
+  // Arithmetic on x.shape()'s -1 gives no size; the error says so.
+  unknown.input_signature = std::vector<tf::TensorSpec>{tf::TensorSpec({tf::None, 3})};
+  auto h =
+      tf::function([](const tf::Tensor& a) { return tf::reshape(a, {a.shape()[0] * 3}); }, unknown);
+  CHECK_THROWS_WITH(h(y), Catch::Contains("an unknown dim reads -1, tf::None, in x.shape()"));
+  auto ok = tf::function([](const tf::Tensor& a) { return tf::reshape(a, {-1}); }, unknown);
+  CHECK(ok(y).shape() == tf::TensorShape{6});
+  CHECK_THROWS_AS(tf::reshape(x, tf::constant({2.0f, 3.0f})), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::zeros(tf::constant({{2, 3}})), tf::InvalidArgumentError);
+}

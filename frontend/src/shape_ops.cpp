@@ -50,7 +50,15 @@ namespace {
 Tensor reshape_forward(const Tensor& x, const std::vector<int64_t>& shape) {
   checked(x, "reshape", "x");
   auto r = core::reshape_shape(x.shape(), shape);
-  if (!r.ok()) throw InvalidArgumentError("reshape: " + r.error);
+  if (!r.ok()) {
+    const bool traced_unknown = TraceContext::current() && !x.shape().is_fully_defined();
+    throw InvalidArgumentError(
+        "reshape: " + r.error +
+        (traced_unknown ? " (inside this tf::function an unknown dim reads -1, tf::None, in "
+                          "x.shape(): arithmetic on it gives no size; pass -1 for the one dim "
+                          "to infer)"
+                        : ""));
+  }
   if (r.shape == x.shape()) return x;
   if (auto* trace = TraceContext::current())
     return trace->emit("reshape", {x}, {}, x.dtype(), r.shape);
@@ -607,6 +615,34 @@ Tensor size(const Tensor& t) {
   if (n > std::numeric_limits<int32_t>::max())
     throw InvalidArgumentError("size: " + std::to_string(n) + " elements do not fit in int32");
   return constant(static_cast<int32_t>(n));
+}
+
+std::vector<int64_t> detail::shape_values(std::string_view op, const Tensor& shape) {
+  checked(shape, op, "shape");
+  if (shape.ndim() != 1 || !is_integer(shape.dtype()) || shape.dtype() == uint8)
+    throw InvalidArgumentError(
+        std::string(op) + ": a shape tensor must be 1-D int32 or int64, got " +
+        std::string(dtype_name(shape.dtype())) + " " + shape.shape().to_string());
+  if (shape.is_symbolic())
+    throw UnimplementedError(
+        std::string(op) +
+        ": the shape is computed inside the tf::function from dims unknown while tracing, and a "
+        "shape tensor's values must be known then; pass -1 for one inferred dim, x.shape() "
+        "(whose unknown dims read -1) with 1s added or removed, or give the dims static sizes in "
+        "the input_signature");
+  if (shape.dtype() == int64) return shape.to_vector<int64_t>();
+  std::vector<int64_t> out;  // read as it is: an op on it would be traced
+  switch (shape.dtype()) {
+    case int32:
+      for (int32_t d : shape.to_vector<int32_t>()) out.push_back(d);
+      break;
+    case int16:
+      for (int16_t d : shape.to_vector<int16_t>()) out.push_back(d);
+      break;
+    default:
+      for (int8_t d : shape.to_vector<int8_t>()) out.push_back(d);
+  }
+  return out;
 }
 
 Tensor shape(const Tensor& x) {

@@ -61,7 +61,14 @@ Tensor softmax(const Tensor& logits, int64_t axis = -1);
 Tensor log_softmax(const Tensor& logits, int64_t axis = -1);
 // --- Shapes ------------------------------------------------------------------------------------
 // Same elements, new shape; one dimension may be -1 (inferred). Shares x's buffer (no copy).
+// Inside a tf::function an unknown dim of x.shape() reads -1 (tf::None); x.shape() itself may
+// be passed back, with 1s added or removed.
 Tensor reshape(const Tensor& x, const std::vector<int64_t>& shape);
+// The shape as a 1-D integer tensor (see detail::shape_values in tensor.h).
+template <std::same_as<Tensor> S>
+Tensor reshape(const Tensor& x, const S& shape) {
+  return reshape(x, detail::shape_values("reshape", shape));
+}
 // Inserts a dimension of size 1 at `axis` (in [-rank-1, rank]).
 Tensor expand_dims(const Tensor& x, int64_t axis);
 // Removes dimensions of size 1: all of them, or the given axes (each must have size 1).
@@ -102,6 +109,10 @@ Tensor rank(const Tensor& x);
 Tensor identity(const Tensor& x);
 // Broadcasts x to `shape` by NumPy's rules.
 Tensor broadcast_to(const Tensor& x, const TensorShape& shape);
+template <std::same_as<Tensor> S>
+Tensor broadcast_to(const Tensor& x, const S& shape) {
+  return broadcast_to(x, TensorShape(detail::shape_values("broadcast_to", shape)));
+}
 Tensor cast(const Tensor& x, DType dtype);
 
 // --- Operators: C++ scalars adapt to the tensor's dtype

@@ -2,12 +2,14 @@
 // a dtype and a device. Copying a Tensor copies the handle, never the data.
 #pragma once
 
+#include <concepts>
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tfjit/dtype.h"
@@ -224,6 +226,31 @@ Tensor fill(const TensorShape& shape, double value, DType dtype = float32);
 template <class T>
 requires std::is_arithmetic_v<T> && HasDType<T> Tensor fill(const TensorShape& shape, T value) {
   return constant(std::vector<T>{value}, shape, literal_dtype<T>());
+}
+
+namespace detail {
+// A shape given as a 1-D integer tensor (TensorFlow's shape arguments: tf::shape(x), or
+// arithmetic on it), read on the host. Inside a tf::function its values must be known while
+// tracing (tf::shape of a tensor with static dims is); one computed from unknown dims raises
+// UnimplementedError naming `op`.
+std::vector<int64_t> shape_values(std::string_view op, const Tensor& shape);
+}  // namespace detail
+// The same, with the shape as a tensor (templates, so that {} and {2, 3} stay TensorShapes).
+template <std::same_as<Tensor> S>
+Tensor zeros(const S& shape, DType dtype = float32) {
+  return zeros(TensorShape(detail::shape_values("zeros", shape)), dtype);
+}
+template <std::same_as<Tensor> S>
+Tensor ones(const S& shape, DType dtype = float32) {
+  return ones(TensorShape(detail::shape_values("ones", shape)), dtype);
+}
+template <std::same_as<Tensor> S, class T>
+requires std::is_arithmetic_v<T> Tensor fill(const S& shape, T value) {
+  return fill(TensorShape(detail::shape_values("fill", shape)), value);
+}
+template <std::same_as<Tensor> S>
+Tensor fill(const S& shape, double value, DType dtype) {
+  return fill(TensorShape(detail::shape_values("fill", shape)), value, dtype);
 }
 
 // Number of elements, as TensorFlow's tf.size (an int32 scalar tensor).

@@ -312,7 +312,7 @@ TEST_CASE("clip_by_value clamps to the bounds", "[elementwise]") {
         std::vector<float>{0, 0.25f, 1});
 }
 
-TEST_CASE("integer pow is exact and wraps; a negative integer exponent raises, as TensorFlow's",
+TEST_CASE("integer pow is exact and wraps, and a negative integer exponent raises as TensorFlow's",
           "[elementwise][errors]") {
   auto f = tf::function([](const tf::Tensor& x, const tf::Tensor& y) { return tf::pow(x, y); });
   for (bool compiled : {false, true}) {

@@ -496,3 +496,31 @@ TEST_CASE("a tf::function returning a None gradient says whose it is", "[gradien
   CHECK_THROWS_WITH(f(tf::constant({1.0f})),
                     Catch::Contains("returned a null tensor (the gradient of source 0"));
 }
+
+TEST_CASE("a tf::function call under a tape runs compiled and its gradient is compiled too",
+          "[gradient][function]") {
+  int traces = 0;  // C++ side effects happen only while tracing
+  tf::Variable w(tf::constant({2.0f, -3.0f}), "w"), steps(tf::constant(int64_t{0}), "steps", false);
+  auto f = tf::function([&](const tf::Tensor& x) {
+    ++traces;
+    steps.assign_add(tf::constant(int64_t{1}));
+    // A random mask, as dropout's: the gradient must see the mask the call drew.
+    tf::Tensor keep = tf::cast(tf::random::uniform({2}) < 0.5f, tf::float32);
+    return std::vector<tf::Tensor>{tf::reduce_sum(x * x * w * keep), tf::argmax(x, 0), keep};
+  });
+  const auto x = tf::constant({1.5f, 0.5f});
+  for (int call = 0; call < 3; ++call) {
+    tf::GradientTape tape;
+    tape.watch(x);
+    std::vector<tf::Tensor> out = f(x);
+    auto keep = out[2].to_vector<float>();
+    std::vector<tf::Tensor> g = tape.gradient(out[0], std::vector<tf::Source>{x, w});
+    // d/dx sum(x^2 w keep) = 2 x w keep; d/dw = x^2 keep.
+    CHECK(g[0].to_vector<float>() ==
+          std::vector<float>{2 * 1.5f * 2 * keep[0], 2 * 0.5f * -3 * keep[1]});
+    CHECK(g[1].to_vector<float>() == std::vector<float>{2.25f * keep[0], 0.25f * keep[1]});
+  }
+  CHECK(traces == 2);  // the call, then its vector-Jacobian product: each traced once
+  CHECK(f.trace_count() == 1);
+  CHECK(steps.read_value().item<int64_t>() == 3);  // the gradient does not assign again
+}

@@ -18,6 +18,8 @@
 #include "runtime/gpu.h"
 #include "tfjit/config.h"
 #include "tfjit/function.h"
+#include "tfjit/gradient_tape.h"
+#include "tfjit/ops.h"
 
 namespace tf {
 
@@ -181,6 +183,9 @@ struct FunctionCore::Impl {
   bool warned = false;
 
   uint64_t clock = 0;  // for least-recently-used eviction
+  // The compiled vector-Jacobian products of this function's calls under a tape (created at the
+  // first such call; see call_differentiable).
+  std::shared_ptr<FunctionCore> vjp;
 
   std::shared_ptr<Concrete> find(const Key& key, const std::vector<std::string>& values,
                                  const rt::Device& device) const {
@@ -394,16 +399,141 @@ bool tf::executing_eagerly() { return detail::TraceContext::current() == nullptr
 
 namespace tf::detail {
 
+namespace {
+
+// The tapes set aside while a call under them is traced and run: the call is recorded whole.
+class SetTapesAside {
+ public:
+  SetTapesAside() : paused_(std::exchange(paused_tapes, nullptr)) { saved_.swap(active_tapes); }
+  ~SetTapesAside() {
+    saved_.swap(active_tapes);
+    paused_tapes = paused_;
+  }
+  SetTapesAside(const SetTapesAside&) = delete;
+  SetTapesAside& operator=(const SetTapesAside&) = delete;
+
+ private:
+  std::vector<TapeImpl*> saved_;
+  const std::vector<TapeImpl*>* paused_;
+};
+
+bool differentiable(const Tensor& t) { return is_floating(t.dtype()); }
+
+// What the backward functions of one call under a tape share: the body (owned: it is traced
+// after the call returns) and the variables the compiled call read. As a traced body itself, it
+// is the call's vector-Jacobian product: inputs (the call's tensors, the values of its variables,
+// then a gradient per float result), outputs the gradient of each float input.
+struct CallGradient {
+  std::shared_ptr<FunctionCore> vjp;
+  OwnedBody body;
+  std::vector<std::shared_ptr<VariableImpl>> variables;
+  size_t num_args = 0;
+  std::vector<std::string> values;
+  std::vector<DType> result_dtypes;  // the call's results: a float one takes a gradient
+  std::vector<TensorShape> result_shapes;
+
+  std::vector<Tensor> operator()(std::span<const Tensor> in) const {
+    TraceContext& trace = *TraceContext::current();
+    const size_t inputs = num_args + variables.size();
+    // Reads of each variable give the value the call read; the body's assignments stay here.
+    for (size_t i = 0; i < variables.size(); ++i)
+      trace.override_variable(variables[i], in[num_args + i]);
+    GradientTape tape(/*persistent=*/false, /*watch_accessed_variables=*/false);
+    std::vector<Source> sources;
+    for (size_t i = 0; i < inputs; ++i)
+      if (differentiable(in[i])) tape.watch(in[i]), sources.emplace_back(in[i]);
+    std::vector<Tensor> results = body(in.subspan(0, num_args));
+    Tensor target = zeros({}, float64);  // sum(result * g) over the float results
+    size_t g = inputs;
+    for (const Tensor& r : results)
+      if (differentiable(r)) target = add(target, cast(reduce_sum(multiply(r, in[g++])), float64));
+    return tape.gradient(target, sources, UnconnectedGradients::ZERO);
+  }
+};
+
+// The backward function of result `r` of a call: the compiled vector-Jacobian product, called
+// as a tf::function itself (so an outer tape records it in turn: any order).
+BackwardFn call_backward(std::shared_ptr<const CallGradient> grad, std::vector<Tensor> inputs,
+                         size_t r) {
+  return [grad = std::move(grad), inputs = std::move(inputs), r](const Tensor& g) {
+    std::vector<Tensor> vjp_args = inputs;
+    for (size_t j = 0; j < grad->result_dtypes.size(); ++j)
+      if (is_floating(grad->result_dtypes[j]))
+        vjp_args.push_back(j == r ? g : zeros(grad->result_shapes[j], grad->result_dtypes[j]));
+    auto own = [&] {
+      return OwnedBody([grad](std::span<const Tensor> in) { return (*grad)(in); });
+    };
+    std::vector<Tensor> grads = grad->vjp->call(vjp_args, grad->values, make_body(*grad, own));
+    std::vector<Tensor> out;  // one per input of the recorded op; none for non-floats
+    size_t k = 0;
+    for (const Tensor& in : inputs) out.push_back(differentiable(in) ? grads.at(k++) : Tensor());
+    return out;
+  };
+}
+
+}  // namespace
+
+// A call under a recording tape runs compiled and is recorded whole: one op per float result,
+// whose inputs are the call's tensors and the variables it read (read on the tapes, so a tape
+// watching a variable sees the read), and whose backward is the compiled vector-Jacobian product
+// of the body, traced once per signature and cached like any function (TensorFlow records its
+// function calls the same way).
+std::vector<Tensor> FunctionCore::call_differentiable(std::span<const Tensor> args,
+                                                      const std::vector<std::string>& values,
+                                                      TraceBody body) {
+  std::shared_ptr<const Concrete> held;
+  {
+    SetTapesAside aside;
+    held = impl_->lookup_or_trace(args, values, body);
+  }
+  auto grad = std::make_shared<CallGradient>();
+  std::vector<Tensor> inputs(args.begin(), args.end());
+  for (const auto& capture : held->captures) {
+    if (!capture.variable) continue;
+    grad->variables.push_back(capture.variable);
+    inputs.push_back(read_variable(*capture.variable, capture.variable->value()));
+  }
+  std::vector<Tensor> outputs;
+  try {
+    SetTapesAside aside;
+    outputs = run(*held, args);
+  } catch (const RegionShapesBroken&) {
+    return body.call(body.self, args);  // op by op, as the tapes record
+  }
+  if (!should_record(inputs)) return outputs;
+  {
+    std::lock_guard guard(impl_->mutex);
+    if (!impl_->vjp) {
+      FunctionOptions options = impl_->options;
+      options.input_signature.reset();
+      options.reduce_retracing = false;
+      impl_->vjp = std::make_shared<FunctionCore>(options);
+    }
+    grad->vjp = impl_->vjp;
+  }
+  grad->body = body.own(body.own_self);
+  grad->num_args = args.size();
+  grad->values = values;
+  for (const Tensor& o : outputs) {
+    grad->result_dtypes.push_back(o.dtype());
+    grad->result_shapes.push_back(o.shape());
+  }
+  for (size_t r = 0; r < outputs.size(); ++r)
+    if (differentiable(outputs[r])) record(inputs, outputs[r], call_backward(grad, inputs, r));
+  return outputs;
+}
+
 std::vector<Tensor> FunctionCore::call(std::span<const Tensor> args,
                                        const std::vector<std::string>& values, TraceBody body) {
-  // Inlined into the caller's trace, or run eagerly for debugging. Under a recording tape the
-  // body runs op by op too, so the tape records each op and gradients flow through the call to
-  // any order (compiled code is opaque to the tape: the gradient was silently null).
-  if (TraceContext::current() || run_eagerly.load(std::memory_order_relaxed) || tape_recording()) {
+  // Inlined into the caller's trace, or run eagerly for debugging (then a tape records each op).
+  const bool recorded = tape_recording() && !TraceContext::current();
+  if (TraceContext::current() || run_eagerly.load(std::memory_order_relaxed) ||
+      (recorded && !body.own)) {
     if (impl_->options.input_signature && !TraceContext::current())
       signature_key(*impl_->options.input_signature, args);  // the signature still holds
     return body.call(body.self, args);
   }
+  if (recorded) return call_differentiable(args, values, body);
   auto held = impl_->lookup_or_trace(args, values, body);
   try {
     return run(*held, args);

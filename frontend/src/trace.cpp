@@ -95,13 +95,20 @@ Tensor TraceContext::capture_variable(const std::shared_ptr<VariableImpl>& varia
   return symbol;
 }
 
+void TraceContext::override_variable(const std::shared_ptr<VariableImpl>& variable,
+                                     const Tensor& value) {
+  overridden_.insert(variable.get());
+  captured_variables_[variable.get()] = value;
+}
+
 void TraceContext::assign_variable(const std::shared_ptr<VariableImpl>& variable,
                                    const Tensor& value) {
   if (builder_.depth() > 0)
     throw UnimplementedError(
         "assign: assigning a tf::Variable inside a tf::cond branch or tf::while_loop body of a "
         "tf::function is not supported yet; return the new value and assign it after");
-  if (std::find(assigned_.begin(), assigned_.end(), variable) == assigned_.end())
+  if (!overridden(variable.get()) &&
+      std::find(assigned_.begin(), assigned_.end(), variable) == assigned_.end())
     assigned_.push_back(variable);
   captured_variables_[variable.get()] = value;
 }

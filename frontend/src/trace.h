@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <memory>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "compiler/compiler.h"
@@ -33,6 +34,11 @@ class TraceContext {
   // A read of `variable`: a graph argument bound to the variable's value at each call, or the
   // value last assigned to it earlier in this trace.
   Tensor capture_variable(const std::shared_ptr<VariableImpl>& variable);
+  // Makes reads of `variable` in this trace give `value` (a graph value) instead of capturing
+  // it, and keeps its assignments inside the trace (none is written back): a call's gradient
+  // re-traces the body on the values the call read (function.cpp).
+  void override_variable(const std::shared_ptr<VariableImpl>& variable, const Tensor& value);
+  bool overridden(const VariableImpl* variable) const { return overridden_.count(variable) > 0; }
   // An assignment: later reads in the trace see `value`; the graph returns the final value of
   // each assigned variable after the function's own results, and the call stores it.
   void assign_variable(const std::shared_ptr<VariableImpl>& variable, const Tensor& value);
@@ -76,6 +82,7 @@ class TraceContext {
   std::unordered_map<const VariableImpl*, Tensor>
       captured_variables_;  // current value in the trace
   std::vector<std::shared_ptr<VariableImpl>> assigned_;
+  std::unordered_set<const VariableImpl*> overridden_;
   std::vector<int> capture_values_;
   // Concrete tensor -> graph value. The tensors are kept alive so no address is reused.
   std::unordered_map<const TensorImpl*, int> captured_;

@@ -31,7 +31,11 @@ Variable::Variable(const Tensor& initial_value, std::string name, bool trainable
 Tensor Variable::read_value() const {
   VariableImpl& v = get(impl_);
   Tensor value = v.value();
-  if (auto* trace = detail::TraceContext::current()) value = trace->capture_variable(impl_);
+  if (auto* trace = detail::TraceContext::current()) {
+    value = trace->capture_variable(impl_);
+    // The value a call read, which a gradient's tape watches itself (function.cpp).
+    if (trace->overridden(&v)) return value;
+  }
   return detail::read_variable(v, value);
 }
 

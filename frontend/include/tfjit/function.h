@@ -12,6 +12,7 @@
 #include <array>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -112,16 +113,29 @@ struct Results<std::pair<Tensor, Tensor>> {
 
 struct Concrete;  // one traced signature: graph, compiled code, captures (frontend/src/concrete.h)
 
-// A non-owning callback: the traced body, called with symbolic arguments.
+// The traced body as a callable that owns what it needs (the callable, copies of the call's
+// C++ values): a call's gradient traces it later, after the call has returned.
+using OwnedBody = std::function<std::vector<Tensor>(std::span<const Tensor> args)>;
+// A non-owning callback: the traced body, called with symbolic arguments; `own` (optional)
+// makes an OwnedBody of it, only when a gradient needs one (not on the call path).
 struct TraceBody {
   const void* self;
   std::vector<Tensor> (*call)(const void* self, std::span<const Tensor> args);
+  const void* own_self = nullptr;
+  OwnedBody (*own)(const void* own_self) = nullptr;
 };
 template <class L>
 TraceBody make_body(const L& l) {
   return {&l, [](const void* self, std::span<const Tensor> args) {
             return (*static_cast<const L*>(self))(args);
           }};
+}
+template <class L, class O>
+TraceBody make_body(const L& l, const O& own) {
+  TraceBody body = make_body(l);
+  body.own_self = &own;
+  body.own = [](const void* self) { return (*static_cast<const O*>(self))(); };
+  return body;
 }
 
 // How each argument of a call takes part. Tensors and variables (read at the call) are graph
@@ -167,6 +181,7 @@ class FunctionCore {
   // `values` are the keys of the non-tensor arguments (empty for all-tensor calls).
   std::vector<Tensor> call(std::span<const Tensor> args, const std::vector<std::string>& values,
                            TraceBody body);
+
   // The traced and compiled entry for these arguments' signature (tracing it if new).
   std::shared_ptr<const Concrete> concrete(std::span<const Tensor> args,
                                            const std::vector<std::string>& values, TraceBody body);
@@ -175,6 +190,9 @@ class FunctionCore {
   std::string last_retrace_reason() const;
 
  private:
+  // A call under a recording tape (function.cpp).
+  std::vector<Tensor> call_differentiable(std::span<const Tensor> args,
+                                          const std::vector<std::string>& values, TraceBody body);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
@@ -238,7 +256,14 @@ class Function {
     std::vector<std::string> values;
     (collect(args, tensors, values), ...);
     auto traced = [&](std::span<const Tensor> symbolic) { return invoke<R>(symbolic, args...); };
-    std::vector<Tensor> out = core_->call(tensors, values, detail::make_body(traced));
+    auto own = [&] {  // the callable and copies of the arguments
+      return detail::OwnedBody(
+          [fn = fn_, copies = std::tuple<Args...>(args...)](std::span<const Tensor> symbolic) {
+            return std::apply([&](const Args&... a) { return invoke_with<R>(*fn, symbolic, a...); },
+                              copies);
+          });
+    };
+    std::vector<Tensor> out = core_->call(tensors, values, detail::make_body(traced, own));
     return detail::Results<R>::unflatten(out);
   }
 
@@ -278,9 +303,14 @@ class Function {
     else
       values.push_back(detail::value_key(a));
   }
-  // Calls the body with tensor arguments replaced by `symbolic` (in order) and values as given.
   template <class R, class... Args>
   std::vector<Tensor> invoke(std::span<const Tensor> symbolic, const Args&... args) const {
+    return invoke_with<R>(*fn_, symbolic, args...);
+  }
+  // Calls `fn` with tensor arguments replaced by `symbolic` (in order) and values as given.
+  template <class R, class... Args>
+  static std::vector<Tensor> invoke_with(const F& fn, std::span<const Tensor> symbolic,
+                                         const Args&... args) {
     constexpr bool is_tensor[] = {detail::is_tensor_arg_v<Args>..., false};
     auto refs = std::tie(args...);
     return [&]<size_t... I>(std::index_sequence<I...>) {
@@ -295,7 +325,7 @@ class Function {
           return static_cast<const A&>(std::get<J>(refs));
         }
       };
-      return detail::Results<R>::flatten((*fn_)(pick(std::integral_constant<size_t, I>{})...));
+      return detail::Results<R>::flatten(fn(pick(std::integral_constant<size_t, I>{})...));
     }
     (std::index_sequence_for<Args...>{});
   }

@@ -282,13 +282,13 @@ std::unique_ptr<Graph> Graph::parse(std::string_view text) {
   // values anyway.
   std::string complex_op;  // no exception through MLIR's frames: stop the walk, then raise
   module->walk([&](mlir::Operation* op) {
-    for (mlir::NamedAttribute a : op->getAttrs())
-      if (auto dense = mlir::dyn_cast<mlir::DenseElementsAttr>(a.getValue());
-          dense && mlir::isa<mlir::ComplexType>(dense.getElementType())) {
-        complex_op = op->getName().getStringRef().str();
-        return mlir::WalkResult::interrupt();
-      }
-    return mlir::WalkResult::advance();
+    bool complex = false;  // anywhere in its attributes, nested ones included
+    op->getAttrDictionary().walk([&](mlir::DenseElementsAttr dense) {
+      complex = complex || mlir::isa<mlir::ComplexType>(dense.getElementType());
+    });
+    if (!complex) return mlir::WalkResult::advance();
+    complex_op = op->getName().getStringRef().str();
+    return mlir::WalkResult::interrupt();
   });
   if (!complex_op.empty())
     throw InvalidArgumentError("malformed graph: '" + complex_op +

@@ -88,7 +88,8 @@ bool error_call_sites_enabled() { return enabled(); }
 }  // namespace debugging
 
 std::string detail::with_call_site(const std::string& message) {
-  if (!enabled()) return message;
+  // An error re-raised with another's message keeps the first call site.
+  if (!enabled() || message.find("\n  at ") != std::string::npos) return message;
 #if TFJIT_HAVE_LIBBACKTRACE
   Collected c;
   if (backtrace_state* s = state())

@@ -242,6 +242,7 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext*, std::optional<Location> l
 LogicalResult SliceOp::verify() {
   auto in = cast<ShapedType>(getX().getType()), out = cast<ShapedType>(getType());
   if (in.getElementType() != out.getElementType()) return emitOpError("changes the element type");
+  if (in.getRank() != out.getRank()) return emitOpError("changes the rank");
   auto r = tf::core::slice_shape(shape_of(in), getStart(), getSize(), getStride());
   if (!r.ok()) return emitOpError() << r.error;
   for (int64_t d = 0; d < out.getRank(); ++d)

@@ -13,6 +13,7 @@ namespace tft {
 struct Range {
   double lo, hi;
   bool integral = false;
+  bool negative_integers = true;  // false: integer dtypes draw from max(lo, 0) (pow's exponent)
 };
 struct UnaryCase {
   const char* name;
@@ -68,7 +69,7 @@ inline const BinaryCase kBinary[] = {
     {"realdiv", tf::realdiv, [](double x, double y) { return x / y; }, kAny, kNonZero},
     {"floordiv", tf::floordiv, [](double x, double y) { return std::floor(x / y); }, kAny, kNonZero, false},
     {"floormod", tf::floormod, [](double x, double y) { return x - std::floor(x / y) * y; }, kAny, kNonZero},
-    {"pow", tf::pow, [](double x, double y) { return std::pow(x, y); }, {0.5, 3}, {0, 3}},
+    {"pow", tf::pow, [](double x, double y) { return std::pow(x, y); }, {0.5, 3}, {-2, 3, false, false}},
     {"maximum", tf::maximum, [](double x, double y) { return std::max(x, y); }, kAny, kAny},
     {"minimum", tf::minimum, [](double x, double y) { return std::min(x, y); }, kAny, kAny},
     {"equal", tf::equal, [](double x, double y) { return double(x == y); }, kWhole, kWhole, false},

@@ -26,7 +26,8 @@ tf::DType result_dtype(const tf::ops::ElementwiseOpInfo& info, tf::DType in) {
 
 // Deterministic inputs in the range, whole numbers for integer dtypes, stored in `dtype`.
 std::vector<double> inputs(int64_t n, Range r, tf::DType dtype, int seed) {
-  if (dtype == tf::uint8) r.lo = std::max(r.lo, 0.0);
+  if (dtype == tf::uint8 || (!r.negative_integers && !tf::is_floating(dtype)))
+    r.lo = std::max(r.lo, 0.0);
   std::vector<double> v(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {
     double t = std::fmod(0.6180339887 * static_cast<double>(i * 7 + seed * 13 + 1), 1.0);

@@ -31,6 +31,7 @@ std::string error_of(const std::function<void()>& f) {
 TEST_CASE("with error call sites on, an op's error names the user code that called it",
           "[errors][debugging]") {
   tf::Tensor x = tf::ones({2, 3});
+  tf::debugging::disable_error_call_sites();  // whatever TFJIT_ERROR_CALL_SITES says
   const std::string off = error_of([&] { model(x); });
   CHECK_THAT(off, Catch::StartsWith("matmul: "));
   CHECK_THAT(off, !Catch::Contains("error_call_sites_test.cpp"));
@@ -46,4 +47,13 @@ TEST_CASE("with error call sites on, an op's error names the user code that call
   // Compiled too: the trace runs the body, so the failing line is the body's.
   auto f = tf::function([](const tf::Tensor& v) { return model(v); });
   CHECK_THAT(error_of([&] { f(x); }), Catch::Contains("error_call_sites_test.cpp:11 in bad_layer"));
+  // An error re-raised with another's message keeps one call site.
+  const std::string again = error_of([&] {
+    try {
+      model(x);
+    } catch (const tf::Error& e) {
+      throw tf::InvalidArgumentError(std::string("outer: ") + e.what());
+    }
+  });
+  CHECK(again.find("\n  at ") == again.rfind("\n  at "));
 }

@@ -53,6 +53,7 @@ const std::vector<Case>& cases() {
          return tf::slice(x, {1, 0}, {2, -1});
        },
        3},
+      {"an empty slice of a known dim", [](const Tensor& x) { return x(all, tf::slice(1, 1)); }},
       {"reverse a known axis", [](const Tensor& x) { return tf::reverse(x, {1}); }},
       {"concat along a known axis",
        [](const Tensor& x) {
@@ -187,6 +188,11 @@ TEST_CASE("ops that need an unknown dim's size while tracing raise Unimplemented
       {"index: dimension 0", [](const tf::Tensor& x) { return x(tf::slice(0, 2)); }},
       {"gather: axis 0", [](const tf::Tensor& x) { return tf::gather(x, tf::constant({0}), 0); }},
   };
+  tf::FunctionOptions two_unknown;
+  two_unknown.input_signature =
+      std::vector<tf::TensorSpec>{tf::TensorSpec({tf::None, tf::None, 2})};
+  auto tile = tf::function([](const tf::Tensor& x) { return tf::tile(x, {1, 1, 3}); }, two_unknown);
+  CHECK_THROWS_AS(tile(tf::zeros({2, 3, 2})), tf::UnimplementedError);
   for (const auto& [what, fn] : refused) {
     INFO(what);
     auto f = tf::function([fn = fn](const tf::Tensor& x) { return fn(x); }, unknown_batch());

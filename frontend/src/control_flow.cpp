@@ -302,6 +302,7 @@ std::vector<Tensor> while_loop(const LoopCond& cond, const LoopBody& body,
     }
     return loop_vars;
   }
+  if (maximum_iterations == 0) return loop_vars;  // never iterates (and has no stack to read)
   // Under a recording tape a bounded loop stores what its gradient needs (whether or not the
   // tape turns out to watch what it captures: that is known only once the body is traced).
   if (maximum_iterations && tape_recording())

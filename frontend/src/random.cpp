@@ -220,7 +220,10 @@ Tensor uniform(const TensorShape& shape, double minval, double maxval, DType dty
 }
 
 Generator Generator::from_seed(uint64_t seed) { return Generator(std::make_shared<State>(seed)); }
-Generator Generator::from_non_deterministic_state() { return from_seed(std::random_device{}()); }
+Generator Generator::from_non_deterministic_state() {
+  std::random_device device;  // 64 bits: 32 would make two generators collide past ~65k of them
+  return from_seed((uint64_t{device()} << 32) ^ device());
+}
 Generator get_global_generator() { return Generator(global()); }
 
 Tensor Generator::normal(const TensorShape& shape, double mean, double stddev, DType dtype) {
@@ -233,7 +236,12 @@ Tensor Generator::truncated_normal(const TensorShape& shape, double mean, double
                                    DType dtype) {
   return truncated_normal_from(*state_, shape, mean, stddev, dtype, std::nullopt);
 }
-void Generator::reset_from_seed(uint64_t seed) { state_->reset(seed); }
+void Generator::reset_from_seed(uint64_t seed) {
+  if (TraceContext::current())  // it would happen once, while tracing, not at each call
+    throw UnimplementedError(
+        "random::Generator::reset_from_seed: not inside a tf::function; reset it before");
+  state_->reset(seed);
+}
 
 // Child i's seed is two Philox words drawn from this generator (one draw, advancing it), mixed
 // with i: reproducible from this state, and a child's key never equals a draw-derived one.

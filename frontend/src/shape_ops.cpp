@@ -358,7 +358,7 @@ Tensor strided_slice_forward(const Tensor& x, const std::vector<int64_t>& start,
 Tensor strided_slice_grad(Tensor g, const TensorShape& shape, const std::vector<int64_t>& start,
                           const std::vector<int64_t>& size, const std::vector<int64_t>& step,
                           const Tensor& x) {
-  if (g.num_elements() == 0) return zeros(shape, g.dtype());
+  if (g.num_elements() == 0 && shape.is_fully_defined()) return zeros(shape, g.dtype());
   for (int64_t d = 0; d < g.ndim(); ++d) {
     int64_t n = size[static_cast<size_t>(d)], s = step[static_cast<size_t>(d)],
             first = start[static_cast<size_t>(d)];
@@ -464,8 +464,17 @@ Tensor tile(const Tensor& x, const std::vector<int64_t>& multiples) {
   if (static_cast<int64_t>(multiples.size()) != x.ndim())
     throw InvalidArgumentError("tile: " + std::to_string(multiples.size()) +
                                " multiples for shape " + x.shape().to_string());
-  for (int64_t d = 0; d < x.ndim(); ++d)  // an unknown dim is kept (multiple 1), not repeated
+  int64_t unknown = 0;
+  for (int64_t d = 0; d < x.ndim(); ++d) {  // an unknown dim is kept (multiple 1), not repeated
     if (multiples[static_cast<size_t>(d)] != 1) require_known_dim("tile", x, d);
+    unknown += x.shape()[d] == kUnknownDim;
+  }
+  // The final reshape infers at most one unknown dim unless nothing is repeated.
+  if (unknown > 1 &&
+      std::any_of(multiples.begin(), multiples.end(), [](int64_t m) { return m != 1; }))
+    throw UnimplementedError("tile: " + x.shape().to_string() +
+                             " has several dims unknown while tracing; repeating another dim "
+                             "needs their sizes (give them static sizes in the input_signature)");
   // (d0, d1) -> (1, d0, 1, d1) -> broadcast (m0, d0, m1, d1) -> (m0 * d0, m1 * d1)
   std::vector<int64_t> interleaved, broadcast, result;
   for (int64_t d = 0; d < x.ndim(); ++d) {
@@ -619,29 +628,20 @@ Tensor size(const Tensor& t) {
 
 std::vector<int64_t> detail::shape_values(std::string_view op, const Tensor& shape) {
   checked(shape, op, "shape");
-  if (shape.ndim() != 1 || !is_integer(shape.dtype()) || shape.dtype() == uint8)
+  if (shape.ndim() != 1 || (shape.dtype() != int32 && shape.dtype() != int64))
     throw InvalidArgumentError(
         std::string(op) + ": a shape tensor must be 1-D int32 or int64, got " +
         std::string(dtype_name(shape.dtype())) + " " + shape.shape().to_string());
   if (shape.is_symbolic())
     throw UnimplementedError(
         std::string(op) +
-        ": the shape is computed inside the tf::function from dims unknown while tracing, and a "
-        "shape tensor's values must be known then; pass -1 for one inferred dim, x.shape() "
-        "(whose unknown dims read -1) with 1s added or removed, or give the dims static sizes in "
-        "the input_signature");
+        ": the shape tensor is computed inside the tf::function, so its values exist only when "
+        "the compiled code runs, and a shape's must be known while tracing; pass tf::shape(y) "
+        "of a tensor with static dims as it is, or a list: -1 for one inferred dim, x.shape() "
+        "(whose unknown dims read -1) with 1s added or removed");
   if (shape.dtype() == int64) return shape.to_vector<int64_t>();
   std::vector<int64_t> out;  // read as it is: an op on it would be traced
-  switch (shape.dtype()) {
-    case int32:
-      for (int32_t d : shape.to_vector<int32_t>()) out.push_back(d);
-      break;
-    case int16:
-      for (int16_t d : shape.to_vector<int16_t>()) out.push_back(d);
-      break;
-    default:
-      for (int8_t d : shape.to_vector<int8_t>()) out.push_back(d);
-  }
+  for (int32_t d : shape.to_vector<int32_t>()) out.push_back(d);
   return out;
 }
 

@@ -72,3 +72,11 @@ func.func @empty_constant_of_huge_dim() -> tensor<4611686018427387904x0xf32> {
   %c = tfjit.constant dense<> : tensor<4611686018427387904x0xf32>
   return %c : tensor<4611686018427387904x0xf32>
 }
+
+// -----
+
+func.func @slice_changes_rank(%x: tensor<?x4xf32>) -> tensor<2x4x1xf32> {
+  // expected-error @+1 {{changes the rank}}
+  %y = tfjit.slice %x {start = array<i64: 0, 0>, size = array<i64: 2, 4>, stride = array<i64: 1, 1>} : tensor<?x4xf32> -> tensor<2x4x1xf32>
+  return %y : tensor<2x4x1xf32>
+}

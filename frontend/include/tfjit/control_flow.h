@@ -86,6 +86,9 @@ auto cond(const Tensor& pred, TrueFn&& true_fn, FalseFn&& false_fn) {
 // tf.while_loop: while cond(vars) (a scalar bool tensor) is true, vars = body(vars). body returns
 // as many tensors as loop_vars with the same dtypes and shapes (else InvalidArgumentError). With
 // maximum_iterations, stops after that many iterations at most. Returns the final loop vars.
+// Inside a tf::function a tape differentiates the loop only with maximum_iterations (as XLA
+// does); its backward loop calls body again when the gradient is taken, so what body captures by
+// reference must still live then, and a tf::print in it prints in the backward loop too.
 inline std::vector<Tensor> while_loop(const detail::LoopCond& cond, const detail::LoopBody& body,
                                       std::vector<Tensor> loop_vars,
                                       std::optional<int64_t> maximum_iterations = std::nullopt) {

@@ -111,6 +111,9 @@ TEST_CASE("shape arguments given as tensors, as tf.reshape(x, tf.shape(y)) takes
   CHECK(tf::broadcast_to(tf::constant(1.0f), tf::constant({3})).to_vector<float>() ==
         std::vector<float>{1, 1, 1});
   CHECK(tf::zeros({}).ndim() == 0);  // a braced list is still a TensorShape
+  CHECK(tf::range(tf::shape(y)[0]).to_vector<int32_t>() == std::vector<int32_t>{0, 1});
+  CHECK(tf::range(tf::constant(int64_t{3}), tf::int64).to_vector<int64_t>() ==
+        std::vector<int64_t>{0, 1, 2});
   // Compiled with static dims, tf::shape is known while tracing.
   auto f = tf::function(
       [](const tf::Tensor& a, const tf::Tensor& b) { return tf::reshape(a, tf::shape(b)); });

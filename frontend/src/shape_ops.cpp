@@ -626,19 +626,32 @@ Tensor size(const Tensor& t) {
   return constant(static_cast<int32_t>(n));
 }
 
-std::vector<int64_t> detail::shape_values(std::string_view op, const Tensor& shape) {
-  checked(shape, op, "shape");
-  if (shape.ndim() != 1 || (shape.dtype() != int32 && shape.dtype() != int64))
-    throw InvalidArgumentError(
-        std::string(op) + ": a shape tensor must be 1-D int32 or int64, got " +
-        std::string(dtype_name(shape.dtype())) + " " + shape.shape().to_string());
-  if (shape.is_symbolic())
+namespace {
+// A size given as an int32 or int64 tensor of rank `rank`, whose values must be known now.
+void check_size_tensor(std::string_view op, const Tensor& t, int64_t rank,
+                       const std::string& what) {
+  checked(t, op, what);
+  if (t.ndim() != rank || (t.dtype() != int32 && t.dtype() != int64))
+    throw InvalidArgumentError(std::string(op) + ": a " + what + " tensor must be " +
+                               (rank ? "1-D" : "a scalar") + " int32 or int64, got " +
+                               std::string(dtype_name(t.dtype())) + " " + t.shape().to_string());
+  if (t.is_symbolic())
     throw UnimplementedError(
-        std::string(op) +
-        ": the shape tensor is computed inside the tf::function, so its values exist only when "
-        "the compiled code runs, and a shape's must be known while tracing; pass tf::shape(y) "
-        "of a tensor with static dims as it is, or a list: -1 for one inferred dim, x.shape() "
+        std::string(op) + ": the " + what +
+        " tensor is computed inside the tf::function, so its values exist only when the "
+        "compiled code runs, and a size must be known while tracing; pass tf::shape(y) of a "
+        "tensor with static dims as it is, or a list: -1 for one inferred dim, x.shape() "
         "(whose unknown dims read -1) with 1s added or removed");
+}
+}  // namespace
+
+int64_t detail::scalar_value(std::string_view op, const Tensor& scalar) {
+  check_size_tensor(op, scalar, 0, "scalar");
+  return scalar.dtype() == int64 ? scalar.item<int64_t>() : scalar.item<int32_t>();
+}
+
+std::vector<int64_t> detail::shape_values(std::string_view op, const Tensor& shape) {
+  check_size_tensor(op, shape, 1, "shape");
   if (shape.dtype() == int64) return shape.to_vector<int64_t>();
   std::vector<int64_t> out;  // read as it is: an op on it would be traced
   for (int32_t d : shape.to_vector<int32_t>()) out.push_back(d);

@@ -2,6 +2,7 @@
 // and tf::random with TensorFlow's seed rules.
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -34,6 +35,12 @@ requires std::is_arithmetic_v<Start> && std::is_arithmetic_v<Limit> && std::is_a
                        static_cast<double>(delta), dtype.value_or(integers ? int32 : float32));
 }
 Tensor range(int64_t limit, DType dtype = int32);
+// The limit as a scalar integer tensor (tf.range(tf.shape(x)[0])): its value must be known while
+// tracing (see detail::shape_values in tensor.h).
+template <std::same_as<Tensor> L>
+Tensor range(const L& limit, DType dtype = int32) {
+  return range(detail::scalar_value("range", limit), dtype);
+}
 // `num` evenly spaced values from start to stop inclusive.
 Tensor linspace(double start, double stop, int64_t num, DType dtype = float32);
 // An n x m (default n x n) identity matrix.

@@ -102,6 +102,8 @@ class Tensor {
   Tensor operator()(const I&... indices) const {
     return detail::index(*this, std::vector<Index>{Index(indices)...});
   }
+  // One index, as Python writes it: tf::shape(x)[0], t[tf::slice(1, std::nullopt)].
+  Tensor operator[](const Index& index) const { return detail::index(*this, {index}); }
 
   const std::shared_ptr<detail::TensorImpl>& impl() const { return impl_; }
   bool defined() const { return impl_ != nullptr; }
@@ -234,6 +236,8 @@ namespace detail {
 // tracing (tf::shape of a tensor with static dims is); one computed from unknown dims raises
 // UnimplementedError naming `op`.
 std::vector<int64_t> shape_values(std::string_view op, const Tensor& shape);
+// The same for a scalar int32 or int64 tensor (a size, a limit).
+int64_t scalar_value(std::string_view op, const Tensor& scalar);
 }  // namespace detail
 // The same, with the shape as a tensor (templates, so that {} and {2, 3} stay TensorShapes).
 template <std::same_as<Tensor> S>

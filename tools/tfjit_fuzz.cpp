@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "tfjit/tfjit.h"
-#include "tools/isolated_case.h"
+#include "tools/fuzz_driver.h"
 
 namespace {
 
@@ -374,73 +374,33 @@ void usage(std::ostream& os) {
         "static (tf::function), unknown-dims (input_signature), gradient, compiled-gradient.\n"
         "Each case runs in its own process; crashes, hangs, std:: exceptions and eager/compiled\n"
         "mismatches are reported with the seed and case number that reproduce them.\n\n"
-        "options:\n"
-        "  --seed N           first case's seed (default 1)\n"
-        "  --cases N          number of cases (default 200); each runs in every selected mode\n"
-        "  --time SECONDS     stop starting new cases after this long (default: no limit)\n"
-        "  --case N           run only case N of the seed's sequence (to reproduce one)\n"
+        "options (each case runs in every selected mode):\n"
         "  --op NAME          only this op (see --list)\n"
         "  --mode NAME        only this mode\n"
-        "  --case-timeout S   a case running longer is a hang (default 60)\n"
-        "  --memory-limit MB  each case's data limit (default 4096; not under ASan)\n"
         "  --list             list the ops and exit\n"
-        "  --verbose          print every case, not only defects\n"
-        "  --help             this text\n\n"
-        "exit codes: 0 no defect found, 1 a defect was found, 2 usage error\n";
+     << kCommonOptionsHelp
+     << "\nexit codes: 0 no defect found, 1 a defect was found, 2 usage error\n";
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  uint64_t seed = 1;
-  int64_t cases = 200, only_case = -1;
-  double time_limit = 0, case_timeout = 60;
-  int64_t memory_limit_mb = 4096;
+  FuzzOptions o;
   std::string only_op, only_mode;
-  bool verbose = false, list = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::cerr << "tfjit-fuzz: " << a << " needs a value\n";
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    try {
-      if (a == "--help" || a == "-h") {
-        usage(std::cout);
-        return 0;
-      } else if (a == "--seed") {
-        seed = std::stoull(value());
-      } else if (a == "--cases") {
-        cases = std::stoll(value());
-      } else if (a == "--case") {
-        only_case = std::stoll(value());
-      } else if (a == "--time") {
-        time_limit = std::stod(value());
-      } else if (a == "--case-timeout") {
-        case_timeout = std::stod(value());
-      } else if (a == "--memory-limit") {
-        memory_limit_mb = std::stoll(value());
-      } else if (a == "--op") {
-        only_op = value();
-      } else if (a == "--mode") {
-        only_mode = value();
-      } else if (a == "--verbose") {
-        verbose = true;
-      } else if (a == "--list") {
-        list = true;
-      } else {
-        std::cerr << "tfjit-fuzz: unknown option " << a << "\n";
-        usage(std::cerr);
-        return 2;
-      }
-    } catch (const std::exception&) {
-      std::cerr << "tfjit-fuzz: bad value for " << a << "\n";
-      return 2;
-    }
-  }
+  bool list = false;
+  int exit_code = parse_options(argc, argv, "tfjit-fuzz", o, usage,
+                                [&](const std::string& flag, const auto& value) {
+                                  if (flag == "--op")
+                                    only_op = value();
+                                  else if (flag == "--mode")
+                                    only_mode = value();
+                                  else if (flag == "--list")
+                                    list = true;
+                                  else
+                                    return false;
+                                  return true;
+                                });
+  if (exit_code >= 0) return exit_code;
   const auto ops = catalogue();
   if (list) {
     for (const auto& op : ops) std::cout << op.name << "\n";
@@ -459,16 +419,11 @@ int main(int argc, char** argv) {
   // Children never share compiled code through the disk: each case compiles for itself.
   tf::config::enable_disk_cache(false);
 
-  int64_t counts[kNumModes][kNumOutcomes] = {};
+  std::vector<std::vector<int64_t>> counts(kNumModes, std::vector<int64_t>(kNumOutcomes));
   int64_t defects = 0, run = 0;
-  const auto start = std::chrono::steady_clock::now();
-  for (int64_t n = 0; n < cases; ++n) {
-    if (only_case >= 0 && n != only_case) continue;
-    if (time_limit > 0 &&
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >
-            time_limit)
-      break;
-    Rng rng(seed * 1000003 + static_cast<uint64_t>(n));
+  for (int64_t n = 0; n < o.cases; ++n) {
+    if (!o.runs(n)) continue;
+    Rng rng(o.seed * 1000003 + static_cast<uint64_t>(n));
     const OpEntry& op =
         ops[static_cast<size_t>(pick(rng, 0, static_cast<int64_t>(ops.size()) - 1))];
     if (!only_op.empty() && only_op != op.name) continue;
@@ -481,30 +436,21 @@ int main(int argc, char** argv) {
     ++run;
     for (int m = 0; m < kNumModes; ++m) {
       if (!only_mode.empty() && only_mode != kModeNames[m]) continue;
-      Result r = isolated([&] { return run_case(call, static_cast<Mode>(m)); }, case_timeout,
-                          memory_limit_mb);
-      ++counts[m][r.outcome];
+      Result r = isolated([&] { return run_case(call, static_cast<Mode>(m)); }, o.case_timeout,
+                          o.memory_limit_mb);
+      ++counts[static_cast<size_t>(m)][r.outcome];
       bool defect = is_defect(r.outcome);
       defects += defect;
-      if (defect || verbose)
+      if (defect || o.verbose)
         std::cout << (defect ? "DEFECT " : "") << kOutcomeNames[r.outcome] << " case " << n
                   << " op " << op.name << " mode " << kModeNames[m] << " args " << call.what
                   << (r.detail.empty() ? "" : ": " + r.detail.substr(0, 200)) << std::endl;
     }
     if ((n + 1) % 25 == 0)
-      std::cerr << "[tfjit-fuzz] " << (n + 1) << "/" << cases << " cases, " << defects
+      std::cerr << "[tfjit-fuzz] " << (n + 1) << "/" << o.cases << " cases, " << defects
                 << " defects\n";
   }
-  std::cout << "\ntfjit-fuzz: seed " << seed << ", " << run << " cases\n";
-  std::printf("%-18s", "mode");
-  for (const char* o : kOutcomeNames) std::printf("%10s", o);
-  std::printf("\n");
-  for (int m = 0; m < kNumModes; ++m) {
-    std::printf("%-18s", kModeNames[m]);
-    for (int o = 0; o < kNumOutcomes; ++o)
-      std::printf("%10lld", static_cast<long long>(counts[m][o]));
-    std::printf("\n");
-  }
-  std::cout << (defects ? "DEFECTS FOUND: " + std::to_string(defects) + "\n" : "no defects\n");
-  return defects ? 1 : 0;
+  return print_outcomes(
+      "tfjit-fuzz: seed " + std::to_string(o.seed) + ", " + std::to_string(run) + " cases", "mode",
+      std::vector<std::string>(std::begin(kModeNames), std::end(kModeNames)), counts);
 }

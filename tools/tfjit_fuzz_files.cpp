@@ -1,5 +1,5 @@
 // tfjit-fuzz-files: feeds mutated files to tfjit's readers, each case in its own process, and
-// classifies what happens (tools/isolated_case.h). A seeded random driver: the same seed gives
+// classifies what happens (tools/fuzz_driver.h). A seeded random driver: the same seed gives
 // the same cases, so a finding is reproduced with `--seed S --kind K --case N --keep DIR`.
 //
 // Kinds:
@@ -26,7 +26,7 @@
 #include "compiler/compiler.h"
 #include "compiler/disk_cache.h"
 #include "tfjit/tfjit.h"
-#include "tools/isolated_case.h"
+#include "tools/fuzz_driver.h"
 
 namespace {
 
@@ -275,67 +275,26 @@ void usage(std::ostream& os) {
         "cache entries read back as objects.\n\n"
         "options:\n"
         "  --kind K           npy, mlir, cache or all (default all)\n"
-        "  --seed N           first case's seed (default 1)\n"
-        "  --cases N          cases per kind (default 200)\n"
-        "  --case N           run only case N (to reproduce one)\n"
         "  --keep DIR         write each case's mutated file into DIR\n"
-        "  --time SECONDS     stop starting new cases after this long (default: no limit)\n"
-        "  --case-timeout S   a case running longer is a hang (default 60)\n"
-        "  --memory-limit MB  each case's data limit (default 4096; not under ASan)\n"
-        "  --verbose          print every case, not only defects\n"
-        "  --help             this text\n\n"
-        "exit codes: 0 no defect found, 1 defects found, 2 usage error\n";
+     << kCommonOptionsHelp << "\nexit codes: 0 no defect found, 1 defects found, 2 usage error\n";
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  uint64_t seed = 1;
-  int64_t cases = 200, only_case = -1, memory_limit_mb = 4096;
-  double time_limit = 0, case_timeout = 60;
+  FuzzOptions o;
   std::string kind = "all", keep;
-  bool verbose = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::cerr << "tfjit-fuzz-files: " << a << " needs a value\n";
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    try {
-      if (a == "--help" || a == "-h") {
-        usage(std::cout);
-        return 0;
-      } else if (a == "--kind") {
-        kind = value();
-      } else if (a == "--seed") {
-        seed = std::stoull(value());
-      } else if (a == "--cases") {
-        cases = std::stoll(value());
-      } else if (a == "--case") {
-        only_case = std::stoll(value());
-      } else if (a == "--keep") {
-        keep = value();
-      } else if (a == "--time") {
-        time_limit = std::stod(value());
-      } else if (a == "--case-timeout") {
-        case_timeout = std::stod(value());
-      } else if (a == "--memory-limit") {
-        memory_limit_mb = std::stoll(value());
-      } else if (a == "--verbose") {
-        verbose = true;
-      } else {
-        std::cerr << "tfjit-fuzz-files: unknown option " << a << "\n";
-        usage(std::cerr);
-        return 2;
-      }
-    } catch (const std::exception&) {
-      std::cerr << "tfjit-fuzz-files: bad value for " << a << "\n";
-      return 2;
-    }
-  }
+  int exit_code = parse_options(argc, argv, "tfjit-fuzz-files", o, usage,
+                                [&](const std::string& flag, const auto& value) {
+                                  if (flag == "--kind")
+                                    kind = value();
+                                  else if (flag == "--keep")
+                                    keep = value();
+                                  else
+                                    return false;
+                                  return true;
+                                });
+  if (exit_code >= 0) return exit_code;
   if (kind != "all" && std::find(std::begin(kKinds), std::end(kKinds), kind) == std::end(kKinds)) {
     std::cerr << "tfjit-fuzz-files: no kind " << kind << " (npy, mlir, cache, all)\n";
     return 2;
@@ -370,7 +329,7 @@ int main(int argc, char** argv) {
           return {kOk, ""};
         });
       },
-      600, memory_limit_mb);
+      600, o.memory_limit_mb);
   if (made.outcome != kOk) {
     std::cerr << "tfjit-fuzz-files: making the seeds failed: " << made.detail << "\n";
     return 2;
@@ -389,61 +348,48 @@ int main(int argc, char** argv) {
   const std::string digest = read_file(seeds / "digest"), object = read_file(seeds / "object");
   const std::string entry_bytes = read_file(entry);
 
-  int64_t counts[std::size(kKinds)][kNumOutcomes] = {};
+  std::vector<std::vector<int64_t>> counts(std::size(kKinds), std::vector<int64_t>(kNumOutcomes));
   int64_t defects = 0;
-  const auto start = std::chrono::steady_clock::now();
   for (size_t k = 0; k < std::size(kKinds); ++k) {
     const std::string name = kKinds[k];
     if (kind != "all" && kind != name) continue;
-    for (int64_t n = 0; n < cases; ++n) {
-      if (only_case >= 0 && n != only_case) continue;
-      if (time_limit > 0 &&
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >
-              time_limit)
-        break;
-      Rng rng(seed * 1000003 + static_cast<uint64_t>(n) * 7 + k);
+    for (int64_t n = 0; n < o.cases; ++n) {
+      if (!o.runs(n)) continue;
+      Rng rng(o.seed * 1000003 + static_cast<uint64_t>(n) * 7 + k);
       Result r;
       std::string bytes;
       if (name == "npy") {
         bytes = mutate(npy[static_cast<size_t>(pick(rng, 0, npy.size() - 1))], rng, false);
         fs::path file = work / "case.npy";
         write_file(file, bytes);
-        r = isolated([&] { return read_npy(file); }, case_timeout, memory_limit_mb);
+        r = isolated([&] { return read_npy(file); }, o.case_timeout, o.memory_limit_mb);
       } else if (name == "mlir") {
         bytes = mutate(mlir[static_cast<size_t>(pick(rng, 0, mlir.size() - 1))], rng, true);
-        r = isolated([&] { return compile_graph(bytes); }, case_timeout, memory_limit_mb);
+        r = isolated([&] { return compile_graph(bytes); }, o.case_timeout, o.memory_limit_mb);
       } else {
         bytes = mutate(entry_bytes, rng, false);
         write_file(entry, bytes);
-        r = isolated([&] { return read_cache_entry(cache_dir, digest, object); }, case_timeout,
-                     memory_limit_mb);
+        r = isolated([&] { return read_cache_entry(cache_dir, digest, object); }, o.case_timeout,
+                     o.memory_limit_mb);
         // The reader may have removed a corrupt entry: the next case writes it again.
       }
       if (!keep.empty()) write_file(fs::path(keep) / (name + "-" + std::to_string(n)), bytes);
       ++counts[k][r.outcome];
       const bool defect = is_defect(r.outcome);
       defects += defect;
-      if (defect || verbose)
+      if (defect || o.verbose)
         std::cout << (defect ? "DEFECT " : "") << kOutcomeNames[r.outcome] << " kind " << name
                   << " case " << n << (r.detail.empty() ? "" : ": " + r.detail.substr(0, 200))
                   << std::endl;
       if ((n + 1) % 50 == 0)
-        std::cerr << "[tfjit-fuzz-files] " << name << " " << (n + 1) << "/" << cases << " cases, "
+        std::cerr << "[tfjit-fuzz-files] " << name << " " << (n + 1) << "/" << o.cases << " cases, "
                   << defects << " defects\n";
     }
   }
   std::error_code ignored;
   fs::remove_all(work, ignored);
-  std::cout << "\ntfjit-fuzz-files: seed " << seed << ", " << cases << " cases per kind\n";
-  std::printf("%-8s", "kind");
-  for (const char* o : kOutcomeNames) std::printf("%10s", o);
-  std::printf("\n");
-  for (size_t k = 0; k < std::size(kKinds); ++k) {
-    std::printf("%-8s", kKinds[k]);
-    for (int o = 0; o < kNumOutcomes; ++o)
-      std::printf("%10lld", static_cast<long long>(counts[k][o]));
-    std::printf("\n");
-  }
-  std::cout << (defects ? "DEFECTS FOUND: " + std::to_string(defects) + "\n" : "no defects\n");
-  return defects ? 1 : 0;
+  return print_outcomes("tfjit-fuzz-files: seed " + std::to_string(o.seed) + ", " +
+                            std::to_string(o.cases) + " cases per kind",
+                        "kind", std::vector<std::string>(std::begin(kKinds), std::end(kKinds)),
+                        counts);
 }

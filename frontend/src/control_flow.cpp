@@ -53,27 +53,6 @@ void check_match(const std::string& op, const std::string& a_name, const std::ve
                                  "; they must have the same dtype and shape");
 }
 
-// While a branch or loop body is traced, no tape records: ops inside a region produce values
-// that do not exist outside it, so their backward functions could not be traced later. The
-// construct as a whole is recorded instead (or refused) once its regions are closed.
-class PauseTapes {
- public:
-  PauseTapes() : previous_(paused_tapes) {
-    saved_.swap(active_tapes);
-    if (!saved_.empty()) paused_tapes = &saved_;
-  }
-  ~PauseTapes() {
-    saved_.swap(active_tapes);
-    paused_tapes = previous_;
-  }
-  PauseTapes(const PauseTapes&) = delete;
-  PauseTapes& operator=(const PauseTapes&) = delete;
-
- private:
-  std::vector<TapeImpl*> saved_;
-  const std::vector<TapeImpl*>* previous_;
-};
-
 bool differentiable(const Tensor& t) { return is_floating(t.dtype()); }
 
 // The gradient of branch result `i` with respect to `sources`, given its upstream gradient `g`:
@@ -128,7 +107,9 @@ std::vector<Tensor> cond(const Tensor& pred, const Branch& true_fn, const Branch
   std::vector<Tensor> then_results, else_results, outer;
   std::vector<Tensor> results;
   {
-    PauseTapes pause;
+    // No tape records inside a region: its values do not exist outside it, so their backward
+    // functions could not be traced later. The cond is recorded whole once it is closed.
+    TapesAside pause(/*in_region=*/true);  // recorded whole, as a cond (see there)
     trace->begin_if(pred);
     then_results = true_fn();
     check_defined("cond", "true_fn result", then_results);
@@ -147,7 +128,7 @@ namespace {
 // the tensors its regions capture from the enclosing graph.
 std::vector<Tensor> traced_while(TraceContext& trace, const LoopCond& cond, const LoopBody& body,
                                  const std::vector<Tensor>& loop_vars, std::vector<Tensor>* outer) {
-  PauseTapes pause;
+  TapesAside pause(/*in_region=*/true);
   std::vector<Tensor> args = trace.begin_while(loop_vars);
   Tensor c = cond(args);
   check_pred(c, "while_loop", "the result of cond");

@@ -401,22 +401,6 @@ namespace tf::detail {
 
 namespace {
 
-// The tapes set aside while a call under them is traced and run: the call is recorded whole.
-class SetTapesAside {
- public:
-  SetTapesAside() : paused_(std::exchange(paused_tapes, nullptr)) { saved_.swap(active_tapes); }
-  ~SetTapesAside() {
-    saved_.swap(active_tapes);
-    paused_tapes = paused_;
-  }
-  SetTapesAside(const SetTapesAside&) = delete;
-  SetTapesAside& operator=(const SetTapesAside&) = delete;
-
- private:
-  std::vector<TapeImpl*> saved_;
-  const std::vector<TapeImpl*>* paused_;
-};
-
 bool differentiable(const Tensor& t) { return is_floating(t.dtype()); }
 
 // What the backward functions of one call under a tape share: the body (owned: it is traced
@@ -483,7 +467,7 @@ std::vector<Tensor> FunctionCore::call_differentiable(std::span<const Tensor> ar
                                                       TraceBody body) {
   std::shared_ptr<const Concrete> held;
   {
-    SetTapesAside aside;
+    TapesAside aside(/*in_region=*/false);  // the call is recorded whole
     held = impl_->lookup_or_trace(args, values, body);
   }
   auto grad = std::make_shared<CallGradient>();
@@ -495,7 +479,7 @@ std::vector<Tensor> FunctionCore::call_differentiable(std::span<const Tensor> ar
   }
   std::vector<Tensor> outputs;
   try {
-    SetTapesAside aside;
+    TapesAside aside(/*in_region=*/false);  // the call is recorded whole
     outputs = run(*held, args);
   } catch (const RegionShapesBroken&) {
     return body.call(body.self, args);  // op by op, as the tapes record

@@ -68,6 +68,25 @@ extern thread_local std::vector<TapeImpl*> active_tapes;
 // none): a variable they would watch must not be first read there (see read_variable).
 extern thread_local const std::vector<TapeImpl*>* paused_tapes;
 
+// Sets the active tapes aside for a scope (none records), and back after it. While a traced
+// region is built they stay visible as paused_tapes (`in_region`), for read_variable's check.
+class TapesAside {
+ public:
+  explicit TapesAside(bool in_region) : previous_(paused_tapes) {
+    saved_.swap(active_tapes);
+    paused_tapes = in_region && !saved_.empty() ? &saved_ : nullptr;
+  }
+  ~TapesAside() {
+    saved_.swap(active_tapes);
+    paused_tapes = previous_;
+  }
+  TapesAside(const TapesAside&) = delete;
+  TapesAside& operator=(const TapesAside&) = delete;
+
+ private:
+  std::vector<TapeImpl*> saved_;
+  const std::vector<TapeImpl*>* previous_;
+};
 inline bool tape_active() { return !active_tapes.empty(); }
 inline bool tape_recording() {
   for (const TapeImpl* t : active_tapes)

@@ -218,9 +218,14 @@ ShapeResult slice_shape(const TensorShape& in, std::span<const int64_t> start,
              std::to_string(stride[d]) + ")";
     };
     if (stride[d] == 0) return {{}, "stride 0" + where()};
+    if (size[d] == -1 && stride[d] == -1) {  // the whole dimension, last to first
+      if (start[d] != -1) return {{}, "size -1 with stride -1 needs start -1" + where()};
+      dims[d] = dim;
+      continue;
+    }
     if (size[d] == -1) {  // the rest of the dimension
       if (stride[d] != 1 || start[d] < 0)
-        return {{}, "size -1 needs stride 1 and start >= 0" + where()};
+        return {{}, "size -1 needs stride 1 and start >= 0 (or stride -1 and start -1)" + where()};
       if (dim == kUnknownDim) {
         dims[d] = kUnknownDim;
       } else if (start[d] > dim) {

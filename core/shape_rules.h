@@ -60,7 +60,8 @@ PermResult transpose_shape(const TensorShape& in, const std::vector<int64_t>& pe
 // concat along `axis` (already normalised): equal ranks, and equal dims except along axis.
 ShapeResult concat_shape(const std::vector<TensorShape>& shapes, int64_t axis);
 // slice: per dimension d, `size[d]` elements from `start[d]` every `stride[d]`; a size of -1
-// takes the rest of the dimension (stride 1), as tf.slice does. Checks every read is in range.
+// takes the rest of the dimension (stride 1), as tf.slice does, or with stride -1 and start -1
+// the whole dimension last to first (reverse). Checks every read is in range.
 ShapeResult slice_shape(const TensorShape& in, std::span<const int64_t> start,
                         std::span<const int64_t> size, std::span<const int64_t> stride);
 // gather: params' dims before `axis`, then indices' dims, then params' dims after `axis`.

@@ -671,13 +671,13 @@ TEST_CASE("a function with unknown dims runs on the GPU, compiled once per shape
     CHECK(compiled_programs() == before);  // this shape's program is kept
   }
   CHECK(f.trace_count() == 2);  // one trace per device, whatever the batch
-  // Structural ops passing the unknown batch through: a slice of the rest, concat, gather and a
-  // reshape that adds and removes a 1.
+  // Structural ops passing the unknown batch through: a slice of the rest, concat, gather, a
+  // reverse of the unknown axis and a reshape that adds and removes a 1.
   auto s = tf::function(
       [](const tf::Tensor& x) {
         tf::Tensor rest = x(tf::slice(1, std::nullopt));
         tf::Tensor joined = tf::concat({rest, tf::gather(rest, tf::constant({3, 0}), 1)}, 1);
-        return tf::squeeze(tf::expand_dims(joined, 0), {0});
+        return tf::squeeze(tf::expand_dims(tf::reverse(joined, {0}), 0), {0});
       },
       {tf::TensorSpec({tf::unknown, 16}, tf::float32)});
   for (int64_t batch : {4, 9}) {

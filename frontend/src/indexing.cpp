@@ -40,12 +40,16 @@ Tensor index(const Tensor& t, const std::vector<Index>& indices) {
       continue;
     }
     int64_t dim = t.shape()[d];
-    if (dim == kUnknownDim) {  // while tracing: x[k] and x[k:] (k >= 0), checked at the call
+    if (dim ==
+        kUnknownDim) {  // while tracing: x[k], x[k:] (k >= 0) and x[::-1], checked at the call
       if (i.kind == Index::Kind::kInteger && i.start >= 0) {
         start.push_back(i.start), size.push_back(1), step.push_back(1);
       } else if (i.kind == Index::Kind::kSlice && i.step == 1 && !i.has_stop &&
                  (!i.has_start || i.start >= 0)) {
         start.push_back(i.has_start ? i.start : 0), size.push_back(-1), step.push_back(1);
+        out_dims.push_back(kUnknownDim);
+      } else if (i.kind == Index::Kind::kSlice && i.step == -1 && !i.has_start && !i.has_stop) {
+        start.push_back(-1), size.push_back(-1), step.push_back(-1);  // x[::-1], the whole dim
         out_dims.push_back(kUnknownDim);
       } else {
         require_known_dim("index", t, d);

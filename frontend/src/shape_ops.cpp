@@ -279,9 +279,9 @@ Tensor reverse(const Tensor& x, const std::vector<int64_t>& axes) {
   auto norm = core::normalize_axes(axes, x.ndim());
   if (!norm.error.empty()) throw InvalidArgumentError("reverse: " + norm.error);
   std::vector<int64_t> start(static_cast<size_t>(x.ndim()), 0), step(start.size(), 1);
-  for (int64_t a : norm.axes) {
-    require_known_dim("reverse", x, a, "axis");
-    start[static_cast<size_t>(a)] = std::max<int64_t>(x.shape()[a] - 1, 0);
+  for (int64_t a : norm.axes) {  // an unknown axis: start -1, the last element at the call
+    start[static_cast<size_t>(a)] =
+        x.shape()[a] == kUnknownDim ? -1 : std::max<int64_t>(x.shape()[a] - 1, 0);
     step[static_cast<size_t>(a)] = -1;
   }
   return detail::strided_slice(x, start, x.shape().dims(), step);
@@ -315,10 +315,12 @@ Tensor pad_to_unknown_dim(const Tensor& g, int64_t d, int64_t before, bool fill_
 
 Tensor strided_slice_forward(const Tensor& x, const std::vector<int64_t>& start,
                              const std::vector<int64_t>& size, const std::vector<int64_t>& step) {
-  for (size_t d = 0; d < size.size(); ++d)  // an unknown dim: its bounds are checked at the call
-    if (x.shape()[static_cast<int64_t>(d)] == kUnknownDim &&
+  for (size_t d = 0; d < size.size(); ++d) {  // an unknown dim: bounds checked at the call
+    const bool whole_reversed = size[d] == -1 && step[d] == -1 && start[d] == -1;
+    if (x.shape()[static_cast<int64_t>(d)] == kUnknownDim && !whole_reversed &&
         (start[d] < 0 || (size[d] == -1 ? step[d] != 1 : size[d] < 0 || step[d] <= 0)))
       require_known_dim("slice", x, static_cast<int64_t>(d));
+  }
   TensorShape shape(size);
   bool whole = shape == x.shape();
   for (size_t d = 0; d < step.size() && whole; ++d) whole = start[d] == 0 && step[d] == 1;
@@ -364,7 +366,7 @@ Tensor strided_slice_grad(Tensor g, const TensorShape& shape, const std::vector<
             first = start[static_cast<size_t>(d)];
     if (s < 0) {
       g = reverse(g, {d});
-      first += s * (n - 1);
+      first = n == -1 ? 0 : first + s * (n - 1);  // n -1: the whole dim was reversed
       s = -s;
     }
     if (s > 1) {
@@ -395,7 +397,7 @@ Tensor strided_slice(const Tensor& x, const std::vector<int64_t>& start,
   // never reaches stride products, MLIR (whose dynamic marker is -2^63) or the gradient's
   // interleaving.
   for (size_t d = 0; d < step.size(); ++d)
-    if (size[d] <= 1) step[d] = 1;
+    if (size[d] >= 0 && size[d] <= 1) step[d] = 1;
   Tensor z = strided_slice_forward(x, start, size, step);
   if (z.impl() != x.impl() && should_record({&x}))
     record({x}, z,

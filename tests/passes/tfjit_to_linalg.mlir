@@ -73,3 +73,18 @@ func.func @gather_dynamic(%p: tensor<?x5xf32>, %i: tensor<3xi32>) -> tensor<?x3x
 // CHECK: tensor.empty(%[[DIM]]) : tensor<?x3xf32>
 // CHECK: linalg.generic
 // CHECK: tensor.extract
+
+// -----
+
+// A dynamic dim reversed whole (size -1, stride -1) reads element n - 1 - i with tensor.extract.
+func.func @reverse_dynamic(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  %y = tfjit.slice %x {start = array<i64: -1, 3>, size = array<i64: -1, 4>, stride = array<i64: -1, -1>} : tensor<?x4xf32> -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}
+// CHECK-LABEL: func.func @reverse_dynamic
+// CHECK: %[[N:.*]] = tensor.dim %{{.*}}, %c0
+// CHECK: %[[WHOLE:.*]] = tensor.extract_slice %{{.*}}[0, 0] [%[[N]], 4] [1, 1]
+// CHECK: linalg.generic
+// CHECK: arith.subi
+// CHECK: affine.apply
+// CHECK: tensor.extract %[[WHOLE]]

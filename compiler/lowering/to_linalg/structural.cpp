@@ -4,6 +4,7 @@
 #include "compiler/lowering/to_linalg/to_linalg.h"
 #include "core/shape_rules.h"
 #include "ir/dialect.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -121,24 +122,42 @@ struct LowerTranspose : OpRewritePattern<tfjit::TransposeOp> {
 };
 
 // slice: tensor.extract_slice over the elements read (ascending), then a reversing generic op for
-// the dimensions with negative strides.
+// the dimensions with negative strides. A whole dimension reversed (size -1, stride -1) may be
+// dynamic, which an affine map cannot subtract from: those read with tensor.extract.
 struct LowerSlice : OpRewritePattern<tfjit::SliceOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(tfjit::SliceOp op, PatternRewriter& rw) const override {
     auto out = cast<RankedTensorType>(op.getType());
+    Location loc = op.getLoc();
     SmallVector<OpFoldResult> offsets, sizes, strides;
     SmallVector<AffineExpr> exprs;
+    SmallVector<Value> whole_reversed(out.getRank());  // the dim's size, where so reversed
     bool reversed = false;
+    auto dim_size = [&](int64_t d) -> Value {
+      return rw.create<tensor::DimOp>(loc, op.getX(), d).getResult();
+    };
     for (int64_t d = 0; d < out.getRank(); ++d) {
       int64_t start = op.getStart()[d], size = op.getSize()[d], stride = op.getStride()[d];
+      if (size == -1 && stride == -1) {
+        const int64_t n = cast<RankedTensorType>(op.getX().getType()).getDimSize(d);
+        whole_reversed[d] = ShapedType::isDynamic(n)
+                                ? dim_size(d)
+                                : rw.create<arith::ConstantIndexOp>(loc, n).getResult();
+        offsets.push_back(rw.getIndexAttr(0));
+        sizes.push_back(ShapedType::isDynamic(n) ? OpFoldResult(whole_reversed[d])
+                                                 : OpFoldResult(rw.getIndexAttr(n)));
+        strides.push_back(rw.getIndexAttr(1));
+        exprs.push_back(rw.getAffineDimExpr(d));
+        reversed = true;
+        continue;
+      }
       int64_t first = stride > 0 || size == 0 ? start : start + stride * (size - 1);
       offsets.push_back(rw.getIndexAttr(first));
       if (size == -1) {  // the rest of the dimension (stride 1, checked by the verifier)
         OpFoldResult rest = rw.getIndexAttr(out.getDimSize(d));
         if (out.isDynamicDim(d))
-          rest = rw.create<arith::SubIOp>(op.getLoc(),
-                                          rw.create<tensor::DimOp>(op.getLoc(), op.getX(), d),
-                                          rw.create<arith::ConstantIndexOp>(op.getLoc(), start))
+          rest = rw.create<arith::SubIOp>(loc, dim_size(d),
+                                          rw.create<arith::ConstantIndexOp>(loc, start))
                      .getResult();
         sizes.push_back(rest);
         strides.push_back(rw.getIndexAttr(1));
@@ -151,15 +170,37 @@ struct LowerSlice : OpRewritePattern<tfjit::SliceOp> {
                                  : rw.getAffineConstantExpr(size - 1) - rw.getAffineDimExpr(d));
       reversed = reversed || stride < 0;
     }
-    Value x =
-        rw.create<tensor::ExtractSliceOp>(op.getLoc(), out, op.getX(), offsets, sizes, strides);
-    if (reversed) {
-      auto map = AffineMap::get(out.getRank(), 0, exprs, rw.getContext());
-      x = generic(rw, op.getLoc(), x, map, out,
-                  [](OpBuilder&, Location, ValueRange a) { return a[0]; });
+    Value x = rw.create<tensor::ExtractSliceOp>(loc, out, op.getX(), offsets, sizes, strides);
+    if (!reversed) {
+      rw.replaceOp(op, x);
+      return success();
     }
-    rw.replaceOp(op, x);
-    return success();
+    auto map = AffineMap::get(out.getRank(), 0, exprs, rw.getContext());
+    if (std::none_of(whole_reversed.begin(), whole_reversed.end(), [](Value v) { return !!v; }))
+      return replace_with(
+          rw, op,
+          generic(rw, loc, x, map, out, [](OpBuilder&, Location, ValueRange a) { return a[0]; }));
+    // Element i of a wholly reversed dim of size n reads n - 1 - i; the others read as `map`.
+    return replace_with(rw, op,
+                        generic(
+                            rw, loc, ValueRange{}, {}, out,
+                            [&](OpBuilder& b, Location l, ValueRange) {
+                              SmallVector<Value> loops, coords;
+                              for (int64_t d = 0; d < out.getRank(); ++d)
+                                loops.push_back(b.create<linalg::IndexOp>(l, d));
+                              for (int64_t d = 0; d < out.getRank(); ++d) {
+                                if (whole_reversed[d]) {
+                                  Value last = b.create<arith::SubIOp>(
+                                      l, whole_reversed[d], b.create<arith::ConstantIndexOp>(l, 1));
+                                  coords.push_back(b.create<arith::SubIOp>(l, last, loops[d]));
+                                } else {
+                                  coords.push_back(b.create<affine::AffineApplyOp>(
+                                      l, AffineMap::get(out.getRank(), 0, exprs[d]), loops));
+                                }
+                              }
+                              return b.create<tensor::ExtractOp>(l, x, coords).getResult();
+                            },
+                            x, rw.getMultiDimIdentityMap(out.getRank())));
   }
 };
 

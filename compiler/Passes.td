@@ -8,9 +8,10 @@ include "mlir/Pass/PassBase.td"
 
 def TfjitToLinalg : Pass<"tfjit-to-linalg", "mlir::ModuleOp"> {
   let summary = "tfjit dialect -> linalg on tensors, elementwise ops as fusible linalg.generic";
-  let constructor = "::tf::compiler::create_tfjit_to_linalg_pass(true, false)";
+  let constructor = "::tf::compiler::create_tfjit_to_linalg_pass(true, false, true)";
   let dependentDialects = [
     "mlir::arith::ArithDialect",
+    "mlir::bufferization::BufferizationDialect",
     "mlir::func::FuncDialect",
     "mlir::linalg::LinalgDialect",
     "mlir::math::MathDialect",
@@ -23,6 +24,8 @@ def TfjitToLinalg : Pass<"tfjit-to-linalg", "mlir::ModuleOp"> {
            "matmuls as named linalg ops, which GEMM library calls replace">,
     Option<"parallelScans", "parallel-scans", "bool", "false",
            "scans as one parallel op over their outputs (GPU kernels), not a loop">,
+    Option<"libraryConv", "library-conv", "bool", "true",
+           "float32 convolutions as calls of the eager oneDNN kernel, not generated loops">,
   ];
 }
 

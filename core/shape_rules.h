@@ -74,6 +74,22 @@ struct WindowSpec {
   std::vector<int64_t> window, strides, dilations, low, high;
 };
 ShapeResult reduce_window_shape(const TensorShape& in, const WindowSpec& spec);
+// Convolution (core/conv_shapes.cpp), in the canonical layouts: x (batch, spatial..., channels),
+// filter (spatial..., channels / groups, out channels), output (batch, spatial..., out channels).
+// Per spatial dimension: the input padded by `low` and `high`, the filter dilated by `dilations`,
+// placed every `strides` elements. Channels split into `groups` independent convolutions. Only
+// the batch dim may be unknown.
+struct ConvSpec {
+  std::vector<int64_t> strides, dilations, low, high;
+  int64_t groups = 1;
+};
+ShapeResult conv_shape(const TensorShape& x, const TensorShape& filter, const ConvSpec& spec);
+// The gradient of a convolution with respect to its input (of shape `input`, whose batch may be
+// unknown and then comes from `output_grad`), and to its filter (of shape `filter`).
+ShapeResult conv_backprop_input_shape(const TensorShape& filter, const TensorShape& output_grad,
+                                      const TensorShape& input, const ConvSpec& spec);
+ShapeResult conv_backprop_filter_shape(const TensorShape& x, const TensorShape& output_grad,
+                                       const TensorShape& filter, const ConvSpec& spec);
 // The byte size of `count` elements of `itemsize` bytes, or nothing when it passes 2^62 (or
 // count is negative): every allocation and every byte count read from a file goes through it.
 std::optional<size_t> checked_bytes(int64_t count, size_t itemsize);

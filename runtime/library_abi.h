@@ -22,6 +22,14 @@ inline constexpr char kSgemmBiasAct[] = "tfjit_sgemm_bias_act";
 // sgemm_bias_act's `act` argument.
 enum class Epilogue : int64_t { kNone = 0, kRelu = 1, kTanh = 2, kSigmoid = 3 };
 
+// Convolutions (runtime/primitives/conv.h) on float32 tensors of equal rank R = spatial + 2,
+// passed unranked: conv(a, b, out, attributes: memref<?xi64>) with attributes
+// [kind, groups, strides[R - 2], dilations[R - 2], padding_low[R - 2], padding_high[R - 2]]; a, b
+// and out are the kind's operands and result in rt::ConvKind's order.
+inline constexpr char kConv[] = "tfjit_conv";
+// The convolution kinds (runtime/primitives/conv.h), as conv's first attribute.
+enum class ConvKind : int64_t { kForward = 0, kBackpropInput = 1, kBackpropFilter = 2 };
+
 // A parallel loop's outlined body, run over [0, iterations) on the thread pool in chunks of at
 // least `grain` iterations: parallel_for(body(context, begin, end), context, iterations, grain).
 // Plain C symbol (not _mlir_ciface_).

@@ -7,7 +7,9 @@
 #include <iterator>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "backends/cpu/conv.h"
 #include "backends/cpu/matmul_fused.h"
 #include "runtime/allocator.h"
 #include "runtime/library_abi.h"
@@ -198,6 +200,47 @@ void add_print_calls(std::vector<rt::abi::LibraryCall>& calls, std::integer_sequ
    ...);
 }
 
+// tfjit.conv and its gradients (compiler/lowering/to_linalg/conv.cpp): contiguous float32
+// operands as unranked memrefs, the attributes as runtime/library_abi.h lists them.
+struct Attributes {
+  const int64_t* allocated;
+  const int64_t* aligned;
+  int64_t offset, size, stride;
+};
+void conv_call(UnrankedMemRef* a, UnrankedMemRef* b, UnrankedMemRef* out, const Attributes* attrs) {
+  try {
+    auto shape = [](const UnrankedMemRef* m) {
+      auto* d = static_cast<int64_t*>(m->descriptor);
+      return std::vector<int64_t>(d + 3, d + 3 + m->rank);
+    };
+    auto data = [](const UnrankedMemRef* m) {
+      auto* d = static_cast<float* const*>(m->descriptor);
+      return d[1] + static_cast<int64_t*>(m->descriptor)[2];
+    };
+    const int64_t* v = attrs->aligned + attrs->offset;
+    const auto spatial = static_cast<size_t>(out->rank - 2);
+    auto list = [&](size_t i) {
+      return std::vector<int64_t>(v + 2 + i * spatial, v + 2 + (i + 1) * spatial);
+    };
+    rt::ConvPlan plan{static_cast<rt::ConvKind>(v[0]), {}, {}, {}, list(0), list(1), list(2),
+                      list(3), v[1]};
+    switch (plan.kind) {
+      case rt::ConvKind::kForward:
+        plan.input = shape(a), plan.filter = shape(b), plan.output = shape(out);
+        break;
+      case rt::ConvKind::kBackpropInput:
+        plan.filter = shape(a), plan.output = shape(b), plan.input = shape(out);
+        break;
+      case rt::ConvKind::kBackpropFilter:
+        plan.input = shape(a), plan.output = shape(b), plan.filter = shape(out);
+        break;
+    }
+    conv_float32(data(a), data(b), data(out), plan);
+  } catch (...) {
+    record_failure();
+  }
+}
+
 // tfjit.fail_if (compiler/lowering/to_linalg/effects.cpp): bad input found at run time.
 struct Flag {
   const bool* allocated;
@@ -218,6 +261,7 @@ std::vector<rt::abi::LibraryCall> all_calls() {
       {ciface(rt::abi::kSgemm), reinterpret_cast<void*>(&sgemm_call)},
       {ciface(rt::abi::kSgemmBatched), reinterpret_cast<void*>(&sgemm_batched_call)},
       {ciface(rt::abi::kSgemmBiasAct), reinterpret_cast<void*>(&sgemm_bias_act_call)},
+      {ciface(rt::abi::kConv), reinterpret_cast<void*>(&conv_call)},
       {rt::abi::kParallelFor, reinterpret_cast<void*>(&parallel_for)},
       {"_mlir_memref_to_llvm_alloc", reinterpret_cast<void*>(&compiled_alloc)},
       {"_mlir_memref_to_llvm_free", reinterpret_cast<void*>(&compiled_free)},

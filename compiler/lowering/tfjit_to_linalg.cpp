@@ -6,6 +6,7 @@
 #include "compiler/lowering/to_linalg/to_linalg.h"
 #include "compiler/mlir_support.h"
 #include "ir/dialect.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -28,9 +29,10 @@ namespace {
 
 struct TfjitToLinalgPass : impl::TfjitToLinalgBase<TfjitToLinalgPass> {
   TfjitToLinalgPass() = default;
-  TfjitToLinalgPass(bool named_matmul, bool parallel_scans) {
+  TfjitToLinalgPass(bool named_matmul, bool parallel_scans, bool library_conv) {
     namedMatmul = named_matmul;
     parallelScans = parallel_scans;
+    libraryConv = library_conv;
   }
   void runOnOperation() override {
     // A value with no elements needs no computation, however large its other dims: (2^57, 0, 0)
@@ -54,7 +56,7 @@ struct TfjitToLinalgPass : impl::TfjitToLinalgBase<TfjitToLinalgPass> {
       op->erase();
     });
     // Matmuls first, while the transposes they may fold are still tfjit ops.
-    const to_linalg::Options options{namedMatmul, parallelScans};
+    const to_linalg::Options options{namedMatmul, parallelScans, libraryConv};
     RewritePatternSet matmuls(&getContext());
     to_linalg::populate(to_linalg::Phase::kMatmuls, matmuls, options);
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(matmuls))))
@@ -72,8 +74,9 @@ struct TfjitToLinalgPass : impl::TfjitToLinalgBase<TfjitToLinalgPass> {
 
 }  // namespace
 
-std::unique_ptr<Pass> create_tfjit_to_linalg_pass(bool named_matmul, bool parallel_scans) {
-  return std::make_unique<TfjitToLinalgPass>(named_matmul, parallel_scans);
+std::unique_ptr<Pass> create_tfjit_to_linalg_pass(bool named_matmul, bool parallel_scans,
+                                                  bool library_conv) {
+  return std::make_unique<TfjitToLinalgPass>(named_matmul, parallel_scans, library_conv);
 }
 
 }  // namespace tf::compiler

@@ -16,6 +16,7 @@ namespace tf::compiler::to_linalg {
 struct Options {
   bool named_matmul = true;     // matmuls as named linalg ops (GEMM library calls replace them)
   bool parallel_scans = false;  // scans without a loop (CompileOptions::parallel_scans)
+  bool library_conv = true;     // float32 convolutions as oneDNN calls (CompileOptions)
 };
 // Matmuls are lowered first, while the transposes they fold into flags are still tfjit ops.
 enum class Phase { kMatmuls, kOps };

@@ -1,10 +1,14 @@
 // tf.nn: neural-network ops. Pooling runs on the reduce_window primitive (eager kernels, compiled
-// code and gradients for any rank).
+// code and gradients for any rank); convolutions on the conv primitive (oneDNN for float32 on the
+// CPU, eagerly and in compiled code; gradients to any order).
 //
 //   auto y = tf::nn::max_pool2d(images, {2}, {2}, "VALID");  // NHWC, 2x2 windows, stride 2
+//   auto z = tf::nn::conv2d(images, filters, {1}, "SAME");   // filters (3, 3, in, out): HWIO
 #pragma once
 
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "tfjit/export.h"
@@ -48,6 +52,78 @@ Tensor avg_pool3d(const Tensor& input, const std::vector<int64_t>& ksize,
 Tensor pool(const Tensor& input, const std::vector<int64_t>& window_shape,
             std::string_view pooling_type, const std::vector<int64_t>& strides = {},
             std::string_view padding = "VALID", std::string_view data_format = "");
+
+// A convolution's padding: "VALID" (no padding), "SAME" (output size ceil(in / stride), padded
+// evenly with the extra at the end), or explicit (before, after) pairs, one per spatial dim or
+// one per input dim with (0, 0) at batch and channels, as TensorFlow's explicit padding.
+class Padding {
+ public:
+  Padding(const char* name) : name_(name) {}
+  Padding(std::string_view name) : name_(name) {}
+  Padding(std::vector<std::pair<int64_t, int64_t>> pairs) : pairs_(std::move(pairs)) {}
+  bool is_explicit() const { return name_.empty(); }
+  const std::string& name() const { return name_; }
+  const std::vector<std::pair<int64_t, int64_t>>& pairs() const { return pairs_; }
+
+ private:
+  std::string name_;
+  std::vector<std::pair<int64_t, int64_t>> pairs_;
+};
+
+// Convolutions. `input` is channels last by default ("NWC", "NHWC", "NDHWC") or channels first
+// ("NCW", "NCHW", "NCDHW"); `filters` is (spatial..., in_channels, out_channels) (HWIO). When
+// in_channels divides the input's channels, the convolution is grouped (input channels /
+// in_channels groups, as TensorFlow's). `strides` and `dilations` take one value, one per
+// spatial dim, or one per input dim (1 at batch and channels); empty dilations mean 1.
+// float16, bfloat16, float32, float64.
+Tensor convolution(const Tensor& input, const Tensor& filters, const Padding& padding = "VALID",
+                   const std::vector<int64_t>& strides = {},
+                   const std::vector<int64_t>& dilations = {}, std::string_view data_format = "");
+Tensor conv1d(const Tensor& input, const Tensor& filters, const std::vector<int64_t>& stride,
+              const Padding& padding, std::string_view data_format = "NWC",
+              const std::vector<int64_t>& dilations = {});
+Tensor conv2d(const Tensor& input, const Tensor& filters, const std::vector<int64_t>& strides,
+              const Padding& padding, std::string_view data_format = "NHWC",
+              const std::vector<int64_t>& dilations = {});
+Tensor conv3d(const Tensor& input, const Tensor& filters, const std::vector<int64_t>& strides,
+              const Padding& padding, std::string_view data_format = "NDHWC",
+              const std::vector<int64_t>& dilations = {});
+// The transpose (gradient) of conv1d/2d/3d: `filters` is (spatial..., out_channels,
+// in_channels), `output_shape` the full result shape (batch, spatial..., channels in
+// `data_format`), which the forward convolution must map to `input`'s shape.
+Tensor conv_transpose(const Tensor& input, const Tensor& filters,
+                      const std::vector<int64_t>& output_shape, const std::vector<int64_t>& strides,
+                      const Padding& padding = "SAME", std::string_view data_format = "",
+                      const std::vector<int64_t>& dilations = {});
+Tensor conv1d_transpose(const Tensor& input, const Tensor& filters,
+                        const std::vector<int64_t>& output_shape,
+                        const std::vector<int64_t>& strides, const Padding& padding = "SAME",
+                        std::string_view data_format = "NWC",
+                        const std::vector<int64_t>& dilations = {});
+Tensor conv2d_transpose(const Tensor& input, const Tensor& filters,
+                        const std::vector<int64_t>& output_shape,
+                        const std::vector<int64_t>& strides, const Padding& padding = "SAME",
+                        std::string_view data_format = "NHWC",
+                        const std::vector<int64_t>& dilations = {});
+Tensor conv3d_transpose(const Tensor& input, const Tensor& filters,
+                        const std::vector<int64_t>& output_shape,
+                        const std::vector<int64_t>& strides, const Padding& padding = "SAME",
+                        std::string_view data_format = "NDHWC",
+                        const std::vector<int64_t>& dilations = {});
+// `filter` is (height, width, in_channels, channel_multiplier): output channel c * multiplier
+// + m convolves input channel c with filter[..., c, m] (a convolution with in_channels groups).
+Tensor depthwise_conv2d(const Tensor& input, const Tensor& filter,
+                        const std::vector<int64_t>& strides, const Padding& padding,
+                        std::string_view data_format = "NHWC",
+                        const std::vector<int64_t>& dilations = {});
+// depthwise_conv2d, then a 1x1 convolution by `pointwise_filter` (1, 1, in_channels *
+// multiplier, out_channels).
+Tensor separable_conv2d(const Tensor& input, const Tensor& depthwise_filter,
+                        const Tensor& pointwise_filter, const std::vector<int64_t>& strides,
+                        const Padding& padding, std::string_view data_format = "NHWC",
+                        const std::vector<int64_t>& dilations = {});
+// value + bias along the channel dim ("N...C" or "NC...").
+Tensor bias_add(const Tensor& value, const Tensor& bias, std::string_view data_format = "");
 
 }  // namespace tf::nn
 TFJIT_API_END

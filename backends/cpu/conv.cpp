@@ -1,0 +1,324 @@
+// Eager convolutions on the CPU: oneDNN's convolution primitives for float32 (forward, backward
+// data, backward weights; built once per shape and cached), loops accumulating in double for the
+// other float dtypes and for shapes oneDNN refuses. Compiled code calls the same kernel
+// (backends/cpu/library_calls.cpp), so eager and compiled float32 convolutions are one code.
+#include <dnnl.hpp>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "backends/cpu/kernels.h"
+#include "backends/cpu/conv.h"
+#include "runtime/parallel.h"
+#include "runtime/primitives/conv.h"
+#include "tfjit/errors.h"
+
+namespace tf::cpu {
+
+namespace {
+
+using rt::ConvKind;
+using rt::ConvPlan;
+
+int64_t product(const std::vector<int64_t>& v, size_t begin, size_t end) {
+  int64_t p = 1;
+  for (size_t i = begin; i < end; ++i) p *= v[i];
+  return p;
+}
+
+// The spatial multi-index of a flat position in `dims` (row-major).
+void unflatten(int64_t flat, const int64_t* dims, size_t n, int64_t* index) {
+  for (size_t d = n; d-- > 0;) {
+    index[d] = flat % dims[d];
+    flat /= dims[d];
+  }
+}
+
+// The reference: each result element is a sum over its own terms, in double.
+template <class T>
+void conv_loops(const void* av, const void* bv, void* outv, const ConvPlan& p) {
+  const size_t s = p.strides.size();
+  const int64_t channels = p.input[s + 1], out_channels = p.output[s + 1];
+  const int64_t cg = channels / p.groups, og = out_channels / p.groups;
+  const int64_t* in_sp = p.input.data() + 1;
+  const int64_t* out_sp = p.output.data() + 1;
+  const int64_t* k_sp = p.filter.data();
+  const int64_t in_size = product(p.input, 1, s + 1), out_size = product(p.output, 1, s + 1),
+                k_size = product(p.filter, 0, s);
+  auto* out = static_cast<T*>(outv);
+  using C = kernels::compute_t<T>;
+  auto at = [](const void* v, int64_t i) {
+    return static_cast<double>(static_cast<C>(static_cast<const T*>(v)[i]));
+  };
+  // Input position of output position o and filter tap k in dim d, or -1 in the padding.
+  auto input_at = [&](size_t d, int64_t o, int64_t k) {
+    const int64_t i = o * p.strides[d] + k * p.dilations[d] - p.low[d];
+    return i >= 0 && i < in_sp[d] ? i : -1;
+  };
+  auto flat_input = [&](const int64_t* o, const int64_t* k) {
+    int64_t flat = 0;
+    for (size_t d = 0; d < s; ++d) {
+      const int64_t i = input_at(d, o[d], k[d]);
+      if (i < 0) return int64_t{-1};
+      flat = flat * in_sp[d] + i;
+    }
+    return flat;
+  };
+  const int64_t batch = p.input[0];
+  int64_t total = 0, work = 0;
+  switch (p.kind) {
+    case ConvKind::kForward:
+      total = batch * out_size * out_channels, work = k_size * cg;
+      break;
+    case ConvKind::kBackpropInput:
+      total = batch * in_size * channels, work = k_size * og;
+      break;
+    case ConvKind::kBackpropFilter:
+      total = k_size * cg * out_channels, work = batch * out_size;
+      break;
+  }
+  rt::parallel_for(total, std::max<int64_t>(1, rt::kParallelGrain / std::max<int64_t>(work, 1)),
+                   [&](int64_t begin, int64_t end) {
+    std::vector<int64_t> o(s), k(s), i(s);
+    for (int64_t e = begin; e < end; ++e) {
+      double acc = 0;
+      if (p.kind == ConvKind::kForward) {  // a = input, b = filter
+        const int64_t oc = e % out_channels, pos = e / out_channels;
+        const int64_t n = pos / out_size, g = oc / og;
+        unflatten(pos % out_size, out_sp, s, o.data());
+        for (int64_t kf = 0; kf < k_size; ++kf) {
+          unflatten(kf, k_sp, s, k.data());
+          const int64_t xi = flat_input(o.data(), k.data());
+          if (xi < 0) continue;
+          const int64_t xb = (n * in_size + xi) * channels + g * cg, wb = kf * cg * out_channels;
+          for (int64_t ci = 0; ci < cg; ++ci)
+            acc += at(av, xb + ci) * at(bv, wb + ci * out_channels + oc);
+        }
+      } else if (p.kind == ConvKind::kBackpropInput) {  // a = filter, b = output gradient
+        const int64_t c = e % channels, pos = e / channels;
+        const int64_t n = pos / in_size, g = c / cg, ci = c % cg;
+        unflatten(pos % in_size, in_sp, s, i.data());
+        for (int64_t kf = 0; kf < k_size; ++kf) {
+          unflatten(kf, k_sp, s, k.data());
+          int64_t oflat = 0;
+          bool hit = true;
+          for (size_t d = 0; d < s && hit; ++d) {
+            const int64_t q = i[d] + p.low[d] - k[d] * p.dilations[d];
+            hit = q >= 0 && q % p.strides[d] == 0 && q / p.strides[d] < out_sp[d];
+            oflat = oflat * out_sp[d] + (hit ? q / p.strides[d] : 0);
+          }
+          if (!hit) continue;
+          const int64_t yb = (n * out_size + oflat) * out_channels + g * og,
+                        wb = (kf * cg + ci) * out_channels + g * og;
+          for (int64_t oc = 0; oc < og; ++oc) acc += at(bv, yb + oc) * at(av, wb + oc);
+        }
+      } else {  // a = input, b = output gradient
+        const int64_t oc = e % out_channels, rest = e / out_channels;
+        const int64_t ci = rest % cg, kf = rest / cg, g = oc / og;
+        unflatten(kf, k_sp, s, k.data());
+        for (int64_t n = 0; n < batch; ++n)
+          for (int64_t of = 0; of < out_size; ++of) {
+            unflatten(of, out_sp, s, o.data());
+            const int64_t xi = flat_input(o.data(), k.data());
+            if (xi < 0) continue;
+            acc += at(av, (n * in_size + xi) * channels + g * cg + ci) *
+                   at(bv, (n * out_size + of) * out_channels + oc);
+          }
+      }
+      out[e] = static_cast<T>(static_cast<C>(acc));
+    }
+  });
+}
+
+// oneDNN's view of the plan: tensors as (N, C, spatial...) dims with NHWC-style tags, the filter
+// as (O, I, spatial...) or, grouped, (G, O/G, I/G, spatial...) with HWIO-style tags.
+struct OneDnnDescs {
+  dnnl::memory::desc src, weights, dst;
+  dnnl::memory::dims strides, dilates, low, high;
+};
+OneDnnDescs descs_of(const ConvPlan& p) {
+  using tag = dnnl::memory::format_tag;
+  const size_t s = p.strides.size();
+  static constexpr tag kData[] = {tag::nwc, tag::nhwc, tag::ndhwc};
+  static constexpr tag kFilter[] = {tag::wio, tag::hwio, tag::dhwio};
+  static constexpr tag kGrouped[] = {tag::wigo, tag::hwigo, tag::dhwigo};
+  auto data = [&](const std::vector<int64_t>& t) {
+    dnnl::memory::dims dims = {t[0], t[s + 1]};
+    dims.insert(dims.end(), t.begin() + 1, t.begin() + 1 + static_cast<std::ptrdiff_t>(s));
+    return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, kData[s - 1]);
+  };
+  const int64_t in_per_group = p.filter[s], out = p.filter[s + 1];
+  dnnl::memory::dims wdims;
+  if (p.groups > 1) wdims = {p.groups, out / p.groups, in_per_group};
+  else wdims = {out, in_per_group};
+  wdims.insert(wdims.end(), p.filter.begin(), p.filter.begin() + static_cast<std::ptrdiff_t>(s));
+  OneDnnDescs d{data(p.input),
+                {wdims, dnnl::memory::data_type::f32, (p.groups > 1 ? kGrouped : kFilter)[s - 1]},
+                data(p.output),
+                p.strides,
+                {},
+                p.low,
+                p.high};
+  for (int64_t r : p.dilations) d.dilates.push_back(r - 1);  // oneDNN counts the gaps
+  return d;
+}
+
+// A built primitive and, when its filter layout differs from the user's, the reorders to and
+// from it.
+struct Prepared {
+  dnnl::primitive primitive;
+  dnnl::memory::desc user_weights, weights;
+  std::optional<dnnl::reorder> to_primitive, from_primitive;
+};
+
+struct Cache {
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  std::mutex mutex;
+  std::map<std::vector<int64_t>, std::shared_ptr<const Prepared>> built;  // null: refused
+};
+Cache& cache() {
+  // Leaked on purpose: compiled code may still run during static destruction.
+  static Cache& c = *std::make_unique<Cache>().release();
+  return c;
+}
+
+std::vector<int64_t> key_of(const ConvPlan& p) {
+  std::vector<int64_t> key = {static_cast<int64_t>(p.kind), p.groups};
+  for (const auto* l : {&p.input, &p.filter, &p.output, &p.strides, &p.dilations, &p.low, &p.high}) {
+    key.push_back(static_cast<int64_t>(l->size()));
+    key.insert(key.end(), l->begin(), l->end());
+  }
+  return key;
+}
+
+std::shared_ptr<const Prepared> build(const dnnl::engine& engine, const ConvPlan& p) {
+  const OneDnnDescs d = descs_of(p);
+  const dnnl::memory::desc any(d.weights.dims(), dnnl::memory::data_type::f32,
+                               dnnl::memory::format_tag::any);
+  const auto algorithm = dnnl::algorithm::convolution_direct;
+  auto prepared = std::make_shared<Prepared>();
+  prepared->user_weights = d.weights;
+  const bool inference = p.kind == ConvKind::kForward;
+  dnnl::convolution_forward::primitive_desc forward(
+      {inference ? dnnl::prop_kind::forward_inference : dnnl::prop_kind::forward_training,
+       algorithm, d.src, any, d.dst, d.strides, d.dilates, d.low, d.high},
+      engine);
+  if (p.kind == ConvKind::kForward) {
+    prepared->primitive = dnnl::convolution_forward(forward);
+    prepared->weights = forward.weights_desc();
+  } else if (p.kind == ConvKind::kBackpropInput) {
+    dnnl::convolution_backward_data::primitive_desc pd(
+        {algorithm, d.src, any, d.dst, d.strides, d.dilates, d.low, d.high}, engine, forward);
+    prepared->primitive = dnnl::convolution_backward_data(pd);
+    prepared->weights = pd.weights_desc();
+  } else {
+    dnnl::convolution_backward_weights::primitive_desc pd(
+        {algorithm, d.src, any, d.dst, d.strides, d.dilates, d.low, d.high}, engine, forward);
+    prepared->primitive = dnnl::convolution_backward_weights(pd);
+    prepared->weights = pd.diff_weights_desc();
+  }
+  if (prepared->weights != d.weights) {
+    if (p.kind == ConvKind::kBackpropFilter)
+      prepared->from_primitive = dnnl::reorder(dnnl::reorder::primitive_desc(
+          engine, prepared->weights, engine, d.weights));
+    else
+      prepared->to_primitive = dnnl::reorder(dnnl::reorder::primitive_desc(
+          engine, d.weights, engine, prepared->weights));
+  }
+  return prepared;
+}
+
+// The cached primitive for the plan, or null where oneDNN has none.
+std::shared_ptr<const Prepared> prepared_for(const ConvPlan& p) {
+  Cache& c = cache();
+  std::vector<int64_t> key = key_of(p);
+  std::lock_guard lock(c.mutex);
+  auto it = c.built.find(key);
+  if (it != c.built.end()) return it->second;
+  std::shared_ptr<const Prepared> prepared;
+  try {
+    prepared = build(c.engine, p);
+  } catch (const dnnl::error&) {  // an unsupported shape: the loops compute it
+  }
+  return c.built.emplace(std::move(key), prepared).first->second;
+}
+
+void conv_f32(const void* a, const void* b, void* out, const ConvPlan& p) {
+  std::shared_ptr<const Prepared> prepared = prepared_for(p);
+  if (!prepared) return conv_loops<float>(a, b, out, p);
+  rt::use_parallel_threads_here();
+  Cache& c = cache();
+  const OneDnnDescs d = descs_of(p);
+  auto mem = [&](const dnnl::memory::desc& md, const void* ptr) {
+    return dnnl::memory(md, c.engine, const_cast<void*>(ptr));
+  };
+  dnnl::stream stream(c.engine);
+  try {
+    if (p.kind == ConvKind::kBackpropFilter) {
+      dnnl::memory user = mem(d.weights, out);
+      dnnl::memory weights = prepared->from_primitive ? dnnl::memory(prepared->weights, c.engine)
+                                                      : user;
+      prepared->primitive.execute(stream, {{DNNL_ARG_SRC, mem(d.src, a)},
+                                           {DNNL_ARG_DIFF_DST, mem(d.dst, b)},
+                                           {DNNL_ARG_DIFF_WEIGHTS, weights}});
+      if (prepared->from_primitive) prepared->from_primitive->execute(stream, weights, user);
+    } else {
+      dnnl::memory user = mem(d.weights, p.kind == ConvKind::kForward ? b : a);
+      dnnl::memory weights = user;
+      if (prepared->to_primitive) {
+        weights = dnnl::memory(prepared->weights, c.engine);
+        prepared->to_primitive->execute(stream, user, weights);
+      }
+      if (p.kind == ConvKind::kForward)
+        prepared->primitive.execute(stream, {{DNNL_ARG_SRC, mem(d.src, a)},
+                                             {DNNL_ARG_WEIGHTS, weights},
+                                             {DNNL_ARG_DST, mem(d.dst, out)}});
+      else
+        prepared->primitive.execute(stream, {{DNNL_ARG_DIFF_DST, mem(d.dst, b)},
+                                             {DNNL_ARG_WEIGHTS, weights},
+                                             {DNNL_ARG_DIFF_SRC, mem(d.src, out)}});
+    }
+    stream.wait();
+  } catch (const dnnl::error& e) {
+    throw InternalError(std::string("convolution: oneDNN failed: ") + e.what());
+  }
+}
+
+// Empty operands leave every sum empty: zeros (oneDNN refuses zero dims).
+template <class T>
+void conv_kernel(const void* a, const void* b, void* out, const ConvPlan& p) {
+  const std::vector<int64_t>& first = p.kind == ConvKind::kBackpropInput ? p.filter : p.input;
+  const std::vector<int64_t>& second = p.kind == ConvKind::kForward ? p.filter : p.output;
+  const std::vector<int64_t>& result = p.kind == ConvKind::kForward         ? p.output
+                                       : p.kind == ConvKind::kBackpropInput ? p.input
+                                                                            : p.filter;
+  if (product(first, 0, first.size()) == 0 || product(second, 0, second.size()) == 0) {
+    std::fill_n(static_cast<T*>(out), product(result, 0, result.size()), T{});
+    return;
+  }
+  if constexpr (std::is_same_v<T, float>)
+    conv_f32(a, b, out, p);
+  else
+    conv_loops<T>(a, b, out, p);
+}
+
+void register_conv(rt::KernelTable& table) {
+  kernels::visit_all_dtypes([&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (core::kFloat.contains(dtype_of_v<T>))
+      table.set(ops::Primitive::conv, dtype_of_v<T>, &conv_kernel<T>);
+  });
+}
+const bool registered = rt::register_kernels(rt::DeviceType::kCPU, &register_conv);
+
+}  // namespace
+
+void conv_float32(const void* a, const void* b, void* out, const rt::ConvPlan& plan) {
+  conv_kernel<float>(a, b, out, plan);
+}
+
+}  // namespace tf::cpu

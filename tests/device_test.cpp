@@ -440,6 +440,30 @@ TEST_CASE("compiled reductions, softmax, transposes and casts give the same valu
         return tf::nn::max_pool2d(a, {3}, {2}, "SAME") + tf::nn::avg_pool2d(a, {2}, {2}, "SAME");
       },
       tf::reshape(small, {24, 10, 5, 7}));
+  {  // Convolutions: generated kernels on the GPU (oneDNN on the CPU), gradients included.
+    tf::Tensor w = make(random_values(3 * 3 * 7 * 4, {-1, 1}, tf::float32, rng), {3, 3, 7, 4},
+                        tf::float32);
+    compare_compiled(
+        "conv2d and its gradients",
+        [w](auto& a) {
+          tf::GradientTape tape;
+          tape.watch(a);
+          tape.watch(w);
+          auto y = tf::nn::conv2d(a, w, {2}, "SAME");
+          auto g = tape.gradient(tf::reduce_sum(y * y), std::vector<tf::Source>{a, w});
+          return tf::concat({tf::reshape(y, {-1}), tf::reshape(g[0], {-1}), tf::reshape(g[1], {-1})},
+                            0);
+        },
+        tf::reshape(small, {24, 10, 5, 7}));
+    compare_compiled(
+        "depthwise and transposed convolutions",
+        [w](auto& a) {
+          auto d = tf::nn::depthwise_conv2d(a, tf::reshape(w, {3, 3, 7, 4}), {1}, "VALID");
+          return tf::nn::conv2d_transpose(d, tf::transpose(tf::reshape(w, {3, 3, 28, 1}), {0, 1, 3, 2}),
+                                          {24, 16, 3, 1}, {2, 1}, "SAME");
+        },
+        tf::reshape(small, {24, 10, 5, 7}));
+  }
   {  // Random draws: the same values on both devices from the same generator state.
     auto f = tf::function([](const tf::Tensor& a) {
       return a * tf::random::normal({37, 5}) + tf::random::uniform({37, 5}, 0, 10);

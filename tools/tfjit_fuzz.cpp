@@ -251,6 +251,46 @@ std::vector<OpEntry> catalogue() {
     auto strides = int_list(r);
     return tf::nn::avg_pool(x, ksize, strides, chance(r, 0.5) ? "SAME" : "VALID");
   });
+  // A filter of the input's dtype and rank: mostly a fitting shape, sometimes adversarial.
+  auto filter_for = [](Rng& r, const tf::Tensor& x) {
+    std::vector<int64_t> dims(static_cast<size_t>(chance(r, 0.9) ? x.ndim() : pick(r, 0, 5)));
+    for (auto& d : dims) d = chance(r, 0.9) ? pick(r, 1, 3) : int_param(r);
+    if (dims.size() >= 2 && x.ndim() >= 1 && chance(r, 0.7)) dims[dims.size() - 2] = x.shape()[x.ndim() - 1];
+    return tf::ones(tf::TensorShape(dims), x.dtype());
+  };
+  auto conv_padding = [](Rng& r) -> tf::nn::Padding {
+    if (chance(r, 0.4)) return "SAME";
+    if (chance(r, 0.6)) return "VALID";
+    std::vector<std::pair<int64_t, int64_t>> p(static_cast<size_t>(pick(r, 0, 5)));
+    for (auto& [lo, hi] : p) lo = int_param(r), hi = int_param(r);
+    return p;
+  };
+  // Strides and dilations: mostly one small value, sometimes an adversarial list.
+  auto steps = [](Rng& r) {
+    return chance(r, 0.7) ? std::vector<int64_t>{pick(r, 1, 2)} : int_list(r);
+  };
+  add("convolution", [=](Rng& r, const tf::Tensor& x) {
+    auto strides = steps(r), dilations = steps(r);
+    return tf::nn::convolution(x, filter_for(r, x), conv_padding(r), strides, dilations,
+                               chance(r, 0.8) ? "" : "NCHW");
+  });
+  add("conv_transpose", [=](Rng& r, const tf::Tensor& x) {
+    // Mostly the transpose of a stride-s convolution: output (batch, spatial * s, out channels),
+    // filter (k..., out channels, x's channels).
+    const int64_t s = pick(r, 1, 2), out_channels = pick(r, 1, 3);
+    std::vector<int64_t> out = x.shape().dims(), taps;
+    for (size_t d = 1; d + 1 < out.size(); ++d) out[d] *= s, taps.push_back(pick(r, 1, 3));
+    if (!out.empty()) out.back() = out_channels;
+    for (auto& d : out)
+      if (chance(r, 0.05)) d = int_param(r);
+    tf::Tensor filter = filter_for(r, x);
+    if (chance(r, 0.8) && x.ndim() >= 1) {
+      taps.push_back(out_channels);
+      taps.push_back(x.shape()[x.ndim() - 1]);
+      filter = tf::ones(tf::TensorShape(taps), x.dtype());
+    }
+    return tf::nn::conv_transpose(x, filter, out, {s}, chance(r, 0.5) ? "SAME" : "VALID");
+  });
   return ops;
 }
 

@@ -84,6 +84,17 @@ const Other kOthers[] = {
      "sum in float32"},
     {"nn::pool(input, window_shape, \"MAX\" or \"AVG\", strides, padding)",
      "composite (max_pool, avg_pool)", tf::core::kNumeric, "yes", "AVG: float dtypes"},
+    {"nn::conv1d/2d/3d, convolution(input, filters, padding, strides, dilations)",
+     "primitive (conv)", tf::core::kFloat, "yes (backprop input / filter primitives; any order)",
+     "oneDNN for float32 (eager and compiled); channels last or first; filters HWIO; VALID, "
+     "SAME or explicit padding; strides, dilations; grouped when in_channels divides the "
+     "input's"},
+    {"nn::conv_transpose, conv1d/2d/3d_transpose(input, filters, output_shape, strides)",
+     "primitive (conv backprop input)", tf::core::kFloat, "yes", "filters (k..., out, in)"},
+    {"nn::depthwise_conv2d, separable_conv2d", "composite (conv, groups)", tf::core::kFloat,
+     "yes (composite)", "filter (h, w, in, multiplier)"},
+    {"nn::bias_add(value, bias, data_format)", "composite (add)", tf::core::kNumeric,
+     "yes (composite)", "channels last or first"},
     {"random::normal, uniform, truncated_normal", "composite (random_bits)", tf::core::kNumeric,
      "none (a draw is not differentiable)",
      "Philox4x32-10; a new draw at every call, compiled too; set_seed and op seeds; "

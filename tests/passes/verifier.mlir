@@ -80,3 +80,35 @@ func.func @slice_changes_rank(%x: tensor<?x4xf32>) -> tensor<2x4x1xf32> {
   %y = tfjit.slice %x {start = array<i64: 0, 0>, size = array<i64: 2, 4>, stride = array<i64: 1, 1>} : tensor<?x4xf32> -> tensor<2x4x1xf32>
   return %y : tensor<2x4x1xf32>
 }
+
+// -----
+
+func.func @conv_channels(%x: tensor<1x5x5x3xf32>, %w: tensor<3x3x2x4xf32>) -> tensor<1x3x3x4xf32> {
+  // expected-error @+1 {{the input's channels (3, shape (1, 5, 5, 3)) must equal the filter's input channels (2}}
+  %y = tfjit.conv %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding_low = array<i64: 0, 0>, padding_high = array<i64: 0, 0>, groups = 1} : tensor<1x5x5x3xf32>, tensor<3x3x2x4xf32> -> tensor<1x3x3x4xf32>
+  return %y : tensor<1x3x3x4xf32>
+}
+
+// -----
+
+func.func @conv_result_shape(%x: tensor<1x5x5x3xf32>, %w: tensor<3x3x3x4xf32>) -> tensor<1x5x5x4xf32> {
+  // expected-error @+1 {{result should have shape (1, 3, 3, 4)}}
+  %y = tfjit.conv %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding_low = array<i64: 0, 0>, padding_high = array<i64: 0, 0>, groups = 1} : tensor<1x5x5x3xf32>, tensor<3x3x3x4xf32> -> tensor<1x5x5x4xf32>
+  return %y : tensor<1x5x5x4xf32>
+}
+
+// -----
+
+func.func @conv_integers(%x: tensor<1x5x3xi32>, %w: tensor<3x3x4xi32>) -> tensor<1x3x4xi32> {
+  // expected-error @+1 {{expects float operands, got 'i32'}}
+  %y = tfjit.conv %x, %w {strides = array<i64: 1>, dilations = array<i64: 1>, padding_low = array<i64: 0>, padding_high = array<i64: 0>, groups = 1} : tensor<1x5x3xi32>, tensor<3x3x4xi32> -> tensor<1x3x4xi32>
+  return %y : tensor<1x3x4xi32>
+}
+
+// -----
+
+func.func @conv_backprop_input_shape(%w: tensor<3x3x4xf32>, %dy: tensor<1x3x4xf32>) -> tensor<1x5x3xf32> {
+  // expected-error @+1 {{the input shape: dimension -7 in shape (1, -7, 3) is negative}}
+  %dx = tfjit.conv_backprop_input %w, %dy {strides = array<i64: 1>, dilations = array<i64: 1>, padding_low = array<i64: 0>, padding_high = array<i64: 0>, groups = 1, input_shape = array<i64: 1, -7, 3>} : tensor<3x3x4xf32>, tensor<1x3x4xf32> -> tensor<1x5x3xf32>
+  return %dx : tensor<1x5x3xf32>
+}

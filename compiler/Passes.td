@@ -139,6 +139,13 @@ def ApproximateMath : Pass<"tfjit-approximate-math", "mlir::ModuleOp"> {
   ];
 }
 
+def ExpandMathForGpu : Pass<"tfjit-expand-math-for-gpu"> {
+  let summary = "sinh, cosh, asin, acos, asinh, acosh, atanh as the functions libdevice "
+                "lowering covers (expm1, log1p, atan2, ...), in forms without cancellation";
+  let constructor = "::tf::compiler::create_expand_math_for_gpu_pass()";
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::math::MathDialect"];
+}
+
 def ExpandIntegerDivision : Pass<"tfjit-expand-integer-division", "mlir::ModuleOp"> {
   let summary = "ceildiv/floordiv as plain integer arithmetic";
   let constructor = "::tf::compiler::create_expand_integer_division_pass()";

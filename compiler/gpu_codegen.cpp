@@ -107,6 +107,8 @@ void lower_to_gpu_launches(mlir::ModuleOp module, const CompileOptions& options)
   outline.addPass(mlir::createGpuKernelOutliningPass());
   outline.addPass(mlir::createLowerAffinePass());
   outline.addPass(mlir::createConvertSCFToCFPass());
+  // Here, not with the NVVM lowering, so the stand-in driver's host kernels compute them alike.
+  outline.addNestedPass<mlir::gpu::GPUModuleOp>(create_expand_math_for_gpu_pass());
   if (mlir::failed(outline.run(module)))
     throw InternalError("lowering to GPU launches failed:\n" + diags.text());
   // A launch plan gives every buffer its own memory for the whole call, so the host code's

@@ -6,6 +6,7 @@
 
 #include <tfjit/tfjit.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace tft {
@@ -50,6 +51,23 @@ inline const UnaryCase kUnary[] = {
     {"floor", tf::floor, [](double x) { return std::floor(x); }, {-10, 10}, false},
     {"ceil", tf::ceil, [](double x) { return std::ceil(x); }, {-10, 10}, false},
     {"round", tf::round, [](double x) { return std::nearbyint(x); }, {-10, 10}, false},
+    {"sinh", tf::sinh, [](double x) { return std::sinh(x); }, {-5, 5}},
+    {"cosh", tf::cosh, [](double x) { return std::cosh(x); }, {-5, 5}},
+    {"asin", tf::asin, [](double x) { return std::asin(x); }, {-0.9, 0.9}},
+    {"acos", tf::acos, [](double x) { return std::acos(x); }, {-0.9, 0.9}},
+    {"atan", tf::atan, [](double x) { return std::atan(x); }, {-10, 10}},
+    {"asinh", tf::asinh, [](double x) { return std::asinh(x); }, {-10, 10}},
+    {"acosh", tf::acosh, [](double x) { return std::acosh(x); }, {1.1, 10}},
+    {"atanh", tf::atanh, [](double x) { return std::atanh(x); }, {-0.9, 0.9}},
+    {"relu6", tf::relu6, [](double x) { return std::clamp(x, 0.0, 6.0); }, {-10, 10}},
+    {"elu", tf::elu, [](double x) { return x > 0 ? x : std::expm1(x); }, {-5, 5}},
+    {"selu", tf::selu, [](double x) { return 1.0507009873554805 * (x > 0 ? x : 1.6732632423543772 * std::expm1(x)); }, {-5, 5}},
+    {"gelu", tf::gelu, [](double x) { return 0.5 * x * std::erfc(-x / std::sqrt(2.0)); }, {-5, 5}},
+    {"gelu_tanh", tf::gelu_tanh, [](double x) { return 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x))); }, {-5, 5}},
+    {"silu", tf::silu, [](double x) { return x / (1 + std::exp(-x)); }, {-10, 10}},
+    {"softsign", tf::softsign, [](double x) { return x / (1 + std::fabs(x)); }, {-10, 10}},
+    {"log_sigmoid", tf::log_sigmoid, [](double x) { return -std::log1p(std::exp(-x)); }, {-30, 30}},
+    {"hard_sigmoid", tf::hard_sigmoid, [](double x) { return std::clamp((x + 3) / 6, 0.0, 1.0); }, {-5, 5}},
 };
 // clang-format on
 
@@ -72,6 +90,10 @@ inline const BinaryCase kBinary[] = {
     {"pow", tf::pow, [](double x, double y) { return std::pow(x, y); }, {0.5, 3}, {-2, 3, false, false}},
     {"maximum", tf::maximum, [](double x, double y) { return std::max(x, y); }, kAny, kAny},
     {"minimum", tf::minimum, [](double x, double y) { return std::min(x, y); }, kAny, kAny},
+    {"squared_difference", tf::squared_difference, [](double x, double y) { return (x - y) * (x - y); }, {-5, 5}, {-5, 5}},
+    {"divide_no_nan", tf::divide_no_nan, [](double x, double y) { return x / y; }, kAny, kNonZero},
+    {"xlogy", tf::xlogy, [](double x, double y) { return x * std::log(y); }, kAny, kNonZero},
+    {"atan2", tf::atan2, [](double x, double y) { return std::atan2(x, y); }, kAny, kAny},
     {"equal", tf::equal, [](double x, double y) { return double(x == y); }, kWhole, kWhole, false},
     {"not_equal", tf::not_equal, [](double x, double y) { return double(x != y); }, kWhole, kWhole, false},
     {"less", tf::less, [](double x, double y) { return double(x < y); }, kWhole, kWhole, false},

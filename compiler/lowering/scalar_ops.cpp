@@ -47,6 +47,17 @@ Value log1p(Ops o, Value x) {
   return o.select(o.cmpf(CmpFPredicate::OEQ, u, o.constant(1)), x,
                   o.select(tiny_or_inf, u, accurate));
 }
+
+// Kahan: u = exp(x); x if u == 1; -1 if u - 1 == -1; inf if u == inf; else (u - 1) * (x / log(u))
+// (x / log(u) is about 1: (u - 1) * x would overflow for u near the largest float).
+Value expm1(Ops o, Value x) {
+  Value u = o.op<math::ExpOp>(x);
+  Value um1 = o.op<arith::SubFOp>(u, o.constant(1));
+  Value r = o.op<arith::MulFOp>(um1, o.op<arith::DivFOp>(x, o.op<math::LogOp>(u)));
+  r = o.select(o.cmpf(CmpFPredicate::OEQ, u, o.constant(INFINITY)), u, r);
+  r = o.select(o.cmpf(CmpFPredicate::OEQ, um1, o.constant(-1)), um1, r);
+  return o.select(o.cmpf(CmpFPredicate::OEQ, u, o.constant(1)), x, r);
+}
 }  // namespace
 
 template <class Op>
@@ -91,14 +102,66 @@ Value Builder<Op>::build(OpBuilder& b, Location loc, ValueRange a) {
     return o.select(o.cmpf(CmpFPredicate::OGT, a[0], o.constant(20)), a[0],
                     log1p(o, o.op<math::ExpOp>(a[0])));
   else if constexpr (std::is_same_v<Op, Expm1F>) {
-    // Kahan: u = exp(x); x if u == 1; -1 if u - 1 == -1; inf if u == inf; else (u - 1) * (x /
-    // log(u)) (x / log(u) is about 1: (u - 1) * x would overflow for u near the largest float).
-    Value u = o.op<math::ExpOp>(a[0]);
-    Value um1 = o.op<arith::SubFOp>(u, o.constant(1));
-    Value r = o.op<arith::MulFOp>(um1, o.op<arith::DivFOp>(a[0], o.op<math::LogOp>(u)));
-    r = o.select(o.cmpf(CmpFPredicate::OEQ, u, o.constant(INFINITY)), u, r);
-    r = o.select(o.cmpf(CmpFPredicate::OEQ, um1, o.constant(-1)), um1, r);
-    return o.select(o.cmpf(CmpFPredicate::OEQ, u, o.constant(1)), a[0], r);
+    return expm1(o, a[0]);
+  } else if constexpr (std::is_same_v<Op, Relu6F>) {
+    Value x = a[0];
+    return o.select(o.cmpf(CmpFPredicate::OGT, x, o.constant(0)),
+                    o.select(o.cmpf(CmpFPredicate::OLT, x, o.constant(6)), x, o.constant(6)),
+                    o.constant(0));
+  } else if constexpr (std::is_same_v<Op, Relu6I>) {
+    Value x = a[0];
+    return o.select(o.cmpi(CmpIPredicate::sgt, x, o.constant(0)),
+                    o.select(o.cmpi(CmpIPredicate::slt, x, o.constant(6)), x, o.constant(6)),
+                    o.constant(0));
+  } else if constexpr (std::is_same_v<Op, EluF> || std::is_same_v<Op, SeluF>) {
+    const bool selu = std::is_same_v<Op, SeluF>;
+    const double scale = selu ? 1.0507009873554804934193349852946 : 1.0;
+    const double alpha = selu ? 1.6732632423543772848170429916717 : 1.0;
+    Value x = a[0];
+    Value neg = expm1(o, x);
+    if (selu) neg = o.op<arith::MulFOp>(neg, o.constant(scale * alpha));
+    Value pos = selu ? o.op<arith::MulFOp>(x, o.constant(scale)) : x;
+    return o.select(o.cmpf(CmpFPredicate::OGT, x, o.constant(0)), pos, neg);
+  } else if constexpr (std::is_same_v<Op, GeluF>) {
+    Value e = o.op<math::ErfOp>(o.op<arith::MulFOp>(a[0], o.constant(0.70710678118654752440)));
+    return o.op<arith::MulFOp>(o.op<arith::MulFOp>(a[0], o.constant(0.5)),
+                               o.op<arith::AddFOp>(o.constant(1), e));
+  } else if constexpr (std::is_same_v<Op, GeluTanhF>) {
+    Value x = a[0];
+    Value cube = o.op<arith::MulFOp>(o.op<arith::MulFOp>(x, x), x);
+    Value inner = o.op<arith::MulFOp>(
+        o.op<arith::AddFOp>(x, o.op<arith::MulFOp>(cube, o.constant(0.044715))),
+        o.constant(0.79788456080286535588));
+    return o.op<arith::MulFOp>(o.op<arith::MulFOp>(x, o.constant(0.5)),
+                               o.op<arith::AddFOp>(o.constant(1), o.op<math::TanhOp>(inner)));
+  } else if constexpr (std::is_same_v<Op, SiluF>) {
+    return o.op<arith::DivFOp>(
+        a[0], o.op<arith::AddFOp>(o.constant(1), o.op<math::ExpOp>(o.op<arith::NegFOp>(a[0]))));
+  } else if constexpr (std::is_same_v<Op, SoftsignF>) {
+    return o.op<arith::DivFOp>(a[0],
+                               o.op<arith::AddFOp>(o.constant(1), o.op<math::AbsFOp>(a[0])));
+  } else if constexpr (std::is_same_v<Op, LogSigmoidF>) {
+    Value x = a[0];
+    Value smooth = o.op<arith::NegFOp>(log1p(o, o.op<math::ExpOp>(o.op<arith::NegFOp>(x))));
+    return o.select(o.cmpf(CmpFPredicate::OLT, x, o.constant(-20)), x, smooth);
+  } else if constexpr (std::is_same_v<Op, HardSigmoidF>) {
+    Value x = a[0];
+    Value ramp = o.op<arith::DivFOp>(o.op<arith::AddFOp>(x, o.constant(3)), o.constant(6));
+    return o.select(o.cmpf(CmpFPredicate::OGT, x, o.constant(-3)),
+                    o.select(o.cmpf(CmpFPredicate::OLT, x, o.constant(3)), ramp, o.constant(1)),
+                    o.constant(0));
+  } else if constexpr (std::is_same_v<Op, SquaredDifferenceF>) {
+    Value d = o.op<arith::SubFOp>(a[0], a[1]);
+    return o.op<arith::MulFOp>(d, d);
+  } else if constexpr (std::is_same_v<Op, SquaredDifferenceI>) {
+    Value d = o.op<arith::SubIOp>(a[0], a[1]);
+    return o.op<arith::MulIOp>(d, d);
+  } else if constexpr (std::is_same_v<Op, DivNoNanF>) {
+    return o.select(o.cmpf(CmpFPredicate::OEQ, a[1], o.constant(0)), o.constant(0),
+                    o.op<arith::DivFOp>(a[0], a[1]));
+  } else if constexpr (std::is_same_v<Op, XlogyF>) {
+    return o.select(o.cmpf(CmpFPredicate::OEQ, a[0], o.constant(0)), o.constant(0),
+                    o.op<arith::MulFOp>(a[0], o.op<math::LogOp>(a[1])));
   } else if constexpr (std::is_same_v<Op, FloorDivF>)
     return o.op<math::FloorOp>(o.op<arith::DivFOp>(a[0], a[1]));
   else if constexpr (std::is_same_v<Op, FloorModF>) {

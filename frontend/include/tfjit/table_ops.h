@@ -91,6 +91,57 @@ Tensor ceil(const Tensor& x);
 // round: float16, bfloat16, float32, float64 -> the input's dtype; no gradient.
 Tensor round(const Tensor& x);
 
+// sinh: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+Tensor sinh(const Tensor& x);
+
+// cosh: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+Tensor cosh(const Tensor& x);
+
+// asin: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+Tensor asin(const Tensor& x);
+
+// acos: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+Tensor acos(const Tensor& x);
+
+// atan: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+Tensor atan(const Tensor& x);
+
+// asinh: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+Tensor asinh(const Tensor& x);
+
+// acosh: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+Tensor acosh(const Tensor& x);
+
+// atanh: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+Tensor atanh(const Tensor& x);
+
+// relu6: float16, bfloat16, float32, float64, int8, int16, int32, int64 -> the input's dtype; differentiable.
+Tensor relu6(const Tensor& x);
+
+// elu: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+Tensor elu(const Tensor& x);
+
+// selu: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+Tensor selu(const Tensor& x);
+
+// gelu: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+Tensor gelu(const Tensor& x);
+
+// gelu_tanh: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+Tensor gelu_tanh(const Tensor& x);
+
+// silu: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+Tensor silu(const Tensor& x);
+
+// softsign: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+Tensor softsign(const Tensor& x);
+
+// log_sigmoid: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+Tensor log_sigmoid(const Tensor& x);
+
+// hard_sigmoid: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+Tensor hard_sigmoid(const Tensor& x);
+
 // add: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, complex64 -> the input's dtype; differentiable.
 Tensor add(const Tensor& x, const Tensor& y);
 
@@ -117,6 +168,18 @@ Tensor maximum(const Tensor& x, const Tensor& y);
 
 // minimum: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 -> the input's dtype; differentiable.
 Tensor minimum(const Tensor& x, const Tensor& y);
+
+// squared_difference: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8 -> the input's dtype; differentiable.
+Tensor squared_difference(const Tensor& x, const Tensor& y);
+
+// divide_no_nan: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+Tensor divide_no_nan(const Tensor& x, const Tensor& y);
+
+// xlogy: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+Tensor xlogy(const Tensor& x, const Tensor& y);
+
+// atan2: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+Tensor atan2(const Tensor& x, const Tensor& y);
 
 // equal: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, bool, complex64 -> bool; no gradient.
 Tensor equal(const Tensor& x, const Tensor& y);
@@ -167,6 +230,10 @@ TFJIT_WITH_SCALARS(floormod)
 TFJIT_WITH_SCALARS(pow)
 TFJIT_WITH_SCALARS(maximum)
 TFJIT_WITH_SCALARS(minimum)
+TFJIT_WITH_SCALARS(squared_difference)
+TFJIT_WITH_SCALARS(divide_no_nan)
+TFJIT_WITH_SCALARS(xlogy)
+TFJIT_WITH_SCALARS(atan2)
 TFJIT_WITH_SCALARS(equal)
 TFJIT_WITH_SCALARS(not_equal)
 TFJIT_WITH_SCALARS(less)
@@ -243,6 +310,23 @@ using tf::erf;
 using tf::floor;
 using tf::ceil;
 using tf::round;
+using tf::sinh;
+using tf::cosh;
+using tf::asin;
+using tf::acos;
+using tf::atan;
+using tf::asinh;
+using tf::acosh;
+using tf::atanh;
+using tf::relu6;
+using tf::elu;
+using tf::selu;
+using tf::gelu;
+using tf::gelu_tanh;
+using tf::silu;
+using tf::softsign;
+using tf::log_sigmoid;
+using tf::hard_sigmoid;
 using tf::add;
 using tf::subtract;
 using tf::multiply;
@@ -252,6 +336,10 @@ using tf::floormod;
 using tf::pow;
 using tf::maximum;
 using tf::minimum;
+using tf::squared_difference;
+using tf::divide_no_nan;
+using tf::xlogy;
+using tf::atan2;
 using tf::equal;
 using tf::not_equal;
 using tf::less;

@@ -6,12 +6,14 @@
 //   auto z = tf::nn::conv2d(images, filters, {1}, "SAME");   // filters (3, 3, in, out): HWIO
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "tfjit/export.h"
+#include "tfjit/table_ops.h"
 #include "tfjit/tensor.h"
 
 TFJIT_API_BEGIN
@@ -124,6 +126,72 @@ Tensor separable_conv2d(const Tensor& input, const Tensor& depthwise_filter,
                         const std::vector<int64_t>& dilations = {});
 // value + bias along the channel dim ("N...C" or "NC...").
 Tensor bias_add(const Tensor& value, const Tensor& bias, std::string_view data_format = "");
+
+// --- Activations (the elementwise ones are table ops: tf::relu6, tf::elu, ...) ---
+using tf::elu;
+using tf::log_sigmoid;
+using tf::relu6;
+using tf::selu;
+using tf::silu;
+using tf::softsign;
+// x > 0 ? x : alpha * x.
+Tensor leaky_relu(const Tensor& features, double alpha = 0.2);
+// x * Phi(x) (the normal distribution's CDF), or its tanh approximation.
+Tensor gelu(const Tensor& features, bool approximate = false);
+// x * sigmoid(beta * x); beta 1 is silu.
+Tensor swish(const Tensor& features, double beta = 1.0);
+
+// --- Losses, with TensorFlow's numerically stable forms (per example: reduced over the class
+// axis only) ---
+// -sum(labels * log_softmax(logits)) along `axis`; its gradient is fused: softmax - labels.
+Tensor softmax_cross_entropy_with_logits(const Tensor& labels, const Tensor& logits,
+                                         int64_t axis = -1);
+// Integer class labels, one per row of logits (the last axis are the classes); a label outside
+// [0, classes) is an InvalidArgumentError, eagerly and (once the call has run) compiled.
+Tensor sparse_softmax_cross_entropy_with_logits(const Tensor& labels, const Tensor& logits);
+// max(x, 0) - x * z + log(1 + exp(-|x|)) for logits x and labels z.
+Tensor sigmoid_cross_entropy_with_logits(const Tensor& labels, const Tensor& logits);
+// sigmoid cross-entropy with the positive term weighted by pos_weight.
+Tensor weighted_cross_entropy_with_logits(const Tensor& labels, const Tensor& logits,
+                                          double pos_weight);
+// exp(log_input) - targets * log_input (+ Stirling's approximation of log(targets!) if full).
+Tensor log_poisson_loss(const Tensor& targets, const Tensor& log_input,
+                        bool compute_full_loss = false);
+// sum(t^2) / 2.
+Tensor l2_loss(const Tensor& t);
+
+// --- Normalisation ---
+struct Moments {
+  Tensor mean, variance;
+};
+// Mean and (biased) variance over `axes`.
+Moments moments(const Tensor& x, const std::vector<int64_t>& axes, bool keepdims = false);
+// (x - mean) * scale / sqrt(variance + epsilon) + offset; offset and scale may be null tensors.
+Tensor batch_normalization(const Tensor& x, const Tensor& mean, const Tensor& variance,
+                           const Tensor& offset, const Tensor& scale, double variance_epsilon);
+// tf.compat.v1.nn.fused_batch_norm over all dims but the channels ("NHWC"/"NCHW", ...). In
+// training, normalises by the batch statistics and returns them, the variance with Bessel's
+// correction, blended into `mean`/`variance` as (1 - f) * old + f * batch when
+// exponential_avg_factor f < 1 (as Keras' moving statistics); in inference, normalises by
+// `mean` and `variance` and returns them.
+struct FusedBatchNorm {
+  Tensor y, mean, variance;
+};
+FusedBatchNorm fused_batch_norm(const Tensor& x, const Tensor& scale, const Tensor& offset,
+                                const Tensor& mean = Tensor(), const Tensor& variance = Tensor(),
+                                double epsilon = 0.001, double exponential_avg_factor = 1.0,
+                                std::string_view data_format = "NHWC", bool is_training = true);
+// x / sqrt(max(sum(x^2, axis), epsilon)).
+Tensor l2_normalize(const Tensor& x, Axes axis = {}, double epsilon = 1e-12);
+
+// --- Regularisation and embeddings ---
+// Each element kept with probability 1 - rate and scaled by 1 / (1 - rate), zeroed otherwise;
+// a new mask at every call, inside tf::function too. noise_shape (empty: x's shape) broadcasts
+// to x's, so a mask can be shared along dims of size 1. rate in [0, 1).
+Tensor dropout(const Tensor& x, double rate, const std::vector<int64_t>& noise_shape = {},
+               std::optional<uint64_t> seed = std::nullopt);
+// Rows of params: gather(params, ids, 0).
+Tensor embedding_lookup(const Tensor& params, const Tensor& ids);
 
 }  // namespace tf::nn
 TFJIT_API_END

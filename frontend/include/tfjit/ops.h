@@ -164,6 +164,11 @@ inline Tensor operator~(const Tensor& x) { return logical_not(x); }
 
 // Beside the table ops (tfjit/table_ops.h), what TensorFlow also places under tf.math.
 namespace math {
+// Standard deviation and variance (biased, as TensorFlow's) over `axis`.
+Tensor reduce_std(const Tensor& x, Axes axis = {}, bool keepdims = false);
+Tensor reduce_variance(const Tensor& x, Axes axis = {}, bool keepdims = false);
+// sqrt(sum(x^2)) over `axis`.
+Tensor reduce_euclidean_norm(const Tensor& x, Axes axis = {}, bool keepdims = false);
 using tf::argmax;
 using tf::argmin;
 using tf::divide;
@@ -172,6 +177,19 @@ using tf::reduce_mean;
 using tf::softmax;
 using tf::truediv;
 }  // namespace math
+
+// tf.norm: `ord` 2 ("euclidean", also the Frobenius norm over two axes), 1, or infinity
+// (std::numeric_limits<double>::infinity()) over one axis; over `axis` (all axes by default).
+Tensor norm(const Tensor& x, double ord = 2, Axes axis = {}, bool keepdims = false);
+// t * clip_norm / max(l2 norm of t over `axes`, clip_norm).
+Tensor clip_by_norm(const Tensor& t, double clip_norm, Axes axes = {});
+// Every tensor scaled by clip_norm / max(global_norm, clip_norm), global_norm the l2 norm of all
+// of them together (null tensors stay null, as TensorFlow's None gradients).
+struct ClippedByGlobalNorm {
+  std::vector<Tensor> tensors;
+  Tensor global_norm;
+};
+ClippedByGlobalNorm clip_by_global_norm(const std::vector<Tensor>& tensors, double clip_norm);
 
 // What TensorFlow places under tf.nn among the ops above (tfjit/nn.h adds pooling).
 namespace nn {

@@ -93,6 +93,10 @@ std::string metadata_text(const Metadata& m, const std::array<double, 3>& load_a
 void model_benchmarks(int scale, std::vector<Row>& rows,
                       const std::function<void(Row&, const std::string&)>& fail);
 
+// tools/bench_conv.cpp: conv2d on ResNet's shapes against oneDNN called directly.
+void conv_benchmarks(int scale, std::vector<Row>& rows,
+                     const std::function<void(Row&, const std::string&)>& fail);
+
 // tools/bench_gpu.cpp: the GPU rows, appended to `rows`; `fail` marks a row as an error.
 void gpu_benchmarks(int scale, std::vector<Row>& rows,
                     const std::function<void(Row&, const std::string&)>& fail);

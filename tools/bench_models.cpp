@@ -94,6 +94,8 @@ void model_benchmarks(int scale, std::vector<Row>& rows,
       {std::make_unique<workloads::Mlp>(std::vector<int64_t>{784, 512, 512, 10}, 128), 50});
   list.push_back(
       {std::make_unique<workloads::Mlp>(std::vector<int64_t>{1024, 2048, 2048, 1024}, 512), 3});
+  list.push_back({std::make_unique<workloads::Cnn>(28, 1, 16, 32, 32), 20});
+  list.push_back({std::make_unique<workloads::Cnn>(32, 3, 32, 64, 32), 10});
   list.push_back({std::make_unique<workloads::TransformerBlock>(), 10});
   for (auto& [model, iterations] : list) {
     const std::string name = model->name + " step";

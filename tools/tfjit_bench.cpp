@@ -36,8 +36,9 @@ called directly, the training step eager and compiled, and overheads.
   --threads N     intra-op threads (tf::config::threading; default: OpenMP's, all CPUs
                   this process may use)
   --only LIST     comma-separated sections: matmul, chain, overhead, autodiff, steps, models
-                  (MLP and transformer training steps, their compile times and 10/100/1000-op
-                  compile scaling, batch-1 inference), compile (a 20-op function), gpu
+                  (MLP, transformer and CNN training steps, their compile times and
+                  10/100/1000-op compile scaling, batch-1 inference), conv (conv2d on ResNet
+                  shapes against oneDNN direct), compile (a 20-op function), gpu
 
 Exit status: 0 success, 1 usage error, 2 a row's result was wrong (its note says why).
 )";
@@ -112,7 +113,7 @@ int main(int argc, char** argv) {
     } else if (a == "--only") {
       only = "," + value() + ",";
       for (const char* known :
-           {"matmul", "chain", "overhead", "autodiff", "steps", "models", "compile", "gpu"})
+           {"matmul", "chain", "overhead", "autodiff", "steps", "models", "conv", "compile", "gpu"})
         for (size_t at; (at = only.find(std::string(",") + known + ",")) != std::string::npos;)
           only.replace(at, std::strlen(known) + 1, "");
       if (only != ",") {
@@ -462,6 +463,7 @@ int main(int argc, char** argv) {
 
   // 6. The training steps users run: MLPs, a transformer block, batch-1 inference.
   if (want("models")) model_benchmarks(scale, rows, fail);
+  if (want("conv")) conv_benchmarks(scale, rows, fail);
 
   // 7. Cold trace + compile of a ~20-op function (fresh tf::function objects each time).
   if (want("compile")) {

@@ -146,4 +146,37 @@ struct TransformerBlock : Model {
   }
 };
 
+// A small CNN: two (3x3 SAME convolution + bias, ReLU, 2x2 max pooling) stages, then a dense
+// layer and softmax cross-entropy. NHWC inputs, HWIO filters, the dense rows in (h, w, c) order.
+// Digits-size (28x28x1, 16 and 32 filters) and CIFAR-size (32x32x3, 32 and 64 filters).
+struct Cnn : Model {
+  int64_t batch;
+  Cnn(int64_t size, int64_t channels, int64_t f1, int64_t f2, int64_t batch, int64_t classes = 10)
+      : batch(batch) {
+    name = "cnn " + std::to_string(size) + "x" + std::to_string(size) + "x" +
+           std::to_string(channels) + " b" + std::to_string(batch);
+    const int64_t flat = (size / 4) * (size / 4) * f2;
+    add("w1", wave({3, 3, channels, f1}, std::sqrt(2.0 / double(9 * channels)), 0));
+    add("b1", tf::zeros({f1}));
+    add("w2", wave({3, 3, f1, f2}, std::sqrt(2.0 / double(9 * f1)), 1));
+    add("b2", tf::zeros({f2}));
+    add("wd", wave({flat, classes}, std::sqrt(1.0 / double(flat)), 2));
+    add("bd", tf::zeros({classes}));
+    x = wave({batch, size, size, channels}, 1.0, 0.5);
+    y = one_hot_targets(batch, classes);
+  }
+  tf::Tensor logits(const tf::Tensor& in) const {
+    auto p = [&](int i) { return params[static_cast<size_t>(i)].read_value(); };
+    auto stage = [](const tf::Tensor& h, const tf::Tensor& w, const tf::Tensor& b) {
+      return tf::nn::max_pool2d(tf::relu(tf::nn::conv2d(h, w, {1}, "SAME") + b), {2}, {2},
+                                "VALID");
+    };
+    auto h = stage(stage(in, p(0), p(1)), p(2), p(3));
+    return tf::matmul(tf::reshape(h, {batch, -1}), p(4)) + p(5);
+  }
+  tf::Tensor loss(const tf::Tensor& in, const tf::Tensor& target) const override {
+    return -tf::reduce_mean(tf::reduce_sum(target * tf::log_softmax(logits(in)), 1));
+  }
+};
+
 }  // namespace workloads

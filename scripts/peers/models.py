@@ -11,6 +11,9 @@ CHECKED_STEPS = 3  # losses recorded before timing, as tools/bench_models.cpp
 MLP_SMALL = ((784, 512, 512, 10), 128, 50)  # sizes, batch, timed iterations per batch
 MLP_WIDE = ((1024, 2048, 2048, 1024), 512, 3)
 TRANSFORMER = dict(batch=8, seq=128, width=256, heads=4, ffn=1024)
+# size, channels, filters of the two stages, batch, timed iterations (workloads::Cnn)
+CNN_DIGITS = (28, 1, 16, 32, 32, 20)
+CNN_CIFAR = (32, 3, 32, 64, 32, 10)
 
 
 def wave(shape, scale, phase):
@@ -52,6 +55,31 @@ def transformer_init():
               np.ones(w, np.float32), np.zeros(w, np.float32)]
     shape = (t["batch"], t["seq"], w)
     return params, wave(shape, 1.0, 0.25), wave(shape, 1.0, 0.75)
+
+
+def cnn_name(size, channels, f1, f2, batch):
+    return f"cnn {size}x{size}x{channels} b{batch} step"
+
+
+def cnn_init(size, channels, f1, f2, batch, classes=10):
+    """NHWC inputs, HWIO filters, dense rows in (h, w, c) order, as workloads::Cnn."""
+    flat = (size // 4) * (size // 4) * f2
+    params = [wave((3, 3, channels, f1), np.sqrt(2.0 / (9 * channels)), 0),
+              np.zeros(f1, np.float32),
+              wave((3, 3, f1, f2), np.sqrt(2.0 / (9 * f1)), 1), np.zeros(f2, np.float32),
+              wave((flat, classes), np.sqrt(1.0 / flat), 2), np.zeros(classes, np.float32)]
+    return params, wave((batch, size, size, channels), 1.0, 0.5), one_hot_targets(batch, classes)
+
+
+def cnn_channels_first(params, x):
+    """The same model for frameworks whose convolutions are NCHW (PyTorch): OIHW filters, NCHW
+    inputs, and the dense rows permuted to (c, h, w) order, so every value is unchanged."""
+    w1, b1, w2, b2, wd, bd = params
+    f2, side = w2.shape[3], int(round(np.sqrt(wd.shape[0] // w2.shape[3])))
+    wd = wd.reshape(side, side, f2, -1).transpose(2, 0, 1, 3).reshape(wd.shape)
+    return ([np.ascontiguousarray(w1.transpose(3, 2, 0, 1)), b1,
+             np.ascontiguousarray(w2.transpose(3, 2, 0, 1)), b2, np.ascontiguousarray(wd), bd],
+            np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
 
 
 def losses_note(losses):
@@ -102,10 +130,20 @@ def transformer_loss(ops, p, x, y):
     return ops.mean((out - y) * (out - y))
 
 
+def cnn_loss(ops, p, x, y):
+    def stage(h, w, b):
+        return ops.max_pool2(ops.relu(ops.bias(ops.conv2d(h, w), b)))
+    h = stage(stage(x, p[0], p[1]), p[2], p[3])
+    logits = ops.matmul(ops.flatten(h), p[4]) + p[5]
+    return -ops.mean(ops.sum(y * ops.log_softmax(logits), 1))
+
+
 def workloads():
     """(row name, loss function, init function, timed iterations) for each training step."""
     return [(mlp_name(*MLP_SMALL[:2]), mlp_loss, lambda: mlp_init(*MLP_SMALL[:2]), MLP_SMALL[2]),
             (mlp_name(*MLP_WIDE[:2]), mlp_loss, lambda: mlp_init(*MLP_WIDE[:2]), MLP_WIDE[2]),
+            (cnn_name(*CNN_DIGITS[:5]), cnn_loss, lambda: cnn_init(*CNN_DIGITS[:5]), CNN_DIGITS[5]),
+            (cnn_name(*CNN_CIFAR[:5]), cnn_loss, lambda: cnn_init(*CNN_CIFAR[:5]), CNN_CIFAR[5]),
             (transformer_name(), transformer_loss, transformer_init, 10)]
 
 
@@ -146,6 +184,18 @@ class TfOps:
     def transpose(self, v, perm):
         return self.tf.transpose(v, perm)
 
+    def conv2d(self, v, w):  # NHWC, HWIO, stride 1, SAME
+        return self.tf.nn.conv2d(v, w, 1, "SAME")
+
+    def bias(self, v, b):
+        return v + b
+
+    def max_pool2(self, v):
+        return self.tf.nn.max_pool2d(v, 2, 2, "VALID")
+
+    def flatten(self, v):
+        return self.tf.reshape(v, (v.shape[0], -1))
+
 
 class JaxOps(TfOps):
     def __init__(self, jnp, jax):
@@ -181,6 +231,17 @@ class JaxOps(TfOps):
     def transpose(self, v, perm):
         return self.jnp.transpose(v, perm)
 
+    def conv2d(self, v, w):
+        return self.jax.lax.conv_general_dilated(v, w, (1, 1), "SAME",
+                                                 dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+    def max_pool2(self, v):
+        return self.jax.lax.reduce_window(v, -self.jnp.inf, self.jax.lax.max, (1, 2, 2, 1),
+                                          (1, 2, 2, 1), "VALID")
+
+    def flatten(self, v):
+        return self.jnp.reshape(v, (v.shape[0], -1))
+
 
 class TorchOps(TfOps):
     def __init__(self, torch):
@@ -215,6 +276,18 @@ class TorchOps(TfOps):
 
     def transpose(self, v, perm):
         return v.permute(perm)
+
+    def conv2d(self, v, w):  # NCHW, OIHW (cnn_channels_first)
+        return self.torch.nn.functional.conv2d(v, w, padding="same")
+
+    def bias(self, v, b):
+        return v + b[:, None, None]
+
+    def max_pool2(self, v):
+        return self.torch.nn.functional.max_pool2d(v, 2)
+
+    def flatten(self, v):
+        return v.reshape(v.shape[0], -1)
 
 
 def bench_tf(res, fw, variants, q, time_us):
@@ -287,6 +360,8 @@ def bench_torch(res, fw, variants, q, time_us):
     ops = TorchOps(torch)
     for name, loss_fn, init, iterations in workloads():
         params0, x0, y0 = init()
+        if loss_fn is cnn_loss:
+            params0, x0 = cnn_channels_first(params0, x0)
         x, y = torch.from_numpy(x0), torch.from_numpy(y0)
         for variant, wrap in variants:
             def run(wrap=wrap, loss_fn=loss_fn, iterations=iterations, params0=params0):

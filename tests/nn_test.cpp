@@ -1,4 +1,5 @@
-// tf.nn and tf.math composites (frontend/src/nn.cpp, math.cpp) and the activation table lines:
+// tf.nn, tf.math and tf.image composites (frontend/src/nn.cpp, math.cpp, image.cpp) and the
+// activation table lines:
 // values and gradients against TensorFlow's (tests/golden/nn/make_nn_golden.py), eager and
 // compiled; dropout's masks; bad arguments.
 #include <filesystem>
@@ -85,20 +86,31 @@ const std::map<std::string, Op>& golden_cases() {
       {"atan2", [](const Args& a) { return tf::atan2(a[0], a[1]); }},
       {"bias_add_nchw", [](const Args& a) { return nn::bias_add(a[0], a[1], "NCHW"); }},
       {"embedding_lookup", [](const Args& a) { return nn::embedding_lookup(a[0], a[1]); }},
+      {"resize_bilinear_up", [](const Args& a) { return tf::image::resize(a[0], {8, 7}); }},
+      {"resize_bilinear_down", [](const Args& a) { return tf::image::resize(a[0], {4, 3}); }},
+      {"resize_nearest",
+       [](const Args& a) { return tf::image::resize(a[0], {8, 3}, "nearest"); }},
+      {"per_image_standardization",
+       [](const Args& a) { return tf::image::per_image_standardization(a[0]); }},
+      {"flip_left_right", [](const Args& a) { return tf::image::flip_left_right(a[0]); }},
+      {"flip_up_down", [](const Args& a) { return tf::image::flip_up_down(a[0]); }},
   };
   return cases;
 }
 
 bool exists(const std::string& file) { return std::filesystem::exists(kGolden + file); }
 
-void check_golden(const Tensor& got, const std::string& file, const std::string& what) {
+// `computed` is the dtype the case computes in (its result's: float32 for fused_batch_norm and
+// the float32 image ops, whose float64 gradients carry float32 rounding).
+void check_golden(const Tensor& got, const std::string& file, const std::string& what,
+                  tf::DType computed) {
   INFO(what << " against " << file);
   Tensor want = tf::load_npy(kGolden + file);
   REQUIRE(got.dtype() == want.dtype());
   REQUIRE(got.shape() == want.shape());
   // float64: TensorFlow's erf (Eigen's) is off by up to ~5e-9 from libm's, which tfjit calls;
   // float32 (fused_batch_norm): TensorFlow's summation order.
-  const double tol = want.dtype() == tf::float64 ? 1e-8 : 2e-5;
+  const double tol = computed == tf::float64 ? 1e-8 : 2e-5;
   auto g = tft::values_of(got), w = tft::values_of(want);
   for (size_t i = 0; i < g.size(); ++i) {
     INFO("element " << i << ": got " << g[i] << ", TensorFlow " << w[i]);
@@ -154,12 +166,14 @@ TEST_CASE("tf.nn and tf.math composites and activations match TensorFlow with th
     for (bool is_compiled : {false, true}) {
       const std::string mode = name + (is_compiled ? " compiled" : " eager");
       Args r = is_compiled ? compiled(op, inputs, dy) : forward_and_gradients(op, inputs, dy);
-      check_golden(r[0], name + ".out.npy", mode);
+      const tf::DType computed = r[0].dtype();
+      check_golden(r[0], name + ".out.npy", mode, computed);
       size_t k = 1;
       for (size_t i = 0; i < inputs.size(); ++i) {
         if (inputs[i].dtype() != tf::float32 && inputs[i].dtype() != tf::float64) continue;
         const std::string file = name + ".grad" + std::to_string(i) + ".npy";
-        if (exists(file)) check_golden(r[k], file, mode + " gradient " + std::to_string(i));
+        if (exists(file))
+          check_golden(r[k], file, mode + " gradient " + std::to_string(i), computed);
         ++k;
       }
     }

@@ -119,6 +119,11 @@ const Other kOthers[] = {
      "composite", tf::core::kFloat, "yes (composite)", "norm: ord 1, 2 (Frobenius), inf"},
     {"clip_by_norm(t, clip_norm, axes), clip_by_global_norm(tensors, clip_norm)", "composite",
      tf::core::kFloat, "yes (composite)", "null tensors stay null"},
+    {"image::resize(images, size, \"bilinear\" or \"nearest\")", "composite (gather)",
+     tf::core::kNumeric, "yes (composite)", "half-pixel centres, as TensorFlow 2; bilinear: float32"},
+    {"image::flip_left_right, flip_up_down, random_flip_left_right, per_image_standardization",
+     "composite (reverse, random_bits)", tf::core::kNumeric, "yes (composite)",
+     "standardisation in float32"},
     {"random::normal, uniform, truncated_normal", "composite (random_bits)", tf::core::kNumeric,
      "none (a draw is not differentiable)",
      "Philox4x32-10; a new draw at every call, compiled too; set_seed and op seeds; "

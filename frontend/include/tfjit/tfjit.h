@@ -9,6 +9,7 @@
 #include "tfjit/errors.h"
 #include "tfjit/function.h"
 #include "tfjit/gradient_tape.h"
+#include "tfjit/image.h"
 #include "tfjit/interop.h"
 #include "tfjit/nn.h"
 #include "tfjit/ops.h"

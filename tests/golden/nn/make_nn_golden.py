@@ -100,6 +100,12 @@ CASES = {
     "bias_add_nchw": ([u(2, 3, 4, 5), u(3)], lambda x, b: tf.nn.bias_add(x, b, "NCHW")),
     "embedding_lookup": ([u(6, 3), np.array([[5, 0], [2, 2]], np.int32)],
                          lambda p, i: tf.nn.embedding_lookup(p, i)),
+    "resize_bilinear_up": ([u(2, 5, 4, 3)], lambda x: tf.image.resize(x, [8, 7])),
+    "resize_bilinear_down": ([u(2, 9, 8, 3)], lambda x: tf.image.resize(x, [4, 3])),
+    "resize_nearest": ([u(2, 5, 4, 3)], lambda x: tf.image.resize(x, [8, 3], "nearest")),
+    "per_image_standardization": ([u(2, 4, 5, 3)], tf.image.per_image_standardization),
+    "flip_left_right": ([u(4, 5, 3)], tf.image.flip_left_right),
+    "flip_up_down": ([u(2, 4, 5, 3)], tf.image.flip_up_down),
 }
 
 for name, (inputs, f) in CASES.items():

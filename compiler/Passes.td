@@ -24,8 +24,9 @@ def TfjitToLinalg : Pass<"tfjit-to-linalg", "mlir::ModuleOp"> {
            "matmuls as named linalg ops, which GEMM library calls replace">,
     Option<"parallelScans", "parallel-scans", "bool", "false",
            "scans as one parallel op over their outputs (GPU kernels), not a loop">,
-    Option<"libraryConv", "library-conv", "bool", "true",
-           "float32 convolutions as calls of the eager oneDNN kernel, not generated loops">,
+    Option<"hostLibraryCalls", "host-library-calls", "bool", "true",
+           "float32 convolutions and sorts as calls of the eager CPU kernels, not generated "
+           "loops">,
   ];
 }
 

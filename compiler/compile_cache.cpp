@@ -69,7 +69,7 @@ std::string cache_key(const Graph& graph, const CompileOptions& options) {
   return graph.text(Stage::kTraced) +
          "\n// matmul_library_call=" + std::to_string(options.matmul_library_call) +
          " fuse_matmul_epilogue=" + std::to_string(options.fuse_matmul_epilogue) +
-         " conv_library_call=" + std::to_string(options.conv_library_call) +
+         " host_library_calls=" + std::to_string(options.host_library_calls) +
          " split_reductions=" + std::to_string(options.split_reductions) +
          " parallel_scans=" + std::to_string(options.parallel_scans) +
          " opt=" + std::to_string(options.llvm_opt_level);

@@ -58,8 +58,8 @@ struct CompileOptions {
   // With the library call: matmul + row bias + activation as one oneDNN call (post-ops) rather
   // than the GEMM then a loop over its output (compiler/lowering/fuse_matmul_epilogue.cpp).
   bool fuse_matmul_epilogue = true;
-  // float32 convolutions as a call into the eager oneDNN kernel (true) or generated loops.
-  bool conv_library_call = true;
+  // float32 convolutions and sorts as calls of the eager CPU kernels (true) or generated loops.
+  bool host_library_calls = true;
   // Reductions longer than a thread should walk alone become a tree of shorter ones
   // (compiler/lowering/split_reductions.cpp). GPU kernels always do this.
   bool split_reductions = false;
@@ -75,7 +75,7 @@ struct CompileOptions {
 // thread per output element: a long reduction needs a tree), scans without a host loop.
 inline CompileOptions options_for_gpu(CompileOptions options, std::string arch) {
   options.fuse_matmul_epilogue = false;
-  options.conv_library_call = false;  // generated kernels until cuDNN is called
+  options.host_library_calls = false;  // GPU kernels cannot call the host
   options.split_reductions = true;
   options.parallel_scans = true;
   options.gpu_arch = std::move(arch);

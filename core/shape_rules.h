@@ -66,6 +66,9 @@ ShapeResult slice_shape(const TensorShape& in, std::span<const int64_t> start,
                         std::span<const int64_t> size, std::span<const int64_t> stride);
 // gather: params' dims before `axis`, then indices' dims, then params' dims after `axis`.
 TensorShape gather_shape(const TensorShape& params, const TensorShape& indices, int64_t axis);
+// take_along_axis: indices of x's rank whose dims equal x's except along `axis` (normalised);
+// the result has the indices' shape.
+ShapeResult take_along_axis_shape(const TensorShape& x, const TensorShape& indices, int64_t axis);
 // A window reduction (pooling): per dimension, the input dilated by `dilations` (d - 1 gaps
 // between elements), padded by `low` and `high`, then windows of `window` elements every
 // `strides` elements. Each list has one entry per dimension; an unknown dim must have window,

@@ -30,6 +30,10 @@ inline constexpr char kConv[] = "tfjit_conv";
 // The convolution kinds (runtime/primitives/conv.h), as conv's first attribute.
 enum class ConvKind : int64_t { kForward = 0, kBackpropInput = 1, kBackpropFilter = 2 };
 
+// tfjit.argsort on the CPU: argsort_<dtype name>(x: unranked memref, out: unranked memref of
+// i32, axis, descending), contiguous operands (runtime/primitives/sort.h).
+inline constexpr char kArgsortPrefix[] = "tfjit_argsort_";
+
 // A parallel loop's outlined body, run over [0, iterations) on the thread pool in chunks of at
 // least `grain` iterations: parallel_for(body(context, begin, end), context, iterations, grain).
 // Plain C symbol (not _mlir_ciface_).

@@ -82,7 +82,7 @@ TEST_CASE("convolutions and their gradients match TensorFlow eagerly and compile
       auto step = [&](const Tensor& a, const Tensor& b, const Tensor& g) {
         return forward_and_gradients(op, a, b, g);
       };
-      auto f = tf::function(step, tf::FunctionOptions{.conv_library_call = library});
+      auto f = tf::function(step, tf::FunctionOptions{.host_library_calls = library});
       check(f(x, w, dy), library ? "compiled (oneDNN)" : "compiled (generated loops)");
     }
   }
@@ -165,7 +165,7 @@ TEST_CASE("a compiled convolution takes any batch size under an unknown batch di
   for (bool library : {true, false}) {
     auto f = tf::function(step,
                           {tf::TensorSpec({tf::kUnknownDim, 6, 5, 3}), tf::TensorSpec({3, 3, 3, 4})},
-                          tf::FunctionOptions{.conv_library_call = library});
+                          tf::FunctionOptions{.host_library_calls = library});
     Tensor w = tf::cast(random({3, 3, 3, 4}, 5), tf::float32);
     for (int64_t batch : {1, 3, 0}) {
       INFO("batch " << batch << (library ? ", oneDNN" : ", generated loops"));

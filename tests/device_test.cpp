@@ -464,6 +464,16 @@ TEST_CASE("compiled reductions, softmax, transposes and casts give the same valu
         },
         tf::reshape(small, {24, 10, 5, 7}));
   }
+  compare_compiled(  // sorting: ranks computed by generated kernels on the GPU
+      "sort, argsort and top_k",
+      [](auto& a) {
+        auto top = tf::math::top_k(a, 3);
+        return tf::concat({tf::reshape(tf::sort(a, 1), {-1}),
+                           tf::reshape(tf::cast(tf::argsort(a, 0, "DESCENDING"), tf::float32), {-1}),
+                           tf::reshape(top.values, {-1})},
+                          0);
+      },
+      small);
   {  // Random draws: the same values on both devices from the same generator state.
     auto f = tf::function([](const tf::Tensor& a) {
       return a * tf::random::normal({37, 5}) + tf::random::uniform({37, 5}, 0, 10);

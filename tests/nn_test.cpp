@@ -94,6 +94,9 @@ const std::map<std::string, Op>& golden_cases() {
        [](const Args& a) { return tf::image::per_image_standardization(a[0]); }},
       {"flip_left_right", [](const Args& a) { return tf::image::flip_left_right(a[0]); }},
       {"flip_up_down", [](const Args& a) { return tf::image::flip_up_down(a[0]); }},
+      {"sort_axis0", [](const Args& a) { return tf::sort(a[0], 0); }},
+      {"sort_descending", [](const Args& a) { return tf::sort(a[0], -1, "DESCENDING"); }},
+      {"top_k", [](const Args& a) { return tf::math::top_k(a[0], 4).values; }},
   };
   return cases;
 }

@@ -269,6 +269,10 @@ std::vector<OpEntry> catalogue() {
   auto steps = [](Rng& r) {
     return chance(r, 0.7) ? std::vector<int64_t>{pick(r, 1, 2)} : int_list(r);
   };
+  add("sort", [](Rng& r, const tf::Tensor& x) {
+    return tf::sort(x, int_param(r), chance(r, 0.5) ? "ASCENDING" : "DESCENDING");
+  });
+  add("top_k", [](Rng& r, const tf::Tensor& x) { return tf::math::top_k(x, int_param(r)).values; });
   add("convolution", [=](Rng& r, const tf::Tensor& x) {
     auto strides = steps(r), dilations = steps(r);
     return tf::nn::convolution(x, filter_for(r, x), conv_padding(r), strides, dilations,

@@ -124,6 +124,13 @@ const Other kOthers[] = {
     {"image::flip_left_right, flip_up_down, random_flip_left_right, per_image_standardization",
      "composite (reverse, random_bits)", tf::core::kNumeric, "yes (composite)",
      "standardisation in float32"},
+    {"sort(values, axis, direction), argsort", "primitive (argsort, take_along_axis)",
+     tf::core::kNumeric, "sort: yes (through the inverse permutation)",
+     "stable; NaN above every number; compiled CPU: the eager sort; GPU: rank kernels, "
+     "quadratic in the axis"},
+    {"math::top_k(input, k), in_top_k(targets, predictions, k)",
+     "composite (argsort, take_along_axis)", tf::core::kNumeric, "top_k values: yes",
+     "ties in index order; in_top_k: ties at the boundary count, targets checked"},
     {"random::normal, uniform, truncated_normal", "composite (random_bits)", tf::core::kNumeric,
      "none (a draw is not differentiable)",
      "Philox4x32-10; a new draw at every call, compiled too; set_seed and op seeds; "

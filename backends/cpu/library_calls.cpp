@@ -11,6 +11,7 @@
 
 #include "backends/cpu/conv.h"
 #include "backends/cpu/matmul_fused.h"
+#include "backends/cpu/sort.h"
 #include "runtime/allocator.h"
 #include "runtime/library_abi.h"
 #include "runtime/parallel.h"
@@ -241,6 +242,40 @@ void conv_call(UnrankedMemRef* a, UnrankedMemRef* b, UnrankedMemRef* out, const 
   }
 }
 
+// tfjit.argsort (compiler/lowering/to_linalg/sort.cpp): contiguous operands, the same kernel as
+// eager calls.
+template <int D>
+void argsort_call(UnrankedMemRef* x, UnrankedMemRef* out, int64_t axis, int64_t descending) {
+  try {
+    constexpr DType dtype = static_cast<DType>(D);
+    auto* d = static_cast<int64_t*>(x->descriptor);
+    rt::ArgsortPlan plan{1, d[3 + axis], 1, descending != 0};
+    for (int64_t k = 0; k < x->rank; ++k)
+      if (k < axis) plan.outer *= d[3 + k];
+      else if (k > axis) plan.inner *= d[3 + k];
+    const char* base = reinterpret_cast<const char*>(d[1]) +
+                       d[2] * static_cast<int64_t>(dtype_size(dtype));
+    auto* o = static_cast<int64_t*>(out->descriptor);
+    auto* indices = reinterpret_cast<int32_t*>(o[1]) + o[2];
+    if (plan.outer * plan.n * plan.inner > 0) argsort_kernel_for(dtype)(base, indices, plan);
+  } catch (...) {
+    record_failure();
+  }
+}
+
+template <int... D>
+void add_argsort_calls(std::vector<rt::abi::LibraryCall>& calls,
+                       std::integer_sequence<int, D...>) {
+  (
+      [&] {
+        constexpr auto dtype = static_cast<DType>(D);
+        if (argsort_kernel_for(dtype))
+          calls.push_back({ciface(rt::abi::kArgsortPrefix + std::string(dtype_name(dtype))),
+                           reinterpret_cast<void*>(&argsort_call<D>)});
+      }(),
+      ...);
+}
+
 // tfjit.fail_if (compiler/lowering/to_linalg/effects.cpp): bad input found at run time.
 struct Flag {
   const bool* allocated;
@@ -269,6 +304,7 @@ std::vector<rt::abi::LibraryCall> all_calls() {
       {ciface(rt::abi::kFailIf), reinterpret_cast<void*>(&fail_if)}};
   // string and complex64 never reach compiled code; registering them is harmless.
   add_print_calls(calls, std::make_integer_sequence<int, kNumDTypes>{});
+  add_argsort_calls(calls, std::make_integer_sequence<int, kNumDTypes>{});
   return calls;
 }
 const bool registered = rt::abi::register_library_calls(all_calls());

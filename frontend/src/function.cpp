@@ -234,7 +234,7 @@ struct FunctionCore::Impl {
     }
     entry->options.matmul_library_call = options.matmul_library_call;
     entry->options.fuse_matmul_epilogue = options.fuse_matmul_epilogue;
-    entry->options.conv_library_call = options.conv_library_call;
+    entry->options.host_library_calls = options.host_library_calls;
     if (std::find(entry->key.begin(), entry->key.end(), kUnknownDim) != entry->key.end())
       entry->shapes = std::make_unique<compiler::ShapeProgram>(*entry->graph);
     entry->requested = device;

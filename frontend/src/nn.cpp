@@ -12,7 +12,23 @@
 #include "tfjit/nn.h"
 #include "tfjit/ops.h"
 
-namespace tf::nn {
+namespace tf {
+
+void detail::check_class_ids(const std::string& op, const Tensor& ids, int64_t n,
+                             std::string_view what) {
+  const std::string message = op + ": " + std::string(what) + " is outside [0, " +
+                              std::to_string(n) + ") (the number of classes), in shape " +
+                              ids.shape().to_string();
+  Tensor bad = reduce_any(logical_or(less(ids, zeros({}, ids.dtype())),
+                                     greater_equal(ids, fill({}, static_cast<double>(n), ids.dtype()))));
+  if (auto* trace = TraceContext::current(); trace && ids.impl()->trace) {
+    trace->emit_effect("fail_if", {bad}, {{"message", message}});
+    return;
+  }
+  if (bad.item<bool>()) throw InvalidArgumentError(message);
+}
+
+namespace nn {
 
 using detail::checked;
 
@@ -30,21 +46,6 @@ void check_same_shape(const std::string& op, const Tensor& labels, const Tensor&
     throw InvalidArgumentError(op + ": labels " + labels.shape().to_string() +
                                " and logits " + logits.shape().to_string() +
                                " must have the same shape");
-}
-
-// Raises InvalidArgumentError if a label lies outside [0, n): now when the labels are concrete,
-// else (labels known only at the call) by the compiled function once it has run.
-void check_labels(const std::string& op, const Tensor& labels, int64_t n) {
-  const std::string message = op + ": a label is outside [0, " + std::to_string(n) +
-                              ") (the number of classes), labels of shape " +
-                              labels.shape().to_string();
-  Tensor bad = reduce_any(logical_or(less(labels, zeros({}, labels.dtype())),
-                                     greater_equal(labels, fill({}, static_cast<double>(n), labels.dtype()))));
-  if (auto* trace = detail::TraceContext::current(); trace && labels.impl()->trace) {
-    trace->emit_effect("fail_if", {bad}, {{"message", message}});
-    return;
-  }
-  if (bad.item<bool>()) throw InvalidArgumentError(message);
 }
 
 }  // namespace
@@ -93,7 +94,7 @@ Tensor sparse_softmax_cross_entropy_with_logits(const Tensor& labels, const Tens
                                " minus 1 (one label per row of classes)");
   detail::require_known_dim(op, logits, logits.ndim() - 1, "the class dimension");
   const int64_t classes = logits.shape()[logits.ndim() - 1];
-  check_labels(op, labels, classes);
+  detail::check_class_ids(op, labels, classes, "a label");
   Tensor hot = one_hot(labels, classes, 1, 0, logits.dtype());
   return softmax_cross_entropy_with_logits(stop_gradient(hot), logits);
 }
@@ -231,4 +232,6 @@ Tensor embedding_lookup(const Tensor& params, const Tensor& ids) {
   return gather(params, ids, 0);
 }
 
-}  // namespace tf::nn
+}  // namespace nn
+
+}  // namespace tf

@@ -1,4 +1,4 @@
-// The convolution family. float32 on the CPU (Options::library_conv) becomes a call of the eager
+// The convolution family. float32 on the CPU (Options::host_library_calls) becomes a call of the eager
 // oneDNN kernel (runtime/library_abi.h: tfjit_conv), as GEMMs do; otherwise one linalg.generic
 // each (GPU kernels, other dtypes), in the layouts of core::ConvSpec with the channels split into
 // (groups, per group):
@@ -12,7 +12,6 @@
 #include "ir/dialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -145,36 +144,13 @@ Type accumulator_type(Type elem) {
   return elem.isF16() || elem.isBF16() ? Float32Type::get(elem.getContext()) : elem;
 }
 
-// A private declaration of the library's tfjit_conv, once per module.
-void declare_conv(PatternRewriter& rw, ModuleOp module, Location loc) {
-  if (module.lookupSymbol<func::FuncOp>(rt::abi::kConv)) return;
-  OpBuilder::InsertionGuard guard(rw);
-  rw.setInsertionPointToStart(module.getBody());
-  auto any = UnrankedMemRefType::get(rw.getF32Type(), 0);
-  auto attrs = MemRefType::get({ShapedType::kDynamic}, rw.getI64Type());
-  auto decl = rw.create<func::FuncOp>(loc, rt::abi::kConv,
-                                      rw.getFunctionType({any, any, any, attrs}, {}));
-  decl.setPrivate();
-  decl->setAttr("llvm.emit_c_interface", rw.getUnitAttr());
-}
-
-// float32 on the CPU: the result is a fresh buffer the library call fills from the operands'
-// buffers (read only), so bufferization neither copies the operands nor the result.
-Value library_call(PatternRewriter& rw, Operation* op, rt::abi::ConvKind kind, const Attrs& a, Value lhs,
-                   Value rhs, Value batch_source) {
+// float32 on the CPU: a call of the eager kernel with the attributes as a constant i64 array.
+Value library_call(PatternRewriter& rw, Operation* op, rt::abi::ConvKind kind, const Attrs& a,
+                   Value lhs, Value rhs, Value batch_source) {
   Location loc = op->getLoc();
   auto out_type = cast<RankedTensorType>(op->getResult(0).getType());
-  declare_conv(rw, op->getParentOfType<ModuleOp>(), loc);
-  auto as_memref = [&](Value t) {
-    auto type = cast<RankedTensorType>(t.getType());
-    Value m = rw.create<bufferization::ToMemrefOp>(
-        loc, MemRefType::get(type.getShape(), type.getElementType()), t, /*read_only=*/true);
-    return rw.create<memref::CastOp>(loc, UnrankedMemRefType::get(type.getElementType(), 0), m);
-  };
   SmallVector<Value> dynamic;
   if (out_type.isDynamicDim(0)) dynamic.push_back(dim(rw, loc, batch_source, 0));
-  auto out_memref = MemRefType::get(out_type.getShape(), out_type.getElementType());
-  Value out = rw.create<memref::AllocOp>(loc, out_memref, dynamic);
   SmallVector<int64_t> values = {static_cast<int64_t>(kind), a.groups};
   for (ArrayRef<int64_t> l : {a.strides, a.dilations, a.low, a.high})
     values.append(l.begin(), l.end());
@@ -184,17 +160,12 @@ Value library_call(PatternRewriter& rw, Operation* op, rt::abi::ConvKind kind, c
       loc, MemRefType::get({ShapedType::kDynamic}, rw.getI64Type()),
       rw.create<bufferization::ToMemrefOp>(
           loc, MemRefType::get(attrs_type.getShape(), rw.getI64Type()), attrs, true));
-  rw.create<func::CallOp>(
-      loc, rt::abi::kConv, TypeRange{},
-      ValueRange{as_memref(lhs), as_memref(rhs),
-                 rw.create<memref::CastOp>(loc, UnrankedMemRefType::get(rw.getF32Type(), 0), out),
-                 attrs_memref});
-  return rw.create<bufferization::ToTensorOp>(loc, out_type, out, /*restrict=*/true,
-                                              /*writable=*/true);
+  return call_into_new_buffer(rw, loc, op->getParentOfType<ModuleOp>(), rt::abi::kConv,
+                              {lhs, rhs}, out_type, dynamic, {attrs_memref});
 }
 
 bool use_library(const Options& options, Operation* op) {
-  return options.library_conv &&
+  return options.host_library_calls &&
          cast<RankedTensorType>(op->getResult(0).getType()).getElementType().isF32();
 }
 

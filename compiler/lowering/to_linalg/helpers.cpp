@@ -3,7 +3,10 @@
 #include <vector>
 
 #include "compiler/lowering/to_linalg/to_linalg.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
@@ -100,6 +103,36 @@ SmallVector<ReassociationIndices> unit_dim_groups(ArrayRef<bool> dropped) {
   }
   if (!groups.empty()) groups.back().append(pending.begin(), pending.end());
   return groups;
+}
+
+Value call_into_new_buffer(OpBuilder& b, Location loc, ModuleOp module, StringRef callee,
+                           ValueRange inputs, RankedTensorType result, ValueRange dynamic,
+                           ValueRange trailing) {
+  auto unranked = [](Type t) {
+    return UnrankedMemRefType::get(cast<ShapedType>(t).getElementType(), 0);
+  };
+  SmallVector<Value> args;
+  for (Value t : inputs) {
+    auto type = cast<RankedTensorType>(t.getType());
+    Value m = b.create<bufferization::ToMemrefOp>(
+        loc, MemRefType::get(type.getShape(), type.getElementType()), t, /*read_only=*/true);
+    args.push_back(b.create<memref::CastOp>(loc, unranked(type), m));
+  }
+  Value out = b.create<memref::AllocOp>(
+      loc, MemRefType::get(result.getShape(), result.getElementType()), dynamic);
+  args.push_back(b.create<memref::CastOp>(loc, unranked(result), out));
+  args.append(trailing.begin(), trailing.end());
+  if (!module.lookupSymbol<func::FuncOp>(callee)) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    auto decl = b.create<func::FuncOp>(loc, callee,
+                                       b.getFunctionType(ValueRange(args).getTypes(), {}));
+    decl.setPrivate();
+    decl->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+  }
+  b.create<func::CallOp>(loc, callee, TypeRange{}, args);
+  return b.create<bufferization::ToTensorOp>(loc, result, out, /*restrict=*/true,
+                                             /*writable=*/true);
 }
 
 }  // namespace tf::compiler::to_linalg

@@ -16,7 +16,7 @@ namespace tf::compiler::to_linalg {
 struct Options {
   bool named_matmul = true;     // matmuls as named linalg ops (GEMM library calls replace them)
   bool parallel_scans = false;  // scans without a loop (CompileOptions::parallel_scans)
-  bool library_conv = true;     // float32 convolutions as oneDNN calls (CompileOptions)
+  bool host_library_calls = true;  // convolutions, sorts as eager CPU kernel calls (CompileOptions)
 };
 // Matmuls are lowered first, while the transposes they fold into flags are still tfjit ops.
 enum class Phase { kMatmuls, kOps };
@@ -44,6 +44,14 @@ mlir::Value generic(mlir::OpBuilder& b, mlir::Location loc, mlir::ValueRange inp
                     llvm::ArrayRef<mlir::AffineMap> size_maps = {});
 // Replaces `op` with `v`, or fails when `generic` found no source for a dynamic size.
 mlir::LogicalResult replace_with(mlir::PatternRewriter& rw, mlir::Operation* op, mlir::Value v);
+// A call of library function `callee` (C interface; declared once per module) on the buffers of
+// `inputs` (read only, as unranked memrefs), then a fresh buffer of type `result` (unranked; its
+// dynamic sizes `dynamic`) that the call fills, then `trailing` values. The result is that buffer
+// as a tensor (to_tensor restrict writable): bufferization copies neither operands nor result.
+mlir::Value call_into_new_buffer(mlir::OpBuilder& b, mlir::Location loc, mlir::ModuleOp module,
+                                 llvm::StringRef callee, mlir::ValueRange inputs,
+                                 mlir::RankedTensorType result, mlir::ValueRange dynamic,
+                                 mlir::ValueRange trailing);
 // Groups dims so that each group has exactly one kept dim (dropped dims join the next kept one,
 // trailing ones the last); no groups when every dim is dropped. Used to collapse/expand unit dims.
 llvm::SmallVector<mlir::ReassociationIndices> unit_dim_groups(llvm::ArrayRef<bool> dropped);

@@ -61,8 +61,9 @@ struct FunctionOptions {
   bool matmul_library_call = true;
   // With the oneDNN call: a dense layer's bias and activation applied by the same call.
   bool fuse_matmul_epilogue = true;
-  // float32 convolutions in compiled code: oneDNN calls (true) or generated loops (false).
-  bool conv_library_call = true;
+  // Convolutions and sorts in compiled CPU code: calls of the eager kernels (oneDNN for float32
+  // convolutions), or generated loops (false).
+  bool host_library_calls = true;
   // Signatures kept compiled; beyond this the least recently used is dropped (and retraced if
   // it comes back), so a function called with ever-new shapes cannot grow without bound.
   size_t max_signatures = 64;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tfjit/export.h"
@@ -176,6 +177,24 @@ using tf::reduce_logsumexp;
 using tf::reduce_mean;
 using tf::softmax;
 using tf::truediv;
+}  // namespace math
+
+// Sorting along `axis`, "ASCENDING" or "DESCENDING"; stable (equal elements keep their order);
+// NaN above every number, as NumPy's (TensorFlow leaves NaN's place unspecified). argsort's
+// indices are int32.
+Tensor sort(const Tensor& values, int64_t axis = -1, std::string_view direction = "ASCENDING");
+Tensor argsort(const Tensor& values, int64_t axis = -1, std::string_view direction = "ASCENDING",
+               bool stable = false);
+namespace math {
+// The k largest entries of each row (the last axis), largest first, and their int32 indices;
+// equal values in index order. `sorted` false is accepted (the order is then unspecified).
+struct TopK {
+  Tensor values, indices;
+};
+TopK top_k(const Tensor& input, int64_t k = 1, bool sorted = true);
+// Whether each target's prediction is among the k largest of its row; ties at the boundary all
+// count as inside; a non-finite prediction is not. A target outside [0, classes) raises.
+Tensor in_top_k(const Tensor& targets, const Tensor& predictions, int64_t k);
 }  // namespace math
 
 // tf.norm: `ord` 2 ("euclidean", also the Frobenius norm over two axes), 1, or infinity

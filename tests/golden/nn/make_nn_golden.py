@@ -106,6 +106,9 @@ CASES = {
     "per_image_standardization": ([u(2, 4, 5, 3)], tf.image.per_image_standardization),
     "flip_left_right": ([u(4, 5, 3)], tf.image.flip_left_right),
     "flip_up_down": ([u(2, 4, 5, 3)], tf.image.flip_up_down),
+    "sort_axis0": ([u(5, 4)], lambda x: tf.sort(x, axis=0)),
+    "sort_descending": ([u(3, 6)], lambda x: tf.sort(x, direction="DESCENDING")),
+    "top_k": ([u(3, 6)], lambda x: tf.math.top_k(x, 4).values),
 }
 
 for name, (inputs, f) in CASES.items():

@@ -34,6 +34,10 @@ enum class ConvKind : int64_t { kForward = 0, kBackpropInput = 1, kBackpropFilte
 // i32, axis, descending), contiguous operands (runtime/primitives/sort.h).
 inline constexpr char kArgsortPrefix[] = "tfjit_argsort_";
 
+// tfjit.select_and_scatter on the CPU: select_and_scatter_<dtype name>(x, y, g, out: unranked
+// memrefs, attributes: memref<?xi64> [window[R], strides[R], padding_low[R]]), contiguous.
+inline constexpr char kSelectAndScatterPrefix[] = "tfjit_select_and_scatter_";
+
 // A parallel loop's outlined body, run over [0, iterations) on the thread pool in chunks of at
 // least `grain` iterations: parallel_for(body(context, begin, end), context, iterations, grain).
 // Plain C symbol (not _mlir_ciface_).

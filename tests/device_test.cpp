@@ -464,6 +464,16 @@ TEST_CASE("compiled reductions, softmax, transposes and casts give the same valu
         },
         tf::reshape(small, {24, 10, 5, 7}));
   }
+  compare_compiled(  // pooling gradients: select-and-scatter as two generated kernels
+      "max pooling gradients, tiled and overlapping windows",
+      [](auto& a) {
+        tf::GradientTape tape;
+        tape.watch(a);
+        auto y = tf::reduce_sum(tf::nn::max_pool2d(a, {2}, {2}, "VALID") * 3.f) +
+                 tf::reduce_sum(tf::nn::max_pool2d(a, {3}, {2}, "SAME"));
+        return tape.gradient(y, a);
+      },
+      tf::reshape(small, {24, 10, 5, 7}));
   compare_compiled(  // sorting: ranks computed by generated kernels on the GPU
       "sort, argsort and top_k",
       [](auto& a) {

@@ -11,6 +11,7 @@
 
 #include "backends/cpu/conv.h"
 #include "backends/cpu/matmul_fused.h"
+#include "backends/cpu/reduce_window.h"
 #include "backends/cpu/sort.h"
 #include "runtime/allocator.h"
 #include "runtime/library_abi.h"
@@ -276,6 +277,47 @@ void add_argsort_calls(std::vector<rt::abi::LibraryCall>& calls,
       ...);
 }
 
+// tfjit.select_and_scatter (compiler/lowering/to_linalg/reduce_window.cpp): contiguous
+// operands, the eager kernel.
+template <int D>
+void select_and_scatter_call(UnrankedMemRef* x, UnrankedMemRef* y, UnrankedMemRef* g,
+                             UnrankedMemRef* out, const Attributes* attrs) {
+  try {
+    constexpr DType dtype = static_cast<DType>(D);
+    const auto itemsize = static_cast<int64_t>(dtype_size(dtype));
+    auto shape = [](const UnrankedMemRef* m) {
+      auto* d = static_cast<int64_t*>(m->descriptor);
+      return std::vector<int64_t>(d + 3, d + 3 + m->rank);
+    };
+    auto data = [&](const UnrankedMemRef* m) {
+      auto* d = static_cast<int64_t*>(m->descriptor);
+      return reinterpret_cast<char*>(d[1]) + d[2] * itemsize;
+    };
+    const auto r = static_cast<size_t>(x->rank);
+    const int64_t* v = attrs->aligned + attrs->offset;
+    auto list = [&](size_t i) { return std::vector<int64_t>(v + i * r, v + (i + 1) * r); };
+    rt::ReduceWindowPlan plan{shape(x), shape(g), list(0), list(1), std::vector<int64_t>(r, 1),
+                              list(2), ops::ReduceOp::reduce_max};
+    select_and_scatter_kernel_for(dtype)(data(x), data(y), data(g), data(out), plan);
+  } catch (...) {
+    record_failure();
+  }
+}
+
+template <int... D>
+void add_select_and_scatter_calls(std::vector<rt::abi::LibraryCall>& calls,
+                                  std::integer_sequence<int, D...>) {
+  (
+      [&] {
+        constexpr auto dtype = static_cast<DType>(D);
+        if (select_and_scatter_kernel_for(dtype))
+          calls.push_back(
+              {ciface(rt::abi::kSelectAndScatterPrefix + std::string(dtype_name(dtype))),
+               reinterpret_cast<void*>(&select_and_scatter_call<D>)});
+      }(),
+      ...);
+}
+
 // tfjit.fail_if (compiler/lowering/to_linalg/effects.cpp): bad input found at run time.
 struct Flag {
   const bool* allocated;
@@ -305,6 +347,7 @@ std::vector<rt::abi::LibraryCall> all_calls() {
   // string and complex64 never reach compiled code; registering them is harmless.
   add_print_calls(calls, std::make_integer_sequence<int, kNumDTypes>{});
   add_argsort_calls(calls, std::make_integer_sequence<int, kNumDTypes>{});
+  add_select_and_scatter_calls(calls, std::make_integer_sequence<int, kNumDTypes>{});
   return calls;
 }
 const bool registered = rt::abi::register_library_calls(all_calls());

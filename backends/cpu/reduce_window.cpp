@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "backends/cpu/kernels.h"
+#include "backends/cpu/reduce_window.h"
 #include "runtime/parallel.h"
 #include "runtime/primitives/reduce_window.h"
 #include "tfjit/errors.h"
@@ -87,15 +88,96 @@ void reduce_window_kernel(const void* x, void* out, const rt::ReduceWindowPlan& 
                       std::string(dtype_name(dtype_of_v<T>)));
 }
 
+// Each window's gradient to its first element equal to its extreme. Trailing dims the window
+// leaves alone form inner rows, searched together; windows that do not overlap are split over
+// the thread pool (overlapping ones may add to the same element, so they run in order).
+template <class T>
+void select_and_scatter_kernel(const void* xv, const void* yv, const void* gv, void* outv,
+                               const rt::ReduceWindowPlan& p) {
+  using C = compute_t<T>;
+  const auto *x = static_cast<const T*>(xv), *y = static_cast<const T*>(yv),
+             *g = static_cast<const T*>(gv);
+  auto* out = static_cast<T*>(outv);
+  auto rank = static_cast<int64_t>(p.in.size());
+  int64_t inner = 1, in_size = 1;
+  for (int64_t n : p.in) in_size *= n;
+  while (rank > 0) {
+    const auto d = static_cast<size_t>(rank - 1);
+    if (p.window[d] != 1 || p.strides[d] != 1 || p.low[d] != 0 || p.in[d] != p.out[d]) break;
+    inner *= p.in[d];
+    --rank;
+  }
+  const auto r = static_cast<size_t>(rank);
+  int64_t positions = 1, window_size = 1;
+  bool overlap = false;
+  for (size_t d = 0; d < r; ++d) {
+    positions *= p.out[d], window_size *= p.window[d];
+    overlap |= p.strides[d] < p.window[d];
+  }
+  std::fill_n(out, in_size, T(C(0)));
+  auto windows = [&](int64_t begin, int64_t end) {
+    std::vector<int64_t> o(r), k(r), found(static_cast<size_t>(inner));
+    for (int64_t pos = begin; pos < end; ++pos) {
+      for (int64_t d = rank - 1, rest = pos; d >= 0; --d) {
+        o[d] = rest % p.out[d];
+        rest /= p.out[d];
+      }
+      std::fill(found.begin(), found.end(), -1);
+      std::fill(k.begin(), k.end(), 0);
+      const T* want = y + pos * inner;
+      for (int64_t step = 0; step < window_size; ++step) {
+        int64_t at = 0;
+        bool inside = true;
+        for (size_t d = 0; d < r && inside; ++d) {
+          const int64_t q = o[d] * p.strides[d] + k[d] - p.low[d];
+          inside = q >= 0 && q < p.in[d];
+          at = at * p.in[d] + q;
+        }
+        if (inside) {
+          const T* row = x + at * inner;
+          for (int64_t i = 0; i < inner; ++i) {
+            const C v = static_cast<C>(row[i]), m = static_cast<C>(want[i]);
+            if (found[i] < 0 && (v == m || (v != v && m != m))) found[i] = at * inner + i;
+          }
+        }
+        for (int64_t d = rank - 1; d >= 0 && ++k[d] == p.window[d]; --d) k[d] = 0;
+      }
+      for (int64_t i = 0; i < inner; ++i)
+        if (found[i] >= 0)
+          out[found[i]] = static_cast<T>(static_cast<C>(out[found[i]]) +
+                                         static_cast<C>(g[pos * inner + i]));
+    }
+  };
+  if (overlap)
+    windows(0, positions);
+  else
+    rt::parallel_for(positions,
+                     std::max<int64_t>(1, rt::kParallelGrain / std::max<int64_t>(1, window_size * inner)),
+                     windows);
+}
+
 void register_reduce_window(rt::KernelTable& table) {
   kernels::visit_all_dtypes([&](auto tag) {
     using T = decltype(tag);
     if constexpr ((core::kNumeric | core::kBool).contains(dtype_of_v<T>))
       table.set(ops::Primitive::reduce_window, dtype_of_v<T>, &reduce_window_kernel<T>);
+    if constexpr (core::kNumeric.contains(dtype_of_v<T>))
+      table.set(ops::Primitive::select_and_scatter, dtype_of_v<T>,
+                &select_and_scatter_kernel<T>);
   });
 }
 const bool registered = rt::register_kernels(rt::DeviceType::kCPU, &register_reduce_window);
 
 }  // namespace
+
+rt::SelectAndScatterKernel select_and_scatter_kernel_for(DType dtype) {
+  rt::SelectAndScatterKernel kernel = nullptr;
+  kernels::visit_all_dtypes([&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (core::kNumeric.contains(dtype_of_v<T>))
+      if (dtype == dtype_of_v<T>) kernel = &select_and_scatter_kernel<T>;
+  });
+  return kernel;
+}
 
 }  // namespace tf::cpu

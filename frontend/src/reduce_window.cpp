@@ -76,10 +76,29 @@ Tensor sum_gradient(const Window& w, const TensorShape& in, const Tensor& g) {
 }
 
 // Window max / min: each output's gradient goes to the first element of its window (row-major
-// window order) equal to it (NaN matching NaN, which max and min propagate).
+// window order) equal to it (NaN matching NaN, which max and min propagate). One primitive
+// (tfjit.select_and_scatter), which records no gradient of its own: when a tape records this
+// gradient (a second order), the composite below, written with differentiable ops.
 Tensor extreme_gradient(const Window& w, const Tensor& x, const Tensor& y, const Tensor& g) {
   for (int64_t dil : w.spec.dilations)
     if (dil != 1) throw UnimplementedError(w.name + " gradient: dilated inputs are not supported");
+  if (!should_record({&x, &y, &g}))
+    return run_primitive<rt::SelectAndScatterKernel>(
+        {w.name, "select_and_scatter", ops::Primitive::select_and_scatter},
+        [&] {
+          return std::vector<compiler::NamedAttr>{{"window", w.spec.window},
+                                                  {"strides", w.spec.strides},
+                                                  {"padding_low", w.spec.low},
+                                                  {"padding_high", w.spec.high}};
+        },
+        x.dtype(), x.shape(),
+        [&](rt::SelectAndScatterKernel kernel, const Tensor& out, const Tensor& dx,
+            const Tensor& dy, const Tensor& dg) {
+          rt::ReduceWindowPlan plan{x.shape().dims(), g.shape().dims(), w.spec.window,
+                                    w.spec.strides,   w.spec.dilations, w.spec.low,    w.op};
+          kernel(raw(dx), raw(dy), raw(dg), raw_mut(out), plan);
+        },
+        x, y, g);
   if (!x.shape().is_fully_defined())
     throw UnimplementedError(w.name + " gradient: not supported yet inside a tf::function on a " +
                              "tensor with unknown dimensions (shape " + x.shape().to_string() +

@@ -18,4 +18,11 @@ struct ReduceWindowPlan {
 };
 using ReduceWindowKernel = void (*)(const void* x, void* out, const ReduceWindowPlan& plan);
 
+// The gradient of a window max or min (plan.op; plan.out the windows' shape; no dilation):
+// `out` (x's shape) is zero except that each window adds g[o] to its first element (row-major
+// window order, padding skipped) equal to y[o], its extreme (NaN matching NaN), as TensorFlow's
+// MaxPoolGrad routes it (XLA's select-and-scatter).
+using SelectAndScatterKernel = void (*)(const void* x, const void* y, const void* g, void* out,
+                                        const ReduceWindowPlan& plan);
+
 }  // namespace tf::rt

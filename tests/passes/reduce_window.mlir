@@ -26,3 +26,14 @@ func.func @padded_sum(%x: tensor<?x5xf32>) -> tensor<?x12xf32> {
 // CHECK: tensor.insert_slice %{{.*}} into %[[FILLED]][0, 2] [%{{.*}}, 5] [1, 2] : tensor<?x5xf32> into tensor<?x13xf32>
 // CHECK: linalg.generic
 // CHECK: arith.addf
+
+// -----
+
+// tfjit.select_and_scatter on the CPU: the eager kernel, called on the operands' buffers.
+func.func @max_pool_gradient(%x: tensor<2x4x4x3xf32>, %y: tensor<2x2x2x3xf32>, %g: tensor<2x2x2x3xf32>) -> tensor<2x4x4x3xf32> {
+  %dx = tfjit.select_and_scatter %x, %y, %g {window = array<i64: 1, 2, 2, 1>, strides = array<i64: 1, 2, 2, 1>, padding_low = array<i64: 0, 0, 0, 0>, padding_high = array<i64: 0, 0, 0, 0>} : tensor<2x4x4x3xf32>, tensor<2x2x2x3xf32>, tensor<2x2x2x3xf32> -> tensor<2x4x4x3xf32>
+  return %dx : tensor<2x4x4x3xf32>
+}
+// CHECK-LABEL: func.func @max_pool_gradient
+// CHECK: arith.constant dense<[1, 2, 2, 1, 1, 2, 2, 1, 0, 0, 0, 0]> : tensor<12xi64>
+// CHECK: call @tfjit_select_and_scatter_float32(

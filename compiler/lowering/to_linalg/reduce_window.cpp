@@ -1,13 +1,16 @@
-// tfjit.reduce_window: the input padded and dilated into a buffer filled with the combiner's
-// identity (one insert_slice with strides), then one linalg.generic over (output dims, window
+// The reduce_window family. tfjit.reduce_window: the input padded and dilated into a buffer
+// filled with the combiner's identity (one insert_slice with strides), then one linalg.generic over (output dims, window
 // dims) reading the buffer at o * stride + k, its window dims reductions, as linalg's pooling ops
 // are built.
 #include "compiler/lowering/scalar_ops.h"
 #include "compiler/lowering/to_linalg/to_linalg.h"
 #include "ir/dialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "runtime/library_abi.h"
 
 using namespace mlir;
 
@@ -94,8 +97,180 @@ struct LowerReduceWindow : OpRewritePattern<tfjit::ReduceWindowOp> {
   }
 };
 
-void populate_family(RewritePatternSet& patterns, const Options&) {
+// tfjit.select_and_scatter: on the CPU (Options::host_library_calls) a call of the eager kernel;
+// elsewhere two generics. First each window's first element equal to its extreme, as the least
+// matching row-major offset k (a min-reduction over the window dims, so no order is assumed);
+// then each element p sums g[w] over the windows w = (p + low - k) / stride holding it at
+// offset k that chose k. Elements are read with tensor.extract at clamped indices.
+struct LowerSelectAndScatter : OpRewritePattern<tfjit::SelectAndScatterOp> {
+  LowerSelectAndScatter(MLIRContext* ctx, const Options& o) : OpRewritePattern(ctx), options(o) {}
+  LogicalResult matchAndRewrite(tfjit::SelectAndScatterOp op, PatternRewriter& rw) const override {
+    Location loc = op.getLoc();
+    Value x = op.getX(), y = op.getY(), g = op.getG();
+    auto x_type = cast<RankedTensorType>(x.getType());
+    auto w_type = cast<RankedTensorType>(y.getType());
+    Type elem = x_type.getElementType();
+    const int64_t rank = x_type.getRank();
+    auto window = op.getWindow(), strides = op.getStrides(), low = op.getPaddingLow();
+    auto sizes_of = [&](Value t) {
+      SmallVector<Value> dynamic;
+      auto type = cast<RankedTensorType>(t.getType());
+      for (int64_t d = 0; d < rank; ++d)
+        if (type.isDynamicDim(d)) dynamic.push_back(rw.create<tensor::DimOp>(loc, t, d));
+      return dynamic;
+    };
+    if (options.host_library_calls) {
+      auto dtype = tfjit::dtype_of(elem);
+      if (!dtype) return op.emitOpError() << "has no kernel for " << elem;
+      SmallVector<int64_t> values(window.begin(), window.end());
+      values.append(strides.begin(), strides.end());
+      values.append(low.begin(), low.end());
+      auto attrs_type = RankedTensorType::get({static_cast<int64_t>(values.size())}, rw.getI64Type());
+      Value attrs = rw.create<bufferization::ToMemrefOp>(
+          loc, MemRefType::get(attrs_type.getShape(), rw.getI64Type()),
+          rw.create<arith::ConstantOp>(loc, DenseIntElementsAttr::get(attrs_type, values)), true);
+      Value attrs_memref = rw.create<memref::CastOp>(
+          loc, MemRefType::get({ShapedType::kDynamic}, rw.getI64Type()), attrs);
+      rw.replaceOp(op, call_into_new_buffer(
+                           rw, loc, op->getParentOfType<ModuleOp>(),
+                           rt::abi::kSelectAndScatterPrefix + std::string(tf::dtype_name(*dtype)),
+                           {x, y, g}, x_type, sizes_of(x), {attrs_memref}));
+      return success();
+    }
+    MLIRContext* ctx = rw.getContext();
+    int64_t window_size = 1;
+    for (int64_t k : window) window_size *= k;
+    auto c = [&](OpBuilder& b, Location l, int64_t v) -> Value {
+      return b.create<arith::ConstantIndexOp>(l, v);
+    };
+    // Loops: the first `rank` dims (windows, or elements), then the window offsets.
+    SmallVector<AffineExpr> first, offsets;
+    for (int64_t d = 0; d < rank; ++d) {
+      first.push_back(getAffineDimExpr(d, ctx));
+      offsets.push_back(getAffineDimExpr(rank + d, ctx));
+    }
+    auto first_map = AffineMap::get(2 * rank, 0, first, ctx);
+    auto offsets_map = AffineMap::get(2 * rank, 0, offsets, ctx);
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    iters.append(rank, utils::IteratorType::reduction);
+    Value shape_of_window = rw.create<tensor::EmptyOp>(loc, window, elem);
+    // The row-major offset of window position k, and whether index q lies in [0, n).
+    auto flat_offset = [&](OpBuilder& b, Location l) -> Value {
+      Value flat = c(b, l, 0);
+      for (int64_t d = 0; d < rank; ++d)
+        flat = b.create<arith::AddIOp>(
+            l, b.create<arith::MulIOp>(l, flat, c(b, l, window[d])),
+            b.create<linalg::IndexOp>(l, rank + d));
+      return b.create<arith::IndexCastOp>(l, b.getI32Type(), flat);
+    };
+    auto clamp = [&](OpBuilder& b, Location l, Value q, Value n) {
+      return b.create<arith::MaxSIOp>(
+          l, c(b, l, 0), b.create<arith::MinSIOp>(l, q, b.create<arith::SubIOp>(l, n, c(b, l, 1))));
+    };
+    auto in_range = [&](OpBuilder& b, Location l, Value q, Value n) {
+      return b.create<arith::AndIOp>(
+          l, b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, q, c(b, l, 0)),
+          b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, q, n));
+    };
+    SmallVector<Value> x_sizes, w_sizes;
+    for (int64_t d = 0; d < rank; ++d) {
+      x_sizes.push_back(rw.create<tensor::DimOp>(loc, x, d));
+      w_sizes.push_back(rw.create<tensor::DimOp>(loc, y, d));
+    }
+    // 1. chosen[w]: the least offset k whose element equals y[w] (window_size if none).
+    Value none = rw.create<arith::ConstantIntOp>(loc, window_size, 32);
+    Value chosen_init = rw.create<linalg::FillOp>(
+                              loc, none,
+                              rw.create<tensor::EmptyOp>(loc, w_type.getShape(), rw.getI32Type(),
+                                                         sizes_of(y))
+                                  .getResult())
+                            .getResult(0);
+    auto chosen_type = RankedTensorType::get(w_type.getShape(), rw.getI32Type());
+    Value chosen =
+        rw.create<linalg::GenericOp>(
+              loc, TypeRange{chosen_type}, ValueRange{y, shape_of_window}, chosen_init,
+              SmallVector<AffineMap>{first_map, offsets_map, first_map}, iters,
+              [&](OpBuilder& b, Location l, ValueRange args) {
+                Value inside = b.create<arith::ConstantIntOp>(l, 1, 1);
+                SmallVector<Value> at;
+                for (int64_t d = 0; d < rank; ++d) {
+                  Value q = b.create<arith::SubIOp>(
+                      l,
+                      b.create<arith::AddIOp>(
+                          l, b.create<arith::MulIOp>(l, b.create<linalg::IndexOp>(l, d), c(b, l, strides[d])),
+                          b.create<linalg::IndexOp>(l, rank + d)),
+                      c(b, l, low[d]));
+                  inside = b.create<arith::AndIOp>(l, inside, in_range(b, l, q, x_sizes[d]));
+                  at.push_back(clamp(b, l, q, x_sizes[d]));
+                }
+                Value v = b.create<tensor::ExtractOp>(l, x, at);
+                Value match;
+                if (isa<FloatType>(elem)) {
+                  match = b.create<arith::OrIOp>(
+                      l, b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, v, args[0]),
+                      b.create<arith::AndIOp>(
+                          l, b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNO, v, v),
+                          b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNO, args[0], args[0])));
+                } else {
+                  match = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, v, args[0]);
+                }
+                Value candidate = b.create<arith::SelectOp>(
+                    l, b.create<arith::AndIOp>(l, inside, match), flat_offset(b, l),
+                    b.create<arith::ConstantIntOp>(l, window_size, 32));
+                b.create<linalg::YieldOp>(l, ValueRange{b.create<arith::MinSIOp>(l, args[2], candidate)});
+              })
+            .getResult(0);
+    // 2. out[p] = sum over offsets k of g[w] where w = (p + low - k) / stride chose k.
+    Value zero = rw.create<arith::ConstantOp>(loc, rw.getZeroAttr(elem));
+    Value out_init = rw.create<linalg::FillOp>(
+                           loc, zero,
+                           rw.create<tensor::EmptyOp>(loc, x_type.getShape(), elem, sizes_of(x))
+                               .getResult())
+                         .getResult(0);
+    Value out =
+        rw.create<linalg::GenericOp>(
+              loc, TypeRange{x_type}, ValueRange{shape_of_window}, out_init,
+              SmallVector<AffineMap>{offsets_map, first_map}, iters,
+              [&](OpBuilder& b, Location l, ValueRange args) {
+                Value holds = b.create<arith::ConstantIntOp>(l, 1, 1);
+                SmallVector<Value> w;
+                for (int64_t d = 0; d < rank; ++d) {
+                  Value t = b.create<arith::SubIOp>(
+                      l, b.create<arith::AddIOp>(l, b.create<linalg::IndexOp>(l, d), c(b, l, low[d])),
+                      b.create<linalg::IndexOp>(l, rank + d));
+                  Value s = c(b, l, strides[d]);
+                  Value wd = b.create<arith::DivSIOp>(l, t, s);
+                  Value exact = b.create<arith::CmpIOp>(
+                      l, arith::CmpIPredicate::eq, b.create<arith::RemSIOp>(l, t, s), c(b, l, 0));
+                  holds = b.create<arith::AndIOp>(
+                      l, holds,
+                      b.create<arith::AndIOp>(
+                          l, exact,
+                          b.create<arith::AndIOp>(
+                              l, b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, t, c(b, l, 0)),
+                              in_range(b, l, wd, w_sizes[d]))));
+                  w.push_back(clamp(b, l, wd, w_sizes[d]));
+                }
+                Value picked = b.create<arith::CmpIOp>(
+                    l, arith::CmpIPredicate::eq, b.create<tensor::ExtractOp>(l, chosen, w),
+                    flat_offset(b, l));
+                Value gw = b.create<tensor::ExtractOp>(l, g, w);
+                Value add = b.create<arith::SelectOp>(l, b.create<arith::AndIOp>(l, holds, picked),
+                                                      gw, zero);
+                Value sum = isa<FloatType>(elem) ? b.create<arith::AddFOp>(l, args[1], add).getResult()
+                                                 : b.create<arith::AddIOp>(l, args[1], add).getResult();
+                b.create<linalg::YieldOp>(l, ValueRange{sum});
+              })
+            .getResult(0);
+    rw.replaceOp(op, out);
+    return success();
+  }
+  Options options;
+};
+
+void populate_family(RewritePatternSet& patterns, const Options& options) {
   patterns.add<LowerReduceWindow>(patterns.getContext());
+  patterns.add<LowerSelectAndScatter>(patterns.getContext(), options);
 }
 const bool registered = register_patterns(Phase::kOps, &populate_family);
 

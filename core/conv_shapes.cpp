@@ -55,7 +55,8 @@ ShapeResult conv_shape(const TensorShape& x, const TensorShape& filter, const Co
     return {{}, "input channels (" + std::to_string(channels) + ") and output channels (" +
                     std::to_string(out) + ") must be multiples of groups (" +
                     std::to_string(spec.groups) + ")"};
-  if (in_per_group * spec.groups != channels)
+  int64_t grouped = 0;
+  if (__builtin_mul_overflow(in_per_group, spec.groups, &grouped) || grouped != channels)
     return {{}, "the input's channels (" + std::to_string(channels) + ", shape " + x.to_string() +
                     ") must equal the filter's input channels (" + std::to_string(in_per_group) +
                     ", shape " + filter.to_string() + ")" +
@@ -83,8 +84,20 @@ ShapeResult conv_shape(const TensorShape& x, const TensorShape& filter, const Co
   return {TensorShape(std::move(dims)), {}};
 }
 
+namespace {
+// Only the output gradient's batch may be unknown, as only the input's may.
+std::string check_output_grad(const TensorShape& output_grad) {
+  for (int64_t d = 1; d < output_grad.rank(); ++d)
+    if (output_grad[d] == kUnknownDim)
+      return "only the batch dimension of the output gradient may be unknown, got " +
+             output_grad.to_string();
+  return {};
+}
+}  // namespace
+
 ShapeResult conv_backprop_input_shape(const TensorShape& filter, const TensorShape& output_grad,
                                       const TensorShape& input, const ConvSpec& spec) {
+  if (auto e = check_output_grad(output_grad); !e.empty()) return {{}, e};
   if (input.rank() != output_grad.rank())
     return {{}, "the input shape " + input.to_string() + " and the output gradient " +
                     output_grad.to_string() + " must have equal ranks"};
@@ -107,6 +120,7 @@ ShapeResult conv_backprop_input_shape(const TensorShape& filter, const TensorSha
 ShapeResult conv_backprop_filter_shape(const TensorShape& x, const TensorShape& output_grad,
                                        const TensorShape& filter, const ConvSpec& spec) {
   if (auto e = validate_shape(filter); !e.empty()) return {{}, "the filter shape: " + e};
+  if (auto e = check_output_grad(output_grad); !e.empty()) return {{}, e};
   ShapeResult forward = conv_shape(x, filter, spec);
   if (!forward.ok()) return forward;
   if (!match_shape(forward.shape, output_grad).empty() &&

@@ -373,6 +373,9 @@ ShapeResult take_along_axis_shape(const TensorShape& x, const TensorShape& indic
     if (d != axis && !compatible(x[d], indices[d]))
       return {{}, "indices " + indices.to_string() + " must match " + x.to_string() +
                       " in every dim but axis " + std::to_string(axis)};
+  if (x[axis] == 0 && indices[axis] != 0)
+    return {{}, "axis " + std::to_string(axis) + " of " + x.to_string() +
+                    " is empty, so no index is valid"};
   return {indices, {}};
 }
 

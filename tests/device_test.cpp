@@ -9,75 +9,26 @@
 #include <random>
 #include <sstream>
 
+#include "tests/device_helpers.h"
 #include "tests/elementwise_cases.h"
 #include "tests/fake_gpu_kernels.h"
 #include "tests/helpers.h"
 
 namespace {
 
+using tft::check_same;
+using tft::compare_devices;
+using tft::have_gpu;
 using tft::make;
+using tft::random_values;
+using tft::skip_without_gpu;
 using tft::values_of;
-
-bool have_gpu() { return tf::test::is_gpu_available(); }
-
-// Catch2 v2 has no SKIP: say why, once per test case, and let the caller return.
-bool skip_without_gpu() {
-  if (have_gpu()) return false;
-  WARN("skipped: no GPU available (" << tf::test::gpu_unavailable_reason() << ")");
-  return true;
-}
 
 // A device index that never exists here, so soft placement is exercised on any machine.
 std::string missing_gpu() {
   return "/GPU:" + std::to_string(tf::config::list_physical_devices("GPU").size());
 }
 
-std::vector<double> random_values(int64_t n, tft::Range r, tf::DType dtype, std::mt19937& rng) {
-  std::uniform_real_distribution<double> u(r.lo, r.hi);
-  std::vector<double> v(static_cast<size_t>(n));
-  for (double& x : v) {
-    x = u(rng);
-    if (r.integral || !tf::is_floating(dtype)) x = std::round(x);
-    if (dtype == tf::uint8) x = std::abs(x);
-    if (x == 0 && r.lo > 0) x = r.hi;
-  }
-  return v;
-}
-
-// GPU and CPU results agree to 1e-3 (relative, absolute near zero); NaN where the other is NaN.
-// bfloat16 resolves only 2^-8: one float ulp of difference in a math function can round to the
-// neighbouring bfloat16, so there the tolerance is one bfloat16 step.
-void check_same(const tf::Tensor& gpu, const tf::Tensor& cpu, const std::string& what) {
-  INFO(what);
-  CHECK(gpu.device().ends_with("GPU:0"));
-  CHECK(cpu.device().ends_with("CPU:0"));
-  REQUIRE(gpu.dtype() == cpu.dtype());
-  REQUIRE(gpu.shape() == cpu.shape());
-  auto g = values_of(gpu), c = values_of(cpu);
-  const double tolerance = gpu.dtype() == tf::bfloat16 ? 1.0 / 128 : 1e-3;
-  for (size_t i = 0; i < g.size(); ++i) {
-    INFO("element " << i << ": GPU " << g[i] << ", CPU " << c[i]);
-    if (std::isnan(c[i]))
-      CHECK(std::isnan(g[i]));
-    else
-      CHECK(std::abs(g[i] - c[i]) <= tolerance * std::max(1.0, std::abs(c[i])));
-  }
-}
-
-// Runs f on the GPU and on the CPU (inputs made on the CPU, moved by the op itself).
-template <class F>
-void compare_devices(const std::string& what, F f) {
-  tf::Tensor on_cpu, on_gpu;
-  {
-    auto scope = tf::device_scope("/CPU:0");
-    on_cpu = f();
-  }
-  {
-    auto scope = tf::device_scope("/GPU:0");
-    on_gpu = f();
-  }
-  check_same(on_gpu, on_cpu, what);
-}
 
 // Whether the op accepts these operands' dtype (the table says which dtypes each op claims).
 // Asked on the CPU: an eager GPU result freed here would leave the op's values in the block the
@@ -440,50 +391,6 @@ TEST_CASE("compiled reductions, softmax, transposes and casts give the same valu
         return tf::nn::max_pool2d(a, {3}, {2}, "SAME") + tf::nn::avg_pool2d(a, {2}, {2}, "SAME");
       },
       tf::reshape(small, {24, 10, 5, 7}));
-  {  // Convolutions: generated kernels on the GPU (oneDNN on the CPU), gradients included.
-    tf::Tensor w = make(random_values(3 * 3 * 7 * 4, {-1, 1}, tf::float32, rng), {3, 3, 7, 4},
-                        tf::float32);
-    compare_compiled(
-        "conv2d and its gradients",
-        [w](auto& a) {
-          tf::GradientTape tape;
-          tape.watch(a);
-          tape.watch(w);
-          auto y = tf::nn::conv2d(a, w, {2}, "SAME");
-          auto g = tape.gradient(tf::reduce_sum(y * y), std::vector<tf::Source>{a, w});
-          return tf::concat({tf::reshape(y, {-1}), tf::reshape(g[0], {-1}), tf::reshape(g[1], {-1})},
-                            0);
-        },
-        tf::reshape(small, {24, 10, 5, 7}));
-    compare_compiled(
-        "depthwise and transposed convolutions",
-        [w](auto& a) {
-          auto d = tf::nn::depthwise_conv2d(a, tf::reshape(w, {3, 3, 7, 4}), {1}, "VALID");
-          return tf::nn::conv2d_transpose(d, tf::transpose(tf::reshape(w, {3, 3, 28, 1}), {0, 1, 3, 2}),
-                                          {24, 16, 3, 1}, {2, 1}, "SAME");
-        },
-        tf::reshape(small, {24, 10, 5, 7}));
-  }
-  compare_compiled(  // pooling gradients: select-and-scatter as two generated kernels
-      "max pooling gradients, tiled and overlapping windows",
-      [](auto& a) {
-        tf::GradientTape tape;
-        tape.watch(a);
-        auto y = tf::reduce_sum(tf::nn::max_pool2d(a, {2}, {2}, "VALID") * 3.f) +
-                 tf::reduce_sum(tf::nn::max_pool2d(a, {3}, {2}, "SAME"));
-        return tape.gradient(y, a);
-      },
-      tf::reshape(small, {24, 10, 5, 7}));
-  compare_compiled(  // sorting: ranks computed by generated kernels on the GPU
-      "sort, argsort and top_k",
-      [](auto& a) {
-        auto top = tf::math::top_k(a, 3);
-        return tf::concat({tf::reshape(tf::sort(a, 1), {-1}),
-                           tf::reshape(tf::cast(tf::argsort(a, 0, "DESCENDING"), tf::float32), {-1}),
-                           tf::reshape(top.values, {-1})},
-                          0);
-      },
-      small);
   {  // Random draws: the same values on both devices from the same generator state.
     auto f = tf::function([](const tf::Tensor& a) {
       return a * tf::random::normal({37, 5}) + tf::random::uniform({37, 5}, 0, 10);

@@ -273,6 +273,19 @@ std::vector<OpEntry> catalogue() {
     return tf::sort(x, int_param(r), chance(r, 0.5) ? "ASCENDING" : "DESCENDING");
   });
   add("top_k", [](Rng& r, const tf::Tensor& x) { return tf::math::top_k(x, int_param(r)).values; });
+  add("in_top_k", [](Rng& r, const tf::Tensor& x) {
+    std::vector<int64_t> t = int_list(r);
+    return tf::cast(tf::math::in_top_k(tf::constant(t, {static_cast<int64_t>(t.size())}), x,
+                                       int_param(r)),
+                    x.dtype());
+  });
+  add("depthwise_conv2d", [](Rng& r, const tf::Tensor& x) {
+    std::vector<int64_t> f(4, 1);
+    for (auto& d : f) d = chance(r, 0.9) ? pick(r, 1, 3) : int_param(r);
+    if (x.ndim() == 4 && chance(r, 0.8)) f[2] = x.shape()[3];
+    return tf::nn::depthwise_conv2d(x, tf::ones(tf::TensorShape(f), x.dtype()),
+                                    {pick(r, 1, 2)}, chance(r, 0.5) ? "SAME" : "VALID");
+  });
   add("convolution", [=](Rng& r, const tf::Tensor& x) {
     auto strides = steps(r), dilations = steps(r);
     return tf::nn::convolution(x, filter_for(r, x), conv_padding(r), strides, dilations,

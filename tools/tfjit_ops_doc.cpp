@@ -129,8 +129,15 @@ const Other kOthers[] = {
      "stable; NaN above every number; compiled CPU: the eager sort; GPU: rank kernels, "
      "quadratic in the axis"},
     {"math::top_k(input, k), in_top_k(targets, predictions, k)",
-     "composite (argsort, take_along_axis)", tf::core::kNumeric, "top_k values: yes",
+     "composite (argsort, take_along_axis)", tf::core::kNumeric,
+     "top_k values: yes (in_top_k: float predictions)",
      "ties in index order; in_top_k: ties at the boundary count, targets checked"},
+    {"math::unsorted_segment_sum/mean/sqrt_n/max/min(data, ids, num_segments), "
+     "segment_sum/mean/max/min(data, ids)",
+     "composite (one_hot; matmul for sums)", tf::core::kNumeric, "yes (data)",
+     "dense: O(rows x segments x row size); negative ids dropped, ids past the end raise; "
+     "sorted forms: eager ids only"},
+    {"linalg::matmul, tensordot, einsum, norm", "aliases", tf::core::kNumeric, "yes", ""},
     {"random::normal, uniform, truncated_normal", "composite (random_bits)", tf::core::kNumeric,
      "none (a draw is not differentiable)",
      "Philox4x32-10; a new draw at every call, compiled too; set_seed and op seeds; "

@@ -179,7 +179,10 @@ void set_padding(Conv& c, const Padding& padding, const TensorShape& in,
     if (n == kUnknownDim)
       throw UnimplementedError(c.name + ": SAME padding of a spatial dimension of unknown size " +
                                "(input shape " + in.to_string() + ")");
-    if (s < 1 || c.spec.dilations[d] < 1 || kernel[d] < 1) return;  // the shape rule reports it
+    constexpr int64_t kLimit = int64_t{1} << 40;  // past it, the shape rule reports the values
+    if (s < 1 || c.spec.dilations[d] < 1 || kernel[d] < 1 || s > kLimit ||
+        c.spec.dilations[d] > kLimit || kernel[d] > kLimit || n > kLimit)
+      return;
     const int64_t reach = (kernel[d] - 1) * c.spec.dilations[d] + 1;
     const int64_t out = n / s + (n % s != 0);
     const int64_t total = std::max<int64_t>((out - 1) * s + reach - n, 0);

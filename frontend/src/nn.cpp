@@ -15,12 +15,14 @@
 namespace tf {
 
 void detail::check_class_ids(const std::string& op, const Tensor& ids, int64_t n,
-                             std::string_view what) {
-  const std::string message = op + ": " + std::string(what) + " is outside [0, " +
-                              std::to_string(n) + ") (the number of classes), in shape " +
-                              ids.shape().to_string();
-  Tensor bad = reduce_any(logical_or(less(ids, zeros({}, ids.dtype())),
-                                     greater_equal(ids, fill({}, static_cast<double>(n), ids.dtype()))));
+                             std::string_view what, bool allow_negative) {
+  const std::string message = op + ": " + std::string(what) + " is " +
+                              (allow_negative ? "not below " + std::to_string(n)
+                                              : "outside [0, " + std::to_string(n) + ")") +
+                              ", in ids of shape " + ids.shape().to_string();
+  Tensor bad = greater_equal(ids, fill({}, static_cast<double>(n), ids.dtype()));
+  if (!allow_negative) bad = logical_or(bad, less(ids, zeros({}, ids.dtype())));
+  bad = reduce_any(bad);
   if (auto* trace = TraceContext::current(); trace && ids.impl()->trace) {
     trace->emit_effect("fail_if", {bad}, {{"message", message}});
     return;
@@ -195,9 +197,11 @@ FusedBatchNorm fused_batch_norm(const Tensor& x, const Tensor& scale, const Tens
   Tensor y = batch_normalization(x, per_channel(m), per_channel(v), per_channel(offset),
                                  per_channel(scale), epsilon);
   if (!is_training) return {y, mean, variance};
-  detail::require_known_dim(op, x, 0, "the batch dimension");
-  int64_t count = 1;
-  for (int64_t d : axes) count *= x.shape()[d];
+  int64_t count = 1;  // Bessel's correction needs the count while tracing
+  for (int64_t d : axes) {
+    detail::require_known_dim(op, x, d, "dimension");
+    count *= x.shape()[d];
+  }
   Tensor unbiased = count > 1 ? v * (static_cast<double>(count) / static_cast<double>(count - 1)) : v;
   if (exponential_avg_factor != 1.0 && mean.defined() && variance.defined()) {
     const double f = exponential_avg_factor;

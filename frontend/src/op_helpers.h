@@ -56,10 +56,11 @@ inline void require_known_dim(std::string_view op, const Tensor& t, int64_t d,
                              "static size in the input_signature");
 }
 
-// Raises InvalidArgumentError (naming `op`) if an integer id (a class label, a target) lies
-// outside [0, n): now when the ids are concrete, else by the compiled function once it has run
-// (tfjit.fail_if). Defined in frontend/src/nn.cpp.
-void check_class_ids(const std::string& op, const Tensor& ids, int64_t n, std::string_view what);
+// Raises InvalidArgumentError (naming `op`) if an integer id (a class label, a target, a
+// segment) lies outside [0, n) (below n only, with allow_negative): now when the ids are
+// concrete, else by the compiled function once it has run (tfjit.fail_if). In frontend/src/nn.cpp.
+void check_class_ids(const std::string& op, const Tensor& ids, int64_t n, std::string_view what,
+                     bool allow_negative = false);
 
 // broadcast_to inside a trace, where `shape` may have unknown dims that x lacks (x has 1 there,
 // or fewer dims): `like` are tensors of the same expression that have them (the other operands

@@ -82,6 +82,7 @@ Tensor sum_gradient(const Window& w, const TensorShape& in, const Tensor& g) {
 Tensor extreme_gradient(const Window& w, const Tensor& x, const Tensor& y, const Tensor& g) {
   for (int64_t dil : w.spec.dilations)
     if (dil != 1) throw UnimplementedError(w.name + " gradient: dilated inputs are not supported");
+  if (g.shape().is_fully_defined() && g.num_elements() == 0) return zeros_like(x);
   if (!should_record({&x, &y, &g}))
     return run_primitive<rt::SelectAndScatterKernel>(
         {w.name, "select_and_scatter", ops::Primitive::select_and_scatter},

@@ -22,7 +22,8 @@ mlir::LogicalResult ArgsortOp::verify() {
   const auto axis = static_cast<int64_t>(getAxis());
   if (axis < 0 || axis >= x.getRank())
     return emitOpError() << "axis " << axis << " is not a dim of " << x;
-  if (!is_i32(getOutput()) || tf::core::match_shape(shape_of(x), shape_of_value(getOutput())) != "")
+  auto out = mlir::cast<mlir::ShapedType>(getOutput().getType());
+  if (!is_i32(getOutput()) || out.getShape() != x.getShape())
     return emitOpError() << "result must be i32 indices of x's shape";
   return mlir::success();
 }
@@ -33,8 +34,9 @@ mlir::LogicalResult TakeAlongAxisOp::verify() {
   auto r = tf::core::take_along_axis_shape(shape_of_value(getX()), shape_of_value(getIndices()),
                                            static_cast<int64_t>(getAxis()));
   if (!r.ok()) return emitOpError() << r.error;
-  if (tf::core::match_shape(r.shape, shape_of_value(getOutput())) != "")
-    return emitOpError() << "result should have shape " << r.shape.to_string();
+  if (mlir::cast<mlir::ShapedType>(getOutput().getType()).getShape() !=
+      mlir::cast<mlir::ShapedType>(getIndices().getType()).getShape())
+    return emitOpError() << "result should have the indices' shape " << r.shape.to_string();
   return mlir::success();
 }
 tf::core::ShapeRule TakeAlongAxisOp::shapeRule() {

@@ -7,7 +7,7 @@
 //   backprop_input:  dx[n, i, g, ci] += dyp[n, i + k*r + shift, g, co] * w[K-1-k, ci, g, co]
 // where xp is x zero-padded, and dyp is dy spread out by the strides into zeros (the transpose of
 // the forward's windows: the flipped filter slides over it with stride 1). float16 and bfloat16
-// accumulate in float32, as the eager kernels do.
+// accumulate in float32 (the eager loops in double: the two may differ in the last bit).
 #include "compiler/lowering/to_linalg/to_linalg.h"
 #include "ir/dialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"

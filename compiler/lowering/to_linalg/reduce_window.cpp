@@ -8,6 +8,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "runtime/library_abi.h"
@@ -203,7 +204,16 @@ struct LowerSelectAndScatter : OpRewritePattern<tfjit::SelectAndScatterOp> {
                   inside = b.create<arith::AndIOp>(l, inside, in_range(b, l, q, x_sizes[d]));
                   at.push_back(clamp(b, l, q, x_sizes[d]));
                 }
-                Value v = b.create<tensor::ExtractOp>(l, x, at);
+                // Read only inside the input (which may be empty: no index is valid then).
+                Value v = b.create<scf::IfOp>(
+                              l, inside,
+                              [&](OpBuilder& t, Location tl) {
+                                t.create<scf::YieldOp>(tl, ValueRange{t.create<tensor::ExtractOp>(tl, x, at)});
+                              },
+                              [&](OpBuilder& t, Location tl) {
+                                t.create<scf::YieldOp>(tl, ValueRange{args[0]});
+                              })
+                              .getResult(0);
                 Value match;
                 if (isa<FloatType>(elem)) {
                   match = b.create<arith::OrIOp>(
@@ -251,12 +261,22 @@ struct LowerSelectAndScatter : OpRewritePattern<tfjit::SelectAndScatterOp> {
                               in_range(b, l, wd, w_sizes[d]))));
                   w.push_back(clamp(b, l, wd, w_sizes[d]));
                 }
-                Value picked = b.create<arith::CmpIOp>(
-                    l, arith::CmpIPredicate::eq, b.create<tensor::ExtractOp>(l, chosen, w),
-                    flat_offset(b, l));
-                Value gw = b.create<tensor::ExtractOp>(l, g, w);
-                Value add = b.create<arith::SelectOp>(l, b.create<arith::AndIOp>(l, holds, picked),
-                                                      gw, zero);
+                // Read only for a window that holds p (there may be none: g may be empty).
+                Value flat = flat_offset(b, l);  // linalg.index: outside the scf.if
+                Value add = b.create<scf::IfOp>(
+                                 l, holds,
+                                 [&](OpBuilder& t, Location tl) {
+                                   Value picked = t.create<arith::CmpIOp>(
+                                       tl, arith::CmpIPredicate::eq,
+                                       t.create<tensor::ExtractOp>(tl, chosen, w), flat);
+                                   Value gw = t.create<tensor::ExtractOp>(tl, g, w);
+                                   t.create<scf::YieldOp>(
+                                       tl, ValueRange{t.create<arith::SelectOp>(tl, picked, gw, zero)});
+                                 },
+                                 [&](OpBuilder& t, Location tl) {
+                                   t.create<scf::YieldOp>(tl, ValueRange{zero});
+                                 })
+                                .getResult(0);
                 Value sum = isa<FloatType>(elem) ? b.create<arith::AddFOp>(l, args[1], add).getResult()
                                                  : b.create<arith::AddIOp>(l, args[1], add).getResult();
                 b.create<linalg::YieldOp>(l, ValueRange{sum});

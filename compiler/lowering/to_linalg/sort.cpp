@@ -7,6 +7,7 @@
 #include "ir/dialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "runtime/library_abi.h"
 
@@ -152,7 +153,19 @@ struct LowerTakeAlongAxis : OpRewritePattern<tfjit::TakeAlongAxisOp> {
                 SmallVector<Value> coords;
                 for (int64_t d = 0; d < rank; ++d)
                   coords.push_back(d == axis ? at : b.create<linalg::IndexOp>(l, d).getResult());
-                b.create<linalg::YieldOp>(l, ValueRange{b.create<tensor::ExtractOp>(l, x, coords)});
+                // An empty axis has no index to read (the shape rule refuses it; a guard anyway).
+                Value some = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sgt, n, zero);
+                Value v = b.create<scf::IfOp>(
+                              l, some,
+                              [&](OpBuilder& t, Location tl) {
+                                t.create<scf::YieldOp>(tl, ValueRange{t.create<tensor::ExtractOp>(tl, x, coords)});
+                              },
+                              [&](OpBuilder& t, Location tl) {
+                                t.create<scf::YieldOp>(tl, ValueRange{t.create<arith::ConstantOp>(
+                                                           tl, t.getZeroAttr(out_type.getElementType()))});
+                              })
+                              .getResult(0);
+                b.create<linalg::YieldOp>(l, ValueRange{v});
               })
             .getResult(0);
     rw.replaceOp(op, out);

@@ -197,7 +197,28 @@ TopK top_k(const Tensor& input, int64_t k = 1, bool sorted = true);
 Tensor in_top_k(const Tensor& targets, const Tensor& predictions, int64_t k);
 }  // namespace math
 
-// tf.norm: `ord` 2 ("euclidean", also the Frobenius norm over two axes), 1, or infinity
+// Segment reductions along the first axis of `data`: output row s combines the rows i with
+// segment_ids[i] == s. unsorted_segment_*: `num_segments` rows; a negative id drops its row, an
+// id >= num_segments raises; empty segments give 0 (sum, mean, sqrt_n) or the dtype's lowest /
+// highest value (max / min), as TensorFlow's. segment_*: ids sorted, max(id) + 1 rows (the ids
+// must be concrete: inside tf::function the result's size would depend on their values), empty
+// segments 0. A dense contraction of the one-hot ids with the data (a GEMM for sum), so
+// O(rows * segments * row size) work.
+namespace math {
+Tensor unsorted_segment_sum(const Tensor& data, const Tensor& segment_ids, int64_t num_segments);
+Tensor unsorted_segment_mean(const Tensor& data, const Tensor& segment_ids, int64_t num_segments);
+Tensor unsorted_segment_sqrt_n(const Tensor& data, const Tensor& segment_ids,
+                               int64_t num_segments);
+Tensor unsorted_segment_max(const Tensor& data, const Tensor& segment_ids, int64_t num_segments);
+Tensor unsorted_segment_min(const Tensor& data, const Tensor& segment_ids, int64_t num_segments);
+Tensor segment_sum(const Tensor& data, const Tensor& segment_ids);
+Tensor segment_mean(const Tensor& data, const Tensor& segment_ids);
+Tensor segment_max(const Tensor& data, const Tensor& segment_ids);
+Tensor segment_min(const Tensor& data, const Tensor& segment_ids);
+}  // namespace math
+
+// tf.norm: `ord` 2 (TensorFlow's "euclidean": over two axes the Frobenius norm, not the spectral
+// norm TensorFlow's ord=2 gives there), 1, or infinity
 // (std::numeric_limits<double>::infinity()) over one axis; over `axis` (all axes by default).
 Tensor norm(const Tensor& x, double ord = 2, Axes axis = {}, bool keepdims = false);
 // t * clip_norm / max(l2 norm of t over `axes`, clip_norm).
@@ -209,6 +230,14 @@ struct ClippedByGlobalNorm {
   Tensor global_norm;
 };
 ClippedByGlobalNorm clip_by_global_norm(const std::vector<Tensor>& tensors, double clip_norm);
+
+// tf.linalg's names for ops above.
+namespace linalg {
+using tf::einsum;
+using tf::matmul;
+using tf::norm;
+using tf::tensordot;
+}  // namespace linalg
 
 // What TensorFlow places under tf.nn among the ops above (tfjit/nn.h adds pooling).
 namespace nn {

@@ -36,6 +36,8 @@ def distribution(*shape, axis=-1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
+UNSORTED = np.array([0, 2, -1, 2, 1, 0], np.int32)  # -1 dropped; segment 3 empty (sum etc.)
+SORTED = np.array([0, 0, 1, 3, 3, 3], np.int32)  # segment 2 empty
 with_zeros = u(3, 4)
 with_zeros[0, :2] = 0
 
@@ -109,6 +111,19 @@ CASES = {
     "sort_axis0": ([u(5, 4)], lambda x: tf.sort(x, axis=0)),
     "sort_descending": ([u(3, 6)], lambda x: tf.sort(x, direction="DESCENDING")),
     "top_k": ([u(3, 6)], lambda x: tf.math.top_k(x, 4).values),
+    "unsorted_segment_sum": ([u(6, 3), UNSORTED], lambda d, i: tf.math.unsorted_segment_sum(d, i, 4)),
+    "unsorted_segment_mean": ([u(6, 3), UNSORTED],
+                              lambda d, i: tf.math.unsorted_segment_mean(d, i, 4)),
+    "unsorted_segment_sqrt_n": ([u(6, 3), UNSORTED],
+                                lambda d, i: tf.math.unsorted_segment_sqrt_n(d, i, 4)),
+    "unsorted_segment_max": ([u(6, 3), UNSORTED],
+                             lambda d, i: tf.math.unsorted_segment_max(d, i, 3)),
+    "unsorted_segment_min": ([u(6, 3), UNSORTED],
+                             lambda d, i: tf.math.unsorted_segment_min(d, i, 3)),
+    "segment_sum": ([u(6, 3), SORTED], tf.math.segment_sum),
+    "segment_mean": ([u(6, 3), SORTED], tf.math.segment_mean),
+    "segment_max": ([u(6, 3), SORTED], tf.math.segment_max),
+    "segment_min": ([u(6, 3), SORTED], tf.math.segment_min),
 }
 
 for name, (inputs, f) in CASES.items():

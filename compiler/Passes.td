@@ -140,6 +140,13 @@ def ApproximateMath : Pass<"tfjit-approximate-math", "mlir::ModuleOp"> {
   ];
 }
 
+def FlattenElementwise : Pass<"tfjit-flatten-elementwise", "mlir::ModuleOp"> {
+  let summary = "Elementwise generics on static shapes with identity maps iterate one flat dim "
+                "(long contiguous loops that vectorise)";
+  let constructor = "::tf::compiler::create_flatten_elementwise_pass()";
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];
+}
+
 def ExpandMathForGpu : Pass<"tfjit-expand-math-for-gpu"> {
   let summary = "sinh, cosh, asin, acos, asinh, acosh, atanh as the functions libdevice "
                 "lowering covers (expm1, log1p, atan2, ...), in forms without cancellation";

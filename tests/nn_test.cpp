@@ -236,7 +236,7 @@ TEST_CASE("sparse softmax cross-entropy raises on a label out of range, eagerly 
   CHECK(std::abs(ok[0] - std::log(3.0f)) < 1e-6f);
 }
 
-TEST_CASE("segment ids past the last segment raise, eagerly and compiled; traced sorted ids are "
+TEST_CASE("segment ids past the last segment raise, eagerly and compiled, and traced sorted ids are "
           "refused") {
   Tensor data = tf::ones({3, 2});
   Tensor ids = tf::constant(std::vector<int32_t>{0, 4, -1}, {3});

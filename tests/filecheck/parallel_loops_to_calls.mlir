@@ -2,10 +2,12 @@
 // A loop nest above the threading threshold runs on tfjit's thread pool: its outer dims collapse
 // into the one the pool splits, the innermost stays a loop of its own (contiguous, so it
 // vectorises), and the body becomes a function of a range that loads what it captures (here the
-// descriptors of the argument and result memrefs) from a struct the caller fills.
+// descriptors of the argument and result memrefs) from a struct the caller fills. (A transposed
+// read keeps the nest three-dimensional: plain elementwise code is flattened to one dim first.)
 module {
-  func.func @main(%x: tensor<4x256x512xf32>) -> tensor<4x256x512xf32> {
-    %y = tfjit.unary "abs" %x : tensor<4x256x512xf32> -> tensor<4x256x512xf32>
+  func.func @main(%x: tensor<4x512x256xf32>) -> tensor<4x256x512xf32> {
+    %t = tfjit.transpose %x {perm = array<i64: 0, 2, 1>} : tensor<4x512x256xf32> -> tensor<4x256x512xf32>
+    %y = tfjit.unary "abs" %t : tensor<4x256x512xf32> -> tensor<4x256x512xf32>
     return %y : tensor<4x256x512xf32>
   }
 }

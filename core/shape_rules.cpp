@@ -367,15 +367,18 @@ ShapeRule broadcast_to(TensorShape traced_result, std::vector<TensorShape> trace
 
 ShapeResult take_along_axis_shape(const TensorShape& x, const TensorShape& indices, int64_t axis) {
   if (x.rank() != indices.rank() || axis < 0 || axis >= x.rank())
-    return {{}, "indices " + indices.to_string() + " must have the rank of " + x.to_string() +
-                    " and axis " + std::to_string(axis) + " must be one of its dims"};
+    return {{},
+            "indices " + indices.to_string() + " must have the rank of " + x.to_string() +
+                " and axis " + std::to_string(axis) + " must be one of its dims"};
   for (int64_t d = 0; d < x.rank(); ++d)
     if (d != axis && !compatible(x[d], indices[d]))
-      return {{}, "indices " + indices.to_string() + " must match " + x.to_string() +
-                      " in every dim but axis " + std::to_string(axis)};
+      return {{},
+              "indices " + indices.to_string() + " must match " + x.to_string() +
+                  " in every dim but axis " + std::to_string(axis)};
   if (x[axis] == 0 && indices[axis] != 0)
-    return {{}, "axis " + std::to_string(axis) + " of " + x.to_string() +
-                    " is empty, so no index is valid"};
+    return {{},
+            "axis " + std::to_string(axis) + " of " + x.to_string() +
+                " is empty, so no index is valid"};
   return {indices, {}};
 }
 

@@ -19,7 +19,10 @@ const std::map<std::string, Op>& golden_cases() {
   namespace nn = tf::nn;
   static const std::map<std::string, Op> cases = {
       {"conv2d_same", [](auto& x, auto& w) { return nn::conv2d(x, w, {1}, "SAME"); }},
-      {"conv2d_valid_strided", [](auto& x, auto& w) { return nn::conv2d(x, w, {2, 3}, "VALID"); }},
+      {"conv2d_valid_strided",
+       [](auto& x, auto& w) {
+         return nn::conv2d(x, w, {2, 3}, "VALID");
+       }},
       {"conv2d_same_strided", [](auto& x, auto& w) { return nn::conv2d(x, w, {2}, "SAME"); }},
       {"conv2d_dilated",
        [](auto& x, auto& w) { return nn::conv2d(x, w, {1}, "SAME", "NHWC", {2}); }},
@@ -30,15 +33,26 @@ const std::map<std::string, Op>& golden_cases() {
       {"conv2d_nchw", [](auto& x, auto& w) { return nn::conv2d(x, w, {2}, "SAME", "NCHW"); }},
       {"conv2d_grouped", [](auto& x, auto& w) { return nn::conv2d(x, w, {1}, "SAME"); }},
       {"conv1d_same_strided", [](auto& x, auto& w) { return nn::conv1d(x, w, {2}, "SAME"); }},
-      {"conv3d_valid", [](auto& x, auto& w) { return nn::conv3d(x, w, {1, 1, 1, 1, 1}, "VALID"); }},
+      {"conv3d_valid",
+       [](auto& x, auto& w) {
+         return nn::conv3d(x, w, {1, 1, 1, 1, 1}, "VALID");
+       }},
       {"conv3d_same_strided",
-       [](auto& x, auto& w) { return nn::conv3d(x, w, {1, 2, 2, 2, 1}, "SAME"); }},
+       [](auto& x, auto& w) {
+         return nn::conv3d(x, w, {1, 2, 2, 2, 1}, "SAME");
+       }},
       {"depthwise_same_strided",
-       [](auto& x, auto& w) { return nn::depthwise_conv2d(x, w, {1, 2, 2, 1}, "SAME"); }},
+       [](auto& x, auto& w) {
+         return nn::depthwise_conv2d(x, w, {1, 2, 2, 1}, "SAME");
+       }},
       {"conv2d_transpose_same",
-       [](auto& x, auto& w) { return nn::conv2d_transpose(x, w, {2, 8, 8, 3}, {2}, "SAME"); }},
+       [](auto& x, auto& w) {
+         return nn::conv2d_transpose(x, w, {2, 8, 8, 3}, {2}, "SAME");
+       }},
       {"conv2d_transpose_valid",
-       [](auto& x, auto& w) { return nn::conv2d_transpose(x, w, {2, 9, 9, 3}, {2}, "VALID"); }},
+       [](auto& x, auto& w) {
+         return nn::conv2d_transpose(x, w, {2, 9, 9, 3}, {2}, "VALID");
+       }},
   };
   return cases;
 }
@@ -67,8 +81,9 @@ std::vector<Tensor> forward_and_gradients(const Op& op, const Tensor& x, const T
   return {y, grads[0], grads[1]};
 }
 
-TEST_CASE("convolutions and their gradients match TensorFlow eagerly and compiled, through "
-          "oneDNN and through generated loops") {
+TEST_CASE(
+    "convolutions and their gradients match TensorFlow eagerly and compiled, through "
+    "oneDNN and through generated loops") {
   for (const auto& [name, op] : golden_cases()) {
     Tensor x = tf::load_npy(kGolden + name + ".x.npy"), w = tf::load_npy(kGolden + name + ".w.npy"),
            dy = tf::load_npy(kGolden + name + ".dy.npy");
@@ -97,21 +112,40 @@ struct GradientCase {
 std::vector<GradientCase> gradient_cases() {
   namespace nn = tf::nn;
   return {
-      {"conv2d SAME stride 2", {2, 5, 4, 2}, {3, 2, 2, 3},
+      {"conv2d SAME stride 2",
+       {2, 5, 4, 2},
+       {3, 2, 2, 3},
        [](auto& x, auto& w) { return nn::conv2d(x, w, {2}, "SAME"); }},
-      {"conv2d dilated explicit", {1, 6, 5, 2}, {2, 2, 2, 2},
+      {"conv2d dilated explicit",
+       {1, 6, 5, 2},
+       {2, 2, 2, 2},
        [](auto& x, auto& w) {
          return nn::conv2d(x, w, {1, 2}, nn::Padding({{2, 0}, {1, 3}}), "NHWC", {2, 1});
        }},
-      {"conv2d grouped NCHW", {1, 4, 4, 3}, {2, 2, 2, 4},
+      {"conv2d grouped NCHW",
+       {1, 4, 4, 3},
+       {2, 2, 2, 4},
        [](auto& x, auto& w) { return nn::conv2d(x, w, {1}, "VALID", "NCHW"); }},
-      {"conv1d", {2, 7, 2}, {3, 2, 2}, [](auto& x, auto& w) { return nn::conv1d(x, w, {3}, "SAME"); }},
-      {"conv3d", {1, 3, 4, 3, 1}, {2, 2, 2, 1, 2},
-       [](auto& x, auto& w) { return nn::conv3d(x, w, {1, 2, 1}, "SAME"); }},
-      {"depthwise_conv2d", {1, 5, 5, 2}, {3, 3, 2, 2},
+      {"conv1d",
+       {2, 7, 2},
+       {3, 2, 2},
+       [](auto& x, auto& w) { return nn::conv1d(x, w, {3}, "SAME"); }},
+      {"conv3d",
+       {1, 3, 4, 3, 1},
+       {2, 2, 2, 1, 2},
+       [](auto& x, auto& w) {
+         return nn::conv3d(x, w, {1, 2, 1}, "SAME");
+       }},
+      {"depthwise_conv2d",
+       {1, 5, 5, 2},
+       {3, 3, 2, 2},
        [](auto& x, auto& w) { return nn::depthwise_conv2d(x, w, {2}, "VALID"); }},
-      {"conv2d_transpose", {1, 3, 4, 2}, {3, 3, 2, 2},
-       [](auto& x, auto& w) { return nn::conv2d_transpose(x, w, {1, 6, 7, 2}, {2}, "SAME"); }},
+      {"conv2d_transpose",
+       {1, 3, 4, 2},
+       {3, 3, 2, 2},
+       [](auto& x, auto& w) {
+         return nn::conv2d_transpose(x, w, {1, 6, 7, 2}, {2}, "SAME");
+       }},
   };
 }
 
@@ -120,12 +154,13 @@ Tensor random(const tf::TensorShape& shape, unsigned seed) {
   return tft::make(std::vector<double>(v.begin(), v.end()), shape, tf::float64);
 }
 
-TEST_CASE("convolution gradients match central differences in float64, and so do the gradients "
-          "of the gradients") {
+TEST_CASE(
+    "convolution gradients match central differences in float64, and so do the gradients "
+    "of the gradients") {
   for (const auto& c : gradient_cases()) {
     Tensor x = random(c.x, 1), w = random(c.w, 2);
-    tft::check_gradients([&](const std::vector<Tensor>& in) { return c.op(in[0], in[1]); },
-                         {x, w}, c.name);
+    tft::check_gradients([&](const std::vector<Tensor>& in) { return c.op(in[0], in[1]); }, {x, w},
+                         c.name);
     // Second order: the input gradient (itself a convolution of the filter) differentiated
     // again with respect to both.
     auto input_gradient = [&](const std::vector<Tensor>& in) {
@@ -163,9 +198,9 @@ TEST_CASE("a compiled convolution takes any batch size under an unknown batch di
     return std::vector<Tensor>{y, g[0], g[1]};
   };
   for (bool library : {true, false}) {
-    auto f = tf::function(step,
-                          {tf::TensorSpec({tf::kUnknownDim, 6, 5, 3}), tf::TensorSpec({3, 3, 3, 4})},
-                          tf::FunctionOptions{.host_library_calls = library});
+    auto f = tf::function(
+        step, {tf::TensorSpec({tf::kUnknownDim, 6, 5, 3}), tf::TensorSpec({3, 3, 3, 4})},
+        tf::FunctionOptions{.host_library_calls = library});
     Tensor w = tf::cast(random({3, 3, 3, 4}, 5), tf::float32);
     for (int64_t batch : {1, 3, 0}) {
       INFO("batch " << batch << (library ? ", oneDNN" : ", generated loops"));
@@ -198,25 +233,42 @@ TEST_CASE("bad convolution arguments raise typed errors naming the op, eagerly a
     CHECK_THROWS_WITH(call(x, w), Catch::Contains(fragment));
     CHECK_THROWS_WITH(tf::function(call)(x, w), Catch::Contains(fragment));
   };
-  raises([](auto& a, auto&) { return tf::nn::conv2d(a, tf::zeros({3, 3, 4, 2}), {1}, "SAME"); },
-         "conv2d: the input's channels (3");
+  raises(
+      [](auto& a, auto&) {
+        return tf::nn::conv2d(a, tf::zeros({3, 3, 4, 2}), {1}, "SAME");
+      },
+      "conv2d: the input's channels (3");
   raises([](auto& a, auto& b) { return tf::nn::conv2d(a, b, {0}, "SAME"); },
          "strides and dilations must be in [1, 2^40]");
-  raises([](auto& a, auto&) { return tf::nn::conv2d(a, tf::zeros({6, 3, 3, 2}), {1}, "VALID"); },
-         "is larger than the padded input");
+  raises(
+      [](auto& a, auto&) {
+        return tf::nn::conv2d(a, tf::zeros({6, 3, 3, 2}), {1}, "VALID");
+      },
+      "is larger than the padded input");
   raises([](auto& a, auto& b) { return tf::nn::conv2d(a, b, {1}, "FULL"); },
          "padding must be \"VALID\", \"SAME\"");
-  raises([](auto& a, auto& b) { return tf::nn::conv2d(a, b, {1}, "SAME", "NHWC", {1, 2, 3}); },
-         "dilations needs 1, 2 or 4 values");
+  raises(
+      [](auto& a, auto& b) {
+        return tf::nn::conv2d(a, b, {1}, "SAME", "NHWC", {1, 2, 3});
+      },
+      "dilations needs 1, 2 or 4 values");
   raises([](auto& a, auto& b) { return tf::nn::conv1d(a, b, {1}, "SAME"); },
          "conv1d: the input must have rank 3");
-  raises([](auto& a, auto& b) { return tf::nn::conv2d(tf::cast(a, tf::int32), tf::cast(b, tf::int32), {1}, "SAME"); },
-         "dtype int32 is not supported");
-  raises([](auto& a, auto& b) {
-    return tf::nn::conv2d_transpose(a, b, {1, 9, 9, 3}, {1}, "SAME");
-  }, "must have the shape");
-  raises([](auto& a, auto& b) { return tf::nn::conv2d(a, b, {1}, tf::nn::Padding({{1, 1}, {1, -1}})); },
-         "paddings must be in [0, 2^40]");
+  raises(
+      [](auto& a, auto& b) {
+        return tf::nn::conv2d(tf::cast(a, tf::int32), tf::cast(b, tf::int32), {1}, "SAME");
+      },
+      "dtype int32 is not supported");
+  raises(
+      [](auto& a, auto& b) {
+        return tf::nn::conv2d_transpose(a, b, {1, 9, 9, 3}, {1}, "SAME");
+      },
+      "must have the shape");
+  raises(
+      [](auto& a, auto& b) {
+        return tf::nn::conv2d(a, b, {1}, tf::nn::Padding({{1, 1}, {1, -1}}));
+      },
+      "paddings must be in [0, 2^40]");
 }
 
 }  // namespace

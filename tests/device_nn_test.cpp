@@ -37,16 +37,17 @@ TEST_CASE("compiled convolutions, pooling gradients and sorts give the same valu
           tape.watch(w);
           auto y = tf::nn::conv2d(a, w, {2}, "SAME");
           auto g = tape.gradient(tf::reduce_sum(y * y), std::vector<tf::Source>{a, w});
-          return tf::concat({tf::reshape(y, {-1}), tf::reshape(g[0], {-1}), tf::reshape(g[1], {-1})},
-                            0);
+          return tf::concat(
+              {tf::reshape(y, {-1}), tf::reshape(g[0], {-1}), tf::reshape(g[1], {-1})}, 0);
         },
         tf::reshape(small, {24, 10, 5, 7}));
     compare_compiled(
         "depthwise and transposed convolutions",
         [w](auto& a) {
           auto d = tf::nn::depthwise_conv2d(a, tf::reshape(w, {3, 3, 7, 4}), {1}, "VALID");
-          return tf::nn::conv2d_transpose(d, tf::transpose(tf::reshape(w, {3, 3, 28, 1}), {0, 1, 3, 2}),
-                                          {24, 16, 3, 1}, {2, 1}, "SAME");
+          return tf::nn::conv2d_transpose(
+              d, tf::transpose(tf::reshape(w, {3, 3, 28, 1}), {0, 1, 3, 2}), {24, 16, 3, 1}, {2, 1},
+              "SAME");
         },
         tf::reshape(small, {24, 10, 5, 7}));
   }
@@ -64,10 +65,11 @@ TEST_CASE("compiled convolutions, pooling gradients and sorts give the same valu
       "sort, argsort and top_k",
       [](auto& a) {
         auto top = tf::math::top_k(a, 3);
-        return tf::concat({tf::reshape(tf::sort(a, 1), {-1}),
-                           tf::reshape(tf::cast(tf::argsort(a, 0, "DESCENDING"), tf::float32), {-1}),
-                           tf::reshape(top.values, {-1})},
-                          0);
+        return tf::concat(
+            {tf::reshape(tf::sort(a, 1), {-1}),
+             tf::reshape(tf::cast(tf::argsort(a, 0, "DESCENDING"), tf::float32), {-1}),
+             tf::reshape(top.values, {-1})},
+            0);
       },
       small);
 }

@@ -29,7 +29,6 @@ std::string missing_gpu() {
   return "/GPU:" + std::to_string(tf::config::list_physical_devices("GPU").size());
 }
 
-
 // Whether the op accepts these operands' dtype (the table says which dtypes each op claims).
 // Asked on the CPU: an eager GPU result freed here would leave the op's values in the block the
 // allocator hands the compiled function next, hiding a kernel that writes nothing.

@@ -69,7 +69,9 @@ const std::map<std::string, Op>& golden_cases() {
       {"reduce_std", [](const Args& a) { return tf::math::reduce_std(a[0], 1); }},
       {"reduce_variance", [](const Args& a) { return tf::math::reduce_variance(a[0], 0, true); }},
       {"reduce_euclidean_norm",
-       [](const Args& a) { return tf::math::reduce_euclidean_norm(a[0], {0, 1}); }},
+       [](const Args& a) {
+         return tf::math::reduce_euclidean_norm(a[0], {0, 1});
+       }},
       {"norm_1", [](const Args& a) { return tf::norm(a[0], 1, 1); }},
       {"norm_inf",
        [](const Args& a) { return tf::norm(a[0], std::numeric_limits<double>::infinity(), 0); }},
@@ -86,10 +88,18 @@ const std::map<std::string, Op>& golden_cases() {
       {"atan2", [](const Args& a) { return tf::atan2(a[0], a[1]); }},
       {"bias_add_nchw", [](const Args& a) { return nn::bias_add(a[0], a[1], "NCHW"); }},
       {"embedding_lookup", [](const Args& a) { return nn::embedding_lookup(a[0], a[1]); }},
-      {"resize_bilinear_up", [](const Args& a) { return tf::image::resize(a[0], {8, 7}); }},
-      {"resize_bilinear_down", [](const Args& a) { return tf::image::resize(a[0], {4, 3}); }},
+      {"resize_bilinear_up",
+       [](const Args& a) {
+         return tf::image::resize(a[0], {8, 7});
+       }},
+      {"resize_bilinear_down",
+       [](const Args& a) {
+         return tf::image::resize(a[0], {4, 3});
+       }},
       {"resize_nearest",
-       [](const Args& a) { return tf::image::resize(a[0], {8, 3}, "nearest"); }},
+       [](const Args& a) {
+         return tf::image::resize(a[0], {8, 3}, "nearest");
+       }},
       {"per_image_standardization",
        [](const Args& a) { return tf::image::per_image_standardization(a[0]); }},
       {"flip_left_right", [](const Args& a) { return tf::image::flip_left_right(a[0]); }},
@@ -159,7 +169,8 @@ Args compiled(const Op& op, const Args& in, const Tensor& dy) {
     case 1:
       return tf::function([&](const Tensor& a) { return run(a); })(in[0]);
     case 2:
-      return tf::function([&](const Tensor& a, const Tensor& b) { return run(a, b); })(in[0], in[1]);
+      return tf::function([&](const Tensor& a, const Tensor& b) { return run(a, b); })(in[0],
+                                                                                       in[1]);
     case 3:
       return tf::function([&](const Tensor& a, const Tensor& b, const Tensor& c) {
         return run(a, b, c);
@@ -168,12 +179,13 @@ Args compiled(const Op& op, const Args& in, const Tensor& dy) {
       REQUIRE(in.size() == 5);
       return tf::function([&](const Tensor& a, const Tensor& b, const Tensor& c, const Tensor& d,
                               const Tensor& e) { return run(a, b, c, d, e); })(in[0], in[1], in[2],
-                                                                             in[3], in[4]);
+                                                                               in[3], in[4]);
   }
 }
 
-TEST_CASE("tf.nn and tf.math composites and activations match TensorFlow with their gradients, "
-          "eagerly and compiled") {
+TEST_CASE(
+    "tf.nn and tf.math composites and activations match TensorFlow with their gradients, "
+    "eagerly and compiled") {
   for (const auto& [name, op] : golden_cases()) {
     Args inputs;
     for (int i = 0; exists(name + ".in" + std::to_string(i) + ".npy"); ++i)
@@ -200,8 +212,9 @@ TEST_CASE("tf.nn and tf.math composites and activations match TensorFlow with th
   }
 }
 
-TEST_CASE("dropout keeps about 1 - rate of the elements, scaled, with a new mask at every "
-          "compiled call") {
+TEST_CASE(
+    "dropout keeps about 1 - rate of the elements, scaled, with a new mask at every "
+    "compiled call") {
   tf::random::set_seed(5);
   Tensor x = tf::ones({100, 100});
   auto f = tf::function([](const Tensor& t) { return nn::dropout(t, 0.3); });
@@ -236,24 +249,27 @@ TEST_CASE("sparse softmax cross-entropy raises on a label out of range, eagerly 
   CHECK(std::abs(ok[0] - std::log(3.0f)) < 1e-6f);
 }
 
-TEST_CASE("segment ids past the last segment raise, eagerly and compiled, and traced sorted ids are "
-          "refused") {
+TEST_CASE(
+    "segment ids past the last segment raise, eagerly and compiled, and traced sorted ids are "
+    "refused") {
   Tensor data = tf::ones({3, 2});
   Tensor ids = tf::constant(std::vector<int32_t>{0, 4, -1}, {3});
   CHECK_THROWS_WITH(tf::math::unsorted_segment_sum(data, ids, 4),
                     Catch::Contains("a segment id is not below 4"));
-  auto f = tf::function([](const Tensor& d, const Tensor& i) {
-    return tf::math::unsorted_segment_max(d, i, 4);
-  });
+  auto f = tf::function(
+      [](const Tensor& d, const Tensor& i) { return tf::math::unsorted_segment_max(d, i, 4); });
   CHECK_THROWS_WITH(f(data, ids), Catch::Contains("a segment id is not below 4"));
   CHECK_THROWS_WITH(tf::math::segment_sum(data, tf::constant(std::vector<int32_t>{1, 0, 2}, {3})),
                     Catch::Contains("must be non-negative and sorted"));
-  auto g = tf::function([](const Tensor& d, const Tensor& i) { return tf::math::segment_sum(d, i); });
-  CHECK_THROWS_AS(g(data, tf::constant(std::vector<int32_t>{0, 0, 1}, {3})), tf::UnimplementedError);
+  auto g =
+      tf::function([](const Tensor& d, const Tensor& i) { return tf::math::segment_sum(d, i); });
+  CHECK_THROWS_AS(g(data, tf::constant(std::vector<int32_t>{0, 0, 1}, {3})),
+                  tf::UnimplementedError);
 }
 
 TEST_CASE("divide_no_nan and xlogy give 0 where TensorFlow does, and their gradients there too") {
-  Tensor x = tf::constant({0.0, 2.0, 0.0}, tf::float64), y = tf::constant({0.0, 0.0, 3.0}, tf::float64);
+  Tensor x = tf::constant({0.0, 2.0, 0.0}, tf::float64),
+         y = tf::constant({0.0, 0.0, 3.0}, tf::float64);
   CHECK(tf::divide_no_nan(x, y).to_vector<double>() == std::vector<double>{0, 0, 0});
   CHECK(tf::xlogy(x, y).to_vector<double>() ==
         std::vector<double>{0, -std::numeric_limits<double>::infinity(), 0});
@@ -273,8 +289,8 @@ TEST_CASE("bad arguments to the composites raise typed errors naming the op") {
                     Catch::Contains("dtype float32 is not supported"));
   CHECK_THROWS_WITH(nn::fused_batch_norm(tf::zeros({2, 3, 3, 4}), tf::ones({3}), tf::zeros({4})),
                     Catch::Contains("fused_batch_norm: scale, offset, mean and variance"));
-  CHECK_THROWS_WITH(nn::fused_batch_norm(tf::zeros({2, 3, 3, 3}), tf::ones({3}), tf::zeros({3}),
-                                         {}, {}, 1e-3, 1.0, "NHWC", false),
+  CHECK_THROWS_WITH(nn::fused_batch_norm(tf::zeros({2, 3, 3, 3}), tf::ones({3}), tf::zeros({3}), {},
+                                         {}, 1e-3, 1.0, "NHWC", false),
                     Catch::Contains("needs mean and variance"));
   CHECK_THROWS_WITH(tf::norm(x, 3, 1), Catch::Contains("ord must be 1, 2 or infinity"));
   CHECK_THROWS_WITH(tf::clip_by_norm(x, 0), Catch::Contains("clip_norm must be > 0"));

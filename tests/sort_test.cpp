@@ -18,34 +18,40 @@ std::vector<int32_t> reference_order(const std::vector<double>& line, bool desce
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
     double x = line[static_cast<size_t>(a)], y = line[static_cast<size_t>(b)];
-    if (std::isnan(x) || std::isnan(y)) return descending ? std::isnan(x) && !std::isnan(y)
-                                                          : std::isnan(y) && !std::isnan(x);
+    if (std::isnan(x) || std::isnan(y))
+      return descending ? std::isnan(x) && !std::isnan(y) : std::isnan(y) && !std::isnan(x);
     return descending ? x > y : x < y;
   });
   return order;
 }
 
 // argsort along `axis` of a (d0, d1, d2) tensor's values, by lines.
-std::vector<int32_t> reference_argsort(const std::vector<double>& v, const std::vector<int64_t>& dims,
-                                       int64_t axis, bool descending) {
+std::vector<int32_t> reference_argsort(const std::vector<double>& v,
+                                       const std::vector<int64_t>& dims, int64_t axis,
+                                       bool descending) {
   int64_t outer = 1, inner = 1;
   for (int64_t d = 0; d < 3; ++d)
-    if (d < axis) outer *= dims[d];
-    else if (d > axis) inner *= dims[d];
+    if (d < axis)
+      outer *= dims[d];
+    else if (d > axis)
+      inner *= dims[d];
   const int64_t n = dims[static_cast<size_t>(axis)];
   std::vector<int32_t> out(v.size());
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t i = 0; i < inner; ++i) {
       std::vector<double> line;
-      for (int64_t j = 0; j < n; ++j) line.push_back(v[static_cast<size_t>((o * n + j) * inner + i)]);
+      for (int64_t j = 0; j < n; ++j)
+        line.push_back(v[static_cast<size_t>((o * n + j) * inner + i)]);
       auto order = reference_order(line, descending);
-      for (int64_t j = 0; j < n; ++j) out[static_cast<size_t>((o * n + j) * inner + i)] = order[static_cast<size_t>(j)];
+      for (int64_t j = 0; j < n; ++j)
+        out[static_cast<size_t>((o * n + j) * inner + i)] = order[static_cast<size_t>(j)];
     }
   return out;
 }
 
-TEST_CASE("argsort and sort match a stable float64 sort on every axis, direction and dtype, "
-          "eagerly and compiled (library call and generated rank kernels)") {
+TEST_CASE(
+    "argsort and sort match a stable float64 sort on every axis, direction and dtype, "
+    "eagerly and compiled (library call and generated rank kernels)") {
   const std::vector<int64_t> dims = {4, 7, 3};
   std::vector<double> v;
   auto r = tft::random_floats(84, 3);
@@ -116,8 +122,10 @@ TEST_CASE("in_top_k counts ties at the boundary as inside and raises on a target
     CHECK(got.to_vector<bool>() == std::vector<bool>{true, true, false});
   }
   Tensor bad = tf::constant(std::vector<int32_t>{0, 3, 1}, {3});
-  CHECK_THROWS_WITH(tf::math::in_top_k(bad, predictions, 1), Catch::Contains("a target is outside"));
-  auto f = tf::function([](const Tensor& t, const Tensor& p) { return tf::math::in_top_k(t, p, 2); });
+  CHECK_THROWS_WITH(tf::math::in_top_k(bad, predictions, 1),
+                    Catch::Contains("a target is outside"));
+  auto f =
+      tf::function([](const Tensor& t, const Tensor& p) { return tf::math::in_top_k(t, p, 2); });
   CHECK_THROWS_WITH(f(bad, predictions), Catch::Contains("a target is outside"));
 }
 
@@ -127,8 +135,7 @@ TEST_CASE("sort and top_k gradients match central differences in float64, to sec
   tft::check_gradients([](const std::vector<Tensor>& in) { return tf::sort(in[0], 0); }, {x},
                        "sort axis 0");
   tft::check_gradients(
-      [](const std::vector<Tensor>& in) { return tf::math::top_k(in[0], 2).values; }, {x},
-      "top_k");
+      [](const std::vector<Tensor>& in) { return tf::math::top_k(in[0], 2).values; }, {x}, "top_k");
   tft::check_gradients(
       [](const std::vector<Tensor>& in) {
         tf::GradientTape tape;

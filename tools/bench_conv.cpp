@@ -135,13 +135,13 @@ void conv_benchmarks(int scale, std::vector<Row>& rows,
     Timing ref = time_stats([&] { direct.run_forward(); }, n);
     rows.push_back({s.name() + " forward", "oneDNN direct", ref.median, "", ref.min, ref.max});
     for (bool is_compiled : {false, true}) {
-      Timing t = time_stats(
-          [&] { is_compiled ? compiled_forward(x, w) : forward(x, w); }, n);
+      Timing t = time_stats([&] { is_compiled ? compiled_forward(x, w) : forward(x, w); }, n);
       rows.push_back({s.name() + " forward", is_compiled ? "tf::function" : "eager", t.median,
                       ratio_note(ref.median, t.median), t.min, t.max});
-      const double diff = difference(is_compiled ? compiled_forward(x, w) : forward(x, w),
-                                     direct.y);
-      if (!(diff < 1e-5)) fail(rows.back(), "result differs from oneDNN's by " + std::to_string(diff));
+      const double diff =
+          difference(is_compiled ? compiled_forward(x, w) : forward(x, w), direct.y);
+      if (!(diff < 1e-5))
+        fail(rows.back(), "result differs from oneDNN's by " + std::to_string(diff));
     }
 
     Timing ref_step = time_stats([&] { direct.run_step(); }, n);
@@ -154,8 +154,7 @@ void conv_benchmarks(int scale, std::vector<Row>& rows,
                       ratio_note(ref_step.median, t.median) + " (tape: y * dy, its sum)", t.min,
                       t.max});
       auto r = run();
-      const double diff =
-          std::max(difference(r[1], direct.dx), difference(r[2], direct.dw));
+      const double diff = std::max(difference(r[1], direct.dx), difference(r[2], direct.dw));
       if (!(diff < 1e-5))
         fail(rows.back(), "gradients differ from oneDNN's by " + std::to_string(diff));
     }

@@ -255,7 +255,8 @@ std::vector<OpEntry> catalogue() {
   auto filter_for = [](Rng& r, const tf::Tensor& x) {
     std::vector<int64_t> dims(static_cast<size_t>(chance(r, 0.9) ? x.ndim() : pick(r, 0, 5)));
     for (auto& d : dims) d = chance(r, 0.9) ? pick(r, 1, 3) : int_param(r);
-    if (dims.size() >= 2 && x.ndim() >= 1 && chance(r, 0.7)) dims[dims.size() - 2] = x.shape()[x.ndim() - 1];
+    if (dims.size() >= 2 && x.ndim() >= 1 && chance(r, 0.7))
+      dims[dims.size() - 2] = x.shape()[x.ndim() - 1];
     return tf::ones(tf::TensorShape(dims), x.dtype());
   };
   auto conv_padding = [](Rng& r) -> tf::nn::Padding {
@@ -275,16 +276,16 @@ std::vector<OpEntry> catalogue() {
   add("top_k", [](Rng& r, const tf::Tensor& x) { return tf::math::top_k(x, int_param(r)).values; });
   add("in_top_k", [](Rng& r, const tf::Tensor& x) {
     std::vector<int64_t> t = int_list(r);
-    return tf::cast(tf::math::in_top_k(tf::constant(t, {static_cast<int64_t>(t.size())}), x,
-                                       int_param(r)),
-                    x.dtype());
+    return tf::cast(
+        tf::math::in_top_k(tf::constant(t, {static_cast<int64_t>(t.size())}), x, int_param(r)),
+        x.dtype());
   });
   add("depthwise_conv2d", [](Rng& r, const tf::Tensor& x) {
     std::vector<int64_t> f(4, 1);
     for (auto& d : f) d = chance(r, 0.9) ? pick(r, 1, 3) : int_param(r);
     if (x.ndim() == 4 && chance(r, 0.8)) f[2] = x.shape()[3];
-    return tf::nn::depthwise_conv2d(x, tf::ones(tf::TensorShape(f), x.dtype()),
-                                    {pick(r, 1, 2)}, chance(r, 0.5) ? "SAME" : "VALID");
+    return tf::nn::depthwise_conv2d(x, tf::ones(tf::TensorShape(f), x.dtype()), {pick(r, 1, 2)},
+                                    chance(r, 0.5) ? "SAME" : "VALID");
   });
   add("convolution", [=](Rng& r, const tf::Tensor& x) {
     auto strides = steps(r), dilations = steps(r);

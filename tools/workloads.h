@@ -168,8 +168,7 @@ struct Cnn : Model {
   tf::Tensor logits(const tf::Tensor& in) const {
     auto p = [&](int i) { return params[static_cast<size_t>(i)].read_value(); };
     auto stage = [](const tf::Tensor& h, const tf::Tensor& w, const tf::Tensor& b) {
-      return tf::nn::max_pool2d(tf::relu(tf::nn::conv2d(h, w, {1}, "SAME") + b), {2}, {2},
-                                "VALID");
+      return tf::nn::max_pool2d(tf::relu(tf::nn::conv2d(h, w, {1}, "SAME") + b), {2}, {2}, "VALID");
     };
     auto h = stage(stage(in, p(0), p(1)), p(2), p(3));
     return tf::matmul(tf::reshape(h, {batch, -1}), p(4)) + p(5);

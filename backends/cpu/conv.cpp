@@ -11,8 +11,8 @@
 #include <optional>
 #include <vector>
 
-#include "backends/cpu/kernels.h"
 #include "backends/cpu/conv.h"
+#include "backends/cpu/kernels.h"
 #include "runtime/parallel.h"
 #include "runtime/primitives/conv.h"
 #include "tfjit/errors.h"
@@ -81,57 +81,59 @@ void conv_loops(const void* av, const void* bv, void* outv, const ConvPlan& p) {
       total = k_size * cg * out_channels, work = batch * out_size;
       break;
   }
-  rt::parallel_for(total, std::max<int64_t>(1, rt::kParallelGrain / std::max<int64_t>(work, 1)),
-                   [&](int64_t begin, int64_t end) {
-    std::vector<int64_t> o(s), k(s), i(s);
-    for (int64_t e = begin; e < end; ++e) {
-      double acc = 0;
-      if (p.kind == ConvKind::kForward) {  // a = input, b = filter
-        const int64_t oc = e % out_channels, pos = e / out_channels;
-        const int64_t n = pos / out_size, g = oc / og;
-        unflatten(pos % out_size, out_sp, s, o.data());
-        for (int64_t kf = 0; kf < k_size; ++kf) {
-          unflatten(kf, k_sp, s, k.data());
-          const int64_t xi = flat_input(o.data(), k.data());
-          if (xi < 0) continue;
-          const int64_t xb = (n * in_size + xi) * channels + g * cg, wb = kf * cg * out_channels;
-          for (int64_t ci = 0; ci < cg; ++ci)
-            acc += at(av, xb + ci) * at(bv, wb + ci * out_channels + oc);
-        }
-      } else if (p.kind == ConvKind::kBackpropInput) {  // a = filter, b = output gradient
-        const int64_t c = e % channels, pos = e / channels;
-        const int64_t n = pos / in_size, g = c / cg, ci = c % cg;
-        unflatten(pos % in_size, in_sp, s, i.data());
-        for (int64_t kf = 0; kf < k_size; ++kf) {
-          unflatten(kf, k_sp, s, k.data());
-          int64_t oflat = 0;
-          bool hit = true;
-          for (size_t d = 0; d < s && hit; ++d) {
-            const int64_t q = i[d] + p.low[d] - k[d] * p.dilations[d];
-            hit = q >= 0 && q % p.strides[d] == 0 && q / p.strides[d] < out_sp[d];
-            oflat = oflat * out_sp[d] + (hit ? q / p.strides[d] : 0);
+  rt::parallel_for(
+      total, std::max<int64_t>(1, rt::kParallelGrain / std::max<int64_t>(work, 1)),
+      [&](int64_t begin, int64_t end) {
+        std::vector<int64_t> o(s), k(s), i(s);
+        for (int64_t e = begin; e < end; ++e) {
+          double acc = 0;
+          if (p.kind == ConvKind::kForward) {  // a = input, b = filter
+            const int64_t oc = e % out_channels, pos = e / out_channels;
+            const int64_t n = pos / out_size, g = oc / og;
+            unflatten(pos % out_size, out_sp, s, o.data());
+            for (int64_t kf = 0; kf < k_size; ++kf) {
+              unflatten(kf, k_sp, s, k.data());
+              const int64_t xi = flat_input(o.data(), k.data());
+              if (xi < 0) continue;
+              const int64_t xb = (n * in_size + xi) * channels + g * cg,
+                            wb = kf * cg * out_channels;
+              for (int64_t ci = 0; ci < cg; ++ci)
+                acc += at(av, xb + ci) * at(bv, wb + ci * out_channels + oc);
+            }
+          } else if (p.kind == ConvKind::kBackpropInput) {  // a = filter, b = output gradient
+            const int64_t c = e % channels, pos = e / channels;
+            const int64_t n = pos / in_size, g = c / cg, ci = c % cg;
+            unflatten(pos % in_size, in_sp, s, i.data());
+            for (int64_t kf = 0; kf < k_size; ++kf) {
+              unflatten(kf, k_sp, s, k.data());
+              int64_t oflat = 0;
+              bool hit = true;
+              for (size_t d = 0; d < s && hit; ++d) {
+                const int64_t q = i[d] + p.low[d] - k[d] * p.dilations[d];
+                hit = q >= 0 && q % p.strides[d] == 0 && q / p.strides[d] < out_sp[d];
+                oflat = oflat * out_sp[d] + (hit ? q / p.strides[d] : 0);
+              }
+              if (!hit) continue;
+              const int64_t yb = (n * out_size + oflat) * out_channels + g * og,
+                            wb = (kf * cg + ci) * out_channels + g * og;
+              for (int64_t oc = 0; oc < og; ++oc) acc += at(bv, yb + oc) * at(av, wb + oc);
+            }
+          } else {  // a = input, b = output gradient
+            const int64_t oc = e % out_channels, rest = e / out_channels;
+            const int64_t ci = rest % cg, kf = rest / cg, g = oc / og;
+            unflatten(kf, k_sp, s, k.data());
+            for (int64_t n = 0; n < batch; ++n)
+              for (int64_t of = 0; of < out_size; ++of) {
+                unflatten(of, out_sp, s, o.data());
+                const int64_t xi = flat_input(o.data(), k.data());
+                if (xi < 0) continue;
+                acc += at(av, (n * in_size + xi) * channels + g * cg + ci) *
+                       at(bv, (n * out_size + of) * out_channels + oc);
+              }
           }
-          if (!hit) continue;
-          const int64_t yb = (n * out_size + oflat) * out_channels + g * og,
-                        wb = (kf * cg + ci) * out_channels + g * og;
-          for (int64_t oc = 0; oc < og; ++oc) acc += at(bv, yb + oc) * at(av, wb + oc);
+          out[e] = static_cast<T>(static_cast<C>(acc));
         }
-      } else {  // a = input, b = output gradient
-        const int64_t oc = e % out_channels, rest = e / out_channels;
-        const int64_t ci = rest % cg, kf = rest / cg, g = oc / og;
-        unflatten(kf, k_sp, s, k.data());
-        for (int64_t n = 0; n < batch; ++n)
-          for (int64_t of = 0; of < out_size; ++of) {
-            unflatten(of, out_sp, s, o.data());
-            const int64_t xi = flat_input(o.data(), k.data());
-            if (xi < 0) continue;
-            acc += at(av, (n * in_size + xi) * channels + g * cg + ci) *
-                   at(bv, (n * out_size + of) * out_channels + oc);
-          }
-      }
-      out[e] = static_cast<T>(static_cast<C>(acc));
-    }
-  });
+      });
 }
 
 // oneDNN's view of the plan: tensors as (N, C, spatial...) dims with NHWC-style tags, the filter
@@ -153,8 +155,10 @@ OneDnnDescs descs_of(const ConvPlan& p) {
   };
   const int64_t in_per_group = p.filter[s], out = p.filter[s + 1];
   dnnl::memory::dims wdims;
-  if (p.groups > 1) wdims = {p.groups, out / p.groups, in_per_group};
-  else wdims = {out, in_per_group};
+  if (p.groups > 1)
+    wdims = {p.groups, out / p.groups, in_per_group};
+  else
+    wdims = {out, in_per_group};
   wdims.insert(wdims.end(), p.filter.begin(), p.filter.begin() + static_cast<std::ptrdiff_t>(s));
   OneDnnDescs d{data(p.input),
                 {wdims, dnnl::memory::data_type::f32, (p.groups > 1 ? kGrouped : kFilter)[s - 1]},
@@ -188,7 +192,8 @@ Cache& cache() {
 
 std::vector<int64_t> key_of(const ConvPlan& p) {
   std::vector<int64_t> key = {static_cast<int64_t>(p.kind), p.groups};
-  for (const auto* l : {&p.input, &p.filter, &p.output, &p.strides, &p.dilations, &p.low, &p.high}) {
+  for (const auto* l :
+       {&p.input, &p.filter, &p.output, &p.strides, &p.dilations, &p.low, &p.high}) {
     key.push_back(static_cast<int64_t>(l->size()));
     key.insert(key.end(), l->begin(), l->end());
   }
@@ -223,11 +228,11 @@ std::shared_ptr<const Prepared> build(const dnnl::engine& engine, const ConvPlan
   }
   if (prepared->weights != d.weights) {
     if (p.kind == ConvKind::kBackpropFilter)
-      prepared->from_primitive = dnnl::reorder(dnnl::reorder::primitive_desc(
-          engine, prepared->weights, engine, d.weights));
+      prepared->from_primitive = dnnl::reorder(
+          dnnl::reorder::primitive_desc(engine, prepared->weights, engine, d.weights));
     else
-      prepared->to_primitive = dnnl::reorder(dnnl::reorder::primitive_desc(
-          engine, d.weights, engine, prepared->weights));
+      prepared->to_primitive = dnnl::reorder(
+          dnnl::reorder::primitive_desc(engine, d.weights, engine, prepared->weights));
   }
   return prepared;
 }
@@ -260,8 +265,8 @@ void conv_f32(const void* a, const void* b, void* out, const ConvPlan& p) {
   try {
     if (p.kind == ConvKind::kBackpropFilter) {
       dnnl::memory user = mem(d.weights, out);
-      dnnl::memory weights = prepared->from_primitive ? dnnl::memory(prepared->weights, c.engine)
-                                                      : user;
+      dnnl::memory weights =
+          prepared->from_primitive ? dnnl::memory(prepared->weights, c.engine) : user;
       prepared->primitive.execute(stream, {{DNNL_ARG_SRC, mem(d.src, a)},
                                            {DNNL_ARG_DIFF_DST, mem(d.dst, b)},
                                            {DNNL_ARG_DIFF_WEIGHTS, weights}});

@@ -224,8 +224,8 @@ void conv_call(UnrankedMemRef* a, UnrankedMemRef* b, UnrankedMemRef* out, const 
     auto list = [&](size_t i) {
       return std::vector<int64_t>(v + 2 + i * spatial, v + 2 + (i + 1) * spatial);
     };
-    rt::ConvPlan plan{static_cast<rt::ConvKind>(v[0]), {}, {}, {}, list(0), list(1), list(2),
-                      list(3), v[1]};
+    rt::ConvPlan plan{
+        static_cast<rt::ConvKind>(v[0]), {}, {}, {}, list(0), list(1), list(2), list(3), v[1]};
     switch (plan.kind) {
       case rt::ConvKind::kForward:
         plan.input = shape(a), plan.filter = shape(b), plan.output = shape(out);
@@ -252,10 +252,12 @@ void argsort_call(UnrankedMemRef* x, UnrankedMemRef* out, int64_t axis, int64_t 
     auto* d = static_cast<int64_t*>(x->descriptor);
     rt::ArgsortPlan plan{1, d[3 + axis], 1, descending != 0};
     for (int64_t k = 0; k < x->rank; ++k)
-      if (k < axis) plan.outer *= d[3 + k];
-      else if (k > axis) plan.inner *= d[3 + k];
-    const char* base = reinterpret_cast<const char*>(d[1]) +
-                       d[2] * static_cast<int64_t>(dtype_size(dtype));
+      if (k < axis)
+        plan.outer *= d[3 + k];
+      else if (k > axis)
+        plan.inner *= d[3 + k];
+    const char* base =
+        reinterpret_cast<const char*>(d[1]) + d[2] * static_cast<int64_t>(dtype_size(dtype));
     auto* o = static_cast<int64_t*>(out->descriptor);
     auto* indices = reinterpret_cast<int32_t*>(o[1]) + o[2];
     if (plan.outer * plan.n * plan.inner > 0) argsort_kernel_for(dtype)(base, indices, plan);
@@ -265,8 +267,7 @@ void argsort_call(UnrankedMemRef* x, UnrankedMemRef* out, int64_t axis, int64_t 
 }
 
 template <int... D>
-void add_argsort_calls(std::vector<rt::abi::LibraryCall>& calls,
-                       std::integer_sequence<int, D...>) {
+void add_argsort_calls(std::vector<rt::abi::LibraryCall>& calls, std::integer_sequence<int, D...>) {
   (
       [&] {
         constexpr auto dtype = static_cast<DType>(D);
@@ -296,8 +297,13 @@ void select_and_scatter_call(UnrankedMemRef* x, UnrankedMemRef* y, UnrankedMemRe
     const auto r = static_cast<size_t>(x->rank);
     const int64_t* v = attrs->aligned + attrs->offset;
     auto list = [&](size_t i) { return std::vector<int64_t>(v + i * r, v + (i + 1) * r); };
-    rt::ReduceWindowPlan plan{shape(x), shape(g), list(0), list(1), std::vector<int64_t>(r, 1),
-                              list(2), ops::ReduceOp::reduce_max};
+    rt::ReduceWindowPlan plan{shape(x),
+                              shape(g),
+                              list(0),
+                              list(1),
+                              std::vector<int64_t>(r, 1),
+                              list(2),
+                              ops::ReduceOp::reduce_max};
     select_and_scatter_kernel_for(dtype)(data(x), data(y), data(g), data(out), plan);
   } catch (...) {
     record_failure();

@@ -144,16 +144,17 @@ void select_and_scatter_kernel(const void* xv, const void* yv, const void* gv, v
       }
       for (int64_t i = 0; i < inner; ++i)
         if (found[i] >= 0)
-          out[found[i]] = static_cast<T>(static_cast<C>(out[found[i]]) +
-                                         static_cast<C>(g[pos * inner + i]));
+          out[found[i]] =
+              static_cast<T>(static_cast<C>(out[found[i]]) + static_cast<C>(g[pos * inner + i]));
     }
   };
   if (overlap)
     windows(0, positions);
   else
-    rt::parallel_for(positions,
-                     std::max<int64_t>(1, rt::kParallelGrain / std::max<int64_t>(1, window_size * inner)),
-                     windows);
+    rt::parallel_for(
+        positions,
+        std::max<int64_t>(1, rt::kParallelGrain / std::max<int64_t>(1, window_size * inner)),
+        windows);
 }
 
 void register_reduce_window(rt::KernelTable& table) {
@@ -162,8 +163,7 @@ void register_reduce_window(rt::KernelTable& table) {
     if constexpr ((core::kNumeric | core::kBool).contains(dtype_of_v<T>))
       table.set(ops::Primitive::reduce_window, dtype_of_v<T>, &reduce_window_kernel<T>);
     if constexpr (core::kNumeric.contains(dtype_of_v<T>))
-      table.set(ops::Primitive::select_and_scatter, dtype_of_v<T>,
-                &select_and_scatter_kernel<T>);
+      table.set(ops::Primitive::select_and_scatter, dtype_of_v<T>, &select_and_scatter_kernel<T>);
   });
 }
 const bool registered = rt::register_kernels(rt::DeviceType::kCPU, &register_reduce_window);

@@ -59,7 +59,8 @@ Value acos(Ops& o, Value x) { return o.atan2(cosine_of_arcsine(o, x), x); }
 // x^2: there asinh |x| = log(2|x|) = log1p(|x|) + log 2 to float precision.
 Value asinh(Ops& o, Value x) {
   Value a = o.abs(x);
-  Value small = o.log1p(o.add(a, o.div(o.mul(a, a), o.add(o.c(1), o.sqrt(o.add(o.c(1), o.mul(a, a)))))));
+  Value small =
+      o.log1p(o.add(a, o.div(o.mul(a, a), o.add(o.c(1), o.sqrt(o.add(o.c(1), o.mul(a, a)))))));
   Value large = o.add(o.log1p(a), o.c(0.69314718055994530942));
   Value big = o.rw.create<arith::CmpFOp>(o.loc, arith::CmpFPredicate::OGT, a, o.c(1e18));
   return o.copysign(o.rw.create<arith::SelectOp>(o.loc, big, large, small), x);
@@ -80,10 +81,9 @@ Value atanh(Ops& o, Value x) {
 struct ExpandMathForGpuPass : impl::ExpandMathForGpuBase<ExpandMathForGpuPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<Expand<math::SinhOp, sinh>, Expand<math::CoshOp, cosh>,
-                 Expand<math::AsinOp, asin>, Expand<math::AcosOp, acos>,
-                 Expand<math::AsinhOp, asinh>, Expand<math::AcoshOp, acosh>,
-                 Expand<math::AtanhOp, atanh>>(&getContext());
+    patterns.add<Expand<math::SinhOp, sinh>, Expand<math::CoshOp, cosh>, Expand<math::AsinOp, asin>,
+                 Expand<math::AcosOp, acos>, Expand<math::AsinhOp, asinh>,
+                 Expand<math::AcoshOp, acosh>, Expand<math::AtanhOp, atanh>>(&getContext());
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -129,17 +129,16 @@ Value Builder<Op>::build(OpBuilder& b, Location loc, ValueRange a) {
   } else if constexpr (std::is_same_v<Op, GeluTanhF>) {
     Value x = a[0];
     Value cube = o.op<arith::MulFOp>(o.op<arith::MulFOp>(x, x), x);
-    Value inner = o.op<arith::MulFOp>(
-        o.op<arith::AddFOp>(x, o.op<arith::MulFOp>(cube, o.constant(0.044715))),
-        o.constant(0.79788456080286535588));
+    Value inner =
+        o.op<arith::MulFOp>(o.op<arith::AddFOp>(x, o.op<arith::MulFOp>(cube, o.constant(0.044715))),
+                            o.constant(0.79788456080286535588));
     return o.op<arith::MulFOp>(o.op<arith::MulFOp>(x, o.constant(0.5)),
                                o.op<arith::AddFOp>(o.constant(1), o.op<math::TanhOp>(inner)));
   } else if constexpr (std::is_same_v<Op, SiluF>) {
     return o.op<arith::DivFOp>(
         a[0], o.op<arith::AddFOp>(o.constant(1), o.op<math::ExpOp>(o.op<arith::NegFOp>(a[0]))));
   } else if constexpr (std::is_same_v<Op, SoftsignF>) {
-    return o.op<arith::DivFOp>(a[0],
-                               o.op<arith::AddFOp>(o.constant(1), o.op<math::AbsFOp>(a[0])));
+    return o.op<arith::DivFOp>(a[0], o.op<arith::AddFOp>(o.constant(1), o.op<math::AbsFOp>(a[0])));
   } else if constexpr (std::is_same_v<Op, LogSigmoidF>) {
     Value x = a[0];
     Value smooth = o.op<arith::NegFOp>(log1p(o, o.op<math::ExpOp>(o.op<arith::NegFOp>(x))));

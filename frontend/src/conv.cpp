@@ -68,9 +68,9 @@ Tensor run_conv(const Conv& c, rt::ConvKind kind, const Tensor& a, const Tensor&
       {c.name, kGraphOps[static_cast<int>(kind)], ops::Primitive::conv}, attributes, a.dtype(),
       result,
       [&](rt::ConvKernel kernel, const Tensor& out, const Tensor& da, const Tensor& db) {
-        rt::ConvPlan plan{kind,          input.dims(),     filter.dims(), output.dims(),
-                          c.spec.strides, c.spec.dilations, c.spec.low,    c.spec.high,
-                          c.spec.groups};
+        rt::ConvPlan plan{kind,          input.dims(),   filter.dims(),
+                          output.dims(), c.spec.strides, c.spec.dilations,
+                          c.spec.low,    c.spec.high,    c.spec.groups};
         kernel(raw(da), raw(db), raw_mut(out), plan);
       },
       a, b);
@@ -92,9 +92,8 @@ Tensor conv(const Conv& c, const Tensor& x, const Tensor& w) {
 Tensor conv_backprop_input(const Conv& c, const Tensor& w, const Tensor& dy,
                            const TensorShape& input) {
   check_operands(c, w, "filters", dy, "output gradient");
-  TensorShape x_shape = checked_shape(c, core::conv_backprop_input_shape(w.shape(), dy.shape(),
-                                                                         input, c.spec))
-                            .shape;
+  TensorShape x_shape =
+      checked_shape(c, core::conv_backprop_input_shape(w.shape(), dy.shape(), input, c.spec)).shape;
   // The graph op keeps an unknown batch as -1 (the output gradient's at each call).
   TensorShape attr = input;
   if (TraceContext::current() && dy.shape()[0] == kUnknownDim) {
@@ -102,7 +101,8 @@ Tensor conv_backprop_input(const Conv& c, const Tensor& w, const Tensor& dy,
     dims[0] = kUnknownDim;
     attr = TensorShape(dims);
   }
-  Tensor dx = run_conv(c, rt::ConvKind::kBackpropInput, w, dy, attr, w.shape(), dy.shape(), x_shape);
+  Tensor dx =
+      run_conv(c, rt::ConvKind::kBackpropInput, w, dy, attr, w.shape(), dy.shape(), x_shape);
   if (should_record({&w, &dy}))
     record({w, dy}, dx, [c, w, dy](const Tensor& g) {
       return std::vector<Tensor>{
@@ -115,11 +115,11 @@ Tensor conv_backprop_input(const Conv& c, const Tensor& w, const Tensor& dy,
 Tensor conv_backprop_filter(const Conv& c, const Tensor& x, const Tensor& dy,
                             const TensorShape& filter) {
   check_operands(c, x, "input", dy, "output gradient");
-  TensorShape w_shape = checked_shape(c, core::conv_backprop_filter_shape(x.shape(), dy.shape(),
-                                                                          filter, c.spec))
-                            .shape;
-  Tensor dw = run_conv(c, rt::ConvKind::kBackpropFilter, x, dy, x.shape(), filter, dy.shape(),
-                       w_shape);
+  TensorShape w_shape =
+      checked_shape(c, core::conv_backprop_filter_shape(x.shape(), dy.shape(), filter, c.spec))
+          .shape;
+  Tensor dw =
+      run_conv(c, rt::ConvKind::kBackpropFilter, x, dy, x.shape(), filter, dy.shape(), w_shape);
   if (should_record({&x, &dy}))
     record({x, dy}, dw, [c, x, dy](const Tensor& g) {
       return std::vector<Tensor>{
@@ -161,8 +161,9 @@ void set_padding(Conv& c, const Padding& padding, const TensorShape& in,
     for (size_t d = 0; d < pairs.size(); ++d) {
       const bool is_spatial = d >= offset && d < offset + spatial;
       if (!is_spatial && (pairs[d].first != 0 || pairs[d].second != 0))
-        throw InvalidArgumentError(c.name + ": explicit padding of the batch and channel "
-                                            "dimensions must be (0, 0)");
+        throw InvalidArgumentError(c.name +
+                                   ": explicit padding of the batch and channel "
+                                   "dimensions must be (0, 0)");
       if (is_spatial) {
         c.spec.low[d - offset] = pairs[d].first;
         c.spec.high[d - offset] = pairs[d].second;
@@ -211,10 +212,10 @@ Layout layout(const std::string& op, const Tensor& input, const std::vector<int6
   l.conv.spec.strides = spatial_of(
       per_dim(op, "strides", strides.empty() ? std::vector<int64_t>{1} : strides, rank, l.first),
       l.first);
-  l.conv.spec.dilations = spatial_of(
-      per_dim(op, "dilations", dilations.empty() ? std::vector<int64_t>{1} : dilations, rank,
-              l.first),
-      l.first);
+  l.conv.spec.dilations =
+      spatial_of(per_dim(op, "dilations", dilations.empty() ? std::vector<int64_t>{1} : dilations,
+                         rank, l.first),
+                 l.first);
   return l;
 }
 
@@ -284,18 +285,18 @@ Tensor convolution(const Tensor& input, const Tensor& filters, const Padding& pa
   return convolve("convolution", input, filters, strides, padding, data_format, dilations, 0);
 }
 
-#define TFJIT_CONV(name, rank)                                                                  \
-  Tensor name(const Tensor& input, const Tensor& filters, const std::vector<int64_t>& strides, \
-              const Padding& padding, std::string_view data_format,                            \
-              const std::vector<int64_t>& dilations) {                                         \
-    return convolve(#name, input, filters, strides, padding, data_format, dilations, rank);    \
-  }                                                                                             \
-  Tensor name##_transpose(const Tensor& input, const Tensor& filters,                          \
-                          const std::vector<int64_t>& output_shape,                            \
-                          const std::vector<int64_t>& strides, const Padding& padding,         \
-                          std::string_view data_format, const std::vector<int64_t>& dilations) { \
-    return convolve_transpose(#name "_transpose", input, filters, output_shape, strides,       \
-                              padding, data_format, dilations, rank);                          \
+#define TFJIT_CONV(name, rank)                                                                    \
+  Tensor name(const Tensor& input, const Tensor& filters, const std::vector<int64_t>& strides,    \
+              const Padding& padding, std::string_view data_format,                               \
+              const std::vector<int64_t>& dilations) {                                            \
+    return convolve(#name, input, filters, strides, padding, data_format, dilations, rank);       \
+  }                                                                                               \
+  Tensor name##_transpose(const Tensor& input, const Tensor& filters,                             \
+                          const std::vector<int64_t>& output_shape,                               \
+                          const std::vector<int64_t>& strides, const Padding& padding,            \
+                          std::string_view data_format, const std::vector<int64_t>& dilations) {  \
+    return convolve_transpose(#name "_transpose", input, filters, output_shape, strides, padding, \
+                              data_format, dilations, rank);                                      \
   }
 TFJIT_CONV(conv1d, 3)
 TFJIT_CONV(conv2d, 4)
@@ -317,8 +318,9 @@ Tensor depthwise_conv2d(const Tensor& input, const Tensor& filter,
   checked(input, op, "input");
   checked(filter, op, "filter");
   if (filter.ndim() != 4 || input.ndim() != 4)
-    throw InvalidArgumentError(op + ": expects a rank-4 input and a rank-4 filter (height, width, "
-                                    "in_channels, channel_multiplier), got " +
+    throw InvalidArgumentError(op +
+                               ": expects a rank-4 input and a rank-4 filter (height, width, "
+                               "in_channels, channel_multiplier), got " +
                                input.shape().to_string() + " and " + filter.shape().to_string());
   const int64_t channels = input.shape()[channels_first(op, data_format, 4) ? 1 : 3];
   const TensorShape& f = filter.shape();

@@ -17,8 +17,10 @@ namespace {
 int64_t height_axis(const std::string& op, const Tensor& image) {
   checked(image, op, "image");
   if (image.ndim() != 3 && image.ndim() != 4)
-    throw InvalidArgumentError(op + ": expects an image (height, width, channels) or a batch of "
-                                    "them, got shape " + image.shape().to_string());
+    throw InvalidArgumentError(op +
+                               ": expects an image (height, width, channels) or a batch of "
+                               "them, got shape " +
+                               image.shape().to_string());
   return image.ndim() - 3;
 }
 

@@ -72,8 +72,8 @@ ClippedByGlobalNorm clip_by_global_norm(const std::vector<Tensor>& tensors, doub
   if (!sum.defined()) return {tensors, zeros({})};
   Tensor global = sqrt(sum);
   // An infinite or NaN norm makes every result NaN, as TensorFlow's (global - global).
-  Tensor factor = clip_norm / maximum(global, fill({}, clip_norm, global.dtype())) +
-                  (global - global);
+  Tensor factor =
+      clip_norm / maximum(global, fill({}, clip_norm, global.dtype())) + (global - global);
   ClippedByGlobalNorm out{{}, global};
   for (const Tensor& t : tensors)
     out.tensors.push_back(t.defined() ? t * cast(factor, t.dtype()) : t);
@@ -125,12 +125,11 @@ Tensor unsorted(const std::string& op, Combine combine, const Tensor& data, cons
     Tensor spread = where(in, expand_dims(data, 0), identity);
     return is_max ? reduce_max(spread, 1) : reduce_min(spread, 1);
   }
-  Tensor sum = reshape(matmul(hot, reshape(data, flat_shape)),
-                       [&] {
-                         std::vector<int64_t> s = {num_segments};
-                         s.insert(s.end(), rest.begin(), rest.end());
-                         return s;
-                       }());
+  Tensor sum = reshape(matmul(hot, reshape(data, flat_shape)), [&] {
+    std::vector<int64_t> s = {num_segments};
+    s.insert(s.end(), rest.begin(), rest.end());
+    return s;
+  }());
   if (combine == Combine::kSum) return sum;
   Tensor count = reduce_sum(hot, 1);  // rows per segment
   std::vector<int64_t> count_shape = {num_segments};
@@ -143,8 +142,9 @@ Tensor unsorted(const std::string& op, Combine combine, const Tensor& data, cons
 int64_t segments_of(const std::string& op, const Tensor& ids) {
   checked(ids, op, "segment_ids");
   if (ids.impl()->trace)
-    throw UnimplementedError(op + ": the number of segments depends on the ids' values, which a "
-                                  "tf::function does not know while tracing; use unsorted_" +
+    throw UnimplementedError(op +
+                             ": the number of segments depends on the ids' values, which a "
+                             "tf::function does not know while tracing; use unsorted_" +
                              op + " with num_segments");
   detail::check_dtype(op, ids.dtype(), core::DTypeSet{int32, int64});
   auto v = cast(ids, int64).to_vector<int64_t>();
@@ -169,16 +169,16 @@ TFJIT_UNSORTED(min, Combine::kMin)
 #undef TFJIT_UNSORTED
 
 // Sorted segments leave no gaps at the identity: TensorFlow gives empty ones 0.
-#define TFJIT_SORTED(name, combine)                                                       \
-  Tensor segment_##name(const Tensor& data, const Tensor& ids) {                          \
-    const int64_t n = segments_of("segment_" #name, ids);                                 \
-    Tensor r = unsorted("segment_" #name, combine, data, ids, n);                         \
-    if (combine != Combine::kMax && combine != Combine::kMin) return r;                   \
-    Tensor filled = unsorted("segment_" #name, Combine::kSum,                             \
-                             ones({data.shape()[0]}, data.dtype()), ids, n);              \
-    std::vector<int64_t> s(static_cast<size_t>(data.ndim()), 1);                          \
-    s[0] = n;                                                                             \
-    return where(reshape(filled, s) > 0.0, r, zeros_like(r));                             \
+#define TFJIT_SORTED(name, combine)                                                               \
+  Tensor segment_##name(const Tensor& data, const Tensor& ids) {                                  \
+    const int64_t n = segments_of("segment_" #name, ids);                                         \
+    Tensor r = unsorted("segment_" #name, combine, data, ids, n);                                 \
+    if (combine != Combine::kMax && combine != Combine::kMin) return r;                           \
+    Tensor filled =                                                                               \
+        unsorted("segment_" #name, Combine::kSum, ones({data.shape()[0]}, data.dtype()), ids, n); \
+    std::vector<int64_t> s(static_cast<size_t>(data.ndim()), 1);                                  \
+    s[0] = n;                                                                                     \
+    return where(reshape(filled, s) > 0.0, r, zeros_like(r));                                     \
   }
 TFJIT_SORTED(sum, Combine::kSum)
 TFJIT_SORTED(mean, Combine::kMean)

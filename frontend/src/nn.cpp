@@ -45,9 +45,8 @@ void check_same_shape(const std::string& op, const Tensor& labels, const Tensor&
   detail::check_same_dtype(op, labels, logits);
   if (!core::match_shape(labels.shape(), logits.shape()).empty() &&
       !core::match_shape(logits.shape(), labels.shape()).empty())
-    throw InvalidArgumentError(op + ": labels " + labels.shape().to_string() +
-                               " and logits " + logits.shape().to_string() +
-                               " must have the same shape");
+    throw InvalidArgumentError(op + ": labels " + labels.shape().to_string() + " and logits " +
+                               logits.shape().to_string() + " must have the same shape");
 }
 
 }  // namespace
@@ -66,22 +65,19 @@ Tensor swish(const Tensor& features, double beta) {
   return beta == 1.0 ? silu(features) : features * sigmoid(features * beta);
 }
 
-Tensor softmax_cross_entropy_with_logits(const Tensor& labels, const Tensor& logits,
-                                         int64_t axis) {
+Tensor softmax_cross_entropy_with_logits(const Tensor& labels, const Tensor& logits, int64_t axis) {
   const std::string op = "softmax_cross_entropy_with_logits";
   check_float(op, logits, "logits");
   checked(labels, op, "labels");
   check_same_shape(op, labels, logits);
   return detail::custom_gradient_call(
-      {labels, logits},
-      [&] { return -reduce_sum(labels * log_softmax(logits, axis), axis); },
+      {labels, logits}, [&] { return -reduce_sum(labels * log_softmax(logits, axis), axis); },
       [labels, logits, axis](const Tensor& g) {
         Tensor ge = expand_dims(g, axis);
         Tensor log_p = log_softmax(logits, axis);
         // d/dlogits = softmax * sum(labels) - labels (sum(labels) = 1 for distributions).
         return std::vector<Tensor>{
-            -ge * log_p,
-            ge * (exp(log_p) * reduce_sum(labels, axis, /*keepdims=*/true) - labels)};
+            -ge * log_p, ge * (exp(log_p) * reduce_sum(labels, axis, /*keepdims=*/true) - labels)};
       });
 }
 
@@ -107,8 +103,7 @@ Tensor sigmoid_cross_entropy_with_logits(const Tensor& labels, const Tensor& log
   checked(labels, op, "labels");
   check_same_shape(op, labels, logits);
   return detail::custom_gradient_call(
-      {labels, logits},
-      [&] { return relu(logits) - logits * labels + log1p(exp(-abs(logits))); },
+      {labels, logits}, [&] { return relu(logits) - logits * labels + log1p(exp(-abs(logits))); },
       [labels, logits](const Tensor& g) {
         return std::vector<Tensor>{-g * logits, g * (sigmoid(logits) - labels)};
       });
@@ -202,7 +197,8 @@ FusedBatchNorm fused_batch_norm(const Tensor& x, const Tensor& scale, const Tens
     detail::require_known_dim(op, x, d, "dimension");
     count *= x.shape()[d];
   }
-  Tensor unbiased = count > 1 ? v * (static_cast<double>(count) / static_cast<double>(count - 1)) : v;
+  Tensor unbiased =
+      count > 1 ? v * (static_cast<double>(count) / static_cast<double>(count - 1)) : v;
   if (exponential_avg_factor != 1.0 && mean.defined() && variance.defined()) {
     const double f = exponential_avg_factor;
     m = mean * (1 - f) + m * f;
@@ -232,9 +228,7 @@ Tensor dropout(const Tensor& x, double rate, const std::vector<int64_t>& noise_s
   return where(keep, x * (1.0 / (1.0 - rate)), zeros_like(x));
 }
 
-Tensor embedding_lookup(const Tensor& params, const Tensor& ids) {
-  return gather(params, ids, 0);
-}
+Tensor embedding_lookup(const Tensor& params, const Tensor& ids) { return gather(params, ids, 0); }
 
 }  // namespace nn
 

@@ -95,8 +95,9 @@ Tensor extreme_gradient(const Window& w, const Tensor& x, const Tensor& y, const
         x.dtype(), x.shape(),
         [&](rt::SelectAndScatterKernel kernel, const Tensor& out, const Tensor& dx,
             const Tensor& dy, const Tensor& dg) {
-          rt::ReduceWindowPlan plan{x.shape().dims(), g.shape().dims(), w.spec.window,
-                                    w.spec.strides,   w.spec.dilations, w.spec.low,    w.op};
+          rt::ReduceWindowPlan plan{
+              x.shape().dims(), g.shape().dims(), w.spec.window, w.spec.strides,
+              w.spec.dilations, w.spec.low,       w.op};
           kernel(raw(dx), raw(dy), raw(dg), raw_mut(out), plan);
         },
         x, y, g);

@@ -2,11 +2,11 @@
 // them: tf::sort, tf::argsort, tf::math::top_k, in_top_k. Sorting permutes, so sort's gradient
 // takes the gradient back through the inverse permutation (the argsort of the permutation);
 // top_k's is the same with zeros for the entries it dropped.
+#include "runtime/primitives/sort.h"
 #include "frontend/src/op_helpers.h"
 #include "frontend/src/primitive.h"
 #include "frontend/src/tape.h"
 #include "frontend/src/tensor_internal.h"
-#include "runtime/primitives/sort.h"
 #include "tfjit/creation.h"
 #include "tfjit/gradient_tape.h"
 #include "tfjit/ops.h"
@@ -21,8 +21,10 @@ namespace {
 void split_at(const TensorShape& s, int64_t axis, int64_t& outer, int64_t& n, int64_t& inner) {
   outer = 1, inner = 1, n = s[axis];
   for (int64_t d = 0; d < s.rank(); ++d)
-    if (d < axis) outer *= s[d];
-    else if (d > axis) inner *= s[d];
+    if (d < axis)
+      outer *= s[d];
+    else if (d > axis)
+      inner *= s[d];
 }
 
 int64_t axis_of(const std::string& op, const Tensor& x, int64_t axis) {
@@ -68,7 +70,10 @@ Tensor take_along_axis(const Tensor& x, const Tensor& indices, int64_t axis) {
   if (!r.ok()) throw InvalidArgumentError(op + ": " + r.error);
   Tensor out = run_primitive<rt::TakeAlongAxisKernel>(
       {op, "take_along_axis", ops::Primitive::take_along_axis},
-      [&] { return std::vector<compiler::NamedAttr>{{"axis", axis}}; }, x.dtype(), r.shape,
+      [&] {
+        return std::vector<compiler::NamedAttr>{{"axis", axis}};
+      },
+      x.dtype(), r.shape,
       [&](rt::TakeAlongAxisKernel kernel, const Tensor& o, const Tensor& in, const Tensor& idx) {
         rt::TakeAlongAxisPlan plan{1, 1, indices.shape()[axis], 1};
         split_at(x.shape(), axis, plan.outer, plan.n, plan.inner);
@@ -81,7 +86,8 @@ Tensor take_along_axis(const Tensor& x, const Tensor& indices, int64_t axis) {
     record({x, indices}, out, [x, indices, axis](const Tensor& g) {
       const int64_t last = x.ndim() - 1;
       std::vector<int64_t> perm;
-      for (int64_t d = 0; d < x.ndim(); ++d) perm.push_back(d == axis ? last : d == last ? axis : d);
+      for (int64_t d = 0; d < x.ndim(); ++d)
+        perm.push_back(d == axis ? last : d == last ? axis : d);
       Tensor hot = one_hot(transpose(indices, perm), x.shape()[axis], 1, 0, g.dtype());
       Tensor back = reduce_sum(hot * expand_dims(transpose(g, perm), -1), {last});
       return std::vector<Tensor>{transpose(back, perm), Tensor()};
@@ -121,8 +127,8 @@ TopK top_k(const Tensor& input, int64_t k, bool) {
   const int64_t n = input.shape()[axis];
   if (k < 0 || k > n)
     throw InvalidArgumentError(op + ": k must be in [0, " + std::to_string(n) +
-                               "] (the last dimension of " + input.shape().to_string() +
-                               "), got " + std::to_string(k));
+                               "] (the last dimension of " + input.shape().to_string() + "), got " +
+                               std::to_string(k));
   Tensor perm = argsort_primitive(op, input, axis, /*descending=*/true);
   std::vector<int64_t> begin(static_cast<size_t>(input.ndim()), 0), size(begin.size(), -1);
   size.back() = k;
@@ -146,8 +152,10 @@ Tensor in_top_k(const Tensor& targets, const Tensor& predictions, int64_t k) {
   check_dtype(op, targets.dtype(), core::DTypeSet{int32, int64});
   check_dtype(op, predictions.dtype(), core::kFloat);
   if (predictions.ndim() != 2 || targets.ndim() != 1)
-    throw InvalidArgumentError(op + ": expects targets (batch,) and predictions (batch, "
-                                    "classes), got " + targets.shape().to_string() + " and " +
+    throw InvalidArgumentError(op +
+                               ": expects targets (batch,) and predictions (batch, "
+                               "classes), got " +
+                               targets.shape().to_string() + " and " +
                                predictions.shape().to_string());
   require_known_dim(op, predictions, 1, "the class dimension");
   check_class_ids(op, targets, predictions.shape()[1], "a target");

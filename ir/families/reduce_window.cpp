@@ -47,18 +47,22 @@ tf::core::ShapeResult scatter_shape(std::span<const tf::TensorShape> operands,
   for (size_t i : {1, 2})
     if (!tf::core::match_shape(r.shape, operands[i]).empty() &&
         !tf::core::match_shape(operands[i], r.shape).empty())
-      return {{}, "the window extremes and their gradient must have the windows' shape " +
-                      r.shape.to_string() + ", got " + operands[i].to_string()};
+      return {{},
+              "the window extremes and their gradient must have the windows' shape " +
+                  r.shape.to_string() + ", got " + operands[i].to_string()};
   return {operands[0], {}};
 }
-tf::TensorShape value_shape(mlir::Value v) { return shape_of(mlir::cast<mlir::ShapedType>(v.getType())); }
+tf::TensorShape value_shape(mlir::Value v) {
+  return shape_of(mlir::cast<mlir::ShapedType>(v.getType()));
+}
 }  // namespace
 
 mlir::LogicalResult SelectAndScatterOp::verify() {
   auto dtype = dtype_of(mlir::cast<mlir::ShapedType>(getX().getType()).getElementType());
   if (!dtype || !tf::core::kNumeric.contains(*dtype))
     return emitOpError() << "expects numeric operands";
-  std::vector<tf::TensorShape> shapes = {value_shape(getX()), value_shape(getY()), value_shape(getG())};
+  std::vector<tf::TensorShape> shapes = {value_shape(getX()), value_shape(getY()),
+                                         value_shape(getG())};
   auto r = scatter_shape(shapes, spec_of(*this));
   if (!r.ok()) return emitOpError() << r.error;
   return mlir::success();

@@ -19,7 +19,7 @@ namespace tf::rt {
 using ConvKind = abi::ConvKind;
 struct ConvPlan {
   ConvKind kind = ConvKind::kForward;
-  std::vector<int64_t> input, filter, output;                // shapes
+  std::vector<int64_t> input, filter, output;          // shapes
   std::vector<int64_t> strides, dilations, low, high;  // one per spatial dim
   int64_t groups = 1;
 };

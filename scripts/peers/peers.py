@@ -542,6 +542,8 @@ TFJIT_ROWS = {
     models.mlp_name(*models.MLP_SMALL[:2]): ("eager", "tf::function"),
     models.mlp_name(*models.MLP_WIDE[:2]): ("eager", "tf::function"),
     models.transformer_name(): ("eager", "tf::function"),
+    models.cnn_name(*models.CNN_DIGITS[:5]): ("eager", "tf::function"),
+    models.cnn_name(*models.CNN_CIFAR[:5]): ("eager", "tf::function"),
     models.INFERENCE: ("eager", "tf::function"),
     "gpu chain 64M": ("eager (5 kernels)", "tf::function (fused)"),
     "gpu matmul 1024": ("eager", "tf::function (cuBLAS in the plan)"),

@@ -1,7 +1,7 @@
-// The convolution family. float32 on the CPU (Options::host_library_calls) becomes a call of the eager
-// oneDNN kernel (runtime/library_abi.h: tfjit_conv), as GEMMs do; otherwise one linalg.generic
-// each (GPU kernels, other dtypes), in the layouts of core::ConvSpec with the channels split into
-// (groups, per group):
+// The convolution family. float32 on the CPU (Options::host_library_calls) becomes a call of the
+// eager oneDNN kernel (runtime/library_abi.h: tfjit_conv), as GEMMs do; otherwise one
+// linalg.generic each (GPU kernels, other dtypes), in the layouts of core::ConvSpec with the
+// channels split into (groups, per group):
 //   conv:            y[n, o, g, co] += xp[n, o*s + k*r, g, ci] * w[k, ci, g, co]
 //   backprop_filter: dw[k, ci, g, co] += xp[n, o*s + k*r, g, ci] * dy[n, o, g, co]
 //   backprop_input:  dx[n, i, g, ci] += dyp[n, i + k*r + shift, g, co] * w[K-1-k, ci, g, co]
@@ -48,10 +48,10 @@ Value spread_into_zeros(PatternRewriter& rw, Location loc, Value t, ArrayRef<int
     dynamic.push_back(dim(rw, loc, t, 0));
     buffer_shape[0] = ShapedType::kDynamic;
   }
-  Value buffer = rw.create<linalg::FillOp>(loc, zero,
-                                           rw.create<tensor::EmptyOp>(loc, buffer_shape,
-                                                                      type.getElementType(), dynamic)
-                                               .getResult())
+  Value buffer = rw.create<linalg::FillOp>(
+                       loc, zero,
+                       rw.create<tensor::EmptyOp>(loc, buffer_shape, type.getElementType(), dynamic)
+                           .getResult())
                      .getResult(0);
   const int64_t rank = type.getRank();
   SmallVector<OpFoldResult> at(rank, rw.getIndexAttr(0)), sizes, strides(rank, rw.getIndexAttr(1));
@@ -65,6 +65,22 @@ Value spread_into_zeros(PatternRewriter& rw, Location loc, Value t, ArrayRef<int
   return rw.create<tensor::InsertSliceOp>(loc, t, buffer, at, sizes, strides);
 }
 
+// x zero-padded by the attributes' paddings along its spatial dims (x itself if none).
+Value zero_padded(PatternRewriter& rw, Location loc, Value x, const Attrs& a) {
+  auto type = cast<RankedTensorType>(x.getType());
+  const int64_t s = type.getRank() - 2;
+  SmallVector<int64_t> shape = {type.getDimSize(0)};
+  bool padded = false;
+  for (int64_t i = 0; i < s; ++i) {
+    shape.push_back(type.getDimSize(i + 1) + a.low[i] + a.high[i]);
+    padded |= a.low[i] != 0 || a.high[i] != 0;
+  }
+  shape.push_back(type.getDimSize(s + 1));
+  if (!padded) return x;
+  Value zero = rw.create<arith::ConstantOp>(loc, rw.getZeroAttr(type.getElementType()));
+  return spread_into_zeros(rw, loc, x, shape, a.low, SmallVector<int64_t>(s, 1), zero);
+}
+
 // Splits dim `d` of `t` into (groups, size / groups).
 Value split_dim(PatternRewriter& rw, Location loc, Value t, int64_t d, int64_t groups) {
   auto type = cast<RankedTensorType>(t.getType());
@@ -76,8 +92,8 @@ Value split_dim(PatternRewriter& rw, Location loc, Value t, int64_t d, int64_t g
     groups_of.push_back(i == d ? ReassociationIndices{j, j + 1} : ReassociationIndices{j});
     j += i == d ? 2 : 1;
   }
-  return rw.create<tensor::ExpandShapeOp>(
-      loc, RankedTensorType::get(shape, type.getElementType()), t, groups_of);
+  return rw.create<tensor::ExpandShapeOp>(loc, RankedTensorType::get(shape, type.getElementType()),
+                                          t, groups_of);
 }
 
 // The generic's result (..., groups, per group) as `out_type`: truncated to its element type
@@ -88,18 +104,16 @@ Value finish(PatternRewriter& rw, Location loc, Value acc, RankedTensorType out_
     SmallVector<Value> dynamic;
     for (int64_t d = 0; d < acc_type.getRank(); ++d)
       if (acc_type.isDynamicDim(d)) dynamic.push_back(dim(rw, loc, acc, d));
-    Value init = rw.create<tensor::EmptyOp>(loc, acc_type.getShape(), out_type.getElementType(),
-                                            dynamic);
+    Value init =
+        rw.create<tensor::EmptyOp>(loc, acc_type.getShape(), out_type.getElementType(), dynamic);
     auto id = rw.getMultiDimIdentityMap(acc_type.getRank());
     acc = rw.create<linalg::GenericOp>(
-                 loc, TypeRange{init.getType()}, acc, init, SmallVector<AffineMap>{id, id},
-                 SmallVector<utils::IteratorType>(acc_type.getRank(),
-                                                  utils::IteratorType::parallel),
-                 [&](OpBuilder& b, Location l, ValueRange args) {
-                   b.create<linalg::YieldOp>(
-                       l, ValueRange{b.create<arith::TruncFOp>(l, out_type.getElementType(),
-                                                               args[0])});
-                 })
+                loc, TypeRange{init.getType()}, acc, init, SmallVector<AffineMap>{id, id},
+                SmallVector<utils::IteratorType>(acc_type.getRank(), utils::IteratorType::parallel),
+                [&](OpBuilder& b, Location l, ValueRange args) {
+                  b.create<linalg::YieldOp>(l, ValueRange{b.create<arith::TruncFOp>(
+                                                   l, out_type.getElementType(), args[0])});
+                })
               .getResult(0);
   }
   const int64_t rank = out_type.getRank();
@@ -117,26 +131,28 @@ Value contraction(PatternRewriter& rw, Location loc, Value a, Value b, ArrayRef<
   SmallVector<Value> dynamic;
   if (batch_size) dynamic.push_back(batch_size);
   Value zero = rw.create<arith::ConstantOp>(loc, rw.getZeroAttr(acc_elem));
-  Value init = rw.create<linalg::FillOp>(
-                     loc, zero, rw.create<tensor::EmptyOp>(loc, shape, acc_elem, dynamic).getResult())
-                   .getResult(0);
+  Value init =
+      rw.create<linalg::FillOp>(
+            loc, zero, rw.create<tensor::EmptyOp>(loc, shape, acc_elem, dynamic).getResult())
+          .getResult(0);
   SmallVector<Value> inputs = {a, b};
   inputs.append(shape_only.begin(), shape_only.end());
   const int64_t loops = maps[0].getNumDims();
   SmallVector<utils::IteratorType> iters(parallel_dims, utils::IteratorType::parallel);
   iters.append(loops - parallel_dims, utils::IteratorType::reduction);
-  return rw.create<linalg::GenericOp>(
-               loc, TypeRange{init.getType()}, inputs, init, maps, iters,
-               [&](OpBuilder& bb, Location l, ValueRange args) {
-                 Value x = args[0], y = args[1];
-                 if (x.getType() != acc_elem) {
-                   x = bb.create<arith::ExtFOp>(l, acc_elem, x);
-                   y = bb.create<arith::ExtFOp>(l, acc_elem, y);
-                 }
-                 Value product = bb.create<arith::MulFOp>(l, x, y);
-                 bb.create<linalg::YieldOp>(
-                     l, ValueRange{bb.create<arith::AddFOp>(l, args.back(), product)});
-               })
+  return rw
+      .create<linalg::GenericOp>(
+          loc, TypeRange{init.getType()}, inputs, init, maps, iters,
+          [&](OpBuilder& bb, Location l, ValueRange args) {
+            Value x = args[0], y = args[1];
+            if (x.getType() != acc_elem) {
+              x = bb.create<arith::ExtFOp>(l, acc_elem, x);
+              y = bb.create<arith::ExtFOp>(l, acc_elem, y);
+            }
+            Value product = bb.create<arith::MulFOp>(l, x, y);
+            bb.create<linalg::YieldOp>(
+                l, ValueRange{bb.create<arith::AddFOp>(l, args.back(), product)});
+          })
       .getResult(0);
 }
 
@@ -160,8 +176,8 @@ Value library_call(PatternRewriter& rw, Operation* op, rt::abi::ConvKind kind, c
       loc, MemRefType::get({ShapedType::kDynamic}, rw.getI64Type()),
       rw.create<bufferization::ToMemrefOp>(
           loc, MemRefType::get(attrs_type.getShape(), rw.getI64Type()), attrs, true));
-  return call_into_new_buffer(rw, loc, op->getParentOfType<ModuleOp>(), rt::abi::kConv,
-                              {lhs, rhs}, out_type, dynamic, {attrs_memref});
+  return call_into_new_buffer(rw, loc, op->getParentOfType<ModuleOp>(), rt::abi::kConv, {lhs, rhs},
+                              out_type, dynamic, {attrs_memref});
 }
 
 bool use_library(const Options& options, Operation* op) {
@@ -169,15 +185,16 @@ bool use_library(const Options& options, Operation* op) {
          cast<RankedTensorType>(op->getResult(0).getType()).getElementType().isF32();
 }
 
-AffineExpr d(int64_t i, MLIRContext* ctx) { return getAffineDimExpr(static_cast<unsigned>(i), ctx); }
+AffineExpr d(int64_t i, MLIRContext* ctx) {
+  return getAffineDimExpr(static_cast<unsigned>(i), ctx);
+}
 
 struct LowerConv : OpRewritePattern<tfjit::ConvOp> {
   LowerConv(MLIRContext* ctx, const Options& o) : OpRewritePattern(ctx), options(o) {}
   LogicalResult matchAndRewrite(tfjit::ConvOp op, PatternRewriter& rw) const override {
     Attrs a = attrs_of(op);
     Value x = op.getLhs(), w = op.getRhs();
-    if (use_library(options, op))
-      {
+    if (use_library(options, op)) {
       rw.replaceOp(op, library_call(rw, op, rt::abi::ConvKind::kForward, a, x, w, x));
       return success();
     }
@@ -188,17 +205,7 @@ struct LowerConv : OpRewritePattern<tfjit::ConvOp> {
     auto out_type = cast<RankedTensorType>(op.getType());
     const int64_t s = x_type.getRank() - 2, g = a.groups;
     Type acc = accumulator_type(x_type.getElementType());
-    SmallVector<int64_t> padded_shape = {x_type.getDimSize(0)}, offsets;
-    bool padded = false;
-    for (int64_t i = 0; i < s; ++i) {
-      padded_shape.push_back(x_type.getDimSize(i + 1) + a.low[i] + a.high[i]);
-      padded |= a.low[i] != 0 || a.high[i] != 0;
-    }
-    padded_shape.push_back(x_type.getDimSize(s + 1));
-    if (padded) {
-      Value zero = rw.create<arith::ConstantOp>(loc, rw.getZeroAttr(x_type.getElementType()));
-      x = spread_into_zeros(rw, loc, x, padded_shape, a.low, SmallVector<int64_t>(s, 1), zero);
-    }
+    x = zero_padded(rw, loc, x, a);
     x = split_dim(rw, loc, x, s + 1, g);  // (n, p..., g, ci)
     w = split_dim(rw, loc, w, s + 1, g);  // (k..., ci, g, co)
     // Loops: n, o..., g, co | k..., ci.
@@ -227,11 +234,11 @@ struct LowerConv : OpRewritePattern<tfjit::ConvOp> {
 
 struct LowerConvBackpropFilter : OpRewritePattern<tfjit::ConvBackpropFilterOp> {
   LowerConvBackpropFilter(MLIRContext* ctx, const Options& o) : OpRewritePattern(ctx), options(o) {}
-  LogicalResult matchAndRewrite(tfjit::ConvBackpropFilterOp op, PatternRewriter& rw) const override {
+  LogicalResult matchAndRewrite(tfjit::ConvBackpropFilterOp op,
+                                PatternRewriter& rw) const override {
     Attrs a = attrs_of(op);
     Value x = op.getLhs(), dy = op.getRhs();
-    if (use_library(options, op))
-      {
+    if (use_library(options, op)) {
       rw.replaceOp(op, library_call(rw, op, rt::abi::ConvKind::kBackpropFilter, a, x, dy, x));
       return success();
     }
@@ -240,17 +247,7 @@ struct LowerConvBackpropFilter : OpRewritePattern<tfjit::ConvBackpropFilterOp> {
     auto x_type = cast<RankedTensorType>(x.getType());
     auto out_type = cast<RankedTensorType>(op.getType());
     const int64_t s = x_type.getRank() - 2, g = a.groups;
-    SmallVector<int64_t> padded_shape = {x_type.getDimSize(0)};
-    bool padded = false;
-    for (int64_t i = 0; i < s; ++i) {
-      padded_shape.push_back(x_type.getDimSize(i + 1) + a.low[i] + a.high[i]);
-      padded |= a.low[i] != 0 || a.high[i] != 0;
-    }
-    padded_shape.push_back(x_type.getDimSize(s + 1));
-    if (padded) {
-      Value zero = rw.create<arith::ConstantOp>(loc, rw.getZeroAttr(x_type.getElementType()));
-      x = spread_into_zeros(rw, loc, x, padded_shape, a.low, SmallVector<int64_t>(s, 1), zero);
-    }
+    x = zero_padded(rw, loc, x, a);
     x = split_dim(rw, loc, x, s + 1, g);    // (n, p..., g, ci)
     dy = split_dim(rw, loc, dy, s + 1, g);  // (n, o..., g, co)
     // Loops: k..., ci, g, co | n, o...
@@ -282,8 +279,7 @@ struct LowerConvBackpropInput : OpRewritePattern<tfjit::ConvBackpropInputOp> {
   LogicalResult matchAndRewrite(tfjit::ConvBackpropInputOp op, PatternRewriter& rw) const override {
     Attrs a = attrs_of(op);
     Value w = op.getLhs(), dy = op.getRhs();
-    if (use_library(options, op))
-      {
+    if (use_library(options, op)) {
       rw.replaceOp(op, library_call(rw, op, rt::abi::ConvKind::kBackpropInput, a, w, dy, dy));
       return success();
     }
@@ -323,8 +319,8 @@ struct LowerConvBackpropInput : OpRewritePattern<tfjit::ConvBackpropInputOp> {
     ws.append({d(s + 2, ctx), d(s + 1, ctx), d(2 * s + 3, ctx)});
     xs.append({d(s + 1, ctx), d(s + 2, ctx)});
     const int64_t loops = 2 * s + 4;
-    Value tap_shape = rw.create<tensor::EmptyOp>(loc, w_type.getShape().take_front(s),
-                                                 w_type.getElementType());
+    Value tap_shape =
+        rw.create<tensor::EmptyOp>(loc, w_type.getShape().take_front(s), w_type.getElementType());
     SmallVector<AffineMap> maps = {
         AffineMap::get(loops, 0, dys, ctx), AffineMap::get(loops, 0, ws, ctx),
         AffineMap::get(loops, 0, taps, ctx), AffineMap::get(loops, 0, xs, ctx)};

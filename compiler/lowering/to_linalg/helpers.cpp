@@ -125,8 +125,8 @@ Value call_into_new_buffer(OpBuilder& b, Location loc, ModuleOp module, StringRe
   if (!module.lookupSymbol<func::FuncOp>(callee)) {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(module.getBody());
-    auto decl = b.create<func::FuncOp>(loc, callee,
-                                       b.getFunctionType(ValueRange(args).getTypes(), {}));
+    auto decl =
+        b.create<func::FuncOp>(loc, callee, b.getFunctionType(ValueRange(args).getTypes(), {}));
     decl.setPrivate();
     decl->setAttr("llvm.emit_c_interface", b.getUnitAttr());
   }

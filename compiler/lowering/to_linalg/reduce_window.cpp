@@ -1,15 +1,15 @@
 // The reduce_window family. tfjit.reduce_window: the input padded and dilated into a buffer
-// filled with the combiner's identity (one insert_slice with strides), then one linalg.generic over (output dims, window
-// dims) reading the buffer at o * stride + k, its window dims reductions, as linalg's pooling ops
-// are built.
+// filled with the combiner's identity (one insert_slice with strides), then one linalg.generic over
+// (output dims, window dims) reading the buffer at o * stride + k, its window dims reductions, as
+// linalg's pooling ops are built.
 #include "compiler/lowering/scalar_ops.h"
 #include "compiler/lowering/to_linalg/to_linalg.h"
 #include "ir/dialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "runtime/library_abi.h"
 
@@ -126,7 +126,8 @@ struct LowerSelectAndScatter : OpRewritePattern<tfjit::SelectAndScatterOp> {
       SmallVector<int64_t> values(window.begin(), window.end());
       values.append(strides.begin(), strides.end());
       values.append(low.begin(), low.end());
-      auto attrs_type = RankedTensorType::get({static_cast<int64_t>(values.size())}, rw.getI64Type());
+      auto attrs_type =
+          RankedTensorType::get({static_cast<int64_t>(values.size())}, rw.getI64Type());
       Value attrs = rw.create<bufferization::ToMemrefOp>(
           loc, MemRefType::get(attrs_type.getShape(), rw.getI64Type()),
           rw.create<arith::ConstantOp>(loc, DenseIntElementsAttr::get(attrs_type, values)), true);
@@ -159,9 +160,8 @@ struct LowerSelectAndScatter : OpRewritePattern<tfjit::SelectAndScatterOp> {
     auto flat_offset = [&](OpBuilder& b, Location l) -> Value {
       Value flat = c(b, l, 0);
       for (int64_t d = 0; d < rank; ++d)
-        flat = b.create<arith::AddIOp>(
-            l, b.create<arith::MulIOp>(l, flat, c(b, l, window[d])),
-            b.create<linalg::IndexOp>(l, rank + d));
+        flat = b.create<arith::AddIOp>(l, b.create<arith::MulIOp>(l, flat, c(b, l, window[d])),
+                                       b.create<linalg::IndexOp>(l, rank + d));
       return b.create<arith::IndexCastOp>(l, b.getI32Type(), flat);
     };
     auto clamp = [&](OpBuilder& b, Location l, Value q, Value n) {
@@ -180,12 +180,12 @@ struct LowerSelectAndScatter : OpRewritePattern<tfjit::SelectAndScatterOp> {
     }
     // 1. chosen[w]: the least offset k whose element equals y[w] (window_size if none).
     Value none = rw.create<arith::ConstantIntOp>(loc, window_size, 32);
-    Value chosen_init = rw.create<linalg::FillOp>(
-                              loc, none,
-                              rw.create<tensor::EmptyOp>(loc, w_type.getShape(), rw.getI32Type(),
-                                                         sizes_of(y))
-                                  .getResult())
-                            .getResult(0);
+    Value chosen_init =
+        rw.create<linalg::FillOp>(
+              loc, none,
+              rw.create<tensor::EmptyOp>(loc, w_type.getShape(), rw.getI32Type(), sizes_of(y))
+                  .getResult())
+            .getResult(0);
     auto chosen_type = RankedTensorType::get(w_type.getShape(), rw.getI32Type());
     Value chosen =
         rw.create<linalg::GenericOp>(
@@ -198,7 +198,9 @@ struct LowerSelectAndScatter : OpRewritePattern<tfjit::SelectAndScatterOp> {
                   Value q = b.create<arith::SubIOp>(
                       l,
                       b.create<arith::AddIOp>(
-                          l, b.create<arith::MulIOp>(l, b.create<linalg::IndexOp>(l, d), c(b, l, strides[d])),
+                          l,
+                          b.create<arith::MulIOp>(l, b.create<linalg::IndexOp>(l, d),
+                                                  c(b, l, strides[d])),
                           b.create<linalg::IndexOp>(l, rank + d)),
                       c(b, l, low[d]));
                   inside = b.create<arith::AndIOp>(l, inside, in_range(b, l, q, x_sizes[d]));
@@ -206,13 +208,14 @@ struct LowerSelectAndScatter : OpRewritePattern<tfjit::SelectAndScatterOp> {
                 }
                 // Read only inside the input (which may be empty: no index is valid then).
                 Value v = b.create<scf::IfOp>(
-                              l, inside,
-                              [&](OpBuilder& t, Location tl) {
-                                t.create<scf::YieldOp>(tl, ValueRange{t.create<tensor::ExtractOp>(tl, x, at)});
-                              },
-                              [&](OpBuilder& t, Location tl) {
-                                t.create<scf::YieldOp>(tl, ValueRange{args[0]});
-                              })
+                               l, inside,
+                               [&](OpBuilder& t, Location tl) {
+                                 t.create<scf::YieldOp>(
+                                     tl, ValueRange{t.create<tensor::ExtractOp>(tl, x, at)});
+                               },
+                               [&](OpBuilder& t, Location tl) {
+                                 t.create<scf::YieldOp>(tl, ValueRange{args[0]});
+                               })
                               .getResult(0);
                 Value match;
                 if (isa<FloatType>(elem)) {
@@ -227,16 +230,17 @@ struct LowerSelectAndScatter : OpRewritePattern<tfjit::SelectAndScatterOp> {
                 Value candidate = b.create<arith::SelectOp>(
                     l, b.create<arith::AndIOp>(l, inside, match), flat_offset(b, l),
                     b.create<arith::ConstantIntOp>(l, window_size, 32));
-                b.create<linalg::YieldOp>(l, ValueRange{b.create<arith::MinSIOp>(l, args[2], candidate)});
+                b.create<linalg::YieldOp>(
+                    l, ValueRange{b.create<arith::MinSIOp>(l, args[2], candidate)});
               })
             .getResult(0);
     // 2. out[p] = sum over offsets k of g[w] where w = (p + low - k) / stride chose k.
     Value zero = rw.create<arith::ConstantOp>(loc, rw.getZeroAttr(elem));
-    Value out_init = rw.create<linalg::FillOp>(
-                           loc, zero,
-                           rw.create<tensor::EmptyOp>(loc, x_type.getShape(), elem, sizes_of(x))
-                               .getResult())
-                         .getResult(0);
+    Value out_init =
+        rw.create<linalg::FillOp>(
+              loc, zero,
+              rw.create<tensor::EmptyOp>(loc, x_type.getShape(), elem, sizes_of(x)).getResult())
+            .getResult(0);
     Value out =
         rw.create<linalg::GenericOp>(
               loc, TypeRange{x_type}, ValueRange{shape_of_window}, out_init,
@@ -246,7 +250,8 @@ struct LowerSelectAndScatter : OpRewritePattern<tfjit::SelectAndScatterOp> {
                 SmallVector<Value> w;
                 for (int64_t d = 0; d < rank; ++d) {
                   Value t = b.create<arith::SubIOp>(
-                      l, b.create<arith::AddIOp>(l, b.create<linalg::IndexOp>(l, d), c(b, l, low[d])),
+                      l,
+                      b.create<arith::AddIOp>(l, b.create<linalg::IndexOp>(l, d), c(b, l, low[d])),
                       b.create<linalg::IndexOp>(l, rank + d));
                   Value s = c(b, l, strides[d]);
                   Value wd = b.create<arith::DivSIOp>(l, t, s);
@@ -257,28 +262,31 @@ struct LowerSelectAndScatter : OpRewritePattern<tfjit::SelectAndScatterOp> {
                       b.create<arith::AndIOp>(
                           l, exact,
                           b.create<arith::AndIOp>(
-                              l, b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, t, c(b, l, 0)),
+                              l,
+                              b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, t, c(b, l, 0)),
                               in_range(b, l, wd, w_sizes[d]))));
                   w.push_back(clamp(b, l, wd, w_sizes[d]));
                 }
                 // Read only for a window that holds p (there may be none: g may be empty).
                 Value flat = flat_offset(b, l);  // linalg.index: outside the scf.if
-                Value add = b.create<scf::IfOp>(
-                                 l, holds,
-                                 [&](OpBuilder& t, Location tl) {
-                                   Value picked = t.create<arith::CmpIOp>(
-                                       tl, arith::CmpIPredicate::eq,
-                                       t.create<tensor::ExtractOp>(tl, chosen, w), flat);
-                                   Value gw = t.create<tensor::ExtractOp>(tl, g, w);
-                                   t.create<scf::YieldOp>(
-                                       tl, ValueRange{t.create<arith::SelectOp>(tl, picked, gw, zero)});
-                                 },
-                                 [&](OpBuilder& t, Location tl) {
-                                   t.create<scf::YieldOp>(tl, ValueRange{zero});
-                                 })
-                                .getResult(0);
-                Value sum = isa<FloatType>(elem) ? b.create<arith::AddFOp>(l, args[1], add).getResult()
-                                                 : b.create<arith::AddIOp>(l, args[1], add).getResult();
+                Value add =
+                    b.create<scf::IfOp>(
+                         l, holds,
+                         [&](OpBuilder& t, Location tl) {
+                           Value picked = t.create<arith::CmpIOp>(
+                               tl, arith::CmpIPredicate::eq,
+                               t.create<tensor::ExtractOp>(tl, chosen, w), flat);
+                           Value gw = t.create<tensor::ExtractOp>(tl, g, w);
+                           t.create<scf::YieldOp>(
+                               tl, ValueRange{t.create<arith::SelectOp>(tl, picked, gw, zero)});
+                         },
+                         [&](OpBuilder& t, Location tl) {
+                           t.create<scf::YieldOp>(tl, ValueRange{zero});
+                         })
+                        .getResult(0);
+                Value sum = isa<FloatType>(elem)
+                                ? b.create<arith::AddFOp>(l, args[1], add).getResult()
+                                : b.create<arith::AddIOp>(l, args[1], add).getResult();
                 b.create<linalg::YieldOp>(l, ValueRange{sum});
               })
             .getResult(0);

@@ -37,13 +37,18 @@ Value ordered_before(OpBuilder& b, Location loc, Value a, Value ia, Value bv, Va
     Value strictly = descending ? b.create<arith::CmpFOp>(loc, P::OGT, a, bv)
                                 : b.create<arith::CmpFOp>(loc, P::OLT, a, bv);
     // NaN against a number: before when descending and a is the NaN, or ascending and b is.
-    Value nan_order = descending ? b.create<arith::AndIOp>(loc, a_nan, b.create<arith::XOrIOp>(loc, b_nan, b.create<arith::ConstantIntOp>(loc, 1, 1)))
-                                 : b.create<arith::AndIOp>(loc, b_nan, b.create<arith::XOrIOp>(loc, a_nan, b.create<arith::ConstantIntOp>(loc, 1, 1)));
+    Value nan_order =
+        descending
+            ? b.create<arith::AndIOp>(
+                  loc, a_nan,
+                  b.create<arith::XOrIOp>(loc, b_nan, b.create<arith::ConstantIntOp>(loc, 1, 1)))
+            : b.create<arith::AndIOp>(
+                  loc, b_nan,
+                  b.create<arith::XOrIOp>(loc, a_nan, b.create<arith::ConstantIntOp>(loc, 1, 1)));
     Value tie = b.create<arith::OrIOp>(loc, b.create<arith::CmpFOp>(loc, P::OEQ, a, bv),
                                        b.create<arith::AndIOp>(loc, a_nan, b_nan));
-    return b.create<arith::OrIOp>(
-        loc, b.create<arith::OrIOp>(loc, strictly, nan_order),
-        b.create<arith::AndIOp>(loc, tie, index_first));
+    return b.create<arith::OrIOp>(loc, b.create<arith::OrIOp>(loc, strictly, nan_order),
+                                  b.create<arith::AndIOp>(loc, tie, index_first));
   }
   using P = arith::CmpIPredicate;
   Value strictly = b.create<arith::CmpIOp>(
@@ -66,10 +71,10 @@ struct LowerArgsort : OpRewritePattern<tfjit::ArgsortOp> {
       if (!dtype) return op.emitOpError() << "cannot sort " << type.getElementType();
       Value axis_v = rw.create<arith::ConstantIntOp>(loc, axis, 64);
       Value desc_v = rw.create<arith::ConstantIntOp>(loc, descending, 64);
-      rw.replaceOp(op, call_into_new_buffer(
-                           rw, loc, op->getParentOfType<ModuleOp>(),
-                           rt::abi::kArgsortPrefix + std::string(tf::dtype_name(*dtype)), {x},
-                           out_type, dynamic_sizes_of(rw, loc, x), {axis_v, desc_v}));
+      rw.replaceOp(
+          op, call_into_new_buffer(rw, loc, op->getParentOfType<ModuleOp>(),
+                                   rt::abi::kArgsortPrefix + std::string(tf::dtype_name(*dtype)),
+                                   {x}, out_type, dynamic_sizes_of(rw, loc, x), {axis_v, desc_v}));
       return success();
     }
     MLIRContext* ctx = rw.getContext();
@@ -88,11 +93,12 @@ struct LowerArgsort : OpRewritePattern<tfjit::ArgsortOp> {
     iters.push_back(utils::IteratorType::reduction);
     Value zero = rw.create<arith::ConstantIntOp>(loc, 0, 32);
     auto counts = [&]() {
-      return rw.create<linalg::FillOp>(loc, zero,
-                                       rw.create<tensor::EmptyOp>(loc, out_type.getShape(),
-                                                                  rw.getI32Type(),
-                                                                  dynamic_sizes_of(rw, loc, x))
-                                           .getResult())
+      return rw
+          .create<linalg::FillOp>(
+              loc, zero,
+              rw.create<tensor::EmptyOp>(loc, out_type.getShape(), rw.getI32Type(),
+                                         dynamic_sizes_of(rw, loc, x))
+                  .getResult())
           .getResult(0);
     };
     Value ranks =
@@ -100,8 +106,10 @@ struct LowerArgsort : OpRewritePattern<tfjit::ArgsortOp> {
               loc, TypeRange{out_type}, ValueRange{x, x}, counts(),
               SmallVector<AffineMap>{self_map, other_map, self_map}, iters,
               [&](OpBuilder& b, Location l, ValueRange args) {
-                Value i = b.create<linalg::IndexOp>(l, axis), j = b.create<linalg::IndexOp>(l, rank);
-                Value before = ordered_before(b, l, args[1], j, args[0], i, descending, is_unsigned);
+                Value i = b.create<linalg::IndexOp>(l, axis),
+                      j = b.create<linalg::IndexOp>(l, rank);
+                Value before =
+                    ordered_before(b, l, args[1], j, args[0], i, descending, is_unsigned);
                 Value one = b.create<arith::ExtUIOp>(l, b.getI32Type(), before);
                 b.create<linalg::YieldOp>(l, ValueRange{b.create<arith::AddIOp>(l, args[2], one)});
               })
@@ -117,7 +125,8 @@ struct LowerArgsort : OpRewritePattern<tfjit::ArgsortOp> {
                 Value i = b.create<arith::IndexCastOp>(l, b.getI32Type(),
                                                        b.create<linalg::IndexOp>(l, rank));
                 Value hit = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, args[0], p);
-                Value add = b.create<arith::SelectOp>(l, hit, i, b.create<arith::ConstantIntOp>(l, 0, 32));
+                Value add =
+                    b.create<arith::SelectOp>(l, hit, i, b.create<arith::ConstantIntOp>(l, 0, 32));
                 b.create<linalg::YieldOp>(l, ValueRange{b.create<arith::AddIOp>(l, args[1], add)});
               })
             .getResult(0);
@@ -156,14 +165,16 @@ struct LowerTakeAlongAxis : OpRewritePattern<tfjit::TakeAlongAxisOp> {
                 // An empty axis has no index to read (the shape rule refuses it; a guard anyway).
                 Value some = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sgt, n, zero);
                 Value v = b.create<scf::IfOp>(
-                              l, some,
-                              [&](OpBuilder& t, Location tl) {
-                                t.create<scf::YieldOp>(tl, ValueRange{t.create<tensor::ExtractOp>(tl, x, coords)});
-                              },
-                              [&](OpBuilder& t, Location tl) {
-                                t.create<scf::YieldOp>(tl, ValueRange{t.create<arith::ConstantOp>(
-                                                           tl, t.getZeroAttr(out_type.getElementType()))});
-                              })
+                               l, some,
+                               [&](OpBuilder& t, Location tl) {
+                                 t.create<scf::YieldOp>(
+                                     tl, ValueRange{t.create<tensor::ExtractOp>(tl, x, coords)});
+                               },
+                               [&](OpBuilder& t, Location tl) {
+                                 t.create<scf::YieldOp>(
+                                     tl, ValueRange{t.create<arith::ConstantOp>(
+                                             tl, t.getZeroAttr(out_type.getElementType()))});
+                               })
                               .getResult(0);
                 b.create<linalg::YieldOp>(l, ValueRange{v});
               })

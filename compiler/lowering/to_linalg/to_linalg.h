@@ -14,8 +14,8 @@
 namespace tf::compiler::to_linalg {
 
 struct Options {
-  bool named_matmul = true;     // matmuls as named linalg ops (GEMM library calls replace them)
-  bool parallel_scans = false;  // scans without a loop (CompileOptions::parallel_scans)
+  bool named_matmul = true;        // matmuls as named linalg ops (GEMM library calls replace them)
+  bool parallel_scans = false;     // scans without a loop (CompileOptions::parallel_scans)
   bool host_library_calls = true;  // convolutions, sorts as eager CPU kernel calls (CompileOptions)
 };
 // Matmuls are lowered first, while the transposes they fold into flags are still tfjit ops.

@@ -207,8 +207,7 @@ Tensor in_top_k(const Tensor& targets, const Tensor& predictions, int64_t k);
 namespace math {
 Tensor unsorted_segment_sum(const Tensor& data, const Tensor& segment_ids, int64_t num_segments);
 Tensor unsorted_segment_mean(const Tensor& data, const Tensor& segment_ids, int64_t num_segments);
-Tensor unsorted_segment_sqrt_n(const Tensor& data, const Tensor& segment_ids,
-                               int64_t num_segments);
+Tensor unsorted_segment_sqrt_n(const Tensor& data, const Tensor& segment_ids, int64_t num_segments);
 Tensor unsorted_segment_max(const Tensor& data, const Tensor& segment_ids, int64_t num_segments);
 Tensor unsorted_segment_min(const Tensor& data, const Tensor& segment_ids, int64_t num_segments);
 Tensor segment_sum(const Tensor& data, const Tensor& segment_ids);

@@ -2,6 +2,7 @@
 // activation table lines:
 // values and gradients against TensorFlow's (tests/golden/nn/make_nn_golden.py), eager and
 // compiled; dropout's masks; bad arguments.
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <limits>
@@ -265,6 +266,28 @@ TEST_CASE(
       tf::function([](const Tensor& d, const Tensor& i) { return tf::math::segment_sum(d, i); });
   CHECK_THROWS_AS(g(data, tf::constant(std::vector<int32_t>{0, 0, 1}, {3})),
                   tf::UnimplementedError);
+}
+
+TEST_CASE("random_flip_left_right flips each image or leaves it, both at every compiled call") {
+  tf::random::set_seed(7);
+  Tensor images = tf::reshape(tf::cast(tf::range(64 * 2 * 3), tf::float32), {64, 1, 2, 3});
+  Tensor flipped = tf::image::flip_left_right(images);
+  auto f = tf::function([](const Tensor& x) { return tf::image::random_flip_left_right(x); });
+  std::vector<bool> choices[2];
+  for (auto& choice : choices) {
+    Tensor got = f(images);
+    for (int64_t i = 0; i < 64; ++i) {
+      auto g = got[i].to_vector<float>();
+      const bool same = g == images[i].to_vector<float>(),
+                 flip = g == flipped[i].to_vector<float>();
+      CHECK(same != flip);
+      choice.push_back(flip);
+    }
+    const auto flips = std::count(choice.begin(), choice.end(), true);
+    CHECK(flips > 16);  // 32 expected; 4 standard deviations are 16
+    CHECK(flips < 48);
+  }
+  CHECK(choices[0] != choices[1]);  // a new draw at every call
 }
 
 TEST_CASE("divide_no_nan and xlogy give 0 where TensorFlow does, and their gradients there too") {

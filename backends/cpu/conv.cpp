@@ -11,7 +11,6 @@
 #include <optional>
 #include <vector>
 
-#include "backends/cpu/conv.h"
 #include "backends/cpu/kernels.h"
 #include "runtime/parallel.h"
 #include "runtime/primitives/conv.h"
@@ -321,9 +320,5 @@ void register_conv(rt::KernelTable& table) {
 const bool registered = rt::register_kernels(rt::DeviceType::kCPU, &register_conv);
 
 }  // namespace
-
-void conv_float32(const void* a, const void* b, void* out, const rt::ConvPlan& plan) {
-  conv_kernel<float>(a, b, out, plan);
-}
 
 }  // namespace tf::cpu

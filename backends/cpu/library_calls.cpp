@@ -9,13 +9,14 @@
 #include <utility>
 #include <vector>
 
-#include "backends/cpu/conv.h"
 #include "backends/cpu/matmul_fused.h"
-#include "backends/cpu/reduce_window.h"
-#include "backends/cpu/sort.h"
 #include "runtime/allocator.h"
+#include "runtime/kernels.h"
 #include "runtime/library_abi.h"
 #include "runtime/parallel.h"
+#include "runtime/primitives/conv.h"
+#include "runtime/primitives/reduce_window.h"
+#include "runtime/primitives/sort.h"
 #include "runtime/print.h"
 #include "tfjit/errors.h"
 
@@ -195,11 +196,15 @@ void print_end(const Text* text_after) {
   }
 }
 
-template <int... D>
-void add_print_calls(std::vector<rt::abi::LibraryCall>& calls, std::integer_sequence<int, D...>) {
-  (calls.push_back({ciface(rt::abi::kPrintPrefix + std::string(dtype_name(static_cast<DType>(D)))),
-                    reinterpret_cast<void*>(&print_tensor<D>)}),
-   ...);
+// The CPU kernel of primitive `op` for `dtype` (InternalError if none: the dialect's verifiers
+// refuse such graphs).
+template <class Kernel>
+Kernel cpu_kernel(ops::Primitive op, const char* name, DType dtype) {
+  Kernel k = rt::kernels(rt::DeviceType::kCPU).get<Kernel>(op, dtype);
+  if (!k)
+    throw InternalError(std::string("compiled code called the ") + name + " kernel for " +
+                        std::string(dtype_name(dtype)) + ", which has none");
+  return k;
 }
 
 // tfjit.conv and its gradients (compiler/lowering/to_linalg/conv.cpp): contiguous float32
@@ -237,7 +242,8 @@ void conv_call(UnrankedMemRef* a, UnrankedMemRef* b, UnrankedMemRef* out, const 
         plan.input = shape(a), plan.output = shape(b), plan.filter = shape(out);
         break;
     }
-    conv_float32(data(a), data(b), data(out), plan);
+    cpu_kernel<rt::ConvKernel>(ops::Primitive::conv, "conv", float32)(data(a), data(b), data(out),
+                                                                      plan);
   } catch (...) {
     record_failure();
   }
@@ -260,22 +266,11 @@ void argsort_call(UnrankedMemRef* x, UnrankedMemRef* out, int64_t axis, int64_t 
         reinterpret_cast<const char*>(d[1]) + d[2] * static_cast<int64_t>(dtype_size(dtype));
     auto* o = static_cast<int64_t*>(out->descriptor);
     auto* indices = reinterpret_cast<int32_t*>(o[1]) + o[2];
-    if (plan.outer * plan.n * plan.inner > 0) argsort_kernel_for(dtype)(base, indices, plan);
+    if (plan.outer * plan.n * plan.inner > 0)
+      cpu_kernel<rt::ArgsortKernel>(ops::Primitive::argsort, "argsort", dtype)(base, indices, plan);
   } catch (...) {
     record_failure();
   }
-}
-
-template <int... D>
-void add_argsort_calls(std::vector<rt::abi::LibraryCall>& calls, std::integer_sequence<int, D...>) {
-  (
-      [&] {
-        constexpr auto dtype = static_cast<DType>(D);
-        if (argsort_kernel_for(dtype))
-          calls.push_back({ciface(rt::abi::kArgsortPrefix + std::string(dtype_name(dtype))),
-                           reinterpret_cast<void*>(&argsort_call<D>)});
-      }(),
-      ...);
 }
 
 // tfjit.select_and_scatter (compiler/lowering/to_linalg/reduce_window.cpp): contiguous
@@ -304,24 +299,11 @@ void select_and_scatter_call(UnrankedMemRef* x, UnrankedMemRef* y, UnrankedMemRe
                               std::vector<int64_t>(r, 1),
                               list(2),
                               ops::ReduceOp::reduce_max};
-    select_and_scatter_kernel_for(dtype)(data(x), data(y), data(g), data(out), plan);
+    cpu_kernel<rt::SelectAndScatterKernel>(ops::Primitive::select_and_scatter, "select_and_scatter",
+                                           dtype)(data(x), data(y), data(g), data(out), plan);
   } catch (...) {
     record_failure();
   }
-}
-
-template <int... D>
-void add_select_and_scatter_calls(std::vector<rt::abi::LibraryCall>& calls,
-                                  std::integer_sequence<int, D...>) {
-  (
-      [&] {
-        constexpr auto dtype = static_cast<DType>(D);
-        if (select_and_scatter_kernel_for(dtype))
-          calls.push_back(
-              {ciface(rt::abi::kSelectAndScatterPrefix + std::string(dtype_name(dtype))),
-               reinterpret_cast<void*>(&select_and_scatter_call<D>)});
-      }(),
-      ...);
 }
 
 // tfjit.fail_if (compiler/lowering/to_linalg/effects.cpp): bad input found at run time.
@@ -339,6 +321,25 @@ void fail_if(const Flag* failed, const Text* message) {
   }
 }
 
+// The calls with one symbol per dtype (name prefix + dtype name), for every dtype: those compiled
+// code never makes (string, complex64, or no kernel) are harmless, and a call finds its kernel in
+// the registry, so the dtypes each family takes are stated once, where it registers.
+template <int... D>
+void add_per_dtype_calls(std::vector<rt::abi::LibraryCall>& calls,
+                         std::integer_sequence<int, D...>) {
+  auto add = [&](auto d) {
+    constexpr int k = decltype(d)::value;
+    const std::string name(dtype_name(static_cast<DType>(k)));
+    calls.push_back(
+        {ciface(rt::abi::kPrintPrefix + name), reinterpret_cast<void*>(&print_tensor<k>)});
+    calls.push_back(
+        {ciface(rt::abi::kArgsortPrefix + name), reinterpret_cast<void*>(&argsort_call<k>)});
+    calls.push_back({ciface(rt::abi::kSelectAndScatterPrefix + name),
+                     reinterpret_cast<void*>(&select_and_scatter_call<k>)});
+  };
+  (add(std::integral_constant<int, D>{}), ...);
+}
+
 std::vector<rt::abi::LibraryCall> all_calls() {
   std::vector<rt::abi::LibraryCall> calls = {
       {ciface(rt::abi::kSgemm), reinterpret_cast<void*>(&sgemm_call)},
@@ -351,9 +352,7 @@ std::vector<rt::abi::LibraryCall> all_calls() {
       {ciface(rt::abi::kPrintEnd), reinterpret_cast<void*>(&print_end)},
       {ciface(rt::abi::kFailIf), reinterpret_cast<void*>(&fail_if)}};
   // string and complex64 never reach compiled code; registering them is harmless.
-  add_print_calls(calls, std::make_integer_sequence<int, kNumDTypes>{});
-  add_argsort_calls(calls, std::make_integer_sequence<int, kNumDTypes>{});
-  add_select_and_scatter_calls(calls, std::make_integer_sequence<int, kNumDTypes>{});
+  add_per_dtype_calls(calls, std::make_integer_sequence<int, kNumDTypes>{});
   return calls;
 }
 const bool registered = rt::abi::register_library_calls(all_calls());

@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "backends/cpu/kernels.h"
-#include "backends/cpu/reduce_window.h"
 #include "runtime/parallel.h"
 #include "runtime/primitives/reduce_window.h"
 #include "tfjit/errors.h"
@@ -169,15 +168,5 @@ void register_reduce_window(rt::KernelTable& table) {
 const bool registered = rt::register_kernels(rt::DeviceType::kCPU, &register_reduce_window);
 
 }  // namespace
-
-rt::SelectAndScatterKernel select_and_scatter_kernel_for(DType dtype) {
-  rt::SelectAndScatterKernel kernel = nullptr;
-  kernels::visit_all_dtypes([&](auto tag) {
-    using T = decltype(tag);
-    if constexpr (core::kNumeric.contains(dtype_of_v<T>))
-      if (dtype == dtype_of_v<T>) kernel = &select_and_scatter_kernel<T>;
-  });
-  return kernel;
-}
 
 }  // namespace tf::cpu

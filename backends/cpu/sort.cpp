@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "backends/cpu/kernels.h"
-#include "backends/cpu/sort.h"
 #include "runtime/parallel.h"
+#include "runtime/primitives/sort.h"
 
 namespace tf::cpu {
 
@@ -76,15 +76,5 @@ void register_sort(rt::KernelTable& table) {
 const bool registered = rt::register_kernels(rt::DeviceType::kCPU, &register_sort);
 
 }  // namespace
-
-rt::ArgsortKernel argsort_kernel_for(DType dtype) {
-  rt::ArgsortKernel kernel = nullptr;
-  kernels::visit_all_dtypes([&](auto tag) {
-    using T = decltype(tag);
-    if constexpr (core::kNumeric.contains(dtype_of_v<T>))
-      if (dtype == dtype_of_v<T>) kernel = &argsort_kernel<T>;
-  });
-  return kernel;
-}
 
 }  // namespace tf::cpu

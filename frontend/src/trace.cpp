@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <utility>
 
 #include "frontend/src/tape.h"
 #include "frontend/src/tensor_impl.h"
@@ -28,6 +29,9 @@ TraceContext::TraceContext() : parent_(current_trace) {
 }
 TraceContext::~TraceContext() { current_trace = parent_; }
 TraceContext* TraceContext::current() { return current_trace; }
+TraceContext* TraceContext::exchange_current(TraceContext* trace) {
+  return std::exchange(current_trace, trace);
+}
 
 Tensor TraceContext::symbolic(int value, DType dtype, const TensorShape& shape) {
   auto impl = std::make_shared<TensorImpl>();

@@ -23,6 +23,8 @@ class TraceContext {
   TraceContext& operator=(const TraceContext&) = delete;
 
   static TraceContext* current();
+  // Makes `trace` current (null: none, as tf::init_scope) and returns the one it replaces.
+  static TraceContext* exchange_current(TraceContext* trace);
   // Unique per trace, never reused, so a tensor that escaped an old trace is always recognised.
   uint64_t id() const { return id_; }
 

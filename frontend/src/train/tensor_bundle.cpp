@@ -137,13 +137,15 @@ void write_bundle(const std::string& prefix,
     for (int64_t d : t.shape()) entry.mutable_shape()->add_dim()->set_size(d);
     entry.set_shard_id(0);
     entry.set_offset(offset);
-    std::string bytes;
+    std::string strings;  // the encoded form of a string tensor
+    std::string_view bytes;
     uint32_t crc;
     if (t.dtype() == string) {
-      crc = encode_strings(static_cast<const std::string*>(t.data()), t.num_elements(), bytes);
-    } else {
-      bytes.assign(static_cast<const char*>(t.data()),
-                   static_cast<size_t>(t.num_elements()) * dtype_size(t.dtype()));
+      crc = encode_strings(static_cast<const std::string*>(t.data()), t.num_elements(), strings);
+      bytes = strings;
+    } else {  // written straight from the tensor: a large checkpoint is not copied
+      bytes = std::string_view(static_cast<const char*>(t.data()),
+                               static_cast<size_t>(t.num_elements()) * dtype_size(t.dtype()));
       crc = crc32c::value(bytes);
     }
     entry.set_size(static_cast<int64_t>(bytes.size()));

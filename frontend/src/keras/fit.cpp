@@ -1,0 +1,157 @@
+// Model.fit / evaluate / predict: batching, shuffling, validation, callbacks, progress.
+#include <iostream>
+
+#include "frontend/src/keras/model_state.h"
+#include "frontend/src/keras/progress.h"
+#include "tfjit/creation.h"
+#include "tfjit/ops.h"
+
+namespace tf::keras {
+
+namespace {
+
+void check_data(const Tensor& x, const Tensor& y, const char* method) {
+  if (!x.defined() || x.shape().rank() < 1)
+    throw InvalidArgumentError(std::string("Model.") + method +
+                               ": x must be a tensor with a batch dim");
+  if (y.defined() && (y.shape().rank() < 1 || y.shape()[0] != x.shape()[0]))
+    throw InvalidArgumentError(std::string("Model.") + method + ": x has " +
+                               std::to_string(x.shape()[0]) + " samples " +
+                               x.shape().to_string() + ", y " + y.shape().to_string());
+}
+
+void check_batch_size(int64_t batch_size, const char* method) {
+  if (batch_size <= 0)
+    throw InvalidArgumentError(std::string("Model.") + method +
+                               ": batch_size must be positive, got " + std::to_string(batch_size));
+}
+
+int64_t batches(int64_t samples, int64_t batch_size) {
+  return (samples + batch_size - 1) / batch_size;
+}
+
+// Rows [begin, end) of `t`, in `order` when given.
+Tensor rows(const Tensor& t, const Tensor& order, int64_t begin, int64_t end) {
+  if (order.defined()) return gather(t, order(slice(begin, end)));
+  return t(slice(begin, end));
+}
+
+Logs with_prefix(const Logs& logs, const std::string& prefix) {
+  Logs out;
+  for (const auto& [k, v] : logs) out[prefix + k] = v;
+  return out;
+}
+
+}  // namespace
+
+Logs Model::run_epoch(const Tensor& x, const Tensor& y, const Tensor& order, int64_t batch_size,
+                      bool train, detail::ProgressBar& bar,
+                      const std::vector<callbacks::Callback*>& callbacks) {
+  auto& s = model_state();
+  for (auto& m : metrics()) m->reset_state();
+  const int64_t n = x.shape()[0], steps = batches(n, batch_size);
+  Logs logs;
+  for (int64_t b = 0; b < steps; ++b) {
+    int64_t begin = b * batch_size, end = std::min(n, begin + batch_size);
+    Tensor xb = rows(x, order, begin, end), yb = rows(y, order, begin, end);
+    logs = logs_of(train ? s.train_step({xb, yb}) : s.test_step({xb, yb}));
+    if (train)
+      for (auto* c : callbacks) c->on_train_batch_end(b, logs);
+    bar.update(b + 1, logs);
+  }
+  return logs;
+}
+
+History Model::fit(const Tensor& x_all, const Tensor& y_all, FitOptions options) {
+  check_data(x_all, y_all, "fit");
+  check_batch_size(options.batch_size, "fit");
+  if (!y_all.defined()) throw InvalidArgumentError("Model.fit: y is required");
+  if (!(options.validation_split >= 0 && options.validation_split < 1))
+    throw InvalidArgumentError("Model.fit: validation_split must be in [0, 1)");
+  if (options.epochs < 0 || options.initial_epoch < 0)
+    throw InvalidArgumentError("Model.fit: epochs and initial_epoch must be >= 0");
+  make_steps();
+  const int verbose = detail::resolve_verbose(options.verbose);
+
+  // Keras holds out the last samples, before shuffling.
+  Tensor x = x_all, y = y_all, x_val, y_val;
+  const int64_t total = x_all.shape()[0];
+  if (options.validation_data) {
+    std::tie(x_val, y_val) = *options.validation_data;
+    check_data(x_val, y_val, "fit (validation_data)");
+  } else if (options.validation_split > 0) {
+    int64_t split = static_cast<int64_t>(static_cast<double>(total) * (1 - options.validation_split));
+    if (split <= 0 || split >= total)
+      throw InvalidArgumentError("Model.fit: validation_split " +
+                                 std::to_string(options.validation_split) + " of " +
+                                 std::to_string(total) + " samples leaves a split empty");
+    x = x_all(slice(0, split));
+    y = y_all(slice(0, split));
+    x_val = x_all(slice(split, total));
+    y_val = y_all(slice(split, total));
+  }
+  if (x.shape()[0] == 0) throw InvalidArgumentError("Model.fit: no training samples");
+
+  std::vector<callbacks::Callback*> cbs;
+  for (const auto& c : options.callbacks) {
+    if (!c) throw InvalidArgumentError("Model.fit: null callback");
+    c->model = this;
+    cbs.push_back(c.get());
+  }
+  History history;
+  stop_training = false;
+  for (auto* c : cbs) c->on_train_begin({});
+  const int64_t n = x.shape()[0];
+  Logs logs;
+  for (int64_t epoch = options.initial_epoch; epoch < options.epochs && !stop_training; ++epoch) {
+    for (auto* c : cbs) c->on_epoch_begin(epoch, {});
+    if (verbose > 0)
+      std::cout << "Epoch " << epoch + 1 << "/" << options.epochs << "\n" << std::flush;
+    Tensor order = options.shuffle ? argsort(random::uniform({n})) : Tensor();
+    detail::ProgressBar bar(batches(n, options.batch_size), verbose);
+    logs = run_epoch(x, y, order, options.batch_size, true, bar, cbs);
+    if (x_val.defined()) {
+      detail::ProgressBar silent(0, 0);
+      auto val = run_epoch(x_val, y_val, Tensor(), options.batch_size, false, silent, {});
+      for (const auto& [k, v] : with_prefix(val, "val_")) logs[k] = v;
+    }
+    bar.finish(logs);
+    for (const auto& [k, v] : logs) history.history[k].push_back(v);
+    history.epoch.push_back(epoch);
+    for (auto* c : cbs) c->on_epoch_end(epoch, logs);
+  }
+  for (auto* c : cbs) c->on_train_end(logs);
+  return history;
+}
+
+Logs Model::evaluate(const Tensor& x, const Tensor& y, EvaluateOptions options) {
+  check_data(x, y, "evaluate");
+  check_batch_size(options.batch_size, "evaluate");
+  if (!y.defined()) throw InvalidArgumentError("Model.evaluate: y is required");
+  if (x.shape()[0] == 0) throw InvalidArgumentError("Model.evaluate: no samples");
+  make_steps();
+  detail::ProgressBar bar(batches(x.shape()[0], options.batch_size),
+                          detail::resolve_verbose(options.verbose));
+  Logs logs = run_epoch(x, y, Tensor(), options.batch_size, false, bar, {});
+  bar.finish(logs);
+  return logs;
+}
+
+Tensor Model::predict(const Tensor& x, PredictOptions options) {
+  check_data(x, Tensor(), "predict");
+  check_batch_size(options.batch_size, "predict");
+  make_steps();
+  const int64_t n = x.shape()[0], steps = batches(n, options.batch_size);
+  if (n == 0) throw InvalidArgumentError("Model.predict: no samples");
+  detail::ProgressBar bar(steps, detail::resolve_verbose(options.verbose));
+  std::vector<Tensor> outputs;
+  for (int64_t b = 0; b < steps; ++b) {
+    int64_t begin = b * options.batch_size, end = std::min(n, begin + options.batch_size);
+    outputs.push_back(model_state().predict_step({x(slice(begin, end))})[0]);
+    bar.update(b + 1, {});
+  }
+  bar.finish({});
+  return outputs.size() == 1 ? outputs[0] : concat(outputs, 0);
+}
+
+}  // namespace tf::keras

@@ -4,6 +4,7 @@
 #include "tfjit/config.h"
 #include "tfjit/control_flow.h"
 #include "tfjit/creation.h"
+#include "tfjit/data.h"
 #include "tfjit/device.h"
 #include "tfjit/dtype.h"
 #include "tfjit/errors.h"

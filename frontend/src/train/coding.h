@@ -45,6 +45,7 @@ inline bool get_varint(std::string_view& in, uint64_t& v, int max_bytes = 10) {
     if (i == 9 && byte > 1) return false;  // bits beyond 64
     v |= static_cast<uint64_t>(byte & 0x7f) << (7 * i);
     if (!(byte & 0x80)) {
+      if (i > 0 && byte == 0) return false;  // over-long: a flipped bit could hide in it
       if (max_bytes == 5 && v > 0xffffffffu) return false;
       in.remove_prefix(static_cast<size_t>(i) + 1);
       return true;

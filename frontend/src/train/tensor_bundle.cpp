@@ -122,7 +122,9 @@ void write_bundle(const std::string& prefix,
   header.mutable_version()->set_producer(kBundleVersion);
   index.emplace_back("", header.SerializeAsString());
   int64_t offset = 0;
-  for (const auto* kv : sorted) {
+  std::map<std::string, std::string> entries;  // key -> serialized BundleEntryProto
+  for (const auto& item : tensors) {           // data in the caller's order, as TensorFlow's Add()
+    const auto* kv = &item;
     const Tensor& value = kv->second;
     if (!value.defined() || value.is_symbolic())
       throw InvalidArgumentError("write_bundle: " + key_text(kv->first) +
@@ -134,7 +136,8 @@ void write_bundle(const std::string& prefix,
                                " of " + key_text(kv->first) + " has no checkpoint encoding");
     tensorflow::BundleEntryProto entry;
     entry.set_dtype(*dtype);
-    for (int64_t d : t.shape()) entry.mutable_shape()->add_dim()->set_size(d);
+    auto* shape = entry.mutable_shape();  // present even for a scalar, as TensorFlow writes it
+    for (int64_t d : t.shape()) shape->add_dim()->set_size(d);
     entry.set_shard_id(0);
     entry.set_offset(offset);
     std::string strings;  // the encoded form of a string tensor
@@ -152,8 +155,9 @@ void write_bundle(const std::string& prefix,
     entry.set_crc32c(crc32c::mask(crc));
     data.write(bytes);
     offset += static_cast<int64_t>(bytes.size());
-    index.emplace_back(kv->first, entry.SerializeAsString());
+    entries.emplace(kv->first, entry.SerializeAsString());
   }
+  for (auto& [key, value] : entries) index.emplace_back(key, std::move(value));
   file_io::AtomicFile index_file(bundle_index_path(prefix));
   index_file.write(sstable::build(index));
   // Both files are complete on disk before either replaces its predecessor; the data file goes
@@ -261,7 +265,8 @@ Tensor BundleReader::get(const std::string& key) const {
   }
   std::string bytes(size, '\0');
   file_io::read_at(path, offset, size, bytes.data());
-  if (crc32c::value(bytes) != e.crc32c) bad("checksum mismatch (corrupt data)");
+  // The entry's checksum covers the lengths as fixed-width integers (not their varints), the
+  // lengths' checksum and the bytes: checked once they are all parsed.
   const auto n = static_cast<size_t>(e.shape.num_elements());
   std::string_view in = bytes;
   std::vector<uint64_t> sizes(n);
@@ -280,10 +285,13 @@ Tensor BundleReader::get(const std::string& key) const {
   }
   if (in.size() < 4 || crc32c::unmask(coding::fixed32(in.data())) != crc)
     bad("string lengths checksum mismatch");
+  crc = crc32c::extend(crc, in.data(), 4);
   in.remove_prefix(4);
   if (total != in.size())
     bad("string lengths add up to " + std::to_string(total) + " bytes, the entry holds " +
         std::to_string(in.size()));
+  if (crc32c::extend(crc, in.data(), in.size()) != e.crc32c)
+    bad("checksum mismatch (corrupt data)");
   std::vector<std::string> strings(n);
   for (size_t i = 0; i < n; ++i) {
     strings[i] = std::string(in.substr(0, sizes[i]));

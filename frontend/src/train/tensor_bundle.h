@@ -27,7 +27,8 @@ inline constexpr const char* kObjectGraphKey = "_CHECKPOINTABLE_OBJECT_GRAPH";
 std::string bundle_index_path(const std::string& prefix);
 std::string bundle_data_path(const std::string& prefix, int shard, int num_shards);
 
-// Writes `tensors` (any order; keys unique and non-empty) as one shard. Atomic per file: both
+// Writes `tensors` (keys unique and non-empty) as one shard: the data in the given order, the
+// index sorted by key (so TensorFlow's order gives TensorFlow's bytes). Atomic per file: both
 // files are written to temporary names, synced, then renamed over the old ones, so a crash while
 // writing leaves the previous checkpoint at `prefix` readable. Creates the parent directory.
 // Dtypes: float16, bfloat16, float32, float64, int8/16/32/64, uint8, bool, complex64, string.

@@ -1,0 +1,473 @@
+// tf::data: sources and the sequential transformations.
+#include <algorithm>
+#include <mutex>
+#include <random>
+
+#include "frontend/src/data/nodes.h"
+#include "tfjit/creation.h"
+#include "tfjit/interop.h"
+#include "tfjit/ops.h"
+
+namespace tf::data {
+
+using detail::DatasetNode;
+using detail::IteratorNode;
+
+namespace {
+
+// Iterates a lambda-made state: `Next` is called until it returns nullopt.
+template <class Next>
+struct LambdaIterator : IteratorNode {
+  explicit LambdaIterator(Next next) : next_(std::move(next)) {}
+  std::optional<Element> next() override { return next_(); }
+  Next next_;
+};
+template <class Next>
+std::unique_ptr<IteratorNode> iterator_of(Next next) {
+  return std::make_unique<LambdaIterator<Next>>(std::move(next));
+}
+
+// A node from a function making iterators and a cardinality.
+template <class Make>
+struct LambdaNode : DatasetNode {
+  LambdaNode(Make make, int64_t cardinality) : make_(std::move(make)), cardinality_(cardinality) {}
+  std::unique_ptr<IteratorNode> make_iterator(uint64_t iteration) const override {
+    return make_(iteration);
+  }
+  int64_t cardinality() const override { return cardinality_; }
+  Make make_;
+  int64_t cardinality_;
+};
+template <class Make>
+std::shared_ptr<const DatasetNode> node_of(Make make, int64_t cardinality) {
+  return std::make_shared<LambdaNode<Make>>(std::move(make), cardinality);
+}
+
+void check_positive(int64_t v, const char* op, const char* what) {
+  if (v <= 0)
+    throw InvalidArgumentError(std::string("Dataset.") + op + ": " + what +
+                               " must be positive, got " + std::to_string(v));
+}
+
+// Stacks each component of `elements` (a batch), padding to `shapes` first when given.
+Element stack_batch(const std::vector<Element>& elements, const std::vector<TensorShape>* shapes,
+                    double padding_value) {
+  const size_t components = elements[0].size();
+  Element out;
+  for (size_t c = 0; c < components; ++c) {
+    std::vector<Tensor> parts;
+    for (const Element& e : elements) {
+      if (e.size() != components)
+        throw InvalidArgumentError("Dataset.batch: elements with different numbers of components");
+      parts.push_back(e[c]);
+    }
+    if (shapes) {
+      const int64_t rank = parts[0].shape().rank();
+      std::vector<int64_t> target(static_cast<size_t>(rank), 0);
+      for (const Tensor& p : parts) {
+        if (p.shape().rank() != rank)
+          throw InvalidArgumentError("Dataset.padded_batch: component " + std::to_string(c) +
+                                     " has ranks " + std::to_string(rank) + " and " +
+                                     std::to_string(p.shape().rank()));
+        for (int64_t d = 0; d < rank; ++d) target[d] = std::max(target[d], p.shape()[d]);
+      }
+      if (c < shapes->size()) {
+        const TensorShape& want = (*shapes)[c];
+        if (want.rank() != rank)
+          throw InvalidArgumentError("Dataset.padded_batch: padded shape " + want.to_string() +
+                                     " for component " + std::to_string(c) + " of rank " +
+                                     std::to_string(rank));
+        for (int64_t d = 0; d < rank; ++d)
+          if (want[d] >= 0) {
+            if (want[d] < target[d])
+              throw InvalidArgumentError("Dataset.padded_batch: an element of shape larger than " +
+                                         want.to_string() + " in component " + std::to_string(c));
+            target[d] = want[d];
+          }
+      }
+      for (Tensor& p : parts) {
+        std::vector<std::pair<int64_t, int64_t>> pads;
+        for (int64_t d = 0; d < rank; ++d) pads.emplace_back(0, target[d] - p.shape()[d]);
+        p = pad(p, pads, padding_value);
+      }
+    } else {
+      for (const Tensor& p : parts)
+        if (p.shape() != parts[0].shape() || p.dtype() != parts[0].dtype())
+          throw InvalidArgumentError(
+              "Dataset.batch: component " + std::to_string(c) + " has shapes " +
+              parts[0].shape().to_string() + " and " + p.shape().to_string() +
+              " in one batch (padded_batch pads them)");
+    }
+    out.push_back(stack(parts, 0));
+  }
+  return out;
+}
+
+}  // namespace
+
+Dataset Dataset::from_tensor_slices(const std::vector<Tensor>& tensors) {
+  if (tensors.empty()) throw InvalidArgumentError("Dataset.from_tensor_slices: no tensors");
+  int64_t n = -1;
+  for (const Tensor& t : tensors) {
+    if (!t.defined() || t.shape().rank() < 1)
+      throw InvalidArgumentError("Dataset.from_tensor_slices: each tensor needs a first dim");
+    if (n >= 0 && t.shape()[0] != n)
+      throw InvalidArgumentError("Dataset.from_tensor_slices: first dims differ: " +
+                                 std::to_string(n) + " and " + std::to_string(t.shape()[0]));
+    n = t.shape()[0];
+  }
+  return Dataset(node_of(
+      [tensors, n](uint64_t) {
+        return iterator_of([tensors, n, i = int64_t{0}]() mutable -> std::optional<Element> {
+          if (i >= n) return std::nullopt;
+          Element e;
+          for (const Tensor& t : tensors) e.push_back(t(i));
+          ++i;
+          return e;
+        });
+      },
+      n));
+}
+
+Dataset Dataset::from_tensor_slices(const std::map<std::string, Tensor>& tensors) {
+  std::vector<Tensor> values;
+  std::vector<std::string> names;
+  for (const auto& [name, t] : tensors) {
+    names.push_back(name);
+    values.push_back(t);
+  }
+  Dataset d = from_tensor_slices(values);
+  d.names_ = std::move(names);
+  return d;
+}
+
+Dataset Dataset::from_tensors(const std::vector<Tensor>& tensors) {
+  if (tensors.empty()) throw InvalidArgumentError("Dataset.from_tensors: no tensors");
+  return Dataset(node_of(
+      [tensors](uint64_t) {
+        return iterator_of([tensors, done = false]() mutable -> std::optional<Element> {
+          if (done) return std::nullopt;
+          done = true;
+          return tensors;
+        });
+      },
+      1));
+}
+
+Dataset Dataset::range(int64_t start, int64_t stop, int64_t step) {
+  if (step == 0) throw InvalidArgumentError("Dataset.range: step must not be 0");
+  int64_t count = step > 0 ? (stop > start ? (stop - start + step - 1) / step : 0)
+                           : (start > stop ? (start - stop - step - 1) / -step : 0);
+  return Dataset(node_of(
+      [start, step, count](uint64_t) {
+        return iterator_of([start, step, count, i = int64_t{0}]() mutable
+                           -> std::optional<Element> {
+          if (i >= count) return std::nullopt;
+          return Element{constant(start + step * i++)};
+        });
+      },
+      count));
+}
+
+Dataset Dataset::from_generator(
+    std::function<std::function<std::optional<Element>()>()> make_generator) {
+  if (!make_generator) throw InvalidArgumentError("Dataset.from_generator: null generator");
+  return Dataset(node_of(
+      [make_generator](uint64_t) {
+        auto gen = make_generator();
+        if (!gen) throw InvalidArgumentError("Dataset.from_generator: null generator");
+        return iterator_of([gen] { return gen(); });
+      },
+      UNKNOWN_CARDINALITY));
+}
+
+Dataset Dataset::from_npy_files(const std::vector<std::string>& paths) {
+  std::vector<Tensor> tensors;
+  for (const auto& p : paths) tensors.push_back(load_npy(p));
+  return from_tensor_slices(tensors);
+}
+
+Dataset Dataset::map(std::function<Element(const Element&)> fn, int64_t num_parallel_calls,
+                     bool deterministic) const {
+  if (!fn) throw InvalidArgumentError("Dataset.map: null function");
+  if (num_parallel_calls != 1)
+    return Dataset(detail::parallel_map_node(node_, std::move(fn), num_parallel_calls,
+                                             deterministic),
+                   names_);
+  return Dataset(node_of(
+                     [input = node_, fn](uint64_t iteration) {
+                       return iterator_of([it = std::shared_ptr<IteratorNode>(
+                                               input->make_iterator(iteration)),
+                                           fn]() -> std::optional<Element> {
+                         auto e = it->next();
+                         if (!e) return std::nullopt;
+                         return fn(*e);
+                       });
+                     },
+                     node_->cardinality()),
+                 names_);
+}
+
+Dataset Dataset::filter(std::function<bool(const Element&)> predicate) const {
+  if (!predicate) throw InvalidArgumentError("Dataset.filter: null predicate");
+  int64_t c = node_->cardinality() == INFINITE_CARDINALITY ? INFINITE_CARDINALITY
+                                                           : UNKNOWN_CARDINALITY;
+  return Dataset(node_of(
+                     [input = node_, predicate](uint64_t iteration) {
+                       return iterator_of([it = std::shared_ptr<IteratorNode>(
+                                               input->make_iterator(iteration)),
+                                           predicate]() -> std::optional<Element> {
+                         while (auto e = it->next())
+                           if (predicate(*e)) return e;
+                         return std::nullopt;
+                       });
+                     },
+                     c),
+                 names_);
+}
+
+Dataset Dataset::shuffle(int64_t buffer_size, std::optional<uint64_t> seed,
+                         bool reshuffle_each_iteration) const {
+  check_positive(buffer_size, "shuffle", "buffer_size");
+  // Unseeded: a seed drawn now from the global generator (reproducible after set_seed).
+  uint64_t base = seed ? *seed
+                       : static_cast<uint64_t>(
+                             random::uniform({}, 0, 2147483647.0, int64).item<int64_t>());
+  return Dataset(
+      node_of(
+          [input = node_, buffer_size, base, reshuffle_each_iteration](uint64_t iteration) {
+            std::mt19937_64 rng(detail::mix(base, reshuffle_each_iteration ? iteration : 0));
+            return iterator_of(
+                [it = std::shared_ptr<IteratorNode>(input->make_iterator(iteration)), buffer_size,
+                 rng, buffer = std::vector<Element>(), exhausted = false]() mutable
+                -> std::optional<Element> {
+                  while (!exhausted && static_cast<int64_t>(buffer.size()) < buffer_size) {
+                    auto e = it->next();
+                    if (!e) {
+                      exhausted = true;
+                      break;
+                    }
+                    buffer.push_back(std::move(*e));
+                  }
+                  if (buffer.empty()) return std::nullopt;
+                  std::uniform_int_distribution<size_t> pick(0, buffer.size() - 1);
+                  size_t i = pick(rng);
+                  Element out = std::move(buffer[i]);
+                  buffer[i] = std::move(buffer.back());
+                  buffer.pop_back();
+                  return out;
+                });
+          },
+          node_->cardinality()),
+      names_);
+}
+
+namespace {
+int64_t batched_cardinality(int64_t c, int64_t batch_size, bool drop_remainder) {
+  if (c < 0) return c;
+  return drop_remainder ? c / batch_size : (c + batch_size - 1) / batch_size;
+}
+}  // namespace
+
+Dataset Dataset::batch(int64_t batch_size, bool drop_remainder) const {
+  check_positive(batch_size, "batch", "batch_size");
+  return padded_batch_impl(batch_size, nullptr, 0, drop_remainder);
+}
+
+Dataset Dataset::padded_batch(int64_t batch_size, std::vector<TensorShape> padded_shapes,
+                              double padding_value, bool drop_remainder) const {
+  check_positive(batch_size, "padded_batch", "batch_size");
+  return padded_batch_impl(batch_size,
+                           std::make_shared<std::vector<TensorShape>>(std::move(padded_shapes)),
+                           padding_value, drop_remainder);
+}
+
+Dataset Dataset::padded_batch_impl(int64_t batch_size,
+                                   std::shared_ptr<std::vector<TensorShape>> shapes,
+                                   double padding_value, bool drop_remainder) const {
+  return Dataset(
+      node_of(
+          [input = node_, batch_size, shapes, padding_value, drop_remainder](uint64_t iteration) {
+            return iterator_of([it = std::shared_ptr<IteratorNode>(input->make_iterator(iteration)),
+                                batch_size, shapes, padding_value,
+                                drop_remainder]() -> std::optional<Element> {
+              std::vector<Element> elements;
+              while (static_cast<int64_t>(elements.size()) < batch_size) {
+                auto e = it->next();
+                if (!e) break;
+                elements.push_back(std::move(*e));
+              }
+              if (elements.empty() ||
+                  (drop_remainder && static_cast<int64_t>(elements.size()) < batch_size))
+                return std::nullopt;
+              return stack_batch(elements, shapes.get(), padding_value);
+            });
+          },
+          batched_cardinality(node_->cardinality(), batch_size, drop_remainder)),
+      names_);
+}
+
+Dataset Dataset::repeat(int64_t count) const {
+  if (count < -1) throw InvalidArgumentError("Dataset.repeat: count must be >= -1");
+  int64_t c = node_->cardinality();
+  int64_t out = count == 0 ? 0
+                : c == 0   ? 0
+                : count < 0 || c == INFINITE_CARDINALITY ? INFINITE_CARDINALITY
+                : c < 0                                   ? c
+                                                          : c * count;
+  return Dataset(
+      node_of(
+          [input = node_, count](uint64_t iteration) {
+            return iterator_of([input, count, iteration, round = int64_t{0},
+                                it = std::shared_ptr<IteratorNode>(), produced = false]() mutable
+                               -> std::optional<Element> {
+              while (count < 0 || round < count) {
+                if (!it) {
+                  it = input->make_iterator(detail::mix(iteration, static_cast<uint64_t>(round)));
+                  produced = false;
+                }
+                if (auto e = it->next()) {
+                  produced = true;
+                  return e;
+                }
+                it.reset();
+                ++round;
+                if (!produced) return std::nullopt;  // an empty input repeats forever empty
+              }
+              return std::nullopt;
+            });
+          },
+          out),
+      names_);
+}
+
+Dataset Dataset::take(int64_t count) const {
+  if (count < -1) throw InvalidArgumentError("Dataset.take: count must be >= -1");
+  int64_t c = node_->cardinality();
+  int64_t out = count < 0 ? c : c == INFINITE_CARDINALITY ? count : c < 0 ? c : std::min(c, count);
+  return Dataset(node_of(
+                     [input = node_, count](uint64_t iteration) {
+                       return iterator_of([it = std::shared_ptr<IteratorNode>(
+                                               input->make_iterator(iteration)),
+                                           count, i = int64_t{0}]() mutable
+                                          -> std::optional<Element> {
+                         if (count >= 0 && i >= count) return std::nullopt;
+                         ++i;
+                         return it->next();
+                       });
+                     },
+                     out),
+                 names_);
+}
+
+Dataset Dataset::skip(int64_t count) const {
+  if (count < -1) throw InvalidArgumentError("Dataset.skip: count must be >= -1");
+  int64_t c = node_->cardinality();
+  int64_t out = count < 0 ? 0 : c < 0 ? c : std::max<int64_t>(0, c - count);
+  return Dataset(node_of(
+                     [input = node_, count](uint64_t iteration) {
+                       return iterator_of([it = std::shared_ptr<IteratorNode>(
+                                               input->make_iterator(iteration)),
+                                           count, skipped = false]() mutable
+                                          -> std::optional<Element> {
+                         if (!skipped) {
+                           skipped = true;
+                           for (int64_t i = 0; count < 0 || i < count; ++i)
+                             if (!it->next()) return std::nullopt;
+                         }
+                         return it->next();
+                       });
+                     },
+                     out),
+                 names_);
+}
+
+Dataset Dataset::prefetch(int64_t buffer_size) const {
+  if (buffer_size == AUTOTUNE) buffer_size = 2;
+  check_positive(buffer_size, "prefetch", "buffer_size");
+  return Dataset(detail::prefetch_node(node_, buffer_size), names_);
+}
+
+Dataset Dataset::cache() const {
+  struct Cache {
+    std::mutex mutex;
+    std::optional<std::vector<Element>> elements;  // set once a pass completed
+  };
+  auto cache = std::make_shared<Cache>();
+  return Dataset(
+      node_of(
+          [input = node_, cache](uint64_t iteration) -> std::unique_ptr<IteratorNode> {
+            {
+              std::lock_guard lock(cache->mutex);
+              if (cache->elements)
+                return iterator_of([elements = *cache->elements, i = size_t{0}]() mutable
+                                   -> std::optional<Element> {
+                  if (i >= elements.size()) return std::nullopt;
+                  return elements[i++];
+                });
+            }
+            return iterator_of([it = std::shared_ptr<IteratorNode>(input->make_iterator(iteration)),
+                                cache, seen = std::vector<Element>()]() mutable
+                               -> std::optional<Element> {
+              auto e = it->next();
+              if (e) {
+                seen.push_back(*e);
+                return e;
+              }
+              std::lock_guard lock(cache->mutex);
+              if (!cache->elements) cache->elements = std::move(seen);
+              return std::nullopt;
+            });
+          },
+          node_->cardinality()),
+      names_);
+}
+
+int64_t Dataset::cardinality() const { return node_->cardinality(); }
+
+Iterator Dataset::make_iterator() const { return Iterator(node_); }
+
+Iterator Dataset::begin() const {
+  Iterator it(node_);
+  ++it;
+  return it;
+}
+
+Iterator::Iterator(std::shared_ptr<const DatasetNode> node) : node_(std::move(node)) {
+  iteration_ = node_->iterations++;
+  it_ = node_->make_iterator(iteration_);
+}
+Iterator::Iterator(Iterator&&) noexcept = default;
+Iterator& Iterator::operator=(Iterator&&) noexcept = default;
+Iterator::~Iterator() = default;
+
+std::optional<Element> Iterator::get_next() {
+  if (done_) return std::nullopt;
+  auto e = it_->next();
+  if (!e) {
+    done_ = true;
+    return std::nullopt;
+  }
+  ++position_;
+  return e;
+}
+
+Iterator& Iterator::operator++() {
+  auto e = get_next();
+  if (e) current_ = std::move(*e);
+  return *this;
+}
+
+void Iterator::restore(uint64_t iteration, int64_t position) {
+  if (position < 0) throw InvalidArgumentError("Iterator.restore: negative position");
+  iteration_ = iteration;
+  it_ = node_->make_iterator(iteration_);
+  done_ = false;
+  position_ = 0;
+  for (int64_t i = 0; i < position; ++i)
+    if (!get_next())
+      throw OutOfRangeError("Iterator.restore: the dataset ends after " + std::to_string(i) +
+                            " elements, before position " + std::to_string(position));
+}
+
+}  // namespace tf::data

@@ -19,4 +19,5 @@
 #include "tfjit/shape.h"
 #include "tfjit/summary.h"
 #include "tfjit/tensor.h"
+#include "tfjit/train.h"
 #include "tfjit/variable.h"

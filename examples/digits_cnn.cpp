@@ -18,14 +18,15 @@ int main(int argc, char** argv) {
                 tf::keras::losses::SparseCategoricalCrossentropy(/*from_logits=*/true),
                 {"accuracy"});
   auto stop = std::make_shared<tf::keras::callbacks::EarlyStopping>(
-      tf::keras::callbacks::EarlyStoppingOptions{.monitor = "val_loss", .patience = 5,
-                                                 .restore_best_weights = true});
+      tf::keras::callbacks::EarlyStoppingOptions{
+          .monitor = "val_loss", .patience = 5, .restore_best_weights = true});
   auto history = model.fit(d.x_train, d.y_train,
-                           {.batch_size = 32, .epochs = epochs,
+                           {.batch_size = 32,
+                            .epochs = epochs,
                             .validation_data = std::pair{d.x_test, d.y_test},
                             .callbacks = {stop}});
   auto logs = model.evaluate(d.x_test, d.y_test, {.verbose = 0});
-  std::cout << "trained " << history.epoch.size() << " epochs; test accuracy: "
-            << logs["accuracy"] << "\n";
+  std::cout << "trained " << history.epoch.size() << " epochs; test accuracy: " << logs["accuracy"]
+            << "\n";
   return logs["accuracy"] >= 0.98 ? 0 : 1;
 }

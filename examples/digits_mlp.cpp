@@ -11,8 +11,8 @@ int main(int argc, char** argv) {
   tf::random::set_seed(0);
   Digits d = load_digits();
 
-  tf::keras::Sequential model({layers::Flatten(), layers::Dense(128, "relu"),
-                               layers::Dropout(0.2), layers::Dense(10)});
+  tf::keras::Sequential model(
+      {layers::Flatten(), layers::Dense(128, "relu"), layers::Dropout(0.2), layers::Dense(10)});
   model.compile(tf::keras::optimizers::Adam(1e-3),
                 tf::keras::losses::SparseCategoricalCrossentropy(/*from_logits=*/true),
                 {"accuracy"});

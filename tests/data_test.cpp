@@ -76,7 +76,8 @@ TEST_CASE("padded_batch pads each component to the batch's largest shape or the 
     int64_t n = e[0].item<int64_t>();
     return Element{tf::fill({n}, static_cast<double>(n), tf::int64)};
   });
-  CHECK(collect(ds.padded_batch(3)) == std::vector<std::vector<int64_t>>{{1, 0, 0, 2, 2, 0, 3, 3, 3}});
+  CHECK(collect(ds.padded_batch(3)) ==
+        std::vector<std::vector<int64_t>>{{1, 0, 0, 2, 2, 0, 3, 3, 3}});
   auto fixed = ds.padded_batch(2, {tf::TensorShape({4})}, -1);
   CHECK(collect(fixed) ==
         std::vector<std::vector<int64_t>>{{1, -1, -1, -1, 2, 2, -1, -1}, {3, 3, 3, -1}});
@@ -91,12 +92,13 @@ TEST_CASE("shuffle is a permutation, reproducible by seed, and reshuffles per pa
   std::sort(sorted.begin(), sorted.end());
   CHECK(sorted == flat(Dataset::range(50)));
   CHECK(first != flat(Dataset::range(50)));
-  CHECK(first != second);                                     // a new order each pass
+  CHECK(first != second);                                   // a new order each pass
   CHECK(flat(Dataset::range(50).shuffle(10, 7)) == first);  // the same seed, the same passes
   auto fixed = Dataset::range(50).shuffle(10, 7, /*reshuffle_each_iteration=*/false);
   CHECK(flat(fixed) == flat(fixed));
   // A buffer of 10: element i cannot come out before position i - 9.
-  for (size_t pos = 0; pos < first.size(); ++pos) CHECK(first[pos] <= static_cast<int64_t>(pos) + 9);
+  for (size_t pos = 0; pos < first.size(); ++pos)
+    CHECK(first[pos] <= static_cast<int64_t>(pos) + 9);
   tf::random::set_seed(3);
   auto a = flat(Dataset::range(20).shuffle(20));
   tf::random::set_seed(3);
@@ -157,10 +159,14 @@ TEST_CASE("prefetch overlaps a slow producer with the consumer and ends cleanly"
   // Serial: 6 x (20 + 20) ms; overlapped: about 6 x 20 ms. A generous margin for a loaded box.
   CHECK(prefetched_s < serial_s * 0.85);
   // Abandoning a prefetching iterator mid-way joins its thread.
-  { auto it = Dataset::range(1000).prefetch(4).make_iterator(); it.get_next(); }
-  auto failing = Dataset::range(3).map([](const Element&) -> Element {
-    throw tf::InvalidArgumentError("producer failed");
-  }).prefetch(2);
+  {
+    auto it = Dataset::range(1000).prefetch(4).make_iterator();
+    it.get_next();
+  }
+  auto failing =
+      Dataset::range(3)
+          .map([](const Element&) -> Element { throw tf::InvalidArgumentError("producer failed"); })
+          .prefetch(2);
   CHECK_THROWS_AS(flat(failing), tf::InvalidArgumentError);
 }
 
@@ -179,10 +185,12 @@ TEST_CASE("an iterator restored to a saved position gives the same next batch") 
 
 TEST_CASE("cache replays the first complete pass") {
   int produced = 0;
-  auto ds = Dataset::range(4).map([&produced](const Element& e) {
-    ++produced;
-    return e;
-  }).cache();
+  auto ds = Dataset::range(4)
+                .map([&produced](const Element& e) {
+                  ++produced;
+                  return e;
+                })
+                .cache();
   CHECK(flat(ds) == std::vector<int64_t>{0, 1, 2, 3});
   CHECK(flat(ds) == std::vector<int64_t>{0, 1, 2, 3});
   CHECK(produced == 4);

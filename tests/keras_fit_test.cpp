@@ -41,8 +41,7 @@ TEST_CASE("fit trains the digits CNN to at least 98 % test accuracy") {
   tf::random::set_seed(0);
   Digits d = digits();
   tf::keras::Sequential model({L::Conv2D(32, 3, "relu", {.padding = "same"}), L::MaxPooling2D(2),
-                               L::Flatten(), L::Dropout(0.3), L::Dense(64, "relu"),
-                               L::Dense(10)});
+                               L::Flatten(), L::Dropout(0.3), L::Dense(64, "relu"), L::Dense(10)});
   compile(model);
   model.fit(d.x, d.y, {.batch_size = 32, .epochs = 40, .verbose = 0});
   CHECK(model.evaluate(d.x_test, d.y_test, {.verbose = 0})["accuracy"] >= 0.98);
@@ -62,8 +61,8 @@ TEST_CASE("fit gives the same losses eagerly and compiled, from the same seed") 
     Digits d = digits();
     tf::keras::Sequential model({L::Conv2D(4, 3, "relu"), L::Flatten(), L::Dense(10)});
     compile(model, eager);
-    return model.fit(d.x, d.y, {.batch_size = 64, .epochs = 2, .verbose = 0,
-                                .validation_split = 0.2});
+    return model.fit(d.x, d.y,
+                     {.batch_size = 64, .epochs = 2, .verbose = 0, .validation_split = 0.2});
   };
   auto eager = train(true), compiled = train(false);
   for (const char* key : {"loss", "accuracy", "val_loss", "val_accuracy"})
@@ -90,10 +89,11 @@ TEST_CASE("fit runs callbacks: early stopping, a learning-rate schedule, lambdas
       [](int64_t epoch, double lr) { return epoch == 0 ? 0.01 : lr / 2; });
   // An impossible improvement threshold: stops after patience + 1 epochs.
   auto stop = std::make_shared<tf::keras::callbacks::EarlyStopping>(
-      tf::keras::callbacks::EarlyStoppingOptions{.monitor = "loss", .min_delta = 100,
-                                                 .patience = 2});
-  auto history = model.fit(d.x, d.y, {.batch_size = 100, .epochs = 10, .verbose = 0,
-                                      .callbacks = {schedule, lambda, stop}});
+      tf::keras::callbacks::EarlyStoppingOptions{
+          .monitor = "loss", .min_delta = 100, .patience = 2});
+  auto history = model.fit(
+      d.x, d.y,
+      {.batch_size = 100, .epochs = 10, .verbose = 0, .callbacks = {schedule, lambda, stop}});
   CHECK(history.epoch == std::vector<int64_t>{0, 1, 2});
   CHECK(stop->stopped_epoch() == 2);
   CHECK(batches == 3 * 15);

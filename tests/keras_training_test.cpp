@@ -52,13 +52,13 @@ const std::map<std::string, MakeOptimizer>& optimizer_cases() {
       {"sgd_clipvalue", make<O::SGD>(0.1, 0.0, false, O::OptimizerOptions{.clipvalue = 0.5})},
       {"adam_global_clipnorm",
        make<O::Adam>(0.01, O::AdamOptions{}, O::OptimizerOptions{.global_clipnorm = 1.0})},
-      {"adam_schedule", make<O::Adam>(O::LearningRate(O::schedules::ExponentialDecay(0.01, 2, 0.5)))},
+      {"adam_schedule",
+       make<O::Adam>(O::LearningRate(O::schedules::ExponentialDecay(0.01, 2, 0.5)))},
   };
   return c;
 }
 
-void check_optimizer(const std::string& name, const MakeOptimizer& make_optimizer,
-                     bool compiled) {
+void check_optimizer(const std::string& name, const MakeOptimizer& make_optimizer, bool compiled) {
   INFO(name << (compiled ? " compiled" : " eager"));
   const std::string dir = "optimizers/" + name + "/";
   const bool two = std::filesystem::exists(kDir + dir + "var2.npy");
@@ -108,9 +108,8 @@ TEST_CASE("learning-rate schedules match Keras 3 at steps 0 to 19") {
   const std::map<std::string, std::shared_ptr<S::LearningRateSchedule>> cases = {
       {"exponential_decay", std::make_shared<S::ExponentialDecay>(0.1, 5, 0.5)},
       {"exponential_decay_staircase", std::make_shared<S::ExponentialDecay>(0.1, 5, 0.5, true)},
-      {"piecewise_constant",
-       std::make_shared<S::PiecewiseConstantDecay>(std::vector<int64_t>{5, 10},
-                                                   std::vector<double>{1.0, 0.5, 0.1})},
+      {"piecewise_constant", std::make_shared<S::PiecewiseConstantDecay>(
+                                 std::vector<int64_t>{5, 10}, std::vector<double>{1.0, 0.5, 0.1})},
       {"cosine_decay", std::make_shared<S::CosineDecay>(0.1, 10, 0.1)},
       {"cosine_decay_warmup", std::make_shared<S::CosineDecay>(0.0, 10, 0.0, 0.1, 5)},
       {"inverse_time_decay", std::make_shared<S::InverseTimeDecay>(0.1, 5, 0.5)},

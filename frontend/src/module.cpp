@@ -72,7 +72,8 @@ const std::vector<std::pair<std::string, Variable>>& Module::tracked_variables()
 
 std::vector<std::pair<std::string, Module>> Module::tracked_modules() const {
   std::vector<std::pair<std::string, Module>> out;
-  for (const auto& [attribute, child] : state_->children) out.emplace_back(attribute, Module(child));
+  for (const auto& [attribute, child] : state_->children)
+    out.emplace_back(attribute, Module(child));
   return out;
 }
 

@@ -93,10 +93,10 @@ Element stack_batch(const std::vector<Element>& elements, const std::vector<Tens
     } else {
       for (const Tensor& p : parts)
         if (p.shape() != parts[0].shape() || p.dtype() != parts[0].dtype())
-          throw InvalidArgumentError(
-              "Dataset.batch: component " + std::to_string(c) + " has shapes " +
-              parts[0].shape().to_string() + " and " + p.shape().to_string() +
-              " in one batch (padded_batch pads them)");
+          throw InvalidArgumentError("Dataset.batch: component " + std::to_string(c) +
+                                     " has shapes " + parts[0].shape().to_string() + " and " +
+                                     p.shape().to_string() +
+                                     " in one batch (padded_batch pads them)");
     }
     out.push_back(stack(parts, 0));
   }
@@ -160,11 +160,11 @@ Dataset Dataset::range(int64_t start, int64_t stop, int64_t step) {
                            : (start > stop ? (start - stop - step - 1) / -step : 0);
   return Dataset(node_of(
       [start, step, count](uint64_t) {
-        return iterator_of([start, step, count, i = int64_t{0}]() mutable
-                           -> std::optional<Element> {
-          if (i >= count) return std::nullopt;
-          return Element{constant(start + step * i++)};
-        });
+        return iterator_of(
+            [start, step, count, i = int64_t{0}]() mutable -> std::optional<Element> {
+              if (i >= count) return std::nullopt;
+              return Element{constant(start + step * i++)};
+            });
       },
       count));
 }
@@ -191,72 +191,70 @@ Dataset Dataset::map(std::function<Element(const Element&)> fn, int64_t num_para
                      bool deterministic) const {
   if (!fn) throw InvalidArgumentError("Dataset.map: null function");
   if (num_parallel_calls != 1)
-    return Dataset(detail::parallel_map_node(node_, std::move(fn), num_parallel_calls,
-                                             deterministic),
-                   names_);
-  return Dataset(node_of(
-                     [input = node_, fn](uint64_t iteration) {
-                       return iterator_of([it = std::shared_ptr<IteratorNode>(
-                                               input->make_iterator(iteration)),
-                                           fn]() -> std::optional<Element> {
-                         auto e = it->next();
-                         if (!e) return std::nullopt;
-                         return fn(*e);
-                       });
-                     },
-                     node_->cardinality()),
-                 names_);
+    return Dataset(
+        detail::parallel_map_node(node_, std::move(fn), num_parallel_calls, deterministic), names_);
+  return Dataset(
+      node_of(
+          [input = node_, fn](uint64_t iteration) {
+            return iterator_of([it = std::shared_ptr<IteratorNode>(input->make_iterator(iteration)),
+                                fn]() -> std::optional<Element> {
+              auto e = it->next();
+              if (!e) return std::nullopt;
+              return fn(*e);
+            });
+          },
+          node_->cardinality()),
+      names_);
 }
 
 Dataset Dataset::filter(std::function<bool(const Element&)> predicate) const {
   if (!predicate) throw InvalidArgumentError("Dataset.filter: null predicate");
-  int64_t c = node_->cardinality() == INFINITE_CARDINALITY ? INFINITE_CARDINALITY
-                                                           : UNKNOWN_CARDINALITY;
-  return Dataset(node_of(
-                     [input = node_, predicate](uint64_t iteration) {
-                       return iterator_of([it = std::shared_ptr<IteratorNode>(
-                                               input->make_iterator(iteration)),
-                                           predicate]() -> std::optional<Element> {
-                         while (auto e = it->next())
-                           if (predicate(*e)) return e;
-                         return std::nullopt;
-                       });
-                     },
-                     c),
-                 names_);
+  int64_t c =
+      node_->cardinality() == INFINITE_CARDINALITY ? INFINITE_CARDINALITY : UNKNOWN_CARDINALITY;
+  return Dataset(
+      node_of(
+          [input = node_, predicate](uint64_t iteration) {
+            return iterator_of([it = std::shared_ptr<IteratorNode>(input->make_iterator(iteration)),
+                                predicate]() -> std::optional<Element> {
+              while (auto e = it->next())
+                if (predicate(*e)) return e;
+              return std::nullopt;
+            });
+          },
+          c),
+      names_);
 }
 
 Dataset Dataset::shuffle(int64_t buffer_size, std::optional<uint64_t> seed,
                          bool reshuffle_each_iteration) const {
   check_positive(buffer_size, "shuffle", "buffer_size");
   // Unseeded: a seed drawn now from the global generator (reproducible after set_seed).
-  uint64_t base = seed ? *seed
-                       : static_cast<uint64_t>(
-                             random::uniform({}, 0, 2147483647.0, int64).item<int64_t>());
+  uint64_t base =
+      seed ? *seed
+           : static_cast<uint64_t>(random::uniform({}, 0, 2147483647.0, int64).item<int64_t>());
   return Dataset(
       node_of(
           [input = node_, buffer_size, base, reshuffle_each_iteration](uint64_t iteration) {
             std::mt19937_64 rng(detail::mix(base, reshuffle_each_iteration ? iteration : 0));
-            return iterator_of(
-                [it = std::shared_ptr<IteratorNode>(input->make_iterator(iteration)), buffer_size,
-                 rng, buffer = std::vector<Element>(), exhausted = false]() mutable
-                -> std::optional<Element> {
-                  while (!exhausted && static_cast<int64_t>(buffer.size()) < buffer_size) {
-                    auto e = it->next();
-                    if (!e) {
-                      exhausted = true;
-                      break;
-                    }
-                    buffer.push_back(std::move(*e));
-                  }
-                  if (buffer.empty()) return std::nullopt;
-                  std::uniform_int_distribution<size_t> pick(0, buffer.size() - 1);
-                  size_t i = pick(rng);
-                  Element out = std::move(buffer[i]);
-                  buffer[i] = std::move(buffer.back());
-                  buffer.pop_back();
-                  return out;
-                });
+            return iterator_of([it = std::shared_ptr<IteratorNode>(input->make_iterator(iteration)),
+                                buffer_size, rng, buffer = std::vector<Element>(),
+                                exhausted = false]() mutable -> std::optional<Element> {
+              while (!exhausted && static_cast<int64_t>(buffer.size()) < buffer_size) {
+                auto e = it->next();
+                if (!e) {
+                  exhausted = true;
+                  break;
+                }
+                buffer.push_back(std::move(*e));
+              }
+              if (buffer.empty()) return std::nullopt;
+              std::uniform_int_distribution<size_t> pick(0, buffer.size() - 1);
+              size_t i = pick(rng);
+              Element out = std::move(buffer[i]);
+              buffer[i] = std::move(buffer.back());
+              buffer.pop_back();
+              return out;
+            });
           },
           node_->cardinality()),
       names_);
@@ -310,17 +308,17 @@ Dataset Dataset::padded_batch_impl(int64_t batch_size,
 Dataset Dataset::repeat(int64_t count) const {
   if (count < -1) throw InvalidArgumentError("Dataset.repeat: count must be >= -1");
   int64_t c = node_->cardinality();
-  int64_t out = count == 0 ? 0
-                : c == 0   ? 0
+  int64_t out = count == 0                               ? 0
+                : c == 0                                 ? 0
                 : count < 0 || c == INFINITE_CARDINALITY ? INFINITE_CARDINALITY
-                : c < 0                                   ? c
-                                                          : c * count;
+                : c < 0                                  ? c
+                                                         : c * count;
   return Dataset(
       node_of(
           [input = node_, count](uint64_t iteration) {
             return iterator_of([input, count, iteration, round = int64_t{0},
-                                it = std::shared_ptr<IteratorNode>(), produced = false]() mutable
-                               -> std::optional<Element> {
+                                it = std::shared_ptr<IteratorNode>(),
+                                produced = false]() mutable -> std::optional<Element> {
               while (count < 0 || round < count) {
                 if (!it) {
                   it = input->make_iterator(detail::mix(iteration, static_cast<uint64_t>(round)));
@@ -345,41 +343,39 @@ Dataset Dataset::take(int64_t count) const {
   if (count < -1) throw InvalidArgumentError("Dataset.take: count must be >= -1");
   int64_t c = node_->cardinality();
   int64_t out = count < 0 ? c : c == INFINITE_CARDINALITY ? count : c < 0 ? c : std::min(c, count);
-  return Dataset(node_of(
-                     [input = node_, count](uint64_t iteration) {
-                       return iterator_of([it = std::shared_ptr<IteratorNode>(
-                                               input->make_iterator(iteration)),
-                                           count, i = int64_t{0}]() mutable
-                                          -> std::optional<Element> {
-                         if (count >= 0 && i >= count) return std::nullopt;
-                         ++i;
-                         return it->next();
-                       });
-                     },
-                     out),
-                 names_);
+  return Dataset(
+      node_of(
+          [input = node_, count](uint64_t iteration) {
+            return iterator_of([it = std::shared_ptr<IteratorNode>(input->make_iterator(iteration)),
+                                count, i = int64_t{0}]() mutable -> std::optional<Element> {
+              if (count >= 0 && i >= count) return std::nullopt;
+              ++i;
+              return it->next();
+            });
+          },
+          out),
+      names_);
 }
 
 Dataset Dataset::skip(int64_t count) const {
   if (count < -1) throw InvalidArgumentError("Dataset.skip: count must be >= -1");
   int64_t c = node_->cardinality();
   int64_t out = count < 0 ? 0 : c < 0 ? c : std::max<int64_t>(0, c - count);
-  return Dataset(node_of(
-                     [input = node_, count](uint64_t iteration) {
-                       return iterator_of([it = std::shared_ptr<IteratorNode>(
-                                               input->make_iterator(iteration)),
-                                           count, skipped = false]() mutable
-                                          -> std::optional<Element> {
-                         if (!skipped) {
-                           skipped = true;
-                           for (int64_t i = 0; count < 0 || i < count; ++i)
-                             if (!it->next()) return std::nullopt;
-                         }
-                         return it->next();
-                       });
-                     },
-                     out),
-                 names_);
+  return Dataset(
+      node_of(
+          [input = node_, count](uint64_t iteration) {
+            return iterator_of([it = std::shared_ptr<IteratorNode>(input->make_iterator(iteration)),
+                                count, skipped = false]() mutable -> std::optional<Element> {
+              if (!skipped) {
+                skipped = true;
+                for (int64_t i = 0; count < 0 || i < count; ++i)
+                  if (!it->next()) return std::nullopt;
+              }
+              return it->next();
+            });
+          },
+          out),
+      names_);
 }
 
 Dataset Dataset::prefetch(int64_t buffer_size) const {
@@ -400,15 +396,15 @@ Dataset Dataset::cache() const {
             {
               std::lock_guard lock(cache->mutex);
               if (cache->elements)
-                return iterator_of([elements = *cache->elements, i = size_t{0}]() mutable
-                                   -> std::optional<Element> {
+                return iterator_of([elements = *cache->elements,
+                                    i = size_t{0}]() mutable -> std::optional<Element> {
                   if (i >= elements.size()) return std::nullopt;
                   return elements[i++];
                 });
             }
             return iterator_of([it = std::shared_ptr<IteratorNode>(input->make_iterator(iteration)),
-                                cache, seen = std::vector<Element>()]() mutable
-                               -> std::optional<Element> {
+                                cache,
+                                seen = std::vector<Element>()]() mutable -> std::optional<Element> {
               auto e = it->next();
               if (e) {
                 seen.push_back(*e);

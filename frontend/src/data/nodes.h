@@ -34,9 +34,9 @@ inline uint64_t mix(uint64_t a, uint64_t b) {
 }
 
 // Threaded transformations (frontend/src/data/threaded.cpp).
-std::shared_ptr<const DatasetNode> parallel_map_node(
-    std::shared_ptr<const DatasetNode> input, std::function<Element(const Element&)> fn,
-    int64_t threads, bool deterministic);
+std::shared_ptr<const DatasetNode> parallel_map_node(std::shared_ptr<const DatasetNode> input,
+                                                     std::function<Element(const Element&)> fn,
+                                                     int64_t threads, bool deterministic);
 std::shared_ptr<const DatasetNode> prefetch_node(std::shared_ptr<const DatasetNode> input,
                                                  int64_t buffer_size);
 

@@ -180,7 +180,8 @@ class PrefetchIterator : public IteratorNode {
 
 template <class Make>
 struct ThreadedNode : DatasetNode {
-  ThreadedNode(Make make, int64_t cardinality) : make_(std::move(make)), cardinality_(cardinality) {}
+  ThreadedNode(Make make, int64_t cardinality)
+      : make_(std::move(make)), cardinality_(cardinality) {}
   std::unique_ptr<IteratorNode> make_iterator(uint64_t iteration) const override {
     return make_(iteration);
   }
@@ -200,8 +201,9 @@ std::shared_ptr<const DatasetNode> parallel_map_node(std::shared_ptr<const Datas
                                                      int64_t threads, bool deterministic) {
   if (threads == AUTOTUNE) threads = std::max(1u, std::thread::hardware_concurrency());
   if (threads <= 0)
-    throw InvalidArgumentError("Dataset.map: num_parallel_calls must be positive or AUTOTUNE, got " +
-                               std::to_string(threads));
+    throw InvalidArgumentError(
+        "Dataset.map: num_parallel_calls must be positive or AUTOTUNE, got " +
+        std::to_string(threads));
   int64_t c = input->cardinality();
   return threaded_node(
       [input, fn, threads, deterministic](uint64_t iteration) -> std::unique_ptr<IteratorNode> {

@@ -34,7 +34,8 @@ int64_t features(const TensorShape& s, const std::string& layer, const char* wha
 
 void MultiHeadAttention::build_list(const std::vector<TensorShape>& shapes) {
   if (shapes.size() < 2 || shapes.size() > 3)
-    throw InvalidArgumentError("layer '" + name() + "' takes {query, value} or {query, value, key}");
+    throw InvalidArgumentError("layer '" + name() +
+                               "' takes {query, value} or {query, value, key}");
   int64_t dq = features(shapes[0], name(), "the query");
   int64_t dv = features(shapes[1], name(), "the value");
   int64_t dk = shapes.size() == 3 ? features(shapes[2], name(), "the key") : dv;
@@ -54,7 +55,8 @@ void MultiHeadAttention::build_list(const std::vector<TensorShape>& shapes) {
 
 Tensor MultiHeadAttention::call_list(const std::vector<Tensor>& inputs, bool training) {
   if (inputs.size() < 2 || inputs.size() > 3)
-    throw InvalidArgumentError("layer '" + name() + "' takes {query, value} or {query, value, key}");
+    throw InvalidArgumentError("layer '" + name() +
+                               "' takes {query, value} or {query, value, key}");
   const Tensor& query = inputs[0];
   const Tensor& value = inputs[1];
   const Tensor& key = inputs.size() == 3 ? inputs[2] : inputs[1];

@@ -36,8 +36,8 @@ void EarlyStopping::on_epoch_end(int64_t epoch, const Logs& logs) {
   if (epoch < options_.start_from_epoch) return;
   const double current = it->second;
   ++wait_;
-  bool improved = maximize_ ? current - options_.min_delta > best_
-                            : current + options_.min_delta < best_;
+  bool improved =
+      maximize_ ? current - options_.min_delta > best_ : current + options_.min_delta < best_;
   if (improved) {
     best_ = current;
     if (options_.restore_best_weights && model) best_weights_ = model->get_weights();

@@ -16,8 +16,8 @@ void check_data(const Tensor& x, const Tensor& y, const char* method) {
                                ": x must be a tensor with a batch dim");
   if (y.defined() && (y.shape().rank() < 1 || y.shape()[0] != x.shape()[0]))
     throw InvalidArgumentError(std::string("Model.") + method + ": x has " +
-                               std::to_string(x.shape()[0]) + " samples " +
-                               x.shape().to_string() + ", y " + y.shape().to_string());
+                               std::to_string(x.shape()[0]) + " samples " + x.shape().to_string() +
+                               ", y " + y.shape().to_string());
 }
 
 void check_batch_size(int64_t batch_size, const char* method) {
@@ -80,7 +80,8 @@ History Model::fit(const Tensor& x_all, const Tensor& y_all, FitOptions options)
     std::tie(x_val, y_val) = *options.validation_data;
     check_data(x_val, y_val, "fit (validation_data)");
   } else if (options.validation_split > 0) {
-    int64_t split = static_cast<int64_t>(static_cast<double>(total) * (1 - options.validation_split));
+    int64_t split =
+        static_cast<int64_t>(static_cast<double>(total) * (1 - options.validation_split));
     if (split <= 0 || split >= total)
       throw InvalidArgumentError("Model.fit: validation_split " +
                                  std::to_string(options.validation_split) + " of " +

@@ -92,8 +92,7 @@ Tensor Layer::operator()(const Tensor& x, std::optional<bool> training) {
 Tensor Layer::operator()(const std::vector<Tensor>& inputs, std::optional<bool> training) {
   std::vector<TensorShape> shapes;
   for (const Tensor& x : inputs) {
-    if (!x.defined())
-      throw InvalidArgumentError("layer '" + name() + "': called on a null tensor");
+    if (!x.defined()) throw InvalidArgumentError("layer '" + name() + "': called on a null tensor");
     shapes.push_back(x.shape());
   }
   CallScope scope(*this, training);
@@ -137,16 +136,16 @@ std::vector<Tensor> Layer::get_weights() const {
 void Layer::set_weights(const std::vector<Tensor>& values) {
   auto vars = weights();
   if (values.size() != vars.size())
-    throw InvalidArgumentError("layer '" + name() + "'.set_weights: " +
-                               std::to_string(values.size()) + " values for " +
+    throw InvalidArgumentError("layer '" + name() +
+                               "'.set_weights: " + std::to_string(values.size()) + " values for " +
                                std::to_string(vars.size()) + " weights");
   for (size_t i = 0; i < vars.size(); ++i)
     if (values[i].shape() != vars[i].shape() || values[i].dtype() != vars[i].dtype())
       throw InvalidArgumentError("layer '" + name() + "'.set_weights: weight '" + vars[i].name() +
                                  "' is " + vars[i].shape().to_string() + " " +
                                  std::string(dtype_name(vars[i].dtype())) + ", value " +
-                                 std::to_string(i) + " is " + values[i].shape().to_string() +
-                                 " " + std::string(dtype_name(values[i].dtype())));
+                                 std::to_string(i) + " is " + values[i].shape().to_string() + " " +
+                                 std::string(dtype_name(values[i].dtype())));
   for (size_t i = 0; i < vars.size(); ++i) vars[i].assign(values[i]);
 }
 

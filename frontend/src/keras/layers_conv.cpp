@@ -14,8 +14,8 @@ std::string nn_format(int64_t rank, const std::string& keras_format, const std::
   if (rank < 1 || rank > 3) throw InvalidArgumentError(layer + ": 1 to 3 spatial dims");
   if (keras_format == "channels_last") return last[rank - 1];
   if (keras_format == "channels_first") return first[rank - 1];
-  throw InvalidArgumentError(layer + ": data_format must be channels_last or channels_first, got '" +
-                             keras_format + "'");
+  throw InvalidArgumentError(
+      layer + ": data_format must be channels_last or channels_first, got '" + keras_format + "'");
 }
 
 const char* nn_padding(const std::string& padding, const std::string& layer) {
@@ -76,8 +76,8 @@ void Conv::build(const TensorShape& input_shape) {
   int64_t in = channels(input_shape, format_, name());
   if (in % options_.groups != 0)
     throw InvalidArgumentError("layer '" + name() + "': input channels (" + std::to_string(in) +
-                               ") must be divisible by groups (" +
-                               std::to_string(options_.groups) + ")");
+                               ") must be divisible by groups (" + std::to_string(options_.groups) +
+                               ")");
   std::vector<int64_t> shape = kernel_size_;
   shape.push_back(in / options_.groups);
   shape.push_back(filters_);
@@ -131,8 +131,9 @@ Tensor Conv2DTranspose::call(const Tensor& x, bool) {
     int64_t in = x.shape()[last ? 1 + i : 2 + i];
     int64_t k = kernel_size_[i] + (kernel_size_[i] - 1) * (dilation_[i] - 1);
     // Keras' deconv_output_length.
-    out.push_back(options_.padding == "same" ? in * strides_[i]
-                                             : in * strides_[i] + std::max<int64_t>(k - strides_[i], 0));
+    out.push_back(options_.padding == "same"
+                      ? in * strides_[i]
+                      : in * strides_[i] + std::max<int64_t>(k - strides_[i], 0));
   }
   if (last) out.push_back(filters_);
   Tensor y = nn::conv2d_transpose(x, weight("kernel"), out, strides_,
@@ -207,8 +208,7 @@ Tensor SeparableConv2D::call(const Tensor& x, bool) {
   return activation_(y);
 }
 
-Pooling::Pooling(int64_t rank, bool max, Ints pool_size, PoolOptions options,
-                 std::string_view base)
+Pooling::Pooling(int64_t rank, bool max, Ints pool_size, PoolOptions options, std::string_view base)
     : Layer(options.name, base),
       rank_(rank),
       max_(max),

@@ -49,7 +49,8 @@ Tensor Flatten::call(const Tensor& x, bool) {
   int64_t rest = 1;
   for (int64_t i = 1; i < x.shape().rank(); ++i) {
     if (x.shape()[i] < 0)
-      throw InvalidArgumentError("layer '" + name() + "': dims after the batch must be known, got " +
+      throw InvalidArgumentError("layer '" + name() +
+                                 "': dims after the batch must be known, got " +
                                  x.shape().to_string());
     rest *= x.shape()[i];
   }
@@ -159,11 +160,21 @@ Tensor Merge::call_list(const std::vector<Tensor>& inputs, bool) {
   Tensor out = inputs[0];
   for (size_t i = 1; i < inputs.size(); ++i) switch (kind_) {
       case Kind::kAdd:
-      case Kind::kAverage: out = out + inputs[i]; break;
-      case Kind::kSubtract: out = out - inputs[i]; break;
-      case Kind::kMultiply: out = out * inputs[i]; break;
-      case Kind::kMaximum: out = maximum(out, inputs[i]); break;
-      case Kind::kMinimum: out = minimum(out, inputs[i]); break;
+      case Kind::kAverage:
+        out = out + inputs[i];
+        break;
+      case Kind::kSubtract:
+        out = out - inputs[i];
+        break;
+      case Kind::kMultiply:
+        out = out * inputs[i];
+        break;
+      case Kind::kMaximum:
+        out = maximum(out, inputs[i]);
+        break;
+      case Kind::kMinimum:
+        out = minimum(out, inputs[i]);
+        break;
     }
   if (kind_ == Kind::kAverage) out = out / static_cast<double>(inputs.size());
   return out;

@@ -45,8 +45,7 @@ Tensor sparse_categorical_crossentropy(const Tensor& y_true, const Tensor& y_pre
   if (from_logits) return nn::sparse_softmax_cross_entropy_with_logits(labels, y_pred);
   Tensor p = y_pred / reduce_sum(y_pred, -1, /*keepdims=*/true);
   p = clip_by_value(p, kEpsilon, 1 - kEpsilon);
-  return -reduce_sum(one_hot(labels, y_pred.shape()[rank - 1], 1, 0, y_pred.dtype()) * log(p),
-                     -1);
+  return -reduce_sum(one_hot(labels, y_pred.shape()[rank - 1], 1, 0, y_pred.dtype()) * log(p), -1);
 }
 
 Tensor categorical_crossentropy(const Tensor& y_true, const Tensor& y_pred, bool from_logits,
@@ -107,9 +106,12 @@ Tensor Loss::operator()(const Tensor& y_true, const Tensor& y_pred,
     losses = losses * w;
   }
   switch (reduction_) {
-    case Reduction::kNone: return losses;
-    case Reduction::kSum: return reduce_sum(losses);
-    case Reduction::kSumOverBatchSize: return reduce_mean(losses);
+    case Reduction::kNone:
+      return losses;
+    case Reduction::kSum:
+      return reduce_sum(losses);
+    case Reduction::kSumOverBatchSize:
+      return reduce_mean(losses);
   }
   return losses;
 }

@@ -63,9 +63,7 @@ Tensor sparse_labels(const Tensor& y_true, const Tensor& y_pred) {
 
 Accuracy::Accuracy(std::string name)
     : MeanMetricWrapper(
-          [](const Tensor& t, const Tensor& p) {
-            return as_float(equal(cast(t, p.dtype()), p));
-          },
+          [](const Tensor& t, const Tensor& p) { return as_float(equal(cast(t, p.dtype()), p)); },
           std::move(name)) {}
 
 SparseCategoricalAccuracy::SparseCategoricalAccuracy(std::string name)
@@ -129,8 +127,8 @@ void AUC::update_state(const Tensor& y_true, const Tensor& y_pred, const Tensor&
   if (label.shape()[0] != pred.shape()[0])
     throw InvalidArgumentError("AUC: y_true " + y_true.shape().to_string() + " and y_pred " +
                                y_pred.shape().to_string() + " differ in size");
-  Tensor w = sample_weight.defined() ? reshape(cast(sample_weight, float32), {-1, 1})
-                                     : ones_like(label);
+  Tensor w =
+      sample_weight.defined() ? reshape(cast(sample_weight, float32), {-1, 1}) : ones_like(label);
   Tensor above = as_float(greater(pred, thresholds_));  // (samples, thresholds)
   Tensor below = 1.0f - above;
   tp_.assign_add(reduce_sum(above * label * w, 0));
@@ -140,8 +138,7 @@ void AUC::update_state(const Tensor& y_true, const Tensor& y_pred, const Tensor&
 }
 
 Tensor AUC::result() const {
-  Tensor tp = tp_.read_value(), fp = fp_.read_value(), tn = tn_.read_value(),
-         fn = fn_.read_value();
+  Tensor tp = tp_.read_value(), fp = fp_.read_value(), tn = tn_.read_value(), fn = fn_.read_value();
   Tensor recall = divide_no_nan(tp, tp + fn);
   Tensor fp_rate = divide_no_nan(fp, fp + tn);
   const int64_t n = tp.shape()[0];

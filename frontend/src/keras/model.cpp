@@ -55,8 +55,8 @@ detail::Step maybe_compiled(F body, const CompileOptions& options) {
     return [body](const std::vector<Tensor>& batch) {
       return batch.size() == 1 ? body(batch[0], Tensor()) : body(batch[0], batch[1]);
     };
-  auto one = tf::function([body](const Tensor& x) { return body(x, Tensor()); },
-                          options.function_options);
+  auto one =
+      tf::function([body](const Tensor& x) { return body(x, Tensor()); }, options.function_options);
   auto two = tf::function(body, options.function_options);
   return [one, two](const std::vector<Tensor>& batch) {
     return batch.size() == 1 ? one(batch[0]) : two(batch[0], batch[1]);
@@ -176,8 +176,8 @@ void Model::summary(std::ostream& os) const {
       dims[0] = kUnknownDim;  // any batch size, printed None as Keras does
       shape = TensorShape(dims).to_string();
     }
-    os << std::left << std::setw(34) << (" " + module.name() + " (" + type + ")")
-       << std::setw(26) << shape << count(module.variables()) << "\n";
+    os << std::left << std::setw(34) << (" " + module.name() + " (" + type + ")") << std::setw(26)
+       << shape << count(module.variables()) << "\n";
   }
   os << std::string(72, '=') << "\n"
      << "Total params: " << count(variables()) << "\n"

@@ -66,8 +66,8 @@ Optimizer::Optimizer(LearningRate learning_rate, OptimizerOptions options, std::
     if (!(learning_rate.value() >= 0) || !std::isfinite(learning_rate.value()))
       throw InvalidArgumentError("optimizer: learning_rate must be finite and >= 0, got " +
                                  std::to_string(learning_rate.value()));
-    s.learning_rate = add_variable(
-        "learning_rate", constant(static_cast<float>(learning_rate.value())), false);
+    s.learning_rate =
+        add_variable("learning_rate", constant(static_cast<float>(learning_rate.value())), false);
   }
 }
 
@@ -105,8 +105,8 @@ Tensor Optimizer::local_step() const {
 
 Variable Optimizer::add_slot(const Variable& var, const std::string& slot_name, double initial) {
   auto& s = optimizer_state();
-  auto& entry = s.slots.try_emplace(var.impl().get(), detail::OptimizerState::Slots{var, {}})
-                    .first->second;
+  auto& entry =
+      s.slots.try_emplace(var.impl().get(), detail::OptimizerState::Slots{var, {}}).first->second;
   Variable slot = add_variable(slot_variable_name(var, slot_name),
                                fill(var.shape(), initial, var.dtype()), false);
   entry.slots.emplace_back(slot_name, slot);
@@ -158,9 +158,9 @@ void Optimizer::apply_gradients(const std::vector<Tensor>& all_grads,
                                 const std::vector<Variable>& all_vars) {
   auto& s = optimizer_state();
   if (all_grads.size() != all_vars.size())
-    throw InvalidArgumentError("optimizer '" + name() + "'.apply_gradients: " +
-                               std::to_string(all_grads.size()) + " gradients for " +
-                               std::to_string(all_vars.size()) + " variables");
+    throw InvalidArgumentError("optimizer '" + name() +
+                               "'.apply_gradients: " + std::to_string(all_grads.size()) +
+                               " gradients for " + std::to_string(all_vars.size()) + " variables");
   if (all_grads.empty()) return;
   std::vector<Tensor> grads;
   std::vector<Variable> vars;
@@ -170,13 +170,12 @@ void Optimizer::apply_gradients(const std::vector<Tensor>& all_grads,
       missing += (missing.empty() ? "'" : ", '") + all_vars[i].name() + "'";
       continue;
     }
-    if (all_grads[i].shape() != all_vars[i].shape() ||
-        all_grads[i].dtype() != all_vars[i].dtype())
-      throw InvalidArgumentError(
-          "optimizer '" + name() + "'.apply_gradients: the gradient of '" + all_vars[i].name() +
-          "' is " + all_grads[i].shape().to_string() + " " +
-          std::string(dtype_name(all_grads[i].dtype())) + ", the variable " +
-          all_vars[i].shape().to_string() + " " + std::string(dtype_name(all_vars[i].dtype())));
+    if (all_grads[i].shape() != all_vars[i].shape() || all_grads[i].dtype() != all_vars[i].dtype())
+      throw InvalidArgumentError("optimizer '" + name() + "'.apply_gradients: the gradient of '" +
+                                 all_vars[i].name() + "' is " + all_grads[i].shape().to_string() +
+                                 " " + std::string(dtype_name(all_grads[i].dtype())) +
+                                 ", the variable " + all_vars[i].shape().to_string() + " " +
+                                 std::string(dtype_name(all_vars[i].dtype())));
     grads.push_back(all_grads[i]);
     vars.push_back(all_vars[i]);
   }
@@ -204,9 +203,11 @@ void Optimizer::apply_gradients(const std::vector<Tensor>& all_grads,
   Tensor lr = learning_rate();
   if (o.weight_decay && *o.weight_decay > 0)
     for (Variable& v : vars) {
-      bool excluded = std::any_of(s.exclude_from_decay.begin(), s.exclude_from_decay.end(),
-                                  [&](const std::string& n) { return v.name().find(n) != std::string::npos; });
-      if (!excluded) v.assign(v.read_value() - v.read_value() * (cast(lr, v.dtype()) * *o.weight_decay));
+      bool excluded =
+          std::any_of(s.exclude_from_decay.begin(), s.exclude_from_decay.end(),
+                      [&](const std::string& n) { return v.name().find(n) != std::string::npos; });
+      if (!excluded)
+        v.assign(v.read_value() - v.read_value() * (cast(lr, v.dtype()) * *o.weight_decay));
     }
   before_updates();
   for (size_t i = 0; i < vars.size(); ++i) {
@@ -304,7 +305,8 @@ void Nadam::update_step(const Tensor& g, Variable& var, const Tensor& lr) {
   Variable m = slot(var, "momentum"), v = slot(var, "velocity");
   m.assign_add((g - m.read_value()) * (1 - beta_1_));
   v.assign_add((square(g) - v.read_value()) * (1 - beta_2_));
-  Tensor m_hat = u_t_1 * m.read_value() / (1.0 - u_product_t_1) + (1.0 - u_t) * g / (1.0 - u_product_t);
+  Tensor m_hat =
+      u_t_1 * m.read_value() / (1.0 - u_product_t_1) + (1.0 - u_t) * g / (1.0 - u_product_t);
   Tensor v_hat = v.read_value() / (1.0 - pow(beta_2_, t));
   var.assign_sub(m_hat * lr / (sqrt(v_hat) + epsilon_));
 }

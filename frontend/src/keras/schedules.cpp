@@ -78,7 +78,10 @@ Tensor PolynomialDecay::operator()(const Tensor& step) const {
 
 CosineDecay::CosineDecay(double initial, int64_t decay_steps, double alpha,
                          std::optional<double> warmup_target, int64_t warmup_steps)
-    : initial_(initial), alpha_(alpha), target_(warmup_target), steps_(decay_steps),
+    : initial_(initial),
+      alpha_(alpha),
+      target_(warmup_target),
+      steps_(decay_steps),
       warmup_(warmup_steps) {
   check_steps(decay_steps, "CosineDecay");
   if (warmup_steps < 0) throw InvalidArgumentError("CosineDecay: warmup_steps must be >= 0");

@@ -112,7 +112,8 @@ std::vector<std::string> read_state(const std::string& directory, std::string* l
   const std::string path = directory + "/checkpoint";
   if (!std::filesystem::exists(path)) return all;
   std::string text = detail::file_io::read_all(path);
-  static const std::regex line(R"((model_checkpoint_path|all_model_checkpoint_paths):\s*\"([^\"]*)\")");
+  static const std::regex line(
+      R"((model_checkpoint_path|all_model_checkpoint_paths):\s*\"([^\"]*)\")");
   for (std::sregex_iterator it(text.begin(), text.end(), line), end; it != end; ++it) {
     std::string p = (*it)[2].str();
     if (!p.empty() && p[0] != '/') p = directory + "/" + p;
@@ -156,8 +157,7 @@ std::string Checkpoint::write(const std::string& prefix) const {
                                  ? constant(it->second->position())
                                  : constant(static_cast<int64_t>(it->second->iteration())));
     }
-  tensors.emplace_back(detail::kObjectGraphKey,
-                       constant(detail::serialize_object_graph(g.graph)));
+  tensors.emplace_back(detail::kObjectGraphKey, constant(detail::serialize_object_graph(g.graph)));
   detail::write_bundle(prefix, tensors);
   return prefix;
 }
@@ -207,11 +207,10 @@ LoadStatus Checkpoint::read(const std::string& prefix) const {
       if (auto v = ours.node_variable.find(mine); v != ours.node_variable.end()) {
         Variable var = v->second;
         if (value.shape() != var.shape() || value.dtype() != var.dtype())
-          throw InvalidArgumentError("Checkpoint.read: '" + match->checkpoint_key + "' is " +
-                                     value.shape().to_string() + " " +
-                                     std::string(dtype_name(value.dtype())) + ", variable '" +
-                                     var.name() + "' is " + var.shape().to_string() + " " +
-                                     std::string(dtype_name(var.dtype())));
+          throw InvalidArgumentError(
+              "Checkpoint.read: '" + match->checkpoint_key + "' is " + value.shape().to_string() +
+              " " + std::string(dtype_name(value.dtype())) + ", variable '" + var.name() + "' is " +
+              var.shape().to_string() + " " + std::string(dtype_name(var.dtype())));
         var.assign(value);
       }
     }
@@ -219,8 +218,8 @@ LoadStatus Checkpoint::read(const std::string& prefix) const {
       auto get = [&](const char* name) -> int64_t {
         for (const auto& f : file.attributes)
           if (f.name == name) return reader.get(f.checkpoint_key).item<int64_t>();
-        throw InvalidArgumentError("Checkpoint.read: iterator state without '" +
-                                   std::string(name) + "'");
+        throw InvalidArgumentError("Checkpoint.read: iterator state without '" + std::string(name) +
+                                   "'");
       };
       it->second->restore(static_cast<uint64_t>(get("iteration")), get("position"));
     }
@@ -236,7 +235,8 @@ LoadStatus Checkpoint::read(const std::string& prefix) const {
   }
   for (size_t id = 0; id < saved.nodes.size(); ++id)
     if (!used[id])
-      for (const auto& a : saved.nodes[id].attributes) status.unused_keys.push_back(a.checkpoint_key);
+      for (const auto& a : saved.nodes[id].attributes)
+        status.unused_keys.push_back(a.checkpoint_key);
   return status;
 }
 

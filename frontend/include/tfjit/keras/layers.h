@@ -46,7 +46,7 @@ class Dense : public Layer {
 // --- Convolutions (weights: kernel (spatial..., in / groups, filters), bias (filters)) ---
 struct ConvOptions {
   Ints strides = 1;
-  std::string padding = "valid";  // "valid", "same" (and "causal" for Conv1D)
+  std::string padding = "valid";              // "valid", "same" (and "causal" for Conv1D)
   std::string data_format = "channels_last";  // or "channels_first"
   Ints dilation_rate = 1;
   int64_t groups = 1;
@@ -116,7 +116,8 @@ struct DepthwiseConvOptions {
   Regularizer depthwise_regularizer = {}, pointwise_regularizer = {}, bias_regularizer = {};
   std::string name = "";
 };
-// Weights: kernel (h, w, in, depth_multiplier), bias (in * depth_multiplier), as Keras 3 names them.
+// Weights: kernel (h, w, in, depth_multiplier), bias (in * depth_multiplier), as Keras 3 names
+// them.
 class DepthwiseConv2D : public Layer {
  public:
   explicit DepthwiseConv2D(Ints kernel_size, keras::Activation activation = {},
@@ -163,11 +164,11 @@ class Pooling : public Layer {
   std::vector<int64_t> pool_size_, strides_;
   PoolOptions options_;
 };
-#define TFJIT_KERAS_POOLING(Name, rank, max, base)                                           \
-  class Name : public Pooling {                                                              \
-   public:                                                                                   \
-    explicit Name(Ints pool_size = 2, PoolOptions options = {})                              \
-        : Pooling(rank, max, std::move(pool_size), std::move(options), base) {}              \
+#define TFJIT_KERAS_POOLING(Name, rank, max, base)                              \
+  class Name : public Pooling {                                                 \
+   public:                                                                      \
+    explicit Name(Ints pool_size = 2, PoolOptions options = {})                 \
+        : Pooling(rank, max, std::move(pool_size), std::move(options), base) {} \
   };
 TFJIT_KERAS_POOLING(MaxPooling1D, 1, true, "max_pooling1d")
 TFJIT_KERAS_POOLING(MaxPooling2D, 2, true, "max_pooling2d")
@@ -193,11 +194,11 @@ class GlobalPooling : public Layer {
   bool max_;
   GlobalPoolOptions options_;
 };
-#define TFJIT_KERAS_GLOBAL_POOLING(Name, rank, max, base)                     \
-  class Name : public GlobalPooling {                                         \
-   public:                                                                    \
-    explicit Name(GlobalPoolOptions options = {})                             \
-        : GlobalPooling(rank, max, std::move(options), base) {}               \
+#define TFJIT_KERAS_GLOBAL_POOLING(Name, rank, max, base)       \
+  class Name : public GlobalPooling {                           \
+   public:                                                      \
+    explicit Name(GlobalPoolOptions options = {})               \
+        : GlobalPooling(rank, max, std::move(options), base) {} \
   };
 TFJIT_KERAS_GLOBAL_POOLING(GlobalAveragePooling1D, 1, false, "global_average_pooling1d")
 TFJIT_KERAS_GLOBAL_POOLING(GlobalAveragePooling2D, 2, false, "global_average_pooling2d")
@@ -359,10 +360,10 @@ class Merge : public Layer {
  private:
   Kind kind_;
 };
-#define TFJIT_KERAS_MERGE(Name, kind, base)                                                 \
-  class Name : public Merge {                                                               \
-   public:                                                                                  \
-    explicit Name(std::string name = "") : Merge(Kind::kind, std::move(name), base) {}      \
+#define TFJIT_KERAS_MERGE(Name, kind, base)                                            \
+  class Name : public Merge {                                                          \
+   public:                                                                             \
+    explicit Name(std::string name = "") : Merge(Kind::kind, std::move(name), base) {} \
   };
 TFJIT_KERAS_MERGE(Add, kAdd, "add")
 TFJIT_KERAS_MERGE(Subtract, kSubtract, "subtract")
@@ -383,10 +384,10 @@ class Concatenate : public Layer {
 
 // --- Attention ---
 struct MultiHeadAttentionOptions {
-  int64_t value_dim = 0;      // 0: key_dim
-  double dropout = 0.0;       // on the attention probabilities, in training
+  int64_t value_dim = 0;  // 0: key_dim
+  double dropout = 0.0;   // on the attention probabilities, in training
   bool use_bias = true;
-  int64_t output_shape = 0;   // 0: the query's last dim
+  int64_t output_shape = 0;  // 0: the query's last dim
   bool use_causal_mask = false;
   Initializer kernel_initializer = "glorot_uniform";
   Initializer bias_initializer = "zeros";

@@ -1,7 +1,7 @@
 // tf::keras::Model and Sequential: compile, fit, evaluate, predict, as Keras.
 //
-//   tf::keras::Sequential model({tf::keras::layers::Dense(64, "relu"), tf::keras::layers::Dense(10)});
-//   model.compile(tf::keras::optimizers::Adam(1e-3),
+//   tf::keras::Sequential model({tf::keras::layers::Dense(64, "relu"),
+//   tf::keras::layers::Dense(10)}); model.compile(tf::keras::optimizers::Adam(1e-3),
 //                 tf::keras::losses::SparseCategoricalCrossentropy(/*from_logits=*/true),
 //                 {"accuracy"});
 //   auto history = model.fit(x, y, {.batch_size = 32, .epochs = 5, .validation_split = 0.1});
@@ -22,10 +22,10 @@
 #include <vector>
 
 #include "tfjit/export.h"
+#include "tfjit/function.h"
 #include "tfjit/keras/layer.h"
 #include "tfjit/keras/losses.h"
 #include "tfjit/keras/metrics.h"
-#include "tfjit/function.h"
 #include "tfjit/keras/optimizers.h"
 
 TFJIT_API_BEGIN
@@ -159,7 +159,7 @@ struct PredictOptions {
 namespace detail {
 struct ModelState;
 class ProgressBar;
-}
+}  // namespace detail
 
 class Model : public Layer {
  public:

@@ -1,6 +1,8 @@
 // tf::train::Checkpoint and CheckpointManager: a trained model, its optimizer's slots and a data
 // iterator's position restored into fresh objects; rotation; mismatches reported.
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "tests/helpers.h"
 
@@ -101,5 +103,102 @@ TEST_CASE("CheckpointManager keeps the newest max_to_keep checkpoints") {
   CHECK(step.read_value().item<int64_t>() == 4);
   tf::train::CheckpointManager reopened(ckpt, dir, 2);  // picks the state file up
   CHECK(reopened.latest_checkpoint() == dir + "/ckpt-4");
+  std::filesystem::remove_all(dir);
+}
+
+namespace {
+// The values tests/golden/checkpoint/make_checkpoint_golden.py recorded for a checkpoint key.
+tf::Tensor golden_value(const nlohmann::json& manifest, const std::string& key) {
+  const auto& entry = manifest.at(key);
+  std::vector<int64_t> dims = entry.at("shape").get<std::vector<int64_t>>();
+  auto values = entry.at("values").get<std::vector<double>>();
+  return tf::constant(values, tf::TensorShape(dims));
+}
+void check_equal(const tf::Tensor& got, const tf::Tensor& want, const std::string& what) {
+  INFO(what);
+  REQUIRE(got.shape() == want.shape());
+  auto g = tft::values_of(got), w = tft::values_of(want);
+  for (size_t i = 0; i < g.size(); ++i) CHECK(g[i] == Approx(w[i]).epsilon(1e-6));
+}
+}  // namespace
+
+TEST_CASE("a Keras 3 model and Adam checkpointed by TensorFlow restore into the same tfjit model") {
+  const std::string dir = std::string(TFJIT_GOLDEN_DIR) + "/checkpoint/";
+  std::ifstream file(dir + "keras.json");
+  nlohmann::json manifest = nlohmann::json::parse(file);
+  tf::keras::Sequential model({L::Dense(4, "relu"), L::Dense(2)});
+  model(tf::zeros({1, 3}));
+  tf::keras::optimizers::Adam opt(0.01);
+  opt.build(model.trainable_variables());
+  tf::train::Checkpoint ckpt({{"model", model}, {"optimizer", opt}});
+  ckpt.read(dir + "keras/ckpt-1").assert_consumed();
+  auto vars = model.trainable_variables();
+  REQUIRE(vars.size() == 4);
+  // Keras 3 names the model's weights after the optimizer's list, its slots after _variables
+  // (iterations, learning rate, then momentum and velocity per variable).
+  for (size_t i = 0; i < 4; ++i) {
+    std::string index = std::to_string(i);
+    check_equal(vars[i].read_value(),
+                golden_value(manifest, "optimizer/_trainable_variables/" + index +
+                                           "/.ATTRIBUTES/VARIABLE_VALUE"),
+                vars[i].name());
+    check_equal(opt.get_slot(vars[i], "momentum").read_value(),
+                golden_value(manifest, "optimizer/_variables/" + std::to_string(2 + 2 * i) +
+                                           "/.ATTRIBUTES/VARIABLE_VALUE"),
+                "momentum of " + vars[i].name());
+    check_equal(opt.get_slot(vars[i], "velocity").read_value(),
+                golden_value(manifest, "optimizer/_variables/" + std::to_string(3 + 2 * i) +
+                                           "/.ATTRIBUTES/VARIABLE_VALUE"),
+                "velocity of " + vars[i].name());
+  }
+  CHECK(opt.iterations().read_value().item<int64_t>() == 1);
+  CHECK(ckpt.save_counter().read_value().item<int64_t>() == 1);
+}
+
+TEST_CASE("TensorFlow restores a tfjit checkpoint into the same Keras model (needs .venv-peers)") {
+  const std::string python = std::string(TFJIT_GOLDEN_DIR) + "/../../.venv-peers/bin/python";
+  if (!std::filesystem::exists(python)) {
+    WARN("not checked: no " << python);
+    return;
+  }
+  const std::string dir = temp_dir("to-tensorflow");
+  Trained a = make_and_step(true);
+  std::string path = tf::train::Checkpoint({{"model", a.model}, {"optimizer", a.opt}})
+                         .save(dir + "/ckpt");
+  const std::string script = R"PY(
+import json, os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import tensorflow as tf, keras
+model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"),
+                          keras.layers.Dense(2)])
+opt = keras.optimizers.Adam(0.1)
+opt.build(model.trainable_variables)
+tf.train.Checkpoint(model=model, optimizer=opt).restore(sys.argv[1]).assert_consumed()
+out = {"weights": [w.numpy().ravel().tolist() for w in model.weights],
+       "momentums": [m.numpy().ravel().tolist() for m in opt._momentums],
+       "velocities": [v.numpy().ravel().tolist() for v in opt._velocities],
+       "iterations": int(opt.iterations.numpy())}
+json.dump(out, open(sys.argv[2], "w"))
+)PY";
+  {
+    std::ofstream(dir + "/check.py") << script;
+  }
+  const std::string command = python + " " + dir + "/check.py " + path + " " + dir +
+                              "/out.json > " + dir + "/log.txt 2>&1";
+  int rc = std::system(command.c_str());
+  std::ifstream log(dir + "/log.txt");
+  INFO(std::string(std::istreambuf_iterator<char>(log), {}));
+  REQUIRE(rc == 0);
+  nlohmann::json out = nlohmann::json::parse(std::ifstream(dir + "/out.json"));
+  auto vars = a.model.trainable_variables();
+  for (size_t i = 0; i < vars.size(); ++i) {
+    auto want = [](const tf::Tensor& t) { return tft::values_of(t); };
+    CHECK(out["weights"][i].get<std::vector<double>>() == want(vars[i].read_value()));
+    CHECK(out["momentums"][i].get<std::vector<double>>() ==
+          want(a.opt.get_slot(vars[i], "momentum").read_value()));
+    CHECK(out["velocities"][i].get<std::vector<double>>() ==
+          want(a.opt.get_slot(vars[i], "velocity").read_value()));
+  }
+  CHECK(out["iterations"] == 1);
   std::filesystem::remove_all(dir);
 }

@@ -100,6 +100,29 @@ void Module::add_module(const Module& child, std::string attribute) {
                                 child.state_);
 }
 
+void Module::set_checkpoint_paths(const std::string& attribute, std::vector<std::string> paths) {
+  std::vector<std::vector<std::string>> split;
+  for (const std::string& path : paths) {
+    std::vector<std::string> names{""};
+    for (char c : path)
+      if (c == '/')
+        names.emplace_back();
+      else
+        names.back() += c;
+    if (std::ranges::any_of(names, [](const std::string& n) { return n.empty(); }))
+      throw InvalidArgumentError("Module::set_checkpoint_paths: empty local name in '" + path +
+                                 "'");
+    split.push_back(std::move(names));
+  }
+  state_->checkpoint_paths[attribute] = std::move(split);
+}
+
+std::vector<std::vector<std::string>> Module::checkpoint_paths(const std::string& attribute) const {
+  auto it = state_->checkpoint_paths.find(attribute);
+  if (it != state_->checkpoint_paths.end()) return it->second;
+  return {{attribute}};
+}
+
 struct init_scope::Saved {
   Saved() : trace(detail::TraceContext::exchange_current(nullptr)) {}
   ~Saved() { detail::TraceContext::exchange_current(trace); }

@@ -59,6 +59,14 @@ class Module {
   // Tracks `child` (sharing its state) under `attribute` (default: its name); once per module.
   void add_module(const Module& child, std::string attribute = "");
   bool same_module(const Module& other) const { return state_ == other.state_; }
+  // Makes the child tracked as `attribute` appear in checkpoints at these object paths
+  // ('/'-separated local names) instead of at `attribute`: how Keras' Python objects name it, so
+  // TensorFlow reads tfjit's checkpoints into its models and back.
+  void set_checkpoint_paths(const std::string& attribute, std::vector<std::string> paths);
+  // The paths of the child tracked as `attribute`, each a list of local names ({{attribute}}
+  // unless set).
+  std::vector<std::vector<std::string>> checkpoint_paths(const std::string& attribute) const;
+
   // The shared state (opaque outside tfjit): what copies of this module have in common.
   const std::shared_ptr<detail::ModuleState>& state() const { return state_; }
 

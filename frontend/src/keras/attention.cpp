@@ -42,15 +42,19 @@ void MultiHeadAttention::build_list(const std::vector<TensorShape>& shapes) {
   int64_t out = options_.output_shape > 0 ? options_.output_shape : dq;
   const auto& k = options_.kernel_initializer;
   const auto& b = options_.bias_initializer;
-  auto projection = [&](const std::string& prefix, int64_t in, int64_t dim) {
-    add_weight(prefix + "/kernel", {in, num_heads_, dim}, k);
-    if (options_.use_bias) add_weight(prefix + "/bias", {num_heads_, dim}, b);
+  // Keras keeps each projection in an EinsumDense sub-layer: checkpoints use its paths.
+  auto projection = [&](const std::string& prefix, const std::vector<int64_t>& kernel,
+                        const std::vector<int64_t>& bias, const std::string& keras) {
+    add_weight(prefix + "/kernel", TensorShape(kernel), k);
+    set_checkpoint_paths(prefix + "/kernel", {keras + "/_kernel"});
+    if (!options_.use_bias) return;
+    add_weight(prefix + "/bias", TensorShape(bias), b);
+    set_checkpoint_paths(prefix + "/bias", {keras + "/bias"});
   };
-  projection("query", dq, key_dim_);
-  projection("key", dk, key_dim_);
-  projection("value", dv, value_dim_);
-  add_weight("attention_output/kernel", {num_heads_, value_dim_, out}, k);
-  if (options_.use_bias) add_weight("attention_output/bias", {out}, b);
+  projection("query", {dq, num_heads_, key_dim_}, {num_heads_, key_dim_}, "_query_dense");
+  projection("key", {dk, num_heads_, key_dim_}, {num_heads_, key_dim_}, "_key_dense");
+  projection("value", {dv, num_heads_, value_dim_}, {num_heads_, value_dim_}, "_value_dense");
+  projection("attention_output", {num_heads_, value_dim_, out}, {out}, "_output_dense");
 }
 
 Tensor MultiHeadAttention::call_list(const std::vector<Tensor>& inputs, bool training) {

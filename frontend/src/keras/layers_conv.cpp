@@ -83,6 +83,7 @@ void Conv::build(const TensorShape& input_shape) {
   shape.push_back(filters_);
   add_weight("kernel", TensorShape(shape), options_.kernel_initializer, true,
              options_.kernel_regularizer, options_.kernel_constraint);
+  set_checkpoint_paths("kernel", {"_kernel"});  // Keras' attribute, for checkpoint interchange
   if (options_.use_bias)
     add_weight("bias", {filters_}, options_.bias_initializer, true, options_.bias_regularizer,
                options_.bias_constraint);

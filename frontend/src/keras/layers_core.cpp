@@ -27,6 +27,7 @@ Dense::Dense(int64_t units, keras::Activation activation, DenseOptions options)
 void Dense::build(const TensorShape& input_shape) {
   add_weight("kernel", {last_dim(input_shape, name()), units_}, options_.kernel_initializer, true,
              options_.kernel_regularizer, options_.kernel_constraint);
+  set_checkpoint_paths("kernel", {"_kernel"});  // Keras' attribute, for checkpoint interchange
   if (options_.use_bias)
     add_weight("bias", {units_}, options_.bias_initializer, true, options_.bias_regularizer,
                options_.bias_constraint);
@@ -140,6 +141,7 @@ Embedding::Embedding(int64_t input_dim, int64_t output_dim, EmbeddingOptions opt
 void Embedding::build(const TensorShape&) {
   add_weight("embeddings", {input_dim_, output_dim_}, options_.embeddings_initializer, true,
              options_.embeddings_regularizer);
+  set_checkpoint_paths("embeddings", {"_embeddings"});
 }
 
 Tensor Embedding::call(const Tensor& ids, bool) {

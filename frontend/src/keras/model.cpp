@@ -195,6 +195,9 @@ void Sequential::add(LayerRef layer) {
   if (!layer.get()) throw InvalidArgumentError("Sequential.add: null layer");
   add_module(*layer.get());
   model_state().sequence.push_back(layer.get());
+  // Keras 3's path to a Sequential's layer i (its InputLayer is operation 0).
+  set_checkpoint_paths(layer.get()->name(), {"_functional/_operations/" +
+                                             std::to_string(model_state().sequence.size())});
 }
 
 std::vector<std::shared_ptr<Layer>> Sequential::layers() const { return model_state().sequence; }

@@ -20,6 +20,7 @@ struct OptimizerState : tf::detail::ModuleState {
   std::shared_ptr<const schedules::LearningRateSchedule> schedule;
   OptimizerOptions options;
   std::vector<std::string> exclude_from_decay;
+  std::vector<Variable> built;  // in the order slots were made for them
   std::vector<std::string> slot_names;
   // Per variable (keyed by its state, kept alive by the entry): slot name -> slot.
   struct Slots {
@@ -140,8 +141,23 @@ void Optimizer::build(const std::vector<Variable>& vars) {
                                  "' has dtype " + std::string(dtype_name(v.dtype())) +
                                  "; only floating-point variables can be trained");
     s.slots.try_emplace(v.impl().get(), detail::OptimizerState::Slots{v, {}});
+    s.built.push_back(v);
     build_variable(v);
   }
+  set_keras_checkpoint_paths();
+}
+
+void Optimizer::set_keras_checkpoint_paths() {
+  auto& s = optimizer_state();
+  int64_t k = 0;
+  auto next = [&] { return "_variables/" + std::to_string(k++); };
+  set_checkpoint_paths("iterations", {"_iterations", next()});
+  if (!s.schedule) set_checkpoint_paths("learning_rate", {"_learning_rate", next()});
+  for (const auto& group : keras_slot_groups())
+    for (size_t i = 0; i < s.built.size(); ++i)
+      for (const auto& [slot, list] : group)
+        set_checkpoint_paths(slot_variable_name(s.built[i], slot),
+                             {next(), list + "/" + std::to_string(i)});
 }
 
 void Optimizer::apply_gradients(const std::vector<std::pair<Tensor, Variable>>& grads_and_vars) {
@@ -229,6 +245,10 @@ SGD::SGD(LearningRate learning_rate, double momentum, bool nesterov, OptimizerOp
 void SGD::build_variable(const Variable& var) {
   if (momentum_ != 0) add_slot(var, "momentum");
 }
+Optimizer::KerasSlotGroups SGD::keras_slot_groups() const {
+  if (momentum_ == 0) return {};
+  return {{{"momentum", "momentums"}}};
+}
 void SGD::update_step(const Tensor& g, Variable& var, const Tensor& lr) {
   if (momentum_ == 0) {
     var.assign_sub(g * lr);
@@ -252,6 +272,11 @@ void Adam::build_variable(const Variable& var) {
   add_slot(var, "momentum");
   add_slot(var, "velocity");
   if (adam_.amsgrad) add_slot(var, "velocity_hat");
+}
+Optimizer::KerasSlotGroups Adam::keras_slot_groups() const {
+  KerasSlotGroups groups{{{"momentum", "_momentums"}, {"velocity", "_velocities"}}};
+  if (adam_.amsgrad) groups.push_back({{"velocity_hat", "_velocity_hats"}});
+  return groups;
 }
 void Adam::update_step(const Tensor& g, Variable& var, const Tensor& lr) {
   Tensor t = cast(local_step(), var.dtype());
@@ -285,8 +310,12 @@ Nadam::Nadam(LearningRate learning_rate, double beta_1, double beta_2, double ep
       beta_2_(beta_2),
       epsilon_(epsilon),
       u_product_(add_variable("u_product", constant(1.0f), false)) {
+  set_checkpoint_paths("u_product", {"_u_product"});
   if (!(beta_1 >= 0 && beta_1 < 1 && beta_2 >= 0 && beta_2 < 1) || !(epsilon >= 0))
     throw InvalidArgumentError("Nadam: beta_1 and beta_2 must be in [0, 1), epsilon >= 0");
+}
+Optimizer::KerasSlotGroups Nadam::keras_slot_groups() const {
+  return {{{"momentum", "_momentums"}, {"velocity", "_velocities"}}};
 }
 void Nadam::build_variable(const Variable& var) {
   add_slot(var, "momentum");
@@ -322,6 +351,12 @@ void RMSprop::build_variable(const Variable& var) {
   if (rmsprop_.momentum > 0) add_slot(var, "momentum");
   if (rmsprop_.centered) add_slot(var, "average_gradient");
 }
+Optimizer::KerasSlotGroups RMSprop::keras_slot_groups() const {
+  KerasSlotGroups groups{{{"velocity", "_velocities"}}};
+  if (rmsprop_.momentum > 0) groups.push_back({{"momentum", "_momentums"}});
+  if (rmsprop_.centered) groups.push_back({{"average_gradient", "_average_gradients"}});
+  return groups;
+}
 void RMSprop::update_step(const Tensor& g, Variable& var, const Tensor& lr) {
   const double rho = rmsprop_.rho;
   Variable velocity = slot(var, "velocity");
@@ -351,6 +386,9 @@ Adagrad::Adagrad(LearningRate learning_rate, double initial_accumulator_value, d
     throw InvalidArgumentError("Adagrad: initial_accumulator_value and epsilon must be >= 0");
 }
 void Adagrad::build_variable(const Variable& var) { add_slot(var, "accumulator", initial_); }
+Optimizer::KerasSlotGroups Adagrad::keras_slot_groups() const {
+  return {{{"accumulator", "_accumulators"}}};
+}
 void Adagrad::update_step(const Tensor& g, Variable& var, const Tensor& lr) {
   Variable accumulator = slot(var, "accumulator");
   accumulator.assign_add(square(g));

@@ -36,20 +36,35 @@ struct Graph {
     seen.emplace(v.impl().get(), id);
     return id;
   }
+  // Links `child` under `node` at each of its paths, making the intermediate nodes (shared by
+  // paths with the same prefix: "_functional/_operations/1" and ".../2").
+  void link(int node, const std::vector<std::vector<std::string>>& paths, int child) {
+    for (const auto& path : paths) {
+      int at = node;
+      for (size_t i = 0; i + 1 < path.size(); ++i) {
+        auto key = std::pair{at, path[i]};
+        auto it = intermediate.find(key);
+        if (it == intermediate.end()) {
+          int fresh = graph.add_node();
+          graph.nodes[at].children.push_back({fresh, path[i]});
+          it = intermediate.emplace(key, fresh).first;
+        }
+        at = it->second;
+      }
+      graph.nodes[at].children.push_back({child, path.back()});
+    }
+  }
   int module_node(const Module& m) {
     if (auto it = seen.find(m.state().get()); it != seen.end()) return it->second;
     int id = graph.add_node();
     seen.emplace(m.state().get(), id);
-    for (const auto& [attribute, v] : m.tracked_variables()) {
-      int child = variable_node(v);
-      graph.nodes[id].children.push_back({child, attribute});
-    }
-    for (const auto& [attribute, sub] : m.tracked_modules()) {
-      int child = module_node(sub);
-      graph.nodes[id].children.push_back({child, attribute});
-    }
+    for (const auto& [attribute, v] : m.tracked_variables())
+      link(id, m.checkpoint_paths(attribute), variable_node(v));
+    for (const auto& [attribute, sub] : m.tracked_modules())
+      link(id, m.checkpoint_paths(attribute), module_node(sub));
     return id;
   }
+  std::map<std::pair<int, std::string>, int> intermediate;
   int iterator_node(data::Iterator* it) {
     int id = graph.add_node();
     graph.nodes[id].attributes.push_back({"iteration", "", "", false});

@@ -163,11 +163,19 @@ class Optimizer : public Module {
   virtual void update_step(const Tensor& grad, Variable& var, const Tensor& lr) = 0;
   // Before the variables' updates of one step (Nadam's running product).
   virtual void before_updates() {}
+  // How Keras lays the slots out (for checkpoint interchange): groups of (slot, Keras list
+  // attribute); Keras' _variables holds iterations, learning rate, then per group, per variable,
+  // each slot of the group.
+  using KerasSlotGroups = std::vector<std::vector<std::pair<std::string, std::string>>>;
+  virtual KerasSlotGroups keras_slot_groups() const { return {}; }
   Variable add_slot(const Variable& var, const std::string& slot_name, double initial = 0);
   Variable slot(const Variable& var, const std::string& slot_name) const;
   // iterations + 1 as a float32 scalar: Adam-family bias corrections.
   Tensor local_step() const;
   detail::OptimizerState& optimizer_state() const;
+
+ private:
+  void set_keras_checkpoint_paths();
 };
 
 class SGD : public Optimizer {
@@ -178,6 +186,7 @@ class SGD : public Optimizer {
  private:
   void build_variable(const Variable& var) override;
   void update_step(const Tensor& grad, Variable& var, const Tensor& lr) override;
+  KerasSlotGroups keras_slot_groups() const override;
   double momentum_;
   bool nesterov_;
 };
@@ -198,6 +207,7 @@ class Adam : public Optimizer {
  private:
   void build_variable(const Variable& var) override;
   void update_step(const Tensor& grad, Variable& var, const Tensor& lr) override;
+  KerasSlotGroups keras_slot_groups() const override;
   AdamOptions adam_;
 };
 // Adam with decoupled weight decay (default 0.004, as Keras).
@@ -216,6 +226,7 @@ class Nadam : public Optimizer {
   void build_variable(const Variable& var) override;
   void before_updates() override;
   void update_step(const Tensor& grad, Variable& var, const Tensor& lr) override;
+  KerasSlotGroups keras_slot_groups() const override;
   double beta_1_, beta_2_, epsilon_;
   Variable u_product_;
 };
@@ -232,6 +243,7 @@ class RMSprop : public Optimizer {
  private:
   void build_variable(const Variable& var) override;
   void update_step(const Tensor& grad, Variable& var, const Tensor& lr) override;
+  KerasSlotGroups keras_slot_groups() const override;
   RMSpropOptions rmsprop_;
 };
 
@@ -243,6 +255,7 @@ class Adagrad : public Optimizer {
  private:
   void build_variable(const Variable& var) override;
   void update_step(const Tensor& grad, Variable& var, const Tensor& lr) override;
+  KerasSlotGroups keras_slot_groups() const override;
   double initial_, epsilon_;
 };
 

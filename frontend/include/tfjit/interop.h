@@ -3,7 +3,10 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "tfjit/export.h"
 #include "tfjit/tensor.h"
@@ -24,6 +27,20 @@ Tensor from_buffer(const void* data, const TensorShape& shape, DType dtype);
 // InvalidArgumentError naming the problem.
 void save_npy(const std::string& path, const Tensor& t);
 Tensor load_npy(const std::string& path);
+
+// The safetensors format (PyTorch's, JAX's and MLX's weights files): named tensors of dtypes
+// F16, BF16, F32, F64, I8, I16, I32, I64, U8, BOOL and C64 (complex64), and string metadata.
+// save writes atomically (a temporary file renamed into place); the data starts at a multiple
+// of 64 bytes and, the tensors being stored by decreasing item size, each is aligned to its item
+// size. Names must be unique and not "__metadata__"; a string tensor raises UnimplementedError.
+// load returns the tensors in file order; a malformed file (bad lengths, JSON, dtypes, shapes,
+// overlapping or missing bytes) raises InvalidArgumentError naming the file and the defect.
+void save_safetensors(const std::string& path,
+                      const std::vector<std::pair<std::string, Tensor>>& tensors,
+                      const std::map<std::string, std::string>& metadata = {});
+std::vector<std::pair<std::string, Tensor>> load_safetensors(const std::string& path);
+// The header's "__metadata__" map alone (the data is not read).
+std::map<std::string, std::string> load_safetensors_metadata(const std::string& path);
 
 }  // namespace tf
 TFJIT_API_END

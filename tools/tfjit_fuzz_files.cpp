@@ -8,7 +8,9 @@
 //   mlir   a mutated traced graph parsed and compiled to machine code, as `tfjit-dump --stage
 //          asm` does (seeds: graphs traced through the public API);
 //   cache  a mutated disk-cache entry read back: it must be refused or be the object stored,
-//          never another (a mismatch).
+//          never another (a mismatch);
+//   checkpoint  a tf::train::Checkpoint of a small model and its optimizer with its index or
+//          data file mutated, restored into fresh objects.
 // Exit code: 0 when no defect was found, 1 when one was, 2 on usage errors.
 #include <algorithm>
 #include <cctype>
@@ -223,6 +225,27 @@ std::vector<std::string> mlir_seeds() {
   return seeds;
 }
 
+// A small model and its optimizer, built and (with `step`) trained once: what the checkpoint
+// seed holds and what mutated checkpoints are restored into.
+struct Trainable {
+  tf::keras::Sequential model{{tf::keras::layers::Dense(4, "relu"), tf::keras::layers::Dense(2)}};
+  tf::keras::optimizers::Adam opt{0.01};
+  explicit Trainable(bool step) {
+    tf::Tensor x = tf::reshape(tf::range(0.0f, 6.0f), {2, 3});
+    tf::GradientTape tape;
+    tf::Tensor loss = tf::reduce_sum(model(x));
+    auto vars = model.trainable_variables();
+    auto grads = tape.gradient(loss, vars);
+    if (step)
+      opt.apply_gradients(grads, vars);
+    else
+      opt.build(vars);
+  }
+  tf::train::Checkpoint checkpoint() {
+    return tf::train::Checkpoint({{"model", model}, {"optimizer", opt}});
+  }
+};
+
 // --- The readers (in the child) ----------------------------------------------------------------
 
 template <class F>
@@ -264,17 +287,27 @@ Result read_cache_entry(const fs::path& dir, const std::string& digest, const st
   });
 }
 
+Result read_checkpoint(const fs::path& prefix) {
+  return classify([&]() -> Result {
+    Trainable fresh(false);
+    auto status = fresh.checkpoint().read(prefix.string());
+    // Touch every restored value: a tensor shorter than its shape would be read past.
+    for (const auto& v : fresh.model.variables()) (void)v.read_value().to_vector<float>();
+    return {kOk, std::to_string(status.missing.size()) + " missing"};
+  });
+}
+
 // --- Driver ------------------------------------------------------------------------------------
 
-const char* const kKinds[] = {"npy", "mlir", "cache"};
+const char* const kKinds[] = {"npy", "mlir", "cache", "checkpoint"};
 
 void usage(std::ostream& os) {
   os << "usage: tfjit-fuzz-files [options]\n\n"
-        "Feeds mutated .npy files, traced graphs and disk-cache entries to tfjit's readers, each\n"
-        "case in its own process; reports crashes, hangs, non-tfjit exceptions and corrupt\n"
-        "cache entries read back as objects.\n\n"
+        "Feeds mutated .npy files, traced graphs, disk-cache entries and checkpoints to tfjit's\n"
+        "readers, each case in its own process; reports crashes, hangs, non-tfjit exceptions and\n"
+        "corrupt cache entries read back as objects.\n\n"
         "options:\n"
-        "  --kind K           npy, mlir, cache or all (default all)\n"
+        "  --kind K           npy, mlir, cache, checkpoint or all (default all)\n"
         "  --keep DIR         write each case's mutated file into DIR\n"
      << kCommonOptionsHelp << "\nexit codes: 0 no defect found, 1 defects found, 2 usage error\n";
 }
@@ -296,7 +329,7 @@ int main(int argc, char** argv) {
                                 });
   if (exit_code >= 0) return exit_code;
   if (kind != "all" && std::find(std::begin(kKinds), std::end(kKinds), kind) == std::end(kKinds)) {
-    std::cerr << "tfjit-fuzz-files: no kind " << kind << " (npy, mlir, cache, all)\n";
+    std::cerr << "tfjit-fuzz-files: no kind " << kind << " (npy, mlir, cache, checkpoint, all)\n";
     return 2;
   }
   // Each case's files live in a private directory, removed at the end.
@@ -326,6 +359,7 @@ int main(int argc, char** argv) {
             return {kStd, "the seed entry did not read back"};
           write_file(seeds / "digest", digest);
           write_file(seeds / "object", mlir.front());
+          Trainable(true).checkpoint().write((seeds / "checkpoint" / "ckpt").string());
           return {kOk, ""};
         });
       },
@@ -347,6 +381,9 @@ int main(int argc, char** argv) {
   }
   const std::string digest = read_file(seeds / "digest"), object = read_file(seeds / "object");
   const std::string entry_bytes = read_file(entry);
+  const std::string ckpt_suffixes[] = {".index", ".data-00000-of-00001"};
+  const std::string ckpt_seed[] = {read_file(seeds / "checkpoint" / ("ckpt" + ckpt_suffixes[0])),
+                                   read_file(seeds / "checkpoint" / ("ckpt" + ckpt_suffixes[1]))};
 
   std::vector<std::vector<int64_t>> counts(std::size(kKinds), std::vector<int64_t>(kNumOutcomes));
   int64_t defects = 0;
@@ -366,6 +403,14 @@ int main(int argc, char** argv) {
       } else if (name == "mlir") {
         bytes = mutate(mlir[static_cast<size_t>(pick(rng, 0, mlir.size() - 1))], rng, true);
         r = isolated([&] { return compile_graph(bytes); }, o.case_timeout, o.memory_limit_mb);
+      } else if (name == "checkpoint") {
+        const size_t which = static_cast<size_t>(pick(rng, 0, 1));
+        bytes = mutate(ckpt_seed[which], rng, false);
+        const fs::path prefix = work / "case" / "ckpt";
+        fs::create_directories(prefix.parent_path());
+        write_file(prefix.string() + ckpt_suffixes[which], bytes);
+        write_file(prefix.string() + ckpt_suffixes[1 - which], ckpt_seed[1 - which]);
+        r = isolated([&] { return read_checkpoint(prefix); }, o.case_timeout, o.memory_limit_mb);
       } else {
         bytes = mutate(entry_bytes, rng, false);
         write_file(entry, bytes);

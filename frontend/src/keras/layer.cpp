@@ -6,6 +6,7 @@
 #include <mutex>
 #include <unordered_set>
 
+#include "frontend/src/keras/functional.h"
 #include "frontend/src/keras/layer_state.h"
 #include "tfjit/ops.h"
 
@@ -52,6 +53,7 @@ class CallScope {
   CallScope(const CallScope&) = delete;
   CallScope& operator=(const CallScope&) = delete;
   bool training() const { return active_calls.back().training; }
+  bool outermost() const { return active_calls.size() == 1; }
 };
 
 template <class F>
@@ -86,6 +88,7 @@ Tensor Layer::operator()(const Tensor& x, std::optional<bool> training) {
   build_from_call(layer_state(), [&] { build(x.shape()); });
   Tensor y = call(x, scope.training());
   layer_state().output_shape = y.shape();
+  if (scope.outermost()) detail::record_call(*this, {x}, false, y);
   return y;
 }
 
@@ -99,6 +102,7 @@ Tensor Layer::operator()(const std::vector<Tensor>& inputs, std::optional<bool> 
   build_from_call(layer_state(), [&] { build_list(shapes); });
   Tensor y = call_list(inputs, scope.training());
   layer_state().output_shape = y.shape();
+  if (scope.outermost()) detail::record_call(*this, inputs, true, y);
   return y;
 }
 
@@ -112,6 +116,10 @@ Tensor Layer::call_list(const std::vector<Tensor>& inputs, bool training) {
   return call(inputs[0], training);
 }
 void Layer::build(const TensorShape&) {}
+std::shared_ptr<Layer> Layer::clone() const {
+  throw UnimplementedError("layer '" + name() +
+                           "' cannot be used in a functional model: override clone()");
+}
 void Layer::build_list(const std::vector<TensorShape>& input_shapes) {
   if (input_shapes.size() != 1)
     throw InvalidArgumentError("layer '" + name() + "' takes one input, got " +

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -182,6 +183,10 @@ class Layer : public Module {
   // The regularization penalties of this layer's and its sub-layers' weights, from their
   // current values (traced inside a tf::function); what fit adds to the loss.
   std::vector<Tensor> losses() const;
+  // A copy of this layer object (sharing its state), of its own class: how a functional model
+  // keeps the layers it was built from. Built-in layers have it; a custom layer used in a
+  // functional model overrides it (`return std::make_shared<MyLayer>(*this);`).
+  virtual std::shared_ptr<Layer> clone() const;
 
  protected:
   // For layers whose shared state extends a layer's (models).
@@ -196,6 +201,12 @@ class Layer : public Module {
   void check_rank(const Tensor& x, int64_t rank, std::string_view what) const;
   detail::LayerState& layer_state() const;
 };
+
+// Keras' functional API: a placeholder for a model input of `shape` (without the batch dim;
+// tf::unknown dims allowed). Layers called on it (and on what they return) record the graph
+// that tf::keras::Model(inputs, output) then runs. The placeholder is a batch of one (zeros,
+// unknown dims as 1), so layers build as they are called.
+Tensor Input(const TensorShape& shape, DType dtype = float32);
 
 namespace backend {
 // Resets Keras' layer-name counters ("dense_3" -> the next Dense is "dense" again).

@@ -32,6 +32,7 @@ struct DenseOptions {
 // activation(x · kernel + bias) along x's last axis (any rank >= 2).
 class Dense : public Layer {
  public:
+  std::shared_ptr<Layer> clone() const override { return std::make_shared<Dense>(*this); }
   explicit Dense(int64_t units, keras::Activation activation = {}, DenseOptions options = {});
   void build(const TensorShape& input_shape) override;
   Tensor call(const Tensor& x, bool training) override;
@@ -60,6 +61,7 @@ struct ConvOptions {
 // Convolution over `rank` spatial dims; Conv1D/2D/3D fix the rank.
 class Conv : public Layer {
  public:
+  std::shared_ptr<Layer> clone() const override { return std::make_shared<Conv>(*this); }
   Conv(int64_t rank, int64_t filters, Ints kernel_size, keras::Activation activation,
        ConvOptions options, std::string_view base);
   void build(const TensorShape& input_shape) override;
@@ -97,6 +99,7 @@ class Conv3D : public Conv {
 // or (in - 1) * stride + dilated kernel size ("valid"), as Keras.
 class Conv2DTranspose : public Conv {
  public:
+  std::shared_ptr<Layer> clone() const override { return std::make_shared<Conv2DTranspose>(*this); }
   Conv2DTranspose(int64_t filters, Ints kernel_size, keras::Activation activation = {},
                   ConvOptions options = {});
   void build(const TensorShape& input_shape) override;
@@ -120,6 +123,7 @@ struct DepthwiseConvOptions {
 // them.
 class DepthwiseConv2D : public Layer {
  public:
+  std::shared_ptr<Layer> clone() const override { return std::make_shared<DepthwiseConv2D>(*this); }
   explicit DepthwiseConv2D(Ints kernel_size, keras::Activation activation = {},
                            DepthwiseConvOptions options = {});
   void build(const TensorShape& input_shape) override;
@@ -134,6 +138,7 @@ class DepthwiseConv2D : public Layer {
 // depth_multiplier, filters), bias (filters).
 class SeparableConv2D : public Layer {
  public:
+  std::shared_ptr<Layer> clone() const override { return std::make_shared<SeparableConv2D>(*this); }
   SeparableConv2D(int64_t filters, Ints kernel_size, keras::Activation activation = {},
                   DepthwiseConvOptions options = {});
   void build(const TensorShape& input_shape) override;
@@ -155,6 +160,7 @@ struct PoolOptions {
 };
 class Pooling : public Layer {
  public:
+  std::shared_ptr<Layer> clone() const override { return std::make_shared<Pooling>(*this); }
   Pooling(int64_t rank, bool max, Ints pool_size, PoolOptions options, std::string_view base);
   Tensor call(const Tensor& x, bool training) override;
 
@@ -186,6 +192,7 @@ struct GlobalPoolOptions {
 // Mean or max over the spatial dims of a rank + 2 input.
 class GlobalPooling : public Layer {
  public:
+  std::shared_ptr<Layer> clone() const override { return std::make_shared<GlobalPooling>(*this); }
   GlobalPooling(int64_t rank, bool max, GlobalPoolOptions options, std::string_view base);
   Tensor call(const Tensor& x, bool training) override;
 
@@ -209,11 +216,13 @@ TFJIT_KERAS_GLOBAL_POOLING(GlobalMaxPooling2D, 2, true, "global_max_pooling2d")
 // --- Shape layers ---
 class Flatten : public Layer {  // (batch, ...) -> (batch, prod(...))
  public:
+  std::shared_ptr<Layer> clone() const override { return std::make_shared<Flatten>(*this); }
   explicit Flatten(std::string name = "") : Layer(std::move(name), "flatten") {}
   Tensor call(const Tensor& x, bool training) override;
 };
 class Reshape : public Layer {  // (batch, ...) -> (batch, target_shape...); one -1 allowed
  public:
+  std::shared_ptr<Layer> clone() const override { return std::make_shared<Reshape>(*this); }
   explicit Reshape(std::vector<int64_t> target_shape, std::string name = "")
       : Layer(std::move(name), "reshape"), target_(std::move(target_shape)) {}
   Tensor call(const Tensor& x, bool training) override;
@@ -225,6 +234,7 @@ class Reshape : public Layer {  // (batch, ...) -> (batch, target_shape...); one
 // (before, after) pairs.
 class ZeroPadding : public Layer {
  public:
+  std::shared_ptr<Layer> clone() const override { return std::make_shared<ZeroPadding>(*this); }
   ZeroPadding(int64_t rank, std::vector<std::pair<int64_t, int64_t>> padding,
               std::string data_format, std::string_view base);
   Tensor call(const Tensor& x, bool training) override;
@@ -249,6 +259,7 @@ class ZeroPadding2D : public ZeroPadding {
 // --- Activation, regularisation, embeddings ---
 class Activation : public Layer {
  public:
+  std::shared_ptr<Layer> clone() const override { return std::make_shared<Activation>(*this); }
   explicit Activation(keras::Activation activation, std::string name = "")
       : Layer(std::move(name), "activation"), activation_(std::move(activation)) {}
   Tensor call(const Tensor& x, bool training) override { return activation_(x); }
@@ -258,11 +269,13 @@ class Activation : public Layer {
 };
 class ReLU : public Layer {
  public:
+  std::shared_ptr<Layer> clone() const override { return std::make_shared<ReLU>(*this); }
   explicit ReLU(std::string name = "") : Layer(std::move(name), "re_lu") {}
   Tensor call(const Tensor& x, bool training) override;
 };
 class Softmax : public Layer {
  public:
+  std::shared_ptr<Layer> clone() const override { return std::make_shared<Softmax>(*this); }
   explicit Softmax(int64_t axis = -1, std::string name = "")
       : Layer(std::move(name), "softmax"), axis_(axis) {}
   Tensor call(const Tensor& x, bool training) override;
@@ -273,6 +286,7 @@ class Softmax : public Layer {
 // Any function of the input (Keras' Lambda): no weights.
 class Lambda : public Layer {
  public:
+  std::shared_ptr<Layer> clone() const override { return std::make_shared<Lambda>(*this); }
   explicit Lambda(std::function<Tensor(const Tensor&)> fn, std::string name = "")
       : Layer(std::move(name), "lambda"), fn_(std::move(fn)) {}
   Tensor call(const Tensor& x, bool training) override { return fn_(x); }
@@ -283,6 +297,7 @@ class Lambda : public Layer {
 // In training, tf::nn::dropout (a new mask at every call, compiled too); the identity otherwise.
 class Dropout : public Layer {
  public:
+  std::shared_ptr<Layer> clone() const override { return std::make_shared<Dropout>(*this); }
   explicit Dropout(double rate, std::vector<int64_t> noise_shape = {},
                    std::optional<uint64_t> seed = std::nullopt, std::string name = "");
   Tensor call(const Tensor& x, bool training) override;
@@ -300,6 +315,7 @@ struct EmbeddingOptions {
 // Integer ids (any shape) -> their rows of embeddings (input_dim, output_dim).
 class Embedding : public Layer {
  public:
+  std::shared_ptr<Layer> clone() const override { return std::make_shared<Embedding>(*this); }
   Embedding(int64_t input_dim, int64_t output_dim, EmbeddingOptions options = {});
   void build(const TensorShape& input_shape) override;
   Tensor call(const Tensor& ids, bool training) override;
@@ -323,6 +339,7 @@ struct BatchNormalizationOptions {
 // statistics towards them by (1 - momentum); in inference (or frozen): by the moving statistics.
 class BatchNormalization : public Layer {
  public:
+  std::shared_ptr<Layer> clone() const override { return std::make_shared<BatchNormalization>(*this); }
   explicit BatchNormalization(BatchNormalizationOptions options = {});
   void build(const TensorShape& input_shape) override;
   Tensor call(const Tensor& x, bool training) override;
@@ -340,6 +357,7 @@ struct LayerNormalizationOptions {
 // Normalises each example over `axis` (weights gamma, beta over those axes).
 class LayerNormalization : public Layer {
  public:
+  std::shared_ptr<Layer> clone() const override { return std::make_shared<LayerNormalization>(*this); }
   explicit LayerNormalization(LayerNormalizationOptions options = {});
   void build(const TensorShape& input_shape) override;
   Tensor call(const Tensor& x, bool training) override;
@@ -353,6 +371,7 @@ class LayerNormalization : public Layer {
 // Elementwise over inputs of one shape (broadcasting as the ops do).
 class Merge : public Layer {
  public:
+  std::shared_ptr<Layer> clone() const override { return std::make_shared<Merge>(*this); }
   enum class Kind { kAdd, kSubtract, kMultiply, kAverage, kMaximum, kMinimum };
   Merge(Kind kind, std::string name, std::string_view base);
   Tensor call_list(const std::vector<Tensor>& inputs, bool training) override;
@@ -374,6 +393,7 @@ TFJIT_KERAS_MERGE(Minimum, kMinimum, "minimum")
 #undef TFJIT_KERAS_MERGE
 class Concatenate : public Layer {
  public:
+  std::shared_ptr<Layer> clone() const override { return std::make_shared<Concatenate>(*this); }
   explicit Concatenate(int64_t axis = -1, std::string name = "")
       : Layer(std::move(name), "concatenate"), axis_(axis) {}
   Tensor call_list(const std::vector<Tensor>& inputs, bool training) override;
@@ -400,6 +420,7 @@ struct MultiHeadAttentionOptions {
 // out), attention_output/bias (out).
 class MultiHeadAttention : public Layer {
  public:
+  std::shared_ptr<Layer> clone() const override { return std::make_shared<MultiHeadAttention>(*this); }
   MultiHeadAttention(int64_t num_heads, int64_t key_dim, MultiHeadAttentionOptions options = {});
   void build_list(const std::vector<TensorShape>& input_shapes) override;
   Tensor call_list(const std::vector<Tensor>& inputs, bool training) override;

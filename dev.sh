@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's entry point on a fresh Debian 12 machine: installs what is missing, builds, runs.
-#   ./dev.sh demo    the main job: eager vs tf::function demo
+#   ./dev.sh demo    the main job: eager vs tf::function demo, then a digits CNN trained with fit
 #   ./dev.sh test    the whole test suite (CTest)
 #   ./dev.sh bench   the benchmark harness (tfjit-bench)
 #   ./dev.sh sanitize  the test suite built with AddressSanitizer + UBSan (in build-sanitize)
@@ -40,7 +40,9 @@ sanitize() {
 }
 
 case "${1:-}" in
-  demo)  install_packages; build; "$BUILD_DIR/examples/tfjit-demo" ;;
+  demo)  install_packages; build; "$BUILD_DIR/examples/tfjit-demo"
+         echo; echo "== A Keras model trained with model.fit (examples/digits_cnn.cpp) =="
+         "$BUILD_DIR/examples/digits-cnn" ;;
   test)  install_packages; build; ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)" ;;
   bench) install_packages; build; "$BUILD_DIR/tools/tfjit-bench" "${@:2}" ;;
   sanitize) install_packages; sanitize ;;

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "frontend/src/data/nodes.h"
+#include "tfjit/config.h"
 
 namespace tf::data::detail {
 
@@ -199,7 +200,12 @@ std::shared_ptr<const DatasetNode> threaded_node(Make make, int64_t cardinality)
 std::shared_ptr<const DatasetNode> parallel_map_node(std::shared_ptr<const DatasetNode> input,
                                                      std::function<Element(const Element&)> fn,
                                                      int64_t threads, bool deterministic) {
-  if (threads == AUTOTUNE) threads = std::max(1u, std::thread::hardware_concurrency());
+  // AUTOTUNE: tf.config's inter-op threads when set (they are for running work side by side),
+  // else the CPUs.
+  if (threads == AUTOTUNE) {
+    int inter = config::threading::get_inter_op_parallelism_threads();
+    threads = inter > 0 ? inter : std::max(1u, std::thread::hardware_concurrency());
+  }
   if (threads <= 0)
     throw InvalidArgumentError(
         "Dataset.map: num_parallel_calls must be positive or AUTOTUNE, got " +

@@ -40,9 +40,9 @@ void set_disk_cache_max_bytes(int64_t bytes);
 // loop, a oneDNN GEMM) splits its work over; one pool serves all three. 0 (the default) means
 // $TF_NUM_INTRAOP_THREADS if set, else OpenMP's choice: OMP_NUM_THREADS, or the CPUs this process
 // may run on (taskset and cpusets are honoured). Unlike TensorFlow, it may be changed at any time.
-// Inter-op: threads for running independent ops concurrently. tfjit runs a program's ops (and a
-// compiled graph's kernels) in order, so the value is kept and reported ($TF_NUM_INTEROP_THREADS
-// gives its default) but does not change how anything runs.
+// Inter-op: threads for running independent work side by side. tfjit runs a program's ops (and a
+// compiled graph's kernels) in order; the value ($TF_NUM_INTEROP_THREADS gives its default) sets
+// how many threads tf::data's map uses with num_parallel_calls = AUTOTUNE.
 namespace threading {
 void set_intra_op_parallelism_threads(int num_threads);
 int get_intra_op_parallelism_threads();  // 0 until set: the default is in effect

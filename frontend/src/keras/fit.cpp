@@ -42,6 +42,38 @@ Logs with_prefix(const Logs& logs, const std::string& prefix) {
   return out;
 }
 
+std::vector<callbacks::Callback*> attach(const FitOptions& options, Model* model) {
+  std::vector<callbacks::Callback*> cbs;
+  for (const auto& c : options.callbacks) {
+    if (!c) throw InvalidArgumentError("Model.fit: null callback");
+    c->model = model;
+    cbs.push_back(c.get());
+  }
+  return cbs;
+}
+
+void check_epochs(const FitOptions& options) {
+  if (options.epochs < 0 || options.initial_epoch < 0)
+    throw InvalidArgumentError("Model.fit: epochs and initial_epoch must be >= 0");
+}
+
+// Checks a steps option, and that a dataset without one is finite. The progress bar's total:
+// the steps, the cardinality, or -1 (unknown).
+int64_t dataset_steps(const data::Dataset& ds, const std::optional<int64_t>& steps,
+                      const std::string& method, const char* option) {
+  if (steps) {
+    if (*steps <= 0)
+      throw InvalidArgumentError("Model." + method + ": " + option + " must be positive, got " +
+                                 std::to_string(*steps));
+    return *steps;
+  }
+  const int64_t cardinality = ds.cardinality();
+  if (cardinality == data::INFINITE_CARDINALITY)
+    throw InvalidArgumentError("Model." + method + ": the dataset is infinite (repeat()); pass " +
+                               option);
+  return cardinality >= 0 ? cardinality : -1;
+}
+
 }  // namespace
 
 Logs Model::run_epoch(const Tensor& x, const Tensor& y, const Tensor& order, int64_t batch_size,
@@ -62,14 +94,135 @@ Logs Model::run_epoch(const Tensor& x, const Tensor& y, const Tensor& order, int
   return logs;
 }
 
+Logs Model::run_iterator(data::Iterator& it, int64_t max_steps, bool train,
+                         detail::ProgressBar& bar,
+                         const std::vector<callbacks::Callback*>& callbacks, const char* method,
+                         int64_t& done) {
+  auto& s = model_state();
+  for (auto& m : metrics()) m->reset_state();
+  Logs logs;
+  done = 0;
+  while (max_steps < 0 || done < max_steps) {
+    std::optional<data::Element> element = it.get_next();
+    if (!element) break;
+    if (element->size() != 2)
+      throw InvalidArgumentError(std::string("Model.") + method +
+                                 ": dataset elements must be (x, y) batches, got an element of " +
+                                 std::to_string(element->size()) + " components");
+    check_data((*element)[0], (*element)[1], method);
+    logs = logs_of(train ? s.train_step(*element) : s.test_step(*element));
+    if (train)
+      for (auto* c : callbacks) c->on_train_batch_end(done, logs);
+    bar.update(++done, logs);
+  }
+  return logs;
+}
+
+History Model::fit(const data::Dataset& dataset, FitOptions options) {
+  check_epochs(options);
+  if (options.validation_split > 0)
+    throw InvalidArgumentError(
+        "Model.fit: validation_split does not apply to a dataset (pass validation_dataset)");
+  if (options.validation_data && options.validation_dataset)
+    throw InvalidArgumentError("Model.fit: both validation_data and validation_dataset given");
+  const int64_t total = dataset_steps(dataset, options.steps_per_epoch, "fit", "steps_per_epoch");
+  if (options.validation_dataset)
+    dataset_steps(*options.validation_dataset, options.validation_steps, "fit", "validation_steps");
+  else if (options.validation_steps)
+    throw InvalidArgumentError("Model.fit: validation_steps without validation_dataset");
+  if (options.validation_data)
+    check_data(options.validation_data->first, options.validation_data->second,
+               "fit (validation_data)");
+  const int64_t cardinality = dataset.cardinality();
+  make_steps();
+  const int verbose = detail::resolve_verbose(options.verbose);
+  std::vector<callbacks::Callback*> cbs = attach(options, this);
+  History history;
+  stop_training = false;
+  for (auto* c : cbs) c->on_train_begin({});
+  // With steps_per_epoch one iterator runs on across epochs, replaced once the data runs out.
+  std::optional<data::Iterator> it;
+  int64_t seen = 0;  // batches drawn from `it`
+  const int64_t max_steps = options.steps_per_epoch.value_or(-1);
+  Logs logs;
+  for (int64_t epoch = options.initial_epoch; epoch < options.epochs && !stop_training; ++epoch) {
+    for (auto* c : cbs) c->on_epoch_begin(epoch, {});
+    if (verbose > 0)
+      std::cout << "Epoch " << epoch + 1 << "/" << options.epochs << "\n" << std::flush;
+    bool fresh = false;
+    if (!it || !options.steps_per_epoch) {
+      it.emplace(dataset.make_iterator());
+      seen = 0;
+      fresh = true;
+    }
+    detail::ProgressBar bar(total, verbose);
+    int64_t done = 0;
+    logs = run_iterator(*it, max_steps, true, bar, cbs, "fit", done);
+    if (done == 0 && !fresh) {  // the previous epoch ended exactly at the data's end
+      it.emplace(dataset.make_iterator());
+      seen = 0;
+      logs = run_iterator(*it, max_steps, true, bar, cbs, "fit", done);
+    }
+    if (done == 0)
+      throw InvalidArgumentError("Model.fit: the dataset produced no batches in epoch " +
+                                 std::to_string(epoch + 1));
+    seen += done;
+    if (options.steps_per_epoch && done < max_steps) {
+      std::cerr << "WARNING: Your input ran out of data; interrupting the epoch after " << done
+                << " of " << max_steps
+                << " steps. Make sure that your dataset can generate at least steps_per_epoch * "
+                   "epochs batches (repeat() does).\n";
+      it.reset();
+    } else if (cardinality >= 0 && seen >= cardinality) {
+      it.reset();
+    }
+    if (options.validation_dataset) {
+      detail::ProgressBar silent(0, 0);
+      data::Iterator vit = options.validation_dataset->make_iterator();
+      int64_t vdone = 0;
+      auto val = run_iterator(vit, options.validation_steps.value_or(-1), false, silent, {},
+                              "fit (validation_dataset)", vdone);
+      if (vdone == 0)
+        throw InvalidArgumentError("Model.fit: validation_dataset produced no batches");
+      for (const auto& [k, v] : with_prefix(val, "val_")) logs[k] = v;
+    } else if (options.validation_data) {
+      detail::ProgressBar silent(0, 0);
+      const auto& [x_val, y_val] = *options.validation_data;
+      auto val = run_epoch(x_val, y_val, Tensor(), options.batch_size, false, silent, {});
+      for (const auto& [k, v] : with_prefix(val, "val_")) logs[k] = v;
+    }
+    bar.finish(logs);
+    for (const auto& [k, v] : logs) history.history[k].push_back(v);
+    history.epoch.push_back(epoch);
+    for (auto* c : cbs) c->on_epoch_end(epoch, logs);
+  }
+  for (auto* c : cbs) c->on_train_end(logs);
+  return history;
+}
+
+Logs Model::evaluate(const data::Dataset& dataset, EvaluateOptions options) {
+  const int64_t total = dataset_steps(dataset, options.steps, "evaluate", "steps");
+  make_steps();
+  detail::ProgressBar bar(total, detail::resolve_verbose(options.verbose));
+  data::Iterator it = dataset.make_iterator();
+  int64_t done = 0;
+  Logs logs = run_iterator(it, options.steps.value_or(-1), false, bar, {}, "evaluate", done);
+  if (done == 0) throw InvalidArgumentError("Model.evaluate: the dataset produced no batches");
+  bar.finish(logs);
+  return logs;
+}
+
 History Model::fit(const Tensor& x_all, const Tensor& y_all, FitOptions options) {
   check_data(x_all, y_all, "fit");
   check_batch_size(options.batch_size, "fit");
   if (!y_all.defined()) throw InvalidArgumentError("Model.fit: y is required");
   if (!(options.validation_split >= 0 && options.validation_split < 1))
     throw InvalidArgumentError("Model.fit: validation_split must be in [0, 1)");
-  if (options.epochs < 0 || options.initial_epoch < 0)
-    throw InvalidArgumentError("Model.fit: epochs and initial_epoch must be >= 0");
+  check_epochs(options);
+  if (options.validation_dataset || options.steps_per_epoch || options.validation_steps)
+    throw InvalidArgumentError(
+        "Model.fit: validation_dataset, steps_per_epoch and validation_steps apply to fit on a "
+        "dataset");
   make_steps();
   const int verbose = detail::resolve_verbose(options.verbose);
 
@@ -93,12 +246,7 @@ History Model::fit(const Tensor& x_all, const Tensor& y_all, FitOptions options)
   }
   if (x.shape()[0] == 0) throw InvalidArgumentError("Model.fit: no training samples");
 
-  std::vector<callbacks::Callback*> cbs;
-  for (const auto& c : options.callbacks) {
-    if (!c) throw InvalidArgumentError("Model.fit: null callback");
-    c->model = this;
-    cbs.push_back(c.get());
-  }
+  std::vector<callbacks::Callback*> cbs = attach(options, this);
   History history;
   stop_training = false;
   for (auto* c : cbs) c->on_train_begin({});
@@ -130,6 +278,7 @@ Logs Model::evaluate(const Tensor& x, const Tensor& y, EvaluateOptions options) 
   check_batch_size(options.batch_size, "evaluate");
   if (!y.defined()) throw InvalidArgumentError("Model.evaluate: y is required");
   if (x.shape()[0] == 0) throw InvalidArgumentError("Model.evaluate: no samples");
+  if (options.steps) throw InvalidArgumentError("Model.evaluate: steps applies to a dataset");
   make_steps();
   detail::ProgressBar bar(batches(x.shape()[0], options.batch_size),
                           detail::resolve_verbose(options.verbose));

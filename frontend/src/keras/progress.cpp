@@ -55,8 +55,9 @@ ProgressBar::ProgressBar(int64_t steps, int verbose)
 
 std::string ProgressBar::line(int64_t done, const Logs& logs, bool final) const {
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  std::string out = std::to_string(done) + "/" + std::to_string(steps_);
-  if (verbose_ == 1) {
+  const bool unknown = steps_ < 0;
+  std::string out = std::to_string(done) + "/" + (unknown ? "Unknown" : std::to_string(steps_));
+  if (verbose_ == 1 && !unknown) {
     constexpr int64_t kWidth = 30;
     int64_t filled = steps_ > 0 ? kWidth * done / steps_ : kWidth;
     std::string bar(static_cast<size_t>(filled), '=');
@@ -69,6 +70,8 @@ std::string ProgressBar::line(int64_t done, const Logs& logs, bool final) const 
   double per_step = done > 0 ? elapsed / static_cast<double>(done) : 0;
   if (final)
     out += " - " + format_duration(elapsed) + " " + format_per_step(per_step);
+  else if (unknown)
+    out += " - " + format_duration(elapsed);
   else
     out += " - ETA: " + format_duration(per_step * static_cast<double>(steps_ - done));
   for (const auto& [name, value] : logs) out += " - " + name + ": " + format_value(value);
@@ -76,9 +79,10 @@ std::string ProgressBar::line(int64_t done, const Logs& logs, bool final) const 
 }
 
 void ProgressBar::update(int64_t done, const Logs& logs) {
+  done_ = done;
   if (verbose_ != 1 || !tty_) return;
   auto now = std::chrono::steady_clock::now();
-  if (done < steps_ && now - last_draw_ < std::chrono::milliseconds(50)) return;
+  if ((steps_ < 0 || done < steps_) && now - last_draw_ < std::chrono::milliseconds(50)) return;
   last_draw_ = now;
   std::string text = line(done, logs, false);
   size_t width = text.size();
@@ -89,7 +93,7 @@ void ProgressBar::update(int64_t done, const Logs& logs) {
 
 void ProgressBar::finish(const Logs& logs) {
   if (verbose_ == 0) return;
-  std::string text = line(steps_, logs, true);
+  std::string text = line(steps_ < 0 ? done_ : steps_, logs, true);
   if (text.size() < last_width_) text += std::string(last_width_ - text.size(), ' ');
   std::cout << (verbose_ == 1 && tty_ ? "\r" : "") << text << "\n" << std::flush;
 }

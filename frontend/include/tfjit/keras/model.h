@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "tfjit/data.h"
 #include "tfjit/export.h"
 #include "tfjit/function.h"
 #include "tfjit/keras/layer.h"
@@ -146,10 +147,20 @@ struct FitOptions {
   bool shuffle = true;  // a new order each epoch, from tf::random's global generator
   std::vector<std::shared_ptr<callbacks::Callback>> callbacks = {};
   int64_t initial_epoch = 0;
+  // fit on a dataset (its elements are (x, y) batches; batch_size, shuffle and validation_split
+  // do not apply). Validation on another dataset, a full pass (or validation_steps batches)
+  // after each epoch.
+  std::optional<data::Dataset> validation_dataset = std::nullopt;
+  // Batches per epoch, drawn from one iterator that continues across epochs (as Keras); unset:
+  // one full pass per epoch, a new iterator (so a new shuffle) each epoch. An infinite dataset
+  // (repeat()) needs it.
+  std::optional<int64_t> steps_per_epoch = std::nullopt;
+  std::optional<int64_t> validation_steps = std::nullopt;
 };
 struct EvaluateOptions {
   int64_t batch_size = 32;
   int verbose = -1;
+  std::optional<int64_t> steps = std::nullopt;  // on a dataset: at most this many batches
 };
 struct PredictOptions {
   int64_t batch_size = 32;
@@ -175,7 +186,11 @@ class Model : public Layer {
                    std::move(options));
   }
   History fit(const Tensor& x, const Tensor& y, FitOptions options = {});
+  // fit on a dataset of (x, y) batches: each epoch is a pass over it (or steps_per_epoch
+  // batches); the progress bar counts "12/Unknown" when its cardinality is unknown.
+  History fit(const data::Dataset& dataset, FitOptions options = {});
   Logs evaluate(const Tensor& x, const Tensor& y, EvaluateOptions options = {});
+  Logs evaluate(const data::Dataset& dataset, EvaluateOptions options = {});
   Tensor predict(const Tensor& x, PredictOptions options = {});
   // One step on one batch: the logs (loss and metrics since the last reset).
   Logs train_on_batch(const Tensor& x, const Tensor& y);
@@ -204,6 +219,11 @@ class Model : public Layer {
   Logs run_epoch(const Tensor& x, const Tensor& y, const Tensor& order, int64_t batch_size,
                  bool train, detail::ProgressBar& bar,
                  const std::vector<callbacks::Callback*>& callbacks);
+  // Up to max_steps (-1: all) (x, y) batches from `it` through the train or test step; `done`
+  // gets the number run.
+  Logs run_iterator(data::Iterator& it, int64_t max_steps, bool train, detail::ProgressBar& bar,
+                    const std::vector<callbacks::Callback*>& callbacks, const char* method,
+                    int64_t& done);
 };
 
 // A stack of layers, each called on the previous one's output.

@@ -149,5 +149,11 @@ class Iterator {
   uint64_t iteration_ = 0;
 };
 
+// tf.data.TFRecordDataset: the records of these TFRecord files (uncompressed), in order, each a
+// scalar string tensor (one component; tf::io::parse_single_example parses tf.train.Examples).
+// Records are read as the iteration pulls them; a missing or corrupt file raises
+// InvalidArgumentError naming the file and the record's offset. Cardinality unknown.
+Dataset TFRecordDataset(std::vector<std::string> filenames);
+
 }  // namespace tf::data
 TFJIT_API_END

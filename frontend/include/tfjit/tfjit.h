@@ -12,6 +12,7 @@
 #include "tfjit/gradient_tape.h"
 #include "tfjit/image.h"
 #include "tfjit/interop.h"
+#include "tfjit/io.h"
 #include "tfjit/keras.h"
 #include "tfjit/module.h"
 #include "tfjit/nn.h"

@@ -68,8 +68,9 @@ class Dataset {
   static Dataset from_npy_files(const std::vector<std::string>& paths);
 
   // --- Transformations (each returns a new dataset) ---
-  // fn on each element. num_parallel_calls > 1 (or AUTOTUNE: the CPU count) runs fn on that
-  // many threads; the order stays the input's unless deterministic is false.
+  // fn on each element. num_parallel_calls > 1 (or AUTOTUNE: tf::config's inter-op threads if
+  // set, else the CPU count) runs fn on that many threads; the order stays the input's unless
+  // deterministic is false.
   Dataset map(std::function<Element(const Element&)> fn, int64_t num_parallel_calls = 1,
               bool deterministic = true) const;
   // Keeps the elements for which `predicate` is true.

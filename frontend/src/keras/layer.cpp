@@ -120,11 +120,10 @@ std::shared_ptr<Layer> Layer::clone() const {
   throw UnimplementedError("layer '" + name() +
                            "' cannot be used in a functional model: override clone()");
 }
+// One input builds as build() does; layers of several inputs (weightless merges) have nothing
+// to build unless they override this.
 void Layer::build_list(const std::vector<TensorShape>& input_shapes) {
-  if (input_shapes.size() != 1)
-    throw InvalidArgumentError("layer '" + name() + "' takes one input, got " +
-                               std::to_string(input_shapes.size()));
-  build(input_shapes[0]);
+  if (input_shapes.size() == 1) build(input_shapes[0]);
 }
 bool Layer::built() const { return layer_state().built; }
 

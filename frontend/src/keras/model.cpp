@@ -19,6 +19,36 @@ Model::Model(std::string name) : Model(std::move(name), "model") {}
 Model::Model(std::string name, std::string_view base)
     : Layer(std::make_shared<ModelState>(), std::move(name), base) {}
 
+Model::Model(const std::vector<Tensor>& inputs, const Tensor& output, std::string name)
+    : Model(std::move(name), "functional") {
+  auto graph = std::make_shared<const detail::FunctionalGraph>(
+      detail::functional_graph(inputs, output, this->name()));
+  // Track the layers now, in the order they run, so weights are listed before any call.
+  for (const auto& node : graph->order) add_module(*node->layer);
+  model_state().functional = std::move(graph);
+  layer_state().built = true;
+}
+
+Tensor Model::call(const Tensor& x, bool training) {
+  if (!model_state().functional)
+    throw UnimplementedError("model '" + name() +
+                             "': a Model subclass overrides call(), or a functional model is "
+                             "made with Model(inputs, output)");
+  return detail::run_functional(*model_state().functional, {x}, training, name());
+}
+
+Tensor Model::call_list(const std::vector<Tensor>& inputs, bool training) {
+  if (!model_state().functional) return Layer::call_list(inputs, training);
+  return detail::run_functional(*model_state().functional, inputs, training, name());
+}
+
+std::shared_ptr<Layer> Model::clone() const {
+  if (!model_state().functional)
+    throw UnimplementedError("model '" + name() +
+                             "' cannot be used in a functional model: override clone()");
+  return std::make_shared<Model>(*this);
+}
+
 ModelState& Model::model_state() const { return static_cast<ModelState&>(*state_); }
 
 namespace {

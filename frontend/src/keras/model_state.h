@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "frontend/src/keras/functional.h"
 #include "frontend/src/keras/layer_state.h"
 #include "tfjit/keras/model.h"
 
@@ -23,7 +24,8 @@ struct ModelState : LayerState {
   // The steps, made for the Model object that runs them (`owner`): a step calls its call().
   const Model* owner = nullptr;
   Step train_step, test_step, predict_step;
-  std::vector<std::shared_ptr<Layer>> sequence;  // Sequential's layers
+  std::vector<std::shared_ptr<Layer>> sequence;       // Sequential's layers
+  std::shared_ptr<const FunctionalGraph> functional;  // a functional model's graph
 };
 
 }  // namespace tf::keras::detail

@@ -339,7 +339,9 @@ struct BatchNormalizationOptions {
 // statistics towards them by (1 - momentum); in inference (or frozen): by the moving statistics.
 class BatchNormalization : public Layer {
  public:
-  std::shared_ptr<Layer> clone() const override { return std::make_shared<BatchNormalization>(*this); }
+  std::shared_ptr<Layer> clone() const override {
+    return std::make_shared<BatchNormalization>(*this);
+  }
   explicit BatchNormalization(BatchNormalizationOptions options = {});
   void build(const TensorShape& input_shape) override;
   Tensor call(const Tensor& x, bool training) override;
@@ -357,7 +359,9 @@ struct LayerNormalizationOptions {
 // Normalises each example over `axis` (weights gamma, beta over those axes).
 class LayerNormalization : public Layer {
  public:
-  std::shared_ptr<Layer> clone() const override { return std::make_shared<LayerNormalization>(*this); }
+  std::shared_ptr<Layer> clone() const override {
+    return std::make_shared<LayerNormalization>(*this);
+  }
   explicit LayerNormalization(LayerNormalizationOptions options = {});
   void build(const TensorShape& input_shape) override;
   Tensor call(const Tensor& x, bool training) override;
@@ -420,7 +424,9 @@ struct MultiHeadAttentionOptions {
 // out), attention_output/bias (out).
 class MultiHeadAttention : public Layer {
  public:
-  std::shared_ptr<Layer> clone() const override { return std::make_shared<MultiHeadAttention>(*this); }
+  std::shared_ptr<Layer> clone() const override {
+    return std::make_shared<MultiHeadAttention>(*this);
+  }
   MultiHeadAttention(int64_t num_heads, int64_t key_dim, MultiHeadAttentionOptions options = {});
   void build_list(const std::vector<TensorShape>& input_shapes) override;
   Tensor call_list(const std::vector<Tensor>& inputs, bool training) override;

@@ -28,6 +28,7 @@
 #include "tfjit/keras/losses.h"
 #include "tfjit/keras/metrics.h"
 #include "tfjit/keras/optimizers.h"
+#include "tfjit/summary.h"
 
 TFJIT_API_BEGIN
 namespace tf::keras {
@@ -103,6 +104,40 @@ class LambdaCallback : public Callback {
     if (on_batch_end_fn) on_batch_end_fn(b, logs);
   }
 };
+// Saves the model's weights (save_weights) at the end of each epoch, or only when `monitor`
+// improved (save_best_only). `filepath` may hold "{epoch}" or "{epoch:02d}" (1-based).
+struct ModelCheckpointOptions {
+  std::string monitor = "val_loss";
+  bool save_best_only = false;
+  std::string mode = "auto";  // "min", "max", or "auto" (max for accuracy-like names)
+};
+class ModelCheckpoint : public Callback {
+ public:
+  explicit ModelCheckpoint(std::string filepath, ModelCheckpointOptions options = {});
+  void on_train_begin(const Logs&) override;
+  void on_epoch_end(int64_t epoch, const Logs& logs) override;
+
+ private:
+  std::string filepath_;
+  ModelCheckpointOptions options_;
+  bool maximize_ = false;
+  double best_ = 0;
+};
+// TensorBoard's event files: each epoch's logs as scalars "epoch_<name>" in <log_dir>/train and
+// (val_ logs) <log_dir>/validation, the learning rate too; with histogram_freq N, each weight's
+// histogram every N epochs.
+class TensorBoard : public Callback {
+ public:
+  explicit TensorBoard(std::string log_dir = "logs", int64_t histogram_freq = 0);
+  void on_train_begin(const Logs&) override;
+  void on_epoch_end(int64_t epoch, const Logs& logs) override;
+  void on_train_end(const Logs&) override;
+
+ private:
+  std::string log_dir_;
+  int64_t histogram_freq_;
+  summary::SummaryWriter train_, validation_;
+};
 }  // namespace callbacks
 
 // What fit returns: per epoch, each log value (Keras' History.history), and the epochs run.
@@ -175,6 +210,22 @@ class ProgressBar;
 class Model : public Layer {
  public:
   explicit Model(std::string name = "");
+  // Keras' functional model: the layers called from `inputs` (tf::keras::Input placeholders) to
+  // `output`, run on the inputs given at each call (a list for several inputs).
+  Model(const std::vector<Tensor>& inputs, const Tensor& output, std::string name = "");
+  Model(const Tensor& input, const Tensor& output, std::string name = "")
+      : Model(std::vector<Tensor>{input}, output, std::move(name)) {}
+  Tensor call(const Tensor& x, bool training) override;
+  Tensor call_list(const std::vector<Tensor>& inputs, bool training) override;
+  std::shared_ptr<Layer> clone() const override;
+
+  // The model's variables: to "<path>.safetensors" (what PyTorch, JAX and MLX read) named by
+  // structure as PyTorch's state_dict ("0.kernel", "1.bias": sub-layers by position), or else as a
+  // TensorFlow checkpoint at prefix `path` (tf.train.Checkpoint(model=...) reads it). load_weights
+  // assigns them back into any model of the same architecture; InvalidArgumentError naming a
+  // weight missing, unexpected or of another shape.
+  void save_weights(const std::string& path) const;
+  void load_weights(const std::string& path);
 
   // Keeps a copy of `optimizer` (sharing its state: its iterations and slots are the ones
   // training updates) and of `loss`; a new compile makes new steps.
@@ -241,6 +292,7 @@ class Sequential : public Model {
     std::shared_ptr<Layer> layer_;
   };
   explicit Sequential(std::vector<LayerRef> layers = {}, std::string name = "");
+  std::shared_ptr<Layer> clone() const override { return std::make_shared<Sequential>(*this); }
   void add(LayerRef layer);
   Tensor call(const Tensor& x, bool training) override;
   std::vector<std::shared_ptr<Layer>> layers() const;

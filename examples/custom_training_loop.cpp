@@ -1,6 +1,7 @@
 // A custom training loop, as TensorFlow's guide writes one: a tf::data pipeline, a model
-// subclass, a tf::function step with GradientTape and an optimizer, metrics by hand.
-//   build/examples/custom-training-loop [epochs]
+// subclass, a tf::function step with GradientTape and an optimizer, metrics by hand, and a
+// checkpoint per epoch that a second run resumes from.
+//   build/examples/custom-training-loop [epochs] [checkpoint directory]
 #include <cstdlib>
 #include <iostream>
 
@@ -24,6 +25,7 @@ class Classifier : public tf::keras::Model {
 
 int main(int argc, char** argv) {
   const int epochs = argc > 1 ? std::atoi(argv[1]) : 20;
+  const std::string ckpt_dir = argc > 2 ? argv[2] : "custom-training-loop-ckpt";
   tf::random::set_seed(0);
   Digits d = load_digits();
   auto train = tf::data::Dataset::from_tensor_slices({d.x_train, d.y_train})
@@ -45,7 +47,20 @@ int main(int argc, char** argv) {
     return loss;
   });
 
-  for (int epoch = 0; epoch < epochs; ++epoch) {
+  // The model is built (one call) and the optimizer's slots made before restoring, so every
+  // variable the checkpoint holds exists to receive its value.
+  model(d.x_train(tf::slice(0, 1)));
+  opt.build(model.trainable_variables());
+  tf::Variable epoch_counter(int64_t{0}, "epoch", /*trainable=*/false);
+  tf::train::Checkpoint ckpt({{"model", model}, {"optimizer", opt}, {"epoch", epoch_counter}});
+  tf::train::CheckpointManager manager(ckpt, ckpt_dir, /*max_to_keep=*/2);
+  if (auto latest = manager.latest_checkpoint()) {
+    ckpt.read(*latest).assert_consumed();
+    std::cout << "resumed from " << *latest << " after epoch "
+              << epoch_counter.read_value().item<int64_t>() << "\n";
+  }
+
+  for (int64_t epoch = epoch_counter.read_value().item<int64_t>(); epoch < epochs; ++epoch) {
     accuracy.reset_state();
     double total = 0;
     int batches = 0;
@@ -53,8 +68,9 @@ int main(int argc, char** argv) {
       total += step(batch[0], batch[1]).item<float>();
       ++batches;
     }
+    epoch_counter.assign(epoch + 1);
     std::cout << "epoch " << epoch + 1 << ": loss " << total / batches << ", accuracy "
-              << accuracy.result().item<float>() << "\n";
+              << accuracy.result().item<float>() << " (saved " << manager.save() << ")\n";
   }
   accuracy.reset_state();
   accuracy.update_state(d.y_test, model(d.x_test));

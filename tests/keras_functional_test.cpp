@@ -124,3 +124,38 @@ TEST_CASE("ModelCheckpoint saves the best epochs' weights and TensorBoard writes
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("PyTorch state_dicts in safetensors load into the same tfjit layers and back") {
+  const std::string dir = std::string(TFJIT_GOLDEN_DIR) + "/pytorch/";
+  using Layout = tf::keras::Model::WeightsLayout;
+  tf::keras::Sequential mlp(
+      {L::Dense(8), L::ReLU(), L::BatchNormalization({.epsilon = 1e-5}), L::Dense(3)});
+  tf::keras::Sequential conv(
+      {L::Conv2D(4, 3, {}, {.padding = "same"}), L::ReLU(), L::Conv2D(6, 3, {}, {.strides = 2}),
+       L::Conv2DTranspose(3, 2, {}, {.strides = 2, .padding = "valid"}),
+       L::DepthwiseConv2D(3, {}, {.padding = "same", .depth_multiplier = 2})});
+  for (auto [name, model] : {std::pair{"mlp", &mlp}, std::pair{"conv", &conv}}) {
+    INFO(name);
+    Tensor x = tf::load_npy(dir + name + ".x.npy");
+    (*model)(x);  // build
+    model->load_weights(dir + name + ".safetensors", Layout::kPyTorch);
+    check_close((*model)(x), tf::load_npy(dir + name + ".y.npy"));  // PyTorch's eval output
+    // Saved back in PyTorch's layout, the file holds the same tensors under the same names.
+    const std::string copy = temp_dir("torch") + ".safetensors";
+    model->save_weights(copy, Layout::kPyTorch);
+    auto original = tf::load_safetensors(dir + name + ".safetensors");
+    auto written = tf::load_safetensors(copy);
+    std::map<std::string, Tensor> by_name(written.begin(), written.end());
+    REQUIRE(by_name.size() == original.size());
+    for (const auto& [key, t] : original) {
+      INFO(key);
+      REQUIRE(by_name.count(key) == 1);
+      check_close(by_name.at(key), t);
+    }
+    std::filesystem::remove(copy);
+  }
+  tf::keras::Sequential attention({L::Dense(2)});
+  attention(tf::ones({1, 2}));
+  CHECK_THROWS_AS(attention.load_weights(dir + "mlp.safetensors", Layout::kPyTorch),
+                  tf::InvalidArgumentError);
+}

@@ -224,8 +224,17 @@ class Model : public Layer {
   // TensorFlow checkpoint at prefix `path` (tf.train.Checkpoint(model=...) reads it). load_weights
   // assigns them back into any model of the same architecture; InvalidArgumentError naming a
   // weight missing, unexpected or of another shape.
-  void save_weights(const std::string& path) const;
-  void load_weights(const std::string& path);
+  //
+  // With WeightsLayout::kPyTorch, a .safetensors file holds what a torch.nn.Sequential of the
+  // same layers has in its state_dict: "0.weight" (a Dense kernel transposed to Linear's (out,
+  // in), a convolution's to (out, in, spatial...), a transposed one's to (in, out, spatial...)),
+  // "0.bias", BatchNormalization's "weight", "bias", "running_mean", "running_var" (and a
+  // num_batches_tracked of 0 on saving), Embedding's "weight". Activations count as layers, as
+  // nn.ReLU does. Inputs stay channels-last: a model that flattens convolution outputs orders its
+  // features differently from PyTorch's.
+  enum class WeightsLayout { kKeras, kPyTorch };
+  void save_weights(const std::string& path, WeightsLayout layout = WeightsLayout::kKeras) const;
+  void load_weights(const std::string& path, WeightsLayout layout = WeightsLayout::kKeras);
 
   // Keeps a copy of `optimizer` (sharing its state: its iterations and slots are the ones
   // training updates) and of `loss`; a new compile makes new steps.

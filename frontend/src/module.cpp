@@ -86,16 +86,24 @@ Variable Module::add_variable(const std::string& attribute, const Tensor& initia
 }
 
 void Module::track_variable(const std::string& attribute, const Variable& variable) {
-  for (const auto& [name, v] : state_->variables)
+  for (const auto& [name, v] : state_->variables) {
     if (v.impl() == variable.impl()) return;
+    if (name == attribute)
+      throw InvalidArgumentError("Module '" + state_->name + "' already tracks a variable as '" +
+                                 attribute + "'");
+  }
   state_->variables.emplace_back(attribute, variable);
 }
 
 void Module::add_module(const Module& child, std::string attribute) {
   if (child.state_ == state_)
     throw InvalidArgumentError("Module::add_module: '" + name() + "' cannot contain itself");
-  for (const auto& [name, c] : state_->children)
+  for (const auto& [name, c] : state_->children) {
     if (c == child.state_) return;
+    if (name == (attribute.empty() ? child.name() : attribute))
+      throw InvalidArgumentError("Module '" + state_->name + "' already tracks a module as '" +
+                                 name + "' (names must be unique)");
+  }
   state_->children.emplace_back(attribute.empty() ? child.name() : std::move(attribute),
                                 child.state_);
 }

@@ -30,7 +30,8 @@ TFJIT_API_BEGIN
 namespace tf::train {
 
 // What a checkpoint can hold: a module (its variables and sub-modules), a variable, or a
-// tf::data iterator (its pass and position; it must outlive the checkpoint).
+// tf::data iterator (its pass and position; held by address: it must outlive the checkpoint and
+// stay where it is).
 class Trackable {
  public:
   Trackable(const Module& module) : value_(module) {}
@@ -60,7 +61,10 @@ class Checkpoint {
   // write() at "<prefix>-<n>" after incrementing save_counter (saved with it), and records it
   // as the latest in the directory's "checkpoint" file, as tf.train.Checkpoint.save.
   std::string save(const std::string& prefix);
-  LoadStatus read(const std::string& prefix) const;
+  // Restores what matches (all of it checked first: an error leaves every object unchanged).
+  // require_match: InvalidArgumentError, restoring nothing, unless the file and the objects
+  // match exactly.
+  LoadStatus read(const std::string& prefix, bool require_match = false) const;
   LoadStatus restore(const std::string& prefix) const { return read(prefix); }
   const Variable& save_counter() const { return save_counter_; }
 
@@ -73,7 +77,8 @@ class Checkpoint {
 // (<directory>/<name>-<n>), deleting older ones, with TensorFlow's "checkpoint" state file.
 class CheckpointManager {
  public:
-  CheckpointManager(Checkpoint& checkpoint, std::string directory, int64_t max_to_keep = 5,
+  // Keeps a copy of `checkpoint` (copies share its objects and save counter).
+  CheckpointManager(Checkpoint checkpoint, std::string directory, int64_t max_to_keep = 5,
                     std::string checkpoint_name = "ckpt");
   // Saves (numbered by the checkpoint's save_counter, or `checkpoint_number` if given).
   std::string save(std::optional<int64_t> checkpoint_number = std::nullopt);
@@ -81,7 +86,7 @@ class CheckpointManager {
   const std::vector<std::string>& checkpoints() const { return kept_; }
 
  private:
-  Checkpoint& checkpoint_;
+  Checkpoint checkpoint_;
   std::string directory_, name_;
   int64_t max_to_keep_;
   std::vector<std::string> kept_;

@@ -156,8 +156,15 @@ Dataset Dataset::from_tensors(const std::vector<Tensor>& tensors) {
 
 Dataset Dataset::range(int64_t start, int64_t stop, int64_t step) {
   if (step == 0) throw InvalidArgumentError("Dataset.range: step must not be 0");
-  int64_t count = step > 0 ? (stop > start ? (stop - start + step - 1) / step : 0)
-                           : (start > stop ? (start - stop - step - 1) / -step : 0);
+  // In unsigned arithmetic: stop - start may exceed int64's range.
+  auto span = [](int64_t hi, int64_t lo) {
+    return static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
+  };
+  uint64_t n =
+      step > 0
+          ? (stop > start ? (span(stop, start) - 1) / static_cast<uint64_t>(step) + 1 : 0)
+          : (start > stop ? (span(start, stop) - 1) / (0 - static_cast<uint64_t>(step)) + 1 : 0);
+  int64_t count = static_cast<int64_t>(n);
   return Dataset(node_of(
       [start, step, count](uint64_t) {
         return iterator_of(
@@ -308,11 +315,15 @@ Dataset Dataset::padded_batch_impl(int64_t batch_size,
 Dataset Dataset::repeat(int64_t count) const {
   if (count < -1) throw InvalidArgumentError("Dataset.repeat: count must be >= -1");
   int64_t c = node_->cardinality();
-  int64_t out = count == 0                               ? 0
-                : c == 0                                 ? 0
-                : count < 0 || c == INFINITE_CARDINALITY ? INFINITE_CARDINALITY
-                : c < 0                                  ? c
-                                                         : c * count;
+  int64_t out = 0;
+  if (count == 0 || c == 0)
+    out = 0;
+  else if (count < 0 || c == INFINITE_CARDINALITY)
+    out = INFINITE_CARDINALITY;
+  else if (c < 0)
+    out = c;
+  else if (__builtin_mul_overflow(c, count, &out))
+    out = UNKNOWN_CARDINALITY;  // more elements than an int64 counts
   return Dataset(
       node_of(
           [input = node_, count](uint64_t iteration) {
@@ -360,7 +371,9 @@ Dataset Dataset::take(int64_t count) const {
 Dataset Dataset::skip(int64_t count) const {
   if (count < -1) throw InvalidArgumentError("Dataset.skip: count must be >= -1");
   int64_t c = node_->cardinality();
-  int64_t out = count < 0 ? 0 : c < 0 ? c : std::max<int64_t>(0, c - count);
+  if (count < 0 && c == INFINITE_CARDINALITY)
+    throw InvalidArgumentError("Dataset.skip(-1) of an infinite dataset never ends");
+  int64_t out = c < 0 ? c : count < 0 ? 0 : std::max<int64_t>(0, c - count);
   return Dataset(
       node_of(
           [input = node_, count](uint64_t iteration) {
@@ -438,6 +451,7 @@ Iterator& Iterator::operator=(Iterator&&) noexcept = default;
 Iterator::~Iterator() = default;
 
 std::optional<Element> Iterator::get_next() {
+  if (!it_) throw FailedPreconditionError("Iterator.get_next: a moved-from iterator");
   if (done_) return std::nullopt;
   auto e = it_->next();
   if (!e) {
@@ -456,7 +470,11 @@ Iterator& Iterator::operator++() {
 
 void Iterator::restore(uint64_t iteration, int64_t position) {
   if (position < 0) throw InvalidArgumentError("Iterator.restore: negative position");
+  if (!node_) throw FailedPreconditionError("Iterator.restore: a moved-from iterator");
   iteration_ = iteration;
+  // Later passes must not reuse this pass's number (and so its shuffle order).
+  for (uint64_t seen = node_->iterations; seen <= iteration;)
+    node_->iterations.compare_exchange_weak(seen, iteration + 1);
   it_ = node_->make_iterator(iteration_);
   done_ = false;
   position_ = 0;

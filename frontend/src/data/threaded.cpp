@@ -27,17 +27,19 @@ class ParallelMapIterator : public IteratorNode {
   ParallelMapIterator(std::unique_ptr<IteratorNode> input,
                       std::function<Element(const Element&)> fn, int64_t threads,
                       bool deterministic)
-      : input_(std::move(input)), fn_(std::move(fn)), deterministic_(deterministic) {
-    for (int64_t i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
-  }
-  ~ParallelMapIterator() override {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
+      : input_(std::move(input)),
+        fn_(std::move(fn)),
+        deterministic_(deterministic),
+        threads_(threads) {
+    workers_.reserve(static_cast<size_t>(threads));
+    try {
+      for (int64_t i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
+    } catch (...) {
+      stop_workers();  // the threads already started, before the vector of them goes
+      throw;
     }
-    changed_.notify_all();
-    for (auto& w : workers_) w.join();
   }
+  ~ParallelMapIterator() override { stop_workers(); }
 
   std::optional<Element> next() override {
     std::unique_lock lock(mutex_);
@@ -70,13 +72,20 @@ class ParallelMapIterator : public IteratorNode {
   }
 
  private:
+  void stop_workers() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    changed_.notify_all();
+    for (auto& w : workers_) w.join();
+  }
   // Each worker takes the next input element (in order, under the lock), then maps it unlocked.
   void work() {
     std::unique_lock lock(mutex_);
     while (true) {
       changed_.wait(lock, [&] {
-        return stop_ || (!input_done_ && static_cast<int64_t>(slots_.size()) <
-                                             wanted_ + static_cast<int64_t>(workers_.size()));
+        return stop_ || (!input_done_ && static_cast<int64_t>(slots_.size()) < wanted_ + threads_);
       });
       if (stop_) return;
       auto slot = std::make_shared<Slot>();
@@ -87,7 +96,8 @@ class ParallelMapIterator : public IteratorNode {
       } catch (...) {
         slot->error = std::current_exception();
       }
-      if (!in && !slot->error) input_done_ = true;
+      // At the end, or after an error, no worker pulls from the input again.
+      if (!in) input_done_ = true;
       lock.unlock();
       if (in) {
         try {
@@ -106,6 +116,7 @@ class ParallelMapIterator : public IteratorNode {
   std::unique_ptr<IteratorNode> input_;
   std::function<Element(const Element&)> fn_;
   bool deterministic_;
+  int64_t threads_;
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<std::shared_ptr<Slot>> slots_;  // in input order

@@ -46,12 +46,14 @@ void EarlyStopping::on_epoch_end(int64_t epoch, const Logs& logs) {
   }
   if (wait_ >= options_.patience && epoch > 0) {
     stopped_epoch_ = epoch;
-    if (model) {
-      model->stop_training = true;
-      if (options_.restore_best_weights && !best_weights_.empty())
-        model->set_weights(best_weights_);
-    }
+    if (model) model->stop_training = true;
   }
+}
+
+// Keras 3 restores the best weights when training ends, stopped early or not.
+void EarlyStopping::on_train_end(const Logs&) {
+  if (options_.restore_best_weights && !best_weights_.empty() && model)
+    model->set_weights(best_weights_);
 }
 
 void LearningRateScheduler::on_epoch_begin(int64_t epoch, const Logs&) {

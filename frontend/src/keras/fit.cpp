@@ -290,7 +290,7 @@ Logs Model::evaluate(const Tensor& x, const Tensor& y, EvaluateOptions options) 
 Tensor Model::predict(const Tensor& x, PredictOptions options) {
   check_data(x, Tensor(), "predict");
   check_batch_size(options.batch_size, "predict");
-  make_steps();
+  make_predict_step();
   const int64_t n = x.shape()[0], steps = batches(n, options.batch_size);
   if (n == 0) throw InvalidArgumentError("Model.predict: no samples");
   detail::ProgressBar bar(steps, detail::resolve_verbose(options.verbose));

@@ -7,7 +7,10 @@
 #include <mutex>
 #include <set>
 
+#include <typeinfo>
+
 #include "tfjit/creation.h"
+#include "tfjit/ops.h"
 
 namespace tf::keras {
 
@@ -45,23 +48,33 @@ void set_node(const Tensor& t, std::shared_ptr<Node> node) {
 
 }  // namespace
 
-void record_call(const Layer& layer, const std::vector<Tensor>& inputs, bool list_call,
-                 const Tensor& output) {
-  if (!registry().used) return;
+Tensor record_call(const Layer& layer, const std::vector<Tensor>& inputs, bool list_call,
+                   const Tensor& output) {
+  if (!registry().used) return output;
   std::vector<std::shared_ptr<Node>> in;
   bool any = false;
   for (const Tensor& t : inputs) {
     in.push_back(node_of(t));
     any = any || in.back();
   }
-  if (!any) return;
+  if (!any) return output;
   for (size_t i = 0; i < in.size(); ++i)
     if (!in[i])
       throw InvalidArgumentError("layer '" + layer.name() + "': input " + std::to_string(i) +
                                  " is not a Keras tensor (functional models are made of layer "
                                  "calls on tf::keras::Input and what layers return; wrap other "
                                  "ops in a Lambda layer)");
-  set_node(output, std::make_shared<Node>(Node{layer.clone(), std::move(in), list_call}));
+  std::shared_ptr<Layer> copy = layer.clone();
+  if (typeid(*copy) != typeid(layer))
+    throw UnimplementedError("layer '" + layer.name() +
+                             "' is of a class derived from a built-in layer: override clone() to "
+                             "use it in a functional model");
+  // An identity layer (Dropout when not training, a linear Activation) returns its input.
+  Tensor result = output;
+  for (const Tensor& t : inputs)
+    if (t.impl() == output.impl()) result = identity(output);
+  set_node(result, std::make_shared<Node>(Node{std::move(copy), std::move(in), list_call}));
+  return result;
 }
 
 FunctionalGraph functional_graph(const std::vector<Tensor>& inputs, const Tensor& output,
@@ -79,7 +92,7 @@ FunctionalGraph functional_graph(const std::vector<Tensor>& inputs, const Tensor
     throw InvalidArgumentError("Model '" + model +
                                "': the output must come from layers called on tf::keras::Input");
   // Depth-first from the output: each node after its inputs.
-  std::set<const Node*> done, open;
+  std::set<const Node*> done;
   auto visit = [&](auto& self, const std::shared_ptr<Node>& n) -> void {
     if (done.count(n.get())) return;
     if (!n->layer) {
@@ -89,9 +102,7 @@ FunctionalGraph functional_graph(const std::vector<Tensor>& inputs, const Tensor
       done.insert(n.get());
       return;
     }
-    open.insert(n.get());
     for (const auto& in : n->inputs) self(self, in);
-    open.erase(n.get());
     done.insert(n.get());
     g.order.push_back(n);
   };

@@ -15,9 +15,11 @@ struct Node {
   bool list_call = false;  // the layer was called on a list (Add, Concatenate, ...)
 };
 
-// Records `layer` called on `inputs` giving `output`, when an input is a Keras tensor.
-void record_call(const Layer& layer, const std::vector<Tensor>& inputs, bool list_call,
-                 const Tensor& output);
+// Records `layer` called on `inputs` giving `output`, when an input is a Keras tensor, and
+// returns the output to hand back (a copy when the layer returned an input itself, so the input
+// keeps its own node).
+Tensor record_call(const Layer& layer, const std::vector<Tensor>& inputs, bool list_call,
+                   const Tensor& output);
 
 // The graph from `inputs` to `output`, in an order that runs each node after its inputs.
 struct FunctionalGraph {

@@ -88,8 +88,7 @@ Tensor Layer::operator()(const Tensor& x, std::optional<bool> training) {
   build_from_call(layer_state(), [&] { build(x.shape()); });
   Tensor y = call(x, scope.training());
   layer_state().output_shape = y.shape();
-  if (scope.outermost()) detail::record_call(*this, {x}, false, y);
-  return y;
+  return scope.outermost() ? detail::record_call(*this, {x}, false, y) : y;
 }
 
 Tensor Layer::operator()(const std::vector<Tensor>& inputs, std::optional<bool> training) {
@@ -102,8 +101,7 @@ Tensor Layer::operator()(const std::vector<Tensor>& inputs, std::optional<bool> 
   build_from_call(layer_state(), [&] { build_list(shapes); });
   Tensor y = call_list(inputs, scope.training());
   layer_state().output_shape = y.shape();
-  if (scope.outermost()) detail::record_call(*this, inputs, true, y);
-  return y;
+  return scope.outermost() ? detail::record_call(*this, inputs, true, y) : y;
 }
 
 Tensor Layer::call(const Tensor&, bool) {
@@ -157,15 +155,26 @@ void Layer::set_weights(const std::vector<Tensor>& values) {
 }
 
 bool Layer::trainable() const { return state_->trainable; }
-void Layer::set_trainable(bool trainable) { state_->trainable = trainable; }
+// As Keras' setter: the layer and every layer below it.
+void Layer::set_trainable(bool trainable) {
+  std::unordered_set<tf::detail::ModuleState*> seen;
+  auto visit = [&](auto& self, tf::detail::ModuleState& m) -> void {
+    if (!seen.insert(&m).second) return;
+    m.trainable = trainable;
+    for (auto& [attribute, child] : m.children) self(self, *child);
+  };
+  visit(visit, *state_);
+}
 
 std::vector<Tensor> Layer::losses() const {
   std::vector<Tensor> out;
   std::unordered_set<const tf::detail::ModuleState*> seen;
+  // Keras regularises the trainable weights only (not a frozen layer's).
   auto visit = [&](auto& self, const tf::detail::ModuleState& m) -> void {
     if (!seen.insert(&m).second) return;
-    if (auto* layer = dynamic_cast<const LayerState*>(&m))
-      for (const auto& [v, regularizer] : layer->regularizers) out.push_back(regularizer(v));
+    if (auto* layer = dynamic_cast<const LayerState*>(&m); layer && layer->trainable)
+      for (const auto& [v, regularizer] : layer->regularizers)
+        if (v.trainable()) out.push_back(regularizer(v));
     for (const auto& [attribute, child] : m.children) self(self, *child);
   };
   visit(visit, *state_);
@@ -176,6 +185,15 @@ Variable Layer::add_weight(const std::string& attribute, const TensorShape& shap
                            const Initializer& initializer, bool trainable,
                            const Regularizer& regularizer, const Constraint& constraint,
                            DType dtype) {
+  // Building again (a build() the user called, then the first call; a build that failed half
+  // way) finds the weights already made instead of adding more.
+  for (const auto& [existing, v] : state_->variables)
+    if (existing == attribute) {
+      if (v.shape() != shape || v.dtype() != dtype)
+        throw InvalidArgumentError("layer '" + name() + "': weight '" + attribute + "' exists as " +
+                                   v.shape().to_string() + ", built again as " + shape.to_string());
+      return v;
+    }
   for (int64_t d : shape)
     if (d < 0)
       throw InvalidArgumentError("layer '" + name() + "': weight '" + attribute + "' of shape " +

@@ -73,14 +73,20 @@ LayerNormalization::LayerNormalization(LayerNormalizationOptions options)
     throw InvalidArgumentError("LayerNormalization: give at least one axis and a positive epsilon");
 }
 
-void LayerNormalization::build(const TensorShape& input_shape) {
-  axes_.clear();
-  for (int64_t a : options_.axis) axes_.push_back(normalize_axis(a, input_shape.rank(), name()));
-  std::sort(axes_.begin(), axes_.end());
-  if (std::adjacent_find(axes_.begin(), axes_.end()) != axes_.end())
+// The normalised axes for an input of `rank` dims, sorted (from the options at each use: the
+// layer object holds no state of its own, so every copy of it works).
+std::vector<int64_t> LayerNormalization::axes(int64_t rank) const {
+  std::vector<int64_t> axes;
+  for (int64_t a : options_.axis) axes.push_back(normalize_axis(a, rank, name()));
+  std::sort(axes.begin(), axes.end());
+  if (std::adjacent_find(axes.begin(), axes.end()) != axes.end())
     throw InvalidArgumentError("layer '" + name() + "': repeated axis");
+  return axes;
+}
+
+void LayerNormalization::build(const TensorShape& input_shape) {
   std::vector<int64_t> shape;
-  for (int64_t a : axes_) {
+  for (int64_t a : axes(input_shape.rank())) {
     if (input_shape[a] < 0)
       throw InvalidArgumentError("layer '" + name() + "': normalised dims must be known, got " +
                                  input_shape.to_string());
@@ -91,13 +97,10 @@ void LayerNormalization::build(const TensorShape& input_shape) {
 }
 
 Tensor LayerNormalization::call(const Tensor& x, bool) {
-  for (int64_t a : axes_)
-    if (a >= x.shape().rank())
-      throw InvalidArgumentError("layer '" + name() + "': built for more dims than " +
-                                 x.shape().to_string());
-  auto m = nn::moments(x, axes_, /*keepdims=*/true);
-  Tensor gamma = options_.scale ? broadcastable(weight("gamma"), axes_, x.shape()) : Tensor();
-  Tensor beta = options_.center ? broadcastable(weight("beta"), axes_, x.shape()) : Tensor();
+  std::vector<int64_t> a = axes(x.shape().rank());
+  auto m = nn::moments(x, a, /*keepdims=*/true);
+  Tensor gamma = options_.scale ? broadcastable(weight("gamma"), a, x.shape()) : Tensor();
+  Tensor beta = options_.center ? broadcastable(weight("beta"), a, x.shape()) : Tensor();
   return nn::batch_normalization(x, m.mean, m.variance, beta, gamma, options_.epsilon);
 }
 

@@ -18,14 +18,28 @@ void check_pair(const Tensor& y_true, const Tensor& y_pred, const char* loss) {
     throw InvalidArgumentError(std::string(loss) + ": y_pred must be floating-point, got " +
                                std::string(dtype_name(y_pred.dtype())));
 }
-// y_true as y_pred's dtype, its shape checked to broadcast the same way Keras requires (equal).
-Tensor matching(const Tensor& y_true, const Tensor& y_pred, const char* loss) {
+}  // namespace
+
+std::pair<Tensor, Tensor> squeeze_or_expand_to_same_rank(const Tensor& a, const Tensor& b) {
+  const int64_t ra = a.shape().rank(), rb = b.shape().rank();
+  if (ra == rb + 1 && a.shape()[ra - 1] == 1)
+    return rb == 1 ? std::pair{a, expand_dims(b, -1)} : std::pair{squeeze(a, {ra - 1}), b};
+  if (rb == ra + 1 && b.shape()[rb - 1] == 1)
+    return ra == 1 ? std::pair{expand_dims(a, -1), b} : std::pair{a, squeeze(b, {rb - 1})};
+  return {a, b};
+}
+
+namespace {
+// y_true and y_pred as Keras pairs them: a trailing 1 squeezed or added (labels (N,) against a
+// Dense(1) output (N, 1)), y_true in y_pred's dtype; then the shapes must be equal.
+std::pair<Tensor, Tensor> matching(const Tensor& y_true, const Tensor& y_pred, const char* loss) {
   check_pair(y_true, y_pred, loss);
-  if (y_true.shape() != y_pred.shape())
+  auto [t, p] = squeeze_or_expand_to_same_rank(y_true, y_pred);
+  if (t.shape() != p.shape())
     throw InvalidArgumentError(std::string(loss) + ": y_true " + y_true.shape().to_string() +
                                " and y_pred " + y_pred.shape().to_string() +
                                " must have the same shape");
-  return cast(y_true, y_pred.dtype());
+  return {cast(t, p.dtype()), p};
 }
 }  // namespace
 
@@ -48,9 +62,9 @@ Tensor sparse_categorical_crossentropy(const Tensor& y_true, const Tensor& y_pre
   return -reduce_sum(one_hot(labels, y_pred.shape()[rank - 1], 1, 0, y_pred.dtype()) * log(p), -1);
 }
 
-Tensor categorical_crossentropy(const Tensor& y_true, const Tensor& y_pred, bool from_logits,
+Tensor categorical_crossentropy(const Tensor& y_true, const Tensor& y_pred_in, bool from_logits,
                                 double label_smoothing) {
-  Tensor labels = matching(y_true, y_pred, "categorical_crossentropy");
+  auto [labels, y_pred] = matching(y_true, y_pred_in, "categorical_crossentropy");
   if (label_smoothing < 0 || label_smoothing > 1)
     throw InvalidArgumentError("categorical_crossentropy: label_smoothing must be in [0, 1]");
   if (label_smoothing > 0) {
@@ -63,9 +77,9 @@ Tensor categorical_crossentropy(const Tensor& y_true, const Tensor& y_pred, bool
   return -reduce_sum(labels * log(p), -1);
 }
 
-Tensor binary_crossentropy(const Tensor& y_true, const Tensor& y_pred, bool from_logits,
+Tensor binary_crossentropy(const Tensor& y_true, const Tensor& y_pred_in, bool from_logits,
                            double label_smoothing) {
-  Tensor labels = matching(y_true, y_pred, "binary_crossentropy");
+  auto [labels, y_pred] = matching(y_true, y_pred_in, "binary_crossentropy");
   if (label_smoothing < 0 || label_smoothing > 1)
     throw InvalidArgumentError("binary_crossentropy: label_smoothing must be in [0, 1]");
   if (label_smoothing > 0) labels = labels * (1 - label_smoothing) + 0.5 * label_smoothing;
@@ -80,16 +94,19 @@ Tensor binary_crossentropy(const Tensor& y_true, const Tensor& y_pred, bool from
 }
 
 Tensor mean_squared_error(const Tensor& y_true, const Tensor& y_pred) {
-  return reduce_mean(square(y_pred - matching(y_true, y_pred, "mean_squared_error")), -1);
+  auto [t, p] = matching(y_true, y_pred, "mean_squared_error");
+  return reduce_mean(square(p - t), -1);
 }
 
 Tensor mean_absolute_error(const Tensor& y_true, const Tensor& y_pred) {
-  return reduce_mean(abs(y_pred - matching(y_true, y_pred, "mean_absolute_error")), -1);
+  auto [t, p] = matching(y_true, y_pred, "mean_absolute_error");
+  return reduce_mean(abs(p - t), -1);
 }
 
 Tensor huber(const Tensor& y_true, const Tensor& y_pred, double delta) {
   if (!(delta > 0)) throw InvalidArgumentError("huber: delta must be positive");
-  Tensor error = abs(y_pred - matching(y_true, y_pred, "huber"));
+  auto [t, p] = matching(y_true, y_pred, "huber");
+  Tensor error = abs(p - t);
   Tensor quadratic = minimum(error, delta);
   Tensor linear = error - quadratic;
   return reduce_mean(0.5 * square(quadratic) + delta * linear, -1);

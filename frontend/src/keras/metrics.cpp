@@ -61,29 +61,30 @@ Tensor sparse_labels(const Tensor& y_true, const Tensor& y_pred) {
 }
 }  // namespace
 
-Accuracy::Accuracy(std::string name)
-    : MeanMetricWrapper(
-          [](const Tensor& t, const Tensor& p) { return as_float(equal(cast(t, p.dtype()), p)); },
-          std::move(name)) {}
+Tensor accuracy(const Tensor& y_true, const Tensor& y_pred) {
+  auto [t, p] = losses::squeeze_or_expand_to_same_rank(y_true, y_pred);
+  return as_float(equal(cast(t, p.dtype()), p));
+}
+Tensor binary_accuracy(const Tensor& y_true, const Tensor& y_pred, double threshold) {
+  auto [t, p] = losses::squeeze_or_expand_to_same_rank(y_true, y_pred);
+  return as_float(equal(cast(t, float32), as_float(greater(p, threshold))));
+}
+Tensor categorical_accuracy(const Tensor& y_true, const Tensor& y_pred) {
+  return as_float(equal(argmax(y_true, -1), argmax(y_pred, -1)));
+}
+Tensor sparse_categorical_accuracy(const Tensor& y_true, const Tensor& y_pred) {
+  return as_float(equal(sparse_labels(y_true, y_pred), cast(argmax(y_pred, -1), int64)));
+}
 
+Accuracy::Accuracy(std::string name) : MeanMetricWrapper(metrics::accuracy, std::move(name)) {}
 SparseCategoricalAccuracy::SparseCategoricalAccuracy(std::string name)
-    : MeanMetricWrapper(
-          [](const Tensor& t, const Tensor& p) {
-            return as_float(equal(sparse_labels(t, p), cast(argmax(p, -1), int64)));
-          },
-          std::move(name)) {}
-
+    : MeanMetricWrapper(metrics::sparse_categorical_accuracy, std::move(name)) {}
 CategoricalAccuracy::CategoricalAccuracy(std::string name)
-    : MeanMetricWrapper(
-          [](const Tensor& t, const Tensor& p) {
-            return as_float(equal(argmax(t, -1), argmax(p, -1)));
-          },
-          std::move(name)) {}
-
+    : MeanMetricWrapper(metrics::categorical_accuracy, std::move(name)) {}
 BinaryAccuracy::BinaryAccuracy(std::string name, double threshold)
     : MeanMetricWrapper(
           [threshold](const Tensor& t, const Tensor& p) {
-            return as_float(equal(cast(t, float32), as_float(greater(p, threshold))));
+            return metrics::binary_accuracy(t, p, threshold);
           },
           std::move(name)) {}
 

@@ -53,17 +53,24 @@ ModelState& Model::model_state() const { return static_cast<ModelState&>(*state_
 
 namespace {
 
-std::shared_ptr<metrics::Metric> resolve_metric(const MetricSpec& spec, const losses::Loss& loss) {
+std::shared_ptr<metrics::Metric> resolve_metric(const MetricSpec& spec) {
   if (spec.metric()) return spec.metric();
   const std::string& name = spec.name();
   if (name == "accuracy" || name == "acc") {
-    if (dynamic_cast<const losses::SparseCategoricalCrossentropy*>(&loss))
-      return std::make_shared<metrics::SparseCategoricalAccuracy>(name);
-    if (dynamic_cast<const losses::CategoricalCrossentropy*>(&loss))
-      return std::make_shared<metrics::CategoricalAccuracy>(name);
-    if (dynamic_cast<const losses::BinaryCrossentropy*>(&loss))
-      return std::make_shared<metrics::BinaryAccuracy>(name);
-    return std::make_shared<metrics::Accuracy>(name);
+    // As Keras: chosen from the shapes at each update: one output is binary, labels of lower
+    // rank (or a last dim of 1 against several classes) are sparse, else one-hot.
+    return std::make_shared<metrics::MeanMetricWrapper>(
+        [](const Tensor& y_true, const Tensor& y_pred) {
+          const auto& t = y_true.shape();
+          const auto& p = y_pred.shape();
+          const int64_t p_last = p.rank() > 0 ? p[p.rank() - 1] : 1;
+          const int64_t t_last = t.rank() > 0 ? t[t.rank() - 1] : 1;
+          if (p_last == 1) return metrics::binary_accuracy(y_true, y_pred);
+          if (t.rank() < p.rank() || (t_last == 1 && p_last > 1))
+            return metrics::sparse_categorical_accuracy(y_true, y_pred);
+          return metrics::categorical_accuracy(y_true, y_pred);
+        },
+        name);
   }
   if (name == "sparse_categorical_accuracy")
     return std::make_shared<metrics::SparseCategoricalAccuracy>();
@@ -103,9 +110,9 @@ void Model::compile_shared(std::shared_ptr<optimizers::Optimizer> optimizer,
   s.loss = std::move(loss);
   s.loss_tracker = std::make_shared<metrics::Mean>("loss");
   s.metrics.clear();
-  for (const MetricSpec& spec : metrics) s.metrics.push_back(resolve_metric(spec, *s.loss));
+  for (const MetricSpec& spec : metrics) s.metrics.push_back(resolve_metric(spec));
   s.options = std::move(options);
-  s.owner = nullptr;  // the steps are made again, for the new configuration
+  s.owner = s.predict_owner = nullptr;  // the steps are made again, for the new configuration
 }
 
 optimizers::Optimizer& Model::optimizer() const {
@@ -157,10 +164,18 @@ void Model::make_steps() {
         return results();
       },
       s.options);
+  s.owner = this;
+}
+
+// Predicting needs no compile (as in Keras): its step is made on its own.
+void Model::make_predict_step() {
+  auto& s = model_state();
+  if (s.predict_owner == this) return;
+  Model* self = this;
   s.predict_step = maybe_compiled(
       [self](const Tensor& x, const Tensor&) { return std::vector<Tensor>{(*self)(x, false)}; },
       s.options);
-  s.owner = this;
+  s.predict_owner = this;
 }
 
 Logs Model::logs_of(const std::vector<Tensor>& results) const {
@@ -223,7 +238,15 @@ Sequential::Sequential(std::vector<LayerRef> layers, std::string name)
 
 void Sequential::add(LayerRef layer) {
   if (!layer.get()) throw InvalidArgumentError("Sequential.add: null layer");
+  for (const auto& l : model_state().sequence)
+    if (l->name() == layer.get()->name())
+      throw InvalidArgumentError(
+          "Sequential.add: all layers of a Sequential model need unique "
+          "names; '" +
+          l->name() + "' is already there");
   add_module(*layer.get());
+  // Steps traced before run the old stack: make them again.
+  model_state().owner = model_state().predict_owner = nullptr;
   model_state().sequence.push_back(layer.get());
   // Keras 3's path to a Sequential's layer i (its InputLayer is operation 0).
   set_checkpoint_paths(layer.get()->name(), {"_functional/_operations/" +

@@ -23,6 +23,7 @@ struct ModelState : LayerState {
   CompileOptions options;
   // The steps, made for the Model object that runs them (`owner`): a step calls its call().
   const Model* owner = nullptr;
+  const Model* predict_owner = nullptr;
   Step train_step, test_step, predict_step;
   std::vector<std::shared_ptr<Layer>> sequence;       // Sequential's layers
   std::shared_ptr<const FunctionalGraph> functional;  // a functional model's graph

@@ -3,6 +3,7 @@
 // ops, so a traced step fuses each variable's update.
 #include "tfjit/keras/optimizers.h"
 
+#include <algorithm>
 #include <cmath>
 #include <iostream>
 #include <map>
@@ -108,8 +109,14 @@ Variable Optimizer::add_slot(const Variable& var, const std::string& slot_name, 
   auto& s = optimizer_state();
   auto& entry =
       s.slots.try_emplace(var.impl().get(), detail::OptimizerState::Slots{var, {}}).first->second;
-  Variable slot = add_variable(slot_variable_name(var, slot_name),
-                               fill(var.shape(), initial, var.dtype()), false);
+  // Keras' name, made unique if two variables share a name.
+  std::string attribute = slot_variable_name(var, slot_name);
+  auto taken = [&](const std::string& a) {
+    return std::ranges::any_of(s.variables, [&](const auto& e) { return e.first == a; });
+  };
+  for (int n = 1; taken(attribute); ++n)
+    attribute = slot_variable_name(var, slot_name) + "_" + std::to_string(n);
+  Variable slot = add_variable(attribute, fill(var.shape(), initial, var.dtype()), false);
   entry.slots.emplace_back(slot_name, slot);
   if (std::find(s.slot_names.begin(), s.slot_names.end(), slot_name) == s.slot_names.end())
     s.slot_names.push_back(slot_name);
@@ -151,12 +158,17 @@ void Optimizer::set_keras_checkpoint_paths() {
   auto& s = optimizer_state();
   int64_t k = 0;
   auto next = [&] { return "_variables/" + std::to_string(k++); };
+  auto attribute_of = [&](const Variable& slot) {
+    for (const auto& [attribute, v] : s.variables)
+      if (v.impl() == slot.impl()) return attribute;
+    throw InternalError("optimizer '" + name() + "': an untracked slot");
+  };
   set_checkpoint_paths("iterations", {"_iterations", next()});
   if (!s.schedule) set_checkpoint_paths("learning_rate", {"_learning_rate", next()});
   for (const auto& group : keras_slot_groups())
     for (size_t i = 0; i < s.built.size(); ++i)
       for (const auto& [slot, list] : group)
-        set_checkpoint_paths(slot_variable_name(s.built[i], slot),
+        set_checkpoint_paths(attribute_of(get_slot(s.built[i], slot)),
                              {next(), list + "/" + std::to_string(i)});
 }
 

@@ -89,9 +89,11 @@ CosineDecay::CosineDecay(double initial, int64_t decay_steps, double alpha,
 Tensor CosineDecay::operator()(const Tensor& step) const {
   Tensor s = as_step(step);
   const double peak = target_ ? *target_ : initial_;
-  // Keras: after the warm-up, a cosine over decay_steps from the peak to alpha * peak.
-  Tensor t = minimum(maximum(s - static_cast<double>(warmup_), 0.0), static_cast<double>(steps_)) /
-             static_cast<double>(steps_);
+  // Keras: after the warm-up (only with a warmup_target), a cosine over decay_steps from the
+  // peak to alpha * peak.
+  const double warmup = target_ ? static_cast<double>(warmup_) : 0.0;
+  Tensor t =
+      minimum(maximum(s - warmup, 0.0), static_cast<double>(steps_)) / static_cast<double>(steps_);
   Tensor cosine = 0.5 * (1.0 + cos(std::numbers::pi * t));
   Tensor decayed = peak * ((1.0 - alpha_) * cosine + alpha_);
   if (!target_ || warmup_ == 0) return decayed;

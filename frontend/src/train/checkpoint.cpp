@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <regex>
+#include <tuple>
 #include <unordered_map>
 
 #include "frontend/src/module_state.h"
@@ -178,9 +179,16 @@ std::string Checkpoint::write(const std::string& prefix) const {
 }
 
 std::string Checkpoint::save(const std::string& prefix) {
-  save_counter_.assign_add(int64_t{1});
-  std::string path = prefix + "-" + std::to_string(save_counter_.read_value().item<int64_t>());
-  write(path);
+  // The counter moves only once the checkpoint is written (and it is saved with its new value).
+  const int64_t previous = save_counter_.read_value().item<int64_t>();
+  save_counter_.assign(previous + 1);
+  std::string path = prefix + "-" + std::to_string(previous + 1);
+  try {
+    write(path);
+  } catch (...) {
+    save_counter_.assign(previous);
+    throw;
+  }
   std::string directory = std::filesystem::path(path).parent_path().string();
   if (directory.empty()) directory = ".";
   auto kept = read_state(directory, nullptr);
@@ -190,7 +198,7 @@ std::string Checkpoint::save(const std::string& prefix) {
   return path;
 }
 
-LoadStatus Checkpoint::read(const std::string& prefix) const {
+LoadStatus Checkpoint::read(const std::string& prefix, bool require_match) const {
   detail::BundleReader reader(prefix);
   if (!reader.contains(detail::kObjectGraphKey))
     throw InvalidArgumentError("Checkpoint.read: '" + prefix +
@@ -199,10 +207,28 @@ LoadStatus Checkpoint::read(const std::string& prefix) const {
       reader.get(detail::kObjectGraphKey).item<std::string>(), "Checkpoint.read: " + prefix);
   Graph ours = build_graph(objects_, save_counter_);
   LoadStatus status;
+  // What to restore, gathered and checked before anything is assigned: a mismatch found late
+  // leaves every object as it was.
+  std::vector<std::pair<Variable, Tensor>> assignments;
+  std::vector<std::tuple<data::Iterator*, uint64_t, int64_t>> iterators;
   std::vector<bool> used(saved.nodes.size(), false);
+  std::vector<bool> visited(ours.graph.nodes.size(), false);
+  // Everything below a node of ours the file lacks is missing.
+  auto missing_below = [&](int node) {
+    std::vector<int> stack{node};
+    std::vector<bool> seen(ours.graph.nodes.size(), false);
+    while (!stack.empty()) {
+      int n = stack.back();
+      stack.pop_back();
+      if (seen[n] || visited[n]) continue;
+      seen[n] = true;
+      for (const auto& a : ours.graph.nodes[n].attributes)
+        status.missing.push_back(a.checkpoint_key);
+      for (const auto& c : ours.graph.nodes[n].children) stack.push_back(c.node_id);
+    }
+  };
   // Walks our graph and the file's together from the roots, matching children by name.
   std::vector<std::pair<int, int>> work{{0, 0}};
-  std::vector<bool> visited(ours.graph.nodes.size(), false);
   while (!work.empty()) {
     auto [mine, theirs] = work.back();
     work.pop_back();
@@ -211,53 +237,67 @@ LoadStatus Checkpoint::read(const std::string& prefix) const {
     used[theirs] = true;
     const auto& node = ours.graph.nodes[mine];
     const auto& file = saved.nodes[theirs];
-    for (const auto& a : node.attributes) {
-      auto match = std::find_if(file.attributes.begin(), file.attributes.end(),
-                                [&](const auto& f) { return f.name == a.name; });
+    auto find = [&](const std::string& name) {
+      return std::find_if(file.attributes.begin(), file.attributes.end(),
+                          [&](const auto& f) { return f.name == name; });
+    };
+    if (auto v = ours.node_variable.find(mine); v != ours.node_variable.end()) {
+      auto match = find(kValue);
       if (match == file.attributes.end()) {
-        status.missing.push_back(a.checkpoint_key);
-        continue;
-      }
-      Tensor value = reader.get(match->checkpoint_key);
-      if (auto v = ours.node_variable.find(mine); v != ours.node_variable.end()) {
-        Variable var = v->second;
+        status.missing.push_back(node.attributes.at(0).checkpoint_key);
+      } else {
+        Tensor value = reader.get(match->checkpoint_key);
+        const Variable& var = v->second;
         if (value.shape() != var.shape() || value.dtype() != var.dtype())
           throw InvalidArgumentError(
               "Checkpoint.read: '" + match->checkpoint_key + "' is " + value.shape().to_string() +
               " " + std::string(dtype_name(value.dtype())) + ", variable '" + var.name() + "' is " +
               var.shape().to_string() + " " + std::string(dtype_name(var.dtype())));
-        var.assign(value);
+        assignments.emplace_back(var, value);
       }
     }
     if (auto it = ours.node_iterator.find(mine); it != ours.node_iterator.end()) {
-      auto get = [&](const char* name) -> int64_t {
-        for (const auto& f : file.attributes)
-          if (f.name == name) return reader.get(f.checkpoint_key).item<int64_t>();
-        throw InvalidArgumentError("Checkpoint.read: iterator state without '" + std::string(name) +
-                                   "'");
-      };
-      it->second->restore(static_cast<uint64_t>(get("iteration")), get("position"));
+      auto position = find("position"), iteration = find("iteration");
+      if (position == file.attributes.end() || iteration == file.attributes.end()) {
+        for (const auto& a : node.attributes) status.missing.push_back(a.checkpoint_key);
+      } else {
+        auto scalar = [&](const std::string& key) {
+          Tensor t = reader.get(key);
+          if (t.dtype() != int64 || t.shape().rank() != 0)
+            throw InvalidArgumentError("Checkpoint.read: iterator state '" + key +
+                                       "' is not an int64 scalar");
+          return t.item<int64_t>();
+        };
+        iterators.emplace_back(it->second, static_cast<uint64_t>(scalar(iteration->checkpoint_key)),
+                               scalar(position->checkpoint_key));
+      }
     }
     for (const auto& child : node.children) {
-      auto theirs_child = saved.child(theirs, child.local_name);
-      if (!theirs_child) {
-        for (const auto& a : ours.graph.nodes[child.node_id].attributes)
-          status.missing.push_back(a.checkpoint_key);
-        continue;
-      }
-      work.emplace_back(child.node_id, *theirs_child);
+      if (auto theirs_child = saved.child(theirs, child.local_name))
+        work.emplace_back(child.node_id, *theirs_child);
+      else
+        missing_below(child.node_id);
     }
   }
   for (size_t id = 0; id < saved.nodes.size(); ++id)
     if (!used[id])
       for (const auto& a : saved.nodes[id].attributes)
         status.unused_keys.push_back(a.checkpoint_key);
+  if (require_match && (!status.missing.empty() || !status.unused_keys.empty())) {
+    std::string what = "Checkpoint.read: '" + prefix + "' does not match the objects:";
+    for (const auto& k : status.missing) what += " missing " + k + ";";
+    for (const auto& k : status.unused_keys) what += " unexpected " + k + ";";
+    throw InvalidArgumentError(what);
+  }
+  // Iterators first: replaying a pass may fail (OutOfRangeError) before any variable changed.
+  for (auto& [it, iteration, position] : iterators) it->restore(iteration, position);
+  for (auto& [var, value] : assignments) var.assign(value);
   return status;
 }
 
-CheckpointManager::CheckpointManager(Checkpoint& checkpoint, std::string directory,
+CheckpointManager::CheckpointManager(Checkpoint checkpoint, std::string directory,
                                      int64_t max_to_keep, std::string checkpoint_name)
-    : checkpoint_(checkpoint),
+    : checkpoint_(std::move(checkpoint)),
       directory_(std::move(directory)),
       name_(std::move(checkpoint_name)),
       max_to_keep_(max_to_keep) {

@@ -76,6 +76,7 @@ class Conv : public Layer {
 };
 class Conv1D : public Conv {
  public:
+  std::shared_ptr<Layer> clone() const override { return std::make_shared<Conv1D>(*this); }
   Conv1D(int64_t filters, Ints kernel_size, keras::Activation activation = {},
          ConvOptions options = {})
       : Conv(1, filters, std::move(kernel_size), std::move(activation), std::move(options),
@@ -83,6 +84,7 @@ class Conv1D : public Conv {
 };
 class Conv2D : public Conv {
  public:
+  std::shared_ptr<Layer> clone() const override { return std::make_shared<Conv2D>(*this); }
   Conv2D(int64_t filters, Ints kernel_size, keras::Activation activation = {},
          ConvOptions options = {})
       : Conv(2, filters, std::move(kernel_size), std::move(activation), std::move(options),
@@ -90,6 +92,7 @@ class Conv2D : public Conv {
 };
 class Conv3D : public Conv {
  public:
+  std::shared_ptr<Layer> clone() const override { return std::make_shared<Conv3D>(*this); }
   Conv3D(int64_t filters, Ints kernel_size, keras::Activation activation = {},
          ConvOptions options = {})
       : Conv(3, filters, std::move(kernel_size), std::move(activation), std::move(options),
@@ -170,11 +173,12 @@ class Pooling : public Layer {
   std::vector<int64_t> pool_size_, strides_;
   PoolOptions options_;
 };
-#define TFJIT_KERAS_POOLING(Name, rank, max, base)                              \
-  class Name : public Pooling {                                                 \
-   public:                                                                      \
-    explicit Name(Ints pool_size = 2, PoolOptions options = {})                 \
-        : Pooling(rank, max, std::move(pool_size), std::move(options), base) {} \
+#define TFJIT_KERAS_POOLING(Name, rank, max, base)                                          \
+  class Name : public Pooling {                                                             \
+   public:                                                                                  \
+    std::shared_ptr<Layer> clone() const override { return std::make_shared<Name>(*this); } \
+    explicit Name(Ints pool_size = 2, PoolOptions options = {})                             \
+        : Pooling(rank, max, std::move(pool_size), std::move(options), base) {}             \
   };
 TFJIT_KERAS_POOLING(MaxPooling1D, 1, true, "max_pooling1d")
 TFJIT_KERAS_POOLING(MaxPooling2D, 2, true, "max_pooling2d")
@@ -201,11 +205,12 @@ class GlobalPooling : public Layer {
   bool max_;
   GlobalPoolOptions options_;
 };
-#define TFJIT_KERAS_GLOBAL_POOLING(Name, rank, max, base)       \
-  class Name : public GlobalPooling {                           \
-   public:                                                      \
-    explicit Name(GlobalPoolOptions options = {})               \
-        : GlobalPooling(rank, max, std::move(options), base) {} \
+#define TFJIT_KERAS_GLOBAL_POOLING(Name, rank, max, base)                                   \
+  class Name : public GlobalPooling {                                                       \
+   public:                                                                                  \
+    std::shared_ptr<Layer> clone() const override { return std::make_shared<Name>(*this); } \
+    explicit Name(GlobalPoolOptions options = {})                                           \
+        : GlobalPooling(rank, max, std::move(options), base) {}                             \
   };
 TFJIT_KERAS_GLOBAL_POOLING(GlobalAveragePooling1D, 1, false, "global_average_pooling1d")
 TFJIT_KERAS_GLOBAL_POOLING(GlobalAveragePooling2D, 2, false, "global_average_pooling2d")
@@ -246,11 +251,13 @@ class ZeroPadding : public Layer {
 };
 class ZeroPadding1D : public ZeroPadding {
  public:
+  std::shared_ptr<Layer> clone() const override { return std::make_shared<ZeroPadding1D>(*this); }
   explicit ZeroPadding1D(int64_t padding = 1);
   explicit ZeroPadding1D(std::pair<int64_t, int64_t> padding);
 };
 class ZeroPadding2D : public ZeroPadding {
  public:
+  std::shared_ptr<Layer> clone() const override { return std::make_shared<ZeroPadding2D>(*this); }
   explicit ZeroPadding2D(Ints padding = 1, std::string data_format = "channels_last");
   explicit ZeroPadding2D(std::vector<std::pair<int64_t, int64_t>> padding,
                          std::string data_format = "channels_last");
@@ -367,8 +374,8 @@ class LayerNormalization : public Layer {
   Tensor call(const Tensor& x, bool training) override;
 
  private:
+  std::vector<int64_t> axes(int64_t rank) const;
   LayerNormalizationOptions options_;
-  std::vector<int64_t> axes_;
 };
 
 // --- Merging (a list of inputs) ---
@@ -383,10 +390,11 @@ class Merge : public Layer {
  private:
   Kind kind_;
 };
-#define TFJIT_KERAS_MERGE(Name, kind, base)                                            \
-  class Name : public Merge {                                                          \
-   public:                                                                             \
-    explicit Name(std::string name = "") : Merge(Kind::kind, std::move(name), base) {} \
+#define TFJIT_KERAS_MERGE(Name, kind, base)                                                 \
+  class Name : public Merge {                                                               \
+   public:                                                                                  \
+    std::shared_ptr<Layer> clone() const override { return std::make_shared<Name>(*this); } \
+    explicit Name(std::string name = "") : Merge(Kind::kind, std::move(name), base) {}      \
   };
 TFJIT_KERAS_MERGE(Add, kAdd, "add")
 TFJIT_KERAS_MERGE(Subtract, kSubtract, "subtract")

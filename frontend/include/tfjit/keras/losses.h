@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "tfjit/export.h"
 #include "tfjit/tensor.h"
@@ -37,6 +38,10 @@ class Loss {
   std::string name_;
   Reduction reduction_;
 };
+
+// Keras' pairing of labels with predictions: a trailing dim of 1 on one side squeezed, or added
+// to a rank-1 other side (labels (N,) against a Dense(1) output (N, 1) become (N, 1)).
+std::pair<Tensor, Tensor> squeeze_or_expand_to_same_rank(const Tensor& a, const Tensor& b);
 
 // --- Per-sample functions ---
 // Integer labels (shape of y_pred without its last axis, or with a last axis of 1).

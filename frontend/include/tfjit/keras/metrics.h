@@ -63,6 +63,13 @@ class MeanMetricWrapper : public Metric {
   Mean mean_;
 };
 
+// Per-sample values the accuracy metrics average (Keras' functions of the same names); labels
+// and predictions are paired as the losses pair them (a trailing dim of 1 squeezed or added).
+Tensor accuracy(const Tensor& y_true, const Tensor& y_pred);
+Tensor binary_accuracy(const Tensor& y_true, const Tensor& y_pred, double threshold = 0.5);
+Tensor categorical_accuracy(const Tensor& y_true, const Tensor& y_pred);
+Tensor sparse_categorical_accuracy(const Tensor& y_true, const Tensor& y_pred);
+
 // Exact equality of labels and predictions.
 class Accuracy : public MeanMetricWrapper {
  public:

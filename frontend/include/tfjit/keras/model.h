@@ -64,6 +64,7 @@ class EarlyStopping : public Callback {
   explicit EarlyStopping(EarlyStoppingOptions options = {});
   void on_train_begin(const Logs&) override;
   void on_epoch_end(int64_t epoch, const Logs& logs) override;
+  void on_train_end(const Logs&) override;
   int64_t stopped_epoch() const { return stopped_epoch_; }
 
  private:
@@ -146,7 +147,8 @@ struct History {
   std::vector<int64_t> epoch;
 };
 
-// A metric for compile: a Keras name ("accuracy"/"acc" resolves by the loss, as Keras does;
+// A metric for compile: a Keras name ("accuracy"/"acc" resolves from the shapes of labels and
+// predictions, as Keras does;
 // "sparse_categorical_accuracy", "categorical_accuracy", "binary_accuracy", "mse", "mae", "auc")
 // or a metric object (shared: its state is the model's).
 class MetricSpec {
@@ -274,6 +276,7 @@ class Model : public Layer {
                       std::shared_ptr<losses::Loss> loss, std::vector<MetricSpec> metrics,
                       CompileOptions options);
   void make_steps();  // the traced steps, made for this object
+  void make_predict_step();
   Logs logs_of(const std::vector<Tensor>& results) const;
   // One pass over (x, y) in batches (rows in `order` if given) through the train or test step.
   Logs run_epoch(const Tensor& x, const Tensor& y, const Tensor& order, int64_t batch_size,

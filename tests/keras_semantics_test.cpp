@@ -1,0 +1,131 @@
+// Keras and tf.data semantics that are easy to get wrong (each found in review): identity layers
+// in functional graphs, partial checkpoints, label shapes, freezing, callbacks, cardinalities.
+#include <filesystem>
+
+#include "tests/helpers.h"
+
+namespace {
+namespace L = tf::keras::layers;
+using tf::Tensor;
+std::vector<double> values(const Tensor& t) { return tft::values_of(t); }
+}  // namespace
+
+TEST_CASE("a functional skip connection around an identity layer keeps both branches") {
+  Tensor x = tf::keras::Input({4});
+  Tensor dropped = L::Dropout(0.5)(x);  // the identity when not training
+  L::Dense dense(4);
+  tf::keras::Model model(x, L::Add()({x, dense(dropped)}));
+  Tensor in = tf::ones({3, 4});
+  CHECK(values(model(in)) == values(in + dense(in)));
+  // Training: dropout applies to the dense branch only (the skip stays the input).
+  tf::random::set_seed(1);
+  Tensor trained = model(in, true) - in;
+  CHECK(values(trained) != values(dense(in)));  // some of the branch's inputs dropped
+}
+
+TEST_CASE("reading a checkpoint that lacks a whole object reports it missing, changing nothing") {
+  auto dir = std::filesystem::temp_directory_path() / ("tfjit-sem-" + std::to_string(::getpid()));
+  tf::keras::Sequential model({L::Dense(2)});
+  model(tf::ones({1, 3}));
+  tf::keras::optimizers::Adam opt(0.1);
+  opt.build(model.trainable_variables());
+  tf::train::Checkpoint({{"model", model}}).write((dir / "model-only").string());
+  auto status = tf::train::Checkpoint({{"model", model}, {"optimizer", opt}})
+                    .read((dir / "model-only").string());
+  CHECK(status.missing.size() == 6);  // iterations, learning rate, 2 x (momentum, velocity)
+  CHECK_THROWS_AS(status.assert_consumed(), tf::FailedPreconditionError);
+  tf::keras::Sequential other({L::Dense(2)});
+  other(tf::ones({1, 3}));
+  Tensor before = other.get_weights()[0];
+  CHECK_THROWS_AS(tf::train::Checkpoint({{"model", other}, {"optimizer", opt}})
+                      .read((dir / "model-only").string(), /*require_match=*/true),
+                  tf::InvalidArgumentError);
+  CHECK(values(other.get_weights()[0]) == values(before));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("losses and accuracy pair labels (N,) with a Dense(1) output (N, 1) as Keras does") {
+  Tensor y = tf::constant({1.0f, 0.0f, 1.0f}), p = tf::constant({{0.9f}, {0.2f}, {0.4f}});
+  tf::keras::losses::MeanSquaredError mse;
+  CHECK(mse(y, p).item<float>() == Approx((0.01 + 0.04 + 0.36) / 3));
+  tf::keras::losses::BinaryCrossentropy bce;
+  CHECK(bce(y, p).item<float>() == Approx(bce(tf::reshape(y, {3, 1}), p).item<float>()));
+  tf::keras::metrics::BinaryAccuracy acc;
+  acc.update_state(y, p);
+  CHECK(acc.result().item<float>() == Approx(2.0 / 3));
+  // compile's "accuracy" is binary for one output, whatever the loss.
+  tf::keras::Sequential model({L::Dense(1, "sigmoid")});
+  model.compile(tf::keras::optimizers::SGD(0.0), tf::keras::losses::MeanSquaredError(),
+                {"accuracy"});
+  auto logs =
+      model.evaluate(tf::constant({{1.0f}, {-1.0f}}), tf::constant({1.0f, 0.0f}), {.verbose = 0});
+  CHECK(logs.count("accuracy") == 1);
+  CHECK((logs["accuracy"] == 0.0 || logs["accuracy"] == 0.5 || logs["accuracy"] == 1.0));
+}
+
+TEST_CASE("freezing a model freezes its layers; a frozen BatchNormalization uses its statistics") {
+  L::BatchNormalization bn;
+  tf::keras::Sequential model(
+      {L::Dense(3, {}, {.kernel_regularizer = tf::keras::regularizers::L2()}), bn});
+  model(tf::ones({4, 2}));
+  CHECK(model.losses().size() == 1);
+  model.set_trainable(false);
+  CHECK(!bn.trainable());
+  CHECK(model.trainable_variables().empty());
+  CHECK(model.losses().empty());  // Keras regularises trainable weights only
+  Tensor mean = bn.weight("moving_mean");
+  model(tf::random::normal({4, 2}), true);
+  CHECK(values(bn.weight("moving_mean")) == values(mean));  // not updated
+}
+
+TEST_CASE("a layer built by hand then called keeps one set of weights, in any copy") {
+  L::Dense dense(2);
+  dense.build({5, 3});
+  dense(tf::ones({1, 3}));
+  CHECK(dense.weights().size() == 2);
+  L::LayerNormalization ln;
+  tf::keras::Sequential model({ln});
+  model(tf::ones({2, 4}));
+  CHECK(ln(tf::ones({2, 4})).shape() == tf::TensorShape({2, 4}));  // the original object works
+  CHECK_THROWS_AS(
+      tf::keras::Sequential({L::Dense(1, {}, {.name = "same"}), L::Dense(1, {}, {.name = "same"})}),
+      tf::InvalidArgumentError);
+}
+
+TEST_CASE("EarlyStopping restores the best weights when training ends; predict needs no compile") {
+  tf::random::set_seed(5);
+  tf::keras::Sequential model({L::Dense(1)});
+  Tensor x = tf::random::normal({16, 2});
+  CHECK(model.predict(x, {.batch_size = 8}).shape() == tf::TensorShape({16, 1}));
+  // A learning rate that diverges: the first epoch's weights are the best.
+  model.compile(tf::keras::optimizers::SGD(3.0), tf::keras::losses::MeanSquaredError());
+  std::vector<std::vector<double>> after_epoch;
+  auto record = std::make_shared<tf::keras::callbacks::LambdaCallback>();
+  record->on_epoch_end_fn = [&](int64_t, const tf::keras::Logs&) {
+    after_epoch.push_back(values(model.get_weights()[0]));
+  };
+  auto stop = std::make_shared<tf::keras::callbacks::EarlyStopping>(
+      tf::keras::callbacks::EarlyStoppingOptions{
+          .monitor = "loss", .patience = 10, .restore_best_weights = true});
+  auto history =
+      model.fit(x, tf::reduce_sum(x, 1, true),
+                {.batch_size = 16, .epochs = 4, .verbose = 0, .callbacks = {record, stop}});
+  REQUIRE(history.epoch.size() == 4);  // ran every epoch: no early stop
+  auto losses = history.history["loss"];
+  size_t best = std::min_element(losses.begin(), losses.end()) - losses.begin();
+  CHECK(values(model.get_weights()[0]) == after_epoch[best]);
+}
+
+TEST_CASE("Dataset cardinalities stay right at the extremes") {
+  using tf::data::Dataset;
+  CHECK(Dataset::range(0, INT64_MAX).cardinality() == INT64_MAX);
+  CHECK(Dataset::range(INT64_MIN, INT64_MAX, INT64_MAX).cardinality() == 3);
+  CHECK(Dataset::range(10).repeat(INT64_MAX).cardinality() == tf::data::UNKNOWN_CARDINALITY);
+  CHECK(Dataset::range(10).repeat().skip(3).cardinality() == tf::data::INFINITE_CARDINALITY);
+  CHECK_THROWS_AS(Dataset::range(10).repeat().skip(-1), tf::InvalidArgumentError);
+  CHECK(Dataset::range(10).skip(-1).cardinality() == 0);
+  auto it = Dataset::range(3).make_iterator();
+  auto moved = std::move(it);
+  CHECK_THROWS_AS(it.get_next(), tf::FailedPreconditionError);  // NOLINT: testing the moved-from
+  CHECK(moved.get_next()->at(0).item<int64_t>() == 0);
+}

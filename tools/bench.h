@@ -97,6 +97,11 @@ void model_benchmarks(int scale, std::vector<Row>& rows,
 void conv_benchmarks(int scale, std::vector<Row>& rows,
                      const std::function<void(Row&, const std::string&)>& fail);
 
+// tools/bench_keras.cpp: model.fit per epoch (data and initial weights from `data_dir`, written
+// by scripts/peers/keras_peers.py; no fit rows without it), Adam on 10M parameters, tf::data.
+void keras_benchmarks(const std::string& data_dir, int scale, std::vector<Row>& rows,
+                      const std::function<void(Row&, const std::string&)>& fail);
+
 // tools/bench_gpu.cpp: the GPU rows, appended to `rows`; `fail` marks a row as an error.
 void gpu_benchmarks(int scale, std::vector<Row>& rows,
                     const std::function<void(Row&, const std::string&)>& fail);

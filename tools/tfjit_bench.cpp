@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -21,7 +22,8 @@
 
 namespace {
 
-const char* kHelp = R"(usage: tfjit-bench [--quick] [--json] [--threads N] [--only SECTIONS]
+const char* kHelp =
+    R"(usage: tfjit-bench [--quick] [--json] [--threads N] [--only SECTIONS] [--data DIR]
 
 Runs each workload eagerly and through tf::function, next to a reference measured in the same
 run, and prints a table (or JSON with --json). Progress goes to stderr. Training steps are
@@ -38,7 +40,12 @@ called directly, the training step eager and compiled, and overheads.
   --only LIST     comma-separated sections: matmul, chain, overhead, autodiff, steps, models
                   (MLP, transformer and CNN training steps, their compile times and
                   10/100/1000-op compile scaling, batch-1 inference), conv (conv2d on ResNet
-                  shapes against oneDNN direct), compile (a 20-op function), gpu
+                  shapes against oneDNN direct), compile (a 20-op function), gpu,
+                  keras (only when named: model.fit per epoch, Adam on 10M parameters,
+                  tf::data per batch)
+  --data DIR      the keras section's data and initial weights (.npy files written by
+                  scripts/peers/keras_peers.py; default $TFJIT_BENCH_DATA; without it the
+                  keras section has no fit rows)
 
 Exit status: 0 success, 1 usage error, 2 a row's result was wrong (its note says why).
 )";
@@ -88,6 +95,7 @@ int main(int argc, char** argv) {
   bool quick = false, json = false;
   int threads = 0;
   std::string only;
+  std::string data_dir = std::getenv("TFJIT_BENCH_DATA") ? std::getenv("TFJIT_BENCH_DATA") : "";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -101,6 +109,8 @@ int main(int argc, char** argv) {
       quick = true;
     else if (a == "--json")
       json = true;
+    else if (a == "--data")
+      data_dir = value();
     else if (a == "--threads") {
       std::string v = value();
       char* end = nullptr;
@@ -112,8 +122,8 @@ int main(int argc, char** argv) {
       threads = static_cast<int>(n);
     } else if (a == "--only") {
       only = "," + value() + ",";
-      for (const char* known :
-           {"matmul", "chain", "overhead", "autodiff", "steps", "models", "conv", "compile", "gpu"})
+      for (const char* known : {"matmul", "chain", "overhead", "autodiff", "steps", "models",
+                                "conv", "compile", "keras", "gpu"})
         for (size_t at; (at = only.find(std::string(",") + known + ",")) != std::string::npos;)
           only.replace(at, std::strlen(known) + 1, "");
       if (only != ",") {
@@ -464,6 +474,8 @@ int main(int argc, char** argv) {
   // 6. The training steps users run: MLPs, a transformer block, batch-1 inference.
   if (want("models")) model_benchmarks(scale, rows, fail);
   if (want("conv")) conv_benchmarks(scale, rows, fail);
+  // Only when named: its Adam rows allocate 0.7 GB.
+  if (only.find(",keras,") != std::string::npos) keras_benchmarks(data_dir, scale, rows, fail);
 
   // 7. Cold trace + compile of a ~20-op function (fresh tf::function objects each time).
   if (want("compile")) {

@@ -46,6 +46,12 @@ TEST_CASE("Dataset sources and sequential transformations give elements in order
         std::vector<std::vector<int64_t>>{{0, 1, 2}, {3, 4, 5}, {6}});
   CHECK(collect(Dataset::range(7).batch(3, /*drop_remainder=*/true)) ==
         std::vector<std::vector<int64_t>>{{0, 1, 2}, {3, 4, 5}});
+  // Batches straight from slices are cut as row ranges: the same batches.
+  auto rows = tf::reshape(tf::range(0, 14), {7, 2});
+  CHECK(collect(Dataset::from_tensor_slices(rows).batch(3)) ==
+        std::vector<std::vector<int64_t>>{{0, 1, 2, 3, 4, 5}, {6, 7, 8, 9, 10, 11}, {12, 13}});
+  CHECK(collect(Dataset::from_tensor_slices(rows).batch(3, true)).size() == 2);
+  CHECK(Dataset::from_tensor_slices(rows).batch(3, true).cardinality() == 2);
   CHECK(flat(Dataset::range(3).repeat(2)) == std::vector<int64_t>{0, 1, 2, 0, 1, 2});
   CHECK(flat(Dataset::range(2).repeat().take(5)) == std::vector<int64_t>{0, 1, 0, 1, 0});
   int calls = 0;

@@ -309,6 +309,65 @@ std::vector<OpEntry> catalogue() {
     }
     return tf::nn::conv_transpose(x, filter, out, {s}, chance(r, 0.5) ? "SAME" : "VALID");
   });
+  // Keras layers, made anew in each mode (built eagerly, or inside the trace under init_scope)
+  // with constant initializers, so every mode computes with the same weights.
+  namespace L = tf::keras::layers;
+  const tf::keras::Initializer k = tf::keras::initializers::Constant(0.05);
+  auto padding = [](Rng& r) {
+    return std::string(chance(r, 0.45) ? "same" : chance(r, 0.9) ? "valid" : "full");
+  };
+  add("keras.Dense", [=](Rng& r, const tf::Tensor& x) {
+    return L::Dense(int_param(r), "relu", {.kernel_initializer = k})(x);
+  });
+  add("keras.Conv2D", [=](Rng& r, const tf::Tensor& x) {
+    int64_t filters = int_param(r), size = int_param(r), stride = pick(r, 1, 3);
+    return L::Conv2D(filters, size, {},
+                     {.strides = stride, .padding = padding(r), .kernel_initializer = k})(x);
+  });
+  add("keras.Conv2DTranspose", [=](Rng& r, const tf::Tensor& x) {
+    int64_t filters = int_param(r), size = int_param(r), stride = pick(r, 1, 3);
+    return L::Conv2DTranspose(
+        filters, size, {}, {.strides = stride, .padding = padding(r), .kernel_initializer = k})(x);
+  });
+  add("keras.MaxPooling2D", [=](Rng& r, const tf::Tensor& x) {
+    int64_t size = int_param(r);
+    return L::MaxPooling2D(size, {.padding = padding(r)})(x);
+  });
+  add("keras.GlobalAveragePooling2D",
+      [](Rng&, const tf::Tensor& x) { return L::GlobalAveragePooling2D()(x); });
+  add("keras.BatchNormalization", [](Rng& r, const tf::Tensor& x) {
+    return L::BatchNormalization({.axis = int_param(r)})(x, chance(r, 0.5));
+  });
+  add("keras.LayerNormalization",
+      [](Rng& r, const tf::Tensor& x) { return L::LayerNormalization({.axis = int_list(r)})(x); });
+  add("keras.Embedding", [](Rng& r, const tf::Tensor& x) {
+    int64_t in = int_param(r), out = int_param(r);
+    return L::Embedding(in, out, {.embeddings_initializer = tf::keras::initializers::Ones()})(x);
+  });
+  add("keras.Flatten+Reshape",
+      [](Rng& r, const tf::Tensor& x) { return L::Reshape(int_list(r))(L::Flatten()(x)); });
+  add("keras.ZeroPadding2D", [](Rng& r, const tf::Tensor& x) {
+    return L::ZeroPadding2D(
+        std::vector<std::pair<int64_t, int64_t>>{{int_param(r), 1}, {0, int_param(r)}})(x);
+  });
+  add("keras.MultiHeadAttention", [=](Rng& r, const tf::Tensor& x) {
+    int64_t heads = int_param(r), key_dim = int_param(r);
+    return L::MultiHeadAttention(
+        heads, key_dim, {.use_causal_mask = chance(r, 0.3), .kernel_initializer = k})({x, x});
+  });
+  add("keras.losses", [](Rng& r, const tf::Tensor& x) {
+    tf::Tensor labels = chance(r, 0.5) ? tf::cast(x, tf::int32) : x;
+    switch (pick(r, 0, 3)) {
+      case 0:
+        return tf::keras::losses::SparseCategoricalCrossentropy(true)(labels, x);
+      case 1:
+        return tf::keras::losses::CategoricalCrossentropy(chance(r, 0.5), 0.1)(x, x);
+      case 2:
+        return tf::keras::losses::BinaryCrossentropy(true)(labels, x);
+      default:
+        return tf::keras::losses::Huber()(labels, x);
+    }
+  });
   return ops;
 }
 

@@ -43,6 +43,28 @@ std::shared_ptr<const DatasetNode> node_of(Make make, int64_t cardinality) {
   return std::make_shared<LambdaNode<Make>>(std::move(make), cardinality);
 }
 
+// from_tensor_slices: element i is each tensor's row i; batched directly (batch() right after
+// it), rows [b, e) as one slice each, without making the elements one by one and stacking them.
+struct SlicesNode : DatasetNode {
+  SlicesNode(std::vector<Tensor> tensors, int64_t n) : tensors(std::move(tensors)), n(n) {}
+  std::unique_ptr<IteratorNode> make_iterator(uint64_t) const override { return rows(1, false); }
+  int64_t cardinality() const override { return n; }
+  // Elements of `size` rows each (size 1: the rows themselves, without the batch dim).
+  std::unique_ptr<IteratorNode> rows(int64_t size, bool drop_remainder) const {
+    return iterator_of([tensors = tensors, n = n, size, drop_remainder,
+                        i = int64_t{0}]() mutable -> std::optional<Element> {
+      const int64_t end = size > n - i ? n : i + size;
+      if (i >= n || (drop_remainder && end - i < size)) return std::nullopt;
+      Element e;
+      for (const Tensor& t : tensors) e.push_back(size == 1 ? t(i) : t(slice(i, end)));
+      i = end;
+      return e;
+    });
+  }
+  std::vector<Tensor> tensors;
+  int64_t n;
+};
+
 void check_positive(int64_t v, const char* op, const char* what) {
   if (v <= 0)
     throw InvalidArgumentError(std::string("Dataset.") + op + ": " + what +
@@ -116,17 +138,7 @@ Dataset Dataset::from_tensor_slices(const std::vector<Tensor>& tensors) {
                                  std::to_string(n) + " and " + std::to_string(t.shape()[0]));
     n = t.shape()[0];
   }
-  return Dataset(node_of(
-      [tensors, n](uint64_t) {
-        return iterator_of([tensors, n, i = int64_t{0}]() mutable -> std::optional<Element> {
-          if (i >= n) return std::nullopt;
-          Element e;
-          for (const Tensor& t : tensors) e.push_back(t(i));
-          ++i;
-          return e;
-        });
-      },
-      n));
+  return Dataset(std::make_shared<SlicesNode>(tensors, n));
 }
 
 Dataset Dataset::from_tensor_slices(const std::map<std::string, Tensor>& tensors) {
@@ -276,6 +288,13 @@ int64_t batched_cardinality(int64_t c, int64_t batch_size, bool drop_remainder) 
 
 Dataset Dataset::batch(int64_t batch_size, bool drop_remainder) const {
   check_positive(batch_size, "batch", "batch_size");
+  if (auto slices = std::dynamic_pointer_cast<const SlicesNode>(node_); slices && batch_size > 1)
+    return Dataset(node_of(
+                       [slices, batch_size, drop_remainder](uint64_t) {
+                         return slices->rows(batch_size, drop_remainder);
+                       },
+                       batched_cardinality(slices->n, batch_size, drop_remainder)),
+                   names_);
   return padded_batch_impl(batch_size, nullptr, 0, drop_remainder);
 }
 

@@ -129,3 +129,13 @@ TEST_CASE("Dataset cardinalities stay right at the extremes") {
   CHECK_THROWS_AS(it.get_next(), tf::FailedPreconditionError);  // NOLINT: testing the moved-from
   CHECK(moved.get_next()->at(0).item<int64_t>() == 0);
 }
+
+TEST_CASE("label smoothing counts the classes at run time when the class dim is unknown") {
+  tf::keras::losses::CategoricalCrossentropy loss(/*from_logits=*/true, 0.1);
+  Tensor logits = tf::constant({{1.0f, 2.0f, 3.0f}, {0.5f, -1.0f, 2.0f}});
+  Tensor labels = tf::constant({{0.0f, 0.0f, 1.0f}, {1.0f, 0.0f, 0.0f}});
+  auto compiled =
+      tf::function([&](const Tensor& y, const Tensor& p) { return loss(y, p); },
+                   {tf::TensorSpec({tf::None, tf::None}), tf::TensorSpec({tf::None, tf::None})});
+  CHECK(compiled(labels, logits).item<float>() == Approx(loss(labels, logits).item<float>()));
+}

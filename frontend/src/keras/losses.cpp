@@ -68,8 +68,11 @@ Tensor categorical_crossentropy(const Tensor& y_true, const Tensor& y_pred_in, b
   if (label_smoothing < 0 || label_smoothing > 1)
     throw InvalidArgumentError("categorical_crossentropy: label_smoothing must be in [0, 1]");
   if (label_smoothing > 0) {
-    double classes = static_cast<double>(y_pred.shape()[y_pred.shape().rank() - 1]);
-    labels = labels * (1 - label_smoothing) + label_smoothing / classes;
+    // The class count: known while tracing, or read at run time (an unknown dim).
+    const int64_t last = y_pred.shape().rank() - 1, classes = y_pred.shape()[last];
+    Tensor count = classes >= 0 ? scalar_like(y_pred, static_cast<double>(classes))
+                                : cast(shape(y_pred)[last], y_pred.dtype());
+    labels = labels * (1 - label_smoothing) + label_smoothing / count;
   }
   if (from_logits) return nn::softmax_cross_entropy_with_logits(labels, y_pred);
   Tensor p = y_pred / reduce_sum(y_pred, -1, /*keepdims=*/true);

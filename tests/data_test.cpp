@@ -109,6 +109,17 @@ TEST_CASE("shuffle is a permutation, reproducible by seed, and reshuffles per pa
   auto a = flat(Dataset::range(20).shuffle(20));
   tf::random::set_seed(3);
   CHECK(flat(Dataset::range(20).shuffle(20)) == a);  // unseeded: reproducible after set_seed
+  // Slices shuffle their row indices (then a batch is one gather): the same order as shuffling
+  // the elements, pass after pass, batched or not.
+  auto slices = Dataset::from_tensor_slices(tf::range(50, tf::int64));
+  auto generic = Dataset::range(50);
+  CHECK(flat(slices.shuffle(10, 7)) == flat(generic.shuffle(10, 7)));
+  auto sliced = slices.shuffle(10, 7).batch(4), elementwise = generic.shuffle(10, 7).batch(4);
+  auto a0 = collect(sliced), b0 = collect(elementwise), a1 = collect(sliced),
+       b1 = collect(elementwise);
+  CHECK(a0 == b0);
+  CHECK(a1 == b1);
+  CHECK(a0 != a1);  // the second pass reshuffles
   // Under repeat, each repetition reshuffles.
   auto rep = flat(Dataset::range(20).shuffle(20, 1).repeat(2));
   CHECK(std::vector<int64_t>(rep.begin(), rep.begin() + 20) !=

@@ -43,26 +43,92 @@ std::shared_ptr<const DatasetNode> node_of(Make make, int64_t cardinality) {
   return std::make_shared<LambdaNode<Make>>(std::move(make), cardinality);
 }
 
-// from_tensor_slices: element i is each tensor's row i; batched directly (batch() right after
-// it), rows [b, e) as one slice each, without making the elements one by one and stacking them.
+// The shuffle buffer (TensorFlow's algorithm): filled from the input up to buffer_size, each
+// output drawn uniformly from it and its place taken by the buffer's last. One implementation
+// for elements and for row indices, so both orders are the same for the same seed.
+template <class T>
+struct ShuffleBuffer {
+  ShuffleBuffer(int64_t size, uint64_t seed) : size(size), rng(seed) {}
+  template <class Next>
+  std::optional<T> next(Next&& input) {
+    while (!exhausted && static_cast<int64_t>(buffer.size()) < size) {
+      std::optional<T> e = input();
+      if (!e) {
+        exhausted = true;
+        break;
+      }
+      buffer.push_back(std::move(*e));
+    }
+    if (buffer.empty()) return std::nullopt;
+    std::uniform_int_distribution<size_t> pick(0, buffer.size() - 1);
+    size_t i = pick(rng);
+    T out = std::move(buffer[i]);
+    buffer[i] = std::move(buffer.back());
+    buffer.pop_back();
+    return out;
+  }
+  int64_t size;
+  std::mt19937_64 rng;
+  std::vector<T> buffer;
+  bool exhausted = false;
+};
+
+struct ShuffleSpec {
+  int64_t buffer_size;
+  uint64_t base;
+  bool reshuffle;
+  uint64_t seed(uint64_t iteration) const { return detail::mix(base, reshuffle ? iteration : 0); }
+};
+
+// from_tensor_slices (optionally shuffled): element i is each tensor's row i. Batched directly
+// (batch() right after it), a batch is one slice of rows [b, e) per component, or one gather of
+// the shuffled rows, not batch_size single rows stacked.
 struct SlicesNode : DatasetNode {
-  SlicesNode(std::vector<Tensor> tensors, int64_t n) : tensors(std::move(tensors)), n(n) {}
-  std::unique_ptr<IteratorNode> make_iterator(uint64_t) const override { return rows(1, false); }
+  SlicesNode(std::vector<Tensor> tensors, int64_t n, std::optional<ShuffleSpec> shuffle = {})
+      : tensors(std::move(tensors)), n(n), shuffle(shuffle) {}
+  std::unique_ptr<IteratorNode> make_iterator(uint64_t iteration) const override {
+    return rows(iteration, 1, false);
+  }
   int64_t cardinality() const override { return n; }
   // Elements of `size` rows each (size 1: the rows themselves, without the batch dim).
-  std::unique_ptr<IteratorNode> rows(int64_t size, bool drop_remainder) const {
-    return iterator_of([tensors = tensors, n = n, size, drop_remainder,
-                        i = int64_t{0}]() mutable -> std::optional<Element> {
-      const int64_t end = size > n - i ? n : i + size;
-      if (i >= n || (drop_remainder && end - i < size)) return std::nullopt;
+  std::unique_ptr<IteratorNode> rows(uint64_t iteration, int64_t size, bool drop_remainder) const {
+    std::optional<ShuffleBuffer<int64_t>> order;
+    if (shuffle) order.emplace(shuffle->buffer_size, shuffle->seed(iteration));
+    return iterator_of([tensors = tensors, n = n, size, drop_remainder, order,
+                        next_row = int64_t{0}]() mutable -> std::optional<Element> {
+      if (!order) {  // in order: a slice
+        const int64_t begin = next_row, end = size > n - begin ? n : begin + size;
+        if (begin >= n || (drop_remainder && end - begin < size)) return std::nullopt;
+        next_row = end;
+        Element e;
+        for (const Tensor& t : tensors) e.push_back(size == 1 ? t(begin) : t(slice(begin, end)));
+        return e;
+      }
+      std::vector<int64_t> picked;
+      auto input = [&]() -> std::optional<int64_t> {
+        if (next_row >= n) return std::nullopt;
+        return next_row++;
+      };
+      while (static_cast<int64_t>(picked.size()) < size)
+        if (auto r = order->next(input))
+          picked.push_back(*r);
+        else
+          break;
+      if (picked.empty() || (drop_remainder && static_cast<int64_t>(picked.size()) < size))
+        return std::nullopt;
       Element e;
-      for (const Tensor& t : tensors) e.push_back(size == 1 ? t(i) : t(slice(i, end)));
-      i = end;
+      if (size == 1) {
+        for (const Tensor& t : tensors) e.push_back(t(picked[0]));
+      } else {
+        Tensor indices = constant(picked, {static_cast<int64_t>(picked.size())});
+        for (const Tensor& t : tensors) e.push_back(gather(t, indices));
+      }
       return e;
     });
   }
   std::vector<Tensor> tensors;
   int64_t n;
+  std::optional<ShuffleSpec> shuffle;
 };
 
 void check_positive(int64_t v, const char* op, const char* what) {
@@ -251,29 +317,17 @@ Dataset Dataset::shuffle(int64_t buffer_size, std::optional<uint64_t> seed,
   uint64_t base =
       seed ? *seed
            : static_cast<uint64_t>(random::uniform({}, 0, 2147483647.0, int64).item<int64_t>());
+  const ShuffleSpec spec{buffer_size, base, reshuffle_each_iteration};
+  // Slices shuffle their row indices (the same order), so a batch after is one gather.
+  if (auto slices = std::dynamic_pointer_cast<const SlicesNode>(node_); slices && !slices->shuffle)
+    return Dataset(std::make_shared<SlicesNode>(slices->tensors, slices->n, spec), names_);
   return Dataset(
       node_of(
-          [input = node_, buffer_size, base, reshuffle_each_iteration](uint64_t iteration) {
-            std::mt19937_64 rng(detail::mix(base, reshuffle_each_iteration ? iteration : 0));
-            return iterator_of([it = std::shared_ptr<IteratorNode>(input->make_iterator(iteration)),
-                                buffer_size, rng, buffer = std::vector<Element>(),
-                                exhausted = false]() mutable -> std::optional<Element> {
-              while (!exhausted && static_cast<int64_t>(buffer.size()) < buffer_size) {
-                auto e = it->next();
-                if (!e) {
-                  exhausted = true;
-                  break;
-                }
-                buffer.push_back(std::move(*e));
-              }
-              if (buffer.empty()) return std::nullopt;
-              std::uniform_int_distribution<size_t> pick(0, buffer.size() - 1);
-              size_t i = pick(rng);
-              Element out = std::move(buffer[i]);
-              buffer[i] = std::move(buffer.back());
-              buffer.pop_back();
-              return out;
-            });
+          [input = node_, spec](uint64_t iteration) {
+            return iterator_of(
+                [it = std::shared_ptr<IteratorNode>(input->make_iterator(iteration)),
+                 buffer = ShuffleBuffer<Element>(spec.buffer_size, spec.seed(iteration))]() mutable
+                -> std::optional<Element> { return buffer.next([&] { return it->next(); }); });
           },
           node_->cardinality()),
       names_);
@@ -290,8 +344,8 @@ Dataset Dataset::batch(int64_t batch_size, bool drop_remainder) const {
   check_positive(batch_size, "batch", "batch_size");
   if (auto slices = std::dynamic_pointer_cast<const SlicesNode>(node_); slices && batch_size > 1)
     return Dataset(node_of(
-                       [slices, batch_size, drop_remainder](uint64_t) {
-                         return slices->rows(batch_size, drop_remainder);
+                       [slices, batch_size, drop_remainder](uint64_t iteration) {
+                         return slices->rows(iteration, batch_size, drop_remainder);
                        },
                        batched_cardinality(slices->n, batch_size, drop_remainder)),
                    names_);

@@ -171,7 +171,7 @@ TEST_CASE("Keras metrics accumulate over two batches as Keras 3 does, and reset"
   check_close(mean.result(), golden("metrics/mean/result.npy"), "mean");
 }
 
-TEST_CASE("tf::Module tracks variables and sub-modules; copies are the same module") {
+TEST_CASE("tf::Module tracks variables and sub-modules, and copies are the same module") {
   tf::Module outer("outer"), inner("inner");
   auto w = outer.add_variable("w", tf::ones({2}));
   auto frozen = inner.add_variable("frozen", tf::zeros({3}), /*trainable=*/false);

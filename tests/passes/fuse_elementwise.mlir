@@ -22,3 +22,20 @@ func.func @matmul_then_reshape(%a: tensor<8x16xf32>, %b: tensor<16x4xf32>) -> te
 }
 // CHECK-LABEL: func.func @matmul_then_reshape
 // CHECK: linalg.matmul
+
+// -----
+
+// A scalar computation stays a loop-free generic of its own, computed once, not fused into the
+// loop that reads it (where it would run at every element).
+func.func @scalar_into_loop(%x: tensor<1024xf32>, %s: tensor<f32>) -> tensor<1024xf32> {
+  %e = tfjit.unary "exp" %s : tensor<f32> -> tensor<f32>
+  %b = tfjit.broadcast_to %e : tensor<f32> -> tensor<1024xf32>
+  %y = tfjit.binary "multiply" %x, %b : tensor<1024xf32> -> tensor<1024xf32>
+  return %y : tensor<1024xf32>
+}
+// CHECK-LABEL: func.func @scalar_into_loop
+// CHECK: linalg.generic {{.*}}iterator_types = []
+// CHECK: math.exp
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel"]
+// CHECK-NOT: math.exp
+// CHECK: return

@@ -1,22 +1,13 @@
 // model.fit end to end on the digits data set (examples/data): the accuracy the issue targets
 // with a fixed seed, eager and compiled giving the same losses, callbacks.
+#include "tests/digits_data.h"
 #include "tests/helpers.h"
 
 namespace {
 
 namespace L = tf::keras::layers;
-const std::string kData = std::string(TFJIT_GOLDEN_DIR) + "/../../examples/data/";
-
-struct Digits {
-  tf::Tensor x, y, x_test, y_test;
-};
-Digits digits() {
-  auto images = [](const std::string& f) {
-    return tf::cast(tf::load_npy(kData + f), tf::float32) / 16.0f;
-  };
-  return {images("digits_train_x.npy"), tf::load_npy(kData + "digits_train_y.npy"),
-          images("digits_test_x.npy"), tf::load_npy(kData + "digits_test_y.npy")};
-}
+using tft::Digits;
+using tft::digits;
 
 void compile(tf::keras::Model& model, bool eager = false) {
   model.compile(tf::keras::optimizers::Adam(1e-3),

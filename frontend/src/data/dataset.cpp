@@ -12,6 +12,7 @@ namespace tf::data {
 
 using detail::DatasetNode;
 using detail::IteratorNode;
+using detail::node_of;
 
 namespace {
 
@@ -25,22 +26,6 @@ struct LambdaIterator : IteratorNode {
 template <class Next>
 std::unique_ptr<IteratorNode> iterator_of(Next next) {
   return std::make_unique<LambdaIterator<Next>>(std::move(next));
-}
-
-// A node from a function making iterators and a cardinality.
-template <class Make>
-struct LambdaNode : DatasetNode {
-  LambdaNode(Make make, int64_t cardinality) : make_(std::move(make)), cardinality_(cardinality) {}
-  std::unique_ptr<IteratorNode> make_iterator(uint64_t iteration) const override {
-    return make_(iteration);
-  }
-  int64_t cardinality() const override { return cardinality_; }
-  Make make_;
-  int64_t cardinality_;
-};
-template <class Make>
-std::shared_ptr<const DatasetNode> node_of(Make make, int64_t cardinality) {
-  return std::make_shared<LambdaNode<Make>>(std::move(make), cardinality);
 }
 
 // The shuffle buffer (TensorFlow's algorithm): filled from the input up to buffer_size, each

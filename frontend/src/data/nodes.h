@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -31,6 +32,22 @@ inline uint64_t mix(uint64_t a, uint64_t b) {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);
+}
+
+// A node from a function making iterators and a cardinality.
+template <class Make>
+struct LambdaNode : DatasetNode {
+  LambdaNode(Make make, int64_t cardinality) : make_(std::move(make)), cardinality_(cardinality) {}
+  std::unique_ptr<IteratorNode> make_iterator(uint64_t iteration) const override {
+    return make_(iteration);
+  }
+  int64_t cardinality() const override { return cardinality_; }
+  Make make_;
+  int64_t cardinality_;
+};
+template <class Make>
+std::shared_ptr<const DatasetNode> node_of(Make make, int64_t cardinality) {
+  return std::make_shared<LambdaNode<Make>>(std::move(make), cardinality);
 }
 
 // Threaded transformations (frontend/src/data/threaded.cpp).

@@ -190,22 +190,6 @@ class PrefetchIterator : public IteratorNode {
   std::thread producer_;
 };
 
-template <class Make>
-struct ThreadedNode : DatasetNode {
-  ThreadedNode(Make make, int64_t cardinality)
-      : make_(std::move(make)), cardinality_(cardinality) {}
-  std::unique_ptr<IteratorNode> make_iterator(uint64_t iteration) const override {
-    return make_(iteration);
-  }
-  int64_t cardinality() const override { return cardinality_; }
-  Make make_;
-  int64_t cardinality_;
-};
-template <class Make>
-std::shared_ptr<const DatasetNode> threaded_node(Make make, int64_t cardinality) {
-  return std::make_shared<ThreadedNode<Make>>(std::move(make), cardinality);
-}
-
 }  // namespace
 
 std::shared_ptr<const DatasetNode> parallel_map_node(std::shared_ptr<const DatasetNode> input,
@@ -222,7 +206,7 @@ std::shared_ptr<const DatasetNode> parallel_map_node(std::shared_ptr<const Datas
         "Dataset.map: num_parallel_calls must be positive or AUTOTUNE, got " +
         std::to_string(threads));
   int64_t c = input->cardinality();
-  return threaded_node(
+  return node_of(
       [input, fn, threads, deterministic](uint64_t iteration) -> std::unique_ptr<IteratorNode> {
         return std::make_unique<ParallelMapIterator>(input->make_iterator(iteration), fn, threads,
                                                      deterministic);
@@ -233,7 +217,7 @@ std::shared_ptr<const DatasetNode> parallel_map_node(std::shared_ptr<const Datas
 std::shared_ptr<const DatasetNode> prefetch_node(std::shared_ptr<const DatasetNode> input,
                                                  int64_t buffer_size) {
   int64_t c = input->cardinality();
-  return threaded_node(
+  return node_of(
       [input, buffer_size](uint64_t iteration) -> std::unique_ptr<IteratorNode> {
         return std::make_unique<PrefetchIterator>(input->make_iterator(iteration), buffer_size);
       },

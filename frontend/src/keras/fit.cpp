@@ -36,6 +36,15 @@ Tensor rows(const Tensor& t, const Tensor& order, int64_t begin, int64_t end) {
   return t(slice(begin, end));
 }
 
+// The end of an epoch, in both fits: the bar's last line, the history, the callbacks.
+void end_epoch(detail::ProgressBar& bar, const Logs& logs, int64_t epoch, History& history,
+               const std::vector<callbacks::Callback*>& cbs) {
+  bar.finish(logs);
+  for (const auto& [k, v] : logs) history.history[k].push_back(v);
+  history.epoch.push_back(epoch);
+  for (auto* c : cbs) c->on_epoch_end(epoch, logs);
+}
+
 Logs with_prefix(const Logs& logs, const std::string& prefix) {
   Logs out;
   for (const auto& [k, v] : logs) out[prefix + k] = v;
@@ -191,10 +200,7 @@ History Model::fit(const data::Dataset& dataset, FitOptions options) {
       auto val = run_epoch(x_val, y_val, Tensor(), options.batch_size, false, silent, {});
       for (const auto& [k, v] : with_prefix(val, "val_")) logs[k] = v;
     }
-    bar.finish(logs);
-    for (const auto& [k, v] : logs) history.history[k].push_back(v);
-    history.epoch.push_back(epoch);
-    for (auto* c : cbs) c->on_epoch_end(epoch, logs);
+    end_epoch(bar, logs, epoch, history, cbs);
   }
   for (auto* c : cbs) c->on_train_end(logs);
   return history;
@@ -264,10 +270,7 @@ History Model::fit(const Tensor& x_all, const Tensor& y_all, FitOptions options)
       auto val = run_epoch(x_val, y_val, Tensor(), options.batch_size, false, silent, {});
       for (const auto& [k, v] : with_prefix(val, "val_")) logs[k] = v;
     }
-    bar.finish(logs);
-    for (const auto& [k, v] : logs) history.history[k].push_back(v);
-    history.epoch.push_back(epoch);
-    for (auto* c : cbs) c->on_epoch_end(epoch, logs);
+    end_epoch(bar, logs, epoch, history, cbs);
   }
   for (auto* c : cbs) c->on_train_end(logs);
   return history;

@@ -163,8 +163,8 @@ TEST_CASE("TensorFlow restores a tfjit checkpoint into the same Keras model (nee
   }
   const std::string dir = temp_dir("to-tensorflow");
   Trained a = make_and_step(true);
-  std::string path = tf::train::Checkpoint({{"model", a.model}, {"optimizer", a.opt}})
-                         .save(dir + "/ckpt");
+  std::string path =
+      tf::train::Checkpoint({{"model", a.model}, {"optimizer", a.opt}}).save(dir + "/ckpt");
   const std::string script = R"PY(
 import json, os, sys
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
@@ -180,11 +180,9 @@ out = {"weights": [w.numpy().ravel().tolist() for w in model.weights],
        "iterations": int(opt.iterations.numpy())}
 json.dump(out, open(sys.argv[2], "w"))
 )PY";
-  {
-    std::ofstream(dir + "/check.py") << script;
-  }
-  const std::string command = python + " " + dir + "/check.py " + path + " " + dir +
-                              "/out.json > " + dir + "/log.txt 2>&1";
+  { std::ofstream(dir + "/check.py") << script; }
+  const std::string command =
+      python + " " + dir + "/check.py " + path + " " + dir + "/out.json > " + dir + "/log.txt 2>&1";
   int rc = std::system(command.c_str());
   std::ifstream log(dir + "/log.txt");
   INFO(std::string(std::istreambuf_iterator<char>(log), {}));

@@ -63,7 +63,8 @@ TEST_CASE("losses and accuracy pair labels (N,) with a Dense(1) output (N, 1) as
   CHECK((logs["accuracy"] == 0.0 || logs["accuracy"] == 0.5 || logs["accuracy"] == 1.0));
 }
 
-TEST_CASE("freezing a model freezes its layers, and a frozen BatchNormalization uses its statistics") {
+TEST_CASE(
+    "freezing a model freezes its layers, and a frozen BatchNormalization uses its statistics") {
   L::BatchNormalization bn;
   tf::keras::Sequential model(
       {L::Dense(3, {}, {.kernel_regularizer = tf::keras::regularizers::L2()}), bn});
@@ -92,7 +93,8 @@ TEST_CASE("a layer built by hand then called keeps one set of weights, in any co
       tf::InvalidArgumentError);
 }
 
-TEST_CASE("EarlyStopping restores the best weights when training ends, and predict needs no compile") {
+TEST_CASE(
+    "EarlyStopping restores the best weights when training ends, and predict needs no compile") {
   tf::random::set_seed(5);
   tf::keras::Sequential model({L::Dense(1)});
   Tensor x = tf::random::normal({16, 2});

@@ -67,6 +67,22 @@ TEST_CASE("Dataset sources and sequential transformations give elements in order
   CHECK(calls == 2);
 }
 
+TEST_CASE("batch stacks string elements too") {
+  // Scalar strings, as TFRecordDataset yields them, batched before parsing.
+  auto ds = Dataset::from_generator([] {
+              return [i = 0]() mutable -> std::optional<Element> {
+                if (i == 3) return std::nullopt;
+                return Element{tf::constant(std::string(static_cast<size_t>(++i), 'a'))};
+              };
+            }).batch(2);
+  std::vector<std::vector<std::string>> batches;
+  for (const Element& e : ds) {
+    CHECK(e[0].dtype() == tf::string);
+    batches.push_back(e[0].to_vector<std::string>());
+  }
+  CHECK(batches == std::vector<std::vector<std::string>>{{"a", "aa"}, {"aaa"}});
+}
+
 TEST_CASE("Dataset cardinality follows the transformations") {
   CHECK(Dataset::range(10).batch(3).cardinality() == 4);
   CHECK(Dataset::range(10).batch(3, true).cardinality() == 3);

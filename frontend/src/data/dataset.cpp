@@ -122,6 +122,20 @@ void check_positive(int64_t v, const char* op, const char* what) {
                                " must be positive, got " + std::to_string(v));
 }
 
+// Strings stacked on the host (the stack op takes numbers only): batches of TFRecords and
+// other bytes, parsed after batching.
+Tensor stack_strings(const std::vector<Tensor>& parts) {
+  std::vector<std::string> values;
+  for (const Tensor& p : parts) {
+    auto v = p.to_vector<std::string>();
+    values.insert(values.end(), std::make_move_iterator(v.begin()),
+                  std::make_move_iterator(v.end()));
+  }
+  std::vector<int64_t> dims{static_cast<int64_t>(parts.size())};
+  for (int64_t d : parts[0].shape()) dims.push_back(d);
+  return tf::detail::make_tensor(values.data(), string, values.size(), TensorShape(dims), string);
+}
+
 // Stacks each component of `elements` (a batch), padding to `shapes` first when given.
 Element stack_batch(const std::vector<Element>& elements, const std::vector<TensorShape>* shapes,
                     double padding_value) {
@@ -171,7 +185,7 @@ Element stack_batch(const std::vector<Element>& elements, const std::vector<Tens
                                      p.shape().to_string() +
                                      " in one batch (padded_batch pads them)");
     }
-    out.push_back(stack(parts, 0));
+    out.push_back(parts[0].dtype() == string ? stack_strings(parts) : stack(parts, 0));
   }
   return out;
 }

@@ -38,6 +38,10 @@ inline constexpr char kArgsortPrefix[] = "tfjit_argsort_";
 // memrefs, attributes: memref<?xi64> [window[R], strides[R], padding_low[R]]), contiguous.
 inline constexpr char kSelectAndScatterPrefix[] = "tfjit_select_and_scatter_";
 
+// tfjit.all_reduce on the CPU: all_reduce_<dtype name>(x, out: unranked memrefs, reduce_op,
+// group), contiguous; the communicator registered as `group` (runtime/collectives.h) reduces.
+inline constexpr char kAllReducePrefix[] = "tfjit_all_reduce_";
+
 // A parallel loop's outlined body, run over [0, iterations) on the thread pool in chunks of at
 // least `grain` iterations: parallel_for(body(context, begin, end), context, iterations, grain).
 // Plain C symbol (not _mlir_ciface_).

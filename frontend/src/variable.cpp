@@ -3,6 +3,7 @@
 
 #include <ostream>
 
+#include "frontend/src/distribute/distribute_internal.h"
 #include "frontend/src/op_helpers.h"
 #include "frontend/src/tape.h"
 #include "frontend/src/trace.h"
@@ -25,7 +26,9 @@ Variable::Variable(const Tensor& initial_value, std::string name, bool trainable
         "Variable '" + name +
         "': the initial value must be a concrete tensor (variables cannot be "
         "created from symbolic tensors inside tf::function)");
-  impl_ = std::make_shared<VariableImpl>(initial_value, std::move(name), trainable);
+  // Inside a distribution strategy's scope every replica starts from replica 0's value.
+  impl_ = std::make_shared<VariableImpl>(distribute::detail::mirrored_initial_value(initial_value),
+                                         std::move(name), trainable);
 }
 
 Tensor Variable::read_value() const {

@@ -16,7 +16,10 @@ enum class ErrorCode {
   kResourceExhausted,
   kFailedPrecondition,
   kOutOfRange,
-  kInternal
+  kInternal,
+  kUnavailable,       // a peer (another rank, a device) cannot be reached or stopped answering
+  kAborted,           // another rank failed, so this collective was abandoned
+  kDeadlineExceeded
 };
 
 namespace detail {
@@ -45,6 +48,9 @@ TFJIT_DEFINE_ERROR(ResourceExhaustedError, kResourceExhausted)
 TFJIT_DEFINE_ERROR(FailedPreconditionError, kFailedPrecondition)
 TFJIT_DEFINE_ERROR(OutOfRangeError, kOutOfRange)
 TFJIT_DEFINE_ERROR(InternalError, kInternal)
+TFJIT_DEFINE_ERROR(UnavailableError, kUnavailable)
+TFJIT_DEFINE_ERROR(AbortedError, kAborted)
+TFJIT_DEFINE_ERROR(DeadlineExceededError, kDeadlineExceeded)
 #undef TFJIT_DEFINE_ERROR
 
 namespace debugging {

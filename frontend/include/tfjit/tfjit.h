@@ -6,6 +6,7 @@
 #include "tfjit/creation.h"
 #include "tfjit/data.h"
 #include "tfjit/device.h"
+#include "tfjit/distribute.h"
 #include "tfjit/dtype.h"
 #include "tfjit/errors.h"
 #include "tfjit/function.h"

@@ -1,5 +1,7 @@
 // Model.fit / evaluate / predict: batching, shuffling, validation, callbacks, progress.
 #include <iostream>
+#include <optional>
+#include <utility>
 
 #include "frontend/src/keras/model_state.h"
 #include "frontend/src/keras/progress.h"
@@ -83,6 +85,40 @@ int64_t dataset_steps(const data::Dataset& ds, const std::optional<int64_t>& ste
   return cardinality >= 0 ? cardinality : -1;
 }
 
+// Under a strategy, each log averaged over the replicas, so that every replica sees the same
+// numbers and takes the same decisions (early stopping, checkpoints, the end of training).
+Logs replica_mean(const detail::ModelState& s, Logs logs) {
+  if (!s.strategy || s.strategy->replicas() == 1 || logs.empty()) return logs;
+  std::vector<double> values;
+  for (const auto& [k, v] : logs) values.push_back(v);
+  auto mean = distribute::detail::all_reduce(*s.strategy, distribute::ReduceOp::MEAN,
+                                             constant(values))
+                  .to_vector<double>();
+  size_t i = 0;
+  for (auto& [k, v] : logs) v = static_cast<float>(mean[i++]);
+  return logs;
+}
+
+// The rows of the global batch [begin, end) this replica trains on.
+std::pair<int64_t, int64_t> replica_rows(const detail::ModelState& s, int64_t begin, int64_t end) {
+  return s.strategy ? distribute::detail::shard_rows(*s.strategy, begin, end)
+                    : std::pair{begin, end};
+}
+
+// Only the chief prints progress under a strategy.
+int chief_verbose(const detail::ModelState& s, int verbose) {
+  return s.strategy && s.strategy->communicator->rank() != 0 ? 0 : verbose;
+}
+
+// Variables a model builds lazily during fit must be mirrored too: fit runs in the scope of the
+// strategy the model was compiled under.
+struct StrategyScope {
+  explicit StrategyScope(const detail::ModelState& s) {
+    if (s.strategy) scope.emplace(s.strategy);
+  }
+  std::optional<distribute::Strategy::Scope> scope;
+};
+
 }  // namespace
 
 Logs Model::run_epoch(const Tensor& x, const Tensor& y, const Tensor& order, int64_t batch_size,
@@ -93,14 +129,14 @@ Logs Model::run_epoch(const Tensor& x, const Tensor& y, const Tensor& order, int
   const int64_t n = x.shape()[0], steps = batches(n, batch_size);
   Logs logs;
   for (int64_t b = 0; b < steps; ++b) {
-    int64_t begin = b * batch_size, end = std::min(n, begin + batch_size);
+    auto [begin, end] = replica_rows(s, b * batch_size, std::min(n, (b + 1) * batch_size));
     Tensor xb = rows(x, order, begin, end), yb = rows(y, order, begin, end);
     logs = logs_of(train ? s.train_step({xb, yb}) : s.test_step({xb, yb}));
     if (train)
       for (auto* c : callbacks) c->on_train_batch_end(b, logs);
     bar.update(b + 1, logs);
   }
-  return logs;
+  return replica_mean(s, logs);
 }
 
 Logs Model::run_iterator(data::Iterator& it, int64_t max_steps, bool train,
@@ -119,12 +155,17 @@ Logs Model::run_iterator(data::Iterator& it, int64_t max_steps, bool train,
                                  ": dataset elements must be (x, y) batches, got an element of " +
                                  std::to_string(element->size()) + " components");
     check_data((*element)[0], (*element)[1], method);
+    // Under a strategy each element is a global batch: this replica takes its rows.
+    for (Tensor& t : *element) {
+      auto [begin, end] = replica_rows(s, 0, t.shape()[0]);
+      if (end - begin != t.shape()[0]) t = t(slice(begin, end));
+    }
     logs = logs_of(train ? s.train_step(*element) : s.test_step(*element));
     if (train)
       for (auto* c : callbacks) c->on_train_batch_end(done, logs);
     bar.update(++done, logs);
   }
-  return logs;
+  return replica_mean(s, logs);
 }
 
 History Model::fit(const data::Dataset& dataset, FitOptions options) {
@@ -144,7 +185,8 @@ History Model::fit(const data::Dataset& dataset, FitOptions options) {
                "fit (validation_data)");
   const int64_t cardinality = dataset.cardinality();
   make_steps();
-  const int verbose = detail::resolve_verbose(options.verbose);
+  StrategyScope in_scope(model_state());
+  const int verbose = chief_verbose(model_state(), detail::resolve_verbose(options.verbose));
   std::vector<callbacks::Callback*> cbs = attach(options, this);
   History history;
   stop_training = false;
@@ -209,7 +251,9 @@ History Model::fit(const data::Dataset& dataset, FitOptions options) {
 Logs Model::evaluate(const data::Dataset& dataset, EvaluateOptions options) {
   const int64_t total = dataset_steps(dataset, options.steps, "evaluate", "steps");
   make_steps();
-  detail::ProgressBar bar(total, detail::resolve_verbose(options.verbose));
+  StrategyScope in_scope(model_state());
+  detail::ProgressBar bar(total,
+                          chief_verbose(model_state(), detail::resolve_verbose(options.verbose)));
   data::Iterator it = dataset.make_iterator();
   int64_t done = 0;
   Logs logs = run_iterator(it, options.steps.value_or(-1), false, bar, {}, "evaluate", done);
@@ -230,7 +274,8 @@ History Model::fit(const Tensor& x_all, const Tensor& y_all, FitOptions options)
         "Model.fit: validation_dataset, steps_per_epoch and validation_steps apply to fit on a "
         "dataset");
   make_steps();
-  const int verbose = detail::resolve_verbose(options.verbose);
+  StrategyScope in_scope(model_state());
+  const int verbose = chief_verbose(model_state(), detail::resolve_verbose(options.verbose));
 
   // Keras holds out the last samples, before shuffling.
   Tensor x = x_all, y = y_all, x_val, y_val;
@@ -263,6 +308,9 @@ History Model::fit(const Tensor& x_all, const Tensor& y_all, FitOptions options)
     if (verbose > 0)
       std::cout << "Epoch " << epoch + 1 << "/" << options.epochs << "\n" << std::flush;
     Tensor order = options.shuffle ? argsort(random::uniform({n})) : Tensor();
+    // Every replica shuffles as the chief does, so their shards of a batch are disjoint.
+    if (order.defined() && model_state().strategy)
+      order = distribute::detail::broadcast(*model_state().strategy, order);
     detail::ProgressBar bar(batches(n, options.batch_size), verbose);
     logs = run_epoch(x, y, order, options.batch_size, true, bar, cbs);
     if (x_val.defined()) {
@@ -283,8 +331,9 @@ Logs Model::evaluate(const Tensor& x, const Tensor& y, EvaluateOptions options) 
   if (x.shape()[0] == 0) throw InvalidArgumentError("Model.evaluate: no samples");
   if (options.steps) throw InvalidArgumentError("Model.evaluate: steps applies to a dataset");
   make_steps();
+  StrategyScope in_scope(model_state());
   detail::ProgressBar bar(batches(x.shape()[0], options.batch_size),
-                          detail::resolve_verbose(options.verbose));
+                          chief_verbose(model_state(), detail::resolve_verbose(options.verbose)));
   Logs logs = run_epoch(x, y, Tensor(), options.batch_size, false, bar, {});
   bar.finish(logs);
   return logs;

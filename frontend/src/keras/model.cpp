@@ -112,6 +112,8 @@ void Model::compile_shared(std::shared_ptr<optimizers::Optimizer> optimizer,
   s.metrics.clear();
   for (const MetricSpec& spec : metrics) s.metrics.push_back(resolve_metric(spec));
   s.options = std::move(options);
+  // As in Keras, a model compiled inside a strategy's scope trains under that strategy.
+  s.strategy = distribute::detail::scope_strategy();
   s.owner = s.predict_owner = nullptr;  // the steps are made again, for the new configuration
 }
 
@@ -150,7 +152,9 @@ void Model::make_steps() {
         Tensor loss = (*s.loss)(y, y_pred);
         for (const Tensor& penalty : self->losses()) loss = loss + cast(penalty, loss.dtype());
         auto vars = self->trainable_variables();
-        s.optimizer->apply_gradients(tape.gradient(loss, vars), vars);
+        auto grads = tape.gradient(loss, vars);
+        if (s.strategy) grads = distribute::detail::aggregate_gradients(*s.strategy, grads, x.shape()[0]);
+        s.optimizer->apply_gradients(grads, vars);
         update(y, y_pred, loss);
         return results();
       },

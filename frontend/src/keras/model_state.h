@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "frontend/src/distribute/distribute_internal.h"
 #include "frontend/src/keras/functional.h"
 #include "frontend/src/keras/layer_state.h"
 #include "tfjit/keras/model.h"
@@ -21,6 +22,9 @@ struct ModelState : LayerState {
   std::shared_ptr<metrics::Mean> loss_tracker;
   std::vector<std::shared_ptr<metrics::Metric>> metrics;
   CompileOptions options;
+  // The strategy of the scope compile() ran in (null: none): fit shards each batch over its
+  // replicas and all-reduces the gradients.
+  std::shared_ptr<distribute::detail::StrategyImpl> strategy;
   // The steps, made for the Model object that runs them (`owner`): a step calls its call().
   const Model* owner = nullptr;
   const Model* predict_owner = nullptr;

@@ -7,6 +7,7 @@
 #include <regex>
 #include <set>
 
+#include "frontend/src/distribute/distribute_internal.h"
 #include "frontend/src/keras/layer_state.h"
 #include "tfjit/creation.h"
 #include "tfjit/interop.h"
@@ -126,7 +127,10 @@ void Model::save_weights(const std::string& path, WeightsLayout layout) const {
       tensors.emplace_back(w.prefix + w.attribute, value);
     }
   }
-  save_safetensors(path, tensors, {{"format", layout == WeightsLayout::kPyTorch ? "pt" : "tfjit"}});
+  distribute::detail::chief_writes([&] {
+    save_safetensors(path, tensors,
+                     {{"format", layout == WeightsLayout::kPyTorch ? "pt" : "tfjit"}});
+  });
 }
 
 void Model::load_weights(const std::string& path, WeightsLayout layout) {

@@ -8,6 +8,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "frontend/src/distribute/distribute_internal.h"
 #include "frontend/src/module_state.h"
 #include "frontend/src/train/file_io.h"
 #include "frontend/src/train/object_graph.h"
@@ -174,7 +175,7 @@ std::string Checkpoint::write(const std::string& prefix) const {
                                  : constant(static_cast<int64_t>(it->second->iteration())));
     }
   tensors.emplace_back(detail::kObjectGraphKey, constant(detail::serialize_object_graph(g.graph)));
-  detail::write_bundle(prefix, tensors);
+  distribute::detail::chief_writes([&] { detail::write_bundle(prefix, tensors); });
   return prefix;
 }
 
@@ -194,7 +195,7 @@ std::string Checkpoint::save(const std::string& prefix) {
   auto kept = read_state(directory, nullptr);
   std::erase(kept, path);
   kept.push_back(path);
-  write_state(directory, kept);
+  distribute::detail::chief_writes([&] { write_state(directory, kept); });
   return path;
 }
 
@@ -323,7 +324,7 @@ std::string CheckpointManager::save(std::optional<int64_t> checkpoint_number) {
     std::filesystem::remove(detail::bundle_index_path(old), ignored);
     std::filesystem::remove(detail::bundle_data_path(old, 0, 1), ignored);
   }
-  write_state(directory_, kept_);
+  distribute::detail::chief_writes([&] { write_state(directory_, kept_); });
   return path;
 }
 

@@ -112,3 +112,27 @@ func.func @conv_backprop_input_shape(%w: tensor<3x3x4xf32>, %dy: tensor<1x3x4xf3
   %dx = tfjit.conv_backprop_input %w, %dy {strides = array<i64: 1>, dilations = array<i64: 1>, padding_low = array<i64: 0>, padding_high = array<i64: 0>, groups = 1, input_shape = array<i64: 1, -7, 3>} : tensor<3x3x4xf32>, tensor<1x3x4xf32> -> tensor<1x5x3xf32>
   return %dx : tensor<1x5x3xf32>
 }
+
+// -----
+
+func.func @all_reduce_bad_op(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{reduce_op 9 is not sum (0), mean (1), max (2) or min (3)}}
+  %y = tfjit.all_reduce %x {reduce_op = 9, group = 1} : tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func @all_reduce_no_group(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{group 0 names no communicator}}
+  %y = tfjit.all_reduce %x {reduce_op = 0, group = 0} : tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func @all_reduce_bool(%x: tensor<4xi1>) -> tensor<4xi1> {
+  // expected-error @+1 {{cannot all-reduce 'i1'}}
+  %y = tfjit.all_reduce %x {reduce_op = 0, group = 1} : tensor<4xi1>
+  return %y : tensor<4xi1>
+}

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
@@ -77,8 +78,17 @@ class Strategy {
   template <class F, class... Args>
   decltype(auto) run(F&& fn, Args&&... args) const {
     ReplicaScope in_replica(impl_);
-    return std::forward<F>(fn)(std::forward<Args>(args)...);
+    try {
+      return std::forward<F>(fn)(std::forward<Args>(args)...);
+    } catch (const std::exception& e) {
+      // The other replicas would wait for this one at their next collective: tell them now.
+      report_failure(impl_, e.what());
+      throw;
+    }
   }
+  // Tells the other replicas that this one failed (they raise AbortedError); idempotent.
+  static void report_failure(const std::shared_ptr<detail::StrategyImpl>& impl,
+                             const char* what) noexcept;
 
   // `value` combined over the replicas; with `axis`, also over that axis of each replica's value
   // (MEAN then averages every element of every replica: a global batch mean).

@@ -124,6 +124,10 @@ Strategy::ReplicaScope::~ReplicaScope() {
   detail::replicas.pop_back();
 }
 
+void Strategy::report_failure(const std::shared_ptr<StrategyImpl>& impl, const char* what) noexcept {
+  impl->communicator->abort(what);
+}
+
 Tensor Strategy::reduce(ReduceOp op, const Tensor& value, std::optional<int64_t> axis) const {
   if (!value.defined()) throw InvalidArgumentError(impl_->name + ".reduce: undefined value");
   if (!axis) return detail::all_reduce(*impl_, op, value);

@@ -1,4 +1,5 @@
 // Model.fit / evaluate / predict: batching, shuffling, validation, callbacks, progress.
+#include <exception>
 #include <iostream>
 #include <optional>
 #include <utility>
@@ -112,10 +113,18 @@ int chief_verbose(const detail::ModelState& s, int verbose) {
 
 // Variables a model builds lazily during fit must be mirrored too: fit runs in the scope of the
 // strategy the model was compiled under.
+// An exception leaving fit on one replica is reported to the others, which would otherwise wait
+// for this one at their next collective.
 struct StrategyScope {
-  explicit StrategyScope(const detail::ModelState& s) {
-    if (s.strategy) scope.emplace(s.strategy);
+  explicit StrategyScope(const detail::ModelState& s) : strategy(s.strategy) {
+    if (strategy) scope.emplace(strategy);
   }
+  ~StrategyScope() {
+    if (strategy && std::uncaught_exceptions() > exceptions)
+      distribute::Strategy::report_failure(strategy, "an exception ended Model.fit or evaluate");
+  }
+  std::shared_ptr<distribute::detail::StrategyImpl> strategy;
+  int exceptions = std::uncaught_exceptions();
   std::optional<distribute::Strategy::Scope> scope;
 };
 

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(cmake ninja-build g++ ccache llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools libdnnl-dev libdlpack-dev catch2
-  libprotobuf-dev protobuf-compiler nlohmann-json3-dev)
+  libprotobuf-dev protobuf-compiler nlohmann-json3-dev libopenmpi-dev openmpi-bin)
 BUILD_DIR=${TFJIT_BUILD_DIR:-build}
 
 install_packages() {

@@ -11,6 +11,7 @@
 #include "compiler/compiler.h"
 #include "core/shape_rules.h"
 #include "frontend/src/concrete.h"
+#include "frontend/src/distribute/distribute_internal.h"
 #include "frontend/src/placement.h"
 #include "frontend/src/tape.h"
 #include "frontend/src/tensor_internal.h"
@@ -249,8 +250,17 @@ struct FunctionCore::Impl {
 
   // Callers hold the shared_ptr while running: eviction never frees code in use.
   std::shared_ptr<const Concrete> lookup_or_trace(std::span<const Tensor> args,
-                                                  const std::vector<std::string>& values,
+                                                  const std::vector<std::string>& call_values,
                                                   TraceBody body) {
+    // A trace inside a distribution strategy's replica context holds its collectives: that
+    // context keys the entry as a C++ argument value would.
+    std::vector<std::string> with_context;
+    const std::string context = distribute::detail::replica_context_key();
+    if (!context.empty()) {
+      with_context = call_values;
+      with_context.push_back(context);
+    }
+    const std::vector<std::string>& values = context.empty() ? call_values : with_context;
     thread_local Key key;
     make_key(args, key);
     Key trace_key;

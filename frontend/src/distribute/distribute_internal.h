@@ -39,6 +39,10 @@ std::shared_ptr<StrategyImpl> multi_worker();
 // fails to write aborts the collectives, so the other workers raise AbortedError, not hang.
 void chief_writes(const std::function<void()>& write);
 
+// Inside Strategy::run of a strategy with several replicas: what identifies its communicator
+// ("" otherwise), part of a tf::function's cache key, since the trace holds its collectives.
+std::string replica_context_key();
+
 // The value a variable created now starts with: replica 0's inside a scope of several replicas.
 Tensor mirrored_initial_value(const Tensor& value);
 // `value` as replica `root` has it (eager).

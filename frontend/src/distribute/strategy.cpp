@@ -93,6 +93,12 @@ void chief_writes(const std::function<void()>& write) {
   s->communicator->barrier();
 }
 
+std::string replica_context_key() {
+  if (replicas.empty() || replicas.back()->replicas() == 1) return "";
+  return "replica context of " + replicas.back()->name + " (communicator " +
+         std::to_string(replicas.back()->group) + ")";
+}
+
 std::pair<int64_t, int64_t> shard_rows(const StrategyImpl& s, int64_t begin, int64_t end) {
   const int64_t n = s.replicas(), r = s.communicator->rank(), length = end - begin;
   return {begin + length * r / n, begin + length * (r + 1) / n};

@@ -4,6 +4,7 @@
 #include "runtime/gpu_program.h"
 #include "compiler/gpu_codegen.h"
 #include "compiler/mlir_support.h"
+#include "ir/dialect.h"
 #include "tfjit/errors.h"
 
 namespace tf::compiler {
@@ -11,6 +12,15 @@ namespace tf::compiler {
 rt::gpu::Program Graph::gpu_program(std::string_view arch, const CompileOptions& options) const {
   auto lock = lock_compiler();
   mlir::OwningOpRef<mlir::ModuleOp> module = mlir::cast<mlir::ModuleOp>(impl_->module->clone());
+  // No exception may unwind through MLIR's walk: find, then throw.
+  std::string host_only;
+  module->walk([&](mlir::Operation* op) {
+    if (host_only.empty() && op->hasTrait<tfjit::HostOnly>())
+      host_only = op->getName().getStringRef().str();
+  });
+  if (!host_only.empty())
+    throw UnimplementedError("running this graph on the GPU: " + host_only +
+                             " runs only on the host");
   lower_to_gpu_kernels(*module, options);
   rt::gpu::Program program;
   program.arch = std::string(arch);

@@ -32,6 +32,9 @@ defvar WithShapeRule = DeclareOpInterfaceMethods<ShapeRuleOpInterface>;
 // parsed graph may hold any MLIR type (complex, f80, !llvm.ptr), and none may reach a lowering.
 def TfjitTypes : NativeOpTrait<"TfjitTypes"> { let cppNamespace = "::tfjit"; }
 
+// Runs only in host code (ir/dialect.h): a graph holding such an op runs on the CPU.
+def HostOnly : NativeOpTrait<"HostOnly"> { let cppNamespace = "::tfjit"; }
+
 class Tfjit_Op<string mnemonic, list<Trait> traits = []>
     : Op<Tfjit_Dialect, mnemonic, !listconcat(traits, [Pure, TfjitTypes])>;
 

@@ -26,6 +26,10 @@ class TfjitTypes : public mlir::OpTrait::TraitBase<ConcreteType, TfjitTypes> {
  public:
   static mlir::LogicalResult verifyTrait(mlir::Operation* op) { return verify_tfjit_types(op); }
 };
+// The HostOnly trait: the op runs only in host code (a collective calls its communicator on the
+// CPU); a graph holding one is compiled for the CPU even when placed on a GPU.
+template <typename ConcreteType>
+class HostOnly : public mlir::OpTrait::TraitBase<ConcreteType, HostOnly> {};
 }  // namespace tfjit
 
 #include "ir/TfjitDialect.h.inc"

@@ -15,7 +15,10 @@
 #include <functional>
 #include <optional>
 #include <sstream>
+#include <thread>
 
+#include "frontend/src/distribute/distribute_internal.h"
+#include "runtime/collectives.h"
 #include "runtime/gpu.h"
 #include "tests/fake_gpu_kernels.h"
 #include "tests/helpers.h"
@@ -677,4 +680,33 @@ TEST_CASE("a GPU older than the kernels were built for is ignored, saying why", 
   CHECK((x * 2.f).to_vector<float>() == std::vector<float>{2.f, 4.f});
   auto f = tf::function([](const tf::Tensor& t) { return t + 1.f; });
   CHECK(f(x).to_vector<float>() == std::vector<float>{2.f, 3.f});
+}
+
+// A collective runs only in host code: a compiled step holding one, placed on the GPU, is
+// compiled for the CPU and says why; its values are the replicas' sum.
+TEST_CASE("a compiled step with an all-reduce placed on the GPU runs on the CPU", "[fake_gpu]") {
+  auto group = tf::rt::collectives::create_in_process_group(2, {});
+  std::vector<std::exception_ptr> errors(2);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < 2; ++r)
+    threads.emplace_back([&, r] {
+      try {
+        auto impl = std::make_shared<tf::distribute::detail::StrategyImpl>(
+            "TestStrategy", std::move(group[static_cast<size_t>(r)]), int64_t{1} << 20);
+        auto on_gpu = tf::device_scope("/GPU:0");
+        auto step = tf::function([&](const tf::Tensor& x) {
+          return tf::distribute::detail::all_reduce(*impl, tf::distribute::ReduceOp::SUM, x * 2.0f);
+        });
+        tf::Tensor x = tf::fill({4}, static_cast<float>(r + 1));
+        CHECK(step(x).to_vector<float>() == std::vector<float>(4, 6.0f));
+        auto concrete = step.get_concrete_function(x);
+        CHECK(concrete.device() == "/job:localhost/replica:0/task:0/device:CPU:0");
+        CHECK_THAT(concrete.gpu_fallback_reason(), Catch::Contains("tfjit.all_reduce runs only on the host"));
+      } catch (...) {
+        errors[static_cast<size_t>(r)] = std::current_exception();
+      }
+    });
+  for (auto& t : threads) t.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
 }

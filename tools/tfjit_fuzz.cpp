@@ -309,6 +309,18 @@ std::vector<OpEntry> catalogue() {
     }
     return tf::nn::conv_transpose(x, filter, out, {s}, chance(r, 0.5) ? "SAME" : "VALID");
   });
+  // tf::distribute under the default strategy (one replica): validation and the identity in
+  // every mode. Several replicas, with injected divergence: tests/collectives_test.cpp.
+  add("distribute.all_reduce", [](Rng& r, const tf::Tensor& x) {
+    auto op = static_cast<tf::distribute::ReduceOp>(pick(r, 0, 3));
+    return tf::distribute::get_replica_context().all_reduce(op, x);
+  });
+  add("distribute.reduce", [](Rng& r, const tf::Tensor& x) {
+    auto op = static_cast<tf::distribute::ReduceOp>(pick(r, 0, 3));
+    std::optional<int64_t> axis;
+    if (chance(r, 0.6)) axis = int_param(r);
+    return tf::distribute::get_strategy().reduce(op, x, axis);
+  });
   // Keras layers, made anew in each mode (built eagerly, or inside the trace under init_scope)
   // with constant initializers, so every mode computes with the same weights.
   namespace L = tf::keras::layers;

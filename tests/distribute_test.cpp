@@ -144,3 +144,16 @@ TEST_CASE("variables created in a scope take replica 0's value and shards are di
     CHECK(begin == 10 + 10 * r / 3);
   });
 }
+
+TEST_CASE("compute_average_loss divides by the global batch") {
+  tf::Tensor loss = tf::constant({1.0f, 2.0f, 3.0f, 6.0f});
+  CHECK(tf::nn::compute_average_loss(loss).item<float>() == 3.0f);  // one replica: 4 rows
+  CHECK(tf::nn::compute_average_loss(loss, 8).item<float>() == 1.5f);
+  CHECK(tf::nn::compute_average_loss(loss, 4, tf::constant({1.0f, 0.0f, 1.0f, 0.5f})).item<float>() == 1.75f);
+  CHECK_THROWS_AS(tf::nn::compute_average_loss(loss, 0), tf::InvalidArgumentError);
+  on_replicas(2, [](int, dist::detail::StrategyImpl& s) {
+    auto impl = s.shared_from_this();
+    dist::Strategy::Scope scope(impl);  // the replica context's strategy: two replicas
+    CHECK(tf::nn::compute_average_loss(tf::constant({2.0f, 4.0f})).item<float>() == 1.5f);
+  });
+}

@@ -8,6 +8,7 @@
 #include "frontend/src/op_helpers.h"
 #include "frontend/src/trace.h"
 #include "tfjit/creation.h"
+#include "tfjit/distribute.h"
 #include "tfjit/gradient_tape.h"
 #include "tfjit/nn.h"
 #include "tfjit/ops.h"
@@ -135,6 +136,21 @@ Tensor log_poisson_loss(const Tensor& targets, const Tensor& log_input, bool com
 Tensor l2_loss(const Tensor& t) {
   check_float("l2_loss", t, "t");
   return reduce_sum(square(t)) * 0.5;
+}
+
+Tensor compute_average_loss(const Tensor& per_example_loss, std::optional<int64_t> global_batch_size,
+                            const Tensor& sample_weight) {
+  const std::string op = "compute_average_loss";
+  check_float(op, per_example_loss, "per_example_loss");
+  if (global_batch_size && *global_batch_size <= 0)
+    throw InvalidArgumentError(op + ": global_batch_size must be positive, got " +
+                               std::to_string(*global_batch_size));
+  Tensor loss = per_example_loss;
+  if (sample_weight.defined()) loss = loss * cast(sample_weight, loss.dtype());
+  const int64_t global =
+      global_batch_size.value_or((loss.ndim() > 0 ? loss.shape()[0] : 1) *
+                                 distribute::get_replica_context().num_replicas_in_sync());
+  return reduce_sum(loss) / fill({}, static_cast<double>(std::max<int64_t>(global, 1)), loss.dtype());
 }
 
 Moments moments(const Tensor& x, const std::vector<int64_t>& axes, bool keepdims) {

@@ -65,8 +65,8 @@ constexpr float kLearningRate = 0.5f;
 // the global batch mean.
 void sgd_step(Mlp& m, const tf::Tensor& x, const tf::Tensor& y) {
   tf::GradientTape tape;
-  tf::Tensor loss = tf::reduce_sum(tf::nn::sparse_softmax_cross_entropy_with_logits(y, m.logits(x))) /
-                    static_cast<float>(kGlobalBatch);
+  tf::Tensor loss = tf::nn::compute_average_loss(
+      tf::nn::sparse_softmax_cross_entropy_with_logits(y, m.logits(x)), kGlobalBatch);
   auto grads = tape.gradient(loss, m.vars);
   grads = tf::distribute::get_replica_context().all_reduce(tf::distribute::ReduceOp::SUM, grads);
   for (size_t i = 0; i < grads.size(); ++i) m.vars[i].assign_sub(kLearningRate * grads[i]);

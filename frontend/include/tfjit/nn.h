@@ -159,6 +159,12 @@ Tensor log_poisson_loss(const Tensor& targets, const Tensor& log_input,
                         bool compute_full_loss = false);
 // sum(t^2) / 2.
 Tensor l2_loss(const Tensor& t);
+// tf.nn.compute_average_loss: sum(per_example_loss * sample_weight) / global_batch_size, so that
+// summing the replicas' gradients (tf::distribute) gives the global batch mean's. Without a
+// global batch size: the per-replica batch (the first dim) times num_replicas_in_sync of the
+// current replica context.
+Tensor compute_average_loss(const Tensor& per_example_loss, std::optional<int64_t> global_batch_size = std::nullopt,
+                            const Tensor& sample_weight = Tensor());
 
 // --- Normalisation ---
 struct Moments {

@@ -52,6 +52,12 @@ def SplitReductions : Pass<"tfjit-split-reductions", "mlir::ModuleOp"> {
   ];
 }
 
+def ScheduleCollectives : Pass<"tfjit-schedule-collectives", "mlir::ModuleOp"> {
+  let summary = "Moves each collective (and the packing ops feeding only it) up to where its "
+                "operand is ready, keeping the collectives' order";
+  let constructor = "::tf::compiler::create_schedule_collectives_pass()";
+}
+
 def CopyAliasedResults : Pass<"tfjit-copy-aliased-results", "mlir::ModuleOp"> {
   let summary = "Returned arguments and values returned twice become fresh tensors (before "
                 "bufferization, after every fold that can create them)";

@@ -10,6 +10,7 @@ namespace tf::compiler {
 std::unique_ptr<mlir::Pass> create_tfjit_to_linalg_pass(bool named_matmul, bool parallel_scans,
                                                         bool host_library_calls);
 std::unique_ptr<mlir::Pass> create_fuse_elementwise_pass();
+std::unique_ptr<mlir::Pass> create_schedule_collectives_pass();
 std::unique_ptr<mlir::Pass> create_flatten_elementwise_pass();
 std::unique_ptr<mlir::Pass> create_matmul_to_library_call_pass();
 std::unique_ptr<mlir::Pass> create_fuse_matmul_epilogue_pass();

@@ -61,6 +61,7 @@ void add_stage(mlir::PassManager& pm, Stage stage, const CompileOptions& options
     case Stage::kOptimized:
       pm.addPass(mlir::createCanonicalizerPass());
       pm.addPass(mlir::createCSEPass());
+      pm.addPass(create_schedule_collectives_pass());
       break;
     case Stage::kLinalg:
       pm.addPass(create_tfjit_to_linalg_pass(options.matmul_library_call, options.parallel_scans,

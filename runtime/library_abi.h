@@ -38,9 +38,12 @@ inline constexpr char kArgsortPrefix[] = "tfjit_argsort_";
 // memrefs, attributes: memref<?xi64> [window[R], strides[R], padding_low[R]]), contiguous.
 inline constexpr char kSelectAndScatterPrefix[] = "tfjit_select_and_scatter_";
 
-// tfjit.all_reduce on the CPU: all_reduce_<dtype name>(x, out: unranked memrefs, reduce_op,
-// group), contiguous; the communicator registered as `group` (runtime/collectives.h) reduces.
-inline constexpr char kAllReducePrefix[] = "tfjit_all_reduce_";
+// tfjit.all_reduce on the CPU, in two calls so that work runs while the ranks communicate:
+// all_reduce_start_<dtype name>(x, out: unranked memrefs, reduce_op, group) copies x and queues
+// the reduction on the communicator registered as `group` (runtime/collectives.h);
+// all_reduce_wait_<dtype name>(out) blocks until it is done and writes the result into out.
+inline constexpr char kAllReduceStartPrefix[] = "tfjit_all_reduce_start_";
+inline constexpr char kAllReduceWaitPrefix[] = "tfjit_all_reduce_wait_";
 
 // A parallel loop's outlined body, run over [0, iterations) on the thread pool in chunks of at
 // least `grain` iterations: parallel_for(body(context, begin, end), context, iterations, grain).

@@ -143,8 +143,10 @@ class ReplicaContext {
   // `value` combined over the replicas (differentiable for SUM and MEAN: the gradient is
   // all-reduced the same way).
   Tensor all_reduce(ReduceOp op, const Tensor& value) const;
-  // Each tensor combined over the replicas; tensors of one dtype are packed into all-reduces of
-  // at most bytes_per_pack bytes (fewer, larger messages).
+  // Each tensor combined over the replicas; consecutive tensors of one dtype are packed into
+  // all-reduces of at most bytes_per_pack bytes (fewer, larger messages). In a compiled step a
+  // pack starts as soon as its tensors are ready and is awaited where first used: list the
+  // gradients last layer first and the communication overlaps the rest of the backward pass.
   std::vector<Tensor> all_reduce(ReduceOp op, const std::vector<Tensor>& values) const;
   // Every replica's value concatenated along `axis` (in replica order; eager only).
   Tensor all_gather(const Tensor& value, int64_t axis) const;

@@ -110,9 +110,12 @@ std::vector<Tensor> all_reduce(StrategyImpl& s, ReduceOp op, const std::vector<T
 std::vector<Tensor> aggregate_gradients(StrategyImpl& s, const std::vector<Tensor>& grads,
                                         int64_t local_batch) {
   if (s.replicas() == 1) return grads;
+  // Packed last variable first: backpropagation computes the last layers' gradients first, so
+  // their packs can start while the first layers' are still being computed (DDP's order).
   std::vector<Tensor> weighted;
   DType dtype = float32;
-  for (const Tensor& g : grads) {
+  for (auto it = grads.rbegin(); it != grads.rend(); ++it) {
+    const Tensor& g = *it;
     if (!g.defined()) {
       weighted.emplace_back();
       continue;
@@ -121,13 +124,15 @@ std::vector<Tensor> aggregate_gradients(StrategyImpl& s, const std::vector<Tenso
     weighted.push_back(local_batch == 0 ? zeros_like(g)
                                         : g * fill({}, static_cast<double>(local_batch), g.dtype()));
   }
-  weighted.push_back(fill({}, static_cast<double>(local_batch), dtype));
+  weighted.insert(weighted.begin(), fill({}, static_cast<double>(local_batch), dtype));
   std::vector<Tensor> sums = all_reduce(s, ReduceOp::SUM, weighted);
-  const Tensor total = sums.back();
-  sums.pop_back();
-  for (Tensor& g : sums)
-    if (g.defined()) g = g / (g.dtype() == total.dtype() ? total : cast(total, g.dtype()));
-  return sums;
+  const Tensor total = sums.front();
+  std::vector<Tensor> out(grads.size());
+  for (size_t i = 0; i < grads.size(); ++i) {
+    const Tensor& g = sums[grads.size() - i];
+    if (g.defined()) out[i] = g / (g.dtype() == total.dtype() ? total : cast(total, g.dtype()));
+  }
+  return out;
 }
 
 Tensor broadcast(StrategyImpl& s, const Tensor& value, int root) {

@@ -5,6 +5,7 @@
 
 #include <tfjit/tfjit.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -270,6 +271,39 @@ TEST_CASE("under a strategy the chief writes checkpoints and every rank restores
   v.assign(tf::fill({4}, 0.0f));
   ckpt.read(path);
   CHECK(v.read_value().to_vector<float>() == std::vector<float>(4, 1.5f));
+}
+
+TEST_CASE("with small packs the first all-reduce starts before the backward pass ends") {
+  const tft::Digits d = flat_digits();
+  tf::distribute::CommunicationOptions options;
+  options.bytes_per_pack = 64;  // every gradient its own pack
+  tf::distribute::MultiWorkerMirroredStrategy s(options);
+  Mlp m;
+  {
+    auto scope = s.scope();
+    m = make_mlp(0);
+  }
+  auto step = tf::function([&](const tf::Tensor& x, const tf::Tensor& y) {
+    tf::GradientTape tape;
+    tf::Tensor loss = tf::nn::compute_average_loss(
+        tf::nn::sparse_softmax_cross_entropy_with_logits(y, m.logits(x)), kGlobalBatch);
+    auto grads = tape.gradient(loss, m.vars);
+    std::reverse(grads.begin(), grads.end());  // last layer first: ready first
+    grads = tf::distribute::get_replica_context().all_reduce(tf::distribute::ReduceOp::SUM, grads);
+    return grads[0];
+  });
+  tf::Tensor x = d.x(tf::slice(0, 15)), y = d.y(tf::slice(0, 15));
+  const std::string graph = s.run([&] { return step.graph("optimized", x, y); });
+  const size_t first_collective = graph.find("tfjit.all_reduce");
+  const size_t last_matmul = graph.rfind("tfjit.matmul");
+  REQUIRE(last_matmul != std::string::npos);
+  if (s.num_replicas_in_sync() == 1) {
+    CHECK(first_collective == std::string::npos);
+  } else {
+    // The last layer's gradients are reduced while the first layer's weight gradient (the last
+    // matmul) is still to be computed.
+    CHECK(first_collective < last_matmul);
+  }
 }
 
 // Run alone (hidden tag), after the suite ran on 4 ranks: resuming on another number of ranks.

@@ -53,6 +53,16 @@ void copy_to_host(int ordinal, void* host_dst, const void* src, size_t bytes);  
 void copy_on_device(int ordinal, void* dst, const void* src, size_t bytes);
 void synchronize(int ordinal);
 
+// For a library that enqueues its own work on a GPU (NCCL: backends/nccl) and must bound its
+// waits: the device's stream (a CUstream, which is the CUDA runtime's cudaStream_t too), with the
+// device's context made current on the calling thread, so that the library's runtime calls find
+// this GPU; whether all work enqueued on it so far has finished, without waiting (an error of
+// that work raises as in synchronize); and whether `ptr` is device memory (not host memory,
+// pageable or page-locked).
+void* stream(int ordinal);
+bool stream_done(int ordinal);
+bool is_device_memory(const void* ptr);
+
 // Compiled functions (runtime/gpu_program.h). The NVPTX target for GPU `ordinal` ("sm_90"; newer
 // GPUs get sm_90 PTX, which their driver compiles), and PTX assembled by its driver into the
 // binary the disk cache keeps (InternalError with the assembler's log on failure).

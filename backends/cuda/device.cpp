@@ -1,6 +1,8 @@
 #include "backends/cuda/device.h"
 #include "backends/cuda/launch_params.h"
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -340,6 +342,53 @@ void synchronize(int ordinal) {
   auto& dev = cuda::Device::get(ordinal);
   check(cuda::driver()->StreamSynchronize(dev.stream()),
         "GPU:" + std::to_string(ordinal) + " stream");
+}
+
+void* stream(int ordinal) { return cuda::Device::get(ordinal).stream(); }
+
+namespace {
+using StreamQuery = cuda::CUresult (*)(cuda::CUstream);
+constexpr cuda::CUresult kNotReady = 600;  // CUDA_ERROR_NOT_READY
+
+// cuStreamQuery is not in driver.h's table, which the stand-in driver (tests/fake_cuda) must
+// match symbol for symbol: it is looked up in the library the table came from, and where it is
+// missing (the stand-in) stream_done waits for the stream instead.
+StreamQuery stream_query() {
+  static const StreamQuery query = []() -> StreamQuery {
+    Dl_info library{};
+    void* handle = nullptr;
+    if (dladdr(reinterpret_cast<void*>(cuda::driver()->StreamSynchronize), &library) &&
+        library.dli_fname && (handle = dlopen(library.dli_fname, RTLD_NOW | RTLD_NOLOAD)))
+      return reinterpret_cast<StreamQuery>(dlsym(handle, "cuStreamQuery"));
+    return nullptr;
+  }();
+  return query;
+}
+}  // namespace
+
+bool stream_done(int ordinal) {
+  auto& dev = cuda::Device::get(ordinal);
+  StreamQuery query = stream_query();
+  if (!query) {
+    synchronize(ordinal);
+    return true;
+  }
+  const cuda::CUresult result = query(dev.stream());
+  if (result == kNotReady) return false;
+  check(result, "GPU:" + std::to_string(ordinal) + " stream");
+  return true;
+}
+
+bool is_device_memory(const void* ptr) {
+  const cuda::Driver* d = cuda::driver();
+  if (!d || !ptr) return false;
+  // As in copy_to_device: the plural query answers 0 for pageable memory the driver never saw.
+  unsigned memory_type = 0;
+  const int attribute = cuda::CU_POINTER_ATTRIBUTE_MEMORY_TYPE;
+  void* answer = &memory_type;
+  return d->PointerGetAttributes(1, &attribute, &answer, reinterpret_cast<CUdeviceptr>(ptr)) ==
+             cuda::CUDA_SUCCESS &&
+         memory_type == cuda::CU_MEMORYTYPE_DEVICE;
 }
 
 namespace {

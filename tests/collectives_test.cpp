@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <functional>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -232,4 +233,62 @@ TEST_CASE("collectives reject what cannot be reduced") {
   CHECK_THROWS_AS(group[0]->all_reduce(&b, &b, -1, tf::float32, coll::ReduceOp::kSum), tf::InvalidArgumentError);
   CHECK_THROWS_AS(group[0]->broadcast(&b, 1, tf::bool_, 1), tf::InvalidArgumentError);
   CHECK_THROWS_AS(coll::create_in_process_group(0, {}), tf::InvalidArgumentError);
+}
+
+TEST_CASE("random collective sequences with a diverging rank end in typed errors and never hang") {
+  std::mt19937_64 rng(1);
+  const coll::ReduceOp ops[] = {coll::ReduceOp::kSum, coll::ReduceOp::kMean, coll::ReduceOp::kMax,
+                                coll::ReduceOp::kMin};
+  for (int c = 0; c < 120; ++c) {
+    struct Step {
+      int kind;  // 0 all_reduce, 1 broadcast, 2 all_gather, 3 reduce_scatter, 4 barrier
+      int64_t count;
+      DType dtype;
+      coll::ReduceOp op;
+      int root;
+    };
+    const int n = 2 + static_cast<int>(rng() % 3);
+    std::vector<Step> plan(1 + rng() % 6);
+    for (auto& s : plan)
+      s = {static_cast<int>(rng() % 5), static_cast<int64_t>(rng() % 40), kDTypes[rng() % kDTypes.size()],
+           ops[rng() % 4], static_cast<int>(rng() % static_cast<unsigned>(n))};
+    const int bad_rank = static_cast<int>(rng() % static_cast<unsigned>(n));
+    const size_t bad_step = rng() % (plan.size() + 1);  // == size: every rank follows the plan
+    const int how = static_cast<int>(rng() % 5);        // count, dtype, op, kind, or leave
+    INFO("case " << c << ": " << n << " ranks, rank " << bad_rank << " diverges at step " << bad_step
+                 << " by " << how);
+    auto errors = on_ranks(n, {std::chrono::milliseconds(200), false}, [&](int r, coll::Communicator& comm) {
+      for (size_t i = 0; i < plan.size(); ++i) {
+        Step s = plan[i];
+        if (r == bad_rank && i == bad_step) {
+          if (how == 4) return;  // stops taking part
+          if (how == 0) s.count += 1;
+          if (how == 1) s.dtype = s.dtype == tf::float32 ? tf::int32 : tf::float32;
+          if (how == 2) s.op = s.op == coll::ReduceOp::kSum ? coll::ReduceOp::kMax : coll::ReduceOp::kSum;
+          if (how == 3) s.kind = (s.kind + 1) % 5;
+        }
+        std::vector<char> in(static_cast<size_t>(s.count * n) * tf::dtype_size(s.dtype) + 1);
+        std::vector<char> out(in.size());
+        switch (s.kind) {
+          case 0: comm.all_reduce(in.data(), out.data(), s.count, s.dtype, s.op); break;
+          case 1: comm.broadcast(in.data(), s.count, s.dtype, s.root); break;
+          case 2: comm.all_gather(in.data(), out.data(), s.count, s.dtype); break;
+          case 3: comm.reduce_scatter(in.data(), out.data(), s.count, s.dtype, s.op); break;
+          default: comm.barrier();
+        }
+      }
+    });
+    // A divergence that changes nothing (a count of 0 + 1 on a barrier...) may pass; otherwise
+    // every rank that took part ends with a typed error, and only typed errors occur.
+    bool any = false;
+    for (int r = 0; r < n; ++r) {
+      if (!errors[static_cast<size_t>(r)]) continue;
+      any = true;
+      CHECK_THROWS_AS(std::rethrow_exception(errors[static_cast<size_t>(r)]), tf::Error);
+    }
+    if (bad_step == plan.size()) CHECK_FALSE(any);
+    if (any)
+      for (int r = 0; r < n; ++r)
+        if (!(r == bad_rank && how == 4)) CHECK(errors[static_cast<size_t>(r)]);
+  }
 }

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <sched.h>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -122,13 +124,30 @@ Options options_from_environment() {
 }
 
 std::string describe(const Descriptor& d) {
-  std::string s = "#" + std::to_string(d.sequence) + " " + std::string(kind_name(d.kind));
-  if (d.kind == Kind::kAbort) return s + " (" + std::string(d.note, strnlen(d.note, sizeof d.note)) + ")";
-  if (d.kind == Kind::kBarrier) return s + "()";
-  s += "(" + std::string(dtype_name(static_cast<DType>(d.dtype))) + " x " + std::to_string(d.count);
-  if (takes_op(d.kind)) s += ", " + std::string(reduce_op_name(static_cast<ReduceOp>(d.op)));
-  if (d.kind == Kind::kBroadcast) s += ", root " + std::to_string(d.root);
-  return s + ")";
+  // Appended piece by piece (GCC 12 warns falsely about chains of string temporaries here).
+  std::string s = "#";
+  s += std::to_string(d.sequence);
+  s += ' ';
+  s += kind_name(d.kind);
+  if (d.kind == Kind::kAbort) {
+    s += " (";
+    s.append(d.note, strnlen(d.note, sizeof d.note));
+    return s += ')';
+  }
+  if (d.kind == Kind::kBarrier) return s += "()";
+  s += '(';
+  s += dtype_name(static_cast<DType>(d.dtype));
+  s += " x ";
+  s += std::to_string(d.count);
+  if (takes_op(d.kind)) {
+    s += ", ";
+    s += reduce_op_name(static_cast<ReduceOp>(d.op));
+  }
+  if (d.kind == Kind::kBroadcast) {
+    s += ", root ";
+    s += std::to_string(d.root);
+  }
+  return s += ')';
 }
 
 Communicator::Communicator(int rank, int size, std::string backend, Options options)
@@ -319,6 +338,13 @@ void divide(void* data, int64_t count, DType dtype, int64_t n) {
     TFJIT_DTYPE_LIST(TFJIT_X)
 #undef TFJIT_X
   }
+}
+
+void pause_between_polls(int polls) {
+  if (polls < 100)
+    sched_yield();
+  else
+    std::this_thread::sleep_for(std::chrono::microseconds(20));
 }
 
 bool register_backend(std::string_view name, Factory factory) {

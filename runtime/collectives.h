@@ -119,6 +119,10 @@ class Communicator {
   std::string broken_;
 };
 
+// Between two polls of a transfer: yields the core (ranks often outnumber cores), then sleeps
+// briefly once the wait is long (backends' poll loops).
+void pause_between_polls(int polls);
+
 // Backends register a factory under their name at load time; `create` runs one. A backend that
 // cannot start (its library missing, not launched by its launcher) throws UnavailableError.
 using Factory = std::unique_ptr<Communicator> (*)(const Options& options);

@@ -9,9 +9,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
-#include <sched.h>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "backends/mpi/openmpi_abi.h"
@@ -269,10 +267,7 @@ class MpiCommunicator final : public Communicator {
     for (int spins = 0;; ++spins) {
       if (finished()) return;
       if (Clock::now() > deadline) throw UnavailableError(what());
-      if (spins < 100)
-        sched_yield();
-      else
-        std::this_thread::sleep_for(std::chrono::microseconds(20));
+      rt::collectives::pause_between_polls(spins);
     }
   }
   void wait(abi::Request& request, Clock::time_point deadline, const char* what) const {

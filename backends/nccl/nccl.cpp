@@ -10,14 +10,12 @@
 // and the base class's own steps (MEAN's division, the copy of a one-rank group, the local
 // reduction of dtypes NCCL lacks and of deterministic mode) read host memory.
 #include <dlfcn.h>
-#include <sched.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "backends/nccl/nccl_abi.h"
@@ -288,10 +286,7 @@ class NcclCommunicator final : public Communicator {
       if (done) return;
       if (Clock::now() > deadline)
         fail(std::string(what) + " did not complete: a rank stopped answering");
-      if (spins < 100)
-        sched_yield();
-      else
-        std::this_thread::sleep_for(std::chrono::microseconds(20));
+      rt::collectives::pause_between_polls(spins);
     }
   }
 

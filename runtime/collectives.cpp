@@ -113,9 +113,9 @@ Options options_from_environment() {
   if (const char* t = std::getenv("TFJIT_COLLECTIVE_TIMEOUT")) {
     char* end = nullptr;
     const double s = std::strtod(t, &end);
-    if (end == t || *end != '\0' || !(s > 0) || s > 1e7)
+    if (end == t || *end != '\0' || !(s >= 0.001) || s > 1e7)
       throw InvalidArgumentError(std::string("TFJIT_COLLECTIVE_TIMEOUT='") + t +
-                                 "': expected a positive number of seconds");
+                                 "': expected a number of seconds from 0.001 to 1e7");
     o.timeout = std::chrono::milliseconds(static_cast<int64_t>(s * 1000));
   }
   if (const char* d = std::getenv("TFJIT_DETERMINISTIC_COLLECTIVES"))
@@ -164,8 +164,8 @@ void Communicator::fail(const std::string& what, bool aborted) {
   throw UnavailableError(what);
 }
 
-Communicator::Clock::time_point Communicator::agree(Kind kind, int64_t count, DType dtype,
-                                                    ReduceOp op, int root) {
+void Communicator::agree(Kind kind, int64_t count, DType dtype, ReduceOp op, int root,
+                         Clock::time_point deadline) {
   if (!broken_.empty())
     throw FailedPreconditionError("collective " + std::string(kind_name(kind)) + " on rank " +
                                   std::to_string(rank_) + ": the " + backend_ +
@@ -177,8 +177,7 @@ Communicator::Clock::time_point Communicator::agree(Kind kind, int64_t count, DT
   mine.dtype = static_cast<uint8_t>(dtype);
   mine.op = takes_op(kind) ? static_cast<uint8_t>(op) : 0;
   mine.root = root;
-  const auto deadline = Clock::now() + options_.timeout;
-  if (size_ == 1) return deadline;
+  if (size_ == 1) return;
   std::vector<Descriptor> peers(static_cast<size_t>(size_));
   try {
     exchange_descriptors(mine, peers.data(), deadline);
@@ -205,12 +204,16 @@ Communicator::Clock::time_point Communicator::agree(Kind kind, int64_t count, DT
       throw InvalidArgumentError(what);
     }
   }
-  return deadline;
+}
+
+std::shared_ptr<std::vector<char>> Communicator::scratch(size_t bytes) {
+  in_flight_.push_back(std::make_shared<std::vector<char>>(bytes));
+  return in_flight_.back();
 }
 
 template <class F>
 void Communicator::guarded(Kind kind, int64_t count, DType dtype, ReduceOp op, int root,
-                           F transfer) {
+                           F transfer, std::optional<std::chrono::milliseconds> timeout) {
   std::lock_guard lock(mu_);
   if (count < 0)
     throw InvalidArgumentError("collective " + std::string(kind_name(kind)) +
@@ -225,10 +228,15 @@ void Communicator::guarded(Kind kind, int64_t count, DType dtype, ReduceOp op, i
   if (takes_op(kind) && dtype == complex64 && op != ReduceOp::kSum)
     throw InvalidArgumentError("collective " + std::string(kind_name(kind)) + ": " +
                                std::string(reduce_op_name(op)) + " of complex64 is not defined");
-  const auto deadline = agree(kind, count, dtype, op, root);
+  const auto wait = timeout.value_or(options_.timeout);
+  agree(kind, count, dtype, op, root, Clock::now() + wait);
+  // The data gets its own deadline: a rank that arrived late has not used up the transfer's.
   try {
-    transfer(deadline);
+    transfer(Clock::now() + wait);
+    in_flight_.clear();
   } catch (const UnavailableError& e) {
+    for (auto& buffer : in_flight_) retain_after_failure(std::move(buffer));
+    in_flight_.clear();
     fail("rank " + std::to_string(rank_) + ", collective #" + std::to_string(sequence_ - 1) + " " +
              std::string(kind_name(kind)) + " on " + backend_ + ": " + e.what(),
          false);
@@ -244,11 +252,11 @@ void Communicator::all_reduce(const void* in, void* out, int64_t count, DType dt
       if (out != in && bytes) std::memmove(out, in, bytes);
     } else if (options_.deterministic ||
                !native_all_reduce(in, out, count, dtype, wire_op, deadline)) {
-      std::vector<char> all(bytes * static_cast<size_t>(size_));
-      all_gather_bytes(in, all.data(), bytes, deadline);
-      std::memcpy(out, all.data(), bytes);
+      auto all = scratch(bytes * static_cast<size_t>(size_));
+      all_gather_bytes(in, all->data(), bytes, deadline);
+      std::memcpy(out, all->data(), bytes);
       for (int r = 1; r < size_; ++r)
-        combine(out, all.data() + bytes * static_cast<size_t>(r), count, dtype, wire_op);
+        combine(out, all->data() + bytes * static_cast<size_t>(r), count, dtype, wire_op);
     }
     if (op == ReduceOp::kMean) divide(out, count, dtype, size_);
   });
@@ -286,20 +294,20 @@ void Communicator::reduce_scatter(const void* in, void* out, int64_t count, DTyp
                !native_reduce_scatter(in, out, count, dtype, wire_op, deadline)) {
       // Every rank's whole input, then this rank's block reduced in rank order.
       const size_t all_bytes = bytes * static_cast<size_t>(size_);
-      std::vector<char> all(all_bytes * static_cast<size_t>(size_));
-      all_gather_bytes(in, all.data(), all_bytes, deadline);
+      auto all = scratch(all_bytes * static_cast<size_t>(size_));
+      all_gather_bytes(in, all->data(), all_bytes, deadline);
       const size_t block = bytes * static_cast<size_t>(rank_);
-      std::memcpy(out, all.data() + block, bytes);
+      std::memcpy(out, all->data() + block, bytes);
       for (int r = 1; r < size_; ++r)
-        combine(out, all.data() + all_bytes * static_cast<size_t>(r) + block, count, dtype,
+        combine(out, all->data() + all_bytes * static_cast<size_t>(r) + block, count, dtype,
                 wire_op);
     }
     if (op == ReduceOp::kMean) divide(out, count, dtype, size_);
   });
 }
 
-void Communicator::barrier() {
-  guarded(Kind::kBarrier, 0, float32, ReduceOp::kSum, 0, [](Clock::time_point) {});
+void Communicator::barrier(std::optional<std::chrono::milliseconds> timeout) {
+  guarded(Kind::kBarrier, 0, float32, ReduceOp::kSum, 0, [](Clock::time_point) {}, timeout);
 }
 
 void Communicator::abort(const std::string& reason) noexcept {
@@ -338,6 +346,19 @@ void divide(void* data, int64_t count, DType dtype, int64_t n) {
     TFJIT_DTYPE_LIST(TFJIT_X)
 #undef TFJIT_X
   }
+}
+
+void retain_after_failure(std::shared_ptr<const void> buffer) {
+  static std::mutex mu;
+  static auto* retained = std::make_unique<std::vector<std::shared_ptr<const void>>>().release();
+  std::lock_guard lock(mu);
+  retained->push_back(std::move(buffer));  // never freed: the library may write it at any time
+}
+
+bool started_by_mpi_launcher() {
+  for (const char* variable : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE"})
+    if (std::getenv(variable)) return true;
+  return false;
 }
 
 void pause_between_polls(int polls) {

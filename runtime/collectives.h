@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,8 +31,8 @@ struct Options {
   // is bit-identical on every rank and in every run, at the price of size() x the traffic.
   bool deterministic = false;
 };
-// Options{} with the environment's overrides: TFJIT_COLLECTIVE_TIMEOUT (seconds) and
-// TFJIT_DETERMINISTIC_COLLECTIVES=1.
+// Options{} with the environment's overrides: TFJIT_COLLECTIVE_TIMEOUT (seconds, at least 0.001)
+// and TFJIT_DETERMINISTIC_COLLECTIVES=1.
 Options options_from_environment();
 
 enum class Kind : uint8_t { kAllReduce, kBroadcast, kAllGather, kReduceScatter, kBarrier, kAbort };
@@ -62,15 +63,20 @@ class Communicator {
   const Options& options() const { return options_; }
 
   // Buffers are host memory (device memory for a GPU backend), `count` elements each unless
-  // said otherwise; `in` may equal `out`. Each call is collective: every rank makes it, in the
-  // same order, with the same count, dtype and op.
-  void all_reduce(const void* in, void* out, int64_t count, DType dtype, ReduceOp op);
+  // said otherwise. Each call is collective: every rank makes it, in the same order, with the
+  // same count, dtype and op. Each waits at most options().timeout for the other ranks to
+  // arrive, then as long again for the data. After an UnavailableError the library may still
+  // write the buffers of the failed call (a late rank's data): the caller must keep them alive
+  // (retain_after_failure) rather than free them.
+  void all_reduce(const void* in, void* out, int64_t count, DType dtype, ReduceOp op);  // in may be out
   void broadcast(void* data, int64_t count, DType dtype, int root);
-  // out holds size() x count: rank r's `in` at r x count.
+  // out (not overlapping in) holds size() x count: rank r's `in` at r x count.
   void all_gather(const void* in, void* out, int64_t count, DType dtype);
-  // in holds size() x count; out receives the reduction of every rank's block rank().
+  // in holds size() x count; out (not overlapping in) receives the reduction of every rank's
+  // block rank().
   void reduce_scatter(const void* in, void* out, int64_t count, DType dtype, ReduceOp op);
-  void barrier();
+  // `timeout` replaces options().timeout (a rank writing a checkpoint may take longer).
+  void barrier(std::optional<std::chrono::milliseconds> timeout = std::nullopt);
   // Tells the other ranks that this one failed: their current or next collective raises
   // AbortedError naming this rank and `reason`. The communicator is unusable afterwards.
   void abort(const std::string& reason) noexcept;
@@ -105,10 +111,16 @@ class Communicator {
   }
 
  private:
-  // The agreement step; returns the deadline the data transfer must meet.
-  Clock::time_point agree(Kind kind, int64_t count, DType dtype, ReduceOp op, int root);
+  // The agreement step, waiting until `deadline`.
+  void agree(Kind kind, int64_t count, DType dtype, ReduceOp op, int root,
+             Clock::time_point deadline);
+  // The checks, the agreement, then transfer(deadline) with a fresh deadline.
   template <class F>
-  void guarded(Kind kind, int64_t count, DType dtype, ReduceOp op, int root, F transfer);
+  void guarded(Kind kind, int64_t count, DType dtype, ReduceOp op, int root, F transfer,
+               std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+  // A scratch buffer for the transfer in progress, kept alive if it fails (see above).
+  std::shared_ptr<std::vector<char>> scratch(size_t bytes);
+  std::vector<std::shared_ptr<std::vector<char>>> in_flight_;
   [[noreturn]] void fail(const std::string& what, bool aborted);
 
   int rank_, size_;
@@ -122,6 +134,13 @@ class Communicator {
 // Between two polls of a transfer: yields the core (ranks often outnumber cores), then sleeps
 // briefly once the wait is long (backends' poll loops).
 void pause_between_polls(int polls);
+
+// Keeps `buffer` alive until the process ends: what a failed collective was using, which the
+// library may still write.
+void retain_after_failure(std::shared_ptr<const void> buffer);
+
+// Whether an MPI launcher (mpirun, srun with PMI) started this process.
+bool started_by_mpi_launcher();
 
 // Backends register a factory under their name at load time; `create` runs one. A backend that
 // cannot start (its library missing, not launched by its launcher) throws UnavailableError.

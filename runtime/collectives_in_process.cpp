@@ -4,6 +4,8 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "runtime/collectives.h"
@@ -15,6 +17,10 @@ namespace {
 
 // Where the group's threads meet. A round has two barriers: after the first every input is
 // published, after the second every rank has read what it needs, so inputs stay valid between.
+// Only the first waits for the others to arrive, with the deadline: past the first barrier every
+// rank reaches the second after its copies, so that wait needs no deadline (and a rank timing out
+// there could free an input another rank is still reading). A timeout poisons the rendezvous:
+// every rank waiting or arriving later raises at once.
 class Rendezvous {
  public:
   explicit Rendezvous(int n) : inputs_(static_cast<size_t>(n)), arrivals_(static_cast<size_t>(n)) {}
@@ -29,12 +35,13 @@ class Rendezvous {
     }
     consume(inputs_);
     std::unique_lock lock(mu_);
-    arrive(lock, rank, deadline);
+    arrive(lock, rank, std::nullopt);
   }
 
  private:
   void arrive(std::unique_lock<std::mutex>& lock, int rank,
-              std::chrono::steady_clock::time_point deadline) {
+              std::optional<std::chrono::steady_clock::time_point> deadline) {
+    if (!poison_.empty()) throw UnavailableError(poison_);
     const uint64_t barrier = barrier_;
     arrivals_[static_cast<size_t>(rank)] = barrier + 1;
     if (++arrived_ == static_cast<int>(inputs_.size())) {
@@ -43,12 +50,18 @@ class Rendezvous {
       cv_.notify_all();
       return;
     }
-    if (!cv_.wait_until(lock, deadline, [&] { return barrier_ != barrier; })) {
+    auto passed = [&] { return barrier_ != barrier || !poison_.empty(); };
+    if (!deadline) {
+      cv_.wait(lock, passed);
+    } else if (!cv_.wait_until(lock, *deadline, passed)) {
       std::string missing;
       for (size_t r = 0; r < arrivals_.size(); ++r)
         if (arrivals_[r] <= barrier) missing += (missing.empty() ? "" : ", ") + std::to_string(r);
-      throw UnavailableError("no answer from rank(s) " + missing);
+      poison_ = "no answer from rank(s) " + missing;
+      cv_.notify_all();
+      throw UnavailableError(poison_);
     }
+    if (barrier_ == barrier) throw UnavailableError(poison_);
   }
 
   std::mutex mu_;
@@ -57,6 +70,7 @@ class Rendezvous {
   std::vector<uint64_t> arrivals_;  // the barrier each rank last reached, plus one
   int arrived_ = 0;
   uint64_t barrier_ = 0;
+  std::string poison_;  // why a rank gave up waiting: every later wait raises it
 };
 
 class InProcessCommunicator final : public Communicator {

@@ -126,8 +126,9 @@ TEST_CASE("aggregated gradients are the global batch mean however the batch is s
   // (0 * 1 + 1 * 2 + 2 * 3) / 6. A replica without rows contributes nothing.
   on_replicas(4, [](int r, dist::detail::StrategyImpl& s) {
     const int64_t rows = r == 3 ? 0 : r + 1;
-    std::vector<tf::Tensor> grads{tf::fill({2}, static_cast<float>(r)), tf::Tensor()};
-    auto out = dist::detail::aggregate_gradients(s, grads, rows);
+    // A replica without rows has NaN gradients (a mean over nothing).
+    std::vector<tf::Tensor> grads{tf::fill({2}, rows == 0 ? NAN : static_cast<float>(r)), tf::Tensor()};
+    auto out = dist::detail::aggregate_gradients(s, grads, tf::constant(static_cast<int32_t>(rows)));
     CHECK(out[0].to_vector<float>() == std::vector<float>(2, 8.0f / 6.0f));
     CHECK_FALSE(out[1].defined());
   });

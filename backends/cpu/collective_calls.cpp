@@ -34,7 +34,7 @@ struct UnrankedMemRef {
 
 // One started all-reduce: its data (reduced in place) and, once done, its failure if any.
 struct Pending {
-  std::vector<char> data;
+  std::shared_ptr<std::vector<char>> data = std::make_shared<std::vector<char>>();
   int64_t count = 0;
   DType dtype = float32;
   coll::ReduceOp op = coll::ReduceOp::kSum;
@@ -46,6 +46,14 @@ struct Pending {
   void wait() {
     std::unique_lock lock(mu);
     cv.wait(lock, [&] { return done; });
+  }
+  void finish(std::exception_ptr failure) {
+    {
+      std::lock_guard lock(mu);
+      error = std::move(failure);
+      done = true;
+    }
+    cv.notify_all();
   }
 };
 
@@ -82,15 +90,16 @@ class Worker {
         queue_.pop_front();
       }
       try {
-        communicator_->all_reduce(p->data.data(), p->data.data(), p->count, p->dtype, p->op);
+        communicator_->all_reduce(p->data->data(), p->data->data(), p->count, p->dtype, p->op);
+      } catch (const UnavailableError&) {
+        coll::retain_after_failure(p->data);  // a late rank may still write it
+        p->finish(std::current_exception());
+        continue;
       } catch (...) {
-        p->error = std::current_exception();
+        p->finish(std::current_exception());
+        continue;
       }
-      {
-        std::lock_guard lock(p->mu);
-        p->done = true;
-      }
-      p->cv.notify_all();
+      p->finish(nullptr);
     }
   }
 
@@ -139,15 +148,21 @@ void all_reduce_start(UnrankedMemRef* x, UnrankedMemRef* out, int64_t reduce_op,
   try {
     constexpr DType dtype = static_cast<DType>(D);
     const View in = view(x, dtype);
+    // The slot is filled only once the reduction is queued: a wait never waits for one that a
+    // failure here kept from starting (it raises instead).
+    Worker& w = worker(group);
     auto p = std::make_shared<Pending>();
     p->count = in.count;
     p->dtype = dtype;
     p->op = static_cast<coll::ReduceOp>(reduce_op);
-    p->data.assign(in.data, in.data + in.count * static_cast<int64_t>(dtype_size(dtype)));
-    auto& slot = started[view(out, dtype).data];
-    if (slot) slot->wait();  // a call that ended early left one behind
-    slot = p;
-    worker(group).submit(std::move(p));
+    p->data->assign(in.data, in.data + in.count * static_cast<int64_t>(dtype_size(dtype)));
+    const void* key = view(out, dtype).data;
+    if (auto left = started.find(key); left != started.end()) {  // a call that ended early
+      left->second->wait();
+      started.erase(left);
+    }
+    w.submit(p);
+    started[key] = std::move(p);
   } catch (...) {
     rt::abi::record_failure();
   }
@@ -165,7 +180,7 @@ void all_reduce_wait(UnrankedMemRef* out) {
     started.erase(it);
     p->wait();
     if (p->error) std::rethrow_exception(p->error);
-    if (!p->data.empty()) std::memcpy(o.data, p->data.data(), p->data.size());
+    if (!p->data->empty()) std::memcpy(o.data, p->data->data(), p->data->size());
   } catch (...) {
     rt::abi::record_failure();
   }

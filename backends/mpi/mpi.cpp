@@ -51,17 +51,14 @@ struct Library {
   }
 };
 
-bool launched_by_mpirun() {
-  return std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr || std::getenv("PMIX_RANK") != nullptr;
-}
-
 // The library, MPI initialised once per process (by us, or already by the program), and
-// finalised at exit if we initialised it and no communicator broke (finalising waits for every
-// rank, which a dead one never reaches).
+// finalised once nothing uses it, if we initialised it and no communicator broke (finalising
+// waits for every rank, which a dead one never reaches). Communicators hold it: one that
+// outlives the static (a global model's strategy) still frees its MPI communicator first.
 class Runtime {
  public:
-  static Runtime& get() {
-    static Runtime runtime;
+  static std::shared_ptr<Runtime> get() {
+    static auto runtime = std::make_shared<Runtime>();
     return runtime;
   }
   const Library& lib() {
@@ -129,33 +126,39 @@ class Runtime {
 
 class MpiCommunicator final : public Communicator {
  public:
-  MpiCommunicator(const Library& lib, abi::Comm comm, int rank, int size, const Options& options)
-      : Communicator(rank, size, "MPI", options), lib_(lib), comm_(comm),
-        inbox_(static_cast<size_t>(size)) {}
+  MpiCommunicator(std::shared_ptr<Runtime> runtime, abi::Comm comm, int rank, int size,
+                  const Options& options)
+      : Communicator(rank, size, "MPI", options), runtime_(std::move(runtime)),
+        lib_(runtime_->lib()), comm_(comm),
+        mailbox_(std::make_shared<Mailbox>(static_cast<size_t>(size))) {}
   ~MpiCommunicator() override {
     if (broken().empty()) {
-      std::lock_guard lock(Runtime::get().mutex());
+      std::lock_guard lock(runtime_->mutex());
       lib_.Comm_free(&comm_);
     } else {
-      Runtime::get().mark_broken();
+      // Its requests were never completed: MPI may still write the descriptors' buffers.
+      runtime_->mark_broken();
+      rt::collectives::retain_after_failure(mailbox_);
     }
   }
 
  protected:
   void exchange_descriptors(const Descriptor& mine, Descriptor* peers,
                             Clock::time_point deadline) override {
-    std::lock_guard lock(Runtime::get().mutex());
-    // The buffers outlive a timeout (the communicator's own), so a late message cannot land in
-    // freed memory.
-    outbox_ = mine;
+    std::lock_guard lock(runtime_->mutex());
+    // The buffers outlive a timeout (the communicator's own, retained if it breaks), so a late
+    // message cannot land in freed memory.
+    Descriptor& outbox = mailbox_->outbox;
+    std::vector<Descriptor>& inbox = mailbox_->inbox;
+    outbox = mine;
     const int n = size();
     std::vector<abi::Request> sends, receives(static_cast<size_t>(n), nullptr);
     for (int r = 0; r < n; ++r) {
       if (r == rank()) continue;
       abi::Request send = nullptr;
-      check(lib_.Isend(&outbox_, sizeof outbox_, byte(), r, kDescriptorTag, comm_, &send));
+      check(lib_.Isend(&outbox, sizeof outbox, byte(), r, kDescriptorTag, comm_, &send));
       sends.push_back(send);
-      check(lib_.Irecv(&inbox_[static_cast<size_t>(r)], sizeof(Descriptor), byte(), r,
+      check(lib_.Irecv(&inbox[static_cast<size_t>(r)], sizeof(Descriptor), byte(), r,
                        kDescriptorTag, comm_, &receives[static_cast<size_t>(r)]));
     }
     std::vector<bool> done(static_cast<size_t>(n), false);
@@ -178,12 +181,12 @@ class MpiCommunicator final : public Communicator {
     });
     for (auto& send : sends) wait(send, deadline, "sending this rank's descriptor");
     for (int r = 0; r < n; ++r)
-      peers[r] = r == rank() ? mine : inbox_[static_cast<size_t>(r)];
+      peers[r] = r == rank() ? mine : inbox[static_cast<size_t>(r)];
   }
 
   void all_gather_bytes(const void* in, void* out, size_t bytes,
                         Clock::time_point deadline) override {
-    std::lock_guard lock(Runtime::get().mutex());
+    std::lock_guard lock(runtime_->mutex());
     abi::Request request = nullptr;
     check(lib_.Iallgather(in, count_of(bytes), byte(), out, count_of(bytes), byte(), comm_,
                           &request));
@@ -191,7 +194,7 @@ class MpiCommunicator final : public Communicator {
   }
 
   void broadcast_bytes(void* data, size_t bytes, int root, Clock::time_point deadline) override {
-    std::lock_guard lock(Runtime::get().mutex());
+    std::lock_guard lock(runtime_->mutex());
     for (size_t at = 0; at < bytes; at += kChunk) {
       abi::Request request = nullptr;
       check(lib_.Ibcast(static_cast<char*>(data) + at, static_cast<int>(std::min(kChunk, bytes - at)),
@@ -204,7 +207,7 @@ class MpiCommunicator final : public Communicator {
                          Clock::time_point deadline) override {
     abi::Datatype type = datatype(dtype);
     if (!type) return false;
-    std::lock_guard lock(Runtime::get().mutex());
+    std::lock_guard lock(runtime_->mutex());
     const size_t item = dtype_size(dtype);
     const int64_t chunk = static_cast<int64_t>(kChunk / item);
     for (int64_t at = 0; at < count; at += chunk) {
@@ -223,7 +226,7 @@ class MpiCommunicator final : public Communicator {
                              Clock::time_point deadline) override {
     abi::Datatype type = datatype(dtype);
     if (!type || count * size() > std::numeric_limits<int>::max()) return false;
-    std::lock_guard lock(Runtime::get().mutex());
+    std::lock_guard lock(runtime_->mutex());
     abi::Request request = nullptr;
     check(lib_.Ireduce_scatter_block(in, out, static_cast<int>(count), type, mpi_op(op), comm_,
                                      &request));
@@ -278,17 +281,23 @@ class MpiCommunicator final : public Communicator {
     }, [&] { return std::string(what) + " did not complete: a rank stopped answering"; });
   }
 
+  struct Mailbox {
+    explicit Mailbox(size_t ranks) : inbox(ranks) {}
+    Descriptor outbox;
+    std::vector<Descriptor> inbox;
+  };
+  std::shared_ptr<Runtime> runtime_;
   const Library& lib_;
   abi::Comm comm_;
-  Descriptor outbox_;
-  std::vector<Descriptor> inbox_;
+  std::shared_ptr<Mailbox> mailbox_;
 };
 
 std::unique_ptr<Communicator> create_mpi(const Options& options) {
-  if (!launched_by_mpirun())
+  if (!rt::collectives::started_by_mpi_launcher())
     throw UnavailableError("MPI backend: this process was not started by mpirun");
-  const Library& lib = Runtime::get().lib();
-  std::lock_guard lock(Runtime::get().mutex());
+  auto runtime = Runtime::get();
+  const Library& lib = runtime->lib();
+  std::lock_guard lock(runtime->mutex());
   abi::Comm comm = nullptr;
   // A communicator of our own: our messages never match the program's own MPI traffic.
   if (lib.Comm_dup(lib.world(), &comm) != abi::kSuccess)
@@ -297,7 +306,7 @@ std::unique_ptr<Communicator> create_mpi(const Options& options) {
   int rank = 0, size = 1;
   lib.Comm_rank(comm, &rank);
   lib.Comm_size(comm, &size);
-  return std::make_unique<MpiCommunicator>(lib, comm, rank, size, options);
+  return std::make_unique<MpiCommunicator>(std::move(runtime), comm, rank, size, options);
 }
 
 const bool registered = rt::collectives::register_backend("mpi", create_mpi);

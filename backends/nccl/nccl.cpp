@@ -102,9 +102,6 @@ class Loader {
   std::string failure_;
 };
 
-bool launched_by_mpirun() {
-  return std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr || std::getenv("PMIX_RANK") != nullptr;
-}
 
 // Open MPI's rank and rank count on this node, when it says (else the group's: one node).
 int env_int(const char* name, int otherwise) {
@@ -312,7 +309,7 @@ std::unique_ptr<Communicator> create_nccl(const Options& options) {
   if (gpus == 0)
     throw UnavailableError("NCCL backend: no GPU (" + rt::gpu::unavailable_reason() + ")");
   const Library& lib = Loader::get();
-  if (!launched_by_mpirun())
+  if (!rt::collectives::started_by_mpi_launcher())
     throw UnavailableError(
         "NCCL backend: this process was not started by mpirun (NCCL's ranks find each other "
         "through MPI: start one process per GPU with mpirun)");

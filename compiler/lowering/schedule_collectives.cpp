@@ -56,13 +56,16 @@ struct ScheduleCollectivesPass : impl::ScheduleCollectivesBase<ScheduleCollectiv
   void runOnOperation() override {
     SmallVector<Operation*> collectives;
     getOperation().walk([&](tfjit::AllReduceOp op) { collectives.push_back(op); });
+    // walk() visits a region's ops before the op holding it, and siblings in order: each
+    // collective's floor is the previous one, or the op of this block that holds it.
     Operation* previous = nullptr;
     for (Operation* collective : collectives) {
       auto chain = feeding_chain(collective);
       SmallVector<Operation*> ordered(chain.begin(), chain.end());
       llvm::sort(ordered, [](Operation* a, Operation* b) { return a->isBeforeInBlock(b); });
-      const bool same_block = previous && previous->getBlock() == collective->getBlock();
-      for (Operation* op : ordered) hoist(op, op == collective && same_block ? previous : nullptr);
+      Operation* floor =
+          previous ? collective->getBlock()->findAncestorOpInBlock(*previous) : nullptr;
+      for (Operation* op : ordered) hoist(op, op == collective ? floor : nullptr);
       previous = collective;
     }
   }

@@ -1,5 +1,7 @@
 // Failure injection under mpirun (tests/distribute/failure_test.sh): every rank runs a few steps
-// whose all-reduce is eager or compiled, and rank 1 fails at step 3 by the scenario's means.
+// whose all-reduce is eager or compiled, and rank 1 fails at step 3 by the scenario's means: it
+// dies, throws (eagerly; compiled, its step's code raises on a bad label), or all-reduces
+// another shape.
 // Each rank prints one line, "rank R: <what ended it> after S s: <message>", and exits 0 when it
 // ended with a typed tf::Error (the injected one included), 1 otherwise.
 //   tfjit-distribute-failure {kill|throw|mismatch}[-compiled]
@@ -42,21 +44,26 @@ int main(int argc, char** argv) {
   try {
     tf::distribute::MultiWorkerMirroredStrategy strategy;
     rank = strategy.task_id();
-    auto step = [](const tf::Tensor& x) {
-      return tf::distribute::get_replica_context().all_reduce(tf::distribute::ReduceOp::SUM, x);
+    // The step also checks class labels (a label outside [0, 10) is an InvalidArgumentError,
+    // raised by the compiled code itself when compiled).
+    auto step = [](const tf::Tensor& x, const tf::Tensor& labels) {
+      tf::Tensor loss = tf::nn::sparse_softmax_cross_entropy_with_logits(labels, tf::zeros({1, 10}));
+      return tf::distribute::get_replica_context().all_reduce(tf::distribute::ReduceOp::SUM, x) +
+             0.0f * tf::reduce_sum(loss);
     };
     auto compiled_step = tf::function(step);
     for (int i = 0; i < 6; ++i) {
-      tf::Tensor x = tf::ones({1000});
+      tf::Tensor x = tf::ones({1000}), labels = tf::constant({3});
       if (rank == 1 && i == 3) {
         if (failure == "kill") std::raise(SIGKILL);
         if (failure == "mismatch") x = tf::ones({999});
+        if (failure == "throw") labels = tf::constant({99});
       }
-      tf::Tensor y = strategy.run([&](const tf::Tensor& v) {
-        if (rank == 1 && i == 3 && failure == "throw")
+      tf::Tensor y = strategy.run([&](const tf::Tensor& v, const tf::Tensor& l) {
+        if (rank == 1 && i == 3 && failure == "throw" && !compiled)
           throw tf::InvalidArgumentError("injected failure in the step");
-        return compiled ? compiled_step(v) : step(v);
-      }, x);
+        return compiled ? compiled_step(v, l) : step(v, l);
+      }, x, labels);
       if (y(0).item<float>() != static_cast<float>(strategy.num_replicas_in_sync())) {
         report("wrong value", std::to_string(y(0).item<float>()));
         return 1;

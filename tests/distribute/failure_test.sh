@@ -29,8 +29,9 @@ for rank in 0 2; do
   fi
 done
 # The failing rank itself: the injected error, or the mismatch reported on its side too.
-case ${scenario%-compiled} in
+case ${scenario/mismatch-compiled/mismatch} in
   throw) grep -q "^rank 1: InvalidArgumentError after .*injected failure" <<<"$output" || { echo "FAIL: rank 1"; failed=1; } ;;
+  throw-compiled) grep -q "^rank 1: InvalidArgumentError after .*a label is outside" <<<"$output" || { echo "FAIL: rank 1"; failed=1; } ;;
   mismatch) grep -q "^rank 1: InvalidArgumentError after .*float32 x 999" <<<"$output" || { echo "FAIL: rank 1"; failed=1; } ;;
 esac
 [ $failed -eq 0 ] && echo "PASS"

@@ -18,8 +18,7 @@ enum class ErrorCode {
   kOutOfRange,
   kInternal,
   kUnavailable,       // a peer (another rank, a device) cannot be reached or stopped answering
-  kAborted,           // another rank failed, so this collective was abandoned
-  kDeadlineExceeded
+  kAborted            // another rank failed, so this collective was abandoned
 };
 
 namespace detail {
@@ -50,7 +49,6 @@ TFJIT_DEFINE_ERROR(OutOfRangeError, kOutOfRange)
 TFJIT_DEFINE_ERROR(InternalError, kInternal)
 TFJIT_DEFINE_ERROR(UnavailableError, kUnavailable)
 TFJIT_DEFINE_ERROR(AbortedError, kAborted)
-TFJIT_DEFINE_ERROR(DeadlineExceededError, kDeadlineExceeded)
 #undef TFJIT_DEFINE_ERROR
 
 namespace debugging {

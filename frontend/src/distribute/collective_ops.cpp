@@ -38,6 +38,18 @@ Tensor host_copy(const Tensor& t) {
   return out;
 }
 
+// Runs a collective on tensors' buffers; if it fails with UnavailableError (a rank stopped
+// answering), the library may still write them later, so they are kept (runtime/collectives.h).
+template <class Call>
+void on_buffers(std::initializer_list<Tensor> buffers, Call call) {
+  try {
+    call();
+  } catch (const UnavailableError&) {
+    for (const Tensor& t : buffers) rt::collectives::retain_after_failure(t.impl()->buffer);
+    throw;
+  }
+}
+
 // Back where `like` lives.
 Tensor like_device(const Tensor& host, const Tensor& like) {
   return tf::detail::to_device(host, like.impl()->buffer->device());
@@ -59,8 +71,10 @@ Tensor all_reduce(StrategyImpl& s, ReduceOp op, const Tensor& value) {
   } else {
     Tensor host = tf::detail::to_cpu(value);
     Tensor result = tf::detail::empty(value.dtype(), value.shape());
-    s.communicator->all_reduce(raw(host), raw_mut(result), value.num_elements(), value.dtype(),
-                               wire_op);
+    on_buffers({host, result}, [&] {
+      s.communicator->all_reduce(raw(host), raw_mut(result), value.num_elements(), value.dtype(),
+                                 wire_op);
+    });
     out = like_device(result, value);
   }
   // Every replica's loss depends on every replica's value: the gradient is all-reduced alike.
@@ -108,7 +122,7 @@ std::vector<Tensor> all_reduce(StrategyImpl& s, ReduceOp op, const std::vector<T
 }
 
 std::vector<Tensor> aggregate_gradients(StrategyImpl& s, const std::vector<Tensor>& grads,
-                                        int64_t local_batch) {
+                                        const Tensor& local_batch) {
   if (s.replicas() == 1) return grads;
   // Packed last variable first: backpropagation computes the last layers' gradients first, so
   // their packs can start while the first layers' are still being computed (DDP's order).
@@ -121,10 +135,11 @@ std::vector<Tensor> aggregate_gradients(StrategyImpl& s, const std::vector<Tenso
       continue;
     }
     dtype = g.dtype();
-    weighted.push_back(local_batch == 0 ? zeros_like(g)
-                                        : g * fill({}, static_cast<double>(local_batch), g.dtype()));
+    // A replica without rows has NaN gradients (a mean over nothing): it contributes zeros.
+    const Tensor n = cast(local_batch, g.dtype());
+    weighted.push_back(where(n > 0.0, g * n, zeros_like(g)));
   }
-  weighted.insert(weighted.begin(), fill({}, static_cast<double>(local_batch), dtype));
+  weighted.insert(weighted.begin(), cast(local_batch, dtype));
   std::vector<Tensor> sums = all_reduce(s, ReduceOp::SUM, weighted);
   const Tensor total = sums.front();
   std::vector<Tensor> out(grads.size());
@@ -137,11 +152,13 @@ std::vector<Tensor> aggregate_gradients(StrategyImpl& s, const std::vector<Tenso
 
 Tensor broadcast(StrategyImpl& s, const Tensor& value, int root) {
   tf::detail::checked(value, "broadcast", "value");
-  if (s.replicas() == 1 || value.dtype() == string) return value;
   if (tf::detail::TraceContext::current())
     throw UnimplementedError("broadcast: not available inside tf::function; call it eagerly");
+  if (s.replicas() == 1 || value.dtype() == string) return value;
   Tensor host = host_copy(value);
-  s.communicator->broadcast(raw_mut(host), value.num_elements(), value.dtype(), root);
+  on_buffers({host}, [&] {
+    s.communicator->broadcast(raw_mut(host), value.num_elements(), value.dtype(), root);
+  });
   return like_device(host, value);
 }
 
@@ -161,15 +178,17 @@ Tensor ReplicaContext::all_gather(const Tensor& value, int64_t axis) const {
   if (a < 0 || a >= value.ndim())
     throw InvalidArgumentError("all_gather: axis " + std::to_string(axis) + " is not an axis of " +
                                value.shape().to_string());
-  if (impl_->replicas() == 1) return value;
   if (tf::detail::TraceContext::current())
     throw UnimplementedError("all_gather: not available inside tf::function; call it eagerly");
+  if (impl_->replicas() == 1) return value;
   Tensor host = tf::detail::to_cpu(value);
   std::vector<int64_t> dims{impl_->replicas()};
   for (int64_t d : value.shape().dims()) dims.push_back(d);
   Tensor gathered = tf::detail::empty(value.dtype(), TensorShape(dims));
-  impl_->communicator->all_gather(tf::detail::raw(host), tf::detail::raw_mut(gathered),
-                                  value.num_elements(), value.dtype());
+  detail::on_buffers({host, gathered}, [&] {
+    impl_->communicator->all_gather(tf::detail::raw(host), tf::detail::raw_mut(gathered),
+                                    value.num_elements(), value.dtype());
+  });
   std::vector<Tensor> pieces;
   for (int64_t r = 0; r < impl_->replicas(); ++r) pieces.push_back(gathered[r]);
   return tf::detail::to_device(concat(pieces, a), value.impl()->buffer->device());

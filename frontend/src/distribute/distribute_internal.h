@@ -50,10 +50,11 @@ Tensor broadcast(StrategyImpl& s, const Tensor& value, int root = 0);
 Tensor all_reduce(StrategyImpl& s, ReduceOp op, const Tensor& value);
 std::vector<Tensor> all_reduce(StrategyImpl& s, ReduceOp op, const std::vector<Tensor>& values);
 // The global-batch mean gradient from each replica's local-batch mean: every gradient weighted by
-// the local batch size, summed over the replicas with the sizes, divided by their total (shards
-// may differ in size). Undefined entries (no gradient) stay undefined.
+// the local batch size (a scalar tensor: known only at run time under unknown dims), summed over
+// the replicas with the sizes, divided by their total (shards may differ in size). Undefined
+// entries (no gradient) stay undefined.
 std::vector<Tensor> aggregate_gradients(StrategyImpl& s, const std::vector<Tensor>& grads,
-                                        int64_t local_batch);
+                                        const Tensor& local_batch);
 // This replica's rows of rows [begin, end): a contiguous share, sizes differing by at most one.
 std::pair<int64_t, int64_t> shard_rows(const StrategyImpl& s, int64_t begin, int64_t end);
 

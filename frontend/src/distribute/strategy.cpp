@@ -1,6 +1,6 @@
 // The strategies, their scopes and replica contexts, and the dataset and reduce helpers.
 #include <cmath>
-#include <cstdlib>
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -26,22 +26,17 @@ std::mutex& workers_mutex() {
   static std::mutex m;
   return m;
 }
-std::weak_ptr<StrategyImpl>& the_multi_worker() {
-  static std::weak_ptr<StrategyImpl> w;
+// Every strategy with several workers created so far (expired ones are skipped and pruned).
+std::vector<std::weak_ptr<StrategyImpl>>& multi_workers() {
+  static std::vector<std::weak_ptr<StrategyImpl>> w;
   return w;
-}
-
-bool launched_by_mpi() {
-  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE"})
-    if (std::getenv(v)) return true;
-  return false;
 }
 
 coll::Options collective_options(const std::string& strategy, const CommunicationOptions& o) {
   coll::Options out = coll::options_from_environment();
   if (o.timeout_seconds) {
-    if (!(*o.timeout_seconds > 0) || *o.timeout_seconds > 1e7)
-      throw InvalidArgumentError(strategy + ": timeout_seconds must be a positive number, got " +
+    if (!(*o.timeout_seconds >= 0.001) || *o.timeout_seconds > 1e7)
+      throw InvalidArgumentError(strategy + ": timeout_seconds must be from 0.001 to 1e7, got " +
                                  std::to_string(*o.timeout_seconds));
     out.timeout = std::chrono::milliseconds(std::llround(*o.timeout_seconds * 1000));
   }
@@ -76,7 +71,9 @@ std::shared_ptr<StrategyImpl> default_strategy() {
 
 std::shared_ptr<StrategyImpl> multi_worker() {
   std::lock_guard lock(workers_mutex());
-  return the_multi_worker().lock();
+  auto& all = multi_workers();
+  std::erase_if(all, [](const auto& w) { return w.expired(); });
+  return all.empty() ? nullptr : all.front().lock();
 }
 
 void chief_writes(const std::function<void()>& write) {
@@ -90,13 +87,16 @@ void chief_writes(const std::function<void()>& write) {
       throw;
     }
   }
-  s->communicator->barrier();
+  // Writing a large file takes longer than a collective may: the others wait longer for it.
+  s->communicator->barrier(std::max<std::chrono::milliseconds>(
+      std::chrono::minutes(10), 20 * s->communicator->options().timeout));
 }
 
 std::string replica_context_key() {
-  if (replicas.empty() || replicas.back()->replicas() == 1) return "";
-  return "replica context of " + replicas.back()->name + " (communicator " +
-         std::to_string(replicas.back()->group) + ")";
+  // What get_replica_context() answers: Strategy::run's, else the scope's.
+  const auto s = replicas.empty() ? scope_strategy() : replicas.back();
+  if (!s || s->replicas() == 1) return "";
+  return "replica context of " + s->name + " (communicator " + std::to_string(s->group) + ")";
 }
 
 std::pair<int64_t, int64_t> shard_rows(const StrategyImpl& s, int64_t begin, int64_t end) {
@@ -121,9 +121,10 @@ Strategy::Scope::~Scope() {
 }
 
 Strategy::ReplicaScope::ReplicaScope(const std::shared_ptr<StrategyImpl>& impl) {
+  // The device scope first: if it throws, nothing was pushed.
+  auto device = impl->device ? std::make_unique<DeviceScope>(*impl->device) : nullptr;
+  detail::replica_devices.push_back(std::move(device));
   detail::replicas.push_back(impl);
-  detail::replica_devices.push_back(impl->device ? std::make_unique<DeviceScope>(*impl->device)
-                                                 : nullptr);
 }
 Strategy::ReplicaScope::~ReplicaScope() {
   detail::replica_devices.pop_back();
@@ -173,14 +174,14 @@ MultiWorkerMirroredStrategy::MultiWorkerMirroredStrategy(CommunicationOptions op
     throw InvalidArgumentError(name + ": implementation must be \"auto\", \"mpi\" or \"nccl\", got \"" +
                                backend + "\"");
   std::shared_ptr<rt::collectives::Communicator> communicator;
-  if (backend == "auto" && !detail::launched_by_mpi())
+  if (backend == "auto" && !rt::collectives::started_by_mpi_launcher())
     communicator = detail::single(copts);  // one worker, as TensorFlow without TF_CONFIG
   else
     communicator = rt::collectives::create(backend == "auto" ? "mpi" : backend, copts);
   impl_ = std::make_shared<StrategyImpl>(name, std::move(communicator), options.bytes_per_pack);
   if (impl_->replicas() > 1) {
     std::lock_guard lock(detail::workers_mutex());
-    detail::the_multi_worker() = impl_;
+    detail::multi_workers().push_back(impl_);
   }
 }
 

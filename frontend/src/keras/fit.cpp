@@ -86,17 +86,18 @@ int64_t dataset_steps(const data::Dataset& ds, const std::optional<int64_t>& ste
   return cardinality >= 0 ? cardinality : -1;
 }
 
-// Under a strategy, each log averaged over the replicas, so that every replica sees the same
-// numbers and takes the same decisions (early stopping, checkpoints, the end of training).
-Logs replica_mean(const detail::ModelState& s, Logs logs) {
+// Under a strategy, each log averaged over the replicas, weighted by the rows each saw (exact for
+// the loss and the metrics that are means over rows), so that every replica sees the same numbers
+// and takes the same decisions (early stopping, checkpoints, the end of training).
+Logs replica_mean(const detail::ModelState& s, Logs logs, int64_t rows) {
   if (!s.strategy || s.strategy->replicas() == 1 || logs.empty()) return logs;
-  std::vector<double> values;
-  for (const auto& [k, v] : logs) values.push_back(v);
-  auto mean = distribute::detail::all_reduce(*s.strategy, distribute::ReduceOp::MEAN,
+  std::vector<double> values{static_cast<double>(rows)};
+  for (const auto& [k, v] : logs) values.push_back(v * static_cast<double>(rows));
+  auto sums = distribute::detail::all_reduce(*s.strategy, distribute::ReduceOp::SUM,
                                              constant(values))
                   .to_vector<double>();
-  size_t i = 0;
-  for (auto& [k, v] : logs) v = static_cast<float>(mean[i++]);
+  size_t i = 1;
+  for (auto& [k, v] : logs) v = static_cast<float>(sums[0] > 0 ? sums[i++] / sums[0] : 0.0);
   return logs;
 }
 
@@ -111,10 +112,9 @@ int chief_verbose(const detail::ModelState& s, int verbose) {
   return s.strategy && s.strategy->communicator->rank() != 0 ? 0 : verbose;
 }
 
-// Variables a model builds lazily during fit must be mirrored too: fit runs in the scope of the
-// strategy the model was compiled under.
-// An exception leaving fit on one replica is reported to the others, which would otherwise wait
-// for this one at their next collective.
+// Variables a model builds lazily during fit must be mirrored too, so fit runs in the scope of
+// the model's strategy. An exception leaving fit on one replica is reported to the others, which
+// would otherwise wait for this one at their next collective.
 struct StrategyScope {
   explicit StrategyScope(const detail::ModelState& s) : strategy(s.strategy) {
     if (strategy) scope.emplace(strategy);
@@ -137,15 +137,17 @@ Logs Model::run_epoch(const Tensor& x, const Tensor& y, const Tensor& order, int
   for (auto& m : metrics()) m->reset_state();
   const int64_t n = x.shape()[0], steps = batches(n, batch_size);
   Logs logs;
+  int64_t seen = 0;  // rows this replica saw
   for (int64_t b = 0; b < steps; ++b) {
     auto [begin, end] = replica_rows(s, b * batch_size, std::min(n, (b + 1) * batch_size));
+    seen += end - begin;
     Tensor xb = rows(x, order, begin, end), yb = rows(y, order, begin, end);
     logs = logs_of(train ? s.train_step({xb, yb}) : s.test_step({xb, yb}));
     if (train)
       for (auto* c : callbacks) c->on_train_batch_end(b, logs);
     bar.update(b + 1, logs);
   }
-  return replica_mean(s, logs);
+  return replica_mean(s, logs, seen);
 }
 
 Logs Model::run_iterator(data::Iterator& it, int64_t max_steps, bool train,
@@ -156,6 +158,7 @@ Logs Model::run_iterator(data::Iterator& it, int64_t max_steps, bool train,
   for (auto& m : metrics()) m->reset_state();
   Logs logs;
   done = 0;
+  int64_t seen = 0;  // rows this replica saw
   while (max_steps < 0 || done < max_steps) {
     std::optional<data::Element> element = it.get_next();
     if (!element) break;
@@ -169,12 +172,13 @@ Logs Model::run_iterator(data::Iterator& it, int64_t max_steps, bool train,
       auto [begin, end] = replica_rows(s, 0, t.shape()[0]);
       if (end - begin != t.shape()[0]) t = t(slice(begin, end));
     }
+    seen += (*element)[0].shape()[0];
     logs = logs_of(train ? s.train_step(*element) : s.test_step(*element));
     if (train)
       for (auto* c : callbacks) c->on_train_batch_end(done, logs);
     bar.update(++done, logs);
   }
-  return replica_mean(s, logs);
+  return replica_mean(s, logs, seen);
 }
 
 History Model::fit(const data::Dataset& dataset, FitOptions options) {

@@ -112,8 +112,12 @@ void Model::compile_shared(std::shared_ptr<optimizers::Optimizer> optimizer,
   s.metrics.clear();
   for (const MetricSpec& spec : metrics) s.metrics.push_back(resolve_metric(spec));
   s.options = std::move(options);
-  // As in Keras, a model compiled inside a strategy's scope trains under that strategy.
-  s.strategy = distribute::detail::scope_strategy();
+  // As in Keras, a model created or compiled inside a strategy's scope trains under that
+  // strategy; weights that exist already (built outside the scope) take the chief's values.
+  if (auto scoped = distribute::detail::scope_strategy()) s.strategy = scoped;
+  if (s.strategy && s.strategy->replicas() > 1)
+    for (Variable& v : variables())
+      v.assign(distribute::detail::broadcast(*s.strategy, v.read_value()));
   s.owner = s.predict_owner = nullptr;  // the steps are made again, for the new configuration
 }
 
@@ -142,7 +146,11 @@ void Model::make_steps() {
     return out;
   };
   auto update = [&s](const Tensor& y, const Tensor& y_pred, const Tensor& loss) {
-    s.loss_tracker->update_state(loss, fill({}, static_cast<double>(y_pred.shape()[0])));
+    // Under a strategy a replica may get no rows of a small last batch: its loss (a mean over
+    // nothing) is NaN, counted with weight 0.
+    const Tensor rows = cast(shape(y_pred)[0], loss.dtype());
+    s.loss_tracker->update_state(s.strategy ? where(rows > 0.0, loss, zeros_like(loss)) : loss,
+                                 rows);
     for (const auto& m : s.metrics) m->update_state(y, y_pred);
   };
   s.train_step = maybe_compiled(
@@ -153,7 +161,8 @@ void Model::make_steps() {
         for (const Tensor& penalty : self->losses()) loss = loss + cast(penalty, loss.dtype());
         auto vars = self->trainable_variables();
         auto grads = tape.gradient(loss, vars);
-        if (s.strategy) grads = distribute::detail::aggregate_gradients(*s.strategy, grads, x.shape()[0]);
+        if (s.strategy)  // the rows this replica had, counted when the step runs
+          grads = distribute::detail::aggregate_gradients(*s.strategy, grads, shape(x)[0]);
         s.optimizer->apply_gradients(grads, vars);
         update(y, y_pred, loss);
         return results();

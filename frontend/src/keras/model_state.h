@@ -22,9 +22,10 @@ struct ModelState : LayerState {
   std::shared_ptr<metrics::Mean> loss_tracker;
   std::vector<std::shared_ptr<metrics::Metric>> metrics;
   CompileOptions options;
-  // The strategy of the scope compile() ran in (null: none): fit shards each batch over its
-  // replicas and all-reduces the gradients.
-  std::shared_ptr<distribute::detail::StrategyImpl> strategy;
+  // The strategy of the scope the model was created or compiled in (null: none), as Keras
+  // records it: fit shards each batch over its replicas and all-reduces the gradients.
+  std::shared_ptr<distribute::detail::StrategyImpl> strategy =
+      distribute::detail::scope_strategy();
   // The steps, made for the Model object that runs them (`owner`): a step calls its call().
   const Model* owner = nullptr;
   const Model* predict_owner = nullptr;

@@ -282,6 +282,29 @@ TEST_CASE("Keras fit under MultiWorkerMirroredStrategy equals fit in one process
   CHECK(history.history.at("loss").back() < history.history.at("loss").front());
 }
 
+TEST_CASE("fit on a distributed dataset takes its shards as they are") {
+  namespace layers = tf::keras::layers;
+  const tft::Digits d = flat_digits();
+  auto& s = strategy();
+  auto ds = tf::data::Dataset::from_tensor_slices({d.x(tf::slice(0, 248)), d.y(tf::slice(0, 248))})
+                .batch(62);
+  auto distributed_ds = s.experimental_distribute_dataset(ds);
+  CHECK(distributed_ds.per_replica() == (s.num_replicas_in_sync() > 1));
+  std::vector<tf::keras::Sequential> models;
+  for (int i = 0; i < 2; ++i) {
+    auto scope = s.scope();
+    models.push_back(tf::keras::Sequential({layers::Dense(8, "relu"), layers::Dense(10)}));
+    models.back().compile(tf::keras::optimizers::SGD(0.3),
+                          tf::keras::losses::SparseCategoricalCrossentropy(/*from_logits=*/true));
+    models.back()(d.x(tf::slice(0, 1)));
+  }
+  models[1].set_weights(models[0].get_weights());
+  models[0].fit(ds, {.epochs = 1, .verbose = 0});              // global batches, sharded by fit
+  models[1].fit(distributed_ds, {.epochs = 1, .verbose = 0});  // already sharded
+  auto a = models[0].get_weights(), b = models[1].get_weights();
+  for (size_t i = 0; i < a.size(); ++i) CHECK(max_abs_diff(a[i], b[i]) < 1e-6f);
+}
+
 TEST_CASE("under a strategy the chief writes checkpoints and every rank restores them") {
   auto& s = strategy();
   const std::string dir = "distribute-checkpoint-np" + std::to_string(s.num_replicas_in_sync());

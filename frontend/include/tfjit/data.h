@@ -25,6 +25,10 @@
 #include "tfjit/tensor.h"
 
 TFJIT_API_BEGIN
+namespace tf::distribute {
+class Strategy;
+}
+
 namespace tf::data {
 
 // One element: its components, in order.
@@ -98,6 +102,10 @@ class Dataset {
   // Elements per iteration: a count, INFINITE_CARDINALITY or UNKNOWN_CARDINALITY (filter).
   int64_t cardinality() const;
   const std::vector<std::string>& component_names() const { return names_; }
+  // Whether each element is one replica's share of a global batch (made by
+  // tf::distribute::Strategy::experimental_distribute_dataset): Keras' fit under a strategy
+  // takes such elements as they are, instead of sharding them.
+  bool per_replica() const { return per_replica_; }
 
   Iterator make_iterator() const;
   Iterator begin() const;
@@ -109,8 +117,10 @@ class Dataset {
   explicit Dataset(std::shared_ptr<const detail::DatasetNode> node,
                    std::vector<std::string> names = {})
       : node_(std::move(node)), names_(std::move(names)) {}
+  friend class distribute::Strategy;
   std::shared_ptr<const detail::DatasetNode> node_;
   std::vector<std::string> names_;
+  bool per_replica_ = false;
 };
 
 // One pass over a dataset. Its position (elements produced so far) can be saved and restored:

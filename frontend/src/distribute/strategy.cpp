@@ -151,7 +151,7 @@ Tensor Strategy::reduce(ReduceOp op, const Tensor& value, std::optional<int64_t>
 data::Dataset Strategy::experimental_distribute_dataset(const data::Dataset& dataset) const {
   auto impl = impl_;
   if (impl->replicas() == 1) return dataset;
-  return dataset.map([impl](const data::Element& batch) {
+  data::Dataset shards = dataset.map([impl](const data::Element& batch) {
     data::Element shard;
     for (const Tensor& t : batch) {
       if (t.ndim() == 0)
@@ -163,6 +163,8 @@ data::Dataset Strategy::experimental_distribute_dataset(const data::Dataset& dat
     }
     return shard;
   });
+  shards.per_replica_ = true;
+  return shards;
 }
 
 MultiWorkerMirroredStrategy::MultiWorkerMirroredStrategy(CommunicationOptions options)

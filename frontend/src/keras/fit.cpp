@@ -153,7 +153,7 @@ Logs Model::run_epoch(const Tensor& x, const Tensor& y, const Tensor& order, int
 Logs Model::run_iterator(data::Iterator& it, int64_t max_steps, bool train,
                          detail::ProgressBar& bar,
                          const std::vector<callbacks::Callback*>& callbacks, const char* method,
-                         int64_t& done) {
+                         int64_t& done, bool per_replica) {
   auto& s = model_state();
   for (auto& m : metrics()) m->reset_state();
   Logs logs;
@@ -169,6 +169,7 @@ Logs Model::run_iterator(data::Iterator& it, int64_t max_steps, bool train,
     check_data((*element)[0], (*element)[1], method);
     // Under a strategy each element is a global batch: this replica takes its rows.
     for (Tensor& t : *element) {
+      if (per_replica) break;
       auto [begin, end] = replica_rows(s, 0, t.shape()[0]);
       if (end - begin != t.shape()[0]) t = t(slice(begin, end));
     }
@@ -221,11 +222,11 @@ History Model::fit(const data::Dataset& dataset, FitOptions options) {
     }
     detail::ProgressBar bar(total, verbose);
     int64_t done = 0;
-    logs = run_iterator(*it, max_steps, true, bar, cbs, "fit", done);
+    logs = run_iterator(*it, max_steps, true, bar, cbs, "fit", done, dataset.per_replica());
     if (done == 0 && !fresh) {  // the previous epoch ended exactly at the data's end
       it.emplace(dataset.make_iterator());
       seen = 0;
-      logs = run_iterator(*it, max_steps, true, bar, cbs, "fit", done);
+      logs = run_iterator(*it, max_steps, true, bar, cbs, "fit", done, dataset.per_replica());
     }
     if (done == 0)
       throw InvalidArgumentError("Model.fit: the dataset produced no batches in epoch " +
@@ -245,7 +246,8 @@ History Model::fit(const data::Dataset& dataset, FitOptions options) {
       data::Iterator vit = options.validation_dataset->make_iterator();
       int64_t vdone = 0;
       auto val = run_iterator(vit, options.validation_steps.value_or(-1), false, silent, {},
-                              "fit (validation_dataset)", vdone);
+                              "fit (validation_dataset)", vdone,
+                              options.validation_dataset->per_replica());
       if (vdone == 0)
         throw InvalidArgumentError("Model.fit: validation_dataset produced no batches");
       for (const auto& [k, v] : with_prefix(val, "val_")) logs[k] = v;
@@ -269,7 +271,8 @@ Logs Model::evaluate(const data::Dataset& dataset, EvaluateOptions options) {
                           chief_verbose(model_state(), detail::resolve_verbose(options.verbose)));
   data::Iterator it = dataset.make_iterator();
   int64_t done = 0;
-  Logs logs = run_iterator(it, options.steps.value_or(-1), false, bar, {}, "evaluate", done);
+  Logs logs = run_iterator(it, options.steps.value_or(-1), false, bar, {}, "evaluate", done,
+                           dataset.per_replica());
   if (done == 0) throw InvalidArgumentError("Model.evaluate: the dataset produced no batches");
   bar.finish(logs);
   return logs;

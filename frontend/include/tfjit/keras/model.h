@@ -283,10 +283,11 @@ class Model : public Layer {
                  bool train, detail::ProgressBar& bar,
                  const std::vector<callbacks::Callback*>& callbacks);
   // Up to max_steps (-1: all) (x, y) batches from `it` through the train or test step; `done`
-  // gets the number run.
+  // gets the number run. Under a strategy each batch is global and sharded, unless the dataset's
+  // elements are already per replica (`per_replica`).
   Logs run_iterator(data::Iterator& it, int64_t max_steps, bool train, detail::ProgressBar& bar,
                     const std::vector<callbacks::Callback*>& callbacks, const char* method,
-                    int64_t& done);
+                    int64_t& done, bool per_replica);
 };
 
 // A stack of layers, each called on the previous one's output.

@@ -100,8 +100,8 @@ TEST_CASE("MPI all_reduce matches a float64 reference for every op dtype and siz
     tf::distribute::MultiWorkerMirroredStrategy s(options);
     REQUIRE(s.num_replicas_in_sync() == n);
     for (int64_t count : {int64_t{0}, int64_t{1}, int64_t{n * 1000 + 3}, int64_t{1} << 20})
-      for (tf::DType dtype : {tf::float32, tf::float64, tf::int32, tf::int64, tf::int8, tf::float16,
-                              tf::bfloat16, tf::uint8})
+      for (tf::DType dtype : {tf::float32, tf::float64, tf::int32, tf::int64, tf::int16, tf::int8,
+                              tf::float16, tf::bfloat16, tf::uint8})
         for (auto op : {tf::distribute::ReduceOp::SUM, tf::distribute::ReduceOp::MEAN,
                         tf::distribute::ReduceOp::MAX, tf::distribute::ReduceOp::MIN}) {
           // Rank r holds (i % 5) + r: every result is exact in every dtype.
@@ -110,14 +110,15 @@ TEST_CASE("MPI all_reduce matches a float64 reference for every op dtype and siz
             const double base = static_cast<double>(i % 5), sum = n * base + n * (n - 1) / 2.0;
             mine[static_cast<size_t>(i)] = base + rank;
             using tf::distribute::ReduceOp;
-            expect[static_cast<size_t>(i)] = op == ReduceOp::SUM   ? sum
-                                             : op == ReduceOp::MAX ? base + n - 1
-                                             : op == ReduceOp::MIN ? base
+            expect[static_cast<size_t>(i)] = op == ReduceOp::SUM     ? sum
+                                             : op == ReduceOp::MAX   ? base + n - 1
+                                             : op == ReduceOp::MIN   ? base
                                              : tf::is_integer(dtype) ? std::trunc(sum / n)
                                                                      : sum / n;
           }
           tf::Tensor in = tf::cast(tf::constant(mine, tf::TensorShape({count})), dtype);
-          tf::Tensor got = s.run([&] { return tf::distribute::get_replica_context().all_reduce(op, in); });
+          tf::Tensor got =
+              s.run([&] { return tf::distribute::get_replica_context().all_reduce(op, in); });
           INFO(tf::dtype_name(dtype) << " op " << static_cast<int>(op) << " count " << count);
           REQUIRE(got.dtype() == dtype);
           REQUIRE(tf::cast(got, tf::float64).to_vector<double>() == expect);
@@ -165,7 +166,8 @@ TEST_CASE("MPI broadcast all_gather reduce_scatter and reduce give each rank its
   auto c = coll::create("mpi", coll::options_from_environment());
   std::vector<float> in(static_cast<size_t>(3 * n)), out(3);
   for (int q = 0; q < n; ++q)
-    for (int k = 0; k < 3; ++k) in[static_cast<size_t>(3 * q + k)] = static_cast<float>(q + k + rank);
+    for (int k = 0; k < 3; ++k)
+      in[static_cast<size_t>(3 * q + k)] = static_cast<float>(q + k + rank);
   c->reduce_scatter(in.data(), out.data(), 3, tf::float32, coll::ReduceOp::kSum);
   for (int k = 0; k < 3; ++k)
     CHECK(out[static_cast<size_t>(k)] == static_cast<float>(n * (rank + k) + n * (n - 1) / 2));
@@ -189,8 +191,10 @@ TEST_CASE("training under MultiWorkerMirroredStrategy equals one process on the 
     auto compiled_step = tf::function(step);
     for (int k = 0; k < kSteps; ++k) {
       // This replica's share of global batch k.
-      const int64_t begin = k * kGlobalBatch + kGlobalBatch * s.task_id() / s.num_replicas_in_sync();
-      const int64_t end = k * kGlobalBatch + kGlobalBatch * (s.task_id() + 1) / s.num_replicas_in_sync();
+      const int64_t begin =
+          k * kGlobalBatch + kGlobalBatch * s.task_id() / s.num_replicas_in_sync();
+      const int64_t end =
+          k * kGlobalBatch + kGlobalBatch * (s.task_id() + 1) / s.num_replicas_in_sync();
       tf::Tensor x = d.x(tf::slice(begin, end)), y = d.y(tf::slice(begin, end));
       if (compiled)
         s.run(compiled_step, x, y);
@@ -229,8 +233,9 @@ TEST_CASE("deterministic all-reduce gives bit-identical training on every rank a
       return x;
     });
     for (int k = 0; k < kSteps; ++k) {
-      auto [begin, end] = std::pair{k * kGlobalBatch + kGlobalBatch * s.task_id() / s.num_replicas_in_sync(),
-                                    k * kGlobalBatch + kGlobalBatch * (s.task_id() + 1) / s.num_replicas_in_sync()};
+      auto [begin, end] =
+          std::pair{k * kGlobalBatch + kGlobalBatch * s.task_id() / s.num_replicas_in_sync(),
+                    k * kGlobalBatch + kGlobalBatch * (s.task_id() + 1) / s.num_replicas_in_sync()};
       s.run(step, d.x(tf::slice(begin, end)), d.y(tf::slice(begin, end)));
     }
     return values_of(m);
@@ -266,13 +271,15 @@ TEST_CASE("Keras fit under MultiWorkerMirroredStrategy equals fit in one process
   build(single);
   single.set_weights(distributed.get_weights());  // rank 0's initial weights, on every rank
 
-  auto h_distributed = distributed.fit(x, y, {.batch_size = 62, .epochs = 2, .verbose = 0, .shuffle = false});
+  auto h_distributed =
+      distributed.fit(x, y, {.batch_size = 62, .epochs = 2, .verbose = 0, .shuffle = false});
   auto h_single = single.fit(x, y, {.batch_size = 62, .epochs = 2, .verbose = 0, .shuffle = false});
   auto got = distributed.get_weights(), want = single.get_weights();
   for (size_t i = 0; i < got.size(); ++i) CHECK(max_abs_diff(got[i], want[i]) < 2e-5f);
   // The logged loss and accuracy are the global epoch's, as one process logs them.
   for (const char* k : {"loss", "accuracy"})
-    CHECK(h_distributed.history.at(k).back() == Approx(h_single.history.at(k).back()).epsilon(1e-4));
+    CHECK(h_distributed.history.at(k).back() ==
+          Approx(h_single.history.at(k).back()).epsilon(1e-4));
 
   // Shuffled: every replica follows the chief's order, so the weights stay identical everywhere.
   auto history = distributed.fit(x, y, {.batch_size = 64, .epochs = 2, .verbose = 0});

@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
     model.fit(d.x_train, d.y_train, {.batch_size = 64, .epochs = epochs, .verbose = 2});
 
     auto logs = model.evaluate(d.x_test, d.y_test, {.verbose = 0});
-    tf::train::Checkpoint({{"model", model}}).write("train-distributed-ckpt/model");  // the chief writes
+    tf::train::Checkpoint({{"model", model}})
+        .write("train-distributed-ckpt/model");  // the chief writes
     if (strategy.is_chief())
       std::cout << "test accuracy: " << logs["accuracy"]
                 << " (checkpoint: train-distributed-ckpt/model)\n";

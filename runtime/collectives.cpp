@@ -1,11 +1,11 @@
 #include "runtime/collectives.h"
 
+#include <sched.h>
 #include <algorithm>
 #include <complex>
 #include <cstdlib>
 #include <cstring>
 #include <map>
-#include <sched.h>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -19,12 +19,18 @@ namespace {
 
 std::string_view kind_name(Kind k) {
   switch (k) {
-    case Kind::kAllReduce: return "all_reduce";
-    case Kind::kBroadcast: return "broadcast";
-    case Kind::kAllGather: return "all_gather";
-    case Kind::kReduceScatter: return "reduce_scatter";
-    case Kind::kBarrier: return "barrier";
-    case Kind::kAbort: return "abort";
+    case Kind::kAllReduce:
+      return "all_reduce";
+    case Kind::kBroadcast:
+      return "broadcast";
+    case Kind::kAllGather:
+      return "all_gather";
+    case Kind::kReduceScatter:
+      return "reduce_scatter";
+    case Kind::kBarrier:
+      return "barrier";
+    case Kind::kAbort:
+      return "abort";
   }
   return "?";
 }
@@ -42,7 +48,9 @@ void combine_as(T* acc, const T* x, int64_t n, ReduceOp op) {
   if constexpr (std::is_same_v<T, float16_t> || std::is_same_v<T, bfloat16_t>) {
     for (int64_t i = 0; i < n; ++i) {
       const float a = static_cast<float>(acc[i]), b = static_cast<float>(x[i]);
-      acc[i] = T(op == ReduceOp::kMax ? std::max(a, b) : op == ReduceOp::kMin ? std::min(a, b) : a + b);
+      acc[i] = T(op == ReduceOp::kMax   ? std::max(a, b)
+                 : op == ReduceOp::kMin ? std::min(a, b)
+                                        : a + b);
     }
   } else if constexpr (std::is_same_v<T, bool>) {
     for (int64_t i = 0; i < n; ++i) acc[i] = op == ReduceOp::kMin ? acc[i] && x[i] : acc[i] || x[i];
@@ -67,7 +75,8 @@ void combine_as(T* acc, const T* x, int64_t n, ReduceOp op) {
 template <class T>
 void divide_as(T* data, int64_t n, int64_t by) {
   if constexpr (std::is_same_v<T, float16_t> || std::is_same_v<T, bfloat16_t>) {
-    for (int64_t i = 0; i < n; ++i) data[i] = T(static_cast<float>(data[i]) / static_cast<float>(by));
+    for (int64_t i = 0; i < n; ++i)
+      data[i] = T(static_cast<float>(data[i]) / static_cast<float>(by));
   } else if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, std::string>) {
   } else if constexpr (std::is_same_v<T, std::complex<float>>) {
     for (int64_t i = 0; i < n; ++i) data[i] /= static_cast<float>(by);
@@ -100,10 +109,14 @@ std::string seconds(std::chrono::milliseconds ms) {
 
 std::string_view reduce_op_name(ReduceOp op) {
   switch (op) {
-    case ReduceOp::kSum: return "sum";
-    case ReduceOp::kMean: return "mean";
-    case ReduceOp::kMax: return "max";
-    case ReduceOp::kMin: return "min";
+    case ReduceOp::kSum:
+      return "sum";
+    case ReduceOp::kMean:
+      return "mean";
+    case ReduceOp::kMax:
+      return "max";
+    case ReduceOp::kMin:
+      return "min";
   }
   return "?";
 }
@@ -191,7 +204,8 @@ void Communicator::agree(Kind kind, int64_t count, DType dtype, ReduceOp op, int
     const Descriptor& p = peers[static_cast<size_t>(r)];
     if (p.kind == Kind::kAbort)
       fail("rank " + std::to_string(rank_) + ", collective " + describe(mine) + ": rank " +
-               std::to_string(r) + " failed: " + std::string(p.note, strnlen(p.note, sizeof p.note)),
+               std::to_string(r) +
+               " failed: " + std::string(p.note, strnlen(p.note, sizeof p.note)),
            true);
   }
   for (int r = 0; r < size_; ++r) {
@@ -212,8 +226,8 @@ std::shared_ptr<std::vector<char>> Communicator::scratch(size_t bytes) {
 }
 
 template <class F>
-void Communicator::guarded(Kind kind, int64_t count, DType dtype, ReduceOp op, int root,
-                           F transfer, std::optional<std::chrono::milliseconds> timeout) {
+void Communicator::guarded(Kind kind, int64_t count, DType dtype, ReduceOp op, int root, F transfer,
+                           std::optional<std::chrono::milliseconds> timeout) {
   std::lock_guard lock(mu_);
   if (count < 0)
     throw InvalidArgumentError("collective " + std::string(kind_name(kind)) +
@@ -243,8 +257,7 @@ void Communicator::guarded(Kind kind, int64_t count, DType dtype, ReduceOp op, i
   }
 }
 
-void Communicator::all_reduce(const void* in, void* out, int64_t count, DType dtype,
-                              ReduceOp op) {
+void Communicator::all_reduce(const void* in, void* out, int64_t count, DType dtype, ReduceOp op) {
   guarded(Kind::kAllReduce, count, dtype, op, 0, [&](Clock::time_point deadline) {
     const size_t bytes = static_cast<size_t>(count) * dtype_size(dtype);
     const ReduceOp wire_op = op == ReduceOp::kMean ? ReduceOp::kSum : op;
@@ -307,7 +320,8 @@ void Communicator::reduce_scatter(const void* in, void* out, int64_t count, DTyp
 }
 
 void Communicator::barrier(std::optional<std::chrono::milliseconds> timeout) {
-  guarded(Kind::kBarrier, 0, float32, ReduceOp::kSum, 0, [](Clock::time_point) {}, timeout);
+  guarded(
+      Kind::kBarrier, 0, float32, ReduceOp::kSum, 0, [](Clock::time_point) {}, timeout);
 }
 
 void Communicator::abort(const std::string& reason) noexcept {
@@ -329,10 +343,10 @@ void Communicator::abort(const std::string& reason) noexcept {
 
 void combine(void* acc, const void* x, int64_t count, DType dtype, ReduceOp op) {
   switch (dtype) {
-#define TFJIT_X(e, name, T)                                                               \
-  case DType::e:                                                                          \
-    if constexpr (!std::is_same_v<T, std::string>)                                        \
-      combine_as(static_cast<T*>(acc), static_cast<const T*>(x), count, op);              \
+#define TFJIT_X(e, name, T)                                                  \
+  case DType::e:                                                             \
+    if constexpr (!std::is_same_v<T, std::string>)                           \
+      combine_as(static_cast<T*>(acc), static_cast<const T*>(x), count, op); \
     break;
     TFJIT_DTYPE_LIST(TFJIT_X)
 #undef TFJIT_X
@@ -341,8 +355,10 @@ void combine(void* acc, const void* x, int64_t count, DType dtype, ReduceOp op) 
 
 void divide(void* data, int64_t count, DType dtype, int64_t n) {
   switch (dtype) {
-#define TFJIT_X(e, name, T) \
-  case DType::e: divide_as(static_cast<T*>(data), count, n); break;
+#define TFJIT_X(e, name, T)                     \
+  case DType::e:                                \
+    divide_as(static_cast<T*>(data), count, n); \
+    break;
     TFJIT_DTYPE_LIST(TFJIT_X)
 #undef TFJIT_X
   }

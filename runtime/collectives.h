@@ -68,7 +68,8 @@ class Communicator {
   // arrive, then as long again for the data. After an UnavailableError the library may still
   // write the buffers of the failed call (a late rank's data): the caller must keep them alive
   // (retain_after_failure) rather than free them.
-  void all_reduce(const void* in, void* out, int64_t count, DType dtype, ReduceOp op);  // in may be out
+  void all_reduce(const void* in, void* out, int64_t count, DType dtype,
+                  ReduceOp op);  // in may be out
   void broadcast(void* data, int64_t count, DType dtype, int root);
   // out (not overlapping in) holds size() x count: rank r's `in` at r x count.
   void all_gather(const void* in, void* out, int64_t count, DType dtype);
@@ -97,12 +98,10 @@ class Communicator {
   // Every rank's `bytes` bytes gathered, in rank order, into out (size() x bytes).
   virtual void all_gather_bytes(const void* in, void* out, size_t bytes,
                                 Clock::time_point deadline) = 0;
-  virtual void broadcast_bytes(void* data, size_t bytes, int root,
-                               Clock::time_point deadline) = 0;
+  virtual void broadcast_bytes(void* data, size_t bytes, int root, Clock::time_point deadline) = 0;
   // A library's own all-reduce / reduce-scatter for sum, max or min; false where it has none
   // for this dtype (the base class then reduces locally after an all-gather).
-  virtual bool native_all_reduce(const void*, void*, int64_t, DType, ReduceOp,
-                                 Clock::time_point) {
+  virtual bool native_all_reduce(const void*, void*, int64_t, DType, ReduceOp, Clock::time_point) {
     return false;
   }
   virtual bool native_reduce_scatter(const void*, void*, int64_t, DType, ReduceOp,

@@ -86,24 +86,28 @@ TEST_CASE("strategy options are checked") {
   dist::CommunicationOptions mpi;
   mpi.implementation = "mpi";  // this process was not started by mpirun
   CHECK_THROWS_AS(dist::MultiWorkerMirroredStrategy(mpi), tf::UnavailableError);
-  CHECK_THROWS_AS(dist::get_replica_context().all_reduce(dist::ReduceOp::SUM, tf::constant(std::string("a"))),
-                  tf::InvalidArgumentError);
+  CHECK_THROWS_AS(
+      dist::get_replica_context().all_reduce(dist::ReduceOp::SUM, tf::constant(std::string("a"))),
+      tf::InvalidArgumentError);
 }
 
 TEST_CASE("all_reduce of many tensors packs them and gives each its reduction") {
   for (int64_t pack : {int64_t{1} << 20, int64_t{12}}) {  // everything in one pack, or a few
-    on_replicas(3, [](int r, dist::detail::StrategyImpl& s) {
-      std::vector<tf::Tensor> values{tf::fill({2, 3}, static_cast<float>(r)), tf::Tensor(),
-                                     tf::constant({static_cast<float>(r + 1)}),
-                                     tf::fill({4}, static_cast<int32_t>(r))};
-      auto out = dist::detail::all_reduce(s, dist::ReduceOp::SUM, values);
-      CHECK(out[0].shape() == tf::TensorShape({2, 3}));
-      CHECK(out[0].to_vector<float>() == std::vector<float>(6, 3.0f));
-      CHECK_FALSE(out[1].defined());
-      CHECK(out[2].to_vector<float>() == std::vector<float>{6.0f});
-      CHECK(out[3].dtype() == tf::int32);
-      CHECK(out[3].to_vector<int32_t>() == std::vector<int32_t>(4, 3));
-    }, pack);
+    on_replicas(
+        3,
+        [](int r, dist::detail::StrategyImpl& s) {
+          std::vector<tf::Tensor> values{tf::fill({2, 3}, static_cast<float>(r)), tf::Tensor(),
+                                         tf::constant({static_cast<float>(r + 1)}),
+                                         tf::fill({4}, static_cast<int32_t>(r))};
+          auto out = dist::detail::all_reduce(s, dist::ReduceOp::SUM, values);
+          CHECK(out[0].shape() == tf::TensorShape({2, 3}));
+          CHECK(out[0].to_vector<float>() == std::vector<float>(6, 3.0f));
+          CHECK_FALSE(out[1].defined());
+          CHECK(out[2].to_vector<float>() == std::vector<float>{6.0f});
+          CHECK(out[3].dtype() == tf::int32);
+          CHECK(out[3].to_vector<int32_t>() == std::vector<int32_t>(4, 3));
+        },
+        pack);
   }
 }
 
@@ -127,8 +131,10 @@ TEST_CASE("aggregated gradients are the global batch mean however the batch is s
   on_replicas(4, [](int r, dist::detail::StrategyImpl& s) {
     const int64_t rows = r == 3 ? 0 : r + 1;
     // A replica without rows has NaN gradients (a mean over nothing).
-    std::vector<tf::Tensor> grads{tf::fill({2}, rows == 0 ? NAN : static_cast<float>(r)), tf::Tensor()};
-    auto out = dist::detail::aggregate_gradients(s, grads, tf::constant(static_cast<int32_t>(rows)));
+    std::vector<tf::Tensor> grads{tf::fill({2}, rows == 0 ? NAN : static_cast<float>(r)),
+                                  tf::Tensor()};
+    auto out =
+        dist::detail::aggregate_gradients(s, grads, tf::constant(static_cast<int32_t>(rows)));
     CHECK(out[0].to_vector<float>() == std::vector<float>(2, 8.0f / 6.0f));
     CHECK_FALSE(out[1].defined());
   });
@@ -150,7 +156,9 @@ TEST_CASE("compute_average_loss divides by the global batch") {
   tf::Tensor loss = tf::constant({1.0f, 2.0f, 3.0f, 6.0f});
   CHECK(tf::nn::compute_average_loss(loss).item<float>() == 3.0f);  // one replica: 4 rows
   CHECK(tf::nn::compute_average_loss(loss, 8).item<float>() == 1.5f);
-  CHECK(tf::nn::compute_average_loss(loss, 4, tf::constant({1.0f, 0.0f, 1.0f, 0.5f})).item<float>() == 1.75f);
+  CHECK(
+      tf::nn::compute_average_loss(loss, 4, tf::constant({1.0f, 0.0f, 1.0f, 0.5f})).item<float>() ==
+      1.75f);
   CHECK_THROWS_AS(tf::nn::compute_average_loss(loss, 0), tf::InvalidArgumentError);
   on_replicas(2, [](int, dist::detail::StrategyImpl& s) {
     auto impl = s.shared_from_this();

@@ -701,7 +701,8 @@ TEST_CASE("a compiled step with an all-reduce placed on the GPU runs on the CPU"
         CHECK(step(x).to_vector<float>() == std::vector<float>(4, 6.0f));
         auto concrete = step.get_concrete_function(x);
         CHECK(concrete.device() == "/job:localhost/replica:0/task:0/device:CPU:0");
-        CHECK_THAT(concrete.gpu_fallback_reason(), Catch::Contains("tfjit.all_reduce runs only on the host"));
+        CHECK_THAT(concrete.gpu_fallback_reason(),
+                   Catch::Contains("tfjit.all_reduce runs only on the host"));
       } catch (...) {
         errors[static_cast<size_t>(r)] = std::current_exception();
       }

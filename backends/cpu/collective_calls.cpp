@@ -192,10 +192,10 @@ std::vector<rt::abi::LibraryCall> calls(std::integer_sequence<int, D...>) {
     return "_mlir_ciface_" + std::string(prefix) + std::string(dtype_name(static_cast<DType>(d)));
   };
   std::vector<rt::abi::LibraryCall> out;
-  ((out.push_back({name(rt::abi::kAllReduceStartPrefix, D),
-                   reinterpret_cast<void*>(&all_reduce_start<D>)}),
-    out.push_back({name(rt::abi::kAllReduceWaitPrefix, D),
-                   reinterpret_cast<void*>(&all_reduce_wait<D>)})),
+  ((out.push_back(
+        {name(rt::abi::kAllReduceStartPrefix, D), reinterpret_cast<void*>(&all_reduce_start<D>)}),
+    out.push_back(
+        {name(rt::abi::kAllReduceWaitPrefix, D), reinterpret_cast<void*>(&all_reduce_wait<D>)})),
    ...);
   return out;
 }

@@ -46,7 +46,8 @@ struct Library {
   std::string error(int code) const {
     char text[abi::kMaxErrorString] = {};
     int length = 0;
-    if (Error_string(code, text, &length) != abi::kSuccess) return "MPI error " + std::to_string(code);
+    if (Error_string(code, text, &length) != abi::kSuccess)
+      return "MPI error " + std::to_string(code);
     return std::string(text, static_cast<size_t>(length));
   }
 };
@@ -92,7 +93,7 @@ class Runtime {
       return;
     }
     bool ok = true;
-#define TFJIT_X(name, R, params)                                                  \
+#define TFJIT_X(name, R, params) \
   ok = ok && (lib_.name = reinterpret_cast<decltype(lib_.name)>(dlsym(handle, "MPI_" #name)));
     TFJIT_MPI_FUNCTIONS(TFJIT_X)
 #undef TFJIT_X
@@ -100,7 +101,8 @@ class Runtime {
     TFJIT_MPI_OBJECTS(TFJIT_X)
 #undef TFJIT_X
     if (!ok) {
-      failure_ = "MPI backend: the loaded MPI library is not Open MPI 4 or later (a symbol is missing)";
+      failure_ =
+          "MPI backend: the loaded MPI library is not Open MPI 4 or later (a symbol is missing)";
       return;
     }
     int initialised = 0;
@@ -128,8 +130,10 @@ class MpiCommunicator final : public Communicator {
  public:
   MpiCommunicator(std::shared_ptr<Runtime> runtime, abi::Comm comm, int rank, int size,
                   const Options& options)
-      : Communicator(rank, size, "MPI", options), runtime_(std::move(runtime)),
-        lib_(runtime_->lib()), comm_(comm),
+      : Communicator(rank, size, "MPI", options),
+        runtime_(std::move(runtime)),
+        lib_(runtime_->lib()),
+        comm_(comm),
         mailbox_(std::make_shared<Mailbox>(static_cast<size_t>(size))) {}
   ~MpiCommunicator() override {
     if (broken().empty()) {
@@ -163,25 +167,28 @@ class MpiCommunicator final : public Communicator {
     }
     std::vector<bool> done(static_cast<size_t>(n), false);
     done[static_cast<size_t>(rank())] = true;
-    poll(deadline, [&] {
-      bool all = true;
-      for (int r = 0; r < n; ++r) {
-        if (done[static_cast<size_t>(r)]) continue;
-        int flag = 0;
-        check(lib_.Test(&receives[static_cast<size_t>(r)], &flag, abi::kStatusIgnore));
-        done[static_cast<size_t>(r)] = flag != 0;
-        all = all && flag;
-      }
-      return all;
-    }, [&] {
-      std::string missing;
-      for (int r = 0; r < n; ++r)
-        if (!done[static_cast<size_t>(r)]) missing += (missing.empty() ? "" : ", ") + std::to_string(r);
-      return "no answer from rank(s) " + missing;
-    });
+    poll(
+        deadline,
+        [&] {
+          bool all = true;
+          for (int r = 0; r < n; ++r) {
+            if (done[static_cast<size_t>(r)]) continue;
+            int flag = 0;
+            check(lib_.Test(&receives[static_cast<size_t>(r)], &flag, abi::kStatusIgnore));
+            done[static_cast<size_t>(r)] = flag != 0;
+            all = all && flag;
+          }
+          return all;
+        },
+        [&] {
+          std::string missing;
+          for (int r = 0; r < n; ++r)
+            if (!done[static_cast<size_t>(r)])
+              missing += (missing.empty() ? "" : ", ") + std::to_string(r);
+          return "no answer from rank(s) " + missing;
+        });
     for (auto& send : sends) wait(send, deadline, "sending this rank's descriptor");
-    for (int r = 0; r < n; ++r)
-      peers[r] = r == rank() ? mine : inbox[static_cast<size_t>(r)];
+    for (int r = 0; r < n; ++r) peers[r] = r == rank() ? mine : inbox[static_cast<size_t>(r)];
   }
 
   void all_gather_bytes(const void* in, void* out, size_t bytes,
@@ -197,8 +204,9 @@ class MpiCommunicator final : public Communicator {
     std::lock_guard lock(runtime_->mutex());
     for (size_t at = 0; at < bytes; at += kChunk) {
       abi::Request request = nullptr;
-      check(lib_.Ibcast(static_cast<char*>(data) + at, static_cast<int>(std::min(kChunk, bytes - at)),
-                        byte(), root, comm_, &request));
+      check(lib_.Ibcast(static_cast<char*>(data) + at,
+                        static_cast<int>(std::min(kChunk, bytes - at)), byte(), root, comm_,
+                        &request));
       wait(request, deadline, "broadcast");
     }
   }
@@ -241,18 +249,28 @@ class MpiCommunicator final : public Communicator {
   abi::Datatype byte() const { return lib_.type(lib_.byte); }
   abi::Datatype datatype(DType d) const {
     switch (d) {
-      case float32: return lib_.type(lib_.float32);
-      case float64: return lib_.type(lib_.float64);
-      case int8: return lib_.type(lib_.int8);
-      case int16: return lib_.type(lib_.int16);
-      case int32: return lib_.type(lib_.int32);
-      case int64: return lib_.type(lib_.int64);
-      case uint8: return lib_.type(lib_.uint8);
-      default: return nullptr;  // half floats, bool, complex: reduced locally
+      case float32:
+        return lib_.type(lib_.float32);
+      case float64:
+        return lib_.type(lib_.float64);
+      case int8:
+        return lib_.type(lib_.int8);
+      case int16:
+        return lib_.type(lib_.int16);
+      case int32:
+        return lib_.type(lib_.int32);
+      case int64:
+        return lib_.type(lib_.int64);
+      case uint8:
+        return lib_.type(lib_.uint8);
+      default:
+        return nullptr;  // half floats, bool, complex: reduced locally
     }
   }
   abi::Op mpi_op(ReduceOp op) const {
-    return lib_.op(op == ReduceOp::kMax ? lib_.op_max : op == ReduceOp::kMin ? lib_.op_min : lib_.op_sum);
+    return lib_.op(op == ReduceOp::kMax   ? lib_.op_max
+                   : op == ReduceOp::kMin ? lib_.op_min
+                                          : lib_.op_sum);
   }
   int count_of(size_t bytes) const {
     if (bytes > static_cast<size_t>(std::numeric_limits<int>::max()))
@@ -274,11 +292,14 @@ class MpiCommunicator final : public Communicator {
     }
   }
   void wait(abi::Request& request, Clock::time_point deadline, const char* what) const {
-    poll(deadline, [&] {
-      int flag = 0;
-      check(lib_.Test(&request, &flag, abi::kStatusIgnore));
-      return flag != 0;
-    }, [&] { return std::string(what) + " did not complete: a rank stopped answering"; });
+    poll(
+        deadline,
+        [&] {
+          int flag = 0;
+          check(lib_.Test(&request, &flag, abi::kStatusIgnore));
+          return flag != 0;
+        },
+        [&] { return std::string(what) + " did not complete: a rank stopped answering"; });
   }
 
   struct Mailbox {

@@ -102,7 +102,6 @@ class Loader {
   std::string failure_;
 };
 
-
 // Open MPI's rank and rank count on this node, when it says (else the group's: one node).
 int env_int(const char* name, int otherwise) {
   const char* v = std::getenv(name);

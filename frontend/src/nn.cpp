@@ -138,8 +138,8 @@ Tensor l2_loss(const Tensor& t) {
   return reduce_sum(square(t)) * 0.5;
 }
 
-Tensor compute_average_loss(const Tensor& per_example_loss, std::optional<int64_t> global_batch_size,
-                            const Tensor& sample_weight) {
+Tensor compute_average_loss(const Tensor& per_example_loss,
+                            std::optional<int64_t> global_batch_size, const Tensor& sample_weight) {
   const std::string op = "compute_average_loss";
   check_float(op, per_example_loss, "per_example_loss");
   if (global_batch_size && *global_batch_size <= 0)
@@ -150,7 +150,8 @@ Tensor compute_average_loss(const Tensor& per_example_loss, std::optional<int64_
   const int64_t global =
       global_batch_size.value_or((loss.ndim() > 0 ? loss.shape()[0] : 1) *
                                  distribute::get_replica_context().num_replicas_in_sync());
-  return reduce_sum(loss) / fill({}, static_cast<double>(std::max<int64_t>(global, 1)), loss.dtype());
+  return reduce_sum(loss) /
+         fill({}, static_cast<double>(std::max<int64_t>(global, 1)), loss.dtype());
 }
 
 Moments moments(const Tensor& x, const std::vector<int64_t>& axes, bool keepdims) {

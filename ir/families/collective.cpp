@@ -11,7 +11,8 @@ mlir::LogicalResult AllReduceOp::verify() {
   if (!dtype || !tf::core::kNumeric.contains(*dtype))
     return emitOpError() << "cannot all-reduce " << x.getElementType();
   if (getReduceOp() > 3)
-    return emitOpError() << "reduce_op " << getReduceOp() << " is not sum (0), mean (1), max (2) or min (3)";
+    return emitOpError() << "reduce_op " << getReduceOp()
+                         << " is not sum (0), mean (1), max (2) or min (3)";
   if (getGroup() == 0) return emitOpError() << "group " << getGroup() << " names no communicator";
   return mlir::success();
 }

@@ -16,11 +16,16 @@ namespace {
 
 const char* kind(const tf::Error& e) {
   switch (e.code()) {
-    case tf::ErrorCode::kUnavailable: return "UnavailableError";
-    case tf::ErrorCode::kAborted: return "AbortedError";
-    case tf::ErrorCode::kInvalidArgument: return "InvalidArgumentError";
-    case tf::ErrorCode::kFailedPrecondition: return "FailedPreconditionError";
-    default: return "other tf::Error";
+    case tf::ErrorCode::kUnavailable:
+      return "UnavailableError";
+    case tf::ErrorCode::kAborted:
+      return "AbortedError";
+    case tf::ErrorCode::kInvalidArgument:
+      return "InvalidArgumentError";
+    case tf::ErrorCode::kFailedPrecondition:
+      return "FailedPreconditionError";
+    default:
+      return "other tf::Error";
   }
 }
 
@@ -37,7 +42,8 @@ int main(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   int rank = -1;
   auto report = [&](const char* what, const std::string& message) {
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("rank %d: %s after %.1f s: %s\n", rank, what, s, message.c_str());
     std::fflush(stdout);
   };
@@ -47,7 +53,8 @@ int main(int argc, char** argv) {
     // The step also checks class labels (a label outside [0, 10) is an InvalidArgumentError,
     // raised by the compiled code itself when compiled).
     auto step = [](const tf::Tensor& x, const tf::Tensor& labels) {
-      tf::Tensor loss = tf::nn::sparse_softmax_cross_entropy_with_logits(labels, tf::zeros({1, 10}));
+      tf::Tensor loss =
+          tf::nn::sparse_softmax_cross_entropy_with_logits(labels, tf::zeros({1, 10}));
       return tf::distribute::get_replica_context().all_reduce(tf::distribute::ReduceOp::SUM, x) +
              0.0f * tf::reduce_sum(loss);
     };
@@ -59,11 +66,13 @@ int main(int argc, char** argv) {
         if (failure == "mismatch") x = tf::ones({999});
         if (failure == "throw") labels = tf::constant({99});
       }
-      tf::Tensor y = strategy.run([&](const tf::Tensor& v, const tf::Tensor& l) {
-        if (rank == 1 && i == 3 && failure == "throw" && !compiled)
-          throw tf::InvalidArgumentError("injected failure in the step");
-        return compiled ? compiled_step(v, l) : step(v, l);
-      }, x, labels);
+      tf::Tensor y = strategy.run(
+          [&](const tf::Tensor& v, const tf::Tensor& l) {
+            if (rank == 1 && i == 3 && failure == "throw" && !compiled)
+              throw tf::InvalidArgumentError("injected failure in the step");
+            return compiled ? compiled_step(v, l) : step(v, l);
+          },
+          x, labels);
       if (y(0).item<float>() != static_cast<float>(strategy.num_replicas_in_sync())) {
         report("wrong value", std::to_string(y(0).item<float>()));
         return 1;

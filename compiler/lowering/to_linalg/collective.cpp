@@ -56,9 +56,9 @@ struct LowerAllReduce : OpRewritePattern<tfjit::AllReduceOp> {
     Value group = rw.create<arith::ConstantIntOp>(loc, op.getGroup(), 64);
     const std::string start = rt::abi::kAllReduceStartPrefix + name;
     declare(rw, loc, module, start, {unranked, unranked, rw.getI64Type(), rw.getI64Type()});
-    rw.create<func::CallOp>(loc, start, TypeRange{},
-                            ValueRange{rw.create<memref::CastOp>(loc, unranked, in), out_unranked,
-                                       reduce_op, group});
+    rw.create<func::CallOp>(
+        loc, start, TypeRange{},
+        ValueRange{rw.create<memref::CastOp>(loc, unranked, in), out_unranked, reduce_op, group});
 
     // Users are converted after this op (the conversion walks the block in order), so the wait
     // goes before the first of them as it stands.
@@ -71,7 +71,7 @@ struct LowerAllReduce : OpRewritePattern<tfjit::AllReduceOp> {
     declare(rw, loc, module, wait, {unranked});
     rw.create<func::CallOp>(loc, wait, TypeRange{}, ValueRange{out_unranked});
     rw.replaceOp(op, rw.create<bufferization::ToTensorOp>(loc, type, out, /*restrict=*/true,
-                                                         /*writable=*/true));
+                                                          /*writable=*/true));
     return success();
   }
   Options options;

@@ -17,8 +17,8 @@ enum class ErrorCode {
   kFailedPrecondition,
   kOutOfRange,
   kInternal,
-  kUnavailable,       // a peer (another rank, a device) cannot be reached or stopped answering
-  kAborted            // another rank failed, so this collective was abandoned
+  kUnavailable,  // a peer (another rank, a device) cannot be reached or stopped answering
+  kAborted       // another rank failed, so this collective was abandoned
 };
 
 namespace detail {

@@ -163,7 +163,8 @@ Tensor l2_loss(const Tensor& t);
 // summing the replicas' gradients (tf::distribute) gives the global batch mean's. Without a
 // global batch size: the per-replica batch (the first dim) times num_replicas_in_sync of the
 // current replica context.
-Tensor compute_average_loss(const Tensor& per_example_loss, std::optional<int64_t> global_batch_size = std::nullopt,
+Tensor compute_average_loss(const Tensor& per_example_loss,
+                            std::optional<int64_t> global_batch_size = std::nullopt,
                             const Tensor& sample_weight = Tensor());
 
 // --- Normalisation ---

@@ -21,12 +21,17 @@ using tf::detail::raw_mut;
 
 rt::collectives::ReduceOp wire(ReduceOp op) {
   switch (op) {
-    case ReduceOp::SUM: return rt::collectives::ReduceOp::kSum;
-    case ReduceOp::MEAN: return rt::collectives::ReduceOp::kMean;
-    case ReduceOp::MAX: return rt::collectives::ReduceOp::kMax;
-    case ReduceOp::MIN: return rt::collectives::ReduceOp::kMin;
+    case ReduceOp::SUM:
+      return rt::collectives::ReduceOp::kSum;
+    case ReduceOp::MEAN:
+      return rt::collectives::ReduceOp::kMean;
+    case ReduceOp::MAX:
+      return rt::collectives::ReduceOp::kMax;
+    case ReduceOp::MIN:
+      return rt::collectives::ReduceOp::kMin;
   }
-  throw InvalidArgumentError("all_reduce: unknown ReduceOp " + std::to_string(static_cast<int>(op)));
+  throw InvalidArgumentError("all_reduce: unknown ReduceOp " +
+                             std::to_string(static_cast<int>(op)));
 }
 
 // A host copy of `t` that the communicator may overwrite (never t's own buffer).
@@ -34,7 +39,8 @@ Tensor host_copy(const Tensor& t) {
   Tensor host = tf::detail::to_cpu(t);
   Tensor out = tf::detail::empty(t.dtype(), t.shape());
   if (t.num_elements() > 0)
-    std::memcpy(raw_mut(out), raw(host), static_cast<size_t>(t.num_elements()) * dtype_size(t.dtype()));
+    std::memcpy(raw_mut(out), raw(host),
+                static_cast<size_t>(t.num_elements()) * dtype_size(t.dtype()));
   return out;
 }
 
@@ -110,9 +116,10 @@ std::vector<Tensor> all_reduce(StrategyImpl& s, ReduceOp op, const std::vector<T
   };
   for (size_t i = 0; i < values.size(); ++i) {
     if (!values[i].defined()) continue;
-    const int64_t bytes = values[i].num_elements() * static_cast<int64_t>(dtype_size(values[i].dtype()));
-    if (!pack.empty() && (values[pack[0]].dtype() != values[i].dtype() ||
-                          pack_bytes + bytes > s.bytes_per_pack))
+    const int64_t bytes =
+        values[i].num_elements() * static_cast<int64_t>(dtype_size(values[i].dtype()));
+    if (!pack.empty() &&
+        (values[pack[0]].dtype() != values[i].dtype() || pack_bytes + bytes > s.bytes_per_pack))
       flush();
     pack.push_back(i);
     pack_bytes += bytes;
@@ -173,7 +180,8 @@ namespace tf::distribute {
 
 Tensor ReplicaContext::all_gather(const Tensor& value, int64_t axis) const {
   tf::detail::checked(value, "all_gather", "value");
-  if (value.ndim() == 0) throw InvalidArgumentError("all_gather: value must have an axis, got a scalar");
+  if (value.ndim() == 0)
+    throw InvalidArgumentError("all_gather: value must have an axis, got a scalar");
   const int64_t a = axis < 0 ? axis + value.ndim() : axis;
   if (a < 0 || a >= value.ndim())
     throw InvalidArgumentError("all_gather: axis " + std::to_string(axis) + " is not an axis of " +

@@ -1,6 +1,6 @@
 // The strategies, their scopes and replica contexts, and the dataset and reduce helpers.
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -131,7 +131,8 @@ Strategy::ReplicaScope::~ReplicaScope() {
   detail::replicas.pop_back();
 }
 
-void Strategy::report_failure(const std::shared_ptr<StrategyImpl>& impl, const char* what) noexcept {
+void Strategy::report_failure(const std::shared_ptr<StrategyImpl>& impl,
+                              const char* what) noexcept {
   impl->communicator->abort(what);
 }
 
@@ -173,8 +174,8 @@ MultiWorkerMirroredStrategy::MultiWorkerMirroredStrategy(CommunicationOptions op
   auto copts = detail::collective_options(name, options);
   std::string backend = options.implementation;
   if (backend != "auto" && backend != "mpi" && backend != "nccl")
-    throw InvalidArgumentError(name + ": implementation must be \"auto\", \"mpi\" or \"nccl\", got \"" +
-                               backend + "\"");
+    throw InvalidArgumentError(
+        name + ": implementation must be \"auto\", \"mpi\" or \"nccl\", got \"" + backend + "\"");
   std::shared_ptr<rt::collectives::Communicator> communicator;
   if (backend == "auto" && !rt::collectives::started_by_mpi_launcher())
     communicator = detail::single(copts);  // one worker, as TensorFlow without TF_CONFIG
@@ -199,8 +200,8 @@ MirroredStrategy::MirroredStrategy(std::vector<std::string> devices, Communicati
     throw UnimplementedError(
         name + ": " + std::to_string(devices.size()) +
         " devices in one process; tfjit runs one replica per process: start one process per "
-        "device (mpirun -np " + std::to_string(devices.size()) +
-        ") with MultiWorkerMirroredStrategy");
+        "device (mpirun -np " +
+        std::to_string(devices.size()) + ") with MultiWorkerMirroredStrategy");
   DeviceScope check(devices[0]);  // a malformed name is an InvalidArgumentError now
   impl_ = std::make_shared<StrategyImpl>(
       name, detail::single(detail::collective_options(name, options)), options.bytes_per_pack);

@@ -93,9 +93,9 @@ Logs replica_mean(const detail::ModelState& s, Logs logs, int64_t rows) {
   if (!s.strategy || s.strategy->replicas() == 1 || logs.empty()) return logs;
   std::vector<double> values{static_cast<double>(rows)};
   for (const auto& [k, v] : logs) values.push_back(v * static_cast<double>(rows));
-  auto sums = distribute::detail::all_reduce(*s.strategy, distribute::ReduceOp::SUM,
-                                             constant(values))
-                  .to_vector<double>();
+  auto sums =
+      distribute::detail::all_reduce(*s.strategy, distribute::ReduceOp::SUM, constant(values))
+          .to_vector<double>();
   size_t i = 1;
   for (auto& [k, v] : logs) v = static_cast<float>(sums[0] > 0 ? sums[i++] / sums[0] : 0.0);
   return logs;

@@ -24,8 +24,7 @@ struct ModelState : LayerState {
   CompileOptions options;
   // The strategy of the scope the model was created or compiled in (null: none), as Keras
   // records it: fit shards each batch over its replicas and all-reduces the gradients.
-  std::shared_ptr<distribute::detail::StrategyImpl> strategy =
-      distribute::detail::scope_strategy();
+  std::shared_ptr<distribute::detail::StrategyImpl> strategy = distribute::detail::scope_strategy();
   // The steps, made for the Model object that runs them (`owner`): a step calls its call().
   const Model* owner = nullptr;
   const Model* predict_owner = nullptr;

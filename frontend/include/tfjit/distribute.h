@@ -21,6 +21,11 @@
 #include "tfjit/data.h"
 #include "tfjit/tensor.h"
 
+// Declared before TFJIT_API_BEGIN: the strategies' internals stay hidden in libtfjit.so.
+namespace tf::distribute::detail {
+struct StrategyImpl;
+}
+
 TFJIT_API_BEGIN
 namespace tf::distribute {
 
@@ -40,10 +45,6 @@ struct CommunicationOptions {
   // every run (TFJIT_DETERMINISTIC_COLLECTIVES=1 sets it), at the price of more traffic.
   std::optional<bool> deterministic;
 };
-
-namespace detail {
-struct StrategyImpl;
-}
 
 class ReplicaContext;
 

@@ -144,7 +144,7 @@ Tensor Strategy::reduce(ReduceOp op, const Tensor& value, std::optional<int64_t>
                                        : reduce_sum(value, {*axis});
   if (op != ReduceOp::MEAN) return detail::all_reduce(*impl_, op, local);
   const int64_t a = *axis < 0 ? *axis + value.ndim() : *axis;
-  Tensor count = fill({}, static_cast<double>(value.shape()[a]), value.dtype());
+  Tensor count = cast(shape(value)[a], value.dtype());  // counted at run time (unknown dims)
   auto sums = detail::all_reduce(*impl_, ReduceOp::SUM, std::vector<Tensor>{local, count});
   return sums[0] / sums[1];
 }

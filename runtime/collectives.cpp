@@ -220,9 +220,13 @@ void Communicator::agree(Kind kind, int64_t count, DType dtype, ReduceOp op, int
   }
 }
 
-std::shared_ptr<std::vector<char>> Communicator::scratch(size_t bytes) {
-  in_flight_.push_back(std::make_shared<std::vector<char>>(bytes));
-  return in_flight_.back();
+char* Communicator::scratch(size_t bytes) {
+  if (!scratch_ || scratch_bytes_ < bytes) {
+    scratch_.reset();  // before the new one: never both at once
+    scratch_ = std::make_shared_for_overwrite<char[]>(bytes);
+    scratch_bytes_ = bytes;
+  }
+  return scratch_.get();
 }
 
 template <class F>
@@ -247,10 +251,8 @@ void Communicator::guarded(Kind kind, int64_t count, DType dtype, ReduceOp op, i
   // The data gets its own deadline: a rank that arrived late has not used up the transfer's.
   try {
     transfer(Clock::now() + wait);
-    in_flight_.clear();
   } catch (const UnavailableError& e) {
-    for (auto& buffer : in_flight_) retain_after_failure(std::move(buffer));
-    in_flight_.clear();
+    if (scratch_) retain_after_failure(std::exchange(scratch_, nullptr));
     fail("rank " + std::to_string(rank_) + ", collective #" + std::to_string(sequence_ - 1) + " " +
              std::string(kind_name(kind)) + " on " + backend_ + ": " + e.what(),
          false);
@@ -265,11 +267,11 @@ void Communicator::all_reduce(const void* in, void* out, int64_t count, DType dt
       if (out != in && bytes) std::memmove(out, in, bytes);
     } else if (options_.deterministic ||
                !native_all_reduce(in, out, count, dtype, wire_op, deadline)) {
-      auto all = scratch(bytes * static_cast<size_t>(size_));
-      all_gather_bytes(in, all->data(), bytes, deadline);
-      std::memcpy(out, all->data(), bytes);
+      char* all = scratch(bytes * static_cast<size_t>(size_));
+      all_gather_bytes(in, all, bytes, deadline);
+      std::memcpy(out, all, bytes);
       for (int r = 1; r < size_; ++r)
-        combine(out, all->data() + bytes * static_cast<size_t>(r), count, dtype, wire_op);
+        combine(out, all + bytes * static_cast<size_t>(r), count, dtype, wire_op);
     }
     if (op == ReduceOp::kMean) divide(out, count, dtype, size_);
   });
@@ -307,13 +309,12 @@ void Communicator::reduce_scatter(const void* in, void* out, int64_t count, DTyp
                !native_reduce_scatter(in, out, count, dtype, wire_op, deadline)) {
       // Every rank's whole input, then this rank's block reduced in rank order.
       const size_t all_bytes = bytes * static_cast<size_t>(size_);
-      auto all = scratch(all_bytes * static_cast<size_t>(size_));
-      all_gather_bytes(in, all->data(), all_bytes, deadline);
+      char* all = scratch(all_bytes * static_cast<size_t>(size_));
+      all_gather_bytes(in, all, all_bytes, deadline);
       const size_t block = bytes * static_cast<size_t>(rank_);
-      std::memcpy(out, all->data() + block, bytes);
+      std::memcpy(out, all + block, bytes);
       for (int r = 1; r < size_; ++r)
-        combine(out, all->data() + all_bytes * static_cast<size_t>(r) + block, count, dtype,
-                wire_op);
+        combine(out, all + all_bytes * static_cast<size_t>(r) + block, count, dtype, wire_op);
     }
     if (op == ReduceOp::kMean) divide(out, count, dtype, size_);
   });
@@ -377,8 +378,8 @@ bool started_by_mpi_launcher() {
   return false;
 }
 
-void pause_between_polls(int polls) {
-  if (polls < 100)
+void pause_between_polls(std::chrono::steady_clock::time_point since) {
+  if (std::chrono::steady_clock::now() - since < std::chrono::milliseconds(10))
     sched_yield();
   else
     std::this_thread::sleep_for(std::chrono::microseconds(20));

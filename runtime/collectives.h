@@ -117,9 +117,11 @@ class Communicator {
   template <class F>
   void guarded(Kind kind, int64_t count, DType dtype, ReduceOp op, int root, F transfer,
                std::optional<std::chrono::milliseconds> timeout = std::nullopt);
-  // A scratch buffer for the transfer in progress, kept alive if it fails (see above).
-  std::shared_ptr<std::vector<char>> scratch(size_t bytes);
-  std::vector<std::shared_ptr<std::vector<char>>> in_flight_;
+  // Scratch memory for the transfer in progress, uninitialised and reused by the next call; if
+  // the transfer fails it is kept alive (see above) and the next call gets new memory.
+  char* scratch(size_t bytes);
+  std::shared_ptr<char[]> scratch_;
+  size_t scratch_bytes_ = 0;
   [[noreturn]] void fail(const std::string& what, bool aborted);
 
   int rank_, size_;
@@ -130,9 +132,10 @@ class Communicator {
   std::string broken_;
 };
 
-// Between two polls of a transfer: yields the core (ranks often outnumber cores), then sleeps
-// briefly once the wait is long (backends' poll loops).
-void pause_between_polls(int polls);
+// Between two polls of a transfer that started polling at `since`: yields the core (ranks often
+// outnumber cores, and MPI progresses only while polled), and sleeps briefly between polls only
+// once the wait has lasted milliseconds (a peer that is late, not a transfer in flight).
+void pause_between_polls(std::chrono::steady_clock::time_point since);
 
 // Keeps `buffer` alive until the process ends: what a failed collective was using, which the
 // library may still write.

@@ -254,18 +254,15 @@ struct SizeRow {
 };
 
 // What the MPI backend does for the transfer (backends/mpi/mpi.cpp): MPI_Iallreduce, then
-// MPI_Test until done, yielding the core for 100 tries, then sleeping 20 us between tries.
+// MPI_Test until done with the backends' pause between polls (rt::collectives).
 void iallreduce_polled(const Mpi& mpi, const float* in, float* out, int64_t count) {
   MPI_Request request;
   MPI_Iallreduce(in, out, static_cast<int>(count), MPI_FLOAT, MPI_SUM, mpi.comm, &request);
-  for (int spins = 0;; ++spins) {
+  for (const auto started = std::chrono::steady_clock::now();;) {
     int flag = 0;
     MPI_Test(&request, &flag, MPI_STATUS_IGNORE);
     if (flag) return;
-    if (spins < 100)
-      sched_yield();
-    else
-      std::this_thread::sleep_for(std::chrono::microseconds(20));
+    tf::rt::collectives::pause_between_polls(started);
   }
 }
 

@@ -97,7 +97,10 @@ class Runtime {
   ok = ok && (lib_.name = reinterpret_cast<decltype(lib_.name)>(dlsym(handle, "MPI_" #name)));
     TFJIT_MPI_FUNCTIONS(TFJIT_X)
 #undef TFJIT_X
-#define TFJIT_X(ours, symbol) ok = ok && (lib_.ours = dlsym(handle, #symbol));
+    // The program's copy first: an executable linking libmpi itself has the predefined objects
+    // copied into it (copy relocations), and Open MPI uses those, not the library's.
+#define TFJIT_X(ours, symbol) \
+  ok = ok && ((lib_.ours = dlsym(RTLD_DEFAULT, #symbol)) || (lib_.ours = dlsym(handle, #symbol)));
     TFJIT_MPI_OBJECTS(TFJIT_X)
 #undef TFJIT_X
     if (!ok) {
@@ -285,10 +288,10 @@ class MpiCommunicator final : public Communicator {
   // outnumber cores); past the deadline throws UnavailableError(what()).
   template <class Finished, class What>
   void poll(Clock::time_point deadline, Finished finished, What what) const {
-    for (int spins = 0;; ++spins) {
+    for (const auto started = Clock::now();;) {
       if (finished()) return;
       if (Clock::now() > deadline) throw UnavailableError(what());
-      rt::collectives::pause_between_polls(spins);
+      rt::collectives::pause_between_polls(started);
     }
   }
   void wait(abi::Request& request, Clock::time_point deadline, const char* what) const {

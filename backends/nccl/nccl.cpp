@@ -267,7 +267,7 @@ class NcclCommunicator final : public Communicator {
   // the deadline abort the NCCL communicator (its kernels then return) and raise
   // UnavailableError, which makes this communicator unusable (runtime/collectives.h).
   void wait(Clock::time_point deadline, const char* what) {
-    for (int spins = 0;; ++spins) {
+    for (const auto started = Clock::now();;) {
       bool done = false;
       try {
         done = rt::gpu::stream_done(ordinal_);
@@ -282,7 +282,7 @@ class NcclCommunicator final : public Communicator {
       if (done) return;
       if (Clock::now() > deadline)
         fail(std::string(what) + " did not complete: a rank stopped answering");
-      rt::collectives::pause_between_polls(spins);
+      rt::collectives::pause_between_polls(started);
     }
   }
 

@@ -1,0 +1,426 @@
+#include "backends/cuda/cudnn.h"
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <atomic>
+#include <climits>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <type_traits>
+#include <unordered_map>
+
+#include "backends/cuda/cudnn_abi.h"
+#include "backends/cuda/device.h"
+#include "backends/cuda/driver.h"
+#include "runtime/gpu.h"
+#include "tfjit/errors.h"
+
+namespace tf::cuda {
+
+namespace {
+
+using namespace dnn;
+
+struct Cudnn {
+#define TFJIT_MEMBER(member, symbol, type) std::type_identity_t<type> member = nullptr;
+  TFJIT_CUDNN_ENTRY_POINTS(TFJIT_MEMBER)
+#undef TFJIT_MEMBER
+  std::string error;  // why it is unusable, "" when loaded
+};
+
+const Cudnn& load_cudnn() {
+  static const Cudnn lib = [] {
+    Cudnn c;
+    // Only where a driver found a GPU: cuDNN's libraries are large, and useless without one.
+    if (!driver()) {
+      c.error = "cuDNN not loaded: " + driver_unavailable_reason();
+      return c;
+    }
+    // $TFJIT_CUDNN alone when set (tests name the stand-in, or a missing file to turn cuDNN
+    // off); else cuDNN 9, the major version whose API cudnn_abi.h declares.
+    const char* env = std::getenv("TFJIT_CUDNN");
+    const std::string name = env && *env ? env : "libcudnn.so.9";
+    void* handle = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+      const char* why = dlerror();
+      c.error = "cuDNN could not be loaded (" + (why ? std::string(why) : name) + ")";
+      return c;
+    }
+    std::string missing;
+#define TFJIT_LOOKUP(member, symbol, type)                  \
+  c.member = reinterpret_cast<type>(dlsym(handle, symbol)); \
+  if (!c.member) missing += (missing.empty() ? "" : ", ") + std::string(symbol);
+    TFJIT_CUDNN_ENTRY_POINTS(TFJIT_LOOKUP)
+#undef TFJIT_LOOKUP
+    if (!missing.empty()) {
+      c.error = name + " lacks " + missing;
+      return c;
+    }
+    // Status codes and the legacy API as declared are cuDNN 9's.
+    if (const size_t version = c.GetVersion(); version / 10000 != 9)
+      c.error = name + " is cuDNN " + std::to_string(version) + ", not cuDNN 9";
+    return c;
+  }();
+  return lib;
+}
+
+const Cudnn& cudnn() { return load_cudnn(); }  // only called once cudnn_available()
+
+std::string status_text(Status s) {
+  const char* text = cudnn().GetErrorString(s);
+  return std::string(text ? text : "unknown status") + " (" + std::to_string(s) + ")";
+}
+
+// A typed error for a failed cuDNN call: out of memory, cuDNN unable to run on this GPU, or
+// anything else (internal).
+[[noreturn]] void fail(Status s, std::string_view op, const char* call) {
+  const std::string message =
+      std::string(op) + " on GPU: cuDNN's " + call + " failed: " + status_text(s);
+  if (s == kHostAllocationFailed || s == kDeviceAllocationFailed)
+    throw ResourceExhaustedError(message);
+  if (status_category(s) == 1) throw UnavailableError(message);
+  throw InternalError(message);
+}
+void check_status(Status s, std::string_view op, const char* call) {
+  if (s != kSuccess) fail(s, op, call);
+}
+
+// One handle per stream, created on first use with the device's context current and kept for
+// the process (the eager device streams live as long; cuDNN's teardown at exit would race the
+// driver's).
+cudnnContext* handle_for(int ordinal, std::string_view op) {
+  static std::mutex mutex;
+  static auto& handles = *std::make_unique<std::unordered_map<CUstream, Handle>>().release();
+  Device& device = Device::get(ordinal);
+  device.make_current();
+  std::lock_guard lock(mutex);
+  Handle& h = handles[device.stream()];
+  if (!h) {
+    Handle created = nullptr;
+    if (Status s = cudnn().Create(&created); s != kSuccess) {
+      // cuDNN present but unable to run here (a CUDA runtime or driver too old for it).
+      throw UnavailableError(std::string(op) + " on GPU: cuDNN could not initialise on GPU:" +
+                             std::to_string(ordinal) + ": " + status_text(s));
+    }
+    check_status(cudnn().SetStream(created, device.stream()), op, "cudnnSetStream");
+    h = created;
+  }
+  return h;
+}
+
+// The descriptors of one configuration, destroyed with it.
+struct Descriptors {
+  TensorDesc x = nullptr, y = nullptr;  // input and output (or their gradients)
+  FilterDesc w = nullptr;
+  ConvDesc conv = nullptr;
+  Descriptors() = default;
+  Descriptors(const Descriptors&) = delete;
+  Descriptors& operator=(const Descriptors&) = delete;
+  ~Descriptors() {
+    if (x) cudnn().DestroyTensorDescriptor(x);
+    if (y) cudnn().DestroyTensorDescriptor(y);
+    if (w) cudnn().DestroyFilterDescriptor(w);
+    if (conv) cudnn().DestroyConvolutionDescriptor(conv);
+  }
+};
+
+// A configuration's choice: cuDNN refuses it, or runs it with `algo` in `workspace` bytes.
+struct Plan {
+  Descriptors d;
+  bool supported = false;
+  int algo = 0;
+  size_t workspace = 0;
+};
+
+int data_type(DType dtype) {
+  switch (dtype) {
+    case float64:
+      return kDataDouble;
+    case float16:
+      return kDataHalf;
+    case bfloat16:
+      return kDataBfloat16;
+    default:
+      return kDataFloat;
+  }
+}
+
+// Dims as cuDNN takes them, batch and channels first: (n, c, spatial...) from (n, spatial..., c),
+// with the strides of the channels-last layout; false past int32.
+bool nchw_dims(const std::vector<int64_t>& shape, std::vector<int>& dims,
+               std::vector<int>& strides) {
+  const size_t rank = shape.size();
+  std::vector<int64_t> d = {shape[0], shape[rank - 1]}, s(rank);
+  d.insert(d.end(), shape.begin() + 1, shape.end() - 1);
+  s[1] = 1;  // channels, innermost
+  int64_t stride = d[1];
+  for (size_t i = rank; i-- > 2;) {  // spatial, last first
+    s[i] = stride;
+    stride *= d[i];
+  }
+  s[0] = stride;
+  if (stride * d[0] > INT_MAX) return false;  // the legacy API's strides and sizes are int
+  dims.assign(d.begin(), d.end());
+  strides.assign(s.begin(), s.end());
+  return true;
+}
+
+// The configuration's descriptors; a status outside success when cuDNN cannot describe it.
+Status describe(const CudnnConv& c, Descriptors& d) {
+  const Cudnn& lib = cudnn();
+  const int type = data_type(c.dtype), rank = static_cast<int>(c.input.size());
+  std::vector<int> dims, strides;
+  if (Status s = lib.CreateTensorDescriptor(&d.x); s != kSuccess) return s;
+  if (Status s = lib.CreateTensorDescriptor(&d.y); s != kSuccess) return s;
+  if (Status s = lib.CreateFilterDescriptor(&d.w); s != kSuccess) return s;
+  if (Status s = lib.CreateConvolutionDescriptor(&d.conv); s != kSuccess) return s;
+  if (!nchw_dims(c.input, dims, strides)) return kNotSupported;
+  if (Status s = lib.SetTensorNdDescriptor(d.x, type, rank, dims.data(), strides.data())) return s;
+  if (!nchw_dims(c.output, dims, strides)) return kNotSupported;
+  if (Status s = lib.SetTensorNdDescriptor(d.y, type, rank, dims.data(), strides.data())) return s;
+  // The filter's dims in cuDNN's order (k, c, spatial...); kTensorNhwc says it is stored
+  // (k, spatial..., c).
+  if (!nchw_dims(c.filter, dims, strides)) return kNotSupported;
+  if (Status s = lib.SetFilterNdDescriptor(d.w, type, kTensorNhwc, rank, dims.data())) return s;
+  std::vector<int> pad, stride, dilation;
+  for (size_t i = 0; i < c.strides.size(); ++i) {
+    if (std::max({c.padding[i], c.strides[i], c.dilations[i]}) > INT_MAX) return kNotSupported;
+    pad.push_back(static_cast<int>(c.padding[i]));
+    stride.push_back(static_cast<int>(c.strides[i]));
+    dilation.push_back(static_cast<int>(c.dilations[i]));
+  }
+  // float16 and bfloat16 accumulate in float32, as on the CPU.
+  const int compute = c.dtype == float64 ? kDataDouble : kDataFloat;
+  if (Status s = lib.SetConvolutionNdDescriptor(d.conv, rank - 2, pad.data(), stride.data(),
+                                                dilation.data(), kCrossCorrelation, compute))
+    return s;
+  if (c.groups > INT_MAX) return kNotSupported;
+  if (Status s = lib.SetConvolutionGroupCount(d.conv, static_cast<int>(c.groups))) return s;
+  // float32 without TF32 (full-precision FMAs, as cuBLAS's Sgemm here); tensor cores for the
+  // half types.
+  const bool half = c.dtype == float16 || c.dtype == bfloat16;
+  return lib.SetConvolutionMathType(d.conv, half ? kTensorOpMath : kFmaMath);
+}
+
+// Workspace from the device's allocator, freed when it goes: stream order makes that safe as
+// soon as the work using it is enqueued.
+struct Workspace {
+  int ordinal;
+  void* ptr = nullptr;
+  size_t bytes = 0;
+  Workspace(int o, size_t b) : ordinal(o), bytes(b) {
+    if (b) ptr = rt::gpu::allocate(o, b);
+  }
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
+  ~Workspace() {
+    if (ptr) rt::gpu::deallocate(ordinal, ptr);
+  }
+};
+
+// TensorFlow's knobs: TF_CUDNN_USE_AUTOTUNE=0 takes cuDNN's heuristic choice without timing
+// candidates; TF_CUDNN_WORKSPACE_LIMIT_IN_MB bounds an algorithm's workspace (4 GiB).
+bool autotune() {
+  static const bool on = [] {
+    const char* v = std::getenv("TF_CUDNN_USE_AUTOTUNE");
+    return !(v && (std::string(v) == "0" || std::string(v) == "false"));
+  }();
+  return on;
+}
+size_t workspace_limit() {
+  static const size_t limit = [] {
+    const char* v = std::getenv("TF_CUDNN_WORKSPACE_LIMIT_IN_MB");
+    const long long mb = v && *v ? std::atoll(v) : 4096;
+    return static_cast<size_t>(std::max(0LL, mb)) << 20;
+  }();
+  return limit;
+}
+
+std::atomic<int64_t> searches{0};
+
+// Chooses the algorithm of a described configuration: cuDNN's heuristic candidates, then (with
+// autotuning) cudnnFind*Ex timing them on the call's own operands within the workspace that
+// could be had. Leaves plan.supported false when no algorithm runs it.
+void choose(int ordinal, Handle h, const CudnnConv& c, const void* a, const void* b, void* out,
+            Plan& plan, std::string_view op) {
+  const Cudnn& lib = cudnn();
+  const Descriptors& d = plan.d;
+  int max = 0, count = 0;
+  Status s = kSuccess;
+  std::vector<AlgoPerf> heuristic;
+  const auto kind = c.kind;
+  s = kind == rt::ConvKind::kForward ? lib.GetConvolutionForwardAlgorithmMaxCount(h, &max)
+      : kind == rt::ConvKind::kBackpropInput
+          ? lib.GetConvolutionBackwardDataAlgorithmMaxCount(h, &max)
+          : lib.GetConvolutionBackwardFilterAlgorithmMaxCount(h, &max);
+  check_status(s, op, "cudnnGetConvolution*AlgorithmMaxCount");
+  heuristic.resize(static_cast<size_t>(std::max(max, 1)));
+  if (kind == rt::ConvKind::kForward)
+    s = lib.GetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, max, &count,
+                                              heuristic.data());
+  else if (kind == rt::ConvKind::kBackpropInput)
+    s = lib.GetConvolutionBackwardDataAlgorithm_v7(h, d.w, d.y, d.conv, d.x, max, &count,
+                                                   heuristic.data());
+  else
+    s = lib.GetConvolutionBackwardFilterAlgorithm_v7(h, d.x, d.y, d.conv, d.w, max, &count,
+                                                     heuristic.data());
+  ++searches;
+  if (status_category(s) == 2 || status_category(s) == 3) return;  // cuDNN refuses the config
+  check_status(s, op, "cudnnGetConvolution*Algorithm_v7");
+  heuristic.resize(static_cast<size_t>(std::clamp(count, 0, max)));
+  std::erase_if(heuristic, [](const AlgoPerf& p) {
+    return p.status != kSuccess || p.memory > workspace_limit();
+  });
+  if (heuristic.empty()) return;
+  const AlgoPerf* chosen = &heuristic.front();  // the heuristics' best
+  std::vector<AlgoPerf> timed;
+  if (autotune()) {
+    size_t wanted = 0;
+    for (const AlgoPerf& p : heuristic) wanted = std::max(wanted, p.memory);
+    std::unique_ptr<Workspace> ws;
+    try {
+      ws = std::make_unique<Workspace>(ordinal, wanted);
+    } catch (const ResourceExhaustedError&) {  // time the candidates that need none
+      ws = std::make_unique<Workspace>(ordinal, 0);
+    }
+    timed.resize(heuristic.size() + 8);  // Find may list algorithms the heuristics left out
+    const int requested = static_cast<int>(timed.size());
+    int found = 0;
+    if (kind == rt::ConvKind::kForward)
+      s = lib.FindConvolutionForwardAlgorithmEx(h, d.x, a, d.w, b, d.conv, d.y, out, requested,
+                                                &found, timed.data(), ws->ptr, ws->bytes);
+    else if (kind == rt::ConvKind::kBackpropInput)
+      s = lib.FindConvolutionBackwardDataAlgorithmEx(h, d.w, a, d.y, b, d.conv, d.x, out, requested,
+                                                     &found, timed.data(), ws->ptr, ws->bytes);
+    else
+      s = lib.FindConvolutionBackwardFilterAlgorithmEx(
+          h, d.x, a, d.y, b, d.conv, d.w, out, requested, &found, timed.data(), ws->ptr, ws->bytes);
+    if (s == kSuccess) {  // sorted fastest first; else the heuristics' choice stands
+      timed.resize(static_cast<size_t>(std::clamp(found, 0, requested)));
+      auto best = std::find_if(timed.begin(), timed.end(), [&](const AlgoPerf& p) {
+        return p.status == kSuccess && p.memory <= ws->bytes;
+      });
+      if (best != timed.end()) chosen = &*best;
+    } else if (status_category(s) != 3) {
+      check_status(s, op, "cudnnFindConvolution*AlgorithmEx");
+    }
+  }
+  plan.supported = true;
+  plan.algo = chosen->algo;
+  plan.workspace = chosen->memory;
+  // The algorithm's own math mode (cuDNN reports it; tensor cores only where allowed above).
+  check_status(lib.SetConvolutionMathType(d.conv, chosen->math_type), op,
+               "cudnnSetConvolutionMathType");
+}
+
+std::string key_of(int ordinal, const CudnnConv& c) {
+  std::string key;
+  auto add = [&](int64_t v) { key.append(reinterpret_cast<const char*>(&v), sizeof v); };
+  add(ordinal);
+  add(static_cast<int64_t>(c.kind));
+  add(static_cast<int64_t>(c.dtype));
+  add(c.groups);
+  for (const auto* l : {&c.input, &c.filter, &c.output, &c.strides, &c.dilations, &c.padding}) {
+    add(static_cast<int64_t>(l->size()));
+    for (int64_t v : *l) add(v);
+  }
+  return key;
+}
+
+int64_t elements(const std::vector<int64_t>& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+// A 1-D convolution as a 2-D one over a unit first spatial dim: cuDNN's tensors have rank 4+.
+CudnnConv as_2d(const CudnnConv& c) {
+  CudnnConv c2 = c;
+  for (auto* shape : {&c2.input, &c2.filter, &c2.output}) shape->insert(shape->begin() + 1, 1);
+  c2.strides.insert(c2.strides.begin(), 1);
+  c2.dilations.insert(c2.dilations.begin(), 1);
+  c2.padding.insert(c2.padding.begin(), 0);
+  return c2;
+}
+
+}  // namespace
+
+bool cudnn_available() { return load_cudnn().error.empty(); }
+
+const std::string& cudnn_unavailable_reason() { return load_cudnn().error; }
+
+int64_t cudnn_algorithm_searches() { return searches.load(); }
+
+bool cudnn_convolution(int ordinal, const CudnnConv& conv, const void* a, const void* b, void* out,
+                       std::string_view op) {
+  if (!cudnn_available()) return false;
+  if (conv.input.size() == 3) return cudnn_convolution(ordinal, as_2d(conv), a, b, out, op);
+  const std::vector<int64_t>& result = conv.kind == rt::ConvKind::kForward         ? conv.output
+                                       : conv.kind == rt::ConvKind::kBackpropInput ? conv.input
+                                                                                   : conv.filter;
+  Device& device = Device::get(ordinal);
+  if (elements(conv.input) == 0 || elements(conv.output) == 0 || elements(conv.filter) == 0) {
+    // An empty sum (no batch, or no output positions for a gradient): zeros, as cuDNN refuses
+    // empty tensors.
+    check(driver()->MemsetD8Async(reinterpret_cast<CUdeviceptr>(out), 0,
+                                  static_cast<size_t>(elements(result)) * dtype_size(conv.dtype),
+                                  device.stream()),
+          std::string(op) + " on GPU: zeroing the result");
+    return true;
+  }
+  Handle h = handle_for(ordinal, op);
+  std::shared_ptr<Plan> plan;
+  {
+    // Held while choosing: a configuration is searched once even when threads race to it.
+    static std::mutex mutex;
+    static auto& plans =
+        *std::make_unique<std::map<std::string, std::shared_ptr<Plan>>>().release();
+    std::lock_guard lock(mutex);
+    auto& slot = plans[key_of(ordinal, conv)];
+    if (!slot) {
+      auto fresh = std::make_shared<Plan>();
+      if (Status s = describe(conv, fresh->d); s == kSuccess)
+        choose(ordinal, h, conv, a, b, out, *fresh, op);
+      else if (status_category(s) != 2 && status_category(s) != 3)
+        fail(s, op, "describing the convolution");
+      slot = std::move(fresh);
+    }
+    plan = slot;
+  }
+  if (!plan->supported) return false;
+  Workspace ws(ordinal, plan->workspace);
+  const float one_f = 1, zero_f = 0;
+  const double one_d = 1, zero_d = 0;
+  const bool wide = conv.dtype == float64;
+  const void* one = wide ? static_cast<const void*>(&one_d) : &one_f;
+  const void* zero = wide ? static_cast<const void*>(&zero_d) : &zero_f;
+  const Cudnn& lib = cudnn();
+  const Descriptors& d = plan->d;
+  Status s = kSuccess;
+  const char* call = "";
+  switch (conv.kind) {
+    case rt::ConvKind::kForward:
+      call = "cudnnConvolutionForward";
+      s = lib.ConvolutionForward(h, one, d.x, a, d.w, b, d.conv, plan->algo, ws.ptr, ws.bytes, zero,
+                                 d.y, out);
+      break;
+    case rt::ConvKind::kBackpropInput:
+      call = "cudnnConvolutionBackwardData";
+      s = lib.ConvolutionBackwardData(h, one, d.w, a, d.y, b, d.conv, plan->algo, ws.ptr, ws.bytes,
+                                      zero, d.x, out);
+      break;
+    case rt::ConvKind::kBackpropFilter:
+      call = "cudnnConvolutionBackwardFilter";
+      s = lib.ConvolutionBackwardFilter(h, one, d.x, a, d.y, b, d.conv, plan->algo, ws.ptr,
+                                        ws.bytes, zero, d.w, out);
+      break;
+  }
+  if (status_category(s) == 3) return false;  // refused after all: nothing was enqueued
+  check_status(s, op, call);
+  return true;
+}
+
+}  // namespace tf::cuda

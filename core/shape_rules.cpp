@@ -382,6 +382,29 @@ ShapeResult take_along_axis_shape(const TensorShape& x, const TensorShape& indic
   return {indices, {}};
 }
 
+ShapeResult scatter_shape(const TensorShape& operand, const TensorShape& indices,
+                          const TensorShape& updates) {
+  if (indices.rank() < 1 || indices[indices.rank() - 1] == kUnknownDim ||
+      indices[indices.rank() - 1] > operand.rank())
+    return {{},
+            "indices " + indices.to_string() + " must have a known last dim (the index depth) " +
+                "of at most the rank of " + operand.to_string()};
+  const int64_t depth = indices[indices.rank() - 1], batch = indices.rank() - 1;
+  bool fits = updates.rank() == batch + operand.rank() - depth;
+  for (int64_t d = 0; fits && d < updates.rank(); ++d)
+    fits = compatible(updates[d], d < batch ? indices[d] : operand[depth + d - batch]);
+  if (!fits) {
+    std::vector<int64_t> want(indices.dims().begin(), indices.dims().end() - 1);
+    want.insert(want.end(), operand.dims().begin() + depth, operand.dims().end());
+    return {{},
+            "updates " + updates.to_string() + " must have the shape " +
+                TensorShape(want).to_string() + " (indices " + indices.to_string() +
+                " without the last dim, then " + operand.to_string() + " after the first " +
+                std::to_string(depth) + " dims)"};
+  }
+  return {operand, {}};
+}
+
 ShapeResult reduce_window_shape(const TensorShape& in, const WindowSpec& spec) {
   const auto rank = static_cast<size_t>(in.rank());
   for (const auto* list : {&spec.window, &spec.strides, &spec.dilations, &spec.low, &spec.high})

@@ -69,6 +69,11 @@ TensorShape gather_shape(const TensorShape& params, const TensorShape& indices, 
 // take_along_axis: indices of x's rank whose dims equal x's except along `axis` (normalised);
 // the result has the indices' shape.
 ShapeResult take_along_axis_shape(const TensorShape& x, const TensorShape& indices, int64_t axis);
+// scatter (scatter_nd's layout): indices (batch..., K) address the first K dims of `operand`
+// (K known, at most its rank); updates are (batch..., operand dims K...). The result has the
+// operand's shape.
+ShapeResult scatter_shape(const TensorShape& operand, const TensorShape& indices,
+                          const TensorShape& updates);
 // A window reduction (pooling): per dimension, the input dilated by `dilations` (d - 1 gaps
 // between elements), padded by `low` and `high`, then windows of `window` elements every
 // `strides` elements. Each list has one entry per dimension; an unknown dim must have window,

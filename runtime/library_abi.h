@@ -34,6 +34,11 @@ enum class ConvKind : int64_t { kForward = 0, kBackpropInput = 1, kBackpropFilte
 // i32, axis, descending), contiguous operands (runtime/primitives/sort.h).
 inline constexpr char kArgsortPrefix[] = "tfjit_argsort_";
 
+// tfjit.scatter on the CPU: scatter_<dtype name>(operand, indices, updates, out: unranked
+// memrefs, combiner, index_bits), contiguous (runtime/primitives/scatter.h); combiner is -1 for
+// "update", else an ops::ReduceOp; index_bits 32 or 64.
+inline constexpr char kScatterPrefix[] = "tfjit_scatter_";
+
 // tfjit.select_and_scatter on the CPU: select_and_scatter_<dtype name>(x, y, g, out: unranked
 // memrefs, attributes: memref<?xi64> [window[R], strides[R], padding_low[R]]), contiguous.
 inline constexpr char kSelectAndScatterPrefix[] = "tfjit_select_and_scatter_";

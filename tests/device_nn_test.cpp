@@ -1,6 +1,7 @@
 // Compiled tf.nn ops on the GPU against the CPU: convolutions (generated kernels there, oneDNN
-// here), pooling gradients (select-and-scatter as two kernels) and sorting (rank kernels). Run on
-// a GPU when there is one and on the stand-in driver (tests/fake_cuda).
+// here), pooling gradients (select-and-scatter as two kernels), sorting (rank kernels) and
+// scatters (one kernel each). Run on a GPU when there is one and on the stand-in driver
+// (tests/fake_cuda).
 #include <functional>
 
 #include "tests/device_helpers.h"
@@ -61,6 +62,24 @@ TEST_CASE("compiled convolutions, pooling gradients and sorts give the same valu
         return tape.gradient(y, a);
       },
       tf::reshape(small, {24, 10, 5, 7}));
+  compare_compiled(  // scatters: one generated kernel each on the GPU (the eager kernel here)
+      "segment reductions, scatters and their gradients",
+      [](auto& a) {
+        tf::GradientTape tape;
+        tape.watch(a);
+        auto ids =
+            tf::constant({3, 0, 3, -1, 1, 0, 3, 2, 2, 0, 4, 1, 1, 0, 3, 3, 2, 1, 0, 0, 4, 4, 1, 2});
+        auto m = tf::math::unsorted_segment_max(a, ids, 5);
+        auto s = tf::math::unsorted_segment_mean(a, ids, 5);
+        auto t = tf::tensor_scatter_nd_update(a, tf::constant({{2}, {7}}),
+                                              tf::slice(a, {0, 0, 0}, {2, -1, -1}));
+        auto g =
+            tape.gradient(tf::reduce_sum(m * m) + tf::reduce_sum(s) + tf::reduce_sum(t * t), a);
+        return tf::concat({tf::reshape(m, {-1}), tf::reshape(s, {-1}), tf::reshape(t, {-1}),
+                           tf::reshape(g, {-1})},
+                          0);
+      },
+      small);
   compare_compiled(  // sorting: ranks computed by generated kernels on the GPU
       "sort, argsort and top_k",
       [](auto& a) {

@@ -280,6 +280,36 @@ std::vector<OpEntry> catalogue() {
         tf::math::in_top_k(tf::constant(t, {static_cast<int64_t>(t.size())}), x, int_param(r)),
         x.dtype());
   });
+  // Scatters: index tuples (mostly of depth 1) from an adversarial list, updates of the rows'
+  // shape; segment ids mostly one per row of x.
+  add("tensor_scatter_nd_add", [](Rng& r, const tf::Tensor& x) {
+    std::vector<int64_t> idx = int_list(r);
+    const int64_t depth = chance(r, 0.8) ? 1 : pick(r, 0, 3);
+    const int64_t rows = depth > 0 ? static_cast<int64_t>(idx.size()) / depth : 0;
+    idx.resize(static_cast<size_t>(rows * depth));
+    std::vector<int64_t> u = {rows};
+    for (int64_t d = depth; d < x.ndim(); ++d) u.push_back(x.shape()[d]);
+    return tf::tensor_scatter_nd_add(x, tf::constant(idx, {rows, depth}),
+                                     tf::ones(tf::TensorShape(u), x.dtype()));
+  });
+  add("gather_nd", [](Rng& r, const tf::Tensor& x) {
+    std::vector<int64_t> idx = int_list(r);
+    const int64_t depth = pick(r, 1, 2), rows = static_cast<int64_t>(idx.size()) / depth;
+    idx.resize(static_cast<size_t>(rows * depth));
+    return tf::gather_nd(x, tf::constant(idx, {rows, depth}));
+  });
+  add("unsorted_segment_max", [](Rng& r, const tf::Tensor& x) {
+    std::vector<int64_t> ids = int_list(r);
+    if (x.ndim() > 0 && x.shape()[0] >= 0 && x.shape()[0] <= 64 && chance(r, 0.8))
+      ids.resize(static_cast<size_t>(x.shape()[0]), pick(r, -1, 3));
+    const int64_t n = chance(r, 0.8) ? pick(r, 0, 5) : int_param(r);
+    return tf::math::unsorted_segment_max(x, tf::constant(ids, {static_cast<int64_t>(ids.size())}),
+                                          n);
+  });
+  add("bincount", [](Rng& r, const tf::Tensor& x) {
+    const int64_t length = chance(r, 0.8) ? pick(r, 0, 8) : int_param(r);
+    return tf::math::bincount(x, tf::Tensor(), length, length);
+  });
   add("depthwise_conv2d", [](Rng& r, const tf::Tensor& x) {
     std::vector<int64_t> f(4, 1);
     for (auto& d : f) d = chance(r, 0.9) ? pick(r, 1, 3) : int_param(r);

@@ -132,11 +132,21 @@ const Other kOthers[] = {
      "composite (argsort, take_along_axis)", tf::core::kNumeric,
      "top_k values: yes (in_top_k: float predictions)",
      "ties in index order; in_top_k: ties at the boundary count, targets checked"},
-    {"math::unsorted_segment_sum/mean/sqrt_n/max/min(data, ids, num_segments), "
+    {"math::unsorted_segment_sum/mean/sqrt_n/max/min/prod(data, ids, num_segments), "
      "segment_sum/mean/max/min(data, ids)",
-     "composite (one_hot; matmul for sums)", tf::core::kNumeric, "yes (data)",
-     "dense: O(rows x segments x row size); negative ids dropped, ids past the end raise; "
-     "sorted forms: eager ids only"},
+     "composite (scatter)", tf::core::kNumeric, "yes (data; max/min split between ties)",
+     "linear: O(rows x row size); ids a prefix of data's shape; negative ids dropped, ids past "
+     "the end raise; sorted forms: eager ids only"},
+    {"tensor_scatter_nd_update/add/sub/max/min(tensor, indices, updates), "
+     "scatter_nd(indices, updates, shape)",
+     "primitive (scatter)", tf::core::kAll, "yes (tensor, updates; max/min split between ties)",
+     "update: all dtypes, the others numeric; indices out of range raise (compiled: once the call "
+     "has run); compiled CPU: the eager kernel; GPU kernels: O(elements x rows)"},
+    {"gather_nd(params, indices)", "composite (gather; scatter gradient)", tf::core::kAll,
+     "yes (params)", "indices out of range raise; traced: params' indexed dims known"},
+    {"math::bincount(arr, weights, minlength, maxlength, dtype, binary_output)",
+     "composite (scatter)", tf::core::kNumeric, "weights (TensorFlow: none)",
+     "traced: minlength == maxlength (the length depends on arr's values)"},
     {"linalg::matmul, tensordot, einsum, norm", "aliases", tf::core::kNumeric, "yes", ""},
     {"random::normal, uniform, truncated_normal", "composite (random_bits)", tf::core::kNumeric,
      "none (a draw is not differentiable)",

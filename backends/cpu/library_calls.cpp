@@ -16,6 +16,7 @@
 #include "runtime/parallel.h"
 #include "runtime/primitives/conv.h"
 #include "runtime/primitives/reduce_window.h"
+#include "runtime/primitives/scatter.h"
 #include "runtime/primitives/sort.h"
 #include "runtime/print.h"
 #include "tfjit/errors.h"
@@ -306,6 +307,34 @@ void select_and_scatter_call(UnrankedMemRef* x, UnrankedMemRef* y, UnrankedMemRe
   }
 }
 
+// tfjit.scatter (compiler/lowering/to_linalg/scatter.cpp): contiguous operands, the eager
+// kernel (which copies the operand into out first).
+template <int D>
+void scatter_call(UnrankedMemRef* operand, UnrankedMemRef* indices, UnrankedMemRef* updates,
+                  UnrankedMemRef* out, int64_t combiner, int64_t index_bits) {
+  try {
+    constexpr DType dtype = static_cast<DType>(D);
+    auto* o = static_cast<int64_t*>(operand->descriptor);
+    auto* i = static_cast<int64_t*>(indices->descriptor);
+    auto data = [](const UnrankedMemRef* m, int64_t itemsize) {
+      auto* d = static_cast<int64_t*>(m->descriptor);
+      return reinterpret_cast<char*>(d[1]) + d[2] * itemsize;
+    };
+    const auto itemsize = static_cast<int64_t>(dtype_size(dtype));
+    const int64_t depth = i[3 + indices->rank - 1];
+    rt::ScatterPlan plan{1, std::vector<int64_t>(o + 3, o + 3 + depth), 1, index_bits == 64,
+                         std::nullopt};
+    for (int64_t k = 0; k + 1 < indices->rank; ++k) plan.rows *= i[3 + k];
+    for (int64_t k = depth; k < operand->rank; ++k) plan.slice *= o[3 + k];
+    if (combiner >= 0) plan.combiner = static_cast<ops::ReduceOp>(combiner);
+    cpu_kernel<rt::ScatterKernel>(ops::Primitive::scatter, "scatter", dtype)(
+        data(operand, itemsize), data(indices, index_bits / 8), data(updates, itemsize),
+        data(out, itemsize), plan);
+  } catch (...) {
+    record_failure();
+  }
+}
+
 // tfjit.fail_if (compiler/lowering/to_linalg/effects.cpp): bad input found at run time.
 struct Flag {
   const bool* allocated;
@@ -336,6 +365,8 @@ void add_per_dtype_calls(std::vector<rt::abi::LibraryCall>& calls,
         {ciface(rt::abi::kArgsortPrefix + name), reinterpret_cast<void*>(&argsort_call<k>)});
     calls.push_back({ciface(rt::abi::kSelectAndScatterPrefix + name),
                      reinterpret_cast<void*>(&select_and_scatter_call<k>)});
+    calls.push_back(
+        {ciface(rt::abi::kScatterPrefix + name), reinterpret_cast<void*>(&scatter_call<k>)});
   };
   (add(std::integral_constant<int, D>{}), ...);
 }

@@ -6,6 +6,7 @@
 
 #include "frontend/src/op_helpers.h"
 #include "frontend/src/placement.h"
+#include "frontend/src/scatter.h"
 #include "frontend/src/tape.h"
 #include "frontend/src/tensor_internal.h"
 #include "tfjit/creation.h"
@@ -590,20 +591,26 @@ Tensor gather_forward(const Tensor& params, const Tensor& indices, int64_t axis)
 
 Tensor gather(const Tensor& params, const Tensor& indices, int64_t axis) {
   Tensor z = gather_forward(params, indices, axis);
-  // The gradient scatters g back to params' rows: a one-hot matrix of the indices contracted with
-  // g over the index dimensions (dense, so O(rows * indices * row size)).
+  // The gradient adds g back into params' rows at the indices: a scatter (linear in g), with
+  // params' axis moved first and g's index dims first.
   if (should_record({&params, &indices}))
     record({params, indices}, z, [params, indices, axis](const Tensor& g) {
-      int64_t a = axis < 0 ? axis + params.ndim() : axis, ni = indices.ndim();
-      Tensor hot = one_hot(indices, params.shape()[a], 1, 0, g.dtype());  // indices.shape + (N,)
-      std::vector<int64_t> over_hot, over_g;
-      for (int64_t d = 0; d < ni; ++d) over_hot.push_back(d), over_g.push_back(a + d);
-      Tensor front = tensordot(hot, g, over_hot, over_g);  // (N, outer..., inner...)
-      std::vector<int64_t> perm;
-      for (int64_t d = 1; d <= a; ++d) perm.push_back(d);
-      perm.push_back(0);
-      for (int64_t d = a + 1; d < params.ndim(); ++d) perm.push_back(d);
-      return std::vector<Tensor>{transpose(front, perm), Tensor()};
+      const int64_t a = axis < 0 ? axis + params.ndim() : axis, ni = indices.ndim();
+      if (a == 0)
+        return std::vector<Tensor>{detail::scatter("gather", "reduce_sum", zeros_like(params),
+                                                   expand_dims(indices, -1), g),
+                                   Tensor()};
+      std::vector<int64_t> to_front = {a}, from_front, g_perm;
+      for (int64_t d = 0; d < params.ndim(); ++d)
+        if (d != a) to_front.push_back(d);
+      for (int64_t d = 0; d < params.ndim(); ++d)
+        from_front.push_back(d < a ? d + 1 : d == a ? 0 : d);
+      for (int64_t d = a; d < a + ni; ++d) g_perm.push_back(d);
+      for (int64_t d = 0; d < a; ++d) g_perm.push_back(d);
+      for (int64_t d = a + ni; d < g.ndim(); ++d) g_perm.push_back(d);
+      Tensor back = detail::scatter("gather", "reduce_sum", transpose(zeros_like(params), to_front),
+                                    expand_dims(indices, -1), transpose(g, g_perm));
+      return std::vector<Tensor>{transpose(back, from_front), Tensor()};
     });
   return z;
 }

@@ -197,24 +197,56 @@ TopK top_k(const Tensor& input, int64_t k = 1, bool sorted = true);
 Tensor in_top_k(const Tensor& targets, const Tensor& predictions, int64_t k);
 }  // namespace math
 
-// Segment reductions along the first axis of `data`: output row s combines the rows i with
-// segment_ids[i] == s. unsorted_segment_*: `num_segments` rows; a negative id drops its row, an
-// id >= num_segments raises; empty segments give 0 (sum, mean, sqrt_n) or the dtype's lowest /
-// highest value (max / min), as TensorFlow's. segment_*: ids sorted, max(id) + 1 rows (the ids
-// must be concrete: inside tf::function the result's size would depend on their values), empty
-// segments 0. A dense contraction of the one-hot ids with the data (a GEMM for sum), so
-// O(rows * segments * row size) work.
+// Segment reductions along the leading axes of `data`: output row s combines the rows i with
+// segment_ids[i] == s (segment_ids' shape a prefix of data's; a vector for segment_*).
+// unsorted_segment_*: `num_segments` rows; a negative id drops its row, an id >= num_segments
+// raises; empty segments give 0 (sum, mean, sqrt_n), 1 (prod) or the dtype's lowest / highest
+// value (max / min), as TensorFlow's. segment_*: ids sorted, max(id) + 1 rows (the ids must be
+// concrete: inside tf::function the result's size would depend on their values), empty segments
+// 0. Built on the scatter primitive: linear in the data (O(rows * row size)).
 namespace math {
 Tensor unsorted_segment_sum(const Tensor& data, const Tensor& segment_ids, int64_t num_segments);
 Tensor unsorted_segment_mean(const Tensor& data, const Tensor& segment_ids, int64_t num_segments);
 Tensor unsorted_segment_sqrt_n(const Tensor& data, const Tensor& segment_ids, int64_t num_segments);
 Tensor unsorted_segment_max(const Tensor& data, const Tensor& segment_ids, int64_t num_segments);
 Tensor unsorted_segment_min(const Tensor& data, const Tensor& segment_ids, int64_t num_segments);
+Tensor unsorted_segment_prod(const Tensor& data, const Tensor& segment_ids, int64_t num_segments);
 Tensor segment_sum(const Tensor& data, const Tensor& segment_ids);
 Tensor segment_mean(const Tensor& data, const Tensor& segment_ids);
 Tensor segment_max(const Tensor& data, const Tensor& segment_ids);
 Tensor segment_min(const Tensor& data, const Tensor& segment_ids);
+// tf.math.bincount: out[v] counts the elements of `arr` (int32 or int64, non-negative) equal to
+// v, or sums their `weights` (arr's shape; the result then has the weights' dtype, else
+// `dtype`). Length max(arr) + 1, at least `minlength`, at most `maxlength` (values beyond are
+// dropped); `binary_output` gives 1 where a value occurs. Inside a tf::function the length must
+// not depend on arr's values: give minlength == maxlength (else UnimplementedError).
+Tensor bincount(const Tensor& arr, const Tensor& weights = Tensor(),
+                std::optional<int64_t> minlength = std::nullopt,
+                std::optional<int64_t> maxlength = std::nullopt, DType dtype = int32,
+                bool binary_output = false);
 }  // namespace math
+
+// --- Scatter and gather by index tuples (tf.scatter_nd's layout) ------------------------------
+// `indices` (int32 or int64) of shape (batch..., K) address the first K dims of the tensor;
+// `updates` have shape (batch..., tensor dims K...). An index outside its dim raises
+// InvalidArgumentError, eagerly and compiled (there once the call has run), as TensorFlow's CPU
+// kernels do. Duplicate indices: update keeps the last row (TensorFlow leaves it unspecified),
+// add / sub / max / min combine them all. Gradients w.r.t. tensor and updates as TensorFlow's
+// (max / min: split between the tied winners).
+Tensor tensor_scatter_nd_update(const Tensor& tensor, const Tensor& indices, const Tensor& updates);
+Tensor tensor_scatter_nd_add(const Tensor& tensor, const Tensor& indices, const Tensor& updates);
+Tensor tensor_scatter_nd_sub(const Tensor& tensor, const Tensor& indices, const Tensor& updates);
+Tensor tensor_scatter_nd_max(const Tensor& tensor, const Tensor& indices, const Tensor& updates);
+Tensor tensor_scatter_nd_min(const Tensor& tensor, const Tensor& indices, const Tensor& updates);
+// updates summed into zeros of `shape`.
+Tensor scatter_nd(const Tensor& indices, const Tensor& updates, const TensorShape& shape);
+template <std::same_as<Tensor> S>
+Tensor scatter_nd(const Tensor& indices, const Tensor& updates, const S& shape) {
+  return scatter_nd(indices, updates, TensorShape(detail::shape_values("scatter_nd", shape)));
+}
+// The slices of params at the index tuples: shape (batch..., params dims K...). Its gradient is a
+// scatter (linear). Inside a tf::function params' first K dims must be known.
+Tensor gather_nd(const Tensor& params, const Tensor& indices);
 
 // tf.norm: `ord` 2 (TensorFlow's "euclidean": over two axes the Frobenius norm, not the spectral
 // norm TensorFlow's ord=2 gives there), 1, or infinity

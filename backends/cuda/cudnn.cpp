@@ -271,9 +271,13 @@ void choose(int ordinal, Handle h, const CudnnConv& c, const void* a, const void
   if (status_category(s) == 2 || status_category(s) == 3) return;  // cuDNN refuses the config
   check_status(s, op, "cudnnGetConvolution*Algorithm_v7");
   heuristic.resize(static_cast<size_t>(std::clamp(count, 0, max)));
-  std::erase_if(heuristic, [](const AlgoPerf& p) {
-    return p.status != kSuccess || p.memory > workspace_limit();
-  });
+  // float32 and float64 take only algorithms of full-precision math (see below).
+  const bool half = c.dtype == float16 || c.dtype == bfloat16;
+  auto usable = [half](const AlgoPerf& p) {
+    return p.status == kSuccess && (half || p.math_type == kDefaultMath || p.math_type == kFmaMath);
+  };
+  std::erase_if(heuristic,
+                [&](const AlgoPerf& p) { return !usable(p) || p.memory > workspace_limit(); });
   if (heuristic.empty()) return;
   const AlgoPerf* chosen = &heuristic.front();  // the heuristics' best
   std::vector<AlgoPerf> timed;
@@ -301,7 +305,7 @@ void choose(int ordinal, Handle h, const CudnnConv& c, const void* a, const void
     if (s == kSuccess) {  // sorted fastest first; else the heuristics' choice stands
       timed.resize(static_cast<size_t>(std::clamp(found, 0, requested)));
       auto best = std::find_if(timed.begin(), timed.end(), [&](const AlgoPerf& p) {
-        return p.status == kSuccess && p.memory <= ws->bytes;
+        return usable(p) && p.memory <= ws->bytes;
       });
       if (best != timed.end()) chosen = &*best;
     } else if (status_category(s) != 3) {
@@ -311,9 +315,12 @@ void choose(int ordinal, Handle h, const CudnnConv& c, const void* a, const void
   plan.supported = true;
   plan.algo = chosen->algo;
   plan.workspace = chosen->memory;
-  // The algorithm's own math mode (cuDNN reports it; tensor cores only where allowed above).
-  check_status(lib.SetConvolutionMathType(d.conv, chosen->math_type), op,
-               "cudnnSetConvolutionMathType");
+  // The half types run in the algorithm's own math mode (with or without tensor cores, as
+  // cuDNN reports it). float32 and float64 stay in FMA mode: the default mode would let an
+  // algorithm round float32 operands to TF32 on Ampere and newer.
+  if (c.dtype == float16 || c.dtype == bfloat16)
+    check_status(lib.SetConvolutionMathType(d.conv, chosen->math_type), op,
+                 "cudnnSetConvolutionMathType");
 }
 
 std::string key_of(int ordinal, const CudnnConv& c) {

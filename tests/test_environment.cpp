@@ -19,6 +19,7 @@ constexpr Variable kEnvironment[] = {
 #ifdef TFJIT_TEST_FAKE_CUDA
     {"TFJIT_CUDA_DRIVER", TFJIT_TEST_FAKE_CUDA},
     {"TFJIT_CUBLAS", TFJIT_TEST_FAKE_CUDA},
+    {"TFJIT_CUDNN", TFJIT_TEST_FAKE_CUDA},
 #endif
 #ifdef TFJIT_TEST_PTXAS
     {"TFJIT_FAKE_CUDA_PTXAS", TFJIT_TEST_PTXAS},  // the fake driver assembles PTX with it

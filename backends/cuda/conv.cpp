@@ -168,10 +168,10 @@ void on_cpu(int ordinal, DType dtype, const void* a, const void* b, void* out,
   if (!kernel)
     throw UnimplementedError(std::string(op_name(plan.kind)) + ": no kernel for dtype " +
                              std::string(dtype_name(dtype)));
-  const std::vector<int64_t>* shapes[3];  // a, b, out in the kind's order
+  // a, b, out in the kind's order.
+  const std::vector<int64_t>* shapes[3] = {&plan.input, &plan.filter, &plan.output};
   switch (plan.kind) {
     case ConvKind::kForward:
-      shapes[0] = &plan.input, shapes[1] = &plan.filter, shapes[2] = &plan.output;
       break;
     case ConvKind::kBackpropInput:
       shapes[0] = &plan.filter, shapes[1] = &plan.output, shapes[2] = &plan.input;

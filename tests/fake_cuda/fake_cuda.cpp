@@ -1,6 +1,7 @@
-// A stand-in for libcuda.so.1 and libcublas.so that runs on the CPU, so the host side of the
-// GPU path (device setup, the caching allocator, copies, program loading, launch plans, CUDA
-// Graph capture and replay, the row-major cuBLAS mapping) runs on machines without a GPU.
+// A stand-in for libcuda.so.1 and libcublas.so (and, in fake_cudnn.cpp, libcudnn.so.9) that runs
+// on the CPU, so the host side of the GPU path (device setup, the caching allocator, copies,
+// program loading, launch plans, CUDA Graph capture and replay, the row-major cuBLAS mapping)
+// runs on machines without a GPU.
 // "Device memory" is host memory, so copies move real bytes and the GEMM really computes, by
 // the column-major BLAS definition (an independent reference for tfjit's mapping). The eager
 // kernels (backends/cuda/kernels.cu) run too, compiled for the host (kernel_emulation.cpp).
@@ -29,6 +30,7 @@
 #include <unistd.h>
 
 #include "core/half.h"
+#include "tests/fake_cuda/fake_internal.h"
 #include "tests/fake_cuda/kernel_emulation.h"
 
 namespace {
@@ -648,3 +650,9 @@ int cublasGemmEx(void* h, int ta, int tb, int m, int n, int k, const void* alpha
 }
 
 }  // extern "C"
+
+// For the stand-in cuDNN in this library (fake_cudnn.cpp, fake_internal.h).
+namespace tfjit_fake {
+int injected_error(const char* call) { return injected(call); }
+void run_on_stream(void* stream, std::function<void()> work) { on_stream(stream, std::move(work)); }
+}  // namespace tfjit_fake

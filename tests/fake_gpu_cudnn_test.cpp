@@ -1,0 +1,206 @@
+// The cuDNN path's host side on the stand-in driver and cuDNN (tests/fake_cuda/fake_cudnn.cpp):
+// that eager convolutions and their gradients are cuDNN's calls (device_cudnn_test.cpp compares
+// their values with the CPU's), each configuration's algorithm is chosen once and run with the
+// workspace it asked for, a configuration cuDNN refuses still runs (on the CPU's kernel, the
+// tensor staying on the GPU), a cuDNN failure is a typed error naming the op, and without cuDNN
+// convolutions still run (eagerly on the CPU, compiled as generated GPU kernels).
+#include <dlfcn.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+
+#include "backends/cuda/cudnn.h"
+#include "tests/device_helpers.h"
+#include "tests/fake_gpu_kernels.h"
+#include "tfjit/tfjit.h"
+
+namespace {
+
+using tft::make;
+
+struct CudnnStats {
+  int64_t handles, forward, backward_data, backward_filter;
+  int64_t heuristic_queries, find_calls, largest_workspace;
+};
+
+// A symbol of the stand-in library (driver, cuBLAS and cuDNN in one).
+void* fake_symbol(const char* name) {
+  REQUIRE(tf::test::is_gpu_available());  // the driver is loaded on first use
+  void* lib = dlopen(std::getenv("TFJIT_CUDA_DRIVER"), RTLD_NOW | RTLD_NOLOAD);
+  REQUIRE(lib);
+  void* symbol = dlsym(lib, name);
+  dlclose(lib);
+  REQUIRE(symbol);
+  return symbol;
+}
+
+CudnnStats cudnn_stats() {
+  return *reinterpret_cast<CudnnStats* (*)()>(fake_symbol("tfjit_fake_cudnn_stats"))();
+}
+
+void fail_next(const char* call, int status) {
+  reinterpret_cast<void (*)(const char*, int, int)>(fake_symbol("tfjit_fake_cuda_fail_next"))(
+      call, status, 1);
+}
+
+tf::Tensor random_tensor(const tf::TensorShape& shape, std::mt19937& rng) {
+  return make(tft::random_values(shape.num_elements(), {-1, 1}, tf::float32, rng), shape,
+              tf::float32);
+}
+
+// conv2d and both gradients of sum(y) on GPU:0.
+tf::Tensor conv_and_gradients(const tf::Tensor& x, const tf::Tensor& w, int64_t stride,
+                              const char* padding) {
+  auto scope = tf::device_scope("/GPU:0");
+  tf::GradientTape tape;
+  tape.watch(x);
+  tape.watch(w);
+  tf::Tensor y = tf::nn::conv2d(x, w, {stride}, padding);
+  auto g = tape.gradient(tf::reduce_sum(y), std::vector<tf::Source>{x, w});
+  return tf::concat({tf::reshape(y, {-1}), tf::reshape(g[0], {-1}), tf::reshape(g[1], {-1})}, 0);
+}
+
+TEST_CASE("eager convolutions and gradients are cuDNN calls with the algorithm chosen once",
+          "[fake_gpu][cudnn]") {
+  if (tft::skip_without_gpu()) return;
+  REQUIRE(tf::cuda::cudnn_available());
+  std::mt19937 rng(7);
+  // Shapes no other test uses: their algorithms are chosen here.
+  tf::Tensor x = random_tensor({3, 10, 8, 3}, rng), w = random_tensor({3, 3, 3, 2}, rng);
+  const CudnnStats before = cudnn_stats();
+  const int64_t searches = tf::cuda::cudnn_algorithm_searches();
+  tf::Tensor first = conv_and_gradients(x, w, 2, "SAME");  // padding only after: padded input
+  CHECK(first.device().ends_with("GPU:0"));
+  const CudnnStats once = cudnn_stats();
+  CHECK(once.forward == before.forward + 1);
+  CHECK(once.backward_data == before.backward_data + 1);
+  CHECK(once.backward_filter == before.backward_filter + 1);
+  // One search per kind: heuristics, then timing on the operands.
+  CHECK(tf::cuda::cudnn_algorithm_searches() == searches + 3);
+  CHECK(once.heuristic_queries == before.heuristic_queries + 3);
+  CHECK(once.find_calls == before.find_calls + 3);
+  // The stand-in's fastest algorithm needs 4096 bytes of workspace (its convolutions refuse
+  // less).
+  CHECK(once.largest_workspace >= 4096);
+
+  tf::Tensor again = conv_and_gradients(x, w, 2, "SAME");
+  const CudnnStats twice = cudnn_stats();
+  CHECK(twice.forward == once.forward + 1);
+  CHECK(twice.backward_data == once.backward_data + 1);
+  CHECK(twice.backward_filter == once.backward_filter + 1);
+  CHECK(tf::cuda::cudnn_algorithm_searches() == searches + 3);  // cached
+  CHECK(twice.find_calls == once.find_calls);
+  CHECK(tft::values_of(again) == tft::values_of(first));
+
+  // Other layouts go to cuDNN too: channels first, grouped, 1-D, 3-D.
+  auto on_gpu = [](auto f) {
+    auto scope = tf::device_scope("/GPU:0");
+    return f();
+  };
+  const CudnnStats more = cudnn_stats();
+  tf::Tensor xc = random_tensor({2, 3, 8, 6}, rng);  // channels first
+  on_gpu([&] { return tf::nn::conv2d(xc, w, {1}, "SAME", "NCHW"); });
+  tf::Tensor xg = random_tensor({1, 5, 5, 4}, rng), wg = random_tensor({3, 3, 2, 6}, rng);
+  on_gpu([&] { return tf::nn::conv2d(xg, wg, {1}, "VALID"); });
+  tf::Tensor x1 = random_tensor({2, 9, 3}, rng), w1 = random_tensor({3, 3, 2}, rng);
+  on_gpu([&] { return tf::nn::conv1d(x1, w1, {1}, "SAME"); });
+  tf::Tensor x3 = random_tensor({1, 4, 4, 4, 2}, rng), w3 = random_tensor({2, 2, 2, 2, 3}, rng);
+  tf::Tensor y3 = on_gpu([&] { return tf::nn::conv3d(x3, w3, {1}, "SAME"); });
+  y3.to_vector<float>();  // waits
+  CHECK(cudnn_stats().forward == more.forward + 4);
+}
+
+TEST_CASE("a convolution cuDNN refuses runs on the CPU kernel and stays on the GPU",
+          "[fake_gpu][cudnn]") {
+  if (tft::skip_without_gpu()) return;
+  std::mt19937 rng(8);
+  // A configuration no other test uses: its search happens here, and is refused.
+  tf::Tensor x = random_tensor({1, 7, 5, 3}, rng), w = random_tensor({2, 3, 3, 2}, rng);
+  fail_next("cudnnGetConvolutionForwardAlgorithm_v7", 3000);  // CUDNN_STATUS_NOT_SUPPORTED
+  const CudnnStats before = cudnn_stats();
+  tf::Tensor gpu;
+  {
+    auto scope = tf::device_scope("/GPU:0");
+    gpu = tf::nn::conv2d(x, w, {1}, "VALID");
+  }
+  tf::Tensor cpu;
+  {
+    auto scope = tf::device_scope("/CPU:0");
+    cpu = tf::nn::conv2d(x, w, {1}, "VALID");
+  }
+  tft::check_same(gpu, cpu, "refused by cuDNN: the CPU's kernel");
+  CHECK(cudnn_stats().forward == before.forward);
+  // The refusal is remembered with the configuration: no new search.
+  const int64_t searches = tf::cuda::cudnn_algorithm_searches();
+  {
+    auto scope = tf::device_scope("/GPU:0");
+    tft::check_same(tf::nn::conv2d(x, w, {1}, "VALID"), cpu, "refused again");
+  }
+  CHECK(tf::cuda::cudnn_algorithm_searches() == searches);
+  CHECK(cudnn_stats().forward == before.forward);
+}
+
+TEST_CASE("a cuDNN failure is a typed error naming the op and the GPU goes on working",
+          "[fake_gpu][cudnn]") {
+  if (tft::skip_without_gpu()) return;
+  std::mt19937 rng(9);
+  tf::Tensor x = random_tensor({2, 6, 6, 2}, rng), w = random_tensor({3, 3, 2, 2}, rng);
+  auto scope = tf::device_scope("/GPU:0");
+  tf::nn::conv2d(x, w, {1}, "SAME");           // the algorithm chosen
+  fail_next("cudnnConvolutionForward", 5000);  // CUDNN_STATUS_EXECUTION_FAILED
+  CHECK_THROWS_MATCHES(
+      tf::nn::conv2d(x, w, {1}, "SAME"), tf::InternalError,
+      Catch::Matchers::Predicate<tf::InternalError>([](const tf::InternalError& e) {
+        const std::string m = e.what();
+        return m.starts_with("conv on GPU") &&
+               m.find("cudnnConvolutionForward") != std::string::npos &&
+               m.find("CUDNN_STATUS_EXECUTION_FAILED") != std::string::npos;
+      }));
+  fail_next("cudnnConvolutionBackwardFilter", 4004);  // ..._DEVICE_ALLOCATION_FAILED
+  {
+    tf::GradientTape tape;
+    tape.watch(w);
+    tf::Tensor y = tf::nn::conv2d(x, w, {1}, "SAME");
+    CHECK_THROWS_AS(tape.gradient(tf::reduce_sum(y), std::vector<tf::Source>{w}),
+                    tf::ResourceExhaustedError);
+  }
+  tf::Tensor after = tf::nn::conv2d(x, w, {1}, "SAME");
+  tf::Tensor cpu;
+  {
+    auto on_cpu = tf::device_scope("/CPU:0");
+    cpu = tf::nn::conv2d(x, w, {1}, "SAME");
+  }
+  tft::check_same(after, cpu, "after the failures");
+}
+
+// Run with TFJIT_CUDNN naming a missing library (tests/CMakeLists.txt: fake_gpu.without_cudnn).
+TEST_CASE("without cuDNN convolutions run on the CPU eagerly and as generated GPU kernels compiled",
+          "[.no_cudnn]") {
+  REQUIRE(tf::test::is_gpu_available());
+  CHECK_FALSE(tf::cuda::cudnn_available());
+  CHECK_THAT(tf::cuda::cudnn_unavailable_reason(), Catch::Contains("could not be loaded"));
+  std::mt19937 rng(10);
+  tf::Tensor x = random_tensor({2, 7, 6, 3}, rng), w = random_tensor({3, 3, 3, 4}, rng);
+  tf::Tensor cpu;
+  {
+    auto scope = tf::device_scope("/CPU:0");
+    cpu = tf::nn::conv2d(x, w, {2}, "SAME");
+  }
+  // Eagerly: no GPU kernel, so the op goes where it can run (soft placement).
+  tf::Tensor eager = tf::nn::conv2d(x, w, {2}, "SAME");
+  CHECK(eager.device().ends_with("CPU:0"));
+  CHECK(tft::values_of(eager) == tft::values_of(cpu));
+  // Compiled for the GPU: the generated convolution kernels.
+  auto f = tf::function([w](const tf::Tensor& a) { return tf::nn::conv2d(a, w, {2}, "SAME"); });
+  tft::run_compiled_kernels_on_fake_gpu(f, x);
+  tf::Tensor compiled;
+  {
+    auto scope = tf::device_scope("/GPU:0");
+    compiled = tf::identity(f(x));
+    CHECK(f.get_concrete_function(x).device().ends_with("GPU:0"));
+  }
+  tft::check_same(compiled, cpu, "compiled for the GPU without cuDNN");
+  CHECK(cudnn_stats().forward == 0);
+}
+
+}  // namespace

@@ -86,7 +86,8 @@ const Other kOthers[] = {
      "composite (max_pool, avg_pool)", tf::core::kNumeric, "yes", "AVG: float dtypes"},
     {"nn::conv1d/2d/3d, convolution(input, filters, padding, strides, dilations)",
      "primitive (conv)", tf::core::kFloat, "yes (backprop input / filter primitives; any order)",
-     "oneDNN for float32 (eager and compiled); channels last or first; filters HWIO; VALID, "
+     "oneDNN for float32 (eager and compiled); GPU: cuDNN eagerly (with gradients), generated "
+     "kernels compiled; channels last or first; filters HWIO; VALID, "
      "SAME or explicit padding; strides, dilations; grouped when in_channels divides the "
      "input's"},
     {"nn::conv_transpose, conv1d/2d/3d_transpose(input, filters, output_shape, strides)",
@@ -249,7 +250,8 @@ int main(int argc, char** argv) {
                "eagerly on CPU and compiles inside `tf::function` (uint8, complex64 and string "
                "tensors are\n"
                "not compiled yet: a typed error). On a GPU the ops run as eager CUDA kernels "
-               "(matmul through cuBLAS; complex64 and string tensors stay on the CPU) and compile "
+               "(matmul through cuBLAS, convolutions through cuDNN; complex64 and string tensors "
+               "stay on the CPU) and compile "
                "into GPU kernels. Gradients are "
                "for real\n"
                "(floating) tensors; complex gradients are not supported yet.\n\n"

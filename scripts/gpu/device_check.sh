@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Everything a lent GPU machine should check, in one call of the device tool (a session has 15
-# minutes of device time in all; this takes at most about 7). Prepare here, after a build:
+# minutes of device time in all; this takes at most about 8.5). Prepare here, after a build:
 #
 #   scripts/gpu/bundle.sh
 #   device tool: run  command="bash scripts/gpu/device_check.sh"  carry=[".gpu-bundle", ".gpu-debs"]
-#                     timeout_s=430
+#                     timeout_s=520
 #
 # Steps, each with its own time limit so one that hangs leaves time for the rest: the GPU's
-# identity, the [device] tests (GPU against CPU), the rest of the suite, tfjit-bench --json (CPU
-# and GPU rows), PyTorch/JAX on the same GPU workloads (scripts/peers/peers.py) and
-# compute-sanitizer over the compiled kernels' test. Logs and JSON
+# identity, the [device] tests (GPU against CPU; cuDNN's convolutions among them), the rest of
+# the suite, tfjit-bench --json (CPU and GPU rows), conv2d on cuDNN timed against the generated
+# kernels (tfjit-bench --only gpu-conv), PyTorch/JAX on the same GPU workloads
+# (scripts/peers/peers.py) and compute-sanitizer over the compiled kernels' test. Logs and JSON
 # go to $OUT (8 files: as many as come back); a summary (the GPU, then each step's exit status)
 # comes last.
 set -uo pipefail
@@ -40,10 +41,26 @@ step() {
 } >>"$summary" 2>&1
 cat "$summary" >&2
 
-# The [device] tests first (the GPU against the CPU), then everything else.
+# cuDNN (backends/cuda/cudnn.cpp, first run on a GPU here): the system's libcudnn.so.9, else the
+# one a Python wheel installed (nvidia-cudnn, PyTorch's); tfjit dlopens it by name.
+cudnn_dir=$(ldconfig -p 2>/dev/null | awk '/libcudnn\.so\.9 /{print $NF; exit}' | xargs -r dirname)
+if [[ -z $cudnn_dir ]]; then
+  cudnn_dir=$(python3 -c 'import nvidia.cudnn as m; print(list(m.__path__)[0] + "/lib")' 2>/dev/null)
+fi
+if [[ -n $cudnn_dir && -f $cudnn_dir/libcudnn.so.9 ]]; then
+  export LD_LIBRARY_PATH=$cudnn_dir:$LD_LIBRARY_PATH
+  echo "cuDNN: $cudnn_dir/libcudnn.so.9" >>"$summary"
+else
+  echo "cuDNN: no libcudnn.so.9 found (convolutions run on the CPU eagerly)" >>"$summary"
+fi
+
+# The [device] tests first (the GPU against the CPU; [cudnn] among them), then everything else.
 step device-tests 60 tfjit-tests "[device]" --durations yes
 step other-tests 100 tfjit-tests "~[device]"
 step bench-json 60 tfjit-bench --json
+# conv2d (ResNet shapes, batch 32) on cuDNN direct, eager (cuDNN) and compiled (generated
+# kernels), with the compiled values checked against cuDNN's.
+step gpu-conv-json 90 tfjit-bench --json --only gpu-conv
 # One peer per step, so that one running out of time leaves the other's JSON.
 step torch-json 70 python3 scripts/peers/peers.py --only torch-gpu --json
 step jax-json 60 python3 scripts/peers/peers.py --only jax-gpu --json
@@ -52,6 +69,12 @@ step jax-json 60 python3 scripts/peers/peers.py --only jax-gpu --json
 sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
 step memcheck 50 "$sanitizer" --tool memcheck --error-exitcode 9 \
   tfjit-tests "compiled reductions\\, softmax\\, transposes and casts give the same values on GPU and CPU"
+
+# At most 8 files come back: the conv rows travel at the end of the device tests' log.
+{
+  echo "== tfjit-bench --json --only gpu-conv"
+  cat "$out/gpu-conv.json"
+} >>"$out/device-tests.log" && rm -f "$out/gpu-conv.json"
 
 echo "== the ends of the logs" >&2
 tail -n 4 "$out/device-tests.log" "$out/other-tests.log" "$out/memcheck.log" >&2

@@ -299,10 +299,13 @@ std::vector<OpEntry> catalogue() {
     return tf::gather_nd(x, tf::constant(idx, {rows, depth}));
   });
   add("unsorted_segment_max", [](Rng& r, const tf::Tensor& x) {
+    // Every draw is made whatever the shape (unknown while traced), so each mode replays them.
     std::vector<int64_t> ids = int_list(r);
-    if (x.ndim() > 0 && x.shape()[0] >= 0 && x.shape()[0] <= 64 && chance(r, 0.8))
-      ids.resize(static_cast<size_t>(x.shape()[0]), pick(r, -1, 3));
+    const bool one_per_row = chance(r, 0.8);
+    const int64_t id = pick(r, -1, 3);
     const int64_t n = chance(r, 0.8) ? pick(r, 0, 5) : int_param(r);
+    if (one_per_row && x.ndim() > 0 && x.shape()[0] >= 0 && x.shape()[0] <= 64)
+      ids.resize(static_cast<size_t>(x.shape()[0]), id);
     return tf::math::unsorted_segment_max(x, tf::constant(ids, {static_cast<int64_t>(ids.size())}),
                                           n);
   });

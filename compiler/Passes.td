@@ -86,6 +86,12 @@ def FuseMatmulEpilogue : Pass<"tfjit-fuse-matmul-epilogue", "mlir::ModuleOp"> {
   ];
 }
 
+def FuseConvEpilogue : Pass<"tfjit-fuse-conv-epilogue", "mlir::ModuleOp"> {
+  let summary = "float32 tfjit.conv + bias + residual + activation -> one tfjit.fused_conv "
+                "(one oneDNN call with post-ops on the CPU)";
+  let constructor = "::tf::compiler::create_fuse_conv_epilogue_pass()";
+}
+
 def MatmulToLibraryCall : Pass<"tfjit-matmul-to-library-call", "mlir::ModuleOp"> {
   let summary = "float32 GEMMs on buffers -> calls to the GEMM library (transposes as flags)";
   let constructor = "::tf::compiler::create_matmul_to_library_call_pass()";

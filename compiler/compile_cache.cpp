@@ -70,6 +70,7 @@ std::string cache_key(const Graph& graph, const CompileOptions& options) {
          "\n// matmul_library_call=" + std::to_string(options.matmul_library_call) +
          " fuse_matmul_epilogue=" + std::to_string(options.fuse_matmul_epilogue) +
          " host_library_calls=" + std::to_string(options.host_library_calls) +
+         " fuse_conv_epilogue=" + std::to_string(options.fuse_conv_epilogue) +
          " split_reductions=" + std::to_string(options.split_reductions) +
          " parallel_scans=" + std::to_string(options.parallel_scans) +
          " opt=" + std::to_string(options.llvm_opt_level);

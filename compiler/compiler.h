@@ -60,6 +60,9 @@ struct CompileOptions {
   bool fuse_matmul_epilogue = true;
   // float32 convolutions and sorts as calls of the eager CPU kernels (true) or generated loops.
   bool host_library_calls = true;
+  // With those calls: a float32 convolution's bias add, residual add and activation in the same
+  // oneDNN call (compiler/lowering/fuse_conv_epilogue.cpp) rather than in generated loops.
+  bool fuse_conv_epilogue = true;
   // Reductions longer than a thread should walk alone become a tree of shorter ones
   // (compiler/lowering/split_reductions.cpp). GPU kernels always do this.
   bool split_reductions = false;

@@ -62,6 +62,9 @@ void add_stage(mlir::PassManager& pm, Stage stage, const CompileOptions& options
       pm.addPass(mlir::createCanonicalizerPass());
       pm.addPass(mlir::createCSEPass());
       pm.addPass(create_schedule_collectives_pass());
+      // Convolutions with their epilogues, where they become oneDNN calls (the CPU).
+      if (options.host_library_calls && options.fuse_conv_epilogue)
+        pm.addPass(create_fuse_conv_epilogue_pass());
       break;
     case Stage::kLinalg:
       pm.addPass(create_tfjit_to_linalg_pass(options.matmul_library_call, options.parallel_scans,

@@ -19,14 +19,29 @@ namespace tf::rt::abi {
 inline constexpr char kSgemm[] = "tfjit_sgemm";
 inline constexpr char kSgemmBatched[] = "tfjit_sgemm_batched";
 inline constexpr char kSgemmBiasAct[] = "tfjit_sgemm_bias_act";
-// sgemm_bias_act's `act` argument.
-enum class Epilogue : int64_t { kNone = 0, kRelu = 1, kTanh = 2, kSigmoid = 3 };
+// sgemm_bias_act's `act` argument (none to sigmoid), and conv_fused's (all).
+enum class Epilogue : int64_t {
+  kNone = 0,
+  kRelu = 1,
+  kTanh = 2,
+  kSigmoid = 3,
+  kRelu6 = 4,
+  kElu = 5,
+  kGelu = 6,
+  kGeluTanh = 7,
+  kSilu = 8,
+};
 
 // Convolutions (runtime/primitives/conv.h) on float32 tensors of equal rank R = spatial + 2,
 // passed unranked: conv(a, b, out, attributes: memref<?xi64>) with attributes
 // [kind, groups, strides[R - 2], dilations[R - 2], padding_low[R - 2], padding_high[R - 2]]; a, b
 // and out are the kind's operands and result in rt::ConvKind's order.
 inline constexpr char kConv[] = "tfjit_conv";
+// A forward convolution with its epilogue (tfjit.fused_conv): conv_fused(a, b, bias, residual,
+// out, attributes) computes out = act(conv(a, b) + bias + residual), with conv's attributes
+// followed by [act (an Epilogue), has_bias, has_residual]; an absent bias or residual is passed
+// as some other operand and not read.
+inline constexpr char kConvFused[] = "tfjit_conv_fused";
 // The convolution kinds (runtime/primitives/conv.h), as conv's first attribute.
 enum class ConvKind : int64_t { kForward = 0, kBackpropInput = 1, kBackpropFilter = 2 };
 

@@ -5,9 +5,12 @@
 // against the direct call's first.
 #include <dnnl.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
+#include "backends/cpu/conv_fused.h"
 #include "tools/bench.h"
 #include "tools/workloads.h"
 
@@ -102,10 +105,128 @@ std::string ratio_note(double reference_us, double us) {
   return s.str();
 }
 
+// A convolution with its epilogue act(conv(x, w) + bias [+ residual]) (relu), stride 1, SAME,
+// as one oneDNN primitive with the bias and post-ops on preallocated buffers, the filter
+// reordered at each call as compiled code must (it changes).
+struct DirectFused {
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  dnnl::stream stream{engine};
+  dnnl::memory x, w, b, y, w_prim;
+  dnnl::convolution_forward forward;
+  dnnl::reorder w_to_prim;
+  const float* residual = nullptr;
+  size_t size = 0;
+
+  DirectFused(const Shape& s, const float* xv, const float* wv, const float* bv, const float* rv)
+      : residual(rv), size(static_cast<size_t>(s.batch * s.size * s.size * s.out)) {
+    using tag = dnnl::memory::format_tag;
+    const auto f32 = dnnl::memory::data_type::f32;
+    dnnl::memory::desc xd({s.batch, s.in, s.size, s.size}, f32, tag::nhwc),
+        yd({s.batch, s.out, s.size, s.size}, f32, tag::nhwc),
+        wd({s.out, s.in, s.k, s.k}, f32, tag::hwio), any({s.out, s.in, s.k, s.k}, f32, tag::any),
+        bd({s.out}, f32, tag::a);
+    const int64_t pad = (s.k - 1) / 2;
+    dnnl::post_ops ops;
+    if (rv) ops.append_sum(1.0f);
+    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, 0.0f, INFINITY);
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(ops);
+    dnnl::convolution_forward::primitive_desc pd({dnnl::prop_kind::forward_inference,
+                                                  dnnl::algorithm::convolution_direct,
+                                                  xd,
+                                                  any,
+                                                  bd,
+                                                  yd,
+                                                  {1, 1},
+                                                  {0, 0},
+                                                  {pad, pad},
+                                                  {s.k - 1 - pad, s.k - 1 - pad}},
+                                                 attr, engine);
+    forward = dnnl::convolution_forward(pd);
+    x = dnnl::memory(xd, engine, const_cast<float*>(xv));
+    w = dnnl::memory(wd, engine, const_cast<float*>(wv));
+    b = dnnl::memory(bd, engine, const_cast<float*>(bv));
+    y = dnnl::memory(yd, engine);
+    w_prim = dnnl::memory(pd.weights_desc(), engine);
+    w_to_prim = dnnl::reorder(w, w_prim);
+  }
+  void run() {
+    if (residual) std::copy_n(residual, size, static_cast<float*>(y.get_data_handle()));
+    w_to_prim.execute(stream, w, w_prim);
+    forward.execute(
+        stream,
+        {{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, w_prim}, {DNNL_ARG_BIAS, b}, {DNNL_ARG_DST, y}});
+    stream.wait();
+  }
+};
+
+// Compiled conv + bias (+ residual) + relu: unfused (the convolution's call, then a generated
+// loop), and fused (one call; tf::cpu::conv_bias_act's three ways to run it), next to oneDNN's
+// fused primitive called directly. The small shapes are the CNN training step's
+// (tools/workloads.h), the last a ResNet block's end.
+void conv_epilogue_benchmarks(int scale, std::vector<Row>& rows,
+                              const std::function<void(Row&, const std::string&)>& fail) {
+  struct Case {
+    Shape shape;
+    bool residual;
+  };
+  const Case cases[] = {{{32, 28, 1, 16, 3}, false},
+                        {{32, 14, 16, 32, 3}, false},
+                        {{32, 32, 3, 32, 3}, false},
+                        {{32, 16, 32, 64, 3}, false},
+                        {{8, 28, 128, 128, 3}, true}};
+  for (const auto& [s, with_residual] : cases) {
+    const std::string name = s.name() + (with_residual ? " +bias+residual+relu" : " +bias+relu");
+    std::fprintf(stderr, "[tfjit-bench] %s: unfused, fused, oneDNN direct...\n", name.c_str());
+    tf::Tensor x = workloads::wave({s.batch, s.size, s.size, s.in}, 1.0, 0.1);
+    tf::Tensor w = workloads::wave({s.k, s.k, s.in, s.out}, 0.05, 0.2);
+    tf::Tensor b = workloads::wave({s.out}, 0.5, 0.4);
+    tf::Tensor r = workloads::wave({s.batch, s.size, s.size, s.out}, 1.0, 0.3);
+    auto f32 = [](const tf::Tensor& t) { return static_cast<const float*>(t.data()); };
+    DirectFused direct(s, f32(x), f32(w), f32(b), with_residual ? f32(r) : nullptr);
+    const double flops = 2.0 * double(s.batch * s.size * s.size * s.out * s.in * s.k * s.k);
+    const int n = std::max(1, static_cast<int>(std::min(200.0, 2e8 / flops)) / scale);
+    auto layer = [with_residual](const tf::Tensor& x, const tf::Tensor& w, const tf::Tensor& b,
+                                 const tf::Tensor& r) {
+      tf::Tensor y = tf::nn::conv2d(x, w, {1}, "SAME") + b;
+      return tf::relu(with_residual ? y + r : y);
+    };
+    Timing ref = time_stats([&] { direct.run(); }, n);
+    rows.push_back({name, "oneDNN direct, post-ops", ref.median, "", ref.min, ref.max});
+    auto unfused = tf::function(layer, tf::FunctionOptions{.fuse_conv_epilogue = false});
+    auto fused = tf::function(layer);
+    using S = tf::cpu::ConvEpilogueStrategy;
+    const S saved = tf::cpu::conv_epilogue_strategy();
+    struct Variant {
+      const char* name;
+      std::function<tf::Tensor()> run;
+      S strategy;
+    };
+    auto run_unfused = [&] { return unfused(x, w, b, r); };
+    auto run_fused = [&] { return fused(x, w, b, r); };
+    const Variant variants[] = {
+        {"tf::function unfused", run_unfused, S::kMeasure},
+        {"tf::function fused: post-ops", run_fused, S::kFused},
+        {"tf::function fused: conv, then a pass", run_fused, S::kSeparatePass},
+        {"tf::function fused: measured", run_fused, S::kMeasure}};
+    for (const Variant& v : variants) {
+      tf::cpu::set_conv_epilogue_strategy(v.strategy);
+      Timing t = time_stats([&] { v.run(); }, n);
+      rows.push_back({name, v.name, t.median, ratio_note(ref.median, t.median), t.min, t.max});
+      direct.run();
+      const double diff = difference(v.run(), direct.y);
+      if (!(diff < 1e-5))
+        fail(rows.back(), "result differs from oneDNN's by " + std::to_string(diff));
+    }
+    tf::cpu::set_conv_epilogue_strategy(saved);
+  }
+}
+
 }  // namespace
 
 void conv_benchmarks(int scale, std::vector<Row>& rows,
                      const std::function<void(Row&, const std::string&)>& fail) {
+  conv_epilogue_benchmarks(scale, rows, fail);
   const Shape shapes[] = {{32, 56, 64, 64, 3}, {32, 28, 128, 128, 3}, {32, 7, 512, 512, 1}};
   for (const Shape& s : shapes) {
     std::fprintf(stderr, "[tfjit-bench] %s: oneDNN direct, eager, tf::function...\n",

@@ -5,12 +5,20 @@
 #include <dnnl.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "backends/cpu/conv_fused.h"
+#include "backends/cpu/epilogue.h"
 #include "backends/cpu/kernels.h"
 #include "runtime/parallel.h"
 #include "runtime/primitives/conv.h"
@@ -170,6 +178,12 @@ OneDnnDescs descs_of(const ConvPlan& p) {
   return d;
 }
 
+// A forward convolution's epilogue (conv_bias_act): act < 0 for a plain convolution.
+struct Fusion {
+  int64_t act = -1;
+  bool bias = false, residual = false;
+};
+
 // A built primitive and, when its filter layout differs from the user's, the reorders to and
 // from it.
 struct Prepared {
@@ -178,10 +192,17 @@ struct Prepared {
   std::optional<dnnl::reorder> to_primitive, from_primitive;
 };
 
+// How conv_bias_act runs a shape: measured yet, and whether the plain convolution and a pass
+// beat the fused primitive.
+struct Choice {
+  bool measured = false, separate_pass = false;
+};
+
 struct Cache {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   std::mutex mutex;
   std::map<std::vector<int64_t>, std::shared_ptr<const Prepared>> built;  // null: refused
+  std::map<std::vector<int64_t>, Choice> choices;                         // fused shapes
 };
 Cache& cache() {
   // Leaked on purpose: compiled code may still run during static destruction.
@@ -189,28 +210,42 @@ Cache& cache() {
   return c;
 }
 
-std::vector<int64_t> key_of(const ConvPlan& p) {
+std::vector<int64_t> key_of(const ConvPlan& p, const Fusion& f) {
   std::vector<int64_t> key = {static_cast<int64_t>(p.kind), p.groups};
   for (const auto* l :
        {&p.input, &p.filter, &p.output, &p.strides, &p.dilations, &p.low, &p.high}) {
     key.push_back(static_cast<int64_t>(l->size()));
     key.insert(key.end(), l->begin(), l->end());
   }
+  if (f.act >= 0) key.insert(key.end(), {f.act, f.bias, f.residual});
   return key;
 }
 
-std::shared_ptr<const Prepared> build(const dnnl::engine& engine, const ConvPlan& p) {
+std::shared_ptr<const Prepared> build(const dnnl::engine& engine, const ConvPlan& p,
+                                      const Fusion& f) {
   const OneDnnDescs d = descs_of(p);
   const dnnl::memory::desc any(d.weights.dims(), dnnl::memory::data_type::f32,
                                dnnl::memory::format_tag::any);
   const auto algorithm = dnnl::algorithm::convolution_direct;
   auto prepared = std::make_shared<Prepared>();
   prepared->user_weights = d.weights;
-  const bool inference = p.kind == ConvKind::kForward;
+  const auto prop = p.kind == ConvKind::kForward ? dnnl::prop_kind::forward_inference
+                                                 : dnnl::prop_kind::forward_training;
+  dnnl::primitive_attr attr;
+  if (f.act >= 0) {
+    dnnl::post_ops ops;
+    if (f.residual) ops.append_sum(1.0f);
+    append_epilogue(ops, f.act);
+    attr.set_post_ops(ops);
+  }
+  const dnnl::memory::desc bias({p.output.back()}, dnnl::memory::data_type::f32,
+                                dnnl::memory::format_tag::a);
   dnnl::convolution_forward::primitive_desc forward(
-      {inference ? dnnl::prop_kind::forward_inference : dnnl::prop_kind::forward_training,
-       algorithm, d.src, any, d.dst, d.strides, d.dilates, d.low, d.high},
-      engine);
+      f.bias ? dnnl::convolution_forward::desc(prop, algorithm, d.src, any, bias, d.dst, d.strides,
+                                               d.dilates, d.low, d.high)
+             : dnnl::convolution_forward::desc(prop, algorithm, d.src, any, d.dst, d.strides,
+                                               d.dilates, d.low, d.high),
+      attr, engine);
   if (p.kind == ConvKind::kForward) {
     prepared->primitive = dnnl::convolution_forward(forward);
     prepared->weights = forward.weights_desc();
@@ -237,18 +272,42 @@ std::shared_ptr<const Prepared> build(const dnnl::engine& engine, const ConvPlan
 }
 
 // The cached primitive for the plan, or null where oneDNN has none.
-std::shared_ptr<const Prepared> prepared_for(const ConvPlan& p) {
+std::shared_ptr<const Prepared> prepared_for(const ConvPlan& p, const Fusion& f = {}) {
   Cache& c = cache();
-  std::vector<int64_t> key = key_of(p);
+  std::vector<int64_t> key = key_of(p, f);
   std::lock_guard lock(c.mutex);
   auto it = c.built.find(key);
   if (it != c.built.end()) return it->second;
   std::shared_ptr<const Prepared> prepared;
   try {
-    prepared = build(c.engine, p);
+    prepared = build(c.engine, p, f);
   } catch (const dnnl::error&) {  // an unsupported shape: the loops compute it
   }
   return c.built.emplace(std::move(key), prepared).first->second;
+}
+
+// The forward primitive on x and the user's filter w (reordered to the primitive's layout),
+// with the bias where the primitive takes one.
+void run_forward(const Prepared& prepared, const void* x, const void* w, const void* bias,
+                 void* out, const ConvPlan& p, dnnl::stream& stream) {
+  Cache& c = cache();
+  const OneDnnDescs d = descs_of(p);
+  auto mem = [&](const dnnl::memory::desc& md, const void* ptr) {
+    return dnnl::memory(md, c.engine, const_cast<void*>(ptr));
+  };
+  dnnl::memory user = mem(d.weights, w);
+  dnnl::memory weights = user;
+  if (prepared.to_primitive) {
+    weights = dnnl::memory(prepared.weights, c.engine);
+    prepared.to_primitive->execute(stream, user, weights);
+  }
+  std::unordered_map<int, dnnl::memory> args = {
+      {DNNL_ARG_SRC, mem(d.src, x)}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, mem(d.dst, out)}};
+  if (bias)
+    args.emplace(
+        DNNL_ARG_BIAS,
+        mem({{p.output.back()}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::a}, bias));
+  prepared.primitive.execute(stream, args);
 }
 
 void conv_f32(const void* a, const void* b, void* out, const ConvPlan& p) {
@@ -270,21 +329,18 @@ void conv_f32(const void* a, const void* b, void* out, const ConvPlan& p) {
                                            {DNNL_ARG_DIFF_DST, mem(d.dst, b)},
                                            {DNNL_ARG_DIFF_WEIGHTS, weights}});
       if (prepared->from_primitive) prepared->from_primitive->execute(stream, weights, user);
+    } else if (p.kind == ConvKind::kForward) {
+      run_forward(*prepared, a, b, nullptr, out, p, stream);
     } else {
-      dnnl::memory user = mem(d.weights, p.kind == ConvKind::kForward ? b : a);
+      dnnl::memory user = mem(d.weights, a);
       dnnl::memory weights = user;
       if (prepared->to_primitive) {
         weights = dnnl::memory(prepared->weights, c.engine);
         prepared->to_primitive->execute(stream, user, weights);
       }
-      if (p.kind == ConvKind::kForward)
-        prepared->primitive.execute(stream, {{DNNL_ARG_SRC, mem(d.src, a)},
-                                             {DNNL_ARG_WEIGHTS, weights},
-                                             {DNNL_ARG_DST, mem(d.dst, out)}});
-      else
-        prepared->primitive.execute(stream, {{DNNL_ARG_DIFF_DST, mem(d.dst, b)},
-                                             {DNNL_ARG_WEIGHTS, weights},
-                                             {DNNL_ARG_DIFF_SRC, mem(d.src, out)}});
+      prepared->primitive.execute(stream, {{DNNL_ARG_DIFF_DST, mem(d.dst, b)},
+                                           {DNNL_ARG_WEIGHTS, weights},
+                                           {DNNL_ARG_DIFF_SRC, mem(d.src, out)}});
     }
     stream.wait();
   } catch (const dnnl::error& e) {
@@ -310,6 +366,40 @@ void conv_kernel(const void* a, const void* b, void* out, const ConvPlan& p) {
     conv_loops<T>(a, b, out, p);
 }
 
+// TFJIT_CONV_EPILOGUE=fused or separate fixes conv_bias_act's choice: the two round differently
+// (in the last bits), so a measured choice may differ between runs of the same program.
+ConvEpilogueStrategy initial_strategy() {
+  const char* env = std::getenv("TFJIT_CONV_EPILOGUE");
+  const std::string v = env ? env : "";
+  return v == "fused"      ? ConvEpilogueStrategy::kFused
+         : v == "separate" ? ConvEpilogueStrategy::kSeparatePass
+                           : ConvEpilogueStrategy::kMeasure;
+}
+std::atomic<ConvEpilogueStrategy> strategy{initial_strategy()};
+
+// Shapes up to this many flops are measured both ways on their first call (a few extra
+// convolutions of at most ~20 ms); larger ones keep the fused primitive, whose saved pass over
+// the output matters least there but costs nothing.
+constexpr double kMeasuredFlops = 1e9;
+
+// The best of three timed runs of each (the runs write the output; the last leaves it right).
+bool separate_pass_is_faster(const std::function<void()>& fused,
+                             const std::function<void()>& separate) {
+  auto best = [](const std::function<void()>& f) {
+    double t = 1e300;
+    for (int i = 0; i < 3; ++i) {
+      auto start = std::chrono::steady_clock::now();
+      f();
+      t = std::min(t,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    return t;
+  };
+  fused();  // warm-up (the primitives' first-touch of their scratch)
+  separate();
+  return best(separate) < best(fused);
+}
+
 void register_conv(rt::KernelTable& table) {
   kernels::visit_all_dtypes([&](auto tag) {
     using T = decltype(tag);
@@ -320,5 +410,62 @@ void register_conv(rt::KernelTable& table) {
 const bool registered = rt::register_kernels(rt::DeviceType::kCPU, &register_conv);
 
 }  // namespace
+
+void conv_bias_act(const float* x, const float* w, const float* bias, const float* residual,
+                   float* out, const ConvPlan& p, int64_t act) {
+  if (!is_epilogue(act))
+    throw InternalError("fused convolution: unknown activation code " + std::to_string(act));
+  if (p.kind != ConvKind::kForward)
+    throw InternalError("fused convolution: only the forward convolution takes an epilogue");
+  const int64_t channels = p.output.back(), size = product(p.output, 0, p.output.size());
+  auto separate = [&] {
+    conv_kernel<float>(x, w, out, p);
+    apply_epilogue(out, channels > 0 ? size / channels : 0, channels, bias, residual, act);
+  };
+  if (size == 0 || product(p.input, 0, p.input.size()) == 0 ||
+      product(p.filter, 0, p.filter.size()) == 0)
+    return separate();  // oneDNN refuses zero dims; an empty sum is zero
+  const Fusion fusion{act, bias != nullptr, residual != nullptr};
+  std::shared_ptr<const Prepared> prepared = prepared_for(p, fusion);
+  if (!prepared) return separate();
+  rt::use_parallel_threads_here();
+  Cache& c = cache();
+  auto fused = [&] {
+    if (residual) std::copy_n(residual, size, out);  // the sum post-op adds what out holds
+    dnnl::stream stream(c.engine);
+    try {
+      run_forward(*prepared, x, w, bias, out, p, stream);
+      stream.wait();
+    } catch (const dnnl::error& e) {
+      throw InternalError(std::string("fused convolution: oneDNN failed: ") + e.what());
+    }
+  };
+  switch (strategy.load(std::memory_order_relaxed)) {
+    case ConvEpilogueStrategy::kFused:
+      return fused();
+    case ConvEpilogueStrategy::kSeparatePass:
+      return separate();
+    case ConvEpilogueStrategy::kMeasure:
+      break;
+  }
+  const std::vector<int64_t> key = key_of(p, fusion);
+  Choice choice;
+  {
+    std::lock_guard lock(c.mutex);
+    choice = c.choices[key];
+  }
+  if (choice.measured) return choice.separate_pass ? separate() : fused();
+  const double flops = 2.0 * double(size) * double(product(p.filter, 0, p.filter.size() - 1));
+  const bool small = flops <= kMeasuredFlops;
+  const bool faster = small && separate_pass_is_faster(fused, separate);  // leaves out computed
+  if (!small) fused();
+  std::lock_guard lock(c.mutex);
+  c.choices[key] = {true, faster};
+}
+
+void set_conv_epilogue_strategy(ConvEpilogueStrategy s) {
+  strategy.store(s, std::memory_order_relaxed);
+}
+ConvEpilogueStrategy conv_epilogue_strategy() { return strategy.load(std::memory_order_relaxed); }
 
 }  // namespace tf::cpu

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "backends/cpu/conv_fused.h"
 #include "backends/cpu/matmul_fused.h"
 #include "runtime/allocator.h"
 #include "runtime/kernels.h"
@@ -250,6 +251,41 @@ void conv_call(UnrankedMemRef* a, UnrankedMemRef* b, UnrankedMemRef* out, const 
   }
 }
 
+// tfjit.fused_conv (compiler/lowering/to_linalg/conv.cpp): conv's operands with the bias and the
+// residual after the filter, conv's attributes followed by [act, has_bias, has_residual].
+void conv_fused_call(UnrankedMemRef* x, UnrankedMemRef* w, UnrankedMemRef* bias,
+                     UnrankedMemRef* residual, UnrankedMemRef* out, const Attributes* attrs) {
+  try {
+    auto shape = [](const UnrankedMemRef* m) {
+      auto* d = static_cast<int64_t*>(m->descriptor);
+      return std::vector<int64_t>(d + 3, d + 3 + m->rank);
+    };
+    auto data = [](const UnrankedMemRef* m) {
+      auto* d = static_cast<float* const*>(m->descriptor);
+      return d[1] + static_cast<int64_t*>(m->descriptor)[2];
+    };
+    const int64_t* v = attrs->aligned + attrs->offset;
+    const auto spatial = static_cast<size_t>(out->rank - 2);
+    auto list = [&](size_t i) {
+      return std::vector<int64_t>(v + 2 + i * spatial, v + 2 + (i + 1) * spatial);
+    };
+    const int64_t* epilogue = v + 2 + 4 * spatial;
+    rt::ConvPlan plan{rt::ConvKind::kForward,
+                      shape(x),
+                      shape(w),
+                      shape(out),
+                      list(0),
+                      list(1),
+                      list(2),
+                      list(3),
+                      v[1]};
+    conv_bias_act(data(x), data(w), epilogue[1] ? data(bias) : nullptr,
+                  epilogue[2] ? data(residual) : nullptr, data(out), plan, epilogue[0]);
+  } catch (...) {
+    record_failure();
+  }
+}
+
 // tfjit.argsort (compiler/lowering/to_linalg/sort.cpp): contiguous operands, the same kernel as
 // eager calls.
 template <int D>
@@ -377,6 +413,7 @@ std::vector<rt::abi::LibraryCall> all_calls() {
       {ciface(rt::abi::kSgemmBatched), reinterpret_cast<void*>(&sgemm_batched_call)},
       {ciface(rt::abi::kSgemmBiasAct), reinterpret_cast<void*>(&sgemm_bias_act_call)},
       {ciface(rt::abi::kConv), reinterpret_cast<void*>(&conv_call)},
+      {ciface(rt::abi::kConvFused), reinterpret_cast<void*>(&conv_fused_call)},
       {rt::abi::kParallelFor, reinterpret_cast<void*>(&parallel_for)},
       {"_mlir_memref_to_llvm_alloc", reinterpret_cast<void*>(&compiled_alloc)},
       {"_mlir_memref_to_llvm_free", reinterpret_cast<void*>(&compiled_free)},

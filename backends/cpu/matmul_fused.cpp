@@ -4,6 +4,8 @@
 // primitive's overhead costs more than the second pass (batch-1 inference: 2x slower).
 #include "backends/cpu/matmul_fused.h"
 
+#include "backends/cpu/epilogue.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -74,26 +76,6 @@ Primitives& primitives() {
   return p;
 }
 
-// The post-op for each Epilogue, with the semantics of ops/elementwise_ops.def:
-// relu is `x > 0 ? x : 0`, so NaN gives 0; oneDNN's relu gives NaN in its reference code but 0
-// in its JIT code, whereas clip(0, inf) is max-then-min in both and gives 0.
-void append_epilogue(dnnl::post_ops& ops, int64_t act) {
-  switch (static_cast<Epilogue>(act)) {
-    case Epilogue::kNone:
-      return;
-    case Epilogue::kRelu:
-      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, 0.0f, INFINITY);
-      return;
-    case Epilogue::kTanh:
-      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_tanh, 0.0f, 0.0f);
-      return;
-    case Epilogue::kSigmoid:
-      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_logistic, 0.0f, 0.0f);
-      return;
-  }
-  throw InternalError("matmul epilogue: unknown activation code " + std::to_string(act));
-}
-
 std::shared_ptr<dnnl::matmul> build(const dnnl::engine& engine, const Key& key) {
   auto [m, k, n, act, ta, tb] = key;
   using tag = dnnl::memory::format_tag;
@@ -106,37 +88,6 @@ std::shared_ptr<dnnl::matmul> build(const dnnl::engine& engine, const Key& key) 
   attr.set_post_ops(ops);
   dnnl::matmul::primitive_desc pd({a_md, b_md, bias_md, c_md}, attr, engine);
   return std::make_shared<dnnl::matmul>(pd);
-}
-
-float activate(float x, int64_t act) {
-  switch (static_cast<Epilogue>(act)) {
-    case Epilogue::kRelu:
-      return x > 0 ? x : 0.0f;
-    case Epilogue::kTanh:
-      return std::tanh(x);
-    case Epilogue::kSigmoid:
-      return 1.0f / (1.0f + std::exp(-x));
-    default:
-      return x;
-  }
-}
-
-// C = act(C + bias), rows split over the threads when large.
-void bias_act_pass(const float* bias, float* c, int64_t m, int64_t n, int64_t act) {
-  rt::parallel_for(m, std::max<int64_t>(1, rt::kParallelGrain / std::max<int64_t>(n, 1)),
-                   [&](int64_t begin, int64_t end) {
-                     for (int64_t i = begin; i < end; ++i) {
-                       float* row = c + i * n;
-                       if (static_cast<Epilogue>(act) == Epilogue::kRelu) {
-                         for (int64_t j = 0; j < n; ++j) {  // vectorises
-                           float x = row[j] + bias[j];
-                           row[j] = x > 0 ? x : 0.0f;
-                         }
-                       } else {
-                         for (int64_t j = 0; j < n; ++j) row[j] = activate(row[j] + bias[j], act);
-                       }
-                     }
-                   });
 }
 
 // oneDNN streams are not shared between threads: one per calling thread.
@@ -165,7 +116,7 @@ void run_primitive(Primitives& p, dnnl::matmul& mm, const float* a, const float*
 void run_separate(const float* a, const float* b, const float* bias, float* c, int64_t m, int64_t k,
                   int64_t n, int64_t act, bool ta, bool tb) {
   sgemm(a, b, c, m, k, n, ta, tb);
-  bias_act_pass(bias, c, m, n, act);
+  apply_epilogue(c, m, n, bias, nullptr, act);
 }
 
 // The faster of the two for this shape, by the best of three timed runs each (the runs write

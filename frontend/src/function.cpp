@@ -236,6 +236,7 @@ struct FunctionCore::Impl {
     entry->options.matmul_library_call = options.matmul_library_call;
     entry->options.fuse_matmul_epilogue = options.fuse_matmul_epilogue;
     entry->options.host_library_calls = options.host_library_calls;
+    entry->options.fuse_conv_epilogue = options.fuse_conv_epilogue;
     if (std::find(entry->key.begin(), entry->key.end(), kUnknownDim) != entry->key.end())
       entry->shapes = std::make_unique<compiler::ShapeProgram>(*entry->graph);
     entry->requested = device;

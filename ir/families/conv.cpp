@@ -68,4 +68,37 @@ tf::core::ShapeRule ConvBackpropFilterOp::shapeRule() {
   };
 }
 
+llvm::ArrayRef<llvm::StringRef> FusedConvOp::activations() {
+  static const llvm::StringRef names[] = {"relu",    "relu6", "elu",       "tanh",
+                                          "sigmoid", "gelu",  "gelu_tanh", "silu"};
+  return names;
+}
+
+mlir::LogicalResult FusedConvOp::verify() {
+  if (mlir::failed(verify_conv(
+          *this,
+          tf::core::conv_shape(operand_shape(getLhs()), operand_shape(getRhs()), spec_of(*this)))))
+    return mlir::failure();
+  auto out = mlir::cast<mlir::ShapedType>(getType());
+  if (getBias()) {
+    auto bias = mlir::cast<mlir::ShapedType>(getBias().getType());
+    const int64_t channels = out.getDimSize(out.getRank() - 1);
+    if (bias.getElementType() != out.getElementType() || bias.getRank() != 1 ||
+        bias.getDimSize(0) != channels)
+      return emitOpError() << "expects a bias of " << channels << " " << out.getElementType()
+                           << ", got " << bias;
+  }
+  if (getResidual() && getResidual().getType() != getType())
+    return emitOpError() << "expects a residual of the result's type " << getType() << ", got "
+                         << getResidual().getType();
+  if (!getActivation().empty() && !llvm::is_contained(activations(), getActivation()))
+    return emitOpError() << "has no fused activation '" << getActivation() << "'";
+  return mlir::success();
+}
+tf::core::ShapeRule FusedConvOp::shapeRule() {
+  return [spec = spec_of(*this)](std::span<const tf::TensorShape> operands) {
+    return tf::core::conv_shape(operands[0], operands[1], spec);
+  };
+}
+
 }  // namespace tfjit

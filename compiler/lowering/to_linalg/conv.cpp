@@ -1,5 +1,6 @@
 // The convolution family. float32 on the CPU (Options::host_library_calls) becomes a call of the
-// eager oneDNN kernel (runtime/library_abi.h: tfjit_conv), as GEMMs do; otherwise one
+// eager oneDNN kernel (runtime/library_abi.h: tfjit_conv; tfjit_conv_fused for a convolution
+// with its epilogue, tfjit.fused_conv), as GEMMs do; otherwise one
 // linalg.generic each (GPU kernels, other dtypes), in the layouts of core::ConvSpec with the
 // channels split into (groups, per group):
 //   conv:            y[n, o, g, co] += xp[n, o*s + k*r, g, ci] * w[k, ci, g, co]
@@ -10,6 +11,7 @@
 // accumulate in float32 (the eager loops in double: the two may differ in the last bit).
 #include "compiler/lowering/to_linalg/to_linalg.h"
 #include "ir/dialect.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -161,8 +163,12 @@ Type accumulator_type(Type elem) {
 }
 
 // float32 on the CPU: a call of the eager kernel with the attributes as a constant i64 array.
+// A fused convolution (`epilogue`: [activation code, has bias, has residual]) calls
+// tfjit_conv_fused with its bias and residual after the filter (the input in place of an absent
+// one).
 Value library_call(PatternRewriter& rw, Operation* op, rt::abi::ConvKind kind, const Attrs& a,
-                   Value lhs, Value rhs, Value batch_source) {
+                   Value lhs, Value rhs, Value batch_source, ArrayRef<Value> extra = {},
+                   ArrayRef<int64_t> epilogue = {}) {
   Location loc = op->getLoc();
   auto out_type = cast<RankedTensorType>(op->getResult(0).getType());
   SmallVector<Value> dynamic;
@@ -170,13 +176,17 @@ Value library_call(PatternRewriter& rw, Operation* op, rt::abi::ConvKind kind, c
   SmallVector<int64_t> values = {static_cast<int64_t>(kind), a.groups};
   for (ArrayRef<int64_t> l : {a.strides, a.dilations, a.low, a.high})
     values.append(l.begin(), l.end());
+  values.append(epilogue.begin(), epilogue.end());
+  SmallVector<Value> inputs = {lhs, rhs};
+  inputs.append(extra.begin(), extra.end());
   auto attrs_type = RankedTensorType::get({static_cast<int64_t>(values.size())}, rw.getI64Type());
   Value attrs = rw.create<arith::ConstantOp>(loc, DenseIntElementsAttr::get(attrs_type, values));
   Value attrs_memref = rw.create<memref::CastOp>(
       loc, MemRefType::get({ShapedType::kDynamic}, rw.getI64Type()),
       rw.create<bufferization::ToMemrefOp>(
           loc, MemRefType::get(attrs_type.getShape(), rw.getI64Type()), attrs, true));
-  return call_into_new_buffer(rw, loc, op->getParentOfType<ModuleOp>(), rt::abi::kConv, {lhs, rhs},
+  return call_into_new_buffer(rw, loc, op->getParentOfType<ModuleOp>(),
+                              extra.empty() ? rt::abi::kConv : rt::abi::kConvFused, inputs,
                               out_type, dynamic, {attrs_memref});
 }
 
@@ -335,9 +345,57 @@ struct LowerConvBackpropInput : OpRewritePattern<tfjit::ConvBackpropInputOp> {
   Options options;
 };
 
+// runtime/library_abi.h's code for a fused activation (tfjit::FusedConvOp::activations()).
+rt::abi::Epilogue epilogue_code(StringRef activation) {
+  using E = rt::abi::Epilogue;
+  return llvm::StringSwitch<E>(activation)
+      .Case("relu", E::kRelu)
+      .Case("relu6", E::kRelu6)
+      .Case("elu", E::kElu)
+      .Case("tanh", E::kTanh)
+      .Case("sigmoid", E::kSigmoid)
+      .Case("gelu", E::kGelu)
+      .Case("gelu_tanh", E::kGeluTanh)
+      .Case("silu", E::kSilu)
+      .Default(E::kNone);
+}
+
+// A fused convolution (compiler/lowering/fuse_conv_epilogue.cpp): one call of the eager kernel
+// with its epilogue on the CPU; elsewhere the convolution and its epilogue's elementwise ops
+// again, which the patterns lower as they lower a traced chain.
+struct LowerFusedConv : OpRewritePattern<tfjit::FusedConvOp> {
+  LowerFusedConv(MLIRContext* ctx, const Options& o) : OpRewritePattern(ctx), options(o) {}
+  LogicalResult matchAndRewrite(tfjit::FusedConvOp op, PatternRewriter& rw) const override {
+    Attrs a = attrs_of(op);
+    Value x = op.getLhs(), w = op.getRhs(), bias = op.getBias(), residual = op.getResidual();
+    if (use_library(options, op)) {
+      const int64_t epilogue[] = {static_cast<int64_t>(epilogue_code(op.getActivation())),
+                                  bias ? 1 : 0, residual ? 1 : 0};
+      Value extra[] = {bias ? bias : x, residual ? residual : x};
+      rw.replaceOp(op,
+                   library_call(rw, op, rt::abi::ConvKind::kForward, a, x, w, x, extra, epilogue));
+      return success();
+    }
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    Value y = rw.create<tfjit::ConvOp>(loc, type, x, w, op.getStrides(), op.getDilations(),
+                                       op.getPaddingLow(), op.getPaddingHigh(), op.getGroups());
+    auto add = [&](Value u, Value v) {
+      return rw.create<tfjit::BinaryOp>(loc, type, "add", u, v).getResult();
+    };
+    if (bias) y = add(y, rw.create<tfjit::BroadcastToOp>(loc, type, bias, ValueRange{y}));
+    if (residual) y = add(y, residual);
+    if (!op.getActivation().empty())
+      y = rw.create<tfjit::UnaryOp>(loc, type, op.getActivation(), y);
+    rw.replaceOp(op, y);
+    return success();
+  }
+  Options options;
+};
+
 void populate_family(RewritePatternSet& patterns, const Options& options) {
-  patterns.add<LowerConv, LowerConvBackpropFilter, LowerConvBackpropInput>(patterns.getContext(),
-                                                                           options);
+  patterns.add<LowerConv, LowerConvBackpropFilter, LowerConvBackpropInput, LowerFusedConv>(
+      patterns.getContext(), options);
 }
 const bool registered = register_patterns(Phase::kOps, &populate_family);
 

@@ -64,6 +64,9 @@ struct FunctionOptions {
   // Convolutions and sorts in compiled CPU code: calls of the eager kernels (oneDNN for float32
   // convolutions), or generated loops (false).
   bool host_library_calls = true;
+  // With those calls: a float32 convolution's bias add, residual add and activation applied by
+  // the same oneDNN call (post-ops) rather than by generated loops.
+  bool fuse_conv_epilogue = true;
   // Signatures kept compiled; beyond this the least recently used is dropped (and retraced if
   // it comes back), so a function called with ever-new shapes cannot grow without bound.
   size_t max_signatures = 64;

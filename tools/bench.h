@@ -105,3 +105,8 @@ void keras_benchmarks(const std::string& data_dir, int scale, std::vector<Row>& 
 // tools/bench_gpu.cpp: the GPU rows, appended to `rows`; `fail` marks a row as an error.
 void gpu_benchmarks(int scale, std::vector<Row>& rows,
                     const std::function<void(Row&, const std::string&)>& fail);
+
+// tools/bench_gpu_conv.cpp: conv2d on ResNet shapes on the GPU, cuDNN direct, eager (cuDNN) and
+// compiled (generated kernels).
+void gpu_conv_benchmarks(int scale, std::vector<Row>& rows,
+                         const std::function<void(Row&, const std::string&)>& fail);

@@ -42,7 +42,8 @@ called directly, the training step eager and compiled, and overheads.
                   10/100/1000-op compile scaling, batch-1 inference), conv (conv2d on ResNet
                   shapes against oneDNN direct), compile (a 20-op function), gpu,
                   keras (only when named: model.fit per epoch, Adam on 10M parameters,
-                  tf::data per batch)
+                  tf::data per batch), gpu-conv (only when named: conv2d on ResNet shapes
+                  on the GPU, cuDNN direct, eager and compiled)
   --data DIR      the keras section's data and initial weights (.npy files written by
                   scripts/peers/keras_peers.py; default $TFJIT_BENCH_DATA; without it the
                   keras section has no fit rows)
@@ -123,7 +124,7 @@ int main(int argc, char** argv) {
     } else if (a == "--only") {
       only = "," + value() + ",";
       for (const char* known : {"matmul", "chain", "overhead", "autodiff", "steps", "models",
-                                "conv", "compile", "keras", "gpu"})
+                                "conv", "compile", "keras", "gpu-conv", "gpu"})
         for (size_t at; (at = only.find(std::string(",") + known + ",")) != std::string::npos;)
           only.replace(at, std::strlen(known) + 1, "");
       if (only != ",") {
@@ -547,6 +548,19 @@ int main(int argc, char** argv) {
     }
   } else {
     progress("no GPU rows: " + tf::test::gpu_unavailable_reason());
+  }
+
+  if (only.find(",gpu-conv,") == std::string::npos) {  // only when named: long on a GPU
+  } else if (tf::test::is_gpu_available()) {
+    try {
+      gpu_conv_benchmarks(scale, rows, fail);
+    } catch (const std::exception& e) {
+      Row row{"gpu conv2d", "(section)", -1, ""};
+      fail(row, e.what());
+      rows.push_back(row);
+    }
+  } else {
+    progress("no GPU conv rows: " + tf::test::gpu_unavailable_reason());
   }
 
   if (json) {

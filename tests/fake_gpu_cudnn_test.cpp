@@ -173,6 +173,29 @@ TEST_CASE("a cuDNN failure is a typed error naming the op and the GPU goes on wo
   tft::check_same(after, cpu, "after the failures");
 }
 
+// Run alone (tests/CMakeLists.txt: fake_gpu.cudnn_cannot_initialise): the first cuDNN handle of
+// the process is the one that fails.
+TEST_CASE("cuDNN failing to initialise is an UnavailableError and a later call retries",
+          "[.cudnn_init]") {
+  REQUIRE(tf::test::is_gpu_available());
+  REQUIRE(cudnn_stats().handles == 0);
+  std::mt19937 rng(11);
+  tf::Tensor x = random_tensor({1, 5, 5, 2}, rng), w = random_tensor({3, 3, 2, 2}, rng);
+  auto scope = tf::device_scope("/GPU:0");
+  fail_next("cudnnCreate", 1001);  // CUDNN_STATUS_NOT_INITIALIZED
+  CHECK_THROWS_MATCHES(
+      tf::nn::conv2d(x, w, {1}, "SAME"), tf::UnavailableError,
+      Catch::Matchers::Predicate<tf::UnavailableError>([](const tf::UnavailableError& e) {
+        const std::string m = e.what();
+        return m.starts_with("conv on GPU") &&
+               m.find("CUDNN_STATUS_NOT_INITIALIZED") != std::string::npos;
+      }));
+  tf::Tensor y = tf::nn::conv2d(x, w, {1}, "SAME");
+  CHECK(y.device().ends_with("GPU:0"));
+  CHECK(cudnn_stats().handles == 1);
+  CHECK(cudnn_stats().forward == 1);
+}
+
 // Run with TFJIT_CUDNN naming a missing library (tests/CMakeLists.txt: fake_gpu.without_cudnn).
 TEST_CASE("without cuDNN convolutions run on the CPU eagerly and as generated GPU kernels compiled",
           "[.no_cudnn]") {

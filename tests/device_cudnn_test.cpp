@@ -6,11 +6,21 @@
 // (tests/fake_cuda), where fake_gpu_cudnn_test.cpp also checks that cuDNN did the work.
 #include <functional>
 
+#include "backends/cuda/cudnn.h"
 #include "tests/device_helpers.h"
 
 namespace {
 
 using tft::make;
+
+// Without cuDNN these still run, but compare the CPU's kernel with itself: say so in the log.
+bool skip_without_gpu_or_say_without_cudnn() {
+  if (tft::skip_without_gpu()) return true;
+  if (!tf::cuda::cudnn_available())
+    WARN("cuDNN unavailable (" << tf::cuda::cudnn_unavailable_reason()
+                               << "): convolutions placed on the GPU run on the CPU");
+  return false;
+}
 
 tf::Tensor random_tensor(const tf::TensorShape& shape, tf::DType dtype, std::mt19937& rng) {
   return make(tft::random_values(shape.num_elements(), {-1, 1}, dtype, rng), shape, dtype);
@@ -45,7 +55,7 @@ struct Case {
 
 TEST_CASE("eager convolutions and their gradients give the same values on GPU and CPU",
           "[device][gpu][cudnn]") {
-  if (tft::skip_without_gpu()) return;
+  if (skip_without_gpu_or_say_without_cudnn()) return;
   const Case cases[] = {
       {"conv2d 3x3 SAME stride 1 (even padding)",
        {2, 7, 6, 3},
@@ -115,7 +125,7 @@ TEST_CASE("eager convolutions and their gradients give the same values on GPU an
 
 TEST_CASE("eager convolutions on the GPU in float64 float16 and bfloat16 match the CPU",
           "[device][gpu][cudnn]") {
-  if (tft::skip_without_gpu()) return;
+  if (skip_without_gpu_or_say_without_cudnn()) return;
   std::mt19937 rng(20);
   for (tf::DType dtype : {tf::float64, tf::float16, tf::bfloat16}) {
     // Few terms per sum, so that the half types' rounding stays within the comparison's
@@ -133,7 +143,7 @@ TEST_CASE("eager convolutions on the GPU in float64 float16 and bfloat16 match t
 
 TEST_CASE("an empty batch convolves to empty results and a zero filter gradient on the GPU",
           "[device][gpu][cudnn]") {
-  if (tft::skip_without_gpu()) return;
+  if (skip_without_gpu_or_say_without_cudnn()) return;
   std::mt19937 rng(21);
   tf::Tensor x = random_tensor({0, 5, 5, 2}, tf::float32, rng),
              w = random_tensor({3, 3, 2, 4}, tf::float32, rng);

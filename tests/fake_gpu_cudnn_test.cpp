@@ -196,6 +196,35 @@ TEST_CASE("cuDNN failing to initialise is an UnavailableError and a later call r
   CHECK(cudnn_stats().forward == 1);
 }
 
+// Run with TF_CUDNN_USE_AUTOTUNE=0 and TF_CUDNN_WORKSPACE_LIMIT_IN_MB=0
+// (tests/CMakeLists.txt: fake_gpu.cudnn_heuristics_without_workspace).
+TEST_CASE("without autotuning the heuristics choose and the workspace limit is kept",
+          "[.cudnn_heuristics]") {
+  REQUIRE(tf::test::is_gpu_available());
+  std::mt19937 rng(12);
+  tf::Tensor x = random_tensor({2, 6, 5, 3}, rng), w = random_tensor({3, 3, 3, 4}, rng);
+  tf::Tensor gpu = conv_and_gradients(x, w, 2, "SAME");
+  const CudnnStats s = cudnn_stats();
+  CHECK(s.heuristic_queries == 3);
+  CHECK(s.find_calls == 0);  // no timing
+  // The stand-in's first choice needs 4096 bytes: past the limit, so one that needs none runs.
+  CHECK(s.largest_workspace == 0);
+  CHECK(s.forward == 1);
+  CHECK(s.backward_data == 1);
+  CHECK(s.backward_filter == 1);
+  tf::Tensor cpu;
+  {
+    auto scope = tf::device_scope("/CPU:0");
+    tf::GradientTape tape;
+    tape.watch(x);
+    tape.watch(w);
+    tf::Tensor y = tf::nn::conv2d(x, w, {2}, "SAME");
+    auto g = tape.gradient(tf::reduce_sum(y), std::vector<tf::Source>{x, w});
+    cpu = tf::concat({tf::reshape(y, {-1}), tf::reshape(g[0], {-1}), tf::reshape(g[1], {-1})}, 0);
+  }
+  tft::check_same(gpu, cpu, "heuristics' choice without workspace");
+}
+
 // Run with TFJIT_CUDNN naming a missing library (tests/CMakeLists.txt: fake_gpu.without_cudnn).
 TEST_CASE("without cuDNN convolutions run on the CPU eagerly and as generated GPU kernels compiled",
           "[.no_cudnn]") {

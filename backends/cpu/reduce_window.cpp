@@ -147,13 +147,53 @@ void select_and_scatter_kernel(const void* xv, const void* yv, const void* gv, v
               static_cast<T>(static_cast<C>(out[found[i]]) + static_cast<C>(g[pos * inner + i]));
     }
   };
+  // Windows that do not overlap (pooling's usual 2x2 / 2): each input element lies in at most
+  // one window, which writes it directly (its gradient to the first element equal to the
+  // window's extreme, zero to the others), along the trailing dims in loops that vectorise.
+  auto disjoint = [&](int64_t begin, int64_t end) {
+    const int64_t n = inner;
+    std::vector<int64_t> o(r), k(r);
+    std::vector<unsigned char> found(static_cast<size_t>(inner));
+    for (int64_t pos = begin; pos < end; ++pos) {
+      for (int64_t d = rank - 1, rest = pos; d >= 0; --d) {
+        o[d] = rest % p.out[d];
+        rest /= p.out[d];
+      }
+      std::fill(found.begin(), found.end(), 0);
+      std::fill(k.begin(), k.end(), 0);
+      const T *want = y + pos * inner, *grad = g + pos * inner;
+      for (int64_t step = 0; step < window_size; ++step) {
+        int64_t at = 0;
+        bool inside = true;
+        for (size_t d = 0; d < r && inside; ++d) {
+          const int64_t q = o[d] * p.strides[d] + k[d] - p.low[d];
+          inside = q >= 0 && q < p.in[d];
+          at = at * p.in[d] + q;
+        }
+        if (inside) {  // branch-free over unaliased rows, so that it vectorises
+          const T* __restrict row = x + at * inner;
+          const T* __restrict m_row = want;
+          const T* __restrict g_row = grad;
+          T* __restrict dst = out + at * inner;
+          unsigned char* __restrict seen = found.data();
+          for (int64_t i = 0; i < n; ++i) {
+            const C v = static_cast<C>(row[i]), m = static_cast<C>(m_row[i]);
+            const bool hit = (seen[i] == 0) & ((v == m) | ((v != v) & (m != m)));
+            dst[i] = hit ? g_row[i] : T(C(0));
+            seen[i] = static_cast<unsigned char>(seen[i] | hit);
+          }
+        }
+        for (int64_t d = rank - 1; d >= 0 && ++k[d] == p.window[d]; --d) k[d] = 0;
+      }
+    }
+  };
   if (overlap)
     windows(0, positions);
   else
     rt::parallel_for(
         positions,
         std::max<int64_t>(1, rt::kParallelGrain / std::max<int64_t>(1, window_size * inner)),
-        windows);
+        disjoint);
 }
 
 void register_reduce_window(rt::KernelTable& table) {

@@ -232,7 +232,8 @@ Tensor bincount(const Tensor& arr, const Tensor& weights = Tensor(),
 // InvalidArgumentError, eagerly and compiled (there once the call has run), as TensorFlow's CPU
 // kernels do. Duplicate indices: update keeps the last row (TensorFlow leaves it unspecified),
 // add / sub / max / min combine them all. Gradients w.r.t. tensor and updates as TensorFlow's
-// (max / min: split between the tied winners).
+// (max / min: split between the tied winners; update: every row gets the gradient at its index,
+// also a duplicate that a later row overwrote).
 Tensor tensor_scatter_nd_update(const Tensor& tensor, const Tensor& indices, const Tensor& updates);
 Tensor tensor_scatter_nd_add(const Tensor& tensor, const Tensor& indices, const Tensor& updates);
 Tensor tensor_scatter_nd_sub(const Tensor& tensor, const Tensor& indices, const Tensor& updates);

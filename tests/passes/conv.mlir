@@ -7,8 +7,8 @@ func.func @conv_f32(%x: tensor<?x5x5x3xf32>, %w: tensor<3x3x3x4xf32>) -> tensor<
 }
 // CHECK-LABEL: func.func @conv_f32
 // CHECK-DAG: %[[ATTRS:.*]] = arith.constant dense<[0, 1, 2, 2, 1, 1, 1, 1, 1, 1]> : tensor<10xi64>
-// CHECK-DAG: bufferization.to_memref %{{.*}} read_only : memref<?x5x5x3xf32>
-// CHECK-DAG: bufferization.to_memref %{{.*}} read_only : memref<3x3x3x4xf32>
+// CHECK-DAG: bufferization.to_memref %{{.*}} read_only {tfjit.call = {{[0-9]+}} : i64} : memref<?x5x5x3xf32>
+// CHECK-DAG: bufferization.to_memref %{{.*}} read_only {tfjit.call = {{[0-9]+}} : i64} : memref<3x3x3x4xf32>
 // CHECK-DAG: %[[OUT:.*]] = memref.alloc(%{{.*}}) : memref<?x3x3x4xf32>
 // CHECK: call @tfjit_conv(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (memref<*xf32>, memref<*xf32>, memref<*xf32>, memref<?xi64>) -> ()
 // CHECK: bufferization.to_tensor %[[OUT]] restrict writable : memref<?x3x3x4xf32>

@@ -7,8 +7,8 @@ func.func @fused(%x: tensor<?x5x5x3xf32>, %w: tensor<3x3x3x4xf32>, %b: tensor<4x
 }
 // CHECK-LABEL: func.func @fused
 // CHECK-DAG: arith.constant dense<[0, 1, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1]> : tensor<13xi64>
-// CHECK-DAG: bufferization.to_memref %{{.*}} read_only : memref<4xf32>
-// CHECK-DAG: bufferization.to_memref %{{.*}} read_only : memref<?x3x3x4xf32>
+// CHECK-DAG: bufferization.to_memref %{{.*}} read_only {tfjit.call = {{[0-9]+}} : i64} : memref<4xf32>
+// CHECK-DAG: bufferization.to_memref %{{.*}} read_only {tfjit.call = {{[0-9]+}} : i64} : memref<?x3x3x4xf32>
 // CHECK-DAG: %[[OUT:.*]] = memref.alloc(%{{.*}}) : memref<?x3x3x4xf32>
 // CHECK: call @tfjit_conv_fused(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (memref<*xf32>, memref<*xf32>, memref<*xf32>, memref<*xf32>, memref<*xf32>, memref<?xi64>) -> ()
 // CHECK: bufferization.to_tensor %[[OUT]] restrict writable : memref<?x3x3x4xf32>

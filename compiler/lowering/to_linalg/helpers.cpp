@@ -111,11 +111,18 @@ Value call_into_new_buffer(OpBuilder& b, Location loc, ModuleOp module, StringRe
   auto unranked = [](Type t) {
     return UnrankedMemRefType::get(cast<ShapedType>(t).getElementType(), 0);
   };
+  // Each call reads its operands through its own to_memref, numbered so that CSE cannot merge
+  // two calls' (bufferization would see the tensor's last use at the first call and may reuse its
+  // buffer in place before the second reads it).
+  int64_t calls = 0;
+  module.walk([&](func::CallOp) { ++calls; });
+  auto call_index = b.getNamedAttr("tfjit.call", b.getI64IntegerAttr(calls));
   SmallVector<Value> args;
   for (Value t : inputs) {
     auto type = cast<RankedTensorType>(t.getType());
-    Value m = b.create<bufferization::ToMemrefOp>(
+    auto m = b.create<bufferization::ToMemrefOp>(
         loc, MemRefType::get(type.getShape(), type.getElementType()), t, /*read_only=*/true);
+    m->setAttr(call_index.getName(), call_index.getValue());
     args.push_back(b.create<memref::CastOp>(loc, unranked(type), m));
   }
   Value out = b.create<memref::AllocOp>(

@@ -80,6 +80,21 @@ TEST_CASE("compiled convolutions, pooling gradients and sorts give the same valu
                           0);
       },
       small);
+  {  // 600 rows: a reduction long enough for split_reductions, which must leave it whole
+    std::vector<int32_t> ids(600);
+    for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int32_t>(i * 7 % 9) - 1;
+    tf::Tensor id = tf::constant(ids, {600});
+    compare_compiled(
+        "segment max and update over 600 rows",
+        [id](auto& a) {
+          auto rows = tf::reshape(a, {600, 14});
+          auto m = tf::math::unsorted_segment_max(rows, id, 8);
+          auto u = tf::tensor_scatter_nd_update(tf::zeros({8, 14}),
+                                                tf::expand_dims(tf::maximum(id, 0), -1), rows);
+          return tf::concat({tf::reshape(m, {-1}), tf::reshape(u, {-1})}, 0);
+        },
+        small);
+  }
   compare_compiled(  // sorting: ranks computed by generated kernels on the GPU
       "sort, argsort and top_k",
       [](auto& a) {

@@ -46,7 +46,7 @@ const Other kOthers[] = {
     {"stack(values, axis)", "composite (concat)", tf::core::kAll, "yes (composite)", ""},
     {"unstack(x, axis)", "composite (slice)", tf::core::kAll, "yes (composite)", ""},
     {"gather(params, indices, axis)", "primitive", tf::core::kAll,
-     "yes (params; one-hot contraction, dense)",
+     "yes (params; a scatter-add, linear)",
      "int32/int64 indices; out of range: InvalidArgumentError (compiled: once the call has run)"},
     {"split(x, num or sizes, axis)", "composite (slice)", tf::core::kAll, "yes (composite)", ""},
     {"tile(x, multiples)", "composite (reshape, broadcast_to)", tf::core::kAll, "yes (composite)",

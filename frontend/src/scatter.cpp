@@ -206,13 +206,14 @@ Tensor detail::gather_nd_or_zero(const std::string& op, const Tensor& t, const T
     for (size_t i = 0; i < batch.size(); ++i) front = expand_dims(front, 0);
     return broadcast_to(front, TensorShape(shape));
   }
-  int64_t rows = 1;
-  for (int64_t d = 0; d < depth; ++d) {
-    require_known_dim(op, t, d, "the indexed dimension");
-    rows *= t.shape()[d];
-  }
+  for (int64_t d = 0; d < depth; ++d) require_known_dim(op, t, d, "the indexed dimension");
   std::vector<int64_t> rest(t.shape().dims().begin() + depth, t.shape().dims().end());
-  if (rows == 0) {  // nothing to read: every tuple is outside
+  // t's rows flattened over the first `depth` dims (no overflow: t's elements fit int64, and an
+  // empty t returns here).
+  int64_t rows = 1;
+  const bool empty = std::ranges::find(t.shape().dims(), 0) != t.shape().dims().end();
+  for (int64_t d = 0; d < depth && !empty; ++d) rows *= t.shape()[d];
+  if (empty) {  // nothing to read: every tuple is outside, or its slice empty
     std::vector<int64_t> shape = batch;
     shape.insert(shape.end(), rest.begin(), rest.end());
     return zeros(TensorShape(shape), t.dtype());

@@ -435,22 +435,30 @@ TEST_CASE("segment sums and scatters trace once for unknown leading dims, gradie
   CHECK_THROWS_WITH(f(tf::ones({2, 3}, tf::float64), tf::constant({0, 4})),
                     Catch::Contains("a segment id is not below 4"));
 
-  auto add = tf::function(
-      [](const Tensor& x, const Tensor& i, const Tensor& u) {
-        return tf::tensor_scatter_nd_add(x, i, u);
-      },
-      {tf::TensorSpec({tf::unknown, 2}, tf::float32), tf::TensorSpec({tf::unknown, 1}, tf::int64),
-       tf::TensorSpec({tf::unknown, 2}, tf::float32)});
-  Tensor x = tf::zeros({4, 2});
-  Tensor i = tf::constant(std::vector<int64_t>{3, 3, 0}, {3, 1});
-  Tensor u = tf::ones({3, 2});
-  CHECK(add(x, i, u).to_vector<float>() == std::vector<float>{1, 1, 0, 0, 0, 0, 2, 2});
-  CHECK(add(tf::zeros({5, 2}), tf::constant(std::vector<int64_t>{4}, {1, 1}), tf::ones({1, 2}))
-            .to_vector<float>() == std::vector<float>{0, 0, 0, 0, 0, 0, 0, 0, 1, 1});
-  CHECK_THROWS_WITH(add(x, tf::constant(std::vector<int64_t>{4}, {1, 1}), tf::ones({1, 2})),
-                    Catch::Contains("tensor_scatter_nd_add: an index is out of range for shape "
-                                    "(None, 2)"));
-  CHECK(add.trace_count() == 1);
+  // Through the library call and through the generic lowering (dynamic sizes in the generic).
+  for (bool library : {true, false}) {
+    INFO((library ? "library call" : "generic"));
+    auto add =
+        tf::function([](const Tensor& x, const Tensor& i,
+                        const Tensor& u) { return tf::tensor_scatter_nd_add(x, i, u); },
+                     tf::FunctionOptions{.host_library_calls = library,
+                                         .input_signature = std::vector<tf::TensorSpec>{
+                                             tf::TensorSpec({tf::unknown, 2}, tf::float32),
+                                             tf::TensorSpec({tf::unknown, 1}, tf::int64),
+                                             tf::TensorSpec({tf::unknown, 2}, tf::float32)}});
+    Tensor x = tf::zeros({4, 2});
+    Tensor i = tf::constant(std::vector<int64_t>{3, 3, 0}, {3, 1});
+    Tensor u = tf::ones({3, 2});
+    CHECK(add(x, i, u).to_vector<float>() == std::vector<float>{1, 1, 0, 0, 0, 0, 2, 2});
+    CHECK(add(tf::zeros({5, 2}), tf::constant(std::vector<int64_t>{4}, {1, 1}), tf::ones({1, 2}))
+              .to_vector<float>() == std::vector<float>{0, 0, 0, 0, 0, 0, 0, 0, 1, 1});
+    CHECK(add(x, tf::zeros({0, 1}, tf::int64), tf::ones({0, 2})).to_vector<float>() ==
+          std::vector<float>(8, 0.0f));  // no rows: x itself
+    CHECK_THROWS_WITH(add(x, tf::constant(std::vector<int64_t>{4}, {1, 1}), tf::ones({1, 2})),
+                      Catch::Contains("tensor_scatter_nd_add: an index is out of range for shape "
+                                      "(None, 2)"));
+    CHECK(add.trace_count() == 1);
+  }
 }
 
 TEST_CASE("bincount: TensorFlow's lengths eagerly; compiled with minlength == maxlength") {

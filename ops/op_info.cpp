@@ -14,7 +14,8 @@ constexpr ElementwiseOpInfo kUnaryInfo[] = {
 };
 constexpr ElementwiseOpInfo kBinaryInfo[] = {
 #define TFJIT_BINARY(name, dtypes, result, expr, f, s, u, grad_x, grad_y) \
-  {#name, dtypes, k##result##Result, std::string_view(#grad_x) != "NoGrad"},
+  {#name, dtypes, k##result##Result,                                      \
+   std::string_view(#grad_x) != "NoGrad" || std::string_view(#grad_y) != "NoGrad"},
 #include "ops/elementwise_ops.def"
 };
 constexpr ReduceOpInfo kReduceInfo[] = {

@@ -30,7 +30,7 @@ struct ElementwiseOpInfo {
   const char* name;
   core::DTypeSet dtypes;
   bool bool_result;     // the table's result column: Bool (true) or Same
-  bool differentiable;  // the table defines a gradient (not NoGrad)
+  bool differentiable;  // the table defines a gradient (not NoGrad) for an input at least
 };
 const ElementwiseOpInfo& op_info(UnaryOp op);
 const ElementwiseOpInfo& op_info(BinaryOp op);

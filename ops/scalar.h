@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "core/half.h"  // TFJIT_HOST_DEVICE: scalar functions are compiled for both
+#include "ops/special_functions.h"
 #include "tfjit/dtype.h"
 
 namespace tf::kernels {

@@ -16,6 +16,34 @@ struct Range {
   bool integral = false;
   bool negative_integers = true;  // false: integer dtypes draw from max(lo, 0) (pow's exponent)
 };
+// References for the special functions libm lacks, by other methods than tfjit's (which uses
+// Lanczos' approximation and Euler-Maclaurin with 9 terms): digamma by recurrence up to 20 and
+// its asymptotic series; zeta(s, q) by summing 2000 terms directly, then the integral tail.
+inline double digamma_reference(double x) {
+  if (x <= 0 && x == std::floor(x)) return NAN;
+  long double v = x, acc = 0;
+  if (v < 0.5L) {  // reflection
+    acc -= 3.14159265358979323846264338327950288L / std::tan(3.14159265358979323846264338327950288L * v);
+    v = 1 - v;
+  }
+  for (; v < 20; v += 1) acc -= 1 / v;
+  const long double i2 = 1 / (v * v);
+  return static_cast<double>(acc + std::log(v) - 0.5L / v -
+                             i2 * (1.0L / 12 - i2 * (1.0L / 120 - i2 * (1.0L / 252 - i2 * (1.0L / 240 - i2 / 132)))));
+}
+inline double zeta_reference(double s, double q) {
+  if (s == 1) return INFINITY;
+  if (s < 1) return NAN;
+  if (q <= 0 && q == std::floor(q)) return INFINITY;
+  if (q < 0 && s != std::floor(s)) return NAN;
+  long double sum = 0, ls = s;
+  const int n = 2000;
+  for (int k = 0; k < n; ++k) sum += std::pow(static_cast<long double>(q) + k, -ls);
+  const long double w = static_cast<long double>(q) + n;
+  return static_cast<double>(sum + std::pow(w, 1 - ls) / (ls - 1) + std::pow(w, -ls) / 2 +
+                             ls * std::pow(w, -ls - 1) / 12);
+}
+
 struct UnaryCase {
   const char* name;
   tf::Tensor (*op)(const tf::Tensor&);
@@ -48,6 +76,9 @@ inline const UnaryCase kUnary[] = {
     {"relu", tf::relu, [](double x) { return x > 0 ? x : 0; }, {-10, 10}},
     {"softplus", tf::softplus, [](double x) { return std::log1p(std::exp(x)); }, {-30, 30}},
     {"erf", tf::erf, [](double x) { return std::erf(x); }, {-3, 3}},
+    {"erfc", tf::erfc, [](double x) { return std::erfc(x); }, {-3, 6}},
+    {"lgamma", tf::lgamma, [](double x) { return std::lgamma(x); }, {-3.7, 7}},
+    {"digamma", tf::digamma, digamma_reference, {-3.7, 7}},
     {"floor", tf::floor, [](double x) { return std::floor(x); }, {-10, 10}, false},
     {"ceil", tf::ceil, [](double x) { return std::ceil(x); }, {-10, 10}, false},
     {"round", tf::round, [](double x) { return std::nearbyint(x); }, {-10, 10}, false},
@@ -93,6 +124,7 @@ inline const BinaryCase kBinary[] = {
     {"squared_difference", tf::squared_difference, [](double x, double y) { return (x - y) * (x - y); }, {-5, 5}, {-5, 5}},
     {"divide_no_nan", tf::divide_no_nan, [](double x, double y) { return x / y; }, kAny, kNonZero},
     {"xlogy", tf::xlogy, [](double x, double y) { return x * std::log(y); }, kAny, kNonZero},
+    {"zeta", tf::zeta, zeta_reference, {1.5, 6}, {0.5, 5}, false},  // no gradient w.r.t. s
     {"atan2", tf::atan2, [](double x, double y) { return std::atan2(x, y); }, kAny, kAny},
     {"equal", tf::equal, [](double x, double y) { return double(x == y); }, kWhole, kWhole, false},
     {"not_equal", tf::not_equal, [](double x, double y) { return double(x != y); }, kWhole, kWhole, false},

@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 
+#include "tests/gradient_helpers.h"
 #include "tests/helpers.h"
 
 namespace {
@@ -321,3 +322,61 @@ TEST_CASE("bad arguments to the composites raise typed errors naming the op") {
 }
 
 }  // namespace
+
+TEST_CASE("local_response_normalization matches a float64 loop, eager, compiled and in gradients") {
+  const int64_t n = 2, h = 2, w = 3, c = 7, radius = 2;
+  std::vector<double> v;
+  for (int64_t i = 0; i < n * h * w * c; ++i) v.push_back(std::sin(0.37 * static_cast<double>(i)));
+  Tensor x = tft::make(v, {n, h, w, c}, tf::float64);
+  const double bias = 1.5, alpha = 0.3, beta = 0.75;
+  std::vector<double> want(v.size());
+  for (int64_t p = 0; p < n * h * w; ++p)
+    for (int64_t ch = 0; ch < c; ++ch) {
+      double sum = 0;
+      for (int64_t k = std::max<int64_t>(0, ch - radius); k <= std::min(c - 1, ch + radius); ++k)
+        sum += v[p * c + k] * v[p * c + k];
+      want[p * c + ch] = v[p * c + ch] / std::pow(bias + alpha * sum, beta);
+    }
+  auto lrn = [&](const Tensor& t) {
+    return nn::local_response_normalization(t, radius, bias, alpha, beta);
+  };
+  tft::check_close(tft::values_of(lrn(x)), want, tf::float64, "eager");
+  tft::check_close(tft::values_of(tf::function(lrn)(x)), want, tf::float64, "compiled");
+  tft::check_gradients([&](const Args& in) { return lrn(in[0]); }, {x}, "gradient");
+  CHECK_THROWS_WITH(nn::lrn(tf::zeros({2, 3})), Catch::Contains("local_response_normalization"));
+  CHECK_THROWS_AS(nn::lrn(x, -1), tf::InvalidArgumentError);
+}
+
+TEST_CASE("fused_batch_norm training with an unknown batch counts it at run time") {
+  tf::FunctionOptions o;
+  o.input_signature = std::vector<tf::TensorSpec>{tf::TensorSpec({tf::None, 2, 2, 3}, tf::float64),
+                                                  tf::TensorSpec({tf::None, 1, 1, 3}, tf::float64)};
+  auto f = tf::function(
+      [](const Tensor& x, const Tensor& single) {
+        auto r = nn::fused_batch_norm(x, tf::ones({3}, tf::float64), tf::zeros({3}, tf::float64));
+        auto one =
+            nn::fused_batch_norm(single, tf::ones({3}, tf::float64), tf::zeros({3}, tf::float64));
+        return std::vector<Tensor>{r.y, r.mean, r.variance, one.variance};
+      },
+      o);
+  for (int64_t n : {1, 3, 5}) {
+    INFO("batch " << n);
+    std::vector<double> v;
+    for (int64_t i = 0; i < n * 12; ++i) v.push_back(std::cos(0.7 * static_cast<double>(i)));
+    Tensor x = tft::make(v, {n, 2, 2, 3}, tf::float64);
+    Tensor single = tf::slice(x, {0, 0, 0, 0}, {n, 1, 1, 3});
+    auto got = f(x, single);
+    auto want = nn::fused_batch_norm(x, tf::ones({3}, tf::float64), tf::zeros({3}, tf::float64));
+    tft::check_close(tft::values_of(got[0]), tft::values_of(want.y), tf::float64, "y");
+    tft::check_close(tft::values_of(got[1]), tft::values_of(want.mean), tf::float64, "mean");
+    tft::check_close(tft::values_of(got[2]), tft::values_of(want.variance), tf::float64,
+                     "Bessel-corrected variance");
+    auto want_single =
+        nn::fused_batch_norm(single, tf::ones({3}, tf::float64), tf::zeros({3}, tf::float64));
+    tft::check_close(tft::values_of(got[3]), tft::values_of(want_single.variance), tf::float64,
+                     "one element per channel and batch row");
+    // One element per channel: no correction (the batch variance, 0).
+    if (n == 1) CHECK(tft::values_of(got[3]) == std::vector<double>{0, 0, 0});
+  }
+  CHECK(f.trace_count() == 1);
+}

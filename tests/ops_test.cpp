@@ -164,7 +164,42 @@ TEST_CASE("tensordot and einsum match loops", "[matmul][einsum]") {
   CHECK(tft::values_of(tf::tensordot(m, tft::make({1, 1, 1}, {3}, tf::float64), 1)) ==
         std::vector<double>{6, 15});
   CHECK_THROWS_AS(tf::einsum("ii->i", {tf::eye(2)}), tf::InvalidArgumentError);
-  CHECK_THROWS_AS(tf::einsum("ij,jk", {m, m}), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(tf::einsum("ij,jk", {m, m}), tf::InvalidArgumentError);  // j: 3 and 2
   CHECK_THROWS_WITH(tf::einsum("ij,jk->ik", {m, m}), Catch::Contains("index 'j'"));
+  CHECK_THROWS_AS(tf::einsum("ij,jk->ik", {m}), tf::InvalidArgumentError);
   CHECK_THROWS_AS(tf::tensordot(m, m, 3), tf::InvalidArgumentError);
+}
+
+TEST_CASE("einsum contracts three and four operands and infers an implicit output",
+          "[matmul][einsum]") {
+  // out[i, m] = sum_jkl a[i, j] b[j, k] c[k, l, i] d[l, m]: a chain with a batch index in c.
+  auto a = tft::make(ramp(2 * 3, 0.5), {2, 3}, tf::float64);
+  auto b = tft::make(ramp(3 * 4, -1.0), {3, 4}, tf::float64);
+  auto c = tft::make(ramp(4 * 5 * 2, 0.25), {4, 5, 2}, tf::float64);
+  auto d = tft::make(ramp(5 * 3, 2.0), {5, 3}, tf::float64);
+  auto av = tft::values_of(a), bv = tft::values_of(b), cv = tft::values_of(c),
+       dv = tft::values_of(d);
+  std::vector<double> want(2 * 3, 0.0), chain(2 * 4, 0.0);
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 3; ++j)
+      for (int k = 0; k < 4; ++k) {
+        chain[i * 4 + k] += av[i * 3 + j] * bv[j * 4 + k];
+        for (int l = 0; l < 5; ++l)
+          for (int n = 0; n < 3; ++n)
+            want[i * 3 + n] +=
+                av[i * 3 + j] * bv[j * 4 + k] * cv[k * 10 + l * 2 + i] * dv[l * 3 + n];
+      }
+  tft::check_close(tft::values_of(tf::einsum("ij,jk,kli,lm->im", {a, b, c, d})), want, tf::float64,
+                   "four operands");
+  auto f = tf::function(
+      [](const tf::Tensor& w, const tf::Tensor& x, const tf::Tensor& y, const tf::Tensor& z) {
+        return tf::einsum("ij,jk,kli,lm->im", {w, x, y, z});
+      });
+  tft::check_close(tft::values_of(f(a, b, c, d)), want, tf::float64, "four operands, compiled");
+  tft::check_close(tft::values_of(tf::einsum("ij,jk", {a, b})), chain, tf::float64,
+                   "implicit output ik");
+  // Three operands, one index shared by all: sum_i x_i y_i z_i.
+  auto v = tft::make({1, 2, 3}, {3}, tf::float64);
+  CHECK(tft::values_of(tf::einsum("i,i,i->", {v, v, v})) == std::vector<double>{36});
+  CHECK(tft::values_of(tf::einsum("i,i,i", {v, v, v})) == std::vector<double>{36});
 }

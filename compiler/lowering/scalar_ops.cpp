@@ -4,6 +4,7 @@
 #include <span>
 
 #include "compiler/lowering/scalar_ops.h"
+#include "compiler/lowering/special_functions.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 
 using namespace mlir;
@@ -161,6 +162,14 @@ Value Builder<Op>::build(OpBuilder& b, Location loc, ValueRange a) {
   } else if constexpr (std::is_same_v<Op, XlogyF>) {
     return o.select(o.cmpf(CmpFPredicate::OEQ, a[0], o.constant(0)), o.constant(0),
                     o.op<arith::MulFOp>(a[0], o.op<math::LogOp>(a[1])));
+  } else if constexpr (std::is_same_v<Op, ErfcF>) {
+    return build_erfc(b, loc, a[0]);
+  } else if constexpr (std::is_same_v<Op, LgammaF>) {
+    return build_lgamma(b, loc, a[0]);
+  } else if constexpr (std::is_same_v<Op, DigammaF>) {
+    return build_digamma(b, loc, a[0]);
+  } else if constexpr (std::is_same_v<Op, ZetaF>) {
+    return build_zeta(b, loc, a[0], a[1]);
   } else if constexpr (std::is_same_v<Op, FloorDivF>)
     return o.op<math::FloorOp>(o.op<arith::DivFOp>(a[0], a[1]));
   else if constexpr (std::is_same_v<Op, FloorModF>) {

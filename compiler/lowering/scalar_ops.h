@@ -44,6 +44,10 @@ struct SquaredDifferenceF {};
 struct SquaredDifferenceI {};
 struct DivNoNanF {};
 struct XlogyF {};
+struct ErfcF {};  // the special functions: special_functions.h
+struct LgammaF {};
+struct DigammaF {};
+struct ZetaF {};
 struct IsNanF {};
 struct IsInfF {};
 struct IsFiniteF {};

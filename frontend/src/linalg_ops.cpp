@@ -147,79 +147,44 @@ Tensor tensordot(const Tensor& a, const Tensor& b, const std::vector<int64_t>& a
   return reshape(matmul(x, y), out_dims);
 }
 
-Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) {
-  auto fail = [&](const std::string& why) -> Tensor {
-    throw InvalidArgumentError("einsum: '" + equation + "': " + why);
-  };
-  std::string eq;
-  for (char c : equation)
-    if (c != ' ') eq += c;
-  size_t arrow = eq.find("->");
-  if (arrow == std::string::npos) fail("needs an explicit output ('->')");
-  std::string lhs = eq.substr(0, arrow), out = eq.substr(arrow + 2);
-  std::vector<std::string> ins;
-  for (size_t start = 0;;) {
-    size_t comma = lhs.find(',', start);
-    ins.push_back(lhs.substr(start, comma - start));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  if (ins.size() != operands.size() || ins.empty() || ins.size() > 2)
-    fail("needs one or two operands matching the equation, got " + std::to_string(operands.size()));
-  std::map<char, int64_t> sizes;
-  for (size_t i = 0; i < ins.size(); ++i) {
-    checked(operands[i], "einsum", "operands");
-    if (static_cast<int64_t>(ins[i].size()) != operands[i].ndim())
-      fail("operand " + std::to_string(i) + " has shape " + operands[i].shape().to_string() +
-           " but subscripts '" + ins[i] + "'");
-    for (size_t d = 0; d < ins[i].size(); ++d) {
-      char c = ins[i][d];
-      if (!std::isalpha(static_cast<unsigned char>(c))) fail("subscripts must be letters");
-      if (std::count(ins[i].begin(), ins[i].end(), c) > 1)
-        fail("repeated index '" + std::string(1, c) + "' (diagonals are not supported)");
-      int64_t dim = operands[i].shape()[static_cast<int64_t>(d)];
-      auto [it, fresh] = sizes.emplace(c, dim);
-      if (!fresh && it->second != dim)
-        fail("index '" + std::string(1, c) + "' has sizes " + std::to_string(it->second) + " and " +
-             std::to_string(dim));
-    }
-  }
-  for (char c : out)
-    if (!sizes.count(c) || std::count(out.begin(), out.end(), c) > 1)
-      fail("bad output index '" + std::string(1, c) + "'");
-  // Sum out indices that appear in one operand only and not in the output.
-  auto contains = [](const std::string& s, char c) { return s.find(c) != std::string::npos; };
-  std::vector<Tensor> t = operands;
+namespace {
+
+bool has(const std::string& s, char c) { return s.find(c) != std::string::npos; }
+
+Tensor permute_to(const Tensor& x, const std::string& from, const std::string& to) {
+  std::vector<int64_t> perm;
+  for (char c : to) perm.push_back(static_cast<int64_t>(from.find(c)));
+  return transpose(x, perm);
+}
+
+// One or two operands into `out` (indices checked, none repeated within an operand): indices in
+// one operand only are summed first; then batch (in both and out), contracted (in both, not out)
+// and free indices make one batched matmul.
+Tensor contract(std::vector<Tensor> t, std::vector<std::string> ins, const std::string& out,
+                std::map<char, int64_t>& sizes) {
   for (size_t i = 0; i < ins.size(); ++i) {
     std::vector<int64_t> axes;
     std::string kept;
     for (size_t d = 0; d < ins[i].size(); ++d) {
       char c = ins[i][d];
-      bool elsewhere = contains(out, c) || (ins.size() == 2 && contains(ins[1 - i], c));
-      if (!elsewhere)
-        axes.push_back(static_cast<int64_t>(d));
-      else
+      if (has(out, c) || (ins.size() == 2 && has(ins[1 - i], c)))
         kept += c;
+      else
+        axes.push_back(static_cast<int64_t>(d));
     }
     if (!axes.empty()) t[i] = reduce_sum(t[i], axes);
     ins[i] = kept;
   }
-  auto permute_to = [&](const Tensor& x, const std::string& from, const std::string& to) {
-    std::vector<int64_t> perm;
-    for (char c : to) perm.push_back(static_cast<int64_t>(from.find(c)));
-    return transpose(x, perm);
-  };
   if (ins.size() == 1) return permute_to(t[0], ins[0], out);
-  // Two operands: batch (in both and out), contracted (in both, not out), free (in one and out).
   std::string batch, contracted, free_a, free_b;
   for (char c : ins[0]) {
-    if (contains(ins[1], c))
-      (contains(out, c) ? batch : contracted) += c;
+    if (has(ins[1], c))
+      (has(out, c) ? batch : contracted) += c;
     else
       free_a += c;
   }
   for (char c : ins[1])
-    if (!contains(ins[0], c)) free_b += c;
+    if (!has(ins[0], c)) free_b += c;
   auto product = [&](const std::string& idx) {
     int64_t p = 1;
     for (char c : idx) p *= sizes[c];
@@ -232,6 +197,86 @@ Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) 
   std::vector<int64_t> dims;
   for (char c : result) dims.push_back(sizes[c]);
   return permute_to(reshape(matmul(x, y), dims), result, out);
+}
+
+}  // namespace
+
+Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) {
+  auto fail = [&](const std::string& why) -> Tensor {
+    throw InvalidArgumentError("einsum: '" + equation + "': " + why);
+  };
+  std::string eq;
+  for (char c : equation)
+    if (c != ' ') eq += c;
+  size_t arrow = eq.find("->");
+  std::string lhs = eq.substr(0, arrow), out;
+  std::vector<std::string> ins;
+  for (size_t start = 0;;) {
+    size_t comma = lhs.find(',', start);
+    ins.push_back(lhs.substr(start, comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (ins.size() != operands.size())
+    fail("has " + std::to_string(ins.size()) + " operand subscripts but " +
+         std::to_string(operands.size()) + " operands");
+  std::map<char, int64_t> sizes;
+  std::map<char, int> uses;
+  for (size_t i = 0; i < ins.size(); ++i) {
+    checked(operands[i], "einsum", "operands");
+    if (static_cast<int64_t>(ins[i].size()) != operands[i].ndim())
+      fail("operand " + std::to_string(i) + " has shape " + operands[i].shape().to_string() +
+           " but subscripts '" + ins[i] + "'");
+    for (size_t d = 0; d < ins[i].size(); ++d) {
+      char c = ins[i][d];
+      if (!std::isalpha(static_cast<unsigned char>(c)))
+        fail("subscripts must be letters (no '...')");
+      if (std::count(ins[i].begin(), ins[i].end(), c) > 1)
+        fail("repeated index '" + std::string(1, c) + "' (diagonals are not supported)");
+      int64_t dim = operands[i].shape()[static_cast<int64_t>(d)];
+      auto [it, fresh] = sizes.emplace(c, dim);
+      if (!fresh && it->second != dim)
+        fail("index '" + std::string(1, c) + "' has sizes " + std::to_string(it->second) + " and " +
+             std::to_string(dim));
+      ++uses[c];
+    }
+  }
+  if (arrow == std::string::npos) {  // implicit: the indices used once, in alphabetical order
+    for (auto [c, n] : uses)
+      if (n == 1) out += c;
+  } else {
+    out = eq.substr(arrow + 2);
+  }
+  for (char c : out)
+    if (!sizes.count(c) || std::count(out.begin(), out.end(), c) > 1)
+      fail("bad output index '" + std::string(1, c) + "'");
+  // More than two operands: contract the pair whose result is smallest (opt_einsum's greedy
+  // order), keeping the indices still needed by the output or another operand, until two remain.
+  std::vector<Tensor> t = operands;
+  while (ins.size() > 2) {
+    size_t best_i = 0, best_j = 1;
+    std::string best_keep;
+    double best_size = INFINITY;
+    for (size_t i = 0; i < ins.size(); ++i)
+      for (size_t j = i + 1; j < ins.size(); ++j) {
+        std::string keep;
+        for (const std::string& side : {ins[i], ins[j]})
+          for (char c : side) {
+            bool needed = has(out, c);
+            for (size_t o = 0; o < ins.size(); ++o) needed |= o != i && o != j && has(ins[o], c);
+            if (needed && !has(keep, c)) keep += c;
+          }
+        double size = 1;
+        for (char c : keep) size *= static_cast<double>(sizes[c]);
+        if (size < best_size) best_size = size, best_i = i, best_j = j, best_keep = keep;
+      }
+    Tensor pair = contract({t[best_i], t[best_j]}, {ins[best_i], ins[best_j]}, best_keep, sizes);
+    t.erase(t.begin() + static_cast<std::ptrdiff_t>(best_j));
+    ins.erase(ins.begin() + static_cast<std::ptrdiff_t>(best_j));
+    t[best_i] = pair;
+    ins[best_i] = best_keep;
+  }
+  return contract(t, ins, out, sizes);
 }
 
 }  // namespace tf

@@ -4,6 +4,7 @@
 
 #include "frontend/src/op_helpers.h"
 #include "tfjit/creation.h"
+#include "tfjit/gradient_tape.h"
 #include "tfjit/ops.h"
 
 namespace tf {
@@ -27,6 +28,17 @@ Tensor reduce_euclidean_norm(const Tensor& x, Axes axis, bool keepdims) {
   checked(x, "reduce_euclidean_norm", "x");
   detail::check_dtype("reduce_euclidean_norm", x.dtype(), core::kFloat);
   return sqrt(reduce_sum(square(x), axis, keepdims));
+}
+
+Tensor polygamma(const Tensor& a, const Tensor& x) {
+  checked(a, "polygamma", "a");
+  checked(x, "polygamma", "x");
+  detail::check_dtype("polygamma", x.dtype(), core::kFloat);
+  Tensor n = stop_gradient(a);  // TensorFlow defines no gradient w.r.t. the order
+  Tensor sign = where(equal(floormod(n, 2.0), 0.0), -ones_like(n), ones_like(n));
+  Tensor higher = sign * exp(lgamma(n + 1.0)) * zeta(n + 1.0, x);
+  Tensor whole = logical_and(n >= 0.0, equal(n, floor(n)));
+  return where(equal(n, 0.0), digamma(x), where(whole, higher, NAN));
 }
 
 }  // namespace math

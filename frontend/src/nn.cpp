@@ -209,13 +209,23 @@ FusedBatchNorm fused_batch_norm(const Tensor& x, const Tensor& scale, const Tens
   Tensor y = batch_normalization(x, per_channel(m), per_channel(v), per_channel(offset),
                                  per_channel(scale), epsilon);
   if (!is_training) return {y, mean, variance};
-  int64_t count = 1;  // Bessel's correction needs the count while tracing
+  // Bessel's correction by the count of reduced elements: known while tracing, or read from the
+  // run-time shape where a reduced dim is unknown.
+  int64_t count = 1;
+  bool known = true;
   for (int64_t d : axes) {
-    detail::require_known_dim(op, x, d, "dimension");
-    count *= x.shape()[d];
+    known &= x.shape()[d] != kUnknownDim;
+    if (known) count *= x.shape()[d];
   }
-  Tensor unbiased =
-      count > 1 ? v * (static_cast<double>(count) / static_cast<double>(count - 1)) : v;
+  Tensor unbiased;
+  if (known) {
+    unbiased = count > 1 ? v * (static_cast<double>(count) / static_cast<double>(count - 1)) : v;
+  } else {
+    Tensor dims = tf::shape(x);
+    Tensor n = cast(dims[axes[0]], v.dtype());
+    for (size_t i = 1; i < axes.size(); ++i) n = n * cast(dims[axes[i]], v.dtype());
+    unbiased = where(n > 1.0, v * n / maximum(n - 1.0, 1.0), v);
+  }
   if (exponential_avg_factor != 1.0 && mean.defined() && variance.defined()) {
     const double f = exponential_avg_factor;
     m = mean * (1 - f) + m * f;

@@ -289,6 +289,26 @@ Tensor pool(const Tensor& input, const std::vector<int64_t>& window_shape,
                              std::string(pooling_type) + "\"");
 }
 
+Tensor local_response_normalization(const Tensor& input, int64_t depth_radius, double bias,
+                                    double alpha, double beta) {
+  const std::string op = "local_response_normalization";
+  checked(input, op, "input");
+  check_dtype(op, input.dtype(), core::kFloat);
+  if (input.ndim() != 4)
+    throw InvalidArgumentError(op + ": the input must be 4-D (NHWC), got shape " +
+                               input.shape().to_string());
+  if (depth_radius < 0 || depth_radius > (int64_t{1} << 23))
+    throw InvalidArgumentError(op + ": depth_radius must be in [0, 2^23], got " +
+                               std::to_string(depth_radius));
+  // Sum of squares over the channel window, zero-padded: the window is clipped at the edges.
+  Window w{ops::ReduceOp::reduce_sum, {}, op};
+  w.spec.window = {1, 1, 1, 2 * depth_radius + 1};
+  w.spec.strides = w.spec.dilations = {1, 1, 1, 1};
+  w.spec.low = w.spec.high = {0, 0, 0, depth_radius};
+  Tensor squares = reduce_window(w, square(input));
+  return input * pow(squares * alpha + bias, scalar_like(input, -beta));
+}
+
 }  // namespace nn
 
 }  // namespace tf

@@ -99,6 +99,21 @@ State& state() {
   return s;
 }
 
+// A program's identity: its PTX without comments. NVPTX numbers call sequences in comments
+// ("// callseq 3") from a counter that lives as long as the process, so compiling a program
+// with calls twice (the test's host kernels, then tfjit) gives two texts of one program.
+size_t ptx_hash(std::string_view ptx) {
+  std::string code;
+  for (size_t pos = 0; pos < ptx.size();) {
+    size_t end = ptx.find('\n', pos);
+    if (end == std::string_view::npos) end = ptx.size();
+    std::string_view line = ptx.substr(pos, end - pos);
+    code.append(line.substr(0, line.find("//"))).push_back('\n');
+    pos = end + 1;
+  }
+  return std::hash<std::string>{}(code);
+}
+
 }  // namespace
 
 // What tests read back (dlsym'd from the loaded fake).
@@ -381,7 +396,7 @@ int cuModuleLoadData(void** module, const void* image) {
   // PTX (or the fake "cubin" cuLinkComplete returns, which is the PTX): entry names are known.
   if (std::strncmp(text, "//", 2) == 0) {
     std::string ptx(text);
-    m->ptx_hash = std::hash<std::string>{}(ptx);
+    m->ptx_hash = ptx_hash(ptx);
     std::regex entry(R"(\.entry (\w+)\()");
     for (auto it = std::sregex_iterator(ptx.begin(), ptx.end(), entry);
          it != std::sregex_iterator(); ++it)
@@ -475,7 +490,7 @@ int cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, 
 void tfjit_fake_cuda_add_host_kernel(const char* ptx, const char* entry, void (*run_thread)(void**),
                                      size_t num_params) {
   std::lock_guard lock(state().mutex);
-  state().host_kernels[{std::hash<std::string>{}(ptx), entry}] = {run_thread, num_params};
+  state().host_kernels[{ptx_hash(ptx), entry}] = {run_thread, num_params};
 }
 
 void tfjit_fake_cuda_pin_host(const void* p, size_t bytes) {

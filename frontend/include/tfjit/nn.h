@@ -190,6 +190,15 @@ FusedBatchNorm fused_batch_norm(const Tensor& x, const Tensor& scale, const Tens
                                 std::string_view data_format = "NHWC", bool is_training = true);
 // x / sqrt(max(sum(x^2, axis), epsilon)).
 Tensor l2_normalize(const Tensor& x, Axes axis = {}, double epsilon = 1e-12);
+// Local response normalisation across the channels of a 4-D NHWC input (AlexNet's), as
+// tf.nn.local_response_normalization: x / (bias + alpha * sum(x^2 over channels c +- depth_radius,
+// clipped at the edges))^beta. The window sum is the reduce_window primitive.
+Tensor local_response_normalization(const Tensor& input, int64_t depth_radius = 5, double bias = 1,
+                                    double alpha = 1, double beta = 0.5);
+inline Tensor lrn(const Tensor& input, int64_t depth_radius = 5, double bias = 1, double alpha = 1,
+                  double beta = 0.5) {
+  return local_response_normalization(input, depth_radius, bias, alpha, beta);
+}
 
 // --- Regularisation and embeddings ---
 // Each element kept with probability 1 - rate and scaled by 1 / (1 - rate), zeroed otherwise;

@@ -44,8 +44,10 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a = false, bool t
 Tensor tensordot(const Tensor& a, const Tensor& b, int64_t axes);
 Tensor tensordot(const Tensor& a, const Tensor& b, const std::vector<int64_t>& axes_a,
                  const std::vector<int64_t>& axes_b);
-// Einstein summation of one or two operands ("ij,jk->ik", "bij,bkj->bik", "ij->j", "i,i->", ...).
-// Each index letter may appear once per operand (no diagonals).
+// Einstein summation of any number of operands ("ij,jk->ik", "bij,bkj->bik", "ij->j", "i,i->",
+// "ij,jk,kl->il", ...; without "->" the output holds the indices used once, alphabetically).
+// Pairs are contracted smallest result first. Each index letter may appear once per operand (no
+// diagonals, no "...").
 Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands);
 // Reductions from the reduction table (tfjit/table_ops.h): reduce_sum, reduce_prod, reduce_max,
 // reduce_min (numeric), reduce_any, reduce_all (bool). Over no elements they give the identity
@@ -170,6 +172,9 @@ Tensor reduce_std(const Tensor& x, Axes axis = {}, bool keepdims = false);
 Tensor reduce_variance(const Tensor& x, Axes axis = {}, bool keepdims = false);
 // sqrt(sum(x^2)) over `axis`.
 Tensor reduce_euclidean_norm(const Tensor& x, Axes axis = {}, bool keepdims = false);
+// The a-th derivative of digamma: (-1)^(a+1) a! zeta(a + 1, x), digamma(x) for a == 0, NaN where
+// `a` is not a non-negative whole number. Broadcasts; a gradient w.r.t. x only, as TensorFlow.
+Tensor polygamma(const Tensor& a, const Tensor& x);
 using tf::argmax;
 using tf::argmin;
 using tf::divide;

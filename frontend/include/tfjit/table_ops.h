@@ -82,6 +82,15 @@ Tensor softplus(const Tensor& x);
 // erf: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
 Tensor erf(const Tensor& x);
 
+// erfc: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+Tensor erfc(const Tensor& x);
+
+// lgamma: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+Tensor lgamma(const Tensor& x);
+
+// digamma: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+Tensor digamma(const Tensor& x);
+
 // floor: float16, bfloat16, float32, float64 -> the input's dtype; no gradient.
 Tensor floor(const Tensor& x);
 
@@ -178,6 +187,9 @@ Tensor divide_no_nan(const Tensor& x, const Tensor& y);
 // xlogy: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
 Tensor xlogy(const Tensor& x, const Tensor& y);
 
+// zeta: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
+Tensor zeta(const Tensor& x, const Tensor& y);
+
 // atan2: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
 Tensor atan2(const Tensor& x, const Tensor& y);
 
@@ -233,6 +245,7 @@ TFJIT_WITH_SCALARS(minimum)
 TFJIT_WITH_SCALARS(squared_difference)
 TFJIT_WITH_SCALARS(divide_no_nan)
 TFJIT_WITH_SCALARS(xlogy)
+TFJIT_WITH_SCALARS(zeta)
 TFJIT_WITH_SCALARS(atan2)
 TFJIT_WITH_SCALARS(equal)
 TFJIT_WITH_SCALARS(not_equal)
@@ -307,6 +320,9 @@ using tf::sigmoid;
 using tf::relu;
 using tf::softplus;
 using tf::erf;
+using tf::erfc;
+using tf::lgamma;
+using tf::digamma;
 using tf::floor;
 using tf::ceil;
 using tf::round;
@@ -339,6 +355,7 @@ using tf::minimum;
 using tf::squared_difference;
 using tf::divide_no_nan;
 using tf::xlogy;
+using tf::zeta;
 using tf::atan2;
 using tf::equal;
 using tf::not_equal;

@@ -280,6 +280,19 @@ std::vector<OpEntry> catalogue() {
         tf::math::in_top_k(tf::constant(t, {static_cast<int64_t>(t.size())}), x, int_param(r)),
         x.dtype());
   });
+  add("local_response_normalization", [](Rng& r, const tf::Tensor& x) {
+    return tf::nn::local_response_normalization(x, int_param(r), 1.0, 1e-3, 0.75);
+  });
+  add("polygamma", [](Rng&, const tf::Tensor& x) { return tf::math::polygamma(x, x); });
+  // Three operands with random subscripts (repeats, wrong counts) and an optional output.
+  add("einsum", [](Rng& r, const tf::Tensor& x) {
+    std::string sub;
+    const int64_t letters = pick(r, 0, x.ndim() + 1);
+    for (int64_t i = 0; i < letters; ++i) sub += static_cast<char>('a' + pick(r, 0, 4));
+    std::string eq = sub + "," + sub + "," + sub;
+    if (chance(r, 0.5)) eq += "->" + sub.substr(0, static_cast<size_t>(pick(r, 0, letters)));
+    return tf::einsum(eq, {x, x, x});
+  });
   // Scatters: index tuples (mostly of depth 1) from an adversarial list, updates of the rows'
   // shape; segment ids mostly one per row of x.
   add("tensor_scatter_nd_add", [](Rng& r, const tf::Tensor& x) {

@@ -86,7 +86,9 @@ const Other kOthers[] = {
      "composite (max_pool, avg_pool)", tf::core::kNumeric, "yes", "AVG: float dtypes"},
     {"nn::conv1d/2d/3d, convolution(input, filters, padding, strides, dilations)",
      "primitive (conv)", tf::core::kFloat, "yes (backprop input / filter primitives; any order)",
-     "oneDNN for float32 (eager and compiled); GPU: cuDNN eagerly (with gradients), generated "
+     "oneDNN for float32 (eager and compiled); compiled on the CPU, conv + bias add (+ residual "
+     "add) (+ relu, relu6, elu, tanh, sigmoid, gelu, silu) is one oneDNN call with post-ops; "
+     "GPU: cuDNN eagerly (with gradients), generated "
      "kernels compiled; channels last or first; filters HWIO; VALID, "
      "SAME or explicit padding; strides, dilations; grouped when in_channels divides the "
      "input's"},

@@ -147,3 +147,34 @@ TEST_CASE("sort and top_k gradients match central differences in float64, to sec
 }
 
 }  // namespace
+
+TEST_CASE("unique gives the distinct values in order of first appearance, indices and counts") {
+  auto x = tf::constant(std::vector<float>{3, 1, 3, NAN, 2, 1, NAN, 3}, {8});
+  auto u = tf::unique_with_counts(x);
+  auto y = u.y.to_vector<float>();
+  REQUIRE(y.size() == 5);  // 3, 1, NaN, 2, NaN: each NaN is distinct, as in TensorFlow
+  CHECK(y[0] == 3);
+  CHECK(y[1] == 1);
+  CHECK(std::isnan(y[2]));
+  CHECK(y[3] == 2);
+  CHECK(std::isnan(y[4]));
+  CHECK(u.idx.dtype() == tf::int32);
+  CHECK(u.idx.to_vector<int32_t>() == std::vector<int32_t>{0, 1, 0, 2, 3, 1, 4, 0});
+  CHECK(u.count.to_vector<int32_t>() == std::vector<int32_t>{3, 2, 1, 1, 1});
+  auto ints = tf::unique(tf::constant(std::vector<int64_t>{-5, 7, -5, -5}, {4}), tf::int64);
+  CHECK(ints.y.to_vector<int64_t>() == std::vector<int64_t>{-5, 7});
+  CHECK(ints.idx.to_vector<int64_t>() == std::vector<int64_t>{0, 1, 0, 0});
+  auto empty = tf::unique(tf::zeros({0}));
+  CHECK(empty.y.shape() == tf::TensorShape({0}));
+  CHECK(empty.idx.shape() == tf::TensorShape({0}));
+  // y is x's elements, so gradients flow back to the first occurrences.
+  auto v = tf::constant(std::vector<double>{2, 5, 2}, {3});
+  tf::GradientTape tape;
+  tape.watch(v);
+  auto g = tape.gradient(
+      tf::reduce_sum(tf::unique(v).y * tf::constant(std::vector<double>{1, 10}, {2})), v);
+  CHECK(g.to_vector<double>() == std::vector<double>{1, 10, 0});
+  CHECK_THROWS_WITH(tf::unique(tf::zeros({2, 2})), Catch::Contains("unique: x must be 1-D"));
+  auto traced = tf::function([](const tf::Tensor& t) { return tf::unique(t).y; });
+  CHECK_THROWS_AS(traced(x), tf::UnimplementedError);
+}

@@ -118,6 +118,53 @@ Tensor sort(const Tensor& values, int64_t axis, std::string_view direction) {
   return permute(values, perm, a);
 }
 
+Unique unique(const Tensor& x, DType out_idx) {
+  const std::string op = "unique";
+  checked(x, op, "x");
+  check_dtype(op, x.dtype(), core::kNumeric);
+  check_dtype(op, out_idx, core::DTypeSet{int32, int64});
+  if (x.ndim() != 1)
+    throw InvalidArgumentError(op + ": x must be 1-D, got shape " + x.shape().to_string());
+  if (TraceContext::current())
+    throw UnimplementedError(op +
+                             ": inside a tf::function the number of distinct values is unknown "
+                             "while tracing; call it before the function");
+  const int64_t n = x.shape()[0];
+  if (n == 0) return {x, zeros({0}, out_idx), zeros({0}, out_idx)};
+  // Equal values are neighbours once sorted (stably, so a value's first element comes first);
+  // NaN differs from NaN, so each NaN starts its own group.
+  Tensor perm = argsort(x, 0, "ASCENDING", /*stable=*/true);
+  Tensor sorted = gather(x, perm);
+  const auto starts =
+      not_equal(slice(sorted, {1}, {n - 1}), slice(sorted, {0}, {n - 1})).to_vector<bool>();
+  const auto order = perm.to_vector<int32_t>();
+  std::vector<int64_t> group(static_cast<size_t>(n)), first;  // by sorted position; by group
+  for (int64_t i = 0; i < n; ++i) {
+    if (i == 0 || starts[static_cast<size_t>(i - 1)])
+      first.push_back(order[static_cast<size_t>(i)]);
+    group[static_cast<size_t>(i)] = static_cast<int64_t>(first.size()) - 1;
+  }
+  // Groups in order of first appearance.
+  std::vector<int64_t> by_appearance(first.size()), rank(first.size());
+  for (size_t g = 0; g < first.size(); ++g) by_appearance[g] = static_cast<int64_t>(g);
+  std::sort(by_appearance.begin(), by_appearance.end(), [&](int64_t a, int64_t b) {
+    return first[static_cast<size_t>(a)] < first[static_cast<size_t>(b)];
+  });
+  std::vector<int64_t> positions(first.size()), idx(static_cast<size_t>(n)), count(first.size(), 0);
+  for (size_t r = 0; r < by_appearance.size(); ++r) {
+    rank[static_cast<size_t>(by_appearance[r])] = static_cast<int64_t>(r);
+    positions[r] = first[static_cast<size_t>(by_appearance[r])];
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t r = rank[static_cast<size_t>(group[static_cast<size_t>(i)])];
+    idx[static_cast<size_t>(order[static_cast<size_t>(i)])] = r;
+    ++count[static_cast<size_t>(r)];
+  }
+  const auto u = static_cast<int64_t>(first.size());
+  return {gather(x, constant(positions, {u})), cast(constant(idx, {n}), out_idx),
+          cast(constant(count, {u}), out_idx)};
+}
+
 namespace math {
 
 TopK top_k(const Tensor& input, int64_t k, bool) {

@@ -190,6 +190,17 @@ using tf::truediv;
 Tensor sort(const Tensor& values, int64_t axis = -1, std::string_view direction = "ASCENDING");
 Tensor argsort(const Tensor& values, int64_t axis = -1, std::string_view direction = "ASCENDING",
                bool stable = false);
+// tf.unique and tf.unique_with_counts: the distinct values of a vector in order of first
+// appearance (y), each element's position in y (idx, of dtype out_idx) and each value's count.
+// NaNs are all distinct, as TensorFlow's. Eager only: y's size depends on x's values, so inside a
+// tf::function it raises UnimplementedError (call it before).
+struct Unique {
+  Tensor y, idx, count;
+};
+Unique unique(const Tensor& x, DType out_idx = int32);
+inline Unique unique_with_counts(const Tensor& x, DType out_idx = int32) {
+  return unique(x, out_idx);
+}
 namespace math {
 // The k largest entries of each row (the last axis), largest first, and their int32 indices;
 // equal values in index order. `sorted` false is accepted (the order is then unspecified).

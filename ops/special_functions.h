@@ -141,6 +141,7 @@ TFJIT_HOST_DEVICE inline double zeta_sum(double s, double q) {
   double sum = 0;
   for (int k = 0; k < kZetaDirect; ++k) sum += std::pow(q + k, -s);
   const double w = q + kZetaDirect, a = std::pow(w, -s);
+  if (a == 0) return sum;  // the tail vanishes (and its factors would overflow for huge s)
   sum += w * a / (s - 1) + 0.5 * a;
   double f = s / w;  // s (s + 1) ... (s + 2j - 2) / w^(2j - 1)
   for (int j = 1; j <= kZetaTail; ++j) {
@@ -150,17 +151,17 @@ TFJIT_HOST_DEVICE inline double zeta_sum(double s, double q) {
   return sum;
 }
 
-// tf.math.zeta(x = s, q), as TensorFlow's (Cephes): inf at s == 1 and at q a non-positive
-// integer; NaN for s < 1, and for q < 0 unless s is an integer. There the terms with q + k < 0
-// sum to (-1)^s (zeta(s, 1 - f) - zeta(s, 1 - q)) with f = q - floor(q), so no sum runs over
-// the |q| terms. In double for every dtype.
+// tf.math.zeta(x = s, q), as TensorFlow's (Eigen's): inf at s == 1, and at q a non-positive
+// integer for even s (NaN for other s); NaN for s < 1, and for q < 0 unless s is an integer. There
+// the terms with q + k < 0 sum to (-1)^s (zeta(s, 1 - f) - zeta(s, 1 - q)) with f = q - floor(q),
+// so no sum runs over the |q| terms. In double for every dtype.
 TFJIT_HOST_DEVICE inline double zeta_f64(double s, double q) {
   const double inf = std::numeric_limits<double>::infinity();
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  if (s != s || q != q) return s + q;
   if (s == 1) return inf;
+  if (s != s || q != q) return s + q;
   if (s < 1) return nan;
-  if (q <= 0 && q == std::floor(q)) return inf;
+  if (q <= 0 && q == std::floor(q)) return std::fmod(s, 2.0) == 0 ? inf : nan;
   if (s == inf) return q > 0 ? std::pow(q, -s) : nan;
   if (q == inf) return 0;
   if (q > 0) return zeta_sum(s, q);

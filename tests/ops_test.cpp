@@ -203,3 +203,32 @@ TEST_CASE("einsum contracts three and four operands and infers an implicit outpu
   CHECK(tft::values_of(tf::einsum("i,i,i->", {v, v, v})) == std::vector<double>{36});
   CHECK(tft::values_of(tf::einsum("i,i,i", {v, v, v})) == std::vector<double>{36});
 }
+
+TEST_CASE("einsum under unknown dims: one unknown group per reshape, else a typed error",
+          "[matmul][einsum]") {
+  tf::FunctionOptions o;
+  o.input_signature = std::vector<tf::TensorSpec>{tf::TensorSpec({tf::None, 2, 3}, tf::float64),
+                                                  tf::TensorSpec({3, 4}, tf::float64)};
+  auto f = tf::function(
+      [](const tf::Tensor& x, const tf::Tensor& w) {
+        return tf::einsum("bij,jk,bij->bik", {x, w, x});
+      },
+      o);
+  auto w = tft::make(ramp(12, 0.5), {3, 4}, tf::float64);
+  for (int64_t n : {1, 3}) {
+    auto x = tft::make(ramp(n * 6, -1.0), {n, 2, 3}, tf::float64);
+    tft::check_close(tft::values_of(f(x, w)),
+                     tft::values_of(tf::einsum("bij,jk,bij->bik", {x, w, x})), tf::float64,
+                     "unknown batch");
+  }
+  tf::FunctionOptions two;
+  two.input_signature = std::vector<tf::TensorSpec>{tf::TensorSpec({tf::None, 3}, tf::float64),
+                                                    tf::TensorSpec({tf::None, 3}, tf::float64)};
+  auto outer = tf::function(
+      [](const tf::Tensor& a, const tf::Tensor& b) {
+        return tf::einsum("bi,ci->bc", {a, b});
+      },
+      two);
+  auto a = tft::make(ramp(6, 1.0), {2, 3}, tf::float64);
+  CHECK_THROWS_AS(outer(a, a), tf::UnimplementedError);
+}

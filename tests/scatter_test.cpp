@@ -6,6 +6,7 @@
 // unknown dims; typed errors for bad shapes, dtypes and indices.
 #include <chrono>
 #include <filesystem>
+#include <limits>
 #include <map>
 
 #include "tests/gradient_helpers.h"
@@ -478,6 +479,12 @@ TEST_CASE("bincount: TensorFlow's lengths eagerly; compiled with minlength == ma
       tf::math::bincount(arr, tf::ones({5}), std::nullopt, std::nullopt, tf::int32, true),
       Catch::Contains("mutually exclusive"));
   CHECK_THROWS_WITH(tf::math::bincount(arr, tf::ones({4})), Catch::Contains("must have the shape"));
+  // A huge value: a typed error, not a 2^63-element output (nor a signed overflow at v + 1);
+  // under maxlength it is dropped before it sizes anything.
+  auto huge = tf::constant(std::vector<int64_t>{1, std::numeric_limits<int64_t>::max()}, {2});
+  CHECK_THROWS_WITH(tf::math::bincount(huge), Catch::Contains("longer than 2^31"));
+  CHECK(tf::math::bincount(huge, Tensor(), std::nullopt, 3).to_vector<int32_t>() ==
+        std::vector<int32_t>{0, 1, 0});
 }
 
 TEST_CASE("bad shapes, dtypes and indices raise typed errors naming the op, eagerly and compiled") {

@@ -69,6 +69,11 @@ TEST_CASE("special functions give TensorFlow's values at poles and edges", "[spe
                {kPi * kPi / 6, inf, nan, inf, inf, 1 / 2.25 + 4 + kPi * kPi / 2,
                 -1 / 3.375 - 8 + 7 * kZeta3, nan, 0, 0, std::pow(kPi, 4) / 6},
                1e-14, 0);
+  // Eigen's (TensorFlow's) rules: s == 1 first; a pole of q is inf for even s only; huge s.
+  check_values(both_ways(tf::zeta, f64({3, 2.5, 4, 1, 1e13, 1e13, 1e13, 1e300}),
+                         f64({0, -1, 0, nan, 2, 0.5, 1, 3})),
+               {nan, nan, inf, inf, 0, inf, 1, 0}, 0, 0);
+  check_values(both_ways(tf::math::polygamma, f64({2, 1}), f64({-1, -1})), {nan, inf}, 0, 0);
   check_values(
       both_ways(tf::math::polygamma, f64({0, 1, 2, 3, 1.5, -1}), f64({2, 2, 2, 0.5, 2, 2})),
       {1 - kEulerGamma, kPi * kPi / 6 - 1, 2 - 2 * kZeta3, std::pow(kPi, 4), nan, nan}, 1e-14, 0);
@@ -119,6 +124,11 @@ TEST_CASE("special functions in float32 compute in float64 and round once", "[sp
     psi.push_back(digamma_reference(v));
   }
   check_values(both_ways(tf::lgamma, x32), lg, 2e-7, 1e-6);
+  std::vector<double> tail, tail_want;  // erfc into float32's subnormals, as erfcf
+  for (double v = -4; v < 10.5; v += 0.0371) tail.push_back(v);
+  auto tail32 = make(tail, {static_cast<int64_t>(tail.size())}, tf::float32);
+  for (double v : values_of(tail32)) tail_want.push_back(std::erfc(v));
+  check_values(both_ways(tf::erfc, tail32), tail_want, 2e-7, 2e-45);
   check_values(both_ways(tf::digamma, x32), psi, 2e-7, 1e-6);
 }
 

@@ -37,11 +37,11 @@ struct F {  // terse floating-point arithmetic on one element type
   Value lt(Value x, Value y) { return cmp(arith::CmpFPredicate::OLT, x, y); }
   Value eq(Value x, Value y) { return cmp(arith::CmpFPredicate::OEQ, x, y); }
   Value select(Value cond, Value x, Value y) { return b.create<arith::SelectOp>(loc, cond, x, y); }
-  bool wide() const { return type.getIntOrFloatBitWidth() > 32; }
 };
 
-// Runs `build` in float64 on `args` of a narrower type (as eager code does: Lanczos' and
-// Euler-Maclaurin's sums cancel digits) and rounds its result back.
+// Runs `build` in float64 on `args` of a narrower type and rounds its result back: Lanczos' and
+// Euler-Maclaurin's sums cancel digits (eager code computes them in double too), and erfc keeps
+// float32's subnormal tail (libm's erfcf does).
 template <class Build>
 Value in_float64(OpBuilder& b, Location loc, std::initializer_list<Value> args, Build build) {
   Type type = args.begin()->getType();
@@ -79,24 +79,26 @@ std::vector<double> erfc_taylor(long double x0, int n) {
 
 // |x| < 1/2: 1 - erf(x) (no cancellation: erfc >= 0.47). 1/2 <= |x| < 2: Taylor polynomials about
 // 0.75, 1.25 and 1.75. |x| >= 2: Laplace's continued fraction. Negative x: 2 - erfc(|x|).
-Value build_erfc(OpBuilder& b, Location loc, Value x) {
-  F f{b, loc, x.getType()};
-  const int taylor_terms = f.wide() ? 18 : 10, fraction_terms = f.wide() ? 60 : 24;
-  Value ax = f.fn<math::AbsFOp>(x);
-  Value taylor = f.c(0);
-  for (double centre : {0.75, 1.25, 1.75}) {
-    std::vector<double> a = erfc_taylor(centre, taylor_terms);
-    Value h = f.sub(ax, f.c(centre)), poly = f.c(a.back());
-    for (int k = taylor_terms - 1; k >= 0; --k) poly = f.add(f.mul(poly, h), f.c(a[k]));
-    taylor = f.select(f.lt(ax, f.c(centre - 0.25)), taylor, poly);
-  }
-  Value t = f.c(0);
-  for (int k = fraction_terms; k >= 1; --k) t = f.div(f.c(k / 2.0), f.add(ax, t));
-  Value gauss = f.fn<math::ExpOp>(f.sub(f.c(0), f.mul(ax, ax)));
-  Value fraction = f.div(f.mul(gauss, f.c(1 / std::sqrt(kPi))), f.add(ax, t));
-  Value positive = f.select(f.lt(ax, f.c(2)), taylor, fraction);
-  Value r = f.select(f.lt(x, f.c(0)), f.sub(f.c(2), positive), positive);
-  return f.select(f.lt(ax, f.c(0.5)), f.sub(f.c(1), f.fn<math::ErfOp>(x)), r);
+Value build_erfc(OpBuilder& b, Location loc, Value arg) {
+  return in_float64(b, loc, {arg}, [](F f, std::span<const Value> args) {
+    Value x = args[0];
+    const int taylor_terms = 18, fraction_terms = 60;
+    Value ax = f.fn<math::AbsFOp>(x);
+    Value taylor = f.c(0);
+    for (double centre : {0.75, 1.25, 1.75}) {
+      std::vector<double> a = erfc_taylor(centre, taylor_terms);
+      Value h = f.sub(ax, f.c(centre)), poly = f.c(a.back());
+      for (int k = taylor_terms - 1; k >= 0; --k) poly = f.add(f.mul(poly, h), f.c(a[k]));
+      taylor = f.select(f.lt(ax, f.c(centre - 0.25)), taylor, poly);
+    }
+    Value t = f.c(0);
+    for (int k = fraction_terms; k >= 1; --k) t = f.div(f.c(k / 2.0), f.add(ax, t));
+    Value gauss = f.fn<math::ExpOp>(f.sub(f.c(0), f.mul(ax, ax)));
+    Value fraction = f.div(f.mul(gauss, f.c(1 / std::sqrt(kPi))), f.add(ax, t));
+    Value positive = f.select(f.lt(ax, f.c(2)), taylor, fraction);
+    Value r = f.select(f.lt(x, f.c(0)), f.sub(f.c(2), positive), positive);
+    return f.select(f.lt(ax, f.c(0.5)), f.sub(f.c(1), f.fn<math::ErfOp>(x)), r);
+  });
 }
 
 // Lanczos for x >= 1/2; below, log(pi / |sin(pi x)|) - lgamma(1 - x). +inf at 0, at negative
@@ -145,14 +147,14 @@ Value build_digamma(OpBuilder& b, Location loc, Value arg) {
 Value zeta_sum(F& f, Value s, Value q) {
   Value minus_s = f.sub(f.c(0), s), sum = f.c(0);
   for (int k = 0; k < kZetaDirect; ++k) sum = f.add(sum, f.pow(f.add(q, f.c(k)), minus_s));
-  Value w = f.add(q, f.c(kZetaDirect)), a = f.pow(w, minus_s);
+  Value w = f.add(q, f.c(kZetaDirect)), a = f.pow(w, minus_s), direct = sum;
   sum = f.add(sum, f.add(f.div(f.mul(w, a), f.sub(s, f.c(1))), f.mul(f.c(0.5), a)));
   Value factor = f.div(s, w), w2 = f.mul(w, w);
   for (int j = 1; j <= kZetaTail; ++j) {
     sum = f.add(sum, f.mul(f.mul(a, factor), f.c(zeta_tail_coefficient(j))));
     factor = f.div(f.mul(factor, f.mul(f.add(s, f.c(2 * j - 1)), f.add(s, f.c(2 * j)))), w2);
   }
-  return sum;
+  return f.select(f.eq(a, f.c(0)), direct, sum);
 }
 
 // zeta_f64 in ops/special_functions.h: its cases as selects, in reverse order of priority.
@@ -171,10 +173,11 @@ Value build_zeta(OpBuilder& b, Location loc, Value s_arg, Value q_arg) {
     r = f.select(f.eq(s, inf), f.select(positive, f.pow(q, f.sub(zero, s)), nan), r);
     Value q_pole = f.b.create<arith::AndIOp>(f.loc, f.cmp(arith::CmpFPredicate::OLE, q, zero),
                                              f.eq(q, f.fn<math::FloorOp>(q)));
-    r = f.select(q_pole, inf, r);
+    r = f.select(q_pole,
+                 f.select(f.eq(f.b.create<arith::RemFOp>(f.loc, s, f.c(2)), zero), inf, nan), r);
     r = f.select(f.lt(s, one), nan, r);
-    r = f.select(f.eq(s, one), inf, r);
-    return f.select(f.cmp(arith::CmpFPredicate::UNO, s, q), f.add(s, q), r);
+    r = f.select(f.cmp(arith::CmpFPredicate::UNO, s, q), f.add(s, q), r);
+    return f.select(f.eq(s, one), inf, r);
   });
 }
 

@@ -185,18 +185,30 @@ Tensor contract(std::vector<Tensor> t, std::vector<std::string> ins, const std::
   }
   for (char c : ins[1])
     if (!has(ins[0], c)) free_b += c;
+  // Group sizes; a group holding a dim unknown while tracing is -1 for reshape, and a reshape
+  // can infer only one.
   auto product = [&](const std::string& idx) {
     int64_t p = 1;
-    for (char c : idx) p *= sizes[c];
+    for (char c : idx) {
+      if (sizes[c] == kUnknownDim) return int64_t{-1};
+      p *= sizes[c];
+    }
     return p;
   };
+  auto inferable = [&](std::vector<int64_t> dims) {
+    if (std::count(dims.begin(), dims.end(), int64_t{-1}) > 1)
+      throw UnimplementedError("einsum: '" + ins[0] + "," + ins[1] + "->" + out +
+                               "' needs the sizes of more than one index group, unknown while "
+                               "tracing; give them static sizes in the input_signature");
+    return dims;
+  };
   int64_t nb = product(batch), m = product(free_a), k = product(contracted), n = product(free_b);
-  Tensor x = reshape(permute_to(t[0], ins[0], batch + free_a + contracted), {nb, m, k});
-  Tensor y = reshape(permute_to(t[1], ins[1], batch + contracted + free_b), {nb, k, n});
+  Tensor x = reshape(permute_to(t[0], ins[0], batch + free_a + contracted), inferable({nb, m, k}));
+  Tensor y = reshape(permute_to(t[1], ins[1], batch + contracted + free_b), inferable({nb, k, n}));
   std::string result = batch + free_a + free_b;
   std::vector<int64_t> dims;
-  for (char c : result) dims.push_back(sizes[c]);
-  return permute_to(reshape(matmul(x, y), dims), result, out);
+  for (char c : result) dims.push_back(sizes[c] == kUnknownDim ? -1 : sizes[c]);
+  return permute_to(reshape(matmul(x, y), inferable(dims)), result, out);
 }
 
 }  // namespace
@@ -235,7 +247,8 @@ Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) 
         fail("repeated index '" + std::string(1, c) + "' (diagonals are not supported)");
       int64_t dim = operands[i].shape()[static_cast<int64_t>(d)];
       auto [it, fresh] = sizes.emplace(c, dim);
-      if (!fresh && it->second != dim)
+      if (!fresh && it->second == kUnknownDim) it->second = dim;  // known beats unknown
+      if (!fresh && it->second != dim && dim != kUnknownDim)
         fail("index '" + std::string(1, c) + "' has sizes " + std::to_string(it->second) + " and " +
              std::to_string(dim));
       ++uses[c];

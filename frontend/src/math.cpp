@@ -34,6 +34,10 @@ Tensor polygamma(const Tensor& a, const Tensor& x) {
   checked(a, "polygamma", "a");
   checked(x, "polygamma", "x");
   detail::check_dtype("polygamma", x.dtype(), core::kFloat);
+  if (a.dtype() != x.dtype())
+    throw InvalidArgumentError("polygamma: a and x must have the same dtype, got " +
+                               std::string(dtype_name(a.dtype())) + " and " +
+                               std::string(dtype_name(x.dtype())));
   Tensor n = stop_gradient(a);  // TensorFlow defines no gradient w.r.t. the order
   Tensor sign = where(equal(floormod(n, 2.0), 0.0), -ones_like(n), ones_like(n));
   Tensor higher = sign * exp(lgamma(n + 1.0)) * zeta(n + 1.0, x);

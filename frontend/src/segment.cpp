@@ -178,8 +178,19 @@ Tensor bincount(const Tensor& arr, const Tensor& weights, std::optional<int64_t>
     trace->emit_effect("fail_if", {reduce_any(less(arr, zeros({}, arr.dtype())))},
                        {{"message", negative}});
   } else {
+    // A value at or past maxlength makes the length maxlength (it is dropped, not counted), so
+    // v + 1 is never formed for it; without maxlength the length is bounded as maxlength is.
+    const int64_t cap = maxlength ? *maxlength : int64_t{1} << 31;
     for (int64_t v : detail::host_int64(arr)) {
       if (v < 0) throw InvalidArgumentError(negative);
+      if (v >= cap) {
+        if (maxlength) {  // max(arr) + 1 clipped to maxlength
+          length = cap;
+          continue;
+        }
+        throw InvalidArgumentError(op + ": a value of arr (" + std::to_string(v) +
+                                   ") would make the output longer than 2^31; give maxlength");
+      }
       length = std::max(length, v + 1);
     }
     if (minlength) length = std::max(length, *minlength);

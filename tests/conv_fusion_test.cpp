@@ -306,6 +306,32 @@ TEST_CASE("a fused conv takes any batch size under an unknown batch dim",
   CHECK(f.trace_count() == 1);
 }
 
+TEST_CASE("a conv added to itself or to a value sized by it is not its own epilogue",
+          "[function][fusion][conv][dynamic]") {
+  const Tensor x = values({2, 5, 5, 3}, 1), w = values({3, 3, 3, 4}, 2, 0.5), b = values({4}, 3);
+  const Tensor pos = values({5, 5, 4}, 5);
+  for (const char* format : {"NHWC", "NCHW"}) {
+    INFO(format);
+    const bool first = std::string(format) == "NCHW";
+    auto twice = [&](const Tensor& in, const Tensor& filter) {
+      Tensor c = tf::nn::conv2d(first ? to_nchw(in) : in, filter, {1}, "SAME", format);
+      return tf::relu(c + c);
+    };
+    auto f = tf::function(twice);
+    check_close(values_of(f(x, w)), values_of(twice(x, w)), 1e-5, "relu(c + c)");
+  }
+  // With an unknown batch, `+ pos` broadcasts pos to the chain's value: not a residual.
+  auto body = [](const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& pos) {
+    return tf::relu(tf::nn::conv2d(x, w, {1}, "SAME") + b + pos);
+  };
+  auto g =
+      tf::function(body, {tf::TensorSpec({tf::kUnknownDim, 5, 5, 3}), tf::TensorSpec({3, 3, 3, 4}),
+                          tf::TensorSpec({4}), tf::TensorSpec({5, 5, 4})});
+  for (int64_t batch : {1, 2})
+    check_close(values_of(g(values({batch, 5, 5, 3}, 1), w, b, pos)),
+                values_of(body(values({batch, 5, 5, 3}, 1), w, b, pos)), 1e-5, "broadcast pos");
+}
+
 // Two library calls reading one transposed tensor (the forward convolution and its filter
 // gradient) once shared one CSE'd to_memref, and bufferization reused the tensor's buffer in
 // place between them: the filter gradient read the output gradient as its input.

@@ -16,6 +16,7 @@
 #include "compiler/mlir_support.h"
 #include "ir/dialect.h"
 #include "llvm/ADT/SetVector.h"
+#include "mlir/Analysis/SliceAnalysis.h"
 
 using namespace mlir;
 
@@ -79,6 +80,18 @@ Value bias_of(OpBuilder& b, Value o, RankedTensorType type, int64_t channel_dim)
                                     RankedTensorType::get({channels}, type.getElementType()), src);
 }
 
+// Whether `o` is computed from the convolution's result. Such a value cannot feed the fused op
+// that replaces that result: `conv + conv`, a bias reduced from the conv's output, a residual
+// broadcast with the chain's value as its `like` (unknown dims).
+bool depends_on(Value o, Operation* conv) {
+  if (o.getDefiningOp() == conv) return true;
+  llvm::SetVector<Operation*> slice;
+  BackwardSliceOptions options;
+  options.inclusive = true;
+  getBackwardSlice(o, &slice, options);
+  return slice.contains(conv);
+}
+
 bool is_activation(Operation* op) {
   auto unary = dyn_cast_or_null<tfjit::UnaryOp>(op);
   return unary && llvm::is_contained(tfjit::FusedConvOp::activations(), unary.getFn());
@@ -119,8 +132,17 @@ bool fuse(tfjit::ConvOp conv) {
   while (Operation* user = only_user(v, sized)) {
     if (Value o = added_to(user, v)) {
       b.setInsertionPoint(user);
-      if (!bias && !residual && (bias = bias_of(b, o, chain_type, channel_dim))) {
-      } else if (!residual && (residual = residual_of(o))) {
+      // A bias broadcast sized by the chain's value (unknown dims) is fine: the fused op takes
+      // the channel vector. A residual is taken as it is, so nothing in it may come from the conv.
+      Value candidate;
+      if (!bias && !residual && (candidate = bias_of(b, o, chain_type, channel_dim))) {
+        if (depends_on(candidate, conv)) {
+          if (auto r = candidate.getDefiningOp<tfjit::ReshapeOp>(); r && r->use_empty()) r->erase();
+          break;
+        }
+        bias = candidate;
+      } else if (!residual && (candidate = residual_of(o)) && !depends_on(candidate, conv)) {
+        residual = candidate;
       } else {
         break;
       }

@@ -90,23 +90,30 @@ void check_status(Status s, std::string_view op, const char* call) {
 
 // One handle per stream, created on first use with the device's context current and kept for
 // the process (the eager device streams live as long; cuDNN's teardown at exit would race the
-// driver's).
-cudnnContext* handle_for(int ordinal, std::string_view op) {
+// driver's). cuDNN forbids two threads in one handle at once: every call holds its mutex.
+struct StreamHandle {
+  Handle handle = nullptr;
+  std::mutex mutex;
+};
+StreamHandle& handle_for(int ordinal, std::string_view op) {
   static std::mutex mutex;
-  static auto& handles = *std::make_unique<std::unordered_map<CUstream, Handle>>().release();
+  static auto& handles = *std::make_unique<std::unordered_map<CUstream, StreamHandle>>().release();
   Device& device = Device::get(ordinal);
   device.make_current();
   std::lock_guard lock(mutex);
-  Handle& h = handles[device.stream()];
-  if (!h) {
+  StreamHandle& h = handles[device.stream()];  // a node: its address outlives rehashing
+  if (!h.handle) {
     Handle created = nullptr;
     if (Status s = cudnn().Create(&created); s != kSuccess) {
       // cuDNN present but unable to run here (a CUDA runtime or driver too old for it).
       throw UnavailableError(std::string(op) + " on GPU: cuDNN could not initialise on GPU:" +
                              std::to_string(ordinal) + ": " + status_text(s));
     }
-    check_status(cudnn().SetStream(created, device.stream()), op, "cudnnSetStream");
-    h = created;
+    if (Status s = cudnn().SetStream(created, device.stream()); s != kSuccess) {
+      cudnn().Destroy(created);
+      fail(s, op, "cudnnSetStream");
+    }
+    h.handle = created;
   }
   return h;
 }
@@ -378,7 +385,8 @@ bool cudnn_convolution(int ordinal, const CudnnConv& conv, const void* a, const 
           std::string(op) + " on GPU: zeroing the result");
     return true;
   }
-  Handle h = handle_for(ordinal, op);
+  StreamHandle& stream_handle = handle_for(ordinal, op);
+  const Handle h = stream_handle.handle;
   std::shared_ptr<Plan> plan;
   {
     // Held while choosing: a configuration is searched once even when threads race to it.
@@ -389,9 +397,10 @@ bool cudnn_convolution(int ordinal, const CudnnConv& conv, const void* a, const 
     auto& slot = plans[key_of(ordinal, conv)];
     if (!slot) {
       auto fresh = std::make_shared<Plan>();
-      if (Status s = describe(conv, fresh->d); s == kSuccess)
+      if (Status s = describe(conv, fresh->d); s == kSuccess) {
+        std::lock_guard in_handle(stream_handle.mutex);
         choose(ordinal, h, conv, a, b, out, *fresh, op);
-      else if (status_category(s) != 2 && status_category(s) != 3)
+      } else if (status_category(s) != 2 && status_category(s) != 3)
         fail(s, op, "describing the convolution");
       slot = std::move(fresh);
     }
@@ -408,6 +417,7 @@ bool cudnn_convolution(int ordinal, const CudnnConv& conv, const void* a, const 
   const Descriptors& d = plan->d;
   Status s = kSuccess;
   const char* call = "";
+  std::lock_guard in_handle(stream_handle.mutex);
   switch (conv.kind) {
     case rt::ConvKind::kForward:
       call = "cudnnConvolutionForward";

@@ -59,6 +59,7 @@ struct AlgoPerf {
   X(GetVersion, "cudnnGetVersion", size_t (*)())                                                \
   X(GetErrorString, "cudnnGetErrorString", const char* (*)(Status))                             \
   X(Create, "cudnnCreate", Status (*)(Handle*))                                                 \
+  X(Destroy, "cudnnDestroy", Status (*)(Handle))                                                \
   X(SetStream, "cudnnSetStream", Status (*)(Handle, CUstream))                                  \
   X(CreateTensorDescriptor, "cudnnCreateTensorDescriptor", Status (*)(TensorDesc*))             \
   X(DestroyTensorDescriptor, "cudnnDestroyTensorDescriptor", Status (*)(TensorDesc))            \

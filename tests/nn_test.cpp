@@ -380,3 +380,47 @@ TEST_CASE("fused_batch_norm training with an unknown batch counts it at run time
   }
   CHECK(f.trace_count() == 1);
 }
+
+TEST_CASE("dropout and random_flip_left_right draw per call under an unknown batch dim") {
+  tf::random::set_seed(11);
+  tf::FunctionOptions o;
+  o.input_signature = std::vector<tf::TensorSpec>{tf::TensorSpec({tf::None, 50})};
+  auto drop = tf::function([](const Tensor& x) { return nn::dropout(x, 0.25); }, o);
+  std::vector<float> previous;
+  for (int64_t n : {4, 9, 9}) {
+    INFO("batch " << n);
+    Tensor x = tf::ones({n, 50});
+    auto got = drop(x).to_vector<float>();
+    REQUIRE(got.size() == static_cast<size_t>(n * 50));
+    int64_t kept = 0;
+    for (float v : got) {
+      CHECK((v == 0.0f || v == 1.0f / 0.75f));
+      kept += v != 0.0f;
+    }
+    // 75 % kept: n * 50 draws, well within 6 standard deviations.
+    const double expected = 0.75 * static_cast<double>(n * 50);
+    CHECK(std::abs(static_cast<double>(kept) - expected) < 6 * std::sqrt(expected * 0.25));
+    if (previous.size() == got.size()) CHECK(previous != got);  // a new mask at every call
+    previous = got;
+  }
+  CHECK(drop.trace_count() == 1);
+
+  tf::FunctionOptions images;
+  images.input_signature = std::vector<tf::TensorSpec>{tf::TensorSpec({tf::None, 1, 2, 3})};
+  auto flip =
+      tf::function([](const Tensor& x) { return tf::image::random_flip_left_right(x); }, images);
+  for (int64_t n : {40, 3}) {
+    Tensor batch = tf::reshape(tf::cast(tf::range(n * 6), tf::float32), {n, 1, 2, 3});
+    Tensor flipped = tf::image::flip_left_right(batch), got = flip(batch);
+    int64_t flips = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      auto g = got[i].to_vector<float>();
+      const bool same = g == batch[i].to_vector<float>(),
+                 mirrored = g == flipped[i].to_vector<float>();
+      CHECK(same != mirrored);
+      flips += mirrored;
+    }
+    if (n == 40) CHECK((flips > 8 && flips < 32));  // 20 expected
+  }
+  CHECK(flip.trace_count() == 1);
+}

@@ -85,11 +85,17 @@ Tensor flip_up_down(const Tensor& image) {
 Tensor random_flip_left_right(const Tensor& image, std::optional<uint64_t> seed) {
   const int64_t h = height_axis("random_flip_left_right", image);
   std::vector<int64_t> per_image(static_cast<size_t>(image.ndim()), 1);
-  if (h == 1) {
-    detail::require_known_dim("random_flip_left_right", image, 0, "the batch dimension");
-    per_image[0] = image.shape()[0];
+  if (h == 1) per_image[0] = image.shape()[0];
+  Tensor draw;
+  if (per_image[0] == kUnknownDim) {  // a batch unknown while tracing: shaped like one per image
+    std::vector<int64_t> axes;
+    for (int64_t d = 1; d < image.ndim(); ++d) axes.push_back(d);
+    draw = detail::uniform_like("random_flip_left_right", reduce_max(image, axes, true), float32,
+                                seed);
+  } else {
+    draw = random::uniform(TensorShape(per_image), 0, 1, float32, seed);
   }
-  Tensor flip = random::uniform(TensorShape(per_image), 0, 1, float32, seed) < 0.5;
+  Tensor flip = draw < 0.5;
   return where(flip, flip_left_right(image), image);
 }
 

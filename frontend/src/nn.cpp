@@ -251,7 +251,9 @@ Tensor dropout(const Tensor& x, double rate, const std::vector<int64_t>& noise_s
   if (!noise_shape.empty() && !core::broadcastable_to(shape, x.shape()))
     throw InvalidArgumentError(op + ": noise_shape " + shape.to_string() +
                                " does not broadcast to x's shape " + x.shape().to_string());
-  Tensor keep = random::uniform(shape, 0, 1, x.dtype(), seed) >= rate;
+  Tensor keep = (noise_shape.empty() && !shape.is_fully_defined()
+                     ? detail::uniform_like("dropout", x, x.dtype(), seed)
+                     : random::uniform(shape, 0, 1, x.dtype(), seed)) >= rate;
   return where(keep, x * (1.0 / (1.0 - rate)), zeros_like(x));
 }
 

@@ -1,6 +1,7 @@
 // Validation helpers shared by the op functions: each raises a typed error naming the op.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -47,6 +48,10 @@ inline void check_same_dtype(std::string_view op, const Tensor& x, const Tensor&
 // Inside a tf::function traced with unknown dims (input_signature, reduce_retracing), an op that
 // needs the size of dim `d` while tracing (the axis it splits, pads, reverses, ...) raises
 // UnimplementedError naming it, rather than misread -1 as a size. Other unknown dims pass through.
+// Uniform in [0, 1), of a float dtype, in `like`'s shape, whose dims may be unknown while tracing
+// (random::uniform needs them known then); drawn from the global generator as random::uniform.
+Tensor uniform_like(const char* op, const Tensor& like, DType dtype, std::optional<uint64_t> seed);
+
 inline void require_known_dim(std::string_view op, const Tensor& t, int64_t d,
                               std::string_view role = "dimension") {
   if (TraceContext::current() && t.shape()[d] == kUnknownDim)

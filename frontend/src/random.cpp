@@ -60,27 +60,38 @@ const std::shared_ptr<State>& global() {
 State& global_state() { return *global(); }
 
 // tfjit.random_bits: `shape` int32 words for (key ^ stream, counter).
+// `like` (or null): a tensor of `shape` whose unknown dims (while tracing) it supplies.
 Tensor random_bits(const char* op, const Tensor& key, const Tensor& counter, uint64_t stream,
-                   const TensorShape& shape) {
+                   const TensorShape& shape, const Tensor* like) {
+  auto attributes = [&] {
+    return std::vector<compiler::NamedAttr>{{"stream", static_cast<int64_t>(stream)}};
+  };
+  const auto at = [](const Tensor& t) {
+    return static_cast<uint64_t>(*static_cast<const int64_t*>(detail::raw(t)));
+  };
+  const detail::PrimitiveOp primitive{op, "random_bits", ops::Primitive::random_bits};
+  if (like && !shape.is_fully_defined())
+    return detail::run_primitive<rt::RandomBitsKernel>(
+        primitive, attributes, int32, shape,
+        [&](rt::RandomBitsKernel kernel, const Tensor& out, const Tensor& k, const Tensor& c,
+            const Tensor&) {
+          kernel(detail::raw_mut(out), {at(k) ^ stream, at(c), out.num_elements()});
+        },
+        key, counter, *like);
   return detail::run_primitive<rt::RandomBitsKernel>(
-      {op, "random_bits", ops::Primitive::random_bits},
-      [&] {
-        return std::vector<compiler::NamedAttr>{{"stream", static_cast<int64_t>(stream)}};
-      },
-      int32, shape,
+      primitive, attributes, int32, shape,
       [&](rt::RandomBitsKernel kernel, const Tensor& out, const Tensor& k, const Tensor& c) {
-        const auto at = [](const Tensor& t) {
-          return static_cast<uint64_t>(*static_cast<const int64_t*>(detail::raw(t)));
-        };
         kernel(detail::raw_mut(out), {at(k) ^ stream, at(c), out.num_elements()});
       },
       key, counter);
 }
 
-// One draw of `shape` words from generator `g`, advancing it.
-Tensor draw(State& g, const char* op, const TensorShape& shape, std::optional<uint64_t> seed) {
-  if (std::string e = core::validate_shape(shape); !e.empty())
-    throw InvalidArgumentError(std::string(op) + ": " + e);
+// One draw of `shape` words from generator `g`, advancing it; `like` as random_bits takes it.
+Tensor draw(State& g, const char* op, const TensorShape& shape, std::optional<uint64_t> seed,
+            const Tensor* like = nullptr) {
+  if (!like || shape.is_fully_defined())
+    if (std::string e = core::validate_shape(shape); !e.empty())
+      throw InvalidArgumentError(std::string(op) + ": " + e);
   auto* trace = TraceContext::current();
   if (trace && trace->in_control_flow())
     throw UnimplementedError(std::string(op) +
@@ -90,7 +101,7 @@ Tensor draw(State& g, const char* op, const TensorShape& shape, std::optional<ui
   std::unique_lock lock(g.mutex, std::defer_lock);
   if (!trace) lock.lock();
   Tensor counter = g.counter.read_value();
-  Tensor bits = random_bits(op, g.key.read_value(), counter, stream, shape);
+  Tensor bits = random_bits(op, g.key.read_value(), counter, stream, shape, like);
   g.counter.assign(add(counter, constant(int64_t{1})));
   return bits;
 }
@@ -104,17 +115,17 @@ Tensor unit_from(const Tensor& words, int bits, DType dtype) {
 
 // Uniform in [0, 1) of a floating `dtype`, with every bit its mantissa holds.
 Tensor unit_uniform(State& g, const char* op, const TensorShape& shape, DType dtype,
-                    std::optional<uint64_t> seed) {
+                    std::optional<uint64_t> seed, const Tensor* like = nullptr) {
   switch (dtype) {
     case float16:
-      return unit_from(draw(g, op, shape, seed), 11, dtype);
+      return unit_from(draw(g, op, shape, seed, like), 11, dtype);
     case bfloat16:
-      return unit_from(draw(g, op, shape, seed), 8, dtype);
+      return unit_from(draw(g, op, shape, seed, like), 8, dtype);
     case float32:
-      return unit_from(draw(g, op, shape, seed), 24, dtype);
+      return unit_from(draw(g, op, shape, seed, like), 24, dtype);
     default: {  // float64: 26 + 27 bits from two words
-      Tensor hi = unit_from(draw(g, op, shape, seed), 26, float64);
-      Tensor lo = unit_from(draw(g, op, shape, seed), 27, float64);
+      Tensor hi = unit_from(draw(g, op, shape, seed, like), 26, float64);
+      Tensor lo = unit_from(draw(g, op, shape, seed, like), 27, float64);
       return hi + lo * std::ldexp(1.0, -26);
     }
   }
@@ -205,6 +216,17 @@ Tensor uniform_from(State& g, const TensorShape& shape, double minval, double ma
 }  // namespace
 
 void set_seed(uint64_t seed) { global_state().reset(seed); }
+
+}  // namespace tf::random
+
+namespace tf::detail {
+Tensor uniform_like(const char* op, const Tensor& like, DType dtype, std::optional<uint64_t> seed) {
+  detail::check_dtype(op, dtype, core::kFloat);
+  return random::unit_uniform(random::global_state(), op, like.shape(), dtype, seed, &like);
+}
+}  // namespace tf::detail
+
+namespace tf::random {
 
 Tensor normal(const TensorShape& shape, double mean, double stddev, DType dtype,
               std::optional<uint64_t> seed) {

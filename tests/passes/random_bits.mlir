@@ -37,3 +37,18 @@ func.func @empty(%key: tensor<i64>, %counter: tensor<i64>) -> tensor<0x3xi32> {
 // CHECK-LABEL: func.func @empty
 // CHECK-NOT: linalg.generic
 // CHECK: tensor.empty() : tensor<0x3xi32>
+
+// -----
+
+// Unknown dims: the sizes come from `like` at run time (a dropout mask shaped like its input).
+func.func @shaped_like(%key: tensor<i64>, %counter: tensor<i64>, %x: tensor<?x5xf32>) -> tensor<?x5xi32> {
+  %y = tfjit.random_bits %key, %counter like(%x : tensor<?x5xf32>) {stream = 0 : i64} : tensor<i64>, tensor<i64> -> tensor<?x5xi32>
+  return %y : tensor<?x5xi32>
+}
+// CHECK-LABEL: func.func @shaped_like
+// CHECK: %[[N:.*]] = tensor.dim %{{.*}}, %c0 : tensor<?x5xf32>
+// CHECK: arith.ceildivui
+// CHECK: linalg.generic {{.*}} outs({{.*}} : tensor<?xi32>, tensor<?xi32>, tensor<?xi32>, tensor<?xi32>)
+// CHECK-COUNT-4: tensor.insert_slice {{.*}} : tensor<?xi32> into tensor<?xi32>
+// CHECK: tensor.extract_slice {{.*}} : tensor<?xi32> to tensor<?xi32>
+// CHECK: tensor.expand_shape {{.*}} output_shape [%[[N]], %{{.*}}] : tensor<?xi32> into tensor<?x5xi32>

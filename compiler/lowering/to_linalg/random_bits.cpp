@@ -40,41 +40,94 @@ SmallVector<Value> philox(OpBuilder& b, Location loc, SmallVector<Value> c, Valu
   return c;
 }
 
+// One linalg.generic over the Philox blocks: its four results (each `words[i]`'s type) are the
+// four words of every block.
+linalg::GenericOp philox_blocks(tfjit::RandomBitsOp op, SmallVector<Value> words,
+                                PatternRewriter& rw) {
+  Location loc = op.getLoc();
+  auto i32 = rw.getI32Type();
+  auto i64 = rw.getI64Type();
+  Type words_type = words[0].getType();
+  AffineMap scalar = AffineMap::get(1, 0, {}, rw.getContext());
+  AffineMap identity = rw.getMultiDimIdentityMap(1);
+  const uint64_t stream = static_cast<uint64_t>(op.getStream());
+  return rw.create<linalg::GenericOp>(
+      loc, SmallVector<Type>(4, words_type), ValueRange{op.getKey(), op.getCounter()}, words,
+      SmallVector<AffineMap>{scalar, scalar, identity, identity, identity, identity},
+      SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
+      [&](OpBuilder& b, Location l, ValueRange args) {
+        Value shift = b.create<arith::ConstantOp>(l, b.getIntegerAttr(i64, 32));
+        auto low = [&](Value v) -> Value { return b.create<arith::TruncIOp>(l, i32, v); };
+        auto high = [&](Value v) -> Value { return low(b.create<arith::ShRUIOp>(l, v, shift)); };
+        Value key = args[0];
+        if (stream != 0)
+          key = b.create<arith::XOrIOp>(
+              l, key, b.create<arith::ConstantOp>(l, b.getIntegerAttr(i64, stream)));
+        Value block =
+            b.create<arith::IndexCastUIOp>(l, i64, b.create<linalg::IndexOp>(l, 0).getResult());
+        b.create<linalg::YieldOp>(
+            l, philox(b, l, {low(args[1]), high(args[1]), low(block), high(block)}, low(key),
+                      high(key)));
+      });
+}
+
+// A result with unknown dims: the same steps on sizes read from `like` at run time.
+LogicalResult lower_shaped_like(tfjit::RandomBitsOp op, RankedTensorType type,
+                                PatternRewriter& rw) {
+  Location loc = op.getLoc();
+  auto i32 = rw.getI32Type();
+  Value like = op.getLike()[0];
+  auto index = [&](int64_t v) -> Value { return rw.create<arith::ConstantIndexOp>(loc, v); };
+  SmallVector<OpFoldResult> dims;
+  Value n = index(1);
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    Value dim = type.isDynamicDim(d) ? rw.create<tensor::DimOp>(loc, like, d).getResult()
+                                     : index(type.getDimSize(d));
+    dims.push_back(dim);
+    n = rw.create<arith::MulIOp>(loc, n, dim);
+  }
+  Value blocks = rw.create<arith::CeilDivUIOp>(loc, n, index(4));
+  auto words_type = RankedTensorType::get({ShapedType::kDynamic}, i32);
+  SmallVector<Value> words(4, rw.create<tensor::EmptyOp>(loc, words_type, ValueRange{blocks}));
+  auto generic = philox_blocks(op, words, rw);
+  Value flat = rw.create<tensor::EmptyOp>(
+      loc, words_type, ValueRange{rw.create<arith::MulIOp>(loc, blocks, index(4))});
+  OpFoldResult one = rw.getIndexAttr(1);
+  for (int64_t w = 0; w < 4; ++w) {
+    OpFoldResult offset = rw.create<arith::MulIOp>(loc, blocks, index(w)).getResult();
+    flat = rw.create<tensor::InsertSliceOp>(
+        loc, generic.getResult(w), flat, ArrayRef<OpFoldResult>{offset},
+        ArrayRef<OpFoldResult>{OpFoldResult(blocks)}, ArrayRef<OpFoldResult>{one});
+  }
+  flat = rw.create<tensor::ExtractSliceOp>(
+      loc, words_type, flat, ArrayRef<OpFoldResult>{rw.getIndexAttr(0)},
+      ArrayRef<OpFoldResult>{OpFoldResult(n)}, ArrayRef<OpFoldResult>{one});
+  if (type.getRank() == 1) {
+    rw.replaceOp(op, flat);
+    return success();
+  }
+  ReassociationIndices all;
+  for (int64_t d = 0; d < type.getRank(); ++d) all.push_back(d);
+  rw.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, type, flat,
+                                               SmallVector<ReassociationIndices>{all}, dims);
+  return success();
+}
+
 struct LowerRandomBits : OpRewritePattern<tfjit::RandomBitsOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(tfjit::RandomBitsOp op, PatternRewriter& rw) const override {
     auto type = cast<RankedTensorType>(op.getType());
     Location loc = op.getLoc();
+    if (!type.hasStaticShape()) return lower_shaped_like(op, type, rw);
     const int64_t n = type.getNumElements(), blocks = n / 4 + (n % 4 != 0);
     if (n == 0) {
       rw.replaceOpWithNewOp<tensor::EmptyOp>(op, type.getShape(), type.getElementType());
       return success();
     }
     auto i32 = rw.getI32Type();
-    auto i64 = rw.getI64Type();
     auto words_type = RankedTensorType::get({blocks}, i32);
     SmallVector<Value> words(4, rw.create<tensor::EmptyOp>(loc, words_type.getShape(), i32));
-    AffineMap scalar = AffineMap::get(1, 0, {}, rw.getContext());
-    AffineMap identity = rw.getMultiDimIdentityMap(1);
-    const uint64_t stream = static_cast<uint64_t>(op.getStream());
-    auto generic = rw.create<linalg::GenericOp>(
-        loc, SmallVector<Type>(4, words_type), ValueRange{op.getKey(), op.getCounter()}, words,
-        SmallVector<AffineMap>{scalar, scalar, identity, identity, identity, identity},
-        SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
-        [&](OpBuilder& b, Location l, ValueRange args) {
-          Value shift = b.create<arith::ConstantOp>(l, b.getIntegerAttr(i64, 32));
-          auto low = [&](Value v) -> Value { return b.create<arith::TruncIOp>(l, i32, v); };
-          auto high = [&](Value v) -> Value { return low(b.create<arith::ShRUIOp>(l, v, shift)); };
-          Value key = args[0];
-          if (stream != 0)
-            key = b.create<arith::XOrIOp>(
-                l, key, b.create<arith::ConstantOp>(l, b.getIntegerAttr(i64, stream)));
-          Value block =
-              b.create<arith::IndexCastUIOp>(l, i64, b.create<linalg::IndexOp>(l, 0).getResult());
-          b.create<linalg::YieldOp>(
-              l, philox(b, l, {low(args[1]), high(args[1]), low(block), high(block)}, low(key),
-                        high(key)));
-        });
+    auto generic = philox_blocks(op, words, rw);
     // The four quarters, in order, cut to n and shaped.
     auto flat_type = RankedTensorType::get({n}, i32);
     Value flat = rw.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{4 * blocks}, i32);

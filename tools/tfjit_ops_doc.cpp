@@ -117,7 +117,7 @@ const Other kOthers[] = {
     {"nn::local_response_normalization (lrn)", "composite (reduce_window)", tf::core::kFloat,
      "yes (composite)", "4-D NHWC; the channel window clipped at the edges"},
     {"nn::dropout(x, rate, noise_shape, seed)", "composite (random_bits, where)", tf::core::kFloat,
-     "yes (composite)", "a new mask at every call, compiled too"},
+     "yes (composite)", "a new mask at every call, compiled too (unknown dims included)"},
     {"nn::embedding_lookup(params, ids)", "composite (gather)", tf::core::kAll, "yes (params)", ""},
     {"math::reduce_std, reduce_variance, reduce_euclidean_norm; norm(x, ord, axis)", "composite",
      tf::core::kFloat, "yes (composite)", "norm: ord 1, 2 (Frobenius), inf"},

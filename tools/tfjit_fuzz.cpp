@@ -283,6 +283,14 @@ std::vector<OpEntry> catalogue() {
   add("local_response_normalization", [](Rng& r, const tf::Tensor& x) {
     return tf::nn::local_response_normalization(x, int_param(r), 1.0, 1e-3, 0.75);
   });
+  add("unique", [](Rng&, const tf::Tensor& x) { return tf::unique(x).y; });
+  add("fused_batch_norm", [](Rng& r, const tf::Tensor& x) {
+    const int64_t c = x.ndim() > 0 ? x.shape()[x.ndim() - 1] : int_param(r);
+    const tf::TensorShape channels({c < 0 ? 0 : c});
+    return tf::nn::fused_batch_norm(x, tf::ones(channels, x.dtype()),
+                                    tf::zeros(channels, x.dtype()))
+        .y;
+  });
   add("polygamma", [](Rng&, const tf::Tensor& x) { return tf::math::polygamma(x, x); });
   // Three operands with random subscripts (repeats, wrong counts) and an optional output.
   add("einsum", [](Rng& r, const tf::Tensor& x) {

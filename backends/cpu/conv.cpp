@@ -382,24 +382,6 @@ std::atomic<ConvEpilogueStrategy> strategy{initial_strategy()};
 // the output matters least there but costs nothing.
 constexpr double kMeasuredFlops = 1e9;
 
-// The best of three timed runs of each (the runs write the output; the last leaves it right).
-bool separate_pass_is_faster(const std::function<void()>& fused,
-                             const std::function<void()>& separate) {
-  auto best = [](const std::function<void()>& f) {
-    double t = 1e300;
-    for (int i = 0; i < 3; ++i) {
-      auto start = std::chrono::steady_clock::now();
-      f();
-      t = std::min(t,
-                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    }
-    return t;
-  };
-  fused();  // warm-up (the primitives' first-touch of their scratch)
-  separate();
-  return best(separate) < best(fused);
-}
-
 void register_conv(rt::KernelTable& table) {
   kernels::visit_all_dtypes([&](auto tag) {
     using T = decltype(tag);

@@ -216,16 +216,23 @@ struct Attributes {
   const int64_t* aligned;
   int64_t offset, size, stride;
 };
+// A float32 memref's dims and its first element (descriptor: allocated, aligned, offset, dims).
+std::vector<int64_t> shape(const UnrankedMemRef* m) {
+  auto* d = static_cast<int64_t*>(m->descriptor);
+  return std::vector<int64_t>(d + 3, d + 3 + m->rank);
+}
+float* data(const UnrankedMemRef* m) {
+  auto* d = static_cast<float* const*>(m->descriptor);
+  return d[1] + static_cast<int64_t*>(m->descriptor)[2];
+}
+// The first element of a memref of `itemsize`-byte elements.
+char* element_bytes(const UnrankedMemRef* m, int64_t itemsize) {
+  auto* d = static_cast<int64_t*>(m->descriptor);
+  return reinterpret_cast<char*>(d[1]) + d[2] * itemsize;
+}
+
 void conv_call(UnrankedMemRef* a, UnrankedMemRef* b, UnrankedMemRef* out, const Attributes* attrs) {
   try {
-    auto shape = [](const UnrankedMemRef* m) {
-      auto* d = static_cast<int64_t*>(m->descriptor);
-      return std::vector<int64_t>(d + 3, d + 3 + m->rank);
-    };
-    auto data = [](const UnrankedMemRef* m) {
-      auto* d = static_cast<float* const*>(m->descriptor);
-      return d[1] + static_cast<int64_t*>(m->descriptor)[2];
-    };
     const int64_t* v = attrs->aligned + attrs->offset;
     const auto spatial = static_cast<size_t>(out->rank - 2);
     auto list = [&](size_t i) {
@@ -256,14 +263,6 @@ void conv_call(UnrankedMemRef* a, UnrankedMemRef* b, UnrankedMemRef* out, const 
 void conv_fused_call(UnrankedMemRef* x, UnrankedMemRef* w, UnrankedMemRef* bias,
                      UnrankedMemRef* residual, UnrankedMemRef* out, const Attributes* attrs) {
   try {
-    auto shape = [](const UnrankedMemRef* m) {
-      auto* d = static_cast<int64_t*>(m->descriptor);
-      return std::vector<int64_t>(d + 3, d + 3 + m->rank);
-    };
-    auto data = [](const UnrankedMemRef* m) {
-      auto* d = static_cast<float* const*>(m->descriptor);
-      return d[1] + static_cast<int64_t*>(m->descriptor)[2];
-    };
     const int64_t* v = attrs->aligned + attrs->offset;
     const auto spatial = static_cast<size_t>(out->rank - 2);
     auto list = [&](size_t i) {
@@ -318,14 +317,7 @@ void select_and_scatter_call(UnrankedMemRef* x, UnrankedMemRef* y, UnrankedMemRe
   try {
     constexpr DType dtype = static_cast<DType>(D);
     const auto itemsize = static_cast<int64_t>(dtype_size(dtype));
-    auto shape = [](const UnrankedMemRef* m) {
-      auto* d = static_cast<int64_t*>(m->descriptor);
-      return std::vector<int64_t>(d + 3, d + 3 + m->rank);
-    };
-    auto data = [&](const UnrankedMemRef* m) {
-      auto* d = static_cast<int64_t*>(m->descriptor);
-      return reinterpret_cast<char*>(d[1]) + d[2] * itemsize;
-    };
+    auto bytes = [&](const UnrankedMemRef* m) { return element_bytes(m, itemsize); };
     const auto r = static_cast<size_t>(x->rank);
     const int64_t* v = attrs->aligned + attrs->offset;
     auto list = [&](size_t i) { return std::vector<int64_t>(v + i * r, v + (i + 1) * r); };
@@ -337,7 +329,7 @@ void select_and_scatter_call(UnrankedMemRef* x, UnrankedMemRef* y, UnrankedMemRe
                               list(2),
                               ops::ReduceOp::reduce_max};
     cpu_kernel<rt::SelectAndScatterKernel>(ops::Primitive::select_and_scatter, "select_and_scatter",
-                                           dtype)(data(x), data(y), data(g), data(out), plan);
+                                           dtype)(bytes(x), bytes(y), bytes(g), bytes(out), plan);
   } catch (...) {
     record_failure();
   }
@@ -352,10 +344,6 @@ void scatter_call(UnrankedMemRef* operand, UnrankedMemRef* indices, UnrankedMemR
     constexpr DType dtype = static_cast<DType>(D);
     auto* o = static_cast<int64_t*>(operand->descriptor);
     auto* i = static_cast<int64_t*>(indices->descriptor);
-    auto data = [](const UnrankedMemRef* m, int64_t itemsize) {
-      auto* d = static_cast<int64_t*>(m->descriptor);
-      return reinterpret_cast<char*>(d[1]) + d[2] * itemsize;
-    };
     const auto itemsize = static_cast<int64_t>(dtype_size(dtype));
     const int64_t depth = i[3 + indices->rank - 1];
     rt::ScatterPlan plan{1, std::vector<int64_t>(o + 3, o + 3 + depth), 1, index_bits == 64,
@@ -364,8 +352,8 @@ void scatter_call(UnrankedMemRef* operand, UnrankedMemRef* indices, UnrankedMemR
     for (int64_t k = depth; k < operand->rank; ++k) plan.slice *= o[3 + k];
     if (combiner >= 0) plan.combiner = static_cast<ops::ReduceOp>(combiner);
     cpu_kernel<rt::ScatterKernel>(ops::Primitive::scatter, "scatter", dtype)(
-        data(operand, itemsize), data(indices, index_bits / 8), data(updates, itemsize),
-        data(out, itemsize), plan);
+        element_bytes(operand, itemsize), element_bytes(indices, index_bits / 8),
+        element_bytes(updates, itemsize), element_bytes(out, itemsize), plan);
   } catch (...) {
     record_failure();
   }

@@ -119,25 +119,6 @@ void run_separate(const float* a, const float* b, const float* bias, float* c, i
   apply_epilogue(c, m, n, bias, nullptr, act);
 }
 
-// The faster of the two for this shape, by the best of three timed runs each (the runs write
-// C, which the last one leaves correct).
-bool separate_pass_is_faster(const std::function<void()>& fused,
-                             const std::function<void()>& separate) {
-  auto best = [](const std::function<void()>& f) {
-    double t = 1e300;
-    for (int i = 0; i < 3; ++i) {
-      auto start = std::chrono::steady_clock::now();
-      f();
-      t = std::min(t,
-                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    }
-    return t;
-  };
-  fused();  // warm-up (first-touch of the primitive's scratch)
-  separate();
-  return best(separate) < best(fused);
-}
-
 // Without a primitive: oneDNN rejects empty dims, and an empty sum is zero (act(bias)).
 void degenerate(const float* bias, float* c, int64_t m, int64_t n, int64_t act) {
   for (int64_t i = 0; i < m; ++i)

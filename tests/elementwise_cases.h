@@ -23,13 +23,15 @@ inline double digamma_reference(double x) {
   if (x <= 0 && x == std::floor(x)) return NAN;
   long double v = x, acc = 0;
   if (v < 0.5L) {  // reflection
-    acc -= 3.14159265358979323846264338327950288L / std::tan(3.14159265358979323846264338327950288L * v);
+    acc -= 3.14159265358979323846264338327950288L /
+           std::tan(3.14159265358979323846264338327950288L * v);
     v = 1 - v;
   }
   for (; v < 20; v += 1) acc -= 1 / v;
   const long double i2 = 1 / (v * v);
-  return static_cast<double>(acc + std::log(v) - 0.5L / v -
-                             i2 * (1.0L / 12 - i2 * (1.0L / 120 - i2 * (1.0L / 252 - i2 * (1.0L / 240 - i2 / 132)))));
+  return static_cast<double>(
+      acc + std::log(v) - 0.5L / v -
+      i2 * (1.0L / 12 - i2 * (1.0L / 120 - i2 * (1.0L / 252 - i2 * (1.0L / 240 - i2 / 132)))));
 }
 inline double zeta_reference(double s, double q) {
   if (s == 1) return INFINITY;

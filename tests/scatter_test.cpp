@@ -127,7 +127,8 @@ TEST_CASE(
         }
 }
 
-TEST_CASE("scatter_nd sums duplicates into zeros; gather_nd reads the tuples; both compiled") {
+TEST_CASE(
+    "scatter_nd sums duplicates into zeros and gather_nd reads the tuples eagerly and compiled") {
   Tensor i = tf::constant({{0, 1}, {2, 2}, {0, 1}});
   Tensor u = tf::constant({1.5f, 2.0f, 4.0f});
   for (Mode mode : kModes) {
@@ -462,7 +463,7 @@ TEST_CASE("segment sums and scatters trace once for unknown leading dims, gradie
   }
 }
 
-TEST_CASE("bincount: TensorFlow's lengths eagerly; compiled with minlength == maxlength") {
+TEST_CASE("bincount: TensorFlow's lengths eagerly and compiled with minlength == maxlength") {
   Tensor arr = tf::constant({1, 1, 4, 0, 7});
   CHECK(tf::math::bincount(arr).to_vector<int32_t>() ==
         std::vector<int32_t>{1, 2, 0, 0, 1, 0, 0, 1});

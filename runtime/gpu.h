@@ -53,6 +53,26 @@ void copy_to_host(int ordinal, void* host_dst, const void* src, size_t bytes);  
 void copy_on_device(int ordinal, void* dst, const void* src, size_t bytes);
 void synchronize(int ordinal);
 
+// Temporary device memory from `allocate`, returned when it goes (safe once the work using it is
+// enqueued: a device's work is ordered on its stream). No allocation for 0 bytes.
+class DeviceMemory {
+ public:
+  DeviceMemory(int ordinal, size_t bytes)
+      : ordinal_(ordinal), bytes_(bytes), ptr_(bytes ? allocate(ordinal, bytes) : nullptr) {}
+  DeviceMemory(const DeviceMemory&) = delete;
+  DeviceMemory& operator=(const DeviceMemory&) = delete;
+  ~DeviceMemory() {
+    if (ptr_) deallocate(ordinal_, ptr_);
+  }
+  void* get() const { return ptr_; }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  int ordinal_;
+  size_t bytes_;
+  void* ptr_;
+};
+
 // For a library that enqueues its own work on a GPU (NCCL: backends/nccl) and must bound its
 // waits: the device's stream (a CUstream, which is the CUDA runtime's cudaStream_t too), with the
 // device's context made current on the calling thread, so that the library's runtime calls find

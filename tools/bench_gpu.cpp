@@ -20,15 +20,6 @@ void progress(const std::string& what) {
   std::fprintf(stderr, "[tfjit-bench] GPU: %s...\n", what.c_str());
 }
 
-// Device memory for the references, returned to the allocator at the end of the section.
-struct DeviceBuffer {
-  explicit DeviceBuffer(size_t bytes) : ptr(tf::rt::gpu::allocate(0, bytes)) {}
-  ~DeviceBuffer() { tf::rt::gpu::deallocate(0, ptr); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  void* ptr;
-};
-
 std::string percent_of(double reference_us, double us, const char* what) {
   std::ostringstream s;
   s.precision(3);
@@ -59,10 +50,10 @@ void gpu_benchmarks(int scale, std::vector<Row>& rows,
     auto x = tf::random::uniform({n}, -1, 1);
     auto chain = [](const tf::Tensor& t) { return t * t + 2.0f * t + 1.0f; };
     auto fused = tf::function(chain);
-    DeviceBuffer a(bytes), b(bytes);
+    tf::rt::gpu::DeviceMemory a(0, bytes), b(0, bytes);
     int iters = std::max(2, 200 / scale);
     double copy =
-        time_us([&] { tf::rt::gpu::copy_on_device(0, b.ptr, a.ptr, bytes); }, iters, 5, sync);
+        time_us([&] { tf::rt::gpu::copy_on_device(0, b.get(), a.get(), bytes); }, iters, 5, sync);
     double eager = time_us([&] { chain(x); }, iters, 5, sync);
     double graph = time_us([&] { fused(x); }, iters, 5, sync);
     auto note = [&](double us) {
@@ -86,12 +77,14 @@ void gpu_benchmarks(int scale, std::vector<Row>& rows,
     auto a = tf::random::uniform({size, size}, -1, 1);
     auto mm = [](const tf::Tensor& x) { return tf::matmul(x, x); };
     auto lib = tf::function(mm);
-    DeviceBuffer x(static_cast<size_t>(size * size) * 4), c(static_cast<size_t>(size * size) * 4);
+    tf::rt::gpu::DeviceMemory x(0, static_cast<size_t>(size * size) * 4),
+        c(0, static_cast<size_t>(size * size) * 4);
     auto stream = tf::cuda::Device::get(0).stream();
     int iters = std::max(2, (size > 1024 ? 50 : 500) / scale);
     double direct = time_us(
         [&] {
-          tf::cuda::gemm(stream, tf::float32, x.ptr, x.ptr, c.ptr, size, size, size, false, false);
+          tf::cuda::gemm(stream, tf::float32, x.get(), x.get(), c.get(), size, size, size, false,
+                         false);
         },
         iters, 5, sync);
     double eager = time_us([&] { mm(a); }, iters, 5, sync);

@@ -20,15 +20,6 @@ struct Shape {
   int64_t size, channels, window, out, stride;
 };
 
-// Device memory for the direct call, returned at the end.
-struct DeviceBuffer {
-  explicit DeviceBuffer(size_t bytes) : ptr(tf::rt::gpu::allocate(0, bytes)) {}
-  ~DeviceBuffer() { tf::rt::gpu::deallocate(0, ptr); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  void* ptr;
-};
-
 }  // namespace
 
 void gpu_conv_benchmarks(int scale, std::vector<Row>& rows,
@@ -85,11 +76,11 @@ void gpu_conv_benchmarks(int scale, std::vector<Row>& rows,
     }
     const size_t in_bytes =
         static_cast<size_t>(c.input[0] * c.input[1] * c.input[2] * c.input[3]) * 4;
-    DeviceBuffer xin(in_bytes), filt(static_cast<size_t>(w.num_elements()) * 4),
-        out(static_cast<size_t>(y.num_elements()) * 4);
+    tf::rt::gpu::DeviceMemory xin(0, in_bytes), filt(0, static_cast<size_t>(w.num_elements()) * 4),
+        out(0, static_cast<size_t>(y.num_elements()) * 4);
     double direct = time_us(
         [&] {
-          if (!tf::cuda::cudnn_convolution(0, c, xin.ptr, filt.ptr, out.ptr, "conv (direct)"))
+          if (!tf::cuda::cudnn_convolution(0, c, xin.get(), filt.get(), out.get(), "conv (direct)"))
             throw tf::UnimplementedError("cuDNN refused " + name);
         },
         iters, 5, sync);

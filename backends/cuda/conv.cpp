@@ -46,24 +46,6 @@ int64_t elements(const std::vector<int64_t>& shape) {
   return n;
 }
 
-// Temporary device memory of the current GPU, freed when it goes (safe once the work using it is
-// enqueued: the device's work is ordered on one stream).
-class DeviceBuffer {
- public:
-  DeviceBuffer(int ordinal, size_t bytes)
-      : ordinal_(ordinal), ptr_(bytes ? rt::gpu::allocate(ordinal, bytes) : nullptr) {}
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  ~DeviceBuffer() {
-    if (ptr_) rt::gpu::deallocate(ordinal_, ptr_);
-  }
-  void* get() const { return ptr_; }
-
- private:
-  int ordinal_;
-  void* ptr_;
-};
-
 // dst = src (dense, of `shape`) with its dims permuted: dst's dim i is src's dim perm[i].
 void permute(DType dtype, const void* src, void* dst, const std::vector<int64_t>& shape,
              const std::vector<size_t>& perm) {
@@ -209,8 +191,8 @@ void convolve(DType dtype, const void* a, const void* b, void* out, const rt::Co
   c.input = padded;
   const size_t input_bytes = static_cast<size_t>(elements(padded)) * size;
   const size_t filter_bytes = static_cast<size_t>(elements(p.filter)) * size;
-  DeviceBuffer x_padded(ordinal, asymmetric ? input_bytes : 0);
-  DeviceBuffer filter(ordinal, filter_bytes);
+  rt::gpu::DeviceMemory x_padded(ordinal, asymmetric ? input_bytes : 0);
+  rt::gpu::DeviceMemory filter(ordinal, filter_bytes);
   const void* x = nullptr;  // the input, padded where needed (forward, filter gradient)
   if (p.kind != ConvKind::kBackpropInput) {
     x = a;

@@ -212,22 +212,6 @@ Status describe(const CudnnConv& c, Descriptors& d) {
   return lib.SetConvolutionMathType(d.conv, half ? kTensorOpMath : kFmaMath);
 }
 
-// Workspace from the device's allocator, freed when it goes: stream order makes that safe as
-// soon as the work using it is enqueued.
-struct Workspace {
-  int ordinal;
-  void* ptr = nullptr;
-  size_t bytes = 0;
-  Workspace(int o, size_t b) : ordinal(o), bytes(b) {
-    if (b) ptr = rt::gpu::allocate(o, b);
-  }
-  Workspace(const Workspace&) = delete;
-  Workspace& operator=(const Workspace&) = delete;
-  ~Workspace() {
-    if (ptr) rt::gpu::deallocate(ordinal, ptr);
-  }
-};
-
 // TensorFlow's knobs: TF_CUDNN_USE_AUTOTUNE=0 takes cuDNN's heuristic choice without timing
 // candidates; TF_CUDNN_WORKSPACE_LIMIT_IN_MB bounds an algorithm's workspace (4 GiB).
 bool autotune() {
@@ -291,28 +275,29 @@ void choose(int ordinal, Handle h, const CudnnConv& c, const void* a, const void
   if (autotune()) {
     size_t wanted = 0;
     for (const AlgoPerf& p : heuristic) wanted = std::max(wanted, p.memory);
-    std::unique_ptr<Workspace> ws;
+    std::unique_ptr<rt::gpu::DeviceMemory> ws;
     try {
-      ws = std::make_unique<Workspace>(ordinal, wanted);
+      ws = std::make_unique<rt::gpu::DeviceMemory>(ordinal, wanted);
     } catch (const ResourceExhaustedError&) {  // time the candidates that need none
-      ws = std::make_unique<Workspace>(ordinal, 0);
+      ws = std::make_unique<rt::gpu::DeviceMemory>(ordinal, 0);
     }
     timed.resize(heuristic.size() + 8);  // Find may list algorithms the heuristics left out
     const int requested = static_cast<int>(timed.size());
     int found = 0;
     if (kind == rt::ConvKind::kForward)
       s = lib.FindConvolutionForwardAlgorithmEx(h, d.x, a, d.w, b, d.conv, d.y, out, requested,
-                                                &found, timed.data(), ws->ptr, ws->bytes);
+                                                &found, timed.data(), ws->get(), ws->bytes());
     else if (kind == rt::ConvKind::kBackpropInput)
       s = lib.FindConvolutionBackwardDataAlgorithmEx(h, d.w, a, d.y, b, d.conv, d.x, out, requested,
-                                                     &found, timed.data(), ws->ptr, ws->bytes);
+                                                     &found, timed.data(), ws->get(), ws->bytes());
     else
-      s = lib.FindConvolutionBackwardFilterAlgorithmEx(
-          h, d.x, a, d.y, b, d.conv, d.w, out, requested, &found, timed.data(), ws->ptr, ws->bytes);
+      s = lib.FindConvolutionBackwardFilterAlgorithmEx(h, d.x, a, d.y, b, d.conv, d.w, out,
+                                                       requested, &found, timed.data(), ws->get(),
+                                                       ws->bytes());
     if (s == kSuccess) {  // sorted fastest first; else the heuristics' choice stands
       timed.resize(static_cast<size_t>(std::clamp(found, 0, requested)));
       auto best = std::find_if(timed.begin(), timed.end(), [&](const AlgoPerf& p) {
-        return usable(p) && p.memory <= ws->bytes;
+        return usable(p) && p.memory <= ws->bytes();
       });
       if (best != timed.end()) chosen = &*best;
     } else if (status_category(s) != 3) {
@@ -407,7 +392,7 @@ bool cudnn_convolution(int ordinal, const CudnnConv& conv, const void* a, const 
     plan = slot;
   }
   if (!plan->supported) return false;
-  Workspace ws(ordinal, plan->workspace);
+  rt::gpu::DeviceMemory ws(ordinal, plan->workspace);
   const float one_f = 1, zero_f = 0;
   const double one_d = 1, zero_d = 0;
   const bool wide = conv.dtype == float64;
@@ -421,18 +406,18 @@ bool cudnn_convolution(int ordinal, const CudnnConv& conv, const void* a, const 
   switch (conv.kind) {
     case rt::ConvKind::kForward:
       call = "cudnnConvolutionForward";
-      s = lib.ConvolutionForward(h, one, d.x, a, d.w, b, d.conv, plan->algo, ws.ptr, ws.bytes, zero,
-                                 d.y, out);
+      s = lib.ConvolutionForward(h, one, d.x, a, d.w, b, d.conv, plan->algo, ws.get(), ws.bytes(),
+                                 zero, d.y, out);
       break;
     case rt::ConvKind::kBackpropInput:
       call = "cudnnConvolutionBackwardData";
-      s = lib.ConvolutionBackwardData(h, one, d.w, a, d.y, b, d.conv, plan->algo, ws.ptr, ws.bytes,
-                                      zero, d.x, out);
+      s = lib.ConvolutionBackwardData(h, one, d.w, a, d.y, b, d.conv, plan->algo, ws.get(),
+                                      ws.bytes(), zero, d.x, out);
       break;
     case rt::ConvKind::kBackpropFilter:
       call = "cudnnConvolutionBackwardFilter";
-      s = lib.ConvolutionBackwardFilter(h, one, d.x, a, d.y, b, d.conv, plan->algo, ws.ptr,
-                                        ws.bytes, zero, d.w, out);
+      s = lib.ConvolutionBackwardFilter(h, one, d.x, a, d.y, b, d.conv, plan->algo, ws.get(),
+                                        ws.bytes(), zero, d.w, out);
       break;
   }
   if (status_category(s) == 3) return false;  // refused after all: nothing was enqueued

@@ -322,16 +322,6 @@ TEST_CASE("compiled cond gradients: several results, variables, unconnected inpu
     return tape.gradient(tf::reduce_sum(y), w);
   });
   CHECK_THROWS_AS(inside(tf::constant(true)), tf::UnimplementedError);
-  // A traced while_loop on a watched tensor needs maximum_iterations (its stack's size).
-  auto loop = tf::function([](const tf::Tensor& x) {
-    tf::GradientTape tape;
-    tape.watch(x);
-    auto y = tf::while_loop(
-        [](const std::vector<tf::Tensor>& v) { return v[0] < 10.0f; },
-        [](const std::vector<tf::Tensor>& v) { return std::vector{v[0] * 2.0f}; }, {x})[0];
-    return tape.gradient(y, x);
-  });
-  CHECK_THROWS_AS(loop(tf::constant(1.0f)), tf::UnimplementedError);
 }
 
 TEST_CASE("compiled tf::print matches eager for every compiled dtype", "[control][print]") {
@@ -421,4 +411,294 @@ TEST_CASE("a compiled recurrent loop's gradients match the eager ones",
     INFO("result " << i);
     tft::check_close(values_of(got[i]), values_of(want[i]), tf::float32, "recurrent step");
   }
+}
+
+namespace {
+using Vars = std::vector<tf::Tensor>;
+
+// x = x * w + 1 while i < k: x_k = w^k x + (w^k - 1) / (w - 1), so d sum(x_k)/dx = w^k and
+// d sum(x_k)/dw = sum(k w^(k-1) x + ((k w^(k-1))(w - 1) - (w^k - 1)) / (w - 1)^2).
+Vars affine_loop(const tf::Tensor& x, const tf::Tensor& w, const tf::Tensor& k) {
+  return tf::while_loop([&](const Vars& v) { return v[0] < k; },
+                        [&](const Vars& v) {
+                          return Vars{v[0] + 1, v[1] * w + 1.0f};
+                        },
+                        {tf::constant(0), x});
+}
+}  // namespace
+
+TEST_CASE("gradients flow through a compiled while_loop without maximum_iterations",
+          "[control][while][gradient]") {
+  tf::Variable w(tf::constant(1.5f));
+  auto step = [&](const tf::Tensor& x, const tf::Tensor& k) {
+    tf::GradientTape tape;
+    tape.watch(x);
+    auto wv = w.read_value();  // read before the loop, used in its body
+    auto y = affine_loop(x, wv, k)[1];
+    // k = 0 leaves w unused: eagerly None, compiled zeros (the loop op reads it), as TensorFlow.
+    auto g = tape.gradient(tf::reduce_sum(y), std::vector<tf::Source>{x, w},
+                           tf::UnconnectedGradients::ZERO);
+    return Vars{y, g[0], g[1]};
+  };
+  auto compiled = tf::function(step);
+  auto x = tf::constant({1.0f, -2.0f});
+  for (int32_t k : {0, 1, 5, 2, 30}) {
+    INFO("k = " << k);
+    Vars got = compiled(x, tf::constant(k)), eager = step(x, tf::constant(k));
+    double wk = std::pow(1.5, k), dwk = k * std::pow(1.5, k - 1);
+    auto dw = [&](double x0) { return dwk * x0 + (dwk * 0.5 - (wk - 1)) / 0.25; };
+    tft::check_close(values_of(got[0]), {wk + (wk - 1) / 0.5, -2 * wk + (wk - 1) / 0.5},
+                     tf::float32, "y");
+    tft::check_close(values_of(got[1]), {wk, wk}, tf::float32, "dy/dx");
+    tft::check_close(values_of(got[2]), {dw(1) + dw(-2)}, tf::float32, "dy/dw");
+    for (size_t i = 0; i < got.size(); ++i)
+      tft::check_close(values_of(got[i]), values_of(eager[i]), tf::float32, "eager");
+  }
+  CHECK(compiled.trace_count() == 1);
+}
+
+TEST_CASE("compiled unbounded while_loop gradients with a value-dependent condition",
+          "[control][while][gradient]") {
+  // x grows by 1.5 while sum(x) < 100: n depends on x, and d sum(x_n)/dx = 1.5^n.
+  auto grow = [](const tf::Tensor& x) {
+    tf::GradientTape tape;
+    tape.watch(x);
+    auto y = tf::while_loop([](const Vars& v) { return tf::reduce_sum(v[0]) < 100.0f; },
+                            [](const Vars& v) { return Vars{v[0] * 1.5f}; }, {x})[0];
+    return Vars{y, tape.gradient(tf::reduce_sum(y), x)};
+  };
+  auto compiled = tf::function(grow);
+  for (float a : {1.0f, 30.0f, 60.0f}) {  // 10, 2 and 0 iterations
+    INFO("x = " << a);
+    auto x = tf::constant({a, a});
+    Vars got = compiled(x), eager = grow(x);
+    double scale = 1;
+    while (2 * a * scale < 100) scale *= 1.5;
+    tft::check_close(values_of(got[0]), {a * scale, a * scale}, tf::float32, "y");
+    tft::check_close(values_of(got[1]), {scale, scale}, tf::float32, "dy/dx");
+    tft::check_close(values_of(got[1]), values_of(eager[1]), tf::float32, "eager");
+  }
+  CHECK(compiled.trace_count() == 1);
+}
+
+TEST_CASE("compiled unbounded while_loop gradients: several variables, matrices, both results",
+          "[control][while][gradient]") {
+  // (i, h, s): h = tanh(h W + b), s = s + sum(h) * c while i < k, with W, b, c captured and an
+  // unconnected float variable; the loss reads both float results.
+  auto random = [](const tf::TensorShape& shape, unsigned seed) {
+    std::vector<float> v = tft::random_floats(static_cast<size_t>(shape.num_elements()), seed);
+    return tft::make(std::vector<double>(v.begin(), v.end()), shape, tf::float64);
+  };
+  auto w = random({3, 3}, 4) * 0.7, b = random({3}, 5), h0 = random({2, 3}, 6);
+  auto c = tf::constant(0.3, tf::float64);
+  auto step = [](const tf::Tensor& w, const tf::Tensor& b, const tf::Tensor& c,
+                 const tf::Tensor& h0, const tf::Tensor& k) {
+    tf::GradientTape tape;
+    for (const tf::Tensor* t : {&w, &b, &c, &h0}) tape.watch(*t);
+    auto out = tf::while_loop([&](const Vars& v) { return v[0] < k; },
+                              [&](const Vars& v) {
+                                auto h = tf::tanh(tf::matmul(v[1], w) + b);
+                                return Vars{v[0] + 1, h, v[2] + tf::reduce_sum(h) * c, v[3] * 2.0};
+                              },
+                              {tf::constant(int64_t{0}), h0, tf::constant(1.0, tf::float64), c});
+    auto loss = tf::reduce_sum(out[1] * out[1]) + out[2] * out[2];
+    Vars g = tape.gradient(loss, std::vector<tf::Source>{w, b, c, h0},
+                           tf::UnconnectedGradients::ZERO);  // k = 0: unconnected
+    g.insert(g.begin(), loss);
+    return g;
+  };
+  auto compiled = tf::function(step);
+  for (int64_t k : {3, 0, 6}) {
+    INFO("k = " << k);
+    Vars want = step(w, b, c, h0, tf::constant(k)), got = compiled(w, b, c, h0, tf::constant(k));
+    for (size_t i = 0; i < want.size(); ++i) {
+      INFO("result " << i);
+      tft::check_close(values_of(got[i]), values_of(want[i]), tf::float64, "several variables");
+    }
+  }
+  CHECK(compiled.trace_count() == 1);
+}
+
+TEST_CASE("compiled gradients through nested unbounded while_loops match eager",
+          "[control][while][gradient]") {
+  // for i < k: x = sin(x * w + 0.1 repeated i + 1 times), with w captured by both bodies.
+  auto nested = [](const tf::Tensor& x, const tf::Tensor& w, const tf::Tensor& k) {
+    tf::GradientTape tape;
+    tape.watch(x);
+    tape.watch(w);
+    auto y = tf::while_loop([&](const Vars& v) { return v[0] < k; },
+                            [&](const Vars& v) {
+                              auto inner =
+                                  tf::while_loop([&](const Vars& u) { return u[0] <= v[0]; },
+                                                 [&](const Vars& u) {
+                                                   return Vars{u[0] + 1, u[1] * w + 0.1f};
+                                                 },
+                                                 {tf::constant(0), v[1]})[1];
+                              return Vars{v[0] + 1, tf::sin(inner)};
+                            },
+                            {tf::constant(0), x})[1];
+    Vars g = tape.gradient(tf::reduce_sum(y * y), std::vector<tf::Source>{x, w},
+                           tf::UnconnectedGradients::ZERO);
+    g.insert(g.begin(), y);
+    return g;
+  };
+  auto compiled = tf::function(nested);
+  auto x = tf::constant({0.4f, -0.7f, 1.3f}), w = tf::constant(0.9f);
+  for (int32_t k : {0, 1, 4}) {
+    INFO("k = " << k);
+    Vars got = compiled(x, w, tf::constant(k)), want = nested(x, w, tf::constant(k));
+    for (size_t i = 0; i < want.size(); ++i) {
+      INFO("result " << i);
+      tft::check_close(values_of(got[i]), values_of(want[i]), tf::float32, "nested loops");
+    }
+  }
+  CHECK(compiled.trace_count() == 1);
+}
+
+TEST_CASE("an eager tape differentiates a compiled call that runs an unbounded while_loop",
+          "[control][while][gradient]") {
+  // The call is recorded whole; its backward is the body's vector-Jacobian product, traced as
+  // a function of its own, whose loop is the unbounded one.
+  auto body = [](const tf::Tensor& x, const tf::Tensor& k) {
+    // The gradient is taken after this returns: the loop's callables capture by value.
+    auto w = tf::constant(0.5f);
+    auto y = tf::while_loop([k](const Vars& v) { return v[0] < k; },
+                            [w](const Vars& v) {
+                              return Vars{v[0] + 1, v[1] * w + 1.0f};
+                            },
+                            {tf::constant(0), x})[1];
+    return y * x;
+  };
+  auto compiled = tf::function(body);
+  auto x = tf::constant({2.0f, -1.0f});
+  for (int32_t k : {0, 3}) {
+    INFO("k = " << k);
+    Vars grads;
+    for (bool use_compiled : {false, true}) {
+      tf::GradientTape tape;
+      tape.watch(x);
+      auto y = use_compiled ? compiled(x, tf::constant(k)) : body(x, tf::constant(k));
+      grads.push_back(tape.gradient(tf::reduce_sum(y), x));
+    }
+    // y = x (0.5^k x + 2 (1 - 0.5^k)): dy/dx = 2 * 0.5^k x + 2 (1 - 0.5^k)
+    double wk = std::pow(0.5, k);
+    tft::check_close(values_of(grads[1]), {4 * wk + 2 * (1 - wk), -2 * wk + 2 * (1 - wk)},
+                     tf::float32, "closed form");
+    tft::check_close(values_of(grads[1]), values_of(grads[0]), tf::float32, "eager");
+  }
+}
+
+TEST_CASE("a compiled training step through an unbounded while_loop matches eager steps",
+          "[control][while][gradient]") {
+  auto train = [](bool compiled) {
+    tf::Variable w(tf::constant({0.5f, -0.25f}));
+    auto step = [&](const tf::Tensor& x, const tf::Tensor& k) {
+      tf::GradientTape tape;
+      auto wv = w.read_value();
+      auto y = tf::while_loop([&](const Vars& v) { return v[0] < k; },
+                              [&](const Vars& v) {
+                                return Vars{v[0] + 1, tf::sin(v[1] * wv) + x};
+                              },
+                              {tf::constant(0), x})[1];
+      auto loss = tf::reduce_sum(tf::square(y - 1.0f));
+      w.assign_sub(0.1f * tape.gradient(loss, w));
+      return loss;
+    };
+    auto fn = tf::function(step);
+    std::vector<double> losses;
+    auto x = tf::constant({0.8f, 1.2f});
+    for (int32_t k : {4, 2, 7, 4}) {
+      auto loss = compiled ? fn(x, tf::constant(k)) : step(x, tf::constant(k));
+      losses.push_back(loss.item<float>());
+    }
+    if (compiled) CHECK(fn.trace_count() == 1);
+    std::vector<double> out = values_of(w.read_value());
+    out.insert(out.end(), losses.begin(), losses.end());
+    return out;
+  };
+  std::vector<double> eager = train(false), compiled = train(true);
+  CHECK(eager[0] != 0.5);  // it trained
+  tft::check_close(compiled, eager, tf::float32, "weights, then losses");
+}
+
+TEST_CASE("unbounded while_loop gradients with an unknown dim in the input_signature",
+          "[control][while][gradient][dynamic]") {
+  auto grad = [](const tf::Tensor& x, const tf::Tensor& k) {
+    tf::GradientTape tape;
+    tape.watch(x);
+    auto y = tf::while_loop([&](const Vars& v) { return v[0] < k; },
+                            [&](const Vars& v) {
+                              return Vars{v[0] + 1, v[1] * v[1] * 0.5f + tf::reduce_mean(v[1])};
+                            },
+                            {tf::constant(0), x})[1];
+    return tape.gradient(tf::reduce_sum(y), x);
+  };
+  tf::FunctionOptions options;
+  options.input_signature =
+      std::vector<tf::TensorSpec>{tf::TensorSpec({tf::None}), tf::TensorSpec({}, tf::int32)};
+  auto compiled = tf::function(grad, options);
+  for (auto x : {tf::constant({0.5f, -0.3f}), tf::constant({0.1f, 0.2f, -0.4f, 0.9f})})
+    for (int32_t k : {0, 3}) {
+      INFO("size " << x.shape().to_string() << ", k = " << k);
+      tft::check_close(values_of(compiled(x, tf::constant(k))), values_of(grad(x, tf::constant(k))),
+                       tf::float32, "unknown dim");
+    }
+  CHECK(compiled.trace_count() == 1);
+}
+
+TEST_CASE("second-order gradients through a compiled unbounded while_loop match eager",
+          "[control][while][gradient]") {
+  // v = v * v while v < 10: from x = 1.5 three times, y = x^8; from x = 4 once, y = x^2.
+  auto second = [](const tf::Tensor& x) {
+    tf::GradientTape outer;
+    outer.watch(x);
+    tf::GradientTape inner;
+    inner.watch(x);
+    auto y = tf::while_loop([](const Vars& v) { return v[0] < 10.0; },
+                            [](const Vars& v) { return Vars{v[0] * v[0]}; }, {x})[0];
+    auto dy = inner.gradient(y, x);
+    return Vars{dy, outer.gradient(dy, x, tf::UnconnectedGradients::ZERO)};
+  };
+  auto compiled = tf::function(second);
+  for (auto [x, power] : std::vector<std::pair<double, int>>{{1.5, 8}, {4.0, 2}, {20.0, 1}}) {
+    INFO("x = " << x);
+    auto t = tf::constant(x, tf::float64);
+    Vars got = compiled(t), eager = second(t);
+    tft::check_close(values_of(got[0]), {power * std::pow(x, power - 1)}, tf::float64, "dy/dx");
+    tft::check_close(values_of(got[1]), {power * (power - 1) * std::pow(x, power - 2)}, tf::float64,
+                     "d2y/dx2");
+    for (size_t i = 0; i < 2; ++i)
+      tft::check_close(values_of(got[i]), values_of(eager[i]), tf::float64, "eager");
+  }
+  CHECK(compiled.trace_count() == 1);
+
+  // A captured weight and a run-time count: x = sin(x) * w for k steps, d2/dx2 and d2/dxdw.
+  auto mixed = [](const tf::Tensor& x, const tf::Tensor& w, const tf::Tensor& k) {
+    tf::GradientTape outer;
+    outer.watch(x);
+    outer.watch(w);
+    tf::GradientTape inner;
+    inner.watch(x);
+    auto y = tf::while_loop([&](const Vars& v) { return v[0] < k; },
+                            [&](const Vars& v) {
+                              return Vars{v[0] + 1, tf::sin(v[1]) * w};
+                            },
+                            {tf::constant(0), x})[1];
+    auto dy = inner.gradient(tf::reduce_sum(y), x);
+    Vars g = outer.gradient(tf::reduce_sum(dy), std::vector<tf::Source>{x, w},
+                            tf::UnconnectedGradients::ZERO);
+    g.insert(g.begin(), dy);
+    return g;
+  };
+  auto mixed_compiled = tf::function(mixed);
+  auto x = tf::constant({0.3, -1.1}, tf::float64), w = tf::constant(1.2, tf::float64);
+  for (int32_t k : {0, 1, 4}) {
+    INFO("k = " << k);
+    Vars got = mixed_compiled(x, w, tf::constant(k)), want = mixed(x, w, tf::constant(k));
+    for (size_t i = 0; i < want.size(); ++i) {
+      INFO("result " << i);
+      tft::check_close(values_of(got[i]), values_of(want[i]), tf::float64, "second order");
+    }
+  }
+  CHECK(mixed_compiled.trace_count() == 1);
 }

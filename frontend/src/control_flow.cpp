@@ -138,11 +138,11 @@ std::vector<Tensor> traced_while(TraceContext& trace, const LoopCond& cond, cons
   return trace.end_while(next, outer);
 }
 
-// At most `limit` iterations: the count becomes one more loop variable (the last), checked
-// before cond.
-std::vector<Tensor> traced_while_bounded(TraceContext& trace, const LoopCond& cond,
+// The loop with its iteration count as one more loop variable (the last); with `limit`, at most
+// that many iterations (the count is checked before cond).
+std::vector<Tensor> traced_while_counted(TraceContext& trace, const LoopCond& cond,
                                          const LoopBody& body, std::vector<Tensor> loop_vars,
-                                         int64_t limit, std::vector<Tensor>* outer) {
+                                         std::optional<int64_t> limit, std::vector<Tensor>* outer) {
   auto inner = [](const std::vector<Tensor>& v) {
     return std::vector<Tensor>(v.begin(), v.end() - 1);
   };
@@ -150,7 +150,8 @@ std::vector<Tensor> traced_while_bounded(TraceContext& trace, const LoopCond& co
   return traced_while(
       trace,
       [&](const std::vector<Tensor>& v) {
-        return logical_and(less(v.back(), constant(limit)), cond(inner(v)));
+        if (!limit) return cond(inner(v));
+        return logical_and(less(v.back(), constant(*limit)), cond(inner(v)));
       },
       [&](const std::vector<Tensor>& v) {
         std::vector<Tensor> next = body(inner(v));
@@ -159,6 +160,80 @@ std::vector<Tensor> traced_while_bounded(TraceContext& trace, const LoopCond& co
         return next;
       },
       loop_vars, outer);
+}
+
+// One step of a backward loop: the body's vector-Jacobian product at `at` (the loop variables
+// as one iteration received them) given `grads` (the gradients of that iteration's results),
+// traced under a fresh tape. Returns the gradients of `at` (a non-float variable's entry is its
+// `grads` entry, passed through), then those of `captures` (the tensors the body captures).
+std::vector<Tensor> body_vjp(const LoopBody& body, const std::vector<Tensor>& at,
+                             const std::vector<Tensor>& grads, const std::vector<Tensor>& captures,
+                             DType dtype) {
+  GradientTape tape(/*persistent=*/false, /*watch_accessed_variables=*/false);
+  std::vector<Source> sources;
+  for (const Tensor& t : at)
+    if (differentiable(t)) tape.watch(t), sources.emplace_back(t);
+  for (const Tensor& c : captures) tape.watch(c), sources.emplace_back(c);
+  std::vector<Tensor> next = body(at);
+  check_match("while_loop", "loop_vars", at, "the result of body", next);
+  Tensor target = zeros({}, dtype);
+  for (size_t i = 0; i < at.size(); ++i)
+    if (differentiable(next[i]))
+      target = add(target, cast(reduce_sum(multiply(next[i], grads[i])), dtype));
+  std::vector<Tensor> vjp = tape.gradient(target, sources, UnconnectedGradients::ZERO);
+  std::vector<Tensor> out;
+  size_t k = 0;
+  for (size_t i = 0; i < at.size(); ++i) out.push_back(differentiable(at[i]) ? vjp[k++] : grads[i]);
+  out.insert(out.end(), vjp.begin() + static_cast<std::ptrdiff_t>(k), vjp.end());
+  return out;
+}
+
+// The backward loop's variables: the index of the iteration to differentiate (from count - 1
+// down to 0), the gradients of the user variables (g for variable r), those of the captures.
+std::vector<Tensor> backward_start(const Tensor& count, const std::vector<Tensor>& init,
+                                   const std::vector<Tensor>& captures, size_t r, const Tensor& g) {
+  std::vector<Tensor> carried{subtract(count, constant(int64_t{1}))};
+  for (size_t i = 0; i < init.size(); ++i) carried.push_back(i == r ? g : zeros_like(init[i]));
+  for (const Tensor& c : captures) carried.push_back(zeros_like(c));
+  return carried;
+}
+
+// The backward loop's step at iteration v[0] (received `at`): the body's vector-Jacobian
+// product, with the captures' gradients accumulated. `extra` (if any) is added to variable r's
+// gradient.
+std::vector<Tensor> backward_step(const LoopBody& body, const std::vector<Tensor>& v,
+                                  const std::vector<Tensor>& at,
+                                  const std::vector<Tensor>& captures, DType dtype, size_t r,
+                                  const Tensor& extra) {
+  const size_t n = at.size();
+  std::vector<Tensor> grads(v.begin() + 1, v.begin() + 1 + static_cast<std::ptrdiff_t>(n));
+  std::vector<Tensor> vjp = body_vjp(body, at, grads, captures, dtype);
+  std::vector<Tensor> step{subtract(v[0], constant(int64_t{1}))};
+  for (size_t i = 0; i < n; ++i)
+    step.push_back(i == r && extra.defined() && differentiable(at[i]) ? add(vjp[i], extra)
+                                                                      : vjp[i]);
+  for (size_t c = 0; c < captures.size(); ++c) step.push_back(add(v[1 + n + c], vjp[n + c]));
+  return step;
+}
+
+// The gradients the recorded op returns, one per input (captures, then init), from the backward
+// loop's final variables.
+std::vector<Tensor> recorded_gradients(const std::vector<Tensor>& done,
+                                       const std::vector<Tensor>& outer,
+                                       const std::vector<Tensor>& init) {
+  const size_t n = init.size();
+  std::vector<Tensor> grads;
+  size_t c = 0;
+  for (const Tensor& t : outer) grads.push_back(differentiable(t) ? done[1 + n + c++] : Tensor());
+  for (size_t i = 0; i < n; ++i) grads.push_back(differentiable(init[i]) ? done[1 + i] : Tensor());
+  return grads;
+}
+
+std::vector<Tensor> float_captures(const std::vector<Tensor>& outer) {
+  std::vector<Tensor> captures;  // the float captures, whose gradients accumulate
+  for (const Tensor& t : outer)
+    if (differentiable(t)) captures.push_back(t);
+  return captures;
 }
 
 // A traced loop differentiated as TensorFlow's While op under XLA: the forward loop also stores
@@ -204,54 +279,21 @@ std::vector<Tensor> differentiable_while(TraceContext& trace, const LoopCond& co
   std::vector<Tensor> inputs = outer;  // what the recorded op differentiates: captures, then init
   inputs.insert(inputs.end(), init.begin(), init.end());
   if (!should_record(inputs)) return results;
-  std::vector<Tensor> captures;  // the float captures, whose gradients accumulate
-  for (const Tensor& t : outer)
-    if (differentiable(t)) captures.push_back(t);
+  const std::vector<Tensor> captures = float_captures(outer);
   // The gradient of one output, given g: of user result r, or (for a second order, whose
   // backward reads the stacks) of stack r, whose entry j is iteration j's variable r.
   auto backward = [=](size_t r, bool of_stack, const Tensor& g) {
-    // Backward loop variables: the index, the user variables' gradients, the captures'.
-    std::vector<Tensor> carried{subtract(count, constant(int64_t{1}))};
-    for (size_t i = 0; i < n; ++i) carried.push_back(i == r && !of_stack ? g : zeros_like(init[i]));
-    for (const Tensor& c : captures) carried.push_back(zeros_like(c));
     std::vector<Tensor> done = detail::while_loop(
         [](const std::vector<Tensor>& v) { return greater_equal(v[0], constant(int64_t{0})); },
         [=](const std::vector<Tensor>& v) {  // by value: a second order calls it later
           std::vector<Tensor> at;            // the loop variables as iteration v[0] received them
           for (size_t i = 0; i < n; ++i) at.push_back(gather(stacks[i], v[0], 0));
-          GradientTape tape(/*persistent=*/false, /*watch_accessed_variables=*/false);
-          std::vector<Source> sources;
-          for (size_t i = 0; i < n; ++i)
-            if (differentiable(at[i])) tape.watch(at[i]), sources.emplace_back(at[i]);
-          for (const Tensor& c : captures) tape.watch(c), sources.emplace_back(c);
-          std::vector<Tensor> next = body(at);
-          Tensor target = zeros({}, g.dtype());
-          for (size_t i = 0; i < n; ++i)
-            if (differentiable(next[i]))
-              target = add(target, cast(reduce_sum(multiply(next[i], v[1 + i])), g.dtype()));
-          std::vector<Tensor> grads = tape.gradient(target, sources, UnconnectedGradients::ZERO);
-          std::vector<Tensor> step{subtract(v[0], constant(int64_t{1}))};
-          size_t k = 0;
-          for (size_t i = 0; i < n; ++i) {
-            if (!differentiable(at[i])) {
-              step.push_back(v[1 + i]);
-              continue;
-            }
-            Tensor gi = grads[k++];
-            if (of_stack && i == r) gi = add(gi, gather(g, v[0], 0));
-            step.push_back(gi);
-          }
-          for (size_t c = 0; c < captures.size(); ++c)
-            step.push_back(add(v[1 + n + c], grads[k++]));
-          return step;
+          return backward_step(body, v, at, captures, g.dtype(), r,
+                               of_stack ? gather(g, v[0], 0) : Tensor());
         },
-        carried, limit);        // bounded, so that it differentiates again
-    std::vector<Tensor> grads;  // one per recorded input: captures, then init
-    size_t c = 0;
-    for (const Tensor& t : outer) grads.push_back(differentiable(t) ? done[1 + n + c++] : Tensor());
-    for (size_t i = 0; i < n; ++i)
-      grads.push_back(differentiable(init[i]) ? done[1 + i] : Tensor());
-    return grads;
+        backward_start(count, init, captures, of_stack ? n : r, g),
+        limit);  // bounded, so that it differentiates again
+    return recorded_gradients(done, outer, init);
   };
   for (size_t r = 0; r < n; ++r) {
     if (!differentiable(results[r])) continue;
@@ -259,6 +301,51 @@ std::vector<Tensor> differentiable_while(TraceContext& trace, const LoopCond& co
     record(inputs, stacks[r], [=](const Tensor& g) { return backward(r, true, g); });
   }
   return results;
+}
+
+// A traced loop without maximum_iterations under a recording tape. Shapes may not change across
+// iterations nor depend on data, so the iterations' variables cannot be stacked; the forward
+// loop only counts its iterations (n, a run-time scalar). The backward loop runs i = n-1 .. 0;
+// its step first recomputes iteration i's variables by running the body i times from the
+// initial values (an inner loop bounded by the count: cond is not needed again), then takes the
+// body's vector-Jacobian product as differentiable_while's backward does. O(n^2) body
+// evaluations in all, O(1) extra memory. The backward loops are unbounded themselves and
+// differentiate again the same way (each further order multiplies the cost by n).
+std::vector<Tensor> recomputing_while(TraceContext& trace, const LoopCond& cond,
+                                      const LoopBody& body, const std::vector<Tensor>& init) {
+  const size_t n = init.size();
+  std::vector<Tensor> outer;
+  std::vector<Tensor> out = traced_while_counted(trace, cond, body, init, std::nullopt, &outer);
+  const Tensor count = out.back();
+  out.pop_back();
+  std::vector<Tensor> inputs = outer;  // what the recorded op differentiates: captures, then init
+  inputs.insert(inputs.end(), init.begin(), init.end());
+  if (!should_record(inputs)) return out;
+  const std::vector<Tensor> captures = float_captures(outer);
+  auto backward = [=](size_t r, const Tensor& g) {
+    std::vector<Tensor> done = detail::while_loop(
+        [](const std::vector<Tensor>& v) { return greater_equal(v[0], constant(int64_t{0})); },
+        [=](const std::vector<Tensor>& v) {  // by value: a second order calls it later
+          std::vector<Tensor> start = init;  // iteration v[0]'s variables: body^v[0](init)
+          start.push_back(constant(int64_t{0}));
+          std::vector<Tensor> at = detail::while_loop(
+              [i = v[0]](const std::vector<Tensor>& w) { return less(w.back(), i); },
+              [body](const std::vector<Tensor>& w) {
+                std::vector<Tensor> next = body({w.begin(), w.end() - 1});
+                next.push_back(add(w.back(), constant(int64_t{1})));
+                return next;
+              },
+              start, std::nullopt);
+          at.pop_back();
+          return backward_step(body, v, at, captures, g.dtype(), r, Tensor());
+        },
+        backward_start(count, init, captures, r, g), std::nullopt);
+    return recorded_gradients(done, outer, init);
+  };
+  for (size_t r = 0; r < n; ++r)
+    if (differentiable(out[r]))
+      record(inputs, out[r], [=](const Tensor& g) { return backward(r, g); });
+  return out;
 }
 
 }  // namespace
@@ -284,23 +371,17 @@ std::vector<Tensor> while_loop(const LoopCond& cond, const LoopBody& body,
     return loop_vars;
   }
   if (maximum_iterations == 0) return loop_vars;  // never iterates (and has no stack to read)
-  // Under a recording tape a bounded loop stores what its gradient needs (whether or not the
-  // tape turns out to watch what it captures: that is known only once the body is traced).
-  if (maximum_iterations && tape_recording())
-    return differentiable_while(*trace, cond, body, loop_vars, *maximum_iterations);
-  std::vector<Tensor> outer, results;
-  if (maximum_iterations) {
-    results = traced_while_bounded(*trace, cond, body, loop_vars, *maximum_iterations, &outer);
-    results.pop_back();
-  } else {
-    results = traced_while(*trace, cond, body, loop_vars, &outer);
+  // Under a recording tape the loop keeps what its gradient needs (whether or not the tape turns
+  // out to watch what it captures: that is known only once the body is traced).
+  if (tape_recording()) {
+    if (maximum_iterations)
+      return differentiable_while(*trace, cond, body, loop_vars, *maximum_iterations);
+    return recomputing_while(*trace, cond, body, loop_vars);
   }
-  outer.insert(outer.end(), loop_vars.begin(), loop_vars.end());
-  if (should_record(outer))
-    throw UnimplementedError(
-        "while_loop: gradients through a tf::while_loop inside a tf::function need "
-        "maximum_iterations (the size of the stack of iterations the backward loop reads, as "
-        "under XLA); eagerly they do not");
+  if (!maximum_iterations) return traced_while(*trace, cond, body, loop_vars, nullptr);
+  std::vector<Tensor> results =
+      traced_while_counted(*trace, cond, body, loop_vars, maximum_iterations, nullptr);
+  results.pop_back();
   return results;
 }
 

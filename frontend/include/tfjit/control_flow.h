@@ -86,9 +86,13 @@ auto cond(const Tensor& pred, TrueFn&& true_fn, FalseFn&& false_fn) {
 // tf.while_loop: while cond(vars) (a scalar bool tensor) is true, vars = body(vars). body returns
 // as many tensors as loop_vars with the same dtypes and shapes (else InvalidArgumentError). With
 // maximum_iterations, stops after that many iterations at most. Returns the final loop vars.
-// Inside a tf::function a tape differentiates the loop only with maximum_iterations (as XLA
-// does); its backward loop calls body again when the gradient is taken, so what body captures by
-// reference must still live then, and a tf::print in it prints in the backward loop too.
+// Inside a tf::function a tape differentiates the loop. With maximum_iterations the forward
+// loop stacks each iteration's variables (memory: maximum_iterations times theirs) and the
+// backward costs one body evaluation per iteration; without it nothing is stored and the backward
+// recomputes iteration i's variables from the initial ones (n(n+1)/2 body evaluations for n
+// iterations), so give maximum_iterations where the loop is long. Either backward loop calls
+// body again when the gradient is taken, so what body captures by reference must still live
+// then, and a tf::print in it prints in the backward loop too.
 inline std::vector<Tensor> while_loop(const detail::LoopCond& cond, const detail::LoopBody& body,
                                       std::vector<Tensor> loop_vars,
                                       std::optional<int64_t> maximum_iterations = std::nullopt) {

@@ -202,6 +202,31 @@ ShapeResult concat_shape(const std::vector<TensorShape>& shapes, int64_t axis) {
   return {out, {}};
 }
 
+ShapeResult unconcat_shape(const TensorShape& x, const std::vector<TensorShape>& parts,
+                           int64_t axis, int64_t index) {
+  if (axis < 0 || axis >= x.rank()) return {{}, "axis " + std::to_string(axis) + " out of range"};
+  if (index < 0 || index >= static_cast<int64_t>(parts.size()))
+    return {{}, "piece " + std::to_string(index) + " of " + std::to_string(parts.size())};
+  int64_t total = 0;
+  bool known = x[axis] != kUnknownDim;
+  for (const TensorShape& p : parts) {
+    if (p.rank() != x.rank())
+      return {{}, "part " + p.to_string() + " and " + x.to_string() + " differ in rank"};
+    if (p[axis] == kUnknownDim)
+      known = false;
+    else if (__builtin_add_overflow(total, p[axis], &total))
+      return {{}, "the parts' sizes along axis " + std::to_string(axis) + " add up past 2^63"};
+  }
+  if (known && total != x[axis])
+    return {{},
+            "the parts' sizes along axis " + std::to_string(axis) + " add up to " +
+                std::to_string(total) + ", not to dimension " + std::to_string(axis) + " of " +
+                x.to_string()};
+  TensorShape out = x;
+  out[axis] = parts[static_cast<size_t>(index)][axis];
+  return {out, {}};
+}
+
 ShapeResult slice_shape(const TensorShape& in, std::span<const int64_t> start,
                         std::span<const int64_t> size, std::span<const int64_t> stride) {
   const auto n = static_cast<size_t>(in.rank());

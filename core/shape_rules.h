@@ -59,6 +59,10 @@ struct PermResult {
 PermResult transpose_shape(const TensorShape& in, const std::vector<int64_t>& perm);
 // concat along `axis` (already normalised): equal ranks, and equal dims except along axis.
 ShapeResult concat_shape(const std::vector<TensorShape>& shapes, int64_t axis);
+// unconcat, concat's inverse: piece `index` of x cut along `axis` at the sizes `parts` have
+// there (x's dims elsewhere). The parts' sizes must add up to x's; their other dims are ignored.
+ShapeResult unconcat_shape(const TensorShape& x, const std::vector<TensorShape>& parts,
+                           int64_t axis, int64_t index);
 // slice: per dimension d, `size[d]` elements from `start[d]` every `stride[d]`; a size of -1
 // takes the rest of the dimension (stride 1), as tf.slice does, or with stride -1 and start -1
 // the whole dimension last to first (reverse). Checks every read is in range.

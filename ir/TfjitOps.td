@@ -138,6 +138,19 @@ def Tfjit_ConcatOp : Tfjit_Op<"concat", [DeclareOpInterfaceMethods<InferTypeOpIn
   let assemblyFormat = "$values attr-dict `:` type($values) `->` type($output)";
 }
 
+// concat's inverse, for its gradient when sizes along the axis are known only at the call: the
+// parts lend only their sizes there.
+def Tfjit_UnconcatOp : Tfjit_Op<"unconcat", [WithShapeRule]> {
+  let summary = "Piece `index` of x cut along `axis` at the sizes the `parts` have there";
+  let arguments = (ins AnyRankedTensor:$x, Variadic<AnyRankedTensor>:$parts, I64Attr:$axis,
+                       I64Attr:$index);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = [{
+    $x `like` `(` $parts `:` type($parts) `)` attr-dict `:` type($x) `->` type($output)
+  }];
+  let hasVerifier = 1;
+}
+
 def Tfjit_SliceOp : Tfjit_Op<"slice", [WithShapeRule]> {
   let summary = "Elements start[d] + stride[d] * i, i < size[d], of each dimension d (size -1: the rest of it)";
   let arguments = (ins AnyRankedTensor:$x, DenseI64ArrayAttr:$start, DenseI64ArrayAttr:$size,

@@ -240,6 +240,19 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext*, std::optional<Location> l
   return success();
 }
 
+LogicalResult UnconcatOp::verify() {
+  auto x = cast<ShapedType>(getX().getType()), out = cast<ShapedType>(getType());
+  if (x.getElementType() != out.getElementType()) return emitOpError("changes the element type");
+  std::vector<tf::TensorShape> parts;
+  for (Value p : getParts()) parts.push_back(shape_of(cast<ShapedType>(p.getType())));
+  auto r = tf::core::unconcat_shape(shape_of(x), parts, getAxis(), getIndex());
+  if (!r.ok()) return emitOpError() << r.error;
+  if (shape_of(out) != r.shape)
+    return emitOpError() << "result must be "
+                         << tensor_type(getContext(), *dtype_of(x.getElementType()), r.shape);
+  return success();
+}
+
 LogicalResult SliceOp::verify() {
   auto in = cast<ShapedType>(getX().getType()), out = cast<ShapedType>(getType());
   if (in.getElementType() != out.getElementType()) return emitOpError("changes the element type");
@@ -370,6 +383,13 @@ tf::core::ShapeRule GatherOp::shapeRule() {
 tf::core::ShapeRule ConcatOp::shapeRule() {
   return [axis = static_cast<int64_t>(getAxis())](std::span<const tf::TensorShape> operands) {
     return tf::core::concat_shape({operands.begin(), operands.end()}, axis);
+  };
+}
+tf::core::ShapeRule UnconcatOp::shapeRule() {
+  return [axis = static_cast<int64_t>(getAxis()),
+          index = static_cast<int64_t>(getIndex())](std::span<const tf::TensorShape> operands) {
+    return tf::core::unconcat_shape(operands[0], {operands.begin() + 1, operands.end()}, axis,
+                                    index);
   };
 }
 tf::core::ShapeRule TransposeOp::shapeRule() {

@@ -360,6 +360,24 @@ TEST_CASE("concat, stack and pad on the GPU are pitched copies that keep every v
   CHECK(p.to_vector<float>() == std::vector<float>{9, 9, 9, 9, 5, 6, 9, 9});
 }
 
+TEST_CASE("concat of unknown parts, its gradient and x[-1] compile for the GPU per shape",
+          "[fake_gpu]") {
+  // d/dx sum(concat(x, x * x)) = 1 + 2x, plus the last element.
+  auto f = tf::function(
+      [](const tf::Tensor& x) {
+        tf::GradientTape tape;
+        tape.watch(x);
+        tf::Tensor loss = tf::reduce_sum(tf::concat({x, x * x}, 0));
+        return tape.gradient(loss, x) + x(-1);
+      },
+      {tf::TensorSpec({tf::unknown}, tf::float32)});
+  for (int64_t n : {3, 2}) tft::run_compiled_kernels_on_fake_gpu(f, tf::ones({n}));
+  CHECK(f(tf::constant({1.f, 2.f, 3.f})).to_vector<float>() == std::vector<float>{6, 8, 10});
+  CHECK(f(tf::constant({4.f, 5.f})).to_vector<float>() == std::vector<float>{14, 16});
+  CHECK(f.get_concrete_function(tf::constant({4.f, 5.f})).device().ends_with("GPU:0"));
+  CHECK(f.trace_count() == 1);
+}
+
 TEST_CASE("gather, argmax and reductions launch GPU kernels, gather checks indices on every device",
           "[fake_gpu]") {
   tf::Tensor params = tf::reshape(tf::range(0.f, 12.f), {4, 3});

@@ -107,6 +107,41 @@ const std::vector<Case>& cases() {
       {"expand_dims and squeeze",
        [](const Tensor& x) { return tf::squeeze(tf::expand_dims(tf::expand_dims(x, 0), 2), {0}); }},
       {"argmax of a known axis", [](const Tensor& x) { return tf::argmax(-x * x, 1); }, 0, false},
+      {"concat of two unknown parts",
+       [](const Tensor& x) {
+         return tf::concat({x, x * x}, 0);
+       }},
+      {"concat with an unknown part first",
+       [](const Tensor& x) {
+         return tf::concat({x, tf::ones({2, 4}), 2.0f * x}, 0);
+       }},
+      {"pad after the unknown dim",
+       [](const Tensor& x) {
+         return tf::pad(x, {{1, 2}, {0, 1}}, -1.0);
+       }},
+      {"tile the unknown dim",
+       [](const Tensor& x) {
+         return tf::tile(x, {3, 2});
+       }},
+      {"tile the unknown dim 0 times",
+       [](const Tensor& x) {
+         return tf::tile(x, {0, 1});
+       }},
+      {"x[-1] on the unknown dim", [](const Tensor& x) { return x(-1); }, 1},
+      {"x[-2:] on the unknown dim", [](const Tensor& x) { return x(tf::slice(-2, std::nullopt)); },
+       2},
+      {"x[-3:-1] on the unknown dim", [](const Tensor& x) { return x(tf::slice(-3, -1)); }, 3},
+      {"x[-3::2] on the unknown dim",
+       [](const Tensor& x) { return x(tf::slice(-3, std::nullopt, 2)); }, 3},
+      {"x[:-1] on the unknown dim", [](const Tensor& x) { return x(tf::slice(std::nullopt, -1)); },
+       1},
+      {"x[1:-1] on the unknown dim", [](const Tensor& x) { return x(tf::slice(1, -1)); }, 2},
+      {"x[1:3] on the unknown dim", [](const Tensor& x) { return x(tf::slice(1, 3)); }, 3},
+      {"x[4:0:-2] on the unknown dim", [](const Tensor& x) { return x(tf::slice(4, 0, -2)); }, 5},
+      {"x[-1::-1] on the unknown dim",
+       [](const Tensor& x) { return x(tf::slice(-1, std::nullopt, -1)); }},
+      {"x[-2::-1] on the unknown dim",
+       [](const Tensor& x) { return x(tf::slice(-2, std::nullopt, -1)); }, 1},
       {"one_hot of unknown indices",
        [](const Tensor& x) { return tf::one_hot(tf::cast(tf::abs(x), tf::int32) % 5, 5); }, 0,
        false},
@@ -178,28 +213,11 @@ TEST_CASE("unknown dims are checked at the call: reads past the end raise typed 
 TEST_CASE("ops that need an unknown dim's size while tracing raise UnimplementedError naming it",
           "[dynamic]") {
   const std::vector<std::pair<std::string, Fn>> refused = {
-      {"concat: axis 0",
-       [](const tf::Tensor& x) {
-         return tf::concat({x, x}, 0);
-       }},
-      {"pad: dimension 0",
-       [](const tf::Tensor& x) {
-         return tf::pad(x, {{0, 1}, {0, 0}});
-       }},
-      {"tile: dimension 0",
-       [](const tf::Tensor& x) {
-         return tf::tile(x, {2, 1});
-       }},
       {"split: axis 0", [](const tf::Tensor& x) { return tf::split(x, 2, 0)[0]; }},
-      {"index: dimension 0", [](const tf::Tensor& x) { return x(-1); }},
-      {"index: dimension 0", [](const tf::Tensor& x) { return x(tf::slice(0, 2)); }},
+      {"index: dimension 0", [](const tf::Tensor& x) { return x(tf::slice(0, std::nullopt, 2)); }},
+      {"index: dimension 0", [](const tf::Tensor& x) { return x(tf::slice(-2, 3)); }},
       {"gather: axis 0", [](const tf::Tensor& x) { return tf::gather(x, tf::constant({0}), 0); }},
   };
-  tf::FunctionOptions two_unknown;
-  two_unknown.input_signature =
-      std::vector<tf::TensorSpec>{tf::TensorSpec({tf::None, tf::None, 2})};
-  auto tile = tf::function([](const tf::Tensor& x) { return tf::tile(x, {1, 1, 3}); }, two_unknown);
-  CHECK_THROWS_AS(tile(tf::zeros({2, 3, 2})), tf::UnimplementedError);
   for (const auto& [what, fn] : refused) {
     INFO(what);
     auto f = tf::function([fn = fn](const tf::Tensor& x) { return fn(x); }, unknown_batch());
@@ -210,4 +228,49 @@ TEST_CASE("ops that need an unknown dim's size while tracing raise Unimplemented
       CHECK(std::string(e.what()).find(what + " of (None, 4) is unknown") != std::string::npos);
     }
   }
+}
+
+TEST_CASE("tile and concat beside several unknown dims match eager, gradients too", "[dynamic]") {
+  tf::FunctionOptions two_unknown;
+  two_unknown.input_signature =
+      std::vector<tf::TensorSpec>{tf::TensorSpec({tf::None, tf::None, 2})};
+  const std::vector<Fn> fns = {
+      [](const tf::Tensor& x) {
+        return tf::tile(x, {1, 1, 3});
+      },
+      [](const tf::Tensor& x) {
+        return tf::tile(x, {2, 3, 1});
+      },
+      [](const tf::Tensor& x) {
+        return tf::concat({x, x(tf::all, tf::slice(1, std::nullopt))}, 1);
+      },
+  };
+  for (size_t k = 0; k < fns.size(); ++k) {
+    INFO("function " << k);
+    const Fn& fn = fns[k];
+    auto f = tf::function([fn](const tf::Tensor& x) { return fn(x); }, two_unknown);
+    auto g = tf::function([fn](const tf::Tensor& x) { return grad_of(fn, x); }, two_unknown);
+    for (const tf::TensorShape& shape : {tf::TensorShape{2, 3, 2}, tf::TensorShape{1, 4, 2},
+                                         tf::TensorShape{0, 1, 2}, tf::TensorShape{3, 1, 2}}) {
+      INFO("shape " << shape);
+      std::vector<double> v;
+      for (int64_t i = 0; i < shape.num_elements(); ++i) v.push_back(static_cast<double>(i) - 3);
+      tf::Tensor x = tft::make(v, shape, tf::float32);
+      CHECK(values_of(f(x)) == values_of(fn(x)));
+      CHECK(f(x).shape() == fn(x).shape());
+      CHECK(values_of(g(x)) == values_of(grad_of(fn, x)));
+    }
+    CHECK(f.trace_count() == 1);
+    CHECK(g.trace_count() == 1);
+  }
+}
+
+TEST_CASE("positions from the end of an unknown dim are checked at the call", "[dynamic]") {
+  auto last3 = tf::function([](const tf::Tensor& x) { return x(tf::slice(-3, std::nullopt)); },
+                            unknown_batch());
+  CHECK(values_of(last3(rows(4))) == values_of(rows(4)(tf::slice(1, std::nullopt))));
+  CHECK_THROWS_AS(last3(rows(2)), tf::InvalidArgumentError);  // NumPy would clamp to 2 rows
+  auto last = tf::function([](const tf::Tensor& x) { return x(-1); }, unknown_batch());
+  CHECK(values_of(last(rows(2))) == std::vector<double>{-1, 0, 1, 2});
+  CHECK_THROWS_AS(last(rows(0)), tf::InvalidArgumentError);
 }

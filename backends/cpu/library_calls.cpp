@@ -104,7 +104,7 @@ void release(void* ptr) {
 // A failed allocation never returns (see rt::abi::CompiledCall).
 [[noreturn]] void allocation_failed(size_t bytes) {
   rt::abi::CompiledCall* call = rt::abi::current_call();
-  if (!call) {
+  if (!call) {  // unreachable: loops whose body allocates run on the caller's thread
     std::fprintf(stderr,
                  "tfjit: out of memory allocating %zu bytes inside a parallel compiled loop\n",
                  bytes);

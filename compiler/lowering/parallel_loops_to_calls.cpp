@@ -94,9 +94,19 @@ class Outliner {
 
  private:
   // Whether every value the loop uses from above can travel to a kernel (no reductions: linalg's
-  // parallel loops have none, and collapsing would drop them). The others stay loops in place.
+  // parallel loops have none, and collapsing would drop them), and the body allocates no heap
+  // memory: a failed allocation leaves compiled code by a jump to the call's entry, which must
+  // not cross the thread pool's frames (backends/cpu/library_calls.cpp). The others stay loops
+  // in place, run by the calling thread.
   static bool outlinable(scf::ParallelOp loop) {
     if (loop.getNumReductions() != 0) return false;
+    const bool allocates = loop->walk([](Operation* op) {
+                                 return isa<memref::AllocOp, memref::ReallocOp>(op)
+                                            ? WalkResult::interrupt()
+                                            : WalkResult::advance();
+                               })
+                               .wasInterrupted();
+    if (allocates) return false;
     llvm::SetVector<Value> above;
     getUsedValuesDefinedAbove(loop.getRegion(), above);
     return llvm::all_of(above, [](Value v) { return bool(llvm_type(v.getType())); });

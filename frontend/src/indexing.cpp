@@ -2,12 +2,77 @@
 // normalise each entry against its dimension, take one strided slice, then reshape away integer
 // indices and insert new axes.
 #include <algorithm>
+#include <limits>
 
 #include "frontend/src/op_helpers.h"
 #include "frontend/src/tensor_internal.h"
 #include "tfjit/ops.h"
 
 namespace tf::detail {
+
+namespace {
+// Index i applied to dim d of x, whose size is known only at the call: the picked elements,
+// in order, along d (1 for an integer index). Positions from the end (negative) become
+// positions from the start of x reversed along d (element k of the reverse is -1 - k), so each
+// piece is a slice from a known start; the bounds are checked at the call, where a position past
+// either end raises instead of clamping as NumPy does.
+Tensor pick_from_unknown_dim(Tensor x, int64_t d, const Index& i) {
+  auto refuse = [&] {
+    require_known_dim("index", x, d);
+    return x;
+  };
+  auto take = [&](const Tensor& from, int64_t first, int64_t n, int64_t stride) {
+    std::vector<int64_t> begin(static_cast<size_t>(from.ndim()), 0), size = from.shape().dims(),
+                                                                     step(begin.size(), 1);
+    begin[static_cast<size_t>(d)] = first, size[static_cast<size_t>(d)] = n;
+    step[static_cast<size_t>(d)] = stride;
+    return strided_slice(from, begin, size, step);
+  };
+  auto flip = [&](const Tensor& v) { return reverse(v, {d}); };
+  // The number of positions b, b + s, ... before e (all from the same end), or -1 if huge.
+  auto count = [](int64_t b, int64_t e, int64_t s) -> int64_t {
+    const __int128 span = static_cast<__int128>(e) - b;
+    if (span <= 0) return 0;
+    const __int128 n = (span - 1) / s + 1;
+    return n > (int64_t{1} << 62) ? -1 : static_cast<int64_t>(n);
+  };
+  if (i.kind == Index::Kind::kInteger) {
+    if (i.start >= 0) return take(x, i.start, 1, 1);
+    return take(flip(x), -(i.start + 1), 1, 1);
+  }
+  if (i.step == 0)
+    throw InvalidArgumentError("index: slice step cannot be zero (dimension " + std::to_string(d) +
+                               ")");
+  // A negative step walks x reversed forwards: position p of x is -1 - p of the reverse.
+  bool has_b = i.has_start, has_e = i.has_stop;
+  int64_t b = i.start, e = i.stop, s = i.step;
+  if (s < 0) {
+    if (s == std::numeric_limits<int64_t>::min()) s = std::numeric_limits<int64_t>::max();
+    x = flip(x), s = -s;
+    b = b < 0 ? -(b + 1) : -1 - b, e = e < 0 ? -(e + 1) : -1 - e;
+  }
+  if (!has_b) b = 0;
+  if (b >= 0 && !has_e) return s == 1 ? take(x, b, -1, 1) : refuse();  // x[b:]
+  if (b >= 0 && e >= 0) {                                              // x[b:e:s]
+    const int64_t n = count(b, e, s);
+    return n < 0 ? refuse() : take(x, n > 0 ? b : 0, n, n > 1 ? s : 1);
+  }
+  if (b < 0 && (!has_e || e < 0)) {  // x[-k:] or x[-k:-j]: a known count from the end
+    const int64_t n = count(b, has_e ? e : 0, s);
+    if (n <= 0) return n == 0 ? take(x, 0, 0, 1) : refuse();
+    // Reversed, the positions are -1 - b - j * s for j < n: taken from the lowest, then flipped.
+    const __int128 first = -(static_cast<__int128>(b) + 1) - static_cast<__int128>(n - 1) * s;
+    if (first < 0 || first > (int64_t{1} << 62)) return refuse();
+    Tensor picked = take(flip(x), static_cast<int64_t>(first), n, n > 1 ? s : 1);
+    return n > 1 ? flip(picked) : picked;
+  }
+  if (b >= 0 && e < 0 && s == 1 && e != std::numeric_limits<int64_t>::min()) {  // x[b:-j]
+    if (b > 0) x = take(x, b, -1, 1);  // the rest from b, less j at the end
+    return flip(take(flip(x), -e, -1, 1));
+  }
+  return refuse();  // from the end to a position from the start, or a stepped rest
+}
+}  // namespace
 
 Tensor index(const Tensor& t, const std::vector<Index>& indices) {
   checked(t, "index", "tensor");
@@ -33,6 +98,7 @@ Tensor index(const Tensor& t, const std::vector<Index>& indices) {
   if (!ellipses) full.insert(full.end(), static_cast<size_t>(rank - consuming), Index(all));
 
   std::vector<int64_t> start, size, step, out_dims;
+  Tensor source = t;  // t with its unknown dims' elements picked
   int64_t d = 0;
   for (const Index& i : full) {
     if (i.kind == Index::Kind::kNewAxis) {
@@ -40,20 +106,11 @@ Tensor index(const Tensor& t, const std::vector<Index>& indices) {
       continue;
     }
     int64_t dim = t.shape()[d];
-    if (dim ==
-        kUnknownDim) {  // while tracing: x[k], x[k:] (k >= 0) and x[::-1], checked at the call
-      if (i.kind == Index::Kind::kInteger && i.start >= 0) {
-        start.push_back(i.start), size.push_back(1), step.push_back(1);
-      } else if (i.kind == Index::Kind::kSlice && i.step == 1 && !i.has_stop &&
-                 (!i.has_start || i.start >= 0)) {
-        start.push_back(i.has_start ? i.start : 0), size.push_back(-1), step.push_back(1);
-        out_dims.push_back(kUnknownDim);
-      } else if (i.kind == Index::Kind::kSlice && i.step == -1 && !i.has_start && !i.has_stop) {
-        start.push_back(-1), size.push_back(-1), step.push_back(-1);  // x[::-1], the whole dim
-        out_dims.push_back(kUnknownDim);
-      } else {
-        require_known_dim("index", t, d);
-      }
+    if (dim == kUnknownDim) {  // while tracing: pick the elements first, checked at the call
+      source = pick_from_unknown_dim(source, d, i);
+      const int64_t n = source.shape()[d];
+      start.push_back(0), size.push_back(n), step.push_back(1);
+      if (i.kind != Index::Kind::kInteger) out_dims.push_back(n);
       ++d;
       continue;
     }
@@ -86,7 +143,7 @@ Tensor index(const Tensor& t, const std::vector<Index>& indices) {
     }
     ++d;
   }
-  return reshape(strided_slice(t, start, size, step), out_dims);
+  return reshape(strided_slice(source, start, size, step), out_dims);
 }
 
 }  // namespace tf::detail

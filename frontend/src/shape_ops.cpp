@@ -179,9 +179,6 @@ Tensor concat_forward(const std::vector<Tensor>& values, int64_t axis) {
   if (values[0].ndim() == 0)
     throw InvalidArgumentError("concat: cannot concatenate scalars (use stack)");
   int64_t a = normalize_axis("concat", axis, values[0].ndim());
-  // The gradient splits g at the sizes along the axis: only the last may be unknown (the rest).
-  for (size_t i = 0; i + 1 < values.size(); ++i)
-    if (values[i].ndim() > a) require_known_dim("concat", values[i], a, "axis");
   auto r = core::concat_shape(shapes, a);
   if (!r.ok()) throw InvalidArgumentError("concat: " + r.error);
   DType dtype = values[0].dtype();
@@ -207,13 +204,46 @@ Tensor concat_forward(const std::vector<Tensor>& values, int64_t axis) {
 }
 }  // namespace
 
+namespace {
+// Piece `index` of x cut along `axis` at the sizes `parts` have there (concat's inverse), where
+// those sizes are known only at the call: the parts lend them (tfjit.unconcat).
+Tensor unconcat(const Tensor& x, const std::vector<Tensor>& parts, int64_t axis, size_t index) {
+  std::vector<TensorShape> shapes;
+  for (const Tensor& p : parts) shapes.push_back(p.shape());
+  auto r = core::unconcat_shape(x.shape(), shapes, axis, static_cast<int64_t>(index));
+  if (!r.ok()) throw InvalidArgumentError("unconcat: " + r.error);
+  std::vector<Tensor> operands{x};
+  operands.insert(operands.end(), parts.begin(), parts.end());
+  Tensor z = TraceContext::current()->emit("unconcat", operands,
+                                           {{"axis", axis}, {"index", static_cast<int64_t>(index)}},
+                                           x.dtype(), r.shape);
+  if (should_record({&x}))
+    record({x}, z, [parts, axis, index](const Tensor& g) {
+      std::vector<Tensor> pieces;
+      for (size_t j = 0; j < parts.size(); ++j)
+        pieces.push_back(j == index ? g : zeros_like(parts[j]));
+      return std::vector<Tensor>{concat(pieces, axis)};
+    });
+  return z;
+}
+}  // namespace
+
 Tensor concat(const std::vector<Tensor>& values, int64_t axis) {
   Tensor z = concat_forward(values, axis);
   if (values.size() > 1 && should_record(values)) {
     int64_t a = axis < 0 ? axis + values[0].ndim() : axis;
     std::vector<int64_t> sizes;
     for (const Tensor& v : values) sizes.push_back(v.shape()[a]);
-    record(values, z, [sizes, a](const Tensor& g) { return split(g, sizes, a); });
+    const bool known =
+        std::none_of(sizes.begin(), sizes.end() - 1, [](int64_t n) { return n == kUnknownDim; });
+    if (known)  // split's last part may be unknown: the rest
+      record(values, z, [sizes, a](const Tensor& g) { return split(g, sizes, a); });
+    else
+      record(values, z, [values, a](const Tensor& g) {
+        std::vector<Tensor> grads;
+        for (size_t i = 0; i < values.size(); ++i) grads.push_back(unconcat(g, values, a, i));
+        return grads;
+      });
   }
   return z;
 }
@@ -468,21 +498,40 @@ Tensor tile(const Tensor& x, const std::vector<int64_t>& multiples) {
     throw InvalidArgumentError("tile: " + std::to_string(multiples.size()) +
                                " multiples for shape " + x.shape().to_string());
   int64_t unknown = 0;
-  for (int64_t d = 0; d < x.ndim(); ++d) {  // an unknown dim is kept (multiple 1), not repeated
-    if (multiples[static_cast<size_t>(d)] != 1) require_known_dim("tile", x, d);
+  bool repeats_unknown = false;
+  for (int64_t d = 0; d < x.ndim(); ++d) {
+    int64_t m = multiples[static_cast<size_t>(d)];
+    if (m < 0) throw InvalidArgumentError("tile: multiple " + std::to_string(m) + " is negative");
     unknown += x.shape()[d] == kUnknownDim;
+    repeats_unknown = repeats_unknown || (m != 1 && x.shape()[d] == kUnknownDim);
   }
-  // The final reshape infers at most one unknown dim unless nothing is repeated.
-  if (unknown > 1 &&
-      std::any_of(multiples.begin(), multiples.end(), [](int64_t m) { return m != 1; }))
-    throw UnimplementedError("tile: " + x.shape().to_string() +
-                             " has several dims unknown while tracing; repeating another dim "
-                             "needs their sizes (give them static sizes in the input_signature)");
+  // The reshape below infers one unknown dim at most, and repeats none: otherwise each dim is
+  // repeated by concatenating copies, doubling (log2 m concats).
+  if (repeats_unknown || (unknown > 1 && std::any_of(multiples.begin(), multiples.end(),
+                                                     [](int64_t m) { return m != 1; }))) {
+    Tensor out = x;
+    for (int64_t d = 0; d < x.ndim(); ++d) {
+      int64_t m = multiples[static_cast<size_t>(d)];
+      if (m == 1) continue;
+      if (m == 0) {
+        std::vector<int64_t> begin(static_cast<size_t>(out.ndim()), 0), size(begin.size(), -1);
+        size[static_cast<size_t>(d)] = 0;
+        out = slice(out, begin, size);
+        continue;
+      }
+      std::vector<Tensor> parts;
+      for (Tensor copies = out; m > 0; m >>= 1) {
+        if (m & 1) parts.push_back(copies);
+        if (m > 1) copies = concat({copies, copies}, d);
+      }
+      out = concat(parts, d);
+    }
+    return out;
+  }
   // (d0, d1) -> (1, d0, 1, d1) -> broadcast (m0, d0, m1, d1) -> (m0 * d0, m1 * d1)
   std::vector<int64_t> interleaved, broadcast, result;
   for (int64_t d = 0; d < x.ndim(); ++d) {
     int64_t m = multiples[static_cast<size_t>(d)];
-    if (m < 0) throw InvalidArgumentError("tile: multiple " + std::to_string(m) + " is negative");
     interleaved.insert(interleaved.end(), {1, x.shape()[d]});
     broadcast.insert(broadcast.end(), {m, x.shape()[d]});
   }
@@ -515,7 +564,6 @@ Tensor pad(const Tensor& x, const std::vector<std::pair<int64_t, int64_t>>& padd
                                  std::to_string(before) + ", " + std::to_string(after) +
                                  ") for dimension " + std::to_string(d));
     if (before == 0 && after == 0) continue;
-    if (after != 0) require_known_dim("pad", x, d);  // concat: only the last part unknown
     std::vector<Tensor> parts;
     auto block = [&](int64_t n) {  // unknown dims take their sizes from `out`
       std::vector<int64_t> dims = out.shape().dims();

@@ -88,3 +88,15 @@ func.func @reverse_dynamic(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
 // CHECK: arith.subi
 // CHECK: affine.apply
 // CHECK: tensor.extract %[[WHOLE]]
+
+// -----
+
+// concat's inverse: piece 1 starts after piece 0's run-time size and takes piece 1's.
+func.func @unconcat_dynamic(%g: tensor<?x3xf32>, %a: tensor<?x3xf32>, %b: tensor<?x3xf32>) -> tensor<?x3xf32> {
+  %y = tfjit.unconcat %g like(%a, %b : tensor<?x3xf32>, tensor<?x3xf32>) {axis = 0 : i64, index = 1 : i64} : tensor<?x3xf32> -> tensor<?x3xf32>
+  return %y : tensor<?x3xf32>
+}
+// CHECK-LABEL: func.func @unconcat_dynamic
+// CHECK: %[[OFFSET:.*]] = tensor.dim %arg1, %c0{{.*}} : tensor<?x3xf32>
+// CHECK: %[[SIZE:.*]] = tensor.dim %arg2, %c0{{.*}} : tensor<?x3xf32>
+// CHECK: tensor.extract_slice %{{.*}}[%[[OFFSET]], 0] [%[[SIZE]], 3] [1, 1] : tensor<?x3xf32> to tensor<?x3xf32>

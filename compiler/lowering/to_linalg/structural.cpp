@@ -298,6 +298,38 @@ struct LowerConcat : OpRewritePattern<tfjit::ConcatOp> {
   }
 };
 
+// Piece `index` of x along the axis: its offset is the sum of the earlier parts' sizes there.
+struct LowerUnconcat : OpRewritePattern<tfjit::UnconcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tfjit::UnconcatOp op, PatternRewriter& rw) const override {
+    auto out = cast<RankedTensorType>(op.getType());
+    Location loc = op.getLoc();
+    const int64_t axis = op.getAxis(), index = op.getIndex();
+    auto dim_of = [&](Value v, int64_t d) -> OpFoldResult {
+      auto t = cast<RankedTensorType>(v.getType());
+      if (!t.isDynamicDim(d)) return rw.getIndexAttr(t.getDimSize(d));
+      return rw.create<tensor::DimOp>(loc, v, d).getResult();
+    };
+    OpFoldResult offset = rw.getIndexAttr(0);
+    for (Value part : op.getParts().take_front(index)) {
+      OpFoldResult size = dim_of(part, axis);
+      auto ca = getConstantIntValue(offset), cb = getConstantIntValue(size);
+      offset = ca && cb  ? OpFoldResult(rw.getIndexAttr(*ca + *cb))
+               : ca == 0 ? size
+                         : OpFoldResult(rw.create<arith::AddIOp>(
+                               loc, getValueOrCreateConstantIndexOp(rw, loc, offset),
+                               getValueOrCreateConstantIndexOp(rw, loc, size)));
+    }
+    SmallVector<OpFoldResult> offsets(out.getRank(), rw.getIndexAttr(0)), sizes,
+        strides(out.getRank(), rw.getIndexAttr(1));
+    for (int64_t d = 0; d < out.getRank(); ++d)
+      sizes.push_back(d == axis ? dim_of(op.getParts()[index], d) : dim_of(op.getX(), d));
+    offsets[axis] = offset;
+    rw.replaceOpWithNewOp<tensor::ExtractSliceOp>(op, out, op.getX(), offsets, sizes, strides);
+    return success();
+  }
+};
+
 struct LowerConstant : OpRewritePattern<tfjit::ConstantOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(tfjit::ConstantOp op, PatternRewriter& rw) const override {
@@ -307,8 +339,8 @@ struct LowerConstant : OpRewritePattern<tfjit::ConstantOp> {
 };
 
 void populate_family(RewritePatternSet& patterns, const Options& options) {
-  patterns.add<LowerReshape, LowerTranspose, LowerSlice, LowerGather, LowerConcat, LowerConstant>(
-      patterns.getContext());
+  patterns.add<LowerReshape, LowerTranspose, LowerSlice, LowerGather, LowerConcat, LowerUnconcat,
+               LowerConstant>(patterns.getContext());
 }
 const bool registered = register_patterns(Phase::kOps, &populate_family);
 

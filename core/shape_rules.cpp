@@ -135,6 +135,51 @@ ShapeResult reshape_shape(const TensorShape& in, const std::vector<int64_t>& req
   return {TensorShape(std::move(dims)), {}};
 }
 
+ShapeResult reshape_like_shape(const TensorShape& in, const TensorShape& out,
+                               std::span<const int64_t> like_dims,
+                               std::span<const TensorShape> like) {
+  if (like_dims.size() != 2 * static_cast<size_t>(out.rank()))
+    return {{},
+            "like_dims needs an (operand, dim) pair for each of " + out.to_string() + "'s dims"};
+  std::vector<int64_t> dims = out.dims();
+  int64_t inferred = -1, known = 1;
+  bool unknown = !in.is_fully_defined();
+  for (size_t i = 0; i < dims.size(); ++i) {
+    const int64_t k = like_dims[2 * i], j = like_dims[2 * i + 1];
+    if (k >= 0) {
+      if (k >= static_cast<int64_t>(like.size()) || j < 0 ||
+          j >= like[static_cast<size_t>(k)].rank())
+        return {{},
+                "like_dims pair (" + std::to_string(k) + ", " + std::to_string(j) +
+                    ") names no operand dim"};
+      dims[i] = like[static_cast<size_t>(k)][j];
+    } else if (dims[i] == kUnknownDim) {
+      if (inferred >= 0) return {{}, "two dims of " + out.to_string() + " to infer"};
+      inferred = static_cast<int64_t>(i);
+      continue;
+    }
+    if (dims[i] == kUnknownDim)
+      unknown = true;
+    else if (__builtin_mul_overflow(known, dims[i], &known))
+      return {{},
+              "shape " + TensorShape(dims).to_string() + " has more elements than fit in int64"};
+  }
+  if (unknown) return {TensorShape(std::move(dims)), {}};  // checked at the call
+  const int64_t n = in.num_elements();
+  if (inferred >= 0) {
+    if (known == 0 || n % known != 0)
+      return {{},
+              "cannot reshape " + in.to_string() + " (" + std::to_string(n) + " elements) into " +
+                  TensorShape(dims).to_string() + " with one dim inferred"};
+    dims[static_cast<size_t>(inferred)] = n / known;
+  } else if (known != n) {
+    return {{},
+            "cannot reshape " + in.to_string() + " (" + std::to_string(n) + " elements) into " +
+                TensorShape(dims).to_string()};
+  }
+  return {TensorShape(std::move(dims)), {}};
+}
+
 std::optional<std::vector<int64_t>> unit_dim_reshape(const TensorShape& in,
                                                      const TensorShape& out) {
   std::vector<int64_t> kept;  // in's dims other than static 1s

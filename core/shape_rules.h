@@ -50,6 +50,12 @@ ShapeResult reshape_shape(const TensorShape& in, const std::vector<int64_t>& req
 // and known to an equal known. For each dim of `out`, the dim of `in` it copies, or -1 for an
 // inserted 1; nothing when the shapes are not so related.
 std::optional<std::vector<int64_t>> unit_dim_reshape(const TensorShape& in, const TensorShape& out);
+// A reshape whose dim i takes its size from dim like_dims[2i + 1] of like[like_dims[2i]]
+// (operand -1: `out`'s dim i, static, or unknown and inferred from the element count, one at
+// most). Unknown dims stay unknown until the call, where the element count is checked.
+ShapeResult reshape_like_shape(const TensorShape& in, const TensorShape& out,
+                               std::span<const int64_t> like_dims,
+                               std::span<const TensorShape> like);
 // transpose: `perm` must be a permutation of [0, rank); empty means reversed axes.
 struct PermResult {
   std::vector<int64_t> perm;

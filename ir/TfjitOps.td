@@ -113,11 +113,21 @@ def Tfjit_SelectOp : Tfjit_Op<"select", [AllTypesMatch<["x", "y", "output"]>, Wi
   let hasVerifier = 1;
 }
 
+// A result dim listed in `like_dims` takes its run-time size from a `like` operand: (operand,
+// dim) pairs, operand -1 for dims that are static or inferred from the element count (at most
+// one such unknown dim). How tf::reshape(x, tf::shape(y)) and shapes computed from tf::shape
+// of unknown dims trace.
 def Tfjit_ReshapeOp : Tfjit_Op<"reshape", [WithShapeRule]> {
   let summary = "Same elements in row-major order, a new shape";
-  let arguments = (ins AnyRankedTensor:$x);
+  let arguments = (ins AnyRankedTensor:$x, Variadic<AnyRankedTensor>:$like,
+                       OptionalAttr<DenseI64ArrayAttr>:$like_dims);
   let results = (outs AnyRankedTensor:$output);
-  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($output)";
+  let assemblyFormat = [{
+    $x (`like` `(` $like^ `:` type($like) `)`)? attr-dict `:` type($x) `->` type($output)
+  }];
+  let builders = [OpBuilder<(ins "::mlir::Type":$output, "::mlir::Value":$x), [{
+    build($_builder, $_state, output, x, ::mlir::ValueRange{}, nullptr);
+  }]>];
   let hasVerifier = 1;
   let hasFolder = 1;
 }

@@ -191,6 +191,17 @@ LogicalResult ReduceOp::inferReturnTypes(MLIRContext*, std::optional<Location> l
 LogicalResult ReshapeOp::verify() {
   auto in = cast<ShapedType>(getX().getType()), out = cast<ShapedType>(getType());
   if (in.getElementType() != out.getElementType()) return emitOpError("changes the element type");
+  if (auto like_dims = getLikeDims()) {
+    std::vector<tf::TensorShape> like;
+    for (Value v : getLike()) like.push_back(shape_of(cast<ShapedType>(v.getType())));
+    auto r = tf::core::reshape_like_shape(shape_of(in), shape_of(out), *like_dims, like);
+    if (!r.ok()) return emitOpError() << r.error;
+    if (r.shape.is_fully_defined() && shape_of(out) != r.shape)
+      return emitOpError() << "result must be "
+                           << tensor_type(getContext(), *dtype_of(in.getElementType()), r.shape);
+    return success();
+  }
+  if (!getLike().empty()) return emitOpError("has like operands but no like_dims");
   if (in.hasStaticShape() && out.hasStaticShape() && in.getNumElements() != out.getNumElements())
     return emitOpError() << "cannot reshape " << in << " into " << out << ": element counts differ";
   if (out.getNumDynamicDims() > 1 && !tf::core::unit_dim_reshape(shape_of(in), shape_of(out)))
@@ -199,7 +210,8 @@ LogicalResult ReshapeOp::verify() {
   return success();
 }
 OpFoldResult ReshapeOp::fold(FoldAdaptor) {
-  return getX().getType() == getType() ? getX() : OpFoldResult();
+  // With like operands, (?, ?) -> (?, ?) may move elements between rows.
+  return getX().getType() == getType() && getLike().empty() ? getX() : OpFoldResult();
 }
 
 LogicalResult TransposeOp::inferReturnTypes(MLIRContext*, std::optional<Location> loc,
@@ -404,6 +416,12 @@ tf::core::ShapeRule TransposeOp::shapeRule() {
 tf::core::ShapeRule ReshapeOp::shapeRule() {
   auto traced_in = shape_of(cast<ShapedType>(getX().getType()));
   auto traced_out = shape_of(cast<ShapedType>(getType()));
+  if (auto like_dims = getLikeDims()) {
+    return [traced_out, like_dims = std::vector<int64_t>(*like_dims)](
+               std::span<const tf::TensorShape> operands) {
+      return tf::core::reshape_like_shape(operands[0], traced_out, like_dims, operands.subspan(1));
+    };
+  }
   if (auto source = tf::core::unit_dim_reshape(traced_in, traced_out);
       source && !traced_out.is_fully_defined()) {
     return [source = *source](std::span<const tf::TensorShape> operands) {

@@ -229,6 +229,28 @@ std::vector<OpEntry> catalogue() {
     int64_t a = int_param(r), b = int_param(r), step = int_param(r);
     return x(tf::slice(a, b, step == 0 ? 1 : step));
   });
+  add("indexing_open", [](Rng& r, const tf::Tensor& x) {  // omitted bounds, integer indices
+    int64_t a = int_param(r), step = int_param(r);
+    const int64_t form = pick(r, 0, 3);
+    if (form == 0) return x(a);
+    if (form == 1) return x(tf::slice(a, std::nullopt, step == 0 ? 1 : step));
+    return x(tf::slice(std::nullopt, a, step == 0 ? 1 : step));
+  });
+  add("concat3", [](Rng& r, const tf::Tensor& x) {
+    return tf::concat({x, x * x, x}, int_param(r));
+  });
+  add("shape_tensor", [](Rng& r, const tf::Tensor& x) {  // shapes built from tf::shape(x)
+    const int64_t form = pick(r, 0, 4);
+    if (form == 0) return tf::reshape(x, tf::shape(x));
+    if (form == 1) return tf::zeros(tf::shape(x), x.dtype());
+    if (x.ndim() == 0)
+      return tf::reshape(x, tf::constant(std::vector<int32_t>{int32_t(int_param(r))}));
+    tf::Tensor first = tf::shape(x)(0);
+    if (form == 2) return tf::reshape(x, tf::stack({first, tf::constant(-1)}));
+    return tf::broadcast_to(
+        x,
+        tf::concat({tf::shape(x)(tf::slice(0, 1)), tf::shape(x)(tf::slice(1, std::nullopt))}, 0));
+  });
   add("argmax", [](Rng& r, const tf::Tensor& x) { return tf::argmax(x, int_param(r)); });
   add("softmax", [](Rng& r, const tf::Tensor& x) { return tf::softmax(x, int_param(r)); });
   add("reduce_mean", [](Rng& r, const tf::Tensor& x) {

@@ -6,6 +6,7 @@
 
 #include "frontend/src/op_helpers.h"
 #include "frontend/src/placement.h"
+#include "frontend/src/runtime_shapes.h"
 #include "frontend/src/scatter.h"
 #include "frontend/src/tape.h"
 #include "frontend/src/tensor_internal.h"
@@ -61,8 +62,11 @@ Tensor reshape_forward(const Tensor& x, const std::vector<int64_t>& shape) {
                         : ""));
   }
   if (r.shape == x.shape()) return x;
-  if (auto* trace = TraceContext::current())
-    return trace->emit("reshape", {x}, {}, x.dtype(), r.shape);
+  if (auto* trace = TraceContext::current()) {
+    Tensor z = trace->emit("reshape", {x}, {}, x.dtype(), r.shape);
+    if (x.ndim() <= 1 && r.shape.rank() <= 1) attach_shape_facts(z, shape_facts(x));
+    return z;
+  }
   return view(x, r.shape);
 }
 }  // namespace
@@ -70,8 +74,15 @@ Tensor reshape_forward(const Tensor& x, const std::vector<int64_t>& shape) {
 Tensor reshape(const Tensor& x, const std::vector<int64_t>& shape) {
   Tensor z = reshape_forward(x, shape);
   if (z.impl() != x.impl() && should_record({&x}))
-    record({x}, z,
-           [x](const Tensor& g) { return std::vector<Tensor>{reshape(g, x.shape().dims())}; });
+    record({x}, z, [x](const Tensor& g) {
+      // Back to x's traced shape, unless it has several unknown dims other than 1s added or
+      // removed: then to its run-time shape.
+      const auto& dims = x.shape().dims();
+      if (std::count(dims.begin(), dims.end(), kUnknownDim) > 1 &&
+          !core::unit_dim_reshape(g.shape(), x.shape()))
+        return std::vector<Tensor>{detail::reshape_to(g, tf::shape(x))};
+      return std::vector<Tensor>{reshape(g, dims)};
+    });
   return z;
 }
 
@@ -183,8 +194,20 @@ Tensor concat_forward(const std::vector<Tensor>& values, int64_t axis) {
   if (!r.ok()) throw InvalidArgumentError("concat: " + r.error);
   DType dtype = values[0].dtype();
   if (values.size() == 1) return values[0];
-  if (auto* trace = TraceContext::current())
-    return trace->emit("concat", values, {{"axis", a}}, dtype, r.shape);
+  if (auto* trace = TraceContext::current()) {
+    Tensor z = trace->emit("concat", values, {{"axis", a}}, dtype, r.shape);
+    std::optional<std::vector<ShapeFact>> facts(std::in_place);  // of a shape being built
+    for (const Tensor& v : values) {
+      auto part = v.ndim() == 1 ? shape_facts(v) : std::nullopt;
+      if (!part) {
+        facts.reset();
+        break;
+      }
+      facts->insert(facts->end(), part->begin(), part->end());
+    }
+    attach_shape_facts(z, std::move(facts));
+    return z;
+  }
   if (dtype == string) throw UnimplementedError("concat: string tensors are not supported yet");
   auto [device, concat] = place<rt::ConcatKernel>("concat", ops::Primitive::concat, dtype);
   Tensor out = detail::empty(dtype, r.shape, device);
@@ -356,9 +379,17 @@ Tensor strided_slice_forward(const Tensor& x, const std::vector<int64_t>& start,
   bool whole = shape == x.shape();
   for (size_t d = 0; d < step.size() && whole; ++d) whole = start[d] == 0 && step[d] == 1;
   if (whole) return x;
-  if (auto* trace = TraceContext::current())
-    return trace->emit("slice", {x}, {{"start", start}, {"size", size}, {"stride", step}},
-                       x.dtype(), shape);
+  if (auto* trace = TraceContext::current()) {
+    Tensor z = trace->emit("slice", {x}, {{"start", start}, {"size", size}, {"stride", step}},
+                           x.dtype(), shape);
+    if (auto facts = x.ndim() == 1 && size[0] >= 0 ? shape_facts(x) : std::nullopt) {
+      std::vector<ShapeFact> picked;  // the elements of a shape tensor taken
+      for (int64_t k = 0; k < size[0]; ++k)
+        picked.push_back((*facts)[static_cast<size_t>(start[0] + k * step[0])]);
+      attach_shape_facts(z, std::move(picked));
+    }
+    return z;
+  }
   if (x.dtype() == string) throw UnimplementedError("slice: string tensors are not supported yet");
   auto [device, copy] =
       place<rt::StridedCopyKernel>("slice", ops::Primitive::strided_copy, x.dtype());
@@ -725,7 +756,13 @@ Tensor shape(const Tensor& x) {
       dims.push_back(x.shape()[d] == kUnknownDim ? counted(x, one)
                                                  : constant(static_cast<int32_t>(x.shape()[d])));
     }
-    return stack(dims, 0);
+    std::vector<ShapeFact> facts;
+    for (int64_t d = 0; d < x.ndim(); ++d)
+      facts.push_back(x.shape()[d] == kUnknownDim ? ShapeFact{-1, x.impl(), d}
+                                                  : ShapeFact{x.shape()[d], nullptr, -1});
+    Tensor z = stack(dims, 0);
+    attach_shape_facts(z, std::move(facts));
+    return z;
   }
   std::vector<int32_t> dims;
   for (int64_t d : x.shape()) {

@@ -100,3 +100,20 @@ func.func @unconcat_dynamic(%g: tensor<?x3xf32>, %a: tensor<?x3xf32>, %b: tensor
 // CHECK: %[[OFFSET:.*]] = tensor.dim %arg1, %c0{{.*}} : tensor<?x3xf32>
 // CHECK: %[[SIZE:.*]] = tensor.dim %arg2, %c0{{.*}} : tensor<?x3xf32>
 // CHECK: tensor.extract_slice %{{.*}}[%[[OFFSET]], 0] [%[[SIZE]], 3] [1, 1] : tensor<?x3xf32> to tensor<?x3xf32>
+
+// -----
+
+// A reshape whose dims come from like operands: one dynamic dim expands the flattened input
+// with the size read from the like operand and the other inferred; several need tensor.reshape
+// (LLVM 19's bufferization of expand_shape cannot take two dynamic sizes in one group).
+func.func @reshape_like_heads(%x: tensor<?x8xf32>, %y: tensor<?x8xf32>) -> tensor<?x?x2x4xf32> {
+  %z = tfjit.reshape %x like(%y : tensor<?x8xf32>) {like_dims = array<i64: 0, 0, -1, -1, -1, -1, -1, -1>} : tensor<?x8xf32> -> tensor<?x?x2x4xf32>
+  return %z : tensor<?x?x2x4xf32>
+}
+// CHECK-LABEL: func.func @reshape_like_heads
+// CHECK: %[[FLAT:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0, 1]] : tensor<?x8xf32> into tensor<?xf32>
+// CHECK: %[[BATCH:.*]] = tensor.dim %{{.*}}, %c0{{.*}} : tensor<?x8xf32>
+// CHECK: %[[COUNT:.*]] = tensor.dim %[[FLAT]], %c0
+// CHECK: %[[ROWS:.*]] = arith.divui %[[COUNT]]
+// CHECK: %[[SHAPE:.*]] = tensor.from_elements %[[BATCH]], %[[ROWS]], %c2{{.*}}, %c4{{.*}} : tensor<4xindex>
+// CHECK: tensor.reshape %[[FLAT]](%[[SHAPE]]) : (tensor<?xf32>, tensor<4xindex>) -> tensor<?x?x2x4xf32>

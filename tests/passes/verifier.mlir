@@ -137,3 +137,27 @@ func.func @all_reduce_bool(%x: tensor<4xi1>) -> tensor<4xi1> {
   return %y : tensor<4xi1>
 }
 
+
+// -----
+
+func.func @unconcat_sizes_that_do_not_add_up(%g: tensor<5x3xf32>, %a: tensor<2x3xf32>, %b: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{the parts' sizes along axis 0 add up to 4, not to dimension 0 of (5, 3)}}
+  %y = tfjit.unconcat %g like(%a, %b : tensor<2x3xf32>, tensor<2x3xf32>) {axis = 0 : i64, index = 1 : i64} : tensor<5x3xf32> -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @reshape_like_naming_no_dim(%x: tensor<?xf32>, %y: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  // expected-error @+1 {{like_dims pair (0, 2) names no operand dim}}
+  %z = tfjit.reshape %x like(%y : tensor<?x4xf32>) {like_dims = array<i64: 0, 2, -1, -1>} : tensor<?xf32> -> tensor<?x4xf32>
+  return %z : tensor<?x4xf32>
+}
+
+// -----
+
+func.func @reshape_like_inferring_two_dims(%x: tensor<?xf32>) -> tensor<?x?xf32> {
+  // expected-error @+1 {{two dims of (None, None) to infer}}
+  %z = tfjit.reshape %x like(%x : tensor<?xf32>) {like_dims = array<i64: -1, -1, -1, -1>} : tensor<?xf32> -> tensor<?x?xf32>
+  return %z : tensor<?x?xf32>
+}

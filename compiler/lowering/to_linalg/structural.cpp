@@ -50,6 +50,55 @@ Value reshape_dynamic(OpBuilder& b, Location loc, Value x, RankedTensorType out,
   return b.create<tensor::ExpandShapeOp>(loc, out, x, one_group(out.getRank()), sizes);
 }
 
+// reshape whose dims come from like operands (tfjit.reshape's like_dims): collapse to 1-D, then
+// expand with each dynamic size read from its like operand, or (one at most) inferred as the
+// element count over the others.
+template <class OneGroup>
+Value reshape_like(OpBuilder& b, Location loc, tfjit::ReshapeOp op, ArrayRef<int64_t> like_dims,
+                   OneGroup one_group) {
+  auto in = cast<RankedTensorType>(op.getX().getType());
+  auto out = cast<RankedTensorType>(op.getType());
+  Type elem = in.getElementType();
+  auto dyn_flat = RankedTensorType::get({ShapedType::kDynamic}, elem);
+  Value x = op.getX();
+  if (in.getRank() == 0)
+    x = b.create<tensor::ExpandShapeOp>(loc, RankedTensorType::get({1}, elem), x,
+                                        SmallVector<ReassociationIndices>{});
+  else if (in.getRank() != 1)
+    x = b.create<tensor::CollapseShapeOp>(loc, x, one_group(in.getRank()));
+  if (x.getType() != dyn_flat) x = b.create<tensor::CastOp>(loc, dyn_flat, x);
+  SmallVector<OpFoldResult> sizes;
+  Value known = b.create<arith::ConstantIndexOp>(loc, 1);
+  int64_t inferred = -1;
+  for (int64_t i = 0; i < out.getRank(); ++i) {
+    const int64_t k = like_dims[2 * i], j = like_dims[2 * i + 1];
+    if (k < 0 && !out.isDynamicDim(i)) {
+      sizes.push_back(b.getIndexAttr(out.getDimSize(i)));
+      known = b.create<arith::MulIOp>(loc, known,
+                                      b.create<arith::ConstantIndexOp>(loc, out.getDimSize(i)));
+    } else if (k < 0) {
+      inferred = i;
+      sizes.push_back(OpFoldResult());
+    } else {
+      Value size = b.create<tensor::DimOp>(loc, op.getLike()[k], j);
+      sizes.push_back(size);
+      known = b.create<arith::MulIOp>(loc, known, size);
+    }
+  }
+  if (inferred >= 0)  // the shape program checked the count divides
+    sizes[inferred] =
+        b.create<arith::DivUIOp>(loc, b.create<tensor::DimOp>(loc, x, 0), known).getResult();
+  if (out.getRank() == 1) return b.create<tensor::CastOp>(loc, out, x);
+  if (out.getNumDynamicDims() == 1)
+    return b.create<tensor::ExpandShapeOp>(loc, out, x, one_group(out.getRank()), sizes);
+  // Several dynamic dims in one group: LLVM 19's bufferization of expand_shape re-infers the
+  // sizes (and crashes), so tensor.reshape with the sizes as a shape operand.
+  SmallVector<Value> shape;
+  for (OpFoldResult size : sizes) shape.push_back(getValueOrCreateConstantIndexOp(b, loc, size));
+  Value operand = b.create<tensor::FromElementsOp>(loc, shape);
+  return b.create<tensor::ReshapeOp>(loc, out, x, operand);
+}
+
 // reshape: collapse to 1-D, then expand to the target (row-major order is unchanged). Rank-0
 // sides collapse or expand directly (all their dims are 1).
 struct LowerReshape : OpRewritePattern<tfjit::ReshapeOp> {
@@ -64,6 +113,10 @@ struct LowerReshape : OpRewritePattern<tfjit::ReshapeOp> {
       return SmallVector<ReassociationIndices>{group};
     };
     Value x = op.getX();
+    if (auto like_dims = op.getLikeDims(); like_dims && !out.hasStaticShape()) {
+      rw.replaceOp(op, reshape_like(rw, loc, op, *like_dims, one_group));
+      return success();
+    }
     if (!out.hasStaticShape() && in.getRank() > 0) {
       // Only 1s added or removed: collapse in's static 1s away, then expand out's in, so each
       // group holds one kept dim and any number of dynamic dims can pass through.

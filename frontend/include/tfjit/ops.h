@@ -70,7 +70,7 @@ Tensor reshape(const Tensor& x, const std::vector<int64_t>& shape);
 // The shape as a 1-D integer tensor (see detail::shape_values in tensor.h).
 template <std::same_as<Tensor> S>
 Tensor reshape(const Tensor& x, const S& shape) {
-  return reshape(x, detail::shape_values("reshape", shape));
+  return detail::reshape_to(x, shape);
 }
 // Inserts a dimension of size 1 at `axis` (in [-rank-1, rank]).
 Tensor expand_dims(const Tensor& x, int64_t axis);
@@ -114,7 +114,7 @@ Tensor identity(const Tensor& x);
 Tensor broadcast_to(const Tensor& x, const TensorShape& shape);
 template <std::same_as<Tensor> S>
 Tensor broadcast_to(const Tensor& x, const S& shape) {
-  return broadcast_to(x, TensorShape(detail::shape_values("broadcast_to", shape)));
+  return detail::broadcast_to_shape("broadcast_to", x, shape);
 }
 Tensor cast(const Tensor& x, DType dtype);
 

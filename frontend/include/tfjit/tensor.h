@@ -236,25 +236,30 @@ namespace detail {
 // tracing (tf::shape of a tensor with static dims is); one computed from unknown dims raises
 // UnimplementedError naming `op`.
 std::vector<int64_t> shape_values(std::string_view op, const Tensor& shape);
+// The ops taking a shape tensor (frontend/src/runtime_shapes.cpp). Inside a tf::function its
+// elements may also be run-time sizes: tf::shape(y) of unknown dims, indexed, stacked or
+// concatenated with known sizes (TensorFlow's tf.reshape(x, [tf.shape(x)[0], -1, h, d])).
+Tensor reshape_to(const Tensor& x, const Tensor& shape);
+Tensor broadcast_to_shape(std::string_view op, const Tensor& x, const Tensor& shape);
 // The same for a scalar int32 or int64 tensor (a size, a limit).
 int64_t scalar_value(std::string_view op, const Tensor& scalar);
 }  // namespace detail
 // The same, with the shape as a tensor (templates, so that {} and {2, 3} stay TensorShapes).
 template <std::same_as<Tensor> S>
 Tensor zeros(const S& shape, DType dtype = float32) {
-  return zeros(TensorShape(detail::shape_values("zeros", shape)), dtype);
+  return detail::broadcast_to_shape("zeros", zeros({}, dtype), shape);
 }
 template <std::same_as<Tensor> S>
 Tensor ones(const S& shape, DType dtype = float32) {
-  return ones(TensorShape(detail::shape_values("ones", shape)), dtype);
+  return detail::broadcast_to_shape("ones", ones({}, dtype), shape);
 }
 template <std::same_as<Tensor> S, class T>
 requires std::is_arithmetic_v<T> Tensor fill(const S& shape, T value) {
-  return fill(TensorShape(detail::shape_values("fill", shape)), value);
+  return detail::broadcast_to_shape("fill", fill(TensorShape{}, value), shape);
 }
 template <std::same_as<Tensor> S>
 Tensor fill(const S& shape, double value, DType dtype) {
-  return fill(TensorShape(detail::shape_values("fill", shape)), value, dtype);
+  return detail::broadcast_to_shape("fill", fill(TensorShape{}, value, dtype), shape);
 }
 
 // Number of elements, as TensorFlow's tf.size (an int32 scalar tensor).

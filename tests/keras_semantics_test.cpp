@@ -141,3 +141,12 @@ TEST_CASE("label smoothing counts the classes at run time when the class dim is 
                    {tf::TensorSpec({tf::None, tf::None}), tf::TensorSpec({tf::None, tf::None})});
   CHECK(compiled(labels, logits).item<float>() == Approx(loss(labels, logits).item<float>()));
 }
+
+TEST_CASE("categorical crossentropy of scalars is a typed error (found by tfjit-fuzz)") {
+  // A scalar has no class dim: reading it read past the shape (a segfault).
+  for (bool from_logits : {true, false})
+    for (double smoothing : {0.0, 0.1})
+      CHECK_THROWS_AS(tf::keras::losses::CategoricalCrossentropy(from_logits, smoothing)(
+                          tf::constant(1.5f), tf::constant(1.5f)),
+                      tf::InvalidArgumentError);
+}

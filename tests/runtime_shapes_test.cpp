@@ -113,6 +113,20 @@ TEST_CASE("zeros, ones, fill and broadcast_to of tf.shape(x) under unknown dims"
     CHECK(values_of(f(x)) == want);
   }
   CHECK(f.trace_count() == 1);
+  // Trailing dims of a higher-rank tensor's shape.
+  auto trailing = tf::function(
+      [](const tf::Tensor& y) { return tf::ones(tf::shape(y)(tf::slice(1, std::nullopt))); },
+      signature({tf::TensorSpec({tf::None, tf::None, 3})}));
+  CHECK(trailing(counting({2, 5, 3})).shape() == tf::TensorShape{5, 3});
+  CHECK(values_of(trailing(counting({2, 5, 3}))) == std::vector<double>(15, 1));
+  // -1 is not "unknown" in a shape to fill or broadcast to: negative, as eagerly.
+  auto minus_one = tf::function(
+      [](const tf::Tensor& y) {
+        return tf::zeros(tf::stack({tf::shape(y)(0), tf::constant(-1)}));
+      },
+      signature({tf::TensorSpec({tf::None, tf::None})}));
+  CHECK_THROWS_AS(tf::zeros(tf::constant({2, -1})), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(minus_one(counting({2, 3})), tf::InvalidArgumentError);
   // A run-time size where it does not broadcast from: a typed error naming the op.
   auto misplaced =
       tf::function([](const tf::Tensor& x) { return tf::fill(tf::stack({tf::shape(x)(0)}), 1.0f); },

@@ -142,6 +142,19 @@ const std::vector<Case>& cases() {
        [](const Tensor& x) { return x(tf::slice(-1, std::nullopt, -1)); }},
       {"x[-2::-1] on the unknown dim",
        [](const Tensor& x) { return x(tf::slice(-2, std::nullopt, -1)); }, 1},
+      {"x[:-3:-1] on the unknown dim",
+       [](const Tensor& x) { return x(tf::slice(std::nullopt, -3, -1)); }, 2},
+      {"x[-1:-4:-1] on the unknown dim", [](const Tensor& x) { return x(tf::slice(-1, -4, -1)); },
+       3},
+      {"x[3:0:-1] on the unknown dim", [](const Tensor& x) { return x(tf::slice(3, 0, -1)); }, 4},
+      {"x[:0:-1] on the unknown dim",
+       [](const Tensor& x) { return x(tf::slice(std::nullopt, 0, -1)); }, 1},
+      {"x[3::-2] on the unknown dim",
+       [](const Tensor& x) { return x(tf::slice(3, std::nullopt, -2)); }, 4},
+      {"tile the unknown dim 5 times",
+       [](const Tensor& x) {
+         return tf::tile(x, {5, 1});
+       }},
       {"one_hot of unknown indices",
        [](const Tensor& x) { return tf::one_hot(tf::cast(tf::abs(x), tf::int32) % 5, 5); }, 0,
        false},
@@ -273,4 +286,31 @@ TEST_CASE("positions from the end of an unknown dim are checked at the call", "[
   auto last = tf::function([](const tf::Tensor& x) { return x(-1); }, unknown_batch());
   CHECK(values_of(last(rows(2))) == std::vector<double>{-1, 0, 1, 2});
   CHECK_THROWS_AS(last(rows(0)), tf::InvalidArgumentError);
+  // A stop before the start: NumPy's x[1:-1] of one row is empty; here it raises.
+  auto inner =
+      tf::function([](const tf::Tensor& x) { return x(tf::slice(1, -1)); }, unknown_batch());
+  CHECK(inner(rows(3)).shape() == tf::TensorShape{1, 4});
+  CHECK_THROWS_AS(inner(rows(1)), tf::InvalidArgumentError);
+}
+
+TEST_CASE("second-order gradients through concat of unknown parts", "[dynamic]") {
+  // y = concat(x * x, x): d/dx sum(y^2) = 4x^3 + 2x, and d/dx of its sum = 12x^2 + 2.
+  auto f = tf::function(
+      [](const tf::Tensor& x) {
+        tf::GradientTape outer;
+        outer.watch(x);
+        tf::GradientTape inner;
+        inner.watch(x);
+        tf::Tensor y = tf::concat({x * x, x}, 0);
+        tf::Tensor g = inner.gradient(tf::reduce_sum(y * y), x);
+        return outer.gradient(tf::reduce_sum(g), x);
+      },
+      unknown_batch());
+  for (int64_t n : {3, 1, 0}) {
+    tf::Tensor x = rows(n);
+    std::vector<double> want;
+    for (double v : values_of(x)) want.push_back(12 * v * v + 2);
+    CHECK(values_of(f(x)) == want);
+  }
+  CHECK(f.trace_count() == 1);
 }

@@ -15,7 +15,8 @@ namespace {
 // in order, along d (1 for an integer index). Positions from the end (negative) become
 // positions from the start of x reversed along d (element k of the reverse is -1 - k), so each
 // piece is a slice from a known start; the bounds are checked at the call, where a position past
-// either end raises instead of clamping as NumPy does.
+// either end, or a stop before the start (x[1:-1] of one element), raises instead of clamping
+// as NumPy does.
 Tensor pick_from_unknown_dim(Tensor x, int64_t d, const Index& i) {
   auto refuse = [&] {
     require_known_dim("index", x, d);
@@ -46,10 +47,10 @@ Tensor pick_from_unknown_dim(Tensor x, int64_t d, const Index& i) {
   // A negative step walks x reversed forwards: position p of x is -1 - p of the reverse.
   bool has_b = i.has_start, has_e = i.has_stop;
   int64_t b = i.start, e = i.stop, s = i.step;
-  if (s < 0) {
-    if (s == std::numeric_limits<int64_t>::min()) s = std::numeric_limits<int64_t>::max();
-    x = flip(x), s = -s;
-    b = b < 0 ? -(b + 1) : -1 - b, e = e < 0 ? -(e + 1) : -1 - e;
+  if (s < 0) {  // (-1 - p never overflows; a step of -2^63 is taken as -(2^63 - 1))
+    x = flip(x),
+    s = s == std::numeric_limits<int64_t>::min() ? std::numeric_limits<int64_t>::max() : -s;
+    b = -1 - b, e = -1 - e;
   }
   if (!has_b) b = 0;
   if (b >= 0 && !has_e) return s == 1 ? take(x, b, -1, 1) : refuse();  // x[b:]

@@ -102,6 +102,11 @@ Tensor reshape_to(const Tensor& x, const Tensor& shape) {
 
 Tensor broadcast_to_shape(std::string_view op, const Tensor& x, const Tensor& shape) {
   auto facts = runtime_facts(op, shape);
+  if (facts)  // -1 is not "unknown" in a shape to broadcast to (sizes_of would make it so)
+    for (const ShapeFact& f : *facts)
+      if (!f.of && f.size < 0)
+        throw InvalidArgumentError(std::string(op) + ": dimension " + std::to_string(f.size) +
+                                   " of the shape is negative");
   const TensorShape target(facts ? sizes_of(*facts) : shape_values(op, shape));
   if (std::string error = core::validate_shape(target, facts && !all_known(*facts)); !error.empty())
     throw InvalidArgumentError(std::string(op) + ": " + error);

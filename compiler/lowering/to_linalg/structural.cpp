@@ -307,6 +307,24 @@ struct LowerGather : OpRewritePattern<tfjit::GatherOp> {
   }
 };
 
+// Dim d of v: its static size, or read with tensor.dim.
+OpFoldResult dim_of(OpBuilder& b, Location loc, Value v, int64_t d) {
+  auto t = cast<RankedTensorType>(v.getType());
+  if (!t.isDynamicDim(d)) return b.getIndexAttr(t.getDimSize(d));
+  return b.create<tensor::DimOp>(loc, v, d).getResult();
+}
+
+// x + y, folded when both are constants (and when x is 0).
+OpFoldResult add_sizes(OpBuilder& b, Location loc, OpFoldResult x, OpFoldResult y) {
+  auto cx = getConstantIntValue(x), cy = getConstantIntValue(y);
+  if (cx && cy) return b.getIndexAttr(*cx + *cy);
+  if (cx == 0) return y;
+  return b
+      .create<arith::AddIOp>(loc, getValueOrCreateConstantIndexOp(b, loc, x),
+                             getValueOrCreateConstantIndexOp(b, loc, y))
+      .getResult();
+}
+
 struct LowerConcat : OpRewritePattern<tfjit::ConcatOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(tfjit::ConcatOp op, PatternRewriter& rw) const override {
@@ -314,25 +332,13 @@ struct LowerConcat : OpRewritePattern<tfjit::ConcatOp> {
     Location loc = op.getLoc();
     int64_t axis = op.getAxis();
     // Dynamic sizes come from the first operand with the dim (along the axis: their sum).
-    auto dim_of = [&](Value v, int64_t d) -> OpFoldResult {
-      auto t = cast<RankedTensorType>(v.getType());
-      if (!t.isDynamicDim(d)) return rw.getIndexAttr(t.getDimSize(d));
-      return rw.create<tensor::DimOp>(loc, v, d).getResult();
-    };
-    auto add = [&](OpFoldResult a, OpFoldResult b) -> OpFoldResult {
-      auto ca = getConstantIntValue(a), cb = getConstantIntValue(b);
-      if (ca && cb) return rw.getIndexAttr(*ca + *cb);
-      return rw
-          .create<arith::AddIOp>(loc, getValueOrCreateConstantIndexOp(rw, loc, a),
-                                 getValueOrCreateConstantIndexOp(rw, loc, b))
-          .getResult();
-    };
     SmallVector<Value> dynamic;
     for (int64_t d = 0; d < out.getRank(); ++d) {
       if (!out.isDynamicDim(d)) continue;
-      OpFoldResult size = dim_of(op.getValues()[0], d);
+      OpFoldResult size = dim_of(rw, loc, op.getValues()[0], d);
       if (d == axis)
-        for (Value v : op.getValues().drop_front()) size = add(size, dim_of(v, d));
+        for (Value v : op.getValues().drop_front())
+          size = add_sizes(rw, loc, size, dim_of(rw, loc, v, d));
       dynamic.push_back(getValueOrCreateConstantIndexOp(rw, loc, size));
     }
     Value result = rw.create<tensor::EmptyOp>(loc, out.getShape(), out.getElementType(), dynamic);
@@ -341,10 +347,11 @@ struct LowerConcat : OpRewritePattern<tfjit::ConcatOp> {
       auto t = cast<RankedTensorType>(v.getType());
       SmallVector<OpFoldResult> offsets(out.getRank(), rw.getIndexAttr(0)), sizes,
           strides(out.getRank(), rw.getIndexAttr(1));
-      for (int64_t d = 0; d < t.getRank(); ++d) sizes.push_back(dim_of(v, d));
+      for (int64_t d = 0; d < t.getRank(); ++d) sizes.push_back(dim_of(rw, loc, v, d));
       offsets[axis] = offset;
       result = rw.create<tensor::InsertSliceOp>(loc, v, result, offsets, sizes, strides);
-      if (k + 1 < op.getValues().size()) offset = add(offset, dim_of(v, axis));
+      if (k + 1 < op.getValues().size())
+        offset = add_sizes(rw, loc, offset, dim_of(rw, loc, v, axis));
     }
     rw.replaceOp(op, result);
     return success();
@@ -358,25 +365,13 @@ struct LowerUnconcat : OpRewritePattern<tfjit::UnconcatOp> {
     auto out = cast<RankedTensorType>(op.getType());
     Location loc = op.getLoc();
     const int64_t axis = op.getAxis(), index = op.getIndex();
-    auto dim_of = [&](Value v, int64_t d) -> OpFoldResult {
-      auto t = cast<RankedTensorType>(v.getType());
-      if (!t.isDynamicDim(d)) return rw.getIndexAttr(t.getDimSize(d));
-      return rw.create<tensor::DimOp>(loc, v, d).getResult();
-    };
     OpFoldResult offset = rw.getIndexAttr(0);
-    for (Value part : op.getParts().take_front(index)) {
-      OpFoldResult size = dim_of(part, axis);
-      auto ca = getConstantIntValue(offset), cb = getConstantIntValue(size);
-      offset = ca && cb  ? OpFoldResult(rw.getIndexAttr(*ca + *cb))
-               : ca == 0 ? size
-                         : OpFoldResult(rw.create<arith::AddIOp>(
-                               loc, getValueOrCreateConstantIndexOp(rw, loc, offset),
-                               getValueOrCreateConstantIndexOp(rw, loc, size)));
-    }
+    for (Value part : op.getParts().take_front(index))
+      offset = add_sizes(rw, loc, offset, dim_of(rw, loc, part, axis));
     SmallVector<OpFoldResult> offsets(out.getRank(), rw.getIndexAttr(0)), sizes,
         strides(out.getRank(), rw.getIndexAttr(1));
     for (int64_t d = 0; d < out.getRank(); ++d)
-      sizes.push_back(d == axis ? dim_of(op.getParts()[index], d) : dim_of(op.getX(), d));
+      sizes.push_back(dim_of(rw, loc, d == axis ? op.getParts()[index] : op.getX(), d));
     offsets[axis] = offset;
     rw.replaceOpWithNewOp<tensor::ExtractSliceOp>(op, out, op.getX(), offsets, sizes, strides);
     return success();

@@ -67,6 +67,10 @@ Tensor categorical_crossentropy(const Tensor& y_true, const Tensor& y_pred_in, b
   auto [labels, y_pred] = matching(y_true, y_pred_in, "categorical_crossentropy");
   if (label_smoothing < 0 || label_smoothing > 1)
     throw InvalidArgumentError("categorical_crossentropy: label_smoothing must be in [0, 1]");
+  if (y_pred.ndim() == 0)
+    throw InvalidArgumentError(
+        "categorical_crossentropy: y_pred must have a class dimension, "
+        "got a scalar");
   if (label_smoothing > 0) {
     // The class count: known while tracing, or read at run time (an unknown dim).
     const int64_t last = y_pred.shape().rank() - 1, classes = y_pred.shape()[last];

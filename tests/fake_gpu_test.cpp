@@ -378,6 +378,25 @@ TEST_CASE("concat of unknown parts, its gradient and x[-1] compile for the GPU p
   CHECK(f.trace_count() == 1);
 }
 
+TEST_CASE("a reshape to run-time sizes compiles for the GPU per shape", "[fake_gpu]") {
+  // [tf.shape(x)[0], -1, 2]: rows kept, the rest split in pairs, then summed over the pairs.
+  auto f = tf::function(
+      [](const tf::Tensor& x) {
+        tf::Tensor shape = tf::stack({tf::shape(x)(0), tf::constant(-1), tf::constant(2)});
+        return tf::reduce_sum(tf::reshape(x, shape), {2});
+      },
+      {tf::TensorSpec({tf::unknown, tf::unknown}, tf::float32)});
+  tf::Tensor a = tf::constant(std::vector<float>{1, 2, 3, 4, 5, 6, 7, 8}, tf::TensorShape{2, 4});
+  tf::Tensor b = tf::constant(std::vector<float>{1, 2, 3, 4, 5, 6}, tf::TensorShape{1, 6});
+  tft::run_compiled_kernels_on_fake_gpu(f, a);
+  tft::run_compiled_kernels_on_fake_gpu(f, b);
+  CHECK(f(a).to_vector<float>() == std::vector<float>{3, 7, 11, 15});
+  CHECK(f(a).shape() == tf::TensorShape{2, 2});
+  CHECK(f(b).to_vector<float>() == std::vector<float>{3, 7, 11});
+  CHECK(f.get_concrete_function(b).device().ends_with("GPU:0"));
+  CHECK(f.trace_count() == 1);
+}
+
 TEST_CASE("gather, argmax and reductions launch GPU kernels, gather checks indices on every device",
           "[fake_gpu]") {
   tf::Tensor params = tf::reshape(tf::range(0.f, 12.f), {4, 3});

@@ -547,21 +547,22 @@ Tensor gather_forward(const Tensor& params, const Tensor& indices, int64_t axis)
   check_dtype("gather", indices.dtype(), core::DTypeSet{int32, int64});
   if (params.ndim() == 0) throw InvalidArgumentError("gather: params must have rank >= 1");
   int64_t a = normalize_axis("gather", axis, params.ndim());
-  // The index range check and the gradient's one-hot depth need the axis' size.
-  require_known_dim("gather", params, a, "axis");
   TensorShape shape = core::gather_shape(params.shape(), indices.shape(), a);
   if (params.shape()[a] == 0 && indices.num_elements() != 0)  // unknown dims: maybe not empty
     throw InvalidArgumentError("gather: axis " + std::to_string(a) + " of shape " +
                                params.shape().to_string() + " is empty, so no index is valid");
   const int64_t dim = params.shape()[a];
   auto out_of_range = [&](const std::string& index) {
-    return "gather: " + index + " is out of range [0, " + std::to_string(dim) + ") for axis " +
+    return "gather: " + index + " is out of range [0, " +
+           (dim == kUnknownDim ? std::string("its size") : std::to_string(dim)) + ") for axis " +
            std::to_string(a) + " of shape " + params.shape().to_string();
   };
   auto* trace = TraceContext::current();
-  if (trace && indices.impl()->trace) {  // indices known only when the compiled code runs
+  // Indices known only when the compiled code runs, or an axis whose size is: checked then.
+  if (trace && (indices.impl()->trace || dim == kUnknownDim)) {
+    Tensor limit = dim == kUnknownDim ? tf::shape(params)(a) : fill({}, dim, int64);
     Tensor bad = logical_or(less(indices, zeros({}, indices.dtype())),
-                            greater_equal(indices, cast(fill({}, dim), indices.dtype())));
+                            greater_equal(indices, cast(limit, indices.dtype())));
     trace->emit_effect("fail_if", {reduce_any(bad)}, {{"message", out_of_range("an index")}});
   } else {
     // Checked on the host (TensorFlow's GPU kernel skips the check and returns zeros; tfjit

@@ -156,6 +156,10 @@ const std::vector<Case>& cases() {
          return tf::gather(x, tf::constant({1, 0, 1}), 0);
        },
        2},
+      {"split the unknown dim in 2",
+       [](const Tensor& x) {
+         return tf::split(tf::concat({x, x * 2.0f}, 0), 2, 0)[1] * 3.0f;
+       }},
       {"tile the unknown dim 5 times",
        [](const Tensor& x) {
          return tf::tile(x, {5, 1});
@@ -231,7 +235,6 @@ TEST_CASE("unknown dims are checked at the call: reads past the end raise typed 
 TEST_CASE("ops that need an unknown dim's size while tracing raise UnimplementedError naming it",
           "[dynamic]") {
   const std::vector<std::pair<std::string, Fn>> refused = {
-      {"split: axis 0", [](const tf::Tensor& x) { return tf::split(x, 2, 0)[0]; }},
       {"index: dimension 0", [](const tf::Tensor& x) { return x(tf::slice(0, std::nullopt, 2)); }},
       {"index: dimension 0", [](const tf::Tensor& x) { return x(tf::slice(-2, 3)); }},
   };
@@ -287,6 +290,10 @@ TEST_CASE("positions from the end of an unknown dim are checked at the call", "[
                             unknown_batch());
   CHECK(values_of(last3(rows(4))) == values_of(rows(4)(tf::slice(1, std::nullopt))));
   CHECK_THROWS_AS(last3(rows(2)), tf::InvalidArgumentError);  // NumPy would clamp to 2 rows
+  auto halves = tf::function([](const tf::Tensor& x) { return tf::split(x, 2, 0)[0]; },
+                             unknown_batch());
+  CHECK(values_of(halves(rows(4))) == values_of(rows(2)));
+  CHECK_THROWS_AS(halves(rows(3)), tf::InvalidArgumentError);  // 2 does not divide 3
   auto gather2 = tf::function(
       [](const tf::Tensor& x) { return tf::gather(x, tf::constant({2}), 0); }, unknown_batch());
   CHECK(values_of(gather2(rows(3))) == values_of(rows(3)(tf::slice(2, 3))));

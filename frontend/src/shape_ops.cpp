@@ -477,7 +477,24 @@ Tensor strided_slice(const Tensor& x, const std::vector<int64_t>& start,
 std::vector<Tensor> split(const Tensor& x, int64_t num, int64_t axis) {
   checked(x, "split", "x");
   int64_t a = normalize_axis("split", axis, x.ndim());
-  require_known_dim("split", x, a, "axis");
+  if (x.shape()[a] == kUnknownDim && num > 0) {
+    // Known only at the call: x viewed as (..., num, dim / num, ...) (the reshape checks that
+    // num divides the dim), then one part per index along the new axis.
+    check_part_count("split", num);
+    Tensor dims = shape(x);
+    Tensor grouped = detail::reshape_to(
+        x, concat({dims(tf::slice(0, a)), constant({static_cast<int32_t>(num), -1}),
+                   dims(tf::slice(a + 1, std::nullopt))},
+                  0));
+    std::vector<Tensor> parts;
+    for (int64_t i = 0; i < num; ++i) {
+      std::vector<int64_t> begin(static_cast<size_t>(grouped.ndim()), 0),
+          size = grouped.shape().dims(), step(begin.size(), 1);
+      begin[static_cast<size_t>(a)] = i, size[static_cast<size_t>(a)] = 1;
+      parts.push_back(squeeze(detail::strided_slice(grouped, begin, size, step), {a}));
+    }
+    return parts;
+  }
   if (num <= 0 || x.shape()[a] % num != 0)
     throw InvalidArgumentError("split: dimension " + std::to_string(a) + " of shape " +
                                x.shape().to_string() + " cannot be split into " +

@@ -150,3 +150,24 @@ TEST_CASE("categorical crossentropy of scalars is a typed error (found by tfjit-
                           tf::constant(1.5f), tf::constant(1.5f)),
                       tf::InvalidArgumentError);
 }
+
+TEST_CASE("Reshape keeps the batch, also unknown, and infers a -1 in its target") {
+  namespace L = tf::keras::layers;
+  Tensor x = tf::reshape(tf::range(0.0f, 12.0f), {2, 6});
+  CHECK(L::Reshape({3, 2})(x).shape() == tf::TensorShape{2, 3, 2});
+  CHECK(L::Reshape({-1, 2})(x).shape() == tf::TensorShape{2, 3, 2});
+  CHECK_THROWS_AS(L::Reshape({4, 1, 1})(x), tf::InvalidArgumentError);
+  L::Reshape pairs({-1, 2}), wrong({4, 1, 1});
+  auto f = tf::function([&](const Tensor& t) { return pairs(t); }, {tf::TensorSpec({tf::None, 6})});
+  auto g = tf::function([&](const Tensor& t) { return wrong(t); }, {tf::TensorSpec({tf::None, 4})});
+  for (int64_t batch : {2, 1, 0}) {
+    Tensor in = tf::reshape(tf::range(0.0f, static_cast<float>(6 * batch)), {batch, 6});
+    CHECK(f(in).shape() == tf::TensorShape{batch, 3, 2});
+    CHECK(f(in).to_vector<float>() == in.to_vector<float>());
+  }
+  // The batch is the input's at the call, never inferred: (4, 4) into (4, 4, 1, 1) is fine,
+  // (4, 1) would need 16 elements (tfjit-fuzz found it inferring a batch of 1).
+  CHECK(g(tf::zeros({4, 4})).shape() == tf::TensorShape{4, 4, 1, 1});
+  auto h = tf::function([&](const Tensor& t) { return wrong(t); }, {tf::TensorSpec({tf::None, 1})});
+  CHECK_THROWS_AS(h(tf::zeros({4, 1})), tf::InvalidArgumentError);
+}

@@ -1,4 +1,7 @@
 // Keras' dense, shape, activation, dropout, embedding and merging layers: each a few tf:: ops.
+#include <algorithm>
+#include <limits>
+
 #include "tfjit/creation.h"
 #include "tfjit/keras/layers.h"
 #include "tfjit/nn.h"
@@ -59,16 +62,31 @@ Tensor Flatten::call(const Tensor& x, bool) {
 }
 
 Tensor Reshape::call(const Tensor& x, bool) {
-  std::vector<int64_t> shape{x.shape().rank() > 0 ? x.shape()[0] : 1};
-  if (shape[0] < 0) {
-    // An unknown batch: let reshape infer it, which needs every target dim known.
-    for (int64_t d : target_)
-      if (d < 0)
-        throw InvalidArgumentError("layer '" + name() +
-                                   "': with an unknown batch size every target dim must be given");
-    shape[0] = -1;
+  std::vector<int64_t> shape{x.shape().rank() > 0 ? x.shape()[0] : 1}, resolved = target_;
+  // A -1 in the target comes from the input's row size where that is known (as Keras 3 resolves
+  // it when the layer is built), so an empty batch reshapes too.
+  const auto unknown = std::ranges::find(resolved, -1);
+  int64_t row = 1, rest = 1;
+  for (int64_t d = 1; d < x.ndim() && row >= 0; ++d)
+    if (x.shape()[d] == kUnknownDim || __builtin_mul_overflow(row, x.shape()[d], &row)) row = -1;
+  for (int64_t d : resolved)
+    if (d != -1 && __builtin_mul_overflow(rest, d, &rest)) rest = 0;  // reshape raises later
+  if (unknown != resolved.end() && row >= 0 && rest > 0 && row % rest == 0) *unknown = row / rest;
+  if (shape[0] == kUnknownDim) {
+    // An unknown batch stays the input's at the call (tf.shape(x)[0]), as Keras' Reshape does;
+    // a -1 left in the target is inferred then.
+    std::vector<int32_t> target;
+    for (int64_t d : resolved) {
+      if (d < -1 || d > std::numeric_limits<int32_t>::max())
+        throw InvalidArgumentError("layer '" + name() + "': target dim " + std::to_string(d) +
+                                   " is out of range");
+      target.push_back(static_cast<int32_t>(d));
+    }
+    return reshape(x, concat({tf::shape(x)(tf::slice(0, 1)),
+                              constant(target, TensorShape{static_cast<int64_t>(target.size())})},
+                             0));
   }
-  shape.insert(shape.end(), target_.begin(), target_.end());
+  shape.insert(shape.end(), resolved.begin(), resolved.end());
   return reshape(x, shape);
 }
 

@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <chrono>
 #include <csignal>
@@ -150,6 +151,8 @@ inline int parse_options(
       return 2;
     }
   }
+  // --case N reproduces case N of the run it came from, whatever --cases that run had.
+  if (o.only_case >= 0) o.cases = std::max(o.cases, o.only_case + 1);
   return -1;
 }
 

@@ -290,8 +290,8 @@ TEST_CASE("positions from the end of an unknown dim are checked at the call", "[
                             unknown_batch());
   CHECK(values_of(last3(rows(4))) == values_of(rows(4)(tf::slice(1, std::nullopt))));
   CHECK_THROWS_AS(last3(rows(2)), tf::InvalidArgumentError);  // NumPy would clamp to 2 rows
-  auto halves = tf::function([](const tf::Tensor& x) { return tf::split(x, 2, 0)[0]; },
-                             unknown_batch());
+  auto halves =
+      tf::function([](const tf::Tensor& x) { return tf::split(x, 2, 0)[0]; }, unknown_batch());
   CHECK(values_of(halves(rows(4))) == values_of(rows(2)));
   CHECK_THROWS_AS(halves(rows(3)), tf::InvalidArgumentError);  // 2 does not divide 3
   auto gather2 = tf::function(

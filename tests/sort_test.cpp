@@ -175,6 +175,18 @@ TEST_CASE("unique gives the distinct values in order of first appearance, indice
       tf::reduce_sum(tf::unique(v).y * tf::constant(std::vector<double>{1, 10}, {2})), v);
   CHECK(g.to_vector<double>() == std::vector<double>{1, 10, 0});
   CHECK_THROWS_WITH(tf::unique(tf::zeros({2, 2})), Catch::Contains("unique: x must be 1-D"));
+  // bool and string, as TensorFlow's tf.unique takes them.
+  auto flags = tf::unique_with_counts(tf::constant(std::vector<bool>{true, true, false, true}, {4}),
+                                      tf::int64);
+  CHECK(flags.y.dtype() == tf::bool_);
+  CHECK(flags.y.to_vector<bool>() == std::vector<bool>{true, false});
+  CHECK(flags.idx.to_vector<int64_t>() == std::vector<int64_t>{0, 0, 1, 0});
+  CHECK(flags.count.to_vector<int64_t>() == std::vector<int64_t>{3, 1});
+  auto words = tf::unique_with_counts(tf::constant({"b", "a", "b", "", "a", "b"}));
+  CHECK(words.y.to_vector<std::string>() == std::vector<std::string>{"b", "a", ""});
+  CHECK(words.idx.to_vector<int32_t>() == std::vector<int32_t>{0, 1, 0, 2, 1, 0});
+  CHECK(words.count.to_vector<int32_t>() == std::vector<int32_t>{3, 2, 1});
+  CHECK(tf::unique(tf::constant(std::vector<std::string>{}, {0})).y.shape() == tf::TensorShape{0});
   auto traced = tf::function([](const tf::Tensor& t) { return tf::unique(t).y; });
   CHECK_THROWS_AS(traced(x), tf::UnimplementedError);
 }

@@ -135,8 +135,9 @@ const Other kOthers[] = {
      tf::core::kNumeric, "sort: yes (through the inverse permutation)",
      "stable; NaN above every number; compiled CPU: the eager sort; GPU: rank kernels, "
      "quadratic in the axis"},
-    {"unique(x, out_idx), unique_with_counts", "composite (argsort, gather)", tf::core::kNumeric,
-     "y: yes (through gather)", "eager only (the size depends on the values); NaNs distinct"},
+    {"unique(x, out_idx), unique_with_counts", "composite (argsort, gather)",
+     tf::core::kNumeric | tf::core::DTypeSet{tf::bool_, tf::string}, "y: yes (through gather)",
+     "eager only (the size depends on the values); NaNs distinct; strings hashed on the host"},
     {"math::top_k(input, k), in_top_k(targets, predictions, k)",
      "composite (argsort, take_along_axis)", tf::core::kNumeric,
      "top_k values: yes (in_top_k: float predictions)",

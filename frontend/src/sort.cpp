@@ -2,11 +2,14 @@
 // them: tf::sort, tf::argsort, tf::math::top_k, in_top_k. Sorting permutes, so sort's gradient
 // takes the gradient back through the inverse permutation (the argsort of the permutation);
 // top_k's is the same with zeros for the entries it dropped.
-#include "runtime/primitives/sort.h"
+#include <string_view>
+#include <unordered_map>
+
 #include "frontend/src/op_helpers.h"
 #include "frontend/src/primitive.h"
 #include "frontend/src/tape.h"
 #include "frontend/src/tensor_internal.h"
+#include "runtime/primitives/sort.h"
 #include "tfjit/creation.h"
 #include "tfjit/gradient_tape.h"
 #include "tfjit/ops.h"
@@ -118,10 +121,28 @@ Tensor sort(const Tensor& values, int64_t axis, std::string_view direction) {
   return permute(values, perm, a);
 }
 
+namespace {
+// unique of strings, on the host: a hash of each value's first position.
+Unique unique_strings(const Tensor& x, DType out_idx) {
+  const std::vector<std::string> values = x.to_vector<std::string>();
+  std::unordered_map<std::string_view, int64_t> group;
+  std::vector<std::string> y;
+  std::vector<int64_t> idx, count;
+  for (const std::string& v : values) {
+    auto [at, added] = group.try_emplace(v, static_cast<int64_t>(y.size()));
+    if (added) y.push_back(v), count.push_back(0);
+    idx.push_back(at->second);
+    ++count[static_cast<size_t>(at->second)];
+  }
+  const auto u = static_cast<int64_t>(y.size()), n = static_cast<int64_t>(values.size());
+  return {make_tensor(y.data(), string, y.size(), TensorShape{u}, string),
+          cast(constant(idx, {n}), out_idx), cast(constant(count, {u}), out_idx)};
+}
+}  // namespace
+
 Unique unique(const Tensor& x, DType out_idx) {
   const std::string op = "unique";
   checked(x, op, "x");
-  check_dtype(op, x.dtype(), core::kNumeric);
   check_dtype(op, out_idx, core::DTypeSet{int32, int64});
   if (x.ndim() != 1)
     throw InvalidArgumentError(op + ": x must be 1-D, got shape " + x.shape().to_string());
@@ -129,6 +150,12 @@ Unique unique(const Tensor& x, DType out_idx) {
     throw UnimplementedError(op +
                              ": inside a tf::function the number of distinct values is unknown "
                              "while tracing; call it before the function");
+  if (x.dtype() == string) return unique_strings(x, out_idx);
+  if (x.dtype() == bool_) {  // as 0/1, whose order of first appearance is the bools'
+    Unique u = unique(cast(x, int32), out_idx);
+    return {cast(u.y, bool_), u.idx, u.count};
+  }
+  check_dtype(op, x.dtype(), core::kNumeric);
   const int64_t n = x.shape()[0];
   if (n == 0) return {x, zeros({0}, out_idx), zeros({0}, out_idx)};
   // Equal values are neighbours once sorted (stably, so a value's first element comes first);

@@ -293,15 +293,17 @@ ShapeResult slice_shape(const TensorShape& in, std::span<const int64_t> start,
       dims[d] = dim;
       continue;
     }
-    if (size[d] == -1) {  // the rest of the dimension
-      if (stride[d] != 1 || start[d] < 0)
-        return {{}, "size -1 needs stride 1 and start >= 0 (or stride -1 and start -1)" + where()};
+    if (size[d] == -1) {  // the rest of the dimension, every stride-th element
+      if (stride[d] <= 0 || start[d] < 0)
+        return {
+            {},
+            "size -1 needs a positive stride and start >= 0 (or stride -1 and start -1)" + where()};
       if (dim == kUnknownDim) {
         dims[d] = kUnknownDim;
       } else if (start[d] > dim) {
         return {{}, "start is past the end" + where()};
       } else {
-        dims[d] = dim - start[d];
+        dims[d] = dim == start[d] ? 0 : 1 + (dim - start[d] - 1) / stride[d];
       }
       continue;
     }

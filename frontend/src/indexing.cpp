@@ -53,8 +53,8 @@ Tensor pick_from_unknown_dim(Tensor x, int64_t d, const Index& i) {
     b = -1 - b, e = -1 - e;
   }
   if (!has_b) b = 0;
-  if (b >= 0 && !has_e) return s == 1 ? take(x, b, -1, 1) : refuse();  // x[b:]
-  if (b >= 0 && e >= 0) {                                              // x[b:e:s]
+  if (b >= 0 && !has_e) return take(x, b, -1, s);  // x[b::s]
+  if (b >= 0 && e >= 0) {                          // x[b:e:s]
     const int64_t n = count(b, e, s);
     return n < 0 ? refuse() : take(x, n > 0 ? b : 0, n, n > 1 ? s : 1);
   }
@@ -71,7 +71,7 @@ Tensor pick_from_unknown_dim(Tensor x, int64_t d, const Index& i) {
     if (b > 0) x = take(x, b, -1, 1);  // the rest from b, less j at the end
     return flip(take(flip(x), -e, -1, 1));
   }
-  return refuse();  // from the end to a position from the start, or a stepped rest
+  return refuse();  // from the end to a position from the start
 }
 }  // namespace
 

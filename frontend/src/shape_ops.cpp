@@ -370,10 +370,14 @@ Tensor pad_to_unknown_dim(const Tensor& g, int64_t d, int64_t before, bool fill_
 
 Tensor strided_slice_forward(const Tensor& x, const std::vector<int64_t>& start,
                              const std::vector<int64_t>& size, const std::vector<int64_t>& step) {
+  int64_t stepped_rests = 0;                  // the gradient scatters one such dim
   for (size_t d = 0; d < size.size(); ++d) {  // an unknown dim: bounds checked at the call
     const bool whole_reversed = size[d] == -1 && step[d] == -1 && start[d] == -1;
-    if (x.shape()[static_cast<int64_t>(d)] == kUnknownDim && !whole_reversed &&
-        (start[d] < 0 || (size[d] == -1 ? step[d] != 1 : size[d] < 0 || step[d] <= 0)))
+    const bool unknown = x.shape()[static_cast<int64_t>(d)] == kUnknownDim;
+    stepped_rests += unknown && size[d] == -1 && step[d] > 1;
+    if (unknown && !whole_reversed &&
+        (start[d] < 0 || (size[d] == -1 ? step[d] <= 0 : size[d] < 0 || step[d] <= 0) ||
+         (size[d] == -1 && step[d] > 1 && stepped_rests > 1)))
       require_known_dim("slice", x, static_cast<int64_t>(d));
   }
   TensorShape shape(size);
@@ -424,9 +428,14 @@ Tensor strided_slice_grad(Tensor g, const TensorShape& shape, const std::vector<
                           const std::vector<int64_t>& size, const std::vector<int64_t>& step,
                           const Tensor& x) {
   if (g.num_elements() == 0 && shape.is_fully_defined()) return zeros(shape, g.dtype());
+  int64_t stepped_rest = -1;  // a dim read every s-th element to its unknown end (one at most)
   for (int64_t d = 0; d < g.ndim(); ++d) {
     int64_t n = size[static_cast<size_t>(d)], s = step[static_cast<size_t>(d)],
             first = start[static_cast<size_t>(d)];
+    if (n == -1 && s > 1) {
+      stepped_rest = d;
+      continue;
+    }
     if (s < 0) {
       g = reverse(g, {d});
       first = n == -1 ? 0 : first + s * (n - 1);  // n -1: the whole dim was reversed
@@ -451,7 +460,24 @@ Tensor strided_slice_grad(Tensor g, const TensorShape& shape, const std::vector<
     pads[static_cast<size_t>(d)] = {first, shape[d] - first - g.shape()[d]};
     g = pad(g, pads);
   }
-  return g;
+  if (stepped_rest < 0) return g;
+  // g's rows, as many as the call had, added into zeros of x's shape at rows first + s * i:
+  // with that dim first, a scatter whose indices count along g's rows (its other dims are x's
+  // now).
+  const int64_t d = stepped_rest, s = step[static_cast<size_t>(d)];
+  std::vector<int64_t> perm{d};
+  for (int64_t e = 0; e < g.ndim(); ++e)
+    if (e != d) perm.push_back(e);
+  Tensor rows = transpose(g, perm);
+  std::vector<int64_t> other(static_cast<size_t>(rows.ndim() - 1));
+  for (size_t e = 0; e < other.size(); ++e) other[e] = static_cast<int64_t>(e) + 1;
+  Tensor ones = cast(reduce_sum(zeros_like(rows), other), int64) + int64_t{1};  // one per row
+  Tensor at = math::cumsum(ones, 0, /*exclusive=*/true) * s + start[static_cast<size_t>(d)];
+  Tensor spread = tensor_scatter_nd_add(transpose(zeros_like(x), perm), expand_dims(at, -1), rows);
+  std::vector<int64_t> inverse(perm.size());
+  for (size_t e = 0; e < perm.size(); ++e)
+    inverse[static_cast<size_t>(perm[e])] = static_cast<int64_t>(e);
+  return transpose(spread, inverse);
 }
 
 Tensor strided_slice(const Tensor& x, const std::vector<int64_t>& start,

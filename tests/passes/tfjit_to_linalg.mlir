@@ -117,3 +117,16 @@ func.func @reshape_like_heads(%x: tensor<?x8xf32>, %y: tensor<?x8xf32>) -> tenso
 // CHECK: %[[ROWS:.*]] = arith.divui %[[COUNT]]
 // CHECK: %[[SHAPE:.*]] = tensor.from_elements %[[BATCH]], %[[ROWS]], %c2{{.*}}, %c4{{.*}} : tensor<4xindex>
 // CHECK: tensor.reshape %[[FLAT]](%[[SHAPE]]) : (tensor<?xf32>, tensor<4xindex>) -> tensor<?x?x2x4xf32>
+
+// -----
+
+// Every 3rd element from 1 to the end of a dynamic dim: ceil((n - 1) / 3) of them.
+func.func @slice_stepped_rest(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  %y = tfjit.slice %x {start = array<i64: 1, 0>, size = array<i64: -1, 4>, stride = array<i64: 3, 1>} : tensor<?x4xf32> -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}
+// CHECK-LABEL: func.func @slice_stepped_rest
+// CHECK: %[[DIM:.*]] = tensor.dim %{{.*}}, %c0
+// CHECK: %[[SPAN:.*]] = arith.subi %[[DIM]], %c1
+// CHECK: %[[COUNT:.*]] = arith.ceildivui %[[SPAN]], %c3
+// CHECK: tensor.extract_slice %{{.*}}[1, 0] [%[[COUNT]], 4] [3, 1] : tensor<?x4xf32> to tensor<?x4xf32>

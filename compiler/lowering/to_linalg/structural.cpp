@@ -206,14 +206,18 @@ struct LowerSlice : OpRewritePattern<tfjit::SliceOp> {
       }
       int64_t first = stride > 0 || size == 0 ? start : start + stride * (size - 1);
       offsets.push_back(rw.getIndexAttr(first));
-      if (size == -1) {  // the rest of the dimension (stride 1, checked by the verifier)
+      if (size == -1) {  // the rest of the dimension, every stride-th element (stride > 0)
         OpFoldResult rest = rw.getIndexAttr(out.getDimSize(d));
-        if (out.isDynamicDim(d))
-          rest = rw.create<arith::SubIOp>(loc, dim_size(d),
-                                          rw.create<arith::ConstantIndexOp>(loc, start))
-                     .getResult();
+        if (out.isDynamicDim(d)) {
+          Value span = rw.create<arith::SubIOp>(loc, dim_size(d),
+                                                rw.create<arith::ConstantIndexOp>(loc, start));
+          rest = stride == 1 ? span
+                             : rw.create<arith::CeilDivUIOp>(
+                                     loc, span, rw.create<arith::ConstantIndexOp>(loc, stride))
+                                   .getResult();
+        }
         sizes.push_back(rest);
-        strides.push_back(rw.getIndexAttr(1));
+        strides.push_back(rw.getIndexAttr(stride));
         exprs.push_back(rw.getAffineDimExpr(d));
         continue;
       }

@@ -4,6 +4,7 @@
 // every float dtype, eager and compiled; bad input.
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -25,6 +26,17 @@ uint64_t splitmix(uint64_t x) {
 // (draw, block) with block = i mod ceil(n / 4), word i div ceil(n / 4).
 uint32_t expected_word(uint64_t seed, uint64_t draw, int64_t n, int64_t i) {
   const uint64_t key = splitmix(seed);
+  const int64_t blocks = (n + 3) / 4;
+  const auto block = static_cast<uint64_t>(i % blocks);
+  uint32_t k[2] = {uint32_t(key), uint32_t(key >> 32)};
+  uint32_t c[4] = {uint32_t(draw), uint32_t(draw >> 32), uint32_t(block), uint32_t(block >> 32)};
+  uint32_t out[4];
+  tf::rt::philox4x32_10(k, c, out);
+  return out[i / blocks];
+}
+
+// The same under key `key` itself (a key plus a loop iteration's salt).
+uint32_t expected_word_with_key(uint64_t key, uint64_t draw, int64_t n, int64_t i) {
   const int64_t blocks = (n + 3) / 4;
   const auto block = static_cast<uint64_t>(i % blocks);
   uint32_t k[2] = {uint32_t(key), uint32_t(key >> 32)};
@@ -239,6 +251,161 @@ TEST_CASE("eager draws from several threads never share words", "[random]") {
   std::set<double> all;
   for (auto& v : drawn) all.insert(v.begin(), v.end());
   CHECK(all.size() == 4 * 50 * 8);
+}
+
+TEST_CASE("compiled calls and eager draws on several threads take every counter exactly once",
+          "[random]") {
+  // Each draw of 4 float32 values is identified by its counter: the words are Philox's.
+  constexpr int kCalls = 40;
+  constexpr int64_t kDraws = 2 * (2 * kCalls) + kCalls;  // two compiled threads, one eager
+  std::map<std::vector<double>, int64_t> counter_of;
+  for (int64_t c = 0; c <= kDraws; ++c) {
+    std::vector<double> v;
+    for (int64_t i = 0; i < 4; ++i) v.push_back(expected_uniform(expected_word(3, c, 4, i)));
+    counter_of[v] = c;
+  }
+  auto two_draws = tf::function([] {
+    return std::vector<tf::Tensor>{tf::random::uniform({4}), tf::random::uniform({4})};
+  });
+  two_draws();  // traced before the threads start
+  tf::random::set_seed(3);
+  std::vector<std::vector<std::vector<double>>> drawn(3);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kCalls; ++i)
+        for (const tf::Tensor& r : two_draws()) drawn[t].push_back(values_of(r));
+    });
+  threads.emplace_back([&] {
+    for (int i = 0; i < kCalls; ++i) drawn[2].push_back(values_of(tf::random::uniform({4})));
+  });
+  for (auto& t : threads) t.join();
+  std::multiset<int64_t> counters;
+  for (const auto& thread : drawn)
+    for (const auto& v : thread) counters.insert(counter_of.count(v) ? counter_of[v] : -1);
+  std::multiset<int64_t> every;
+  for (int64_t c = 0; c < kDraws; ++c) every.insert(c);
+  CHECK(counters == every);
+  // Each compiled call's two draws are consecutive counters, and the state moved past them all.
+  for (int t = 0; t < 2; ++t)
+    for (size_t i = 0; i + 1 < drawn[t].size(); i += 2)
+      CHECK(counter_of[drawn[t][i + 1]] == counter_of[drawn[t][i]] + 1);
+  CHECK(counter_of[values_of(tf::random::uniform({4}))] == kDraws);
+}
+
+TEST_CASE("a compiled call's gradient sees the random values its forward drew", "[random]") {
+  auto masked = tf::function([](const tf::Tensor& x) {
+    tf::Tensor mask = tf::random::uniform({6});
+    return std::vector<tf::Tensor>{x * mask, mask};
+  });
+  tf::Tensor x = tf::constant(std::vector<float>{1, 2, 3, 4, 5, 6});
+  std::set<std::vector<double>> masks;
+  for (int call = 0; call < 3; ++call) {
+    tf::GradientTape tape;
+    tape.watch(x);
+    std::vector<tf::Tensor> out = masked(x);
+    tf::Tensor dx = tape.gradient(tf::reduce_sum(out[0]), x);
+    CHECK(values_of(dx) == values_of(out[1]));
+    masks.insert(values_of(out[1]));
+  }
+  CHECK(masks.size() == 3);  // a new mask at every call
+}
+
+TEST_CASE("random ops in a traced cond draw from sites both branches share", "[random][control]") {
+  // The then branch draws once, the else branch twice: a call takes counters base + 0 (and + 1),
+  // and the generator moves past max(1, 2) sites whichever branch ran.
+  auto f = tf::function([](const tf::Tensor& pred) {
+    return tf::cond(
+        pred, [] { return tf::random::uniform({4}); },
+        [] { return tf::random::uniform({4}) + tf::random::uniform({4}); });
+  });
+  auto uniform_at = [](uint64_t draw) {
+    std::vector<double> v;
+    for (int64_t i = 0; i < 4; ++i) v.push_back(expected_uniform(expected_word(9, draw, 4, i)));
+    return v;
+  };
+  f(tf::constant(true));  // traced
+  tf::random::set_seed(9);
+  CHECK(values_of(f(tf::constant(true))) == uniform_at(0));
+  std::vector<double> two = values_of(f(tf::constant(false)));
+  for (int i = 0; i < 4; ++i)
+    CHECK(two[i] == double(float(uniform_at(2)[i]) + float(uniform_at(3)[i])));
+  CHECK(values_of(tf::random::uniform({4})) == uniform_at(4));
+}
+
+TEST_CASE("random ops in a traced while_loop draw distinct words at every iteration",
+          "[random][control]") {
+  // Iteration i's draw is Philox under key + (i + 1) * 0x9E3779B97F4A7C15 at the loop's site.
+  for (std::optional<int64_t> limit : {std::optional<int64_t>{}, std::optional<int64_t>{8}}) {
+    INFO("maximum_iterations " << (limit ? *limit : -1));
+    auto rows = tf::function([limit](const tf::Tensor& n) {
+      auto out = tf::while_loop(
+          [n](const auto& v) { return v[0] < n; },
+          [](const auto& v) {
+            tf::Tensor row = tf::reshape(tf::one_hot(v[0], 5, 1, 0, tf::float32), {5, 1});
+            return std::vector<tf::Tensor>{v[0] + 1,
+                                           v[1] + row * tf::reshape(tf::random::uniform({3}), {1, 3})};
+          },
+          {tf::constant(int64_t{0}), tf::zeros({5, 3})}, limit);
+      return out[1];
+    });
+    rows(tf::constant(int64_t{5}));  // traced
+    tf::random::set_seed(4);
+    std::vector<double> got = values_of(rows(tf::constant(int64_t{5})));
+    const uint64_t key = splitmix(4);
+    for (uint64_t i = 0; i < 5; ++i)
+      for (int64_t j = 0; j < 3; ++j) {
+        const uint64_t salted = key + (i + 1) * 0x9E3779B97F4A7C15ull;
+        CHECK(got[i * 3 + j] == expected_uniform(expected_word_with_key(salted, 0, 3, j)));
+      }
+    // The call took one counter (the loop's site), and the next call draws anew.
+    std::vector<double> again = values_of(rows(tf::constant(int64_t{5})));
+    CHECK(again != got);
+    CHECK(again[0] == expected_uniform(expected_word_with_key(key + 0x9E3779B97F4A7C15ull, 1, 3, 0)));
+  }
+}
+
+TEST_CASE("gradients through traced cond and while_loop see the masks their forward drew",
+          "[random][control]") {
+  // y = x * m_0 * m_1 * ... (a mask drawn per iteration): dy/dx is the product of the masks.
+  for (std::optional<int64_t> limit : {std::optional<int64_t>{}, std::optional<int64_t>{4}}) {
+    INFO("maximum_iterations " << (limit ? *limit : -1));
+    auto step = tf::function([limit](const tf::Tensor& x) {
+      tf::GradientTape tape;
+      tape.watch(x);
+      auto out = tf::while_loop(
+          [](const auto& v) { return v[0] < int64_t{3}; },
+          [](const auto& v) {
+            tf::Tensor mask = tf::random::uniform({4});
+            return std::vector<tf::Tensor>{v[0] + 1, v[1] * mask, v[2] * mask};
+          },
+          {tf::constant(int64_t{0}), x, tf::ones({4})}, limit);
+      tf::Tensor dx = tape.gradient(tf::reduce_sum(out[1]), x);
+      return std::vector<tf::Tensor>{dx, out[2]};
+    });
+    tf::Tensor x = tf::constant(std::vector<float>{1, -2, 3, 0.5f});
+    for (int call = 0; call < 2; ++call) {
+      auto out = step(x);
+      CHECK(values_of(out[0]) == values_of(out[1]));
+    }
+  }
+  auto branch = tf::function([](const tf::Tensor& x, const tf::Tensor& pred) {
+    tf::GradientTape tape;
+    tape.watch(x);
+    auto out = tf::cond(
+        pred,
+        [&] {
+          tf::Tensor mask = tf::random::uniform({4});
+          return std::vector<tf::Tensor>{x * mask, mask};
+        },
+        [&] { return std::vector<tf::Tensor>{x * 2.0f, tf::fill({4}, 2.0f)}; });
+    return std::vector<tf::Tensor>{tape.gradient(tf::reduce_sum(out[0]), x), out[1]};
+  });
+  tf::Tensor x = tf::constant(std::vector<float>{1, -2, 3, 0.5f});
+  for (bool pred : {true, false}) {
+    auto out = branch(x, tf::constant(pred));
+    CHECK(values_of(out[0]) == values_of(out[1]));
+  }
 }
 
 TEST_CASE("random ops reject bad arguments with typed errors", "[random]") {

@@ -42,6 +42,9 @@ struct Concrete {
   std::unique_ptr<GpuShapePrograms> gpu_shapes;
   std::string gpu_fallback;  // why a function placed on a GPU runs on the CPU
   std::vector<TraceContext::Capture> captures;
+  // Per capture: for a random generator's counter, the draws the graph makes from it (the call
+  // advances the counter by that much as it reads it: read_captures); else 0.
+  std::vector<int64_t> draws;
   std::vector<std::shared_ptr<VariableImpl>> assigned;  // their new values follow the results
   // Set when the key has unknown dims: re-derives every shape from the call's (and checks the
   // assumptions tracing made) before the compiled code runs.
@@ -66,9 +69,11 @@ void compile_for_gpu(Concrete& entry);
 bool on_gpu(const Concrete& c);
 // The bytes of the programs `c` keeps loaded on its GPU.
 int64_t gpu_program_bytes(const Concrete& c);
-// Runs `c` on its GPU into `outputs` (the graph's results, on the GPU). Returns false, having run
-// nothing, when this call's shapes run on the CPU instead.
-bool run_gpu(const Concrete& c, std::span<const Tensor> args, std::vector<Tensor>& outputs);
+// Runs `c` on its GPU into `outputs` (the graph's results, on the GPU), `captured` the values of
+// its captures at this call. Returns false, having run nothing, when this call's shapes run on
+// the CPU instead.
+bool run_gpu(const Concrete& c, std::span<const Tensor> args, std::span<const Tensor> captured,
+             std::vector<Tensor>& outputs);
 // For ConcreteFunction: where the latest call ran, why not on the GPU, and its CUDA Graph replay.
 std::string device_name(const Concrete& c);
 std::string gpu_fallback_reason(const Concrete& c);

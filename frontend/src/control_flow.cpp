@@ -55,6 +55,70 @@ void check_match(const std::string& op, const std::string& a_name, const std::ve
 
 bool differentiable(const Tensor& t) { return is_floating(t.dtype()); }
 
+// Random draws in traced regions (TraceContext::DrawSites): a region continues the enclosing
+// level's sites; when it closes, the level continues past every site the region used, and the
+// outermost region commits them to the generators' counters.
+using DrawSites = TraceContext::DrawSites;
+
+DrawSites enter_region(TraceContext& trace) {
+  DrawSites saved = trace.draw_sites();
+  trace.draw_sites().in_region = true;
+  return saved;
+}
+
+void leave_region(TraceContext& trace, const DrawSites& saved, DrawSites done) {
+  done.in_region = saved.in_region;
+  done.salt = saved.salt;
+  trace.draw_sites() = std::move(done);
+  if (!saved.in_region) trace.commit_draw_sites();
+}
+
+// The key salt of loop iteration `count` inside loops salted `outer`: (outer + count + 1) times
+// an odd constant, a bijection of the iteration number modulo 2^64 (a hash across nested loops).
+Tensor loop_salt(const Tensor& outer, const Tensor& count) {
+  Tensor s = add(count, constant(int64_t{1}));
+  if (outer.defined()) s = add(s, outer);
+  return multiply(s, constant(static_cast<int64_t>(0x9E3779B97F4A7C15ull)));
+}
+
+// The sites as `start` had them, for every counter `done` drew from: a gradient re-running a
+// branch or an iteration with these draws what the forward drew.
+DrawSites replay_sites(DrawSites start, const DrawSites& done) {
+  start.in_region = true;
+  for (const auto& s : done.sites) start.site(s.counter, s.base);
+  return start;
+}
+
+// Runs `f` with the trace's draw sites set to `sites`, then puts the trace's own back.
+template <class F>
+std::vector<Tensor> with_sites(const DrawSites& sites, const F& f) {
+  TraceContext* trace = TraceContext::current();
+  if (!trace) return f();
+  DrawSites own = std::exchange(trace->draw_sites(), sites);
+  try {
+    std::vector<Tensor> out = f();
+    trace->draw_sites() = std::move(own);
+    return out;
+  } catch (...) {
+    trace->draw_sites() = std::move(own);
+    throw;
+  }
+}
+
+// What a traced loop's draws need for a replay of iteration i: the sites its body started from
+// and the counters it drew from, under the enclosing loops' salt.
+struct LoopDraws {
+  DrawSites body_start, done;
+  Tensor outer_salt;
+  LoopBody replaying(const LoopBody& body, const Tensor& i) const {
+    DrawSites sites = replay_sites(body_start, done);
+    sites.salt = loop_salt(outer_salt, i);
+    return [sites, body](const std::vector<Tensor>& v) {
+      return with_sites(sites, [&] { return body(v); });
+    };
+  }
+};
+
 // The gradient of branch result `i` with respect to `sources`, given its upstream gradient `g`:
 // the branch is traced again under a fresh tape (inside the backward cond's region), and
 // d(sum(y * g))/d(source) is the vector-Jacobian product. Unconnected sources get zeros, so
@@ -106,43 +170,67 @@ std::vector<Tensor> cond(const Tensor& pred, const Branch& true_fn, const Branch
   }
   std::vector<Tensor> then_results, else_results, outer;
   std::vector<Tensor> results;
+  DrawSites saved, done;
   {
     // No tape records inside a region: its values do not exist outside it, so their backward
     // functions could not be traced later. The cond is recorded whole once it is closed.
     TapesAside pause(/*in_region=*/true);  // recorded whole, as a cond (see there)
+    saved = enter_region(*trace);          // both branches draw from the same sites
     trace->begin_if(pred);
     then_results = true_fn();
     check_defined("cond", "true_fn result", then_results);
+    done = std::exchange(trace->draw_sites(), saved);
+    trace->draw_sites().in_region = true;
     trace->begin_else(then_results);
     else_results = false_fn();
     check_match("cond", "true_fn", then_results, "false_fn", else_results);
+    for (const auto& s : trace->draw_sites().sites) {  // past the sites of either branch
+      auto& site = done.site(s.counter, s.base);
+      site.next = std::max(site.next, s.next);
+    }
     results = trace->end_if(else_results, &outer);
   }
-  record_cond(pred, true_fn, false_fn, outer, results);
+  leave_region(*trace, saved, done);
+  const DrawSites replay = replay_sites(saved, done);
+  record_cond(
+      pred, [=] { return with_sites(replay, true_fn); },
+      [=] { return with_sites(replay, false_fn); }, outer, results);
   return results;
 }
 
 namespace {
 
-// The traced loop itself: an scf.while whose regions are traced with tapes paused. `outer` gets
-// the tensors its regions capture from the enclosing graph.
+// The traced loop itself: an scf.while whose regions are traced with tapes paused. The last loop
+// variable is the iteration count (the caller's body increments it), whose salt keys the
+// regions' draws. `outer` gets the tensors its regions capture from the enclosing graph, `draws`
+// what a replay of an iteration's draws needs.
 std::vector<Tensor> traced_while(TraceContext& trace, const LoopCond& cond, const LoopBody& body,
-                                 const std::vector<Tensor>& loop_vars, std::vector<Tensor>* outer) {
+                                 const std::vector<Tensor>& loop_vars, std::vector<Tensor>* outer,
+                                 LoopDraws* draws) {
   TapesAside pause(/*in_region=*/true);
+  DrawSites saved = enter_region(trace);
   std::vector<Tensor> args = trace.begin_while(loop_vars);
+  trace.draw_sites().salt = loop_salt(saved.salt, args.back());
   Tensor c = cond(args);
   check_pred(c, "while_loop", "the result of cond");
   std::vector<Tensor> body_args = trace.begin_while_body(c);
+  DrawSites body_start = trace.draw_sites();  // the body's sites follow cond's
+  trace.draw_sites().salt = loop_salt(saved.salt, body_args.back());
   std::vector<Tensor> next = body(body_args);
   check_match("while_loop", "loop_vars", loop_vars, "the result of body", next);
-  return trace.end_while(next, outer);
+  DrawSites done = trace.draw_sites();
+  std::vector<Tensor> results = trace.end_while(next, outer);
+  if (draws) *draws = {std::move(body_start), done, saved.salt};
+  leave_region(trace, saved, std::move(done));
+  return results;
 }
 
 // The loop with its iteration count as one more loop variable (the last); with `limit`, at most
 // that many iterations (the count is checked before cond).
 std::vector<Tensor> traced_while_counted(TraceContext& trace, const LoopCond& cond,
                                          const LoopBody& body, std::vector<Tensor> loop_vars,
-                                         std::optional<int64_t> limit, std::vector<Tensor>* outer) {
+                                         std::optional<int64_t> limit, std::vector<Tensor>* outer,
+                                         LoopDraws* draws = nullptr) {
   auto inner = [](const std::vector<Tensor>& v) {
     return std::vector<Tensor>(v.begin(), v.end() - 1);
   };
@@ -159,7 +247,7 @@ std::vector<Tensor> traced_while_counted(TraceContext& trace, const LoopCond& co
         next.push_back(add(v.back(), constant(int64_t{1})));
         return next;
       },
-      loop_vars, outer);
+      loop_vars, outer, draws);
 }
 
 // One step of a backward loop: the body's vector-Jacobian product at `at` (the loop variables
@@ -254,6 +342,7 @@ std::vector<Tensor> differentiable_while(TraceContext& trace, const LoopCond& co
   }
   vars.push_back(constant(int64_t{0}));
   std::vector<Tensor> outer;
+  LoopDraws draws;
   std::vector<Tensor> out = traced_while(
       trace,
       [&](const std::vector<Tensor>& v) {
@@ -273,7 +362,7 @@ std::vector<Tensor> differentiable_while(TraceContext& trace, const LoopCond& co
         next.push_back(add(count, constant(int64_t{1})));
         return next;
       },
-      vars, &outer);
+      vars, &outer, &draws);
   std::vector<Tensor> results(out.begin(), out.begin() + n), stacks(out.begin() + n, out.end() - 1);
   const Tensor count = out.back();
   std::vector<Tensor> inputs = outer;  // what the recorded op differentiates: captures, then init
@@ -288,7 +377,7 @@ std::vector<Tensor> differentiable_while(TraceContext& trace, const LoopCond& co
         [=](const std::vector<Tensor>& v) {  // by value: a second order calls it later
           std::vector<Tensor> at;            // the loop variables as iteration v[0] received them
           for (size_t i = 0; i < n; ++i) at.push_back(gather(stacks[i], v[0], 0));
-          return backward_step(body, v, at, captures, g.dtype(), r,
+          return backward_step(draws.replaying(body, v[0]), v, at, captures, g.dtype(), r,
                                of_stack ? gather(g, v[0], 0) : Tensor());
         },
         backward_start(count, init, captures, of_stack ? n : r, g),
@@ -315,7 +404,9 @@ std::vector<Tensor> recomputing_while(TraceContext& trace, const LoopCond& cond,
                                       const LoopBody& body, const std::vector<Tensor>& init) {
   const size_t n = init.size();
   std::vector<Tensor> outer;
-  std::vector<Tensor> out = traced_while_counted(trace, cond, body, init, std::nullopt, &outer);
+  LoopDraws draws;
+  std::vector<Tensor> out =
+      traced_while_counted(trace, cond, body, init, std::nullopt, &outer, &draws);
   const Tensor count = out.back();
   out.pop_back();
   std::vector<Tensor> inputs = outer;  // what the recorded op differentiates: captures, then init
@@ -330,14 +421,15 @@ std::vector<Tensor> recomputing_while(TraceContext& trace, const LoopCond& cond,
           start.push_back(constant(int64_t{0}));
           std::vector<Tensor> at = detail::while_loop(
               [i = v[0]](const std::vector<Tensor>& w) { return less(w.back(), i); },
-              [body](const std::vector<Tensor>& w) {
-                std::vector<Tensor> next = body({w.begin(), w.end() - 1});
+              [body, draws](const std::vector<Tensor>& w) {
+                std::vector<Tensor> next = draws.replaying(body, w.back())({w.begin(), w.end() - 1});
                 next.push_back(add(w.back(), constant(int64_t{1})));
                 return next;
               },
               start, std::nullopt);
           at.pop_back();
-          return backward_step(body, v, at, captures, g.dtype(), r, Tensor());
+          return backward_step(draws.replaying(body, v[0]), v, at, captures, g.dtype(), r,
+                               Tensor());
         },
         backward_start(count, init, captures, r, g), std::nullopt);
     return recorded_gradients(done, outer, init);
@@ -378,7 +470,6 @@ std::vector<Tensor> while_loop(const LoopCond& cond, const LoopBody& body,
       return differentiable_while(*trace, cond, body, loop_vars, *maximum_iterations);
     return recomputing_while(*trace, cond, body, loop_vars);
   }
-  if (!maximum_iterations) return traced_while(*trace, cond, body, loop_vars, nullptr);
   std::vector<Tensor> results =
       traced_while_counted(*trace, cond, body, loop_vars, maximum_iterations, nullptr);
   results.pop_back();

@@ -231,6 +231,10 @@ struct FunctionCore::Impl {
       std::vector<Tensor> outputs = body.call(body.self, symbolic);
       entry->graph = trace.finish(outputs);
       entry->captures = trace.captures();
+      for (const auto& capture : entry->captures) {
+        auto it = trace.draws().find(capture.variable.get());
+        entry->draws.push_back(it == trace.draws().end() ? 0 : it->second);
+      }
       entry->assigned = trace.assigned();
     }
     entry->options.matmul_library_call = options.matmul_library_call;
@@ -344,7 +348,8 @@ void run_dynamic(const Concrete& c, std::span<const Tensor> args, const void** i
 }
 
 // Runs `c`'s host code on `args`, moving any on a GPU to the CPU.
-void run_host(const Concrete& c, std::span<const Tensor> args, std::vector<Tensor>& outputs) {
+void run_host(const Concrete& c, std::span<const Tensor> args, std::span<const Tensor> captured,
+              std::vector<Tensor>& outputs) {
   const auto& results = c.graph->results();
   outputs.reserve(results.size());
   constexpr size_t kMaxStack = 32;
@@ -369,11 +374,7 @@ void run_host(const Concrete& c, std::span<const Tensor> args, std::vector<Tenso
     return detail::raw(host.emplace_back(detail::to_cpu(t)));
   };
   for (size_t i = 0; i < args.size(); ++i) in[i] = host_data(args[i]);
-  for (size_t i = 0; i < c.captures.size(); ++i) {
-    const auto& capture = c.captures[i];
-    in[args.size() + i] =
-        host_data(capture.variable ? host.emplace_back(capture.variable->value()) : capture.tensor);
-  }
+  for (size_t i = 0; i < captured.size(); ++i) in[args.size() + i] = host_data(captured[i]);
   if (c.shapes) {
     run_dynamic(c, args, in, out, outputs);
   } else {
@@ -385,10 +386,29 @@ void run_host(const Concrete& c, std::span<const Tensor> args, std::vector<Tenso
   }
 }
 
-// Runs `c`'s compiled code on `args` (already matching its signature), on its GPU if it has one.
-std::vector<Tensor> run(const Concrete& c, std::span<const Tensor> args) {
+// The values of `c`'s captures for one call: tensors, variables' current values (kept for the
+// call: another thread may assign meanwhile), and random counters advanced past the call's draws.
+std::vector<Tensor> read_captures(const Concrete& c) {
+  std::vector<Tensor> values;
+  values.reserve(c.captures.size());
+  for (size_t i = 0; i < c.captures.size(); ++i) {
+    const auto& capture = c.captures[i];
+    if (!capture.variable)
+      values.push_back(capture.tensor);
+    else if (c.draws[i] > 0)
+      values.push_back(constant(capture.variable->fetch_add(c.draws[i])));
+    else
+      values.push_back(capture.variable->value());
+  }
+  return values;
+}
+
+// Runs `c`'s compiled code on `args` (already matching its signature) and `captured`
+// (read_captures), on its GPU if it has one.
+std::vector<Tensor> run(const Concrete& c, std::span<const Tensor> args,
+                        std::span<const Tensor> captured) {
   std::vector<Tensor> outputs;
-  if (!on_gpu(c) || !run_gpu(c, args, outputs)) run_host(c, args, outputs);
+  if (!on_gpu(c) || !run_gpu(c, args, captured, outputs)) run_host(c, args, captured, outputs);
   // Variables assigned in the body take their new values, in the order the graph returns them.
   size_t user = outputs.size() - c.assigned.size();
   for (size_t i = 0; i < c.assigned.size(); ++i) {  // all checked before any is assigned
@@ -484,15 +504,17 @@ std::vector<Tensor> FunctionCore::call_differentiable(std::span<const Tensor> ar
   }
   auto grad = std::make_shared<CallGradient>();
   std::vector<Tensor> inputs(args.begin(), args.end());
-  for (const auto& capture : held->captures) {
-    if (!capture.variable) continue;
-    grad->variables.push_back(capture.variable);
-    inputs.push_back(read_variable(*capture.variable, capture.variable->value()));
+  const std::vector<Tensor> captured = read_captures(*held);
+  for (size_t i = 0; i < captured.size(); ++i) {
+    const auto& variable = held->captures[i].variable;
+    if (!variable) continue;
+    grad->variables.push_back(variable);
+    inputs.push_back(read_variable(*variable, captured[i]));
   }
   std::vector<Tensor> outputs;
   try {
     TapesAside aside(/*in_region=*/false);  // the call is recorded whole
-    outputs = run(*held, args);
+    outputs = run(*held, args, captured);
   } catch (const RegionShapesBroken&) {
     return body.call(body.self, args);  // op by op, as the tapes record
   }
@@ -532,7 +554,7 @@ std::vector<Tensor> FunctionCore::call(std::span<const Tensor> args,
   if (recorded) return call_differentiable(args, values, body);
   auto held = impl_->lookup_or_trace(args, values, body);
   try {
-    return run(*held, args);
+    return run(*held, args, read_captures(*held));
   } catch (const RegionShapesBroken&) {
     return body.call(body.self, args);
   }
@@ -651,7 +673,7 @@ std::vector<Tensor> ConcreteFunction::operator()(std::span<const Tensor> args) c
                                  " is a symbolic tensor; call the tf::function while tracing");
   }
   try {
-    return detail::run(*concrete_, args);
+    return detail::run(*concrete_, args, detail::read_captures(*concrete_));
   } catch (const detail::RegionShapesBroken& e) {  // no body to run eagerly here
     throw InvalidArgumentError(
         "ConcreteFunction: these shapes break code in a branch or loop "

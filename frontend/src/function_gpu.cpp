@@ -35,13 +35,12 @@ compiler::GpuTarget gpu_target(int ordinal) {
 
 // Runs `program` on operands already on its GPU, into results made there.
 void launch(const Concrete& c, rt::gpu::LoadedProgram& program, std::span<const Tensor> args,
-            std::span<const compiler::TensorType> results, std::vector<Tensor>& outputs) {
+            std::span<const Tensor> captured, std::span<const compiler::TensorType> results,
+            std::vector<Tensor>& outputs) {
   std::vector<Tensor> operands;
-  operands.reserve(args.size() + c.captures.size());
+  operands.reserve(args.size() + captured.size());
   for (const Tensor& t : args) operands.push_back(to_device(t, c.requested));
-  for (const auto& capture : c.captures)
-    operands.push_back(
-        to_device(capture.variable ? capture.variable->value() : capture.tensor, c.requested));
+  for (const Tensor& t : captured) operands.push_back(to_device(t, c.requested));
   std::vector<const void*> in;
   std::vector<void*> out;
   for (const Tensor& t : operands) in.push_back(raw(t));
@@ -161,9 +160,10 @@ int64_t gpu_program_bytes(const Concrete& c) {
   return c.gpu_shapes ? c.gpu_shapes->code_bytes() : c.gpu_code_bytes;
 }
 
-bool run_gpu(const Concrete& c, std::span<const Tensor> args, std::vector<Tensor>& outputs) {
+bool run_gpu(const Concrete& c, std::span<const Tensor> args, std::span<const Tensor> captured,
+             std::vector<Tensor>& outputs) {
   if (c.gpu) {
-    launch(c, *c.gpu, args, c.graph->results(), outputs);
+    launch(c, *c.gpu, args, captured, c.graph->results(), outputs);
     return true;
   }
   std::vector<TensorShape> shapes = c.argument_shapes(args);
@@ -178,7 +178,7 @@ bool run_gpu(const Concrete& c, std::span<const Tensor> args, std::vector<Tensor
   }
   auto p = c.gpu_shapes->get(c, std::move(shapes));
   if (!p->program) return false;
-  launch(c, *p->program, args, p->results, outputs);
+  launch(c, *p->program, args, captured, p->results, outputs);
   return true;
 }
 

@@ -33,8 +33,10 @@ int64_t key_of_seed(uint64_t seed) { return static_cast<int64_t>(mix(seed)); }
 
 }  // namespace
 
-// A generator's state. Eager draws hold the mutex from reading the state to advancing it, so
-// threads never share a draw; compiled functions pass the state in and return it advanced.
+// A generator's state. Every draw takes its counter and advances it in one step
+// (VariableImpl::fetch_add): an eager draw by one, a compiled call by all its draws as it reads
+// the counter (function.cpp), so threads never share words. The mutex pairs the key and counter
+// of one seed for eager draws and set_seed.
 struct Generator::State {
   explicit State(uint64_t seed)
       : key(constant(key_of_seed(seed)), "random/key", false),
@@ -93,17 +95,26 @@ Tensor draw(State& g, const char* op, const TensorShape& shape, std::optional<ui
     if (std::string e = core::validate_shape(shape); !e.empty())
       throw InvalidArgumentError(std::string(op) + ": " + e);
   auto* trace = TraceContext::current();
-  if (trace && trace->in_control_flow())
-    throw UnimplementedError(std::string(op) +
-                             ": a random op inside a tf::cond branch or tf::while_loop body of a "
-                             "tf::function is not supported yet (draw before the branch or loop)");
   const uint64_t stream = seed ? mix(*seed + 0x5851F42D4C957F2Dull) : 0;
-  std::unique_lock lock(g.mutex, std::defer_lock);
-  if (!trace) lock.lock();
-  Tensor counter = g.counter.read_value();
-  Tensor bits = random_bits(op, g.key.read_value(), counter, stream, shape, like);
-  g.counter.assign(add(counter, constant(int64_t{1})));
-  return bits;
+  if (trace) {
+    Tensor counter = g.counter.read_value();
+    if (auto& region = trace->draw_sites(); region.in_region) {  // a site (trace.h)
+      auto& site = region.site(g.counter.impl(), counter);
+      Tensor key = g.key.read_value();
+      if (region.salt.defined()) key = add(key, region.salt);
+      return random_bits(op, key, add(site.base, constant(site.next++)), stream, shape, like);
+    }
+    Tensor bits = random_bits(op, g.key.read_value(), counter, stream, shape, like);
+    trace->advance_counter(g.counter.impl(), add(counter, constant(int64_t{1})));
+    return bits;
+  }
+  Tensor key, counter;
+  {
+    std::lock_guard lock(g.mutex);  // the key and counter of one seed (see reset)
+    key = g.key.read_value();
+    counter = constant(g.counter.impl()->fetch_add(1));
+  }
+  return random_bits(op, key, counter, stream, shape, like);
 }
 
 // Uniform in [0, 1), exactly representable: `bits` (<= 31) top bits of each word, of `dtype`.

@@ -39,6 +39,9 @@ class VariableImpl {
     std::lock_guard lock(mutex_);
     value_ = std::move(value);
   }
+  // For an int64 scalar (a random generator's draw counter): the value, and `n` added to it in
+  // the same critical section, so concurrent draws never share a counter (variable.cpp).
+  int64_t fetch_add(int64_t n);
 
  private:
   mutable std::mutex mutex_;

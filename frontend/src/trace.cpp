@@ -7,6 +7,8 @@
 
 #include "frontend/src/tape.h"
 #include "frontend/src/tensor_impl.h"
+#include "tfjit/creation.h"
+#include "tfjit/ops.h"
 
 namespace tf::detail {
 
@@ -115,6 +117,25 @@ void TraceContext::assign_variable(const std::shared_ptr<VariableImpl>& variable
       std::find(assigned_.begin(), assigned_.end(), variable) == assigned_.end())
     assigned_.push_back(variable);
   captured_variables_[variable.get()] = value;
+}
+
+void TraceContext::advance_counter(const std::shared_ptr<VariableImpl>& counter,
+                                   const Tensor& next, int64_t draws) {
+  if (!overridden(counter.get())) draws_[counter.get()] += draws;
+  captured_variables_[counter.get()] = next;
+}
+
+TraceContext::DrawSites::Site& TraceContext::DrawSites::site(
+    const std::shared_ptr<VariableImpl>& counter, const Tensor& base) {
+  for (Site& s : sites)
+    if (s.counter == counter) return s;
+  return sites.emplace_back(Site{counter, base, 0});
+}
+
+void TraceContext::commit_draw_sites() {
+  DrawSites done = std::exchange(draw_sites_, {});
+  for (const auto& s : done.sites)
+    if (s.next > 0) advance_counter(s.counter, add(s.base, constant(s.next)), s.next);
 }
 
 std::unique_ptr<compiler::Graph> TraceContext::finish(const std::vector<Tensor>& outputs) {

@@ -44,6 +44,34 @@ class TraceContext {
   // An assignment: later reads in the trace see `value`; the graph returns the final value of
   // each assigned variable after the function's own results, and the call stores it.
   void assign_variable(const std::shared_ptr<VariableImpl>& variable, const Tensor& value);
+  // Draws from a random generator: later reads of its `counter` in the trace see `next` (its
+  // value + `draws`). The compiled call does not write the counter back: it advances the counter
+  // by the trace's draw count as it reads it (draws()), so concurrent calls never share words.
+  void advance_counter(const std::shared_ptr<VariableImpl>& counter, const Tensor& next,
+                       int64_t draws = 1);
+  // Where draws land inside traced control flow (random.cpp, control_flow.cpp). Outside any
+  // region a draw takes the generator's next counter value. Inside a cond branch or loop it takes
+  // `base + offset` (base: the counter's value when the outermost region was entered; offset:
+  // the next site, numbered in tracing order, both branches of a cond from the same start) under
+  // the key plus `salt`, a hash of the enclosing loops' iteration numbers. So every evaluation
+  // draws distinct words, the graph takes a static number of counter values (the sites), and a
+  // gradient that re-runs a branch or an iteration can replay its draws (DrawSites as they were).
+  struct DrawSites {
+    struct Site {
+      std::shared_ptr<VariableImpl> counter;
+      Tensor base;
+      int64_t next = 0;
+    };
+    bool in_region = false;
+    Tensor salt;  // int64 scalar, or null outside loops
+    std::vector<Site> sites;
+    Site& site(const std::shared_ptr<VariableImpl>& counter, const Tensor& base);
+  };
+  DrawSites& draw_sites() { return draw_sites_; }
+  // Leaves the outermost region: each counter drawn in it advances past its sites.
+  void commit_draw_sites();
+  // Per captured counter, how many draws the graph makes from it.
+  const std::unordered_map<const VariableImpl*, int64_t>& draws() const { return draws_; }
   // Inside a tf::cond branch or tf::while_loop body being traced (where assign is refused).
   bool in_control_flow() const { return builder_.depth() > 0; }
   const std::vector<std::shared_ptr<VariableImpl>>& assigned() const { return assigned_; }
@@ -84,6 +112,8 @@ class TraceContext {
   std::unordered_map<const VariableImpl*, Tensor>
       captured_variables_;  // current value in the trace
   std::vector<std::shared_ptr<VariableImpl>> assigned_;
+  std::unordered_map<const VariableImpl*, int64_t> draws_;
+  DrawSites draw_sites_;
   std::unordered_set<const VariableImpl*> overridden_;
   std::vector<int> capture_values_;
   // Concrete tensor -> graph value. The tensors are kept alive so no address is reused.

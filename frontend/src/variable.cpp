@@ -12,6 +12,14 @@ namespace tf {
 
 using detail::VariableImpl;
 
+int64_t VariableImpl::fetch_add(int64_t n) {
+  std::lock_guard lock(mutex_);
+  const auto old = value_.item<int64_t>();
+  // Wraps as the compiled counter arithmetic does, without signed overflow.
+  value_ = constant(static_cast<int64_t>(static_cast<uint64_t>(old) + static_cast<uint64_t>(n)));
+  return old;
+}
+
 namespace {
 VariableImpl& get(const std::shared_ptr<VariableImpl>& impl) {
   if (!impl) throw InvalidArgumentError("use of a moved-from tf::Variable");

@@ -1,12 +1,16 @@
 // Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3"), the
-// counter-based generator TensorFlow uses: 10 rounds over a 128-bit counter and 64-bit key.
+// counter-based generator TensorFlow uses: 10 rounds over a 128-bit counter and 64-bit key. The
+// CPU's and the GPU's kernels (backends/cuda/random_kernels.cu) both call this function.
 #pragma once
 
 #include <cstdint>
 
+#include "core/half.h"  // TFJIT_HOST_DEVICE
+
 namespace tf::rt {
 
-inline void philox4x32_10(const uint32_t key[2], const uint32_t counter[4], uint32_t out[4]) {
+TFJIT_HOST_DEVICE inline void philox4x32_10(const uint32_t key[2], const uint32_t counter[4],
+                                            uint32_t out[4]) {
   uint32_t c0 = counter[0], c1 = counter[1], c2 = counter[2], c3 = counter[3];
   uint32_t k0 = key[0], k1 = key[1];
   for (int round = 0; round < 10; ++round) {

@@ -3,7 +3,11 @@
 // saying why, elsewhere.
 #pragma once
 
+#include <dlfcn.h>
+
 #include <cmath>
+#include <cstdlib>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -55,6 +59,19 @@ inline void check_same(const tf::Tensor& gpu, const tf::Tensor& cpu, const std::
     else
       CHECK(std::abs(g[i] - c[i]) <= tolerance * std::max(1.0, std::abs(c[i])));
   }
+}
+
+// How many times the stand-in driver (tests/fake_cuda) has launched the eager kernel `name` (of
+// backends/cuda/kernels.cu); nullopt on a real GPU, which counts nothing.
+inline std::optional<int64_t> fake_gpu_launches(const char* name) {
+  const char* driver = std::getenv("TFJIT_CUDA_DRIVER");
+  void* lib = driver ? dlopen(driver, RTLD_NOW | RTLD_NOLOAD) : nullptr;
+  if (!lib) return std::nullopt;
+  auto count =
+      reinterpret_cast<int64_t (*)(const char*)>(dlsym(lib, "tfjit_fake_cuda_eager_launches"));
+  dlclose(lib);  // RTLD_NOLOAD took a reference; tfjit keeps the driver loaded
+  if (!count) return std::nullopt;
+  return count(name);
 }
 
 // Runs f on the GPU and on the CPU (inputs made on the CPU, moved by the op itself).

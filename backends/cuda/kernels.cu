@@ -2,84 +2,9 @@
 // driver API. Every element function comes from ops/scalar.h, i.e. from the op tables:
 // the CPU and GPU compute the same scalar expressions. One kernel per op takes the dtype as an
 // argument (a warp-uniform switch), so kernel names need no mangling.
-#include "backends/cuda/launch_params.h"
-#include "core/dtype_sets.h"
-#include "ops/scalar.h"
+#include "backends/cuda/kernel_support.cuh"
 
 namespace tf::cuda {
-
-// float16 and bfloat16 elements in device code: the bits of tf::float16_t and tf::bfloat16_t,
-// converted by the same functions (core/half.h), and computed in float as on the CPU.
-struct gpu_float16 {
-  uint16_t bits;
-  gpu_float16() = default;
-  TFJIT_HOST_DEVICE explicit gpu_float16(float f) : bits(half::float16_from_float(f)) {}
-  TFJIT_HOST_DEVICE explicit operator float() const { return half::float_from_float16(bits); }
-};
-struct gpu_bfloat16 {
-  uint16_t bits;
-  gpu_bfloat16() = default;
-  TFJIT_HOST_DEVICE explicit gpu_bfloat16(float f) : bits(half::bfloat16_from_float(f)) {}
-  TFJIT_HOST_DEVICE explicit operator float() const { return half::float_from_bfloat16(bits); }
-};
-
-}  // namespace tf::cuda
-
-template <>
-struct tf::dtype_of<tf::cuda::gpu_float16> {
-  static constexpr DType value = DType::float16;
-};
-template <>
-struct tf::dtype_of<tf::cuda::gpu_bfloat16> {
-  static constexpr DType value = DType::bfloat16;
-};
-template <>
-struct tf::kernels::compute<tf::cuda::gpu_float16> {
-  using type = float;
-};
-template <>
-struct tf::kernels::compute<tf::cuda::gpu_bfloat16> {
-  using type = float;
-};
-
-namespace tf::cuda {
-
-using kernels::compute_t;
-
-// Calls f(T{}) for the C++ type of `dtype` if the GPU supports it (complex64 and string stay on
-// the CPU).
-template <class F>
-__device__ void with_dtype(int dtype, F f) {
-  switch (static_cast<DType>(dtype)) {
-    case float16:
-      return f(gpu_float16{});
-    case bfloat16:
-      return f(gpu_bfloat16{});
-    case float32:
-      return f(float{});
-    case float64:
-      return f(double{});
-    case int8:
-      return f(int8_t{});
-    case int16:
-      return f(int16_t{});
-    case int32:
-      return f(int32_t{});
-    case int64:
-      return f(int64_t{});
-    case uint8:
-      return f(uint8_t{});
-    case bool_:
-      return f(bool{});
-    default:
-      return;
-  }
-}
-
-__device__ inline int64_t thread_index() {
-  return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
-__device__ inline int64_t thread_count() { return static_cast<int64_t>(gridDim.x) * blockDim.x; }
 
 // Offset of output element i in operand k of a strided plan.
 __device__ inline int64_t strided_offset(const StridedPlan& p, int k, int64_t i) {
@@ -89,23 +14,6 @@ __device__ inline int64_t strided_offset(const StridedPlan& p, int k, int64_t i)
     i /= p.dims[d];
   }
   return offset;
-}
-
-// out[i] = value(i) for the n elements, in grid-stride order, each thread taking up to kLanes
-// elements a grid apart per round: their values (their loads) are computed before any is
-// stored, so the loads are in flight together. Device::launch sizes the grid to match.
-template <class Out, class Value>
-__device__ void for_each_element(Out* out, int64_t n, Value value) {
-  const int64_t stride = thread_count();
-  for (int64_t first = thread_index(); first < n; first += stride * kLanes) {
-    Out v[kLanes]{};  // (initialised: g++ cannot see that the two loops test the same lanes)
-#pragma unroll
-    for (int lane = 0; lane < kLanes; ++lane)
-      if (first + lane * stride < n) v[lane] = value(first + lane * stride);
-#pragma unroll
-    for (int lane = 0; lane < kLanes; ++lane)
-      if (first + lane * stride < n) out[first + lane * stride] = v[lane];
-  }
 }
 
 template <class Fn, class T, class Out>
@@ -242,6 +150,17 @@ __device__ void gather_words(const void* params, const int64_t* indices, int64_t
   });
 }
 
+// out[o, j, i] = x[o, indices[o, j, i], i]: x (outer, dim, inner), indices and out (outer, m,
+// inner), `n` words in all.
+template <class Word>
+__device__ void take_along_words(const void* x, const int32_t* indices, void* out, int64_t n,
+                                 int64_t dim, int64_t m, int64_t inner) {
+  auto* src = static_cast<const Word*>(x);
+  for_each_element(static_cast<Word*>(out), n, [&](int64_t e) {
+    return src[(e / (m * inner) * dim + indices[e]) * inner + e % inner];
+  });
+}
+
 template <class Word>
 __device__ void copy_words(const void* src, void* dst, int64_t n, const StridedPlan& p) {
   auto* s = static_cast<const Word*>(src);
@@ -254,22 +173,6 @@ __device__ void select_words(const bool* c, const void* x, const void* y, void* 
   auto* xs = static_cast<const Word*>(x);
   auto* ys = static_cast<const Word*>(y);
   for_each_element(static_cast<Word*>(out), n, [&](int64_t i) { return c[i] ? xs[i] : ys[i]; });
-}
-
-template <class F>
-__device__ void with_word(int size, F f) {
-  switch (size) {
-    case 1:
-      return f(uint8_t{});
-    case 2:
-      return f(uint16_t{});
-    case 4:
-      return f(uint32_t{});
-    case 8:
-      return f(uint64_t{});
-    default:
-      return;
-  }
 }
 
 }  // namespace tf::cuda
@@ -357,3 +260,16 @@ extern "C" __global__ void tfjit_gather(int word_size, const void* params, const
     gather_words<decltype(w)>(params, indices, num_indices, out, n, dim, row_words);
   });
 }
+
+extern "C" __global__ void tfjit_take_along_axis(int word_size, const void* x,
+                                                 const int32_t* indices, void* out, int64_t n,
+                                                 int64_t dim, int64_t m, int64_t inner) {
+  with_word(word_size,
+            [&](auto w) { take_along_words<decltype(w)>(x, indices, out, n, dim, m, inner); });
+}
+
+// The structural primitives' families, each in its own file, compiled here into the same image.
+#include "backends/cuda/random_kernels.cu"
+#include "backends/cuda/scan_kernels.cu"
+#include "backends/cuda/scatter_kernels.cu"
+#include "backends/cuda/window_kernels.cu"

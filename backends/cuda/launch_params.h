@@ -1,5 +1,7 @@
-// Kernel arguments shared by the nvcc-compiled kernels (kernels.cu) and their host launchers
-// (register.cpp): plain structs passed by value to cuLaunchKernel.
+// Kernel arguments shared by the nvcc-compiled kernels (kernels.cu and its family files) and their
+// host launchers (register.cpp and the family files beside it): plain structs passed by value to
+// cuLaunchKernel. Plans holding vectors on the host become these fixed-size structs, so ranks
+// above kMaxRank are refused (UnimplementedError) by the launchers.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +25,22 @@ struct StridedPlan {
   int32_t scalar_operand;
   int64_t dims[kMaxRank];
   int64_t strides[2][kMaxRank];
+};
+
+// A window reduction's rt::ReduceWindowPlan (pooling), per dim of the input `in` and output `out`.
+struct WindowPlan {
+  int32_t rank;
+  int64_t in[kMaxRank], out[kMaxRank], window[kMaxRank], strides[kMaxRank], dilations[kMaxRank],
+      low[kMaxRank];
+};
+
+// A scatter's rt::ScatterPlan: `rows` index tuples of `depth` int32 or int64 indices (into dims),
+// each addressing a row of `slice` elements.
+struct ScatterArgs {
+  int32_t depth;
+  int32_t indices64;
+  int64_t rows, slice;
+  int64_t dims[kMaxRank];
 };
 
 }  // namespace tf::cuda

@@ -1,15 +1,18 @@
 // The GPU's kernel table: host launchers for the kernels of kernels.cu (one per op, the dtype an
-// argument) and cuBLAS GEMM. Entries exist for the dtypes the GPU computes; the rest stay null
-// and those ops run on the CPU (soft placement).
+// argument) and cuBLAS GEMM; the structural primitives' families register their own (scan.cpp,
+// scatter.cpp, reduce_window.cpp, random_bits.cpp, conv.cpp). Entries exist for the dtypes the GPU
+// computes; the rest stay null and those ops run on the CPU (soft placement).
 #include <algorithm>
 #include <string>
 
 #include "backends/cuda/cublas.h"
 #include "backends/cuda/device.h"
+#include "backends/cuda/kernel_launch.h"
 #include "backends/cuda/launch_params.h"
 #include "ops/scalar.h"
 #include "runtime/gpu.h"
 #include "runtime/kernels.h"
+#include "runtime/primitives/sort.h"
 #include "tfjit/errors.h"
 
 namespace tf::cuda {
@@ -19,10 +22,6 @@ namespace {
 using namespace core;  // the op tables' dtype sets
 using namespace rt;
 using ops::BinaryOp, ops::ReduceOp, ops::UnaryOp;
-
-constexpr DTypeSet kGpuDTypes = kAll;  // complex64 and string stay on the CPU
-
-Device& current() { return Device::get(rt::gpu::current_device()); }
 
 StridedPlan strided_plan(const ElementwisePlan& p, int operands, const char* op) {
   StridedPlan s{};
@@ -87,17 +86,6 @@ void binary(const void* x, const void* y, void* out, const ElementwisePlan& plan
   void* args[] = {&dtype, &x, &y, &out, &n, &p};
   current().launch(name.c_str(), n, args);
 }
-
-// Device memory for one op's scratch, returned to the allocator when the op has enqueued its
-// work (safe: the device's work is ordered on one stream).
-struct Scratch {
-  Device& device;
-  void* ptr;
-  Scratch(Device& d, size_t bytes) : device(d), ptr(d.allocator().allocate(bytes)) {}
-  ~Scratch() { device.allocator().deallocate(ptr); }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-};
 
 // How many blocks share each output of a reduction: one, unless a long axis reduces to few
 // outputs (a full sum), which would leave most of the GPU idle; then enough for about 1024
@@ -175,7 +163,6 @@ void concat(const void* const* inputs, const int64_t* slab_bytes, size_t n, int6
   for (size_t i = 0; i < n; ++i) row += slab_bytes[i];
   const Driver& d = *driver();
   Device& device = current();
-  auto device_ptr = [](const void* p) { return reinterpret_cast<CUdeviceptr>(p); };
   int64_t offset = 0;
   for (size_t i = 0; i < n; offset += slab_bytes[i], ++i) {
     if (slab_bytes[i] == 0) continue;
@@ -217,18 +204,17 @@ void gather(const void* params, const int64_t* indices, int64_t num_indices, voi
 }
 
 template <DType D>
+void take_along_axis(const void* x, const int32_t* indices, void* out, const TakeAlongAxisPlan& p) {
+  int word = static_cast<int>(dtype_size(D));
+  int64_t n = p.outer * p.m * p.inner, dim = p.n, m = p.m, inner = p.inner;
+  void* args[] = {&word, &x, &indices, &out, &n, &dim, &m, &inner};
+  current().launch("tfjit_take_along_axis", n, args);
+}
+
+template <DType D>
 void matmul(const void* a, const void* b, void* c, int64_t m, int64_t k, int64_t n, bool ta,
             bool tb) {
   gemm(current().stream(), D, a, b, c, m, k, n, ta, tb);
-}
-
-// Calls f(dtype constant) for each dtype the GPU computes.
-template <class F>
-void for_gpu_dtypes(F f) {
-  kernels::visit_all_dtypes([&](auto tag) {
-    constexpr DType d = dtype_of_v<decltype(tag)>;
-    if constexpr (kGpuDTypes.contains(d)) f(std::integral_constant<DType, d>{});
-  });
 }
 
 }  // namespace
@@ -271,6 +257,8 @@ void register_kernels(rt::KernelTable& table) {
   table.set_for_every_dtype(ops::Primitive::concat, &concat);
   table.set_for_every_dtype(ops::Primitive::gather, &gather);
   table.set_for_every_dtype(ops::Primitive::select, &select);
+  for_gpu_dtypes(
+      [&](auto d) { table.set(ops::Primitive::take_along_axis, d(), &take_along_axis<d()>); });
 }
 const bool registered = rt::register_kernels(rt::DeviceType::kGPU, &register_kernels);
 

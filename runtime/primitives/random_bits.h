@@ -18,9 +18,10 @@ struct RandomBitsPlan {
 };
 using RandomBitsKernel = void (*)(void* out, const RandomBitsPlan& plan);
 
-inline int64_t random_bits_blocks(int64_t n) { return n / 4 + (n % 4 != 0); }
+TFJIT_HOST_DEVICE inline int64_t random_bits_blocks(int64_t n) { return n / 4 + (n % 4 != 0); }
 
-inline void random_bits_block(const RandomBitsPlan& p, uint64_t block, uint32_t out[4]) {
+TFJIT_HOST_DEVICE inline void random_bits_block(const RandomBitsPlan& p, uint64_t block,
+                                                uint32_t out[4]) {
   const uint32_t key[2] = {static_cast<uint32_t>(p.key), static_cast<uint32_t>(p.key >> 32)};
   const uint32_t counter[4] = {static_cast<uint32_t>(p.counter),
                                static_cast<uint32_t>(p.counter >> 32), static_cast<uint32_t>(block),

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 
 #define __global__
@@ -26,3 +27,26 @@ void __syncthreads();
 // CUDA's device overloads of min and max.
 using std::max;
 using std::min;
+
+// CUDA's atomic functions: each returns the value it found. (Kernels run one at a time, their
+// threads interleaved only at barriers, but these are atomic all the same.)
+inline unsigned atomicCAS(unsigned* p, unsigned expected, unsigned desired) {
+  std::atomic_ref<unsigned>(*p).compare_exchange_strong(expected, desired);
+  return expected;  // on failure, the value found
+}
+inline unsigned long long atomicCAS(unsigned long long* p, unsigned long long expected,
+                                    unsigned long long desired) {
+  std::atomic_ref<unsigned long long>(*p).compare_exchange_strong(expected, desired);
+  return expected;
+}
+template <class T>
+T atomicAdd(T* p, T v) {  // int, unsigned long long, float, double
+  return std::atomic_ref<T>(*p).fetch_add(v);
+}
+inline long long atomicMax(long long* p, long long v) {
+  std::atomic_ref<long long> a(*p);
+  long long seen = a.load();
+  while (seen < v && !a.compare_exchange_weak(seen, v)) {
+  }
+  return seen;
+}

@@ -80,7 +80,8 @@ struct State {
   struct Failure {
     int error, times;
   };
-  std::map<std::string, Failure> failures;  // by entry point: the next calls fail
+  std::map<std::string, Failure> failures;        // by entry point: the next calls fail
+  std::map<std::string, int64_t> eager_launches;  // by kernel name (kernels.cu)
   // An H100's, or $TFJIT_FAKE_CUDA_COMPUTE_CAPABILITY ("75" for 7.5).
   int compute_capability = [] {
     const char* cc = std::getenv("TFJIT_FAKE_CUDA_COMPUTE_CAPABILITY");
@@ -138,6 +139,8 @@ void tfjit_fake_cuda_fail_next(const char* call, int error, int times);
 void tfjit_fake_cuda_set_compute_capability(int cc);
 // Host memory [p, p + bytes) is page-locked (as by cuMemHostRegister) from now on; 0 bytes undoes.
 void tfjit_fake_cuda_pin_host(const void* p, size_t bytes);
+// How many times the eager kernel `name` (of kernels.cu) has been launched.
+int64_t tfjit_fake_cuda_eager_launches(const char* name);
 }
 
 namespace {
@@ -472,6 +475,10 @@ int cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, 
   }
   // An eager kernel runs; a failure (a barrier not every thread reached) is a failed launch.
   const int64_t failed = stats().bad_launches;
+  {
+    std::lock_guard lock(state().mutex);
+    ++state().eager_launches[name];
+  }
   auto run = tfjit_fake::emulated_launch(name, {{gx, gy, gz}, {bx, by, bz}}, params);
   on_stream(
       stream,
@@ -491,6 +498,12 @@ void tfjit_fake_cuda_add_host_kernel(const char* ptx, const char* entry, void (*
                                      size_t num_params) {
   std::lock_guard lock(state().mutex);
   state().host_kernels[{ptx_hash(ptx), entry}] = {run_thread, num_params};
+}
+
+int64_t tfjit_fake_cuda_eager_launches(const char* name) {
+  std::lock_guard lock(state().mutex);
+  auto it = state().eager_launches.find(name);
+  return it == state().eager_launches.end() ? 0 : it->second;
 }
 
 void tfjit_fake_cuda_pin_host(const void* p, size_t bytes) {

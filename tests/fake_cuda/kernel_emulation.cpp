@@ -1,8 +1,8 @@
 // Runs the eager CUDA kernels on the host. kernels.cu is compiled here as C++ (with
 // cuda_emulation.h force-included by tests/CMakeLists.txt); a launch runs its blocks one after
-// another, and each GPU thread of a block as a fiber (ucontext), switched at __syncthreads.
-// A block whose first thread never reaches a barrier runs its other threads as plain calls,
-// which keeps grid-stride kernels cheap. Kernel arguments are read with the types of the
+// another (the last first), and each GPU thread of a block as a fiber (ucontext), switched at
+// __syncthreads. A block whose first thread never reaches a barrier runs its other threads as plain
+// calls, which keeps grid-stride kernels cheap. Kernel arguments are read with the types of the
 // kernel's own signature, so a host launcher that packs an argument of the wrong type shows up
 // here as a wrong value, as it would on a GPU.
 #include "tests/fake_cuda/kernel_emulation.h"
@@ -127,6 +127,17 @@ const std::map<std::string, Binder>& kernel_table() {
     t["tfjit_select"] = binder(&tfjit_select);
     t["tfjit_arg_reduce"] = binder(&tfjit_arg_reduce);
     t["tfjit_gather"] = binder(&tfjit_gather);
+    t["tfjit_take_along_axis"] = binder(&tfjit_take_along_axis);
+    t["tfjit_random_bits"] = binder(&tfjit_random_bits);
+#define TFJIT_SCAN(name, ...) t["tfjit_scan_" #name] = binder(&tfjit_scan_##name);
+#include "ops/scan_ops.def"
+#define TFJIT_REDUCTION(name, ...)                                       \
+  t["tfjit_reduce_window_" #name] = binder(&tfjit_reduce_window_##name); \
+  t["tfjit_scatter_" #name] = binder(&tfjit_scatter_##name);
+#include "ops/reduction_ops.def"
+    t["tfjit_select_and_scatter"] = binder(&tfjit_select_and_scatter);
+    t["tfjit_scatter_last_rows"] = binder(&tfjit_scatter_last_rows);
+    t["tfjit_scatter_update"] = binder(&tfjit_scatter_update);
     return t;
   }();
   return table;
@@ -160,9 +171,11 @@ std::function<void()> emulated_launch(const std::string& name, const LaunchShape
     } running(block);
     blockDim = {shape.block[0], shape.block[1], shape.block[2]};
     gridDim = {shape.grid[0], shape.grid[1], shape.grid[2]};
-    for (unsigned z = 0; z < shape.grid[2]; ++z)
-      for (unsigned y = 0; y < shape.grid[1]; ++y)
-        for (unsigned x = 0; x < shape.grid[0]; ++x) {
+    // Last block first: a GPU runs blocks in no set order, so a kernel whose result depends on
+    // blocks running in order (a last-writer-wins race) shows it here rather than passing.
+    for (unsigned z = shape.grid[2]; z-- > 0;)
+      for (unsigned y = shape.grid[1]; y-- > 0;)
+        for (unsigned x = shape.grid[0]; x-- > 0;) {
           blockIdx = {x, y, z};
           run_block(block, indices);
         }

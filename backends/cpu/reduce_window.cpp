@@ -87,6 +87,22 @@ void reduce_window_kernel(const void* x, void* out, const rt::ReduceWindowPlan& 
                       std::string(dtype_name(dtype_of_v<T>)));
 }
 
+// One step of a window's search along its inner row: where x equals the window's extreme m (NaN
+// matching NaN) and the gradient `rest` is still unassigned, the element takes it; every other
+// element of the row gets zero. Branch-free over unaliased rows, so that it vectorises.
+template <class T>
+void select_row(const T* __restrict x, const T* __restrict m, T* __restrict rest, T* __restrict dst,
+                int64_t n) {
+  using C = compute_t<T>;
+  for (int64_t i = 0; i < n; ++i) {
+    const C v = static_cast<C>(x[i]), w = static_cast<C>(m[i]);
+    const bool hit = (v == w) | ((v != v) & (w != w));
+    const T r = rest[i];
+    dst[i] = hit ? r : T(C(0));
+    rest[i] = hit ? T(C(0)) : r;
+  }
+}
+
 // Each window's gradient to its first element equal to its extreme. Trailing dims the window
 // leaves alone form inner rows, searched together; windows that do not overlap are split over
 // the thread pool (overlapping ones may add to the same element, so they run in order).
@@ -113,7 +129,11 @@ void select_and_scatter_kernel(const void* xv, const void* yv, const void* gv, v
     positions *= p.out[d], window_size *= p.window[d];
     overlap |= p.strides[d] < p.window[d];
   }
-  std::fill_n(out, in_size, T(C(0)));
+  // Disjoint windows tiling the input write every element themselves.
+  bool tiled = !overlap;
+  for (size_t d = 0; d < r; ++d)
+    tiled &= p.low[d] == 0 && p.out[d] * p.strides[d] == p.in[d] && p.strides[d] == p.window[d];
+  if (!tiled) std::fill_n(out, in_size, T(C(0)));
   auto windows = [&](int64_t begin, int64_t end) {
     std::vector<int64_t> o(r), k(r), found(static_cast<size_t>(inner));
     for (int64_t pos = begin; pos < end; ++pos) {
@@ -148,43 +168,59 @@ void select_and_scatter_kernel(const void* xv, const void* yv, const void* gv, v
     }
   };
   // Windows that do not overlap (pooling's usual 2x2 / 2): each input element lies in at most
-  // one window, which writes it directly (its gradient to the first element equal to the
-  // window's extreme, zero to the others), along the trailing dims in loops that vectorise.
+  // one window, which writes it directly: its gradient to the first element equal to the
+  // window's extreme, zero to the others (select_row). Windows wholly inside the input (all of
+  // them without padding) read their rows at fixed offsets from the window's origin.
+  std::vector<int64_t> row_stride(r, 1);  // in inner rows
+  for (size_t d = r; d-- > 1;) row_stride[d - 1] = row_stride[d] * p.in[d];
+  std::vector<int64_t> step_offset;  // of each window step from the origin, row-major
+  for (int64_t step = 0; step < window_size; ++step) {
+    int64_t offset = 0;
+    for (size_t d = 0, rest = static_cast<size_t>(step); d < r; ++d) {
+      int64_t below = 1;
+      for (size_t e = d + 1; e < r; ++e) below *= p.window[e];
+      offset += static_cast<int64_t>(rest) / below * row_stride[d];
+      rest %= static_cast<size_t>(below);
+    }
+    step_offset.push_back(offset);
+  }
   auto disjoint = [&](int64_t begin, int64_t end) {
-    const int64_t n = inner;
     std::vector<int64_t> o(r), k(r);
-    std::vector<unsigned char> found(static_cast<size_t>(inner));
+    std::vector<T> rest(static_cast<size_t>(inner));
+    for (int64_t d = rank - 1, left = begin; d >= 0; --d) {
+      o[d] = left % p.out[d];
+      left /= p.out[d];
+    }
     for (int64_t pos = begin; pos < end; ++pos) {
-      for (int64_t d = rank - 1, rest = pos; d >= 0; --d) {
-        o[d] = rest % p.out[d];
-        rest /= p.out[d];
+      std::copy_n(g + pos * inner, inner, rest.begin());
+      const T* want = y + pos * inner;
+      int64_t origin = 0;
+      bool interior = true;
+      for (size_t d = 0; d < r; ++d) {
+        const int64_t q = o[d] * p.strides[d] - p.low[d];
+        interior &= q >= 0 && q + p.window[d] <= p.in[d];
+        origin += q * row_stride[d];
       }
-      std::fill(found.begin(), found.end(), 0);
-      std::fill(k.begin(), k.end(), 0);
-      const T *want = y + pos * inner, *grad = g + pos * inner;
-      for (int64_t step = 0; step < window_size; ++step) {
-        int64_t at = 0;
-        bool inside = true;
-        for (size_t d = 0; d < r && inside; ++d) {
-          const int64_t q = o[d] * p.strides[d] + k[d] - p.low[d];
-          inside = q >= 0 && q < p.in[d];
-          at = at * p.in[d] + q;
+      if (interior) {
+        for (int64_t step : step_offset) {
+          const int64_t at = (origin + step) * inner;
+          select_row<T>(x + at, want, rest.data(), out + at, inner);
         }
-        if (inside) {  // branch-free over unaliased rows, so that it vectorises
-          const T* __restrict row = x + at * inner;
-          const T* __restrict m_row = want;
-          const T* __restrict g_row = grad;
-          T* __restrict dst = out + at * inner;
-          unsigned char* __restrict seen = found.data();
-          for (int64_t i = 0; i < n; ++i) {
-            const C v = static_cast<C>(row[i]), m = static_cast<C>(m_row[i]);
-            const bool hit = (seen[i] == 0) & ((v == m) | ((v != v) & (m != m)));
-            dst[i] = hit ? g_row[i] : T(C(0));
-            seen[i] = static_cast<unsigned char>(seen[i] | hit);
+      } else {
+        std::fill(k.begin(), k.end(), 0);
+        for (int64_t step = 0; step < window_size; ++step) {
+          int64_t at = 0;
+          bool inside = true;
+          for (size_t d = 0; d < r && inside; ++d) {
+            const int64_t q = o[d] * p.strides[d] + k[d] - p.low[d];
+            inside = q >= 0 && q < p.in[d];
+            at = at * p.in[d] + q;
           }
+          if (inside) select_row<T>(x + at * inner, want, rest.data(), out + at * inner, inner);
+          for (int64_t d = rank - 1; d >= 0 && ++k[d] == p.window[d]; --d) k[d] = 0;
         }
-        for (int64_t d = rank - 1; d >= 0 && ++k[d] == p.window[d]; --d) k[d] = 0;
       }
+      for (int64_t d = rank - 1; d >= 0 && ++o[d] == p.out[d]; --d) o[d] = 0;
     }
   };
   if (overlap)

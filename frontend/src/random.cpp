@@ -9,6 +9,7 @@
 #include <random>
 
 #include "frontend/src/op_helpers.h"
+#include "frontend/src/placement.h"
 #include "frontend/src/primitive.h"
 #include "frontend/src/tape.h"  // VariableImpl
 #include "runtime/primitives/random_bits.h"
@@ -68,8 +69,9 @@ Tensor random_bits(const char* op, const Tensor& key, const Tensor& counter, uin
   auto attributes = [&] {
     return std::vector<compiler::NamedAttr>{{"stream", static_cast<int64_t>(stream)}};
   };
-  const auto at = [](const Tensor& t) {
-    return static_cast<uint64_t>(*static_cast<const int64_t*>(detail::raw(t)));
+  const auto at = [](const Tensor& t) {  // the key and counter may live on a GPU
+    const Tensor host = detail::to_cpu(t);
+    return static_cast<uint64_t>(*static_cast<const int64_t*>(detail::raw(host)));
   };
   const detail::PrimitiveOp primitive{op, "random_bits", ops::Primitive::random_bits};
   if (like && !shape.is_fully_defined())

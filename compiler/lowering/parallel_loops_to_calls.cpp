@@ -89,7 +89,7 @@ class Outliner {
       if (!loop->getParentOfType<scf::ParallelOp>()) loops.push_back(loop);
     });
     for (auto loop : loops)
-      if (outlinable(loop)) outline(function, collapse(loop));
+      if (outlinable(loop) && splits(loop)) outline(function, collapse(loop));
   }
 
  private:
@@ -110,6 +110,34 @@ class Outliner {
     llvm::SetVector<Value> above;
     getUsedValuesDefinedAbove(loop.getRegion(), above);
     return llvm::all_of(above, [](Value v) { return bool(llvm_type(v.getType())); });
+  }
+
+  // Whether the pool could split the loop: with a static trip count below two grains it runs
+  // whole on the calling thread (rt::parallel_for), so a call would only add its cost, paid at
+  // every iteration of the loops around it (a bias gradient's size-1 parallel dimension inside
+  // its reduction loops made 31,000 calls per training step).
+  // (The dimensions collapse() merges into the split one are all but the innermost.)
+  static bool splits(scf::ParallelOp loop) {
+    const unsigned n = loop.getNumLoops(), split = std::max(n, 2u) - 1;
+    int64_t iterations = 1, work = 1;
+    for (unsigned d = 0; d < n; ++d) {
+      auto l = getConstantIntValue(loop.getLowerBound()[d]),
+           u = getConstantIntValue(loop.getUpperBound()[d]),
+           s = getConstantIntValue(loop.getStep()[d]);
+      if (!l || !u || !s || *s <= 0) return true;  // dynamic: the call decides
+      const int64_t trips = std::max<int64_t>(0, (*u - *l + *s - 1) / *s);
+      (d < split ? iterations : work) =
+          std::min<int64_t>((d < split ? iterations : work) * trips, int64_t{1} << 40);
+    }
+    loop.getRegion().walk([&](scf::ForOp inner) {
+      work = times_trips(work, inner.getLowerBound(), inner.getUpperBound(), inner.getStep());
+    });
+    return iterations >=
+           2 * std::max<int64_t>(1, rt::abi::kParallelGrain / std::max<int64_t>(work, 1));
+  }
+
+  static int64_t grain(scf::ParallelOp loop) {
+    return std::max<int64_t>(1, rt::abi::kParallelGrain / inner_work(loop));
   }
 
   // The outer dimensions collapsed into one from 0 to the product of their trip counts, step 1;
@@ -212,9 +240,7 @@ class Outliner {
     }
     Value fn = b.create<func::ConstantOp>(loc, body_fn.getFunctionType(), body_fn.getName());
     Value iterations = b.create<arith::IndexCastOp>(loc, i64, loop.getUpperBound()[0]);
-    int64_t work = inner_work(loop);
-    int64_t grain = std::max<int64_t>(1, rt::abi::kParallelGrain / work);
-    Value grain_value = b.create<arith::ConstantIntOp>(loc, grain, 64);
+    Value grain_value = b.create<arith::ConstantIntOp>(loc, grain(loop), 64);
     b.create<func::CallOp>(loc, parallel_for(body_fn.getFunctionType()),
                            ValueRange{fn, context, iterations, grain_value});
     loop.erase();

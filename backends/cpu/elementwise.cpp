@@ -13,18 +13,22 @@ namespace {  // each shard has its own copy
 using kernels::compute_t;
 
 template <class Fn, class T, class Out>
-void unary_kernel(const void* xv, void* ov, int64_t n) {
+TFJIT_ISA_CLONES void unary_range(const T* x, Out* out, int64_t n) {
   using C = compute_t<T>;
+  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<Out>(Fn::apply(static_cast<C>(x[i])));
+}
+
+template <class Fn, class T, class Out>
+void unary_kernel(const void* xv, void* ov, int64_t n) {
   auto* x = static_cast<const T*>(xv);
   auto* out = static_cast<Out*>(ov);
   rt::parallel_for(n, rt::kParallelGrain, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i)
-      out[i] = static_cast<Out>(Fn::apply(static_cast<C>(x[i])));
+    unary_range<Fn, T, Out>(x + begin, out + begin, end - begin);
   });
 }
 
 template <class Fn, class T, class Out>
-void binary_inner(const T* x, int64_t sx, const T* y, int64_t sy, Out* out, int64_t n) {
+TFJIT_ISA_CLONES void binary_inner(const T* x, int64_t sx, const T* y, int64_t sy, Out* out, int64_t n) {
   using C = compute_t<T>;
   if (sx == 1 && sy == 1) {
     for (int64_t i = 0; i < n; ++i) out[i] = static_cast<Out>(Fn::apply(C(x[i]), C(y[i])));

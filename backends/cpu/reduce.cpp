@@ -30,7 +30,7 @@ compute_t<T> accurate_sum(const T* x, int64_t n) {
 }
 
 template <class Fn, class T>
-void reduce_kernel(const void* xv, void* ov, const rt::ReducePlan& p) {
+TFJIT_ISA_CLONES void reduce_kernel(const void* xv, void* ov, const rt::ReducePlan& p) {
   using C = compute_t<T>;
   auto* x = static_cast<const T*>(xv);
   auto* out = static_cast<T*>(ov);

@@ -91,7 +91,7 @@ void reduce_window_kernel(const void* x, void* out, const rt::ReduceWindowPlan& 
 // matching NaN) and the gradient `rest` is still unassigned, the element takes it; every other
 // element of the row gets zero. Branch-free over unaliased rows, so that it vectorises.
 template <class T>
-void select_row(const T* __restrict x, const T* __restrict m, T* __restrict rest, T* __restrict dst,
+TFJIT_ISA_CLONES void select_row(const T* __restrict x, const T* __restrict m, T* __restrict rest, T* __restrict dst,
                 int64_t n) {
   using C = compute_t<T>;
   for (int64_t i = 0; i < n; ++i) {

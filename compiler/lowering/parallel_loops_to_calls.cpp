@@ -89,7 +89,8 @@ class Outliner {
       if (!loop->getParentOfType<scf::ParallelOp>()) loops.push_back(loop);
     });
     for (auto loop : loops)
-      if (outlinable(loop) && splits(loop)) outline(function, collapse(loop));
+      if (outlinable(loop) && (splits(loop) || !inside_loop(loop)))
+        outline(function, collapse(loop));
   }
 
  private:
@@ -112,11 +113,17 @@ class Outliner {
     return llvm::all_of(above, [](Value v) { return bool(llvm_type(v.getType())); });
   }
 
-  // Whether the pool could split the loop: with a static trip count below two grains it runs
-  // whole on the calling thread (rt::parallel_for), so a call would only add its cost, paid at
-  // every iteration of the loops around it (a bias gradient's size-1 parallel dimension inside
-  // its reduction loops made 31,000 calls per training step).
-  // (The dimensions collapse() merges into the split one are all but the innermost.)
+  // A loop the pool could never split (a static trip count below two grains: rt::parallel_for
+  // runs it whole on the calling thread) stays in place inside another loop, where a call would
+  // add its cost at every iteration (a bias gradient's size-1 parallel dimension inside its
+  // reduction loops made 31,000 calls per training step). Elsewhere it is outlined all the same:
+  // one call costs nothing, and a smaller entry function compiles faster.
+  static bool inside_loop(scf::ParallelOp loop) {
+    return loop->getParentOfType<LoopLikeOpInterface>() != nullptr;
+  }
+
+  // Whether the pool could split the loop. (The dimensions collapse() merges into the split one
+  // are all but the innermost.)
   static bool splits(scf::ParallelOp loop) {
     const unsigned n = loop.getNumLoops(), split = std::max(n, 2u) - 1;
     int64_t iterations = 1, work = 1;

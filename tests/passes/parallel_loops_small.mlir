@@ -1,7 +1,8 @@
 // RUN-OPT: --tfjit-parallel-loops-to-calls
-// A parallel loop too small for the pool to split (a static trip count below two grains of
-// 2^16 elements' work) stays a loop on the calling thread: inside a reduction's loops a call
-// per iteration would cost more than the work. A large one beside it is still outlined.
+// Inside another loop, a parallel loop too small for the pool to split (a static trip count
+// below two grains of 2^16 elements' work) stays a loop on the calling thread: a call per
+// iteration of a reduction's loops would cost more than the work. Outside loops, small or
+// large, they are outlined.
 func.func @main(%x: memref<32x14x32xf32>, %sum: memref<1x32xf32>, %big: memref<262144xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -19,6 +20,11 @@ func.func @main(%x: memref<32x14x32xf32>, %sum: memref<1x32xf32>, %big: memref<2
       }
     }
   }
+  scf.parallel (%i) = (%c0) to (%c32) step (%c1) {
+    %v = memref.load %big[%i] : memref<262144xf32>
+    memref.store %v, %big[%i] : memref<262144xf32>
+    scf.reduce
+  }
   scf.parallel (%i) = (%c0) to (%n) step (%c1) {
     %v = memref.load %big[%i] : memref<262144xf32>
     %s = arith.addf %v, %v : f32
@@ -28,11 +34,13 @@ func.func @main(%x: memref<32x14x32xf32>, %sum: memref<1x32xf32>, %big: memref<2
   return
 }
 // CHECK: func.func private @main_parallel_0
-// CHECK-NOT: func.func private @main_parallel_1
+// CHECK: func.func private @main_parallel_1
+// CHECK-NOT: func.func private @main_parallel_2
 // CHECK-LABEL: func.func @main
 // CHECK: scf.for
 // CHECK: scf.for
 // CHECK: scf.parallel
 // CHECK: arith.addf
+// CHECK: call @tfjit_parallel_for
 // CHECK: call @tfjit_parallel_for
 // CHECK-NOT: call @tfjit_parallel_for

@@ -22,10 +22,9 @@ uint64_t splitmix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// Word i of draw `counter` after set_seed(seed): Philox under key splitmix(seed), counter
-// (draw, block) with block = i mod ceil(n / 4), word i div ceil(n / 4).
-uint32_t expected_word(uint64_t seed, uint64_t draw, int64_t n, int64_t i) {
-  const uint64_t key = splitmix(seed);
+// Word i of draw `counter` under Philox key `key`: counter (draw, block) with block = i mod
+// ceil(n / 4), word i div ceil(n / 4).
+uint32_t expected_word_with_key(uint64_t key, uint64_t draw, int64_t n, int64_t i) {
   const int64_t blocks = (n + 3) / 4;
   const auto block = static_cast<uint64_t>(i % blocks);
   uint32_t k[2] = {uint32_t(key), uint32_t(key >> 32)};
@@ -35,15 +34,9 @@ uint32_t expected_word(uint64_t seed, uint64_t draw, int64_t n, int64_t i) {
   return out[i / blocks];
 }
 
-// The same under key `key` itself (a key plus a loop iteration's salt).
-uint32_t expected_word_with_key(uint64_t key, uint64_t draw, int64_t n, int64_t i) {
-  const int64_t blocks = (n + 3) / 4;
-  const auto block = static_cast<uint64_t>(i % blocks);
-  uint32_t k[2] = {uint32_t(key), uint32_t(key >> 32)};
-  uint32_t c[4] = {uint32_t(draw), uint32_t(draw >> 32), uint32_t(block), uint32_t(block >> 32)};
-  uint32_t out[4];
-  tf::rt::philox4x32_10(k, c, out);
-  return out[i / blocks];
+// The same after set_seed(seed): the key is splitmix(seed).
+uint32_t expected_word(uint64_t seed, uint64_t draw, int64_t n, int64_t i) {
+  return expected_word_with_key(splitmix(seed), draw, n, i);
 }
 
 // float32 uniform: the word's top 24 bits (the sign bit flipped: the word is read as int32).
@@ -343,8 +336,8 @@ TEST_CASE("random ops in a traced while_loop draw distinct words at every iterat
           [n](const auto& v) { return v[0] < n; },
           [](const auto& v) {
             tf::Tensor row = tf::reshape(tf::one_hot(v[0], 5, 1, 0, tf::float32), {5, 1});
-            return std::vector<tf::Tensor>{v[0] + 1,
-                                           v[1] + row * tf::reshape(tf::random::uniform({3}), {1, 3})};
+            return std::vector<tf::Tensor>{
+                v[0] + 1, v[1] + row * tf::reshape(tf::random::uniform({3}), {1, 3})};
           },
           {tf::constant(int64_t{0}), tf::zeros({5, 3})}, limit);
       return out[1];
@@ -361,7 +354,8 @@ TEST_CASE("random ops in a traced while_loop draw distinct words at every iterat
     // The call took one counter (the loop's site), and the next call draws anew.
     std::vector<double> again = values_of(rows(tf::constant(int64_t{5})));
     CHECK(again != got);
-    CHECK(again[0] == expected_uniform(expected_word_with_key(key + 0x9E3779B97F4A7C15ull, 1, 3, 0)));
+    CHECK(again[0] ==
+          expected_uniform(expected_word_with_key(key + 0x9E3779B97F4A7C15ull, 1, 3, 0)));
   }
 }
 
@@ -373,13 +367,13 @@ TEST_CASE("gradients through traced cond and while_loop see the masks their forw
     auto step = tf::function([limit](const tf::Tensor& x) {
       tf::GradientTape tape;
       tape.watch(x);
-      auto out = tf::while_loop(
-          [](const auto& v) { return v[0] < int64_t{3}; },
-          [](const auto& v) {
-            tf::Tensor mask = tf::random::uniform({4});
-            return std::vector<tf::Tensor>{v[0] + 1, v[1] * mask, v[2] * mask};
-          },
-          {tf::constant(int64_t{0}), x, tf::ones({4})}, limit);
+      auto out =
+          tf::while_loop([](const auto& v) { return v[0] < int64_t{3}; },
+                         [](const auto& v) {
+                           tf::Tensor mask = tf::random::uniform({4});
+                           return std::vector<tf::Tensor>{v[0] + 1, v[1] * mask, v[2] * mask};
+                         },
+                         {tf::constant(int64_t{0}), x, tf::ones({4})}, limit);
       tf::Tensor dx = tape.gradient(tf::reduce_sum(out[1]), x);
       return std::vector<tf::Tensor>{dx, out[2]};
     });
@@ -388,8 +382,7 @@ TEST_CASE("gradients through traced cond and while_loop see the masks their forw
     for (int call = 0; call < 2; ++call) {
       auto out = step(x);  // the product's factors in another order: equal to rounding
       std::vector<double> dx = values_of(out[0]), product = values_of(out[1]);
-      for (size_t i = 0; i < dx.size(); ++i)
-        CHECK(dx[i] == Approx(product[i]).epsilon(1e-6));
+      for (size_t i = 0; i < dx.size(); ++i) CHECK(dx[i] == Approx(product[i]).epsilon(1e-6));
       masks.insert(product);
     }
     CHECK(masks.size() == 2);
@@ -403,7 +396,9 @@ TEST_CASE("gradients through traced cond and while_loop see the masks their forw
           tf::Tensor mask = tf::random::uniform({4});
           return std::vector<tf::Tensor>{x * mask, mask};
         },
-        [&] { return std::vector<tf::Tensor>{x * 2.0f, tf::fill({4}, 2.0f)}; });
+        [&] {
+          return std::vector<tf::Tensor>{x * 2.0f, tf::fill({4}, 2.0f)};
+        });
     return std::vector<tf::Tensor>{tape.gradient(tf::reduce_sum(out[0]), x), out[1]};
   });
   tf::Tensor x = tf::constant(std::vector<float>{1, -2, 3, 0.5f});

@@ -91,8 +91,8 @@ void reduce_window_kernel(const void* x, void* out, const rt::ReduceWindowPlan& 
 // matching NaN) and the gradient `rest` is still unassigned, the element takes it; every other
 // element of the row gets zero. Branch-free over unaliased rows, so that it vectorises.
 template <class T>
-TFJIT_ISA_CLONES void select_row(const T* __restrict x, const T* __restrict m, T* __restrict rest, T* __restrict dst,
-                int64_t n) {
+TFJIT_ISA_CLONES void select_row(const T* __restrict x, const T* __restrict m, T* __restrict rest,
+                                 T* __restrict dst, int64_t n) {
   using C = compute_t<T>;
   for (int64_t i = 0; i < n; ++i) {
     const C v = static_cast<C>(x[i]), w = static_cast<C>(m[i]);
@@ -101,6 +101,19 @@ TFJIT_ISA_CLONES void select_row(const T* __restrict x, const T* __restrict m, T
     dst[i] = hit ? r : T(C(0));
     rest[i] = hit ? T(C(0)) : r;
   }
+}
+
+// The inner row that window step k (a position inside the window) of output position o reads,
+// or -1 in the padding.
+int64_t window_row(const std::vector<int64_t>& o, const std::vector<int64_t>& k,
+                   const rt::ReduceWindowPlan& p) {
+  int64_t at = 0;
+  for (size_t d = 0; d < o.size(); ++d) {
+    const int64_t q = o[d] * p.strides[d] + k[d] - p.low[d];
+    if (q < 0 || q >= p.in[d]) return -1;
+    at = at * p.in[d] + q;
+  }
+  return at;
 }
 
 // Each window's gradient to its first element equal to its extreme. Trailing dims the window
@@ -145,14 +158,7 @@ void select_and_scatter_kernel(const void* xv, const void* yv, const void* gv, v
       std::fill(k.begin(), k.end(), 0);
       const T* want = y + pos * inner;
       for (int64_t step = 0; step < window_size; ++step) {
-        int64_t at = 0;
-        bool inside = true;
-        for (size_t d = 0; d < r && inside; ++d) {
-          const int64_t q = o[d] * p.strides[d] + k[d] - p.low[d];
-          inside = q >= 0 && q < p.in[d];
-          at = at * p.in[d] + q;
-        }
-        if (inside) {
+        if (const int64_t at = window_row(o, k, p); at >= 0) {
           const T* row = x + at * inner;
           for (int64_t i = 0; i < inner; ++i) {
             const C v = static_cast<C>(row[i]), m = static_cast<C>(want[i]);
@@ -209,14 +215,8 @@ void select_and_scatter_kernel(const void* xv, const void* yv, const void* gv, v
       } else {
         std::fill(k.begin(), k.end(), 0);
         for (int64_t step = 0; step < window_size; ++step) {
-          int64_t at = 0;
-          bool inside = true;
-          for (size_t d = 0; d < r && inside; ++d) {
-            const int64_t q = o[d] * p.strides[d] + k[d] - p.low[d];
-            inside = q >= 0 && q < p.in[d];
-            at = at * p.in[d] + q;
-          }
-          if (inside) select_row<T>(x + at * inner, want, rest.data(), out + at * inner, inner);
+          if (const int64_t at = window_row(o, k, p); at >= 0)
+            select_row<T>(x + at * inner, want, rest.data(), out + at * inner, inner);
           for (int64_t d = rank - 1; d >= 0 && ++k[d] == p.window[d]; --d) k[d] = 0;
         }
       }

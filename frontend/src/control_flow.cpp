@@ -60,18 +60,32 @@ bool differentiable(const Tensor& t) { return is_floating(t.dtype()); }
 // outermost region commits them to the generators' counters.
 using DrawSites = TraceContext::DrawSites;
 
-DrawSites enter_region(TraceContext& trace) {
-  DrawSites saved = trace.draw_sites();
-  trace.draw_sites().in_region = true;
-  return saved;
-}
+// Entered when a region's tracing begins; leave() when it ends. A branch or body that throws
+// leaves the trace's sites as they were before the region.
+class DrawRegion {
+ public:
+  explicit DrawRegion(TraceContext& trace) : trace_(trace), saved_(trace.draw_sites()) {
+    trace.draw_sites().in_region = true;
+  }
+  ~DrawRegion() {
+    if (!left_) trace_.draw_sites() = std::move(saved_);
+  }
+  DrawRegion(const DrawRegion&) = delete;
+  DrawRegion& operator=(const DrawRegion&) = delete;
+  const DrawSites& saved() const { return saved_; }
+  void leave(DrawSites done) {
+    left_ = true;
+    done.in_region = saved_.in_region;
+    done.salt = saved_.salt;
+    trace_.draw_sites() = std::move(done);
+    if (!saved_.in_region) trace_.commit_draw_sites();
+  }
 
-void leave_region(TraceContext& trace, const DrawSites& saved, DrawSites done) {
-  done.in_region = saved.in_region;
-  done.salt = saved.salt;
-  trace.draw_sites() = std::move(done);
-  if (!saved.in_region) trace.commit_draw_sites();
-}
+ private:
+  TraceContext& trace_;
+  DrawSites saved_;
+  bool left_ = false;
+};
 
 // The key salt of loop iteration `count` inside loops salted `outer`: (outer + count + 1) times
 // an odd constant, a bijection of the iteration number modulo 2^64 (a hash across nested loops).
@@ -170,12 +184,13 @@ std::vector<Tensor> cond(const Tensor& pred, const Branch& true_fn, const Branch
   }
   std::vector<Tensor> then_results, else_results, outer;
   std::vector<Tensor> results;
-  DrawSites saved, done;
+  DrawRegion region(*trace);  // both branches draw from the same sites
+  const DrawSites& saved = region.saved();
+  DrawSites done;
   {
     // No tape records inside a region: its values do not exist outside it, so their backward
     // functions could not be traced later. The cond is recorded whole once it is closed.
     TapesAside pause(/*in_region=*/true);  // recorded whole, as a cond (see there)
-    saved = enter_region(*trace);          // both branches draw from the same sites
     trace->begin_if(pred);
     then_results = true_fn();
     check_defined("cond", "true_fn result", then_results);
@@ -190,8 +205,8 @@ std::vector<Tensor> cond(const Tensor& pred, const Branch& true_fn, const Branch
     }
     results = trace->end_if(else_results, &outer);
   }
-  leave_region(*trace, saved, done);
   const DrawSites replay = replay_sites(saved, done);
+  region.leave(std::move(done));
   record_cond(
       pred, [=] { return with_sites(replay, true_fn); },
       [=] { return with_sites(replay, false_fn); }, outer, results);
@@ -208,7 +223,8 @@ std::vector<Tensor> traced_while(TraceContext& trace, const LoopCond& cond, cons
                                  const std::vector<Tensor>& loop_vars, std::vector<Tensor>* outer,
                                  LoopDraws* draws) {
   TapesAside pause(/*in_region=*/true);
-  DrawSites saved = enter_region(trace);
+  DrawRegion region(trace);
+  const DrawSites& saved = region.saved();
   std::vector<Tensor> args = trace.begin_while(loop_vars);
   trace.draw_sites().salt = loop_salt(saved.salt, args.back());
   Tensor c = cond(args);
@@ -221,7 +237,7 @@ std::vector<Tensor> traced_while(TraceContext& trace, const LoopCond& cond, cons
   DrawSites done = trace.draw_sites();
   std::vector<Tensor> results = trace.end_while(next, outer);
   if (draws) *draws = {std::move(body_start), done, saved.salt};
-  leave_region(trace, saved, std::move(done));
+  region.leave(std::move(done));
   return results;
 }
 
@@ -422,7 +438,8 @@ std::vector<Tensor> recomputing_while(TraceContext& trace, const LoopCond& cond,
           std::vector<Tensor> at = detail::while_loop(
               [i = v[0]](const std::vector<Tensor>& w) { return less(w.back(), i); },
               [body, draws](const std::vector<Tensor>& w) {
-                std::vector<Tensor> next = draws.replaying(body, w.back())({w.begin(), w.end() - 1});
+                std::vector<Tensor> next =
+                    draws.replaying(body, w.back())({w.begin(), w.end() - 1});
                 next.push_back(add(w.back(), constant(int64_t{1})));
                 return next;
               },

@@ -389,6 +389,16 @@ void run_host(const Concrete& c, std::span<const Tensor> args, std::span<const T
 // The values of `c`'s captures for one call: tensors, variables' current values (kept for the
 // call: another thread may assign meanwhile), and random counters advanced past the call's draws.
 std::vector<Tensor> read_captures(const Concrete& c) {
+  // A generator's key and counter are read together (a set_seed between them would pair the new
+  // key with old counter values, which later draws reach again).
+  std::vector<std::mutex*> generators;
+  for (const auto& capture : c.captures)
+    if (capture.variable && capture.variable->generator_mutex)
+      generators.push_back(capture.variable->generator_mutex.get());
+  std::ranges::sort(generators);  // one lock order everywhere
+  generators.erase(std::unique(generators.begin(), generators.end()), generators.end());
+  std::vector<std::unique_lock<std::mutex>> locks;
+  for (std::mutex* m : generators) locks.emplace_back(*m);
   std::vector<Tensor> values;
   values.reserve(c.captures.size());
   for (size_t i = 0; i < c.captures.size(); ++i) {

@@ -36,17 +36,19 @@ int64_t key_of_seed(uint64_t seed) { return static_cast<int64_t>(mix(seed)); }
 
 // A generator's state. Every draw takes its counter and advances it in one step
 // (VariableImpl::fetch_add): an eager draw by one, a compiled call by all its draws as it reads
-// the counter (function.cpp), so threads never share words. The mutex pairs the key and counter
-// of one seed for eager draws and set_seed.
+// the counter (function.cpp), so threads never share words. The mutex keeps the key and counter
+// of one seed together for eager draws, compiled calls and set_seed.
 struct Generator::State {
   explicit State(uint64_t seed)
       : key(constant(key_of_seed(seed)), "random/key", false),
-        counter(constant(int64_t{0}), "random/counter", false) {}
-  std::mutex mutex;
+        counter(constant(int64_t{0}), "random/counter", false) {
+    key.impl()->generator_mutex = counter.impl()->generator_mutex = mutex;
+  }
+  std::shared_ptr<std::mutex> mutex = std::make_shared<std::mutex>();
   Variable key, counter;
   // Set directly, not through Variable::assign, which a tf::function being traced would capture.
   void reset(uint64_t seed) {
-    std::lock_guard lock(mutex);
+    std::lock_guard lock(*mutex);
     key.impl()->set_value(constant(key_of_seed(seed)));
     counter.impl()->set_value(constant(int64_t{0}));
   }
@@ -112,7 +114,7 @@ Tensor draw(State& g, const char* op, const TensorShape& shape, std::optional<ui
   }
   Tensor key, counter;
   {
-    std::lock_guard lock(g.mutex);  // the key and counter of one seed (see reset)
+    std::lock_guard lock(*g.mutex);  // the key and counter of one seed (see reset)
     key = g.key.read_value();
     counter = constant(g.counter.impl()->fetch_add(1));
   }

@@ -42,6 +42,9 @@ class VariableImpl {
   // For an int64 scalar (a random generator's draw counter): the value, and `n` added to it in
   // the same critical section, so concurrent draws never share a counter (variable.cpp).
   int64_t fetch_add(int64_t n);
+  // A random generator's key and counter share this mutex (random.cpp), held while a draw or a
+  // compiled call reads the pair and while set_seed replaces it. Null for other variables.
+  std::shared_ptr<std::mutex> generator_mutex;
 
  private:
   mutable std::mutex mutex_;

@@ -28,7 +28,8 @@ void unary_kernel(const void* xv, void* ov, int64_t n) {
 }
 
 template <class Fn, class T, class Out>
-TFJIT_ISA_CLONES void binary_inner(const T* x, int64_t sx, const T* y, int64_t sy, Out* out, int64_t n) {
+TFJIT_ISA_CLONES void binary_inner(const T* x, int64_t sx, const T* y, int64_t sy, Out* out,
+                                   int64_t n) {
   using C = compute_t<T>;
   if (sx == 1 && sy == 1) {
     for (int64_t i = 0; i < n; ++i) out[i] = static_cast<Out>(Fn::apply(C(x[i]), C(y[i])));

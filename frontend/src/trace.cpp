@@ -119,8 +119,8 @@ void TraceContext::assign_variable(const std::shared_ptr<VariableImpl>& variable
   captured_variables_[variable.get()] = value;
 }
 
-void TraceContext::advance_counter(const std::shared_ptr<VariableImpl>& counter,
-                                   const Tensor& next, int64_t draws) {
+void TraceContext::advance_counter(const std::shared_ptr<VariableImpl>& counter, const Tensor& next,
+                                   int64_t draws) {
   if (!overridden(counter.get())) draws_[counter.get()] += draws;
   captured_variables_[counter.get()] = next;
 }

@@ -408,6 +408,44 @@ TEST_CASE("gradients through traced cond and while_loop see the masks their forw
   }
 }
 
+TEST_CASE(
+    "dropout inside a traced while_loop with an unknown batch: new masks per iteration, "
+    "gradients through them",
+    "[random][control]") {
+  // y = dropout(dropout(x)) over two iterations, rate 0.5: kept elements are scaled by 2 each
+  // time, so y is x * 4 where both masks kept it, else 0, and dy/dx = y / x.
+  auto step = tf::function(
+      [](const tf::Tensor& x) {
+        tf::GradientTape tape;
+        tape.watch(x);
+        auto out =
+            tf::while_loop([](const auto& v) { return v[0] < int64_t{2}; },
+                           [](const auto& v) {
+                             return std::vector<tf::Tensor>{v[0] + 1, tf::nn::dropout(v[1], 0.5)};
+                           },
+                           {tf::constant(int64_t{0}), x});
+        return std::vector<tf::Tensor>{out[1], tape.gradient(tf::reduce_sum(out[1]), x)};
+      },
+      {tf::TensorSpec({tf::kUnknownDim, 64})});
+  std::set<std::vector<double>> outputs;
+  for (int64_t batch : {3, 5, 5}) {
+    tf::Tensor x = tf::ones({batch, 64});
+    auto out = step(x);
+    std::vector<double> y = values_of(out[0]), dx = values_of(out[1]);
+    REQUIRE(y.size() == size_t(batch * 64));
+    int kept = 0;
+    for (size_t i = 0; i < y.size(); ++i) {
+      CHECK((y[i] == 0 || y[i] == 4));
+      CHECK(dx[i] == y[i]);
+      kept += y[i] == 4;
+    }
+    CHECK(kept > 0);
+    CHECK(kept < batch * 64 / 2);  // about a quarter survive both masks
+    outputs.insert(y);
+  }
+  CHECK(outputs.size() == 3);  // the two batch-5 calls drew different masks
+}
+
 TEST_CASE("random ops reject bad arguments with typed errors", "[random]") {
   using tf::InvalidArgumentError;
   CHECK_THROWS_AS(tf::random::normal({2}, 0, 1, tf::int32), InvalidArgumentError);

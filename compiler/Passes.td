@@ -8,7 +8,7 @@ include "mlir/Pass/PassBase.td"
 
 def TfjitToLinalg : Pass<"tfjit-to-linalg", "mlir::ModuleOp"> {
   let summary = "tfjit dialect -> linalg on tensors, elementwise ops as fusible linalg.generic";
-  let constructor = "::tf::compiler::create_tfjit_to_linalg_pass(true, false, true)";
+  let constructor = "::tf::compiler::create_tfjit_to_linalg_pass(true, false, true, false)";
   let dependentDialects = [
     "mlir::arith::ArithDialect",
     "mlir::bufferization::BufferizationDialect",
@@ -27,6 +27,9 @@ def TfjitToLinalg : Pass<"tfjit-to-linalg", "mlir::ModuleOp"> {
     Option<"hostLibraryCalls", "host-library-calls", "bool", "true",
            "float32 convolutions and sorts as calls of the eager CPU kernels, not generated "
            "loops">,
+    Option<"deviceConvCalls", "device-conv-calls", "bool", "false",
+           "convolutions as tfjit_conv calls that the GPU launch plan runs on cuDNN (and no "
+           "calls of host kernels)">,
   ];
 }
 

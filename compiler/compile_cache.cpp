@@ -71,6 +71,7 @@ std::string cache_key(const Graph& graph, const CompileOptions& options) {
          " fuse_matmul_epilogue=" + std::to_string(options.fuse_matmul_epilogue) +
          " host_library_calls=" + std::to_string(options.host_library_calls) +
          " fuse_conv_epilogue=" + std::to_string(options.fuse_conv_epilogue) +
+         " device_conv_calls=" + std::to_string(options.device_conv_calls) +
          " split_reductions=" + std::to_string(options.split_reductions) +
          " parallel_scans=" + std::to_string(options.parallel_scans) +
          " opt=" + std::to_string(options.llvm_opt_level);

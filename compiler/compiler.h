@@ -63,6 +63,9 @@ struct CompileOptions {
   // With those calls: a float32 convolution's bias add, residual add and activation in the same
   // oneDNN call (compiler/lowering/fuse_conv_epilogue.cpp) rather than in generated loops.
   bool fuse_conv_epilogue = true;
+  // On the GPU: convolutions (every float dtype) as cuDNN calls in the launch plan rather than
+  // generated kernels. Off unless the caller has found cuDNN (frontend/src/function_gpu.cpp).
+  bool device_conv_calls = false;
   // Reductions longer than a thread should walk alone become a tree of shorter ones
   // (compiler/lowering/split_reductions.cpp). GPU kernels always do this.
   bool split_reductions = false;

@@ -6,6 +6,7 @@
 // Host control flow (tf::cond, tf::while_loop: blocks of @main) becomes Branch and Jump steps:
 // a predicate loaded from a GPU buffer is read by the runtime when it branches, and memrefs
 // passed to a block are copied into that block argument's own buffer.
+#include <cstring>
 #include <map>
 
 #include "compiler/gpu_codegen.h"
@@ -213,6 +214,7 @@ class PlanBuilder {
     if (auto call = dyn_cast<func::CallOp>(op)) {
       if (call.getCallee() == rt::abi::kFailIf) return add_check(call);
       if (call.getCallee().starts_with(rt::abi::kPrintPrefix)) return add_print(call);
+      if (call.getCallee() == rt::abi::kConv) return add_conv(call);
       return add_gemm(call);
     }
     if (auto copy = dyn_cast<memref::CopyOp>(op)) {
@@ -453,6 +455,52 @@ class PlanBuilder {
     g.n = c.getDimSize(lead + 1);
     g.k = a.getDimSize(g.transpose_a ? lead : lead + 1);
     program_.steps.emplace_back(g);
+  }
+
+  // compiler/lowering/to_linalg/conv.cpp: conv(a, b, out, attributes), unranked casts of static
+  // memrefs, the attributes a constant [kind, groups, strides, dilations, low, high].
+  void add_conv(func::CallOp call) {
+    if (call.getNumOperands() != 4)
+      unsupported(call, "a convolution call with unexpected operands");
+    rt::gpu::Conv c;
+    c.a = contiguous(call, call.getOperand(0));
+    c.b = contiguous(call, call.getOperand(1));
+    c.out = contiguous(call, call.getOperand(2));
+    const Memref& attrs = memref(call, call.getOperand(3));
+    const auto& bytes = program_.buffers[static_cast<size_t>(attrs.buffer)].data;
+    std::vector<int64_t> a(bytes.size() / sizeof(int64_t));
+    std::memcpy(a.data(), bytes.data(), a.size() * sizeof(int64_t));
+    auto shape = [&](unsigned i) {
+      auto t = memref(call, call.getOperand(i)).type;
+      return std::vector<int64_t>(t.getShape().begin(), t.getShape().end());
+    };
+    const size_t spatial = shape(0).size() - 2;
+    if (program_.buffers[static_cast<size_t>(attrs.buffer)].kind !=
+            ProgramBuffer::Kind::kConstant ||
+        a.size() != 2 + 4 * spatial || a[0] < 0 || a[0] > 2)
+      unsupported(call, "a convolution whose attributes are not a constant");
+    auto dtype = tfjit::dtype_of(memref(call, call.getOperand(2)).type.getElementType());
+    if (!dtype) unsupported(call, "a convolution of this element type");
+    c.dtype = *dtype;
+    c.kind = static_cast<rt::abi::ConvKind>(a[0]);
+    c.groups = a[1];
+    auto at = a.begin() + 2;
+    for (auto* list : {&c.strides, &c.dilations, &c.low, &c.high}) {
+      list->assign(at, at + static_cast<int64_t>(spatial));
+      at += static_cast<int64_t>(spatial);
+    }
+    switch (c.kind) {  // the operands in the kind's order (runtime/primitives/conv.h)
+      case rt::abi::ConvKind::kForward:
+        c.input = shape(0), c.filter = shape(1), c.output = shape(2);
+        break;
+      case rt::abi::ConvKind::kBackpropInput:
+        c.filter = shape(0), c.output = shape(1), c.input = shape(2);
+        break;
+      case rt::abi::ConvKind::kBackpropFilter:
+        c.input = shape(0), c.output = shape(1), c.filter = shape(2);
+        break;
+    }
+    program_.steps.emplace_back(std::move(c));
   }
 
   ModuleOp module_;

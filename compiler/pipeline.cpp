@@ -67,8 +67,9 @@ void add_stage(mlir::PassManager& pm, Stage stage, const CompileOptions& options
         pm.addPass(create_fuse_conv_epilogue_pass());
       break;
     case Stage::kLinalg:
-      pm.addPass(create_tfjit_to_linalg_pass(options.matmul_library_call, options.parallel_scans,
-                                             options.host_library_calls));
+      pm.addPass(create_tfjit_to_linalg_pass(
+          options.matmul_library_call, options.parallel_scans, options.host_library_calls,
+          options.device_conv_calls && !options.host_library_calls));
       pm.addPass(create_fuse_elementwise_pass());
       pm.addPass(create_flatten_elementwise_pass());
       if (options.split_reductions) pm.addPass(create_split_reductions_pass());

@@ -90,6 +90,8 @@ std::string arch(int ordinal);
 std::string assemble(int ordinal, const std::string& ptx);
 // Whether GEMMs can go to cuBLAS (else compiled functions generate their GEMM kernels).
 bool gemm_library_available();
+// Whether convolutions can go to cuDNN (else compiled functions generate their kernels).
+bool conv_library_available();
 
 struct Program;
 // A program loaded on one GPU: its kernels, constants and, once it has run, a CUDA Graph of

@@ -15,7 +15,7 @@ namespace tf::rt::gpu {
 
 namespace {
 
-constexpr char kMagic[8] = {'t', 'f', 'j', 'g', 'p', 'u', '0', '3'};
+constexpr char kMagic[8] = {'t', 'f', 'j', 'g', 'p', 'u', '0', '4'};
 
 // Little helpers over a byte string: fixed-width integers and length-prefixed strings.
 struct Writer {
@@ -63,6 +63,43 @@ struct Reader {
     if (n > in.size()) throw InvalidArgumentError("GPU program: truncated serialised data");
   }
 };
+
+template <class C>
+auto conv_lists(C& conv) {
+  return std::array{&conv.input,     &conv.filter, &conv.output, &conv.strides,
+                    &conv.dilations, &conv.low,    &conv.high};
+}
+
+// A convolution read from disk: a known dtype and kind, shapes that agree (rank 3 to 5, the
+// channels splitting into the groups), and each operand inside its buffer. The shapes' own
+// consistency (output sizes from the windows) is the runtime's kernel's to check.
+bool valid_conv(const Conv& c, const std::vector<ProgramBuffer>& buffers) {
+  if (static_cast<int>(c.dtype) >= kNumDTypes) return false;
+  const auto kind = static_cast<int64_t>(c.kind);
+  if (kind < 0 || kind > 2) return false;
+  const size_t rank = c.input.size();
+  if (rank < 3 || rank > 5 || c.filter.size() != rank || c.output.size() != rank) return false;
+  for (const auto* list : {&c.strides, &c.dilations, &c.low, &c.high})
+    if (list->size() != rank - 2) return false;
+  auto bytes = [&](const std::vector<int64_t>& shape, int64_t& out) {
+    out = static_cast<int64_t>(dtype_size(c.dtype));
+    for (int64_t d : shape)
+      if (d < 0 || d >= (int64_t{1} << 40) || __builtin_mul_overflow(out, d, &out)) return false;
+    return true;
+  };
+  int64_t in = 0, filter = 0, out = 0;
+  if (!bytes(c.input, in) || !bytes(c.filter, filter) || !bytes(c.output, out)) return false;
+  if (c.groups < 1 || c.input[rank - 1] % c.groups != 0 || c.output[rank - 1] % c.groups != 0)
+    return false;
+  const int64_t* sizes[3][3] = {{&in, &filter, &out}, {&filter, &out, &in}, {&in, &out, &filter}};
+  const BufferRef* refs[3] = {&c.a, &c.b, &c.out};
+  for (int i = 0; i < 3; ++i) {
+    const BufferRef& r = *refs[i];
+    const int64_t size = *sizes[kind][i], buffer = buffers[static_cast<size_t>(r.buffer)].bytes;
+    if (r.byte_offset < 0 || size > buffer || r.byte_offset > buffer - size) return false;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -114,6 +151,17 @@ std::string Program::serialize() const {
     } else if (const auto* check = std::get_if<Check>(&step)) {
       w.put(check->flag);
       w.put(std::string_view(check->message));
+    } else if (const auto* conv = std::get_if<Conv>(&step)) {
+      w.put(conv->dtype);
+      w.put(conv->kind);
+      w.put(conv->a);
+      w.put(conv->b);
+      w.put(conv->out);
+      for (const auto* list : conv_lists(*conv)) {
+        w.put<uint64_t>(list->size());
+        for (int64_t v : *list) w.put(v);
+      }
+      w.put(conv->groups);
     } else {
       const auto& print = std::get<Print>(step);
       w.put<uint64_t>(print.inputs.size());
@@ -232,6 +280,22 @@ Program Program::deserialize(std::string_view bytes) {
         p.steps.emplace_back(std::move(check));
         break;
       }
+      case 7: {
+        Conv conv;
+        conv.dtype = r.get<DType>();
+        conv.kind = r.get<abi::ConvKind>();
+        conv.a = r.ref();
+        conv.b = r.ref();
+        conv.out = r.ref();
+        for (auto* list : conv_lists(conv)) {
+          auto n = r.get<uint64_t>();
+          r.need(n);
+          for (uint64_t k = 0; k < n; ++k) list->push_back(r.get<int64_t>());
+        }
+        conv.groups = r.get<int64_t>();
+        p.steps.emplace_back(std::move(conv));
+        break;
+      }
       default:
         throw InvalidArgumentError("GPU program: unknown step kind");
     }
@@ -258,6 +322,12 @@ Program Program::deserialize(std::string_view bytes) {
       check(b->flag), target(b->if_true), target(b->if_false);
     } else if (const auto* j = std::get_if<Jump>(&step)) {
       target(j->target);
+    } else if (const auto* conv = std::get_if<Conv>(&step)) {
+      check(conv->a), check(conv->b), check(conv->out);
+      if (!valid_conv(*conv, p.buffers))
+        throw InvalidArgumentError(
+            "GPU program: a convolution of inconsistent shapes or outside "
+            "its buffers");
     } else if (const auto* c = std::get_if<Check>(&step)) {
       check(c->flag);
       if (c->flag.byte_offset < 0 ||
@@ -354,6 +424,28 @@ std::string Program::describe() const {
       os << " ? step " << b->if_true << " : step " << b->if_false << "\n";
     } else if (const auto* j = std::get_if<Jump>(&step)) {
       os << "jump to step " << j->target << "\n";
+    } else if (const auto* conv = std::get_if<Conv>(&step)) {
+      static const char* names[] = {"conv", "conv_backprop_input", "conv_backprop_filter"};
+      auto list = [&](const char* name, const std::vector<int64_t>& v) {
+        os << " " << name << "=[";
+        for (size_t k = 0; k < v.size(); ++k) os << (k ? "," : "") << v[k];
+        os << "]";
+      };
+      os << names[static_cast<int>(conv->kind)] << " " << dtype_name(conv->dtype);
+      list("input", conv->input);
+      list("filter", conv->filter);
+      list("output", conv->output);
+      list("strides", conv->strides);
+      list("dilations", conv->dilations);
+      list("low", conv->low);
+      list("high", conv->high);
+      os << " groups=" << conv->groups << " a=";
+      ref(conv->a);
+      os << " b=";
+      ref(conv->b);
+      os << " out=";
+      ref(conv->out);
+      os << "\n";
     } else if (const auto* c = std::get_if<Check>(&step)) {
       os << "check ";
       ref(c->flag);

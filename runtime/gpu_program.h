@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "runtime/library_abi.h"
 #include "tfjit/dtype.h"
 
 namespace tf::rt::gpu {
@@ -55,6 +56,18 @@ struct Gemm {
   bool transpose_a = false, transpose_b = false;
 };
 
+// A convolution or one of its gradients through cuDNN, as the GPU's eager kernel computes it
+// (runtime/primitives/conv.h: the kind's operands a, b and result out, contiguous, in its
+// layouts; one stride, dilation and padding per spatial dim).
+struct Conv {
+  DType dtype = DType::float32;
+  abi::ConvKind kind = abi::ConvKind::kForward;
+  BufferRef a, b, out;
+  std::vector<int64_t> input, filter, output;          // shapes
+  std::vector<int64_t> strides, dilations, low, high;  // one per spatial dim
+  int64_t groups = 1;
+};
+
 struct Copy {
   BufferRef source, destination;
   int64_t bytes = 0;
@@ -93,7 +106,7 @@ struct Check {
   std::string message;
 };
 
-using Step = std::variant<Launch, Gemm, Copy, Branch, Jump, Print, Check>;
+using Step = std::variant<Launch, Gemm, Copy, Branch, Jump, Print, Check, Conv>;
 
 struct Program {
   std::string arch;   // "sm_90": the target the PTX was generated for

@@ -41,8 +41,13 @@ void run_compiled_kernels_on_fake_gpu(const F& f, const Args&... args) {
   size_t i = 0;
   ((shapes.at(i++) = args.shape()), ...);
   if (dynamic) graph = graph->specialize(shapes);
-  const std::string ptx = graph->gpu_program(tf::rt::gpu::arch(0)).image;
-  auto kernels = graph->gpu_kernels_for_host();
+  // The options tfjit's GPU path takes (frontend/src/function_gpu.cpp): library calls where the
+  // stand-in libraries load.
+  tf::compiler::CompileOptions options;
+  options.matmul_library_call = tf::rt::gpu::gemm_library_available();
+  options.device_conv_calls = tf::rt::gpu::conv_library_available();
+  const std::string ptx = graph->gpu_program(tf::rt::gpu::arch(0), options).image;
+  auto kernels = graph->gpu_kernels_for_host(options);
   for (const auto& [name, k] : kernels->kernels())
     add(ptx.c_str(), name.c_str(), k.run_thread, k.num_params);
   registered.push_back(std::move(kernels));

@@ -4,6 +4,7 @@
 // says; plans survive serialisation (the disk cache) and corrupt bytes are refused; host control
 // flow becomes branches; graphs with unknown dims are refused until specialised to a shape.
 #include <catch2/catch.hpp>
+#include <functional>
 #include <map>
 #include <regex>
 #include <string>
@@ -236,6 +237,76 @@ TEST_CASE("GPU programs round-trip through their serialised form", "[gpu_program
   CHECK_THROWS_AS(rt::gpu::Program::deserialize("not a program"), InvalidArgumentError);
   std::string extra = bytes + "x";
   CHECK_THROWS_AS(rt::gpu::Program::deserialize(extra), InvalidArgumentError);
+}
+
+// A float16 convolution and both its gradients (SAME with stride 2: asymmetric padding).
+const char* kConvs = R"(
+module {
+  func.func @main(%x: tensor<2x7x6x3xf16>, %w: tensor<3x3x3x4xf16>, %dy: tensor<2x4x3x4xf16>)
+      -> (tensor<2x4x3x4xf16>, tensor<2x7x6x3xf16>, tensor<3x3x3x4xf16>) {
+    %y = tfjit.conv %x, %w {strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, padding_low = array<i64: 1, 0>, padding_high = array<i64: 1, 1>, groups = 1} : tensor<2x7x6x3xf16>, tensor<3x3x3x4xf16> -> tensor<2x4x3x4xf16>
+    %dx = tfjit.conv_backprop_input %w, %dy {strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, padding_low = array<i64: 1, 0>, padding_high = array<i64: 1, 1>, groups = 1, input_shape = array<i64: 2, 7, 6, 3>} : tensor<3x3x3x4xf16>, tensor<2x4x3x4xf16> -> tensor<2x7x6x3xf16>
+    %dw = tfjit.conv_backprop_filter %x, %dy {strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, padding_low = array<i64: 1, 0>, padding_high = array<i64: 1, 1>, groups = 1, filter_shape = array<i64: 3, 3, 3, 4>} : tensor<2x7x6x3xf16>, tensor<2x4x3x4xf16> -> tensor<3x3x3x4xf16>
+    return %y, %dx, %dw : tensor<2x4x3x4xf16>, tensor<2x7x6x3xf16>, tensor<3x3x3x4xf16>
+  }
+})";
+
+TEST_CASE("with cuDNN, convolutions and their gradients are cuDNN steps writing the results",
+          "[gpu_program]") {
+  auto graph = compiler::Graph::parse(kConvs);
+  compiler::CompileOptions options;
+  options.device_conv_calls = true;
+  auto p = graph->gpu_program("sm_90", options);
+  std::vector<rt::gpu::Conv> convs;
+  for (const auto& step : p.steps) {
+    if (const auto* c = std::get_if<rt::gpu::Conv>(&step)) convs.push_back(*c);
+    CHECK_FALSE(std::holds_alternative<rt::gpu::Launch>(step));  // nothing left to generate
+  }
+  REQUIRE(convs.size() == 3);
+  using K = rt::abi::ConvKind;
+  const std::vector<int64_t> input = {2, 7, 6, 3}, filter = {3, 3, 3, 4}, output = {2, 4, 3, 4};
+  for (const auto& c : convs) {
+    CHECK(c.dtype == float16);
+    CHECK(c.input == input);
+    CHECK(c.filter == filter);
+    CHECK(c.output == output);
+    CHECK(c.strides == std::vector<int64_t>{2, 2});
+    CHECK(c.dilations == std::vector<int64_t>{1, 1});
+    CHECK(c.low == std::vector<int64_t>{1, 0});
+    CHECK(c.high == std::vector<int64_t>{1, 1});
+    CHECK(c.groups == 1);
+  }
+  // Each kind reads its operands from the arguments (x 0, w 1, dy 2) and writes its result.
+  auto is = [](const rt::gpu::BufferRef& r, int32_t buffer) {
+    return r.buffer == buffer && r.byte_offset == 0;
+  };
+  CHECK((convs[0].kind == K::kForward && is(convs[0].a, 0) && is(convs[0].b, 1) &&
+         is(convs[0].out, 3)));
+  CHECK((convs[1].kind == K::kBackpropInput && is(convs[1].a, 1) && is(convs[1].b, 2) &&
+         is(convs[1].out, 4)));
+  CHECK((convs[2].kind == K::kBackpropFilter && is(convs[2].a, 0) && is(convs[2].b, 2) &&
+         is(convs[2].out, 5)));
+  // They round-trip; one that overruns its buffer or whose channels do not split into its groups
+  // is refused.
+  auto q = rt::gpu::Program::deserialize(p.serialize());
+  CHECK(q.describe() == p.describe());
+  CHECK_THAT(q.describe(), Catch::Contains("conv_backprop_filter float16 input=[2,7,6,3]"));
+  for (auto corrupt : std::vector<std::function<void(rt::gpu::Conv&)>>{
+           [](auto& c) { c.output[0] = 3; },         // past its buffer
+           [](auto& c) { c.groups = 2; },            // 3 input channels
+           [](auto& c) { c.strides.pop_back(); },    // one per spatial dim
+           [](auto& c) { c.out.byte_offset = -8; },  // before its buffer
+           [](auto& c) {
+             c.filter = {3, 3, 3};
+           }}) {  // ranks differ
+    auto r = p;
+    for (auto& step : r.steps)
+      if (auto* c = std::get_if<rt::gpu::Conv>(&step)) corrupt(*c);
+    CHECK_THROWS_AS(rt::gpu::Program::deserialize(r.serialize()), InvalidArgumentError);
+  }
+  // Without cuDNN the same graph is generated kernels.
+  for (const auto& step : graph->gpu_program("sm_90").steps)
+    CHECK_FALSE(std::holds_alternative<rt::gpu::Conv>(step));
 }
 
 TEST_CASE("host control flow becomes branches on a byte read from the GPU", "[gpu_program]") {

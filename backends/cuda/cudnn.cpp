@@ -426,3 +426,7 @@ bool cudnn_convolution(int ordinal, const CudnnConv& conv, const void* a, const 
 }
 
 }  // namespace tf::cuda
+
+namespace tf::rt::gpu {
+bool conv_library_available() { return cuda::cudnn_available(); }
+}  // namespace tf::rt::gpu

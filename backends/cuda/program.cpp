@@ -14,6 +14,8 @@
 #include "backends/cuda/device.h"
 #include "runtime/gpu.h"
 #include "runtime/gpu_program.h"
+#include "runtime/kernels.h"
+#include "runtime/primitives/conv.h"
 #include "runtime/print.h"
 #include "tfjit/errors.h"
 
@@ -93,10 +95,19 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
       check(driver_.ModuleLoadData(&module_, p.image.data()),
             "loading a compiled function's kernels on GPU:" + std::to_string(ordinal_));
     functions_.resize(p.steps.size(), nullptr);
-    for (size_t i = 0; i < p.steps.size(); ++i)
+    convolutions_.resize(p.steps.size(), nullptr);
+    for (size_t i = 0; i < p.steps.size(); ++i) {
       if (const auto* launch = std::get_if<rt::gpu::Launch>(&p.steps[i]))
         check(driver_.ModuleGetFunction(&functions_[i], module_, launch->kernel.c_str()),
               "cuModuleGetFunction " + launch->kernel);
+      if (const auto* conv = std::get_if<rt::gpu::Conv>(&p.steps[i])) {
+        convolutions_[i] = rt::kernels(rt::DeviceType::kGPU)
+                               .get<rt::ConvKernel>(ops::Primitive::conv, conv->dtype);
+        if (!convolutions_[i])  // the program was built where cuDNN loaded
+          throw UnimplementedError("a compiled convolution on GPU:" + std::to_string(ordinal_) +
+                                   ": no cuDNN kernel for " + std::string(dtype_name(conv->dtype)));
+      }
+    }
     control_flow_ = p.has_control_flow();
     // Constants go up once; temporaries get fixed offsets in one block per call.
     offsets_.resize(p.buffers.size(), 0);
@@ -122,6 +133,9 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
       else
         launches += std::holds_alternative<rt::gpu::Launch>(step);
     }
+    const bool convolves = std::any_of(p.steps.begin(), p.steps.end(), [](const auto& s) {
+      return std::holds_alternative<rt::gpu::Conv>(s);
+    });
     if (graphs_disabled())
       graph_reason_ = "disabled by TFJIT_CUDA_GRAPHS";
     else if (launches < 2)
@@ -136,6 +150,10 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
                return std::holds_alternative<rt::gpu::Print>(s);
              }))
       graph_reason_ = "tf::print: its values are read back and printed by the host";
+    else if (convolves)
+      graph_reason_ =
+          "cuDNN convolutions: each call takes its workspace and filter layouts from the "
+          "allocator, which a captured graph cannot replay";
     else if (boundary_bytes_ > kGraphBoundaryLimit)
       graph_reason_ = "arguments and results of " + std::to_string(boundary_bytes_) +
                       " bytes (replay stages them through fixed buffers; the limit is " +
@@ -214,6 +232,12 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
             driver_.LaunchKernel(functions_[i - 1], l->grid[0], l->grid[1], l->grid[2], l->block[0],
                                  l->block[1], l->block[2], 0, stream, pointers_.data(), nullptr),
             "launching compiled kernel " + l->kernel + " on GPU:" + std::to_string(ordinal_));
+      } else if (const auto* conv = std::get_if<rt::gpu::Conv>(&step)) {
+        rt::ConvPlan plan{conv->kind,      conv->input, conv->filter, conv->output, conv->strides,
+                          conv->dilations, conv->low,   conv->high,   conv->groups};
+        convolutions_[i - 1](reinterpret_cast<const void*>(at(conv->a)),
+                             reinterpret_cast<const void*>(at(conv->b)),
+                             reinterpret_cast<void*>(at(conv->out)), plan);
       } else if (const auto* g = std::get_if<rt::gpu::Gemm>(&step)) {
         gemm_batched(stream, g->dtype, reinterpret_cast<const void*>(at(g->a)),
                      reinterpret_cast<const void*>(at(g->b)), reinterpret_cast<void*>(at(g->c)),
@@ -351,9 +375,10 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
   const Driver& driver_;
   std::shared_ptr<const Program> program_;
   CUmodule module_ = nullptr;
-  std::vector<CUfunction> functions_;  // per step; null unless a launch
-  std::vector<int64_t> offsets_;       // of each temporary in the per-call block
-  std::vector<void*> constants_;       // device copies of the constant buffers
+  std::vector<CUfunction> functions_;         // per step; null unless a launch
+  std::vector<rt::ConvKernel> convolutions_;  // per step; null unless a convolution (cuDNN)
+  std::vector<int64_t> offsets_;              // of each temporary in the per-call block
+  std::vector<void*> constants_;              // device copies of the constant buffers
   int64_t temporary_bytes_ = 0, boundary_bytes_ = 0;
   bool control_flow_ = false;  // Branch steps: launched step by step, checks read as they come
 

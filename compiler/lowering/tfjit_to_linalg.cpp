@@ -29,10 +29,12 @@ namespace {
 
 struct TfjitToLinalgPass : impl::TfjitToLinalgBase<TfjitToLinalgPass> {
   TfjitToLinalgPass() = default;
-  TfjitToLinalgPass(bool named_matmul, bool parallel_scans, bool host_library_calls) {
+  TfjitToLinalgPass(bool named_matmul, bool parallel_scans, bool host_library_calls,
+                    bool device_conv_calls) {
     namedMatmul = named_matmul;
     parallelScans = parallel_scans;
     hostLibraryCalls = host_library_calls;
+    deviceConvCalls = device_conv_calls;
   }
   void runOnOperation() override {
     // A value with no elements needs no computation, however large its other dims: (2^57, 0, 0)
@@ -56,7 +58,9 @@ struct TfjitToLinalgPass : impl::TfjitToLinalgBase<TfjitToLinalgPass> {
       op->erase();
     });
     // Matmuls first, while the transposes they may fold are still tfjit ops.
-    const to_linalg::Options options{namedMatmul, parallelScans, hostLibraryCalls};
+    // Calls the GPU's launch plan runs exclude calls of host kernels.
+    const to_linalg::Options options{namedMatmul, parallelScans,
+                                     hostLibraryCalls && !deviceConvCalls, deviceConvCalls};
     RewritePatternSet matmuls(&getContext());
     to_linalg::populate(to_linalg::Phase::kMatmuls, matmuls, options);
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(matmuls))))
@@ -75,8 +79,9 @@ struct TfjitToLinalgPass : impl::TfjitToLinalgBase<TfjitToLinalgPass> {
 }  // namespace
 
 std::unique_ptr<Pass> create_tfjit_to_linalg_pass(bool named_matmul, bool parallel_scans,
-                                                  bool host_library_calls) {
-  return std::make_unique<TfjitToLinalgPass>(named_matmul, parallel_scans, host_library_calls);
+                                                  bool host_library_calls, bool device_conv_calls) {
+  return std::make_unique<TfjitToLinalgPass>(named_matmul, parallel_scans, host_library_calls,
+                                             device_conv_calls);
 }
 
 }  // namespace tf::compiler

@@ -22,6 +22,7 @@ constexpr size_t kMaxShapePrograms = 16;
 compiler::CompileOptions gpu_options(const Concrete& c) {
   compiler::CompileOptions options = c.options;
   options.matmul_library_call = options.matmul_library_call && rt::gpu::gemm_library_available();
+  options.device_conv_calls = rt::gpu::conv_library_available();
   return options;
 }
 

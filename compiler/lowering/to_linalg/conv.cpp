@@ -1,7 +1,9 @@
 // The convolution family. float32 on the CPU (Options::host_library_calls) becomes a call of the
 // eager oneDNN kernel (runtime/library_abi.h: tfjit_conv; tfjit_conv_fused for a convolution
-// with its epilogue, tfjit.fused_conv), as GEMMs do; otherwise one
-// linalg.generic each (GPU kernels, other dtypes), in the layouts of core::ConvSpec with the
+// with its epilogue, tfjit.fused_conv), as GEMMs do; on the GPU with cuDNN
+// (Options::device_conv_calls), every float dtype becomes the same tfjit_conv call, which the
+// launch plan turns into a cuDNN step (compiler/gpu_launch_plan.cpp); otherwise one
+// linalg.generic each (generated kernels, other dtypes), in the layouts of core::ConvSpec with the
 // channels split into (groups, per group):
 //   conv:            y[n, o, g, co] += xp[n, o*s + k*r, g, ci] * w[k, ci, g, co]
 //   backprop_filter: dw[k, ci, g, co] += xp[n, o*s + k*r, g, ci] * dy[n, o, g, co]
@@ -162,7 +164,8 @@ Type accumulator_type(Type elem) {
   return elem.isF16() || elem.isBF16() ? Float32Type::get(elem.getContext()) : elem;
 }
 
-// float32 on the CPU: a call of the eager kernel with the attributes as a constant i64 array.
+// A call of the eager kernel (or, on the GPU, a cuDNN step) with the attributes as a constant i64
+// array.
 // A fused convolution (`epilogue`: [activation code, has bias, has residual]) calls
 // tfjit_conv_fused with its bias and residual after the filter (the input in place of an absent
 // one).
@@ -191,8 +194,9 @@ Value library_call(PatternRewriter& rw, Operation* op, rt::abi::ConvKind kind, c
 }
 
 bool use_library(const Options& options, Operation* op) {
-  return options.host_library_calls &&
-         cast<RankedTensorType>(op->getResult(0).getType()).getElementType().isF32();
+  return options.device_conv_calls ||  // cuDNN takes every float dtype
+         (options.host_library_calls &&
+          cast<RankedTensorType>(op->getResult(0).getType()).getElementType().isF32());
 }
 
 AffineExpr d(int64_t i, MLIRContext* ctx) {
@@ -368,7 +372,7 @@ struct LowerFusedConv : OpRewritePattern<tfjit::FusedConvOp> {
   LogicalResult matchAndRewrite(tfjit::FusedConvOp op, PatternRewriter& rw) const override {
     Attrs a = attrs_of(op);
     Value x = op.getLhs(), w = op.getRhs(), bias = op.getBias(), residual = op.getResidual();
-    if (use_library(options, op)) {
+    if (options.host_library_calls && use_library(options, op)) {  // oneDNN's post-ops
       const int64_t epilogue[] = {static_cast<int64_t>(epilogue_code(op.getActivation())),
                                   bias ? 1 : 0, residual ? 1 : 0};
       Value extra[] = {bias ? bias : x, residual ? residual : x};

@@ -8,8 +8,8 @@
 #
 # Steps, each with its own time limit so one that hangs leaves time for the rest: the GPU's
 # identity, the [device] tests (GPU against CPU; cuDNN's convolutions among them), the rest of
-# the suite, tfjit-bench --json (CPU and GPU rows), conv2d on cuDNN timed against the generated
-# kernels (tfjit-bench --only gpu-conv), PyTorch/JAX on the same GPU workloads
+# the suite, tfjit-bench --json (CPU and GPU rows), conv2d on cuDNN timed directly, eagerly and
+# compiled (tfjit-bench --only gpu-conv), PyTorch/JAX on the same GPU workloads
 # (scripts/peers/peers.py) and compute-sanitizer over the compiled kernels' test. Logs and JSON
 # go to $OUT (8 files: as many as come back); a summary (the GPU, then each step's exit status)
 # comes last.
@@ -58,8 +58,8 @@ fi
 step device-tests 60 tfjit-tests "[device]" --durations yes
 step other-tests 100 tfjit-tests "~[device]"
 step bench-json 60 tfjit-bench --json
-# conv2d (ResNet shapes, batch 32) on cuDNN direct, eager (cuDNN) and compiled (generated
-# kernels), with the compiled values checked against cuDNN's.
+# conv2d (ResNet shapes, batch 32) on cuDNN direct, eager (cuDNN) and compiled (a cuDNN step),
+# with the compiled values checked against the eager ones.
 step gpu-conv-json 90 tfjit-bench --json --only gpu-conv
 # One peer per step, so that one running out of time leaves the other's JSON.
 step torch-json 70 python3 scripts/peers/peers.py --only torch-gpu --json

@@ -70,9 +70,10 @@ def CopyAliasedResults : Pass<"tfjit-copy-aliased-results", "mlir::ModuleOp"> {
   ];
 }
 
-def UnshareMatmulInits : Pass<"tfjit-unshare-matmul-inits", "mlir::ModuleOp"> {
-  let summary = "Gives every matmul its own zero-filled accumulator";
-  let constructor = "::tf::compiler::create_unshare_matmul_inits_pass()";
+def UnshareInits : Pass<"tfjit-unshare-inits", "mlir::ModuleOp"> {
+  let summary = "Gives every destination-style op its own tensor.empty init, and every matmul its "
+                "own zero-filled accumulator";
+  let constructor = "::tf::compiler::create_unshare_inits_pass()";
   let dependentDialects = [
     "mlir::linalg::LinalgDialect",
     "mlir::tensor::TensorDialect"

@@ -19,6 +19,9 @@ namespace tf::compiler {
 
 namespace {
 
+// Functions of up to twice this many blocks stay whole (a 100-op graph's entry has about 300).
+constexpr size_t kMaxBlocksPerFunction = 256;
+
 llvm::orc::JITTargetMachineBuilder host_builder() {
   initialize_native_target();
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
@@ -89,6 +92,7 @@ std::string emit_code(mlir::ModuleOp llvm_dialect, Emit what, int opt_level) {
   module->setDataLayout(tm->createDataLayout());
   module->setTargetTriple(tm->getTargetTriple().str());
   add_entry_wrapper(*module);
+  split_large_functions(*module, kMaxBlocksPerFunction);
   // Every function is tagged with the host CPU, so the vectorisers use its full vector width.
   for (auto& f : *module) {
     if (f.isDeclaration()) continue;

@@ -7,8 +7,9 @@
 #include "mlir/IR/BuiltinOps.h"
 
 namespace llvm {
+class Module;
 class TargetMachine;
-}
+}  // namespace llvm
 
 namespace tf::compiler {
 
@@ -19,6 +20,11 @@ inline constexpr const char* kEntrySymbol = "tfjit_entry";
 enum class Emit { kLLVMIR, kAssembly, kObject };
 // Translates, adds the entry wrapper, optimises at -O`opt_level` and emits `what`.
 std::string emit_code(mlir::ModuleOp llvm_dialect, Emit what, int opt_level);
+
+// Cuts each function of more than 2 * `max_blocks` blocks into noinline pieces of about
+// `max_blocks` along the blocks every path to its return passes through
+// (compiler/split_functions.cpp), so that -O3 takes time linear in a graph's size.
+void split_large_functions(llvm::Module& module, size_t max_blocks);
 
 std::unique_ptr<llvm::TargetMachine> host_target_machine();
 void initialize_native_target();

@@ -78,7 +78,7 @@ void add_stage(mlir::PassManager& pm, Stage stage, const CompileOptions& options
       break;
     case Stage::kBufferized: {
       pm.addPass(create_copy_aliased_results_pass());
-      pm.addPass(create_unshare_matmul_inits_pass());
+      pm.addPass(create_unshare_inits_pass());
       mlir::bufferization::OneShotBufferizationOptions bufferization;
       bufferization.bufferizeFunctionBoundaries = true;
       // tf::while_loop bodies compute new loop values in new buffers (yielding them is fine;

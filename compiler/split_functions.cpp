@@ -5,8 +5,11 @@
 // tree from the loop up to the function's entry (83 % of `opt -O3` on that graph). Pieces of
 // bounded size keep compile time linear in the graph's size. The pieces hold kernels' loops
 // that have little to optimise across each other; small functions are left whole.
+#include <functional>
 #include "compiler/codegen.h"
+
 #include "llvm/ADT/PostOrderIterator.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/Analysis/InstructionSimplify.h"
 #include "llvm/IR/Dominators.h"
 #include "llvm/IR/Function.h"
@@ -47,6 +50,31 @@ void forward_descriptor_fields(llvm::Function& f) {
         }
 }
 
+// Copies into `blocks` (entered at the first) the constant-offset address computations outside
+// them that they use, so that a piece takes the base pointer rather than the addresses of views
+// into it: it then sees, as the whole function did, that views at different offsets of one arena
+// do not overlap, and vectorises their loops without run-time alias checks.
+void rematerialize_addresses(const std::vector<llvm::BasicBlock*>& blocks) {
+  llvm::SmallPtrSet<llvm::BasicBlock*, 32> inside(blocks.begin(), blocks.end());
+  llvm::DenseMap<llvm::Value*, llvm::Value*> copies;
+  llvm::Instruction* at = &*blocks.front()->getFirstInsertionPt();
+  // The copy of `v` inside (`v` itself unless it is a constant-offset GEP from outside).
+  std::function<llvm::Value*(llvm::Value*)> local = [&](llvm::Value* v) -> llvm::Value* {
+    auto* gep = llvm::dyn_cast<llvm::GetElementPtrInst>(v);
+    if (!gep || inside.contains(gep->getParent()) || !gep->hasAllConstantIndices()) return v;
+    if (auto it = copies.find(gep); it != copies.end()) return it->second;
+    llvm::Value* base = local(gep->getPointerOperand());
+    llvm::Instruction* copy = gep->clone();
+    copy->setOperand(0, base);
+    copy->insertBefore(at);
+    return copies[gep] = copy;
+  };
+  for (llvm::BasicBlock* block : blocks)
+    for (llvm::Instruction& i : *block)
+      for (llvm::Use& use : i.operands())
+        if (llvm::Value* v = local(use.get()); v != use.get()) use.set(v);
+}
+
 void split(llvm::Function& f, size_t max_blocks) {
   forward_descriptor_fields(f);
   llvm::DominatorTree dt(f);
@@ -75,6 +103,8 @@ void split(llvm::Function& f, size_t max_blocks) {
     regions.push_back(dominated_between(dt, spine[a], spine[b]));
     a = b;
   }
+  // All copies first: an address made in an earlier piece is out of reach once that is extracted.
+  for (const auto& blocks : regions) rematerialize_addresses(blocks);
   for (const auto& blocks : regions) {
     llvm::CodeExtractor extractor(blocks);
     if (!extractor.isEligible()) continue;  // an alloca, or a block entered from elsewhere

@@ -18,6 +18,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 
 using namespace mlir;
 
@@ -183,6 +184,30 @@ void lower_inner_reduction(IRRewriter& rw, linalg::GenericOp op, bool threads) {
                        [&](OpBuilder& b, Location l, ValueRange ivs) { element(b, l, ivs); });
 }
 
+// Loads the innermost loop repeats at every iteration (a broadcast operand: a row's mean read for
+// each of the row's elements) move before it. Besides the loads saved, this is what lets LLVM
+// vectorise the loop: the operand shares the call's arena with the output, and a load at a fixed
+// address beside stores at moving ones is a dependence LLVM gives up on ("unknown data
+// dependence": a 100-op chain of such kernels ran 5x slower). Safe because a linalg op never
+// writes an input it broadcasts: operands live at once get disjoint memory, and an op writes over
+// an input only at the positions it reads. Only where the loop is known to run at least once,
+// so that no load happens that the op would not have made.
+void hoist_invariant_loads(scf::ForOp loop) {
+  auto lb = getConstantIntValue(loop.getLowerBound());
+  auto ub = getConstantIntValue(loop.getUpperBound());
+  if (!lb || !ub || *ub <= *lb) return;
+  moveLoopInvariantCode(cast<LoopLikeOpInterface>(loop.getOperation()));  // index arithmetic
+  for (Operation& op : llvm::make_early_inc_range(loop.getBody()->without_terminator())) {
+    auto load = dyn_cast<memref::LoadOp>(op);
+    if (!load ||
+        !llvm::all_of(load->getOperands(), [&](Value v) { return loop.isDefinedOutsideOfLoop(v); }))
+      continue;
+    bool stored = false;
+    loop.walk([&](memref::StoreOp s) { stored |= s.getMemRef() == load.getMemRef(); });
+    if (!stored) load->moveBefore(loop);
+  }
+}
+
 struct LinalgToLoopsPass : impl::LinalgToLoopsBase<LinalgToLoopsPass> {
   void runOnOperation() override {
     SmallVector<linalg::LinalgOp> ops;
@@ -202,6 +227,8 @@ struct LinalgToLoopsPass : impl::LinalgToLoopsBase<LinalgToLoopsPass> {
         op->emitError("cannot lower to loops");
         return signalPassFailure();
       }
+      if (!loops->empty())
+        if (auto innermost = dyn_cast<scf::ForOp>(loops->back())) hoist_invariant_loads(innermost);
       rewriter.eraseOp(op);
     }
   }

@@ -25,3 +25,25 @@ func.func @large(%a: memref<1048576xf32>, %b: memref<1048576xf32>) {
 }
 // CHECK-LABEL: func.func @large
 // CHECK: scf.parallel
+
+// A row's statistic, read for each of the row's elements, is loaded once per row, before the
+// inner loop (so LLVM can vectorise it); the loads that move with the inner loop stay in it.
+#rows = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+func.func @broadcast_row(%x: memref<4x8xf32>, %mean: memref<4xf32>, %out: memref<4x8xf32>) {
+  linalg.generic {indexing_maps = [#rows, #row, #rows], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %mean : memref<4x8xf32>, memref<4xf32>) outs(%out : memref<4x8xf32>) {
+  ^bb0(%v: f32, %m: f32, %o: f32):
+    %s = arith.subf %v, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+// CHECK-LABEL: func.func @broadcast_row
+// CHECK: scf.for
+// CHECK-NOT: scf.for
+// CHECK: %[[M:.*]] = memref.load %{{.*}} : memref<4xf32>
+// CHECK-NEXT: scf.for
+// CHECK: %[[V:.*]] = memref.load %{{.*}} : memref<4x8xf32>
+// CHECK: arith.subf %[[V]], %[[M]]
+// CHECK: memref.store

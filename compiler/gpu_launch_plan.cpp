@@ -468,6 +468,8 @@ class PlanBuilder {
     c.out = contiguous(call, call.getOperand(2));
     const Memref& attrs = memref(call, call.getOperand(3));
     const auto& bytes = program_.buffers[static_cast<size_t>(attrs.buffer)].data;
+    if (attrs.byte_offset != 0)
+      unsupported(call, "convolution attributes inside a larger constant");
     std::vector<int64_t> a(bytes.size() / sizeof(int64_t));
     std::memcpy(a.data(), bytes.data(), a.size() * sizeof(int64_t));
     auto shape = [&](unsigned i) {

@@ -11,11 +11,15 @@
 #include "llvm/ADT/PostOrderIterator.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/Analysis/InstructionSimplify.h"
+#include "llvm/IR/Constants.h"
 #include "llvm/IR/Dominators.h"
 #include "llvm/IR/Function.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/Module.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/Support/raw_ostream.h"
 #include "llvm/Transforms/Utils/CodeExtractor.h"
+#include "tfjit/errors.h"
 
 namespace tf::compiler {
 
@@ -71,12 +75,28 @@ void rematerialize_addresses(const std::vector<llvm::BasicBlock*>& blocks) {
   };
   for (llvm::BasicBlock* block : blocks)
     for (llvm::Instruction& i : *block)
-      for (llvm::Use& use : i.operands())
-        if (llvm::Value* v = local(use.get()); v != use.get()) use.set(v);
+      if (!llvm::isa<llvm::PHINode>(i))  // a phi's value comes from its predecessor
+        for (llvm::Use& use : i.operands())
+          if (llvm::Value* v = local(use.get()); v != use.get()) use.set(v);
+}
+
+// Fixed-size allocas (the descriptors MLIR builds to pass a memref unranked to a library call,
+// made where the call is) move to the entry block, which no piece takes: CodeExtractor refuses a
+// region holding an alloca. In a loop that also stops the stack from growing at every iteration.
+void hoist_static_allocas(llvm::Function& f) {
+  llvm::Instruction* at = &*f.getEntryBlock().getFirstInsertionPt();
+  for (llvm::BasicBlock& block : f) {
+    if (&block == &f.getEntryBlock()) continue;
+    for (llvm::Instruction& i : llvm::make_early_inc_range(block))
+      if (auto* alloca = llvm::dyn_cast<llvm::AllocaInst>(&i);
+          alloca && llvm::isa<llvm::ConstantInt>(alloca->getArraySize()))
+        alloca->moveBefore(at);
+  }
 }
 
 void split(llvm::Function& f, size_t max_blocks) {
   forward_descriptor_fields(f);
+  hoist_static_allocas(f);
   llvm::DominatorTree dt(f);
   dt.updateDFSNumbers();
   // The spine: the blocks every path to a return passes through, entry first. Each region
@@ -121,6 +141,10 @@ void split_large_functions(llvm::Module& module, size_t max_blocks) {
   for (llvm::Function& f : module)
     if (!f.isDeclaration() && f.size() > 2 * max_blocks) large.push_back(&f);
   for (llvm::Function* f : large) split(*f, max_blocks);
+  std::string problems;
+  llvm::raw_string_ostream os(problems);
+  if (!large.empty() && llvm::verifyModule(module, &os))
+    throw InternalError("splitting a large function broke its IR:\n" + problems);
 }
 
 }  // namespace tf::compiler

@@ -70,9 +70,8 @@ auto conv_lists(C& conv) {
                     &conv.dilations, &conv.low,    &conv.high};
 }
 
-// A convolution read from disk: a known dtype and kind, shapes that agree (rank 3 to 5, the
-// channels splitting into the groups), and each operand inside its buffer. The shapes' own
-// consistency (output sizes from the windows) is the runtime's kernel's to check.
+// A convolution read from disk: a known dtype and kind, shapes that agree, attributes in range,
+// and each operand inside its buffer.
 bool valid_conv(const Conv& c, const std::vector<ProgramBuffer>& buffers) {
   if (static_cast<int>(c.dtype) >= kNumDTypes) return false;
   const auto kind = static_cast<int64_t>(c.kind);
@@ -89,8 +88,21 @@ bool valid_conv(const Conv& c, const std::vector<ProgramBuffer>& buffers) {
   };
   int64_t in = 0, filter = 0, out = 0;
   if (!bytes(c.input, in) || !bytes(c.filter, filter) || !bytes(c.output, out)) return false;
-  if (c.groups < 1 || c.input[rank - 1] % c.groups != 0 || c.output[rank - 1] % c.groups != 0)
+  // The shapes agree (core/conv_shapes.cpp): batch, channels per group, and each spatial output
+  // size the windows' count. Sizes below 2^40 and attributes up to 2^20 keep this free of overflow.
+  if (c.groups < 1 || c.groups > c.input[rank - 1] || c.output[0] != c.input[0] ||
+      c.filter[rank - 2] * c.groups != c.input[rank - 1] ||
+      c.output[rank - 1] != c.filter[rank - 1] || c.output[rank - 1] % c.groups != 0)
     return false;
+  for (size_t d = 0; d + 2 < rank; ++d) {
+    const int64_t s = c.strides[d], r = c.dilations[d], lo = c.low[d], hi = c.high[d];
+    const int64_t limit = int64_t{1} << 20;
+    if (s < 1 || r < 1 || lo < 0 || hi < 0 || s > limit || r > limit || lo > limit || hi > limit ||
+        c.filter[d] < 1)
+      return false;
+    const int64_t span = c.input[d + 1] + lo + hi - r * (c.filter[d] - 1);  // windows' starts
+    if (span <= 0 || c.output[d + 1] != (span - 1) / s + 1) return false;
+  }
   const int64_t* sizes[3][3] = {{&in, &filter, &out}, {&filter, &out, &in}, {&in, &out, &filter}};
   const BufferRef* refs[3] = {&c.a, &c.b, &c.out};
   for (int i = 0; i < 3; ++i) {

@@ -286,19 +286,22 @@ TEST_CASE("with cuDNN, convolutions and their gradients are cuDNN steps writing 
          is(convs[1].out, 4)));
   CHECK((convs[2].kind == K::kBackpropFilter && is(convs[2].a, 0) && is(convs[2].b, 2) &&
          is(convs[2].out, 5)));
-  // They round-trip; one that overruns its buffer or whose channels do not split into its groups
-  // is refused.
+  // They round-trip; a corrupt one (as a damaged cache file could hold) is refused.
   auto q = rt::gpu::Program::deserialize(p.serialize());
   CHECK(q.describe() == p.describe());
   CHECK_THAT(q.describe(), Catch::Contains("conv_backprop_filter float16 input=[2,7,6,3]"));
   for (auto corrupt : std::vector<std::function<void(rt::gpu::Conv&)>>{
-           [](auto& c) { c.output[0] = 3; },         // past its buffer
+           [](auto& c) { c.out.byte_offset = 8; },   // past its buffer's end
+           [](auto& c) { c.out.byte_offset = -8; },  // before its buffer
            [](auto& c) { c.groups = 2; },            // 3 input channels
            [](auto& c) { c.strides.pop_back(); },    // one per spatial dim
-           [](auto& c) { c.out.byte_offset = -8; },  // before its buffer
            [](auto& c) {
              c.filter = {3, 3, 3};
-           }}) {  // ranks differ
+           },                                  // ranks differ
+           [](auto& c) { c.strides[0] = 0; },  // no stride
+           [](auto& c) { c.low[1] = -1; },     // negative padding
+           [](auto& c) { c.high[0] = int64_t{1} << 40; },
+           [](auto& c) { c.output[1] = 3; }}) {  // not the windows' count
     auto r = p;
     for (auto& step : r.steps)
       if (auto* c = std::get_if<rt::gpu::Conv>(&step)) corrupt(*c);

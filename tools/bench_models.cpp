@@ -167,6 +167,17 @@ void model_benchmarks(int scale, std::vector<Row>& rows,
                     "elementwise chains with a row reduction every 5 ops"});
     rows.push_back({"compile " + std::to_string(ops) + " ops", "trace + load from disk cache",
                     disk * 1e3, ""});
+    // And what the code it compiled runs at: small kernels, many of them.
+    auto compiled = make();
+    const std::string name = "call " + std::to_string(ops) + " ops (64x256)";
+    const int n = std::max(1, 20000 / ops / scale);
+    Row eager_row = row(name, "eager", time_stats([&] { many_ops(x, ops); }, n), "");
+    rows.push_back(eager_row);
+    float difference = tf::reduce_max(tf::abs(compiled(x) - many_ops(x, ops))).item<float>();
+    auto t = time_stats([&] { compiled(x); }, n);
+    rows.push_back(row(name, "tf::function", t, timing_note(eager_row.us, t.median, "eager")));
+    if (!(difference <= 1e-4f))
+      fail(rows.back(), "compiled values differ from eager by " + std::to_string(difference));
   }
 
   std::fprintf(stderr, "[tfjit-bench] MLP inference, batch 1 (eager, tf::function)...\n");

@@ -38,9 +38,9 @@ called directly, the training step eager and compiled, and overheads.
   --threads N     intra-op threads (tf::config::threading; default: OpenMP's, all CPUs
                   this process may use)
   --only LIST     comma-separated sections: matmul, chain, overhead, autodiff, steps, models
-                  (MLP, transformer and CNN training steps, their compile times and
-                  10/100/1000-op compile scaling, batch-1 inference), conv (conv2d on ResNet
-                  shapes against oneDNN direct), compile (a 20-op function), gpu,
+                  (MLP, transformer and CNN training steps, their compile times,
+                  10/100/1000-op graphs' compile times and calls, batch-1 inference), conv
+                  (conv2d on ResNet shapes against oneDNN direct), compile (a 20-op function), gpu,
                   keras (only when named: model.fit per epoch, Adam on 10M parameters,
                   tf::data per batch), gpu-conv (only when named: conv2d on ResNet shapes
                   on the GPU, cuDNN direct, eager and compiled)

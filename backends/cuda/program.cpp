@@ -235,9 +235,19 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
       } else if (const auto* conv = std::get_if<rt::gpu::Conv>(&step)) {
         rt::ConvPlan plan{conv->kind,      conv->input, conv->filter, conv->output, conv->strides,
                           conv->dilations, conv->low,   conv->high,   conv->groups};
-        convolutions_[i - 1](reinterpret_cast<const void*>(at(conv->a)),
-                             reinterpret_cast<const void*>(at(conv->b)),
-                             reinterpret_cast<void*>(at(conv->out)), plan);
+        // The eager kernel runs on the calling thread's current GPU: make it this program's.
+        const int caller = rt::gpu::current_device();
+        rt::gpu::set_current_device(ordinal_);
+        try {
+          convolutions_[i - 1](reinterpret_cast<const void*>(at(conv->a)),
+                               reinterpret_cast<const void*>(at(conv->b)),
+                               reinterpret_cast<void*>(at(conv->out)), plan);
+        } catch (...) {
+          rt::gpu::set_current_device(caller);
+          throw;
+        }
+        rt::gpu::set_current_device(caller);
+        device_.make_current();
       } else if (const auto* g = std::get_if<rt::gpu::Gemm>(&step)) {
         gemm_batched(stream, g->dtype, reinterpret_cast<const void*>(at(g->a)),
                      reinterpret_cast<const void*>(at(g->b)), reinterpret_cast<void*>(at(g->c)),

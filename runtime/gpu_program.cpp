@@ -207,6 +207,8 @@ Program Program::deserialize(std::string_view bytes) {
     b.kind = r.get<ProgramBuffer::Kind>();
     b.bytes = r.get<int64_t>();
     b.data = r.string();
+    if (b.kind > ProgramBuffer::Kind::kConstant || b.bytes < 0)
+      throw InvalidArgumentError("GPU program: a buffer of unknown kind or negative size");
   }
   auto num_steps = r.get<uint64_t>();
   r.need(num_steps);
@@ -222,6 +224,8 @@ Program Program::deserialize(std::string_view bytes) {
         l.params.resize(n);
         for (auto& param : l.params) {
           param.kind = r.get<KernelParam::Kind>();
+          if (param.kind > KernelParam::Kind::kFloat64)
+            throw InvalidArgumentError("GPU program: a kernel parameter of unknown kind");
           param.address = r.ref();
           param.value = r.get<uint64_t>();
         }
@@ -231,6 +235,8 @@ Program Program::deserialize(std::string_view bytes) {
       case 1: {
         Gemm g;
         g.dtype = r.get<DType>();
+        if (static_cast<int>(g.dtype) >= kNumDTypes)
+          throw InvalidArgumentError("GPU program: a GEMM of unknown dtype");
         g.a = r.ref();
         g.b = r.ref();
         g.c = r.ref();

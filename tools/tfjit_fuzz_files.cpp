@@ -10,7 +10,10 @@
 //   cache  a mutated disk-cache entry read back: it must be refused or be the object stored,
 //          never another (a mismatch);
 //   checkpoint  a tf::train::Checkpoint of a small model and its optimizer with its index or
-//          data file mutated, restored into fresh objects.
+//          data file mutated, restored into fresh objects;
+//   gpu    a mutated serialised GPU program (the launch plan the disk cache keeps: kernels,
+//          GEMMs, cuDNN convolutions, branches) read back and described (seeds: the mlir seeds'
+//          programs for sm_90, convolutions as cuDNN steps).
 // Exit code: 0 when no defect was found, 1 when one was, 2 on usage errors.
 #include <algorithm>
 #include <cctype>
@@ -27,6 +30,7 @@
 
 #include "compiler/compiler.h"
 #include "compiler/disk_cache.h"
+#include "runtime/gpu_program.h"
 #include "tfjit/tfjit.h"
 #include "tools/fuzz_driver.h"
 
@@ -215,6 +219,14 @@ std::vector<std::string> mlir_seeds() {
       tf::function([](const Tensor& x) {
         return tf::nn::max_pool2d(x, {2}, {2}, "VALID") + tf::random::uniform({1, 2, 2, 3});
       }).graph(stage, tf::zeros({1, 4, 4, 3})));
+  seeds.push_back(tf::function([](const Tensor& x, const Tensor& w) {
+                    tf::GradientTape tape;
+                    tape.watch(x);
+                    tape.watch(w);
+                    auto y = tf::nn::conv2d(x, w, {2}, "SAME");
+                    auto g = tape.gradient(tf::reduce_sum(y * y), std::vector<tf::Source>{x, w});
+                    return tf::reduce_sum(g[0]) + tf::reduce_sum(g[1]);
+                  }).graph(stage, tf::zeros({2, 7, 6, 3}), tf::zeros({3, 3, 3, 4})));
   tf::FunctionOptions unknown;
   unknown.input_signature = std::vector<tf::TensorSpec>{tf::TensorSpec({tf::None, 3})};
   seeds.push_back(
@@ -287,6 +299,14 @@ Result read_cache_entry(const fs::path& dir, const std::string& digest, const st
   });
 }
 
+Result read_gpu_program(const std::string& bytes) {
+  return classify([&]() -> Result {
+    auto p = tf::rt::gpu::Program::deserialize(bytes);
+    return {kOk, std::to_string(p.describe().size()) + " characters, " +
+                     std::to_string(p.temporary_bytes()) + " temporary bytes"};
+  });
+}
+
 Result read_checkpoint(const fs::path& prefix) {
   return classify([&]() -> Result {
     Trainable fresh(false);
@@ -299,15 +319,16 @@ Result read_checkpoint(const fs::path& prefix) {
 
 // --- Driver ------------------------------------------------------------------------------------
 
-const char* const kKinds[] = {"npy", "mlir", "cache", "checkpoint"};
+const char* const kKinds[] = {"npy", "mlir", "cache", "checkpoint", "gpu"};
 
 void usage(std::ostream& os) {
   os << "usage: tfjit-fuzz-files [options]\n\n"
-        "Feeds mutated .npy files, traced graphs, disk-cache entries and checkpoints to tfjit's\n"
-        "readers, each case in its own process; reports crashes, hangs, non-tfjit exceptions and\n"
-        "corrupt cache entries read back as objects.\n\n"
+        "Feeds mutated .npy files, traced graphs, disk-cache entries, checkpoints and GPU "
+        "programs\n"
+        "to tfjit's readers, each case in its own process; reports crashes, hangs, non-tfjit\n"
+        "exceptions and corrupt cache entries read back as objects.\n\n"
         "options:\n"
-        "  --kind K           npy, mlir, cache, checkpoint or all (default all)\n"
+        "  --kind K           npy, mlir, cache, checkpoint, gpu or all (default all)\n"
         "  --keep DIR         write each case's mutated file into DIR\n"
      << kCommonOptionsHelp << "\nexit codes: 0 no defect found, 1 defects found, 2 usage error\n";
 }
@@ -329,7 +350,8 @@ int main(int argc, char** argv) {
                                 });
   if (exit_code >= 0) return exit_code;
   if (kind != "all" && std::find(std::begin(kKinds), std::end(kKinds), kind) == std::end(kKinds)) {
-    std::cerr << "tfjit-fuzz-files: no kind " << kind << " (npy, mlir, cache, checkpoint, all)\n";
+    std::cerr << "tfjit-fuzz-files: no kind " << kind
+              << " (npy, mlir, cache, checkpoint, gpu, all)\n";
     return 2;
   }
   // Each case's files live in a private directory, removed at the end.
@@ -348,8 +370,17 @@ int main(int argc, char** argv) {
           fs::create_directories(seeds);
           auto npy = npy_seeds(seeds);  // written as seeds/seed<i>.npy
           auto mlir = mlir_seeds();
-          for (size_t i = 0; i < mlir.size(); ++i)
+          tf::compiler::CompileOptions cudnn;
+          cudnn.device_conv_calls = true;
+          for (size_t i = 0; i < mlir.size(); ++i) {
             write_file(seeds / ("graph" + std::to_string(i) + ".mlir"), mlir[i]);
+            try {
+              write_file(
+                  seeds / ("program" + std::to_string(i) + ".gpu"),
+                  tf::compiler::Graph::parse(mlir[i])->gpu_program("sm_90", cudnn).serialize());
+            } catch (const tf::UnimplementedError&) {  // not every graph runs on the GPU
+            }
+          }
           namespace cache = tf::compiler::disk_cache;
           const std::string digest = cache::digest("tfjit-fuzz-files seed");
           cache::set_directory(cache_dir.string());
@@ -372,11 +403,12 @@ int main(int argc, char** argv) {
   for (const auto& f : fs::recursive_directory_iterator(work))
     if (f.is_regular_file()) files.push_back(f.path());
   std::sort(files.begin(), files.end());
-  std::vector<std::string> npy, mlir;
+  std::vector<std::string> npy, mlir, gpu;
   fs::path entry;
   for (const fs::path& f : files) {
     if (f.extension() == ".npy") npy.push_back(read_file(f));
     if (f.extension() == ".mlir") mlir.push_back(read_file(f));
+    if (f.extension() == ".gpu") gpu.push_back(read_file(f));
     if (f.parent_path().string().starts_with(cache_dir.string())) entry = f;
   }
   const std::string digest = read_file(seeds / "digest"), object = read_file(seeds / "object");
@@ -403,6 +435,9 @@ int main(int argc, char** argv) {
       } else if (name == "mlir") {
         bytes = mutate(mlir[static_cast<size_t>(pick(rng, 0, mlir.size() - 1))], rng, true);
         r = isolated([&] { return compile_graph(bytes); }, o.case_timeout, o.memory_limit_mb);
+      } else if (name == "gpu") {
+        bytes = mutate(gpu[static_cast<size_t>(pick(rng, 0, gpu.size() - 1))], rng, false);
+        r = isolated([&] { return read_gpu_program(bytes); }, o.case_timeout, o.memory_limit_mb);
       } else if (name == "checkpoint") {
         const size_t which = static_cast<size_t>(pick(rng, 0, 1));
         bytes = mutate(ckpt_seed[which], rng, false);

@@ -6,8 +6,8 @@
 // bounded size keep compile time linear in the graph's size. The pieces hold kernels' loops
 // that have little to optimise across each other; small functions are left whole.
 #include <functional>
-#include "compiler/codegen.h"
 
+#include "compiler/codegen.h"
 #include "llvm/ADT/PostOrderIterator.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/Analysis/InstructionSimplify.h"
@@ -41,8 +41,8 @@ std::vector<llvm::BasicBlock*> dominated_between(const llvm::DominatorTree& dt,
 }
 
 // Reads of memref descriptors' fields become the values written into them: the sizes and strides
-// are then constants again, and a piece takes the buffers' pointers rather than whole
-// descriptors, whose fields it could not see (and so would vectorise with run-time checks).
+// are constants again where they are used, and a piece takes the buffers' pointers rather than
+// whole descriptors.
 void forward_descriptor_fields(llvm::Function& f) {
   const llvm::SimplifyQuery query(f.getParent()->getDataLayout());
   for (llvm::BasicBlock* block : llvm::ReversePostOrderTraversal<llvm::Function*>(&f))

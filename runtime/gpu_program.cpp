@@ -444,19 +444,14 @@ std::string Program::describe() const {
       os << "jump to step " << j->target << "\n";
     } else if (const auto* conv = std::get_if<Conv>(&step)) {
       static const char* names[] = {"conv", "conv_backprop_input", "conv_backprop_filter"};
-      auto list = [&](const char* name, const std::vector<int64_t>& v) {
-        os << " " << name << "=[";
-        for (size_t k = 0; k < v.size(); ++k) os << (k ? "," : "") << v[k];
-        os << "]";
-      };
+      static const char* lists[] = {"input",     "filter", "output", "strides",
+                                    "dilations", "low",    "high"};  // conv_lists' order
       os << names[static_cast<int>(conv->kind)] << " " << dtype_name(conv->dtype);
-      list("input", conv->input);
-      list("filter", conv->filter);
-      list("output", conv->output);
-      list("strides", conv->strides);
-      list("dilations", conv->dilations);
-      list("low", conv->low);
-      list("high", conv->high);
+      for (size_t l = 0; const auto* v : conv_lists(*conv)) {
+        os << " " << lists[l++] << "=[";
+        for (size_t k = 0; k < v->size(); ++k) os << (k ? "," : "") << (*v)[k];
+        os << "]";
+      }
       os << " groups=" << conv->groups << " a=";
       ref(conv->a);
       os << " b=";

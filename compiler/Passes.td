@@ -156,10 +156,10 @@ def ApproximateMath : Pass<"tfjit-approximate-math", "mlir::ModuleOp"> {
   ];
 }
 
-def FlattenElementwise : Pass<"tfjit-flatten-elementwise", "mlir::ModuleOp"> {
-  let summary = "Elementwise generics on static shapes with identity maps iterate one flat dim "
-                "(long contiguous loops that vectorise)";
-  let constructor = "::tf::compiler::create_flatten_elementwise_pass()";
+def CollapseDims : Pass<"tfjit-collapse-dims", "mlir::ModuleOp"> {
+  let summary = "Generics on static shapes iterate each run of adjacent same-type loops that "
+                "every operand indexes contiguously as one loop";
+  let constructor = "::tf::compiler::create_collapse_dims_pass()";
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];
 }
 

@@ -84,7 +84,16 @@ void initialize_native_target() {
   (void)initialized;
 }
 
-std::string emit_code(mlir::ModuleOp llvm_dialect, Emit what, int opt_level) {
+std::string emit_code(mlir::ModuleOp llvm_dialect, Emit what, int opt_level,
+                      mlir::TimingScope* timing) {
+  // A step's time is recorded from here until the next step starts (or the function returns).
+  mlir::TimingScope step;
+  auto start = [&](const char* name) {
+    if (!timing) return;
+    step.stop();
+    step = timing->nest(name);
+  };
+  start("translate to LLVM IR");
   llvm::LLVMContext llvm_context;
   auto module = mlir::translateModuleToLLVMIR(llvm_dialect, llvm_context);
   if (!module) throw InternalError("translation to LLVM IR failed");
@@ -92,6 +101,7 @@ std::string emit_code(mlir::ModuleOp llvm_dialect, Emit what, int opt_level) {
   module->setDataLayout(tm->createDataLayout());
   module->setTargetTriple(tm->getTargetTriple().str());
   add_entry_wrapper(*module);
+  start("split large functions");
   split_large_functions(*module, kMaxBlocksPerFunction);
   // Every function is tagged with the host CPU, so the vectorisers use its full vector width.
   for (auto& f : *module) {
@@ -99,6 +109,7 @@ std::string emit_code(mlir::ModuleOp llvm_dialect, Emit what, int opt_level) {
     f.addFnAttr("target-cpu", tm->getTargetCPU());
     f.addFnAttr("target-features", tm->getTargetFeatureString());
   }
+  start("LLVM optimisation");
   auto optimize = mlir::makeOptimizingTransformer(static_cast<unsigned>(opt_level), 0, tm.get());
   if (auto err = optimize(module.get()))
     throw InternalError("LLVM optimisation failed: " + llvm::toString(std::move(err)));
@@ -109,6 +120,7 @@ std::string emit_code(mlir::ModuleOp llvm_dialect, Emit what, int opt_level) {
     module->print(os, nullptr);
     return std::string(buffer.str());
   }
+  start("machine code");
   llvm::legacy::PassManager pm;
   auto type = what == Emit::kAssembly ? llvm::CodeGenFileType::AssemblyFile
                                       : llvm::CodeGenFileType::ObjectFile;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/Timing.h"
 
 namespace llvm {
 class Module;
@@ -18,8 +19,10 @@ namespace tf::compiler {
 inline constexpr const char* kEntrySymbol = "tfjit_entry";
 
 enum class Emit { kLLVMIR, kAssembly, kObject };
-// Translates, adds the entry wrapper, optimises at -O`opt_level` and emits `what`.
-std::string emit_code(mlir::ModuleOp llvm_dialect, Emit what, int opt_level);
+// Translates, adds the entry wrapper, optimises at -O`opt_level` and emits `what`. With `timing`,
+// each of those steps is timed under it.
+std::string emit_code(mlir::ModuleOp llvm_dialect, Emit what, int opt_level,
+                      mlir::TimingScope* timing = nullptr);
 
 // Cuts each function of more than 2 * `max_blocks` blocks into noinline pieces of about
 // `max_blocks` along the blocks every path to its return passes through

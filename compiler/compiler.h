@@ -157,6 +157,10 @@ class Graph {
   // A relocatable object for the host CPU, exporting `tfjit_entry` (compiler/codegen.h).
   std::string object_code(const CompileOptions& options = {}) const;
   std::unique_ptr<Executable> compile(const CompileOptions& options = {}) const;
+  // Compiles for the host CPU as compile() does and reports where the time went: each MLIR pass,
+  // then translation, function splitting, LLVM optimisation, machine code and linking, as a tree
+  // of wall-clock milliseconds (tfjit-dump --time).
+  std::string compile_timing(const CompileOptions& options = {}) const;
   // The graph for a GPU of architecture `arch` ("sm_90"): PTX kernels and the launch plan that
   // runs them (GEMMs through cuBLAS when options.matmul_library_call). UnimplementedError, naming
   // the op, when part of the graph cannot run there (unknown dims: see specialize).

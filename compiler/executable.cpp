@@ -6,6 +6,7 @@
 #include "compiler/mlir_support.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "runtime/library_abi.h"
 #include "tfjit/errors.h"
@@ -176,6 +177,59 @@ std::string Graph::object_code(const CompileOptions& options) const {
 
 std::unique_ptr<Executable> Graph::compile(const CompileOptions& options) const {
   return Executable::load(object_code(options), impl_->arguments, impl_->results);
+}
+
+namespace {
+// MLIR's timing tree as text: wall milliseconds, share of the total, name.
+class TimingText : public mlir::OutputStrategy {
+ public:
+  using OutputStrategy::OutputStrategy;
+  void printHeader(const mlir::TimeRecord& total) override {
+    os << llvm::format("compile time: %.1f ms wall\n", total.wall * 1e3);
+  }
+  void printFooter() override {}
+  void printTime(const mlir::TimeRecord& time, const mlir::TimeRecord& total) override {
+    os << llvm::format("%9.1f ms %5.1f%%  ", time.wall * 1e3, 100 * time.wall / total.wall);
+  }
+  void printListEntry(llvm::StringRef name, const mlir::TimeRecord& time,
+                      const mlir::TimeRecord& total, bool) override {
+    printTime(time, total);
+    os << name << "\n";
+  }
+  void printTreeEntry(unsigned indent, llvm::StringRef name, const mlir::TimeRecord& time,
+                      const mlir::TimeRecord& total) override {
+    printTime(time, total);
+    os.indent(indent) << name << "\n";
+  }
+  void printTreeEntryEnd(unsigned, bool) override {}
+};
+}  // namespace
+
+std::string Graph::compile_timing(const CompileOptions& options) const {
+  std::string report;
+  llvm::raw_string_ostream os(report);
+  {
+    mlir::DefaultTimingManager manager;
+    manager.setEnabled(true);
+    manager.setOutput(std::make_unique<TimingText>(os));
+    {
+      auto lock = lock_compiler();
+      mlir::TimingScope root = manager.getRootScope();
+      auto module =
+          mlir::OwningOpRef<mlir::ModuleOp>(mlir::cast<mlir::ModuleOp>(impl_->module->clone()));
+      std::string object;
+      {
+        mlir::TimingScope passes = root.nest("MLIR passes");
+        lower_to(*module, Stage::kLLVMDialect, options, &passes);
+      }
+      object = emit_code(*module, Emit::kObject, options.llvm_opt_level, &root);
+      mlir::TimingScope link = root.nest("JIT link");
+      Executable::load(object, impl_->arguments, impl_->results);
+    }
+    manager.print();
+    manager.setEnabled(false);  // printed: nothing more at destruction
+  }
+  return report;
 }
 
 std::string Graph::text(Stage stage, const CompileOptions& options) const {

@@ -12,6 +12,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "mlir/Pass/Pass.h"
+#include "mlir/Support/Timing.h"
 #include "runtime/library_abi.h"
 
 namespace mlir {
@@ -46,7 +47,9 @@ struct Graph::Impl {
 };
 
 // Lowers `module` in place to `stage` (at most kLLVMDialect). Throws InternalError on failure.
-void lower_to(mlir::ModuleOp module, Stage stage, const CompileOptions& options);
+// With `timing`, each pass's time is recorded under it (Graph::compile_timing).
+void lower_to(mlir::ModuleOp module, Stage stage, const CompileOptions& options,
+              mlir::TimingScope* timing = nullptr);
 // Stage::kLLVMDialect's passes: loops in the arith, math, memref and cf dialects to LLVM.
 // tfjit_allocator: compiled allocations go to the host allocator (backends/cpu/library_calls.cpp),
 // which the process-wide JIT resolves; code linked elsewhere (GPU kernels run on the host) uses

@@ -12,7 +12,7 @@ std::unique_ptr<mlir::Pass> create_tfjit_to_linalg_pass(bool named_matmul, bool 
                                                         bool device_conv_calls);
 std::unique_ptr<mlir::Pass> create_fuse_elementwise_pass();
 std::unique_ptr<mlir::Pass> create_schedule_collectives_pass();
-std::unique_ptr<mlir::Pass> create_flatten_elementwise_pass();
+std::unique_ptr<mlir::Pass> create_collapse_dims_pass();
 std::unique_ptr<mlir::Pass> create_matmul_to_library_call_pass();
 std::unique_ptr<mlir::Pass> create_fuse_matmul_epilogue_pass();
 std::unique_ptr<mlir::Pass> create_fuse_conv_epilogue_pass();

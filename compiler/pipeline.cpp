@@ -71,7 +71,7 @@ void add_stage(mlir::PassManager& pm, Stage stage, const CompileOptions& options
           options.matmul_library_call, options.parallel_scans, options.host_library_calls,
           options.device_conv_calls && !options.host_library_calls));
       pm.addPass(create_fuse_elementwise_pass());
-      pm.addPass(create_flatten_elementwise_pass());
+      pm.addPass(create_collapse_dims_pass());
       if (options.split_reductions) pm.addPass(create_split_reductions_pass());
       pm.addPass(mlir::createCanonicalizerPass());
       pm.addPass(mlir::createCSEPass());
@@ -128,9 +128,11 @@ std::optional<Stage> parse_stage(std::string_view name) {
   return std::nullopt;
 }
 
-void lower_to(mlir::ModuleOp module, Stage stage, const CompileOptions& options) {
+void lower_to(mlir::ModuleOp module, Stage stage, const CompileOptions& options,
+              mlir::TimingScope* timing) {
   if (stage >= Stage::kBufferized) prepare_entry(module);
   mlir::PassManager pm(&context());
+  if (timing) pm.enableTiming(*timing);
   for (Stage s : kAllStages) {
     if (s > stage) break;
     add_stage(pm, s, options);

@@ -574,18 +574,17 @@ TEST_CASE("a function the GPU cannot run falls back to the CPU and says why",
           "[device][gpu][function]") {
   if (skip_without_gpu()) return;
   auto scope = tf::device_scope("/GPU:0");
-  // 400 captured rank-4 operands fused into one kernel: 401 memref descriptors of 11 values are
-  // over PTX's 32764 bytes of kernel parameters. (Broadcast against x, so the kernel keeps its
-  // four dims: elementwise code on equal shapes is flattened to one.)
+  // 700 captured operands fused into one kernel, each read as a (2, 10) memref broadcast along x's
+  // other dims: 700 descriptors of 7 values are over PTX's 32764 bytes of kernel parameters.
   std::vector<tf::Tensor> terms;
-  for (int i = 0; i < 400; ++i) terms.push_back(tf::fill({1, 1, 1, 20}, 0.25));
+  for (int i = 0; i < 700; ++i) terms.push_back(tf::fill({2, 1, 10, 1}, 0.25));
   auto f = tf::function([&](const tf::Tensor& x) {
     tf::Tensor sum = x;
     for (const tf::Tensor& t : terms) sum = sum + t;
     return sum;
   });
-  tf::Tensor x = tf::zeros({2, 1, 1, 20});
-  CHECK(f(x).to_vector<float>() == std::vector<float>(40, 100.f));
+  tf::Tensor x = tf::zeros({2, 3, 10, 20});
+  CHECK(f(x).to_vector<float>() == std::vector<float>(1200, 175.f));
   auto concrete = f.get_concrete_function(x);
   CHECK(concrete.device().ends_with("CPU:0"));
   CHECK_THAT(concrete.gpu_fallback_reason(), Catch::Contains("parameters"));

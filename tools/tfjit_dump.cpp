@@ -29,6 +29,8 @@ options:
   --dot              print the traced graph in Graphviz DOT (pipe into `dot -Tsvg`)
   --stats            print statistics: ops, kernels after fusion, GEMMs (library call or generated
                      loops), FLOPs, bytes, buffer plan
+  --time             compile for the host CPU and print where the time went: each MLIR pass,
+                     translation, LLVM optimisation, machine code, linking (wall-clock ms)
   --generated-matmul lower float32 GEMM to generated loops instead of a oneDNN call
   --split-reductions split long reductions into a tree, as GPU kernels always do
   --help             this text
@@ -74,7 +76,7 @@ std::string trace_example(const std::string& name) {
 
 int main(int argc, char** argv) {
   std::string example = "chain", stage_name = "traced", file;
-  bool all_stages = false, dot = false, stats = false;
+  bool all_stages = false, dot = false, stats = false, timing = false;
   tf::compiler::CompileOptions options;
   try {
     for (int i = 1; i < argc; ++i) {
@@ -103,6 +105,8 @@ int main(int argc, char** argv) {
         dot = true;
       } else if (arg == "--stats") {
         stats = true;
+      } else if (arg == "--time") {
+        timing = true;
       } else if (arg == "--generated-matmul") {
         options.matmul_library_call = false;
       } else if (arg == "--split-reductions") {
@@ -129,6 +133,8 @@ int main(int argc, char** argv) {
     auto graph = tf::compiler::Graph::parse(text);
     if (dot) {
       std::cout << graph->dot();
+    } else if (timing) {
+      std::cout << graph->compile_timing(options);
     } else if (stats) {
       auto st = graph->stats(options);
       std::cout << "ops:\n";

@@ -10,6 +10,7 @@
 #include "compiler/mlir_support.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 
 using namespace mlir;
@@ -62,6 +63,17 @@ struct CollapseDimsPass : impl::CollapseDimsBase<CollapseDimsPass> {
       if (failed(collapsed)) continue;
       rewriter.replaceOp(op, collapsed->results);
     }
+    // A collapsed init is a reshape of a tensor.empty: made an empty of the collapsed type, so
+    // that unshare-inits sees it (200 ops writing into views of one shared empty made one-shot
+    // bufferization quadratic again: 0.18 -> 0.88 s on a 1000-op graph).
+    getOperation().walk([&](Operation* reshape) {
+      if (!isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(reshape)) return;
+      auto type = cast<RankedTensorType>(reshape->getResult(0).getType());
+      if (!reshape->getOperand(0).getDefiningOp<tensor::EmptyOp>() || !type.hasStaticShape())
+        return;
+      rewriter.setInsertionPoint(reshape);
+      rewriter.replaceOpWithNewOp<tensor::EmptyOp>(reshape, type.getShape(), type.getElementType());
+    });
   }
 };
 

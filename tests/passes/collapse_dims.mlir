@@ -15,7 +15,12 @@ func.func @relu_gradient(%x: tensor<4x5x16xf32>, %g: tensor<4x5x16xf32>) -> tens
 }
 // CHECK-LABEL: func.func @relu_gradient
 // CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0, 1, 2]] : tensor<4x5x16xf32> into tensor<320xf32>
+// The init is an empty of the collapsed type, not a view of the original empty (which other ops
+// may share): unshare-inits gives each op its own.
+// CHECK-NOT: tensor.collapse_shape %0
+// CHECK: %[[INIT:.*]] = tensor.empty() : tensor<320xf32>
 // CHECK: linalg.generic {{.*}}iterator_types = ["parallel"]
+// CHECK-SAME: outs(%[[INIT]] : tensor<320xf32>)
 // CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1, 2]] output_shape [4, 5, 16] : tensor<320xf32> into tensor<4x5x16xf32>
 
 // -----

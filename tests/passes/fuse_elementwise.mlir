@@ -39,3 +39,51 @@ func.func @scalar_into_loop(%x: tensor<1024xf32>, %s: tensor<f32>) -> tensor<102
 // CHECK: linalg.generic {{.*}}iterator_types = ["parallel"]
 // CHECK-NOT: math.exp
 // CHECK: return
+
+// -----
+
+// A broadcast scalar read by two loops: each takes in its own copy (a read of the scalar), and no
+// buffer of the broadcast is left.
+func.func @broadcast_read_twice(%x: tensor<1024xf32>, %y: tensor<1024xf32>, %s: tensor<f32>) -> (tensor<1024xf32>, tensor<1024xf32>) {
+  %b = tfjit.broadcast_to %s : tensor<f32> -> tensor<1024xf32>
+  %u = tfjit.binary "multiply" %x, %b : tensor<1024xf32> -> tensor<1024xf32>
+  %v = tfjit.binary "add" %y, %b : tensor<1024xf32> -> tensor<1024xf32>
+  return %u, %v : tensor<1024xf32>, tensor<1024xf32>
+}
+// CHECK-LABEL: func.func @broadcast_read_twice
+// CHECK: linalg.generic {{.*}} ins(%arg0, %arg2 : tensor<1024xf32>, tensor<f32>)
+// CHECK: linalg.generic {{.*}} ins(%arg1, %arg2 : tensor<1024xf32>, tensor<f32>)
+// CHECK-NOT: linalg.generic
+// CHECK: return
+
+// -----
+
+// An optimizer's update: the new moment is returned (assigned to its slot) and read by the
+// parameter's update. One loop computes both and yields both.
+func.func @moment_and_parameter(%m: tensor<1024xf32>, %g: tensor<1024xf32>, %p: tensor<1024xf32>) -> (tensor<1024xf32>, tensor<1024xf32>) {
+  %d = tfjit.binary "subtract" %g, %m : tensor<1024xf32> -> tensor<1024xf32>
+  %m1 = tfjit.binary "add" %m, %d : tensor<1024xf32> -> tensor<1024xf32>
+  %p1 = tfjit.binary "subtract" %p, %m1 : tensor<1024xf32> -> tensor<1024xf32>
+  return %m1, %p1 : tensor<1024xf32>, tensor<1024xf32>
+}
+// CHECK-LABEL: func.func @moment_and_parameter
+// CHECK: %[[R:.*]]:2 = linalg.generic
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[R]]#{{[01]}}, %[[R]]#{{[01]}}
+
+// -----
+
+// A value a reduction reads before the elementwise consumer: fusing it into the consumer would
+// define it after that reader, so it stays its own loop.
+func.func @read_first_by_a_reduction(%x: tensor<4x8xf32>) -> (tensor<4xf32>, tensor<4x8xf32>) {
+  %e = tfjit.unary "exp" %x : tensor<4x8xf32> -> tensor<4x8xf32>
+  %s = tfjit.reduce "reduce_sum" %e {axes = array<i64: 1>, keepdims = false} : tensor<4x8xf32> -> tensor<4xf32>
+  %t = tfjit.unary "tanh" %e : tensor<4x8xf32> -> tensor<4x8xf32>
+  return %s, %t : tensor<4xf32>, tensor<4x8xf32>
+}
+// CHECK-LABEL: func.func @read_first_by_a_reduction
+// CHECK: %[[E:.*]] = linalg.generic
+// CHECK: math.exp
+// CHECK: linalg.generic {{.*}} ins(%[[E]] : tensor<4x8xf32>)
+// CHECK: linalg.generic {{.*}} ins(%[[E]] : tensor<4x8xf32>)
+// CHECK: math.tanh

@@ -31,7 +31,8 @@ SmallVector<ReassociationIndices> collapsible_runs(linalg::GenericOp op) {
     if (!t || !t.hasStaticShape()) return runs;
   }
   // linalg.index would see the collapsed index.
-  if (!op.getBody()->getOps<linalg::IndexOp>().empty()) return runs;
+  if (op.getBody()->walk([](linalg::IndexOp) { return WalkResult::interrupt(); }).wasInterrupted())
+    return runs;
   auto maps = op.getIndexingMapsArray();
   // Only operands read at permuted loop indices (MLIR's collapsing mishandles constant indices).
   if (!llvm::all_of(maps, [](AffineMap m) { return m.isProjectedPermutation(); })) return {};

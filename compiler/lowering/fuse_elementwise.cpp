@@ -60,7 +60,7 @@ void copy_broadcasts_into_consumers(Operation* root) {
       if (auto consumer = dyn_cast<linalg::GenericOp>(use.getOwner());
           consumer && all_parallel(consumer))
         uses.push_back(&use);
-    // The first stays with the original, which any other users keep reading.
+    // One consumer keeps the original, which any other users keep reading.
     for (size_t i = 1; i < uses.size(); ++i) {
       OpOperand* use = uses[i];
       b.setInsertionPoint(use->getOwner());
@@ -88,7 +88,11 @@ struct FuseIntoFirstConsumer : OpRewritePattern<linalg::GenericOp> {
     if (!all_parallel(consumer)) return failure();
     for (OpOperand& operand : consumer->getOpOperands()) {
       auto producer = operand.get().getDefiningOp<linalg::GenericOp>();
+      // Same block (not moved into a loop body), and read at the consumer's own positions: read
+      // through a broadcast, the fused loop would store each producer value many times.
       if (!producer || producer->hasOneUse() || !all_parallel(producer) ||
+          producer->getBlock() != consumer->getBlock() ||
+          !consumer.getMatchingIndexingMap(&operand).isPermutation() ||
           !others_follow(producer, consumer) || !linalg::areElementwiseOpsFusable(&operand))
         continue;
       // Read through this operand only: another would be left reading the fused op's own result.

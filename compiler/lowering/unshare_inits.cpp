@@ -22,6 +22,7 @@ namespace {
 // Whether `op` reads `v` once and after every other reader (a layer-norm's centred values: read by
 // the variance's reduction, then by the scaling, which may write over them).
 bool last_reader(Value v, Operation* op) {
+  if (v.getParentBlock() != op->getBlock()) return false;
   int reads = 0;
   for (OpOperand& use : v.getUses()) {
     Operation* user = use.getOwner();

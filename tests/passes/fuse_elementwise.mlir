@@ -67,9 +67,14 @@ func.func @moment_and_parameter(%m: tensor<1024xf32>, %g: tensor<1024xf32>, %p: 
   return %m1, %p1 : tensor<1024xf32>, tensor<1024xf32>
 }
 // CHECK-LABEL: func.func @moment_and_parameter
-// CHECK: %[[R:.*]]:2 = linalg.generic
+// CHECK: %[[R:.*]]:2 = linalg.generic {{.*}} ins(%arg2, %arg0, %arg1 :
+// CHECK: ^bb0(%[[P:.*]]: f32, %[[M:.*]]: f32, %[[G:.*]]: f32, %{{.*}}: f32, %{{.*}}: f32):
+// CHECK: %[[D:.*]] = arith.subf %[[G]], %[[M]]
+// CHECK: %[[M1:.*]] = arith.addf %[[M]], %[[D]]
+// CHECK: %[[P1:.*]] = arith.subf %[[P]], %[[M1]]
+// CHECK: linalg.yield %[[M1]], %[[P1]]
 // CHECK-NOT: linalg.generic
-// CHECK: return %[[R]]#{{[01]}}, %[[R]]#{{[01]}}
+// CHECK: return %[[R]]#0, %[[R]]#1
 
 // -----
 
@@ -87,3 +92,21 @@ func.func @read_first_by_a_reduction(%x: tensor<4x8xf32>) -> (tensor<4xf32>, ten
 // CHECK: linalg.generic {{.*}} ins(%[[E]] : tensor<4x8xf32>)
 // CHECK: linalg.generic {{.*}} ins(%[[E]] : tensor<4x8xf32>)
 // CHECK: math.tanh
+
+// -----
+
+// A row statistic read later as well, and by its first consumer through a broadcast: fused, the
+// loop over (rows, columns) would store each row's value once per column. It stays its own loop.
+func.func @statistic_read_through_a_broadcast(%x: tensor<4x8xf32>, %s: tensor<4xf32>) -> (tensor<4x8xf32>, tensor<4xf32>) {
+  %r = tfjit.unary "rsqrt" %s : tensor<4xf32> -> tensor<4xf32>
+  %rr = tfjit.reshape %r : tensor<4xf32> -> tensor<4x1xf32>
+  %b = tfjit.broadcast_to %rr : tensor<4x1xf32> -> tensor<4x8xf32>
+  %y = tfjit.binary "multiply" %x, %b : tensor<4x8xf32> -> tensor<4x8xf32>
+  %z = tfjit.binary "multiply" %r, %r : tensor<4xf32> -> tensor<4xf32>
+  return %y, %z : tensor<4x8xf32>, tensor<4xf32>
+}
+// CHECK-LABEL: func.func @statistic_read_through_a_broadcast
+// CHECK: %[[R:.*]] = linalg.generic
+// CHECK: math.rsqrt
+// CHECK: linalg.generic {{.*}} ins(%arg0, %[[R]] : tensor<4x8xf32>, tensor<4xf32>)
+// CHECK-NOT: math.rsqrt

@@ -96,3 +96,38 @@ func.func @transposed(%x: tensor<4x16xf32>, %y: tensor<16x4xf32>) -> tensor<4x16
 // CHECK-LABEL: func.func @transposed
 // CHECK-NOT: tensor.collapse_shape
 // CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]
+
+// -----
+
+// Two runs: (batch, seq) parallel and (heads, width) reduced, each one loop.
+#in = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#out = affine_map<(d0, d1, d2, d3) -> (d0, d1)>
+func.func @two_runs(%x: tensor<2x3x4x5xf32>, %init: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %r = linalg.generic {indexing_maps = [#in, #out], iterator_types = ["parallel", "parallel", "reduction", "reduction"]} ins(%x : tensor<2x3x4x5xf32>) outs(%init : tensor<2x3xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %s = arith.addf %acc, %a : f32
+    linalg.yield %s : f32
+  } -> tensor<2x3xf32>
+  return %r : tensor<2x3xf32>
+}
+// CHECK-LABEL: func.func @two_runs
+// CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2, 3]] : tensor<2x3x4x5xf32> into tensor<6x20xf32>
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]
+
+// -----
+
+// An op reading its loop indices (linalg.index) keeps its dims: it would see collapsed ones.
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @reads_indices(%init: tensor<4x8xi64>) -> tensor<4x8xi64> {
+  %r = linalg.generic {indexing_maps = [#id], iterator_types = ["parallel", "parallel"]} outs(%init : tensor<4x8xi64>) {
+  ^bb0(%o: i64):
+    %i = linalg.index 1 : index
+    %v = arith.index_cast %i : index to i64
+    linalg.yield %v : i64
+  } -> tensor<4x8xi64>
+  return %r : tensor<4x8xi64>
+}
+// CHECK-LABEL: func.func @reads_indices
+// CHECK-NOT: tensor.collapse_shape
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]
+// CHECK: linalg.index 1

@@ -110,3 +110,19 @@ func.func @statistic_read_through_a_broadcast(%x: tensor<4x8xf32>, %s: tensor<4x
 // CHECK: math.rsqrt
 // CHECK: linalg.generic {{.*}} ins(%arg0, %[[R]] : tensor<4x8xf32>, tensor<4xf32>)
 // CHECK-NOT: math.rsqrt
+
+// -----
+
+// A producer its consumer reads twice (x * x) and the function returns as well: the consumer's
+// two reads become one, and the fused loop yields both values, each returned in its place.
+func.func @read_twice_by_the_consumer(%x: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) {
+  %e = tfjit.unary "exp" %x : tensor<8xf32> -> tensor<8xf32>
+  %sq = tfjit.binary "multiply" %e, %e : tensor<8xf32> -> tensor<8xf32>
+  return %sq, %e : tensor<8xf32>, tensor<8xf32>
+}
+// CHECK-LABEL: func.func @read_twice_by_the_consumer
+// CHECK: %[[R:.*]]:2 = linalg.generic {{.*}} ins(%arg0 : tensor<8xf32>)
+// CHECK: %[[E:.*]] = math.exp
+// CHECK: %[[SQ:.*]] = arith.mulf %[[E]], %[[E]]
+// CHECK: linalg.yield %[[E]], %[[SQ]]
+// CHECK: return %[[R]]#1, %[[R]]#0

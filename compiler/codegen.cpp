@@ -28,6 +28,11 @@ llvm::orc::JITTargetMachineBuilder host_builder() {
   if (!builder)
     throw InternalError("cannot detect the host CPU: " + llvm::toString(builder.takeError()));
   builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  // Without AVX512-FP16's half-precision vector compares: LLVM 19 narrows a compare of a widened
+  // float16 to one, and ANDing its mask with a float64 compare's gave wrong lanes on a Sapphire
+  // Rapids (compiled float16 digamma was NaN at every positive integer). float16 arithmetic is
+  // computed in float32 anyway.
+  builder->getFeatures().AddFeature("avx512fp16", false);
   // Position-independent: the object is linked wherever the JIT maps it, possibly far from the
   // process's libraries.
   builder->setRelocationModel(llvm::Reloc::PIC_);

@@ -5,8 +5,10 @@
 #include <string>
 
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/Support/Timing.h"
 
+namespace mlir {
+class TimingScope;
+}  // namespace mlir
 namespace llvm {
 class Module;
 class TargetMachine;

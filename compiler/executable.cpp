@@ -168,11 +168,22 @@ void Executable::run(const void* const* args, void* const* results,
   rt::abi::raise_recorded_failure();
 }
 
+namespace {
+// A copy of `module` lowered and compiled to an object; with `timing`, each step timed under it.
+std::string lower_and_emit(mlir::ModuleOp module, const CompileOptions& options,
+                           mlir::TimingScope* timing = nullptr) {
+  mlir::OwningOpRef<mlir::ModuleOp> copy = mlir::cast<mlir::ModuleOp>(module->clone());
+  {
+    mlir::TimingScope passes = timing ? timing->nest("MLIR passes") : mlir::TimingScope();
+    lower_to(*copy, Stage::kLLVMDialect, options, timing ? &passes : nullptr);
+  }
+  return emit_code(*copy, Emit::kObject, options.llvm_opt_level, timing);
+}
+}  // namespace
+
 std::string Graph::object_code(const CompileOptions& options) const {
   auto lock = lock_compiler();
-  mlir::OwningOpRef<mlir::ModuleOp> module = mlir::cast<mlir::ModuleOp>(impl_->module->clone());
-  lower_to(*module, Stage::kLLVMDialect, options);
-  return emit_code(*module, Emit::kObject, options.llvm_opt_level);
+  return lower_and_emit(*impl_->module, options);
 }
 
 std::unique_ptr<Executable> Graph::compile(const CompileOptions& options) const {
@@ -215,14 +226,7 @@ std::string Graph::compile_timing(const CompileOptions& options) const {
     {
       auto lock = lock_compiler();
       mlir::TimingScope root = manager.getRootScope();
-      auto module =
-          mlir::OwningOpRef<mlir::ModuleOp>(mlir::cast<mlir::ModuleOp>(impl_->module->clone()));
-      std::string object;
-      {
-        mlir::TimingScope passes = root.nest("MLIR passes");
-        lower_to(*module, Stage::kLLVMDialect, options, &passes);
-      }
-      object = emit_code(*module, Emit::kObject, options.llvm_opt_level, &root);
+      std::string object = lower_and_emit(*impl_->module, options, &root);
       mlir::TimingScope link = root.nest("JIT link");
       Executable::load(object, impl_->arguments, impl_->results);
     }

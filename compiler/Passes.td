@@ -70,6 +70,21 @@ def CopyAliasedResults : Pass<"tfjit-copy-aliased-results", "mlir::ModuleOp"> {
   ];
 }
 
+def AliasArguments : Pass<"tfjit-alias-arguments", "mlir::ModuleOp"> {
+  let summary = "A result whose argument is marked tfjit.aliasing_output materialises in that "
+                "argument's buffer, computed there when it can be (before bufferization)";
+  let constructor = "::tf::compiler::create_alias_arguments_pass()";
+  let dependentDialects = [
+    "mlir::bufferization::BufferizationDialect",
+    "mlir::tensor::TensorDialect"
+  ];
+}
+
+def DropAliasedResults : Pass<"tfjit-drop-aliased-results", "mlir::ModuleOp"> {
+  let summary = "Removes the results that bufferization left in their aliased arguments";
+  let constructor = "::tf::compiler::create_drop_aliased_results_pass()";
+}
+
 def UnshareInits : Pass<"tfjit-unshare-inits", "mlir::ModuleOp"> {
   let summary = "Gives every destination-style op its own tensor.empty init, and every matmul its "
                 "own zero-filled accumulator";

@@ -74,6 +74,7 @@ std::string cache_key(const Graph& graph, const CompileOptions& options) {
          " device_conv_calls=" + std::to_string(options.device_conv_calls) +
          " split_reductions=" + std::to_string(options.split_reductions) +
          " parallel_scans=" + std::to_string(options.parallel_scans) +
+         " alias_arguments=" + std::to_string(options.alias_arguments) +
          " opt=" + std::to_string(options.llvm_opt_level);
 }
 
@@ -114,11 +115,10 @@ std::shared_ptr<Executable> compile_cached(const Graph& graph, const CompileOpti
                   Cache::Entry entry;
                   const std::string digest = disk_cache::digest(key);
                   if (auto object = disk_cache::read(digest)) {
-                    entry.executable =
-                        Executable::load(*object, graph.arguments(), graph.results());
+                    entry.executable = graph.load(*object, options);
                   } else {
                     std::string code = graph.object_code(options);
-                    entry.executable = Executable::load(code, graph.arguments(), graph.results());
+                    entry.executable = graph.load(code, options);
                     disk_cache::write(digest, code);
                   }
                   dump_stages(graph, options, key, /*gpu=*/false);

@@ -73,6 +73,9 @@ struct CompileOptions {
   // scanned axis (quadratic in the axis' length, but no loop on the host), as GPU kernels need;
   // otherwise a loop over the axis, linear.
   bool parallel_scans = false;
+  // Results written into the arguments they alias (Graph::aliases) on the host CPU. The GPU path
+  // returns them as other results.
+  bool alias_arguments = true;
   int llvm_opt_level = 3;
   std::string gpu_arch = "sm_90";  // the GPU whose PTX Stage::kPTX prints
 };
@@ -84,9 +87,18 @@ inline CompileOptions options_for_gpu(CompileOptions options, std::string arch) 
   options.host_library_calls = false;  // GPU kernels cannot call the host
   options.split_reductions = true;
   options.parallel_scans = true;
+  options.alias_arguments = false;
   options.gpu_arch = std::move(arch);
   return options;
 }
+
+// Input-output aliasing: result `result` is written into argument `argument`'s buffer (same
+// type), as XLA's donated buffers are. tf::function aliases each variable it reads and assigns,
+// so an optimizer updates its variables in place.
+struct Alias {
+  int argument = 0, result = 0;
+  friend bool operator==(const Alias&, const Alias&) = default;
+};
 
 // Machine code for one traced graph. run() is thread-safe.
 class Executable {
@@ -96,11 +108,16 @@ class Executable {
   ~Executable();
   // Links `object` (host machine code from Graph::object_code, or read back from the disk
   // cache) into the JIT. Throws InternalError if it cannot be linked.
+  // `aliases`: the results the code writes into arguments (Graph::aliases, when compiled with
+  // CompileOptions::alias_arguments).
   static std::unique_ptr<Executable> load(std::string_view object,
                                           std::span<const TensorType> arguments,
-                                          std::span<const TensorType> results);
+                                          std::span<const TensorType> results,
+                                          std::span<const Alias> aliases = {});
   size_t code_bytes() const;  // size of the machine code object
-  // One data pointer per argument (in argument order) and per result; results are written.
+  // One data pointer per argument (in argument order) and per result; results are written. A
+  // result that aliases an argument is written into that argument's buffer instead, which the
+  // caller must own alone (its pointer in `results` is not used).
   // A graph with unknown dims also needs `shapes`: the concrete shape of every argument, then
   // of every result (see ShapeProgram); static graphs use the shapes they were compiled for.
   void run(const void* const* args, void* const* results,
@@ -151,12 +168,16 @@ class Graph {
   ~Graph();
   const std::vector<TensorType>& arguments() const;
   const std::vector<TensorType>& results() const;
+  // @main's `tfjit.aliasing_output` argument attributes, by argument.
+  const std::vector<Alias>& aliases() const;
   // The graph's text at `stage` (lowering a copy; the graph itself is unchanged). Throws
   // InternalError, with MLIR's diagnostics, if lowering fails.
   std::string text(Stage stage = Stage::kTraced, const CompileOptions& options = {}) const;
   // A relocatable object for the host CPU, exporting `tfjit_entry` (compiler/codegen.h).
   std::string object_code(const CompileOptions& options = {}) const;
   std::unique_ptr<Executable> compile(const CompileOptions& options = {}) const;
+  // Links `object`, object_code(options)'s output (or the disk cache's copy of it).
+  std::unique_ptr<Executable> load(std::string_view object, const CompileOptions& options) const;
   // Compiles for the host CPU as compile() does and reports where the time went: each MLIR pass,
   // then translation, function splitting, LLVM optimisation, machine code and linking, as a tree
   // of wall-clock milliseconds (tfjit-dump --time).
@@ -229,7 +250,9 @@ class GraphBuilder {
   // A side-effecting tfjit op with no result (tfjit.print): kept in order, never erased.
   void add_effect(std::string_view name, std::span<const int> operands,
                   std::span<const NamedAttr> attrs);
-  std::unique_ptr<Graph> finish(std::span<const int> results);
+  // `aliases` index arguments (add_argument's numbers) and `results`.
+  std::unique_ptr<Graph> finish(std::span<const int> results,
+                                std::span<const Alias> aliases = {});
 
   // Structured control flow. Ops added between begin_* and end_* land in the construct's
   // regions (they nest); a value defined in a region is visible only inside it.

@@ -300,6 +300,7 @@ std::unique_ptr<Graph> Graph::specialize(std::span<const TensorShape> arguments)
     impl->arguments.push_back({impl_->arguments[impl->arguments.size()].dtype, shape_of(t)});
   for (mlir::Type t : main.getResultTypes())
     impl->results.push_back({impl_->results[impl->results.size()].dtype, shape_of(t)});
+  impl->aliases = impl_->aliases;  // aliased values have static shapes
   return std::make_unique<Graph>(std::move(impl));
 }
 

@@ -1,6 +1,8 @@
 // Running compiled code: relocatable objects (from codegen.cpp or the disk cache) are linked
 // into one process-wide ORC JIT, each in its own JITDylib, and called through `tfjit_entry`.
 // Also prints the LLVM IR and assembly stages.
+#include <algorithm>
+
 #include "compiler/codegen.h"
 #include "compiler/gpu_codegen.h"
 #include "compiler/mlir_support.h"
@@ -53,6 +55,7 @@ struct Executable::Impl {
   size_t code_bytes = 0;
   void (*entry)(void**) = nullptr;
   size_t num_memrefs = 0, num_inputs = 0;
+  std::vector<size_t> out_results;  // per out-parameter, its result: aliased ones have none
   std::vector<int64_t> descriptors;  // one template descriptor per memref, pointers left 0
   std::vector<size_t> offsets;       // where each memref's descriptor starts
 
@@ -68,7 +71,8 @@ size_t Executable::code_bytes() const { return impl_->code_bytes; }
 
 std::unique_ptr<Executable> Executable::load(std::string_view object,
                                              std::span<const TensorType> arguments,
-                                             std::span<const TensorType> results) {
+                                             std::span<const TensorType> results,
+                                             std::span<const Alias> aliases) {
   static std::atomic<uint64_t> next_id{0};
   auto impl = std::make_unique<Impl>();
   llvm::orc::LLJIT& j = jit();
@@ -100,7 +104,12 @@ std::unique_ptr<Executable> Executable::load(std::string_view object,
     }
   };
   for (const auto& t : arguments) add(t);
-  for (const auto& t : results) add(t);
+  for (size_t j = 0; j < results.size(); ++j) {
+    if (std::ranges::any_of(aliases, [&](const Alias& a) { return size_t(a.result) == j; }))
+      continue;  // written into its argument
+    add(results[j]);
+    impl->out_results.push_back(j);
+  }
   impl->num_memrefs = impl->offsets.size();
   impl->num_inputs = arguments.size();
   return std::make_unique<Executable>(std::move(impl));
@@ -137,10 +146,12 @@ void Executable::run(const void* const* args, void* const* results,
   std::copy(I.descriptors.begin(), I.descriptors.end(), fields);
   for (size_t i = 0; i < n; ++i) {
     int64_t* d = fields + I.offsets[i];
-    const void* data = i < I.num_inputs ? args[i] : results[i - I.num_inputs];
+    const bool input = i < I.num_inputs;
+    const size_t result = input ? 0 : I.out_results[i - I.num_inputs];
+    const void* data = input ? args[i] : results[result];
     d[0] = d[1] = reinterpret_cast<int64_t>(data);
     if (shapes) {  // a graph with unknown dims: this call's sizes and row-major strides
-      const TensorShape& shape = shapes[i];
+      const TensorShape& shape = shapes[input ? i : I.num_inputs + result];
       int64_t rank = shape.rank(), stride = 1;
       for (int64_t k = rank - 1; k >= 0; --k) {
         d[3 + k] = shape[k];
@@ -187,7 +198,14 @@ std::string Graph::object_code(const CompileOptions& options) const {
 }
 
 std::unique_ptr<Executable> Graph::compile(const CompileOptions& options) const {
-  return Executable::load(object_code(options), impl_->arguments, impl_->results);
+  return load(object_code(options), options);
+}
+
+std::unique_ptr<Executable> Graph::load(std::string_view object,
+                                        const CompileOptions& options) const {
+  return Executable::load(object, impl_->arguments, impl_->results,
+                          options.alias_arguments ? std::span<const Alias>(impl_->aliases)
+                                                  : std::span<const Alias>());
 }
 
 namespace {
@@ -228,7 +246,7 @@ std::string Graph::compile_timing(const CompileOptions& options) const {
       mlir::TimingScope root = manager.getRootScope();
       std::string object = lower_and_emit(*impl_->module, options, &root);
       mlir::TimingScope link = root.nest("JIT link");
-      Executable::load(object, impl_->arguments, impl_->results);
+      load(object, options);
     }
     manager.print();
     manager.setEnabled(false);  // printed: nothing more at destruction

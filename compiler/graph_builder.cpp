@@ -241,7 +241,32 @@ TensorType GraphBuilder::type(int value) const {
   return tensor_type_of(impl_->values.at(static_cast<size_t>(value)).getType());
 }
 
-std::unique_ptr<Graph> GraphBuilder::finish(std::span<const int> results) {
+namespace {
+// @main's aliases (kAliasingOutput), checked: a result aliases at most one argument, of its own
+// static type. Returns the first problem in `error`.
+std::vector<Alias> read_aliases(mlir::func::FuncOp func, std::string& error) {
+  std::vector<Alias> aliases;
+  llvm::SmallDenseSet<int64_t> taken;
+  for (unsigned a = 0; a < func.getNumArguments(); ++a) {
+    mlir::Attribute attr = func.getArgAttr(a, kAliasingOutput);
+    if (!attr) continue;
+    auto index = mlir::dyn_cast<mlir::IntegerAttr>(attr);
+    const int64_t j = index ? index.getInt() : -1;
+    auto type = mlir::dyn_cast<mlir::RankedTensorType>(func.getArgument(a).getType());
+    if (j < 0 || j >= func.getNumResults() || func.getResultTypes()[j] != type ||
+        !type.hasStaticShape() || !taken.insert(j).second) {
+      error = "argument " + std::to_string(a) + "'s " + kAliasingOutput +
+              " must name a distinct result of its own static type";
+      return {};
+    }
+    aliases.push_back({static_cast<int>(a), static_cast<int>(j)});
+  }
+  return aliases;
+}
+}  // namespace
+
+std::unique_ptr<Graph> GraphBuilder::finish(std::span<const int> results,
+                                            std::span<const Alias> aliases) {
   auto& b = impl_->builder;
   llvm::SmallVector<mlir::Value> outs;
   llvm::SmallVector<mlir::Type> out_types;
@@ -255,6 +280,11 @@ std::unique_ptr<Graph> GraphBuilder::finish(std::span<const int> results) {
   }
   b.create<mlir::func::ReturnOp>(b.getUnknownLoc(), outs);
   impl_->func.setType(b.getFunctionType(impl_->func.getArgumentTypes(), out_types));
+  for (const Alias& alias : aliases)
+    impl_->func.setArgAttr(alias.argument, kAliasingOutput, b.getI64IntegerAttr(alias.result));
+  std::string error;
+  graph->aliases = read_aliases(impl_->func, error);
+  if (!error.empty()) throw InternalError("tf::function: " + error);
   DiagnosticCollector diags;
   if (mlir::failed(mlir::verify(*impl_->module)))
     throw InternalError("traced graph failed verification:\n" + diags.text() +
@@ -268,6 +298,7 @@ Graph::Graph(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Graph::~Graph() = default;
 const std::vector<TensorType>& Graph::arguments() const { return impl_->arguments; }
 const std::vector<TensorType>& Graph::results() const { return impl_->results; }
+const std::vector<Alias>& Graph::aliases() const { return impl_->aliases; }
 
 std::unique_ptr<Graph> Graph::parse(std::string_view text) {
   auto lock = lock_compiler();
@@ -309,6 +340,9 @@ std::unique_ptr<Graph> Graph::parse(std::string_view text) {
       throw InvalidArgumentError("malformed graph: @main results must be ranked tensors");
     impl->results.push_back(tensor_type_of(t));
   }
+  std::string error;
+  impl->aliases = read_aliases(func, error);
+  if (!error.empty()) throw InvalidArgumentError("malformed graph: " + error);
   impl->module = std::move(module);
   return std::make_unique<Graph>(std::move(impl));
 }

@@ -44,7 +44,12 @@ std::string print(mlir::Operation* op);
 struct Graph::Impl {
   mlir::OwningOpRef<mlir::ModuleOp> module;
   std::vector<TensorType> arguments, results;
+  std::vector<Alias> aliases;
 };
+
+// @main's argument attribute `tfjit.aliasing_output = j`: result j is written into that argument
+// (Graph::aliases; compiler/lowering/alias_arguments.cpp).
+inline constexpr char kAliasingOutput[] = "tfjit.aliasing_output";
 
 // Lowers `module` in place to `stage` (at most kLLVMDialect). Throws InternalError on failure.
 // With `timing`, each pass's time is recorded under it (Graph::compile_timing).

@@ -78,6 +78,7 @@ void add_stage(mlir::PassManager& pm, Stage stage, const CompileOptions& options
       break;
     case Stage::kBufferized: {
       pm.addPass(create_copy_aliased_results_pass());
+      if (options.alias_arguments) pm.addPass(create_alias_arguments_pass());
       pm.addPass(create_unshare_inits_pass());
       mlir::bufferization::OneShotBufferizationOptions bufferization;
       bufferization.bufferizeFunctionBoundaries = true;
@@ -87,6 +88,7 @@ void add_stage(mlir::PassManager& pm, Stage stage, const CompileOptions& options
       bufferization.setFunctionBoundaryTypeConversion(
           mlir::bufferization::LayoutMapOption::IdentityLayoutMap);
       pm.addPass(mlir::bufferization::createOneShotBufferizePass(bufferization));
+      if (options.alias_arguments) pm.addPass(create_drop_aliased_results_pass());
       mlir::bufferization::BufferResultsToOutParamsOpts out_params;
       out_params.hoistStaticAllocs = true;  // write results straight into the caller's buffers
       pm.addPass(mlir::bufferization::createBufferResultsToOutParamsPass(out_params));

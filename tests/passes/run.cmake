@@ -7,7 +7,7 @@ if(NOT run_line)
   message(FATAL_ERROR "${TEST}: no `// RUN-OPT:` line")
 endif()
 string(REGEX REPLACE "^// RUN-OPT: *" "" args "${run_line}")
-separate_arguments(args)
+separate_arguments(args UNIX_COMMAND "${args}")  # quotes group an option's words
 execute_process(COMMAND ${OPT} ${args} ${TEST} OUTPUT_VARIABLE out ERROR_VARIABLE err
                 RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)

@@ -251,8 +251,7 @@ class GraphBuilder {
   void add_effect(std::string_view name, std::span<const int> operands,
                   std::span<const NamedAttr> attrs);
   // `aliases` index arguments (add_argument's numbers) and `results`.
-  std::unique_ptr<Graph> finish(std::span<const int> results,
-                                std::span<const Alias> aliases = {});
+  std::unique_ptr<Graph> finish(std::span<const int> results, std::span<const Alias> aliases = {});
 
   // Structured control flow. Ops added between begin_* and end_* land in the construct's
   // regions (they nest); a value defined in a region is visible only inside it.

@@ -55,7 +55,7 @@ struct Executable::Impl {
   size_t code_bytes = 0;
   void (*entry)(void**) = nullptr;
   size_t num_memrefs = 0, num_inputs = 0;
-  std::vector<size_t> out_results;  // per out-parameter, its result: aliased ones have none
+  std::vector<size_t> out_results;   // per out-parameter, its result: aliased ones have none
   std::vector<int64_t> descriptors;  // one template descriptor per memref, pointers left 0
   std::vector<size_t> offsets;       // where each memref's descriptor starts
 
@@ -203,9 +203,9 @@ std::unique_ptr<Executable> Graph::compile(const CompileOptions& options) const 
 
 std::unique_ptr<Executable> Graph::load(std::string_view object,
                                         const CompileOptions& options) const {
-  return Executable::load(object, impl_->arguments, impl_->results,
-                          options.alias_arguments ? std::span<const Alias>(impl_->aliases)
-                                                  : std::span<const Alias>());
+  return Executable::load(
+      object, impl_->arguments, impl_->results,
+      options.alias_arguments ? std::span<const Alias>(impl_->aliases) : std::span<const Alias>());
 }
 
 namespace {

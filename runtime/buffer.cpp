@@ -42,8 +42,10 @@ std::shared_ptr<Buffer> Buffer::allocate(DType dtype, int64_t count, Device devi
 
 std::shared_ptr<Buffer> Buffer::wrap(void* data, size_t bytes, std::function<void()> release,
                                      Device device) {
-  return std::make_shared<Buffer>(Key{}, data, bytes, uint8, static_cast<int64_t>(bytes), device,
-                                  std::move(release));
+  auto buffer = std::make_shared<Buffer>(Key{}, data, bytes, uint8, static_cast<int64_t>(bytes),
+                                         device, std::move(release));
+  buffer->wrapped_ = true;
+  return buffer;
 }
 
 Buffer::~Buffer() {

@@ -52,6 +52,7 @@ class Buffer {
   const void* data() const { return data_; }
   size_t bytes() const { return bytes_; }
   const Device& device() const { return device_; }
+  bool owned() const { return !wrapped_; }  // false for wrap()'s memory
 
  private:
   void* data_;
@@ -60,6 +61,7 @@ class Buffer {
   int64_t count_;
   Device device_;
   std::function<void()> release_;  // set for wrapped memory
+  bool wrapped_ = false;
 };
 
 }  // namespace tf::rt

@@ -2,8 +2,8 @@
 // variable the call reads and assigns: frontend/src/trace.cpp) receives result j in its own
 // buffer. The argument becomes writable, the result materialises in it
 // (bufferization.materialize_in_destination), and the op computing the result writes straight
-// into it when its init is a tensor.empty nothing else uses: an optimizer's update then reads and
-// writes each variable once, in place. Where the argument is still read after that op, One-Shot
+// into it when its init is a tensor.empty: an optimizer's update then reads and writes each
+// variable once, in place. Where the argument is still read after that op, One-Shot
 // Bufferize computes the result elsewhere and copies it over. drop_aliased_results then removes the
 // result, which is the argument itself.
 #include "compiler/mlir_support.h"
@@ -22,13 +22,12 @@ namespace tf::compiler {
 namespace {
 
 // Makes the op computing `result` write into `dest`, a value of the same type: only when its init
-// is a tensor.empty used once and never read by the op, so the rewrite cannot change a value.
+// is a tensor.empty (CSE may have shared it) the op never reads, so no value changes.
 void compute_into(Value result, Value dest) {
   auto op = result.getDefiningOp<linalg::LinalgOp>();
   if (!op || !result.hasOneUse()) return;
   OpOperand* init = op.getDpsInitOperand(cast<OpResult>(result).getResultNumber());
-  if (init->get().getDefiningOp<tensor::EmptyOp>() && init->get().hasOneUse() &&
-      !op.payloadUsesValueFromOperand(init))
+  if (init->get().getDefiningOp<tensor::EmptyOp>() && !op.payloadUsesValueFromOperand(init))
     init->set(dest);
 }
 
@@ -76,8 +75,8 @@ void materialize_in_argument(func::FuncOp func, func::ReturnOp ret, unsigned a, 
   }
   compute_into(source, dest);
   OpBuilder b(ret);
-  Value result = b.create<bufferization::MaterializeInDestinationOp>(ret.getLoc(), source, dest)
-                     .getResult();
+  Value result =
+      b.create<bufferization::MaterializeInDestinationOp>(ret.getLoc(), source, dest).getResult();
   for (tensor::ExpandShapeOp expand : llvm::reverse(expands))
     result = b.create<tensor::ExpandShapeOp>(expand.getLoc(), expand.getResultType(), result,
                                              expand.getReassociationIndices());

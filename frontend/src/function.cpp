@@ -12,6 +12,7 @@
 #include "core/shape_rules.h"
 #include "frontend/src/concrete.h"
 #include "frontend/src/distribute/distribute_internal.h"
+#include "frontend/src/in_place.h"
 #include "frontend/src/placement.h"
 #include "frontend/src/tape.h"
 #include "frontend/src/tensor_internal.h"
@@ -329,21 +330,32 @@ struct RegionShapesBroken {
   std::string why;
 };
 
+// A call's results, of `shapes`, with their buffers in `out`: new tensors, except that a result
+// the host code writes into its argument (compiler::Alias) is that argument, a capture.
+void allocate_results(const Concrete& c, size_t num_args, std::span<const Tensor> captured,
+                      std::span<const TensorShape> shapes, void** out,
+                      std::vector<Tensor>& outputs) {
+  const auto& results = c.graph->results();
+  outputs.resize(results.size());
+  for (const compiler::Alias& alias : c.graph->aliases())
+    outputs[alias.result] = captured[alias.argument - num_args];
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (!outputs[i].defined()) outputs[i] = empty(results[i].dtype, shapes[i]);
+    out[i] = raw_mut(outputs[i]);
+  }
+}
+
 // A call of a graph with unknown dims: its shapes are derived from the concrete arguments
 // (raising InvalidArgumentError, naming the op, when a tracing assumption fails), the results
 // allocated at those shapes, and the compiled code told every size.
-void run_dynamic(const Concrete& c, std::span<const Tensor> args, const void** in, void** out,
-                 std::vector<Tensor>& outputs) {
-  const auto& results = c.graph->results();
+void run_dynamic(const Concrete& c, std::span<const Tensor> args, std::span<const Tensor> captured,
+                 const void** in, void** out, std::vector<Tensor>& outputs) {
   std::vector<TensorShape> shapes = c.argument_shapes(args);  // then the results'
   std::string region_failure;
   std::vector<TensorShape> result_shapes = c.shapes->run(shapes, &region_failure);
   if (!region_failure.empty()) throw RegionShapesBroken{region_failure};
-  for (size_t i = 0; i < results.size(); ++i) {
-    outputs.push_back(empty(results[i].dtype, result_shapes[i]));
-    out[i] = outputs.back().impl()->buffer->data();
-    shapes.push_back(result_shapes[i]);
-  }
+  allocate_results(c, args.size(), captured, result_shapes, out, outputs);
+  shapes.insert(shapes.end(), result_shapes.begin(), result_shapes.end());
   c.host_code().run(in, out, shapes.data());
 }
 
@@ -351,7 +363,6 @@ void run_dynamic(const Concrete& c, std::span<const Tensor> args, const void** i
 void run_host(const Concrete& c, std::span<const Tensor> args, std::span<const Tensor> captured,
               std::vector<Tensor>& outputs) {
   const auto& results = c.graph->results();
-  outputs.reserve(results.size());
   constexpr size_t kMaxStack = 32;
   const void* in_stack[kMaxStack];
   void* out_stack[kMaxStack];
@@ -376,12 +387,11 @@ void run_host(const Concrete& c, std::span<const Tensor> args, std::span<const T
   for (size_t i = 0; i < args.size(); ++i) in[i] = host_data(args[i]);
   for (size_t i = 0; i < captured.size(); ++i) in[args.size() + i] = host_data(captured[i]);
   if (c.shapes) {
-    run_dynamic(c, args, in, out, outputs);
+    run_dynamic(c, args, captured, in, out, outputs);
   } else {
-    for (size_t i = 0; i < results.size(); ++i) {
-      outputs.push_back(empty(results[i].dtype, results[i].shape));
-      out[i] = outputs.back().impl()->buffer->data();
-    }
+    std::vector<TensorShape> shapes;
+    for (const auto& r : results) shapes.push_back(r.shape);
+    allocate_results(c, args.size(), captured, shapes, out, outputs);
     c.host_code().run(in, out);
   }
 }
@@ -416,9 +426,13 @@ std::vector<Tensor> read_captures(const Concrete& c) {
 // Runs `c`'s compiled code on `args` (already matching its signature) and `captured`
 // (read_captures), on its GPU if it has one.
 std::vector<Tensor> run(const Concrete& c, std::span<const Tensor> args,
-                        std::span<const Tensor> captured) {
+                        std::vector<Tensor> captured) {
   std::vector<Tensor> outputs;
-  if (!on_gpu(c) || !run_gpu(c, args, captured, outputs)) run_host(c, args, captured, outputs);
+  InPlaceUpdates in_place;  // the host code writes aliased variables in place
+  if (!on_gpu(c) || !run_gpu(c, args, captured, outputs)) {
+    in_place.begin(c, captured);
+    run_host(c, args, captured, outputs);
+  }
   // Variables assigned in the body take their new values, in the order the graph returns them.
   size_t user = outputs.size() - c.assigned.size();
   for (size_t i = 0; i < c.assigned.size(); ++i) {  // all checked before any is assigned
@@ -428,7 +442,8 @@ std::vector<Tensor> run(const Concrete& c, std::span<const Tensor> args,
       throw InternalError("a compiled call computed a " + value.shape().to_string() +
                           " value for variable '" + v.name + "' of shape " + v.shape.to_string());
   }
-  for (size_t i = 0; i < c.assigned.size(); ++i) c.assigned[i]->set_value(outputs[user + i]);
+  for (size_t i = 0; i < c.assigned.size(); ++i)
+    in_place.install(*c.assigned[i], outputs[user + i]);
   outputs.resize(user);
   return outputs;
 }

@@ -3,10 +3,12 @@
 // tape is active).
 #pragma once
 
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -17,7 +19,9 @@ namespace tf::detail {
 
 // A variable's dtype and shape never change (assign checks them); its value is replaced whole,
 // under a mutex, so threads sharing a variable (an eager assign racing a compiled call's
-// write-back) see one value or the other, never a torn shared pointer.
+// write-back) see one value or the other, never a torn shared pointer. A compiled call that
+// writes the new value over the old one's buffer (compiler::Alias) holds readers of other threads
+// off while it runs (begin_update .. end_update).
 class VariableImpl {
  public:
   VariableImpl(Tensor initial, std::string name, bool trainable)
@@ -32,13 +36,21 @@ class VariableImpl {
   const TensorShape shape;
 
   Tensor value() const {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    updated_.wait(lock, [&] { return !updating_ || updater_ == std::this_thread::get_id(); });
     return value_;
   }
   void set_value(Tensor value) {
     std::lock_guard lock(mutex_);
     value_ = std::move(value);
   }
+  // For a compiled call that writes the new value in place: the tensor to write, which is the
+  // value itself when nothing else holds it or its buffer (else a copy, on the CPU), and readers
+  // of other threads wait until end_update. Another update of this variable waits first.
+  Tensor begin_update();
+  // Installs `value` (the tensor begin_update gave, now written) or, without one (the call
+  // failed), keeps the value; then lets readers in.
+  void end_update(const Tensor* value);
   // For an int64 scalar (a random generator's draw counter): the value, and `n` added to it in
   // the same critical section, so concurrent draws never share a counter (variable.cpp).
   int64_t fetch_add(int64_t n);
@@ -48,6 +60,9 @@ class VariableImpl {
 
  private:
   mutable std::mutex mutex_;
+  mutable std::condition_variable updated_;
+  bool updating_ = false;
+  std::thread::id updater_;
   Tensor value_;
 };
 

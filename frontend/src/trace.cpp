@@ -45,6 +45,7 @@ Tensor TraceContext::symbolic(int value, DType dtype, const TensorShape& shape) 
 }
 
 Tensor TraceContext::add_argument(DType dtype, const TensorShape& shape) {
+  ++num_arguments_;
   return symbolic(builder_.add_argument({dtype, shape}), dtype, shape);
 }
 
@@ -148,9 +149,18 @@ std::unique_ptr<compiler::Graph> TraceContext::finish(const std::vector<Tensor>&
     }
     values.push_back(value_of(t));
   }
-  // After the function's own results: the assigned variables' final values.
-  for (const auto& v : assigned_) values.push_back(value_of(captured_variables_.at(v.get())));
-  return builder_.finish(values);
+  // After the function's own results: the assigned variables' final values. A variable the
+  // graph also reads takes its new value in its own buffer (frontend/src/in_place.h), unless the
+  // graph checks its input at run time: a call that fails must leave every variable as it was.
+  std::vector<compiler::Alias> aliases;
+  for (const auto& v : assigned_) {
+    auto read = std::ranges::find(captures_, v, &Capture::variable);
+    if (!checks_ && read != captures_.end() && v->dtype != DType::string)
+      aliases.push_back({static_cast<int>(num_arguments_ + (read - captures_.begin())),
+                         static_cast<int>(values.size())});
+    values.push_back(value_of(captured_variables_.at(v.get())));
+  }
+  return builder_.finish(values, aliases);
 }
 
 }  // namespace tf::detail
@@ -176,6 +186,7 @@ std::vector<int> TraceContext::values_of(const std::vector<Tensor>& tensors) {
 
 void TraceContext::emit_effect(std::string_view op, const std::vector<Tensor>& inputs,
                                std::vector<compiler::NamedAttr> attrs) {
+  checks_ = checks_ || op == "fail_if";
   builder_.add_effect(op, values_of(inputs), attrs);
 }
 

@@ -120,6 +120,8 @@ class TraceContext {
   std::unordered_map<const TensorImpl*, int> captured_;
   std::vector<Tensor> embedded_;
   std::vector<std::vector<Tensor>> uses_;  // per open control-flow op, outermost first
+  size_t num_arguments_ = 0;  // the function's own, before the captures
+  bool checks_ = false;       // the graph checks its input at run time (tfjit.fail_if)
   TraceContext* parent_;
   uint64_t id_;
 };

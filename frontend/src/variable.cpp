@@ -1,11 +1,14 @@
 // tf::Variable.
 #include "tfjit/variable.h"
 
+#include <cstring>
 #include <ostream>
 
 #include "frontend/src/distribute/distribute_internal.h"
 #include "frontend/src/op_helpers.h"
+#include "frontend/src/placement.h"
 #include "frontend/src/tape.h"
+#include "frontend/src/tensor_internal.h"
 #include "frontend/src/trace.h"
 
 namespace tf {
@@ -18,6 +21,33 @@ int64_t VariableImpl::fetch_add(int64_t n) {
   // Wraps as the compiled counter arithmetic does, without signed overflow.
   value_ = constant(static_cast<int64_t>(static_cast<uint64_t>(old) + static_cast<uint64_t>(n)));
   return old;
+}
+
+Tensor VariableImpl::begin_update() {
+  std::unique_lock lock(mutex_);
+  updated_.wait(lock, [&] { return !updating_; });
+  const auto& impl = value_.impl();
+  const auto& buffer = impl->buffer;
+  const bool own = impl.use_count() == 1 && buffer.use_count() == 1 && buffer->owned() &&
+                   buffer->device().type == rt::DeviceType::kCPU;
+  Tensor target = own ? value_ : detail::empty(dtype, shape);
+  if (!own) {  // a user's tensor, a view, wrapped memory or a GPU buffer is never written
+    Tensor host = detail::to_cpu(value_);
+    std::memcpy(detail::raw_mut(target), detail::raw(host), buffer->bytes());
+  }
+  updating_ = true;
+  updater_ = std::this_thread::get_id();
+  return target;
+}
+
+void VariableImpl::end_update(const Tensor* value) {
+  {
+    std::lock_guard lock(mutex_);
+    if (value) value_ = *value;
+    updating_ = false;
+    updater_ = {};
+  }
+  updated_.notify_all();
 }
 
 namespace {

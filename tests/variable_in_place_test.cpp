@@ -1,0 +1,173 @@
+// Compiled calls write the variables they read and assign in place (compiler::Alias,
+// frontend/src/in_place.h): only buffers nothing else can see, never a tensor a user holds or
+// memory a user lent, with readers of other threads held off while the call writes.
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+#include "tests/helpers.h"
+
+using tft::values_of;
+
+namespace {
+
+const void* buffer_of(const tf::Variable& v) { return v.read_value().data(); }
+
+std::vector<double> ramp(int64_t n, double scale) {
+  std::vector<double> out;
+  for (int64_t i = 0; i < n; ++i) out.push_back(scale * static_cast<double>(i % 97 - 48));
+  return out;
+}
+
+// p - 0.5 g, elementwise, in float64.
+std::vector<double> sgd(const std::vector<double>& p, const std::vector<double>& g) {
+  std::vector<double> out;
+  for (size_t i = 0; i < p.size(); ++i) out.push_back(p[i] - 0.5 * g[i]);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a compiled update writes a variable nothing else holds in its own buffer",
+          "[function][in_place]") {
+  const auto p0 = ramp(3000, 0.25), g = ramp(3000, 0.125);
+  tf::Variable v(tft::make(p0, {30, 100}, tf::float32));
+  auto gt = tft::make(g, {30, 100}, tf::float32);
+  auto step = tf::function([&](const tf::Tensor& grad) {
+    v.assign_sub(grad * 0.5f);
+    return tf::reduce_sum(grad);
+  });
+  CHECK(step.graph("traced", gt).find("tfjit.aliasing_output") != std::string::npos);
+  step(gt);  // the first call may copy the initial value
+  const void* buffer = buffer_of(v);
+  step(gt);
+  CHECK(buffer_of(v) == buffer);
+  tft::check_close(values_of(v.read_value()), sgd(sgd(p0, g), g), tf::float32, "two steps");
+}
+
+TEST_CASE("a tensor read before a compiled update keeps its values", "[function][in_place]") {
+  const auto p0 = ramp(500, 1.0), g = ramp(500, 0.5);
+  tf::Variable v(tft::make(p0, {500}, tf::float32));
+  auto step = tf::function([&](const tf::Tensor& grad) {
+    v.assign_sub(grad * 0.5f);
+    return grad;
+  });
+  auto gt = tft::make(g, {500}, tf::float32);
+  step(gt);
+  tf::Tensor held = v.read_value();
+  auto reshaped = tf::reshape(v.read_value(), {20, 25});  // a view of the same buffer
+  step(gt);
+  tft::check_close(values_of(held), sgd(p0, g), tf::float32, "held value");
+  tft::check_close(values_of(reshaped), sgd(p0, g), tf::float32, "view of the value");
+  tft::check_close(values_of(v.read_value()), sgd(sgd(p0, g), g), tf::float32, "variable");
+  CHECK(held.data() != v.read_value().data());
+}
+
+TEST_CASE("memory a user lent to a variable is never written by a compiled update",
+          "[function][in_place]") {
+  std::vector<float> lent(256, 2.0f);
+  tf::Variable v(tf::from_blob(lent.data(), {256}, tf::float32));
+  auto step = tf::function([&]() {
+    v.assign_add(tf::ones({256}));
+    return tf::constant(0.0f);
+  });
+  step();
+  step();
+  CHECK(std::ranges::all_of(lent, [](float x) { return x == 2.0f; }));
+  CHECK(values_of(v.read_value()) == std::vector<double>(256, 4.0));
+}
+
+TEST_CASE("readers on other threads see a compiled update whole, and no update is lost",
+          "[function][in_place][threads]") {
+  constexpr int64_t kSize = 1 << 18;
+  constexpr int kCalls = 60;
+  tf::Variable a(tf::zeros({kSize})), b(tf::zeros({kSize}));
+  // Both variables in each, named in opposite orders: claims follow one global order.
+  auto ab = tf::function([&]() {
+    a.assign_add(tf::ones({kSize}));
+    b.assign_add(tf::ones({kSize}));
+    return tf::constant(0.0f);
+  });
+  auto ba = tf::function([&]() {
+    b.assign_add(tf::ones({kSize}));
+    a.assign_add(tf::ones({kSize}));
+    return tf::constant(0.0f);
+  });
+  ab();
+  ba();
+  std::atomic<bool> done{false};
+  std::atomic<int> torn{0}, reads{0};
+  std::thread reader([&] {
+    while (!done.load()) {
+      auto x = a.read_value().to_vector<float>();
+      auto [lo, hi] = std::ranges::minmax(x);
+      if (lo != hi) ++torn;
+      ++reads;
+    }
+  });
+  std::thread other([&] {
+    for (int i = 0; i < kCalls; ++i) ba();
+  });
+  for (int i = 0; i < kCalls; ++i) ab();
+  other.join();
+  done = true;
+  reader.join();
+  CHECK(torn.load() == 0);
+  CHECK(reads.load() > 0);
+  const double want = 2.0 + 2.0 * kCalls;
+  CHECK(values_of(tf::reduce_min(a.read_value()))[0] == want);
+  CHECK(values_of(tf::reduce_max(a.read_value()))[0] == want);
+  CHECK(values_of(tf::reduce_min(b.read_value()))[0] == want);
+  CHECK(values_of(tf::reduce_max(b.read_value()))[0] == want);
+}
+
+TEST_CASE("a call that checks its input at run time and fails leaves its variables unchanged",
+          "[function][in_place][errors]") {
+  tf::Variable v(tft::make({1, 2, 3, 4}, {4}, tf::float32));
+  auto step = tf::function([&](const tf::Tensor& index) {
+    v.assign_add(tf::gather(v.read_value(), index));
+    return tf::constant(0.0f);
+  });
+  auto good = tft::make({3, 2, 1, 0}, {4}, tf::int32);
+  CHECK(step.graph("traced", good).find("tfjit.aliasing_output") == std::string::npos);
+  step(good);
+  CHECK(values_of(v.read_value()) == std::vector<double>{5, 5, 5, 5});
+  CHECK_THROWS_AS(step(tft::make({0, 9, 1, 2}, {4}, tf::int32)), tf::InvalidArgumentError);
+  CHECK(values_of(v.read_value()) == std::vector<double>{5, 5, 5, 5});
+}
+
+TEST_CASE("under a tape the value a compiled call read stays the one its gradient uses",
+          "[function][in_place][gradient]") {
+  tf::Variable v(tft::make({1, 2, 3}, {3}, tf::float32));
+  auto f = tf::function([&](const tf::Tensor& x) {
+    auto y = tf::reduce_sum(v.read_value() * x);
+    v.assign_add(tf::ones({3}));
+    return y;
+  });
+  auto x = tft::make({0.5, 1, 2}, {3}, tf::float32);
+  f(x);  // v = 2, 3, 4
+  tf::GradientTape tape;
+  tape.watch(x);
+  auto y = f(x);  // reads 2, 3, 4; v = 3, 4, 5
+  CHECK(values_of(y)[0] == 2 * 0.5 + 3 * 1 + 4 * 2);
+  CHECK(values_of(tape.gradient(y, x)) == std::vector<double>{2, 3, 4});
+  CHECK(values_of(v.read_value()) == std::vector<double>{3, 4, 5});
+}
+
+TEST_CASE("a graph with unknown dims updates its variables in place too",
+          "[function][in_place][dynamic]") {
+  tf::Variable w(tft::make({1, 1, 1}, {3}, tf::float32));
+  auto step = tf::function(
+      [&](const tf::Tensor& x) {
+        w.assign_sub(0.5f * tf::reduce_sum(x, 0));
+        return tf::reduce_sum(x);
+      },
+      {tf::TensorSpec({tf::None, 3}, tf::float32)});
+  step(tft::make({1, 2, 3, 4, 5, 6}, {2, 3}, tf::float32));  // column sums 5, 7, 9
+  const void* buffer = buffer_of(w);
+  step(tft::make({1, 1, 1}, {1, 3}, tf::float32));
+  CHECK(buffer_of(w) == buffer);
+  CHECK(values_of(w.read_value()) ==
+        std::vector<double>{1 - 2.5 - 0.5, 1 - 3.5 - 0.5, 1 - 4.5 - 0.5});
+  CHECK(step.trace_count() == 1);
+}

@@ -246,7 +246,7 @@ namespace {
 // static type. Returns the first problem in `error`.
 std::vector<Alias> read_aliases(mlir::func::FuncOp func, std::string& error) {
   std::vector<Alias> aliases;
-  llvm::SmallDenseSet<int64_t> taken;
+  std::vector<bool> taken(func.getNumResults());
   for (unsigned a = 0; a < func.getNumArguments(); ++a) {
     mlir::Attribute attr = func.getArgAttr(a, kAliasingOutput);
     if (!attr) continue;
@@ -254,11 +254,12 @@ std::vector<Alias> read_aliases(mlir::func::FuncOp func, std::string& error) {
     const int64_t j = index ? index.getInt() : -1;
     auto type = mlir::dyn_cast<mlir::RankedTensorType>(func.getArgument(a).getType());
     if (j < 0 || j >= func.getNumResults() || func.getResultTypes()[j] != type ||
-        !type.hasStaticShape() || !taken.insert(j).second) {
+        !type.hasStaticShape() || taken[j]) {
       error = "argument " + std::to_string(a) + "'s " + kAliasingOutput +
               " must name a distinct result of its own static type";
       return {};
     }
+    taken[j] = true;
     aliases.push_back({static_cast<int>(a), static_cast<int>(j)});
   }
   return aliases;

@@ -1,9 +1,10 @@
-// tfjit-bench's rows for the training steps users run (tools/workloads.h): MLPs and a
-// transformer block, each forward + backward + SGD, eager and through tf::function, and a
-// batch-1 inference call. scripts/peers/peers.py runs the same models, with the same data and
-// initial values, in TensorFlow, JAX and PyTorch. Before a step is timed, its first losses are
-// recorded (the note carries them, for the peer table to compare) and the compiled step must
-// reproduce the eager one.
+// tfjit-bench's rows for the training steps users run (tools/workloads.h): MLPs, CNNs and a
+// transformer block, each forward + backward + SGD: eager, through tf::function, and with the
+// tape around a compiled loss (the eager loop around a compiled model); and a batch-1 inference
+// call. scripts/peers/peers.py runs the same models, with the same data and initial values, in
+// TensorFlow, JAX and PyTorch. Before a step is timed, its first losses are recorded (the note
+// carries them, for the peer table to compare) and every compiled variant must reproduce the
+// eager ones.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -99,7 +100,8 @@ void model_benchmarks(int scale, std::vector<Row>& rows,
   list.push_back({std::make_unique<workloads::TransformerBlock>(), 10});
   for (auto& [model, iterations] : list) {
     const std::string name = model->name + " step";
-    std::fprintf(stderr, "[tfjit-bench] training step: %s (eager, tf::function)...\n",
+    std::fprintf(stderr,
+                 "[tfjit-bench] training step: %s (eager, tf::function, tape around one)...\n",
                  model->name.c_str());
     auto eager = [&](const tf::Tensor& x, const tf::Tensor& y) { return model->step(x, y); };
     auto compiled = tf::function(eager);
@@ -115,31 +117,42 @@ void model_benchmarks(int scale, std::vector<Row>& rows,
     Row eager_row = row(name, "eager", time_stats([&] { eager(model->x, model->y); }, n),
                         losses_note(eager_losses));
     rows.push_back(eager_row);
-    Row compiled_row{name, "tf::function", -1, ""};
-    try {
-      auto start = Clock::now();
-      auto compiled_losses = curve(compiled);
-      double first_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-      bool same = compiled.trace_count() == 1;
-      for (int i = 0; i < kCheckedSteps; ++i)
-        same = same && std::abs(compiled_losses[i] - eager_losses[i]) <=
-                           1e-4f * std::max(1.0f, std::abs(eager_losses[i]));
-      auto t = time_stats([&] { compiled(model->x, model->y); }, n);
-      std::ostringstream note;
-      note.precision(4);
-      note << timing_note(eager_row.us, t.median, "eager") << "; first " << kCheckedSteps
-           << " steps incl. trace + compile " << first_ms << " ms; "
-           << losses_note(compiled_losses);
-      compiled_row = row(name, "tf::function", t, note.str());
-      rows.push_back(compiled_row);
-      if (!same)
-        fail(rows.back(), "the compiled step does not train like the eager one: " +
-                              losses_note(compiled_losses) + " vs eager " +
-                              losses_note(eager_losses));
-    } catch (const std::exception& e) {
-      rows.push_back(compiled_row);
-      fail(rows.back(), std::string("the compiled step failed: ") + e.what());
-    }
+    // A compiled variant: its loss curve must be the eager one before it is timed.
+    auto measure = [&](const std::string& variant, auto& step, auto trace_count) {
+      Row r{name, variant, -1, ""};
+      try {
+        auto start = Clock::now();
+        auto losses = curve(step);
+        double first_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+        bool same = trace_count() == 1;
+        for (int i = 0; i < kCheckedSteps; ++i)
+          same = same && std::abs(losses[i] - eager_losses[i]) <=
+                             1e-4f * std::max(1.0f, std::abs(eager_losses[i]));
+        auto t = time_stats([&] { step(model->x, model->y); }, n);
+        std::ostringstream note;
+        note.precision(4);
+        note << timing_note(eager_row.us, t.median, "eager") << "; first " << kCheckedSteps
+             << " steps incl. trace + compile " << first_ms << " ms; " << losses_note(losses);
+        rows.push_back(row(name, variant, t, note.str()));
+        if (!same)
+          fail(rows.back(), "the " + variant + " step does not train like the eager one: " +
+                                losses_note(losses) + " vs eager " + losses_note(eager_losses));
+      } catch (const std::exception& e) {
+        rows.push_back(r);
+        fail(rows.back(), "the " + variant + " step failed: " + std::string(e.what()));
+      }
+    };
+    measure("tf::function", compiled, [&] { return compiled.trace_count(); });
+    // The eager loop around a compiled model: the tape outside, the loss a tf::function.
+    auto compiled_loss =
+        tf::function([&](const tf::Tensor& x, const tf::Tensor& y) { return model->loss(x, y); });
+    auto around = [&](const tf::Tensor& x, const tf::Tensor& y) {
+      tf::GradientTape tape;
+      tf::Tensor l = compiled_loss(x, y);
+      model->sgd(tape.gradient(l, model->params));
+      return l;
+    };
+    measure("tape around a tf::function loss", around, [&] { return compiled_loss.trace_count(); });
   }
 
   // Compile time: the transformer step, and how it grows with graph size.

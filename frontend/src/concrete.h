@@ -20,6 +20,7 @@ class LoadedProgram;
 namespace tf::detail {
 
 class GpuShapePrograms;  // function_gpu.cpp
+struct ForwardBackward;  // forward_backward.h
 
 struct Concrete {
   Concrete();
@@ -49,6 +50,10 @@ struct Concrete {
   // Set when the key has unknown dims: re-derives every shape from the call's (and checks the
   // assumptions tracing made) before the compiled code runs.
   std::unique_ptr<compiler::ShapeProgram> shapes;
+  // For calls under one tape, built at the first: the body as a forward graph that also returns
+  // what its gradient needs, and that gradient's graph. Null where that does not apply.
+  mutable std::once_flag forward_backward_once;
+  mutable std::shared_ptr<const ForwardBackward> forward_backward;
 
   int64_t code_bytes() const;
   // The host machine code: compiled with the entry, except for a graph with unknown dims placed on
@@ -61,6 +66,17 @@ struct Concrete {
   mutable std::once_flag host_once_;
   mutable std::shared_ptr<compiler::Executable> executable_;  // shared: see compile_cached
 };
+
+// function.cpp. Fills `entry` from a finished trace whose body returned `outputs`.
+void take_trace(Concrete& entry, TraceContext& trace, const std::vector<Tensor>& outputs);
+// The values of `c`'s captures for one call: tensors, variables' current values (kept for the
+// call), random counters advanced past the call's draws.
+std::vector<Tensor> read_captures(const Concrete& c);
+// Runs `c`'s compiled code on `args` (already matching its signature) and `captured`
+// (read_captures), on its GPU if it has one, and assigns the variables it assigns. Returns the
+// body's results.
+std::vector<Tensor> run(const Concrete& c, std::span<const Tensor> args,
+                        std::vector<Tensor> captured);
 
 // function_gpu.cpp. Compiles `entry` for entry.requested, a GPU: a static graph now, a graph with
 // unknown dims at the first call of each shape. What cannot run there runs on the CPU, and

@@ -12,6 +12,7 @@
 #include "core/shape_rules.h"
 #include "frontend/src/concrete.h"
 #include "frontend/src/distribute/distribute_internal.h"
+#include "frontend/src/forward_backward.h"
 #include "frontend/src/in_place.h"
 #include "frontend/src/placement.h"
 #include "frontend/src/tape.h"
@@ -164,6 +165,16 @@ std::vector<TensorShape> Concrete::argument_shapes(std::span<const Tensor> args)
   return shapes;
 }
 
+void take_trace(Concrete& entry, TraceContext& trace, const std::vector<Tensor>& outputs) {
+  entry.graph = trace.finish(outputs);
+  entry.captures = trace.captures();
+  for (const auto& capture : entry.captures) {
+    auto it = trace.draws().find(capture.variable.get());
+    entry.draws.push_back(it == trace.draws().end() ? 0 : it->second);
+  }
+  entry.assigned = trace.assigned();
+}
+
 // Where a function call's compiled code is placed: the scope's device, else the default one;
 // a GPU that does not exist means the CPU (soft placement).
 rt::Device function_device() {
@@ -229,29 +240,27 @@ struct FunctionCore::Impl {
       std::vector<TensorShape> shapes = shapes_of(entry->key);
       for (size_t i = 0; i < args.size(); ++i)
         symbolic.push_back(trace.add_argument(args[i].dtype(), shapes[i]));
-      std::vector<Tensor> outputs = body.call(body.self, symbolic);
-      entry->graph = trace.finish(outputs);
-      entry->captures = trace.captures();
-      for (const auto& capture : entry->captures) {
-        auto it = trace.draws().find(capture.variable.get());
-        entry->draws.push_back(it == trace.draws().end() ? 0 : it->second);
-      }
-      entry->assigned = trace.assigned();
+      take_trace(*entry, trace, body.call(body.self, symbolic));
     }
-    entry->options.matmul_library_call = options.matmul_library_call;
-    entry->options.fuse_matmul_epilogue = options.fuse_matmul_epilogue;
-    entry->options.host_library_calls = options.host_library_calls;
-    entry->options.fuse_conv_epilogue = options.fuse_conv_epilogue;
-    if (std::find(entry->key.begin(), entry->key.end(), kUnknownDim) != entry->key.end())
-      entry->shapes = std::make_unique<compiler::ShapeProgram>(*entry->graph);
-    entry->requested = device;
-    if (device.type == rt::DeviceType::kGPU) compile_for_gpu(*entry);
-    if (!on_gpu(*entry)) entry->host_code();
-    if (log_placement_enabled.load(std::memory_order_relaxed))
-      log_placement("tf::function", entry->device);
+    compile(*entry, device);
     stats.last_compile_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     return entry;
+  }
+
+  // Compiles a traced entry for `device` with this function's options.
+  void compile(Concrete& entry, rt::Device device) const {
+    entry.options.matmul_library_call = options.matmul_library_call;
+    entry.options.fuse_matmul_epilogue = options.fuse_matmul_epilogue;
+    entry.options.host_library_calls = options.host_library_calls;
+    entry.options.fuse_conv_epilogue = options.fuse_conv_epilogue;
+    if (std::find(entry.key.begin(), entry.key.end(), kUnknownDim) != entry.key.end())
+      entry.shapes = std::make_unique<compiler::ShapeProgram>(*entry.graph);
+    entry.requested = device;
+    if (device.type == rt::DeviceType::kGPU) compile_for_gpu(entry);
+    if (!on_gpu(entry)) entry.host_code();
+    if (log_placement_enabled.load(std::memory_order_relaxed))
+      log_placement("tf::function", entry.device);
   }
 
   // Callers hold the shared_ptr while running: eviction never frees code in use.
@@ -396,6 +405,8 @@ void run_host(const Concrete& c, std::span<const Tensor> args, std::span<const T
   }
 }
 
+}  // namespace
+
 // The values of `c`'s captures for one call: tensors, variables' current values (kept for the
 // call: another thread may assign meanwhile), and random counters advanced past the call's draws.
 std::vector<Tensor> read_captures(const Concrete& c) {
@@ -447,8 +458,6 @@ std::vector<Tensor> run(const Concrete& c, std::span<const Tensor> args,
   outputs.resize(user);
   return outputs;
 }
-
-}  // namespace
 
 }  // namespace tf::detail
 
@@ -526,6 +535,24 @@ std::vector<Tensor> FunctionCore::call_differentiable(std::span<const Tensor> ar
   {
     TapesAside aside(/*in_region=*/false);  // the call is recorded whole
     held = impl_->lookup_or_trace(args, values, body);
+  }
+  // Under one tape that takes its gradient once (an eager training loop), the call runs a
+  // forward that keeps what its gradient needs (forward_backward.h).
+  if (active_tapes.size() == 1 && !active_tapes[0]->persistent && !held->shapes &&
+      held->requested.type == rt::DeviceType::kCPU) {
+    const std::vector<bool> needed = needed_inputs(*held, args);
+    std::call_once(held->forward_backward_once, [&] {
+      try {
+        held->forward_backward = trace_forward_backward(
+            *held, args, body, needed, [&](Concrete& c) { impl_->compile(c, held->requested); });
+      } catch (const std::exception&) {  // beyond that path: the general one below
+      }
+    });
+    // It computes the gradients its first call needed: later calls needing others recompute.
+    const auto& fb = held->forward_backward;
+    if (fb &&
+        std::ranges::equal(needed, fb->needed, [](bool want, bool has) { return !want || has; }))
+      return call_forward_backward(fb, args);
   }
   auto grad = std::make_shared<CallGradient>();
   std::vector<Tensor> inputs(args.begin(), args.end());

@@ -71,9 +71,7 @@ Tensor unbroadcast(const Tensor& grad, const TensorShape& shape) {
 Tensor read_variable(VariableImpl& variable, const Tensor& value) {
   if (paused_tapes && active_tapes.empty())
     for (TapeImpl* tape : *paused_tapes)
-      if (tape->recording && differentiable(value.dtype()) &&
-          (tape->watched_variables.count(&variable) ||
-           (tape->watch_accessed_variables && variable.trainable)))
+      if (tape->recording && differentiable(value.dtype()) && watches(*tape, variable))
         throw UnimplementedError(
             "read_value: a watched tf::Variable read inside a traced tf::cond branch or "
             "tf::while_loop body gets no gradient yet; read it before the cond or loop and use "
@@ -83,9 +81,7 @@ Tensor read_variable(VariableImpl& variable, const Tensor& value) {
   Tensor read(std::make_shared<TensorImpl>(*value.impl()));
   for (TapeImpl* tape : active_tapes) {
     if (!tape->recording || !differentiable(read.dtype())) continue;
-    bool watch = tape->watched_variables.count(&variable) ||
-                 (tape->watch_accessed_variables && variable.trainable);
-    if (!watch) continue;
+    if (!watches(*tape, variable)) continue;
     tape->connected.insert(read.impl().get());
     tape->kept.push_back(read);
     tape->variable_reads[&variable].push_back(read);

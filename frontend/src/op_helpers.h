@@ -23,7 +23,7 @@ inline const detail::TensorImpl& checked(const Tensor& t, std::string_view op,
   }
   const auto& impl = *t.impl();
   const TraceContext* trace = TraceContext::current();
-  if (!impl.buffer && (!trace || impl.trace != trace->id()))
+  if (!impl.buffer && (!trace || !trace->accepts(impl.trace)))
     throw InvalidArgumentError(
         std::string(op) +
         ": a symbolic tensor from a tf::function trace was used outside that trace");

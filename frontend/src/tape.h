@@ -85,6 +85,12 @@ struct TapeImpl {
 };
 
 extern thread_local std::vector<TapeImpl*> active_tapes;
+
+// Whether `tape` watches reads of `variable`.
+inline bool watches(const TapeImpl& tape, const VariableImpl& variable) {
+  return tape.watched_variables.count(&variable) ||
+         (tape.watch_accessed_variables && variable.trainable);
+}
 // The tapes set aside while a traced tf::cond branch or tf::while_loop body is built (null when
 // none): a variable they would watch must not be first read there (see read_variable).
 extern thread_local const std::vector<TapeImpl*>* paused_tapes;

@@ -66,13 +66,13 @@ int TraceContext::value_of(const Tensor& t) {
 int TraceContext::resolve(const Tensor& t) {
   const TensorImpl& impl = *t.impl();
   if (impl.trace == id_) return impl.symbol;
-  if (impl.trace)
+  if (impl.trace && impl.trace != residuals_from_)
     throw InvalidArgumentError(
         "a symbolic tensor from another tf::function trace was used here; tensors created while "
         "tracing cannot escape their function");
   if (auto it = captured_.find(&impl); it != captured_.end()) return it->second;
   int value;
-  if (embeddable(impl.shape)) {
+  if (!impl.trace && embeddable(impl.shape)) {
     Tensor host = to_cpu(t);  // a GPU tensor's values are read back once, at trace time
     value = builder_.add_constant({impl.dtype, impl.shape}, raw(host));
     embedded_.push_back(t);

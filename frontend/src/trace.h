@@ -27,6 +27,8 @@ class TraceContext {
   static TraceContext* exchange_current(TraceContext* trace);
   // Unique per trace, never reused, so a tensor that escaped an old trace is always recognised.
   uint64_t id() const { return id_; }
+  // Whether symbolic tensors of trace `id` may be used here: this one's, and capture_from's.
+  bool accepts(uint64_t id) const { return id == id_ || (id && id == residuals_from_); }
 
   Tensor add_argument(DType dtype, const TensorShape& shape);
   // Adds `op` with `inputs` (symbolic tensors of this trace, or concrete tensors, which are
@@ -98,6 +100,9 @@ class TraceContext {
     std::shared_ptr<VariableImpl> variable;
   };
   const std::vector<Capture>& captures() const { return captures_; }
+  // Symbolic tensors of `forward`, a trace still open around this one, are captured here as
+  // concrete tensors are, as arguments (frontend/src/forward_backward.cpp binds them).
+  void capture_from(const TraceContext& forward) { residuals_from_ = forward.id_; }
 
  private:
   int value_of(const Tensor& t);
@@ -120,6 +125,7 @@ class TraceContext {
   std::unordered_map<const TensorImpl*, int> captured_;
   std::vector<Tensor> embedded_;
   std::vector<std::vector<Tensor>> uses_;  // per open control-flow op, outermost first
+  uint64_t residuals_from_ = 0;
   size_t num_arguments_ = 0;  // the function's own, before the captures
   bool checks_ = false;       // the graph checks its input at run time (tfjit.fail_if)
   TraceContext* parent_;

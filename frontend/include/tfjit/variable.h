@@ -94,6 +94,8 @@ class Variable {
   const TensorShape& shape() const;
 
   const std::shared_ptr<detail::VariableImpl>& impl() const { return impl_; }
+  // Another handle of the variable `impl` holds (what a tf::function's captures keep).
+  explicit Variable(std::shared_ptr<detail::VariableImpl> impl) : impl_(std::move(impl)) {}
 
  private:
   template <class T>

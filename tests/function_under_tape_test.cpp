@@ -1,0 +1,88 @@
+// A tf::function called under one GradientTape (the eager training loop around a compiled model):
+// a forward graph that keeps what the gradient needs and a backward graph that takes it
+// (frontend/src/forward_backward.h), so the forward runs once per call. The general path, which
+// recomputes it, remains for nested or persistent tapes.
+#include <sstream>
+
+#include "tests/helpers.h"
+#include "tools/workloads.h"
+
+using tft::values_of;
+
+namespace {
+struct CapturePrint {
+  std::ostringstream out;
+  std::ostream* previous = tf::set_print_output(&out);
+  ~CapturePrint() { tf::set_print_output(previous); }
+};
+
+size_t count(const std::string& text, const std::string& word) {
+  size_t n = 0;
+  for (size_t at = text.find(word); at != std::string::npos; at = text.find(word, at + 1)) ++n;
+  return n;
+}
+}  // namespace
+
+TEST_CASE("under one tape a compiled call runs its forward once and its gradient matches eager",
+          "[function][gradient][under_tape]") {
+  workloads::Mlp model({12, 16, 16, 5}, 8);
+  auto loss = tf::function([&](const tf::Tensor& x, const tf::Tensor& y) {
+    tf::print("forward");
+    return model.loss(x, y);
+  });
+  CapturePrint capture;
+  for (int call = 0; call < 3; ++call) {
+    tf::GradientTape tape;
+    auto l = loss(model.x, model.y);
+    auto grads = tape.gradient(l, model.params);
+    tf::GradientTape eager_tape;
+    auto eager_loss = model.loss(model.x, model.y);
+    auto want = eager_tape.gradient(eager_loss, model.params);
+    CHECK(values_of(l)[0] == Approx(values_of(eager_loss)[0]).epsilon(1e-6));
+    for (size_t i = 0; i < grads.size(); ++i)
+      tft::check_close(values_of(grads[i]), values_of(want[i]), tf::float32,
+                       model.params[i].name());
+    model.sgd(grads);
+  }
+  // The plain trace, then the forward and backward pair (the print is in the forward only); each
+  // call prints once: nothing runs the body again for the gradient.
+  CHECK(count(capture.out.str(), "forward") == 3);
+  CHECK(loss.trace_count() == 1);
+}
+
+TEST_CASE("under one tape the gradient of an input first left out is computed when asked for",
+          "[function][gradient][under_tape]") {
+  tf::Variable w(tft::make({0.5, -2, 3}, {3}, tf::float32), "w");
+  auto f = tf::function([&](const tf::Tensor& x) { return tf::reduce_sum(tf::square(x) * w); });
+  auto x = tft::make({1, 2, -1}, {3}, tf::float32);
+  {
+    tf::GradientTape tape;  // watches w only: the pair computes d/dw alone
+    auto y = f(x);
+    CHECK(values_of(tape.gradient(y, w)) == std::vector<double>{1, 4, 1});
+  }
+  tf::GradientTape tape;
+  tape.watch(x);
+  auto y = f(x);
+  auto g = tape.gradient(y, std::vector<tf::Source>{x, w});
+  CHECK(values_of(g[0]) == std::vector<double>{2 * 1 * 0.5, 2 * 2 * -2, 2 * -1 * 3});
+  CHECK(values_of(g[1]) == std::vector<double>{1, 4, 1});
+}
+
+TEST_CASE("under one tape a call's random draws and assignments happen once, in its forward",
+          "[function][gradient][under_tape]") {
+  tf::Variable w(tft::make({1, 2, 3, 4, 5, 6, 7, 8}, {8}, tf::float32), "w");
+  tf::Variable calls(tf::constant(int64_t{0}), "calls", false);
+  auto f = tf::function([&](const tf::Tensor& x) {
+    calls.assign_add(tf::constant(int64_t{1}));
+    tf::Tensor kept = tf::nn::dropout(x, 0.5);
+    return std::vector<tf::Tensor>{tf::reduce_sum(kept * w), kept};
+  });
+  auto x = tf::ones({8});
+  for (int call = 0; call < 4; ++call) {
+    tf::GradientTape tape;
+    auto out = f(x);
+    // d/dw sum(kept * w) = kept: the mask the forward drew, not a new one.
+    CHECK(values_of(tape.gradient(out[0], w)) == values_of(out[1]));
+  }
+  CHECK(calls.read_value().item<int64_t>() == 4);
+}

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <tuple>
 #include <sstream>
 
 #include "tests/helpers.h"
@@ -96,6 +97,43 @@ void check_optimizer(const std::string& name, const MakeOptimizer& make_optimize
 TEST_CASE("every Keras optimizer's five updates match Keras 3, eagerly") {
   for (const auto& [name, make_optimizer] : optimizer_cases())
     check_optimizer(name, make_optimizer, false);
+}
+
+TEST_CASE("every Keras optimizer's five updates match Keras 3, eagerly op by op") {
+  tf::config::run_functions_eagerly(true);  // the compiled updates run their bodies op by op
+  struct Restore {
+    ~Restore() { tf::config::run_functions_eagerly(false); }
+  } restore;
+  for (const auto& [name, make_optimizer] : optimizer_cases())
+    check_optimizer(name, make_optimizer, false);
+}
+
+TEST_CASE("an eager optimizer compiles each variable's update once per shape, unless told not to") {
+  auto run = [](O::OptimizerOptions options) {
+    std::vector<tf::Variable> vars{
+        tf::Variable(tft::make({1, 2, 3, 4}, {4}, tf::float32), "a"),
+        tf::Variable(tft::make({-1, 0, 1, 2}, {4}, tf::float32), "b"),
+        tf::Variable(tft::make({5, 6, 7, 8, 9, 10}, {2, 3}, tf::float32), "c")};
+    O::Adam opt(0.1, O::AdamOptions{}, options);
+    const auto before = tf::config::compile_cache_info();
+    for (int step = 0; step < 3; ++step) {
+      std::vector<Tensor> grads;
+      for (const auto& v : vars) grads.push_back(v.read_value() * 0.5f - 1.0f);
+      opt.apply_gradients(grads, vars);
+    }
+    const auto after = tf::config::compile_cache_info();
+    std::vector<std::vector<double>> values;
+    for (const auto& v : vars) values.push_back(tft::values_of(v.read_value()));
+    return std::tuple{after.hits + after.misses - before.hits - before.misses,
+                      after.misses - before.misses, values};
+  };
+  auto [compiled_lookups, compiled_misses, compiled] = run({});
+  auto [eager_lookups, eager_misses, eager] = run({.jit_compile = false});
+  CHECK(compiled_lookups == 3);  // each variable's update traced once, at the first step
+  CHECK(compiled_misses <= 2);   // and compiled once per shape: (4) and (2, 3)
+  CHECK(eager_lookups == 0);
+  for (size_t i = 0; i < eager.size(); ++i)
+    tft::check_close(compiled[i], eager[i], tf::float32, "variable " + std::to_string(i));
 }
 
 TEST_CASE("every Keras optimizer's five updates match Keras 3 inside a tf::function") {

@@ -10,6 +10,7 @@
 
 #include "frontend/src/module_state.h"
 #include "tfjit/creation.h"
+#include "tfjit/function.h"
 #include "tfjit/keras/layer.h"
 #include "tfjit/ops.h"
 
@@ -27,6 +28,10 @@ struct OptimizerState : tf::detail::ModuleState {
   struct Slots {
     Variable variable;
     std::vector<std::pair<std::string, Variable>> slots;
+    // Its update as a tf::function (jit_compile), and the optimizer object it calls (copies of
+    // an optimizer share this state).
+    std::function<void(const Tensor&, const Tensor&)> compiled;
+    const void* compiled_for = nullptr;
   };
   std::map<const void*, Slots> slots;
 };
@@ -108,7 +113,8 @@ Tensor Optimizer::local_step() const {
 Variable Optimizer::add_slot(const Variable& var, const std::string& slot_name, double initial) {
   auto& s = optimizer_state();
   auto& entry =
-      s.slots.try_emplace(var.impl().get(), detail::OptimizerState::Slots{var, {}}).first->second;
+      s.slots.try_emplace(var.impl().get(), detail::OptimizerState::Slots{var, {}, {}, nullptr})
+          .first->second;
   // Keras' name, made unique if two variables share a name.
   std::string attribute = slot_variable_name(var, slot_name);
   auto taken = [&](const std::string& a) {
@@ -147,7 +153,7 @@ void Optimizer::build(const std::vector<Variable>& vars) {
       throw InvalidArgumentError("optimizer '" + name() + "': variable '" + v.name() +
                                  "' has dtype " + std::string(dtype_name(v.dtype())) +
                                  "; only floating-point variables can be trained");
-    s.slots.try_emplace(v.impl().get(), detail::OptimizerState::Slots{v, {}});
+    s.slots.try_emplace(v.impl().get(), detail::OptimizerState::Slots{v, {}, {}, nullptr});
     s.built.push_back(v);
     build_variable(v);
   }
@@ -239,10 +245,33 @@ void Optimizer::apply_gradients(const std::vector<Tensor>& all_grads,
     }
   before_updates();
   for (size_t i = 0; i < vars.size(); ++i) {
-    update_step(grads[i], vars[i], cast(lr, vars[i].dtype()));
-    if (Constraint c = constraint_of(vars[i])) vars[i].assign(c(vars[i].read_value()));
+    if (o.jit_compile && executing_eagerly())
+      compiled_update(vars[i])(grads[i], cast(lr, vars[i].dtype()));
+    else
+      update_and_constrain(grads[i], vars[i], cast(lr, vars[i].dtype()));
   }
   s.iterations->assign_add(int64_t{1});
+}
+
+void Optimizer::update_and_constrain(const Tensor& grad, Variable& var, const Tensor& lr) {
+  update_step(grad, var, lr);
+  if (Constraint c = constraint_of(var)) var.assign(c(var.read_value()));
+}
+
+const std::function<void(const Tensor&, const Tensor&)>& Optimizer::compiled_update(
+    const Variable& var) {
+  auto& entry = optimizer_state().slots.at(var.impl().get());
+  if (!entry.compiled || entry.compiled_for != this) {
+    auto fn = tf::function([this, var](const Tensor& grad, const Tensor& lr) {
+      Variable v = var;
+      update_and_constrain(grad, v, lr);
+      return lr;
+    });
+    auto step = std::make_shared<decltype(fn)>(std::move(fn));
+    entry.compiled = [step](const Tensor& grad, const Tensor& lr) { (*step)(grad, lr); };
+    entry.compiled_for = this;
+  }
+  return entry.compiled;
 }
 
 // --- The optimizers: slots and one update each, as Keras 3 writes them ---

@@ -9,6 +9,7 @@
 // when that call is being traced). Copies of an optimizer share its state.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -125,6 +126,10 @@ struct OptimizerOptions {
   std::optional<double> clipvalue = std::nullopt;
   std::optional<double> global_clipnorm = std::nullopt;  // over all gradients together
   std::string name = "";
+  // Keras' jit_compile: called eagerly, each variable's update (and constraint) runs as a
+  // compiled function, one pass over the variable and its slots in place; variables of one shape
+  // share its code. Inside a tf::function the update is part of the caller's graph either way.
+  bool jit_compile = true;
 };
 
 namespace detail {
@@ -176,6 +181,9 @@ class Optimizer : public Module {
 
  private:
   void set_keras_checkpoint_paths();
+  // One variable's update then its constraint; compiled_update(var) is it as a tf::function.
+  void update_and_constrain(const Tensor& grad, Variable& var, const Tensor& lr);
+  const std::function<void(const Tensor&, const Tensor&)>& compiled_update(const Variable& var);
 };
 
 class SGD : public Optimizer {

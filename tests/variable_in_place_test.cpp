@@ -171,3 +171,25 @@ TEST_CASE("a graph with unknown dims updates its variables in place too",
         std::vector<double>{1 - 2.5 - 0.5, 1 - 3.5 - 0.5, 1 - 4.5 - 0.5});
   CHECK(step.trace_count() == 1);
 }
+
+TEST_CASE("eager assign_add and assign_sub write a variable nothing else holds in place",
+          "[variable][in_place]") {
+  const auto p0 = ramp(1000, 0.25), g = ramp(1000, 0.5);
+  tf::Variable v(tft::make(p0, {10, 100}, tf::float32));
+  v.assign_add(tf::zeros({10, 100}));  // the initial value may be shared
+  const void* buffer = buffer_of(v);
+  v.assign_sub(tft::make(g, {10, 100}, tf::float32) * 0.5f);
+  CHECK(buffer_of(v) == buffer);
+  tft::check_close(values_of(v.read_value()), sgd(p0, g), tf::float32, "assign_sub");
+  tf::Tensor held = v.read_value();
+  v.assign_add(tf::constant(2.0f));  // a broadcast delta; the held value keeps its own
+  tft::check_close(values_of(held), sgd(p0, g), tf::float32, "held value");
+  std::vector<double> plus2 = sgd(p0, g);
+  for (double& x : plus2) x += 2;
+  tft::check_close(values_of(v.read_value()), plus2, tf::float32, "assign_add");
+  v.assign_add(v.read_value());  // the delta is the value itself
+  for (double& x : plus2) x *= 2;
+  tft::check_close(values_of(v.read_value()), plus2, tf::float32, "v += v");
+  CHECK_THROWS_AS(v.assign_add(tf::zeros({3})), tf::InvalidArgumentError);
+  CHECK_THROWS_AS(v.assign_add(tf::zeros({10, 100}, tf::float64)), tf::InvalidArgumentError);
+}

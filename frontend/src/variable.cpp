@@ -95,10 +95,42 @@ Variable& Variable::assign(const Tensor& value) {
   return *this;
 }
 
-Variable& Variable::assign_add(const Tensor& delta) { return assign(add(read_value(), delta)); }
+namespace {
+// Eagerly, with no tape recording, assign_add and assign_sub write the variable's own buffer
+// when nothing else holds it (VariableImpl::begin_update), as TensorFlow's AssignAddVariableOp
+// does: one pass, no new buffer. False, having done nothing, where that does not apply.
+bool update_in_place(VariableImpl& v, ops::BinaryOp op, const Tensor& delta) {
+  if (detail::TraceContext::current() || detail::tape_recording() || !delta.defined() ||
+      delta.is_symbolic() || delta.dtype() != v.dtype ||
+      delta.impl()->buffer->device().type != rt::DeviceType::kCPU ||
+      detail::scoped_device().value_or(detail::default_device()).type != rt::DeviceType::kCPU ||
+      v.shape.num_elements() == 0)
+    return false;
+  auto shape = core::broadcast_shapes(v.shape, delta.shape());
+  auto kernel = detail::cpu_kernels().get<rt::BinaryKernel>(op, v.dtype, v.dtype);
+  if (!shape.ok() || shape.shape != v.shape || !kernel) return false;
+  core::ElementwisePlan plan = core::plan_elementwise(v.shape, v.shape, delta.shape());
+  Tensor target = v.begin_update();
+  try {
+    kernel(detail::raw(target), detail::raw(delta), detail::raw_mut(target), plan);
+  } catch (...) {
+    v.end_update(nullptr);
+    throw;
+  }
+  v.end_update(&target);
+  return true;
+}
+}  // namespace
+
+Variable& Variable::assign_add(const Tensor& delta) {
+  if (!update_in_place(get(impl_), ops::BinaryOp::add, delta)) assign(add(read_value(), delta));
+  return *this;
+}
 
 Variable& Variable::assign_sub(const Tensor& delta) {
-  return assign(subtract(read_value(), delta));
+  if (!update_in_place(get(impl_), ops::BinaryOp::subtract, delta))
+    assign(subtract(read_value(), delta));
+  return *this;
 }
 
 const std::string& Variable::name() const { return get(impl_).name; }

@@ -456,6 +456,33 @@ std::vector<OpEntry> catalogue() {
         return tf::keras::losses::Huber()(labels, x);
     }
   });
+  // A variable (created in the body from a concrete value, so in every mode) updated in place
+  // (compiled: an aliased argument; eager: assign_add / assign_sub on a buffer nothing else
+  // holds) by the argument, of any shape and dtype, by its own value, and read before and after.
+  ops.push_back({"variable.update", [](Rng& r) {
+                   auto s = shape_param(r);
+                   auto d = any_dtype(r);
+                   tf::Tensor init = tensor_param(r, d, s);
+                   auto delta_shape = chance(r, 0.7) ? s : shape_param(r);
+                   auto delta_dtype = chance(r, 0.9) ? d : any_dtype(r);
+                   const int how = static_cast<int>(pick(r, 0, 3));
+                   const bool both = chance(r, 0.5);
+                   Call c;
+                   c.args = {tensor_param(r, delta_dtype, delta_shape)};
+                   c.fn = [init, how, both](const auto& a) {
+                     tf::Variable v(init);
+                     tf::Tensor old = v.read_value();
+                     if (how == 0) v.assign_sub(a[0]);
+                     if (how == 1) v.assign_add(v.read_value());
+                     if (how == 2) v.assign(a[0] * v.read_value());
+                     if (how == 3) v.assign_add(tf::reshape(a[0], v.shape().dims()));
+                     return both ? tf::stack({old, v.read_value()}) : v.read_value();
+                   };
+                   c.what = std::string(tf::dtype_name(d)) + s.to_string() + " by " +
+                            std::string(tf::dtype_name(delta_dtype)) + delta_shape.to_string() +
+                            " how=" + std::to_string(how);
+                   return c;
+                 }});
   return ops;
 }
 

@@ -86,3 +86,35 @@ TEST_CASE("under one tape a call's random draws and assignments happen once, in 
   }
   CHECK(calls.read_value().item<int64_t>() == 4);
 }
+
+TEST_CASE("under one tape the gradient through any of several float results is right",
+          "[function][gradient][under_tape]") {
+  tf::Variable w(tft::make({0.5, -2, 3}, {3}, tf::float32), "w");
+  auto f = tf::function([&](const tf::Tensor& x) {
+    auto y = x * w.read_value();
+    return std::vector<tf::Tensor>{tf::reduce_sum(y), tf::cast(x, tf::int32), tf::square(y)};
+  });
+  auto x = tft::make({1, 2, -1}, {3}, tf::float32);
+  for (int call = 0; call < 2; ++call) {
+    tf::GradientTape tape;
+    auto out = f(x);
+    // d/dw sum((x w)^2) = 2 x^2 w.
+    CHECK(values_of(tape.gradient(out[2], w)) == std::vector<double>{1, -16, 6});
+  }
+  tf::GradientTape tape;
+  auto out = f(x);
+  CHECK(values_of(tape.gradient(out[0], w)) == std::vector<double>{1, 2, -1});
+}
+
+TEST_CASE("a tape opened after a call cannot record its gradient, and says to nest the tapes",
+          "[function][gradient][under_tape][errors]") {
+  tf::Variable w(tft::make({0.5, -2}, {2}, tf::float32), "w");
+  auto f = tf::function([&](const tf::Tensor& x) { return tf::reduce_sum(tf::sin(x) * w); });
+  auto x = tft::make({0.3, 1.2}, {2}, tf::float32);
+  tf::GradientTape first;
+  first.watch(x);
+  auto y = f(x);
+  tf::GradientTape later;
+  later.watch(x);
+  CHECK_THROWS_WITH(first.gradient(y, x), Catch::Contains("open that tape before the call"));
+}

@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <functional>
 #include <map>
-#include <tuple>
 #include <sstream>
+#include <tuple>
 
 #include "tests/helpers.h"
 
@@ -134,6 +134,29 @@ TEST_CASE("an eager optimizer compiles each variable's update once per shape, un
   CHECK(eager_lookups == 0);
   for (size_t i = 0; i < eager.size(); ++i)
     tft::check_close(compiled[i], eager[i], tf::float32, "variable " + std::to_string(i));
+}
+
+TEST_CASE("a copy of an eager optimizer steps on after the original is gone") {
+  auto grads = [](const std::vector<tf::Variable>& vars) {
+    return std::vector<Tensor>{vars[0].read_value() * 0.5f};
+  };
+  std::vector<tf::Variable> one{tf::Variable(tft::make({1, -2, 3}, {3}, tf::float32))};
+  std::vector<tf::Variable> two{tf::Variable(tft::make({1, -2, 3}, {3}, tf::float32))};
+  O::Adam reference(0.1);
+  auto first = std::make_unique<O::Adam>(0.1);
+  for (int step = 0; step < 2; ++step) {
+    reference.apply_gradients(grads(one), one);
+    first->apply_gradients(grads(two), two);
+  }
+  O::Adam copy = *first;  // shares the state: slots, iterations, compiled updates
+  first.reset();
+  for (int step = 0; step < 2; ++step) {
+    reference.apply_gradients(grads(one), one);
+    copy.apply_gradients(grads(two), two);
+  }
+  CHECK(copy.iterations().read_value().item<int64_t>() == 4);
+  tft::check_close(tft::values_of(two[0].read_value()), tft::values_of(one[0].read_value()),
+                   tf::float32, "four steps");
 }
 
 TEST_CASE("every Keras optimizer's five updates match Keras 3 inside a tf::function") {

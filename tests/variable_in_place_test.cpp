@@ -193,3 +193,27 @@ TEST_CASE("eager assign_add and assign_sub write a variable nothing else holds i
   CHECK_THROWS_AS(v.assign_add(tf::zeros({3})), tf::InvalidArgumentError);
   CHECK_THROWS_AS(v.assign_add(tf::zeros({10, 100}, tf::float64)), tf::InvalidArgumentError);
 }
+
+TEST_CASE("variables swapping values in a compiled call each get the other's old value",
+          "[function][in_place]") {
+  tf::Variable a(tft::make({1, 2, 3}, {3}, tf::float32)), b(tft::make({4, 5, 6}, {3}, tf::float32));
+  auto swap = tf::function([&]() {
+    tf::Tensor old_a = a.read_value(), old_b = b.read_value();
+    a.assign(old_b);
+    b.assign(old_a);
+    return tf::constant(0.0f);
+  });
+  auto shift = tf::function([&]() {
+    tf::Tensor old_a = a.read_value();
+    b.read_value();
+    a.assign(tf::zeros({3}));
+    b.assign(old_a);
+    return tf::constant(0.0f);
+  });
+  swap();
+  CHECK(values_of(a.read_value()) == std::vector<double>{4, 5, 6});
+  CHECK(values_of(b.read_value()) == std::vector<double>{1, 2, 3});
+  shift();
+  CHECK(values_of(a.read_value()) == std::vector<double>{0, 0, 0});
+  CHECK(values_of(b.read_value()) == std::vector<double>{4, 5, 6});
+}

@@ -52,19 +52,42 @@ Value collapsed_view(Value dest, tensor::ExpandShapeOp expand) {
   return view.getResult();
 }
 
+// The argument `v` is, or is a reshape or cast of; null if none.
+BlockArgument viewed_argument(Value v) {
+  while (Operation* op = v.getDefiningOp()) {
+    if (!isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp, tensor::CastOp, tensor::ReshapeOp>(op))
+      return nullptr;
+    v = op->getOperand(0);
+  }
+  return dyn_cast<BlockArgument>(v);
+}
+
 // Result `j` of `func`, whose argument `a` aliases it, materialises in that argument. The
 // reshapes collapse_dims leaves after a collapsed loop are looked through: the loop's value
 // materialises in the matching view of the argument (One-Shot Bufferize sees that the loop then
 // wrote it in place only when the two are the same value), and the reshape is redone after.
 void materialize_in_argument(func::FuncOp func, func::ReturnOp ret, unsigned a, unsigned j) {
   Value source = ret.getOperand(j), dest = func.getArgument(a);
-  // copy_aliased_results' copy of a value returned twice or of an argument: materialising copies.
+  // Whether `v` is (a view of) another aliased argument: one that may be written in place
+  // before this result is (two variables swapping values), so its value is copied first.
+  auto other_aliased = [&](Value v) {
+    BlockArgument viewed = viewed_argument(v);
+    return viewed && viewed != dest && func.getArgAttr(viewed.getArgNumber(), kAliasingOutput);
+  };
+  // copy_aliased_results' copy of a value returned twice or of an argument: materialising
+  // copies, unless the value is another aliased argument's.
   if (auto copy = source.getDefiningOp<bufferization::AllocTensorOp>()) {
-    if (copy.getCopy() && source.hasOneUse()) {
+    if (copy.getCopy() && source.hasOneUse() && !other_aliased(copy.getCopy())) {
       source = copy.getCopy();
       ret.setOperand(j, source);
       copy.erase();
     }
+  } else if (other_aliased(source)) {  // a view of one: copied where the view is made
+    OpBuilder at = source.getDefiningOp() ? OpBuilder(source.getContext())
+                                          : OpBuilder::atBlockBegin(&func.getBody().front());
+    if (Operation* def = source.getDefiningOp()) at.setInsertionPointAfter(def);
+    source = at.create<bufferization::AllocTensorOp>(
+        source.getLoc(), cast<mlir::RankedTensorType>(source.getType()), ValueRange{}, source);
   }
   SmallVector<tensor::ExpandShapeOp> expands;
   while (auto expand = source.getDefiningOp<tensor::ExpandShapeOp>()) {

@@ -51,8 +51,8 @@ std::shared_ptr<const ForwardBackward> trace_forward_backward(
   fb->needed = needed;
   fb->forward = std::make_shared<Concrete>();
   fb->backward = std::make_shared<Concrete>();
-  fb->forward->key = fb->backward->key = plain.key;
-  fb->forward->values = fb->backward->values = plain.values;
+  fb->forward->key = plain.key;
+  fb->forward->values = plain.values;
   {
     TraceContext forward;
     std::vector<Tensor> inputs, symbolic_args;
@@ -85,12 +85,15 @@ std::shared_ptr<const ForwardBackward> trace_forward_backward(
       backward.capture_from(forward);
       // One argument per float result: its gradient. The target sums result * gradient, so the
       // tape gives each input's vector-Jacobian product.
-      Tensor target = zeros({}, float64);
+      std::vector<Tensor> upstream;  // all before any capture: arguments come first
       for (const Tensor& r : results)
         if (differentiable(r.dtype()))
-          target = add(
-              target,
-              cast(reduce_sum(multiply(r, backward.add_argument(r.dtype(), r.shape()))), float64));
+          upstream.push_back(backward.add_argument(r.dtype(), r.shape()));
+      Tensor target = zeros({}, float64);
+      size_t j = 0;
+      for (const Tensor& r : results)
+        if (differentiable(r.dtype()))
+          target = add(target, cast(reduce_sum(multiply(r, upstream[j++])), float64));
       std::vector<Tensor> grads = tape.gradient(target, sources, UnconnectedGradients::ZERO);
       take_trace(*fb->backward, backward, grads);
       for (size_t k = 0; k < fb->backward->captures.size(); ++k) {
@@ -144,6 +147,14 @@ std::vector<Tensor> call_forward_backward(std::shared_ptr<const ForwardBackward>
     if (!differentiable(outputs[r].dtype())) continue;
     record(inputs, outputs[r], [held, bound, inputs, r](const Tensor& g) {
       const ForwardBackward& fb = *held;
+      // The backward graph is not recorded: a tape that would record it (one opened after the
+      // call, watching its inputs) would miss this gradient's own gradient.
+      std::vector<Tensor> seen = inputs;
+      seen.push_back(g);
+      if (should_record(seen))
+        throw UnimplementedError(
+            "the gradient of a tf::function call is being recorded by a tape opened after the "
+            "call; for higher-order gradients open that tape before the call (nested tapes)");
       std::vector<Tensor> upstream;
       for (size_t j = 0; j < fb.num_results; ++j)
         if (differentiable(fb.result_dtypes[j]))

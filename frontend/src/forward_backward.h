@@ -38,15 +38,16 @@ struct ForwardBackward {
 std::vector<bool> needed_inputs(const Concrete& plain, std::span<const Tensor> args);
 
 // Traces the body of `plain` (a static signature on the CPU) as a forward and a backward graph
-// that computes the gradients of the `needed` inputs, compiled with `compile`. Null where the
-// body is beyond this path (the caller recomputes): random draws or variable reads in the
-// gradient, a gradient needing values inside control flow.
+// that computes the gradients of the `needed` inputs, compiled with `compile`. Null, or an
+// exception, where the body is beyond this path (the caller recomputes): random draws or
+// variable reads in the gradient, a gradient needing values inside control flow.
 std::shared_ptr<const ForwardBackward> trace_forward_backward(
     const Concrete& plain, std::span<const Tensor> args, TraceBody body,
     const std::vector<bool>& needed, const std::function<void(Concrete&)>& compile);
 
 // Runs the forward on `args` and records each float result on the tapes with the backward as
-// its gradient. Returns the body's results.
+// its gradient. Returns the body's results. The backward is not itself recorded: a tape opened
+// after the call that would record it gets UnimplementedError (nest the tapes instead).
 std::vector<Tensor> call_forward_backward(std::shared_ptr<const ForwardBackward> fb,
                                           std::span<const Tensor> args);
 

@@ -441,6 +441,7 @@ std::vector<Tensor> run(const Concrete& c, std::span<const Tensor> args,
   std::vector<Tensor> outputs;
   InPlaceUpdates in_place;  // the host code writes aliased variables in place
   if (!on_gpu(c) || !run_gpu(c, args, captured, outputs)) {
+    c.host_code();  // compiled (taking the compiler's lock) before any variable is claimed
     in_place.begin(c, captured);
     run_host(c, args, captured, outputs);
   }

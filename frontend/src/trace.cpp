@@ -89,6 +89,7 @@ Tensor TraceContext::emit(std::string_view op, const std::vector<Tensor>& inputs
                           const TensorShape& shape) {
   std::vector<int> operands;
   for (const Tensor& t : inputs) operands.push_back(value_of(t));
+  may_fail_ = may_fail_ || op == "all_reduce";
   return symbolic(builder_.add_op(op, operands, attrs, {dtype, shape}), dtype, shape);
 }
 
@@ -151,11 +152,12 @@ std::unique_ptr<compiler::Graph> TraceContext::finish(const std::vector<Tensor>&
   }
   // After the function's own results: the assigned variables' final values. A variable the
   // graph also reads takes its new value in its own buffer (frontend/src/in_place.h), unless the
-  // graph checks its input at run time: a call that fails must leave every variable as it was.
+  // graph can fail at run time (may_fail_): a call that raises must leave every variable as it
+  // was.
   std::vector<compiler::Alias> aliases;
   for (const auto& v : assigned_) {
     auto read = std::ranges::find(captures_, v, &Capture::variable);
-    if (!checks_ && read != captures_.end() && v->dtype != DType::string)
+    if (!may_fail_ && read != captures_.end() && v->dtype != DType::string)
       aliases.push_back({static_cast<int>(num_arguments_ + (read - captures_.begin())),
                          static_cast<int>(values.size())});
     values.push_back(value_of(captured_variables_.at(v.get())));
@@ -186,7 +188,7 @@ std::vector<int> TraceContext::values_of(const std::vector<Tensor>& tensors) {
 
 void TraceContext::emit_effect(std::string_view op, const std::vector<Tensor>& inputs,
                                std::vector<compiler::NamedAttr> attrs) {
-  checks_ = checks_ || op == "fail_if";
+  may_fail_ = may_fail_ || op == "fail_if";
   builder_.add_effect(op, values_of(inputs), attrs);
 }
 

@@ -127,7 +127,9 @@ class TraceContext {
   std::vector<std::vector<Tensor>> uses_;  // per open control-flow op, outermost first
   uint64_t residuals_from_ = 0;
   size_t num_arguments_ = 0;  // the function's own, before the captures
-  bool checks_ = false;       // the graph checks its input at run time (tfjit.fail_if)
+  // The graph can fail at run time after it has computed values: it checks its input
+  // (tfjit.fail_if) or waits on other processes (a collective that may time out).
+  bool may_fail_ = false;
   TraceContext* parent_;
   uint64_t id_;
 };

@@ -90,13 +90,53 @@ func.func @also_returned(%p: tensor<8xf32> {tfjit.aliasing_output = 1 : i64}, %g
 
 // -----
 
-// A variable assigned its own value: nothing to do.
+// A variable assigned its own value: a copy onto itself, which goes.
 func.func @unchanged(%p: tensor<8xf32> {tfjit.aliasing_output = 0 : i64}) -> tensor<8xf32> {
   return %p : tensor<8xf32>
 }
 // CHECK-LABEL: func.func @unchanged
-// CHECK-NOT: memref.copy
+// CHECK-NOT: memref.copy %{{.*}}, %arg0
 // CHECK: return{{$}}
+
+// -----
+
+// Two variables swapping values: each old value is copied aside before either is written.
+func.func @swap(%a: tensor<8xf32> {tfjit.aliasing_output = 1 : i64}, %b: tensor<8xf32> {tfjit.aliasing_output = 0 : i64}) -> (tensor<8xf32>, tensor<8xf32>) {
+  return %a, %b : tensor<8xf32>, tensor<8xf32>
+}
+// CHECK-LABEL: func.func @swap
+// CHECK-SAME: (%[[A:.*]]: memref<8xf32>, %[[B:.*]]: memref<8xf32>) {
+// CHECK: memref.copy %[[A]], %[[CA:.*]] :
+// CHECK: memref.copy %[[B]], %[[CB:.*]] :
+// CHECK: memref.copy %[[CB]], %[[A]]
+// CHECK: memref.copy %[[CA]], %[[B]]
+
+// -----
+
+// One variable zeroed, another given the first's old value.
+func.func @shift(%a: tensor<8xf32> {tfjit.aliasing_output = 0 : i64}, %b: tensor<8xf32> {tfjit.aliasing_output = 1 : i64}) -> (tensor<8xf32>, tensor<8xf32>) {
+  %zero = arith.constant dense<0.0> : tensor<8xf32>
+  return %zero, %a : tensor<8xf32>, tensor<8xf32>
+}
+// CHECK-LABEL: func.func @shift
+// CHECK-SAME: (%[[A:.*]]: memref<8xf32>, %[[B:.*]]: memref<8xf32>) {
+// CHECK: memref.copy %[[A]], %[[OLD:.*]] :
+// CHECK: memref.copy %{{.*}}, %[[A]]
+// CHECK: memref.copy %[[OLD]], %[[B]]
+
+// -----
+
+// One variable zeroed, another given a reshape of the first's old value.
+func.func @shift_view(%a: tensor<2x4xf32> {tfjit.aliasing_output = 0 : i64}, %b: tensor<8xf32> {tfjit.aliasing_output = 1 : i64}) -> (tensor<2x4xf32>, tensor<8xf32>) {
+  %zero = arith.constant dense<0.0> : tensor<2x4xf32>
+  %v = tensor.collapse_shape %a [[0, 1]] : tensor<2x4xf32> into tensor<8xf32>
+  return %zero, %v : tensor<2x4xf32>, tensor<8xf32>
+}
+// CHECK-LABEL: func.func @shift_view
+// CHECK-SAME: (%[[A:.*]]: memref<2x4xf32>, %[[B:.*]]: memref<8xf32>) {
+// CHECK: memref.copy %{{.*}}, %[[OLD:.*]] :
+// CHECK: memref.copy %{{.*}}, %[[A]]
+// CHECK: memref.copy %[[OLD]], %[[B]]
 
 // -----
 

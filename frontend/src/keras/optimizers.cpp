@@ -7,6 +7,8 @@
 #include <cmath>
 #include <iostream>
 #include <map>
+#include <mutex>
+#include <utility>
 
 #include "frontend/src/module_state.h"
 #include "tfjit/creation.h"
@@ -28,13 +30,17 @@ struct OptimizerState : tf::detail::ModuleState {
   struct Slots {
     Variable variable;
     std::vector<std::pair<std::string, Variable>> slots;
-    // Its update as a tf::function (jit_compile), and the optimizer object it calls (copies of
-    // an optimizer share this state).
+    // Its update as a tf::function (jit_compile), built at the first eager step.
     std::function<void(const Tensor&, const Tensor&)> compiled;
-    const void* compiled_for = nullptr;
   };
   std::map<const void*, Slots> slots;
+  std::mutex compiled_mutex;  // threads stepping copies of one optimizer share `compiled`
 };
+
+// The optimizer whose compiled update is being called on this thread. Copies of an optimizer
+// share its state, and so its compiled updates: the body, run while tracing (or each call when
+// functions run eagerly), updates through whichever copy calls, never a copy since destroyed.
+thread_local Optimizer* calling = nullptr;
 }  // namespace detail
 
 namespace {
@@ -112,9 +118,8 @@ Tensor Optimizer::local_step() const {
 
 Variable Optimizer::add_slot(const Variable& var, const std::string& slot_name, double initial) {
   auto& s = optimizer_state();
-  auto& entry =
-      s.slots.try_emplace(var.impl().get(), detail::OptimizerState::Slots{var, {}, {}, nullptr})
-          .first->second;
+  auto& entry = s.slots.try_emplace(var.impl().get(), detail::OptimizerState::Slots{var, {}, {}})
+                    .first->second;
   // Keras' name, made unique if two variables share a name.
   std::string attribute = slot_variable_name(var, slot_name);
   auto taken = [&](const std::string& a) {
@@ -153,7 +158,7 @@ void Optimizer::build(const std::vector<Variable>& vars) {
       throw InvalidArgumentError("optimizer '" + name() + "': variable '" + v.name() +
                                  "' has dtype " + std::string(dtype_name(v.dtype())) +
                                  "; only floating-point variables can be trained");
-    s.slots.try_emplace(v.impl().get(), detail::OptimizerState::Slots{v, {}, {}, nullptr});
+    s.slots.try_emplace(v.impl().get(), detail::OptimizerState::Slots{v, {}, {}});
     s.built.push_back(v);
     build_variable(v);
   }
@@ -258,20 +263,27 @@ void Optimizer::update_and_constrain(const Tensor& grad, Variable& var, const Te
   if (Constraint c = constraint_of(var)) var.assign(c(var.read_value()));
 }
 
-const std::function<void(const Tensor&, const Tensor&)>& Optimizer::compiled_update(
-    const Variable& var) {
-  auto& entry = optimizer_state().slots.at(var.impl().get());
-  if (!entry.compiled || entry.compiled_for != this) {
-    auto fn = tf::function([this, var](const Tensor& grad, const Tensor& lr) {
+std::function<void(const Tensor&, const Tensor&)> Optimizer::compiled_update(const Variable& var) {
+  auto& s = optimizer_state();
+  std::lock_guard lock(s.compiled_mutex);
+  auto& entry = s.slots.at(var.impl().get());
+  if (!entry.compiled) {
+    auto fn = tf::function([var](const Tensor& grad, const Tensor& lr) {
       Variable v = var;
-      update_and_constrain(grad, v, lr);
+      detail::calling->update_and_constrain(grad, v, lr);
       return lr;
     });
     auto step = std::make_shared<decltype(fn)>(std::move(fn));
     entry.compiled = [step](const Tensor& grad, const Tensor& lr) { (*step)(grad, lr); };
-    entry.compiled_for = this;
   }
-  return entry.compiled;
+  return [this, compiled = entry.compiled](const Tensor& grad, const Tensor& lr) {
+    Optimizer* outer = std::exchange(detail::calling, this);
+    struct Restore {
+      Optimizer* outer;
+      ~Restore() { detail::calling = outer; }
+    } restore{outer};
+    compiled(grad, lr);
+  };
 }
 
 // --- The optimizers: slots and one update each, as Keras 3 writes them ---

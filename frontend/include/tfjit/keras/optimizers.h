@@ -183,7 +183,7 @@ class Optimizer : public Module {
   void set_keras_checkpoint_paths();
   // One variable's update then its constraint; compiled_update(var) is it as a tf::function.
   void update_and_constrain(const Tensor& grad, Variable& var, const Tensor& lr);
-  const std::function<void(const Tensor&, const Tensor&)>& compiled_update(const Variable& var);
+  std::function<void(const Tensor&, const Tensor&)> compiled_update(const Variable& var);
 };
 
 class SGD : public Optimizer {

@@ -339,8 +339,9 @@ struct RegionShapesBroken {
   std::string why;
 };
 
-// A call's results, of `shapes`, with their buffers in `out`: new tensors, except that a result
-// the host code writes into its argument (compiler::Alias) is that argument, a capture.
+// A call's results, of `shapes` (none: the traced ones), with their buffers in `out`: new
+// tensors, except that a result the host code writes into its argument (compiler::Alias) is that
+// argument, a capture.
 void allocate_results(const Concrete& c, size_t num_args, std::span<const Tensor> captured,
                       std::span<const TensorShape> shapes, void** out,
                       std::vector<Tensor>& outputs) {
@@ -349,7 +350,8 @@ void allocate_results(const Concrete& c, size_t num_args, std::span<const Tensor
   for (const compiler::Alias& alias : c.graph->aliases())
     outputs[alias.result] = captured[alias.argument - num_args];
   for (size_t i = 0; i < results.size(); ++i) {
-    if (!outputs[i].defined()) outputs[i] = empty(results[i].dtype, shapes[i]);
+    if (!outputs[i].defined())
+      outputs[i] = empty(results[i].dtype, shapes.empty() ? results[i].shape : shapes[i]);
     out[i] = raw_mut(outputs[i]);
   }
 }
@@ -398,9 +400,7 @@ void run_host(const Concrete& c, std::span<const Tensor> args, std::span<const T
   if (c.shapes) {
     run_dynamic(c, args, captured, in, out, outputs);
   } else {
-    std::vector<TensorShape> shapes;
-    for (const auto& r : results) shapes.push_back(r.shape);
-    allocate_results(c, args.size(), captured, shapes, out, outputs);
+    allocate_results(c, args.size(), captured, {}, out, outputs);
     c.host_code().run(in, out);
   }
 }

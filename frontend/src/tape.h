@@ -46,8 +46,9 @@ class VariableImpl {
   }
   // For a compiled call that writes the new value in place: the tensor to write, which is the
   // value itself when nothing else holds it or its buffer (else a copy, on the CPU), and readers
-  // of other threads wait until end_update. Another update of this variable waits first.
-  Tensor begin_update();
+  // of other threads wait until end_update. Another update of this variable waits first. With
+  // `copy_if_shared` false, a shared value gives a null tensor and no update begins.
+  Tensor begin_update(bool copy_if_shared = true);
   // Installs `value` (the tensor begin_update gave, now written) or, without one (the call
   // failed), keeps the value; then lets readers in.
   void end_update(const Tensor* value);

@@ -23,13 +23,14 @@ int64_t VariableImpl::fetch_add(int64_t n) {
   return old;
 }
 
-Tensor VariableImpl::begin_update() {
+Tensor VariableImpl::begin_update(bool copy_if_shared) {
   std::unique_lock lock(mutex_);
   updated_.wait(lock, [&] { return !updating_; });
   const auto& impl = value_.impl();
   const auto& buffer = impl->buffer;
   const bool own = impl.use_count() == 1 && buffer.use_count() == 1 && buffer->owned() &&
                    buffer->device().type == rt::DeviceType::kCPU;
+  if (!own && !copy_if_shared) return Tensor();
   Tensor target = own ? value_ : detail::empty(dtype, shape);
   if (!own) {  // a user's tensor, a view, wrapped memory or a GPU buffer is never written
     Tensor host = detail::to_cpu(value_);
@@ -110,7 +111,9 @@ bool update_in_place(VariableImpl& v, ops::BinaryOp op, const Tensor& delta) {
   auto kernel = detail::cpu_kernels().get<rt::BinaryKernel>(op, v.dtype, v.dtype);
   if (!shape.ok() || shape.shape != v.shape || !kernel) return false;
   core::ElementwisePlan plan = core::plan_elementwise(v.shape, v.shape, delta.shape());
-  Tensor target = v.begin_update();
+  // Shared, a copy then an update in place would move more memory than a new result.
+  Tensor target = v.begin_update(/*copy_if_shared=*/false);
+  if (!target.defined()) return false;
   try {
     kernel(detail::raw(target), detail::raw(delta), detail::raw_mut(target), plan);
   } catch (...) {

@@ -128,6 +128,7 @@ inline const BinaryCase kBinary[] = {
     {"xlogy", tf::xlogy, [](double x, double y) { return x * std::log(y); }, kAny, kNonZero},
     {"zeta", tf::zeta, zeta_reference, {1.5, 6}, {0.5, 5}, false},  // no gradient w.r.t. s
     {"atan2", tf::atan2, [](double x, double y) { return std::atan2(x, y); }, kAny, kAny},
+    {"relu_grad", tf::relu_grad, [](double g, double z) { return z > 0 ? g : 0; }, kAny, kAny},
     {"equal", tf::equal, [](double x, double y) { return double(x == y); }, kWhole, kWhole, false},
     {"not_equal", tf::not_equal, [](double x, double y) { return double(x != y); }, kWhole, kWhole, false},
     {"less", tf::less, [](double x, double y) { return double(x < y); }, kWhole, kWhole, false},

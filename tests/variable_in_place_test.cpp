@@ -194,6 +194,29 @@ TEST_CASE("eager assign_add and assign_sub write a variable nothing else holds i
   CHECK_THROWS_AS(v.assign_add(tf::zeros({10, 100}, tf::float64)), tf::InvalidArgumentError);
 }
 
+TEST_CASE("a used non-persistent tape lets go of its saved reads, so the update goes in place",
+          "[variable][in_place][tape]") {
+  const auto p0 = ramp(1000, 0.25);
+  tf::Variable v(tft::make(p0, {10, 100}, tf::float32));
+  v.assign_add(tf::zeros({10, 100}));  // the initial value may be shared
+  const void* buffer = buffer_of(v);
+  tf::GradientTape tape;  // still alive during the update, as in a training step
+  tf::Tensor loss = tf::reduce_sum(v.read_value() * v.read_value());
+  tf::Tensor g = tape.gradient(loss, {tf::Source(v)})[0];
+  v.assign_sub(g * 0.25f);  // p - 0.25 * 2 p
+  CHECK(buffer_of(v) == buffer);
+  tft::check_close(values_of(v.read_value()), sgd(p0, p0), tf::float32, "p - 0.5 p");
+  CHECK_THROWS_AS(tape.gradient(loss, {tf::Source(v)}), tf::FailedPreconditionError);
+
+  tf::GradientTape persistent(tf::persistent);  // keeps what it saved for the next gradient
+  loss = tf::reduce_sum(v.read_value() * v.read_value());
+  g = persistent.gradient(loss, {tf::Source(v)})[0];
+  v.assign_sub(g * 0.25f);
+  CHECK(buffer_of(v) != buffer);
+  auto twice = persistent.gradient(loss, {tf::Source(v)})[0];
+  tft::check_close(values_of(twice), values_of(g), tf::float32, "the second gradient");
+}
+
 TEST_CASE("variables swapping values in a compiled call each get the other's old value",
           "[function][in_place]") {
   tf::Variable a(tft::make({1, 2, 3}, {3}, tf::float32)), b(tft::make({4, 5, 6}, {3}, tf::float32));

@@ -87,6 +87,10 @@ Value Builder<Op>::build(OpBuilder& b, Location loc, ValueRange a) {
     return o.select(o.cmpf(CmpFPredicate::OGT, a[0], o.constant(0)), a[0], o.constant(0));
   else if constexpr (std::is_same_v<Op, ReluI>)
     return o.select(o.cmpi(CmpIPredicate::sgt, a[0], o.constant(0)), a[0], o.constant(0));
+  else if constexpr (std::is_same_v<Op, ReluGradF>)
+    return o.select(o.cmpf(CmpFPredicate::OGT, a[1], o.constant(0)), a[0], o.constant(0));
+  else if constexpr (std::is_same_v<Op, ReluGradI>)
+    return o.select(o.cmpi(CmpIPredicate::sgt, a[1], o.constant(0)), a[0], o.constant(0));
   else if constexpr (std::is_same_v<Op, SigmoidF>)
     return o.op<arith::DivFOp>(
         o.constant(1),

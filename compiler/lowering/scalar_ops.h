@@ -26,6 +26,8 @@ struct SignF {};
 struct SignI {};
 struct ReluF {};
 struct ReluI {};
+struct ReluGradF {};
+struct ReluGradI {};
 struct SigmoidF {};
 struct SoftplusF {};
 struct Log1pF {};

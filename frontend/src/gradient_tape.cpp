@@ -150,6 +150,7 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
       ~Needed() { detail::needed_inputs = outer; }
     } scope{std::exchange(detail::needed_inputs, &needed)};
     std::vector<Tensor> input_grads = it->backward(g->second);
+    if (!tape.persistent) it->backward = nullptr;  // its saved values are not needed again
     for (size_t i = 0; i < it->inputs.size() && i < input_grads.size(); ++i) {
       const Tensor& in = it->inputs[i];
       if (!input_grads[i].defined() || !tape.connected.count(in.impl().get())) continue;
@@ -183,6 +184,14 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
           " is None: the target does not depend on it through differentiable ops (watched and "
           "read on this tape?); pass UnconnectedGradients::ZERO for zeros");
     result.push_back(g);
+  }
+  // As TensorFlow, a non-persistent tape lets go of what it recorded once used: its saved reads
+  // no longer share the variables' buffers, so an update after it can go in place.
+  if (!tape.persistent) {
+    tape.entries = {};
+    tape.kept = {};
+    tape.variable_reads = {};
+    tape.connected = {};
   }
   return result;
 }

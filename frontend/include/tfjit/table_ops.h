@@ -193,6 +193,9 @@ Tensor zeta(const Tensor& x, const Tensor& y);
 // atan2: float16, bfloat16, float32, float64 -> the input's dtype; differentiable.
 Tensor atan2(const Tensor& x, const Tensor& y);
 
+// relu_grad: float16, bfloat16, float32, float64, int8, int16, int32, int64 -> the input's dtype; differentiable.
+Tensor relu_grad(const Tensor& x, const Tensor& y);
+
 // equal: float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, bool, complex64 -> bool; no gradient.
 Tensor equal(const Tensor& x, const Tensor& y);
 
@@ -247,6 +250,7 @@ TFJIT_WITH_SCALARS(divide_no_nan)
 TFJIT_WITH_SCALARS(xlogy)
 TFJIT_WITH_SCALARS(zeta)
 TFJIT_WITH_SCALARS(atan2)
+TFJIT_WITH_SCALARS(relu_grad)
 TFJIT_WITH_SCALARS(equal)
 TFJIT_WITH_SCALARS(not_equal)
 TFJIT_WITH_SCALARS(less)
@@ -357,6 +361,7 @@ using tf::divide_no_nan;
 using tf::xlogy;
 using tf::zeta;
 using tf::atan2;
+using tf::relu_grad;
 using tf::equal;
 using tf::not_equal;
 using tf::less;

@@ -8,7 +8,7 @@ include "mlir/Pass/PassBase.td"
 
 def TfjitToLinalg : Pass<"tfjit-to-linalg", "mlir::ModuleOp"> {
   let summary = "tfjit dialect -> linalg on tensors, elementwise ops as fusible linalg.generic";
-  let constructor = "::tf::compiler::create_tfjit_to_linalg_pass(true, false, true, false)";
+  let constructor = "::tf::compiler::create_tfjit_to_linalg_pass(true, false, true, false, false)";
   let dependentDialects = [
     "mlir::arith::ArithDialect",
     "mlir::bufferization::BufferizationDialect",
@@ -30,6 +30,9 @@ def TfjitToLinalg : Pass<"tfjit-to-linalg", "mlir::ModuleOp"> {
     Option<"deviceConvCalls", "device-conv-calls", "bool", "false",
            "convolutions as tfjit_conv calls that the GPU launch plan runs on cuDNN (and no "
            "calls of host kernels)">,
+    Option<"deviceScatterCalls", "device-scatter-calls", "bool", "false",
+           "scatters as tfjit_scatter_<dtype> calls that the GPU launch plan runs on the "
+           "GPU's eager kernel (linear in the rows; no calls of host kernels)">,
   ];
 }
 

@@ -72,6 +72,7 @@ std::string cache_key(const Graph& graph, const CompileOptions& options) {
          " host_library_calls=" + std::to_string(options.host_library_calls) +
          " fuse_conv_epilogue=" + std::to_string(options.fuse_conv_epilogue) +
          " device_conv_calls=" + std::to_string(options.device_conv_calls) +
+         " device_scatter_calls=" + std::to_string(options.device_scatter_calls) +
          " split_reductions=" + std::to_string(options.split_reductions) +
          " parallel_scans=" + std::to_string(options.parallel_scans) +
          " alias_arguments=" + std::to_string(options.alias_arguments) +

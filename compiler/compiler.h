@@ -66,6 +66,10 @@ struct CompileOptions {
   // On the GPU: convolutions (every float dtype) as cuDNN calls in the launch plan rather than
   // generated kernels. Off unless the caller has found cuDNN (frontend/src/function_gpu.cpp).
   bool device_conv_calls = false;
+  // On the GPU: scatters as steps of the launch plan that run the GPU's eager scatter kernel
+  // (linear in the update rows, combining by atomics) rather than one generated kernel visiting
+  // every element for every row. options_for_gpu sets it.
+  bool device_scatter_calls = false;
   // Reductions longer than a thread should walk alone become a tree of shorter ones
   // (compiler/lowering/split_reductions.cpp). GPU kernels always do this.
   bool split_reductions = false;
@@ -88,6 +92,7 @@ inline CompileOptions options_for_gpu(CompileOptions options, std::string arch) 
   options.split_reductions = true;
   options.parallel_scans = true;
   options.alias_arguments = false;
+  options.device_scatter_calls = true;
   options.gpu_arch = std::move(arch);
   return options;
 }

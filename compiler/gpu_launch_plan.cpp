@@ -215,6 +215,7 @@ class PlanBuilder {
       if (call.getCallee() == rt::abi::kFailIf) return add_check(call);
       if (call.getCallee().starts_with(rt::abi::kPrintPrefix)) return add_print(call);
       if (call.getCallee() == rt::abi::kConv) return add_conv(call);
+      if (call.getCallee().starts_with(rt::abi::kScatterPrefix)) return add_scatter(call);
       return add_gemm(call);
     }
     if (auto copy = dyn_cast<memref::CopyOp>(op)) {
@@ -459,6 +460,33 @@ class PlanBuilder {
 
   // compiler/lowering/to_linalg/conv.cpp: conv(a, b, out, attributes), unranked casts of static
   // memrefs, the attributes a constant [kind, groups, strides, dilations, low, high].
+  // tfjit.scatter as the GPU's eager kernel (compiler/lowering/to_linalg/scatter.cpp): operand,
+  // indices, updates and out, then the combiner and the indices' width as constants.
+  void add_scatter(func::CallOp call) {
+    if (call.getNumOperands() != 6) unsupported(call, "a scatter call with unexpected operands");
+    rt::gpu::Scatter s;
+    s.operand = contiguous(call, call.getOperand(0));
+    s.indices = contiguous(call, call.getOperand(1));
+    s.updates = contiguous(call, call.getOperand(2));
+    s.out = contiguous(call, call.getOperand(3));
+    auto combiner = scalar(call.getOperand(4)), bits = scalar(call.getOperand(5));
+    MemRefType x = memref(call, call.getOperand(0)).type,
+               indices = memref(call, call.getOperand(1)).type;
+    auto dtype = tfjit::dtype_of(x.getElementType());
+    if (!combiner || !bits || !dtype || indices.getRank() < 1)
+      unsupported(call, "a scatter whose combiner, index width or dtype is not a constant");
+    const int64_t depth = indices.getDimSize(indices.getRank() - 1);
+    if (depth > x.getRank()) unsupported(call, "a scatter with index tuples longer than its rank");
+    s.dtype = *dtype;
+    s.dims.assign(x.getShape().begin(), x.getShape().begin() + depth);
+    s.rows = 1;
+    for (int64_t d : indices.getShape().drop_back()) s.rows *= d;
+    for (int64_t d : x.getShape().drop_front(static_cast<size_t>(depth))) s.slice *= d;
+    s.indices64 = bits->value == 64;
+    s.combiner = static_cast<int32_t>(static_cast<int64_t>(combiner->value));
+    program_.steps.emplace_back(std::move(s));
+  }
+
   void add_conv(func::CallOp call) {
     if (call.getNumOperands() != 4)
       unsupported(call, "a convolution call with unexpected operands");

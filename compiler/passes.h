@@ -9,7 +9,8 @@ namespace tf::compiler {
 
 std::unique_ptr<mlir::Pass> create_tfjit_to_linalg_pass(bool named_matmul, bool parallel_scans,
                                                         bool host_library_calls,
-                                                        bool device_conv_calls);
+                                                        bool device_conv_calls,
+                                                        bool device_scatter_calls);
 std::unique_ptr<mlir::Pass> create_fuse_elementwise_pass();
 std::unique_ptr<mlir::Pass> create_schedule_collectives_pass();
 std::unique_ptr<mlir::Pass> create_collapse_dims_pass();

@@ -69,7 +69,8 @@ void add_stage(mlir::PassManager& pm, Stage stage, const CompileOptions& options
     case Stage::kLinalg:
       pm.addPass(create_tfjit_to_linalg_pass(
           options.matmul_library_call, options.parallel_scans, options.host_library_calls,
-          options.device_conv_calls && !options.host_library_calls));
+          options.device_conv_calls && !options.host_library_calls,
+          options.device_scatter_calls && !options.host_library_calls));
       pm.addPass(create_fuse_elementwise_pass());
       pm.addPass(create_collapse_dims_pass());
       if (options.split_reductions) pm.addPass(create_split_reductions_pass());

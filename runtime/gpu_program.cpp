@@ -9,6 +9,7 @@
 #include <sstream>
 #include <type_traits>
 
+#include "ops/op_info.h"
 #include "tfjit/errors.h"
 
 namespace tf::rt::gpu {
@@ -113,6 +114,31 @@ bool valid_conv(const Conv& c, const std::vector<ProgramBuffer>& buffers) {
   return true;
 }
 
+// A scatter read from disk: a known dtype and combiner, and each operand inside its buffer.
+bool valid_scatter(const Scatter& s, const std::vector<ProgramBuffer>& buffers) {
+  if (static_cast<int>(s.dtype) >= kNumDTypes || s.combiner < -1 ||
+      s.combiner >= ops::kNumReduce || s.dims.size() > 8 || s.rows < 0 || s.slice < 0)
+    return false;
+  const auto limit = int64_t{1} << 40;  // products of three such sizes cannot overflow
+  int64_t out_rows = 1;
+  for (int64_t d : s.dims) {
+    if (d < 0 || d >= limit || __builtin_mul_overflow(out_rows, d, &out_rows)) return false;
+  }
+  const auto item = static_cast<int64_t>(dtype_size(s.dtype));
+  if (s.rows >= limit || s.slice >= limit || out_rows >= limit) return false;
+  const int64_t depth = static_cast<int64_t>(s.dims.size());
+  const std::pair<const BufferRef*, int64_t> operands[] = {
+      {&s.operand, out_rows * s.slice * item},
+      {&s.out, out_rows * s.slice * item},
+      {&s.indices, s.rows * depth * (s.indices64 ? 8 : 4)},
+      {&s.updates, s.rows * s.slice * item}};
+  for (const auto& [r, size] : operands) {
+    const int64_t buffer = buffers[static_cast<size_t>(r->buffer)].bytes;
+    if (r->byte_offset < 0 || size > buffer || r->byte_offset > buffer - size) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string Program::serialize() const {
@@ -174,6 +200,15 @@ std::string Program::serialize() const {
         for (int64_t v : *list) w.put(v);
       }
       w.put(conv->groups);
+    } else if (const auto* sc = std::get_if<Scatter>(&step)) {
+      w.put(sc->dtype);
+      for (const BufferRef& r : {sc->operand, sc->indices, sc->updates, sc->out}) w.put(r);
+      w.put<uint64_t>(sc->dims.size());
+      for (int64_t d : sc->dims) w.put(d);
+      w.put(sc->rows);
+      w.put(sc->slice);
+      w.put<uint8_t>(sc->indices64);
+      w.put(sc->combiner);
     } else {
       const auto& print = std::get<Print>(step);
       w.put<uint64_t>(print.inputs.size());
@@ -314,6 +349,20 @@ Program Program::deserialize(std::string_view bytes) {
         p.steps.emplace_back(std::move(conv));
         break;
       }
+      case 8: {
+        Scatter sc;
+        sc.dtype = r.get<DType>();
+        for (BufferRef* ref : {&sc.operand, &sc.indices, &sc.updates, &sc.out}) *ref = r.ref();
+        auto depth = r.get<uint64_t>();
+        r.need(depth);
+        for (uint64_t k = 0; k < depth; ++k) sc.dims.push_back(r.get<int64_t>());
+        sc.rows = r.get<int64_t>();
+        sc.slice = r.get<int64_t>();
+        sc.indices64 = r.get<uint8_t>() != 0;
+        sc.combiner = r.get<int32_t>();
+        p.steps.emplace_back(std::move(sc));
+        break;
+      }
       default:
         throw InvalidArgumentError("GPU program: unknown step kind");
     }
@@ -346,6 +395,11 @@ Program Program::deserialize(std::string_view bytes) {
         throw InvalidArgumentError(
             "GPU program: a convolution of inconsistent shapes or outside "
             "its buffers");
+    } else if (const auto* sc = std::get_if<Scatter>(&step)) {
+      check(sc->operand), check(sc->indices), check(sc->updates), check(sc->out);
+      if (!valid_scatter(*sc, p.buffers))
+        throw InvalidArgumentError(
+            "GPU program: a scatter of an unknown combiner or outside its buffers");
     } else if (const auto* c = std::get_if<Check>(&step)) {
       check(c->flag);
       if (c->flag.byte_offset < 0 ||
@@ -458,6 +512,22 @@ std::string Program::describe() const {
       ref(conv->b);
       os << " out=";
       ref(conv->out);
+      os << "\n";
+    } else if (const auto* sc = std::get_if<Scatter>(&step)) {
+      os << "scatter " << dtype_name(sc->dtype) << " "
+         << (sc->combiner < 0 ? "update"
+                              : ops::op_info(static_cast<ops::ReduceOp>(sc->combiner)).name)
+         << " dims=[";
+      for (size_t k = 0; k < sc->dims.size(); ++k) os << (k ? "," : "") << sc->dims[k];
+      os << "] rows=" << sc->rows << " slice=" << sc->slice
+         << (sc->indices64 ? " int64" : " int32") << " indices operand=";
+      ref(sc->operand);
+      os << " indices=";
+      ref(sc->indices);
+      os << " updates=";
+      ref(sc->updates);
+      os << " out=";
+      ref(sc->out);
       os << "\n";
     } else if (const auto* c = std::get_if<Check>(&step)) {
       os << "check ";

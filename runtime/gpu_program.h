@@ -68,6 +68,18 @@ struct Conv {
   int64_t groups = 1;
 };
 
+// tfjit.scatter through the GPU's eager kernel (runtime/primitives/scatter.h: the plan's
+// fields, contiguous operands), linear in the update rows where generated kernels would visit
+// every element for every row.
+struct Scatter {
+  DType dtype = DType::float32;
+  BufferRef operand, indices, updates, out;
+  std::vector<int64_t> dims;  // the dims index tuples address (their count is the tuple's length)
+  int64_t rows = 0, slice = 1;
+  bool indices64 = false;
+  int32_t combiner = -1;  // an ops::ReduceOp, or -1: "update" (the last row wins)
+};
+
 struct Copy {
   BufferRef source, destination;
   int64_t bytes = 0;
@@ -106,7 +118,7 @@ struct Check {
   std::string message;
 };
 
-using Step = std::variant<Launch, Gemm, Copy, Branch, Jump, Print, Check, Conv>;
+using Step = std::variant<Launch, Gemm, Copy, Branch, Jump, Print, Check, Conv, Scatter>;
 
 struct Program {
   std::string arch;   // "sm_90": the target the PTX was generated for

@@ -1,6 +1,6 @@
 // tf.nn's and the structural ops on the GPU against the CPU. Compiled: convolutions (generated
 // kernels there, oneDNN here), pooling gradients (select-and-scatter as two kernels), sorting
-// (rank kernels) and scatters (one kernel each). Eager: the structural primitives' kernels
+// (rank kernels) and scatters (the eager kernels, as launch plan steps). Eager: the structural primitives' kernels
 // (scan, scatter, reduce_window, select_and_scatter, random_bits, take_along_axis), each op
 // and dtype against the CPU, the result on GPU:0 and, on the stand-in driver, the kernel seen
 // launched. Run on a GPU when there is one and on the stand-in driver (tests/fake_cuda).
@@ -99,7 +99,7 @@ TEST_CASE("compiled convolutions, pooling gradients and sorts give the same valu
         return tape.gradient(y, a);
       },
       tf::reshape(small, {24, 10, 5, 7}));
-  compare_compiled(  // scatters: one generated kernel each on the GPU (the eager kernel here)
+  compare_compiled(  // scatters: steps running the GPU's eager kernels (the CPU's here)
       "segment reductions, scatters and their gradients",
       [](auto& a) {
         tf::GradientTape tape;
@@ -117,6 +117,14 @@ TEST_CASE("compiled convolutions, pooling gradients and sorts give the same valu
                           0);
       },
       small);
+  {  // a compiled scatter runs the GPU's eager kernel (linear in the rows), not a generated one
+    auto ids = tf::constant({3, 0, 3, -1, 1, 0, 3, 2, 2, 0, 4, 1, 1, 0, 3, 3, 2, 1, 0, 0, 4, 4, 1, 2});
+    auto f = tf::function(
+        [ids](const tf::Tensor& a) { return tf::math::unsorted_segment_max(a, ids, 5); });
+    tft::run_compiled_kernels_on_fake_gpu(f, small);
+    compare_launching("tfjit_scatter_reduce_max", "a compiled segment max",
+                      [&] { return tf::identity(f(small)); });
+  }
   {  // 600 rows: a reduction long enough for split_reductions, which must leave it whole
     std::vector<int32_t> ids(600);
     for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int32_t>(i * 7 % 9) - 1;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "compiler/compiler.h"
+#include "ops/op_info.h"
 #include "runtime/gpu_program.h"
 #include "tfjit/errors.h"
 
@@ -310,6 +311,60 @@ TEST_CASE("with cuDNN, convolutions and their gradients are cuDNN steps writing 
   // Without cuDNN the same graph is generated kernels.
   for (const auto& step : graph->gpu_program("sm_90").steps)
     CHECK_FALSE(std::holds_alternative<rt::gpu::Conv>(step));
+}
+
+// A segment max (int64 index pairs into (3, 4, 2)) and an update (int32 rows into (6, 5)).
+const char* kScatters = R"(
+module {
+  func.func @main(%x: tensor<3x4x2xf32>, %i: tensor<2x5x2xi64>, %u: tensor<2x5x2xf32>,
+                  %y: tensor<6x5xf16>, %j: tensor<7x1xi32>, %v: tensor<7x5xf16>)
+      -> (tensor<3x4x2xf32>, tensor<6x5xf16>) {
+    %a = tfjit.scatter "reduce_max" %x, %i, %u : tensor<3x4x2xf32>, tensor<2x5x2xi64>, tensor<2x5x2xf32> -> tensor<3x4x2xf32>
+    %b = tfjit.scatter "update" %y, %j, %v : tensor<6x5xf16>, tensor<7x1xi32>, tensor<7x5xf16> -> tensor<6x5xf16>
+    return %a, %b : tensor<3x4x2xf32>, tensor<6x5xf16>
+  }
+})";
+
+TEST_CASE("scatters are steps running the GPU's eager kernel, linear in the rows",
+          "[gpu_program][scatter]") {
+  auto p = program_for(kScatters);
+  std::vector<rt::gpu::Scatter> scatters;
+  for (const auto& step : p.steps) {
+    if (const auto* s = std::get_if<rt::gpu::Scatter>(&step)) scatters.push_back(*s);
+    CHECK_FALSE(std::holds_alternative<rt::gpu::Launch>(step));  // no generated kernel
+  }
+  REQUIRE(scatters.size() == 2);
+  const auto& max = scatters[0];
+  CHECK(max.dtype == float32);
+  CHECK(max.combiner == static_cast<int32_t>(ops::ReduceOp::reduce_max));
+  CHECK(max.dims == std::vector<int64_t>{3, 4});
+  CHECK(max.rows == 10);
+  CHECK(max.slice == 2);
+  CHECK(max.indices64);
+  const auto& update = scatters[1];
+  CHECK(update.dtype == float16);
+  CHECK(update.combiner == -1);
+  CHECK(update.dims == std::vector<int64_t>{6});
+  CHECK(update.rows == 7);
+  CHECK(update.slice == 5);
+  CHECK_FALSE(update.indices64);
+  // They round-trip; a corrupt one (as a damaged cache file could hold) is refused.
+  auto q = rt::gpu::Program::deserialize(p.serialize());
+  CHECK(q.describe() == p.describe());
+  CHECK_THAT(q.describe(), Catch::Contains("scatter float32 reduce_max dims=[3,4] rows=10 slice=2"));
+  for (auto corrupt : std::vector<std::function<void(rt::gpu::Scatter&)>>{
+           [](auto& s) { s.rows = 11; },                   // updates past their buffer
+           [](auto& s) { s.slice = 3; },                   // operand past its buffer
+           [](auto& s) { s.dims.push_back(2); },           // longer index tuples
+           [](auto& s) { s.out.byte_offset = -4; },        // before its buffer
+           [](auto& s) { s.combiner = ops::kNumReduce; },  // no such combiner
+           [](auto& s) { s.rows = -1; },
+           [](auto& s) { s.dims[0] = int64_t{1} << 40; }}) {
+    auto r = p;
+    for (auto& step : r.steps)
+      if (auto* s = std::get_if<rt::gpu::Scatter>(&step)) corrupt(*s);
+    CHECK_THROWS_AS(rt::gpu::Program::deserialize(r.serialize()), InvalidArgumentError);
+  }
 }
 
 TEST_CASE("host control flow becomes branches on a byte read from the GPU", "[gpu_program]") {

@@ -16,6 +16,7 @@
 #include "runtime/gpu_program.h"
 #include "runtime/kernels.h"
 #include "runtime/primitives/conv.h"
+#include "runtime/primitives/scatter.h"
 #include "runtime/print.h"
 #include "tfjit/errors.h"
 
@@ -96,6 +97,7 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
             "loading a compiled function's kernels on GPU:" + std::to_string(ordinal_));
     functions_.resize(p.steps.size(), nullptr);
     convolutions_.resize(p.steps.size(), nullptr);
+    scatters_.resize(p.steps.size(), nullptr);
     for (size_t i = 0; i < p.steps.size(); ++i) {
       if (const auto* launch = std::get_if<rt::gpu::Launch>(&p.steps[i]))
         check(driver_.ModuleGetFunction(&functions_[i], module_, launch->kernel.c_str()),
@@ -106,6 +108,13 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
         if (!convolutions_[i])  // the program was built where cuDNN loaded
           throw UnimplementedError("a compiled convolution on GPU:" + std::to_string(ordinal_) +
                                    ": no cuDNN kernel for " + std::string(dtype_name(conv->dtype)));
+      }
+      if (const auto* scatter = std::get_if<rt::gpu::Scatter>(&p.steps[i])) {
+        scatters_[i] = rt::kernels(rt::DeviceType::kGPU)
+                           .get<rt::ScatterKernel>(ops::Primitive::scatter, scatter->dtype);
+        if (!scatters_[i])
+          throw UnimplementedError("a compiled scatter on GPU:" + std::to_string(ordinal_) +
+                                   ": no kernel for " + std::string(dtype_name(scatter->dtype)));
       }
     }
     control_flow_ = p.has_control_flow();
@@ -133,8 +142,9 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
       else
         launches += std::holds_alternative<rt::gpu::Launch>(step);
     }
-    const bool convolves = std::any_of(p.steps.begin(), p.steps.end(), [](const auto& s) {
-      return std::holds_alternative<rt::gpu::Conv>(s);
+    const bool eager_kernels = std::any_of(p.steps.begin(), p.steps.end(), [](const auto& s) {
+      return std::holds_alternative<rt::gpu::Conv>(s) ||
+             std::holds_alternative<rt::gpu::Scatter>(s);
     });
     if (graphs_disabled())
       graph_reason_ = "disabled by TFJIT_CUDA_GRAPHS";
@@ -150,14 +160,30 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
                return std::holds_alternative<rt::gpu::Print>(s);
              }))
       graph_reason_ = "tf::print: its values are read back and printed by the host";
-    else if (convolves)
+    else if (eager_kernels)
       graph_reason_ =
-          "cuDNN convolutions: each call takes its workspace and filter layouts from the "
-          "allocator, which a captured graph cannot replay";
+          "cuDNN convolutions or scatters: each call takes its workspace, filter layouts or "
+          "scratch from the allocator, which a captured graph cannot replay";
     else if (boundary_bytes_ > kGraphBoundaryLimit)
       graph_reason_ = "arguments and results of " + std::to_string(boundary_bytes_) +
                       " bytes (replay stages them through fixed buffers; the limit is " +
                       std::to_string(kGraphBoundaryLimit) + ")";
+  }
+
+  // Runs an eager kernel (cuDNN convolution, scatter), which launches on the calling thread's
+  // current GPU: this program's for its duration.
+  template <class F>
+  void on_this_device(F run) {
+    const int caller = rt::gpu::current_device();
+    rt::gpu::set_current_device(ordinal_);
+    try {
+      run();
+    } catch (...) {
+      rt::gpu::set_current_device(caller);
+      throw;
+    }
+    rt::gpu::set_current_device(caller);
+    device_.make_current();
   }
 
   void release() noexcept {
@@ -235,19 +261,20 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
       } else if (const auto* conv = std::get_if<rt::gpu::Conv>(&step)) {
         rt::ConvPlan plan{conv->kind,      conv->input, conv->filter, conv->output, conv->strides,
                           conv->dilations, conv->low,   conv->high,   conv->groups};
-        // The eager kernel runs on the calling thread's current GPU: make it this program's.
-        const int caller = rt::gpu::current_device();
-        rt::gpu::set_current_device(ordinal_);
-        try {
+        on_this_device([&] {
           convolutions_[i - 1](reinterpret_cast<const void*>(at(conv->a)),
                                reinterpret_cast<const void*>(at(conv->b)),
                                reinterpret_cast<void*>(at(conv->out)), plan);
-        } catch (...) {
-          rt::gpu::set_current_device(caller);
-          throw;
-        }
-        rt::gpu::set_current_device(caller);
-        device_.make_current();
+        });
+      } else if (const auto* sc = std::get_if<rt::gpu::Scatter>(&step)) {
+        rt::ScatterPlan plan{sc->rows, sc->dims, sc->slice, sc->indices64, std::nullopt};
+        if (sc->combiner >= 0) plan.combiner = static_cast<ops::ReduceOp>(sc->combiner);
+        on_this_device([&] {
+          scatters_[i - 1](reinterpret_cast<const void*>(at(sc->operand)),
+                           reinterpret_cast<const void*>(at(sc->indices)),
+                           reinterpret_cast<const void*>(at(sc->updates)),
+                           reinterpret_cast<void*>(at(sc->out)), plan);
+        });
       } else if (const auto* g = std::get_if<rt::gpu::Gemm>(&step)) {
         gemm_batched(stream, g->dtype, reinterpret_cast<const void*>(at(g->a)),
                      reinterpret_cast<const void*>(at(g->b)), reinterpret_cast<void*>(at(g->c)),
@@ -387,6 +414,7 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
   CUmodule module_ = nullptr;
   std::vector<CUfunction> functions_;         // per step; null unless a launch
   std::vector<rt::ConvKernel> convolutions_;  // per step; null unless a convolution (cuDNN)
+  std::vector<rt::ScatterKernel> scatters_;   // per step; null unless a scatter
   std::vector<int64_t> offsets_;              // of each temporary in the per-call block
   std::vector<void*> constants_;              // device copies of the constant buffers
   int64_t temporary_bytes_ = 0, boundary_bytes_ = 0;

@@ -30,11 +30,12 @@ namespace {
 struct TfjitToLinalgPass : impl::TfjitToLinalgBase<TfjitToLinalgPass> {
   TfjitToLinalgPass() = default;
   TfjitToLinalgPass(bool named_matmul, bool parallel_scans, bool host_library_calls,
-                    bool device_conv_calls) {
+                    bool device_conv_calls, bool device_scatter_calls) {
     namedMatmul = named_matmul;
     parallelScans = parallel_scans;
     hostLibraryCalls = host_library_calls;
     deviceConvCalls = device_conv_calls;
+    deviceScatterCalls = device_scatter_calls;
   }
   void runOnOperation() override {
     // A value with no elements needs no computation, however large its other dims: (2^57, 0, 0)
@@ -59,8 +60,9 @@ struct TfjitToLinalgPass : impl::TfjitToLinalgBase<TfjitToLinalgPass> {
     });
     // Matmuls first, while the transposes they may fold are still tfjit ops.
     // Calls the GPU's launch plan runs exclude calls of host kernels.
-    const to_linalg::Options options{namedMatmul, parallelScans,
-                                     hostLibraryCalls && !deviceConvCalls, deviceConvCalls};
+    const bool device_calls = deviceConvCalls || deviceScatterCalls;
+    const to_linalg::Options options{namedMatmul, parallelScans, hostLibraryCalls && !device_calls,
+                                     deviceConvCalls, deviceScatterCalls};
     RewritePatternSet matmuls(&getContext());
     to_linalg::populate(to_linalg::Phase::kMatmuls, matmuls, options);
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(matmuls))))
@@ -79,9 +81,10 @@ struct TfjitToLinalgPass : impl::TfjitToLinalgBase<TfjitToLinalgPass> {
 }  // namespace
 
 std::unique_ptr<Pass> create_tfjit_to_linalg_pass(bool named_matmul, bool parallel_scans,
-                                                  bool host_library_calls, bool device_conv_calls) {
+                                                  bool host_library_calls, bool device_conv_calls,
+                                                  bool device_scatter_calls) {
   return std::make_unique<TfjitToLinalgPass>(named_matmul, parallel_scans, host_library_calls,
-                                             device_conv_calls);
+                                             device_conv_calls, device_scatter_calls);
 }
 
 }  // namespace tf::compiler

@@ -1,11 +1,12 @@
 // tfjit.scatter. On the CPU (Options::host_library_calls) a call of the eager kernel
 // (tfjit_scatter_<dtype>: the operand copied into a fresh buffer, then one pass over the update
-// rows, so linear). Elsewhere (GPU kernels, which cannot loop on the host) one linalg.generic
-// over (x's dims | the indices' batch dims), the batch dims a reduction: each element of x
-// combines, in row order, the update rows whose index tuple equals its leading coordinates (read
-// with tensor.extract). That is O(elements x rows), as the GPU's sort by ranks is quadratic, but
-// needs neither atomics nor a loop on the host. Rows with an index outside x match no element,
-// so they are skipped, as XLA's scatter skips them.
+// rows, so linear); on the GPU (Options::device_scatter_calls) the same call, which the launch
+// plan runs as the GPU's eager kernel (linear too, combining by atomics). Otherwise one
+// linalg.generic over (x's dims | the indices' batch dims), the batch dims a reduction: each
+// element of x combines, in row order, the update rows whose index tuple equals its leading
+// coordinates (read with tensor.extract): O(elements x rows), but neither atomics nor a loop on
+// the host. Rows with an index outside x match no element, so they are skipped, as XLA's
+// scatter skips them.
 #include "compiler/lowering/scalar_ops.h"
 #include "compiler/lowering/to_linalg/to_linalg.h"
 #include "ir/dialect.h"
@@ -38,7 +39,7 @@ struct LowerScatter : OpRewritePattern<tfjit::ScatterOp> {
     SmallVector<Value> dynamic;
     for (int64_t d = 0; d < type.getRank(); ++d)
       if (type.isDynamicDim(d)) dynamic.push_back(rw.create<tensor::DimOp>(loc, x, d));
-    if (options.host_library_calls) {
+    if (options.host_library_calls || options.device_scatter_calls) {
       auto dtype = tfjit::dtype_of(elem);
       if (!dtype) return op.emitOpError() << "cannot scatter " << elem;
       Value combiner_v =

@@ -18,6 +18,7 @@ struct Options {
   bool parallel_scans = false;     // scans without a loop (CompileOptions::parallel_scans)
   bool host_library_calls = true;  // convolutions, sorts as eager CPU kernel calls (CompileOptions)
   bool device_conv_calls = false;  // convolutions as calls the GPU launch plan runs on cuDNN
+  bool device_scatter_calls = false;  // scatters as calls the GPU launch plan runs eagerly
 };
 // Matmuls are lowered first, while the transposes they fold into flags are still tfjit ops.
 enum class Phase { kMatmuls, kOps };

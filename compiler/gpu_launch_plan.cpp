@@ -458,8 +458,6 @@ class PlanBuilder {
     program_.steps.emplace_back(g);
   }
 
-  // compiler/lowering/to_linalg/conv.cpp: conv(a, b, out, attributes), unranked casts of static
-  // memrefs, the attributes a constant [kind, groups, strides, dilations, low, high].
   // tfjit.scatter as the GPU's eager kernel (compiler/lowering/to_linalg/scatter.cpp): operand,
   // indices, updates and out, then the combiner and the indices' width as constants.
   void add_scatter(func::CallOp call) {
@@ -476,7 +474,8 @@ class PlanBuilder {
     if (!combiner || !bits || !dtype || indices.getRank() < 1)
       unsupported(call, "a scatter whose combiner, index width or dtype is not a constant");
     const int64_t depth = indices.getDimSize(indices.getRank() - 1);
-    if (depth > x.getRank()) unsupported(call, "a scatter with index tuples longer than its rank");
+    if (depth > x.getRank() || depth > static_cast<int64_t>(rt::gpu::kMaxScatterDims))
+      unsupported(call, "a scatter with index tuples of " + std::to_string(depth) + " dims");
     s.dtype = *dtype;
     s.dims.assign(x.getShape().begin(), x.getShape().begin() + depth);
     s.rows = 1;
@@ -487,6 +486,8 @@ class PlanBuilder {
     program_.steps.emplace_back(std::move(s));
   }
 
+  // compiler/lowering/to_linalg/conv.cpp: conv(a, b, out, attributes), unranked casts of static
+  // memrefs, the attributes a constant [kind, groups, strides, dilations, low, high].
   void add_conv(func::CallOp call) {
     if (call.getNumOperands() != 4)
       unsupported(call, "a convolution call with unexpected operands");

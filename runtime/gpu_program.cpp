@@ -16,7 +16,7 @@ namespace tf::rt::gpu {
 
 namespace {
 
-constexpr char kMagic[8] = {'t', 'f', 'j', 'g', 'p', 'u', '0', '4'};
+constexpr char kMagic[8] = {'t', 'f', 'j', 'g', 'p', 'u', '0', '5'};
 
 // Little helpers over a byte string: fixed-width integers and length-prefixed strings.
 struct Writer {
@@ -116,23 +116,28 @@ bool valid_conv(const Conv& c, const std::vector<ProgramBuffer>& buffers) {
 
 // A scatter read from disk: a known dtype and combiner, and each operand inside its buffer.
 bool valid_scatter(const Scatter& s, const std::vector<ProgramBuffer>& buffers) {
-  if (static_cast<int>(s.dtype) >= kNumDTypes || s.combiner < -1 ||
-      s.combiner >= ops::kNumReduce || s.dims.size() > 8 || s.rows < 0 || s.slice < 0)
+  if (static_cast<int>(s.dtype) >= kNumDTypes || s.combiner < -1 || s.combiner >= ops::kNumReduce ||
+      s.dims.size() > kMaxScatterDims || s.rows < 0 || s.slice < 0)
     return false;
-  const auto limit = int64_t{1} << 40;  // products of three such sizes cannot overflow
+  // The bytes of `count` elements of `width` bytes times `n` more, or -1 on overflow.
+  auto bytes = [](std::initializer_list<int64_t> factors) {
+    int64_t out = 1;
+    for (int64_t f : factors)
+      if (f < 0 || __builtin_mul_overflow(out, f, &out)) return int64_t{-1};
+    return out;
+  };
   int64_t out_rows = 1;
-  for (int64_t d : s.dims) {
-    if (d < 0 || d >= limit || __builtin_mul_overflow(out_rows, d, &out_rows)) return false;
-  }
+  for (int64_t d : s.dims)
+    if (d < 0 || __builtin_mul_overflow(out_rows, d, &out_rows)) return false;
   const auto item = static_cast<int64_t>(dtype_size(s.dtype));
-  if (s.rows >= limit || s.slice >= limit || out_rows >= limit) return false;
-  const int64_t depth = static_cast<int64_t>(s.dims.size());
+  const int64_t target = bytes({out_rows, s.slice, item});
   const std::pair<const BufferRef*, int64_t> operands[] = {
-      {&s.operand, out_rows * s.slice * item},
-      {&s.out, out_rows * s.slice * item},
-      {&s.indices, s.rows * depth * (s.indices64 ? 8 : 4)},
-      {&s.updates, s.rows * s.slice * item}};
+      {&s.operand, target},
+      {&s.out, target},
+      {&s.indices, bytes({s.rows, static_cast<int64_t>(s.dims.size()), s.indices64 ? 8 : 4})},
+      {&s.updates, bytes({s.rows, s.slice, item})}};
   for (const auto& [r, size] : operands) {
+    if (size < 0) return false;
     const int64_t buffer = buffers[static_cast<size_t>(r->buffer)].bytes;
     if (r->byte_offset < 0 || size > buffer || r->byte_offset > buffer - size) return false;
   }
@@ -519,8 +524,8 @@ std::string Program::describe() const {
                               : ops::op_info(static_cast<ops::ReduceOp>(sc->combiner)).name)
          << " dims=[";
       for (size_t k = 0; k < sc->dims.size(); ++k) os << (k ? "," : "") << sc->dims[k];
-      os << "] rows=" << sc->rows << " slice=" << sc->slice
-         << (sc->indices64 ? " int64" : " int32") << " indices operand=";
+      os << "] rows=" << sc->rows << " slice=" << sc->slice << (sc->indices64 ? " int64" : " int32")
+         << " indices operand=";
       ref(sc->operand);
       os << " indices=";
       ref(sc->indices);

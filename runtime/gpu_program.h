@@ -71,10 +71,11 @@ struct Conv {
 // tfjit.scatter through the GPU's eager kernel (runtime/primitives/scatter.h: the plan's
 // fields, contiguous operands), linear in the update rows where generated kernels would visit
 // every element for every row.
+inline constexpr size_t kMaxScatterDims = 8;  // the GPU kernels' kMaxRank
 struct Scatter {
   DType dtype = DType::float32;
   BufferRef operand, indices, updates, out;
-  std::vector<int64_t> dims;  // the dims index tuples address (their count is the tuple's length)
+  std::vector<int64_t> dims;  // the dims index tuples address, at most kMaxScatterDims
   int64_t rows = 0, slice = 1;
   bool indices64 = false;
   int32_t combiner = -1;  // an ops::ReduceOp, or -1: "update" (the last row wins)

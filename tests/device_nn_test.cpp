@@ -1,9 +1,10 @@
 // tf.nn's and the structural ops on the GPU against the CPU. Compiled: convolutions (generated
 // kernels there, oneDNN here), pooling gradients (select-and-scatter as two kernels), sorting
-// (rank kernels) and scatters (the eager kernels, as launch plan steps). Eager: the structural primitives' kernels
-// (scan, scatter, reduce_window, select_and_scatter, random_bits, take_along_axis), each op
-// and dtype against the CPU, the result on GPU:0 and, on the stand-in driver, the kernel seen
-// launched. Run on a GPU when there is one and on the stand-in driver (tests/fake_cuda).
+// (rank kernels) and scatters (the eager kernels, as launch plan steps). Eager: the structural
+// primitives' kernels (scan, scatter, reduce_window, select_and_scatter, random_bits,
+// take_along_axis), each op and dtype against the CPU, the result on GPU:0 and, on the stand-in
+// driver, the kernel seen launched. Run on a GPU when there is one and on the stand-in driver
+// (tests/fake_cuda).
 #include <functional>
 #include <limits>
 
@@ -118,7 +119,8 @@ TEST_CASE("compiled convolutions, pooling gradients and sorts give the same valu
       },
       small);
   {  // a compiled scatter runs the GPU's eager kernel (linear in the rows), not a generated one
-    auto ids = tf::constant({3, 0, 3, -1, 1, 0, 3, 2, 2, 0, 4, 1, 1, 0, 3, 3, 2, 1, 0, 0, 4, 4, 1, 2});
+    auto ids =
+        tf::constant({3, 0, 3, -1, 1, 0, 3, 2, 2, 0, 4, 1, 1, 0, 3, 3, 2, 1, 0, 0, 4, 4, 1, 2});
     auto f = tf::function(
         [ids](const tf::Tensor& a) { return tf::math::unsorted_segment_max(a, ids, 5); });
     tft::run_compiled_kernels_on_fake_gpu(f, small);

@@ -351,15 +351,20 @@ TEST_CASE("scatters are steps running the GPU's eager kernel, linear in the rows
   // They round-trip; a corrupt one (as a damaged cache file could hold) is refused.
   auto q = rt::gpu::Program::deserialize(p.serialize());
   CHECK(q.describe() == p.describe());
-  CHECK_THAT(q.describe(), Catch::Contains("scatter float32 reduce_max dims=[3,4] rows=10 slice=2"));
+  CHECK_THAT(q.describe(),
+             Catch::Contains("scatter float32 reduce_max dims=[3,4] rows=10 slice=2"));
   for (auto corrupt : std::vector<std::function<void(rt::gpu::Scatter&)>>{
            [](auto& s) { s.rows = 11; },                   // updates past their buffer
            [](auto& s) { s.slice = 3; },                   // operand past its buffer
            [](auto& s) { s.dims.push_back(2); },           // longer index tuples
            [](auto& s) { s.out.byte_offset = -4; },        // before its buffer
            [](auto& s) { s.combiner = ops::kNumReduce; },  // no such combiner
-           [](auto& s) { s.rows = -1; },
-           [](auto& s) { s.dims[0] = int64_t{1} << 40; }}) {
+           [](auto& s) { s.rows = -1; }, [](auto& s) { s.dims[0] = int64_t{1} << 40; },
+           [](auto& s) {  // the operand's size overflows (wrapping to a size that would fit)
+             s.dims = {(int64_t{1} << 40) - 1};
+             s.slice = int64_t{1} << 24;
+             s.rows = 0;
+           }}) {
     auto r = p;
     for (auto& step : r.steps)
       if (auto* s = std::get_if<rt::gpu::Scatter>(&step)) corrupt(*s);

@@ -12,8 +12,8 @@
 //   checkpoint  a tf::train::Checkpoint of a small model and its optimizer with its index or
 //          data file mutated, restored into fresh objects;
 //   gpu    a mutated serialised GPU program (the launch plan the disk cache keeps: kernels,
-//          GEMMs, cuDNN convolutions, branches) read back and described (seeds: the mlir seeds'
-//          programs for sm_90, convolutions as cuDNN steps).
+//          GEMMs, cuDNN convolutions, scatters, branches) read back and described (seeds: the mlir
+//          seeds' programs for sm_90, convolutions as cuDNN steps).
 // Exit code: 0 when no defect was found, 1 when one was, 2 on usage errors.
 #include <algorithm>
 #include <cctype>
@@ -227,6 +227,11 @@ std::vector<std::string> mlir_seeds() {
                     auto g = tape.gradient(tf::reduce_sum(y * y), std::vector<tf::Source>{x, w});
                     return tf::reduce_sum(g[0]) + tf::reduce_sum(g[1]);
                   }).graph(stage, tf::zeros({2, 7, 6, 3}), tf::zeros({3, 3, 3, 4})));
+  seeds.push_back(tf::function([](const Tensor& x) {
+                    return tf::math::unsorted_segment_max(x, tf::constant({1, 0, 1, -1}), 3) +
+                           tf::tensor_scatter_nd_update(tf::zeros({3, 4}), tf::constant({{2}, {0}}),
+                                                        x(tf::slice(0, 2)));
+                  }).graph(stage, tf::zeros({4, 4})));
   tf::FunctionOptions unknown;
   unknown.input_signature = std::vector<tf::TensorSpec>{tf::TensorSpec({tf::None, 3})};
   seeds.push_back(

@@ -151,8 +151,8 @@ const Other kOthers[] = {
      "scatter_nd(indices, updates, shape)",
      "primitive (scatter)", tf::core::kAll, "yes (tensor, updates; max/min split between ties)",
      "update: all dtypes, the others numeric; indices out of range raise (compiled: once the call "
-     "has run); compiled CPU: the eager kernel; compiled GPU kernels: O(elements x rows); eager "
-     "GPU kernel: O(updates), combining by atomics (float sums in no fixed order)"},
+     "has run); eager and compiled, the device's kernel: on the CPU one pass over the rows in "
+     "order, on the GPU O(updates), combining by atomics (float sums in no fixed order)"},
     {"gather_nd(params, indices)", "composite (gather; scatter gradient)", tf::core::kAll,
      "yes (params)", "indices out of range raise; traced: params' indexed dims known"},
     {"math::bincount(arr, weights, minlength, maxlength, dtype, binary_output)",

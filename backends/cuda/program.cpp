@@ -162,8 +162,8 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
       graph_reason_ = "tf::print: its values are read back and printed by the host";
     else if (eager_kernels)
       graph_reason_ =
-          "cuDNN convolutions or scatters: each call takes its workspace, filter layouts or "
-          "scratch from the allocator, which a captured graph cannot replay";
+          "cuDNN convolutions or scatters: their eager kernels launch on the device's stream, "
+          "not the capture stream, and take workspace or scratch from the allocator";
     else if (boundary_bytes_ > kGraphBoundaryLimit)
       graph_reason_ = "arguments and results of " + std::to_string(boundary_bytes_) +
                       " bytes (replay stages them through fixed buffers; the limit is " +

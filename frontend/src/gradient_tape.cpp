@@ -150,13 +150,15 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
       ~Needed() { detail::needed_inputs = outer; }
     } scope{std::exchange(detail::needed_inputs, &needed)};
     std::vector<Tensor> input_grads = it->backward(g->second);
-    if (!tape.persistent) it->backward = nullptr;  // its saved values are not needed again
     for (size_t i = 0; i < it->inputs.size() && i < input_grads.size(); ++i) {
       const Tensor& in = it->inputs[i];
       if (!input_grads[i].defined() || !tape.connected.count(in.impl().get())) continue;
       auto [slot, fresh] = grads.emplace(in.impl().get(), input_grads[i]);
       if (!fresh) slot->second = add(slot->second, input_grads[i]);
     }
+    // Used once: its saved values free as the walk goes on (TensorFlow's peak memory). The
+    // tensors keyed in `grads` that it held are never looked up again.
+    if (!tape.persistent) *it = detail::TapeEntry{};
   }
   std::vector<Tensor> result;
   for (const Source& s : sources) {

@@ -58,7 +58,8 @@ class GradientTape {
   void watch(const Variable& v);
 
   // d(sum of target)/d(source). An unconnected source gives a null Tensor (NONE) or zeros (ZERO).
-  // A non-persistent tape allows one call (then FailedPreconditionError); recording stops at it.
+  // A non-persistent tape allows one call (then FailedPreconditionError); recording stops at it,
+  // and the tape lets go of the values it saved (as TensorFlow's does).
   Tensor gradient(const Tensor& target, const Source& source,
                   UnconnectedGradients unconnected = UnconnectedGradients::NONE);
   std::vector<Tensor> gradient(const Tensor& target, const std::vector<Source>& sources,

@@ -378,6 +378,31 @@ TEST_CASE("jacobian and batch_jacobian", "[gradient]") {
   CHECK(bj.to_vector<double>() == std::vector<double>{2, 1, 1, 1, 4, 3, 1, 1});
 }
 
+TEST_CASE("a non-persistent tape's jacobian uses the tape up and lets go of what it saved",
+          "[gradient][tape]") {
+  tf::Variable v(tf::constant(std::vector<double>{1, 2, 3}));
+  v.assign_add(tf::zeros({3}, tf::float64));  // the initial value may be shared
+  const void* buffer = v.read_value().data();
+  tf::GradientTape tape;
+  auto y = v.read_value() * v.read_value();
+  auto j = tape.jacobian(y, tf::Source(v));
+  CHECK(j.to_vector<double>() == std::vector<double>{2, 0, 0, 0, 4, 0, 0, 0, 6});
+  v.assign_add(tf::ones({3}, tf::float64));  // in place: the tape no longer holds the reads
+  CHECK(v.read_value().data() == buffer);
+  CHECK_THROWS_AS(tape.jacobian(y, tf::Source(v)), tf::FailedPreconditionError);
+
+  tf::GradientTape batch;
+  auto xb = tf::constant(std::vector<double>{1, 2, 3, 4}, tf::TensorShape{2, 2});
+  batch.watch(xb);
+  auto unrelated = tf::constant(std::vector<double>{1, 2}, tf::TensorShape{2, 1});
+  CHECK_FALSE(batch.batch_jacobian(unrelated, xb).defined());  // None
+  tf::GradientTape squares;  // connected: decided before the jacobian uses the tape up
+  squares.watch(xb);
+  auto bj = squares.batch_jacobian(xb * xb, xb);
+  REQUIRE(bj.defined());
+  CHECK(bj.to_vector<double>() == std::vector<double>{2, 0, 0, 4, 6, 0, 0, 8});
+}
+
 TEST_CASE("custom_gradient replaces the recorded ops' gradient", "[gradient]") {
   // The tutorial's stable log(1 + exp(x)): the naive gradient is NaN at x = 100.
   auto log1pexp =

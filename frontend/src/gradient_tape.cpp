@@ -2,6 +2,7 @@
 #include "tfjit/gradient_tape.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "frontend/src/op_helpers.h"
 #include "frontend/src/tape.h"
@@ -92,6 +93,17 @@ Tensor read_variable(VariableImpl& variable, const Tensor& value) {
 }  // namespace detail
 
 using detail::TapeImpl;
+
+namespace {
+// As TensorFlow, a non-persistent tape lets go of what it recorded once used: its saved reads no
+// longer share the variables' buffers, so an update after it can go in place.
+void release_records(TapeImpl& tape) {
+  tape.entries = {};
+  tape.kept = {};
+  tape.variable_reads = {};
+  tape.connected = {};
+}
+}  // namespace
 
 GradientTape::GradientTape(bool persistent, bool watch_accessed_variables)
     : impl_(std::make_unique<TapeImpl>()) {
@@ -187,14 +199,7 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
           "read on this tape?); pass UnconnectedGradients::ZERO for zeros");
     result.push_back(g);
   }
-  // As TensorFlow, a non-persistent tape lets go of what it recorded once used: its saved reads
-  // no longer share the variables' buffers, so an update after it can go in place.
-  if (!tape.persistent) {
-    tape.entries = {};
-    tape.kept = {};
-    tape.variable_reads = {};
-    tape.connected = {};
-  }
+  if (!tape.persistent) release_records(tape);
   return result;
 }
 
@@ -203,20 +208,28 @@ Tensor GradientTape::jacobian(const Tensor& target, const Source& source,
   Tensor like = source.variable() ? source.variable()->value() : source.tensor();
   if (!impl_->persistent && impl_->used)
     throw FailedPreconditionError("GradientTape::jacobian needs an unused or persistent tape");
-  bool persistent = impl_->persistent;
-  impl_->persistent = true;  // one gradient per target element
+  const bool connected = impl_->connected.count(target.impl().get()) > 0;
+  struct OneGradientPerElement {  // as persistent for the rows; then used up if it was not
+    detail::TapeImpl& t;
+    bool persistent;
+    ~OneGradientPerElement() {
+      t.persistent = persistent;
+      if (persistent) return;
+      t.recording = false;
+      release_records(t);
+    }
+  } scope{*impl_, std::exchange(impl_->persistent, true)};
   std::vector<Tensor> rows;
   Tensor flat = reshape(target, {-1});
   for (int64_t i = 0; i < flat.num_elements(); ++i) {
     Tensor g = gradient(flat(i), source, UnconnectedGradients::ZERO);
     rows.push_back(g);
   }
-  impl_->persistent = persistent;
   std::vector<int64_t> dims = target.shape().dims();
   dims.insert(dims.end(), like.shape().begin(), like.shape().end());
   if (rows.empty()) return zeros(TensorShape(dims), like.dtype());
   Tensor j = reshape(stack(rows, 0), dims);
-  if (unconnected == UnconnectedGradients::NONE && !impl_->connected.count(target.impl().get()))
+  if (unconnected == UnconnectedGradients::NONE && !connected)
     return Tensor::null_because(
         "the jacobian is None: the target was not computed from a "
         "watched source on this tape");
@@ -232,6 +245,7 @@ Tensor GradientTape::batch_jacobian(const Tensor& target, const Tensor& source,
                                " and source " + source.shape().to_string() +
                                " need the same leading (batch) dimension");
   // Row b of the result is d target[b] / d source[b]: take the full jacobian's block diagonal.
+  const bool connected = impl_->connected.count(target.impl().get()) > 0;
   Tensor full = jacobian(target, source, UnconnectedGradients::ZERO);
   int64_t b = target.shape()[0];
   std::vector<Tensor> rows;
@@ -242,7 +256,7 @@ Tensor GradientTape::batch_jacobian(const Tensor& target, const Tensor& source,
     rows.push_back(detail::index(block, idx));
   }
   Tensor j = stack(rows, 0);
-  if (unconnected == UnconnectedGradients::NONE && !impl_->connected.count(target.impl().get()))
+  if (unconnected == UnconnectedGradients::NONE && !connected)
     return Tensor::null_because(
         "the jacobian is None: the target was not computed from a "
         "watched source on this tape");

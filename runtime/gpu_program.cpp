@@ -119,7 +119,7 @@ bool valid_scatter(const Scatter& s, const std::vector<ProgramBuffer>& buffers) 
   if (static_cast<int>(s.dtype) >= kNumDTypes || s.combiner < -1 || s.combiner >= ops::kNumReduce ||
       s.dims.size() > kMaxScatterDims || s.rows < 0 || s.slice < 0)
     return false;
-  // The bytes of `count` elements of `width` bytes times `n` more, or -1 on overflow.
+  // The product of sizes (a byte count), or -1 where one is negative or the product overflows.
   auto bytes = [](std::initializer_list<int64_t> factors) {
     int64_t out = 1;
     for (int64_t f : factors)

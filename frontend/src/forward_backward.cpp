@@ -121,12 +121,18 @@ std::shared_ptr<const ForwardBackward> trace_forward_backward(
 }
 
 std::vector<Tensor> call_forward_backward(std::shared_ptr<const ForwardBackward> held,
-                                          std::span<const Tensor> args) {
+                                          std::span<const Tensor> args,
+                                          const RecomputeAt& recompute_at) {
   const ForwardBackward& fb = *held;
   std::vector<Tensor> captured = read_captures(*fb.forward);
   std::vector<Tensor> inputs(args.begin(), args.end());
   for (size_t k = 0; k < fb.num_variables; ++k)
     inputs.push_back(read_variable(*fb.forward->captures[k].variable, captured[k]));
+  const bool recorded = should_record(inputs);
+  // Kept for a tape opened after the call that records the gradient: the backward graph is not
+  // recorded, so that tape would miss the gradient's own gradient.
+  auto recompute =
+      std::make_shared<const Recompute>(recorded ? recompute_at(captured, inputs) : Recompute());
   std::vector<Tensor> outputs;
   {
     TapesAside aside(/*in_region=*/false);  // the call is recorded whole
@@ -134,7 +140,7 @@ std::vector<Tensor> call_forward_backward(std::shared_ptr<const ForwardBackward>
   }
   std::vector<Tensor> residuals(outputs.begin() + static_cast<long>(fb.num_results), outputs.end());
   outputs.resize(fb.num_results);
-  if (!should_record(inputs)) return outputs;
+  if (!recorded) return outputs;
   // The backward graph's captures at this call.
   auto bound = std::make_shared<std::vector<Tensor>>();
   for (const auto& binding : fb.bindings) {
@@ -145,16 +151,11 @@ std::vector<Tensor> call_forward_backward(std::shared_ptr<const ForwardBackward>
   }
   for (size_t r = 0; r < outputs.size(); ++r) {
     if (!differentiable(outputs[r].dtype())) continue;
-    record(inputs, outputs[r], [held, bound, inputs, r](const Tensor& g) {
+    record(inputs, outputs[r], [held, bound, inputs, recompute, r](const Tensor& g) {
       const ForwardBackward& fb = *held;
-      // The backward graph is not recorded: a tape that would record it (one opened after the
-      // call, watching its inputs) would miss this gradient's own gradient.
       std::vector<Tensor> seen = inputs;
       seen.push_back(g);
-      if (should_record(seen))
-        throw UnimplementedError(
-            "the gradient of a tf::function call is being recorded by a tape opened after the "
-            "call; for higher-order gradients open that tape before the call (nested tapes)");
+      if (should_record(seen)) return (*recompute)(r, g);
       std::vector<Tensor> upstream;
       for (size_t j = 0; j < fb.num_results; ++j)
         if (differentiable(fb.result_dtypes[j]))

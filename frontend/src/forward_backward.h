@@ -1,8 +1,8 @@
 // A tf::function called under a GradientTape, as TensorFlow records such calls: a forward graph
 // that returns, beside the body's results, the intermediates its gradient needs, and a backward
-// graph that takes them with the results' gradients. The gradient then never recomputes the
-// forward (function.cpp's CallGradient, the general path, re-traces the body inside its
-// vector-Jacobian product).
+// graph that takes them with the results' gradients. The gradient then does not recompute the
+// forward, as function.cpp's CallGradient (the general path) does inside its vector-Jacobian
+// product, which a tape opened after the call still gets when it records the gradient.
 #pragma once
 
 #include <functional>
@@ -45,10 +45,20 @@ std::shared_ptr<const ForwardBackward> trace_forward_backward(
     const Concrete& plain, std::span<const Tensor> args, TraceBody body,
     const std::vector<bool>& needed, const std::function<void(Concrete&)>& compile);
 
+// The general path's gradient of result `r` of one call (it recomputes the body and is itself
+// recorded by the tapes, so any order): one gradient per input of the call's record.
+using Recompute = std::function<std::vector<Tensor>(size_t r, const Tensor& g)>;
+// Makes it for a call from the values the forward's captures had at the call and the record's
+// inputs (args, then the first num_variables captures' reads).
+using RecomputeAt =
+    std::function<Recompute(std::span<const Tensor> captured, std::span<const Tensor> inputs)>;
+
 // Runs the forward on `args` and records each float result on the tapes with the backward as
-// its gradient. Returns the body's results. The backward is not itself recorded: a tape opened
-// after the call that would record it gets UnimplementedError (nest the tapes instead).
+// its gradient. Returns the body's results. The backward graph is not itself recorded: where a
+// tape opened after the call would record the gradient (a higher order without nested tapes),
+// the gradient is `recompute_at`'s instead.
 std::vector<Tensor> call_forward_backward(std::shared_ptr<const ForwardBackward> fb,
-                                          std::span<const Tensor> args);
+                                          std::span<const Tensor> args,
+                                          const RecomputeAt& recompute_at);
 
 }  // namespace tf::detail

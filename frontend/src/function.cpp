@@ -537,6 +537,29 @@ std::vector<Tensor> FunctionCore::call_differentiable(std::span<const Tensor> ar
     TapesAside aside(/*in_region=*/false);  // the call is recorded whole
     held = impl_->lookup_or_trace(args, values, body);
   }
+  // The general path's gradient of this call: its vector-Jacobian product recomputes the body.
+  auto call_gradient = [&](std::vector<DType> result_dtypes,
+                           std::vector<TensorShape> result_shapes) {
+    auto grad = std::make_shared<CallGradient>();
+    {
+      std::lock_guard guard(impl_->mutex);
+      if (!impl_->vjp) {
+        FunctionOptions options = impl_->options;
+        options.input_signature.reset();
+        options.reduce_retracing = false;
+        impl_->vjp = std::make_shared<FunctionCore>(options);
+      }
+      grad->vjp = impl_->vjp;
+    }
+    for (const auto& capture : held->captures)
+      if (capture.variable) grad->variables.push_back(capture.variable);
+    grad->body = body.own(body.own_self);
+    grad->num_args = args.size();
+    grad->values = values;
+    grad->result_dtypes = std::move(result_dtypes);
+    grad->result_shapes = std::move(result_shapes);
+    return std::shared_ptr<const CallGradient>(std::move(grad));
+  };
   // Under one tape that takes its gradient once (an eager training loop), the call runs a
   // forward that keeps what its gradient needs (forward_backward.h).
   if (active_tapes.size() == 1 && !active_tapes[0]->persistent && !held->shapes &&
@@ -553,17 +576,47 @@ std::vector<Tensor> FunctionCore::call_differentiable(std::span<const Tensor> ar
     const auto& fb = held->forward_backward;
     if (fb &&
         std::ranges::equal(needed, fb->needed, [](bool want, bool has) { return !want || has; }))
-      return call_forward_backward(fb, args);
+      return call_forward_backward(
+          fb, args,
+          [&](std::span<const Tensor> captured, std::span<const Tensor> fb_inputs) -> Recompute {
+            return [grad = call_gradient(fb->result_dtypes, fb->result_shapes), fb,
+                    captured = std::vector<Tensor>(captured.begin(), captured.end()),
+                    fb_inputs = std::vector<Tensor>(fb_inputs.begin(), fb_inputs.end()),
+                    num_args = args.size()](size_t r, const Tensor& g) {
+              // The general path's inputs: args, then every variable the plain trace captured, in
+              // its order (the vjp's traces are keyed by it); the pair's forward read them too.
+              const auto& fb_captures = fb->forward->captures;
+              auto capture_of = [&](const std::shared_ptr<VariableImpl>& v) {
+                auto k = static_cast<size_t>(
+                    std::ranges::find(fb_captures, v, &TraceContext::Capture::variable) -
+                    fb_captures.begin());
+                if (k == fb_captures.size())
+                  throw InternalError("a tf::function's forward trace lost variable '" + v->name +
+                                      "' of its plain trace");
+                return k;
+              };
+              std::vector<Tensor> inputs(fb_inputs.begin(), fb_inputs.begin() + long(num_args));
+              for (const auto& variable : grad->variables) {
+                size_t k = capture_of(variable);
+                inputs.push_back(k < fb->num_variables ? fb_inputs[num_args + k] : captured[k]);
+              }
+              std::vector<Tensor> all = call_backward(grad, inputs, r)(g);
+              // One per input of the record: args, then the forward's first variables.
+              std::vector<Tensor> out(all.begin(), all.begin() + long(num_args));
+              for (size_t k = 0; k < fb->num_variables; ++k)
+                out.push_back(
+                    all[num_args + static_cast<size_t>(
+                                       std::ranges::find(grad->variables, fb_captures[k].variable) -
+                                       grad->variables.begin())]);
+              return out;
+            };
+          });
   }
-  auto grad = std::make_shared<CallGradient>();
   std::vector<Tensor> inputs(args.begin(), args.end());
   const std::vector<Tensor> captured = read_captures(*held);
-  for (size_t i = 0; i < captured.size(); ++i) {
-    const auto& variable = held->captures[i].variable;
-    if (!variable) continue;
-    grad->variables.push_back(variable);
-    inputs.push_back(read_variable(*variable, captured[i]));
-  }
+  for (size_t i = 0; i < captured.size(); ++i)
+    if (const auto& variable = held->captures[i].variable)
+      inputs.push_back(read_variable(*variable, captured[i]));
   std::vector<Tensor> outputs;
   try {
     TapesAside aside(/*in_region=*/false);  // the call is recorded whole
@@ -572,23 +625,13 @@ std::vector<Tensor> FunctionCore::call_differentiable(std::span<const Tensor> ar
     return body.call(body.self, args);  // op by op, as the tapes record
   }
   if (!should_record(inputs)) return outputs;
-  {
-    std::lock_guard guard(impl_->mutex);
-    if (!impl_->vjp) {
-      FunctionOptions options = impl_->options;
-      options.input_signature.reset();
-      options.reduce_retracing = false;
-      impl_->vjp = std::make_shared<FunctionCore>(options);
-    }
-    grad->vjp = impl_->vjp;
-  }
-  grad->body = body.own(body.own_self);
-  grad->num_args = args.size();
-  grad->values = values;
+  std::vector<DType> dtypes;
+  std::vector<TensorShape> shapes;
   for (const Tensor& o : outputs) {
-    grad->result_dtypes.push_back(o.dtype());
-    grad->result_shapes.push_back(o.shape());
+    dtypes.push_back(o.dtype());
+    shapes.push_back(o.shape());
   }
+  auto grad = call_gradient(std::move(dtypes), std::move(shapes));
   for (size_t r = 0; r < outputs.size(); ++r)
     if (differentiable(outputs[r])) record(inputs, outputs[r], call_backward(grad, inputs, r));
   return outputs;

@@ -50,6 +50,37 @@ TEST_CASE("under one tape a compiled call runs its forward once and its gradient
   CHECK(loss.trace_count() == 1);
 }
 
+TEST_CASE("under one tape a call with unknown dims runs a pair per batch size, forward once",
+          "[function][gradient][under_tape][dynamic]") {
+  workloads::Mlp model({12, 16, 5}, 8);
+  auto loss = tf::function(
+      [&](const tf::Tensor& x, const tf::Tensor& y) {
+        tf::print("forward");
+        return model.loss(x, y);
+      },
+      tf::FunctionOptions{.input_signature = std::vector{tf::TensorSpec({tf::None, 12}),
+                                                         tf::TensorSpec({tf::None, 5})}});
+  CapturePrint capture;
+  size_t calls = 0;
+  for (int64_t batch : {8, 3, 8, 3}) {
+    auto x = tf::slice(model.x, {0, 0}, {batch, 12}), y = tf::slice(model.y, {0, 0}, {batch, 5});
+    tf::GradientTape tape;
+    auto l = loss(x, y);
+    auto grads = tape.gradient(l, model.params);
+    ++calls;
+    tf::GradientTape eager_tape;
+    auto eager_loss = model.loss(x, y);
+    auto want = eager_tape.gradient(eager_loss, model.params);
+    CHECK(values_of(l)[0] == Approx(values_of(eager_loss)[0]).epsilon(1e-6));
+    for (size_t i = 0; i < grads.size(); ++i)
+      tft::check_close(values_of(grads[i]), values_of(want[i]), tf::float32,
+                       model.params[i].name());
+  }
+  // One trace with unknown dims, then a pair per batch size: every call's forward ran once.
+  CHECK(count(capture.out.str(), "forward") == calls);
+  CHECK(loss.trace_count() == 1);
+}
+
 TEST_CASE("under one tape the gradient of an input first left out is computed when asked for",
           "[function][gradient][under_tape]") {
   tf::Variable w(tft::make({0.5, -2, 3}, {3}, tf::float32), "w");
@@ -122,5 +153,27 @@ TEST_CASE("a tape opened after a call records its gradient, for a second derivat
     REQUIRE(gg.defined());
     tft::check_close(values_of(g), {0.5 * std::cos(0.3), -2 * std::cos(1.2)}, tf::float32, "g");
     tft::check_close(values_of(gg), {-0.5 * std::sin(0.3), 2 * std::sin(1.2)}, tf::float32, "gg");
+  }
+}
+
+TEST_CASE("a tape opened after a call recomputes the gradient with the call's random draws",
+          "[function][gradient][under_tape]") {
+  tf::Variable w(tft::make({0.5, -2, 1, 3, -1, 2, 0.25, 4}, {8}, tf::float32), "w");
+  auto f = tf::function([&](const tf::Tensor& x) {
+    tf::Tensor mask = tf::nn::dropout(tf::ones({8}), 0.5);  // 0 or 2 per element
+    return std::vector<tf::Tensor>{tf::reduce_sum(tf::sin(x) * mask * w), mask};
+  });
+  auto x = tft::make({0.3, 1.2, -0.7, 2.0, 0.1, -1.5, 0.9, 0.4}, {8}, tf::float32);
+  for (int call = 0; call < 3; ++call) {
+    tf::GradientTape first;
+    first.watch(x);
+    auto out = f(x);
+    tf::GradientTape later;
+    later.watch(x);
+    auto g = first.gradient(out[0], x);
+    auto gg = later.gradient(g, x);
+    std::vector<double> mask = values_of(out[1]), xs = values_of(x), ws = values_of(w), want;
+    for (size_t i = 0; i < xs.size(); ++i) want.push_back(-ws[i] * mask[i] * std::sin(xs[i]));
+    tft::check_close(values_of(gg), want, tf::float32, "gg");
   }
 }

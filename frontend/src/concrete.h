@@ -50,10 +50,16 @@ struct Concrete {
   // Set when the key has unknown dims: re-derives every shape from the call's (and checks the
   // assumptions tracing made) before the compiled code runs.
   std::unique_ptr<compiler::ShapeProgram> shapes;
-  // For calls under one tape, built at the first: the body as a forward graph that also returns
-  // what its gradient needs, and that gradient's graph. Null where that does not apply.
-  mutable std::once_flag forward_backward_once;
-  mutable std::shared_ptr<const ForwardBackward> forward_backward;
+  // For calls under one tape, built at the first call of each argument shape (a few for a key
+  // with unknown dims): the body as a forward graph that also returns what its gradient needs,
+  // and that gradient's graph. Null where that does not apply.
+  struct ForwardBackwardPair {
+    std::vector<int64_t> key;  // the call's, all dims known
+    std::shared_ptr<const ForwardBackward> pair;
+  };
+  static constexpr size_t kMaxForwardBackwardPairs = 8;  // more shapes take the general path
+  mutable std::mutex forward_backward_mutex;
+  mutable std::vector<ForwardBackwardPair> forward_backward;
 
   int64_t code_bytes() const;
   // The host machine code: compiled with the entry, except for a graph with unknown dims placed on

@@ -42,7 +42,7 @@ std::vector<bool> needed_inputs(const Concrete& plain, std::span<const Tensor> a
 }
 
 std::shared_ptr<const ForwardBackward> trace_forward_backward(
-    const Concrete& plain, std::span<const Tensor> args, TraceBody body,
+    const Concrete& plain, std::vector<int64_t> key, std::span<const Tensor> args, TraceBody body,
     const std::vector<bool>& needed, const std::function<void(Concrete&)>& compile) {
   auto lock = compiler::lock_compiler();
   TapesAside aside(/*in_region=*/false);  // the callers' tapes record the call, not its trace
@@ -51,7 +51,7 @@ std::shared_ptr<const ForwardBackward> trace_forward_backward(
   fb->needed = needed;
   fb->forward = std::make_shared<Concrete>();
   fb->backward = std::make_shared<Concrete>();
-  fb->forward->key = plain.key;
+  fb->forward->key = std::move(key);
   fb->forward->values = plain.values;
   {
     TraceContext forward;

@@ -37,12 +37,13 @@ struct ForwardBackward {
 // float argument it watches, or a float variable it watches reads of).
 std::vector<bool> needed_inputs(const Concrete& plain, std::span<const Tensor> args);
 
-// Traces the body of `plain` (a static signature on the CPU) as a forward and a backward graph
-// that computes the gradients of the `needed` inputs, compiled with `compile`. Null, or an
-// exception, where the body is beyond this path (the caller recomputes): random draws or
-// variable reads in the gradient, a gradient needing values inside control flow.
+// Traces the body of `plain` (on the CPU) at the shapes of `args`, whose signature key is `key`,
+// as a forward and a backward graph that computes the gradients of the `needed` inputs, compiled
+// with `compile`. Null, or an exception, where the body is beyond this path (the caller
+// recomputes): random draws or variable reads in the gradient, a gradient needing values inside
+// control flow.
 std::shared_ptr<const ForwardBackward> trace_forward_backward(
-    const Concrete& plain, std::span<const Tensor> args, TraceBody body,
+    const Concrete& plain, std::vector<int64_t> key, std::span<const Tensor> args, TraceBody body,
     const std::vector<bool>& needed, const std::function<void(Concrete&)>& compile);
 
 // The general path's gradient of result `r` of one call (it recomputes the body and is itself

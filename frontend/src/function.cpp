@@ -562,18 +562,28 @@ std::vector<Tensor> FunctionCore::call_differentiable(std::span<const Tensor> ar
   };
   // Under one tape that takes its gradient once (an eager training loop), the call runs a
   // forward that keeps what its gradient needs (forward_backward.h).
-  if (active_tapes.size() == 1 && !active_tapes[0]->persistent && !held->shapes &&
+  if (active_tapes.size() == 1 && !active_tapes[0]->persistent &&
       held->requested.type == rt::DeviceType::kCPU) {
     const std::vector<bool> needed = needed_inputs(*held, args);
-    std::call_once(held->forward_backward_once, [&] {
-      try {
-        held->forward_backward = trace_forward_backward(
-            *held, args, body, needed, [&](Concrete& c) { impl_->compile(c, held->requested); });
-      } catch (const std::exception&) {  // beyond that path: the general one below
+    Key key;
+    make_key(args, key);
+    std::shared_ptr<const ForwardBackward> fb;
+    {
+      std::lock_guard guard(held->forward_backward_mutex);
+      auto& pairs = held->forward_backward;
+      auto it = std::ranges::find(pairs, key, &Concrete::ForwardBackwardPair::key);
+      if (it != pairs.end()) {
+        fb = it->pair;
+      } else if (pairs.size() < Concrete::kMaxForwardBackwardPairs) {
+        try {
+          fb = trace_forward_backward(*held, key, args, body, needed,
+                                      [&](Concrete& c) { impl_->compile(c, held->requested); });
+        } catch (const std::exception&) {  // beyond that path: the general one below
+        }
+        pairs.push_back({key, fb});
       }
-    });
+    }
     // It computes the gradients its first call needed: later calls needing others recompute.
-    const auto& fb = held->forward_backward;
     if (fb &&
         std::ranges::equal(needed, fb->needed, [](bool want, bool has) { return !want || has; }))
       return call_forward_backward(

@@ -2,12 +2,19 @@
 // into one process-wide ORC JIT, each in its own JITDylib, and called through `tfjit_entry`.
 // Also prints the LLVM IR and assembly stages.
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <optional>
+
+#include <unistd.h>
 
 #include "compiler/codegen.h"
 #include "compiler/gpu_codegen.h"
 #include "compiler/mlir_support.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/Object/ELFObjectFile.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "runtime/library_abi.h"
@@ -43,6 +50,48 @@ llvm::orc::LLJIT& jit() {
     return jit->release();
   }();
   return *instance;
+}
+
+// With TFJIT_PERF_MAP=1, names the functions of each loaded object in /tmp/perf-<pid>.map, where
+// `perf report` looks up code it finds no file for. An object's functions share one text
+// section, so each lies at the entry's address plus its offset from the entry.
+void write_perf_map(std::string_view object, uint64_t entry_address) {
+  const char* enabled = std::getenv("TFJIT_PERF_MAP");  // read per load: loads are rare
+  if (!enabled || !*enabled || std::string_view(enabled) == "0") return;
+  auto file = llvm::object::ObjectFile::createObjectFile(
+      llvm::MemoryBufferRef(llvm::StringRef(object.data(), object.size()), "tfjit-object"));
+  if (!file) return llvm::consumeError(file.takeError());
+  struct Function {
+    std::string name;
+    uint64_t offset, size;
+  };
+  std::vector<Function> functions;
+  std::optional<uint64_t> entry_offset;
+  for (const llvm::object::SymbolRef& symbol : (*file)->symbols()) {
+    auto type = symbol.getType();
+    auto name = symbol.getName();
+    auto value = symbol.getValue();
+    if (!type || !name || !value || *type != llvm::object::SymbolRef::ST_Function) {
+      if (!type) llvm::consumeError(type.takeError());
+      if (!name) llvm::consumeError(name.takeError());
+      if (!value) llvm::consumeError(value.takeError());
+      continue;
+    }
+    uint64_t size = llvm::object::ELFSymbolRef(symbol).getSize();
+    if (*name == kEntrySymbol) entry_offset = *value;
+    functions.push_back({name->str(), *value, size});
+  }
+  if (!entry_offset) return;
+  static std::mutex mutex;
+  std::lock_guard guard(mutex);
+  const std::string path = "/tmp/perf-" + std::to_string(getpid()) + ".map";
+  std::FILE* out = std::fopen(path.c_str(), "a");
+  if (!out) return;
+  for (const Function& f : functions)
+    std::fprintf(out, "%llx %llx tfjit:%s\n",
+                 static_cast<unsigned long long>(entry_address + f.offset - *entry_offset),
+                 static_cast<unsigned long long>(f.size), f.name.c_str());
+  std::fclose(out);
 }
 
 // MLIR's memref descriptor flattened to 8-byte fields: allocated, aligned, offset, sizes, strides.
@@ -89,6 +138,7 @@ std::unique_ptr<Executable> Executable::load(std::string_view object,
   if (!entry)
     throw InternalError("JIT: cannot link compiled code: " + llvm::toString(entry.takeError()));
   impl->entry = entry->toPtr<void (*)(void**)>();
+  write_perf_map(object, entry->getValue());
 
   // Descriptor templates: arguments, then results (out-parameters come last).
   auto add = [&](const TensorType& t) {

@@ -4,7 +4,10 @@
 #include <fstream>
 #include <functional>
 #include <random>
+#include <sstream>
 #include <thread>
+
+#include <unistd.h>
 
 #include "tests/helpers.h"
 
@@ -286,6 +289,30 @@ TEST_CASE("identical graphs share compiled code across functions, TFJIT_DUMP_DIR
   CHECK(has_asm != on_gpu);
   CHECK(has_ptx == on_gpu);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("TFJIT_PERF_MAP names each loaded function's code in perf's map file",
+          "[function][cache]") {
+  const std::string path = "/tmp/perf-" + std::to_string(getpid()) + ".map";
+  setenv("TFJIT_PERF_MAP", "1", 1);
+  auto f = tf::function([](const tf::Tensor& t) { return t * 7.25f - 1.5f; });
+  auto x = tf::constant({0.0f, 1.0f});
+  f(x);
+  unsetenv("TFJIT_PERF_MAP");
+  if (f.get_concrete_function(x).device().find("GPU") != std::string::npos) return;  // no host code
+  std::ifstream in(path);
+  REQUIRE(in.good());
+  // perf's format: start and size in hex, then the name.
+  bool entry = false;
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream fields(line);
+    std::string start, size, name;
+    fields >> start >> size >> name;
+    if (name != "tfjit:tfjit_entry") continue;
+    entry = std::stoull(start, nullptr, 16) != 0 && std::stoull(size, nullptr, 16) != 0;
+  }
+  CHECK(entry);
+  std::filesystem::remove(path);
 }
 
 TEST_CASE("a function keeps at most max_signatures compiled signatures, least recently used first",

@@ -211,6 +211,39 @@ TEST_CASE("reduce_mean, logsumexp, softmax and log_softmax match float64 referen
   }
 }
 
+TEST_CASE("softmax, log_softmax and logsumexp take no gradient through their max shift, as TF",
+          "[reduce][gradient]") {
+  // Ties in the row maximum: a gradient through the max would spread over them; the exact one
+  // does not depend on the shift at all.
+  auto x = tf::constant(std::vector<double>{2, 2, -1, 0.5, 3, 3}, tf::TensorShape{2, 3});
+  auto w = tf::constant(std::vector<double>{0.3, -1.2, 2.0, 0.7, 1.1, -0.4}, tf::TensorShape{2, 3});
+  for (auto fn : {+[](const tf::Tensor& t) { return tf::softmax(t); },
+                  +[](const tf::Tensor& t) { return tf::log_softmax(t); },
+                  +[](const tf::Tensor& t) { return tf::reduce_logsumexp(t, 1, true); }}) {
+    auto grad = [&](const tf::Tensor& t) {
+      tf::GradientTape tape;
+      tape.watch(t);
+      return tape.gradient(tf::reduce_sum(fn(t) * w), t);
+    };
+    // Central differences in float64 against the tape.
+    std::vector<double> xs = values_of(x), want;
+    for (size_t i = 0; i < xs.size(); ++i) {
+      auto at = [&](double h) {
+        std::vector<double> v = xs;
+        v[i] += h;
+        auto t = tf::constant(v, tf::TensorShape{2, 3});
+        return values_of(tf::reduce_sum(fn(t) * w))[0];
+      };
+      want.push_back((at(1e-6) - at(-1e-6)) / 2e-6);
+    }
+    tft::check_close(values_of(grad(x)), want, tf::float32, "gradient");
+    // Compiled, the gradient has no mask of the maximum (an equal op) to compute.
+    auto f = tf::function(grad);
+    CHECK(f.graph("traced", x).find("equal") == std::string::npos);
+    tft::check_close(values_of(f(x)), values_of(grad(x)), tf::float64, "compiled == eager");
+  }
+}
+
 TEST_CASE("where selects elementwise with broadcasting, eagerly and compiled", "[where]") {
   auto c = tf::constant({true, false, true});
   auto x = tf::constant({1, 2, 3});

@@ -13,6 +13,7 @@
 #include "frontend/src/trace.h"
 #include "runtime/kernels.h"
 #include "tfjit/creation.h"
+#include "tfjit/gradient_tape.h"
 #include "tfjit/ops.h"
 
 namespace tf {
@@ -436,9 +437,10 @@ Tensor reduce_mean(const Tensor& x, Axes axis, bool keepdims) {
 Tensor reduce_logsumexp(const Tensor& x, Axes axis, bool keepdims) {
   checked(x, "reduce_logsumexp", "x");
   check_dtype("reduce_logsumexp", x.dtype(), core::kFloat);
-  // Shift by the maximum (0 where it is not finite) so exp cannot overflow.
+  // Shift by the maximum (0 where it is not finite) so exp cannot overflow. Any shift gives the
+  // same value, so no gradient flows through it (as TensorFlow: a stop_gradient).
   Tensor m = reduce_max(x, axis, true);
-  m = where(is_finite(m), m, zeros({}, x.dtype()));
+  m = stop_gradient(where(is_finite(m), m, zeros({}, x.dtype())));
   Tensor r = log(reduce_sum(exp(x - m), axis, true)) + m;
   return keepdims ? r : reduce_sum(r, axis, false);  // drops the kept unit axes
 }
@@ -446,14 +448,15 @@ Tensor reduce_logsumexp(const Tensor& x, Axes axis, bool keepdims) {
 Tensor softmax(const Tensor& logits, int64_t axis) {
   checked(logits, "softmax", "logits");
   check_dtype("softmax", logits.dtype(), core::kFloat);
-  Tensor e = exp(logits - reduce_max(logits, axis, true));
+  // The shift by the row maximum changes no value, so it takes no gradient (no max mask).
+  Tensor e = exp(logits - stop_gradient(reduce_max(logits, axis, true)));
   return e / reduce_sum(e, axis, true);
 }
 
 Tensor log_softmax(const Tensor& logits, int64_t axis) {
   checked(logits, "log_softmax", "logits");
   check_dtype("log_softmax", logits.dtype(), core::kFloat);
-  Tensor shifted = logits - reduce_max(logits, axis, true);
+  Tensor shifted = logits - stop_gradient(reduce_max(logits, axis, true));  // as in softmax
   return shifted - log(reduce_sum(exp(shifted), axis, true));
 }
 

@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
-#include <optional>
 
 #include <unistd.h>
 
@@ -53,44 +52,48 @@ llvm::orc::LLJIT& jit() {
 }
 
 // With TFJIT_PERF_MAP=1, names the functions of each loaded object in /tmp/perf-<pid>.map, where
-// `perf report` looks up code it finds no file for. An object's functions share one text
-// section, so each lies at the entry's address plus its offset from the entry.
+// `perf report` looks up code it finds no file for. The functions in the entry's text section lie
+// at the entry's address plus their offset from it. (Entries of unloaded code stay in the file.)
 void write_perf_map(std::string_view object, uint64_t entry_address) {
   const char* enabled = std::getenv("TFJIT_PERF_MAP");  // read per load: loads are rare
   if (!enabled || !*enabled || std::string_view(enabled) == "0") return;
   auto file = llvm::object::ObjectFile::createObjectFile(
       llvm::MemoryBufferRef(llvm::StringRef(object.data(), object.size()), "tfjit-object"));
   if (!file) return llvm::consumeError(file.takeError());
+  const auto* elf = llvm::dyn_cast<llvm::object::ELFObjectFileBase>(file->get());
+  if (!elf) return;
   struct Function {
     std::string name;
     uint64_t offset, size;
+    llvm::object::section_iterator section;
   };
   std::vector<Function> functions;
-  std::optional<uint64_t> entry_offset;
-  for (const llvm::object::SymbolRef& symbol : (*file)->symbols()) {
+  for (const llvm::object::ELFSymbolRef& symbol : elf->symbols()) {
     auto type = symbol.getType();
     auto name = symbol.getName();
     auto value = symbol.getValue();
-    if (!type || !name || !value || *type != llvm::object::SymbolRef::ST_Function) {
-      if (!type) llvm::consumeError(type.takeError());
-      if (!name) llvm::consumeError(name.takeError());
-      if (!value) llvm::consumeError(value.takeError());
+    auto section = symbol.getSection();
+    if (type && name && value && section && *type == llvm::object::SymbolRef::ST_Function) {
+      functions.push_back({name->str(), *value, symbol.getSize(), *section});
       continue;
     }
-    uint64_t size = llvm::object::ELFSymbolRef(symbol).getSize();
-    if (*name == kEntrySymbol) entry_offset = *value;
-    functions.push_back({name->str(), *value, size});
+    if (!type) llvm::consumeError(type.takeError());
+    if (!name) llvm::consumeError(name.takeError());
+    if (!value) llvm::consumeError(value.takeError());
+    if (!section) llvm::consumeError(section.takeError());
   }
-  if (!entry_offset) return;
+  auto entry = std::ranges::find(functions, std::string(kEntrySymbol), &Function::name);
+  if (entry == functions.end()) return;
   static std::mutex mutex;
   std::lock_guard guard(mutex);
   const std::string path = "/tmp/perf-" + std::to_string(getpid()) + ".map";
   std::FILE* out = std::fopen(path.c_str(), "a");
   if (!out) return;
   for (const Function& f : functions)
-    std::fprintf(out, "%llx %llx tfjit:%s\n",
-                 static_cast<unsigned long long>(entry_address + f.offset - *entry_offset),
-                 static_cast<unsigned long long>(f.size), f.name.c_str());
+    if (f.section == entry->section)
+      std::fprintf(out, "%llx %llx tfjit:%s\n",
+                   static_cast<unsigned long long>(entry_address + f.offset - entry->offset),
+                   static_cast<unsigned long long>(f.size), f.name.c_str());
   std::fclose(out);
 }
 

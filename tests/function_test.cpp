@@ -294,11 +294,18 @@ TEST_CASE("identical graphs share compiled code across functions, TFJIT_DUMP_DIR
 TEST_CASE("TFJIT_PERF_MAP names each loaded function's code in perf's map file",
           "[function][cache]") {
   const std::string path = "/tmp/perf-" + std::to_string(getpid()) + ".map";
-  setenv("TFJIT_PERF_MAP", "1", 1);
-  auto f = tf::function([](const tf::Tensor& t) { return t * 7.25f - 1.5f; });
+  struct PerfMapOn {
+    PerfMapOn() { setenv("TFJIT_PERF_MAP", "1", 1); }
+    ~PerfMapOn() { unsetenv("TFJIT_PERF_MAP"); }
+  };
+  // A constant no other graph of this process has, so the code is loaded, not reused.
+  const float unique = 7.25f + float(getpid() % 1000) / 1024.0f;
+  auto f = tf::function([unique](const tf::Tensor& t) { return t * unique - 1.5f; });
   auto x = tf::constant({0.0f, 1.0f});
-  f(x);
-  unsetenv("TFJIT_PERF_MAP");
+  {
+    PerfMapOn on;
+    f(x);
+  }
   if (f.get_concrete_function(x).device().find("GPU") != std::string::npos) return;  // no host code
   std::ifstream in(path);
   REQUIRE(in.good());

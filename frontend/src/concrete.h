@@ -55,11 +55,12 @@ struct Concrete {
   // and that gradient's graph. Null where that does not apply.
   struct ForwardBackwardPair {
     std::vector<int64_t> key;  // the call's, all dims known
+    std::once_flag once;       // traced at the first call of the key
     std::shared_ptr<const ForwardBackward> pair;
   };
   static constexpr size_t kMaxForwardBackwardPairs = 8;  // more shapes take the general path
-  mutable std::mutex forward_backward_mutex;
-  mutable std::vector<ForwardBackwardPair> forward_backward;
+  mutable std::mutex forward_backward_mutex;             // guards the list, not the traces
+  mutable std::vector<std::shared_ptr<ForwardBackwardPair>> forward_backward;
 
   int64_t code_bytes() const;
   // The host machine code: compiled with the entry, except for a graph with unknown dims placed on

@@ -115,6 +115,17 @@ std::shared_ptr<const ForwardBackward> trace_forward_backward(
     outputs.insert(outputs.end(), residuals.begin(), residuals.end());
     take_trace(*fb->forward, forward, outputs);
   }
+  // Traced at concrete shapes, C++ code in the body may read other variables or draw otherwise
+  // than the plain trace did; the pair (and the recompute's mapping onto the plain trace) needs
+  // the same ones.
+  auto variables_of = [](const Concrete& c) {
+    std::vector<std::pair<const VariableImpl*, int64_t>> v;
+    for (size_t k = 0; k < c.captures.size(); ++k)
+      if (c.captures[k].variable) v.emplace_back(c.captures[k].variable.get(), c.draws[k]);
+    std::ranges::sort(v);
+    return v;
+  };
+  if (variables_of(*fb->forward) != variables_of(plain)) return nullptr;
   compile(*fb->forward);
   compile(*fb->backward);
   return fb;
@@ -131,8 +142,8 @@ std::vector<Tensor> call_forward_backward(std::shared_ptr<const ForwardBackward>
   const bool recorded = should_record(inputs);
   // Kept for a tape opened after the call that records the gradient: the backward graph is not
   // recorded, so that tape would miss the gradient's own gradient.
-  auto recompute =
-      std::make_shared<const Recompute>(recorded ? recompute_at(captured, inputs) : Recompute());
+  std::shared_ptr<const Recompute> recompute;
+  if (recorded) recompute = std::make_shared<const Recompute>(recompute_at(captured, inputs));
   std::vector<Tensor> outputs;
   {
     TapesAside aside(/*in_region=*/false);  // the call is recorded whole

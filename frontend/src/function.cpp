@@ -197,7 +197,8 @@ struct FunctionCore::Impl {
 
   uint64_t clock = 0;  // for least-recently-used eviction
   // The compiled vector-Jacobian products of this function's calls under a tape (created at the
-  // first such call; see call_differentiable).
+  // first such call; see call_differentiable). Its own lock: `mutex` is held while tracing.
+  std::mutex vjp_mutex;
   std::shared_ptr<FunctionCore> vjp;
 
   std::shared_ptr<Concrete> find(const Key& key, const std::vector<std::string>& values,
@@ -542,7 +543,7 @@ std::vector<Tensor> FunctionCore::call_differentiable(std::span<const Tensor> ar
                            std::vector<TensorShape> result_shapes) {
     auto grad = std::make_shared<CallGradient>();
     {
-      std::lock_guard guard(impl_->mutex);
+      std::lock_guard guard(impl_->vjp_mutex);
       if (!impl_->vjp) {
         FunctionOptions options = impl_->options;
         options.input_signature.reset();
@@ -567,22 +568,29 @@ std::vector<Tensor> FunctionCore::call_differentiable(std::span<const Tensor> ar
     const std::vector<bool> needed = needed_inputs(*held, args);
     Key key;
     make_key(args, key);
-    std::shared_ptr<const ForwardBackward> fb;
+    std::shared_ptr<Concrete::ForwardBackwardPair> slot;
     {
       std::lock_guard guard(held->forward_backward_mutex);
       auto& pairs = held->forward_backward;
-      auto it = std::ranges::find(pairs, key, &Concrete::ForwardBackwardPair::key);
+      auto it = std::ranges::find(pairs, key, [](const auto& p) { return p->key; });
       if (it != pairs.end()) {
-        fb = it->pair;
+        slot = *it;
       } else if (pairs.size() < Concrete::kMaxForwardBackwardPairs) {
-        try {
-          fb = trace_forward_backward(*held, key, args, body, needed,
-                                      [&](Concrete& c) { impl_->compile(c, held->requested); });
-        } catch (const std::exception&) {  // beyond that path: the general one below
-        }
-        pairs.push_back({key, fb});
+        slot = std::make_shared<Concrete::ForwardBackwardPair>();
+        slot->key = key;
+        pairs.push_back(slot);
       }
     }
+    if (slot)  // traced outside the list's lock: calls of other shapes go on meanwhile
+      std::call_once(slot->once, [&] {
+        try {
+          slot->pair = trace_forward_backward(*held, key, args, body, needed, [&](Concrete& c) {
+            impl_->compile(c, held->requested);
+          });
+        } catch (const std::exception&) {  // beyond that path: the general one below
+        }
+      });
+    const std::shared_ptr<const ForwardBackward> fb = slot ? slot->pair : nullptr;
     // It computes the gradients its first call needed: later calls needing others recompute.
     if (fb &&
         std::ranges::equal(needed, fb->needed, [](bool want, bool has) { return !want || has; }))

@@ -123,7 +123,7 @@ struct Concrete;  // one traced signature: graph, compiled code, captures (front
 // C++ values): a call's gradient traces it later, after the call has returned.
 using OwnedBody = std::function<std::vector<Tensor>(std::span<const Tensor> args)>;
 // A non-owning callback: the traced body, called with symbolic arguments; `own` (optional)
-// makes an OwnedBody of it, only when a gradient needs one (not on the call path).
+// makes an OwnedBody of it, only for a call a tape records (its gradient may trace the body).
 struct TraceBody {
   const void* self;
   std::vector<Tensor> (*call)(const void* self, std::span<const Tensor> args);

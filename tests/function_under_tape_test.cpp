@@ -187,3 +187,20 @@ TEST_CASE("a tape opened after a call recomputes the gradient with the call's ra
     tft::check_close(values_of(gg), want, tf::float32, "gg");
   }
 }
+
+TEST_CASE("through a tf::function call an unconnected input's gradient is None, as TensorFlow's",
+          "[function][gradient][under_tape]") {
+  auto f = tf::function([](const tf::Tensor& t, const tf::Tensor& u) { return tf::round(t) + u; });
+  auto x = tft::make({1.5, 2.5}, {2}, tf::float32), u = tft::make({1, 2}, {2}, tf::float32);
+  for (bool persistent : {false, true}) {  // the forward/backward pair, then the general path
+    for (int call = 0; call < 2; ++call) {
+      tf::GradientTape tape(persistent);
+      tape.watch(x);
+      tape.watch(u);
+      auto g = tape.gradient(f(x, u), std::vector<tf::Source>{x, u});
+      CHECK_FALSE(g[0].defined());  // round has no gradient
+      REQUIRE(g[1].defined());
+      CHECK(values_of(g[1]) == std::vector<double>{1, 1});
+    }
+  }
+}

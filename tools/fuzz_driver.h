@@ -161,12 +161,14 @@ inline int print_outcomes(const std::string& title, const char* row_header,
                           const std::vector<std::string>& rows,
                           const std::vector<std::vector<int64_t>>& counts) {
   std::cout << "\n" << title << "\n";
-  std::printf("%-18s", row_header);
+  int width = 18;  // the row names' column, wide enough for the longest
+  for (const std::string& r : rows) width = std::max(width, static_cast<int>(r.size()) + 2);
+  std::printf("%-*s", width, row_header);
   for (const char* o : kOutcomeNames) std::printf("%10s", o);
   std::printf("\n");
   int64_t defects = 0;
   for (size_t r = 0; r < rows.size(); ++r) {
-    std::printf("%-18s", rows[r].c_str());
+    std::printf("%-*s", width, rows[r].c_str());
     for (int o = 0; o < kNumOutcomes; ++o) {
       std::printf("%10lld", static_cast<long long>(counts[r][static_cast<size_t>(o)]));
       if (is_defect(static_cast<Outcome>(o))) defects += counts[r][static_cast<size_t>(o)];

@@ -1,4 +1,4 @@
-// tfjit-fuzz: calls public ops with adversarial arguments in five modes, each case in its own
+// tfjit-fuzz: calls public ops with adversarial arguments in seven modes, each case in its own
 // process, and classifies what happens. A seeded random driver (the same seed gives the same
 // cases), so every finding is reproducible with `--seed S --case N`.
 //
@@ -488,20 +488,37 @@ std::vector<OpEntry> catalogue() {
 
 // --- Modes and outcomes -----------------------------------------------------------------------
 
-enum Mode { kEager, kStatic, kUnknownDims, kGradient, kCompiledGradient, kNumModes };
-const char* const kModeNames[] = {"eager", "static", "unknown-dims", "gradient",
-                                  "compiled-gradient"};
+enum Mode {
+  kEager,
+  kStatic,
+  kUnknownDims,
+  kGradient,
+  kCompiledGradient,
+  kTapeAround,             // the tape outside, the op in a tf::function (an eager training loop)
+  kTapeAroundUnknownDims,  // the same with an input_signature of unknown dims
+  kNumModes
+};
+const char* const kModeNames[] = {"eager",
+                                  "static",
+                                  "unknown-dims",
+                                  "gradient",
+                                  "compiled-gradient",
+                                  "tape-around",
+                                  "tape-around-unknown-dims"};
 
 bool is_float(tf::DType d) {
   return d == tf::float32 || d == tf::float64 || d == tf::float16 || d == tf::bfloat16;
 }
 
-// d(sum(result))/d(float args), as one tensor (the gradients' sums stacked).
-tf::Tensor gradient_of(const Call& c, const std::vector<tf::Tensor>& args) {
+// d(sum(result))/d(float args), as one tensor (the gradients' sums stacked); `forward` computes
+// the result (by default the op itself).
+tf::Tensor gradient_of(
+    const Call& c, const std::vector<tf::Tensor>& args,
+    const std::function<tf::Tensor(const std::vector<tf::Tensor>&)>& forward = nullptr) {
   tf::GradientTape tape;
   for (const auto& a : args)
     if (is_float(a.dtype())) tape.watch(a);
-  auto y = c.fn(args);
+  auto y = forward ? forward(args) : c.fn(args);
   if (!is_float(y.dtype())) return y;
   auto grads = tape.gradient(tf::reduce_sum(tf::cast(y, tf::float64)),
                              std::vector<tf::Source>(args.begin(), args.end()));
@@ -539,8 +556,13 @@ tf::Tensor run_mode(const Call& c, Mode mode) {
       return call_fn(forward, unknown);
     case kGradient:
       return gradient_of(c, c.args);
-    default:
+    case kCompiledGradient:
       return call_fn(backward, {});
+    default: {
+      auto sig = mode == kTapeAroundUnknownDims ? unknown : std::vector<tf::TensorSpec>{};
+      return gradient_of(c, c.args,
+                         [&](const std::vector<tf::Tensor>&) { return call_fn(forward, sig); });
+    }
   }
 }
 
@@ -576,10 +598,10 @@ bool same(const tf::Tensor& a, const tf::Tensor& b, double scale) {
 Result run_case(const Call& c, Mode mode) {
   try {
     tf::Tensor got = run_mode(c, mode);
-    if (mode == kStatic || mode == kUnknownDims || mode == kCompiledGradient) {
+    if (mode != kEager && mode != kGradient) {
       tf::Tensor want;
       try {
-        want = run_mode(c, mode == kCompiledGradient ? kGradient : kEager);
+        want = run_mode(c, mode >= kCompiledGradient ? kGradient : kEager);
       } catch (const tf::ResourceExhaustedError&) {
         return {kOk, "eager ran out of memory"};  // compiled code may never build the value
       } catch (const tf::Error& e) {
@@ -602,8 +624,9 @@ Result run_case(const Call& c, Mode mode) {
 void usage(std::ostream& os) {
   os << "usage: tfjit-fuzz [options]\n\n"
         "Calls tfjit's public ops with adversarial arguments (dtypes, shapes with zero and huge\n"
-        "dims, NaN/inf/integer extremes, out-of-range axes and sizes) in five modes: eager,\n"
-        "static (tf::function), unknown-dims (input_signature), gradient, compiled-gradient.\n"
+        "dims, NaN/inf/integer extremes, out-of-range axes and sizes) in seven modes: eager,\n"
+        "static (tf::function), unknown-dims (input_signature), gradient, compiled-gradient,\n"
+        "tape-around (a tape outside a tf::function), tape-around-unknown-dims.\n"
         "Each case runs in its own process; crashes, hangs, std:: exceptions and eager/compiled\n"
         "mismatches are reported with the seed and case number that reproduce them.\n\n"
         "options (each case runs in every selected mode):\n"

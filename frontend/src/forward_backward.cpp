@@ -94,7 +94,11 @@ std::shared_ptr<const ForwardBackward> trace_forward_backward(
       for (const Tensor& r : results)
         if (differentiable(r.dtype()))
           target = add(target, cast(reduce_sum(multiply(r, upstream[j++])), float64));
-      std::vector<Tensor> grads = tape.gradient(target, sources, UnconnectedGradients::ZERO);
+      std::vector<Tensor> grads = tape.gradient(target, sources, UnconnectedGradients::NONE);
+      fb->connected = needed;
+      for (size_t i = 0, k = 0; i < needed.size(); ++i)
+        if (needed[i]) fb->connected[i] = grads[k++].defined();
+      std::erase_if(grads, [](const Tensor& g) { return !g.defined(); });
       take_trace(*fb->backward, backward, grads);
       for (size_t k = 0; k < fb->backward->captures.size(); ++k) {
         const auto& capture = fb->backward->captures[k];
@@ -167,15 +171,17 @@ std::vector<Tensor> call_forward_backward(std::shared_ptr<const ForwardBackward>
       std::vector<Tensor> seen = inputs;
       seen.push_back(g);
       if (should_record(seen)) return (*recompute)(r, g);
+      if (std::ranges::none_of(fb.connected, [](bool c) { return c; }))
+        return std::vector<Tensor>(inputs.size());  // all None: nothing to run
       std::vector<Tensor> upstream;
       for (size_t j = 0; j < fb.num_results; ++j)
         if (differentiable(fb.result_dtypes[j]))
           upstream.push_back(j == r ? g : zeros(fb.result_shapes[j], fb.result_dtypes[j]));
       std::vector<Tensor> grads = run(*fb.backward, upstream, *bound);
-      std::vector<Tensor> out;  // one per input of the recorded op; none for non-floats
+      std::vector<Tensor> out;  // one per input of the recorded op; None for the unconnected
       size_t k = 0;
       for (size_t i = 0; i < inputs.size(); ++i)
-        out.push_back(fb.needed[i] ? grads.at(k++) : Tensor());
+        out.push_back(fb.connected[i] ? grads.at(k++) : Tensor());
       return out;
     });
   }

@@ -20,8 +20,9 @@ struct ForwardBackward {
   size_t num_args = 0;       // the call's tensors
   size_t num_variables = 0;  // the forward's first captures: variables the gradient flows to
   size_t num_results = 0;    // the body's; the forward returns its residuals after them
-  // Per input (args, then those variables' values): whether the backward computes its gradient.
-  std::vector<bool> needed;
+  // Per input (args, then those variables' values): whether the backward computes its gradient,
+  // and whether that gradient is connected to the results (else it is None, as TensorFlow's).
+  std::vector<bool> needed, connected;
   std::vector<DType> result_dtypes;
   std::vector<TensorShape> result_shapes;
   // Per capture of the backward graph, where its value comes from at a call.

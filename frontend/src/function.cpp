@@ -20,6 +20,7 @@
 #include "frontend/src/trace.h"
 #include "runtime/gpu.h"
 #include "tfjit/config.h"
+#include "tfjit/creation.h"
 #include "tfjit/function.h"
 #include "tfjit/gradient_tape.h"
 #include "tfjit/ops.h"
@@ -474,7 +475,8 @@ bool differentiable(const Tensor& t) { return is_floating(t.dtype()); }
 // What the backward functions of one call under a tape share: the body (owned: it is traced
 // after the call returns) and the variables the compiled call read. As a traced body itself, it
 // is the call's vector-Jacobian product: inputs (the call's tensors, the values of its variables,
-// then a gradient per float result), outputs the gradient of each float input.
+// then a gradient per float result), outputs the gradient of each float input (zeros where it
+// is unconnected), then an int32 mask of the connected ones (the others' gradient is None).
 struct CallGradient {
   std::shared_ptr<FunctionCore> vjp;
   OwnedBody body;
@@ -492,14 +494,23 @@ struct CallGradient {
       trace.override_variable(variables[i], in[num_args + i]);
     GradientTape tape(/*persistent=*/false, /*watch_accessed_variables=*/false);
     std::vector<Source> sources;
+    std::vector<Tensor> watched;
     for (size_t i = 0; i < inputs; ++i)
-      if (differentiable(in[i])) tape.watch(in[i]), sources.emplace_back(in[i]);
+      if (differentiable(in[i]))
+        tape.watch(in[i]), sources.emplace_back(in[i]), watched.push_back(in[i]);
     std::vector<Tensor> results = body(in.subspan(0, num_args));
     Tensor target = zeros({}, float64);  // sum(result * g) over the float results
     size_t g = inputs;
     for (const Tensor& r : results)
       if (differentiable(r)) target = add(target, cast(reduce_sum(multiply(r, in[g++])), float64));
-    return tape.gradient(target, sources, UnconnectedGradients::ZERO);
+    std::vector<Tensor> grads = tape.gradient(target, sources, UnconnectedGradients::NONE);
+    std::vector<int32_t> connected;
+    for (size_t i = 0; i < grads.size(); ++i) {
+      connected.push_back(grads[i].defined());
+      if (!grads[i].defined()) grads[i] = zeros_like(watched[i]);
+    }
+    grads.push_back(constant(connected, {static_cast<int64_t>(connected.size())}));
+    return grads;
   }
 };
 
@@ -516,9 +527,17 @@ BackwardFn call_backward(std::shared_ptr<const CallGradient> grad, std::vector<T
       return OwnedBody([grad](std::span<const Tensor> in) { return (*grad)(in); });
     };
     std::vector<Tensor> grads = grad->vjp->call(vjp_args, grad->values, make_body(*grad, own));
-    std::vector<Tensor> out;  // one per input of the recorded op; none for non-floats
+    const auto connected = grads.back().to_vector<int32_t>();
+    std::vector<Tensor> out;  // one per input of the recorded op; None for non-floats, unconnected
     size_t k = 0;
-    for (const Tensor& in : inputs) out.push_back(differentiable(in) ? grads.at(k++) : Tensor());
+    for (const Tensor& in : inputs) {
+      if (!differentiable(in)) {
+        out.emplace_back();
+        continue;
+      }
+      out.push_back(connected.at(k) ? grads.at(k) : Tensor());
+      ++k;
+    }
     return out;
   };
 }

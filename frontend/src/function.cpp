@@ -542,6 +542,39 @@ BackwardFn call_backward(std::shared_ptr<const CallGradient> grad, std::vector<T
   };
 }
 
+// For a call run by the forward/backward pair `fb`: the general path's gradient, mapped onto the
+// pair's record. The general path's inputs are the args, then every variable the plain trace
+// captured, in its order (the vjp's traces are keyed by it); the pair's forward captured the same
+// variables (trace_forward_backward checks), its first num_variables read as the record's inputs.
+Recompute general_gradient_of_pair(std::shared_ptr<const CallGradient> grad,
+                                   std::shared_ptr<const ForwardBackward> fb,
+                                   std::span<const Tensor> captured_at_call,
+                                   std::span<const Tensor> record_inputs, size_t num_args) {
+  return [grad = std::move(grad), fb = std::move(fb),
+          captured = std::vector<Tensor>(captured_at_call.begin(), captured_at_call.end()),
+          record = std::vector<Tensor>(record_inputs.begin(), record_inputs.end()),
+          num_args](size_t r, const Tensor& g) {
+    const auto& fb_captures = fb->forward->captures;
+    auto capture_of = [&](const std::shared_ptr<VariableImpl>& v) {
+      return static_cast<size_t>(
+          std::ranges::find(fb_captures, v, &TraceContext::Capture::variable) -
+          fb_captures.begin());
+    };
+    std::vector<Tensor> inputs(record.begin(), record.begin() + long(num_args));
+    for (const auto& variable : grad->variables) {
+      size_t k = capture_of(variable);
+      inputs.push_back(k < fb->num_variables ? record[num_args + k] : captured.at(k));
+    }
+    std::vector<Tensor> all = call_backward(grad, inputs, r)(g);
+    std::vector<Tensor> out(all.begin(), all.begin() + long(num_args));
+    for (size_t k = 0; k < fb->num_variables; ++k) {
+      auto at = std::ranges::find(grad->variables, fb_captures[k].variable);
+      out.push_back(all.at(num_args + static_cast<size_t>(at - grad->variables.begin())));
+    }
+    return out;
+  };
+}
+
 }  // namespace
 
 // A call under a recording tape runs compiled and is recorded whole: one op per float result,
@@ -614,39 +647,9 @@ std::vector<Tensor> FunctionCore::call_differentiable(std::span<const Tensor> ar
     if (fb &&
         std::ranges::equal(needed, fb->needed, [](bool want, bool has) { return !want || has; }))
       return call_forward_backward(
-          fb, args,
-          [&](std::span<const Tensor> captured, std::span<const Tensor> fb_inputs) -> Recompute {
-            return [grad = call_gradient(fb->result_dtypes, fb->result_shapes), fb,
-                    captured = std::vector<Tensor>(captured.begin(), captured.end()),
-                    fb_inputs = std::vector<Tensor>(fb_inputs.begin(), fb_inputs.end()),
-                    num_args = args.size()](size_t r, const Tensor& g) {
-              // The general path's inputs: args, then every variable the plain trace captured, in
-              // its order (the vjp's traces are keyed by it); the pair's forward read them too.
-              const auto& fb_captures = fb->forward->captures;
-              auto capture_of = [&](const std::shared_ptr<VariableImpl>& v) {
-                auto k = static_cast<size_t>(
-                    std::ranges::find(fb_captures, v, &TraceContext::Capture::variable) -
-                    fb_captures.begin());
-                if (k == fb_captures.size())
-                  throw InternalError("a tf::function's forward trace lost variable '" + v->name +
-                                      "' of its plain trace");
-                return k;
-              };
-              std::vector<Tensor> inputs(fb_inputs.begin(), fb_inputs.begin() + long(num_args));
-              for (const auto& variable : grad->variables) {
-                size_t k = capture_of(variable);
-                inputs.push_back(k < fb->num_variables ? fb_inputs[num_args + k] : captured[k]);
-              }
-              std::vector<Tensor> all = call_backward(grad, inputs, r)(g);
-              // One per input of the record: args, then the forward's first variables.
-              std::vector<Tensor> out(all.begin(), all.begin() + long(num_args));
-              for (size_t k = 0; k < fb->num_variables; ++k)
-                out.push_back(
-                    all[num_args + static_cast<size_t>(
-                                       std::ranges::find(grad->variables, fb_captures[k].variable) -
-                                       grad->variables.begin())]);
-              return out;
-            };
+          fb, args, [&](std::span<const Tensor> captured, std::span<const Tensor> fb_inputs) {
+            return general_gradient_of_pair(call_gradient(fb->result_dtypes, fb->result_shapes), fb,
+                                            captured, fb_inputs, args.size());
           });
   }
   std::vector<Tensor> inputs(args.begin(), args.end());

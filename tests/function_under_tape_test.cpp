@@ -2,6 +2,7 @@
 // a forward graph that keeps what the gradient needs and a backward graph that takes it
 // (frontend/src/forward_backward.h), so the forward runs once per call. The general path, which
 // recomputes it, remains for nested or persistent tapes and for a tape opened after the call.
+#include <functional>
 #include <sstream>
 
 #include "tests/helpers.h"
@@ -15,6 +16,24 @@ struct CapturePrint {
   std::ostream* previous = tf::set_print_output(&out);
   ~CapturePrint() { tf::set_print_output(previous); }
 };
+
+// The first derivative of call()'s first result by x under a tape around the call, and the
+// second by a tape opened after the call (which records the first's computation).
+struct Derivatives {
+  std::vector<tf::Tensor> out;
+  tf::Tensor g, gg;
+};
+Derivatives derivatives_by_later_tape(const std::function<std::vector<tf::Tensor>()>& call,
+                                      const tf::Tensor& x) {
+  tf::GradientTape first;
+  first.watch(x);
+  Derivatives d{call(), {}, {}};
+  tf::GradientTape later;
+  later.watch(x);
+  d.g = first.gradient(tf::reduce_sum(d.out[0]), x);
+  d.gg = later.gradient(d.g, x);
+  return d;
+}
 
 size_t count(const std::string& text, const std::string& word) {
   size_t n = 0;
@@ -153,16 +172,11 @@ TEST_CASE("a tape opened after a call records its gradient, for a second derivat
     CHECK(count(capture.out.str(), "forward") == 1);
   }
   for (int call = 0; call < 2; ++call) {
-    tf::GradientTape first;
-    first.watch(x);
-    auto y = f(x);
-    tf::GradientTape later;
-    later.watch(x);
-    auto g = first.gradient(y, x);   // w cos(x), recorded by `later`
-    auto gg = later.gradient(g, x);  // d/dx sum(w cos(x)) = -w sin(x)
-    REQUIRE(gg.defined());
-    tft::check_close(values_of(g), {0.5 * std::cos(0.3), -2 * std::cos(1.2)}, tf::float32, "g");
-    tft::check_close(values_of(gg), {-0.5 * std::sin(0.3), 2 * std::sin(1.2)}, tf::float32, "gg");
+    // g = w cos(x); gg = d/dx sum(w cos(x)) = -w sin(x).
+    auto d = derivatives_by_later_tape([&] { return std::vector{f(x)}; }, x);
+    REQUIRE(d.gg.defined());
+    tft::check_close(values_of(d.g), {0.5 * std::cos(0.3), -2 * std::cos(1.2)}, tf::float32, "g");
+    tft::check_close(values_of(d.gg), {-0.5 * std::sin(0.3), 2 * std::sin(1.2)}, tf::float32, "gg");
   }
 }
 
@@ -175,16 +189,10 @@ TEST_CASE("a tape opened after a call recomputes the gradient with the call's ra
   });
   auto x = tft::make({0.3, 1.2, -0.7, 2.0, 0.1, -1.5, 0.9, 0.4}, {8}, tf::float32);
   for (int call = 0; call < 3; ++call) {
-    tf::GradientTape first;
-    first.watch(x);
-    auto out = f(x);
-    tf::GradientTape later;
-    later.watch(x);
-    auto g = first.gradient(out[0], x);
-    auto gg = later.gradient(g, x);
-    std::vector<double> mask = values_of(out[1]), xs = values_of(x), ws = values_of(w), want;
+    auto d = derivatives_by_later_tape([&] { return f(x); }, x);
+    std::vector<double> mask = values_of(d.out[1]), xs = values_of(x), ws = values_of(w), want;
     for (size_t i = 0; i < xs.size(); ++i) want.push_back(-ws[i] * mask[i] * std::sin(xs[i]));
-    tft::check_close(values_of(gg), want, tf::float32, "gg");
+    tft::check_close(values_of(d.gg), want, tf::float32, "gg");
   }
 }
 

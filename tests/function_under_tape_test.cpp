@@ -100,6 +100,27 @@ TEST_CASE("under one tape a call with unknown dims runs a pair per batch size, f
   CHECK(loss.trace_count() == 1);
 }
 
+TEST_CASE("under one tape a call with unknown dims past 8 shapes recomputes, with the same values",
+          "[function][gradient][under_tape][dynamic]") {
+  tf::Variable w(tft::make({0.5, -2, 3}, {3}, tf::float32), "w");
+  auto f = tf::function(
+      [&](const tf::Tensor& x) {
+        tf::print("forward");
+        return tf::reduce_sum(tf::square(x) * w);
+      },
+      tf::FunctionOptions{.input_signature = std::vector{tf::TensorSpec({tf::None, 3})}});
+  for (int64_t batch = 1; batch <= 10; ++batch) {
+    CapturePrint capture;
+    auto x = tf::ones({batch, 3});
+    tf::GradientTape tape;
+    auto g = tape.gradient(f(x), w);
+    // d/dw sum(x^2 w) = sum over the batch of x^2 = batch.
+    CHECK(values_of(g) == std::vector<double>(3, double(batch)));
+    // A pair per shape runs the forward once; past 8 shapes the general path runs it again.
+    CHECK(count(capture.out.str(), "forward") == (batch <= 8 ? 1u : 2u));
+  }
+}
+
 TEST_CASE("under one tape the gradient of an input first left out is computed when asked for",
           "[function][gradient][under_tape]") {
   tf::Variable w(tft::make({0.5, -2, 3}, {3}, tf::float32), "w");

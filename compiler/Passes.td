@@ -196,6 +196,17 @@ def ExpandIntegerDivision : Pass<"tfjit-expand-integer-division", "mlir::ModuleO
   ];
 }
 
+def GpuBlockReductions : Pass<"tfjit-gpu-block-reductions", "mlir::ModuleOp"> {
+  let summary = "Row reductions on buffers -> one GPU block per row, combined in shared memory";
+  let constructor = "::tf::compiler::create_gpu_block_reductions_pass()";
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+    "mlir::gpu::GPUDialect",
+    "mlir::memref::MemRefDialect",
+    "mlir::scf::SCFDialect"
+  ];
+}
+
 def LinalgToGpuLoops : Pass<"tfjit-linalg-to-gpu-loops", "mlir::ModuleOp"> {
   let summary = "linalg on buffers -> parallel loop nests tiled for GPU blocks and threads";
   let constructor = "::tf::compiler::create_linalg_to_gpu_loops_pass()";

@@ -151,7 +151,9 @@ class HostKernels {
   struct Kernel {
     // Called with cuLaunchKernel's `num_params` parameter pointers, then pointers to four
     // int64_t: block index, thread index, block size and grid size (tfjit's launches are
-    // one-dimensional). Runs one GPU thread.
+    // one-dimensional). Runs one GPU thread. A kernel's shared memory is a static buffer and its
+    // barriers call gpu_kernels_for_host's `barrier`, so the threads of a block must run as
+    // coroutines of one OS thread, one block at a time, switched at the barrier.
     void (*run_thread)(void** args);
     size_t num_params;
   };
@@ -191,8 +193,10 @@ class Graph {
   // runs them (GEMMs through cuBLAS when options.matmul_library_call). UnimplementedError, naming
   // the op, when part of the graph cannot run there (unknown dims: see specialize).
   rt::gpu::Program gpu_program(std::string_view arch, const CompileOptions& options = {}) const;
-  // The same program's kernels compiled for the host CPU (compiler/gpu_host_kernels.cpp).
-  std::unique_ptr<HostKernels> gpu_kernels_for_host(const CompileOptions& options = {}) const;
+  // The same program's kernels compiled for the host CPU (compiler/gpu_host_kernels.cpp), each
+  // block barrier a call of `barrier` (UnimplementedError if a kernel has one and it is null).
+  std::unique_ptr<HostKernels> gpu_kernels_for_host(const CompileOptions& options = {},
+                                                    void (*barrier)() = nullptr) const;
   // This graph with every unknown dim replaced by its size at a call whose graph arguments have
   // `shapes` (one per argument; checked as ShapeProgram checks them): a static graph, as XLA
   // compiles one per shape; ops inside control flow's regions too. How graphs with unknown dims

@@ -95,6 +95,7 @@ void lower_to_gpu_launches(mlir::ModuleOp module, const CompileOptions& options)
   lower_to(module, Stage::kBufferized, options_for_gpu(options, options.gpu_arch));
   mlir::PassManager pm(&context());
   pm.addPass(create_strided_copies_to_linalg_pass());
+  pm.addPass(create_gpu_block_reductions_pass());
   pm.addPass(create_linalg_to_gpu_loops_pass());
   // Each scf.parallel nest becomes one kernel: tiles over blocks, a tile's elements over threads.
   pm.addNestedPass<mlir::func::FuncOp>(mlir::createGpuMapParallelLoopsPass());

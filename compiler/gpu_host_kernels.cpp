@@ -3,7 +3,8 @@
 // function named like its PTX entry, whose GPU index queries read four trailing arguments, and
 // goes through the CPU's LLVM lowering. Memref parameters are flattened the same way on both
 // targets, so the host function takes exactly the parameters the launch plan passes to the
-// PTX entry point.
+// PTX entry point. Shared memory becomes a global buffer and gpu.barrier a call of the caller's
+// barrier function (the stand-in driver's, which switches between a block's threads).
 #include <map>
 
 #include "compiler/codegen.h"
@@ -13,6 +14,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/IRMapping.h"
@@ -35,6 +37,7 @@ const std::map<std::string, HostKernels::Kernel>& HostKernels::kernels() const {
 namespace {
 
 constexpr unsigned kIndexArguments = 4;  // block index, thread index, block size, grid size
+constexpr char kBarrier[] = "tfjit_gpu_host_barrier";
 
 // Replaces the GPU index queries of `fn` by its trailing arguments (x) or their value in a
 // one-dimensional launch (y, z), and gpu.return by func.return.
@@ -65,6 +68,10 @@ void bind_gpu_indices(mlir::func::FuncOp fn, llvm::ArrayRef<mlir::BlockArgument>
       b.setInsertionPoint(op);
       b.create<mlir::func::ReturnOp>(op->getLoc());
       op->erase();
+    } else if (mlir::isa<mlir::gpu::BarrierOp>(op)) {
+      b.setInsertionPoint(op);
+      b.create<mlir::func::CallOp>(op->getLoc(), kBarrier, mlir::TypeRange{});
+      op->erase();
     } else if (mlir::isa<mlir::gpu::GPUDialect>(op->getDialect())) {
       throw UnimplementedError("GPU kernel on the host: " + op->getName().getStringRef().str());
     }
@@ -78,8 +85,8 @@ mlir::OwningOpRef<mlir::ModuleOp> kernels_as_host_functions(mlir::ModuleOp lower
   b.setInsertionPointToEnd(host->getBody());
   lowered.walk([&](mlir::gpu::GPUFuncOp kernel) {
     if (!kernel.isKernel()) return;
-    if (kernel.getNumWorkgroupAttributions() || kernel.getNumPrivateAttributions())
-      throw UnimplementedError("GPU kernel on the host: memory attributions");
+    if (kernel.getNumPrivateAttributions())
+      throw UnimplementedError("GPU kernel on the host: private memory attributions");
     auto module = kernel->getParentOfType<mlir::gpu::GPUModuleOp>();
     llvm::SmallVector<mlir::Type> inputs(kernel.getArgumentTypes());
     inputs.append(kIndexArguments, b.getIndexType());
@@ -89,6 +96,25 @@ mlir::OwningOpRef<mlir::ModuleOp> kernels_as_host_functions(mlir::ModuleOp lower
     mlir::IRMapping mapping;
     kernel.getBody().cloneInto(&fn.getBody(), mapping);
     mlir::Block& entry = fn.getBody().front();
+    // Each shared buffer: a global, which the (sequential) blocks of a launch reuse.
+    const unsigned num_arguments = kernel.getNumArguments();
+    for (unsigned i = 0; i < kernel.getNumWorkgroupAttributions(); ++i) {
+      mlir::BlockArgument shared = entry.getArgument(num_arguments);
+      auto type = mlir::cast<mlir::MemRefType>(shared.getType());
+      auto host_type = mlir::MemRefType::get(type.getShape(), type.getElementType());
+      const std::string name = fn.getName().str() + "_shared_" + std::to_string(i);
+      {
+        mlir::OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(host->getBody());
+        b.create<mlir::memref::GlobalOp>(kernel.getLoc(), name, b.getStringAttr("private"),
+                                         host_type, b.getUnitAttr(), /*constant=*/false,
+                                         /*alignment=*/nullptr);
+      }
+      mlir::OpBuilder at_entry(&entry, entry.begin());
+      shared.replaceAllUsesWith(
+          at_entry.create<mlir::memref::GetGlobalOp>(kernel.getLoc(), host_type, name));
+      entry.eraseArgument(num_arguments);
+    }
     for (unsigned i = 0; i < kIndexArguments; ++i)
       entry.addArgument(b.getIndexType(), kernel.getLoc());
     bind_gpu_indices(fn, entry.getArguments().take_back(kIndexArguments));
@@ -98,11 +124,20 @@ mlir::OwningOpRef<mlir::ModuleOp> kernels_as_host_functions(mlir::ModuleOp lower
 
 }  // namespace
 
-std::unique_ptr<HostKernels> Graph::gpu_kernels_for_host(const CompileOptions& options) const {
+std::unique_ptr<HostKernels> Graph::gpu_kernels_for_host(const CompileOptions& options,
+                                                         void (*barrier)()) const {
   auto lock = lock_compiler();
   mlir::OwningOpRef<mlir::ModuleOp> module = mlir::cast<mlir::ModuleOp>(impl_->module->clone());
   lower_to_gpu_launches(*module, options);
   mlir::OwningOpRef<mlir::ModuleOp> host = kernels_as_host_functions(*module);
+  bool has_barriers = false;
+  host->walk([&](mlir::func::CallOp call) { has_barriers |= call.getCallee() == kBarrier; });
+  if (has_barriers) {
+    if (!barrier)
+      throw UnimplementedError("GPU kernels on the host: a block barrier, and no barrier function");
+    mlir::OpBuilder b(host->getBody(), host->getBody()->begin());
+    b.create<mlir::func::FuncOp>(host->getLoc(), kBarrier, b.getFunctionType({}, {})).setPrivate();
+  }
   {
     mlir::PassManager pm(&context());
     add_llvm_dialect_passes(pm, /*tfjit_allocator=*/false);
@@ -127,6 +162,13 @@ std::unique_ptr<HostKernels> Graph::gpu_kernels_for_host(const CompileOptions& o
   if (!engine)
     throw InternalError("JIT of GPU kernels for the host: " + llvm::toString(engine.takeError()));
   impl->engine = std::move(*engine);
+  if (has_barriers)
+    impl->engine->registerSymbols([&](llvm::orc::MangleAndInterner interner) {
+      llvm::orc::SymbolMap symbols;
+      symbols[interner(kBarrier)] = {llvm::orc::ExecutorAddr::fromPtr(barrier),
+                                     llvm::JITSymbolFlags::Exported};
+      return symbols;
+    });
   for (const auto& [name, count] : num_params) {
     auto fn = impl->engine->lookupPacked(name);
     if (!fn)

@@ -18,6 +18,7 @@ std::unique_ptr<mlir::Pass> create_matmul_to_library_call_pass();
 std::unique_ptr<mlir::Pass> create_fuse_matmul_epilogue_pass();
 std::unique_ptr<mlir::Pass> create_fuse_conv_epilogue_pass();
 std::unique_ptr<mlir::Pass> create_strided_copies_to_linalg_pass();
+std::unique_ptr<mlir::Pass> create_gpu_block_reductions_pass();
 std::unique_ptr<mlir::Pass> create_linalg_to_gpu_loops_pass();
 std::unique_ptr<mlir::Pass> create_split_reductions_pass();
 std::unique_ptr<mlir::Pass> create_linalg_to_loops_pass();

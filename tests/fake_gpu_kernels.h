@@ -1,14 +1,16 @@
 // Compiled functions on the stand-in CUDA driver (tests/fake_cuda): it runs a compiled kernel
 // only once a host build of it is registered for its program. On the fake,
 // run_compiled_kernels_on_fake_gpu builds the kernels of f's graph for `args`
-// (Graph::gpu_kernels_for_host, the same lowering as the PTX) and registers them with the PTX of
-// the program tfjit loads (Graph::gpu_program); with a real driver it does nothing.
+// (Graph::gpu_kernels_for_host, the same lowering as the PTX; block barriers switch the fake's
+// fibers) and registers them with the PTX of the program tfjit loads (Graph::gpu_program); with
+// a real driver it does nothing.
 #pragma once
 
 #include <dlfcn.h>
 
 #include <cstdlib>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "compiler/compiler.h"
@@ -18,15 +20,17 @@
 
 namespace tft {
 
+// Returns the program's PTX (empty with a real driver).
 template <class F, class... Args>
-void run_compiled_kernels_on_fake_gpu(const F& f, const Args&... args) {
+std::string run_compiled_kernels_on_fake_gpu(const F& f, const Args&... args) {
   const char* driver = std::getenv("TFJIT_CUDA_DRIVER");
   void* lib = driver ? dlopen(driver, RTLD_NOW | RTLD_NOLOAD) : nullptr;
-  if (!lib) return;
+  if (!lib) return "";
   using Add = void (*)(const char*, const char*, void (*)(void**), size_t);
   auto add = reinterpret_cast<Add>(dlsym(lib, "tfjit_fake_cuda_add_host_kernel"));
+  auto barrier = reinterpret_cast<void (*)()>(dlsym(lib, "tfjit_fake_cuda_barrier"));
   dlclose(lib);  // RTLD_NOLOAD took a reference; tfjit keeps the driver loaded
-  if (!add) return;
+  if (!add || !barrier) return "";
   // Kept for the process's life; never destroyed, as LLVM's JIT must not be torn down during
   // static destruction.
   static auto& registered =
@@ -47,10 +51,11 @@ void run_compiled_kernels_on_fake_gpu(const F& f, const Args&... args) {
   options.matmul_library_call = tf::rt::gpu::gemm_library_available();
   options.device_conv_calls = tf::rt::gpu::conv_library_available();
   const std::string ptx = graph->gpu_program(tf::rt::gpu::arch(0), options).image;
-  auto kernels = graph->gpu_kernels_for_host(options);
+  auto kernels = graph->gpu_kernels_for_host(options, barrier);
   for (const auto& [name, k] : kernels->kernels())
     add(ptx.c_str(), name.c_str(), k.run_thread, k.num_params);
   registered.push_back(std::move(kernels));
+  return ptx;
 }
 
 }  // namespace tft

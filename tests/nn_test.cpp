@@ -249,6 +249,14 @@ TEST_CASE("sparse softmax cross-entropy raises on a label out of range, eagerly 
   CHECK_THROWS_WITH(f(bad, logits), Catch::Contains("a label is outside [0, 3)"));
   auto ok = f(tf::constant(std::vector<int32_t>{1, 2}, {2}), logits).to_vector<float>();
   CHECK(std::abs(ok[0] - std::log(3.0f)) < 1e-6f);
+  // Labels captured by the function are known while tracing: checked then.
+  Tensor labels = tf::constant(std::vector<int32_t>{2, 0}, {2});
+  auto captured = tf::function(
+      [&](const Tensor& x) { return nn::sparse_softmax_cross_entropy_with_logits(labels, x); });
+  CHECK(std::abs(captured(logits).to_vector<float>()[1] - std::log(3.0f)) < 1e-6f);
+  auto captured_bad = tf::function(
+      [&](const Tensor& x) { return nn::sparse_softmax_cross_entropy_with_logits(bad, x); });
+  CHECK_THROWS_WITH(captured_bad(logits), Catch::Contains("a label is outside [0, 3)"));
 }
 
 TEST_CASE(

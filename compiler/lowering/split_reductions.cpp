@@ -7,9 +7,11 @@
 // long. Several reduced dimensions that are adjacent in every operand are collapsed into one
 // first. A length with no divisor in range (a prime) first has its last size % 64 elements
 // peeled off into a short reduction of their own, combined with the rest's afterwards.
-// Reductions whose combiner MLIR cannot identify (argmax's pairs) are left as they are.
+// Reductions whose combiner MLIR cannot identify (argmax's pairs) are left as they are, and so
+// are rows that GPU blocks reduce whole (gpu_block_reductions.h).
 #include <cmath>
 
+#include "compiler/lowering/gpu_block_reductions.h"
 #include "compiler/mlir_support.h"
 #include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -146,6 +148,7 @@ struct SplitReductionsPass : impl::SplitReductionsBase<SplitReductionsPass> {
       const unsigned dim = dims[0];
       const int64_t size = op.getStaticLoopRanges()[dim];
       if (ShapedType::isDynamic(size) || size <= kMaxSerial) continue;
+      if (auto row = row_reduction(op); row && reduce_by_blocks(*row)) continue;
       const int64_t serial = serial_length(size);
       if (!serial) {
         if (linalg::GenericOp head = peel_remainder(rw, op, dim, size)) work.push_back(head);

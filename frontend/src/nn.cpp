@@ -6,6 +6,7 @@
 
 #include "frontend/src/data_format.h"
 #include "frontend/src/op_helpers.h"
+#include "frontend/src/placement.h"
 #include "frontend/src/trace.h"
 #include "tfjit/creation.h"
 #include "tfjit/distribute.h"
@@ -21,14 +22,18 @@ void detail::check_class_ids(const std::string& op, const Tensor& ids, int64_t n
                               (allow_negative ? "not below " + std::to_string(n)
                                               : "outside [0, " + std::to_string(n) + ")") +
                               ", in ids of shape " + ids.shape().to_string();
-  Tensor bad = greater_equal(ids, fill({}, static_cast<double>(n), ids.dtype()));
-  if (!allow_negative) bad = logical_or(bad, less(ids, zeros({}, ids.dtype())));
-  bad = reduce_any(bad);
   if (auto* trace = TraceContext::current(); trace && ids.impl()->trace) {
-    trace->emit_effect("fail_if", {bad}, {{"message", message}});
+    Tensor bad = greater_equal(ids, fill({}, static_cast<double>(n), ids.dtype()));
+    if (!allow_negative) bad = logical_or(bad, less(ids, zeros({}, ids.dtype())));
+    trace->emit_effect("fail_if", {reduce_any(bad)}, {{"message", message}});
     return;
   }
-  if (bad.item<bool>()) throw InvalidArgumentError(message);
+  // Known now (eagerly, or a trace's captured constant): checked on the host.
+  std::vector<int64_t> values(static_cast<size_t>(ids.num_elements()));
+  cpu_kernels().get<rt::CastKernel>(ops::Primitive::cast, ids.dtype(), int64)(
+      to_cpu(ids).data(), values.data(), ids.num_elements());
+  for (int64_t v : values)
+    if (v >= n || (v < 0 && !allow_negative)) throw InvalidArgumentError(message);
 }
 
 namespace nn {

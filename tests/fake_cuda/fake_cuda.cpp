@@ -247,6 +247,17 @@ int gemm(void* handle, int ta, int tb, int m, int n, int k, double alpha, const 
   });
   return 0;
 }
+
+// Runs a launch's work; a failure (a barrier not every thread of a block reached) is a failed
+// launch.
+void run_or_fail(const std::function<void()>& run, const std::string& kernel) {
+  try {
+    run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fake CUDA: kernel %s failed: %s\n", kernel.c_str(), e.what());
+    ++stats().bad_launches;
+  }
+}
 }  // namespace
 
 extern "C" {
@@ -456,24 +467,25 @@ int cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, 
     }
     const State::HostKernel kernel = host->second;
     lock.unlock();
-    // Parameters are copied at launch, as the driver does; tfjit passes 8-byte slots.
+    const int64_t failed = stats().bad_launches;
+    // Parameters are copied at launch, as the driver does; tfjit passes 8-byte slots. Each GPU
+    // thread is a fiber with its own arguments (a block's threads interleave at barriers).
     std::vector<uint64_t> values(kernel.num_params);
     for (size_t i = 0; i < kernel.num_params; ++i) std::memcpy(&values[i], params[i], 8);
-    on_stream(
-        stream,
-        [kernel, values, gx, bx] {
+    auto run = tfjit_fake::emulated_grid(
+        {{gx, 1, 1}, {bx, 1, 1}}, [kernel, values, gx, bx](unsigned block, unsigned thread) {
           std::vector<uint64_t> slots = values;
-          int64_t index[4] = {0, 0, bx, gx};  // block, thread, block size, grid size
+          int64_t index[4] = {block, thread, bx, gx};  // block, thread, block size, grid size
           std::vector<void*> args;
           for (uint64_t& v : slots) args.push_back(&v);
           for (int64_t& i : index) args.push_back(&i);
-          for (index[0] = 0; index[0] < gx; ++index[0])
-            for (index[1] = 0; index[1] < bx; ++index[1]) kernel.run_thread(args.data());
-        },
-        /*kernel=*/true);
-    return 0;
+          kernel.run_thread(args.data());
+        });
+    on_stream(
+        stream, [run, name] { run_or_fail(run, name); }, /*kernel=*/true);
+    return stats().bad_launches == failed ? 0 : 719;  // CUDA_ERROR_LAUNCH_FAILED
   }
-  // An eager kernel runs; a failure (a barrier not every thread reached) is a failed launch.
+  // An eager kernel.
   const int64_t failed = stats().bad_launches;
   {
     std::lock_guard lock(state().mutex);
@@ -481,16 +493,7 @@ int cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, 
   }
   auto run = tfjit_fake::emulated_launch(name, {{gx, gy, gz}, {bx, by, bz}}, params);
   on_stream(
-      stream,
-      [run, name] {
-        try {
-          run();
-        } catch (const std::exception& e) {
-          std::fprintf(stderr, "fake CUDA: kernel %s failed: %s\n", name.c_str(), e.what());
-          ++stats().bad_launches;
-        }
-      },
-      /*kernel=*/true);
+      stream, [run, name] { run_or_fail(run, name); }, /*kernel=*/true);
   return stats().bad_launches == failed ? 0 : 719;  // CUDA_ERROR_LAUNCH_FAILED
 }
 

@@ -153,35 +153,53 @@ void arrive_at_barrier() {
 
 bool is_emulated_kernel(const std::string& name) { return kernel_table().count(name) != 0; }
 
+namespace {
+
+// Runs `body` for every GPU thread of `shape`, block by block.
+void run_grid(const LaunchShape& shape, const std::function<void()>& body) {
+  static std::mutex one_at_a_time;  // shared memory is static
+  std::lock_guard lock(one_at_a_time);
+  std::vector<EmulatedDim3> indices;
+  for (unsigned z = 0; z < shape.block[2]; ++z)
+    for (unsigned y = 0; y < shape.block[1]; ++y)
+      for (unsigned x = 0; x < shape.block[0]; ++x) indices.push_back({x, y, z});
+  static Block block;  // its threads' stacks are reused by every launch
+  block.body = &body;
+  struct Running {
+    explicit Running(Block& b) { current_block = &b; }
+    ~Running() { current_block = nullptr; }
+  } running(block);
+  blockDim = {shape.block[0], shape.block[1], shape.block[2]};
+  gridDim = {shape.grid[0], shape.grid[1], shape.grid[2]};
+  // Last block first: a GPU runs blocks in no set order, so a kernel whose result depends on
+  // blocks running in order (a last-writer-wins race) shows it here rather than passing.
+  for (unsigned z = shape.grid[2]; z-- > 0;)
+    for (unsigned y = shape.grid[1]; y-- > 0;)
+      for (unsigned x = shape.grid[0]; x-- > 0;) {
+        blockIdx = {x, y, z};
+        run_block(block, indices);
+      }
+}
+
+}  // namespace
+
 std::function<void()> emulated_launch(const std::string& name, const LaunchShape& shape,
                                       void** params) {
   auto body = std::make_shared<std::function<void()>>(kernel_table().at(name)(params));
-  return [body, shape] {
-    static std::mutex one_at_a_time;  // shared memory is static
-    std::lock_guard lock(one_at_a_time);
-    std::vector<EmulatedDim3> indices;
-    for (unsigned z = 0; z < shape.block[2]; ++z)
-      for (unsigned y = 0; y < shape.block[1]; ++y)
-        for (unsigned x = 0; x < shape.block[0]; ++x) indices.push_back({x, y, z});
-    static Block block;  // its threads' stacks are reused by every launch
-    block.body = body.get();
-    struct Running {
-      explicit Running(Block& b) { current_block = &b; }
-      ~Running() { current_block = nullptr; }
-    } running(block);
-    blockDim = {shape.block[0], shape.block[1], shape.block[2]};
-    gridDim = {shape.grid[0], shape.grid[1], shape.grid[2]};
-    // Last block first: a GPU runs blocks in no set order, so a kernel whose result depends on
-    // blocks running in order (a last-writer-wins race) shows it here rather than passing.
-    for (unsigned z = shape.grid[2]; z-- > 0;)
-      for (unsigned y = shape.grid[1]; y-- > 0;)
-        for (unsigned x = shape.grid[0]; x-- > 0;) {
-          blockIdx = {x, y, z};
-          run_block(block, indices);
-        }
+  return [body, shape] { run_grid(shape, *body); };
+}
+
+std::function<void()> emulated_grid(const LaunchShape& shape,
+                                    std::function<void(unsigned, unsigned)> thread) {
+  return [shape, thread = std::move(thread)] {
+    run_grid(shape, [&] { thread(blockIdx.x, threadIdx.x); });
   };
 }
 
 }  // namespace tfjit_fake
 
 void __syncthreads() { tfjit_fake::arrive_at_barrier(); }
+
+extern "C" __attribute__((visibility("default"))) void tfjit_fake_cuda_barrier() {
+  tfjit_fake::arrive_at_barrier();
+}

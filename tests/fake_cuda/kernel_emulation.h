@@ -20,4 +20,10 @@ bool is_emulated_kernel(const std::string& name);
 std::function<void()> emulated_launch(const std::string& name, const LaunchShape& shape,
                                       void** params);
 
+// The work of a one-dimensional launch of `thread`, called as (block index, thread index) for
+// every GPU thread of the grid, each a fiber as above: its calls of tfjit_fake_cuda_barrier()
+// are __syncthreads. (The stand-in driver runs compiled kernels' host builds so.)
+std::function<void()> emulated_grid(const LaunchShape& shape,
+                                    std::function<void(unsigned, unsigned)> thread);
+
 }  // namespace tfjit_fake

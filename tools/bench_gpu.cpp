@@ -1,5 +1,6 @@
 // tfjit-bench's GPU rows, each against a reference measured in the same run: a fused elementwise
-// chain against a device-to-device copy (bandwidth), GEMM against cuBLAS called directly, the
+// chain and row reductions (a block per row) against a device-to-device copy (bandwidth), GEMM
+// against cuBLAS called directly, the
 // small-op training step eager and compiled (one CUDA Graph per call), the first and later calls
 // of a new batch size under unknown dims, and per-call overheads.
 // Every GPU timing waits for the device at the end of each batch (tf::test::sync_devices).
@@ -163,7 +164,49 @@ void gpu_benchmarks(int scale, std::vector<Row>& rows,
     rows.push_back(h);
   }
 
-  // 5. Overheads: a 1-element eager op and a cache-hit call of a tiny compiled function.
+  // 5. Row reductions compiled (one block per row, shares combined in shared memory): a row sum
+  //    reads the input once, so its bandwidth is the input over the time; softmax's least
+  //    traffic is one read and one write. Long rows and layer-norm-sized rows, 64M float32 each.
+  for (auto [rows_n, cols] : {std::pair<int64_t, int64_t>{8192, 8192}, {65536, 1024}}) {
+    const std::string shape = std::to_string(rows_n) + "x" + std::to_string(cols);
+    progress("row sum and softmax over " + shape + " (D2D copy, eager, tf::function)");
+    const size_t bytes = static_cast<size_t>(rows_n * cols) * sizeof(float);
+    auto x = tf::random::uniform({rows_n, cols}, -1, 1);
+    tf::rt::gpu::DeviceMemory a(0, bytes), b(0, bytes);
+    const int iters = std::max(2, 100 / scale);
+    double copy =
+        time_us([&] { tf::rt::gpu::copy_on_device(0, b.get(), a.get(), bytes); }, iters, 5, sync);
+    auto note = [&](double moved, double us) {
+      std::ostringstream s;
+      s.precision(4);
+      s << moved / us / 1e3 << " GB/s, "
+        << percent_of(copy * moved / (2.0 * bytes), us, "D2D copy");
+      return s.str();
+    };
+    const std::string sum_name = "gpu row sum " + shape, softmax_name = "gpu softmax " + shape;
+    rows.push_back({sum_name, "device-to-device copy", copy, note(2.0 * bytes, copy)});
+    auto row_sum = [](const tf::Tensor& t) { return tf::reduce_sum(t, {1}); };
+    auto softmax = [](const tf::Tensor& t) { return tf::softmax(t); };
+    auto compiled_sum = tf::function(row_sum);
+    auto compiled_softmax = tf::function(softmax);
+    double eager_sum = time_us([&] { row_sum(x); }, iters, 5, sync);
+    double graph_sum = time_us([&] { compiled_sum(x); }, iters, 5, sync);
+    double eager_softmax = time_us([&] { softmax(x); }, iters, 5, sync);
+    double graph_softmax = time_us([&] { compiled_softmax(x); }, iters, 5, sync);
+    rows.push_back({sum_name, "eager", eager_sum, note(bytes, eager_sum)});
+    Row sum{sum_name, "tf::function (a block per row)", graph_sum, note(bytes, graph_sum)};
+    // Sums of `cols` terms in [-1, 1]: float32 rounding differs with the summation order.
+    if (float d = max_abs_diff(compiled_sum(x), row_sum(x)); !(d <= 1e-6f * cols))
+      fail(sum, "compiled row sums differ from eager by " + std::to_string(d));
+    rows.push_back(sum);
+    rows.push_back({softmax_name, "eager", eager_softmax, note(2.0 * bytes, eager_softmax)});
+    Row soft{softmax_name, "tf::function", graph_softmax, note(2.0 * bytes, graph_softmax)};
+    if (float d = max_abs_diff(compiled_softmax(x), softmax(x)); !(d <= 1e-6f))
+      fail(soft, "compiled softmax differs from eager by " + std::to_string(d));
+    rows.push_back(soft);
+  }
+
+  // 6. Overheads: a 1-element eager op and a cache-hit call of a tiny compiled function.
   {
     progress("dispatch overhead on 1-element tensors");
     auto s = tf::constant({1.0f});

@@ -7,6 +7,7 @@
 // must show the barriers.
 #include <functional>
 #include <random>
+#include <sstream>
 
 #include "tests/device_helpers.h"
 #include "tests/fake_gpu_kernels.h"
@@ -51,6 +52,19 @@ TEST_CASE("compiled row reductions run as a block per row and agree with the CPU
     compare_compiled(
         "row max of " + std::to_string(length), [](auto& a) { return tf::reduce_max(a, {1}); }, x);
   }
+  // Each thread starts from the combiner's neutral element: rows of one sign show a wrong one.
+  tf::Tensor negative = random_tensor({6, 300}, tf::float32, rng) - 2.f;
+  compare_compiled(
+      "max of negative rows", [](auto& a) { return tf::reduce_max(a, {1}); }, negative);
+  compare_compiled(
+      "min of positive rows", [](auto& a) { return tf::reduce_min(-a, {1}); }, negative);
+  compare_compiled(
+      "int32 max and min of one-signed rows",
+      [](auto& a) {
+        tf::Tensor n = tf::cast(a * 100.f, tf::int32);
+        return tf::reduce_max(n, {1}) * 1000 + tf::reduce_min(-n, {1});
+      },
+      negative);
   tf::Tensor x = random_tensor({40, 257}, tf::float32, rng);
   compare_compiled(
       "row min", [](auto& a) { return tf::reduce_min(a, {1}); }, x);
@@ -96,4 +110,36 @@ TEST_CASE("compiled row reductions run as a block per row and agree with the CPU
   compare_compiled(  // booleans: no 1-bit shared memory, a thread per row
       "row any", [](auto& a) { return tf::cast(tf::reduce_any(a > 0.99f, {1}), tf::float32); }, x,
       /*blocks=*/false);
+}
+
+TEST_CASE("compiled reductions over random shapes and axes agree on GPU and CPU",
+          "[device][gpu][function][block_reductions]") {
+  if (tft::skip_without_gpu()) return;
+  std::mt19937 rng(29);
+  using Reduce = tf::Tensor (*)(const tf::Tensor&, tf::Axes, bool);
+  const std::vector<std::pair<const char*, Reduce>> reductions = {
+      {"sum", [](const tf::Tensor& x, tf::Axes a, bool k) { return tf::reduce_sum(x, a, k); }},
+      {"max", [](const tf::Tensor& x, tf::Axes a, bool k) { return tf::reduce_max(x, a, k); }},
+      {"mean", [](const tf::Tensor& x, tf::Axes a, bool k) { return tf::reduce_mean(x, a, k); }},
+      {"logsumexp",
+       [](const tf::Tensor& x, tf::Axes a, bool k) { return tf::reduce_logsumexp(x, a, k); }}};
+  for (int c = 0; c < 24; ++c) {
+    const int rank = 1 + static_cast<int>(rng() % 4);
+    std::vector<int64_t> dims, axes;
+    for (int d = 0; d < rank; ++d) {
+      dims.push_back(1 + static_cast<int64_t>(rng() % (rank > 2 ? 40 : 700)));
+      if (rng() % 2) axes.push_back(d);
+    }
+    if (axes.empty()) axes.push_back(rank - 1);
+    const auto& [name, reduce] = reductions[rng() % reductions.size()];
+    const bool keepdims = rng() % 2;
+    std::ostringstream what;
+    what << name << " of " << tf::TensorShape(dims).to_string() << " over " << axes.size()
+         << " axes (last " << axes.back() << ")";
+    tf::Tensor x = random_tensor(tf::TensorShape(dims), tf::float32, rng);
+    INFO(what.str());
+    auto f = tf::function([&](const tf::Tensor& a) { return reduce(tf::exp(a), axes, keepdims); });
+    tft::run_compiled_kernels_on_fake_gpu(f, x);
+    tft::compare_devices("compiled " + what.str(), [&] { return tf::identity(f(x)); });
+  }
 }

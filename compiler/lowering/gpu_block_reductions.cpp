@@ -18,6 +18,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 using namespace mlir;
 
@@ -38,8 +39,12 @@ std::optional<RowReduction> row_reduction(linalg::GenericOp op) {
     if (map.getDimPosition(map.getNumResults() - 1) != dim) return std::nullopt;
     read = true;
   }
-  for (OpOperand& init : op.getDpsInitsMutable())
-    if (op.getMatchingIndexingMap(&init).isFunctionOfDim(dim)) return std::nullopt;
+  // Each output element is one row's: indexed by every other loop, never by the reduced one.
+  for (OpOperand& init : op.getDpsInitsMutable()) {
+    AffineMap map = op.getMatchingIndexingMap(&init);
+    for (unsigned d = 0; d < op.getNumLoops(); ++d)
+      if (map.isFunctionOfDim(d) == (d == dim)) return std::nullopt;
+  }
   if (!read) return std::nullopt;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   RowReduction r{dim, 1, ranges[dim]};
@@ -50,12 +55,11 @@ std::optional<RowReduction> row_reduction(linalg::GenericOp op) {
   return r;
 }
 
-#define GEN_PASS_DEF_GPUBLOCKREDUCTIONS
-#include "compiler/Passes.h.inc"
 namespace {
 
 constexpr int64_t kMaxBlock = 256;
 constexpr int64_t kLanes = 4;
+constexpr int64_t kMinLength = 32, kMaxLengthOfFewRows = 16384, kManyRows = 1024;
 
 // One output's combiner, and the value each thread starts from.
 struct Combiner {
@@ -88,26 +92,46 @@ std::optional<SmallVector<Combiner>> combiners_of(linalg::GenericOp op) {
   return combiners;
 }
 
-// linalg.index is the only op of the body that needs the loop indices; nested regions would
-// hide others from the rewrite.
+// Pure ops without regions: linalg.index is then the only op that needs the loop indices, and a
+// guarded lane may fold the row's last element again and drop the result.
 bool body_is_straight_line(linalg::GenericOp op) {
-  return llvm::all_of(op.getBlock()->getOperations(),
-                      [](Operation& inner) { return inner.getNumRegions() == 0; });
+  return llvm::all_of(op.getBlock()->without_terminator(), [](Operation& inner) {
+    return inner.getNumRegions() == 0 && isMemoryEffectFree(&inner);
+  });
 }
 
-// The constant fill of each output buffer, where the buffer has no other use before `op`: the
+}  // namespace
+
+bool reduced_by_blocks(linalg::GenericOp op) {
+  std::optional<RowReduction> r = row_reduction(op);
+  return r && r->length >= kMinLength &&
+         (r->length <= kMaxLengthOfFewRows || r->rows >= kManyRows) && body_is_straight_line(op) &&
+         combiners_of(op);
+}
+
+#define GEN_PASS_DEF_GPUBLOCKREDUCTIONS
+#include "compiler/Passes.h.inc"
+namespace {
+
+// The constant fill of each output buffer, where nothing else can see the buffer before `op`: the
 // blocks write every output element once, so the fill's value goes in there instead of a kernel
-// of its own.
+// of its own. Only a whole allocation or argument qualifies (a view's parent could be read), with
+// no other use before `op` (views of it included) and not read by `op` itself.
 SmallVector<linalg::FillOp> fills_before(linalg::GenericOp op) {
   SmallVector<linalg::FillOp> fills;
   for (Value buffer : op.getDpsInits()) {
     linalg::FillOp found;
+    fills.push_back(found);
+    if (!(isa<BlockArgument>(buffer) || buffer.getDefiningOp<memref::AllocOp>()) ||
+        llvm::is_contained(op.getDpsInputs(), buffer))
+      continue;
     for (Operation* user : buffer.getUsers()) {
       if (user == op) continue;
       auto fill = dyn_cast<linalg::FillOp>(user);
+      Value value = fill ? fill.getInputs()[0] : Value();
       if (fill && !found && fill->getBlock() == op->getBlock() && fill->isBeforeInBlock(op) &&
-          fill.getOutputs()[0] == buffer &&
-          fill.getInputs()[0].getDefiningOp<arith::ConstantOp>()) {
+          fill.getOutputs()[0] == buffer && value.getDefiningOp<arith::ConstantOp>() &&
+          value.getType() == getElementTypeOrSelf(buffer.getType())) {
         found = fill;
         continue;
       }
@@ -117,7 +141,7 @@ SmallVector<linalg::FillOp> fills_before(linalg::GenericOp op) {
         break;
       }
     }
-    fills.push_back(found);
+    fills.back() = found;
   }
   return fills;
 }
@@ -273,15 +297,10 @@ struct GpuBlockReductionsPass : impl::GpuBlockReductionsBase<GpuBlockReductionsP
     IRRewriter rw(&getContext());
     SmallVector<linalg::GenericOp> ops;
     getOperation().walk([&](linalg::GenericOp op) {
-      if (op.hasPureBufferSemantics() && !linalg::isaContractionOpInterface(op) &&
-          body_is_straight_line(op))
-        ops.push_back(op);
+      if (op.hasPureBufferSemantics() && reduced_by_blocks(op)) ops.push_back(op);
     });
-    for (linalg::GenericOp op : ops) {
-      std::optional<RowReduction> r = row_reduction(op);
-      if (!r || !reduce_by_blocks(*r)) continue;
-      if (auto combiners = combiners_of(op)) rewrite_as_blocks(rw, op, *r, *combiners);
-    }
+    for (linalg::GenericOp op : ops)
+      rewrite_as_blocks(rw, op, *row_reduction(op), *combiners_of(op));
   }
 };
 

@@ -19,11 +19,11 @@ struct RowReduction {
 };
 std::optional<RowReduction> row_reduction(mlir::linalg::GenericOp op);
 
-// Rows of at least a warp go to blocks. Few long rows would leave most multiprocessors idle, so
-// those are split first (the tree's last level, the partials of each row, then goes to blocks).
-inline bool reduce_by_blocks(const RowReduction& r) {
-  constexpr int64_t kMinLength = 32, kMinRows = 128, kMaxLengthOfFewRows = 16384;
-  return r.length >= kMinLength && (r.rows >= kMinRows || r.length <= kMaxLengthOfFewRows);
-}
+// Whether the GPU reduces `op` (on tensors or buffers) with a block per row: a row reduction whose
+// rows are at least a warp long, whose body is straight-line pure code, and whose combiners are
+// single ops with neutral elements on types of 8 bits or more. Long rows (more than 16384
+// elements) go to blocks only when there are enough rows to fill a large GPU; fewer are split
+// first, and the tree's last level (each row's partials) then goes to blocks.
+bool reduced_by_blocks(mlir::linalg::GenericOp op);
 
 }  // namespace tf::compiler

@@ -148,7 +148,7 @@ struct SplitReductionsPass : impl::SplitReductionsBase<SplitReductionsPass> {
       const unsigned dim = dims[0];
       const int64_t size = op.getStaticLoopRanges()[dim];
       if (ShapedType::isDynamic(size) || size <= kMaxSerial) continue;
-      if (auto row = row_reduction(op); row && reduce_by_blocks(*row)) continue;
+      if (reduced_by_blocks(op)) continue;
       const int64_t serial = serial_length(size);
       if (!serial) {
         if (linalg::GenericOp head = peel_remainder(rw, op, dim, size)) work.push_back(head);

@@ -84,15 +84,18 @@ void run_block(Block& b, const std::vector<EmulatedDim3>& indices) {
     start(b, *b.threads[i], indices[i]);
     resume(b, *b.threads[i]);
   }
-  // Each round takes every live thread from one barrier to the next (or to its end).
-  for (bool live = true; live;) {
-    live = false;
-    for (size_t i = 0; i < n; ++i)
-      if (!b.threads[i]->done) {
-        resume(b, *b.threads[i]);
-        live = true;
-      }
-  }
+  // Each round takes every live thread from one barrier to the next (or to its end). All must
+  // reach each barrier: a thread that ends while others wait at one is a divergent barrier
+  // (undefined on a GPU), as is one that waits while others have ended.
+  auto check_uniform = [&] {
+    size_t ended = 0;
+    for (size_t i = 0; i < n; ++i) ended += b.threads[i]->done;
+    if (ended != 0 && ended != n)
+      throw std::runtime_error("__syncthreads reached by some threads of a block but not all");
+    return ended == 0;
+  };
+  while (check_uniform())
+    for (size_t i = 0; i < n; ++i) resume(b, *b.threads[i]);
 }
 
 template <class... Args, size_t... I>

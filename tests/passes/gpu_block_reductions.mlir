@@ -72,3 +72,22 @@ func.func @kept(%x: memref<1000x300xf32>, %c: memref<300xf32>, %s: memref<64x16x
 // CHECK-NOT: gpu.launch
 // CHECK-COUNT-3: linalg.generic
 // CHECK-NOT: gpu.launch
+
+// The fill stays where another view could see the buffer: here the output is a view of a larger
+// allocation.
+func.func @view(%x: memref<64x100xf32>, %big: memref<128xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %y = memref.subview %big[0] [64] [1] : memref<128xf32> to memref<64xf32, strided<[1]>>
+  linalg.fill ins(%zero : f32) outs(%y : memref<64xf32, strided<[1]>>)
+  linalg.generic {indexing_maps = [#row, #out], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<64x100xf32>) outs(%y : memref<64xf32, strided<[1]>>) {
+  ^bb0(%v: f32, %acc: f32):
+    %s = arith.addf %acc, %v : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+// CHECK-LABEL: func.func @view
+// CHECK: linalg.fill
+// CHECK: gpu.launch
+// CHECK: memref.load %{{.*}}[%{{.*}}] : memref<64xf32, strided<[1]>>

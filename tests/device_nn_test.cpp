@@ -324,6 +324,31 @@ TEST_CASE(
                     Catch::Contains("reduce_window on GPU") && Catch::Contains("at most 8"));
 }
 
+TEST_CASE("a compiled step with scatters replays as a CUDA Graph, new values at every call",
+          "[device][gpu][function]") {
+  if (tft::skip_without_gpu()) return;
+  std::mt19937 rng(31);
+  tf::Tensor ids = tf::constant(std::vector<int32_t>{3, 0, 3, -1, 1, 0, 3, 2, 2, 0, 4, 1});
+  auto step = [ids](const tf::Tensor& a) {
+    auto m = tf::math::unsorted_segment_max(a, ids, 5);                      // a combiner: atomics
+    auto u = tf::tensor_scatter_nd_update(a, tf::constant({{2}, {7}, {2}}),  // scratch: winners
+                                          tf::slice(a, {0, 0}, {3, -1}));
+    return tf::concat({tf::reshape(m, {-1}), tf::reshape(u * 2.f, {-1})}, 0);
+  };
+  auto f = tf::function(step);
+  tft::run_compiled_kernels_on_fake_gpu(f, tf::zeros({12, 6}));
+  for (int call = 0; call < 4; ++call) {
+    tf::Tensor x =
+        make(tft::random_values(12 * 6, {-1, 1}, tf::float32, rng), {12, 6}, tf::float32);
+    tft::compare_devices("compiled scatters, call " + std::to_string(call),
+                         [&] { return tf::identity(f(x)); });
+    auto scope = tf::device_scope("/GPU:0");
+    auto concrete = f.get_concrete_function(x);
+    INFO(concrete.cuda_graph_unavailable_reason());
+    CHECK(concrete.replays_cuda_graph() == (call > 0));
+  }
+}
+
 TEST_CASE("eager random bits on the GPU are the CPU's words for the same key and counter",
           "[device][gpu][random]") {
   if (tft::skip_without_gpu()) return;

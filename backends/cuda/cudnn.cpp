@@ -88,20 +88,20 @@ void check_status(Status s, std::string_view op, const char* call) {
   if (s != kSuccess) fail(s, op, call);
 }
 
-// One handle per stream, created on first use with the device's context current and kept for
-// the process (the eager device streams live as long; cuDNN's teardown at exit would race the
-// driver's). cuDNN forbids two threads in one handle at once: every call holds its mutex.
-struct StreamHandle {
+// One handle per device, created on first use with the device's context current and kept for
+// the process (cuDNN's teardown at exit would race the driver's). cuDNN forbids two threads in
+// one handle at once: every call holds its mutex, and first points the handle at the stream the
+// device's work goes to now (its own, or the capture stream of a CUDA Graph being recorded).
+struct DeviceHandle {
   Handle handle = nullptr;
   std::mutex mutex;
 };
-StreamHandle& handle_for(int ordinal, std::string_view op) {
+DeviceHandle& handle_for(int ordinal, std::string_view op) {
   static std::mutex mutex;
-  static auto& handles = *std::make_unique<std::unordered_map<CUstream, StreamHandle>>().release();
-  Device& device = Device::get(ordinal);
-  device.make_current();
+  static auto& handles = *std::make_unique<std::unordered_map<int, DeviceHandle>>().release();
+  Device::get(ordinal).make_current();
   std::lock_guard lock(mutex);
-  StreamHandle& h = handles[device.stream()];  // a node: its address outlives rehashing
+  DeviceHandle& h = handles[ordinal];  // a node: its address outlives rehashing
   if (!h.handle) {
     Handle created = nullptr;
     if (Status s = cudnn().Create(&created); s != kSuccess) {
@@ -109,13 +109,13 @@ StreamHandle& handle_for(int ordinal, std::string_view op) {
       throw UnavailableError(std::string(op) + " on GPU: cuDNN could not initialise on GPU:" +
                              std::to_string(ordinal) + ": " + status_text(s));
     }
-    if (Status s = cudnn().SetStream(created, device.stream()); s != kSuccess) {
-      cudnn().Destroy(created);
-      fail(s, op, "cudnnSetStream");
-    }
     h.handle = created;
   }
   return h;
+}
+// With the handle's mutex held.
+void bind_stream(Handle h, int ordinal, std::string_view op) {
+  check_status(cudnn().SetStream(h, Device::get(ordinal).stream()), op, "cudnnSetStream");
 }
 
 // The descriptors of one configuration, destroyed with it.
@@ -370,8 +370,8 @@ bool cudnn_convolution(int ordinal, const CudnnConv& conv, const void* a, const 
           std::string(op) + " on GPU: zeroing the result");
     return true;
   }
-  StreamHandle& stream_handle = handle_for(ordinal, op);
-  const Handle h = stream_handle.handle;
+  DeviceHandle& device_handle = handle_for(ordinal, op);
+  const Handle h = device_handle.handle;
   std::shared_ptr<Plan> plan;
   {
     // Held while choosing: a configuration is searched once even when threads race to it.
@@ -383,7 +383,8 @@ bool cudnn_convolution(int ordinal, const CudnnConv& conv, const void* a, const 
     if (!slot) {
       auto fresh = std::make_shared<Plan>();
       if (Status s = describe(conv, fresh->d); s == kSuccess) {
-        std::lock_guard in_handle(stream_handle.mutex);
+        std::lock_guard in_handle(device_handle.mutex);
+        bind_stream(h, ordinal, op);
         choose(ordinal, h, conv, a, b, out, *fresh, op);
       } else if (status_category(s) != 2 && status_category(s) != 3)
         fail(s, op, "describing the convolution");
@@ -402,7 +403,8 @@ bool cudnn_convolution(int ordinal, const CudnnConv& conv, const void* a, const 
   const Descriptors& d = plan->d;
   Status s = kSuccess;
   const char* call = "";
-  std::lock_guard in_handle(stream_handle.mutex);
+  std::lock_guard in_handle(device_handle.mutex);
+  bind_stream(h, ordinal, op);
   switch (conv.kind) {
     case rt::ConvKind::kForward:
       call = "cudnnConvolutionForward";

@@ -144,6 +144,28 @@ Device::Device(int ordinal, const Driver& driver) : ordinal_(ordinal), driver_(d
 
 void Device::make_current() const { check(driver_.CtxSetCurrent(context_), "cuCtxSetCurrent"); }
 
+namespace {
+thread_local RecordingGraph* recording = nullptr;  // the innermost on this thread
+}  // namespace
+
+RecordingGraph::RecordingGraph(const Device& device, CUstream stream)
+    : device_(device), stream_(stream), outer_(recording) {
+  recording = this;
+}
+
+RecordingGraph::~RecordingGraph() { recording = outer_; }
+
+CUstream Device::stream() const {
+  return recording && &recording->device_ == this ? recording->stream_ : stream_;
+}
+
+void Device::release(void* ptr) {
+  if (recording && &recording->device_ == this)
+    recording->kept_.push_back(ptr);
+  else
+    allocator_->deallocate(ptr);
+}
+
 Device& Device::get(int ordinal) {
   Registry& r = registry();
   std::lock_guard lock(r.mutex);
@@ -187,7 +209,7 @@ void Device::launch(const char* name, int64_t elements, void** args) {
 
 void Device::launch(const char* name, unsigned grid, unsigned block, void** args) {
   CUfunction f = function(name);
-  check(driver_.LaunchKernel(f, grid, 1, 1, block, 1, 1, 0, stream_, args, nullptr),
+  check(driver_.LaunchKernel(f, grid, 1, 1, block, 1, 1, 0, stream(), args, nullptr),
         std::string("launching CUDA kernel ") + name);
 }
 
@@ -295,7 +317,7 @@ void deallocate(int ordinal, void* ptr) {
     std::lock_guard lock(r.mutex);
     device = cuda::config(r, ordinal).device.get();
   }
-  device->allocator().deallocate(ptr);
+  device->release(ptr);
 }
 
 void copy_to_device(int ordinal, void* dst, const void* host_src, size_t bytes) {

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "backends/cuda/driver.h"
 #include "runtime/memory/bfc_allocator.h"
@@ -19,10 +20,15 @@ class Device {
   // The device for `ordinal`, initialised on first use (context, stream, allocator).
   static Device& get(int ordinal);
 
-  CUstream stream() const { return stream_; }
+  // The stream this device's work goes to: its own, or the capture stream while the calling
+  // thread records a CUDA Graph of it (RecordingGraph).
+  CUstream stream() const;
   // The widest pitch cuMemcpy2D accepts (2^31 - 1 bytes on current GPUs).
   size_t max_pitch() const { return max_pitch_; }
   rt::BFCAllocator& allocator() { return *allocator_; }
+  // Returns memory an eager kernel took for its call (workspace, scratch) to the allocator; while
+  // the calling thread records a CUDA Graph of this device, keeps it for the graph instead.
+  void release(void* ptr);
   // Makes this device's context current on the calling thread (cheap when it already is).
   void make_current() const;
 
@@ -47,6 +53,26 @@ class Device {
   CUmodule module_ = nullptr;  // loaded on the first launch
   std::mutex mutex_;           // guards module_ and functions_
   std::unordered_map<std::string, CUfunction> functions_;
+};
+
+// While alive, the calling thread records `device`'s work into a CUDA Graph on `stream` (a
+// compiled program capturing its steps, backends/cuda/program.cpp): eager kernels called as
+// steps (cuDNN convolutions, scatters) enqueue there, and the memory they release is kept, as
+// the graph reads it at every replay, until take_kept() hands it to the graph's owner.
+class RecordingGraph {
+ public:
+  RecordingGraph(const Device& device, CUstream stream);
+  ~RecordingGraph();
+  RecordingGraph(const RecordingGraph&) = delete;
+  RecordingGraph& operator=(const RecordingGraph&) = delete;
+  std::vector<void*> take_kept() { return std::move(kept_); }
+
+ private:
+  friend class Device;
+  const Device& device_;
+  CUstream stream_;
+  std::vector<void*> kept_;
+  RecordingGraph* outer_;
 };
 
 }  // namespace tf::cuda

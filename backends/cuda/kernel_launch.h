@@ -22,12 +22,12 @@ inline constexpr core::DTypeSet kGpuDTypes = core::kAll;  // complex64 and strin
 inline Device& current() { return Device::get(rt::gpu::current_device()); }
 
 // Device memory for one op's scratch, returned to the allocator when the op has enqueued its
-// work (safe: the device's work is ordered on one stream).
+// work (safe: the device's work is ordered on one stream), or kept for a graph recording it.
 struct Scratch {
   Device& device;
   void* ptr;
   Scratch(Device& d, size_t bytes) : device(d), ptr(d.allocator().allocate(bytes)) {}
-  ~Scratch() { device.allocator().deallocate(ptr); }
+  ~Scratch() { device.release(ptr); }
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;
 };

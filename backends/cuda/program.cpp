@@ -1,5 +1,6 @@
 // Compiled functions on a GPU: a program's kernel image loaded with the driver API, its steps
-// replayed on the device's stream, and from the second call on, all of them as one CUDA Graph.
+// replayed on the device's stream, and from the second call on, all of them as one CUDA Graph
+// (cuDNN convolutions and scatters, eager kernels called as steps, recorded into it as well).
 // Graph replay needs fixed addresses, so a graphed program owns a staging arena for its arguments,
 // results and temporaries: a call copies its arguments in, launches the graph and copies the
 // results out (as PyTorch's CUDA graphs do with static inputs). That trades a copy of the
@@ -142,10 +143,6 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
       else
         launches += std::holds_alternative<rt::gpu::Launch>(step);
     }
-    const bool eager_kernels = std::any_of(p.steps.begin(), p.steps.end(), [](const auto& s) {
-      return std::holds_alternative<rt::gpu::Conv>(s) ||
-             std::holds_alternative<rt::gpu::Scatter>(s);
-    });
     if (graphs_disabled())
       graph_reason_ = "disabled by TFJIT_CUDA_GRAPHS";
     else if (launches < 2)
@@ -160,10 +157,6 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
                return std::holds_alternative<rt::gpu::Print>(s);
              }))
       graph_reason_ = "tf::print: its values are read back and printed by the host";
-    else if (eager_kernels)
-      graph_reason_ =
-          "cuDNN convolutions or scatters: their eager kernels launch on the device's stream, "
-          "not the capture stream, and take workspace or scratch from the allocator";
     else if (boundary_bytes_ > kGraphBoundaryLimit)
       graph_reason_ = "arguments and results of " + std::to_string(boundary_bytes_) +
                       " bytes (replay stages them through fixed buffers; the limit is " +
@@ -200,6 +193,7 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
       for (void* c : constants_)
         if (c) device_.allocator().deallocate(c);
       if (arena_) device_.allocator().deallocate(arena_);
+      for (void* k : kept_) device_.allocator().deallocate(k);
     } catch (...) {  // called by the destructor, which must not throw: the process keeps going
     }
   }
@@ -339,13 +333,20 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
         prepare_gemm_stream(capture_stream_);  // cuBLAS must not allocate while capturing
       check(driver_.StreamBeginCapture(capture_stream_, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL),
             "cuStreamBeginCapture");
-      try {
-        enqueue(capture_stream_, staged_);
-      } catch (...) {
-        CUgraph partial = nullptr;
-        driver_.StreamEndCapture(capture_stream_, &partial);
-        if (partial) driver_.GraphDestroy(partial);
-        throw;
+      {
+        // The eager kernels of convolution and scatter steps enqueue on the capture stream too,
+        // and the workspace and scratch they take stay the graph's.
+        RecordingGraph recording(device_, capture_stream_);
+        try {
+          enqueue(capture_stream_, staged_);
+        } catch (...) {
+          kept_ = recording.take_kept();
+          CUgraph partial = nullptr;
+          driver_.StreamEndCapture(capture_stream_, &partial);
+          if (partial) driver_.GraphDestroy(partial);
+          throw;
+        }
+        kept_ = recording.take_kept();
       }
       check(driver_.StreamEndCapture(capture_stream_, &graph_), "cuStreamEndCapture");
       check(driver_.GraphInstantiate(&exec_, graph_, 0), "cuGraphInstantiate");
@@ -355,6 +356,8 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
       exec_ = nullptr;
       if (arena_) device_.allocator().deallocate(arena_);
       arena_ = nullptr;
+      for (void* k : kept_) device_.allocator().deallocate(k);  // nothing ran: free at once
+      kept_.clear();
     }
   }
 
@@ -428,6 +431,7 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
   bool last_was_graph_ = false;
   std::string graph_reason_;
   void* arena_ = nullptr;
+  std::vector<void*> kept_;          // eager kernels' workspace and scratch, read by the graph
   std::vector<CUdeviceptr> staged_;  // every buffer's address in the arena (graph replay)
   CUstream capture_stream_ = nullptr;
   CUgraph graph_ = nullptr;

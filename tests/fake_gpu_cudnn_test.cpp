@@ -6,6 +6,7 @@
 // convolutions still run (eagerly on the CPU, compiled as generated GPU kernels).
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 
@@ -147,6 +148,75 @@ TEST_CASE(
     INFO(concrete.cuda_graph_unavailable_reason());
     CHECK(concrete.replays_cuda_graph() == (call > 0));
   }
+}
+
+TEST_CASE(
+    "a replayed graph keeps one step's worth of convolution memory, and never hands it out again",
+    "[fake_gpu][cudnn][function]") {
+  if (tft::skip_without_gpu()) return;
+  std::mt19937 rng(17);
+  // Four convolutions of small activations and a large filter: each step's copy of the filter
+  // in cuDNN's layout (144 KiB) is most of what the kernels take.
+  tf::Tensor w = random_tensor({3, 3, 64, 64}, rng);
+  const int64_t filter_bytes = 3 * 3 * 64 * 64 * 4;
+  auto step = [w](const tf::Tensor& a) {
+    tf::Tensor y = a;
+    for (int i = 0; i < 4; ++i) y = tf::nn::relu(tf::nn::conv2d(y, w, {1}, "SAME")) * 0.1f;
+    return y;
+  };
+  auto f = tf::function(step);
+  tf::Tensor x0 = random_tensor({1, 4, 4, 64}, rng);
+  tft::run_compiled_kernels_on_fake_gpu(f, x0);
+  auto scope = tf::device_scope("/GPU:0");
+  f(x0);  // step by step
+  const int64_t before = tf::config::experimental::get_memory_info("GPU:0").current;
+  f(x0);  // recorded, then replayed
+  const int64_t after = tf::config::experimental::get_memory_info("GPU:0").current;
+  REQUIRE(f.get_concrete_function(x0).replays_cuda_graph());
+  // The staging arena (the filter, an argument, and a few KiB) and one step's filter copy and
+  // workspace: later steps reuse what earlier steps of the recording gave back. Keeping four
+  // copies would make it five filters' worth.
+  CHECK(after - before < 3 * filter_bytes);
+  // Tensors made now take whatever the allocator has free; replays must not write into them.
+  std::vector<tf::Tensor> held;
+  for (int64_t n : {16, 64, 240, 512, 1000, 4096, 16384, 36864, 65536})
+    for (int k = 0; k < 3; ++k) held.push_back(tf::fill({n}, 7.f) + 0.f);
+  for (int call = 0; call < 3; ++call) {
+    tf::Tensor x = random_tensor({1, 4, 4, 64}, rng), cpu;
+    {
+      auto on_cpu = tf::device_scope("/CPU:0");
+      cpu = step(x);
+    }
+    tft::check_same(tf::identity(f(x)), cpu, "replayed convolutions");
+  }
+  for (const tf::Tensor& t : held) {
+    auto values = t.to_vector<float>();
+    CHECK(std::all_of(values.begin(), values.end(), [](float v) { return v == 7.f; }));
+  }
+}
+
+TEST_CASE("a convolution cuDNN refuses keeps its program launching step by step, saying why",
+          "[fake_gpu][cudnn][function]") {
+  if (tft::skip_without_gpu()) return;
+  std::mt19937 rng(19);
+  // A configuration no other test uses: its search happens here, and is refused.
+  tf::Tensor x = random_tensor({1, 9, 5, 2}, rng), w = random_tensor({2, 2, 2, 3}, rng);
+  auto step = [w](const tf::Tensor& a) { return tf::nn::conv2d(a, w, {1}, "VALID") * 2.f + 1.f; };
+  tf::Tensor cpu;
+  {
+    auto on_cpu = tf::device_scope("/CPU:0");
+    cpu = step(x);
+  }
+  auto f = tf::function(step);
+  tft::run_compiled_kernels_on_fake_gpu(f, x);
+  auto scope = tf::device_scope("/GPU:0");
+  fail_next("cudnnGetConvolutionForwardAlgorithm_v7", 3000);  // CUDNN_STATUS_NOT_SUPPORTED
+  for (int call = 0; call < 3; ++call) tft::check_same(f(x), cpu, "refused: the CPU's kernel");
+  auto concrete = f.get_concrete_function(x);
+  CHECK_FALSE(concrete.replays_cuda_graph());
+  CHECK_THAT(concrete.cuda_graph_unavailable_reason(),
+             Catch::Contains("cuDNN refuses this convolution") &&
+                 Catch::Contains("cannot be recorded into a CUDA Graph"));
 }
 
 TEST_CASE("a convolution cuDNN refuses runs on the CPU kernel and stays on the GPU",

@@ -221,7 +221,13 @@ void convolve(DType dtype, const void* a, const void* b, void* out, const rt::Co
       if (done) permute(dtype, filter.get(), out, c.filter, cudnn_to_hwio(rank));
       break;
   }
-  if (!done) on_cpu(ordinal, dtype, a, b, out, p);
+  if (done) return;
+  // The CPU's kernel works on copies read back at once, which a CUDA Graph cannot record.
+  if (device.recording())
+    throw UnimplementedError(std::string(op) +
+                             " on GPU: cuDNN refuses this convolution, and the CPU kernel that "
+                             "runs it instead cannot be recorded into a CUDA Graph");
+  on_cpu(ordinal, dtype, a, b, out, p);
 }
 
 template <DType D>

@@ -88,34 +88,42 @@ void check_status(Status s, std::string_view op, const char* call) {
   if (s != kSuccess) fail(s, op, call);
 }
 
-// One handle per device, created on first use with the device's context current and kept for
-// the process (cuDNN's teardown at exit would race the driver's). cuDNN forbids two threads in
-// one handle at once: every call holds its mutex, and first points the handle at the stream the
-// device's work goes to now (its own, or the capture stream of a CUDA Graph being recorded).
-struct DeviceHandle {
+// One handle per stream, created on first use with the device's context current and kept for
+// the process (the eager device streams live as long; cuDNN's teardown at exit would race the
+// driver's), or, for a CUDA Graph's capture stream, from prepare_cudnn_stream to
+// release_cudnn_stream. cuDNN forbids two threads in one handle at once: every call holds its
+// mutex.
+struct StreamHandle {
   Handle handle = nullptr;
   std::mutex mutex;
 };
-DeviceHandle& handle_for(int ordinal, std::string_view op) {
-  static std::mutex mutex;
-  static auto& handles = *std::make_unique<std::unordered_map<int, DeviceHandle>>().release();
-  Device::get(ordinal).make_current();
-  std::lock_guard lock(mutex);
-  DeviceHandle& h = handles[ordinal];  // a node: its address outlives rehashing
+std::mutex handles_mutex;
+std::unordered_map<CUstream, StreamHandle>& handles() {
+  static auto& h = *std::make_unique<std::unordered_map<CUstream, StreamHandle>>().release();
+  return h;
+}
+StreamHandle& handle_for(int ordinal, CUstream stream, std::string_view op) {
+  Device& device = Device::get(ordinal);
+  std::lock_guard lock(handles_mutex);
+  StreamHandle& h = handles()[stream];  // a node: its address outlives rehashing
   if (!h.handle) {
+    // cudnnCreate allocates: never while recording a graph (prepare_cudnn_stream comes first).
+    if (device.recording())
+      throw UnavailableError(std::string(op) +
+                             " on GPU: no cuDNN handle for the CUDA Graph's stream");
     Handle created = nullptr;
     if (Status s = cudnn().Create(&created); s != kSuccess) {
       // cuDNN present but unable to run here (a CUDA runtime or driver too old for it).
       throw UnavailableError(std::string(op) + " on GPU: cuDNN could not initialise on GPU:" +
                              std::to_string(ordinal) + ": " + status_text(s));
     }
+    if (Status s = cudnn().SetStream(created, stream); s != kSuccess) {
+      cudnn().Destroy(created);
+      fail(s, op, "cudnnSetStream");
+    }
     h.handle = created;
   }
   return h;
-}
-// With the handle's mutex held.
-void bind_stream(Handle h, int ordinal, std::string_view op) {
-  check_status(cudnn().SetStream(h, Device::get(ordinal).stream()), op, "cudnnSetStream");
 }
 
 // The descriptors of one configuration, destroyed with it.
@@ -353,6 +361,18 @@ const std::string& cudnn_unavailable_reason() { return load_cudnn().error; }
 
 int64_t cudnn_algorithm_searches() { return searches.load(); }
 
+void prepare_cudnn_stream(int ordinal, CUstream stream) {
+  if (cudnn_available()) handle_for(ordinal, stream, "a compiled convolution");
+}
+
+void release_cudnn_stream(CUstream stream) {
+  std::lock_guard lock(handles_mutex);
+  auto it = handles().find(stream);
+  if (it == handles().end()) return;
+  if (it->second.handle) cudnn().Destroy(it->second.handle);
+  handles().erase(it);
+}
+
 bool cudnn_convolution(int ordinal, const CudnnConv& conv, const void* a, const void* b, void* out,
                        std::string_view op) {
   if (!cudnn_available()) return false;
@@ -370,8 +390,8 @@ bool cudnn_convolution(int ordinal, const CudnnConv& conv, const void* a, const 
           std::string(op) + " on GPU: zeroing the result");
     return true;
   }
-  DeviceHandle& device_handle = handle_for(ordinal, op);
-  const Handle h = device_handle.handle;
+  StreamHandle& stream_handle = handle_for(ordinal, device.stream(), op);
+  const Handle h = stream_handle.handle;
   std::shared_ptr<Plan> plan;
   {
     // Held while choosing: a configuration is searched once even when threads race to it.
@@ -383,8 +403,13 @@ bool cudnn_convolution(int ordinal, const CudnnConv& conv, const void* a, const 
     if (!slot) {
       auto fresh = std::make_shared<Plan>();
       if (Status s = describe(conv, fresh->d); s == kSuccess) {
-        std::lock_guard in_handle(device_handle.mutex);
-        bind_stream(h, ordinal, op);
+        // Timing candidates runs and waits for them: never while recording a graph (the
+        // program's first call, step by step, chose this configuration's algorithm).
+        if (device.recording())
+          throw UnavailableError(std::string(op) +
+                                 " on GPU: a convolution not yet run cannot be recorded into a "
+                                 "CUDA Graph (its algorithm is chosen by timing)");
+        std::lock_guard in_handle(stream_handle.mutex);
         choose(ordinal, h, conv, a, b, out, *fresh, op);
       } else if (status_category(s) != 2 && status_category(s) != 3)
         fail(s, op, "describing the convolution");
@@ -403,8 +428,7 @@ bool cudnn_convolution(int ordinal, const CudnnConv& conv, const void* a, const 
   const Descriptors& d = plan->d;
   Status s = kSuccess;
   const char* call = "";
-  std::lock_guard in_handle(device_handle.mutex);
-  bind_stream(h, ordinal, op);
+  std::lock_guard in_handle(stream_handle.mutex);
   switch (conv.kind) {
     case rt::ConvKind::kForward:
       call = "cudnnConvolutionForward";

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "backends/cuda/driver.h"
 #include "runtime/primitives/conv.h"
 #include "tfjit/dtype.h"
 
@@ -38,6 +39,12 @@ struct CudnnConv {
 // when cuDNN cannot initialise on this GPU).
 bool cudnn_convolution(int ordinal, const CudnnConv& conv, const void* a, const void* b, void* out,
                        std::string_view op);
+
+// A handle for `stream` (a CUDA Graph's capture stream), created now: cudnnCreate allocates, so
+// it must not run while the graph records. release_cudnn_stream destroys it, before the stream
+// itself is destroyed; its work must be finished.
+void prepare_cudnn_stream(int ordinal, CUstream stream);
+void release_cudnn_stream(CUstream stream);
 
 // Configurations whose algorithm was chosen so far in this process (for tests and the GPU
 // check: a second call of the same configuration must not choose again).

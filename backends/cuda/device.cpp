@@ -19,6 +19,12 @@ extern "C" const unsigned char tfjit_cuda_kernel_image[];
 
 namespace tf::cuda {
 
+// The innermost RecordingGraph of the calling thread.
+static thread_local RecordingGraph* active_recording = nullptr;
+
+bool recording_on_this_thread() { return active_recording != nullptr; }
+void defer_driver_free(void* ptr) { active_recording->driver_frees_.push_back(ptr); }
+
 namespace {
 
 struct DeviceConfig {
@@ -97,11 +103,14 @@ DeviceConfig& config(Registry& r, int ordinal) {
   return r.devices[ordinal];
 }
 
-// Device memory straight from the driver, for the caching allocator to carve up.
+// Device memory straight from the driver, for the caching allocator to carve up. While the
+// calling thread records a CUDA Graph, the driver would refuse (and end the capture): there is
+// no more memory then, and regions given back are freed when the recording ends.
 class DriverMemory : public rt::SubAllocator {
  public:
   explicit DriverMemory(const Driver& d) : driver_(d) {}
   void* alloc(size_t bytes) override {
+    if (recording_on_this_thread()) return nullptr;
     CUdeviceptr p = 0;
     CUresult result = driver_.MemAlloc(&p, bytes);
     // Out of memory is the allocator's to handle (release cached blocks, retry); any other
@@ -110,7 +119,12 @@ class DriverMemory : public rt::SubAllocator {
     check(result, "cuMemAlloc of " + std::to_string(bytes) + " bytes");
     return reinterpret_cast<void*>(p);
   }
-  void free(void* ptr, size_t) override { driver_.MemFree(reinterpret_cast<CUdeviceptr>(ptr)); }
+  void free(void* ptr, size_t) override {
+    if (recording_on_this_thread())
+      defer_driver_free(ptr);
+    else
+      driver_.MemFree(reinterpret_cast<CUdeviceptr>(ptr));
+  }
 
  private:
   const Driver& driver_;
@@ -144,26 +158,62 @@ Device::Device(int ordinal, const Driver& driver) : ordinal_(ordinal), driver_(d
 
 void Device::make_current() const { check(driver_.CtxSetCurrent(context_), "cuCtxSetCurrent"); }
 
-namespace {
-thread_local RecordingGraph* recording = nullptr;  // the innermost on this thread
-}  // namespace
+CUstream Device::stream() const { return recording() ? active_recording->stream_ : stream_; }
 
-RecordingGraph::RecordingGraph(const Device& device, CUstream stream)
-    : device_(device), stream_(stream), outer_(recording) {
-  recording = this;
-}
+bool Device::recording() const { return active_recording && &active_recording->device_ == this; }
 
-RecordingGraph::~RecordingGraph() { recording = outer_; }
-
-CUstream Device::stream() const {
-  return recording && &recording->device_ == this ? recording->stream_ : stream_;
+void* Device::acquire(size_t bytes) {
+  if (!recording()) return allocator_->allocate(bytes);
+  RecordingGraph& r = *active_recording;
+  // The smallest block released earlier in this recording that fits.
+  auto fit = r.free_.end();
+  for (auto it = r.free_.begin(); it != r.free_.end(); ++it)
+    if (it->bytes >= bytes && (fit == r.free_.end() || it->bytes < fit->bytes)) fit = it;
+  RecordingGraph::Block block;
+  if (fit != r.free_.end()) {
+    block = *fit;
+    r.free_.erase(fit);
+  } else {
+    block.ptr = allocator_->allocate(bytes);
+    block.bytes = block.ptr ? allocator_->allocated_size(block.ptr) : 0;
+    if (block.ptr) r.kept_.push_back(block.ptr);
+  }
+  if (block.ptr) r.held_.push_back(block);
+  return block.ptr;
 }
 
 void Device::release(void* ptr) {
-  if (recording && &recording->device_ == this)
-    recording->kept_.push_back(ptr);
-  else
-    allocator_->deallocate(ptr);
+  if (!recording()) return allocator_->deallocate(ptr);
+  RecordingGraph& r = *active_recording;
+  auto held = std::find_if(r.held_.begin(), r.held_.end(),
+                           [&](const RecordingGraph::Block& b) { return b.ptr == ptr; });
+  if (held != r.held_.end()) {
+    r.free_.push_back(*held);
+    r.held_.erase(held);
+  } else {
+    r.kept_.push_back(ptr);  // taken before the recording: the graph may read it too
+  }
+}
+
+RecordingGraph::RecordingGraph(const Device& device, CUstream stream)
+    : device_(device), stream_(stream), outer_(active_recording) {
+  active_recording = this;
+}
+
+std::vector<void*> RecordingGraph::take_kept() {
+  if (!held_.empty())
+    throw InternalError(std::to_string(held_.size()) +
+                        " block(s) of device memory taken while recording a CUDA Graph are still "
+                        "in use");
+  free_.clear();
+  return std::move(kept_);
+}
+
+RecordingGraph::~RecordingGraph() {
+  active_recording = outer_;
+  auto& device = const_cast<Device&>(device_);
+  for (void* p : kept_) device.allocator().deallocate(p);
+  for (void* p : driver_frees_) driver()->MemFree(reinterpret_cast<CUdeviceptr>(p));
 }
 
 Device& Device::get(int ordinal) {
@@ -305,9 +355,7 @@ MemoryInfo memory_info(int ordinal) {
 
 void reset_peak_memory(int ordinal) { cuda::Device::get(ordinal).allocator().reset_peak(); }
 
-void* allocate(int ordinal, size_t bytes) {
-  return cuda::Device::get(ordinal).allocator().allocate(bytes);
-}
+void* allocate(int ordinal, size_t bytes) { return cuda::Device::get(ordinal).acquire(bytes); }
 
 void deallocate(int ordinal, void* ptr) {
   // Host-side bookkeeping only: no context switch, and the device exists (ptr came from it).

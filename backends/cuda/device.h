@@ -26,9 +26,14 @@ class Device {
   // The widest pitch cuMemcpy2D accepts (2^31 - 1 bytes on current GPUs).
   size_t max_pitch() const { return max_pitch_; }
   rt::BFCAllocator& allocator() { return *allocator_; }
-  // Returns memory an eager kernel took for its call (workspace, scratch) to the allocator; while
-  // the calling thread records a CUDA Graph of this device, keeps it for the graph instead.
+  // Memory an eager kernel takes for its call (workspace, scratch) and gives back with release.
+  // While the calling thread records a CUDA Graph of this device (RecordingGraph), both go
+  // through the recording's pool: released memory stays with the graph, which reads it at every
+  // replay, and serves later steps of the same recording (they run after it in the graph).
+  void* acquire(size_t bytes);
   void release(void* ptr);
+  // Whether the calling thread is recording a CUDA Graph of this device.
+  bool recording() const;
   // Makes this device's context current on the calling thread (cheap when it already is).
   void make_current() const;
 
@@ -57,21 +62,38 @@ class Device {
 
 // While alive, the calling thread records `device`'s work into a CUDA Graph on `stream` (a
 // compiled program capturing its steps, backends/cuda/program.cpp): eager kernels called as
-// steps (cuDNN convolutions, scatters) enqueue there, and the memory they release is kept, as
-// the graph reads it at every replay, until take_kept() hands it to the graph's owner.
+// steps (cuDNN convolutions, scatters) enqueue there, and the memory they take and give back is
+// the recording's (Device::acquire). The driver is not asked for memory meanwhile (that would end
+// the capture); regions the allocator gives back are freed when the recording ends.
+class RecordingGraph;
+bool recording_on_this_thread();
+void defer_driver_free(void* ptr);
+
 class RecordingGraph {
  public:
   RecordingGraph(const Device& device, CUstream stream);
+  // Returns the memory not taken by take_kept to the allocator (a failed capture: nothing ran).
   ~RecordingGraph();
   RecordingGraph(const RecordingGraph&) = delete;
   RecordingGraph& operator=(const RecordingGraph&) = delete;
-  std::vector<void*> take_kept() { return std::move(kept_); }
+  // The memory the graph reads, for its owner to free with it. InternalError if memory taken
+  // during the recording is still held by someone (it could not stay the graph's).
+  std::vector<void*> take_kept();
 
  private:
   friend class Device;
+  friend void defer_driver_free(void* ptr);
+  friend bool recording_on_this_thread();
+  struct Block {
+    void* ptr;
+    size_t bytes;
+  };
   const Device& device_;
   CUstream stream_;
-  std::vector<void*> kept_;
+  std::vector<void*> kept_;          // every block the graph holds
+  std::vector<Block> free_;          // of those, the ones released: reusable by later steps
+  std::vector<Block> held_;          // taken during the recording and not yet released
+  std::vector<void*> driver_frees_;  // regions the allocator gave back meanwhile
   RecordingGraph* outer_;
 };
 

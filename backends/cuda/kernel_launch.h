@@ -26,7 +26,7 @@ inline Device& current() { return Device::get(rt::gpu::current_device()); }
 struct Scratch {
   Device& device;
   void* ptr;
-  Scratch(Device& d, size_t bytes) : device(d), ptr(d.allocator().allocate(bytes)) {}
+  Scratch(Device& d, size_t bytes) : device(d), ptr(d.acquire(bytes)) {}
   ~Scratch() { device.release(ptr); }
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;

@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "backends/cuda/cublas.h"
+#include "backends/cuda/cudnn.h"
 #include "backends/cuda/device.h"
 #include "runtime/gpu.h"
 #include "runtime/gpu_program.h"
@@ -60,8 +61,9 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
   void run(const void* const* args, void* const* results) override {
     std::lock_guard lock(mutex_);
     device_.make_current();
-    ++calls_;
-    if (!exec_ && calls_ >= 2 && graph_reason_.empty()) capture();
+    // From the second call on: after a call that ran every step (each convolution's algorithm
+    // was chosen there, which a recording could not do).
+    if (!exec_ && completed_calls_ >= 1 && graph_reason_.empty()) capture();
     if (exec_) return replay(args, results);
     last_was_graph_ = false;
     void* temporaries = temporary_bytes_ ? device_.allocator().allocate(temporary_bytes_) : nullptr;
@@ -79,6 +81,7 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
     }
     // Safe at once: whatever reuses the block is ordered after these steps on the same stream.
     if (temporaries) device_.allocator().deallocate(temporaries);
+    ++completed_calls_;
   }
 
   bool last_call_replayed_graph() const override {
@@ -140,8 +143,10 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
         launches += g->batch;
       else if (const auto* c = std::get_if<rt::gpu::Copy>(&step))
         launches += c->bytes > 0;
-      else
-        launches += std::holds_alternative<rt::gpu::Launch>(step);
+      else  // a convolution or scatter step: an eager kernel of several launches
+        launches += std::holds_alternative<rt::gpu::Launch>(step) ||
+                    std::holds_alternative<rt::gpu::Conv>(step) ||
+                    std::holds_alternative<rt::gpu::Scatter>(step);
     }
     if (graphs_disabled())
       graph_reason_ = "disabled by TFJIT_CUDA_GRAPHS";
@@ -187,6 +192,7 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
       if (graph_) driver_.GraphDestroy(graph_);
       if (capture_stream_) {
         release_gemm_stream(capture_stream_);
+        release_cudnn_stream(capture_stream_);
         driver_.StreamDestroy(capture_stream_);
       }
       if (module_) driver_.ModuleUnload(module_);
@@ -327,28 +333,29 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
       }
       staged_ = addresses(args.data(), results.data(), base + boundary_bytes_);
       check(driver_.StreamCreate(&capture_stream_, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
-      if (std::any_of(p.steps.begin(), p.steps.end(), [](const rt::gpu::Step& s) {
-            return std::holds_alternative<rt::gpu::Gemm>(s);
-          }))
-        prepare_gemm_stream(capture_stream_);  // cuBLAS must not allocate while capturing
+      // Library handles for the capture stream, made now: creating one allocates.
+      auto has = [&](auto kind) {
+        return std::any_of(p.steps.begin(), p.steps.end(), [](const rt::gpu::Step& s) {
+          return std::holds_alternative<decltype(kind)>(s);
+        });
+      };
+      if (has(rt::gpu::Gemm{})) prepare_gemm_stream(capture_stream_);
+      if (has(rt::gpu::Conv{})) prepare_cudnn_stream(ordinal_, capture_stream_);
+      // The eager kernels of convolution and scatter steps enqueue on the capture stream too,
+      // and the workspace and scratch they take stay the graph's.
+      RecordingGraph recording(device_, capture_stream_);
       check(driver_.StreamBeginCapture(capture_stream_, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL),
             "cuStreamBeginCapture");
-      {
-        // The eager kernels of convolution and scatter steps enqueue on the capture stream too,
-        // and the workspace and scratch they take stay the graph's.
-        RecordingGraph recording(device_, capture_stream_);
-        try {
-          enqueue(capture_stream_, staged_);
-        } catch (...) {
-          kept_ = recording.take_kept();
-          CUgraph partial = nullptr;
-          driver_.StreamEndCapture(capture_stream_, &partial);
-          if (partial) driver_.GraphDestroy(partial);
-          throw;
-        }
-        kept_ = recording.take_kept();
+      try {
+        enqueue(capture_stream_, staged_);
+      } catch (...) {
+        CUgraph partial = nullptr;
+        driver_.StreamEndCapture(capture_stream_, &partial);
+        if (partial) driver_.GraphDestroy(partial);
+        throw;
       }
       check(driver_.StreamEndCapture(capture_stream_, &graph_), "cuStreamEndCapture");
+      kept_ = recording.take_kept();
       check(driver_.GraphInstantiate(&exec_, graph_, 0), "cuGraphInstantiate");
     } catch (const std::exception& e) {
       graph_reason_ = std::string("capture failed: ") + e.what();
@@ -426,8 +433,8 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
   mutable std::mutex mutex_;  // one call at a time: the arena and the scratch below are shared
   std::vector<uint64_t> slots_;
   std::vector<void*> pointers_;
-  int64_t calls_ = 0;
-  std::string failed_check_;  // the first check that failed in this call (control flow)
+  int64_t completed_calls_ = 0;  // run step by step without an error
+  std::string failed_check_;     // the first check that failed in this call (control flow)
   bool last_was_graph_ = false;
   std::string graph_reason_;
   void* arena_ = nullptr;

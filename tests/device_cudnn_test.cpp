@@ -3,11 +3,13 @@
 // differently: padding equal on both sides or not (the input padded on the device), strides,
 // dilations, groups and depthwise, channels first, 1-D and 3-D, the transposed convolution, and
 // each float dtype. Runs on a GPU when there is one and on the stand-in driver and cuDNN
-// (tests/fake_cuda), where fake_gpu_cudnn_test.cpp also checks that cuDNN did the work.
+// (tests/fake_cuda), where fake_gpu_cudnn_test.cpp also checks that cuDNN did the work. A
+// compiled step with convolutions replays them inside its CUDA Graph.
 #include <functional>
 
 #include "backends/cuda/cudnn.h"
 #include "tests/device_helpers.h"
+#include "tests/fake_gpu_kernels.h"
 
 namespace {
 
@@ -157,3 +159,32 @@ TEST_CASE("an empty batch convolves to empty results and a zero filter gradient 
 }
 
 }  // namespace
+
+TEST_CASE("a compiled CNN training step on the GPU replays its convolutions as a CUDA Graph",
+          "[device][gpu][cudnn][function]") {
+  if (skip_without_gpu_or_say_without_cudnn()) return;
+  std::mt19937 rng(37);
+  // Uneven SAME padding (stride 2, odd sizes) pads the input on the device: kept by the graph.
+  tf::Tensor w1 = random_tensor({3, 3, 3, 8}, tf::float32, rng);
+  tf::Tensor w2 = random_tensor({3, 3, 8, 4}, tf::float32, rng);
+  auto step = [&](const tf::Tensor& x) {
+    tf::GradientTape tape;
+    tape.watch(w1);
+    tape.watch(w2);
+    tf::Tensor h = tf::nn::relu(tf::nn::conv2d(x, w1, {2}, "SAME"));
+    tf::Tensor y = tf::nn::conv2d(tf::nn::max_pool2d(h, {2}, {2}, "VALID"), w2, {1}, "SAME");
+    auto g = tape.gradient(tf::reduce_sum(y * y), std::vector<tf::Source>{w1, w2});
+    return tf::concat({tf::reshape(y, {-1}), tf::reshape(g[0], {-1}), tf::reshape(g[1], {-1})}, 0);
+  };
+  auto f = tf::function(step);
+  for (int call = 0; call < 4; ++call) {
+    tf::Tensor x = random_tensor({4, 13, 11, 3}, tf::float32, rng);
+    if (call == 0) tft::run_compiled_kernels_on_fake_gpu(f, x);
+    tft::compare_devices("compiled CNN step, call " + std::to_string(call),
+                         [&] { return tf::identity(f(x)); });
+    auto scope = tf::device_scope("/GPU:0");
+    auto concrete = f.get_concrete_function(x);
+    INFO(concrete.cuda_graph_unavailable_reason());
+    if (tf::cuda::cudnn_available()) CHECK(concrete.replays_cuda_graph() == (call > 0));
+  }
+}

@@ -22,8 +22,10 @@ namespace tf::cuda {
 // The innermost RecordingGraph of the calling thread.
 static thread_local RecordingGraph* active_recording = nullptr;
 
-bool recording_on_this_thread() { return active_recording != nullptr; }
-void defer_driver_free(void* ptr) { active_recording->driver_frees_.push_back(ptr); }
+bool RecordingGraph::on_this_thread() { return active_recording != nullptr; }
+void RecordingGraph::free_region_later(void* region) {
+  active_recording->driver_frees_.push_back(region);
+}
 
 namespace {
 
@@ -110,7 +112,7 @@ class DriverMemory : public rt::SubAllocator {
  public:
   explicit DriverMemory(const Driver& d) : driver_(d) {}
   void* alloc(size_t bytes) override {
-    if (recording_on_this_thread()) return nullptr;
+    if (RecordingGraph::on_this_thread()) return nullptr;
     CUdeviceptr p = 0;
     CUresult result = driver_.MemAlloc(&p, bytes);
     // Out of memory is the allocator's to handle (release cached blocks, retry); any other
@@ -120,8 +122,8 @@ class DriverMemory : public rt::SubAllocator {
     return reinterpret_cast<void*>(p);
   }
   void free(void* ptr, size_t) override {
-    if (recording_on_this_thread())
-      defer_driver_free(ptr);
+    if (RecordingGraph::on_this_thread())
+      RecordingGraph::free_region_later(ptr);
     else
       driver_.MemFree(reinterpret_cast<CUdeviceptr>(ptr));
   }
@@ -195,7 +197,7 @@ void Device::release(void* ptr) {
   }
 }
 
-RecordingGraph::RecordingGraph(const Device& device, CUstream stream)
+RecordingGraph::RecordingGraph(Device& device, CUstream stream)
     : device_(device), stream_(stream), outer_(active_recording) {
   active_recording = this;
 }
@@ -211,8 +213,9 @@ std::vector<void*> RecordingGraph::take_kept() {
 
 RecordingGraph::~RecordingGraph() {
   active_recording = outer_;
-  auto& device = const_cast<Device&>(device_);
-  for (void* p : kept_) device.allocator().deallocate(p);
+  for (void* p : kept_)
+    if (std::none_of(held_.begin(), held_.end(), [&](const Block& b) { return b.ptr == p; }))
+      device_.allocator().deallocate(p);
   for (void* p : driver_frees_) driver()->MemFree(reinterpret_cast<CUdeviceptr>(p));
 }
 

@@ -65,14 +65,11 @@ class Device {
 // steps (cuDNN convolutions, scatters) enqueue there, and the memory they take and give back is
 // the recording's (Device::acquire). The driver is not asked for memory meanwhile (that would end
 // the capture); regions the allocator gives back are freed when the recording ends.
-class RecordingGraph;
-bool recording_on_this_thread();
-void defer_driver_free(void* ptr);
-
 class RecordingGraph {
  public:
-  RecordingGraph(const Device& device, CUstream stream);
-  // Returns the memory not taken by take_kept to the allocator (a failed capture: nothing ran).
+  RecordingGraph(Device& device, CUstream stream);
+  // Returns the memory take_kept did not hand out to the allocator (a failed capture: nothing
+  // ran), except blocks still held by whoever took them.
   ~RecordingGraph();
   RecordingGraph(const RecordingGraph&) = delete;
   RecordingGraph& operator=(const RecordingGraph&) = delete;
@@ -80,15 +77,18 @@ class RecordingGraph {
   // during the recording is still held by someone (it could not stay the graph's).
   std::vector<void*> take_kept();
 
+  // For the allocator's source of driver memory: whether the calling thread records a graph,
+  // and a region to free once it has ended.
+  static bool on_this_thread();
+  static void free_region_later(void* region);
+
  private:
   friend class Device;
-  friend void defer_driver_free(void* ptr);
-  friend bool recording_on_this_thread();
   struct Block {
     void* ptr;
     size_t bytes;
   };
-  const Device& device_;
+  Device& device_;
   CUstream stream_;
   std::vector<void*> kept_;          // every block the graph holds
   std::vector<Block> free_;          // of those, the ones released: reusable by later steps

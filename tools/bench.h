@@ -89,9 +89,15 @@ std::array<double, 3> load_average();
 std::string metadata_json(const Metadata& m, const std::array<double, 3>& load_after);
 std::string metadata_text(const Metadata& m, const std::array<double, 3>& load_after);
 
-// tools/bench_models.cpp: the training steps users run (tools/workloads.h).
+// tools/bench_models.cpp: the training steps users run (tools/workloads.h), compile times and
+// batch-1 inference.
 void model_benchmarks(int scale, std::vector<Row>& rows,
                       const std::function<void(Row&, const std::string&)>& fail);
+// The training steps alone, on the device scope in force, rows named `prefix` + the workload;
+// `sync` (a GPU's) ends each timed batch.
+void training_step_benchmarks(const std::string& prefix, int scale, std::vector<Row>& rows,
+                              const std::function<void(Row&, const std::string&)>& fail,
+                              const std::function<void()>& sync);
 
 // tools/bench_conv.cpp: conv2d on ResNet's shapes against oneDNN called directly.
 void conv_benchmarks(int scale, std::vector<Row>& rows,

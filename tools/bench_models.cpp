@@ -84,8 +84,9 @@ std::pair<double, double> compile_ms(const Make& make, int rounds, const Args&..
 
 }  // namespace
 
-void model_benchmarks(int scale, std::vector<Row>& rows,
-                      const std::function<void(Row&, const std::string&)>& fail) {
+void training_step_benchmarks(const std::string& prefix, int scale, std::vector<Row>& rows,
+                              const std::function<void(Row&, const std::string&)>& fail,
+                              const std::function<void()>& sync) {
   struct Workload {
     std::unique_ptr<workloads::Model> model;
     int iterations;  // per timed batch, before --quick's scale
@@ -99,10 +100,10 @@ void model_benchmarks(int scale, std::vector<Row>& rows,
   list.push_back({std::make_unique<workloads::Cnn>(32, 3, 32, 64, 32), 10});
   list.push_back({std::make_unique<workloads::TransformerBlock>(), 10});
   for (auto& [model, iterations] : list) {
-    const std::string name = model->name + " step";
+    const std::string name = prefix + model->name + " step";
     std::fprintf(stderr,
-                 "[tfjit-bench] training step: %s (eager, tf::function, tape around one)...\n",
-                 model->name.c_str());
+                 "[tfjit-bench] training step: %s%s (eager, tf::function, tape around one)...\n",
+                 prefix.c_str(), model->name.c_str());
     auto eager = [&](const tf::Tensor& x, const tf::Tensor& y) { return model->step(x, y); };
     auto compiled = tf::function(eager);
     auto curve = [&](auto& step) {
@@ -114,7 +115,7 @@ void model_benchmarks(int scale, std::vector<Row>& rows,
     };
     const int n = std::max(1, iterations / scale);
     auto eager_losses = curve(eager);
-    Row eager_row = row(name, "eager", time_stats([&] { eager(model->x, model->y); }, n),
+    Row eager_row = row(name, "eager", time_stats([&] { eager(model->x, model->y); }, n, 5, sync),
                         losses_note(eager_losses));
     rows.push_back(eager_row);
     // A compiled variant: its loss curve must be the eager one before it is timed.
@@ -128,7 +129,7 @@ void model_benchmarks(int scale, std::vector<Row>& rows,
         for (int i = 0; i < kCheckedSteps; ++i)
           same = same && std::abs(losses[i] - eager_losses[i]) <=
                              1e-4f * std::max(1.0f, std::abs(eager_losses[i]));
-        auto t = time_stats([&] { step(model->x, model->y); }, n);
+        auto t = time_stats([&] { step(model->x, model->y); }, n, 5, sync);
         std::ostringstream note;
         note.precision(4);
         note << timing_note(eager_row.us, t.median, "eager") << "; first " << kCheckedSteps
@@ -154,12 +155,17 @@ void model_benchmarks(int scale, std::vector<Row>& rows,
     };
     measure("tape around a tf::function loss", around, [&] { return compiled_loss.trace_count(); });
   }
+}
+
+void model_benchmarks(int scale, std::vector<Row>& rows,
+                      const std::function<void(Row&, const std::string&)>& fail) {
+  training_step_benchmarks("", scale, rows, fail, {});
 
   // Compile time: the transformer step, and how it grows with graph size.
   const int rounds = scale > 1 ? 1 : 3;
   {
     std::fprintf(stderr, "[tfjit-bench] compile time: transformer step, cold and from disk...\n");
-    workloads::TransformerBlock& t = static_cast<workloads::TransformerBlock&>(*list.back().model);
+    workloads::TransformerBlock t;
     auto make = [&] {
       return tf::function([&](const tf::Tensor& x, const tf::Tensor& y) { return t.step(x, y); });
     };

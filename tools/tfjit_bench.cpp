@@ -43,7 +43,8 @@ called directly, the training step eager and compiled, and overheads.
                   (conv2d on ResNet shapes against oneDNN direct), compile (a 20-op function), gpu,
                   keras (only when named: model.fit per epoch, Adam on 10M parameters,
                   tf::data per batch), gpu-conv (only when named: conv2d on ResNet shapes
-                  on the GPU, cuDNN direct, eager and compiled)
+                  on the GPU, cuDNN direct, eager and compiled), gpu-models (only when named:
+                  the training steps of `models` on the GPU, eager and compiled)
   --data DIR      the keras section's data and initial weights (.npy files written by
                   scripts/peers/keras_peers.py; default $TFJIT_BENCH_DATA; without it the
                   keras section has no fit rows)
@@ -124,7 +125,7 @@ int main(int argc, char** argv) {
     } else if (a == "--only") {
       only = "," + value() + ",";
       for (const char* known : {"matmul", "chain", "overhead", "autodiff", "steps", "models",
-                                "conv", "compile", "keras", "gpu-conv", "gpu"})
+                                "conv", "compile", "keras", "gpu-conv", "gpu-models", "gpu"})
         for (size_t at; (at = only.find(std::string(",") + known + ",")) != std::string::npos;)
           only.replace(at, std::strlen(known) + 1, "");
       if (only != ",") {
@@ -548,6 +549,20 @@ int main(int argc, char** argv) {
     }
   } else {
     progress("no GPU rows: " + tf::test::gpu_unavailable_reason());
+  }
+
+  if (only.find(",gpu-models,") == std::string::npos) {  // only when named: long on a GPU
+  } else if (tf::test::is_gpu_available()) {
+    try {
+      auto on_gpu = tf::device_scope("/GPU:0");
+      training_step_benchmarks("gpu ", scale, rows, fail, [] { tf::test::sync_devices(); });
+    } catch (const std::exception& e) {
+      Row row{"gpu models", "(section)", -1, ""};
+      fail(row, e.what());
+      rows.push_back(row);
+    }
+  } else {
+    progress("no GPU model rows: " + tf::test::gpu_unavailable_reason());
   }
 
   if (only.find(",gpu-conv,") == std::string::npos) {  // only when named: long on a GPU

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything a lent GPU machine should check, in one call of the device tool (a session has 15
-# minutes of device time in all; this takes at most about 8.5). Prepare here, after a build:
+# minutes of device time in all; this takes at most about 8.5; with the argument `models`, the
+# GPU training-step comparison alone, at most 8.4). Prepare here, after a build:
 #
 #   scripts/gpu/bundle.sh
 #   device tool: run  command="bash scripts/gpu/device_check.sh"  carry=[".gpu-bundle", ".gpu-debs"]
@@ -52,6 +53,20 @@ if [[ -n $cudnn_dir && -f $cudnn_dir/libcudnn.so.9 ]]; then
   echo "cuDNN: $cudnn_dir/libcudnn.so.9" >>"$summary"
 else
   echo "cuDNN: no libcudnn.so.9 found (convolutions run on the CPU eagerly)" >>"$summary"
+fi
+
+# `device_check.sh models`: instead of the checks below, the training steps of tools/workloads.h
+# (MLPs, CNNs, the transformer block) on the GPU, tfjit against PyTorch and JAX, each with the
+# same data and initial values (their first losses in the notes, for the table to compare).
+# Table them here with: peers.py --load torch-models.json jax-models.json --tfjit models.json
+if [[ ${1:-} == models ]]; then
+  step models-json 200 tfjit-bench --json --only gpu-models
+  step torch-models-json 200 python3 scripts/peers/peers.py --only torch-gpu-models --json
+  step jax-models-json 100 python3 scripts/peers/peers.py --only jax-gpu-models --json
+  tail -n 20 "$out/stderr.log" >&2
+  echo "== summary" >&2
+  cat "$summary" >&2
+  exit 0
 fi
 
 # The [device] tests first (the GPU against the CPU; [cudnn] among them), then everything else.

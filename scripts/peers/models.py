@@ -318,14 +318,18 @@ def bench_tf(res, fw, variants, q, time_us):
         res.add(INFERENCE, fw, variant, lambda f=f: (time_us(lambda: f(x), 2000 // q), ""))
 
 
-def bench_jax(res, fw, variants, q, time_us, sync):
+def bench_jax(res, fw, variants, q, time_us, sync, device=None, prefix="", inference=True):
+    """The training steps (and batch-1 inference) in JAX, on `device` (default: JAX's), rows
+    named prefix + workload."""
     import jax
     import jax.numpy as jnp
     ops = JaxOps(jnp, jax)
+    put = (lambda a: jax.device_put(jnp.asarray(a), device)) if device else jnp.asarray
     for name, loss_fn, init, iterations in workloads():
+        name = prefix + name
         params0, x0, y0 = init()
-        x, y = jnp.asarray(x0), jnp.asarray(y0)
-        p0 = tuple(jnp.asarray(p) for p in params0)
+        x, y = put(x0), put(y0)
+        p0 = tuple(put(p) for p in params0)
 
         def step(p, inp, target, loss_fn=loss_fn):
             loss, g = jax.value_and_grad(lambda p: loss_fn(ops, p, inp, target))(p)
@@ -347,6 +351,8 @@ def bench_jax(res, fw, variants, q, time_us, sync):
                 n = max(1, (iterations if variant != "eager" else max(1, iterations // 5)) // q)
                 return time_us(one, n, sync=sync), losses_note(losses)
             res.add(name, fw, variant, run)
+    if not inference:
+        return
     params0, x0, _ = mlp_init(MLP_SMALL[0], 1)
     params, x = [jnp.asarray(p) for p in params0], jnp.asarray(x0)
     for variant, wrap in variants:
@@ -355,17 +361,21 @@ def bench_jax(res, fw, variants, q, time_us, sync):
                 lambda f=f: (time_us(lambda: f(x), 2000 // q, sync=sync), ""))
 
 
-def bench_torch(res, fw, variants, q, time_us):
+def bench_torch(res, fw, variants, q, time_us, device="cpu", prefix="", sync=None,
+                inference=True):
+    """The training steps (and batch-1 inference) in PyTorch, on `device`, rows named prefix +
+    workload; `sync` (CUDA's) ends each timed batch."""
     import torch
     ops = TorchOps(torch)
     for name, loss_fn, init, iterations in workloads():
+        name = prefix + name
         params0, x0, y0 = init()
         if loss_fn is cnn_loss:
             params0, x0 = cnn_channels_first(params0, x0)
-        x, y = torch.from_numpy(x0), torch.from_numpy(y0)
+        x, y = torch.from_numpy(x0).to(device), torch.from_numpy(y0).to(device)
         for variant, wrap in variants:
             def run(wrap=wrap, loss_fn=loss_fn, iterations=iterations, params0=params0):
-                params = [torch.from_numpy(p.copy()).requires_grad_() for p in params0]
+                params = [torch.from_numpy(p.copy()).to(device).requires_grad_() for p in params0]
 
                 def step(inp, target):
                     loss = loss_fn(ops, params, inp, target)
@@ -378,8 +388,11 @@ def bench_torch(res, fw, variants, q, time_us):
 
                 f = wrap(step)
                 losses = [float(f(x, y)) for _ in range(CHECKED_STEPS)]
-                return time_us(lambda: f(x, y), max(1, iterations // q)), losses_note(losses)
+                return (time_us(lambda: f(x, y), max(1, iterations // q), sync=sync),
+                        losses_note(losses))
             res.add(name, fw, variant, run)
+    if not inference:
+        return
     params0, x0, _ = mlp_init(MLP_SMALL[0], 1)
     params, x = [torch.from_numpy(p) for p in params0], torch.from_numpy(x0)
 

@@ -11,7 +11,9 @@ instead of a time, so one broken peer does not hide the others.
   peers.py --only tf-models,jax-models,torch-models ...   the training steps users run
                                           (tools/workloads.h, scripts/peers/models.py)
   peers.py --only torch-gpu,jax-gpu ...    the GPU rows (tools/bench_gpu.cpp) on GPU:0
-                                          (PEERS_GPU_ON_CPU=1: on the CPU, a smoke test)
+  peers.py --only torch-gpu-models,jax-gpu-models ...   the training steps on GPU:0
+                                          (either: PEERS_GPU_ON_CPU=1 runs it on the CPU, a
+                                          smoke test)
 
 --tfjit takes one or more `tfjit-bench --json` outputs (the median per row is used) and adds the
 side-by-side table, each peer as a ratio to tfjit measured on the same machine.
@@ -527,6 +529,31 @@ def bench_jax_gpu(res, q):
             lambda: (time_us(lambda: f(s), 20000 // q, sync=sync), "per call"))
 
 
+def bench_torch_gpu_models(res, q):
+    """The training steps of tools/workloads.h on GPU:0 (tfjit-bench --only gpu-models)."""
+    import torch
+
+    if not torch.cuda.is_available() and not GPU_ON_CPU:
+        raise RuntimeError("torch sees no GPU")
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    torch.set_float32_matmul_precision("highest")
+    _, fw, variants = torch_setup()
+    dev = torch.device("cpu" if GPU_ON_CPU else "cuda:0")
+    sync = (lambda _: None) if GPU_ON_CPU else (lambda _: torch.cuda.synchronize())
+    models.bench_torch(res, fw, variants, q, time_us, device=dev, prefix="gpu ", sync=sync,
+                       inference=False)
+
+
+def bench_jax_gpu_models(res, q):
+    """The training steps of tools/workloads.h on GPU:0 (tfjit-bench --only gpu-models)."""
+    jax, fw, variants = jax_setup()
+    gpu = jax.devices("cpu" if GPU_ON_CPU else "gpu")[0]  # raises without one
+    jax.config.update("jax_default_matmul_precision", "highest")
+    models.bench_jax(res, fw, variants, q, time_us, jax.block_until_ready, device=gpu,
+                     prefix="gpu ", inference=False)
+
+
 # ---------------------------------------------------------------------------------------------
 # Side-by-side table against tfjit-bench --json.
 
@@ -551,6 +578,10 @@ TFJIT_ROWS = {
     "gpu linreg step": ("eager", "tf::function"),
     "gpu overhead": ("eager add, 1 element", "tf::function call, cache hit"),
 }
+TFJIT_ROWS.update({"gpu " + w: TFJIT_ROWS[w] for w in [
+    models.mlp_name(*models.MLP_SMALL[:2]), models.mlp_name(*models.MLP_WIDE[:2]),
+    models.transformer_name(), models.cnn_name(*models.CNN_DIGITS[:5]),
+    models.cnn_name(*models.CNN_CIFAR[:5])]})
 COLUMNS = [("tensorflow", "eager"), ("tensorflow", "tf.function"),
            ("tensorflow", "tf.function(jit_compile)"), ("jax", "eager"), ("jax", "jax.jit"),
            ("torch", "eager"), ("torch", "torch.compile"),
@@ -660,7 +691,8 @@ def main():
     ap.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     ap.add_argument("--only", default="tf,jax,torch",
                     help="comma-separated: tf,jax,torch (CPU), tf-models,jax-models,torch-models "
-                         "(the training steps of tools/workloads.h), torch-gpu,jax-gpu (GPU:0)")
+                         "(the training steps of tools/workloads.h), torch-gpu,jax-gpu (GPU:0), "
+                         "torch-gpu-models,jax-gpu-models (the training steps on GPU:0)")
     ap.add_argument("--tfjit", nargs="*", default=[], help="tfjit-bench --json outputs")
     ap.add_argument("--load", nargs="*", default=[],
                     help="earlier peers.py --json outputs to table instead of measuring (the "
@@ -672,7 +704,8 @@ def main():
     benches = {"tf": bench_tf, "jax": bench_jax, "torch": bench_torch,
                "tf-models": bench_tf_models, "jax-models": bench_jax_models,
                "torch-models": bench_torch_models,
-               "torch-gpu": bench_torch_gpu, "jax-gpu": bench_jax_gpu}
+               "torch-gpu": bench_torch_gpu, "jax-gpu": bench_jax_gpu,
+               "torch-gpu-models": bench_torch_gpu_models, "jax-gpu-models": bench_jax_gpu_models}
     for name in ([] if args.load else args.only.split(",")):
         try:
             benches[name](res, q)

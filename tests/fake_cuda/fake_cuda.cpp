@@ -686,4 +686,5 @@ int cublasGemmEx(void* h, int ta, int tb, int m, int n, int k, const void* alpha
 namespace tfjit_fake {
 int injected_error(const char* call) { return injected(call); }
 void run_on_stream(void* stream, std::function<void()> work) { on_stream(stream, std::move(work)); }
+int refused_while_capturing() { return ::refused_while_capturing(); }
 }  // namespace tfjit_fake

@@ -290,6 +290,7 @@ const char* cudnnGetErrorString(Status s) {
 
 Status cudnnCreate(Handle* h) {
   if (Status e = tfjit_fake::injected_error("cudnnCreate")) return e;
+  if (tfjit_fake::refused_while_capturing()) return kExecutionFailed;
   static std::mutex mutex;
   static auto& handles = *std::make_unique<std::vector<std::unique_ptr<cudnnContext>>>().release();
   std::lock_guard lock(mutex);
@@ -387,6 +388,7 @@ Status heuristics(const char* call, Problem p, int requested, int* returned, Alg
 Status find(const char* call, Problem p, Handle h, void* out, int out_type, int64_t out_elements,
             int requested, int* returned, AlgoPerf* perf, size_t workspace) {
   if (Status e = tfjit_fake::injected_error(call)) return e;
+  if (tfjit_fake::refused_while_capturing()) return kExecutionFailed;  // it synchronises
   ++stats().find_calls;
   if (Status s = p.check()) return s;
   tfjit_fake::run_on_stream(h->stream, [=] {

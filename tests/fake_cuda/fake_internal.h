@@ -11,5 +11,8 @@ int injected_error(const char* call);
 // Runs `work` now, in order with the stream's earlier work, or records it while the stream is
 // being captured into a CUDA Graph (then each launch of the graph runs it).
 void run_on_stream(void* stream, std::function<void()> work);
+// Nonzero while a CUDA Graph capture is in progress, which it then invalidates: for calls that
+// allocate or synchronise (cudnnCreate, cudnnFind*), as the real libraries refuse them then.
+int refused_while_capturing();
 
 }  // namespace tfjit_fake

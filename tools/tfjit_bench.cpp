@@ -538,45 +538,30 @@ int main(int argc, char** argv) {
   }
 
   on_cpu.reset();
-  if (!want("gpu")) {
-  } else if (tf::test::is_gpu_available()) {
-    try {
-      gpu_benchmarks(scale, rows, fail);
-    } catch (const std::exception& e) {  // the rows measured so far stay; the run reports it
-      Row row{"gpu", "(section)", -1, ""};
-      fail(row, e.what());
-      rows.push_back(row);
+  // A GPU section: its rows, or, without a GPU, why not. A failure keeps the rows measured so far
+  // and is reported in a row of its own.
+  auto gpu_section = [&](bool wanted, const char* name, const std::function<void()>& run) {
+    if (!wanted) return;
+    if (!tf::test::is_gpu_available()) {
+      progress(std::string("no ") + name + " rows: " + tf::test::gpu_unavailable_reason());
+      return;
     }
-  } else {
-    progress("no GPU rows: " + tf::test::gpu_unavailable_reason());
-  }
-
-  if (only.find(",gpu-models,") == std::string::npos) {  // only when named: long on a GPU
-  } else if (tf::test::is_gpu_available()) {
     try {
-      auto on_gpu = tf::device_scope("/GPU:0");
-      training_step_benchmarks("gpu ", scale, rows, fail, [] { tf::test::sync_devices(); });
+      run();
     } catch (const std::exception& e) {
-      Row row{"gpu models", "(section)", -1, ""};
+      Row row{name, "(section)", -1, ""};
       fail(row, e.what());
       rows.push_back(row);
     }
-  } else {
-    progress("no GPU model rows: " + tf::test::gpu_unavailable_reason());
-  }
-
-  if (only.find(",gpu-conv,") == std::string::npos) {  // only when named: long on a GPU
-  } else if (tf::test::is_gpu_available()) {
-    try {
-      gpu_conv_benchmarks(scale, rows, fail);
-    } catch (const std::exception& e) {
-      Row row{"gpu conv2d", "(section)", -1, ""};
-      fail(row, e.what());
-      rows.push_back(row);
-    }
-  } else {
-    progress("no GPU conv rows: " + tf::test::gpu_unavailable_reason());
-  }
+  };
+  gpu_section(want("gpu"), "gpu", [&] { gpu_benchmarks(scale, rows, fail); });
+  // Only when named: long on a GPU.
+  gpu_section(only.find(",gpu-models,") != std::string::npos, "gpu models", [&] {
+    auto on_gpu = tf::device_scope("/GPU:0");
+    training_step_benchmarks("gpu ", scale, rows, fail, [] { tf::test::sync_devices(); });
+  });
+  gpu_section(only.find(",gpu-conv,") != std::string::npos, "gpu conv2d",
+              [&] { gpu_conv_benchmarks(scale, rows, fail); });
 
   if (json) {
     std::cout << "{\n  \"metadata\": " << metadata_json(metadata, load_average())

@@ -41,6 +41,12 @@ bool graphs_disabled() {
   return v && (!std::strcmp(v, "0") || !std::strcmp(v, "false") || !std::strcmp(v, "off"));
 }
 
+template <class Kind>
+bool has_step(const Program& p) {
+  return std::any_of(p.steps.begin(), p.steps.end(),
+                     [](const rt::gpu::Step& s) { return std::holds_alternative<Kind>(s); });
+}
+
 class DeviceProgram final : public rt::gpu::LoadedProgram {
  public:
   DeviceProgram(int ordinal, std::shared_ptr<const Program> program)
@@ -158,9 +164,7 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
       graph_reason_ =
           "host control flow (tf::cond, tf::while_loop): each branch reads its predicate from "
           "the GPU";
-    else if (std::any_of(p.steps.begin(), p.steps.end(), [](const rt::gpu::Step& s) {
-               return std::holds_alternative<rt::gpu::Print>(s);
-             }))
+    else if (has_step<rt::gpu::Print>(p))
       graph_reason_ = "tf::print: its values are read back and printed by the host";
     else if (boundary_bytes_ > kGraphBoundaryLimit)
       graph_reason_ = "arguments and results of " + std::to_string(boundary_bytes_) +
@@ -334,13 +338,8 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
       staged_ = addresses(args.data(), results.data(), base + boundary_bytes_);
       check(driver_.StreamCreate(&capture_stream_, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
       // Library handles for the capture stream, made now: creating one allocates.
-      auto has = [&](auto kind) {
-        return std::any_of(p.steps.begin(), p.steps.end(), [](const rt::gpu::Step& s) {
-          return std::holds_alternative<decltype(kind)>(s);
-        });
-      };
-      if (has(rt::gpu::Gemm{})) prepare_gemm_stream(capture_stream_);
-      if (has(rt::gpu::Conv{})) prepare_cudnn_stream(ordinal_, capture_stream_);
+      if (has_step<rt::gpu::Gemm>(p)) prepare_gemm_stream(capture_stream_);
+      if (has_step<rt::gpu::Conv>(p)) prepare_cudnn_stream(ordinal_, capture_stream_);
       // The eager kernels of convolution and scatter steps enqueue on the capture stream too,
       // and the workspace and scratch they take stay the graph's.
       RecordingGraph recording(device_, capture_stream_);

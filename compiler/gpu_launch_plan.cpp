@@ -214,7 +214,8 @@ class PlanBuilder {
     if (auto call = dyn_cast<func::CallOp>(op)) {
       if (call.getCallee() == rt::abi::kFailIf) return add_check(call);
       if (call.getCallee().starts_with(rt::abi::kPrintPrefix)) return add_print(call);
-      if (call.getCallee() == rt::abi::kConv) return add_conv(call);
+      if (call.getCallee() == rt::abi::kConv || call.getCallee() == rt::abi::kConvFused)
+        return add_conv(call);
       if (call.getCallee().starts_with(rt::abi::kScatterPrefix)) return add_scatter(call);
       return add_gemm(call);
     }
@@ -487,15 +488,19 @@ class PlanBuilder {
   }
 
   // compiler/lowering/to_linalg/conv.cpp: conv(a, b, out, attributes), unranked casts of static
-  // memrefs, the attributes a constant [kind, groups, strides, dilations, low, high].
+  // memrefs, the attributes a constant [kind, groups, strides, dilations, low, high]; or
+  // conv_fused(a, b, bias, residual, out, attributes) with [act, has_bias, has_residual] after
+  // them (runtime/library_abi.h).
   void add_conv(func::CallOp call) {
-    if (call.getNumOperands() != 4)
+    const bool fused = call.getCallee() == rt::abi::kConvFused;
+    const unsigned out_at = fused ? 4 : 2;
+    if (call.getNumOperands() != out_at + 2)
       unsupported(call, "a convolution call with unexpected operands");
     rt::gpu::Conv c;
     c.a = contiguous(call, call.getOperand(0));
     c.b = contiguous(call, call.getOperand(1));
-    c.out = contiguous(call, call.getOperand(2));
-    const Memref& attrs = memref(call, call.getOperand(3));
+    c.out = contiguous(call, call.getOperand(out_at));
+    const Memref& attrs = memref(call, call.getOperand(out_at + 1));
     const auto& bytes = program_.buffers[static_cast<size_t>(attrs.buffer)].data;
     if (attrs.byte_offset != 0)
       unsupported(call, "convolution attributes inside a larger constant");
@@ -508,9 +513,9 @@ class PlanBuilder {
     const size_t spatial = shape(0).size() - 2;
     if (program_.buffers[static_cast<size_t>(attrs.buffer)].kind !=
             ProgramBuffer::Kind::kConstant ||
-        a.size() != 2 + 4 * spatial || a[0] < 0 || a[0] > 2)
+        a.size() != 2 + 4 * spatial + (fused ? 3 : 0) || a[0] < 0 || a[0] > 2)
       unsupported(call, "a convolution whose attributes are not a constant");
-    auto dtype = tfjit::dtype_of(memref(call, call.getOperand(2)).type.getElementType());
+    auto dtype = tfjit::dtype_of(memref(call, call.getOperand(out_at)).type.getElementType());
     if (!dtype) unsupported(call, "a convolution of this element type");
     c.dtype = *dtype;
     c.kind = static_cast<rt::abi::ConvKind>(a[0]);
@@ -522,7 +527,7 @@ class PlanBuilder {
     }
     switch (c.kind) {  // the operands in the kind's order (runtime/primitives/conv.h)
       case rt::abi::ConvKind::kForward:
-        c.input = shape(0), c.filter = shape(1), c.output = shape(2);
+        c.input = shape(0), c.filter = shape(1), c.output = shape(out_at);
         break;
       case rt::abi::ConvKind::kBackpropInput:
         c.filter = shape(0), c.output = shape(1), c.input = shape(2);
@@ -530,6 +535,13 @@ class PlanBuilder {
       case rt::abi::ConvKind::kBackpropFilter:
         c.input = shape(0), c.output = shape(1), c.filter = shape(2);
         break;
+    }
+    if (fused) {
+      if (c.kind != rt::abi::ConvKind::kForward)
+        unsupported(call, "an epilogue on a convolution's gradient");
+      c.activation = static_cast<rt::abi::Epilogue>(*at);
+      if (at[1]) c.bias = contiguous(call, call.getOperand(2));
+      if (at[2]) c.residual = contiguous(call, call.getOperand(3));
     }
     program_.steps.emplace_back(std::move(c));
   }

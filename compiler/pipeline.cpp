@@ -62,8 +62,8 @@ void add_stage(mlir::PassManager& pm, Stage stage, const CompileOptions& options
       pm.addPass(mlir::createCanonicalizerPass());
       pm.addPass(mlir::createCSEPass());
       pm.addPass(create_schedule_collectives_pass());
-      // Convolutions with their epilogues, where they become oneDNN calls (the CPU).
-      if (options.host_library_calls && options.fuse_conv_epilogue)
+      // Convolutions with their epilogues, where they become library calls (oneDNN, cuDNN).
+      if (options.fuse_conv_epilogue && (options.host_library_calls || options.device_conv_calls))
         pm.addPass(create_fuse_conv_epilogue_pass());
       break;
     case Stage::kLinalg:

@@ -16,7 +16,7 @@ namespace tf::rt::gpu {
 
 namespace {
 
-constexpr char kMagic[8] = {'t', 'f', 'j', 'g', 'p', 'u', '0', '5'};
+constexpr char kMagic[8] = {'t', 'f', 'j', 'g', 'p', 'u', '0', '6'};
 
 // Little helpers over a byte string: fixed-width integers and length-prefixed strings.
 struct Writer {
@@ -104,14 +104,21 @@ bool valid_conv(const Conv& c, const std::vector<ProgramBuffer>& buffers) {
     const int64_t span = c.input[d + 1] + lo + hi - r * (c.filter[d] - 1);  // windows' starts
     if (span <= 0 || c.output[d + 1] != (span - 1) / s + 1) return false;
   }
+  auto inside = [&](const BufferRef& r, int64_t size) {
+    const int64_t buffer = buffers[static_cast<size_t>(r.buffer)].bytes;
+    return r.byte_offset >= 0 && size <= buffer && r.byte_offset <= buffer - size;
+  };
   const int64_t* sizes[3][3] = {{&in, &filter, &out}, {&filter, &out, &in}, {&in, &out, &filter}};
   const BufferRef* refs[3] = {&c.a, &c.b, &c.out};
-  for (int i = 0; i < 3; ++i) {
-    const BufferRef& r = *refs[i];
-    const int64_t size = *sizes[kind][i], buffer = buffers[static_cast<size_t>(r.buffer)].bytes;
-    if (r.byte_offset < 0 || size > buffer || r.byte_offset > buffer - size) return false;
-  }
-  return true;
+  for (int i = 0; i < 3; ++i)
+    if (!inside(*refs[i], *sizes[kind][i])) return false;
+  if (!c.has_epilogue()) return true;
+  // An epilogue: what cuDNN fuses (backends/cuda/cudnn.h), its operands inside their buffers.
+  const auto act = c.activation;
+  return c.kind == abi::ConvKind::kForward && c.dtype == DType::float32 &&
+         (act == abi::Epilogue::kNone || act == abi::Epilogue::kRelu) &&
+         (!c.bias || inside(*c.bias, c.output[rank - 1] * 4)) &&
+         (!c.residual || inside(*c.residual, out));
 }
 
 // A scatter read from disk: a known dtype and combiner, and each operand inside its buffer.
@@ -205,6 +212,11 @@ std::string Program::serialize() const {
         for (int64_t v : *list) w.put(v);
       }
       w.put(conv->groups);
+      w.put(conv->activation);
+      for (const auto* ref : {&conv->bias, &conv->residual}) {
+        w.put<uint8_t>(ref->has_value());
+        if (*ref) w.put(**ref);
+      }
     } else if (const auto* sc = std::get_if<Scatter>(&step)) {
       w.put(sc->dtype);
       for (const BufferRef& r : {sc->operand, sc->indices, sc->updates, sc->out}) w.put(r);
@@ -351,6 +363,9 @@ Program Program::deserialize(std::string_view bytes) {
           for (uint64_t k = 0; k < n; ++k) list->push_back(r.get<int64_t>());
         }
         conv.groups = r.get<int64_t>();
+        conv.activation = r.get<abi::Epilogue>();
+        for (auto* ref : {&conv.bias, &conv.residual})
+          if (r.get<uint8_t>()) *ref = r.ref();
         p.steps.emplace_back(std::move(conv));
         break;
       }
@@ -396,6 +411,8 @@ Program Program::deserialize(std::string_view bytes) {
       target(j->target);
     } else if (const auto* conv = std::get_if<Conv>(&step)) {
       check(conv->a), check(conv->b), check(conv->out);
+      for (const auto& ref : {conv->bias, conv->residual})
+        if (ref) check(*ref);
       if (!valid_conv(*conv, p.buffers))
         throw InvalidArgumentError(
             "GPU program: a convolution of inconsistent shapes or outside "
@@ -517,6 +534,11 @@ std::string Program::describe() const {
       ref(conv->b);
       os << " out=";
       ref(conv->out);
+      if (conv->has_epilogue()) {
+        os << " epilogue=" << (conv->activation == abi::Epilogue::kRelu ? "relu" : "none");
+        if (conv->bias) os << " bias=", ref(*conv->bias);
+        if (conv->residual) os << " residual=", ref(*conv->residual);
+      }
       os << "\n";
     } else if (const auto* sc = std::get_if<Scatter>(&step)) {
       os << "scatter " << dtype_name(sc->dtype) << " "

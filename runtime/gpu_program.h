@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -66,6 +67,12 @@ struct Conv {
   std::vector<int64_t> input, filter, output;          // shapes
   std::vector<int64_t> strides, dilations, low, high;  // one per spatial dim
   int64_t groups = 1;
+  // A fused convolution's epilogue (kForward, float32): out = activation(conv + bias + residual),
+  // the bias one value per output channel, the residual the output's shape; ReLU or no
+  // activation, which cuDNN applies in the convolution's call.
+  std::optional<BufferRef> bias, residual;
+  abi::Epilogue activation = abi::Epilogue::kNone;
+  bool has_epilogue() const { return bias || residual || activation != abi::Epilogue::kNone; }
 };
 
 // tfjit.scatter through the GPU's eager kernel (runtime/primitives/scatter.h: the plan's

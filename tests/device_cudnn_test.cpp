@@ -167,14 +167,19 @@ TEST_CASE("a compiled CNN training step on the GPU replays its convolutions as a
   // Uneven SAME padding (stride 2, odd sizes) pads the input on the device: kept by the graph.
   tf::Tensor w1 = random_tensor({3, 3, 3, 8}, tf::float32, rng);
   tf::Tensor w2 = random_tensor({3, 3, 8, 4}, tf::float32, rng);
+  tf::Tensor b1 = random_tensor({8}, tf::float32, rng);
   auto step = [&](const tf::Tensor& x) {
     tf::GradientTape tape;
     tape.watch(w1);
     tape.watch(w2);
-    tf::Tensor h = tf::nn::relu(tf::nn::conv2d(x, w1, {2}, "SAME"));
+    tape.watch(b1);
+    // Compiled, the first convolution with its bias and ReLU is one fused cuDNN call.
+    tf::Tensor h = tf::nn::relu(tf::nn::bias_add(tf::nn::conv2d(x, w1, {2}, "SAME"), b1));
     tf::Tensor y = tf::nn::conv2d(tf::nn::max_pool2d(h, {2}, {2}, "VALID"), w2, {1}, "SAME");
-    auto g = tape.gradient(tf::reduce_sum(y * y), std::vector<tf::Source>{w1, w2});
-    return tf::concat({tf::reshape(y, {-1}), tf::reshape(g[0], {-1}), tf::reshape(g[1], {-1})}, 0);
+    auto g = tape.gradient(tf::reduce_sum(y * y), std::vector<tf::Source>{w1, w2, b1});
+    return tf::concat({tf::reshape(y, {-1}), tf::reshape(g[0], {-1}), tf::reshape(g[1], {-1}),
+                       tf::reshape(g[2], {-1})},
+                      0);
   };
   auto f = tf::function(step);
   for (int call = 0; call < 4; ++call) {

@@ -3,7 +3,9 @@
 // their values with the CPU's), each configuration's algorithm is chosen once and run with the
 // workspace it asked for, a configuration cuDNN refuses still runs (on the CPU's kernel, the
 // tensor staying on the GPU), a cuDNN failure is a typed error naming the op, and without cuDNN
-// convolutions still run (eagerly on the CPU, compiled as generated GPU kernels).
+// convolutions still run (eagerly on the CPU, compiled as generated GPU kernels), and a compiled
+// convolution with its bias, residual and ReLU is one fused cuDNN call (separate cuDNN calls
+// where cuDNN refuses it).
 #include <dlfcn.h>
 
 #include <algorithm>
@@ -22,6 +24,7 @@ using tft::make;
 struct CudnnStats {
   int64_t handles, forward, backward_data, backward_filter;
   int64_t heuristic_queries, find_calls, largest_workspace;
+  int64_t fused_forward, add_tensor, activation;
 };
 
 // A symbol of the stand-in library (driver, cuBLAS and cuDNN in one).
@@ -140,7 +143,8 @@ TEST_CASE(
     const CudnnStats before = cudnn_stats();
     tft::check_same(tf::identity(f(x)), cpu, "compiled conv2d, relu and gradients");
     const CudnnStats after = cudnn_stats();
-    CHECK(after.forward == before.forward + 1);
+    CHECK(after.fused_forward == before.fused_forward + 1);  // the forward with its ReLU
+    CHECK(after.forward == before.forward);
     CHECK(after.backward_data == before.backward_data + 1);
     CHECK(after.backward_filter == before.backward_filter + 1);
     auto concrete = f.get_concrete_function(x);
@@ -193,6 +197,141 @@ TEST_CASE(
     auto values = t.to_vector<float>();
     CHECK(std::all_of(values.begin(), values.end(), [](float v) { return v == 7.f; }));
   }
+}
+
+// conv2d (stride 2, uneven SAME padding) with a bias, a residual and ReLU, and a 1-D convolution
+// with ReLU alone; the bias and residual vary between calls, as arguments.
+tf::Tensor conv_epilogues(const tf::Tensor& x, const tf::Tensor& w, const tf::Tensor& b,
+                          const tf::Tensor& r, const tf::Tensor& x1, const tf::Tensor& w1) {
+  tf::Tensor y = tf::nn::relu(tf::nn::bias_add(tf::nn::conv2d(x, w, {2}, "SAME"), b) + r);
+  tf::Tensor z = tf::nn::relu(tf::nn::conv1d(x1, w1, {1}, "VALID"));
+  return tf::concat({tf::reshape(y, {-1}), tf::reshape(z, {-1})}, 0);
+}
+
+struct EpilogueInputs {
+  tf::Tensor x, w, b, r, x1, w1;
+  explicit EpilogueInputs(std::mt19937& rng)
+      : x(random_tensor({2, 9, 7, 3}, rng)),
+        w(random_tensor({3, 3, 3, 4}, rng)),
+        b(random_tensor({4}, rng)),
+        r(random_tensor({2, 5, 4, 4}, rng)),
+        x1(random_tensor({3, 11, 2}, rng)),
+        w1(random_tensor({4, 2, 5}, rng)) {}
+  tf::Tensor on_cpu() const {
+    auto scope = tf::device_scope("/CPU:0");
+    return conv_epilogues(x, w, b, r, x1, w1);
+  }
+};
+
+TEST_CASE(
+    "a compiled convolution with its bias, residual and ReLU on the GPU is one fused cuDNN call, "
+    "replayed as a CUDA Graph",
+    "[fake_gpu][cudnn][function]") {
+  if (tft::skip_without_gpu()) return;
+  std::mt19937 rng(23);
+  auto f = tf::function(conv_epilogues);
+  const EpilogueInputs first(rng);
+  tft::run_compiled_kernels_on_fake_gpu(f, first.x, first.w, first.b, first.r, first.x1,
+                                        first.w1);
+  for (int call = 0; call < 3; ++call) {
+    const EpilogueInputs in(rng);
+    const tf::Tensor cpu = in.on_cpu();
+    auto scope = tf::device_scope("/GPU:0");
+    const CudnnStats before = cudnn_stats();
+    tft::check_same(tf::identity(f(in.x, in.w, in.b, in.r, in.x1, in.w1)), cpu,
+                    "compiled convolutions with their epilogues");
+    const CudnnStats after = cudnn_stats();
+    CHECK(after.fused_forward == before.fused_forward + 2);
+    CHECK(after.forward == before.forward);
+    CHECK(after.add_tensor == before.add_tensor);
+    CHECK(after.activation == before.activation);
+    auto concrete = f.get_concrete_function(in.x, in.w, in.b, in.r, in.x1, in.w1);
+    INFO(concrete.cuda_graph_unavailable_reason());
+    CHECK(concrete.replays_cuda_graph() == (call > 0));
+  }
+}
+
+TEST_CASE(
+    "where cuDNN refuses the fused call, the convolution, bias and ReLU are separate cuDNN calls "
+    "with the same values",
+    "[fake_gpu][cudnn][function]") {
+  if (tft::skip_without_gpu()) return;
+  std::mt19937 rng(29);
+  // Shapes no other test uses: their plans, and the refusal they remember, are made here.
+  tf::Tensor w = random_tensor({2, 2, 3, 5}, rng), b = random_tensor({5}, rng);
+  auto step = [&](const tf::Tensor& x, const tf::Tensor& r) {  // two launches: a graph
+    return tf::nn::relu(tf::nn::conv2d(x, w, {1}, "VALID") + b + r) * 0.5f;
+  };
+  auto f = tf::function(step);
+  tf::Tensor x0 = random_tensor({2, 6, 5, 3}, rng), r0 = random_tensor({2, 5, 4, 5}, rng);
+  tft::run_compiled_kernels_on_fake_gpu(f, x0, r0);
+  fail_next("cudnnConvolutionBiasActivationForward", 3000);  // CUDNN_STATUS_NOT_SUPPORTED
+  for (int call = 0; call < 3; ++call) {
+    tf::Tensor x = random_tensor({2, 6, 5, 3}, rng), r = random_tensor({2, 5, 4, 5}, rng), cpu;
+    {
+      auto on_cpu = tf::device_scope("/CPU:0");
+      cpu = step(x, r);
+    }
+    auto scope = tf::device_scope("/GPU:0");
+    const CudnnStats before = cudnn_stats();
+    tft::check_same(tf::identity(f(x, r)), cpu, "separate cuDNN calls");
+    const CudnnStats after = cudnn_stats();
+    CHECK(after.fused_forward == before.fused_forward);  // refused once, not tried again
+    CHECK(after.forward == before.forward + 1);
+    CHECK(after.add_tensor == before.add_tensor + 1);
+    CHECK(after.activation == before.activation + 1);
+    auto concrete = f.get_concrete_function(x, r);
+    INFO(concrete.cuda_graph_unavailable_reason());
+    CHECK(concrete.replays_cuda_graph() == (call > 0));
+  }
+}
+
+TEST_CASE("a fused convolution cuDNN refuses altogether runs with its epilogue on the CPU kernel",
+          "[fake_gpu][cudnn][function]") {
+  if (tft::skip_without_gpu()) return;
+  std::mt19937 rng(31);
+  // A configuration no other test uses: its search happens here, and is refused.
+  tf::Tensor w = random_tensor({3, 2, 2, 3}, rng), b = random_tensor({3}, rng);
+  auto step = [&](const tf::Tensor& x) {
+    return tf::nn::relu(tf::nn::bias_add(tf::nn::conv2d(x, w, {1}, "SAME"), b));
+  };
+  tf::Tensor x = random_tensor({2, 5, 6, 2}, rng), cpu;
+  {
+    auto on_cpu = tf::device_scope("/CPU:0");
+    cpu = step(x);
+  }
+  auto f = tf::function(step);
+  tft::run_compiled_kernels_on_fake_gpu(f, x);
+  auto scope = tf::device_scope("/GPU:0");
+  fail_next("cudnnGetConvolutionForwardAlgorithm_v7", 3000);  // CUDNN_STATUS_NOT_SUPPORTED
+  const CudnnStats before = cudnn_stats();
+  for (int call = 0; call < 2; ++call) tft::check_same(f(x), cpu, "refused: the CPU's kernel");
+  const CudnnStats after = cudnn_stats();
+  CHECK(after.fused_forward == before.fused_forward);
+  CHECK(after.forward == before.forward);
+}
+
+TEST_CASE("a compiled convolution with an activation cuDNN does not fuse stays a cuDNN call",
+          "[fake_gpu][cudnn][function]") {
+  if (tft::skip_without_gpu()) return;
+  std::mt19937 rng(37);
+  tf::Tensor w = random_tensor({3, 3, 2, 4}, rng), b = random_tensor({4}, rng);
+  auto step = [&](const tf::Tensor& x) {
+    return tf::nn::gelu(tf::nn::bias_add(tf::nn::conv2d(x, w, {1}, "SAME"), b));
+  };
+  tf::Tensor x = random_tensor({1, 6, 6, 2}, rng), cpu;
+  {
+    auto on_cpu = tf::device_scope("/CPU:0");
+    cpu = step(x);
+  }
+  auto f = tf::function(step);
+  tft::run_compiled_kernels_on_fake_gpu(f, x);
+  auto scope = tf::device_scope("/GPU:0");
+  const CudnnStats before = cudnn_stats();
+  tft::check_same(f(x), cpu, "a convolution, then a generated kernel");
+  const CudnnStats after = cudnn_stats();
+  CHECK(after.forward == before.forward + 1);
+  CHECK(after.fused_forward == before.fused_forward);
 }
 
 TEST_CASE("a convolution cuDNN refuses keeps its program launching step by step, saying why",

@@ -313,6 +313,52 @@ TEST_CASE("with cuDNN, convolutions and their gradients are cuDNN steps writing 
     CHECK_FALSE(std::holds_alternative<rt::gpu::Conv>(step));
 }
 
+// A convolution with its bias, residual and ReLU (the fuse pass's tfjit.fused_conv).
+const char* kFusedConv = R"(
+module {
+  func.func @main(%x: tensor<2x5x5x3xf32>, %w: tensor<3x3x3x4xf32>, %b: tensor<4xf32>,
+                  %r: tensor<2x3x3x4xf32>) -> tensor<2x3x3x4xf32> {
+    %y = tfjit.fused_conv %x, %w bias %b : tensor<4xf32> residual %r : tensor<2x3x3x4xf32> {activation = "relu", strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, padding_low = array<i64: 1, 1>, padding_high = array<i64: 1, 1>, groups = 1} : tensor<2x5x5x3xf32>, tensor<3x3x3x4xf32> -> tensor<2x3x3x4xf32>
+    return %y : tensor<2x3x3x4xf32>
+  }
+})";
+
+TEST_CASE("with cuDNN, a convolution fused with ReLU is one cuDNN step carrying its epilogue",
+          "[gpu_program]") {
+  auto graph = compiler::Graph::parse(kFusedConv);
+  compiler::CompileOptions options;
+  options.device_conv_calls = true;
+  auto p = graph->gpu_program("sm_90", options);
+  REQUIRE(p.steps.size() == 1);
+  const auto* conv = std::get_if<rt::gpu::Conv>(&p.steps[0]);
+  REQUIRE(conv);
+  CHECK(conv->kind == rt::abi::ConvKind::kForward);
+  CHECK(conv->output == std::vector<int64_t>{2, 3, 3, 4});
+  CHECK(conv->activation == rt::abi::Epilogue::kRelu);
+  REQUIRE(conv->bias);
+  REQUIRE(conv->residual);
+  CHECK((conv->a.buffer == 0 && conv->b.buffer == 1 && conv->bias->buffer == 2 &&
+         conv->residual->buffer == 3 && conv->out.buffer == 4));
+  auto q = rt::gpu::Program::deserialize(p.serialize());
+  CHECK(q.describe() == p.describe());
+  CHECK_THAT(q.describe(), Catch::Contains("epilogue=relu bias=") && Catch::Contains("residual="));
+  // What cuDNN cannot fuse, or an operand outside its buffer, is refused when read back.
+  for (auto corrupt : std::vector<std::function<void(rt::gpu::Conv&)>>{
+           [](auto& c) { c.activation = rt::abi::Epilogue::kGelu; },
+           [](auto& c) { c.activation = static_cast<rt::abi::Epilogue>(99); },
+           [](auto& c) { c.bias->byte_offset = 4; },
+           [](auto& c) { c.residual->byte_offset = -4; },
+           [](auto& c) { c.residual = rt::gpu::BufferRef{2, 0}; },  // the bias: too small
+           [](auto& c) { c.dtype = float64; }}) {
+    auto r = p;
+    corrupt(std::get<rt::gpu::Conv>(r.steps[0]));
+    CHECK_THROWS_AS(rt::gpu::Program::deserialize(r.serialize()), InvalidArgumentError);
+  }
+  // Without cuDNN the convolution and its epilogue are generated kernels.
+  for (const auto& step : graph->gpu_program("sm_90").steps)
+    CHECK_FALSE(std::holds_alternative<rt::gpu::Conv>(step));
+}
+
 // A segment max (int64 index pairs into (3, 4, 2)) and an update (int32 rows into (6, 5)).
 const char* kScatters = R"(
 module {

@@ -350,7 +350,7 @@ void conv_f32(const void* a, const void* b, void* out, const ConvPlan& p) {
 
 // Empty operands leave every sum empty: zeros (oneDNN refuses zero dims).
 template <class T>
-void conv_kernel(const void* a, const void* b, void* out, const ConvPlan& p) {
+void convolve(const void* a, const void* b, void* out, const ConvPlan& p) {
   const std::vector<int64_t>& first = p.kind == ConvKind::kBackpropInput ? p.filter : p.input;
   const std::vector<int64_t>& second = p.kind == ConvKind::kForward ? p.filter : p.output;
   const std::vector<int64_t>& result = p.kind == ConvKind::kForward         ? p.output
@@ -364,6 +364,21 @@ void conv_kernel(const void* a, const void* b, void* out, const ConvPlan& p) {
     conv_f32(a, b, out, p);
   else
     conv_loops<T>(a, b, out, p);
+}
+
+// The kernel: a plain convolution, or one with its epilogue (a fused convolution run on the CPU
+// in place of the GPU's, backends/cuda/conv.cpp).
+template <class T>
+void conv_kernel(const void* a, const void* b, void* out, const ConvPlan& p) {
+  if (p.epilogue.empty()) return convolve<T>(a, b, out, p);
+  if constexpr (std::is_same_v<T, float>)
+    conv_bias_act(static_cast<const float*>(a), static_cast<const float*>(b),
+                  static_cast<const float*>(p.epilogue.bias),
+                  static_cast<const float*>(p.epilogue.residual), static_cast<float*>(out), p,
+                  static_cast<int64_t>(p.epilogue.activation));
+  else
+    throw InternalError("fused convolution: float32 only, not " +
+                        std::string(dtype_name(dtype_of_v<T>)));
 }
 
 // TFJIT_CONV_EPILOGUE=fused or separate fixes conv_bias_act's choice: the two round differently
@@ -401,7 +416,7 @@ void conv_bias_act(const float* x, const float* w, const float* bias, const floa
     throw InternalError("fused convolution: only the forward convolution takes an epilogue");
   const int64_t channels = p.output.back(), size = product(p.output, 0, p.output.size());
   auto separate = [&] {
-    conv_kernel<float>(x, w, out, p);
+    convolve<float>(x, w, out, p);
     apply_epilogue(out, channels > 0 ? size / channels : 0, channels, bias, residual, act);
   };
   if (size == 0 || product(p.input, 0, p.input.size()) == 0 ||

@@ -239,7 +239,7 @@ void conv_call(UnrankedMemRef* a, UnrankedMemRef* b, UnrankedMemRef* out, const 
       return std::vector<int64_t>(v + 2 + i * spatial, v + 2 + (i + 1) * spatial);
     };
     rt::ConvPlan plan{
-        static_cast<rt::ConvKind>(v[0]), {}, {}, {}, list(0), list(1), list(2), list(3), v[1]};
+        static_cast<rt::ConvKind>(v[0]), {}, {}, {}, list(0), list(1), list(2), list(3), v[1], {}};
     switch (plan.kind) {
       case rt::ConvKind::kForward:
         plan.input = shape(a), plan.filter = shape(b), plan.output = shape(out);
@@ -277,7 +277,8 @@ void conv_fused_call(UnrankedMemRef* x, UnrankedMemRef* w, UnrankedMemRef* bias,
                       list(1),
                       list(2),
                       list(3),
-                      v[1]};
+                      v[1],
+                      {}};
     conv_bias_act(data(x), data(w), epilogue[1] ? data(bias) : nullptr,
                   epilogue[2] ? data(residual) : nullptr, data(out), plan, epilogue[0]);
   } catch (...) {

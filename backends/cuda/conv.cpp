@@ -7,8 +7,11 @@
 // sides of a dim (SAME with an even window, or a stride that leaves a remainder), which the
 // legacy API cannot express, the input is padded on the device by the difference (TensorFlow's
 // way), and an input gradient computed at the padded size is cropped. A configuration cuDNN
-// refuses runs on the CPU's kernel, its operands copied over and back.
+// refuses runs on the CPU's kernel, its operands copied over and back. A forward convolution
+// from compiled code may carry an epilogue (bias, residual, ReLU: rt::ConvEpilogue), which cuDNN
+// applies in the same call (cudnn.h).
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -168,7 +171,20 @@ void on_cpu(int ordinal, DType dtype, const void* a, const void* b, void* out,
       hout(static_cast<size_t>(elements(*shapes[2])) * size);
   rt::gpu::copy_to_host(ordinal, ha.data(), a, ha.size());
   rt::gpu::copy_to_host(ordinal, hb.data(), b, hb.size());
-  kernel(ha.data(), hb.data(), hout.data(), plan);
+  // The epilogue's operands too: the CPU's kernel applies it.
+  rt::ConvPlan host_plan = plan;
+  std::vector<char> hbias, hresidual;
+  if (const void* bias = plan.epilogue.bias) {
+    hbias.resize(static_cast<size_t>(plan.output.back()) * size);
+    rt::gpu::copy_to_host(ordinal, hbias.data(), bias, hbias.size());
+    host_plan.epilogue.bias = hbias.data();
+  }
+  if (const void* residual = plan.epilogue.residual) {
+    hresidual.resize(hout.size());
+    rt::gpu::copy_to_host(ordinal, hresidual.data(), residual, hresidual.size());
+    host_plan.epilogue.residual = hresidual.data();
+  }
+  kernel(ha.data(), hb.data(), hout.data(), host_plan);
   rt::gpu::copy_to_device(ordinal, out, hout.data(), hout.size());
 }
 
@@ -189,6 +205,17 @@ void convolve(DType dtype, const void* a, const void* b, void* out, const rt::Co
     asymmetric |= p.low[d] != p.high[d];
   }
   c.input = padded;
+  // A fused convolution's epilogue (compiled code's), which cuDNN applies with ReLU or none.
+  std::optional<CudnnEpilogue> epilogue;
+  if (!p.epilogue.empty()) {
+    const auto act = p.epilogue.activation;
+    if (p.kind != ConvKind::kForward || dtype != float32 ||
+        (act != rt::abi::Epilogue::kNone && act != rt::abi::Epilogue::kRelu))
+      throw InternalError(std::string(op) +
+                          " on GPU: cuDNN takes a float32 forward convolution's epilogue with "
+                          "ReLU or no activation only");
+    epilogue = CudnnEpilogue{act == rt::abi::Epilogue::kRelu, p.epilogue.bias, p.epilogue.residual};
+  }
   const size_t input_bytes = static_cast<size_t>(elements(padded)) * size;
   const size_t filter_bytes = static_cast<size_t>(elements(p.filter)) * size;
   rt::gpu::DeviceMemory x_padded(ordinal, asymmetric ? input_bytes : 0);
@@ -208,7 +235,8 @@ void convolve(DType dtype, const void* a, const void* b, void* out, const rt::Co
   switch (p.kind) {
     case ConvKind::kForward:
       permute(dtype, b, filter.get(), p.filter, hwio_to_cudnn(rank));
-      done = cudnn_convolution(ordinal, c, x, filter.get(), out, op);
+      done =
+          cudnn_convolution(ordinal, c, x, filter.get(), out, op, epilogue ? &*epilogue : nullptr);
       break;
     case ConvKind::kBackpropInput:
       permute(dtype, a, filter.get(), p.filter, hwio_to_cudnn(rank));

@@ -131,6 +131,8 @@ struct Descriptors {
   TensorDesc x = nullptr, y = nullptr;  // input and output (or their gradients)
   FilterDesc w = nullptr;
   ConvDesc conv = nullptr;
+  TensorDesc bias = nullptr;      // forward: (1, out channels, 1...), for an epilogue
+  ActivationDesc relu = nullptr;  // forward: ReLU, for an epilogue
   Descriptors() = default;
   Descriptors(const Descriptors&) = delete;
   Descriptors& operator=(const Descriptors&) = delete;
@@ -139,6 +141,8 @@ struct Descriptors {
     if (y) cudnn().DestroyTensorDescriptor(y);
     if (w) cudnn().DestroyFilterDescriptor(w);
     if (conv) cudnn().DestroyConvolutionDescriptor(conv);
+    if (bias) cudnn().DestroyTensorDescriptor(bias);
+    if (relu) cudnn().DestroyActivationDescriptor(relu);
   }
 };
 
@@ -148,6 +152,7 @@ struct Plan {
   bool supported = false;
   int algo = 0;
   size_t workspace = 0;
+  std::atomic<bool> fused_refused{false};  // cuDNN refused the fused call: separate calls
 };
 
 int data_type(DType dtype) {
@@ -217,7 +222,19 @@ Status describe(const CudnnConv& c, Descriptors& d) {
   // float32 without TF32 (full-precision FMAs, as cuBLAS's Sgemm here); tensor cores for the
   // half types.
   const bool half = c.dtype == float16 || c.dtype == bfloat16;
-  return lib.SetConvolutionMathType(d.conv, half ? kTensorOpMath : kFmaMath);
+  if (Status s = lib.SetConvolutionMathType(d.conv, half ? kTensorOpMath : kFmaMath)) return s;
+  if (c.kind != rt::ConvKind::kForward) return kSuccess;
+  // An epilogue's bias, broadcast over batch and positions, and its ReLU (NaN not propagated:
+  // the only option cudnnConvolutionBiasActivationForward takes).
+  if (c.output.back() > INT_MAX) return kNotSupported;
+  std::vector<int> bias_dims(static_cast<size_t>(rank), 1), bias_strides(bias_dims.size(), 1);
+  bias_dims[1] = bias_strides[0] = static_cast<int>(c.output.back());
+  if (Status s = lib.CreateTensorDescriptor(&d.bias)) return s;
+  if (Status s =
+          lib.SetTensorNdDescriptor(d.bias, type, rank, bias_dims.data(), bias_strides.data()))
+    return s;
+  if (Status s = lib.CreateActivationDescriptor(&d.relu)) return s;
+  return lib.SetActivationDescriptor(d.relu, kActivationRelu, kNotPropagateNan, 0.0);
 }
 
 // TensorFlow's knobs: TF_CUDNN_USE_AUTOTUNE=0 takes cuDNN's heuristic choice without timing
@@ -374,14 +391,19 @@ void release_cudnn_stream(CUstream stream) {
 }
 
 bool cudnn_convolution(int ordinal, const CudnnConv& conv, const void* a, const void* b, void* out,
-                       std::string_view op) {
+                       std::string_view op, const CudnnEpilogue* epilogue) {
   if (!cudnn_available()) return false;
-  if (conv.input.size() == 3) return cudnn_convolution(ordinal, as_2d(conv), a, b, out, op);
+  if (epilogue && conv.kind != rt::ConvKind::kForward)
+    throw InternalError(std::string(op) + " on GPU: only a forward convolution takes an epilogue");
+  if (conv.input.size() == 3)
+    return cudnn_convolution(ordinal, as_2d(conv), a, b, out, op, epilogue);
   const std::vector<int64_t>& result = conv.kind == rt::ConvKind::kForward         ? conv.output
                                        : conv.kind == rt::ConvKind::kBackpropInput ? conv.input
                                                                                    : conv.filter;
   Device& device = Device::get(ordinal);
   if (elements(conv.input) == 0 || elements(conv.output) == 0 || elements(conv.filter) == 0) {
+    // An epilogue of an empty sum still adds and activates: the caller's other way.
+    if (epilogue) return false;
     // An empty sum (no batch, or no output positions for a gradient): zeros, as cuDNN refuses
     // empty tensors.
     check(driver()->MemsetD8Async(reinterpret_cast<CUdeviceptr>(out), 0,
@@ -409,8 +431,12 @@ bool cudnn_convolution(int ordinal, const CudnnConv& conv, const void* a, const 
           throw UnavailableError(std::string(op) +
                                  " on GPU: a convolution not yet run cannot be recorded into a "
                                  "CUDA Graph (its algorithm is chosen by timing)");
+        // Timing writes the output: not where it is the residual the epilogue adds.
+        const bool aliased = epilogue && epilogue->residual == out;
+        rt::gpu::DeviceMemory scratch(
+            ordinal, aliased ? static_cast<size_t>(elements(result)) * dtype_size(conv.dtype) : 0);
         std::lock_guard in_handle(stream_handle.mutex);
-        choose(ordinal, h, conv, a, b, out, *fresh, op);
+        choose(ordinal, h, conv, a, b, aliased ? scratch.get() : out, *fresh, op);
       } else if (status_category(s) != 2 && status_category(s) != 3)
         fail(s, op, "describing the convolution");
       slot = std::move(fresh);
@@ -429,11 +455,40 @@ bool cudnn_convolution(int ordinal, const CudnnConv& conv, const void* a, const 
   Status s = kSuccess;
   const char* call = "";
   std::lock_guard in_handle(stream_handle.mutex);
+  if (epilogue && epilogue->relu && !plan->fused_refused.load()) {
+    // y = relu(conv(x) + 1 * z + bias): z is the output itself (unread) without a residual, the
+    // bias zeros without a bias (cuDNN requires both).
+    const size_t bias_bytes = static_cast<size_t>(conv.output.back()) * dtype_size(conv.dtype);
+    rt::gpu::DeviceMemory zeros(ordinal, epilogue->bias ? 0 : bias_bytes);
+    if (!epilogue->bias)
+      check(driver()->MemsetD8Async(reinterpret_cast<CUdeviceptr>(zeros.get()), 0, bias_bytes,
+                                    device.stream()),
+            std::string(op) + " on GPU: a zero bias for cuDNN");
+    s = lib.ConvolutionBiasActivationForward(
+        h, one, d.x, a, d.w, b, d.conv, plan->algo, ws.get(), ws.bytes(),
+        epilogue->residual ? one : zero, d.y, epilogue->residual ? epilogue->residual : out, d.bias,
+        epilogue->bias ? epilogue->bias : zeros.get(), d.relu, d.y, out);
+    if (status_category(s) != 3) {
+      check_status(s, op, "cudnnConvolutionBiasActivationForward");
+      return true;
+    }
+    plan->fused_refused = true;  // refused: the separate calls, now and from now on
+  }
+  const void* beta = zero;  // the forward convolution accumulates onto a residual
+  if (epilogue && epilogue->residual) {
+    beta = one;
+    if (epilogue->residual != out)
+      check(
+          driver()->MemcpyDtoDAsync(
+              reinterpret_cast<CUdeviceptr>(out), reinterpret_cast<CUdeviceptr>(epilogue->residual),
+              static_cast<size_t>(elements(conv.output)) * dtype_size(conv.dtype), device.stream()),
+          std::string(op) + " on GPU: the residual for cuDNN");
+  }
   switch (conv.kind) {
     case rt::ConvKind::kForward:
       call = "cudnnConvolutionForward";
       s = lib.ConvolutionForward(h, one, d.x, a, d.w, b, d.conv, plan->algo, ws.get(), ws.bytes(),
-                                 zero, d.y, out);
+                                 beta, d.y, out);
       break;
     case rt::ConvKind::kBackpropInput:
       call = "cudnnConvolutionBackwardData";
@@ -446,8 +501,14 @@ bool cudnn_convolution(int ordinal, const CudnnConv& conv, const void* a, const 
                                         ws.bytes(), zero, d.w, out);
       break;
   }
-  if (status_category(s) == 3) return false;  // refused after all: nothing was enqueued
+  if (status_category(s) == 3) return false;  // refused after all: the caller computes it
   check_status(s, op, call);
+  if (epilogue && epilogue->bias)
+    check_status(lib.AddTensor(h, one, d.bias, epilogue->bias, one, d.y, out), op,
+                 "cudnnAddTensor");
+  if (epilogue && epilogue->relu)
+    check_status(lib.ActivationForward(h, d.relu, one, d.y, out, zero, d.y, out), op,
+                 "cudnnActivationForward");
   return true;
 }
 

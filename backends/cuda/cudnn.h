@@ -32,13 +32,25 @@ struct CudnnConv {
   int64_t groups = 1;
 };
 
-// Enqueues `conv` on GPU `ordinal`'s stream with the workspace from its allocator. False when
-// cuDNN does not support the configuration (a dtype or layout it refuses, sizes past int32):
-// nothing was enqueued and the caller computes it another way. A failure of cuDNN raises a typed
+// A forward convolution's epilogue: out = relu(conv + bias + residual), each part optional.
+// With ReLU it is one cudnnConvolutionBiasActivationForward (the legacy API fuses no other
+// activation with every algorithm; its ReLU does not propagate NaN, as in TensorFlow's fused GPU
+// convolutions). Without ReLU, or where cuDNN refuses the fused call, it is the convolution
+// accumulating onto the residual, then cudnnAddTensor and cudnnActivationForward.
+struct CudnnEpilogue {
+  bool relu = false;
+  const void* bias = nullptr;      // one value per output channel, or null
+  const void* residual = nullptr;  // the output's shape, or null
+};
+
+// Enqueues `conv` (with `epilogue`, forward only, if not null) on GPU `ordinal`'s stream with the
+// workspace from its allocator. False when cuDNN does not support the configuration (a dtype or
+// layout it refuses, sizes past int32, an empty convolution with an epilogue): nothing that
+// matters was enqueued and the caller computes it another way. A failure of cuDNN raises a typed
 // error naming `op` (InternalError; ResourceExhaustedError when memory runs out; UnavailableError
 // when cuDNN cannot initialise on this GPU).
 bool cudnn_convolution(int ordinal, const CudnnConv& conv, const void* a, const void* b, void* out,
-                       std::string_view op);
+                       std::string_view op, const CudnnEpilogue* epilogue = nullptr);
 
 // A handle for `stream` (a CUDA Graph's capture stream), created now: cudnnCreate allocates, so
 // it must not run while the graph records. release_cudnn_stream destroys it, before the stream

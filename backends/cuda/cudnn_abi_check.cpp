@@ -63,6 +63,9 @@ static_assert(kDataFloat == CUDNN_DATA_FLOAT && kDataDouble == CUDNN_DATA_DOUBLE
 static_assert(kTensorNhwc == CUDNN_TENSOR_NHWC && kCrossCorrelation == CUDNN_CROSS_CORRELATION);
 static_assert(kDefaultMath == CUDNN_DEFAULT_MATH && kTensorOpMath == CUDNN_TENSOR_OP_MATH &&
               kFmaMath == CUDNN_FMA_MATH);
+static_assert(kActivationRelu == CUDNN_ACTIVATION_RELU &&
+              kActivationIdentity == CUDNN_ACTIVATION_IDENTITY &&
+              kNotPropagateNan == CUDNN_NOT_PROPAGATE_NAN);
 
 // The three perf structs, one layout.
 #define TFJIT_SAME_FIELD(type, field, theirs)                          \

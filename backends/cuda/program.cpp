@@ -264,7 +264,11 @@ class DeviceProgram final : public rt::gpu::LoadedProgram {
             "launching compiled kernel " + l->kernel + " on GPU:" + std::to_string(ordinal_));
       } else if (const auto* conv = std::get_if<rt::gpu::Conv>(&step)) {
         rt::ConvPlan plan{conv->kind,      conv->input, conv->filter, conv->output, conv->strides,
-                          conv->dilations, conv->low,   conv->high,   conv->groups};
+                          conv->dilations, conv->low,   conv->high,   conv->groups, {}};
+        plan.epilogue.activation = conv->activation;
+        if (conv->bias) plan.epilogue.bias = reinterpret_cast<const void*>(at(*conv->bias));
+        if (conv->residual)
+          plan.epilogue.residual = reinterpret_cast<const void*>(at(*conv->residual));
         on_this_device([&] {
           convolutions_[i - 1](reinterpret_cast<const void*>(at(conv->a)),
                                reinterpret_cast<const void*>(at(conv->b)),

@@ -6,13 +6,14 @@
 //     [act]     tfjit.unary of FusedConvOp::activations() (relu, relu6, elu, tanh, ...)
 // becomes one tfjit.fused_conv, which the CPU lowering makes one oneDNN call (bias as the
 // primitive's bias, residual as a sum post-op, act as an eltwise post-op;
-// backends/cpu/conv.cpp). Channels-first convolutions are traced as transpose -> conv ->
-// transpose: the chain may start after the transpose back, and the fused op is transposed
-// instead (a residual must then be the transpose of a channels-last tensor, taken as it was).
-// A value with another use ends the chain before it (a pre-activation the backward pass reads
-// stays a value of its own), and the order is fixed (bias, residual, act), so the fused op
-// rounds as the chain did. Runs only where convolutions are library calls (the CPU); elsewhere
-// the fused op would be split again (compiler/lowering/to_linalg/conv.cpp).
+// backends/cpu/conv.cpp), and the GPU's, with ReLU, one cuDNN call
+// (cudnnConvolutionBiasActivationForward; backends/cuda/cudnn.cpp). Channels-first convolutions are
+// traced as transpose -> conv -> transpose: the chain may start after the transpose back, and the
+// fused op is transposed instead (a residual must then be the transpose of a channels-last tensor,
+// taken as it was). A value with another use ends the chain before it (a pre-activation the
+// backward pass reads stays a value of its own), and the order is fixed (bias, residual, act), so
+// the fused op rounds as the chain did. Runs only where convolutions are library calls (oneDNN,
+// cuDNN); a fused op no library takes is split again (compiler/lowering/to_linalg/conv.cpp).
 #include "compiler/mlir_support.h"
 #include "ir/dialect.h"
 #include "llvm/ADT/SetVector.h"

@@ -68,9 +68,11 @@ Tensor run_conv(const Conv& c, rt::ConvKind kind, const Tensor& a, const Tensor&
       {c.name, kGraphOps[static_cast<int>(kind)], ops::Primitive::conv}, attributes, a.dtype(),
       result,
       [&](rt::ConvKernel kernel, const Tensor& out, const Tensor& da, const Tensor& db) {
-        rt::ConvPlan plan{kind,          input.dims(),   filter.dims(),
-                          output.dims(), c.spec.strides, c.spec.dilations,
-                          c.spec.low,    c.spec.high,    c.spec.groups};
+        rt::ConvPlan plan{kind,           input.dims(),
+                          filter.dims(),  output.dims(),
+                          c.spec.strides, c.spec.dilations,
+                          c.spec.low,     c.spec.high,
+                          c.spec.groups,  {}};
         kernel(raw(da), raw(db), raw_mut(out), plan);
       },
       a, b);

@@ -1,4 +1,5 @@
-// A stand-in for libcudnn.so.9's legacy convolution API, built into the stand-in driver's library
+// A stand-in for libcudnn.so.9's legacy convolution API (with the fused convolution and the bias
+// and activation calls of its fallback), built into the stand-in driver's library
 // (tests name it with $TFJIT_CUDNN), so that the cuDNN path of backends/cuda runs without a GPU.
 // Each convolution is computed from its descriptors by the definition, in double: cuDNN's
 // (n, c, spatial...) dims read through the tensor descriptors' strides, filters in either of
@@ -36,6 +37,10 @@ struct cudnnConvolutionStruct {
   std::vector<int> pad, stride, dilation;
   int mode = kCrossCorrelation, compute = kDataFloat, groups = 1, math = kDefaultMath;
 };
+struct cudnnActivationStruct {
+  int mode = -1, nan = 0;
+  double coef = 0;
+};
 
 extern "C" {
 // What tests read back.
@@ -43,6 +48,7 @@ struct TfjitFakeCudnnStats {
   int64_t handles = 0, forward = 0, backward_data = 0, backward_filter = 0;
   int64_t heuristic_queries = 0, find_calls = 0;
   int64_t largest_workspace = 0;  // bytes passed to a convolution
+  int64_t fused_forward = 0, add_tensor = 0, activation = 0;
 };
 TfjitFakeCudnnStats tfjit_fake_cudnn_stats_value;
 TfjitFakeCudnnStats* tfjit_fake_cudnn_stats() { return &tfjit_fake_cudnn_stats_value; }
@@ -213,6 +219,50 @@ std::vector<int64_t> indices(const cudnnTensorStruct& t) {
     if (d == 0) break;
   }
   return out;
+}
+
+// The convolution's sums at y's elements `where` (y is dense in some order: indexed by offset).
+std::vector<double> forward_sums(const Problem& p, const void* x, const void* w,
+                                 const std::vector<int64_t>& where) {
+  const int type = p.x.type;
+  std::vector<double> sums(where.size());
+  std::vector<int64_t> slot(static_cast<size_t>(tensor_elements(p.y)), -1);
+  for (size_t i = 0; i < where.size(); ++i)
+    slot[static_cast<size_t>(where[i])] = static_cast<int64_t>(i);
+  p.for_each_term([&](int64_t xi, int64_t yi, int64_t wi) {
+    sums[static_cast<size_t>(slot[static_cast<size_t>(yi)])] +=
+        load(x, type, xi) * load(w, type, wi);
+  });
+  return sums;
+}
+
+// Whether `a` broadcasts to `c`: the same rank, each dim c's or 1.
+bool broadcasts(const cudnnTensorStruct& a, const cudnnTensorStruct& c) {
+  if (a.dims.size() != c.dims.size()) return false;
+  for (size_t d = 0; d < a.dims.size(); ++d)
+    if (a.dims[d] != 1 && a.dims[d] != c.dims[d]) return false;
+  return true;
+}
+
+// f(i, a's element) for the i-th element of c in indices(c)'s order, `a` broadcast to c.
+template <class F>
+void for_each_broadcast(const cudnnTensorStruct& a, const cudnnTensorStruct& c, F f) {
+  std::vector<int> i(c.dims.size(), 0);
+  for (size_t n = 0;; ++n) {
+    int64_t at = 0;
+    for (size_t d = 0; d < i.size(); ++d) at += a.dims[d] == 1 ? 0 : int64_t{i[d]} * a.strides[d];
+    f(n, at);
+    size_t d = i.size();
+    while (d > 0 && ++i[d - 1] == c.dims[d - 1]) i[--d] = 0;
+    if (d == 0) break;
+  }
+}
+
+// The activations the stand-in computes; ReLU without NaN propagation makes NaN 0.
+double activate(const cudnnActivationStruct& act, double v) {
+  if (act.mode == kActivationIdentity) return v;
+  if (std::isnan(v)) return act.nan == kNotPropagateNan ? 0.0 : v;
+  return v > 0 ? v : 0.0;
 }
 
 Status check_workspace(int algo, size_t bytes, const void* ws) {
@@ -457,17 +507,94 @@ Status cudnnConvolutionForward(Handle h, const void* alpha, TensorDesc xd, const
   tfjit_fake::run_on_stream(h->stream, [=] {
     ++stats().forward;
     std::vector<int64_t> where = indices(p.y);
-    std::vector<double> sums(where.size());
-    // y's element index -> its place in sums: y is dense in some order, so index by offset.
-    std::vector<int64_t> slot(static_cast<size_t>(tensor_elements(p.y)), -1);
-    for (size_t i = 0; i < where.size(); ++i)
-      slot[static_cast<size_t>(where[i])] = static_cast<int64_t>(i);
-    p.for_each_term([&](int64_t xi, int64_t yi, int64_t wi) {
-      sums[static_cast<size_t>(slot[static_cast<size_t>(yi)])] +=
-          load(x, type, xi) * load(w, type, wi);
-    });
-    blend(y, type, sums, where, a, b);
+    blend(y, type, forward_sums(p, x, w, where), where, a, b);
   });
+  return kSuccess;
+}
+
+// y = act(alpha1 * conv(x) + alpha2 * z + bias), z not read when alpha2 is 0.
+Status cudnnConvolutionBiasActivationForward(Handle h, const void* alpha1, TensorDesc xd,
+                                             const void* x, FilterDesc wd, const void* w,
+                                             ConvDesc conv, int algo, void* ws, size_t ws_bytes,
+                                             const void* alpha2, TensorDesc zd, const void* z,
+                                             TensorDesc bd, const void* bias, ActivationDesc act,
+                                             TensorDesc yd, void* y) {
+  if (Status e = tfjit_fake::injected_error("cudnnConvolutionBiasActivationForward")) return e;
+  Problem p = problem(xd, wd, conv, yd);
+  if (Status s = p.check()) return s;
+  if (Status s = check_workspace(algo, ws_bytes, ws)) return s;
+  if (!z || !bias || zd->dims != yd->dims || zd->type != yd->type || !broadcasts(*bd, *yd) ||
+      bd->type != yd->type || bd->dims[1] != yd->dims[1])
+    return kBadParam;
+  // ReLU with any algorithm; identity with IMPLICIT_PRECOMP_GEMM (1) only, as cuDNN documents.
+  if (act->mode != kActivationRelu && !(act->mode == kActivationIdentity && algo == 1))
+    return kNotSupported;
+  const int type = p.x.type, scalars = p.conv.compute;
+  const double a1 = scalar(alpha1, scalars), a2 = scalar(alpha2, scalars);
+  const cudnnTensorStruct zt = *zd, bt = *bd;
+  const cudnnActivationStruct activation = *act;
+  tfjit_fake::run_on_stream(h->stream, [=] {
+    ++stats().fused_forward;
+    std::vector<int64_t> where = indices(p.y);
+    std::vector<double> sums = forward_sums(p, x, w, where);
+    std::vector<int64_t> z_at = indices(zt);
+    for_each_broadcast(bt, p.y, [&](size_t i, int64_t b_at) {
+      const double side = a2 == 0 ? 0 : a2 * load(z, type, z_at[i]);
+      store(y, type, where[i], activate(activation, a1 * sums[i] + side + load(bias, type, b_at)));
+    });
+  });
+  return kSuccess;
+}
+
+// C = alpha * A + beta * C, A broadcast along its dims of 1.
+Status cudnnAddTensor(Handle h, const void* alpha, TensorDesc ad, const void* a, const void* beta,
+                      TensorDesc cd, void* c) {
+  if (Status e = tfjit_fake::injected_error("cudnnAddTensor")) return e;
+  if (ad->type != cd->type || !broadcasts(*ad, *cd)) return kBadParam;
+  const int type = cd->type, scalars = type == kDataDouble ? kDataDouble : kDataFloat;
+  const double al = scalar(alpha, scalars), be = scalar(beta, scalars);
+  const cudnnTensorStruct at = *ad, ct = *cd;
+  tfjit_fake::run_on_stream(h->stream, [=] {
+    ++stats().add_tensor;
+    std::vector<int64_t> where = indices(ct);
+    for_each_broadcast(at, ct, [&](size_t i, int64_t a_at) {
+      const double old = be == 0 ? 0 : be * load(c, type, where[i]);
+      store(c, type, where[i], al * load(a, type, a_at) + old);
+    });
+  });
+  return kSuccess;
+}
+
+// y = alpha * act(x) + beta * y; x and y may be the same tensor.
+Status cudnnActivationForward(Handle h, ActivationDesc act, const void* alpha, TensorDesc xd,
+                              const void* x, const void* beta, TensorDesc yd, void* y) {
+  if (Status e = tfjit_fake::injected_error("cudnnActivationForward")) return e;
+  if (xd->dims != yd->dims || xd->type != yd->type) return kBadParam;
+  if (act->mode != kActivationRelu && act->mode != kActivationIdentity) return kNotSupported;
+  const int type = yd->type, scalars = type == kDataDouble ? kDataDouble : kDataFloat;
+  const double al = scalar(alpha, scalars), be = scalar(beta, scalars);
+  const cudnnTensorStruct xt = *xd, yt = *yd;
+  const cudnnActivationStruct activation = *act;
+  tfjit_fake::run_on_stream(h->stream, [=] {
+    ++stats().activation;
+    std::vector<int64_t> from = indices(xt), to = indices(yt);
+    for (size_t i = 0; i < to.size(); ++i) {
+      const double old = be == 0 ? 0 : be * load(y, type, to[i]);
+      store(y, type, to[i], al * activate(activation, load(x, type, from[i])) + old);
+    }
+  });
+  return kSuccess;
+}
+
+Status cudnnCreateActivationDescriptor(ActivationDesc* d) {
+  return *d = make<cudnnActivationStruct>(), kSuccess;
+}
+Status cudnnDestroyActivationDescriptor(ActivationDesc d) { return destroy(d); }
+Status cudnnSetActivationDescriptor(ActivationDesc d, int mode, int nan, double coef) {
+  if (mode < 0 || mode > 6 || (nan != 0 && nan != 1)) return kBadParam;
+  d->mode = mode;
+  d->nan = nan;
+  d->coef = coef;
   return kSuccess;
 }
 

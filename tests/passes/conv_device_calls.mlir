@@ -29,3 +29,31 @@ func.func @gradients_f64(%x: tensor<1x6x2xf64>, %w: tensor<3x2x4xf64>, %dy: tens
 // CHECK: call @tfjit_conv({{.*}}) : (memref<*xf64>, memref<*xf64>, memref<*xf64>, memref<?xi64>) -> ()
 // CHECK-NOT: linalg.generic
 
+
+// -----
+
+// A float32 convolution fused with ReLU: the same tfjit_conv_fused call as on the CPU (cuDNN's
+// fused convolution), here without a residual (the input stands in for it).
+func.func @fused_relu(%x: tensor<1x4x4x2xf32>, %w: tensor<1x1x2x3xf32>, %b: tensor<3xf32>) -> tensor<1x4x4x3xf32> {
+  %y = tfjit.fused_conv %x, %w bias %b : tensor<3xf32> {activation = "relu", strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding_low = array<i64: 0, 0>, padding_high = array<i64: 0, 0>, groups = 1} : tensor<1x4x4x2xf32>, tensor<1x1x2x3xf32> -> tensor<1x4x4x3xf32>
+  return %y : tensor<1x4x4x3xf32>
+}
+// CHECK-LABEL: func.func @fused_relu
+// CHECK-NOT: linalg.generic
+// CHECK: arith.constant dense<[0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 0]> : tensor<13xi64>
+// CHECK: call @tfjit_conv_fused({{.*}}) : (memref<*xf32>, memref<*xf32>, memref<*xf32>, memref<*xf32>, memref<*xf32>, memref<?xi64>) -> ()
+// CHECK-NOT: linalg.generic
+
+// -----
+
+// Any other activation: cuDNN's legacy API does not fuse it, so the convolution is a plain call
+// and its epilogue a generated kernel.
+func.func @fused_tanh(%x: tensor<1x4x4x2xf32>, %w: tensor<1x1x2x3xf32>, %b: tensor<3xf32>) -> tensor<1x4x4x3xf32> {
+  %y = tfjit.fused_conv %x, %w bias %b : tensor<3xf32> {activation = "tanh", strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, padding_low = array<i64: 0, 0>, padding_high = array<i64: 0, 0>, groups = 1} : tensor<1x4x4x2xf32>, tensor<1x1x2x3xf32> -> tensor<1x4x4x3xf32>
+  return %y : tensor<1x4x4x3xf32>
+}
+// CHECK-LABEL: func.func @fused_tanh
+// CHECK-NOT: tfjit_conv_fused
+// CHECK: call @tfjit_conv({{.*}}) : (memref<*xf32>, memref<*xf32>, memref<*xf32>, memref<?xi64>) -> ()
+// CHECK: linalg.generic
+// CHECK: math.tanh

@@ -1,8 +1,9 @@
 // The convolution family. float32 on the CPU (Options::host_library_calls) becomes a call of the
 // eager oneDNN kernel (runtime/library_abi.h: tfjit_conv; tfjit_conv_fused for a convolution
 // with its epilogue, tfjit.fused_conv), as GEMMs do; on the GPU with cuDNN
-// (Options::device_conv_calls), every float dtype becomes the same tfjit_conv call, which the
-// launch plan turns into a cuDNN step (compiler/gpu_launch_plan.cpp); otherwise one
+// (Options::device_conv_calls), every float dtype becomes the same tfjit_conv call (a float32
+// one fused with ReLU the same tfjit_conv_fused call), which the launch plan turns into a cuDNN
+// step (compiler/gpu_launch_plan.cpp); otherwise one
 // linalg.generic each (generated kernels, other dtypes), in the layouts of core::ConvSpec with the
 // channels split into (groups, per group):
 //   conv:            y[n, o, g, co] += xp[n, o*s + k*r, g, ci] * w[k, ci, g, co]
@@ -365,14 +366,18 @@ rt::abi::Epilogue epilogue_code(StringRef activation) {
 }
 
 // A fused convolution (compiler/lowering/fuse_conv_epilogue.cpp): one call of the eager kernel
-// with its epilogue on the CPU; elsewhere the convolution and its epilogue's elementwise ops
-// again, which the patterns lower as they lower a traced chain.
+// with its epilogue on the CPU (oneDNN's post-ops) and, with ReLU, on the GPU with cuDNN
+// (cudnnConvolutionBiasActivationForward fuses no other activation); elsewhere the convolution
+// and its epilogue's elementwise ops again, which the patterns lower as they lower a traced chain.
 struct LowerFusedConv : OpRewritePattern<tfjit::FusedConvOp> {
   LowerFusedConv(MLIRContext* ctx, const Options& o) : OpRewritePattern(ctx), options(o) {}
   LogicalResult matchAndRewrite(tfjit::FusedConvOp op, PatternRewriter& rw) const override {
     Attrs a = attrs_of(op);
     Value x = op.getLhs(), w = op.getRhs(), bias = op.getBias(), residual = op.getResidual();
-    if (options.host_library_calls && use_library(options, op)) {  // oneDNN's post-ops
+    const bool one_call = options.host_library_calls
+                              ? use_library(options, op)
+                              : options.device_conv_calls && op.getActivation() == "relu";
+    if (one_call) {
       const int64_t epilogue[] = {static_cast<int64_t>(epilogue_code(op.getActivation())),
                                   bias ? 1 : 0, residual ? 1 : 0};
       Value extra[] = {bias ? bias : x, residual ? residual : x};

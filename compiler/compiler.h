@@ -61,7 +61,8 @@ struct CompileOptions {
   // float32 convolutions and sorts as calls of the eager CPU kernels (true) or generated loops.
   bool host_library_calls = true;
   // With those calls: a float32 convolution's bias add, residual add and activation in the same
-  // oneDNN call (compiler/lowering/fuse_conv_epilogue.cpp) rather than in generated loops.
+  // oneDNN call (compiler/lowering/fuse_conv_epilogue.cpp) rather than in generated loops; on the
+  // GPU with device_conv_calls, with ReLU, in the same cuDNN call.
   bool fuse_conv_epilogue = true;
   // On the GPU: convolutions (every float dtype) as cuDNN calls in the launch plan rather than
   // generated kernels. Off unless the caller has found cuDNN (frontend/src/function_gpu.cpp).

@@ -3,7 +3,9 @@
 // in its layout), the eager op (cuDNN, with the filter transposed to cuDNN's layout and uneven
 // padding applied on the device around the call), the eager forward and backward pass, and a
 // tf::function, whose launch plan runs the convolution as a cuDNN step (the eager kernel, without
-// the per-op dispatch). The compiled result is checked against the eager one.
+// the per-op dispatch); then the layer conv + bias + ReLU compiled with its epilogue in the cuDNN
+// call, against the convolution step followed by a generated kernel. Compiled results are checked
+// against the eager (or unfused) ones.
 #include <tfjit/tfjit.h>
 
 #include <cstdio>
@@ -108,5 +110,25 @@ void gpu_conv_benchmarks(int scale, std::vector<Row>& rows,
         !(d <= 1e-4f * std::max(1.0f, scale_of_y)))
       fail(row, "the compiled convolution differs from the eager one by " + std::to_string(d));
     rows.push_back(row);
+
+    // A layer's bias and ReLU: in the convolution's cuDNN call (cudnnConvolutionBiasActivation-
+    // Forward), against the convolution followed by a generated kernel.
+    auto b = tf::random::uniform({s.out}, -1, 1);
+    auto layer = [&](const tf::Tensor& a, const tf::Tensor& f, const tf::Tensor& bias) {
+      return tf::nn::relu(tf::nn::bias_add(conv(a, f), bias));
+    };
+    auto separate = tf::function(layer, tf::FunctionOptions{.fuse_conv_epilogue = false});
+    auto fused = tf::function(layer);
+    const tf::Tensor expected = separate(x, w, b);
+    double apart = time_us([&] { separate(x, w, b); }, iters, 5, sync);
+    rows.push_back({name + " +bias+relu", "tf::function, conv step then a kernel", apart,
+                    note(apart, direct, "cuDNN direct (no epilogue)")});
+    double together = time_us([&] { fused(x, w, b); }, iters, 5, sync);
+    Row one{name + " +bias+relu", "tf::function, one fused cuDNN call", together,
+            note(together, apart, "conv step then a kernel")};
+    if (float d = tf::reduce_max(tf::abs(fused(x, w, b) - expected)).item<float>();
+        !(d <= 1e-4f * std::max(1.0f, scale_of_y)))
+      fail(one, "the fused convolution differs from the separate one by " + std::to_string(d));
+    rows.push_back(one);
   }
 }

@@ -88,8 +88,9 @@ const Other kOthers[] = {
      "primitive (conv)", tf::core::kFloat, "yes (backprop input / filter primitives; any order)",
      "oneDNN for float32 (eager and compiled); compiled on the CPU, conv + bias add (+ residual "
      "add) (+ relu, relu6, elu, tanh, sigmoid, gelu, silu) is one oneDNN call with post-ops; "
-     "GPU: cuDNN eagerly and compiled (with gradients; generated kernels compiled where cuDNN "
-     "does not load); channels last or first; filters HWIO; VALID, "
+     "GPU: cuDNN eagerly and compiled (with gradients; compiled float32 conv + bias add (+ "
+     "residual add) + relu is one cuDNN call; generated kernels compiled where cuDNN does not "
+     "load); channels last or first; filters HWIO; VALID, "
      "SAME or explicit padding; strides, dilations; grouped when in_channels divides the "
      "input's"},
     {"nn::conv_transpose, conv1d/2d/3d_transpose(input, filters, output_shape, strides)",

@@ -65,7 +65,8 @@ struct FunctionOptions {
   // convolutions), or generated loops (false).
   bool host_library_calls = true;
   // With those calls: a float32 convolution's bias add, residual add and activation applied by
-  // the same oneDNN call (post-ops) rather than by generated loops.
+  // the same oneDNN call (post-ops) rather than by generated loops; on the GPU with cuDNN, with
+  // ReLU, by the same cuDNN call rather than a generated kernel.
   bool fuse_conv_epilogue = true;
   // Signatures kept compiled; beyond this the least recently used is dropped (and retraced if
   // it comes back), so a function called with ever-new shapes cannot grow without bound.

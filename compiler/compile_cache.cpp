@@ -7,6 +7,7 @@
 #include <fstream>
 #include <list>
 #include <memory>
+#include <mutex>
 #include <unordered_map>
 #include <vector>
 
@@ -63,6 +64,16 @@ void dump_stages(const Graph& graph, const CompileOptions& options, const std::s
     if (!out) throw InvalidArgumentError("TFJIT_DUMP_DIR: cannot write to " + std::string(dir));
     out << graph.text(stage, options);
   }
+}
+
+std::mutex observer_mutex;
+GpuProgramObserver& observer_slot() {
+  static auto& slot = *std::make_unique<GpuProgramObserver>().release();
+  return slot;
+}
+GpuProgramObserver gpu_program_observer() {
+  std::lock_guard lock(observer_mutex);
+  return observer_slot();
 }
 
 std::string cache_key(const Graph& graph, const CompileOptions& options) {
@@ -150,6 +161,8 @@ std::shared_ptr<const rt::gpu::Program> compile_gpu_cached(const Graph& graph,
                   }
                   if (!program) {
                     program = graph.gpu_program(arch, options);
+                    if (GpuProgramObserver observer = gpu_program_observer())
+                      observer(graph, options, program->image);
                     if (!program->image.empty()) {
                       program->image = target.assemble(program->image);
                       program->image_is_binary = true;
@@ -162,6 +175,11 @@ std::shared_ptr<const rt::gpu::Program> compile_gpu_cached(const Graph& graph,
                   return entry;
                 })
       .program;
+}
+
+void set_gpu_program_observer(GpuProgramObserver observer) {
+  std::lock_guard lock(observer_mutex);
+  observer_slot() = std::move(observer);
 }
 
 void set_disk_cache_dir(const std::string& dir) { disk_cache::set_directory(dir); }

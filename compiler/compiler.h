@@ -310,6 +310,13 @@ std::shared_ptr<const rt::gpu::Program> compile_gpu_cached(const Graph& graph,
                                                            const CompileOptions& options,
                                                            const GpuTarget& target);
 
+// Called with each GPU program compile_gpu_cached compiles (not one it finds in a cache): the
+// graph, the options and the program's PTX before assembly. The stand-in driver's tests build
+// host versions of its kernels with it (tests/fake_gpu_kernels.h); null removes it.
+using GpuProgramObserver =
+    std::function<void(const Graph& graph, const CompileOptions& options, const std::string& ptx)>;
+void set_gpu_program_observer(GpuProgramObserver observer);
+
 // The on-disk cache of compiled code (compiler/disk_cache.cpp), as tf::config exposes it.
 void set_disk_cache_dir(const std::string& dir);
 std::string disk_cache_dir();

@@ -13,6 +13,7 @@
 #include "tests/elementwise_cases.h"
 #include "tests/fake_gpu_kernels.h"
 #include "tests/helpers.h"
+#include "tools/workloads.h"
 
 namespace {
 
@@ -720,4 +721,36 @@ TEST_CASE("GPU memory: usage and peak, out of memory as ResourceExhaustedError, 
   auto details = tf::config::get_device_details(gpu);
   CHECK(!details.device_name.empty());
   CHECK(details.compute_capability_major >= 7);
+}
+
+TEST_CASE("under one tape a compiled call on the GPU runs its forward once, training as on the CPU",
+          "[device][gpu][function][under_tape]") {
+  if (skip_without_gpu()) return;
+  tft::HostKernelsForEveryProgram host_kernels;  // the pair's graphs, on the stand-in driver
+  // Three SGD steps of an MLP with the tape around a compiled loss (the forward/backward pair,
+  // frontend/src/forward_backward.h), on each device: the losses and the trained weights.
+  auto train = [] {
+    workloads::Mlp model({12, 16, 16, 5}, 8);
+    auto loss = tf::function([&](const tf::Tensor& x, const tf::Tensor& y) {
+      tf::print("forward");
+      return model.loss(x, y);
+    });
+    std::ostringstream printed;
+    std::ostream* previous = tf::set_print_output(&printed);
+    std::vector<tf::Tensor> out;
+    for (int call = 0; call < 3; ++call) {
+      tf::GradientTape tape;
+      tf::Tensor l = loss(model.x, model.y);
+      CHECK(l.device() == model.x.device());
+      model.sgd(tape.gradient(l, model.params));
+      out.push_back(tf::reshape(l, {1}));
+    }
+    tf::set_print_output(previous);
+    // One trace, then the pair: each call ran the forward once (none again for its gradient).
+    CHECK(printed.str() == "forward\nforward\nforward\n");
+    CHECK(loss.trace_count() == 1);
+    for (const auto& p : model.params) out.push_back(tf::reshape(p.read_value(), {-1}));
+    return tf::concat(out, 0);
+  };
+  compare_devices("an MLP trained with the tape around a compiled loss", train);
 }

@@ -231,8 +231,7 @@ TEST_CASE(
   std::mt19937 rng(23);
   auto f = tf::function(conv_epilogues);
   const EpilogueInputs first(rng);
-  tft::run_compiled_kernels_on_fake_gpu(f, first.x, first.w, first.b, first.r, first.x1,
-                                        first.w1);
+  tft::run_compiled_kernels_on_fake_gpu(f, first.x, first.w, first.b, first.r, first.x1, first.w1);
   for (int call = 0; call < 3; ++call) {
     const EpilogueInputs in(rng);
     const tf::Tensor cpu = in.on_cpu();

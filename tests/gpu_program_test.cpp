@@ -346,9 +346,10 @@ TEST_CASE("with cuDNN, a convolution fused with ReLU is one cuDNN step carrying 
   for (auto corrupt : std::vector<std::function<void(rt::gpu::Conv&)>>{
            [](auto& c) { c.activation = rt::abi::Epilogue::kGelu; },
            [](auto& c) { c.activation = static_cast<rt::abi::Epilogue>(99); },
-           [](auto& c) { c.bias->byte_offset = 4; },
-           [](auto& c) { c.residual->byte_offset = -4; },
-           [](auto& c) { c.residual = rt::gpu::BufferRef{2, 0}; },  // the bias: too small
+           [](auto& c) { c.bias->byte_offset = 4; }, [](auto& c) { c.residual->byte_offset = -4; },
+           [](auto& c) {
+             c.residual = rt::gpu::BufferRef{2, 0};
+           },  // the bias: too small
            [](auto& c) { c.dtype = float64; }}) {
     auto r = p;
     corrupt(std::get<rt::gpu::Conv>(r.steps[0]));

@@ -227,6 +227,12 @@ std::vector<std::string> mlir_seeds() {
                     auto g = tape.gradient(tf::reduce_sum(y * y), std::vector<tf::Source>{x, w});
                     return tf::reduce_sum(g[0]) + tf::reduce_sum(g[1]);
                   }).graph(stage, tf::zeros({2, 7, 6, 3}), tf::zeros({3, 3, 3, 4})));
+  seeds.push_back(  // with cuDNN, one convolution step carrying a bias, a residual and ReLU
+      tf::function([](const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& r) {
+        return tf::nn::relu(tf::nn::conv2d(x, w, {1}, "SAME") + b + r);
+      })
+          .graph(stage, tf::zeros({2, 5, 4, 3}), tf::zeros({3, 3, 3, 4}), tf::zeros({4}),
+                 tf::zeros({2, 5, 4, 4})));
   seeds.push_back(tf::function([](const Tensor& x) {
                     return tf::math::unsorted_segment_max(x, tf::constant({1, 0, 1, -1}), 3) +
                            tf::tensor_scatter_nd_update(tf::zeros({3, 4}), tf::constant({{2}, {0}}),

@@ -468,11 +468,13 @@ bool cudnn_convolution(int ordinal, const CudnnConv& conv, const void* a, const 
         h, one, d.x, a, d.w, b, d.conv, plan->algo, ws.get(), ws.bytes(),
         epilogue->residual ? one : zero, d.y, epilogue->residual ? epilogue->residual : out, d.bias,
         epilogue->bias ? epilogue->bias : zeros.get(), d.relu, d.y, out);
-    if (status_category(s) != 3) {
+    // Refused (unsupported, or parameters this configuration's fused call does not take): the
+    // separate calls, now and from now on.
+    if (status_category(s) != 2 && status_category(s) != 3) {
       check_status(s, op, "cudnnConvolutionBiasActivationForward");
       return true;
     }
-    plan->fused_refused = true;  // refused: the separate calls, now and from now on
+    plan->fused_refused = true;
   }
   const void* beta = zero;  // the forward convolution accumulates onto a residual
   if (epilogue && epilogue->residual) {

@@ -38,7 +38,7 @@ struct ForwardBackward {
 // float argument it watches, or a float variable it watches reads of).
 std::vector<bool> needed_inputs(const Concrete& plain, std::span<const Tensor> args);
 
-// Traces the body of `plain` (on the CPU) at the shapes of `args`, whose signature key is `key`,
+// Traces the body of `plain` at the shapes of `args`, whose signature key is `key`,
 // as a forward and a backward graph that computes the gradients of the `needed` inputs, compiled
 // with `compile`. Null, or an exception, where the body is beyond this path (the caller
 // recomputes): random draws or variable reads in the gradient, a gradient needing values inside

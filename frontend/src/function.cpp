@@ -614,9 +614,8 @@ std::vector<Tensor> FunctionCore::call_differentiable(std::span<const Tensor> ar
     return std::shared_ptr<const CallGradient>(std::move(grad));
   };
   // Under one tape that takes its gradient once (an eager training loop), the call runs a
-  // forward that keeps what its gradient needs (forward_backward.h).
-  if (active_tapes.size() == 1 && !active_tapes[0]->persistent &&
-      held->requested.type == rt::DeviceType::kCPU) {
+  // forward that keeps what its gradient needs (forward_backward.h), on the CPU or a GPU.
+  if (active_tapes.size() == 1 && !active_tapes[0]->persistent) {
     const std::vector<bool> needed = needed_inputs(*held, args);
     Key key;
     make_key(args, key);

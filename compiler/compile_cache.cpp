@@ -153,7 +153,9 @@ std::shared_ptr<const rt::gpu::Program> compile_gpu_cached(const Graph& graph,
                 [&] {
                   const std::string digest = disk_cache::digest(key);
                   std::optional<rt::gpu::Program> program;
-                  if (auto bytes = disk_cache::read(digest)) {
+                  // An observer sees every program compiled here: none is read from disk.
+                  GpuProgramObserver observer = gpu_program_observer();
+                  if (auto bytes = observer ? std::nullopt : disk_cache::read(digest)) {
                     try {
                       program = rt::gpu::Program::deserialize(*bytes);
                     } catch (const InvalidArgumentError&) {  // checksummed, so only a format change
@@ -161,8 +163,7 @@ std::shared_ptr<const rt::gpu::Program> compile_gpu_cached(const Graph& graph,
                   }
                   if (!program) {
                     program = graph.gpu_program(arch, options);
-                    if (GpuProgramObserver observer = gpu_program_observer())
-                      observer(graph, options, program->image);
+                    if (observer) observer(graph, options, program->image);
                     if (!program->image.empty()) {
                       program->image = target.assemble(program->image);
                       program->image_is_binary = true;

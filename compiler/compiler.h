@@ -310,8 +310,9 @@ std::shared_ptr<const rt::gpu::Program> compile_gpu_cached(const Graph& graph,
                                                            const CompileOptions& options,
                                                            const GpuTarget& target);
 
-// Called with each GPU program compile_gpu_cached compiles (not one it finds in a cache): the
-// graph, the options and the program's PTX before assembly. The stand-in driver's tests build
+// Called with each GPU program compile_gpu_cached compiles (not one it finds in memory; while
+// an observer is set, none is read from disk): the graph, the options and the program's PTX
+// before assembly. The stand-in driver's tests build
 // host versions of its kernels with it (tests/fake_gpu_kernels.h); null removes it.
 using GpuProgramObserver =
     std::function<void(const Graph& graph, const CompileOptions& options, const std::string& ptx)>;

@@ -110,7 +110,7 @@ def FuseMatmulEpilogue : Pass<"tfjit-fuse-matmul-epilogue", "mlir::ModuleOp"> {
 
 def FuseConvEpilogue : Pass<"tfjit-fuse-conv-epilogue", "mlir::ModuleOp"> {
   let summary = "float32 tfjit.conv + bias + residual + activation -> one tfjit.fused_conv "
-                "(one oneDNN call with post-ops on the CPU)";
+                "(one oneDNN call with post-ops on the CPU; with ReLU, one cuDNN call on the GPU)";
   let constructor = "::tf::compiler::create_fuse_conv_epilogue_pass()";
 }
 

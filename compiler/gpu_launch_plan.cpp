@@ -536,10 +536,11 @@ class PlanBuilder {
         c.input = shape(0), c.output = shape(1), c.filter = shape(2);
         break;
     }
-    if (fused) {
-      if (c.kind != rt::abi::ConvKind::kForward)
-        unsupported(call, "an epilogue on a convolution's gradient");
+    if (fused) {  // what cuDNN fuses (runtime/gpu_program.cpp checks the same when reading)
       c.activation = static_cast<rt::abi::Epilogue>(*at);
+      if (c.kind != rt::abi::ConvKind::kForward || c.dtype != DType::float32 ||
+          (c.activation != rt::abi::Epilogue::kNone && c.activation != rt::abi::Epilogue::kRelu))
+        unsupported(call, "a fused convolution cuDNN does not fuse");
       if (at[1]) c.bias = contiguous(call, call.getOperand(2));
       if (at[2]) c.residual = contiguous(call, call.getOperand(3));
     }

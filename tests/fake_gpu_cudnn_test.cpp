@@ -211,10 +211,10 @@ tf::Tensor conv_epilogues(const tf::Tensor& x, const tf::Tensor& w, const tf::Te
 struct EpilogueInputs {
   tf::Tensor x, w, b, r, x1, w1;
   explicit EpilogueInputs(std::mt19937& rng)
-      : x(random_tensor({2, 9, 7, 3}, rng)),
+      : x(random_tensor({2, 8, 6, 3}, rng)),  // SAME, stride 2: padding 0 before, 1 after
         w(random_tensor({3, 3, 3, 4}, rng)),
         b(random_tensor({4}, rng)),
-        r(random_tensor({2, 5, 4, 4}, rng)),
+        r(random_tensor({2, 4, 3, 4}, rng)),
         x1(random_tensor({3, 11, 2}, rng)),
         w1(random_tensor({4, 2, 5}, rng)) {}
   tf::Tensor on_cpu() const {
@@ -265,6 +265,7 @@ TEST_CASE(
   tf::Tensor x0 = random_tensor({2, 6, 5, 3}, rng), r0 = random_tensor({2, 5, 4, 5}, rng);
   tft::run_compiled_kernels_on_fake_gpu(f, x0, r0);
   fail_next("cudnnConvolutionBiasActivationForward", 3000);  // CUDNN_STATUS_NOT_SUPPORTED
+  const int64_t refusals = tf::cuda::cudnn_fused_refusals();
   for (int call = 0; call < 3; ++call) {
     tf::Tensor x = random_tensor({2, 6, 5, 3}, rng), r = random_tensor({2, 5, 4, 5}, rng), cpu;
     {
@@ -279,6 +280,7 @@ TEST_CASE(
     CHECK(after.forward == before.forward + 1);
     CHECK(after.add_tensor == before.add_tensor + 1);
     CHECK(after.activation == before.activation + 1);
+    CHECK(tf::cuda::cudnn_fused_refusals() == refusals + 1);
     auto concrete = f.get_concrete_function(x, r);
     INFO(concrete.cuda_graph_unavailable_reason());
     CHECK(concrete.replays_cuda_graph() == (call > 0));

@@ -11,6 +11,7 @@
 
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,8 @@ inline void register_host_kernels(const tf::compiler::Graph& graph,
   // static destruction.
   static auto& registered =
       *std::make_unique<std::vector<std::unique_ptr<tf::compiler::HostKernels>>>().release();
+  static std::mutex mutex;  // an observer may be called from several threads
+  std::lock_guard lock(mutex);
   auto kernels = graph.gpu_kernels_for_host(options, barrier);
   for (const auto& [name, k] : kernels->kernels())
     add(ptx.c_str(), name.c_str(), k.run_thread, k.num_params);

@@ -349,8 +349,8 @@ TEST_CASE("with cuDNN, a convolution fused with ReLU is one cuDNN step carrying 
            [](auto& c) { c.bias->byte_offset = 4; }, [](auto& c) { c.residual->byte_offset = -4; },
            [](auto& c) {
              c.residual = rt::gpu::BufferRef{2, 0};
-           },  // the bias: too small
-           [](auto& c) { c.dtype = float64; }}) {
+           },                                      // the bias: too small
+           [](auto& c) { c.dtype = float16; }}) {  // its operands fit: refused as unfused
     auto r = p;
     corrupt(std::get<rt::gpu::Conv>(r.steps[0]));
     CHECK_THROWS_AS(rt::gpu::Program::deserialize(r.serialize()), InvalidArgumentError);

@@ -123,9 +123,12 @@ void gpu_conv_benchmarks(int scale, std::vector<Row>& rows,
     double apart = time_us([&] { separate(x, w, b); }, iters, 5, sync);
     rows.push_back({name + " +bias+relu", "tf::function, conv step then a kernel", apart,
                     note(apart, direct, "cuDNN direct (no epilogue)")});
+    const int64_t refusals = tf::cuda::cudnn_fused_refusals();
     double together = time_us([&] { fused(x, w, b); }, iters, 5, sync);
     Row one{name + " +bias+relu", "tf::function, one fused cuDNN call", together,
             note(together, apart, "conv step then a kernel")};
+    if (tf::cuda::cudnn_fused_refusals() != refusals)
+      one.note += "; cuDNN refused the fused call: conv, AddTensor, Activation";
     if (float d = tf::reduce_max(tf::abs(fused(x, w, b) - expected)).item<float>();
         !(d <= 1e-4f * std::max(1.0f, scale_of_y)))
       fail(one, "the fused convolution differs from the separate one by " + std::to_string(d));

@@ -255,7 +255,7 @@ size_t workspace_limit() {
   return limit;
 }
 
-std::atomic<int64_t> searches{0};
+std::atomic<int64_t> searches{0}, fused_refusals{0};
 
 // Chooses the algorithm of a described configuration: cuDNN's heuristic candidates, then (with
 // autotuning) cudnnFind*Ex timing them on the call's own operands within the workspace that
@@ -378,6 +378,8 @@ const std::string& cudnn_unavailable_reason() { return load_cudnn().error; }
 
 int64_t cudnn_algorithm_searches() { return searches.load(); }
 
+int64_t cudnn_fused_refusals() { return fused_refusals.load(); }
+
 void prepare_cudnn_stream(int ordinal, CUstream stream) {
   if (cudnn_available()) handle_for(ordinal, stream, "a compiled convolution");
 }
@@ -474,7 +476,7 @@ bool cudnn_convolution(int ordinal, const CudnnConv& conv, const void* a, const 
       check_status(s, op, "cudnnConvolutionBiasActivationForward");
       return true;
     }
-    plan->fused_refused = true;
+    if (!plan->fused_refused.exchange(true)) ++fused_refusals;
   }
   const void* beta = zero;  // the forward convolution accumulates onto a residual
   if (epilogue && epilogue->residual) {

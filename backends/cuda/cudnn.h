@@ -61,5 +61,8 @@ void release_cudnn_stream(CUstream stream);
 // Configurations whose algorithm was chosen so far in this process (for tests and the GPU
 // check: a second call of the same configuration must not choose again).
 int64_t cudnn_algorithm_searches();
+// Configurations whose fused call (CudnnEpilogue with ReLU) cuDNN refused, so far in this process:
+// they run the separate calls (for tests and the benchmark, which says so).
+int64_t cudnn_fused_refusals();
 
 }  // namespace tf::cuda

@@ -12,8 +12,9 @@
 // fused op is transposed instead (a residual must then be the transpose of a channels-last tensor,
 // taken as it was). A value with another use ends the chain before it (a pre-activation the
 // backward pass reads stays a value of its own), and the order is fixed (bias, residual, act), so
-// the fused op rounds as the chain did. Runs only where convolutions are library calls (oneDNN,
-// cuDNN); a fused op no library takes is split again (compiler/lowering/to_linalg/conv.cpp).
+// oneDNN's call rounds as the chain did (cuDNN's adds the residual before the bias). Runs only
+// where convolutions are library calls (oneDNN, cuDNN); a fused op no library takes is split again
+// (compiler/lowering/to_linalg/conv.cpp).
 #include "compiler/mlir_support.h"
 #include "ir/dialect.h"
 #include "llvm/ADT/SetVector.h"

@@ -376,7 +376,8 @@ struct LowerFusedConv : OpRewritePattern<tfjit::FusedConvOp> {
     Value x = op.getLhs(), w = op.getRhs(), bias = op.getBias(), residual = op.getResidual();
     const bool one_call = options.host_library_calls
                               ? use_library(options, op)
-                              : options.device_conv_calls && op.getActivation() == "relu";
+                              : options.device_conv_calls && op.getActivation() == "relu" &&
+                                    cast<RankedTensorType>(op.getType()).getElementType().isF32();
     if (one_call) {
       const int64_t epilogue[] = {static_cast<int64_t>(epilogue_code(op.getActivation())),
                                   bias ? 1 : 0, residual ? 1 : 0};

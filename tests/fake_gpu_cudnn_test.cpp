@@ -312,6 +312,24 @@ TEST_CASE("a fused convolution cuDNN refuses altogether runs with its epilogue o
   CHECK(after.forward == before.forward);
 }
 
+TEST_CASE("a compiled fused convolution of an empty batch is an empty result on the GPU",
+          "[fake_gpu][cudnn][function]") {
+  if (tft::skip_without_gpu()) return;
+  tft::HostKernelsForEveryProgram host_kernels;
+  std::mt19937 rng(41);
+  tf::Tensor w = random_tensor({3, 3, 2, 4}, rng), b = random_tensor({4}, rng);
+  auto f = tf::function([&](const tf::Tensor& x) {
+    return tf::nn::relu(tf::nn::bias_add(tf::nn::conv2d(x, w, {1}, "SAME"), b)) * 2.f;
+  });
+  tf::Tensor x = tf::zeros({0, 5, 5, 2});
+  auto scope = tf::device_scope("/GPU:0");
+  for (int call = 0; call < 3; ++call) {
+    tf::Tensor y = f(x);
+    CHECK(y.shape() == tf::TensorShape({0, 5, 5, 4}));
+    CHECK(y.device().ends_with("GPU:0"));
+  }
+}
+
 TEST_CASE("a compiled convolution with an activation cuDNN does not fuse stays a cuDNN call",
           "[fake_gpu][cudnn][function]") {
   if (tft::skip_without_gpu()) return;

@@ -404,8 +404,9 @@ bool cudnn_convolution(int ordinal, const CudnnConv& conv, const void* a, const 
                                                                                    : conv.filter;
   Device& device = Device::get(ordinal);
   if (elements(conv.input) == 0 || elements(conv.output) == 0 || elements(conv.filter) == 0) {
-    // An epilogue of an empty sum still adds and activates: the caller's other way.
-    if (epilogue) return false;
+    // An epilogue of an empty sum still adds and activates (the caller's other way), unless
+    // there is nothing to write.
+    if (epilogue && elements(result) > 0) return false;
     // An empty sum (no batch, or no output positions for a gradient): zeros, as cuDNN refuses
     // empty tensors.
     check(driver()->MemsetD8Async(reinterpret_cast<CUdeviceptr>(out), 0,

@@ -287,22 +287,32 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("a fused convolution cuDNN refuses altogether runs with its epilogue on the CPU kernel",
-          "[fake_gpu][cudnn][function]") {
-  if (tft::skip_without_gpu()) return;
-  std::mt19937 rng(31);
-  // A configuration no other test uses: its search happens here, and is refused.
-  tf::Tensor w = random_tensor({3, 2, 2, 3}, rng), b = random_tensor({3}, rng);
-  auto step = [&](const tf::Tensor& x) {
-    return tf::nn::relu(tf::nn::bias_add(tf::nn::conv2d(x, w, {1}, "SAME"), b));
+// act(conv2d(x, w, SAME) + b) for random x, w and b: compiled (its kernels ready on the stand-in),
+// with x and its value on the CPU.
+template <class Act>
+auto conv_bias_layer(std::mt19937& rng, const tf::TensorShape& x_shape,
+                     const tf::TensorShape& w_shape, Act act) {
+  tf::Tensor w = random_tensor(w_shape, rng), b = random_tensor({w_shape.dims().back()}, rng);
+  auto step = [=](const tf::Tensor& x) {
+    return act(tf::nn::bias_add(tf::nn::conv2d(x, w, {1}, "SAME"), b));
   };
-  tf::Tensor x = random_tensor({2, 5, 6, 2}, rng), cpu;
+  tf::Tensor x = random_tensor(x_shape, rng), cpu;
   {
     auto on_cpu = tf::device_scope("/CPU:0");
     cpu = step(x);
   }
   auto f = tf::function(step);
   tft::run_compiled_kernels_on_fake_gpu(f, x);
+  return std::tuple{f, x, cpu};
+}
+
+TEST_CASE("a fused convolution cuDNN refuses altogether runs with its epilogue on the CPU kernel",
+          "[fake_gpu][cudnn][function]") {
+  if (tft::skip_without_gpu()) return;
+  std::mt19937 rng(31);
+  // A configuration no other test uses: its search happens here, and is refused.
+  auto [f, x, cpu] = conv_bias_layer(rng, {2, 5, 6, 2}, {3, 2, 2, 3},
+                                     [](const tf::Tensor& y) { return tf::nn::relu(y); });
   auto scope = tf::device_scope("/GPU:0");
   fail_next("cudnnGetConvolutionForwardAlgorithm_v7", 3000);  // CUDNN_STATUS_NOT_SUPPORTED
   const CudnnStats before = cudnn_stats();
@@ -334,17 +344,8 @@ TEST_CASE("a compiled convolution with an activation cuDNN does not fuse stays a
           "[fake_gpu][cudnn][function]") {
   if (tft::skip_without_gpu()) return;
   std::mt19937 rng(37);
-  tf::Tensor w = random_tensor({3, 3, 2, 4}, rng), b = random_tensor({4}, rng);
-  auto step = [&](const tf::Tensor& x) {
-    return tf::nn::gelu(tf::nn::bias_add(tf::nn::conv2d(x, w, {1}, "SAME"), b));
-  };
-  tf::Tensor x = random_tensor({1, 6, 6, 2}, rng), cpu;
-  {
-    auto on_cpu = tf::device_scope("/CPU:0");
-    cpu = step(x);
-  }
-  auto f = tf::function(step);
-  tft::run_compiled_kernels_on_fake_gpu(f, x);
+  auto [f, x, cpu] = conv_bias_layer(rng, {1, 6, 6, 2}, {3, 3, 2, 4},
+                                     [](const tf::Tensor& y) { return tf::nn::gelu(y); });
   auto scope = tf::device_scope("/GPU:0");
   const CudnnStats before = cudnn_stats();
   tft::check_same(f(x), cpu, "a convolution, then a generated kernel");

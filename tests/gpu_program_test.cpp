@@ -252,12 +252,17 @@ module {
   }
 })";
 
+// The graph's GPU program where cuDNN loads (CompileOptions::device_conv_calls).
+rt::gpu::Program cudnn_program(const compiler::Graph& graph) {
+  compiler::CompileOptions options;
+  options.device_conv_calls = true;
+  return graph.gpu_program("sm_90", options);
+}
+
 TEST_CASE("with cuDNN, convolutions and their gradients are cuDNN steps writing the results",
           "[gpu_program]") {
   auto graph = compiler::Graph::parse(kConvs);
-  compiler::CompileOptions options;
-  options.device_conv_calls = true;
-  auto p = graph->gpu_program("sm_90", options);
+  auto p = cudnn_program(*graph);
   std::vector<rt::gpu::Conv> convs;
   for (const auto& step : p.steps) {
     if (const auto* c = std::get_if<rt::gpu::Conv>(&step)) convs.push_back(*c);
@@ -326,9 +331,7 @@ module {
 TEST_CASE("with cuDNN, a convolution fused with ReLU is one cuDNN step carrying its epilogue",
           "[gpu_program]") {
   auto graph = compiler::Graph::parse(kFusedConv);
-  compiler::CompileOptions options;
-  options.device_conv_calls = true;
-  auto p = graph->gpu_program("sm_90", options);
+  auto p = cudnn_program(*graph);
   REQUIRE(p.steps.size() == 1);
   const auto* conv = std::get_if<rt::gpu::Conv>(&p.steps[0]);
   REQUIRE(conv);
@@ -342,15 +345,17 @@ TEST_CASE("with cuDNN, a convolution fused with ReLU is one cuDNN step carrying 
   auto q = rt::gpu::Program::deserialize(p.serialize());
   CHECK(q.describe() == p.describe());
   CHECK_THAT(q.describe(), Catch::Contains("epilogue=relu bias=") && Catch::Contains("residual="));
-  // What cuDNN cannot fuse, or an operand outside its buffer, is refused when read back.
+  // What cuDNN cannot fuse, or an operand outside its buffer, is refused when read back: gelu,
+  // an unknown code, a bias or residual past its buffer, the residual in the (too small) bias's
+  // buffer, and float16 (whose operands fit: refused as not fused by cuDNN).
   for (auto corrupt : std::vector<std::function<void(rt::gpu::Conv&)>>{
            [](auto& c) { c.activation = rt::abi::Epilogue::kGelu; },
            [](auto& c) { c.activation = static_cast<rt::abi::Epilogue>(99); },
            [](auto& c) { c.bias->byte_offset = 4; }, [](auto& c) { c.residual->byte_offset = -4; },
            [](auto& c) {
              c.residual = rt::gpu::BufferRef{2, 0};
-           },                                      // the bias: too small
-           [](auto& c) { c.dtype = float16; }}) {  // its operands fit: refused as unfused
+           },
+           [](auto& c) { c.dtype = float16; }}) {
     auto r = p;
     corrupt(std::get<rt::gpu::Conv>(r.steps[0]));
     CHECK_THROWS_AS(rt::gpu::Program::deserialize(r.serialize()), InvalidArgumentError);

@@ -727,10 +727,10 @@ TEST_CASE("under one tape a compiled call on the GPU runs its forward once, trai
           "[device][gpu][function][under_tape]") {
   if (skip_without_gpu()) return;
   tft::HostKernelsForEveryProgram host_kernels;  // the pair's graphs, on the stand-in driver
-  // Three SGD steps of an MLP with the tape around a compiled loss (the forward/backward pair,
-  // frontend/src/forward_backward.h), on each device: the losses and the trained weights.
-  auto train = [] {
-    workloads::Mlp model({12, 16, 16, 5}, 8);
+  // Three SGD steps with the tape around a compiled loss (the forward/backward pair,
+  // frontend/src/forward_backward.h), on each device: the losses and the trained weights. An MLP,
+  // and a CNN whose conv + bias + ReLU are fused cuDNN calls in the pair's forward on the GPU.
+  auto train = [](auto& model) {
     auto loss = tf::function([&](const tf::Tensor& x, const tf::Tensor& y) {
       tf::print("forward");
       return model.loss(x, y);
@@ -752,5 +752,12 @@ TEST_CASE("under one tape a compiled call on the GPU runs its forward once, trai
     for (const auto& p : model.params) out.push_back(tf::reshape(p.read_value(), {-1}));
     return tf::concat(out, 0);
   };
-  compare_devices("an MLP trained with the tape around a compiled loss", train);
+  compare_devices("an MLP trained with the tape around a compiled loss", [&] {
+    workloads::Mlp model({12, 16, 16, 5}, 8);
+    return train(model);
+  });
+  compare_devices("a CNN trained with the tape around a compiled loss", [&] {
+    workloads::Cnn model(8, 2, 4, 4, 2);
+    return train(model);
+  });
 }

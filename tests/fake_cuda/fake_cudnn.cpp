@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "backends/cuda/cudnn_abi.h"
@@ -221,19 +222,29 @@ std::vector<int64_t> indices(const cudnnTensorStruct& t) {
   return out;
 }
 
-// The convolution's sums at y's elements `where` (y is dense in some order: indexed by offset).
-std::vector<double> forward_sums(const Problem& p, const void* x, const void* w,
-                                 const std::vector<int64_t>& where) {
-  const int type = p.x.type;
+// Sums over the convolution's terms at the elements `where` of a dense (in some order) tensor
+// of `extent` elements: term(x, y, w indices) gives the element a term adds to and its value.
+template <class Term>
+std::vector<double> sums_at(const Problem& p, const std::vector<int64_t>& where, int64_t extent,
+                            Term term) {
   std::vector<double> sums(where.size());
-  std::vector<int64_t> slot(static_cast<size_t>(tensor_elements(p.y)), -1);
+  std::vector<int64_t> slot(static_cast<size_t>(extent), -1);  // element -> its place in sums
   for (size_t i = 0; i < where.size(); ++i)
     slot[static_cast<size_t>(where[i])] = static_cast<int64_t>(i);
   p.for_each_term([&](int64_t xi, int64_t yi, int64_t wi) {
-    sums[static_cast<size_t>(slot[static_cast<size_t>(yi)])] +=
-        load(x, type, xi) * load(w, type, wi);
+    const auto [at, value] = term(xi, yi, wi);
+    sums[static_cast<size_t>(slot[static_cast<size_t>(at)])] += value;
   });
   return sums;
+}
+
+// The forward convolution's sums at y's elements `where`.
+std::vector<double> forward_sums(const Problem& p, const void* x, const void* w,
+                                 const std::vector<int64_t>& where) {
+  const int type = p.x.type;
+  return sums_at(p, where, tensor_elements(p.y), [&](int64_t xi, int64_t yi, int64_t wi) {
+    return std::pair{yi, load(x, type, xi) * load(w, type, wi)};
+  });
 }
 
 // Whether `a` broadcasts to `c`: the same rank, each dim c's or 1.
@@ -611,13 +622,8 @@ Status cudnnConvolutionBackwardData(Handle h, const void* alpha, FilterDesc wd, 
   tfjit_fake::run_on_stream(h->stream, [=] {
     ++stats().backward_data;
     std::vector<int64_t> where = indices(p.x);
-    std::vector<double> sums(where.size());
-    std::vector<int64_t> slot(static_cast<size_t>(tensor_elements(p.x)), -1);
-    for (size_t i = 0; i < where.size(); ++i)
-      slot[static_cast<size_t>(where[i])] = static_cast<int64_t>(i);
-    p.for_each_term([&](int64_t xi, int64_t yi, int64_t wi) {
-      sums[static_cast<size_t>(slot[static_cast<size_t>(xi)])] +=
-          load(dy, type, yi) * load(w, type, wi);
+    auto sums = sums_at(p, where, tensor_elements(p.x), [&](int64_t xi, int64_t yi, int64_t wi) {
+      return std::pair{xi, load(dy, type, yi) * load(w, type, wi)};
     });
     blend(dx, type, sums, where, a, b);
   });

@@ -74,6 +74,14 @@ struct Concrete {
   mutable std::shared_ptr<compiler::Executable> executable_;  // shared: see compile_cached
 };
 
+// Thrown (never past FunctionCore::call or ConcreteFunction) when a call's shapes break code in
+// a tf::cond branch or tf::while_loop body: compiled code must not run there with them (should
+// that code run, its loops would be sized wrongly), so the body runs eagerly for this call, as
+// TensorFlow would run it: the code that does run raises its own typed error, if any.
+struct RegionShapesBroken {
+  std::string why;
+};
+
 // function.cpp. Fills `entry` from a finished trace whose body returned `outputs`.
 void take_trace(Concrete& entry, TraceContext& trace, const std::vector<Tensor>& outputs);
 // The values of `c`'s captures for one call: tensors, variables' current values (kept for the

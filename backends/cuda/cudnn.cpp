@@ -153,6 +153,9 @@ struct Plan {
   int algo = 0;
   size_t workspace = 0;
   std::atomic<bool> fused_refused{false};  // cuDNN refused the fused call: separate calls
+  // A forward convolution's zero bias, for a fused call without a bias (cuDNN requires one):
+  // made with the plan, never while a CUDA Graph is recorded.
+  std::unique_ptr<rt::gpu::DeviceMemory> zero_bias;
 };
 
 int data_type(DType dtype) {
@@ -438,6 +441,14 @@ bool cudnn_convolution(int ordinal, const CudnnConv& conv, const void* a, const 
         const bool aliased = epilogue && epilogue->residual == out;
         rt::gpu::DeviceMemory scratch(
             ordinal, aliased ? static_cast<size_t>(elements(result)) * dtype_size(conv.dtype) : 0);
+        if (conv.kind == rt::ConvKind::kForward) {
+          const size_t bias_bytes =
+              static_cast<size_t>(conv.output.back()) * dtype_size(conv.dtype);
+          fresh->zero_bias = std::make_unique<rt::gpu::DeviceMemory>(ordinal, bias_bytes);
+          check(driver()->MemsetD8Async(reinterpret_cast<CUdeviceptr>(fresh->zero_bias->get()), 0,
+                                        bias_bytes, device.stream()),
+                std::string(op) + " on GPU: a zero bias for cuDNN");
+        }
         std::lock_guard in_handle(stream_handle.mutex);
         choose(ordinal, h, conv, a, b, aliased ? scratch.get() : out, *fresh, op);
       } else if (status_category(s) != 2 && status_category(s) != 3)
@@ -460,17 +471,11 @@ bool cudnn_convolution(int ordinal, const CudnnConv& conv, const void* a, const 
   std::lock_guard in_handle(stream_handle.mutex);
   if (epilogue && epilogue->relu && !plan->fused_refused.load()) {
     // y = relu(conv(x) + 1 * z + bias): z is the output itself (unread) without a residual, the
-    // bias zeros without a bias (cuDNN requires both).
-    const size_t bias_bytes = static_cast<size_t>(conv.output.back()) * dtype_size(conv.dtype);
-    rt::gpu::DeviceMemory zeros(ordinal, epilogue->bias ? 0 : bias_bytes);
-    if (!epilogue->bias)
-      check(driver()->MemsetD8Async(reinterpret_cast<CUdeviceptr>(zeros.get()), 0, bias_bytes,
-                                    device.stream()),
-            std::string(op) + " on GPU: a zero bias for cuDNN");
+    // bias the plan's zeros without a bias (cuDNN requires both).
     s = lib.ConvolutionBiasActivationForward(
         h, one, d.x, a, d.w, b, d.conv, plan->algo, ws.get(), ws.bytes(),
         epilogue->residual ? one : zero, d.y, epilogue->residual ? epilogue->residual : out, d.bias,
-        epilogue->bias ? epilogue->bias : zeros.get(), d.relu, d.y, out);
+        epilogue->bias ? epilogue->bias : plan->zero_bias->get(), d.relu, d.y, out);
     // Refused (unsupported, or parameters this configuration's fused call does not take): the
     // separate calls, now and from now on.
     if (status_category(s) != 2 && status_category(s) != 3) {

@@ -577,21 +577,27 @@ double magnitude(const std::vector<tf::Tensor>& args) {
 }
 
 // Equal as TensorFlow's tests compare: shapes and dtypes exactly, values to a loose tolerance
-// (compiled code may fuse and reassociate), NaN equal to NaN.
-bool same(const tf::Tensor& a, const tf::Tensor& b, double scale) {
-  if (a.dtype() != b.dtype() || a.shape() != b.shape()) return false;
+// (compiled code may fuse and reassociate), NaN equal to NaN. Returns how they differ ("" if
+// they do not): the dtypes and shapes, then the first element apart.
+std::string difference(const tf::Tensor& got, const tf::Tensor& want, double scale) {
+  std::string d = "compiled " + got.shape().to_string() + " " +
+                  std::string(tf::dtype_name(got.dtype())) + ", eager " +
+                  want.shape().to_string() + " " + std::string(tf::dtype_name(want.dtype()));
+  if (got.dtype() != want.dtype() || got.shape() != want.shape()) return d;
   // Values of huge results are not compared: copying them could exhaust the machine's memory
   // (a result eager computed and one compiled code never built are both fine).
-  if (a.num_elements() > (int64_t{1} << 24)) return true;
-  auto x = tf::cast(a, tf::float64).to_vector<double>();
-  auto y = tf::cast(b, tf::float64).to_vector<double>();
+  if (got.num_elements() > (int64_t{1} << 24)) return "";
+  auto x = tf::cast(got, tf::float64).to_vector<double>();
+  auto y = tf::cast(want, tf::float64).to_vector<double>();
   for (size_t i = 0; i < x.size(); ++i) {
     if (std::isnan(x[i]) && std::isnan(y[i])) continue;
     if (x[i] == y[i]) continue;
     double tol = 1e-2 * std::max({1.0, std::fabs(x[i]), std::fabs(y[i]), scale});
-    if (!(std::fabs(x[i] - y[i]) <= tol)) return false;
+    if (!(std::fabs(x[i] - y[i]) <= tol))
+      return d + "; element " + std::to_string(i) + ": " + std::to_string(x[i]) + " vs " +
+             std::to_string(y[i]);
   }
-  return true;
+  return "";
 }
 
 // In the child: runs one mode (and, for compiled modes, eager too, to compare).
@@ -607,11 +613,8 @@ Result run_case(const Call& c, Mode mode) {
       } catch (const tf::Error& e) {
         return {kMismatch, std::string("compiled ran, eager raised: ") + e.what()};
       }
-      if (!same(got, want, magnitude(c.args)))
-        return {kMismatch, "compiled " + got.shape().to_string() + " " +
-                               std::string(tf::dtype_name(got.dtype())) + ", eager " +
-                               want.shape().to_string() + " " +
-                               std::string(tf::dtype_name(want.dtype()))};
+      if (std::string d = difference(got, want, magnitude(c.args)); !d.empty())
+        return {kMismatch, d};
     }
     return {kOk, ""};
   } catch (const tf::Error& e) {

@@ -83,7 +83,17 @@ Value Builder<Op>::build(OpBuilder& b, Location loc, ValueRange a) {
     return o.select(
         o.cmpi(CmpIPredicate::sgt, a[0], o.constant(0)), o.constant(1),
         o.select(o.cmpi(CmpIPredicate::slt, a[0], o.constant(0)), o.constant(-1), o.constant(0)));
-  else if constexpr (std::is_same_v<Op, ReluF>)
+  else if constexpr (std::is_same_v<Op, MaximumF> || std::is_same_v<Op, MinimumF>) {
+    // NaN when either is (x + y), else the larger (smaller), x on a tie (signed zeros), as the
+    // eager kernel. Not arith.maximumf: of widened 16-bit floats it becomes llvm.maximum on
+    // half or bfloat vectors, which LLVM 19's x86 backend miscompiles without native 16-bit
+    // arithmetic (a NaN in y is lost).
+    Value x = a[0], y = a[1];
+    Value take_y = std::is_same_v<Op, MaximumF> ? o.cmpf(CmpFPredicate::OLT, x, y)
+                                                : o.cmpf(CmpFPredicate::OLT, y, x);
+    return o.select(o.cmpf(CmpFPredicate::UNO, x, y), o.op<arith::AddFOp>(x, y),
+                    o.select(take_y, y, x));
+  } else if constexpr (std::is_same_v<Op, ReluF>)
     return o.select(o.cmpf(CmpFPredicate::OGT, a[0], o.constant(0)), a[0], o.constant(0));
   else if constexpr (std::is_same_v<Op, ReluI>)
     return o.select(o.cmpi(CmpIPredicate::sgt, a[0], o.constant(0)), a[0], o.constant(0));

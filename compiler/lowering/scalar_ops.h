@@ -42,6 +42,8 @@ struct SiluF {};
 struct SoftsignF {};
 struct LogSigmoidF {};
 struct HardSigmoidF {};
+struct MaximumF {};
+struct MinimumF {};
 struct SquaredDifferenceF {};
 struct SquaredDifferenceI {};
 struct DivNoNanF {};

@@ -581,8 +581,8 @@ double magnitude(const std::vector<tf::Tensor>& args) {
 // they do not): the dtypes and shapes, then the first element apart.
 std::string difference(const tf::Tensor& got, const tf::Tensor& want, double scale) {
   std::string d = "compiled " + got.shape().to_string() + " " +
-                  std::string(tf::dtype_name(got.dtype())) + ", eager " +
-                  want.shape().to_string() + " " + std::string(tf::dtype_name(want.dtype()));
+                  std::string(tf::dtype_name(got.dtype())) + ", eager " + want.shape().to_string() +
+                  " " + std::string(tf::dtype_name(want.dtype()));
   if (got.dtype() != want.dtype() || got.shape() != want.shape()) return d;
   // Values of huge results are not compared: copying them could exhaust the machine's memory
   // (a result eager computed and one compiled code never built are both fine).

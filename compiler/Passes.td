@@ -196,6 +196,14 @@ def ExpandIntegerDivision : Pass<"tfjit-expand-integer-division", "mlir::ModuleO
   ];
 }
 
+def ExpandBFloat16 : Pass<"tfjit-expand-bfloat16", "mlir::ModuleOp"> {
+  let summary = "bfloat16 <-> float32 conversions as integer shifts and rounding (CPU)";
+  let constructor = "::tf::compiler::create_expand_bfloat16_pass()";
+  let dependentDialects = [
+    "mlir::arith::ArithDialect"
+  ];
+}
+
 def GpuBlockReductions : Pass<"tfjit-gpu-block-reductions", "mlir::ModuleOp"> {
   let summary = "Row reductions on buffers -> one GPU block per row, combined in shared memory";
   let constructor = "::tf::compiler::create_gpu_block_reductions_pass()";

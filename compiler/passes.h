@@ -25,6 +25,7 @@ std::unique_ptr<mlir::Pass> create_linalg_to_loops_pass();
 std::unique_ptr<mlir::Pass> create_parallel_loops_to_calls_pass();
 std::unique_ptr<mlir::Pass> create_approximate_math_pass();
 std::unique_ptr<mlir::Pass> create_expand_integer_division_pass();
+std::unique_ptr<mlir::Pass> create_expand_bfloat16_pass();
 std::unique_ptr<mlir::Pass> create_expand_math_for_gpu_pass();
 std::unique_ptr<mlir::Pass> create_plan_buffers_pass();
 std::unique_ptr<mlir::Pass> create_unshare_inits_pass();

@@ -35,6 +35,7 @@ void prepare_entry(mlir::ModuleOp module) {
 
 void add_llvm_dialect_passes(mlir::PassManager& pm, bool tfjit_allocator) {
   pm.addPass(create_expand_integer_division_pass());  // floordivsi etc. into LLVM-level ops
+  pm.addPass(create_expand_bfloat16_pass());          // bf16 conversions as integer ops
   pm.addPass(mlir::memref::createExpandStridedMetadataPass());
   pm.addPass(mlir::createLowerAffinePass());
   pm.addPass(mlir::createConvertMathToLLVMPass());

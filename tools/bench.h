@@ -103,6 +103,10 @@ void training_step_benchmarks(const std::string& prefix, int scale, std::vector<
 void conv_benchmarks(int scale, std::vector<Row>& rows,
                      const std::function<void(Row&, const std::string&)>& fail);
 
+// tools/bench_half.cpp: float16 and bfloat16 elementwise ops against float32's, compiled and eager.
+void half_benchmarks(int scale, std::vector<Row>& rows,
+                     const std::function<void(Row&, const std::string&)>& fail);
+
 // tools/bench_keras.cpp: model.fit per epoch (data and initial weights from `data_dir`, written
 // by scripts/peers/keras_peers.py; no fit rows without it), Adam on 10M parameters, tf::data.
 void keras_benchmarks(const std::string& data_dir, int scale, std::vector<Row>& rows,

@@ -40,7 +40,8 @@ called directly, the training step eager and compiled, and overheads.
   --only LIST     comma-separated sections: matmul, chain, overhead, autodiff, steps, models
                   (MLP, transformer and CNN training steps, their compile times,
                   10/100/1000-op graphs' compile times and calls, batch-1 inference), conv
-                  (conv2d on ResNet shapes against oneDNN direct), compile (a 20-op function), gpu,
+                  (conv2d on ResNet shapes against oneDNN direct), compile (a 20-op function),
+                  half (float16 and bfloat16 elementwise ops against float32's), gpu,
                   keras (only when named: model.fit per epoch, Adam on 10M parameters,
                   tf::data per batch), gpu-conv (only when named: conv2d on ResNet shapes
                   on the GPU, cuDNN direct, eager and compiled), gpu-models (only when named:
@@ -124,8 +125,9 @@ int main(int argc, char** argv) {
       threads = static_cast<int>(n);
     } else if (a == "--only") {
       only = "," + value() + ",";
-      for (const char* known : {"matmul", "chain", "overhead", "autodiff", "steps", "models",
-                                "conv", "compile", "keras", "gpu-conv", "gpu-models", "gpu"})
+      for (const char* known :
+           {"matmul", "chain", "overhead", "autodiff", "steps", "models", "conv", "compile", "half",
+            "keras", "gpu-conv", "gpu-models", "gpu"})
         for (size_t at; (at = only.find(std::string(",") + known + ",")) != std::string::npos;)
           only.replace(at, std::strlen(known) + 1, "");
       if (only != ",") {
@@ -476,6 +478,7 @@ int main(int argc, char** argv) {
   // 6. The training steps users run: MLPs, a transformer block, batch-1 inference.
   if (want("models")) model_benchmarks(scale, rows, fail);
   if (want("conv")) conv_benchmarks(scale, rows, fail);
+  if (want("half")) half_benchmarks(scale, rows, fail);
   // Only when named: its Adam rows allocate 0.7 GB.
   if (only.find(",keras,") != std::string::npos) keras_benchmarks(data_dir, scale, rows, fail);
 

@@ -11,7 +11,9 @@
 # Environment: REPEATS (tfjit-bench runs, median per row; default 3), PEERS_REPEATS (the same for
 # peers.py; default 1), PEERS_THREADS (threads for OpenMP, TF and torch; default all cores, as
 # tfjit's eager kernels use), PEERS_OUT (where the JSON goes; default build/peers),
-# TFJIT_BUILD_DIR (default build). One core for everyone (steadier on a shared machine):
+# TFJIT_BUILD_DIR (default build), BUSY_PROCESSES (default 0: that many busy-looping processes run
+# throughout, for every framework alike: a machine shared with other work). One core for everyone
+# (steadier on a shared machine):
 #   PEERS_THREADS=1 taskset -c 1 scripts/peers/run_peers.sh
 # The training steps users run (tools/workloads.h, scripts/peers/models.py) are the *-models
 # rows; every framework's first losses must equal tfjit's (the table flags a mismatch).
@@ -53,6 +55,14 @@ export TF_CPP_MIN_LOG_LEVEL=2
 if [[ $threads == 1 ]]; then
   export XLA_FLAGS="${XLA_FLAGS:-} --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 fi
+
+# Competing work: processes that only spin, started before the first timing and stopped on exit.
+busy=()
+trap 'kill "${busy[@]}" 2>/dev/null || true' EXIT
+for _ in $(seq "${BUSY_PROCESSES:-0}"); do
+  bash -c 'while :; do :; done' &
+  busy+=($!)
+done
 
 tfjit=()
 if [[ -x $build/tools/tfjit-bench ]]; then

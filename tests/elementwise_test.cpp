@@ -260,6 +260,20 @@ TEST_CASE("maximum and minimum propagate NaN", "[elementwise]") {
   for (auto v : tf::minimum(y, x).to_vector<float>()) CHECK(std::isnan(v));
 }
 
+TEST_CASE("maximum and minimum return x on a tie of signed zeros, eagerly and compiled",
+          "[elementwise][function]") {
+  auto x = tf::constant({-0.0f, 0.0f}), y = tf::constant({0.0f, -0.0f});
+  auto fmax =
+      tf::function([](const tf::Tensor& a, const tf::Tensor& b) { return tf::maximum(a, b); });
+  auto fmin =
+      tf::function([](const tf::Tensor& a, const tf::Tensor& b) { return tf::minimum(a, b); });
+  for (const auto& r : {tf::maximum(x, y), fmax(x, y), tf::minimum(x, y), fmin(x, y)}) {
+    auto v = r.to_vector<float>();
+    CHECK(std::signbit(v[0]));
+    CHECK(!std::signbit(v[1]));
+  }
+}
+
 TEST_CASE("division follows TensorFlow: true division, Python floor semantics", "[elementwise]") {
   auto a = tf::constant({7, -7, 7, -7}), b = tf::constant({2, 2, -2, -2});
   auto q = a / b;  // int32 / int32 -> float64, as tf.math.truediv

@@ -593,9 +593,11 @@ std::string difference(const tf::Tensor& got, const tf::Tensor& want, double sca
     if (std::isnan(x[i]) && std::isnan(y[i])) continue;
     if (x[i] == y[i]) continue;
     double tol = 1e-2 * std::max({1.0, std::fabs(x[i]), std::fabs(y[i]), scale});
-    if (!(std::fabs(x[i] - y[i]) <= tol))
-      return d + "; element " + std::to_string(i) + ": " + std::to_string(x[i]) + " vs " +
-             std::to_string(y[i]);
+    if (!(std::fabs(x[i] - y[i]) <= tol)) {
+      char values[64];
+      std::snprintf(values, sizeof values, "%.9g vs %.9g", x[i], y[i]);
+      return d + "; element " + std::to_string(i) + ": " + values;
+    }
   }
   return "";
 }

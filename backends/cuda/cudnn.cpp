@@ -153,8 +153,9 @@ struct Plan {
   int algo = 0;
   size_t workspace = 0;
   std::atomic<bool> fused_refused{false};  // cuDNN refused the fused call: separate calls
-  // A forward convolution's zero bias, for a fused call without a bias (cuDNN requires one):
-  // made with the plan, never while a CUDA Graph is recorded.
+  // A supported forward convolution's zero bias, for a fused call without a bias (cuDNN requires
+  // one): made with the plan, never while a CUDA Graph is recorded, and kept as long as the plan
+  // (the process).
   std::unique_ptr<rt::gpu::DeviceMemory> zero_bias;
 };
 
@@ -441,7 +442,9 @@ bool cudnn_convolution(int ordinal, const CudnnConv& conv, const void* a, const 
         const bool aliased = epilogue && epilogue->residual == out;
         rt::gpu::DeviceMemory scratch(
             ordinal, aliased ? static_cast<size_t>(elements(result)) * dtype_size(conv.dtype) : 0);
-        if (conv.kind == rt::ConvKind::kForward) {
+        std::lock_guard in_handle(stream_handle.mutex);
+        choose(ordinal, h, conv, a, b, aliased ? scratch.get() : out, *fresh, op);
+        if (fresh->supported && conv.kind == rt::ConvKind::kForward) {
           const size_t bias_bytes =
               static_cast<size_t>(conv.output.back()) * dtype_size(conv.dtype);
           fresh->zero_bias = std::make_unique<rt::gpu::DeviceMemory>(ordinal, bias_bytes);
@@ -449,8 +452,6 @@ bool cudnn_convolution(int ordinal, const CudnnConv& conv, const void* a, const 
                                         bias_bytes, device.stream()),
                 std::string(op) + " on GPU: a zero bias for cuDNN");
         }
-        std::lock_guard in_handle(stream_handle.mutex);
-        choose(ordinal, h, conv, a, b, aliased ? scratch.get() : out, *fresh, op);
       } else if (status_category(s) != 2 && status_category(s) != 3)
         fail(s, op, "describing the convolution");
       slot = std::move(fresh);

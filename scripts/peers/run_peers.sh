@@ -56,11 +56,13 @@ if [[ $threads == 1 ]]; then
   export XLA_FLAGS="${XLA_FLAGS:-} --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 fi
 
-# Competing work: processes that only spin, started before the first timing and stopped on exit.
+# Competing work: processes that only spin, started before the first timing and stopped on exit
+# (and, should this script be killed outright, by themselves once it is gone). They inherit this
+# script's CPU affinity (taskset).
 busy=()
 trap 'kill "${busy[@]}" 2>/dev/null || true' EXIT
 for _ in $(seq "${BUSY_PROCESSES:-0}"); do
-  bash -c 'while :; do :; done' &
+  bash -c "while kill -0 $$ 2>/dev/null; do for ((i = 0; i < 1000000; ++i)); do :; done; done" &
   busy+=($!)
 done
 

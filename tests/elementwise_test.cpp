@@ -172,9 +172,8 @@ TEST_CASE("compiled elementwise ops equal eager ones on NaN, infinities and sign
     xs.push_back(special[static_cast<size_t>(i / 8 % 8)]);
     ys.push_back(special[static_cast<size_t>(i % 8)]);
   }
-  auto floating = [](tf::DType d) { return tf::is_floating(d); };
   for_each_binary([&](const BinaryCase& c, const auto&, tf::DType dtype) {
-    if (!floating(dtype)) return;
+    if (!tf::is_floating(dtype)) return;
     INFO(c.name << " " << tf::dtype_name(dtype));
     auto x = make(xs, {n}, dtype), y = make(ys, {n}, dtype);
     auto f =
@@ -183,7 +182,7 @@ TEST_CASE("compiled elementwise ops equal eager ones on NaN, infinities and sign
     tft::check_close(values_of(f(x, y)), values_of(eager), eager.dtype(), c.name);
   });
   for_each_unary([&](const UnaryCase& c, const auto&, tf::DType dtype) {
-    if (!floating(dtype)) return;
+    if (!tf::is_floating(dtype)) return;
     INFO(c.name << " " << tf::dtype_name(dtype));
     auto x = make(ys, {n}, dtype);
     auto f = tf::function([op = c.op](const tf::Tensor& a) { return op(a); });

@@ -1,8 +1,8 @@
-// parallel_for over OpenMP's thread pool: the pool oneDNN runs its GEMMs on, so eager kernels,
-// compiled loops and oneDNN share one set of threads (two pools on the same cores take turns
-// spinning, which on a loaded machine costs more than the parallelism gains). Idle threads spin
-// briefly, then sleep (libgomp's default; OMP_WAIT_POLICY and GOMP_SPINCOUNT tune it). Work below
-// `grain` elements per thread stays on the calling thread.
+// tfjit's one pool of threads, shared by eager kernels, compiled loops and oneDNN (which runs
+// single-threaded on each of its threads: see OneDnnOnThisThreadOnly). A job is split into
+// chunks that the caller and the awake workers claim one at a time, so a thread descheduled on a
+// busy machine holds up at most the chunk it is running. Idle threads poll for 50 microseconds
+// ($TFJIT_SPIN_US), then sleep. Work below `grain` elements per chunk stays on the calling thread.
 #pragma once
 
 #include <cstdint>
@@ -15,20 +15,32 @@ namespace tf::rt {
 // Elements per thread below which splitting does not pay (memory-bound elementwise work).
 inline constexpr int64_t kParallelGrain = abi::kParallelGrain;
 
-// Calls fn(begin, end) over disjoint chunks covering [0, n); returns when all are done. The
-// first exception thrown by a chunk is rethrown on the calling thread. Inside another
-// parallel_for (or any OpenMP region) it runs on the calling thread. Each user thread calling it
-// gets a team of its own (OpenMP's rule): N threads running large ops at once use N teams.
+// Calls fn(begin, end) over disjoint chunks covering [0, n), each at least `grain` long (their
+// bounds depend on n, grain and the thread count only); returns when all are done. The first
+// exception thrown by a chunk is rethrown on the calling thread. Inside another parallel_for it
+// runs on the calling thread, as it does while another user thread's job holds the pool.
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
 // Threads parallel_for uses, the caller included: set_parallel_threads's value, else
-// $TF_NUM_INTRAOP_THREADS, else OpenMP's default (OMP_NUM_THREADS, or the CPUs this process may
-// run on, which honours taskset and cpusets).
+// $TF_NUM_INTRAOP_THREADS, else $OMP_NUM_THREADS, else the CPUs this process may run on (which
+// honours taskset and cpusets).
 int parallel_threads();
 // 0 restores the default.
 void set_parallel_threads(int threads);
-// OpenMP's thread count is a per-thread setting that libraries (oneDNN) read from the calling
-// thread: call before handing work to them.
-void use_parallel_threads_here();
+// oneDNN (built on OpenMP) runs on as many threads as OpenMP's per-thread setting of its caller
+// says. While one of these lives, that setting is one on this thread (restored after, so a
+// user's own OpenMP code keeps its threads): a oneDNN call made then runs on this thread alone.
+// Kernels split their work over parallel_for to use the pool; OpenMP's own pool never starts,
+// and never spins. The pool's threads keep the setting at one for good.
+class OneDnnOnThisThreadOnly {
+ public:
+  OneDnnOnThisThreadOnly();
+  ~OneDnnOnThisThreadOnly();
+  OneDnnOnThisThreadOnly(const OneDnnOnThisThreadOnly&) = delete;
+  OneDnnOnThisThreadOnly& operator=(const OneDnnOnThisThreadOnly&) = delete;
+
+ private:
+  int saved_;
+};
 
 }  // namespace tf::rt

@@ -1,10 +1,15 @@
 // The compiled path on the workloads users run (tools/workloads.h): every GEMM a library call,
 // transposes folded into GEMM flags, gradients only where the tape needs them, the thread
 // setting honoured, and compiled training steps equal to eager ones.
+#include <omp.h>
 #include <tfjit/tfjit.h>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -124,14 +129,64 @@ TEST_CASE("the intra-op setting is the number of threads work runs on", "[traini
   for (int threads : {1, 3}) {
     tf::config::threading::set_intra_op_parallelism_threads(threads);
     CHECK(tf::rt::parallel_threads() == threads);
+    // Each chunk waits (a few seconds at most) until `threads` threads hold one: the caller and
+    // threads - 1 workers take part, and no more.
     std::mutex mutex;
+    std::condition_variable all_there;
     std::set<std::thread::id> seen;
     tf::rt::parallel_for(int64_t{1} << 20, tf::rt::kParallelGrain, [&](int64_t, int64_t) {
-      std::lock_guard lock(mutex);
+      std::unique_lock lock(mutex);
       seen.insert(std::this_thread::get_id());
+      all_there.notify_all();
+      all_there.wait_for(lock, std::chrono::seconds(5),
+                         [&] { return seen.size() >= static_cast<size_t>(threads); });
     });
     CHECK(seen.size() == static_cast<size_t>(threads));
   }
+  tf::config::threading::set_intra_op_parallelism_threads(0);
+}
+
+TEST_CASE("parallel_for covers the range once with nested concurrent and failing jobs",
+          "[training]") {
+  tf::config::threading::set_intra_op_parallelism_threads(3);
+  const int64_t n = 1'000'003, grain = 1000;
+  // Catch2's assertions are not thread-safe: chunks count what they saw, the test checks it.
+  std::atomic<int> short_chunks{0}, nested_elsewhere{0};
+  auto cover = [&] {
+    std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+    tf::rt::parallel_for(n, grain, [&](int64_t begin, int64_t end) {
+      if (end - begin < grain) short_chunks++;
+      // A nested job runs inline on this thread.
+      const auto self = std::this_thread::get_id();
+      tf::rt::parallel_for(end - begin, 1, [&](int64_t b, int64_t e) {
+        if (std::this_thread::get_id() != self) nested_elsewhere++;
+        for (int64_t i = begin + b; i < begin + e; ++i) hits[static_cast<size_t>(i)]++;
+      });
+    });
+    return std::count_if(hits.begin(), hits.end(), [](const auto& h) { return h.load() == 1; });
+  };
+  CHECK(cover() == n);
+  // Two user threads at once: one holds the pool, the other runs its job itself.
+  int64_t other = 0;
+  std::thread t([&] { other = cover(); });
+  CHECK(cover() == n);
+  t.join();
+  CHECK(other == n);
+  CHECK_THROWS_AS(tf::rt::parallel_for(n, grain,
+                                       [&](int64_t begin, int64_t) {
+                                         if (begin > 0) throw tf::InvalidArgumentError("chunk");
+                                       }),
+                  tf::InvalidArgumentError);
+  CHECK(cover() == n);  // the pool is usable after a failed job
+  CHECK(short_chunks == 0);
+  CHECK(nested_elsewhere == 0);
+  // oneDNN runs single-threaded inside tfjit's kernels; the caller's OpenMP setting survives.
+  const int before = omp_get_max_threads();
+  omp_set_num_threads(3);
+  auto m = tf::matmul(tf::ones({512, 512}), tf::ones({512, 512}));
+  CHECK(m.to_vector<float>()[511] == 512.0f);
+  CHECK(omp_get_max_threads() == 3);
+  omp_set_num_threads(before);
   tf::config::threading::set_intra_op_parallelism_threads(0);
 }
 

@@ -1,6 +1,7 @@
 // What tfjit-bench's sections share: the timing rule and the result rows.
 #pragma once
 
+#include <omp.h>
 #include <tfjit/tfjit.h>
 
 #include <algorithm>
@@ -10,6 +11,8 @@
 #include <functional>
 #include <string>
 #include <vector>
+
+#include "runtime/parallel.h"
 
 using Clock = std::chrono::steady_clock;
 
@@ -41,6 +44,11 @@ inline double time_us(const std::function<void()>& f, int iterations, int repeat
                       const std::function<void()>& sync = {}) {
   return time_stats(f, iterations, repeats, sync).median;
 }
+
+// oneDNN called directly (a reference row) runs as its own users run it: on OpenMP's pool, with
+// the bench's thread count. (tfjit's kernels leave their calling thread's OpenMP count at one and
+// split the work over tfjit's pool themselves: runtime/parallel.h.)
+inline void onednn_reference_threads() { omp_set_num_threads(tf::rt::parallel_threads()); }
 
 struct Row {
   std::string workload, variant;

@@ -70,6 +70,7 @@ struct Direct {
     dw_from_prim = dnnl::reorder(dw_prim, dw);
   }
   void run_forward() {
+    onednn_reference_threads();
     w_to_prim.execute(stream, w, w_prim);
     forward.execute(stream, {{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, w_prim}, {DNNL_ARG_DST, y}});
     stream.wait();
@@ -151,6 +152,7 @@ struct DirectFused {
     w_to_prim = dnnl::reorder(w, w_prim);
   }
   void run() {
+    onednn_reference_threads();
     if (residual) std::copy_n(residual, size, static_cast<float*>(y.get_data_handle()));
     w_to_prim.execute(stream, w, w_prim);
     forward.execute(
@@ -276,7 +278,9 @@ void conv_benchmarks(int scale, std::vector<Row>& rows,
                       t.max});
       auto r = run();
       const double diff = std::max(difference(r[1], direct.dx), difference(r[2], direct.dw));
-      if (!(diff < 1e-5))
+      // The filter gradient sums batch * H * W (1e5) terms; tfjit adds its sub-batches' partial
+      // sums, oneDNN its own partials: float32 sums in different orders differ by ~sqrt(N) ulps.
+      if (!(diff < 1e-4))
         fail(rows.back(), "gradients differ from oneDNN's by " + std::to_string(diff));
     }
   }

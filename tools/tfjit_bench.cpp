@@ -35,8 +35,8 @@ called directly, the training step eager and compiled, and overheads.
   --quick         fewer iterations (a smoke run; figures are noisier)
   --json          machine-readable output on stdout: {"metadata": {...}, "rows": [...]}, each
                   row with the median, min and max over its timed batches (microseconds)
-  --threads N     intra-op threads (tf::config::threading; default: OpenMP's, all CPUs
-                  this process may use)
+  --threads N     intra-op threads (tf::config::threading; default: $TF_NUM_INTRAOP_THREADS,
+                  else $OMP_NUM_THREADS, else all CPUs this process may use)
   --only LIST     comma-separated sections: matmul, chain, overhead, autodiff, steps, models
                   (MLP, transformer and CNN training steps, their compile times,
                   10/100/1000-op graphs' compile times and calls, batch-1 inference), conv
@@ -180,7 +180,10 @@ int main(int argc, char** argv) {
     auto* ap = static_cast<const float*>(a.data());
     int n = 1000 / scale / 5;
     double direct = time_us(
-        [&] { dnnl_sgemm('N', 'N', 500, 500, 500, 1.0f, ap, 500, ap, 500, 0.0f, c.data(), 500); },
+        [&] {
+          onednn_reference_threads();
+          dnnl_sgemm('N', 'N', 500, 500, 500, 1.0f, ap, 500, ap, 500, 0.0f, c.data(), 500);
+        },
         n);
     double eager = time_us([&] { mm(a); }, n);
     double graph = time_us([&] { lib(a); }, n);

@@ -20,6 +20,7 @@
 #include "backends/cpu/conv_fused.h"
 #include "backends/cpu/epilogue.h"
 #include "backends/cpu/kernels.h"
+#include "backends/cpu/matmul_fused.h"
 #include "runtime/parallel.h"
 #include "runtime/primitives/conv.h"
 #include "tfjit/errors.h"
@@ -286,66 +287,148 @@ std::shared_ptr<const Prepared> prepared_for(const ConvPlan& p, const Fusion& f 
   return c.built.emplace(std::move(key), prepared).first->second;
 }
 
-// The forward primitive on x and the user's filter w (reordered to the primitive's layout),
-// with the bias where the primitive takes one.
-void run_forward(const Prepared& prepared, const void* x, const void* w, const void* bias,
-                 void* out, const ConvPlan& p, dnnl::stream& stream) {
-  Cache& c = cache();
-  const OneDnnDescs d = descs_of(p);
-  auto mem = [&](const dnnl::memory::desc& md, const void* ptr) {
-    return dnnl::memory(md, c.engine, const_cast<void*>(ptr));
-  };
-  dnnl::memory user = mem(d.weights, w);
-  dnnl::memory weights = user;
-  if (prepared.to_primitive) {
-    weights = dnnl::memory(prepared.weights, c.engine);
-    prepared.to_primitive->execute(stream, user, weights);
-  }
-  std::unordered_map<int, dnnl::memory> args = {
-      {DNNL_ARG_SRC, mem(d.src, x)}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, mem(d.dst, out)}};
-  if (bias)
-    args.emplace(
-        DNNL_ARG_BIAS,
-        mem({{p.output.back()}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::a}, bias));
-  prepared.primitive.execute(stream, args);
+// oneDNN streams are not shared between threads: one per calling thread.
+dnnl::stream& thread_stream() {
+  thread_local dnnl::stream stream(cache().engine);
+  return stream;
 }
 
-void conv_f32(const void* a, const void* b, void* out, const ConvPlan& p) {
-  std::shared_ptr<const Prepared> prepared = prepared_for(p);
-  if (!prepared) return conv_loops<float>(a, b, out, p);
-  rt::use_parallel_threads_here();
-  Cache& c = cache();
-  const OneDnnDescs d = descs_of(p);
-  auto mem = [&](const dnnl::memory::desc& md, const void* ptr) {
-    return dnnl::memory(md, c.engine, const_cast<void*>(ptr));
-  };
-  dnnl::stream stream(c.engine);
-  try {
-    if (p.kind == ConvKind::kBackpropFilter) {
-      dnnl::memory user = mem(d.weights, out);
-      dnnl::memory weights =
-          prepared->from_primitive ? dnnl::memory(prepared->weights, c.engine) : user;
-      prepared->primitive.execute(stream, {{DNNL_ARG_SRC, mem(d.src, a)},
-                                           {DNNL_ARG_DIFF_DST, mem(d.dst, b)},
-                                           {DNNL_ARG_DIFF_WEIGHTS, weights}});
-      if (prepared->from_primitive) prepared->from_primitive->execute(stream, weights, user);
-    } else if (p.kind == ConvKind::kForward) {
-      run_forward(*prepared, a, b, nullptr, out, p, stream);
-    } else {
-      dnnl::memory user = mem(d.weights, a);
-      dnnl::memory weights = user;
-      if (prepared->to_primitive) {
-        weights = dnnl::memory(prepared->weights, c.engine);
-        prepared->to_primitive->execute(stream, user, weights);
-      }
-      prepared->primitive.execute(stream, {{DNNL_ARG_DIFF_DST, mem(d.dst, b)},
-                                           {DNNL_ARG_WEIGHTS, weights},
-                                           {DNNL_ARG_DIFF_SRC, mem(d.src, out)}});
+dnnl::memory memory_at(const dnnl::memory::desc& md, const void* ptr) {
+  return dnnl::memory(md, cache().engine, const_cast<void*>(ptr));  // inputs are never written
+}
+
+// The plan of samples [first, first + count) of p's batch.
+ConvPlan sub_batch(const ConvPlan& p, int64_t count) {
+  ConvPlan sub = p;
+  sub.input[0] = sub.output[0] = count;
+  return sub;
+}
+
+// How a convolution splits over the thread pool: `count` sub-batches, the first `longer` of them
+// one sample longer than the others, so that a shape needs at most two primitives (each run
+// single-threaded). One part below 2 * kGemmTileFlops.
+struct BatchSplit {
+  int64_t count = 1, samples = 0, longer = 0;
+  int64_t first(int64_t i) const { return i * samples + std::min(i, longer); }
+  int64_t size(int64_t i) const { return samples + (i < longer ? 1 : 0); }
+};
+BatchSplit batch_split(const ConvPlan& p) {
+  const int64_t batch = p.input[0];
+  const double flops = 2.0 * double(product(p.output, 0, p.output.size())) *
+                       double(product(p.filter, 0, p.filter.size() - 1));
+  const int64_t count = std::min<int64_t>(
+      {batch, 2 * rt::parallel_threads(), static_cast<int64_t>(flops / kGemmTileFlops)});
+  if (count <= 1) return {1, batch, 0};
+  return {count, batch / count, batch % count};
+}
+
+// The primitives of a split's part sizes (null where oneDNN refuses one) and, for the kinds that
+// read the filter, the filter in each one's layout (reordered once, shared by the parts).
+struct Parts {
+  std::shared_ptr<const Prepared> prepared[2];
+  dnnl::memory filter[2];
+  const Prepared* of(const BatchSplit& s, int64_t i) const {
+    return prepared[i < s.longer ? 1 : 0].get();
+  }
+};
+std::optional<Parts> parts_for(const ConvPlan& p, const BatchSplit& split, const Fusion& f,
+                               const void* filter) {
+  const rt::OneDnnOnThisThreadOnly single_threaded;  // the filter's reorders
+  Parts parts;
+  for (int longer = 0; longer < 2; ++longer) {
+    if (longer && split.longer == 0) continue;
+    auto& prepared = parts.prepared[longer];
+    prepared = prepared_for(sub_batch(p, split.samples + longer), f);
+    if (!prepared) return std::nullopt;
+    if (p.kind == ConvKind::kBackpropFilter) continue;
+    parts.filter[longer] = memory_at(prepared->user_weights, filter);
+    if (prepared->to_primitive) {
+      parts.filter[longer] = dnnl::memory(prepared->weights, cache().engine);
+      dnnl::memory user = memory_at(prepared->user_weights, filter);
+      prepared->to_primitive->execute(thread_stream(), user, parts.filter[longer]);
     }
-    stream.wait();
+  }
+  thread_stream().wait();
+  return parts;
+}
+
+// Runs part i of the split on this thread, oneDNN single-threaded. The filter gradient of the
+// part goes to `partial` (the user's layout).
+void run_part(const Parts& parts, const BatchSplit& split, int64_t i, const ConvPlan& p,
+              const void* a, const void* b, void* out, const void* bias, const float* residual,
+              float* partial) {
+  const Prepared& prepared = *parts.of(split, i);
+  const int64_t first = split.first(i), count = split.size(i);
+  const OneDnnDescs d = descs_of(sub_batch(p, count));
+  const int64_t in = product(p.input, 1, p.input.size()),
+                on = product(p.output, 1, p.output.size());
+  const dnnl::memory& filter = parts.filter[i < split.longer ? 1 : 0];
+  const rt::OneDnnOnThisThreadOnly single_threaded;
+  dnnl::stream& stream = thread_stream();
+  if (p.kind == ConvKind::kForward) {
+    float* y = static_cast<float*>(out) + first * on;
+    if (residual) std::copy_n(residual + first * on, count * on, y);  // sum post-op adds to y
+    std::unordered_map<int, dnnl::memory> args = {
+        {DNNL_ARG_SRC, memory_at(d.src, static_cast<const float*>(a) + first * in)},
+        {DNNL_ARG_WEIGHTS, filter},
+        {DNNL_ARG_DST, memory_at(d.dst, y)}};
+    if (bias)
+      args.emplace(
+          DNNL_ARG_BIAS,
+          memory_at({{p.output.back()}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::a},
+                    bias));
+    prepared.primitive.execute(stream, args);
+  } else if (p.kind == ConvKind::kBackpropInput) {
+    prepared.primitive.execute(
+        stream, {{DNNL_ARG_DIFF_DST, memory_at(d.dst, static_cast<const float*>(b) + first * on)},
+                 {DNNL_ARG_WEIGHTS, filter},
+                 {DNNL_ARG_DIFF_SRC, memory_at(d.src, static_cast<float*>(out) + first * in)}});
+  } else {
+    dnnl::memory user = memory_at(d.weights, partial);
+    dnnl::memory weights =
+        prepared.from_primitive ? dnnl::memory(prepared.weights, cache().engine) : user;
+    prepared.primitive.execute(
+        stream, {{DNNL_ARG_SRC, memory_at(d.src, static_cast<const float*>(a) + first * in)},
+                 {DNNL_ARG_DIFF_DST, memory_at(d.dst, static_cast<const float*>(b) + first * on)},
+                 {DNNL_ARG_DIFF_WEIGHTS, weights}});
+    if (prepared.from_primitive) prepared.from_primitive->execute(stream, weights, user);
+  }
+  stream.wait();
+}
+
+// The float32 convolution on oneDNN: sub-batches over the pool, the filter gradient summed over
+// them in order. False (nothing computed) where oneDNN refuses the shape.
+bool conv_onednn(const void* a, const void* b, void* out, const ConvPlan& p, const Fusion& f = {},
+                 const void* bias = nullptr, const float* residual = nullptr) {
+  const BatchSplit split = batch_split(p);
+  const void* filter = p.kind == ConvKind::kBackpropInput ? a : b;
+  try {
+    std::optional<Parts> parts = parts_for(p, split, f, filter);
+    if (!parts) return false;
+    const bool summed = p.kind == ConvKind::kBackpropFilter && split.count > 1;
+    const int64_t filter_size = product(p.filter, 0, p.filter.size());
+    std::vector<float> partials(summed ? static_cast<size_t>(split.count * filter_size) : 0);
+    rt::parallel_for(split.count, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i)
+        run_part(*parts, split, i, p, a, b, out, bias, residual,
+                 summed ? partials.data() + i * filter_size : static_cast<float*>(out));
+    });
+    if (summed) {
+      auto* dw = static_cast<float*>(out);
+      rt::parallel_for(filter_size, rt::kParallelGrain, [&](int64_t begin, int64_t end) {
+        std::copy(partials.data() + begin, partials.data() + end, dw + begin);
+        for (int64_t i = 1; i < split.count; ++i)
+          for (int64_t e = begin; e < end; ++e) dw[e] += partials[i * filter_size + e];
+      });
+    }
   } catch (const dnnl::error& e) {
     throw InternalError(std::string("convolution: oneDNN failed: ") + e.what());
   }
+  return true;
+}
+
+void conv_f32(const void* a, const void* b, void* out, const ConvPlan& p) {
+  if (!conv_onednn(a, b, out, p)) conv_loops<float>(a, b, out, p);
 }
 
 // Empty operands leave every sum empty: zeros (oneDNN refuses zero dims).
@@ -423,19 +506,10 @@ void conv_bias_act(const float* x, const float* w, const float* bias, const floa
       product(p.filter, 0, p.filter.size()) == 0)
     return separate();  // oneDNN refuses zero dims; an empty sum is zero
   const Fusion fusion{act, bias != nullptr, residual != nullptr};
-  std::shared_ptr<const Prepared> prepared = prepared_for(p, fusion);
-  if (!prepared) return separate();
-  rt::use_parallel_threads_here();
-  Cache& c = cache();
+  if (!prepared_for(p, fusion)) return separate();
   auto fused = [&] {
-    if (residual) std::copy_n(residual, size, out);  // the sum post-op adds what out holds
-    dnnl::stream stream(c.engine);
-    try {
-      run_forward(*prepared, x, w, bias, out, p, stream);
-      stream.wait();
-    } catch (const dnnl::error& e) {
-      throw InternalError(std::string("fused convolution: oneDNN failed: ") + e.what());
-    }
+    if (!conv_onednn(x, w, out, p, fusion, bias, residual))
+      throw InternalError("fused convolution: oneDNN refused a part of a shape it accepts whole");
   };
   switch (strategy.load(std::memory_order_relaxed)) {
     case ConvEpilogueStrategy::kFused:
@@ -446,6 +520,7 @@ void conv_bias_act(const float* x, const float* w, const float* bias, const floa
       break;
   }
   const std::vector<int64_t> key = key_of(p, fusion);
+  Cache& c = cache();
   Choice choice;
   {
     std::lock_guard lock(c.mutex);

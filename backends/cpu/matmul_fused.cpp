@@ -27,14 +27,16 @@ namespace tf::cpu {
 
 namespace {
 
-// m, k, n, act, transpose_a, transpose_b
-using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, bool, bool>;
+// rows, k, n, act, transpose_a, transpose_b, A's leading dimension (a tile's rows are a block of
+// the whole A).
+using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, bool, bool, int64_t>;
 
-// The descriptors of A (m x k) and B (k x n): a transposed operand is the same matrix read with
-// swapped strides (format tag ba).
-dnnl::memory::desc operand_md(int64_t rows, int64_t cols, bool transposed) {
-  using tag = dnnl::memory::format_tag;
-  return {{rows, cols}, dnnl::memory::data_type::f32, transposed ? tag::ba : tag::ab};
+// The descriptor of a rows x cols operand read with leading dimension ld: a transposed operand is
+// the same matrix read with swapped strides.
+dnnl::memory::desc operand_md(int64_t rows, int64_t cols, bool transposed, int64_t ld) {
+  return {{rows, cols},
+          dnnl::memory::data_type::f32,
+          transposed ? dnnl::memory::dims{1, ld} : dnnl::memory::dims{ld, 1}};
 }
 
 // How a shape runs: the primitive (null until built) and whether sgemm + a pass beat it.
@@ -46,7 +48,8 @@ struct Plan {
 struct Primitives {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   std::mutex mutex;
-  // Creating a primitive costs tens of microseconds; a compiled dense layer sees few shapes.
+  // Creating a primitive costs tens of microseconds; a compiled dense layer sees few shapes
+  // (and its tiles at most two row counts).
   std::map<Key, Plan> cache;
   // Batched GEMMs: batch, m, k, n, transpose_a, transpose_b.
   std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, bool, bool>,
@@ -77,10 +80,10 @@ Primitives& primitives() {
 }
 
 std::shared_ptr<dnnl::matmul> build(const dnnl::engine& engine, const Key& key) {
-  auto [m, k, n, act, ta, tb] = key;
+  auto [m, k, n, act, ta, tb, lda] = key;
   using tag = dnnl::memory::format_tag;
   using dt = dnnl::memory::data_type;
-  dnnl::memory::desc a_md = operand_md(m, k, ta), b_md = operand_md(k, n, tb),
+  dnnl::memory::desc a_md = operand_md(m, k, ta, lda), b_md = operand_md(k, n, tb, tb ? k : n),
                      bias_md({1, n}, dt::f32, tag::ab), c_md({m, n}, dt::f32, tag::ab);
   dnnl::post_ops ops;
   append_epilogue(ops, act);
@@ -97,14 +100,16 @@ dnnl::stream& thread_stream(Primitives& p) {
 }
 
 void run_primitive(Primitives& p, dnnl::matmul& mm, const float* a, const float* b,
-                   const float* bias, float* c, int64_t m, int64_t k, int64_t n, bool ta, bool tb) {
+                   const float* bias, float* c, int64_t m, int64_t k, int64_t n, bool ta, bool tb,
+                   int64_t lda) {
   using tag = dnnl::memory::format_tag;
   using dt = dnnl::memory::data_type;
   // oneDNN takes non-const handles; it never writes the inputs.
-  dnnl::memory a_mem(operand_md(m, k, ta), p.engine, const_cast<float*>(a));
-  dnnl::memory b_mem(operand_md(k, n, tb), p.engine, const_cast<float*>(b));
+  dnnl::memory a_mem(operand_md(m, k, ta, lda), p.engine, const_cast<float*>(a));
+  dnnl::memory b_mem(operand_md(k, n, tb, tb ? k : n), p.engine, const_cast<float*>(b));
   dnnl::memory bias_mem({{1, n}, dt::f32, tag::ab}, p.engine, const_cast<float*>(bias));
   dnnl::memory c_mem({{m, n}, dt::f32, tag::ab}, p.engine, c);
+  const rt::OneDnnOnThisThreadOnly single_threaded;
   dnnl::stream& stream = thread_stream(p);
   mm.execute(stream, {{DNNL_ARG_SRC, a_mem},
                       {DNNL_ARG_WEIGHTS, b_mem},
@@ -135,16 +140,28 @@ void sgemm_bias_act(const float* a, const float* b, const float* bias, float* c,
   if (k == 0) return degenerate(bias, c, m, n, act);
   try {
     Primitives& p = primitives();
-    rt::use_parallel_threads_here();
-    Key key{m, k, n, act, ta, tb};
-    Plan plan;
-    {
+    const int64_t lda = ta ? m : k;
+    // The plan of a row count (the whole shape's holds the measured choice).
+    auto plan_of = [&](int64_t rows) {
       std::lock_guard guard(p.mutex);
-      Plan& slot = p.cache[key];
-      if (!slot.primitive) slot.primitive = build(p.engine, key);
-      plan = slot;
-    }
-    auto fused = [&] { run_primitive(p, *plan.primitive, a, b, bias, c, m, k, n, ta, tb); };
+      Plan& slot = p.cache[{rows, k, n, act, ta, tb, lda}];
+      if (!slot.primitive) slot.primitive = build(p.engine, {rows, k, n, act, ta, tb, lda});
+      return slot;
+    };
+    const Plan plan = plan_of(m);
+    // Row tiles over the pool, each the primitive of its row count, single-threaded.
+    auto fused = [&] {
+      const GemmTiles tiles = gemm_tiles(m, k, n, /*rows_only=*/true);
+      if (tiles.count == 1)
+        return run_primitive(p, *plan.primitive, a, b, bias, c, m, k, n, ta, tb, lda);
+      rt::parallel_for(tiles.count, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t t = begin; t < end; ++t) {
+          const int64_t lo = t * tiles.per, rows = std::min(m, lo + tiles.per) - lo;
+          run_primitive(p, *plan_of(rows).primitive, ta ? a + lo : a + lo * k, b, bias, c + lo * n,
+                        rows, k, n, ta, tb, lda);
+        }
+      });
+    };
     auto separate = [&] { run_separate(a, b, bias, c, m, k, n, act, ta, tb); };
     switch (strategy.load(std::memory_order_relaxed)) {
       case DenseStrategy::kFused:
@@ -159,8 +176,9 @@ void sgemm_bias_act(const float* a, const float* b, const float* bias, float* c,
     bool faster = small && separate_pass_is_faster(fused, separate);  // leaves C computed
     if (!small) fused();
     std::lock_guard guard(p.mutex);
-    p.cache[key].measured = true;
-    p.cache[key].separate_pass = faster;
+    Plan& slot = p.cache[{m, k, n, act, ta, tb, lda}];
+    slot.measured = true;
+    slot.separate_pass = faster;
   } catch (const dnnl::error& e) {
     throw InternalError(std::string("matmul epilogue: oneDNN failed: ") + e.what());
   }
@@ -176,28 +194,41 @@ void sgemm_batched(const float* a, const float* b, float* c, int64_t batch, int6
   using tag = dnnl::memory::format_tag;
   using dt = dnnl::memory::data_type;
   // A transposed operand is read with its last two strides swapped (format tag acb).
-  auto md = [&](int64_t rows, int64_t cols, bool transposed) {
-    return dnnl::memory::desc({batch, rows, cols}, dt::f32, transposed ? tag::acb : tag::abc);
+  auto md = [&](int64_t count, int64_t rows, int64_t cols, bool transposed) {
+    return dnnl::memory::desc({count, rows, cols}, dt::f32, transposed ? tag::acb : tag::abc);
   };
-  try {
-    Primitives& p = primitives();
-    rt::use_parallel_threads_here();
+  // Few large products: each split into tiles; else sub-batches over the pool, each one primitive
+  // run single-threaded (at most two sub-batch sizes per shape).
+  if (batch < 2 * rt::parallel_threads()) {
+    for (int64_t i = 0; i < batch; ++i)
+      sgemm(a + i * m * k, b + i * k * n, c + i * m * n, m, k, n, ta, tb);
+    return;
+  }
+  Primitives& p = primitives();
+  auto run = [&](int64_t first, int64_t count) {
     std::shared_ptr<dnnl::matmul> mm;
     {
       std::lock_guard guard(p.mutex);
-      auto& slot = p.batched[{batch, m, k, n, ta, tb}];
+      auto& slot = p.batched[{count, m, k, n, ta, tb}];
       if (!slot)
         slot = std::make_shared<dnnl::matmul>(dnnl::matmul::primitive_desc(
-            dnnl::matmul::desc(md(m, k, ta), md(k, n, tb), md(m, n, false)), p.engine));
+            dnnl::matmul::desc(md(count, m, k, ta), md(count, k, n, tb), md(count, m, n, false)),
+            p.engine));
       mm = slot;
     }
     // oneDNN takes non-const handles; it never writes the inputs.
-    dnnl::memory a_mem(md(m, k, ta), p.engine, const_cast<float*>(a));
-    dnnl::memory b_mem(md(k, n, tb), p.engine, const_cast<float*>(b));
-    dnnl::memory c_mem(md(m, n, false), p.engine, c);
+    dnnl::memory a_mem(md(count, m, k, ta), p.engine, const_cast<float*>(a + first * m * k));
+    dnnl::memory b_mem(md(count, k, n, tb), p.engine, const_cast<float*>(b + first * k * n));
+    dnnl::memory c_mem(md(count, m, n, false), p.engine, c + first * m * n);
+    const rt::OneDnnOnThisThreadOnly single_threaded;
     dnnl::stream& stream = thread_stream(p);
     mm->execute(stream, {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}});
     stream.wait();
+  };
+  const double flops = 2.0 * double(m) * double(k) * double(n);
+  try {
+    rt::parallel_for(batch, std::max<int64_t>(1, static_cast<int64_t>(kGemmTileFlops / flops)),
+                     [&](int64_t begin, int64_t end) { run(begin, end - begin); });
   } catch (const dnnl::error& e) {
     throw InternalError(std::string("batched matmul: oneDNN failed: ") + e.what());
   }

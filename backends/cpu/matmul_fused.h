@@ -12,6 +12,17 @@ namespace tf::cpu {
 
 using rt::abi::Epilogue;  // the codes compiled code passes
 
+// How a GEMM splits over the thread pool: `count` tiles of `per` rows of C (by_rows) or columns,
+// each run by one thread with oneDNN single-threaded. One tile below 2 * kGemmTileFlops (waking a
+// thread would cost about what it saves); otherwise one per thread: smaller tiles were slower
+// (oneDNN's sgemm on 256-row tiles of a 1024^3 product ran at half the speed of 512-row ones).
+struct GemmTiles {
+  int64_t count = 1, per = 0;
+  bool by_rows = true;
+};
+inline constexpr double kGemmTileFlops = 4e6;
+GemmTiles gemm_tiles(int64_t m, int64_t k, int64_t n, bool rows_only = false);
+
 // C = op(A) * op(B) through oneDNN's sgemm (backends/cpu/matmul.cpp); op transposes where the
 // flag is set. Row-major, contiguous float32.
 void sgemm(const void* a, const void* b, void* c, int64_t m, int64_t k, int64_t n, bool ta,

@@ -19,6 +19,7 @@
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Pass/PassManager.h"
+#include "runtime/library_abi.h"
 #include "tfjit/errors.h"
 
 namespace tf::compiler {
@@ -162,13 +163,18 @@ std::unique_ptr<HostKernels> Graph::gpu_kernels_for_host(const CompileOptions& o
   if (!engine)
     throw InternalError("JIT of GPU kernels for the host: " + llvm::toString(engine.takeError()));
   impl->engine = std::move(*engine);
-  if (has_barriers)
-    impl->engine->registerSymbols([&](llvm::orc::MangleAndInterner interner) {
-      llvm::orc::SymbolMap symbols;
+  // The library calls host code makes (the bfloat16 libcalls of AVX2 machines among them), and
+  // the barrier of kernels that have one.
+  impl->engine->registerSymbols([&](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    for (const auto& call : rt::abi::library_calls())
+      symbols[interner(call.symbol)] = {llvm::orc::ExecutorAddr::fromPtr(call.address),
+                                        llvm::JITSymbolFlags::Exported};
+    if (has_barriers)
       symbols[interner(kBarrier)] = {llvm::orc::ExecutorAddr::fromPtr(barrier),
                                      llvm::JITSymbolFlags::Exported};
-      return symbols;
-    });
+    return symbols;
+  });
   for (const auto& [name, count] : num_params) {
     auto fn = impl->engine->lookupPacked(name);
     if (!fn)

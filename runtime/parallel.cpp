@@ -223,11 +223,13 @@ void set_parallel_threads(int threads) {
   configured.store(std::max(0, threads), std::memory_order_relaxed);
 }
 
-OneDnnOnThisThreadOnly::OneDnnOnThisThreadOnly() : saved_(omp_get_max_threads()) {
-  if (saved_ != 1) omp_set_num_threads(1);
+bool inside_parallel_for() { return inside_job; }
+
+OneDnnThreads::OneDnnThreads(int threads) : saved_(omp_get_max_threads()), threads_(threads) {
+  if (saved_ != threads_) omp_set_num_threads(threads_);
 }
-OneDnnOnThisThreadOnly::~OneDnnOnThisThreadOnly() {
-  if (saved_ != 1) omp_set_num_threads(saved_);
+OneDnnThreads::~OneDnnThreads() {
+  if (saved_ != threads_) omp_set_num_threads(saved_);
 }
 
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {

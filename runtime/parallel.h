@@ -1,5 +1,5 @@
 // tfjit's one pool of threads, shared by eager kernels, compiled loops and oneDNN (which runs
-// single-threaded on each of its threads: see OneDnnOnThisThreadOnly). A job is split into
+// single-threaded on each of its threads: see OneDnnThreads). A job is split into
 // chunks that the caller and the awake workers claim one at a time, so a thread descheduled on a
 // busy machine holds up at most the chunk it is running. Idle threads poll for 50 microseconds
 // ($TFJIT_SPIN_US), then sleep. Work below `grain` elements per chunk stays on the calling thread.
@@ -27,20 +27,24 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
 int parallel_threads();
 // 0 restores the default.
 void set_parallel_threads(int threads);
+// Whether this thread is running a chunk of a parallel_for (a pool thread, or a caller inside
+// its job): work started here runs on this thread alone.
+bool inside_parallel_for();
+
 // oneDNN (built on OpenMP) runs on as many threads as OpenMP's per-thread setting of its caller
-// says. While one of these lives, that setting is one on this thread (restored after, so a
-// user's own OpenMP code keeps its threads): a oneDNN call made then runs on this thread alone.
-// Kernels split their work over parallel_for to use the pool; OpenMP's own pool never starts,
-// and never spins. The pool's threads keep the setting at one for good.
-class OneDnnOnThisThreadOnly {
+// says. While one of these lives, that setting is `threads` on this thread (restored after, so a
+// user's own OpenMP code keeps its threads). With one thread, a oneDNN call runs on the calling
+// thread alone: kernels split their work over parallel_for, and OpenMP's pool never starts. The
+// pool's threads keep the setting at one for good.
+class OneDnnThreads {
  public:
-  OneDnnOnThisThreadOnly();
-  ~OneDnnOnThisThreadOnly();
-  OneDnnOnThisThreadOnly(const OneDnnOnThisThreadOnly&) = delete;
-  OneDnnOnThisThreadOnly& operator=(const OneDnnOnThisThreadOnly&) = delete;
+  explicit OneDnnThreads(int threads = 1);
+  ~OneDnnThreads();
+  OneDnnThreads(const OneDnnThreads&) = delete;
+  OneDnnThreads& operator=(const OneDnnThreads&) = delete;
 
  private:
-  int saved_;
+  int saved_, threads_;
 };
 
 }  // namespace tf::rt

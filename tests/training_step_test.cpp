@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -259,4 +260,58 @@ TEST_CASE("benchmark training steps: every GEMM is a library call and compiled t
     for (int i = 0; i < 3; ++i) CHECK(losses[1][i] == Approx(losses[0][i]).epsilon(1e-4));
     CHECK(losses[0][2] < losses[0][0]);
   }
+}
+
+// Large enough to be split: GEMM tiles (rows or columns, transposed operands read in place) and
+// convolution sub-batches of two sizes, whose filter gradients are summed over the sub-batches.
+TEST_CASE("GEMM tiles and convolution sub-batches over the pool match float64", "[training]") {
+  auto max_error = [](const tf::Tensor& got, const tf::Tensor& want) {
+    auto g = tf::cast(got, tf::float64).to_vector<double>();
+    auto w = want.to_vector<double>();
+    REQUIRE(g.size() == w.size());
+    double worst = 0, scale = 1;
+    for (size_t i = 0; i < g.size(); ++i) {
+      worst = std::max(worst, std::abs(g[i] - w[i]));
+      scale = std::max(scale, std::abs(w[i]));
+    }
+    return worst / scale;
+  };
+  for (int threads : {2, 3}) {
+    INFO(threads << " threads");
+    tf::config::threading::set_intra_op_parallelism_threads(threads);
+    tf::random::set_seed(7);
+    for (auto [m, k, n] : {std::array<int64_t, 3>{300, 200, 170}, {40, 300, 900}}) {
+      for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+          INFO(m << "x" << k << "x" << n << " ta " << ta << " tb " << tb);
+          auto a = ta ? tf::random::normal({k, m}) : tf::random::normal({m, k});
+          auto b = tb ? tf::random::normal({n, k}) : tf::random::normal({k, n});
+          auto want = tf::matmul(tf::cast(a, tf::float64), tf::cast(b, tf::float64), ta, tb);
+          CHECK(max_error(tf::matmul(a, b, ta, tb), want) < 1e-5);
+          auto bias = tf::random::normal({n});
+          auto dense = tf::function([&](const tf::Tensor& x, const tf::Tensor& w) {
+            return tf::relu(tf::matmul(x, w, ta, tb) + bias);
+          });
+          CHECK(max_error(dense(a, b), tf::relu(want + tf::cast(bias, tf::float64))) < 1e-5);
+        }
+    }
+    // Batch 7: sub-batches of 2 and 1 samples (or 4 and 3), with SAME padding and stride 2.
+    auto x = tf::random::normal({7, 17, 17, 16});
+    auto w = tf::random::normal({3, 3, 16, 24});
+    auto gradients = [](const tf::Tensor& x, const tf::Tensor& w) {
+      tf::GradientTape tape;
+      tape.watch(x);
+      tape.watch(w);
+      auto y = tf::nn::conv2d(x, w, {2}, "SAME");
+      auto loss = tf::reduce_sum(y * y);
+      auto g = tape.gradient(loss, {x, w});
+      return std::vector{y, g[0], g[1]};
+    };
+    auto got = gradients(x, w);
+    auto want = gradients(tf::cast(x, tf::float64), tf::cast(w, tf::float64));
+    CHECK(max_error(got[0], want[0]) < 1e-5);
+    CHECK(max_error(got[1], want[1]) < 1e-4);  // sums of squares: larger values
+    CHECK(max_error(got[2], want[2]) < 1e-4);
+  }
+  tf::config::threading::set_intra_op_parallelism_threads(0);
 }

@@ -333,7 +333,7 @@ struct Parts {
 };
 std::optional<Parts> parts_for(const ConvPlan& p, const BatchSplit& split, const Fusion& f,
                                const void* filter) {
-  const rt::OneDnnOnThisThreadOnly single_threaded;  // the filter's reorders
+  const rt::OneDnnThreads single_threaded;  // the filter's reorders
   Parts parts;
   for (int longer = 0; longer < 2; ++longer) {
     if (longer && split.longer == 0) continue;
@@ -363,7 +363,7 @@ void run_part(const Parts& parts, const BatchSplit& split, int64_t i, const Conv
   const int64_t in = product(p.input, 1, p.input.size()),
                 on = product(p.output, 1, p.output.size());
   const dnnl::memory& filter = parts.filter[i < split.longer ? 1 : 0];
-  const rt::OneDnnOnThisThreadOnly single_threaded;
+  const rt::OneDnnThreads single_threaded;
   dnnl::stream& stream = thread_stream();
   if (p.kind == ConvKind::kForward) {
     float* y = static_cast<float*>(out) + first * on;

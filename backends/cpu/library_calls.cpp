@@ -1,6 +1,7 @@
 // The functions compiled CPU code calls by name (runtime/library_abi.h), registered for the JIT
 // when the library loads.
 #include <algorithm>
+#include <bit>
 #include <csetjmp>
 #include <cstdio>
 #include <cstdlib>
@@ -396,6 +397,13 @@ void add_per_dtype_calls(std::vector<rt::abi::LibraryCall>& calls,
   (add(std::integral_constant<int, D>{}), ...);
 }
 
+// LLVM's x86 backend narrows to bfloat16 through these libcalls on CPUs without bfloat16
+// instructions (AVX2 machines), and Debian 12's libgcc (GCC 12) defines neither. A bfloat16
+// travels in an SSE register as a _Float16 does: each returns one holding the bfloat16's bits,
+// rounded as the eager cast rounds (a double through float, as LLVM does with the instructions).
+_Float16 truncsfbf2(float x) { return std::bit_cast<_Float16>(bfloat16_t(x).bits); }
+_Float16 truncdfbf2(double x) { return truncsfbf2(static_cast<float>(x)); }
+
 std::vector<rt::abi::LibraryCall> all_calls() {
   std::vector<rt::abi::LibraryCall> calls = {
       {ciface(rt::abi::kSgemm), reinterpret_cast<void*>(&sgemm_call)},
@@ -407,7 +415,9 @@ std::vector<rt::abi::LibraryCall> all_calls() {
       {"_mlir_memref_to_llvm_alloc", reinterpret_cast<void*>(&compiled_alloc)},
       {"_mlir_memref_to_llvm_free", reinterpret_cast<void*>(&compiled_free)},
       {ciface(rt::abi::kPrintEnd), reinterpret_cast<void*>(&print_end)},
-      {ciface(rt::abi::kFailIf), reinterpret_cast<void*>(&fail_if)}};
+      {ciface(rt::abi::kFailIf), reinterpret_cast<void*>(&fail_if)},
+      {"__truncsfbf2", reinterpret_cast<void*>(&truncsfbf2)},
+      {"__truncdfbf2", reinterpret_cast<void*>(&truncdfbf2)}};
   // string and complex64 never reach compiled code; registering them is harmless.
   add_per_dtype_calls(calls, std::make_integer_sequence<int, kNumDTypes>{});
   return calls;

@@ -30,6 +30,11 @@ GemmTiles gemm_tiles(int64_t m, int64_t k, int64_t n, bool rows_only) {
   return count <= 1 ? GemmTiles{1, m, true} : GemmTiles{count, per, by_rows};
 }
 
+bool onednn_threads_whole(int64_t m, int64_t k, int64_t n) {
+  return 2.0 * double(m) * double(k) * double(n) >= kOneDnnThreadsFlops &&
+         rt::parallel_threads() > 1 && !rt::inside_parallel_for();
+}
+
 void sgemm(const void* av, const void* bv, void* cv, int64_t m, int64_t k, int64_t n, bool ta,
            bool tb) {
   if (m == 0 || n == 0) return;
@@ -42,14 +47,15 @@ void sgemm(const void* av, const void* bv, void* cv, int64_t m, int64_t k, int64
   auto* b = static_cast<const float*>(bv);
   // Rows [i0, i1) and columns [j0, j1) of C, single-threaded: a sub-block of each operand read
   // with the whole matrix's leading dimension.
-  auto block = [&](int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
-    const rt::OneDnnOnThisThreadOnly single_threaded;
+  auto block = [&](int64_t i0, int64_t i1, int64_t j0, int64_t j1, int threads = 1) {
+    const rt::OneDnnThreads onednn(threads);
     dnnl_status_t s = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', i1 - i0, j1 - j0, k, 1.0f,
                                  ta ? a + i0 : a + i0 * k, ta ? m : k, tb ? b + j0 * k : b + j0,
                                  tb ? k : n, 0.0f, c + i0 * n + j0, n);
     if (s != dnnl_success)
       throw InternalError("matmul: oneDNN sgemm failed with status " + std::to_string(s));
   };
+  if (onednn_threads_whole(m, k, n)) return block(0, m, 0, n, rt::parallel_threads());
   const GemmTiles tiles = gemm_tiles(m, k, n);
   if (tiles.count == 1) return block(0, m, 0, n);
   rt::parallel_for(tiles.count, 1, [&](int64_t begin, int64_t end) {

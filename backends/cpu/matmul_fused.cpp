@@ -101,7 +101,7 @@ dnnl::stream& thread_stream(Primitives& p) {
 
 void run_primitive(Primitives& p, dnnl::matmul& mm, const float* a, const float* b,
                    const float* bias, float* c, int64_t m, int64_t k, int64_t n, bool ta, bool tb,
-                   int64_t lda) {
+                   int64_t lda, int threads = 1) {
   using tag = dnnl::memory::format_tag;
   using dt = dnnl::memory::data_type;
   // oneDNN takes non-const handles; it never writes the inputs.
@@ -109,7 +109,7 @@ void run_primitive(Primitives& p, dnnl::matmul& mm, const float* a, const float*
   dnnl::memory b_mem(operand_md(k, n, tb, tb ? k : n), p.engine, const_cast<float*>(b));
   dnnl::memory bias_mem({{1, n}, dt::f32, tag::ab}, p.engine, const_cast<float*>(bias));
   dnnl::memory c_mem({{m, n}, dt::f32, tag::ab}, p.engine, c);
-  const rt::OneDnnOnThisThreadOnly single_threaded;
+  const rt::OneDnnThreads onednn(threads);
   dnnl::stream& stream = thread_stream(p);
   mm.execute(stream, {{DNNL_ARG_SRC, a_mem},
                       {DNNL_ARG_WEIGHTS, b_mem},
@@ -151,6 +151,9 @@ void sgemm_bias_act(const float* a, const float* b, const float* bias, float* c,
     const Plan plan = plan_of(m);
     // Row tiles over the pool, each the primitive of its row count, single-threaded.
     auto fused = [&] {
+      if (onednn_threads_whole(m, k, n))
+        return run_primitive(p, *plan.primitive, a, b, bias, c, m, k, n, ta, tb, lda,
+                             rt::parallel_threads());
       const GemmTiles tiles = gemm_tiles(m, k, n, /*rows_only=*/true);
       if (tiles.count == 1)
         return run_primitive(p, *plan.primitive, a, b, bias, c, m, k, n, ta, tb, lda);
@@ -220,7 +223,7 @@ void sgemm_batched(const float* a, const float* b, float* c, int64_t batch, int6
     dnnl::memory a_mem(md(count, m, k, ta), p.engine, const_cast<float*>(a + first * m * k));
     dnnl::memory b_mem(md(count, k, n, tb), p.engine, const_cast<float*>(b + first * k * n));
     dnnl::memory c_mem(md(count, m, n, false), p.engine, c + first * m * n);
-    const rt::OneDnnOnThisThreadOnly single_threaded;
+    const rt::OneDnnThreads single_threaded;
     dnnl::stream& stream = thread_stream(p);
     mm->execute(stream, {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}});
     stream.wait();

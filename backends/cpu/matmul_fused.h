@@ -23,6 +23,13 @@ struct GemmTiles {
 inline constexpr double kGemmTileFlops = 4e6;
 GemmTiles gemm_tiles(int64_t m, int64_t k, int64_t n, bool rows_only = false);
 
+// GEMMs of at least kOneDnnThreadsFlops run whole on oneDNN's own threads (OpenMP's pool), which
+// share packed panels between threads: single-threaded tiles of them ran up to 2x slower (on
+// 512x2048x1024), and the milliseconds OpenMP's threads spin after such a call cost little next
+// to it. Never inside a parallel_for chunk.
+inline constexpr double kOneDnnThreadsFlops = 1e9;
+bool onednn_threads_whole(int64_t m, int64_t k, int64_t n);
+
 // C = op(A) * op(B) through oneDNN's sgemm (backends/cpu/matmul.cpp); op transposes where the
 // flag is set. Row-major, contiguous float32.
 void sgemm(const void* a, const void* b, void* c, int64_t m, int64_t k, int64_t n, bool ta,

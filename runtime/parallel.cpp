@@ -154,9 +154,8 @@ class Pool {
     omp_set_num_threads(1);  // oneDNN, called from a chunk, runs on this thread alone
     uint32_t seen = generation_.load(std::memory_order_acquire);
     for (;;) {
-      if (index < team_.load(std::memory_order_relaxed))
-        while (claim_and_run()) {
-        }
+      while (index < team_.load(std::memory_order_relaxed) && claim_and_run()) {
+      }
       uint32_t now = seen;
       auto fresh = [&] { return (now = generation_.load(std::memory_order_acquire)) != seen; };
       // Threads left out of the team (a lowered thread count) sleep straight away.
@@ -171,18 +170,20 @@ class Pool {
   }
 
   void grow(int workers) {
-    while (static_cast<int>(workers_.size()) < workers) {
+    while (!cannot_grow_ && static_cast<int>(workers_.size()) < workers) {
       const int index = static_cast<int>(workers_.size());
       try {
         workers_.emplace_back([this, index] { work(index); }).detach();
       } catch (const std::system_error&) {  // no more threads: the caller and the others do it
-        return;
+        cannot_grow_ = true;
       }
     }
   }
 
   std::mutex owner_;  // held by the caller of the running job
+  // After fork the child keeps these entries but not the threads: its callers run every chunk.
   std::vector<std::thread> workers_;
+  bool cannot_grow_ = false;
   uint64_t epoch_ = 0;
   // The current job: epoch (high 32 bits), chunk count (16) and next unclaimed chunk (16 low
   // bits), updated by compare-exchange so that one claim is one chunk of one job.
@@ -237,8 +238,17 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
   const int threads = parallel_threads();
   const int64_t chunks = std::min<int64_t>(
       {n / std::max<int64_t>(grain, 1), threads * kChunksPerThread, int64_t{0xffff}});
-  if (threads <= 1 || chunks <= 1 || inside_job || !pool().run(threads, n, chunks, fn))
-    fn(0, n);  // small work, nested, or the pool busy with another thread's job: run here
+  if (threads <= 1 || chunks <= 1 || inside_job) return fn(0, n);  // small work, or nested
+  if (pool().run(threads, n, chunks, fn)) return;
+  // The pool runs another thread's job: run here, and what this job starts as well.
+  inside_job = true;
+  try {
+    fn(0, n);
+  } catch (...) {
+    inside_job = false;
+    throw;
+  }
+  inside_job = false;
 }
 
 }  // namespace tf::rt

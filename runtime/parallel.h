@@ -15,10 +15,10 @@ namespace tf::rt {
 // Elements per thread below which splitting does not pay (memory-bound elementwise work).
 inline constexpr int64_t kParallelGrain = abi::kParallelGrain;
 
-// Calls fn(begin, end) over disjoint chunks covering [0, n), each at least `grain` long (their
-// bounds depend on n, grain and the thread count only); returns when all are done. The first
-// exception thrown by a chunk is rethrown on the calling thread. Inside another parallel_for it
-// runs on the calling thread, as it does while another user thread's job holds the pool.
+// Calls fn(begin, end) over disjoint chunks covering [0, n), each but the last at least `grain`
+// long (their bounds depend on n, grain and the thread count only); returns when all are done. The
+// first exception thrown by a chunk is rethrown on the calling thread. Inside another parallel_for
+// it runs on the calling thread, as it does while another user thread's job holds the pool.
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
 // Threads parallel_for uses, the caller included: set_parallel_threads's value, else

@@ -224,6 +224,9 @@ std::vector<int64_t> key_of(const ConvPlan& p, const Fusion& f) {
 
 std::shared_ptr<const Prepared> build(const dnnl::engine& engine, const ConvPlan& p,
                                       const Fusion& f) {
+  // A primitive runs on as many threads as it was built with: one, on the pool thread that runs
+  // it (conv_onednn splits the batch over the pool).
+  const rt::OneDnnThreads single_threaded;
   const OneDnnDescs d = descs_of(p);
   const dnnl::memory::desc any(d.weights.dims(), dnnl::memory::data_type::f32,
                                dnnl::memory::format_tag::any);
@@ -378,11 +381,13 @@ void run_part(const Parts& parts, const BatchSplit& split, int64_t i, const Conv
           memory_at({{p.output.back()}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::a},
                     bias));
     prepared.primitive.execute(stream, args);
+    stream.wait();  // while the memories live
   } else if (p.kind == ConvKind::kBackpropInput) {
     prepared.primitive.execute(
         stream, {{DNNL_ARG_DIFF_DST, memory_at(d.dst, static_cast<const float*>(b) + first * on)},
                  {DNNL_ARG_WEIGHTS, filter},
                  {DNNL_ARG_DIFF_SRC, memory_at(d.src, static_cast<float*>(out) + first * in)}});
+    stream.wait();
   } else {
     dnnl::memory user = memory_at(d.weights, partial);
     dnnl::memory weights =
@@ -392,8 +397,8 @@ void run_part(const Parts& parts, const BatchSplit& split, int64_t i, const Conv
                  {DNNL_ARG_DIFF_DST, memory_at(d.dst, static_cast<const float*>(b) + first * on)},
                  {DNNL_ARG_DIFF_WEIGHTS, weights}});
     if (prepared.from_primitive) prepared.from_primitive->execute(stream, weights, user);
+    stream.wait();
   }
-  stream.wait();
 }
 
 // The float32 convolution on oneDNN: sub-batches over the pool, the filter gradient summed over

@@ -28,8 +28,8 @@ namespace tf::cpu {
 namespace {
 
 // rows, k, n, act, transpose_a, transpose_b, A's leading dimension (a tile's rows are a block of
-// the whole A).
-using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, bool, bool, int64_t>;
+// the whole A), threads (a oneDNN primitive runs on as many threads as it was built with).
+using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, bool, bool, int64_t, int>;
 
 // The descriptor of a rows x cols operand read with leading dimension ld: a transposed operand is
 // the same matrix read with swapped strides.
@@ -80,7 +80,8 @@ Primitives& primitives() {
 }
 
 std::shared_ptr<dnnl::matmul> build(const dnnl::engine& engine, const Key& key) {
-  auto [m, k, n, act, ta, tb, lda] = key;
+  auto [m, k, n, act, ta, tb, lda, threads] = key;
+  const rt::OneDnnThreads onednn(threads);
   using tag = dnnl::memory::format_tag;
   using dt = dnnl::memory::data_type;
   dnnl::memory::desc a_md = operand_md(m, k, ta, lda), b_md = operand_md(k, n, tb, tb ? k : n),
@@ -141,27 +142,29 @@ void sgemm_bias_act(const float* a, const float* b, const float* bias, float* c,
   try {
     Primitives& p = primitives();
     const int64_t lda = ta ? m : k;
-    // The plan of a row count (the whole shape's holds the measured choice).
-    auto plan_of = [&](int64_t rows) {
+    // The plan of a row count run on `threads` (the whole shape's holds the measured choice).
+    const int whole = onednn_threads_whole(m, k, n) ? rt::parallel_threads() : 1;
+    auto plan_of = [&](int64_t rows, int threads) {
+      const Key key{rows, k, n, act, ta, tb, lda, threads};
       std::lock_guard guard(p.mutex);
-      Plan& slot = p.cache[{rows, k, n, act, ta, tb, lda}];
-      if (!slot.primitive) slot.primitive = build(p.engine, {rows, k, n, act, ta, tb, lda});
+      Plan& slot = p.cache[key];
+      if (!slot.primitive) slot.primitive = build(p.engine, key);
       return slot;
     };
-    const Plan plan = plan_of(m);
-    // Row tiles over the pool, each the primitive of its row count, single-threaded.
+    const Plan plan = plan_of(m, whole);
+    // Whole on oneDNN's threads, or row tiles over the pool, each the single-threaded primitive
+    // of its row count.
     auto fused = [&] {
-      if (onednn_threads_whole(m, k, n))
-        return run_primitive(p, *plan.primitive, a, b, bias, c, m, k, n, ta, tb, lda,
-                             rt::parallel_threads());
+      if (whole > 1)
+        return run_primitive(p, *plan.primitive, a, b, bias, c, m, k, n, ta, tb, lda, whole);
       const GemmTiles tiles = gemm_tiles(m, k, n, /*rows_only=*/true);
       if (tiles.count == 1)
         return run_primitive(p, *plan.primitive, a, b, bias, c, m, k, n, ta, tb, lda);
       rt::parallel_for(tiles.count, 1, [&](int64_t begin, int64_t end) {
         for (int64_t t = begin; t < end; ++t) {
           const int64_t lo = t * tiles.per, rows = std::min(m, lo + tiles.per) - lo;
-          run_primitive(p, *plan_of(rows).primitive, ta ? a + lo : a + lo * k, b, bias, c + lo * n,
-                        rows, k, n, ta, tb, lda);
+          run_primitive(p, *plan_of(rows, 1).primitive, ta ? a + lo : a + lo * k, b, bias,
+                        c + lo * n, rows, k, n, ta, tb, lda);
         }
       });
     };
@@ -179,7 +182,7 @@ void sgemm_bias_act(const float* a, const float* b, const float* bias, float* c,
     bool faster = small && separate_pass_is_faster(fused, separate);  // leaves C computed
     if (!small) fused();
     std::lock_guard guard(p.mutex);
-    Plan& slot = p.cache[{m, k, n, act, ta, tb, lda}];
+    Plan& slot = p.cache[{m, k, n, act, ta, tb, lda, whole}];
     slot.measured = true;
     slot.separate_pass = faster;
   } catch (const dnnl::error& e) {
@@ -209,6 +212,7 @@ void sgemm_batched(const float* a, const float* b, float* c, int64_t batch, int6
   }
   Primitives& p = primitives();
   auto run = [&](int64_t first, int64_t count) {
+    const rt::OneDnnThreads single_threaded;  // built and run on this thread alone
     std::shared_ptr<dnnl::matmul> mm;
     {
       std::lock_guard guard(p.mutex);
@@ -223,7 +227,6 @@ void sgemm_batched(const float* a, const float* b, float* c, int64_t batch, int6
     dnnl::memory a_mem(md(count, m, k, ta), p.engine, const_cast<float*>(a + first * m * k));
     dnnl::memory b_mem(md(count, k, n, tb), p.engine, const_cast<float*>(b + first * k * n));
     dnnl::memory c_mem(md(count, m, n, false), p.engine, c + first * m * n);
-    const rt::OneDnnThreads single_threaded;
     dnnl::stream& stream = thread_stream(p);
     mm->execute(stream, {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}});
     stream.wait();

@@ -265,7 +265,8 @@ TEST_CASE("benchmark training steps: every GEMM is a library call and compiled t
 
 // Large enough to be split: GEMM tiles (rows or columns, transposed operands read in place) and
 // convolution sub-batches of two sizes, whose filter gradients are summed over the sub-batches.
-TEST_CASE("GEMM tiles and convolution sub-batches over the pool match float64", "[training]") {
+TEST_CASE("GEMM tiles, copied layouts and convolution sub-batches over the pool match float64",
+          "[training]") {
   auto max_error = [](const tf::Tensor& got, const tf::Tensor& want) {
     auto g = tf::cast(got, tf::float64).to_vector<double>();
     auto w = want.to_vector<double>();
@@ -288,7 +289,15 @@ TEST_CASE("GEMM tiles and convolution sub-batches over the pool match float64", 
           auto a = ta ? tf::random::normal({k, m}) : tf::random::normal({m, k});
           auto b = tb ? tf::random::normal({n, k}) : tf::random::normal({k, n});
           auto want = tf::matmul(tf::cast(a, tf::float64), tf::cast(b, tf::float64), ta, tb);
-          CHECK(max_error(tf::matmul(a, b, ta, tb), want) < 1e-5);
+          CHECK(max_error(tf::matmul(a, b, ta, tb), want) < 1e-5);  // the measured layout
+          for (int copies = 0; copies < 4; ++copies) {
+            INFO("copied transposed: " << copies);
+            std::vector<float> c(static_cast<size_t>(m * n));
+            tf::cpu::sgemm_copying(static_cast<const float*>(a.data()),
+                                   static_cast<const float*>(b.data()), c.data(), m, k, n, ta, tb,
+                                   copies);
+            CHECK(max_error(tf::constant(c, {m, n}), want) < 1e-5);
+          }
           auto bias = tf::random::normal({n});
           tf::cpu::set_dense_strategy(tf::cpu::DenseStrategy::kFused);  // the row tiles
           auto dense = tf::function([&](const tf::Tensor& x, const tf::Tensor& w) {

@@ -21,6 +21,7 @@
 #include "backends/cpu/epilogue.h"
 #include "backends/cpu/kernels.h"
 #include "backends/cpu/matmul_fused.h"
+#include "backends/cpu/measure.h"
 #include "runtime/parallel.h"
 #include "runtime/primitives/conv.h"
 #include "tfjit/errors.h"
@@ -480,11 +481,6 @@ ConvEpilogueStrategy initial_strategy() {
 }
 std::atomic<ConvEpilogueStrategy> strategy{initial_strategy()};
 
-// Shapes up to this many flops are measured both ways on their first call (a few extra
-// convolutions of at most ~20 ms); larger ones keep the fused primitive, whose saved pass over
-// the output matters least there but costs nothing.
-constexpr double kMeasuredFlops = 1e9;
-
 void register_conv(rt::KernelTable& table) {
   kernels::visit_all_dtypes([&](auto tag) {
     using T = decltype(tag);
@@ -534,7 +530,7 @@ void conv_bias_act(const float* x, const float* w, const float* bias, const floa
   if (choice.measured) return choice.separate_pass ? separate() : fused();
   const double flops = 2.0 * double(size) * double(product(p.filter, 0, p.filter.size() - 1));
   const bool small = flops <= kMeasuredFlops;
-  const bool faster = small && separate_pass_is_faster(fused, separate);  // leaves out computed
+  const bool faster = small && second_is_faster(fused, separate);  // leaves out computed
   if (!small) fused();
   std::lock_guard lock(c.mutex);
   c.choices[key] = {true, faster};

@@ -2,7 +2,6 @@
 #include "backends/cpu/epilogue.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <string>
 
@@ -98,23 +97,6 @@ void apply_epilogue(float* c, int64_t rows, int64_t n, const float* bias, const 
                      for (int64_t i = begin; i < end; ++i)
                        row_epilogue(c + i * n, n, bias, residual ? residual + i * n : nullptr, act);
                    });
-}
-
-bool separate_pass_is_faster(const std::function<void()>& fused,
-                             const std::function<void()>& separate) {
-  auto best = [](const std::function<void()>& f) {
-    double t = 1e300;
-    for (int i = 0; i < 3; ++i) {
-      auto start = std::chrono::steady_clock::now();
-      f();
-      t = std::min(t,
-                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    }
-    return t;
-  };
-  fused();  // warm-up (first-touch of the primitives' scratch)
-  separate();
-  return best(separate) < best(fused);
 }
 
 }  // namespace tf::cpu

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 
 #include <dnnl.hpp>
 
@@ -28,11 +27,5 @@ float activate(float x, int64_t act);
 // (rows x n) optional (null), rows split over the threads when large.
 void apply_epilogue(float* c, int64_t rows, int64_t n, const float* bias, const float* residual,
                     int64_t act);
-
-// Whether running `separate` (the plain call, then one pass) beats `fused` (post-ops), by the best
-// of three timed runs each after a warm-up of both. Both write the same output, which the last
-// run leaves correct.
-bool separate_pass_is_faster(const std::function<void()>& fused,
-                             const std::function<void()>& separate);
 
 }  // namespace tf::cpu

@@ -1,14 +1,20 @@
 // Eager matmul: oneDNN's sgemm for float32, split into tiles over the thread pool (each one
 // single-threaded sgemm); an i-k-j loop for the other dtypes. Both take the operands' transposes
-// as flags, so transposed products never copy.
+// as flags, so transposed operands never copy.
 #include <dnnl.h>
 
 #include <algorithm>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "backends/cpu/kernels.h"
 #include "backends/cpu/matmul_fused.h"
+#include "backends/cpu/measure.h"
 #include "runtime/parallel.h"
 #include "tfjit/errors.h"
 
@@ -35,16 +41,10 @@ bool onednn_threads_whole(int64_t m, int64_t k, int64_t n) {
          rt::parallel_threads() > 1 && !rt::inside_parallel_for();
 }
 
-void sgemm(const void* av, const void* bv, void* cv, int64_t m, int64_t k, int64_t n, bool ta,
-           bool tb) {
-  if (m == 0 || n == 0) return;
-  auto* c = static_cast<float*>(cv);
-  if (k == 0) {  // oneDNN rejects k == 0; the product of empty sums is zero
-    std::fill_n(c, m * n, 0.0f);
-    return;
-  }
-  auto* a = static_cast<const float*>(av);
-  auto* b = static_cast<const float*>(bv);
+namespace {
+
+void sgemm_direct(const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n,
+                  bool ta, bool tb) {
   // Rows [i0, i1) and columns [j0, j1) of C, single-threaded: a sub-block of each operand read
   // with the whole matrix's leading dimension.
   auto block = [&](int64_t i0, int64_t i1, int64_t j0, int64_t j1, int threads = 1) {
@@ -64,6 +64,101 @@ void sgemm(const void* av, const void* bv, void* cv, int64_t m, int64_t k, int64
       tiles.by_rows ? block(lo, hi, 0, n) : block(0, m, lo, hi);
     }
   });
+}
+
+// src (rows x cols, row-major) transposed into dst (cols x rows): 8 x 8 blocks, a fixed-size
+// loop the compiler turns into vector shuffles, bands of 8 source rows over the pool. (A 32 x 32
+// block reading 4 KiB-strided rows ran 3x slower, its lines sharing cache sets.)
+TFJIT_ISA_CLONES void transpose_band(const float* __restrict src, float* __restrict dst,
+                                     int64_t rows, int64_t cols, int64_t r0, int64_t r1) {
+  int64_t j0 = 0;
+  if (r1 - r0 == 8)
+    for (; j0 + 8 <= cols; j0 += 8)
+      for (int64_t j = j0; j < j0 + 8; ++j)
+        for (int64_t i = r0; i < r0 + 8; ++i) dst[j * rows + i] = src[i * cols + j];
+  for (int64_t j = j0; j < cols; ++j)
+    for (int64_t i = r0; i < r1; ++i) dst[j * rows + i] = src[i * cols + j];
+}
+
+std::unique_ptr<float[]> transposed(const float* src, int64_t rows, int64_t cols) {
+  auto dst = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(rows * cols));
+  const int64_t bands = (rows + 7) / 8;
+  rt::parallel_for(bands, std::max<int64_t>(1, rt::kParallelGrain / (8 * cols)),
+                   [&](int64_t begin, int64_t end) {
+                     for (int64_t band = begin; band < end; ++band)
+                       transpose_band(src, dst.get(), rows, cols, band * 8,
+                                      std::min(rows, band * 8 + 8));
+                   });
+  return dst;
+}
+
+// Per shape, transposes and thread count: the copies measured fastest (-1: not yet measured).
+struct LayoutChoices {
+  std::mutex mutex;
+  std::map<std::tuple<int64_t, int64_t, int64_t, bool, bool, int>, int> copies;
+};
+
+LayoutChoices& layout_choices() {
+  static LayoutChoices& choices = *std::make_unique<LayoutChoices>().release();  // used at exit
+  return choices;
+}
+
+}  // namespace
+
+// oneDNN's sgemm runs some layouts of a shape at half the speed of others (AVX2, oneDNN 2.6:
+// A^T B of 1024 x 1024 x 256 at 37 GFLOP/s a thread, A B at 80; A^T B of 256 x 1024 x 1024 at
+// 41, A^T B^T at 74), more than the copy costs; which layout wins is measured per shape.
+void sgemm_copying(const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n,
+                   bool ta, bool tb, int copies) {
+  std::unique_ptr<float[]> a_copy, b_copy;
+  if (copies & 1) {
+    a_copy = transposed(a, ta ? k : m, ta ? m : k);
+    a = a_copy.get();
+    ta = !ta;
+  }
+  if (copies & 2) {
+    b_copy = transposed(b, tb ? n : k, tb ? k : n);
+    b = b_copy.get();
+    tb = !tb;
+  }
+  sgemm_direct(a, b, c, m, k, n, ta, tb);
+}
+
+void sgemm(const void* av, const void* bv, void* cv, int64_t m, int64_t k, int64_t n, bool ta,
+           bool tb) {
+  if (m == 0 || n == 0) return;
+  auto* c = static_cast<float*>(cv);
+  if (k == 0) {  // oneDNN rejects k == 0; the product of empty sums is zero
+    std::fill_n(c, m * n, 0.0f);
+    return;
+  }
+  auto* a = static_cast<const float*>(av);
+  auto* b = static_cast<const float*>(bv);
+  // Products worth a thread are measured; a copy is a candidate where it costs little next to
+  // the product (the other side at least 64). Layouts round differently in the last bits: a fixed
+  // dense strategy (tests, TFJIT_DENSE_LAYER) runs every product as stored, the same bits in
+  // every run.
+  const double flops = 2.0 * double(m) * double(k) * double(n);
+  if (flops < 2 * kGemmTileFlops || flops > kMeasuredFlops ||
+      dense_strategy() != DenseStrategy::kMeasure)
+    return sgemm_direct(a, b, c, m, k, n, ta, tb);
+  LayoutChoices& choices = layout_choices();
+  const auto key = std::tuple{m, k, n, ta, tb, rt::parallel_threads()};
+  int copies = -1;
+  {
+    std::lock_guard guard(choices.mutex);
+    if (auto it = choices.copies.find(key); it != choices.copies.end()) copies = it->second;
+  }
+  if (copies >= 0) return sgemm_copying(a, b, c, m, k, n, ta, tb, copies);
+  std::vector<int> candidates{0};
+  for (int copy : {1, 2, 3})
+    if ((!(copy & 1) || n >= 64) && (!(copy & 2) || m >= 64)) candidates.push_back(copy);
+  std::vector<std::function<void()>> ways;
+  for (int copy : candidates)
+    ways.push_back([&, copy] { sgemm_copying(a, b, c, m, k, n, ta, tb, copy); });
+  copies = candidates[fastest(ways)];
+  std::lock_guard guard(choices.mutex);
+  choices.copies[key] = copies;
 }
 
 template <class T>

@@ -5,6 +5,7 @@
 #include "backends/cpu/matmul_fused.h"
 
 #include "backends/cpu/epilogue.h"
+#include "backends/cpu/measure.h"
 
 #include <algorithm>
 #include <atomic>
@@ -68,10 +69,6 @@ DenseStrategy initial_strategy() {
 }
 
 std::atomic<DenseStrategy> strategy{initial_strategy()};
-
-// Shapes up to this many flops are measured both ways on their first call (a few extra GEMMs of
-// at most ~10 ms); larger ones keep the fused primitive, whose saved pass over C dominates.
-constexpr double kMeasuredFlops = 1e9;
 
 Primitives& primitives() {
   // Leaked on purpose: compiled code may still run during static destruction.
@@ -179,7 +176,7 @@ void sgemm_bias_act(const float* a, const float* b, const float* bias, float* c,
     }
     if (plan.measured) return plan.separate_pass ? separate() : fused();
     const bool small = 2.0 * double(m) * double(k) * double(n) <= kMeasuredFlops;
-    bool faster = small && separate_pass_is_faster(fused, separate);  // leaves C computed
+    bool faster = small && second_is_faster(fused, separate);  // leaves C computed
     if (!small) fused();
     std::lock_guard guard(p.mutex);
     Plan& slot = p.cache[{m, k, n, act, ta, tb, lda, whole}];

@@ -31,9 +31,14 @@ inline constexpr double kOneDnnThreadsFlops = 1e9;
 bool onednn_threads_whole(int64_t m, int64_t k, int64_t n);
 
 // C = op(A) * op(B) through oneDNN's sgemm (backends/cpu/matmul.cpp); op transposes where the
-// flag is set. Row-major, contiguous float32.
+// flag is set. Row-major, contiguous float32. Each operand is read as stored or first copied
+// transposed, as measured fastest for the shape (see dense_strategy()).
 void sgemm(const void* a, const void* b, void* c, int64_t m, int64_t k, int64_t n, bool ta,
            bool tb);
+// sgemm in one layout: `copies` says which operands are first copied transposed (their flags then
+// flipped), bit 0 A, bit 1 B. The candidates sgemm measures, each callable (tests).
+void sgemm_copying(const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n,
+                   bool ta, bool tb, int copies);
 
 // C[i] = op(A[i]) * op(B[i]) for i < batch, contiguous, as one oneDNN matmul primitive over the
 // batch (cached by shape): a loop of sgemm calls parallelised each small product on its own.
@@ -47,7 +52,8 @@ void sgemm_bias_act(const float* a, const float* b, const float* bias, float* c,
                     int64_t k, int64_t n, int64_t act, bool ta = false, bool tb = false);
 
 // How sgemm_bias_act runs a shape: by measurement (the default), or always one way (tests, or
-// TFJIT_DENSE_LAYER=fused / separate for results that are the same bits in every run).
+// TFJIT_DENSE_LAYER=fused / separate for results that are the same bits in every run; sgemm
+// then runs every transposed A directly).
 enum class DenseStrategy { kMeasure, kFused, kSeparatePass };
 void set_dense_strategy(DenseStrategy strategy);
 DenseStrategy dense_strategy();

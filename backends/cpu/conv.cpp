@@ -310,18 +310,26 @@ ConvPlan sub_batch(const ConvPlan& p, int64_t count) {
 
 // How a convolution splits over the thread pool: `count` sub-batches, the first `longer` of them
 // one sample longer than the others, so that a shape needs at most two primitives (each run
-// single-threaded). One part below 2 * kGemmTileFlops.
+// single-threaded). One part below 2 * kGemmTileFlops. A filter gradient takes a filter-sized
+// partial per part but the first: at most kFilterPartialsBytes of them (a large filter, fewer
+// parts).
 struct BatchSplit {
   int64_t count = 1, samples = 0, longer = 0;
   int64_t first(int64_t i) const { return i * samples + std::min(i, longer); }
   int64_t size(int64_t i) const { return samples + (i < longer ? 1 : 0); }
 };
+constexpr int64_t kFilterPartialsBytes = int64_t{64} << 20;
 BatchSplit batch_split(const ConvPlan& p) {
   const int64_t batch = p.input[0];
+  const int64_t filter_size = product(p.filter, 0, p.filter.size());
   const double flops = 2.0 * double(product(p.output, 0, p.output.size())) *
                        double(product(p.filter, 0, p.filter.size() - 1));
+  const int64_t partials =
+      p.kind == ConvKind::kBackpropFilter
+          ? 1 + kFilterPartialsBytes / std::max<int64_t>(1, filter_size * int64_t{sizeof(float)})
+          : batch;
   const int64_t count = std::min<int64_t>(
-      {batch, 2 * rt::parallel_threads(), static_cast<int64_t>(flops / kGemmTileFlops)});
+      {batch, partials, 2 * rt::parallel_threads(), static_cast<int64_t>(flops / kGemmTileFlops)});
   if (count <= 1) return {1, batch, 0};
   return {count, batch / count, batch % count};
 }
@@ -411,19 +419,20 @@ bool conv_onednn(const void* a, const void* b, void* out, const ConvPlan& p, con
   try {
     std::optional<Parts> parts = parts_for(p, split, f, filter);
     if (!parts) return false;
+    // A filter gradient: part 0's into `out`, the others' into partials added to it in order.
     const bool summed = p.kind == ConvKind::kBackpropFilter && split.count > 1;
     const int64_t filter_size = product(p.filter, 0, p.filter.size());
-    std::vector<float> partials(summed ? static_cast<size_t>(split.count * filter_size) : 0);
+    std::vector<float> partials(summed ? static_cast<size_t>((split.count - 1) * filter_size) : 0);
     rt::parallel_for(split.count, 1, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i)
-        run_part(*parts, split, i, p, a, b, out, bias, residual,
-                 summed ? partials.data() + i * filter_size : static_cast<float*>(out));
+        run_part(
+            *parts, split, i, p, a, b, out, bias, residual,
+            summed && i > 0 ? partials.data() + (i - 1) * filter_size : static_cast<float*>(out));
     });
     if (summed) {
       auto* dw = static_cast<float*>(out);
       rt::parallel_for(filter_size, rt::kParallelGrain, [&](int64_t begin, int64_t end) {
-        std::copy(partials.data() + begin, partials.data() + end, dw + begin);
-        for (int64_t i = 1; i < split.count; ++i)
+        for (int64_t i = 0; i + 1 < split.count; ++i)
           for (int64_t e = begin; e < end; ++e) dw[e] += partials[i * filter_size + e];
       });
     }

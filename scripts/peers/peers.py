@@ -667,6 +667,8 @@ def side_by_side(rows, tfjit):
     for workload, (te, tc) in TFJIT_ROWS.items():
         ref_e = tfjit.get((workload, te)) if te else None
         ref_c = tfjit.get((workload, tc))
+        if ref_e is None and ref_c is None and not any(find(workload, f, v) for f, v in COLUMNS):
+            continue  # a section this run did not measure
         cells = [workload, fmt_us(ref_e), fmt_us(ref_c)]
         for framework, variant in COLUMNS:
             r = find(workload, framework, variant)

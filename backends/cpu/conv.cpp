@@ -311,8 +311,8 @@ ConvPlan sub_batch(const ConvPlan& p, int64_t count) {
 // How a convolution splits over the thread pool: `count` sub-batches, the first `longer` of them
 // one sample longer than the others, so that a shape needs at most two primitives (each run
 // single-threaded). One part below 2 * kGemmTileFlops. A filter gradient takes a filter-sized
-// partial per part but the first: at most kFilterPartialsBytes of them (a large filter, fewer
-// parts).
+// partial per part but the first: a large filter gets one part per thread rather than two once
+// its partials pass kFilterPartialsBytes.
 struct BatchSplit {
   int64_t count = 1, samples = 0, longer = 0;
   int64_t first(int64_t i) const { return i * samples + std::min(i, longer); }
@@ -326,7 +326,9 @@ BatchSplit batch_split(const ConvPlan& p) {
                        double(product(p.filter, 0, p.filter.size() - 1));
   const int64_t partials =
       p.kind == ConvKind::kBackpropFilter
-          ? 1 + kFilterPartialsBytes / std::max<int64_t>(1, filter_size * int64_t{sizeof(float)})
+          ? std::max<int64_t>(rt::parallel_threads(),
+                              1 + kFilterPartialsBytes /
+                                      std::max<int64_t>(1, filter_size * int64_t{sizeof(float)}))
           : batch;
   const int64_t count = std::min<int64_t>(
       {batch, partials, 2 * rt::parallel_threads(), static_cast<int64_t>(flops / kGemmTileFlops)});

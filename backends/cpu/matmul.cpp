@@ -1,6 +1,6 @@
 // Eager matmul: oneDNN's sgemm for float32, split into tiles over the thread pool (each one
-// single-threaded sgemm); an i-k-j loop for the other dtypes. Both take the operands' transposes
-// as flags, so transposed operands never copy.
+// single-threaded sgemm), each operand read as stored or first copied transposed as measured
+// fastest for the shape; an i-k-j loop for the other dtypes, which takes transposes as flags.
 #include <dnnl.h>
 
 #include <algorithm>
@@ -150,6 +150,9 @@ void sgemm(const void* av, const void* bv, void* cv, int64_t m, int64_t k, int64
     if (auto it = choices.copies.find(key); it != choices.copies.end()) copies = it->second;
   }
   if (copies >= 0) return sgemm_copying(a, b, c, m, k, n, ta, tb, copies);
+  // Inside a pool chunk every layout would run on one thread: not what the key's thread count
+  // runs with, so no measurement there.
+  if (rt::inside_parallel_for()) return sgemm_direct(a, b, c, m, k, n, ta, tb);
   std::vector<int> candidates{0};
   for (int copy : {1, 2, 3})
     if ((!(copy & 1) || n >= 64) && (!(copy & 2) || m >= 64)) candidates.push_back(copy);
@@ -157,8 +160,13 @@ void sgemm(const void* av, const void* bv, void* cv, int64_t m, int64_t k, int64
   for (int copy : candidates)
     ways.push_back([&, copy] { sgemm_copying(a, b, c, m, k, n, ta, tb, copy); });
   copies = candidates[fastest(ways)];
-  std::lock_guard guard(choices.mutex);
-  choices.copies[key] = copies;
+  int kept;
+  {
+    std::lock_guard guard(choices.mutex);
+    kept = choices.copies.try_emplace(key, copies).first->second;
+  }
+  // Another thread measured the shape at the same time and chose first: its layout's bits.
+  if (kept != copies) sgemm_copying(a, b, c, m, k, n, ta, tb, kept);
 }
 
 template <class T>

@@ -53,7 +53,7 @@ void sgemm_bias_act(const float* a, const float* b, const float* bias, float* c,
 
 // How sgemm_bias_act runs a shape: by measurement (the default), or always one way (tests, or
 // TFJIT_DENSE_LAYER=fused / separate for results that are the same bits in every run; sgemm
-// then runs every transposed A directly).
+// then runs every product with its operands as stored).
 enum class DenseStrategy { kMeasure, kFused, kSeparatePass };
 void set_dense_strategy(DenseStrategy strategy);
 DenseStrategy dense_strategy();

@@ -4,14 +4,15 @@
 #pragma once
 
 #include <algorithm>
+#include <cassert>
 #include <chrono>
 #include <functional>
 #include <vector>
 
 namespace tf::cpu {
 
-// Shapes up to this many flops are measured on their first call (a few extra calls of at most
-// ~20 ms); larger ones keep their default way, whose gain or loss matters least there.
+// Shapes up to this many flops are measured on their first call (each way run four times: up to
+// ~200 ms once per shape); larger ones keep their default way, whose gain or loss matters least.
 inline constexpr double kMeasuredFlops = 1e9;
 
 // The index of the fastest of `ways`: the best of three timed runs each, alternated after a
@@ -19,6 +20,7 @@ inline constexpr double kMeasuredFlops = 1e9;
 // shared machine slows all alike. All write the same output; the fastest runs last, so the output
 // is the one every later call of the shape reproduces bit for bit.
 inline size_t fastest(const std::vector<std::function<void()>>& ways) {
+  assert(!ways.empty());
   auto seconds = [](const std::function<void()>& f) {
     auto start = std::chrono::steady_clock::now();
     f();

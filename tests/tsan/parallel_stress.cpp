@@ -1,7 +1,7 @@
 // runtime/parallel.cpp under ThreadSanitizer: jobs from several user threads at once (one holds
 // the pool, the others run inline), nested jobs, jobs that throw, and thread counts changed
-// between jobs. Every job must cover its range exactly once; a data race in the pool makes
-// ThreadSanitizer report it and the process exit non-zero.
+// between jobs and while they run. Every job must cover its range exactly once; a data race in the
+// pool makes ThreadSanitizer report it and the process exit non-zero.
 #include <atomic>
 #include <cstdio>
 #include <stdexcept>
@@ -65,6 +65,19 @@ int main() {
     user_thread(3, 200);
     for (auto& t : users) t.join();
   }
+  // The thread count changed while jobs run: teams grow and shrink between jobs.
+  std::atomic<bool> running{true};
+  std::thread resizer([&] {
+    for (int i = 0; running.load(); ++i) {
+      tf::rt::set_parallel_threads(1 + i % 4);
+      std::this_thread::yield();
+    }
+  });
+  std::thread other(user_thread, 1, 200);
+  user_thread(0, 200);
+  other.join();
+  running.store(false);
+  resizer.join();
   tf::rt::set_parallel_threads(2);  // fewer threads than the pool has: the rest sit out
   user_thread(0, 100);
   if (failures.load() == 0) std::puts("parallel_stress: every job covered its range once");

@@ -101,11 +101,11 @@ std::string metadata_text(const Metadata& m, const std::array<double, 3>& load_a
 // batch-1 inference.
 void model_benchmarks(int scale, std::vector<Row>& rows,
                       const std::function<void(Row&, const std::string&)>& fail);
-// The training steps alone, on the device scope in force, rows named `prefix` + the workload;
-// `sync` (a GPU's) ends each timed batch.
+// The training steps alone (those whose name contains `only`), on the device scope in force, rows
+// named `prefix` + the workload; `sync` (a GPU's) ends each timed batch.
 void training_step_benchmarks(const std::string& prefix, int scale, std::vector<Row>& rows,
                               const std::function<void(Row&, const std::string&)>& fail,
-                              const std::function<void()>& sync);
+                              const std::function<void()>& sync, const std::string& only = "");
 
 // tools/bench_conv.cpp: conv2d on ResNet's shapes against oneDNN called directly.
 void conv_benchmarks(int scale, std::vector<Row>& rows,

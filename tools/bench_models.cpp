@@ -86,7 +86,7 @@ std::pair<double, double> compile_ms(const Make& make, int rounds, const Args&..
 
 void training_step_benchmarks(const std::string& prefix, int scale, std::vector<Row>& rows,
                               const std::function<void(Row&, const std::string&)>& fail,
-                              const std::function<void()>& sync) {
+                              const std::function<void()>& sync, const std::string& only) {
   struct Workload {
     std::unique_ptr<workloads::Model> model;
     int iterations;  // per timed batch, before --quick's scale
@@ -100,6 +100,7 @@ void training_step_benchmarks(const std::string& prefix, int scale, std::vector<
   list.push_back({std::make_unique<workloads::Cnn>(32, 3, 32, 64, 32), 10});
   list.push_back({std::make_unique<workloads::TransformerBlock>(), 10});
   for (auto& [model, iterations] : list) {
+    if (model->name.find(only) == std::string::npos) continue;
     const std::string name = prefix + model->name + " step";
     std::fprintf(stderr,
                  "[tfjit-bench] training step: %s%s (eager, tf::function, tape around one)...\n",

@@ -6,6 +6,7 @@
 #include "tools/bench.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -45,7 +46,8 @@ called directly, the training step eager and compiled, and overheads.
                   keras (only when named: model.fit per epoch, Adam on 10M parameters,
                   tf::data per batch), gpu-conv (only when named: conv2d on ResNet shapes
                   on the GPU, cuDNN direct, eager and compiled), gpu-models (only when named:
-                  the training steps of `models` on the GPU, eager and compiled)
+                  the training steps of `models` on the GPU, eager and compiled),
+                  transformer (only when named: the transformer step of `models` alone)
   --data DIR      the keras section's data and initial weights (.npy files written by
                   scripts/peers/keras_peers.py; default $TFJIT_BENCH_DATA; without it the
                   keras section has no fit rows)
@@ -127,7 +129,7 @@ int main(int argc, char** argv) {
       only = "," + value() + ",";
       for (const char* known :
            {"matmul", "chain", "overhead", "autodiff", "steps", "models", "conv", "compile", "half",
-            "keras", "gpu-conv", "gpu-models", "gpu"})
+            "keras", "gpu-conv", "gpu-models", "gpu", "transformer"})
         for (size_t at; (at = only.find(std::string(",") + known + ",")) != std::string::npos;)
           only.replace(at, std::strlen(known) + 1, "");
       if (only != ",") {
@@ -200,6 +202,34 @@ int main(int argc, char** argv) {
     rows.push_back({"matmul 500x500", "tf::function (oneDNN call)", graph, note(graph)});
     rows.push_back(
         {"matmul 500x500", "tf::function (generated loops)", generated, note(generated)});
+    // The transformer step's weight gradients x^T g: the layout measured on the first call
+    // (backends/cpu/matmul.cpp) against oneDNN's sgemm called with the same transposes.
+    for (auto [m, k, nc] : {std::array<int64_t, 3>{1024, 1024, 256}, {256, 1024, 1024}}) {
+      const std::string name =
+          "matmul A^T B " + std::to_string(m) + "x" + std::to_string(k) + "x" + std::to_string(nc);
+      progress(name + " (eager, oneDNN direct)");
+      auto at = tf::fill({k, m}, 0.01), b = tf::fill({k, nc}, 0.01);
+      std::vector<float> out(static_cast<size_t>(m * nc));
+      tf::matmul(at, b, true, false);  // the first call measures the layouts
+      const int iterations = std::max(1, 100 / scale / 5);
+      double reference = time_us(
+          [&] {
+            onednn_reference_threads();
+            dnnl_sgemm('T', 'N', m, nc, k, 1.0f, static_cast<const float*>(at.data()), m,
+                       static_cast<const float*>(b.data()), nc, 0.0f, out.data(), nc);
+          },
+          iterations);
+      double eager = time_us([&] { tf::matmul(at, b, true, false); }, iterations);
+      const double flop = 2.0 * double(m * k * nc) / 1e3;
+      auto rate = [&](double us) {
+        std::ostringstream s;
+        s.precision(3);
+        s << flop / us << " GFLOP/s, " << reference / us * 100 << "% of oneDNN direct";
+        return s.str();
+      };
+      rows.push_back({name, "oneDNN sgemm direct", reference, rate(reference)});
+      rows.push_back({name, "eager", eager, rate(eager)});
+    }
   }
 
   // 2. Elementwise chain x*x + 2x + 1 over 4M floats: fusion makes it one pass over memory.
@@ -479,7 +509,10 @@ int main(int argc, char** argv) {
   }
 
   // 6. The training steps users run: MLPs, a transformer block, batch-1 inference.
-  if (want("models")) model_benchmarks(scale, rows, fail);
+  if (want("models"))
+    model_benchmarks(scale, rows, fail);
+  else if (only.find(",transformer,") != std::string::npos)
+    training_step_benchmarks("", scale, rows, fail, {}, "transformer");
   if (want("conv")) conv_benchmarks(scale, rows, fail);
   if (want("half")) half_benchmarks(scale, rows, fail);
   // Only when named: its Adam rows allocate 0.7 GB.

@@ -11,11 +11,11 @@
 
 namespace tf::cpu {
 
-// Shapes up to this many flops are measured on their first call (each way run four times: up to
-// ~200 ms once per shape); larger ones keep their default way, whose gain or loss matters least.
+// Shapes up to this many flops are measured on their first call (each way run six times: up to
+// ~300 ms once per shape); larger ones keep their default way, whose gain or loss matters least.
 inline constexpr double kMeasuredFlops = 1e9;
 
-// The index of the fastest of `ways`: the best of three timed runs each, alternated after a
+// The index of the fastest of `ways`: the best of five timed runs each, alternated after a
 // warm-up of all (first-touch of scratch, primitives' code), so that a burst of other work on a
 // shared machine slows all alike. All write the same output; the fastest runs last, so the output
 // is the one every later call of the shape reproduces bit for bit.
@@ -28,7 +28,7 @@ inline size_t fastest(const std::vector<std::function<void()>>& ways) {
   };
   std::vector<double> best(ways.size(), 1e300);
   for (const auto& way : ways) way();
-  for (int round = 0; round < 3; ++round)
+  for (int round = 0; round < 5; ++round)
     for (size_t i = 0; i < ways.size(); ++i) best[i] = std::min(best[i], seconds(ways[i]));
   const auto winner =
       static_cast<size_t>(std::min_element(best.begin(), best.end()) - best.begin());

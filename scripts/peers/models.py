@@ -138,8 +138,16 @@ def cnn_loss(ops, p, x, y):
     return -ops.mean(ops.sum(y * ops.log_softmax(logits), 1))
 
 
+# Only the rows whose name contains this (peers.py --model; tfjit-bench --only transformer).
+ONLY = ""
+
+
 def workloads():
     """(row name, loss function, init function, timed iterations) for each training step."""
+    return [w for w in all_workloads() if ONLY in w[0]]
+
+
+def all_workloads():
     return [(mlp_name(*MLP_SMALL[:2]), mlp_loss, lambda: mlp_init(*MLP_SMALL[:2]), MLP_SMALL[2]),
             (mlp_name(*MLP_WIDE[:2]), mlp_loss, lambda: mlp_init(*MLP_WIDE[:2]), MLP_WIDE[2]),
             (cnn_name(*CNN_DIGITS[:5]), cnn_loss, lambda: cnn_init(*CNN_DIGITS[:5]), CNN_DIGITS[5]),
@@ -311,6 +319,8 @@ def bench_tf(res, fw, variants, q, time_us):
                 losses = [float(f(x, y)) for _ in range(CHECKED_STEPS)]
                 return time_us(lambda: f(x, y), max(1, iterations // q)), losses_note(losses)
             res.add(name, fw, variant, run)
+    if ONLY not in INFERENCE:
+        return
     params0, x0, _ = mlp_init(MLP_SMALL[0], 1)
     params, x = [tf.constant(p) for p in params0], tf.constant(x0)
     for variant, wrap in variants:
@@ -351,7 +361,7 @@ def bench_jax(res, fw, variants, q, time_us, sync, device=None, prefix="", infer
                 n = max(1, (iterations if variant != "eager" else max(1, iterations // 5)) // q)
                 return time_us(one, n, sync=sync), losses_note(losses)
             res.add(name, fw, variant, run)
-    if not inference:
+    if not inference or ONLY not in INFERENCE:
         return
     params0, x0, _ = mlp_init(MLP_SMALL[0], 1)
     params, x = [jnp.asarray(p) for p in params0], jnp.asarray(x0)
@@ -391,7 +401,7 @@ def bench_torch(res, fw, variants, q, time_us, device="cpu", prefix="", sync=Non
                 return (time_us(lambda: f(x, y), max(1, iterations // q), sync=sync),
                         losses_note(losses))
             res.add(name, fw, variant, run)
-    if not inference:
+    if not inference or ONLY not in INFERENCE:
         return
     params0, x0, _ = mlp_init(MLP_SMALL[0], 1)
     params, x = [torch.from_numpy(p) for p in params0], torch.from_numpy(x0)

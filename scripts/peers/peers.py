@@ -695,11 +695,14 @@ def main():
                     help="comma-separated: tf,jax,torch (CPU), tf-models,jax-models,torch-models "
                          "(the training steps of tools/workloads.h), torch-gpu,jax-gpu (GPU:0), "
                          "torch-gpu-models,jax-gpu-models (the training steps on GPU:0)")
+    ap.add_argument("--model", default="",
+                    help="*-models: only the rows whose name contains this (e.g. transformer)")
     ap.add_argument("--tfjit", nargs="*", default=[], help="tfjit-bench --json outputs")
     ap.add_argument("--load", nargs="*", default=[],
                     help="earlier peers.py --json outputs to table instead of measuring (the "
                          "median per row over them)")
     args = ap.parse_args()
+    models.ONLY = args.model
     q = 10 if args.quick else 1
     res = Results()
     res.rows = merge_runs(args.load)

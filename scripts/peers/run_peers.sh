@@ -4,9 +4,10 @@
 # and peers.py $PEERS_REPEATS times, and prints both tables. Nothing in the build or the tests
 # needs this.
 #
-#   scripts/peers/run_peers.sh [--quick] [--json] [--models]
+#   scripts/peers/run_peers.sh [--quick] [--json] [--models | --transformer]
 #
 # --models: only the training steps users run (tfjit-bench --only models, peers' *-models).
+# --transformer: only the transformer block's step (a quick run of the slowest comparison).
 #
 # Environment: REPEATS (tfjit-bench runs, median per row; default 3), PEERS_REPEATS (the same for
 # peers.py; default 1), PEERS_THREADS (threads for OpenMP, TF and torch; default all cores, as
@@ -37,13 +38,16 @@ if ! "$venv/bin/python" -c 'import tensorflow, jax, torch' 2>/dev/null; then
   "$venv/bin/pip" install -q torch || true
 fi
 
-quick=() json=0 sections=() frameworks=(tf jax torch tf-models jax-models torch-models)
+quick=() json=0 sections=() model=() frameworks=(tf jax torch tf-models jax-models torch-models)
 for a in "$@"; do
   case $a in
     --quick) quick=(--quick) ;;
     --json) json=1 ;;
     --models) sections=(--only models) frameworks=(tf-models jax-models torch-models) ;;
-    *) echo "usage: $0 [--quick] [--json] [--models]" >&2; exit 1 ;;
+    --transformer)
+      sections=(--only transformer) model=(--model transformer)
+      frameworks=(tf-models jax-models torch-models) ;;
+    *) echo "usage: $0 [--quick] [--json] [--models | --transformer]" >&2; exit 1 ;;
   esac
 done
 
@@ -82,7 +86,7 @@ fi
 peers=()
 for rep in $(seq "${PEERS_REPEATS:-1}"); do
   for fw in "${frameworks[@]}"; do
-    "$venv/bin/python" "$root/scripts/peers/peers.py" "${quick[@]}" --only $fw --json \
+    "$venv/bin/python" "$root/scripts/peers/peers.py" "${quick[@]}" "${model[@]}" --only $fw --json \
       >"$out/peers-$fw-$rep.json" || echo "peers.py --only $fw failed" >&2
     [[ -s $out/peers-$fw-$rep.json ]] && peers+=("$out/peers-$fw-$rep.json")
   done

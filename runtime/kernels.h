@@ -20,10 +20,12 @@ struct ReducePlan {
 using UnaryKernel = void (*)(const void* x, void* out, int64_t n);
 using BinaryKernel = void (*)(const void* x, const void* y, void* out,
                               const core::ElementwisePlan& plan);
-// C (m x n) = op(A) op(B), op transposing when ta / tb: A is stored (m, k), or (k, m) if ta;
-// B is stored (k, n), or (n, k) if tb. All row-major and dense.
-using MatmulKernel = void (*)(const void* a, const void* b, void* c, int64_t m, int64_t k,
-                              int64_t n, bool ta, bool tb);
+// C[i] (m x n) = op(A[i]) op(B[i]) for i < batch, op transposing when ta / tb: A[i] is stored
+// (m, k), or (k, m) if ta; B[i] is stored (k, n), or (n, k) if tb. All row-major and dense, the
+// batch outermost. One call for the whole batch, so that a backend spreads small products over
+// its threads or streams (a loop of calls ran each 128 x 64 x 128 product on one thread).
+using MatmulKernel = void (*)(const void* a, const void* b, void* c, int64_t batch, int64_t m,
+                              int64_t k, int64_t n, bool ta, bool tb);
 using ReduceKernel = void (*)(const void* x, void* out, const ReducePlan& plan);
 // Copies src, read through plan.strides[0] (0 where broadcast, permuted for a transpose),
 // densely into dst of shape plan.dims.

@@ -170,26 +170,40 @@ void sgemm(const void* av, const void* bv, void* cv, int64_t m, int64_t k, int64
 }
 
 template <class T>
-void matmul_loops(const void* av, const void* bv, void* cv, int64_t m, int64_t k, int64_t n,
-                  bool ta, bool tb) {
+void matmul_loops(const void* av, const void* bv, void* cv, int64_t batch, int64_t m, int64_t k,
+                  int64_t n, bool ta, bool tb) {
   using C = compute_t<T>;
-  auto* a = static_cast<const T*>(av);
-  auto* b = static_cast<const T*>(bv);
-  auto* c = static_cast<T*>(cv);
-  std::vector<C> row(static_cast<size_t>(n));
-  for (int64_t i = 0; i < m; ++i) {
-    std::fill(row.begin(), row.end(), C{});
-    for (int64_t p = 0; p < k; ++p) {
-      C aip = static_cast<C>(ta ? a[p * m + i] : a[i * k + p]);
-      if (tb) {
-        for (int64_t j = 0; j < n; ++j) row[j] += aip * static_cast<C>(b[j * k + p]);
-      } else {
-        const T* brow = b + p * n;
-        for (int64_t j = 0; j < n; ++j) row[j] += aip * static_cast<C>(brow[j]);
-      }
-    }
-    for (int64_t j = 0; j < n; ++j) c[i * n + j] = static_cast<T>(row[j]);
-  }
+  rt::parallel_for(batch * m,
+                   std::max<int64_t>(1, rt::kParallelGrain / std::max<int64_t>(1, k * n)),
+                   [&](int64_t begin, int64_t end) {
+                     std::vector<C> row(static_cast<size_t>(n));
+                     for (int64_t r = begin; r < end; ++r) {
+                       const int64_t i = r % m;
+                       auto* a = static_cast<const T*>(av) + r / m * m * k;
+                       auto* b = static_cast<const T*>(bv) + r / m * k * n;
+                       std::fill(row.begin(), row.end(), C{});
+                       for (int64_t p = 0; p < k; ++p) {
+                         C aip = static_cast<C>(ta ? a[p * m + i] : a[i * k + p]);
+                         if (tb) {
+                           for (int64_t j = 0; j < n; ++j)
+                             row[j] += aip * static_cast<C>(b[j * k + p]);
+                         } else {
+                           const T* brow = b + p * n;
+                           for (int64_t j = 0; j < n; ++j) row[j] += aip * static_cast<C>(brow[j]);
+                         }
+                       }
+                       T* c = static_cast<T*>(cv) + r * n;
+                       for (int64_t j = 0; j < n; ++j) c[j] = static_cast<T>(row[j]);
+                     }
+                   });
+}
+
+void sgemm_kernel(const void* a, const void* b, void* c, int64_t batch, int64_t m, int64_t k,
+                  int64_t n, bool ta, bool tb) {
+  auto *fa = static_cast<const float*>(a), *fb = static_cast<const float*>(b);
+  auto* fc = static_cast<float*>(c);
+  batch == 1 ? sgemm(fa, fb, fc, m, k, n, ta, tb)
+             : sgemm_batched(fa, fb, fc, batch, m, k, n, ta, tb);
 }
 
 void register_matmul(rt::KernelTable& table) {
@@ -198,7 +212,7 @@ void register_matmul(rt::KernelTable& table) {
     if constexpr (core::kNumeric.contains(dtype_of_v<T>))
       table.set(ops::Primitive::matmul, dtype_of_v<T>, &matmul_loops<T>);
   });
-  table.set(ops::Primitive::matmul, float32, &sgemm);
+  table.set(ops::Primitive::matmul, float32, &sgemm_kernel);
 }
 const bool registered = rt::register_kernels(rt::DeviceType::kCPU, &register_matmul);
 

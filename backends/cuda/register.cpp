@@ -212,9 +212,9 @@ void take_along_axis(const void* x, const int32_t* indices, void* out, const Tak
 }
 
 template <DType D>
-void matmul(const void* a, const void* b, void* c, int64_t m, int64_t k, int64_t n, bool ta,
-            bool tb) {
-  gemm(current().stream(), D, a, b, c, m, k, n, ta, tb);
+void matmul(const void* a, const void* b, void* c, int64_t batch, int64_t m, int64_t k, int64_t n,
+            bool ta, bool tb) {
+  gemm_batched(current().stream(), D, a, b, c, batch, m, k, n, ta, tb);
 }
 
 }  // namespace

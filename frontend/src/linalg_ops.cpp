@@ -70,15 +70,10 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
     if (x.ndim() == 3) dims.push_back(x.shape()[0]);
     dims.insert(dims.end(), {m, n});
     out = detail::empty(x.dtype(), TensorShape(dims), device);
-    int64_t batches = x.ndim() == 3 ? x.shape()[0] : 1;
-    size_t size = dtype_size(x.dtype());
     Tensor a = to_device(x, device), b = to_device(y, device);
-    auto* pa = static_cast<const char*>(raw(a));
-    auto* pb = static_cast<const char*>(raw(b));
-    auto* pc = static_cast<char*>(raw_mut(out));
     // An empty result has nothing to compute, however many (2^57) empty batches it holds.
-    for (int64_t i = 0; i < batches && out.num_elements() > 0; ++i)
-      kernel(pa + i * m * k * size, pb + i * k * n * size, pc + i * m * n * size, m, k, n, ta, tb);
+    if (out.num_elements() > 0)
+      kernel(raw(a), raw(b), raw_mut(out), x.ndim() == 3 ? x.shape()[0] : 1, m, k, n, ta, tb);
   }
   // With X = op(A), Y = op(B): dX = G Y^T and dY = X^T G, transposed back where A or B was.
   if (should_record({&x, &y}))

@@ -65,8 +65,8 @@ TEST_CASE("eager float32 exp is within one ulp of float64 exp over every binade"
   for (float edge : {88.7228f, 88.7229f, -87.3365f, -103.279f, -103.973f, -103.9721f, -104.0f,
                      INFINITY, -INFINITY, 0.0f, -0.0f})
     v.push_back(edge);
-  auto got = tf::exp(tf::constant(v, tf::TensorShape{static_cast<int64_t>(v.size())}))
-                 .to_vector<float>();
+  auto got =
+      tf::exp(tf::constant(v, tf::TensorShape{static_cast<int64_t>(v.size())})).to_vector<float>();
   for (size_t i = 0; i < v.size(); ++i) {
     const double want = std::exp(double(v[i]));
     const float rounded = static_cast<float>(want);  // inf past FLT_MAX

@@ -156,6 +156,24 @@ TEST_CASE("GPU matmul maps row-major products onto column-major cuBLAS", "[fake_
   CHECK(z.to_vector<float>() == std::vector<float>(6, 0.f));
 }
 
+TEST_CASE("an eager batched matmul on the GPU is one strided-batched cuBLAS call", "[fake_gpu]") {
+  const int64_t batch = 4, m = 3, k = 5, n = 2;
+  auto a = tft::random_floats(batch * m * k, 3), b = tft::random_floats(batch * k * n, 4);
+  const FakeStats before = stats();
+  tf::Tensor c =
+      tf::matmul(tf::constant(a, {batch, m, k}), tf::constant(b, {batch, n, k}), false, true);
+  const std::vector<float> got = c.to_vector<float>();
+  CHECK(stats().batched_gemms - before.batched_gemms == 1);  // not one call per product
+  CHECK(c.device().ends_with("GPU:0"));
+  for (int64_t i = 0; i < batch; ++i) {
+    INFO("product " << i);
+    const std::vector<float> ai(a.begin() + i * m * k, a.begin() + (i + 1) * m * k),
+        bi(b.begin() + i * k * n, b.begin() + (i + 1) * k * n);
+    check_close(std::vector<float>(got.begin() + i * m * n, got.begin() + (i + 1) * m * n),
+                reference_matmul(ai, bi, m, k, n, false, true));
+  }
+}
+
 TEST_CASE("compiled GEMMs with a transposed operand, plain and batched, on the GPU plan",
           "[fake_gpu][function]") {
   const int64_t batch = 3, m = 3, k = 5, n = 4;

@@ -135,6 +135,44 @@ TEST_CASE("matmul transposes and broadcasts batch dimensions, eagerly and compil
   CHECK_THROWS_AS(tf::matmul(tf::zeros({2, 3, 4}), tf::zeros({3, 4, 5})), tf::InvalidArgumentError);
 }
 
+TEST_CASE("eager batched matmul of many small products matches float64 loops in every layout",
+          "[matmul]") {
+  // Nine products: more than two per thread, so float32 runs as sub-batches over the pool.
+  const int64_t batch = 9, m = 5, k = 7, n = 3;
+  for (auto dtype : {tf::float32, tf::float64, tf::int32, tf::float16})
+    for (bool ta : {false, true})
+      for (bool tb : {false, true}) {
+        INFO(tf::dtype_name(dtype) << " transpose_a " << ta << " transpose_b " << tb);
+        auto exact = [&](std::vector<double> v) {  // the values the dtype holds
+          if (dtype == tf::int32)
+            for (double& x : v) x = std::round(3 * x);
+          return tft::values_of(tft::make(v, {static_cast<int64_t>(v.size())}, dtype));
+        };
+        const auto a = exact(ramp(batch * m * k, 0.9)), b = exact(ramp(batch * k * n, 1.1));
+        // Each operand stored transposed where its flag says so.
+        auto stored = [&](const std::vector<double>& v, int64_t rows, int64_t cols, bool t) {
+          if (!t) return tft::make(v, {batch, rows, cols}, dtype);
+          std::vector<double> w(v.size());
+          for (int64_t i = 0; i < batch; ++i)
+            for (int64_t r = 0; r < rows; ++r)
+              for (int64_t c = 0; c < cols; ++c)
+                w[(i * cols + c) * rows + r] = v[(i * rows + r) * cols + c];
+          return tft::make(w, {batch, cols, rows}, dtype);
+        };
+        auto got = tft::values_of(tf::matmul(stored(a, m, k, ta), stored(b, k, n, tb), ta, tb));
+        std::vector<double> want;
+        for (int64_t i = 0; i < batch; ++i) {
+          auto part = matmul_ref({a.begin() + i * m * k, a.begin() + (i + 1) * m * k},
+                                 {b.begin() + i * k * n, b.begin() + (i + 1) * k * n}, m, k, n);
+          want.insert(want.end(), part.begin(), part.end());
+        }
+        const auto tol = tft::tolerance(dtype);
+        REQUIRE(got.size() == want.size());
+        for (size_t i = 0; i < want.size(); ++i)
+          CHECK(std::abs(got[i] - want[i]) <= (tol.atol + tol.rtol * std::abs(want[i])) * k);
+      }
+}
+
 TEST_CASE("tensordot and einsum match loops", "[matmul][einsum]") {
   auto a = tft::make(ramp(2 * 3 * 4, 1.0), {2, 3, 4}, tf::float64);
   auto b = tft::make(ramp(4 * 3 * 5, 1.0), {4, 3, 5}, tf::float64);

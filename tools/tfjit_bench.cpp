@@ -38,9 +38,10 @@ called directly, the training step eager and compiled, and overheads.
                   row with the median, min and max over its timed batches (microseconds)
   --threads N     intra-op threads (tf::config::threading; default: $TF_NUM_INTRAOP_THREADS,
                   else $OMP_NUM_THREADS, else all CPUs this process may use)
-  --only LIST     comma-separated sections: matmul, chain, overhead, autodiff, steps, models
-                  (MLP, transformer and CNN training steps, their compile times,
-                  10/100/1000-op graphs' compile times and calls, batch-1 inference), conv
+  --only LIST     comma-separated sections: matmul, chain (elementwise chains and an eager
+                  softmax against memcpy), overhead, autodiff, steps, models (MLP,
+                  transformer and CNN training steps, their compile times, 10/100/1000-op
+                  graphs' compile times and calls, batch-1 inference), conv
                   (conv2d on ResNet shapes against oneDNN direct), compile (a 20-op function),
                   half (float16 and bfloat16 elementwise ops against float32's), gpu,
                   keras (only when named: model.fit per epoch, Adam on 10M parameters,
@@ -230,6 +231,37 @@ int main(int argc, char** argv) {
       rows.push_back({name, "oneDNN sgemm direct", reference, rate(reference)});
       rows.push_back({name, "eager", eager, rate(eager)});
     }
+    // The transformer's attention scores q k^T: 32 products of 128x64x128, one eager call,
+    // against oneDNN's sgemm called directly per product (on OpenMP's threads).
+    {
+      const int64_t batch = 32, m = 128, k = 64, nc = 128;
+      const std::string name = "matmul batched 32 x 128x64x128 (q k^T)";
+      progress(name + " (eager, oneDNN direct)");
+      auto q = tf::fill({batch, m, k}, 0.01), kt = tf::fill({batch, nc, k}, 0.01);
+      std::vector<float> out(static_cast<size_t>(batch * m * nc));
+      tf::matmul(q, kt, false, true);
+      const int iterations = std::max(1, 200 / scale / 5);
+      auto* pq = static_cast<const float*>(q.data());
+      auto* pk = static_cast<const float*>(kt.data());
+      double reference = time_us(
+          [&] {
+            onednn_reference_threads();
+            for (int64_t i = 0; i < batch; ++i)
+              dnnl_sgemm('N', 'T', m, nc, k, 1.0f, pq + i * m * k, k, pk + i * nc * k, k, 0.0f,
+                         out.data() + i * m * nc, nc);
+          },
+          iterations);
+      double eager = time_us([&] { tf::matmul(q, kt, false, true); }, iterations);
+      const double flop = 2.0 * double(batch * m * k * nc) / 1e3;
+      auto rate = [&](double us) {
+        std::ostringstream s;
+        s.precision(3);
+        s << flop / us << " GFLOP/s, " << reference / us * 100 << "% of oneDNN direct";
+        return s.str();
+      };
+      rows.push_back({name, "oneDNN sgemm direct (per product)", reference, rate(reference)});
+      rows.push_back({name, "eager (one call)", eager, rate(eager)});
+    }
   }
 
   // 2. Elementwise chain x*x + 2x + 1 over 4M floats: fusion makes it one pass over memory.
@@ -273,6 +305,30 @@ int main(int argc, char** argv) {
     rows.push_back({name, "tf::function (fused)", graph, note(graph)});
     rows.push_back({name, "eager add (one op)", add, bw_note(add, 3)});
     rows.push_back({name, "eager reduce_sum (one op)", sum, bw_note(sum, 1)});
+  }
+  // The transformer's attention softmax over rows of 128 (max, subtract, exp, sum, divide: five
+  // eager ops), against a memcpy of its bytes.
+  if (want("chain")) {
+    const std::string name = "softmax 32x128x128 f32";
+    progress("eager softmax over rows of 128, 32x128x128 float32 (eager, tf::function, memcpy)");
+    auto scores = tf::random::normal({32, 128, 128});
+    auto fused = tf::function([](const tf::Tensor& t) { return tf::softmax(t, -1); });
+    const int64_t n = scores.num_elements();
+    std::vector<float> dst(static_cast<size_t>(n));
+    auto* src = static_cast<const float*>(scores.data());
+    const int iters = std::max(2, 400 / scale);
+    double copy = time_us([&] { std::memcpy(dst.data(), src, n * sizeof(float)); }, iters);
+    double eager = time_us([&] { tf::softmax(scores, -1); }, iters);
+    double graph = time_us([&] { fused(scores); }, iters);
+    auto note = [&](double us) {
+      std::ostringstream s;
+      s.precision(3);
+      s << us / copy << "x memcpy's time";
+      return s.str();
+    };
+    rows.push_back({name, "memcpy (reference)", copy, note(copy)});
+    rows.push_back({name, "eager (5 ops)", eager, note(eager)});
+    rows.push_back({name, "tf::function", graph, note(graph)});
   }
 
   // 3. Overheads: a 1-element eager op, and a cache-hit call of a tiny compiled function.

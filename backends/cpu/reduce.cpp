@@ -1,4 +1,5 @@
 // Eager reductions over an (outer, reduced, inner) view, one kernel template per table entry.
+#include <algorithm>
 #include <limits>
 #include <vector>
 
@@ -54,15 +55,18 @@ TFJIT_ISA_CLONES compute_t<T> reduce_row(const T* row, int64_t n) {
   }
 }
 
-// Columns [0, width) of a (reduced, inner) block, reduced over its rows into out.
+// Accumulators per column (bool is stored as bytes: std::vector<bool> has no C& access).
+template <class T>
+using ColumnAcc = std::conditional_t<std::is_same_v<compute_t<T>, bool>, uint8_t, compute_t<T>>;
+
+// Columns [0, width) of a (reduced, inner) block, reduced over its rows into out, with `acc`
+// (width accumulators) as scratch.
 template <class Fn, class T>
 TFJIT_ISA_CLONES void reduce_columns(const T* base, int64_t reduced, int64_t inner, int64_t width,
-                                     T* out) {
+                                     ColumnAcc<T>* acc, T* out) {
   using C = compute_t<T>;
-  // Accumulators per column (bool is stored as bytes: std::vector<bool> has no C& access).
-  using Acc = std::conditional_t<std::is_same_v<C, bool>, uint8_t, C>;
-  std::vector<Acc> acc(static_cast<size_t>(width),
-                       static_cast<Acc>(identity_value<C>(Fn::kIdentity)));
+  using Acc = ColumnAcc<T>;
+  std::fill_n(acc, width, static_cast<Acc>(identity_value<C>(Fn::kIdentity)));
   for (int64_t r = 0; r < reduced; ++r)
     for (int64_t i = 0; i < width; ++i)
       acc[i] = static_cast<Acc>(
@@ -110,10 +114,12 @@ void reduce_kernel(const void* xv, void* ov, const rt::ReducePlan& p) {
   const int64_t item = std::max<int64_t>(1, p.reduced * width);
   rt::parallel_for(p.outer * blocks, std::max<int64_t>(1, rt::kParallelGrain / item),
                    [&](int64_t begin, int64_t end) {
+                     std::vector<ColumnAcc<T>> acc(static_cast<size_t>(width));
                      for (int64_t w = begin; w < end; ++w) {
                        const int64_t o = w / blocks, i0 = w % blocks * width;
                        reduce_columns<Fn, T>(x + o * p.reduced * p.inner + i0, p.reduced, p.inner,
-                                             std::min(width, p.inner - i0), out + o * p.inner + i0);
+                                             std::min(width, p.inner - i0), acc.data(),
+                                             out + o * p.inner + i0);
                      }
                    });
 }

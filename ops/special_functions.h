@@ -94,11 +94,11 @@ TFJIT_HOST_DEVICE constexpr double zeta_tail_coefficient(int j) {  // B_2j / (2j
 
 // e^x. float32 on the host: Cephes' expf (TensorFlow's CPU kernels, through Eigen, use the same)
 // as branch-free arithmetic the compiler vectorises, where glibc's expf is one scalar call per
-// element (most of an eager softmax's time). x = k ln 2 + r with k = round(x / ln 2) and ln 2 split in two
-// (Cody-Waite) so that r is exact, e^r from a degree-7 polynomial on |r| <= ln 2 / 2, and 2^k as
-// two normal powers of two so that subnormal results round once. Within 1 ulp of the correctly
-// rounded result for every float32 (checked exhaustively, the subnormal results within 0.75).
-// Other types, and the device (whose expf is fast), call the library.
+// element (most of an eager softmax's time). x = k ln 2 + r with k = round(x / ln 2) and ln 2
+// split in two (Cody-Waite) so that r is exact, e^r from a degree-7 polynomial on |r| <= ln 2 / 2,
+// and 2^k as two normal powers of two so that subnormal results round once. Within 1 ulp of the
+// correctly rounded result for every float32 (checked exhaustively, the subnormal results within
+// 0.75). Other types, and the device (whose expf is fast), call the library.
 template <class C>
 TFJIT_HOST_DEVICE C exp_(C x) {
 #ifndef __CUDA_ARCH__

@@ -118,8 +118,8 @@ TFJIT_HOST_DEVICE C exp_(C x) {
     p = p * r + 5.0000001201e-1f;
     const float y = p * (r * r) + r + 1.0f;
     const int32_t ki = static_cast<int32_t>(k), k1 = ki >> 1, k2 = ki - k1;  // each in [-75, 64]
-    const float result = y * std::bit_cast<float>((k1 + 127) << 23) *
-                         std::bit_cast<float>((k2 + 127) << 23);
+    const float result =
+        y * std::bit_cast<float>((k1 + 127) << 23) * std::bit_cast<float>((k2 + 127) << 23);
     return x != x ? x : result;
   }
 #endif

@@ -1,6 +1,7 @@
 // Special functions the C++ library lacks (digamma, Hurwitz zeta), and the constants their
 // compiled forms share (compiler/lowering/special_functions.cpp builds the same steps in MLIR, so
-// eager and compiled results agree). Host and device: the CUDA backend compiles these too.
+// eager and compiled results agree); and a float32 exp that vectorises (compiled exp is MLIR's own
+// polynomial, lowering/approximate_math.cpp). Host and device: the CUDA backend compiles these too.
 #pragma once
 
 #include <bit>

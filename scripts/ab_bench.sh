@@ -11,7 +11,7 @@
 # failed (its row's result was wrong, or it crashed).
 set -euo pipefail
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
 if [[ ${1:-} == --help || ${1:-} == -h ]]; then usage; exit 0; fi
 if [[ $# -lt 2 ]]; then usage >&2; exit 1; fi
 old=$1 new=$2

@@ -87,6 +87,8 @@ TEST_CASE("reductions match float64 references for every claimed dtype, eagerly 
                                           : std::round(x * 2);
           if (dtype == tf::uint8) v[i] = std::fabs(v[i]);
         }
+        if (dtype == tf::bool_ && shape.num_elements() > 1000)  // one false, in the last part
+          for (size_t i = 0; i < v.size(); ++i) v[i] = double(i != v.size() - 5);
         v = values_of(make(v, shape, dtype));
         double identity = c.identity;
         if (!tf::is_floating(dtype) && std::isinf(identity)) {  // integers: lowest / highest value

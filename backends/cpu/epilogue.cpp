@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "ops/special_functions.h"
 #include "runtime/parallel.h"
 #include "tfjit/errors.h"
 
@@ -49,7 +50,7 @@ float activate(float x, int64_t act) {
     case Epilogue::kTanh:
       return std::tanh(x);
     case Epilogue::kSigmoid:
-      return 1.0f / (1.0f + std::exp(-x));
+      return 1.0f / (1.0f + kernels::special::exp_(-x));
     case Epilogue::kRelu6:
       return x > 0 ? (x < 6.0f ? x : 6.0f) : 0.0f;
     case Epilogue::kElu:
@@ -59,7 +60,7 @@ float activate(float x, int64_t act) {
     case Epilogue::kGeluTanh:
       return 0.5f * x * (1.0f + std::tanh(0.79788456080286535588f * (x + 0.044715f * x * x * x)));
     case Epilogue::kSilu:
-      return x / (1.0f + std::exp(-x));
+      return x / (1.0f + kernels::special::exp_(-x));
   }
   return x;
 }

@@ -198,12 +198,11 @@ void matmul_loops(const void* av, const void* bv, void* cv, int64_t batch, int64
                    });
 }
 
+// Few products: each tiled over the pool; many: sub-batches of them (matmul_fused.cpp).
 void sgemm_kernel(const void* a, const void* b, void* c, int64_t batch, int64_t m, int64_t k,
                   int64_t n, bool ta, bool tb) {
-  auto *fa = static_cast<const float*>(a), *fb = static_cast<const float*>(b);
-  auto* fc = static_cast<float*>(c);
-  batch == 1 ? sgemm(fa, fb, fc, m, k, n, ta, tb)
-             : sgemm_batched(fa, fb, fc, batch, m, k, n, ta, tb);
+  sgemm_batched(static_cast<const float*>(a), static_cast<const float*>(b), static_cast<float*>(c),
+                batch, m, k, n, ta, tb);
 }
 
 void register_matmul(rt::KernelTable& table) {

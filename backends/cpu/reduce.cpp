@@ -32,8 +32,9 @@ compute_t<T> accurate_sum(const T* x, int64_t n) {
 
 // One contiguous row. Sums through accurate_sum; the other combiners in kLanes independent
 // accumulators, which the compiler vectorises (a single chain of max ran at a fifth of the sum's
-// speed): max, min, all, any and integer products give the same result in any order, float
-// products round as reassociated (as TensorFlow's do).
+// speed). All, any and integer products give the same result in any order; max and min too,
+// except which of +0 and -0 (or which NaN payload) wins a tie; float products round as
+// reassociated (as TensorFlow's do).
 template <class Fn, class T>
 TFJIT_ISA_CLONES compute_t<T> reduce_row(const T* row, int64_t n) {
   using C = compute_t<T>;
@@ -82,17 +83,19 @@ void reduce_kernel(const void* xv, void* ov, const rt::ReducePlan& p) {
   if (p.outer == 0 || p.inner == 0) return;  // an empty result
   const int threads = rt::parallel_threads();
   if (p.inner == 1 && p.outer == 1 && p.reduced >= 2 * rt::kParallelGrain && threads > 1) {
-    // One long reduction: partial results per thread, combined in order.
-    std::vector<C> partial(static_cast<size_t>(threads), identity_value<C>(Fn::kIdentity));
+    // One long reduction: partial results per thread, combined in order (as bytes for bool:
+    // std::vector<bool>'s packed bits would be a data race).
+    std::vector<ColumnAcc<T>> partial(static_cast<size_t>(threads),
+                                      static_cast<ColumnAcc<T>>(identity_value<C>(Fn::kIdentity)));
     int64_t per = (p.reduced + threads - 1) / threads;
     rt::parallel_for(threads, 1, [&](int64_t tb, int64_t te) {
       for (int64_t t = tb; t < te; ++t) {
         int64_t b = t * per, n = std::max<int64_t>(0, std::min(p.reduced, b + per) - b);
-        partial[static_cast<size_t>(t)] = reduce_row<Fn, T>(x + b, n);
+        partial[static_cast<size_t>(t)] = static_cast<ColumnAcc<T>>(reduce_row<Fn, T>(x + b, n));
       }
     });
     C acc = identity_value<C>(Fn::kIdentity);
-    for (C v : partial) acc = Fn::combine(acc, v);
+    for (auto v : partial) acc = Fn::combine(acc, static_cast<C>(v));
     out[0] = static_cast<T>(acc);
     return;
   }

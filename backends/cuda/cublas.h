@@ -21,14 +21,14 @@ void prepare_gemm_stream(CUstream stream);
 // finished.
 void release_gemm_stream(CUstream stream);
 
-// C (m x n) = op(A) op(B) on `stream`, row-major, as rt::MatmulKernel; float32, float64, and
+// C (m x n) = op(A) op(B) on `stream`, row-major; float32, float64, and
 // float16/bfloat16 (accumulated in float, as on the CPU) when cublas_has_half_gemm().
 // Throws InternalError when cuBLAS cannot be loaded or fails.
 void gemm(CUstream stream, DType dtype, const void* a, const void* b, void* c, int64_t m, int64_t k,
           int64_t n, bool ta, bool tb);
 
-// C[i] = op(A[i]) op(B[i]) for i < batch, contiguous: one cublasSgemmStridedBatched call for
-// float32 (where that cuBLAS has it), else one gemm per batch.
+// C[i] = op(A[i]) op(B[i]) for i < batch, contiguous, as rt::MatmulKernel: one
+// cublasSgemmStridedBatched call for float32 (where that cuBLAS has it), else one gemm per batch.
 void gemm_batched(CUstream stream, DType dtype, const void* a, const void* b, void* c,
                   int64_t batch, int64_t m, int64_t k, int64_t n, bool ta, bool tb);
 

@@ -56,6 +56,14 @@ called directly, the training step eager and compiled, and overheads.
 Exit status: 0 success, 1 usage error, 2 a row's result was wrong (its note says why).
 )";
 // Error notes carry exception text, which may hold quotes, backslashes or newlines.
+// A GEMM row's note: its rate, and its speed against oneDNN called directly.
+std::string gflops_note(double kflop, double us, double reference_us) {
+  std::ostringstream s;
+  s.precision(3);
+  s << kflop / us << " GFLOP/s, " << reference_us / us * 100 << "% of oneDNN direct";
+  return s.str();
+}
+
 std::string json_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -222,12 +230,7 @@ int main(int argc, char** argv) {
           iterations);
       double eager = time_us([&] { tf::matmul(at, b, true, false); }, iterations);
       const double flop = 2.0 * double(m * k * nc) / 1e3;
-      auto rate = [&](double us) {
-        std::ostringstream s;
-        s.precision(3);
-        s << flop / us << " GFLOP/s, " << reference / us * 100 << "% of oneDNN direct";
-        return s.str();
-      };
+      auto rate = [&](double us) { return gflops_note(flop, us, reference); };
       rows.push_back({name, "oneDNN sgemm direct", reference, rate(reference)});
       rows.push_back({name, "eager", eager, rate(eager)});
     }
@@ -253,12 +256,7 @@ int main(int argc, char** argv) {
           iterations);
       double eager = time_us([&] { tf::matmul(q, kt, false, true); }, iterations);
       const double flop = 2.0 * double(batch * m * k * nc) / 1e3;
-      auto rate = [&](double us) {
-        std::ostringstream s;
-        s.precision(3);
-        s << flop / us << " GFLOP/s, " << reference / us * 100 << "% of oneDNN direct";
-        return s.str();
-      };
+      auto rate = [&](double us) { return gflops_note(flop, us, reference); };
       rows.push_back({name, "oneDNN sgemm direct (per product)", reference, rate(reference)});
       rows.push_back({name, "eager (one call)", eager, rate(eager)});
     }

@@ -1,9 +1,26 @@
 // From the LLVM dialect to machine code for the host CPU: translation to LLVM IR, the entry
-// wrapper, -O<n> with the host's full vector width, then LLVM IR text, assembly or a relocatable
-// object (which executable.cpp links into the JIT and the disk cache stores).
+// wrapper, -O<n> with the host's full vector width, then LLVM IR text, assembly or relocatable
+// objects (which executable.cpp links into the JIT and the disk cache stores).
+//
+// LLVM optimises and emits one module on one thread, and that is three quarters of a cold
+// compile. With several threads, a large module's functions (the entry cut into pieces, the
+// parallel loops' bodies) are dealt out to partitions that are optimised and emitted at once,
+// each in its own LLVMContext (read back from one bitcode copy), as LLVM's own parallel LTO code
+// generation does. The functions called across partitions never inline into each other anyway
+// (pieces are noinline, loop bodies are called through the thread pool).
 #include "compiler/codegen.h"
+#include "compiler/object_bundle.h"
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <functional>
+#include <thread>
 
 #include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -22,6 +39,15 @@ namespace {
 
 // Functions of up to twice this many blocks stay whole (a 100-op graph's entry has about 300).
 constexpr size_t kMaxBlocksPerFunction = 256;
+// With several threads, pieces this long: the entry holds every kernel too small for threads
+// (a transformer step's: 75 blocks, a third of its compile time), and is cut for the partitions
+// to come out even.
+constexpr size_t kMaxBlocksPerParallelPiece = 24;
+// Partitions per thread: enough that threads finishing early find more work.
+constexpr size_t kPartitionsPerThread = 3;
+// Below this many instructions a module compiles in tens of milliseconds: splitting it would
+// save less than the bitcode round trip and the threads cost.
+constexpr size_t kMinInstructionsToPartition = 2000;
 
 llvm::orc::JITTargetMachineBuilder host_builder() {
   initialize_native_target();
@@ -90,11 +116,96 @@ void initialize_native_target() {
   (void)initialized;
 }
 
+namespace {
+
+// -O`opt_level`, then `what` (LLVM IR text, assembly or an object) of `module`.
+std::string optimise_and_emit(llvm::Module& module, llvm::TargetMachine& tm, Emit what,
+                              int opt_level, const std::function<void(const char*)>& start) {
+  start("LLVM optimisation");
+  auto optimize = mlir::makeOptimizingTransformer(static_cast<unsigned>(opt_level), 0, &tm);
+  if (auto err = optimize(&module))
+    throw InternalError("LLVM optimisation failed: " + llvm::toString(std::move(err)));
+  llvm::SmallString<0> buffer;
+  llvm::raw_svector_ostream os(buffer);
+  if (what == Emit::kLLVMIR) {
+    module.print(os, nullptr);
+    return std::string(buffer.str());
+  }
+  start("machine code");
+  llvm::legacy::PassManager pm;
+  auto type = what == Emit::kAssembly ? llvm::CodeGenFileType::AssemblyFile
+                                      : llvm::CodeGenFileType::ObjectFile;
+  if (tm.addPassesToEmitFile(pm, os, nullptr, type))
+    throw InternalError("the host target cannot emit machine code");
+  pm.run(module);
+  return std::string(buffer.str());
+}
+
+size_t instructions(const llvm::Function& f) { return f.getInstructionCount(); }
+
+bool small(const llvm::GlobalVariable& g) {
+  constexpr uint64_t kMaxCopiedBytes = 4096;
+  return g.getParent()->getDataLayout().getTypeAllocSize(g.getValueType()) <= kMaxCopiedBytes;
+}
+
+// Deals `module`'s function definitions out to `n` partitions, largest first to the least loaded
+// (by instruction count), and makes every local function and variable a hidden global, so that
+// partitions link to each other's. Small local constants stay local, copied into every partition
+// (a copy costs less than a load through the GOT).
+std::vector<std::vector<std::string>> partition(llvm::Module& module, size_t n) {
+  std::vector<llvm::Function*> functions;
+  for (llvm::Function& f : module)
+    if (!f.isDeclaration()) functions.push_back(&f);
+  std::stable_sort(functions.begin(), functions.end(),
+                   [](auto* a, auto* b) { return instructions(*a) > instructions(*b); });
+  std::vector<std::vector<std::string>> parts(n);
+  std::vector<size_t> load(n, 0);
+  for (llvm::Function* f : functions) {
+    const size_t p = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+    load[p] += instructions(*f);
+    parts[p].push_back(f->getName().str());
+  }
+  auto externalise = [](llvm::GlobalValue& g) {
+    if (!g.hasLocalLinkage()) return;
+    g.setLinkage(llvm::GlobalValue::ExternalLinkage);
+    g.setVisibility(llvm::GlobalValue::HiddenVisibility);
+  };
+  for (llvm::Function* f : functions) externalise(*f);
+  for (llvm::GlobalVariable& g : module.globals())
+    if (!(g.isConstant() && g.hasLocalLinkage() && small(g))) externalise(g);
+  return parts;
+}
+
+// An object of the functions `names` of the module in `bitcode` (the others declared only),
+// compiled in a context of its own. The first partition defines the global variables too.
+std::string compile_partition(llvm::StringRef bitcode, const std::vector<std::string>& names,
+                              bool first, int opt_level) {
+  if (names.empty() && !first) return {};
+  llvm::LLVMContext context;
+  auto module = llvm::parseBitcodeFile(llvm::MemoryBufferRef(bitcode, "partition"), context);
+  if (!module)
+    throw InternalError("reading a partition back: " + llvm::toString(module.takeError()));
+  llvm::StringSet<> mine;
+  for (const std::string& name : names) mine.insert(name);
+  for (llvm::Function& f : **module)
+    if (!f.isDeclaration() && !mine.contains(f.getName())) f.deleteBody();
+  if (!first)
+    for (llvm::GlobalVariable& g : (*module)->globals())
+      if (!g.hasLocalLinkage() && !g.isDeclaration()) {
+        g.setInitializer(nullptr);
+        g.setLinkage(llvm::GlobalValue::ExternalLinkage);
+      }
+  auto tm = host_target_machine();  // a TargetMachine serves one thread
+  return optimise_and_emit(**module, *tm, Emit::kObject, opt_level, [](const char*) {});
+}
+
+}  // namespace
+
 std::string emit_code(mlir::ModuleOp llvm_dialect, Emit what, int opt_level,
-                      mlir::TimingScope* timing) {
+                      mlir::TimingScope* timing, int threads) {
   // A step's time is recorded from here until the next step starts (or the function returns).
   mlir::TimingScope step;
-  auto start = [&](const char* name) {
+  std::function<void(const char*)> start = [&](const char* name) {
     if (!timing) return;
     step.stop();
     step = timing->nest(name);
@@ -107,33 +218,52 @@ std::string emit_code(mlir::ModuleOp llvm_dialect, Emit what, int opt_level,
   module->setDataLayout(tm->createDataLayout());
   module->setTargetTriple(tm->getTargetTriple().str());
   add_entry_wrapper(*module);
+  size_t size = 0;
+  for (const llvm::Function& f : *module) size += instructions(f);
+  const size_t workers = what == Emit::kObject && size >= kMinInstructionsToPartition
+                             ? static_cast<size_t>(std::max(threads, 1))
+                             : 1;
   start("split large functions");
-  split_large_functions(*module, kMaxBlocksPerFunction);
+  split_large_functions(*module, workers > 1 ? kMaxBlocksPerParallelPiece : kMaxBlocksPerFunction);
   // Every function is tagged with the host CPU, so the vectorisers use its full vector width.
   for (auto& f : *module) {
     if (f.isDeclaration()) continue;
     f.addFnAttr("target-cpu", tm->getTargetCPU());
     f.addFnAttr("target-features", tm->getTargetFeatureString());
   }
-  start("LLVM optimisation");
-  auto optimize = mlir::makeOptimizingTransformer(static_cast<unsigned>(opt_level), 0, tm.get());
-  if (auto err = optimize(module.get()))
-    throw InternalError("LLVM optimisation failed: " + llvm::toString(std::move(err)));
+  if (workers == 1) return optimise_and_emit(*module, *tm, what, opt_level, start);
 
-  llvm::SmallString<0> buffer;
-  llvm::raw_svector_ostream os(buffer);
-  if (what == Emit::kLLVMIR) {
-    module->print(os, nullptr);
-    return std::string(buffer.str());
+  start("partition, bitcode");
+  auto owned = partition(*module, kPartitionsPerThread * workers);
+  llvm::SmallString<0> bitcode;
+  {
+    llvm::raw_svector_ostream os(bitcode);
+    llvm::WriteBitcodeToFile(*module, os);
   }
-  start("machine code");
-  llvm::legacy::PassManager pm;
-  auto type = what == Emit::kAssembly ? llvm::CodeGenFileType::AssemblyFile
-                                      : llvm::CodeGenFileType::ObjectFile;
-  if (tm->addPassesToEmitFile(pm, os, nullptr, type))
-    throw InternalError("the host target cannot emit machine code");
-  pm.run(*module);
-  return std::string(buffer.str());
+  module.reset();
+  start("LLVM optimisation and machine code, partitions in parallel");
+  std::vector<std::string> objects(owned.size());
+  std::vector<std::exception_ptr> errors(owned.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    // The instruction count is a rough guess at a partition's time (vectorised loops cost more
+    // per instruction than the entry's glue), so threads take the next partition when done,
+    // largest first, rather than a fixed share.
+    for (size_t p; (p = next++) < owned.size();) try {
+        objects[p] = compile_partition(bitcode, owned[p], p == 0, opt_level);
+      } catch (...) {
+        errors[p] = std::current_exception();
+      }
+  };
+  {
+    std::vector<std::jthread> helpers;
+    for (size_t t = 1; t < workers; ++t) helpers.emplace_back(work);
+    work();
+  }
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  std::erase(objects, std::string());  // partitions left empty
+  return pack_objects(objects);
 }
 
 }  // namespace tf::compiler

@@ -22,9 +22,10 @@ inline constexpr const char* kEntrySymbol = "tfjit_entry";
 
 enum class Emit { kLLVMIR, kAssembly, kObject };
 // Translates, adds the entry wrapper, optimises at -O`opt_level` and emits `what`. With `timing`,
-// each of those steps is timed under it.
+// each of those steps is timed under it. An object of a large module is compiled on `threads`
+// threads, as several objects packed into one string (object_bundle.h).
 std::string emit_code(mlir::ModuleOp llvm_dialect, Emit what, int opt_level,
-                      mlir::TimingScope* timing = nullptr);
+                      mlir::TimingScope* timing = nullptr, int threads = 1);
 
 // Cuts each function of more than 2 * `max_blocks` blocks into noinline pieces of about
 // `max_blocks` along the blocks every path to its return passes through

@@ -82,6 +82,9 @@ struct CompileOptions {
   // returns them as other results.
   bool alias_arguments = true;
   int llvm_opt_level = 3;
+  // Threads LLVM may optimise and emit a large graph's code on (compiler/codegen.cpp). Not part of
+  // the cache key: it changes how the code is split into objects, not what it computes.
+  int codegen_threads = 1;
   std::string gpu_arch = "sm_90";  // the GPU whose PTX Stage::kPTX prints
 };
 

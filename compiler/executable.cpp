@@ -4,13 +4,16 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <mutex>
+#include <optional>
 
 #include <unistd.h>
 
 #include "compiler/codegen.h"
 #include "compiler/gpu_codegen.h"
 #include "compiler/mlir_support.h"
+#include "compiler/object_bundle.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/Object/ELFObjectFile.h"
@@ -52,9 +55,11 @@ llvm::orc::LLJIT& jit() {
 }
 
 // With TFJIT_PERF_MAP=1, names the functions of each loaded object in /tmp/perf-<pid>.map, where
-// `perf report` looks up code it finds no file for. The functions in the entry's text section lie
-// at the entry's address plus their offset from it. (Entries of unloaded code stay in the file.)
-void write_perf_map(std::string_view object, uint64_t entry_address) {
+// `perf report` looks up code it finds no file for. The functions in a global function's text
+// section lie at its address (`address_of`) plus their offset from it. (Entries of unloaded code
+// stay in the file.)
+void write_perf_map(std::string_view object,
+                    const std::function<std::optional<uint64_t>(llvm::StringRef)>& address_of) {
   const char* enabled = std::getenv("TFJIT_PERF_MAP");  // read per load: loads are rare
   if (!enabled || !*enabled || std::string_view(enabled) == "0") return;
   auto file = llvm::object::ObjectFile::createObjectFile(
@@ -66,6 +71,7 @@ void write_perf_map(std::string_view object, uint64_t entry_address) {
     std::string name;
     uint64_t offset, size;
     llvm::object::section_iterator section;
+    bool global;
   };
   std::vector<Function> functions;
   for (const llvm::object::ELFSymbolRef& symbol : elf->symbols()) {
@@ -74,7 +80,8 @@ void write_perf_map(std::string_view object, uint64_t entry_address) {
     auto value = symbol.getValue();
     auto section = symbol.getSection();
     if (type && name && value && section && *type == llvm::object::SymbolRef::ST_Function) {
-      functions.push_back({name->str(), *value, symbol.getSize(), *section});
+      functions.push_back({name->str(), *value, symbol.getSize(), *section,
+                           symbol.getBinding() == llvm::ELF::STB_GLOBAL});
       continue;
     }
     if (!type) llvm::consumeError(type.takeError());
@@ -82,17 +89,19 @@ void write_perf_map(std::string_view object, uint64_t entry_address) {
     if (!value) llvm::consumeError(value.takeError());
     if (!section) llvm::consumeError(section.takeError());
   }
-  auto entry = std::ranges::find(functions, std::string(kEntrySymbol), &Function::name);
-  if (entry == functions.end()) return;
+  auto anchor = std::ranges::find(functions, true, &Function::global);
+  if (anchor == functions.end()) return;
+  auto anchor_address = address_of(anchor->name);
+  if (!anchor_address) return;
   static std::mutex mutex;
   std::lock_guard guard(mutex);
   const std::string path = "/tmp/perf-" + std::to_string(getpid()) + ".map";
   std::FILE* out = std::fopen(path.c_str(), "a");
   if (!out) return;
   for (const Function& f : functions)
-    if (f.section == entry->section)
+    if (f.section == anchor->section)
       std::fprintf(out, "%llx %llx tfjit:%s\n",
-                   static_cast<unsigned long long>(entry_address + f.offset - entry->offset),
+                   static_cast<unsigned long long>(*anchor_address + f.offset - anchor->offset),
                    static_cast<unsigned long long>(f.size), f.name.c_str());
   std::fclose(out);
 }
@@ -133,15 +142,23 @@ std::unique_ptr<Executable> Executable::load(std::string_view object,
   impl->dylib = &*dylib;
   impl->dylib->addToLinkOrder(j.getMainJITDylib());
   impl->code_bytes = object.size();
-  auto buffer = llvm::MemoryBuffer::getMemBufferCopy(llvm::StringRef(object.data(), object.size()),
-                                                     "tfjit-object");
-  if (auto err = j.addObjectFile(*impl->dylib, std::move(buffer)))
-    throw InternalError("JIT: cannot load compiled code: " + llvm::toString(std::move(err)));
+  const std::vector<std::string_view> parts = unpack_objects(object);
+  for (std::string_view part : parts) {
+    auto buffer = llvm::MemoryBuffer::getMemBufferCopy(llvm::StringRef(part.data(), part.size()),
+                                                       "tfjit-object");
+    if (auto err = j.addObjectFile(*impl->dylib, std::move(buffer)))
+      throw InternalError("JIT: cannot load compiled code: " + llvm::toString(std::move(err)));
+  }
   auto entry = j.lookup(*impl->dylib, kEntrySymbol);
   if (!entry)
     throw InternalError("JIT: cannot link compiled code: " + llvm::toString(entry.takeError()));
   impl->entry = entry->toPtr<void (*)(void**)>();
-  write_perf_map(object, entry->getValue());
+  for (std::string_view part : parts)
+    write_perf_map(part, [&](llvm::StringRef name) -> std::optional<uint64_t> {
+      auto address = j.lookup(*impl->dylib, name);
+      if (!address) return llvm::consumeError(address.takeError()), std::nullopt;
+      return address->getValue();
+    });
 
   // Descriptor templates: arguments, then results (out-parameters come last).
   auto add = [&](const TensorType& t) {
@@ -241,7 +258,7 @@ std::string lower_and_emit(mlir::ModuleOp module, const CompileOptions& options,
     mlir::TimingScope passes = timing ? timing->nest("MLIR passes") : mlir::TimingScope();
     lower_to(*copy, Stage::kLLVMDialect, options, timing ? &passes : nullptr);
   }
-  return emit_code(*copy, Emit::kObject, options.llvm_opt_level, timing);
+  return emit_code(*copy, Emit::kObject, options.llvm_opt_level, timing, options.codegen_threads);
 }
 }  // namespace
 

@@ -31,6 +31,8 @@ options:
                      loops), FLOPs, bytes, buffer plan
   --time             compile for the host CPU and print where the time went: each MLIR pass,
                      translation, LLVM optimisation, machine code, linking (wall-clock ms)
+  --threads N        threads LLVM may compile a large graph on (default 1; tf::function uses
+                     the intra-op thread count)
   --generated-matmul lower float32 GEMM to generated loops instead of a oneDNN call
   --split-reductions split long reductions into a tree, as GPU kernels always do
   --help             this text
@@ -107,6 +109,9 @@ int main(int argc, char** argv) {
         stats = true;
       } else if (arg == "--time") {
         timing = true;
+      } else if (arg == "--threads") {
+        options.codegen_threads = std::stoi(value());
+        if (options.codegen_threads < 1) throw std::invalid_argument("--threads must be >= 1");
       } else if (arg == "--generated-matmul") {
         options.matmul_library_call = false;
       } else if (arg == "--split-reductions") {

@@ -18,6 +18,7 @@
 #include "frontend/src/tensor_internal.h"
 #include "frontend/src/trace.h"
 #include "runtime/gpu.h"
+#include "runtime/parallel.h"
 #include "tfjit/config.h"
 #include "tfjit/creation.h"
 #include "tfjit/function.h"
@@ -149,7 +150,11 @@ int64_t Concrete::code_bytes() const {
 }
 
 const compiler::Executable& Concrete::host_code() const {
-  std::call_once(host_once_, [&] { executable_ = compiler::compile_cached(*graph, options); });
+  std::call_once(host_once_, [&] {
+    compiler::CompileOptions host = options;
+    host.codegen_threads = rt::parallel_threads();  // the intra-op setting bounds compiling too
+    executable_ = compiler::compile_cached(*graph, host);
+  });
   return *executable_;
 }
 

@@ -194,17 +194,12 @@ struct Prepared {
   std::optional<dnnl::reorder> to_primitive, from_primitive;
 };
 
-// How conv_bias_act runs a shape: measured yet, and whether the plain convolution and a pass
-// beat the fused primitive.
-struct Choice {
-  bool measured = false, separate_pass = false;
-};
-
 struct Cache {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   std::mutex mutex;
   std::map<std::vector<int64_t>, std::shared_ptr<const Prepared>> built;  // null: refused
-  std::map<std::vector<int64_t>, Choice> choices;                         // fused shapes
+  // Fused shapes: the fused primitive (way 0) or the plain convolution and a pass (way 1).
+  std::map<std::vector<int64_t>, LearnedChoice> choices;
 };
 Cache& cache() {
   // Leaked on purpose: compiled code may still run during static destruction.
@@ -531,20 +526,16 @@ void conv_bias_act(const float* x, const float* w, const float* bias, const floa
     case ConvEpilogueStrategy::kMeasure:
       break;
   }
-  const std::vector<int64_t> key = key_of(p, fusion);
+  const double flops = 2.0 * double(size) * double(product(p.filter, 0, p.filter.size() - 1));
+  if (flops > kMeasuredFlops) return fused();
   Cache& c = cache();
-  Choice choice;
+  LearnedChoice* choice;
   {
     std::lock_guard lock(c.mutex);
-    choice = c.choices[key];
+    choice = &c.choices[key_of(p, fusion)];  // map nodes stay put
   }
-  if (choice.measured) return choice.separate_pass ? separate() : fused();
-  const double flops = 2.0 * double(size) * double(product(p.filter, 0, p.filter.size() - 1));
-  const bool small = flops <= kMeasuredFlops;
-  const bool faster = small && second_is_faster(fused, separate);  // leaves out computed
-  if (!small) fused();
-  std::lock_guard lock(c.mutex);
-  c.choices[key] = {true, faster};
+  const std::function<void()> ways[] = {fused, separate};
+  run_learning(*choice, c.mutex, ways);
 }
 
 void set_conv_epilogue_strategy(ConvEpilogueStrategy s) {

@@ -92,10 +92,10 @@ std::unique_ptr<float[]> transposed(const float* src, int64_t rows, int64_t cols
   return dst;
 }
 
-// Per shape, transposes and thread count: the copies measured fastest (-1: not yet measured).
+// Per shape, transposes and thread count: which operands are copied transposed first.
 struct LayoutChoices {
   std::mutex mutex;
-  std::map<std::tuple<int64_t, int64_t, int64_t, bool, bool, int>, int> copies;
+  std::map<std::tuple<int64_t, int64_t, int64_t, bool, bool, int>, LearnedChoice> copies;
 };
 
 LayoutChoices& layout_choices() {
@@ -134,39 +134,28 @@ void sgemm(const void* av, const void* bv, void* cv, int64_t m, int64_t k, int64
   }
   auto* a = static_cast<const float*>(av);
   auto* b = static_cast<const float*>(bv);
-  // Products worth a thread are measured; a copy is a candidate where it costs little next to
-  // the product (the other side at least 64). Layouts round differently in the last bits: a fixed
-  // dense strategy (tests, TFJIT_DENSE_LAYER) runs every product as stored, the same bits in
-  // every run.
+  // Products worth a thread learn their layout (measure.h); a copy is a candidate where it costs
+  // little next to the product (the other side at least 64). Layouts round differently in the last
+  // bits: a fixed dense strategy (tests, TFJIT_DENSE_LAYER) runs every product as stored, the same
+  // bits in every run.
   const double flops = 2.0 * double(m) * double(k) * double(n);
   if (flops < 2 * kGemmTileFlops || flops > kMeasuredFlops ||
       dense_strategy() != DenseStrategy::kMeasure)
     return sgemm_direct(a, b, c, m, k, n, ta, tb);
-  LayoutChoices& choices = layout_choices();
-  const auto key = std::tuple{m, k, n, ta, tb, rt::parallel_threads()};
-  int copies = -1;
-  {
-    std::lock_guard guard(choices.mutex);
-    if (auto it = choices.copies.find(key); it != choices.copies.end()) copies = it->second;
-  }
-  if (copies >= 0) return sgemm_copying(a, b, c, m, k, n, ta, tb, copies);
-  // Inside a pool chunk every layout would run on one thread: not what the key's thread count
-  // runs with, so no measurement there.
+  // Inside a pool chunk every layout runs on one thread: not what the key's thread count runs
+  // with, so the layout as stored.
   if (rt::inside_parallel_for()) return sgemm_direct(a, b, c, m, k, n, ta, tb);
-  std::vector<int> candidates{0};
-  for (int copy : {1, 2, 3})
-    if ((!(copy & 1) || n >= 64) && (!(copy & 2) || m >= 64)) candidates.push_back(copy);
-  std::vector<std::function<void()>> ways;
-  for (int copy : candidates)
-    ways.push_back([&, copy] { sgemm_copying(a, b, c, m, k, n, ta, tb, copy); });
-  copies = candidates[fastest(ways)];
-  int kept;
+  LayoutChoices& choices = layout_choices();
+  LearnedChoice* choice;
   {
     std::lock_guard guard(choices.mutex);
-    kept = choices.copies.try_emplace(key, copies).first->second;
+    choice = &choices.copies[{m, k, n, ta, tb, rt::parallel_threads()}];  // map nodes stay put
   }
-  // Another thread measured the shape at the same time and chose first: its layout's bits.
-  if (kept != copies) sgemm_copying(a, b, c, m, k, n, ta, tb, kept);
+  std::vector<std::function<void()>> ways;
+  for (int copies : {0, 1, 2, 3})
+    if ((!(copies & 1) || n >= 64) && (!(copies & 2) || m >= 64))
+      ways.push_back([&, copies] { sgemm_copying(a, b, c, m, k, n, ta, tb, copies); });
+  run_learning(*choice, choices.mutex, ways);
 }
 
 template <class T>

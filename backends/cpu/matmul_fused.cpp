@@ -40,10 +40,11 @@ dnnl::memory::desc operand_md(int64_t rows, int64_t cols, bool transposed, int64
           transposed ? dnnl::memory::dims{1, ld} : dnnl::memory::dims{ld, 1}};
 }
 
-// How a shape runs: the primitive (null until built) and whether sgemm + a pass beat it.
+// How a shape runs: the primitive (null until built), and whether the primitive (way 0) or sgemm
+// + a pass (way 1).
 struct Plan {
   std::shared_ptr<dnnl::matmul> primitive;
-  bool measured = false, separate_pass = false;
+  LearnedChoice way;
 };
 
 struct Primitives {
@@ -141,14 +142,14 @@ void sgemm_bias_act(const float* a, const float* b, const float* bias, float* c,
     const int64_t lda = ta ? m : k;
     // The plan of a row count run on `threads` (the whole shape's holds the measured choice).
     const int whole = onednn_threads_whole(m, k, n) ? rt::parallel_threads() : 1;
-    auto plan_of = [&](int64_t rows, int threads) {
+    auto plan_of = [&](int64_t rows, int threads) -> Plan& {  // map nodes stay put
       const Key key{rows, k, n, act, ta, tb, lda, threads};
       std::lock_guard guard(p.mutex);
       Plan& slot = p.cache[key];
       if (!slot.primitive) slot.primitive = build(p.engine, key);
       return slot;
     };
-    const Plan plan = plan_of(m, whole);
+    Plan& plan = plan_of(m, whole);
     // Whole on oneDNN's threads, or row tiles over the pool, each the single-threaded primitive
     // of its row count.
     auto fused = [&] {
@@ -174,14 +175,9 @@ void sgemm_bias_act(const float* a, const float* b, const float* bias, float* c,
       case DenseStrategy::kMeasure:
         break;
     }
-    if (plan.measured) return plan.separate_pass ? separate() : fused();
-    const bool small = 2.0 * double(m) * double(k) * double(n) <= kMeasuredFlops;
-    bool faster = small && second_is_faster(fused, separate);  // leaves C computed
-    if (!small) fused();
-    std::lock_guard guard(p.mutex);
-    Plan& slot = p.cache[{m, k, n, act, ta, tb, lda, whole}];
-    slot.measured = true;
-    slot.separate_pass = faster;
+    if (2.0 * double(m) * double(k) * double(n) > kMeasuredFlops) return fused();
+    const std::function<void()> ways[] = {fused, separate};
+    run_learning(plan.way, p.mutex, ways);
   } catch (const dnnl::error& e) {
     throw InternalError(std::string("matmul epilogue: oneDNN failed: ") + e.what());
   }

@@ -1,45 +1,72 @@
 // Choices by measurement: where ways of computing the same output win on different shapes (a
-// fused epilogue or a separate pass; a GEMM's operands as stored or copied transposed), the first
-// call of a shape times each and the caller caches the winner.
+// fused epilogue or a separate pass; a GEMM's operands as stored or copied transposed), a shape's
+// first calls try the ways in turn, each call running one way once, timed, and the fastest is then
+// kept. Learning costs no extra work, only the slower ways' time on those first calls: timing
+// every way six times within the first call made a transformer's first training step a second
+// (two at one thread) slower than the next. The ways round differently in the last bits, so the
+// first calls of a shape may give other bits than the later ones, and the choice may differ
+// between runs of a program.
 #pragma once
 
-#include <algorithm>
-#include <cassert>
 #include <chrono>
 #include <functional>
+#include <limits>
+#include <mutex>
+#include <span>
 #include <vector>
 
 namespace tf::cpu {
 
-// Shapes up to this many flops are measured on their first call (each way run six times: up to
-// ~300 ms once per shape); larger ones keep their default way, whose gain or loss matters least.
+// Shapes up to this many flops are learnt; larger ones keep their default way, whose gain or loss
+// matters least next to the work.
 inline constexpr double kMeasuredFlops = 1e9;
 
-// The index of the fastest of `ways`: the best of five timed runs each, alternated after a
-// warm-up of all (first-touch of scratch, primitives' code), so that a burst of other work on a
-// shared machine slows all alike. All write the same output; the fastest runs last, so the output
-// is the one every later call of the shape reproduces bit for bit.
-inline size_t fastest(const std::vector<std::function<void()>>& ways) {
-  assert(!ways.empty());
-  auto seconds = [](const std::function<void()>& f) {
-    auto start = std::chrono::steady_clock::now();
-    f();
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  };
-  std::vector<double> best(ways.size(), 1e300);
-  for (const auto& way : ways) way();
-  for (int round = 0; round < 5; ++round)
-    for (size_t i = 0; i < ways.size(); ++i) best[i] = std::min(best[i], seconds(ways[i]));
-  const auto winner =
-      static_cast<size_t>(std::min_element(best.begin(), best.end()) - best.begin());
-  if (winner + 1 != ways.size()) ways[winner]();
-  return winner;
-}
+// One shape's choice among its ways, learnt over kRounds calls of each, in turn (0, 1, ..., 0,
+// 1, ...): the best time of each way decides, so a slow spell of a shared machine, which
+// slows a few consecutive calls, does not decide alone.
+class LearnedChoice {
+ public:
+  static constexpr int kRounds = 5;
 
-// Whether `second` beats `first` (fastest of the two).
-inline bool second_is_faster(const std::function<void()>& first,
-                             const std::function<void()>& second) {
-  return fastest({first, second}) == 1;
+  bool learnt() const { return chosen_ >= 0; }
+  // The way the next call runs: the chosen one, or the next in turn.
+  size_t next(size_t ways) { return learnt() ? static_cast<size_t>(chosen_) : turn_++ % ways; }
+  // A timed call of `way`; the last of the rounds decides.
+  void record(size_t way, double seconds, size_t ways) {
+    if (learnt()) return;  // decided by another thread's call meanwhile
+    best_.resize(ways, std::numeric_limits<double>::infinity());
+    best_[way] = std::min(best_[way], seconds);
+    if (++recorded_ < kRounds * ways) return;
+    size_t fastest = 0;
+    for (size_t i = 1; i < ways; ++i)
+      if (best_[i] < best_[fastest]) fastest = i;
+    chosen_ = static_cast<int>(fastest);
+  }
+
+ private:
+  int chosen_ = -1;
+  size_t turn_ = 0, recorded_ = 0;
+  std::vector<double> best_;
+};
+
+// Runs one of `ways` for the shape whose choice is `choice` (guarded by `mutex`, which is not held
+// while the way runs), timed while the choice is being learnt.
+inline void run_learning(LearnedChoice& choice, std::mutex& mutex,
+                         std::span<const std::function<void()>> ways) {
+  size_t way;
+  bool learning;
+  {
+    std::lock_guard guard(mutex);
+    learning = !choice.learnt();
+    way = choice.next(ways.size());
+  }
+  if (!learning) return ways[way]();
+  const auto start = std::chrono::steady_clock::now();
+  ways[way]();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::lock_guard guard(mutex);
+  choice.record(way, seconds, ways.size());
 }
 
 }  // namespace tf::cpu

@@ -153,9 +153,20 @@ bool small(const llvm::GlobalVariable& g) {
 // partitions link to each other's. Small local constants stay local, copied into every partition
 // (a copy costs less than a load through the GOT).
 std::vector<std::vector<std::string>> partition(llvm::Module& module, size_t n) {
+  auto externalise = [](llvm::GlobalValue& g) {
+    if (!g.hasLocalLinkage()) return;
+    if (!g.hasName()) g.setName("tfjit.unnamed");  // a global symbol needs one (made unique)
+    g.setLinkage(llvm::GlobalValue::ExternalLinkage);
+    g.setVisibility(llvm::GlobalValue::HiddenVisibility);
+  };
   std::vector<llvm::Function*> functions;
   for (llvm::Function& f : module)
-    if (!f.isDeclaration()) functions.push_back(&f);
+    if (!f.isDeclaration()) {
+      externalise(f);
+      functions.push_back(&f);
+    }
+  for (llvm::GlobalVariable& g : module.globals())
+    if (!(g.isConstant() && g.hasLocalLinkage() && small(g))) externalise(g);
   std::stable_sort(functions.begin(), functions.end(),
                    [](auto* a, auto* b) { return instructions(*a) > instructions(*b); });
   std::vector<std::vector<std::string>> parts(n);
@@ -165,14 +176,6 @@ std::vector<std::vector<std::string>> partition(llvm::Module& module, size_t n) 
     load[p] += instructions(*f);
     parts[p].push_back(f->getName().str());
   }
-  auto externalise = [](llvm::GlobalValue& g) {
-    if (!g.hasLocalLinkage()) return;
-    g.setLinkage(llvm::GlobalValue::ExternalLinkage);
-    g.setVisibility(llvm::GlobalValue::HiddenVisibility);
-  };
-  for (llvm::Function* f : functions) externalise(*f);
-  for (llvm::GlobalVariable& g : module.globals())
-    if (!(g.isConstant() && g.hasLocalLinkage() && small(g))) externalise(g);
   return parts;
 }
 
@@ -249,11 +252,13 @@ std::string emit_code(mlir::ModuleOp llvm_dialect, Emit what, int opt_level,
     // The instruction count is a rough guess at a partition's time (vectorised loops cost more
     // per instruction than the entry's glue), so threads take the next partition when done,
     // largest first, rather than a fixed share.
-    for (size_t p; (p = next++) < owned.size();) try {
+    for (size_t p = next++; p < owned.size(); p = next++) {
+      try {
         objects[p] = compile_partition(bitcode, owned[p], p == 0, opt_level);
       } catch (...) {
         errors[p] = std::current_exception();
       }
+    }
   };
   {
     std::vector<std::jthread> helpers;

@@ -47,3 +47,25 @@ func.func @broadcast_row(%x: memref<4x8xf32>, %mean: memref<4xf32>, %out: memref
 // CHECK: %[[V:.*]] = memref.load %{{.*}} : memref<4x8xf32>
 // CHECK: arith.subf %[[V]], %[[M]]
 // CHECK: memref.store
+
+// A fill of a contiguous buffer is one loop over its flat view (a nest of short loops was unrolled
+// whole by LLVM); a strided view keeps its nest.
+func.func @fill_contiguous(%out: memref<8x4x4x32xf32>) {
+  %ninf = arith.constant 0xFF800000 : f32
+  linalg.fill ins(%ninf : f32) outs(%out : memref<8x4x4x32xf32>)
+  return
+}
+// CHECK-LABEL: func.func @fill_contiguous
+// CHECK: %[[FLAT:.*]] = memref.collapse_shape %{{.*}} {{\[}}[0, 1, 2, 3]] : memref<8x4x4x32xf32> into memref<4096xf32>
+// CHECK: scf.for
+// CHECK: memref.store %{{.*}}, %[[FLAT]][%{{.*}}] : memref<4096xf32>
+// CHECK-NOT: scf.for
+func.func @fill_strided(%out: memref<4x8xf32, strided<[16, 1]>>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%out : memref<4x8xf32, strided<[16, 1]>>)
+  return
+}
+// CHECK-LABEL: func.func @fill_strided
+// CHECK-NOT: memref.collapse_shape
+// CHECK: scf.for
+// CHECK: scf.for

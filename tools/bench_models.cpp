@@ -115,9 +115,16 @@ void training_step_benchmarks(const std::string& prefix, int scale, std::vector<
       return losses;
     };
     const int n = std::max(1, iterations / scale);
+    // The first eager steps learn each GEMM shape's layout (backends/cpu/measure.h).
+    auto start = Clock::now();
     auto eager_losses = curve(eager);
+    std::ostringstream eager_note;
+    eager_note.precision(4);
+    eager_note << "first " << kCheckedSteps << " steps "
+               << std::chrono::duration<double, std::milli>(Clock::now() - start).count()
+               << " ms; " << losses_note(eager_losses);
     Row eager_row = row(name, "eager", time_stats([&] { eager(model->x, model->y); }, n, 5, sync),
-                        losses_note(eager_losses));
+                        eager_note.str());
     rows.push_back(eager_row);
     // A compiled variant: its loss curve must be the eager one before it is timed.
     auto measure = [&](const std::string& variant, auto& step, auto trace_count) {

@@ -6,8 +6,9 @@
 // compile. With several threads, a large module's functions (the entry cut into pieces, the
 // parallel loops' bodies) are dealt out to partitions that are optimised and emitted at once,
 // each in its own LLVMContext (read back from one bitcode copy), as LLVM's own parallel LTO code
-// generation does. The functions called across partitions never inline into each other anyway
-// (pieces are noinline, loop bodies are called through the thread pool).
+// generation does. The large functions called across partitions never inlined into each other
+// anyway (pieces are noinline, loop bodies are called through the thread pool); small ones are
+// copied into each partition.
 #include "compiler/codegen.h"
 #include "compiler/object_bundle.h"
 
@@ -45,9 +46,13 @@ constexpr size_t kMaxBlocksPerFunction = 256;
 constexpr size_t kMaxBlocksPerParallelPiece = 24;
 // Partitions per thread: enough that threads finishing early find more work.
 constexpr size_t kPartitionsPerThread = 3;
-// Below this many instructions a module compiles in tens of milliseconds: splitting it would
-// save less than the bitcode round trip and the threads cost.
-constexpr size_t kMinInstructionsToPartition = 2000;
+// A thread per this many instructions at most: a smaller share compiles in tens of milliseconds,
+// less than the thread and its copy of the module cost (so a module under twice this stays
+// whole, and a many-core machine does not parse the module once per core).
+constexpr size_t kInstructionsPerThread = 1000;
+// Functions this small are copied into every partition that calls them, as local functions:
+// the inliner still sees them (MLIR's wrappers that pack a library call's descriptors).
+constexpr size_t kMaxCopiedInstructions = 64;
 
 llvm::orc::JITTargetMachineBuilder host_builder() {
   initialize_native_target();
@@ -143,44 +148,51 @@ std::string optimise_and_emit(llvm::Module& module, llvm::TargetMachine& tm, Emi
 
 size_t instructions(const llvm::Function& f) { return f.getInstructionCount(); }
 
-bool small(const llvm::GlobalVariable& g) {
+bool copied(const llvm::GlobalVariable& g) {
   constexpr uint64_t kMaxCopiedBytes = 4096;
-  return g.getParent()->getDataLayout().getTypeAllocSize(g.getValueType()) <= kMaxCopiedBytes;
+  return g.isConstant() && g.hasLocalLinkage() &&
+         g.getParent()->getDataLayout().getTypeAllocSize(g.getValueType()) <= kMaxCopiedBytes;
+}
+bool copied(const llvm::Function& f) {
+  return f.hasLocalLinkage() && instructions(f) <= kMaxCopiedInstructions;
 }
 
 // Deals `module`'s function definitions out to `n` partitions, largest first to the least loaded
-// (by instruction count), and makes every local function and variable a hidden global, so that
-// partitions link to each other's. Small local constants stay local, copied into every partition
-// (a copy costs less than a load through the GOT).
+// (by instruction count), and makes every other local function and variable global, so that
+// partitions link to each other's. Small local constants and functions stay local, copied into
+// every partition (a copy costs less than a call or a load through another object). Default
+// visibility: a hidden symbol would be addressed PC-relative across objects, which the JIT
+// places where it likes (a GOT entry reaches anywhere, and the linker relaxes it when near).
 std::vector<std::vector<std::string>> partition(llvm::Module& module, size_t n) {
-  auto externalise = [](llvm::GlobalValue& g) {
-    if (!g.hasLocalLinkage()) return;
-    if (!g.hasName()) g.setName("tfjit.unnamed");  // a global symbol needs one (made unique)
-    g.setLinkage(llvm::GlobalValue::ExternalLinkage);
-    g.setVisibility(llvm::GlobalValue::HiddenVisibility);
+  auto externalise = [](llvm::GlobalObject& g) {
+    g.setComdat(nullptr);
+    if (g.hasLocalLinkage() && !g.hasName()) g.setName("tfjit.unnamed");  // made unique
+    if (g.hasLocalLinkage() || g.isDiscardableIfUnused())  // dropped where unused otherwise
+      g.setLinkage(llvm::GlobalValue::ExternalLinkage);
   };
-  std::vector<llvm::Function*> functions;
+  std::vector<std::pair<size_t, llvm::Function*>> functions;
   for (llvm::Function& f : module)
-    if (!f.isDeclaration()) {
+    if (!f.isDeclaration() && !copied(f)) {
       externalise(f);
-      functions.push_back(&f);
+      functions.emplace_back(instructions(f), &f);
     }
   for (llvm::GlobalVariable& g : module.globals())
-    if (!(g.isConstant() && g.hasLocalLinkage() && small(g))) externalise(g);
+    if (!copied(g) && !g.getName().starts_with("llvm.")) externalise(g);
   std::stable_sort(functions.begin(), functions.end(),
-                   [](auto* a, auto* b) { return instructions(*a) > instructions(*b); });
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
   std::vector<std::vector<std::string>> parts(n);
   std::vector<size_t> load(n, 0);
-  for (llvm::Function* f : functions) {
+  for (const auto& [size, f] : functions) {
     const size_t p = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
-    load[p] += instructions(*f);
+    load[p] += size;
     parts[p].push_back(f->getName().str());
   }
   return parts;
 }
 
-// An object of the functions `names` of the module in `bitcode` (the others declared only),
-// compiled in a context of its own. The first partition defines the global variables too.
+// An object of the functions `names` of the module in `bitcode` (the others declared only, the
+// copied ones kept), compiled in a context of its own. The first partition defines the global
+// variables and keeps LLVM's special ones (constructors, llvm.used).
 std::string compile_partition(llvm::StringRef bitcode, const std::vector<std::string>& names,
                               bool first, int opt_level) {
   if (names.empty() && !first) return {};
@@ -191,13 +203,16 @@ std::string compile_partition(llvm::StringRef bitcode, const std::vector<std::st
   llvm::StringSet<> mine;
   for (const std::string& name : names) mine.insert(name);
   for (llvm::Function& f : **module)
-    if (!f.isDeclaration() && !mine.contains(f.getName())) f.deleteBody();
+    if (!f.isDeclaration() && !f.hasLocalLinkage() && !mine.contains(f.getName())) f.deleteBody();
   if (!first)
-    for (llvm::GlobalVariable& g : (*module)->globals())
-      if (!g.hasLocalLinkage() && !g.isDeclaration()) {
+    for (llvm::GlobalVariable& g : llvm::make_early_inc_range((*module)->globals())) {
+      if (g.hasAppendingLinkage()) {
+        g.eraseFromParent();
+      } else if (!g.hasLocalLinkage() && !g.isDeclaration()) {
         g.setInitializer(nullptr);
         g.setLinkage(llvm::GlobalValue::ExternalLinkage);
       }
+    }
   auto tm = host_target_machine();  // a TargetMachine serves one thread
   return optimise_and_emit(**module, *tm, Emit::kObject, opt_level, [](const char*) {});
 }
@@ -223,10 +238,10 @@ std::string emit_code(mlir::ModuleOp llvm_dialect, Emit what, int opt_level,
   add_entry_wrapper(*module);
   size_t size = 0;
   for (const llvm::Function& f : *module) size += instructions(f);
-  const size_t workers = what == Emit::kObject && size >= kMinInstructionsToPartition
-                             ? static_cast<size_t>(std::max(threads, 1))
-                             : 1;
+  const size_t workers = std::clamp<size_t>(size / kInstructionsPerThread, 1,
+                                            static_cast<size_t>(std::max(threads, 1)));
   start("split large functions");
+  // IR and assembly are printed cut as the objects are, though they stay one module.
   split_large_functions(*module, workers > 1 ? kMaxBlocksPerParallelPiece : kMaxBlocksPerFunction);
   // Every function is tagged with the host CPU, so the vectorisers use its full vector width.
   for (auto& f : *module) {
@@ -234,7 +249,8 @@ std::string emit_code(mlir::ModuleOp llvm_dialect, Emit what, int opt_level,
     f.addFnAttr("target-cpu", tm->getTargetCPU());
     f.addFnAttr("target-features", tm->getTargetFeatureString());
   }
-  if (workers == 1) return optimise_and_emit(*module, *tm, what, opt_level, start);
+  if (workers == 1 || what != Emit::kObject)
+    return optimise_and_emit(*module, *tm, what, opt_level, start);
 
   start("partition, bitcode");
   auto owned = partition(*module, kPartitionsPerThread * workers);

@@ -83,7 +83,9 @@ struct CompileOptions {
   bool alias_arguments = true;
   int llvm_opt_level = 3;
   // Threads LLVM may optimise and emit a large graph's code on (compiler/codegen.cpp). Not part of
-  // the cache key: it changes how the code is split into objects, not what it computes.
+  // the cache key: it changes how the code is cut into functions and objects, not the operations
+  // (tests/parallel_codegen_test.cpp finds the same bits; LLVM could in principle vectorise a
+  // reassociable reduction differently in a piece).
   int codegen_threads = 1;
   std::string gpu_arch = "sm_90";  // the GPU whose PTX Stage::kPTX prints
 };
@@ -116,14 +118,15 @@ class Executable {
   explicit Executable(std::unique_ptr<Impl> impl);
   ~Executable();
   // Links `object` (host machine code from Graph::object_code, or read back from the disk
-  // cache) into the JIT. Throws InternalError if it cannot be linked.
+  // cache; one object or a bundle of them) into the JIT. Throws InternalError if it cannot be
+  // linked, InvalidArgumentError if the bundle is malformed.
   // `aliases`: the results the code writes into arguments (Graph::aliases, when compiled with
   // CompileOptions::alias_arguments).
   static std::unique_ptr<Executable> load(std::string_view object,
                                           std::span<const TensorType> arguments,
                                           std::span<const TensorType> results,
                                           std::span<const Alias> aliases = {});
-  size_t code_bytes() const;  // size of the machine code object
+  size_t code_bytes() const;  // size of the machine code objects
   // One data pointer per argument (in argument order) and per result; results are written. A
   // result that aliases an argument is written into that argument's buffer instead, which the
   // caller must own alone (its pointer in `results` is not used).
@@ -184,7 +187,8 @@ class Graph {
   // The graph's text at `stage` (lowering a copy; the graph itself is unchanged). Throws
   // InternalError, with MLIR's diagnostics, if lowering fails.
   std::string text(Stage stage = Stage::kTraced, const CompileOptions& options = {}) const;
-  // A relocatable object for the host CPU, exporting `tfjit_entry` (compiler/codegen.h).
+  // Relocatable objects for the host CPU, one exporting `tfjit_entry` (compiler/codegen.h),
+  // packed as compiler/object_bundle.h says.
   std::string object_code(const CompileOptions& options = {}) const;
   std::unique_ptr<Executable> compile(const CompileOptions& options = {}) const;
   // Links `object`, object_code(options)'s output (or the disk cache's copy of it).

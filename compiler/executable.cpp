@@ -331,7 +331,7 @@ std::string Graph::text(Stage stage, const CompileOptions& options) const {
   lower_to(*module, std::min(stage, Stage::kLLVMDialect), options);
   if (stage <= Stage::kLLVMDialect) return print(*module);
   return emit_code(*module, stage == Stage::kLLVMIR ? Emit::kLLVMIR : Emit::kAssembly,
-                   options.llvm_opt_level);
+                   options.llvm_opt_level, nullptr, options.codegen_threads);
 }
 
 }  // namespace tf::compiler

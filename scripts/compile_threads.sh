@@ -6,15 +6,15 @@
 #   scripts/compile_threads.sh [ROUNDS] [EXAMPLE] [N]
 #
 # ROUNDS: default 8. EXAMPLE: a tfjit-dump example (default transformer-step; also mlp-step).
-# N: default 2. Uses $TFJIT_DUMP (default build/tools/tfjit-dump). Exit status: 0, 1 on a usage
+# N (at least 2): default 2. Uses $TFJIT_DUMP (default build/tools/tfjit-dump). Exit status: 0, 1 on a usage
 # error, 2 if a compile failed.
 set -euo pipefail
 
 if [[ ${1:-} == --help || ${1:-} == -h ]]; then sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
 rounds=${1:-8} example=${2:-transformer-step} threads=${3:-2}
 dump=${TFJIT_DUMP:-build/tools/tfjit-dump}
-[[ $rounds =~ ^[1-9][0-9]*$ && $threads =~ ^[1-9][0-9]*$ ]] ||
-  { echo "compile_threads: ROUNDS and N must be positive integers" >&2; exit 1; }
+[[ $rounds =~ ^[1-9][0-9]*$ && $threads =~ ^[1-9][0-9]*$ && $threads -ge 2 ]] ||
+  { echo "compile_threads: ROUNDS must be a positive integer, N an integer of at least 2" >&2; exit 1; }
 [[ -x $dump ]] || { echo "compile_threads: $dump is not an executable (build first)" >&2; exit 1; }
 
 echo "# $(date -u +%FT%TZ) $(uname -n), $(nproc) CPUs, load: $(cut -d' ' -f1-3 /proc/loadavg)"

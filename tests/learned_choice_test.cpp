@@ -1,8 +1,10 @@
 // Choices learnt over a shape's first calls (backends/cpu/measure.h): the ways run in turn, one
 // per call, and the best time of each decides once every way has run kRounds times.
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <functional>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "backends/cpu/measure.h"
@@ -58,4 +60,25 @@ TEST_CASE("learning runs one way per call: no call computes its output twice", "
   const int before = runs[choice.next(2)];
   tf::cpu::run_learning(choice, mutex, ways);
   CHECK(runs[choice.next(2)] == before + 1);
+}
+
+TEST_CASE("threads making a shape's first calls at once each run one way and agree on the choice",
+          "[measure]") {
+  LearnedChoice choice;
+  std::mutex mutex;
+  std::atomic<int> runs{0};
+  const std::function<void()> ways[] = {[&] { ++runs; }, [&] { ++runs; }, [&] { ++runs; }};
+  {
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&] {
+        for (int call = 0; call < 10; ++call) tf::cpu::run_learning(choice, mutex, ways);
+      });
+  }
+  CHECK(runs == 40);  // one way per call, whatever the interleaving
+  std::lock_guard guard(mutex);
+  REQUIRE(choice.learnt());  // 40 timed calls are more than 3 ways x kRounds
+  const size_t chosen = choice.next(3);
+  CHECK(chosen < 3);
+  CHECK(choice.next(3) == chosen);
 }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,6 +42,18 @@ std::vector<double> chain_reference(std::vector<double> h, int64_t rows, int64_t
   return h;
 }
 
+// The settings a test changes, restored however it ends.
+struct SavedSettings {
+  std::string disk_cache_dir = config::disk_cache_dir();
+  bool disk_cache_enabled = config::disk_cache_enabled();
+  int intra_op_threads = config::threading::get_intra_op_parallelism_threads();
+  ~SavedSettings() {
+    config::set_disk_cache_dir(disk_cache_dir);
+    config::enable_disk_cache(disk_cache_enabled);
+    config::threading::set_intra_op_parallelism_threads(intra_op_threads);
+  }
+};
+
 std::vector<float> run(const compiler::Executable& code, const std::vector<float>& x) {
   std::vector<float> out(x.size());
   const void* args[] = {x.data()};
@@ -67,6 +80,61 @@ TEST_CASE("a large graph compiled on two threads links its partitions and comput
   REQUIRE(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
   const auto want = chain_reference(std::vector<double>(x.begin(), x.end()), rows, cols);
   for (size_t i = 0; i < want.size(); ++i) REQUIRE(b[i] == Approx(want[i]).margin(1e-5));
+}
+
+TEST_CASE("partitions share a large constant, copy small ones and keep a print's text",
+          "[compiler][codegen]") {
+  const int64_t rows = 64, cols = 512;
+  std::vector<float> x(rows * cols), big(rows * cols), row(cols);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.23 * double(i));
+  for (size_t i = 0; i < big.size(); ++i) big[i] = 1.0f + 0.5f * std::cos(0.07 * double(i));
+  for (size_t i = 0; i < row.size(); ++i) row[i] = 0.01f * float(i % 7);
+  const Tensor row_t = constant(row, {cols});
+  auto body = [&](const Tensor& in, const Tensor& scale) {
+    Tensor h = chain(in) * scale + row_t;
+    print("parallel codegen test: row sum", reduce_sum(h));
+    return h;
+  };
+  // `scale` made a 128 KiB constant of the graph (tracing embeds only tiny tensors): one global,
+  // defined by one partition, that the others link to. The 2 KiB row is a captured argument.
+  std::string text =
+      function(body).graph("traced", constant(x, {rows, cols}), constant(big, {rows, cols}));
+  const std::string type = "tensor<64x512xf32>", scale_arg = ", %arg1: " + type;
+  const size_t signature = text.find(scale_arg);
+  REQUIRE(signature != std::string::npos);
+  text.erase(signature, scale_arg.size());
+  std::string hex = "0x";
+  for (float v : big) {
+    unsigned char bytes[sizeof v];
+    std::memcpy(bytes, &v, sizeof v);
+    for (unsigned char c : bytes)
+      hex += "0123456789ABCDEF"[c >> 4], hex += "0123456789ABCDEF"[c & 15];
+  }
+  text.insert(text.find('\n', signature) + 1,
+              "    %arg1 = tfjit.constant dense<\"" + hex + "\"> : " + type + "\n");
+  auto graph = compiler::Graph::parse(text);
+  REQUIRE(graph->arguments().size() == 2);  // x and the row
+  const std::string lowered = graph->text(compiler::Stage::kLLVMDialect);
+  const size_t global = lowered.find("llvm.mlir.global");
+  REQUIRE(global != std::string::npos);  // the constant is a global, not folded away
+  CHECK(lowered.find("!llvm.array<64 x array<512 x f32>>", global) != std::string::npos);
+
+  std::ostringstream printed;
+  std::ostream* saved = set_print_output(&printed);
+  compiler::CompileOptions two;
+  two.codegen_threads = 2;
+  const std::string code = graph->object_code(two);
+  CHECK(compiler::unpack_objects(code).size() > 2);
+  std::vector<float> got(x.size());
+  const void* args[] = {x.data(), row.data()};
+  void* results[] = {got.data()};
+  graph->load(code, two)->run(args, results);
+  set_print_output(saved);
+  CHECK(printed.str().find("parallel codegen test: row sum") != std::string::npos);
+
+  auto want = chain_reference(std::vector<double>(x.begin(), x.end()), rows, cols);
+  for (size_t i = 0; i < want.size(); ++i)
+    REQUIRE(got[i] == Approx(want[i] * big[i] + row[i % cols]).margin(1e-5));
 }
 
 TEST_CASE("a small graph stays one object whatever the threads", "[compiler][codegen]") {
@@ -108,8 +176,7 @@ TEST_CASE("code compiled on two threads is one disk cache entry that a later pro
           "[compiler][codegen][cache][disk]") {
   const auto dir = std::filesystem::temp_directory_path() / "tfjit_parallel_codegen_test";
   std::filesystem::remove_all(dir);
-  const std::string saved_dir = config::disk_cache_dir();
-  const bool saved_enabled = config::disk_cache_enabled();
+  SavedSettings saved;
   config::set_disk_cache_dir(dir.string());
   config::enable_disk_cache(true);
   config::threading::set_intra_op_parallelism_threads(2);
@@ -124,9 +191,6 @@ TEST_CASE("code compiled on two threads is one disk cache entry that a later pro
   config::clear_compile_cache();  // as in a new process
   const auto loaded = function(chain)(x).to_vector<float>();
   const auto after = config::compile_cache_info();
-  config::threading::set_intra_op_parallelism_threads(0);
-  config::set_disk_cache_dir(saved_dir);
-  config::enable_disk_cache(saved_enabled);
   std::filesystem::remove_all(dir);
 
   CHECK(after.disk_writes - before.disk_writes == 1);
@@ -134,4 +198,9 @@ TEST_CASE("code compiled on two threads is one disk cache entry that a later pro
   REQUIRE(std::memcmp(compiled.data(), loaded.data(), compiled.size() * sizeof(float)) == 0);
   const auto want = chain_reference(std::vector<double>(values.begin(), values.end()), rows, cols);
   for (size_t i = 0; i < want.size(); ++i) REQUIRE(loaded[i] == Approx(want[i]).margin(1e-5));
+  compiler::CompileOptions two;  // what tf::function compiled with: a bundle
+  two.codegen_threads = 2;
+  CHECK(compiler::unpack_objects(
+            compiler::Graph::parse(function(chain).graph("traced", x))->object_code(two))
+            .size() > 1);
 }

@@ -294,7 +294,7 @@ TEST_CASE("GEMM tiles, copied layouts and convolution sub-batches over the pool 
           auto want = tf::matmul(tf::cast(a, tf::float64), tf::cast(b, tf::float64), ta, tb);
           // The layouts take turns over a shape's first calls (every one right), then the one
           // learnt gives the same bits at every call.
-          const int learning_calls = tf::cpu::LearnedChoice::kRounds * 4;
+          const int learning_calls = tf::cpu::LearnedChoice::kRounds * 4;  // four layouts at most
           for (int call = 0; call < learning_calls; ++call)
             CHECK(max_error(tf::matmul(a, b, ta, tb), want) < 1e-5);
           auto learnt = tf::matmul(a, b, ta, tb);

@@ -8,6 +8,7 @@
 // between runs of a program.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <limits>

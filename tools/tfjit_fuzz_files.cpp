@@ -13,7 +13,9 @@
 //          data file mutated, restored into fresh objects;
 //   gpu    a mutated serialised GPU program (the launch plan the disk cache keeps: kernels,
 //          GEMMs, cuDNN convolutions, scatters, branches) read back and described (seeds: the mlir
-//          seeds' programs for sm_90, convolutions as cuDNN steps).
+//          seeds' programs for sm_90, convolutions as cuDNN steps);
+//   bundle a mutated bundle of compiled objects (what a graph compiled on several threads is)
+//          unpacked: refused, or objects inside its bytes (seed: two mlir seeds' objects).
 // Exit code: 0 when no defect was found, 1 when one was, 2 on usage errors.
 #include <algorithm>
 #include <cctype>
@@ -30,6 +32,7 @@
 
 #include "compiler/compiler.h"
 #include "compiler/disk_cache.h"
+#include "compiler/object_bundle.h"
 #include "runtime/gpu_program.h"
 #include "tfjit/tfjit.h"
 #include "tools/fuzz_driver.h"
@@ -318,6 +321,23 @@ Result read_gpu_program(const std::string& bytes) {
   });
 }
 
+// A bundle of compiled objects (compiler/object_bundle.h): every object it yields must lie inside
+// the bytes, and together with the header cover them exactly.
+Result read_bundle(const std::string& bytes) {
+  return classify([&]() -> Result {
+    const auto parts = tf::compiler::unpack_objects(bytes);
+    size_t covered = 0;
+    for (std::string_view part : parts) {
+      if (part.data() < bytes.data() || part.data() + part.size() > bytes.data() + bytes.size())
+        return {kMismatch, "an object outside the bundle's bytes"};
+      covered += part.size();
+    }
+    if (parts.size() > 1 && covered + 8 * (2 + parts.size()) != bytes.size())
+      return {kMismatch, "objects and header do not cover the bundle"};
+    return {kOk, std::to_string(parts.size()) + " objects"};
+  });
+}
+
 Result read_checkpoint(const fs::path& prefix) {
   return classify([&]() -> Result {
     Trainable fresh(false);
@@ -330,16 +350,16 @@ Result read_checkpoint(const fs::path& prefix) {
 
 // --- Driver ------------------------------------------------------------------------------------
 
-const char* const kKinds[] = {"npy", "mlir", "cache", "checkpoint", "gpu"};
+const char* const kKinds[] = {"npy", "mlir", "cache", "checkpoint", "gpu", "bundle"};
 
 void usage(std::ostream& os) {
   os << "usage: tfjit-fuzz-files [options]\n\n"
-        "Feeds mutated .npy files, traced graphs, disk-cache entries, checkpoints and GPU "
-        "programs\n"
-        "to tfjit's readers, each case in its own process; reports crashes, hangs, non-tfjit\n"
+        "Feeds mutated .npy files, traced graphs, disk-cache entries, checkpoints, GPU "
+        "programs\nand bundles of compiled objects"
+        " to tfjit's readers, each case in its own process; reports crashes, hangs, non-tfjit\n"
         "exceptions and corrupt cache entries read back as objects.\n\n"
         "options:\n"
-        "  --kind K           npy, mlir, cache, checkpoint, gpu or all (default all)\n"
+        "  --kind K           npy, mlir, cache, checkpoint, gpu, bundle or all (default all)\n"
         "  --keep DIR         write each case's mutated file into DIR\n"
      << kCommonOptionsHelp << "\nexit codes: 0 no defect found, 1 defects found, 2 usage error\n";
 }
@@ -362,7 +382,7 @@ int main(int argc, char** argv) {
   if (exit_code >= 0) return exit_code;
   if (kind != "all" && std::find(std::begin(kKinds), std::end(kKinds), kind) == std::end(kKinds)) {
     std::cerr << "tfjit-fuzz-files: no kind " << kind
-              << " (npy, mlir, cache, checkpoint, gpu, all)\n";
+              << " (npy, mlir, cache, checkpoint, gpu, bundle, all)\n";
     return 2;
   }
   // Each case's files live in a private directory, removed at the end.
@@ -401,6 +421,9 @@ int main(int argc, char** argv) {
             return {kStd, "the seed entry did not read back"};
           write_file(seeds / "digest", digest);
           write_file(seeds / "object", mlir.front());
+          write_file(seeds / "bundle", tf::compiler::pack_objects(
+                                           {tf::compiler::Graph::parse(mlir[0])->object_code(),
+                                            tf::compiler::Graph::parse(mlir[1])->object_code()}));
           Trainable(true).checkpoint().write((seeds / "checkpoint" / "ckpt").string());
           return {kOk, ""};
         });
@@ -423,7 +446,7 @@ int main(int argc, char** argv) {
     if (f.parent_path().string().starts_with(cache_dir.string())) entry = f;
   }
   const std::string digest = read_file(seeds / "digest"), object = read_file(seeds / "object");
-  const std::string entry_bytes = read_file(entry);
+  const std::string entry_bytes = read_file(entry), bundle = read_file(seeds / "bundle");
   const std::string ckpt_suffixes[] = {".index", ".data-00000-of-00001"};
   const std::string ckpt_seed[] = {read_file(seeds / "checkpoint" / ("ckpt" + ckpt_suffixes[0])),
                                    read_file(seeds / "checkpoint" / ("ckpt" + ckpt_suffixes[1]))};
@@ -449,6 +472,9 @@ int main(int argc, char** argv) {
       } else if (name == "gpu") {
         bytes = mutate(gpu[static_cast<size_t>(pick(rng, 0, gpu.size() - 1))], rng, false);
         r = isolated([&] { return read_gpu_program(bytes); }, o.case_timeout, o.memory_limit_mb);
+      } else if (name == "bundle") {
+        bytes = mutate(bundle, rng, false);
+        r = isolated([&] { return read_bundle(bytes); }, o.case_timeout, o.memory_limit_mb);
       } else if (name == "checkpoint") {
         const size_t which = static_cast<size_t>(pick(rng, 0, 1));
         bytes = mutate(ckpt_seed[which], rng, false);

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <exception>
 #include <functional>
+#include <system_error>
 #include <thread>
 
 #include "llvm/ADT/SmallString.h"
@@ -278,7 +279,10 @@ std::string emit_code(mlir::ModuleOp llvm_dialect, Emit what, int opt_level,
   };
   {
     std::vector<std::jthread> helpers;
-    for (size_t t = 1; t < workers; ++t) helpers.emplace_back(work);
+    try {
+      for (size_t t = 1; t < workers; ++t) helpers.emplace_back(work);
+    } catch (const std::system_error&) {  // no thread to be had: fewer threads take the rest
+    }
     work();
   }
   for (auto& e : errors)

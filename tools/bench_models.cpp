@@ -121,8 +121,8 @@ void training_step_benchmarks(const std::string& prefix, int scale, std::vector<
     std::ostringstream eager_note;
     eager_note.precision(4);
     eager_note << "first " << kCheckedSteps << " steps "
-               << std::chrono::duration<double, std::milli>(Clock::now() - start).count()
-               << " ms; " << losses_note(eager_losses);
+               << std::chrono::duration<double, std::milli>(Clock::now() - start).count() << " ms; "
+               << losses_note(eager_losses);
     Row eager_row = row(name, "eager", time_stats([&] { eager(model->x, model->y); }, n, 5, sync),
                         eager_note.str());
     rows.push_back(eager_row);

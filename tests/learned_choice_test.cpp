@@ -51,14 +51,14 @@ TEST_CASE("learning runs one way per call: no call computes its output twice", "
   std::vector<int> runs(2, 0);
   const std::function<void()> ways[] = {[&] { ++runs[0]; }, [&] { ++runs[1]; }};
   for (int call = 0; call < 2 * kRounds; ++call) {
-    tf::cpu::run_learning(choice, mutex, ways);
+    tf::cpu::run_learning(choice, mutex, 2, [&](size_t way) { ways[way](); });
     CHECK(runs[0] + runs[1] == call + 1);
   }
   CHECK(runs[0] == kRounds);
   CHECK(runs[1] == kRounds);
   REQUIRE(choice.learnt());
   const int before = runs[choice.next(2)];
-  tf::cpu::run_learning(choice, mutex, ways);
+  tf::cpu::run_learning(choice, mutex, 2, [&](size_t way) { ways[way](); });
   CHECK(runs[choice.next(2)] == before + 1);
 }
 
@@ -72,7 +72,8 @@ TEST_CASE("threads making a shape's first calls at once each run one way and agr
     std::vector<std::jthread> threads;
     for (int t = 0; t < 4; ++t)
       threads.emplace_back([&] {
-        for (int call = 0; call < 10; ++call) tf::cpu::run_learning(choice, mutex, ways);
+        for (int call = 0; call < 10; ++call)
+          tf::cpu::run_learning(choice, mutex, 3, [&](size_t way) { ways[way](); });
       });
   }
   CHECK(runs == 40);  // one way per call, whatever the interleaving

@@ -534,8 +534,7 @@ void conv_bias_act(const float* x, const float* w, const float* bias, const floa
     std::lock_guard lock(c.mutex);
     choice = &c.choices[key_of(p, fusion)];  // map nodes stay put
   }
-  const std::function<void()> ways[] = {fused, separate};
-  run_learning(*choice, c.mutex, ways);
+  run_learning(*choice, c.mutex, 2, [&](size_t way) { way == 0 ? fused() : separate(); });
 }
 
 void set_conv_epilogue_strategy(ConvEpilogueStrategy s) {

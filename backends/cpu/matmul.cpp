@@ -151,11 +151,11 @@ void sgemm(const void* av, const void* bv, void* cv, int64_t m, int64_t k, int64
     std::lock_guard guard(choices.mutex);
     choice = &choices.copies[{m, k, n, ta, tb, rt::parallel_threads()}];  // map nodes stay put
   }
-  std::vector<std::function<void()>> ways;
+  int layouts[4], count = 0;  // operands copied transposed: bit 0 for A, bit 1 for B
   for (int copies : {0, 1, 2, 3})
-    if ((!(copies & 1) || n >= 64) && (!(copies & 2) || m >= 64))
-      ways.push_back([&, copies] { sgemm_copying(a, b, c, m, k, n, ta, tb, copies); });
-  run_learning(*choice, choices.mutex, ways);
+    if ((!(copies & 1) || n >= 64) && (!(copies & 2) || m >= 64)) layouts[count++] = copies;
+  run_learning(*choice, choices.mutex, static_cast<size_t>(count),
+               [&](size_t way) { sgemm_copying(a, b, c, m, k, n, ta, tb, layouts[way]); });
 }
 
 template <class T>

@@ -178,8 +178,7 @@ void sgemm_bias_act(const float* a, const float* b, const float* bias, float* c,
     if (2.0 * double(m) * double(k) * double(n) > kMeasuredFlops) return fused();
     // The separate pass's sgemm may still be learning its own layout over these calls: the best
     // of five rounds sees its best layout (four at most) at least once.
-    const std::function<void()> ways[] = {fused, separate};
-    run_learning(plan.way, p.mutex, ways);
+    run_learning(plan.way, p.mutex, 2, [&](size_t way) { way == 0 ? fused() : separate(); });
   } catch (const dnnl::error& e) {
     throw InternalError(std::string("matmul epilogue: oneDNN failed: ") + e.what());
   }

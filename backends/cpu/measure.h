@@ -10,10 +10,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <functional>
 #include <limits>
 #include <mutex>
-#include <span>
 #include <vector>
 
 namespace tf::cpu {
@@ -50,24 +48,25 @@ class LearnedChoice {
   std::vector<double> best_;
 };
 
-// Runs one of `ways` for the shape whose choice is `choice` (guarded by `mutex`, which is not held
-// while the way runs), timed while the choice is being learnt.
-inline void run_learning(LearnedChoice& choice, std::mutex& mutex,
-                         std::span<const std::function<void()>> ways) {
+// Runs one of a shape's `ways` ways, `run_way(i)` running the i-th, for the shape whose choice is
+// `choice` (guarded by `mutex`, which is not held while the way runs); timed while the choice is
+// being learnt. A template, so that a learnt shape's call allocates nothing.
+template <class RunWay>
+void run_learning(LearnedChoice& choice, std::mutex& mutex, size_t ways, RunWay&& run_way) {
   size_t way;
   bool learning;
   {
     std::lock_guard guard(mutex);
     learning = !choice.learnt();
-    way = choice.next(ways.size());
+    way = choice.next(ways);
   }
-  if (!learning) return ways[way]();
+  if (!learning) return run_way(way);
   const auto start = std::chrono::steady_clock::now();
-  ways[way]();
+  run_way(way);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::lock_guard guard(mutex);
-  choice.record(way, seconds, ways.size());
+  choice.record(way, seconds, ways);
 }
 
 }  // namespace tf::cpu

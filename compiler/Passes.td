@@ -88,6 +88,12 @@ def DropAliasedResults : Pass<"tfjit-drop-aliased-results", "mlir::ModuleOp"> {
   let constructor = "::tf::compiler::create_drop_aliased_results_pass()";
 }
 
+def ResultsIntoOutParams : Pass<"tfjit-results-into-out-params", "mlir::ModuleOp"> {
+  let summary = "A result computed in an allocation and copied into its output parameter is "
+                "computed in the output parameter (after BufferResultsToOutParams)";
+  let constructor = "::tf::compiler::create_results_into_out_params_pass()";
+}
+
 def UnshareInits : Pass<"tfjit-unshare-inits", "mlir::ModuleOp"> {
   let summary = "Gives every destination-style op its own tensor.empty init, and every matmul its "
                 "own zero-filled accumulator";

@@ -32,6 +32,7 @@ std::unique_ptr<mlir::Pass> create_unshare_inits_pass();
 std::unique_ptr<mlir::Pass> create_copy_aliased_results_pass();
 std::unique_ptr<mlir::Pass> create_alias_arguments_pass();
 std::unique_ptr<mlir::Pass> create_drop_aliased_results_pass();
+std::unique_ptr<mlir::Pass> create_results_into_out_params_pass();
 
 // Registers every pass above under its command-line name (tfjit-opt, mlir's pass pipelines).
 void register_passes();

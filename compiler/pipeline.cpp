@@ -94,6 +94,7 @@ void add_stage(mlir::PassManager& pm, Stage stage, const CompileOptions& options
       mlir::bufferization::BufferResultsToOutParamsOpts out_params;
       out_params.hoistStaticAllocs = true;  // write results straight into the caller's buffers
       pm.addPass(mlir::bufferization::createBufferResultsToOutParamsPass(out_params));
+      pm.addPass(create_results_into_out_params_pass());  // reshaped results too
       if (options.matmul_library_call && options.fuse_matmul_epilogue)
         pm.addPass(create_fuse_matmul_epilogue_pass());  // before plain GEMMs become calls
       if (options.matmul_library_call) pm.addPass(create_matmul_to_library_call_pass());

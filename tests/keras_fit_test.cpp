@@ -96,3 +96,45 @@ TEST_CASE("fit runs callbacks: early stopping, a learning-rate schedule, lambdas
   tf::keras::Sequential uncompiled({L::Dense(2)});
   CHECK_THROWS_AS(uncompiled.fit(d.x, d.y), tf::FailedPreconditionError);
 }
+
+// The compiled step checks the labels (sparse cross-entropy raises on one outside [0, classes))
+// and updates the weights and Adam's slots in place: a step that raises must change none of them.
+// A model that met the bad batch then trains on as its twin that never did.
+TEST_CASE(
+    "fit with a label out of range raises and leaves the weights and the optimizer as they were",
+    "[errors]") {
+  tf::random::set_seed(2);
+  tf::Tensor x = tf::random::normal({32, 8});
+  tf::Tensor y = tf::cast(tf::random::uniform({32}, 0, 3), tf::int32);
+  tf::Tensor bad = tft::make(std::vector<double>(32, 5.0), {32}, tf::int32);
+  auto make_model = [] {
+    tf::keras::Sequential m({L::Dense(16, "relu"), L::Dense(3)});
+    m.build(tf::TensorShape{tf::unknown, 8});
+    compile(m);
+    return m;
+  };
+  tf::keras::Sequential met = make_model(), twin = make_model();
+  twin.set_weights(met.get_weights());
+  const tf::keras::FitOptions opts{.batch_size = 32, .epochs = 1, .verbose = 0, .shuffle = false};
+  met.fit(x, y, opts);
+  twin.fit(x, y, opts);
+  const std::vector<tf::Tensor> before = met.get_weights();
+  CHECK_THROWS_AS(met.fit(x, bad, opts), tf::InvalidArgumentError);
+  const std::vector<tf::Tensor> after = met.get_weights();
+  REQUIRE(after.size() == before.size());
+  for (size_t i = 0; i < after.size(); ++i)
+    CHECK(tft::values_of(after[i]) == tft::values_of(before[i]));
+  met.fit(x, y, opts);
+  twin.fit(x, y, opts);
+  const std::vector<tf::Tensor> a = met.get_weights(), b = twin.get_weights();
+  double moved = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    auto va = tft::values_of(a[i]), vb = tft::values_of(b[i]), v0 = tft::values_of(before[i]);
+    for (size_t k = 0; k < va.size(); ++k) {
+      INFO("weight " << i << " element " << k);
+      CHECK(std::abs(va[k] - vb[k]) <= 1e-6);  // an Adam step moves a weight by up to 1e-3
+      moved = std::max(moved, std::abs(va[k] - v0[k]));
+    }
+  }
+  CHECK(moved > 1e-4);
+}

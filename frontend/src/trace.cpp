@@ -22,6 +22,16 @@ bool embeddable(const TensorShape& shape) {
   return shape.num_elements() <= kMaxEmbeddedElements &&
          std::ranges::all_of(shape, [](int64_t d) { return d <= kMaxEmbeddedElements; });
 }
+
+// A scalar: whether any element of any of the bool `flags` is true.
+Tensor any_true(const std::vector<Tensor>& flags) {
+  Tensor out;
+  for (const Tensor& flag : flags) {
+    Tensor any = flag.shape().rank() == 0 ? flag : reduce_any(flag);
+    out = out.defined() ? logical_or(out, any) : any;
+  }
+  return out;
+}
 }  // namespace
 
 TraceContext::TraceContext() : parent_(current_trace) {
@@ -100,6 +110,7 @@ Tensor TraceContext::capture_variable(const std::shared_ptr<VariableImpl>& varia
                            variable->dtype, variable->shape);
   captures_.push_back({Tensor(), variable});
   captured_variables_.emplace(variable.get(), symbol);
+  variable_arguments_.emplace(variable.get(), symbol);
   return symbol;
 }
 
@@ -151,16 +162,26 @@ std::unique_ptr<compiler::Graph> TraceContext::finish(const std::vector<Tensor>&
     values.push_back(value_of(t));
   }
   // After the function's own results: the assigned variables' final values. A variable the
-  // graph also reads takes its new value in its own buffer (frontend/src/in_place.h), unless the
-  // graph can fail at run time (may_fail_): a call that raises must leave every variable as it
-  // was.
+  // graph also reads takes its new value in its own buffer (frontend/src/in_place.h). A call that
+  // raises must leave every variable as it was: where the graph checks its input at run time,
+  // such a variable's new value is its old one if a check failed (a select its update's kernel
+  // fuses, not a pass more); where it can fail with no flag to show it (may_fail_), new values go
+  // to new buffers, installed only when the call succeeds.
+  TapesAside aside(/*in_region=*/false);  // the selects belong to no gradient
+  Tensor failed;  // whether any check failed: made for the first aliased variable
   std::vector<compiler::Alias> aliases;
   for (const auto& v : assigned_) {
     auto read = std::ranges::find(captures_, v, &Capture::variable);
-    if (!may_fail_ && read != captures_.end() && v->dtype != DType::string)
+    Tensor value = captured_variables_.at(v.get());
+    if (!may_fail_ && read != captures_.end() && v->dtype != DType::string) {
       aliases.push_back({static_cast<int>(num_arguments_ + (read - captures_.begin())),
                          static_cast<int>(values.size())});
-    values.push_back(value_of(captured_variables_.at(v.get())));
+      if (!failure_flags_.empty()) {
+        if (!failed.defined()) failed = any_true(failure_flags_);
+        value = where(failed, variable_arguments_.at(v.get()), value);
+      }
+    }
+    values.push_back(value_of(value));
   }
   return builder_.finish(values, aliases);
 }
@@ -188,7 +209,13 @@ std::vector<int> TraceContext::values_of(const std::vector<Tensor>& tensors) {
 
 void TraceContext::emit_effect(std::string_view op, const std::vector<Tensor>& inputs,
                                std::vector<compiler::NamedAttr> attrs) {
-  may_fail_ = may_fail_ || op == "fail_if";
+  if (op == "fail_if") {
+    // A flag inside a cond or a loop is not a value finish() can read.
+    if (builder_.depth() == 0 && inputs.size() == 1 && inputs[0].dtype() == DType::bool_)
+      failure_flags_.push_back(inputs[0]);
+    else
+      may_fail_ = true;
+  }
   builder_.add_effect(op, values_of(inputs), attrs);
 }
 

@@ -127,9 +127,14 @@ class TraceContext {
   std::vector<std::vector<Tensor>> uses_;  // per open control-flow op, outermost first
   uint64_t residuals_from_ = 0;
   size_t num_arguments_ = 0;  // the function's own, before the captures
-  // The graph can fail at run time after it has computed values: it checks its input
-  // (tfjit.fail_if) or waits on other processes (a collective that may time out).
+  // The graph can fail at run time after it has computed values, with no flag it computes to
+  // show it: it waits on other processes (a collective that may time out) or checks its input
+  // inside control flow.
   bool may_fail_ = false;
+  // The flags of its checks of its input at the top level (tfjit.fail_if): true where one fails.
+  std::vector<Tensor> failure_flags_;
+  // Each variable's argument: its value before the call.
+  std::unordered_map<const VariableImpl*, Tensor> variable_arguments_;
   TraceContext* parent_;
   uint64_t id_;
 };

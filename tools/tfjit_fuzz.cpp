@@ -458,17 +458,25 @@ std::vector<OpEntry> catalogue() {
   });
   // A variable (created in the body from a concrete value, so in every mode) updated in place
   // (compiled: an aliased argument; eager: assign_add / assign_sub on a buffer nothing else
-  // holds) by the argument, of any shape and dtype, by its own value, and read before and after.
+  // holds) by the argument, of any shape and dtype, by its own value, by its rows picked by an
+  // index argument (checked at run time when compiled: a failing check must select the old
+  // value), and read before and after.
   ops.push_back({"variable.update", [](Rng& r) {
                    auto s = shape_param(r);
                    auto d = any_dtype(r);
                    tf::Tensor init = tensor_param(r, d, s);
                    auto delta_shape = chance(r, 0.7) ? s : shape_param(r);
                    auto delta_dtype = chance(r, 0.9) ? d : any_dtype(r);
-                   const int how = static_cast<int>(pick(r, 0, 3));
+                   const bool rows = s.rank() > 0 && s[0] <= 64;
+                   const int how = static_cast<int>(pick(r, 0, rows ? 4 : 3));
                    const bool both = chance(r, 0.5);
                    Call c;
                    c.args = {tensor_param(r, delta_dtype, delta_shape)};
+                   if (how == 4) {
+                     std::vector<int64_t> idx(static_cast<size_t>(s[0]));
+                     for (auto& i : idx) i = chance(r, 0.9) ? pick(r, 0, s[0] - 1) : int_param(r);
+                     c.args.push_back(tf::constant(idx, {s[0]}));
+                   }
                    c.fn = [init, how, both](const auto& a) {
                      tf::Variable v(init);
                      tf::Tensor old = v.read_value();
@@ -476,6 +484,7 @@ std::vector<OpEntry> catalogue() {
                      if (how == 1) v.assign_add(v.read_value());
                      if (how == 2) v.assign(a[0] * v.read_value());
                      if (how == 3) v.assign_add(tf::reshape(a[0], v.shape().dims()));
+                     if (how == 4) v.assign(tf::gather(v.read_value(), a[1]));
                      return both ? tf::stack({old, v.read_value()}) : v.read_value();
                    };
                    c.what = std::string(tf::dtype_name(d)) + s.to_string() + " by " +

@@ -45,8 +45,10 @@ memref::AllocOp reshape_chain(Value v, SmallVectorImpl<Operation*>& chain) {
   return nullptr;
 }
 
-// `v` seen through the inverse of `chain`: a value of the chain's source type on `v`'s memory.
-Value undo_chain(OpBuilder& b, Location loc, Value v, ArrayRef<Operation*> chain) {
+// `v` seen through the inverse of `chain`: a value on `v`'s memory, of the chain's source type
+// unless a cast changed the layout; the ops it made in `made`.
+Value undo_chain(OpBuilder& b, Location loc, Value v, ArrayRef<Operation*> chain,
+                 SmallVectorImpl<Operation*>& made) {
   for (Operation* op : llvm::reverse(chain)) {
     if (auto expand = dyn_cast<memref::ExpandShapeOp>(op))
       v = b.create<memref::CollapseShapeOp>(loc, v, expand.getReassociationIndices());
@@ -55,6 +57,7 @@ Value undo_chain(OpBuilder& b, Location loc, Value v, ArrayRef<Operation*> chain
                                           collapse.getReassociationIndices());
     else
       v = b.create<memref::CastOp>(loc, op->getOperand(0).getType(), v);
+    made.push_back(v.getDefiningOp());
   }
   return v;
 }
@@ -91,7 +94,13 @@ void compute_in_place(func::FuncOp func) {
         !invertible(chain) || !all_uses_before(alloc.getResult(), copy, entry))
       continue;
     OpBuilder b(alloc);
-    alloc.getResult().replaceAllUsesWith(undo_chain(b, alloc.getLoc(), out, chain));
+    SmallVector<Operation*> made;
+    Value view = undo_chain(b, alloc.getLoc(), out, chain, made);
+    if (view.getType() != alloc.getType()) {
+      for (Operation* op : llvm::reverse(made)) op->erase();
+      continue;
+    }
+    alloc.getResult().replaceAllUsesWith(view);
     alloc.erase();
     copy.erase();
   }

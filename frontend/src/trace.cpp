@@ -23,13 +23,10 @@ bool embeddable(const TensorShape& shape) {
          std::ranges::all_of(shape, [](int64_t d) { return d <= kMaxEmbeddedElements; });
 }
 
-// A scalar: whether any element of any of the bool `flags` is true.
+// Whether any of the scalar bool `flags` is true.
 Tensor any_true(const std::vector<Tensor>& flags) {
   Tensor out;
-  for (const Tensor& flag : flags) {
-    Tensor any = flag.shape().rank() == 0 ? flag : reduce_any(flag);
-    out = out.defined() ? logical_or(out, any) : any;
-  }
+  for (const Tensor& flag : flags) out = out.defined() ? logical_or(out, flag) : flag;
   return out;
 }
 }  // namespace
@@ -211,7 +208,8 @@ void TraceContext::emit_effect(std::string_view op, const std::vector<Tensor>& i
                                std::vector<compiler::NamedAttr> attrs) {
   if (op == "fail_if") {
     // A flag inside a cond or a loop is not a value finish() can read.
-    if (builder_.depth() == 0 && inputs.size() == 1 && inputs[0].dtype() == DType::bool_)
+    if (builder_.depth() == 0 && inputs.size() == 1 && inputs[0].dtype() == DType::bool_ &&
+        inputs[0].shape().rank() == 0)
       failure_flags_.push_back(inputs[0]);
     else
       may_fail_ = true;

@@ -17,6 +17,66 @@ func.func @reshaped(%x: memref<4x8xf32>, %out: memref<4x8xf32>) {
 // CHECK-NOT: memref.copy
 // CHECK: return
 
+// A collapse is undone by an expand of the output parameter; a cast by a cast back.
+func.func @collapsed(%x: memref<2x4xf32>, %out: memref<8xf32>) {
+  %a = memref.alloc() : memref<2x4xf32>
+  linalg.map { math.exp } ins(%x : memref<2x4xf32>) outs(%a : memref<2x4xf32>)
+  %c = memref.collapse_shape %a [[0, 1]] : memref<2x4xf32> into memref<8xf32>
+  memref.copy %c, %out : memref<8xf32> to memref<8xf32>
+  return
+}
+// CHECK-LABEL: func.func @collapsed(
+// CHECK-SAME: %[[X:[a-z0-9]+]]: memref<2x4xf32>, %[[OUT:[a-z0-9]+]]: memref<8xf32>)
+// CHECK-NOT: memref.alloc
+// CHECK: %[[VIEW:.*]] = memref.expand_shape %[[OUT]] {{\[\[}}0, 1]] output_shape [2, 4]
+// CHECK: linalg.map { math.exp } ins(%[[X]] : memref<2x4xf32>) outs(%[[VIEW]] : memref<2x4xf32>)
+// CHECK-NOT: memref.copy
+
+func.func @cast(%x: memref<8xf32>, %out: memref<?xf32>) {
+  %a = memref.alloc() : memref<8xf32>
+  linalg.map { math.exp } ins(%x : memref<8xf32>) outs(%a : memref<8xf32>)
+  %c = memref.cast %a : memref<8xf32> to memref<?xf32>
+  memref.copy %c, %out : memref<?xf32> to memref<?xf32>
+  return
+}
+// CHECK-LABEL: func.func @cast(
+// CHECK-SAME: %[[X:[a-z0-9]+]]: memref<8xf32>, %[[OUT:[a-z0-9]+]]: memref<?xf32>)
+// CHECK-NOT: memref.alloc
+// CHECK: %[[VIEW:.*]] = memref.cast %[[OUT]] : memref<?xf32> to memref<8xf32>
+// CHECK: linalg.map { math.exp } ins(%[[X]] : memref<8xf32>) outs(%[[VIEW]] : memref<8xf32>)
+// CHECK-NOT: memref.copy
+
+// One allocation copied into two outputs: computed in the last, copied from it into the first.
+func.func @twice(%x: memref<8xf32>, %out: memref<8xf32>, %out2: memref<8xf32>) {
+  %a = memref.alloc() : memref<8xf32>
+  linalg.map { math.exp } ins(%x : memref<8xf32>) outs(%a : memref<8xf32>)
+  memref.copy %a, %out : memref<8xf32> to memref<8xf32>
+  memref.copy %a, %out2 : memref<8xf32> to memref<8xf32>
+  return
+}
+// CHECK-LABEL: func.func @twice(
+// CHECK-SAME: %[[X:[a-z0-9]+]]: memref<8xf32>, %[[OUT:[a-z0-9]+]]: memref<8xf32>, %[[OUT2:[a-z0-9]+]]: memref<8xf32>)
+// CHECK-NOT: memref.alloc
+// CHECK: linalg.map { math.exp } ins(%[[X]] : memref<8xf32>) outs(%[[OUT2]] : memref<8xf32>)
+// CHECK-NEXT: memref.copy %[[OUT2]], %[[OUT]]
+// CHECK-NEXT: return
+
+// An allocation inside a loop is left alone.
+func.func @in_loop(%x: memref<8xf32>, %out: memref<8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  scf.for %i = %c0 to %c1 step %c1 {
+    %a = memref.alloc() : memref<8xf32>
+    linalg.map { math.exp } ins(%x : memref<8xf32>) outs(%a : memref<8xf32>)
+    memref.copy %a, %out : memref<8xf32> to memref<8xf32>
+  }
+  return
+}
+// CHECK-LABEL: func.func @in_loop(
+// CHECK: scf.for
+// CHECK: memref.alloc() : memref<8xf32>
+// CHECK: memref.copy
+
 // Memory still read after the copy keeps its allocation and the copy.
 func.func @read_after_copy(%x: memref<8xf32>, %out: memref<2x4xf32>, %out2: memref<8xf32>) {
   %a = memref.alloc() : memref<8xf32>

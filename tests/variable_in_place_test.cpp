@@ -141,6 +141,22 @@ TEST_CASE("a call that checks its input at run time and fails leaves its variabl
   CHECK(buffer_of(v) == buffer);
 }
 
+TEST_CASE("a variable a checked scatter assigns takes a new buffer and survives a failing call",
+          "[function][in_place][errors]") {
+  tf::Variable v(tft::make({1, 2, 3, 4}, {4}, tf::float32));
+  auto step = tf::function([&](const tf::Tensor& index, const tf::Tensor& update) {
+    v.assign(tf::tensor_scatter_nd_add(v.read_value(), index, update));
+    return tf::constant(0.0f);
+  });
+  auto good = tft::make({2, 0}, {2, 1}, tf::int32), update = tft::make({10, 20}, {2}, tf::float32);
+  // Not a select over the whole variable after the scatter: the new value takes a new buffer.
+  CHECK(step.graph("traced", good, update).find("tfjit.aliasing_output") == std::string::npos);
+  step(good, update);
+  CHECK(values_of(v.read_value()) == std::vector<double>{21, 2, 13, 4});
+  CHECK_THROWS_AS(step(tft::make({2, 7}, {2, 1}, tf::int32), update), tf::InvalidArgumentError);
+  CHECK(values_of(v.read_value()) == std::vector<double>{21, 2, 13, 4});
+}
+
 TEST_CASE("a call whose check sits inside a cond and fails leaves its variables unchanged",
           "[function][in_place][errors]") {
   tf::Variable v(tft::make({1, 2, 3, 4}, {4}, tf::float32));

@@ -97,7 +97,9 @@ Tensor TraceContext::emit(std::string_view op, const std::vector<Tensor>& inputs
   std::vector<int> operands;
   for (const Tensor& t : inputs) operands.push_back(value_of(t));
   may_fail_ = may_fail_ || op == "all_reduce";
-  return symbolic(builder_.add_op(op, operands, attrs, {dtype, shape}), dtype, shape);
+  const int value = builder_.add_op(op, operands, attrs, {dtype, shape});
+  if (op == "unary" || op == "binary" || op == "cast" || op == "select") elementwise_.insert(value);
+  return symbolic(value, dtype, shape);
 }
 
 Tensor TraceContext::capture_variable(const std::shared_ptr<VariableImpl>& variable) {
@@ -160,20 +162,23 @@ std::unique_ptr<compiler::Graph> TraceContext::finish(const std::vector<Tensor>&
   }
   // After the function's own results: the assigned variables' final values. A variable the
   // graph also reads takes its new value in its own buffer (frontend/src/in_place.h). A call that
-  // raises must leave every variable as it was: where the graph checks its input at run time,
-  // such a variable's new value is its old one if a check failed (a select its update's kernel
-  // fuses, not a pass more); where it can fail with no flag to show it (may_fail_), new values go
-  // to new buffers, installed only when the call succeeds.
+  // raises must leave every variable as it was: where the graph checks its input at run time and
+  // an elementwise op computes the new value (an optimizer's update), that value becomes the old
+  // one if a check failed, a select the update's kernel fuses. Otherwise (after a scatter into a
+  // large table the select would be a pass over all of it; or the graph can fail with no flag to
+  // show it, may_fail_) the new value goes to a new buffer, installed only if the call succeeds.
   TapesAside aside(/*in_region=*/false);  // the selects belong to no gradient
   Tensor failed;  // whether any check failed: made for the first aliased variable
   std::vector<compiler::Alias> aliases;
   for (const auto& v : assigned_) {
     auto read = std::ranges::find(captures_, v, &Capture::variable);
     Tensor value = captured_variables_.at(v.get());
-    if (!may_fail_ && read != captures_.end() && v->dtype != DType::string) {
+    const bool checked = !failure_flags_.empty();
+    if (!may_fail_ && read != captures_.end() && v->dtype != DType::string &&
+        (!checked || elementwise_.contains(value_of(value)))) {
       aliases.push_back({static_cast<int>(num_arguments_ + (read - captures_.begin())),
                          static_cast<int>(values.size())});
-      if (!failure_flags_.empty()) {
+      if (checked) {
         if (!failed.defined()) failed = any_true(failure_flags_);
         value = where(failed, variable_arguments_.at(v.get()), value);
       }

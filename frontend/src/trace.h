@@ -135,6 +135,7 @@ class TraceContext {
   std::vector<Tensor> failure_flags_;
   // Each variable's argument: its value before the call.
   std::unordered_map<const VariableImpl*, Tensor> variable_arguments_;
+  std::unordered_set<int> elementwise_;  // values of elementwise ops (unary, binary, cast, select)
   TraceContext* parent_;
   uint64_t id_;
 };

@@ -2,8 +2,8 @@
 // (what BufferResultsToOutParams leaves where the returned value is a reshape of an allocation, as
 // collapse_dims makes of every elementwise result of rank > 1, or a dynamically sized allocation)
 // is computed in the caller's buffer: the allocation becomes a view of the output parameter and the
-// copy goes. An optimizer step's
-// new weights were written twice before (8 MiB a step for a 784-512-512-10 MLP under Adam).
+// copy goes. An optimizer step's new weights were written twice before (8 MiB a step for a
+// 784-512-512-10 MLP under Adam).
 #include "compiler/mlir_support.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"

@@ -138,6 +138,7 @@ def Tfjit_TransposeOp : Tfjit_Op<"transpose", [DeclareOpInterfaceMethods<InferTy
   let arguments = (ins AnyRankedTensor:$x, DenseI64ArrayAttr:$perm);
   let results = (outs AnyRankedTensor:$output);
   let assemblyFormat = "$x attr-dict `:` type($x) `->` type($output)";
+  let hasFolder = 1;
 }
 
 def Tfjit_ConcatOp : Tfjit_Op<"concat", [DeclareOpInterfaceMethods<InferTypeOpInterface>,

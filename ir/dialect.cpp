@@ -229,6 +229,23 @@ LogicalResult TransposeOp::inferReturnTypes(MLIRContext*, std::optional<Location
   return success();
 }
 
+// A transpose of a transpose is one transpose (attention's backward pass transposes kᵀ back);
+// the identity permutation is no op.
+OpFoldResult TransposeOp::fold(FoldAdaptor) {
+  bool composed = false;
+  if (auto inner = getX().getDefiningOp<TransposeOp>()) {
+    SmallVector<int64_t> perm;
+    for (int64_t p : getPerm()) perm.push_back(inner.getPerm()[p]);
+    setPerm(perm);
+    getXMutable().assign(inner.getX());
+    composed = true;
+  }
+  ArrayRef<int64_t> perm = getPerm();
+  for (size_t i = 0; i < perm.size(); ++i)
+    if (perm[i] != static_cast<int64_t>(i)) return composed ? getResult() : OpFoldResult();
+  return getX();
+}
+
 LogicalResult ConcatOp::inferReturnTypes(MLIRContext*, std::optional<Location> loc,
                                          ValueRange operands, DictionaryAttr attrs,
                                          OpaqueProperties properties, RegionRange,

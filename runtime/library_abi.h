@@ -19,6 +19,12 @@ namespace tf::rt::abi {
 inline constexpr char kSgemm[] = "tfjit_sgemm";
 inline constexpr char kSgemmBatched[] = "tfjit_sgemm_batched";
 inline constexpr char kSgemmBiasAct[] = "tfjit_sgemm_bias_act";
+// A batched GEMM that reads its operands where they lie (a transposed or head-split operand is a
+// layout, not a copy): sgemm_strided(A, B, C: unranked contiguous float32 memrefs, layout:
+// memref<?xi64>) with layout [q, batch sizes[q], m, n, k, A's strides[q + 2], B's, C's], each
+// operand's strides (in elements) for the q batch dims, then its two matrix dims (A: m, k; B:
+// k, n; C: m, n).
+inline constexpr char kSgemmStrided[] = "tfjit_sgemm_strided";
 // sgemm_bias_act's `act` argument (none to sigmoid), and conv_fused's (all).
 enum class Epilogue : int64_t {
   kNone = 0,

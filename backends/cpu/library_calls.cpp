@@ -232,6 +232,45 @@ char* element_bytes(const UnrankedMemRef* m, int64_t itemsize) {
   return reinterpret_cast<char*>(d[1]) + d[2] * itemsize;
 }
 
+// The layout runtime/library_abi.h gives sgemm_strided; each operand's furthest element must lie
+// inside its buffer (a wrong layout would read or write past it).
+void sgemm_strided_call(UnrankedMemRef* a, UnrankedMemRef* b, UnrankedMemRef* c,
+                        const Attributes* layout) {
+  try {
+    const int64_t* v = layout->aligned + layout->offset;
+    const int64_t q = layout->size > 0 ? v[0] : -1;
+    if (q < 0 || q > int64_t(StridedGemm::kMaxBatchDims) || layout->size != 4 + q + 3 * (q + 2))
+      throw InternalError("strided matmul: malformed layout of " + std::to_string(layout->size) +
+                          " values");
+    StridedGemm g{{v + 1, v + 1 + q}, v[q + 1], v[q + 2], v[q + 3], {}, {}, {}};
+    const int64_t* strides = v + q + 4;
+    for (auto* s : {&g.a, &g.b, &g.c}) {
+      s->assign(strides, strides + q + 2);
+      strides += q + 2;
+    }
+    auto check = [&](const UnrankedMemRef* m, const std::vector<int64_t>& s, int64_t rows,
+                     int64_t cols, const char* name) {
+      int64_t elements = 1, last = 0;
+      for (int64_t d : shape(m)) elements *= d;
+      std::vector<int64_t> dims = g.batch;
+      dims.insert(dims.end(), {rows, cols});
+      for (size_t d = 0; d < dims.size(); ++d) {
+        if (dims[d] == 0) return;
+        last += (dims[d] - 1) * s[d];
+      }
+      if (last >= elements)
+        throw InternalError(std::string("strided matmul: ") + name + "'s layout reaches element " +
+                            std::to_string(last) + " of " + std::to_string(elements));
+    };
+    check(a, g.a, g.m, g.k, "A");
+    check(b, g.b, g.k, g.n, "B");
+    check(c, g.c, g.m, g.n, "C");
+    sgemm_strided(data(a), data(b), data(c), g);
+  } catch (...) {
+    record_failure();
+  }
+}
+
 void conv_call(UnrankedMemRef* a, UnrankedMemRef* b, UnrankedMemRef* out, const Attributes* attrs) {
   try {
     const int64_t* v = attrs->aligned + attrs->offset;
@@ -409,6 +448,7 @@ std::vector<rt::abi::LibraryCall> all_calls() {
       {ciface(rt::abi::kSgemm), reinterpret_cast<void*>(&sgemm_call)},
       {ciface(rt::abi::kSgemmBatched), reinterpret_cast<void*>(&sgemm_batched_call)},
       {ciface(rt::abi::kSgemmBiasAct), reinterpret_cast<void*>(&sgemm_bias_act_call)},
+      {ciface(rt::abi::kSgemmStrided), reinterpret_cast<void*>(&sgemm_strided_call)},
       {ciface(rt::abi::kConv), reinterpret_cast<void*>(&conv_call)},
       {ciface(rt::abi::kConvFused), reinterpret_cast<void*>(&conv_fused_call)},
       {rt::abi::kParallelFor, reinterpret_cast<void*>(&parallel_for)},

@@ -53,10 +53,6 @@ struct Primitives {
   // Creating a primitive costs tens of microseconds; a compiled dense layer sees few shapes
   // (and its tiles at most two row counts).
   std::map<Key, Plan> cache;
-  // Batched GEMMs: batch, m, k, n, transpose_a, transpose_b.
-  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, bool, bool>,
-           std::shared_ptr<dnnl::matmul>>
-      batched;
 };
 
 // TFJIT_DENSE_LAYER=fused or separate fixes the choice: the two round differently (in the last
@@ -181,56 +177,6 @@ void sgemm_bias_act(const float* a, const float* b, const float* bias, float* c,
     run_learning(plan.way, p.mutex, 2, [&](size_t way) { way == 0 ? fused() : separate(); });
   } catch (const dnnl::error& e) {
     throw InternalError(std::string("matmul epilogue: oneDNN failed: ") + e.what());
-  }
-}
-
-void sgemm_batched(const float* a, const float* b, float* c, int64_t batch, int64_t m, int64_t k,
-                   int64_t n, bool ta, bool tb) {
-  if (batch == 0 || m == 0 || n == 0) return;
-  if (k == 0) {  // oneDNN rejects k == 0; the product of empty sums is zero
-    std::fill_n(c, batch * m * n, 0.0f);
-    return;
-  }
-  using tag = dnnl::memory::format_tag;
-  using dt = dnnl::memory::data_type;
-  // A transposed operand is read with its last two strides swapped (format tag acb).
-  auto md = [&](int64_t count, int64_t rows, int64_t cols, bool transposed) {
-    return dnnl::memory::desc({count, rows, cols}, dt::f32, transposed ? tag::acb : tag::abc);
-  };
-  // Few large products: each split into tiles; else sub-batches over the pool, each one primitive
-  // run single-threaded (at most two sub-batch sizes per shape).
-  if (batch < 2 * rt::parallel_threads()) {
-    for (int64_t i = 0; i < batch; ++i)
-      sgemm(a + i * m * k, b + i * k * n, c + i * m * n, m, k, n, ta, tb);
-    return;
-  }
-  Primitives& p = primitives();
-  auto run = [&](int64_t first, int64_t count) {
-    const rt::OneDnnThreads single_threaded;  // built and run on this thread alone
-    std::shared_ptr<dnnl::matmul> mm;
-    {
-      std::lock_guard guard(p.mutex);
-      auto& slot = p.batched[{count, m, k, n, ta, tb}];
-      if (!slot)
-        slot = std::make_shared<dnnl::matmul>(dnnl::matmul::primitive_desc(
-            dnnl::matmul::desc(md(count, m, k, ta), md(count, k, n, tb), md(count, m, n, false)),
-            p.engine));
-      mm = slot;
-    }
-    // oneDNN takes non-const handles; it never writes the inputs.
-    dnnl::memory a_mem(md(count, m, k, ta), p.engine, const_cast<float*>(a + first * m * k));
-    dnnl::memory b_mem(md(count, k, n, tb), p.engine, const_cast<float*>(b + first * k * n));
-    dnnl::memory c_mem(md(count, m, n, false), p.engine, c + first * m * n);
-    dnnl::stream& stream = thread_stream(p);
-    mm->execute(stream, {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}});
-    stream.wait();
-  };
-  const double flops = 2.0 * double(m) * double(k) * double(n);
-  try {
-    rt::parallel_for(batch, std::max<int64_t>(1, static_cast<int64_t>(kGemmTileFlops / flops)),
-                     [&](int64_t begin, int64_t end) { run(begin, end - begin); });
-  } catch (const dnnl::error& e) {
-    throw InternalError(std::string("batched matmul: oneDNN failed: ") + e.what());
   }
 }
 

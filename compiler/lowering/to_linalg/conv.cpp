@@ -183,12 +183,7 @@ Value library_call(PatternRewriter& rw, Operation* op, rt::abi::ConvKind kind, c
   values.append(epilogue.begin(), epilogue.end());
   SmallVector<Value> inputs = {lhs, rhs};
   inputs.append(extra.begin(), extra.end());
-  auto attrs_type = RankedTensorType::get({static_cast<int64_t>(values.size())}, rw.getI64Type());
-  Value attrs = rw.create<arith::ConstantOp>(loc, DenseIntElementsAttr::get(attrs_type, values));
-  Value attrs_memref = rw.create<memref::CastOp>(
-      loc, MemRefType::get({ShapedType::kDynamic}, rw.getI64Type()),
-      rw.create<bufferization::ToMemrefOp>(
-          loc, MemRefType::get(attrs_type.getShape(), rw.getI64Type()), attrs, true));
+  Value attrs_memref = i64_list(rw, loc, values);
   return call_into_new_buffer(rw, loc, op->getParentOfType<ModuleOp>(),
                               extra.empty() ? rt::abi::kConv : rt::abi::kConvFused, inputs,
                               out_type, dynamic, {attrs_memref});

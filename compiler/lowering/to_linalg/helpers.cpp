@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "compiler/lowering/to_linalg/to_linalg.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -103,6 +104,15 @@ SmallVector<ReassociationIndices> unit_dim_groups(ArrayRef<bool> dropped) {
   }
   if (!groups.empty()) groups.back().append(pending.begin(), pending.end());
   return groups;
+}
+
+Value i64_list(OpBuilder& b, Location loc, ArrayRef<int64_t> values) {
+  auto type = RankedTensorType::get({static_cast<int64_t>(values.size())}, b.getI64Type());
+  Value constant = b.create<arith::ConstantOp>(loc, DenseIntElementsAttr::get(type, values));
+  return b.create<memref::CastOp>(
+      loc, MemRefType::get({ShapedType::kDynamic}, b.getI64Type()),
+      b.create<bufferization::ToMemrefOp>(loc, MemRefType::get(type.getShape(), b.getI64Type()),
+                                          constant, true));
 }
 
 Value call_into_new_buffer(OpBuilder& b, Location loc, ModuleOp module, StringRef callee,

@@ -126,13 +126,7 @@ struct LowerSelectAndScatter : OpRewritePattern<tfjit::SelectAndScatterOp> {
       SmallVector<int64_t> values(window.begin(), window.end());
       values.append(strides.begin(), strides.end());
       values.append(low.begin(), low.end());
-      auto attrs_type =
-          RankedTensorType::get({static_cast<int64_t>(values.size())}, rw.getI64Type());
-      Value attrs = rw.create<bufferization::ToMemrefOp>(
-          loc, MemRefType::get(attrs_type.getShape(), rw.getI64Type()),
-          rw.create<arith::ConstantOp>(loc, DenseIntElementsAttr::get(attrs_type, values)), true);
-      Value attrs_memref = rw.create<memref::CastOp>(
-          loc, MemRefType::get({ShapedType::kDynamic}, rw.getI64Type()), attrs);
+      Value attrs_memref = i64_list(rw, loc, values);
       rw.replaceOp(op, call_into_new_buffer(
                            rw, loc, op->getParentOfType<ModuleOp>(),
                            rt::abi::kSelectAndScatterPrefix + std::string(tf::dtype_name(*dtype)),

@@ -54,6 +54,8 @@ mlir::Value call_into_new_buffer(mlir::OpBuilder& b, mlir::Location loc, mlir::M
                                  llvm::StringRef callee, mlir::ValueRange inputs,
                                  mlir::RankedTensorType result, mlir::ValueRange dynamic,
                                  mlir::ValueRange trailing);
+// `values` as a constant memref<?xi64>: the attribute list a library call reads.
+mlir::Value i64_list(mlir::OpBuilder& b, mlir::Location loc, llvm::ArrayRef<int64_t> values);
 // Groups dims so that each group has exactly one kept dim (dropped dims join the next kept one,
 // trailing ones the last); no groups when every dim is dropped. Used to collapse/expand unit dims.
 llvm::SmallVector<mlir::ReassociationIndices> unit_dim_groups(llvm::ArrayRef<bool> dropped);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "runtime/library_abi.h"
@@ -58,6 +59,9 @@ struct StridedGemm {
   std::vector<int64_t> a, b, c;
 };
 void sgemm_strided(const float* a, const float* b, float* c, const StridedGemm& g);
+// The oneDNN implementation sgemm_strided runs `g` on ("gemm:jit", or "ref:any" for its
+// reference loops, a layout to avoid).
+std::string sgemm_strided_implementation(const StridedGemm& g);
 
 // C = act(op(A) * op(B) + bias): A is m x k (k x m when transposed), B k x n (n x k), bias n,
 // C m x n, all contiguous row-major float32. Throws InternalError if oneDNN fails or `act` is

@@ -52,11 +52,21 @@ std::vector<int64_t> dims_of(const Piece& piece, int64_t rows, int64_t cols) {
   return dims;
 }
 
+struct Descs {
+  dnnl::memory::desc a, b, c;
+};
+Descs descs(const StridedGemm& g, const Piece& piece) {
+  return {operand_md(dims_of(piece, piece.m, g.k), g.a), operand_md(dims_of(piece, g.k, g.n), g.b),
+          operand_md(dims_of(piece, piece.m, g.n), g.c)};
+}
+
+dnnl::matmul::primitive_desc primitive_desc(const Descs& d) {
+  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(d.a, d.b, d.c), primitives().engine);
+}
+
 void run_piece(const float* a, const float* b, float* c, const StridedGemm& g, const Piece& piece,
                int threads) {
-  const dnnl::memory::desc a_md = operand_md(dims_of(piece, piece.m, g.k), g.a),
-                           b_md = operand_md(dims_of(piece, g.k, g.n), g.b),
-                           c_md = operand_md(dims_of(piece, piece.m, g.n), g.c);
+  const Descs d = descs(g, piece);
   Primitives& p = primitives();
   const rt::OneDnnThreads onednn(threads);  // built and run on this many threads
   std::shared_ptr<dnnl::matmul> mm;
@@ -66,15 +76,13 @@ void run_piece(const float* a, const float* b, float* c, const StridedGemm& g, c
     for (const auto* s : {&g.a, &g.b, &g.c}) key.insert(key.end(), s->begin(), s->end());
     std::lock_guard guard(p.mutex);
     auto& slot = p.cache[key];
-    if (!slot)
-      slot = std::make_shared<dnnl::matmul>(
-          dnnl::matmul::primitive_desc(dnnl::matmul::desc(a_md, b_md, c_md), p.engine));
+    if (!slot) slot = std::make_shared<dnnl::matmul>(primitive_desc(d));
     mm = slot;
   }
   // oneDNN takes non-const handles; it never writes the inputs.
-  dnnl::memory a_mem(a_md, p.engine, const_cast<float*>(a));
-  dnnl::memory b_mem(b_md, p.engine, const_cast<float*>(b));
-  dnnl::memory c_mem(c_md, p.engine, c);
+  dnnl::memory a_mem(d.a, p.engine, const_cast<float*>(a));
+  dnnl::memory b_mem(d.b, p.engine, const_cast<float*>(b));
+  dnnl::memory c_mem(d.c, p.engine, c);
   thread_local dnnl::stream stream(p.engine);  // streams are not shared between threads
   mm->execute(stream, {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}});
   stream.wait();
@@ -95,9 +103,7 @@ void zero(float* c, const StridedGemm& g) {
   }
 }
 
-}  // namespace
-
-void sgemm_strided(const float* a, const float* b, float* c, const StridedGemm& g) {
+void check(const StridedGemm& g) {
   const size_t nb = g.batch.size();
   if (nb > StridedGemm::kMaxBatchDims || g.a.size() != nb + 2 || g.b.size() != nb + 2 ||
       g.c.size() != nb + 2)
@@ -105,6 +111,35 @@ void sgemm_strided(const float* a, const float* b, float* c, const StridedGemm& 
                         " batch dims with strides for " + std::to_string(g.a.size()) + ", " +
                         std::to_string(g.b.size()) + " and " + std::to_string(g.c.size()) +
                         " dims");
+}
+
+// oneDNN's fast kernels write C row by row: a C stored column by column (attention's dK, (qᵀ
+// dS)ᵀ) is computed as Cᵀ = Bᵀ Aᵀ, which is row by row. (As asked, oneDNN 2.6 runs it on its
+// reference loops, 1000x slower.)
+bool column_major(const StridedGemm& g) {
+  const size_t nb = g.batch.size();
+  return g.c[nb + 1] != 1 && g.c[nb] == 1;
+}
+StridedGemm transposed(const StridedGemm& g) {
+  auto swapped = [&](std::vector<int64_t> s) {
+    std::swap(s[s.size() - 2], s[s.size() - 1]);
+    return s;
+  };
+  return {g.batch, g.n, g.m, g.k, swapped(g.b), swapped(g.a), swapped(g.c)};
+}
+
+}  // namespace
+
+std::string sgemm_strided_implementation(const StridedGemm& g) {
+  check(g);
+  if (column_major(g)) return sgemm_strided_implementation(transposed(g));
+  return primitive_desc(descs(g, {g.batch, g.m})).impl_info_str();
+}
+
+void sgemm_strided(const float* a, const float* b, float* c, const StridedGemm& g) {
+  check(g);
+  if (column_major(g)) return sgemm_strided(b, a, c, transposed(g));
+  const size_t nb = g.batch.size();
   int64_t count = 1;
   for (int64_t s : g.batch) count *= s;
   if (count == 0 || g.m == 0 || g.n == 0) return;

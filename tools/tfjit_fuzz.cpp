@@ -17,6 +17,7 @@
 #include <iostream>
 #include <limits>
 #include <map>
+#include <numeric>
 #include <random>
 #include <string>
 #include <typeinfo>
@@ -262,6 +263,28 @@ std::vector<OpEntry> catalogue() {
   add("matmul", [](Rng& r, const tf::Tensor& x) {
     bool same_operand = chance(r, 0.5), ta = chance(r, 0.5), tb = chance(r, 0.5);
     return tf::matmul(x, same_operand ? x : tf::transpose(x), ta, tb);
+  });
+  // A batched product of x's elements regrouped: x transposed, read as [b, m, k] (the batch the
+  // leading dims merged, or dim 0; sizes from tf::shape, so unknown dims trace too), times itself
+  // transposed, the result transposed again. Compiled with static shapes, the strided GEMM reads
+  // and writes these layouts in place (compiler/lowering/to_linalg/strided_matmul.cpp).
+  add("matmul.layout", [](Rng& r, const tf::Tensor& x) {
+    std::vector<int64_t> perm(static_cast<size_t>(x.ndim()));
+    std::iota(perm.begin(), perm.end(), 0);
+    std::shuffle(perm.begin(), perm.end(), r);
+    if (chance(r, 0.1)) perm = int_list(r);
+    auto t = tf::transpose(x, perm);
+    if (t.ndim() < 3) return tf::matmul(t, t, false, true);  // rank errors, as matmul gives them
+    auto dim = [&](int64_t i) { return tf::shape(t)(i); };
+    const int64_t rank = t.ndim(), form = pick(r, 0, 2);
+    auto y = tf::reshape(t, form == 0   ? tf::stack({tf::constant(-1), dim(rank - 2), dim(rank - 1)})
+                            : form == 1 ? tf::stack({dim(0), dim(1), tf::constant(-1)})
+                                        : tf::stack({dim(0), tf::constant(-1), dim(rank - 1)}));
+    auto z = chance(r, 0.5) ? tf::matmul(y, y, false, true)
+                            : tf::matmul(tf::transpose(y, {0, 2, 1}), y, false, false);
+    std::vector<int64_t> out_perm = {0, 1, 2};
+    std::shuffle(out_perm.begin(), out_perm.end(), r);
+    return tf::transpose(z, out_perm);
   });
   add("max_pool", [](Rng& r, const tf::Tensor& x) {
     auto ksize = int_list(r);

@@ -25,6 +25,7 @@ inline constexpr char kSgemmBiasAct[] = "tfjit_sgemm_bias_act";
 // operand's strides (in elements) for the q batch dims, then its two matrix dims (A: m, k; B:
 // k, n; C: m, n).
 inline constexpr char kSgemmStrided[] = "tfjit_sgemm_strided";
+inline constexpr size_t kSgemmStridedMaxBatchDims = 4;  // q at most
 // sgemm_bias_act's `act` argument (none to sigmoid), and conv_fused's (all).
 enum class Epilogue : int64_t {
   kNone = 0,

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "backends/cpu/matmul_fused.h"
+#include "backends/cpu/matmul_strided.h"
 #include "runtime/parallel.h"
 #include "tests/helpers.h"
 
@@ -15,9 +15,10 @@ using tft::values_of;
 
 namespace {
 
-// A logical tensor of `dims` stored with its dims in the order `order` (outermost first): the
-// strides of each logical dim, and the buffer's element count.
-std::vector<int64_t> strides_for(const std::vector<int64_t>& dims, const std::vector<size_t>& order) {
+// The strides of a logical tensor of `dims` stored with its dims in the order `order` (outermost
+// first).
+std::vector<int64_t> strides_for(const std::vector<int64_t>& dims,
+                                 const std::vector<size_t>& order) {
   std::vector<int64_t> strides(dims.size());
   int64_t s = 1;
   for (size_t i = order.size(); i-- > 0;) {
@@ -31,7 +32,7 @@ int64_t offset(const std::vector<int64_t>& index, const std::vector<int64_t>& st
   return std::inner_product(index.begin(), index.end(), strides.begin(), int64_t{0});
 }
 
-// Every layout of one GEMM: operands stored with their dims in rotated orders.
+// One GEMM's shape, each operand stored with its dims in a rotated order.
 struct Layout {
   std::vector<int64_t> batch;
   int64_t m, n, k;
@@ -53,7 +54,10 @@ void check_layout(const Layout& l) {
     return d;
   };
   const auto a_dims = dims(l.m, l.k), b_dims = dims(l.k, l.n), c_dims = dims(l.m, l.n);
-  tf::cpu::StridedGemm g{l.batch, l.m, l.n, l.k,
+  tf::cpu::StridedGemm g{l.batch,
+                         l.m,
+                         l.n,
+                         l.k,
                          strides_for(a_dims, rotated(nb + 2, l.rotate_a)),
                          strides_for(b_dims, rotated(nb + 2, l.rotate_b)),
                          strides_for(c_dims, rotated(nb + 2, l.rotate_c))};
@@ -73,7 +77,8 @@ void check_layout(const Layout& l) {
   const int64_t items = count(l.batch);
   for (int64_t z = 0; z < items; ++z) {
     std::vector<int64_t> bi(nb);
-    for (size_t d = nb, rest = static_cast<size_t>(z); d-- > 0; rest /= static_cast<size_t>(l.batch[d]))
+    for (size_t d = nb, rest = static_cast<size_t>(z); d-- > 0;
+         rest /= static_cast<size_t>(l.batch[d]))
       bi[d] = static_cast<int64_t>(rest % static_cast<size_t>(l.batch[d]));
     auto at = [&](const std::vector<int64_t>& strides, int64_t r, int64_t col) {
       std::vector<int64_t> index = bi;
@@ -105,15 +110,17 @@ TEST_CASE("the strided GEMM computes every operand layout as a float64 loop does
   const int threads = GENERATE(1, 2);
   const Threads scoped(threads);
   const Layout layouts[] = {
-      {{}, 5, 7, 3, 0, 0, 0},            // one product, row-major
-      {{}, 6, 5, 4, 1, 1, 1},            // one product, every operand column-major
-      {{6}, 9, 8, 5, 0, 2, 0},           // a batch; B batch-inner (its matrices interleaved)
-      {{2, 3}, 7, 5, 4, 1, 0, 2},        // two batch dims, each operand in another order
-      {{4, 2}, 33, 17, 16, 3, 1, 1},     // rows split into tiles
-      {{8, 4}, 16, 16, 8, 2, 2, 2},      // attention's head split, as folded graphs run it
-      {{2, 2}, 6, 5, 3, 3, 0, 3},        // C column-major (attention's dK): Cᵀ = Bᵀ Aᵀ
-      {{3, 2, 2}, 4, 3, 2, 4, 1, 3},     // three batch dims
-      {{5}, 4, 3, 0, 0, 1, 2},           // k == 0: C is zero through its strides
+      {{}, 5, 7, 3, 0, 0, 0},          // one product, row-major
+      {{}, 6, 5, 4, 1, 1, 1},          // one product, every operand column-major
+      {{6}, 9, 8, 5, 0, 2, 0},         // a batch; B batch-inner (its matrices interleaved)
+      {{2, 3}, 7, 5, 4, 1, 0, 2},      // two batch dims, each operand in another order
+      {{4, 2}, 33, 17, 16, 3, 1, 1},   // batch chunks over two threads
+      {{2, 2}, 256, 64, 64, 0, 0, 0},  // few products, 8 MFLOP: row tiles over two threads
+      {{2}, 256, 64, 128, 2, 2, 2},    // row tiles, each operand column-major
+      {{8, 4}, 16, 16, 8, 2, 2, 2},    // attention's head split, as folded graphs run it
+      {{2, 2}, 6, 5, 3, 3, 0, 3},      // C column-major (attention's dK): Cᵀ = Bᵀ Aᵀ
+      {{3, 2, 2}, 4, 3, 2, 4, 1, 3},   // three batch dims
+      {{5}, 4, 3, 0, 0, 1, 2},         // k == 0: C is zero through its strides
   };
   for (const Layout& l : layouts) {
     INFO(threads << " threads, batch rank " << l.batch.size() << ", m " << l.m << " n " << l.n
@@ -219,7 +226,9 @@ TEST_CASE("attention's gradients fold their transposes too and match eager", "[f
   const std::string linalg = f.graph("linalg", q, k, v);
   INFO(linalg);
   CHECK(count(linalg, "call @tfjit_sgemm_strided(") == 6);
-  CHECK(count(linalg, "linalg.transpose") == 0);
+  // No value in the heads' layouts [B, S, H, D] or [B, H, S, D]: every transpose folded.
+  CHECK(count(linalg, "tensor<2x5x3x4xf32>") == 0);
+  CHECK(count(linalg, "tensor<2x3x5x4xf32>") == 0);
   auto eager = grads(q, k, v);
   auto compiled = f(q, k, v);
   REQUIRE(compiled.size() == 3);

@@ -274,10 +274,10 @@ std::vector<OpEntry> catalogue() {
     std::shuffle(perm.begin(), perm.end(), r);
     if (chance(r, 0.1)) perm = int_list(r);
     auto t = tf::transpose(x, perm);
-    if (t.ndim() < 3) return tf::matmul(t, t, false, true);  // rank errors, as matmul gives them
+    if (t.ndim() < 3) return tf::matmul(t, t, false, true);  // a plain product, or rank errors
     auto dim = [&](int64_t i) { return tf::shape(t)(i); };
     const int64_t rank = t.ndim(), form = pick(r, 0, 2);
-    auto y = tf::reshape(t, form == 0   ? tf::stack({tf::constant(-1), dim(rank - 2), dim(rank - 1)})
+    auto y = tf::reshape(t, form == 0 ? tf::stack({tf::constant(-1), dim(rank - 2), dim(rank - 1)})
                             : form == 1 ? tf::stack({dim(0), dim(1), tf::constant(-1)})
                                         : tf::stack({dim(0), tf::constant(-1), dim(rank - 1)}));
     auto z = chance(r, 0.5) ? tf::matmul(y, y, false, true)

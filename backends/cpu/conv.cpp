@@ -22,6 +22,7 @@
 #include "backends/cpu/kernels.h"
 #include "backends/cpu/matmul_fused.h"
 #include "backends/cpu/measure.h"
+#include "backends/cpu/onednn.h"
 #include "runtime/parallel.h"
 #include "runtime/primitives/conv.h"
 #include "tfjit/errors.h"
@@ -195,7 +196,6 @@ struct Prepared {
 };
 
 struct Cache {
-  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   std::mutex mutex;
   std::map<std::vector<int64_t>, std::shared_ptr<const Prepared>> built;  // null: refused
   // Fused shapes: the fused primitive (way 0) or the plain convolution and a pass (way 1).
@@ -280,20 +280,14 @@ std::shared_ptr<const Prepared> prepared_for(const ConvPlan& p, const Fusion& f 
   if (it != c.built.end()) return it->second;
   std::shared_ptr<const Prepared> prepared;
   try {
-    prepared = build(c.engine, p, f);
+    prepared = build(onednn_engine(), p, f);
   } catch (const dnnl::error&) {  // an unsupported shape: the loops compute it
   }
   return c.built.emplace(std::move(key), prepared).first->second;
 }
 
-// oneDNN streams are not shared between threads: one per calling thread.
-dnnl::stream& thread_stream() {
-  thread_local dnnl::stream stream(cache().engine);
-  return stream;
-}
-
 dnnl::memory memory_at(const dnnl::memory::desc& md, const void* ptr) {
-  return dnnl::memory(md, cache().engine, const_cast<void*>(ptr));  // inputs are never written
+  return dnnl::memory(md, onednn_engine(), const_cast<void*>(ptr));  // inputs are never written
 }
 
 // The plan of samples [first, first + count) of p's batch.
@@ -352,12 +346,12 @@ std::optional<Parts> parts_for(const ConvPlan& p, const BatchSplit& split, const
     if (p.kind == ConvKind::kBackpropFilter) continue;
     parts.filter[longer] = memory_at(prepared->user_weights, filter);
     if (prepared->to_primitive) {
-      parts.filter[longer] = dnnl::memory(prepared->weights, cache().engine);
+      parts.filter[longer] = dnnl::memory(prepared->weights, onednn_engine());
       dnnl::memory user = memory_at(prepared->user_weights, filter);
-      prepared->to_primitive->execute(thread_stream(), user, parts.filter[longer]);
+      prepared->to_primitive->execute(onednn_stream(), user, parts.filter[longer]);
     }
   }
-  thread_stream().wait();
+  onednn_stream().wait();
   return parts;
 }
 
@@ -373,7 +367,7 @@ void run_part(const Parts& parts, const BatchSplit& split, int64_t i, const Conv
                 on = product(p.output, 1, p.output.size());
   const dnnl::memory& filter = parts.filter[i < split.longer ? 1 : 0];
   const rt::OneDnnThreads single_threaded;
-  dnnl::stream& stream = thread_stream();
+  dnnl::stream& stream = onednn_stream();
   if (p.kind == ConvKind::kForward) {
     float* y = static_cast<float*>(out) + first * on;
     if (residual) std::copy_n(residual + first * on, count * on, y);  // sum post-op adds to y
@@ -397,7 +391,7 @@ void run_part(const Parts& parts, const BatchSplit& split, int64_t i, const Conv
   } else {
     dnnl::memory user = memory_at(d.weights, partial);
     dnnl::memory weights =
-        prepared.from_primitive ? dnnl::memory(prepared.weights, cache().engine) : user;
+        prepared.from_primitive ? dnnl::memory(prepared.weights, onednn_engine()) : user;
     prepared.primitive.execute(
         stream, {{DNNL_ARG_SRC, memory_at(d.src, static_cast<const float*>(a) + first * in)},
                  {DNNL_ARG_DIFF_DST, memory_at(d.dst, static_cast<const float*>(b) + first * on)},

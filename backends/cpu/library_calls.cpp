@@ -12,6 +12,7 @@
 
 #include "backends/cpu/conv_fused.h"
 #include "backends/cpu/matmul_fused.h"
+#include "backends/cpu/matmul_strided.h"
 #include "runtime/allocator.h"
 #include "runtime/kernels.h"
 #include "runtime/library_abi.h"

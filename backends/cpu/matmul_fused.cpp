@@ -6,6 +6,7 @@
 
 #include "backends/cpu/epilogue.h"
 #include "backends/cpu/measure.h"
+#include "backends/cpu/onednn.h"
 
 #include <algorithm>
 #include <atomic>
@@ -48,7 +49,6 @@ struct Plan {
 };
 
 struct Primitives {
-  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   std::mutex mutex;
   // Creating a primitive costs tens of microseconds; a compiled dense layer sees few shapes
   // (and its tiles at most two row counts).
@@ -88,24 +88,18 @@ std::shared_ptr<dnnl::matmul> build(const dnnl::engine& engine, const Key& key) 
   return std::make_shared<dnnl::matmul>(pd);
 }
 
-// oneDNN streams are not shared between threads: one per calling thread.
-dnnl::stream& thread_stream(Primitives& p) {
-  thread_local dnnl::stream stream(p.engine);
-  return stream;
-}
-
-void run_primitive(Primitives& p, dnnl::matmul& mm, const float* a, const float* b,
-                   const float* bias, float* c, int64_t m, int64_t k, int64_t n, bool ta, bool tb,
-                   int64_t lda, int threads = 1) {
+void run_primitive(dnnl::matmul& mm, const float* a, const float* b, const float* bias, float* c,
+                   int64_t m, int64_t k, int64_t n, bool ta, bool tb, int64_t lda,
+                   int threads = 1) {
   using tag = dnnl::memory::format_tag;
   using dt = dnnl::memory::data_type;
   // oneDNN takes non-const handles; it never writes the inputs.
-  dnnl::memory a_mem(operand_md(m, k, ta, lda), p.engine, const_cast<float*>(a));
-  dnnl::memory b_mem(operand_md(k, n, tb, tb ? k : n), p.engine, const_cast<float*>(b));
-  dnnl::memory bias_mem({{1, n}, dt::f32, tag::ab}, p.engine, const_cast<float*>(bias));
-  dnnl::memory c_mem({{m, n}, dt::f32, tag::ab}, p.engine, c);
+  dnnl::memory a_mem(operand_md(m, k, ta, lda), onednn_engine(), const_cast<float*>(a));
+  dnnl::memory b_mem(operand_md(k, n, tb, tb ? k : n), onednn_engine(), const_cast<float*>(b));
+  dnnl::memory bias_mem({{1, n}, dt::f32, tag::ab}, onednn_engine(), const_cast<float*>(bias));
+  dnnl::memory c_mem({{m, n}, dt::f32, tag::ab}, onednn_engine(), c);
   const rt::OneDnnThreads onednn(threads);
-  dnnl::stream& stream = thread_stream(p);
+  dnnl::stream& stream = onednn_stream();
   mm.execute(stream, {{DNNL_ARG_SRC, a_mem},
                       {DNNL_ARG_WEIGHTS, b_mem},
                       {DNNL_ARG_BIAS, bias_mem},
@@ -142,7 +136,7 @@ void sgemm_bias_act(const float* a, const float* b, const float* bias, float* c,
       const Key key{rows, k, n, act, ta, tb, lda, threads};
       std::lock_guard guard(p.mutex);
       Plan& slot = p.cache[key];
-      if (!slot.primitive) slot.primitive = build(p.engine, key);
+      if (!slot.primitive) slot.primitive = build(onednn_engine(), key);
       return slot;
     };
     Plan& plan = plan_of(m, whole);
@@ -150,15 +144,15 @@ void sgemm_bias_act(const float* a, const float* b, const float* bias, float* c,
     // of its row count.
     auto fused = [&] {
       if (whole > 1)
-        return run_primitive(p, *plan.primitive, a, b, bias, c, m, k, n, ta, tb, lda, whole);
+        return run_primitive(*plan.primitive, a, b, bias, c, m, k, n, ta, tb, lda, whole);
       const GemmTiles tiles = gemm_tiles(m, k, n, /*rows_only=*/true);
       if (tiles.count == 1)
-        return run_primitive(p, *plan.primitive, a, b, bias, c, m, k, n, ta, tb, lda);
+        return run_primitive(*plan.primitive, a, b, bias, c, m, k, n, ta, tb, lda);
       rt::parallel_for(tiles.count, 1, [&](int64_t begin, int64_t end) {
         for (int64_t t = begin; t < end; ++t) {
           const int64_t lo = t * tiles.per, rows = std::min(m, lo + tiles.per) - lo;
-          run_primitive(p, *plan_of(rows, 1).primitive, ta ? a + lo : a + lo * k, b, bias,
-                        c + lo * n, rows, k, n, ta, tb, lda);
+          run_primitive(*plan_of(rows, 1).primitive, ta ? a + lo : a + lo * k, b, bias, c + lo * n,
+                        rows, k, n, ta, tb, lda);
         }
       });
     };

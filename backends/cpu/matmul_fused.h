@@ -5,8 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
-#include <vector>
 
 #include "runtime/library_abi.h"
 
@@ -43,25 +41,9 @@ void sgemm_copying(const float* a, const float* b, float* c, int64_t m, int64_t 
                    bool ta, bool tb, int copies);
 
 // C[i] = op(A[i]) * op(B[i]) for i < batch, contiguous: a few products each through sgemm, more
-// as sgemm_strided (backends/cpu/matmul_strided.cpp).
+// as sgemm_strided (backends/cpu/matmul_strided.h).
 void sgemm_batched(const float* a, const float* b, float* c, int64_t batch, int64_t m, int64_t k,
                    int64_t n, bool ta, bool tb);
-
-// A batched GEMM read through strides: C[z][i][j] = sum_p A[z][i][p] * B[z][p][j] for every index
-// z of up to kMaxBatchDims batch dims, each operand at its own element strides (a transposed or
-// head-split operand is a layout, not a copy). Each stride list holds the batch dims' strides,
-// then the two matrix dims' (A: m, k; B: k, n; C: m, n). One oneDNN matmul primitive over the
-// batch, cached by layout. Throws InternalError if the lists do not match or oneDNN fails.
-struct StridedGemm {
-  static constexpr size_t kMaxBatchDims = 4;
-  std::vector<int64_t> batch;
-  int64_t m = 0, n = 0, k = 0;
-  std::vector<int64_t> a, b, c;
-};
-void sgemm_strided(const float* a, const float* b, float* c, const StridedGemm& g);
-// The oneDNN implementation sgemm_strided runs `g` on ("gemm:jit", or "ref:any" for its
-// reference loops, a layout to avoid).
-std::string sgemm_strided_implementation(const StridedGemm& g);
 
 // C = act(op(A) * op(B) + bias): A is m x k (k x m when transposed), B k x n (n x k), bias n,
 // C m x n, all contiguous row-major float32. Throws InternalError if oneDNN fails or `act` is

@@ -10,7 +10,10 @@
 
 #include <dnnl.hpp>
 
+#include "backends/cpu/matmul_strided.h"
+
 #include "backends/cpu/matmul_fused.h"
+#include "backends/cpu/onednn.h"
 #include "runtime/parallel.h"
 #include "tfjit/errors.h"
 
@@ -19,7 +22,6 @@ namespace tf::cpu {
 namespace {
 
 struct Primitives {
-  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   std::mutex mutex;
   // Keyed by the descriptors' dims and strides and the thread count: a graph's GEMMs see few
   // shapes, each split at most two ways (whole chunks and the last one).
@@ -61,7 +63,7 @@ Descs descs(const StridedGemm& g, const Piece& piece) {
 }
 
 dnnl::matmul::primitive_desc primitive_desc(const Descs& d) {
-  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(d.a, d.b, d.c), primitives().engine);
+  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(d.a, d.b, d.c), onednn_engine());
 }
 
 void run_piece(const float* a, const float* b, float* c, const StridedGemm& g, const Piece& piece,
@@ -80,10 +82,10 @@ void run_piece(const float* a, const float* b, float* c, const StridedGemm& g, c
     mm = slot;
   }
   // oneDNN takes non-const handles; it never writes the inputs.
-  dnnl::memory a_mem(d.a, p.engine, const_cast<float*>(a));
-  dnnl::memory b_mem(d.b, p.engine, const_cast<float*>(b));
-  dnnl::memory c_mem(d.c, p.engine, c);
-  thread_local dnnl::stream stream(p.engine);  // streams are not shared between threads
+  dnnl::memory a_mem(d.a, onednn_engine(), const_cast<float*>(a));
+  dnnl::memory b_mem(d.b, onednn_engine(), const_cast<float*>(b));
+  dnnl::memory c_mem(d.c, onednn_engine(), c);
+  dnnl::stream& stream = onednn_stream();
   mm->execute(stream, {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}});
   stream.wait();
 }
@@ -107,10 +109,9 @@ void check(const StridedGemm& g) {
   const size_t nb = g.batch.size();
   if (nb > StridedGemm::kMaxBatchDims || g.a.size() != nb + 2 || g.b.size() != nb + 2 ||
       g.c.size() != nb + 2)
-    throw InternalError("strided matmul: " + std::to_string(nb) +
-                        " batch dims with strides for " + std::to_string(g.a.size()) + ", " +
-                        std::to_string(g.b.size()) + " and " + std::to_string(g.c.size()) +
-                        " dims");
+    throw InternalError("strided matmul: " + std::to_string(nb) + " batch dims with strides for " +
+                        std::to_string(g.a.size()) + ", " + std::to_string(g.b.size()) + " and " +
+                        std::to_string(g.c.size()) + " dims");
 }
 
 // oneDNN's fast kernels write C row by row: a C stored column by column (attention's dK, (qᵀ
@@ -133,7 +134,12 @@ StridedGemm transposed(const StridedGemm& g) {
 std::string sgemm_strided_implementation(const StridedGemm& g) {
   check(g);
   if (column_major(g)) return sgemm_strided_implementation(transposed(g));
-  return primitive_desc(descs(g, {g.batch, g.m})).impl_info_str();
+  try {
+    const rt::OneDnnThreads single_threaded;
+    return primitive_desc(descs(g, {g.batch, g.m})).impl_info_str();
+  } catch (const dnnl::error& e) {
+    throw InternalError(std::string("batched matmul: oneDNN failed: ") + e.what());
+  }
 }
 
 void sgemm_strided(const float* a, const float* b, float* c, const StridedGemm& g) {
@@ -169,8 +175,7 @@ void sgemm_strided(const float* a, const float* b, float* c, const StridedGemm& 
     rt::parallel_for((g.m + per - 1) / per, 1, [&](int64_t begin, int64_t end) {
       for (int64_t t = begin; t < end; ++t) {
         const int64_t lo = t * per;
-        run_piece(a + lo * g.a[nb], b, c + lo * g.c[nb], g, {g.batch, std::min(per, g.m - lo)},
-                  1);
+        run_piece(a + lo * g.a[nb], b, c + lo * g.c[nb], g, {g.batch, std::min(per, g.m - lo)}, 1);
       }
     });
   } catch (const dnnl::error& e) {

@@ -1,6 +1,7 @@
 // RUN-ARGS: --stage bufferized
 // A transpose of the last two axes feeding a float32 matmul becomes the GEMM's flag (as the
-// backward pass's g w^T and x^T g need): no transpose loop, no temporary. With both operands
+// backward pass's g w^T and x^T g need), or a batched GEMM's strides: no transpose loop, no
+// temporary. With both operands
 // transposed, b's is folded and a's stays a copy; a transpose of other axes (here behind a
 // reshape) stays a copy too.
 module {
@@ -24,7 +25,8 @@ module {
 // a^T b^T: a's transpose is a loop into a temporary, b's the flag.
 // CHECK: linalg.generic
 // CHECK: call @tfjit_sgemm(%{{.*}}, %{{.*}}, %{{.*}}, %[[NO]], %[[YES]])
-// CHECK: call @tfjit_sgemm_batched(%{{.*}}, %{{.*}}, %{{.*}}, %[[NO]], %[[YES]])
+// A batched product reads its transposed operand through strides (the strided GEMM).
+// CHECK: call @tfjit_sgemm_strided(
 // CHECK: call @tfjit_sgemm(%{{.*}}, %{{.*}}, %{{.*}}, %[[YES]], %[[NO]])
 // CHECK: linalg.generic
 // CHECK: call @tfjit_sgemm(%{{.*}}, %{{.*}}, %{{.*}}, %[[NO]], %[[YES]])

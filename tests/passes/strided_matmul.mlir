@@ -72,4 +72,23 @@ func.func @named(%a: tensor<?x3x5xf32>, %b: tensor<?x5x2xf32>, %c: tensor<3x5xf3
 // CHECK-NOT: tfjit_sgemm_strided
 // CHECK: linalg.batch_matmul
 // CHECK: linalg.matmul
-// CHECK-NOT: tfjit_sgemm_strided
+// CHECK: linalg.batch_matmul
+
+// -----
+
+// Batch splits that no common split reconciles (a's batch (3, 2) over x's (2, 3), b's (2, 3) over
+// y's (3, 2)): b is read as it is, its transpose copied; a keeps its strides.
+func.func @disagreeing(%x: tensor<2x3x4x5xf32>, %y: tensor<3x2x5x4xf32>) -> tensor<6x4x4xf32> {
+  %xt = tfjit.transpose %x {perm = array<i64: 1, 0, 2, 3>} : tensor<2x3x4x5xf32> -> tensor<3x2x4x5xf32>
+  %a = tfjit.reshape %xt : tensor<3x2x4x5xf32> -> tensor<6x4x5xf32>
+  %yt = tfjit.transpose %y {perm = array<i64: 1, 0, 2, 3>} : tensor<3x2x5x4xf32> -> tensor<2x3x5x4xf32>
+  %b = tfjit.reshape %yt : tensor<2x3x5x4xf32> -> tensor<6x5x4xf32>
+  %c = tfjit.matmul %a, %b : tensor<6x4x5xf32>, tensor<6x5x4xf32> -> tensor<6x4x4xf32>
+  return %c : tensor<6x4x4xf32>
+}
+// CHECK-LABEL: func.func @disagreeing
+// CHECK: arith.constant dense<[2, 3, 2, 4, 4, 5, 20, 60, 5, 1, 40, 20, 4, 1, 32, 16, 4, 1]> : tensor<18xi64>
+// CHECK: linalg.generic
+// CHECK-NOT: linalg.generic
+// CHECK: bufferization.to_memref %arg0
+// CHECK: call @tfjit_sgemm_strided(

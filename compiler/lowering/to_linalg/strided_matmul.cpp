@@ -6,7 +6,6 @@
 // matmul.cpp.
 #include "compiler/lowering/to_linalg/to_linalg.h"
 #include "ir/dialect.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "runtime/library_abi.h"
 
 using namespace mlir;
@@ -151,7 +150,8 @@ bool apply(Atoms& atoms, Operation* op) {
 // over the other dim, or by one element where that one does not.
 std::optional<View> view_of(Value source, const SmallVector<Runs>& dims) {
   if (dims[1].size() > 1 || dims[2].size() > 1) return std::nullopt;
-  Run rows = dims[1].empty() ? Run{1, 1} : dims[1][0], cols = dims[2].empty() ? Run{1, 1} : dims[2][0];
+  Run rows = dims[1].empty() ? Run{1, 1} : dims[1][0],
+      cols = dims[2].empty() ? Run{1, 1} : dims[2][0];
   if (dims[1].empty() && !dims[2].empty()) rows.stride = cols.stride == 1 ? cols.size : 1;
   if (dims[2].empty() && !dims[1].empty()) cols.stride = rows.stride == 1 ? rows.size : 1;
   if (rows.stride != 1 && cols.stride != 1) return std::nullopt;
@@ -242,7 +242,7 @@ bool common_batch(SmallVector<View*, 3> sides, SmallVector<int64_t>& sizes) {
       s->batch.erase(s->batch.begin() + static_cast<std::ptrdiff_t>(i));
     }
   }
-  return sizes.size() <= 4;  // StridedGemm::kMaxBatchDims
+  return sizes.size() <= rt::abi::kSgemmStridedMaxBatchDims;
 }
 
 struct LowerStridedMatmul : OpRewritePattern<tfjit::MatmulOp> {
@@ -281,7 +281,8 @@ struct LowerStridedMatmul : OpRewritePattern<tfjit::MatmulOp> {
     }
     // The chain that only carried the result to `end` goes with it.
     SmallVector<Operation*> dead;
-    for (Operation* link = end; link != op.getOperation(); link = link->getOperand(0).getDefiningOp())
+    for (Operation* link = end; link != op.getOperation();
+         link = link->getOperand(0).getDefiningOp())
       dead.push_back(link);
     rw.replaceOp(end, product);
     for (size_t i = 1; i < dead.size(); ++i) rw.eraseOp(dead[i]);

@@ -211,8 +211,8 @@ Kernel cpu_kernel(ops::Primitive op, const char* name, DType dtype) {
   return k;
 }
 
-// tfjit.conv and its gradients (compiler/lowering/to_linalg/conv.cpp): contiguous float32
-// operands as unranked memrefs, the attributes as runtime/library_abi.h lists them.
+// A library call's i64 attribute list (conv's, sgemm_strided's layout), as runtime/library_abi.h
+// lists them; their float32 operands come as unranked memrefs.
 struct Attributes {
   const int64_t* allocated;
   const int64_t* aligned;

@@ -266,10 +266,9 @@ struct LowerStridedMatmul : OpRewritePattern<tfjit::MatmulOp> {
     SmallVector<int64_t> layout = {static_cast<int64_t>(batch.size())};
     layout.append(batch.begin(), batch.end());
     layout.append({a.rows.size, b.cols.size, a.cols.size});
-    for (auto [side, m, n] : {std::tuple{&a, a.rows, a.cols}, std::tuple{&b, b.rows, b.cols},
-                              std::tuple{&c, c.rows, c.cols}}) {
+    for (const View* side : {&a, &b, &c}) {
       for (Run r : side->batch) layout.push_back(r.stride);
-      layout.append({m.stride, n.stride});
+      layout.append({side->rows.stride, side->cols.stride});
     }
     Location loc = op.getLoc();
     Value product = call_into_new_buffer(

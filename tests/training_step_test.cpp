@@ -18,6 +18,7 @@
 
 #include "backends/cpu/matmul_fused.h"
 #include "backends/cpu/measure.h"
+#include "backends/cpu/transpose.h"
 #include "compiler/compiler.h"
 #include "runtime/parallel.h"
 #include "tools/workloads.h"
@@ -267,6 +268,25 @@ TEST_CASE("benchmark training steps: every GEMM is a library call and compiled t
 
 // Large enough to be split: GEMM tiles (rows or columns, transposed operands read in place) and
 // convolution sub-batches of two sizes, whose filter gradients are summed over the sub-batches.
+TEST_CASE("a float32 transpose moves every element, in register blocks and the edges around them",
+          "[training]") {
+  for (int threads : {1, 2}) {
+    tf::config::threading::set_intra_op_parallelism_threads(threads);
+    for (auto [rows, cols] : {std::array<int64_t, 2>{1, 1}, {7, 5}, {8, 8}, {13, 37}, {64, 300},
+                              {1000, 999}, {1024, 256}}) {
+      INFO(rows << " x " << cols << ", " << threads << " threads");
+      std::vector<float> src(static_cast<size_t>(rows * cols)), dst(src.size(), -1.0f);
+      for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<float>(i);
+      tf::cpu::transpose_f32(src.data(), dst.data(), rows, cols);
+      int64_t wrong = 0;
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < cols; ++j) wrong += dst[j * rows + i] != src[i * cols + j];
+      CHECK(wrong == 0);
+    }
+  }
+  tf::config::threading::set_intra_op_parallelism_threads(0);
+}
+
 TEST_CASE("GEMM tiles, copied layouts and convolution sub-batches over the pool match float64",
           "[training]") {
   auto max_error = [](const tf::Tensor& got, const tf::Tensor& want) {

@@ -15,6 +15,7 @@
 #include "backends/cpu/kernels.h"
 #include "backends/cpu/matmul_fused.h"
 #include "backends/cpu/measure.h"
+#include "backends/cpu/transpose.h"
 #include "runtime/parallel.h"
 #include "tfjit/errors.h"
 
@@ -66,29 +67,9 @@ void sgemm_direct(const float* a, const float* b, float* c, int64_t m, int64_t k
   });
 }
 
-// src (rows x cols, row-major) transposed into dst (cols x rows): 8 x 8 blocks, a fixed-size
-// loop the compiler turns into vector shuffles, bands of 8 source rows over the pool. (A 32 x 32
-// block reading 4 KiB-strided rows ran 3x slower, its lines sharing cache sets.)
-TFJIT_ISA_CLONES void transpose_band(const float* __restrict src, float* __restrict dst,
-                                     int64_t rows, int64_t cols, int64_t r0, int64_t r1) {
-  int64_t j0 = 0;
-  if (r1 - r0 == 8)
-    for (; j0 + 8 <= cols; j0 += 8)
-      for (int64_t j = j0; j < j0 + 8; ++j)
-        for (int64_t i = r0; i < r0 + 8; ++i) dst[j * rows + i] = src[i * cols + j];
-  for (int64_t j = j0; j < cols; ++j)
-    for (int64_t i = r0; i < r1; ++i) dst[j * rows + i] = src[i * cols + j];
-}
-
 std::unique_ptr<float[]> transposed(const float* src, int64_t rows, int64_t cols) {
   auto dst = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(rows * cols));
-  const int64_t bands = (rows + 7) / 8;
-  rt::parallel_for(bands, std::max<int64_t>(1, rt::kParallelGrain / (8 * cols)),
-                   [&](int64_t begin, int64_t end) {
-                     for (int64_t band = begin; band < end; ++band)
-                       transpose_band(src, dst.get(), rows, cols, band * 8,
-                                      std::min(rows, band * 8 + 8));
-                   });
+  transpose_f32(src, dst.get(), rows, cols);
   return dst;
 }
 

@@ -272,17 +272,23 @@ TEST_CASE("a float32 transpose moves every element, in register blocks and the e
           "[training]") {
   for (int threads : {1, 2}) {
     tf::config::threading::set_intra_op_parallelism_threads(threads);
-    for (auto [rows, cols] : {std::array<int64_t, 2>{1, 1}, {7, 5}, {8, 8}, {13, 37}, {64, 300},
-                              {1000, 999}, {1024, 256}}) {
-      INFO(rows << " x " << cols << ", " << threads << " threads");
-      std::vector<float> src(static_cast<size_t>(rows * cols)), dst(src.size(), -1.0f);
-      for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<float>(i);
-      tf::cpu::transpose_f32(src.data(), dst.data(), rows, cols);
-      int64_t wrong = 0;
-      for (int64_t i = 0; i < rows; ++i)
-        for (int64_t j = 0; j < cols; ++j) wrong += dst[j * rows + i] != src[i * cols + j];
-      CHECK(wrong == 0);
-    }
+    for (auto [rows, cols] : {std::array<int64_t, 2>{1, 1},
+                              {7, 5},
+                              {8, 8},
+                              {13, 37},
+                              {64, 300},
+                              {1000, 999},
+                              {1024, 256}})
+      for (int64_t ld : {cols, cols + 5}) {  // rows apart by more than their length: a sub-matrix
+        INFO(rows << " x " << cols << ", rows " << ld << " apart, " << threads << " threads");
+        std::vector<float> src(static_cast<size_t>(rows * ld)), dst(rows * cols, -1.0f);
+        for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<float>(i);
+        tf::cpu::transpose_f32(src.data(), dst.data(), rows, cols, ld);
+        int64_t wrong = 0;
+        for (int64_t i = 0; i < rows; ++i)
+          for (int64_t j = 0; j < cols; ++j) wrong += dst[j * rows + i] != src[i * ld + j];
+        CHECK(wrong == 0);
+      }
   }
   tf::config::threading::set_intra_op_parallelism_threads(0);
 }

@@ -361,6 +361,31 @@ int main(int argc, char** argv) {
     rows.push_back({name, "tf::function", graph, note(graph)});
   }
 
+  // Eager transposes that move the innermost dim (a matrix's, and attention's kᵀ per head),
+  // against a memcpy of their bytes; scripts/peers/peers.py times the same in TF and PyTorch.
+  if (want("chain")) {
+    progress("eager transposes of the innermost dim (against memcpy)");
+    for (auto [shape, perm] :
+         {std::pair<std::vector<int64_t>, std::vector<int64_t>>{{1024, 1024}, {1, 0}},
+          {{8, 128, 4, 64}, {0, 2, 3, 1}}}) {
+      auto x = tf::random::normal(tf::TensorShape(shape));
+      std::ostringstream name;
+      name << "transpose " << x.shape().to_string() << " perm";
+      for (int64_t p : perm) name << " " << p;
+      const int64_t n = x.num_elements();
+      std::vector<float> dst(static_cast<size_t>(n));
+      auto* src = static_cast<const float*>(x.data());
+      const int iters = std::max(2, 400 / scale);
+      double copy = time_us([&] { std::memcpy(dst.data(), src, n * sizeof(float)); }, iters);
+      double eager = time_us([&] { tf::transpose(x, perm); }, iters);
+      std::ostringstream note;
+      note.precision(3);
+      note << eager / copy << "x memcpy's time";
+      rows.push_back({name.str(), "memcpy (reference)", copy, ""});
+      rows.push_back({name.str(), "eager", eager, note.str()});
+    }
+  }
+
   // 3. Overheads: a 1-element eager op, and a cache-hit call of a tiny compiled function.
   if (want("overhead")) {
     progress("dispatch overhead on 1-element tensors");

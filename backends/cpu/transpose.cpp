@@ -20,13 +20,13 @@ using Lanes = float __attribute__((vector_size(32)));
 
 // Columns [c0, c1) of src into rows [c0, c1) of dst.
 TFJIT_ISA_CLONES void transpose_band(const float* __restrict src, float* __restrict dst,
-                                     int64_t rows, int64_t cols, int64_t c0, int64_t c1) {
+                                     int64_t rows, int64_t ld, int64_t c0, int64_t c1) {
   int64_t i = 0;
   for (; i + 8 <= rows; i += 8) {
     int64_t j = c0;
     for (; j + 8 <= c1; j += 8) {
       Lanes r[8], t[8], u[8];
-      for (int q = 0; q < 8; ++q) std::memcpy(&r[q], src + (i + q) * cols + j, sizeof(Lanes));
+      for (int q = 0; q < 8; ++q) std::memcpy(&r[q], src + (i + q) * ld + j, sizeof(Lanes));
       for (int q = 0; q < 8; q += 2) {  // interleave row pairs
         t[q] = __builtin_shufflevector(r[q], r[q + 1], 0, 8, 1, 9, 4, 12, 5, 13);
         t[q + 1] = __builtin_shufflevector(r[q], r[q + 1], 2, 10, 3, 11, 6, 14, 7, 15);
@@ -45,20 +45,20 @@ TFJIT_ISA_CLONES void transpose_band(const float* __restrict src, float* __restr
       }
     }
     for (; j < c1; ++j)
-      for (int64_t q = i; q < i + 8; ++q) dst[j * rows + q] = src[q * cols + j];
+      for (int64_t q = i; q < i + 8; ++q) dst[j * rows + q] = src[q * ld + j];
   }
   for (; i < rows; ++i)
-    for (int64_t j = c0; j < c1; ++j) dst[j * rows + i] = src[i * cols + j];
+    for (int64_t j = c0; j < c1; ++j) dst[j * rows + i] = src[i * ld + j];
 }
 
 }  // namespace
 
-void transpose_f32(const float* src, float* dst, int64_t rows, int64_t cols) {
+void transpose_f32(const float* src, float* dst, int64_t rows, int64_t cols, int64_t src_ld) {
   const int64_t bands = (cols + kBand - 1) / kBand;
   rt::parallel_for(bands, std::max<int64_t>(1, rt::kParallelGrain / (kBand * rows)),
                    [&](int64_t begin, int64_t end) {
                      for (int64_t b = begin; b < end; ++b)
-                       transpose_band(src, dst, rows, cols, b * kBand,
+                       transpose_band(src, dst, rows, src_ld, b * kBand,
                                       std::min(cols, (b + 1) * kBand));
                    });
 }

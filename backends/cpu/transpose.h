@@ -1,12 +1,14 @@
-// A float32 matrix copied transposed: the copy that lets a GEMM read an operand in the layout
-// oneDNN's kernels run fastest (backends/cpu/matmul.cpp).
+// A matrix of 4-byte elements copied transposed: the copy that lets a GEMM read an operand in the
+// layout oneDNN's kernels run fastest (backends/cpu/matmul.cpp), and eager transposes that move
+// the innermost dim (backends/cpu/copy.cpp). Bits are moved, never converted.
 #pragma once
 
 #include <cstdint>
 
 namespace tf::cpu {
 
-// dst (cols x rows, row-major) = src (rows x cols, row-major) transposed, over the thread pool.
-void transpose_f32(const float* src, float* dst, int64_t rows, int64_t cols);
+// dst (cols x rows, contiguous) = src (rows x cols, rows src_ld elements apart) transposed, over
+// the thread pool.
+void transpose_f32(const float* src, float* dst, int64_t rows, int64_t cols, int64_t src_ld);
 
 }  // namespace tf::cpu

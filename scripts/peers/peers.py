@@ -30,6 +30,12 @@ import traceback
 import models  # scripts/peers/models.py: the training steps of tools/workloads.h
 
 SIZES_M = (4, 32)  # elementwise chain, millions (2^20) of float32
+# Eager transposes of the innermost dim, as tfjit-bench's chain section times them.
+TRANSPOSES = (((1024, 1024), (1, 0)), ((8, 128, 4, 64), (0, 2, 3, 1)))
+
+
+def transpose_name(shape, perm):
+    return f"transpose {tuple(shape)} perm {' '.join(map(str, perm))}"
 LR = 0.1
 
 
@@ -124,6 +130,11 @@ def bench_tf(res, q):
             chain = wrap(lambda t: t * t + 2.0 * t + 1.0)
             res.add(f"chain {m}M f32", fw, name,
                     lambda: (time_us(lambda: chain(x), max(2, 400 // m // q)), ""))
+
+    for shape, perm in TRANSPOSES:
+        x = tf.random.normal(shape)
+        res.add(transpose_name(shape, perm), fw, "eager",
+                lambda x=x, perm=perm: (time_us(lambda: tf.transpose(x, perm), max(2, 400 // q)), ""))
 
     s = tf.constant([1.0])
     res.add("overhead", fw, "eager", lambda: (time_us(lambda: tf.add(s, s), 20000 // q), "per op"))
@@ -372,6 +383,12 @@ def bench_torch(res, q):
             chain = wrap(lambda t: t * t + 2.0 * t + 1.0)
             res.add(f"chain {m}M f32", fw, name,
                     lambda: (time_us(lambda: chain(x), max(2, 400 // m // q)), ""))
+
+    for shape, perm in TRANSPOSES:
+        x = torch.randn(shape)
+        res.add(transpose_name(shape, perm), fw, "eager",
+                lambda x=x, perm=perm: (time_us(lambda: x.permute(perm).contiguous(),
+                                                max(2, 400 // q)), ""))
 
     s = torch.tensor([1.0])
     res.add("overhead", fw, "eager", lambda: (time_us(lambda: torch.add(s, s), 20000 // q), "per op"))

@@ -4,10 +4,12 @@
 # and peers.py $PEERS_REPEATS times, and prints both tables. Nothing in the build or the tests
 # needs this.
 #
-#   scripts/peers/run_peers.sh [--quick] [--json] [--models | --transformer]
+#   scripts/peers/run_peers.sh [--quick] [--json] [--models | --transformer | --chain]
 #
 # --models: only the training steps users run (tfjit-bench --only models, peers' *-models).
 # --transformer: only the transformer block's step (a quick run of the slowest comparison).
+# --chain: tfjit-bench's chain section (elementwise chains, softmax, eager transposes) beside
+# TensorFlow's and PyTorch's CPU rows (peers.py runs all of those; the table pairs them by name).
 #
 # Environment: REPEATS (tfjit-bench runs, median per row; default 3), PEERS_REPEATS (the same for
 # peers.py; default 1), PEERS_THREADS (threads for OpenMP, TF and torch; default all cores, as
@@ -47,7 +49,8 @@ for a in "$@"; do
     --transformer)
       sections=(--only transformer) model=(--model transformer)
       frameworks=(tf-models jax-models torch-models) ;;
-    *) echo "usage: $0 [--quick] [--json] [--models | --transformer]" >&2; exit 1 ;;
+    --chain) sections=(--only chain) frameworks=(tf torch) ;;
+    *) echo "usage: $0 [--quick] [--json] [--models | --transformer | --chain]" >&2; exit 1 ;;
   esac
 done
 

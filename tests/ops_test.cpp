@@ -131,7 +131,26 @@ TEST_CASE("matmul transposes and broadcasts batch dimensions, eagerly and compil
                           tf::FunctionOptions{.matmul_library_call = library});
     check(f(a, b));
   }
-  CHECK_THROWS_WITH(tf::matmul(a, tf::zeros({3, 5})), Catch::Contains("inner dimensions"));
+  check(tf::reshape(tf::matmul(tf::reshape(a, {2, 1, 3, 4}), b), {2, 3, 5}));  // two batch dims
+  // b's gradient sums a's columns over every row of every batch (the rows are one product).
+  std::vector<double> want_db(4 * 5);
+  for (int k = 0; k < 4; ++k)
+    for (int row = 0; row < 6; ++row)
+      for (int n = 0; n < 5; ++n) want_db[k * 5 + n] += av[row * 4 + k];
+  auto b_gradient = [](const tf::Tensor& x, const tf::Tensor& y) {
+    tf::GradientTape tape;
+    tape.watch(y);
+    return tape.gradient(tf::reduce_sum(tf::matmul(x, y)), {y})[0];
+  };
+  tft::check_close(tft::values_of(b_gradient(a, b)), want_db, tf::float32, "db eager");
+  tft::check_close(tft::values_of(tf::function(b_gradient)(a, b)), want_db, tf::float32,
+                   "db compiled");
+  CHECK_THROWS_WITH(tf::matmul(a, tf::zeros({3, 5})),
+                    Catch::Contains("inner dimensions") && Catch::Contains("(2, 3, 4) x (3, 5)"));
+  CHECK_THROWS_WITH(tf::function([](const tf::Tensor& x, const tf::Tensor& y) {
+                      return tf::matmul(x, y);
+                    })(a, tf::zeros({3, 5})),
+                    Catch::Contains("inner dimensions"));
   CHECK_THROWS_AS(tf::matmul(tf::zeros({2, 3, 4}), tf::zeros({3, 4, 5})), tf::InvalidArgumentError);
 }
 

@@ -21,6 +21,23 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
   if (a.ndim() < 2 || b.ndim() < 2)
     throw InvalidArgumentError("matmul: operands need rank >= 2, got shapes " +
                                a.shape().to_string() + " and " + b.shape().to_string());
+  auto inner_dims_differ = [&] {
+    return InvalidArgumentError("matmul: inner dimensions differ: " + a.shape().to_string() +
+                                " x " + b.shape().to_string() +
+                                (transpose_a || transpose_b ? " (after transposes)" : ""));
+  };
+  // A batch of matrices times one matrix: the batch's rows are one product (as TensorFlow's
+  // MatMul takes a 2-D b), so b is not copied per batch, and its gradient is one product rather
+  // than a sum over the copies.
+  if (a.ndim() > 2 && b.ndim() == 2 && !transpose_a && a.shape().is_fully_defined()) {
+    const int64_t k = a.shape()[a.ndim() - 1], k2 = b.shape()[transpose_b ? 1 : 0];
+    if (k != k2 && k2 != kUnknownDim) throw inner_dims_differ();
+    std::vector<int64_t> dims = a.shape().dims();
+    int64_t rows = 1;
+    for (size_t i = 0; i + 1 < dims.size(); ++i) rows *= dims[i];
+    dims.back() = b.shape()[transpose_b ? 0 : 1];
+    return reshape(matmul(reshape(a, {rows, k}), b, false, transpose_b), dims);
+  }
   auto swap_last = [](const Tensor& t) {
     std::vector<int64_t> perm;
     for (int64_t i = 0; i < t.ndim(); ++i) perm.push_back(i);
@@ -36,9 +53,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
   int64_t ry = y.shape()[y.ndim() - 2], cy = y.shape()[y.ndim() - 1];
   int64_t m = ta ? cx : rx, k = ta ? rx : cx, k2 = tb ? cy : ry, n = tb ? ry : cy;
   if (k != k2 && k != kUnknownDim && k2 != kUnknownDim)  // unknown: checked at the call
-    throw InvalidArgumentError("matmul: inner dimensions differ: " + a.shape().to_string() + " x " +
-                               b.shape().to_string() +
-                               (transpose_a || transpose_b ? " (after transposes)" : ""));
+    throw inner_dims_differ();
   // Batch dimensions broadcast; the primitive sees rank 2, or rank 3 with one equal batch.
   TensorShape batch_x(x.shape().begin(), x.shape().end() - 2),
       batch_y(y.shape().begin(), y.shape().end() - 2);

@@ -115,11 +115,11 @@ TEST_CASE("the strided GEMM computes every operand layout as a float64 loop does
       {{6}, 9, 8, 5, 0, 2, 0},         // a batch; B batch-inner (its matrices interleaved)
       {{2, 3}, 7, 5, 4, 1, 0, 2},      // two batch dims, each operand in another order
       {{4, 2}, 33, 17, 16, 3, 1, 1},   // batch chunks over two threads
-      {{2, 2}, 256, 64, 64, 0, 0, 0},  // few products, 8 MFLOP: row tiles over two threads
+      {{2, 2}, 256, 64, 64, 0, 0, 0},  // outer dim under 2 threads: items of both dims
       {{2}, 256, 64, 128, 2, 2, 2},    // row tiles, each operand column-major
       {{8, 4}, 16, 16, 8, 2, 2, 2},    // attention's head split, as folded graphs run it
       {{2, 2}, 6, 5, 3, 3, 0, 3},      // C column-major (attention's dK): Cᵀ = Bᵀ Aᵀ
-      {{3, 2, 2}, 4, 3, 2, 4, 1, 3},   // three batch dims
+      {{3, 2, 2}, 4, 3, 2, 4, 1, 3},   // three batch dims; on 2 threads items of the first two
       {{5}, 4, 3, 0, 0, 1, 2},         // k == 0: C is zero through its strides
   };
   for (const Layout& l : layouts) {

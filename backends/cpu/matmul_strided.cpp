@@ -129,6 +129,14 @@ StridedGemm transposed(const StridedGemm& g) {
   return {g.batch, g.n, g.m, g.k, swapped(g.b), swapped(g.a), swapped(g.c)};
 }
 
+// The GEMMs of one position in g's first `outer` batch dims: the remaining batch dims.
+StridedGemm inner(const StridedGemm& g, size_t outer) {
+  auto tail = [&](const std::vector<int64_t>& v) {
+    return std::vector<int64_t>(v.begin() + static_cast<std::ptrdiff_t>(outer), v.end());
+  };
+  return {tail(g.batch), g.m, g.n, g.k, tail(g.a), tail(g.b), tail(g.c)};
+}
+
 }  // namespace
 
 std::string sgemm_strided_implementation(const StridedGemm& g) {
@@ -153,18 +161,34 @@ void sgemm_strided(const float* a, const float* b, float* c, const StridedGemm& 
   const double flops = 2.0 * double(count) * double(g.m) * double(g.k) * double(g.n);
   const int threads = rt::inside_parallel_for() ? 1 : rt::parallel_threads();
   try {
-    // Many products: chunks of the outer batch dim over the pool, each one primitive run
-    // single-threaded (two chunk sizes at most). Few large ones: whole on oneDNN's threads.
-    // Else row tiles over the pool, each a primitive over the whole batch.
-    if (threads > 1 && nb > 0 && g.batch[0] >= 2 * threads) {
-      const double per_item = flops / double(g.batch[0]);
-      rt::parallel_for(g.batch[0], std::max<int64_t>(1, int64_t(kGemmTileFlops / per_item)),
-                       [&](int64_t begin, int64_t end) {
-                         Piece piece{g.batch, g.m};
-                         piece.batch[0] = end - begin;
-                         run_piece(a + begin * g.a[0], b + begin * g.b[0], c + begin * g.c[0], g,
-                                   piece, 1);
-                       });
+    // Many products: chunks of the batch's items over the pool, each run single-threaded. An
+    // item is a position in the fewest outer batch dims that give every thread two (attention's
+    // [batch, heads] splits over its heads too where the batch alone is under twice the
+    // threads); a chunk of the outermost dim alone is one primitive (two chunk sizes at most).
+    size_t outer = 0;
+    int64_t items = 1;
+    while (outer < nb && items < 2 * threads) items *= g.batch[outer++];
+    if (threads > 1 && items >= 2 * threads) {
+      const StridedGemm rest = inner(g, outer);
+      const int64_t grain = std::max<int64_t>(1, int64_t(kGemmTileFlops * double(items) / flops));
+      rt::parallel_for(items, grain, [&](int64_t begin, int64_t end) {
+        if (outer == 1) {
+          Piece piece{g.batch, g.m};
+          piece.batch[0] = end - begin;
+          return run_piece(a + begin * g.a[0], b + begin * g.b[0], c + begin * g.c[0], g, piece, 1);
+        }
+        for (int64_t item = begin; item < end; ++item) {
+          int64_t left = item, oa = 0, ob = 0, oc = 0;
+          for (size_t d = outer; d-- > 0;) {
+            const int64_t i = left % g.batch[d];
+            left /= g.batch[d];
+            oa += i * g.a[d];
+            ob += i * g.b[d];
+            oc += i * g.c[d];
+          }
+          run_piece(a + oa, b + ob, c + oc, rest, {rest.batch, g.m}, 1);
+        }
+      });
       return;
     }
     if (threads > 1 && flops >= kOneDnnThreadsFlops)

@@ -145,6 +145,20 @@ TEST_CASE("matmul transposes and broadcasts batch dimensions, eagerly and compil
   tft::check_close(tft::values_of(b_gradient(a, b)), want_db, tf::float32, "db eager");
   tft::check_close(tft::values_of(tf::function(b_gradient)(a, b)), want_db, tf::float32,
                    "db compiled");
+  // Compiled, b is one operand of one 2-D product: never broadcast over the batch.
+  auto batch_times_b = tf::function(
+      [](const tf::Tensor& x, const tf::Tensor& y) { return tf::matmul(x, y, false, true); });
+  const auto bt = tf::transpose(b);
+  check(batch_times_b(a, bt));
+  CHECK(batch_times_b.graph("traced", a, bt).find("broadcast_to") == std::string::npos);
+  // Integers take the same way; an empty batch gives an empty result of the right shape.
+  auto ai = tf::cast(tf::round(a), tf::int32), bi = tf::cast(tf::round(b), tf::int32);
+  CHECK(tft::values_of(tf::matmul(ai, bi)) ==
+        tft::values_of(
+            tf::cast(tf::matmul(tf::cast(ai, tf::float64), tf::cast(bi, tf::float64)), tf::int32)));
+  CHECK(tf::matmul(tf::zeros({2, 0, 4}), b).shape() == tf::TensorShape{2, 0, 5});
+  CHECK(tft::values_of(tf::matmul(tf::zeros({2, 3, 0}), tf::zeros({0, 5}))) ==
+        std::vector<double>(30, 0.0));
   CHECK_THROWS_WITH(tf::matmul(a, tf::zeros({3, 5})),
                     Catch::Contains("inner dimensions") && Catch::Contains("(2, 3, 4) x (3, 5)"));
   CHECK_THROWS_WITH(tf::function([](const tf::Tensor& x, const tf::Tensor& y) {

@@ -100,18 +100,24 @@ TEST_CASE("transpose permutes dimensions", "[shape]") {
 TEST_CASE("transposes that move the innermost dim move every element's bits, in every width",
           "[shape]") {
   // Large enough for the register-blocked path (backends/cpu/transpose.cpp), odd enough for its
-  // edges; int32 values above 2^24, which a trip through float32 would round.
+  // edges; int32 values that float32 would round (above 2^24) or that are NaNs as float bits.
   for (auto dtype : {tf::int32, tf::float32, tf::int64, tf::float16}) {
     INFO(tf::dtype_name(dtype));
     for (auto [shape, perm] :
          {std::pair<std::vector<int64_t>, std::vector<int64_t>>{{3, 20, 13}, {0, 2, 1}},
           {{2, 9, 3, 17}, {0, 2, 3, 1}},
-          {{17, 33}, {1, 0}}}) {
+          {{17, 33}, {1, 0}},
+          {{2, 5, 6, 9}, {0, 3, 1, 2}},  // NHWC to NCHW: [N, C, H·W] once merged
+          {{10, 3, 11}, {2, 0, 1}}}) {
       const tf::TensorShape in_shape(shape);
       const int64_t n = in_shape.num_elements();
-      const double base = dtype == tf::int32 ? 16777217 : 0;
       std::vector<double> v(static_cast<size_t>(n));
-      for (int64_t i = 0; i < n; ++i) v[i] = base + double(dtype == tf::float16 ? i % 2048 : i);
+      for (int64_t i = 0; i < n; ++i)
+        v[i] = dtype == tf::int32     ? (i % 3 == 0   ? -1.0
+                                         : i % 3 == 1 ? 2139095041.0
+                                                      : 16777217.0 + i)
+               : dtype == tf::float16 ? double(i % 2048)
+                                      : double(i);
       auto x = tft::make(v, in_shape, dtype);
       std::vector<int64_t> out_dims, in_strides(shape.size(), 1);
       for (size_t d = shape.size() - 1; d-- > 0;) in_strides[d] = in_strides[d + 1] * shape[d + 1];

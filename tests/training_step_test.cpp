@@ -266,10 +266,10 @@ TEST_CASE("benchmark training steps: every GEMM is a library call and compiled t
   }
 }
 
-// Large enough to be split: GEMM tiles (rows or columns, transposed operands read in place) and
-// convolution sub-batches of two sizes, whose filter gradients are summed over the sub-batches.
-TEST_CASE("a float32 transpose moves every element, in register blocks and the edges around them",
-          "[training]") {
+TEST_CASE(
+    "the GEMM operands' transpose moves every element, in register blocks and the edges around "
+    "them",
+    "[training]") {
   for (int threads : {1, 2}) {
     tf::config::threading::set_intra_op_parallelism_threads(threads);
     for (auto [rows, cols] : {std::array<int64_t, 2>{1, 1},
@@ -283,7 +283,7 @@ TEST_CASE("a float32 transpose moves every element, in register blocks and the e
         INFO(rows << " x " << cols << ", rows " << ld << " apart, " << threads << " threads");
         std::vector<float> src(static_cast<size_t>(rows * ld)), dst(rows * cols, -1.0f);
         for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<float>(i);
-        tf::cpu::transpose_f32(src.data(), dst.data(), rows, cols, ld);
+        tf::cpu::transpose32(src.data(), dst.data(), rows, cols, ld);
         int64_t wrong = 0;
         for (int64_t i = 0; i < rows; ++i)
           for (int64_t j = 0; j < cols; ++j) wrong += dst[j * rows + i] != src[i * ld + j];
@@ -293,6 +293,8 @@ TEST_CASE("a float32 transpose moves every element, in register blocks and the e
   tf::config::threading::set_intra_op_parallelism_threads(0);
 }
 
+// Large enough to be split: GEMM tiles (rows or columns, transposed operands read in place) and
+// convolution sub-batches of two sizes, whose filter gradients are summed over the sub-batches.
 TEST_CASE("GEMM tiles, copied layouts and convolution sub-batches over the pool match float64",
           "[training]") {
   auto max_error = [](const tf::Tensor& got, const tf::Tensor& want) {

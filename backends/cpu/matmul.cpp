@@ -69,7 +69,7 @@ void sgemm_direct(const float* a, const float* b, float* c, int64_t m, int64_t k
 
 std::unique_ptr<float[]> transposed(const float* src, int64_t rows, int64_t cols) {
   auto dst = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(rows * cols));
-  transpose_f32(src, dst.get(), rows, cols, cols);
+  transpose32(src, dst.get(), rows, cols, cols);
   return dst;
 }
 

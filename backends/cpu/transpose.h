@@ -8,7 +8,7 @@
 namespace tf::cpu {
 
 // dst (cols x rows, contiguous) = src (rows x cols, rows src_ld elements apart) transposed, over
-// the thread pool.
-void transpose_f32(const float* src, float* dst, int64_t rows, int64_t cols, int64_t src_ld);
+// the thread pool; elements of 4 bytes, of any type.
+void transpose32(const void* src, void* dst, int64_t rows, int64_t cols, int64_t src_ld);
 
 }  // namespace tf::cpu

@@ -27,11 +27,13 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
                                 (transpose_a || transpose_b ? " (after transposes)" : ""));
   };
   // A batch of matrices times one matrix: the batch's rows are one product (as TensorFlow's
-  // MatMul takes a 2-D b), so b is not copied per batch, and its gradient is one product rather
-  // than a sum over the copies.
-  if (a.ndim() > 2 && b.ndim() == 2 && !transpose_a && a.shape().is_fully_defined()) {
-    const int64_t k = a.shape()[a.ndim() - 1], k2 = b.shape()[transpose_b ? 1 : 0];
-    if (k != k2 && k2 != kUnknownDim) throw inner_dims_differ();
+  // BatchMatMul does for a 2-D b), so b is not copied per batch, and its gradient is one product
+  // rather than a sum over the copies. (Unknown dims keep the general path: its checks at the
+  // call name the caller's shapes.)
+  if (a.ndim() > 2 && b.ndim() == 2 && !transpose_a && a.shape().is_fully_defined() &&
+      b.shape().is_fully_defined()) {
+    const int64_t k = a.shape()[a.ndim() - 1];
+    if (k != b.shape()[transpose_b ? 1 : 0]) throw inner_dims_differ();
     std::vector<int64_t> dims = a.shape().dims();
     int64_t rows = 1;
     for (size_t i = 0; i + 1 < dims.size(); ++i) rows *= dims[i];

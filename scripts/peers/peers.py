@@ -32,11 +32,11 @@ import models  # scripts/peers/models.py: the training steps of tools/workloads.
 SIZES_M = (4, 32)  # elementwise chain, millions (2^20) of float32
 # Eager transposes of the innermost dim, as tfjit-bench's chain section times them.
 TRANSPOSES = (((1024, 1024), (1, 0)), ((8, 128, 4, 64), (0, 2, 3, 1)))
+LR = 0.1
 
 
 def transpose_name(shape, perm):
     return f"transpose {tuple(shape)} perm {' '.join(map(str, perm))}"
-LR = 0.1
 
 
 def time_us(f, iterations, repeats=5, sync=None):
@@ -589,6 +589,7 @@ TFJIT_ROWS = {
     models.cnn_name(*models.CNN_DIGITS[:5]): ("eager", "tf::function"),
     models.cnn_name(*models.CNN_CIFAR[:5]): ("eager", "tf::function"),
     models.INFERENCE: ("eager", "tf::function"),
+    **{transpose_name(shape, perm): ("eager", None) for shape, perm in TRANSPOSES},
     "gpu chain 64M": ("eager (5 kernels)", "tf::function (fused)"),
     "gpu matmul 1024": ("eager", "tf::function (cuBLAS in the plan)"),
     "gpu matmul 4096": ("eager", "tf::function (cuBLAS in the plan)"),

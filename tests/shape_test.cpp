@@ -108,7 +108,9 @@ TEST_CASE("transposes that move the innermost dim move every element's bits, in 
           {{2, 9, 3, 17}, {0, 2, 3, 1}},
           {{17, 33}, {1, 0}},
           {{2, 5, 6, 9}, {0, 3, 1, 2}},  // NHWC to NCHW: [N, C, H·W] once merged
-          {{10, 3, 11}, {2, 0, 1}}}) {
+          {{10, 3, 11}, {2, 0, 1}},
+          {{4, 256, 160}, {0, 2, 1}},  // a stack split by matrices over the pool
+          {{5, 1, 12}, {2, 1, 0}}}) {  // a size-1 dim between
       const tf::TensorShape in_shape(shape);
       const int64_t n = in_shape.num_elements();
       std::vector<double> v(static_cast<size_t>(n));

@@ -26,8 +26,8 @@ struct Other {
 };
 const Other kOthers[] = {
     {"matmul(a, b, transpose_a, transpose_b)", "primitive", tf::core::kNumeric, "yes",
-     "batch axes broadcast (a batch against a 2-D b is one product of its rows: b is never "
-     "copied); float32 GEMM calls oneDNN (eager and compiled)"},
+     "batch axes broadcast (a batch against a 2-D b, shapes known and a not transposed, is "
+     "one product of its rows, b not copied); float32 GEMM calls oneDNN (eager and compiled)"},
     {"tensordot(a, b, axes)", "composite (matmul)", tf::core::kNumeric, "yes (composite)", ""},
     {"einsum(equation, {a, b, ...})", "composite (matmul, reduce_sum)", tf::core::kNumeric,
      "yes (composite)", "no repeated index within an operand"},

@@ -41,12 +41,14 @@ struct Word128 {
   uint64_t lo, hi;
 };
 
-// The view with adjacent dims merged where the source walks them as one (NHWC read as NCHW is
-// then [N, C, H·W], a stack of transposes): fewer, longer dims for the loops below.
+// The view without its size-1 dims (their strides never matter) and with adjacent dims merged
+// where the source walks them as one (NHWC read as NCHW is then [N, C, H·W], a stack of
+// transposes): fewer, longer dims for the loops below.
 core::ElementwisePlan merged(const core::ElementwisePlan& plan) {
   core::ElementwisePlan m;
   const auto& s = plan.strides[0];
   for (size_t d = 0; d < plan.dims.size(); ++d) {
+    if (plan.dims[d] == 1) continue;
     if (!m.dims.empty() && m.strides[0].back() == s[d] * plan.dims[d]) {
       m.dims.back() *= plan.dims[d];
       m.strides[0].back() = s[d];
@@ -55,6 +57,7 @@ core::ElementwisePlan merged(const core::ElementwisePlan& plan) {
       m.strides[0].push_back(s[d]);
     }
   }
+  if (m.dims.empty()) m = {{1}, {{0}, {}}};  // one element
   return m;
 }
 
@@ -68,25 +71,31 @@ bool stacked_transposes(const core::ElementwisePlan& plan) {
   return s[rank - 2] == 1 && s[rank - 1] >= rows && rows >= 8 && cols >= 8;
 }
 
-// Each matrix by transpose32: a large one split over the pool, a stack of small ones split by
-// matrices.
+// Each matrix by transpose32: fewer matrices than threads one after another, each split over
+// the pool; more, split by matrices.
 void transpose_stack(const uint32_t* src, uint32_t* dst, const core::ElementwisePlan& plan) {
   const size_t batch_rank = plan.dims.size() - 2;
   const int64_t rows = plan.dims[batch_rank], cols = plan.dims[batch_rank + 1];
   const int64_t ld = plan.strides[0][batch_rank + 1];
   int64_t count = 1;
   for (size_t d = 0; d < batch_rank; ++d) count *= plan.dims[d];
-  if (count == 1) return transpose32(src, dst, cols, rows, ld);
+  auto offset_of = [&](int64_t m) {
+    int64_t left = m, offset = 0;
+    for (size_t d = batch_rank; d-- > 0;) {
+      offset += left % plan.dims[d] * plan.strides[0][d];
+      left /= plan.dims[d];
+    }
+    return offset;
+  };
+  if (count < rt::parallel_threads()) {
+    for (int64_t m = 0; m < count; ++m)
+      transpose32(src + offset_of(m), dst + m * rows * cols, cols, rows, ld);
+    return;
+  }
   rt::parallel_for(count, std::max<int64_t>(1, rt::kParallelGrain / (rows * cols)),
                    [&](int64_t begin, int64_t end) {
-                     for (int64_t m = begin; m < end; ++m) {
-                       int64_t left = m, offset = 0;
-                       for (size_t d = batch_rank; d-- > 0;) {
-                         offset += left % plan.dims[d] * plan.strides[0][d];
-                         left /= plan.dims[d];
-                       }
-                       transpose32(src + offset, dst + m * rows * cols, cols, rows, ld);
-                     }
+                     for (int64_t m = begin; m < end; ++m)
+                       transpose32(src + offset_of(m), dst + m * rows * cols, cols, rows, ld);
                    });
 }
 

@@ -11,8 +11,8 @@
 #include "backends/cpu/kernels.h"
 #include "runtime/parallel.h"
 
-// GCC 12 is the first with __builtin_shufflevector; older compilers move the blocks one element
-// at a time.
+// GCC 12 is the first with __builtin_shufflevector; built by older ones, the bands are copied
+// element by element.
 #if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
 #define TFJIT_HAS_SHUFFLEVECTOR 1
 #endif

@@ -26,10 +26,10 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
                                 " x " + b.shape().to_string() +
                                 (transpose_a || transpose_b ? " (after transposes)" : ""));
   };
-  // A batch of matrices times one matrix: the batch's rows are one product (as TensorFlow's
-  // BatchMatMul does for a 2-D b), so b is not copied per batch, and its gradient is one product
-  // rather than a sum over the copies. (Unknown dims keep the general path: its checks at the
-  // call name the caller's shapes.)
+  // A batch of matrices times one matrix: the batch's rows are one product (as tf.tensordot
+  // computes it), so b is not copied per batch, and its gradient is one product rather than a
+  // sum over the copies. (Unknown dims keep the general path: its checks at the call name the
+  // caller's shapes.)
   if (a.ndim() > 2 && b.ndim() == 2 && !transpose_a && a.shape().is_fully_defined() &&
       b.shape().is_fully_defined()) {
     const int64_t k = a.shape()[a.ndim() - 1];

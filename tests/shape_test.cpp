@@ -101,7 +101,7 @@ TEST_CASE("transposes that move the innermost dim move every element's bits, in 
           "[shape]") {
   // Large enough for the register-blocked path (backends/cpu/transpose.cpp), odd enough for its
   // edges; int32 values that float32 would round (above 2^24) or that are NaNs as float bits.
-  for (auto dtype : {tf::int32, tf::float32, tf::int64, tf::float16}) {
+  for (auto dtype : {tf::int32, tf::float32, tf::int64, tf::float64, tf::float16, tf::bfloat16}) {
     INFO(tf::dtype_name(dtype));
     for (auto [shape, perm] :
          {std::pair<std::vector<int64_t>, std::vector<int64_t>>{{3, 20, 13}, {0, 2, 1}},
@@ -115,11 +115,12 @@ TEST_CASE("transposes that move the innermost dim move every element's bits, in 
       const int64_t n = in_shape.num_elements();
       std::vector<double> v(static_cast<size_t>(n));
       for (int64_t i = 0; i < n; ++i)
-        v[i] = dtype == tf::int32     ? (i % 3 == 0   ? -1.0
-                                         : i % 3 == 1 ? 2139095041.0
-                                                      : 16777217.0 + i)
-               : dtype == tf::float16 ? double(i % 2048)
-                                      : double(i);
+        v[i] = dtype == tf::int32      ? (i % 3 == 0   ? -1.0
+                                          : i % 3 == 1 ? 2139095041.0
+                                                       : 16777217.0 + i)
+               : dtype == tf::float16  ? double(i % 2048)  // integers each holds exactly
+               : dtype == tf::bfloat16 ? double(i % 256)
+                                       : double(i);
       auto x = tft::make(v, in_shape, dtype);
       std::vector<int64_t> out_dims, in_strides(shape.size(), 1);
       for (size_t d = shape.size() - 1; d-- > 0;) in_strides[d] = in_strides[d + 1] * shape[d + 1];

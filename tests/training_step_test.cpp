@@ -266,10 +266,10 @@ TEST_CASE("benchmark training steps: every GEMM is a library call and compiled t
   }
 }
 
-TEST_CASE(
-    "the GEMM operands' transpose moves every element, in register blocks and the edges around "
-    "them",
-    "[training]") {
+TEMPLATE_TEST_CASE(
+    "the transpose kernel moves every element of 2-, 4- and 8-byte types, in register blocks and "
+    "the edges around them",
+    "[training]", uint16_t, uint32_t, uint64_t) {
   for (int threads : {1, 2}) {
     tf::config::threading::set_intra_op_parallelism_threads(threads);
     for (auto [rows, cols] : {std::array<int64_t, 2>{1, 1},
@@ -281,9 +281,9 @@ TEST_CASE(
                               {1024, 256}})
       for (int64_t ld : {cols, cols + 5}) {  // rows apart by more than their length: a sub-matrix
         INFO(rows << " x " << cols << ", rows " << ld << " apart, " << threads << " threads");
-        std::vector<float> src(static_cast<size_t>(rows * ld)), dst(rows * cols, -1.0f);
-        for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<float>(i);
-        tf::cpu::transpose32(src.data(), dst.data(), rows, cols, ld);
+        std::vector<TestType> src(static_cast<size_t>(rows * ld)), dst(rows * cols, TestType(-1));
+        for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<TestType>(i * 2654435761u);
+        tf::cpu::transpose_words(src.data(), dst.data(), rows, cols, ld, sizeof(TestType));
         int64_t wrong = 0;
         for (int64_t i = 0; i < rows; ++i)
           for (int64_t j = 0; j < cols; ++j) wrong += dst[j * rows + i] != src[i * ld + j];

@@ -391,23 +391,29 @@ int main(int argc, char** argv) {
     rows.push_back({name, "tf::function", graph, note(graph)});
   }
 
-  // Eager transposes that move the innermost dim (a matrix's, and attention's kᵀ per head),
-  // against a memcpy of their bytes; scripts/peers/peers.py times the same in TF and PyTorch.
+  // Eager transposes that move the innermost dim (a matrix's in three widths, and attention's kᵀ
+  // per head), against a memcpy of their bytes; scripts/peers/peers.py times the float32 ones in
+  // TF and PyTorch.
   if (want("chain")) {
     progress("eager transposes of the innermost dim (against memcpy)");
-    for (auto [shape, perm] :
-         {std::pair<std::vector<int64_t>, std::vector<int64_t>>{{1024, 1024}, {1, 0}},
-          {{8, 128, 4, 64}, {0, 2, 3, 1}}}) {
-      auto x = tf::random::normal(tf::TensorShape(shape));
+    struct Case {
+      std::vector<int64_t> shape, perm;
+      tf::DType dtype;
+    };
+    for (const Case& c :
+         {Case{{1024, 1024}, {1, 0}, tf::float32}, Case{{1024, 1024}, {1, 0}, tf::float64},
+          Case{{1024, 1024}, {1, 0}, tf::bfloat16},
+          Case{{8, 128, 4, 64}, {0, 2, 3, 1}, tf::float32}}) {
+      auto x = tf::cast(tf::random::normal(tf::TensorShape(c.shape)), c.dtype);
       std::ostringstream name;
       name << "transpose " << x.shape().to_string() << " perm";
-      for (int64_t p : perm) name << " " << p;
-      const int64_t n = x.num_elements();
-      std::vector<float> dst(static_cast<size_t>(n));
-      auto* src = static_cast<const float*>(x.data());
+      for (int64_t p : c.perm) name << " " << p;
+      if (c.dtype != tf::float32) name << ", " << tf::dtype_name(c.dtype);  // peers.py: float32
+      const size_t bytes = static_cast<size_t>(x.num_elements()) * tf::dtype_size(c.dtype);
+      std::vector<char> dst(bytes);
       const int iters = std::max(2, 400 / scale);
-      double copy = time_us([&] { std::memcpy(dst.data(), src, n * sizeof(float)); }, iters);
-      double eager = time_us([&] { tf::transpose(x, perm); }, iters);
+      double copy = time_us([&] { std::memcpy(dst.data(), x.data(), bytes); }, iters);
+      double eager = time_us([&] { tf::transpose(x, c.perm); }, iters);
       std::ostringstream note;
       note.precision(3);
       note << eager / copy << "x memcpy's time";

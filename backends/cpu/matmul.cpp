@@ -69,7 +69,7 @@ void sgemm_direct(const float* a, const float* b, float* c, int64_t m, int64_t k
 
 std::unique_ptr<float[]> transposed(const float* src, int64_t rows, int64_t cols) {
   auto dst = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(rows * cols));
-  transpose32(src, dst.get(), rows, cols, cols);
+  transpose_words(src, dst.get(), rows, cols, cols, sizeof(float));
   return dst;
 }
 
@@ -97,7 +97,7 @@ void sgemm_copying(const float* a, const float* b, float* c, int64_t m, int64_t 
   if (copies & kCopyResult) {
     auto ct = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(m * n));
     sgemm_direct(b, a, ct.get(), n, k, m, !tb, !ta);
-    transpose32(ct.get(), c, n, m, m);
+    transpose_words(ct.get(), c, n, m, m, sizeof(float));
     return;
   }
   std::unique_ptr<float[]> a_copy, b_copy;

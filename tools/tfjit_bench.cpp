@@ -219,8 +219,8 @@ int main(int argc, char** argv) {
       progress(name + " (eager, oneDNN direct)");
       auto at = tf::fill({k, m}, 0.01), b = tf::fill({k, nc}, 0.01);
       std::vector<float> out(static_cast<size_t>(m * nc));
-      // The first calls learn the layout (backends/cpu/measure.h: five rounds of up to five ways).
-      for (int call = 0; call < 25; ++call) tf::matmul(at, b, true, false);
+      // The first calls learn the layout (backends/cpu/measure.h: five rounds of up to four ways).
+      for (int call = 0; call < 20; ++call) tf::matmul(at, b, true, false);
       const int iterations = std::max(1, 100 / scale / 5);
       double reference = time_us(
           [&] {

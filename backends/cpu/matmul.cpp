@@ -89,17 +89,8 @@ LayoutChoices& layout_choices() {
 // oneDNN's sgemm runs some layouts of a shape at half the speed of others (AVX2, oneDNN 2.6:
 // A^T B of 1024 x 1024 x 256 at 37 GFLOP/s a thread, A B at 80; A^T B of 256 x 1024 x 1024 at
 // 41, A^T B^T at 74), more than the copy costs; which layout wins is measured per shape.
-// Copying the result instead (C^T = op(B)^T op(A)^T, then C^T transposed into C) swaps the roles
-// of m and n in oneDNN's kernel: A^T B of 1024 x 256 x 1024 (a feed-forward weight's gradient)
-// ran 18 ms as stored, 9.4 ms so, copying the smaller C.
 void sgemm_copying(const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n,
                    bool ta, bool tb, int copies) {
-  if (copies & kCopyResult) {
-    auto ct = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(m * n));
-    sgemm_direct(b, a, ct.get(), n, k, m, !tb, !ta);
-    transpose_words(ct.get(), c, n, m, m, sizeof(float));
-    return;
-  }
   std::unique_ptr<float[]> a_copy, b_copy;
   if (copies & 1) {
     a_copy = transposed(a, ta ? k : m, ta ? m : k);
@@ -141,11 +132,9 @@ void sgemm(const void* av, const void* bv, void* cv, int64_t m, int64_t k, int64
     std::lock_guard guard(choices.mutex);
     choice = &choices.copies[{m, k, n, ta, tb, rt::parallel_threads()}];  // map nodes stay put
   }
-  // Operands copied transposed (bit 0 for A, bit 1 for B), or the result (kCopyResult).
-  int layouts[5], count = 0;
+  int layouts[4], count = 0;  // operands copied transposed: bit 0 for A, bit 1 for B
   for (int copies : {0, 1, 2, 3})
     if ((!(copies & 1) || n >= 64) && (!(copies & 2) || m >= 64)) layouts[count++] = copies;
-  if (m >= 64 && n >= 64) layouts[count++] = kCopyResult;
   run_learning(*choice, choices.mutex, static_cast<size_t>(count),
                [&](size_t way) { sgemm_copying(a, b, c, m, k, n, ta, tb, layouts[way]); });
 }

@@ -36,9 +36,7 @@ bool onednn_threads_whole(int64_t m, int64_t k, int64_t n);
 void sgemm(const void* a, const void* b, void* c, int64_t m, int64_t k, int64_t n, bool ta,
            bool tb);
 // sgemm in one layout: `copies` says which operands are first copied transposed (their flags then
-// flipped), bit 0 A, bit 1 B; or kCopyResult: C^T computed, then copied transposed into C. The
-// candidates sgemm measures, each callable (tests).
-inline constexpr int kCopyResult = 4;
+// flipped), bit 0 A, bit 1 B. The candidates sgemm measures, each callable (tests).
 void sgemm_copying(const float* a, const float* b, float* c, int64_t m, int64_t k, int64_t n,
                    bool ta, bool tb, int copies);
 

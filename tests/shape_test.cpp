@@ -115,11 +115,12 @@ TEST_CASE("transposes that move the innermost dim move every element's bits, in 
       const int64_t n = in_shape.num_elements();
       std::vector<double> v(static_cast<size_t>(n));
       for (int64_t i = 0; i < n; ++i)
-        v[i] = dtype == tf::int32      ? (i % 3 == 0   ? -1.0
-                                          : i % 3 == 1 ? 2139095041.0
-                                                       : 16777217.0 + i)
-               : dtype == tf::float16  ? double(i % 2048)  // integers each holds exactly
-               : dtype == tf::bfloat16 ? double(i % 256)
+        v[i] = dtype == tf::int32 ? (i % 3 == 0   ? -1.0
+                                     : i % 3 == 1 ? 2139095041.0
+                                                  : 16777217.0 + i)
+               // integers each holds exactly, modulo a prime so no matrix or block repeats
+               : dtype == tf::float16  ? double(i % 2039)
+               : dtype == tf::bfloat16 ? double(i % 251)
                                        : double(i);
       auto x = tft::make(v, in_shape, dtype);
       std::vector<int64_t> out_dims, in_strides(shape.size(), 1);

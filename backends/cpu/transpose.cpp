@@ -33,14 +33,16 @@ void move(const Word* src, Word* dst) {
 
 #ifdef TFJIT_HAS_SHUFFLEVECTOR
 // The block at row i, column j of src, transposed into dst; a block is as many rows as a vector
-// has lanes.
+// has lanes. Each shuffle pattern is one unpack (or lane permute) instruction at its width.
 template <class Word>
 [[gnu::always_inline]] inline void transpose_block(const Word* src, Word* dst, int64_t rows,
                                                    int64_t ld, int64_t i, int64_t j) {
-  if constexpr (sizeof(Word) <= 4) {  // 8 lanes
-    typedef Word Lanes __attribute__((vector_size(8 * sizeof(Word))));
+  auto row = [&](int q) { return src + (i + q) * ld + j; };
+  auto column = [&](int64_t q) { return dst + (j + q) * rows + i; };
+  if constexpr (sizeof(Word) == 4) {  // 8 lanes of a 32-byte vector, unpacks within its halves
+    typedef Word Lanes __attribute__((vector_size(32)));
     Lanes r[8], t[8], u[8];
-    for (int q = 0; q < 8; ++q) std::memcpy(&r[q], src + (i + q) * ld + j, sizeof(Lanes));
+    for (int q = 0; q < 8; ++q) std::memcpy(&r[q], row(q), sizeof(Lanes));
     for (int q = 0; q < 8; q += 2) {  // interleave row pairs
       t[q] = __builtin_shufflevector(r[q], r[q + 1], 0, 8, 1, 9, 4, 12, 5, 13);
       t[q + 1] = __builtin_shufflevector(r[q], r[q + 1], 2, 10, 3, 11, 6, 14, 7, 15);
@@ -54,21 +56,48 @@ template <class Word>
     for (int q = 0; q < 4; ++q) {  // then the halves
       const Lanes lo = __builtin_shufflevector(u[q], u[q + 4], 0, 1, 2, 3, 8, 9, 10, 11);
       const Lanes hi = __builtin_shufflevector(u[q], u[q + 4], 4, 5, 6, 7, 12, 13, 14, 15);
-      std::memcpy(dst + (j + q) * rows + i, &lo, sizeof(Lanes));
-      std::memcpy(dst + (j + q + 4) * rows + i, &hi, sizeof(Lanes));
+      std::memcpy(column(q), &lo, sizeof(Lanes));
+      std::memcpy(column(q + 4), &hi, sizeof(Lanes));
     }
-  } else {  // 4 lanes
-    typedef Word Lanes __attribute__((vector_size(4 * sizeof(Word))));
-    Lanes r[4];
-    for (int q = 0; q < 4; ++q) std::memcpy(&r[q], src + (i + q) * ld + j, sizeof(Lanes));
-    const Lanes t0 = __builtin_shufflevector(r[0], r[1], 0, 4, 2, 6);
-    const Lanes t1 = __builtin_shufflevector(r[0], r[1], 1, 5, 3, 7);
-    const Lanes t2 = __builtin_shufflevector(r[2], r[3], 0, 4, 2, 6);
-    const Lanes t3 = __builtin_shufflevector(r[2], r[3], 1, 5, 3, 7);
-    const Lanes out[4] = {
-        __builtin_shufflevector(t0, t2, 0, 1, 4, 5), __builtin_shufflevector(t1, t3, 0, 1, 4, 5),
-        __builtin_shufflevector(t0, t2, 2, 3, 6, 7), __builtin_shufflevector(t1, t3, 2, 3, 6, 7)};
-    for (int q = 0; q < 4; ++q) std::memcpy(dst + (j + q) * rows + i, &out[q], sizeof(Lanes));
+  } else if constexpr (sizeof(Word) == 2) {  // 8 lanes of a 16-byte vector
+    typedef Word Lanes __attribute__((vector_size(16)));
+    Lanes r[8], t[8], u[8];
+    for (int q = 0; q < 8; ++q) std::memcpy(&r[q], row(q), sizeof(Lanes));
+    for (int q = 0; q < 8; q += 2) {  // row pairs, 2-byte interleave: columns 0-3 and 4-7
+      t[q] = __builtin_shufflevector(r[q], r[q + 1], 0, 8, 1, 9, 2, 10, 3, 11);
+      t[q + 1] = __builtin_shufflevector(r[q], r[q + 1], 4, 12, 5, 13, 6, 14, 7, 15);
+    }
+    for (int q = 0; q < 8; q += 4)  // four rows, 4-byte interleave: column pairs
+      for (int h = 0; h < 2; ++h) {
+        u[q + 2 * h] = __builtin_shufflevector(t[q + h], t[q + h + 2], 0, 1, 8, 9, 2, 3, 10, 11);
+        u[q + 2 * h + 1] =
+            __builtin_shufflevector(t[q + h], t[q + h + 2], 4, 5, 12, 13, 6, 7, 14, 15);
+      }
+    for (int q = 0; q < 4; ++q) {  // rows 0-3 beside rows 4-7: whole columns 2q and 2q + 1
+      const Lanes lo = __builtin_shufflevector(u[q], u[q + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+      const Lanes hi = __builtin_shufflevector(u[q], u[q + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+      std::memcpy(column(2 * q), &lo, sizeof(Lanes));
+      std::memcpy(column(2 * q + 1), &hi, sizeof(Lanes));
+    }
+  } else {  // 4 lanes of 8 bytes; named values, as GCC spilled arrays of them to the stack
+    typedef Word Lanes __attribute__((vector_size(32)));
+    Lanes r0, r1, r2, r3;
+    std::memcpy(&r0, row(0), sizeof(Lanes));
+    std::memcpy(&r1, row(1), sizeof(Lanes));
+    std::memcpy(&r2, row(2), sizeof(Lanes));
+    std::memcpy(&r3, row(3), sizeof(Lanes));
+    const Lanes t0 = __builtin_shufflevector(r0, r1, 0, 4, 2, 6);
+    const Lanes t1 = __builtin_shufflevector(r0, r1, 1, 5, 3, 7);
+    const Lanes t2 = __builtin_shufflevector(r2, r3, 0, 4, 2, 6);
+    const Lanes t3 = __builtin_shufflevector(r2, r3, 1, 5, 3, 7);
+    const Lanes c0 = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
+    const Lanes c1 = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
+    const Lanes c2 = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
+    const Lanes c3 = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
+    std::memcpy(column(0), &c0, sizeof(Lanes));
+    std::memcpy(column(1), &c1, sizeof(Lanes));
+    std::memcpy(column(2), &c2, sizeof(Lanes));
+    std::memcpy(column(3), &c3, sizeof(Lanes));
   }
 }
 #endif

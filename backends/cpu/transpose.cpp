@@ -40,25 +40,51 @@ template <class Word>
   auto row = [&](int q) { return src + (i + q) * ld + j; };
   auto column = [&](int64_t q) { return dst + (j + q) * rows + i; };
   if constexpr (sizeof(Word) == 4) {  // 8 lanes of a 32-byte vector, unpacks within its halves
+    // Named values, not arrays: GCC kept arrays of them on the stack in the AVX2 clone, each row
+    // loaded in two halves and read back whole.
     typedef Word Lanes __attribute__((vector_size(32)));
-    Lanes r[8], t[8], u[8];
-    for (int q = 0; q < 8; ++q) std::memcpy(&r[q], row(q), sizeof(Lanes));
-    for (int q = 0; q < 8; q += 2) {  // interleave row pairs
-      t[q] = __builtin_shufflevector(r[q], r[q + 1], 0, 8, 1, 9, 4, 12, 5, 13);
-      t[q + 1] = __builtin_shufflevector(r[q], r[q + 1], 2, 10, 3, 11, 6, 14, 7, 15);
-    }
-    for (int q = 0; q < 8; q += 4)  // then pairs of pairs
-      for (int h = 0; h < 2; ++h) {
-        u[q + 2 * h] = __builtin_shufflevector(t[q + h], t[q + h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
-        u[q + 2 * h + 1] =
-            __builtin_shufflevector(t[q + h], t[q + h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
-      }
-    for (int q = 0; q < 4; ++q) {  // then the halves
-      const Lanes lo = __builtin_shufflevector(u[q], u[q + 4], 0, 1, 2, 3, 8, 9, 10, 11);
-      const Lanes hi = __builtin_shufflevector(u[q], u[q + 4], 4, 5, 6, 7, 12, 13, 14, 15);
-      std::memcpy(column(q), &lo, sizeof(Lanes));
-      std::memcpy(column(q + 4), &hi, sizeof(Lanes));
-    }
+    Lanes r0, r1, r2, r3, r4, r5, r6, r7;
+    std::memcpy(&r0, row(0), sizeof(Lanes));
+    std::memcpy(&r1, row(1), sizeof(Lanes));
+    std::memcpy(&r2, row(2), sizeof(Lanes));
+    std::memcpy(&r3, row(3), sizeof(Lanes));
+    std::memcpy(&r4, row(4), sizeof(Lanes));
+    std::memcpy(&r5, row(5), sizeof(Lanes));
+    std::memcpy(&r6, row(6), sizeof(Lanes));
+    std::memcpy(&r7, row(7), sizeof(Lanes));
+    // Interleave row pairs, then pairs of pairs, then swap the 16-byte halves.
+    const Lanes t0 = __builtin_shufflevector(r0, r1, 0, 8, 1, 9, 4, 12, 5, 13);
+    const Lanes t1 = __builtin_shufflevector(r0, r1, 2, 10, 3, 11, 6, 14, 7, 15);
+    const Lanes t2 = __builtin_shufflevector(r2, r3, 0, 8, 1, 9, 4, 12, 5, 13);
+    const Lanes t3 = __builtin_shufflevector(r2, r3, 2, 10, 3, 11, 6, 14, 7, 15);
+    const Lanes t4 = __builtin_shufflevector(r4, r5, 0, 8, 1, 9, 4, 12, 5, 13);
+    const Lanes t5 = __builtin_shufflevector(r4, r5, 2, 10, 3, 11, 6, 14, 7, 15);
+    const Lanes t6 = __builtin_shufflevector(r6, r7, 0, 8, 1, 9, 4, 12, 5, 13);
+    const Lanes t7 = __builtin_shufflevector(r6, r7, 2, 10, 3, 11, 6, 14, 7, 15);
+    const Lanes u0 = __builtin_shufflevector(t0, t2, 0, 1, 8, 9, 4, 5, 12, 13);
+    const Lanes u1 = __builtin_shufflevector(t0, t2, 2, 3, 10, 11, 6, 7, 14, 15);
+    const Lanes u2 = __builtin_shufflevector(t1, t3, 0, 1, 8, 9, 4, 5, 12, 13);
+    const Lanes u3 = __builtin_shufflevector(t1, t3, 2, 3, 10, 11, 6, 7, 14, 15);
+    const Lanes u4 = __builtin_shufflevector(t4, t6, 0, 1, 8, 9, 4, 5, 12, 13);
+    const Lanes u5 = __builtin_shufflevector(t4, t6, 2, 3, 10, 11, 6, 7, 14, 15);
+    const Lanes u6 = __builtin_shufflevector(t5, t7, 0, 1, 8, 9, 4, 5, 12, 13);
+    const Lanes u7 = __builtin_shufflevector(t5, t7, 2, 3, 10, 11, 6, 7, 14, 15);
+    const Lanes c0 = __builtin_shufflevector(u0, u4, 0, 1, 2, 3, 8, 9, 10, 11);
+    const Lanes c1 = __builtin_shufflevector(u1, u5, 0, 1, 2, 3, 8, 9, 10, 11);
+    const Lanes c2 = __builtin_shufflevector(u2, u6, 0, 1, 2, 3, 8, 9, 10, 11);
+    const Lanes c3 = __builtin_shufflevector(u3, u7, 0, 1, 2, 3, 8, 9, 10, 11);
+    const Lanes c4 = __builtin_shufflevector(u0, u4, 4, 5, 6, 7, 12, 13, 14, 15);
+    const Lanes c5 = __builtin_shufflevector(u1, u5, 4, 5, 6, 7, 12, 13, 14, 15);
+    const Lanes c6 = __builtin_shufflevector(u2, u6, 4, 5, 6, 7, 12, 13, 14, 15);
+    const Lanes c7 = __builtin_shufflevector(u3, u7, 4, 5, 6, 7, 12, 13, 14, 15);
+    std::memcpy(column(0), &c0, sizeof(Lanes));
+    std::memcpy(column(1), &c1, sizeof(Lanes));
+    std::memcpy(column(2), &c2, sizeof(Lanes));
+    std::memcpy(column(3), &c3, sizeof(Lanes));
+    std::memcpy(column(4), &c4, sizeof(Lanes));
+    std::memcpy(column(5), &c5, sizeof(Lanes));
+    std::memcpy(column(6), &c6, sizeof(Lanes));
+    std::memcpy(column(7), &c7, sizeof(Lanes));
   } else if constexpr (sizeof(Word) == 2) {  // 8 lanes of a 16-byte vector
     typedef Word Lanes __attribute__((vector_size(16)));
     Lanes r[8], t[8], u[8];
@@ -79,7 +105,7 @@ template <class Word>
       std::memcpy(column(2 * q), &lo, sizeof(Lanes));
       std::memcpy(column(2 * q + 1), &hi, sizeof(Lanes));
     }
-  } else {  // 4 lanes of 8 bytes; named values, as GCC spilled arrays of them to the stack
+  } else {  // 4 lanes of 8 bytes, named values as for 4 bytes
     typedef Word Lanes __attribute__((vector_size(32)));
     Lanes r0, r1, r2, r3;
     std::memcpy(&r0, row(0), sizeof(Lanes));

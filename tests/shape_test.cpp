@@ -118,7 +118,8 @@ TEST_CASE("transposes that move the innermost dim move every element's bits, in 
         v[i] = dtype == tf::int32 ? (i % 3 == 0   ? -1.0
                                      : i % 3 == 1 ? 2139095041.0
                                                   : 16777217.0 + i)
-               // integers each holds exactly, modulo a prime so no matrix or block repeats
+               // integers each holds exactly, modulo a prime: a block's values differ, as do
+               // stacked blocks
                : dtype == tf::float16  ? double(i % 2039)
                : dtype == tf::bfloat16 ? double(i % 251)
                                        : double(i);

@@ -52,7 +52,7 @@ template <class Word>
     std::memcpy(&r5, row(5), sizeof(Lanes));
     std::memcpy(&r6, row(6), sizeof(Lanes));
     std::memcpy(&r7, row(7), sizeof(Lanes));
-    // Interleave row pairs, then pairs of pairs, then swap the 16-byte halves.
+    // Interleave row pairs, then pairs of pairs, then pair their 16-byte halves.
     const Lanes t0 = __builtin_shufflevector(r0, r1, 0, 8, 1, 9, 4, 12, 5, 13);
     const Lanes t1 = __builtin_shufflevector(r0, r1, 2, 10, 3, 11, 6, 14, 7, 15);
     const Lanes t2 = __builtin_shufflevector(r2, r3, 0, 8, 1, 9, 4, 12, 5, 13);

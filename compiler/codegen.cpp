@@ -31,6 +31,7 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/Transforms/Scalar/LoopUnrollPass.h"
 #include "mlir/Support/Timing.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "tfjit/errors.h"
@@ -124,11 +125,13 @@ void initialize_native_target() {
 
 namespace {
 
-// LLVM's -O`opt_level` pipeline for `tm`, as mlir::makeOptimizingTransformer builds it but
-// without loop unrolling. The loop vectoriser still interleaves (up to four vectors an
-// iteration), which is what memory-bound kernels need; unrolling on top (scalar remainders, small
-// loops fully) doubled the machine code of a transformer step and took 40 % of its cold compile,
-// with no kernel measurably faster (docs/benchmarks.md, session 28).
+// LLVM's -O`opt_level` pipeline for `tm`, as mlir::makeOptimizingTransformer builds it, but
+// with loops unrolled only whole (small loops of known trip count, such as a pooling window's),
+// never partially or at run time. The loop vectoriser still interleaves up to four vectors an
+// iteration, which is what memory-bound kernels need; partial and run-time unrolling on top
+// doubled the machine code of a transformer step and took a third of its cold compile, with no
+// kernel measurably faster, while turning off whole unrolling as well slowed a CNN step by a
+// quarter (docs/benchmarks.md, session 28).
 void optimise(llvm::Module& module, llvm::TargetMachine& tm, int opt_level) {
   llvm::OptimizationLevel level = opt_level <= 0   ? llvm::OptimizationLevel::O0
                                   : opt_level == 1 ? llvm::OptimizationLevel::O1
@@ -149,10 +152,18 @@ void optimise(llvm::Module& module, llvm::TargetMachine& tm, int opt_level) {
   builder.registerFunctionAnalyses(functions);
   builder.registerLoopAnalyses(loops);
   builder.crossRegisterProxies(loops, functions, cgsccs, modules);
-  llvm::ModulePassManager pipeline = level == llvm::OptimizationLevel::O0
-                                         ? builder.buildO0DefaultPipeline(level)
-                                         : builder.buildPerModuleDefaultPipeline(level);
-  pipeline.run(module, modules);
+  if (level == llvm::OptimizationLevel::O0) {
+    builder.buildO0DefaultPipeline(level).run(module, modules);
+    return;
+  }
+  // Where the pipeline would have unrolled small loops of known trip count whole.
+  builder.registerLoopOptimizerEndEPCallback(
+      [](llvm::LoopPassManager& loop_passes, llvm::OptimizationLevel at) {
+        loop_passes.addPass(llvm::LoopFullUnrollPass(static_cast<int>(at.getSpeedupLevel()),
+                                                     /*OnlyWhenForced=*/false,
+                                                     /*ForgetSCEV=*/false));
+      });
+  builder.buildPerModuleDefaultPipeline(level).run(module, modules);
 }
 
 // -O`opt_level`, then `what` (LLVM IR text, assembly or an object) of `module`.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Two builds of tfjit-bench, alternating: old, new, old, new, ... so that a slow spell of a shared
-# machine hits both alike. Prints each row's median per round, old beside new, and keeps the JSON.
+# Two builds of tfjit-bench, alternating: old, new, new, old, old, new, ... so that a slow spell of
+# a shared machine hits both alike. Prints each row's median per round, old beside new, and keeps
+# the JSON.
 #
 #   scripts/ab_bench.sh OLD_BENCH NEW_BENCH [ROUNDS] [-- tfjit-bench options...]
 #
@@ -31,7 +32,11 @@ mkdir -p "$out"
 : > "$out/uptime.txt"
 status=0
 for ((round = 1; round <= rounds; ++round)); do
-  for side in old new; do
+  # Old first in odd rounds, new first in even ones: a machine that speeds up or slows down over a
+  # round favours neither side.
+  sides=(old new)
+  ((round % 2 == 0)) && sides=(new old)
+  for side in "${sides[@]}"; do
     bench=$old
     [[ $side == new ]] && bench=$new
     echo "[ab_bench] round $round/$rounds: $side ($bench ${options[*]})" >&2

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <exception>
 #include <functional>
+#include <string>
 #include <system_error>
 #include <thread>
 
@@ -126,17 +127,20 @@ void initialize_native_target() {
 namespace {
 
 // LLVM's -O`opt_level` pipeline for `tm`, as mlir::makeOptimizingTransformer builds it, but
-// with loops unrolled only whole (small loops of known trip count, such as a pooling window's),
-// never partially or at run time. The loop vectoriser still interleaves up to four vectors an
-// iteration, which is what memory-bound kernels need; partial and run-time unrolling on top
-// doubled the machine code of a transformer step and took a third of its cold compile, with no
-// kernel measurably faster, while turning off whole unrolling as well slowed a CNN step by a
-// quarter (docs/benchmarks.md, session 28).
+// with loops unrolled only whole, and only before the vectorisers: small loops of known trip
+// count (a pooling window's) as O3 unrolls them there, and nothing partially, at run time or
+// after vectorising. The vectoriser's interleaving (up to four vectors an iteration with AVX) is
+// what memory-bound kernels need; O3's later unrolling doubled a transformer step's machine code
+// and took a third of its cold compile for no measurably faster kernel, while no unrolling at all
+// slowed a CNN step by a quarter (docs/benchmarks.md, 2026-12-08).
 void optimise(llvm::Module& module, llvm::TargetMachine& tm, int opt_level) {
-  llvm::OptimizationLevel level = opt_level <= 0   ? llvm::OptimizationLevel::O0
-                                  : opt_level == 1 ? llvm::OptimizationLevel::O1
-                                  : opt_level == 2 ? llvm::OptimizationLevel::O2
-                                                   : llvm::OptimizationLevel::O3;
+  const llvm::OptimizationLevel levels[] = {
+      llvm::OptimizationLevel::O0, llvm::OptimizationLevel::O1, llvm::OptimizationLevel::O2,
+      llvm::OptimizationLevel::O3};
+  if (opt_level < 0 || opt_level > 3)
+    throw InternalError("LLVM optimisation level " + std::to_string(opt_level) +
+                        " is not one of 0, 1, 2, 3");
+  const llvm::OptimizationLevel level = levels[opt_level];
   llvm::PipelineTuningOptions tuning;
   tuning.LoopUnrolling = false;
   tuning.LoopInterleaving = true;
@@ -152,16 +156,17 @@ void optimise(llvm::Module& module, llvm::TargetMachine& tm, int opt_level) {
   builder.registerFunctionAnalyses(functions);
   builder.registerLoopAnalyses(loops);
   builder.crossRegisterProxies(loops, functions, cgsccs, modules);
+  // The O0 pipeline runs without the hook below (it would call it too).
   if (level == llvm::OptimizationLevel::O0) {
     builder.buildO0DefaultPipeline(level).run(module, modules);
     return;
   }
-  // Where the pipeline would have unrolled small loops of known trip count whole.
+  // Right after where O3 would have unrolled loops whole.
   builder.registerLoopOptimizerEndEPCallback(
-      [](llvm::LoopPassManager& loop_passes, llvm::OptimizationLevel at) {
+      [forget = tuning.ForgetAllSCEVInLoopUnroll](llvm::LoopPassManager& loop_passes,
+                                                  llvm::OptimizationLevel at) {
         loop_passes.addPass(llvm::LoopFullUnrollPass(static_cast<int>(at.getSpeedupLevel()),
-                                                     /*OnlyWhenForced=*/false,
-                                                     /*ForgetSCEV=*/false));
+                                                     /*OnlyWhenForced=*/false, forget));
       });
   builder.buildPerModuleDefaultPipeline(level).run(module, modules);
 }

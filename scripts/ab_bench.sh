@@ -1,23 +1,23 @@
 #!/usr/bin/env bash
-# Two builds of tfjit-bench, alternating: old, new, new, old, old, new, ... so that a slow spell of
-# a shared machine hits both alike. Prints each row's median per round, old beside new, and keeps
-# the JSON.
+# Two builds of tfjit-bench, alternating: old, new, new, old, old, new, ... so that a machine that
+# speeds up or slows down hits both alike over each pair of rounds. Prints each row's median per
+# round (old N beside new N, whichever ran first) and keeps the JSON.
 #
 #   scripts/ab_bench.sh OLD_BENCH NEW_BENCH [ROUNDS] [-- tfjit-bench options...]
 #
 # OLD_BENCH / NEW_BENCH: tfjit-bench binaries (e.g. a fresh clone's build of the previous commit,
-# and build/tools/tfjit-bench). ROUNDS: default 3. Options after -- go to both (default:
+# and build/tools/tfjit-bench). ROUNDS: default 4. Options after -- go to both (default:
 # --only transformer --threads 2). JSON goes to $AB_OUT (default build/ab): old-N.json, new-N.json,
 # with `uptime` before each run in uptime.txt. Exit status: 0, 1 on a usage error, 2 if a run
 # failed (its row's result was wrong, or it crashed).
 set -euo pipefail
 
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,/^[^#]/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 if [[ ${1:-} == --help || ${1:-} == -h ]]; then usage; exit 0; fi
 if [[ $# -lt 2 ]]; then usage >&2; exit 1; fi
 old=$1 new=$2
 shift 2
-rounds=3
+rounds=4
 if [[ $# -gt 0 && $1 != -- ]]; then rounds=$1; shift; fi
 [[ ${1:-} == -- ]] && shift
 options=("$@")
@@ -32,8 +32,7 @@ mkdir -p "$out"
 : > "$out/uptime.txt"
 status=0
 for ((round = 1; round <= rounds; ++round)); do
-  # Old first in odd rounds, new first in even ones: a machine that speeds up or slows down over a
-  # round favours neither side.
+  # Old first in odd rounds, new first in even ones.
   sides=(old new)
   ((round % 2 == 0)) && sides=(new old)
   for side in "${sides[@]}"; do
